@@ -1,0 +1,35 @@
+"""Classifiers the engine can train each round.
+
+=======  ================================================================
+name     what
+=======  ================================================================
+logreg   one-vs-rest logistic regression on cached sentence embeddings
+bert     a transformers encoder + one linear layer, fine-tuned (the paper)
+=======  ================================================================
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from al.classifiers.base import Classifier, tune_thresholds
+from al.errors import ConfigError
+
+__all__ = ["CLASSIFIERS", "Classifier", "make_classifier", "tune_thresholds"]
+
+CLASSIFIERS: dict[str, str] = {
+    "logreg": "al.classifiers.linear:LogisticRegressionClassifier",
+    "bert": "al.classifiers.bert:BertClassifier",
+}
+
+
+def classifier_class(name: str) -> type[Classifier]:
+    if name not in CLASSIFIERS:
+        raise ConfigError(f"unknown classifier {name!r}; known: {', '.join(sorted(CLASSIFIERS))}")
+    module, _, attr = CLASSIFIERS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def make_classifier(name: str, **params: Any) -> Classifier:
+    """A new, unfitted classifier ``name`` with keyword ``params``."""
+    return classifier_class(name)(**params)

@@ -1,0 +1,99 @@
+"""The classifier interface the engine trains every round."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from al.errors import NotFittedError
+
+ClassifierInput = Literal["texts", "embeddings"]
+
+
+class Classifier(ABC):
+    """A multi-label classifier: per-label sigmoid probabilities, a threshold each.
+
+    Subclasses store keyword parameters in ``__init__`` and set fitted state
+    (attributes ending in ``_``) in :meth:`fit`.
+
+    Attributes
+    ----------
+    input : {"texts", "embeddings"}
+        What ``X`` is: a list of raw texts, or an ndarray of shape
+        (n_samples, dim) of cached sentence embeddings.
+    thresholds_ : ndarray of shape (n_labels,)
+        Decision thresholds set by :meth:`fit` (0.5, or tuned on dev).
+    """
+
+    input: ClassVar[ClassifierInput]
+
+    @property
+    def uses_dev(self) -> bool:
+        """Whether :meth:`fit` reads dev data (early stopping, threshold tuning)."""
+        return True
+
+    @abstractmethod
+    def fit(
+        self,
+        X: Sequence[str] | np.ndarray,
+        Y: sp.csr_matrix,
+        X_dev: Sequence[str] | np.ndarray | None = None,
+        Y_dev: sp.csr_matrix | None = None,
+    ) -> "Classifier":
+        """Fit on ``Y`` of shape (n_samples, n_labels); dev data for early stopping / thresholds."""
+
+    @abstractmethod
+    def predict_proba(self, X: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Per-label probabilities, ndarray of shape (n_samples, n_labels), float32."""
+
+    def transform(self, X: Sequence[str] | np.ndarray) -> np.ndarray:
+        """The representation the output layer sees, shape (n_samples, dim) (used by DAL)."""
+        raise NotImplementedError(f"{type(self).__name__} exposes no representation")
+
+    def predict(self, X: Sequence[str] | np.ndarray) -> np.ndarray:
+        """0/1 predictions, ndarray of shape (n_samples, n_labels), int8."""
+        self._check_fitted()
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "thresholds_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
+
+
+def tune_thresholds(
+    proba: np.ndarray, Y: sp.csr_matrix | np.ndarray, grid: np.ndarray | None = None, default: float = 0.5
+) -> np.ndarray:
+    """Per-label thresholds that maximise F1 on held-out data.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_labels)
+    Y : (sparse) matrix of shape (n_samples, n_labels), 0/1
+    grid : ndarray of candidate thresholds; default 0.05, 0.10, ..., 0.95
+    default : threshold kept for a label with no positive in ``Y`` (F1 undefined)
+
+    Returns
+    -------
+    ndarray of shape (n_labels,), float32. Ties go to the threshold closest to ``default``.
+    """
+    Y_dense = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
+    Y_dense = Y_dense.astype(bool)
+    grid = np.round(np.arange(0.05, 0.96, 0.05), 2) if grid is None else np.asarray(grid)
+    # (n_grid, n_samples, n_labels) would be big; loop over the grid instead.
+    f1 = np.empty((len(grid), proba.shape[1]))
+    for g, t in enumerate(grid):
+        pred = proba >= t
+        tp = (pred & Y_dense).sum(axis=0)
+        fp = (pred & ~Y_dense).sum(axis=0)
+        fn = (~pred & Y_dense).sum(axis=0)
+        denom = 2 * tp + fp + fn
+        f1[g] = np.divide(2 * tp, denom, out=np.zeros(proba.shape[1]), where=denom > 0)
+    closeness = -np.abs(grid - default)[:, None]
+    # lexicographic: best F1, then closest to default
+    best = np.lexsort((np.broadcast_to(closeness, f1.shape), f1), axis=0)[-1]
+    thresholds = grid[best].astype(np.float32)
+    no_positive = ~Y_dense.any(axis=0)
+    thresholds[no_positive] = default
+    return thresholds

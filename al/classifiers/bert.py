@@ -1,0 +1,441 @@
+"""A fine-tuned transformer encoder with one linear multi-label head.
+
+This module imports torch and transformers; it is imported only when the
+``bert`` classifier is selected, so ``import al`` stays light.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager, nullcontext
+from typing import Iterator, Literal, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.metrics import f1_score
+from torch import nn
+from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
+from transformers.utils import logging as hf_logging
+
+from al.classifiers.base import Classifier, tune_thresholds
+from al.errors import ConfigError
+from al.models import resolve_model
+
+MAX_POS_WEIGHT = 30.0  # cap of the per-label BCE weight n_neg / n_pos
+
+
+class _EncoderWithHead(nn.Module):
+    """Encoder -> [CLS] last hidden state -> dropout -> linear layer to ``n_labels`` logits."""
+
+    def __init__(self, encoder: nn.Module, n_labels: int, generator: torch.Generator) -> None:
+        super().__init__()
+        self.encoder = encoder
+        config = encoder.config
+        self.dropout = nn.Dropout(getattr(config, "hidden_dropout_prob", 0.1))
+        self.head = nn.Linear(config.hidden_size, n_labels)
+        nn.init.normal_(self.head.weight, std=getattr(config, "initializer_range", 0.02), generator=generator)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(cls, logits)`` of shapes (batch, hidden) and (batch, n_labels)."""
+        cls = self.encoder(**batch).last_hidden_state[:, 0]
+        return cls, self.head(self.dropout(cls))
+
+
+class BertClassifier(Classifier):
+    """Fine-tunes a transformer encoder with a sigmoid output per label.
+
+    The [CLS] token's last hidden state goes through dropout and one linear
+    layer; training minimises binary cross-entropy (``BCEWithLogitsLoss``) with
+    AdamW and a linear warm-up / decay schedule. With dev data, training stops
+    early on dev macro-F1 and the best epoch's weights are restored; without
+    dev data all ``max_epochs`` epochs run.
+
+    Parameters
+    ----------
+    model : str or path
+        Name or directory of the encoder, resolved by :func:`al.models.resolve_model`.
+    max_length : int
+        Texts are truncated to this many tokens.
+    batch_size : int
+        Training batch size.
+    eval_batch_size : int
+        Batch size of :meth:`predict_proba`, :meth:`transform` and dev evaluation.
+    max_epochs : int
+        Upper bound on training epochs (0 keeps the initial or warm-started weights).
+    patience : int
+        Epochs without a dev macro-F1 improvement before training stops.
+    learning_rate : float
+        Peak AdamW learning rate. 1e-4 suits small encoders such as MiniLM on
+        a few hundred texts; 2e-5 barely moves the head away from "no label".
+    weight_decay : float
+        AdamW weight decay, not applied to biases and LayerNorm weights.
+    warmup_ratio : float
+        Fraction of the ``max_epochs`` schedule spent warming the learning rate up.
+    pos_weight : "auto" or None
+        ``"auto"``: per-label BCE weight of positives ``n_neg / n_pos`` from the
+        training labels, clipped to [1, 30] (1 for labels with no positive).
+        Counters the pull towards predicting no label when positives are rare.
+    threshold : {"fixed", "dev"}
+        ``"fixed"``: 0.5 for every label; ``"dev"``: per label, the threshold that
+        maximises F1 on the dev data (:func:`~al.classifiers.base.tune_thresholds`).
+    warm_start : bool
+        If True, a second :meth:`fit` continues from the weights of the previous
+        one; otherwise every fit starts from the pretrained checkpoint and a
+        fresh head.
+    device : str
+        ``"auto"`` (cuda if available, else cpu), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    mixed_precision : {"auto", "bf16", "fp16", "no"}
+        Autocast on cuda only; ``"auto"`` is bf16 where supported, else fp16.
+    seed : int
+        Seeds the head, the shuffling and dropout; the same seed gives the same
+        fitted weights on cpu. Global random state is left as it was.
+    show_progress : bool
+        Show a progress bar per epoch.
+
+    Attributes
+    ----------
+    thresholds_ : ndarray of shape (n_labels,), float32
+    n_epochs_ : int
+        Epochs actually run.
+    best_epoch_ : int
+        Epoch whose weights were kept (``n_epochs_`` without dev data).
+    dev_macro_f1_ : list of float
+        Dev macro-F1 after each epoch, at the thresholds the fitted model uses
+        (empty without dev data).
+    train_loss_ : list of float
+        Mean training loss of each epoch.
+    pos_weight_ : ndarray of shape (n_labels,) or None
+    model_ : torch.nn.Module
+    tokenizer_ : transformers tokenizer
+    device_ : torch.device
+
+    References
+    ----------
+    Devlin et al. (2019), BERT: Pre-training of deep bidirectional transformers
+    for language understanding. NAACL.
+    """
+
+    input = "texts"
+
+    def __init__(
+        self,
+        *,
+        model: str = "all-MiniLM-L6-v2",
+        max_length: int = 128,
+        batch_size: int = 16,
+        eval_batch_size: int = 64,
+        max_epochs: int = 15,
+        patience: int = 3,
+        learning_rate: float = 1e-4,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        pos_weight: Literal["auto"] | None = "auto",
+        threshold: Literal["fixed", "dev"] = "fixed",
+        warm_start: bool = False,
+        device: str = "auto",
+        mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto",
+        seed: int = 0,
+        show_progress: bool = False,
+    ) -> None:
+        self.model = model
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.pos_weight = pos_weight
+        self.threshold = threshold
+        self.warm_start = warm_start
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.seed = seed
+        self.show_progress = show_progress
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(
+        self,
+        X: Sequence[str],
+        Y: sp.csr_matrix,
+        X_dev: Sequence[str] | None = None,
+        Y_dev: sp.csr_matrix | None = None,
+    ) -> BertClassifier:
+        """Fine-tune on ``X``; dev data drives early stopping and ``threshold="dev"``.
+
+        Parameters
+        ----------
+        X : sequence of str, length n_samples
+        Y : sparse matrix of shape (n_samples, n_labels), 0/1
+        X_dev : sequence of str, length n_dev, optional
+        Y_dev : sparse matrix of shape (n_dev, n_labels), 0/1, optional
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        texts = _check_texts(X, "X")
+        Y_train = _check_labels(Y, "Y", len(texts))
+        n_labels = Y_train.shape[1]
+        has_dev = X_dev is not None or Y_dev is not None
+        if has_dev:
+            if X_dev is None or Y_dev is None:
+                raise ConfigError("pass both X_dev and Y_dev, or neither")
+            dev_texts = _check_texts(X_dev, "X_dev")
+            Y_dev_dense = _check_labels(Y_dev, "Y_dev", len(dev_texts))
+            if Y_dev_dense.shape[1] != n_labels:
+                raise ConfigError(f"Y_dev has {Y_dev_dense.shape[1]} label columns, Y has {n_labels}")
+        elif self.threshold == "dev":
+            raise ConfigError('threshold="dev" needs dev data; pass X_dev and Y_dev or use threshold="fixed"')
+
+        self.device_ = self._resolve_device()
+        generator = torch.Generator().manual_seed(self.seed)
+        if not (self.warm_start and hasattr(self, "model_")):
+            path = resolve_model(self.model)
+            with _quiet_hf_progress(not self.show_progress):
+                self.tokenizer_ = AutoTokenizer.from_pretrained(path)
+                encoder = AutoModel.from_pretrained(path)
+            self.model_ = _EncoderWithHead(encoder, n_labels, generator)
+        elif self.n_labels_ != n_labels:
+            raise ConfigError(
+                f"warm_start needs the same labels as the previous fit: Y has {n_labels} columns, "
+                f"the fitted head {self.n_labels_}; set warm_start=False to start afresh"
+            )
+        self.n_labels_ = n_labels
+        self.model_.to(self.device_)
+
+        self.pos_weight_ = _pos_weight(Y_train) if self.pos_weight == "auto" else None
+        loss_fn = nn.BCEWithLogitsLoss(
+            pos_weight=None if self.pos_weight_ is None else torch.from_numpy(self.pos_weight_).to(self.device_)
+        )
+        encodings = self._tokenize(texts)
+        targets = torch.from_numpy(Y_train.astype(np.float32))
+        n_batches = -(-len(texts) // self.batch_size)
+        optimizer = torch.optim.AdamW(_param_groups(self.model_, self.weight_decay), lr=self.learning_rate)
+        total_steps = max(1, self.max_epochs * n_batches)
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(self.warmup_ratio * total_steps), total_steps)
+        scaler = torch.amp.GradScaler("cuda") if self._autocast_dtype() == torch.float16 else None
+
+        self.train_loss_, self.dev_macro_f1_ = [], []
+        best_f1, best_state, self.best_epoch_ = -1.0, None, 0
+        self.n_epochs_ = 0
+        cuda_devices = [self.device_] if self.device_.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):  # dropout draws from seeded, then restored, state
+            torch.manual_seed(self.seed)
+            for epoch in range(1, self.max_epochs + 1):
+                order = torch.randperm(len(texts), generator=generator).numpy()
+                self.train_loss_.append(
+                    self._train_epoch(encodings, targets, order, loss_fn, optimizer, scheduler, scaler, epoch)
+                )
+                self.n_epochs_ = epoch
+                if not has_dev:
+                    self.best_epoch_ = epoch
+                    continue
+                f1 = self._dev_macro_f1(dev_texts, Y_dev_dense)
+                self.dev_macro_f1_.append(f1)
+                if f1 > best_f1:
+                    best_f1, self.best_epoch_ = f1, epoch
+                    best_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
+                elif epoch - self.best_epoch_ >= self.patience:
+                    break
+        if best_state is not None:
+            self.model_.load_state_dict(best_state)
+
+        if self.threshold == "dev":
+            self.thresholds_ = tune_thresholds(self._forward(dev_texts)[1], Y_dev_dense)
+        else:
+            self.thresholds_ = np.full(n_labels, 0.5, dtype=np.float32)
+        return self
+
+    def _train_epoch(self, encodings, targets, order, loss_fn, optimizer, scheduler, scaler, epoch) -> float:
+        """One pass over the training data in the given order; mean batch loss."""
+        self.model_.train()
+        starts = range(0, len(order), self.batch_size)
+        if self.show_progress:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc=f"epoch {epoch}/{self.max_epochs}", leave=False)
+        losses = []
+        for start in starts:
+            idx = order[start : start + self.batch_size]
+            batch = self._pad(encodings, idx)
+            with self._autocast():
+                _, logits = self.model_(batch)
+            loss = loss_fn(logits.float(), targets[idx].to(self.device_))
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+                optimizer.step()
+            scheduler.step()
+            losses.append(loss.item())
+        return float(np.mean(losses))
+
+    def _dev_macro_f1(self, dev_texts: list[str], Y_dev: np.ndarray) -> float:
+        """Dev macro-F1 at the thresholds this model would be fitted with."""
+        proba = self._forward(dev_texts)[1]
+        thresholds = tune_thresholds(proba, Y_dev) if self.threshold == "dev" else 0.5
+        return float(f1_score(Y_dev, proba >= thresholds, average="macro", zero_division=0))
+
+    # ------------------------------------------------------------- inference
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        """Per-label sigmoid probabilities.
+
+        Parameters
+        ----------
+        X : sequence of str, length n_samples
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_labels), float32
+        """
+        self._check_fitted()
+        return self._forward(_check_texts(X, "X"))[1]
+
+    def transform(self, X: Sequence[str]) -> np.ndarray:
+        """The [CLS] representation the output layer sees (before dropout).
+
+        Parameters
+        ----------
+        X : sequence of str, length n_samples
+
+        Returns
+        -------
+        ndarray of shape (n_samples, hidden_size), float32
+        """
+        self._check_fitted()
+        return self._forward(_check_texts(X, "X"))[0]
+
+    def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(cls, proba)`` in input order, computed in length-sorted batches."""
+        encodings = self._tokenize(texts)
+        order = np.argsort([-len(ids) for ids in encodings["input_ids"]], kind="stable")
+        cls = np.empty((len(texts), self.model_.encoder.config.hidden_size), dtype=np.float32)
+        proba = np.empty((len(texts), self.n_labels_), dtype=np.float32)
+        was_training = self.model_.training
+        self.model_.eval()
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.eval_batch_size):
+                idx = order[start : start + self.eval_batch_size]
+                with self._autocast():
+                    batch_cls, logits = self.model_(self._pad(encodings, idx))
+                cls[idx] = batch_cls.float().cpu().numpy()
+                proba[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+        self.model_.train(was_training)
+        return cls, proba
+
+    # --------------------------------------------------------------- helpers
+
+    def _tokenize(self, texts: list[str]) -> dict[str, list[list[int]]]:
+        """Token ids without padding (padding happens per batch)."""
+        return dict(self.tokenizer_(texts, truncation=True, max_length=self.max_length))
+
+    def _pad(self, encodings: dict[str, list[list[int]]], idx: np.ndarray) -> dict[str, torch.Tensor]:
+        """The rows ``idx`` padded to their longest member, as tensors on the device."""
+        rows = {key: [values[i] for i in idx] for key, values in encodings.items()}
+        batch = self.tokenizer_.pad(rows, return_tensors="pt")
+        return {key: value.to(self.device_) for key, value in batch.items()}
+
+    def _resolve_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            device = torch.device(self.device)
+        except RuntimeError:
+            raise ConfigError(f'device must be "auto", "cpu", "cuda" or "cuda:N", got {self.device!r}') from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ConfigError(f'device {self.device!r} asked for, but no CUDA device is available; use "cpu"')
+        if device.type not in ("cpu", "cuda"):
+            raise ConfigError(f'device must be "auto", "cpu", "cuda" or "cuda:N", got {self.device!r}')
+        return device
+
+    def _autocast_dtype(self) -> torch.dtype | None:
+        if self.device_.type != "cuda" or self.mixed_precision == "no":
+            return None
+        if self.mixed_precision == "auto":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if self.mixed_precision == "bf16" else torch.float16
+
+    def _autocast(self):
+        dtype = self._autocast_dtype()
+        return nullcontext() if dtype is None else torch.autocast("cuda", dtype=dtype)
+
+    def _check_params(self) -> None:
+        for name in ("max_length", "batch_size", "eval_batch_size", "patience"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.max_epochs, (int, np.integer)) or self.max_epochs < 0:
+            raise ConfigError(f"max_epochs must be a non-negative integer, got {self.max_epochs!r}")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ConfigError(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio!r}")
+        choices = {
+            "pos_weight": ("auto", None),
+            "threshold": ("fixed", "dev"),
+            "mixed_precision": ("auto", "bf16", "fp16", "no"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+
+
+def _check_texts(X: Sequence[str], name: str) -> list[str]:
+    if isinstance(X, str):
+        raise ConfigError(f"{name} must be a sequence of texts, got a single str")
+    texts = list(X)
+    if not texts:
+        raise ConfigError(f"{name} holds no texts")
+    bad = next((t for t in texts if not isinstance(t, str)), None)
+    if bad is not None:
+        raise ConfigError(f"{name} must hold only str, found {type(bad).__name__}: {bad!r}")
+    return texts
+
+
+def _check_labels(Y: sp.spmatrix | np.ndarray, name: str, n_rows: int) -> np.ndarray:
+    """Dense 0/1 int8 copy of ``Y``, checked to have ``n_rows`` rows."""
+    dense = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
+    if dense.ndim != 2 or dense.shape[1] < 1:
+        raise ConfigError(f"{name} must be a matrix of shape (n_samples, n_labels), got shape {dense.shape}")
+    if dense.shape[0] != n_rows:
+        raise ConfigError(f"{name} has {dense.shape[0]} rows but there are {n_rows} texts; they must match")
+    return (dense != 0).astype(np.int8)
+
+
+def _pos_weight(Y: np.ndarray) -> np.ndarray:
+    """``n_neg / n_pos`` per label, clipped to [1, MAX_POS_WEIGHT]; 1 where a label has no positive."""
+    n_pos = Y.sum(axis=0).astype(np.float64)
+    ratio = np.divide(len(Y) - n_pos, n_pos, out=np.ones_like(n_pos), where=n_pos > 0)
+    return np.clip(ratio, 1.0, MAX_POS_WEIGHT).astype(np.float32)
+
+
+def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """AdamW groups: no weight decay on biases and LayerNorm weights."""
+    decay, no_decay = [], []
+    for param in model.parameters():
+        (no_decay if param.ndim < 2 else decay).append(param)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+@contextmanager
+def _quiet_hf_progress(quiet: bool) -> Iterator[None]:
+    """Hide transformers' "Loading weights" bar while loading, then restore the setting."""
+    turn_off = quiet and hf_logging.is_progress_bar_enabled()
+    if turn_off:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if turn_off:
+            hf_logging.enable_progress_bar()

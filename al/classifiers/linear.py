@@ -1,0 +1,79 @@
+"""A fast classifier on frozen sentence embeddings."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from al.classifiers.base import Classifier, tune_thresholds
+
+
+class LogisticRegressionClassifier(Classifier):
+    """One-vs-rest logistic regression on cached, L2-normalised embeddings.
+
+    A label with a single class in the labeled set gets scikit-learn's constant
+    predictor (probability 0 or 1) instead of failing.
+
+    Parameters
+    ----------
+    C : float
+        Inverse L2 regularisation strength.
+    class_weight : {"balanced", None}
+        ``"balanced"`` reweights each label's positives by n_neg / n_pos, so
+        rare labels are not drowned by negatives.
+    threshold : {"fixed", "dev"}
+        0.5 for every label, or per-label thresholds that maximise dev F1.
+    max_iter : int
+    seed : int
+        ``random_state`` of the solver (lbfgs itself is deterministic).
+    """
+
+    input = "embeddings"
+
+    def __init__(
+        self, *, C: float = 1.0, class_weight: str | None = "balanced", threshold: str = "fixed", max_iter: int = 1000,
+        seed: int = 0,
+    ) -> None:
+        self.seed = seed
+        self.C = C
+        self.class_weight = class_weight
+        self.threshold = threshold
+        self.max_iter = max_iter
+
+    @property
+    def uses_dev(self) -> bool:
+        return self.threshold == "dev"
+
+    def fit(
+        self,
+        X: np.ndarray,
+        Y: sp.csr_matrix,
+        X_dev: np.ndarray | None = None,
+        Y_dev: sp.csr_matrix | None = None,
+    ) -> "LogisticRegressionClassifier":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+
+        Y_dense = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
+        self.model_ = OneVsRestClassifier(
+            LogisticRegression(
+                C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.seed
+            )
+        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
+            self.model_.fit(X, Y_dense)
+        self.thresholds_ = np.full(Y_dense.shape[1], 0.5, dtype=np.float32)
+        if self.threshold == "dev" and X_dev is not None and Y_dev is not None:
+            self.thresholds_ = tune_thresholds(self.predict_proba(X_dev), Y_dev)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        self._check_fitted()
+        return np.asarray(self.model_.predict_proba(X), dtype=np.float32)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """The embeddings themselves: what the linear layer sees."""
+        return np.asarray(X, dtype=np.float32)

@@ -1,0 +1,129 @@
+"""The one corpus type every loader returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+
+from al.errors import DataError
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """An immutable multi-label text corpus.
+
+    Parameters
+    ----------
+    name : str
+        Short name, used in records and cache keys.
+    texts : ndarray of str, shape (n_texts,)
+    Y : csr_matrix of shape (n_texts, n_labels), dtype int8
+        0/1 gold label matrix.
+    label_names : tuple of str, length n_labels
+    splits : mapping of str to ndarray of int
+        ``"train"`` (the active-learning pool), ``"dev"`` and ``"test"``:
+        disjoint absolute indices into ``texts``.
+    """
+
+    name: str
+    texts: np.ndarray
+    Y: sp.csr_matrix
+    label_names: tuple[str, ...]
+    splits: Mapping[str, np.ndarray] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        n_texts = len(self.texts)
+        if self.Y.shape != (n_texts, len(self.label_names)):
+            raise DataError(
+                f"label matrix has shape {self.Y.shape}, expected "
+                f"({n_texts}, {len(self.label_names)}) for {n_texts} texts and "
+                f"{len(self.label_names)} label names"
+            )
+        missing = [s for s in SPLITS if s not in self.splits]
+        if missing:
+            raise DataError(f"corpus {self.name!r} lacks split(s) {missing}; expected {list(SPLITS)}")
+        seen = np.zeros(n_texts, dtype=bool)
+        for split in SPLITS:
+            idx = self.splits[split]
+            if len(idx) and (idx.min() < 0 or idx.max() >= n_texts):
+                raise DataError(f"split {split!r} indexes outside 0..{n_texts - 1}")
+            if seen[idx].any():
+                raise DataError(f"split {split!r} overlaps another split")
+            seen[idx] = True
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.label_names)
+
+    def texts_of(self, split: str) -> list[str]:
+        """Texts of one split, in split order."""
+        return self.texts[self._indices(split)].tolist()
+
+    def Y_of(self, split: str) -> sp.csr_matrix:
+        """Label matrix of one split, shape (n_split, n_labels)."""
+        return self.Y[self._indices(split)]
+
+    def _indices(self, split: str) -> np.ndarray:
+        if split not in self.splits:
+            raise DataError(f"unknown split {split!r}; known: {', '.join(self.splits)}")
+        return self.splits[split]
+
+    def label_counts(self, split: str | None = None) -> np.ndarray:
+        """Texts per label, shape (n_labels,), over one split or all texts."""
+        Y = self.Y if split is None else self.Y_of(split)
+        return np.asarray(Y.sum(axis=0)).ravel().astype(np.int64)
+
+    def describe(self) -> str:
+        """A plain-text summary: texts per split, per-label counts, cardinality."""
+        lines = [f"corpus {self.name}: {len(self.texts)} texts, {self.n_labels} labels"]
+        for split in SPLITS:
+            Y = self.Y_of(split)
+            n = Y.shape[0]
+            card = Y.sum() / n if n else 0.0
+            multi = int((np.asarray(Y.sum(axis=1)).ravel() > 1).sum())
+            lines.append(f"  {split:<5} {n:>7} texts  label cardinality {card:.2f}  multi-label texts {multi}")
+        width = max(len(name) for name in self.label_names)
+        lines.append(f"  {'label':<{width}} " + " ".join(f"{s:>7}" for s in SPLITS))
+        counts = {s: self.label_counts(s) for s in SPLITS}
+        for j, name in enumerate(self.label_names):
+            lines.append(f"  {name:<{width}} " + " ".join(f"{counts[s][j]:>7}" for s in SPLITS))
+        return "\n".join(lines)
+
+
+def make_corpus(
+    name: str,
+    texts: list[str] | np.ndarray,
+    Y: np.ndarray | sp.spmatrix,
+    label_names: list[str] | tuple[str, ...],
+    splits: Mapping[str, np.ndarray],
+) -> Corpus:
+    """Build a :class:`Corpus`, normalising dtypes (object texts, int8 CSR 0/1)."""
+    texts_arr = np.asarray(list(texts), dtype=object)
+    Y_csr = sp.csr_matrix(Y, dtype=np.int8)
+    Y_csr.data[:] = 1
+    Y_csr.eliminate_zeros()
+    return Corpus(
+        name=name,
+        texts=texts_arr,
+        Y=Y_csr,
+        label_names=tuple(str(n) for n in label_names),
+        splits={k: np.asarray(v, dtype=np.int64) for k, v in splits.items()},
+    )
+
+
+def carve_dev(train_indices: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split a dev set off a train split with a seeded permutation.
+
+    Returns
+    -------
+    train, dev : ndarray of int
+        Sorted absolute indices.
+    """
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(train_indices)
+    n_dev = int(round(len(perm) * fraction))
+    return np.sort(perm[n_dev:]), np.sort(perm[:n_dev])

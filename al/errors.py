@@ -1,0 +1,35 @@
+"""The exception tree of ``al``.
+
+Every error a user can cause derives from :class:`ALError`; the CLI turns it
+into one line on stderr and exit code 2. Messages say what was expected, what
+came, and how to fix it.
+"""
+from __future__ import annotations
+
+
+class ALError(Exception):
+    """Base class of all errors raised by ``al`` on bad input or state."""
+
+
+class ConfigError(ALError):
+    """A setting is missing, malformed or inconsistent with another."""
+
+
+class DataError(ALError):
+    """A data set cannot be found, read or reduced as asked."""
+
+
+class ModelError(ALError):
+    """A model name or path cannot be resolved to local weights."""
+
+
+class QueryError(ALError):
+    """A strategy returned an invalid answer or could not answer."""
+
+
+class EmptyPoolError(QueryError):
+    """The unlabeled pool holds fewer texts than a query asks for."""
+
+
+class NotFittedError(ALError):
+    """A fitted-state method was called before ``fit``."""

