@@ -197,9 +197,15 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     """Validate, build, resume or start, and run; returns every round's record."""
     from al.records import RunRecords
 
+    from al.models import resolve_model
+
     config.validate()
     out = config.run_dir
     records = RunRecords(out)
+    # resolve model names now: a typo must fail before anything is written
+    resolve_model(config.model)
+    if config.classifier == "bert":
+        resolve_model(config.classifier_model or config.model)
 
     def progress(record: dict[str, Any]) -> None:
         if not quiet:

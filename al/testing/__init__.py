@@ -1,0 +1,142 @@
+"""Conformance checks any strategy, built-in or a user's, can run.
+
+    from al.testing import check_strategy
+    check_strategy(MyStrategy)          # raises ConformanceError on the first failure
+
+or, in a pytest suite, ``test_my_strategy = strategy_conformance_test(MyStrategy)``.
+
+The checks build small synthetic pools (random embeddings, probabilities and a
+fitted logistic-regression classifier; no model download) and verify that the
+strategy returns ``n`` distinct unlabeled indices, is reproducible with the same
+generator, leaves the state unchanged, reveals labels only of texts it picks,
+and declares the views it reads.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from al.errors import ALError, QueryError
+from al.strategy import VIEWS, PoolState, Strategy, validate_answer
+
+
+class ConformanceError(AssertionError):
+    """A strategy broke a rule of the interface."""
+
+
+def make_state(
+    n_pool: int = 60,
+    n_labeled: int = 12,
+    n_labels: int = 4,
+    dim: int = 8,
+    seed: int = 0,
+    rng_seed: int = 1,
+    views: set[str] | None = None,
+) -> tuple[PoolState, list[np.ndarray]]:
+    """A synthetic :class:`PoolState` and the list its oracle appends revealed indices to.
+
+    Every label has at least one labeled text. ``views`` limits the views
+    offered (default: all of :data:`al.strategy.VIEWS`).
+    """
+    from al.classifiers.linear import LogisticRegressionClassifier
+
+    gen = np.random.default_rng(seed)
+    Y = (gen.random((n_pool, n_labels)) < 0.3).astype(np.int8)
+    Y[np.arange(n_pool), gen.integers(0, n_labels, n_pool)] = 1
+    Y[np.arange(n_labels), np.arange(n_labels)] = 1
+    centers = gen.normal(size=(n_labels, dim))
+    emb = Y @ centers + 0.5 * gen.normal(size=(n_pool, dim))
+    emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(np.float32)
+    labeled = np.arange(n_labeled)
+    Y_pool = sp.csr_matrix(Y)
+    classifier = LogisticRegressionClassifier().fit(emb[labeled], Y_pool[labeled])
+    revealed: list[np.ndarray] = []
+
+    def oracle(indices: np.ndarray) -> sp.csr_matrix:
+        revealed.append(np.asarray(indices))
+        return Y_pool[indices]
+
+    available: dict[str, Callable[[], Any]] = {
+        "texts": lambda: [f"text {i} " + " ".join(f"w{j}" for j in np.flatnonzero(Y[i])) for i in range(n_pool)],
+        "embeddings": lambda: emb,
+        "proba": lambda: classifier.predict_proba(emb),
+        "representations": lambda: classifier.transform(emb),
+        "classifier": lambda: classifier,
+    }
+    if views is not None:
+        available = {k: v for k, v in available.items() if k in views}
+    state = PoolState(
+        indices_labeled=labeled,
+        indices_unlabeled=np.arange(n_labeled, n_pool),
+        y_labeled=Y_pool[labeled],
+        label_names=tuple(f"label{j}" for j in range(n_labels)),
+        rng=np.random.default_rng(rng_seed),
+        views=available,
+        oracle=oracle,
+    )
+    return state, revealed
+
+
+def _fail(name: str, message: str) -> None:
+    raise ConformanceError(f"strategy {name}: {message}")
+
+
+def check_strategy(factory: Callable[[], Strategy] | type[Strategy], n: int = 5) -> None:
+    """Run every conformance check on a strategy; raise :class:`ConformanceError` on a failure.
+
+    Parameters
+    ----------
+    factory : a Strategy subclass or a zero-argument callable returning a fresh instance
+    n : query size used by the checks
+    """
+    make = factory
+    probe = make()
+    name = type(probe).__name__
+    if not isinstance(probe, Strategy):
+        _fail(name, f"is {type(probe)!r}, not a subclass of al.strategy.Strategy")
+    unknown = set(probe.requires) - set(VIEWS)
+    if unknown:
+        _fail(name, f"requires unknown view(s) {sorted(unknown)}; known: {sorted(VIEWS)}")
+
+    # 1. a valid answer, and the state is left as it was
+    state, revealed = make_state(views=set(probe.requires) if probe.requires else set())
+    before = (state.indices_labeled.copy(), state.indices_unlabeled.copy(), state.y_labeled.toarray().copy())
+    try:
+        answer = make().query(state, n)
+    except QueryError as exc:
+        if "not available" in str(exc):
+            _fail(name, f"reads a view it does not declare in `requires`: {exc}")
+        raise
+    try:
+        picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None)
+    except ALError as exc:
+        _fail(name, str(exc))
+    after = (state.indices_labeled, state.indices_unlabeled, state.y_labeled.toarray())
+    if any(not np.array_equal(a, b) for a, b in zip(before, after)):
+        _fail(name, "changed the state it was given (indices or labels)")
+
+    # 2. reproducible: same state and generator seed -> same answer
+    again_state, _ = make_state(views=set(probe.requires) if probe.requires else set())
+    again = np.asarray(make().query(again_state, n))
+    if not np.array_equal(picked, again):
+        _fail(name, f"is not reproducible: {picked.tolist()} then {again.tolist()} with the same seed")
+
+    # 3. n equal to the whole unlabeled pool
+    small, revealed = make_state(n_pool=20, n_labeled=12, views=set(probe.requires) if probe.requires else set())
+    everything = len(small.indices_unlabeled)
+    try:
+        validate_answer(make().query(small, everything), small, everything, name,
+                        np.concatenate(revealed) if revealed else None)
+    except ALError as exc:
+        _fail(name, f"fails when n equals the unlabeled pool ({everything}): {exc}")
+
+
+def strategy_conformance_test(factory: Callable[[], Strategy] | type[Strategy]) -> Callable[[], None]:
+    """A pytest test function running :func:`check_strategy` on ``factory``."""
+
+    def test_conformance() -> None:
+        check_strategy(factory)
+
+    return test_conformance

@@ -1,0 +1,55 @@
+"""Shared fixtures: small corpora and a hash-based embedder (no model, milliseconds)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from al.datasets.corpus import Corpus, make_corpus
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REUTERS_TARBALL = SHARED / "data" / "reuters21578.tar.gz"
+
+
+def hash_embed(texts, dim: int = 64) -> np.ndarray:
+    """Bag of hashed words, L2-normalised: texts sharing words get similar vectors."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in text.split():
+            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
+            out[i, h % dim] += 1.0 if (h >> 16) & 1 else -1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.where(norms > 0, norms, 1.0)
+
+
+def synthetic_corpus(n_texts: int = 400, n_labels: int = 4, seed: int = 0) -> Corpus:
+    """Texts made of label words plus noise; label j is rarer as j grows."""
+    rng = np.random.default_rng(seed)
+    prevalence = np.linspace(0.45, 0.08, n_labels)
+    Y = (rng.random((n_texts, n_labels)) < prevalence).astype(np.int8)
+    empty = ~Y.any(axis=1)
+    Y[empty, rng.integers(0, n_labels, empty.sum())] = 1
+    texts = []
+    for i in range(n_texts):
+        words = [f"noise{rng.integers(50)}" for _ in range(6)]
+        for j in np.flatnonzero(Y[i]):
+            words += [f"lab{j}w{rng.integers(4)}" for _ in range(3)]
+        rng.shuffle(words)
+        texts.append(f"doc{i} " + " ".join(words))
+    perm = rng.permutation(n_texts)
+    n_test = n_dev = n_texts // 8
+    splits = {"test": perm[:n_test], "dev": perm[n_test : n_test + n_dev], "train": perm[n_test + n_dev :]}
+    return make_corpus("synthetic", texts, Y, [f"label{j}" for j in range(n_labels)], splits)
+
+
+@pytest.fixture
+def corpus() -> Corpus:
+    return synthetic_corpus()
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own embedding/model cache directory."""
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path_factory.mktemp("al-cache")))

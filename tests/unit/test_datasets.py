@@ -1,0 +1,164 @@
+"""Loaders, the corpus type and label reduction."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from al.datasets import load_corpus, load_dataset
+from al.datasets.corpus import make_corpus
+from al.datasets.reduction import eligible_labels, pick_frequent_rare, select_labels, subsample_pool
+from al.errors import DataError
+
+
+def corpus_with_counts(train_counts, dev_counts, test_counts):
+    """A corpus whose label j appears on exactly the given number of texts per split."""
+    rows, splits, start = [], {}, 0
+    for split, counts in (("train", train_counts), ("dev", dev_counts), ("test", test_counts)):
+        n = max(max(counts), 1) * 3  # leave room for texts with few labels
+        Y = np.zeros((n, len(counts)), dtype=np.int8)
+        for j, c in enumerate(counts):
+            Y[:c, j] = 1
+        Y[~Y.any(axis=1), 0] = 0  # texts with no label stay unlabeled
+        rows.append(Y)
+        splits[split] = np.arange(start, start + n)
+        start += n
+    Y = np.vstack(rows)
+    return make_corpus("counts", [f"t{i}" for i in range(len(Y))], Y, [f"L{j}" for j in range(Y.shape[1])], splits)
+
+
+def test_corpus_checks_shapes_and_splits():
+    with pytest.raises(DataError, match="expected \\(2, 1\\)"):
+        make_corpus("x", ["a", "b"], np.zeros((3, 1)), ["l"], {"train": [0], "dev": [1], "test": []})
+    with pytest.raises(DataError, match="overlaps"):
+        make_corpus("x", ["a", "b"], np.zeros((2, 1)), ["l"], {"train": [0, 1], "dev": [1], "test": []})
+    with pytest.raises(DataError, match="lacks split"):
+        make_corpus("x", ["a"], np.zeros((1, 1)), ["l"], {"train": [0]})
+
+
+def test_make_corpus_normalises_labels_to_binary_sparse():
+    c = make_corpus("x", ["a", "b"], np.array([[2, 0], [0, 1]]), ["p", "q"], {"train": [0], "dev": [1], "test": []})
+    assert sp.isspmatrix_csr(c.Y) and c.Y.dtype == np.int8
+    np.testing.assert_array_equal(c.Y.toarray(), [[1, 0], [0, 1]])
+
+
+def test_frequent_and_rare_by_hand():
+    #        L0   L1   L2  L3  L4  L5(too few dev)  L6(umbrella: > half the pool)
+    train = [100, 80, 60, 40, 25, 30, 250]
+    dev = [10, 10, 10, 10, 10, 3, 10]
+    test = [10, 10, 10, 10, 10, 10, 10]
+    corpus = corpus_with_counts(train, dev, test)  # pool = 750 texts; L6 on 250 = 33%: eligible
+    assert eligible_labels(corpus).tolist() == [0, 1, 2, 3, 4, 6]
+    # frequent: by pool count descending -> L6 (250), L0 (100); rare: ascending -> L4 (25), L3 (40)
+    assert pick_frequent_rare(corpus, 2, 2) == ["L6", "L0", "L4", "L3"]
+    with pytest.raises(DataError, match="has 6 labels .* but 4 frequent \\+ 3 rare = 7"):
+        pick_frequent_rare(corpus, 4, 3)
+
+
+def test_umbrella_label_is_not_eligible():
+    corpus = corpus_with_counts([300, 40], [10, 10], [10, 10])  # pool = 900; L0 on 300 = 33%
+    assert eligible_labels(corpus).tolist() == [0, 1]
+    Y = corpus.Y.toarray()
+    Y[corpus.splits["train"][:600], 0] = 1  # now on 600 / 900 = 67% of the pool
+    umbrella = make_corpus("u", corpus.texts, Y, corpus.label_names, corpus.splits)
+    assert eligible_labels(umbrella).tolist() == [1]
+
+
+def test_select_labels_keeps_order_and_drops_texts_without_a_kept_label():
+    Y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 0, 1], [1, 0, 0]])
+    c = make_corpus("x", list("abcdef"), Y, ["p", "q", "r"], {"train": [0, 1, 2, 3], "dev": [4], "test": [5]})
+    with pytest.raises(DataError, match="no dev text"):
+        select_labels(c, ["q", "p"])
+    c2 = make_corpus("x", list("abcdef"), Y, ["p", "q", "r"], {"train": [0, 1, 2], "dev": [3], "test": [4, 5]})
+    reduced = select_labels(c2, ["q", "p"])
+    assert reduced.label_names == ("q", "p")
+    assert reduced.texts.tolist() == ["a", "b", "d", "f"]  # c and e carry only r
+    np.testing.assert_array_equal(reduced.Y.toarray(), [[0, 1], [1, 0], [1, 1], [0, 1]])
+    assert {k: v.tolist() for k, v in reduced.splits.items()} == {"train": [0, 1], "dev": [2], "test": [3]}
+    with pytest.raises(DataError, match="'nope' not in corpus"):
+        select_labels(c2, ["p", "nope"])
+
+
+def test_subsample_pool_keeps_dev_and_test(corpus):
+    small = subsample_pool(corpus, 50)
+    assert len(small.splits["train"]) == 50
+    assert small.texts_of("test") == corpus.texts_of("test")
+    assert small.texts_of("dev") == corpus.texts_of("dev")
+    assert set(small.texts_of("train")) <= set(corpus.texts_of("train"))
+
+
+def test_disaster_from_its_package():
+    full = load_dataset("disaster")
+    assert len(full.texts) == 26248 - 2  # two empty messages dropped
+    # one empty message in train, one in validation
+    assert {s: len(i) for s, i in full.splits.items()} == {"train": 21046 - 1, "dev": 2573 - 1, "test": 2629}
+    assert "PII" not in full.label_names and "child_alone" not in full.label_names  # never 1
+    assert full.n_labels == 37 - 2  # 37 category columns
+    related = full.label_names.index("related")
+    # 19,930 messages have related == 1 (one of them empty); the 193 with related == 2 count as 0
+    assert full.label_counts()[related] == 19930 - 1
+    reduced = load_corpus("disaster")
+    assert reduced.n_labels == 10
+    assert "related" not in reduced.label_names  # on 97% of the texts that have any category
+    assert reduced.label_names[:5] == ("aid_related", "weather_related", "direct_report", "request", "other_aid")
+    assert all(c >= 10 for c in reduced.label_counts("test"))
+    text = reduced.describe()
+    assert "label cardinality" in text and "hospitals" in text
+
+
+def test_csv_with_label_columns(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("text,sports,politics,split\nfootball match,1,0,train\nelection day,0,1,train\n"
+                    "minister plays golf,1,1,dev\nvote now,0,1,test\n")
+    c = load_dataset("csv", path)
+    assert c.label_names == ("sports", "politics")
+    assert c.texts_of("dev") == ["minister plays golf"]
+    np.testing.assert_array_equal(c.Y_of("train").toarray(), [[1, 0], [0, 1]])
+
+
+def test_jsonl_with_label_lists_and_seeded_split(tmp_path):
+    path = tmp_path / "data.jsonl"
+    rows = [{"text": f"text {i}", "labels": ["a", "b"] if i % 3 == 0 else ["b"]} for i in range(40)]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    c = load_dataset("jsonl", path)
+    assert c.label_names == ("a", "b")
+    assert {s: len(i) for s, i in c.splits.items()} == {"train": 32, "dev": 4, "test": 4}
+    assert int(c.Y[:, 0].sum()) == 14 and int(c.Y[:, 1].sum()) == 40
+    again = load_dataset("jsonl", path)
+    assert all(np.array_equal(c.splits[s], again.splits[s]) for s in c.splits)
+
+
+def test_csv_label_string_column(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("body,tags\nx,a|b\ny,b\nz,\n")
+    c = load_dataset("csv", path, text_column="body", label_columns=["tags"])
+    assert c.label_names == ("a", "b")
+    np.testing.assert_array_equal(c.Y.toarray(), [[1, 1], [0, 1], [0, 0]])
+
+
+@pytest.mark.parametrize(
+    "content, kwargs, message",
+    [
+        ("text,a\nhello,1\n ,0\n", {}, "1 empty text"),
+        ("body,a\nhello,1\n", {}, "no text column 'text'"),
+        ("text,a\nhello,3\n", {"label_columns": ["a", "text"]}, "expected 0 or 1"),
+        ("text,a\nhello,1\n", {"label_columns": ["b"]}, "no column"),
+        ("text,split,a\nhello,holdout,1\n", {}, "expected train, dev"),
+    ],
+)
+def test_bad_tables(tmp_path, content, kwargs, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        load_dataset("csv", path, **kwargs)
+
+
+def test_unknown_dataset_and_missing_path(tmp_path):
+    with pytest.raises(DataError, match="unknown dataset 'nope'; known: csv, disaster, jsonl, reuters"):
+        load_dataset("nope")
+    with pytest.raises(DataError, match="does not exist"):
+        load_dataset("csv", tmp_path / "missing.csv")
+    with pytest.raises(DataError, match="needs --data-path"):
+        load_dataset("reuters")

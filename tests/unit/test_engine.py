@@ -1,0 +1,191 @@
+"""The loop: records, budget accounting, determinism, resume, answer validation."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from al.classifiers.linear import LogisticRegressionClassifier
+from al.engine import Simulation
+from al.errors import ConfigError, DataError, QueryError
+from al.records import RunRecords, read_rounds
+from al.strategy import Strategy
+from strategies.class_embedding import ClassEmbedding
+from strategies.random_sampling import RandomSampling
+from tests.conftest import hash_embed
+
+
+def simulate(corpus, strategy=None, records=None, seed=0, initial=20, step=10, budget=60, **kwargs):
+    return Simulation(
+        corpus=corpus,
+        strategy=strategy or RandomSampling(),
+        make_classifier=lambda s: LogisticRegressionClassifier(seed=s),
+        embed=hash_embed,
+        initial=initial,
+        step=step,
+        budget=budget,
+        seed=seed,
+        records=records,
+        **kwargs,
+    )
+
+
+def strip_times(rounds):
+    return [{k: v for k, v in r.items() if not k.startswith("seconds") and k != "resumed"} for r in rounds]
+
+
+def test_rounds_cover_the_budget(corpus):
+    rounds = simulate(corpus, budget=65).run()
+    assert [r["n_labeled"] for r in rounds] == [20, 30, 40, 50, 60, 65]  # last step shrinks to fit
+    assert [len(r["picked"]) for r in rounds] == [10, 10, 10, 10, 5, 0]
+    picked = np.concatenate([rounds[0]["initial"]] + [r["picked"] for r in rounds])
+    assert len(np.unique(picked)) == 65
+    assert picked.max() < len(corpus.splits["train"])
+    for r in rounds:
+        assert 0.0 <= r["macro_f1"] <= 1.0 and 0.0 <= r["micro_f1"] <= 1.0
+        assert set(r["per_label_f1"]) == set(corpus.label_names)
+        assert sum(r["labeled_counts"].values()) >= r["n_labeled"]  # every text has >= 1 label
+        assert r["seconds_train"] >= 0 and r["seconds_query"] >= 0 and r["seconds_evaluate"] >= 0
+
+
+def test_labeled_counts_are_the_gold_labels_of_the_labeled_set(corpus):
+    rounds = simulate(corpus).run()
+    Y_pool = corpus.Y[corpus.splits["train"]].toarray()
+    labeled = list(rounds[0]["initial"])
+    for r in rounds:
+        assert list(r["labeled_counts"].values()) == Y_pool[labeled].sum(axis=0).tolist()
+        labeled += r["picked"]
+
+
+def test_learning_helps_on_separable_synthetic_data(corpus):
+    rounds = simulate(corpus, initial=20, step=40, budget=260).run()
+    assert rounds[-1]["macro_f1"] > 0.8  # label words make the task easy for logreg
+    assert rounds[-1]["macro_f1"] > rounds[0]["macro_f1"]
+
+
+@pytest.mark.parametrize("strategy", [RandomSampling, ClassEmbedding])
+def test_same_seed_same_run(corpus, strategy):
+    a = strip_times(simulate(corpus, strategy(), seed=3).run())
+    b = strip_times(simulate(corpus, strategy(), seed=3).run())
+    assert a == b
+
+
+def test_other_seed_other_picks(corpus):
+    a = simulate(corpus, seed=1).run()
+    b = simulate(corpus, seed=2).run()
+    assert a[0]["initial"] != b[0]["initial"]
+
+
+def test_records_written_and_resumed_after_a_crash(corpus, tmp_path):
+    config = {"strategy": "class_embedding", "seed": 0}
+    full = simulate(corpus, ClassEmbedding(), records=RunRecords(tmp_path / "full"))
+    records = RunRecords(tmp_path / "full")
+    records.start(config, {})
+    full.records = records
+    expected = full.run()
+    assert strip_times(read_rounds(tmp_path / "full")) == strip_times(expected)
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_round_2(record):
+        if record["round"] == 2:
+            raise Crash
+
+    crashed = RunRecords(tmp_path / "crashed")
+    crashed.start(config, {})
+    with pytest.raises(Crash):
+        simulate(corpus, ClassEmbedding(), records=crashed, on_round=crash_after_round_2).run()
+    assert len(read_rounds(tmp_path / "crashed")) == 3  # rounds 0, 1, 2 were written before the crash
+
+    resumed = RunRecords(tmp_path / "crashed")
+    existing = resumed.start(config, {})
+    assert len(existing) == 3
+    rounds = simulate(corpus, ClassEmbedding(), records=resumed).run(existing)
+    assert rounds[3]["resumed"] is True
+    assert strip_times(read_rounds(tmp_path / "crashed")) == strip_times(expected)
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    RunRecords(tmp_path).start({"strategy": "random", "seed": 0, "out": "a"}, {})
+    RunRecords(tmp_path).start({"strategy": "random", "seed": 0, "out": "b"}, {})  # out may differ
+    with pytest.raises(ConfigError, match="seed: 0 -> 1"):
+        RunRecords(tmp_path).start({"strategy": "random", "seed": 1, "out": "a"}, {})
+
+
+def test_records_are_json_lines(corpus, tmp_path):
+    records = RunRecords(tmp_path)
+    records.start({}, {})
+    simulate(corpus, records=records).run()
+    lines = (tmp_path / "rounds.jsonl").read_text().splitlines()
+    assert [json.loads(line)["round"] for line in lines] == list(range(5))
+    assert not list(tmp_path.glob("*.tmp"))  # no temporary file left behind
+
+
+class Returns(Strategy):
+    """A strategy that returns whatever it is told to (for validation tests)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def query(self, state, n):
+        return self.make(state, n)
+
+
+class Peeks(Strategy):
+    def query(self, state, n):
+        state.reveal(state.indices_unlabeled[:1])
+        return state.indices_unlabeled[-n:]
+
+
+@pytest.mark.parametrize(
+    "strategy, message",
+    [
+        (Returns(lambda s, n: s.indices_unlabeled[: n - 1]), "returned 9 indices; expected 10"),
+        (Returns(lambda s, n: np.repeat(s.indices_unlabeled[:1], n)), "duplicate"),
+        (Returns(lambda s, n: s.indices_labeled[:n]), "not unlabeled"),
+        (Returns(lambda s, n: np.arange(n) + 10**6), "not unlabeled"),
+        (Returns(lambda s, n: s.indices_unlabeled[:n].astype(float)), "integer"),
+        (Returns(lambda s, n: None), "1-d integer"),
+        (Peeks(), "revealed the labels of 1 texts it did not pick"),
+    ],
+)
+def test_invalid_answers_are_rejected(corpus, strategy, message):
+    with pytest.raises(QueryError, match=message):
+        simulate(corpus, strategy).run()
+
+
+def test_strategy_asking_for_a_missing_view_gets_a_clear_error(corpus):
+    class WantsTexts(Strategy):
+        def query(self, state, n):
+            return state.view("no_such_view")
+
+    with pytest.raises(QueryError, match="view 'no_such_view' is not available"):
+        simulate(corpus, WantsTexts()).run()
+
+
+def test_budget_larger_than_pool_is_rejected(corpus):
+    n_pool = len(corpus.splits["train"])
+    with pytest.raises(DataError, match=f"larger than the pool \\({n_pool} texts\\)"):
+        simulate(corpus, initial=n_pool + 1, budget=n_pool + 10)
+    with pytest.raises(DataError, match="budget"):
+        simulate(corpus, initial=10, budget=n_pool + 1)
+
+
+def test_the_strategy_sees_no_gold_label_of_unlabeled_texts(corpus):
+    seen = {}
+
+    class Spy(Strategy):
+        requires = frozenset({"embeddings", "proba", "texts"})
+
+        def query(self, state, n):
+            seen["y_rows"] = state.y_labeled.shape[0]
+            seen["n_labeled"] = len(state.indices_labeled)
+            seen["fields"] = set(vars(state))
+            return state.indices_unlabeled[:n]
+
+    simulate(corpus, Spy(), budget=30).run()
+    assert seen["y_rows"] == seen["n_labeled"] == 20
+    assert not any("gold" in f or f == "Y" for f in seen["fields"])
