@@ -1,0 +1,1 @@
+"""Reading run records and drawing: the only package that imports matplotlib."""

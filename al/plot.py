@@ -1,0 +1,38 @@
+"""``python -m al.plot RUN_DIR... -o curves.png``: learning curves of finished runs."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from al.errors import ALError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m al.plot",
+        description="Plot a metric against labeled-set size: mean ± std over seeds, one line per strategy.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("runs", nargs="+", help="run directories, or directories holding run directories")
+    p.add_argument("-o", "--output", default="curves.png", help="image file to write")
+    p.add_argument("--metric", default="macro_f1", help="macro_f1, micro_f1, macro_precision or macro_recall")
+    p.add_argument("--group-by", default="strategy", help="config key whose values become the lines")
+    p.add_argument("--title", default=None)
+    args = p.parse_args(argv)
+    try:
+        from al.analysis.curves import curves, format_curves, load_runs, plot_curves
+
+        runs = load_runs(args.runs)
+        curve_list = curves(runs, args.metric, args.group_by)
+        path = plot_curves(curve_list, args.output, args.metric, args.title)
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_curves(curve_list, args.metric))
+    print(f"wrote {path} ({len(runs)} runs)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Curves: aggregation by hand, and the figure itself."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from al.analysis.curves import curves, load_runs
+from al.plot import main
+from al.records import RunRecords
+
+
+def fake_run(root, strategy, seed, values):
+    records = RunRecords(root / f"{strategy}-{seed}")
+    records.start({"strategy": strategy, "seed": seed}, {})
+    for i, v in enumerate(values):
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": v, "micro_f1": v / 2})
+
+
+def test_mean_and_std_over_seeds_by_hand(tmp_path):
+    fake_run(tmp_path, "random", 0, [0.2, 0.4])
+    fake_run(tmp_path, "random", 1, [0.4, 0.8])
+    fake_run(tmp_path, "class_embedding", 0, [0.3, 0.1])
+    by_name = {c.strategy: c for c in curves(load_runs([tmp_path]))}
+    np.testing.assert_array_equal(by_name["random"].sizes, [100, 150])
+    np.testing.assert_allclose(by_name["random"].mean, [0.3, 0.6])  # (0.2+0.4)/2, (0.4+0.8)/2
+    np.testing.assert_allclose(by_name["random"].std, [0.1, 0.2])  # population std of two values
+    np.testing.assert_allclose(by_name["class_embedding"].std, [0.0, 0.0])
+    np.testing.assert_array_equal(by_name["random"].n_runs, [2, 2])
+
+
+def test_plot_cli_writes_a_png(tmp_path, capsys):
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4, 0.5])
+    fake_run(tmp_path / "runs", "random", 1, [0.3, 0.5, 0.5])
+    out = tmp_path / "curves.png"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    table = capsys.readouterr().out
+    assert "0.250 ± 0.050" in table and "0.450 ± 0.050" in table
+
+
+def test_plot_cli_bad_input(tmp_path, capsys):
+    assert main([str(tmp_path / "missing")]) == 2
+    (tmp_path / "empty").mkdir()
+    assert main([str(tmp_path / "empty")]) == 2
+    assert "holds no rounds.jsonl" in capsys.readouterr().err
