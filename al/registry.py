@@ -16,6 +16,7 @@ from al.strategy import Strategy
 
 ENTRY_POINT_GROUP = "al.strategies"
 _REGISTRY: dict[str, type[Strategy]] = {}
+_PREFIXES: dict[str, Callable[[str], type[Strategy]]] = {}
 _builtins_loaded = False
 
 S = TypeVar("S", bound=type[Strategy])
@@ -37,6 +38,20 @@ def register(name: str) -> Callable[[S], S]:
     return decorate
 
 
+def register_prefix(prefix: str) -> Callable[[Callable[[str], type[Strategy]]], Callable[[str], type[Strategy]]]:
+    """Decorator for a factory that serves a family ``prefix:NAME`` (e.g. ``smalltext:BreakingTies``).
+
+    The factory takes ``NAME`` and returns a Strategy class, raising
+    :class:`ConfigError` for names it does not know.
+    """
+
+    def decorate(factory: Callable[[str], type[Strategy]]) -> Callable[[str], type[Strategy]]:
+        _PREFIXES[prefix] = factory
+        return factory
+
+    return decorate
+
+
 def _load_builtins() -> None:
     global _builtins_loaded
     if _builtins_loaded:
@@ -53,13 +68,14 @@ def _entry_points() -> dict[str, object]:
 
 
 def available() -> list[str]:
-    """Every registered strategy name, built-in and from entry points, sorted."""
+    """Every registered strategy name, built-in and from entry points, sorted (families as ``prefix:*``)."""
     _load_builtins()
-    return sorted(set(_REGISTRY) | set(_entry_points()))
+    return sorted(set(_REGISTRY) | set(_entry_points()) | {f"{p}:*" for p in _PREFIXES})
 
 
 def get_strategy(spec: str) -> type[Strategy]:
-    """The strategy class for ``spec``: a registered name or ``package.module:Class``.
+    """The strategy class for ``spec``: a registered name, ``prefix:NAME`` of a
+    registered family, or ``package.module:Class``.
 
     Raises
     ------
@@ -67,9 +83,13 @@ def get_strategy(spec: str) -> type[Strategy]:
         Unknown name (listing the known ones), unimportable module, or a class
         that is not a :class:`~al.strategy.Strategy`.
     """
-    if ":" in spec:
-        return _from_path(spec)
     _load_builtins()
+    prefix, sep, name = spec.partition(":")
+    if sep and prefix in _PREFIXES:
+        cls = _check_class(_PREFIXES[prefix](name), spec)
+        return cls
+    if sep:
+        return _from_path(spec)
     if spec in _REGISTRY:
         return _REGISTRY[spec]
     eps = _entry_points()
