@@ -1,0 +1,423 @@
+"""Run small-text's and modAL's query strategies inside this loop.
+
+``--strategy smalltext:BreakingTies`` or ``--strategy modal:margin_sampling``
+wraps the library's own code, so a comparison runs on the same data,
+classifier, seeds and budget as our strategies. The libraries are optional
+extras (``pip install small-text``, ``pip install modal-python``): they are
+imported when an adapter is built, never by ``import al`` or ``import
+strategies``.
+
+What the wrapped code sees
+--------------------------
+small-text's ``query(clf, dataset, indices_unlabeled, indices_labeled, y, n)``
+gets a dataset over the whole pool (so its indices are our absolute pool
+indices), a classifier whose ``predict_proba`` and ``embed`` answer from the
+state's ``proba`` and ``embeddings`` views, and ``y`` = the gold labels of the
+labeled texts only (small-text's ``y`` is aligned with ``indices_labeled``).
+modAL's query functions get a fitted-looking estimator whose ``predict_proba``
+is this round's ``proba`` of the unlabeled texts, and ``predict`` the
+classifier's own thresholded predictions; their positions are mapped back to
+pool indices. Answers are the library's picks in the library's order (not
+necessarily most wanted first); small-text's confidence scores become
+``last_scores``.
+
+Two things that fail on today's versions are never used: modAL's
+``ActiveLearner.teach`` (on scikit-learn versions that renamed
+``force_all_finite``: ``check_X_y() got an unexpected keyword argument
+'force_all_finite'``), and small-text's transformer integration (it calls
+``tokenizer.encode_plus``, which transformers 5 removed). small-text's package
+``__init__`` still imports its integration modules whenever torch and
+transformers are installed, so the first small-text adapter takes seconds to
+build; nothing in them is called.
+
+The probabilities are our per-label sigmoids, passed as they are: strategies
+written for one distribution over classes (small-text's BreakingTies,
+LeastConfidence, PredictionEntropy; modAL's uncertainty, margin and entropy
+sampling) read a row of label probabilities as such a distribution, exactly as
+they do when handed any multi-label classifier.
+
+Randomness
+----------
+Both libraries draw from NumPy's global generator (``np.random.choice``,
+``np.random.permutation``, scikit-learn's ``KMeans(random_state=None)``). Right
+before delegating, an adapter seeds it with a number drawn from ``state.rng``
+and restores the previous global state afterwards, so runs are reproducible
+from the simulation seed and code outside the query sees no change. The
+global generator is process-wide: do not run two queries at once in threads.
+
+Supported and refused
+---------------------
+See :data:`SMALLTEXT_STRATEGIES`, :data:`SMALLTEXT_REFUSED`,
+:data:`MODAL_FUNCTIONS` and :data:`MODAL_REFUSED`.
+
+References
+----------
+Schröder et al., "Small-Text: Active Learning for Text Classification in
+Python", EACL 2023, System Demonstrations.
+Danka, Horvath, "modAL: A modular active learning framework for Python",
+arXiv:1805.00979 (2018).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+from typing import Any, Callable, ClassVar, Iterator
+
+import numpy as np
+
+from al.errors import ConfigError, QueryError
+from al.registry import register_prefix
+from al.strategy import PoolState, Strategy
+
+PROBA = frozenset({"proba"})
+EMBEDDINGS = frozenset({"embeddings"})
+CLASSIFIER = frozenset({"classifier"})
+
+
+def _discriminator_defaults() -> dict[str, Any]:
+    """A logistic-regression discriminator (labeled vs unlabeled) on the embeddings, one iteration."""
+    from sklearn.linear_model import LogisticRegression
+    from small_text.classifiers.factories import SklearnClassifierFactory
+
+    return {"classifier_factory": SklearnClassifierFactory(LogisticRegression(max_iter=1000), 2), "num_iterations": 1}
+
+
+@dataclass(frozen=True)
+class SmallTextSpec:
+    """How to run one small-text strategy.
+
+    Attributes
+    ----------
+    requires : views the adapter reads for it
+    defaults : constructor keywords set unless the user passes them
+    trains_on_dataset : the strategy fits its own small-text classifiers on the
+        dataset, so it gets a ``SklearnDataset`` of the pool embeddings whose
+        labels are all ``LABEL_UNLABELED`` (never gold labels)
+    """
+
+    requires: frozenset[str]
+    defaults: Callable[[], dict[str, Any]] = dict
+    trains_on_dataset: bool = False
+
+
+#: small-text 1.4 query strategies that run on probabilities and/or embeddings. Wrapped as they are:
+#: small-text's CVIRS scores category vectors by Hamming distance only (its entropy distance is computed,
+#: then dropped), unlike our ``cvirs``; DiscriminativeActiveLearning trains a logistic-regression
+#: discriminator on the embeddings, ``num_iterations=1`` unless set (at most the query size).
+SMALLTEXT_STRATEGIES: dict[str, SmallTextSpec] = {
+    "RandomSampling": SmallTextSpec(frozenset()),
+    "LeastConfidence": SmallTextSpec(PROBA),
+    "PredictionEntropy": SmallTextSpec(PROBA),
+    "BreakingTies": SmallTextSpec(PROBA),
+    "CategoryVectorInconsistencyAndRanking": SmallTextSpec(PROBA),
+    "EmbeddingKMeans": SmallTextSpec(EMBEDDINGS),
+    "GreedyCoreset": SmallTextSpec(EMBEDDINGS),
+    "LightweightCoreset": SmallTextSpec(EMBEDDINGS),
+    "ContrastiveActiveLearning": SmallTextSpec(EMBEDDINGS | PROBA),
+    "DiscriminativeActiveLearning": SmallTextSpec(EMBEDDINGS, _discriminator_defaults, trains_on_dataset=True),
+}
+
+#: small-text strategies that cannot run here, and why.
+SMALLTEXT_REFUSED: dict[str, str] = {
+    "BALD": "it calls predict_proba(dropout_sampling=k), which needs a small-text PyTorch classifier with "
+            "dropout; our classifiers give one probability per label",
+    "SEALS": "it wraps another small-text strategy object (not expressible as a name) and needs hnswlib",
+    "AnchorSubsampling": "it wraps another small-text strategy object, needs hnswlib and builds single-label "
+                         "class histograms",
+    "SubsamplingQueryStrategy": "it wraps another small-text strategy object, which a name cannot express",
+    "QueryStrategy": "it is an abstract base class",
+    "ConfidenceBasedQueryStrategy": "it is an abstract base class",
+    "EmbeddingBasedQueryStrategy": "it is an abstract base class",
+}
+
+#: modAL 0.4 query functions that work with a probability-only classifier: name -> (module, requires).
+MODAL_FUNCTIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "uncertainty_sampling": ("modAL.uncertainty", PROBA),
+    "margin_sampling": ("modAL.uncertainty", PROBA),
+    "entropy_sampling": ("modAL.uncertainty", PROBA),
+    "min_confidence": ("modAL.multilabel", PROBA),
+    "avg_confidence": ("modAL.multilabel", PROBA),
+    "max_score": ("modAL.multilabel", PROBA | CLASSIFIER),
+    "avg_score": ("modAL.multilabel", PROBA | CLASSIFIER),
+    "max_loss": ("modAL.multilabel", PROBA | CLASSIFIER),
+    "mean_max_loss": ("modAL.multilabel", PROBA | CLASSIFIER),
+    "uncertainty_batch_sampling": ("modAL.batch", PROBA | EMBEDDINGS),
+}
+
+#: modAL functions that cannot run here, and why.
+MODAL_REFUSED: dict[str, str] = {
+    "SVM_binary_minimum": "it reads the decision_function of each SVM inside a one-vs-rest estimator and "
+                          "returns a single pick",
+    "vote_entropy_sampling": "it needs a committee of learners",
+    "consensus_entropy_sampling": "it needs a committee of learners",
+    "max_disagreement_sampling": "it needs a committee of learners",
+    "max_std_sampling": "it needs a regressor with predict(return_std=True)",
+    "expected_error_reduction": "it retrains the classifier for every candidate, which a strategy must not do",
+    "max_PI": "it is a Bayesian-optimisation acquisition for regressors",
+    "max_EI": "it is a Bayesian-optimisation acquisition for regressors",
+    "max_UCB": "it is a Bayesian-optimisation acquisition for regressors",
+    "mc_dropout_bald": "it needs a PyTorch (skorch) classifier with dropout layers",
+    "mc_dropout_mean_st": "it needs a PyTorch (skorch) classifier with dropout layers",
+    "mc_dropout_max_entropy": "it needs a PyTorch (skorch) classifier with dropout layers",
+    "mc_dropout_max_variationRatios": "it needs a PyTorch (skorch) classifier with dropout layers",
+    "information_density": "it returns densities for all of X, not a query",
+}
+
+
+def _import_optional(module: str, pip_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(f"{module} is not installed ({exc}); run `pip install {pip_name}`") from None
+
+
+@contextmanager
+def seeded_global_numpy(rng: np.random.Generator) -> Iterator[None]:
+    """Seed NumPy's global generator from ``rng`` for the block, then restore its previous state."""
+    saved = np.random.get_state()
+    np.random.seed(int(rng.integers(2**32)))
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
+
+
+def _check_name(library: str, name: str, supported: dict[str, Any], refused: dict[str, str]) -> None:
+    known = ", ".join(sorted(supported))
+    if name in refused:
+        raise ConfigError(f"{library} strategy {name!r} cannot run in this loop: {refused[name]}; supported: {known}")
+    if name not in supported:
+        raise ConfigError(f"unknown {library} strategy {name!r}; supported: {known}")
+
+
+# --- small-text --------------------------------------------------------------------------------------------------
+
+
+class _PoolRows:
+    """A dataset of pool rows as small-text's strategies index it: ``len()`` and ``[index_array]``."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: Any) -> _PoolRows:
+        return _PoolRows(self.rows[index])
+
+
+class _SmallTextClassifier:
+    """Answers the classifier calls of small-text's strategies from the state's views.
+
+    Parameters
+    ----------
+    state : PoolState
+    embed_proba : bool
+        Whether ``embed(..., return_proba=True)`` returns probabilities too
+        (otherwise None, which small-text's embedding strategies accept).
+    """
+
+    def __init__(self, state: PoolState, embed_proba: bool) -> None:
+        self._state = state
+        self._embed_proba = embed_proba
+
+    def predict_proba(self, dataset: _PoolRows) -> np.ndarray:
+        """ndarray of shape (len(dataset), n_labels)."""
+        return self._state.proba[dataset.rows]
+
+    def embed(
+        self, dataset: _PoolRows, return_proba: bool = False, **kwargs: Any
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray | None]:
+        """Embeddings of shape (len(dataset), dim), and the probabilities if ``return_proba``."""
+        embeddings = self._state.embeddings[dataset.rows]
+        if not return_proba:
+            return embeddings
+        return embeddings, self.predict_proba(dataset) if self._embed_proba else None
+
+
+class SmallTextStrategy(Strategy):
+    """A small-text query strategy run on this loop's state.
+
+    Subclasses are made per name by :func:`smalltext_strategy`; keyword
+    parameters go to the small-text strategy's constructor (``pbar`` defaults
+    to None, so no progress bars).
+    """
+
+    wrapped: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__()
+        self.params = params
+        spec = SMALLTEXT_STRATEGIES[self.wrapped]
+        cls = getattr(_import_optional("small_text.query_strategies", "small-text"), self.wrapped)
+        defaults = spec.defaults()
+        if "pbar" in inspect.signature(cls).parameters:
+            defaults["pbar"] = None
+        try:
+            self._strategy = cls(**{**defaults, **params})
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{self.name} rejects the parameters {params}: {exc}") from None
+
+    def query(self, state: PoolState, n: int) -> np.ndarray:
+        dataset = self._dataset(state)
+        clf = _SmallTextClassifier(state, embed_proba="proba" in self.requires)
+        with seeded_global_numpy(state.rng):
+            picked = self._strategy.query(
+                clf, dataset, state.indices_unlabeled.copy(), state.indices_labeled.copy(),
+                state.y_labeled.copy(), n=n,
+            )
+        self.last_scores = self._scores(state)
+        return np.asarray(picked, dtype=np.int64)
+
+    def _dataset(self, state: PoolState) -> Any:
+        if not SMALLTEXT_STRATEGIES[self.wrapped].trains_on_dataset:
+            return _PoolRows(np.arange(state.n_pool))
+        from small_text.base import LABEL_UNLABELED
+        from small_text.data.datasets import SklearnDataset
+
+        unlabeled = np.full(state.n_pool, LABEL_UNLABELED)
+        return SklearnDataset(state.embeddings, unlabeled, target_labels=np.arange(2))
+
+    def _scores(self, state: PoolState) -> np.ndarray | None:
+        """small-text's ``scores_`` over the pool, as ours: aligned with the unlabeled texts, higher first."""
+        scores = getattr(self._strategy, "scores_", None)
+        if scores is None or len(scores) != state.n_pool:
+            return None
+        scores = np.asarray(scores, dtype=np.float64)[state.indices_unlabeled]
+        return -scores if getattr(self._strategy, "lower_is_better", False) else scores
+
+
+@register_prefix("smalltext")
+@cache
+def smalltext_strategy(name: str) -> type[Strategy]:
+    """The strategy class serving ``smalltext:NAME``, e.g. ``smalltext:BreakingTies``.
+
+    Raises
+    ------
+    ConfigError
+        For a name small-text does not have or that cannot run here, listing the supported ones.
+    """
+    _check_name("small-text", name, SMALLTEXT_STRATEGIES, SMALLTEXT_REFUSED)
+    return type(f"SmallText{name}", (SmallTextStrategy,), {
+        "__module__": __name__,
+        "__doc__": f"small-text's ``{name}`` run on this loop's state (see :class:`SmallTextStrategy`).",
+        "name": f"smalltext:{name}",
+        "wrapped": name,
+        "requires": SMALLTEXT_STRATEGIES[name].requires,
+    })
+
+
+# --- modAL -------------------------------------------------------------------------------------------------------
+
+
+class ProbaEstimator:
+    """A fitted classifier, as modAL's query functions use one, for one ``X_pool``: a round's unlabeled texts.
+
+    modAL 0.4 reads ``predict_proba``, ``predict`` and ``classes_``, and treats a
+    ``NotFittedError`` from ``predict_proba`` as "score everything alike"; this
+    estimator is always fitted. It also carries what modAL's batch sampling reads
+    from a learner (``X_training``, ``on_transformed``). It is not a scikit-learn
+    ``BaseEstimator`` (that would import scikit-learn with ``strategies``).
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_unlabeled, n_labels)
+        Rows in ``X_pool`` order.
+    thresholds : float or ndarray of shape (n_labels,)
+        ``predict`` is ``proba >= thresholds``: the classifier's own decisions.
+    X_training : ndarray of shape (n_labeled, dim), optional
+        Embeddings of the labeled texts.
+    """
+
+    on_transformed = False
+
+    def __init__(self, proba: np.ndarray, thresholds: float | np.ndarray = 0.5,
+                 X_training: np.ndarray | None = None) -> None:
+        self.proba = proba
+        self.thresholds = thresholds
+        self.X_training = X_training
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The label indices 0 .. n_labels - 1."""
+        return np.arange(self.proba.shape[1])
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """ndarray of shape (n_unlabeled, n_labels); ``X`` must be the ``X_pool`` it was made for."""
+        if np.shape(X)[0] != len(self.proba):
+            raise QueryError(
+                f"asked for probabilities of {np.shape(X)[0]} rows; this estimator answers for the "
+                f"{len(self.proba)} unlabeled texts of X_pool only"
+            )
+        return self.proba
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0/1 ndarray of shape (n_unlabeled, n_labels)."""
+        return (self.predict_proba(X) >= self.thresholds).astype(np.int8)
+
+
+class ModalStrategy(Strategy):
+    """A modAL query function run on this loop's state.
+
+    Subclasses are made per name by :func:`modal_strategy`; keyword
+    parameters go to the function (e.g. ``random_tie_break``, ``metric``).
+    ``X_pool`` is the unlabeled embeddings where the function measures
+    distances, else a column of their pool indices.
+    """
+
+    wrapped: ClassVar[str] = ""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__()
+        self.params = params
+        module, _ = MODAL_FUNCTIONS[self.wrapped]
+        self._function = getattr(_import_optional(module, "modal-python"), self.wrapped)
+        reserved = {"classifier", "X", "X_pool", "n_instances"}
+        if reserved & set(params):
+            raise ConfigError(f"{self.name} sets {sorted(reserved & set(params))} itself; remove them")
+        # keywords a function forwards to predict_proba (**kwargs) have nowhere to go here
+        signature = inspect.signature(self._function).parameters.values()
+        named = {p.name for p in signature if p.kind is not p.VAR_KEYWORD} - reserved
+        unknown = set(params) - named
+        if unknown:
+            raise ConfigError(
+                f"{self.name} rejects the parameters {sorted(unknown)}; it takes: {', '.join(sorted(named))}"
+            )
+
+    def query(self, state: PoolState, n: int) -> np.ndarray:
+        unlabeled = state.indices_unlabeled
+        with_embeddings = "embeddings" in self.requires
+        estimator = ProbaEstimator(
+            state.proba[unlabeled],
+            state.classifier.thresholds_ if "classifier" in self.requires else 0.5,
+            state.embeddings[state.indices_labeled] if with_embeddings else None,
+        )
+        X_pool = state.embeddings[unlabeled] if with_embeddings else unlabeled[:, None]
+        with seeded_global_numpy(state.rng):
+            result = self._function(estimator, X_pool, n_instances=n, **self.params)
+        positions = result[0] if isinstance(result, tuple) else result  # modAL 0.4 returns (indices, scores)
+        return unlabeled[np.asarray(positions, dtype=np.int64).ravel()]
+
+
+@register_prefix("modal")
+@cache
+def modal_strategy(name: str) -> type[Strategy]:
+    """The strategy class serving ``modal:NAME``, e.g. ``modal:margin_sampling``.
+
+    Raises
+    ------
+    ConfigError
+        For a function modAL does not have or that cannot run here, listing the supported ones.
+    """
+    _check_name("modAL", name, MODAL_FUNCTIONS, MODAL_REFUSED)
+    return type(f"Modal_{name}", (ModalStrategy,), {
+        "__module__": __name__,
+        "__doc__": f"modAL's ``{name}`` run on this loop's state (see :class:`ModalStrategy`).",
+        "name": f"modal:{name}",
+        "wrapped": name,
+        "requires": MODAL_FUNCTIONS[name][1],
+    })

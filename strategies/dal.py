@@ -1,0 +1,215 @@
+"""DAL: discriminative active learning.
+
+References
+----------
+Gissin and Shalev-Shwartz, "Discriminative Active Learning", arXiv:1907.06347 (2019).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from al.registry import register
+from al.strategy import PoolState, Strategy
+
+
+def sub_batch_sizes(n: int, sub_batches: int) -> list[int]:
+    """Split ``n`` into ``min(sub_batches, n)`` near-equal sizes, larger first (10 -> 25: 3,3,3,3,3,2,2,2,2,2)."""
+    parts = min(sub_batches, n)
+    return [len(p) for p in np.array_split(np.arange(n), parts)]
+
+
+def inverse_size_weights(n_labeled: int, n_unlabeled: int) -> tuple[float, float]:
+    """Class weights inverse to class size, (labeled, unlabeled), averaging 1 over samples.
+
+    w_c = N / (2 N_c) with N = N_labeled + N_unlabeled.
+    """
+    total = n_labeled + n_unlabeled
+    return total / (2.0 * n_labeled), total / (2.0 * n_unlabeled)
+
+
+def train_discriminator(
+    X_labeled: np.ndarray,
+    X_unlabeled: np.ndarray,
+    *,
+    seed: int,
+    hidden: int = 256,
+    n_layers: int = 3,
+    learning_rate: float = 1e-3,
+    batch_size: int = 256,
+    max_epochs: int = 50,
+    target_accuracy: float = 0.98,
+) -> tuple[Any, dict[str, float]]:
+    """Train an MLP to tell labeled (class 0) from unlabeled (class 1) representations.
+
+    ``n_layers`` x ``hidden`` ReLU layers, softmax over the two classes, weighted
+    cross-entropy with :func:`inverse_size_weights`, Adam. Stops after the first
+    epoch whose training accuracy exceeds ``target_accuracy``, or at ``max_epochs``.
+    Runs on one CPU thread: the network is small, and several threads only
+    contend with each other (and with parallel simulations).
+
+    Returns
+    -------
+    model : torch.nn.Module in eval mode
+    info : dict with ``epochs`` and ``train_accuracy``
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(X_labeled, X_unlabeled, seed, hidden, n_layers, learning_rate, batch_size, max_epochs,
+                      target_accuracy)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(
+    X_labeled: np.ndarray, X_unlabeled: np.ndarray, seed: int, hidden: int, n_layers: int, learning_rate: float,
+    batch_size: int, max_epochs: int, target_accuracy: float,
+) -> tuple[Any, dict[str, float]]:
+    import torch
+    from torch import nn
+
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.from_numpy(np.vstack([X_labeled, X_unlabeled]).astype(np.float32))
+    y = torch.cat([torch.zeros(len(X_labeled), dtype=torch.long), torch.ones(len(X_unlabeled), dtype=torch.long)])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        width = X.shape[1]
+        for _ in range(n_layers):
+            layers += [nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        model = nn.Sequential(*layers, nn.Linear(width, 2))
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(inverse_size_weights(len(X_labeled), len(X_unlabeled)),
+                                                      dtype=torch.float32))
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    accuracy, epoch = 0.0, 0
+    for epoch in range(1, max_epochs + 1):
+        model.train()
+        order = torch.randperm(len(X), generator=generator)
+        for start in range(0, len(X), batch_size):
+            batch = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss_fn(model(X[batch]), y[batch]).backward()
+            optimizer.step()
+        model.eval()
+        with torch.inference_mode():
+            accuracy = int((model(X).argmax(dim=1) == y).sum()) / len(y)  # exact, not float32
+        if accuracy > target_accuracy:
+            break
+    return model, {"epochs": epoch, "train_accuracy": round(accuracy, 4)}
+
+
+def unlabeled_probability(model: Any, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """P(unlabeled | x) from a discriminator, shape (n,)."""
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(X), batch_size):
+            logits = model(torch.from_numpy(np.ascontiguousarray(X[start : start + batch_size], dtype=np.float32)))
+            out.append(torch.softmax(logits, dim=1)[:, 1].numpy())
+    return np.concatenate(out) if out else np.empty(0)
+
+
+def dal_query(
+    representations: np.ndarray,
+    indices_labeled: np.ndarray,
+    indices_unlabeled: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    sub_batches: int = 10,
+    subsample_factor: int = 10,
+    **train_kwargs: Any,
+) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """DAL for one query (Gissin & Shalev-Shwartz 2019, Algorithm 1 with sub-batches).
+
+    For each of ``sub_batches`` parts of ``n``: sample U' of size
+    min(subsample_factor |L|, |U|) from the unlabeled texts, train a discriminator
+    L vs U', move the texts of U' with the highest P(unlabeled) into L (as if
+    labeled; no gold label is used), and repeat with the grown L.
+
+    Parameters
+    ----------
+    representations : ndarray of shape (n_pool, dim)
+        What the task classifier's output layer sees; never retrained here.
+    indices_labeled, indices_unlabeled : ndarray of int, absolute pool indices
+
+    Returns
+    -------
+    picked : ndarray of int, shape (n,), in the order chosen
+    info : one dict per sub-batch: ``subsample``, ``epochs``, ``train_accuracy``
+    """
+    labeled = list(indices_labeled)
+    remaining = np.asarray(indices_unlabeled)
+    picked: list[int] = []
+    info = []
+    for size in sub_batch_sizes(n, sub_batches):
+        subsample = rng.choice(remaining, size=min(subsample_factor * len(labeled), len(remaining)), replace=False)
+        model, stats = train_discriminator(
+            representations[labeled], representations[subsample], seed=int(rng.integers(2**31 - 1)), **train_kwargs
+        )
+        p_unlabeled = unlabeled_probability(model, representations[subsample])
+        order = np.lexsort((subsample, -p_unlabeled))  # highest P(unlabeled) first; ties by index
+        chosen = subsample[order[:size]]
+        picked.extend(chosen.tolist())
+        labeled.extend(chosen.tolist())
+        remaining = np.setdiff1d(remaining, chosen, assume_unique=True)
+        info.append({"subsample": int(len(subsample)), **stats})
+    return np.asarray(picked, dtype=np.int64), info
+
+
+@register("dal")
+class DAL(Strategy):
+    """Discriminative Active Learning (Gissin & Shalev-Shwartz 2019).
+
+    Reads the task classifier's representation (``representations``: the
+    [CLS] vector for ``bert``, the sentence embedding for ``logreg``), never
+    retrains the task classifier, never uses labels.
+
+    Parameters
+    ----------
+    sub_batches : int, default 10
+    subsample_factor : int, default 10
+        |U'| = min(subsample_factor |L|, |U|).
+    max_epochs : int, default 50
+    target_accuracy : float, default 0.98
+    hidden, n_layers, learning_rate, batch_size : the discriminator (3 x 256 ReLU, Adam 1e-3, batch 256)
+    """
+
+    requires = frozenset({"representations"})
+
+    def __init__(
+        self,
+        sub_batches: int = 10,
+        subsample_factor: int = 10,
+        max_epochs: int = 50,
+        target_accuracy: float = 0.98,
+        hidden: int = 256,
+        n_layers: int = 3,
+        learning_rate: float = 1e-3,
+        batch_size: int = 256,
+    ) -> None:
+        super().__init__()
+        self.sub_batches = sub_batches
+        self.subsample_factor = subsample_factor
+        self.max_epochs = max_epochs
+        self.target_accuracy = target_accuracy
+        self.hidden = hidden
+        self.n_layers = n_layers
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+
+    def query(self, state: PoolState, n: int) -> np.ndarray:
+        picked, info = dal_query(
+            state.representations, state.indices_labeled, state.indices_unlabeled, n, state.rng,
+            sub_batches=self.sub_batches, subsample_factor=self.subsample_factor, max_epochs=self.max_epochs,
+            target_accuracy=self.target_accuracy, hidden=self.hidden, n_layers=self.n_layers,
+            learning_rate=self.learning_rate, batch_size=self.batch_size,
+        )
+        self.last_info = {"sub_batches": info}
+        return picked

@@ -1,0 +1,93 @@
+"""DAL (Gissin & Shalev-Shwartz 2019): sub-batching, subsampling, stopping, selection."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from al.testing import check_strategy
+from strategies.dal import DAL, dal_query, inverse_size_weights, sub_batch_sizes, train_discriminator
+
+
+def test_sub_batch_sizes_by_hand():
+    assert sub_batch_sizes(50, 10) == [5] * 10
+    assert sub_batch_sizes(25, 10) == [3, 3, 3, 3, 3, 2, 2, 2, 2, 2]
+    assert sub_batch_sizes(3, 10) == [1, 1, 1]
+
+
+def test_inverse_size_weights_by_hand():
+    # 100 labeled, 900 unlabeled: w = 1000 / (2 * 100) = 5, 1000 / (2 * 900) = 0.5556
+    w_l, w_u = inverse_size_weights(100, 900)
+    assert w_l == pytest.approx(5.0) and w_u == pytest.approx(0.555556, abs=1e-6)
+    # weighted class totals are equal: 100 * 5 = 900 * 0.5556 = 500
+    assert 100 * w_l == pytest.approx(900 * w_u)
+
+
+def clusters(seed=0):
+    """Labeled texts around the origin; the pool mixes look-alikes and a far-away cluster of 30."""
+    rng = np.random.default_rng(seed)
+    labeled = rng.normal(0, 1, (20, 8))
+    near = rng.normal(0, 1, (300, 8))
+    far = rng.normal(0, 1, (30, 8)) + 6.0
+    return np.vstack([labeled, near, far]), np.arange(20), np.arange(20, 350), np.arange(320, 350)
+
+
+def test_picks_what_the_labeled_set_does_not_cover():
+    X, labeled, unlabeled, far = clusters()
+    picked, _ = dal_query(X, labeled, unlabeled, 5, np.random.default_rng(0), sub_batches=1)
+    # U' = 200 of the 330 pool texts; the far cluster is unlike anything labeled
+    assert np.isin(picked, far).all()
+
+
+def test_sub_batches_move_on_once_a_region_is_covered():
+    X, labeled, unlabeled, far = clusters()
+    picked, _ = dal_query(X, labeled, unlabeled, 10, np.random.default_rng(0), sub_batches=2)
+    # sub-batch 1 takes 5 far texts; they join L, so the far region now looks labeled
+    # (5 labeled vs ~23 unlabeled there, weighted 5 : 0.5) and sub-batch 2 looks elsewhere
+    assert np.isin(picked[:5], far).all()
+    assert not np.isin(picked[5:], far).all()
+
+
+def test_subsample_grows_with_the_labeled_set_by_hand():
+    X, labeled, unlabeled, _ = clusters()
+    _, info = dal_query(X, labeled[:5], unlabeled[:200], 20, np.random.default_rng(0), sub_batches=4)
+    # sub-batches of 5; |L| = 5, 10, 15, 20; |U| = 200, 195, 190, 185 -> |U'| = min(10 |L|, |U|)
+    assert [s["subsample"] for s in info] == [50, 100, 150, 185]
+
+
+def test_stops_at_target_accuracy_or_the_epoch_cap():
+    X, labeled, unlabeled, far = clusters()
+    _, easy = train_discriminator(X[labeled], X[far], seed=0, max_epochs=500, batch_size=8)
+    assert easy["train_accuracy"] > 0.98 and easy["epochs"] < 500  # separable: stops early
+    rng = np.random.default_rng(1)
+    same = rng.normal(0, 1, (200, 8))
+    _, hard = train_discriminator(same[:20], same[20:], seed=0, max_epochs=3, target_accuracy=0.999)
+    assert hard["epochs"] == 3  # capped
+
+
+def test_deterministic_and_conformant():
+    X, labeled, unlabeled, _ = clusters()
+    a, _ = dal_query(X, labeled, unlabeled, 10, np.random.default_rng(5))
+    b, _ = dal_query(X, labeled, unlabeled, 10, np.random.default_rng(5))
+    np.testing.assert_array_equal(a, b)
+    check_strategy(DAL)
+
+
+def test_does_not_retrain_the_task_classifier():
+    from al.testing import make_state
+
+    state, _ = make_state(n_pool=80, n_labeled=10)
+    before = state.classifier.model_.estimators_[0].coef_.copy()
+    DAL().query(state, 5)
+    np.testing.assert_array_equal(state.classifier.model_.estimators_[0].coef_, before)
+
+
+@pytest.mark.slow
+def test_large_pool_under_a_minute():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100_000, 384)).astype(np.float32)
+    start = time.perf_counter()
+    picked, _ = dal_query(X, np.arange(600), np.arange(600, 100_000), 50, rng)
+    assert len(set(picked.tolist())) == 50
+    assert time.perf_counter() - start < 60
