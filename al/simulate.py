@@ -219,6 +219,11 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
             "label_names": list(corpus.label_names),
             "split_sizes": {s: int(len(i)) for s, i in corpus.splits.items()},
             "pool_label_counts": corpus.label_counts("train").tolist(),
+            # label reduction returns frequent labels first, then rare ones
+            "label_groups": None if config.labels else {
+                "frequent": list(corpus.label_names[: config.n_frequent]),
+                "rare": list(corpus.label_names[config.n_frequent :]),
+            },
         },
     }
     existing = records.start(config.to_dict(), meta)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -19,6 +19,7 @@ class Run:
     path: Path
     config: dict
     rounds: list[dict]
+    meta: dict = field(default_factory=dict)  # the rest of config.json: version, corpus
 
     @property
     def strategy(self) -> str:
@@ -49,12 +50,13 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
 def load_runs(paths: Iterable[str | Path]) -> list[Run]:
     runs = []
     for path in find_run_dirs(paths):
-        config = (read_config(path) or {}).get("config")
+        stored = read_config(path) or {}
+        config = stored.pop("config", None)
         if config is None:
             raise DataError(f"{path} has {ROUNDS_FILE} but no {CONFIG_FILE}")
         rounds = read_rounds(path)
         if rounds:
-            runs.append(Run(path, config, rounds))
+            runs.append(Run(path, config, rounds, stored))
     if not runs:
         raise DataError("no finished round in the given run directories")
     return runs

@@ -1,0 +1,235 @@
+"""``python -m al.grid simulations/NAME.yaml``: run a product of simulations.
+
+A grid file::
+
+    out: runs/quick            # one run directory per simulation below this
+    settings:                  # shared by every simulation (SimulationConfig fields)
+      classifier: logreg
+      budget: 600
+    grid:                      # every combination of these
+      data:                    # a list of mappings: each sets several fields; `name` labels it
+        - {name: disaster, dataset: disaster}
+        - {name: reuters, dataset: reuters, data_path: ../shared/data/reuters21578.tar.gz}
+      strategy: [random, class_embedding, cvirs]   # a list of values for one field
+      seed: [0, 1, 2]
+
+Simulations run in worker processes (``--workers N``) or as Ray tasks on an
+existing cluster (``--ray ADDRESS`` or ``--ray auto``), each exactly as
+``python -m al.simulate`` would run it. Finished runs are skipped and
+interrupted ones resume from their last round. Each run holds an exclusive
+lock on ``RUN_DIR/.lock`` while it works, so two grid commands pointed at one
+directory never run the same simulation at once; the second one reports it as
+busy. A setting that cannot run (an unknown strategy, a missing data file) is
+reported before anything starts, and the rest of the grid still runs.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from al.config import SimulationConfig, config_fields, from_mapping, load_yaml
+from al.errors import ALError, ConfigError
+
+LOCK_FILE = ".lock"
+PATH_FIELDS = ("data_path",)
+
+
+@dataclass(frozen=True)
+class GridRun:
+    """One cell of the grid: its directory name, config, and why it cannot run (if so)."""
+
+    name: str
+    config: SimulationConfig
+    problem: str | None = None
+
+
+def expand_grid(spec: dict[str, Any], source: str = "grid") -> tuple[Path, list[GridRun]]:
+    """The run directory root and every simulation of a grid file's mapping."""
+    unknown = sorted(set(spec) - {"out", "settings", "grid", "description"})
+    if unknown:
+        raise ConfigError(f"{source}: unknown top-level key(s) {unknown}; expected out, settings, grid, description")
+    if "out" not in spec:
+        raise ConfigError(f"{source}: missing `out`, the directory that will hold one run directory per simulation")
+    root = Path(spec["out"]).expanduser().resolve()
+    settings = dict(spec.get("settings") or {})
+    axes = []
+    for key, values in (spec.get("grid") or {}).items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{source}: grid.{key} must be a non-empty list, got {values!r}")
+        axes.append([(key, _label(key, v, source), _fields(key, v, source)) for v in values])
+    runs = []
+    fields = set(config_fields())
+    for combo in itertools.product(*axes) if axes else [()]:
+        values = dict(settings)
+        for _, _, updates in combo:
+            values.update(updates)
+        name = "__".join(f"{key}-{label}" for key, label, _ in combo) or "run"
+        for field in PATH_FIELDS:
+            if values.get(field):
+                values[field] = str(Path(values[field]).expanduser().resolve())
+        values["out"] = str(root / name)
+        unknown_fields = sorted(set(values) - fields)
+        if unknown_fields:
+            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}")
+        config = from_mapping(values, source)
+        try:
+            config.validate()
+            problem = None
+        except ALError as exc:
+            problem = str(exc)
+        runs.append(GridRun(name, config, problem))
+    return root, runs
+
+
+def _label(key: str, value: Any, source: str) -> str:
+    if isinstance(value, dict):
+        if "name" not in value:
+            raise ConfigError(f"{source}: each mapping in grid.{key} needs a `name` (it names the run directory)")
+        return str(value["name"])
+    return str(value).replace("/", "_").replace(":", "_")
+
+
+def _fields(key: str, value: Any, source: str) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k != "name"}
+    if key not in set(config_fields()):
+        raise ConfigError(f"{source}: grid.{key} is not a setting; use a list of mappings with `name` to set several")
+    return {key: value}
+
+
+def run_one(config_values: dict[str, Any]) -> dict[str, Any]:
+    """Run (or resume, or skip) one simulation under an exclusive lock; never raises ALError."""
+    import fcntl
+
+    from al.records import read_rounds
+    from al.simulate import run
+
+    config = SimulationConfig(**config_values)
+    run_dir = config.run_dir
+    start = time.perf_counter()
+    done = read_rounds(run_dir)
+    if len(done) >= config.n_rounds:
+        return {"status": "complete", "out": str(run_dir), "rounds": len(done), "seconds": 0.0,
+                "macro_f1": done[-1]["macro_f1"]}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / LOCK_FILE, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return {"status": "busy", "out": str(run_dir), "seconds": 0.0,
+                    "message": "another process holds its lock"}
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.uname().nodename} {os.getpid()}\n")
+        lock.flush()
+        try:
+            rounds = run(config, quiet=True)
+        except ALError as exc:
+            return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
+                    "message": str(exc)}
+    status = "resumed" if done else "done"
+    return {"status": status, "out": str(run_dir), "rounds": len(rounds), "seconds": time.perf_counter() - start,
+            "macro_f1": rounds[-1]["macro_f1"]}
+
+
+def _init_worker(threads: int) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+
+
+def run_local(runs: Sequence[GridRun], workers: int) -> Iterator[tuple[GridRun, dict[str, Any]]]:
+    """Yield (run, result) as simulations finish, ``workers`` at a time."""
+    if workers <= 1:
+        _init_worker(os.cpu_count() or 1)
+        for r in runs:
+            yield r, run_one(r.config.to_dict())
+        return
+    import multiprocessing
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(threads,)) as pool:
+        futures = {pool.submit(run_one, r.config.to_dict()): r for r in runs}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def run_ray(runs: Sequence[GridRun], address: str | None) -> Iterator[tuple[GridRun, dict[str, Any]]]:
+    """Yield (run, result) as Ray tasks finish; connects to ``address`` unless Ray is already up."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--ray needs Ray: pip install 'ray>=2.9'") from None
+    if not ray.is_initialized():
+        ray.init(address=address, log_to_driver=False)
+    task = ray.remote(num_cpus=1)(run_one)
+    pending = {task.remote(r.config.to_dict()): r for r in runs}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            yield pending.pop(ref), ray.get(ref)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m al.grid",
+        description="Run every simulation of a grid file: in parallel here, or as Ray tasks on a cluster. "
+        "Finished runs are skipped, interrupted ones resumed.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("grid", help="YAML grid file (see simulations/)")
+    parser.add_argument("--workers", type=int, default=1, help="simulations at once on this machine")
+    parser.add_argument("--ray", default=None, metavar="ADDRESS",
+                        help="run as Ray tasks on the cluster at ADDRESS ('auto': the local cluster's)")
+    parser.add_argument("--out", default=None, help="override the grid file's `out`")
+    parser.add_argument("--dry-run", action="store_true", help="list the simulations and exit")
+    args = parser.parse_args(argv)
+    try:
+        spec = load_yaml(args.grid)
+        if args.out:
+            spec["out"] = args.out
+        root, runs = expand_grid(spec, args.grid)
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    runnable = [r for r in runs if r.problem is None]
+    print(f"{len(runs)} simulations in {args.grid} -> {root}", file=sys.stderr)
+    for r in runs:
+        if r.problem is not None:
+            print(f"  not run: {r.name}: {r.problem}", file=sys.stderr)
+    if args.dry_run:
+        print("\n".join(r.name for r in runs))
+        return 0
+    start = time.perf_counter()
+    counts: dict[str, int] = {}
+    results = run_ray(runnable, args.ray) if args.ray else run_local(runnable, args.workers)
+    try:
+        for i, (r, result) in enumerate(results, 1):
+            counts[result["status"]] = counts.get(result["status"], 0) + 1
+            detail = f"macro-F1 {result['macro_f1']:.4f}" if "macro_f1" in result else result.get("message", "")
+            print(f"[{i}/{len(runnable)}] {result['status']:<8} {r.name}  {detail}  ({result['seconds']:.0f} s)",
+                  file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    not_run = len(runs) - len(runnable)
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    print(f"{summary}{f', {not_run} not run' if not_run else ''} in {time.perf_counter() - start:.0f} s",
+          file=sys.stderr)
+    return 1 if not_run or counts.get("failed") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
