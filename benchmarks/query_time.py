@@ -1,0 +1,103 @@
+"""Query time of every strategy against pool size, on synthetic inputs.
+
+    python benchmarks/query_time.py                      # pools of 10k and 100k
+    python benchmarks/query_time.py --pools 10000 --strategies cvirs dal
+
+Each strategy answers one query of n=50 with 600 labeled texts, 10 labels,
+384-dimensional L2-normalised embeddings (also used as the classifier's
+representation) and uniform random probabilities. Views are built before the
+clock starts, so the time is the strategy's own. ALPS is timed on given
+surprisal vectors (its k-means selection); the one MLM pass over the pool is
+a separate, once-per-pool cost (see RESULTS.md).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import tracemalloc
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.registry import get_strategy  # noqa: E402
+from al.strategy import PoolState  # noqa: E402
+
+DEFAULT = ["random", "class_embedding", "cvirs", "least_confidence", "margin", "max_entropy", "dal", "alps",
+           "smalltext:BreakingTies", "modal:margin_sampling"]
+
+
+class FixedThresholds:
+    """What adapters read of a classifier: its thresholds."""
+
+    def __init__(self, n_labels: int) -> None:
+        self.thresholds_ = np.full(n_labels, 0.5, dtype=np.float32)
+
+
+def synthetic_state(n_pool: int, n_labeled: int = 600, n_labels: int = 10, dim: int = 384, seed: int = 0) -> PoolState:
+    rng = np.random.default_rng(seed)
+    emb = rng.normal(size=(n_pool, dim)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    proba = rng.random((n_pool, n_labels)).astype(np.float32)
+    Y = (rng.random((n_pool, n_labels)) < 0.2).astype(np.int8)
+    Y[np.arange(n_pool), rng.integers(0, n_labels, n_pool)] = 1
+    Y = sp.csr_matrix(Y)
+    labeled = np.sort(rng.choice(n_pool, n_labeled, replace=False))
+    mask = np.ones(n_pool, bool)
+    mask[labeled] = False
+    views = {"embeddings": emb, "proba": proba, "representations": emb,
+             "classifier": FixedThresholds(n_labels), "texts": [f"text {i}" for i in range(n_pool)]}
+    state = PoolState(labeled, np.flatnonzero(mask), Y[labeled], tuple(f"l{j}" for j in range(n_labels)),
+                      np.random.default_rng(seed + 1), views={k: (lambda v=v: v) for k, v in views.items()},
+                      oracle=lambda idx: Y[idx])
+    for name in views:
+        state.view(name)  # build before timing
+    return state
+
+
+def make(name: str, state: PoolState):
+    if name == "alps":
+        from strategies import alps
+
+        surprisal = np.random.default_rng(0).random((state.n_pool, 128)).astype(np.float32)
+        surprisal /= np.linalg.norm(surprisal, axis=1, keepdims=True)
+        return alps.ALPS(surprisal=lambda texts: surprisal)
+    return get_strategy(name)()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pools", nargs="+", type=int, default=[10_000, 100_000])
+    parser.add_argument("--strategies", nargs="+", default=DEFAULT)
+    parser.add_argument("-n", type=int, default=50)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; date: {date.today()}")
+    print(f"command: python benchmarks/query_time.py {' '.join(sys.argv[1:])}\n")
+    print("| strategy | " + " | ".join(f"{p:,} pool: s (peak MiB)" for p in args.pools) + " |")
+    print("|---|" + "---|" * len(args.pools))
+    states = {p: synthetic_state(p) for p in args.pools}
+    for name in args.strategies:
+        cells = []
+        for pool in args.pools:
+            state = states[pool]
+            strategy = make(name, state)
+            strategy.query(synthetic_state(2_000), 5) if name.startswith(("smalltext", "modal")) else None  # imports
+            tracemalloc.start()
+            start = time.perf_counter()
+            picked = strategy.query(state, args.n)
+            seconds = time.perf_counter() - start
+            peak = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+            if len(set(np.asarray(picked).tolist())) != args.n:
+                raise SystemExit(f"{name} returned {len(picked)} picks")
+            cells.append(f"{seconds:.2f} ({peak:.0f})")
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""ALPS with the real all-MiniLM-L6-v2 on 150 Disaster Response messages."""
+from __future__ import annotations
+
+import importlib.util
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import strategies.alps as alps
+from al.errors import ModelError
+from al.strategy import PoolState, validate_answer
+from strategies.alps import ALPS, MAX_LENGTH, MLMSurprisal
+
+pytestmark = pytest.mark.integration
+N_TEXTS = 150
+FIT_STEPS = 5
+
+
+@pytest.fixture(scope="module")
+def texts():
+    folder = importlib.util.find_spec("disaster_messaging_classification_model").submodule_search_locations[0]
+    frame = pd.read_csv(folder + "/data/disaster_response_messages.csv", encoding="utf-8-sig")
+    messages = frame["message"].dropna().astype(str)
+    return messages[messages.str.len() > 20].sample(N_TEXTS, random_state=0).tolist()
+
+
+def state_of(texts, n_labeled=20, seed=0):
+    return PoolState(
+        indices_labeled=np.arange(n_labeled),
+        indices_unlabeled=np.arange(n_labeled, len(texts)),
+        y_labeled=sp.csr_matrix(np.ones((n_labeled, 1), dtype=np.int8)),
+        label_names=("related",),
+        rng=np.random.default_rng(seed),
+        views={"texts": lambda: texts},
+    )
+
+
+def test_pretrained_head_missing_is_a_clear_error(texts):
+    with pytest.raises(ModelError, match="'all-MiniLM-L6-v2' has no pretrained MLM head") as info:
+        ALPS(mlm_head="pretrained").query(state_of(texts), 5)
+    assert "bert-base-uncased" in str(info.value) and "mlm_head='fit'" in str(info.value)
+
+
+def test_fitted_head_vectors_cache_and_query(texts, monkeypatch, tmp_path):
+    fits, computed = [], []
+    real_fit, real_compute = alps.fit_mlm_head, MLMSurprisal._compute
+    monkeypatch.setattr(alps, "fit_mlm_head", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
+    monkeypatch.setattr(MLMSurprisal, "_compute", lambda self, t: computed.append(len(t)) or real_compute(self, t))
+
+    first = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS)
+    with pytest.warns(UserWarning, match="no pretrained MLM head.*deviates from the paper"):
+        vectors = first(texts)
+    assert first.head_ == f"fitted on {N_TEXTS} pool texts, {FIT_STEPS} steps"
+    assert vectors.shape == (N_TEXTS, MAX_LENGTH) and vectors.dtype == np.float32
+    norms = np.linalg.norm(vectors, axis=1)
+    assert np.all(np.isclose(norms, 1.0, atol=1e-5) | (norms == 0)) and (norms > 0).mean() > 0.9
+    assert np.all(vectors >= 0) and np.all(vectors[:, 0] == 0)  # [CLS] is never chosen
+    # a text's vector does not depend on the batch it is computed in
+    np.testing.assert_allclose(first._compute(texts[:3]), vectors[:3], atol=1e-4)
+    assert fits == [1] and computed == [N_TEXTS, 3]
+
+    # a second instance reuses the cached head and vectors: no fit, no MLM pass
+    strategy = ALPS(mlm_head="fit", fit_steps=FIT_STEPS)
+    state = state_of(texts)
+    with pytest.warns(UserWarning, match="loaded from the cache"):
+        picked = strategy.query(state, 10)
+    validate_answer(picked, state, 10, "alps")
+    assert fits == [1] and computed == [N_TEXTS, 3]
+    assert strategy.last_info["mlm_head"] == first.head_
+    np.testing.assert_array_equal(strategy.pool_vectors(texts), vectors)
+
+    # deterministic: a fresh cache refits the head and recomputes the same vectors
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "fresh"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        again = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS)(texts)
+    assert fits == [1, 1]
+    np.testing.assert_allclose(again, vectors, atol=1e-5)
+
+
+def test_a_checkpoint_with_an_mlm_head_is_used_as_is(texts, tmp_path):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from al.models import resolve_model
+
+    source = str(resolve_model("all-MiniLM-L6-v2"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        AutoModelForMaskedLM.from_pretrained(source).save_pretrained(tmp_path / "with-head")
+    AutoTokenizer.from_pretrained(source).save_pretrained(tmp_path / "with-head")
+    strategy = ALPS(model=str(tmp_path / "with-head"), mlm_head="pretrained")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no deviation to warn about
+        picked = strategy.query(state_of(texts[:60]), 5)
+    assert len(set(picked.tolist())) == 5
+    assert strategy.last_info["mlm_head"] == "pretrained"
