@@ -114,10 +114,16 @@ def run_one(config_values: dict[str, Any]) -> dict[str, Any]:
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
     start = time.perf_counter()
-    done = read_rounds(run_dir)
-    if len(done) >= config.n_rounds:
+
+    def complete() -> dict[str, Any] | None:
+        done = read_rounds(run_dir)
+        if len(done) < config.n_rounds:
+            return None
         return {"status": "complete", "out": str(run_dir), "rounds": len(done), "seconds": 0.0,
                 "macro_f1": done[-1]["macro_f1"]}
+
+    if (finished := complete()) is not None:
+        return finished
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / LOCK_FILE, "a+") as lock:
         try:
@@ -125,6 +131,9 @@ def run_one(config_values: dict[str, Any]) -> dict[str, Any]:
         except BlockingIOError:
             return {"status": "busy", "out": str(run_dir), "seconds": 0.0,
                     "message": "another process holds its lock"}
+        if (finished := complete()) is not None:  # finished by another process since the first look
+            return finished
+        done = read_rounds(run_dir)
         lock.seek(0)
         lock.truncate()
         lock.write(f"{os.uname().nodename} {os.getpid()}\n")

@@ -1,0 +1,70 @@
+"""Grids of real simulations (all-MiniLM-L6-v2 on ~200 texts): workers, Ray, two commands at once."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from al.grid import expand_grid, main, run_ray
+from al.records import read_rounds
+from tests.integration.conftest import LABELS
+
+pytestmark = pytest.mark.integration
+
+
+def grid_file(tmp_path, small_jsonl, strategies=("random", "class_embedding"), seeds=(0, 1)):
+    spec = {
+        "out": str(tmp_path / "runs"),
+        "settings": {"dataset": "jsonl", "data_path": str(small_jsonl), "labels": LABELS,
+                     "initial": 20, "step": 20, "budget": 60},
+        "grid": {"strategy": list(strategies), "seed": list(seeds)},
+    }
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path, spec
+
+
+def assert_complete(spec, expected_runs):
+    root, runs = expand_grid(spec)
+    assert len(runs) == expected_runs
+    for r in runs:
+        rounds = read_rounds(root / r.name)
+        assert [x["round"] for x in rounds] == [0, 1, 2], r.name  # each round exactly once, in order
+
+
+def test_two_workers_then_everything_is_skipped(tmp_path, small_jsonl, capsys):
+    path, spec = grid_file(tmp_path, small_jsonl)
+    assert main([str(path), "--workers", "2"]) == 0
+    assert_complete(spec, 4)
+    assert "4 done" in capsys.readouterr().err
+    assert main([str(path), "--workers", "2"]) == 0
+    assert "4 complete" in capsys.readouterr().err
+
+
+def test_ray_local_cluster(tmp_path, small_jsonl):
+    ray = pytest.importorskip("ray")
+    path, spec = grid_file(tmp_path, small_jsonl, strategies=("random", "cvirs"), seeds=(0,))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        _, runs = expand_grid(spec)
+        statuses = [result["status"] for _, result in run_ray(runs, None)]
+    finally:
+        ray.shutdown()
+    assert statuses == ["done", "done"]
+    assert_complete(spec, 2)
+
+
+def test_two_grid_commands_on_one_directory(tmp_path, small_jsonl):
+    path, spec = grid_file(tmp_path, small_jsonl, strategies=("random", "class_embedding", "cvirs"), seeds=(0, 1))
+    command = [sys.executable, "-m", "al.grid", str(path)]
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    logs = [p.communicate(timeout=600)[1] for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], logs
+    ran = [line.split()[2] for log in logs for line in log.splitlines() if "] done" in line]
+    assert sorted(ran) == sorted(set(ran))  # no simulation ran twice
+    assert_complete(spec, 6)
+    # whatever one command skipped as busy, a rerun finds complete
+    assert main([str(path)]) == 0
