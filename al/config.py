@@ -43,6 +43,7 @@ class SimulationConfig:
     step: int = 50
     budget: int = 600
     seed: int = 0
+    diagnostics: bool = False
     device: str = "auto"
     out: str | None = None
 

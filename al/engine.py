@@ -57,6 +57,10 @@ class Simulation:
         Called once per round for a fresh model, seeded from (seed, round).
     reuse_classifier : bool
         Fit one classifier instance every round instead (warm start).
+    diagnostics : bool
+        Also record embedding-space diagnostics each round
+        (:func:`al.analysis.diagnostics.diagnostics`: centroid proximity,
+        distance margins, clustering quality of the labeled set).
     embed : callable texts -> ndarray (n, dim), optional
         Needed when the classifier reads embeddings or the strategy requires them.
     initial, step, budget, seed : int
@@ -78,6 +82,7 @@ class Simulation:
     records: RunRecords | None = None
     on_round: Callable[[dict[str, Any]], None] | None = None
     reuse_classifier: bool = False
+    diagnostics: bool = False
 
     def __post_init__(self) -> None:
         n_pool = len(self.corpus.splits["train"])
@@ -92,7 +97,7 @@ class Simulation:
                 f"need step > 0 and budget > initial, got step={self.step}, budget={self.budget}, "
                 f"initial={self.initial}"
             )
-        needs_embeddings = "embeddings" in self.strategy.requires
+        needs_embeddings = "embeddings" in self.strategy.requires or self.diagnostics
         self._classifier_probe = self.make_classifier(self.seed)
         if self.embed is None and (needs_embeddings or self._classifier_probe.input == "embeddings"):
             raise ConfigError("this strategy/classifier needs sentence embeddings, but no embedder was given")
@@ -153,6 +158,15 @@ class Simulation:
                 "strategy_info": dict(self.strategy.last_info),
                 "classifier_info": _classifier_info(classifier),
             }
+            if self.diagnostics:
+                from al.analysis.diagnostics import diagnostics
+
+                t = time.perf_counter()
+                emb = features["pool_embeddings"]
+                record["diagnostics"] = diagnostics(
+                    emb[labeled], y_labeled, emb[unlabeled], Y_pool[unlabeled], corpus.label_names, seed=self.seed
+                )
+                record["seconds_diagnostics"] = round(time.perf_counter() - t, 4)
             if r == 0:
                 record["initial"] = initial.tolist()
             if r == len(existing):
@@ -174,7 +188,7 @@ class Simulation:
         needs_dev = self._classifier_probe.uses_dev
         if self._classifier_probe.input == "texts":
             features = {"pool": texts[pool].tolist(), "dev": texts[dev].tolist(), "test": texts[test].tolist()}
-            if "embeddings" in self.strategy.requires:
+            if "embeddings" in self.strategy.requires or self.diagnostics:
                 features["pool_embeddings"] = self.embed(texts[pool].tolist())  # type: ignore[misc]
             return features
         parts = [pool, test] + ([dev] if needs_dev else [])

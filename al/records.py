@@ -82,8 +82,9 @@ class RunRecords:
         previous = read_config(self.directory)
         if previous is not None:
             old = previous.get("config", {})
+            # a setting the stored run lacks was added later: that run used its default
             changed = sorted(
-                k for k in set(old) | set(config)
+                k for k in old
                 if k not in RESUMABLE_DIFFERENCES and old.get(k) != config.get(k)
             )
             if changed:

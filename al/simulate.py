@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--config", default=None, metavar="YAML",
                    help="read settings from a YAML file (keys as in al.config.SimulationConfig); flags given "
                    "explicitly override it")
+    g.add_argument("--diagnostics", action="store_true",
+                   help="record embedding-space diagnostics every round (centroid proximity, distance margins, "
+                   "clustering quality of the labeled set; uses unlabeled gold labels for measurement only)")
     g.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument("--version", action="version", version=f"al {__version__}")
     return p
@@ -175,6 +178,7 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None):
         records=records,
         on_round=on_round,
         reuse_classifier=config.warm_start and config.classifier == "bert",
+        diagnostics=config.diagnostics,
     )
 
 

@@ -189,3 +189,17 @@ def test_the_strategy_sees_no_gold_label_of_unlabeled_texts(corpus):
     simulate(corpus, Spy(), budget=30).run()
     assert seen["y_rows"] == seen["n_labeled"] == 20
     assert not any("gold" in f or f == "Y" for f in seen["fields"])
+
+
+def test_diagnostics_recorded_every_round(corpus):
+    rounds = simulate(corpus, diagnostics=True).run()
+    for r in rounds:
+        d = r["diagnostics"]
+        json.dumps(d)  # serialisable
+        assert set(d) >= {"proximity", "margins", "quality"}
+        assert r["seconds_diagnostics"] >= 0
+
+
+def test_resume_accepts_a_setting_added_later(tmp_path):
+    RunRecords(tmp_path).start({"strategy": "random"}, {})
+    RunRecords(tmp_path).start({"strategy": "random", "diagnostics": False}, {})
