@@ -1,0 +1,134 @@
+"""Cosine-distance margins: are labeled texts nearer their own class centroid than the others?
+
+References
+----------
+Wertz et al., "Evaluating Pre-Trained Sentence-BERT with Class Embeddings in
+Active Learning for Multi-Label Text Classification", AACL-IJCNLP 2022,
+sec. 5.2 and Figures 3-4 (``../shared/seeds/001``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from al.analysis.quality import dense_labels, json_float, unit_rows
+from al.errors import DataError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def centroid_distances(embeddings: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Cosine distance ``1 - cos`` of every text to every centroid.
+
+    Parameters
+    ----------
+    embeddings : ndarray of shape (n_samples, dim)
+    centroids : ndarray of shape (n_labels, dim); NaN rows stay NaN.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_labels)
+    """
+    return 1.0 - unit_rows(embeddings) @ unit_rows(centroids).T
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Per label, mean cosine distance of its labeled texts to its own and to the other centroids.
+
+    Attributes
+    ----------
+    n_texts : ndarray of int, shape (n_labels,), labeled texts per label.
+    own : ndarray of shape (n_labels,)
+    other : ndarray of shape (n_labels,)
+    margin : ndarray of shape (n_labels,), ``other - own``: positive when
+        texts sit nearer their own centroid. NaN where undefined.
+    """
+
+    n_texts: np.ndarray
+    own: np.ndarray
+    other: np.ndarray
+    margin: np.ndarray
+
+    def as_dict(self, label_names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """{label: {n_texts, own, other, margin}}; missing values are None."""
+        return {
+            name: {"n_texts": int(n), "own": json_float(o), "other": json_float(t), "margin": json_float(m)}
+            for name, n, o, t, m in zip(label_names, self.n_texts, self.own, self.other, self.margin)
+        }
+
+
+def centroid_margins(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, centroids: np.ndarray) -> Margins:
+    """Own-centroid vs other-centroid cosine distances of the labeled texts, per label.
+
+    For label j with labeled texts ``L_j``:
+    ``own_j = mean_{i in L_j} d(x_i, c_j)`` and
+    ``other_j = mean_{i in L_j} mean_{j' != j} d(x_i, c_j')`` over the other
+    labels that have a centroid. As in the paper, "other" includes a
+    multi-label text's other labels, so label overlap narrows the margin.
+
+    Parameters
+    ----------
+    embeddings : ndarray of shape (n_labeled, dim)
+    Y : (sparse) matrix of shape (n_labeled, n_labels), 0/1
+    centroids : ndarray of shape (n_labels, dim), NaN rows for labels without texts
+        (as :func:`strategies.class_embedding.class_centroids` returns them).
+
+    Returns
+    -------
+    Margins; labels without texts, or without another centroid to compare
+    with, get NaN.
+
+    References
+    ----------
+    Wertz et al. 2022, Figures 3 and 4.
+    """
+    Yd = dense_labels(Y)
+    if Yd.shape != (len(embeddings), len(centroids)):
+        raise DataError(f"label matrix has shape {Yd.shape}, expected ({len(embeddings)}, {len(centroids)})")
+    D = centroid_distances(embeddings, centroids)
+    present = ~np.isnan(centroids).any(axis=1)
+    n_texts = Yd.sum(axis=0)
+    n_labels = len(centroids)
+    own, other = np.full(n_labels, np.nan), np.full(n_labels, np.nan)
+    for j in np.flatnonzero(present & (n_texts > 0)):
+        rows = D[Yd[:, j]]
+        own[j] = rows[:, j].mean()
+        rest = present.copy()
+        rest[j] = False
+        if rest.any():
+            other[j] = rows[:, rest].mean()
+    return Margins(n_texts.astype(np.int64), own, other, other - own)
+
+
+def plot_margins(margins: Margins, label_names: Sequence[str], title: str | None = None) -> "Figure":
+    """Grouped bars per label: distance to the own centroid vs to the others (mean).
+
+    Parameters
+    ----------
+    margins : Margins
+    label_names : sequence of str, length n_labels
+    title : str or None
+    """
+    from matplotlib.figure import Figure
+
+    n_labels = len(label_names)
+    fig = Figure(figsize=(max(7.0, 0.7 * n_labels + 2), 4.5), dpi=120)
+    ax = fig.subplots()
+    x = np.arange(n_labels)
+    ax.bar(x - 0.2, np.nan_to_num(margins.own), 0.4, label="own class centroid")
+    ax.bar(x + 0.2, np.nan_to_num(margins.other), 0.4, label="other class centroids (mean)")
+    ax.set_xticks(x, [f"{name}\n(n={n})" for name, n in zip(label_names, margins.n_texts)],
+                  rotation=30, ha="right", fontsize="small")
+    ax.set_xlabel("label")
+    ax.set_ylabel("mean cosine distance")
+    ax.set_title(title or "Cosine distance of labeled texts to class centroids")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+

@@ -1,0 +1,354 @@
+"""The class-embedding analysis over several labeled-set sizes: numbers, figures, summary.
+
+Output directory::
+
+    analysis.json          every number (settings, per size: diagnostics, PCA variance, timings)
+    proximity.png          observed vs chance counts near each centroid, all sizes
+    margins-<size>.png     own vs other centroid distance per label (Figures 3-4)
+    pca-<size>.png         2-D PCA of labeled texts and centroids (Figures 5-6)
+    summary.md             tables, figure links and a plain reading of the numbers
+
+All files are written atomically (temporary file, then rename).
+
+References
+----------
+Wertz et al., "Evaluating Pre-Trained Sentence-BERT with Class Embeddings in
+Active Learning for Multi-Label Text Classification", AACL-IJCNLP 2022, sec. 5.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from al.analysis.diagnostics import diagnostics
+from al.analysis.margins import centroid_margins, plot_margins
+from al.analysis.pca import pca_projection, plot_pca
+from al.analysis.proximity import plot_proximity
+from al.analysis.quality import TEMPERATURES, dense_labels
+from al.errors import ConfigError
+from al.records import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+JSON_FILE = "analysis.json"
+SUMMARY_FILE = "summary.md"
+
+MULTI_LABEL_RULES = (
+    "A text with several labels counts for each of them in the centroids, the proximity counts and the "
+    "margins, and is drawn once per label in the PCA. Soft nearest neighbour loss: two texts are of the same "
+    "class when they share at least one label (anchors with no such text are left out). Silhouette, "
+    "Davies-Bouldin, Calinski-Harabasz and k-means agreement: each text counts once, under its primary "
+    "label, the rarest of its labels in the labeled set."
+)
+
+
+def labeled_splits(n_pool: int, sizes: Sequence[int], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(labeled, unlabeled) pool positions per size: prefixes of one seeded permutation.
+
+    A larger labeled set contains every smaller one, so differences between
+    sizes come from the added texts, not from a fresh draw.
+    """
+    order = np.random.default_rng(seed).permutation(n_pool)
+    return [(np.sort(order[:s]), np.sort(order[s:])) for s in sizes]
+
+
+def check_sizes(sizes: Sequence[int], n_pool: int, k: int) -> list[int]:
+    """Sorted distinct sizes, each at least 2 and below the pool size; ``k`` positive."""
+    if not sizes:
+        raise ConfigError("--sizes needs at least one labeled-set size")
+    if k < 1:
+        raise ConfigError(f"--k must be a positive integer, got {k}")
+    for s in sizes:
+        if s < 2:
+            raise ConfigError(f"--sizes: each labeled-set size must be at least 2, got {s}")
+        if s >= n_pool:
+            raise ConfigError(
+                f"--sizes: {s} leaves no unlabeled text in a pool of {n_pool} texts; give sizes below {n_pool}"
+            )
+    return sorted(set(int(s) for s in sizes))
+
+
+def analyze_pool(
+    embeddings: np.ndarray,
+    Y: sp.spmatrix | np.ndarray,
+    label_names: Sequence[str],
+    sizes: Sequence[int],
+    k: int = 100,
+    seed: int = 0,
+    out: str | Path | None = None,
+    temperatures: Sequence[float] = TEMPERATURES,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run the analysis for each labeled-set size; write the report when ``out`` is given.
+
+    Parameters
+    ----------
+    embeddings : ndarray of shape (n_pool, dim)
+        Sentence embeddings of the pool texts.
+    Y : (sparse) matrix of shape (n_pool, n_labels), 0/1
+        Gold labels of the pool: of the labeled texts to build centroids, of
+        the unlabeled texts only to count (this is an analysis, not a strategy).
+    label_names : sequence of str, length n_labels
+    sizes : sequence of int
+        Labeled-set sizes; each labeled set is a seeded random sample of the
+        pool (see :func:`labeled_splits`), the rest is unlabeled.
+    k : int
+        Unlabeled texts searched around each centroid.
+    seed : int
+        Seeds the samples and k-means.
+    out : path or None
+        Directory for ``analysis.json``, the PNG figures and ``summary.md``.
+    temperatures : sequence of float
+        Temperatures of the soft nearest neighbour loss.
+    meta : dict or None
+        Settings to record (dataset, model, ...); its ``seconds`` (a dict) is
+        extended with the time of the analysis.
+
+    Returns
+    -------
+    dict, the content of ``analysis.json``.
+    """
+    from strategies.class_embedding import class_centroids
+
+    label_names = list(label_names)
+    Yd = dense_labels(Y)
+    started = time.perf_counter()
+    sizes = check_sizes(sizes, len(embeddings), k)
+    out = Path(out) if out is not None else None
+    result: dict[str, Any] = {
+        **(meta or {}),
+        "pool_size": int(len(embeddings)),
+        "label_names": label_names,
+        "pool_label_counts": dict(zip(label_names, Yd.sum(axis=0).astype(int).tolist())),
+        "k": k,
+        "seed": seed,
+        "temperatures": [float(t) for t in temperatures],
+        "multi_label_rules": MULTI_LABEL_RULES,
+        "sizes": [],
+        "figures": {},
+    }
+    for size, (labeled, unlabeled) in zip(sizes, labeled_splits(len(embeddings), sizes, seed)):
+        X, Yl = embeddings[labeled], Yd[labeled]
+        t = time.perf_counter()
+        entry = {"size": size, **diagnostics(X, Yl, embeddings[unlabeled], Yd[unlabeled], label_names,
+                                             k=k, temperatures=temperatures, seed=seed)}
+        centroids, _ = class_centroids(X, Yl)
+        projection = pca_projection(X, centroids)
+        entry["pca"] = {"explained_variance_ratio": [round(float(v), 6) for v in projection.explained_variance_ratio]}
+        entry["seconds"] = {"diagnostics": round(time.perf_counter() - t, 3)}
+        if out is not None:
+            t = time.perf_counter()
+            margins = centroid_margins(X, Yl, centroids)
+            entry["figures"] = {
+                "margins": save_figure(plot_margins(
+                    margins, label_names, title=f"Cosine distance of labeled texts to class centroids, |L| = {size}"),
+                    out / f"margins-{size}.png").name,
+                "pca": save_figure(plot_pca(
+                    projection, Yl, label_names, title=f"PCA of {size} labeled texts and class centroids (enlarged)"),
+                    out / f"pca-{size}.png").name,
+            }
+            entry["seconds"]["figures"] = round(time.perf_counter() - t, 3)
+        result["sizes"].append(entry)
+    result["seconds"] = {**result.pop("seconds", {}), "analysis": round(time.perf_counter() - started, 3)}
+    if out is not None:
+        observed, expected = proximity_matrices(result)
+        result["figures"]["proximity"] = save_figure(
+            plot_proximity(sizes, observed, expected, label_names, k), out / "proximity.png").name
+        write_report(result, out)
+    return result
+
+
+def proximity_matrices(result: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Observed and chance counts, each of shape (n_sizes, n_labels), NaN for missing."""
+    return per_label(result, "proximity", "observed"), per_label(result, "proximity", "expected")
+
+
+def per_label(result: dict[str, Any], section: str, key: str) -> np.ndarray:
+    """``result["sizes"][s][section][label][key]`` as an array of shape (n_sizes, n_labels), None -> NaN."""
+    rows = [[e[section][name][key] for name in result["label_names"]] for e in result["sizes"]]
+    return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float).reshape(
+        len(rows), len(result["label_names"]))
+
+
+def write_report(result: dict[str, Any], out: str | Path) -> None:
+    """Write ``analysis.json`` and ``summary.md`` into ``out``, atomically."""
+    out = Path(out)
+    write_atomic(out / JSON_FILE, json.dumps(result, indent=1) + "\n")
+    write_atomic(out / SUMMARY_FILE, render_summary(result))
+
+
+def save_figure(fig: "Figure", path: str | Path) -> Path:
+    """Write ``fig`` as a PNG atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png")
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# -- summary ----------------------------------------------------------------------------------------------
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}f}"
+
+
+def proximity_table(result: dict[str, Any]) -> str:
+    """Markdown: per size and label, ``observed / chance (ratio)``."""
+    names = result["label_names"]
+    lines = ["| labeled | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]
+    for e in result["sizes"]:
+        cells = []
+        for n in names:
+            p = e["proximity"][n]
+            cells.append("no centroid" if p["observed"] is None else
+                         f"{p['observed']} / {p['expected']:.1f} ({_fmt(p['ratio'], 2)})")
+        lines.append(f"| {e['size']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def margins_table(result: dict[str, Any]) -> str:
+    """Markdown: per label, own / other / margin for each size."""
+    names = result["label_names"]
+    sizes = [e["size"] for e in result["sizes"]]
+    head = "| label | " + " | ".join(f"own / other / margin, {s} labeled" for s in sizes) + " |"
+    lines = [head, "|---|" + "---:|" * len(sizes)]
+    for n in names:
+        cells = [f"{_fmt(m['own'])} / {_fmt(m['other'])} / {_fmt(m['margin'])}"
+                 for m in (e["margins"][n] for e in result["sizes"])]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def quality_table(result: dict[str, Any]) -> str:
+    """Markdown: per size, SNNL at each temperature and the clustering scores."""
+    temps = list(result["sizes"][0]["quality"]["snnl"]) if result["sizes"] else []
+    head = (["labeled"] + [f"SNNL T={t}" for t in temps]
+            + ["SNNL uniform", "silhouette", "Davies-Bouldin", "Calinski-Harabasz", "k-means NMI", "ARI", "ACC"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    for e in result["sizes"]:
+        q = e["quality"]
+        cells = ([str(e["size"])] + [_fmt(q["snnl"][t]) for t in temps]
+                 + [_fmt(q["snnl_uniform"]), _fmt(q["silhouette"]), _fmt(q["davies_bouldin"], 2),
+                    _fmt(q["calinski_harabasz"], 1), _fmt(q["kmeans"]["nmi"]), _fmt(q["kmeans"]["ari"]),
+                    _fmt(q["kmeans"]["accuracy"])])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def reading(result: dict[str, Any]) -> str:
+    """One paragraph that says in words what the numbers show."""
+    names, entries, k = result["label_names"], result["sizes"], result["k"]
+    if not entries:
+        return "No labeled-set size was analysed."
+    observed, expected = proximity_matrices(result)
+    found = ~np.isnan(observed)
+    obs_sum, exp_sum = np.where(found, observed, 0).sum(axis=0), np.where(found, expected, 0).sum(axis=0)
+    label_ratio = np.full(len(names), np.nan)
+    np.divide(obs_sum, exp_sum, out=label_ratio, where=exp_sum > 0)
+    pooled = obs_sum.sum() / exp_sum.sum() if exp_sum.sum() > 0 else float("nan")
+    ratios = per_label(result, "proximity", "ratio")
+    ratio = float(np.median(ratios[np.isfinite(ratios)])) if np.isfinite(ratios).any() else float("nan")
+    above = int((observed[found] > expected[found]).sum())
+    if ratio >= 1.5:
+        verdict = ("so the centroids find texts of their class clearly more often than a random draw would, "
+                   "unlike the paper's Table 2, where almost none of the 100 nearest texts carried the class")
+    elif ratio > 1.1:
+        verdict = "so the centroids find their class only somewhat more often than a random draw"
+    else:
+        verdict = "so the centroids find their class no more often than a random draw, as in the paper's Table 2"
+    parts = [
+        f"Across labeled-set sizes {', '.join(str(e['size']) for e in entries)}, the {k} unlabeled texts nearest "
+        f"a class centroid carried its label {ratio:.2f} times as often as chance (median over label-size pairs; "
+        f"{pooled:.2f} pooled over labels; above chance for {above} of {int(found.sum())} pairs), {verdict}."
+    ]
+    if np.isfinite(label_ratio).any():
+        best, worst = int(np.nanargmax(label_ratio)), int(np.nanargmin(label_ratio))
+        parts.append(f"The best-placed centroid is {names[best]}'s (ratio {label_ratio[best]:.2f} over all sizes), "
+                     f"the worst {names[worst]}'s ({label_ratio[worst]:.2f}).")
+    margins = per_label(result, "margins", "margin")
+    first, last = entries[0], entries[-1]
+    parts.append(
+        f"Labeled texts sit closer to their own centroid than to the others for {int((margins > 0).sum())} of "
+        f"{int(np.isfinite(margins).sum())} label-size pairs, with a mean margin of "
+        f"{_fmt(first['summary']['mean_margin'])} cosine distance at |L| = {first['size']} and "
+        f"{_fmt(last['summary']['mean_margin'])} at |L| = {last['size']} (the paper: about 0.2 on eurlex, "
+        f"0.4 on arXiv)."
+    )
+    few = [n for n in names if 0 < first["labeled_counts"][n] <= 2]
+    if few:
+        parts.append(
+            f"At |L| = {first['size']}, {', '.join(few)} had at most two labeled texts, so their own distance is "
+            "small by construction (the centroid of one text is that text)."
+        )
+    q = first["quality"]
+    if q["snnl"]:
+        t_low = next(iter(q["snnl"]))
+        separated = (q["silhouette"] or 0) > 0.25
+        parts.append(
+            f"At |L| = {first['size']} the soft nearest neighbour loss at T = {t_low} is {_fmt(q['snnl'][t_low])} "
+            f"against {_fmt(q['snnl_uniform'])} if distances carried no class information, the silhouette of the "
+            f"primary labels is {_fmt(q['silhouette'])} and k-means recovers them with NMI "
+            f"{_fmt(q['kmeans']['nmi'])} and accuracy {_fmt(q['kmeans']['accuracy'])}: the classes are "
+            + ("well separated" if separated else "far from separated") + " in this embedding space."
+        )
+    return " ".join(parts)
+
+
+def render_summary(result: dict[str, Any]) -> str:
+    """The Markdown summary of an analysis result."""
+    entries = result["sizes"]
+    title = f"# Class-embedding analysis: {result.get('dataset', 'pool')}"
+    if result.get("model"):
+        title += f", {result['model']}"
+    lines = [
+        title, "",
+        f"Pool of {result['pool_size']} texts, {len(result['label_names'])} labels. Each labeled set is a random "
+        f"sample of the pool (seed {result['seed']}; a larger set contains the smaller ones); the rest of the pool is "
+        f"unlabeled. k = {result['k']} unlabeled texts are searched around each class centroid (cosine, exact).",
+        "", "## Reading", "", reading(result), "",
+        "## Centroid proximity (the paper's Table 2)", "",
+        f"Unlabeled texts carrying label j among the {result['k']} nearest to the centroid of j: observed / expected "
+        f"by chance (= share of unlabeled texts with j x k), and their ratio in brackets.", "",
+        proximity_table(result), "",
+        "## Distance to the class centroids (the paper's Figures 3-4)", "",
+        "Mean cosine distance of the labeled texts of each label to their own centroid and to the other "
+        "centroids (mean over them); margin = other - own, positive when texts sit nearer their own centroid.", "",
+        margins_table(result), "",
+        "## Embedding-space quality of the labeled set", "",
+        "Soft nearest neighbour loss (cosine distance; lower = classes disentangled; \"uniform\" is its value "
+        "when all distances are equal), silhouette (cosine), Davies-Bouldin (lower = better), "
+        "Calinski-Harabasz, and k-means (k = number of primary labels) against the primary labels.", "",
+        quality_table(result), "",
+        "Multi-label rules: " + result["multi_label_rules"], "",
+        "## Figures", "",
+    ]
+    if "proximity" in result["figures"]:
+        lines += [f"![proximity]({result['figures']['proximity']})", ""]
+    for e in entries:
+        figs = e.get("figures", {})
+        if figs:
+            evr = e["pca"]["explained_variance_ratio"]
+            lines += [f"{e['size']} labeled texts: [margins]({figs['margins']}), [PCA]({figs['pca']}) "
+                      f"(PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)", ""]
+    if result.get("seconds"):
+        s = result["seconds"]
+        lines += ["## Timings", "", ", ".join(f"{name} {v:.1f} s" for name, v in s.items()), ""]
+    return "\n".join(lines)

@@ -1,0 +1,373 @@
+"""Class-embedding analyses and embedding-space quality, checked against numbers worked out by hand."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+from al.analysis.diagnostics import diagnostics
+from al.analysis.margins import centroid_margins, plot_margins
+from al.analysis.pca import pca_projection, plot_pca
+from al.analysis.proximity import centroid_proximity, nearest_neighbours, plot_proximity
+from al.analysis.quality import (
+    cluster_separation,
+    clustering_accuracy,
+    embedding_quality,
+    kmeans_agreement,
+    primary_labels,
+    snnl_uniform,
+    soft_nearest_neighbour_loss,
+)
+from al.analysis.report import analyze_pool, labeled_splits, save_figure
+from al.analyze import main
+from al.errors import ConfigError, DataError
+from strategies.class_embedding import class_centroids
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def angle(degrees: float) -> list[float]:
+    r = np.deg2rad(degrees)
+    return [np.cos(r), np.sin(r)]
+
+
+# -- centroid proximity ------------------------------------------------------------------------------------
+
+# Labels A, B, C. Labeled: (1, 0) carries A, (0, 1) carries B, nothing carries C,
+# so the centroids are A at 0 degrees, B at 90 degrees, C none.
+X_LABELED = np.array([angle(0), angle(90)])
+Y_LABELED = np.array([[1, 0, 0], [0, 1, 0]])
+# Unlabeled texts on the unit circle (angle: labels)
+X_UNLABELED = np.array([angle(10), angle(20), angle(80), angle(70), angle(180), angle(45)])
+Y_UNLABELED = np.array([
+    [1, 0, 0],  # 10 deg: A
+    [0, 1, 0],  # 20 deg: B
+    [0, 1, 0],  # 80 deg: B
+    [1, 1, 0],  # 70 deg: A, B
+    [0, 0, 1],  # 180 deg: C
+    [0, 0, 1],  # 45 deg: C
+])
+
+
+def test_proximity_counts_and_chance_by_hand():
+    centroids, _ = class_centroids(X_LABELED, Y_LABELED)
+    p = centroid_proximity(centroids, X_UNLABELED, sp.csr_matrix(Y_UNLABELED), k=2)
+    # A (0 deg): nearest 10 deg (A) and 20 deg (B) -> 1; chance = 2/6 texts carry A x k 2 = 0.667
+    # B (90 deg): nearest 80 deg (B) and 70 deg (A, B) -> 2; chance = 3/6 x 2 = 1
+    # C: no labeled text, no centroid -> NaN; chance = 2/6 x 2 = 0.667
+    assert p.k == 2
+    np.testing.assert_allclose(p.observed, [1, 2, np.nan])
+    np.testing.assert_allclose(p.expected, [2 / 3, 1, 2 / 3])
+    np.testing.assert_allclose(p.ratio, [1.5, 2.0, np.nan])
+    assert p.as_dict("ABC")["C"] == {"observed": None, "expected": 0.666667, "ratio": None}
+
+
+def test_proximity_clips_k_to_the_unlabeled_set():
+    centroids, _ = class_centroids(X_LABELED, Y_LABELED)
+    p = centroid_proximity(centroids, X_UNLABELED, Y_UNLABELED, k=100)
+    # k = 6: every unlabeled text is "near"; A is on 2 of them, chance 2/6 x 6 = 2
+    assert p.k == 6
+    np.testing.assert_allclose(p.observed[:2], [2, 3])
+    np.testing.assert_allclose(p.ratio[:2], [1, 1])
+
+
+def test_nearest_neighbours_normalises_and_is_exact():
+    base = np.array([[10.0, 0.0], [0.0, 0.1], [1.0, 1.0]])  # lengths differ; only the angle counts
+    np.testing.assert_array_equal(nearest_neighbours(np.array([[0.1, 1.0]]), base, 3), [[1, 2, 0]])
+    with pytest.raises(ConfigError, match="k must be between 1 and"):
+        nearest_neighbours(base, base, 4)
+
+
+def test_proximity_rejects_mismatched_labels():
+    centroids, _ = class_centroids(X_LABELED, Y_LABELED)
+    with pytest.raises(DataError, match=r"expected \(6, 3\)"):
+        centroid_proximity(centroids, X_UNLABELED, Y_UNLABELED[:, :2], k=2)
+
+
+# -- margins -----------------------------------------------------------------------------------------------
+
+# (1, 0): A; (0, 1): B; 45 degrees: A and B; label C on nothing.
+X_MARGINS = np.array([angle(0), angle(90), angle(45)])
+Y_MARGINS = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])
+
+
+def test_margins_by_hand():
+    centroids, _ = class_centroids(X_MARGINS, Y_MARGINS)
+    m = centroid_margins(X_MARGINS, Y_MARGINS, centroids)
+    # centroid A = mean of 0 and 45 deg -> direction 22.5 deg; B -> 67.5 deg.
+    # own A: both A texts (0 and 45 deg) are 22.5 deg from it: 1 - cos(pi/8) = 0.076120
+    # other A: B's centroid is 67.5 deg from 0 deg and 22.5 deg from 45 deg:
+    #   (1 - cos(3pi/8) + 1 - cos(pi/8)) / 2 = (0.617317 + 0.076120) / 2 = 0.346719
+    # margin = 0.346719 - 0.076120 = 0.270598; B is the mirror image
+    np.testing.assert_array_equal(m.n_texts, [2, 2, 0])
+    np.testing.assert_allclose(m.own, [0.076120, 0.076120, np.nan], atol=1e-6)
+    np.testing.assert_allclose(m.other, [0.346719, 0.346719, np.nan], atol=1e-6)
+    np.testing.assert_allclose(m.margin, [0.270598, 0.270598, np.nan], atol=1e-6)
+    assert m.as_dict("ABC")["C"] == {"n_texts": 0, "own": None, "other": None, "margin": None}
+
+
+def test_margin_without_another_centroid_is_undefined():
+    centroids, _ = class_centroids(X_MARGINS[:1], Y_MARGINS[:1])
+    m = centroid_margins(X_MARGINS[:1], Y_MARGINS[:1], centroids)
+    assert m.own[0] == pytest.approx(0.0) and np.isnan(m.other[0]) and np.isnan(m.margin[0])
+
+
+# -- soft nearest neighbour loss ---------------------------------------------------------------------------
+
+# Four unit vectors at 0, 90, 180, 270 degrees; cosine distances: neighbours 1, opposite 2.
+SQUARE = np.array([angle(0), angle(90), angle(180), angle(270)])
+
+
+def test_snnl_single_label_by_hand():
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])  # {0, 90} vs {180, 270}
+    # each point: one same-class neighbour at distance 1; others at 1 and 2
+    # T = 1:   -log(e^-1 / (2 e^-1 + e^-2)) = log(2 + e^-1) = 0.861995
+    # T = 0.5: -log(e^-2 / (2 e^-2 + e^-4)) = log(2 + e^-2) = 0.758624
+    assert soft_nearest_neighbour_loss(SQUARE, Y, 1.0) == pytest.approx(0.861995, abs=1e-6)
+    assert soft_nearest_neighbour_loss(SQUARE, Y, 0.5) == pytest.approx(0.758624, abs=1e-6)
+    # all distances equal: -log(1/3) = 1.098612 for every point; T = 1e6 comes close
+    assert snnl_uniform(Y) == pytest.approx(np.log(3))
+    assert soft_nearest_neighbour_loss(SQUARE, Y, 1e6) == pytest.approx(np.log(3), abs=1e-5)
+
+
+def test_snnl_multi_label_shares_a_label():
+    Y = np.array([[1, 0], [1, 1], [0, 1], [0, 1]])  # the 90-degree text carries both labels
+    # 0 deg (A):   same {90}:           log((2e^-1 + e^-2) / e^-1)            = 0.861995
+    # 90 deg (AB): same = all others:   0
+    # 180 deg (B): same {90, 270}:      log((2e^-1 + e^-2) / (2e^-1))        = 0.168848
+    # 270 deg (B): same {90 at 2, 180}: log((2e^-1 + e^-2) / (e^-1 + e^-2)) = 0.548733
+    # mean = 0.394894
+    assert soft_nearest_neighbour_loss(SQUARE, sp.csr_matrix(Y), 1.0) == pytest.approx(0.394894, abs=1e-6)
+
+
+def test_snnl_leaves_out_anchors_without_a_same_class_text():
+    Y = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]])  # 180 and 270 deg are alone in their class
+    # anchors 0 and 90 deg: log(2 + e^-1) each, as above
+    assert soft_nearest_neighbour_loss(SQUARE, Y, 1.0) == pytest.approx(0.861995, abs=1e-6)
+    assert np.isnan(soft_nearest_neighbour_loss(SQUARE, np.eye(4), 1.0))
+
+
+def test_snnl_is_stable_at_low_temperature():
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])
+    # T -> 0: only the nearest neighbours count; e^-1/T dominates, loss -> log(2) (1 same of 2 nearest)
+    assert soft_nearest_neighbour_loss(SQUARE, Y, 1e-4) == pytest.approx(np.log(2))
+    with pytest.raises(ConfigError, match="temperature must be positive"):
+        soft_nearest_neighbour_loss(SQUARE, Y, 0.0)
+
+
+# -- clustering scores -------------------------------------------------------------------------------------
+
+
+def test_primary_label_is_the_rarest():
+    Y = np.array([[1, 1, 0], [1, 0, 0], [1, 0, 1], [0, 0, 0], [0, 1, 1]])
+    # label counts 3, 2, 2: rarest of {0,1} is 1; of {0} 0; of {0,2} 2; none -> -1; tie {1,2} -> lower, 1
+    np.testing.assert_array_equal(primary_labels(sp.csr_matrix(Y)), [1, 0, 2, -1, 1])
+
+
+def test_separation_by_hand_and_against_scikit_learn():
+    labels = np.array([0, 0, 1, 1])  # {0, 90 deg} vs {180, 270 deg}
+    scores = cluster_separation(SQUARE, labels)
+    # silhouette (cosine), every point: a = 1 (its partner), b = mean(2, 1) = 1.5 -> (1.5 - 1) / 1.5 = 1/3
+    assert scores["silhouette"] == pytest.approx(1 / 3)
+    # Davies-Bouldin: cluster centres (.5, .5), (-.5, -.5); spread = |(1, 0) - (.5, .5)| = 0.7071 each;
+    # centre distance sqrt(2) -> R = (0.7071 + 0.7071) / 1.4142 = 1
+    assert scores["davies_bouldin"] == pytest.approx(1.0)
+    # Calinski-Harabasz: B = 2 |(.5, .5)|^2 x 2 = 2, W = 4 x 0.5 = 2 -> (2 / 2) x (4 - 2) / (2 - 1) = 2
+    assert scores["calinski_harabasz"] == pytest.approx(2.0)
+    # and the same as scikit-learn on a less regular input
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 5)), rng.integers(0, 3, 30)
+    scores = cluster_separation(X, y)
+    assert scores["silhouette"] == pytest.approx(silhouette_score(X, y, metric="cosine"))
+    assert scores["davies_bouldin"] == pytest.approx(davies_bouldin_score(X, y))
+    assert scores["calinski_harabasz"] == pytest.approx(calinski_harabasz_score(X, y))
+
+
+def test_separation_undefined_with_one_cluster_and_ignores_unlabeled():
+    assert cluster_separation(SQUARE, np.array([0, 0, 0, -1])) == {
+        "silhouette": None, "davies_bouldin": None, "calinski_harabasz": None}
+    # -1 texts are left out: same scores as the three labeled texts alone
+    X3 = SQUARE[[0, 1, 2]]
+    assert cluster_separation(np.vstack([X3, [[5.0, 5.0]]]), np.array([0, 0, 1, -1]))["calinski_harabasz"] == \
+        pytest.approx(calinski_harabasz_score(X3, [0, 0, 1]))
+
+
+@pytest.mark.parametrize("true, pred, expected", [
+    ([0, 0, 1, 1, 2, 2], [2, 2, 0, 0, 1, 1], 1.0),  # a permuted labelling
+    ([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 1, 1], 5 / 6),  # 0->0 (2 right) and 1->1 (3 right)
+    ([0, 0, 1, 1], [0, 1, 2, 3], 0.5),  # four clusters, two labels: two clusters matched, one text each
+    ([0, 1, 2, 0], [0, 0, 0, 0], 0.5),  # one cluster: matched to label 0 (2 of 4)
+])
+def test_clustering_accuracy_hungarian_by_hand(true, pred, expected):
+    assert clustering_accuracy(np.array(true), np.array(pred)) == pytest.approx(expected)
+
+
+def test_kmeans_recovers_separated_blobs():
+    rng = np.random.default_rng(0)
+    centres = np.eye(3) * 10
+    labels = np.repeat([0, 1, 2], 20)
+    X = centres[labels] + rng.normal(scale=0.1, size=(60, 3))
+    result = kmeans_agreement(X, labels, seed=0)
+    assert result == {"k": 3, "nmi": pytest.approx(1.0), "ari": pytest.approx(1.0), "accuracy": 1.0}
+    assert kmeans_agreement(X, np.zeros(60, dtype=int))["nmi"] is None  # one label: nothing to recover
+
+
+def test_embedding_quality_is_json_ready():
+    Y = np.array([[1, 0], [1, 0], [0, 1], [0, 1]])
+    q = embedding_quality(SQUARE, Y, temperatures=(0.5, 1))
+    assert q["snnl"] == {"0.5": pytest.approx(0.758624), "1": pytest.approx(0.861995)}
+    assert q["snnl_uniform"] == pytest.approx(np.log(3), abs=1e-6) and q["snnl_anchors"] == 4
+    assert q["silhouette"] == pytest.approx(1 / 3, abs=1e-6)
+    json.dumps(q, allow_nan=False)
+
+
+# -- per-split diagnostics ---------------------------------------------------------------------------------
+
+
+def test_diagnostics_combines_the_hand_computed_numbers():
+    d = diagnostics(X_LABELED, sp.csr_matrix(Y_LABELED), X_UNLABELED, sp.csr_matrix(Y_UNLABELED), ["A", "B", "C"], k=2)
+    json.dumps(d, allow_nan=False)
+    assert (d["n_labeled"], d["n_unlabeled"], d["k"]) == (2, 6, 2)
+    assert d["labeled_counts"] == {"A": 1, "B": 1, "C": 0}
+    assert d["proximity"]["A"] == {"observed": 1, "expected": 0.666667, "ratio": 1.5}
+    assert d["proximity"]["B"]["observed"] == 2 and d["proximity"]["C"]["observed"] is None
+    # one text per centroid: own distance 0, other = 1 - cos(90 deg) = 1
+    assert d["margins"]["A"] == {"n_texts": 1, "own": 0.0, "other": 1.0, "margin": 1.0}
+    assert d["summary"] == {"mean_ratio": 1.75, "mean_margin": 1.0, "labels_without_centroid": ["C"]}
+    assert d["quality"]["snnl_anchors"] == 0 and d["quality"]["snnl"]["1"] is None  # nobody shares a label
+
+
+def test_diagnostics_does_not_import_matplotlib():
+    code = "import sys, al.analysis.diagnostics; sys.exit('matplotlib' in sys.modules or 'faiss' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# -- figures -----------------------------------------------------------------------------------------------
+
+
+def assert_png(path):
+    data = path.read_bytes()
+    assert data[:8] == PNG and len(data) > 5_000
+
+
+def test_margins_figure(tmp_path):
+    centroids, _ = class_centroids(X_MARGINS, Y_MARGINS)
+    fig = plot_margins(centroid_margins(X_MARGINS, Y_MARGINS, centroids), ["A", "B", "C"])
+    ax = fig.axes[0]
+    assert ax.get_title() == "Cosine distance of labeled texts to class centroids"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("label", "mean cosine distance")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["own class centroid", "other class centroids (mean)"]
+    assert len(ax.patches) == 6  # 3 labels x (own, other)
+    assert_png(save_figure(fig, tmp_path / "margins.png"))
+
+
+def test_pca_figure(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 5)) * [5, 2, 1, 0.1, 0.1]
+    Y = np.zeros((12, 2), dtype=int)
+    Y[:6, 0] = Y[4:, 1] = 1  # two texts carry both labels
+    centroids, _ = class_centroids(X, Y)
+    projection = pca_projection(X, centroids)
+    assert projection.points.shape == (12, 2) and projection.centroids.shape == (2, 2)
+    # the centroid of a label projects to the mean of its texts' projections (PCA is affine)
+    np.testing.assert_allclose(projection.centroids[0], projection.points[:6].mean(axis=0), atol=1e-9)
+    evr = projection.explained_variance_ratio
+    assert evr[0] >= evr[1] > 0
+    fig = plot_pca(projection, Y, ["A", "B"], title="pca title")
+    ax = fig.axes[0]
+    assert ax.get_title() == "pca title"
+    assert ax.get_xlabel() == f"PC1 ({100 * evr[0]:.1f}%)" and ax.get_ylabel() == f"PC2 ({100 * evr[1]:.1f}%)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A (6)", "B (8)"]  # drawn once per label
+    assert_png(save_figure(fig, tmp_path / "pca.png"))
+
+
+def test_pca_with_a_label_without_centroid():
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    Y = np.array([[1, 0]] * 5)
+    projection = pca_projection(X, class_centroids(X, Y)[0])
+    assert np.isnan(projection.centroids[1]).all() and not np.isnan(projection.centroids[0]).any()
+    plot_pca(projection, Y, ["A", "B"])
+
+
+def test_proximity_figure(tmp_path):
+    fig = plot_proximity([100, 200], np.array([[1, np.nan], [3, 4]]), np.array([[2, 2.5], [2, 2.5]]), ["A", "B"], k=100)
+    ax = fig.axes[0]
+    assert ax.get_title().startswith("Unlabeled texts nearest each class centroid")
+    assert ax.get_xlabel() == "label" and ax.get_ylabel() == "texts with the label among the 100 nearest"
+    assert_png(save_figure(fig, tmp_path / "proximity.png"))
+
+
+# -- the report over several sizes -------------------------------------------------------------------------
+
+
+def test_labeled_splits_are_nested_and_seeded():
+    (l1, u1), (l2, u2) = labeled_splits(50, [10, 20], seed=3)
+    assert len(l1) == 10 and len(u1) == 40 and set(l1) <= set(l2)
+    assert not set(l2) & set(u2) and len(set(l2) | set(u2)) == 50
+    np.testing.assert_array_equal(labeled_splits(50, [10], seed=3)[0][0], l1)
+
+
+def test_analyze_pool_writes_json_figures_and_summary(tmp_path):
+    from tests.conftest import hash_embed, synthetic_corpus
+
+    corpus = synthetic_corpus(n_texts=300)
+    pool = corpus.splits["train"]
+    X = hash_embed(corpus.texts[pool].tolist())
+    result = analyze_pool(X, corpus.Y[pool], corpus.label_names, [3, 40], k=10, seed=0, out=tmp_path,
+                          meta={"dataset": "synthetic", "model": "hash", "seconds": {"embed": 0.0}})
+    text = (tmp_path / "analysis.json").read_text()
+    assert "NaN" not in text and json.loads(text) == json.loads(json.dumps(result))
+    assert [e["size"] for e in result["sizes"]] == [3, 40]
+    big = result["sizes"][1]
+    for name in corpus.label_names:
+        p = big["proximity"][name]
+        assert 0 <= p["observed"] <= 10 and p["expected"] == pytest.approx(
+            10 * corpus.Y[pool].toarray()[:, corpus.label_names.index(name)].mean(), abs=0.2)
+    # hashed label words make the centroids find their class far above chance
+    assert big["summary"]["mean_ratio"] > 1.5 and big["summary"]["mean_margin"] > 0
+    # three labeled texts cannot cover four labels: some centroid is missing, and said so
+    small = result["sizes"][0]
+    assert small["summary"]["labels_without_centroid"]
+    missing = small["summary"]["labels_without_centroid"][0]
+    assert small["proximity"][missing]["observed"] is None
+    for png in ["proximity.png", "margins-3.png", "margins-40.png", "pca-3.png", "pca-40.png"]:
+        assert_png(tmp_path / png)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "# Class-embedding analysis: synthetic, hash" in summary and "no centroid" in summary
+    assert "## Reading" in summary and "times as often as chance" in summary and "(margins-40.png)" in summary
+    assert set(result["seconds"]) == {"embed", "analysis"}
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+
+
+# -- command line ------------------------------------------------------------------------------------------
+
+BAD_INPUTS = {
+    "unknown dataset": (["--dataset", "imdb"], "unknown dataset 'imdb'; known: csv, disaster, jsonl, reuters"),
+    "unknown model": (["--model", "no-such-model-xyz"], "model 'no-such-model-xyz' is not installed locally"),
+    "size zero": (["--sizes", "0", "100"], "--sizes: each labeled-set size must be at least 2, got 0"),
+    "k zero": (["--k", "0"], "--k must be a positive integer, got 0"),
+    "size above the pool": (["--pool-size", "50", "--sizes", "20", "50"],
+                            "--sizes: 50 leaves no unlabeled text in a pool of 50 texts; give sizes below 50"),
+    "labels absent": (["--labels", "food", "unicorns"], "label(s) 'unicorns' not in corpus 'disaster'"),
+}
+
+
+@pytest.mark.parametrize("argv, message", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_bad_input(argv, message, tmp_path, capsys):
+    out = tmp_path / "analysis"
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_sizes_must_be_integers(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--sizes", "ten"])
+    assert exc.value.code == 2 and "invalid int value: 'ten'" in capsys.readouterr().err
