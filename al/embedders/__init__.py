@@ -117,10 +117,16 @@ class SentenceEmbedder:
     def _load(self) -> Any:
         if self._encoder is None:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
             from al.device import resolve_device
 
-            self._encoder = SentenceTransformer(str(resolve_model(self.model)), device=resolve_device(self.device))
+            path, device = str(resolve_model(self.model)), resolve_device(self.device)
+            hf_logging.disable_progress_bar()  # "Loading weights" bars would drown the per-round lines
+            try:
+                self._encoder = SentenceTransformer(path, device=device)
+            finally:
+                hf_logging.enable_progress_bar()
             if self.max_length is not None:
                 self._encoder.max_seq_length = self.max_length
         return self._encoder
