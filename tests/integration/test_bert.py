@@ -105,7 +105,9 @@ def test_same_seed_same_model(task):
     X, Y = task["train"]
     X_test = task["test"][0][:50]
     kwargs = dict(max_epochs=1, batch_size=8, **SMALL)
+    global_state = torch.get_rng_state()
     probas = [BertClassifier(seed=seed, **kwargs).fit(X[:40], Y[:40]).predict_proba(X_test) for seed in (7, 7, 8)]
+    assert torch.equal(torch.get_rng_state(), global_state)  # seeded privately, global state left alone
     np.testing.assert_array_equal(probas[0], probas[1])
     assert np.abs(probas[0] - probas[2]).max() > 1e-3  # the seed matters, so the check above can fail
 
