@@ -89,7 +89,7 @@ def class_embedding_query(
         raise QueryError(f"asked for {n} texts but only {len(indices_unlabeled)} are unlabeled")
     counts = counts.astype(np.float64)
     counts[~has_centroid] = np.inf  # never the "least frequent" label
-    pool = embeddings[indices_unlabeled]
+    row_norms = np.linalg.norm(embeddings, axis=1)  # once per round; no copy of the pool
     rankings: dict[int, np.ndarray] = {}  # label -> unlabeled positions, nearest first
     cursor: dict[int, int] = {}
     taken = np.zeros(len(indices_unlabeled), dtype=bool)
@@ -99,7 +99,9 @@ def class_embedding_query(
         rarest = np.flatnonzero(counts == counts.min())
         label = int(rarest[0] if len(rarest) == 1 else rng.choice(rarest))
         if label not in rankings:
-            sim = cosine_similarity_to(centroids[label], pool)
+            c = centroids[label]
+            norms = row_norms[indices_unlabeled] * np.linalg.norm(c)
+            sim = (embeddings @ c.astype(embeddings.dtype))[indices_unlabeled] / np.where(norms > 0, norms, 1.0)
             rankings[label] = np.lexsort((np.arange(len(sim)), -sim))  # ties: lower position
             cursor[label] = 0
         order, k = rankings[label], cursor[label]

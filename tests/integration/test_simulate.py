@@ -62,3 +62,16 @@ def test_cli_resumes_a_killed_run(small_jsonl, tmp_path, capsys):
     assert main([*args, "--initial", "20", "--step", "20", "--budget", "80", "--out", str(tmp_path / "killed")]) == 2
     assert "holds a run with other settings (budget: 60 -> 80)" in capsys.readouterr().err
     assert read_rounds(tmp_path / "killed") == resumed
+
+
+def test_bert_classifier_through_the_loop(small_jsonl, tmp_path):
+    """--classifier bert runs the full fine-tuning path: 2 rounds, dev early stopping, DAL on [CLS]."""
+    args = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--labels", *LABELS,
+            "--classifier", "bert", "--epochs", "2", "--max-length", "64", "--strategy", "dal",
+            "--initial", "20", "--step", "20", "--budget", "40", "--out", str(tmp_path / "bert"), "--quiet"]
+    assert main(args) == 0
+    rounds = read_rounds(tmp_path / "bert")
+    assert [r["n_labeled"] for r in rounds] == [20, 40]
+    assert all(1 <= r["classifier_info"]["n_epochs"] <= 2 for r in rounds)
+    assert len(rounds[0]["strategy_info"]["sub_batches"]) == 10  # DAL ran on the classifier's representation
+    assert rounds[-1]["macro_f1"] > 0.0
