@@ -35,10 +35,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from scipy.special import logsumexp
 
-from al.cache import cache_dir
+from al.cache import cache_dir, cache_lock
 from al.embedders import EmbeddingCache, text_keys
 from al.errors import ConfigError, EmptyPoolError, ModelError
-from al.models import canonical_name, resolve_model
+from al.models import canonical_name, quiet_loading, resolve_model
 from al.registry import register
 from al.strategy import PoolState, Strategy
 
@@ -397,7 +397,8 @@ class MLMSurprisal:
         verbosity = transformers.logging.get_verbosity()
         transformers.logging.set_verbosity_error()  # missing head weights are reported by us, below
         try:
-            self._mlm, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True)
+            with quiet_loading():
+                self._mlm, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot load {self.model!r} as a masked language model: {exc}") from None
         finally:
@@ -441,15 +442,16 @@ class MLMSurprisal:
         _, head = head_module(self._mlm)
         self._mlm.get_output_embeddings().weight = self._mlm.get_input_embeddings().weight
         path = cache_dir("alps", "heads", self.model_key) / f"{head_key}.pt"
-        if path.is_file():
-            head.load_state_dict(torch.load(path, weights_only=True), strict=False)
-            how = "loaded from the cache"
-        else:
-            loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed)
-            tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-            torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, tmp)
-            os.replace(tmp, path)
-            how = f"fitted now (final masked-LM loss {loss:.2f}) and cached"
+        with cache_lock(path.with_name(f".{head_key}.lock")):  # one process fits, the others wait and load
+            if path.is_file():
+                head.load_state_dict(torch.load(path, weights_only=True), strict=False)
+                how = "loaded from the cache"
+            else:
+                loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed)
+                tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+                torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, tmp)
+                os.replace(tmp, path)
+                how = f"fitted now (final masked-LM loss {loss:.2f}) and cached"
         reason = (
             "has a pretrained MLM head, but mlm_head='fit' asks for a new one"
             if not self._missing_head
@@ -470,13 +472,16 @@ class MLMSurprisal:
         self._prepare(texts, pool_key(texts))
         distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         found, cached = self._cache.lookup(distinct)
+        if not found.all():
+            with cache_lock(self._cache.directory / ".lock"):  # one process computes, the others wait and read
+                found, cached = self._cache.lookup(distinct)
+                todo = np.flatnonzero(~found)
+                if len(todo):
+                    self._cache.add(distinct[todo], self._compute([texts[i] for i in first[todo]]))
+                found, cached = self._cache.lookup(distinct)
         out = np.zeros((len(distinct), MAX_LENGTH), dtype=np.float32)
         if cached is not None:
             out[found] = cached
-        todo = np.flatnonzero(~found)
-        if len(todo):
-            out[todo] = self._compute([texts[i] for i in first[todo]])
-            self._cache.add(distinct[todo], out[todo])
         return out[inverse.ravel()]
 
     def _compute(self, texts: list[str]) -> np.ndarray:

@@ -5,8 +5,8 @@ This module imports torch and transformers; it is imported only when the
 """
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Iterator, Literal, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Literal, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,12 +14,11 @@ import torch
 from sklearn.metrics import f1_score
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
-from transformers.utils import logging as hf_logging
 
 from al.classifiers.base import Classifier, tune_thresholds
 from al.device import resolve_device
 from al.errors import ConfigError
-from al.models import resolve_model
+from al.models import quiet_loading, resolve_model
 
 MAX_POS_WEIGHT = 30.0  # cap of the per-label BCE weight n_neg / n_pos
 
@@ -252,7 +251,7 @@ class BertClassifier(Classifier):
                 )
         else:
             path = resolve_model(self.model)
-            with _quiet_hf_progress(not self.show_progress):
+            with quiet_loading(not self.show_progress):
                 self.tokenizer_ = AutoTokenizer.from_pretrained(path)
                 encoder = AutoModel.from_pretrained(path)
             self.model_ = _EncoderWithHead(encoder, n_labels, generator)
@@ -449,16 +448,3 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     for param in model.parameters():
         (no_decay if param.ndim < 2 else decay).append(param)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-@contextmanager
-def _quiet_hf_progress(quiet: bool) -> Iterator[None]:
-    """Hide transformers' "Loading weights" bar while loading, then restore the setting."""
-    turn_off = quiet and hf_logging.is_progress_bar_enabled()
-    if turn_off:
-        hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if turn_off:
-            hf_logging.enable_progress_bar()

@@ -4,7 +4,8 @@ The cache is content-addressed: one key per (model, max length, text), so a
 text embedded once is never embedded again, in a later round, a later run or
 another data set. Each call that computes new vectors adds one shard file,
 written to a temporary name and renamed, so concurrent runs never corrupt the
-cache and a crash leaves no half-written shard.
+cache and a crash leaves no half-written shard; new texts are encoded under a
+lock on the model's cache, so concurrent runs never encode the same pool twice.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from al.cache import cache_dir
-from al.models import canonical_name, resolve_model
+from al.cache import cache_dir, cache_lock
+from al.models import canonical_name, quiet_loading, resolve_model
 
 KEY_BYTES = 16
 
@@ -117,32 +118,45 @@ class SentenceEmbedder:
     def _load(self) -> Any:
         if self._encoder is None:
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
 
             from al.device import resolve_device
 
             path, device = str(resolve_model(self.model)), resolve_device(self.device)
-            hf_logging.disable_progress_bar()  # "Loading weights" bars would drown the per-round lines
-            try:
+            with quiet_loading():  # "Loading weights" bars would drown the per-round lines
                 self._encoder = SentenceTransformer(path, device=device)
-            finally:
-                hf_logging.enable_progress_bar()
             if self.max_length is not None:
                 self._encoder.max_seq_length = self.max_length
         return self._encoder
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings, ndarray of shape (n_texts, dim), float32, unit L2 norm."""
+        """Embeddings, ndarray of shape (n_texts, dim), float32, unit L2 norm.
+
+        Texts missing from the cache are encoded under a lock on this model's
+        cache, so processes that share it (grid workers) encode a pool once.
+        """
         texts = list(texts)
         keys = text_keys(texts)
-        if self.cache and self._cache is None:
+        if not self.cache or not texts:
+            return self._encode_distinct(texts, keys, np.ones(len(texts), dtype=bool))
+        if self._cache is None:
             self._cache = EmbeddingCache(cache_dir("embeddings", self.cache_key))
-        found = np.zeros(len(texts), dtype=bool)
-        cached = None
-        if self._cache is not None:
-            found, cached = self._cache.lookup(keys)
-        missing = np.flatnonzero(~found)
-        # encode each distinct missing text once
+        found, cached = self._cache.lookup(keys)
+        if cached is not None and found.all():
+            return cached
+        with cache_lock(self._cache.directory / ".lock"):
+            found, cached = self._cache.lookup(keys)  # another process may have encoded them meanwhile
+            return self._encode_distinct(texts, keys, ~found, found, cached)
+
+    def _encode_distinct(
+        self,
+        texts: list[str],
+        keys: np.ndarray,
+        missing_mask: np.ndarray,
+        found: np.ndarray | None = None,
+        cached: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Encode each distinct text under ``missing_mask`` once, add it to the cache, merge with ``cached``."""
+        missing = np.flatnonzero(missing_mask)
         unique_keys, first = np.unique(keys[missing], return_index=True)
         fresh = None
         if len(unique_keys):

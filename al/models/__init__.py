@@ -15,6 +15,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable
 
 from al.cache import cache_dir
@@ -174,3 +176,18 @@ def _from_hub(hub_id: str) -> Path:
         if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
             raise
     return Path(snapshot_download(hub_id, etag_timeout=10))
+
+
+@contextmanager
+def quiet_loading(quiet: bool = True) -> Iterator[None]:
+    """Hide transformers' "Loading weights" progress bar while loading a model, then restore the setting."""
+    from transformers.utils import logging as hf_logging
+
+    turn_off = quiet and hf_logging.is_progress_bar_enabled()
+    if turn_off:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if turn_off:
+            hf_logging.enable_progress_bar()

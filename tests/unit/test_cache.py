@@ -1,0 +1,51 @@
+"""The cache's inter-process lock: holders never overlap; a raising holder releases it."""
+from __future__ import annotations
+
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from al.cache import cache_dir, cache_lock
+
+
+def hold(lock_path: str, log_path: str, seconds: float) -> None:
+    """Take the lock, log (enter, exit) wall times, hold it for ``seconds``."""
+    with cache_lock(Path(lock_path)):
+        entered = time.time()
+        time.sleep(seconds)
+        with open(log_path, "a") as log:
+            log.write(f"{entered} {time.time()}\n")
+
+
+def test_holders_of_one_lock_never_overlap(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=hold, args=(str(tmp_path / ".lock"), str(tmp_path / "log"), 0.4))
+               for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    spans = sorted(tuple(map(float, line.split())) for line in (tmp_path / "log").read_text().splitlines())
+    assert len(spans) == 3
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        assert start >= end  # each one entered after the previous one left
+
+
+def test_the_lock_is_released_when_its_holder_raises(tmp_path):
+    with pytest.raises(RuntimeError):
+        with cache_lock(tmp_path / ".lock"):
+            raise RuntimeError("inside")
+    other = multiprocessing.get_context("spawn").Process(
+        target=hold, args=(str(tmp_path / ".lock"), str(tmp_path / "log"), 0.0))
+    other.start()
+    other.join(timeout=60)
+    assert other.exitcode == 0 and len((tmp_path / "log").read_text().splitlines()) == 1
+
+
+def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "c"))
+    assert cache_dir("alps", "heads") == tmp_path / "c" / "alps" / "heads"
+    assert (tmp_path / "c" / "alps" / "heads").is_dir()
