@@ -470,19 +470,9 @@ class MLMSurprisal:
         texts = list(texts)
         keys = text_keys(texts)
         self._prepare(texts, pool_key(texts))
-        distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        found, cached = self._cache.lookup(distinct)
-        if not found.all():
-            with cache_lock(self._cache.directory / ".lock"):  # one process computes, the others wait and read
-                found, cached = self._cache.lookup(distinct)
-                todo = np.flatnonzero(~found)
-                if len(todo):
-                    self._cache.add(distinct[todo], self._compute([texts[i] for i in first[todo]]))
-                found, cached = self._cache.lookup(distinct)
-        out = np.zeros((len(distinct), MAX_LENGTH), dtype=np.float32)
-        if cached is not None:
-            out[found] = cached
-        return out[inverse.ravel()]
+        if not texts:
+            return np.zeros((0, MAX_LENGTH), dtype=np.float32)
+        return self._cache.get_or_compute(keys, lambda rows: self._compute([texts[i] for i in rows]))
 
     def _compute(self, texts: list[str]) -> np.ndarray:
         """One MLM pass over ``texts`` (unmasked), batched by length."""

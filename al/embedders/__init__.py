@@ -13,7 +13,7 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -61,12 +61,43 @@ class EmbeddingCache:
         return found, np.stack([self._shards[s][i] for s, i in (h for h in hits if h is not None)])
 
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
-        """Write one new shard atomically."""
+        """Write one new shard atomically (and index it here, so it is not read back)."""
+        vectors = vectors.astype(np.float32)
         name = f"shard-{uuid.uuid4().hex}.npz"
         tmp = self.directory / f".{name}.tmp"
         with open(tmp, "wb") as f:
-            np.savez(f, keys=keys, vectors=vectors.astype(np.float32))
+            np.savez(f, keys=keys, vectors=vectors)
         os.replace(tmp, self.directory / name)
+        self._seen.add(name)
+        self._shards.append(vectors)
+        s = len(self._shards) - 1
+        self._index.update({k: (s, i) for i, k in enumerate(keys.tolist())})
+
+    def get_or_compute(self, keys: np.ndarray, compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Vectors of ``keys`` (n,), ndarray (n, dim) float32: cached, or ``compute(rows)`` and cached.
+
+        ``compute`` gets the positions in ``keys`` of one occurrence of each
+        missing key and returns their vectors. It runs under a lock on this
+        cache, after a second look, so processes sharing the cache (grid
+        workers) compute each vector once: the others wait, then read it.
+        ``keys`` must not be empty.
+        """
+        found, cached = self.lookup(keys)
+        if cached is not None and found.all():
+            return cached
+        with cache_lock(self.directory / ".lock"):
+            found, cached = self.lookup(keys)  # another process may have added them meanwhile
+            if cached is not None and found.all():
+                return cached
+            missing = np.flatnonzero(~found)
+            unique_keys, first = np.unique(keys[missing], return_index=True)
+            fresh = np.asarray(compute(missing[first]), dtype=np.float32)
+            self.add(unique_keys, fresh)
+        out = np.empty((len(keys), fresh.shape[1]), dtype=np.float32)
+        if cached is not None:
+            out[found] = cached
+        out[missing] = fresh[np.searchsorted(unique_keys, keys[missing])]
+        return out
 
 
 class SentenceEmbedder:
@@ -131,50 +162,28 @@ class SentenceEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings, ndarray of shape (n_texts, dim), float32, unit L2 norm.
 
-        Texts missing from the cache are encoded under a lock on this model's
-        cache, so processes that share it (grid workers) encode a pool once.
+        Each distinct text is encoded once; with the cache, only texts missing
+        from it are, under its lock (see :meth:`EmbeddingCache.get_or_compute`).
         """
         texts = list(texts)
+        if not texts:
+            return np.empty((0, 0), dtype=np.float32)
         keys = text_keys(texts)
-        if not self.cache or not texts:
-            return self._encode_distinct(texts, keys, np.ones(len(texts), dtype=bool))
+        if not self.cache:
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            return self._encode([texts[i] for i in first])[inverse.ravel()]
         if self._cache is None:
             self._cache = EmbeddingCache(cache_dir("embeddings", self.cache_key))
-        found, cached = self._cache.lookup(keys)
-        if cached is not None and found.all():
-            return cached
-        with cache_lock(self._cache.directory / ".lock"):
-            found, cached = self._cache.lookup(keys)  # another process may have encoded them meanwhile
-            return self._encode_distinct(texts, keys, ~found, found, cached)
+        return self._cache.get_or_compute(keys, lambda rows: self._encode([texts[i] for i in rows]))
 
-    def _encode_distinct(
-        self,
-        texts: list[str],
-        keys: np.ndarray,
-        missing_mask: np.ndarray,
-        found: np.ndarray | None = None,
-        cached: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Encode each distinct text under ``missing_mask`` once, add it to the cache, merge with ``cached``."""
-        missing = np.flatnonzero(missing_mask)
-        unique_keys, first = np.unique(keys[missing], return_index=True)
-        fresh = None
-        if len(unique_keys):
-            todo = [texts[i] for i in missing[first]]
-            fresh = self._load().encode(
-                todo,
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=self.show_progress,
-            ).astype(np.float32)
-            self.n_encoded_ += len(todo)
-            if self._cache is not None:
-                self._cache.add(unique_keys, fresh)
-        dim = (cached if cached is not None else fresh).shape[1] if len(texts) else 0
-        out = np.empty((len(texts), dim), dtype=np.float32)
-        if cached is not None:
-            out[found] = cached
-        if fresh is not None:
-            out[missing] = fresh[np.searchsorted(unique_keys, keys[missing])]
-        return out
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """One pass of the model over ``texts``: ndarray (n_texts, dim), float32."""
+        vectors = self._load().encode(
+            texts,
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=self.show_progress,
+        ).astype(np.float32)
+        self.n_encoded_ += len(texts)
+        return vectors

@@ -13,10 +13,10 @@ import shutil
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from al.cache import cache_dir

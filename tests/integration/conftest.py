@@ -27,3 +27,11 @@ def small_jsonl(tmp_path_factory):
             f.write(json.dumps({"text": row["message"], "split": row["split"],
                                 **{label: int(row[label]) for label in LABELS}}) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def disaster_messages():
+    """``sample(n, random_state)``: n distinct Disaster Response messages longer than 20 characters."""
+    messages = pd.read_csv(packaged_csv(), encoding="utf-8-sig")["message"].dropna().astype(str)
+    messages = messages[messages.str.len() > 20]
+    return lambda n, random_state: messages.sample(n, random_state=random_state).tolist()

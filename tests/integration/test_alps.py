@@ -1,11 +1,9 @@
 """ALPS with the real all-MiniLM-L6-v2 on 150 Disaster Response messages."""
 from __future__ import annotations
 
-import importlib.util
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -20,11 +18,8 @@ FIT_STEPS = 5
 
 
 @pytest.fixture(scope="module")
-def texts():
-    folder = importlib.util.find_spec("disaster_messaging_classification_model").submodule_search_locations[0]
-    frame = pd.read_csv(folder + "/data/disaster_response_messages.csv", encoding="utf-8-sig")
-    messages = frame["message"].dropna().astype(str)
-    return messages[messages.str.len() > 20].sample(N_TEXTS, random_state=0).tolist()
+def texts(disaster_messages):
+    return disaster_messages(N_TEXTS, random_state=0)
 
 
 def state_of(texts, n_labeled=20, seed=0):

@@ -5,13 +5,11 @@ cache lock both would encode the pool (and both would fit the ALPS head).
 """
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import os
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -19,11 +17,8 @@ N_TEXTS = 120
 
 
 @pytest.fixture(scope="module")
-def texts():
-    folder = importlib.util.find_spec("disaster_messaging_classification_model").submodule_search_locations[0]
-    frame = pd.read_csv(folder + "/data/disaster_response_messages.csv", encoding="utf-8-sig")
-    messages = frame["message"].dropna().astype(str)
-    return messages[messages.str.len() > 20].sample(N_TEXTS, random_state=1).tolist()
+def texts(disaster_messages):
+    return disaster_messages(N_TEXTS, random_state=1)
 
 
 def embed_in_child(cache: str, texts: list[str]) -> tuple[int, np.ndarray]:
