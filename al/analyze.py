@@ -26,33 +26,42 @@ from al import __version__
 from al.errors import ALError
 
 
+DEFAULT_SIZES = (100, 200, 500, 1500)
+DEFAULT_K = 100
+#: Options of this command that are corpus or model settings of :class:`al.config.SimulationConfig`.
+CONFIG_OPTIONS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "pool_size", "model", "device")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """Options without defaults (``SUPPRESS``): corpus and model defaults live in :class:`SimulationConfig`."""
+    from al.config import SimulationConfig
+
     p = argparse.ArgumentParser(
         prog="python -m al.analyze",
         description="Analyse class embeddings (centroids of sentence embeddings) on a pool: for each labeled-set "
         "size, how many of the k unlabeled texts nearest each centroid carry its label (vs chance), how far "
         "labeled texts lie from their own and the other centroids, a 2-D PCA, and embedding-space quality "
         "(soft nearest neighbour loss, silhouette, Davies-Bouldin, Calinski-Harabasz, k-means NMI/ARI/accuracy).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        argument_default=argparse.SUPPRESS,
     )
+    d = SimulationConfig()
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", default="disaster", help="disaster (embedded default), reuters, csv or jsonl")
-    g.add_argument("--data-path", default=None,
-                   help="reuters: directory of reut2-*.sgm or reuters21578.tar.gz; csv/jsonl: the file")
-    g.add_argument("--labels", nargs="+", default=None, metavar="LABEL",
+    g.add_argument("--dataset", help=f"disaster (embedded default), reuters, csv or jsonl (default: {d.dataset})")
+    g.add_argument("--data-path", help="reuters: directory of reut2-*.sgm or reuters21578.tar.gz; csv/jsonl: the file")
+    g.add_argument("--labels", nargs="+", metavar="LABEL",
                    help="keep exactly these labels (default: --frequent most and --rare least frequent)")
-    g.add_argument("--frequent", type=int, default=5, help="frequent labels to keep")
-    g.add_argument("--rare", type=int, default=5, help="rare labels to keep")
-    g.add_argument("--pool-size", type=int, default=None, help="subsample the pool to this many texts")
+    g.add_argument("--frequent", type=int, dest="n_frequent", help=f"frequent labels to keep (default: {d.n_frequent})")
+    g.add_argument("--rare", type=int, dest="n_rare", help=f"rare labels to keep (default: {d.n_rare})")
+    g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
     g = p.add_argument_group("analysis")
-    g.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-embedding model: name or local directory")
-    g.add_argument("--sizes", nargs="+", type=int, default=[100, 200, 500, 1500], metavar="N",
-                   help="labeled-set sizes (each below the pool size)")
-    g.add_argument("--k", type=int, default=100, help="unlabeled texts searched around each class centroid")
-    g.add_argument("--seed", type=int, default=0, help="seeds the labeled samples and k-means")
-    g.add_argument("--out", default=None, help="output directory (default analysis/<dataset>-<model>)")
-    g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (for embedding)")
-    g.add_argument("--quiet", action="store_true", help="no progress lines")
+    g.add_argument("--model", help=f"sentence-embedding model: name or local directory (default: {d.model})")
+    g.add_argument("--sizes", nargs="+", type=int, metavar="N",
+                   help=f"labeled-set sizes (each below the pool size) (default: {' '.join(map(str, DEFAULT_SIZES))})")
+    g.add_argument("--k", type=int, help=f"unlabeled texts searched around each class centroid (default: {DEFAULT_K})")
+    g.add_argument("--seed", type=int, help="seeds the labeled samples and k-means (default: 0)")
+    g.add_argument("--out", help="output directory (default analysis/<dataset>-<model>)")
+    g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N, for embedding (default: {d.device})")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--version", action="version", version=f"al {__version__}")
     return p
 
@@ -71,31 +80,31 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     from al.simulate import load_config_corpus
 
     def say(message: str) -> None:
-        if not args.quiet:
+        if not quiet:
             print(message, file=sys.stderr, flush=True)
 
-    config = SimulationConfig(
-        dataset=args.dataset, data_path=args.data_path, labels=tuple(args.labels) if args.labels else None,
-        n_frequent=args.frequent, n_rare=args.rare, pool_size=args.pool_size, model=args.model, device=args.device,
-    ).validate()
-    check_sizes(args.sizes, sys.maxsize, args.k)  # sign and emptiness, before anything loads
-    resolve_model(args.model)
-    out = Path(args.out) if args.out else default_out(args.dataset, args.model)
+    given = {k: getattr(args, k) for k in CONFIG_OPTIONS if k in args}
+    config = SimulationConfig(**given).validate()
+    sizes, k, seed = getattr(args, "sizes", list(DEFAULT_SIZES)), getattr(args, "k", DEFAULT_K), getattr(args, "seed", 0)
+    quiet = "quiet" in args
+    check_sizes(sizes, sys.maxsize, k)  # sign and emptiness, before anything loads
+    resolve_model(config.model)
+    out = Path(args.out) if "out" in args else default_out(config.dataset, config.model)
 
     t = time.perf_counter()
     corpus = load_config_corpus(config)
     pool = corpus.splits["train"]
-    check_sizes(args.sizes, len(pool), args.k)
+    check_sizes(sizes, len(pool), k)
     seconds = {"load": round(time.perf_counter() - t, 3)}
-    say(f"{corpus.name}: {len(pool)} pool texts, {corpus.n_labels} labels; embedding with {args.model}")
+    say(f"{corpus.name}: {len(pool)} pool texts, {corpus.n_labels} labels; embedding with {config.model}")
 
     t = time.perf_counter()
-    embeddings = SentenceEmbedder(args.model, device=args.device).encode(corpus.texts[pool].tolist())
+    embeddings = SentenceEmbedder(config.model, device=config.device, show_progress=not quiet).encode(corpus.texts[pool].tolist())
     seconds["embed"] = round(time.perf_counter() - t, 3)
-    say(f"embedded in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(args.sizes))))}")
+    say(f"embedded in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
 
-    meta = {"version": __version__, "dataset": corpus.name, "model": args.model, "seconds": seconds}
-    result = analyze_pool(embeddings, corpus.Y[pool], corpus.label_names, args.sizes, k=args.k, seed=args.seed,
+    meta = {"version": __version__, "dataset": corpus.name, "model": config.model, "seconds": seconds}
+    result = analyze_pool(embeddings, corpus.Y[pool], corpus.label_names, sizes, k=k, seed=seed,
                           out=out, meta=meta)
     return result, out
 

@@ -1,28 +1,115 @@
-"""Simulation settings: CLI flags or a YAML file -> one frozen dataclass, validated early."""
+"""Simulation settings: CLI flags or a YAML file -> one frozen dataclass, validated early.
+
+Defaults live here and nowhere else. A setting file or a command line names
+only what differs from them; :func:`merge_settings` lays the flags actually
+given over the file's mapping, so a flag equal to its default still wins.
+
+Each pluggable part is a :class:`Component` (``{name, params}``): the
+strategy and the classifier. Their params are bound to the constructor's
+signature in :meth:`SimulationConfig.validate`, before data or models load.
+
+The flat form of earlier versions (``strategy_params``, ``threshold``,
+``epochs``, ``batch_size``, ``learning_rate``, ``max_length``,
+``warm_start``, ``classifier_model``) is still read: :func:`normalise_mapping`
+maps it onto the nested form and returns one deprecation line saying how to
+write it now.
+"""
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import json
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from al.errors import ConfigError
 
-THRESHOLDS = ("fixed", "dev")
+#: Constructor arguments the engine sets itself: a seed per round, the run's device.
+INJECTED_PARAMS = frozenset({"seed", "device"})
+#: Settings that do not change a run's results: they may differ when a run is resumed.
+NON_RESULT_SETTINGS = frozenset({"out", "device", "diagnostics"})
+#: Flat classifier settings of earlier versions -> the classifier parameter they were.
+LEGACY_CLASSIFIER_KEYS: Mapping[str, str] = {
+    "threshold": "threshold",
+    "classifier_model": "model",
+    "max_length": "max_length",
+    "epochs": "max_epochs",
+    "batch_size": "batch_size",
+    "learning_rate": "learning_rate",
+    "warm_start": "warm_start",
+}
+#: Their defaults in earlier versions: a stored flat config that holds these set nothing.
+_LEGACY_DEFAULTS: Mapping[str, Any] = {
+    "threshold": "fixed", "classifier_model": None, "max_length": 128, "epochs": 15, "batch_size": 16,
+    "learning_rate": None, "warm_start": False,
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    """A pluggable part of a simulation: a registered name and its constructor's keyword params."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def coerce(cls, value: Any, what: str) -> "Component":
+        """``"name"``, ``{name, params}`` or a Component -> a Component.
+
+        Raises
+        ------
+        ConfigError
+            For any other shape, showing the expected one.
+        """
+        if isinstance(value, Component):
+            return value
+        if isinstance(value, str) and value:
+            return cls(value, {})
+        if isinstance(value, Mapping):
+            unknown = sorted(set(value) - {"name", "params"})
+            if unknown or not isinstance(value.get("name"), str) or not value.get("name"):
+                raise ConfigError(
+                    f"{what} must be a name or a mapping {{name: ..., params: {{...}}}}, got {dict(value)!r}"
+                )
+            params = value.get("params") or {}
+            if not isinstance(params, Mapping):
+                raise ConfigError(f"{what}.params must be a mapping of keyword arguments, got {params!r}")
+            return cls(value["name"], dict(params))
+        raise ConfigError(f"{what} must be a name or a mapping {{name: ..., params: {{...}}}}, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "params": dict(self.params)}
+
+    def label(self) -> str:
+        """``name`` or ``name(key=value, ...)``: how reports and run directories name it."""
+        if not self.params:
+            return self.name
+        return f"{self.name}({', '.join(f'{k}={v}' for k, v in sorted(self.params.items()))})"
 
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Everything that determines a simulation's result (``out`` and ``device`` aside).
+    """Everything that determines a simulation's result (``out``, ``device`` and ``diagnostics`` aside).
 
     Defaults are the fast setting: logistic regression on cached
-    all-MiniLM-L6-v2 embeddings. The paper's setting is ``classifier="bert"``,
-    ``classifier_model="bert-base-uncased"``, ``model="all-mpnet-base-v2"``.
+    all-MiniLM-L6-v2 embeddings. The paper's setting is
+    ``classifier={"name": "bert", "params": {"model": "bert-base-uncased"}}``,
+    ``model="all-mpnet-base-v2"``.
+
+    Parameters
+    ----------
+    strategy, classifier : Component, or a name, or a mapping ``{name, params}``
+        The query strategy and the classifier trained every round; params are
+        their constructors' keyword arguments (``seed`` and ``device`` are set
+        by the run). A classifier that takes ``model`` and is given none
+        fine-tunes ``model`` below.
+    model : str
+        Sentence-embedding model (strategies' ``embeddings``, the logreg classifier).
     """
 
-    strategy: str = "class_embedding"
-    strategy_params: Mapping[str, Any] = field(default_factory=dict)
+    strategy: Component = field(default_factory=lambda: Component("class_embedding"))
     dataset: str = "disaster"
     data_path: str | None = None
     labels: tuple[str, ...] | None = None
@@ -31,14 +118,7 @@ class SimulationConfig:
     data_options: Mapping[str, Any] = field(default_factory=dict)
     pool_size: int | None = None
     model: str = "all-MiniLM-L6-v2"
-    classifier: str = "logreg"
-    classifier_model: str | None = None
-    threshold: str = "fixed"
-    max_length: int = 128
-    epochs: int = 15
-    batch_size: int = 16
-    learning_rate: float | None = None
-    warm_start: bool = False
+    classifier: Component = field(default_factory=lambda: Component("logreg"))
     initial: int = 100
     step: int = 50
     budget: int = 600
@@ -48,47 +128,100 @@ class SimulationConfig:
     out: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "strategy", Component.coerce(self.strategy, "strategy"))
+        object.__setattr__(self, "classifier", Component.coerce(self.classifier, "classifier"))
         if self.labels is not None:
             object.__setattr__(self, "labels", tuple(self.labels))
 
     @property
     def n_rounds(self) -> int:
         """Training rounds: one per evaluation at initial, initial + step, ..., budget."""
-        return 1 + -(-(self.budget - self.initial) // self.step)
+        return n_rounds(self.initial, self.step, self.budget)
 
     @property
     def run_dir(self) -> Path:
         """``out``, or ``runs/<dataset>-<strategy>-<classifier>-seed<seed>``."""
         if self.out:
             return Path(self.out)
-        strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy)
-        return Path("runs") / f"{self.dataset}-{strategy}-{self.classifier}-seed{self.seed}"
+        strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)
+        return Path("runs") / f"{self.dataset}-{strategy}-{self.classifier.name}-seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
+        """JSON-ready: components as ``{name, params}`` with the params as given."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["strategy"] = self.strategy.to_dict()
+        out["classifier"] = self.classifier.to_dict()
         out["labels"] = list(self.labels) if self.labels is not None else None
-        out["strategy_params"] = dict(self.strategy_params)
         out["data_options"] = dict(self.data_options)
         return out
 
+    # ------------------------------------------------------------ components
+
+    def strategy_class(self) -> type:
+        from al.registry import get_strategy
+
+        return get_strategy(self.strategy.name)
+
+    def classifier_class(self) -> type:
+        from al.classifiers import classifier_class
+
+        return classifier_class(self.classifier.name)
+
+    def classifier_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments of the classifier, the per-round ``seed`` aside.
+
+        The run's ``device`` is passed to a classifier that takes one, and
+        ``model`` (the sentence-embedding model) to one that takes a model and
+        was given none.
+        """
+        accepted = _parameters(self.classifier_class())
+        kwargs = dict(self.classifier.params)
+        if "device" in accepted:
+            kwargs["device"] = self.device
+        if "model" in accepted and "model" not in kwargs:
+            kwargs["model"] = self.model
+        return kwargs
+
+    def make_strategy(self) -> Any:
+        """A new strategy instance from ``strategy``."""
+        return _construct(self.strategy_class(), dict(self.strategy.params), f"strategy {self.strategy.name!r}")
+
+    def make_classifier_factory(self) -> Callable[[int], Any]:
+        """``seed -> classifier``: a new, unfitted classifier per call."""
+        cls, kwargs = self.classifier_class(), self.classifier_kwargs()
+        where = f"classifier {self.classifier.name!r}"
+        return lambda seed: _construct(cls, {**kwargs, "seed": seed}, where)
+
+    def resolved(self) -> dict[str, Any]:
+        """Every setting with the components' params completed by their constructors' defaults.
+
+        Two configs with equal ``resolved()`` (the keys of
+        :data:`NON_RESULT_SETTINGS` aside) give the same run.
+        """
+        out = self.to_dict()
+        out["strategy"]["params"] = _resolved_params(self.strategy_class(), self.strategy.params)
+        kwargs = {k: v for k, v in self.classifier_kwargs().items() if k != "device"}
+        out["classifier"]["params"] = _resolved_params(self.classifier_class(), kwargs)
+        return out
+
+    # ------------------------------------------------------------ validation
+
     def validate(self) -> "SimulationConfig":
         """Check every setting that can be checked without loading data or models.
+
+        Builds the strategy and one classifier (constructors only store their
+        params), so a misspelled parameter fails here with the accepted names.
 
         Raises
         ------
         ConfigError
             On the first bad setting, saying what was expected and what came.
         """
-        from al.classifiers import CLASSIFIERS
         from al.datasets import DATASETS
-        from al.registry import get_strategy
 
-        get_strategy(self.strategy)
         if self.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {self.dataset!r}; known: {', '.join(sorted(DATASETS))}")
-        if self.classifier not in CLASSIFIERS:
-            raise ConfigError(f"unknown classifier {self.classifier!r}; known: {', '.join(sorted(CLASSIFIERS))}")
-        for name in ("initial", "step", "budget", "epochs", "batch_size", "max_length"):
+        for name in ("initial", "step", "budget"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{name} must be a positive integer, got {value!r}")
@@ -97,36 +230,214 @@ class SimulationConfig:
                 f"budget ({self.budget}) must be larger than the initial labeled set ({self.initial}): "
                 f"the budget is the labeled-set size at the end"
             )
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
         for name in ("n_frequent", "n_rare"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
         if not self.labels and self.n_frequent + self.n_rare == 0:
             raise ConfigError("no labels asked for: give --labels, or --frequent/--rare above 0")
         if self.pool_size is not None and (not isinstance(self.pool_size, int) or self.pool_size <= 0):
             raise ConfigError(f"pool_size must be a positive integer or None, got {self.pool_size!r}")
-        if self.threshold not in THRESHOLDS:
-            raise ConfigError(f"threshold must be one of {', '.join(THRESHOLDS)}, got {self.threshold!r}")
-        if self.learning_rate is not None and not (0 < self.learning_rate < 1):
-            raise ConfigError(f"learning_rate must be in (0, 1), got {self.learning_rate!r}")
-        if not (self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)):
+        if not isinstance(self.device, str) or not (
+            self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)
+        ):
             raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.data_path is not None and not Path(self.data_path).expanduser().exists():
             raise ConfigError(f"data path {self.data_path} does not exist")
+        self._check_params(self.strategy, self.strategy_class(), "strategy")
+        self._check_params(self.classifier, self.classifier_class(), "classifier")
+        self.make_strategy()
+        self.make_classifier_factory()(self.seed)
         return self
+
+    @staticmethod
+    def _check_params(component: Component, cls: type, what: str) -> None:
+        accepted = _parameters(cls)
+        if accepted is None:  # **kwargs: the constructor checks them itself
+            return
+        given = set(component.params)
+        injected = sorted(given & INJECTED_PARAMS & set(accepted))
+        if injected:
+            raise ConfigError(
+                f"{what} {component.name!r}: {', '.join(injected)} is set by the run (--seed, --device), "
+                f"not as a {what} parameter; remove it from the {what}'s params"
+            )
+        unknown = sorted(given - set(accepted))
+        if unknown:
+            names = ", ".join(sorted(set(accepted) - INJECTED_PARAMS)) or "none"
+            raise ConfigError(
+                f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}; accepted: {names}"
+            )
+
+
+def n_rounds(initial: int, step: int, budget: int) -> int:
+    """Rounds of a run: one evaluation at initial, initial + step, ..., budget (the last step may be short)."""
+    return 1 + -(-(budget - initial) // step)
+
+
+def _parameters(cls: type) -> dict[str, inspect.Parameter] | None:
+    """Keyword parameters of ``cls``'s constructor; None when it takes ``**kwargs``."""
+    params = dict(inspect.signature(cls.__init__).parameters)
+    params.pop("self", None)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return None
+    return {k: p for k, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+
+
+def _resolved_params(cls: type, given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` completed with the constructor's defaults (JSON-ready; seed and device left out)."""
+    accepted = _parameters(cls) or {}
+    out = {k: p.default for k, p in accepted.items()
+           if k not in INJECTED_PARAMS and p.default is not inspect.Parameter.empty}
+    out.update(given)
+    return {k: _json_ready(v) for k, v in sorted(out.items())}
+
+
+def _json_ready(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        accepted = _parameters(cls)
+        names = ", ".join(sorted(set(accepted or {}) - INJECTED_PARAMS)) if accepted is not None else "see its docs"
+        raise ConfigError(f"{where} rejects its parameters {kwargs}: {exc}; accepted: {names}") from None
+
+
+# ---------------------------------------------------------------- mappings
 
 
 def config_fields() -> list[str]:
     return [f.name for f in fields(SimulationConfig)]
 
 
+def normalise_mapping(values: Mapping[str, Any], source: str = "config", *, stored: bool = False
+                      ) -> tuple[dict[str, Any], list[str]]:
+    """Map the flat settings of earlier versions onto ``strategy``/``classifier`` ``{name, params}``.
+
+    Parameters
+    ----------
+    values : mapping of settings (a YAML file, a grid cell, a stored config.json)
+    source : where they come from, for messages
+    stored : a run's stored config: flat keys at their old defaults set nothing,
+        and classifier keys a non-bert classifier never took are dropped.
+
+    Returns
+    -------
+    The nested mapping, and the deprecation lines to show (none when nothing was flat).
+    """
+    values = dict(values)
+    notes: list[str] = []
+    strategy = values.get("strategy", SimulationConfig.__dataclass_fields__["strategy"].default_factory())
+    strategy = Component.coerce(strategy, f"{source}: strategy").to_dict()
+    if "strategy_params" in values:
+        flat = dict(values.pop("strategy_params") or {})
+        if flat:
+            strategy["params"] = {**flat, **strategy["params"]}
+            notes.append(f"{source}: strategy_params is deprecated; write strategy: "
+                         f"{{name: {strategy['name']}, params: {_inline(flat)}}}")
+    if "strategy" in values or strategy["params"]:
+        values["strategy"] = strategy
+    legacy = {k: values.pop(k) for k in list(values) if k in LEGACY_CLASSIFIER_KEYS}
+    if legacy:
+        classifier = Component.coerce(values.get("classifier", "logreg"), f"{source}: classifier").to_dict()
+        if stored:
+            legacy = {k: v for k, v in legacy.items() if v != _LEGACY_DEFAULTS[k]}
+            if classifier["name"] != "bert":
+                legacy = {k: v for k, v in legacy.items() if k == "threshold"}
+        mapped = {LEGACY_CLASSIFIER_KEYS[k]: v for k, v in legacy.items()}
+        classifier["params"] = {**mapped, **classifier["params"]}
+        values["classifier"] = classifier
+        if mapped and not stored:
+            notes.append(
+                f"{source}: {', '.join(sorted(legacy))} at the top level {'is' if len(legacy) == 1 else 'are'} "
+                f"deprecated; write classifier: {{name: {classifier['name']}, params: {_inline(classifier['params'])}}}"
+            )
+    return values, notes
+
+
+def _inline(params: Mapping[str, Any]) -> str:
+    return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in params.items()) + "}"
+
+
 def from_mapping(values: Mapping[str, Any], source: str = "config") -> SimulationConfig:
-    """A config from a mapping (YAML), rejecting unknown keys."""
+    """A config from a nested mapping (see :func:`normalise_mapping` for flat ones), rejecting unknown keys."""
     known = set(config_fields())
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ConfigError(f"{source}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        hints = [_did_you_mean(k, known) for k in unknown]
+        raise ConfigError(
+            f"{source}: unknown setting(s) {', '.join(h for h in hints)}; known: {', '.join(sorted(known))}"
+        )
     return SimulationConfig(**values)
+
+
+def _did_you_mean(key: str, known: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)
+
+
+def merge_settings(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` (flags actually present) laid over ``base`` (a file's settings).
+
+    A component whose name ``given`` changes drops the params ``base`` had
+    for the old name; params in ``given`` are added to the component's.
+    """
+    out = dict(base)
+    for key, value in given.items():
+        if key in ("strategy", "classifier"):
+            old = Component.coerce(out[key], key) if key in out else None
+            new = Component.coerce(value, key)
+            keep = dict(old.params) if old is not None and old.name == new.name else {}
+            out[key] = {"name": new.name, "params": {**keep, **new.params}}
+        elif key in ("strategy_params", "classifier_params"):
+            target = key.split("_")[0]
+            comp = Component.coerce(out.get(target, SimulationConfig.__dataclass_fields__[target].default_factory()),
+                                    target)
+            out[target] = {"name": comp.name, "params": {**comp.params, **value}}
+        elif key == "data_options":
+            out[key] = {**dict(out.get(key) or {}), **value}
+        else:
+            out[key] = value
+    return out
+
+
+def result_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of a resolved config dict that change a run's results."""
+    return {k: v for k, v in config.items() if k not in NON_RESULT_SETTINGS}
+
+
+def yaml_loader() -> type:
+    """PyYAML's safe loader, reading ``2e-5`` as a float (YAML 1.2) rather than a string (1.1)."""
+    import re as _re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        _re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        list("-+0123456789"),
+    )
+    return Loader
+
+
+def parse_yaml(text: str) -> Any:
+    """``text`` as YAML, numbers such as ``2e-5`` read as floats; raises ``yaml.YAMLError``."""
+    import yaml
+
+    return yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -137,11 +448,19 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = parse_yaml(path.read_text())
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        first = str(exc).splitlines()
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or (first[0] if first else "parse error")
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}; fix the file's syntax") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of settings, got {type(data).__name__}")
     return data
+
+
+def replace(config: SimulationConfig, **changes: Any) -> SimulationConfig:
+    return dataclasses.replace(config, **changes)

@@ -2,15 +2,17 @@
 
 Each round: train the classifier on the labeled set; evaluate it on the test
 split; build the views the strategy asks for; query; validate the answer;
-reveal the gold labels; record. Only this loop changes the pool.
+reveal the gold labels; let observers measure; record. Only this loop changes
+the pool, and finished rounds come from the run's records alone.
 
 A round's record (one line of ``rounds.jsonl``)::
 
     round, n_labeled, macro_f1, micro_f1, macro_precision, macro_recall,
     per_label_f1 {label: f1}, labeled_counts {label: texts}, picked [pool indices],
     seconds_train, seconds_query, seconds_evaluate, strategy_info {...},
-    classifier_info {...}; round 0 also has ``initial`` (the random start)
-    and ``seconds_embed``.
+    classifier_info {...} (``Classifier.info()``), observers' fields (e.g.
+    ``diagnostics``); round 0 also has ``initial`` (the random start), and the
+    first round a process runs ``seconds_embed``.
 
 ``picked`` is what the strategy chose *after* that round's evaluation; the
 last round (labeled set = budget) picks nothing.
@@ -23,14 +25,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from al.classifiers.base import Classifier
+from al.config import n_rounds
 from al.datasets.corpus import Corpus
-from al.errors import ConfigError, DataError
+from al.embedders import matrix_digest
+from al.errors import ConfigError, DataError, QueryError
 from al.metrics import evaluate
 from al.records import RunRecords
 from al.strategy import PoolState, Strategy, validate_answer
@@ -44,6 +48,96 @@ def round_rng(seed: int, round_: int, purpose: int) -> np.random.Generator:
     return np.random.default_rng([seed, round_, purpose])
 
 
+def initial_indices(seed: int, n_pool: int, initial: int) -> np.ndarray:
+    """The random start: ``initial`` distinct pool positions, sorted; a function of the seed alone.
+
+    Every strategy gets the same start for one seed, so comparisons are paired.
+    """
+    return np.sort(round_rng(seed, 0, INITIAL).choice(n_pool, initial, replace=False))
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the classifier reads for each split, and the pool's sentence embeddings.
+
+    Attributes
+    ----------
+    pool, dev, test : list of str, or ndarray of shape (n_split, dim)
+        The classifier's input (``Classifier.input``); ``dev`` is None when
+        the classifier reads no dev data.
+    pool_texts : list of str, length n_pool
+    pool_embeddings : ndarray of shape (n_pool, dim), float32, or None
+        Sentence embeddings of the pool, when a strategy, the classifier or an
+        observer reads them.
+    """
+
+    pool: Any
+    dev: Any
+    test: Any
+    pool_texts: list[str]
+    pool_embeddings: np.ndarray | None = None
+
+    def pool_rows(self, indices: np.ndarray) -> Any:
+        """The classifier's input for the pool texts at ``indices``."""
+        if isinstance(self.pool, np.ndarray):
+            return self.pool[indices]
+        return [self.pool[i] for i in indices]
+
+
+@dataclass(frozen=True)
+class RoundView:
+    """What an observer sees after a round's evaluation: more than any strategy does.
+
+    ``Y_pool_for_evaluation_only`` holds the gold labels of the whole pool,
+    unlabeled texts included; observers measure with them (diagnostics),
+    they never feed back into the loop.
+    """
+
+    round: int
+    indices_labeled: np.ndarray
+    indices_unlabeled: np.ndarray
+    y_labeled: sp.csr_matrix
+    Y_pool_for_evaluation_only: sp.csr_matrix
+    label_names: tuple[str, ...]
+    features: Features
+    classifier: Classifier
+
+
+class RoundObserver(Protocol):
+    """Side work after each round's evaluation; returns fields to add to the round's record."""
+
+    requires_embeddings: bool
+
+    def __call__(self, view: RoundView) -> dict[str, Any]: ...
+
+
+def round_record(
+    round_: int,
+    labeled: np.ndarray,
+    y_labeled: sp.csr_matrix,
+    label_names: Sequence[str],
+    metrics: Mapping[str, Any],
+    picked: np.ndarray,
+    seconds: Mapping[str, float],
+    strategy_info: Mapping[str, Any],
+    classifier_info: Mapping[str, Any],
+    extra: Mapping[str, Any] = {},
+) -> dict[str, Any]:
+    """One line of ``rounds.jsonl`` (see the module docstring); a pure function of its arguments."""
+    counts = np.asarray(y_labeled.sum(axis=0)).ravel().tolist()
+    return {
+        "round": round_,
+        "n_labeled": int(len(labeled)),
+        **metrics,
+        "labeled_counts": dict(zip(label_names, counts)),
+        "picked": np.asarray(picked).tolist(),
+        **{f"seconds_{k}": round(float(v), 4) for k, v in seconds.items()},
+        "strategy_info": dict(strategy_info),
+        "classifier_info": dict(classifier_info),
+        **extra,
+    }
+
+
 @dataclass
 class Simulation:
     """One active-learning simulation on a corpus.
@@ -55,20 +149,20 @@ class Simulation:
     strategy : Strategy
     make_classifier : callable seed -> Classifier
         Called once per round for a fresh model, seeded from (seed, round).
-    reuse_classifier : bool
-        Fit one classifier instance every round instead (warm start).
-    diagnostics : bool
-        Also record embedding-space diagnostics each round
-        (:func:`al.analysis.diagnostics.diagnostics`: centroid proximity,
-        distance margins, clustering quality of the labeled set).
+        A classifier whose ``warm_start`` is True is made once and fitted
+        every round instead (it carries its weights over).
     embed : callable texts -> ndarray (n, dim), optional
-        Needed when the classifier reads embeddings or the strategy requires them.
+        Needed when the classifier, the strategy or an observer reads embeddings.
     initial, step, budget, seed : int
         See :class:`al.config.SimulationConfig`.
     records : RunRecords, optional
-        Where finished rounds go; resumes from its finished rounds.
+        Where finished rounds go, and the only source of the rounds already
+        finished: a run resumes after ``records.rounds``.
     on_round : callable record -> None, optional
         Progress hook, called after each round.
+    observers : sequence of RoundObserver
+        Side work after each evaluation (e.g. :class:`al.observers.EmbeddingDiagnostics`);
+        their fields go into the round's record.
     """
 
     corpus: Corpus
@@ -81,8 +175,7 @@ class Simulation:
     seed: int = 0
     records: RunRecords | None = None
     on_round: Callable[[dict[str, Any]], None] | None = None
-    reuse_classifier: bool = False
-    diagnostics: bool = False
+    observers: Sequence[RoundObserver] = ()
 
     def __post_init__(self) -> None:
         n_pool = len(self.corpus.splits["train"])
@@ -97,82 +190,72 @@ class Simulation:
                 f"need step > 0 and budget > initial, got step={self.step}, budget={self.budget}, "
                 f"initial={self.initial}"
             )
-        needs_embeddings = "embeddings" in self.strategy.requires or self.diagnostics
         self._classifier_probe = self.make_classifier(self.seed)
-        if self.embed is None and (needs_embeddings or self._classifier_probe.input == "embeddings"):
+        if self.embed is None and (self._needs_pool_embeddings or self._classifier_probe.input == "embeddings"):
             raise ConfigError("this strategy/classifier needs sentence embeddings, but no embedder was given")
 
     @property
     def n_rounds(self) -> int:
-        return 1 + -(-(self.budget - self.initial) // self.step)
+        return n_rounds(self.initial, self.step, self.budget)
 
-    def run(self, existing: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
-        """Run (or finish) the simulation; returns every round's record."""
+    @property
+    def _needs_pool_embeddings(self) -> bool:
+        return "embeddings" in self.strategy.requires or any(o.requires_embeddings for o in self.observers)
+
+    def run(self) -> list[dict[str, Any]]:
+        """Run the simulation, or finish it after the rounds its records hold; returns every round's record."""
         corpus = self.corpus
         pool, dev, test = (corpus.splits[s] for s in ("train", "dev", "test"))
         Y_pool = corpus.Y[pool]
-        pool_texts = corpus.texts[pool].tolist()
-        rounds = list(existing)
+        rounds = list(self.records.rounds) if self.records is not None else []
+        n_done = len(rounds)
 
         t0 = time.perf_counter()
         features = self._features(pool, dev, test)
         seconds_embed = time.perf_counter() - t0
+        self._check_embeddings(features)
 
         if rounds:
             initial = np.asarray(rounds[0]["initial"], dtype=np.int64)
         else:
-            initial = np.sort(round_rng(self.seed, 0, INITIAL).choice(len(pool), self.initial, replace=False))
+            initial = initial_indices(self.seed, len(pool), self.initial)
         labeled = np.concatenate([initial, *(np.asarray(r["picked"], dtype=np.int64) for r in rounds)])
+        classifier: Classifier | None = None
 
-        for r in range(len(rounds), self.n_rounds):
+        for r in range(n_done, self.n_rounds):
             labeled_mask = np.zeros(len(pool), dtype=bool)
             labeled_mask[labeled] = True
             unlabeled = np.flatnonzero(~labeled_mask)
             y_labeled = Y_pool[labeled]
+            seconds: dict[str, float] = {}
 
             t = time.perf_counter()
-            classifier = self._train(r, features, labeled, y_labeled, dev)
-            seconds_train = time.perf_counter() - t
+            classifier = self._train(r, features, labeled, y_labeled, dev, classifier)
+            seconds["train"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            metrics = evaluate(corpus.Y[test], classifier.predict(features["test"]), corpus.label_names)
-            seconds_evaluate = time.perf_counter() - t
+            metrics = evaluate(corpus.Y[test], classifier.predict(features.test), corpus.label_names)
+            seconds["evaluate"] = time.perf_counter() - t
 
             n = min(self.step, self.budget - len(labeled))
             t = time.perf_counter()
-            picked = np.empty(0, dtype=np.int64)
-            self.strategy.last_info = {}
+            picked, strategy_info = np.empty(0, dtype=np.int64), {}
             if n > 0:
-                picked = self._query(r, n, labeled, unlabeled, y_labeled, Y_pool, pool_texts, features, classifier)
-            seconds_query = time.perf_counter() - t
+                picked, strategy_info = self._query(r, n, labeled, unlabeled, y_labeled, Y_pool, features, classifier)
+            seconds["query"] = time.perf_counter() - t
 
-            record: dict[str, Any] = {
-                "round": r,
-                "n_labeled": int(len(labeled)),
-                **metrics,
-                "labeled_counts": dict(zip(corpus.label_names, np.asarray(y_labeled.sum(axis=0)).ravel().tolist())),
-                "picked": picked.tolist(),
-                "seconds_train": round(seconds_train, 4),
-                "seconds_query": round(seconds_query, 4),
-                "seconds_evaluate": round(seconds_evaluate, 4),
-                "strategy_info": dict(self.strategy.last_info),
-                "classifier_info": _classifier_info(classifier),
-            }
-            if self.diagnostics:
-                from al.analysis.diagnostics import diagnostics
-
-                t = time.perf_counter()
-                emb = features["pool_embeddings"]
-                record["diagnostics"] = diagnostics(
-                    emb[labeled], y_labeled, emb[unlabeled], Y_pool[unlabeled], corpus.label_names, seed=self.seed
-                )
-                record["seconds_diagnostics"] = round(time.perf_counter() - t, 4)
+            extra: dict[str, Any] = {}
+            view = RoundView(r, labeled, unlabeled, y_labeled, Y_pool, corpus.label_names, features, classifier)
+            for observer in self.observers:
+                extra.update(observer(view))
             if r == 0:
-                record["initial"] = initial.tolist()
-            if r == len(existing):
-                record["seconds_embed"] = round(seconds_embed, 4)
-                if existing:
-                    record["resumed"] = True
+                extra["initial"] = initial.tolist()
+            if r == n_done:
+                extra["seconds_embed"] = round(seconds_embed, 4)
+                if n_done:
+                    extra["resumed"] = True
+            record = round_record(r, labeled, y_labeled, corpus.label_names, metrics, picked, seconds,
+                                  strategy_info, classifier.info(), extra)
             rounds.append(record)
             if self.records is not None:
                 self.records.append(record)
@@ -181,33 +264,46 @@ class Simulation:
             labeled = np.concatenate([labeled, picked])
         return rounds
 
-    def _features(self, pool: np.ndarray, dev: np.ndarray, test: np.ndarray) -> dict[str, Any]:
+    def _features(self, pool: np.ndarray, dev: np.ndarray, test: np.ndarray) -> Features:
         """What the classifier reads for pool / dev / test: texts or cached embeddings."""
         texts = self.corpus.texts
-        features: dict[str, Any] = {}
         needs_dev = self._classifier_probe.uses_dev
         if self._classifier_probe.input == "texts":
-            features = {"pool": texts[pool].tolist(), "dev": texts[dev].tolist(), "test": texts[test].tolist()}
-            if "embeddings" in self.strategy.requires or self.diagnostics:
-                features["pool_embeddings"] = self.embed(texts[pool].tolist())  # type: ignore[misc]
-            return features
+            embeddings = self.embed(texts[pool].tolist()) if self._needs_pool_embeddings else None  # type: ignore[misc]
+            pool_texts = texts[pool].tolist()
+            return Features(pool_texts, texts[dev].tolist() if needs_dev else None, texts[test].tolist(),
+                            pool_texts, embeddings)
         parts = [pool, test] + ([dev] if needs_dev else [])
         matrix = self.embed(texts[np.concatenate(parts)].tolist())  # type: ignore[misc]
-        features["pool"] = features["pool_embeddings"] = matrix[: len(pool)]
-        features["test"] = matrix[len(pool) : len(pool) + len(test)]
-        features["dev"] = matrix[len(pool) + len(test) :] if needs_dev else None
-        return features
+        pool_x = matrix[: len(pool)]
+        return Features(pool_x, matrix[len(pool) + len(test) :] if needs_dev else None,
+                        matrix[len(pool) : len(pool) + len(test)], texts[pool].tolist(), pool_x)
+
+    def _check_embeddings(self, features: Features) -> None:
+        """Record the pool embeddings' digest; refuse to resume on other embeddings than the run began with."""
+        if self.records is None or features.pool_embeddings is None:
+            return
+        digest = matrix_digest(features.pool_embeddings)
+        before = self.records.meta.get("embeddings_digest")
+        if self.records.rounds and before is not None and before != digest:
+            raise DataError(
+                f"the pool's embeddings (digest {digest}) differ from those this run began with ({before}): "
+                f"the model or its cache changed; start a new run with another --out"
+            )
+        if before != digest:
+            self.records.note(embeddings_digest=digest)
 
     def _train(
-        self, r: int, features: dict[str, Any], labeled: np.ndarray, y_labeled: sp.csr_matrix, dev: np.ndarray
+        self, r: int, features: Features, labeled: np.ndarray, y_labeled: sp.csr_matrix, dev: np.ndarray,
+        previous: Classifier | None,
     ) -> Classifier:
-        if self.reuse_classifier:  # warm start: one model carried across rounds
+        if getattr(self._classifier_probe, "warm_start", False) is True:  # one model carried across rounds
             classifier = self._classifier_probe
         else:
             classifier = self.make_classifier(int(round_rng(self.seed, r, CLASSIFIER).integers(2**31 - 1)))
-        X = _take(features["pool"], labeled)
-        if classifier.uses_dev and features["dev"] is not None:
-            classifier.fit(X, y_labeled, features["dev"], self.corpus.Y[dev])
+        X = features.pool_rows(labeled)
+        if classifier.uses_dev and features.dev is not None:
+            classifier.fit(X, y_labeled, features.dev, self.corpus.Y[dev])
         else:
             classifier.fit(X, y_labeled)
         return classifier
@@ -220,24 +316,29 @@ class Simulation:
         unlabeled: np.ndarray,
         y_labeled: sp.csr_matrix,
         Y_pool: sp.csr_matrix,
-        pool_texts: list[str],
-        features: dict[str, Any],
+        features: Features,
         classifier: Classifier,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         revealed: list[np.ndarray] = []
+        allowed = np.zeros(Y_pool.shape[0], dtype=bool)
+        allowed[unlabeled] = True
 
         def oracle(indices: np.ndarray) -> sp.csr_matrix:
+            indices = np.asarray(indices, dtype=np.int64)
+            if indices.ndim != 1 or (len(indices) and (indices.min() < 0 or indices.max() >= len(allowed)
+                                                        or not allowed[indices].all())):
+                raise QueryError("reveal takes unlabeled pool indices the strategy picks this round")
             revealed.append(indices)
             return Y_pool[indices]
 
         views: dict[str, Callable[[], Any]] = {
-            "texts": lambda: pool_texts,
-            "proba": lambda: classifier.predict_proba(features["pool"]),
-            "representations": lambda: classifier.transform(features["pool"]),
+            "texts": lambda: features.pool_texts,
+            "proba": lambda: classifier.predict_proba(features.pool),
+            "representations": lambda: classifier.transform(features.pool),
             "classifier": lambda: classifier,
         }
-        if "pool_embeddings" in features:
-            views["embeddings"] = lambda: features["pool_embeddings"]
+        if features.pool_embeddings is not None:
+            views["embeddings"] = lambda: features.pool_embeddings
         state = PoolState(
             indices_labeled=labeled.copy(),
             indices_unlabeled=unlabeled,
@@ -248,24 +349,9 @@ class Simulation:
             views=views,
             oracle=oracle,
         )
-        answer = self.strategy.query(state, n)
-        return validate_answer(
+        answer, info = self.strategy.select(state, n)
+        picked = validate_answer(
             answer, state, n, self.strategy.name or type(self.strategy).__name__,
             np.concatenate(revealed) if revealed else None,
         )
-
-
-def _take(X: Any, indices: np.ndarray) -> Any:
-    if isinstance(X, np.ndarray):
-        return X[indices]
-    return [X[i] for i in indices]
-
-
-def _classifier_info(classifier: Classifier) -> dict[str, Any]:
-    info: dict[str, Any] = {}
-    for name in ("n_epochs_", "best_epoch_"):
-        if hasattr(classifier, name):
-            info[name.rstrip("_")] = int(getattr(classifier, name))
-    if getattr(classifier, "threshold", "fixed") == "dev":
-        info["thresholds"] = [round(float(t), 3) for t in classifier.thresholds_]
-    return info
+        return picked, info

@@ -4,13 +4,13 @@ A grid file::
 
     out: runs/quick            # one run directory per simulation below this
     settings:                  # shared by every simulation (SimulationConfig fields)
-      classifier: logreg
+      classifier: {name: logreg, params: {threshold: dev}}
       budget: 600
     grid:                      # every combination of these
       data:                    # a list of mappings: each sets several fields; `name` labels it
         - {name: disaster, dataset: disaster}
         - {name: reuters, dataset: reuters, data_path: ../shared/data/reuters21578.tar.gz}
-      strategy: [random, class_embedding, cvirs]   # a list of values for one field
+      strategy: [random, class_embedding, {name: dal, params: {sub_batches: 5}}]   # values of one field
       seed: [0, 1, 2]
 
 Simulations run in worker processes (``--workers N``) or as Ray tasks on an
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -34,10 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from al.config import SimulationConfig, config_fields, from_mapping, load_yaml
+from al.config import (
+    Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping,
+)
 from al.errors import ALError, ConfigError
 
 LOCK_FILE = ".lock"
+COMPONENT_FIELDS = ("strategy", "classifier")
 PATH_FIELDS = ("data_path",)
 
 
@@ -50,15 +54,22 @@ class GridRun:
     problem: str | None = None
 
 
-def expand_grid(spec: dict[str, Any], source: str = "grid") -> tuple[Path, list[GridRun]]:
-    """The run directory root and every simulation of a grid file's mapping."""
+def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | None = None
+                ) -> tuple[Path, list[GridRun]]:
+    """The run directory root and every simulation of a grid file's mapping.
+
+    Flat settings of earlier versions are mapped (see :func:`al.config.normalise_mapping`);
+    their deprecation lines are appended to ``notes``.
+    """
+    notes = [] if notes is None else notes
     unknown = sorted(set(spec) - {"out", "settings", "grid", "description"})
     if unknown:
         raise ConfigError(f"{source}: unknown top-level key(s) {unknown}; expected out, settings, grid, description")
     if "out" not in spec:
         raise ConfigError(f"{source}: missing `out`, the directory that will hold one run directory per simulation")
     root = Path(spec["out"]).expanduser().resolve()
-    settings = dict(spec.get("settings") or {})
+    settings, settings_notes = normalise_mapping(dict(spec.get("settings") or {}), f"{source}: settings")
+    notes += settings_notes
     axes = []
     for key, values in (spec.get("grid") or {}).items():
         if not isinstance(values, list) or not values:
@@ -69,7 +80,9 @@ def expand_grid(spec: dict[str, Any], source: str = "grid") -> tuple[Path, list[
     for combo in itertools.product(*axes) if axes else [()]:
         values = dict(settings)
         for _, _, updates in combo:
-            values.update(updates)
+            values = merge_settings(values, updates)
+        values, cell_notes = normalise_mapping(values, source)
+        notes += [n for n in cell_notes if n not in notes]
         name = "__".join(f"{key}-{label}" for key, label, _ in combo) or "run"
         for field in PATH_FIELDS:
             if values.get(field):
@@ -89,6 +102,8 @@ def expand_grid(spec: dict[str, Any], source: str = "grid") -> tuple[Path, list[
 
 
 def _label(key: str, value: Any, source: str) -> str:
+    if key in COMPONENT_FIELDS:
+        return _slug(Component.coerce(value, f"{source}: grid.{key}").label())
     if isinstance(value, dict):
         if "name" not in value:
             raise ConfigError(f"{source}: each mapping in grid.{key} needs a `name` (it names the run directory)")
@@ -96,7 +111,13 @@ def _label(key: str, value: Any, source: str) -> str:
     return str(value).replace("/", "_").replace(":", "_")
 
 
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=,-]+", "_", text).strip("_")
+
+
 def _fields(key: str, value: Any, source: str) -> dict[str, Any]:
+    if key in COMPONENT_FIELDS:
+        return {key: Component.coerce(value, f"{source}: grid.{key}").to_dict()}
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if k != "name"}
     if key not in set(config_fields()):
@@ -209,7 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec = load_yaml(args.grid)
         if args.out:
             spec["out"] = args.out
-        root, runs = expand_grid(spec, args.grid)
+        notes: list[str] = []
+        root, runs = expand_grid(spec, args.grid, notes)
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -15,14 +15,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
+from al.config import result_settings
 from al.errors import ConfigError
 
 CONFIG_FILE = "config.json"
 ROUNDS_FILE = "rounds.jsonl"
-#: Settings that may change between a run and its resumption.
-RESUMABLE_DIFFERENCES = frozenset({"out", "device"})
+#: Facts a run records in ``config.json`` while it runs, kept when it resumes.
+RECORDED_FACTS = frozenset({"embeddings_digest"})
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -61,14 +62,34 @@ def read_config(directory: Path) -> dict[str, Any] | None:
 
 
 class RunRecords:
-    """Writes and resumes one run directory."""
+    """Writes and resumes one run directory: the only owner of its finished rounds.
+
+    ``rounds`` holds the finished rounds, read from ``rounds.jsonl`` by
+    :meth:`start` and extended by :meth:`append`; the engine resumes from it
+    and from nothing else. ``meta`` is what ``config.json`` holds beside the
+    settings.
+    """
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self.rounds: list[dict[str, Any]] = []
+        self.settings: dict[str, Any] = {}
+        self.meta: dict[str, Any] = {}
 
-    def start(self, config: dict[str, Any], meta: dict[str, Any]) -> list[dict[str, Any]]:
-        """Begin, or resume if the directory holds a run of the same config.
+    def start(
+        self,
+        settings: dict[str, Any],
+        meta: dict[str, Any],
+        stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
+    ) -> list[dict[str, Any]]:
+        """Begin, or resume if the directory holds a run of the same settings.
+
+        Parameters
+        ----------
+        settings : the run's resolved settings (``config`` in ``config.json``)
+        meta : written beside them; facts recorded earlier (``note``) are kept
+        stored_settings : a stored ``config.json`` -> its resolved settings
+            (maps the layouts of earlier versions)
 
         Returns
         -------
@@ -77,30 +98,49 @@ class RunRecords:
         Raises
         ------
         ConfigError
-            If the directory holds a run with other settings.
+            If the directory holds a run whose settings differ in one that
+            changes results (anything but ``NON_RESULT_SETTINGS``).
         """
         previous = read_config(self.directory)
+        kept: dict[str, Any] = {}
         if previous is not None:
-            old = previous.get("config", {})
+            old = result_settings(stored_settings(previous))
+            new = result_settings(settings)
             # a setting the stored run lacks was added later: that run used its default
-            changed = sorted(
-                k for k in old
-                if k not in RESUMABLE_DIFFERENCES and old.get(k) != config.get(k)
-            )
+            changed = sorted(k for k in old if old.get(k) != new.get(k))
             if changed:
-                details = "; ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in changed[:5])
+                details = "; ".join(_difference(k, old.get(k), new.get(k)) for k in changed[:5])
                 raise ConfigError(
                     f"{self.directory} holds a run with other settings ({details}); "
                     f"pass another --out or remove that directory"
                 )
             self.rounds = read_rounds(self.directory)
-        write_atomic(self.directory / CONFIG_FILE, json.dumps({"config": config, **meta}, indent=2) + "\n")
+            kept = {k: v for k, v in previous.items() if k in RECORDED_FACTS}
+        self.settings, self.meta = settings, {**kept, **meta}
+        self._write_config()
         return list(self.rounds)
+
+    def note(self, **facts: Any) -> None:
+        """Record facts learned while running (e.g. ``embeddings_digest``) in ``config.json``."""
+        self.meta.update(facts)
+        self._write_config()
 
     def append(self, record: dict[str, Any]) -> None:
         """Add one finished round (rewrites ``rounds.jsonl`` atomically)."""
         self.rounds.append(record)
         write_atomic(self.directory / ROUNDS_FILE, _jsonl(self.rounds))
+
+    def _write_config(self) -> None:
+        write_atomic(self.directory / CONFIG_FILE,
+                     json.dumps({"config": self.settings, **self.meta}, indent=2) + "\n")
+
+
+def _difference(key: str, old: Any, new: Any) -> str:
+    if isinstance(old, dict) and isinstance(new, dict):
+        inner = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if inner and len(inner) <= 3:
+            return "; ".join(_difference(f"{key}.{k}", old.get(k), new.get(k)) for k in inner)
+    return f"{key}: {old!r} -> {new!r}"
 
 
 def _jsonl(records: Iterable[dict[str, Any]]) -> str:

@@ -5,136 +5,161 @@ Examples
     python -m al.simulate --strategy class_embedding --budget 600
     python -m al.simulate --strategy random --seed 1 --out runs/random-1
     python -m al.simulate --dataset reuters --data-path ../shared/data/reuters21578.tar.gz --describe
-    python -m al.simulate --classifier bert --classifier-model bert-base-uncased --model all-mpnet-base-v2
+    python -m al.simulate --classifier bert --classifier-param model=bert-base-uncased --model all-mpnet-base-v2
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any, Sequence
 
 from al import __version__
-from al.config import SimulationConfig, from_mapping, load_yaml
-from al.errors import ALError
+from al.config import (
+    SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping, parse_yaml,
+)
+from al.errors import ALError, ConfigError
 
 DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every run seed
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every option; none has a default here (``SUPPRESS``): defaults live in :class:`SimulationConfig`,
+    so only flags actually given reach :func:`config_from_args` and override the ``--config`` file."""
     d = SimulationConfig()
     p = argparse.ArgumentParser(
         prog="python -m al.simulate",
         description="Simulate active learning for multi-label text classification: start from a random "
         "labeled set, train, let a strategy pick the next texts, reveal their gold labels, repeat until "
         "the budget is spent; record macro-F1 and more after every round.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        argument_default=argparse.SUPPRESS,
     )
     g = p.add_argument_group("strategy")
-    g.add_argument("--strategy", default=d.strategy,
-                   help="registered name (see --list-strategies) or package.module:Class")
-    g.add_argument("--strategy-param", action="append", default=[], metavar="KEY=VALUE",
-                   help="keyword argument for the strategy's constructor (repeatable; VALUE parsed as YAML)")
+    g.add_argument("--strategy", help=f"registered name (see --list-strategies) or package.module:Class "
+                   f"(default: {d.strategy.name})")
+    g.add_argument("--strategy-param", action="append", metavar="KEY=VALUE",
+                   help="keyword argument of the strategy's constructor (repeatable; VALUE parsed as YAML)")
     g.add_argument("--list-strategies", action="store_true", help="print the known strategies and exit")
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", default=d.dataset, help="disaster (embedded default), reuters, csv or jsonl")
-    g.add_argument("--data-path", default=None,
+    g.add_argument("--dataset", help=f"disaster (embedded default), reuters, csv or jsonl (default: {d.dataset})")
+    g.add_argument("--data-path",
                    help="reuters: directory of reut2-*.sgm or reuters21578.tar.gz; csv/jsonl: the file; "
                    "disaster: optional CSV (default: the installed package's)")
-    g.add_argument("--labels", nargs="+", default=None, metavar="LABEL",
+    g.add_argument("--labels", nargs="+", metavar="LABEL",
                    help="keep exactly these labels (default: --frequent most and --rare least frequent)")
-    g.add_argument("--frequent", type=int, default=d.n_frequent, help="frequent labels to keep")
-    g.add_argument("--rare", type=int, default=d.n_rare,
-                   help="rare labels to keep: the least frequent labels with >= 20 pool and >= 10 dev/test texts")
-    g.add_argument("--text-column", default=None, help="csv/jsonl: the text column (default 'text')")
-    g.add_argument("--label-columns", nargs="+", default=None,
+    g.add_argument("--frequent", type=int, dest="n_frequent",
+                   help=f"frequent labels to keep (default: {d.n_frequent})")
+    g.add_argument("--rare", type=int, dest="n_rare",
+                   help=f"rare labels to keep: the least frequent eligible labels (default: {d.n_rare})")
+    g.add_argument("--text-column", help="csv/jsonl: the text column (default 'text')")
+    g.add_argument("--label-columns", nargs="+",
                    help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 column)")
-    g.add_argument("--pool-size", type=int, default=None, help="subsample the pool to this many texts")
+    g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
     g.add_argument("--describe", action="store_true", help="print the corpus summary and exit")
     g = p.add_argument_group("models")
-    g.add_argument("--model", default=d.model,
-                   help="sentence-embedding model (name or local directory) for strategies and the logreg classifier")
-    g.add_argument("--classifier", default=d.classifier,
-                   help="logreg (fast: logistic regression on cached embeddings) or bert (fine-tuned, the paper's)")
-    g.add_argument("--classifier-model", default=None,
-                   help="bert: encoder to fine-tune (default: --model; the paper: bert-base-uncased)")
-    g.add_argument("--threshold", default=d.threshold, choices=["fixed", "dev"],
-                   help="decision threshold: 0.5, or per label tuned on the dev split")
-    g.add_argument("--epochs", type=int, default=d.epochs, help="bert: most epochs (early stopping on dev macro-F1)")
-    g.add_argument("--batch-size", type=int, default=d.batch_size, help="bert: training batch size")
-    g.add_argument("--learning-rate", type=float, default=None, help="bert: AdamW learning rate (default: the classifier's)")
-    g.add_argument("--max-length", type=int, default=d.max_length, help="bert: max tokens per text")
-    g.add_argument("--warm-start", action="store_true", help="bert: continue from last round's weights")
+    g.add_argument("--model", help="sentence-embedding model (name or local directory) for strategies and the "
+                   f"logreg classifier (default: {d.model})")
+    g.add_argument("--classifier", help="logreg (fast: logistic regression on cached embeddings) or bert "
+                   f"(fine-tuned, the paper's) (default: {d.classifier.name})")
+    g.add_argument("--classifier-param", action="append", metavar="KEY=VALUE",
+                   help="keyword argument of the classifier's constructor (repeatable; VALUE parsed as YAML), "
+                   "e.g. C=0.5 or class_weight=null (logreg); model=bert-base-uncased, max_epochs=5, "
+                   "learning_rate=2e-5, max_length=64, warm_start=true (bert)")
+    g.add_argument("--threshold", choices=["fixed", "dev"],
+                   help="the classifier's decision threshold: 0.5, or per label tuned on the dev split "
+                   "(same as --classifier-param threshold=...; default: fixed)")
+    for flag, kind in (("--classifier-model", str), ("--epochs", int), ("--batch-size", int),
+                       ("--learning-rate", float), ("--max-length", int)):
+        g.add_argument(flag, type=kind, help=argparse.SUPPRESS)  # deprecated: --classifier-param
+    g.add_argument("--warm-start", action="store_true", help=argparse.SUPPRESS)
     g = p.add_argument_group("loop")
-    g.add_argument("--initial", type=int, default=d.initial, help="random labeled texts to start from")
-    g.add_argument("--step", type=int, default=d.step, help="texts queried per round")
-    g.add_argument("--budget", type=int, default=d.budget, help="labeled-set size at the end")
-    g.add_argument("--seed", type=int, default=d.seed, help="seed of every random choice")
+    g.add_argument("--initial", type=int, help=f"random labeled texts to start from (default: {d.initial})")
+    g.add_argument("--step", type=int, help=f"texts queried per round (default: {d.step})")
+    g.add_argument("--budget", type=int, help=f"labeled-set size at the end (default: {d.budget})")
+    g.add_argument("--seed", type=int, help=f"seed of every random choice (default: {d.seed})")
     g = p.add_argument_group("run")
-    g.add_argument("--out", default=None,
+    g.add_argument("--out",
                    help="run directory (default runs/<dataset>-<strategy>-<classifier>-seed<seed>); "
                    "an existing one with the same settings is resumed")
-    g.add_argument("--device", default=d.device, help="auto, cpu, cuda or cuda:N")
-    g.add_argument("--config", default=None, metavar="YAML",
-                   help="read settings from a YAML file (keys as in al.config.SimulationConfig); flags given "
-                   "explicitly override it")
+    g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
+    g.add_argument("--config", metavar="YAML",
+                   help="read settings from a YAML file (keys as in al.config.SimulationConfig; strategy and "
+                   "classifier as {name, params}); flags given on the command line override it")
     g.add_argument("--diagnostics", action="store_true",
                    help="record embedding-space diagnostics every round (centroid proximity, distance margins, "
                    "clustering quality of the labeled set; uses unlabeled gold labels for measurement only)")
-    g.add_argument("--quiet", action="store_true", help="no progress lines")
+    g.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--version", action="version", version=f"al {__version__}")
     return p
 
 
-_FLAG_TO_FIELD = {"frequent": "n_frequent", "rare": "n_rare"}
+#: Flags that are not settings of a simulation.
+_NOT_SETTINGS = {"config", "list_strategies", "describe", "quiet", "strategy_param", "classifier_param",
+                 "text_column", "label_columns", "threshold", "classifier_model", "epochs", "batch_size",
+                 "learning_rate", "max_length", "warm_start"}
+_DEPRECATED_FLAGS = {"classifier_model": "model", "epochs": "max_epochs", "batch_size": "batch_size",
+                     "learning_rate": "learning_rate", "max_length": "max_length", "warm_start": "warm_start"}
 
 
-def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> SimulationConfig:
-    """Flags (and the YAML file, if any) -> a config; explicit flags win over the file."""
+def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
+    """``["k=v", ...]`` -> ``{k: yaml(v)}``."""
     import yaml
 
-    from al.config import config_fields
-
-    values: dict[str, Any] = load_yaml(args.config) if args.config else {}
-    defaults = vars(parser.parse_args([]))
-    explicit = {k for k, v in vars(args).items() if v != defaults.get(k)}
-    fields = set(config_fields())
-    for flag, value in vars(args).items():
-        name = _FLAG_TO_FIELD.get(flag, flag)
-        if name in fields and (flag in explicit or name not in values):
-            values[name] = value
-    params = dict(values.get("strategy_params") or {})
-    for item in args.strategy_param:
+    params: dict[str, Any] = {}
+    for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise ALError(f"--strategy-param expects KEY=VALUE, got {item!r}")
-        params[key] = yaml.safe_load(raw)
-    values["strategy_params"] = params
-    options = dict(values.get("data_options") or {})
-    if args.text_column:
+            raise ConfigError(f"{flag} expects KEY=VALUE, got {item!r}")
+        try:
+            params[key] = parse_yaml(raw)
+        except yaml.YAMLError:
+            raise ConfigError(f"{flag} {item!r}: VALUE is not a YAML scalar; quote it") from None
+    return params
+
+
+def given_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    """The settings the command line actually gives (no defaults), and deprecation lines for old flags."""
+    given = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
+    notes: list[str] = []
+    if "strategy_param" in args:
+        given["strategy_params"] = parse_params(args.strategy_param, "--strategy-param")
+    classifier_params = {}
+    if "threshold" in args:
+        classifier_params["threshold"] = args.threshold
+    old = {flag: getattr(args, flag) for flag in _DEPRECATED_FLAGS if flag in args}
+    if old:
+        mapped = {_DEPRECATED_FLAGS[f]: v for f, v in old.items()}
+        classifier_params.update(mapped)
+        flags = ", ".join("--" + f.replace("_", "-") for f in old)
+        new = " ".join(f"--classifier-param {k}={json.dumps(v)}" for k, v in mapped.items())
+        notes.append(f"{flags} {'is' if len(old) == 1 else 'are'} deprecated; use {new}")
+    if "classifier_param" in args:
+        classifier_params.update(parse_params(args.classifier_param, "--classifier-param"))
+    if classifier_params:
+        given["classifier_params"] = classifier_params
+    options = {}
+    if "text_column" in args:
         options["text_column"] = args.text_column
-    if args.label_columns:
+    if "label_columns" in args:
         options["label_columns"] = list(args.label_columns)
-    values["data_options"] = options
-    return from_mapping(values, source=args.config or "flags")
+    if options:
+        given["data_options"] = options
+    return given, notes
 
 
-def classifier_params(config: SimulationConfig) -> dict[str, Any]:
-    """Constructor arguments of the configured classifier (seed added per round)."""
-    if config.classifier == "bert":
-        params: dict[str, Any] = {
-            "model": config.classifier_model or config.model,
-            "max_length": config.max_length,
-            "batch_size": config.batch_size,
-            "max_epochs": config.epochs,
-            "threshold": config.threshold,
-            "warm_start": config.warm_start,
-            "device": config.device,
-        }
-        if config.learning_rate is not None:
-            params["learning_rate"] = config.learning_rate
-        return params
-    return {"threshold": config.threshold}
+def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -> SimulationConfig:
+    """The ``--config`` file's settings (if any) with the flags actually given laid over them."""
+    notes = [] if notes is None else notes
+    base: dict[str, Any] = {}
+    source = "flags"
+    if "config" in args:
+        source = args.config
+        base, file_notes = normalise_mapping(load_yaml(args.config), args.config)
+        notes += file_notes
+    given, flag_notes = given_settings(args)
+    notes += flag_notes
+    return from_mapping(merge_settings(base, given), source=source)
 
 
 def load_config_corpus(config: SimulationConfig):
@@ -151,25 +176,22 @@ def load_config_corpus(config: SimulationConfig):
     return corpus
 
 
-def build_simulation(config: SimulationConfig, records=None, on_round=None):
-    """Corpus, strategy, classifier factory and embedder for ``config``; no model is loaded yet."""
-    from al.classifiers import make_classifier
+def build_simulation(config: SimulationConfig, records=None, on_round=None, quiet: bool = True):
+    """Corpus and :class:`~al.engine.Simulation` for ``config``; no model is loaded yet."""
     from al.embedders import SentenceEmbedder
     from al.engine import Simulation
-    from al.registry import get_strategy
 
     corpus = load_config_corpus(config)
-    strategy_cls = get_strategy(config.strategy)
-    try:
-        strategy = strategy_cls(**dict(config.strategy_params))
-    except TypeError as exc:
-        raise ALError(f"strategy {config.strategy!r} rejects its parameters {dict(config.strategy_params)}: {exc}") from None
-    params = classifier_params(config)
-    embedder = SentenceEmbedder(config.model, device=config.device, show_progress=False)
+    observers = []
+    if config.diagnostics:
+        from al.observers import EmbeddingDiagnostics
+
+        observers.append(EmbeddingDiagnostics(seed=config.seed))
+    embedder = SentenceEmbedder(config.model, device=config.device, show_progress=not quiet)
     return corpus, Simulation(
         corpus=corpus,
-        strategy=strategy,
-        make_classifier=lambda seed: make_classifier(config.classifier, seed=seed, **params),
+        strategy=config.make_strategy(),
+        make_classifier=config.make_classifier_factory(),
         embed=embedder.encode,
         initial=config.initial,
         step=config.step,
@@ -177,8 +199,7 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None):
         seed=config.seed,
         records=records,
         on_round=on_round,
-        reuse_classifier=config.warm_start and config.classifier == "bert",
-        diagnostics=config.diagnostics,
+        observers=observers,
     )
 
 
@@ -197,27 +218,41 @@ def curve_table(rounds: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
+    """The resolved settings of a run directory's ``config.json`` (flat configs of earlier versions mapped)."""
+    config = stored.get("config", {})
+    if isinstance(config.get("strategy"), dict) and isinstance(config.get("classifier"), dict):
+        return config
+    values, _ = normalise_mapping(config, "stored config", stored=True)
+    known = set(config_fields())
+    try:
+        return from_mapping({k: v for k, v in values.items() if k in known}, "stored config").resolved()
+    except ALError:
+        return config  # a strategy or classifier that no longer exists: compare as stored
+
+
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     """Validate, build, resume or start, and run; returns every round's record."""
-    from al.records import RunRecords
-
     from al.models import resolve_model
+    from al.records import RunRecords
 
     config.validate()
     out = config.run_dir
-    records = RunRecords(out)
     # resolve model names now: a typo must fail before anything is written
     resolve_model(config.model)
-    if config.classifier == "bert":
-        resolve_model(config.classifier_model or config.model)
+    classifier_model = config.classifier_kwargs().get("model")
+    if isinstance(classifier_model, str):
+        resolve_model(classifier_model)
+    records = RunRecords(out)
 
     def progress(record: dict[str, Any]) -> None:
         if not quiet:
             print(format_round(record, config.n_rounds), file=sys.stderr, flush=True)
 
-    corpus, simulation = build_simulation(config, records, progress)
+    corpus, simulation = build_simulation(config, records, progress, quiet=quiet)
     meta = {
         "version": __version__,
+        "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict()},
         "corpus": {
             "name": corpus.name,
             "label_names": list(corpus.label_names),
@@ -230,34 +265,39 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
             },
         },
     }
-    existing = records.start(config.to_dict(), meta)
+    existing = records.start(config.resolved(), meta, stored_settings=stored_settings)
     if not quiet:
         state = f"resuming after round {len(existing)}" if existing else "starting"
-        print(f"{state}: {config.strategy} on {corpus.name} ({len(corpus.splits['train'])} pool texts, "
-              f"{corpus.n_labels} labels), {config.classifier} classifier -> {out}", file=sys.stderr, flush=True)
+        print(f"{state}: {config.strategy.label()} on {corpus.name} ({len(corpus.splits['train'])} pool texts, "
+              f"{corpus.n_labels} labels), {config.classifier.label()} classifier -> {out}",
+              file=sys.stderr, flush=True)
     if len(existing) >= config.n_rounds:
         if not quiet:
             print(f"{out} is complete ({len(existing)} rounds); nothing to do", file=sys.stderr)
         return existing
-    return simulation.run(existing)
+    return simulation.run()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    quiet = "quiet" in args
     try:
-        if args.list_strategies:
+        if "list_strategies" in args:
             from al.registry import available
 
             print("\n".join(available()))
             return 0
-        config = config_from_args(args, parser)
-        if args.describe:
+        notes: list[str] = []
+        config = config_from_args(args, notes)
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
+        if "describe" in args:
             config.validate()
             print(load_config_corpus(config).describe())
             return 0
-        rounds = run(config, quiet=args.quiet)
+        rounds = run(config, quiet=quiet)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -119,6 +119,19 @@ class Strategy(ABC):
     def query(self, state: PoolState, n: int) -> np.ndarray:
         """Absolute pool indices of ``n`` distinct unlabeled texts, most wanted first."""
 
+    def select(self, state: PoolState, n: int) -> tuple[np.ndarray, dict[str, Any]]:
+        """One query as the engine runs it: ``last_scores`` and ``last_info`` start empty.
+
+        Returns
+        -------
+        answer : what :meth:`query` returned (the engine validates it)
+        info : a copy of ``last_info`` after the query
+        """
+        self.last_scores = None
+        self.last_info = {}
+        answer = self.query(state, n)
+        return answer, dict(self.last_info)
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith(("_", "last_")))
         return f"{type(self).__name__}({params})"

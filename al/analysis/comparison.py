@@ -59,15 +59,22 @@ def paired_test(values: Sequence[float], baseline: Sequence[float]) -> PairedTes
 
 
 def expected_rounds(config: dict[str, Any]) -> int:
-    initial, step, budget = config.get("initial", 100), config.get("step", 50), config.get("budget", 600)
-    return 1 + -(-(budget - initial) // step)
+    """Rounds a run of ``config`` (a stored config.json's settings) has when complete."""
+    from al.config import SimulationConfig, n_rounds
+
+    d = SimulationConfig()
+    return n_rounds(config.get("initial", d.initial), config.get("step", d.step), config.get("budget", d.budget))
 
 
 def setting_of(run: Run) -> str:
     """What a comparison holds fixed: the data set and the classifier."""
     c = run.config
     labels = "labels=" + ",".join(c["labels"]) if c.get("labels") else f"{c.get('n_frequent', 5)}+{c.get('n_rare', 5)}"
-    return f"{c.get('dataset')} ({labels}), {c.get('classifier')} on {c.get('classifier_model') or c.get('model')}"
+    classifier = c.get("classifier")
+    if isinstance(classifier, dict):  # {name, params}: a bert classifier names the encoder it fine-tunes
+        encoder = (classifier.get("params") or {}).get("model") or c.get("model")
+        return f"{c.get('dataset')} ({labels}), {run.setting('classifier')} on {encoder}"
+    return f"{c.get('dataset')} ({labels}), {classifier} on {c.get('classifier_model') or c.get('model')}"
 
 
 @dataclass

@@ -21,9 +21,17 @@ class Run:
     rounds: list[dict]
     meta: dict = field(default_factory=dict)  # the rest of config.json: version, corpus
 
+    def setting(self, name: str) -> str:
+        """A setting as text; a component as its label (``dal(sub_batches=5)``), with the params as given."""
+        value = self.meta.get("given", {}).get(name, self.config.get(name, "?"))
+        if isinstance(value, dict) and "name" in value:
+            params = value.get("params") or {}
+            return value["name"] + (f"({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})" if params else "")
+        return str(value)
+
     @property
     def strategy(self) -> str:
-        return str(self.config.get("strategy", "?"))
+        return self.setting("strategy")
 
     @property
     def seed(self) -> int:
@@ -77,7 +85,7 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
     """Aggregate runs by ``group_by`` (a config key) into mean ± std (population std) per size."""
     grouped: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for run in runs:
-        key = str(run.config.get(group_by, "?"))
+        key = run.setting(group_by)
         for r in run.rounds:
             if metric not in r:
                 raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}")

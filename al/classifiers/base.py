@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Literal, Sequence
+from typing import Any, ClassVar, Literal, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +28,9 @@ class Classifier(ABC):
     """
 
     input: ClassVar[ClassifierInput]
+    #: True: a second :meth:`fit` continues from the first one's weights (scikit-learn's
+    #: meaning); the engine then fits one instance every round instead of a fresh one.
+    warm_start: bool = False
 
     @property
     def uses_dev(self) -> bool:
@@ -47,6 +50,17 @@ class Classifier(ABC):
     @abstractmethod
     def predict_proba(self, X: Sequence[str] | np.ndarray) -> np.ndarray:
         """Per-label probabilities, ndarray of shape (n_samples, n_labels), float32."""
+
+    def info(self) -> dict[str, Any]:
+        """JSON-ready facts about the last fit for the round's record (``classifier_info``).
+
+        The base reports per-label thresholds when they were tuned on dev
+        (``threshold == "dev"``); subclasses add their own (epochs run, ...).
+        """
+        self._check_fitted()
+        if getattr(self, "threshold", "fixed") == "dev":
+            return {"thresholds": [round(float(t), 3) for t in self.thresholds_]}
+        return {}
 
     def transform(self, X: Sequence[str] | np.ndarray) -> np.ndarray:
         """The representation the output layer sees, shape (n_samples, dim) (used by DAL)."""

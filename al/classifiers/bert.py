@@ -6,7 +6,7 @@ This module imports torch and transformers; it is imported only when the
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -240,6 +240,10 @@ class BertClassifier(Classifier):
                 break
         if best_state is not None:
             self.model_.load_state_dict(best_state)
+
+    def info(self) -> dict[str, Any]:
+        """Epochs run and the epoch whose weights were kept, beside the base's thresholds."""
+        return {**super().info(), "n_epochs": int(self.n_epochs_), "best_epoch": int(self.best_epoch_)}
 
     def _prepare_model(self, n_labels: int, generator: torch.Generator) -> None:
         """A fresh model from the pretrained checkpoint, or the previous one under ``warm_start``."""

@@ -187,3 +187,11 @@ class SentenceEmbedder:
         ).astype(np.float32)
         self.n_encoded_ += len(texts)
         return vectors
+
+
+def matrix_digest(X: np.ndarray) -> str:
+    """A short digest of a matrix's shape and float32 bytes: equal digests, equal matrices (bit for bit)."""
+    a = np.ascontiguousarray(X, dtype=np.float32)
+    h = hashlib.sha256(repr(a.shape).encode())
+    h.update(a.tobytes())
+    return h.hexdigest()[:16]

@@ -67,7 +67,8 @@ def test_cli_resumes_a_killed_run(small_jsonl, tmp_path, capsys):
 def test_bert_classifier_through_the_loop(small_jsonl, tmp_path):
     """--classifier bert runs the full fine-tuning path: 2 rounds, dev early stopping, DAL on [CLS]."""
     args = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--labels", *LABELS,
-            "--classifier", "bert", "--epochs", "2", "--max-length", "64", "--strategy", "dal",
+            "--classifier", "bert", "--classifier-param", "max_epochs=2", "--classifier-param", "max_length=64",
+            "--strategy", "dal",
             "--initial", "20", "--step", "20", "--budget", "40", "--out", str(tmp_path / "bert"), "--quiet"]
     assert main(args) == 0
     rounds = read_rounds(tmp_path / "bert")

@@ -33,7 +33,15 @@ BAD_INPUTS = {
     "missing data path": (["--dataset", "reuters", "--data-path", "/no/such/reuters.tar.gz"], "does not exist"),
     "reuters without a path": (["--dataset", "reuters"], "needs --data-path"),
     "bad strategy param": (["--strategy-param", "nokey"], "expects KEY=VALUE"),
-    "strategy rejects param": (["--strategy", "random", "--strategy-param", "k=1"], "rejects its parameters"),
+    "strategy rejects param": (["--strategy", "random", "--strategy-param", "k=1"],
+                               "strategy 'random' has no parameter 'k'; accepted: none"),
+    "misspelled strategy param": (["--strategy", "dal", "--strategy-param", "sub_batchs=5"],
+                                  "strategy 'dal' has no parameter 'sub_batchs'; accepted: "),
+    "misspelled classifier param": (["--classifier-param", "treshold=dev"],
+                                    "classifier 'logreg' has no parameter 'treshold'; accepted: C, class_weight, "),
+    "bert-only param on logreg": (["--classifier-param", "max_epochs=3"], "classifier 'logreg' has no parameter"),
+    "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
+    "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
 }
 
 
@@ -74,14 +82,88 @@ def test_help_documents_every_option():
         assert flag in text
 
 
+def config_of(argv):
+    return config_from_args(build_parser().parse_args(argv))
+
+
 def test_yaml_config_and_flag_override(tmp_path):
     path = tmp_path / "sim.yaml"
-    path.write_text("strategy: random\nbudget: 300\nlabels: [food, water]\nstrategy_params: {}\n")
-    parser = build_parser()
-    config = config_from_args(parser.parse_args(["--config", str(path), "--budget", "400"]), parser)
-    assert (config.strategy, config.budget, config.labels) == ("random", 400, ("food", "water"))
-    path.write_text("strategy: random\nbugdet: 300\n")
-    assert main(["--config", str(path)]) == 2
+    path.write_text("strategy: random\nbudget: 300\nlabels: [food, water]\n")
+    config = config_of(["--config", str(path), "--budget", "400"])
+    assert (config.strategy.name, config.budget, config.labels) == ("random", 400, ("food", "water"))
+
+
+def test_flags_equal_to_their_defaults_still_override_the_file(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("budget: 1000\nstrategy: cvirs\nseed: 4\nclassifier: {name: logreg, params: {threshold: dev}}\n")
+    config = config_of(["--config", str(path), "--budget", "600", "--strategy", "class_embedding", "--seed", "0",
+                        "--threshold", "fixed"])
+    assert (config.budget, config.strategy.name, config.seed) == (600, "class_embedding", 0)
+    assert config.classifier.params == {"threshold": "fixed"}
+    untouched = config_of(["--config", str(path)])  # no flag: the file's values
+    assert (untouched.budget, untouched.strategy.name, untouched.seed) == (1000, "cvirs", 4)
+
+
+def test_defaults_live_in_the_config_dataclass_alone():
+    from al.config import SimulationConfig
+
+    assert config_of([]) == SimulationConfig()
+    assert vars(build_parser().parse_args([])) == {}  # no flag carries a default of its own
+
+
+def test_nested_components_from_yaml_and_flags(tmp_path):
+    path = tmp_path / "sim.yaml"
+    path.write_text("strategy: {name: dal, params: {sub_batches: 5}}\n"
+                    "classifier: {name: bert, params: {max_epochs: 2, max_length: 64}}\n")
+    config = config_of(["--config", str(path), "--strategy-param", "subsample_factor=3",
+                        "--classifier-param", "learning_rate=2e-5"])
+    assert config.strategy.to_dict() == {"name": "dal", "params": {"sub_batches": 5, "subsample_factor": 3}}
+    assert config.classifier.params == {"max_epochs": 2, "max_length": 64, "learning_rate": 2e-5}
+    # another strategy on the command line drops the file's params for the old one
+    assert config_of(["--config", str(path), "--strategy", "random"]).strategy.to_dict() == \
+        {"name": "random", "params": {}}
+
+
+def test_unknown_parameters_fail_before_any_data_loads(tmp_path, monkeypatch, capsys):
+    import al.datasets
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("data loaded before the settings were validated")
+
+    monkeypatch.setattr(al.datasets, "load_corpus", no_loading)
+    code = main(["--strategy", "cvirs", "--strategy-param", "treshold=0.4", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and "strategy 'cvirs' has no parameter 'treshold'; accepted: " in err
+    assert err.count("\n") == 1 and not (tmp_path / "r").exists()
+
+
+def test_flat_settings_of_earlier_versions_are_mapped_with_one_deprecation_line(tmp_path, capsys):
+    path = tmp_path / "old.yaml"
+    path.write_text("strategy: dal\nstrategy_params: {sub_batches: 5}\nclassifier: bert\nepochs: 3\n"
+                    "threshold: dev\nwarm_start: true\nclassifier_model: all-MiniLM-L6-v2\n")
+    notes = []
+    config = config_from_args(build_parser().parse_args(["--config", str(path), "--max-length", "64"]), notes)
+    assert config.strategy.params == {"sub_batches": 5}
+    assert config.classifier.to_dict() == {"name": "bert", "params": {
+        "max_epochs": 3, "threshold": "dev", "warm_start": True, "model": "all-MiniLM-L6-v2", "max_length": 64}}
+    assert len(notes) == 3  # strategy_params, the flat classifier keys, the old flag: one line each
+    assert "write strategy: {name: dal, params: {sub_batches: 5}}" in notes[0]
+    assert "write classifier: {name: bert, params: {" in notes[1] and '"max_epochs": 3' not in notes[1]
+    assert "--max-length is deprecated; use --classifier-param max_length=64" in notes[2]
+
+
+def test_bad_yaml_files(tmp_path, capsys):
+    path = tmp_path / "sim.yaml"
+    for text, message in [
+        ("strategy: random\nbugdet: 300\n", "unknown setting(s) 'bugdet' (did you mean 'budget'?)"),
+        ("strategy: [random\nbudget: 3\n", "is not valid YAML at line"),
+        ("- random\n- cvirs\n", "must hold a mapping of settings, got list"),
+        ("strategy: {name: random, parms: {}}\n", "strategy must be a name or a mapping {name: ..., params: {...}}"),
+    ]:
+        path.write_text(text)
+        assert main(["--config", str(path), "--out", str(tmp_path / "r")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
 
 
 def test_describe_prints_the_corpus(capsys):

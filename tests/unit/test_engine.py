@@ -102,9 +102,22 @@ def test_records_written_and_resumed_after_a_crash(corpus, tmp_path):
     resumed = RunRecords(tmp_path / "crashed")
     existing = resumed.start(config, {})
     assert len(existing) == 3
-    rounds = simulate(corpus, ClassEmbedding(), records=resumed).run(existing)
+    rounds = simulate(corpus, ClassEmbedding(), records=resumed).run()  # the records are the only source
     assert rounds[3]["resumed"] is True
+    assert [r["round"] for r in read_rounds(tmp_path / "crashed")] == [0, 1, 2, 3, 4]
     assert strip_times(read_rounds(tmp_path / "crashed")) == strip_times(expected)
+
+
+def test_a_run_given_records_continues_after_their_rounds_only(corpus, tmp_path):
+    records = RunRecords(tmp_path)
+    records.start({"seed": 0}, {})
+    simulate(corpus, records=records, budget=40).run()
+    assert [r["round"] for r in read_rounds(tmp_path)] == [0, 1, 2]
+    again = RunRecords(tmp_path)
+    again.start({"seed": 0}, {})
+    rounds = simulate(corpus, records=again, budget=40).run()  # nothing left to do
+    assert [r["round"] for r in rounds] == [0, 1, 2]
+    assert [r["round"] for r in read_rounds(tmp_path)] == [0, 1, 2]  # never 0, 1, 2, 0, 1, 2
 
 
 def test_resume_refuses_other_settings(tmp_path):
@@ -192,7 +205,9 @@ def test_the_strategy_sees_no_gold_label_of_unlabeled_texts(corpus):
 
 
 def test_diagnostics_recorded_every_round(corpus):
-    rounds = simulate(corpus, diagnostics=True).run()
+    from al.observers import EmbeddingDiagnostics
+
+    rounds = simulate(corpus, observers=[EmbeddingDiagnostics()]).run()
     for r in rounds:
         d = r["diagnostics"]
         json.dumps(d)  # serialisable

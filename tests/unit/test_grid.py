@@ -29,7 +29,7 @@ def test_expansion_is_the_product(tmp_path, monkeypatch):
     names = {r.name for r in runs}
     assert "data-disaster__strategy-cvirs__seed-1" in names
     run = next(r for r in runs if r.name == "data-disaster__strategy-cvirs__seed-1")
-    assert (run.config.strategy, run.config.seed, run.config.budget) == ("cvirs", 1, 200)
+    assert (run.config.strategy.name, run.config.seed, run.config.budget) == ("cvirs", 1, 200)
     assert Path(run.config.out) == root / run.name
     problems = {r.name: r.problem for r in runs if r.problem}
     # unknown strategies and missing data are reported before anything runs, not skipped silently

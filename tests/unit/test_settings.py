@@ -1,0 +1,110 @@
+"""Nested settings: components bound to their constructors, resume compares only what changes results."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from al.config import Component, SimulationConfig, from_mapping, normalise_mapping
+from al.errors import ConfigError
+from al.grid import expand_grid
+from al.records import RunRecords
+from al.simulate import stored_settings
+
+
+def start(directory, config: SimulationConfig):
+    return RunRecords(directory).start(config.resolved(), {}, stored_settings=stored_settings)
+
+
+def test_resolved_params_are_completed_by_the_constructors_defaults():
+    resolved = SimulationConfig(strategy={"name": "dal", "params": {"sub_batches": 5}}).resolved()
+    assert resolved["strategy"]["params"]["sub_batches"] == 5
+    assert resolved["strategy"]["params"]["subsample_factor"] == 10  # DAL's default
+    assert resolved["classifier"] == {"name": "logreg", "params": {
+        "C": 1.0, "class_weight": "balanced", "max_iter": 1000, "threshold": "fixed"}}
+    # a default given explicitly is the same run as the default left out
+    assert SimulationConfig(classifier={"name": "logreg", "params": {"C": 1.0}}).resolved() == \
+        SimulationConfig().resolved()
+
+
+def test_bert_fine_tunes_the_sentence_model_unless_told_otherwise():
+    config = SimulationConfig(model="all-mpnet-base-v2", classifier="bert")
+    assert config.classifier_kwargs()["model"] == "all-mpnet-base-v2"
+    other = SimulationConfig(classifier={"name": "bert", "params": {"model": "bert-base-uncased"}})
+    assert other.classifier_kwargs()["model"] == "bert-base-uncased"
+
+
+def test_resume_ignores_settings_that_do_not_change_results(tmp_path):
+    start(tmp_path, SimulationConfig(seed=1))
+    start(tmp_path, SimulationConfig(seed=1, device="cpu", diagnostics=True, out=str(tmp_path)))
+    with pytest.raises(ConfigError, match="other settings \\(seed: 1 -> 2\\)"):
+        start(tmp_path, SimulationConfig(seed=2))
+    with pytest.raises(ConfigError, match="classifier.params.threshold: 'fixed' -> 'dev'"):
+        start(tmp_path, SimulationConfig(seed=1, classifier={"name": "logreg", "params": {"threshold": "dev"}}))
+
+
+def test_a_bert_setting_never_blocks_resuming_a_logreg_run_stored_in_the_flat_layout(tmp_path):
+    """config.json of earlier versions: flat, with bert-only settings even for logreg runs."""
+    flat = {"strategy": "class_embedding", "strategy_params": {}, "dataset": "disaster", "data_path": None,
+            "labels": None, "n_frequent": 5, "n_rare": 5, "data_options": {}, "pool_size": None,
+            "model": "all-MiniLM-L6-v2", "classifier": "logreg", "classifier_model": None, "threshold": "fixed",
+            "max_length": 128, "epochs": 15, "batch_size": 16, "learning_rate": None, "warm_start": False,
+            "initial": 100, "step": 50, "budget": 600, "seed": 0, "diagnostics": False, "device": "auto",
+            "out": None}
+    tmp_path.joinpath("config.json").write_text(json.dumps({"config": flat, "version": "0.1.0"}))
+    tmp_path.joinpath("rounds.jsonl").write_text(json.dumps({"round": 0, "picked": []}) + "\n")
+    assert len(start(tmp_path, SimulationConfig())) == 1  # same run: resumes
+    stored = json.loads(tmp_path.joinpath("config.json").read_text())["config"]
+    assert stored["classifier"]["name"] == "logreg" and "epochs" not in stored  # rewritten in the new layout
+    tmp_path.joinpath("config.json").write_text(json.dumps({"config": {**flat, "threshold": "dev"}}))
+    with pytest.raises(ConfigError, match="classifier"):
+        start(tmp_path, SimulationConfig())
+
+
+def test_flat_bert_settings_map_to_the_classifier_params():
+    values, notes = normalise_mapping({"classifier": "bert", "epochs": 4, "learning_rate": 2e-5}, "x.yaml")
+    assert values["classifier"] == {"name": "bert", "params": {"max_epochs": 4, "learning_rate": 2e-5}}
+    assert notes == ['x.yaml: epochs, learning_rate at the top level are deprecated; write classifier: '
+                     '{name: bert, params: {max_epochs: 4, learning_rate: 2e-05}}']
+    with pytest.raises(ConfigError, match="classifier 'logreg' has no parameter 'max_epochs'"):
+        from_mapping(normalise_mapping({"epochs": 4}, "x")[0]).validate()
+
+
+@pytest.mark.parametrize("value, message", [
+    (3, "strategy must be a name or a mapping"),
+    ({"name": "random", "param": {}}, "strategy must be a name or a mapping"),
+    ({"name": "random", "params": [1]}, "strategy.params must be a mapping"),
+])
+def test_malformed_components(value, message):
+    with pytest.raises(ConfigError, match=message):
+        SimulationConfig(strategy=value)
+
+
+def test_component_labels():
+    assert Component("dal", {"sub_batches": 5, "a": 1}).label() == "dal(a=1, sub_batches=5)"
+    assert Component.coerce("random", "s") == Component("random", {})
+
+
+def test_grid_lists_cells_with_misspelled_parameters_as_not_run(tmp_path):
+    spec = {"out": str(tmp_path), "settings": {"budget": 200},
+            "grid": {"strategy": ["random", {"name": "dal", "params": {"sub_batchs": 5}},
+                                  {"name": "dal", "params": {"sub_batches": 5}}],
+                     "classifier": ["logreg", {"name": "logreg", "params": {"treshold": "dev"}}]}}
+    _, runs = expand_grid(spec)
+    problems = {r.name: r.problem for r in runs if r.problem}
+    assert set(problems) == {
+        "strategy-dal_sub_batchs=5__classifier-logreg", "strategy-dal_sub_batchs=5__classifier-logreg_treshold=dev",
+        "strategy-random__classifier-logreg_treshold=dev", "strategy-dal_sub_batches=5__classifier-logreg_treshold=dev",
+    }
+    assert "strategy 'dal' has no parameter 'sub_batchs'" in problems["strategy-dal_sub_batchs=5__classifier-logreg"]
+    ok = next(r for r in runs if r.name == "strategy-dal_sub_batches=5__classifier-logreg")
+    assert ok.problem is None and ok.config.strategy.params == {"sub_batches": 5}
+
+
+def test_grid_maps_flat_settings_with_one_note(tmp_path):
+    notes: list[str] = []
+    spec = {"out": str(tmp_path), "settings": {"classifier": "bert", "epochs": 2},
+            "grid": {"seed": [0, 1]}}
+    _, runs = expand_grid(spec, "g.yaml", notes)
+    assert all(r.config.classifier.params == {"max_epochs": 2} for r in runs)
+    assert len(notes) == 1 and "write classifier: {name: bert, params: {max_epochs: 2}}" in notes[0]
