@@ -101,8 +101,33 @@ class RunRecords:
             If the directory holds a run whose settings differ in one that
             changes results (anything but ``NON_RESULT_SETTINGS``).
         """
-        previous = read_config(self.directory)
+        previous = self.check(settings, stored_settings)
         kept: dict[str, Any] = {}
+        if previous is not None:
+            self.rounds = read_rounds(self.directory)
+            kept = {k: v for k, v in previous.items() if k in RECORDED_FACTS}
+        self.settings, self.meta = settings, {**kept, **meta}
+        self._write_config()
+        return list(self.rounds)
+
+    def check(
+        self,
+        settings: dict[str, Any],
+        stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
+    ) -> dict[str, Any] | None:
+        """Refuse, before anything is loaded or written, a directory that cannot hold this run.
+
+        Returns the stored ``config.json`` (None for a new run).
+
+        Raises
+        ------
+        ConfigError
+            The directory holds a run with other result settings, is not a
+            directory, or cannot be written.
+        """
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ConfigError(f"run directory {self.directory} is a file; pass a directory as --out")
+        previous = read_config(self.directory)
         if previous is not None:
             old = result_settings(stored_settings(previous))
             new = result_settings(settings)
@@ -114,11 +139,30 @@ class RunRecords:
                     f"{self.directory} holds a run with other settings ({details}); "
                     f"pass another --out or remove that directory"
                 )
-            self.rounds = read_rounds(self.directory)
-            kept = {k: v for k, v in previous.items() if k in RECORDED_FACTS}
-        self.settings, self.meta = settings, {**kept, **meta}
-        self._write_config()
-        return list(self.rounds)
+        self._check_writable()
+        return previous
+
+    def _check_writable(self) -> None:
+        """Create a file in the directory and remove it again, leaving no folder it had to create."""
+        missing = [p for p in (self.directory, *self.directory.parents) if not p.exists()]
+        probe = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=self.directory, prefix=".write-check.")
+            os.close(fd)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write the run directory {self.directory} ({exc.strerror or exc}); "
+                f"pass an --out you can write to"
+            ) from None
+        finally:
+            if probe is not None:
+                Path(probe).unlink(missing_ok=True)
+            for folder in missing:  # deepest first
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
 
     def note(self, **facts: Any) -> None:
         """Record facts learned while running (e.g. ``embeddings_digest``) in ``config.json``."""
@@ -127,12 +171,20 @@ class RunRecords:
 
     def append(self, record: dict[str, Any]) -> None:
         """Add one finished round (rewrites ``rounds.jsonl`` atomically)."""
+        self._write(ROUNDS_FILE, _jsonl([*self.rounds, record]))
         self.rounds.append(record)
-        write_atomic(self.directory / ROUNDS_FILE, _jsonl(self.rounds))
 
     def _write_config(self) -> None:
-        write_atomic(self.directory / CONFIG_FILE,
-                     json.dumps({"config": self.settings, **self.meta}, indent=2) + "\n")
+        self._write(CONFIG_FILE, json.dumps({"config": self.settings, **self.meta}, indent=2) + "\n")
+
+    def _write(self, name: str, text: str) -> None:
+        try:
+            write_atomic(self.directory / name, text)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write {self.directory / name} ({exc.strerror or exc}); the finished rounds on disk are "
+                f"intact: free space or fix permissions and run the same command again to resume"
+            ) from None
 
 
 def _difference(key: str, old: Any, new: Any) -> str:

@@ -231,6 +231,14 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
         return config  # a strategy or classifier that no longer exists: compare as stored
 
 
+def warn_duplicates(corpus: Any, quiet: bool) -> None:
+    """One line when texts repeat: they are legitimate data and stay in the pool."""
+    duplicated = corpus.n_duplicated_texts()
+    if duplicated and not quiet:
+        print(f"warning: {duplicated} texts of {corpus.name} repeat an earlier text (kept: duplicates are data)",
+              file=sys.stderr, flush=True)
+
+
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     """Validate, build, resume or start, and run; returns every round's record."""
     from al.models import resolve_model
@@ -244,12 +252,14 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     if isinstance(classifier_model, str):
         resolve_model(classifier_model)
     records = RunRecords(out)
+    records.check(config.resolved(), stored_settings)  # before any data loads
 
     def progress(record: dict[str, Any]) -> None:
         if not quiet:
             print(format_round(record, config.n_rounds), file=sys.stderr, flush=True)
 
     corpus, simulation = build_simulation(config, records, progress, quiet=quiet)
+    warn_duplicates(corpus, quiet)
     meta = {
         "version": __version__,
         "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict()},

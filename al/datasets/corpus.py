@@ -77,6 +77,10 @@ class Corpus:
         Y = self.Y if split is None else self.Y_of(split)
         return np.asarray(Y.sum(axis=0)).ravel().astype(np.int64)
 
+    def n_duplicated_texts(self) -> int:
+        """Texts that repeat an earlier text of the corpus (legitimate data; reported, never dropped)."""
+        return int(len(self.texts) - len(set(self.texts.tolist())))
+
     def describe(self) -> str:
         """A plain-text summary: texts per split, per-label counts, cardinality."""
         lines = [f"corpus {self.name}: {len(self.texts)} texts, {self.n_labels} labels"]

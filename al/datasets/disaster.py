@@ -52,7 +52,8 @@ def load_disaster(path: str | Path | None = None) -> Corpus:
     """
     csv = Path(path) if path is not None else packaged_csv()
     if not csv.is_file():
-        raise DataError(f"data path {csv} does not exist; expected disaster_response_messages.csv")
+        what = "is a directory" if csv.is_dir() else "does not exist"
+        raise DataError(f"data path {csv} {what}; expected the file disaster_response_messages.csv")
     frame = pd.read_csv(csv, encoding="utf-8-sig")
     missing = [c for c in ("split", "message", "related") if c not in frame.columns]
     if missing:

@@ -28,17 +28,41 @@ SPLIT_ALIASES = {"train": "train", "dev": "dev", "validation": "dev", "valid": "
 
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV (``.csv``, ``.tsv``) or JSON-lines (``.jsonl``, ``.ndjson``) file as a frame."""
+    if path.is_dir():
+        raise DataError(f"data path {path} is a directory; expected a .csv or .jsonl file")
     if not path.is_file():
         raise DataError(f"data path {path} does not exist; expected a .csv or .jsonl file")
     suffix = path.suffix.lower()
     try:
         if suffix in (".jsonl", ".ndjson", ".json"):
-            return pd.read_json(path, lines=True, dtype=False)
+            return _read_json_lines(path)
         if suffix in (".csv", ".tsv"):
             return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig")
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot parse {path} as {suffix[1:]}: {exc}") from None
     raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl")
+
+
+def _read_json_lines(path: Path) -> pd.DataFrame:
+    """One JSON object per line (blank lines skipped); a bad line is named by its number."""
+    rows = []
+    with open(path, encoding="utf-8-sig") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(
+                    f"{path} line {number} is not JSON ({exc.msg} at column {exc.colno}): {line.strip()[:60]!r}; "
+                    f"expected one JSON object per line"
+                ) from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path} line {number} holds a {type(row).__name__}; expected a JSON object")
+            rows.append(row)
+    if not rows:
+        raise DataError(f"{path} holds no JSON lines; expected one JSON object per line")
+    return pd.DataFrame(rows)
 
 
 def load_table(
@@ -62,7 +86,7 @@ def load_table(
     empty = np.flatnonzero(texts.str.len().to_numpy() == 0)
     if len(empty):
         raise DataError(
-            f"{path}: {len(empty)} empty text(s) in column {text_column!r} (first at row {empty[0]}); "
+            f"{path}: {len(empty)} empty text(s) in column {text_column!r} (blank or missing; first at row {empty[0]}); "
             f"remove or fill them"
         )
     reserved = {text_column, split_column, "id"}
@@ -93,6 +117,12 @@ def load_table(
                 f"expected 0 or 1"
             )
         Y, names = values.to_numpy(dtype=np.int8), list(map(str, label_columns))
+    never = [name for name, count in zip(names, Y.sum(axis=0)) if count == 0]
+    if never:
+        raise DataError(
+            f"{path}: label column(s) {', '.join(map(repr, never))} hold only zeros; expected at least one "
+            f"positive text per label: drop the column or name the label columns with --label-columns"
+        )
 
     splits = _splits(frame, split_column, seed, path)
     return make_corpus(path.stem, texts.to_numpy(), Y, names, splits)

@@ -1,0 +1,132 @@
+"""Bad input, each case: one line on stderr saying what was expected and what came, exit 2, nothing written."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from al.simulate import main
+
+
+def files(tmp_path):
+    (tmp_path / "zeros.csv").write_text("text,a,b\nhello world,0,1\nanother text,0,1\nthird,0,1\n")
+    (tmp_path / "broken.jsonl").write_text('{"text": "a", "labels": ["x"]}\n\n{"text": "b", labels: ["y"]}\n')
+    (tmp_path / "array.jsonl").write_text('{"text": "a", "labels": ["x"]}\n[1, 2]\n')
+    (tmp_path / "empty.jsonl").write_text("\n\n")
+    (tmp_path / "nan.csv").write_text("text,a\nfine,1\nnan,1\n")
+    (tmp_path / "wrong").mkdir()
+    (tmp_path / "wrong" / "readme.txt").write_text("not the data\n")
+
+
+CASES = {
+    "label column of zeros": (["--dataset", "csv", "--data-path", "zeros.csv"],
+                              "label column(s) 'a' hold only zeros; expected at least one positive"),
+    "jsonl line not json": (["--dataset", "jsonl", "--data-path", "broken.jsonl"],
+                            "broken.jsonl line 3 is not JSON (Expecting property name enclosed in double quotes"),
+    "jsonl line not an object": (["--dataset", "jsonl", "--data-path", "array.jsonl"],
+                                 "array.jsonl line 2 holds a list; expected a JSON object"),
+    "empty jsonl": (["--dataset", "jsonl", "--data-path", "empty.jsonl"], "holds no JSON lines"),
+    "NaN text": (["--dataset", "csv", "--data-path", "nan.csv", "--labels", "a"],
+                 "1 empty text(s) in column 'text' (blank or missing; first at row 1)"),
+    "csv path is a directory": (["--dataset", "csv", "--data-path", "wrong"],
+                                "is a directory; expected a .csv or .jsonl file"),
+    "reuters directory of the wrong files": (["--dataset", "reuters", "--data-path", "wrong"],
+                                             "no reut2-*.sgm files in"),
+    "disaster path is a directory": (["--dataset", "disaster", "--data-path", "wrong"],
+                                     "is a directory; expected the file disaster_response_messages.csv"),
+}
+
+
+@pytest.mark.parametrize("argv, message", CASES.values(), ids=CASES.keys())
+def test_bad_data(argv, message, tmp_path, monkeypatch, capsys):
+    files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code = main([*argv, "--out", "run"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and message in err, err
+    assert err.count("\n") == 1, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_out_holding_another_run_is_refused_before_data_loads(tmp_path, monkeypatch, capsys):
+    import al.datasets
+
+    out = tmp_path / "run"
+    out.mkdir()
+    stored = {"config": {"strategy": {"name": "random", "params": {}}, "seed": 0}}
+    (out / "config.json").write_text(json.dumps(stored))
+    (out / "rounds.jsonl").write_text('{"round": 0}\n')
+    monkeypatch.setattr(al.datasets, "load_corpus", lambda *a, **k: pytest.fail("data loaded"))
+    assert main(["--strategy", "cvirs", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run with other settings (" in err and "pass another --out" in err and err.count("\n") == 1
+    assert json.loads((out / "config.json").read_text()) == stored  # untouched
+    assert (out / "rounds.jsonl").read_text() == '{"round": 0}\n'
+
+
+def test_an_out_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "run").write_text("x")
+    assert main(["--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "run directory" in err and "is a file; pass a directory as --out" in err and err.count("\n") == 1
+
+
+def test_a_read_only_out_is_refused_before_data_loads(monkeypatch, capsys):
+    import al.datasets
+
+    target = "/sys/al-read-only-check"  # read-only even for root (chmod means nothing to root)
+    try:
+        os.mkdir(target)
+    except OSError:
+        pass
+    else:
+        os.rmdir(target)
+        pytest.skip("/sys is writable on this machine; no read-only location to test with")
+    monkeypatch.setattr(al.datasets, "load_corpus", lambda *a, **k: pytest.fail("data loaded"))
+    assert main(["--out", f"{target}/run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write the run directory {target}/run (") and err.count("\n") == 1
+    assert "pass an --out you can write to" in err
+
+
+def test_records_that_cannot_be_written_fail_cleanly_and_keep_what_is_on_disk(tmp_path, corpus, monkeypatch):
+    from al.errors import ConfigError
+    from al.records import RunRecords, read_rounds
+    from tests.unit.test_engine import simulate
+
+    records = RunRecords(tmp_path)
+    records.start({}, {})
+    calls = {"n": 0}
+    import al.records
+
+    real = al.records.write_atomic
+
+    def full_disk_on_third_round(path, text):
+        if path.name == "rounds.jsonl":
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(al.records, "write_atomic", full_disk_on_third_round)
+    with pytest.raises(ConfigError, match="No space left on device.*run the same command again to resume"):
+        simulate(corpus, records=records).run()
+    assert [r["round"] for r in read_rounds(tmp_path)] == [0, 1]  # the last good state
+    assert [r["round"] for r in records.rounds] == [0, 1]  # memory agrees with the disk
+
+
+def test_duplicated_texts_are_kept_with_one_warning(tmp_path, capsys):
+    from al.datasets.tabular import load_table
+    from al.simulate import warn_duplicates
+
+    rows = [{"text": f"text number {i % 30}", "labels": ["food"] if i % 2 else ["water"]} for i in range(80)]
+    data = tmp_path / "dup.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    corpus = load_table(data)
+    assert len(corpus.texts) == 80 and corpus.n_duplicated_texts() == 50  # 30 distinct texts, all 80 kept
+    warn_duplicates(corpus, quiet=False)
+    assert capsys.readouterr().err == "warning: 50 texts of dup repeat an earlier text (kept: duplicates are data)\n"
+    warn_duplicates(corpus, quiet=True)
+    assert capsys.readouterr().err == ""
