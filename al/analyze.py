@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     say(f"{corpus.name}: {len(pool)} pool texts, {corpus.n_labels} labels; embedding with {config.model}")
 
     t = time.perf_counter()
-    embeddings = SentenceEmbedder(config.model, device=config.device, show_progress=not quiet).encode(corpus.texts[pool].tolist())
+    embeddings = SentenceEmbedder(config.model, device=config.device).encode(corpus.texts[pool].tolist())
     seconds["embed"] = round(time.perf_counter() - t, 3)
     say(f"embedded in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
 
@@ -123,7 +123,10 @@ def format_proximity(result: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from al.progress import set_quiet
+
     args = build_parser().parse_args(argv)
+    set_quiet("quiet" in args)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         result, out = run(args)

@@ -28,6 +28,8 @@ from al.errors import ConfigError
 
 #: Constructor arguments the engine sets itself: a seed per round, the run's device.
 INJECTED_PARAMS = frozenset({"seed", "device"})
+#: Constructor arguments that only change what is displayed, never results.
+DISPLAY_PARAMS = frozenset({"show_progress"})
 #: Settings that do not change a run's results: they may differ when a run is resumed.
 NON_RESULT_SETTINGS = frozenset({"out", "device", "diagnostics"})
 #: Flat classifier settings of earlier versions -> the classifier parameter they were.
@@ -292,6 +294,7 @@ def _resolved_params(cls: type, given: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: p.default for k, p in accepted.items()
            if k not in INJECTED_PARAMS and p.default is not inspect.Parameter.empty}
     out.update(given)
+    out = {k: v for k, v in out.items() if k not in DISPLAY_PARAMS}
     return {k: _json_ready(v) for k, v in sorted(out.items())}
 
 

@@ -39,6 +39,7 @@ from al.config import (
     Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping,
 )
 from al.errors import ALError, ConfigError
+from al.progress import duration, progress, set_quiet
 
 LOCK_FILE = ".lock"
 COMPONENT_FIELDS = ("strategy", "classifier")
@@ -160,6 +161,7 @@ def run_one(config_values: dict[str, Any]) -> dict[str, Any]:
         lock.write(f"{os.uname().nodename} {os.getpid()}\n")
         lock.flush()
         try:
+            set_quiet(True)  # parallel workers' progress would interleave; the grid reports per run
             rounds = run(config, quiet=True)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
@@ -212,6 +214,22 @@ def run_ray(runs: Sequence[GridRun], address: str | None) -> Iterator[tuple[Grid
             yield pending.pop(ref), ray.get(ref)
 
 
+def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) -> str:
+    """``[i/n] status name  macro-F1 x  (s s), about t left``: one line per finished simulation."""
+    detail = f"macro-F1 {result['macro_f1']:.4f}" if "macro_f1" in result else result.get("message", "")
+    left = f", about {duration(elapsed / i * (n - i))} left" if i < n else ""
+    return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{left})"
+
+
+def say(line: str, bar: Any) -> None:
+    """A line on stderr, above the terminal's progress bar if there is one."""
+    write = getattr(bar, "write", None)
+    if write is not None:
+        write(line, file=sys.stderr)
+    else:
+        print(line, file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m al.grid",
@@ -225,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="run as Ray tasks on the cluster at ADDRESS ('auto': the local cluster's)")
     parser.add_argument("--out", default=None, help="override the grid file's `out`")
     parser.add_argument("--dry-run", action="store_true", help="list the simulations and exit")
+    parser.add_argument("--quiet", action="store_true", help="only the closing line and errors")
     args = parser.parse_args(argv)
     try:
         spec = load_yaml(args.grid)
@@ -249,11 +268,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts: dict[str, int] = {}
     results = run_ray(runnable, args.ray) if args.ray else run_local(runnable, args.workers)
     try:
-        for i, (r, result) in enumerate(results, 1):
-            counts[result["status"]] = counts.get(result["status"], 0) + 1
-            detail = f"macro-F1 {result['macro_f1']:.4f}" if "macro_f1" in result else result.get("message", "")
-            print(f"[{i}/{len(runnable)}] {result['status']:<8} {r.name}  {detail}  ({result['seconds']:.0f} s)",
-                  file=sys.stderr, flush=True)
+        with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar:
+            for i, (r, result) in enumerate(results, 1):
+                counts[result["status"]] = counts.get(result["status"], 0) + 1
+                if not args.quiet or result["status"] == "failed":
+                    say(run_line(i, len(runnable), r.name, result, time.perf_counter() - start), bar)
+                bar.update(1)
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130

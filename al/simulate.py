@@ -20,6 +20,7 @@ from al.config import (
     SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping, parse_yaml,
 )
 from al.errors import ALError, ConfigError
+from al.progress import set_quiet
 
 DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every run seed
 
@@ -293,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     quiet = "quiet" in args
+    set_quiet(quiet)
     try:
         if "list_strategies" in args:
             from al.registry import available

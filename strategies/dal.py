@@ -144,22 +144,28 @@ def dal_query(
     picked : ndarray of int, shape (n,), in the order chosen
     info : one dict per sub-batch: ``subsample``, ``epochs``, ``train_accuracy``
     """
+    from al.progress import progress
+
     labeled = list(indices_labeled)
     remaining = np.asarray(indices_unlabeled)
     picked: list[int] = []
     info = []
-    for size in sub_batch_sizes(n, sub_batches):
-        subsample = rng.choice(remaining, size=min(subsample_factor * len(labeled), len(remaining)), replace=False)
-        model, stats = train_discriminator(
-            representations[labeled], representations[subsample], seed=int(rng.integers(2**31 - 1)), **train_kwargs
-        )
-        p_unlabeled = unlabeled_probability(model, representations[subsample])
-        order = np.lexsort((subsample, -p_unlabeled))  # highest P(unlabeled) first; ties by index
-        chosen = subsample[order[:size]]
-        picked.extend(chosen.tolist())
-        labeled.extend(chosen.tolist())
-        remaining = np.setdiff1d(remaining, chosen, assume_unique=True)
-        info.append({"subsample": int(len(subsample)), **stats})
+    with progress(n, "dal sub-batches", unit="picks") as bar:
+        for size in sub_batch_sizes(n, sub_batches):
+            subsample = rng.choice(remaining, size=min(subsample_factor * len(labeled), len(remaining)),
+                                   replace=False)
+            model, stats = train_discriminator(
+                representations[labeled], representations[subsample], seed=int(rng.integers(2**31 - 1)),
+                **train_kwargs,
+            )
+            p_unlabeled = unlabeled_probability(model, representations[subsample])
+            order = np.lexsort((subsample, -p_unlabeled))  # highest P(unlabeled) first; ties by index
+            chosen = subsample[order[:size]]
+            picked.extend(chosen.tolist())
+            labeled.extend(chosen.tolist())
+            remaining = np.setdiff1d(remaining, chosen, assume_unique=True)
+            info.append({"subsample": int(len(subsample)), **stats})
+            bar.update(size)
     return np.asarray(picked, dtype=np.int64), info
 
 

@@ -93,7 +93,8 @@ class BertClassifier(Classifier):
         Seeds the head, the shuffling and dropout; the same seed gives the same
         fitted weights on cpu. Global random state is left as it was.
     show_progress : bool
-        Show a progress bar per epoch.
+        Show each epoch's progress (see :mod:`al.progress`: a bar on a terminal, plain
+        lines otherwise, only for epochs longer than 2 s; ``--quiet`` turns it off).
 
     Attributes
     ----------
@@ -138,7 +139,7 @@ class BertClassifier(Classifier):
         device: str = "auto",
         mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto",
         seed: int = 0,
-        show_progress: bool = False,
+        show_progress: bool = True,
     ) -> None:
         self.model = model
         self.max_length = max_length
@@ -255,7 +256,7 @@ class BertClassifier(Classifier):
                 )
         else:
             path = resolve_model(self.model)
-            with quiet_loading(not self.show_progress):
+            with quiet_loading():
                 self.tokenizer_ = AutoTokenizer.from_pretrained(path)
                 encoder = AutoModel.from_pretrained(path)
             self.model_ = _EncoderWithHead(encoder, n_labels, generator)
@@ -274,33 +275,47 @@ class BertClassifier(Classifier):
         epoch: int,
     ) -> float:
         """One pass over the training data in the given order; mean batch loss."""
+        from al.progress import progress
+
         self.model_.train()
         starts = range(0, len(order), self.batch_size)
-        if self.show_progress:
-            from tqdm.auto import tqdm
-
-            starts = tqdm(starts, desc=f"epoch {epoch}/{self.max_epochs}", leave=False)
         losses = []
-        for start in starts:
-            idx = order[start : start + self.batch_size]
-            batch = self._pad(encodings, idx)
-            with self._autocast():
-                _, logits = self.model_(batch)
-            loss = loss_fn(logits.float(), targets[idx].to(self.device_))
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                loss.backward()
-                nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
-                optimizer.step()
-            scheduler.step()
-            losses.append(loss.item())
+        with progress(len(order), f"bert epoch {epoch}/{self.max_epochs}", unit="texts",
+                      enabled=self.show_progress) as bar:
+            for start in starts:
+                losses.append(self._train_step(encodings, targets, order[start : start + self.batch_size],
+                                               loss_fn, optimizer, scheduler, scaler))
+                bar.update(len(order[start : start + self.batch_size]))
         return float(np.mean(losses))
+
+    def _train_step(
+        self,
+        encodings: dict[str, list[list[int]]],
+        targets: torch.Tensor,
+        idx: np.ndarray,
+        loss_fn: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        scaler: torch.amp.GradScaler | None,
+    ) -> float:
+        """One optimisation step on the texts ``idx``; the batch's loss."""
+        batch = self._pad(encodings, idx)
+        with self._autocast():
+            _, logits = self.model_(batch)
+        loss = loss_fn(logits.float(), targets[idx].to(self.device_))
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+            optimizer.step()
+        scheduler.step()
+        return loss.item()
 
     def _dev_macro_f1(self, dev_texts: list[str], Y_dev: np.ndarray) -> float:
         """Dev macro-F1 at the thresholds this model would be fitted with."""
