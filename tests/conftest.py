@@ -1,7 +1,22 @@
-"""Shared fixtures: small corpora and a hash-based embedder (no model, milliseconds)."""
+"""Shared fixtures: small corpora and a hash-based embedder (no model, milliseconds).
+
+Strategies are found through entry points (``al.registry``), which come from
+the *installed* metadata of ``al``. So that the tests exercise this checkout's
+``setup.cfg`` even when the installed metadata is older (an editable install of
+another checkout, or a checkout whose entry points changed since ``pip install
+-e .``), :func:`pytest_configure` puts a small distribution declaring the
+missing or differing entry points first on ``sys.path`` (and ``PYTHONPATH``, for
+subprocesses), and the test header says so.
+"""
 from __future__ import annotations
 
+import configparser
 import hashlib
+import os
+import shutil
+import sys
+import tempfile
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +24,68 @@ import pytest
 
 from al.datasets.corpus import Corpus, make_corpus
 
+REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REUTERS_TARBALL = SHARED / "data" / "reuters21578.tar.gz"
+ENTRY_POINT_GROUPS = ("al.strategies", "al.strategy_families")
+
+
+def checkout_entry_points() -> dict[str, dict[str, str]]:
+    """``{group: {name: "module:attr"}}`` of the strategy groups in this checkout's setup.cfg."""
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "setup.cfg", encoding="utf-8")
+    section = parser["options.entry_points"]
+    out: dict[str, dict[str, str]] = {}
+    for group in ENTRY_POINT_GROUPS:
+        lines = [line.strip() for line in section.get(group, "").splitlines() if line.strip()]
+        out[group] = {name.strip(): value.strip() for name, _, value in (line.partition("=") for line in lines)}
+    return out
+
+
+_shim: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare this checkout's strategy entry points where the installed metadata lacks them."""
+    stale = {
+        group: {name: value for name, value in wanted.items()
+                if {ep.value for ep in entry_points(group=group, name=name)} != {value}}
+        for group, wanted in checkout_entry_points().items()
+    }
+    if not any(stale.values()):
+        return
+    root = Path(tempfile.mkdtemp(prefix="al-test-entry-points-"))
+    dist = root / "al_checkout_entry_points-0.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: al-checkout-entry-points\nVersion: 0.0\n")
+    (dist / "entry_points.txt").write_text("".join(
+        f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in eps.items())
+        for group, eps in stale.items() if eps
+    ))
+    sys.path.insert(0, str(root))
+    _shim.update(root=str(root), pythonpath=os.environ.get("PYTHONPATH", ""),
+                 names=", ".join(sorted(n for eps in stale.values() for n in eps)))
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), _shim["pythonpath"]) if p)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if not _shim:
+        return None
+    return (f"strategy entry points from setup.cfg, not the installed metadata ({_shim['names']}); "
+            f"`pip install -e .` makes them the installed ones")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not _shim:
+        return
+    if _shim["root"] in sys.path:
+        sys.path.remove(_shim["root"])
+    if _shim["pythonpath"]:
+        os.environ["PYTHONPATH"] = _shim["pythonpath"]
+    else:
+        os.environ.pop("PYTHONPATH", None)
+    shutil.rmtree(_shim["root"], ignore_errors=True)
+    _shim.clear()
 
 
 def hash_embed(texts, dim: int = 64) -> np.ndarray:

@@ -32,6 +32,7 @@ from al.analysis.margins import centroid_margins, plot_margins
 from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import plot_proximity
 from al.analysis.quality import TEMPERATURES, dense_labels
+from al.centroids import class_centroids
 from al.errors import ConfigError
 from al.records import write_atomic
 
@@ -116,8 +117,6 @@ def analyze_pool(
     -------
     dict, the content of ``analysis.json``.
     """
-    from strategies.class_embedding import class_centroids
-
     label_names = list(label_names)
     Yd = dense_labels(Y)
     started = time.perf_counter()

@@ -25,8 +25,8 @@ from al.analysis.quality import (
 )
 from al.analysis.report import analyze_pool, labeled_splits, save_figure
 from al.analyze import main
+from al.centroids import class_centroids
 from al.errors import ConfigError, DataError
-from strategies.class_embedding import class_centroids
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
