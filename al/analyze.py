@@ -64,7 +64,7 @@ def default_out(dataset: str, model: str) -> Path:
 
 def run(args: argparse.Namespace) -> tuple[dict, Path]:
     """Validate, load, embed, analyse, write; returns the result and the output directory."""
-    from al.analysis.report import analyze_pool, check_sizes
+    from al.analysis.embedding_analysis import analyze_pool, check_sizes
     from al.config import SimulationConfig
     from al.embedders import SentenceEmbedder
     from al.models import resolve_model

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import al.records
-from al.analysis.report import save_figure
+from al.analysis.embedding_analysis import save_figure
 from al.io import atomic_directory, atomic_file, write_atomic, write_bytes_atomic
 
 

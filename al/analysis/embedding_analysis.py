@@ -1,6 +1,8 @@
-"""The class-embedding analysis over several labeled-set sizes: numbers, figures, summary.
+"""The embedding-space analysis behind ``python -m al.analyze``: numbers, figures, summary.
 
-Output directory::
+For several labeled-set sizes, how class centroids of sentence embeddings
+relate to the texts of their class (see :func:`analyze_pool`). Output
+directory::
 
     analysis.json          every number (settings, per size: diagnostics, PCA variance, timings)
     proximity.png          observed vs chance counts near each centroid, all sizes
