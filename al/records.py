@@ -8,6 +8,7 @@ Layout of a run directory::
 Both files are replaced atomically (:func:`al.io.write_atomic`: a temporary
 file, fsync, rename), so a run killed at any moment leaves the last finished
 round on disk, and a new start with the same directory continues from there.
+A run has :func:`n_rounds` rounds.
 """
 from __future__ import annotations
 
@@ -22,6 +23,35 @@ CONFIG_FILE = "config.json"
 ROUNDS_FILE = "rounds.jsonl"
 #: Settings that may change between a run and its resumption.
 RESUMABLE_DIFFERENCES = frozenset({"out", "device"})
+
+
+def n_rounds(initial: int, step: int, budget: int) -> int:
+    """Rounds of a run: one per evaluation at ``initial``, ``initial + step``, ..., ``budget``.
+
+    The last step shrinks to fit the budget, so ``n_rounds(100, 50, 620) == 12``
+    (100, 150, ..., 600, 620). Every count of rounds (the config, the loop, the
+    report's "complete run" check) uses this function.
+
+    Parameters
+    ----------
+    initial : int
+        Size of the random initial labeled set (the first evaluation).
+    step : int
+        Texts queried per round, positive.
+    budget : int
+        Labeled-set size at the end, larger than ``initial``.
+
+    Raises
+    ------
+    ConfigError
+        If ``step`` is not positive or ``budget`` is not larger than ``initial``.
+    """
+    if step <= 0 or budget <= initial:
+        raise ConfigError(
+            f"need step > 0 and budget > initial to count rounds, got initial={initial}, step={step}, "
+            f"budget={budget}"
+        )
+    return 1 + -(-(budget - initial) // step)
 
 
 def read_rounds(directory: Path) -> list[dict[str, Any]]:
