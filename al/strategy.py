@@ -14,7 +14,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import QueryError
+from al.errors import QueryError, ViewNotAvailableError
 
 #: Views the engine can build for a strategy, and what each is.
 VIEWS: Mapping[str, str] = {
@@ -64,10 +64,16 @@ class PoolState:
         return len(self.indices_labeled) + len(self.indices_unlabeled)
 
     def view(self, name: str) -> Any:
-        """The view ``name`` (see :data:`VIEWS`), built on first use and kept for the round."""
+        """The view ``name`` (see :data:`VIEWS`), built on first use and kept for the round.
+
+        Raises
+        ------
+        ViewNotAvailableError
+            If this state offers no view ``name``.
+        """
         if name not in self._cache:
             if name not in self.views:
-                raise QueryError(
+                raise ViewNotAvailableError(
                     f"view {name!r} is not available in this simulation; available: "
                     f"{', '.join(sorted(self.views)) or 'none'} (declare it in the strategy's `requires`)"
                 )

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ALError, QueryError
+from al.errors import ALError, ViewNotAvailableError
 from al.strategy import VIEWS, PoolState, Strategy, validate_answer
 
 
@@ -90,6 +90,14 @@ def check_strategy(factory: Callable[[], Strategy] | type[Strategy], n: int = 5)
     ----------
     factory : a Strategy subclass or a zero-argument callable returning a fresh instance
     n : query size used by the checks
+
+    Raises
+    ------
+    ConformanceError
+        On the first broken rule; reading a view not declared in ``requires``
+        is recognised by its type, :class:`~al.errors.ViewNotAvailableError`.
+    Exception
+        Whatever the strategy raises for reasons of its own, unchanged.
     """
     make = factory
     probe = make()
@@ -105,10 +113,8 @@ def check_strategy(factory: Callable[[], Strategy] | type[Strategy], n: int = 5)
     before = (state.indices_labeled.copy(), state.indices_unlabeled.copy(), state.y_labeled.toarray().copy())
     try:
         answer = make().query(state, n)
-    except QueryError as exc:
-        if "not available" in str(exc):
-            _fail(name, f"reads a view it does not declare in `requires`: {exc}")
-        raise
+    except ViewNotAvailableError as exc:
+        _fail(name, f"reads a view it does not declare in `requires`: {exc}")
     try:
         picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None)
     except ALError as exc:

@@ -8,7 +8,7 @@ import pytest
 
 from al.classifiers.linear import LogisticRegressionClassifier
 from al.engine import Simulation
-from al.errors import ConfigError, DataError, QueryError
+from al.errors import ConfigError, DataError, QueryError, ViewNotAvailableError
 from al.records import RunRecords, read_rounds
 from al.strategy import Strategy
 from strategies.class_embedding import ClassEmbedding
@@ -162,7 +162,7 @@ def test_strategy_asking_for_a_missing_view_gets_a_clear_error(corpus):
         def query(self, state, n):
             return state.view("no_such_view")
 
-    with pytest.raises(QueryError, match="view 'no_such_view' is not available"):
+    with pytest.raises(ViewNotAvailableError, match="view 'no_such_view' is not available"):
         simulate(corpus, WantsTexts()).run()
 
 

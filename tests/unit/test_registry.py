@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 import al.registry as registry
-from al.errors import ConfigError
+from al.errors import ConfigError, QueryError
 from al.registry import available, get_strategy, load_errors
 from al.strategy import Strategy
 from al.testing import ConformanceError, check_strategy
@@ -230,18 +230,41 @@ class Undeclared(Strategy):
         return state.indices_unlabeled[state.proba[state.indices_unlabeled, 0].argsort()[:n]]
 
 
+class HidesTheViewError(Strategy):
+    """Reads an undeclared view and rewords the error: the check goes by type, not by message."""
+
+    def query(self, state, n):
+        try:
+            state.proba
+        except QueryError as exc:
+            raise type(exc)("no probabilities here") from None
+        return state.indices_unlabeled[:n]
+
+
+class FailsForItsOwnReason(Strategy):
+    def query(self, state, n):
+        raise QueryError("model weights are not available offline")
+
+
 @pytest.mark.parametrize(
     "cls, message",
     [
         (Duplicates, "duplicate"),
         (Unseeded, "not reproducible"),
         (Undeclared, "does not declare"),
+        (HidesTheViewError, "does not declare"),
         (Mutates, "changed the state"),
     ],
 )
 def test_conformance_catches_broken_strategies(cls, message):
     with pytest.raises(ConformanceError, match=message):
         check_strategy(cls)
+
+
+def test_conformance_passes_a_strategy_error_through_unchanged():
+    # its message says "not available", but it is no view problem: not reported as one
+    with pytest.raises(QueryError, match="model weights are not available offline"):
+        check_strategy(FailsForItsOwnReason)
 
 
 def test_random_is_uniform_and_seeded():
