@@ -4,7 +4,7 @@ Embeds the pool, then for each labeled-set size draws a random labeled set and
 measures centroid proximity (the paper's Table 2), own- vs other-centroid
 distances (Figures 3-4), a 2-D PCA (Figures 5-6) and embedding-space quality
 (soft nearest neighbour loss, clustering scores). Writes ``analysis.json``,
-PNG figures and ``summary.md`` (see :mod:`al.analysis.report`).
+PNG figures and ``summary.md`` (see :mod:`al.analysis.embedding_analysis`).
 
 Examples
 --------
@@ -73,7 +73,7 @@ def default_out(dataset: str, model: str) -> Path:
 
 def run(args: argparse.Namespace) -> tuple[dict, Path]:
     """Validate, load, embed, analyse, write; returns the result and the output directory."""
-    from al.analysis.report import analyze_pool, check_sizes
+    from al.analysis.embedding_analysis import analyze_pool, check_sizes
     from al.config import SimulationConfig
     from al.embedders import SentenceEmbedder
     from al.models import resolve_model

@@ -275,7 +275,31 @@ class SimulationConfig:
 
 
 def n_rounds(initial: int, step: int, budget: int) -> int:
-    """Rounds of a run: one evaluation at initial, initial + step, ..., budget (the last step may be short)."""
+    """Rounds of a run: one per evaluation at ``initial``, ``initial + step``, ..., ``budget``.
+
+    The last step shrinks to fit the budget, so ``n_rounds(100, 50, 620) == 12``
+    (100, 150, ..., 600, 620). Every count of rounds (the config, the loop, the
+    report's "complete run" check) uses this function.
+
+    Parameters
+    ----------
+    initial : int
+        Size of the random initial labeled set (the first evaluation).
+    step : int
+        Texts queried per round, positive.
+    budget : int
+        Labeled-set size at the end, larger than ``initial``.
+
+    Raises
+    ------
+    ConfigError
+        If ``step`` is not positive or ``budget`` is not larger than ``initial``.
+    """
+    if step <= 0 or budget <= initial:
+        raise ConfigError(
+            f"need step > 0 and budget > initial to count rounds, got initial={initial}, step={step}, "
+            f"budget={budget}"
+        )
     return 1 + -(-(budget - initial) // step)
 
 

@@ -347,7 +347,8 @@ class Simulation:
             rng=round_rng(self.seed, r, STRATEGY),
             round=r,
             views=views,
-            oracle=oracle,
+            # the annotator holds every pool text's gold labels: only a strategy that declares it gets one
+            oracle=oracle if "reveal" in self.strategy.requires else None,
         )
         answer, info = self.strategy.select(state, n)
         picked = validate_answer(

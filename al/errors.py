@@ -31,5 +31,12 @@ class EmptyPoolError(QueryError):
     """The unlabeled pool holds fewer texts than a query asks for."""
 
 
+class ViewNotAvailableError(QueryError):
+    """A strategy read a view of the state (``proba``, ``embeddings``, ...) that this simulation does not offer.
+
+    Usually the strategy reads a view it does not declare in ``requires``.
+    """
+
+
 class NotFittedError(ALError):
     """A fitted-state method was called before ``fit``."""

@@ -5,9 +5,10 @@ Layout of a run directory::
     config.json    resolved settings, package version, corpus summary
     rounds.jsonl   one object per finished round (see ``al.engine``)
 
-Both files are replaced atomically (write a temporary file, fsync, rename), so
-a run killed at any moment leaves the last finished round on disk, and a new
-start with the same directory continues from there.
+Both files are replaced atomically (:func:`al.io.write_atomic`: a temporary
+file, fsync, rename), so a run killed at any moment leaves the last finished
+round on disk, and a new start with the same directory continues from there.
+A run has :func:`n_rounds` rounds.
 """
 from __future__ import annotations
 
@@ -17,35 +18,14 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from al.config import result_settings
+from al.config import n_rounds, result_settings  # noqa: F401 - n_rounds re-exported
 from al.errors import ConfigError
+from al.io import write_atomic  # noqa: F401 - re-exported: older imports read it from here
 
 CONFIG_FILE = "config.json"
 ROUNDS_FILE = "rounds.jsonl"
 #: Facts a run records in ``config.json`` while it runs, kept when it resumes.
 RECORDED_FACTS = frozenset({"embeddings_digest"})
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def read_rounds(directory: Path) -> list[dict[str, Any]]:

@@ -1,29 +1,57 @@
-"""Strategy registry: short names, ``module:Class`` paths and entry points.
+"""Strategy registry: short names, families ``prefix:NAME`` and ``module:Class`` paths.
 
-Built-in strategies live in the top-level ``strategies`` package and register
-themselves with :func:`register`; third-party packages register theirs under
-the entry-point group ``al.strategies``.
+Every strategy, the built-in ones included, is found through the entry points
+of installed distributions; the registry never imports a strategy package by
+itself:
+
+``al.strategies``
+    ``name = package.module:Class``, asked for as ``--strategy name``.
+``al.strategy_families``
+    ``prefix = package.module:factory``, serving ``--strategy prefix:NAME``;
+    ``factory(NAME)`` returns the Strategy class or raises
+    :class:`~al.errors.ConfigError` for a name it does not know.
+
+The built-ins are declared in the ``[options.entry_points]`` of ``al``'s own
+``setup.cfg`` (so a checkout must be installed, ``pip install -e .``, and
+reinstalled after that section changes). A name's module is imported when the
+name is asked for, not before. Importing a module may also register names with
+:func:`register` / :func:`register_prefix` (a user's ``module:Class`` path, a
+notebook), but nothing depends on that.
+
+A module that fails to import does not take the registry with it: every other
+name still works, asking for the broken one raises a ConfigError naming the
+module and its error, and :func:`load_errors` lists the failures seen so far.
 """
 from __future__ import annotations
 
 import importlib
-import pkgutil
-from importlib.metadata import entry_points
-from typing import Callable, TypeVar
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Callable, TypeVar
 
 from al.errors import ConfigError
 from al.strategy import Strategy
 
-ENTRY_POINT_GROUP = "al.strategies"
+STRATEGY_GROUP = "al.strategies"
+FAMILY_GROUP = "al.strategy_families"
+#: Former name of :data:`STRATEGY_GROUP`.
+ENTRY_POINT_GROUP = STRATEGY_GROUP
+
+Factory = Callable[[str], type[Strategy]]
+
 _REGISTRY: dict[str, type[Strategy]] = {}
-_PREFIXES: dict[str, Callable[[str], type[Strategy]]] = {}
-_builtins_loaded = False
+_PREFIXES: dict[str, Factory] = {}
+_FAILED: dict[str, str] = {}
 
 S = TypeVar("S", bound=type[Strategy])
 
 
 def register(name: str) -> Callable[[S], S]:
-    """Class decorator: make a strategy available as ``--strategy name``."""
+    """Class decorator: make a strategy available as ``--strategy name`` once its module is imported.
+
+    Installed packages declare an ``al.strategies`` entry point instead (see
+    the module docstring); this decorator serves modules that are imported
+    anyway.
+    """
 
     def decorate(cls: S) -> S:
         if not (isinstance(cls, type) and issubclass(cls, Strategy)):
@@ -38,39 +66,42 @@ def register(name: str) -> Callable[[S], S]:
     return decorate
 
 
-def register_prefix(prefix: str) -> Callable[[Callable[[str], type[Strategy]]], Callable[[str], type[Strategy]]]:
+def register_prefix(prefix: str) -> Callable[[Factory], Factory]:
     """Decorator for a factory that serves a family ``prefix:NAME`` (e.g. ``smalltext:BreakingTies``).
 
     The factory takes ``NAME`` and returns a Strategy class, raising
-    :class:`ConfigError` for names it does not know.
+    :class:`ConfigError` for names it does not know. Installed packages declare
+    an ``al.strategy_families`` entry point instead.
     """
 
-    def decorate(factory: Callable[[str], type[Strategy]]) -> Callable[[str], type[Strategy]]:
+    def decorate(factory: Factory) -> Factory:
         _PREFIXES[prefix] = factory
         return factory
 
     return decorate
 
 
-def _load_builtins() -> None:
-    global _builtins_loaded
-    if _builtins_loaded:
-        return
-    _builtins_loaded = True
-    import strategies
-
-    for module in pkgutil.iter_modules(strategies.__path__, prefix="strategies."):
-        importlib.import_module(module.name)
-
-
-def _entry_points() -> dict[str, object]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+def _declared(group: str) -> dict[str, EntryPoint]:
+    """Entry points of ``group`` by name; the first one on ``sys.path`` wins a name."""
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=group):
+        found.setdefault(ep.name, ep)
+    return found
 
 
 def available() -> list[str]:
-    """Every registered strategy name, built-in and from entry points, sorted (families as ``prefix:*``)."""
-    _load_builtins()
-    return sorted(set(_REGISTRY) | set(_entry_points()) | {f"{p}:*" for p in _PREFIXES})
+    """Every strategy name that can be asked for, sorted; families as ``prefix:*``.
+
+    Reads entry points only: no strategy module is imported, so a broken one
+    does not hide the others (asking for it then says what is wrong).
+    """
+    families = set(_PREFIXES) | set(_declared(FAMILY_GROUP))
+    return sorted(set(_REGISTRY) | set(_declared(STRATEGY_GROUP)) | {f"{p}:*" for p in families})
+
+
+def load_errors() -> dict[str, str]:
+    """Names (``name`` or ``prefix:*``) whose module failed to import when asked for, with the error."""
+    return dict(_FAILED)
 
 
 def get_strategy(spec: str) -> type[Strategy]:
@@ -80,23 +111,65 @@ def get_strategy(spec: str) -> type[Strategy]:
     Raises
     ------
     ConfigError
-        Unknown name (listing the known ones), unimportable module, or a class
-        that is not a :class:`~al.strategy.Strategy`.
+        Unknown name (listing the known ones), a name whose module fails to
+        import (naming the module and its error), an unimportable
+        ``module:Class`` path, or a class that is not a :class:`~al.strategy.Strategy`.
     """
-    _load_builtins()
-    prefix, sep, name = spec.partition(":")
-    if sep and prefix in _PREFIXES:
-        cls = _check_class(_PREFIXES[prefix](name), spec)
-        return cls
+    prefix, sep, member = spec.partition(":")
     if sep:
+        factory = _family(prefix)
+        if factory is not None:
+            return _check_class(factory(member), spec)
         return _from_path(spec)
+    declared = _declared(STRATEGY_GROUP)
+    if spec in declared:
+        return _check_class(_load(declared[spec], spec, f"strategy {spec!r}"), f"entry point {spec!r}", spec)
     if spec in _REGISTRY:
         return _REGISTRY[spec]
-    eps = _entry_points()
-    if spec in eps:
-        cls = eps[spec].load()  # type: ignore[attr-defined]
-        return _check_class(cls, f"entry point {spec!r}")
-    raise ConfigError(f"unknown strategy {spec!r}; known: {', '.join(available())}; or pass module:Class")
+    raise ConfigError(_unknown(spec))
+
+
+def _family(prefix: str) -> Factory | None:
+    declared = _declared(FAMILY_GROUP)
+    if prefix in declared:
+        factory = _load(declared[prefix], f"{prefix}:*", f"strategy family {prefix!r}")
+        if not callable(factory):
+            raise ConfigError(
+                f"entry point {prefix!r} of {FAMILY_GROUP} is {factory!r}; expected a factory NAME -> Strategy class"
+            )
+        return factory
+    return _PREFIXES.get(prefix)
+
+
+def _load(ep: EntryPoint, key: str, what: str) -> Any:
+    """``ep``'s object; a failure is remembered under ``key`` and raised as ConfigError."""
+    where = f" (entry point of distribution {ep.dist.name})" if getattr(ep, "dist", None) is not None else ""
+    try:
+        module = importlib.import_module(ep.module)
+    except Exception as exc:  # noqa: BLE001 - any error inside a plugin's module is reported, not raised
+        message = f"{what} could not be loaded: module {ep.module} failed to import: {type(exc).__name__}: {exc}{where}"
+        _FAILED[key] = message
+        raise ConfigError(message) from exc
+    obj: Any = module
+    for attr in ep.attr.split(".") if ep.attr else ():
+        if not hasattr(obj, attr):
+            message = f"{what} could not be loaded: module {ep.module} has no attribute {ep.attr!r}{where}"
+            _FAILED[key] = message
+            raise ConfigError(message)
+        obj = getattr(obj, attr)
+    _FAILED.pop(key, None)
+    return obj
+
+
+def _unknown(spec: str) -> str:
+    known = available()
+    if not known:
+        return (
+            f"unknown strategy {spec!r}, and no strategy is registered at all: the entry-point groups "
+            f"{STRATEGY_GROUP} and {FAMILY_GROUP} are empty, so al's installed metadata is missing or stale; "
+            f"reinstall it (`pip install -e .` in the checkout) or pass package.module:Class"
+        )
+    return f"unknown strategy {spec!r}; known: {', '.join(known)}; or pass package.module:Class"
 
 
 def _from_path(spec: str) -> type[Strategy]:
@@ -113,9 +186,9 @@ def _from_path(spec: str) -> type[Strategy]:
     return _check_class(cls, spec)
 
 
-def _check_class(cls: object, where: str) -> type[Strategy]:
+def _check_class(cls: object, where: str, name: str | None = None) -> type[Strategy]:
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise ConfigError(f"{where} is {cls!r}, not a subclass of al.strategy.Strategy")
     if not cls.name:
-        cls.name = f"{cls.__module__}:{cls.__qualname__}"
+        cls.name = name or f"{cls.__module__}:{cls.__qualname__}"
     return cls

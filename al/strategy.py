@@ -14,7 +14,7 @@ from typing import Any, Callable, ClassVar, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import QueryError
+from al.errors import QueryError, ViewNotAvailableError
 
 #: Views the engine can build for a strategy, and what each is.
 VIEWS: Mapping[str, str] = {
@@ -23,6 +23,12 @@ VIEWS: Mapping[str, str] = {
     "proba": "ndarray (n_pool, n_labels): the current classifier's per-label probabilities",
     "representations": "ndarray (n_pool, hidden): what the classifier's output layer sees",
     "classifier": "the classifier fitted this round (read-only by convention)",
+}
+#: What a strategy may declare in ``requires``: the views, and ``reveal``, the annotator.
+REQUIREMENTS: Mapping[str, str] = {
+    **VIEWS,
+    "reveal": "state.reveal(indices): gold labels of texts the strategy picks this round, one at a time "
+              "(only strategies that declare it get an annotator)",
 }
 
 
@@ -64,10 +70,16 @@ class PoolState:
         return len(self.indices_labeled) + len(self.indices_unlabeled)
 
     def view(self, name: str) -> Any:
-        """The view ``name`` (see :data:`VIEWS`), built on first use and kept for the round."""
+        """The view ``name`` (see :data:`VIEWS`), built on first use and kept for the round.
+
+        Raises
+        ------
+        ViewNotAvailableError
+            If this state offers no view ``name``.
+        """
         if name not in self._cache:
             if name not in self.views:
-                raise QueryError(
+                raise ViewNotAvailableError(
                     f"view {name!r} is not available in this simulation; available: "
                     f"{', '.join(sorted(self.views)) or 'none'} (declare it in the strategy's `requires`)"
                 )
@@ -92,14 +104,17 @@ class PoolState:
         csr_matrix of shape (len(indices), n_labels)
         """
         if self.oracle is None:
-            raise QueryError("this state has no annotator to reveal labels")
+            raise ViewNotAvailableError(
+                "this state has no annotator to reveal labels; declare 'reveal' in the strategy's `requires`"
+            )
         return self.oracle(np.asarray(indices, dtype=np.int64))
 
 
 class Strategy(ABC):
     """Base class of query strategies.
 
-    Subclasses set ``requires`` to the views they read (keys of :data:`VIEWS`),
+    Subclasses set ``requires`` to the views they read (keys of :data:`VIEWS`)
+    and ``"reveal"`` if they call :meth:`PoolState.reveal`,
     store their keyword parameters in ``__init__``, and implement :meth:`query`.
     Scores follow one convention: higher means "ask for this text first";
     ``last_scores`` keeps them after a query, aligned with

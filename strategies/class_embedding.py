@@ -1,5 +1,8 @@
 """Class embeddings: pick unlabeled texts nearest the centroid of the rarest label.
 
+The centroid math (eq. 1) lives in core, :func:`al.centroids.class_centroids`,
+shared with the analysis; it is re-exported here.
+
 References
 ----------
 Wertz, Bogdanova, Fellbaum, Kurz, "Evaluating Pre-Trained Sentence-BERT with
@@ -11,40 +14,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from al.centroids import class_centroids, cosine_similarity_to
 from al.errors import QueryError
 from al.registry import register
 from al.strategy import PoolState, Strategy
 
-
-def class_centroids(embeddings: np.ndarray, Y: sp.csr_matrix | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean embedding of the texts carrying each label (eq. 1 of the paper).
-
-    A text with several labels counts for each of them.
-
-    Parameters
-    ----------
-    embeddings : ndarray of shape (n_labeled, dim)
-    Y : (sparse) matrix of shape (n_labeled, n_labels), 0/1
-
-    Returns
-    -------
-    centroids : ndarray of shape (n_labels, dim), float64; rows of labels
-        without any text are NaN.
-    counts : ndarray of shape (n_labels,), texts per label.
-    """
-    Y = sp.csr_matrix(Y, dtype=np.float64)
-    counts = np.asarray(Y.sum(axis=0)).ravel()
-    sums = np.asarray(Y.T @ np.asarray(embeddings, dtype=np.float64))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        centroids = sums / counts[:, None]
-    centroids[counts == 0] = np.nan
-    return centroids, counts.astype(np.int64)
-
-
-def cosine_similarity_to(centroid: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-    """Cosine similarity of each row of ``embeddings`` (n, dim) to ``centroid`` (dim,)."""
-    norms = np.linalg.norm(embeddings, axis=1) * np.linalg.norm(centroid)
-    return (embeddings @ centroid) / np.where(norms > 0, norms, 1.0)
+__all__ = ["ClassEmbedding", "class_embedding_query", "class_centroids", "cosine_similarity_to"]
 
 
 def class_embedding_query(
@@ -126,7 +101,7 @@ class ClassEmbedding(Strategy):
     hence no centroid; the engine writes both into the round's record.
     """
 
-    requires = frozenset({"embeddings"})
+    requires = frozenset({"embeddings", "reveal"})
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         picked, targets, skipped = class_embedding_query(

@@ -1,6 +1,7 @@
 """Shared fixtures: small corpora and a hash-based embedder (no model, milliseconds)."""
 from __future__ import annotations
 
+import configparser
 import hashlib
 from pathlib import Path
 
@@ -9,8 +10,22 @@ import pytest
 
 from al.datasets.corpus import Corpus, make_corpus
 
+REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 REUTERS_TARBALL = SHARED / "data" / "reuters21578.tar.gz"
+ENTRY_POINT_GROUPS = ("al.strategies", "al.strategy_families")
+
+
+def checkout_entry_points() -> dict[str, dict[str, str]]:
+    """``{group: {name: "module:attr"}}`` of the strategy groups in this checkout's setup.cfg."""
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "setup.cfg", encoding="utf-8")
+    section = parser["options.entry_points"]
+    out: dict[str, dict[str, str]] = {}
+    for group in ENTRY_POINT_GROUPS:
+        lines = [line.strip() for line in section.get(group, "").splitlines() if line.strip()]
+        out[group] = {name.strip(): value.strip() for name, _, value in (line.partition("=") for line in lines)}
+    return out
 
 
 def hash_embed(texts, dim: int = 64) -> np.ndarray:

@@ -1,1 +1,9 @@
-"""Reading run records and drawing: the only package that imports matplotlib."""
+"""Reading run records and embeddings, and drawing: the only package that imports matplotlib.
+
+``strategy_report``      the strategy comparison across runs (``python -m al.report``)
+``comparison``           its statistics: normalised areas, paired tests, which runs are complete
+``curves``               learning curves from run directories (``python -m al.plot``)
+``embedding_analysis``   the embedding-space analysis that ``python -m al.analyze`` writes
+``diagnostics``          its numbers for one split, also recorded per round by ``--diagnostics``:
+                         ``proximity``, ``margins``, ``quality`` (and ``pca`` for the figures)
+"""

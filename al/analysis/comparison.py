@@ -8,6 +8,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from al.analysis.curves import Run
+from al.errors import ConfigError, DataError
+from al.config import n_rounds
 
 
 def normalized_area(sizes: Sequence[float], values: Sequence[float]) -> float:
@@ -58,12 +60,37 @@ def paired_test(values: Sequence[float], baseline: Sequence[float]) -> PairedTes
     return PairedTest(len(diff), float(diff.mean()), float(result.statistic), float(result.pvalue), wins)
 
 
-def expected_rounds(config: dict[str, Any]) -> int:
-    """Rounds a run of ``config`` (a stored config.json's settings) has when complete."""
-    from al.config import SimulationConfig, n_rounds
+#: Settings that fix how many rounds a run has.
+ROUND_SETTINGS = ("initial", "step", "budget")
 
-    d = SimulationConfig()
-    return n_rounds(config.get("initial", d.initial), config.get("step", d.step), config.get("budget", d.budget))
+
+def expected_rounds(config: dict[str, Any]) -> int:
+    """Rounds a complete run of the stored ``config`` has (:func:`al.records.n_rounds`).
+
+    A setting the stored config lacks takes :class:`~al.config.SimulationConfig`'s
+    default, as the run itself did (the rule :class:`~al.records.RunRecords`
+    applies when it resumes a run).
+
+    Raises
+    ------
+    DataError
+        If a stored ``initial``, ``step`` or ``budget`` is not an integer, or
+        they describe no run (``step <= 0`` or ``budget <= initial``).
+    """
+    from al.config import SimulationConfig
+
+    defaults = SimulationConfig()
+    values = {key: config.get(key, getattr(defaults, key)) for key in ROUND_SETTINGS}
+    bad = {k: v for k, v in values.items() if not isinstance(v, int) or isinstance(v, bool)}
+    if bad:
+        raise DataError(
+            f"stored config has non-integer round settings {bad}; expected integers for "
+            f"{', '.join(ROUND_SETTINGS)} (is config.json from al.simulate?)"
+        )
+    try:
+        return n_rounds(values["initial"], values["step"], values["budget"])
+    except ConfigError as exc:
+        raise DataError(f"stored config describes no run: {exc}") from None
 
 
 def setting_of(run: Run) -> str:
@@ -93,7 +120,10 @@ def summarize(runs: Sequence[Run]) -> tuple[dict[str, dict[str, StrategySummary]
     table: dict[str, dict[str, StrategySummary]] = defaultdict(lambda: defaultdict(StrategySummary))
     partial = []
     for run in runs:
-        expected = expected_rounds(run.config)
+        try:
+            expected = expected_rounds(run.config)
+        except DataError as exc:
+            raise DataError(f"{run.path}: {exc}") from None
         if len(run.rounds) < expected:
             partial.append((run, len(run.rounds), expected))
             continue

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from al.analysis.margins import centroid_margins
 from al.analysis.proximity import centroid_proximity
 from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality
+from al.centroids import class_centroids
 from al.errors import DataError
 
 
@@ -64,8 +65,6 @@ def diagnostics(
     ----------
     Wertz et al., AACL-IJCNLP 2022, sec. 5 (seed 001); Agarap and Azcarraga (seed 002).
     """
-    from strategies.class_embedding import class_centroids
-
     label_names = list(label_names)
     Yl = dense_labels(Y_labeled)
     if Yl.shape != (len(embeddings_labeled), len(label_names)):

@@ -76,7 +76,7 @@ def centroid_margins(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, centro
     embeddings : ndarray of shape (n_labeled, dim)
     Y : (sparse) matrix of shape (n_labeled, n_labels), 0/1
     centroids : ndarray of shape (n_labels, dim), NaN rows for labels without texts
-        (as :func:`strategies.class_embedding.class_centroids` returns them).
+        (as :func:`al.centroids.class_centroids` returns them).
 
     Returns
     -------

@@ -88,7 +88,7 @@ def centroid_proximity(
     ----------
     centroids : ndarray of shape (n_labels, dim)
         Class centroids; NaN rows (labels without a labeled text, as
-        :func:`strategies.class_embedding.class_centroids` returns them) give NaN.
+        :func:`al.centroids.class_centroids` returns them) give NaN.
     embeddings_unlabeled : ndarray of shape (n_unlabeled, dim)
     Y_unlabeled : (sparse) matrix of shape (n_unlabeled, n_labels), 0/1
         Gold labels, read only to count.

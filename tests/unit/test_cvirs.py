@@ -100,7 +100,8 @@ def test_small_text_differs_from_the_definition():
     Scores: small-text [0.41667, 0.33333, 0.25] vs ours [0.5, 0.125, 0.25]; its top pick
     agrees (x0) but its second does not (x1 instead of x2).
     """
-    from small_text.query_strategies import CategoryVectorInconsistencyAndRanking
+    CategoryVectorInconsistencyAndRanking = pytest.importorskip(
+        "small_text.query_strategies").CategoryVectorInconsistencyAndRanking
 
     class FixedProba:
         def predict_proba(self, rows):

@@ -1,17 +1,31 @@
-"""Strategy registry: names, module:Class paths, entry points; the conformance suite."""
+"""Strategy registry: names, families, module:Class paths, entry points, broken plugins; the conformance checks."""
 from __future__ import annotations
 
+import ast
+import importlib
+import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from al.errors import ConfigError
-from al.registry import available, get_strategy
+import al.registry as registry
+from al.errors import ConfigError, QueryError
+from al.registry import available, get_strategy, load_errors
 from al.strategy import Strategy
 from al.testing import ConformanceError, check_strategy
 from strategies.class_embedding import ClassEmbedding
 from strategies.random_sampling import RandomSampling
+from tests.conftest import REPO, checkout_entry_points
+
+BUILTINS = checkout_entry_points()["al.strategies"]
+FAMILIES = checkout_entry_points()["al.strategy_families"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_failures(monkeypatch):
+    """Each test starts with no remembered load failure."""
+    monkeypatch.setattr(registry, "_FAILED", {})
 
 
 def test_builtins_are_registered():
@@ -23,6 +37,127 @@ def test_builtins_are_registered():
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(ConfigError, match=r"unknown strategy 'cvris'; known: .*class_embedding.*random"):
         get_strategy("cvris")
+
+
+def decorated_names() -> tuple[dict[str, str], dict[str, str]]:
+    """``@register("name")`` and ``@register_prefix("prefix")`` in strategies/*.py -> "module:object"."""
+    names: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    for path in sorted((REPO / "strategies").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+                continue
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and isinstance(deco.func, ast.Name) and deco.args:
+                    target = {"register": names, "register_prefix": prefixes}.get(deco.func.id)
+                    if target is not None:
+                        target[deco.args[0].value] = f"strategies.{path.stem}:{node.name}"
+    return names, prefixes
+
+
+def test_setup_cfg_declares_every_builtin_strategy_and_family():
+    names, prefixes = decorated_names()
+    assert set(names) == {"random", "class_embedding", "cvirs", "alps", "dal", "least_confidence", "margin",
+                          "max_entropy"}
+    assert BUILTINS == names
+    assert FAMILIES == prefixes == {"smalltext": "strategies.adapters:smalltext_strategy",
+                                    "modal": "strategies.adapters:modal_strategy"}
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+def test_builtins_resolve_through_their_entry_points_alone(monkeypatch, name):
+    monkeypatch.setattr(registry, "_REGISTRY", {})  # what @register filled is not needed
+    monkeypatch.setattr(registry, "_PREFIXES", {})
+    module, _, attr = BUILTINS[name].partition(":")
+    assert get_strategy(name) is getattr(importlib.import_module(module), attr)
+    assert get_strategy(name).name == name
+    assert name in available()
+
+
+def test_families_resolve_through_their_entry_points_alone(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    monkeypatch.setattr(registry, "_PREFIXES", {})
+    assert {"smalltext:*", "modal:*"} <= set(available())
+    assert get_strategy("smalltext:BreakingTies").name == "smalltext:BreakingTies"
+    assert get_strategy("modal:margin_sampling").name == "modal:margin_sampling"
+    with pytest.raises(ConfigError, match="unknown small-text strategy 'Nope'; supported: .*BreakingTies"):
+        get_strategy("smalltext:Nope")
+
+
+def test_listing_the_strategies_imports_none_of_them():
+    code = ("import sys, al.registry; names = al.registry.available(); "
+            "print(len(names), sorted(m for m in sys.modules if m == 'strategies' or m.startswith('strategies.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True).stdout
+    assert out.split(" ", 1) == [str(len(BUILTINS) + len(FAMILIES)), "[]\n"]
+
+
+def test_a_builtin_that_fails_to_import_leaves_the_others_working(monkeypatch):
+    monkeypatch.delitem(sys.modules, "strategies.dal", raising=False)
+    monkeypatch.setitem(sys.modules, "strategies.dal", None)  # Python's own way to make an import fail
+    assert set(BUILTINS) <= set(available())
+    assert get_strategy("random") is RandomSampling
+    with pytest.raises(ConfigError, match=r"^strategy 'dal' could not be loaded: module strategies\.dal failed to "
+                                          r"import: ModuleNotFoundError: .*strategies\.dal"):
+        get_strategy("dal")
+    assert set(load_errors()) == {"dal"}
+    assert "module strategies.dal failed to import" in load_errors()["dal"]
+    with pytest.raises(ConfigError, match=r"unknown strategy 'dall'; known: alps, .*random"):
+        get_strategy("dall")
+
+
+@pytest.fixture
+def broken_plugin(tmp_path, monkeypatch):
+    """A distribution on sys.path declaring a strategy and a family whose modules raise on import."""
+    (tmp_path / "fake_al_plugin.py").write_text("raise RuntimeError('plugin is broken')\n")
+    (tmp_path / "fake_al_plugin_ok.py").write_text(textwrap.dedent("""
+        from al.strategy import Strategy
+
+        class Last(Strategy):
+            def query(self, state, n):
+                return state.indices_unlabeled[-n:]
+    """))
+    dist = tmp_path / "fake_al_plugin-0.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-al-plugin\nVersion: 0.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[al.strategies]\nbroken = fake_al_plugin:Thing\nlast = fake_al_plugin_ok:Last\n"
+        "missing = fake_al_plugin_ok:Missing\n"
+        "[al.strategy_families]\nbrokenfamily = fake_al_plugin:factory\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield
+    for module in ("fake_al_plugin", "fake_al_plugin_ok"):
+        sys.modules.pop(module, None)
+
+
+def test_a_plugin_that_fails_to_import_is_named_and_the_rest_works(broken_plugin):
+    assert {"broken", "last", "brokenfamily:*"} | set(BUILTINS) <= set(available())
+    with pytest.raises(ConfigError, match=r"^strategy 'broken' could not be loaded: module fake_al_plugin failed to "
+                                          r"import: RuntimeError: plugin is broken \(entry point of distribution "
+                                          r"fake-al-plugin\)$"):
+        get_strategy("broken")
+    with pytest.raises(ConfigError, match=r"^strategy family 'brokenfamily' could not be loaded: module "
+                                          r"fake_al_plugin failed to import: RuntimeError: plugin is broken"):
+        get_strategy("brokenfamily:Anything")
+    with pytest.raises(ConfigError, match="strategy 'missing' could not be loaded: module fake_al_plugin_ok has no "
+                                          "attribute 'Missing'"):
+        get_strategy("missing")
+    assert set(load_errors()) == {"broken", "brokenfamily:*", "missing"}
+    assert get_strategy("last").name == "last"  # an entry point names an undecorated class
+    assert get_strategy("class_embedding") is ClassEmbedding
+    check_strategy(get_strategy("last"))
+
+
+def test_unknown_name_with_nothing_registered_says_how_to_fix_it(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", {})
+    monkeypatch.setattr(registry, "_PREFIXES", {})
+    monkeypatch.setattr(registry, "_declared", lambda group: {})  # as if al's metadata were missing
+    with pytest.raises(ConfigError) as info:
+        get_strategy("random")
+    message = str(info.value)
+    assert "known: " not in message
+    assert message.startswith("unknown strategy 'random', and no strategy is registered at all")
+    assert "pip install -e ." in message
 
 
 @pytest.fixture
@@ -72,11 +207,6 @@ def test_bad_paths(user_package, spec, message):
         get_strategy(spec)
 
 
-@pytest.mark.parametrize("name", ["random", "class_embedding"])
-def test_builtins_pass_conformance(name):
-    check_strategy(get_strategy(name))
-
-
 class Duplicates(Strategy):
     def query(self, state, n):
         return [state.indices_unlabeled[0]] * n
@@ -89,15 +219,31 @@ class Unseeded(Strategy):
         return np.random.default_rng().choice(state.indices_unlabeled, n, replace=False)
 
 
+class Mutates(Strategy):
+    def query(self, state, n):
+        state.indices_labeled[0] = state.indices_unlabeled[0]
+        return state.indices_unlabeled[1 : n + 1]
+
+
 class Undeclared(Strategy):
     def query(self, state, n):
         return state.indices_unlabeled[state.proba[state.indices_unlabeled, 0].argsort()[:n]]
 
 
-class Mutates(Strategy):
+class HidesTheViewError(Strategy):
+    """Reads an undeclared view and rewords the error: the check goes by type, not by message."""
+
     def query(self, state, n):
-        state.indices_labeled[0] = state.indices_unlabeled[0]
-        return state.indices_unlabeled[1 : n + 1]
+        try:
+            state.proba
+        except QueryError as exc:
+            raise type(exc)("no probabilities here") from None
+        return state.indices_unlabeled[:n]
+
+
+class FailsForItsOwnReason(Strategy):
+    def query(self, state, n):
+        raise QueryError("model weights are not available offline")
 
 
 @pytest.mark.parametrize(
@@ -106,12 +252,19 @@ class Mutates(Strategy):
         (Duplicates, "duplicate"),
         (Unseeded, "not reproducible"),
         (Undeclared, "does not declare"),
+        (HidesTheViewError, "does not declare"),
         (Mutates, "changed the state"),
     ],
 )
 def test_conformance_catches_broken_strategies(cls, message):
     with pytest.raises(ConformanceError, match=message):
         check_strategy(cls)
+
+
+def test_conformance_passes_a_strategy_error_through_unchanged():
+    # its message says "not available", but it is no view problem: not reported as one
+    with pytest.raises(QueryError, match="model weights are not available offline"):
+        check_strategy(FailsForItsOwnReason)
 
 
 def test_random_is_uniform_and_seeded():

@@ -1,13 +1,16 @@
 """Report: areas and paired tests by hand; rendering with missing and partial runs."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
-from al.analysis.comparison import normalized_area, paired_test
-from al.records import RunRecords
+from al.analysis.comparison import expected_rounds, normalized_area, paired_test
+from al.errors import ConfigError
+from al.records import RunRecords, n_rounds
 from al.report import main
+from strategies.random_sampling import RandomSampling
 
 CONFIG = {"dataset": "disaster", "classifier": "logreg", "model": "all-MiniLM-L6-v2", "labels": None,
           "n_frequent": 1, "n_rare": 1, "initial": 100, "step": 50, "budget": 200}
@@ -86,3 +89,75 @@ def test_report_bad_input(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main([str(tmp_path / "empty"), "-o", str(tmp_path / "r")]) == 2
     assert "holds no rounds.jsonl" in capsys.readouterr().err
+
+
+# -- one formula for the number of rounds ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("initial, step, budget, rounds", [
+    (100, 50, 600, 11),  # 100, 150, ..., 600
+    (100, 50, 620, 12),  # ..., 600, 620: the last step shrinks to fit
+    (20, 10, 65, 6),
+    (1, 1000, 2, 2),
+])
+def test_n_rounds_by_hand(initial, step, budget, rounds):
+    assert n_rounds(initial, step, budget) == rounds
+
+
+@pytest.mark.parametrize("initial, step, budget", [(100, 0, 600), (100, 50, 100), (100, 50, 50)])
+def test_n_rounds_refuses_settings_that_describe_no_run(initial, step, budget):
+    with pytest.raises(ConfigError, match=f"got initial={initial}, step={step}, budget={budget}"):
+        n_rounds(initial, step, budget)
+
+
+@pytest.mark.parametrize("initial, step, budget", [(100, 50, 250), (100, 50, 270), (20, 10, 65), (3, 7, 11)])
+def test_the_config_the_loop_and_the_report_count_rounds_alike(corpus, initial, step, budget):
+    from al.classifiers.linear import LogisticRegressionClassifier
+    from al.config import SimulationConfig
+    from al.engine import Simulation
+    from tests.conftest import hash_embed
+
+    config = {"initial": initial, "step": step, "budget": budget}
+    loop = Simulation(corpus=corpus, strategy=RandomSampling(), make_classifier=lambda s: LogisticRegressionClassifier(),
+                      embed=hash_embed, **config)
+    assert SimulationConfig(**config).n_rounds == loop.n_rounds == expected_rounds(config) == n_rounds(**config)
+
+
+def test_a_complete_run_is_counted_from_its_own_stored_settings(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    for seed in (0, 1):
+        records = RunRecords(runs / f"random-{seed}")
+        records.start({**CONFIG, "strategy": "random", "seed": seed, "initial": 10, "step": 7, "budget": 40}, GROUPS)
+        sizes = [10, 17, 24, 31, 38, 40][: 6 if seed == 0 else 5]
+        for i, size in enumerate(sizes):
+            records.append({"round": i, "n_labeled": size, "macro_f1": 0.5, "micro_f1": 0.6,
+                            "per_label_f1": {"a": 0.5, "b": 0.5}, "seconds_train": 1.0, "seconds_query": 1.0,
+                            "seconds_evaluate": 1.0})
+    assert main([str(runs), "-o", str(tmp_path / "report")]) == 0
+    assert "partial: random-1 (5 of 6 rounds)" in capsys.readouterr().err
+    (setting,) = json.loads((tmp_path / "report" / "summary.json").read_text())["settings"].values()
+    assert [row["seeds"] for row in setting["strategies"]] == [[0]]
+
+
+def test_round_settings_a_stored_config_lacks_come_from_the_config_defaults(monkeypatch):
+    import al.config
+
+    @dataclasses.dataclass(frozen=True)
+    class SmallerBudget(al.config.SimulationConfig):
+        budget: int = 300
+
+    monkeypatch.setattr(al.config, "SimulationConfig", SmallerBudget)
+    assert expected_rounds({"initial": 100, "step": 50}) == 5  # 100 .. 300, not a hard-coded 600
+    assert expected_rounds({"initial": 100, "step": 50, "budget": 200}) == 3
+
+
+def test_a_run_with_unusable_round_settings_is_named(tmp_path, capsys):
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.3, 0.4])
+    path = tmp_path / "runs" / "random-0" / "config.json"
+    stored = json.loads(path.read_text())
+    stored["config"]["budget"] = "200"
+    path.write_text(json.dumps(stored))
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path.parent}: stored config has non-integer round settings {{'budget': '200'}}")
+    assert "Traceback" not in err

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from al.registry import get_strategy
-from al.testing import check_strategy
 from strategies.uncertainty import entropy_scores, least_confidence_scores, margin_scores
 
 PROBA = np.array([
@@ -45,8 +44,3 @@ def test_strategies_rank_by_their_score(name, first):
         views={"proba": lambda: np.vstack([PROBA, [[0.5, 0.5]]])},
     )
     assert get_strategy(name)().query(state, 1).tolist() == [first]
-
-
-@pytest.mark.parametrize("name", ["least_confidence", "margin", "max_entropy", "cvirs"])
-def test_conformance(name):
-    check_strategy(get_strategy(name))

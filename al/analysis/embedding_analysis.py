@@ -1,6 +1,8 @@
-"""The class-embedding analysis over several labeled-set sizes: numbers, figures, summary.
+"""The embedding-space analysis behind ``python -m al.analyze``: numbers, figures, summary.
 
-Output directory::
+For several labeled-set sizes, how class centroids of sentence embeddings
+relate to the texts of their class (see :func:`analyze_pool`). Output
+directory::
 
     analysis.json          every number (settings, per size: diagnostics, PCA variance, timings)
     proximity.png          observed vs chance counts near each centroid, all sizes
@@ -8,7 +10,7 @@ Output directory::
     pca-<size>.png         2-D PCA of labeled texts and centroids (Figures 5-6)
     summary.md             tables, figure links and a plain reading of the numbers
 
-All files are written atomically (temporary file, then rename).
+All files are written atomically (:mod:`al.io`).
 
 References
 ----------
@@ -18,8 +20,6 @@ Active Learning for Multi-Label Text Classification", AACL-IJCNLP 2022, sec. 5.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -32,8 +32,9 @@ from al.analysis.margins import centroid_margins, plot_margins
 from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import plot_proximity
 from al.analysis.quality import TEMPERATURES, dense_labels
+from al.centroids import class_centroids
 from al.errors import ConfigError
-from al.records import write_atomic
+from al.io import atomic_file, write_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -116,8 +117,6 @@ def analyze_pool(
     -------
     dict, the content of ``analysis.json``.
     """
-    from strategies.class_embedding import class_centroids
-
     label_names = list(label_names)
     Yd = dense_labels(Y)
     started = time.perf_counter()
@@ -186,20 +185,10 @@ def write_report(result: dict[str, Any], out: str | Path) -> None:
 
 
 def save_figure(fig: "Figure", path: str | Path) -> Path:
-    """Write ``fig`` as a PNG atomically (temporary file, then rename)."""
+    """Write ``fig`` as a PNG atomically (:func:`al.io.atomic_file`); returns ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png")
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, "wb") as f:
+        fig.savefig(f, format="png")
     return path
 
 

@@ -1,0 +1,119 @@
+"""Atomic writes: readers see the old file (or directory) or the new one, never a half-written one.
+
+Every file ``al`` writes for others to read (run records, reports, figures,
+unpacked model weights) goes through here:
+
+* :func:`atomic_file` opens a temporary file beside the target, in text or
+  binary mode; when the block ends it is flushed, fsynced, given the
+  permissions of a normal new file and renamed over the target. On an
+  exception it is deleted and the target is left as it was.
+* :func:`write_atomic` / :func:`write_bytes_atomic` are the one-call forms.
+* :func:`atomic_directory` does the same for a directory that is filled
+  once (e.g. unpacked model weights).
+
+Temporary names start with a dot and end in ``.tmp``, so a crash that kills
+the process before the cleanup runs leaves ``.NAME.XXXX.tmp`` beside the target,
+never a truncated target.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_file", "write_atomic", "write_bytes_atomic", "atomic_directory"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file that replaces ``path`` when the block ends without an exception.
+
+    Parameters
+    ----------
+    path : str or Path
+        The target; its directory is created if needed.
+    mode : {"w", "wb"}
+        Text (UTF-8) or binary.
+
+    Yields
+    ------
+    file object
+        Write into it; do not close it.
+
+    Examples
+    --------
+    >>> with atomic_file(out / "curve.png", "wb") as f:   # doctest: +SKIP
+    ...     fig.savefig(f, format="png")
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give what open() would
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) atomically."""
+    with atomic_file(path, "w") as f:
+        f.write(text)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically."""
+    with atomic_file(path, "wb") as f:
+        f.write(data)
+
+
+@contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """A fresh temporary directory that becomes ``target`` when the block ends without an exception.
+
+    Meant for directories filled once and then only read (unpacked weights).
+    If another process created ``target`` in the meantime, its copy is kept
+    and this one is discarded. On an exception the temporary directory is
+    removed and ``target`` is left as it was.
+
+    Parameters
+    ----------
+    target : str or Path
+        Must not exist as a non-empty directory when the block ends (if it
+        does, that copy wins).
+
+    Yields
+    ------
+    Path
+        The temporary directory, beside ``target``.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
+        try:
+            os.replace(tmp, target)
+        except OSError:  # another process won the race: its copy is complete, keep it
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

