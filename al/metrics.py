@@ -1,4 +1,4 @@
-"""Multi-label evaluation."""
+"""Multi-label evaluation: macro and micro F1, precision, recall, per-label F1."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -7,22 +7,56 @@ import numpy as np
 import scipy.sparse as sp
 
 
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator`` elementwise, 0 where the denominator is 0 (zero_division = 0)."""
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+
+
 def evaluate(Y_true: sp.csr_matrix | np.ndarray, Y_pred: np.ndarray, label_names: Sequence[str]) -> dict[str, Any]:
-    """Macro/micro F1, precision, recall and per-label F1 (zero_division = 0).
+    """Macro/micro F1, macro precision and recall, and per-label F1.
+
+    Every label is scored on its own column as a binary problem (positive =
+    1), with ``zero_division = 0``: a precision, recall or F1 whose
+    denominator is 0 counts as 0, so a label with no positive and no
+    predicted text scores F1 = 0 and still counts in the macro mean. Macro
+    values are unweighted means over labels (not weighted by support);
+    micro F1 pools true positives, false positives and false negatives over
+    all labels. This matches scikit-learn's ``average="macro"`` /
+    ``"micro"`` with ``zero_division=0`` on multi-label indicator matrices,
+    and stays right with a single label, where scikit-learn would read an
+    (n, 1) matrix as a binary target and average over both classes.
 
     Parameters
     ----------
-    Y_true, Y_pred : (sparse) 0/1 matrices of shape (n_samples, n_labels)
-    """
-    from sklearn.metrics import f1_score, precision_score, recall_score
+    Y_true : csr_matrix or ndarray of shape (n_samples, n_labels), 0/1
+    Y_pred : ndarray of shape (n_samples, n_labels), 0/1
+    label_names : sequence of str, length n_labels
 
-    Y_true = Y_true.toarray() if sp.issparse(Y_true) else np.asarray(Y_true)
-    kwargs = {"zero_division": 0}
-    per_label = f1_score(Y_true, Y_pred, average=None, **kwargs)
+    Returns
+    -------
+    dict with ``macro_f1``, ``micro_f1``, ``macro_precision``, ``macro_recall``
+    (floats) and ``per_label_f1`` ({label name: F1 rounded to 6 decimals}).
+    """
+    truth = (Y_true.toarray() if sp.issparse(Y_true) else np.asarray(Y_true)).astype(bool)
+    pred = (Y_pred.toarray() if sp.issparse(Y_pred) else np.asarray(Y_pred)).astype(bool)
+    if truth.ndim != 2 or truth.shape != pred.shape or truth.shape[1] != len(label_names):
+        raise ValueError(
+            f"evaluate needs Y_true and Y_pred of one shape (n_samples, {len(label_names)}), "
+            f"got {truth.shape} and {pred.shape}"
+        )
+    tp = (truth & pred).sum(axis=0)
+    fp = (~truth & pred).sum(axis=0)
+    fn = (truth & ~pred).sum(axis=0)
+    precision = _ratio(tp, tp + fp)
+    recall = _ratio(tp, tp + fn)
+    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
+    micro_f1 = _ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum())
     return {
-        "macro_f1": float(f1_score(Y_true, Y_pred, average="macro", **kwargs)),
-        "micro_f1": float(f1_score(Y_true, Y_pred, average="micro", **kwargs)),
-        "macro_precision": float(precision_score(Y_true, Y_pred, average="macro", **kwargs)),
-        "macro_recall": float(recall_score(Y_true, Y_pred, average="macro", **kwargs)),
-        "per_label_f1": {name: round(float(f), 6) for name, f in zip(label_names, per_label)},
+        "macro_f1": float(f1.mean()) if len(f1) else 0.0,
+        "micro_f1": float(micro_f1),
+        "macro_precision": float(precision.mean()) if len(precision) else 0.0,
+        "macro_recall": float(recall.mean()) if len(recall) else 0.0,
+        "per_label_f1": {name: round(float(f), 6) for name, f in zip(label_names, f1)},
     }

@@ -11,7 +11,8 @@ from al.errors import ALError
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m al.plot",
-        description="Plot a metric against labeled-set size: mean ± std over seeds, one line per strategy.",
+        description="Plot a metric against labeled-set size: mean ± sample std over seeds (ddof = 1; "
+        "one seed: the mean alone), one line per strategy.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("runs", nargs="+", help="run directories, or directories holding run directories")

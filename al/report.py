@@ -1,12 +1,13 @@
 """``python -m al.report RUNS_DIR -o REPORT_DIR``: which strategy, by how much, how sure.
 
 Writes, per setting (data set + classifier): macro- and micro-F1 curves (mean ±
-std over seeds); the normalised area under the macro-F1 curve per strategy and
-seed; final and area values with a paired Wilcoxon signed-rank test of each
-strategy against random over shared seeds; per-label F1 at the end, frequent
-vs rare labels; compute per round (train / query / evaluate seconds). All of
-it as ``report.md`` and ``report.html`` (with the PNGs) and ``summary.json``.
-Incomplete runs are listed, not silently averaged in.
+sample std over seeds, ddof = 1; one seed: the mean alone); the normalised area
+under the macro-F1 curve per strategy and seed; final and area values with a
+paired Wilcoxon signed-rank test of each strategy against random over shared
+seeds; per-label F1 at the end, frequent vs rare labels; compute per round
+(train / query / evaluate seconds). All of it as ``report.md`` and
+``report.html`` (with the PNGs) and ``summary.json``. Incomplete runs are
+listed, not silently averaged in.
 
 The command line only; the report itself is
 :func:`al.analysis.strategy_report.build_report`.

@@ -6,7 +6,8 @@ Gissin and Shalev-Shwartz, "Discriminative Active Learning", arXiv:1907.06347 (2
 """
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -29,6 +30,24 @@ def inverse_size_weights(n_labeled: int, n_unlabeled: int) -> tuple[float, float
     return total / (2.0 * n_labeled), total / (2.0 * n_unlabeled)
 
 
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(1)``; restore the caller's count after, also on error.
+
+    The discriminator is small: several threads only contend with each other
+    (and with parallel simulations), and one thread makes its numbers the same
+    whatever the machine's thread count.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def train_discriminator(
     X_labeled: np.ndarray,
     X_unlabeled: np.ndarray,
@@ -46,23 +65,17 @@ def train_discriminator(
     ``n_layers`` x ``hidden`` ReLU layers, softmax over the two classes, weighted
     cross-entropy with :func:`inverse_size_weights`, Adam. Stops after the first
     epoch whose training accuracy exceeds ``target_accuracy``, or at ``max_epochs``.
-    Runs on one CPU thread: the network is small, and several threads only
-    contend with each other (and with parallel simulations).
+    Runs on one CPU thread (:func:`one_torch_thread`); the caller's thread
+    count is restored afterwards, also when training raises.
 
     Returns
     -------
     model : torch.nn.Module in eval mode
     info : dict with ``epochs`` and ``train_accuracy``
     """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         return _train(X_labeled, X_unlabeled, seed, hidden, n_layers, learning_rate, batch_size, max_epochs,
                       target_accuracy)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(
@@ -150,7 +163,8 @@ def dal_query(
     remaining = np.asarray(indices_unlabeled)
     picked: list[int] = []
     info = []
-    with progress(n, "dal sub-batches", unit="picks") as bar:
+    with one_torch_thread(), progress(n, "dal sub-batches", unit="picks") as bar:
+        # training and scoring on one thread; the caller's count comes back, also on error
         for size in sub_batch_sizes(n, sub_batches):
             subsample = rng.choice(remaining, size=min(subsample_factor * len(labeled), len(remaining)),
                                    replace=False)

@@ -1,4 +1,9 @@
-"""Learning curves from run directories: mean ± std over seeds, one line per strategy."""
+"""Learning curves from run directories: mean ± sample std over seeds, one line per strategy.
+
+The spread over seeds is the *sample* standard deviation (``ddof = 1``): the
+seeds are a sample of the runs one could make. With a single seed it is
+undefined, and the mean is shown alone.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -10,6 +15,31 @@ import numpy as np
 
 from al.errors import DataError
 from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
+
+#: How every table, legend and text states the spread.
+SPREAD = "mean ± sample std over seeds (ddof = 1; one seed: the mean alone)"
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (``ddof = 1``) of per-seed values.
+
+    Returns
+    -------
+    (mean, std) with ``std`` None for fewer than two values (undefined, not 0
+    and not NaN). The mean of no values is NaN.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) == 0:
+        return float("nan"), None
+    return float(v.mean()), (float(v.std(ddof=1)) if len(v) > 1 else None)
+
+
+def format_mean_std(values: Sequence[float], digits: int = 4) -> str:
+    """``"0.4000 ± 0.1000"`` (sample std, ddof = 1); ``"0.4000"`` for one value; ``"–"`` for none."""
+    if len(values) == 0:
+        return "–"
+    mean, std = mean_std(values)
+    return f"{mean:.{digits}f}" if std is None else f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +102,10 @@ def load_runs(paths: Iterable[str | Path]) -> list[Run]:
 
 @dataclass(frozen=True)
 class Curve:
-    """A strategy's curve: per labeled-set size, mean and std over its seeds."""
+    """A strategy's curve: per labeled-set size, mean and sample std (ddof = 1) over its runs.
+
+    ``std`` is NaN at sizes with a single run (undefined); ``n_runs`` says how many.
+    """
 
     strategy: str
     sizes: np.ndarray
@@ -82,7 +115,7 @@ class Curve:
 
 
 def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strategy") -> list[Curve]:
-    """Aggregate runs by ``group_by`` (a config key) into mean ± std (population std) per size."""
+    """Aggregate runs by ``group_by`` (a config key) into mean ± sample std (ddof = 1) per size."""
     grouped: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for run in runs:
         key = run.setting(group_by)
@@ -94,21 +127,30 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
     for key in sorted(grouped):
         sizes = np.array(sorted(grouped[key]))
         values = [grouped[key][s] for s in sizes]
-        out.append(Curve(key, sizes, np.array([np.mean(v) for v in values]),
-                         np.array([np.std(v) for v in values]), np.array([len(v) for v in values])))
+        stats = [mean_std(v) for v in values]
+        out.append(Curve(key, sizes, np.array([m for m, _ in stats]),
+                         np.array([np.nan if s is None else s for _, s in stats]), np.array([len(v) for v in values])))
     return out
 
 
 def format_curves(curve_list: Sequence[Curve], metric: str = "macro_f1") -> str:
-    """A plain-text table: one row per labeled-set size, one column per strategy."""
+    """A plain-text table: one row per labeled-set size, one column per strategy.
+
+    Cells are ``mean ± sample std``; a size with a single run shows its value alone.
+    """
     sizes = sorted({int(s) for c in curve_list for s in c.sizes})
-    width = max(12, *(len(c.strategy) + 2 for c in curve_list))
-    lines = [f"{metric} (mean ± std over seeds)", f"{'labeled':>8}" + "".join(f"{c.strategy:>{width}}" for c in curve_list)]
+    width = max(len("0.000 ± 0.000") + 2, *(len(c.strategy) + 2 for c in curve_list))
+    lines = [f"{metric}: {SPREAD}", f"{'labeled':>8}" + "".join(f"{c.strategy:>{width}}" for c in curve_list)]
     for size in sizes:
         cells = []
         for c in curve_list:
             hit = np.flatnonzero(c.sizes == size)
-            cells.append(f"{c.mean[hit[0]]:.3f} ± {c.std[hit[0]]:.3f}".rjust(width) if len(hit) else " " * width)
+            if not len(hit):
+                cells.append(" " * width)
+                continue
+            i = hit[0]
+            text = f"{c.mean[i]:.3f}" if c.n_runs[i] < 2 else f"{c.mean[i]:.3f} ± {c.std[i]:.3f}"
+            cells.append(text.rjust(width))
         lines.append(f"{size:>8}" + "".join(cells))
     return "\n".join(lines)
 
@@ -116,24 +158,32 @@ def format_curves(curve_list: Sequence[Curve], metric: str = "macro_f1") -> str:
 def plot_curves(
     curve_list: Sequence[Curve], path: str | Path, metric: str = "macro_f1", title: str | None = None
 ) -> Path:
-    """Draw the curves with a ±1 std band and save a PNG (or any format matplotlib knows)."""
+    """Draw the curves with a ±1 sample-std band (ddof = 1) and save a PNG (or any format matplotlib knows).
+
+    The band is drawn where a size has at least two runs; the legend says what it is.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    banded = False
     for c in curve_list:
         seeds = int(c.n_runs.max())
         line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3, label=f"{c.strategy} (n={seeds})")
-        if seeds > 1:
-            ax.fill_between(c.sizes, c.mean - c.std, c.mean + c.std, color=line.get_color(), alpha=0.2)
+        several = c.n_runs > 1
+        if several.any():
+            std = np.where(several, c.std, 0.0)
+            ax.fill_between(c.sizes, c.mean - std, c.mean + std, where=several, color=line.get_color(), alpha=0.2)
+            banded = True
     label = metric.replace("_", "-").replace("f1", "F1")
     ax.set_xlabel("labeled texts")
     ax.set_ylabel(label)
-    ax.set_title(title or f"{label} by labeled-set size (mean ± std over seeds)")
+    ax.set_title(title or f"{label} by labeled-set size")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(title="line: mean; band: ± sample std (ddof = 1)" if banded else "one run each: no spread",
+              title_fontsize="small")
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,18 +24,13 @@ from typing import Any
 import numpy as np
 
 from al.analysis.comparison import compare_to_baseline, setting_of, summarize
-from al.analysis.curves import curves, find_run_dirs, load_runs, plot_curves
+from al.analysis.curves import SPREAD, curves, find_run_dirs, format_mean_std, load_runs, plot_curves
 from al.io import write_atomic
 from al.records import CONFIG_FILE, read_rounds
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:80]
-
-
-def _mean_std(values: dict[int, float]) -> str:
-    v = np.array(list(values.values()))
-    return f"{v.mean():.4f} ± {v.std():.4f}" if len(v) else "–"
 
 
 def build_report(runs_dir: Path, out: Path, baseline: str = "random") -> dict[str, Any]:
@@ -72,7 +67,8 @@ def build_report(runs_dir: Path, out: Path, baseline: str = "random") -> dict[st
     runs = load_runs(find_run_dirs([runs_dir]))
     table, partial = summarize(runs)
     sections: list[dict[str, Any]] = []
-    summary: dict[str, Any] = {"settings": {}, "partial": [], "empty": [str(d.relative_to(runs_dir)) for d in empty]}
+    summary: dict[str, Any] = {"spread": SPREAD, "settings": {}, "partial": [],
+                               "empty": [str(d.relative_to(runs_dir)) for d in empty]}
     for run, done, expected in partial:
         summary["partial"].append({"run": str(run.path.relative_to(runs_dir)), "rounds": done, "expected": expected})
 
@@ -92,8 +88,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str = "random") -> dict[st
             s = strategies[name]
             rows.append({
                 "strategy": name, "seeds": sorted(s.final_macro),
-                "final_macro_f1": _mean_std(s.final_macro), "final_micro_f1": _mean_std(s.final_micro),
-                "area_macro_f1": _mean_std(s.area_macro),
+                "final_macro_f1": format_mean_std(list(s.final_macro.values())),
+                "final_micro_f1": format_mean_std(list(s.final_micro.values())),
+                "area_macro_f1": format_mean_std(list(s.area_macro.values())),
                 "vs_baseline_final": tests_final[name].text if name in tests_final else "baseline" if name == baseline else "no baseline",
                 "vs_baseline_area": tests_area[name].text if name in tests_area else "baseline" if name == baseline else "no baseline",
                 "area_by_seed": {str(k): round(v, 4) for k, v in sorted(s.area_macro.items())},
@@ -158,10 +155,11 @@ def problems(summary: dict[str, Any]) -> list[str]:
 
 def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str) -> str:
     parts = ["# Active-learning comparison", "",
-             f"Values are mean ± std over seeds. *area* is the area under the macro-F1 curve divided by the "
-             f"labeled-size range (the curve's mean height). *vs {baseline}*: mean paired difference, Wilcoxon "
-             f"signed-rank statistic and exact two-sided p over shared seeds, and seeds won (with 3 seeds the "
-             f"smallest possible p is 0.25).", ""]
+             f"Values are mean ± sample standard deviation over seeds (ddof = 1); with a single seed the "
+             f"mean is shown alone (the spread is undefined). *area* is the area under the macro-F1 curve "
+             f"divided by the labeled-size range (the curve's mean height). *vs {baseline}*: mean paired "
+             f"difference, Wilcoxon signed-rank statistic and exact two-sided p over shared seeds, and seeds "
+             f"won (with 3 seeds the smallest possible p is 0.25).", ""]
     incomplete = problems(summary)
     if incomplete:
         parts += ["## Incomplete runs", "", *[f"- {p}" for p in incomplete], ""]
@@ -190,8 +188,9 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
              "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}img{max-width:48%}</style>",
              "</head><body><h1>Active-learning comparison</h1>",
-             f"<p>Mean ± std over seeds; area = normalised area under the macro-F1 curve; vs {baseline}: mean paired "
-             f"difference, Wilcoxon signed-rank over shared seeds (3 seeds: smallest possible p = 0.25).</p>"]
+             f"<p>Mean ± sample std over seeds (ddof = 1; one seed: the mean alone); area = normalised area "
+             f"under the macro-F1 curve; vs {baseline}: mean paired difference, Wilcoxon signed-rank over shared "
+             f"seeds (3 seeds: smallest possible p = 0.25).</p>"]
     incomplete = problems(summary)
     if incomplete:
         parts.append("<h2>Incomplete runs</h2><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in incomplete) + "</ul>")

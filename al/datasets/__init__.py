@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from al.datasets.corpus import SPLITS, Corpus, make_corpus
-from al.datasets.reduction import pick_frequent_rare, reduce_labels, select_labels
+from al.datasets.reduction import check_eligible, pick_frequent_rare, reduce_labels, select_labels
 from al.errors import DataError
 
 __all__ = [
-    "DATASETS", "SPLITS", "Corpus", "load_corpus", "load_dataset", "make_corpus",
+    "DATASETS", "SPLITS", "Corpus", "check_eligible", "load_corpus", "load_dataset", "make_corpus",
     "pick_frequent_rare", "reduce_labels", "select_labels",
 ]
 
@@ -75,6 +75,10 @@ def load_corpus(
     seed: int = 0,
     **options: Any,
 ) -> Corpus:
-    """Load ``name`` and reduce it to ``labels`` or to ``n_frequent`` + ``n_rare`` labels."""
+    """Load ``name`` and reduce it to ``labels`` or to ``n_frequent`` + ``n_rare`` labels.
+
+    Named ``labels`` must be eligible like automatically picked ones
+    (:func:`~al.datasets.reduction.check_eligible`), else :class:`DataError`.
+    """
     corpus = load_dataset(name, path, seed=seed, **options)
     return reduce_labels(corpus, labels, n_frequent, n_rare)

@@ -75,14 +75,8 @@ def pick_frequent_rare(
     return [names[j] for j in [*frequent, *rare]]
 
 
-def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = True) -> Corpus:
-    """Keep only ``labels`` (in that order) and, by default, texts carrying at least one.
-
-    Raises
-    ------
-    DataError
-        If a requested label is not in the corpus, or nothing is left.
-    """
+def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
+    """Column of each name in ``labels``; DataError for an unknown or repeated name."""
     index = {name: j for j, name in enumerate(corpus.label_names)}
     missing = [name for name in labels if name not in index]
     if missing:
@@ -92,7 +86,67 @@ def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = 
         )
     if len(set(labels)) != len(labels):
         raise DataError(f"--labels lists a label twice: {list(labels)}")
-    columns = [index[name] for name in labels]
+    return [index[name] for name in labels]
+
+
+def check_eligible(
+    corpus: Corpus, labels: Sequence[str], min_pool: int = MIN_POOL_TEXTS, min_eval: int = MIN_EVAL_TEXTS
+) -> None:
+    """Refuse an explicit label pick that the automatic pick would not make.
+
+    Every label in ``labels`` must be eligible (:func:`eligible_labels`): at
+    least ``min_pool`` texts in the pool (``train``), at least ``min_eval``
+    in each of ``dev`` (threshold tuning, early stopping) and ``test`` (its
+    F1), and on at most ``MAX_POOL_SHARE`` of the pool. A label missing from
+    dev or test would enter macro-F1 as a meaningless 0; a label on most of
+    the pool is close to a constant. Counts are taken on ``corpus`` before
+    reduction, as the automatic pick does.
+
+    Raises
+    ------
+    DataError
+        One line naming each offending label with its pool / dev / test
+        counts, what is required, and eligible labels to pick instead.
+    """
+    columns = _label_columns(corpus, labels)
+    eligible = set(eligible_labels(corpus, min_pool, min_eval).tolist())
+    bad = [j for j in columns if j not in eligible]
+    if not bad:
+        return
+    n_pool = len(corpus.splits["train"])
+    counts = {split: corpus.label_counts(split) for split in SPLITS}
+    described = ", ".join(
+        f"{corpus.label_names[j]!r} (pool {counts['train'][j]} = {counts['train'][j] / max(n_pool, 1):.0%}, "
+        f"dev {counts['dev'][j]}, test {counts['test'][j]})"
+        for j in bad
+    )
+    others = sorted(eligible - set(columns), key=lambda j: (-counts["train"][j], corpus.label_names[j]))
+    if others:
+        shown = ", ".join(f"{corpus.label_names[j]} ({counts['train'][j]})" for j in others[:12])
+        more = f" and {len(others) - 12} more" if len(others) > 12 else ""
+        instead = f"eligible labels not picked: {shown}{more}"
+    else:
+        instead = "no other label of this corpus is eligible"
+    raise DataError(
+        f"--labels: {len(bad)} label(s) of corpus {corpus.name!r} cannot be learned and measured: {described}; "
+        f"every kept label needs >= {min_pool} pool texts, >= {min_eval} dev and >= {min_eval} test texts and at "
+        f"most {MAX_POOL_SHARE:.0%} of the pool ({n_pool} texts); pick other labels ({instead}) "
+        f"or use --frequent/--rare"
+    )
+
+
+def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = True) -> Corpus:
+    """Keep only ``labels`` (in that order) and, by default, texts carrying at least one.
+
+    No eligibility check (see :func:`check_eligible`, which :func:`reduce_labels`
+    applies to explicit picks).
+
+    Raises
+    ------
+    DataError
+        If a requested label is not in the corpus, or nothing is left.
+    """
+    columns = _label_columns(corpus, labels)
     Y = corpus.Y[:, columns].tocsr()
     keep = np.asarray(Y.sum(axis=1)).ravel() > 0 if drop_unlabeled else np.ones(Y.shape[0], bool)
     new_index = np.full(len(keep), -1, dtype=np.int64)
@@ -110,8 +164,21 @@ def reduce_labels(
     n_frequent: int = 5,
     n_rare: int = 5,
 ) -> Corpus:
-    """The corpus reduced to ``labels``, or to :func:`pick_frequent_rare` labels if None."""
-    chosen = list(labels) if labels else pick_frequent_rare(corpus, n_frequent, n_rare)
+    """The corpus reduced to ``labels``, or to :func:`pick_frequent_rare` labels if None.
+
+    An explicit pick must pass the same eligibility rule as the automatic one
+    (:func:`check_eligible`), so every kept label can be learned and measured.
+
+    Raises
+    ------
+    DataError
+        An unknown, repeated or ineligible label; too few eligible labels.
+    """
+    if labels:
+        chosen = list(labels)
+        check_eligible(corpus, chosen)
+    else:
+        chosen = pick_frequent_rare(corpus, n_frequent, n_rare)
     return select_labels(corpus, chosen)
 
 

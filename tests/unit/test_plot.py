@@ -25,8 +25,10 @@ def test_mean_and_std_over_seeds_by_hand(tmp_path):
     by_name = {c.strategy: c for c in curves(load_runs([tmp_path]))}
     np.testing.assert_array_equal(by_name["random"].sizes, [100, 150])
     np.testing.assert_allclose(by_name["random"].mean, [0.3, 0.6])  # (0.2+0.4)/2, (0.4+0.8)/2
-    np.testing.assert_allclose(by_name["random"].std, [0.1, 0.2])  # population std of two values
-    np.testing.assert_allclose(by_name["class_embedding"].std, [0.0, 0.0])
+    # sample std (ddof = 1) of two values a, b is |a - b| / sqrt(2): 0.2 / sqrt(2), 0.4 / sqrt(2)
+    np.testing.assert_allclose(by_name["random"].std, [0.2 / np.sqrt(2), 0.4 / np.sqrt(2)])
+    assert np.isnan(by_name["class_embedding"].std).all()  # one seed: undefined
+    np.testing.assert_array_equal(by_name["class_embedding"].n_runs, [1, 1])
     np.testing.assert_array_equal(by_name["random"].n_runs, [2, 2])
 
 
@@ -37,7 +39,8 @@ def test_plot_cli_writes_a_png(tmp_path, capsys):
     assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
     table = capsys.readouterr().out
-    assert "0.250 ± 0.050" in table and "0.450 ± 0.050" in table
+    # (0.2, 0.3) and (0.4, 0.5): means 0.25 and 0.45, sample std 0.1 / sqrt(2) = 0.0707
+    assert "0.250 ± 0.071" in table and "0.450 ± 0.071" in table and "0.500 ± 0.000" in table
 
 
 def test_plot_cli_bad_input(tmp_path, capsys):
