@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--data-path", help="reuters: directory of reut2-*.sgm or reuters21578.tar.gz; csv/jsonl: the file")
     g.add_argument("--labels", nargs="+", metavar="LABEL",
                    help="keep exactly these labels (default: --frequent most and --rare least frequent)")
-    g.add_argument("--frequent", type=int, dest="n_frequent", help=f"frequent labels to keep (default: {d.n_frequent})")
-    g.add_argument("--rare", type=int, dest="n_rare", help=f"rare labels to keep (default: {d.n_rare})")
+    g.add_argument("--frequent", type=int, dest="n_frequent", metavar="K", help=f"frequent labels to keep (default: {d.n_frequent})")
+    g.add_argument("--rare", type=int, dest="n_rare", metavar="K", help=f"rare labels to keep (default: {d.n_rare})")
     g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
     g = p.add_argument_group("analysis")
     g.add_argument("--model", help=f"sentence-embedding model: name or local directory (default: {d.model})")

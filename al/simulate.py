@@ -49,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "disaster: optional CSV (default: the installed package's)")
     g.add_argument("--labels", nargs="+", metavar="LABEL",
                    help="keep exactly these labels (default: --frequent most and --rare least frequent)")
-    g.add_argument("--frequent", type=int, dest="n_frequent",
+    g.add_argument("--frequent", type=int, dest="n_frequent", metavar="K",
                    help=f"frequent labels to keep (default: {d.n_frequent})")
-    g.add_argument("--rare", type=int, dest="n_rare",
+    g.add_argument("--rare", type=int, dest="n_rare", metavar="K",
                    help=f"rare labels to keep: the least frequent eligible labels (default: {d.n_rare})")
     g.add_argument("--text-column", help="csv/jsonl: the text column (default 'text')")
     g.add_argument("--label-columns", nargs="+",

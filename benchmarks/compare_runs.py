@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from al.records import read_rounds  # noqa: E402
+from al.records import read_config, read_rounds  # noqa: E402
 
 COMPARED = ("picked", "macro_f1", "micro_f1", "per_label_f1", "labeled_counts")
 
@@ -69,7 +69,10 @@ def main() -> None:
     for name in runs:
         round_ = first_difference(args.a / name, args.b / name)
         same += round_ is None
-        print(f"{name}: {'same' if round_ is None else f'differs from round {round_} on'}")
+        digests = [(read_config(d / name) or {}).get("embeddings_digest") for d in (args.a, args.b)]
+        embeddings = "" if None in digests else \
+            ", embeddings digest equal" if digests[0] == digests[1] else f", embeddings digests {digests}"
+        print(f"{name}: {'same' if round_ is None else f'differs from round {round_} on'}{embeddings}")
     print(f"{same} of {len(runs)} runs identical")
     if args.caches:
         compare_caches(*(p.expanduser() for p in args.caches))
