@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from al.cache import cache_dir, cache_lock
-from al.models import canonical_name, quiet_loading, resolve_model
+from al.models import model_key, quiet_loading, resolve_model
 
 KEY_BYTES = 16
 
@@ -141,10 +141,7 @@ class SentenceEmbedder:
     @property
     def cache_key(self) -> str:
         """Directory name of this model's cache: model identity + token limit."""
-        name = canonical_name(self.model)
-        if Path(self.model).expanduser().is_dir():
-            name = "path-" + hashlib.sha1(str(Path(self.model).resolve()).encode()).hexdigest()[:12]
-        return f"{name.replace('/', '__')}-len{self.max_length or 'default'}"
+        return f"{model_key(self.model)}-len{self.max_length or 'default'}"
 
     def _load(self) -> Any:
         if self._encoder is None:

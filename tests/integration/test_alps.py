@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import strategies.alps as alps
+import al.embedders.surprisal as surprisal
+from al.embedders.surprisal import MAX_LENGTH, MLMSurprisal
 from al.errors import ModelError
 from al.strategy import PoolState, validate_answer
-from strategies.alps import ALPS, MAX_LENGTH, MLMSurprisal
+from strategies.alps import ALPS
 
 pytestmark = pytest.mark.integration
 N_TEXTS = 150
@@ -41,8 +42,8 @@ def test_pretrained_head_missing_is_a_clear_error(texts):
 
 def test_fitted_head_vectors_cache_and_query(texts, monkeypatch, tmp_path):
     fits, computed = [], []
-    real_fit, real_compute = alps.fit_mlm_head, MLMSurprisal._compute
-    monkeypatch.setattr(alps, "fit_mlm_head", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
+    real_fit, real_compute = surprisal.fit_mlm_head, MLMSurprisal._compute
+    monkeypatch.setattr(surprisal, "fit_mlm_head", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
     monkeypatch.setattr(MLMSurprisal, "_compute", lambda self, t: computed.append(len(t)) or real_compute(self, t))
 
     first = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS)
