@@ -143,7 +143,8 @@ class ALPS(Strategy):
         same in every round (and cacheable). k-means and the fill-up draws use
         ``state.rng``.
     batch_size : int
-        Texts per forward pass.
+        Texts of 16 tokens per forward pass of the surprisal pass (see
+        :class:`~al.embedders.surprisal.MLMSurprisal`); part of the vector cache key.
     device : str
     n_init : int
         k-means++ restarts (default 1, scikit-learn's default).

@@ -4,8 +4,14 @@ Each text becomes a vector of length ``MAX_LENGTH``: the unmasked text goes
 through a masked language model, and at about 15% of its token positions
 (chosen at random, once per text, see :func:`choose_positions`) the vector
 holds the cross-entropy -log p(token) of the MLM head, 0 elsewhere; then it
-is L2-normalised. For models shipped without an MLM head one is fitted on
-the pool (see :func:`fit_mlm_head`). Heads and vectors are cached under
+is L2-normalised.
+
+A text's vector depends on the text, the model, its head and the seed alone,
+never on the texts computed beside it: the encoder runs in canonical batches
+(:func:`al.embedders.canonical_batches`) and the head in passes of exactly
+``HEAD_ROWS`` rows. A head fitted on the pool (for models shipped without
+one, see :func:`fit_mlm_head`) is fitted on one CPU thread, so it does not
+depend on the machine's thread count. Heads and vectors are cached under
 ``$AL_CACHE_DIR/alps``.
 
 References
@@ -25,7 +31,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from al.cache import cache_dir, cache_lock
-from al.embedders import EmbeddingCache, text_keys
+from al.embedders import CANONICAL, EmbeddingCache, canonical_batches, text_keys
 from al.errors import ConfigError, ModelError
 from al.models import model_key, quiet_loading, resolve_model
 
@@ -37,6 +43,12 @@ MLM_HEAD_MODES = ("auto", "pretrained", "fit")
 #: Head fitting: texts per step, Adam learning rate (linear decay to 0).
 FIT_BATCH_SIZE = 32
 FIT_LR = 3e-3
+#: Torch CPU threads while fitting a head (its gradients come out in other bits on other counts).
+FIT_THREADS = 1
+#: Rows of every pass of the MLM head over the chosen positions (the last one filled up with zeros).
+HEAD_ROWS = 256
+#: Version of fitted heads: part of the head and vector cache keys (v2: fitted on ``FIT_THREADS`` threads).
+HEAD_VERSION = "v2"
 
 
 # ---------------------------------------------------------------- pure math
@@ -104,6 +116,32 @@ def surprisal_vectors(
     return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
+def token_surprisal(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """-log softmax(logits)[target] of each row, in float64.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_positions, vocab_size)
+        MLM logits (or log-probabilities: a log-softmax is applied).
+    targets : ndarray of int, shape (n_positions,)
+        The original token at each position.
+
+    Returns
+    -------
+    ndarray of shape (n_positions,), float64; each row's value depends on
+    that row alone.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    return logsumexp(logits, axis=1) - logits[np.arange(len(logits)), np.asarray(targets, dtype=np.int64)]
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows divided by their L2 norm (all-zero rows stay zero), as float32; row by row independent."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
 def surprisal_vectors(
     token_ids: np.ndarray, logits: np.ndarray, chosen: np.ndarray, max_length: int = MAX_LENGTH
 ) -> np.ndarray:
@@ -133,12 +171,9 @@ def surprisal_vectors(
             f"expected token_ids and chosen of one shape (n_texts, <= {max_length}) and logits with one row "
             f"per chosen position ({n_chosen}); got {token_ids.shape}, {chosen.shape} and {logits.shape}"
         )
-    targets = token_ids[chosen]
-    values = logsumexp(logits, axis=1) - logits[np.arange(n_chosen), targets]
     out = np.zeros((len(token_ids), max_length))
-    out[:, : token_ids.shape[1]][chosen] = values
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    out[:, : token_ids.shape[1]][chosen] = token_surprisal(logits, token_ids[chosen])
+    return normalise_rows(out)
 
 
 def pool_key(texts: Sequence[str]) -> str:
@@ -160,9 +195,9 @@ def head_module(model: Any) -> tuple[str, Any]:
     return heads[0]
 
 
-def _pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Right-padded ids and attention mask, each of shape (n, longest)."""
-    width = max(map(len, sequences))
+def _pad(sequences: Sequence[Sequence[int]], pad_id: int, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Right-padded ids and attention mask, each of shape (n, width); ``width`` defaults to the longest."""
+    width = max(map(len, sequences)) if width is None else width
     ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
     attention = np.zeros((len(sequences), width), dtype=np.int64)
     for row, seq in enumerate(sequences):
@@ -191,6 +226,9 @@ def fit_mlm_head(
     identity and the bias as the log unigram frequencies of the texts' tokens;
     Adam with learning rate ``lr`` decaying linearly to 0 over ``steps``
     batches of ``batch_size`` texts (batches of similar length, in random order).
+    Runs on ``FIT_THREADS`` (1) torch CPU threads, the previous count restored
+    afterwards: the gradient sums come out in other last bits on other thread
+    counts, so the head would depend on the machine.
 
     Parameters
     ----------
@@ -203,6 +241,16 @@ def fit_mlm_head(
     -------
     float, the mean loss over the last 10% of the steps.
     """
+    from al.device import torch_threads
+
+    with torch_threads(FIT_THREADS):
+        return _fit_mlm_head(model, tokenizer, texts, steps=steps, seed=seed, batch_size=batch_size, lr=lr)
+
+
+def _fit_mlm_head(
+    model: Any, tokenizer: Any, texts: Sequence[str], *, steps: int, seed: int, batch_size: int, lr: float
+) -> float:
+    """:func:`fit_mlm_head` on the current thread count."""
     import torch
 
     _, head = head_module(model)
@@ -262,13 +310,28 @@ def fit_mlm_head(
     return float(np.mean(losses[-max(1, len(losses) // 10) :])) if losses else float("nan")
 
 
+def _head_surprisal(head: Any, hidden: Any, targets: np.ndarray) -> np.ndarray:
+    """:func:`token_surprisal` of the head's logits on ``hidden`` (n <= HEAD_ROWS, dim), in one pass of HEAD_ROWS rows.
+
+    The rows past ``n`` are zeros, so every pass has one shape and a row's
+    logits do not depend on how many others share the pass.
+    """
+    import torch
+
+    n = len(targets)
+    if n < HEAD_ROWS:
+        hidden = torch.cat([hidden, hidden.new_zeros((HEAD_ROWS - n, hidden.shape[1]))])
+    return token_surprisal(head(hidden).float().cpu().numpy()[:n], targets)
+
+
 class MLMSurprisal:
     """Texts -> surprisal embeddings with a masked language model, cached on disk.
 
     Call it with the texts of the whole pool: when a head has to be fitted it
     is fitted on these texts (once; the weights are cached under
     ``$AL_CACHE_DIR/alps/heads``), and the vectors are cached per text under
-    ``$AL_CACHE_DIR/alps/surprisal``, keyed by model, head and seed.
+    ``$AL_CACHE_DIR/alps/surprisal``, keyed by model, head, seed and batching
+    scheme. A text's vector does not depend on the texts computed with it.
 
     Parameters
     ----------
@@ -283,7 +346,9 @@ class MLMSurprisal:
     seed : int
         Seeds the choice of token positions and the head fitting.
     batch_size : int
-        Texts per forward pass (sorted by length).
+        Texts of 16 tokens per forward pass of the surprisal pass: every pass
+        holds about ``batch_size * 16`` padded tokens (see
+        :func:`al.embedders.canonical_batches`). Part of the vector cache key.
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
 
@@ -371,10 +436,14 @@ class MLMSurprisal:
         else:
             distinct = list(dict.fromkeys(texts))
             self.head_ = f"fitted on {len(distinct)} pool texts, {self.fit_steps} steps"
-            head_key = f"fit-{pool_key(distinct)}-steps{self.fit_steps}-seed{self.seed}"
+            head_key = f"fit{HEAD_VERSION}-{pool_key(distinct)}-steps{self.fit_steps}-seed{self.seed}"
             self._fitted_head(distinct, head_key)
         self._cache = EmbeddingCache(
-            cache_dir("alps", "surprisal", f"{self.model_key}-len{MAX_LENGTH}-seed{self.seed}-{head_key}")
+            cache_dir(
+                "alps",
+                "surprisal",
+                f"{self.model_key}-len{MAX_LENGTH}-seed{self.seed}-{head_key}-{CANONICAL}-b{self.batch_size}",
+            )
         )
         self._prepared_for = key
 
@@ -418,7 +487,13 @@ class MLMSurprisal:
         return self._cache.get_or_compute(keys, lambda rows: self._compute([texts[i] for i in rows]))
 
     def _compute(self, texts: list[str]) -> np.ndarray:
-        """One MLM pass over ``texts`` (unmasked), batched by length."""
+        """One MLM pass over ``texts`` (unmasked): ndarray (n_texts, MAX_LENGTH), float32.
+
+        The encoder runs in canonical batches (:func:`al.embedders.canonical_batches`),
+        the head in passes of exactly ``HEAD_ROWS`` chosen positions (the last
+        one filled up with zero rows), so each text's vector depends on that
+        text alone.
+        """
         import torch
 
         tokenizer, model = self._tokenizer, self._mlm
@@ -427,18 +502,32 @@ class MLMSurprisal:
         enc = tokenizer(texts, truncation=True, max_length=MAX_LENGTH, return_special_tokens_mask=True)
         ids = enc["input_ids"]
         chosen = [choose_positions(t, s, self.seed) for t, s in zip(texts, enc["special_tokens_mask"])]
-        order = np.argsort([len(s) for s in ids], kind="stable")
-        out = np.zeros((len(texts), MAX_LENGTH), dtype=np.float32)
+        owners, positions = [], []  # text and token position of each chosen position, in the order the head sees them
+        values: list[np.ndarray] = []
+        hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                x, attention = _pad([ids[i] for i in rows], tokenizer.pad_token_id)
+            for batch in canonical_batches([len(s) for s in ids], MAX_LENGTH, self.batch_size):
+                sequences = [ids[i] for i in batch.rows]
+                sequences += [sequences[0]] * (batch.n_rows - len(sequences))  # filler rows: one shape per bucket
+                x, attention = _pad(sequences, tokenizer.pad_token_id, width=batch.length)
                 mask = np.zeros(x.shape, dtype=bool)
-                for j, i in enumerate(rows):
+                for j, i in enumerate(batch.rows):
                     mask[j, : len(chosen[i])] = chosen[i]
                 hidden = model.base_model(
                     input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
                 ).last_hidden_state
-                logits = head(hidden[torch.from_numpy(mask).to(device)]).float().cpu().numpy()
-                out[rows] = surprisal_vectors(x, logits, mask)
-        return out
+                rows, columns = np.nonzero(mask)
+                owners.append(batch.rows[rows])
+                positions.append(columns)
+                selected = hidden[torch.from_numpy(mask).to(device)]
+                hidden_rows = selected if hidden_rows is None else torch.cat([hidden_rows, selected])
+                target_rows = np.concatenate([target_rows, x[rows, columns]])
+                while len(target_rows) >= HEAD_ROWS:
+                    values.append(_head_surprisal(head, hidden_rows[:HEAD_ROWS], target_rows[:HEAD_ROWS]))
+                    hidden_rows, target_rows = hidden_rows[HEAD_ROWS:], target_rows[HEAD_ROWS:]
+            if len(target_rows):
+                values.append(_head_surprisal(head, hidden_rows, target_rows))
+        out = np.zeros((len(texts), MAX_LENGTH))
+        if values:
+            out[np.concatenate(owners), np.concatenate(positions)] = np.concatenate(values)
+        return normalise_rows(out)

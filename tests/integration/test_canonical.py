@@ -5,6 +5,8 @@ equally long texts), on 1 or 2 torch threads, and read back from the cache.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,17 @@ def test_a_cached_vector_equals_a_fresh_one_from_another_batch(texts):
     np.testing.assert_array_equal(again[::-1], cached[10:30])
     np.testing.assert_array_equal(fresh[-20:], cached[10:30])
     assert matrix_digest(fresh[-20:]) == matrix_digest(again[::-1])
+
+
+def test_a_surprisal_vector_is_the_same_alone_and_in_a_batch(texts):
+    from al.embedders.surprisal import MLMSurprisal
+
+    mlm = MLMSurprisal(mlm_head="fit", fit_steps=3, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the fitted-head deviation
+        pool = mlm(texts)
+    for i in (0, int(np.argmax([len(t) for t in texts]))):
+        assert np.linalg.norm(pool[i]) > 0
+        np.testing.assert_array_equal(mlm._compute([texts[i]])[0], pool[i])
+        company = [*texts[40:70], texts[i]]
+        np.testing.assert_array_equal(mlm._compute(company)[-1], pool[i])
