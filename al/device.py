@@ -1,5 +1,8 @@
-"""Device selection shared by the embedder and the BERT classifier."""
+"""Device selection shared by the embedder and the BERT classifier, and a fixed torch thread count."""
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from al.errors import ConfigError
 
@@ -15,3 +18,21 @@ def resolve_device(device: str = "auto") -> str:
     if device != "cpu" and not device.startswith("cuda"):
         raise ConfigError(f"device {device!r} not understood; expected auto, cpu, cuda or cuda:N")
     return device
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block on ``n`` torch CPU threads, then restore the previous count, also on error.
+
+    For training whose result must not depend on the machine's thread count:
+    the gradient sums over a batch come out in other last bits on 1 and 2
+    threads.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

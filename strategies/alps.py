@@ -1,11 +1,12 @@
 """ALPS: cold-start sampling by k-means on masked-language-model surprisal.
 
-Each pool text becomes a *surprisal embedding*: the unmasked text goes through
-a masked language model, and at about 15% of its token positions (chosen at
-random, once per text) the vector holds the cross-entropy -log p(token) of
-the MLM head, 0 elsewhere. k-means with k = n clusters the unlabeled texts'
-vectors and the text nearest each centre is picked. No labels and no task
-classifier are involved, so the method applies to multi-label data as is.
+Each pool text becomes a *surprisal embedding* (see
+:mod:`al.embedders.surprisal`): the unmasked text goes through a masked
+language model, and at about 15% of its token positions (chosen at random,
+once per text) the vector holds the cross-entropy -log p(token) of the MLM
+head, 0 elsewhere. k-means with k = n clusters the unlabeled texts' vectors
+and the text nearest each centre is picked. No labels and no task classifier
+are involved, so the method applies to multi-label data as is.
 
 The vectors depend only on the text, the model, its MLM head and the seed:
 they are computed once per pool, kept on the strategy and on disk under
@@ -15,8 +16,9 @@ The paper uses bert-base-uncased with its pretrained MLM head. The models
 available offline (all-MiniLM-L6-v2, all-mpnet-base-v2) are sentence
 encoders shipped without one; for them (``mlm_head="auto"`` or ``"fit"``) a
 head is fitted on the pool texts over the frozen encoder (see
-:func:`fit_mlm_head`), which is a deviation from the paper: a warning says
-so and ``last_info["mlm_head"]`` records which head was used.
+:func:`al.embedders.surprisal.fit_mlm_head`), which is a deviation from the
+paper: a warning says so and ``last_info["mlm_head"]`` records which head was
+used.
 
 References
 ----------
@@ -25,96 +27,17 @@ Language Modeling", EMNLP 2020.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import uuid
 import warnings
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
-from scipy.special import logsumexp
 
-from al.cache import cache_dir, cache_lock
-from al.embedders import EmbeddingCache, text_keys
-from al.errors import ConfigError, EmptyPoolError, ModelError
-from al.models import canonical_name, quiet_loading, resolve_model
+from al.embedders.surprisal import MLMSurprisal, pool_key
+from al.errors import ConfigError, EmptyPoolError
 from al.registry import register
 from al.strategy import PoolState, Strategy
 
-#: Token limit; the surprisal vector has one entry per token position.
-MAX_LENGTH = 128
-#: Share of a text's real tokens whose surprisal enters its vector (and share masked when fitting a head).
-SURPRISAL_PROB = 0.15
-MLM_HEAD_MODES = ("auto", "pretrained", "fit")
-#: Head fitting: texts per step, Adam learning rate (linear decay to 0).
-FIT_BATCH_SIZE = 32
-FIT_LR = 3e-3
-
-
-# ---------------------------------------------------------------- pure math
-
-
-def choose_positions(text: str, special_mask: Sequence[int], seed: int, prob: float = SURPRISAL_PROB) -> np.ndarray:
-    """Token positions whose surprisal enters the vector of ``text``.
-
-    Each non-special token is chosen with probability ``prob``. The generator
-    is seeded from ``seed`` and a hash of the text, so a text's choice does not
-    depend on the other texts it is processed with.
-
-    Parameters
-    ----------
-    text : str
-    special_mask : sequence of 0/1, shape (n_tokens,)
-        1 for special tokens ([CLS], [SEP], ...) of the tokenized text.
-    seed : int, >= 0
-    prob : float
-
-    Returns
-    -------
-    ndarray of bool, shape (n_tokens,)
-    """
-    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
-    rng = np.random.default_rng([seed, int.from_bytes(digest, "little")])
-    special = np.asarray(special_mask, dtype=bool)
-    return (rng.random(len(special)) < prob) & ~special
-
-
-def surprisal_vectors(
-    token_ids: np.ndarray, logits: np.ndarray, chosen: np.ndarray, max_length: int = MAX_LENGTH
-) -> np.ndarray:
-    """Surprisal embeddings: -log p(original token) at chosen positions, 0 elsewhere, L2-normalised.
-
-    Parameters
-    ----------
-    token_ids : ndarray of int, shape (n_texts, seq_len)
-        The (unmasked) input ids, right-padded; ``seq_len <= max_length``.
-    logits : ndarray of shape (n_chosen, vocab_size)
-        MLM logits (or log-probabilities: a log-softmax is applied) at the
-        chosen positions, in row-major order, i.e. ``full_logits[chosen]``.
-    chosen : ndarray of bool, shape (n_texts, seq_len)
-    max_length : int
-        Length of the vectors; positions past ``seq_len`` are 0.
-
-    Returns
-    -------
-    ndarray of shape (n_texts, max_length), float32. A text with no chosen
-    position keeps an all-zero vector.
-    """
-    token_ids, chosen = np.asarray(token_ids), np.asarray(chosen, dtype=bool)
-    logits = np.asarray(logits, dtype=np.float64)
-    n_chosen = int(chosen.sum())
-    if token_ids.shape != chosen.shape or token_ids.shape[1] > max_length or logits.shape[0] != n_chosen:
-        raise ValueError(
-            f"expected token_ids and chosen of one shape (n_texts, <= {max_length}) and logits with one row "
-            f"per chosen position ({n_chosen}); got {token_ids.shape}, {chosen.shape} and {logits.shape}"
-        )
-    targets = token_ids[chosen]
-    values = logsumexp(logits, axis=1) - logits[np.arange(n_chosen), targets]
-    out = np.zeros((len(token_ids), max_length))
-    out[:, : token_ids.shape[1]][chosen] = values
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+# ---------------------------------------------------------------- selection
 
 
 def nearest_to_centres(vectors: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -195,312 +118,6 @@ def alps_select(vectors: np.ndarray, n: int, rng: np.random.Generator, n_init: i
     return fill_duplicates(nearest_to_centres(x, kmeans.cluster_centers_), len(x), rng)
 
 
-def pool_key(texts: Sequence[str]) -> str:
-    """A short hash of the texts, in order."""
-    return hashlib.blake2b(text_keys(texts).tobytes(), digest_size=8).hexdigest()
-
-
-# ---------------------------------------------------------------- the MLM
-
-
-def head_module(model: Any) -> tuple[str, Any]:
-    """The MLM head of a transformers ``*ForMaskedLM`` model: its one child beside the encoder."""
-    heads = [(name, module) for name, module in model.named_children() if name != model.base_model_prefix]
-    if len(heads) != 1:
-        raise ModelError(
-            f"expected a masked-LM with one head module beside the encoder; {type(model).__name__} has "
-            f"{[name for name, _ in heads]}; use a BERT-, RoBERTa- or MPNet-style checkpoint"
-        )
-    return heads[0]
-
-
-def _pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Right-padded ids and attention mask, each of shape (n, longest)."""
-    width = max(map(len, sequences))
-    ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
-    attention = np.zeros((len(sequences), width), dtype=np.int64)
-    for row, seq in enumerate(sequences):
-        ids[row, : len(seq)] = seq
-        attention[row, : len(seq)] = 1
-    return ids, attention
-
-
-def fit_mlm_head(
-    model: Any,
-    tokenizer: Any,
-    texts: Sequence[str],
-    *,
-    steps: int,
-    seed: int,
-    batch_size: int = FIT_BATCH_SIZE,
-    lr: float = FIT_LR,
-) -> float:
-    """Fit the MLM head of ``model`` in place on ``texts``, over the frozen encoder.
-
-    Self-supervised, no labels. Standard BERT masking: 15% of the real tokens
-    are chosen, of which 80% become the mask token, 10% a random token and
-    10% stay; the loss is the cross-entropy at the chosen positions. Only
-    the head trains (transform dense + LayerNorm + output bias); its decoder
-    is tied to the frozen input word embeddings. The transform starts as the
-    identity and the bias as the log unigram frequencies of the texts' tokens;
-    Adam with learning rate ``lr`` decaying linearly to 0 over ``steps``
-    batches of ``batch_size`` texts (batches of similar length, in random order).
-
-    Parameters
-    ----------
-    model : transformers ``*ForMaskedLM`` model
-    tokenizer : its tokenizer
-    texts : sequence of str
-    steps, seed, batch_size, lr
-
-    Returns
-    -------
-    float, the mean loss over the last 10% of the steps.
-    """
-    import torch
-
-    _, head = head_module(model)
-    model.eval()
-    for p in model.base_model.parameters():
-        p.requires_grad_(False)
-    decoder, embeddings = model.get_output_embeddings(), model.get_input_embeddings()
-    decoder.weight = embeddings.weight
-    device = embeddings.weight.device
-    enc = tokenizer(list(texts), truncation=True, max_length=MAX_LENGTH, return_special_tokens_mask=True)
-    ids, special = enc["input_ids"], enc["special_tokens_mask"]
-    vocab = embeddings.weight.shape[0]
-    with torch.no_grad():
-        square = (m for m in head.modules() if isinstance(m, torch.nn.Linear) and m.in_features == m.out_features)
-        for module in square:  # the transform's dense layer (the decoder maps to the vocabulary)
-            module.weight.copy_(torch.eye(module.in_features))
-            if module.bias is not None:
-                module.bias.zero_()
-        if decoder.bias is not None:
-            tokens = [t for seq, sp in zip(ids, special) for t, s in zip(seq, sp) if not s]
-            counts = np.bincount(tokens, minlength=vocab)
-            decoder.bias.copy_(torch.from_numpy(np.log((counts + 1.0) / (counts.sum() + vocab))))
-
-    gen = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    order = np.lexsort((rng.random(len(ids)), [len(s) for s in ids]))  # by length, ties at random
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    params = [p for p in head.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 - step / steps)
-    losses: list[float] = []
-    step = 0
-    while step < steps:
-        for b in rng.permutation(len(batches)):
-            if step == steps:
-                break
-            step += 1
-            rows = batches[b]
-            x, attention = (torch.from_numpy(a) for a in _pad([ids[i] for i in rows], tokenizer.pad_token_id))
-            real = torch.from_numpy(_pad([special[i] for i in rows], 1)[0] == 0)
-            masked = (torch.rand(x.shape, generator=gen) < SURPRISAL_PROB) & real
-            if not masked.any():
-                continue
-            targets = x[masked]
-            r = torch.rand(x.shape, generator=gen)
-            random_tokens = torch.randint(vocab, x.shape, generator=gen)
-            x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
-            x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
-            with torch.no_grad():
-                hidden = model.base_model(input_ids=x.to(device), attention_mask=attention.to(device)).last_hidden_state
-            loss = torch.nn.functional.cross_entropy(head(hidden[masked.to(device)]), targets.to(device))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-    return float(np.mean(losses[-max(1, len(losses) // 10) :])) if losses else float("nan")
-
-
-class MLMSurprisal:
-    """Texts -> surprisal embeddings with a masked language model, cached on disk.
-
-    Call it with the texts of the whole pool: when a head has to be fitted it
-    is fitted on these texts (once; the weights are cached under
-    ``$AL_CACHE_DIR/alps/heads``), and the vectors are cached per text under
-    ``$AL_CACHE_DIR/alps/surprisal``, keyed by model, head and seed.
-
-    Parameters
-    ----------
-    model : str
-        Name or local path (see :func:`al.models.resolve_model`).
-    mlm_head : {"auto", "pretrained", "fit"}
-        ``"pretrained"``: the checkpoint's own MLM head, a ModelError if it
-        has none; ``"fit"``: always fit one on the pool; ``"auto"``: the
-        pretrained head when there is one, else fit.
-    fit_steps : int
-        Steps of :func:`fit_mlm_head` (batches of ``FIT_BATCH_SIZE`` texts).
-    seed : int
-        Seeds the choice of token positions and the head fitting.
-    batch_size : int
-        Texts per forward pass (sorted by length).
-    device : str
-        ``"auto"``, ``"cpu"`` or ``"cuda"``.
-
-    Attributes
-    ----------
-    head_ : str or None
-        Which head was used (``"pretrained"`` or ``"fitted on N pool texts, S
-        steps"``), once called.
-    """
-
-    def __init__(
-        self,
-        model: str = "all-MiniLM-L6-v2",
-        mlm_head: str = "auto",
-        *,
-        fit_steps: int = 250,
-        seed: int = 0,
-        batch_size: int = 64,
-        device: str = "auto",
-    ) -> None:
-        if mlm_head not in MLM_HEAD_MODES:
-            raise ConfigError(f"mlm_head must be one of {', '.join(MLM_HEAD_MODES)}; got {mlm_head!r}")
-        for key, value in (("fit_steps", fit_steps), ("batch_size", batch_size)):
-            if not (isinstance(value, int) and value >= 1):
-                raise ConfigError(f"{key} must be a positive integer; got {value!r}")
-        if not (isinstance(seed, int) and seed >= 0):
-            raise ConfigError(f"seed must be a non-negative integer; got {seed!r}")
-        self.model = model
-        self.mlm_head = mlm_head
-        self.fit_steps = fit_steps
-        self.seed = seed
-        self.batch_size = batch_size
-        self.device = device
-        self.head_: str | None = None
-        self._mlm: Any = None
-        self._tokenizer: Any = None
-        self._missing_head: list[str] = []  # the checkpoint's MLM-head weights it lacks
-        self._prepared_for: str | None = None
-        self._cache: EmbeddingCache | None = None
-
-    @property
-    def model_key(self) -> str:
-        """The model's part of the cache keys: its short name, or a hash of its local path."""
-        path = Path(self.model).expanduser()
-        if path.is_dir():
-            return "path-" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-        return canonical_name(self.model).replace("/", "__")
-
-    def _load_model(self) -> list[str]:
-        """Load the checkpoint as a masked LM; return the names of its head's weights missing from it."""
-        import transformers
-        from transformers import AutoModelForMaskedLM, AutoTokenizer
-
-        from al.device import resolve_device
-
-        path = str(resolve_model(self.model))
-        verbosity = transformers.logging.get_verbosity()
-        transformers.logging.set_verbosity_error()  # missing head weights are reported by us, below
-        try:
-            with quiet_loading():
-                self._mlm, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True)
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"cannot load {self.model!r} as a masked language model: {exc}") from None
-        finally:
-            transformers.logging.set_verbosity(verbosity)
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
-        self._mlm.to(resolve_device(self.device)).eval()
-        name, head = head_module(self._mlm)
-        tied = self._mlm.get_input_embeddings().weight
-        own = {f"{name}.{key}" for key, p in head.named_parameters() if p is not tied}
-        return sorted(own & set(info["missing_keys"]))
-
-    def _prepare(self, texts: Sequence[str], key: str) -> None:
-        """Model, head (pretrained, cached or fitted now) and vector cache for the pool ``texts``."""
-        if self._prepared_for == key:
-            return
-        if self._mlm is None:
-            self._missing_head = self._load_model()
-        if self._missing_head and self.mlm_head == "pretrained":
-            raise ModelError(
-                f"model {self.model!r} has no pretrained MLM head (its checkpoint lacks "
-                f"{', '.join(self._missing_head)}), "
-                f"and ALPS needs one to compute surprisal; use a checkpoint with an MLM head (the paper uses "
-                f"model='bert-base-uncased'), or mlm_head='fit' (or 'auto') to fit a head on the pool texts"
-            )
-        if self.mlm_head == "pretrained" or (self.mlm_head == "auto" and not self._missing_head):
-            self.head_, head_key = "pretrained", "pretrained"
-        else:
-            distinct = list(dict.fromkeys(texts))
-            self.head_ = f"fitted on {len(distinct)} pool texts, {self.fit_steps} steps"
-            head_key = f"fit-{pool_key(distinct)}-steps{self.fit_steps}-seed{self.seed}"
-            self._fitted_head(distinct, head_key)
-        self._cache = EmbeddingCache(
-            cache_dir("alps", "surprisal", f"{self.model_key}-len{MAX_LENGTH}-seed{self.seed}-{head_key}")
-        )
-        self._prepared_for = key
-
-    def _fitted_head(self, texts: list[str], head_key: str) -> None:
-        """Load the head fitted for this pool from the cache, or fit and cache it; warn either way."""
-        import torch
-
-        _, head = head_module(self._mlm)
-        self._mlm.get_output_embeddings().weight = self._mlm.get_input_embeddings().weight
-        path = cache_dir("alps", "heads", self.model_key) / f"{head_key}.pt"
-        with cache_lock(path.with_name(f".{head_key}.lock")):  # one process fits, the others wait and load
-            if path.is_file():
-                head.load_state_dict(torch.load(path, weights_only=True), strict=False)
-                how = "loaded from the cache"
-            else:
-                loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed)
-                tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-                torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, tmp)
-                os.replace(tmp, path)
-                how = f"fitted now (final masked-LM loss {loss:.2f}) and cached"
-        reason = (
-            "has a pretrained MLM head, but mlm_head='fit' asks for a new one"
-            if not self._missing_head
-            else "has no pretrained MLM head"
-        )
-        warnings.warn(
-            f"ALPS: {self.model!r} {reason}; using an MLM head {self.head_} (over the frozen encoder; "
-            f"self-supervised, no labels), {how}. This deviates from the paper, which uses bert-base-uncased's "
-            f"pretrained head: pass model='bert-base-uncased' (downloaded once) or a local checkpoint with an MLM head.",
-            UserWarning,
-            stacklevel=4,
-        )
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        """Surprisal embeddings of ``texts`` (the pool), ndarray of shape (n_texts, MAX_LENGTH), float32."""
-        texts = list(texts)
-        keys = text_keys(texts)
-        self._prepare(texts, pool_key(texts))
-        if not texts:
-            return np.zeros((0, MAX_LENGTH), dtype=np.float32)
-        return self._cache.get_or_compute(keys, lambda rows: self._compute([texts[i] for i in rows]))
-
-    def _compute(self, texts: list[str]) -> np.ndarray:
-        """One MLM pass over ``texts`` (unmasked), batched by length."""
-        import torch
-
-        tokenizer, model = self._tokenizer, self._mlm
-        _, head = head_module(model)
-        device = model.get_input_embeddings().weight.device
-        enc = tokenizer(texts, truncation=True, max_length=MAX_LENGTH, return_special_tokens_mask=True)
-        ids = enc["input_ids"]
-        chosen = [choose_positions(t, s, self.seed) for t, s in zip(texts, enc["special_tokens_mask"])]
-        order = np.argsort([len(s) for s in ids], kind="stable")
-        out = np.zeros((len(texts), MAX_LENGTH), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                x, attention = _pad([ids[i] for i in rows], tokenizer.pad_token_id)
-                mask = np.zeros(x.shape, dtype=bool)
-                for j, i in enumerate(rows):
-                    mask[j, : len(chosen[i])] = chosen[i]
-                hidden = model.base_model(
-                    input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
-                ).last_hidden_state
-                logits = head(hidden[torch.from_numpy(mask).to(device)]).float().cpu().numpy()
-                out[rows] = surprisal_vectors(x, logits, mask)
-        return out
-
-
 # ---------------------------------------------------------------- the strategy
 
 
@@ -515,10 +132,10 @@ class ALPS(Strategy):
         offline, no MLM head: one is fitted on the pool). The paper uses
         ``"bert-base-uncased"`` with its pretrained head (needs the hub once).
     mlm_head : {"auto", "pretrained", "fit"}
-        See :class:`MLMSurprisal`; never falls back silently:
+        See :class:`~al.embedders.surprisal.MLMSurprisal`; never falls back silently:
         ``last_info["mlm_head"]`` records the head used.
     fit_steps : int
-        Head-fitting steps (``FIT_BATCH_SIZE`` texts each) when a head is
+        Head-fitting steps (``FIT_BATCH_SIZE`` = 32 texts each) when a head is
         fitted: 250 steps = 8000 texts, about 0.7 epoch of the 11.5k-text
         Disaster Response pool and about 3 CPU-minutes with MiniLM.
     seed : int
@@ -526,7 +143,8 @@ class ALPS(Strategy):
         same in every round (and cacheable). k-means and the fill-up draws use
         ``state.rng``.
     batch_size : int
-        Texts per forward pass.
+        Texts of 16 tokens per forward pass of the surprisal pass (see
+        :class:`~al.embedders.surprisal.MLMSurprisal`); part of the vector cache key.
     device : str
     n_init : int
         k-means++ restarts (default 1, scikit-learn's default).

@@ -1,8 +1,16 @@
 """Sentence embeddings: texts -> float32, L2-normalised, cached on disk.
 
-The cache is content-addressed: one key per (model, max length, text), so a
-text embedded once is never embedded again, in a later round, a later run or
-another data set. Each call that computes new vectors adds one shard file,
+A text's vector depends on the text alone, never on the texts encoded beside
+it (*canonical batching*, see :func:`canonical_batches`): each text is
+tokenized on its own, padded to a length set by its own token count, and run
+in a forward pass whose shape is set by that length alone. So a vector read
+from the cache equals, bit for bit, the one a fresh run computes in any other
+company, and :func:`matrix_digest` of a run's embeddings identifies what the
+run read.
+
+The cache is content-addressed: one key per (model, max length, batching
+scheme, text), so a text embedded once is never embedded again, in a later
+round, a later run or another data set. Each call that computes new vectors adds one shard file,
 written to a temporary name and renamed, so concurrent runs never corrupt the
 cache and a crash leaves no half-written shard; new texts are encoded under a
 lock on the model's cache, so concurrent runs never encode the same pool twice.
@@ -13,14 +21,128 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
 from al.cache import cache_dir, cache_lock
-from al.models import canonical_name, quiet_loading, resolve_model
+from al.models import model_key, quiet_loading, resolve_model
+from al.progress import progress
 
 KEY_BYTES = 16
+#: Padded lengths are multiples of this many tokens (the buckets of :func:`canonical_batches`).
+BUCKET_MULTIPLE = 8
+#: ``batch_size`` counts texts of this many tokens: a forward pass holds ``batch_size * NOMINAL_LENGTH`` padded tokens.
+NOMINAL_LENGTH = 16
+#: Version of the batching scheme; part of every cache key, so vectors computed
+#: another way (sentence-transformers' own length-sorted batches) are never mixed in.
+CANONICAL = "canonical1"
+
+
+def bucket_length(n_tokens: int, max_length: int, multiple: int = BUCKET_MULTIPLE) -> int:
+    """Padded length of a text of ``n_tokens`` tokens: rounded up to a multiple, at most ``max_length``.
+
+    Parameters
+    ----------
+    n_tokens : int
+        Token count of the text alone (special tokens included, after truncation).
+    max_length : int
+        The model's token limit.
+    multiple : int
+
+    Returns
+    -------
+    int, ``min(max_length, multiple * ceil(max(n_tokens, 1) / multiple))``.
+    """
+    return min(max_length, multiple * max(1, -(-n_tokens // multiple)))
+
+
+class CanonicalBatch(NamedTuple):
+    """One forward pass: ``rows`` (positions in the input) padded to ``length`` tokens, in ``n_rows`` rows.
+
+    ``n_rows >= len(rows)``; the rows past ``len(rows)`` are filler (copies of
+    a real row) so that every pass over one bucket has the same shape.
+    """
+
+    rows: np.ndarray
+    length: int
+    n_rows: int
+
+
+def rows_per_batch(length: int, batch_size: int) -> int:
+    """Rows of every forward pass over texts padded to ``length``: ``max(1, batch_size * NOMINAL_LENGTH // length)``.
+
+    A pass holds about ``batch_size * NOMINAL_LENGTH`` padded tokens whatever
+    the length: ``batch_size`` texts of 16 tokens, half as many of 32, twice
+    as many of 8.
+    """
+    return max(1, batch_size * NOMINAL_LENGTH // length)
+
+
+def canonical_batches(
+    lengths: Sequence[int], max_length: int, batch_size: int, multiple: int = BUCKET_MULTIPLE
+) -> list[CanonicalBatch]:
+    """Group texts into forward passes whose shape depends on each text's own length alone.
+
+    A text of ``n`` tokens goes into the bucket ``bucket_length(n, max_length)``;
+    only texts of one bucket share a pass, and every pass over a bucket of
+    length ``L`` has ``rows_per_batch(L, batch_size)`` rows (the last one of a
+    bucket filled up with filler rows). The matrix kernels then see the same
+    shapes whichever other texts are encoded, so a text's result does not
+    depend on them. Measured with all-MiniLM-L6-v2 on CPU (torch 2.13): within
+    one pass shape a row's result does not depend on the other rows or on its
+    place among them, while the padded length, the number of rows and, for
+    passes of 64-192 tokens, the thread count each change the last bits;
+    passes of 256 to 2048 tokens gave the same bits on 1, 2, 3, 4 and 8
+    threads (see benchmarks/RESULTS.md, section 5).
+
+    Parameters
+    ----------
+    lengths : sequence of int, shape (n_texts,)
+        Token count of each text, tokenized alone.
+    max_length : int
+    batch_size : int
+        Passes hold about ``batch_size * NOMINAL_LENGTH`` padded tokens (see
+        :func:`rows_per_batch`); from 32 on, every pass holds 256 or more.
+    multiple : int
+        Bucket width (see :func:`bucket_length`).
+
+    Returns
+    -------
+    list of CanonicalBatch, buckets in increasing length, rows of a bucket in
+    input order; every position ``0 .. n_texts - 1`` appears once.
+    """
+    buckets = np.array([bucket_length(n, max_length, multiple) for n in lengths], dtype=np.int64)
+    batches = []
+    for length in np.unique(buckets).tolist():
+        rows = np.flatnonzero(buckets == length)
+        n_rows = rows_per_batch(length, batch_size)
+        batches += [CanonicalBatch(rows[i : i + n_rows], length, n_rows) for i in range(0, len(rows), n_rows)]
+    return batches
+
+
+def matrix_digest(X: np.ndarray) -> str:
+    """A short fingerprint of an embedding matrix: its shape and float32 bytes.
+
+    Matrices of one shape and the same float32 values bit for bit get the
+    same digest (a copy, or a C- versus Fortran-ordered layout, changes
+    nothing); one flipped bit, or another shape, gives another. Recorded with
+    a run, it tells whether two runs read the same embeddings.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, dim)
+        Cast to float32 first.
+
+    Returns
+    -------
+    str, 16 hex digits: the start of the SHA-256 of the shape and the
+    C-contiguous float32 bytes.
+    """
+    data = np.ascontiguousarray(X, dtype=np.float32)
+    digest = hashlib.sha256(repr(data.shape).encode())
+    digest.update(data.tobytes())
+    return digest.hexdigest()[:16]
 
 
 def text_keys(texts: Sequence[str]) -> np.ndarray:
@@ -103,19 +225,28 @@ class EmbeddingCache:
 class SentenceEmbedder:
     """Encode texts with a sentence-transformers model, with an on-disk cache.
 
+    Each text's vector depends on the text alone (see :func:`canonical_batches`):
+    the model's modules run on passes of fixed shape per padded length, under
+    ``torch.inference_mode()``, and the output is L2-normalised in float32.
+
     Parameters
     ----------
     model : str
         A name or local path understood by :func:`al.models.resolve_model`.
     batch_size : int
-        Texts per forward pass (sentence-transformers sorts by length, so
-        padding is dynamic).
+        Texts of 16 tokens per forward pass: every pass holds about
+        ``batch_size * 16`` padded tokens, so fewer longer texts and more
+        shorter ones (see :func:`rows_per_batch`). Part of the cache key. From
+        32 on every pass holds 256 tokens or more, where the vectors were
+        measured to be the same on 1, 2, 3, 4 and 8 CPU threads.
     max_length : int or None
         Token limit; None keeps the model's own (256 for MiniLM, 384 for mpnet).
     device : str
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
     cache : bool
         Read and write the cache under ``$AL_CACHE_DIR/embeddings``.
+    show_progress : bool
+        Progress of long encodings (:mod:`al.progress`; ``--quiet`` silences it).
     """
 
     def __init__(
@@ -126,7 +257,7 @@ class SentenceEmbedder:
         max_length: int | None = None,
         device: str = "auto",
         cache: bool = True,
-        show_progress: bool = False,
+        show_progress: bool = True,
     ) -> None:
         self.model = model
         self.batch_size = batch_size
@@ -140,11 +271,8 @@ class SentenceEmbedder:
 
     @property
     def cache_key(self) -> str:
-        """Directory name of this model's cache: model identity + token limit."""
-        name = canonical_name(self.model)
-        if Path(self.model).expanduser().is_dir():
-            name = "path-" + hashlib.sha1(str(Path(self.model).resolve()).encode()).hexdigest()[:12]
-        return f"{name.replace('/', '__')}-len{self.max_length or 'default'}"
+        """Directory name of this model's cache: model identity, token limit, batching scheme."""
+        return f"{model_key(self.model)}-len{self.max_length or 'default'}-{CANONICAL}-b{self.batch_size}"
 
     def _load(self) -> Any:
         if self._encoder is None:
@@ -157,6 +285,7 @@ class SentenceEmbedder:
                 self._encoder = SentenceTransformer(path, device=device)
             if self.max_length is not None:
                 self._encoder.max_seq_length = self.max_length
+            self._encoder.eval()
         return self._encoder
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -177,21 +306,27 @@ class SentenceEmbedder:
         return self._cache.get_or_compute(keys, lambda rows: self._encode([texts[i] for i in rows]))
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        """One pass of the model over ``texts``: ndarray (n_texts, dim), float32."""
-        vectors = self._load().encode(
-            texts,
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=self.show_progress,
-        ).astype(np.float32)
+        """Run the model over ``texts`` in canonical batches: ndarray (n_texts, dim), float32, unit norm."""
+        import torch
+
+        encoder = self._load()
+        tokenizer, max_length = encoder.tokenizer, encoder.max_seq_length
+        encoded = tokenizer(texts, truncation=True, max_length=max_length)  # each text alone: no padding
+        names = list(encoded.keys())
+        features = [{name: encoded[name][i] for name in names} for i in range(len(texts))]
+        batches = canonical_batches([len(f["input_ids"]) for f in features], max_length, self.batch_size)
+        out: np.ndarray | None = None
+        with torch.inference_mode(), progress(len(texts), f"embedding with {self.model}", unit="texts",
+                                              enabled=self.show_progress) as bar:
+            for batch in batches:
+                chunk = [features[i] for i in batch.rows]
+                chunk += [chunk[0]] * (batch.n_rows - len(chunk))  # filler: every pass of a bucket has one shape
+                inputs = tokenizer.pad(chunk, padding="max_length", max_length=batch.length, return_tensors="pt")
+                vectors = encoder({k: v.to(encoder.device) for k, v in inputs.items()})["sentence_embedding"]
+                vectors = torch.nn.functional.normalize(vectors.float(), p=2.0, dim=1)
+                if out is None:
+                    out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+                out[batch.rows] = vectors[: len(batch.rows)].cpu().numpy()
+                bar.update(len(batch.rows))
         self.n_encoded_ += len(texts)
-        return vectors
-
-
-def matrix_digest(X: np.ndarray) -> str:
-    """A short digest of a matrix's shape and float32 bytes: equal digests, equal matrices (bit for bit)."""
-    a = np.ascontiguousarray(X, dtype=np.float32)
-    h = hashlib.sha256(repr(a.shape).encode())
-    h.update(a.tobytes())
-    return h.hexdigest()[:16]
+        return out if out is not None else np.empty((0, 0), dtype=np.float32)

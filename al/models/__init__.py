@@ -7,6 +7,7 @@ install or how to point at local files.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -110,6 +111,31 @@ _ALIASES.update({name.lower(): name for name in KNOWN_MODELS})
 def canonical_name(name: str) -> str:
     """``sentence-transformers/all-MiniLM-L6-v2`` -> ``all-MiniLM-L6-v2``; others unchanged."""
     return _ALIASES.get(name.lower(), name)
+
+
+def model_key(model: str | os.PathLike[str]) -> str:
+    """The model's part of every cache key: its short name, or ``path-`` and a hash of its local directory.
+
+    ``sentence-transformers/all-MiniLM-L6-v2`` and ``all-MiniLM-L6-v2`` give
+    one key; a local directory gives ``path-`` and the first 12 hex digits of
+    the SHA-1 of its resolved absolute path, so two copies never share a key.
+    Used by the sentence-embedding cache and by the ALPS surprisal and head
+    caches.
+
+    Parameters
+    ----------
+    model : str or path
+        A name or local directory, as given to :func:`resolve_model`.
+
+    Returns
+    -------
+    str, usable as a directory name (no ``/``).
+    """
+    text = os.fspath(model)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return "path-" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+    return canonical_name(text).replace("/", "__")
 
 
 def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:

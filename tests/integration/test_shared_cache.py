@@ -32,7 +32,7 @@ def embed_in_child(cache: str, texts: list[str]) -> tuple[int, np.ndarray]:
 
 def surprisal_in_child(cache: str, texts: list[str]) -> tuple[list[str], np.ndarray]:
     os.environ["AL_CACHE_DIR"] = cache
-    from strategies.alps import MLMSurprisal
+    from al.embedders.surprisal import MLMSurprisal
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

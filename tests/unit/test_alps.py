@@ -10,16 +10,8 @@ from al.embedders import EmbeddingCache
 from al.errors import ConfigError, EmptyPoolError
 from al.registry import get_strategy
 from al.strategy import PoolState
-from strategies.alps import (
-    ALPS,
-    MAX_LENGTH,
-    MLMSurprisal,
-    alps_select,
-    choose_positions,
-    fill_duplicates,
-    nearest_to_centres,
-    surprisal_vectors,
-)
+from al.embedders.surprisal import MAX_LENGTH, MLMSurprisal, choose_positions, surprisal_vectors
+from strategies.alps import ALPS, alps_select, fill_duplicates, nearest_to_centres
 from tests.conftest import hash_embed
 
 

@@ -1,0 +1,537 @@
+"""Surprisal embeddings from a masked language model (the representation ALPS clusters).
+
+Each text becomes a vector of length ``MAX_LENGTH``: the unmasked text goes
+through a masked language model, and at about 15% of its token positions
+(chosen at random, once per text, see :func:`choose_positions`) the vector
+holds the cross-entropy -log p(token) of the MLM head, 0 elsewhere; then it
+is L2-normalised.
+
+A text's vector depends on the text, the model, its head and the seed alone,
+never on the texts computed beside it: the encoder runs in canonical batches
+(:func:`al.embedders.canonical_batches`) and the head in passes of exactly
+``HEAD_ROWS`` rows. A head fitted on the pool (for models shipped without
+one, see :func:`fit_mlm_head`) is fitted on one CPU thread, so it does not
+depend on the machine's thread count. Heads and vectors are cached under
+``$AL_CACHE_DIR/alps``.
+
+References
+----------
+Yuan, Lin, Boyd-Graber, "Cold-start Active Learning through Self-supervised
+Language Modeling", EMNLP 2020.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.special import logsumexp
+
+from al.cache import cache_dir, cache_lock
+from al.embedders import CANONICAL, EmbeddingCache, canonical_batches, text_keys
+from al.errors import ConfigError, ModelError
+from al.progress import progress
+from al.models import model_key, quiet_loading, resolve_model
+
+#: Token limit; the surprisal vector has one entry per token position.
+MAX_LENGTH = 128
+#: Share of a text's real tokens whose surprisal enters its vector (and share masked when fitting a head).
+SURPRISAL_PROB = 0.15
+MLM_HEAD_MODES = ("auto", "pretrained", "fit")
+#: Head fitting: texts per step, Adam learning rate (linear decay to 0).
+FIT_BATCH_SIZE = 32
+FIT_LR = 3e-3
+#: Torch CPU threads while fitting a head (its gradients come out in other bits on other counts).
+FIT_THREADS = 1
+#: Rows of every pass of the MLM head over the chosen positions (the last one filled up with zeros).
+HEAD_ROWS = 256
+#: Version of fitted heads: part of the head and vector cache keys (v2: fitted on ``FIT_THREADS`` threads).
+HEAD_VERSION = "v2"
+
+
+# ---------------------------------------------------------------- pure math
+
+
+def choose_positions(text: str, special_mask: Sequence[int], seed: int, prob: float = SURPRISAL_PROB) -> np.ndarray:
+    """Token positions whose surprisal enters the vector of ``text``.
+
+    Each non-special token is chosen with probability ``prob``. The generator
+    is seeded from ``seed`` and a hash of the text, so a text's choice does not
+    depend on the other texts it is processed with.
+
+    Parameters
+    ----------
+    text : str
+    special_mask : sequence of 0/1, shape (n_tokens,)
+        1 for special tokens ([CLS], [SEP], ...) of the tokenized text.
+    seed : int, >= 0
+    prob : float
+
+    Returns
+    -------
+    ndarray of bool, shape (n_tokens,)
+    """
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    rng = np.random.default_rng([seed, int.from_bytes(digest, "little")])
+    special = np.asarray(special_mask, dtype=bool)
+    return (rng.random(len(special)) < prob) & ~special
+
+
+def surprisal_vectors(
+    token_ids: np.ndarray, logits: np.ndarray, chosen: np.ndarray, max_length: int = MAX_LENGTH
+) -> np.ndarray:
+    """Surprisal embeddings: -log p(original token) at chosen positions, 0 elsewhere, L2-normalised.
+
+    Parameters
+    ----------
+    token_ids : ndarray of int, shape (n_texts, seq_len)
+        The (unmasked) input ids, right-padded; ``seq_len <= max_length``.
+    logits : ndarray of shape (n_chosen, vocab_size)
+        MLM logits (or log-probabilities: a log-softmax is applied) at the
+        chosen positions, in row-major order, i.e. ``full_logits[chosen]``.
+    chosen : ndarray of bool, shape (n_texts, seq_len)
+    max_length : int
+        Length of the vectors; positions past ``seq_len`` are 0.
+
+    Returns
+    -------
+    ndarray of shape (n_texts, max_length), float32. A text with no chosen
+    position keeps an all-zero vector.
+    """
+    token_ids, chosen = np.asarray(token_ids), np.asarray(chosen, dtype=bool)
+    logits = np.asarray(logits, dtype=np.float64)
+    n_chosen = int(chosen.sum())
+    if token_ids.shape != chosen.shape or token_ids.shape[1] > max_length or logits.shape[0] != n_chosen:
+        raise ValueError(
+            f"expected token_ids and chosen of one shape (n_texts, <= {max_length}) and logits with one row "
+            f"per chosen position ({n_chosen}); got {token_ids.shape}, {chosen.shape} and {logits.shape}"
+        )
+    targets = token_ids[chosen]
+    values = logsumexp(logits, axis=1) - logits[np.arange(n_chosen), targets]
+    out = np.zeros((len(token_ids), max_length))
+    out[:, : token_ids.shape[1]][chosen] = values
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def token_surprisal(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """-log softmax(logits)[target] of each row, in float64.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_positions, vocab_size)
+        MLM logits (or log-probabilities: a log-softmax is applied).
+    targets : ndarray of int, shape (n_positions,)
+        The original token at each position.
+
+    Returns
+    -------
+    ndarray of shape (n_positions,), float64; each row's value depends on
+    that row alone.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    return logsumexp(logits, axis=1) - logits[np.arange(len(logits)), np.asarray(targets, dtype=np.int64)]
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows divided by their L2 norm (all-zero rows stay zero), as float32; row by row independent."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def surprisal_vectors(
+    token_ids: np.ndarray, logits: np.ndarray, chosen: np.ndarray, max_length: int = MAX_LENGTH
+) -> np.ndarray:
+    """Surprisal embeddings: -log p(original token) at chosen positions, 0 elsewhere, L2-normalised.
+
+    Parameters
+    ----------
+    token_ids : ndarray of int, shape (n_texts, seq_len)
+        The (unmasked) input ids, right-padded; ``seq_len <= max_length``.
+    logits : ndarray of shape (n_chosen, vocab_size)
+        MLM logits (or log-probabilities: a log-softmax is applied) at the
+        chosen positions, in row-major order, i.e. ``full_logits[chosen]``.
+    chosen : ndarray of bool, shape (n_texts, seq_len)
+    max_length : int
+        Length of the vectors; positions past ``seq_len`` are 0.
+
+    Returns
+    -------
+    ndarray of shape (n_texts, max_length), float32. A text with no chosen
+    position keeps an all-zero vector.
+    """
+    token_ids, chosen = np.asarray(token_ids), np.asarray(chosen, dtype=bool)
+    logits = np.asarray(logits, dtype=np.float64)
+    n_chosen = int(chosen.sum())
+    if token_ids.shape != chosen.shape or token_ids.shape[1] > max_length or logits.shape[0] != n_chosen:
+        raise ValueError(
+            f"expected token_ids and chosen of one shape (n_texts, <= {max_length}) and logits with one row "
+            f"per chosen position ({n_chosen}); got {token_ids.shape}, {chosen.shape} and {logits.shape}"
+        )
+    out = np.zeros((len(token_ids), max_length))
+    out[:, : token_ids.shape[1]][chosen] = token_surprisal(logits, token_ids[chosen])
+    return normalise_rows(out)
+
+
+def pool_key(texts: Sequence[str]) -> str:
+    """A short hash of the texts, in order."""
+    return hashlib.blake2b(text_keys(texts).tobytes(), digest_size=8).hexdigest()
+
+
+# ---------------------------------------------------------------- the MLM
+
+
+def head_module(model: Any) -> tuple[str, Any]:
+    """The MLM head of a transformers ``*ForMaskedLM`` model: its one child beside the encoder."""
+    heads = [(name, module) for name, module in model.named_children() if name != model.base_model_prefix]
+    if len(heads) != 1:
+        raise ModelError(
+            f"expected a masked-LM with one head module beside the encoder; {type(model).__name__} has "
+            f"{[name for name, _ in heads]}; use a BERT-, RoBERTa- or MPNet-style checkpoint"
+        )
+    return heads[0]
+
+
+def _pad(sequences: Sequence[Sequence[int]], pad_id: int, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Right-padded ids and attention mask, each of shape (n, width); ``width`` defaults to the longest."""
+    width = max(map(len, sequences)) if width is None else width
+    ids = np.full((len(sequences), width), pad_id, dtype=np.int64)
+    attention = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = seq
+        attention[row, : len(seq)] = 1
+    return ids, attention
+
+
+def fit_mlm_head(
+    model: Any,
+    tokenizer: Any,
+    texts: Sequence[str],
+    *,
+    steps: int,
+    seed: int,
+    batch_size: int = FIT_BATCH_SIZE,
+    lr: float = FIT_LR,
+) -> float:
+    """Fit the MLM head of ``model`` in place on ``texts``, over the frozen encoder.
+
+    Self-supervised, no labels. Standard BERT masking: 15% of the real tokens
+    are chosen, of which 80% become the mask token, 10% a random token and
+    10% stay; the loss is the cross-entropy at the chosen positions. Only
+    the head trains (transform dense + LayerNorm + output bias); its decoder
+    is tied to the frozen input word embeddings. The transform starts as the
+    identity and the bias as the log unigram frequencies of the texts' tokens;
+    Adam with learning rate ``lr`` decaying linearly to 0 over ``steps``
+    batches of ``batch_size`` texts (batches of similar length, in random order).
+    Runs on ``FIT_THREADS`` (1) torch CPU threads, the previous count restored
+    afterwards: the gradient sums come out in other last bits on other thread
+    counts, so the head would depend on the machine.
+
+    Parameters
+    ----------
+    model : transformers ``*ForMaskedLM`` model
+    tokenizer : its tokenizer
+    texts : sequence of str
+    steps, seed, batch_size, lr
+
+    Returns
+    -------
+    float, the mean loss over the last 10% of the steps.
+    """
+    from al.device import torch_threads
+
+    with torch_threads(FIT_THREADS):
+        return _fit_mlm_head(model, tokenizer, texts, steps=steps, seed=seed, batch_size=batch_size, lr=lr)
+
+
+def _fit_mlm_head(
+    model: Any, tokenizer: Any, texts: Sequence[str], *, steps: int, seed: int, batch_size: int, lr: float
+) -> float:
+    """:func:`fit_mlm_head` on the current thread count."""
+    import torch
+
+    _, head = head_module(model)
+    model.eval()
+    for p in model.base_model.parameters():
+        p.requires_grad_(False)
+    decoder, embeddings = model.get_output_embeddings(), model.get_input_embeddings()
+    decoder.weight = embeddings.weight
+    device = embeddings.weight.device
+    enc = tokenizer(list(texts), truncation=True, max_length=MAX_LENGTH, return_special_tokens_mask=True)
+    ids, special = enc["input_ids"], enc["special_tokens_mask"]
+    vocab = embeddings.weight.shape[0]
+    with torch.no_grad():
+        square = (m for m in head.modules() if isinstance(m, torch.nn.Linear) and m.in_features == m.out_features)
+        for module in square:  # the transform's dense layer (the decoder maps to the vocabulary)
+            module.weight.copy_(torch.eye(module.in_features))
+            if module.bias is not None:
+                module.bias.zero_()
+        if decoder.bias is not None:
+            tokens = [t for seq, sp in zip(ids, special) for t, s in zip(seq, sp) if not s]
+            counts = np.bincount(tokens, minlength=vocab)
+            decoder.bias.copy_(torch.from_numpy(np.log((counts + 1.0) / (counts.sum() + vocab))))
+
+    gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(len(ids)), [len(s) for s in ids]))  # by length, ties at random
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    params = [p for p in head.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 - step / steps)
+    losses: list[float] = []
+    step = 0
+    with progress(steps, "ALPS: fitting the MLM head", unit="steps") as bar:
+        while step < steps:
+            for b in rng.permutation(len(batches)):
+                if step == steps:
+                    break
+                step += 1
+                bar.update(1)
+                rows = batches[b]
+                x, attention = (torch.from_numpy(a) for a in _pad([ids[i] for i in rows], tokenizer.pad_token_id))
+                real = torch.from_numpy(_pad([special[i] for i in rows], 1)[0] == 0)
+                masked = (torch.rand(x.shape, generator=gen) < SURPRISAL_PROB) & real
+                if not masked.any():
+                    continue
+                targets = x[masked]
+                r = torch.rand(x.shape, generator=gen)
+                random_tokens = torch.randint(vocab, x.shape, generator=gen)
+                x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
+                x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
+                with torch.no_grad():
+                    hidden = model.base_model(input_ids=x.to(device), attention_mask=attention.to(device)).last_hidden_state
+                loss = torch.nn.functional.cross_entropy(head(hidden[masked.to(device)]), targets.to(device))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                losses.append(loss.item())
+    return float(np.mean(losses[-max(1, len(losses) // 10) :])) if losses else float("nan")
+
+
+def _head_surprisal(head: Any, hidden: Any, targets: np.ndarray) -> np.ndarray:
+    """:func:`token_surprisal` of the head's logits on ``hidden`` (n <= HEAD_ROWS, dim), in one pass of HEAD_ROWS rows.
+
+    The rows past ``n`` are zeros, so every pass has one shape and a row's
+    logits do not depend on how many others share the pass.
+    """
+    import torch
+
+    n = len(targets)
+    if n < HEAD_ROWS:
+        hidden = torch.cat([hidden, hidden.new_zeros((HEAD_ROWS - n, hidden.shape[1]))])
+    return token_surprisal(head(hidden).float().cpu().numpy()[:n], targets)
+
+
+class MLMSurprisal:
+    """Texts -> surprisal embeddings with a masked language model, cached on disk.
+
+    Call it with the texts of the whole pool: when a head has to be fitted it
+    is fitted on these texts (once; the weights are cached under
+    ``$AL_CACHE_DIR/alps/heads``), and the vectors are cached per text under
+    ``$AL_CACHE_DIR/alps/surprisal``, keyed by model, head, seed and batching
+    scheme. A text's vector does not depend on the texts computed with it.
+
+    Parameters
+    ----------
+    model : str
+        Name or local path (see :func:`al.models.resolve_model`).
+    mlm_head : {"auto", "pretrained", "fit"}
+        ``"pretrained"``: the checkpoint's own MLM head, a ModelError if it
+        has none; ``"fit"``: always fit one on the pool; ``"auto"``: the
+        pretrained head when there is one, else fit.
+    fit_steps : int
+        Steps of :func:`fit_mlm_head` (batches of ``FIT_BATCH_SIZE`` texts).
+    seed : int
+        Seeds the choice of token positions and the head fitting.
+    batch_size : int
+        Texts of 16 tokens per forward pass of the surprisal pass: every pass
+        holds about ``batch_size * 16`` padded tokens (see
+        :func:`al.embedders.canonical_batches`). Part of the vector cache key.
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda"``.
+
+    Attributes
+    ----------
+    head_ : str or None
+        Which head was used (``"pretrained"`` or ``"fitted on N pool texts, S
+        steps"``), once called.
+    """
+
+    def __init__(
+        self,
+        model: str = "all-MiniLM-L6-v2",
+        mlm_head: str = "auto",
+        *,
+        fit_steps: int = 250,
+        seed: int = 0,
+        batch_size: int = 64,
+        device: str = "auto",
+    ) -> None:
+        if mlm_head not in MLM_HEAD_MODES:
+            raise ConfigError(f"mlm_head must be one of {', '.join(MLM_HEAD_MODES)}; got {mlm_head!r}")
+        for key, value in (("fit_steps", fit_steps), ("batch_size", batch_size)):
+            if not (isinstance(value, int) and value >= 1):
+                raise ConfigError(f"{key} must be a positive integer; got {value!r}")
+        if not (isinstance(seed, int) and seed >= 0):
+            raise ConfigError(f"seed must be a non-negative integer; got {seed!r}")
+        self.model = model
+        self.mlm_head = mlm_head
+        self.fit_steps = fit_steps
+        self.seed = seed
+        self.batch_size = batch_size
+        self.device = device
+        self.head_: str | None = None
+        self._mlm: Any = None
+        self._tokenizer: Any = None
+        self._missing_head: list[str] = []  # the checkpoint's MLM-head weights it lacks
+        self._prepared_for: str | None = None
+        self._cache: EmbeddingCache | None = None
+
+    @property
+    def model_key(self) -> str:
+        """The model's part of the cache keys (see :func:`al.models.model_key`)."""
+        return model_key(self.model)
+
+    def _load_model(self) -> list[str]:
+        """Load the checkpoint as a masked LM; return the names of its head's weights missing from it."""
+        import transformers
+        from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+        from al.device import resolve_device
+
+        path = str(resolve_model(self.model))
+        verbosity = transformers.logging.get_verbosity()
+        transformers.logging.set_verbosity_error()  # missing head weights are reported by us, below
+        try:
+            with quiet_loading():
+                self._mlm, info = AutoModelForMaskedLM.from_pretrained(path, output_loading_info=True)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"cannot load {self.model!r} as a masked language model: {exc}") from None
+        finally:
+            transformers.logging.set_verbosity(verbosity)
+        self._tokenizer = AutoTokenizer.from_pretrained(path)
+        self._mlm.to(resolve_device(self.device)).eval()
+        name, head = head_module(self._mlm)
+        tied = self._mlm.get_input_embeddings().weight
+        own = {f"{name}.{key}" for key, p in head.named_parameters() if p is not tied}
+        return sorted(own & set(info["missing_keys"]))
+
+    def _prepare(self, texts: Sequence[str], key: str) -> None:
+        """Model, head (pretrained, cached or fitted now) and vector cache for the pool ``texts``."""
+        if self._prepared_for == key:
+            return
+        if self._mlm is None:
+            self._missing_head = self._load_model()
+        if self._missing_head and self.mlm_head == "pretrained":
+            raise ModelError(
+                f"model {self.model!r} has no pretrained MLM head (its checkpoint lacks "
+                f"{', '.join(self._missing_head)}), "
+                f"and ALPS needs one to compute surprisal; use a checkpoint with an MLM head (the paper uses "
+                f"model='bert-base-uncased'), or mlm_head='fit' (or 'auto') to fit a head on the pool texts"
+            )
+        if self.mlm_head == "pretrained" or (self.mlm_head == "auto" and not self._missing_head):
+            self.head_, head_key = "pretrained", "pretrained"
+        else:
+            distinct = list(dict.fromkeys(texts))
+            self.head_ = f"fitted on {len(distinct)} pool texts, {self.fit_steps} steps"
+            head_key = f"fit{HEAD_VERSION}-{pool_key(distinct)}-steps{self.fit_steps}-seed{self.seed}"
+            self._fitted_head(distinct, head_key)
+        self._cache = EmbeddingCache(
+            cache_dir(
+                "alps",
+                "surprisal",
+                f"{self.model_key}-len{MAX_LENGTH}-seed{self.seed}-{head_key}-{CANONICAL}-b{self.batch_size}",
+            )
+        )
+        self._prepared_for = key
+
+    def _fitted_head(self, texts: list[str], head_key: str) -> None:
+        """Load the head fitted for this pool from the cache, or fit and cache it; warn either way."""
+        import torch
+
+        _, head = head_module(self._mlm)
+        self._mlm.get_output_embeddings().weight = self._mlm.get_input_embeddings().weight
+        path = cache_dir("alps", "heads", self.model_key) / f"{head_key}.pt"
+        with cache_lock(path.with_name(f".{head_key}.lock")):  # one process fits, the others wait and load
+            if path.is_file():
+                head.load_state_dict(torch.load(path, weights_only=True), strict=False)
+                how = "loaded from the cache"
+            else:
+                loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed)
+                tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+                torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, tmp)
+                os.replace(tmp, path)
+                how = f"fitted now (final masked-LM loss {loss:.2f}) and cached"
+        reason = (
+            "has a pretrained MLM head, but mlm_head='fit' asks for a new one"
+            if not self._missing_head
+            else "has no pretrained MLM head"
+        )
+        warnings.warn(
+            f"ALPS: {self.model!r} {reason}; using an MLM head {self.head_} (over the frozen encoder; "
+            f"self-supervised, no labels), {how}. This deviates from the paper, which uses bert-base-uncased's "
+            f"pretrained head: pass model='bert-base-uncased' (downloaded once) or a local checkpoint with an MLM head.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        """Surprisal embeddings of ``texts`` (the pool), ndarray of shape (n_texts, MAX_LENGTH), float32."""
+        texts = list(texts)
+        keys = text_keys(texts)
+        self._prepare(texts, pool_key(texts))
+        if not texts:
+            return np.zeros((0, MAX_LENGTH), dtype=np.float32)
+        return self._cache.get_or_compute(keys, lambda rows: self._compute([texts[i] for i in rows]))
+
+    def _compute(self, texts: list[str]) -> np.ndarray:
+        """One MLM pass over ``texts`` (unmasked): ndarray (n_texts, MAX_LENGTH), float32.
+
+        The encoder runs in canonical batches (:func:`al.embedders.canonical_batches`),
+        the head in passes of exactly ``HEAD_ROWS`` chosen positions (the last
+        one filled up with zero rows), so each text's vector depends on that
+        text alone.
+        """
+        import torch
+
+        tokenizer, model = self._tokenizer, self._mlm
+        _, head = head_module(model)
+        device = model.get_input_embeddings().weight.device
+        enc = tokenizer(texts, truncation=True, max_length=MAX_LENGTH, return_special_tokens_mask=True)
+        ids = enc["input_ids"]
+        chosen = [choose_positions(t, s, self.seed) for t, s in zip(texts, enc["special_tokens_mask"])]
+        owners, positions = [], []  # text and token position of each chosen position, in the order the head sees them
+        values: list[np.ndarray] = []
+        hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
+        with torch.inference_mode(), progress(len(texts), "ALPS: surprisal pass", unit="texts") as bar:
+            for batch in canonical_batches([len(s) for s in ids], MAX_LENGTH, self.batch_size):
+                bar.update(len(batch.rows))
+                sequences = [ids[i] for i in batch.rows]
+                sequences += [sequences[0]] * (batch.n_rows - len(sequences))  # filler rows: one shape per bucket
+                x, attention = _pad(sequences, tokenizer.pad_token_id, width=batch.length)
+                mask = np.zeros(x.shape, dtype=bool)
+                for j, i in enumerate(batch.rows):
+                    mask[j, : len(chosen[i])] = chosen[i]
+                hidden = model.base_model(
+                    input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
+                ).last_hidden_state
+                rows, columns = np.nonzero(mask)
+                owners.append(batch.rows[rows])
+                positions.append(columns)
+                selected = hidden[torch.from_numpy(mask).to(device)]
+                hidden_rows = selected if hidden_rows is None else torch.cat([hidden_rows, selected])
+                target_rows = np.concatenate([target_rows, x[rows, columns]])
+                while len(target_rows) >= HEAD_ROWS:
+                    values.append(_head_surprisal(head, hidden_rows[:HEAD_ROWS], target_rows[:HEAD_ROWS]))
+                    hidden_rows, target_rows = hidden_rows[HEAD_ROWS:], target_rows[HEAD_ROWS:]
+            if len(target_rows):
+                values.append(_head_surprisal(head, hidden_rows, target_rows))
+        out = np.zeros((len(texts), MAX_LENGTH))
+        if values:
+            out[np.concatenate(owners), np.concatenate(positions)] = np.concatenate(values)
+        return normalise_rows(out)

@@ -1,0 +1,95 @@
+"""A text's vector depends on the text alone (real all-MiniLM-L6-v2, a few dozen messages).
+
+Bit for bit (``np.array_equal``): alone, in other company (shorter, longer and
+equally long texts), on 1 or 2 torch threads, and read back from the cache.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from al.device import torch_threads
+from al.embedders import SentenceEmbedder, bucket_length, matrix_digest
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def texts(disaster_messages):
+    return disaster_messages(80, random_state=2)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    embedder = SentenceEmbedder(cache=False, device="cpu")
+    embedder._load()
+    return embedder
+
+
+def by_bucket(embedder, texts):
+    """(target, texts of its own bucket, texts of other buckets) for a short and a long target."""
+    tokenizer, limit = embedder._encoder.tokenizer, embedder._encoder.max_seq_length
+    bucket = {t: bucket_length(len(tokenizer(t, truncation=True, max_length=limit)["input_ids"]), limit) for t in texts}
+    found = []
+    for target in (min(texts, key=len), *sorted(texts, key=len, reverse=True)):
+        same = [t for t in texts if t != target and bucket[t] == bucket[target]]
+        if len(same) >= 2:
+            found.append((target, same, [t for t in texts if bucket[t] != bucket[target]]))
+        if len(found) == 2:
+            return found
+    raise AssertionError("expected two buckets holding three texts or more")
+
+
+def test_a_text_gets_the_same_bits_alone_and_in_two_other_batches(embedder, texts):
+    cases = by_bucket(embedder, texts)
+    assert len(cases[0][0]) < len(cases[1][0])
+    for target, same, other in cases:
+        alone = embedder.encode([target])[0]
+        first = embedder.encode([*other[:15], same[0], target])
+        second = embedder.encode([target, *same[1:], *other[15:]])
+        np.testing.assert_array_equal(first[-1], alone)
+        np.testing.assert_array_equal(second[0], alone)
+        assert alone.dtype == np.float32 and abs(np.linalg.norm(alone) - 1) < 1e-6
+
+
+def test_the_same_function_as_sentence_transformers(embedder, texts):
+    ours = embedder.encode(texts)
+    theirs = embedder._encoder.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
+    assert ours.shape == theirs.shape == (len(texts), 384)
+    np.testing.assert_allclose(ours, theirs, atol=2e-6)
+
+
+def test_one_and_two_threads_give_the_same_bits(embedder, texts):
+    with torch_threads(1):
+        one = embedder.encode(texts)
+    with torch_threads(2):
+        two = embedder.encode(texts)
+    assert matrix_digest(one) == matrix_digest(two)
+
+
+def test_a_cached_vector_equals_a_fresh_one_from_another_batch(texts):
+    first = SentenceEmbedder(device="cpu")
+    cached = first.encode(texts[:30])
+    second = SentenceEmbedder(device="cpu")
+    again = second.encode(texts[10:30][::-1])
+    assert second.n_encoded_ == 0  # all read from the cache
+    fresh = SentenceEmbedder(device="cpu", cache=False).encode([*texts[50:], *texts[10:30]])
+    np.testing.assert_array_equal(again[::-1], cached[10:30])
+    np.testing.assert_array_equal(fresh[-20:], cached[10:30])
+    assert matrix_digest(fresh[-20:]) == matrix_digest(again[::-1])
+
+
+def test_a_surprisal_vector_is_the_same_alone_and_in_a_batch(texts):
+    from al.embedders.surprisal import MLMSurprisal
+
+    mlm = MLMSurprisal(mlm_head="fit", fit_steps=3, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the fitted-head deviation
+        pool = mlm(texts)
+    for i in (0, int(np.argmax([len(t) for t in texts]))):
+        assert np.linalg.norm(pool[i]) > 0
+        np.testing.assert_array_equal(mlm._compute([texts[i]])[0], pool[i])
+        company = [*texts[40:70], texts[i]]
+        np.testing.assert_array_equal(mlm._compute(company)[-1], pool[i])

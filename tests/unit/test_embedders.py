@@ -1,0 +1,114 @@
+"""Canonical batching, the matrix digest and the one model cache key (no model)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from al.embedders import (
+    CANONICAL,
+    SentenceEmbedder,
+    bucket_length,
+    canonical_batches,
+    matrix_digest,
+    rows_per_batch,
+)
+from al.embedders.surprisal import MLMSurprisal
+from al.models import model_key
+
+# ------------------------------------------------------------ buckets and batch shapes
+
+
+@pytest.mark.parametrize(
+    ("n_tokens", "max_length", "expected"),
+    [(0, 256, 8), (1, 256, 8), (8, 256, 8), (9, 256, 16), (31, 256, 32), (250, 256, 256), (400, 256, 256),
+     (130, 128, 128), (5, 4, 4)],
+)
+def test_bucket_is_the_own_length_rounded_up_to_8_at_most_the_limit(n_tokens, max_length, expected):
+    assert bucket_length(n_tokens, max_length) == expected
+
+
+@pytest.mark.parametrize(
+    ("length", "batch_size", "expected"),
+    [(8, 64, 128), (16, 64, 64), (24, 64, 42), (32, 64, 32), (256, 64, 4), (1024, 64, 1), (2048, 64, 1),
+     (16, 1, 1), (8, 32, 64)],
+)
+def test_rows_per_pass_hold_batch_size_times_16_tokens(length, batch_size, expected):
+    assert rows_per_batch(length, batch_size) == expected
+
+
+def test_batches_cover_every_text_once_and_keep_one_shape_per_bucket():
+    lengths = [3, 40, 17, 9, 300, 12, 8, 33, 16, 5, 48] * 7
+    batches = canonical_batches(lengths, max_length=256, batch_size=2)
+    seen = np.concatenate([b.rows for b in batches])
+    assert sorted(seen.tolist()) == list(range(len(lengths)))
+    shapes = {}
+    for b in batches:
+        assert {bucket_length(lengths[i], 256) for i in b.rows} == {b.length}
+        assert 1 <= len(b.rows) <= b.n_rows == rows_per_batch(b.length, 2)
+        shapes.setdefault(b.length, set()).add(b.n_rows)
+    assert all(len(n_rows) == 1 for n_rows in shapes.values())
+    assert [b.length for b in batches] == sorted(b.length for b in batches)
+    assert sorted(shapes) == [8, 16, 24, 40, 48, 256]
+
+
+def test_a_texts_pass_shape_depends_on_its_own_length_alone():
+    def shape_of(target_length, companions):
+        lengths = [*companions, target_length]
+        batch = next(b for b in canonical_batches(lengths, 256, 64) if len(lengths) - 1 in b.rows)
+        return batch.length, batch.n_rows
+
+    rng = np.random.default_rng(0)
+    for target in (1, 14, 31, 77, 256, 999):
+        shapes = {shape_of(target, rng.integers(1, 300, size)) for size in (0, 1, 5, 60, 400)}
+        assert shapes == {(bucket_length(target, 256), rows_per_batch(bucket_length(target, 256), 64))}
+
+
+# ------------------------------------------------------------ digest
+
+
+def test_digest_ignores_copies_and_layout_but_sees_one_bit():
+    X = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    digest = matrix_digest(X)
+    assert len(digest) == 16 and int(digest, 16) >= 0
+    assert matrix_digest(X.copy()) == digest
+    assert matrix_digest(np.asfortranarray(X)) == digest
+    flipped = X.copy()
+    flipped.view(np.uint32)[2, 3] ^= 1  # the last bit of one float
+    assert flipped[2, 3] != X[2, 3] and np.allclose(flipped, X)
+    assert matrix_digest(flipped) != digest
+
+
+def test_digest_sees_the_shape():
+    X = np.arange(12, dtype=np.float32)
+    assert matrix_digest(X.reshape(3, 4)) != matrix_digest(X.reshape(4, 3))
+    assert matrix_digest(np.zeros((0, 384), np.float32)) != matrix_digest(np.zeros((0, 768), np.float32))
+
+
+def test_digest_is_of_the_float32_values():
+    X = np.random.default_rng(1).standard_normal((3, 2))
+    assert matrix_digest(X) == matrix_digest(X.astype(np.float32))
+    assert matrix_digest(X.astype(np.float32) + np.float32(1e-7)) != matrix_digest(X)
+
+
+# ------------------------------------------------------------ cache keys
+
+
+def test_one_model_key_for_both_embedders(tmp_path):
+    assert model_key("sentence-transformers/all-MiniLM-L6-v2") == model_key("all-MiniLM-L6-v2") == "all-MiniLM-L6-v2"
+    assert model_key("someone/some-model") == "someone__some-model"
+    local = tmp_path / "my-model"
+    local.mkdir()
+    key = model_key(str(local))
+    assert key.startswith("path-") and len(key) == len("path-") + 12
+    assert model_key(str(local) + "/") == key
+    other = tmp_path / "other"
+    other.mkdir()
+    assert model_key(str(other)) != key
+    for model in ("all-MiniLM-L6-v2", str(local)):
+        assert SentenceEmbedder(model).cache_key.startswith(model_key(model) + "-")
+        assert MLMSurprisal(model).model_key == model_key(model)
+
+
+def test_embedding_cache_key_names_the_batching_scheme():
+    assert SentenceEmbedder().cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64"
+    assert SentenceEmbedder(max_length=128, batch_size=32).cache_key == f"all-MiniLM-L6-v2-len128-{CANONICAL}-b32"

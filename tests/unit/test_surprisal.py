@@ -1,0 +1,127 @@
+"""The surprisal pass and head fitting on a tiny random BERT (built in memory, no download)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import al.embedders.surprisal as surprisal
+from al.embedders.surprisal import MAX_LENGTH, MLMSurprisal, choose_positions, fit_mlm_head, surprisal_vectors
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+WORDS = ("we need food and water the flood took our house please send help people are sick in the shelter "
+         "doctor medical rice tents roads blocked children").split()
+TEXTS = [
+    "we need food", "please send water and food to the shelter", "flood", "people are sick",
+    "the flood took our house we need tents and rice and water please", "doctor", "roads blocked",
+    "children in the shelter need medical help", "send help", "water water water water water water",
+    "we need food and water the flood took our house please send help people are sick in the shelter",
+] * 3
+
+
+def build_tiny(directory, hidden_size=384):
+    """A 1-layer BERT masked LM (random weights) with a 35-token vocabulary, and its WordPiece tokenizer.
+
+    Hidden size 384 as in MiniLM: with smaller matrices the CPU kernels give
+    the same bits whatever the batch, and the tests below would prove nothing.
+    """
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *dict.fromkeys(WORDS)]
+    (directory / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tokenizer = transformers.BertTokenizerFast(vocab_file=str(directory / "vocab.txt"))
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=hidden_size, num_hidden_layers=1,
+                                     num_attention_heads=4, intermediate_size=256,
+                                     max_position_embeddings=MAX_LENGTH)
+    return transformers.BertForMaskedLM(config).eval(), tokenizer
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return build_tiny(tmp_path)
+
+
+def surprisal_of(model, tokenizer, batch_size=64, seed=0):
+    mlm = MLMSurprisal(seed=seed, batch_size=batch_size)
+    mlm._mlm, mlm._tokenizer = model, tokenizer
+    return mlm
+
+
+def reference(model, tokenizer, text, seed=0):
+    """One text alone, unpadded, the head on its chosen positions: the definition, via surprisal_vectors."""
+    enc = tokenizer([text], return_special_tokens_mask=True)
+    ids = np.array(enc["input_ids"])
+    chosen = choose_positions(text, enc["special_tokens_mask"][0], seed)[None]
+    with torch.no_grad():
+        hidden = model.base_model(input_ids=torch.from_numpy(ids)).last_hidden_state
+        logits = model.cls(hidden[torch.from_numpy(chosen)]).numpy()
+    return surprisal_vectors(ids, logits, chosen)[0]
+
+
+@pytest.mark.parametrize(("batch_size", "head_rows"), [(64, 256), (1, 3), (2, 7)])
+def test_the_pass_computes_the_definition_text_by_text(tiny, monkeypatch, batch_size, head_rows):
+    # small batches and head passes: many canonical batches with filler rows, positions spread over head passes
+    monkeypatch.setattr(surprisal, "HEAD_ROWS", head_rows)
+    model, tokenizer = tiny
+    out = surprisal_of(model, tokenizer, batch_size)._compute(TEXTS)
+    assert out.shape == (len(TEXTS), MAX_LENGTH) and out.dtype == np.float32
+    for text, row in zip(TEXTS, out):
+        np.testing.assert_allclose(row, reference(model, tokenizer, text), atol=1e-5)
+    assert (np.linalg.norm(out, axis=1) > 0).sum() >= len(TEXTS) // 3  # short texts may get no position
+
+
+def test_a_vector_is_the_same_alone_and_in_other_company(tiny, monkeypatch):
+    monkeypatch.setattr(surprisal, "HEAD_ROWS", 5)
+    model, tokenizer = tiny
+    mlm = surprisal_of(model, tokenizer, batch_size=2)
+    target = TEXTS[1]
+    alone = mlm._compute([target])[0]
+    assert np.linalg.norm(alone) > 0
+    for company in (TEXTS[:7] + [target], [target] + TEXTS[3:], [TEXTS[4], target, TEXTS[10]]):
+        np.testing.assert_array_equal(mlm._compute(company)[company.index(target)], alone)
+
+
+def test_a_head_is_fitted_on_one_thread_and_the_count_restored(tiny):
+    model, tokenizer = tiny
+    seen = []
+    model.cls.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        loss = fit_mlm_head(model, tokenizer, TEXTS, steps=3, seed=0, batch_size=8)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert np.isfinite(loss) and seen and set(seen) == {1}
+
+
+def test_the_thread_count_is_restored_when_fitting_fails(tiny):
+    model, tokenizer = tiny
+
+    def fail(*_):
+        raise RuntimeError("inside the fit")
+
+    model.cls.register_forward_hook(fail)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="inside the fit"):
+            fit_mlm_head(model, tokenizer, TEXTS, steps=3, seed=0, batch_size=8)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_fitted_head_is_the_same_whatever_the_thread_count(tmp_path):
+    heads = []
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            model, tokenizer = build_tiny(tmp_path)
+            fit_mlm_head(model, tokenizer, TEXTS, steps=4, seed=0, batch_size=16)
+            heads.append({k: p.detach().clone() for k, p in model.cls.named_parameters()})
+    finally:
+        torch.set_num_threads(before)
+    for name in heads[0]:
+        assert torch.equal(heads[0][name], heads[1][name]), name
