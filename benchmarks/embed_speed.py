@@ -75,7 +75,7 @@ def main() -> None:
             start = time.perf_counter()
             run()
             seconds[name].append(time.perf_counter() - start)
-    print(f"\n| path | padded tokens | best texts/s | median texts/s |\n|---|---|---|---|")
+    print("\n| path | padded tokens | best texts/s | median texts/s |\n|---|---|---|---|")
     for name, (_, tokens) in paths.items():
         best, median = min(seconds[name]), statistics.median(seconds[name])
         print(f"| {name} | {tokens} | {len(texts) / best:.1f} | {len(texts) / median:.1f} |")

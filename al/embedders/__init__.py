@@ -18,7 +18,6 @@ lock on the model's cache, so concurrent runs never encode the same pool twice.
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
@@ -26,6 +25,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 import numpy as np
 
 from al.cache import cache_dir, cache_lock
+from al.io import atomic_file
 from al.models import model_key, quiet_loading, resolve_model
 from al.progress import progress
 
@@ -186,10 +186,8 @@ class EmbeddingCache:
         """Write one new shard atomically (and index it here, so it is not read back)."""
         vectors = vectors.astype(np.float32)
         name = f"shard-{uuid.uuid4().hex}.npz"
-        tmp = self.directory / f".{name}.tmp"
-        with open(tmp, "wb") as f:
+        with atomic_file(self.directory / name, "wb") as f:
             np.savez(f, keys=keys, vectors=vectors)
-        os.replace(tmp, self.directory / name)
         self._seen.add(name)
         self._shards.append(vectors)
         s = len(self._shards) - 1

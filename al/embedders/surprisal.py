@@ -22,8 +22,6 @@ Language Modeling", EMNLP 2020.
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 import warnings
 from typing import Any, Sequence
 
@@ -33,6 +31,7 @@ from scipy.special import logsumexp
 from al.cache import cache_dir, cache_lock
 from al.embedders import CANONICAL, EmbeddingCache, canonical_batches, text_keys
 from al.errors import ConfigError, ModelError
+from al.io import atomic_file
 from al.progress import progress
 from al.models import model_key, quiet_loading, resolve_model
 
@@ -78,43 +77,6 @@ def choose_positions(text: str, special_mask: Sequence[int], seed: int, prob: fl
     rng = np.random.default_rng([seed, int.from_bytes(digest, "little")])
     special = np.asarray(special_mask, dtype=bool)
     return (rng.random(len(special)) < prob) & ~special
-
-
-def surprisal_vectors(
-    token_ids: np.ndarray, logits: np.ndarray, chosen: np.ndarray, max_length: int = MAX_LENGTH
-) -> np.ndarray:
-    """Surprisal embeddings: -log p(original token) at chosen positions, 0 elsewhere, L2-normalised.
-
-    Parameters
-    ----------
-    token_ids : ndarray of int, shape (n_texts, seq_len)
-        The (unmasked) input ids, right-padded; ``seq_len <= max_length``.
-    logits : ndarray of shape (n_chosen, vocab_size)
-        MLM logits (or log-probabilities: a log-softmax is applied) at the
-        chosen positions, in row-major order, i.e. ``full_logits[chosen]``.
-    chosen : ndarray of bool, shape (n_texts, seq_len)
-    max_length : int
-        Length of the vectors; positions past ``seq_len`` are 0.
-
-    Returns
-    -------
-    ndarray of shape (n_texts, max_length), float32. A text with no chosen
-    position keeps an all-zero vector.
-    """
-    token_ids, chosen = np.asarray(token_ids), np.asarray(chosen, dtype=bool)
-    logits = np.asarray(logits, dtype=np.float64)
-    n_chosen = int(chosen.sum())
-    if token_ids.shape != chosen.shape or token_ids.shape[1] > max_length or logits.shape[0] != n_chosen:
-        raise ValueError(
-            f"expected token_ids and chosen of one shape (n_texts, <= {max_length}) and logits with one row "
-            f"per chosen position ({n_chosen}); got {token_ids.shape}, {chosen.shape} and {logits.shape}"
-        )
-    targets = token_ids[chosen]
-    values = logsumexp(logits, axis=1) - logits[np.arange(n_chosen), targets]
-    out = np.zeros((len(token_ids), max_length))
-    out[:, : token_ids.shape[1]][chosen] = values
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def token_surprisal(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -463,9 +425,8 @@ class MLMSurprisal:
                 how = "loaded from the cache"
             else:
                 loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed)
-                tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
-                torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, tmp)
-                os.replace(tmp, path)
+                with atomic_file(path, "wb") as f:
+                    torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, f)
                 how = f"fitted now (final masked-LM loss {loss:.2f}) and cached"
         reason = (
             "has a pretrained MLM head, but mlm_head='fit' asks for a new one"

@@ -1,10 +1,8 @@
 """Curves: aggregation by hand, and the figure itself."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
-import pytest
 
 from al.analysis.curves import curves, load_runs
 from al.plot import main
