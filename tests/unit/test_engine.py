@@ -208,3 +208,36 @@ def test_resume_accepts_a_setting_added_later(tmp_path):
     existing = RunRecords(tmp_path).start({"strategy": "random", "diagnostics": False}, {})
     assert existing == [{"round": 0, "n_labeled": 20}]
     assert read_config(tmp_path)["config"] == {"strategy": "random", "diagnostics": False}
+
+
+def test_a_round_record_is_a_pure_function_of_its_arguments():
+    import scipy.sparse as sp
+
+    from al.engine import round_record
+
+    y = sp.csr_matrix(np.array([[1, 0], [1, 1], [0, 1]]))
+    args = dict(round_=2, labeled=np.array([4, 0, 7]), y_labeled=y, label_names=("a", "b"),
+                metrics={"macro_f1": 0.5}, picked=np.array([9, 3]), seconds={"train": 0.123456, "query": 2},
+                strategy_info={"targets": ["b"]}, classifier_info={"n_epochs": 3}, extra={"initial": [4, 0, 7]})
+    record = round_record(**args)
+    assert record == {
+        "round": 2, "n_labeled": 3, "macro_f1": 0.5, "labeled_counts": {"a": 2, "b": 2}, "picked": [9, 3],
+        "seconds_train": 0.1235, "seconds_query": 2.0, "strategy_info": {"targets": ["b"]},
+        "classifier_info": {"n_epochs": 3}, "initial": [4, 0, 7],
+    }
+    assert round_record(**args) == record  # same arguments, same record
+    json.dumps(record)
+
+
+def test_the_engine_never_writes_into_the_strategy(corpus):
+    class Records(Strategy):
+        requires = frozenset()
+
+        def query(self, state, n):
+            self.last_info = {"round": state.round}
+            return state.indices_unlabeled[:n]
+
+    strategy = Records()
+    rounds = simulate(corpus, strategy, budget=40).run()
+    assert [r["strategy_info"] for r in rounds] == [{"round": 0}, {"round": 1}, {}]  # the last round queries nothing
+    assert strategy.last_info == {"round": 1}  # what the strategy itself left there
