@@ -241,3 +241,27 @@ def test_the_engine_never_writes_into_the_strategy(corpus):
     rounds = simulate(corpus, strategy, budget=40).run()
     assert [r["strategy_info"] for r in rounds] == [{"round": 0}, {"round": 1}, {}]  # the last round queries nothing
     assert strategy.last_info == {"round": 1}  # what the strategy itself left there
+
+
+def test_the_pool_embeddings_digest_is_recorded_and_guards_resuming(corpus, tmp_path):
+    from al.embedders import matrix_digest
+
+    records = RunRecords(tmp_path)
+    records.start({"seed": 0}, {})
+    simulate(corpus, records=records, budget=40).run()
+    stored = json.loads((tmp_path / "config.json").read_text())
+    pool = corpus.texts[corpus.splits["train"]].tolist()
+    assert stored["embeddings_digest"] == matrix_digest(hash_embed(pool))
+
+    # the run lost its last round; the embeddings changed meanwhile (another model build, a corrupted cache)
+    lines = (tmp_path / "rounds.jsonl").read_text().splitlines()
+    (tmp_path / "rounds.jsonl").write_text("\n".join(lines[:2]) + "\n")
+    again = RunRecords(tmp_path)
+    again.start({"seed": 0}, {})
+    assert again.meta["embeddings_digest"] == stored["embeddings_digest"]  # kept across the restart
+    other = Simulation(corpus=corpus, strategy=RandomSampling(),
+                       make_classifier=lambda s: LogisticRegressionClassifier(seed=s),
+                       embed=lambda texts: hash_embed(texts, dim=32), initial=20, step=10, budget=40, records=again)
+    with pytest.raises(DataError, match="differ from those this run began with"):
+        other.run()
+    assert len(read_rounds(tmp_path)) == 2  # nothing written
