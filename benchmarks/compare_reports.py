@@ -1,0 +1,44 @@
+"""How far did a grid's numbers move? Two ``al.report`` summaries, strategy by strategy.
+
+    python benchmarks/compare_reports.py OLD/summary.json NEW/summary.json
+
+Prints, per setting and strategy, the mean final macro-F1 and area of each report, and the
+largest per-seed change of the area (the summaries keep the area per seed, rounded to 4 places).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def rows(summary: dict) -> dict[tuple[str, str], dict]:
+    out = {}
+    for setting, section in summary["settings"].items():
+        for row in section.get("strategies", section.get("rows", [])):
+            out[(setting, row["strategy"])] = row
+    return out
+
+
+def mean(text: str) -> float:
+    return float(text.split("±")[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path)
+    parser.add_argument("new", type=Path)
+    args = parser.parse_args()
+    old, new = (rows(json.loads(p.read_text())) for p in (args.old, args.new))
+    print("| setting | strategy | final macro-F1 old -> new | area old -> new | largest per-seed area change |")
+    print("|---|---|---|---|---|")
+    for key in sorted(set(old) & set(new)):
+        a, b = old[key], new[key]
+        seeds = set(a["area_by_seed"]) & set(b["area_by_seed"])
+        gap = max(abs(a["area_by_seed"][s] - b["area_by_seed"][s]) for s in seeds) if seeds else float("nan")
+        print(f"| {key[0]} | {key[1]} | {mean(a['final_macro_f1']):.4f} -> {mean(b['final_macro_f1']):.4f} | "
+              f"{mean(a['area_macro_f1']):.4f} -> {mean(b['area_macro_f1']):.4f} | {gap:.4f} |")
+
+
+if __name__ == "__main__":
+    main()
