@@ -267,17 +267,17 @@ class Simulation:
     def _features(self, pool: np.ndarray, dev: np.ndarray, test: np.ndarray) -> Features:
         """What the classifier reads for pool / dev / test: texts or cached embeddings."""
         texts = self.corpus.texts
+        pool_texts = texts[pool].tolist()
         needs_dev = self._classifier_probe.uses_dev
         if self._classifier_probe.input == "texts":
-            embeddings = self.embed(texts[pool].tolist()) if self._needs_pool_embeddings else None  # type: ignore[misc]
-            pool_texts = texts[pool].tolist()
+            embeddings = self.embed(pool_texts) if self._needs_pool_embeddings else None  # type: ignore[misc]
             return Features(pool_texts, texts[dev].tolist() if needs_dev else None, texts[test].tolist(),
                             pool_texts, embeddings)
         parts = [pool, test] + ([dev] if needs_dev else [])
         matrix = self.embed(texts[np.concatenate(parts)].tolist())  # type: ignore[misc]
         pool_x = matrix[: len(pool)]
         return Features(pool_x, matrix[len(pool) + len(test) :] if needs_dev else None,
-                        matrix[len(pool) : len(pool) + len(test)], texts[pool].tolist(), pool_x)
+                        matrix[len(pool) : len(pool) + len(test)], pool_texts, pool_x)
 
     def _check_embeddings(self, features: Features) -> None:
         """Record the pool embeddings' digest; refuse to resume on other embeddings than the run began with."""

@@ -253,7 +253,8 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     if isinstance(classifier_model, str):
         resolve_model(classifier_model)
     records = RunRecords(out)
-    records.check(config.resolved(), stored_settings)  # before any data loads
+    settings = config.resolved()
+    records.check(settings, stored_settings)  # before any data loads
 
     def progress(record: dict[str, Any]) -> None:
         if not quiet:
@@ -276,7 +277,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
             },
         },
     }
-    existing = records.start(config.resolved(), meta, stored_settings=stored_settings)
+    existing = records.start(settings, meta, stored_settings=stored_settings)
     if not quiet:
         state = f"resuming after round {len(existing)}" if existing else "starting"
         print(f"{state}: {config.strategy.label()} on {corpus.name} ({len(corpus.splits['train'])} pool texts, "
