@@ -26,10 +26,13 @@ from typing import Any, Callable, Mapping
 
 from al.errors import ConfigError
 
+PRETRAINED = "pretrained"
 #: Constructor arguments the engine sets itself: a seed per round, the run's device.
 INJECTED_PARAMS = frozenset({"seed", "device"})
 #: Constructor arguments that only change what is displayed, never results.
 DISPLAY_PARAMS = frozenset({"show_progress"})
+#: Settings that are a :class:`Component` ``{name, params}``.
+COMPONENTS = ("strategy", "classifier", "space")
 #: Settings that do not change a run's results: they may differ when a run is resumed.
 NON_RESULT_SETTINGS = frozenset({"out", "device", "diagnostics"})
 #: Flat classifier settings of earlier versions -> the classifier parameter they were.
@@ -109,6 +112,16 @@ class SimulationConfig:
         fine-tunes ``model`` below.
     model : str
         Sentence-embedding model (strategies' ``embeddings``, the logreg classifier).
+    space : Component
+        The embedding space strategies and embedding classifiers read:
+        ``pretrained`` (the model as it is) or a task-specific one fitted on
+        the labeled set (``cea``, ``snnl``, ``aan``, ``am``, ``clld``; see
+        :mod:`al.spaces`); params are the scope's constructor arguments
+        (:class:`al.spaces.head.HeadSpace`, :class:`al.spaces.encoder.EncoderSpace`).
+    space_scope : {"head", "encoder"}
+        A projection of the frozen embeddings, or the fine-tuned encoder.
+    space_every : int
+        Re-fit the space every this many rounds.
     """
 
     strategy: Component = field(default_factory=lambda: Component("class_embedding"))
@@ -121,6 +134,9 @@ class SimulationConfig:
     pool_size: int | None = None
     model: str = "all-MiniLM-L6-v2"
     classifier: Component = field(default_factory=lambda: Component("logreg"))
+    space: Component = field(default_factory=lambda: Component("pretrained"))
+    space_scope: str = "head"
+    space_every: int = 1
     initial: int = 100
     step: int = 50
     budget: int = 600
@@ -132,6 +148,7 @@ class SimulationConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "strategy", Component.coerce(self.strategy, "strategy"))
         object.__setattr__(self, "classifier", Component.coerce(self.classifier, "classifier"))
+        object.__setattr__(self, "space", Component.coerce(self.space, "space"))
         if self.labels is not None:
             object.__setattr__(self, "labels", tuple(self.labels))
 
@@ -146,13 +163,15 @@ class SimulationConfig:
         if self.out:
             return Path(self.out)
         strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)
-        return Path("runs") / f"{self.dataset}-{strategy}-{self.classifier.name}-seed{self.seed}"
+        space = "" if self.space.name == PRETRAINED else f"-{self.space.name}-{self.space_scope}"
+        return Path("runs") / f"{self.dataset}-{strategy}{space}-{self.classifier.name}-seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: components as ``{name, params}`` with the params as given."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["strategy"] = self.strategy.to_dict()
         out["classifier"] = self.classifier.to_dict()
+        out["space"] = self.space.to_dict()
         out["labels"] = list(self.labels) if self.labels is not None else None
         out["data_options"] = dict(self.data_options)
         return out
@@ -188,6 +207,31 @@ class SimulationConfig:
         """A new strategy instance from ``strategy``."""
         return _construct(self.strategy_class(), dict(self.strategy.params), f"strategy {self.strategy.name!r}")
 
+    def space_class(self) -> type | None:
+        """The class that fits the space (by ``space_scope``), or None for the pretrained space."""
+        from al.spaces import space_class
+
+        return None if self.space.name == PRETRAINED else space_class(self.space_scope)
+
+    def space_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments of the space: its objective, its params, and the run's model and device."""
+        accepted = _parameters(self.space_class()) or {}
+        kwargs = {"objective": self.space.name, **self.space.params}
+        if "device" in accepted:
+            kwargs["device"] = self.device
+        if "model" in accepted and "model" not in kwargs:
+            kwargs["model"] = self.model
+        return kwargs
+
+    def make_space(self) -> Any:
+        """A new space (:mod:`al.spaces`), or None for the pretrained one."""
+        cls = self.space_class()
+        if cls is None:
+            return None
+        space = _construct(cls, self.space_kwargs(), f"space {self.space.name!r} ({self.space_scope} scope)")
+        space.check()
+        return space
+
     def make_classifier_factory(self) -> Callable[[int], Any]:
         """``seed -> classifier``: a new, unfitted classifier per call."""
         cls, kwargs = self.classifier_class(), self.classifier_kwargs()
@@ -204,6 +248,15 @@ class SimulationConfig:
         out["strategy"]["params"] = _resolved_params(self.strategy_class(), self.strategy.params)
         kwargs = {k: v for k, v in self.classifier_kwargs().items() if k != "device"}
         out["classifier"]["params"] = _resolved_params(self.classifier_class(), kwargs)
+        if self.space.name == PRETRAINED:  # scope and period mean nothing without a fit
+            out["space_scope"] = out["space_every"] = None
+        else:
+            space_kwargs = {k: v for k, v in self.space_kwargs().items() if k not in ("device", "objective")}
+            from al.spaces.training import recorded_params
+
+            resolved = _resolved_params(self.space_class(), space_kwargs)
+            out["space"]["params"] = recorded_params(self.space.name,
+                                                     {k: v for k, v in resolved.items() if k != "objective"})
         return out
 
     # ------------------------------------------------------------ validation
@@ -250,9 +303,32 @@ class SimulationConfig:
             raise ConfigError(f"data path {self.data_path} does not exist")
         self._check_params(self.strategy, self.strategy_class(), "strategy")
         self._check_params(self.classifier, self.classifier_class(), "classifier")
+        self._check_space()
         self.make_strategy()
         self.make_classifier_factory()(self.seed)
         return self
+
+    def _check_space(self) -> None:
+        from al.spaces import SCOPES, check_space_name
+
+        check_space_name(self.space.name)
+        if self.space_scope not in SCOPES:
+            raise ConfigError(f"space_scope must be one of {', '.join(SCOPES)}, got {self.space_scope!r}")
+        every = self.space_every
+        if not isinstance(every, int) or isinstance(every, bool) or every <= 0:
+            raise ConfigError(f"space_every must be a positive integer, got {every!r}")
+        if self.space.name == PRETRAINED:
+            if self.space.params:
+                raise ConfigError(f"the pretrained space takes no params, got {dict(self.space.params)}; "
+                                  f"choose a task-specific space (--space cea, snnl, aan, am, clld) or drop them")
+            return
+        if "objective" in self.space.params:
+            raise ConfigError("the space's objective is its name (--space NAME), not a space parameter; remove it")
+        from al.spaces.training import check_objective_params
+
+        self._check_params(self.space, self.space_class(), "space")
+        check_objective_params(self.space.name, dict(self.space.params))
+        self.make_space()
 
     @staticmethod
     def _check_params(component: Component, cls: type, what: str) -> None:
@@ -268,7 +344,7 @@ class SimulationConfig:
             )
         unknown = sorted(given - set(accepted))
         if unknown:
-            names = ", ".join(sorted(set(accepted) - INJECTED_PARAMS)) or "none"
+            names = ", ".join(sorted(set(accepted) - INJECTED_PARAMS - {"objective"})) or "none"
             raise ConfigError(
                 f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}; accepted: {names}"
             )
@@ -421,12 +497,12 @@ def merge_settings(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[st
     """
     out = dict(base)
     for key, value in given.items():
-        if key in ("strategy", "classifier"):
+        if key in COMPONENTS:
             old = Component.coerce(out[key], key) if key in out else None
             new = Component.coerce(value, key)
             keep = dict(old.params) if old is not None and old.name == new.name else {}
             out[key] = {"name": new.name, "params": {**keep, **new.params}}
-        elif key in ("strategy_params", "classifier_params"):
+        elif key in ("strategy_params", "classifier_params", "space_params"):
             target = key.split("_")[0]
             comp = Component.coerce(out.get(target, SimulationConfig.__dataclass_fields__[target].default_factory()),
                                     target)

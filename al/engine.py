@@ -10,7 +10,8 @@ A round's record (one line of ``rounds.jsonl``)::
     round, n_labeled, macro_f1, micro_f1, macro_precision, macro_recall,
     per_label_f1 {label: f1}, labeled_counts {label: texts}, picked [pool indices],
     seconds_train, seconds_query, seconds_evaluate, strategy_info {...},
-    classifier_info {...} (``Classifier.info()``), observers' fields (e.g.
+    classifier_info {...} (``Classifier.info()``), space {name, scope,
+    fitted_round, ...} and seconds_space with a task-specific space, observers' fields (e.g.
     ``diagnostics``); round 0 also has ``initial`` (the random start), and the
     first round a process runs ``seconds_embed``.
 
@@ -24,7 +25,7 @@ one never interrupted.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
@@ -39,7 +40,7 @@ from al.metrics import evaluate
 from al.records import RunRecords
 from al.strategy import PoolState, Strategy, validate_answer
 
-INITIAL, STRATEGY, CLASSIFIER = 0, 1, 2
+INITIAL, STRATEGY, CLASSIFIER, SPACE = 0, 1, 2, 3
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -163,6 +164,16 @@ class Simulation:
     observers : sequence of RoundObserver
         Side work after each evaluation (e.g. :class:`al.observers.EmbeddingDiagnostics`);
         their fields go into the round's record.
+    space : al.spaces.Space, optional
+        A task-specific embedding space fitted on the labeled texts alone
+        (their pretrained embeddings or their texts, and their gold labels)
+        at rounds 0, ``space_every``, 2 * ``space_every``, ...; every
+        embedding the strategy and an embedding classifier read in a round
+        comes from the space fitted last. A resumed run refits the space of
+        its first round from the labeled set of that space's round, so it
+        makes the choices of a run never interrupted.
+    space_every : int
+        Rounds between two fits of the space.
     """
 
     corpus: Corpus
@@ -176,6 +187,8 @@ class Simulation:
     records: RunRecords | None = None
     on_round: Callable[[dict[str, Any]], None] | None = None
     observers: Sequence[RoundObserver] = ()
+    space: Any = None
+    space_every: int = 1
 
     def __post_init__(self) -> None:
         n_pool = len(self.corpus.splits["train"])
@@ -193,6 +206,15 @@ class Simulation:
         self._classifier_probe = self.make_classifier(self.seed)
         if self.embed is None and (self._needs_pool_embeddings or self._classifier_probe.input == "embeddings"):
             raise ConfigError("this strategy/classifier needs sentence embeddings, but no embedder was given")
+        if self.space is not None:
+            if not isinstance(self.space_every, int) or self.space_every <= 0:
+                raise ConfigError(f"space_every must be a positive integer, got {self.space_every!r}")
+            if not self._reads_embeddings:
+                raise ConfigError(
+                    f"a task-specific space changes embeddings, but neither strategy "
+                    f"{self.strategy.name or type(self.strategy).__name__!r} nor the classifier reads them; "
+                    f"use --space pretrained, or a strategy or classifier that reads embeddings"
+                )
 
     @property
     def n_rounds(self) -> int:
@@ -200,7 +222,13 @@ class Simulation:
 
     @property
     def _needs_pool_embeddings(self) -> bool:
-        return "embeddings" in self.strategy.requires or any(o.requires_embeddings for o in self.observers)
+        return ("embeddings" in self.strategy.requires or any(o.requires_embeddings for o in self.observers)
+                or (self.space is not None and self.space.input == "embeddings"))
+
+    @property
+    def _reads_embeddings(self) -> bool:
+        """Whether a space would change anything: the strategy or the classifier reads embeddings."""
+        return "embeddings" in self.strategy.requires or self._classifier_probe.input == "embeddings"
 
     def run(self) -> list[dict[str, Any]]:
         """Run the simulation, or finish it after the rounds its records hold; returns every round's record."""
@@ -211,15 +239,18 @@ class Simulation:
         n_done = len(rounds)
 
         t0 = time.perf_counter()
-        features = self._features(pool, dev, test)
+        base = self._features(pool, dev, test)
         seconds_embed = time.perf_counter() - t0
-        self._check_embeddings(features)
+        self._check_embeddings(base)
+        features, space_round, space_info = base, -1, {}
 
         if rounds:
             initial = np.asarray(rounds[0]["initial"], dtype=np.int64)
         else:
             initial = initial_indices(self.seed, len(pool), self.initial)
         labeled = np.concatenate([initial, *(np.asarray(r["picked"], dtype=np.int64) for r in rounds)])
+        # sizes[k]: labeled-set size at round k (the labeled array only grows, in order)
+        sizes = list(np.cumsum([len(initial), *(len(r["picked"]) for r in rounds)]))
         classifier: Classifier | None = None
 
         for r in range(n_done, self.n_rounds):
@@ -228,6 +259,20 @@ class Simulation:
             unlabeled = np.flatnonzero(~labeled_mask)
             y_labeled = Y_pool[labeled]
             seconds: dict[str, float] = {}
+
+            if self.space is not None:
+                fit_round = r - r % self.space_every
+                if fit_round != space_round:
+                    t = time.perf_counter()
+                    fitted_labeled = labeled[: sizes[fit_round]]
+                    features, facts = self._adapt(base, fit_round, fitted_labeled, Y_pool[fitted_labeled], dev)
+                    seconds["space"] = time.perf_counter() - t
+                    space_round = fit_round
+                    space_info = {"name": self.space.objective, "scope": self.space.scope, "fitted_round": fit_round,
+                                  "fitted_on": int(len(fitted_labeled)), "seconds_fit": round(seconds["space"], 4),
+                                  **facts}
+                else:
+                    seconds["space"] = 0.0
 
             t = time.perf_counter()
             classifier = self._train(r, features, labeled, y_labeled, dev, classifier)
@@ -248,6 +293,8 @@ class Simulation:
             view = RoundView(r, labeled, unlabeled, y_labeled, Y_pool, corpus.label_names, features, classifier)
             for observer in self.observers:
                 extra.update(observer(view))
+            if self.space is not None:
+                extra["space"] = dict(space_info)
             if r == 0:
                 extra["initial"] = initial.tolist()
             if r == n_done:
@@ -262,7 +309,42 @@ class Simulation:
             if self.on_round is not None:
                 self.on_round(record)
             labeled = np.concatenate([labeled, picked])
+            sizes.append(len(labeled))
         return rounds
+
+    def _adapt(self, base: Features, fit_round: int, fitted_labeled: np.ndarray, y_fitted: sp.csr_matrix,
+               dev: np.ndarray) -> tuple[Features, dict[str, Any]]:
+        """Fit the space on the labeled set of ``fit_round`` and map every embedding the round hands out.
+
+        The space reads only the labeled texts' inputs and gold labels (and
+        the dev split's, when it declares ``uses_dev``): never a label of an
+        unlabeled pool text.
+        """
+        texts = self.corpus.texts
+        seed = int(round_rng(self.seed, fit_round, SPACE).integers(2**31 - 1))
+        by_texts = self.space.input == "texts"
+        if by_texts:
+            inputs = [base.pool_texts[i] for i in fitted_labeled]
+        else:
+            inputs = base.pool_embeddings[fitted_labeled]
+        dev_inputs = Y_dev = None
+        if getattr(self.space, "uses_dev", False):
+            dev_inputs = texts[dev].tolist() if by_texts else self.embed(texts[dev].tolist())  # type: ignore[misc]
+            Y_dev = self.corpus.Y[dev]
+        fitted = self.space.fit(inputs, y_fitted, seed, dev_inputs, Y_dev)
+
+        def mapped(split_inputs: Any, split: np.ndarray | None) -> np.ndarray:
+            if by_texts:
+                return fitted.transform(base.pool_texts if split is None else texts[split].tolist())
+            return fitted.transform(split_inputs)
+
+        pool_embeddings = mapped(base.pool_embeddings, None)
+        if self._classifier_probe.input != "embeddings":
+            return replace(base, pool_embeddings=pool_embeddings), fitted.info()
+        test_x = mapped(base.test, self.corpus.splits["test"])
+        dev_x = None if base.dev is None else mapped(base.dev, dev)
+        return replace(base, pool=pool_embeddings, dev=dev_x, test=test_x,
+                       pool_embeddings=pool_embeddings), fitted.info()
 
     def _features(self, pool: np.ndarray, dev: np.ndarray, test: np.ndarray) -> Features:
         """What the classifier reads for pool / dev / test: texts or cached embeddings."""

@@ -36,13 +36,14 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from al.config import (
+    COMPONENTS,
     Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping,
 )
 from al.errors import ALError, ConfigError
 from al.progress import duration, progress, set_quiet
 
 LOCK_FILE = ".lock"
-COMPONENT_FIELDS = ("strategy", "classifier")
+COMPONENT_FIELDS = COMPONENTS
 PATH_FIELDS = ("data_path",)
 
 

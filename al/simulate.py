@@ -74,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
                        ("--learning-rate", float), ("--max-length", int)):
         g.add_argument(flag, type=kind, help=argparse.SUPPRESS)  # deprecated: --classifier-param
     g.add_argument("--warm-start", action="store_true", help=argparse.SUPPRESS)
+    g = p.add_argument_group("embedding space (al.spaces)")
+    g.add_argument("--space", help="the space strategies and embedding classifiers read: pretrained, or one fitted "
+                   "on the labeled set each round: cea (seed 000), snnl (002), aan or am (004), clld (003) "
+                   f"(default: {d.space.name})")
+    g.add_argument("--space-scope", choices=["head", "encoder"],
+                   help="head: a projection trained on the frozen cached embeddings (seconds); encoder: fine-tune "
+                   f"the sentence encoder and re-embed (the papers' setting) (default: {d.space_scope})")
+    g.add_argument("--space-every", type=int, metavar="R",
+                   help=f"re-fit the space every R rounds (default: {d.space_every})")
+    g.add_argument("--space-param", action="append", metavar="KEY=VALUE",
+                   help="keyword argument of the space (repeatable), e.g. epochs=30, dim=128, positive=exact, "
+                   "alpha=100 (snnl), negatives=4 (aan, am), delta=0.4 (am), lam=0.5, ldm=adaptive (clld)")
     g = p.add_argument_group("loop")
     g.add_argument("--initial", type=int, help=f"random labeled texts to start from (default: {d.initial})")
     g.add_argument("--step", type=int, help=f"texts queried per round (default: {d.step})")
@@ -96,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Flags that are not settings of a simulation.
-_NOT_SETTINGS = {"config", "list_strategies", "describe", "quiet", "strategy_param", "classifier_param",
+_NOT_SETTINGS = {"config", "list_strategies", "describe", "quiet", "strategy_param", "classifier_param", "space_param",
                  "text_column", "label_columns", "threshold", "classifier_model", "epochs", "batch_size",
                  "learning_rate", "max_length", "warm_start"}
 _DEPRECATED_FLAGS = {"classifier_model": "model", "epochs": "max_epochs", "batch_size": "batch_size",
@@ -125,6 +137,8 @@ def given_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]
     notes: list[str] = []
     if "strategy_param" in args:
         given["strategy_params"] = parse_params(args.strategy_param, "--strategy-param")
+    if "space_param" in args:
+        given["space_params"] = parse_params(args.space_param, "--space-param")
     classifier_params = {}
     if "threshold" in args:
         classifier_params["threshold"] = args.threshold
@@ -201,13 +215,16 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
         records=records,
         on_round=on_round,
         observers=observers,
+        space=config.make_space(),
+        space_every=config.space_every,
     )
 
 
 def format_round(record: dict[str, Any], n_rounds: int) -> str:
+    space = f"space {record['seconds_space']:.1f}s  " if "seconds_space" in record else ""
     return (
         f"round {record['round'] + 1:>2}/{n_rounds}  labeled {record['n_labeled']:>5}  "
-        f"macro-F1 {record['macro_f1']:.3f}  micro-F1 {record['micro_f1']:.3f}  "
+        f"macro-F1 {record['macro_f1']:.3f}  micro-F1 {record['micro_f1']:.3f}  {space}"
         f"train {record['seconds_train']:.1f}s  query {record['seconds_query']:.1f}s  "
         f"eval {record['seconds_evaluate']:.1f}s"
     )
@@ -223,6 +240,9 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
     """The resolved settings of a run directory's ``config.json`` (flat configs of earlier versions mapped)."""
     config = stored.get("config", {})
     if isinstance(config.get("strategy"), dict) and isinstance(config.get("classifier"), dict):
+        if "space" not in config:  # runs from before spaces: the pretrained one
+            config = {**config, "space": {"name": "pretrained", "params": {}}, "space_scope": None,
+                      "space_every": None}
         return config
     values, _ = normalise_mapping(config, "stored config", stored=True)
     known = set(config_fields())
@@ -264,7 +284,8 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     warn_duplicates(corpus, quiet)
     meta = {
         "version": __version__,
-        "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict()},
+        "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict(),
+                  "space": config.space.to_dict()},
         "corpus": {
             "name": corpus.name,
             "label_names": list(corpus.label_names),
@@ -280,8 +301,10 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     existing = records.start(settings, meta, stored_settings=stored_settings)
     if not quiet:
         state = f"resuming after round {len(existing)}" if existing else "starting"
-        print(f"{state}: {config.strategy.label()} on {corpus.name} ({len(corpus.splits['train'])} pool texts, "
-              f"{corpus.n_labels} labels), {config.classifier.label()} classifier -> {out}",
+        space = "" if config.space.name == "pretrained" else \
+            f" in the {config.space.label()} space ({config.space_scope} scope, re-fit every {config.space_every})"
+        print(f"{state}: {config.strategy.label()}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
+              f"texts, {corpus.n_labels} labels), {config.classifier.label()} classifier -> {out}",
               file=sys.stderr, flush=True)
     if len(existing) >= config.n_rounds:
         if not quiet:

@@ -61,7 +61,15 @@ class Run:
 
     @property
     def strategy(self) -> str:
-        return self.setting("strategy")
+        """The strategy's label, and the space it read when not the pretrained one: ``class_embedding@cea``
+        (``@cea-encoder`` for the encoder scope, ``/every2`` when re-fit every 2 rounds)."""
+        space = self.config.get("space")
+        if not isinstance(space, dict) or space.get("name", "pretrained") == "pretrained":
+            return self.setting("strategy")
+        label = self.setting("space")
+        scope = "" if self.config.get("space_scope") == "head" else f"-{self.config.get('space_scope')}"
+        every = self.config.get("space_every") or 1
+        return f"{self.setting('strategy')}@{label}{scope}" + (f"/every{every}" if every != 1 else "")
 
     @property
     def seed(self) -> int:

@@ -1,0 +1,200 @@
+"""Encoder scope: fine-tune the sentence encoder itself on the labeled texts, then re-embed.
+
+The papers' setting (seeds 000, 003, 004 fine-tune their encoders). Every fit
+starts from the pretrained weights, so a space is a function of the labeled
+set and the seed alone, never of the fits before it. CEA trains through
+sentence-transformers' own ``CosineSimilarityLoss`` on the pairs of seed 000's
+Algorithm 1, drawn afresh every epoch (which is why the loop is ours and not
+the library's trainer: its dataset is fixed for all epochs); the other
+objectives add a linear multi-label output layer on the sentence embedding
+and train it with the encoder. Each encoder keeps its own pooling (mean for
+MiniLM; seed 000 pools with [CLS], l.249). On a GPU, ``amp`` trains in
+bfloat16 / float16 autocast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from al.errors import ConfigError, DataError
+from al.spaces import OBJECTIVES, check_space_name
+from al.spaces.objectives import POSITIVE
+from al.spaces.training import Batch, batch_loss, minibatches, resolve_params
+
+
+class EncoderSpace:
+    """Fine-tune a sentence-transformers encoder with one of the objectives.
+
+    Parameters
+    ----------
+    objective : {"cea", "snnl", "aan", "am", "clld"}
+    model : str
+        The sentence encoder (name or local directory, :func:`al.models.resolve_model`);
+        the run's ``--model`` unless given.
+    epochs, batch_size, learning_rate, max_length : training (AdamW); CEA's batches are of pairs.
+    positive : {"shares", "exact"}
+    alpha, eta, gamma, aux_weight, negatives, delta, lam : the objectives' weights
+        (see :class:`al.spaces.head.HeadSpace`); None: the papers'. CLLD uses a
+        static all-ones label-distance matrix in this scope.
+    amp : bool
+        Mixed precision on a GPU (ignored on CPU).
+    device : str
+        ``auto``, ``cpu`` or ``cuda``; set by the run.
+    """
+
+    input = "texts"
+    scope = "encoder"
+    uses_dev = False
+
+    def __init__(
+        self, objective: str = "cea", *, model: str = "all-MiniLM-L6-v2", epochs: int = 1, batch_size: int = 16,
+        learning_rate: float = 2e-5, max_length: int = 128, positive: str = "shares",
+        alpha: float | None = None, eta: float | None = None, gamma: float | None = None,
+        aux_weight: float | None = None, negatives: int | None = None, delta: float | None = None,
+        lam: float | None = None, amp: bool = True, device: str = "auto",
+    ) -> None:
+        self.objective = objective
+        self.model = model
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.max_length = max_length
+        self.positive = positive
+        self.alpha = alpha
+        self.eta = eta
+        self.gamma = gamma
+        self.aux_weight = aux_weight
+        self.negatives = negatives
+        self.delta = delta
+        self.lam = lam
+        self.amp = amp
+        self.device = device
+
+    def check(self) -> None:
+        check_space_name(self.objective)
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"space objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        if self.positive not in POSITIVE:
+            raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}, got {self.positive!r}")
+        for name in ("epochs", "batch_size", "max_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigError(f"space parameter {name} must be a positive integer, got {value!r}")
+
+    def fit(self, inputs: Sequence[str], Y: sp.csr_matrix, seed: int, dev_inputs: Any = None,
+            Y_dev: sp.csr_matrix | None = None) -> "FittedEncoder":
+        """Fine-tune from the pretrained weights on the labeled ``inputs`` (texts) and ``Y`` (n, n_labels)."""
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        from al.device import resolve_device
+        from al.models import quiet_loading, resolve_model
+        from al.progress import progress
+        from al.spaces.objectives import sample_cea_pairs
+
+        self.check()
+        texts = list(inputs)
+        Y_dense = (Y.toarray() if sp.issparse(Y) else np.asarray(Y)).astype(np.float32)
+        if len(texts) != len(Y_dense) or len(texts) < 2:
+            raise DataError(f"a space needs at least 2 labeled texts with one label row each, got {len(texts)} "
+                            f"texts and {len(Y_dense)} label rows")
+        device = resolve_device(self.device)
+        rng = np.random.default_rng(seed)
+        params = resolve_params(self.objective, {k: getattr(self, k) for k in
+                                                 ("alpha", "eta", "gamma", "aux_weight", "negatives", "delta",
+                                                  "lam")}) if self.objective != "cea" else {}
+        with torch.random.fork_rng(devices=[] if device == "cpu" else [torch.device(device)]):
+            torch.manual_seed(seed)
+            with quiet_loading():
+                encoder = SentenceTransformer(str(resolve_model(self.model)), device=device)
+            encoder.max_seq_length = self.max_length
+            dim = encoder.get_sentence_embedding_dimension()
+            output = torch.nn.Linear(dim, Y_dense.shape[1]).to(device)
+            parameters = list(encoder.parameters()) + ([] if self.objective == "cea" else list(output.parameters()))
+            optimiser = torch.optim.AdamW(parameters, lr=self.learning_rate)
+            autocast = _autocast(device, self.amp)
+            encoder.train()
+            Y_t = torch.from_numpy(Y_dense).to(device)
+            losses: list[float] = []
+            if self.objective == "cea":
+                from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
+
+                cosine_loss = CosineSimilarityLoss(encoder)
+            steps = self.epochs * -(-(2 * len(texts) if self.objective == "cea" else len(texts)) // self.batch_size)
+            with progress(steps, f"fitting the {self.objective} encoder space", unit="batches") as bar:
+                for epoch in range(self.epochs):
+                    total, count = 0.0, 0
+                    if self.objective == "cea":
+                        anchors, partners, targets = sample_cea_pairs(Y_dense, rng, positive=self.positive)
+                        for rows in minibatches(len(anchors), self.batch_size, rng):
+                            features = [self._tokens(encoder, [texts[i] for i in anchors[rows]], device),
+                                        self._tokens(encoder, [texts[i] for i in partners[rows]], device)]
+                            labels = torch.as_tensor(np.asarray(targets)[rows], dtype=torch.float32, device=device)
+                            with autocast:
+                                loss = cosine_loss(features, labels)
+                            total, count = _step(optimiser, loss, total, count, len(rows))
+                            bar.update(1)
+                    else:
+                        for rows in minibatches(len(texts), self.batch_size, rng):
+                            if len(rows) < 2:
+                                bar.update(1)
+                                continue
+                            tokens = self._tokens(encoder, [texts[i] for i in rows], device)
+                            with autocast:
+                                z = encoder(dict(tokens))["sentence_embedding"]
+                                second = (encoder(dict(tokens))["sentence_embedding"]
+                                          if self.objective == "clld" else None)
+                                batch = Batch([z.float()], output(z.float()), Y_t[rows],
+                                              None if second is None else second.float())
+                                loss = batch_loss(self.objective, batch, epoch, rng, params, self.positive)
+                            total, count = _step(optimiser, loss, total, count, len(rows))
+                            bar.update(1)
+                    losses.append(total / max(count, 1))
+        encoder.eval()
+        return FittedEncoder(encoder, self.model, {"epochs": self.epochs, "loss": round(losses[-1], 5),
+                                                   "loss_first_epoch": round(losses[0], 5), "device": device})
+
+    @staticmethod
+    def _tokens(encoder: Any, texts: list[str], device: str) -> dict[str, Any]:
+        return {k: v.to(device) for k, v in encoder.tokenize(texts).items()}
+
+
+def _autocast(device: str, amp: bool) -> Any:
+    import contextlib
+
+    import torch
+
+    if amp and device.startswith("cuda"):
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+    return contextlib.nullcontext()
+
+
+def _step(optimiser: Any, loss: Any, total: float, count: int, size: int) -> tuple[float, int]:
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    return total + float(loss.detach()) * size, count + size
+
+
+@dataclass
+class FittedEncoder:
+    """A fine-tuned encoder: :meth:`transform` embeds texts in canonical batches (like the cache does)."""
+
+    encoder: Any
+    model: str
+    facts: dict[str, Any]
+
+    def transform(self, inputs: Sequence[str]) -> np.ndarray:
+        """Adapted vectors of the texts: ndarray (n, dim), float32, unit L2 norm."""
+        from al.embedders import SentenceEmbedder
+
+        embedder = SentenceEmbedder(self.model, cache=False, max_length=self.encoder.max_seq_length)
+        embedder._encoder = self.encoder  # the fine-tuned weights, never written to the shared cache
+        return embedder.encode(list(inputs))
+
+    def info(self) -> dict[str, Any]:
+        return dict(self.facts)

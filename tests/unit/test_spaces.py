@@ -1,0 +1,275 @@
+"""Task-specific spaces in the loop: head scope fits, settings, records, resume, no label leak."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from al.analysis.curves import Run
+from al.classifiers.base import Classifier
+from al.classifiers.linear import LogisticRegressionClassifier
+from al.config import SimulationConfig
+from al.engine import Simulation
+from al.errors import ConfigError
+from al.records import RunRecords, read_rounds
+from al.simulate import build_parser, config_from_args, stored_settings
+from al.spaces.head import HeadSpace
+from strategies.class_embedding import ClassEmbedding
+from strategies.random_sampling import RandomSampling
+from tests.conftest import hash_embed, synthetic_corpus
+
+FAST = dict(epochs=3, dim=16, hidden=32)
+
+
+def labeled_problem(n=60, d=24, n_labels=3, seed=0):
+    rng = np.random.default_rng(seed)
+    Y = (rng.random((n, n_labels)) < 0.4).astype(np.int8)
+    X = rng.normal(size=(n, d)).astype(np.float32) + 2.0 * Y @ rng.normal(size=(n_labels, d)).astype(np.float32)
+    return X, sp.csr_matrix(Y)
+
+
+@pytest.mark.parametrize("objective", ["cea", "snnl", "aan", "am", "clld"])
+def test_head_space_is_deterministic_unit_norm_and_learns(objective):
+    X, Y = labeled_problem()
+    a = HeadSpace(objective, **FAST).fit(X, Y, seed=5)
+    b = HeadSpace(objective, **FAST).fit(X, Y, seed=5)
+    c = HeadSpace(objective, **FAST).fit(X, Y, seed=6)
+    Za, Zb, Zc = a.transform(X), b.transform(X), c.transform(X)
+    assert Za.shape == (60, 16) and Za.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(Za, axis=1), 1.0, atol=1e-5)
+    assert np.array_equal(Za, Zb)  # same seed, same space, bit for bit
+    assert not np.array_equal(Za, Zc)
+    longer = HeadSpace(objective, **{**FAST, "epochs": 15}).fit(X, Y, seed=5).info()
+    assert longer["loss"] < longer["loss_first_epoch"]  # training lowers its objective
+
+
+def test_head_space_leaves_the_global_torch_state_alone():
+    import torch
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    X, Y = labeled_problem()
+    HeadSpace("aan", **FAST).fit(X, Y, seed=1)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_cea_head_brings_texts_sharing_a_label_closer():
+    X, Y = labeled_problem(n=80, seed=2)
+    Z = HeadSpace("cea", epochs=30, dim=16, hidden=64).fit(X, Y, seed=0).transform(X)
+    Yd = Y.toarray().astype(bool)
+    share = (Yd.astype(int) @ Yd.T.astype(int)) > 0
+    np.fill_diagonal(share, False)
+    disjoint = ~share
+    np.fill_diagonal(disjoint, False)
+    S = Z @ Z.T
+    # CEA's targets: cosine 1 for positives, 0 for negatives
+    assert S[share].mean() - S[disjoint].mean() > 0.4
+
+
+def test_clld_with_dev_label_distance_needs_a_dev_split():
+    X, Y = labeled_problem()
+    with pytest.raises(ConfigError, match="dev split"):
+        HeadSpace("clld", ldm="adaptive", **FAST).fit(X, Y, seed=0)
+    fitted = HeadSpace("clld", ldm="adaptive", **FAST).fit(X, Y, seed=0, dev_inputs=X[:20], Y_dev=Y[:20])
+    assert fitted.transform(X).shape == (60, 16)
+
+
+# ---------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize("space, match", [
+    ("nope", "unknown space 'nope'"),
+    ({"name": "pretrained", "params": {"dim": 3}}, "pretrained space takes no params"),
+    ({"name": "cea", "params": {"alpha": 100}}, "does not use alpha"),
+    ({"name": "cea", "params": {"dimm": 3}}, "has no parameter 'dimm'"),
+    ({"name": "cea", "params": {"objective": "aan"}}, "objective is its name"),
+    ({"name": "snnl", "params": {"epochs": 0}}, "epochs must be a positive integer"),
+    ({"name": "aan", "params": {"positive": "some"}}, "positive must be one of"),
+])
+def test_bad_space_settings_fail_before_data_loads(space, match):
+    with pytest.raises(ConfigError, match=match):
+        SimulationConfig(space=space).validate()
+
+
+def test_scope_and_period_are_checked():
+    with pytest.raises(ConfigError, match="space_scope"):
+        SimulationConfig(space="cea", space_scope="body").validate()
+    with pytest.raises(ConfigError, match="space_every"):
+        SimulationConfig(space="cea", space_every=0).validate()
+    with pytest.raises(ConfigError, match="has no parameter 'ldm'"):  # the encoder scope has a static LDM only
+        SimulationConfig(space={"name": "clld", "params": {"ldm": "adaptive"}}, space_scope="encoder").validate()
+
+
+def test_flags_reach_the_config_and_the_resolved_settings():
+    args = build_parser().parse_args(["--space", "am", "--space-scope", "head", "--space-every", "2",
+                                      "--space-param", "epochs=7", "--space-param", "delta=0.3"])
+    config = config_from_args(args)
+    assert (config.space.name, config.space_scope, config.space_every) == ("am", "head", 2)
+    resolved = config.validate().resolved()
+    params = resolved["space"]["params"]
+    assert params["epochs"] == 7 and params["delta"] == 0.3 and params["negatives"] == 4  # paper default filled
+    assert "alpha" not in params and "lam" not in params  # other objectives' params are not recorded
+    assert "runs/disaster-class_embedding-am-head-logreg-seed0" == config.run_dir.as_posix()
+
+
+def test_pretrained_runs_record_no_scope_and_old_runs_resume_as_pretrained():
+    resolved = SimulationConfig().resolved()
+    assert resolved["space"] == {"name": "pretrained", "params": {}}
+    assert resolved["space_scope"] is None and resolved["space_every"] is None
+    old = {k: v for k, v in resolved.items() if k not in ("space", "space_scope", "space_every")}
+    assert stored_settings({"config": old}) == resolved  # a run from before spaces resumes
+
+
+def test_report_labels_name_the_space():
+    base = SimulationConfig(strategy="class_embedding").resolved()
+    assert Run("a", base, []).strategy == "class_embedding"
+    adapted = SimulationConfig(strategy="class_embedding", space="cea", space_every=2).validate().resolved()
+    given = {"strategy": {"name": "class_embedding", "params": {}}, "space": {"name": "cea", "params": {}}}
+    assert Run("b", adapted, [], {"given": given}).strategy == "class_embedding@cea/every2"
+    given["space"] = {"name": "snnl", "params": {"epochs": 2}}
+    encoder = SimulationConfig(space=given["space"], space_scope="encoder").validate().resolved()
+    assert Run("c", encoder, [], {"given": given}).strategy == "class_embedding@snnl(epochs=2)-encoder"
+
+
+# ---------------------------------------------------------------- in the loop
+
+
+def simulate(corpus, space, strategy=None, records=None, every=1, **kwargs):
+    return Simulation(corpus=corpus, strategy=strategy or ClassEmbedding(),
+                      make_classifier=lambda s: LogisticRegressionClassifier(seed=s), embed=hash_embed,
+                      initial=20, step=10, budget=60, seed=0, records=records, space=space, space_every=every,
+                      **kwargs)
+
+
+def strip_times(rounds):
+    drop = ("seconds", "resumed")
+    out = []
+    for r in rounds:
+        r = {k: v for k, v in r.items() if not k.startswith(drop)}
+        if "space" in r:
+            r["space"] = {k: v for k, v in r["space"].items() if k != "seconds_fit"}
+        out.append(r)
+    return out
+
+
+def test_rounds_record_the_space_and_its_fit_period(corpus):
+    rounds = simulate(corpus, HeadSpace("cea", **FAST), every=2).run()
+    assert [r["space"]["fitted_round"] for r in rounds] == [0, 0, 2, 2, 4]
+    assert [r["space"]["fitted_on"] for r in rounds] == [20, 20, 40, 40, 60]
+    assert all(r["space"]["name"] == "cea" and r["space"]["scope"] == "head" for r in rounds)
+    assert [r["seconds_space"] > 0 for r in rounds] == [True, False, True, False, True]
+
+
+class Spy(ClassEmbedding):
+    """class_embedding that keeps the embeddings it was shown."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def query(self, state, n):
+        self.seen.append(np.array(state.view("embeddings")))
+        return super().query(state, n)
+
+
+def test_strategies_and_classifiers_read_the_adapted_space(corpus):
+    spy = Spy()
+    rounds = simulate(corpus, HeadSpace("cea", **FAST), strategy=spy).run()
+    assert spy.seen[0].shape[1] == 16  # the head's dimension, not the pretrained 64
+    pretrained = hash_embed(corpus.texts[corpus.splits["train"]].tolist())
+    assert spy.seen[0].shape != pretrained.shape
+    assert not np.array_equal(spy.seen[0], spy.seen[1])  # re-fit every round
+    plain = simulate(corpus, None).run()
+    assert [r["picked"] for r in rounds] != [r["picked"] for r in plain]
+
+
+def test_a_resumed_run_refits_the_space_it_was_using(corpus, tmp_path):
+    expected = simulate(corpus, HeadSpace("aan", **FAST), every=2).run()
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_round_2(record):
+        if record["round"] == 2:
+            raise Crash
+
+    records = RunRecords(tmp_path)
+    records.start({"space": "aan"}, {})
+    with pytest.raises(Crash):
+        simulate(corpus, HeadSpace("aan", **FAST), records=records, every=2, on_round=crash_after_round_2).run()
+    again = RunRecords(tmp_path)
+    again.start({"space": "aan"}, {})
+    simulate(corpus, HeadSpace("aan", **FAST), records=again, every=2).run()
+    assert strip_times(read_rounds(tmp_path)) == strip_times(expected)
+
+    def crash_after_round_3(record):  # round 3 uses the space of round 2: the resumed run must refit that one
+        if record["round"] == 3:
+            raise Crash
+
+    other = RunRecords(tmp_path / "b")
+    other.start({"space": "aan"}, {})
+    with pytest.raises(Crash):
+        simulate(corpus, HeadSpace("aan", **FAST), records=other, every=2, on_round=crash_after_round_3).run()
+    other = RunRecords(tmp_path / "b")
+    other.start({"space": "aan"}, {})
+    simulate(corpus, HeadSpace("aan", **FAST), records=other, every=2).run()
+    assert strip_times(read_rounds(tmp_path / "b")) == strip_times(expected)
+
+
+class RecordingSpace(HeadSpace):
+    """A head space that keeps the label rows each fit reads."""
+
+    def __init__(self, **kwargs):
+        super().__init__("cea", **kwargs)
+        self.label_rows = []
+
+    def fit(self, inputs, Y, seed, dev_inputs=None, Y_dev=None):
+        self.label_rows.append(Y.toarray().copy())
+        return super().fit(inputs, Y, seed, dev_inputs, Y_dev)
+
+
+def test_the_space_never_reads_a_label_of_an_unlabeled_text(corpus):
+    space = RecordingSpace(**FAST)
+    rounds = simulate(corpus, space, strategy=RandomSampling()).run()
+    Y_pool = corpus.Y[corpus.splits["train"]].toarray()
+    labeled = list(rounds[0]["initial"])
+    for r, rows in zip(rounds, space.label_rows):
+        assert np.array_equal(rows, Y_pool[labeled])  # exactly the labeled texts' rows, in order
+        labeled += r["picked"]
+    # behaviour: other gold labels on the unlabeled texts change nothing the space or the loop does in round 0
+    Y = corpus.Y.toarray()
+    pool = corpus.splits["train"]
+    unlabeled = np.setdiff1d(np.arange(len(pool)), rounds[0]["initial"])
+    Y[pool[unlabeled]] = 1 - Y[pool[unlabeled]]
+    scrambled = dataclasses.replace(corpus, Y=sp.csr_matrix(Y))
+    again = simulate(scrambled, HeadSpace("cea", **FAST), strategy=RandomSampling()).run()
+    assert strip_times(again)[0]["space"] == strip_times(rounds)[0]["space"]
+    assert again[0]["picked"] == rounds[0]["picked"]
+
+
+class TextClassifier(Classifier):
+    input = "texts"
+
+    def __init__(self, seed=0):
+        self.seed = seed
+
+    def fit(self, X, Y, X_dev=None, Y_dev=None):
+        self.thresholds_ = np.full(Y.shape[1], 0.5, dtype=np.float32)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.thresholds_)), 0.5, dtype=np.float32)
+
+
+def test_a_space_nobody_reads_is_refused(corpus):
+    with pytest.raises(ConfigError, match="neither strategy 'random' nor the classifier reads them"):
+        Simulation(corpus=corpus, strategy=RandomSampling(), make_classifier=lambda s: TextClassifier(s),
+                   embed=hash_embed, initial=20, step=10, budget=30, space=HeadSpace("cea", **FAST))
+    # a text classifier with an embedding strategy: the strategy sees the adapted space
+    spy = Spy()
+    Simulation(corpus=synthetic_corpus(200), strategy=spy, make_classifier=lambda s: TextClassifier(s),
+               embed=hash_embed, initial=20, step=10, budget=30, space=HeadSpace("cea", **FAST)).run()
+    assert spy.seen[0].shape[1] == 16
