@@ -159,7 +159,8 @@ class EncoderSpace:
 
     @staticmethod
     def _tokens(encoder: Any, texts: list[str], device: str) -> dict[str, Any]:
-        return {k: v.to(device) for k, v in encoder.tokenize(texts).items()}
+        prepare = getattr(encoder, "preprocess", None) or encoder.tokenize  # tokenize: sentence-transformers < 6
+        return {k: v.to(device) if hasattr(v, "to") else v for k, v in prepare(texts).items()}
 
 
 def _autocast(device: str, amp: bool) -> Any:
