@@ -5,6 +5,7 @@ name     what
 =======  ================================================================
 logreg   one-vs-rest logistic regression on cached sentence embeddings
 bert     a transformers encoder + one linear layer, fine-tuned (the paper)
+knn      k nearest labeled texts vote, exact FAISS index, k chosen on dev (CEA)
 =======  ================================================================
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = ["CLASSIFIERS", "Classifier", "make_classifier", "tune_thresholds"]
 CLASSIFIERS: dict[str, str] = {
     "logreg": "al.classifiers.linear:LogisticRegressionClassifier",
     "bert": "al.classifiers.bert:BertClassifier",
+    "knn": "al.classifiers.knn:KNNClassifier",
 }
 
 

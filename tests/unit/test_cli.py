@@ -21,7 +21,7 @@ BAD_INPUTS = {
     "unknown dataset": (["--dataset", "imdb"], "unknown dataset 'imdb'; known: csv, disaster, jsonl, reuters"),
     "unknown model": (["--model", "no-such-model-xyz"], "model 'no-such-model-xyz' is not installed locally"),
     "missing model dir": (["--model", "./no/such/dir"], "model path ./no/such/dir does not exist"),
-    "unknown classifier": (["--classifier", "svm"], "unknown classifier 'svm'; known: bert, logreg"),
+    "unknown classifier": (["--classifier", "svm"], "unknown classifier 'svm'; known: bert, knn, logreg"),
     "budget not above initial": (["--budget", "100"], "budget (100) must be larger than the initial labeled set (100)"),
     "step zero": (["--step", "0"], "step must be a positive integer, got 0"),
     "step negative": (["--step", "-5"], "step must be a positive integer, got -5"),
@@ -40,6 +40,8 @@ BAD_INPUTS = {
     "misspelled classifier param": (["--classifier-param", "treshold=dev"],
                                     "classifier 'logreg' has no parameter 'treshold'; accepted: C, class_weight, "),
     "bert-only param on logreg": (["--classifier-param", "max_epochs=3"], "classifier 'logreg' has no parameter"),
+    "misspelled knn param": (["--classifier", "knn", "--classifier-param", "wieghts=similarity"],
+                             "classifier 'knn' has no parameter 'wieghts'; accepted: k, threshold, warm_start, weights"),
     "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
 }
