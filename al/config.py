@@ -305,7 +305,10 @@ class SimulationConfig:
         self._check_params(self.classifier, self.classifier_class(), "classifier")
         self._check_space()
         self.make_strategy()
-        self.make_classifier_factory()(self.seed)
+        classifier = self.make_classifier_factory()(self.seed)
+        check_values = getattr(classifier, "_check_params", None)  # values, not only names, before data loads
+        if callable(check_values):
+            check_values()
         return self
 
     def _check_space(self) -> None:

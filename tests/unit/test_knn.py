@@ -263,3 +263,13 @@ def test_the_loop_adds_each_rounds_texts_to_the_index(corpus):
     again = run()
     assert [(r["picked"], r["macro_f1"], r["classifier_info"]) for r in again] == \
         [(r["picked"], r["macro_f1"], r["classifier_info"]) for r in rounds]
+
+
+def test_bad_knn_values_fail_in_validate_before_any_data_loads():
+    from al.config import SimulationConfig
+
+    with pytest.raises(ConfigError, match="weights must be one of"):
+        SimulationConfig(classifier={"name": "knn", "params": {"weights": "cosine"}}).validate()
+    with pytest.raises(ConfigError, match="k must be a positive integer"):
+        SimulationConfig(classifier={"name": "knn", "params": {"k": 0}}).validate()
+    SimulationConfig(classifier={"name": "knn", "params": {"k": 5}}).validate()
