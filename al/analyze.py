@@ -11,6 +11,7 @@ Examples
     python -m al.analyze
     python -m al.analyze --sizes 100 200 500 1500 --k 100 --out /tmp/analysis
     python -m al.analyze --labels food water shelter medical_help --pool-size 2000 --sizes 50 100
+    python -m al.analyze --space cea --sizes 100 600      # pretrained vs a CEA space fitted on each labeled set
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from al import __version__
-from al.errors import ALError
+from al.errors import ALError, ConfigError
 
 
 DEFAULT_SIZES = (100, 200, 500, 1500)
@@ -61,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, help="seeds the labeled samples and k-means (default: 0)")
     g.add_argument("--out", help="output directory (default analysis/<dataset>-<model>)")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N, for embedding (default: {d.device})")
+    g = p.add_argument_group("task-specific space (compared with the pretrained one)")
+    g.add_argument("--space", choices=["cea", "snnl", "aan", "am", "clld"],
+                   help="fit this space on each labeled set and report both spaces side by side")
+    g.add_argument("--space-scope", choices=["head", "encoder"], help=f"(default: {d.space_scope})")
+    g.add_argument("--space-param", action="append", metavar="KEY=VALUE",
+                   help="keyword argument of the space (repeatable), as in al.simulate")
+    g.add_argument("--held-out", type=int, metavar="N",
+                   help="unlabeled texts whose quality is measured in both spaces (default: 2000)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--version", action="version", version=f"al {__version__}")
     return p
@@ -84,12 +93,23 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
             print(message, file=sys.stderr, flush=True)
 
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if k in args}
+    if "space" in args:
+        from al.simulate import parse_params
+
+        params = parse_params(args.space_param, "--space-param") if "space_param" in args else {}
+        given["space"] = {"name": args.space, "params": params}
+        if "space_scope" in args:
+            given["space_scope"] = args.space_scope
+    elif "space_param" in args or "space_scope" in args:
+        raise ConfigError("--space-param and --space-scope need --space NAME (cea, snnl, aan, am, clld)")
     config = SimulationConfig(**given).validate()
     sizes, k, seed = getattr(args, "sizes", list(DEFAULT_SIZES)), getattr(args, "k", DEFAULT_K), getattr(args, "seed", 0)
     quiet = "quiet" in args
     check_sizes(sizes, sys.maxsize, k)  # sign and emptiness, before anything loads
     resolve_model(config.model)
     out = Path(args.out) if "out" in args else default_out(config.dataset, config.model)
+    if "out" not in args and "space" in args:
+        out = out.with_name(f"{out.name}-{args.space}-{config.space_scope}")
 
     t = time.perf_counter()
     corpus = load_config_corpus(config)
@@ -104,9 +124,40 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     say(f"embedded in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
 
     meta = {"version": __version__, "dataset": corpus.name, "model": config.model, "seconds": seconds}
+    space_fn = None
+    if "space" in args:
+        meta["space_settings"] = {key: config.resolved()[key] for key in ("space", "space_scope")}
+        space_fn = space_mapper(config, corpus, embeddings, say)
     result = analyze_pool(embeddings, corpus.Y[pool], corpus.label_names, sizes, k=k, seed=seed,
-                          out=out, meta=meta)
+                          out=out, meta=meta, space=space_fn, space_name=getattr(args, "space", "adapted"),
+                          held_out=getattr(args, "held_out", 2000))
     return result, out
+
+
+def space_mapper(config, corpus, embeddings, say):
+    """``(labeled positions, their labels, seed) -> the pool in a space fitted on them`` for ``config.space``."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from al.embedders import SentenceEmbedder
+
+    space = config.make_space()
+    pool, dev = corpus.splits["train"], corpus.splits["dev"]
+    pool_texts = corpus.texts[pool].tolist()
+
+    def fit_and_map(labeled, Y_labeled, seed):
+        by_texts = space.input == "texts"
+        inputs = [pool_texts[i] for i in labeled] if by_texts else embeddings[labeled]
+        dev_inputs = Y_dev = None
+        if space.uses_dev:
+            dev_texts = corpus.texts[dev].tolist()
+            dev_inputs = dev_texts if by_texts else SentenceEmbedder(config.model, device=config.device).encode(dev_texts)
+            Y_dev = corpus.Y[dev]
+        say(f"fitting the {config.space.name} space ({config.space_scope} scope) on {len(labeled)} labeled texts")
+        fitted = space.fit(inputs, sp.csr_matrix(np.asarray(Y_labeled)), seed, dev_inputs, Y_dev)
+        return fitted.transform(pool_texts if by_texts else embeddings)
+
+    return fit_and_map
 
 
 def format_proximity(result: dict) -> str:
@@ -134,7 +185,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_proximity(result))
-    print(f"wrote {out}/analysis.json, summary.md and {1 + 2 * len(result['sizes'])} figures", file=sys.stderr)
+    n_figures = 1 + 2 * len(result["sizes"])
+    if result.get("space"):
+        adapted = {**result, "sizes": [{**e["adapted"], "size": e["size"]} for e in result["sizes"]]}
+        print(f"\nin the {result['space']} space fitted on each labeled set:")
+        print(format_proximity(adapted))
+        n_figures += 2 * len(result["sizes"])
+    print(f"wrote {out}/analysis.json, summary.md and {n_figures} figures", file=sys.stderr)
     return 0
 
 

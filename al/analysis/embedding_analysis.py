@@ -10,6 +10,12 @@ directory::
     pca-<size>.png         2-D PCA of labeled texts and centroids (Figures 5-6)
     summary.md             tables, figure links and a plain reading of the numbers
 
+With a task-specific space (``python -m al.analyze --space cea``), each size
+also has ``adapted``: the same diagnostics in the space fitted on that
+labeled set, ``pca-<space>-<size>.png`` and ``margins-<space>-<size>.png``,
+and ``held_out``: embedding-space quality of unlabeled texts (never seen by
+the space) in both spaces; summary.md puts the two spaces side by side.
+
 All files are written atomically (:mod:`al.io`).
 
 References
@@ -22,7 +28,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +37,7 @@ from al.analysis.diagnostics import diagnostics
 from al.analysis.margins import centroid_margins, plot_margins
 from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import plot_proximity
-from al.analysis.quality import TEMPERATURES, dense_labels
+from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality
 from al.centroids import class_centroids
 from al.errors import ConfigError
 from al.io import atomic_file, write_atomic
@@ -87,6 +93,9 @@ def analyze_pool(
     out: str | Path | None = None,
     temperatures: Sequence[float] = TEMPERATURES,
     meta: dict[str, Any] | None = None,
+    space: Callable[[np.ndarray, np.ndarray, int], np.ndarray] | None = None,
+    space_name: str = "adapted",
+    held_out: int = 2000,
 ) -> dict[str, Any]:
     """Run the analysis for each labeled-set size; write the report when ``out`` is given.
 
@@ -112,6 +121,14 @@ def analyze_pool(
     meta : dict or None
         Settings to record (dataset, model, ...); its ``seconds`` (a dict) is
         extended with the time of the analysis.
+    space : callable (labeled pool positions, their labels (n_labeled, n_labels), seed) -> ndarray (n_pool, dim'), optional
+        Fits a task-specific space on the labeled set alone and maps the whole
+        pool into it; each size is then analysed in both spaces.
+    space_name : str
+        What the report calls the fitted space (``cea``, ...).
+    held_out : int
+        Unlabeled texts (a seeded sample) whose quality is measured in both
+        spaces: texts the space was not fitted on.
 
     Returns
     -------
@@ -155,7 +172,23 @@ def analyze_pool(
                     out / f"pca-{size}.png").name,
             }
             entry["seconds"]["figures"] = round(time.perf_counter() - t, 3)
+        if space is not None:
+            t = time.perf_counter()
+            adapted = space(labeled, Yd[labeled], seed)
+            fit_seconds = time.perf_counter() - t
+            entry["adapted"] = _space_entry(adapted, labeled, unlabeled, Yd, label_names, k, temperatures, seed,
+                                            out, size, space_name)
+            entry["adapted"]["seconds"]["fit"] = round(fit_seconds, 3)
+            sample = np.sort(np.random.default_rng([seed, size]).choice(
+                unlabeled, min(held_out, len(unlabeled)), replace=False))
+            entry["held_out"] = {
+                "n_texts": int(len(sample)),
+                "pretrained": embedding_quality(embeddings[sample], Yd[sample], temperatures, seed),
+                space_name: embedding_quality(adapted[sample], Yd[sample], temperatures, seed),
+            }
         result["sizes"].append(entry)
+    if space is not None:
+        result["space"] = space_name
     result["seconds"] = {**result.pop("seconds", {}), "analysis": round(time.perf_counter() - started, 3)}
     if out is not None:
         observed, expected = proximity_matrices(result)
@@ -163,6 +196,50 @@ def analyze_pool(
             plot_proximity(sizes, observed, expected, label_names, k), out / "proximity.png").name
         write_report(result, out)
     return result
+
+
+def _space_entry(adapted: np.ndarray, labeled: np.ndarray, unlabeled: np.ndarray, Yd: np.ndarray,
+                 label_names: list[str], k: int, temperatures: Sequence[float], seed: int, out: Path | None,
+                 size: int, space_name: str) -> dict[str, Any]:
+    """The diagnostics of one labeled set in a fitted space (proximity over the unlabeled texts only)."""
+    X, Yl = adapted[labeled], Yd[labeled]
+    t = time.perf_counter()
+    entry = diagnostics(X, Yl, adapted[unlabeled], Yd[unlabeled], label_names, k=k, temperatures=temperatures,
+                        seed=seed)
+    centroids, _ = class_centroids(X, Yl)
+    projection = pca_projection(X, centroids)
+    entry["pca"] = {"explained_variance_ratio": [round(float(v), 6) for v in projection.explained_variance_ratio]}
+    entry["seconds"] = {"diagnostics": round(time.perf_counter() - t, 3)}
+    if out is not None:
+        margins = centroid_margins(X, Yl, centroids)
+        entry["figures"] = {
+            "margins": save_figure(plot_margins(
+                margins, label_names, title=f"Cosine distance to class centroids in the {space_name} space, "
+                f"|L| = {size}"), out / f"margins-{space_name}-{size}.png").name,
+            "pca": save_figure(plot_pca(
+                projection, Yl, label_names, title=f"PCA of {size} labeled texts in the {space_name} space"),
+                out / f"pca-{space_name}-{size}.png").name,
+        }
+    return entry
+
+
+def comparison_table(result: dict[str, Any]) -> str:
+    """Markdown: per size, the pretrained space and the fitted one side by side."""
+    name = result["space"]
+    head = ["labeled", "space", "proximity ratio (mean over labels)", "mean margin", "SNNL T=1 (labeled)",
+            "silhouette (labeled)", "SNNL T=1 (held out)", "silhouette (held out)", "k-means NMI (held out)",
+            "ARI (held out)"]
+    lines = ["| " + " | ".join(head) + " |", "|---:|---|" + "---:|" * (len(head) - 2)]
+    for e in result["sizes"]:
+        for label, d, h in (("pretrained", e, e["held_out"]["pretrained"]), (name, e["adapted"], e["held_out"][name])):
+            q = d["quality"]
+            t1 = next((v for t, v in q["snnl"].items() if float(t) == 1.0), None)
+            h1 = next((v for t, v in h["snnl"].items() if float(t) == 1.0), None)
+            lines.append("| " + " | ".join([
+                str(e["size"]), label, _fmt(d["summary"]["mean_ratio"], 2), _fmt(d["summary"]["mean_margin"]),
+                _fmt(t1), _fmt(q["silhouette"]), _fmt(h1), _fmt(h["silhouette"]), _fmt(h["kmeans"]["nmi"]),
+                _fmt(h["kmeans"]["ari"])]) + " |")
+    return "\n".join(lines)
 
 
 def proximity_matrices(result: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -327,8 +404,18 @@ def render_summary(result: dict[str, Any]) -> str:
         "Calinski-Harabasz, and k-means (k = number of primary labels) against the primary labels.", "",
         quality_table(result), "",
         "Multi-label rules: " + result["multi_label_rules"], "",
-        "## Figures", "",
     ]
+    if result.get("space"):
+        name = result["space"]
+        lines += [
+            f"## Pretrained vs the {name} space", "",
+            f"For each labeled set, a {name} space is fitted on those labeled texts alone; the unlabeled pool is "
+            f"mapped into it. Proximity counts the unlabeled texts (never the ones the space was fitted on) nearest "
+            f"each centroid, as above; \"held out\" scores are measured on a seeded sample of unlabeled texts. A "
+            f"space that only memorises its training texts improves the labeled columns and not the held-out ones.",
+            "", comparison_table(result), "",
+        ]
+    lines += ["## Figures", ""]
     if "proximity" in result["figures"]:
         lines += [f"![proximity]({result['figures']['proximity']})", ""]
     for e in entries:
@@ -337,6 +424,10 @@ def render_summary(result: dict[str, Any]) -> str:
             evr = e["pca"]["explained_variance_ratio"]
             lines += [f"{e['size']} labeled texts: [margins]({figs['margins']}), [PCA]({figs['pca']}) "
                       f"(PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)", ""]
+        adapted = e.get("adapted", {}).get("figures")
+        if adapted:
+            lines += [f"{e['size']} labeled texts in the {result['space']} space: [margins]({adapted['margins']}), "
+                      f"[PCA]({adapted['pca']})", ""]
     if result.get("seconds"):
         s = result["seconds"]
         lines += ["## Timings", "", ", ".join(f"{name} {v:.1f} s" for name, v in s.items()), ""]

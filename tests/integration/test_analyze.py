@@ -44,3 +44,19 @@ def test_analysis_of_four_labels(tmp_path, capsys):
         assert data[:8] == PNG and len(data) > 10_000
     summary = (out / "summary.md").read_text()
     assert "## Reading" in summary and "times as often as chance" in summary and "(pca-100.png)" in summary
+
+
+def test_analysis_before_and_after_a_cea_space(tmp_path, capsys):
+    out = tmp_path / "cea"
+    argv = ["--labels", *LABELS, "--pool-size", "400", "--sizes", "50", "100", "--k", "20", "--space", "cea",
+            "--space-param", "epochs=5", "--held-out", "100", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "in the cea space fitted on each labeled set" in printed
+    result = json.loads((out / "analysis.json").read_text())
+    assert result["space"] == "cea" and result["space_settings"]["space"]["params"]["epochs"] == 5
+    for entry in result["sizes"]:
+        assert entry["adapted"]["n_unlabeled"] == 400 - entry["size"]
+        assert entry["held_out"]["n_texts"] == 100
+        assert (out / f"pca-cea-{entry['size']}.png").read_bytes().startswith(PNG)
+    assert "## Pretrained vs the cea space" in (out / "summary.md").read_text()

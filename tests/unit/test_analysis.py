@@ -371,3 +371,39 @@ def test_sizes_must_be_integers(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--sizes", "ten"])
     assert exc.value.code == 2 and "invalid int value: 'ten'" in capsys.readouterr().err
+
+
+def test_analyze_pool_with_a_space_compares_both_and_fits_on_the_labeled_set_only(tmp_path):
+    from al.spaces.head import HeadSpace
+    from tests.conftest import hash_embed, synthetic_corpus
+
+    corpus = synthetic_corpus(n_texts=300)
+    pool = corpus.splits["train"]
+    X = hash_embed(corpus.texts[pool].tolist())
+    Y = corpus.Y[pool].toarray()
+    seen = []
+
+    def space(labeled, Y_labeled, seed):
+        seen.append((labeled.copy(), np.asarray(Y_labeled).copy()))
+        fitted = HeadSpace("cea", epochs=5, dim=16, hidden=32).fit(X[labeled], sp.csr_matrix(Y_labeled), seed)
+        return fitted.transform(X)
+
+    result = analyze_pool(X, corpus.Y[pool], corpus.label_names, [20, 60], k=10, seed=0, out=tmp_path,
+                          space=space, space_name="cea", held_out=50)
+    for (labeled, rows), entry in zip(seen, result["sizes"]):
+        assert len(labeled) == entry["size"]
+        assert np.array_equal(rows, Y[labeled])  # the space reads the labeled texts' labels, nothing else
+        adapted = entry["adapted"]
+        assert adapted["n_unlabeled"] == len(pool) - entry["size"]  # proximity over held-out texts only
+        assert adapted["proximity"] != entry["proximity"]
+        held = entry["held_out"]
+        assert held["n_texts"] == 50 and set(held) == {"n_texts", "pretrained", "cea"}
+        assert held["pretrained"] != held["cea"]
+    assert result["space"] == "cea"
+    for png in ["pca-cea-20.png", "margins-cea-60.png"]:
+        assert_png(tmp_path / png)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## Pretrained vs the cea space" in summary
+    section = summary.split("## Pretrained vs the cea space")[1].split("## Figures")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| 60 |")]
+    assert [r.split("|")[2].strip() for r in rows] == ["pretrained", "cea"]
