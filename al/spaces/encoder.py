@@ -111,7 +111,8 @@ class EncoderSpace:
             with quiet_loading():
                 encoder = SentenceTransformer(str(resolve_model(self.model)), device=device)
             encoder.max_seq_length = self.max_length
-            dim = encoder.get_sentence_embedding_dimension()
+            dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
+            dim = dimension()
             output = torch.nn.Linear(dim, Y_dense.shape[1]).to(device)
             parameters = list(encoder.parameters()) + ([] if self.objective == "cea" else list(output.parameters()))
             optimiser = torch.optim.AdamW(parameters, lr=self.learning_rate)

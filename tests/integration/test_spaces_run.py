@@ -1,0 +1,75 @@
+"""Task-specific spaces end to end with the real all-MiniLM-L6-v2 on a small Disaster Response slice."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from al.simulate import main
+
+pytestmark = pytest.mark.integration
+
+
+def rounds_of(out):
+    return [json.loads(line) for line in (out / "rounds.jsonl").read_text().splitlines()]
+
+
+def without_times(rounds):
+    out = []
+    for r in rounds:
+        r = {k: v for k, v in r.items() if not k.startswith("seconds")}
+        r["space"] = {k: v for k, v in r["space"].items() if k != "seconds_fit"}
+        out.append(r)
+    return out
+
+
+def test_head_space_with_the_knn_classifier(small_jsonl, tmp_path):
+    argv = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--frequent", "4", "--rare", "0",
+            "--strategy", "class_embedding",
+            "--classifier", "knn", "--space", "cea", "--space-param", "epochs=5", "--initial", "40", "--step", "40",
+            "--budget", "120", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    rounds = rounds_of(tmp_path / "a")
+    assert [r["space"]["fitted_on"] for r in rounds] == [40, 80, 120]
+    # every round's space is new, so the kNN index is rebuilt, never extended
+    assert all(r["classifier_info"]["index"] == "rebuilt" for r in rounds)
+    assert rounds[-1]["macro_f1"] > 0.3
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    assert without_times(rounds_of(tmp_path / "b")) == without_times(rounds)  # same seed, same run
+    config = json.loads((tmp_path / "a" / "config.json").read_text())["config"]
+    assert config["space"]["name"] == "cea" and config["space_scope"] == "head" and config["space_every"] == 1
+
+
+def test_encoder_space_fine_tunes_minilm_and_is_deterministic(small_jsonl, tmp_path):
+    """Encoder scope on CPU: two fits of 40 then 60 labeled texts, the pool, dev and test re-embedded."""
+    argv = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--frequent", "4", "--rare", "0",
+            "--strategy", "class_embedding",
+            "--space", "aan", "--space-scope", "encoder", "--space-every", "2", "--initial", "40", "--step", "10",
+            "--budget", "60", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    rounds = rounds_of(tmp_path / "a")
+    assert [r["space"]["fitted_round"] for r in rounds] == [0, 0, 2]
+    assert all(r["space"]["scope"] == "encoder" and r["space"]["device"] == "cpu" for r in rounds)
+    assert rounds[0]["seconds_space"] > 0 and rounds[1]["seconds_space"] == 0
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    assert without_times(rounds_of(tmp_path / "b")) == without_times(rounds)
+
+
+def test_encoder_fit_changes_the_space_and_reads_only_its_labels(small_jsonl):
+    from al.datasets import load_corpus
+    from al.embedders import SentenceEmbedder
+    from al.spaces.encoder import EncoderSpace
+
+    corpus = load_corpus("jsonl", str(small_jsonl), n_frequent=4, n_rare=0)
+    pool = corpus.splits["train"]
+    texts = corpus.texts[pool].tolist()
+    labeled = np.arange(30)
+    fitted = EncoderSpace("cea", device="cpu").fit([texts[i] for i in labeled], corpus.Y[pool][labeled], seed=0)
+    adapted = fitted.transform(texts)
+    pretrained = SentenceEmbedder(device="cpu").encode(texts)
+    assert adapted.shape == pretrained.shape
+    np.testing.assert_allclose(np.linalg.norm(adapted, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(adapted, pretrained, atol=1e-3)  # the encoder's weights moved
+    # the pretrained cache is untouched by the fine-tuned encoder
+    np.testing.assert_array_equal(SentenceEmbedder(device="cpu").encode(texts[:5]), pretrained[:5])
