@@ -6,6 +6,7 @@ This module imports torch and transformers; it is imported only when the
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -21,6 +22,10 @@ from al.errors import ConfigError
 from al.models import quiet_loading, resolve_model
 
 MAX_POS_WEIGHT = 30.0  # cap of the per-label BCE weight n_neg / n_pos
+AUX = ("snnl", "aan", "am", "clld")  # the auxiliary objectives (``aux``)
+#: ``aux_weight`` when not given: SNNL's alpha (seed 002 eq. 7), AAN's and AM's weight 1 (seed 004,
+#: L = L_task + L_a), CLLD's lambda (seed 003 eq. 9, l.534).
+AUX_WEIGHT = {"snnl": 100.0, "aan": 1.0, "am": 1.0, "clld": 0.5}
 
 
 class _EncoderWithHead(nn.Module):
@@ -49,6 +54,33 @@ class BertClassifier(Classifier):
     AdamW and a linear warm-up / decay schedule. With dev data, training stops
     early on dev macro-F1 and the best epoch's weights are restored; without
     dev data all ``max_epochs`` epochs run.
+
+    With ``aux``, an auxiliary objective shapes the pooled representation (the
+    [CLS] vector the output layer sees, the one :meth:`transform` returns, so DAL
+    sees the task-specific space) while the classifier trains; the objectives are
+    the functions of :mod:`al.spaces.objectives`, applied to each training batch:
+
+    ======  ===================================================  ===============================
+    aux     loss minimised per batch                             paper
+    ======  ===================================================  ===============================
+    snnl    BCE + w * SNNL(cls, T = 1 / (1 + e)^0.55), w = 100    seed 002 eq. 6-7
+    aan     BCE + w * La(all negative), w = 1                    seed 004 sec. 2.2
+    am      BCE + w * La(margin delta), w = 1                    seed 004 sec. 3.3
+    clld    w * BCE + (1 - w) * contrastive, w = 0.5             seed 003 eq. 9-11
+    ======  ===================================================  ===============================
+
+    ``e`` is the epoch index from 0. Two texts are positives when they share a
+    label (``aux_positive="shares"``) or have identical label sets (``"exact"``).
+    SNNL regularises the pooled vector only: the paper sums it over every hidden
+    layer of a small network (eq. 7), and the pooled vector is the one layer we
+    have. AAN and AM draw their texts from the same batch (``aux_negatives``
+    each), with a generator seeded by ``seed``. CLLD feeds every batch twice
+    through the encoder in train mode (two dropout masks, one forward pass over
+    the doubled batch), takes the classification loss on the first copy's
+    logits and the contrastive loss on both copies' pooled vectors (the paper's
+    MLP projection head is left out, so that the space it shapes is the one
+    :meth:`transform` returns), with a static label-distance matrix: all ones,
+    ``aux_tau`` on the ``aux_confusable`` label pairs.
 
     Parameters
     ----------
@@ -95,6 +127,24 @@ class BertClassifier(Classifier):
     show_progress : bool
         Show each epoch's progress (see :mod:`al.progress`: a bar on a terminal, plain
         lines otherwise, only for epochs longer than 2 s; ``--quiet`` turns it off).
+    aux : {"snnl", "aan", "am", "clld"} or None
+        The auxiliary objective (table above); None trains on BCE alone.
+    aux_weight : float or None
+        Its weight; None takes the paper's: SNNL alpha 100, AAN 1, AM 1, CLLD
+        lambda 0.5 (for CLLD the weight of BCE, in [0, 1]).
+    aux_negatives : int
+        AAN: negatives drawn per text; AM: texts drawn per text, one positive and
+        ``aux_negatives - 1`` negatives. The paper's 4 (seed 004 l.380-382).
+    aux_delta : float
+        AM's margin (seed 004 l.373).
+    aux_positive : {"shares", "exact"}
+        The multi-label convention: which texts count as positives for each other.
+    aux_confusable : sequence of (int, int)
+        CLLD: label index pairs whose label distance is ``aux_tau`` (e.g. from
+        :func:`al.spaces.objectives.confusable_pairs` on a dev confusion matrix);
+        the rest of the matrix is ones.
+    aux_tau : float
+        CLLD: the distance of confusable label pairs (seed 003 l.534).
 
     Attributes
     ----------
@@ -107,7 +157,9 @@ class BertClassifier(Classifier):
         Dev macro-F1 after each epoch, at the thresholds the fitted model uses
         (empty without dev data).
     train_loss_ : list of float
-        Mean training loss of each epoch.
+        Mean training loss of each epoch (with ``aux``: the combined loss minimised).
+    aux_loss_ : list of float
+        Mean auxiliary objective (unweighted) of each epoch; empty without ``aux``.
     pos_weight_ : ndarray of shape (n_labels,) or None
     model_ : torch.nn.Module
     tokenizer_ : transformers tokenizer
@@ -117,6 +169,11 @@ class BertClassifier(Classifier):
     ----------
     Devlin et al. (2019), BERT: Pre-training of deep bidirectional transformers
     for language understanding. NAACL.
+
+    Agarap, Text classification and clustering with annealing soft nearest
+    neighbor loss (seed 002). Ohashi et al. (2020), Text classification with
+    negative supervision. ACL (seed 004). Contrastive learning with label
+    distance for text classification (seed 003).
     """
 
     input = "texts"
@@ -140,6 +197,13 @@ class BertClassifier(Classifier):
         mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto",
         seed: int = 0,
         show_progress: bool = True,
+        aux: Literal["snnl", "aan", "am", "clld"] | None = None,
+        aux_weight: float | None = None,
+        aux_negatives: int = 4,
+        aux_delta: float = 0.4,
+        aux_positive: Literal["shares", "exact"] = "shares",
+        aux_confusable: Sequence[tuple[int, int]] = (),
+        aux_tau: float = 5.0,
     ) -> None:
         self.model = model
         self.max_length = max_length
@@ -157,6 +221,13 @@ class BertClassifier(Classifier):
         self.mixed_precision = mixed_precision
         self.seed = seed
         self.show_progress = show_progress
+        self.aux = aux
+        self.aux_weight = aux_weight
+        self.aux_negatives = aux_negatives
+        self.aux_delta = aux_delta
+        self.aux_positive = aux_positive
+        self.aux_confusable = aux_confusable
+        self.aux_tau = aux_tau
 
     # ------------------------------------------------------------------ fit
 
@@ -219,15 +290,18 @@ class BertClassifier(Classifier):
         total_steps = max(1, self.max_epochs * -(-len(texts) // self.batch_size))
         scheduler = get_linear_schedule_with_warmup(optimizer, int(self.warmup_ratio * total_steps), total_steps)
         scaler = torch.amp.GradScaler("cuda") if self._autocast_dtype() == torch.float16 else None
+        auxiliary = None if self.aux is None else self._auxiliary(Y.shape[1])
 
-        self.train_loss_, self.dev_macro_f1_ = [], []
+        self.train_loss_, self.dev_macro_f1_, self.aux_loss_ = [], [], []
         self.n_epochs_ = self.best_epoch_ = 0
         best_f1, best_state = -1.0, None
         for epoch in range(1, self.max_epochs + 1):
             order = torch.randperm(len(texts), generator=generator).numpy()
-            self.train_loss_.append(
-                self._train_epoch(encodings, targets, order, loss_fn, optimizer, scheduler, scaler, epoch)
-            )
+            loss, aux_loss = self._train_epoch(encodings, targets, order, loss_fn, optimizer, scheduler, scaler,
+                                               epoch, auxiliary)
+            self.train_loss_.append(loss)
+            if auxiliary is not None:
+                self.aux_loss_.append(aux_loss)
             self.n_epochs_ = epoch
             if dev is None:  # nothing to stop on: all max_epochs run
                 self.best_epoch_ = epoch
@@ -243,8 +317,28 @@ class BertClassifier(Classifier):
             self.model_.load_state_dict(best_state)
 
     def info(self) -> dict[str, Any]:
-        """Epochs run and the epoch whose weights were kept, beside the base's thresholds."""
-        return {**super().info(), "n_epochs": int(self.n_epochs_), "best_epoch": int(self.best_epoch_)}
+        """Epochs run, the epoch whose weights were kept and the auxiliary objective, beside the base's thresholds."""
+        out = {**super().info(), "n_epochs": int(self.n_epochs_), "best_epoch": int(self.best_epoch_), "aux": self.aux}
+        if self.aux is not None:
+            out["aux_weight"] = self._aux_weight()
+        return out
+
+    def _aux_weight(self) -> float:
+        return float(AUX_WEIGHT[self.aux] if self.aux_weight is None else self.aux_weight)
+
+    def _auxiliary(self, n_labels: int) -> _Auxiliary:
+        """The auxiliary objective of this fit, with its own generator and label-distance matrix."""
+        from al.spaces.objectives import static_label_distance
+
+        return _Auxiliary(
+            kind=self.aux,
+            weight=self._aux_weight(),
+            positive=self.aux_positive,
+            negatives=int(self.aux_negatives),
+            delta=float(self.aux_delta),
+            rng=np.random.default_rng(self.seed),
+            ldm=static_label_distance(n_labels, self.aux_confusable, self.aux_tau) if self.aux == "clld" else None,
+        )
 
     def _prepare_model(self, n_labels: int, generator: torch.Generator) -> None:
         """A fresh model from the pretrained checkpoint, or the previous one under ``warm_start``."""
@@ -273,20 +367,23 @@ class BertClassifier(Classifier):
         scheduler: torch.optim.lr_scheduler.LRScheduler,
         scaler: torch.amp.GradScaler | None,
         epoch: int,
-    ) -> float:
-        """One pass over the training data in the given order; mean batch loss."""
+        auxiliary: _Auxiliary | None = None,
+    ) -> tuple[float, float | None]:
+        """One pass over the training data in the given order; mean batch loss and mean auxiliary objective."""
         from al.progress import progress
 
         self.model_.train()
         starts = range(0, len(order), self.batch_size)
-        losses = []
+        losses, aux_losses = [], []
         with progress(len(order), f"bert epoch {epoch}/{self.max_epochs}", unit="texts",
                       enabled=self.show_progress) as bar:
             for start in starts:
-                losses.append(self._train_step(encodings, targets, order[start : start + self.batch_size],
-                                               loss_fn, optimizer, scheduler, scaler))
+                loss, aux_loss = self._train_step(encodings, targets, order[start : start + self.batch_size],
+                                                  loss_fn, optimizer, scheduler, scaler, epoch, auxiliary)
+                losses.append(loss)
+                aux_losses.append(aux_loss)
                 bar.update(len(order[start : start + self.batch_size]))
-        return float(np.mean(losses))
+        return float(np.mean(losses)), None if auxiliary is None else float(np.mean(aux_losses))
 
     def _train_step(
         self,
@@ -297,12 +394,19 @@ class BertClassifier(Classifier):
         optimizer: torch.optim.Optimizer,
         scheduler: torch.optim.lr_scheduler.LRScheduler,
         scaler: torch.amp.GradScaler | None,
-    ) -> float:
-        """One optimisation step on the texts ``idx``; the batch's loss."""
+        epoch: int = 1,
+        auxiliary: _Auxiliary | None = None,
+    ) -> tuple[float, float | None]:
+        """One optimisation step on the texts ``idx``; the batch's loss and auxiliary objective."""
         batch = self._pad(encodings, idx)
+        if auxiliary is not None and auxiliary.kind == "clld":  # both dropout views in one pass
+            batch = {key: torch.cat([value, value]) for key, value in batch.items()}
         with self._autocast():
-            _, logits = self.model_(batch)
-        loss = loss_fn(logits.float(), targets[idx].to(self.device_))
+            cls, logits = self.model_(batch)
+        if auxiliary is None:
+            loss, aux_loss = loss_fn(logits.float(), targets[idx].to(self.device_)), None
+        else:
+            loss, aux_loss = auxiliary(cls.float(), logits.float(), targets[idx], loss_fn, epoch)
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
@@ -315,7 +419,7 @@ class BertClassifier(Classifier):
             nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
             optimizer.step()
         scheduler.step()
-        return loss.item()
+        return loss.item(), None if aux_loss is None else aux_loss.item()
 
     def _dev_macro_f1(self, dev_texts: list[str], Y_dev: np.ndarray) -> float:
         """Dev macro-F1 at the thresholds this model would be fitted with."""
@@ -413,6 +517,33 @@ class BertClassifier(Classifier):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        self._check_aux_params()
+
+    def _check_aux_params(self) -> None:
+        if self.aux is not None and self.aux not in AUX:
+            raise ConfigError(f"aux must be one of {', '.join(AUX)} (or None for none), got {self.aux!r}")
+        if self.aux_positive not in ("shares", "exact"):
+            raise ConfigError(f"aux_positive must be one of shares, exact; got {self.aux_positive!r}")
+        least = 2 if self.aux == "am" else 1
+        if not isinstance(self.aux_negatives, (int, np.integer)) or isinstance(self.aux_negatives, bool) \
+                or self.aux_negatives < least:
+            raise ConfigError(f"aux_negatives must be an integer >= {least}"
+                              f"{' for am (one positive, then negatives)' if least == 2 else ''}, "
+                              f"got {self.aux_negatives!r}")
+        if self.aux_weight is not None:
+            if isinstance(self.aux_weight, bool) or not isinstance(self.aux_weight, (int, float)):
+                raise ConfigError(f"aux_weight must be a number or None (the paper's), got {self.aux_weight!r}")
+            if self.aux == "clld" and not 0 <= self.aux_weight <= 1:
+                raise ConfigError(f"aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
+                                  f"got {self.aux_weight!r}")
+        pairs = self.aux_confusable
+        if isinstance(pairs, (str, bytes)) or not all(
+            isinstance(pair, (list, tuple)) and len(pair) == 2
+            and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in pair)
+            for pair in pairs
+        ):
+            raise ConfigError(f"aux_confusable must be a list of label index pairs such as [[0, 1], [2, 5]], "
+                              f"got {pairs!r}")
 
 
 def _check_fit_data(
@@ -467,3 +598,52 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     for param in model.parameters():
         (no_decay if param.ndim < 2 else decay).append(param)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+@dataclass
+class _Auxiliary:
+    """One fit's auxiliary objective: the per-batch loss given the batch's pooled vectors."""
+
+    kind: str
+    weight: float
+    positive: str
+    negatives: int
+    delta: float
+    rng: np.random.Generator
+    ldm: np.ndarray | None
+
+    def __call__(
+        self, cls: torch.Tensor, logits: torch.Tensor, targets: torch.Tensor, loss_fn: nn.Module, epoch: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(loss minimised, auxiliary objective)`` of one batch.
+
+        Parameters
+        ----------
+        cls : Tensor of shape (M, hidden), or (2M, hidden) for CLLD (both views stacked)
+        logits : Tensor of shape (M, n_labels), or (2M, n_labels) for CLLD
+        targets : Tensor of shape (M, n_labels), 0/1 float, on the cpu
+        loss_fn : the task loss (BCE with logits)
+        epoch : int, counted from 1
+        """
+        from al.spaces import objectives as obj
+
+        Y = targets.numpy()
+        m = len(Y)
+        task = loss_fn(logits[:m], targets.to(logits.device))
+        if self.kind == "clld":
+            aux = obj.clld_contrastive_loss(cls, Y, self.ldm, self.positive)
+            return self.weight * task + (1.0 - self.weight) * aux, aux
+        if self.kind == "snnl":
+            aux = obj.soft_nearest_neighbour_loss(cls, Y, obj.annealed_temperature(epoch - 1), self.positive)
+        else:
+            margin = self.kind == "am"
+            pos, neg = obj.sample_negative_supervision(Y, self.rng, self.negatives, margin, self.positive)
+            neg = torch.from_numpy(neg).to(cls.device)
+            negatives = cls[neg.clamp(min=0)]
+            if margin:
+                pos = torch.from_numpy(pos).to(cls.device)
+                aux = obj.margin_loss(cls, cls[pos.clamp(min=0)], negatives, neg >= 0, self.delta,
+                                      positive_mask=pos >= 0)
+            else:
+                aux = obj.negative_supervision_loss(cls, negatives, neg >= 0)
+        return task + self.weight * aux, aux

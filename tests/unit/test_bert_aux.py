@@ -1,0 +1,164 @@
+"""BertClassifier's auxiliary objectives on a tiny random BERT (built in a temporary directory, seconds)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import al.classifiers.bert as bert  # noqa: E402
+from al.classifiers.bert import BertClassifier  # noqa: E402
+from al.errors import ConfigError  # noqa: E402
+from al.spaces import objectives as obj  # noqa: E402
+
+WORDS = ("flood water food shelter rain storm sick doctor medicine help road blocked tent rice "
+         "children house fire smoke wind").split()
+X8 = ["flood water rain", "storm rain flood wind", "food rice", "tent shelter house food", "sick doctor medicine",
+      "children sick", "flood food help", "road blocked"]
+Y8 = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [1, 1, 0], [0, 0, 0]])
+# Six texts, three labels, two texts each: every text has exactly one positive and four negatives, so
+# AAN with 4 negatives and AM with 1 positive + 4 negatives take the whole batch whatever the draws.
+X6, Y6 = X8[:6], Y8[:6]
+TINY = dict(device="cpu", show_progress=False, max_length=16)
+
+# predict_proba(X8) after fitting X8, Y8 with the BertClassifier of commit 8850b36 (before ``aux``
+# existed): BertClassifier(model=tiny, max_epochs=3, batch_size=3, seed=3, learning_rate=1e-3, **TINY).
+BEFORE_AUX = np.array([
+    [0.48594996, 0.48879990, 0.50344706],
+    [0.48112950, 0.49488831, 0.50166458],
+    [0.47849256, 0.48993933, 0.50802970],
+    [0.47091967, 0.49545991, 0.50307828],
+    [0.46863213, 0.48803028, 0.51065093],
+    [0.47463620, 0.48229870, 0.51346898],
+    [0.47515690, 0.49042603, 0.50286627],
+    [0.47232652, 0.48667780, 0.51120919],
+], dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> str:
+    """A 2-layer BERT (hidden 32) whose weights come from a numpy Generator, and its WordPiece tokenizer."""
+    directory = tmp_path_factory.mktemp("tiny-bert")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    tokenizer = transformers.BertTokenizerFast(vocab={word: i for i, word in enumerate(vocab)})
+    assert tokenizer("flood water")["input_ids"] == [2, 5, 6, 3]  # the words are known, not [UNK]
+    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=64, max_position_embeddings=64)
+    model = transformers.BertModel(config)
+    rng = np.random.default_rng(0)
+    with torch.no_grad():  # weights independent of transformers' initialisation code
+        for name, param in sorted(model.named_parameters()):
+            if "LayerNorm" in name:
+                param.copy_(torch.ones_like(param) if name.endswith("weight") else torch.zeros_like(param))
+            else:
+                param.copy_(torch.from_numpy(rng.normal(0, 0.1, tuple(param.shape)).astype(np.float32)))
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return str(directory)
+
+
+@pytest.fixture
+def training_forwards(monkeypatch):
+    """Every training-mode forward of the model: ``(input_ids, cls, logits)``."""
+    seen = []
+    forward = bert._EncoderWithHead.forward
+
+    def recording(self, batch):
+        cls, logits = forward(self, batch)
+        if self.training:
+            seen.append((batch["input_ids"], cls.detach().clone(), logits.detach().clone()))
+        return cls, logits
+
+    monkeypatch.setattr(bert._EncoderWithHead, "forward", recording)
+    return seen
+
+
+def batch_labels(clf: BertClassifier, input_ids: torch.Tensor, texts: list[str], Y: np.ndarray) -> np.ndarray:
+    """The label rows of a padded batch, matched by token ids."""
+    row_of = {tuple(clf.tokenizer_(text)["input_ids"]): i for i, text in enumerate(texts)}
+    return np.stack([Y[row_of[tuple(t for t in ids.tolist() if t != 0)]] for ids in input_ids])
+
+
+def test_without_aux_training_is_what_it_was_before(tiny):
+    clf = BertClassifier(model=tiny, max_epochs=3, batch_size=3, seed=3, learning_rate=1e-3, **TINY).fit(X8, Y8)
+    assert clf.predict_proba(X8) == pytest.approx(BEFORE_AUX, abs=1e-6)
+    assert clf.aux_loss_ == [] and clf.info() == {"n_epochs": 3, "best_epoch": 3, "aux": None}
+
+
+@pytest.mark.parametrize("aux, params", [
+    ("snnl", {}), ("aan", {}), ("aan", {"aux_weight": 3.0}), ("am", {"aux_negatives": 5}), ("clld", {}),
+    ("clld", {"aux_confusable": [[0, 1]], "aux_weight": 0.25}),
+])
+def test_the_loss_minimised_is_the_task_loss_plus_the_weighted_objective(tiny, training_forwards, aux, params):
+    # one batch of the six texts per epoch; the second epoch's step is checked (SNNL: T = 1 / 2^0.55)
+    clf = BertClassifier(model=tiny, max_epochs=2, batch_size=8, seed=1, aux=aux, **params, **TINY).fit(X6, Y6)
+    input_ids, cls, logits = training_forwards[-1]
+    m = len(X6)
+    assert len(training_forwards) == 2 and len(cls) == (2 * m if aux == "clld" else m)  # CLLD: both views
+    Y = batch_labels(clf, input_ids[:m], X6, Y6)
+    task = torch.nn.BCEWithLogitsLoss(pos_weight=torch.from_numpy(clf.pos_weight_))(
+        logits[:m], torch.from_numpy(Y.astype(np.float32)))
+    weight = params.get("aux_weight", bert.AUX_WEIGHT[aux])
+
+    if aux == "snnl":
+        objective = obj.soft_nearest_neighbour_loss(cls, Y, obj.annealed_temperature(1))
+    elif aux == "clld":
+        ldm = obj.static_label_distance(3, params.get("aux_confusable", ()), tau=5.0)
+        objective = obj.clld_contrastive_loss(cls, Y, ldm)
+        pos_weight = torch.from_numpy(clf.pos_weight_)
+        expected = obj.clld_loss(logits, Y, cls, ldm, lam=weight, pos_weight=pos_weight)
+        assert expected.item() == pytest.approx(weight * task.item() + (1 - weight) * objective.item(), rel=1e-6)
+    else:
+        mask = obj.positive_mask(Y).numpy()
+        negatives = np.array([[j for j in range(m) if j != i and not mask[i, j]] for i in range(m)])
+        valid = torch.ones(negatives.shape, dtype=torch.bool)
+        if aux == "aan":
+            objective = obj.negative_supervision_loss(cls, cls[negatives], valid)
+        else:
+            positive = mask.argmax(axis=1)
+            objective = obj.margin_loss(cls, cls[positive], cls[negatives], valid, delta=0.4)
+    if aux != "clld":
+        expected = task + weight * objective
+
+    assert objective.item() > 0
+    assert clf.aux_loss_[-1] == pytest.approx(objective.item(), rel=1e-5)
+    assert clf.train_loss_[-1] == pytest.approx(expected.item(), rel=1e-5)
+    assert clf.info() == {"n_epochs": 2, "best_epoch": 2, "aux": aux, "aux_weight": weight}
+    assert clf.transform(X6).shape == (m, 32)
+
+
+@pytest.mark.parametrize("aux", ["aan", "clld"])
+def test_training_with_aux_is_deterministic_on_cpu(tiny, aux):
+    def fit(seed):
+        return BertClassifier(model=tiny, max_epochs=2, batch_size=4, seed=seed, aux=aux, learning_rate=1e-3,
+                              **TINY).fit(X8, Y8)
+
+    first, again, other = fit(0), fit(0), fit(1)
+    assert np.array_equal(first.predict_proba(X8), again.predict_proba(X8))
+    assert np.array_equal(first.transform(X8), again.transform(X8))
+    assert first.train_loss_ == again.train_loss_ and first.aux_loss_ == again.aux_loss_
+    assert not np.array_equal(first.transform(X8), other.transform(X8))
+    plain = BertClassifier(model=tiny, max_epochs=2, batch_size=4, seed=0, learning_rate=1e-3, **TINY).fit(X8, Y8)
+    assert not np.array_equal(first.transform(X8), plain.transform(X8))  # the objective moved the space
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"aux": "snl"}, "aux must be one of snnl, aan, am, clld (or None for none), got 'snl'"),
+    ({"aux": "am", "aux_negatives": 1}, "aux_negatives must be an integer >= 2 for am (one positive, then "
+                                        "negatives), got 1"),
+    ({"aux": "clld", "aux_weight": 2}, "aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]"),
+    ({"aux": "aan", "aux_positive": "same"}, "aux_positive must be one of shares, exact; got 'same'"),
+    ({"aux": "clld", "aux_confusable": [0, 1]}, "aux_confusable must be a list of label index pairs such as "
+                                                "[[0, 1], [2, 5]], got [0, 1]"),
+])
+def test_bad_aux_settings_fail_before_any_model_loads(params, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        BertClassifier(model="/nonexistent", **params, **TINY).fit(X8, Y8)
+
+
+def test_a_confusable_pair_outside_the_labels_is_a_config_error(tiny):
+    with pytest.raises(ConfigError, match=r"two distinct label indices in \[0, 3\), got \(0, 3\)"):
+        BertClassifier(model=tiny, max_epochs=1, aux="clld", aux_confusable=[(0, 3)], **TINY).fit(X8, Y8)
