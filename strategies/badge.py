@@ -209,6 +209,9 @@ class BADGE(Strategy):
         size = 8 * proba.shape[0] * proba.shape[1] * representations.shape[1]
         materialise = size <= self.max_gradient_bytes
         self.last_info = {"gradients": "materialised" if materialise else "factorised"}
-        picked = badge_select(proba, representations, n, state.rng, threshold=self.threshold,
-                              materialise=materialise)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):  # one matrix-vector product per pick: memory-bound, threads only contend
+            picked = badge_select(proba, representations, n, state.rng, threshold=self.threshold,
+                                  materialise=materialise)
         return candidates[picked]

@@ -96,4 +96,7 @@ class CoreSet(Strategy):
         d2 = nearest_center_sq_distances(points, representations[state.indices_labeled])
         self.last_scores = np.empty(len(candidates))
         self.last_scores[sort] = np.sqrt(d2)  # aligned with state.indices_unlabeled
-        return candidates[k_center_greedy(points, d2, n)]
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):  # one matrix-vector product per pick: memory-bound, threads only contend
+            return candidates[k_center_greedy(points, d2, n)]

@@ -176,6 +176,8 @@ def test_one_newton_step_tracks_an_exact_refit(seed):
     candidates = list(range(0, 120, 12))
     thetas = np.stack([head.lookahead_thetas(X[unlabeled][i], proba[i] >= 0.5) for i in candidates])
     newton = approximate_error(head.lookahead_decisions(X[unlabeled], thetas))
+    assert np.allclose(head.lookahead_errors(X[unlabeled], thetas), newton)  # the fast path, on logits
+    assert np.allclose(head.lookahead_errors(X[unlabeled].astype(np.float32), thetas), newton, rtol=1e-4)
     exact = exact_refit_errors(X[labeled], Y[labeled], X[unlabeled], proba, candidates)
     assert np.allclose(newton, exact, rtol=0.01), (newton, exact)
     assert np.argmin(newton) == np.argmin(exact)
@@ -206,3 +208,18 @@ def test_adaptive_chooses_the_candidate_whose_lookahead_error_is_lowest():
 def test_bad_betas_are_a_config_error():
     with pytest.raises(ConfigError, match=r"betas must be a non-empty list of values in \[0, 1\], got \[0.5, 2\]"):
         Adaptive(betas=[0.5, 2]).query(state_of(ADAPTIVE_PROBA, [[1, 0, 0]], [0], np.eye(4)), 1)
+
+
+def test_the_lookahead_head_is_scikit_learn_s_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    gen = np.random.default_rng(0)
+    X = gen.normal(size=(80, 6))
+    Y = (X[:, :3] + 0.5 * gen.normal(size=(80, 3)) > 0.3).astype(int)
+    Y[:, 2] = 0  # a constant label
+    head = LookaheadHead().fit(X, Y)
+    for j in range(2):
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000, tol=1e-10).fit(X, Y[:, j])
+        assert np.allclose(head.theta_[j, :-1], model.coef_[0], atol=1e-5)
+        assert np.isclose(head.theta_[j, -1], model.intercept_[0], atol=1e-5)
+    assert np.allclose(head.decisions(X)[:, 2], -1.0)
