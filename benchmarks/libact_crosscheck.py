@@ -20,8 +20,8 @@ set) and asks both implementations for one text:
 * Adaptive: both sides use one-vs-rest logistic regression (C = 1, balanced
   class weights) on the features, with f = 2 p - 1. libact retrains it exactly
   for every candidate and keeps every text tied at a beta's maximum as a
-  candidate; we take one candidate per beta (ties: larger u, lower index) and
-  retrain by one Newton step. The report says how often the picks agree and,
+  candidate; we keep ``ties_per_beta`` of the tied texts (larger u first, then
+  the lower index) and retrain by one Newton step. The report says how often the picks agree and,
   when they do not, whether libact's pick was among our candidates.
 """
 from __future__ import annotations
@@ -99,7 +99,7 @@ def check_mmc(rounds: int, seed: int) -> tuple[int, int]:
     return agree, rounds
 
 
-def check_adaptive(rounds: int, seed: int) -> tuple[int, int, int]:
+def check_adaptive(rounds: int, seed: int, ties: list[int]) -> tuple[dict[int, int], dict[int, int], int]:
     from libact.base.dataset import Dataset
     from libact.base.interfaces import ContinuousModel
     from libact.models.multilabel import BinaryRelevance
@@ -127,7 +127,8 @@ def check_adaptive(rounds: int, seed: int) -> tuple[int, int, int]:
             p = self.model.predict_proba(feature)[:, 1]
             return np.stack([1 - 2 * p, 2 * p - 1], axis=1)
 
-    agree = among = 0
+    agree = {t: 0 for t in ties}
+    among = {t: 0 for t in ties}
     for r in range(rounds):
         gen = np.random.default_rng([seed, r])
         n_pool, n_labels = 120, int(gen.integers(3, 6))
@@ -139,13 +140,13 @@ def check_adaptive(rounds: int, seed: int) -> tuple[int, int, int]:
             theirs = AdaptiveActiveLearning(dataset, base_clf=BalancedLR(), random_state=0).make_query()
             br = BinaryRelevance(BalancedLR()).train(Dataset(X[labeled], Y[labeled]))
         proba = (br.predict_real(X) + 1) / 2
-        strategy = Adaptive()
-        ours = strategy.query(state_of(proba, X, Y, labeled), 1)[0]
-        agree += int(theirs == ours)
         u = max_margin_uncertainty(proba[unlabeled])
         c = cardinality_inconsistency(proba[unlabeled], Y[labeled].sum(axis=1).mean())
-        ours_candidates = set(unlabeled[adaptive_candidates(u, c, [i / 10 for i in range(11)], unlabeled)].tolist())
-        among += int(theirs in ours_candidates)
+        for t in ties:
+            ours = Adaptive(ties_per_beta=t).query(state_of(proba, X, Y, labeled), 1)[0]
+            agree[t] += int(theirs == ours)
+            proposed = np.concatenate(adaptive_candidates(u, c, [i / 10 for i in range(11)], unlabeled, t))
+            among[t] += int(theirs in set(unlabeled[proposed].tolist()))
     return agree, among, rounds
 
 
@@ -153,6 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ties", type=int, nargs="+", default=[1, 20], help="Adaptive's ties_per_beta values")
     args = parser.parse_args()
     import libact
 
@@ -162,9 +164,11 @@ def main() -> None:
     agree, n = check_mmc(args.rounds, args.seed)
     print(f"MMC: same pick in {agree} of {n} rounds ({time.perf_counter() - start:.0f} s)", flush=True)
     start = time.perf_counter()
-    agree, among, n = check_adaptive(args.rounds, args.seed)
-    print(f"Adaptive: same pick in {agree} of {n} rounds; libact's pick among our candidates in {among} "
-          f"({time.perf_counter() - start:.0f} s)")
+    agree, among, n = check_adaptive(args.rounds, args.seed, args.ties)
+    for t in args.ties:
+        print(f"Adaptive, ties_per_beta={t}: same pick in {agree[t]} of {n} rounds; libact's pick among our "
+              f"candidates in {among[t]}")
+    print(f"({time.perf_counter() - start:.0f} s)")
 
 
 if __name__ == "__main__":

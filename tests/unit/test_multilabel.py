@@ -122,7 +122,10 @@ def test_adaptive_measures_by_hand():
     assert np.allclose(adaptive_scores(u, c, 0.0), c)  # 0^0 = 1
     assert np.allclose(adaptive_scores(u, c, 1.0), u)
     betas = [round(0.1 * i, 1) for i in range(11)]
-    assert adaptive_candidates(u, c, betas).tolist() == [2] + [1] * 10
+    assert [a.tolist() for a in adaptive_candidates(u, c, betas)] == [[2]] + [[1]] * 10
+    # every tied text, the more uncertain first (x3 and x4 both have u 0: the lower index first)
+    assert [a.tolist() for a in adaptive_candidates(u, c, [0.0, 1.0], ties=5)] == [[2, 3], [1]]
+    assert [a.tolist() for a in adaptive_candidates(u, c, [0.0], np.array([9, 4, 7, 5]), ties=5)] == [[3, 2]]
 
 
 def test_approximate_error_by_hand():
@@ -199,7 +202,7 @@ def test_adaptive_chooses_the_candidate_whose_lookahead_error_is_lowest():
     c = cardinality_inconsistency(proba, state.y_labeled.toarray().sum(axis=1).mean())
     q = adaptive_scores(u, c, info["beta"])
     assert np.allclose(strategy.last_scores, q)
-    first = adaptive_candidates(u, c, [info["beta"]])[0]
+    first = adaptive_candidates(u, c, [info["beta"]], state.indices_unlabeled)[0][0]
     assert picked[0] == state.indices_unlabeled[first]
     rest = [i for i in np.lexsort((state.indices_unlabeled, -q)) if i != first][:4]
     assert picked[1:].tolist() == state.indices_unlabeled[rest].tolist()
