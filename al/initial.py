@@ -186,7 +186,8 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"label descriptions file {str(path)!r} does not exist; give a YAML file mapping label -> text") from None
+        raise DataError(f"label descriptions file {str(path)!r} does not exist; "
+                        f"give a YAML file mapping label -> text") from None
     except yaml.YAMLError as exc:
         raise DataError(f"label descriptions file {str(path)!r} is not valid YAML ({type(exc).__name__}); "
                         f"expected a mapping label -> text") from None

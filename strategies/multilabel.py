@@ -15,7 +15,6 @@ Information Analysis to Knowledge Engineering, Springer 2006 (BinMin).
 """
 from __future__ import annotations
 
-import warnings
 from typing import Sequence
 
 import numpy as np

@@ -21,7 +21,8 @@ from tests.integration.conftest import LABELS  # noqa: E402
 def fitted_and_texts(disaster_messages):
     texts = disaster_messages(24, random_state=0)
     Y = sp.csr_matrix(np.eye(3, dtype=np.int8)[np.arange(len(texts)) % 3])
-    classifier = BertClassifier(max_epochs=0, max_length=32, device="cpu", show_progress=False)  # pretrained + fresh head
+    # max_epochs=0: the pretrained encoder and a fresh head, enough to sample dropout
+    classifier = BertClassifier(max_epochs=0, max_length=32, device="cpu", show_progress=False)
     return classifier.fit(texts, Y), texts
 
 
