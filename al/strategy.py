@@ -23,6 +23,7 @@ VIEWS: Mapping[str, str] = {
     "proba": "ndarray (n_pool, n_labels): the current classifier's per-label probabilities",
     "representations": "ndarray (n_pool, hidden): what the classifier's output layer sees",
     "classifier": "the classifier fitted this round (read-only by convention)",
+    "inputs": "what the classifier reads for the pool (Classifier.input): list of texts, or ndarray (n_pool, dim)",
 }
 #: What a strategy may declare in ``requires``: the views, and ``reveal``, the annotator.
 REQUIREMENTS: Mapping[str, str] = {
@@ -91,6 +92,7 @@ class PoolState:
     proba = property(lambda self: self.view("proba"), doc=VIEWS["proba"])
     representations = property(lambda self: self.view("representations"), doc=VIEWS["representations"])
     classifier = property(lambda self: self.view("classifier"), doc=VIEWS["classifier"])
+    inputs = property(lambda self: self.view("inputs"), doc=VIEWS["inputs"])
 
     def reveal(self, indices: np.ndarray) -> sp.csr_matrix:
         """Gold labels of unlabeled texts the strategy *commits to picking* this round.

@@ -545,6 +545,53 @@ class BertClassifier(Classifier):
             raise ConfigError(f"aux_confusable must be a list of label index pairs such as [[0, 1], [2, 5]], "
                               f"got {pairs!r}")
 
+    def predict_proba_dropout(self, X: Sequence[str], n_samples: int, seed: int) -> np.ndarray:
+        """Per-label probabilities of ``n_samples`` stochastic forward passes with dropout on (MC dropout).
+
+        Every dropout layer of the encoder and the head stays active, as in
+        training; nothing else changes and no weight is updated. The same seed
+        gives the same samples on cpu; global random state is left as it was.
+
+        Parameters
+        ----------
+        X : sequence of str, length n
+        n_samples : int
+            T, the number of passes.
+        seed : int
+            Seeds the dropout masks.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n, n_labels), float32
+
+        References
+        ----------
+        Gal and Ghahramani, "Dropout as a Bayesian Approximation", ICML 2016.
+        """
+        self._check_fitted()
+        if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+            raise ConfigError(f"n_samples must be a positive integer, got {n_samples!r}")
+        texts = _check_texts(X, "X", allow_empty=True)
+        out = np.empty((n_samples, len(texts), self.n_labels_), dtype=np.float32)
+        encodings = self._tokenize(texts) if texts else {"input_ids": []}
+        order = np.argsort([-len(ids) for ids in encodings["input_ids"]], kind="stable")
+        was_training = self.model_.training
+        cuda_devices = [self.device_] if self.device_.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(seed)
+            self.model_.train()  # dropout on
+            try:
+                with torch.inference_mode():
+                    for t in range(n_samples):
+                        for start in range(0, len(texts), self.eval_batch_size):
+                            idx = order[start : start + self.eval_batch_size]
+                            with self._autocast():
+                                _, logits = self.model_(self._pad(encodings, idx))
+                            out[t, idx] = torch.sigmoid(logits.float()).cpu().numpy()
+            finally:
+                self.model_.train(was_training)
+        return out
+
 
 def _check_fit_data(
     X: Sequence[str], Y: sp.spmatrix, X_dev: Sequence[str] | None, Y_dev: sp.spmatrix | None

@@ -34,12 +34,16 @@ def make_state(
     seed: int = 0,
     rng_seed: int = 1,
     views: set[str] | None = None,
+    classifier: Callable[[], Any] | None = None,
 ) -> tuple[PoolState, list[np.ndarray]]:
     """A synthetic :class:`PoolState` and the list its oracle appends revealed indices to.
 
     Every label has at least one labeled text. ``views`` limits the views
     offered, and the annotator to ``"reveal"`` in it (default: all of
-    :data:`al.strategy.REQUIREMENTS`).
+    :data:`al.strategy.REQUIREMENTS`). ``classifier`` makes the unfitted
+    classifier behind the ``classifier``, ``proba`` and ``representations``
+    views; it is fitted on the labeled texts' embeddings (its ``inputs``) and
+    must take ``input = "embeddings"`` (default: logistic regression).
     """
     from al.classifiers.linear import LogisticRegressionClassifier
 
@@ -52,7 +56,7 @@ def make_state(
     emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(np.float32)
     labeled = np.arange(n_labeled)
     Y_pool = sp.csr_matrix(Y)
-    classifier = LogisticRegressionClassifier().fit(emb[labeled], Y_pool[labeled])
+    fitted = (classifier or LogisticRegressionClassifier)().fit(emb[labeled], Y_pool[labeled])
     revealed: list[np.ndarray] = []
 
     def oracle(indices: np.ndarray) -> sp.csr_matrix:
@@ -62,9 +66,10 @@ def make_state(
     available: dict[str, Callable[[], Any]] = {
         "texts": lambda: [f"text {i} " + " ".join(f"w{j}" for j in np.flatnonzero(Y[i])) for i in range(n_pool)],
         "embeddings": lambda: emb,
-        "proba": lambda: classifier.predict_proba(emb),
-        "representations": lambda: classifier.transform(emb),
-        "classifier": lambda: classifier,
+        "proba": lambda: fitted.predict_proba(emb),
+        "representations": lambda: fitted.transform(emb),
+        "classifier": lambda: fitted,
+        "inputs": lambda: emb,
     }
     if views is not None:
         available = {k: v for k, v in available.items() if k in views}
@@ -84,13 +89,18 @@ def _fail(name: str, message: str) -> None:
     raise ConformanceError(f"strategy {name}: {message}")
 
 
-def check_strategy(factory: Callable[[], Strategy] | type[Strategy], n: int = 5) -> None:
+def check_strategy(
+    factory: Callable[[], Strategy] | type[Strategy], n: int = 5, classifier: Callable[[], Any] | None = None
+) -> None:
     """Run every conformance check on a strategy; raise :class:`ConformanceError` on a failure.
 
     Parameters
     ----------
     factory : a Strategy subclass or a zero-argument callable returning a fresh instance
     n : query size used by the checks
+    classifier : zero-argument callable returning the unfitted classifier of the synthetic
+        pools (see :func:`make_state`), for strategies that need a particular kind
+        (e.g. one with dropout); default logistic regression
 
     Raises
     ------
@@ -110,7 +120,8 @@ def check_strategy(factory: Callable[[], Strategy] | type[Strategy], n: int = 5)
         _fail(name, f"requires unknown view(s) {sorted(unknown)}; known: {sorted(REQUIREMENTS)}")
 
     # 1. a valid answer, and the state is left as it was
-    state, revealed = make_state(views=set(probe.requires) if probe.requires else set())
+    views = set(probe.requires) if probe.requires else set()
+    state, revealed = make_state(views=views, classifier=classifier)
     before = (state.indices_labeled.copy(), state.indices_unlabeled.copy(), state.y_labeled.toarray().copy())
     try:
         answer = make().query(state, n)
@@ -125,13 +136,13 @@ def check_strategy(factory: Callable[[], Strategy] | type[Strategy], n: int = 5)
         _fail(name, "changed the state it was given (indices or labels)")
 
     # 2. reproducible: same state and generator seed -> same answer
-    again_state, _ = make_state(views=set(probe.requires) if probe.requires else set())
+    again_state, _ = make_state(views=views, classifier=classifier)
     again = np.asarray(make().query(again_state, n))
     if not np.array_equal(picked, again):
         _fail(name, f"is not reproducible: {picked.tolist()} then {again.tolist()} with the same seed")
 
     # 3. n equal to the whole unlabeled pool
-    small, revealed = make_state(n_pool=20, n_labeled=12, views=set(probe.requires) if probe.requires else set())
+    small, revealed = make_state(n_pool=20, n_labeled=12, views=views, classifier=classifier)
     everything = len(small.indices_unlabeled)
     try:
         validate_answer(make().query(small, everything), small, everything, name,

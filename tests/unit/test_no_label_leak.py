@@ -145,7 +145,7 @@ def leaks(root: Any, target: np.ndarray, path: str, follow_functions: bool, seen
 CHANNELS: dict[str, Callable[[PoolState, np.ndarray], list[str]]] = {
     **{
         f"view {name}": (lambda name: lambda state, target: leaks(state.view(name), target, f"state.{name}", False))(name)
-        for name in VIEWS  # texts, embeddings, proba, representations, classifier (with its attributes)
+        for name in VIEWS  # texts, embeddings, proba, representations, classifier (with its attributes), inputs
     },
     "state attributes": lambda state, target: leaks(vars(state), target, "vars(state)", False),
     "closures of the views": lambda state, target: leaks(dict(state.views), target, "state.views", True),
@@ -166,9 +166,12 @@ class Spy(Strategy):
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         target = self._Y_pool[state.indices_unlabeled]
-        for name in VIEWS:
-            state.view(name)  # every view is built before anything is walked
+        self.offered = sorted(state.views)
+        for name in self.offered:
+            state.view(name)  # every view the loop offers is built before anything is walked
         for channel, look in CHANNELS.items():
+            if channel.startswith("view ") and channel[5:] not in state.views:
+                continue  # see test_the_loop_offers_every_view
             self.found[channel] += [f"round {state.round}: {p}" for p in look(state, target)]
         self.rounds += 1
         return state.indices_unlabeled[:n]
@@ -197,6 +200,12 @@ def spy() -> Spy:
 @pytest.mark.parametrize("channel", list(CHANNELS))
 def test_no_gold_label_of_an_unlabeled_text_is_reachable(spy, channel):
     assert spy.found[channel] == []
+
+
+@pytest.mark.xfail(strict=True, reason="the loop does not offer the `inputs` view yet (al.engine._query); "
+                                       "remove this mark once it does")
+def test_the_loop_offers_every_view(spy):
+    assert spy.offered == sorted(VIEWS)
 
 
 def test_only_a_strategy_that_declares_reveal_gets_the_annotator():
