@@ -418,6 +418,7 @@ class Simulation:
             "proba": lambda: classifier.predict_proba(features.pool),
             "representations": lambda: classifier.transform(features.pool),
             "classifier": lambda: classifier,
+            "inputs": lambda: features.pool,
         }
         if features.pool_embeddings is not None:
             views["embeddings"] = lambda: features.pool_embeddings

@@ -202,8 +202,6 @@ def test_no_gold_label_of_an_unlabeled_text_is_reachable(spy, channel):
     assert spy.found[channel] == []
 
 
-@pytest.mark.xfail(strict=True, reason="the loop does not offer the `inputs` view yet (al.engine._query); "
-                                       "remove this mark once it does")
 def test_the_loop_offers_every_view(spy):
     assert spy.offered == sorted(VIEWS)
 
