@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping
 from al.errors import ConfigError
 
 PRETRAINED = "pretrained"
+INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
 #: Constructor arguments the engine sets itself: a seed per round, the run's device.
 INJECTED_PARAMS = frozenset({"seed", "device"})
 #: Constructor arguments that only change what is displayed, never results.
@@ -122,6 +123,12 @@ class SimulationConfig:
         A projection of the frozen embeddings, or the fine-tuned encoder.
     space_every : int
         Re-fit the space every this many rounds.
+    initial_strategy : {"random", "label_names", "kmeans"}
+        How the first ``initial`` texts are chosen (:mod:`al.initial`): at
+        random (the paper), round-robin over labels nearest the embedded label
+        names (or ``label_descriptions``, a YAML file label -> text), or the
+        texts nearest the k-means centres of the pool. Every strategy of one
+        seed gets the same start.
     """
 
     strategy: Component = field(default_factory=lambda: Component("class_embedding"))
@@ -138,6 +145,8 @@ class SimulationConfig:
     space_scope: str = "head"
     space_every: int = 1
     initial: int = 100
+    initial_strategy: str = "random"
+    label_descriptions: str | None = None
     step: int = 50
     budget: int = 600
     seed: int = 0
@@ -285,6 +294,16 @@ class SimulationConfig:
                 f"budget ({self.budget}) must be larger than the initial labeled set ({self.initial}): "
                 f"the budget is the labeled-set size at the end"
             )
+        if self.initial_strategy not in INITIAL_STRATEGIES:
+            raise ConfigError(f"initial_strategy must be one of {', '.join(INITIAL_STRATEGIES)}, "
+                              f"got {self.initial_strategy!r}")
+        if self.label_descriptions is not None:
+            if self.initial_strategy != "label_names":
+                raise ConfigError("label_descriptions is read by --initial-strategy label_names only; "
+                                  f"got initial_strategy {self.initial_strategy!r}")
+            if not Path(self.label_descriptions).expanduser().is_file():
+                raise ConfigError(f"label descriptions file {self.label_descriptions} does not exist; "
+                                  f"give a YAML file mapping label -> text")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
         for name in ("n_frequent", "n_rare"):

@@ -44,7 +44,7 @@ from al.progress import duration, progress, set_quiet
 
 LOCK_FILE = ".lock"
 COMPONENT_FIELDS = COMPONENTS
-PATH_FIELDS = ("data_path",)
+PATH_FIELDS = ("data_path", "label_descriptions")
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "alpha=100 (snnl), negatives=4 (aan, am), delta=0.4 (am), lam=0.5, ldm=adaptive (clld)")
     g = p.add_argument_group("loop")
     g.add_argument("--initial", type=int, help=f"random labeled texts to start from (default: {d.initial})")
+    g.add_argument("--initial-strategy", choices=["random", "label_names", "kmeans"],
+                   help="how the initial texts are chosen: at random, round-robin over labels nearest each embedded "
+                   "label name (or description), or nearest the k-means centres of the pool "
+                   f"(default: {d.initial_strategy})")
+    g.add_argument("--label-descriptions", metavar="YAML",
+                   help="label_names start: a YAML file label -> text to embed instead of the label's name")
     g.add_argument("--step", type=int, help=f"texts queried per round (default: {d.step})")
     g.add_argument("--budget", type=int, help=f"labeled-set size at the end (default: {d.budget})")
     g.add_argument("--seed", type=int, help=f"seed of every random choice (default: {d.seed})")
@@ -243,6 +249,8 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
         if "space" not in config:  # runs from before spaces: the pretrained one
             config = {**config, "space": {"name": "pretrained", "params": {}}, "space_scope": None,
                       "space_every": None}
+        if "initial_strategy" not in config:  # runs from before cold starts: a random start
+            config = {**config, "initial_strategy": "random", "label_descriptions": None}
         return config
     values, _ = normalise_mapping(config, "stored config", stored=True)
     known = set(config_fields())

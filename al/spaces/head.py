@@ -34,8 +34,9 @@ class HeadSpace:
     hidden : int
         Width of the hidden layer.
     epochs, batch_size, learning_rate : training (Adam); CEA's batches are of pairs.
-    dropout : float
-        Dropout before each layer while training (CLLD's two views differ by it).
+    dropout : float or None
+        Dropout before each layer while training; None: 0.1 for CLLD (its two
+        views differ by it), 0 for the others.
     positive : {"shares", "exact"}
         Multi-label meaning of "same class" (:func:`al.spaces.objectives.positive_mask`).
     alpha, eta, gamma : SNNL (seed 002): weight of the loss summed over both
@@ -60,8 +61,8 @@ class HeadSpace:
     scope = "head"
 
     def __init__(
-        self, objective: str = "cea", *, dim: int = 256, hidden: int = 512, epochs: int = 20, batch_size: int = 64,
-        learning_rate: float = 1e-3, dropout: float = 0.1, positive: str = "shares",
+        self, objective: str = "cea", *, dim: int = 128, hidden: int = 256, epochs: int = 10, batch_size: int = 64,
+        learning_rate: float = 1e-3, dropout: float | None = None, positive: str = "shares",
         alpha: float | None = None, eta: float | None = None, gamma: float | None = None,
         aux_weight: float | None = None, negatives: int | None = None, delta: float | None = None,
         lam: float | None = None, ldm: str = "static", confusable: int = 0, tau: float = 5.0,
@@ -103,8 +104,10 @@ class HeadSpace:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"space parameter {name} must be a positive integer, got {value!r}")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"space parameter dropout must be in [0, 1), got {self.dropout!r}")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ConfigError(f"space parameter dropout must be in [0, 1) or None, got {self.dropout!r}")
+        if self.objective == "clld" and self.dropout == 0:
+            raise ConfigError("clld contrasts two dropout views of each text; give dropout > 0 (or leave it None: 0.1)")
 
     def params(self) -> dict[str, Any]:
         given = {k: getattr(self, k) for k in ("alpha", "eta", "gamma", "aux_weight", "negatives", "delta", "lam")}
@@ -134,7 +137,8 @@ class HeadSpace:
         rng = np.random.default_rng(seed)
         with torch_threads(1), torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = _Network(X.shape[1], self.hidden, self.dim, Y_dense.shape[1], self.dropout)
+            dropout = self.dropout if self.dropout is not None else (0.1 if self.objective == "clld" else 0.0)
+            net = _Network(X.shape[1], self.hidden, self.dim, Y_dense.shape[1], dropout)
             ldm = self._static_ldm(X, Y_dense, dev_inputs, Y_dev, seed)
             losses = self._train(net, X, Y_dense, rng, ldm, dev_inputs, Y_dev)
         net.eval()
@@ -224,8 +228,10 @@ class _Network:
                 self.drop = nn.Dropout(dropout)
 
             def forward(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-                h = nn.functional.gelu(self.first(self.drop(x)))
-                z = self.second(self.drop(h))
+                if dropout > 0:
+                    x = self.drop(x)
+                h = nn.functional.gelu(self.first(x))
+                z = self.second(self.drop(h) if dropout > 0 else h)
                 return [h, z], self.output(z)
 
         return Network()

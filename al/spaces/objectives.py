@@ -96,9 +96,9 @@ def _positive_mask_numpy(Y: np.ndarray, positive: str) -> np.ndarray:
     if positive not in POSITIVE:
         raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}; got {positive!r}")
     if positive == "shares":
-        counts = Y.astype(np.int32)
+        counts = Y.astype(np.float32)  # float: BLAS; the products are small exact integers
         empty = ~Y.any(axis=1)
-        mask = (counts @ counts.T > 0) | (empty[:, None] & empty[None, :])
+        mask = (counts @ counts.T > 0.5) | (empty[:, None] & empty[None, :])
     else:
         mask = (Y[:, None, :] == Y[None, :, :]).all(axis=2)
     np.fill_diagonal(mask, False)
@@ -228,20 +228,22 @@ def sample_cea_pairs(
     ----------
     [CEA]_ sec. 2.1, Algorithm 1 (l.180-192) and its prose (l.197-217).
     """
-    mask = _positive_mask_numpy(_dense_labels(Y), positive)
-    n = len(mask)
-    anchors, partners, targets = [], [], []
-    for i in range(n):
-        pos = np.flatnonzero(mask[i])
-        neg = np.flatnonzero(~mask[i])
-        neg = neg[neg != i]
-        for candidates, target in ((pos, 1.0), (neg, 0.0)):
-            if len(candidates):
-                anchors.append(i)
-                partners.append(candidates[rng.integers(len(candidates))])
-                targets.append(target)
-    return (np.asarray(anchors, dtype=np.int64), np.asarray(partners, dtype=np.int64),
-            np.asarray(targets, dtype=np.float32))
+    positives = _positive_mask_numpy(_dense_labels(Y), positive)
+    negatives = ~positives
+    np.fill_diagonal(negatives, False)
+    n = len(positives)
+    uniforms = rng.random((n, 2))  # per text: which positive, which negative
+    chosen = []
+    for column, (mask, target) in enumerate(((positives, 1.0), (negatives, 0.0))):
+        counts = mask.sum(axis=1)
+        k = np.minimum((uniforms[:, column] * counts).astype(np.int64), np.maximum(counts - 1, 0))
+        partner = (np.cumsum(mask, axis=1, dtype=np.int32) > k[:, None]).argmax(axis=1)  # k-th candidate per row
+        chosen.append((np.flatnonzero(counts > 0), partner, target))
+    anchors = np.concatenate([rows for rows, _, _ in chosen])
+    partners = np.concatenate([partner[rows] for rows, partner, _ in chosen])
+    targets = np.concatenate([np.full(len(rows), target, dtype=np.float32) for rows, _, target in chosen])
+    order = np.lexsort((1.0 - targets, anchors))  # by anchor, the positive before the negative
+    return anchors[order].astype(np.int64), partners[order].astype(np.int64), targets[order]
 
 
 # ------------------------------------------------------------------ SNNL (seed 002)
