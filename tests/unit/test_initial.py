@@ -122,8 +122,6 @@ def test_cold_start_grid_file():
     assert reuters["labels"] == "money-fx grain crude trade interest wheat corn dlr veg-oil oilseed".split()
 
 
-@pytest.mark.xfail(strict=True, raises=ConfigError,
-                   reason="`initial_strategy` is not a setting yet (al.config); remove this mark once it is")
 def test_cold_start_grid_expands():
     from al.grid import expand_grid
 
