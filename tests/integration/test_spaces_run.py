@@ -42,11 +42,11 @@ def test_head_space_with_the_knn_classifier(small_jsonl, tmp_path):
 
 
 def test_encoder_space_fine_tunes_minilm_and_is_deterministic(small_jsonl, tmp_path):
-    """Encoder scope on CPU: two fits of 40 then 60 labeled texts, the pool, dev and test re-embedded."""
+    """Encoder scope on CPU: two fits, of 30 then 50 labeled texts, the pool and test re-embedded after each."""
     argv = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--frequent", "4", "--rare", "0",
             "--strategy", "class_embedding",
-            "--space", "aan", "--space-scope", "encoder", "--space-every", "2", "--initial", "40", "--step", "10",
-            "--budget", "60", "--quiet"]
+            "--space", "aan", "--space-scope", "encoder", "--space-every", "2", "--initial", "30", "--step", "10",
+            "--budget", "50", "--quiet"]
     assert main([*argv, "--out", str(tmp_path / "a")]) == 0
     rounds = rounds_of(tmp_path / "a")
     assert [r["space"]["fitted_round"] for r in rounds] == [0, 0, 2]
