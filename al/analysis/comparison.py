@@ -272,8 +272,9 @@ def compare(summaries: Mapping[str, "StrategySummary"], metric: str, baseline: s
         values = getattr(summaries[name], metric)
         seeds = tuple(sorted(set(values) & set(base)))
         diff = [values[k] - base[k] for k in seeds]
-        out.append(Comparison(name, seeds, tuple(diff), paired_test([values[k] for k in seeds], [base[k] for k in seeds]),
-                              bootstrap_ci(diff, resamples, seed) if seeds else None, None))
+        test = paired_test([values[k] for k in seeds], [base[k] for k in seeds])
+        out.append(Comparison(name, seeds, tuple(diff), test, bootstrap_ci(diff, resamples, seed) if seeds else None,
+                              None))
     tested = [c for c in out if c.test.p_value is not None]
     adjusted = dict(zip((c.strategy for c in tested), holm([c.test.p_value for c in tested])))
     return [Comparison(c.strategy, c.seeds, c.differences, c.test, c.ci, adjusted.get(c.strategy)) for c in out]

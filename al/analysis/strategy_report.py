@@ -30,7 +30,7 @@ import numpy as np
 
 from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES, Comparison,
-    Reach, compare, compare_to_baseline, reach, reach_target, setting_of, summarize,
+    PairedTest, Reach, compare, compare_to_baseline, reach, reach_target, setting_of, summarize,
 )
 from al.analysis.curves import SPREAD, curves, find_run_dirs, format_mean_std, load_runs, plot_curves
 from al.errors import ConfigError
@@ -227,7 +227,7 @@ def _ci_text(c: Comparison) -> str:
     return f"[{c.ci[0]:+.4f}, {c.ci[1]:+.4f}]"
 
 
-def _test_text(t: Any) -> str:
+def _test_text(t: PairedTest) -> str:
     if t.p_value is None:
         return "no test (no non-zero difference)" if t.n else "no shared seed"
     text = {"exact": "exact", "exact-ties": "exact (ties)", "normal": "normal approx."}[t.method]
@@ -390,7 +390,8 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
             parts.append(f"<h3>{html.escape(title)}</h3><p>{html.escape(above)}</p>")
             parts.append(_table_html(rows, COMPARISON_COLUMNS))
             parts.append(f"<p><small>{html.escape(foot)}</small></p>")
-        parts.append(f"<h3>{html.escape(_reach_title(sec, baseline))}</h3><p>{html.escape(_reach_text(sec, baseline))}</p>")
+        parts.append(f"<h3>{html.escape(_reach_title(sec, baseline))}</h3>"
+                     f"<p>{html.escape(_reach_text(sec, baseline))}</p>")
         if sec["reach"]["rows"]:
             parts.append(_table_html(_reach_rows(sec["reach"]), REACH_COLUMNS))
         parts.append("<h3>Per-label F1 at the end</h3>")
