@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -122,11 +122,24 @@ class Curve:
     n_runs: np.ndarray
 
 
-def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strategy") -> list[Curve]:
-    """Aggregate runs by ``group_by`` (a config key) into mean ± sample std (ddof = 1) per size."""
+def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strategy",
+           labels: Mapping[Path, str] | None = None) -> list[Curve]:
+    """Aggregate runs into mean ± sample std (ddof = 1) per size, one curve per group.
+
+    Parameters
+    ----------
+    runs : the runs to aggregate
+    metric : a per-round metric (``macro_f1``, ``micro_f1``, ...)
+    group_by : a config key whose values are the groups; ``"strategy"`` groups by
+        :attr:`Run.strategy`, which names the embedding space too (``class_embedding@cea``)
+    labels : each run's group by its path, overriding ``group_by`` (the report's row labels)
+    """
     grouped: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for run in runs:
-        key = run.setting(group_by)
+        if labels is not None:
+            key = labels[run.path]
+        else:
+            key = run.strategy if group_by == "strategy" else run.setting(group_by)
         for r in run.rounds:
             if metric not in r:
                 raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}")

@@ -6,7 +6,12 @@ over seeds); the normalised area under the macro-F1 curve per strategy and
 seed; final and area values with a paired Wilcoxon signed-rank test of each
 strategy against a baseline over shared seeds; per-label F1 at the end,
 frequent vs rare labels; compute per round (train / query / evaluate
-seconds). All of it as ``report.md`` and ``report.html`` (with the PNGs) and
+seconds). Per comparison with the baseline (area under the macro-F1 curve, and
+final macro-F1): the seeds paired, the mean paired difference with its
+percentile-bootstrap 95 % interval, the Wilcoxon signed-rank statistic and its
+exact two-sided p, and Holm's adjusted p over the strategies of the table; per
+strategy, the labeled texts needed to reach 95 % of the baseline's final
+macro-F1. All of it as ``report.md`` and ``report.html`` (with the PNGs) and
 ``summary.json``. Incomplete runs (fewer rounds than
 :func:`al.records.n_rounds` of their stored config) are listed, not averaged in.
 
@@ -23,8 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from al.analysis.comparison import compare_to_baseline, setting_of, summarize
+from al.analysis.comparison import (
+    BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES, Comparison,
+    PairedTest, Reach, compare, compare_to_baseline, reach, reach_target, setting_of, summarize,
+)
 from al.analysis.curves import SPREAD, curves, find_run_dirs, format_mean_std, load_runs, plot_curves
+from al.errors import ConfigError
 from al.io import write_atomic
 from al.records import CONFIG_FILE, read_rounds
 
@@ -33,7 +42,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:80]
 
 
-def build_report(runs_dir: Path, out: Path, baseline: str = "random") -> dict[str, Any]:
+#: The metrics compared with the baseline, as (StrategySummary attribute, summary.json key, words).
+COMPARED = (("area_macro", "area_macro_f1", "area under the macro-F1 curve"),
+            ("final_macro", "final_macro_f1", "final macro-F1"))
+
+
+def build_report(runs_dir: Path, out: Path, baseline: str = "random", resamples: int = RESAMPLES,
+                 bootstrap_seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
     """Read every run below ``runs_dir`` and write the comparison report into ``out``.
 
     Parameters
@@ -43,18 +58,28 @@ def build_report(runs_dir: Path, out: Path, baseline: str = "random") -> dict[st
     out : Path
         The report directory; created if needed.
     baseline : str
-        The strategy every other one is tested against.
+        The row label every other one is tested against (a strategy, ``class_embedding@cea`` for one in a
+        task-specific space).
+    resamples : int
+        Bootstrap resamples of seeds per interval.
+    bootstrap_seed : int
+        Seed of the bootstrap's generator (recorded in ``summary.json``): the same runs give the same report
+        bit for bit.
 
     Returns
     -------
     dict
-        The content of ``summary.json``: ``settings`` (per setting: strategy rows,
-        per-label F1, compute), ``partial`` and ``empty`` runs.
+        The content of ``summary.json``: ``statistics`` (how every number below is computed), ``settings``
+        (per setting: strategy rows, ``comparisons`` with the baseline per metric, ``reach``, per-label F1,
+        compute), ``partial`` and ``empty`` runs.
 
     Raises
     ------
     DataError
-        If ``runs_dir`` holds no finished round, or a stored config is unusable.
+        If ``runs_dir`` holds no finished round, a stored config is unusable, or two runs are the same
+        simulation.
+    ConfigError
+        If ``baseline`` is no strategy of any setting, or ``resamples`` is not positive.
     """
     import matplotlib
 
@@ -66,19 +91,28 @@ def build_report(runs_dir: Path, out: Path, baseline: str = "random") -> dict[st
     empty = [d for d in dirs if not read_rounds(d)]
     runs = load_runs(find_run_dirs([runs_dir]))
     table, partial = summarize(runs)
+    known = sorted({label for strategies in table.values() for label in strategies})
+    if table and baseline not in known:
+        raise ConfigError(f"baseline {baseline!r} is not a strategy of any setting in {runs_dir}; expected one "
+                          f"of: {', '.join(known)} (give it with --baseline)")
+    if resamples < 1:
+        raise ConfigError(f"resamples must be a positive integer, got {resamples}")
+    row_label = {path: label for strategies in table.values() for label, s in strategies.items()
+                 for path in s.paths.values()}  # each complete run's row label
     sections: list[dict[str, Any]] = []
-    summary: dict[str, Any] = {"spread": SPREAD, "settings": {}, "partial": [],
+    summary: dict[str, Any] = {"spread": SPREAD, "baseline": baseline,
+                               "statistics": statistics_note(resamples, bootstrap_seed),
+                               "settings": {}, "partial": [],
                                "empty": [str(d.relative_to(runs_dir)) for d in empty]}
     for run, done, expected in partial:
         summary["partial"].append({"run": str(run.path.relative_to(runs_dir)), "rounds": done, "expected": expected})
 
     for setting, strategies in sorted(table.items()):
         slug = _slug(setting)
-        setting_runs = [r for r in runs if setting_of(r) == setting and r.strategy in strategies
-                        and r.seed in strategies[r.strategy].final_macro]
+        setting_runs = [r for r in runs if r.path in row_label and setting_of(r) == setting]
         figures = {}
         for metric in ("macro_f1", "micro_f1"):
-            path = plot_curves(curves(setting_runs, metric), out / f"{slug}-{metric}.png", metric,
+            path = plot_curves(curves(setting_runs, metric, labels=row_label), out / f"{slug}-{metric}.png", metric,
                                title=f"{metric.replace('_f1', '-F1')}: {setting}")
             figures[metric] = path.name
         tests_final = compare_to_baseline(strategies, "final_macro", baseline)
@@ -125,14 +159,141 @@ def build_report(runs_dir: Path, out: Path, baseline: str = "random") -> dict[st
         fig.savefig(out / f"{slug}-compute.png")
         plt.close(fig)
         figures["compute"] = f"{slug}-compute.png"
+        comparisons = {key: _comparison_block(compare(strategies, attr, baseline, resamples, bootstrap_seed), baseline)
+                       for attr, key, _ in COMPARED}
+        target = reach_target(strategies, baseline, REACH_FRACTION)
+        reach_block = {"baseline": baseline, "fraction": REACH_FRACTION,
+                       "target": target, "rows": [] if target is None else
+                       [_reach_row(r) for r in sorted(reach(strategies, target),
+                                                      key=lambda r: (r.strategy != baseline, r.strategy))]}
         sections.append({"setting": setting, "figures": figures, "rows": rows, "labels": label_rows,
-                         "groups": groups, "compute": compute_rows})
-        summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows}
+                         "groups": groups, "compute": compute_rows, "comparisons": comparisons,
+                         "reach": reach_block})
+        summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
+                                        "comparisons": comparisons, "reach": reach_block}
 
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "report.md", _markdown(sections, summary, baseline))
     write_atomic(out / "report.html", _html(sections, summary, baseline))
     return summary
+
+
+def statistics_note(resamples: int = RESAMPLES, bootstrap_seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
+    """How the comparison numbers are computed: ``summary.json``'s ``statistics``, and the report's notes."""
+    return {
+        "pairing": "by seed: one seed is one initial labeled set for every strategy of a setting; only seeds "
+                   "run by both the strategy and the baseline count (n)",
+        "wilcoxon": {
+            "alternative": "two-sided",
+            "zero_method": "wilcox (zero differences dropped; the test rests on the n_test non-zero ones)",
+            "rounding": f"differences rounded to {DECIMALS} decimals first, so float noise makes no rank "
+                        f"and no zero",
+            "methods": METHODS,
+            "exact_max_n": EXACT_MAX_N,
+        },
+        "bootstrap": {"statistic": "mean paired difference", "interval": "percentile",
+                      "quantiles": "numpy.quantile, linear interpolation", "level": LEVEL,
+                      "resamples": resamples, "seed": bootstrap_seed,
+                      "generator": f"numpy.random.default_rng({bootstrap_seed}), fresh per comparison",
+                      "min_seeds": MIN_SEEDS_CI},
+        "holm": "Holm-Bonferroni step-down over the m comparisons with the baseline in one table (one setting, "
+                "one metric) that have a test",
+        "reach": {"fraction": REACH_FRACTION,
+                  "target": f"{REACH_FRACTION} x mean over seeds of the baseline's final macro-F1",
+                  "per_run": "smallest n_labeled with macro-F1 >= target (a measured round, no interpolation)",
+                  "summary": "median over the seeds that reached it (a lower bound of the median over all seeds "
+                             "when some did not), and how many did"},
+    }
+
+
+def _comparison_block(comparisons: list[Comparison], baseline: str) -> dict[str, Any]:
+    rows = []
+    for c in comparisons:
+        t = c.test
+        rows.append({
+            "strategy": c.strategy, "n": t.n, "seeds": list(c.seeds),
+            "difference_by_seed": {str(k): v for k, v in zip(c.seeds, c.differences)},
+            "mean_difference": t.mean_difference if t.n else None,
+            "ci_low": c.ci[0] if c.ci else None, "ci_high": c.ci[1] if c.ci else None,
+            "ci": _ci_text(c), "wins": t.wins, "statistic": t.statistic, "p": t.p_value, "p_holm": c.p_holm,
+            "n_test": t.n_test, "method": t.method, "test": _test_text(t),
+        })
+    return {"baseline": baseline, "m": sum(r["p"] is not None for r in rows), "rows": rows}
+
+
+def _ci_text(c: Comparison) -> str:
+    if c.ci is None:
+        return f"too few seeds (n={c.test.n})"
+    return f"[{c.ci[0]:+.4f}, {c.ci[1]:+.4f}]"
+
+
+def _test_text(t: PairedTest) -> str:
+    if t.p_value is None:
+        return "no test (no non-zero difference)" if t.n else "no shared seed"
+    text = {"exact": "exact", "exact-ties": "exact (ties)", "normal": "normal approx."}[t.method]
+    zeros = t.n - t.n_test
+    return text + (f", {zeros} zero difference{'s' if zeros > 1 else ''} dropped (n_test={t.n_test})" if zeros else "")
+
+
+def _reach_row(r: Reach) -> dict[str, Any]:
+    return {"strategy": r.strategy, "median_labeled": r.median, "reached": r.reached, "seeds": len(r.by_seed),
+            "by_seed": {str(k): v for k, v in r.by_seed.items()}, "labeled_texts": r.text,
+            "seeds_reached": r.seeds_text}
+
+
+def _num(value: float | None, digits: int = 4, sign: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}g}"
+
+
+def _comparison_rows(block: dict[str, Any]) -> list[dict[str, str]]:
+    """Display rows of one comparison table."""
+    return [{"strategy": r["strategy"], "n": str(r["n"]), "mean Δ": _num(r["mean_difference"], sign=True),
+             "95 % CI (bootstrap)": r["ci"], "wins": f"{r['wins']}/{r['n']}",
+             "W": "–" if r["statistic"] is None else f"{r['statistic']:g}", "p": _num(r["p"]),
+             "p (Holm)": _num(r["p_holm"]), "test": r["test"]} for r in block["rows"]]
+
+
+COMPARISON_COLUMNS = ["strategy", "n", "mean Δ", "95 % CI (bootstrap)", "wins", "W", "p", "p (Holm)", "test"]
+REACH_COLUMNS = ["strategy", "labeled texts (median)", "seeds reached", "by seed"]
+
+
+def _reach_rows(block: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"strategy": r["strategy"], "labeled texts (median)": r["labeled_texts"],
+             "seeds reached": r["seeds_reached"],
+             "by seed": ", ".join(f"{k}: {'–' if v is None else v}" for k, v in r["by_seed"].items())}
+            for r in block["rows"]]
+
+
+def _comparison_notes(sec: dict[str, Any], baseline: str) -> list[tuple[str, str, list[dict[str, str]], str]]:
+    """Per compared metric: (title, text above the table, display rows, footnote)."""
+    out = []
+    for _, key, words in COMPARED:
+        block = sec["comparisons"][key]
+        if not block["rows"]:
+            continue
+        title = f"{words[0].upper() + words[1:]}: paired comparison with {baseline}"
+        above = (f"Δ = strategy − {baseline} per seed; n = seeds run by both (pairs); wins = seeds where the "
+                 f"strategy is higher; W = the smaller signed-rank sum, min(T+, T−); p = two-sided Wilcoxon p.")
+        foot = (f"p (Holm): Holm–Bonferroni step-down adjustment over the m = {block['m']} "
+                f"comparison{'s' if block['m'] != 1 else ''} with {baseline} in this table.")
+        out.append((title, above, _comparison_rows(block), foot))
+    return out
+
+
+def _reach_title(sec: dict[str, Any], baseline: str) -> str:
+    return f"Labeled texts to reach {REACH_FRACTION:.0%} of {baseline}'s final macro-F1".replace("%", " %")
+
+
+def _reach_text(sec: dict[str, Any], baseline: str) -> str:
+    block = sec["reach"]
+    if block["target"] is None:
+        return f"No complete run of the baseline {baseline!r} in this setting: no target."
+    return (f"Target: {REACH_FRACTION} × {baseline}'s final macro-F1 (mean over seeds) = {block['target']:.4f}. "
+            f"Per run, the smallest labeled-set size whose macro-F1 reaches it (a measured round, no "
+            f"interpolation); the median over the seeds that reached it, and how many did "
+            f"(– : not reached within the budget).")
 
 
 def _table_md(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -153,13 +314,33 @@ def problems(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def _method_lines(summary: dict[str, Any], baseline: str) -> list[str]:
+    """The statistics, stated once at the top of the report (Markdown list items)."""
+    boot = summary["statistics"]["bootstrap"]
+    return [
+        f"- Pairs: runs of one seed (one seed is one initial labeled set for every strategy); only seeds run by "
+        f"both the strategy and {baseline} count, and each comparison states its n.",
+        f"- Wilcoxon signed-rank test, two-sided, on the paired differences (rounded to {DECIMALS} decimals). "
+        f"Zero differences are dropped (zero_method='wilcox'); the p-value is exact "
+        f"(scipy.stats.wilcoxon, method='exact') when no two |differences| tie and at most {EXACT_MAX_N} are "
+        f"non-zero, exact over all 2^n sign assignments of the mid-ranks when some tie, and the "
+        f"tie-corrected normal approximation above {EXACT_MAX_N}. With n seeds the smallest possible p is "
+        f"2/2^n (0.25 for 3, 0.031 for 6, 0.002 for 10).",
+        f"- 95 % CI: percentile bootstrap of the mean paired difference, {boot['resamples']:,} resamples of "
+        f"seeds with replacement from numpy.random.default_rng({boot['seed']}) (fresh per comparison); with "
+        f"fewer than {boot['min_seeds']} seeds, no interval (\"too few seeds\").",
+        f"- p (Holm): Holm–Bonferroni step-down over the comparisons with {baseline} in one table (one setting, "
+        f"one metric); m is stated under each table.",
+    ]
+
+
 def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str) -> str:
     parts = ["# Active-learning comparison", "",
              f"Values are mean ± sample standard deviation over seeds (ddof = 1); with a single seed the "
              f"mean is shown alone (the spread is undefined). *area* is the area under the macro-F1 curve "
              f"divided by the labeled-size range (the curve's mean height). *vs {baseline}*: mean paired "
              f"difference, Wilcoxon signed-rank statistic and exact two-sided p over shared seeds, and seeds "
-             f"won (with 3 seeds the smallest possible p is 0.25).", ""]
+             f"won.", "", *_method_lines(summary, baseline), ""]
     incomplete = problems(summary)
     if incomplete:
         parts += ["## Incomplete runs", "", *[f"- {p}" for p in incomplete], ""]
@@ -167,6 +348,11 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         parts += [f"## {sec['setting']}", "", f"![macro-F1]({sec['figures']['macro_f1']})",
                   f"![micro-F1]({sec['figures']['micro_f1']})", "", _table_md(sec["rows"], MAIN_COLUMNS), ""]
         label_columns = list(sec["labels"][0].keys()) if sec["labels"] else []
+        for title, above, rows, foot in _comparison_notes(sec, baseline):
+            parts += [f"### {title}", "", above, "", _table_md(rows, COMPARISON_COLUMNS), "", foot, ""]
+        parts += [f"### {_reach_title(sec, baseline)}", "", _reach_text(sec, baseline), ""]
+        if sec["reach"]["rows"]:
+            parts += [_table_md(_reach_rows(sec["reach"]), REACH_COLUMNS), ""]
         parts += ["### Per-label F1 at the end (mean over seeds)", ""]
         if sec["groups"]:
             parts += [f"Frequent: {', '.join(sec['groups']['frequent'])}; rare: {', '.join(sec['groups']['rare'])}.", ""]
@@ -190,7 +376,9 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
              "</head><body><h1>Active-learning comparison</h1>",
              f"<p>Mean ± sample std over seeds (ddof = 1; one seed: the mean alone); area = normalised area "
              f"under the macro-F1 curve; vs {baseline}: mean paired difference, Wilcoxon signed-rank over shared "
-             f"seeds (3 seeds: smallest possible p = 0.25).</p>"]
+             f"seeds.</p>",
+             "<ul>" + "".join(f"<li>{html.escape(line[2:])}</li>" for line in _method_lines(summary, baseline))
+             + "</ul>"]
     incomplete = problems(summary)
     if incomplete:
         parts.append("<h2>Incomplete runs</h2><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in incomplete) + "</ul>")
@@ -198,6 +386,14 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
         parts.append(f"<h2>{html.escape(sec['setting'])}</h2>")
         parts.append("".join(f"<img src='{html.escape(sec['figures'][k])}' alt='{k}'>" for k in ("macro_f1", "micro_f1")))
         parts.append(_table_html(sec["rows"], MAIN_COLUMNS))
+        for title, above, rows, foot in _comparison_notes(sec, baseline):
+            parts.append(f"<h3>{html.escape(title)}</h3><p>{html.escape(above)}</p>")
+            parts.append(_table_html(rows, COMPARISON_COLUMNS))
+            parts.append(f"<p><small>{html.escape(foot)}</small></p>")
+        parts.append(f"<h3>{html.escape(_reach_title(sec, baseline))}</h3>"
+                     f"<p>{html.escape(_reach_text(sec, baseline))}</p>")
+        if sec["reach"]["rows"]:
+            parts.append(_table_html(_reach_rows(sec["reach"]), REACH_COLUMNS))
         parts.append("<h3>Per-label F1 at the end</h3>")
         if sec["labels"]:
             parts.append(_table_html(sec["labels"], list(sec["labels"][0].keys())))

@@ -1,0 +1,290 @@
+"""The report's statistics on tiny hand-written runs: exact Wilcoxon p and its n, Holm, bootstrap, and the
+labeled texts needed to reach 95 % of random's final macro-F1.
+
+Every run below is written by hand (``config.json`` + ``rounds.jsonl``): 3 rounds at 100, 150 and 200
+labeled texts, so a run's normalised area is ``(v100 + 2 v150 + v200) / 4``.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from al.analysis.comparison import (
+    BOOTSTRAP_SEED, RESAMPLES, bootstrap_ci, holm, labeled_to_reach, paired_test, signed_rank_exact,
+)
+from al.analysis.curves import curves, load_runs
+from al.report import main
+
+BASE = {"dataset": "disaster", "classifier": {"name": "logreg", "params": {}}, "model": "all-MiniLM-L6-v2",
+        "labels": None, "n_frequent": 1, "n_rare": 1, "initial": 100, "step": 50, "budget": 200}
+
+# Final macro-F1 per seed 0..5. random: mean 3.60 / 6 = 0.60, so the target is 0.95 * 0.60 = 0.57.
+RANDOM_FINAL = [0.54, 0.58, 0.59, 0.61, 0.63, 0.65]
+CVIRS_GAIN = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]      # final - random's: all positive, no tie
+MARGIN_FINAL = [0.55, 0.56, 0.56, 0.56, 0.56, 0.56]    # - random's: +0.01, -0.02, -0.03, -0.05, -0.07, -0.09
+
+
+def write_run(root, name, seed, macro, given=None, **config):
+    """One run directory written by hand: its resolved config (and the components as given) and one JSON
+    line per round."""
+    run = root / f"{name}-{seed}"
+    run.mkdir(parents=True)
+    settings = {**BASE, "strategy": {"name": name, "params": {}}, "seed": seed, **config}
+    meta = {"version": "0.1.0", "given": given or {}}
+    (run / "config.json").write_text(json.dumps({"config": settings, **meta}))
+    lines = [json.dumps({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": v, "micro_f1": v,
+                         "per_label_f1": {"a": v, "b": v}, "seconds_train": 1.0, "seconds_query": 1.0,
+                         "seconds_evaluate": 1.0}) for i, v in enumerate(macro)]
+    (run / "rounds.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def three_strategies(root):
+    for seed in range(6):
+        final = RANDOM_FINAL[seed]
+        write_run(root, "random", seed, [0.40, 0.50, final])             # reaches 0.57 at 200, but seed 0 (0.54)
+        write_run(root, "cvirs", seed, [0.45, 0.58, final + CVIRS_GAIN[seed]])  # reaches it at 150
+        write_run(root, "margin", seed, [0.30, 0.40, MARGIN_FINAL[seed]])      # never reaches it
+
+
+def report(root, tmp_path, *args):
+    out = tmp_path / "report"
+    assert main([str(root), "-o", str(out), *args]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    (setting,) = summary["settings"].values()
+    return summary, setting, out
+
+
+def rows_of(block):
+    return {r["strategy"]: r for r in block["rows"]}
+
+
+# -- the pieces, by hand ------------------------------------------------------------------------------------
+
+
+def test_wilcoxon_exact_p_with_six_seeds_all_positive():
+    # ranks 1..6 all positive: T- = 0; exactly 1 of the 2^6 sign patterns has T- = 0 (and 1 has T+ = 0),
+    # so the two-sided exact p is 2 / 64 = 0.03125
+    t = paired_test([r + g for r, g in zip(RANDOM_FINAL, CVIRS_GAIN)], RANDOM_FINAL)
+    assert (t.n, t.n_test, t.statistic, t.wins, t.method) == (6, 6, 0.0, 6, "exact")
+    assert t.p_value == pytest.approx(2 / 64, abs=1e-15)
+
+
+def test_wilcoxon_drops_zero_differences_and_says_so():
+    # differences -0.01, +0.02, +0.03, +0.04, +0.05, 0: the zero is dropped (zero_method="wilcox"), n_test = 5;
+    # T- = rank of 0.01 = 1; sign patterns of 5 ranks with T- <= 1: {} and {1}: 2 / 32; two-sided 4 / 32
+    t = paired_test([0.53, 0.60, 0.62, 0.65, 0.68, 0.65], [0.54, 0.58, 0.59, 0.61, 0.63, 0.65])
+    assert (t.n, t.n_test, t.statistic, t.method) == (6, 5, 1.0, "exact")
+    assert t.p_value == pytest.approx(4 / 32)
+    # differences equal only up to float noise are zeros, not tiny wins
+    assert paired_test([0.1 + 0.2], [0.3]).p_value is None
+
+
+def test_wilcoxon_with_tied_differences_is_exact_over_all_sign_patterns():
+    # non-zero differences 0.1, 0.1, 0.3, 0.4, 0.5, -0.6: mid-ranks 1.5, 1.5, 3, 4, 5, 6; T- = 6 = W.
+    # Doubled ranks {3, 3, 6, 8, 10, 12}; subsets summing to <= 12 (= 2 T-): {}, {3}, {3'}, {6}, {8}, {10},
+    # {12}, {3,3'}, {3,6}, {3',6}, {3,8}, {3',8}, {3,3',6}: 13 of 64. Two-sided p = 26 / 64 = 0.40625.
+    # (scipy's method="exact" ignores the tie and would give 0.4375.)
+    t = paired_test([0.5, 0.6, 0.6, 0.8, 0.9, 1.0, -0.1], [0.5] * 7)
+    assert (t.n, t.n_test, t.statistic, t.method) == (7, 6, 6.0, "exact-ties")
+    assert t.p_value == pytest.approx(26 / 64)
+
+
+def test_the_exact_distribution_agrees_with_scipy():
+    from scipy.stats import PermutationMethod, wilcoxon
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 5, 10, 15):
+        d = rng.normal(size=n)
+        statistic, p = signed_rank_exact(d)
+        expected = wilcoxon(d, method="exact")
+        assert statistic == expected.statistic and p == pytest.approx(expected.pvalue, abs=1e-12)
+    d = np.array([1.0, 1.0, -2.0, 3.0, 3.0, 3.0, -4.0, 5.0])  # ties; 2^8 < 9999: scipy enumerates them all
+    expected = wilcoxon(d, method=PermutationMethod())
+    assert signed_rank_exact(d) == (pytest.approx(expected.statistic), pytest.approx(expected.pvalue, abs=1e-12))
+
+
+def test_more_than_fifty_differences_use_the_normal_approximation():
+    from scipy.stats import wilcoxon
+
+    d = np.arange(1, 61) * np.where(np.arange(60) % 3 == 0, -1, 1) / 100
+    t = paired_test(d, np.zeros(60))
+    assert (t.n_test, t.method) == (60, "normal")
+    assert t.p_value == pytest.approx(wilcoxon(d, method="asymptotic", correction=False).pvalue)
+
+
+def test_holm_step_down_by_hand():
+    # sorted 0.01, 0.03, 0.04 -> 3 * 0.01 = 0.03, 2 * 0.03 = 0.06, 1 * 0.04 = 0.04 -> running max 0.06
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.6, 0.7]) == [1.0, 1.0]  # 2 * 0.6 = 1.2, capped at 1
+    assert holm([0.02]) == [0.02]
+    assert holm([]) == []
+
+
+def test_bootstrap_interval_is_the_percentile_interval_of_a_fixed_generator():
+    d = np.array(CVIRS_GAIN)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = d[rng.integers(0, 6, size=(RESAMPLES, 6))].mean(axis=1)
+    expected = tuple(np.quantile(means, [0.025, 0.975]))
+    assert bootstrap_ci(d) == expected
+    low, high = expected
+    assert low < d.mean() < high and 0.01 <= low and high <= 0.06
+    irregular = [0.013, 0.021, 0.034, 0.046, 0.052, 0.067]
+    assert bootstrap_ci(irregular, seed=1) != bootstrap_ci(irregular)
+    assert bootstrap_ci([0.1, 0.2]) is None  # too few seeds
+
+
+def test_labeled_to_reach_takes_the_first_measured_size():
+    assert labeled_to_reach([100, 150, 200], [0.40, 0.58, 0.56], 0.57) == 150  # no interpolation to 140
+    assert labeled_to_reach([100, 150, 200], [0.40, 0.50, 0.54], 0.57) is None
+    assert labeled_to_reach([100, 150], [0.57, 0.60], 0.57) == 100  # at the target is reaching it
+    assert labeled_to_reach([100, 150], [0.3, 0.5], 0.1 + 0.2) == 100  # 0.3 is float noise below 0.30000000000000004
+
+
+# -- the report ------------------------------------------------------------------------------------------------
+
+
+def test_report_on_three_strategies_and_six_seeds(tmp_path):
+    three_strategies(tmp_path / "runs")
+    summary, setting, out = report(tmp_path / "runs", tmp_path)
+    assert summary["statistics"]["bootstrap"]["seed"] == BOOTSTRAP_SEED
+    assert summary["statistics"]["bootstrap"]["resamples"] == 10_000
+    assert summary["baseline"] == "random"
+
+    final = setting["comparisons"]["final_macro_f1"]
+    area = setting["comparisons"]["area_macro_f1"]
+    assert final["m"] == area["m"] == 2
+    cvirs, margin = rows_of(final)["cvirs"], rows_of(final)["margin"]
+    assert cvirs["n"] == margin["n"] == 6 and cvirs["seeds"] == list(range(6))
+    # cvirs: all 6 differences positive -> p = 2/64. margin: +0.01, -0.02, -0.03, -0.05, -0.07, -0.09 ->
+    # T+ = 1 = W; patterns with T+ <= 1: 2 of 64 -> p = 4/64
+    assert (cvirs["statistic"], cvirs["p"]) == (0.0, pytest.approx(0.03125))
+    assert (margin["statistic"], margin["p"], margin["wins"]) == (1.0, pytest.approx(0.0625), 1)
+    # Holm, m = 2: 2 * 0.03125 = 0.0625 and max(0.0625, 1 * 0.0625) = 0.0625
+    assert cvirs["p_holm"] == pytest.approx(0.0625) and margin["p_holm"] == pytest.approx(0.0625)
+    assert cvirs["mean_difference"] == pytest.approx(0.035)
+    # areas: cvirs - random = (0.05 + 0.16 + gain) / 4, all positive; margin - random = (-0.10 - 0.20 + e) / 4
+    assert rows_of(area)["cvirs"]["difference_by_seed"]["0"] == pytest.approx((0.21 + 0.01) / 4)
+    assert rows_of(area)["cvirs"]["p"] == pytest.approx(0.03125)
+    assert rows_of(area)["margin"]["statistic"] == 0.0 and rows_of(area)["margin"]["wins"] == 0
+    # the interval: the same numpy computation, and it holds the mean
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = np.array(CVIRS_GAIN)[rng.integers(0, 6, size=(10_000, 6))].mean(axis=1)
+    np.testing.assert_allclose([cvirs["ci_low"], cvirs["ci_high"]], np.quantile(means, [0.025, 0.975]), atol=1e-12)
+    assert cvirs["ci_low"] < cvirs["mean_difference"] < cvirs["ci_high"]
+
+    reach = setting["reach"]
+    assert reach["target"] == pytest.approx(0.57)
+    r = rows_of(reach)
+    # random: seed 0 ends at 0.54, the others reach 0.57 at 200; cvirs reaches it at 150 on every seed
+    assert r["random"]["by_seed"] == {"0": None, "1": 200, "2": 200, "3": 200, "4": 200, "5": 200}
+    assert (r["random"]["labeled_texts"], r["random"]["seeds_reached"]) == ("200", "5 of 6 seeds")
+    assert (r["cvirs"]["median_labeled"], r["cvirs"]["seeds_reached"]) == (150, "6 of 6 seeds")
+    margin = r["margin"]
+    assert (margin["labeled_texts"], margin["median_labeled"], margin["reached"]) == ("not reached", None, 0)
+    assert [row["strategy"] for row in reach["rows"]] == ["random", "cvirs", "margin"]
+
+    md = (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    for text in (md, html):
+        assert "Holm–Bonferroni step-down adjustment over the m = 2 comparisons with random in this table" in text
+        assert "not reached" in text and "0 of 6 seeds" in text and "5 of 6 seeds" in text
+        assert "zero_method=&#x27;wilcox&#x27;" in text or "zero_method='wilcox'" in text
+        assert "no interpolation" in text and "default_rng(0)" in text
+    assert "| cvirs | 6 | +0.0350 | [+" in md and "| 0.03125 | 0.0625 | exact |" in md
+
+
+def test_report_is_the_same_bit_for_bit_and_records_its_seed(tmp_path):
+    three_strategies(tmp_path / "runs")
+    outputs = []
+    for name in ("a", "b"):
+        assert main([str(tmp_path / "runs"), "-o", str(tmp_path / name)]) == 0
+        outputs.append([(tmp_path / name / f).read_bytes() for f in ("summary.json", "report.md", "report.html")])
+    assert outputs[0] == outputs[1]
+    _, setting, _ = report(tmp_path / "runs", tmp_path, "--bootstrap-seed", "7")
+    (first,) = json.loads(outputs[0][0])["settings"].values()
+
+    def intervals(s):
+        return [(r["ci_low"], r["ci_high"]) for block in s["comparisons"].values() for r in block["rows"]]
+
+    assert intervals(setting) != intervals(first)
+    assert json.loads((tmp_path / "report" / "summary.json").read_text())["statistics"]["bootstrap"]["seed"] == 7
+
+
+def test_only_seeds_both_ran_are_paired_and_few_seeds_get_no_interval(tmp_path):
+    three_strategies(tmp_path / "runs")
+    write_run(tmp_path / "runs", "dal", 0, [0.40, 0.50, 0.55])   # random's seed 0 ends at 0.54: +0.01
+    write_run(tmp_path / "runs", "dal", 1, [0.40, 0.50, 0.60])   # random's seed 1 ends at 0.58: +0.02
+    write_run(tmp_path / "runs", "dal", 9, [0.40, 0.50, 0.90])   # no random run of seed 9: not a pair
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    final = setting["comparisons"]["final_macro_f1"]
+    dal = rows_of(final)["dal"]
+    assert (dal["n"], dal["seeds"], dal["ci"], dal["ci_low"]) == (2, [0, 1], "too few seeds (n=2)", None)
+    assert dal["p"] == pytest.approx(0.5)  # two positive differences: 2 / 2^2
+    # Holm over m = 3: sorted 0.03125, 0.0625, 0.5 -> 3 * 0.03125, max(that, 2 * 0.0625), max(that, 0.5)
+    assert final["m"] == 3
+    assert [rows_of(final)[s]["p_holm"] for s in ("cvirs", "margin", "dal")] == \
+        pytest.approx([0.09375, 0.125, 0.5])
+    assert "too few seeds (n=2)" in (out / "report.md").read_text()
+    assert "over the m = 3 comparisons" in (out / "report.md").read_text()
+    main_rows = {r["strategy"]: r for r in setting["strategies"]}
+    assert main_rows["dal"]["seeds"] == [0, 1, 9]  # the run is shown, only its pairs are tested
+
+
+def test_a_strategy_in_a_task_specific_space_is_its_own_row_and_curve(tmp_path):
+    space = {"space": {"name": "cea", "params": {"epochs": 20}}, "space_scope": "head", "space_every": 1}
+    pretrained = {"space": {"name": "pretrained", "params": {}}, "space_scope": None, "space_every": None}
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], **pretrained)
+        write_run(tmp_path / "runs", "class_embedding", seed, [0.40, 0.50, 0.60 + 0.01 * (seed + 1)], **pretrained)
+        (tmp_path / "runs" / f"class_embedding-{seed}").rename(tmp_path / "runs" / f"ce-{seed}")
+        write_run(tmp_path / "runs", "class_embedding", seed, [0.40, 0.70, 0.80],  # as al.simulate --space cea
+                  given={"space": {"name": "cea", "params": {}}}, **space)
+    _, setting, _ = report(tmp_path / "runs", tmp_path)
+    assert [r["strategy"] for r in setting["strategies"]] == ["random", "class_embedding", "class_embedding@cea"]
+    final = rows_of(setting["comparisons"]["final_macro_f1"])
+    assert final["class_embedding"]["mean_difference"] == pytest.approx(0.02)
+    assert final["class_embedding@cea"]["mean_difference"] == pytest.approx(0.20)
+    by_name = {c.strategy: c for c in curves(load_runs([tmp_path / "runs"]), "macro_f1")}
+    assert set(by_name) == {"random", "class_embedding", "class_embedding@cea"}
+    np.testing.assert_allclose(by_name["class_embedding@cea"].mean, [0.40, 0.70, 0.80])
+
+
+def test_runs_that_differ_in_a_setting_are_different_rows(tmp_path):
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60])
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.70], pool_size=None)
+        (tmp_path / "runs" / f"cvirs-{seed}").rename(tmp_path / "runs" / f"cvirs-fixed-{seed}")
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.65],
+                  pool_size=5000)
+    _, setting, _ = report(tmp_path / "runs", tmp_path)
+    labels = [r["strategy"] for r in setting["strategies"]]
+    assert labels == ["random", "cvirs [pool_size=5000]", "cvirs [pool_size=None]"]
+
+
+def test_the_same_simulation_twice_is_an_error_naming_both(tmp_path, capsys):
+    write_run(tmp_path / "runs" / "a", "random", 0, [0.40, 0.50, 0.60])
+    write_run(tmp_path / "runs" / "b", "random", 0, [0.40, 0.50, 0.61])
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "a/random-0" in err and "b/random-0" in err and "seed 0" in err
+    assert "Traceback" not in err
+
+
+def test_an_unknown_baseline_is_an_error_listing_the_strategies(tmp_path, capsys):
+    three_strategies(tmp_path / "runs")
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report"), "--baseline", "randon"]) == 2
+    err = capsys.readouterr().err
+    assert "baseline 'randon' is not a strategy of any setting" in err and "cvirs, margin, random" in err
+
+
+def test_another_baseline(tmp_path):
+    three_strategies(tmp_path / "runs")
+    _, setting, _ = report(tmp_path / "runs", tmp_path, "--baseline", "cvirs")
+    final = rows_of(setting["comparisons"]["final_macro_f1"])
+    assert set(final) == {"margin", "random"}
+    assert final["random"]["p"] == pytest.approx(0.03125) and final["random"]["wins"] == 0
+    # target: 0.95 * mean of cvirs's finals (0.60 + 0.035) = 0.60325: random reaches it on seeds 3, 4, 5 at 200
+    assert setting["reach"]["target"] == pytest.approx(0.95 * 0.635)
+    assert rows_of(setting["reach"])["random"]["seeds_reached"] == "3 of 6 seeds"
