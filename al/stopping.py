@@ -244,7 +244,7 @@ def advice(rounds: Sequence[Mapping[str, Any]], budget: int, **settings: Any) ->
          "detail": kappa_text},
         {"criterion": "max_uncertainty", "stop": found["max_uncertainty"]["stop_round"] is not None, "detail": u_text},
         {"criterion": "labeled_budget", "stop": found["labeled_budget"]["stop_round"] is not None,
-         "detail": f"{n_labeled} of {max_labeled} labeled"},
+         "detail": f"{n_labeled} of {max_labeled} labeled when round {len(rounds)} ended"},
     ]
 
 

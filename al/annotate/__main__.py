@@ -189,9 +189,13 @@ def serve(args: argparse.Namespace) -> int:
     session.start()
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
+        pass
     finally:
         session.close(timeout=5)
         sock.close()
+    if "quiet" not in args:
+        print(f"stopped; every answer is in {session.store.path}; the same command resumes", file=sys.stderr)
     return 0
 
 

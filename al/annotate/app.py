@@ -148,6 +148,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
                   for j, name in enumerate(session.label_names)]
         return {"request": request, "labels": labels, "name": Path(session.options.data_path).name,
                 "guidelines": session.options.guidelines, "budget": session.config.budget,
+                "n_rounds": session.config.n_rounds,
                 "strategy": session.config.strategy.label()}
 
     @app.get("/", response_class=HTMLResponse)

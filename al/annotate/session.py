@@ -110,8 +110,8 @@ class HumanAnnotator:
     def skipped(self, indices: np.ndarray) -> np.ndarray:
         out = np.zeros(len(indices), dtype=bool)
         for k, i in enumerate(np.asarray(indices).ravel()):
-            answer = None if int(i) in self.texts.given else self.store.get(int(i))
-            out[k] = answer is not None and answer.skipped
+            seen = None if int(i) in self.texts.given else self.store.as_of(int(i), self.round)
+            out[k] = seen is not None and seen[1]
         return out
 
     def known(self, index: int) -> bool:
@@ -120,10 +120,10 @@ class HumanAnnotator:
     def _row(self, index: int) -> np.ndarray:
         if index in self.texts.given:
             return self.texts.given[index]
-        answer = self.store.get(index)
+        seen = self.store.as_of(index, self.round)  # a change made during this round counts from the next
         row = np.zeros(len(self.label_names), dtype=np.int8)
-        if answer is not None and not answer.skipped:
-            row[[self._columns[name] for name in answer.labels]] = 1
+        if seen is not None and not seen[1]:
+            row[[self._columns[name] for name in seen[0]]] = 1
         return row
 
     # ------------------------------------------------------------ the person's side
@@ -172,14 +172,18 @@ class HumanAnnotator:
         return answer
 
     def edit(self, text_id: str, labels: Sequence[str], skipped: bool = False) -> Answer:
-        """Change an answer given earlier; the loop reads the new labels from its next round on."""
+        """Change an answer given earlier; the loop reads the change from its next round on.
+
+        (The running round keeps reading what it read so far, so that a
+        restart replays it exactly.)
+        """
         chosen = () if skipped else self.check_labels(labels)
         with self._cond:
             index = self.position(text_id)
             if index not in self.store:
                 raise NotPendingError(f"text {text_id!r} has no answer to change"
                                       + (" (its labels come from the data file)" if index in self.texts.given else ""))
-            answer = self.store.edit(index, chosen, skipped)
+            answer = self.store.edit(index, chosen, skipped, self.round + 1)
             self._cond.notify_all()
         return answer
 
@@ -187,11 +191,6 @@ class HumanAnnotator:
         """Pool position of the first pending text without an answer (None: nothing to answer now)."""
         with self._cond:
             return next((i for i in self._pending if i not in self.store), None)
-
-    def pending_progress(self) -> tuple[int, int]:
-        """(answered, asked) of the texts the loop waits for now."""
-        with self._cond:
-            return sum(i in self.store for i in self._pending), len(self._pending)
 
     def wait_for_text(self, timeout: float, until: Callable[[], bool] = lambda: False) -> None:
         """Return when a text waits for an answer, ``until()`` holds, or ``timeout`` seconds have passed."""
@@ -208,6 +207,11 @@ class HumanAnnotator:
     def computing_for(self) -> float | None:
         with self._cond:
             return None if self._computing_since is None else time.monotonic() - self._computing_since
+
+    def advance(self, round_: int) -> None:
+        """The loop starts round ``round_`` (answers given from now on belong to it)."""
+        with self._cond:
+            self.round = round_
 
     def close(self) -> None:
         with self._cond:
@@ -528,7 +532,7 @@ class Session:
 
     def _on_round(self, record: dict[str, Any]) -> None:
         self._last_record = record
-        self.annotator.round = int(record["round"]) + 1
+        self.annotator.advance(int(record["round"]) + 1)
 
     def close(self, timeout: float = 10.0) -> None:
         """Stop the loop (it is waiting for answers, or stops at its next wait) and close the database."""
@@ -556,6 +560,13 @@ class Session:
                     counts[columns[name]] += 1
         return dict(zip(self.label_names, counts.tolist()))
 
+    def batch_size(self, round_: int) -> int:
+        """Texts a person is asked about in round ``round_``: the start's unlabeled texts (round 0) and the picks."""
+        config = self.config
+        shown_before = min(config.budget, config.initial + config.step * round_)
+        picks = max(0, min(config.step, config.budget - shown_before))
+        return picks + (config.initial - len(self.texts.given) if round_ == 0 else 0)
+
     def state(self, wait: float = 0.0) -> dict[str, Any]:
         """Everything the page shows; with ``wait`` > 0, first wait that long for a text to answer."""
         if wait > 0:
@@ -564,15 +575,16 @@ class Session:
         answers = self.store.all()
         n_skipped = sum(a.skipped for a in answers)
         n_labeled = len(self.texts.given) + len(answers) - n_skipped
-        answered, asked = self.annotator.pending_progress()
         rounds = self.records.rounds
+        current_round = min(len(rounds), self.config.n_rounds - 1)
+        answered, asked = len(self.store.in_round(current_round)), self.batch_size(current_round)
         if self.error is not None:
             phase, message = "failed", f"the session stopped: {self.error}"
         elif self.finished:
             phase, message = "done", (f"the budget is spent: {n_labeled} texts labeled. Export them with "
                                       f"python -m al.annotate export {self.directory} -o labeled.jsonl")
         elif index is not None:
-            phase, message = "answering", f"text {answered + 1} of {asked} in this batch"
+            phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
         elif not rounds and self.annotator.last_compute_seconds is None and not answers:
             phase, message = "starting", (f"preparing: embedding {len(self.texts.texts)} texts (cached after the first "
                                           f"start) and training the first classifier")
@@ -587,7 +599,7 @@ class Session:
             "message": message,
             "text": self.text(index) if index is not None else None,
             "batch": {"answered": answered, "asked": asked},
-            "round": min(len(rounds) + 1, self.config.n_rounds),
+            "round": current_round + 1,
             "n_rounds": self.config.n_rounds,
             "n_labeled": n_labeled,
             "n_skipped": n_skipped,

@@ -10,7 +10,13 @@ Tables::
     answers  pool_index INTEGER PRIMARY KEY,      -- position of the text in the session's pool
              seq INTEGER UNIQUE (1, 2, ...: the order of answering), text_id TEXT, labels TEXT (JSON list of label names), skipped INTEGER (0/1),
              seconds REAL (time the person spent on the text), round INTEGER (the round that asked),
-             answered_at TEXT, edited_at TEXT (ISO 8601, UTC)
+             answered_at TEXT, edited_at TEXT (ISO 8601, UTC)      -- the latest answer: what export writes
+    versions pool_index, round, labels, skipped           -- what the loop reads from that round on
+
+An answer takes effect in the round that asked for it; a change takes effect
+from the next round on (:meth:`AnswerStore.as_of`). So a round, replayed
+after a restart, reads exactly what it read before, and the strategy asks
+for the same texts again.
 
 A database made for other settings (another data file, other labels,
 strategy, classifier, ...) is refused when it is opened.
@@ -35,6 +41,8 @@ _SCHEMA = (
     " pool_index INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, text_id TEXT NOT NULL, labels TEXT NOT NULL,"
     " skipped INTEGER NOT NULL CHECK (skipped IN (0, 1)), seconds REAL, round INTEGER NOT NULL,"
     " answered_at TEXT NOT NULL, edited_at TEXT)",
+    "CREATE TABLE IF NOT EXISTS versions (pool_index INTEGER NOT NULL, round INTEGER NOT NULL, labels TEXT NOT NULL,"
+    " skipped INTEGER NOT NULL CHECK (skipped IN (0, 1)), PRIMARY KEY (pool_index, round))",
 )
 
 
@@ -81,6 +89,7 @@ class AnswerStore:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._cache: dict[int, Answer] = {}
+        self._versions: dict[int, list[tuple[int, tuple[str, ...], bool]]] = {}
 
     # ------------------------------------------------------------ opening
 
@@ -122,6 +131,9 @@ class AnswerStore:
                 ])
         self._db = db
         self._cache = {a.pool_index: a for a in self._read_all()}
+        for i, r, labels, skipped in db.execute(
+                "SELECT pool_index, round, labels, skipped FROM versions ORDER BY pool_index, round").fetchall():
+            self._versions.setdefault(int(i), []).append((int(r), tuple(json.loads(labels)), bool(skipped)))
         return self
 
     def close(self) -> None:
@@ -150,6 +162,14 @@ class AnswerStore:
     def all(self) -> list[Answer]:
         """Every answer, oldest first."""
         return sorted(self._cache.values(), key=lambda a: a.seq)
+
+    def as_of(self, pool_index: int, round_: int) -> tuple[tuple[str, ...], bool] | None:
+        """``(labels, skipped)`` of a text as the loop reads it in round ``round_`` (None: no answer yet)."""
+        found = None
+        for r, labels, skipped in self._versions.get(int(pool_index), ()):
+            if r <= round_:
+                found = (labels, skipped)
+        return found
 
     def in_round(self, round_: int) -> list[Answer]:
         """The answers to texts a round asked for, oldest first."""
@@ -180,15 +200,21 @@ class AnswerStore:
                         (answer.pool_index, answer.seq, answer.text_id, json.dumps(list(answer.labels)), int(answer.skipped),
                          answer.seconds, answer.round, answer.answered_at),
                     )
+                    db.execute("INSERT INTO versions (pool_index, round, labels, skipped) VALUES (?, ?, ?, ?)",
+                               (answer.pool_index, answer.round, json.dumps(list(answer.labels)), int(answer.skipped)))
             except sqlite3.IntegrityError:
                 raise NotPendingError(
                     f"text {text_id!r} has an answer already; change it from the list of answers"
                 ) from None
             self._cache[answer.pool_index] = answer
+            self._versions[answer.pool_index] = [(answer.round, answer.labels, answer.skipped)]
         return answer
 
-    def edit(self, pool_index: int, labels: Sequence[str], skipped: bool) -> Answer:
+    def edit(self, pool_index: int, labels: Sequence[str], skipped: bool, effective_round: int) -> Answer:
         """Change a stored answer (durably, before returning); the time spent stays the first answer's.
+
+        The loop reads the change from round ``effective_round`` on (the
+        round after the one running: see the module docstring).
 
         Raises
         ------
@@ -206,7 +232,11 @@ class AnswerStore:
                 db.execute("BEGIN IMMEDIATE")
                 db.execute("UPDATE answers SET labels = ?, skipped = ?, edited_at = ? WHERE pool_index = ?",
                            (json.dumps(list(new.labels)), int(new.skipped), new.edited_at, new.pool_index))
+                db.execute("INSERT OR REPLACE INTO versions (pool_index, round, labels, skipped) VALUES (?, ?, ?, ?)",
+                           (new.pool_index, int(effective_round), json.dumps(list(new.labels)), int(new.skipped)))
             self._cache[new.pool_index] = new
+            kept = [v for v in self._versions.get(new.pool_index, []) if v[0] != int(effective_round)]
+            self._versions[new.pool_index] = sorted([*kept, (int(effective_round), new.labels, new.skipped)])
         return new
 
     def _connection(self) -> sqlite3.Connection:

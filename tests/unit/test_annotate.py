@@ -279,6 +279,34 @@ def test_a_session_stopped_mid_batch_resumes_where_it_was_with_every_answer(pool
     assert len(resumed[0]["answers"]) == 15  # answers given before the stop are in the round's record
 
 
+def test_a_change_made_mid_round_counts_from_the_next_round_so_a_restart_replays_the_round(pool, tmp_path):
+    first, client = open_session(pool, tmp_path / "s")
+    person = Person(client, pool)
+    try:
+        person.answer(12)  # the start (10) and 2 of round 0's batch
+        for text_id in person.answered[:6]:  # the start's labels, turned upside down while round 0 runs
+            assert client.put(f"/api/answers/{text_id}", json={"labels": ["label3"]}).status_code == 200
+        person.answer(1)
+    finally:
+        first.close()
+    again, client = open_session(pool, tmp_path / "s")
+    try:
+        resumed = Person(client, pool)
+        resumed.answer()
+    finally:
+        again.close()
+    rounds = read_rounds(tmp_path / "s")
+    shown = set(rounds[0]["initial"]) | {i for r in rounds for i in r["picked"]}
+    answered = {a.pool_index for a in again.store.all()}
+    assert answered <= shown  # no answer was stranded by a replay that picked other texts
+    Y, names = pool[1].copy(), pool[2]
+    for text_id in person.answered[:6]:
+        Y[int(text_id[1:])] = [0, 0, 0, 1]
+    labeled = rounds[0]["initial"] + rounds[0]["picked"]
+    assert list(rounds[0]["labeled_counts"].values()) == pool[1][rounds[0]["initial"]].sum(axis=0).tolist()
+    assert list(rounds[1]["labeled_counts"].values()) == Y[labeled].sum(axis=0).tolist()
+
+
 def test_a_database_of_another_session_is_refused(pool, tmp_path):
     session, client = open_session(pool, tmp_path / "s")
     try:
@@ -378,6 +406,15 @@ def test_export_writes_what_dataset_jsonl_loads(pool, tmp_path, capsys):
     assert corpus.label_names == tuple(names) and len(corpus.texts) == len(rows)
     by_text = {r["text"]: [r[n] for n in names] for r in rows}
     assert all(by_text[t] == y for t, y in zip(corpus.texts, corpus.Y.toarray().tolist()))
+
+    # replayed as a simulation: the human labels are now the gold labels
+    from al.classifiers.linear import LogisticRegressionClassifier
+    from al.engine import Simulation
+    from strategies.random_sampling import RandomSampling
+
+    replay = Simulation(corpus, RandomSampling(), lambda s: LogisticRegressionClassifier(seed=s), hash_embed,
+                        initial=4, step=4, budget=12).run()
+    assert [r["n_labeled"] for r in replay] == [4, 8, 12]
     assert main(["export", str(tmp_path / "nothing"), "-o", str(out)]) == 2
     assert "holds no annotation session" in capsys.readouterr().err
 

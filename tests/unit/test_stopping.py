@@ -103,7 +103,7 @@ def test_advice_says_what_each_criterion_reads():
     assert "0.050" in said["max_uncertainty"]["detail"]
     assert said["stabilizing_predictions"]["stop"] is False
     assert "0.800" in said["stabilizing_predictions"]["detail"]
-    assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": False, "detail": "30 of 60 labeled"}
+    assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": False, "detail": "30 of 60 labeled when round 2 ended"}
 
 
 def test_the_stop_set_is_fixed_by_its_seed():
