@@ -391,7 +391,7 @@ class Session:
             Bad settings, a directory or database of another session, a pool
             smaller than the budget, more texts labeled in the file than ``initial``.
         """
-        config = self.config
+        config = self.config.validate()
         if not self.label_names:
             raise ConfigError("a session needs its labels: --labels or --label-file")
         classifier = config.make_classifier_factory()(config.seed)
@@ -513,7 +513,26 @@ class Session:
         """Run the loop in a background thread (returns at once)."""
         self._thread = threading.Thread(target=self._run, name="al-session", daemon=True)
         self._thread.start()
+        self._executor.submit(self._warm_up)
         return self
+
+    def _warm_up(self) -> None:
+        """Fit a throwaway classifier on a few random rows while the person reads the first texts.
+
+        The first fit in a process imports the solver's modules (about 2 s
+        for scikit-learn here); done now, it is not part of the first pause
+        between batches. Only for classifiers on embeddings (a fine-tuned
+        model's first fit is no warm-up).
+        """
+        try:
+            classifier = self.config.make_classifier_factory()(self.config.seed)
+            if classifier.input != "embeddings":
+                return
+            rng = np.random.default_rng(0)
+            Y = np.tile(np.array([[1, 0], [0, 1]], dtype=np.int8), (4, 1))
+            classifier.fit(rng.normal(size=(8, 4)).astype(np.float32), sp.csr_matrix(Y))
+        except Exception:  # noqa: BLE001 - a warm-up that fails changes nothing; the real fit reports errors
+            return
 
     def _run(self) -> None:
         try:

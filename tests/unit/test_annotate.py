@@ -307,7 +307,7 @@ def test_a_change_made_mid_round_counts_from_the_next_round_so_a_restart_replays
     assert list(rounds[1]["labeled_counts"].values()) == Y[labeled].sum(axis=0).tolist()
 
 
-def test_a_database_of_another_session_is_refused(pool, tmp_path):
+def test_a_database_of_another_session_is_refused(pool, tmp_path, capsys):
     session, client = open_session(pool, tmp_path / "s")
     try:
         Person(client, pool).answer(2)
@@ -321,6 +321,10 @@ def test_a_database_of_another_session_is_refused(pool, tmp_path):
     with pytest.raises(ConfigError, match="holds the answers of a session with other settings") as caught:
         build_session(args, embed=hash_embed)
     assert "\n" not in str(caught.value)
+    # the command line says so in one line and exits 2 (it fails before it would listen)
+    assert main(["--data", str(path), "--labels", *labels[:3], "--out", str(other), *LOOP, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "other settings" in err and len(err.strip().splitlines()) == 1
     args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"),
                                       *LOOP, "--seed", "3"])
     with pytest.raises(ConfigError, match="holds a run with other settings"):
