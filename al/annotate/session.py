@@ -608,8 +608,11 @@ class Session:
             phase, message = "starting", (f"preparing: embedding {len(self.texts.texts)} texts (cached after the first "
                                           f"start) and training the first classifier")
         else:
-            last = self.annotator.last_compute_seconds
-            took = f"; last time this took {last:.1f} s" if last is not None else ""
+            took = ""
+            if rounds:  # what the loop is doing now took this long last round (the query waits on the person)
+                last = rounds[-1]
+                spent = last.get("seconds_train", 0.0) + last.get("seconds_evaluate", 0.0)
+                took = f"; last round this took {spent:.1f} s"
             phase, message = "computing", (f"training the classifier on the {n_labeled} labeled texts and choosing "
                                            f"the next ones{took}")
         last = self._last_record or {}

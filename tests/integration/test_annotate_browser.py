@@ -223,6 +223,15 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
                 break
             answer()
         assert page.el("n-labeled").text == "12" and page.el("n-skipped").text == "1"
+
+        # change an answer later, from the list of answers
+        driver.get(server.address + "answers")
+        first = next(t for t, (_, s) in expected.items() if not s)
+        row = wait_for(lambda: driver.find_elements(page.By.CSS_SELECTOR, f'tr[data-id="{first}"]'), 30, "the list")[0]
+        row.find_element(page.By.CSS_SELECTOR, 'input[value="water"]').click()
+        row.find_element(page.By.TAG_NAME, "button").click()
+        wait_for(lambda: "Saved the answer to text " + first in page.el("status").text, 30, "the save")
+        expected[first] = (sorted(set(expected[first][0]) ^ {"water"}), False)
         assert server.stop() == 0
     finally:
         driver.quit()

@@ -98,6 +98,13 @@ def test_a_person_labels_a_whole_session_and_the_records_read_like_a_run(pool, t
     finally:
         session.close()
     assert state["phase"] == "done" and state["n_labeled"] == 30 and state["shown"] == 30
+    assert state["last_compute_seconds"] is not None
+    # while the loop trains, the page says so and how long it took last round
+    session.finished = False
+    computing = session.state()
+    assert computing["phase"] == "computing" and computing["text"] is None
+    assert "training the classifier on the 30 labeled texts" in computing["message"]
+    assert "last round this took" in computing["message"]
     rounds = read_rounds(tmp_path / "s")
     assert [r["n_labeled"] for r in rounds] == [10, 15, 20, 25, 30]
     assert all(r["evaluation"].startswith("cross-validation: 5 folds") for r in rounds)
@@ -517,3 +524,36 @@ def test_the_session_modules_stay_light():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_csv_file_with_label_columns_filled_for_some_rows(tmp_path):
+    from al.annotate.data import read_session_texts
+
+    path = tmp_path / "texts.csv"
+    path.write_text("id,text,food,water\n"
+                    "a1,need rice,1,0\n"
+                    "a2,\"no water, no food\",1,1\n"
+                    "a3,roads closed,,\n"
+                    "a4,a quiet day,0,0\n")
+    texts = read_session_texts(path, ["food", "water"])
+    assert texts.ids == ["a1", "a2", "a3", "a4"] and texts.texts[1] == "no water, no food"
+    assert {i: row.tolist() for i, row in texts.given.items()} == {0: [1, 0], 1: [1, 1], 3: [0, 0]}
+
+    listed = tmp_path / "listed.csv"
+    listed.write_text("text,labels\nneed rice,food\nboth,food|water\nnothing yet,\n")
+    texts = read_session_texts(listed, ["food", "water"])
+    assert texts.ids == ["0", "1", "2"]
+    assert {i: row.tolist() for i, row in texts.given.items()} == {0: [1, 0], 1: [1, 1]}
+
+    partial = tmp_path / "partial.csv"
+    partial.write_text("text,food,water\nneed rice,1,\n")
+    with pytest.raises(DataError, match="row 0: some label columns are filled and some empty"):
+        read_session_texts(partial, ["food", "water"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,food,water\nneed rice,2,0\n")
+    with pytest.raises(DataError, match="expected 0 or 1"):
+        read_session_texts(bad, ["food", "water"])
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match="is empty"):
+        read_session_texts(empty, ["food"])
