@@ -198,6 +198,29 @@ def stop_rounds(
     return {name: _outcome(stop, rounds) for name, stop in found.items()}
 
 
+def stop_table(found: Mapping[str, Mapping[str, Any]]) -> str:
+    """:func:`stop_rounds`'s result as a plain-text table, one line per criterion.
+
+    Examples
+    --------
+    >>> print(stop_table(stop_rounds(rounds, max_labeled=300)))  # doctest: +SKIP
+    criterion                stop round  labeled  macro-F1  given up  labels saved
+    stabilizing_predictions           4      300    0.5800   -0.0100            50
+    max_uncertainty                   -        -         -         -             -
+    labeled_budget                    4      300    0.5800   -0.0100            50
+    """
+    lines = [f"{'criterion':<24} {'stop round':>10} {'labeled':>8} {'macro-F1':>9} {'given up':>9} {'labels saved':>13}"]
+    for name, outcome in found.items():
+        if outcome["stop_round"] is None:
+            lines.append(f"{name:<24} {'-':>10} {'-':>8} {'-':>9} {'-':>9} {'-':>13}")
+            continue
+        f1 = "-" if outcome["macro_f1"] is None else f"{outcome['macro_f1']:.4f}"
+        given_up = "-" if outcome["macro_f1_given_up"] is None else f"{outcome['macro_f1_given_up']:+.4f}"
+        lines.append(f"{name:<24} {outcome['stop_round']:>10} {outcome['n_labeled']:>8} {f1:>9} {given_up:>9} "
+                     f"{outcome['labels_saved']:>13}")
+    return "\n".join(lines)
+
+
 def _outcome(stop: int | None, rounds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     final = rounds[-1] if rounds else None
     final_f1 = float(final["macro_f1"]) if final is not None and "macro_f1" in final else None

@@ -557,3 +557,28 @@ def test_a_csv_file_with_label_columns_filled_for_some_rows(tmp_path):
     empty.write_text("")
     with pytest.raises(DataError, match="is empty"):
         read_session_texts(empty, ["food"])
+
+
+def test_cross_validation_predicts_every_labeled_text_out_of_fold():
+    import scipy.sparse as sp
+
+    from al.annotate.session import cross_validated_metrics
+    from al.classifiers.linear import LogisticRegressionClassifier
+
+    corpus = synthetic_corpus(120)
+    X, Y = hash_embed(corpus.texts.tolist()), corpus.Y[:80]
+    seen = []
+
+    class Recording(LogisticRegressionClassifier):
+        def fit(self, X_train, Y_train, *rest):
+            seen.append(len(X_train))
+            return super().fit(X_train, Y_train, *rest)
+
+    metrics = cross_validated_metrics(lambda s: Recording(seed=s), X[:80], Y, corpus.label_names, 4, 0)
+    assert seen == [60, 60, 60, 60]  # each fold held out once: 80 texts, 4 folds of 20
+    assert metrics["evaluation"] == "cross-validation: 4 folds over the 80 labeled texts"
+    assert metrics["macro_f1"] > 0.6  # label words make the synthetic task easy
+    again = cross_validated_metrics(lambda s: Recording(seed=s), X[:80], Y, corpus.label_names, 4, 0)
+    assert again == metrics  # seeded folds
+    alone = cross_validated_metrics(lambda s: Recording(seed=s), X[:1], sp.csr_matrix(Y[:1]), corpus.label_names, 4, 0)
+    assert alone["macro_f1"] is None and alone["evaluation"] == "none (only 1 labeled text)"

@@ -8,7 +8,7 @@ from al.errors import ConfigError
 from al.records import RunRecords, read_rounds
 from al.stopping import (
     StoppingSignals, advice, cohen_kappa, labeled_budget, max_uncertainty, prediction_agreement, stabilizing_predictions,
-    stop_rounds, stop_set, uncertainty, unpack_predictions,
+    stop_rounds, stop_set, stop_table, uncertainty, unpack_predictions,
 )
 from strategies.class_embedding import ClassEmbedding
 from tests.unit.test_engine import simulate, strip_times
@@ -89,10 +89,15 @@ def test_stop_rounds_and_the_macro_f1_given_up_by_hand():
     assert found["labeled_budget"]["stop_round"] == 2
     assert found["labeled_budget"]["macro_f1_given_up"] == pytest.approx(0.02)
     assert found["labeled_budget"]["labels_saved"] == 150
+    table = stop_table(found).splitlines()
+    assert table[0].split() == ["criterion", "stop", "round", "labeled", "macro-F1", "given", "up", "labels", "saved"]
+    assert table[1].split() == ["stabilizing_predictions", "4", "300", "0.5800", "-0.0100", "50"]
+    assert table[3].split() == ["labeled_budget", "2", "200", "0.5500", "+0.0200", "150"]
     never = stop_rounds(rounds[:2])
     assert never["stabilizing_predictions"]["stop_round"] is None
     assert never["stabilizing_predictions"]["macro_f1_given_up"] == 0.0
     assert never["labeled_budget"]["stop_round"] is None  # no max_labeled given
+    assert stop_table(never).splitlines()[1].split() == ["stabilizing_predictions", "-", "-", "-", "-", "-"]
 
 
 def test_advice_says_what_each_criterion_reads():
