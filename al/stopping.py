@@ -209,7 +209,8 @@ def stop_table(found: Mapping[str, Mapping[str, Any]]) -> str:
     max_uncertainty                   -        -         -         -             -
     labeled_budget                    4      300    0.5800   -0.0100            50
     """
-    lines = [f"{'criterion':<24} {'stop round':>10} {'labeled':>8} {'macro-F1':>9} {'given up':>9} {'labels saved':>13}"]
+    lines = [f"{'criterion':<24} {'stop round':>10} {'labeled':>8} {'macro-F1':>9} {'given up':>9} "
+             f"{'labels saved':>13}"]
     for name, outcome in found.items():
         if outcome["stop_round"] is None:
             lines.append(f"{name:<24} {'-':>10} {'-':>8} {'-':>9} {'-':>9} {'-':>13}")

@@ -135,7 +135,8 @@ class HumanAnnotator:
         unknown = sorted(set(labels) - set(self.label_names))
         if unknown:
             raise UnknownLabelError(
-                f"unknown label(s) {', '.join(map(repr, unknown))}; this session's labels: {', '.join(self.label_names)}"
+                f"unknown label(s) {', '.join(map(repr, unknown))}; this session's labels: "
+                f"{', '.join(self.label_names)}"
             )
         return tuple(name for name in self.label_names if name in set(labels))
 

@@ -8,7 +8,8 @@ Tables::
 
     meta     key TEXT PRIMARY KEY, value TEXT     -- the session's settings digest, label names
     answers  pool_index INTEGER PRIMARY KEY,      -- position of the text in the session's pool
-             seq INTEGER UNIQUE (1, 2, ...: the order of answering), text_id TEXT, labels TEXT (JSON list of label names), skipped INTEGER (0/1),
+             seq INTEGER UNIQUE (1, 2, ...: the order of answering), text_id TEXT,
+             labels TEXT (JSON list of label names), skipped INTEGER (0/1),
              seconds REAL (time the person spent on the text), round INTEGER (the round that asked),
              answered_at TEXT, edited_at TEXT (ISO 8601, UTC)      -- the latest answer: what export writes
     versions pool_index, round, labels, skipped           -- what the loop reads from that round on
@@ -61,8 +62,8 @@ class Answer:
     edited_at: str | None = None
 
     def to_dict(self) -> dict:
-        return {"index": self.pool_index, "seq": self.seq, "id": self.text_id, "labels": list(self.labels), "skipped": self.skipped,
-                "seconds": self.seconds, "round": self.round, "answered_at": self.answered_at,
+        return {"index": self.pool_index, "seq": self.seq, "id": self.text_id, "labels": list(self.labels),
+                "skipped": self.skipped, "seconds": self.seconds, "round": self.round, "answered_at": self.answered_at,
                 "edited_at": self.edited_at}
 
 
@@ -197,8 +198,8 @@ class AnswerStore:
                     db.execute(
                         "INSERT INTO answers (pool_index, seq, text_id, labels, skipped, seconds, round, answered_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (answer.pool_index, answer.seq, answer.text_id, json.dumps(list(answer.labels)), int(answer.skipped),
-                         answer.seconds, answer.round, answer.answered_at),
+                        (answer.pool_index, answer.seq, answer.text_id, json.dumps(list(answer.labels)),
+                         int(answer.skipped), answer.seconds, answer.round, answer.answered_at),
                     )
                     db.execute("INSERT INTO versions (pool_index, round, labels, skipped) VALUES (?, ?, ?, ?)",
                                (answer.pool_index, answer.round, json.dumps(list(answer.labels)), int(answer.skipped)))

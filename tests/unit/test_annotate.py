@@ -180,8 +180,9 @@ def test_a_text_that_is_not_pending_is_refused(pool, tmp_path):
         again = client.post("/api/answer", json={"id": person.answered[0], "labels": []})
         assert again.status_code == 409 and "not waiting for an answer" in again.json()["detail"]
         state = client.get("/api/state").json()
-        not_asked = next(f"t{i}" for i in range(200) if f"t{i}" not in person.answered and f"t{i}" != state["text"]["id"]
-                         and i not in session.start_indices())
+        current = state["text"]["id"]
+        not_asked = next(f"t{i}" for i in range(200)
+                         if f"t{i}" not in person.answered and f"t{i}" != current and i not in session.start_indices())
         response = client.post("/api/answer", json={"id": not_asked, "labels": []})
         assert response.status_code == 409
         assert len(session.store.all()) == 2
@@ -306,7 +307,7 @@ def test_a_change_made_mid_round_counts_from_the_next_round_so_a_restart_replays
     shown = set(rounds[0]["initial"]) | {i for r in rounds for i in r["picked"]}
     answered = {a.pool_index for a in again.store.all()}
     assert answered <= shown  # no answer was stranded by a replay that picked other texts
-    Y, names = pool[1].copy(), pool[2]
+    Y = pool[1].copy()
     for text_id in person.answered[:6]:
         Y[int(text_id[1:])] = [0, 0, 0, 1]
     labeled = rounds[0]["initial"] + rounds[0]["picked"]

@@ -7,8 +7,8 @@ import pytest
 from al.errors import ConfigError
 from al.records import RunRecords, read_rounds
 from al.stopping import (
-    StoppingSignals, advice, cohen_kappa, labeled_budget, max_uncertainty, prediction_agreement, stabilizing_predictions,
-    stop_rounds, stop_set, stop_table, uncertainty, unpack_predictions,
+    StoppingSignals, advice, cohen_kappa, labeled_budget, max_uncertainty, prediction_agreement,
+    stabilizing_predictions, stop_rounds, stop_set, stop_table, uncertainty, unpack_predictions,
 )
 from strategies.class_embedding import ClassEmbedding
 from tests.unit.test_engine import simulate, strip_times
@@ -108,7 +108,8 @@ def test_advice_says_what_each_criterion_reads():
     assert "0.050" in said["max_uncertainty"]["detail"]
     assert said["stabilizing_predictions"]["stop"] is False
     assert "0.800" in said["stabilizing_predictions"]["detail"]
-    assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": False, "detail": "30 of 60 labeled when round 2 ended"}
+    assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": False,
+                                      "detail": "30 of 60 labeled when round 2 ended"}
 
 
 def test_the_stop_set_is_fixed_by_its_seed():
