@@ -27,6 +27,7 @@ from __future__ import annotations
 import hmac
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -107,7 +108,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
                                                "(it ends in ?token=...)"}, status_code=401)
             if query is not None and request.method == "GET":
                 rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-                target = request.url.path + ("?" + "&".join(f"{k}={v}" for k, v in rest) if rest else "")
+                target = request.url.path + ("?" + urlencode(rest) if rest else "")
                 response = RedirectResponse(target, status_code=303)
                 response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
                 return response

@@ -25,8 +25,11 @@ batch, so the pause between batches is the round's own training and query.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+import shutil
 import sys
 import threading
 import time
@@ -43,11 +46,13 @@ from al import __version__
 from al.annotate.data import SessionTexts
 from al.annotate.store import Answer, AnswerStore
 from al.config import SimulationConfig, result_settings
-from al.errors import ALError, ConfigError, NotPendingError, UnknownLabelError
+from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
 from al.metrics import evaluate
 from al.records import RunRecords
 from al.stopping import StoppingSignals, advice
 
+#: Held (``flock``) by the process serving a session, so that two never serve one directory.
+LOCK_FILE = ".lock"
 #: Longest time one answer may claim (a day): longer values are a clock or client error and are not stored.
 MAX_ANSWER_SECONDS = 86400.0
 
@@ -363,6 +368,7 @@ class Session:
         self._thread: threading.Thread | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="al-evaluate")
         self._last_record: dict[str, Any] | None = None
+        self._lock: Any = None
 
     # ------------------------------------------------------------ setting up
 
@@ -407,31 +413,64 @@ class Session:
                 f"{n_given} texts of {self.options.data_path} carry labels already, more than --initial "
                 f"({config.initial}); pass --initial {n_given} (and a --budget above it) to start from all of them"
             )
+        n_pool = len(self.texts.texts)
+        if config.budget > n_pool:
+            raise DataError(f"budget ({config.budget}) is larger than the pool ({n_pool} texts of "
+                            f"{self.options.data_path}); lower --budget")
         settings = self.settings()
         self.digest = settings_digest(settings)
-        self.store = AnswerStore(self.directory, self.digest, self.label_names)
-        self.records = SessionRecords(self.directory, self.store)
-        self.records.check(settings, lambda stored: stored.get("config", {}))
-        self.store.open()
-        meta = {
-            "version": __version__,
-            "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict()},
-            "corpus": {
-                "name": Path(self.options.data_path).stem,
-                "label_names": list(self.label_names),
-                "split_sizes": {"train": len(self.texts.texts), "dev": 0,
-                                "test": len(self.options.dev[0]) if self.options.dev is not None else 0},
-                "label_groups": None,
-            },
-            "session": {"settings_digest": self.digest, "database": self.store.path.name},
-        }
-        existing = self.records.start(settings, meta, lambda stored: stored.get("config", {}))
-        self.annotator = HumanAnnotator(self.store, self.texts, self.label_names)
-        self.annotator.round = len(existing)
-        if existing:
-            self._last_record = existing[-1]
-        self.simulation = self._simulation()
+        created = not self.directory.exists()
+        self._hold_lock()
+        try:
+            self.store = AnswerStore(self.directory, self.digest, self.label_names)
+            self.records = SessionRecords(self.directory, self.store)
+            self.records.check(settings, lambda stored: stored.get("config", {}))
+            self.store.open()
+            meta = {
+                "version": __version__,
+                "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict()},
+                "corpus": {
+                    "name": Path(self.options.data_path).stem,
+                    "label_names": list(self.label_names),
+                    "split_sizes": {"train": len(self.texts.texts), "dev": 0,
+                                    "test": len(self.options.dev[0]) if self.options.dev is not None else 0},
+                    "label_groups": None,
+                },
+                "session": {"settings_digest": self.digest, "database": self.store.path.name},
+            }
+            existing = self.records.start(settings, meta, lambda stored: stored.get("config", {}))
+            self.annotator = HumanAnnotator(self.store, self.texts, self.label_names)
+            self.annotator.round = len(existing)
+            if existing:
+                self._last_record = existing[-1]
+            self.simulation = self._simulation()
+        except BaseException:
+            self.close()
+            if created:  # leave no trace of a session that never started (this call made the directory)
+                shutil.rmtree(self.directory, ignore_errors=True)
+            raise
         return self
+
+    def _hold_lock(self) -> None:
+        """Take the session directory's lock (released when the process ends, even by SIGKILL)."""
+        directory = self.directory
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError(f"session directory {directory} is a file; pass a directory as --out")
+        directory.mkdir(parents=True, exist_ok=True)
+        lock = open(directory / LOCK_FILE, "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            lock.close()
+            raise ConfigError(f"{directory} is being served already (by {holder}); use that page, or stop that "
+                              f"server first") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.uname().nodename} pid {os.getpid()}\n")
+        lock.flush()
+        self._lock = lock
 
     def _corpus(self):
         from al.datasets.corpus import make_corpus
@@ -563,6 +602,9 @@ class Session:
         self._executor.shutdown(wait=False, cancel_futures=True)
         if hasattr(self, "store"):
             self.store.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
 
     # ------------------------------------------------------------ what the page shows
 

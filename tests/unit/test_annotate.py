@@ -315,6 +315,17 @@ def test_a_change_made_mid_round_counts_from_the_next_round_so_a_restart_replays
     assert list(rounds[1]["labeled_counts"].values()) == Y[labeled].sum(axis=0).tolist()
 
 
+def test_two_servers_never_serve_one_session(pool, tmp_path):
+    first, _ = open_session(pool, tmp_path / "s", start=False)
+    try:
+        with pytest.raises(ConfigError, match="is being served already \\(by .* pid \\d+\\)"):
+            open_session(pool, tmp_path / "s", start=False)
+    finally:
+        first.close()
+    again, _ = open_session(pool, tmp_path / "s", start=False)  # free once the first has closed
+    again.close()
+
+
 def test_a_database_of_another_session_is_refused(pool, tmp_path, capsys):
     session, client = open_session(pool, tmp_path / "s")
     try:
@@ -510,8 +521,12 @@ def test_a_budget_larger_than_the_pool_is_refused(pool, tmp_path):
     path, _, labels = pool
     args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"),
                                       "--initial", "10", "--budget", "500"])
-    with pytest.raises(DataError, match="larger than the pool \\(200 texts\\)"):
+    with pytest.raises(DataError, match="larger than the pool \\(200 texts of .*texts.jsonl\\)"):
         build_session(args, embed=hash_embed)
+    assert not (tmp_path / "s").exists()  # nothing written: the corrected command starts afresh
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"),
+                                      "--initial", "10", "--budget", "50"])
+    build_session(args, embed=hash_embed).close()
 
 
 def test_the_session_modules_stay_light():
