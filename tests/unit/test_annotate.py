@@ -123,6 +123,11 @@ def test_a_person_labels_a_whole_session_and_the_records_read_like_a_run(pool, t
 
     (run,) = load_runs([tmp_path / "s"])  # what al.plot and al.report read
     assert run.strategy == "class_embedding" and len(run.rounds) == 5
+    from al.report import main as report
+
+    assert report([str(tmp_path), "-o", str(tmp_path / "report")]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert len(summary["settings"]) == 1
 
 
 def test_each_answer_is_committed_before_the_response(pool, tmp_path):
