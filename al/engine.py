@@ -5,6 +5,12 @@ split; build the views the strategy asks for; query; validate the answer;
 reveal the gold labels; let observers measure; record. Only this loop changes
 the pool, and finished rounds come from the run's records alone.
 
+Labels come from an :class:`Annotator` and from nowhere else: the gold labels
+of the corpus in a simulation (:class:`GoldAnnotator`, the default), a person
+in an annotation session (:mod:`al.annotate`). A text the annotator skips is
+shown but never labeled: it leaves the pool, spends its place in the budget,
+and is listed in the round's ``skipped``.
+
 A round's record (one line of ``rounds.jsonl``)::
 
     round, n_labeled, macro_f1, micro_f1, macro_precision, macro_recall,
@@ -13,7 +19,8 @@ A round's record (one line of ``rounds.jsonl``)::
     classifier_info {...} (``Classifier.info()``), space {name, scope,
     fitted_round, ...} and seconds_space with a task-specific space, observers' fields (e.g.
     ``diagnostics``); round 0 also has ``initial`` (the random start), and the
-    first round a process runs ``seconds_embed``.
+    first round a process runs ``seconds_embed``; ``skipped`` (texts of the
+    labeled set or of ``picked`` the annotator declined) when there are any.
 
 ``picked`` is what the strategy chose *after* that round's evaluation; the
 last round (labeled set = budget) picks nothing.
@@ -104,6 +111,48 @@ class RoundView:
     classifier: Classifier
 
 
+class Annotator(Protocol):
+    """Where the loop gets labels: the corpus's gold labels, or a person.
+
+    ``labels`` blocks until the labels of every text asked for are known and
+    returns them row for row; a text asked for again gets its current labels
+    (a person may have corrected them). ``skipped`` tells which texts, among
+    those already answered, were declined: their rows are all zero and the
+    loop never counts them as labeled.
+    """
+
+    def labels(self, indices: np.ndarray) -> sp.csr_matrix:
+        """Labels of the pool texts ``indices``, csr_matrix of shape (len(indices), n_labels), 0/1."""
+        ...
+
+    def skipped(self, indices: np.ndarray) -> np.ndarray:
+        """Boolean mask of shape (len(indices),): which of these answered texts were skipped."""
+        ...
+
+
+class GoldAnnotator:
+    """The simulated annotator: the corpus's gold labels, never a skip.
+
+    Parameters
+    ----------
+    Y_pool : csr_matrix of shape (n_pool, n_labels)
+        Gold labels of the pool, row per pool position.
+    """
+
+    def __init__(self, Y_pool: sp.csr_matrix) -> None:
+        self.Y_pool = Y_pool
+
+    def labels(self, indices: np.ndarray) -> sp.csr_matrix:
+        return self.Y_pool[indices]
+
+    def skipped(self, indices: np.ndarray) -> np.ndarray:
+        return np.zeros(len(indices), dtype=bool)
+
+
+#: ``(classifier, features, labeled, y_labeled) -> metrics``: a round's evaluation without a test split.
+Evaluator = Callable[[Classifier, Features, np.ndarray, sp.csr_matrix], Mapping[str, Any]]
+
+
 class RoundObserver(Protocol):
     """Side work after each round's evaluation; returns fields to add to the round's record."""
 
@@ -174,6 +223,14 @@ class Simulation:
         makes the choices of a run never interrupted.
     space_every : int
         Rounds between two fits of the space.
+    annotator : Annotator, optional
+        Where labels come from; default :class:`GoldAnnotator` on the pool's gold labels.
+    evaluator : callable, optional
+        Replaces the evaluation on the test split (a session with no test
+        split); its mapping goes into the round's record as the metrics are.
+    start : ndarray of int, shape (initial,), optional
+        Pool positions labeled at the start instead of the random draw
+        (:func:`initial_indices`); a session starts from the texts already labeled.
     """
 
     corpus: Corpus
@@ -189,9 +246,20 @@ class Simulation:
     observers: Sequence[RoundObserver] = ()
     space: Any = None
     space_every: int = 1
+    annotator: Annotator | None = None
+    evaluator: Evaluator | None = None
+    start: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n_pool = len(self.corpus.splits["train"])
+        if self.start is not None:
+            start = np.unique(np.asarray(self.start, dtype=np.int64))
+            if len(start) != len(self.start) or len(start) != self.initial or (len(start) and (
+                    start[0] < 0 or start[-1] >= n_pool)):
+                raise DataError(
+                    f"start must hold initial={self.initial} distinct pool positions (0..{n_pool - 1}), got "
+                    f"{len(self.start)} with {len(start)} distinct; pass as many start texts as --initial"
+                )
         if self.initial > n_pool:
             raise DataError(f"initial labeled set ({self.initial}) is larger than the pool ({n_pool} texts)")
         if self.budget > n_pool:
@@ -235,6 +303,7 @@ class Simulation:
         corpus = self.corpus
         pool, dev, test = (corpus.splits[s] for s in ("train", "dev", "test"))
         Y_pool = corpus.Y[pool]
+        annotator = self.annotator if self.annotator is not None else GoldAnnotator(Y_pool)
         rounds = list(self.records.rounds) if self.records is not None else []
         n_done = len(rounds)
 
@@ -246,6 +315,8 @@ class Simulation:
 
         if rounds:
             initial = np.asarray(rounds[0]["initial"], dtype=np.int64)
+        elif self.start is not None:
+            initial = np.sort(np.asarray(self.start, dtype=np.int64))
         else:
             initial = initial_indices(self.seed, len(pool), self.initial)
         labeled = np.concatenate([initial, *(np.asarray(r["picked"], dtype=np.int64) for r in rounds)])
@@ -255,17 +326,22 @@ class Simulation:
 
         for r in range(n_done, self.n_rounds):
             labeled_mask = np.zeros(len(pool), dtype=bool)
-            labeled_mask[labeled] = True
+            labeled_mask[labeled] = True  # skipped texts too: they never come back
             unlabeled = np.flatnonzero(~labeled_mask)
-            y_labeled = Y_pool[labeled]
+            shown, y_labeled = labeled, annotator.labels(labeled)
+            declined = annotator.skipped(shown)
+            if declined.any():
+                labeled, y_labeled = shown[~declined], y_labeled[np.flatnonzero(~declined)]
             seconds: dict[str, float] = {}
 
             if self.space is not None:
                 fit_round = r - r % self.space_every
                 if fit_round != space_round:
                     t = time.perf_counter()
-                    fitted_labeled = labeled[: sizes[fit_round]]
-                    features, facts = self._adapt(base, fit_round, fitted_labeled, Y_pool[fitted_labeled], dev)
+                    fitted_labeled = shown[: sizes[fit_round]]  # the labeled set of the fit's round
+                    fitted_labeled = fitted_labeled[~annotator.skipped(fitted_labeled)]
+                    features, facts = self._adapt(base, fit_round, fitted_labeled,
+                                                  annotator.labels(fitted_labeled), dev)
                     seconds["space"] = time.perf_counter() - t
                     space_round = fit_round
                     space_info = {"name": self.space.objective, "scope": self.space.scope, "fitted_round": fit_round,
@@ -279,14 +355,18 @@ class Simulation:
             seconds["train"] = time.perf_counter() - t
 
             t = time.perf_counter()
-            metrics = evaluate(corpus.Y[test], classifier.predict(features.test), corpus.label_names)
+            if self.evaluator is not None:
+                metrics = self.evaluator(classifier, features, labeled, y_labeled)
+            else:
+                metrics = evaluate(corpus.Y[test], classifier.predict(features.test), corpus.label_names)
             seconds["evaluate"] = time.perf_counter() - t
 
-            n = min(self.step, self.budget - len(labeled))
+            n = min(self.step, self.budget - len(shown))  # a skipped text spent its place in the budget
             t = time.perf_counter()
             picked, strategy_info = np.empty(0, dtype=np.int64), {}
             if n > 0:
-                picked, strategy_info = self._query(r, n, labeled, unlabeled, y_labeled, Y_pool, features, classifier)
+                picked, strategy_info = self._query(r, n, labeled, unlabeled, y_labeled, Y_pool, features, classifier,
+                                                    annotator)
             seconds["query"] = time.perf_counter() - t
 
             extra: dict[str, Any] = {}
@@ -295,8 +375,12 @@ class Simulation:
                 extra.update(observer(view))
             if self.space is not None:
                 extra["space"] = dict(space_info)
+            skipped = picked[annotator.skipped(picked)]
             if r == 0:
                 extra["initial"] = initial.tolist()
+                skipped = np.concatenate([initial[annotator.skipped(initial)], skipped])
+            if len(skipped):
+                extra["skipped"] = skipped.tolist()
             if r == n_done:
                 extra["seconds_embed"] = round(seconds_embed, 4)
                 if n_done:
@@ -308,7 +392,7 @@ class Simulation:
                 self.records.append(record)
             if self.on_round is not None:
                 self.on_round(record)
-            labeled = np.concatenate([labeled, picked])
+            labeled = np.concatenate([shown, picked])
             sizes.append(len(labeled))
         return rounds
 
@@ -400,6 +484,7 @@ class Simulation:
         Y_pool: sp.csr_matrix,
         features: Features,
         classifier: Classifier,
+        annotator: Annotator,
     ) -> tuple[np.ndarray, dict[str, Any]]:
         revealed: list[np.ndarray] = []
         allowed = np.zeros(Y_pool.shape[0], dtype=bool)
@@ -411,7 +496,7 @@ class Simulation:
                                                         or not allowed[indices].all())):
                 raise QueryError("reveal takes unlabeled pool indices the strategy picks this round")
             revealed.append(indices)
-            return Y_pool[indices]
+            return annotator.labels(indices)
 
         views: dict[str, Callable[[], Any]] = {
             "texts": lambda: features.pool_texts,
@@ -438,4 +523,7 @@ class Simulation:
             answer, state, n, self.strategy.name or type(self.strategy).__name__,
             np.concatenate(revealed) if revealed else None,
         )
+        unasked = picked[~np.isin(picked, np.concatenate(revealed))] if revealed else picked
+        if len(unasked):
+            annotator.labels(unasked)  # a person answers these now, in the strategy's order
         return picked, info

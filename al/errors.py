@@ -40,3 +40,15 @@ class ViewNotAvailableError(QueryError):
 
 class NotFittedError(ALError):
     """A fitted-state method was called before ``fit``."""
+
+
+class AnswerError(ALError):
+    """A person's answer in an annotation session cannot be taken as sent."""
+
+
+class UnknownLabelError(AnswerError):
+    """An answer names a label the session does not have."""
+
+
+class NotPendingError(AnswerError):
+    """An answer is for a text that is not waiting for one (answered already, in another tab, or never asked)."""

@@ -1,0 +1,232 @@
+"""``python -m al.annotate``: label your own texts in the browser, the active-learning loop choosing which.
+
+Examples
+--------
+    python -m al.annotate --data texts.jsonl --labels food water shelter --out sessions/aid
+    python -m al.annotate --data texts.csv --label-file labels.txt --out sessions/aid --guidelines guide.txt \\
+        --dev dev.jsonl --strategy margin --step 20 --budget 300
+    python -m al.annotate export sessions/aid -o labeled.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
+from al.errors import ALError, ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+#: Flags of the start command that are settings of the session, not of the simulation config.
+_SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "host", "port", "token",
+                  "folds", "quiet", "config"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The start command's options; simulation settings as in ``al.simulate`` (no defaults here: ``SUPPRESS``)."""
+    d = SimulationConfig()
+    p = argparse.ArgumentParser(
+        prog="python -m al.annotate",
+        description="Serve a local page where you label texts one at a time while the active-learning loop "
+        "retrains and picks the next ones. `python -m al.annotate export SESSION_DIR -o FILE` writes the labels.",
+        argument_default=argparse.SUPPRESS,
+    )
+    g = p.add_argument_group("session")
+    g.add_argument("--data", required=True, metavar="FILE",
+                   help="CSV or JSON-lines file of texts (a 'text' column; optional 'id'; labels given already as "
+                   "0/1 columns named as the labels or a 'labels' list column)")
+    g.add_argument("--labels", nargs="+", metavar="LABEL", help="the labels to give (up to ten get number keys)")
+    g.add_argument("--label-file", metavar="FILE", help="the labels, one per line (instead of --labels)")
+    g.add_argument("--out", required=True, metavar="SESSION_DIR",
+                   help="session directory: config.json, rounds.jsonl, answers.sqlite; the same command resumes it")
+    g.add_argument("--guidelines", metavar="FILE", help="a short text shown above each text")
+    g.add_argument("--dev", metavar="FILE", help="labeled texts (same format) to measure each round on; without it "
+                   "rounds are measured by cross-validation over the labels so far")
+    g.add_argument("--text-column", help="the text column (default 'text')")
+    g.add_argument("--folds", type=int, help="cross-validation folds without --dev (default 5)")
+    g = p.add_argument_group("server")
+    g.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}: this machine only); any other "
+                   f"address needs the token printed at start")
+    g.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0: any free port)")
+    g.add_argument("--token", help="the token to require (default: a random one when --host is not loopback)")
+    g.add_argument("--quiet", action="store_true", help="print the address only")
+    g = p.add_argument_group("loop (as in python -m al.simulate)")
+    g.add_argument("--strategy", help=f"registered name or package.module:Class (default: {d.strategy.name})")
+    g.add_argument("--strategy-param", action="append", metavar="KEY=VALUE", help="strategy constructor argument")
+    g.add_argument("--model", help=f"sentence-embedding model (default: {d.model})")
+    g.add_argument("--classifier", help=f"classifier (default: {d.classifier.name})")
+    g.add_argument("--classifier-param", action="append", metavar="KEY=VALUE", help="classifier constructor argument")
+    g.add_argument("--initial", type=int, help=f"texts labeled before the strategy starts choosing (default: "
+                   f"{d.initial}; texts labeled in the data file count, the rest are drawn at random)")
+    g.add_argument("--step", type=int, help=f"texts per batch (default: {d.step})")
+    g.add_argument("--budget", type=int, help=f"texts to show in all, skips included (default: {d.budget})")
+    g.add_argument("--seed", type=int, help=f"seed of every random choice (default: {d.seed})")
+    g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
+    g.add_argument("--config", metavar="YAML", help="loop settings from a YAML file; flags override it")
+    return p
+
+
+def export_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m al.annotate export",
+                                description="Write a session's labeled texts as JSON lines (--dataset jsonl).")
+    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> SimulationConfig:
+    """The loop's settings: ``--config`` laid under the flags given, as in ``al.simulate``; data and labels set here."""
+    from al.annotate.data import check_label_names, read_label_file
+    from al.simulate import given_settings
+
+    base: dict = {}
+    source = "flags"
+    if "config" in args:
+        source = args.config
+        base, notes = normalise_mapping(load_yaml(args.config), args.config)
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
+    loop = argparse.Namespace(**{k: v for k, v in vars(args).items() if k not in _SESSION_FLAGS})
+    given, notes = given_settings(loop)
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if ("labels" in args) == ("label_file" in args):
+        raise ConfigError("give the labels with --labels A B C or with --label-file FILE (one of them)")
+    labels = check_label_names(args.labels) if "labels" in args else read_label_file(args.label_file)
+    data = Path(args.data)
+    dataset = "csv" if data.suffix.lower() in (".csv", ".tsv") else "jsonl"
+    merged = merge_settings(base, given)
+    for key in ("dataset", "data_path", "labels", "out", "pool_size", "data_options", "n_frequent", "n_rare"):
+        merged.pop(key, None)
+    config = from_mapping(merged, source=source)
+    return dataclasses.replace(config, dataset=dataset, data_path=str(data), labels=labels, out=str(args.out))
+
+
+def build_session(args: argparse.Namespace, embed=None):
+    """An opened (not started) :class:`~al.annotate.session.Session` for the start command's arguments."""
+    from al.annotate.data import file_digest, read_dev, read_session_texts
+    from al.annotate.session import Session, SessionOptions
+
+    config = config_from_args(args)
+    if not Path(config.data_path).is_file():
+        raise ConfigError(f"data file {config.data_path} does not exist; expected a .csv or .jsonl file of texts")
+    config.validate()
+    if embed is None:
+        from al.models import resolve_model
+
+        resolve_model(config.model)
+    text_column = getattr(args, "text_column", "text")
+    texts = read_session_texts(config.data_path, config.labels, text_column=text_column)
+    dev = None
+    dev_digest = None
+    if "dev" in args:
+        dev_texts, Y_dev = read_dev(args.dev, config.labels, text_column=text_column)
+        dev = (dev_texts, Y_dev, Path(args.dev))
+        dev_digest = file_digest(Path(args.dev))
+    guidelines = None
+    if "guidelines" in args:
+        path = Path(args.guidelines)
+        if not path.is_file():
+            raise ConfigError(f"guidelines file {path} does not exist")
+        guidelines = path.read_text(encoding="utf-8-sig").strip()
+    folds = getattr(args, "folds", 5)
+    if not isinstance(folds, int) or folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {folds}")
+    options = SessionOptions(Path(config.data_path), text_column, dev, dev_digest, guidelines, folds)
+    return Session(config, texts, options, embed=embed).open()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on (host, port); ConfigError when it cannot be had."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port, or --port 0 "
+                          f"for a free one") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from al.annotate.app import create_app, is_loopback
+
+    host = getattr(args, "host", DEFAULT_HOST)
+    port = getattr(args, "port", DEFAULT_PORT)
+    loopback = is_loopback(host)
+    token = getattr(args, "token", None)
+    if token is None and not loopback:
+        token = secrets.token_urlsafe(24)
+    session = build_session(args)
+    sock = listen(host, port)
+    actual = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{actual}/" + (f"?token={token}" if token else "")
+    resumed = len(session.records.rounds)
+    if "quiet" not in args:
+        state = f"resuming after round {resumed}" if resumed else "starting"
+        print(f"{state}: {len(session.texts.texts)} texts of {session.options.data_path}, labels "
+              f"{', '.join(session.label_names)}; {session.config.strategy.label()} picks batches of "
+              f"{session.config.step} up to {session.config.budget} texts -> {session.directory}", file=sys.stderr)
+    print(f"annotate at {address}", flush=True)
+    if "quiet" not in args:
+        print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)
+    app = create_app(session, token=token, loopback=loopback)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                           timeout_graceful_shutdown=2))
+    session.start()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
+        pass
+    finally:
+        session.close(timeout=5)
+        sock.close()
+    if "quiet" not in args:
+        print(f"stopped; every answer is in {session.store.path}; the same command resumes", file=sys.stderr)
+    return 0
+
+
+def export(argv: Sequence[str]) -> int:
+    from al.annotate.export import export_session
+
+    args = export_parser().parse_args(argv)
+    try:
+        counts = export_session(args.session, args.output)
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {counts['given'] + counts['person']} labeled texts to {args.output} ({counts['person']} answered, "
+          f"{counts['given']} labeled in the data file; {counts['skipped']} skipped left out)", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["export"]:
+        return export(argv[1:])
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return serve(args)
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The web page and its JSON API (FastAPI); every asset is served from this package.
+
+Routes
+------
+``GET /``                    the labeling page (one text at a time, keyboard first)
+``GET /answers``             every answer so far, each one editable
+``GET /api/state?wait=S``    what the page shows; waits up to S seconds (at most 30) for a text to answer
+``POST /api/answer``         ``{"id", "labels": [...], "skipped": false, "seconds": 3.2}``: one answer,
+                             on disk before the response
+``PUT /api/answers/{id}``    ``{"labels": [...], "skipped": false}``: change an answer
+``GET /api/answers``         every answer, newest first
+
+Errors are HTTP 4xx with a one-line JSON ``detail``: 401 a missing or wrong
+token, 403 a request to a loopback server under another host name, 404 an
+unknown path, 409 a text that is not waiting for an answer, 422 an unknown
+label or a malformed body.
+
+Security: on a loopback address (the default) the server answers only
+requests whose ``Host`` is a loopback name (no DNS rebinding) and needs no
+token. On any other address every request needs the session's token: the
+``X-Token`` header, ``Authorization: Bearer TOKEN``, or ``?token=TOKEN``
+once, which sets an HTTP-only cookie and redirects to the address without it.
+Tokens are compared in constant time.
+"""
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from al.annotate.session import Session
+from al.errors import ALError, NotPendingError, UnknownLabelError
+
+HERE = Path(__file__).resolve().parent
+TOKEN_COOKIE = "al_token"
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+#: Number keys of the first ten labels, in order.
+KEYS = "1234567890"
+
+
+class AnswerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(max_length=512)
+    labels: list[str] = Field(default_factory=list, max_length=1000)
+    skipped: bool = False
+    seconds: float | None = None
+
+
+class EditBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[str] = Field(default_factory=list, max_length=1000)
+    skipped: bool = False
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK_NAMES or host.startswith("127.")
+
+
+def _host_name(header: str) -> str:
+    if header.startswith("["):
+        return header[: header.find("]") + 1]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def create_app(session: Session, *, token: str | None = None, loopback: bool = True) -> FastAPI:
+    """The app serving ``session``.
+
+    Parameters
+    ----------
+    session : Session
+        Opened (and usually started).
+    token : str, optional
+        Required on every request when given (see the module docstring).
+    loopback : bool
+        The server listens on a loopback address: refuse other ``Host`` names.
+    """
+    app = FastAPI(title="al annotate", docs_url=None, redoc_url=None, openapi_url=None)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        if loopback and not is_loopback(_host_name(request.headers.get("host", ""))):
+            return JSONResponse({"detail": "this server answers on its loopback address only; open "
+                                           "http://127.0.0.1:PORT/"}, status_code=403)
+        if token is not None:
+            bearer = request.headers.get("authorization", "")
+            query = request.query_params.get("token")
+            given = (request.headers.get("x-token") or (bearer[7:] if bearer.lower().startswith("bearer ") else None)
+                     or query or request.cookies.get(TOKEN_COOKIE) or "")
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                return JSONResponse({"detail": "missing or wrong token; open the address printed at start "
+                                               "(it ends in ?token=...)"}, status_code=401)
+            if query is not None and request.method == "GET":
+                rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+                target = request.url.path + ("?" + urlencode(rest) if rest else "")
+                response = RedirectResponse(target, status_code=303)
+                response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+                return response
+        response = await call_next(request)
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    @app.exception_handler(UnknownLabelError)
+    async def unknown_label(request: Request, exc: UnknownLabelError) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc)}, status_code=422)
+
+    @app.exception_handler(NotPendingError)
+    async def not_pending(request: Request, exc: NotPendingError) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc)}, status_code=409)
+
+    @app.exception_handler(ALError)
+    async def bad_request(request: Request, exc: ALError) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc)}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        return JSONResponse({"detail": _one_line("malformed request: " + "; ".join(parts) +
+                                                 " (expected JSON such as {\"id\": \"12\", \"labels\": [\"a\"]})")},
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc.detail)}, status_code=exc.status_code)
+
+    def page_context(request: Request) -> dict[str, Any]:
+        labels = [{"name": name, "key": KEYS[j] if j < len(KEYS) else None}
+                  for j, name in enumerate(session.label_names)]
+        return {"request": request, "labels": labels, "name": Path(session.options.data_path).name,
+                "guidelines": session.options.guidelines, "budget": session.config.budget,
+                "n_rounds": session.config.n_rounds,
+                "strategy": session.config.strategy.label()}
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "index.html", page_context(request))
+
+    @app.get("/answers", response_class=HTMLResponse)
+    def answers_page(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, "answers.html", page_context(request))
+
+    @app.get("/api/state")
+    def state(wait: float = 0.0) -> dict[str, Any]:
+        return session.state(wait=min(max(wait, 0.0), 30.0))
+
+    @app.post("/api/answer")
+    def answer(body: AnswerBody) -> dict[str, Any]:
+        stored = session.annotator.answer(body.id, body.labels, body.skipped, body.seconds)
+        return {"answer": stored.to_dict(), "state": session.state()}
+
+    @app.put("/api/answers/{text_id}")
+    def edit(text_id: str, body: EditBody) -> dict[str, Any]:
+        stored = session.annotator.edit(text_id, body.labels, body.skipped)
+        return {"answer": stored.to_dict(), "state": session.state()}
+
+    @app.get("/api/answers")
+    def answers() -> dict[str, Any]:
+        return {"labels": list(session.label_names), "answers": session.answers()}
+
+    return app

@@ -1,0 +1,683 @@
+"""An annotation session: the engine's loop in a background thread, a person as its annotator.
+
+:class:`Session` builds an :class:`al.engine.Simulation` whose annotator is a
+:class:`HumanAnnotator`: the loop asks it for labels exactly as it asks the
+gold labels in a simulation, and ``labels()`` waits until the person has
+answered every text asked for. Answers arrive from web requests
+(:mod:`al.annotate.app`), go into SQLite (:mod:`al.annotate.store`) before
+the request returns, and wake the loop.
+
+Resuming: the finished rounds are in ``rounds.jsonl`` (:class:`al.records.RunRecords`,
+as for a simulation), the answers in SQLite. A restarted session replays the
+unfinished round from its records: the strategy asks for the same texts, the
+ones answered before come back from the database at once, and the page shows
+the first one without an answer.
+
+Skips: a skipped text is stored as skipped, left out of the labeled set,
+never shown again, and spends its place in the budget (the engine's rule).
+
+Evaluation: a session has no test split. With ``--dev FILE`` every round is
+evaluated on that labeled file; without it, by k-fold cross-validation over
+the labeled texts so far (out-of-fold predictions of ``folds`` classifiers
+trained as the round's own). The record says which in ``evaluation``.
+Cross-validation runs in a worker thread while the person answers the next
+batch, so the pause between batches is the round's own training and query.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from al import __version__
+from al.annotate.data import SessionTexts
+from al.annotate.store import Answer, AnswerStore
+from al.config import SimulationConfig, result_settings
+from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
+from al.metrics import evaluate
+from al.records import RunRecords
+from al.stopping import StoppingSignals, advice
+
+#: Held (``flock``) by the process serving a session, so that two never serve one directory.
+LOCK_FILE = ".lock"
+#: Longest time one answer may claim (a day): longer values are a clock or client error and are not stored.
+MAX_ANSWER_SECONDS = 86400.0
+
+
+class SessionClosed(Exception):
+    """Raised inside the loop's thread when the session ends while it waits for answers."""
+
+
+class HumanAnnotator:
+    """The engine's annotator in a session: labels come from the file or from a person's answers.
+
+    ``labels(indices)`` returns at once for texts labeled in the data file or
+    answered before; the others become *pending*, in the order asked, and it
+    waits until each has an answer. :meth:`answer` takes one answer for a
+    pending text (from any thread) and commits it before returning.
+
+    Parameters
+    ----------
+    store : AnswerStore
+    texts : SessionTexts
+    label_names : sequence of str
+    """
+
+    def __init__(self, store: AnswerStore, texts: SessionTexts, label_names: Sequence[str]) -> None:
+        self.store = store
+        self.texts = texts
+        self.label_names = tuple(label_names)
+        self.round = 0
+        self._index = texts.index_of()
+        self._columns = {name: j for j, name in enumerate(self.label_names)}
+        self._cond = threading.Condition()
+        self._pending: list[int] = []
+        self._closed = False
+        self._computing_since: float | None = time.monotonic()
+        self._waited_once = False
+        self.last_compute_seconds: float | None = None
+
+    # ------------------------------------------------------------ the engine's side
+
+    def labels(self, indices: np.ndarray) -> sp.csr_matrix:
+        asked = [int(i) for i in np.asarray(indices).ravel()]
+        with self._cond:
+            missing = [i for i in asked if not self.known(i)]
+            if missing:
+                if self._computing_since is not None and self._waited_once:
+                    self.last_compute_seconds = time.monotonic() - self._computing_since
+                self._computing_since = None
+                self._pending = missing
+                self._cond.notify_all()
+                while not all(i in self.store for i in missing):
+                    if self._closed:
+                        raise SessionClosed
+                    self._cond.wait(0.5)
+                self._pending = []
+                self._waited_once = True
+                self._computing_since = time.monotonic()
+            return sp.csr_matrix(np.stack([self._row(i) for i in asked]) if asked
+                                 else np.zeros((0, len(self.label_names)), dtype=np.int8), dtype=np.int8)
+
+    def skipped(self, indices: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(indices), dtype=bool)
+        for k, i in enumerate(np.asarray(indices).ravel()):
+            seen = None if int(i) in self.texts.given else self.store.as_of(int(i), self.round)
+            out[k] = seen is not None and seen[1]
+        return out
+
+    def known(self, index: int) -> bool:
+        return index in self.texts.given or index in self.store
+
+    def _row(self, index: int) -> np.ndarray:
+        if index in self.texts.given:
+            return self.texts.given[index]
+        seen = self.store.as_of(index, self.round)  # a change made during this round counts from the next
+        row = np.zeros(len(self.label_names), dtype=np.int8)
+        if seen is not None and not seen[1]:
+            row[[self._columns[name] for name in seen[0]]] = 1
+        return row
+
+    # ------------------------------------------------------------ the person's side
+
+    def check_labels(self, labels: Sequence[str]) -> tuple[str, ...]:
+        """The labels in the session's order; UnknownLabelError for a name the session lacks."""
+        if isinstance(labels, (str, bytes)) or not all(isinstance(n, str) for n in labels):
+            raise UnknownLabelError(f"labels must be a list of label names, got {labels!r}")
+        unknown = sorted(set(labels) - set(self.label_names))
+        if unknown:
+            raise UnknownLabelError(
+                f"unknown label(s) {', '.join(map(repr, unknown))}; this session's labels: "
+                f"{', '.join(self.label_names)}"
+            )
+        return tuple(name for name in self.label_names if name in set(labels))
+
+    def position(self, text_id: str) -> int:
+        index = self._index.get(str(text_id))
+        if index is None:
+            raise NotPendingError(f"no text with id {text_id!r} in this session; ask /api/state for the current one")
+        return index
+
+    def answer(self, text_id: str, labels: Sequence[str], skipped: bool = False,
+               seconds: float | None = None) -> Answer:
+        """Take the answer for a pending text; it is on disk when this returns.
+
+        Raises
+        ------
+        UnknownLabelError
+            A label the session does not have (nothing is stored).
+        NotPendingError
+            The text is not waiting for an answer: answered already (perhaps
+            in another tab), labeled in the data file, or not asked yet.
+        """
+        chosen = () if skipped else self.check_labels(labels)
+        if seconds is not None and not (0.0 <= float(seconds) <= MAX_ANSWER_SECONDS):
+            seconds = None
+        with self._cond:
+            index = self.position(text_id)
+            if index not in self._pending or self.known(index):
+                raise NotPendingError(
+                    f"text {text_id!r} is not waiting for an answer (answered already, perhaps in another tab, or "
+                    f"not asked yet); the next text is at /api/state"
+                )
+            answer = self.store.add(index, text_id, chosen, skipped, seconds, self.round)
+            self._cond.notify_all()
+        return answer
+
+    def edit(self, text_id: str, labels: Sequence[str], skipped: bool = False) -> Answer:
+        """Change an answer given earlier; the loop reads the change from its next round on.
+
+        (The running round keeps reading what it read so far, so that a
+        restart replays it exactly.)
+        """
+        chosen = () if skipped else self.check_labels(labels)
+        with self._cond:
+            index = self.position(text_id)
+            if index not in self.store:
+                raise NotPendingError(f"text {text_id!r} has no answer to change"
+                                      + (" (its labels come from the data file)" if index in self.texts.given else ""))
+            answer = self.store.edit(index, chosen, skipped, self.round + 1)
+            self._cond.notify_all()
+        return answer
+
+    def current(self) -> int | None:
+        """Pool position of the first pending text without an answer (None: nothing to answer now)."""
+        with self._cond:
+            return next((i for i in self._pending if i not in self.store), None)
+
+    def wait_for_text(self, timeout: float, until: Callable[[], bool] = lambda: False) -> None:
+        """Return when a text waits for an answer, ``until()`` holds, or ``timeout`` seconds have passed."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not self._closed and not until():
+                if any(i not in self.store for i in self._pending):
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._cond.wait(min(left, 0.5))
+
+    def computing_for(self) -> float | None:
+        with self._cond:
+            return None if self._computing_since is None else time.monotonic() - self._computing_since
+
+    def advance(self, round_: int) -> None:
+        """The loop starts round ``round_`` (answers given from now on belong to it)."""
+        with self._cond:
+            self.round = round_
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+
+class DeferredMetrics(Mapping[str, Any]):
+    """A round's metrics computed in a worker thread; reading them waits for the result."""
+
+    def __init__(self, future: Future) -> None:
+        self._future = future
+
+    def _value(self) -> Mapping[str, Any]:
+        return self._future.result()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._value()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._value())
+
+    def __len__(self) -> int:
+        return len(self._value())
+
+
+def cross_validated_metrics(make_classifier: Callable[[int], Any], X: Any, y_labeled: sp.csr_matrix,
+                            label_names: Sequence[str], folds: int, seed: int) -> dict[str, Any]:
+    """Macro/micro F1 of out-of-fold predictions: k classifiers, each trained on the other folds.
+
+    Parameters
+    ----------
+    make_classifier : callable seed -> Classifier
+    X : the classifier's input for the labeled texts (rows of ``y_labeled``)
+    y_labeled : csr_matrix of shape (n_labeled, n_labels)
+    folds : int, at least 2 (fewer when fewer texts are labeled)
+    seed : int
+        Seeds the fold assignment and the classifiers.
+
+    Returns
+    -------
+    :func:`al.metrics.evaluate`'s dict plus ``evaluation`` (what was done).
+    """
+    n = y_labeled.shape[0]
+    k = min(folds, n)
+    if k < 2:
+        return {"macro_f1": None, "micro_f1": None, "evaluation": f"none (only {n} labeled text)"}
+    rng = np.random.default_rng([seed, n, 11])
+    fold_of = rng.permutation(np.arange(n) % k)
+    predicted = np.zeros(y_labeled.shape, dtype=np.int8)
+    rows = X if isinstance(X, np.ndarray) else np.asarray(X, dtype=object)
+    for f in range(k):
+        train, held = np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)
+        model = make_classifier(int(rng.integers(2**31 - 1)))
+        train_rows = rows[train] if isinstance(X, np.ndarray) else [X[i] for i in train]
+        held_rows = rows[held] if isinstance(X, np.ndarray) else [X[i] for i in held]
+        model.fit(train_rows, y_labeled[train])
+        predicted[held] = model.predict(held_rows)
+    metrics = evaluate(y_labeled, predicted, label_names)
+    return {**metrics, "evaluation": f"cross-validation: {k} folds over the {n} labeled texts"}
+
+
+@dataclass
+class SessionOptions:
+    """What a session adds to a simulation's settings.
+
+    Attributes
+    ----------
+    data_path : Path
+        The texts to label (CSV or JSON lines).
+    dev : tuple (texts, Y, path) or None
+        A labeled evaluation file.
+    guidelines : str or None
+        Shown above the text.
+    folds : int
+        Cross-validation folds when there is no dev file.
+    stop_set_size : int
+        Texts of the pool whose predictions the stabilizing-predictions criterion compares.
+    """
+
+    data_path: Path
+    text_column: str = "text"
+    dev: tuple[list[str], np.ndarray, Path] | None = None
+    dev_digest: str | None = None
+    guidelines: str | None = None
+    folds: int = 5
+    stop_set_size: int = 2000
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SessionRecords(RunRecords):
+    """A simulation's records, each round also holding its answers: ``answers`` and ``seconds_person``.
+
+    ``answers`` lists, for the texts that round asked a person about, ``id``,
+    ``index`` (pool position), ``seconds`` (time on the text) and ``skipped``.
+    """
+
+    def __init__(self, directory: str | Path, store: AnswerStore) -> None:
+        super().__init__(directory)
+        self.store = store
+
+    def append(self, record: dict[str, Any]) -> None:
+        answers = self.store.in_round(int(record["round"]))
+        record = {
+            **record,
+            "answers": [{"id": a.text_id, "index": a.pool_index, "seconds": a.seconds, "skipped": a.skipped}
+                        for a in answers],
+            "seconds_person": round(sum(a.seconds or 0.0 for a in answers), 3),
+        }
+        super().append(record)
+
+
+def settings_digest(settings: Mapping[str, Any]) -> str:
+    """SHA-256 (first 16 hex digits) of a session's result settings as canonical JSON."""
+    text = json.dumps(result_settings(dict(settings)), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Session:
+    """One annotation session in ``config.out``: records, answers, and the loop's thread.
+
+    Parameters
+    ----------
+    config : SimulationConfig
+        ``out`` is the session directory; ``labels`` the session's labels;
+        ``dataset``/``data_path`` the texts file.
+    texts : SessionTexts
+    options : SessionOptions
+    embed : callable texts -> ndarray, optional
+        Sentence embeddings; default the config's model through the
+        embedding cache. Tests pass precomputed ones.
+    """
+
+    def __init__(self, config: SimulationConfig, texts: SessionTexts, options: SessionOptions,
+                 embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> None:
+        self.config = config
+        self.texts = texts
+        self.options = options
+        self.embed = embed
+        self.label_names: tuple[str, ...] = tuple(config.labels or ())
+        self.error: str | None = None
+        self.finished = False
+        self.started_at = time.monotonic()
+        self._thread: threading.Thread | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="al-evaluate")
+        self._last_record: dict[str, Any] | None = None
+        self._lock: Any = None
+
+    # ------------------------------------------------------------ setting up
+
+    @property
+    def directory(self) -> Path:
+        return self.config.run_dir
+
+    def settings(self) -> dict[str, Any]:
+        settings = self.config.resolved()
+        settings["session"] = {
+            "data_sha256": self.texts.digest,
+            "text_column": self.options.text_column,
+            "n_given": len(self.texts.given),
+            "dev": str(self.options.dev[2]) if self.options.dev is not None else None,
+            "dev_sha256": self.options.dev_digest,
+            "folds": self.options.folds if self.options.dev is None else None,
+            "stop_set_size": self.options.stop_set_size,
+        }
+        return settings
+
+    def open(self) -> "Session":
+        """Check the directory and the database, write the config, build the loop; nothing runs yet.
+
+        Raises
+        ------
+        ConfigError, DataError
+            Bad settings, a directory or database of another session, a pool
+            smaller than the budget, more texts labeled in the file than ``initial``.
+        """
+        config = self.config.validate()
+        if not self.label_names:
+            raise ConfigError("a session needs its labels: --labels or --label-file")
+        classifier = config.make_classifier_factory()(config.seed)
+        if classifier.uses_dev:
+            raise ConfigError(
+                f"classifier {config.classifier.label()} reads a dev split (threshold tuning or early stopping), "
+                f"which a session does not have; use the fixed threshold (--classifier-param threshold=fixed)"
+            )
+        n_given = len(self.texts.given)
+        if n_given > config.initial:
+            raise ConfigError(
+                f"{n_given} texts of {self.options.data_path} carry labels already, more than --initial "
+                f"({config.initial}); pass --initial {n_given} (and a --budget above it) to start from all of them"
+            )
+        n_pool = len(self.texts.texts)
+        if config.budget > n_pool:
+            raise DataError(f"budget ({config.budget}) is larger than the pool ({n_pool} texts of "
+                            f"{self.options.data_path}); lower --budget")
+        settings = self.settings()
+        self.digest = settings_digest(settings)
+        created = not self.directory.exists()
+        self._hold_lock()
+        try:
+            self.store = AnswerStore(self.directory, self.digest, self.label_names)
+            self.records = SessionRecords(self.directory, self.store)
+            self.records.check(settings, lambda stored: stored.get("config", {}))
+            self.store.open()
+            meta = {
+                "version": __version__,
+                "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict()},
+                "corpus": {
+                    "name": Path(self.options.data_path).stem,
+                    "label_names": list(self.label_names),
+                    "split_sizes": {"train": len(self.texts.texts), "dev": 0,
+                                    "test": len(self.options.dev[0]) if self.options.dev is not None else 0},
+                    "label_groups": None,
+                },
+                "session": {"settings_digest": self.digest, "database": self.store.path.name},
+            }
+            existing = self.records.start(settings, meta, lambda stored: stored.get("config", {}))
+            self.annotator = HumanAnnotator(self.store, self.texts, self.label_names)
+            self.annotator.round = len(existing)
+            if existing:
+                self._last_record = existing[-1]
+            self.simulation = self._simulation()
+        except BaseException:
+            self.close()
+            if created:  # leave no trace of a session that never started (this call made the directory)
+                shutil.rmtree(self.directory, ignore_errors=True)
+            raise
+        return self
+
+    def _hold_lock(self) -> None:
+        """Take the session directory's lock (released when the process ends, even by SIGKILL)."""
+        directory = self.directory
+        if directory.exists() and not directory.is_dir():
+            raise ConfigError(f"session directory {directory} is a file; pass a directory as --out")
+        directory.mkdir(parents=True, exist_ok=True)
+        lock = open(directory / LOCK_FILE, "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            lock.close()
+            raise ConfigError(f"{directory} is being served already (by {holder}); use that page, or stop that "
+                              f"server first") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.uname().nodename} pid {os.getpid()}\n")
+        lock.flush()
+        self._lock = lock
+
+    def _corpus(self):
+        from al.datasets.corpus import make_corpus
+
+        n_pool, n_labels = len(self.texts.texts), len(self.label_names)
+        Y_pool = np.zeros((n_pool, n_labels), dtype=np.int8)
+        for i, row in self.texts.given.items():
+            Y_pool[i] = row
+        dev_texts, Y_dev = ([], np.zeros((0, n_labels), dtype=np.int8))
+        if self.options.dev is not None:
+            dev_texts, Y_dev = self.options.dev[0], self.options.dev[1]
+        texts = list(self.texts.texts) + list(dev_texts)
+        splits = {"train": np.arange(n_pool), "dev": np.arange(0),
+                  "test": np.arange(n_pool, n_pool + len(dev_texts))}
+        return make_corpus(Path(self.options.data_path).stem, texts, np.vstack([Y_pool, Y_dev]), self.label_names,
+                           splits)
+
+    def start_indices(self) -> np.ndarray:
+        """The texts labeled in the file, topped up with a seeded random draw to ``initial`` texts."""
+        given = np.array(sorted(self.texts.given), dtype=np.int64)
+        others = np.setdiff1d(np.arange(len(self.texts.texts)), given)
+        need = self.config.initial - len(given)
+        if need > len(others):
+            raise ConfigError(f"--initial ({self.config.initial}) is larger than the {len(self.texts.texts)} texts "
+                              f"of {self.options.data_path}")
+        drawn = np.random.default_rng([self.config.seed, 0, 0]).choice(others, need, replace=False)
+        return np.sort(np.concatenate([given, drawn]))
+
+    def _simulation(self):
+        from al.engine import Simulation
+
+        config = self.config
+        corpus = self._corpus()
+        embed = self.embed
+        if embed is None:
+            from al.embedders import SentenceEmbedder
+
+            embed = SentenceEmbedder(config.model, device=config.device, show_progress=False).encode
+        make_classifier = config.make_classifier_factory()
+        return Simulation(
+            corpus=corpus,
+            strategy=config.make_strategy(),
+            make_classifier=make_classifier,
+            embed=embed,
+            initial=config.initial,
+            step=config.step,
+            budget=config.budget,
+            seed=config.seed,
+            records=self.records,
+            on_round=self._on_round,
+            observers=[StoppingSignals(self.options.stop_set_size, config.seed, self.records)],
+            annotator=self.annotator,
+            evaluator=self._evaluator(make_classifier),
+            start=self.start_indices(),
+        )
+
+    def _evaluator(self, make_classifier: Callable[[int], Any]):
+        label_names = self.label_names
+        if self.options.dev is not None:
+            Y_dev = self.options.dev[1]
+            name = self.options.dev[2].name
+
+            def on_dev(classifier, features, labeled, y_labeled):
+                metrics = evaluate(Y_dev, classifier.predict(features.test), label_names)
+                return {**metrics, "evaluation": f"dev file {name} ({len(Y_dev)} texts)"}
+
+            return on_dev
+        folds, seed = self.options.folds, self.config.seed
+
+        def cross_validated(classifier, features, labeled, y_labeled):
+            X = features.pool_rows(labeled)
+            return DeferredMetrics(self._executor.submit(
+                cross_validated_metrics, make_classifier, X, y_labeled, label_names, folds, seed))
+
+        return cross_validated
+
+    # ------------------------------------------------------------ running
+
+    def start(self) -> "Session":
+        """Run the loop in a background thread (returns at once)."""
+        self._thread = threading.Thread(target=self._run, name="al-session", daemon=True)
+        self._thread.start()
+        self._executor.submit(self._warm_up)
+        return self
+
+    def _warm_up(self) -> None:
+        """Fit a throwaway classifier on a few random rows while the person reads the first texts.
+
+        The first fit in a process imports the solver's modules (about 2 s
+        for scikit-learn here); done now, it is not part of the first pause
+        between batches. Only for classifiers on embeddings (a fine-tuned
+        model's first fit is no warm-up).
+        """
+        try:
+            classifier = self.config.make_classifier_factory()(self.config.seed)
+            if classifier.input != "embeddings":
+                return
+            rng = np.random.default_rng(0)
+            Y = np.tile(np.array([[1, 0], [0, 1]], dtype=np.int8), (4, 1))
+            classifier.fit(rng.normal(size=(8, 4)).astype(np.float32), sp.csr_matrix(Y))
+        except Exception:  # noqa: BLE001 - a warm-up that fails changes nothing; the real fit reports errors
+            return
+
+    def _run(self) -> None:
+        try:
+            if len(self.records.rounds) < self.config.n_rounds:
+                self.simulation.run()
+            self.finished = True
+        except SessionClosed:
+            return
+        except ALError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - shown on the page; the traceback goes to stderr
+            self.error = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc(file=sys.stderr)
+        finally:
+            self.annotator.wake()
+
+    def _on_round(self, record: dict[str, Any]) -> None:
+        self._last_record = record
+        self.annotator.advance(int(record["round"]) + 1)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the loop (it is waiting for answers, or stops at its next wait) and close the database."""
+        if hasattr(self, "annotator"):
+            self.annotator.close()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if hasattr(self, "store"):
+            self.store.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the flock
+            self._lock = None
+
+    # ------------------------------------------------------------ what the page shows
+
+    def text(self, index: int) -> dict[str, Any]:
+        return {"id": self.texts.ids[index], "text": self.texts.texts[index]}
+
+    def label_counts(self) -> dict[str, int]:
+        counts = np.zeros(len(self.label_names), dtype=np.int64)
+        for row in self.texts.given.values():
+            counts += row
+        columns = {name: j for j, name in enumerate(self.label_names)}
+        for answer in self.store.all():
+            if not answer.skipped:
+                for name in answer.labels:
+                    counts[columns[name]] += 1
+        return dict(zip(self.label_names, counts.tolist()))
+
+    def batch_size(self, round_: int) -> int:
+        """Texts a person is asked about in round ``round_``: the start's unlabeled texts (round 0) and the picks."""
+        config = self.config
+        shown_before = min(config.budget, config.initial + config.step * round_)
+        picks = max(0, min(config.step, config.budget - shown_before))
+        return picks + (config.initial - len(self.texts.given) if round_ == 0 else 0)
+
+    def state(self, wait: float = 0.0) -> dict[str, Any]:
+        """Everything the page shows; with ``wait`` > 0, first wait that long for a text to answer."""
+        if wait > 0:
+            self.annotator.wait_for_text(wait, until=lambda: self.finished or self.error is not None)
+        index = self.annotator.current()
+        answers = self.store.all()
+        n_skipped = sum(a.skipped for a in answers)
+        n_labeled = len(self.texts.given) + len(answers) - n_skipped
+        rounds = self.records.rounds
+        current_round = min(len(rounds), self.config.n_rounds - 1)
+        answered, asked = len(self.store.in_round(current_round)), self.batch_size(current_round)
+        if self.error is not None:
+            phase, message = "failed", f"the session stopped: {self.error}"
+        elif self.finished:
+            phase, message = "done", (f"the budget is spent: {n_labeled} texts labeled. Export them with "
+                                      f"python -m al.annotate export {self.directory} -o labeled.jsonl")
+        elif index is not None:
+            phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
+        elif not rounds and self.annotator.last_compute_seconds is None and not answers:
+            phase, message = "starting", (f"preparing: embedding {len(self.texts.texts)} texts (cached after the first "
+                                          f"start) and training the first classifier")
+        else:
+            took = ""
+            if rounds:  # what the loop is doing now took this long last round (the query waits on the person)
+                last = rounds[-1]
+                spent = last.get("seconds_train", 0.0) + last.get("seconds_evaluate", 0.0)
+                took = f"; last round this took {spent:.1f} s"
+            phase, message = "computing", (f"training the classifier on the {n_labeled} labeled texts and choosing "
+                                           f"the next ones{took}")
+        last = self._last_record or {}
+        return {
+            "phase": phase,
+            "message": message,
+            "text": self.text(index) if index is not None else None,
+            "batch": {"answered": answered, "asked": asked},
+            "round": current_round + 1,
+            "n_rounds": self.config.n_rounds,
+            "n_labeled": n_labeled,
+            "n_skipped": n_skipped,
+            "shown": n_labeled + n_skipped,
+            "budget": self.config.budget,
+            "label_counts": self.label_counts(),
+            "last_compute_seconds": self.annotator.last_compute_seconds,
+            "metrics": {k: last.get(k) for k in ("macro_f1", "micro_f1", "evaluation", "n_labeled")} if last else None,
+            "advice": advice(rounds, self.config.budget) if rounds else [],
+            "last_answer": ({**answers[-1].to_dict(), "text": self.texts.texts[answers[-1].pool_index]}
+                            if answers else None),
+        }
+
+    def answers(self) -> list[dict[str, Any]]:
+        """Every answer, newest first, with its text."""
+        return [{**a.to_dict(), "text": self.texts.texts[a.pool_index]} for a in reversed(self.store.all())]

@@ -1,0 +1,256 @@
+"""A person's session in a real browser: headless Chromium, keyboard only, the server killed and restarted.
+
+The server is ``python -m al.annotate`` in a subprocess on 127.0.0.1 with a
+free port and the real MiniLM model; Selenium drives the distribution's
+Chromium (``/usr/bin/chromium``, ``/usr/bin/chromedriver``; ``.ci/run``
+installs them). Set ``AL_ANNOTATE_SCREENSHOT=path.png`` to keep a screenshot.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+LABELS = ["food", "water", "shelter"]
+LOOP = ["--initial", "4", "--step", "3", "--budget", "13", "--folds", "2", "--strategy", "class_embedding"]
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+
+def _browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("no /usr/bin/chromium or /usr/bin/chromedriver: install the distribution's chromium and "
+                    "chromium-driver (.ci/run does, as root)")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--window-size=1280,860", "--disable-extensions", "--no-first-run"):
+        options.add_argument(flag)
+    try:
+        return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    except Exception as exc:  # noqa: BLE001 - any failure to start the browser is a reason to skip, not to fail
+        pytest.skip(f"chromium did not start headless here: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+
+class Server:
+    """``python -m al.annotate`` in a subprocess; ``address`` once it prints it."""
+
+    def __init__(self, args: list[str], log: Path) -> None:
+        self.log = open(log, "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "al.annotate", *args], cwd=REPO,
+                                        stdout=subprocess.PIPE, stderr=self.log)
+        line = self.process.stdout.readline().decode()
+        match = re.search(r"annotate at (http://127\.0\.0\.1:\d+/)", line)
+        assert match, f"the server printed {line!r}; see {log}"
+        self.address = match.group(1)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                return self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                return self.process.wait(30)
+        return self.process.returncode
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
+        self.log.close()
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"waited {timeout:.0f} s for {what}")
+
+
+class Page:
+    """The labeling page, driven with the keyboard only."""
+
+    def __init__(self, driver) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+
+        self.driver, self.By, self.Keys, self.ActionChains = driver, By, Keys, ActionChains
+
+    def el(self, element_id: str):
+        return self.driver.find_element(self.By.ID, element_id)
+
+    def keys(self, *keys: str) -> None:
+        chain = self.ActionChains(self.driver)
+        for key in keys:
+            chain.send_keys(key)
+        chain.perform()
+
+    def current_id(self) -> str | None:
+        match = re.match(r"Text (\S+)", self.el("text-id").text)
+        return match.group(1) if match else None
+
+    def wait_text(self, timeout: float = 240.0, other_than: str | None = None) -> str:
+        return wait_for(lambda: (lambda i: i if i and i != other_than else None)(self.current_id()), timeout,
+                        f"a text other than {other_than!r} (status: {self.el('status').text!r})")
+
+    def checked(self) -> list[str]:
+        boxes = self.driver.find_elements(self.By.CSS_SELECTOR, 'input[name="label"]')
+        return [b.get_attribute("value") for b in boxes if b.is_selected()]
+
+    def status(self) -> str:
+        return self.el("status").get_attribute("data-kind") or ""
+
+
+def answers_in(db: Path) -> dict[str, tuple[list[str], bool]]:
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return {t: (json.loads(l), bool(s)) for t, l, s in
+                connection.execute("SELECT text_id, labels, skipped FROM answers").fetchall()}
+    finally:
+        connection.close()
+
+
+def keys_for(k: int) -> list[str]:
+    """The number keys pressed for the k-th text: one label, a second one every third text."""
+    first = k % 3
+    return [str(first + 1)] + ([str((first + 1) % 3 + 1)] if k % 3 == 0 else [])
+
+
+def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path, disaster_messages):
+    texts = disaster_messages(60, 3)
+    data = tmp_path / "texts.jsonl"
+    data.write_text("".join(json.dumps({"id": f"m{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    session = tmp_path / "session"
+    guide = tmp_path / "guidelines.txt"
+    guide.write_text("Tick every need the message states or asks for: food, drinking water, shelter. "
+                     "A message about none of them gets no label: press Enter with nothing ticked.")
+    args = ["--data", str(data), "--labels", *LABELS, "--out", str(session), "--port", "0", "--guidelines", str(guide),
+            *LOOP]
+    driver = _browser()
+    server = Server(args, tmp_path / "server.log")
+    expected: dict[str, tuple[list[str], bool]] = {}
+    page = Page(driver)
+    try:
+        driver.get(server.address)
+        k = 0
+
+        def answer(skip: bool = False) -> str:
+            nonlocal k
+            text_id = page.wait_text()
+            if skip:
+                page.keys("s")
+                expected[text_id] = ([], True)
+            else:
+                pressed = keys_for(k)
+                page.keys(*pressed)
+                assert sorted(page.checked()) == sorted(LABELS[int(p) - 1] for p in pressed)
+                page.keys(page.Keys.ENTER)
+                expected[text_id] = (sorted(LABELS[int(p) - 1] for p in pressed), False)
+            k += 1
+            # acknowledged: the page moves on only after the server has stored the answer
+            wait_for(lambda: page.current_id() != text_id, 240, f"the page to move on from {text_id}")
+            return text_id
+
+        # round 1: the random start (4 texts) and the strategy's batch (3), one skipped
+        page.wait_text()
+        assert page.el("n-rounds").text == "4"
+        assert "drinking water" in driver.find_element(page.By.CSS_SELECTOR, ".guidelines-text").text
+        for i in range(7):
+            answer(skip=(i == 5))
+        page.wait_text()
+        assert page.el("round").text == "2"  # the next batch came
+
+        # help, then undo the last answer and change it (keyboard only)
+        page.keys("?")
+        assert page.el("help").is_displayed()
+        page.keys(page.Keys.ESCAPE)
+        assert not page.el("help").is_displayed()
+        waiting = page.current_id()
+        last = list(expected)[-1]
+        page.keys("u")
+        wait_for(lambda: page.current_id() == last, 30, "the last answer to come back")
+        assert sorted(page.checked()) == expected[last][0]
+        page.keys("3")
+        page.keys(page.Keys.ENTER)
+        labels = sorted(set(expected[last][0]) ^ {"shelter"})
+        expected[last] = (labels, False)
+        wait_for(lambda: page.current_id() == waiting, 60, "the waiting text to come back after the change")
+        wait_for(lambda: sorted(answers_in(session / "answers.sqlite")[last][0]) == labels, 10, "the change on disk")
+
+        page.keys("1")
+        if os.environ.get("AL_ANNOTATE_SCREENSHOT"):
+            driver.save_screenshot(os.environ["AL_ANNOTATE_SCREENSHOT"])
+        assert driver.get_screenshot_as_png()[:8] == b"\x89PNG\r\n\x1a\n"
+        page.keys("1")  # back to no label
+
+        answer()  # one answer of round 2's batch, then the server dies mid-batch
+        server.kill()
+        stored = answers_in(session / "answers.sqlite")
+        assert {t: (sorted(l), s) for t, (l, s) in stored.items()} == expected  # every acknowledged answer
+
+        server = Server(args, tmp_path / "server.log")
+        driver.get(server.address)
+        resumed = page.wait_text()
+        assert resumed not in expected  # the first text of the batch without an answer
+        assert page.el("round").text == "2"
+        while True:
+            done = wait_for(lambda: page.current_id() or page.status() == "done", 240, "a text or the end")
+            if done is True or page.status() == "done":
+                break
+            answer()
+        assert page.el("n-labeled").text == "12" and page.el("n-skipped").text == "1"
+
+        # change an answer later, from the list of answers
+        driver.get(server.address + "answers")
+        first = next(t for t, (_, s) in expected.items() if not s)
+        row = wait_for(lambda: driver.find_elements(page.By.CSS_SELECTOR, f'tr[data-id="{first}"]'), 30, "the list")[0]
+        row.find_element(page.By.CSS_SELECTOR, 'input[value="water"]').click()
+        row.find_element(page.By.TAG_NAME, "button").click()
+        wait_for(lambda: "Saved the answer to text " + first in page.el("status").text, 30, "the save")
+        expected[first] = (sorted(set(expected[first][0]) ^ {"water"}), False)
+        assert server.stop() == 0
+    finally:
+        driver.quit()
+        server.close()
+
+    stored = answers_in(session / "answers.sqlite")
+    assert {t: (sorted(l), s) for t, (l, s) in stored.items()} == expected
+    rounds = [json.loads(line) for line in (session / "rounds.jsonl").read_text().splitlines()]
+    assert [r["n_labeled"] for r in rounds] == [4, 6, 9, 12]  # the skip in round 1's batch spent a place
+
+    out = tmp_path / "labeled.jsonl"
+    done = subprocess.run([sys.executable, "-m", "al.annotate", "export", str(session), "-o", str(out)], cwd=REPO,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    from al.datasets import load_dataset
+
+    corpus = load_dataset("jsonl", out)  # what --dataset jsonl reads
+    by_text = dict(zip(corpus.texts.tolist(), corpus.Y.toarray().tolist()))
+    kept = {t: l for t, (l, s) in expected.items() if not s}
+    assert len(by_text) == len(kept) == 12
+    for text_id, labels in kept.items():
+        assert by_text[texts[int(text_id[1:])].strip()] == [int(name in labels) for name in corpus.label_names]

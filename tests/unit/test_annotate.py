@@ -1,0 +1,605 @@
+"""The annotation session through its HTTP API (FastAPI's TestClient), with hash embeddings instead of a model.
+
+A scripted person answers with the synthetic corpus's gold labels; the loop,
+the database, the records and the export are the real ones.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from al.annotate.__main__ import build_parser, build_session, main  # noqa: E402
+from al.annotate.app import create_app  # noqa: E402
+from al.annotate.export import export_session  # noqa: E402
+from al.annotate.store import DB_FILE  # noqa: E402
+from al.errors import ConfigError, DataError  # noqa: E402
+from al.records import read_rounds  # noqa: E402
+from tests.conftest import hash_embed, synthetic_corpus  # noqa: E402
+
+LOOP = ["--initial", "10", "--step", "5", "--budget", "20", "--strategy", "class_embedding", "--folds", "2"]
+
+
+@pytest.fixture
+def pool(tmp_path):
+    """200 synthetic texts with ids t0..t199 (no labels given) and their gold labels."""
+    corpus = synthetic_corpus(200)
+    path = tmp_path / "texts.jsonl"
+    with open(path, "w") as f:
+        for i, text in enumerate(corpus.texts):
+            f.write(json.dumps({"id": f"t{i}", "text": text}) + "\n")
+    return path, corpus.Y.toarray(), corpus.label_names
+
+
+def open_session(pool, out, *extra, start=True):
+    path, _, labels = pool
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(out), *LOOP, *extra])
+    session = build_session(args, embed=hash_embed)
+    if start:
+        session.start()
+    return session, TestClient(create_app(session), base_url="http://127.0.0.1")
+
+
+class Person:
+    """Answers each text with its gold labels; skips the ids in ``skip``."""
+
+    def __init__(self, client, pool, skip=()):
+        self.client = client
+        self.Y = pool[1]
+        self.labels = pool[2]
+        self.skip = set(skip)
+        self.answered: list[str] = []
+
+    def gold(self, text_id):
+        return [name for j, name in enumerate(self.labels) if self.Y[int(text_id[1:]), j]]
+
+    def next_text(self, timeout=30.0):
+        state = self.client.get("/api/state", params={"wait": timeout}).json()
+        return state, state["text"]
+
+    def answer(self, n=None):
+        """Answer ``n`` texts (all, until the session is done, when None); returns the last state."""
+        done = 0
+        while n is None or done < n:
+            state, text = self.next_text()
+            if state["phase"] in ("done", "failed"):
+                return state
+            assert text is not None, state
+            skipped = text["id"] in self.skip
+            response = self.client.post("/api/answer", json={
+                "id": text["id"], "labels": [] if skipped else self.gold(text["id"]), "skipped": skipped,
+                "seconds": 2.0})
+            assert response.status_code == 200, response.text
+            self.answered.append(text["id"])
+            done += 1
+        return self.client.get("/api/state").json()
+
+
+def stripped(rounds):
+    def clean(r):
+        out = {k: v for k, v in r.items() if not k.startswith("seconds") and k not in ("resumed", "answers")}
+        out["stopping"] = {k: v for k, v in r["stopping"].items() if k != "seconds"}
+        return out
+    return [clean(r) for r in rounds]
+
+
+def test_a_person_labels_a_whole_session_and_the_records_read_like_a_run(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s", "--folds", "5", "--budget", "30")
+    try:
+        state = Person(client, pool).answer()
+    finally:
+        session.close()
+    assert state["phase"] == "done" and state["n_labeled"] == 30 and state["shown"] == 30
+    assert state["last_compute_seconds"] is not None
+    # while the loop trains, the page says so and how long it took last round
+    session.finished = False
+    computing = session.state()
+    assert computing["phase"] == "computing" and computing["text"] is None
+    assert "training the classifier on the 30 labeled texts" in computing["message"]
+    assert "last round this took" in computing["message"]
+    rounds = read_rounds(tmp_path / "s")
+    assert [r["n_labeled"] for r in rounds] == [10, 15, 20, 25, 30]
+    assert all(r["evaluation"].startswith("cross-validation: 5 folds") for r in rounds)
+    assert all(0.0 <= r["macro_f1"] <= 1.0 for r in rounds)
+    assert [len(r["answers"]) for r in rounds] == [15, 5, 5, 5, 0]  # round 0: the start and its batch
+    assert all(a["seconds"] == 2.0 for r in rounds for a in r["answers"])
+    assert rounds[0]["seconds_person"] == 30.0
+    assert rounds[0]["stopping"]["kappa"] is None and rounds[1]["stopping"]["kappa"] is not None
+    # the labels the loop counted are the person's answers
+    Y, names = pool[1], pool[2]
+    labeled = rounds[0]["initial"] + [i for r in rounds for i in r["picked"]]
+    assert list(rounds[-1]["labeled_counts"].values()) == Y[labeled].sum(axis=0).tolist()
+    assert state["label_counts"] == dict(zip(names, Y[labeled].sum(axis=0).tolist()))
+
+    from al.analysis.curves import load_runs
+
+    (run,) = load_runs([tmp_path / "s"])  # what al.plot and al.report read
+    assert run.strategy == "class_embedding" and len(run.rounds) == 5
+    from al.report import main as report
+
+    assert report([str(tmp_path), "-o", str(tmp_path / "report")]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert len(summary["settings"]) == 1
+
+
+def test_each_answer_is_committed_before_the_response(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        Person(client, pool).answer(3)
+        # another connection, as a restarted process would open it, sees all three
+        db = sqlite3.connect(tmp_path / "s" / DB_FILE)
+        assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 3
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        db.close()
+        assert session.store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: fsync at every commit
+    finally:
+        session.close()
+
+
+def test_an_unknown_label_is_refused_and_nothing_is_stored(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        _, text = Person(client, pool).next_text()
+        response = client.post("/api/answer", json={"id": text["id"], "labels": ["label0", "labl1"]})
+        assert response.status_code == 422
+        detail = response.json()["detail"]
+        assert "unknown label(s) 'labl1'" in detail and "label0, label1, label2, label3" in detail
+        assert "\n" not in detail
+        assert session.store.all() == []
+        assert client.get("/api/state").json()["text"]["id"] == text["id"]  # still waiting for it
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"labels": ["label0"]}, 422, "id: Field required"),
+    ({"id": "t1", "labels": "label0"}, 422, "labels"),
+    ({"id": "t1", "labels": [], "colour": "red"}, 422, "colour"),
+    ({"id": "nope", "labels": []}, 409, "no text with id 'nope'"),
+])
+def test_malformed_answers_get_a_one_line_reason(pool, tmp_path, body, status, words):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        Person(client, pool).next_text()
+        response = client.post("/api/answer", json=body)
+        assert response.status_code == status
+        assert words in response.json()["detail"] and "\n" not in response.json()["detail"]
+        assert session.store.all() == []
+    finally:
+        session.close()
+
+
+def test_a_text_that_is_not_pending_is_refused(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s")
+    person = Person(client, pool)
+    try:
+        person.answer(2)
+        again = client.post("/api/answer", json={"id": person.answered[0], "labels": []})
+        assert again.status_code == 409 and "not waiting for an answer" in again.json()["detail"]
+        state = client.get("/api/state").json()
+        current = state["text"]["id"]
+        not_asked = next(f"t{i}" for i in range(200)
+                         if f"t{i}" not in person.answered and f"t{i}" != current and i not in session.start_indices())
+        response = client.post("/api/answer", json={"id": not_asked, "labels": []})
+        assert response.status_code == 409
+        assert len(session.store.all()) == 2
+        assert session.store.get(int(person.answered[0][1:])).labels == tuple(person.gold(person.answered[0]))
+    finally:
+        session.close()
+
+
+def test_a_second_tab_answering_the_same_text_is_refused_and_the_first_answer_kept(pool, tmp_path):
+    session, first = open_session(pool, tmp_path / "s")
+    second = TestClient(first.app, base_url="http://127.0.0.1")
+    try:
+        text = first.get("/api/state", params={"wait": 30}).json()["text"]
+        assert second.get("/api/state").json()["text"]["id"] == text["id"]  # both tabs show it
+        assert first.post("/api/answer", json={"id": text["id"], "labels": ["label1"]}).status_code == 200
+        late = second.post("/api/answer", json={"id": text["id"], "labels": ["label2"]})
+        assert late.status_code == 409 and "perhaps in another tab" in late.json()["detail"]
+        assert session.store.get(int(text["id"][1:])).labels == ("label1",)
+        assert second.get("/api/state").json()["text"]["id"] != text["id"]  # the second tab moves on
+    finally:
+        session.close()
+
+
+def test_a_skipped_text_is_not_labeled_and_never_comes_back(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        state = client.get("/api/state", params={"wait": 30}).json()
+        skipped = state["text"]["id"]
+        state = Person(client, pool, skip={skipped}).answer()
+    finally:
+        session.close()
+    assert state["phase"] == "done" and state["n_skipped"] == 1 and state["n_labeled"] == 19
+    rounds = read_rounds(tmp_path / "s")
+    assert rounds[0]["skipped"] == [int(skipped[1:])]
+    assert rounds[0]["n_labeled"] == 9  # the start had ten texts, one skipped
+    shown = rounds[0]["initial"] + [i for r in rounds for i in r["picked"]]
+    assert shown.count(int(skipped[1:])) == 1
+
+
+def test_an_edited_answer_is_what_the_loop_reads_from_then_on(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s")
+    person = Person(client, pool)
+    try:
+        person.answer(10)  # the start, all answered: round 0 trains on them
+        first = person.answered[0]
+        response = client.put(f"/api/answers/{first}", json={"labels": ["label3", "label0"]})
+        assert response.status_code == 200
+        assert response.json()["answer"]["labels"] == ["label0", "label3"]  # the session's order
+        assert client.put("/api/answers/t199999", json={"labels": []}).status_code == 409
+        assert client.put(f"/api/answers/{first}", json={"labels": ["nope"]}).status_code == 422
+        person.answer()
+    finally:
+        session.close()
+    Y, names = pool[1].copy(), pool[2]
+    Y[int(first[1:])] = [1, 0, 0, 1]
+    rounds = read_rounds(tmp_path / "s")
+    labeled = rounds[0]["initial"] + rounds[0]["picked"]
+    assert list(rounds[1]["labeled_counts"].values()) == Y[labeled].sum(axis=0).tolist()
+    listed = client.get("/api/answers").json()
+    assert listed["labels"] == list(names)
+    edited = next(a for a in listed["answers"] if a["id"] == first)
+    assert edited["labels"] == ["label0", "label3"] and edited["edited_at"] is not None and edited["text"]
+
+
+def test_the_last_answer_is_offered_back_for_undo(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s")
+    person = Person(client, pool)
+    try:
+        state = person.answer(2)
+        assert state["last_answer"]["id"] == person.answered[-1]
+        assert state["last_answer"]["text"] == session.texts.texts[int(person.answered[-1][1:])]
+    finally:
+        session.close()
+
+
+def test_a_session_stopped_mid_batch_resumes_where_it_was_with_every_answer(pool, tmp_path):
+    whole, client = open_session(pool, tmp_path / "whole")
+    try:
+        Person(client, pool).answer()
+    finally:
+        whole.close()
+
+    first, client = open_session(pool, tmp_path / "s")
+    person = Person(client, pool)
+    try:
+        person.answer(13)  # the start (10) and 3 of round 0's batch
+        waiting = client.get("/api/state").json()["text"]["id"]
+    finally:
+        first.close()
+    assert read_rounds(tmp_path / "s") == []  # round 0 is not finished
+
+    again, client = open_session(pool, tmp_path / "s")
+    try:
+        state = client.get("/api/state", params={"wait": 30}).json()
+        assert state["text"]["id"] == waiting  # the first text without an answer
+        assert state["n_labeled"] == 13 and len(again.store.all()) == 13
+        Person(client, pool).answer()
+    finally:
+        again.close()
+    resumed = read_rounds(tmp_path / "s")
+    assert stripped(resumed) == stripped(read_rounds(tmp_path / "whole"))
+    assert len(resumed[0]["answers"]) == 15  # answers given before the stop are in the round's record
+
+
+def test_a_change_made_mid_round_counts_from_the_next_round_so_a_restart_replays_the_round(pool, tmp_path):
+    first, client = open_session(pool, tmp_path / "s")
+    person = Person(client, pool)
+    try:
+        person.answer(12)  # the start (10) and 2 of round 0's batch
+        for text_id in person.answered[:6]:  # the start's labels, turned upside down while round 0 runs
+            assert client.put(f"/api/answers/{text_id}", json={"labels": ["label3"]}).status_code == 200
+        person.answer(1)
+    finally:
+        first.close()
+    again, client = open_session(pool, tmp_path / "s")
+    try:
+        resumed = Person(client, pool)
+        resumed.answer()
+    finally:
+        again.close()
+    rounds = read_rounds(tmp_path / "s")
+    shown = set(rounds[0]["initial"]) | {i for r in rounds for i in r["picked"]}
+    answered = {a.pool_index for a in again.store.all()}
+    assert answered <= shown  # no answer was stranded by a replay that picked other texts
+    Y = pool[1].copy()
+    for text_id in person.answered[:6]:
+        Y[int(text_id[1:])] = [0, 0, 0, 1]
+    labeled = rounds[0]["initial"] + rounds[0]["picked"]
+    assert list(rounds[0]["labeled_counts"].values()) == pool[1][rounds[0]["initial"]].sum(axis=0).tolist()
+    assert list(rounds[1]["labeled_counts"].values()) == Y[labeled].sum(axis=0).tolist()
+
+
+def test_two_servers_never_serve_one_session(pool, tmp_path):
+    first, _ = open_session(pool, tmp_path / "s", start=False)
+    try:
+        with pytest.raises(ConfigError, match="is being served already \\(by .* pid \\d+\\)"):
+            open_session(pool, tmp_path / "s", start=False)
+    finally:
+        first.close()
+    again, _ = open_session(pool, tmp_path / "s", start=False)  # free once the first has closed
+    again.close()
+
+
+def test_a_database_of_another_session_is_refused(pool, tmp_path, capsys):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        Person(client, pool).answer(2)
+    finally:
+        session.close()
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(tmp_path / "s" / DB_FILE, other / DB_FILE)
+    path, Y, labels = pool
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels[:3], "--out", str(other), *LOOP])
+    with pytest.raises(ConfigError, match="holds the answers of a session with other settings") as caught:
+        build_session(args, embed=hash_embed)
+    assert "\n" not in str(caught.value)
+    # the command line says so in one line and exits 2 (it fails before it would listen)
+    assert main(["--data", str(path), "--labels", *labels[:3], "--out", str(other), *LOOP, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "other settings" in err and len(err.strip().splitlines()) == 1
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"),
+                                      *LOOP, "--seed", "3"])
+    with pytest.raises(ConfigError, match="holds a run with other settings"):
+        build_session(args, embed=hash_embed)
+    assert len(sqlite3.connect(tmp_path / "s" / DB_FILE).execute("SELECT * FROM answers").fetchall()) == 2
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "is empty"),
+    ("\n\n", "is empty"),
+    ('{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n', "id '1' appears in rows 0 and 1"),
+    ('{"text": "a", "labels": ["nope"]}\n', "'nope' are not among the session's labels"),
+    ('{"body": "a"}\n', "no text column 'text'"),
+])
+def test_bad_data_files_fail_on_the_command_line_with_exit_2(tmp_path, capsys, content, message):
+    path = tmp_path / "texts.jsonl"
+    path.write_text(content)
+    code = main(["--data", str(path), "--labels", "a", "b", "--out", str(tmp_path / "s"), "--port", "0"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_labels_fail_on_the_command_line(tmp_path, capsys, pool):
+    code = main(["--data", str(pool[0]), "--labels", "a", "a", "--out", str(tmp_path / "s")])
+    assert code == 2 and "more than once" in capsys.readouterr().err
+    code = main(["--data", str(pool[0]), "--out", str(tmp_path / "s")])
+    assert code == 2 and "--labels A B C or with --label-file" in capsys.readouterr().err
+    (tmp_path / "labels.txt").write_text("# the labels\nlabel0\n\nlabel1\n")
+    from al.annotate.data import read_label_file
+
+    assert read_label_file(tmp_path / "labels.txt") == ("label0", "label1")
+
+
+def test_labels_given_in_the_file_start_the_session_and_are_never_asked(tmp_path):
+    corpus = synthetic_corpus(200)
+    Y = corpus.Y.toarray()
+    path = tmp_path / "texts.jsonl"
+    with open(path, "w") as f:
+        for i, text in enumerate(corpus.texts):
+            row = {"id": f"t{i}", "text": text}
+            if i < 6:
+                row["labels"] = [corpus.label_names[j] for j in np.flatnonzero(Y[i])]
+            f.write(json.dumps(row) + "\n")
+    session, client = open_session((path, Y, corpus.label_names), tmp_path / "s")
+    try:
+        assert set(range(6)) <= set(session.start_indices().tolist())
+        person = Person(client, (path, Y, corpus.label_names))
+        person.answer()
+    finally:
+        session.close()
+    assert not {f"t{i}" for i in range(6)} & set(person.answered)
+    assert len(person.answered) == 14  # 20 shown, 6 given
+    rows, counts = export_and_read(tmp_path / "s", tmp_path / "out.jsonl")
+    assert counts == {"given": 6, "person": 14, "skipped": 0}
+    assert [r["source"] for r in rows[:6]] == ["given"] * 6
+
+
+def export_and_read(session_dir, output):
+    counts = export_session(session_dir, output)
+    return [json.loads(line) for line in output.read_text().splitlines()], counts
+
+
+def test_export_writes_what_dataset_jsonl_loads(pool, tmp_path, capsys):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        Person(client, pool, skip={"t0"}).answer()
+    finally:
+        session.close()
+    out = tmp_path / "labeled.jsonl"
+    assert main(["export", str(tmp_path / "s"), "-o", str(out)]) == 0
+    assert "labeled texts" in capsys.readouterr().err
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    Y, names = pool[1], pool[2]
+    answered = {a.text_id for a in session.store.all() if not a.skipped}
+    assert {r["id"] for r in rows} == answered
+    for r in rows:
+        assert [r[name] for name in names] == Y[int(r["id"][1:])].tolist()
+
+    from al.datasets import load_dataset
+
+    corpus = load_dataset("jsonl", out)
+    assert corpus.label_names == tuple(names) and len(corpus.texts) == len(rows)
+    by_text = {r["text"]: [r[n] for n in names] for r in rows}
+    assert all(by_text[t] == y for t, y in zip(corpus.texts, corpus.Y.toarray().tolist()))
+
+    # replayed as a simulation: the human labels are now the gold labels
+    from al.classifiers.linear import LogisticRegressionClassifier
+    from al.engine import Simulation
+    from strategies.random_sampling import RandomSampling
+
+    replay = Simulation(corpus, RandomSampling(), lambda s: LogisticRegressionClassifier(seed=s), hash_embed,
+                        initial=4, step=4, budget=12).run()
+    assert [r["n_labeled"] for r in replay] == [4, 8, 12]
+    assert main(["export", str(tmp_path / "nothing"), "-o", str(out)]) == 2
+    assert "holds no annotation session" in capsys.readouterr().err
+
+
+def test_a_dev_file_measures_every_round(pool, tmp_path):
+    corpus = synthetic_corpus(120, seed=5)
+    dev = tmp_path / "dev.jsonl"
+    with open(dev, "w") as f:
+        for text, y in zip(corpus.texts, corpus.Y.toarray()):
+            f.write(json.dumps({"text": text, **dict(zip(corpus.label_names, y.tolist()))}) + "\n")
+    session, client = open_session(pool, tmp_path / "s", "--dev", str(dev))
+    try:
+        Person(client, pool).answer()
+    finally:
+        session.close()
+    rounds = read_rounds(tmp_path / "s")
+    assert all(r["evaluation"] == "dev file dev.jsonl (120 texts)" for r in rounds)
+    assert rounds[-1]["macro_f1"] > 0.5  # label words make the synthetic task easy
+
+
+def test_a_token_guards_every_request_on_a_non_loopback_server(pool, tmp_path):
+    session, _ = open_session(pool, tmp_path / "s", start=False)
+    try:
+        app = create_app(session, token="s3cret", loopback=False)
+        client = TestClient(app, base_url="http://192.0.2.7:8765")
+        for path in ("/", "/api/state", "/static/annotate.js", "/api/answers"):
+            response = client.get(path)
+            assert response.status_code == 401 and "wrong token" in response.json()["detail"]
+        assert client.post("/api/answer", json={"id": "t0", "labels": []}).status_code == 401
+        assert client.get("/api/state", headers={"X-Token": "s3cre"}).status_code == 401
+        assert client.get("/api/state", headers={"X-Token": "s3cret"}).status_code == 200
+        assert client.get("/api/state", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        redirect = client.get("/?token=s3cret", follow_redirects=False)
+        assert redirect.status_code == 303 and redirect.headers["location"] == "/"
+        assert "httponly" in redirect.headers["set-cookie"].lower()
+        assert client.get("/api/state").status_code == 200  # the cookie now
+    finally:
+        session.close()
+
+
+def test_a_loopback_server_refuses_other_host_names(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s", start=False)
+    try:
+        assert client.get("/api/state").status_code == 200
+        rebound = TestClient(client.app, base_url="http://evil.example:8765")
+        response = rebound.get("/api/state")
+        assert response.status_code == 403 and "loopback" in response.json()["detail"]
+    finally:
+        session.close()
+
+
+def test_the_page_serves_its_own_assets_and_names_every_label(pool, tmp_path):
+    (tmp_path / "guide.txt").write_text("Label what the message asks for.")
+    session, client = open_session(pool, tmp_path / "s", "--guidelines", str(tmp_path / "guide.txt"), start=False)
+    try:
+        page = client.get("/").text
+        for j, name in enumerate(pool[2]):
+            assert f'value="{name}"' in page and f'data-key="{j + 1}"' in page
+        assert "Label what the message asks for." in page
+        assert 'aria-live="polite"' in page
+        for src in ("/static/annotate.js", "/static/annotate.css", "/static/answers.js"):
+            assert src.rsplit("/", 1)[1] in page or src.endswith("answers.js")
+            assert client.get(src).status_code == 200
+        assert "http://" not in page.replace("http://127.0.0.1:PORT/", "")  # nothing from elsewhere
+        assert client.get("/answers").status_code == 200
+        missing = client.get("/nope")
+        assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
+    finally:
+        session.close()
+
+
+def test_a_threshold_tuned_on_dev_is_refused(pool, tmp_path):
+    path, _, labels = pool
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"), *LOOP,
+                                      "--classifier-param", "threshold=dev"])
+    with pytest.raises(ConfigError, match="reads a dev split"):
+        build_session(args, embed=hash_embed)
+
+
+def test_a_budget_larger_than_the_pool_is_refused(pool, tmp_path):
+    path, _, labels = pool
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"),
+                                      "--initial", "10", "--budget", "500"])
+    with pytest.raises(DataError, match="larger than the pool \\(200 texts of .*texts.jsonl\\)"):
+        build_session(args, embed=hash_embed)
+    assert not (tmp_path / "s").exists()  # nothing written: the corrected command starts afresh
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"),
+                                      "--initial", "10", "--budget", "50"])
+    build_session(args, embed=hash_embed).close()
+
+
+def test_the_session_modules_stay_light():
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("import sys, al, al.stopping, al.annotate.__main__, al.annotate.session, al.annotate.export\n"
+            "print(sorted(m for m in ('torch', 'transformers', 'fastapi', 'uvicorn', 'jinja2') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_csv_file_with_label_columns_filled_for_some_rows(tmp_path):
+    from al.annotate.data import read_session_texts
+
+    path = tmp_path / "texts.csv"
+    path.write_text("id,text,food,water\n"
+                    "a1,need rice,1,0\n"
+                    "a2,\"no water, no food\",1,1\n"
+                    "a3,roads closed,,\n"
+                    "a4,a quiet day,0,0\n")
+    texts = read_session_texts(path, ["food", "water"])
+    assert texts.ids == ["a1", "a2", "a3", "a4"] and texts.texts[1] == "no water, no food"
+    assert {i: row.tolist() for i, row in texts.given.items()} == {0: [1, 0], 1: [1, 1], 3: [0, 0]}
+
+    listed = tmp_path / "listed.csv"
+    listed.write_text("text,labels\nneed rice,food\nboth,food|water\nnothing yet,\n")
+    texts = read_session_texts(listed, ["food", "water"])
+    assert texts.ids == ["0", "1", "2"]
+    assert {i: row.tolist() for i, row in texts.given.items()} == {0: [1, 0], 1: [1, 1]}
+
+    partial = tmp_path / "partial.csv"
+    partial.write_text("text,food,water\nneed rice,1,\n")
+    with pytest.raises(DataError, match="row 0: some label columns are filled and some empty"):
+        read_session_texts(partial, ["food", "water"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,food,water\nneed rice,2,0\n")
+    with pytest.raises(DataError, match="expected 0 or 1"):
+        read_session_texts(bad, ["food", "water"])
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(DataError, match="is empty"):
+        read_session_texts(empty, ["food"])
+
+
+def test_cross_validation_predicts_every_labeled_text_out_of_fold():
+    import scipy.sparse as sp
+
+    from al.annotate.session import cross_validated_metrics
+    from al.classifiers.linear import LogisticRegressionClassifier
+
+    corpus = synthetic_corpus(120)
+    X, Y = hash_embed(corpus.texts.tolist()), corpus.Y[:80]
+    seen = []
+
+    class Recording(LogisticRegressionClassifier):
+        def fit(self, X_train, Y_train, *rest):
+            seen.append(len(X_train))
+            return super().fit(X_train, Y_train, *rest)
+
+    metrics = cross_validated_metrics(lambda s: Recording(seed=s), X[:80], Y, corpus.label_names, 4, 0)
+    assert seen == [60, 60, 60, 60]  # each fold held out once: 80 texts, 4 folds of 20
+    assert metrics["evaluation"] == "cross-validation: 4 folds over the 80 labeled texts"
+    assert metrics["macro_f1"] > 0.6  # label words make the synthetic task easy
+    again = cross_validated_metrics(lambda s: Recording(seed=s), X[:80], Y, corpus.label_names, 4, 0)
+    assert again == metrics  # seeded folds
+    alone = cross_validated_metrics(lambda s: Recording(seed=s), X[:1], sp.csr_matrix(Y[:1]), corpus.label_names, 4, 0)
+    assert alone["macro_f1"] is None and alone["evaluation"] == "none (only 1 labeled text)"

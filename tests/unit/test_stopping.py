@@ -1,0 +1,161 @@
+"""Stopping criteria: reference numbers worked by hand, and the observer that records their signals."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from al.errors import ConfigError
+from al.records import RunRecords, read_rounds
+from al.stopping import (
+    StoppingSignals, advice, cohen_kappa, labeled_budget, max_uncertainty, prediction_agreement,
+    stabilizing_predictions, stop_rounds, stop_set, stop_table, uncertainty, unpack_predictions,
+)
+from strategies.class_embedding import ClassEmbedding
+from tests.unit.test_engine import simulate, strip_times
+
+
+def test_cohen_kappa_by_hand():
+    a = [1, 1, 0, 0, 1, 0, 0, 0, 1, 0]
+    b = [1, 0, 0, 0, 1, 0, 0, 1, 1, 0]
+    # agree on 8 of 10: p_o = 0.8; each has 4 ones: p_e = 0.4 * 0.4 + 0.6 * 0.6 = 0.52
+    # kappa = (0.8 - 0.52) / (1 - 0.52) = 0.28 / 0.48 = 0.583333...
+    assert cohen_kappa(a, b) == pytest.approx(0.28 / 0.48)
+    # opposite everywhere, half ones each: p_o = 0, p_e = 0.5 -> (0 - 0.5) / 0.5 = -1
+    assert cohen_kappa([1, 0, 1, 0], [0, 1, 0, 1]) == pytest.approx(-1.0)
+    # identical constant vectors: p_e = 1, complete agreement -> 1 by definition
+    assert cohen_kappa([0, 0, 0], [0, 0, 0]) == 1.0
+    assert cohen_kappa([1, 0, 1], [1, 0, 1]) == 1.0
+    with pytest.raises(ValueError, match="one length"):
+        cohen_kappa([1, 0], [1])
+
+
+def test_agreement_of_multi_label_predictions_counts_every_decision():
+    previous = np.array([[1, 0], [0, 0], [1, 1]])
+    current = np.array([[1, 0], [0, 1], [1, 1]])
+    # six decisions, five agree: p_o = 5/6; ones: 3/6 and 4/6 -> p_e = 1/2 * 2/3 + 1/2 * 1/3 = 1/2
+    # kappa = (5/6 - 1/2) / (1/2) = 2/3; a label never predicted in either round stays defined
+    assert prediction_agreement(previous, current) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="one shape"):
+        prediction_agreement(previous, current[:2])
+
+
+def test_stabilizing_predictions_by_hand():
+    kappas = [None, 0.90, 0.99, 0.995, 0.99, 1.0]
+    # round 2: the window (None, 0.90, 0.99) holds a None; round 3: (0.90 + 0.99 + 0.995) / 3 = 0.9617 < 0.99;
+    # round 4: (0.99 + 0.995 + 0.99) / 3 = 0.99167 >= 0.99 -> stop at round 4
+    assert stabilizing_predictions(kappas) == 4
+    assert stabilizing_predictions(kappas, threshold=0.999) is None  # (0.995 + 0.99 + 1.0) / 3 = 0.995 at best
+    assert stabilizing_predictions(kappas, window=1) == 2  # 0.99 alone reaches the threshold
+    assert stabilizing_predictions([None, 1.0, 1.0]) is None  # only two kappas: no window of three yet
+    with pytest.raises(ConfigError, match="window must be a positive number"):
+        stabilizing_predictions(kappas, window=0)
+
+
+def test_uncertainty_and_max_uncertainty_by_hand():
+    proba = np.array([[0.9, 0.2], [0.6, 0.05]])
+    # u = 1 - |2p - 1|: 0.9 -> 0.2, 0.2 -> 0.4, 0.6 -> 0.8, 0.05 -> 0.1; per text the larger one
+    assert uncertainty(proba) == pytest.approx([0.4, 0.8])
+    assert max_uncertainty([0.8, 0.3, 0.09, 0.2], threshold=0.1) == 2  # first value below 0.1
+    assert max_uncertainty([0.8, None, 0.3], threshold=0.1) is None
+
+
+def test_labeled_budget_by_hand():
+    assert labeled_budget([100, 150, 200], 150) == 1
+    assert labeled_budget([100, 150, 200], 201) is None
+    assert labeled_budget([100, 150, 200], None) is None
+
+
+def test_stop_rounds_and_the_macro_f1_given_up_by_hand():
+    rounds = [
+        {"round": 0, "n_labeled": 100, "macro_f1": 0.40, "stopping": {"kappa": None, "max_uncertainty": 0.9}},
+        {"round": 1, "n_labeled": 150, "macro_f1": 0.50, "stopping": {"kappa": 0.95, "max_uncertainty": 0.6}},
+        {"round": 2, "n_labeled": 200, "macro_f1": 0.55, "stopping": {"kappa": 0.995, "max_uncertainty": 0.3}},
+        {"round": 3, "n_labeled": 250, "macro_f1": 0.56, "stopping": {"kappa": 0.99, "max_uncertainty": 0.05}},
+        {"round": 4, "n_labeled": 300, "macro_f1": 0.58, "stopping": {"kappa": 1.0, "max_uncertainty": 0.04}},
+        {"round": 5, "n_labeled": 350, "macro_f1": 0.57, "stopping": {"kappa": 1.0, "max_uncertainty": 0.02}},
+    ]
+    found = stop_rounds(rounds, max_labeled=200)
+    # kappa windows: r3 (0.95, 0.995, 0.99) -> 0.9783; r4 (0.995, 0.99, 1.0) -> 0.995 >= 0.99: stop at round 4,
+    # 300 labeled, macro-F1 0.58; the run ended at 0.57, so stopping there gave up 0.57 - 0.58 = -0.01
+    assert found["stabilizing_predictions"] == {
+        "stop_round": 4, "n_labeled": 300, "macro_f1": 0.58, "final_macro_f1": 0.57,
+        "macro_f1_given_up": pytest.approx(-0.01), "labels_saved": 50,
+    }
+    # max uncertainty first below 0.1 in round 3: 0.57 - 0.56 = 0.01 given up, 100 labels saved
+    assert found["max_uncertainty"]["stop_round"] == 3
+    assert found["max_uncertainty"]["macro_f1_given_up"] == pytest.approx(0.01)
+    assert found["max_uncertainty"]["labels_saved"] == 100
+    # 200 labeled in round 2: 0.57 - 0.55 = 0.02 given up, 150 labels saved
+    assert found["labeled_budget"]["stop_round"] == 2
+    assert found["labeled_budget"]["macro_f1_given_up"] == pytest.approx(0.02)
+    assert found["labeled_budget"]["labels_saved"] == 150
+    table = stop_table(found).splitlines()
+    assert table[0].split() == ["criterion", "stop", "round", "labeled", "macro-F1", "given", "up", "labels", "saved"]
+    assert table[1].split() == ["stabilizing_predictions", "4", "300", "0.5800", "-0.0100", "50"]
+    assert table[3].split() == ["labeled_budget", "2", "200", "0.5500", "+0.0200", "150"]
+    never = stop_rounds(rounds[:2])
+    assert never["stabilizing_predictions"]["stop_round"] is None
+    assert never["stabilizing_predictions"]["macro_f1_given_up"] == 0.0
+    assert never["labeled_budget"]["stop_round"] is None  # no max_labeled given
+    assert stop_table(never).splitlines()[1].split() == ["stabilizing_predictions", "-", "-", "-", "-", "-"]
+
+
+def test_advice_says_what_each_criterion_reads():
+    rounds = [{"round": 0, "n_labeled": 20, "macro_f1": 0.3, "stopping": {"kappa": None, "max_uncertainty": 0.5}},
+              {"round": 1, "n_labeled": 30, "macro_f1": 0.4, "stopping": {"kappa": 0.8, "max_uncertainty": 0.05}}]
+    said = {a["criterion"]: a for a in advice(rounds, budget=60)}
+    assert said["max_uncertainty"]["stop"] is True
+    assert "0.050" in said["max_uncertainty"]["detail"]
+    assert said["stabilizing_predictions"]["stop"] is False
+    assert "0.800" in said["stabilizing_predictions"]["detail"]
+    assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": False,
+                                      "detail": "30 of 60 labeled when round 2 ended"}
+
+
+def test_the_stop_set_is_fixed_by_its_seed():
+    assert np.array_equal(stop_set(500, 100, 0), stop_set(500, 100, 0))
+    assert not np.array_equal(stop_set(500, 100, 0), stop_set(500, 100, 1))
+    assert len(stop_set(50, 100, 0)) == 50 and len(np.unique(stop_set(500, 100, 3))) == 100
+
+
+def test_the_observer_records_kappa_between_successive_rounds(corpus):
+    rounds = simulate(corpus, ClassEmbedding(), observers=[StoppingSignals(stop_set_size=100)]).run()
+    signals = [r["stopping"] for r in rounds]
+    assert signals[0]["kappa"] is None and all(s["kappa"] is not None for s in signals[1:])
+    assert all(s["stop_set_size"] == 100 for s in signals)
+    assert all(0.0 <= s["max_uncertainty"] <= 1.0 for s in signals)
+    shape = (100, len(corpus.label_names))
+    for before, now in zip(signals, signals[1:]):
+        kappa = prediction_agreement(unpack_predictions(before["predictions"], shape),
+                                     unpack_predictions(now["predictions"], shape))
+        assert now["kappa"] == pytest.approx(kappa, abs=1e-6)
+
+
+def test_a_resumed_run_compares_with_the_round_before_the_crash(corpus, tmp_path):
+    def observed(records=None):
+        return [StoppingSignals(stop_set_size=100, records=records)]
+
+    expected = simulate(corpus, ClassEmbedding(), observers=observed()).run()
+
+    class Crash(Exception):
+        pass
+
+    def crash(record):
+        if record["round"] == 1:
+            raise Crash
+
+    records = RunRecords(tmp_path)
+    records.start({"seed": 0}, {})
+    with pytest.raises(Crash):
+        simulate(corpus, ClassEmbedding(), records=records, on_round=crash, observers=observed(records)).run()
+    again = RunRecords(tmp_path)
+    again.start({"seed": 0}, {})
+    simulate(corpus, ClassEmbedding(), records=again, observers=observed(again)).run()
+    resumed = read_rounds(tmp_path)
+    assert resumed[2]["stopping"]["kappa"] is not None  # round 2 compared with round 1, read from the records
+
+    def without_seconds(rounds):
+        return [{**r, "stopping": {k: v for k, v in r["stopping"].items() if k != "seconds"}}
+                for r in strip_times(rounds)]
+
+    assert without_seconds(resumed) == without_seconds(expected)
