@@ -223,7 +223,32 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
         observers=observers,
         space=config.make_space(),
         space_every=config.space_every,
+        start=cold_start(config, corpus, embedder.encode),
     )
+
+
+def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
+    """The initial pool positions of ``config.initial_strategy`` (:mod:`al.initial`); None for a random start.
+
+    ``label_names``: each label's name (or its text in ``label_descriptions``)
+    is embedded with the run's model, then labels take turns taking the pool
+    text nearest their vector. ``kmeans``: the texts nearest the centres of
+    k-means (k = ``initial``, seeded by the run's seed) on the pool's
+    embeddings. A resumed run keeps the start its records hold.
+    """
+    if config.initial_strategy == "random":
+        return None
+    from al.initial import kmeans_start, label_name_start, label_text, load_label_descriptions
+
+    pool_embeddings = embed(corpus.texts[corpus.splits["train"]].tolist())
+    if config.initial_strategy == "kmeans":
+        return kmeans_start(pool_embeddings, config.initial, config.seed)
+    names = list(corpus.label_names)
+    if config.label_descriptions:
+        described = load_label_descriptions(config.label_descriptions, names)
+    else:
+        described = {name: label_text(name) for name in names}
+    return label_name_start(embed([described[name] for name in names]), pool_embeddings, config.initial)
 
 
 def format_round(record: dict[str, Any], n_rounds: int) -> str:
