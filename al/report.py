@@ -33,8 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("runs_dir", help="directory holding run directories (e.g. a grid's out)")
     parser.add_argument("-o", "--output", default="report", help="report directory")
-    parser.add_argument("--baseline", default="random",
-                        help="strategy every other is tested against (a row label, e.g. class_embedding@cea)")
+    parser.add_argument("--baseline", default=None,
+                        help="strategy every other is tested against (a row label, e.g. class_embedding@cea); "
+                        "default: random, where the runs have it")
     parser.add_argument("--resamples", type=int, default=RESAMPLES, help="bootstrap resamples of seeds")
     parser.add_argument("--bootstrap-seed", type=int, default=BOOTSTRAP_SEED,
                         help="seed of the bootstrap's generator (recorded in summary.json)")

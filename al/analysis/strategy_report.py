@@ -47,7 +47,10 @@ COMPARED = (("area_macro", "area_macro_f1", "area under the macro-F1 curve"),
             ("final_macro", "final_macro_f1", "final macro-F1"))
 
 
-def build_report(runs_dir: Path, out: Path, baseline: str = "random", resamples: int = RESAMPLES,
+DEFAULT_BASELINE = "random"
+
+
+def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resamples: int = RESAMPLES,
                  bootstrap_seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
     """Read every run below ``runs_dir`` and write the comparison report into ``out``.
 
@@ -57,9 +60,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str = "random", resamples:
         A directory holding run directories (e.g. a grid's ``out``).
     out : Path
         The report directory; created if needed.
-    baseline : str
+    baseline : str or None
         The row label every other one is tested against (a strategy, ``class_embedding@cea`` for one in a
-        task-specific space).
+        task-specific space); None: ``random``, and no tests where no setting has random runs.
     resamples : int
         Bootstrap resamples of seeds per interval.
     bootstrap_seed : int
@@ -79,7 +82,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str = "random", resamples:
         If ``runs_dir`` holds no finished round, a stored config is unusable, or two runs are the same
         simulation.
     ConfigError
-        If ``baseline`` is no strategy of any setting, or ``resamples`` is not positive.
+        If ``baseline`` is given and is no strategy of any setting, or ``resamples`` is not positive.
     """
     import matplotlib
 
@@ -92,7 +95,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str = "random", resamples:
     runs = load_runs(find_run_dirs([runs_dir]))
     table, partial = summarize(runs)
     known = sorted({label for strategies in table.values() for label in strategies})
-    if table and baseline not in known:
+    explicit = baseline is not None
+    baseline = baseline if explicit else DEFAULT_BASELINE  # a report without random runs compares nothing
+    if table and baseline not in known and explicit:
         raise ConfigError(f"baseline {baseline!r} is not a strategy of any setting in {runs_dir}; expected one "
                           f"of: {', '.join(known)} (give it with --baseline)")
     if resamples < 1:
