@@ -208,6 +208,11 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
         from al.observers import EmbeddingDiagnostics
 
         observers.append(EmbeddingDiagnostics(seed=config.seed))
+    from al.stopping import StoppingSignals
+
+    # what the stopping criteria read (al.stopping); a fine-tuned classifier's uncertainty only on the stop set
+    uncertainty_on = "stop_set" if config.classifier_class().input == "texts" else "pool"
+    observers.append(StoppingSignals(seed=config.seed, records=records, uncertainty_on=uncertainty_on))
     embedder = SentenceEmbedder(config.model, device=config.device, show_progress=not quiet)
     return corpus, Simulation(
         corpus=corpus,
@@ -374,6 +379,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; run the same command again to resume from the last finished round", file=sys.stderr)
         return 130
     print(curve_table(rounds))
+    if rounds and "stopping" in rounds[-1]:
+        from al.stopping import stop_rounds, stop_table
+
+        print("\nwhere each stopping criterion would have stopped (al.stopping):")
+        print(stop_table(stop_rounds(rounds, max_labeled=config.budget)))
     print(f"records: {config.run_dir / 'rounds.jsonl'}", file=sys.stderr)
     return 0
 

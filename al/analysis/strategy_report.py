@@ -171,11 +171,14 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                        "target": target, "rows": [] if target is None else
                        [_reach_row(r) for r in sorted(reach(strategies, target),
                                                       key=lambda r: (r.strategy != baseline, r.strategy))]}
+        by_path = {r.path: r for r in setting_runs}
+        stopping = stopping_rows({name: [by_path[p] for p in s.paths.values() if p in by_path]
+                                  for name, s in sorted(strategies.items())})
         sections.append({"setting": setting, "figures": figures, "rows": rows, "labels": label_rows,
                          "groups": groups, "compute": compute_rows, "comparisons": comparisons,
-                         "reach": reach_block})
+                         "reach": reach_block, "stopping": stopping})
         summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
-                                        "comparisons": comparisons, "reach": reach_block}
+                                        "comparisons": comparisons, "reach": reach_block, "stopping": stopping}
 
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "report.md", _markdown(sections, summary, baseline))
@@ -301,6 +304,38 @@ def _reach_text(sec: dict[str, Any], baseline: str) -> str:
             f"(– : not reached within the budget).")
 
 
+STOPPING_COLUMNS = ["strategy", "criterion", "stopped", "labeled_at_stop", "macro_f1_given_up", "labels_saved"]
+STOPPING_NOTE = ("Per criterion, over the seeds whose records carry the stopping signals: how many runs it stopped "
+                 "before the end, the median labeled-set size where it did, and the mean macro-F1 given up (final "
+                 "minus at the stop; negative: the run ended worse) and labels saved over those runs. Stabilizing "
+                 "predictions: Cohen's kappa of successive models on a fixed stop set, mean of the last 3 >= 0.99 "
+                 "(Bloodgood and Vijay-Shanker 2009); max uncertainty: the pool's largest uncertainty below the "
+                 "threshold of al.stopping.")
+
+
+def stopping_rows(runs_by_strategy: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Per strategy and criterion (:func:`al.stopping.stop_rounds`), where its runs would have stopped."""
+    from al.stopping import stop_rounds
+
+    rows = []
+    for name, runs in runs_by_strategy.items():
+        runs = [r for r in runs if any("stopping" in record for record in r.rounds)]
+        if not runs:
+            continue
+        found = [stop_rounds(r.rounds) for r in runs]
+        for criterion in ("stabilizing_predictions", "max_uncertainty"):
+            fired = [f[criterion] for f, r in zip(found, runs)
+                     if f[criterion]["stop_round"] is not None and f[criterion]["stop_round"] < len(r.rounds) - 1]
+            rows.append({
+                "strategy": name, "criterion": criterion, "stopped": f"{len(fired)} of {len(runs)}",
+                "labeled_at_stop": int(np.median([f["n_labeled"] for f in fired])) if fired else "–",
+                "macro_f1_given_up": round(float(np.mean([f["macro_f1_given_up"] for f in fired])), 4)
+                if fired else "–",
+                "labels_saved": round(float(np.mean([f["labels_saved"] for f in fired])), 1) if fired else "–",
+            })
+    return rows
+
+
 def _table_md(rows: list[dict[str, Any]], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
@@ -364,6 +399,9 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         parts += [_table_md(sec["labels"], label_columns), ""]
         parts += ["### Compute (mean seconds per round)", "", f"![compute]({sec['figures']['compute']})", "",
                   _table_md(sec["compute"], ["strategy", "train", "query", "evaluate"]), ""]
+        if sec["stopping"]:
+            parts += ["### Where the stopping criteria would have stopped (al.stopping)", "", STOPPING_NOTE, "",
+                      _table_md(sec["stopping"], STOPPING_COLUMNS), ""]
     return "\n".join(parts)
 
 
@@ -404,5 +442,8 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
             parts.append(_table_html(sec["labels"], list(sec["labels"][0].keys())))
         parts.append(f"<h3>Compute per round</h3><img src='{html.escape(sec['figures']['compute'])}' alt='compute'>")
         parts.append(_table_html(sec["compute"], ["strategy", "train", "query", "evaluate"]))
+        if sec["stopping"]:
+            parts.append(f"<h3>Where the stopping criteria would have stopped</h3><p>{html.escape(STOPPING_NOTE)}</p>")
+            parts.append(_table_html(sec["stopping"], STOPPING_COLUMNS))
     parts.append("</body></html>")
     return "\n".join(parts)

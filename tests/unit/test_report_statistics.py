@@ -288,3 +288,29 @@ def test_another_baseline(tmp_path):
     # target: 0.95 * mean of cvirs's finals (0.60 + 0.035) = 0.60325: random reaches it on seeds 3, 4, 5 at 200
     assert setting["reach"]["target"] == pytest.approx(0.95 * 0.635)
     assert rows_of(setting["reach"])["random"]["seeds_reached"] == "3 of 6 seeds"
+
+
+def test_the_report_says_where_each_stopping_criterion_would_have_stopped():
+    from al.analysis.curves import Run
+    from al.analysis.strategy_report import stopping_rows
+
+    def run(seed, kappas, uncertainties, f1s):
+        rounds = [{"round": r, "n_labeled": 100 + 50 * r, "macro_f1": f1,
+                   "stopping": {"kappa": k, "max_uncertainty": u}}
+                  for r, (k, u, f1) in enumerate(zip(kappas, uncertainties, f1s))]
+        return Run(f"r{seed}", {"seed": seed}, rounds)
+
+    f1s = [0.40, 0.50, 0.55, 0.60, 0.58, 0.62]
+    # seed 0: kappas 0.97, 0.995, 0.995, 0.995 -> rounds 1-3 average (0.97 + 0.995 + 0.995) / 3 = 0.9867 < 0.99;
+    #   rounds 2-4 average 0.995 >= 0.99: it stops at round 4, 300 labeled of the final 350 (50 saved), macro-F1 given up 0.62 - 0.58 = 0.04
+    # seed 1: never stable; its uncertainty drops below 0.1 at round 3 (250 labeled, 100 saved): given up 0.62 - 0.60 = 0.02
+    a = run(0, [None, 0.97, 0.995, 0.995, 0.995, 0.999], [0.9, 0.5, 0.3, 0.2, 0.2, 0.2], f1s)
+    b = run(1, [None, 0.5, 0.6, 0.7, 0.8, 0.9], [0.9, 0.5, 0.3, 0.05, 0.04, 0.03], f1s)
+    rows = {(r["strategy"], r["criterion"]): r for r in stopping_rows({"random": [a, b]})}
+    stable = rows[("random", "stabilizing_predictions")]
+    assert stable["stopped"] == "1 of 2" and stable["labeled_at_stop"] == 300
+    assert stable["macro_f1_given_up"] == pytest.approx(0.04) and stable["labels_saved"] == 50
+    unsure = rows[("random", "max_uncertainty")]
+    assert unsure["stopped"] == "1 of 2" and unsure["labeled_at_stop"] == 250
+    assert unsure["macro_f1_given_up"] == pytest.approx(0.02) and unsure["labels_saved"] == 100
+    assert stopping_rows({"old": [Run("x", {}, [{"round": 0, "n_labeled": 100, "macro_f1": 0.1}])]}) == []
