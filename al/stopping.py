@@ -299,7 +299,7 @@ class StoppingSignals:
     ``max_uncertainty`` (largest :func:`uncertainty` over the unlabeled
     pool), ``stop_set_size`` and ``predictions`` (this round's stop-set
     predictions, packed, so that a resumed run compares with the round
-    before it), and ``seconds``.
+    before it); the time it took goes beside it, as the record's ``seconds_stopping``.
 
     Parameters
     ----------
@@ -349,8 +349,7 @@ class StoppingSignals:
             "max_uncertainty": None if top is None else round(top, 6),
             "stop_set_size": int(len(stop)),
             "predictions": pack_predictions(predictions),
-            "seconds": round(time.perf_counter() - t, 4),
-        }}
+        }, "seconds_stopping": round(time.perf_counter() - t, 4)}
 
     def _previous_predictions(self, round_: int, shape: tuple[int, int]) -> np.ndarray | None:
         if self._previous is not None and self._previous[0] == round_ - 1:

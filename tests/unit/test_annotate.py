@@ -86,7 +86,6 @@ class Person:
 def stripped(rounds):
     def clean(r):
         out = {k: v for k, v in r.items() if not k.startswith("seconds") and k not in ("resumed", "answers")}
-        out["stopping"] = {k: v for k, v in r["stopping"].items() if k != "seconds"}
         return out
     return [clean(r) for r in rounds]
 

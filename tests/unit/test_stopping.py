@@ -155,7 +155,7 @@ def test_a_resumed_run_compares_with_the_round_before_the_crash(corpus, tmp_path
     assert resumed[2]["stopping"]["kappa"] is not None  # round 2 compared with round 1, read from the records
 
     def without_seconds(rounds):
-        return [{**r, "stopping": {k: v for k, v in r["stopping"].items() if k != "seconds"}}
+        return [{**{k: v for k, v in r.items() if k != "seconds_stopping"}, "stopping": r["stopping"]}
                 for r in strip_times(rounds)]
 
     assert without_seconds(resumed) == without_seconds(expected)
