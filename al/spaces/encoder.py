@@ -19,10 +19,8 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ConfigError, DataError
-from al.spaces import OBJECTIVES, check_space_name
-from al.spaces.objectives import POSITIVE
-from al.spaces.training import Batch, batch_loss, minibatches, resolve_params
+from al.errors import DataError
+from al.spaces.training import Batch, batch_loss, check_space_settings, minibatches, resolve_params
 
 
 class EncoderSpace:
@@ -74,15 +72,8 @@ class EncoderSpace:
         self.device = device
 
     def check(self) -> None:
-        check_space_name(self.objective)
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(f"space objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        if self.positive not in POSITIVE:
-            raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}, got {self.positive!r}")
-        for name in ("epochs", "batch_size", "max_length"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"space parameter {name} must be a positive integer, got {value!r}")
+        """Refuse bad settings before any data loads."""
+        check_space_settings(self, ("epochs", "batch_size", "max_length"))
 
     def fit(self, inputs: Sequence[str], Y: sp.csr_matrix, seed: int, dev_inputs: Any = None,
             Y_dev: sp.csr_matrix | None = None) -> "FittedEncoder":

@@ -16,9 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al.errors import ConfigError, DataError
-from al.spaces import OBJECTIVES, check_space_name
-from al.spaces.objectives import POSITIVE
-from al.spaces.training import Batch, batch_loss, minibatches, pair_loss, resolve_params
+from al.spaces.training import Batch, batch_loss, check_space_settings, minibatches, pair_loss, resolve_params
 
 LDM_MODES = ("static", "adaptive")
 
@@ -93,17 +91,9 @@ class HeadSpace:
 
     def check(self) -> None:
         """Refuse bad settings before any data loads."""
-        check_space_name(self.objective)
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(f"space objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        if self.positive not in POSITIVE:
-            raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}, got {self.positive!r}")
+        check_space_settings(self, ("dim", "hidden", "epochs", "batch_size"))
         if self.ldm not in LDM_MODES:
             raise ConfigError(f"ldm must be one of {', '.join(LDM_MODES)}, got {self.ldm!r}")
-        for name in ("dim", "hidden", "epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"space parameter {name} must be a positive integer, got {value!r}")
         if self.dropout is not None and not 0 <= self.dropout < 1:
             raise ConfigError(f"space parameter dropout must be in [0, 1) or None, got {self.dropout!r}")
         if self.objective == "clld" and self.dropout == 0:

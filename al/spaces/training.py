@@ -77,6 +77,23 @@ def check_objective_params(objective: str, given: dict[str, Any]) -> None:
         raise ConfigError(f"space {objective!r} does not use {', '.join(foreign)}; its objective's parameters: {own}")
 
 
+def check_space_settings(space: Any, positive_ints: tuple[str, ...]) -> None:
+    """What every scope checks before data loads: a known objective and convention, positive integer sizes."""
+    from al.errors import ConfigError
+    from al.spaces import OBJECTIVES, check_space_name
+    from al.spaces.objectives import POSITIVE
+
+    check_space_name(space.objective)
+    if space.objective not in OBJECTIVES:
+        raise ConfigError(f"space objective must be one of {', '.join(OBJECTIVES)}, got {space.objective!r}")
+    if space.positive not in POSITIVE:
+        raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}, got {space.positive!r}")
+    for name in positive_ints:
+        value = getattr(space, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"space parameter {name} must be a positive integer, got {value!r}")
+
+
 def batch_loss(objective: str, batch: Batch, epoch: int, rng: np.random.Generator, params: dict[str, Any],
                positive: str = "shares", ldm: np.ndarray | None = None) -> Any:
     """The objective's loss on one batch (everything but CEA, which trains on pairs: :func:`pair_loss`).
