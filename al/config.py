@@ -34,6 +34,7 @@ INJECTED_PARAMS = frozenset({"seed", "device"})
 DISPLAY_PARAMS = frozenset({"show_progress"})
 #: Settings that are a :class:`Component` ``{name, params}``.
 COMPONENTS = ("strategy", "classifier", "space")
+SPACE_READERS = ("all", "strategy", "classifier")  # who reads a fitted space (``space_for``)
 #: Settings that do not change a run's results: they may differ when a run is resumed.
 NON_RESULT_SETTINGS = frozenset({"out", "device", "diagnostics"})
 #: Flat classifier settings of earlier versions -> the classifier parameter they were.
@@ -123,6 +124,11 @@ class SimulationConfig:
         A projection of the frozen embeddings, or the fine-tuned encoder.
     space_every : int
         Re-fit the space every this many rounds.
+    space_for : {"all", "strategy", "classifier"}
+        Who reads the fitted space: the strategy and an embedding classifier
+        (``all``), the strategy alone (the classifier keeps the pretrained
+        vectors, so only the picks change), or the classifier alone (the
+        strategy keeps the pretrained vectors; CEA + kNN as in seed 000).
     initial_strategy : {"random", "label_names", "kmeans"}
         How the first ``initial`` texts are chosen (:mod:`al.initial`): at
         random (the paper), round-robin over labels nearest the embedded label
@@ -144,6 +150,7 @@ class SimulationConfig:
     space: Component = field(default_factory=lambda: Component("pretrained"))
     space_scope: str = "head"
     space_every: int = 1
+    space_for: str = "all"
     initial: int = 100
     initial_strategy: str = "random"
     label_descriptions: str | None = None
@@ -173,6 +180,8 @@ class SimulationConfig:
             return Path(self.out)
         strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)
         space = "" if self.space.name == PRETRAINED else f"-{self.space.name}-{self.space_scope}"
+        if space and self.space_for != "all":
+            space += f"-for-{self.space_for}"
         return Path("runs") / f"{self.dataset}-{strategy}{space}-{self.classifier.name}-seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,7 +267,7 @@ class SimulationConfig:
         kwargs = {k: v for k, v in self.classifier_kwargs().items() if k != "device"}
         out["classifier"]["params"] = _resolved_params(self.classifier_class(), kwargs)
         if self.space.name == PRETRAINED:  # scope and period mean nothing without a fit
-            out["space_scope"] = out["space_every"] = None
+            out["space_scope"] = out["space_every"] = out["space_for"] = None
         else:
             space_kwargs = {k: v for k, v in self.space_kwargs().items() if k not in ("device", "objective")}
             from al.spaces.training import recorded_params
@@ -339,6 +348,8 @@ class SimulationConfig:
         every = self.space_every
         if not isinstance(every, int) or isinstance(every, bool) or every <= 0:
             raise ConfigError(f"space_every must be a positive integer, got {every!r}")
+        if self.space_for not in SPACE_READERS:
+            raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {self.space_for!r}")
         if self.space.name == PRETRAINED:
             if self.space.params:
                 raise ConfigError(f"the pretrained space takes no params, got {dict(self.space.params)}; "

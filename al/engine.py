@@ -223,6 +223,10 @@ class Simulation:
         makes the choices of a run never interrupted.
     space_every : int
         Rounds between two fits of the space.
+    space_for : {"all", "strategy", "classifier"}
+        Who reads the fitted space: the strategy and an embedding classifier,
+        the strategy alone (the classifier keeps the pretrained vectors), or
+        the classifier alone (the strategy keeps them).
     annotator : Annotator, optional
         Where labels come from; default :class:`GoldAnnotator` on the pool's gold labels.
     evaluator : callable, optional
@@ -246,6 +250,7 @@ class Simulation:
     observers: Sequence[RoundObserver] = ()
     space: Any = None
     space_every: int = 1
+    space_for: str = "all"
     annotator: Annotator | None = None
     evaluator: Evaluator | None = None
     start: np.ndarray | None = None
@@ -277,12 +282,20 @@ class Simulation:
         if self.space is not None:
             if not isinstance(self.space_every, int) or self.space_every <= 0:
                 raise ConfigError(f"space_every must be a positive integer, got {self.space_every!r}")
+            strategy_name = repr(self.strategy.name or type(self.strategy).__name__)
+            if self.space_for not in ("all", "strategy", "classifier"):
+                raise ConfigError(f"space_for must be all, strategy or classifier, got {self.space_for!r}")
             if not self._reads_embeddings:
                 raise ConfigError(
-                    f"a task-specific space changes embeddings, but neither strategy "
-                    f"{self.strategy.name or type(self.strategy).__name__!r} nor the classifier reads them; "
-                    f"use --space pretrained, or a strategy or classifier that reads embeddings"
+                    f"a task-specific space changes embeddings, but neither strategy {strategy_name} nor the "
+                    f"classifier reads them; use --space pretrained, or a strategy or classifier that reads embeddings"
                 )
+            if self.space_for == "strategy" and not self._strategy_reads_embeddings:
+                raise ConfigError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings; "
+                                  f"use --space-for all or classifier, or a strategy that reads embeddings")
+            if self.space_for == "classifier" and self._classifier_probe.input != "embeddings":
+                raise ConfigError(f"--space-for classifier, but the classifier reads {self._classifier_probe.input}, "
+                                  f"not embeddings; use --space-for all or strategy, or an embedding classifier")
 
     @property
     def n_rounds(self) -> int:
@@ -294,9 +307,13 @@ class Simulation:
                 or (self.space is not None and self.space.input == "embeddings"))
 
     @property
+    def _strategy_reads_embeddings(self) -> bool:
+        return "embeddings" in self.strategy.requires
+
+    @property
     def _reads_embeddings(self) -> bool:
         """Whether a space would change anything: the strategy or the classifier reads embeddings."""
-        return "embeddings" in self.strategy.requires or self._classifier_probe.input == "embeddings"
+        return self._strategy_reads_embeddings or self._classifier_probe.input == "embeddings"
 
     def run(self) -> list[dict[str, Any]]:
         """Run the simulation, or finish it after the rounds its records hold; returns every round's record."""
@@ -423,12 +440,13 @@ class Simulation:
             return fitted.transform(split_inputs)
 
         pool_embeddings = mapped(base.pool_embeddings, None)
-        if self._classifier_probe.input != "embeddings":
+        if self._classifier_probe.input != "embeddings" or self.space_for == "strategy":
             return replace(base, pool_embeddings=pool_embeddings), fitted.info()
         test_x = mapped(base.test, self.corpus.splits["test"])
         dev_x = None if base.dev is None else mapped(base.dev, dev)
+        strategy_reads = base.pool_embeddings if self.space_for == "classifier" else pool_embeddings
         return replace(base, pool=pool_embeddings, dev=dev_x, test=test_x,
-                       pool_embeddings=pool_embeddings), fitted.info()
+                       pool_embeddings=strategy_reads), fitted.info()
 
     def _features(self, pool: np.ndarray, dev: np.ndarray, test: np.ndarray) -> Features:
         """What the classifier reads for pool / dev / test: texts or cached embeddings."""

@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                    f"the sentence encoder and re-embed (the papers' setting) (default: {d.space_scope})")
     g.add_argument("--space-every", type=int, metavar="R",
                    help=f"re-fit the space every R rounds (default: {d.space_every})")
+    g.add_argument("--space-for", choices=["all", "strategy", "classifier"],
+                   help="who reads the fitted space: the strategy and an embedding classifier, the strategy alone "
+                   "(the classifier keeps the pretrained vectors), or the classifier alone "
+                   f"(default: {d.space_for})")
     g.add_argument("--space-param", action="append", metavar="KEY=VALUE",
                    help="keyword argument of the space (repeatable), e.g. epochs=30, dim=128, positive=exact, "
                    "alpha=100 (snnl), negatives=4 (aan, am), delta=0.4 (am), lam=0.5, ldm=adaptive (clld)")
@@ -228,6 +232,7 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
         observers=observers,
         space=config.make_space(),
         space_every=config.space_every,
+        space_for=config.space_for,
         start=cold_start(config, corpus, embedder.encode),
     )
 
@@ -279,6 +284,9 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
         if "space" not in config:  # runs from before spaces: the pretrained one
             config = {**config, "space": {"name": "pretrained", "params": {}}, "space_scope": None,
                       "space_every": None}
+        if "space_for" not in config:  # runs from before space_for: everyone read the fitted space
+            pretrained = config["space"].get("name", "pretrained") == "pretrained"
+            config = {**config, "space_for": None if pretrained else "all"}
         if "initial_strategy" not in config:  # runs from before cold starts: a random start
             config = {**config, "initial_strategy": "random", "label_descriptions": None}
         return config
@@ -340,7 +348,8 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     if not quiet:
         state = f"resuming after round {len(existing)}" if existing else "starting"
         space = "" if config.space.name == "pretrained" else \
-            f" in the {config.space.label()} space ({config.space_scope} scope, re-fit every {config.space_every})"
+            f" in the {config.space.label()} space ({config.space_scope} scope, re-fit every {config.space_every}" \
+            f"{'' if config.space_for == 'all' else ', read by the ' + config.space_for + ' alone'})"
         print(f"{state}: {config.strategy.label()}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
               f"texts, {corpus.n_labels} labels), {config.classifier.label()} classifier -> {out}",
               file=sys.stderr, flush=True)

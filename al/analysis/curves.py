@@ -69,7 +69,9 @@ class Run:
         label = self.setting("space")
         scope = "" if self.config.get("space_scope") == "head" else f"-{self.config.get('space_scope')}"
         every = self.config.get("space_every") or 1
-        return f"{self.setting('strategy')}@{label}{scope}" + (f"/every{every}" if every != 1 else "")
+        reader = self.config.get("space_for") or "all"
+        return (f"{self.setting('strategy')}@{label}{scope}" + (f"/every{every}" if every != 1 else "")
+                + ("" if reader == "all" else f" ({reader} only)"))
 
     @property
     def seed(self) -> int:

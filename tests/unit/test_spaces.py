@@ -186,6 +186,46 @@ def test_strategies_and_classifiers_read_the_adapted_space(corpus):
     assert [r["picked"] for r in rounds] != [r["picked"] for r in plain]
 
 
+def test_space_for_strategy_leaves_the_classifier_on_the_pretrained_vectors(corpus):
+    spy = Spy()
+    plain = simulate(corpus, None).run()
+    alone = simulate(corpus, HeadSpace("cea", **FAST), strategy=spy, space_for="strategy").run()
+    assert spy.seen[0].shape[1] == 16  # the strategy reads the head's space
+    # same 20 random texts, same classifier on the same pretrained vectors: round 0 scores as without a space
+    assert alone[0]["macro_f1"] == plain[0]["macro_f1"] and alone[0]["micro_f1"] == plain[0]["micro_f1"]
+    assert alone[0]["picked"] != plain[0]["picked"]  # only the picks change
+    everyone = simulate(corpus, HeadSpace("cea", **FAST), space_for="all").run()
+    assert everyone[0]["picked"] == alone[0]["picked"]  # same space, same picks
+    assert everyone[0]["macro_f1"] != plain[0]["macro_f1"]  # but there the classifier read the space too
+
+
+def test_space_for_classifier_leaves_the_strategy_on_the_pretrained_vectors(corpus):
+    spy = Spy()
+    plain = simulate(corpus, None).run()
+    alone = simulate(corpus, HeadSpace("cea", **FAST), strategy=spy, space_for="classifier").run()
+    pretrained = hash_embed(corpus.texts[corpus.splits["train"]].tolist())
+    np.testing.assert_array_equal(spy.seen[0], pretrained)
+    assert alone[0]["picked"] == plain[0]["picked"]  # class_embedding's round-0 picks read no classifier
+    assert alone[0]["macro_f1"] != plain[0]["macro_f1"]
+
+
+def test_space_for_reaches_config_flags_run_dir_and_labels():
+    args = build_parser().parse_args(["--space", "cea", "--space-for", "strategy"])
+    config = config_from_args(args).validate()
+    assert config.space_for == "strategy"
+    assert config.run_dir.as_posix() == "runs/disaster-class_embedding-cea-head-for-strategy-logreg-seed0"
+    resolved = config.resolved()
+    assert resolved["space_for"] == "strategy"
+    assert SimulationConfig().resolved()["space_for"] is None  # no fit, nobody reads one
+    given = {"strategy": {"name": "class_embedding", "params": {}}, "space": {"name": "cea", "params": {}}}
+    assert Run("a", resolved, [], {"given": given}).strategy == "class_embedding@cea (strategy only)"
+    with pytest.raises(ConfigError, match="space_for must be one of all, strategy, classifier"):
+        SimulationConfig(space="cea", space_for="pool").validate()
+    # a run from before the setting resumes: everyone read its space
+    old = {k: v for k, v in SimulationConfig(space="cea").validate().resolved().items() if k != "space_for"}
+    assert stored_settings({"config": old})["space_for"] == "all"
+
+
 def test_a_resumed_run_refits_the_space_it_was_using(corpus, tmp_path):
     expected = simulate(corpus, HeadSpace("aan", **FAST), every=2).run()
 
@@ -273,3 +313,13 @@ def test_a_space_nobody_reads_is_refused(corpus):
     Simulation(corpus=synthetic_corpus(200), strategy=spy, make_classifier=lambda s: TextClassifier(s),
                embed=hash_embed, initial=20, step=10, budget=30, space=HeadSpace("cea", **FAST)).run()
     assert spy.seen[0].shape[1] == 16
+
+
+def test_space_for_is_checked_against_who_reads_embeddings(corpus):
+    with pytest.raises(ConfigError, match="--space-for strategy, but strategy 'random' reads no embeddings"):
+        simulate(corpus, HeadSpace("cea", **FAST), strategy=RandomSampling(), space_for="strategy")
+    with pytest.raises(ConfigError, match="--space-for classifier, but the classifier reads texts"):
+        Simulation(corpus=corpus, strategy=ClassEmbedding(), make_classifier=lambda s: TextClassifier(s),
+                   embed=hash_embed, initial=20, step=10, budget=30, space=HeadSpace("cea", **FAST),
+                   space_for="classifier")
+    simulate(corpus, HeadSpace("cea", **FAST), strategy=RandomSampling(), space_for="classifier")  # allowed

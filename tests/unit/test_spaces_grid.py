@@ -36,8 +36,8 @@ def test_spaces_grid_expands_to_every_arm_seed_and_data_set(expanded):
     assert cells == {(d, *arm): 10 for d in ("disaster", "reuters") for arm in arms}
     for r in runs:
         c = r.config
-        assert (c.classifier.name, c.initial, c.step, c.budget, c.space_scope, c.space_every) == \
-            ("logreg", 100, 50, 600, "head", 1)
+        assert (c.classifier.name, c.initial, c.step, c.budget, c.space_scope, c.space_every, c.space_for) == \
+            ("logreg", 100, 50, 600, "head", 1, "strategy")  # the classifier keeps the pretrained vectors
         assert c.seed in range(10)
         if c.dataset == "reuters":
             assert list(c.labels) == REUTERS_LABELS and c.data_path == str(REUTERS_TARBALL.resolve())
@@ -50,4 +50,4 @@ def test_spaces_grid_rows_are_told_apart_by_their_space(expanded):
     given = lambda c: {"strategy": c.strategy.to_dict(), "classifier": c.classifier.to_dict(),  # noqa: E731
                        "space": c.space.to_dict()}  # what al.simulate records
     labels = {Run(r.name, r.config.resolved(), [], {"given": given(r.config)}).strategy for r in runs}
-    assert labels == {"random", "margin", "cvirs", "class_embedding", *(f"class_embedding@{s}" for s in SPACES)}
+    assert labels == {"random", "margin", "cvirs", "class_embedding", *(f"class_embedding@{s} (strategy only)" for s in SPACES)}
