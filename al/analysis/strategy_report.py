@@ -32,6 +32,7 @@ from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES, Comparison,
     PairedTest, Reach, compare, compare_to_baseline, reach, reach_target, setting_of, summarize,
 )
+from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import SPREAD, curves, find_run_dirs, format_mean_std, load_runs, plot_curves
 from al.errors import ConfigError
 from al.io import write_atomic
@@ -172,18 +173,43 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                        [_reach_row(r) for r in sorted(reach(strategies, target),
                                                       key=lambda r: (r.strategy != baseline, r.strategy))]}
         by_path = {r.path: r for r in setting_runs}
-        stopping = stopping_rows({name: [by_path[p] for p in s.paths.values() if p in by_path]
-                                  for name, s in sorted(strategies.items())})
+        runs_by = {name: [by_path[p] for p in s.paths.values() if p in by_path]
+                   for name, s in sorted(strategies.items(), key=lambda item: (item[0] != baseline, item[0]))}
+        stopping = stopping_rows(runs_by)
+        rounds_by = {name: [r.rounds for r in members] for name, members in runs_by.items()}
+        picks = picks_rows(rounds_by, groups, _pool_share(setting_runs))
+        space = diagnostics_rows(rounds_by, groups)
         sections.append({"setting": setting, "figures": figures, "rows": rows, "labels": label_rows,
                          "groups": groups, "compute": compute_rows, "comparisons": comparisons,
-                         "reach": reach_block, "stopping": stopping})
+                         "reach": reach_block, "stopping": stopping, "picks": picks, "space": space})
         summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
-                                        "comparisons": comparisons, "reach": reach_block, "stopping": stopping}
+                                        "comparisons": comparisons, "reach": reach_block, "stopping": stopping,
+                                        "picks_per_100": picks, "space_diagnostics": space}
 
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "report.md", _markdown(sections, summary, baseline))
     write_atomic(out / "report.html", _html(sections, summary, baseline))
     return summary
+
+
+def _pool_share(runs: list[Any]) -> dict[str, float] | None:
+    """Per label, the share of pool texts carrying it (from the runs' stored corpus facts), or None."""
+    corpus = next((r.meta.get("corpus") for r in runs if r.meta.get("corpus")), None) or {}
+    counts, names = corpus.get("pool_label_counts"), corpus.get("label_names")
+    n_pool = (corpus.get("split_sizes") or {}).get("train")
+    if not counts or not names or not n_pool or len(counts) != len(names):
+        return None
+    return {name: count / n_pool for name, count in zip(names, counts)}
+
+
+PICKS_NOTE = ("Label occurrences among the texts each strategy picked (round 0's random start left out), per 100 "
+              "picked texts, mean over seeds; a text with two labels counts for both. *pool (chance)*: what a "
+              "uniform draw from the pool picks. *rare_sum*: occurrences of the rare labels.")
+SPACE_NOTE = ("From the diagnostics recorded every round (runs made with --diagnostics), in the space the strategy "
+              "read: centroid proximity = labeled texts among the 100 unlabeled texts nearest each class centroid, "
+              "over the count chance gives (1 = no better than a random draw), mean over labels (rare: over the rare "
+              "labels), then over seeds; margin = mean cosine distance to the other centroids minus to the own "
+              "(positive: labeled texts nearer their own centroid). first / last: round 0 and the last round.")
 
 
 def statistics_note(resamples: int = RESAMPLES, bootstrap_seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
@@ -397,6 +423,12 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         if sec["groups"]:
             parts += [f"Frequent: {', '.join(sec['groups']['frequent'])}; rare: {', '.join(sec['groups']['rare'])}.", ""]
         parts += [_table_md(sec["labels"], label_columns), ""]
+        if sec["picks"]:
+            parts += ["### What the picks carried (label occurrences per 100 picked texts)", "", PICKS_NOTE, "",
+                      _table_md(sec["picks"], list(dict.fromkeys(k for row in sec["picks"] for k in row))), ""]
+        if sec["space"]:
+            parts += ["### The space each strategy read (centroid proximity and margins)", "", SPACE_NOTE, "",
+                      _table_md(sec["space"], DIAGNOSTIC_COLUMNS), ""]
         parts += ["### Compute (mean seconds per round)", "", f"![compute]({sec['figures']['compute']})", "",
                   _table_md(sec["compute"], ["strategy", "train", "query", "evaluate"]), ""]
         if sec["stopping"]:
@@ -440,6 +472,12 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
         parts.append("<h3>Per-label F1 at the end</h3>")
         if sec["labels"]:
             parts.append(_table_html(sec["labels"], list(sec["labels"][0].keys())))
+        if sec["picks"]:
+            parts.append(f"<h3>What the picks carried</h3><p>{html.escape(PICKS_NOTE)}</p>")
+            parts.append(_table_html(sec["picks"], list(dict.fromkeys(k for row in sec["picks"] for k in row))))
+        if sec["space"]:
+            parts.append(f"<h3>The space each strategy read</h3><p>{html.escape(SPACE_NOTE)}</p>")
+            parts.append(_table_html(sec["space"], DIAGNOSTIC_COLUMNS))
         parts.append(f"<h3>Compute per round</h3><img src='{html.escape(sec['figures']['compute'])}' alt='compute'>")
         parts.append(_table_html(sec["compute"], ["strategy", "train", "query", "evaluate"]))
         if sec["stopping"]:

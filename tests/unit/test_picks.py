@@ -1,0 +1,95 @@
+"""What the picks carried and the space the strategy read: values worked out by hand from tiny records."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from al.analysis.picks import diagnostics_rows, mean_margin, pick_rates, picks_rows, proximity_ratio
+from al.records import RunRecords
+from al.report import main
+
+GROUPS = {"frequent": ["a"], "rare": ["b", "c"]}
+
+
+def record(n_labeled, counts, ratios=None, margin=None):
+    r = {"n_labeled": n_labeled, "labeled_counts": dict(zip("abc", counts))}
+    if ratios is not None:
+        r["diagnostics"] = {"proximity": {l: {"observed": None, "expected": None, "ratio": x}
+                                          for l, x in zip("abc", ratios)},
+                            "summary": {"mean_margin": margin}}
+    return r
+
+
+def test_pick_rates_by_hand():
+    # 100 -> 150 -> 200 labeled: 100 picks added a: 70 - 50 = 20, b: 12 - 2 = 10, c: 3 - 3 = 0
+    # per 100 picks: a 20, b 10, c 0
+    rounds = [record(100, [50, 2, 3]), record(150, [60, 8, 3]), record(200, [70, 12, 3])]
+    assert pick_rates(rounds) == pytest.approx({"a": 20.0, "b": 10.0, "c": 0.0})
+    assert pick_rates(rounds[:1]) is None  # nothing picked
+    assert pick_rates([{"n_labeled": 100}, {"n_labeled": 200}]) is None  # records without label counts
+
+
+def test_picks_rows_average_runs_and_add_chance_and_rare_sum():
+    one = [record(100, [50, 2, 3]), record(200, [70, 12, 3])]   # a 20, b 10, c 0
+    two = [record(100, [40, 5, 1]), record(200, [80, 5, 11])]   # a 40, b 0, c 10
+    rows = picks_rows({"random": [one], "class_embedding": [one, two]}, GROUPS, {"a": 0.5, "b": 0.02, "c": 0.01})
+    assert rows[0] == {"strategy": "pool (chance)", "seeds": "–", "a": 50.0, "b": 2.0, "c": 1.0, "rare_sum": 3.0}
+    assert rows[1] == {"strategy": "random", "seeds": 1, "a": 20.0, "b": 10.0, "c": 0.0, "rare_sum": 10.0}
+    # means of the two runs: a (20 + 40) / 2 = 30, b (10 + 0) / 2 = 5, c (0 + 10) / 2 = 5; rare 5 + 5 = 10
+    assert rows[2] == {"strategy": "class_embedding", "seeds": 2, "a": 30.0, "b": 5.0, "c": 5.0, "rare_sum": 10.0}
+
+
+def test_proximity_and_margin_by_hand():
+    r = record(100, [1, 1, 1], ratios=[3.0, None, 1.0], margin=0.25)
+    assert proximity_ratio(r) == pytest.approx(2.0)            # (3 + 1) / 2: b has no centroid
+    assert proximity_ratio(r, ["b", "c"]) == pytest.approx(1.0)  # only c has a ratio
+    assert proximity_ratio(r, ["b"]) is None
+    assert mean_margin(r) == 0.25
+    assert proximity_ratio(record(100, [1, 1, 1])) is None and mean_margin(record(100, [1, 1, 1])) is None
+
+
+def test_diagnostics_rows_first_and_last_round_over_runs():
+    run1 = [record(100, [1, 1, 1], [4.0, 2.0, 0.0], 0.1), record(200, [1, 1, 1], [2.0, 2.0, 2.0], 0.3)]
+    run2 = [record(100, [1, 1, 1], [2.0, 2.0, 2.0], 0.3), record(200, [1, 1, 1], [1.0, 1.0, 4.0], 0.5)]
+    rows = diagnostics_rows({"ce": [run1, run2], "plain": [[record(100, [1, 1, 1])]]}, GROUPS)
+    # first: run1 mean (4+2+0)/3 = 2, run2 2 -> 2; rare (2+0)/2 = 1 and 2 -> 1.5; margin (0.1 + 0.3) / 2 = 0.2
+    # last: run1 2, run2 (1+1+4)/3 = 2 -> 2; rare 2 and (1+4)/2 = 2.5 -> 2.25; margin 0.4
+    assert rows == [{"strategy": "ce", "seeds": 2, "proximity_first": 2.0, "proximity_last": 2.0,
+                     "rare_proximity_first": 1.5, "rare_proximity_last": 2.25, "margin_first": 0.2,
+                     "margin_last": 0.4}]
+
+
+def test_report_shows_picks_and_space_tables(tmp_path):
+    runs = tmp_path / "runs"
+    config = {"dataset": "toy", "classifier": "logreg", "model": "m", "labels": None, "n_frequent": 1, "n_rare": 2,
+              "initial": 100, "step": 100, "budget": 200}
+    corpus = {"corpus": {"label_names": list("abc"), "pool_label_counts": [500, 20, 10],
+                         "split_sizes": {"train": 1000}, "label_groups": GROUPS}}
+    for strategy, end in (("random", [70, 12, 3]), ("class_embedding", [60, 12, 13])):
+        for seed in range(2):
+            records = RunRecords(runs / f"{strategy}-{seed}")
+            records.start({**config, "strategy": strategy, "seed": seed}, corpus)
+            for i, (n, counts) in enumerate(((100, [50, 2, 3]), (200, end))):
+                records.append({"round": i, "n_labeled": n, "macro_f1": 0.3 + 0.1 * i + 0.01 * seed,
+                                "micro_f1": 0.5, "per_label_f1": {"a": 0.5, "b": 0.2, "c": 0.1},
+                                "labeled_counts": dict(zip("abc", counts)), "seconds_train": 1.0,
+                                "seconds_query": 0.1, "seconds_evaluate": 0.1,
+                                "diagnostics": {"proximity": {"a": {"ratio": 2.0}, "b": {"ratio": 1.0},
+                                                              "c": {"ratio": 3.0 + i}},
+                                                "summary": {"mean_margin": 0.1}}})
+    out = tmp_path / "report"
+    assert main([str(runs), "-o", str(out)]) == 0
+    setting = next(iter(json.loads((out / "summary.json").read_text())["settings"].values()))
+    picks = {row["strategy"]: row for row in setting["picks_per_100"]}
+    assert picks["pool (chance)"]["b"] == 2.0 and picks["pool (chance)"]["rare_sum"] == 3.0  # 20 / 1000 per 100
+    assert (picks["random"]["a"], picks["random"]["rare_sum"]) == (20.0, 10.0)
+    assert (picks["class_embedding"]["c"], picks["class_embedding"]["rare_sum"]) == (10.0, 20.0)
+    space = {row["strategy"]: row for row in setting["space_diagnostics"]}
+    # first round: (2 + 1 + 3) / 3 = 2, rare (1 + 3) / 2 = 2; last: (2 + 1 + 4) / 3 = 2.333, rare 2.5
+    assert space["random"]["proximity_first"] == 2.0 and space["random"]["rare_proximity_last"] == 2.5
+    assert space["class_embedding"]["proximity_last"] == pytest.approx(2.333)
+    text = (out / "report.md").read_text()
+    assert "What the picks carried" in text and "| pool (chance) | – | 50.0 | 2.0 | 1.0 | 3.0 |" in text
+    assert "The space each strategy read" in text
+    assert "What the picks carried" in (out / "report.html").read_text()
