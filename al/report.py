@@ -9,7 +9,9 @@ adjusted p over the strategies of the table, and a percentile-bootstrap 95 %
 interval of the mean paired difference (fixed generator seed: the same runs give
 the same report); per strategy the labeled texts needed to reach 95 % of the
 baseline's final macro-F1; per-label F1 at the end, frequent vs rare labels;
-compute per round (train / query / evaluate seconds). All of it as
+the labels each strategy's picks carried (per 100 picks, against the pool's
+chance rate) and, for runs with diagnostics, centroid proximity and margins in
+the space the strategy read; compute per round (train / query / evaluate seconds). All of it as
 ``report.md`` and ``report.html`` (with the PNGs) and ``summary.json``.
 Incomplete runs are listed, not silently averaged in.
 
