@@ -56,6 +56,36 @@ def test_head_space_leaves_the_global_torch_state_alone():
     assert torch.equal(torch.rand(3), expected)
 
 
+def test_the_head_adam_is_torch_adam_bit_for_bit_without_importing_dynamo():
+    import subprocess
+    import sys
+
+    import torch
+
+    from al.spaces.head import Adam
+
+    def train(make):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(8, 5), torch.nn.GELU(), torch.nn.Linear(5, 3))
+        unused = torch.nn.Linear(3, 2)  # never gets a gradient: no state, no step, as in torch.optim.Adam
+        optimiser = make(list(net.parameters()) + list(unused.parameters()))
+        g = torch.Generator().manual_seed(1)
+        for _ in range(25):
+            optimiser.zero_grad()
+            net(torch.randn(16, 8, generator=g)).pow(2).mean().backward()
+            optimiser.step()
+        return [p.detach().clone() for p in [*net.parameters(), *unused.parameters()]]
+
+    ours, theirs = train(lambda p: Adam(p, lr=1e-2)), train(lambda p: torch.optim.Adam(p, lr=1e-2))
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
+    code = ("import sys, numpy as np, scipy.sparse as sp; from al.spaces.head import HeadSpace; "
+            "X = np.random.default_rng(0).normal(size=(40, 16)).astype(np.float32); "
+            "Y = sp.csr_matrix((np.arange(40)[:, None] % 2 == np.arange(2)).astype(np.int8)); "
+            "HeadSpace('cea', epochs=2, dim=8, hidden=8).fit(X, Y, seed=0); print('torch._dynamo' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"  # a head fit never pays the 2.4 s compiler import
+
+
 def test_cea_head_brings_texts_sharing_a_label_closer():
     X, Y = labeled_problem(n=80, seed=2)
     Z = HeadSpace("cea", epochs=30, dim=16, hidden=64).fit(X, Y, seed=0).transform(X)
