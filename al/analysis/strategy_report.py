@@ -136,6 +136,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                 "area_by_seed": {str(k): round(v, 4) for k, v in sorted(s.area_macro.items())},
             })
         groups = next((r.meta.get("corpus", {}).get("label_groups") for r in setting_runs), None)
+        groups_source = "the data set's frequent / rare pick"
+        if not groups:
+            groups, groups_source = frequency_groups(_pool_share(setting_runs)), "the pool: rare = the less frequent half"
         label_rows = []
         for name in sorted(strategies):
             per_seed = strategies[name].per_label.values()
@@ -180,7 +183,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         picks = picks_rows(rounds_by, groups, _pool_share(setting_runs))
         space = diagnostics_rows(rounds_by, groups)
         sections.append({"setting": setting, "figures": figures, "rows": rows, "labels": label_rows,
-                         "groups": groups, "compute": compute_rows, "comparisons": comparisons,
+                         "groups": groups, "groups_source": groups_source, "compute": compute_rows, "comparisons": comparisons,
                          "reach": reach_block, "stopping": stopping, "picks": picks, "space": space})
         summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
                                         "comparisons": comparisons, "reach": reach_block, "stopping": stopping,
@@ -190,6 +193,16 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     write_atomic(out / "report.md", _markdown(sections, summary, baseline))
     write_atomic(out / "report.html", _html(sections, summary, baseline))
     return summary
+
+
+def frequency_groups(pool_share: dict[str, float] | None) -> dict[str, list[str]] | None:
+    """Labels split by their share of the pool: the more frequent half (rounded up) and the rest, each most frequent
+    first; None without shares or with fewer than two labels. For runs whose data set names no frequent / rare pick."""
+    if not pool_share or len(pool_share) < 2:
+        return None
+    ranked = sorted(pool_share, key=lambda label: (-pool_share[label], label))
+    half = -(-len(ranked) // 2)
+    return {"frequent": ranked[:half], "rare": ranked[half:]}
 
 
 def _pool_share(runs: list[Any]) -> dict[str, float] | None:
@@ -421,7 +434,8 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
             parts += [_table_md(_reach_rows(sec["reach"]), REACH_COLUMNS), ""]
         parts += ["### Per-label F1 at the end (mean over seeds)", ""]
         if sec["groups"]:
-            parts += [f"Frequent: {', '.join(sec['groups']['frequent'])}; rare: {', '.join(sec['groups']['rare'])}.", ""]
+            parts += [f"Frequent: {', '.join(sec['groups']['frequent'])}; rare: {', '.join(sec['groups']['rare'])} "
+                      f"(from {sec['groups_source']}).", ""]
         parts += [_table_md(sec["labels"], label_columns), ""]
         if sec["picks"]:
             parts += ["### What the picks carried (label occurrences per 100 picked texts)", "", PICKS_NOTE, "",

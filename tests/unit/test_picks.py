@@ -93,3 +93,12 @@ def test_report_shows_picks_and_space_tables(tmp_path):
     assert "What the picks carried" in text and "| pool (chance) | – | 50.0 | 2.0 | 1.0 | 3.0 |" in text
     assert "The space each strategy read" in text
     assert "What the picks carried" in (out / "report.html").read_text()
+
+
+def test_labels_without_a_stored_pick_are_split_by_pool_frequency():
+    from al.analysis.strategy_report import frequency_groups
+
+    # shares 0.5, 0.3, 0.3, 0.1, 0.05: the frequent half rounded up is 3 labels; ties broken by name
+    shares = {"e": 0.05, "b": 0.3, "a": 0.5, "c": 0.3, "d": 0.1}
+    assert frequency_groups(shares) == {"frequent": ["a", "b", "c"], "rare": ["d", "e"]}
+    assert frequency_groups({"a": 1.0}) is None and frequency_groups(None) is None
