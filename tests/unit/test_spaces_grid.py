@@ -51,3 +51,35 @@ def test_spaces_grid_rows_are_told_apart_by_their_space(expanded):
                        "space": c.space.to_dict()}  # what al.simulate records
     labels = {Run(r.name, r.config.resolved(), [], {"given": given(r.config)}).strategy for r in runs}
     assert labels == {"random", "margin", "cvirs", "class_embedding", *(f"class_embedding@{s} (strategy only)" for s in SPACES)}
+
+
+def expand(name):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)
+        return expand_grid(yaml.safe_load((REPO / "simulations" / name).read_text()), name)[1]
+
+
+def test_classifier_grid_runs_the_pretrained_and_cea_spaces_under_two_more_classifiers():
+    runs = expand("spaces-classifiers.yaml")
+    assert len(runs) == 2 * 2 * 3 * 10 == 120
+    cells = Counter((r.config.dataset, r.config.classifier.label(), r.config.strategy.name, r.config.space.name)
+                    for r in runs)
+    classifiers = ("logreg(class_weight=None)", "knn")
+    arms = (("random", "pretrained"), ("class_embedding", "pretrained"), ("class_embedding", "cea"))
+    assert cells == {(d, c, *a): 10 for d in ("disaster", "reuters") for c in classifiers for a in arms}
+    assert all(r.config.space_for == "strategy" and (r.config.initial, r.config.budget) == (100, 600) for r in runs)
+    if REUTERS_TARBALL.is_file():
+        assert not [r.problem for r in runs if r.problem]
+
+
+def test_encoder_grid_compares_the_scopes_of_one_space_on_reuters():
+    runs = expand("spaces-encoder.yaml")
+    assert len(runs) == 5 * 3
+    scopes = Counter((r.config.strategy.name, r.config.space.name,
+                      None if r.config.space.name == "pretrained" else (r.config.space_scope, r.config.space_every))
+                     for r in runs)
+    assert scopes == {("random", "pretrained", None): 3, ("class_embedding", "pretrained", None): 3,
+                      ("class_embedding", "cea", ("head", 1)): 3, ("class_embedding", "cea", ("head", 2)): 3,
+                      ("class_embedding", "cea", ("encoder", 2)): 3}
+    assert all(r.config.dataset == "reuters" and r.config.budget == 400 and r.config.space_for == "strategy"
+               for r in runs)
