@@ -1,7 +1,7 @@
 """What a task-specific space costs: per fit in the head scope, per run, and per fit in the encoder scope.
 
     python benchmarks/space_speed.py head        # each objective, |L| = 100 and 600, Disaster Response pool
-    python benchmarks/space_speed.py run         # the default job, pretrained vs --space cea (head), warm cache
+    python benchmarks/space_speed.py run         # the default job, pretrained vs --space cea (head), warm cache, interleaved
     python benchmarks/space_speed.py encoder     # MiniLM fine-tuned on Reuters (10-label pick), |L| = 100
 
 ``head`` fits :class:`al.spaces.head.HeadSpace` on the cached MiniLM
@@ -62,20 +62,24 @@ def head(repeats: int) -> None:
             print(f"{objective:>10} {size:>5} {statistics.median(times):>26.2f} {min(times):>8.2f}", flush=True)
 
 
-def run() -> None:
+def run(repeats: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = [sys.executable, "-m", "al.simulate", "--strategy", "class_embedding", "--quiet"]
         subprocess.run(base + ["--budget", "150", "--out", f"{tmp}/warm"], check=True, cwd=ROOT)  # warm the cache
-        print(f"default job (Disaster Response, class_embedding, logreg, 100 -> 600 by 50), warm cache; {machine()}")
-        results = {}
-        for name, extra in (("pretrained", []), ("cea head", ["--space", "cea"]), ("pretrained again", [])):
-            t = time.perf_counter()
-            subprocess.run(base + extra + ["--out", f"{tmp}/{name.replace(' ', '-')}"], check=True, cwd=ROOT,
-                           stdout=subprocess.DEVNULL)
-            results[name] = time.perf_counter() - t
-            print(f"{name:>18}: {results[name]:7.1f} s wall (load average now {os.getloadavg()[0]:.1f})", flush=True)
-        reference = (results["pretrained"] + results["pretrained again"]) / 2
-        print(f"ratio cea head / pretrained (mean of the two pretrained runs): {results['cea head'] / reference:.2f}")
+        print(f"default job (Disaster Response, class_embedding, logreg, 100 -> 600 by 50), warm cache, "
+              f"{repeats} interleaved pairs; {machine()}")
+        results: dict[str, list[float]] = {"pretrained": [], "cea head": []}
+        for i in range(repeats):
+            for name, extra in (("pretrained", []), ("cea head", ["--space", "cea"])):
+                t = time.perf_counter()
+                subprocess.run(base + extra + ["--out", f"{tmp}/{name.replace(' ', '-')}-{i}"], check=True, cwd=ROOT,
+                               stdout=subprocess.DEVNULL)
+                results[name].append(time.perf_counter() - t)
+                print(f"{name:>12} #{i + 1}: {results[name][-1]:6.1f} s wall (load average now "
+                      f"{os.getloadavg()[0]:.1f})", flush=True)
+        medians = {name: statistics.median(times) for name, times in results.items()}
+        print(f"median: pretrained {medians['pretrained']:.1f} s, cea head {medians['cea head']:.1f} s; "
+              f"ratio {medians['cea head'] / medians['pretrained']:.2f}")
 
 
 def encoder(size: int) -> None:
@@ -112,7 +116,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=100, help="encoder: labeled texts")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    {"head": lambda: head(args.repeats), "run": run, "encoder": lambda: encoder(args.size)}[args.part]()
+    {"head": lambda: head(args.repeats), "run": lambda: run(args.repeats), "encoder": lambda: encoder(args.size)}[args.part]()
 
 
 if __name__ == "__main__":
