@@ -306,20 +306,31 @@ class LookaheadHead:
         z = np.transpose(self._logits(X, thetas), (1, 2, 0)).astype(np.float64)
         return np.tanh(0.5 * z)  # 2 sigmoid(z) - 1 = tanh(z / 2)
 
-    def lookahead_errors(self, X: np.ndarray, thetas: np.ndarray) -> np.ndarray:
+    def lookahead_errors(self, X: np.ndarray, thetas: np.ndarray, rows: np.ndarray | None = None,
+                         block: int = 4096) -> np.ndarray:
         """:func:`approximate_error` of each parameter set of ``thetas`` (k, L, d + 1) on X (n, d), shape (k,).
 
         The same numbers as ``approximate_error(lookahead_decisions(X, thetas))``,
         computed on the logits: f = tanh(z / 2) is increasing with the sign of z,
         so max_{f_j >= 0} (1 - f_j) = 1 - tanh(min_{z_j >= 0} z_j / 2), and
         likewise for the negatives; tanh runs on n values per set instead of n L.
+        ``rows`` (optional): measure on ``X[rows]``, in that order. Texts go
+        through in blocks of ``block`` rows, so the logits stay in cache and a
+        large pool's representations are never copied whole; each text's term
+        is computed as without blocks and the terms are summed once, so the
+        errors are the same bit for bit.
         """
-        z = self._logits(X, thetas)  # (L, k, n)
-        pos = np.where(z >= 0, z, np.inf).min(axis=0)
-        neg = np.where(z <= 0, -z, np.inf).min(axis=0)
-        with np.errstate(invalid="ignore"):
-            terms = (np.where(np.isfinite(pos), 1.0 - np.tanh(0.5 * pos.astype(np.float64)), 0.0)
-                     + np.where(np.isfinite(neg), 1.0 - np.tanh(0.5 * neg.astype(np.float64)), 0.0))
+        n = len(X) if rows is None else len(rows)
+        terms = np.empty((len(thetas), n))
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            z = self._logits(X[start:stop] if rows is None else X[rows[start:stop]], thetas)  # (L, k, b)
+            pos = np.where(z >= 0, z, np.inf).min(axis=0)
+            neg = np.where(z <= 0, -z, np.inf).min(axis=0)
+            with np.errstate(invalid="ignore"):
+                terms[:, start:stop] = (np.where(np.isfinite(pos), 1.0 - np.tanh(0.5 * pos.astype(np.float64)), 0.0)
+                                        + np.where(np.isfinite(neg), 1.0 - np.tanh(0.5 * neg.astype(np.float64)),
+                                                   0.0))
         return terms.sum(axis=1)
 
     def _logits(self, X: np.ndarray, thetas: np.ndarray) -> np.ndarray:
@@ -522,13 +533,13 @@ class Adaptive(Strategy):
                 beta_of.setdefault(i, beta)
         distinct = list(beta_of)
         representations = state.representations
-        X_unlabeled = representations[candidates]
         if len(distinct) == 1:
             errors = np.zeros(1)
         else:
             head = LookaheadHead(self.C, self.class_weight).fit(representations[state.indices_labeled], Y_labeled)
-            thetas = np.stack([head.lookahead_thetas(X_unlabeled[i], proba[i] >= 0.5) for i in distinct])
-            errors = head.lookahead_errors(X_unlabeled, thetas)
+            thetas = np.stack([head.lookahead_thetas(representations[candidates[i]], proba[i] >= 0.5)
+                               for i in distinct])
+            errors = head.lookahead_errors(representations, thetas, rows=candidates)
         best = distinct[int(np.argmin(errors))]  # first minimum: the smallest beta among equals
         beta = beta_of[best]
         self.last_scores = adaptive_scores(u, c, beta)

@@ -186,6 +186,20 @@ def test_one_newton_step_tracks_an_exact_refit(seed):
     assert np.argmin(newton) == np.argmin(exact)
 
 
+def test_lookahead_errors_in_blocks_and_on_chosen_rows_are_the_same_bit_for_bit():
+    gen = np.random.default_rng(7)
+    X = gen.normal(size=(300, 16)).astype(np.float32)
+    Y = (gen.random((300, 4)) < 0.4).astype(int)
+    head = LookaheadHead().fit(X[:60], Y[:60])
+    thetas = np.stack([head.lookahead_thetas(X[i], Y[i]) for i in (70, 80, 90)])
+    rows = np.sort(gen.choice(np.arange(60, 300), 200, replace=False))
+    one_block = head.lookahead_errors(np.ascontiguousarray(X[rows]), thetas, block=10_000)
+    # the terms summed once, in row order: blocks of 7 rows (the last one short) change nothing
+    assert np.array_equal(head.lookahead_errors(X, thetas, rows=rows, block=7), one_block)
+    assert np.array_equal(head.lookahead_errors(X[rows], thetas, block=7), one_block)
+    assert np.allclose(one_block, approximate_error(head.lookahead_decisions(X[rows], thetas)), rtol=1e-4)
+
+
 def test_adaptive_chooses_the_candidate_whose_lookahead_error_is_lowest():
     from al.testing import make_state
 
