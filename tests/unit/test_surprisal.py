@@ -28,7 +28,10 @@ def build_tiny(directory, hidden_size=384):
     """
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *dict.fromkeys(WORDS)]
     (directory / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tokenizer = transformers.BertTokenizerFast(vocab_file=str(directory / "vocab.txt"))
+    tokenizer = transformers.BertTokenizerFast(vocab_file=str(directory / "vocab.txt"),  # transformers 4
+                                               vocab={token: i for i, token in enumerate(vocab)})  # 5
+    # transformers 5 ignores vocab_file= here and maps every word to [UNK]: the tests would then see one token
+    assert tokenizer.convert_tokens_to_ids(WORDS[:3]) == [vocab.index(w) for w in WORDS[:3]]
     torch.manual_seed(0)
     config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=hidden_size, num_hidden_layers=1,
                                      num_attention_heads=4, intermediate_size=256,
