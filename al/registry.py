@@ -25,6 +25,8 @@ module and its error, and :func:`load_errors` lists the failures seen so far.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, TypeVar
 
@@ -41,6 +43,8 @@ Factory = Callable[[str], type[Strategy]]
 _REGISTRY: dict[str, type[Strategy]] = {}
 _PREFIXES: dict[str, Factory] = {}
 _FAILED: dict[str, str] = {}
+#: Entry points per (group, sys.path with each entry's mtime): a scan costs about 33 ms, a grid asks thousands of times.
+_SCANS: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, EntryPoint]] = {}
 
 S = TypeVar("S", bound=type[Strategy])
 
@@ -82,11 +86,26 @@ def register_prefix(prefix: str) -> Callable[[Factory], Factory]:
 
 
 def _declared(group: str) -> dict[str, EntryPoint]:
-    """Entry points of ``group`` by name; the first one on ``sys.path`` wins a name."""
-    found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=group):
-        found.setdefault(ep.name, ep)
-    return found
+    """Entry points of ``group`` by name; the first one on ``sys.path`` wins a name.
+
+    The scan is kept until ``sys.path`` or the modification time of one of
+    its directories changes (a package installed or removed there changes it),
+    the same signal :mod:`importlib.metadata` itself trusts.
+    """
+    key = (group, tuple((entry, _mtime(entry)) for entry in sys.path))
+    if key not in _SCANS:
+        found: dict[str, EntryPoint] = {}
+        for ep in entry_points(group=group):
+            found.setdefault(ep.name, ep)
+        _SCANS[key] = found
+    return dict(_SCANS[key])
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path or ".").st_mtime_ns
+    except OSError:
+        return -1
 
 
 def available() -> list[str]:

@@ -275,3 +275,29 @@ def test_random_is_uniform_and_seeded():
     assert len(set(picks.tolist())) == 500 and set(picks) <= set(state.indices_unlabeled)
     # a uniform draw of half the pool hits each half of it about equally
     assert 200 < (picks < 505).sum() < 300
+
+
+def test_a_scan_is_reused_until_a_path_directory_changes(tmp_path, monkeypatch):
+    import importlib.metadata
+    import os
+
+    calls = []
+    real = importlib.metadata.entry_points
+
+    def counting(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(registry, "entry_points", counting)
+    monkeypatch.setattr(registry, "_SCANS", {})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = registry._declared(registry.STRATEGY_GROUP)
+    assert registry._declared(registry.STRATEGY_GROUP) == first and len(calls) == 1  # reused
+    # a plugin installed into a directory on sys.path: that directory's mtime moves, the next lookup rescans
+    dist = tmp_path / "later_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: later-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[al.strategies]\nlater = later_plugin:Later\n")
+    stat = os.stat(tmp_path)
+    os.utime(tmp_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert "later" in registry._declared(registry.STRATEGY_GROUP) and len(calls) == 2
