@@ -218,7 +218,8 @@ class Simulation:
         (their pretrained embeddings or their texts, and their gold labels)
         at rounds 0, ``space_every``, 2 * ``space_every``, ...; every
         embedding the strategy and an embedding classifier read in a round
-        comes from the space fitted last. A resumed run refits the space of
+        comes from the space fitted last. The last round, which queries
+        nothing, fits only when the classifier or an observer reads the space. A resumed run refits the space of
         its first round from the labeled set of that space's round, so it
         makes the choices of a run never interrupted.
     space_every : int
@@ -311,6 +312,12 @@ class Simulation:
         return "embeddings" in self.strategy.requires
 
     @property
+    def _space_read_without_a_query(self) -> bool:
+        """Whether anything but the strategy's query reads the fitted space: the classifier, or an observer."""
+        classifier_reads = self._classifier_probe.input == "embeddings" and self.space_for != "strategy"
+        return classifier_reads or any(o.requires_embeddings for o in self.observers)
+
+    @property
     def _reads_embeddings(self) -> bool:
         """Whether a space would change anything: the strategy or the classifier reads embeddings."""
         return self._strategy_reads_embeddings or self._classifier_probe.input == "embeddings"
@@ -350,10 +357,12 @@ class Simulation:
             if declined.any():
                 labeled, y_labeled = shown[~declined], y_labeled[np.flatnonzero(~declined)]
             seconds: dict[str, float] = {}
+            n = min(self.step, self.budget - len(shown))  # a skipped text spent its place in the budget
 
             if self.space is not None:
                 fit_round = r - r % self.space_every
-                if fit_round != space_round:
+                # the last round queries nothing: fit only if the classifier or an observer reads the space
+                if fit_round != space_round and (n > 0 or self._space_read_without_a_query):
                     t = time.perf_counter()
                     fitted_labeled = shown[: sizes[fit_round]]  # the labeled set of the fit's round
                     fitted_labeled = fitted_labeled[~annotator.skipped(fitted_labeled)]
@@ -378,7 +387,6 @@ class Simulation:
                 metrics = evaluate(corpus.Y[test], classifier.predict(features.test), corpus.label_names)
             seconds["evaluate"] = time.perf_counter() - t
 
-            n = min(self.step, self.budget - len(shown))  # a skipped text spent its place in the budget
             t = time.perf_counter()
             picked, strategy_info = np.empty(0, dtype=np.int64), {}
             if n > 0:

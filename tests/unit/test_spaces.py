@@ -229,6 +229,24 @@ def test_space_for_strategy_leaves_the_classifier_on_the_pretrained_vectors(corp
     assert everyone[0]["macro_f1"] != plain[0]["macro_f1"]  # but there the classifier read the space too
 
 
+def test_the_last_round_fits_no_space_nobody_reads(corpus):
+    from al.observers import EmbeddingDiagnostics
+
+    # budget 60: rounds at 20, 30, 40, 50, 60 labeled texts; the last one queries nothing
+    alone = simulate(corpus, HeadSpace("cea", **FAST), space_for="strategy").run()
+    assert [r["space"]["fitted_round"] for r in alone] == [0, 1, 2, 3, 3]
+    assert alone[-1]["seconds_space"] == 0.0 and alone[-1]["picked"] == []
+    # the classifier reads it (space_for all), or an observer does: the last round fits as every other
+    everyone = simulate(corpus, HeadSpace("cea", **FAST)).run()
+    assert [r["space"]["fitted_round"] for r in everyone] == [0, 1, 2, 3, 4]
+    watched = simulate(corpus, HeadSpace("cea", **FAST), space_for="strategy",
+                       observers=[EmbeddingDiagnostics(k=5)]).run()
+    assert watched[-1]["space"]["fitted_round"] == 4
+    # nothing else changes: the same picks and scores in every round
+    assert [r["picked"] for r in alone] == [r["picked"] for r in watched]
+    assert [r["macro_f1"] for r in alone] == [r["macro_f1"] for r in watched]
+
+
 def test_space_for_classifier_leaves_the_strategy_on_the_pretrained_vectors(corpus):
     spy = Spy()
     plain = simulate(corpus, None).run()
