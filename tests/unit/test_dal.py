@@ -72,6 +72,26 @@ def test_deterministic():
     np.testing.assert_array_equal(a, b)
 
 
+def test_warm_start_keeps_the_first_sub_batch_and_needs_fewer_epochs():
+    X, labeled, unlabeled, _ = clusters()
+    faithful, slow = dal_query(X, labeled, unlabeled, 20, np.random.default_rng(3), sub_batches=4)
+    warm, fast = dal_query(X, labeled, unlabeled, 20, np.random.default_rng(3), sub_batches=4, warm_start=True)
+    # the same generator draws the same subsamples and seeds; the first discriminator is the same one
+    np.testing.assert_array_equal(warm[:5], faithful[:5])
+    assert fast[0] == slow[0]
+    assert [s["subsample"] for s in fast] == [s["subsample"] for s in slow]
+    # later ones start from their predecessor, which already tells L from U' apart
+    assert sum(s["epochs"] for s in fast[1:]) < sum(s["epochs"] for s in slow[1:])
+    again, _ = dal_query(X, labeled, unlabeled, 20, np.random.default_rng(3), sub_batches=4, warm_start=True)
+    np.testing.assert_array_equal(again, warm)  # deterministic
+    # through the strategy: off by default, on as a parameter
+    from al.testing import make_state
+
+    state, _ = make_state(n_pool=120, n_labeled=10)
+    assert DAL().warm_start is False
+    assert len(DAL(warm_start=True, sub_batches=2).query(state, 6)) == 6
+
+
 def test_does_not_retrain_the_task_classifier():
     from al.testing import make_state
 
