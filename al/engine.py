@@ -39,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al.classifiers.base import Classifier
-from al.config import n_rounds
+from al.config import SPACE_READERS, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
 from al.errors import ConfigError, DataError, QueryError
@@ -284,8 +284,8 @@ class Simulation:
             if not isinstance(self.space_every, int) or self.space_every <= 0:
                 raise ConfigError(f"space_every must be a positive integer, got {self.space_every!r}")
             strategy_name = repr(self.strategy.name or type(self.strategy).__name__)
-            if self.space_for not in ("all", "strategy", "classifier"):
-                raise ConfigError(f"space_for must be all, strategy or classifier, got {self.space_for!r}")
+            if self.space_for not in SPACE_READERS:
+                raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {self.space_for!r}")
             if not self._reads_embeddings:
                 raise ConfigError(
                     f"a task-specific space changes embeddings, but neither strategy {strategy_name} nor the "

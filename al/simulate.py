@@ -17,7 +17,8 @@ from typing import Any, Sequence
 
 from al import __version__
 from al.config import (
-    SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping, parse_yaml,
+    SPACE_READERS, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping,
+    parse_yaml,
 )
 from al.errors import ALError, ConfigError
 from al.progress import set_quiet
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                    f"the sentence encoder and re-embed (the papers' setting) (default: {d.space_scope})")
     g.add_argument("--space-every", type=int, metavar="R",
                    help=f"re-fit the space every R rounds (default: {d.space_every})")
-    g.add_argument("--space-for", choices=["all", "strategy", "classifier"],
+    g.add_argument("--space-for", choices=SPACE_READERS,
                    help="who reads the fitted space: the strategy and an embedding classifier, the strategy alone "
                    "(the classifier keeps the pretrained vectors), or the classifier alone "
                    f"(default: {d.space_for})")

@@ -182,7 +182,7 @@ def dal_query(
                 init=previous, **train_kwargs,
             )
             if warm_start:
-                previous = {k: v.clone() for k, v in model.state_dict().items()}
+                previous = model.state_dict()  # that model is never trained again
             p_unlabeled = unlabeled_probability(model, representations[subsample])
             order = np.lexsort((subsample, -p_unlabeled))  # highest P(unlabeled) first; ties by index
             chosen = subsample[order[:size]]

@@ -136,9 +136,10 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                 "area_by_seed": {str(k): round(v, 4) for k, v in sorted(s.area_macro.items())},
             })
         groups = next((r.meta.get("corpus", {}).get("label_groups") for r in setting_runs), None)
+        pool_share = _pool_share(setting_runs)
         groups_source = "the data set's frequent / rare pick"
         if not groups:
-            groups, groups_source = frequency_groups(_pool_share(setting_runs)), "the pool: rare = the less frequent half"
+            groups, groups_source = frequency_groups(pool_share), "the pool: rare = the less frequent half"
         label_rows = []
         for name in sorted(strategies):
             per_seed = strategies[name].per_label.values()
@@ -180,11 +181,12 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                    for name, s in sorted(strategies.items(), key=lambda item: (item[0] != baseline, item[0]))}
         stopping = stopping_rows(runs_by)
         rounds_by = {name: [r.rounds for r in members] for name, members in runs_by.items()}
-        picks = picks_rows(rounds_by, groups, _pool_share(setting_runs))
+        picks = picks_rows(rounds_by, groups, pool_share)
         space = diagnostics_rows(rounds_by, groups)
         sections.append({"setting": setting, "figures": figures, "rows": rows, "labels": label_rows,
-                         "groups": groups, "groups_source": groups_source, "compute": compute_rows, "comparisons": comparisons,
-                         "reach": reach_block, "stopping": stopping, "picks": picks, "space": space})
+                         "groups": groups, "groups_source": groups_source, "compute": compute_rows,
+                         "comparisons": comparisons, "reach": reach_block, "stopping": stopping, "picks": picks,
+                         "space": space, "picks_columns": list(dict.fromkeys(k for row in picks for k in row))})
         summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
                                         "comparisons": comparisons, "reach": reach_block, "stopping": stopping,
                                         "picks_per_100": picks, "space_diagnostics": space}
@@ -439,7 +441,7 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         parts += [_table_md(sec["labels"], label_columns), ""]
         if sec["picks"]:
             parts += ["### What the picks carried (label occurrences per 100 picked texts)", "", PICKS_NOTE, "",
-                      _table_md(sec["picks"], list(dict.fromkeys(k for row in sec["picks"] for k in row))), ""]
+                      _table_md(sec["picks"], sec["picks_columns"]), ""]
         if sec["space"]:
             parts += ["### The space each strategy read (centroid proximity and margins)", "", SPACE_NOTE, "",
                       _table_md(sec["space"], DIAGNOSTIC_COLUMNS), ""]
@@ -488,7 +490,7 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
             parts.append(_table_html(sec["labels"], list(sec["labels"][0].keys())))
         if sec["picks"]:
             parts.append(f"<h3>What the picks carried</h3><p>{html.escape(PICKS_NOTE)}</p>")
-            parts.append(_table_html(sec["picks"], list(dict.fromkeys(k for row in sec["picks"] for k in row))))
+            parts.append(_table_html(sec["picks"], sec["picks_columns"]))
         if sec["space"]:
             parts.append(f"<h3>The space each strategy read</h3><p>{html.escape(SPACE_NOTE)}</p>")
             parts.append(_table_html(sec["space"], DIAGNOSTIC_COLUMNS))
