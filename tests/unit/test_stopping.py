@@ -159,3 +159,48 @@ def test_a_resumed_run_compares_with_the_round_before_the_crash(corpus, tmp_path
                 for r in strip_times(rounds)]
 
     assert without_seconds(resumed) == without_seconds(expected)
+
+
+def test_on_the_stop_set_the_classifier_reads_each_stop_text_once_per_round():
+    """uncertainty_on="stop_set" (a fine-tuned classifier): one pass over the stop set gives both signals."""
+    from types import SimpleNamespace
+
+    from al.classifiers.base import Classifier
+
+    class Fixed(Classifier):  # row i's probabilities are a function of the row alone
+        input = "embeddings"
+
+        def __init__(self):
+            self.thresholds_ = np.array([0.5, 0.3], dtype=np.float32)
+            self.rows_read = 0
+
+        def fit(self, X, Y, X_dev=None, Y_dev=None):
+            return self
+
+        def predict_proba(self, X):
+            self.rows_read += len(X)
+            row = np.asarray(X, dtype=np.int64)[:, 0]
+            sure = 0.05 + 0.4 * np.sin(row) ** 2  # odd (unlabeled) rows: never 0.5
+            first = np.where(row % 2 == 0, 0.5, sure)  # labeled rows are the most uncertain of all
+            return np.stack([first, np.cos(3 * row) ** 2], axis=1).astype(np.float32)
+
+    class TwoPasses(Fixed):  # overrides predict, so the observer must call predict and predict_proba
+        def predict(self, X):
+            return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+
+    pool = np.arange(300)[:, None]
+    unlabeled = np.arange(1, 300, 2)
+    features = SimpleNamespace(pool_texts=pool, pool_rows=lambda idx: pool[idx])
+
+    def signals(classifier):
+        view = SimpleNamespace(round=0, features=features, classifier=classifier, indices_unlabeled=unlabeled)
+        return StoppingSignals(stop_set_size=100, uncertainty_on="stop_set")(view)["stopping"]
+
+    one, two = Fixed(), TwoPasses()
+    got, expected = signals(one), signals(two)
+    assert one.rows_read == 100  # the stop set, once
+    assert two.rows_read == 100 + len(np.intersect1d(stop_set(300, 100, 0), unlabeled))
+    assert got == expected  # same predictions and largest uncertainty as two separate passes
+    stop = stop_set(300, 100, 0)
+    by_hand = uncertainty(one.predict_proba(pool[np.intersect1d(stop, unlabeled)])).max()
+    assert got["max_uncertainty"] == round(float(by_hand), 6)
