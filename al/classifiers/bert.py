@@ -5,6 +5,7 @@ This module imports torch and transformers; it is imported only when the
 """
 from __future__ import annotations
 
+import tempfile
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
@@ -264,10 +265,11 @@ class BertClassifier(Classifier):
         with torch.random.fork_rng(devices=cuda_devices):
             torch.manual_seed(self.seed)
             self._prepare_model(n_labels, generator)
-            self._train(texts, Y_train, dev, generator)
+            dev_encoded = None if dev is None else (self._tokenize(dev[0]), dev[1])  # tokenised once per fit
+            self._train(texts, Y_train, dev_encoded, generator)
 
         if self.threshold == "dev":
-            self.thresholds_ = tune_thresholds(self._forward(dev[0])[1], dev[1])
+            self.thresholds_ = tune_thresholds(self._forward_encoded(dev_encoded[0])[1], dev[1])
         else:
             self.thresholds_ = np.full(n_labels, 0.5, dtype=np.float32)
         return self
@@ -276,10 +278,10 @@ class BertClassifier(Classifier):
         self,
         texts: list[str],
         Y: np.ndarray,
-        dev: tuple[list[str], np.ndarray] | None,
+        dev: tuple[dict[str, list[list[int]]], np.ndarray] | None,
         generator: torch.Generator,
     ) -> None:
-        """The epoch loop: early stopping on dev macro-F1, best weights restored."""
+        """The epoch loop: early stopping on dev macro-F1 (``dev``: token ids and labels), best weights restored."""
         self.pos_weight_ = _pos_weight(Y) if self.pos_weight == "auto" else None
         loss_fn = nn.BCEWithLogitsLoss(
             pos_weight=None if self.pos_weight_ is None else torch.from_numpy(self.pos_weight_).to(self.device_)
@@ -294,27 +296,33 @@ class BertClassifier(Classifier):
 
         self.train_loss_, self.dev_macro_f1_, self.aux_loss_ = [], [], []
         self.n_epochs_ = self.best_epoch_ = 0
-        best_f1, best_state = -1.0, None
-        for epoch in range(1, self.max_epochs + 1):
-            order = torch.randperm(len(texts), generator=generator).numpy()
-            loss, aux_loss = self._train_epoch(encodings, targets, order, loss_fn, optimizer, scheduler, scaler,
-                                               epoch, auxiliary)
-            self.train_loss_.append(loss)
-            if auxiliary is not None:
-                self.aux_loss_.append(aux_loss)
-            self.n_epochs_ = epoch
-            if dev is None:  # nothing to stop on: all max_epochs run
-                self.best_epoch_ = epoch
-                continue
-            f1 = self._dev_macro_f1(*dev)
-            self.dev_macro_f1_.append(f1)
-            if f1 > best_f1:
-                best_f1, self.best_epoch_ = f1, epoch
-                best_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
-            elif epoch - self.best_epoch_ >= self.patience:
-                break
-        if best_state is not None:
-            self.model_.load_state_dict(best_state)
+        best_f1 = -1.0
+        with tempfile.TemporaryFile(prefix="al-best-epoch-") as best_weights:  # on disk: no model copy in memory
+            for epoch in range(1, self.max_epochs + 1):
+                order = torch.randperm(len(texts), generator=generator).numpy()
+                loss, aux_loss = self._train_epoch(encodings, targets, order, loss_fn, optimizer, scheduler, scaler,
+                                                   epoch, auxiliary)
+                self.train_loss_.append(loss)
+                if auxiliary is not None:
+                    self.aux_loss_.append(aux_loss)
+                self.n_epochs_ = epoch
+                if dev is None:  # nothing to stop on: all max_epochs run
+                    self.best_epoch_ = epoch
+                    continue
+                f1 = self._dev_macro_f1(*dev)
+                self.dev_macro_f1_.append(f1)
+                if f1 > best_f1:
+                    best_f1, self.best_epoch_ = f1, epoch
+                    if epoch < self.max_epochs:  # the last epoch's weights stay in the model anyway
+                        best_weights.seek(0)
+                        best_weights.truncate()
+                        torch.save(self.model_.state_dict(), best_weights)
+                elif epoch - self.best_epoch_ >= self.patience:
+                    break
+            del optimizer, scheduler  # their state is as large as the model: freed before the best weights load
+            if 0 < self.best_epoch_ < self.n_epochs_:  # a later epoch was worse on dev: back to the best one
+                best_weights.seek(0)
+                self.model_.load_state_dict(torch.load(best_weights, map_location=self.device_, weights_only=True))
 
     def info(self) -> dict[str, Any]:
         """Epochs run, the epoch whose weights were kept and the auxiliary objective, beside the base's thresholds."""
@@ -421,9 +429,9 @@ class BertClassifier(Classifier):
         scheduler.step()
         return loss.item(), None if aux_loss is None else aux_loss.item()
 
-    def _dev_macro_f1(self, dev_texts: list[str], Y_dev: np.ndarray) -> float:
+    def _dev_macro_f1(self, dev_encodings: dict[str, list[list[int]]], Y_dev: np.ndarray) -> float:
         """Dev macro-F1 at the thresholds this model would be fitted with."""
-        proba = self._forward(dev_texts)[1]
+        proba = self._forward_encoded(dev_encodings)[1]
         thresholds = tune_thresholds(proba, Y_dev) if self.threshold == "dev" else 0.5
         return float(f1_score(Y_dev, proba >= thresholds, average="macro", zero_division=0))
 
@@ -458,15 +466,19 @@ class BertClassifier(Classifier):
         return self._forward(_check_texts(X, "X", allow_empty=True))[0]
 
     def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``(cls, proba)`` in input order, computed in length-sorted batches."""
-        encodings = self._tokenize(texts) if texts else {"input_ids": []}
+        """``(cls, proba)`` of ``texts`` in input order."""
+        return self._forward_encoded(self._tokenize(texts) if texts else {"input_ids": []})
+
+    def _forward_encoded(self, encodings: dict[str, list[list[int]]]) -> tuple[np.ndarray, np.ndarray]:
+        """``(cls, proba)`` of tokenised texts in input order, computed in length-sorted batches."""
+        n = len(encodings["input_ids"])
         order = np.argsort([-len(ids) for ids in encodings["input_ids"]], kind="stable")
-        cls = np.empty((len(texts), self.model_.encoder.config.hidden_size), dtype=np.float32)
-        proba = np.empty((len(texts), self.n_labels_), dtype=np.float32)
+        cls = np.empty((n, self.model_.encoder.config.hidden_size), dtype=np.float32)
+        proba = np.empty((n, self.n_labels_), dtype=np.float32)
         was_training = self.model_.training
         self.model_.eval()
         with torch.inference_mode():
-            for start in range(0, len(texts), self.eval_batch_size):
+            for start in range(0, n, self.eval_batch_size):
                 idx = order[start : start + self.eval_batch_size]
                 with self._autocast():
                     batch_cls, logits = self.model_(self._pad(encodings, idx))

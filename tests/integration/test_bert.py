@@ -145,3 +145,32 @@ def test_errors(task):
         BertClassifier(threshold="dev", **SMALL).fit(X[:10], Y[:10])
     with pytest.raises(ConfigError, match="threshold"):
         BertClassifier(threshold="tuned", **SMALL).fit(X[:10], Y[:10])
+
+
+def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monkeypatch):
+    """Dev macro-F1 scripted 0.5, 0.7, 0.6, 0.4 with patience 2: epoch 2's weights, bit for bit, after 4 epochs."""
+    X, Y = task["train"]
+    X_dev, Y_dev = task["validation"]
+    scripted = iter([0.5, 0.7, 0.6, 0.4])
+    after_epoch, tokenised = [], []
+    train_epoch, tokenize = BertClassifier._train_epoch, BertClassifier._tokenize
+
+    def recording_epoch(self, *args, **kwargs):
+        out = train_epoch(self, *args, **kwargs)
+        after_epoch.append({k: v.detach().clone() for k, v in self.model_.state_dict().items()})
+        return out
+
+    def recording_tokenize(self, texts):
+        tokenised.append(len(texts))
+        return tokenize(self, texts)
+
+    monkeypatch.setattr(BertClassifier, "_train_epoch", recording_epoch)
+    monkeypatch.setattr(BertClassifier, "_tokenize", recording_tokenize)
+    monkeypatch.setattr(BertClassifier, "_dev_macro_f1", lambda self, *dev: next(scripted))
+    clf = BertClassifier(max_epochs=6, patience=2, batch_size=8, learning_rate=1e-3, **SMALL)
+    clf.fit(X[:32], Y[:32], X_dev[:40], Y_dev[:40])
+    assert (clf.n_epochs_, clf.best_epoch_) == (4, 2)
+    state = clf.model_.state_dict()
+    assert all(torch.equal(state[k], after_epoch[1][k]) for k in state)  # epoch 2 restored exactly
+    assert any(not torch.equal(state[k], after_epoch[3][k]) for k in state)  # and it differs from epoch 4's
+    assert tokenised == [40, 32]  # dev once per fit, training texts once
