@@ -211,7 +211,8 @@ class LookaheadHead:
     def _weights(self, n: int | np.ndarray, n_class: np.ndarray) -> np.ndarray:
         if self.class_weight != "balanced":
             return np.ones(np.shape(n_class))
-        return np.asarray(n, dtype=np.float64)[..., None] / (2.0 * n_class)
+        with np.errstate(divide="ignore"):  # a class count of 0: inf, read only for constant labels, never used
+            return np.asarray(n, dtype=np.float64)[..., None] / (2.0 * n_class)
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> "LookaheadHead":
         """Fit on X (n, d) and 0/1 labels Y (n, L); returns self.
@@ -293,11 +294,13 @@ class LookaheadHead:
         after = self._weights(self.n_ + 1, counts_after)
         s_new = after[np.arange(n_labels), y.astype(int)]
         a = np.stack([np.zeros_like(xa) if f is None else cho_solve(f, xa) for f in self.h_factors_])  # H^{-1} xa
-        # H^{-1} g': the labeled texts' terms reweighted, plus the added text's term
-        v = self.C * (np.einsum("lk,lkd->ld", after - before, self.h_inv_class_gradients_)
-                      + (s_new * (p - y))[:, None] * a)
-        curvature = self.C * s_new * p * (1 - p)
-        step = v - (curvature * (v @ xa) / (1.0 + curvature * (a @ xa)))[:, None] * a  # Sherman-Morrison
+        # H^{-1} g': the labeled texts' terms reweighted, plus the added text's term. A constant label's
+        # weights hold inf (a class count of 0), so its row is nan here: it is set to 0 below, unread.
+        with np.errstate(invalid="ignore"):
+            v = self.C * (np.einsum("lk,lkd->ld", after - before, self.h_inv_class_gradients_)
+                          + (s_new * (p - y))[:, None] * a)
+            curvature = self.C * s_new * p * (1 - p)
+            step = v - (curvature * (v @ xa) / (1.0 + curvature * (a @ xa)))[:, None] * a  # Sherman-Morrison
         step[self.constant_] = 0.0
         return self.theta_ - step
 

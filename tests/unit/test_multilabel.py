@@ -240,3 +240,21 @@ def test_the_lookahead_head_is_scikit_learn_s_logistic_regression():
         assert np.allclose(head.theta_[j, :-1], model.coef_[0], atol=1e-5)
         assert np.isclose(head.theta_[j, -1], model.intercept_[0], atol=1e-5)
     assert np.allclose(head.decisions(X)[:, 2], -1.0)
+
+
+def test_a_label_with_one_class_among_the_labeled_texts_is_quiet_and_stays_constant():
+    """A class count of 0 (no positive yet, as for a rare label early on): no numpy warning, its head unchanged."""
+    gen = np.random.default_rng(3)
+    X = gen.normal(size=(80, 6))
+    Y = (gen.random((80, 3)) < 0.4).astype(int)
+    Y[:40, 2] = 0  # label 2: no positive among the labeled texts
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning from numpy fails the test
+        head = LookaheadHead().fit(X[:40], Y[:40])
+        thetas = np.stack([head.lookahead_thetas(X[i], np.array([1, 0, 1])) for i in (50, 60)])
+        errors = head.lookahead_errors(X[40:], thetas)
+        proba = gen.random((80, 3)).astype(np.float32)
+        picks = Adaptive().query(state_of(proba, Y[:40], list(range(40)), representations=X.astype(np.float32)), 5)
+    assert head.constant_.tolist() == [False, False, True]
+    assert np.array_equal(thetas[:, 2], np.broadcast_to(head.theta_[2], thetas[:, 2].shape))  # p stays 0
+    assert np.isfinite(thetas).all() and np.isfinite(errors).all() and len(picks) == 5
