@@ -109,3 +109,25 @@ def test_large_pool_under_a_minute():
     picked, _ = dal_query(X, np.arange(600), np.arange(600, 100_000), 50, rng)
     assert len(set(picked.tolist())) == 50
     assert time.perf_counter() - start < 60
+
+
+def test_the_discriminator_trains_as_with_torch_adam_and_never_imports_the_compiler(monkeypatch):
+    """al.optim.Adam is torch.optim.Adam bit for bit; a DAL query leaves torch._dynamo unimported (2.4 s)."""
+    import subprocess
+    import sys
+
+    import torch
+
+    import strategies.dal as dal
+
+    X, labeled, _, far = clusters()
+    ours, _ = train_discriminator(X[labeled], X[far], seed=3, max_epochs=4, batch_size=8)
+    monkeypatch.setattr(dal, "Adam", torch.optim.Adam)
+    theirs, _ = train_discriminator(X[labeled], X[far], seed=3, max_epochs=4, batch_size=8)
+    assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()))
+    code = ("import sys, numpy as np; from strategies.dal import dal_query; "
+            "X = np.random.default_rng(0).normal(size=(300, 8)); "
+            "dal_query(X, np.arange(30), np.arange(30, 300), 10, np.random.default_rng(0)); "
+            "print('torch._dynamo' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
