@@ -18,6 +18,8 @@ class Adam:
     """
 
     def __init__(self, params: Any, lr: float) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")  # as torch.optim.Adam says it
         self.params = list(params)
         self.lr = lr
         self.state: dict[Any, tuple[Any, Any, Any]] = {}  # parameter -> (step, exp_avg, exp_avg_sq)
