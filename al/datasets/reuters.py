@@ -1,7 +1,9 @@
 """Reuters-21578 (Distribution 1.0) in the ModApte split, restricted to 90 topics."""
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import os
 import re
 import tarfile
@@ -106,12 +108,7 @@ def load_reuters(path: str | os.PathLike, *, dev_fraction: float = 0.1, seed: in
     """
     if not 0 <= dev_fraction < 1:
         raise ConfigError(f"dev_fraction must be in [0, 1), got {dev_fraction}")
-    docs = [
-        doc
-        for sgml in _read_sgml_files(Path(path))
-        for doc in parse_reuters_sgml(sgml)
-        if doc.split is not None
-    ]
+    docs = modapte_documents(Path(path))
     in_train = {t for doc in docs if doc.split == "train" for t in doc.topics}
     in_test = {t for doc in docs if doc.split == "test" for t in doc.topics}
     label_names = sorted(in_train & in_test)
@@ -133,6 +130,35 @@ def load_reuters(path: str | os.PathLike, *, dev_fraction: float = 0.1, seed: in
         label_names,
         {"train": pool, "dev": dev, "test": np.flatnonzero(split == "test")},
     )
+
+
+def modapte_documents(path: Path) -> list[ReutersDocument]:
+    """The ModApte documents of the SGML files under ``path``, in file order.
+
+    Parsed once per content: the result is cached under
+    ``$AL_CACHE_DIR/corpora/reuters``, keyed by a digest of the SGML texts and
+    of this module's source (a changed parser is a new key), so later runs and
+    grid workers read it back (about 0.1 s instead of 1.5 s). An unreadable
+    cache file is parsed anew.
+    """
+    from al.cache import cache_dir
+    from al.io import atomic_file
+
+    sgml_files = _read_sgml_files(path)
+    digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16)
+    for sgml in sgml_files:
+        digest.update(len(sgml).to_bytes(8, "little"))
+        digest.update(sgml.encode("latin-1"))
+    cached = cache_dir("corpora", "reuters") / f"modapte-{digest.hexdigest()}.json"
+    try:
+        return [ReutersDocument(newid, split, tuple(topics), text)
+                for newid, split, topics, text in json.loads(cached.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        pass
+    docs = [doc for sgml in sgml_files for doc in parse_reuters_sgml(sgml) if doc.split is not None]
+    with atomic_file(cached, "w") as f:
+        json.dump([list(doc) for doc in docs], f)
+    return docs
 
 
 def parse_reuters_sgml(sgml: str) -> Iterator[ReutersDocument]:

@@ -18,9 +18,10 @@ lock on the model's cache, so concurrent runs never encode the same pool twice.
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, ClassVar, NamedTuple, Sequence
 
 import numpy as np
 
@@ -154,7 +155,22 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
 
 
 class EmbeddingCache:
-    """A directory of ``.npz`` shards, each holding ``keys`` (S16) and ``vectors`` (float32)."""
+    """A directory of ``.npz`` shards, each holding ``keys`` (S16) and ``vectors`` (float32).
+
+    Shards are only ever added, and a key's vector never changes, so one
+    instance per directory serves a whole process (:meth:`open`): a grid worker
+    reads each shard once, not once per simulation.
+    """
+
+    _open: ClassVar[dict[str, "EmbeddingCache"]] = {}
+
+    @classmethod
+    def open(cls, directory: Path) -> "EmbeddingCache":
+        """This process's cache for ``directory`` (made on first use)."""
+        key = os.path.realpath(directory)
+        if key not in cls._open:
+            cls._open[key] = cls(directory)
+        return cls._open[key]
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -300,7 +316,7 @@ class SentenceEmbedder:
             _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
             return self._encode([texts[i] for i in first])[inverse.ravel()]
         if self._cache is None:
-            self._cache = EmbeddingCache(cache_dir("embeddings", self.cache_key))
+            self._cache = EmbeddingCache.open(cache_dir("embeddings", self.cache_key))
         return self._cache.get_or_compute(keys, lambda rows: self._encode([texts[i] for i in rows]))
 
     def _encode(self, texts: list[str]) -> np.ndarray:

@@ -79,3 +79,52 @@ def test_dry_run_lists_and_reports(tmp_path, capsys):
     captured = capsys.readouterr()
     assert len(captured.out.split()) == 12
     assert "not run: data-disaster__strategy-not_implemented_yet__seed-0: unknown strategy" in captured.err
+
+
+def _csv(path: Path, n: int = 60, flip: int = 30) -> Path:
+    lines = ["text,a,b,split"] + [f"pool {i},{int(i < flip)},{int(i % 3 == 0)},train" for i in range(n)]
+    lines += [f"dev {i},{int(i < 10)},{int(i % 2)},dev" for i in range(20)]
+    lines += [f"test {i},{int(i < 10)},{int(i % 2)},test" for i in range(20)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_worker_parses_a_corpus_once_and_again_when_its_file_changes(tmp_path, monkeypatch):
+    """Simulations in one process share the parsed corpus (read-only); an edited file is parsed anew."""
+    import al.datasets
+    from al.config import SimulationConfig
+    from al.simulate import load_config_corpus
+
+    monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
+    parsed = []
+    real = al.datasets.load_corpus
+    monkeypatch.setattr(al.datasets, "load_corpus", lambda *a, **k: parsed.append(a) or real(*a, **k))
+    path = _csv(tmp_path / "data.csv")
+    config = SimulationConfig(dataset="csv", data_path=str(path), labels=("a", "b"), seed=0)
+    first = load_config_corpus(config)
+    assert load_config_corpus(SimulationConfig(dataset="csv", data_path=str(path), labels=("a", "b"), seed=3)) is first
+    assert len(parsed) == 1
+    with pytest.raises(ValueError, match="read-only"):
+        first.texts[0] = "changed"
+    with pytest.raises(ValueError, match="read-only"):
+        first.splits["train"][0] = 1
+    assert load_config_corpus(SimulationConfig(dataset="csv", data_path=str(path), labels=("a",))) is not first
+    _csv(path, flip=20)  # same size, other labels
+    again = load_config_corpus(config)
+    assert len(parsed) == 3 and again is not first
+    assert again.label_counts("train").tolist() != first.label_counts("train").tolist()
+
+
+def test_one_embedding_cache_per_directory_per_process(tmp_path):
+    """A worker reads each shard once; shards another process adds are still found."""
+    import numpy as np
+
+    from al.embedders import EmbeddingCache
+
+    shared = EmbeddingCache.open(tmp_path / "emb")
+    assert EmbeddingCache.open(tmp_path / "emb") is shared
+    assert EmbeddingCache.open(tmp_path / "other") is not shared
+    keys = np.array([b"k1", b"k2"], dtype="S16")
+    EmbeddingCache(tmp_path / "emb").add(keys, np.eye(2, dtype=np.float32))  # as another process would
+    found, vectors = shared.lookup(keys)
+    assert found.all() and np.array_equal(vectors, np.eye(2, dtype=np.float32))

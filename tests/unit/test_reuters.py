@@ -1,6 +1,7 @@
 """Reuters-21578 loading: a hand-made SGML snippet everywhere, the real collection where present."""
 from __future__ import annotations
 
+import os
 import tarfile
 from pathlib import Path
 
@@ -204,3 +205,25 @@ def test_dev_split_follows_seed(reuters: Corpus) -> None:
     assert len(other.splits["dev"]) == 1554
     assert not np.array_equal(other.splits["dev"][:777], reuters.splits["dev"])
     np.testing.assert_array_equal(other.splits["test"], reuters.splits["test"])
+
+
+def test_parsed_once_per_content_then_read_from_the_cache(tmp_path: Path, monkeypatch) -> None:
+    """A second load reads the parsed documents back; other SGML or a broken cache file is parsed anew."""
+    import al.datasets.reuters as reuters
+
+    folder = write_snippet(tmp_path / "data")
+    parsed = []
+    real = reuters.parse_reuters_sgml
+    monkeypatch.setattr(reuters, "parse_reuters_sgml", lambda sgml: parsed.append(1) or real(sgml))
+    first = load_reuters(folder, dev_fraction=0.5)
+    again = load_reuters(as_tarball(folder, tmp_path / "r.tar.gz"), dev_fraction=0.5)  # same content: cached
+    assert len(parsed) == 1
+    assert again.texts.tolist() == first.texts.tolist() == TEXTS and again.label_names == first.label_names
+    np.testing.assert_array_equal(again.Y.toarray(), first.Y.toarray())
+    assert all(np.array_equal(again.splits[s], first.splits[s]) for s in first.splits)
+    (folder / "reut2-000.sgm").write_bytes(SGML.replace("WHEAT PRICES UP", "WHEAT PRICES DOWN").encode("latin-1"))
+    assert load_reuters(folder, dev_fraction=0.5).texts.tolist()[1] == "WHEAT PRICES DOWN" and len(parsed) == 2
+    for cached in (Path(os.environ["AL_CACHE_DIR"]) / "corpora" / "reuters").glob("modapte-*.json"):
+        cached.write_text("{not json")
+    assert load_reuters(folder, dev_fraction=0.5).texts.tolist()[1] == "WHEAT PRICES DOWN" and len(parsed) == 3
+    assert load_reuters(folder, dev_fraction=0.5).texts.tolist()[1] == "WHEAT PRICES DOWN" and len(parsed) == 3
