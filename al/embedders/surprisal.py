@@ -43,7 +43,8 @@ MLM_HEAD_MODES = ("auto", "pretrained", "fit")
 #: Head fitting: texts per step, Adam learning rate (linear decay to 0).
 FIT_BATCH_SIZE = 32
 FIT_LR = 3e-3
-#: Torch CPU threads while fitting a head (its gradients come out in other bits on other counts).
+#: Torch CPU threads for a head's own forward, backward and update (its gradients come out in other
+#: bits on other counts); the frozen encoder's forward passes run on the caller's count.
 FIT_THREADS = 1
 #: Rows of every pass of the MLM head over the chosen positions (the last one filled up with zeros).
 HEAD_ROWS = 256
@@ -189,9 +190,12 @@ def fit_mlm_head(
     identity and the bias as the log unigram frequencies of the texts' tokens;
     Adam with learning rate ``lr`` decaying linearly to 0 over ``steps``
     batches of ``batch_size`` texts (batches of similar length, in random order).
-    Runs on ``FIT_THREADS`` (1) torch CPU threads, the previous count restored
-    afterwards: the gradient sums come out in other last bits on other thread
-    counts, so the head would depend on the machine.
+    The head's forward, backward and update run on ``FIT_THREADS`` (1) torch
+    CPU threads, the previous count restored afterwards: the gradient sums come
+    out in other last bits on other thread counts, so the head would depend on
+    the machine. The frozen encoder's forward pass (most of the work) runs on
+    the caller's thread count: its output does not depend on it
+    (``tests/integration/test_alps.py`` fits a MiniLM head on 1 and 2 threads).
 
     Parameters
     ----------
@@ -206,15 +210,22 @@ def fit_mlm_head(
     """
     from al.device import torch_threads
 
+    import torch
+
+    encoder_threads = torch.get_num_threads()
     with torch_threads(FIT_THREADS):
-        return _fit_mlm_head(model, tokenizer, texts, steps=steps, seed=seed, batch_size=batch_size, lr=lr)
+        return _fit_mlm_head(model, tokenizer, texts, steps=steps, seed=seed, batch_size=batch_size, lr=lr,
+                             encoder_threads=encoder_threads)
 
 
 def _fit_mlm_head(
-    model: Any, tokenizer: Any, texts: Sequence[str], *, steps: int, seed: int, batch_size: int, lr: float
+    model: Any, tokenizer: Any, texts: Sequence[str], *, steps: int, seed: int, batch_size: int, lr: float,
+    encoder_threads: int | None = None,
 ) -> float:
-    """:func:`fit_mlm_head` on the current thread count."""
+    """:func:`fit_mlm_head`: the head on the current thread count, the encoder on ``encoder_threads`` (default: the same)."""
     import torch
+
+    from al.device import torch_threads
 
     _, head = head_module(model)
     model.eval()
@@ -264,7 +275,7 @@ def _fit_mlm_head(
                 random_tokens = torch.randint(vocab, x.shape, generator=gen)
                 x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
                 x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
-                with torch.no_grad():
+                with torch.no_grad(), torch_threads(encoder_threads or torch.get_num_threads()):
                     hidden = model.base_model(input_ids=x.to(device), attention_mask=attention.to(device)).last_hidden_state
                 loss = torch.nn.functional.cross_entropy(head(hidden[masked.to(device)]), targets.to(device))
                 optimizer.zero_grad()
@@ -403,7 +414,7 @@ class MLMSurprisal:
             self.head_ = f"fitted on {len(distinct)} pool texts, {self.fit_steps} steps"
             head_key = f"fit{HEAD_VERSION}-{pool_key(distinct)}-steps{self.fit_steps}-seed{self.seed}"
             self._fitted_head(distinct, head_key)
-        self._cache = EmbeddingCache(
+        self._cache = EmbeddingCache.open(
             cache_dir(
                 "alps",
                 "surprisal",

@@ -93,3 +93,28 @@ def test_a_checkpoint_with_an_mlm_head_is_used_as_is(texts, tmp_path):
         picked = strategy.query(state_of(texts[:60]), 5)
     assert len(set(picked.tolist())) == 5
     assert strategy.last_info["mlm_head"] == "pretrained"
+
+
+def test_a_minilm_head_is_the_same_fitted_on_one_or_two_threads(texts):
+    """The encoder's forward passes run on the caller's threads, the head on one: the head is bit for bit the same."""
+    import torch
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from al.models import resolve_model
+
+    path = resolve_model("all-MiniLM-L6-v2")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    heads, encoder_threads = [], []
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            model = AutoModelForMaskedLM.from_pretrained(path)
+            model.base_model.register_forward_hook(lambda *_: encoder_threads.append(torch.get_num_threads()))
+            surprisal.fit_mlm_head(model, tokenizer, texts[:64], steps=4, seed=0, batch_size=16)
+            heads.append({k: p.detach().clone() for k, p in model.cls.named_parameters()})
+    finally:
+        torch.set_num_threads(before)
+    assert set(encoder_threads) == {1, 2}  # the encoder did run on two threads in the second fit
+    for name in heads[0]:
+        assert torch.equal(heads[0][name], heads[1][name]), name

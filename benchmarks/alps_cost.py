@@ -1,0 +1,67 @@
+"""ALPS's once-per-pool cost against one sentence-embedding pass of the same pool, in one process.
+
+    python benchmarks/alps_cost.py                 # the Disaster Response pool (11,572 texts)
+    python benchmarks/alps_cost.py --n 2000        # its first 2,000 texts
+
+With an empty cache (a temporary ``AL_CACHE_DIR``), times: (1) embedding the
+pool with all-MiniLM-L6-v2 (``SentenceEmbedder.encode``, model load included),
+(2) ALPS's preparation, which loads the checkpoint as a masked LM and fits its
+MLM head (``MLMSurprisal``, ``mlm_head="fit"``, 250 steps of 32 texts), and
+(3) the surprisal pass over the pool. (2) + (3) is what ALPS pays once per pool;
+later rounds and runs read both from the cache. The ratio to (1) is the figure
+``benchmarks/RESULTS.md`` reports (issue: speed, item 3).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=None, help="the first N pool texts (default: all)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="al-alps-cost-") as cache:
+        os.environ["AL_CACHE_DIR"] = cache
+        import torch
+
+        from al.datasets import load_corpus
+        from al.embedders import SentenceEmbedder
+        from al.embedders.surprisal import MLMSurprisal, pool_key
+
+        corpus = load_corpus("disaster")
+        texts = corpus.texts[corpus.splits["train"]].tolist()[: args.n]
+        start = time.perf_counter()
+        SentenceEmbedder("all-MiniLM-L6-v2").encode(texts)
+        embed = time.perf_counter() - start
+
+        alps = MLMSurprisal("all-MiniLM-L6-v2", mlm_head="fit")
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            alps._prepare(texts, pool_key(texts))  # load the masked LM, fit and cache the head
+        fit = time.perf_counter() - start
+        start = time.perf_counter()
+        alps(texts)
+        surprisal_pass = time.perf_counter() - start
+
+    print(f"`python benchmarks/alps_cost.py{'' if args.n is None else f' --n {args.n}'}` on {date.today()}, "
+          f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} on {torch.get_num_threads()} threads; "
+          f"{len(texts)} Disaster Response pool texts")
+    print(f"embedding pass          {embed:7.1f} s")
+    print(f"ALPS head (load + fit)  {fit:7.1f} s")
+    print(f"ALPS surprisal pass     {surprisal_pass:7.1f} s")
+    print(f"ALPS once per pool      {fit + surprisal_pass:7.1f} s = {(fit + surprisal_pass) / embed:.2f} x the embedding pass")
+
+
+if __name__ == "__main__":
+    main()
