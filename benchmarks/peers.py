@@ -99,6 +99,7 @@ class Arm:
     area: list[float] = field(default_factory=list)
     curves: list[list[float]] = field(default_factory=list)
     picked: list[list[list[int]]] = field(default_factory=list)
+    phases: list[dict[str, float]] = field(default_factory=list)  # al only: seconds per phase, summed over rounds
 
 
 # ---------------------------------------------------------------- measuring a child process
@@ -262,7 +263,9 @@ def al_result(run_dir: Path) -> dict[str, Any]:
     from al.records import read_rounds
 
     rounds = read_rounds(run_dir)
-    return {"curve": [r["macro_f1"] for r in rounds], "picked": [r["picked"] for r in rounds[:-1]]}
+    phases = {key[len("seconds_"):]: round(sum(r.get(key, 0.0) for r in rounds), 1)
+              for key in ("seconds_train", "seconds_evaluate", "seconds_query", "seconds_stopping", "seconds_embed")}
+    return {"curve": [r["macro_f1"] for r in rounds], "picked": [r["picked"] for r in rounds[:-1]], "phases": phases}
 
 
 # ---------------------------------------------------------------- the table
@@ -300,6 +303,8 @@ def run_arm(arm: Arm, seed: int, protocol: Protocol, data_path: str, task: Path,
     arm.peak_mib.append(round(peak, 1))
     arm.curves.append([round(v, 4) for v in outcome["curve"]])
     arm.picked.append(outcome["picked"])
+    if "phases" in outcome:
+        arm.phases.append(outcome["phases"])
     arm.final.append(round(outcome["curve"][-1], 4))
     arm.area.append(round(normalized_area(protocol.sizes(budget), outcome["curve"]), 4))
     print(f"  {arm.row:10s} {arm.picks:6s} {arm.tool:22s} seed {seed}: {seconds:7.1f} s  {peak:7.0f} MiB  "
@@ -323,6 +328,17 @@ def table(arms: Sequence[Arm]) -> str:
             if peer is not None and peer is not arm else ("—", "—")
         lines.append(f"| {arm.row} | {arm.picks} | {arm.tool} | {wall:.1f} | {rss:.0f} | {np.mean(arm.final):.4f} | "
                      f"{np.mean(arm.area):.4f} | {ratio[0]} | {ratio[1]} |")
+    return "\n".join(lines)
+
+
+def phase_lines(arms: Sequence[Arm]) -> str:
+    """Where each al run's recorded time went (the rest of its wall time: start-up, loading, writing)."""
+    lines = []
+    for arm in arms:
+        for seconds, phases in zip(arm.seconds, arm.phases):
+            spent = ", ".join(f"{name} {value:.1f} s" for name, value in phases.items() if value)
+            lines.append(f"- {arm.row} {arm.picks} {arm.tool}: {seconds:.1f} s wall; {spent} "
+                         f"(train includes the per-epoch dev evaluation; stopping is the stop-set pass)")
     return "\n".join(lines)
 
 
@@ -386,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     header = (f"`python benchmarks/peers.py {' '.join(sys.argv[1:] if argv is None else argv)}` on {date.today()}, "
               f"{machine}; protocol {name}: {asdict(protocol)}; seeds {seeds} (fine-tuned {tuned_seeds}); "
               f"{time.perf_counter() - started:.0f} s in all.")
-    text = "\n\n".join(x for x in (header, md, check) if x)
+    text = "\n\n".join(x for x in (header, md, check, phase_lines(arms)) if x)
     print("\n" + text)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "peers.md").write_text(text + "\n")
