@@ -25,8 +25,11 @@ def command(data, out):
 
 def interrupt_after_round(data, out, sig, after_round=2):
     """Start a run, send ``sig`` while round ``after_round + 1`` is querying; return (exit code, stderr)."""
+    # SIGINT at its default in the child even when this test runs in the background (nohup, `cmd &`), where
+    # it is inherited as ignored and Python would then never raise KeyboardInterrupt
     process = subprocess.Popen(command(data, out), cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     for line in process.stderr:
         lines.append(line)
