@@ -219,9 +219,10 @@ class Simulation:
         at rounds 0, ``space_every``, 2 * ``space_every``, ...; every
         embedding the strategy and an embedding classifier read in a round
         comes from the space fitted last. The last round, which queries
-        nothing, fits only when the classifier or an observer reads the space. A resumed run refits the space of
-        its first round from the labeled set of that space's round, so it
-        makes the choices of a run never interrupted.
+        nothing, fits only when the classifier or an observer reads the
+        space. A resumed run refits the space of its first round from the
+        labeled set of that space's round, so it makes the choices of a run
+        never interrupted.
     space_every : int
         Rounds between two fits of the space.
     space_for : {"all", "strategy", "classifier"}

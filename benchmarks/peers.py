@@ -321,8 +321,7 @@ def table(arms: Sequence[Arm]) -> str:
     lines = ["| row | picks | tool | wall s (median) | peak RSS MiB (median) | final macro-F1 (mean) | area (mean) "
              "| wall / peer | RSS / peer |", "|---|---|---|---|---|---|---|---|---|"]
     for arm in arms:
-        peer = next(a for a in arms if a.row == arm.row and a.picks == arm.picks and a.tool == peer_of[arm.row]) \
-            if any(a.row == arm.row and a.picks == arm.picks and a.tool == peer_of[arm.row] for a in arms) else None
+        peer = next((a for a in arms if (a.row, a.picks, a.tool) == (arm.row, arm.picks, peer_of[arm.row])), None)
         wall, rss = median(arm.seconds), median(arm.peak_mib)
         ratio = (f"{wall / median(peer.seconds):.2f}", f"{rss / median(peer.peak_mib):.2f}") \
             if peer is not None and peer is not arm else ("—", "—")

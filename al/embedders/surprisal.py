@@ -208,9 +208,9 @@ def fit_mlm_head(
     -------
     float, the mean loss over the last 10% of the steps.
     """
-    from al.device import torch_threads
-
     import torch
+
+    from al.device import torch_threads
 
     encoder_threads = torch.get_num_threads()
     with torch_threads(FIT_THREADS):
@@ -227,6 +227,7 @@ def _fit_mlm_head(
 
     from al.device import torch_threads
 
+    encoder_threads = encoder_threads or torch.get_num_threads()
     _, head = head_module(model)
     model.eval()
     for p in model.base_model.parameters():
@@ -275,7 +276,7 @@ def _fit_mlm_head(
                 random_tokens = torch.randint(vocab, x.shape, generator=gen)
                 x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
                 x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
-                with torch.no_grad(), torch_threads(encoder_threads or torch.get_num_threads()):
+                with torch.no_grad(), torch_threads(encoder_threads):
                     hidden = model.base_model(input_ids=x.to(device), attention_mask=attention.to(device)).last_hidden_state
                 loss = torch.nn.functional.cross_entropy(head(hidden[masked.to(device)]), targets.to(device))
                 optimizer.zero_grad()
