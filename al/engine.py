@@ -347,8 +347,6 @@ class Simulation:
         labeled = np.concatenate([initial, *(np.asarray(r["picked"], dtype=np.int64) for r in rounds)])
         # sizes[k]: labeled-set size at round k (the labeled array only grows, in order)
         sizes = list(np.cumsum([len(initial), *(len(r["picked"]) for r in rounds)]))
-        classifier: Classifier | None = None
-
         for r in range(n_done, self.n_rounds):
             labeled_mask = np.zeros(len(pool), dtype=bool)
             labeled_mask[labeled] = True  # skipped texts too: they never come back
@@ -377,8 +375,9 @@ class Simulation:
                 else:
                     seconds["space"] = 0.0
 
+            classifier = view = None  # the previous round's model is freed before this round's one trains
             t = time.perf_counter()
-            classifier = self._train(r, features, labeled, y_labeled, dev, classifier)
+            classifier = self._train(r, features, labeled, y_labeled, dev)
             seconds["train"] = time.perf_counter() - t
 
             t = time.perf_counter()
@@ -488,7 +487,6 @@ class Simulation:
 
     def _train(
         self, r: int, features: Features, labeled: np.ndarray, y_labeled: sp.csr_matrix, dev: np.ndarray,
-        previous: Classifier | None,
     ) -> Classifier:
         if getattr(self._classifier_probe, "warm_start", False) is True:  # one model carried across rounds
             classifier = self._classifier_probe

@@ -319,7 +319,10 @@ class BertClassifier(Classifier):
                         torch.save(self.model_.state_dict(), best_weights)
                 elif epoch - self.best_epoch_ >= self.patience:
                     break
-            del optimizer, scheduler  # their state is as large as the model: freed before the best weights load
+            # the optimizer's state is twice the model and the last step's gradients once: freed before the best
+            # weights load, and never kept beside the fitted model
+            del optimizer, scheduler
+            self.model_.zero_grad(set_to_none=True)
             if 0 < self.best_epoch_ < self.n_epochs_:  # a later epoch was worse on dev: back to the best one
                 best_weights.seek(0)
                 self.model_.load_state_dict(torch.load(best_weights, map_location=self.device_, weights_only=True))

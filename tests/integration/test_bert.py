@@ -174,3 +174,4 @@ def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monke
     assert all(torch.equal(state[k], after_epoch[1][k]) for k in state)  # epoch 2 restored exactly
     assert any(not torch.equal(state[k], after_epoch[3][k]) for k in state)  # and it differs from epoch 4's
     assert tokenised == [40, 32]  # dev once per fit, training texts once
+    assert all(p.grad is None for p in clf.model_.parameters())  # the last step's gradients are not kept

@@ -16,11 +16,12 @@ from strategies.random_sampling import RandomSampling
 from tests.conftest import hash_embed
 
 
-def simulate(corpus, strategy=None, records=None, seed=0, initial=20, step=10, budget=60, **kwargs):
+def simulate(corpus, strategy=None, records=None, seed=0, initial=20, step=10, budget=60, make_classifier=None,
+             **kwargs):
     return Simulation(
         corpus=corpus,
         strategy=strategy or RandomSampling(),
-        make_classifier=lambda s: LogisticRegressionClassifier(seed=s),
+        make_classifier=make_classifier or (lambda s: LogisticRegressionClassifier(seed=s)),
         embed=hash_embed,
         initial=initial,
         step=step,
@@ -265,3 +266,24 @@ def test_the_pool_embeddings_digest_is_recorded_and_guards_resuming(corpus, tmp_
     with pytest.raises(DataError, match="differ from those this run began with"):
         other.run()
     assert len(read_rounds(tmp_path)) == 2  # nothing written
+
+
+def test_a_round_classifier_is_freed_before_the_next_one_trains(corpus):
+    """Two fitted models never share the memory: the previous round's is gone when the next fit starts."""
+    import gc
+    import weakref
+
+    fitted: list[weakref.ref] = []
+    alive_at_fit: list[int] = []
+
+    class Tracked(LogisticRegressionClassifier):
+        def fit(self, X, Y, *args, **kwargs):
+            gc.collect()
+            alive_at_fit.append(sum(ref() is not None for ref in fitted))
+            fitted.append(weakref.ref(self))
+            return super().fit(X, Y, *args, **kwargs)
+
+    from al.stopping import StoppingSignals
+
+    rounds = simulate(corpus, make_classifier=lambda s: Tracked(seed=s), observers=[StoppingSignals()]).run()
+    assert len(rounds) == 5 and alive_at_fit == [0] * 5
