@@ -99,6 +99,43 @@ def token_surprisal(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return logsumexp(logits, axis=1) - logits[np.arange(len(logits)), np.asarray(targets, dtype=np.int64)]
 
 
+def token_surprisal_torch(logits: Any, targets: Any, rows_per_chunk: int = 8) -> Any:
+    """:func:`token_surprisal` in torch: the same float64 formula, a few rows at a time, in place.
+
+    Follows ``scipy.special.logsumexp`` (1.17): with ``a_max`` the row's
+    largest logit and ``k`` how many times it occurs, ``logsumexp = a_max +
+    log k + log1p(sum over the other entries of exp(a - a_max) / k)``; the
+    result minus the target's logit. The last bits may differ from scipy's
+    (another ``exp``, another summation order), about 1e-16 relative. Chunks
+    of ``rows_per_chunk`` rows stay in cache and reuse their memory (a whole
+    (256, 30522) float64 array per step is mostly page faults); a row's value
+    does not depend on the chunking.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n_positions, vocab_size)
+    targets : torch.Tensor of int, shape (n_positions,)
+    rows_per_chunk : int
+
+    Returns
+    -------
+    torch.Tensor of shape (n_positions,), float64, on the logits' device.
+    """
+    import torch
+
+    targets = targets.reshape(-1, 1).to(logits.device)
+    out = torch.empty(len(logits), dtype=torch.float64, device=logits.device)
+    for start in range(0, len(logits), rows_per_chunk):
+        a = logits[start : start + rows_per_chunk].double()
+        target = a.gather(1, targets[start : start + rows_per_chunk]).squeeze(1)
+        a_max = a.amax(dim=1, keepdim=True)
+        at_max = a == a_max
+        k = at_max.sum(dim=1, keepdim=True, dtype=torch.float64)
+        rest = a.sub_(a_max).exp_().masked_fill_(at_max, 0.0).sum(dim=1, keepdim=True) / k
+        out[start : start + rows_per_chunk] = (torch.log1p(rest) + torch.log(k) + a_max).squeeze(1) - target
+    return out
+
+
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     """Rows divided by their L2 norm (all-zero rows stay zero), as float32; row by row independent."""
     vectors = np.asarray(vectors, dtype=np.float64)
@@ -288,7 +325,7 @@ def _fit_mlm_head(
 
 
 def _head_surprisal(head: Any, hidden: Any, targets: np.ndarray) -> np.ndarray:
-    """:func:`token_surprisal` of the head's logits on ``hidden`` (n <= HEAD_ROWS, dim), in one pass of HEAD_ROWS rows.
+    """:func:`token_surprisal_torch` of the head's logits on ``hidden`` (n <= HEAD_ROWS, dim), in one pass of HEAD_ROWS rows.
 
     The rows past ``n`` are zeros, so every pass has one shape and a row's
     logits do not depend on how many others share the pass.
@@ -298,7 +335,8 @@ def _head_surprisal(head: Any, hidden: Any, targets: np.ndarray) -> np.ndarray:
     n = len(targets)
     if n < HEAD_ROWS:
         hidden = torch.cat([hidden, hidden.new_zeros((HEAD_ROWS - n, hidden.shape[1]))])
-    return token_surprisal(head(hidden).float().cpu().numpy()[:n], targets)
+    logits = head(hidden)[:n]
+    return token_surprisal_torch(logits, torch.from_numpy(np.asarray(targets, dtype=np.int64))).cpu().numpy()
 
 
 class MLMSurprisal:

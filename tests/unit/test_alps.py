@@ -57,6 +57,32 @@ def test_surprisal_takes_log_probabilities_too():
     np.testing.assert_allclose(surprisal_vectors(token_ids, logits, chosen)[0, :3], expected, atol=1e-6)
 
 
+def test_the_torch_surprisal_by_hand_and_against_scipy():
+    torch = pytest.importorskip("torch")
+    from al.embedders.surprisal import token_surprisal, token_surprisal_torch
+
+    # the same rows as above: -log p(target) = ln 4, ln(8/3), ln(10/7); then a tie at the maximum:
+    # logits (2, 2, 0), target 2: logsumexp = 2 + ln(2 + e^-2) = 2.758624, surprisal 2.758624
+    logits = np.log(np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 3.0, 2.0, 2.0], [1.0, 7.0, 1.0, 1.0]]))
+    logits = np.vstack([logits, [2.0, 2.0, 0.0, -np.inf]])
+    got = token_surprisal_torch(torch.from_numpy(logits), torch.tensor([2, 1, 1, 2])).numpy()
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(got, [np.log(4), np.log(8 / 3), np.log(10 / 7), 2.758624], rtol=1e-6)
+
+    # a head pass's shape, with ties: scipy's value to about 1e-16, the same float32, whatever the chunking
+    rng = np.random.default_rng(0)
+    big = (rng.normal(size=(40, 30522)) * 4).astype(np.float32)
+    big[3, [5, 9]] = big[3].max() + 1
+    targets = rng.integers(0, 30522, 40)
+    reference = token_surprisal(big, targets)
+    chunked = [token_surprisal_torch(torch.from_numpy(big), torch.from_numpy(targets), rows_per_chunk=k).numpy()
+               for k in (1, 3, 8, 40)]
+    np.testing.assert_allclose(chunked[0], reference, rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(chunked[0].astype(np.float32), reference.astype(np.float32))
+    for other in chunked[1:]:
+        np.testing.assert_array_equal(other, chunked[0])
+
+
 def test_surprisal_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="one row per chosen position"):
         surprisal_vectors(np.zeros((1, 4), int), np.zeros((3, 5)), np.array([[0, 1, 0, 0]], dtype=bool))
