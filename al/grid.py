@@ -21,6 +21,12 @@ lock on ``RUN_DIR/.lock`` while it works, so two grid commands pointed at one
 directory never run the same simulation at once; the second one reports it as
 busy. A setting that cannot run (an unknown strategy, a missing data file) is
 reported before anything starts, and the rest of the grid still runs.
+
+Workers share the cache: the first run that needs a pool's embeddings (or an
+ALPS head) computes them under a lock. A worker whose next run needs what
+another is computing does not wait for it while other runs are left to start:
+that run is set aside and taken up again when the other one ends
+(:func:`dispatch`). Records do not depend on the order.
 """
 from __future__ import annotations
 
@@ -30,10 +36,12 @@ import os
 import re
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Hashable, Iterator, Sequence
 
 from al.config import (
     COMPONENTS,
@@ -127,10 +135,16 @@ def _fields(key: str, value: Any, source: str) -> dict[str, Any]:
     return {key: value}
 
 
-def run_one(config_values: dict[str, Any]) -> dict[str, Any]:
-    """Run (or resume, or skip) one simulation under an exclusive lock; never raises ALError."""
+def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> dict[str, Any]:
+    """Run (or resume, or skip) one simulation under an exclusive lock; never raises ALError.
+
+    With ``defer_busy_caches``, a simulation that needs a cache another process
+    is filling stops there and comes back ``deferred`` (its finished rounds are
+    kept; run again, it resumes) instead of waiting for that process.
+    """
     import fcntl
 
+    from al.cache import CacheBusy, deferring_busy_locks
     from al.records import read_rounds
     from al.simulate import run
 
@@ -163,9 +177,13 @@ def run_one(config_values: dict[str, Any]) -> dict[str, Any]:
         lock.flush()
         try:
             set_quiet(True)  # parallel workers' progress would interleave; the grid reports per run
-            rounds = run(config, quiet=True)
+            with deferring_busy_locks() if defer_busy_caches else nullcontext():
+                rounds = run(config, quiet=True)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
+                    "message": str(exc)}
+        except CacheBusy as exc:
+            return {"status": "deferred", "out": str(run_dir), "seconds": time.perf_counter() - start,
                     "message": str(exc)}
     status = "resumed" if done else "done"
     return {"status": status, "out": str(run_dir), "rounds": len(rounds), "seconds": time.perf_counter() - start,
@@ -182,8 +200,49 @@ def _init_worker(threads: int) -> None:
         pass
 
 
+def dispatch(
+    runs: Sequence[GridRun],
+    capacity: int,
+    start: Callable[[GridRun, bool], Hashable],
+    wait_any: Callable[[list[Hashable]], list[tuple[Hashable, dict[str, Any]]]],
+) -> Iterator[tuple[GridRun, dict[str, Any]]]:
+    """Keep ``capacity`` simulations in flight, in grid order; yield (run, result) as each ends.
+
+    ``start(run, defer_busy_caches)`` starts :func:`run_one` and returns a handle;
+    ``wait_any(handles)`` blocks until at least one ends and returns (handle,
+    result) pairs. A simulation started while others wait to start does not
+    idle on a cache lock held elsewhere (another run embedding the same pool or
+    fitting the same ALPS head): it comes back ``deferred`` and is set aside
+    until one of the runs in flight when it was deferred ends (the holder is
+    one of them), and a worker takes the next simulation meanwhile. When
+    nothing else is left to start, a set-aside run starts and waits for the
+    lock, as a lone run does. Records are those of a lone run: a deferred run
+    resumes from its finished rounds.
+    """
+    queue = deque(runs)
+    aside: list[tuple[GridRun, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
+    running: dict[Hashable, GridRun] = {}
+    while queue or aside or running:
+        while len(running) < capacity and (queue or aside):
+            if queue:
+                r = queue.popleft()
+                running[start(r, bool(queue))] = r  # defer only when there is something else to start
+            else:
+                r, _ = aside.pop(0)
+                running[start(r, False)] = r
+        for handle, result in wait_any(list(running)):
+            r = running.pop(handle)
+            if result["status"] == "deferred":
+                aside.append((r, set(running)))
+                continue
+            back = [a for a, blockers in aside if handle in blockers or not blockers]
+            aside = [(a, blockers) for a, blockers in aside if not (handle in blockers or not blockers)]
+            queue.extendleft(reversed(back))  # their cache may be filled now: before the rest, in grid order
+            yield r, result
+
+
 def run_local(runs: Sequence[GridRun], workers: int) -> Iterator[tuple[GridRun, dict[str, Any]]]:
-    """Yield (run, result) as simulations finish, ``workers`` at a time."""
+    """Yield (run, result) as simulations finish, ``workers`` at a time (see :func:`dispatch`)."""
     if workers <= 1:
         _init_worker(os.cpu_count() or 1)
         for r in runs:
@@ -191,16 +250,18 @@ def run_local(runs: Sequence[GridRun], workers: int) -> Iterator[tuple[GridRun, 
         return
     import multiprocessing
 
+    def wait_any(futures: list[Hashable]) -> list[tuple[Hashable, dict[str, Any]]]:
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)  # type: ignore[arg-type]
+        return [(f, f.result()) for f in done]  # type: ignore[attr-defined]
+
     threads = max(1, (os.cpu_count() or 1) // workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(threads,)) as pool:
-        futures = {pool.submit(run_one, r.config.to_dict()): r for r in runs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        yield from dispatch(runs, workers, lambda r, defer: pool.submit(run_one, r.config.to_dict(), defer), wait_any)
 
 
 def run_ray(runs: Sequence[GridRun], address: str | None) -> Iterator[tuple[GridRun, dict[str, Any]]]:
-    """Yield (run, result) as Ray tasks finish; connects to ``address`` unless Ray is already up."""
+    """Yield (run, result) as Ray tasks finish, one per cluster CPU at a time; connects to ``address`` unless Ray is already up."""
     try:
         import ray
     except ImportError:
@@ -208,11 +269,13 @@ def run_ray(runs: Sequence[GridRun], address: str | None) -> Iterator[tuple[Grid
     if not ray.is_initialized():
         ray.init(address=address, log_to_driver=False)
     task = ray.remote(num_cpus=1)(run_one)
-    pending = {task.remote(r.config.to_dict()): r for r in runs}
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1)
-        for ref in ready:
-            yield pending.pop(ref), ray.get(ref)
+
+    def wait_any(refs: list[Hashable]) -> list[tuple[Hashable, dict[str, Any]]]:
+        ready, _ = ray.wait(refs, num_returns=1)
+        return [(ref, ray.get(ref)) for ref in ready]
+
+    capacity = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    yield from dispatch(runs, capacity, lambda r, defer: task.remote(r.config.to_dict(), defer), wait_any)
 
 
 def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) -> str:

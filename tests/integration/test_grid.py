@@ -68,3 +68,53 @@ def test_two_grid_commands_on_one_directory(tmp_path, small_jsonl):
     assert_complete(spec, 6)
     # whatever one command skipped as busy, a rerun finds complete
     assert main([str(path)]) == 0
+
+
+def hold_lock_until_told(lock_path, held, release):
+    from pathlib import Path
+
+    from al.cache import cache_lock
+
+    with cache_lock(Path(lock_path)):
+        held.set()
+        release.wait(120)
+
+
+def test_a_run_deferred_at_a_busy_cache_keeps_nothing_and_later_gives_a_lone_runs_records(
+        tmp_path, small_jsonl, monkeypatch):
+    """While another process fills the pool's embedding cache, a deferring run returns at once; then it runs as usual."""
+    import multiprocessing
+
+    from al.grid import run_one
+
+    _, spec = grid_file(tmp_path, small_jsonl, strategies=("class_embedding",), seeds=(0,))
+    config = {**spec["settings"], "strategy": "class_embedding", "seed": 0}
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache-lone"))
+    lone = run_one({**config, "out": str(tmp_path / "lone")})
+    assert lone["status"] == "done"
+    (embedding_lock,) = (tmp_path / "cache-lone" / "embeddings").glob("*/.lock")
+
+    grid_cache = tmp_path / "cache-grid"  # empty: the run must embed the pool, and another process is at it
+    busy_lock = grid_cache / embedding_lock.relative_to(tmp_path / "cache-lone")
+    busy_lock.parent.mkdir(parents=True)
+    monkeypatch.setenv("AL_CACHE_DIR", str(grid_cache))
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    holder = context.Process(target=hold_lock_until_told, args=(str(busy_lock), held, release))
+    holder.start()
+    try:
+        assert held.wait(120)
+        deferred = run_one({**config, "out": str(tmp_path / "grid")}, defer_busy_caches=True)
+        assert deferred["status"] == "deferred" and "another process is filling" in deferred["message"]
+        assert read_rounds(tmp_path / "grid") == []
+        assert not list(grid_cache.glob("embeddings/*/shard-*.npz"))  # it computed nothing
+    finally:
+        release.set()
+        holder.join(timeout=120)
+    again = run_one({**config, "out": str(tmp_path / "grid")}, defer_busy_caches=True)
+    assert again["status"] == "done"
+
+    def strip_times(rounds):
+        return [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]
+
+    assert strip_times(read_rounds(tmp_path / "grid")) == strip_times(read_rounds(tmp_path / "lone"))

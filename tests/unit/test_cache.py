@@ -1,13 +1,14 @@
-"""The cache's inter-process lock: holders never overlap; a raising holder releases it."""
+"""The cache's inter-process lock: holders never overlap; a raising holder releases it; deferring callers do not wait."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from al.cache import cache_dir, cache_lock
+from al.cache import CacheBusy, cache_dir, cache_lock, deferring_busy_locks
 
 
 def hold(lock_path: str, log_path: str, seconds: float) -> None:
@@ -49,3 +50,33 @@ def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "c"))
     assert cache_dir("alps", "heads") == tmp_path / "c" / "alps" / "heads"
     assert (tmp_path / "c" / "alps" / "heads").is_dir()
+
+
+def hold_until_told(lock_path: str, held, release) -> None:
+    with cache_lock(Path(lock_path)):
+        held.set()
+        release.wait(60)
+
+
+def test_a_deferring_caller_gets_cache_busy_at_once_and_a_plain_one_waits(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    holder = context.Process(target=hold_until_told, args=(str(tmp_path / ".lock"), held, release))
+    holder.start()
+    try:
+        assert held.wait(60)
+        start = time.perf_counter()
+        with pytest.raises(CacheBusy) as busy, deferring_busy_locks():
+            with cache_lock(tmp_path / ".lock"):
+                pytest.fail("entered a lock another process holds")
+        assert time.perf_counter() - start < 5 and busy.value.path == tmp_path / ".lock"
+        threading.Timer(0.5, release.set).start()
+        start = time.perf_counter()
+        with cache_lock(tmp_path / ".lock"):  # outside the block: waits for the holder, then enters
+            assert time.perf_counter() - start >= 0.4
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert holder.exitcode == 0
+    with deferring_busy_locks(), cache_lock(tmp_path / ".lock"):  # a free lock is taken as usual
+        pass

@@ -128,3 +128,88 @@ def test_one_embedding_cache_per_directory_per_process(tmp_path):
     EmbeddingCache(tmp_path / "emb").add(keys, np.eye(2, dtype=np.float32))  # as another process would
     found, vectors = shared.lookup(keys)
     assert found.all() and np.array_equal(vectors, np.eye(2, dtype=np.float32))
+
+
+class FakeWorkers:
+    """Simulated time for :func:`al.grid.dispatch`: runs named ``fill:X`` fill cache X, ``need:X`` read it.
+
+    (``need:X#1``: a second reader of X). A run that needs X while X's filler is in flight comes back ``deferred`` at once
+    when started with ``defer``, else waits for the filler to end; each run takes
+    ``seconds[name]``.
+    """
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds, self.now, self.ends, self.filled = seconds, 0.0, {}, set()
+        self.started: list[tuple[str, bool, float]] = []
+
+    def start(self, run, defer):
+        cache = run.name.split(":")[1].split("#")[0] if ":" in run.name else None
+        filler = next((h for h, (r, _, _) in self.ends.items() if r.name == f"fill:{cache}"), None)
+        handle = object()
+        self.started.append((run.name, defer, self.now))
+        if run.name.startswith("need:") and cache not in self.filled and filler is not None:
+            if defer:
+                self.ends[handle] = (run, self.now, "deferred")
+                return handle
+            self.ends[handle] = (run, self.ends[filler][1] + self.seconds[run.name], "done")
+            return handle
+        self.ends[handle] = (run, self.now + self.seconds[run.name], "done")
+        return handle
+
+    def wait_any(self, handles):
+        first = min(self.ends[h][1] for h in handles)
+        self.now = first
+        done = [h for h in handles if self.ends[h][1] == first]
+        out = []
+        for h in done:
+            run, _, status = self.ends.pop(h)
+            if status == "done" and run.name.startswith("fill:"):
+                self.filled.add(run.name.split(":")[1])
+            out.append((h, {"status": status, "seconds": 0.0}))
+        return out
+
+
+def fake_runs(names):
+    from al.config import SimulationConfig
+    from al.grid import GridRun
+
+    return [GridRun(name, SimulationConfig()) for name in names]
+
+
+def test_dispatch_runs_other_work_while_a_cache_is_filled_and_yields_each_run_once():
+    from al.grid import dispatch
+
+    names = ["fill:d", "need:d#1", "need:d#2", "other-1", "other-2"]
+    workers = FakeWorkers({"fill:d": 10, "need:d#1": 1, "need:d#2": 1, "other-1": 5, "other-2": 5})
+    finished = [(r.name, res["status"], workers.now) for r, res in
+                dispatch(fake_runs(names), 2, workers.start, workers.wait_any)]
+    assert sorted(n for n, _, _ in finished) == sorted(names)  # each once, never as "deferred"
+    assert {s for _, s, _ in finished} == {"done"}
+    # the second worker deferred both readers at once and ran the others while the filler ran
+    assert [(n, d) for n, d, t in workers.started if t == 0] == [
+        ("fill:d", True), ("need:d#1", True), ("need:d#2", True), ("other-1", True)]
+    assert ("other-2", False, 5.0) in workers.started
+    # the readers came back after the filler ended, not after other-1 did, and ran on a warm cache
+    assert [(n, t) for n, _, t in workers.started if n.startswith("need")][2:] == [("need:d#1", 10.0), ("need:d#2", 10.0)]
+    assert workers.now == 11.0  # with the second worker waiting on the lock instead: 16
+
+
+def test_dispatch_starts_a_deferred_run_to_wait_when_nothing_else_is_left():
+    from al.grid import dispatch
+
+    workers = FakeWorkers({"fill:d": 10, "need:d": 1, "other": 1})
+    finished = list(dispatch(fake_runs(["fill:d", "need:d", "other"]), 2, workers.start, workers.wait_any))
+    assert sorted(r.name for r, _ in finished) == ["fill:d", "need:d", "other"]
+    # deferred while "other" was left to start; once nothing was, started again to wait for the lock
+    assert [(n, d) for n, d, _ in workers.started if n == "need:d"] == [("need:d", True), ("need:d", False)]
+    assert workers.now == 11.0
+
+
+def test_a_lone_worker_never_defers(monkeypatch):
+    from al import grid
+
+    seen = []
+    monkeypatch.setattr(grid, "run_one", lambda config, defer_busy_caches=False: seen.append(defer_busy_caches)
+                        or {"status": "done", "seconds": 0.0})
+    monkeypatch.setattr(grid, "_init_worker", lambda threads: None)
+    assert len(list(grid.run_local(fake_runs(["a", "b"]), 1))) == 2 and seen == [False, False]
