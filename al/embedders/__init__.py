@@ -209,19 +209,25 @@ class EmbeddingCache:
         s = len(self._shards) - 1
         self._index.update({k: (s, i) for i, k in enumerate(keys.tolist())})
 
+    def lock_path(self, missing: np.ndarray) -> Path:
+        """The lock file guarding the computation of the keys ``missing`` (S16): one per set of keys."""
+        digest = hashlib.blake2b(np.unique(missing).tobytes(), digest_size=8).hexdigest()
+        return self.directory / f".lock-{digest}"
+
     def get_or_compute(self, keys: np.ndarray, compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Vectors of ``keys`` (n,), ndarray (n, dim) float32: cached, or ``compute(rows)`` and cached.
 
         ``compute`` gets the positions in ``keys`` of one occurrence of each
-        missing key and returns their vectors. It runs under a lock on this
-        cache, after a second look, so processes sharing the cache (grid
-        workers) compute each vector once: the others wait, then read it.
-        ``keys`` must not be empty.
+        missing key and returns their vectors. It runs under a lock on the set
+        of missing keys (:meth:`lock_path`), after a second look, so processes
+        sharing the cache (grid workers) compute each vector once: the others
+        wait, then read it, while a process missing other texts (another
+        corpus) computes them at the same time. ``keys`` must not be empty.
         """
         found, cached = self.lookup(keys)
         if cached is not None and found.all():
             return cached
-        with cache_lock(self.directory / ".lock"):
+        with cache_lock(self.lock_path(keys[~found])):
             found, cached = self.lookup(keys)  # another process may have added them meanwhile
             if cached is not None and found.all():
                 return cached

@@ -70,12 +70,15 @@ def test_two_grid_commands_on_one_directory(tmp_path, small_jsonl):
     assert main([str(path)]) == 0
 
 
-def hold_lock_until_told(lock_path, held, release):
+def hold_locks_until_told(lock_paths, held, release):
+    from contextlib import ExitStack
     from pathlib import Path
 
     from al.cache import cache_lock
 
-    with cache_lock(Path(lock_path)):
+    with ExitStack() as stack:
+        for path in lock_paths:
+            stack.enter_context(cache_lock(Path(path)))
         held.set()
         release.wait(120)
 
@@ -84,6 +87,7 @@ def test_a_run_deferred_at_a_busy_cache_keeps_nothing_and_later_gives_a_lone_run
         tmp_path, small_jsonl, monkeypatch):
     """While another process fills the pool's embedding cache, a deferring run returns at once; then it runs as usual."""
     import multiprocessing
+    from pathlib import Path
 
     from al.grid import run_one
 
@@ -92,15 +96,16 @@ def test_a_run_deferred_at_a_busy_cache_keeps_nothing_and_later_gives_a_lone_run
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache-lone"))
     lone = run_one({**config, "out": str(tmp_path / "lone")})
     assert lone["status"] == "done"
-    (embedding_lock,) = (tmp_path / "cache-lone" / "embeddings").glob("*/.lock")
+    embedding_locks = list((tmp_path / "cache-lone" / "embeddings").glob("*/.lock-*"))  # named by the texts
+    assert embedding_locks
 
-    grid_cache = tmp_path / "cache-grid"  # empty: the run must embed the pool, and another process is at it
-    busy_lock = grid_cache / embedding_lock.relative_to(tmp_path / "cache-lone")
-    busy_lock.parent.mkdir(parents=True)
+    grid_cache = tmp_path / "cache-grid"  # empty: the run must embed the corpus, and another process is at it
+    busy_locks = [str(grid_cache / lock.relative_to(tmp_path / "cache-lone")) for lock in embedding_locks]
+    Path(busy_locks[0]).parent.mkdir(parents=True)
     monkeypatch.setenv("AL_CACHE_DIR", str(grid_cache))
     context = multiprocessing.get_context("spawn")
     held, release = context.Event(), context.Event()
-    holder = context.Process(target=hold_lock_until_told, args=(str(busy_lock), held, release))
+    holder = context.Process(target=hold_locks_until_told, args=(busy_locks, held, release))
     holder.start()
     try:
         assert held.wait(120)

@@ -80,3 +80,31 @@ def test_a_deferring_caller_gets_cache_busy_at_once_and_a_plain_one_waits(tmp_pa
     assert holder.exitcode == 0
     with deferring_busy_locks(), cache_lock(tmp_path / ".lock"):  # a free lock is taken as usual
         pass
+
+
+def test_an_embedding_cache_locks_each_set_of_missing_texts_on_its_own(tmp_path):
+    """A process embedding one corpus does not hold up one embedding another (one lock per set of missing keys)."""
+    import numpy as np
+
+    from al.embedders import EmbeddingCache, text_keys
+
+    cache = EmbeddingCache(tmp_path / "emb")
+    (tmp_path / "emb").mkdir()
+    first, second = text_keys(["a storm", "a flood"]), text_keys(["wheat exports"])
+    assert cache.lock_path(first) == cache.lock_path(first[::-1])  # a set: the order does not matter
+    assert cache.lock_path(first) != cache.lock_path(second)
+    context = multiprocessing.get_context("spawn")
+    held, release = context.Event(), context.Event()
+    holder = context.Process(target=hold_until_told, args=(str(cache.lock_path(first)), held, release))
+    holder.start()
+    try:
+        assert held.wait(60)
+        with deferring_busy_locks():
+            vectors = cache.get_or_compute(second, lambda rows: np.full((len(rows), 2), 7.0))
+            with pytest.raises(CacheBusy):
+                cache.get_or_compute(first, lambda rows: pytest.fail("computed texts another process is computing"))
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert vectors.tolist() == [[7.0, 7.0]]
+    assert cache.get_or_compute(first, lambda rows: np.zeros((len(rows), 2))).shape == (2, 2)
