@@ -261,7 +261,12 @@ def run_local(runs: Sequence[GridRun], workers: int) -> Iterator[tuple[GridRun, 
 
 
 def run_ray(runs: Sequence[GridRun], address: str | None) -> Iterator[tuple[GridRun, dict[str, Any]]]:
-    """Yield (run, result) as Ray tasks finish, one per cluster CPU at a time; connects to ``address`` unless Ray is already up."""
+    """Yield (run, result) as Ray tasks finish; connects to ``address`` unless Ray is already up.
+
+    Every run is submitted at once, as Ray schedules (and an autoscaling
+    cluster grows) by the tasks waiting; a run that finds a cache being filled
+    is submitted again after another ends (:func:`dispatch`).
+    """
     try:
         import ray
     except ImportError:
@@ -274,8 +279,7 @@ def run_ray(runs: Sequence[GridRun], address: str | None) -> Iterator[tuple[Grid
         ready, _ = ray.wait(refs, num_returns=1)
         return [(ref, ray.get(ref)) for ref in ready]
 
-    capacity = max(1, int(ray.cluster_resources().get("CPU", 1)))
-    yield from dispatch(runs, capacity, lambda r, defer: task.remote(r.config.to_dict(), defer), wait_any)
+    yield from dispatch(runs, len(runs), lambda r, defer: task.remote(r.config.to_dict(), defer), wait_any)
 
 
 def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) -> str:
