@@ -235,8 +235,9 @@ def dispatch(
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
                 continue
-            back = [a for a, blockers in aside if handle in blockers or not blockers]
-            aside = [(a, blockers) for a, blockers in aside if not (handle in blockers or not blockers)]
+            released = [handle in blockers or not blockers for _, blockers in aside]
+            back = [a for (a, _), go in zip(aside, released) if go]
+            aside = [entry for entry, go in zip(aside, released) if not go]
             queue.extendleft(reversed(back))  # their cache may be filled now: before the rest, in grid order
             yield r, result
 

@@ -469,18 +469,16 @@ class MLMSurprisal:
         _, head = head_module(self._mlm)
         self._mlm.get_output_embeddings().weight = self._mlm.get_input_embeddings().weight
         path = cache_dir("alps", "heads", self.model_key) / f"{head_key}.pt"
-        how = "loaded from the cache"
-        if path.is_file():  # written atomically: complete when it exists, no lock needed to read it
-            head.load_state_dict(torch.load(path, weights_only=True), strict=False)
-        else:
+        loss = None
+        if not path.is_file():  # written atomically: complete once it exists, read without the lock
             with cache_lock(path.with_name(f".{head_key}.lock")):  # one process fits, the others wait and load
-                if path.is_file():
-                    head.load_state_dict(torch.load(path, weights_only=True), strict=False)
-                else:
+                if not path.is_file():
                     loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed)
                     with atomic_file(path, "wb") as f:
                         torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, f)
-                    how = f"fitted now (final masked-LM loss {loss:.2f}) and cached"
+        if loss is None:
+            head.load_state_dict(torch.load(path, weights_only=True), strict=False)
+        how = "loaded from the cache" if loss is None else f"fitted now (final masked-LM loss {loss:.2f}) and cached"
         reason = (
             "has a pretrained MLM head, but mlm_head='fit' asks for a new one"
             if not self._missing_head
