@@ -20,6 +20,14 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 matrix products natively (AVX512-BF16 or AMX tiles)."""
+    import torch
+
+    checks = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(check() for check in checks if check is not None)
+
+
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Run the block on ``n`` torch CPU threads, then restore the previous count, also on error.

@@ -22,7 +22,10 @@ fine-tuned  all-MiniLM-L6-v2 fine-tuned (learning rate 1e-4, at most 10 epochs, 
             max length 128), random picks, 100 -> 200 labeled (three evaluations).
             ``al --classifier bert`` against small-text 1.4.1 (``TransformerBasedClassification``,
             multi_label, its other settings at their defaults: 10 % of the labeled texts held
-            out for its early stopping, no class weights).
+            out for its early stopping, no class weights). On a CPU with native bf16
+            (AVX512-BF16 or AMX) a third run, ``al (bf16)``, fine-tunes with
+            ``mixed_precision=bf16`` (bfloat16 autocast; other numbers than fp32);
+            small-text 1.4.1 has no mixed precision, so the like-for-like pair is al's fp32 run.
 
 What is timed: each tool's whole process, from the interpreter's start to its exit
 (imports, data, model loading, the loop, evaluation), as the parent sees it
@@ -245,14 +248,15 @@ def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path) -> 
 # ---------------------------------------------------------------- al's runs
 
 
-def al_argv(row: str, strategy: str, seed: int, protocol: Protocol, data_path: str, out: Path) -> list[str]:
+def al_argv(row: str, strategy: str, seed: int, protocol: Protocol, data_path: str, out: Path,
+            precision: str = "auto") -> list[str]:
     argv = [sys.executable, "-m", "al.simulate", "--dataset", "reuters", "--data-path", data_path,
             "--labels", *LABELS, "--model", MODEL, "--strategy", strategy, "--initial", str(protocol.initial),
             "--step", str(protocol.step), "--seed", str(seed), "--out", str(out), "--quiet"]
     if row == "frozen":
         return argv + ["--classifier", "logreg", "--budget", str(protocol.frozen_budget)]
     params = {"max_epochs": protocol.epochs, "learning_rate": protocol.learning_rate,
-              "batch_size": protocol.batch_size, "max_length": protocol.max_length}
+              "batch_size": protocol.batch_size, "max_length": protocol.max_length, "mixed_precision": precision}
     argv += ["--classifier", "bert", "--budget", str(protocol.tuned_budget), "--device", "cpu"]
     for key, value in params.items():
         argv += ["--classifier-param", f"{key}={value}"]
@@ -271,7 +275,8 @@ def al_result(run_dir: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- the table
 
 
-def arms_for(rows: Sequence[str]) -> list[Arm]:
+def arms_for(rows: Sequence[str], bf16: bool = False) -> list[Arm]:
+    """The runs of each row; ``bf16`` adds al fine-tuning with bfloat16 autocast."""
     arms = []
     if "frozen" in rows:
         arms += [Arm("frozen", "random", "al"), Arm("frozen", "random", "modAL"),
@@ -279,6 +284,8 @@ def arms_for(rows: Sequence[str]) -> list[Arm]:
                  Arm("frozen", "margin", "modAL")]
     if "fine-tuned" in rows:
         arms += [Arm("fine-tuned", "random", "al"), Arm("fine-tuned", "random", "small-text")]
+        if bf16:
+            arms.insert(-1, Arm("fine-tuned", "random", "al (bf16)"))
     return arms
 
 
@@ -289,7 +296,8 @@ def run_arm(arm: Arm, seed: int, protocol: Protocol, data_path: str, task: Path,
     if arm.tool.startswith("al"):
         strategy = "modal:margin_sampling" if "modAL" in arm.tool else arm.picks
         run_dir = work / f"{slug}-seed{seed}"
-        argv = al_argv(arm.row, strategy, seed, protocol, data_path, run_dir)
+        argv = al_argv(arm.row, strategy, seed, protocol, data_path, run_dir,
+                       precision="bf16" if arm.tool == "al (bf16)" else "auto")
     else:
         peer = "modal" if arm.tool == "modAL" else "smalltext"
         argv = [sys.executable, __file__, f"_{peer}", "--task", str(task), "--picks", arm.picks, "--seed", str(seed),
@@ -375,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rows", nargs="+", default=["frozen", "fine-tuned"], choices=["frozen", "fine-tuned"])
     parser.add_argument("--tuned-repeats", type=int, default=None,
                         help="repeats of the fine-tuned row (default: --repeats)")
+    parser.add_argument("--no-bf16", action="store_true", help="leave out al's bf16 fine-tuning run")
     parser.add_argument("--data-path", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/peers"))
     args = parser.parse_args(argv)
@@ -384,7 +393,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     protocol, name = (QUICK, "quick") if args.quick else (FULL, "full")
     seeds = list(range(args.repeats))
     tuned_seeds = list(range(args.tuned_repeats if args.tuned_repeats is not None else args.repeats))
-    arms = arms_for(args.rows)
+    from al.device import cpu_has_native_bf16
+
+    bf16 = cpu_has_native_bf16() and not args.no_bf16
+    arms = arms_for(args.rows, bf16=bf16)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="al-peers-") as tmp:
         work = Path(tmp)
@@ -400,7 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     header = (f"`python benchmarks/peers.py {' '.join(sys.argv[1:] if argv is None else argv)}` on {date.today()}, "
               f"{machine}; protocol {name}: {asdict(protocol)}; seeds {seeds} (fine-tuned {tuned_seeds}); "
-              f"{time.perf_counter() - started:.0f} s in all.")
+              f"{time.perf_counter() - started:.0f} s in all; al (bf16): "
+              f"{'run' if bf16 else 'not run (no native bf16 on this CPU, or --no-bf16)'}.")
     text = "\n\n".join(x for x in (header, md, check, phase_lines(arms)) if x)
     print("\n" + text)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ This module imports torch and transformers; it is imported only when the
 from __future__ import annotations
 
 import tempfile
+import warnings
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
@@ -18,7 +19,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
 from al.classifiers.base import Classifier, tune_thresholds
-from al.device import resolve_device
+from al.device import cpu_has_native_bf16, resolve_device
 from al.errors import ConfigError
 from al.models import quiet_loading, resolve_model
 
@@ -121,7 +122,13 @@ class BertClassifier(Classifier):
     device : str
         ``"auto"`` (cuda if available, else cpu), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     mixed_precision : {"auto", "bf16", "fp16", "no"}
-        Autocast on cuda only; ``"auto"`` is bf16 where supported, else fp16.
+        Autocast. ``"auto"``: on cuda bf16 where supported, else fp16; on cpu
+        none (fp32, the same numbers on every CPU). ``"bf16"``: bfloat16 on cuda
+        and on cpu; a CPU with native bf16 (AVX512-BF16, AMX) fine-tunes about
+        1.4x and predicts about 2.5x faster than in fp32, with other numbers
+        (``benchmarks/RESULTS.md`` section 12.7); one without it is slower (a
+        warning says so). ``"fp16"``: cuda only, with a gradient scaler.
+        ``"no"``: fp32 everywhere.
     seed : int
         Seeds the head, the shuffling and dropout; the same seed gives the same
         fitted weights on cpu. Global random state is left as it was.
@@ -259,6 +266,7 @@ class BertClassifier(Classifier):
         n_labels = Y_train.shape[1]
 
         self.device_ = torch.device(resolve_device(self.device))
+        self._check_precision()
         generator = torch.Generator().manual_seed(self.seed)  # head initialisation, then shuffling
         cuda_devices = [self.device_] if self.device_.type == "cuda" else []
         # Model construction and dropout draw from torch's global generator: seed it, restore it after.
@@ -503,15 +511,29 @@ class BertClassifier(Classifier):
         return {key: value.to(self.device_) for key, value in batch.items()}
 
     def _autocast_dtype(self) -> torch.dtype | None:
-        if self.device_.type != "cuda" or self.mixed_precision == "no":
+        """The autocast dtype on this fit's device; None for fp32."""
+        if self.mixed_precision == "no":
             return None
+        if self.device_.type != "cuda":
+            return torch.bfloat16 if self.mixed_precision == "bf16" else None
         if self.mixed_precision == "auto":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.bfloat16 if self.mixed_precision == "bf16" else torch.float16
 
     def _autocast(self) -> AbstractContextManager:
         dtype = self._autocast_dtype()
-        return nullcontext() if dtype is None else torch.autocast("cuda", dtype=dtype)
+        return nullcontext() if dtype is None else torch.autocast(self.device_.type, dtype=dtype)
+
+    def _check_precision(self) -> None:
+        """fp16 needs cuda; bf16 on a CPU without native bf16 runs, slowly, and says so."""
+        if self.device_.type == "cuda":
+            return
+        if self.mixed_precision == "fp16":
+            raise ConfigError(f"mixed_precision='fp16' needs cuda, and this fit runs on {self.device_.type}; "
+                              "use 'bf16' (CPUs with AVX512-BF16 or AMX) or 'no'")
+        if self.mixed_precision == "bf16" and not cpu_has_native_bf16():
+            warnings.warn("mixed_precision='bf16' on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated "
+                          "and slower than fp32; use mixed_precision='no'", RuntimeWarning, stacklevel=3)
 
     def _check_params(self) -> None:
         for name in ("max_length", "batch_size", "eval_batch_size", "patience"):

@@ -175,3 +175,38 @@ def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monke
     assert any(not torch.equal(state[k], after_epoch[3][k]) for k in state)  # and it differs from epoch 4's
     assert tokenised == [40, 32]  # dev once per fit, training texts once
     assert all(p.grad is None for p in clf.model_.parameters())  # the last step's gradients are not kept
+
+
+def test_bf16_on_cpu_autocasts_and_stays_near_fp32(task):
+    """mixed_precision="bf16" runs the encoder's matrix products in bfloat16 on cpu; "auto" keeps fp32 there."""
+    from al.device import cpu_has_native_bf16
+
+    X, Y = task["train"]
+    X_test = task["test"][0][:64]
+    fits = {}
+    for precision in ("auto", "bf16"):
+        classifier = BertClassifier(max_epochs=1, mixed_precision=precision, **SMALL)
+        if precision == "bf16" and not cpu_has_native_bf16():
+            with pytest.warns(RuntimeWarning, match="emulated"):
+                classifier.fit(X[:48], Y[:48])
+        else:
+            classifier.fit(X[:48], Y[:48])
+        seen = []
+        hook = classifier.model_.encoder.encoder.layer[0].attention.self.query.register_forward_hook(
+            lambda module, inputs, output: seen.append(output.dtype))
+        proba = classifier.predict_proba(X_test)
+        hook.remove()
+        fits[precision] = (set(seen), proba)
+    assert fits["auto"][0] == {torch.float32}
+    assert fits["bf16"][0] == {torch.bfloat16}
+    auto, bf16 = fits["auto"][1], fits["bf16"][1]
+    assert bf16.dtype == np.float32 and not np.array_equal(auto, bf16)  # other arithmetic, other numbers ...
+    assert np.abs(auto - bf16).max() < 0.1  # ... of the same model trained the same way
+    assert ((auto >= 0.5) == (bf16 >= 0.5)).mean() >= 0.95
+
+
+def test_fp16_on_cpu_is_refused_before_any_model_loads(task, monkeypatch):
+    X, Y = task["train"]
+    monkeypatch.setattr(BertClassifier, "_prepare_model", lambda *a: pytest.fail("model loaded"))
+    with pytest.raises(ConfigError, match="fp16.*needs cuda.*'bf16'"):
+        BertClassifier(mixed_precision="fp16", **SMALL).fit(X[:10], Y[:10])
