@@ -30,7 +30,7 @@ from al.errors import ALError, ConfigError
 DEFAULT_SIZES = (100, 200, 500, 1500)
 DEFAULT_K = 100
 #: Options of this command that are corpus or model settings of :class:`al.config.SimulationConfig`.
-CONFIG_OPTIONS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "pool_size", "model", "device")
+CONFIG_OPTIONS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "pool_size", "model", "embed_precision", "device")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
     g = p.add_argument_group("analysis")
     g.add_argument("--model", help=f"sentence-embedding model: name or local directory (default: {d.model})")
+    g.add_argument("--embed-precision", choices=["fp32", "bf16"],
+                   help=f"fp32, or bf16 autocast (faster on CPUs with AVX512-BF16 or AMX) (default: {d.embed_precision})")
     g.add_argument("--sizes", nargs="+", type=int, metavar="N",
                    help=f"labeled-set sizes (each below the pool size) (default: {' '.join(map(str, DEFAULT_SIZES))})")
     g.add_argument("--k", type=int, help=f"unlabeled texts searched around each class centroid (default: {DEFAULT_K})")
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     say(f"{corpus.name}: {len(pool)} pool texts, {corpus.n_labels} labels; embedding with {config.model}")
 
     t = time.perf_counter()
-    embeddings = SentenceEmbedder(config.model, device=config.device).encode(corpus.texts[pool].tolist())
+    embeddings = SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision).encode(corpus.texts[pool].tolist())
     seconds["embed"] = round(time.perf_counter() - t, 3)
     say(f"embedded in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
 
@@ -151,7 +153,7 @@ def space_mapper(config, corpus, embeddings, say):
         dev_inputs = Y_dev = None
         if space.uses_dev:
             dev_texts = corpus.texts[dev].tolist()
-            dev_inputs = dev_texts if by_texts else SentenceEmbedder(config.model, device=config.device).encode(dev_texts)
+            dev_inputs = dev_texts if by_texts else SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision).encode(dev_texts)
             Y_dev = corpus.Y[dev]
         say(f"fitting the {config.space.name} space ({config.space_scope} scope) on {len(labeled)} labeled texts")
         fitted = space.fit(inputs, sp.csr_matrix(np.asarray(Y_labeled)), seed, dev_inputs, Y_dev)

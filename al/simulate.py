@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("models")
     g.add_argument("--model", help="sentence-embedding model (name or local directory) for strategies and the "
                    f"logreg classifier (default: {d.model})")
+    g.add_argument("--embed-precision", choices=["fp32", "bf16"],
+                   help="sentence embeddings in fp32, or bf16 autocast: about 1.9x faster on a CPU with AVX512-BF16 "
+                   f"or AMX, other vectors with their own cache (default: {d.embed_precision})")
     g.add_argument("--classifier", help="logreg (fast: logistic regression on cached embeddings) or bert "
                    f"(fine-tuned, the paper's) (default: {d.classifier.name})")
     g.add_argument("--classifier-param", action="append", metavar="KEY=VALUE",
@@ -255,7 +258,8 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
     # what the stopping criteria read (al.stopping); a fine-tuned classifier's uncertainty only on the stop set
     uncertainty_on = "stop_set" if config.classifier_class().input == "texts" else "pool"
     observers.append(StoppingSignals(seed=config.seed, records=records, uncertainty_on=uncertainty_on))
-    embedder = SentenceEmbedder(config.model, device=config.device, show_progress=not quiet)
+    embedder = SentenceEmbedder(config.model, device=config.device, show_progress=not quiet,
+                                precision=config.embed_precision)
     return corpus, Simulation(
         corpus=corpus,
         strategy=config.make_strategy(),

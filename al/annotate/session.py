@@ -508,7 +508,8 @@ class Session:
         if embed is None:
             from al.embedders import SentenceEmbedder
 
-            embed = SentenceEmbedder(config.model, device=config.device, show_progress=False).encode
+            embed = SentenceEmbedder(config.model, device=config.device, show_progress=False,
+                                     precision=config.embed_precision).encode
         make_classifier = config.make_classifier_factory()
         return Simulation(
             corpus=corpus,

@@ -1,7 +1,8 @@
 """A text's vector depends on the text alone (real all-MiniLM-L6-v2, a few dozen messages).
 
 Bit for bit (``np.array_equal``): alone, in other company (shorter, longer and
-equally long texts), on 1 or 2 torch threads, and read back from the cache.
+equally long texts), on 1 or 2 torch threads, and read back from the cache; in
+fp32 and under bf16 autocast alike.
 """
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ def texts(disaster_messages):
     return disaster_messages(80, random_state=2)
 
 
-@pytest.fixture(scope="module")
-def embedder():
-    embedder = SentenceEmbedder(cache=False, device="cpu")
-    embedder._load()
+@pytest.fixture(scope="module", params=["fp32", "bf16"])
+def embedder(request):
+    embedder = SentenceEmbedder(cache=False, device="cpu", precision=request.param)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # bf16 on a CPU without native bf16: slow, still canonical
+        embedder._load()
     return embedder
 
 
@@ -58,7 +61,12 @@ def test_the_same_function_as_sentence_transformers(embedder, texts):
     ours = embedder.encode(texts)
     theirs = embedder._encoder.encode(texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
     assert ours.shape == theirs.shape == (len(texts), 384)
-    np.testing.assert_allclose(ours, theirs, atol=2e-6)
+    if embedder.precision == "fp32":
+        np.testing.assert_allclose(ours, theirs, atol=2e-6)
+    else:  # bf16 autocast: near sentence-transformers' fp32 vectors, but far beyond fp32's rounding (2e-6 above)
+        cosine = (ours * theirs).sum(axis=1)
+        assert ours.dtype == np.float32 and np.allclose(np.linalg.norm(ours, axis=1), 1, atol=1e-6)
+        assert np.abs(ours - theirs).max() > 1e-4 and cosine.min() > 0.999, cosine.min()
 
 
 def test_one_and_two_threads_give_the_same_bits(embedder, texts):
@@ -79,6 +87,21 @@ def test_a_cached_vector_equals_a_fresh_one_from_another_batch(texts):
     np.testing.assert_array_equal(again[::-1], cached[10:30])
     np.testing.assert_array_equal(fresh[-20:], cached[10:30])
     assert matrix_digest(fresh[-20:]) == matrix_digest(again[::-1])
+
+
+def test_bf16_vectors_have_their_own_cache_and_never_come_back_as_fp32(texts):
+    fp32 = SentenceEmbedder(device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bf16 = SentenceEmbedder(device="cpu", precision="bf16")
+        low = bf16.encode(texts[:20])
+    assert bf16.cache_key == f"{fp32.cache_key}-bf16"
+    high = fp32.encode(texts[:20])
+    assert fp32.n_encoded_ == 20  # not read from the bf16 shards
+    assert not np.array_equal(low, high) and (low * high).sum(axis=1).min() > 0.999
+    again = SentenceEmbedder(device="cpu", precision="bf16")
+    np.testing.assert_array_equal(again.encode(texts[:20]), low)
+    assert again.n_encoded_ == 0
 
 
 def test_a_surprisal_vector_is_the_same_alone_and_in_a_batch(texts):

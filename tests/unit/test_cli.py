@@ -177,3 +177,13 @@ def test_describe_prints_the_corpus(capsys):
 def test_list_strategies(capsys):
     assert main(["--list-strategies"]) == 0
     assert {"random", "class_embedding"} <= set(capsys.readouterr().out.split())
+
+
+def test_embed_precision_from_a_flag_or_a_file_and_a_bad_one_in_one_line(tmp_path, capsys):
+    assert config_of([]).embed_precision == "fp32"
+    assert config_of(["--embed-precision", "bf16"]).embed_precision == "bf16"
+    path = tmp_path / "sim.yaml"
+    path.write_text("embed_precision: bf17\n")
+    code = main(["--config", str(path), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and err == "error: embed_precision must be one of fp32, bf16, got 'bf17'\n"
