@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     out = Path(args.out) if "out" in args else default_out(config.dataset, config.model)
     if "out" not in args and "space" in args:
         out = out.with_name(f"{out.name}-{args.space}-{config.space_scope}")
+    if "out" not in args and config.embed_precision != "fp32":  # never over an fp32 analysis
+        out = out.with_name(f"{out.name}-{config.embed_precision}")
 
     t = time.perf_counter()
     corpus = load_config_corpus(config)
@@ -121,11 +123,13 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     say(f"{corpus.name}: {len(pool)} pool texts, {corpus.n_labels} labels; embedding with {config.model}")
 
     t = time.perf_counter()
-    embeddings = SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision).encode(corpus.texts[pool].tolist())
+    embedder = SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision)
+    embeddings = embedder.encode(corpus.texts[pool].tolist())
     seconds["embed"] = round(time.perf_counter() - t, 3)
     say(f"embedded in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
 
-    meta = {"version": __version__, "dataset": corpus.name, "model": config.model, "seconds": seconds}
+    meta = {"version": __version__, "dataset": corpus.name, "model": config.model,
+            "embed_precision": config.embed_precision, "seconds": seconds}
     space_fn = None
     if "space" in args:
         meta["space_settings"] = {key: config.resolved()[key] for key in ("space", "space_scope")}
@@ -144,6 +148,7 @@ def space_mapper(config, corpus, embeddings, say):
     from al.embedders import SentenceEmbedder
 
     space = config.make_space()
+    embedder = SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision)
     pool, dev = corpus.splits["train"], corpus.splits["dev"]
     pool_texts = corpus.texts[pool].tolist()
 
@@ -153,7 +158,7 @@ def space_mapper(config, corpus, embeddings, say):
         dev_inputs = Y_dev = None
         if space.uses_dev:
             dev_texts = corpus.texts[dev].tolist()
-            dev_inputs = dev_texts if by_texts else SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision).encode(dev_texts)
+            dev_inputs = dev_texts if by_texts else embedder.encode(dev_texts)
             Y_dev = corpus.Y[dev]
         say(f"fitting the {config.space.name} space ({config.space_scope} scope) on {len(labeled)} labeled texts")
         fitted = space.fit(inputs, sp.csr_matrix(np.asarray(Y_labeled)), seed, dev_inputs, Y_dev)

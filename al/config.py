@@ -116,7 +116,7 @@ class SimulationConfig:
         Sentence-embedding model (strategies' ``embeddings``, the logreg classifier).
     embed_precision : {"fp32", "bf16"}
         Arithmetic of the sentence embeddings: fp32, or bfloat16 autocast (about
-        1.9x faster on a CPU with native bf16, other vectors with their own
+        1.6-1.7x faster on a CPU with native bf16, other vectors with their own
         cache; :class:`al.embedders.SentenceEmbedder`). ALPS's surprisal pass,
         fitted spaces and fine-tuned classifiers keep their own settings.
     space : Component

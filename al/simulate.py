@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--model", help="sentence-embedding model (name or local directory) for strategies and the "
                    f"logreg classifier (default: {d.model})")
     g.add_argument("--embed-precision", choices=["fp32", "bf16"],
-                   help="sentence embeddings in fp32, or bf16 autocast: about 1.9x faster on a CPU with AVX512-BF16 "
+                   help="sentence embeddings in fp32, or bf16 autocast: about 1.6x faster on a CPU with AVX512-BF16 "
                    f"or AMX, other vectors with their own cache (default: {d.embed_precision})")
     g.add_argument("--classifier", help="logreg (fast: logistic regression on cached embeddings) or bert "
                    f"(fine-tuned, the paper's) (default: {d.classifier.name})")
@@ -331,6 +331,8 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
             config = {**config, "space_for": None if pretrained else "all"}
         if "initial_strategy" not in config:  # runs from before cold starts: a random start
             config = {**config, "initial_strategy": "random", "label_descriptions": None}
+        if "embed_precision" not in config:  # runs from before embed_precision: fp32
+            config = {**config, "embed_precision": "fp32"}
         return config
     values, _ = normalise_mapping(config, "stored config", stored=True)
     known = set(config_fields())

@@ -59,7 +59,8 @@ def main() -> None:
     pools = {"disaster": load_corpus("disaster", None, n_frequent=5, n_rare=5, seed=0)}
     if Path(args.reuters).exists():
         pools["reuters"] = load_corpus("reuters", args.reuters, n_frequent=5, n_rare=5, seed=0)
-    embedders = {p: SentenceEmbedder(cache=False, device="cpu", precision=p) for p in ("fp32", "bf16")}
+    embedders = {p: SentenceEmbedder(cache=False, device="cpu", precision=p, show_progress=False)
+                 for p in ("fp32", "bf16")}
     encoder = embedders["fp32"]._load()
     embedders["bf16"]._encoder = encoder  # the same weights; bf16 is autocast around the same modules
     print("\n| pool | texts | fp32 texts/s | bf16 texts/s | speed-up | cosine min | cosine 0.1 % | cosine median "

@@ -395,8 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuned_seeds = list(range(args.tuned_repeats if args.tuned_repeats is not None else args.repeats))
     from al.device import cpu_has_native_bf16
 
-    bf16 = cpu_has_native_bf16() and not args.no_bf16
-    arms = arms_for(args.rows, bf16=bf16)
+    arms = arms_for(args.rows, bf16=cpu_has_native_bf16() and not args.no_bf16)
+    bf16 = any(arm.tool == "al (bf16)" for arm in arms)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="al-peers-") as tmp:
         work = Path(tmp)
@@ -413,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     header = (f"`python benchmarks/peers.py {' '.join(sys.argv[1:] if argv is None else argv)}` on {date.today()}, "
               f"{machine}; protocol {name}: {asdict(protocol)}; seeds {seeds} (fine-tuned {tuned_seeds}); "
               f"{time.perf_counter() - started:.0f} s in all; al (bf16): "
-              f"{'run' if bf16 else 'not run (no native bf16 on this CPU, or --no-bf16)'}.")
+              f"{'run' if bf16 else 'not run (no fine-tuned row, no native bf16 on this CPU, or --no-bf16)'}.")
     text = "\n\n".join(x for x in (header, md, check, phase_lines(arms)) if x)
     print("\n" + text)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -102,6 +102,7 @@ def load_runs(paths: Iterable[str | Path]) -> list[Run]:
         config = stored.pop("config", None)
         if config is None:
             raise DataError(f"{path} has {ROUNDS_FILE} but no {CONFIG_FILE}")
+        config.setdefault("embed_precision", "fp32")  # runs from before the setting embedded in fp32
         rounds = read_rounds(path)
         if rounds:
             runs.append(Run(path, config, rounds, stored))

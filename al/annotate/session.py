@@ -335,8 +335,15 @@ class SessionRecords(RunRecords):
 
 
 def settings_digest(settings: Mapping[str, Any]) -> str:
-    """SHA-256 (first 16 hex digits) of a session's result settings as canonical JSON."""
-    text = json.dumps(result_settings(dict(settings)), sort_keys=True, separators=(",", ":"), default=str)
+    """SHA-256 (first 16 hex digits) of a session's result settings as canonical JSON.
+
+    ``embed_precision`` counts only when it is not fp32: sessions stored before
+    the setting existed embedded in fp32 and keep their digest.
+    """
+    settings = result_settings(dict(settings))
+    if settings.get("embed_precision") == "fp32":
+        del settings["embed_precision"]
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

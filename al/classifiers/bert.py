@@ -525,13 +525,8 @@ class BertClassifier(Classifier):
         return nullcontext() if dtype is None else torch.autocast(self.device_.type, dtype=dtype)
 
     def _check_precision(self) -> None:
-        """fp16 needs cuda; bf16 on a CPU without native bf16 runs, slowly, and says so."""
-        if self.device_.type == "cuda":
-            return
-        if self.mixed_precision == "fp16":
-            raise ConfigError(f"mixed_precision='fp16' needs cuda, and this fit runs on {self.device_.type}; "
-                              "use 'bf16' (CPUs with AVX512-BF16 or AMX) or 'no'")
-        if self.mixed_precision == "bf16" and not cpu_has_native_bf16():
+        """bf16 on a CPU without native bf16 runs, slowly, and says so (fp16 on a CPU: :meth:`_check_params`)."""
+        if self.device_.type != "cuda" and self.mixed_precision == "bf16" and not cpu_has_native_bf16():
             warnings.warn("mixed_precision='bf16' on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated "
                           "and slower than fp32; use mixed_precision='no'", RuntimeWarning, stacklevel=3)
 
@@ -554,6 +549,9 @@ class BertClassifier(Classifier):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.mixed_precision == "fp16" and resolve_device(self.device) == "cpu":
+            raise ConfigError(f"mixed_precision='fp16' needs cuda, and device {self.device!r} is the cpu here; "
+                              "use 'bf16' (CPUs with AVX512-BF16 or AMX) or 'no'")
         self._check_aux_params()
 
     def _check_aux_params(self) -> None:

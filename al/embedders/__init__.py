@@ -272,7 +272,7 @@ class SentenceEmbedder:
         Progress of long encodings (:mod:`al.progress`; ``--quiet`` silences it).
     precision : {"fp32", "bf16"}
         ``"bf16"`` runs the encoder under bfloat16 autocast: on a CPU with native
-        bf16 (AVX512-BF16, AMX) about 1.9x faster, vectors at cosine 0.9999 or
+        bf16 (AVX512-BF16, AMX) about 1.6-1.7x faster, vectors at cosine 0.9999 or
         more to the fp32 ones but not the same bits, so they have their own
         cache (``benchmarks/RESULTS.md`` section 12.7). Canonical batching holds
         in both.
@@ -306,9 +306,17 @@ class SentenceEmbedder:
 
     @property
     def cache_key(self) -> str:
-        """Directory name of this model's cache: model identity, token limit, batching scheme, precision."""
+        """Directory name of this model's cache: model identity, token limit, batching scheme, precision.
+
+        bf16 vectors also carry the device type (``-bf16-cpu``): bfloat16 kernels
+        differ far more between CPU and GPU than fp32 ones.
+        """
         key = f"{model_key(self.model)}-len{self.max_length or 'default'}-{CANONICAL}-b{self.batch_size}"
-        return key if self.precision == "fp32" else f"{key}-{self.precision}"
+        if self.precision == "fp32":
+            return key
+        from al.device import resolve_device
+
+        return f"{key}-{self.precision}-{resolve_device(self.device).split(':')[0]}"
 
     def _load(self) -> Any:
         if self._encoder is None:

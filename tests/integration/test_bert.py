@@ -177,28 +177,35 @@ def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monke
     assert all(p.grad is None for p in clf.model_.parameters())  # the last step's gradients are not kept
 
 
-def test_bf16_on_cpu_autocasts_and_stays_near_fp32(task):
-    """mixed_precision="bf16" runs the encoder's matrix products in bfloat16 on cpu; "auto" keeps fp32 there."""
+def test_bf16_on_cpu_autocasts_and_stays_near_fp32(task, monkeypatch):
+    """mixed_precision="bf16" runs the encoder's matrix products in bfloat16 on cpu, in training and in
+    prediction; "auto" keeps fp32 there."""
     from al.device import cpu_has_native_bf16
 
     X, Y = task["train"]
     X_test = task["test"][0][:64]
+    seen = []  # (training?, output dtype) of the first attention query projection, every forward
+    prepare = BertClassifier._prepare_model
+
+    def prepare_and_watch(self, *args):
+        prepare(self, *args)
+        self.model_.encoder.encoder.layer[0].attention.self.query.register_forward_hook(
+            lambda module, inputs, output: seen.append((module.training, output.dtype)))
+
+    monkeypatch.setattr(BertClassifier, "_prepare_model", prepare_and_watch)
     fits = {}
     for precision in ("auto", "bf16"):
+        seen.clear()
         classifier = BertClassifier(max_epochs=1, mixed_precision=precision, **SMALL)
         if precision == "bf16" and not cpu_has_native_bf16():
             with pytest.warns(RuntimeWarning, match="emulated"):
                 classifier.fit(X[:48], Y[:48])
         else:
             classifier.fit(X[:48], Y[:48])
-        seen = []
-        hook = classifier.model_.encoder.encoder.layer[0].attention.self.query.register_forward_hook(
-            lambda module, inputs, output: seen.append(output.dtype))
         proba = classifier.predict_proba(X_test)
-        hook.remove()
         fits[precision] = (set(seen), proba)
-    assert fits["auto"][0] == {torch.float32}
-    assert fits["bf16"][0] == {torch.bfloat16}
+    assert fits["auto"][0] == {(True, torch.float32), (False, torch.float32)}
+    assert fits["bf16"][0] == {(True, torch.bfloat16), (False, torch.bfloat16)}
     auto, bf16 = fits["auto"][1], fits["bf16"][1]
     assert bf16.dtype == np.float32 and not np.array_equal(auto, bf16)  # other arithmetic, other numbers ...
     assert np.abs(auto - bf16).max() < 0.1  # ... of the same model trained the same way

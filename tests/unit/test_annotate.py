@@ -602,3 +602,16 @@ def test_cross_validation_predicts_every_labeled_text_out_of_fold():
     assert again == metrics  # seeded folds
     alone = cross_validated_metrics(lambda s: Recording(seed=s), X[:1], sp.csr_matrix(Y[:1]), corpus.label_names, 4, 0)
     assert alone["macro_f1"] is None and alone["evaluation"] == "none (only 1 labeled text)"
+
+
+def test_a_session_from_before_embed_precision_keeps_its_digest_and_bf16_gets_another():
+    import hashlib
+
+    from al.annotate.session import settings_digest
+    from al.config import SimulationConfig, result_settings
+
+    resolved = SimulationConfig(strategy="random").resolved()
+    before = result_settings({k: v for k, v in resolved.items() if k != "embed_precision"})
+    text = json.dumps(before, sort_keys=True, separators=(",", ":"), default=str)
+    assert settings_digest(resolved) == hashlib.sha256(text.encode()).hexdigest()[:16]  # the digest it stored
+    assert settings_digest({**resolved, "embed_precision": "bf16"}) != settings_digest(resolved)

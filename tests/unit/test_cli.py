@@ -1,11 +1,13 @@
 """``python -m al.simulate``: bad input gets one clear line, exit code 2, nothing written."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
 
+from al.errors import ConfigError
 from al.simulate import build_parser, config_from_args, main
 
 
@@ -187,3 +189,51 @@ def test_embed_precision_from_a_flag_or_a_file_and_a_bad_one_in_one_line(tmp_pat
     code = main(["--config", str(path), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2 and err == "error: embed_precision must be one of fp32, bf16, got 'bf17'\n"
+
+
+def test_a_run_from_before_embed_precision_resumes_in_fp32_and_refuses_bf16(tmp_path):
+    from al.records import RunRecords
+    from al.simulate import stored_settings
+
+    resolved = config_of(["--strategy", "random"]).resolved()
+    old = {k: v for k, v in resolved.items() if k != "embed_precision"}
+    assert stored_settings({"config": old}) == resolved
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps({"config": old}))
+    records = RunRecords(run_dir)
+    records.check(resolved, stored_settings)  # the same run: resumes
+    bf16 = config_of(["--strategy", "random", "--embed-precision", "bf16"]).resolved()
+    with pytest.raises(ConfigError, match="embed_precision: 'fp32' -> 'bf16'"):
+        records.check(bf16, stored_settings)
+
+
+def test_fp16_on_a_cpu_stops_at_the_settings_before_any_data_loads(tmp_path, monkeypatch, capsys):
+    import al.simulate
+
+    monkeypatch.setattr(al.simulate, "load_config_corpus", lambda *a, **k: pytest.fail("data loaded"))
+    out = tmp_path / "run"
+    code = main(["--classifier", "bert", "--classifier-param", "mixed_precision=fp16", "--device", "cpu",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "mixed_precision='fp16' needs cuda" in err, err
+    assert not out.exists()
+
+
+def test_embed_precision_reaches_the_run_s_embedder(monkeypatch):
+    import al.embedders
+    from al.simulate import build_simulation
+
+    made = []
+
+    class Recording:
+        def __init__(self, model, **kwargs):
+            made.append(kwargs.get("precision", "fp32"))
+
+        def encode(self, texts):
+            raise AssertionError("not called while building")
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", Recording)
+    build_simulation(config_of(["--strategy", "random", "--embed-precision", "bf16", "--pool-size", "300",
+                                 "--budget", "200"]))
+    assert made == ["bf16"]

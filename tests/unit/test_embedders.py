@@ -112,3 +112,12 @@ def test_one_model_key_for_both_embedders(tmp_path):
 def test_embedding_cache_key_names_the_batching_scheme():
     assert SentenceEmbedder().cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64"
     assert SentenceEmbedder(max_length=128, batch_size=32).cache_key == f"all-MiniLM-L6-v2-len128-{CANONICAL}-b32"
+    assert SentenceEmbedder(precision="fp32").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64"
+    assert SentenceEmbedder(precision="bf16", device="cpu").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-bf16-cpu"
+
+
+def test_an_unknown_embedding_precision_is_refused():
+    from al.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="embedding precision must be one of fp32, bf16, got 'fp16'"):
+        SentenceEmbedder(precision="fp16")
