@@ -125,7 +125,7 @@ class BertClassifier(Classifier):
         Autocast. ``"auto"``: on cuda bf16 where supported, else fp16; on cpu
         none (fp32, the same numbers on every CPU). ``"bf16"``: bfloat16 on cuda
         and on cpu; a CPU with native bf16 (AVX512-BF16, AMX) fine-tunes about
-        1.4x and predicts about 2.5x faster than in fp32, with other numbers
+        1.4x and predicts about 1.9x faster than in fp32, with other numbers
         (``benchmarks/RESULTS.md`` section 12.7); one without it is slower (a
         warning says so). ``"fp16"``: cuda only, with a gradient scaler.
         ``"no"``: fp32 everywhere.
