@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"labeled-set sizes (each below the pool size) (default: {' '.join(map(str, DEFAULT_SIZES))})")
     g.add_argument("--k", type=int, help=f"unlabeled texts searched around each class centroid (default: {DEFAULT_K})")
     g.add_argument("--seed", type=int, help="seeds the labeled samples and k-means (default: 0)")
-    g.add_argument("--out", help="output directory (default analysis/<dataset>-<model>)")
+    g.add_argument("--out", help="output directory (default analysis/<dataset>-<model>, then -<space>-<scope> "
+                   "with --space and -bf16 with --embed-precision bf16)")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N, for embedding (default: {d.device})")
     g = p.add_argument_group("task-specific space (compared with the pretrained one)")
     g.add_argument("--space", choices=["cea", "snnl", "aan", "am", "clld"],

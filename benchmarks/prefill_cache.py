@@ -33,13 +33,13 @@ def main() -> None:
     seen: set[tuple] = set()
     for run in runs:
         c = run.config
-        key = (c.dataset, c.data_path, c.labels, c.n_frequent, c.n_rare, c.model, c.embed_precision)
+        key = (c.dataset, c.data_path, c.labels, c.n_frequent, c.n_rare, c.model, c.embed_precision, c.device)
         if key in seen:
             continue
         seen.add(key)
         texts = load_config_corpus(c).texts.tolist()
         order = rng.permutation(len(texts))
-        embedder = SentenceEmbedder(c.model, precision=c.embed_precision)
+        embedder = SentenceEmbedder(c.model, precision=c.embed_precision, device=c.device)
         start, t = 0, time.perf_counter()
         while start < len(order):
             size = int(rng.integers(1, 301))

@@ -334,6 +334,11 @@ class SessionRecords(RunRecords):
         super().append(record)
 
 
+def stored_session_settings(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A session's stored settings; one stored before ``embed_precision`` existed embedded in fp32."""
+    return {"embed_precision": "fp32", **stored.get("config", {})}
+
+
 def settings_digest(settings: Mapping[str, Any]) -> str:
     """SHA-256 (first 16 hex digits) of a session's result settings as canonical JSON.
 
@@ -431,7 +436,7 @@ class Session:
         try:
             self.store = AnswerStore(self.directory, self.digest, self.label_names)
             self.records = SessionRecords(self.directory, self.store)
-            self.records.check(settings, lambda stored: stored.get("config", {}))
+            self.records.check(settings, stored_session_settings)
             self.store.open()
             meta = {
                 "version": __version__,
@@ -445,7 +450,7 @@ class Session:
                 },
                 "session": {"settings_digest": self.digest, "database": self.store.path.name},
             }
-            existing = self.records.start(settings, meta, lambda stored: stored.get("config", {}))
+            existing = self.records.start(settings, meta, stored_session_settings)
             self.annotator = HumanAnnotator(self.store, self.texts, self.label_names)
             self.annotator.round = len(existing)
             if existing:

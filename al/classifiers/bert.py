@@ -549,8 +549,9 @@ class BertClassifier(Classifier):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        if self.mixed_precision == "fp16" and resolve_device(self.device) == "cpu":
-            raise ConfigError(f"mixed_precision='fp16' needs cuda, and device {self.device!r} is the cpu here; "
+        on_cpu = self.device == "cpu" or (self.device == "auto" and not torch.cuda.is_available())
+        if self.mixed_precision == "fp16" and on_cpu:  # a missing GPU for device="cuda" is the fit's to report
+            raise ConfigError(f"mixed_precision='fp16' needs cuda, and device {self.device!r} runs on the cpu; "
                               "use 'bf16' (CPUs with AVX512-BF16 or AMX) or 'no'")
         self._check_aux_params()
 

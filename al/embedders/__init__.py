@@ -308,15 +308,18 @@ class SentenceEmbedder:
     def cache_key(self) -> str:
         """Directory name of this model's cache: model identity, token limit, batching scheme, precision.
 
-        bf16 vectors also carry the device type (``-bf16-cpu``): bfloat16 kernels
-        differ far more between CPU and GPU than fp32 ones.
+        bf16 vectors also carry the device type (``-bf16-cpu``, ``-bf16-cuda``), and
+        ``-emulated`` on a CPU without native bf16: bfloat16 kernels differ far
+        more between these than fp32 ones do.
         """
         key = f"{model_key(self.model)}-len{self.max_length or 'default'}-{CANONICAL}-b{self.batch_size}"
         if self.precision == "fp32":
             return key
-        from al.device import resolve_device
+        from al.device import cpu_has_native_bf16, resolve_device
 
-        return f"{key}-{self.precision}-{resolve_device(self.device).split(':')[0]}"
+        device = resolve_device(self.device).split(":")[0]
+        emulated = "-emulated" if device == "cpu" and not cpu_has_native_bf16() else ""
+        return f"{key}-{self.precision}-{device}{emulated}"
 
     def _load(self) -> Any:
         if self._encoder is None:

@@ -615,3 +615,25 @@ def test_a_session_from_before_embed_precision_keeps_its_digest_and_bf16_gets_an
     text = json.dumps(before, sort_keys=True, separators=(",", ":"), default=str)
     assert settings_digest(resolved) == hashlib.sha256(text.encode()).hexdigest()[:16]  # the digest it stored
     assert settings_digest({**resolved, "embed_precision": "bf16"}) != settings_digest(resolved)
+
+
+def test_a_session_from_before_embed_precision_resumes_in_fp32_and_names_the_change_to_bf16(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        Person(client, pool).answer(2)
+    finally:
+        session.close()
+    config_file = tmp_path / "s" / "config.json"
+    stored = json.loads(config_file.read_text())
+    del stored["config"]["embed_precision"]  # as a session from before the setting wrote it
+    config_file.write_text(json.dumps(stored))
+    path, _, labels = pool
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"),
+                                      *LOOP, "--embed-precision", "bf16"])
+    with pytest.raises(ConfigError, match="embed_precision: 'fp32' -> 'bf16'"):
+        build_session(args, embed=hash_embed)
+    again, client = open_session(pool, tmp_path / "s")  # the same settings: it resumes with its answers
+    try:
+        assert len(again.store.all()) == 2
+    finally:
+        again.close()
