@@ -28,6 +28,15 @@ def cpu_has_native_bf16() -> bool:
     return any(check() for check in checks if check is not None)
 
 
+def warn_if_bf16_emulated(setting: str, instead: str) -> None:
+    """Warn that ``setting`` asks for bf16 on a CPU that only emulates it (slower than fp32); ``instead``: the fix."""
+    if not cpu_has_native_bf16():
+        import warnings
+
+        warnings.warn(f"{setting} on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated and slower than "
+                      f"fp32; use {instead}", RuntimeWarning, stacklevel=3)
+
+
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Run the block on ``n`` torch CPU threads, then restore the previous count, also on error.

@@ -49,6 +49,7 @@ from al.config import SimulationConfig, result_settings
 from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
 from al.metrics import evaluate
 from al.records import RunRecords
+from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
 from al.stopping import StoppingSignals, advice
 
 #: Held (``flock``) by the process serving a session, so that two never serve one directory.
@@ -334,11 +335,6 @@ class SessionRecords(RunRecords):
         super().append(record)
 
 
-def stored_session_settings(stored: Mapping[str, Any]) -> dict[str, Any]:
-    """A session's stored settings; one stored before ``embed_precision`` existed embedded in fp32."""
-    return {"embed_precision": "fp32", **stored.get("config", {})}
-
-
 def settings_digest(settings: Mapping[str, Any]) -> str:
     """SHA-256 (first 16 hex digits) of a session's result settings as canonical JSON.
 
@@ -436,7 +432,7 @@ class Session:
         try:
             self.store = AnswerStore(self.directory, self.digest, self.label_names)
             self.records = SessionRecords(self.directory, self.store)
-            self.records.check(settings, stored_session_settings)
+            self.records.check(settings, stored_settings)
             self.store.open()
             meta = {
                 "version": __version__,
@@ -450,7 +446,7 @@ class Session:
                 },
                 "session": {"settings_digest": self.digest, "database": self.store.path.name},
             }
-            existing = self.records.start(settings, meta, stored_session_settings)
+            existing = self.records.start(settings, meta, stored_settings)
             self.annotator = HumanAnnotator(self.store, self.texts, self.label_names)
             self.annotator.round = len(existing)
             if existing:

@@ -6,7 +6,6 @@ This module imports torch and transformers; it is imported only when the
 from __future__ import annotations
 
 import tempfile
-import warnings
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
@@ -19,7 +18,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
 from al.classifiers.base import Classifier, tune_thresholds
-from al.device import cpu_has_native_bf16, resolve_device
+from al.device import resolve_device, warn_if_bf16_emulated
 from al.errors import ConfigError
 from al.models import quiet_loading, resolve_model
 
@@ -526,9 +525,8 @@ class BertClassifier(Classifier):
 
     def _check_precision(self) -> None:
         """bf16 on a CPU without native bf16 runs, slowly, and says so (fp16 on a CPU: :meth:`_check_params`)."""
-        if self.device_.type != "cuda" and self.mixed_precision == "bf16" and not cpu_has_native_bf16():
-            warnings.warn("mixed_precision='bf16' on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated "
-                          "and slower than fp32; use mixed_precision='no'", RuntimeWarning, stacklevel=3)
+        if self.device_.type != "cuda" and self.mixed_precision == "bf16":
+            warn_if_bf16_emulated("mixed_precision='bf16'", "mixed_precision='no'")
 
     def _check_params(self) -> None:
         for name in ("max_length", "batch_size", "eval_batch_size", "patience"):

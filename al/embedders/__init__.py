@@ -334,13 +334,9 @@ class SentenceEmbedder:
                 self._encoder.max_seq_length = self.max_length
             self._encoder.eval()
             if self.precision == "bf16" and device == "cpu":
-                from al.device import cpu_has_native_bf16
+                from al.device import warn_if_bf16_emulated
 
-                if not cpu_has_native_bf16():
-                    import warnings
-
-                    warnings.warn("embedding precision bf16 on a CPU without native bf16 (AVX512-BF16 or AMX) is "
-                                  "emulated and slower than fp32; use fp32", RuntimeWarning, stacklevel=3)
+                warn_if_bf16_emulated("embedding precision bf16", "fp32")
         return self._encoder
 
     def _autocast(self) -> Any:
