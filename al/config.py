@@ -28,8 +28,9 @@ from al.errors import ConfigError
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
-#: Constructor arguments the engine sets itself: a seed per round, the run's device.
-INJECTED_PARAMS = frozenset({"seed", "device"})
+#: Constructor arguments the engine sets itself: a seed per round, the run's device, and its embedding
+#: precision (for a strategy that embeds texts its own way, such as ALPS's masked LM).
+INJECTED_PARAMS = frozenset({"seed", "device", "precision"})
 #: Constructor arguments that only change what is displayed, never results.
 DISPLAY_PARAMS = frozenset({"show_progress"})
 #: Settings that are a :class:`Component` ``{name, params}``.
@@ -227,9 +228,20 @@ class SimulationConfig:
             kwargs["model"] = self.model
         return kwargs
 
+    def strategy_kwargs(self) -> dict[str, Any]:
+        """Constructor arguments of the strategy: its params, and the run's ``device`` and
+        ``embed_precision`` (as ``precision``) to a strategy that takes them (ALPS runs its own encoder)."""
+        accepted = _parameters(self.strategy_class()) or {}
+        kwargs = dict(self.strategy.params)
+        if "device" in accepted:
+            kwargs["device"] = self.device
+        if "precision" in accepted:
+            kwargs["precision"] = self.embed_precision
+        return kwargs
+
     def make_strategy(self) -> Any:
         """A new strategy instance from ``strategy``."""
-        return _construct(self.strategy_class(), dict(self.strategy.params), f"strategy {self.strategy.name!r}")
+        return _construct(self.strategy_class(), self.strategy_kwargs(), f"strategy {self.strategy.name!r}")
 
     def space_class(self) -> type | None:
         """The class that fits the space (by ``space_scope``), or None for the pretrained space."""
@@ -382,7 +394,8 @@ class SimulationConfig:
         injected = sorted(given & INJECTED_PARAMS & set(accepted))
         if injected:
             raise ConfigError(
-                f"{what} {component.name!r}: {', '.join(injected)} is set by the run (--seed, --device), "
+                f"{what} {component.name!r}: {', '.join(injected)} is set by the run (--seed, --device, "
+                f"--embed-precision), "
                 f"not as a {what} parameter; remove it from the {what}'s params"
             )
         unknown = sorted(given - set(accepted))

@@ -63,8 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--model", help="sentence-embedding model (name or local directory) for strategies and the "
                    f"logreg classifier (default: {d.model})")
     g.add_argument("--embed-precision", choices=["fp32", "bf16"],
-                   help="sentence embeddings in fp32, or bf16 autocast: about 1.6-1.7x faster on a CPU with "
-                   f"AVX512-BF16 or AMX, other vectors with their own cache (default: {d.embed_precision})")
+                   help="sentence embeddings (and ALPS's masked LM) in fp32, or bf16 autocast: about 1.6-1.7x "
+                   "faster on a CPU with AVX512-BF16 or AMX, other vectors with their own cache "
+                   f"(default: {d.embed_precision})")
     g.add_argument("--classifier", help="logreg (fast: logistic regression on cached embeddings) or bert "
                    f"(fine-tuned, the paper's) (default: {d.classifier.name})")
     g.add_argument("--classifier-param", action="append", metavar="KEY=VALUE",

@@ -3,6 +3,7 @@
     python benchmarks/alps_cost.py                 # the Disaster Response pool (11,572 texts)
     python benchmarks/alps_cost.py --n 2000        # its first 2,000 texts
     python benchmarks/alps_cost.py --fit-steps 125 # the head fitted in 125 steps instead of 250
+    python benchmarks/alps_cost.py --precision bf16  # both encoders under bf16 autocast (--embed-precision bf16)
 
 With an empty cache (a temporary ``AL_CACHE_DIR``), times: (1) embedding the
 pool with all-MiniLM-L6-v2 (``SentenceEmbedder.encode``, model load included),
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=None, help="the first N pool texts (default: all)")
     parser.add_argument("--fit-steps", type=int, default=None,
                         help="steps of the head fit (default: MLMSurprisal's, 250); another count is another head")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="the sentence encoder's and the masked LM's encoder passes (default: fp32)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="al-alps-cost-") as cache:
         os.environ["AL_CACHE_DIR"] = cache
@@ -44,11 +47,11 @@ def main() -> None:
         corpus = load_corpus("disaster")
         texts = corpus.texts[corpus.splits["train"]].tolist()[: args.n]
         start = time.perf_counter()
-        SentenceEmbedder("all-MiniLM-L6-v2").encode(texts)
+        SentenceEmbedder("all-MiniLM-L6-v2", precision=args.precision).encode(texts)
         embed = time.perf_counter() - start
 
         steps = {} if args.fit_steps is None else {"fit_steps": args.fit_steps}
-        alps = MLMSurprisal("all-MiniLM-L6-v2", mlm_head="fit", **steps)
+        alps = MLMSurprisal("all-MiniLM-L6-v2", mlm_head="fit", precision=args.precision, **steps)
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -59,6 +62,7 @@ def main() -> None:
         surprisal_pass = time.perf_counter() - start
 
     flags = ("" if args.n is None else f" --n {args.n}") + ("" if args.fit_steps is None else f" --fit-steps {args.fit_steps}")
+    flags += "" if args.precision == "fp32" else f" --precision {args.precision}"
     print(f"`python benchmarks/alps_cost.py{flags}` on {date.today()}, "
           f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} on {torch.get_num_threads()} threads; "
           f"{len(texts)} Disaster Response pool texts; head {alps.head_}")

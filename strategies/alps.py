@@ -146,6 +146,12 @@ class ALPS(Strategy):
         Texts of 16 tokens per forward pass of the surprisal pass (see
         :class:`~al.embedders.surprisal.MLMSurprisal`); part of the vector cache key.
     device : str
+        Set by the run (``--device``).
+    precision : {"fp32", "bf16"}
+        Arithmetic of the masked LM's encoder passes, set by the run
+        (``--embed-precision``): bf16 gives other vectors (and another fitted
+        head), cached under their own keys; see
+        :class:`~al.embedders.surprisal.MLMSurprisal`.
     n_init : int
         k-means++ restarts (default 1, scikit-learn's default).
     surprisal : callable or None
@@ -180,6 +186,7 @@ class ALPS(Strategy):
         seed: int = 0,
         batch_size: int = 64,
         device: str = "auto",
+        precision: str = "fp32",
         n_init: int = 1,
         surprisal: Callable[[Sequence[str]], np.ndarray] | None = None,
     ) -> None:
@@ -192,10 +199,11 @@ class ALPS(Strategy):
         self.seed = seed
         self.batch_size = batch_size
         self.device = device
+        self.precision = precision
         self.n_init = n_init
         self.surprisal = surprisal
         self._embed = surprisal if surprisal is not None else MLMSurprisal(
-            model, mlm_head, fit_steps=fit_steps, seed=seed, batch_size=batch_size, device=device
+            model, mlm_head, fit_steps=fit_steps, seed=seed, batch_size=batch_size, device=device, precision=precision
         )
         self._pool_key: str | None = None
         self._vectors: np.ndarray | None = None

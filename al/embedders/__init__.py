@@ -43,6 +43,22 @@ CANONICAL = "canonical1"
 PRECISIONS = ("fp32", "bf16")
 
 
+def precision_key(precision: str, device: str) -> str:
+    """The part of a vector cache key that names the precision: ``""`` for fp32 (keys from before bf16 stay).
+
+    bf16 also names the device type (``-bf16-cpu``, ``-bf16-cuda``), and
+    ``-emulated`` on a CPU without native bf16: bfloat16 kernels differ far more
+    between these than fp32 ones do.
+    """
+    if precision == "fp32":
+        return ""
+    from al.device import cpu_has_native_bf16, resolve_device
+
+    device_type = resolve_device(device).split(":")[0]
+    emulated = "-emulated" if device_type == "cpu" and not cpu_has_native_bf16() else ""
+    return f"-{precision}-{device_type}{emulated}"
+
+
 def bucket_length(n_tokens: int, max_length: int, multiple: int = BUCKET_MULTIPLE) -> int:
     """Padded length of a text of ``n_tokens`` tokens: rounded up to a multiple, at most ``max_length``.
 
@@ -313,13 +329,7 @@ class SentenceEmbedder:
         more between these than fp32 ones do.
         """
         key = f"{model_key(self.model)}-len{self.max_length or 'default'}-{CANONICAL}-b{self.batch_size}"
-        if self.precision == "fp32":
-            return key
-        from al.device import cpu_has_native_bf16, resolve_device
-
-        device = resolve_device(self.device).split(":")[0]
-        emulated = "-emulated" if device == "cpu" and not cpu_has_native_bf16() else ""
-        return f"{key}-{self.precision}-{device}{emulated}"
+        return key + precision_key(self.precision, self.device)
 
     def _load(self) -> Any:
         if self._encoder is None:

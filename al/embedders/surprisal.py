@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from al.cache import cache_dir, cache_lock
-from al.embedders import CANONICAL, EmbeddingCache, canonical_batches, text_keys
+from al.embedders import CANONICAL, PRECISIONS, EmbeddingCache, canonical_batches, precision_key, text_keys
 from al.errors import ConfigError, ModelError
 from al.io import atomic_file
 from al.progress import progress
@@ -216,6 +216,7 @@ def fit_mlm_head(
     seed: int,
     batch_size: int = FIT_BATCH_SIZE,
     lr: float = FIT_LR,
+    encoder_dtype: Any = None,
 ) -> float:
     """Fit the MLM head of ``model`` in place on ``texts``, over the frozen encoder.
 
@@ -233,6 +234,8 @@ def fit_mlm_head(
     the machine. The frozen encoder's forward pass (most of the work) runs on
     the caller's thread count: its output does not depend on it
     (``tests/integration/test_alps.py`` fits a MiniLM head on 1 and 2 threads).
+    With ``encoder_dtype=torch.bfloat16`` the encoder runs under bf16 autocast
+    (the head still trains in fp32 on its float32 output).
 
     Parameters
     ----------
@@ -240,6 +243,8 @@ def fit_mlm_head(
     tokenizer : its tokenizer
     texts : sequence of str
     steps, seed, batch_size, lr
+    encoder_dtype : torch.dtype or None
+        Autocast dtype of the frozen encoder's passes; None for fp32.
 
     Returns
     -------
@@ -252,12 +257,21 @@ def fit_mlm_head(
     encoder_threads = torch.get_num_threads()
     with torch_threads(FIT_THREADS):
         return _fit_mlm_head(model, tokenizer, texts, steps=steps, seed=seed, batch_size=batch_size, lr=lr,
-                             encoder_threads=encoder_threads)
+                             encoder_threads=encoder_threads, encoder_dtype=encoder_dtype)
+
+
+def encoder_autocast(device: Any, dtype: Any) -> Any:
+    """Autocast to ``dtype`` on ``device``'s type for the encoder's passes; nothing for None (fp32)."""
+    from contextlib import nullcontext
+
+    import torch
+
+    return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
 
 
 def _fit_mlm_head(
     model: Any, tokenizer: Any, texts: Sequence[str], *, steps: int, seed: int, batch_size: int, lr: float,
-    encoder_threads: int | None = None,
+    encoder_threads: int | None = None, encoder_dtype: Any = None,
 ) -> float:
     """:func:`fit_mlm_head`: the head on the current thread count, the encoder on ``encoder_threads`` (default: the same)."""
     import torch
@@ -313,8 +327,9 @@ def _fit_mlm_head(
                 random_tokens = torch.randint(vocab, x.shape, generator=gen)
                 x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
                 x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
-                with torch.no_grad(), torch_threads(encoder_threads):
+                with torch.no_grad(), torch_threads(encoder_threads), encoder_autocast(device, encoder_dtype):
                     hidden = model.base_model(input_ids=x.to(device), attention_mask=attention.to(device)).last_hidden_state
+                hidden = hidden.float()  # the head is fp32 (a no-op for an fp32 encoder)
                 loss = torch.nn.functional.cross_entropy(head(hidden[masked.to(device)]), targets.to(device))
                 optimizer.zero_grad()
                 loss.backward()
@@ -366,6 +381,12 @@ class MLMSurprisal:
         :func:`al.embedders.canonical_batches`). Part of the vector cache key.
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    precision : {"fp32", "bf16"}
+        Arithmetic of the encoder's passes (the head fit's and the surprisal
+        pass's): fp32, or bfloat16 autocast (faster on a CPU with AVX512-BF16
+        or AMX and on GPUs; other vectors and, for a fitted head, another head,
+        each cached under its own key). The head, its log-softmax and the
+        vectors stay in fp32 / float64 either way.
 
     Attributes
     ----------
@@ -383,9 +404,12 @@ class MLMSurprisal:
         seed: int = 0,
         batch_size: int = 64,
         device: str = "auto",
+        precision: str = "fp32",
     ) -> None:
         if mlm_head not in MLM_HEAD_MODES:
             raise ConfigError(f"mlm_head must be one of {', '.join(MLM_HEAD_MODES)}; got {mlm_head!r}")
+        if precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
         for key, value in (("fit_steps", fit_steps), ("batch_size", batch_size)):
             if not (isinstance(value, int) and value >= 1):
                 raise ConfigError(f"{key} must be a positive integer; got {value!r}")
@@ -397,6 +421,7 @@ class MLMSurprisal:
         self.seed = seed
         self.batch_size = batch_size
         self.device = device
+        self.precision = precision
         self.head_: str | None = None
         self._mlm: Any = None
         self._tokenizer: Any = None
@@ -408,6 +433,17 @@ class MLMSurprisal:
     def model_key(self) -> str:
         """The model's part of the cache keys (see :func:`al.models.model_key`)."""
         return model_key(self.model)
+
+    @property
+    def precision_key(self) -> str:
+        """The precision's part of the head and vector cache keys: ``""`` for fp32 (see :func:`al.embedders.precision_key`)."""
+        return precision_key(self.precision, self.device)
+
+    def _encoder_dtype(self) -> Any:
+        """torch.bfloat16 for ``precision="bf16"``, else None (fp32)."""
+        import torch
+
+        return torch.bfloat16 if self.precision == "bf16" else None
 
     def _load_model(self) -> list[str]:
         """Load the checkpoint as a masked LM; return the names of its head's weights missing from it."""
@@ -427,7 +463,12 @@ class MLMSurprisal:
         finally:
             transformers.logging.set_verbosity(verbosity)
         self._tokenizer = AutoTokenizer.from_pretrained(path)
-        self._mlm.to(resolve_device(self.device)).eval()
+        device = resolve_device(self.device)
+        self._mlm.to(device).eval()
+        if self.precision == "bf16" and device == "cpu":
+            from al.device import warn_if_bf16_emulated
+
+            warn_if_bf16_emulated("ALPS with embedding precision bf16", "fp32")
         name, head = head_module(self._mlm)
         tied = self._mlm.get_input_embeddings().weight
         own = {f"{name}.{key}" for key, p in head.named_parameters() if p is not tied}
@@ -457,7 +498,8 @@ class MLMSurprisal:
             cache_dir(
                 "alps",
                 "surprisal",
-                f"{self.model_key}-len{MAX_LENGTH}-seed{self.seed}-{head_key}-{CANONICAL}-b{self.batch_size}",
+                f"{self.model_key}-len{MAX_LENGTH}-seed{self.seed}-{head_key}-{CANONICAL}-b{self.batch_size}"
+                f"{self.precision_key}",
             )
         )
         self._prepared_for = key
@@ -468,12 +510,14 @@ class MLMSurprisal:
 
         _, head = head_module(self._mlm)
         self._mlm.get_output_embeddings().weight = self._mlm.get_input_embeddings().weight
+        head_key += self.precision_key  # a head fitted over a bf16 encoder is another head
         path = cache_dir("alps", "heads", self.model_key) / f"{head_key}.pt"
         loss = None
         if not path.is_file():  # written atomically: complete once it exists, read without the lock
             with cache_lock(path.with_name(f".{head_key}.lock")):  # one process fits, the others wait and load
                 if not path.is_file():
-                    loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed)
+                    loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed,
+                                        encoder_dtype=self._encoder_dtype())
                     with atomic_file(path, "wb") as f:
                         torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, f)
         if loss is None:
@@ -529,9 +573,11 @@ class MLMSurprisal:
                 mask = np.zeros(x.shape, dtype=bool)
                 for j, i in enumerate(batch.rows):
                     mask[j, : len(chosen[i])] = chosen[i]
-                hidden = model.base_model(
-                    input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
-                ).last_hidden_state
+                with encoder_autocast(device, self._encoder_dtype()):
+                    hidden = model.base_model(
+                        input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
+                    ).last_hidden_state
+                hidden = hidden.float()  # the head is fp32 (a no-op for an fp32 encoder)
                 rows, columns = np.nonzero(mask)
                 owners.append(batch.rows[rows])
                 positions.append(columns)

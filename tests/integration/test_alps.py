@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 import al.embedders.surprisal as surprisal
 from al.embedders.surprisal import MAX_LENGTH, MLMSurprisal
-from al.errors import ModelError
+from al.errors import ConfigError, ModelError
 from al.strategy import PoolState, validate_answer
 from strategies.alps import ALPS
 
@@ -118,3 +118,46 @@ def test_a_minilm_head_is_the_same_fitted_on_one_or_two_threads(texts):
     assert set(encoder_threads) == {1, 2}  # the encoder did run on two threads in the second fit
     for name in heads[0]:
         assert torch.equal(heads[0][name], heads[1][name]), name
+
+
+def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tmp_path):
+    """--embed-precision bf16 runs the masked LM's encoder under bf16 autocast (fit and pass): other vectors, own keys."""
+    import torch
+
+    from al.embedders import precision_key
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path))
+    autocast = []
+    real_forward = torch.nn.Module.__call__
+
+    def watch(module, *args, **kwargs):
+        if module.__class__.__name__ == "BertModel":
+            autocast.append(torch.is_autocast_enabled("cpu"))
+        return real_forward(module, *args, **kwargs)
+
+    vectors = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for precision in ("fp32", "bf16"):
+            monkeypatch.setattr(torch.nn.Module, "__call__", watch)
+            alps = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS, device="cpu", precision=precision)
+            vectors[precision] = alps(texts)
+            monkeypatch.setattr(torch.nn.Module, "__call__", real_forward)
+            assert set(autocast) == {precision == "bf16"}, precision  # every encoder pass, the fit's too
+            autocast.clear()
+    assert MLMSurprisal(precision="fp32").precision_key == ""
+    suffix = precision_key("bf16", "cpu")
+    assert suffix.startswith("-bf16-cpu")
+    heads = {p.name for p in (tmp_path / "alps" / "heads").rglob("*.pt")}  # fp32's name as before bf16 existed
+    assert {name.replace(suffix, "") for name in heads} == {f"fitv2-{surprisal.pool_key(texts)}-steps{FIT_STEPS}-seed0.pt"}
+    assert len(heads) == 2
+    dirs = {p.name for p in (tmp_path / "alps" / "surprisal").iterdir()}
+    fp32_dir = f"all-MiniLM-L6-v2-len128-seed0-fitv2-{surprisal.pool_key(texts)}-steps{FIT_STEPS}-seed0-canonical1-b64"
+    assert dirs == {fp32_dir, fp32_dir + suffix}
+    fp32, bf16 = vectors["fp32"], vectors["bf16"]
+    assert not np.array_equal(fp32, bf16)
+    np.testing.assert_array_equal(fp32 > 0, bf16 > 0)  # the same chosen positions (they depend on the text alone)
+    cosine = (fp32 * bf16).sum(axis=1)[np.linalg.norm(fp32, axis=1) > 0]
+    assert cosine.min() > 0.99, cosine.min()
+    with pytest.raises(ConfigError, match="precision must be one of fp32, bf16; got 'fp16'"):
+        MLMSurprisal(precision="fp16")

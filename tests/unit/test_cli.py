@@ -45,6 +45,8 @@ BAD_INPUTS = {
     "misspelled knn param": (["--classifier", "knn", "--classifier-param", "wieghts=similarity"],
                              "classifier 'knn' has no parameter 'wieghts'; accepted: k, threshold, warm_start, weights"),
     "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
+    "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
+                                      "precision is set by the run (--seed, --device, --embed-precision)"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
 }
 
@@ -237,3 +239,16 @@ def test_embed_precision_reaches_the_run_s_embedder(monkeypatch):
     build_simulation(config_of(["--strategy", "random", "--embed-precision", "bf16", "--pool-size", "300",
                                  "--budget", "200"]))
     assert made == ["bf16"]
+
+
+def test_embed_precision_and_device_reach_alps_and_stay_out_of_its_stored_params():
+    """ALPS runs its own masked LM: the run's --embed-precision and --device are its, never a param of its own."""
+    config = config_of(["--strategy", "alps", "--embed-precision", "bf16", "--device", "cpu"])
+    strategy = config.make_strategy()
+    assert (strategy.precision, strategy.device) == ("bf16", "cpu")
+    assert (strategy._embed.precision, strategy._embed.device) == ("bf16", "cpu")
+    params = config.resolved()["strategy"]["params"]
+    assert "precision" not in params and "device" not in params  # runs stored before the setting resume
+    default = config_of(["--strategy", "alps"]).make_strategy()
+    assert (default.precision, default._embed.precision, default.device) == ("fp32", "fp32", "auto")
+    assert config_of(["--strategy", "cvirs", "--embed-precision", "bf16"]).make_strategy() is not None
