@@ -419,13 +419,14 @@ class BertClassifier(Classifier):
         batch = self._pad(encodings, idx)
         if auxiliary is not None and auxiliary.kind == "clld":  # both dropout views in one pass
             batch = {key: torch.cat([value, value]) for key, value in batch.items()}
+        # the last step's gradients (the model's size) go before the forward pass, not beside its activations
+        optimizer.zero_grad(set_to_none=True)
         with self._autocast():
             cls, logits = self.model_(batch)
         if auxiliary is None:
             loss, aux_loss = loss_fn(logits.float(), targets[idx].to(self.device_)), None
         else:
             loss, aux_loss = auxiliary(cls.float(), logits.float(), targets[idx], loss_fn, epoch)
-        optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)

@@ -125,6 +125,7 @@ class EncoderSpace:
                             features = [self._tokens(encoder, [texts[i] for i in anchors[rows]], device),
                                         self._tokens(encoder, [texts[i] for i in partners[rows]], device)]
                             labels = torch.as_tensor(np.asarray(targets)[rows], dtype=torch.float32, device=device)
+                            optimiser.zero_grad()  # before the forward pass: never beside its activations
                             with autocast:
                                 loss = cosine_loss(features, labels)
                             total, count = _step(optimiser, loss, total, count, len(rows))
@@ -135,6 +136,7 @@ class EncoderSpace:
                                 bar.update(1)
                                 continue
                             tokens = self._tokens(encoder, [texts[i] for i in rows], device)
+                            optimiser.zero_grad()  # before the forward pass: never beside its activations
                             with autocast:
                                 z = encoder(dict(tokens))["sentence_embedding"]
                                 second = (encoder(dict(tokens))["sentence_embedding"]
@@ -167,7 +169,7 @@ def _autocast(device: str, amp: bool) -> Any:
 
 
 def _step(optimiser: Any, loss: Any, total: float, count: int, size: int) -> tuple[float, int]:
-    optimiser.zero_grad()
+    """Backward and update (the gradients were dropped before the forward pass); the running loss sum and count."""
     loss.backward()
     optimiser.step()
     return total + float(loss.detach()) * size, count + size

@@ -177,6 +177,30 @@ def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monke
     assert all(p.grad is None for p in clf.model_.parameters())  # the last step's gradients are not kept
 
 
+def test_no_step_s_forward_pass_runs_beside_the_previous_step_s_gradients(task, monkeypatch):
+    """The gradients (the model's size) are dropped before each forward pass, not after it: a lower peak."""
+    from transformers import AutoModel
+
+    X, Y = task["train"]
+    clf = BertClassifier(max_epochs=2, batch_size=8, **SMALL)
+    alive = []  # parameters holding a gradient when a training forward pass starts
+
+    def count_gradients(module, args):
+        if module.training:
+            alive.append(sum(p.grad is not None for p in clf.model_.parameters()))
+
+    load = AutoModel.from_pretrained
+
+    def load_watched(*args, **kwargs):
+        encoder = load(*args, **kwargs)
+        encoder.register_forward_pre_hook(count_gradients)
+        return encoder
+
+    monkeypatch.setattr(AutoModel, "from_pretrained", load_watched)
+    clf.fit(X[:32], Y[:32])
+    assert alive == [0] * 8  # 2 epochs x 4 batches, never beside the last step's gradients
+
+
 def test_bf16_on_cpu_autocasts_and_stays_near_fp32(task, monkeypatch):
     """mixed_precision="bf16" runs the encoder's matrix products in bfloat16 on cpu, in training and in
     prediction; "auto" keeps fp32 there."""
