@@ -145,16 +145,12 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     import fcntl
 
     from al.cache import CacheBusy, deferring_busy_locks
-    from al.records import RunRecords, read_rounds
-    from al.simulate import run, stored_settings
+    from al.records import read_rounds
+    from al.simulate import run
 
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
     start = time.perf_counter()
-    try:  # a finished run with other settings (the grid file was edited) is not this run: say so
-        RunRecords(run_dir).check(config.resolved(), stored_settings)
-    except ALError as exc:
-        return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
 
     def complete() -> dict[str, Any] | None:
         done = read_rounds(run_dir)
