@@ -28,9 +28,8 @@ from al.errors import ConfigError
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
-#: Constructor arguments the engine sets itself: a seed per round, the run's device, and its embedding
-#: precision (for a strategy that embeds texts its own way, such as ALPS's masked LM).
-INJECTED_PARAMS = frozenset({"seed", "device", "precision"})
+#: Constructor arguments the engine sets itself: a seed per round, the run's device.
+INJECTED_PARAMS = frozenset({"seed", "device"})
 #: Constructor arguments that only change what is displayed, never results.
 DISPLAY_PARAMS = frozenset({"show_progress"})
 #: Settings that are a :class:`Component` ``{name, params}``.
@@ -229,14 +228,12 @@ class SimulationConfig:
         return kwargs
 
     def strategy_kwargs(self) -> dict[str, Any]:
-        """Constructor arguments of the strategy: its params, and the run's ``device`` and
-        ``embed_precision`` (as ``precision``) to a strategy that takes them (ALPS runs its own encoder)."""
-        accepted = _parameters(self.strategy_class()) or {}
+        """Constructor arguments of the strategy: its params, and the run's settings it names in
+        ``run_params`` (ALPS, which runs its own encoder, takes ``device`` and ``embed_precision``)."""
+        cls = self.strategy_class()
         kwargs = dict(self.strategy.params)
-        if "device" in accepted:
-            kwargs["device"] = self.device
-        if "precision" in accepted:
-            kwargs["precision"] = self.embed_precision
+        for param, setting in getattr(cls, "run_params", {}).items():
+            kwargs[param] = getattr(self, setting)
         return kwargs
 
     def make_strategy(self) -> Any:
@@ -391,16 +388,17 @@ class SimulationConfig:
         if accepted is None:  # **kwargs: the constructor checks them itself
             return
         given = set(component.params)
-        injected = sorted(given & INJECTED_PARAMS & set(accepted))
+        run_set = _run_set(cls)
+        injected = sorted(given & set(run_set) & set(accepted))
         if injected:
+            settings = ", ".join(f"{run_set[k]} (--{run_set[k].replace('_', '-')})" for k in injected)
             raise ConfigError(
-                f"{what} {component.name!r}: {', '.join(injected)} is set by the run (--seed, --device, "
-                f"--embed-precision), "
+                f"{what} {component.name!r}: {', '.join(injected)} is set by the run's {settings}, "
                 f"not as a {what} parameter; remove it from the {what}'s params"
             )
         unknown = sorted(given - set(accepted))
         if unknown:
-            names = ", ".join(sorted(set(accepted) - INJECTED_PARAMS - {"objective"})) or "none"
+            names = ", ".join(sorted(set(accepted) - set(run_set) - {"objective"})) or "none"
             raise ConfigError(
                 f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}; accepted: {names}"
             )
@@ -444,11 +442,22 @@ def _parameters(cls: type) -> dict[str, inspect.Parameter] | None:
     return {k: p for k, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
 
 
+def _run_set(cls: type) -> dict[str, str]:
+    """Constructor parameters of ``cls`` the run sets from its own settings: parameter -> setting.
+
+    ``seed`` and ``device`` for every component; a strategy adds its ``run_params``
+    (ALPS: ``precision`` from ``embed_precision``). They are never component
+    params, so stored runs keep the params they had.
+    """
+    return {**{k: k for k in INJECTED_PARAMS}, **getattr(cls, "run_params", {})}
+
+
 def _resolved_params(cls: type, given: Mapping[str, Any]) -> dict[str, Any]:
-    """``given`` completed with the constructor's defaults (JSON-ready; seed and device left out)."""
+    """``given`` completed with the constructor's defaults (JSON-ready; what the run sets left out)."""
     accepted = _parameters(cls) or {}
+    run_set = _run_set(cls)
     out = {k: p.default for k, p in accepted.items()
-           if k not in INJECTED_PARAMS and p.default is not inspect.Parameter.empty}
+           if k not in run_set and p.default is not inspect.Parameter.empty}
     out.update(given)
     out = {k: v for k, v in out.items() if k not in DISPLAY_PARAMS}
     return {k: _json_ready(v) for k, v in sorted(out.items())}
@@ -466,7 +475,7 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
         return cls(**kwargs)
     except TypeError as exc:
         accepted = _parameters(cls)
-        names = ", ".join(sorted(set(accepted or {}) - INJECTED_PARAMS)) if accepted is not None else "see its docs"
+        names = ", ".join(sorted(set(accepted or {}) - set(_run_set(cls)))) if accepted is not None else "see its docs"
         raise ConfigError(f"{where} rejects its parameters {kwargs}: {exc}; accepted: {names}") from None
 
 

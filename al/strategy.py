@@ -127,6 +127,9 @@ class Strategy(ABC):
 
     name: ClassVar[str] = ""
     requires: ClassVar[frozenset[str]] = frozenset()
+    #: Constructor parameters the run sets from its own settings (parameter -> setting name), e.g.
+    #: ``{"device": "device"}``: never given as strategy params, never stored with them.
+    run_params: ClassVar[dict[str, str]] = {}
 
     def __init__(self) -> None:
         self.last_scores: np.ndarray | None = None

@@ -8,7 +8,8 @@ head, 0 elsewhere. k-means with k = n clusters the unlabeled texts' vectors
 and the text nearest each centre is picked. No labels and no task classifier
 are involved, so the method applies to multi-label data as is.
 
-The vectors depend only on the text, the model, its MLM head and the seed:
+The vectors depend only on the text, the model, its MLM head, the seed and the
+run's embedding precision:
 they are computed once per pool, kept on the strategy and on disk under
 ``$AL_CACHE_DIR/alps``.
 
@@ -176,6 +177,7 @@ class ALPS(Strategy):
     """
 
     requires = frozenset({"texts"})
+    run_params = {"device": "device", "precision": "embed_precision"}  # its masked LM runs where and as the run says
 
     def __init__(
         self,

@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--strategy-param", action="append", metavar="KEY=VALUE", help="strategy constructor argument")
     g.add_argument("--model", help=f"sentence-embedding model (default: {d.model})")
     g.add_argument("--embed-precision", choices=["fp32", "bf16"],
-                   help=f"fp32, or bf16 autocast (faster on CPUs with AVX512-BF16 or AMX) (default: {d.embed_precision})")
+                   help="fp32, or bf16 autocast for the sentence encoder and ALPS's masked LM (faster on CPUs with "
+                   f"AVX512-BF16 or AMX) (default: {d.embed_precision})")
     g.add_argument("--classifier", help=f"classifier (default: {d.classifier.name})")
     g.add_argument("--classifier-param", action="append", metavar="KEY=VALUE", help="classifier constructor argument")
     g.add_argument("--initial", type=int, help=f"texts labeled before the strategy starts choosing (default: "

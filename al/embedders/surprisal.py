@@ -6,7 +6,8 @@ through a masked language model, and at about 15% of its token positions
 holds the cross-entropy -log p(token) of the MLM head, 0 elsewhere; then it
 is L2-normalised.
 
-A text's vector depends on the text, the model, its head and the seed alone,
+A text's vector depends on the text, the model, its head, the seed and the
+precision (fp32, or bf16 autocast for the encoder) alone,
 never on the texts computed beside it: the encoder runs in canonical batches
 (:func:`al.embedders.canonical_batches`) and the head in passes of exactly
 ``HEAD_ROWS`` rows. A head fitted on the pool (for models shipped without
@@ -360,8 +361,8 @@ class MLMSurprisal:
     Call it with the texts of the whole pool: when a head has to be fitted it
     is fitted on these texts (once; the weights are cached under
     ``$AL_CACHE_DIR/alps/heads``), and the vectors are cached per text under
-    ``$AL_CACHE_DIR/alps/surprisal``, keyed by model, head, seed and batching
-    scheme. A text's vector does not depend on the texts computed with it.
+    ``$AL_CACHE_DIR/alps/surprisal``, keyed by model, head, seed, batching
+    scheme and precision (fp32's keys name no precision). A text's vector does not depend on the texts computed with it.
 
     Parameters
     ----------

@@ -95,7 +95,8 @@ def test_a_checkpoint_with_an_mlm_head_is_used_as_is(texts, tmp_path):
     assert strategy.last_info["mlm_head"] == "pretrained"
 
 
-def test_a_minilm_head_is_the_same_fitted_on_one_or_two_threads(texts):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_minilm_head_is_the_same_fitted_on_one_or_two_threads(texts, precision):
     """The encoder's forward passes run on the caller's threads, the head on one: the head is bit for bit the same."""
     import torch
     from transformers import AutoModelForMaskedLM, AutoTokenizer
@@ -111,7 +112,8 @@ def test_a_minilm_head_is_the_same_fitted_on_one_or_two_threads(texts):
             torch.set_num_threads(threads)
             model = AutoModelForMaskedLM.from_pretrained(path)
             model.base_model.register_forward_hook(lambda *_: encoder_threads.append(torch.get_num_threads()))
-            surprisal.fit_mlm_head(model, tokenizer, texts[:64], steps=4, seed=0, batch_size=16)
+            surprisal.fit_mlm_head(model, tokenizer, texts[:64], steps=4, seed=0, batch_size=16,
+                                   encoder_dtype=torch.bfloat16 if precision == "bf16" else None)
             heads.append({k: p.detach().clone() for k, p in model.cls.named_parameters()})
     finally:
         torch.set_num_threads(before)
@@ -130,9 +132,15 @@ def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tm
     autocast = []
     real_forward = torch.nn.Module.__call__
 
+    def cpu_autocast_enabled() -> bool:
+        try:
+            return torch.is_autocast_enabled("cpu")
+        except TypeError:  # torch < 2.4 has no device argument
+            return torch.is_autocast_cpu_enabled()
+
     def watch(module, *args, **kwargs):
         if module.__class__.__name__ == "BertModel":
-            autocast.append(torch.is_autocast_enabled("cpu"))
+            autocast.append(cpu_autocast_enabled())
         return real_forward(module, *args, **kwargs)
 
     vectors = {}

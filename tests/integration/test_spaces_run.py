@@ -73,3 +73,33 @@ def test_encoder_fit_changes_the_space_and_reads_only_its_labels(small_jsonl):
     assert not np.allclose(adapted, pretrained, atol=1e-3)  # the encoder's weights moved
     # the pretrained cache is untouched by the fine-tuned encoder
     np.testing.assert_array_equal(SentenceEmbedder(device="cpu").encode(texts[:5]), pretrained[:5])
+
+
+@pytest.mark.parametrize("objective", ["cea", "aan"])
+def test_an_encoder_space_s_forward_passes_never_run_beside_the_last_step_s_gradients(small_jsonl, objective,
+                                                                                     monkeypatch):
+    """Gradients (the encoder's size) are dropped before each forward pass, not after it: a lower peak."""
+    import sentence_transformers
+
+    from al.datasets import load_corpus
+    from al.spaces.encoder import EncoderSpace
+
+    corpus = load_corpus("jsonl", str(small_jsonl), n_frequent=4, n_rare=0)
+    pool = corpus.splits["train"][:24]
+    alive = []  # encoder parameters holding a gradient when a training forward pass starts
+    real = sentence_transformers.SentenceTransformer
+
+    def watched(*args, **kwargs):
+        encoder = real(*args, **kwargs)
+
+        def count(module, inputs):
+            if module.training:
+                alive.append(sum(p.grad is not None for p in encoder.parameters()))
+
+        encoder[0].register_forward_pre_hook(count)
+        return encoder
+
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", watched)
+    EncoderSpace(objective, device="cpu", epochs=2, batch_size=8).fit(corpus.texts[pool].tolist(), corpus.Y[pool],
+                                                                      seed=0)
+    assert len(alive) >= 6 and set(alive) == {0}, alive

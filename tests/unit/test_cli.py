@@ -46,7 +46,7 @@ BAD_INPUTS = {
                              "classifier 'knn' has no parameter 'wieghts'; accepted: k, threshold, warm_start, weights"),
     "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
     "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
-                                      "precision is set by the run (--seed, --device, --embed-precision)"),
+                                      "precision is set by the run's embed_precision (--embed-precision)"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
 }
 
@@ -252,3 +252,23 @@ def test_embed_precision_and_device_reach_alps_and_stay_out_of_its_stored_params
     default = config_of(["--strategy", "alps"]).make_strategy()
     assert (default.precision, default._embed.precision, default.device) == ("fp32", "fp32", "auto")
     assert config_of(["--strategy", "cvirs", "--embed-precision", "bf16"]).make_strategy() is not None
+
+
+def test_only_a_strategy_s_own_run_params_are_set_by_the_run():
+    """ALPS names precision in run_params; a user's strategy may have a precision param of its own meaning."""
+    from al.config import _resolved_params, _run_set
+    from al.strategy import Strategy
+    from strategies.alps import ALPS
+
+    class OwnPrecision(Strategy):
+        def __init__(self, precision: str = "high") -> None:
+            super().__init__()
+            self.precision = precision
+
+        def query(self, state, n):
+            raise AssertionError("not queried")
+
+    assert _run_set(OwnPrecision) == {"seed": "seed", "device": "device"}
+    assert _resolved_params(OwnPrecision, {}) == {"precision": "high"}
+    assert _run_set(ALPS)["precision"] == "embed_precision"
+    assert "precision" not in _resolved_params(ALPS, {}) and "device" not in _resolved_params(ALPS, {})
