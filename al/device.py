@@ -1,8 +1,9 @@
-"""Device selection shared by the embedder and the BERT classifier, and a fixed torch thread count."""
+"""Device selection shared by the embedder and the BERT classifier, autocast, and a fixed torch thread count."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from al.errors import ConfigError
 
@@ -35,6 +36,15 @@ def warn_if_bf16_emulated(setting: str, instead: str) -> None:
 
         warnings.warn(f"{setting} on a CPU without native bf16 (AVX512-BF16 or AMX) is emulated and slower than "
                       f"fp32; use {instead}", RuntimeWarning, stacklevel=3)
+
+
+def autocast(device: Any, dtype: Any) -> Any:
+    """``torch.autocast`` to ``dtype`` on ``device``'s type (a str or torch.device); nothing for None (fp32)."""
+    from contextlib import nullcontext
+
+    import torch
+
+    return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
 
 
 @contextmanager

@@ -6,7 +6,7 @@ This module imports torch and transformers; it is imported only when the
 from __future__ import annotations
 
 import tempfile
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
@@ -18,7 +18,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
 from al.classifiers.base import Classifier, tune_thresholds
-from al.device import resolve_device, warn_if_bf16_emulated
+from al.device import autocast, resolve_device, warn_if_bf16_emulated
 from al.errors import ConfigError
 from al.models import quiet_loading, resolve_model
 
@@ -521,8 +521,7 @@ class BertClassifier(Classifier):
         return torch.bfloat16 if self.mixed_precision == "bf16" else torch.float16
 
     def _autocast(self) -> AbstractContextManager:
-        dtype = self._autocast_dtype()
-        return nullcontext() if dtype is None else torch.autocast(self.device_.type, dtype=dtype)
+        return autocast(self.device_, self._autocast_dtype())
 
     def _check_precision(self) -> None:
         """bf16 on a CPU without native bf16 runs, slowly, and says so (fp16 on a CPU: :meth:`_check_params`)."""

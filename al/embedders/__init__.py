@@ -351,13 +351,11 @@ class SentenceEmbedder:
 
     def _autocast(self) -> Any:
         """bfloat16 autocast on the encoder's device for ``precision="bf16"``, else nothing."""
-        from contextlib import nullcontext
-
         import torch
 
-        if self.precision == "fp32":
-            return nullcontext()
-        return torch.autocast(self._load().device.type, dtype=torch.bfloat16)
+        from al.device import autocast
+
+        return autocast(self._load().device, torch.bfloat16 if self.precision == "bf16" else None)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings, ndarray of shape (n_texts, dim), float32, unit L2 norm.

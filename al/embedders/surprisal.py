@@ -261,15 +261,6 @@ def fit_mlm_head(
                              encoder_threads=encoder_threads, encoder_dtype=encoder_dtype)
 
 
-def encoder_autocast(device: Any, dtype: Any) -> Any:
-    """Autocast to ``dtype`` on ``device``'s type for the encoder's passes; nothing for None (fp32)."""
-    from contextlib import nullcontext
-
-    import torch
-
-    return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
-
-
 def _fit_mlm_head(
     model: Any, tokenizer: Any, texts: Sequence[str], *, steps: int, seed: int, batch_size: int, lr: float,
     encoder_threads: int | None = None, encoder_dtype: Any = None,
@@ -277,7 +268,7 @@ def _fit_mlm_head(
     """:func:`fit_mlm_head`: the head on the current thread count, the encoder on ``encoder_threads`` (default: the same)."""
     import torch
 
-    from al.device import torch_threads
+    from al.device import autocast, torch_threads
 
     encoder_threads = encoder_threads or torch.get_num_threads()
     _, head = head_module(model)
@@ -328,7 +319,7 @@ def _fit_mlm_head(
                 random_tokens = torch.randint(vocab, x.shape, generator=gen)
                 x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
                 x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
-                with torch.no_grad(), torch_threads(encoder_threads), encoder_autocast(device, encoder_dtype):
+                with torch.no_grad(), torch_threads(encoder_threads), autocast(device, encoder_dtype):
                     hidden = model.base_model(input_ids=x.to(device), attention_mask=attention.to(device)).last_hidden_state
                 hidden = hidden.float()  # the head is fp32 (a no-op for an fp32 encoder)
                 loss = torch.nn.functional.cross_entropy(head(hidden[masked.to(device)]), targets.to(device))
@@ -556,6 +547,8 @@ class MLMSurprisal:
         """
         import torch
 
+        from al.device import autocast
+
         tokenizer, model = self._tokenizer, self._mlm
         _, head = head_module(model)
         device = model.get_input_embeddings().weight.device
@@ -574,7 +567,7 @@ class MLMSurprisal:
                 mask = np.zeros(x.shape, dtype=bool)
                 for j, i in enumerate(batch.rows):
                     mask[j, : len(chosen[i])] = chosen[i]
-                with encoder_autocast(device, self._encoder_dtype()):
+                with autocast(device, self._encoder_dtype()):
                     hidden = model.base_model(
                         input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
                     ).last_hidden_state
