@@ -19,12 +19,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from al.errors import ConfigError
+from al.errors import ALError, ConfigError
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
@@ -32,6 +33,8 @@ INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
 INJECTED_PARAMS = frozenset({"seed", "device"})
 #: Constructor arguments that only change what is displayed, never results.
 DISPLAY_PARAMS = frozenset({"show_progress"})
+#: Settings that name a file: the same file is the same setting, however the path is spelt.
+PATH_FIELDS = ("data_path", "label_descriptions")
 #: Settings that are a :class:`Component` ``{name, params}``.
 COMPONENTS = ("strategy", "classifier", "space")
 SPACE_READERS = ("all", "strategy", "classifier")  # who reads a fitted space (``space_for``)
@@ -582,6 +585,77 @@ def merge_settings(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[st
 def result_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """The settings of a resolved config dict that change a run's results."""
     return {k: v for k, v in config.items() if k not in NON_RESULT_SETTINGS}
+
+
+def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The result settings of a stored run (``old``) that differ in ``new``, both resolved dicts.
+
+    A setting ``old`` lacks was added later (that run used its default) and is
+    not compared. A path setting (:data:`PATH_FIELDS`) is the same when both name
+    one existing file, however spelt (relative, absolute, through a link).
+    """
+    old, new = result_settings(old), result_settings(new)
+    return sorted(k for k in old if old.get(k) != new.get(k)
+                  and not (k in PATH_FIELDS and _same_file(old.get(k), new.get(k))))
+
+
+def _same_file(a: Any, b: Any) -> bool:
+    try:
+        return isinstance(a, str) and isinstance(b, str) and os.path.samefile(Path(a).expanduser(),
+                                                                              Path(b).expanduser())
+    except OSError:  # either is missing: not known to be the same
+        return False
+
+
+def completed_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored resolved config with the components' params completed by their constructors' defaults.
+
+    A parameter added to a strategy, classifier or space after a run was stored
+    (DAL's ``warm_start``) is absent from its ``config.json``: that run used the
+    default, which is the new parameter's default by this project's rule (a
+    variant is off by default). A component that no longer exists stays as stored.
+    """
+    out = dict(config)
+    for key in ("strategy", "classifier", "space"):
+        component = out.get(key)
+        if not isinstance(component, Mapping) or not isinstance(component.get("params", {}), Mapping):
+            continue
+        stored = dict(component.get("params") or {})
+        try:
+            cls = _component_class(key, component.get("name"), out.get("space_scope"))
+        except ALError:
+            continue
+        if cls is None:  # the pretrained space has no params
+            continue
+        defaults = {k: _json_ready(p.default) for k, p in (_parameters(cls) or {}).items()
+                    if k not in _run_set(cls) and k not in DISPLAY_PARAMS and k not in stored
+                    and p.default is not inspect.Parameter.empty}
+        params = {**defaults, **stored}
+        if key == "space":
+            from al.spaces.training import recorded_params
+
+            params = recorded_params(component["name"], {k: v for k, v in params.items() if k != "objective"})
+        out[key] = {**component, "params": dict(sorted(params.items()))}
+    return out
+
+
+def _component_class(key: str, name: Any, space_scope: Any) -> type | None:
+    """The class behind a stored component (None for the pretrained space)."""
+    if not isinstance(name, str):
+        raise ConfigError(f"stored {key} has no name")
+    if key == "strategy":
+        from al.registry import get_strategy
+
+        return get_strategy(name)
+    if key == "classifier":
+        from al.classifiers import classifier_class
+
+        return classifier_class(name)
+    if name == PRETRAINED or not isinstance(space_scope, str):
+        return None
+    from al.spaces import space_class
+
+    return space_class(space_scope)
 
 
 def yaml_loader() -> type:

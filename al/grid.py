@@ -45,14 +45,14 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 
 from al.config import (
     COMPONENTS,
-    Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping,
+    PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
+    normalise_mapping,
 )
 from al.errors import ALError, ConfigError
 from al.progress import duration, progress, set_quiet
 
 LOCK_FILE = ".lock"
 COMPONENT_FIELDS = COMPONENTS
-PATH_FIELDS = ("data_path", "label_descriptions")
 
 
 @dataclass(frozen=True)
@@ -145,21 +145,27 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     import fcntl
 
     from al.cache import CacheBusy, deferring_busy_locks
-    from al.records import read_rounds
-    from al.simulate import run
+    from al.records import RunRecords, read_rounds
+    from al.simulate import run, stored_settings
 
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
     start = time.perf_counter()
 
     def complete() -> dict[str, Any] | None:
+        """The finished run's summary; a finished run of other settings (an edited grid file) raises ConfigError."""
         done = read_rounds(run_dir)
         if len(done) < config.n_rounds:
             return None
+        RunRecords(run_dir).compare(config.resolved(), stored_settings)  # reads only: archives may be read-only
         return {"status": "complete", "out": str(run_dir), "rounds": len(done), "seconds": 0.0,
                 "macro_f1": done[-1]["macro_f1"]}
 
-    if (finished := complete()) is not None:
+    try:
+        finished = complete()
+    except ALError as exc:
+        return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
+    if finished is not None:
         return finished
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / LOCK_FILE, "a+") as lock:
@@ -168,7 +174,11 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         except BlockingIOError:
             return {"status": "busy", "out": str(run_dir), "seconds": 0.0,
                     "message": "another process holds its lock"}
-        if (finished := complete()) is not None:  # finished by another process since the first look
+        try:
+            finished = complete()  # finished by another process since the first look?
+        except ALError as exc:
+            return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
+        if finished is not None:
             return finished
         done = read_rounds(run_dir)
         lock.seek(0)

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from al.config import n_rounds, result_settings  # noqa: F401 - n_rounds re-exported
+from al.config import changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
 from al.errors import ConfigError
 from al.io import write_atomic  # noqa: F401 - re-exported: older imports read it from here
 
@@ -105,21 +105,36 @@ class RunRecords:
             The directory holds a run with other result settings, is not a
             directory, or cannot be written.
         """
+        previous = self.compare(settings, stored_settings)
+        self._check_writable()
+        return previous
+
+    def compare(
+        self,
+        settings: dict[str, Any],
+        stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
+    ) -> dict[str, Any] | None:
+        """Refuse a directory that holds a run with other result settings; reads, never writes.
+
+        Returns the stored ``config.json`` (None for a new run).
+
+        Raises
+        ------
+        ConfigError
+            The directory holds a run with other result settings, or is a file.
+        """
         if self.directory.exists() and not self.directory.is_dir():
             raise ConfigError(f"run directory {self.directory} is a file; pass a directory as --out")
         previous = read_config(self.directory)
         if previous is not None:
-            old = result_settings(stored_settings(previous))
-            new = result_settings(settings)
-            # a setting the stored run lacks was added later: that run used its default
-            changed = sorted(k for k in old if old.get(k) != new.get(k))
+            old = stored_settings(previous)
+            changed = changed_settings(old, settings)
             if changed:
-                details = "; ".join(_difference(k, old.get(k), new.get(k)) for k in changed[:5])
+                details = "; ".join(_difference(k, old.get(k), settings.get(k)) for k in changed[:5])
                 raise ConfigError(
                     f"{self.directory} holds a run with other settings ({details}); "
                     f"pass another --out or remove that directory"
                 )
-        self._check_writable()
         return previous
 
     def _check_writable(self) -> None:

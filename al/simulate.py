@@ -17,8 +17,8 @@ from typing import Any, Sequence
 
 from al import __version__
 from al.config import (
-    SPACE_READERS, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings, normalise_mapping,
-    parse_yaml,
+    SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml, merge_settings,
+    normalise_mapping, parse_yaml,
 )
 from al.errors import ALError, ConfigError
 from al.progress import set_quiet
@@ -321,7 +321,11 @@ def curve_table(rounds: Sequence[dict[str, Any]]) -> str:
 
 
 def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
-    """The resolved settings of a run directory's ``config.json`` (flat configs of earlier versions mapped)."""
+    """The resolved settings of a run directory's ``config.json``, as this version would resolve them.
+
+    Flat configs of earlier versions are mapped; settings and component params
+    added since are filled with their defaults (see :func:`al.config.completed_params`).
+    """
     config = stored.get("config", {})
     if isinstance(config.get("strategy"), dict) and isinstance(config.get("classifier"), dict):
         if "space" not in config:  # runs from before spaces: the pretrained one
@@ -334,7 +338,7 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
             config = {**config, "initial_strategy": "random", "label_descriptions": None}
         if "embed_precision" not in config:  # runs from before embed_precision: fp32
             config = {**config, "embed_precision": "fp32"}
-        return config
+        return completed_params(config)  # params added to a component since: that run used their defaults
     values, _ = normalise_mapping(config, "stored config", stored=True)
     known = set(config_fields())
     try:

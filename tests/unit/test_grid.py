@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from al.config import SimulationConfig
 from al.errors import ConfigError
 from al.grid import LOCK_FILE, expand_grid, main, run_one
 
@@ -68,6 +69,44 @@ def test_a_locked_run_is_busy_and_a_finished_one_complete(tmp_path):
         records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
     result = run_one(config)
     assert result["status"] == "complete" and result["rounds"] == 2
+
+
+def test_a_finished_run_with_other_settings_fails_and_is_not_counted_complete(tmp_path):
+    """An edited grid file (here a smaller budget, so the old run holds enough rounds) must not reuse old runs."""
+    from al.records import RunRecords
+
+    config = {"strategy": "random", "initial": 100, "step": 50, "budget": 200, "out": str(tmp_path / "r")}
+    records = RunRecords(tmp_path / "r")
+    records.start(SimulationConfig(**config).resolved(), {})
+    for i in range(3):
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+    result = run_one({**config, "budget": 150, "strategy": "cvirs"})
+    assert result["status"] == "failed"
+    assert "other settings" in result["message"] and "budget: 200 -> 150" in result["message"]
+    assert "strategy" in result["message"]
+    edited = run_one({**config, "classifier": {"name": "logreg", "params": {"C": 0.5}}})
+    assert edited["status"] == "failed" and "classifier.params.C: 1.0 -> 0.5" in edited["message"]
+    assert run_one(config)["status"] == "complete"  # the unchanged grid still finds it finished
+    assert run_one({**config, "device": "cpu"})["status"] == "complete"  # a setting that changes no result
+
+
+def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch):
+    """Finished runs may sit in a read-only archive: telling them complete writes nothing, probes nothing."""
+    from al.records import RunRecords
+
+    config = {"strategy": "random", "initial": 100, "step": 50, "budget": 150, "out": str(tmp_path / "r")}
+    records = RunRecords(tmp_path / "r")
+    records.start(SimulationConfig(**config).resolved(), {})
+    for i in range(2):
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+    before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()}
+
+    def no_probe(self):
+        raise AssertionError("a finished run was probed for writing")
+
+    monkeypatch.setattr(RunRecords, "_check_writable", no_probe)
+    assert run_one(config)["status"] == "complete"
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()} == before
 
 
 def test_dry_run_lists_and_reports(tmp_path, capsys):

@@ -108,3 +108,52 @@ def test_grid_maps_flat_settings_with_one_note(tmp_path):
     _, runs = expand_grid(spec, "g.yaml", notes)
     assert all(r.config.classifier.params == {"max_epochs": 2} for r in runs)
     assert len(notes) == 1 and "write classifier: {name: bert, params: {max_epochs: 2}}" in notes[0]
+
+
+def test_a_run_stored_before_a_strategy_param_existed_resumes_at_its_default(tmp_path):
+    """DAL gained warm_start after runs were stored: their config.json lacks it, and they ran the faithful form."""
+    config = SimulationConfig(strategy="dal")
+    resolved = config.resolved()
+    old = {**resolved, "strategy": {"name": "dal", "params": {
+        k: v for k, v in resolved["strategy"]["params"].items() if k != "warm_start"}}}
+    assert "warm_start" not in old["strategy"]["params"] and resolved["strategy"]["params"]["warm_start"] is False
+    assert stored_settings({"config": old}) == resolved
+    tmp_path.joinpath("config.json").write_text(json.dumps({"config": old}))
+    tmp_path.joinpath("rounds.jsonl").write_text(json.dumps({"round": 0, "picked": []}) + "\n")
+    assert len(start(tmp_path, config)) == 1  # resumes
+    tmp_path.joinpath("config.json").write_text(json.dumps({"config": old}))
+    with pytest.raises(ConfigError, match="strategy.params.warm_start: False -> True"):
+        start(tmp_path, SimulationConfig(strategy={"name": "dal", "params": {"warm_start": True}}))
+
+
+def test_classifier_and_space_params_added_since_are_read_as_their_defaults():
+    config = SimulationConfig(strategy="class_embedding", space="cea", space_every=2)
+    resolved = config.validate().resolved()
+    old = json.loads(json.dumps(resolved))
+    del old["classifier"]["params"]["max_iter"]
+    dropped = sorted(old["space"]["params"])[0]
+    del old["space"]["params"][dropped]
+    assert stored_settings({"config": old}) == resolved
+    # a stored value is kept as stored, never overwritten by a default
+    old["classifier"]["params"]["C"] = 0.5
+    assert stored_settings({"config": old})["classifier"]["params"]["C"] == 0.5
+    # a component that no longer exists is compared as stored
+    gone = {**resolved, "strategy": {"name": "retired_strategy", "params": {"x": 1}}}
+    assert stored_settings({"config": gone})["strategy"] == {"name": "retired_strategy", "params": {"x": 1}}
+
+
+def test_a_data_path_is_the_same_setting_however_it_is_spelt(tmp_path, monkeypatch):
+    data = tmp_path / "data.csv"
+    data.write_text("text,a\nx,1\n")
+    (tmp_path / "link.csv").symlink_to(data)
+    (tmp_path / "other.csv").write_text("text,a\nx,1\n")  # same bytes, another file
+    run = tmp_path / "run"
+    start(run, SimulationConfig(dataset="csv", data_path=str(data)))
+    monkeypatch.chdir(tmp_path)
+    start(run, SimulationConfig(dataset="csv", data_path="data.csv"))  # relative: resumes
+    start(run, SimulationConfig(dataset="csv", data_path=str(tmp_path / "link.csv")))  # through a link: resumes
+    with pytest.raises(ConfigError, match="data_path: .*other.csv"):
+        start(run, SimulationConfig(dataset="csv", data_path=str(tmp_path / "other.csv")))
+    data.unlink()  # the stored path (link.csv, the last spelling resumed) now leads nowhere: not known to be the same
+    with pytest.raises(ConfigError, match="data_path: .*link.csv' -> 'data.csv'"):
+        start(run, SimulationConfig(dataset="csv", data_path="data.csv"))
