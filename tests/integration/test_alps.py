@@ -105,19 +105,23 @@ def test_a_minilm_head_is_the_same_fitted_on_one_or_two_threads(texts, precision
 
     path = resolve_model("all-MiniLM-L6-v2")
     tokenizer = AutoTokenizer.from_pretrained(path)
-    heads, encoder_threads = [], []
+    heads, encoder_threads, alive = [], [], []
     before = torch.get_num_threads()
     try:
         for threads in (1, 2):
             torch.set_num_threads(threads)
             model = AutoModelForMaskedLM.from_pretrained(path)
             model.base_model.register_forward_hook(lambda *_: encoder_threads.append(torch.get_num_threads()))
+            # head parameters holding a gradient when the head's forward pass (the logits) starts
+            model.cls.register_forward_pre_hook(
+                lambda module, _: alive.append(sum(p.grad is not None for p in module.parameters())))
             surprisal.fit_mlm_head(model, tokenizer, texts[:64], steps=4, seed=0, batch_size=16,
                                    encoder_dtype=torch.bfloat16 if precision == "bf16" else None)
             heads.append({k: p.detach().clone() for k, p in model.cls.named_parameters()})
     finally:
         torch.set_num_threads(before)
     assert set(encoder_threads) == {1, 2}  # the encoder did run on two threads in the second fit
+    assert alive == [0] * 8  # 2 fits x 4 steps, never beside the last step's gradients
     for name in heads[0]:
         assert torch.equal(heads[0][name], heads[1][name]), name
 
