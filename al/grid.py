@@ -201,7 +201,19 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
 
 
 def _init_worker(threads: int) -> None:
+    """A grid worker's share of the cores: torch, BLAS and OpenMP pools each get ``threads``.
+
+    Without it every worker's BLAS (numpy, scipy, scikit-learn) starts a thread per
+    core; two workers on two cores then ran their logistic regressions about 3x slower
+    (benchmarks/RESULTS.md, section 12.10). Libraries loaded later read the
+    variables when they load; those loaded already are limited by threadpoolctl.
+    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
     try:
         import torch
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,28 @@ def test_a_lone_worker_never_defers(monkeypatch):
                         or {"status": "done", "seconds": 0.0})
     monkeypatch.setattr(grid, "_init_worker", lambda threads: None)
     assert len(list(grid.run_local(fake_runs(["a", "b"]), 1))) == 2 and seen == [False, False]
+
+
+def _thread_pools() -> list[tuple[str, int]]:
+    """Every BLAS and OpenMP pool of this process after loading what a simulation loads."""
+    import numpy  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    return sorted((info["internal_api"], info["num_threads"]) for info in threadpool_info())
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: one thread is every pool's default already")
+def test_a_grid_worker_gives_blas_and_openmp_its_share_of_the_cores():
+    """Two workers on two cores each ran BLAS on two threads before: 3x slower logistic regressions."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from al.grid import _init_worker
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(1,)) as pool:
+        pools = pool.submit(_thread_pools).result()
+    assert {api for api, _ in pools} >= {"openblas", "openmp"}
+    assert all(n == 1 for _, n in pools), pools  # each pool's default is a thread per core
