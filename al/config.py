@@ -627,9 +627,12 @@ def completed_params(config: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if cls is None:  # the pretrained space has no params
             continue
-        defaults = {k: _json_ready(p.default) for k, p in (_parameters(cls) or {}).items()
+        accepted = _parameters(cls) or {}
+        defaults = {k: _json_ready(p.default) for k, p in accepted.items()
                     if k not in _run_set(cls) and k not in DISPLAY_PARAMS and k not in stored
                     and p.default is not inspect.Parameter.empty}
+        if key != "strategy" and "model" in defaults and isinstance(out.get("model"), str):
+            defaults["model"] = out["model"]  # as the run passes its model to a classifier or space given none
         params = {**defaults, **stored}
         if key == "space":
             from al.spaces.training import recorded_params

@@ -201,25 +201,38 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
 
 
 def _init_worker(threads: int) -> None:
-    """A grid worker's share of the cores: torch, BLAS and OpenMP pools each get ``threads``.
+    """A grid worker's share of the cores: torch, BLAS and OpenMP pools each get at most ``threads``.
 
     Without it every worker's BLAS (numpy, scipy, scikit-learn) starts a thread per
     core; two workers on two cores then ran their logistic regressions about 3x slower
     (benchmarks/RESULTS.md, section 12.10). Libraries loaded later read the
-    variables when they load; those loaded already are limited by threadpoolctl.
+    variables when they load; pools loaded already are lowered, never raised. A
+    variable the user set lower is kept.
     """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(threads)
-    from threadpoolctl import threadpool_limits
+        given = os.environ.get(variable, "")
+        if not (given.isdigit() and 0 < int(given) < threads):
+            os.environ[variable] = str(threads)
+    from threadpoolctl import ThreadpoolController
 
-    threadpool_limits(threads)
+    for pool in ThreadpoolController().lib_controllers:
+        if pool.num_threads > threads:
+            pool.set_num_threads(threads)
     try:
         import torch
 
-        torch.set_num_threads(threads)
+        torch.set_num_threads(min(threads, torch.get_num_threads()))
     except ImportError:
         pass
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as Slurm or taskset set it), else the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity on this platform (macOS)
+        return os.cpu_count() or 1
 
 
 def dispatch(
@@ -266,8 +279,14 @@ def dispatch(
 
 def run_local(runs: Sequence[GridRun], workers: int) -> Iterator[tuple[GridRun, dict[str, Any]]]:
     """Yield (run, result) as simulations finish, ``workers`` at a time (see :func:`dispatch`)."""
-    if workers <= 1:
-        _init_worker(os.cpu_count() or 1)
+    if workers <= 1:  # in this process: BLAS and OpenMP settings stay the user's; torch's as before
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import torch
+
+            torch.set_num_threads(os.cpu_count() or 1)
+        except ImportError:
+            pass
         for r in runs:
             yield r, run_one(r.config.to_dict())
         return
@@ -277,7 +296,7 @@ def run_local(runs: Sequence[GridRun], workers: int) -> Iterator[tuple[GridRun, 
         done, _ = wait(futures, return_when=FIRST_COMPLETED)  # type: ignore[arg-type]
         return [(f, f.result()) for f in done]  # type: ignore[attr-defined]
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, available_cores() // workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(threads,)) as pool:
         yield from dispatch(runs, workers, lambda r, defer: pool.submit(run_one, r.config.to_dict(), defer), wait_any)

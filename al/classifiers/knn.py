@@ -375,8 +375,8 @@ def _ordered(sims: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def _one_kernel() -> Iterator[None]:
     """Make FAISS compute every inner product with its direct kernel, one (query, row) pair at a time.
 
-    FAISS switches to BLAS from ``distance_compute_blas_threshold`` queries up, and
-    the two kernels differ in the last bits. Neither is BLAS alone enough: on some
+    FAISS switches to BLAS from ``distance_compute_blas_threshold`` queries up (queries
+    times dimensions in newer versions), and the two kernels differ in the last bits. Neither is BLAS alone enough: on some
     CPUs (AMD EPYC with AVX-512, faiss-cpu 1.12 to 1.15) BLAS gives a row other
     last bits depending on its place in the matrix tiles, so exact duplicates get
     different similarities and a query's answer depends on the queries searched
@@ -387,7 +387,7 @@ def _one_kernel() -> Iterator[None]:
     import faiss
 
     before = faiss.cvar.distance_compute_blas_threshold
-    faiss.cvar.distance_compute_blas_threshold = 2**31 - 1  # the largest it takes: BLAS never
+    faiss.cvar.distance_compute_blas_threshold = 2**31 - 1  # the largest it takes: far past any search here
     try:
         yield
     finally:

@@ -319,7 +319,7 @@ def _fit_mlm_head(
                 random_tokens = torch.randint(vocab, x.shape, generator=gen)
                 x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
                 x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
-                optimizer.zero_grad()  # the last step's gradients (the decoder's 45 MiB) go before the logits come
+                optimizer.zero_grad()  # the last step's gradients go before the next forward passes, as in BERT's fit
                 with torch.no_grad(), torch_threads(encoder_threads), autocast(device, encoder_dtype):
                     hidden = model.base_model(input_ids=x.to(device), attention_mask=attention.to(device)).last_hidden_state
                 hidden = hidden.float()  # the head is fp32 (a no-op for an fp32 encoder)

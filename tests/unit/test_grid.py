@@ -262,19 +262,60 @@ def _thread_pools() -> list[tuple[str, int]]:
     import sklearn.linear_model  # noqa: F401
     from threadpoolctl import threadpool_info
 
-    return sorted((info["internal_api"], info["num_threads"]) for info in threadpool_info())
+    return sorted((info["user_api"], info["num_threads"]) for info in threadpool_info())
+
+
+def _thread_pools_loaded_first(threads: int) -> list[tuple[str, int]]:
+    """The same, with the libraries loaded before the worker's set-up runs (as in a reused process)."""
+    from al.grid import _init_worker
+
+    _thread_pools()
+    _init_worker(threads)
+    return _thread_pools()
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: one thread is every pool's default already")
-def test_a_grid_worker_gives_blas_and_openmp_its_share_of_the_cores():
+@pytest.mark.parametrize("loaded_first", [False, True])
+def test_a_grid_worker_gives_blas_and_openmp_its_share_of_the_cores(loaded_first):
     """Two workers on two cores each ran BLAS on two threads before: 3x slower logistic regressions."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from al.grid import _init_worker
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(1,)) as pool:
-        pools = pool.submit(_thread_pools).result()
-    assert {api for api, _ in pools} >= {"openblas", "openmp"}
+    context = multiprocessing.get_context("spawn")
+    if loaded_first:
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            pools = pool.submit(_thread_pools_loaded_first, 1).result()
+    else:
+        with ProcessPoolExecutor(1, mp_context=context, initializer=_init_worker, initargs=(1,)) as pool:
+            pools = pool.submit(_thread_pools).result()
+    assert "blas" in {api for api, _ in pools}
     assert all(n == 1 for _, n in pools), pools  # each pool's default is a thread per core
+
+
+def test_a_one_worker_grid_leaves_this_process_s_thread_settings_alone(tmp_path, monkeypatch):
+    """--workers 1 runs in the caller's process (a notebook, pytest): its BLAS variables are not rewritten."""
+    from al.grid import run_local
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")
+    assert list(run_local([], workers=1)) == []
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "7"
+
+
+def _worker_variables(given: dict[str, str], threads: int) -> tuple[str, ...]:
+    from al.grid import _init_worker
+
+    os.environ.update(given)
+    _init_worker(threads)
+    return tuple(os.environ.get(v, "") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"))
+
+
+def test_a_variable_the_user_set_lower_is_kept():
+    """OMP_NUM_THREADS=1 stays 1 in a worker whose share is 2; a higher value is lowered to the share."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        values = pool.submit(_worker_variables, {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "9"}, 2).result()
+    assert values[:2] == ("1", "2") and values[2] == "2"

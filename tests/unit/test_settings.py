@@ -157,3 +157,12 @@ def test_a_data_path_is_the_same_setting_however_it_is_spelt(tmp_path, monkeypat
     data.unlink()  # the stored path (link.csv, the last spelling resumed) now leads nowhere: not known to be the same
     with pytest.raises(ConfigError, match="data_path: .*link.csv' -> 'data.csv'"):
         start(run, SimulationConfig(dataset="csv", data_path="data.csv"))
+
+
+def test_a_model_param_added_since_reads_as_the_run_s_model_not_the_constructor_s():
+    """The run passes its sentence model to a classifier given none: a stored run lacking it used that model."""
+    resolved = SimulationConfig(model="all-mpnet-base-v2", classifier="bert").resolved()
+    assert resolved["classifier"]["params"]["model"] == "all-mpnet-base-v2"
+    old = json.loads(json.dumps(resolved))
+    del old["classifier"]["params"]["model"]
+    assert stored_settings({"config": old}) == resolved
