@@ -345,7 +345,7 @@ class LookaheadHead:
         with AVX-512), which would make the errors depend on ``block``. About
         20 ms for 30 parameter rows on 11,572 texts of 384 dims.
         """
-        X = np.asarray(X)
+        X = np.ascontiguousarray(X)  # rows in memory order: einsum sums each entry along its row
         if not np.issubdtype(X.dtype, np.floating):
             X = X.astype(np.float64)
         k, n_labels, _ = thetas.shape
