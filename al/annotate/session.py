@@ -432,7 +432,10 @@ class Session:
         try:
             self.store = AnswerStore(self.directory, self.digest, self.label_names)
             self.records = SessionRecords(self.directory, self.store)
-            self.records.check(settings, stored_settings)
+            previous = self.records.check(settings, stored_settings)
+            stored_digest = ((previous or {}).get("session") or {}).get("settings_digest")
+            if isinstance(stored_digest, str):  # the same settings as this version resolves them: its own digest
+                self.digest = self.store.settings_digest = stored_digest  # (params added since read as defaults)
             self.store.open()
             meta = {
                 "version": __version__,

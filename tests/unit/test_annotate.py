@@ -637,3 +637,32 @@ def test_a_session_from_before_embed_precision_resumes_in_fp32_and_names_the_cha
         assert len(again.store.all()) == 2
     finally:
         again.close()
+
+
+def test_a_session_stored_before_a_classifier_param_existed_resumes_with_its_answers(pool, tmp_path):
+    """As for runs: a param added since reads as its default, and the session keeps the digest it stored."""
+    import sqlite3
+
+    from al.annotate.session import settings_digest
+
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        Person(client, pool).answer(2)
+        database = session.store.path
+    finally:
+        session.close()
+    config_file = tmp_path / "s" / "config.json"
+    stored = json.loads(config_file.read_text())
+    del stored["config"]["classifier"]["params"]["max_iter"]  # as a session from before logreg took max_iter
+    old_digest = settings_digest(stored["config"])
+    stored["session"]["settings_digest"] = old_digest
+    config_file.write_text(json.dumps(stored))
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'settings_digest'", (old_digest,))
+    again, client = open_session(pool, tmp_path / "s")
+    try:
+        assert len(again.store.all()) == 2 and again.digest == old_digest
+    finally:
+        again.close()
+    with pytest.raises(ConfigError, match="classifier.params.C: 1.0 -> 0.5"):
+        open_session(pool, tmp_path / "s", "--classifier-param", "C=0.5")
