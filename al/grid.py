@@ -146,7 +146,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
 
     from al.cache import CacheBusy, deferring_busy_locks
     from al.records import RunRecords, read_rounds
-    from al.simulate import run, stored_settings
+    from al.simulate import data_file_digest, run, stored_settings
 
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
@@ -157,7 +157,8 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         done = read_rounds(run_dir)
         if len(done) < config.n_rounds:
             return None
-        RunRecords(run_dir).compare(config.resolved(), stored_settings)  # reads only: archives may be read-only
+        # reads only (archives may be read-only); data that moved with its runs is known by its digest
+        RunRecords(run_dir).compare(config.resolved(), stored_settings, data_file_digest(config.data_path))
         return {"status": "complete", "out": str(run_dir), "rounds": len(done), "seconds": 0.0,
                 "macro_f1": done[-1]["macro_f1"]}
 

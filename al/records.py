@@ -81,7 +81,7 @@ class RunRecords:
             If the directory holds a run whose settings differ in one that
             changes results (anything but ``NON_RESULT_SETTINGS``).
         """
-        previous = self.check(settings, stored_settings)
+        previous = self.check(settings, stored_settings, data_digest=meta.get("data_digest"))
         kept: dict[str, Any] = {}
         if previous is not None:
             self.rounds = read_rounds(self.directory)
@@ -94,6 +94,7 @@ class RunRecords:
         self,
         settings: dict[str, Any],
         stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
+        data_digest: str | None = None,
     ) -> dict[str, Any] | None:
         """Refuse, before anything is loaded or written, a directory that cannot hold this run.
 
@@ -105,7 +106,7 @@ class RunRecords:
             The directory holds a run with other result settings, is not a
             directory, or cannot be written.
         """
-        previous = self.compare(settings, stored_settings)
+        previous = self.compare(settings, stored_settings, data_digest)
         self._check_writable()
         return previous
 
@@ -113,8 +114,13 @@ class RunRecords:
         self,
         settings: dict[str, Any],
         stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
+        data_digest: str | None = None,
     ) -> dict[str, Any] | None:
         """Refuse a directory that holds a run with other result settings; reads, never writes.
+
+        ``data_digest``: the content digest of the data file ``settings`` name. A
+        stored run that recorded the same digest read the same data, wherever the
+        file lies now (runs and data moved together).
 
         Returns the stored ``config.json`` (None for a new run).
 
@@ -129,6 +135,8 @@ class RunRecords:
         if previous is not None:
             old = stored_settings(previous)
             changed = changed_settings(old, settings)
+            if data_digest is not None and previous.get("data_digest") == data_digest:
+                changed = [k for k in changed if k != "data_path"]  # the same bytes at another path
             if changed:
                 details = "; ".join(_difference(k, old.get(k), settings.get(k)) for k in changed[:5])
                 raise ConfigError(

@@ -197,16 +197,26 @@ _LOADED_CORPORA: dict[tuple, Any] = {}
 _KEEP_CORPORA = 4
 
 
-def _corpus_identity(config: SimulationConfig) -> tuple:
-    """What a loaded corpus depends on: its settings and its file's digest (a directory's: its files' stats)."""
+def data_file_digest(path: str | None) -> str | None:
+    """blake2b of a data file's bytes (about 10 ms for Reuters' 8 MB); None for no file or a directory."""
     import hashlib
 
+    try:
+        if path and os.path.isfile(path):
+            with open(path, "rb") as f:
+                return hashlib.file_digest(f, "blake2b").hexdigest()
+    except OSError:
+        pass
+    return None
+
+
+def _corpus_identity(config: SimulationConfig) -> tuple:
+    """What a loaded corpus depends on: its settings and its file's digest (a directory's: its files' stats)."""
     stamp: Any = None
     path = config.data_path
     try:
         if path and os.path.isfile(path):
-            with open(path, "rb") as f:
-                stamp = hashlib.file_digest(f, "blake2b").hexdigest()  # about 10 ms for Reuters' 8 MB
+            stamp = data_file_digest(path)
         elif path and os.path.isdir(path):
             stamp = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(path)))
     except OSError:
@@ -369,7 +379,8 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         resolve_model(classifier_model)
     records = RunRecords(out)
     settings = config.resolved()
-    records.check(settings, stored_settings)  # before any data loads
+    data_digest = data_file_digest(config.data_path)
+    records.check(settings, stored_settings, data_digest=data_digest)  # before any data loads
 
     def progress(record: dict[str, Any]) -> None:
         if not quiet:
@@ -379,6 +390,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     warn_duplicates(corpus, quiet)
     meta = {
         "version": __version__,
+        "data_digest": data_digest,  # the data file's content: a run whose data moved is still known
         "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict(),
                   "space": config.space.to_dict()},
         "corpus": {

@@ -91,6 +91,29 @@ def test_a_finished_run_with_other_settings_fails_and_is_not_counted_complete(tm
     assert run_one({**config, "device": "cpu"})["status"] == "complete"  # a setting that changes no result
 
 
+def test_a_finished_run_whose_data_moved_with_it_is_still_complete(tmp_path):
+    """Runs and their data copied to another machine: the stored path is gone, the data file's digest is the same."""
+    from al.records import RunRecords
+    from al.simulate import data_file_digest
+
+    data = tmp_path / "a" / "texts.csv"
+    data.parent.mkdir()
+    data.write_text("text,a,b\nx,1,0\n")
+    config = {"strategy": "random", "dataset": "csv", "data_path": str(data), "initial": 100, "step": 50,
+              "budget": 150, "out": str(tmp_path / "r")}
+    records = RunRecords(tmp_path / "r")
+    records.start(SimulationConfig(**config).resolved(), {"data_digest": data_file_digest(str(data))})
+    for i in range(2):
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+    moved = tmp_path / "b" / "texts.csv"
+    moved.parent.mkdir()
+    data.rename(moved)
+    assert run_one({**config, "data_path": str(moved)})["status"] == "complete"
+    moved.write_text("text,a,b\ny,0,1\n")  # other data under the new name
+    result = run_one({**config, "data_path": str(moved)})
+    assert result["status"] == "failed" and "data_path" in result["message"]
+
+
 def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch):
     """Finished runs may sit in a read-only archive: telling them complete writes nothing, probes nothing."""
     from al.records import RunRecords

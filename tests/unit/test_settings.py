@@ -166,3 +166,30 @@ def test_a_model_param_added_since_reads_as_the_run_s_model_not_the_constructor_
     old = json.loads(json.dumps(resolved))
     del old["classifier"]["params"]["model"]
     assert stored_settings({"config": old}) == resolved
+
+
+def test_a_run_whose_data_moved_with_it_is_known_by_the_data_file_s_digest(tmp_path):
+    """Runs and data copied elsewhere: the stored path is gone, the bytes are the same."""
+    from al.simulate import data_file_digest
+
+    first, second = tmp_path / "old" / "data.csv", tmp_path / "new" / "data.csv"
+    first.parent.mkdir()
+    first.write_text("text,a\nx,1\n")
+    run = tmp_path / "run"
+
+    def begin(path):
+        config = SimulationConfig(dataset="csv", data_path=str(path))
+        return RunRecords(run).start(config.resolved(), {"data_digest": data_file_digest(str(path))},
+                                     stored_settings=stored_settings)
+
+    begin(first)
+    second.parent.mkdir()
+    first.rename(second)
+    begin(second)  # the same bytes elsewhere: resumes
+    assert json.loads((run / "config.json").read_text())["config"]["data_path"] == str(second)
+    second.write_text("text,a\ny,0\n")  # other bytes at the stored path's successor
+    (tmp_path / "third.csv").write_text("text,a\nx,1\n")
+    second.rename(tmp_path / "moved-away.csv")
+    with pytest.raises(ConfigError, match="data_path"):
+        begin(tmp_path / "moved-away.csv")  # stored path gone and other bytes: not the same
+    begin(tmp_path / "third.csv")  # the recorded bytes (x,1) under yet another name: the same
