@@ -153,20 +153,18 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     start = time.perf_counter()
 
     def complete() -> dict[str, Any] | None:
-        """The finished run's summary; a finished run of other settings (an edited grid file) raises ConfigError."""
+        """A finished run's result: complete, or failed if it holds other settings (an edited grid file)."""
         done = read_rounds(run_dir)
         if len(done) < config.n_rounds:
             return None
-        # reads only (archives may be read-only); data that moved with its runs is known by its digest
-        RunRecords(run_dir).compare(config.resolved(), stored_settings, data_file_digest(config.data_path))
+        try:  # reads only (archives may be read-only); data that moved with its runs is known by its digest
+            RunRecords(run_dir).compare(config.resolved(), stored_settings, data_file_digest(config.data_path))
+        except ALError as exc:
+            return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
         return {"status": "complete", "out": str(run_dir), "rounds": len(done), "seconds": 0.0,
                 "macro_f1": done[-1]["macro_f1"]}
 
-    try:
-        finished = complete()
-    except ALError as exc:
-        return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
-    if finished is not None:
+    if (finished := complete()) is not None:
         return finished
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / LOCK_FILE, "a+") as lock:
@@ -175,11 +173,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         except BlockingIOError:
             return {"status": "busy", "out": str(run_dir), "seconds": 0.0,
                     "message": "another process holds its lock"}
-        try:
-            finished = complete()  # finished by another process since the first look?
-        except ALError as exc:
-            return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
-        if finished is not None:
+        if (finished := complete()) is not None:  # finished by another process since the first look
             return finished
         done = read_rounds(run_dir)
         lock.seek(0)

@@ -212,12 +212,10 @@ def data_file_digest(path: str | None) -> str | None:
 
 def _corpus_identity(config: SimulationConfig) -> tuple:
     """What a loaded corpus depends on: its settings and its file's digest (a directory's: its files' stats)."""
-    stamp: Any = None
     path = config.data_path
+    stamp: Any = data_file_digest(path)
     try:
-        if path and os.path.isfile(path):
-            stamp = data_file_digest(path)
-        elif path and os.path.isdir(path):
+        if stamp is None and path and os.path.isdir(path):
             stamp = tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(path)))
     except OSError:
         stamp = None  # the loader says what is wrong

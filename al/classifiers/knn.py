@@ -376,8 +376,9 @@ def _one_kernel() -> Iterator[None]:
     """Make FAISS compute every inner product with its direct kernel, one (query, row) pair at a time.
 
     FAISS switches to BLAS from ``distance_compute_blas_threshold`` queries up (queries
-    times dimensions in newer versions), and the two kernels differ in the last bits. Neither is BLAS alone enough: on some
-    CPUs (AMD EPYC with AVX-512, faiss-cpu 1.12 to 1.15) BLAS gives a row other
+    times dimensions in newer versions), and the two kernels differ in the last bits.
+    BLAS for every batch is not enough either: on some CPUs (AMD EPYC with AVX-512,
+    faiss-cpu 1.12 to 1.15) BLAS gives a row other
     last bits depending on its place in the matrix tiles, so exact duplicates get
     different similarities and a query's answer depends on the queries searched
     with it. The direct kernel's result depends on the two vectors alone (about
