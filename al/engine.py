@@ -323,6 +323,27 @@ class Simulation:
         """Whether a space would change anything: the strategy or the classifier reads embeddings."""
         return self._strategy_reads_embeddings or self._classifier_probe.input == "embeddings"
 
+    #: What :meth:`prepare` can compute ahead of a run.
+    PREPARED_PARTS = ("embeddings", "strategy")
+
+    def prepare(self, part: str) -> None:
+        """Compute ahead, into the caches, what this run reads before its first query; record nothing.
+
+        ``"embeddings"``: the sentence embeddings :meth:`run` reads first (pool,
+        test and, when the classifier uses it, dev; none for a classifier of
+        texts that no strategy view needs). ``"strategy"``: the strategy's
+        once-per-pool work (:meth:`al.strategy.Strategy.prepare`) on the pool
+        texts. A grid runs the two in other processes at once; the run then
+        finds both cached and computes what it would have computed itself.
+        """
+        if part not in self.PREPARED_PARTS:
+            raise ConfigError(f"part must be one of {', '.join(self.PREPARED_PARTS)}; got {part!r}")
+        pool, dev, test = (self.corpus.splits[s] for s in ("train", "dev", "test"))
+        if part == "embeddings":
+            self._features(pool, dev, test)
+        else:
+            self.strategy.prepare(self.corpus.texts[pool].tolist())
+
     def run(self) -> list[dict[str, Any]]:
         """Run the simulation, or finish it after the rounds its records hold; returns every round's record."""
         corpus = self.corpus

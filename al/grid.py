@@ -23,19 +23,25 @@ busy. A setting that cannot run (an unknown strategy, a missing data file) is
 reported before anything starts, and the rest of the grid still runs.
 
 Workers share the cache: the first run that needs a pool's embeddings (or an
-ALPS head) computes them under a lock. A worker whose next run needs what
-another is computing does not wait for it while other runs are left to start:
-that run is set aside and taken up again when the other one ends
-(:func:`dispatch`). Records do not depend on the order.
+ALPS head) computes them under a lock. With more than one worker, the grid
+first runs each distinct once-per-pool computation its unfinished runs share
+as a task of its own, costliest first (:func:`plan_preparation`): a strategy's
+pool work (ALPS's head fit and masked-LM pass) and each pool's embedding pass
+then run side by side instead of one after the other inside one run. A worker
+whose next run needs what another is computing does not wait for it while
+other runs are left to start: that run is set aside and taken up again when
+the other one ends (:func:`dispatch`). Records do not depend on the order.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import re
 import sys
 import time
+import warnings
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import nullcontext
@@ -46,7 +52,7 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 from al.config import (
     COMPONENTS,
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
-    normalise_mapping,
+    normalise_mapping, replace,
 )
 from al.errors import ALError, ConfigError
 from al.progress import duration, progress, set_quiet
@@ -62,6 +68,20 @@ class GridRun:
     name: str
     config: SimulationConfig
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """Once-per-pool work a grid runs ahead of its simulations (:meth:`al.engine.Simulation.prepare`).
+
+    ``config`` is that of a run that reads it; ``part`` is ``"embeddings"`` or
+    ``"strategy"``; ``size`` counts the characters of the texts it reads.
+    """
+
+    name: str
+    config: SimulationConfig
+    part: str
+    size: int
 
 
 def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | None = None
@@ -182,7 +202,8 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         lock.flush()
         try:
             set_quiet(True)  # parallel workers' progress would interleave; the grid reports per run
-            with deferring_busy_locks() if defer_busy_caches else nullcontext():
+            with deferring_busy_locks() if defer_busy_caches else nullcontext(), \
+                    warnings.catch_warnings(record=True) as caught:  # entering resets the once-per-place registry
                 rounds = run(config, quiet=True)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
@@ -192,7 +213,80 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
                     "message": str(exc)}
     status = "resumed" if done else "done"
     return {"status": status, "out": str(run_dir), "rounds": len(rounds), "seconds": time.perf_counter() - start,
-            "macro_f1": rounds[-1]["macro_f1"]}
+            "macro_f1": rounds[-1]["macro_f1"], "warnings": list(dict.fromkeys(str(w.message) for w in caught))}
+
+
+def prepare_one(config_values: dict[str, Any], part: str, defer_busy_caches: bool = False) -> dict[str, Any]:
+    """Compute one :class:`Preparation` into the caches; never raises ALError (see :func:`run_one`).
+
+    Nothing is recorded; warnings are left to the runs, which load what this
+    computed and warn as a lone run does.
+    """
+    from al.cache import CacheBusy, deferring_busy_locks
+    from al.simulate import build_simulation
+
+    start = time.perf_counter()
+    try:
+        set_quiet(True)
+        with deferring_busy_locks() if defer_busy_caches else nullcontext(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            config = SimulationConfig(**config_values)  # a random start: a chosen one is the run's to embed
+            _, simulation = build_simulation(replace(config, initial_strategy="random", label_descriptions=None))
+            simulation.prepare(part)
+    except ALError as exc:
+        return {"status": "failed", "seconds": time.perf_counter() - start, "message": str(exc)}
+    except CacheBusy as exc:
+        return {"status": "deferred", "seconds": time.perf_counter() - start, "message": str(exc)}
+    return {"status": "prepared", "seconds": time.perf_counter() - start}
+
+
+def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
+    """The once-per-pool work the unfinished runs share, one task each, costliest first.
+
+    Per corpus and embedding setting (model, precision, device), the pool's
+    embedding pass, if a run's classifier or strategy reads embeddings; per
+    corpus and strategy that prepares its pool (:meth:`al.strategy.Strategy.prepare`),
+    that work. Strategies' work goes first (ALPS's head fit and masked-LM pass
+    cost more than an embedding pass), then embeddings; within each, larger
+    pools first. On two workers, Reuters' ALPS work and its embedding pass
+    then run at once, where inside one run they came one after the other
+    (benchmarks/RESULTS.md, section 12.11). Corpora are loaded here to measure
+    them (parsed once; workers read the parse from the disk cache); one that
+    cannot load is left to its runs, which say why.
+    """
+    from al.records import read_rounds
+    from al.simulate import _corpus_identity, load_config_corpus
+
+    plans: dict[tuple, Preparation] = {}
+    for r in runs:
+        config = r.config
+        if r.problem is not None or len(read_rounds(config.run_dir)) >= config.n_rounds:
+            continue
+        try:
+            strategy_class, identity = config.strategy_class(), _corpus_identity(config)
+            reads_embeddings = config.classifier_class().input == "embeddings" or "embeddings" in strategy_class.requires
+            corpus = load_config_corpus(config)
+        except ALError:
+            continue
+        pool, dev, test = (corpus.splits[s] for s in ("train", "dev", "test"))
+        pool_size = sum(map(len, corpus.texts[pool]))
+        if reads_embeddings:
+            key = ("embeddings", identity, config.model, config.embed_precision, config.device)
+            size = pool_size + sum(map(len, corpus.texts[test])) + sum(map(len, corpus.texts[dev]))
+            plans.setdefault(key, Preparation(f"{corpus.name}: embeddings ({config.model})", config, "embeddings", size))
+        if getattr(strategy_class, "prepares_pool", lambda: False)():
+            run_set = tuple((setting, getattr(config, setting)) for setting in strategy_class.run_params.values())
+            key = ("strategy", identity, json.dumps(config.strategy.to_dict(), sort_keys=True, default=str), run_set)
+            plans.setdefault(key, Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config,
+                                              "strategy", pool_size))
+    return sorted(plans.values(), key=lambda p: (p.part != "strategy", -p.size))
+
+
+def _task(item: GridRun | Preparation, defer: bool) -> tuple[Any, ...]:
+    """The worker function for a run or a preparation, followed by its arguments."""
+    if isinstance(item, Preparation):
+        return prepare_one, item.config.to_dict(), item.part, defer
+    return run_one, item.config.to_dict(), defer
 
 
 def _init_worker(threads: int) -> None:
@@ -231,12 +325,14 @@ def available_cores() -> int:
 
 
 def dispatch(
-    runs: Sequence[GridRun],
+    runs: Sequence[Any],
     capacity: int,
-    start: Callable[[GridRun, bool], Hashable],
+    start: Callable[[Any, bool], Hashable],
     wait_any: Callable[[list[Hashable]], list[tuple[Hashable, dict[str, Any]]]],
-) -> Iterator[tuple[GridRun, dict[str, Any]]]:
+) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Keep ``capacity`` simulations in flight, in grid order; yield (run, result) as each ends.
+
+    ``runs`` may begin with :class:`Preparation` tasks; they are dispatched like runs.
 
     ``start(run, defer_busy_caches)`` starts :func:`run_one` and returns a handle;
     ``wait_any(handles)`` blocks until at least one ends and returns (handle,
@@ -272,8 +368,12 @@ def dispatch(
             yield r, result
 
 
-def run_local(runs: Sequence[GridRun], workers: int) -> Iterator[tuple[GridRun, dict[str, Any]]]:
-    """Yield (run, result) as simulations finish, ``workers`` at a time (see :func:`dispatch`)."""
+def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Preparation] = ()
+              ) -> Iterator[tuple[GridRun | Preparation, dict[str, Any]]]:
+    """Yield (run, result) as simulations finish, ``workers`` at a time (see :func:`dispatch`).
+
+    ``preparations`` go first (a lone worker skips them: its runs compute the same in turn).
+    """
     if workers <= 1:  # in this process: BLAS and OpenMP settings stay the user's; torch's as before
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
@@ -294,10 +394,12 @@ def run_local(runs: Sequence[GridRun], workers: int) -> Iterator[tuple[GridRun, 
     threads = max(1, available_cores() // workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(threads,)) as pool:
-        yield from dispatch(runs, workers, lambda r, defer: pool.submit(run_one, r.config.to_dict(), defer), wait_any)
+        yield from dispatch([*preparations, *runs], workers,
+                            lambda r, defer: pool.submit(*_task(r, defer)), wait_any)
 
 
-def run_ray(runs: Sequence[GridRun], address: str | None) -> Iterator[tuple[GridRun, dict[str, Any]]]:
+def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence[Preparation] = ()
+            ) -> Iterator[tuple[GridRun | Preparation, dict[str, Any]]]:
     """Yield (run, result) as Ray tasks finish; connects to ``address`` unless Ray is already up.
 
     Every run is submitted at once, as Ray schedules (and an autoscaling
@@ -310,13 +412,18 @@ def run_ray(runs: Sequence[GridRun], address: str | None) -> Iterator[tuple[Grid
         raise ConfigError("--ray needs Ray: pip install 'ray>=2.9'") from None
     if not ray.is_initialized():
         ray.init(address=address, log_to_driver=False)
-    task = ray.remote(num_cpus=1)(run_one)
+    remote = {f: ray.remote(num_cpus=1)(f) for f in (run_one, prepare_one)}
+
+    def start(r: GridRun | Preparation, defer: bool) -> Hashable:
+        function, *arguments = _task(r, defer)
+        return remote[function].remote(*arguments)
 
     def wait_any(refs: list[Hashable]) -> list[tuple[Hashable, dict[str, Any]]]:
         ready, _ = ray.wait(refs, num_returns=1)
         return [(ref, ray.get(ref)) for ref in ready]
 
-    yield from dispatch(runs, len(runs), lambda r, defer: task.remote(r.config.to_dict(), defer), wait_any)
+    items = [*preparations, *runs]
+    yield from dispatch(items, len(items), start, wait_any)
 
 
 def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) -> str:
@@ -371,13 +478,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     start = time.perf_counter()
     counts: dict[str, int] = {}
-    results = run_ray(runnable, args.ray) if args.ray else run_local(runnable, args.workers)
+    warned: set[str] = set()
+    parallel = bool(args.ray) or args.workers > 1
+    preparations = plan_preparation(runnable) if parallel else []
+    if preparations and not args.quiet:
+        print(f"first {len(preparations)} once-per-pool tasks the runs share: "
+              f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
+    results = (run_ray(runnable, args.ray, preparations) if args.ray
+               else run_local(runnable, args.workers, preparations))
     try:
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar:
-            for i, (r, result) in enumerate(results, 1):
+            i = 0
+            for r, result in results:
+                if isinstance(r, Preparation):
+                    if result["status"] == "failed":  # its runs fail with the same message and are counted
+                        say(f"[prepare] failed   {r.name}  {result['message']}", bar)
+                    elif not args.quiet:
+                        say(f"[prepare] {result['status']:<8} {r.name}  ({result['seconds']:.0f} s)", bar)
+                    continue
+                i += 1
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
                 if not args.quiet or result["status"] == "failed":
                     say(run_line(i, len(runnable), r.name, result, time.perf_counter() - start), bar)
+                for message in result.get("warnings", ()):  # each distinct one once per grid, on one line
+                    if not args.quiet and message not in warned:
+                        warned.add(message)
+                        say(f"warning: {' '.join(message.split())}", bar)
                 bar.update(1)
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -138,6 +138,23 @@ class Strategy(ABC):
     @abstractmethod
     def query(self, state: PoolState, n: int) -> np.ndarray:
         """Absolute pool indices of ``n`` distinct unlabeled texts, most wanted first."""
+
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Once-per-pool work that reads the pool's texts alone (no label, no classifier); default: none.
+
+        A strategy whose first query pays for such work (ALPS: a masked LM's
+        pass over the pool) does it here and caches it on disk, so that a grid
+        can run it ahead, in its own process, beside other runs' embedding
+        passes (:func:`al.grid.plan_preparation`). ``texts`` is the pool in
+        the order ``state.texts`` gives it. What a later query computes must
+        not depend on whether this ran: a run that finds nothing prepared
+        computes the same itself.
+        """
+
+    @classmethod
+    def prepares_pool(cls) -> bool:
+        """Whether the class overrides :meth:`prepare`."""
+        return cls.prepare is not Strategy.prepare
 
     def select(self, state: PoolState, n: int) -> tuple[np.ndarray, dict[str, Any]]:
         """One query as the engine runs it: ``last_scores`` and ``last_info`` start empty.

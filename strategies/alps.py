@@ -218,6 +218,10 @@ class ALPS(Strategy):
             self._pool_key = key
         return self._vectors
 
+    def prepare(self, texts: Sequence[str]) -> None:
+        """Fit (or load) the MLM head and compute the pool's surprisal vectors, cached on disk."""
+        self.pool_vectors(texts)
+
     def query(self, state: PoolState, n: int) -> np.ndarray:
         candidates = state.indices_unlabeled
         if n > len(candidates):

@@ -123,3 +123,35 @@ def test_a_run_deferred_at_a_busy_cache_keeps_nothing_and_later_gives_a_lone_run
         return [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]
 
     assert strip_times(read_rounds(tmp_path / "grid")) == strip_times(read_rounds(tmp_path / "lone"))
+
+
+def test_pool_work_runs_first_as_its_own_tasks_and_the_records_are_a_lone_run_s(tmp_path, small_jsonl, capsys,
+                                                                                  monkeypatch):
+    """With two workers the grid embeds the pool and does ALPS's pool work ahead; every record is a lone run's."""
+    from al.grid import run_one
+
+    alps = {"name": "alps", "params": {"fit_steps": 4}}
+    path, spec = grid_file(tmp_path, small_jsonl, strategies=("random", alps), seeds=(0,))
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache-grid"))
+    assert main([str(path), "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert ("first 2 once-per-pool tasks the runs share: small: alps(fit_steps=4)'s pool work; "
+            "small: embeddings (all-MiniLM-L6-v2)") in err
+    prepared = sorted(line.split("  (")[0] for line in err.splitlines() if line.startswith("[prepare]"))
+    assert prepared == ["[prepare] prepared small: alps(fit_steps=4)'s pool work",
+                        "[prepare] prepared small: embeddings (all-MiniLM-L6-v2)"]  # side by side, in either order
+    assert "2 done" in err
+    assert len(list((tmp_path / "cache-grid" / "alps" / "heads").rglob("*.pt"))) == 1
+    warned = [line for line in err.splitlines() if line.startswith("warning: ALPS:")]
+    assert len(warned) == 1 and "loaded from the cache" in warned[0]  # the run found the head prepared for it
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache-lone"))
+    root, runs = expand_grid(spec)
+    for r in runs:
+        lone = run_one({**r.config.to_dict(), "out": str(tmp_path / "lone" / r.name)})
+        assert lone["status"] == "done"
+        assert strip_times(read_rounds(tmp_path / "lone" / r.name)) == strip_times(read_rounds(root / r.name)), r.name
+
+
+def strip_times(rounds):
+    return [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]

@@ -209,3 +209,18 @@ def test_vectors_are_cached_on_disk_per_distinct_text():
     again = second(texts[::-1] + ["new"])
     assert second.computed == 1  # only "new"
     np.testing.assert_array_equal(again[:4], out[::-1])
+
+
+def test_pool_work_done_ahead_is_what_a_later_run_reads_from_disk():
+    """ALPS.prepare (a grid runs it in another process) leaves the run nothing to compute and the same picks."""
+    texts = [f"message {i} about {'water' if i % 3 else 'food'} and {'rain' if i % 2 else 'rice'}" for i in range(15)]
+    ahead = ALPS()
+    ahead._embed = FakeMLM()
+    ahead.prepare(texts)
+    assert ahead._embed.computed == 15
+    run = ALPS()  # another process: nothing in memory
+    run._embed = FakeMLM()
+    picks = run.query(pool_state(texts), 4)
+    assert getattr(run._embed, "computed", 0) == 0
+    alone = ALPS(surprisal=lambda t: np.pad(fake_surprisal(t), ((0, 0), (0, MAX_LENGTH - 16))))
+    np.testing.assert_array_equal(picks, alone.query(pool_state(texts), 4))

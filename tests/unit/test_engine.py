@@ -287,3 +287,46 @@ def test_a_round_classifier_is_freed_before_the_next_one_trains(corpus):
 
     rounds = simulate(corpus, make_classifier=lambda s: Tracked(seed=s), observers=[StoppingSignals()]).run()
     assert len(rounds) == 5 and alive_at_fit == [0] * 5
+
+
+class PoolWork(RandomSampling):
+    """Random picks; records the texts its pool work was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: list[list[str]] = []
+
+    def prepare(self, texts):
+        self.prepared.append(list(texts))
+
+
+def test_prepare_computes_what_the_run_reads_first_and_records_nothing(corpus, tmp_path):
+    embedded: list[list[str]] = []
+
+    def embed(texts):
+        embedded.append(list(texts))
+        return hash_embed(texts)
+
+    records = RunRecords(tmp_path / "run")
+    strategy = PoolWork()
+    simulation = Simulation(
+        corpus=corpus, strategy=strategy, make_classifier=lambda s: LogisticRegressionClassifier(seed=s),
+        embed=embed, initial=20, step=10, budget=40, seed=0, records=records)
+    pool, test = corpus.splits["train"], corpus.splits["test"]
+    simulation.prepare("embeddings")
+    assert embedded == [corpus.texts[np.concatenate([pool, test])].tolist()]  # pool, then test: what run() embeds
+    assert strategy.prepared == []
+    simulation.prepare("strategy")
+    assert strategy.prepared == [corpus.texts[pool].tolist()]  # the pool, in state.texts order
+    assert not (tmp_path / "run").exists() or not list((tmp_path / "run").iterdir())
+    simulation.run()
+    assert embedded[1] == embedded[0]  # the run reads the same texts (a cache would serve them)
+    with pytest.raises(ConfigError, match="part must be one of embeddings, strategy; got 'labels'"):
+        simulation.prepare("labels")
+
+
+def test_only_strategies_with_pool_work_say_they_prepare_it():
+    from strategies.alps import ALPS
+
+    assert PoolWork.prepares_pool() and ALPS.prepares_pool()
+    assert not RandomSampling.prepares_pool() and not ClassEmbedding.prepares_pool()

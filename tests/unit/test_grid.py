@@ -342,3 +342,69 @@ def test_a_variable_the_user_set_lower_is_kept():
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         values = pool.submit(_worker_variables, {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "9"}, 2).result()
     assert values[:2] == ("1", "2") and values[2] == "2"
+
+
+def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_first(tmp_path, monkeypatch):
+    import al.records
+
+    small, large = _csv(tmp_path / "small.csv", n=60), _csv(tmp_path / "large.csv", n=90)
+    spec = {
+        "out": str(tmp_path / "runs"),
+        "settings": {"dataset": "csv", "labels": ["a", "b"], "initial": 10, "step": 5, "budget": 20},
+        "grid": {
+            "data": [{"name": "small", "data_path": str(small)}, {"name": "large", "data_path": str(large)},
+                     {"name": "missing", "data_path": str(tmp_path / "missing.csv")}],
+            "strategy": ["random", "alps", {"name": "alps", "params": {"fit_steps": 5}}],
+            "seed": [0, 1],
+        },
+    }
+    from al.grid import plan_preparation
+
+    _, runs = expand_grid(spec)
+    plan = plan_preparation(runs)
+    assert [(p.part, Path(p.config.data_path).stem, p.config.strategy.label()) for p in plan] == [
+        ("strategy", "large", "alps"), ("strategy", "large", "alps(fit_steps=5)"),
+        ("strategy", "small", "alps"), ("strategy", "small", "alps(fit_steps=5)"),
+        ("embeddings", "large", "random"), ("embeddings", "small", "random"),  # one pass per pool, any strategy
+    ]  # the missing file is left to its runs, which say why
+    from al.simulate import load_config_corpus
+
+    corpus = load_config_corpus(plan[0].config)
+    chars = {split: sum(map(len, corpus.texts[rows])) for split, rows in corpus.splits.items()}
+    assert plan[0].size == chars["train"] and plan[2].size < plan[0].size  # the strategy reads the pool
+    assert plan[4].size == chars["train"] + chars["dev"] + chars["test"]  # what a run embeds
+    assert plan[0].config.seed == 0 and plan[0].name.endswith("alps's pool work")
+
+    real = al.records.read_rounds  # every run on the small pool finished: nothing to prepare for it
+    monkeypatch.setattr(al.records, "read_rounds", lambda d: [{}] * 3 if "small" in str(d) else real(d))
+    assert [Path(p.config.data_path).stem for p in plan_preparation(runs)] == ["large"] * 3
+
+
+from strategies.random_sampling import RandomSampling  # noqa: E402
+
+
+class WarningRandom(RandomSampling):
+    """Random picks that warn at every query."""
+
+    def query(self, state, n):
+        import warnings
+
+        warnings.warn("a strategy's warning,\nsplit over lines", UserWarning)
+        return super().query(state, n)
+
+
+def test_a_run_s_warnings_reach_the_grid_once_each_on_one_line(tmp_path, capsys):
+    import yaml
+
+    path = tmp_path / "g.yaml"
+    spec = {"out": str(tmp_path / "runs"),
+            "settings": {"dataset": "csv", "data_path": str(_csv(tmp_path / "data.csv")), "labels": ["a", "b"],
+                         "initial": 10, "step": 5, "budget": 20, "strategy": "tests.unit.test_grid:WarningRandom"},
+            "grid": {"seed": [0, 1]}}
+    path.write_text(yaml.safe_dump(spec))
+    assert main([str(path)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: a strategy's warning,\nsplit") == 0
+    assert err.count("warning: a strategy's warning, split over lines") == 1  # two runs, two queries each: once
+    assert main([str(path), "--quiet", "--out", str(tmp_path / "again")]) == 0
+    assert "warning:" not in capsys.readouterr().err
