@@ -326,23 +326,36 @@ class Simulation:
     #: What :meth:`prepare` can compute ahead of a run.
     PREPARED_PARTS = ("embeddings", "strategy")
 
-    def prepare(self, part: str) -> None:
+    def embedded_splits(self) -> tuple[str, ...]:
+        """The splits whose texts :meth:`run` embeds before its first round (as :meth:`_features` reads them).
+
+        ``("train", "test")`` and ``"dev"`` if the classifier uses it, for a
+        classifier of embeddings; ``("train",)`` or nothing for one of texts,
+        as a strategy view, an observer or a space needs the pool's.
+        """
+        if self._classifier_probe.input == "texts":
+            return ("train",) if self._needs_pool_embeddings else ()
+        return ("train", "test") + (("dev",) if self._classifier_probe.uses_dev else ())
+
+    def prepare(self, part: str, splits: Sequence[str] | None = None) -> None:
         """Compute ahead, into the caches, what this run reads before its first query; record nothing.
 
-        ``"embeddings"``: the sentence embeddings :meth:`run` reads first (pool,
-        test and, when the classifier uses it, dev; none for a classifier of
-        texts that no strategy view needs). ``"strategy"``: the strategy's
-        once-per-pool work (:meth:`al.strategy.Strategy.prepare`) on the pool
-        texts. A grid runs the two in other processes at once; the run then
-        finds both cached and computes what it would have computed itself.
+        ``"embeddings"``: the sentence embeddings of ``splits`` (default:
+        :meth:`embedded_splits`, what :meth:`run` embeds first; a grid passes
+        the union its runs on one corpus embed). ``"strategy"``: the
+        strategy's once-per-pool work (:meth:`al.strategy.Strategy.prepare`)
+        on the pool texts. A grid runs the two in other processes at once;
+        the run then finds both cached and computes what it would have
+        computed itself.
         """
         if part not in self.PREPARED_PARTS:
             raise ConfigError(f"part must be one of {', '.join(self.PREPARED_PARTS)}; got {part!r}")
-        pool, dev, test = (self.corpus.splits[s] for s in ("train", "dev", "test"))
-        if part == "embeddings":
-            self._features(pool, dev, test)
-        else:
-            self.strategy.prepare(self.corpus.texts[pool].tolist())
+        if part == "strategy":
+            self.strategy.prepare(self.corpus.texts[self.corpus.splits["train"]].tolist())
+            return
+        splits = self.embedded_splits() if splits is None else tuple(splits)
+        if splits:
+            self.embed(self.corpus.texts[np.concatenate([self.corpus.splits[s] for s in splits])].tolist())  # type: ignore[misc]
 
     def run(self) -> list[dict[str, Any]]:
         """Run the simulation, or finish it after the rounds its records hold; returns every round's record."""

@@ -23,8 +23,8 @@ busy. A setting that cannot run (an unknown strategy, a missing data file) is
 reported before anything starts, and the rest of the grid still runs.
 
 Workers share the cache: the first run that needs a pool's embeddings (or an
-ALPS head) computes them under a lock. With more than one worker, the grid
-first runs each distinct once-per-pool computation its unfinished runs share
+ALPS head) computes them under a lock. With more than one worker (or on Ray),
+the grid first runs each distinct once-per-pool computation its unfinished runs share
 as a task of its own, costliest first (:func:`plan_preparation`): a strategy's
 pool work (ALPS's head fit and masked-LM pass) and each pool's embedding pass
 then run side by side instead of one after the other inside one run. A worker
@@ -75,13 +75,15 @@ class Preparation:
     """Once-per-pool work a grid runs ahead of its simulations (:meth:`al.engine.Simulation.prepare`).
 
     ``config`` is that of a run that reads it; ``part`` is ``"embeddings"`` or
-    ``"strategy"``; ``size`` counts the characters of the texts it reads.
+    ``"strategy"``; ``size`` counts the characters of the texts it reads;
+    ``splits``: the splits an embedding pass embeds.
     """
 
     name: str
     config: SimulationConfig
     part: str
     size: int
+    splits: tuple[str, ...] = ()
 
 
 def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | None = None
@@ -200,6 +202,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         lock.truncate()
         lock.write(f"{os.uname().nodename} {os.getpid()}\n")
         lock.flush()
+        caught: list[warnings.WarningMessage] = []
         try:
             set_quiet(True)  # parallel workers' progress would interleave; the grid reports per run
             with deferring_busy_locks() if defer_busy_caches else nullcontext(), \
@@ -207,85 +210,104 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
                 rounds = run(config, quiet=True)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
-                    "message": str(exc)}
+                    "message": str(exc), "warnings": _messages(caught)}
         except CacheBusy as exc:
             return {"status": "deferred", "out": str(run_dir), "seconds": time.perf_counter() - start,
                     "message": str(exc)}
     status = "resumed" if done else "done"
     return {"status": status, "out": str(run_dir), "rounds": len(rounds), "seconds": time.perf_counter() - start,
-            "macro_f1": rounds[-1]["macro_f1"], "warnings": list(dict.fromkeys(str(w.message) for w in caught))}
+            "macro_f1": rounds[-1]["macro_f1"], "warnings": _messages(caught)}
 
 
-def prepare_one(config_values: dict[str, Any], part: str, defer_busy_caches: bool = False) -> dict[str, Any]:
+def _preparing(config: SimulationConfig) -> SimulationConfig:
+    """The config a preparation builds its simulation from: a random start (a chosen one is the run's to embed)."""
+    return replace(config, initial_strategy="random", label_descriptions=None)
+
+
+def prepare_one(config_values: dict[str, Any], part: str, splits: Sequence[str] = (),
+                defer_busy_caches: bool = False) -> dict[str, Any]:
     """Compute one :class:`Preparation` into the caches; never raises ALError (see :func:`run_one`).
 
-    Nothing is recorded; warnings are left to the runs, which load what this
-    computed and warn as a lone run does.
+    Nothing is recorded. Its warnings come back as a run's do (an ALPS head's
+    fitting loss, a precision the CPU only emulates): the runs that read what
+    it computed then load it from the cache.
     """
     from al.cache import CacheBusy, deferring_busy_locks
     from al.simulate import build_simulation
 
     start = time.perf_counter()
+    caught: list[warnings.WarningMessage] = []
     try:
         set_quiet(True)
-        with deferring_busy_locks() if defer_busy_caches else nullcontext(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            config = SimulationConfig(**config_values)  # a random start: a chosen one is the run's to embed
-            _, simulation = build_simulation(replace(config, initial_strategy="random", label_descriptions=None))
-            simulation.prepare(part)
+        with deferring_busy_locks() if defer_busy_caches else nullcontext(), \
+                warnings.catch_warnings(record=True) as caught:
+            _, simulation = build_simulation(_preparing(SimulationConfig(**config_values)))
+            simulation.prepare(part, splits if part == "embeddings" else None)
     except ALError as exc:
-        return {"status": "failed", "seconds": time.perf_counter() - start, "message": str(exc)}
+        return {"status": "failed", "seconds": time.perf_counter() - start, "message": str(exc),
+                "warnings": _messages(caught)}
     except CacheBusy as exc:
         return {"status": "deferred", "seconds": time.perf_counter() - start, "message": str(exc)}
-    return {"status": "prepared", "seconds": time.perf_counter() - start}
+    return {"status": "prepared", "seconds": time.perf_counter() - start, "warnings": _messages(caught)}
+
+
+def _messages(caught: Sequence[warnings.WarningMessage]) -> list[str]:
+    """The distinct messages of caught warnings, in order."""
+    return list(dict.fromkeys(str(w.message) for w in caught))
 
 
 def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
     """The once-per-pool work the unfinished runs share, one task each, costliest first.
 
-    Per corpus and embedding setting (model, precision, device), the pool's
-    embedding pass, if a run's classifier or strategy reads embeddings; per
-    corpus and strategy that prepares its pool (:meth:`al.strategy.Strategy.prepare`),
-    that work. Strategies' work goes first (ALPS's head fit and masked-LM pass
-    cost more than an embedding pass), then embeddings; within each, larger
-    pools first. On two workers, Reuters' ALPS work and its embedding pass
-    then run at once, where inside one run they came one after the other
-    (benchmarks/RESULTS.md, section 12.11). Corpora are loaded here to measure
-    them (parsed once; workers read the parse from the disk cache); one that
-    cannot load is left to its runs, which say why.
+    Per corpus and embedding setting (model, precision, device), one
+    embedding pass over the union of the splits its runs embed before their
+    first round (:meth:`al.engine.Simulation.embedded_splits`, and the pool for
+    a start chosen from embeddings), so that every run then finds its texts
+    cached; per corpus and strategy setting that prepares its pool
+    (:meth:`al.strategy.Strategy.prepare`), that work. Strategies' work goes
+    first (ALPS's head fit and masked-LM pass cost more than an embedding
+    pass), then embeddings; within each, more text first. On two workers,
+    Reuters' ALPS work and its embedding pass then run at once, where inside
+    one run they came one after the other (benchmarks/RESULTS.md, section
+    12.11). Each run's simulation is built here, without a model (about 1 s
+    for 60 runs); a run that cannot be built is left to report why itself.
     """
     from al.records import read_rounds
-    from al.simulate import _corpus_identity, load_config_corpus
+    from al.simulate import build_simulation, corpus_identity
 
+    embeddings: dict[tuple, tuple[SimulationConfig, Any, set[str]]] = {}  # key -> first config, corpus, splits
     plans: dict[tuple, Preparation] = {}
     for r in runs:
         config = r.config
-        if r.problem is not None or len(read_rounds(config.run_dir)) >= config.n_rounds:
-            continue
         try:
-            strategy_class, identity = config.strategy_class(), _corpus_identity(config)
-            reads_embeddings = config.classifier_class().input == "embeddings" or "embeddings" in strategy_class.requires
-            corpus = load_config_corpus(config)
-        except ALError:
+            if r.problem is not None or len(read_rounds(config.run_dir)) >= config.n_rounds:
+                continue
+            corpus, simulation = build_simulation(_preparing(config))
+            identity = corpus_identity(config)
+        except Exception:  # noqa: BLE001 -- planning only saves time; the run itself reports what is wrong
             continue
-        pool, dev, test = (corpus.splits[s] for s in ("train", "dev", "test"))
-        pool_size = sum(map(len, corpus.texts[pool]))
-        if reads_embeddings:
-            key = ("embeddings", identity, config.model, config.embed_precision, config.device)
-            size = pool_size + sum(map(len, corpus.texts[test])) + sum(map(len, corpus.texts[dev]))
-            plans.setdefault(key, Preparation(f"{corpus.name}: embeddings ({config.model})", config, "embeddings", size))
-        if getattr(strategy_class, "prepares_pool", lambda: False)():
-            run_set = tuple((setting, getattr(config, setting)) for setting in strategy_class.run_params.values())
+        splits = set(simulation.embedded_splits()) | ({"train"} if config.initial_strategy != "random" else set())
+        if splits:
+            embeddings.setdefault(("embeddings", identity, config.model, config.embed_precision, config.device),
+                                  (config, corpus, set()))[2].update(splits)
+        strategy = simulation.strategy
+        if strategy.prepares_pool():
+            run_set = tuple((setting, getattr(config, setting)) for setting in type(strategy).run_params.values())
             key = ("strategy", identity, json.dumps(config.strategy.to_dict(), sort_keys=True, default=str), run_set)
             plans.setdefault(key, Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config,
-                                              "strategy", pool_size))
+                                              "strategy", sum(map(len, corpus.texts[corpus.splits["train"]]))))
+    for key, (config, corpus, union) in embeddings.items():
+        ordered = tuple(s for s in ("train", "test", "dev") if s in union)
+        size = sum(len(text) for s in ordered for text in corpus.texts[corpus.splits[s]])
+        plans[key] = Preparation(f"{corpus.name}: embeddings ({config.model}, {config.embed_precision})", config,
+                                 "embeddings", size, ordered)
     return sorted(plans.values(), key=lambda p: (p.part != "strategy", -p.size))
 
 
 def _task(item: GridRun | Preparation, defer: bool) -> tuple[Any, ...]:
     """The worker function for a run or a preparation, followed by its arguments."""
     if isinstance(item, Preparation):
-        return prepare_one, item.config.to_dict(), item.part, defer
+        return prepare_one, item.config.to_dict(), item.part, item.splits, defer
     return run_one, item.config.to_dict(), defer
 
 
@@ -334,7 +356,8 @@ def dispatch(
 
     ``runs`` may begin with :class:`Preparation` tasks; they are dispatched like runs.
 
-    ``start(run, defer_busy_caches)`` starts :func:`run_one` and returns a handle;
+    ``start(run, defer_busy_caches)`` starts :func:`run_one` (:func:`prepare_one`
+    for a preparation) and returns a handle;
     ``wait_any(handles)`` blocks until at least one ends and returns (handle,
     result) pairs. A simulation started while others wait to start does not
     idle on a cache lock held elsewhere (another run embedding the same pool or
@@ -346,8 +369,8 @@ def dispatch(
     resumes from its finished rounds.
     """
     queue = deque(runs)
-    aside: list[tuple[GridRun, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
-    running: dict[Hashable, GridRun] = {}
+    aside: list[tuple[Any, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
+    running: dict[Hashable, Any] = {}
     while queue or aside or running:
         while len(running) < capacity and (queue or aside):
             if queue:
@@ -479,31 +502,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     counts: dict[str, int] = {}
     warned: set[str] = set()
-    parallel = bool(args.ray) or args.workers > 1
-    preparations = plan_preparation(runnable) if parallel else []
-    if preparations and not args.quiet:
-        print(f"first {len(preparations)} once-per-pool tasks the runs share: "
-              f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
-    results = (run_ray(runnable, args.ray, preparations) if args.ray
-               else run_local(runnable, args.workers, preparations))
+
+    def warn(messages: Sequence[str], bar: Any) -> None:
+        for message in messages:  # each distinct one once per grid, on one line
+            if not args.quiet and message not in warned:
+                warned.add(message)
+                say(f"warning: {' '.join(message.split())}", bar)
+
     try:
+        parallel = bool(args.ray) or args.workers > 1
+        preparations = plan_preparation(runnable) if parallel else []
+        if preparations and not args.quiet:
+            print(f"first {len(preparations)} once-per-pool tasks the runs share: "
+                  f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
+        results = (run_ray(runnable, args.ray, preparations) if args.ray
+                   else run_local(runnable, args.workers, preparations))
+        runs_began = None  # the earliest start of a finished run: time left is estimated from the runs alone
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar:
             i = 0
             for r, result in results:
                 if isinstance(r, Preparation):
-                    if result["status"] == "failed":  # its runs fail with the same message and are counted
-                        say(f"[prepare] failed   {r.name}  {result['message']}", bar)
-                    elif not args.quiet:
-                        say(f"[prepare] {result['status']:<8} {r.name}  ({result['seconds']:.0f} s)", bar)
+                    if not args.quiet:  # a failed one is computed by its runs, which report their own errors
+                        detail = result["message"] if result["status"] == "failed" else f"({result['seconds']:.0f} s)"
+                        say(f"[prepare] {result['status']:<8} {r.name}  {detail}", bar)
+                    warn(result.get("warnings", ()), bar)
                     continue
                 i += 1
+                now = time.perf_counter()
+                runs_began = min(now - result["seconds"], runs_began or now)
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
                 if not args.quiet or result["status"] == "failed":
-                    say(run_line(i, len(runnable), r.name, result, time.perf_counter() - start), bar)
-                for message in result.get("warnings", ()):  # each distinct one once per grid, on one line
-                    if not args.quiet and message not in warned:
-                        warned.add(message)
-                        say(f"warning: {' '.join(message.split())}", bar)
+                    say(run_line(i, len(runnable), r.name, result, now - runs_began), bar)
+                warn(result.get("warnings", ()), bar)
                 bar.update(1)
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)

@@ -210,7 +210,7 @@ def data_file_digest(path: str | None) -> str | None:
     return None
 
 
-def _corpus_identity(config: SimulationConfig) -> tuple:
+def corpus_identity(config: SimulationConfig) -> tuple:
     """What a loaded corpus depends on: its settings and its file's digest (a directory's: its files' stats)."""
     path = config.data_path
     stamp: Any = data_file_digest(path)
@@ -234,7 +234,7 @@ def load_config_corpus(config: SimulationConfig):
     from al.datasets import load_corpus
     from al.datasets.reduction import subsample_pool
 
-    identity = _corpus_identity(config)
+    identity = corpus_identity(config)
     if identity in _LOADED_CORPORA:
         return _LOADED_CORPORA[identity]
     corpus = load_corpus(

@@ -290,17 +290,25 @@ def test_a_round_classifier_is_freed_before_the_next_one_trains(corpus):
 
 
 class PoolWork(RandomSampling):
-    """Random picks; records the texts its pool work was given."""
+    """Random picks; records the texts its pool work was given and those its queries read."""
+
+    requires = frozenset({"texts"})
 
     def __init__(self) -> None:
         super().__init__()
         self.prepared: list[list[str]] = []
+        self.seen_texts: list[list[str]] = []
 
     def prepare(self, texts):
         self.prepared.append(list(texts))
 
+    def query(self, state, n):
+        self.seen_texts.append(list(state.texts))
+        return super().query(state, n)
 
-def test_prepare_computes_what_the_run_reads_first_and_records_nothing(corpus, tmp_path):
+
+@pytest.mark.parametrize("threshold, splits", [("fixed", ("train", "test")), ("dev", ("train", "test", "dev"))])
+def test_prepare_computes_what_the_run_reads_first_and_records_nothing(corpus, tmp_path, threshold, splits):
     embedded: list[list[str]] = []
 
     def embed(texts):
@@ -310,17 +318,20 @@ def test_prepare_computes_what_the_run_reads_first_and_records_nothing(corpus, t
     records = RunRecords(tmp_path / "run")
     strategy = PoolWork()
     simulation = Simulation(
-        corpus=corpus, strategy=strategy, make_classifier=lambda s: LogisticRegressionClassifier(seed=s),
+        corpus=corpus, strategy=strategy, make_classifier=lambda s: LogisticRegressionClassifier(seed=s, threshold=threshold),
         embed=embed, initial=20, step=10, budget=40, seed=0, records=records)
-    pool, test = corpus.splits["train"], corpus.splits["test"]
+    assert simulation.embedded_splits() == splits
     simulation.prepare("embeddings")
-    assert embedded == [corpus.texts[np.concatenate([pool, test])].tolist()]  # pool, then test: what run() embeds
+    assert embedded == [corpus.texts[np.concatenate([corpus.splits[s] for s in splits])].tolist()]
     assert strategy.prepared == []
     simulation.prepare("strategy")
-    assert strategy.prepared == [corpus.texts[pool].tolist()]  # the pool, in state.texts order
+    simulation.prepare("embeddings", ["dev"])  # a grid's union of what its runs embed
+    assert embedded[1] == corpus.texts[corpus.splits["dev"]].tolist()
     assert not (tmp_path / "run").exists() or not list((tmp_path / "run").iterdir())
     simulation.run()
-    assert embedded[1] == embedded[0]  # the run reads the same texts (a cache would serve them)
+    assert sorted(embedded[2]) == sorted(embedded[0])  # what the run embedded before its first round
+    seen = strategy.seen_texts[0]
+    assert strategy.prepared == [seen] == [corpus.texts[corpus.splits["train"]].tolist()]  # state.texts, in order
     with pytest.raises(ConfigError, match="part must be one of embeddings, strategy; got 'labels'"):
         simulation.prepare("labels")
 

@@ -10,6 +10,7 @@ import pytest
 from al.config import SimulationConfig
 from al.errors import ConfigError
 from al.grid import LOCK_FILE, expand_grid, main, run_one
+from strategies.random_sampling import RandomSampling
 
 SPEC = {
     "out": "runs/x",
@@ -346,6 +347,8 @@ def test_a_variable_the_user_set_lower_is_kept():
 
 def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_first(tmp_path, monkeypatch):
     import al.records
+    from al.grid import plan_preparation
+    from al.simulate import load_config_corpus
 
     small, large = _csv(tmp_path / "small.csv", n=60), _csv(tmp_path / "large.csv", n=90)
     spec = {
@@ -358,29 +361,76 @@ def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_
             "seed": [0, 1],
         },
     }
-    from al.grid import plan_preparation
-
     _, runs = expand_grid(spec)
     plan = plan_preparation(runs)
-    assert [(p.part, Path(p.config.data_path).stem, p.config.strategy.label()) for p in plan] == [
-        ("strategy", "large", "alps"), ("strategy", "large", "alps(fit_steps=5)"),
-        ("strategy", "small", "alps"), ("strategy", "small", "alps(fit_steps=5)"),
-        ("embeddings", "large", "random"), ("embeddings", "small", "random"),  # one pass per pool, any strategy
+    assert [(p.part, Path(p.config.data_path).stem, p.config.strategy.label(), p.splits) for p in plan] == [
+        ("strategy", "large", "alps", ()), ("strategy", "large", "alps(fit_steps=5)", ()),
+        ("strategy", "small", "alps", ()), ("strategy", "small", "alps(fit_steps=5)", ()),
+        ("embeddings", "large", "random", ("train", "test")),  # one pass per pool, whatever the strategy
+        ("embeddings", "small", "random", ("train", "test")),
     ]  # the missing file is left to its runs, which say why
-    from al.simulate import load_config_corpus
-
     corpus = load_config_corpus(plan[0].config)
     chars = {split: sum(map(len, corpus.texts[rows])) for split, rows in corpus.splits.items()}
     assert plan[0].size == chars["train"] and plan[2].size < plan[0].size  # the strategy reads the pool
-    assert plan[4].size == chars["train"] + chars["dev"] + chars["test"]  # what a run embeds
-    assert plan[0].config.seed == 0 and plan[0].name.endswith("alps's pool work")
+    assert plan[4].size == chars["train"] + chars["test"]  # what a logistic regression's run embeds
+    assert plan[0].config.seed == 0 and plan[4].name == "large: embeddings (all-MiniLM-L6-v2, fp32)"
 
     real = al.records.read_rounds  # every run on the small pool finished: nothing to prepare for it
     monkeypatch.setattr(al.records, "read_rounds", lambda d: [{}] * 3 if "small" in str(d) else real(d))
     assert [Path(p.config.data_path).stem for p in plan_preparation(runs)] == ["large"] * 3
 
 
-from strategies.random_sampling import RandomSampling  # noqa: E402
+def test_one_embedding_pass_per_setting_over_every_split_its_runs_embed(tmp_path):
+    from al.grid import plan_preparation
+
+    spec = {
+        "out": str(tmp_path / "runs"),
+        "settings": {"dataset": "csv", "data_path": str(_csv(tmp_path / "d.csv")), "labels": ["a", "b"],
+                     "initial": 10, "step": 5, "budget": 20},
+        "grid": {
+            "classifier": ["logreg", {"name": "logreg", "params": {"threshold": "dev"}}],
+            "embed_precision": ["fp32", "bf16"],
+            "model": ["all-MiniLM-L6-v2", "all-mpnet-base-v2"],
+            "strategy": ["random", "cvirs"],
+        },
+    }
+    plan = plan_preparation(expand_grid(spec)[1])
+    assert sorted((p.config.model, p.config.embed_precision, p.splits) for p in plan) == [
+        (model, precision, ("train", "test", "dev"))  # the dev split for the runs that tune thresholds on it
+        for model in ("all-MiniLM-L6-v2", "all-mpnet-base-v2") for precision in ("bf16", "fp32")
+    ]
+
+
+def test_a_preparation_is_reported_not_counted_and_a_lone_worker_plans_none(tmp_path, monkeypatch, capsys):
+    import yaml
+
+    from al import grid
+
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump({
+        "out": str(tmp_path / "runs"),
+        "settings": {"dataset": "csv", "data_path": str(_csv(tmp_path / "d.csv")), "labels": ["a", "b"]},
+        "grid": {"seed": [0, 1]}}))
+    planned = []
+    monkeypatch.setattr(grid, "plan_preparation", lambda runs: planned.append(len(runs)) or [
+        grid.Preparation("d: embeddings", runs[0].config, "embeddings", 1, ("train",))])
+
+    def fake_local(runs, workers, preparations=()):
+        assert workers == 2 and len(preparations) == 1
+        yield preparations[0], {"status": "failed", "seconds": 1.0, "message": "no such model",
+                                "warnings": ["emulated\nbf16"]}
+        for r in runs:
+            yield r, {"status": "done", "seconds": 2.0, "macro_f1": 0.5, "warnings": ["emulated\nbf16"]}
+
+    monkeypatch.setattr(grid, "run_local", fake_local)
+    assert main([str(path), "--workers", "2"]) == 0  # a failed preparation is left to its runs
+    err = capsys.readouterr().err
+    assert "[prepare] failed   d: embeddings  no such model" in err
+    assert "[1/2] done" in err and "[2/2] done" in err and "2 done in" in err
+    assert err.count("warning: emulated bf16") == 1
+    monkeypatch.setattr(grid, "run_local", lambda runs, workers, preparations=(): iter(
+        [(r, {"status": "done", "seconds": 0.0, "macro_f1": 0.5}) for r in runs]) if not preparations else None)
+    assert main([str(path), "--workers", "1"]) == 0 and planned == [2]  # one worker: nothing planned
 
 
 class WarningRandom(RandomSampling):
