@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from al.grid import expand_grid, main, run_ray
+from al.grid import expand_grid, main, plan_preparation, run_ray
 from al.records import read_rounds
 from tests.integration.conftest import LABELS
 
@@ -49,10 +49,12 @@ def test_ray_local_cluster(tmp_path, small_jsonl):
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         _, runs = expand_grid(spec)
-        statuses = [result["status"] for _, result in run_ray(runs, None)]
+        preparations = plan_preparation(runs)
+        results = [(type(item).__name__, result["status"]) for item, result in run_ray(runs, None, preparations)]
     finally:
         ray.shutdown()
-    assert statuses == ["done", "done"]
+    assert [p.part for p in preparations] == ["embeddings"]  # the pool's one pass, as a task of its own
+    assert sorted(results) == [("GridRun", "done"), ("GridRun", "done"), ("Preparation", "prepared")]
     assert_complete(spec, 2)
 
 
