@@ -327,7 +327,7 @@ class Simulation:
     PREPARED_PARTS = ("embeddings", "strategy")
 
     def embedded_splits(self) -> tuple[str, ...]:
-        """The splits whose texts :meth:`run` embeds before its first round (as :meth:`_features` reads them).
+        """The splits whose texts :meth:`run` embeds before its first round, in the order :meth:`_features` embeds them.
 
         ``("train", "test")`` and ``"dev"`` if the classifier uses it, for a
         classifier of embeddings; ``("train",)`` or nothing for one of texts,
@@ -355,7 +355,8 @@ class Simulation:
             return
         splits = self.embedded_splits() if splits is None else tuple(splits)
         if splits:
-            self.embed(self.corpus.texts[np.concatenate([self.corpus.splits[s] for s in splits])].tolist())  # type: ignore[misc]
+            rows = np.concatenate([self.corpus.splits[s] for s in splits])
+            self.embed(self.corpus.texts[rows].tolist())  # type: ignore[misc]
 
     def run(self) -> list[dict[str, Any]]:
         """Run the simulation, or finish it after the rounds its records hold; returns every round's record."""
@@ -495,12 +496,13 @@ class Simulation:
         texts = self.corpus.texts
         pool_texts = texts[pool].tolist()
         needs_dev = self._classifier_probe.uses_dev
+        embedded = self.embedded_splits()
         if self._classifier_probe.input == "texts":
-            embeddings = self.embed(pool_texts) if self._needs_pool_embeddings else None  # type: ignore[misc]
+            embeddings = self.embed(pool_texts) if embedded else None  # type: ignore[misc]
             return Features(pool_texts, texts[dev].tolist() if needs_dev else None, texts[test].tolist(),
                             pool_texts, embeddings)
-        parts = [pool, test] + ([dev] if needs_dev else [])
-        matrix = self.embed(texts[np.concatenate(parts)].tolist())  # type: ignore[misc]
+        parts = {"train": pool, "test": test, "dev": dev}
+        matrix = self.embed(texts[np.concatenate([parts[s] for s in embedded])].tolist())  # type: ignore[misc]
         pool_x = matrix[: len(pool)]
         return Features(pool_x, matrix[len(pool) + len(test) :] if needs_dev else None,
                         matrix[len(pool) : len(pool) + len(test)], pool_texts, pool_x)

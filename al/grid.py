@@ -44,7 +44,7 @@ import time
 import warnings
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Sequence
@@ -157,6 +157,21 @@ def _fields(key: str, value: Any, source: str) -> dict[str, Any]:
     return {key: value}
 
 
+@contextmanager
+def _in_worker(defer_busy_caches: bool) -> Iterator[list[warnings.WarningMessage]]:
+    """How a grid task runs: no progress bars, busy caches deferred if asked, warnings recorded.
+
+    Entering ``catch_warnings`` resets Python's once-per-place registry, so each
+    task records its own warnings as a lone run would show them.
+    """
+    from al.cache import deferring_busy_locks
+
+    set_quiet(True)  # parallel workers' progress would interleave; the grid reports per task
+    with deferring_busy_locks() if defer_busy_caches else nullcontext(), \
+            warnings.catch_warnings(record=True) as caught:
+        yield caught
+
+
 def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> dict[str, Any]:
     """Run (or resume, or skip) one simulation under an exclusive lock; never raises ALError.
 
@@ -166,7 +181,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     """
     import fcntl
 
-    from al.cache import CacheBusy, deferring_busy_locks
+    from al.cache import CacheBusy
     from al.records import RunRecords, read_rounds
     from al.simulate import data_file_digest, run, stored_settings
 
@@ -202,11 +217,8 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         lock.truncate()
         lock.write(f"{os.uname().nodename} {os.getpid()}\n")
         lock.flush()
-        caught: list[warnings.WarningMessage] = []
         try:
-            set_quiet(True)  # parallel workers' progress would interleave; the grid reports per run
-            with deferring_busy_locks() if defer_busy_caches else nullcontext(), \
-                    warnings.catch_warnings(record=True) as caught:  # entering resets the once-per-place registry
+            with _in_worker(defer_busy_caches) as caught:
                 rounds = run(config, quiet=True)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
@@ -232,15 +244,12 @@ def prepare_one(config_values: dict[str, Any], part: str, splits: Sequence[str] 
     fitting loss, a precision the CPU only emulates): the runs that read what
     it computed then load it from the cache.
     """
-    from al.cache import CacheBusy, deferring_busy_locks
+    from al.cache import CacheBusy
     from al.simulate import build_simulation
 
     start = time.perf_counter()
-    caught: list[warnings.WarningMessage] = []
     try:
-        set_quiet(True)
-        with deferring_busy_locks() if defer_busy_caches else nullcontext(), \
-                warnings.catch_warnings(record=True) as caught:
+        with _in_worker(defer_busy_caches) as caught:
             _, simulation = build_simulation(_preparing(SimulationConfig(**config_values)))
             simulation.prepare(part, splits if part == "embeddings" else None)
     except ALError as exc:
@@ -294,8 +303,9 @@ def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
         if strategy.prepares_pool():
             run_set = tuple((setting, getattr(config, setting)) for setting in type(strategy).run_params.values())
             key = ("strategy", identity, json.dumps(config.strategy.to_dict(), sort_keys=True, default=str), run_set)
-            plans.setdefault(key, Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config,
-                                              "strategy", sum(map(len, corpus.texts[corpus.splits["train"]]))))
+            if key not in plans:
+                plans[key] = Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config, "strategy",
+                                         sum(map(len, corpus.texts[corpus.splits["train"]])))
     for key, (config, corpus, union) in embeddings.items():
         ordered = tuple(s for s in ("train", "test", "dev") if s in union)
         size = sum(len(text) for s in ordered for text in corpus.texts[corpus.splits[s]])
