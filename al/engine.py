@@ -15,7 +15,8 @@ A round's record (one line of ``rounds.jsonl``)::
 
     round, n_labeled, macro_f1, micro_f1, macro_precision, macro_recall,
     per_label_f1 {label: f1}, labeled_counts {label: texts}, picked [pool indices],
-    seconds_train, seconds_query, seconds_evaluate, strategy_info {...},
+    seconds_train (with its parts a classifier reports, e.g. seconds_train_dev),
+    seconds_query, seconds_evaluate, strategy_info {...},
     classifier_info {...} (``Classifier.info()``), space {name, scope,
     fitted_round, ...} and seconds_space with a task-specific space, observers' fields (e.g.
     ``diagnostics``); round 0 also has ``initial`` (the random start), and the
@@ -414,6 +415,9 @@ class Simulation:
             t = time.perf_counter()
             classifier = self._train(r, features, labeled, y_labeled, dev)
             seconds["train"] = time.perf_counter() - t
+            # parts of the fit the classifier times itself, e.g. its per-epoch dev evaluation
+            parts = getattr(classifier, "fit_seconds", dict)()
+            seconds.update({f"train_{part}": value for part, value in parts.items()})
 
             t = time.perf_counter()
             if self.evaluator is not None:

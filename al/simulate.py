@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--diagnostics", action="store_true",
                    help="record embedding-space diagnostics every round (centroid proximity, distance margins, "
                    "clustering quality of the labeled set; uses unlabeled gold labels for measurement only)")
+    g.add_argument("--no-stopping", dest="stopping", action="store_false",
+                   help="do not record what the stopping criteria read (saves a pass of the classifier over the "
+                   "stop set every round, about 15 %% of a fine-tuned run; picks and scores are the same)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--version", action="version", version=f"al {__version__}")
     return p
@@ -262,11 +265,12 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
         from al.observers import EmbeddingDiagnostics
 
         observers.append(EmbeddingDiagnostics(seed=config.seed))
-    from al.stopping import StoppingSignals
+    if config.stopping:
+        from al.stopping import StoppingSignals
 
-    # what the stopping criteria read (al.stopping); a fine-tuned classifier's uncertainty only on the stop set
-    uncertainty_on = "stop_set" if config.classifier_class().input == "texts" else "pool"
-    observers.append(StoppingSignals(seed=config.seed, records=records, uncertainty_on=uncertainty_on))
+        # what the stopping criteria read (al.stopping); a fine-tuned classifier's uncertainty only on the stop set
+        uncertainty_on = "stop_set" if config.classifier_class().input == "texts" else "pool"
+        observers.append(StoppingSignals(seed=config.seed, records=records, uncertainty_on=uncertainty_on))
     embedder = SentenceEmbedder(config.model, device=config.device, show_progress=not quiet,
                                 precision=config.embed_precision)
     return corpus, Simulation(
@@ -314,10 +318,11 @@ def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
 
 def format_round(record: dict[str, Any], n_rounds: int) -> str:
     space = f"space {record['seconds_space']:.1f}s  " if "seconds_space" in record else ""
+    dev = f" (dev {record['seconds_train_dev']:.1f}s)" if "seconds_train_dev" in record else ""
     return (
         f"round {record['round'] + 1:>2}/{n_rounds}  labeled {record['n_labeled']:>5}  "
         f"macro-F1 {record['macro_f1']:.3f}  micro-F1 {record['micro_f1']:.3f}  {space}"
-        f"train {record['seconds_train']:.1f}s  query {record['seconds_query']:.1f}s  "
+        f"train {record['seconds_train']:.1f}s{dev}  query {record['seconds_query']:.1f}s  "
         f"eval {record['seconds_evaluate']:.1f}s"
     )
 

@@ -51,6 +51,15 @@ class Classifier(ABC):
     def predict_proba(self, X: Sequence[str] | np.ndarray) -> np.ndarray:
         """Per-label probabilities, ndarray of shape (n_samples, n_labels), float32."""
 
+    def fit_seconds(self) -> dict[str, float]:
+        """Parts of the last :meth:`fit`'s time by what they went on, e.g. ``{"dev": 3.2}``; none by default.
+
+        The engine records each part as ``seconds_train_<part>``, a part of the
+        round's ``seconds_train`` (timings stay out of ``info``, which is compared
+        across runs).
+        """
+        return {}
+
     def info(self) -> dict[str, Any]:
         """JSON-ready facts about the last fit for the round's record (``classifier_info``).
 

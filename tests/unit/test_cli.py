@@ -272,3 +272,22 @@ def test_only_a_strategy_s_own_run_params_are_set_by_the_run():
     assert _resolved_params(OwnPrecision, {}) == {"precision": "high"}
     assert _run_set(ALPS)["precision"] == "embed_precision"
     assert "precision" not in _resolved_params(ALPS, {}) and "device" not in _resolved_params(ALPS, {})
+
+
+def test_no_stopping_leaves_the_stop_set_pass_out_and_a_bad_value_gets_one_line(tmp_path, capsys):
+    from al.simulate import build_simulation
+    from al.stopping import StoppingSignals
+
+    assert config_of([]).stopping is True
+    assert config_of(["--no-stopping"]).stopping is False
+
+    def observers(config):
+        return [type(o) for o in build_simulation(config)[1].observers]
+
+    assert StoppingSignals in observers(config_of([]))
+    assert StoppingSignals not in observers(config_of(["--no-stopping"]))
+    path = tmp_path / "sim.yaml"
+    path.write_text("stopping: maybe\n")
+    code = main(["--config", str(path), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and err == "error: stopping must be true or false, got 'maybe'\n"

@@ -341,3 +341,15 @@ def test_only_strategies_with_pool_work_say_they_prepare_it():
 
     assert PoolWork.prepares_pool() and ALPS.prepares_pool()
     assert not RandomSampling.prepares_pool() and not ClassEmbedding.prepares_pool()
+
+
+def test_the_parts_of_a_fit_a_classifier_reports_are_recorded_beside_seconds_train(corpus):
+    class TimedFit(LogisticRegressionClassifier):
+        def fit_seconds(self):
+            return {"dev": 0.25}
+
+    timed = simulate(corpus, make_classifier=lambda s: TimedFit(seed=s)).run()
+    assert [r["seconds_train_dev"] for r in timed] == [0.25] * len(timed)
+    plain = simulate(corpus).run()  # the base class reports no parts
+    assert not any(k.startswith("seconds_train_") for r in plain for k in r)
+    assert strip_times(timed) == strip_times(plain)

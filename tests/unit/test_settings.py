@@ -36,7 +36,7 @@ def test_bert_fine_tunes_the_sentence_model_unless_told_otherwise():
 
 def test_resume_ignores_settings_that_do_not_change_results(tmp_path):
     start(tmp_path, SimulationConfig(seed=1))
-    start(tmp_path, SimulationConfig(seed=1, device="cpu", diagnostics=True, out=str(tmp_path)))
+    start(tmp_path, SimulationConfig(seed=1, device="cpu", diagnostics=True, stopping=False, out=str(tmp_path)))
     with pytest.raises(ConfigError, match="other settings \\(seed: 1 -> 2\\)"):
         start(tmp_path, SimulationConfig(seed=2))
     with pytest.raises(ConfigError, match="classifier.params.threshold: 'fixed' -> 'dev'"):
