@@ -2,6 +2,7 @@
 
     python benchmarks/peers.py --quick                 # a smaller table in about 5 minutes
     python benchmarks/peers.py --repeats 3             # the table in RESULTS.md section 12
+    python benchmarks/peers.py --rows fine-tuned --same-work   # also the fine-tuned pair doing the same work
 
 Task: Reuters-21578 (ModApte), the multi-label 10-label pick of ``../shared/DATA.md`` with
 ship for nat-gas (which has 4 texts in al's dev split, and al refuses a label it cannot
@@ -26,6 +27,11 @@ fine-tuned  all-MiniLM-L6-v2 fine-tuned (learning rate 1e-4, at most 10 epochs, 
             (AVX512-BF16 or AMX) a third run, ``al (bf16)``, fine-tunes with
             ``mixed_precision=bf16`` (bfloat16 autocast; other numbers than fp32);
             small-text 1.4.1 has no mixed precision, so the like-for-like pair is al's fp32 run.
+fine-tuned, same work  (``--same-work``) the fine-tuned row with both tools doing the same
+            work: small-text trains on every labeled text and validates after every epoch on
+            al's dev split (``fit(validation_set=...)``, the 193 texts al evaluates after every
+            epoch), and al runs with ``--no-stopping`` (no pass over the stop set, which
+            small-text has no counterpart of). Same data, initial sets, epochs and settings.
 
 What is timed: each tool's whole process, from the interpreter's start to its exit
 (imports, data, model loading, the loop, evaluation), as the parent sees it
@@ -51,6 +57,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -67,6 +74,7 @@ sys.path.insert(0, str(ROOT))
 
 LABELS = ["money-fx", "grain", "crude", "trade", "interest", "wheat", "corn", "dlr", "ship", "oilseed"]
 MODEL = "all-MiniLM-L6-v2"
+SAME_WORK = "fine-tuned, same work"
 FROZEN_C, FROZEN_MAX_ITER = 1.0, 1000
 
 
@@ -133,7 +141,7 @@ def prepare(data_path: str, seeds: Sequence[int], protocol: Protocol, folder: Pa
 
     config = SimulationConfig(dataset="reuters", data_path=data_path, labels=tuple(LABELS), model=MODEL)
     corpus = load_config_corpus(config)
-    pool, test = corpus.splits["train"], corpus.splits["test"]
+    pool, test, dev = corpus.splits["train"], corpus.splits["test"], corpus.splits["dev"]
     embed = SentenceEmbedder(MODEL).encode
     task = folder / "task.npz"
     np.savez(
@@ -141,6 +149,7 @@ def prepare(data_path: str, seeds: Sequence[int], protocol: Protocol, folder: Pa
         X_pool=embed(corpus.texts[pool].tolist()), X_test=embed(corpus.texts[test].tolist()),
         Y_pool=corpus.Y[pool].toarray().astype(np.int8), Y_test=corpus.Y[test].toarray().astype(np.int8),
         texts_pool=np.asarray(corpus.texts[pool], dtype=object), texts_test=np.asarray(corpus.texts[test], dtype=object),
+        texts_dev=np.asarray(corpus.texts[dev], dtype=object), Y_dev=corpus.Y[dev].toarray().astype(np.int8),
         **{f"initial_{s}": initial_indices(s, len(pool), protocol.initial) for s in seeds},
     )
     return task
@@ -201,8 +210,11 @@ def run_modal(task_path: Path, picks: str, seed: int, protocol: Protocol, out: P
     out.write_text(json.dumps({"curve": curve, "picked": picked}))
 
 
-def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path) -> None:
-    """small-text's pool-based loop, fine-tuning MiniLM, random picks; writes {"curve", "picked"}."""
+def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path, on_dev: bool = False) -> None:
+    """small-text's pool-based loop, fine-tuning MiniLM, random picks; writes {"curve", "picked"}.
+
+    ``on_dev``: every fit validates on al's dev split instead of holding out 10 % of the labeled texts.
+    """
     import torch
     from scipy.sparse import csr_matrix
     from small_text import PoolBasedActiveLearner, RandomSampling, TransformerBasedClassificationFactory
@@ -232,7 +244,8 @@ def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path) -> 
         TransformerModelArguments(path), n_labels, kwargs={
             "multi_label": True, "num_epochs": protocol.epochs, "lr": protocol.learning_rate,
             "mini_batch_size": protocol.batch_size, "device": "cpu"})
-    learner = PoolBasedActiveLearner(factory, RandomSampling(), train)
+    fit_kwargs = {"validation_set": dataset(task["texts_dev"], task["Y_dev"])} if on_dev else {}
+    learner = PoolBasedActiveLearner(factory, RandomSampling(), train, fit_kwargs=fit_kwargs)
     initial = task[f"initial_{seed}"]
     learner.initialize_data(initial, csr_matrix(task["Y_pool"][initial]))
     curve = [macro_f1(task["Y_test"], learner.classifier.predict(test))]
@@ -250,6 +263,7 @@ def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path) -> 
 
 def al_argv(row: str, strategy: str, seed: int, protocol: Protocol, data_path: str, out: Path,
             precision: str = "auto") -> list[str]:
+    """``python -m al.simulate`` for one run of ``row`` ("frozen", "fine-tuned" or "fine-tuned, same work")."""
     argv = [sys.executable, "-m", "al.simulate", "--dataset", "reuters", "--data-path", data_path,
             "--labels", *LABELS, "--model", MODEL, "--strategy", strategy, "--initial", str(protocol.initial),
             "--step", str(protocol.step), "--seed", str(seed), "--out", str(out), "--quiet"]
@@ -258,6 +272,8 @@ def al_argv(row: str, strategy: str, seed: int, protocol: Protocol, data_path: s
     params = {"max_epochs": protocol.epochs, "learning_rate": protocol.learning_rate,
               "batch_size": protocol.batch_size, "max_length": protocol.max_length, "mixed_precision": precision}
     argv += ["--classifier", "bert", "--budget", str(protocol.tuned_budget), "--device", "cpu"]
+    if row == SAME_WORK:
+        argv.append("--no-stopping")
     for key, value in params.items():
         argv += ["--classifier-param", f"{key}={value}"]
     return argv
@@ -268,15 +284,17 @@ def al_result(run_dir: Path) -> dict[str, Any]:
 
     rounds = read_rounds(run_dir)
     phases = {key[len("seconds_"):]: round(sum(r.get(key, 0.0) for r in rounds), 1)
-              for key in ("seconds_train", "seconds_evaluate", "seconds_query", "seconds_stopping", "seconds_embed")}
+              for key in ("seconds_train", "seconds_train_dev", "seconds_evaluate", "seconds_query", "seconds_stopping",
+                          "seconds_embed")}
     return {"curve": [r["macro_f1"] for r in rounds], "picked": [r["picked"] for r in rounds[:-1]], "phases": phases}
 
 
 # ---------------------------------------------------------------- the table
 
 
-def arms_for(rows: Sequence[str], bf16: bool = False) -> list[Arm]:
-    """The runs of each row; ``bf16`` adds al fine-tuning with bfloat16 autocast."""
+def arms_for(rows: Sequence[str], bf16: bool = False, same_work: bool = False) -> list[Arm]:
+    """The runs of each row; ``bf16`` adds al fine-tuning with bfloat16 autocast, ``same_work`` the
+    fine-tuned pair doing the same work."""
     arms = []
     if "frozen" in rows:
         arms += [Arm("frozen", "random", "al"), Arm("frozen", "random", "modAL"),
@@ -286,12 +304,14 @@ def arms_for(rows: Sequence[str], bf16: bool = False) -> list[Arm]:
         arms += [Arm("fine-tuned", "random", "al"), Arm("fine-tuned", "random", "small-text")]
         if bf16:
             arms.insert(-1, Arm("fine-tuned", "random", "al (bf16)"))
+        if same_work:
+            arms += [Arm(SAME_WORK, "random", "al"), Arm(SAME_WORK, "random", "small-text")]
     return arms
 
 
 def run_arm(arm: Arm, seed: int, protocol: Protocol, data_path: str, task: Path, work: Path,
             protocol_name: str) -> None:
-    slug = f"{arm.row}-{arm.picks}-{arm.tool}".replace(" ", "_").replace("'", "").replace("(", "").replace(")", "")
+    slug = re.sub(r"[^A-Za-z0-9_-]", "", f"{arm.row}-{arm.picks}-{arm.tool}".replace(" ", "_"))
     result = work / f"{slug}-seed{seed}.json"
     if arm.tool.startswith("al"):
         strategy = "modal:margin_sampling" if "modAL" in arm.tool else arm.picks
@@ -301,7 +321,7 @@ def run_arm(arm: Arm, seed: int, protocol: Protocol, data_path: str, task: Path,
     else:
         peer = "modal" if arm.tool == "modAL" else "smalltext"
         argv = [sys.executable, __file__, f"_{peer}", "--task", str(task), "--picks", arm.picks, "--seed", str(seed),
-                "--protocol", protocol_name, "--result", str(result)]
+                "--protocol", protocol_name, "--result", str(result)] + (["--on-dev"] if arm.row == SAME_WORK else [])
     seconds, peak = timed_process(argv, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
     outcome = al_result(run_dir) if arm.tool.startswith("al") else json.loads(result.read_text())
     budget = protocol.frozen_budget if arm.row == "frozen" else protocol.tuned_budget
@@ -315,7 +335,7 @@ def run_arm(arm: Arm, seed: int, protocol: Protocol, data_path: str, task: Path,
         arm.phases.append(outcome["phases"])
     arm.final.append(round(outcome["curve"][-1], 4))
     arm.area.append(round(normalized_area(protocol.sizes(budget), outcome["curve"]), 4))
-    print(f"  {arm.row:10s} {arm.picks:6s} {arm.tool:22s} seed {seed}: {seconds:7.1f} s  {peak:7.0f} MiB  "
+    print(f"  {arm.row:21s} {arm.picks:6s} {arm.tool:22s} seed {seed}: {seconds:7.1f} s  {peak:7.0f} MiB  "
           f"final {outcome['curve'][-1]:.4f}", flush=True)
 
 
@@ -325,7 +345,7 @@ def median(values: Sequence[float]) -> float:
 
 def table(arms: Sequence[Arm]) -> str:
     """Markdown: medians over repeats, and each tool's ratio to the peer of its row and picks."""
-    peer_of = {"frozen": "modAL", "fine-tuned": "small-text"}
+    peer_of = {"frozen": "modAL", "fine-tuned": "small-text", SAME_WORK: "small-text"}
     lines = ["| row | picks | tool | wall s (median) | peak RSS MiB (median) | final macro-F1 (mean) | area (mean) "
              "| wall / peer | RSS / peer |", "|---|---|---|---|---|---|---|---|---|"]
     for arm in arms:
@@ -345,7 +365,7 @@ def phase_lines(arms: Sequence[Arm]) -> str:
         for seconds, phases in zip(arm.seconds, arm.phases):
             spent = ", ".join(f"{name} {value:.1f} s" for name, value in phases.items() if value)
             lines.append(f"- {arm.row} {arm.picks} {arm.tool}: {seconds:.1f} s wall; {spent} "
-                         f"(train includes the per-epoch dev evaluation; stopping is the stop-set pass)")
+                         f"(train includes train_dev, the per-epoch dev evaluation; stopping is the stop-set pass)")
     return "\n".join(lines)
 
 
@@ -371,12 +391,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--protocol", choices=["full", "quick"], default="full")
         p.add_argument("--result", type=Path, required=True)
+        p.add_argument("--on-dev", action="store_true")
         a = p.parse_args(argv)
         protocol = QUICK if a.protocol == "quick" else FULL
         if sub == "_modal":
             run_modal(a.task, a.picks, a.seed, protocol, a.result)
         else:
-            run_smalltext(a.task, a.seed, protocol, a.result)
+            run_smalltext(a.task, a.seed, protocol, a.result, on_dev=a.on_dev)
         return 0
     parser.add_argument("--quick", action="store_true", help="budget 300 (frozen) and 150 (fine-tuned), 2 epochs, 64 tokens")
     parser.add_argument("--repeats", type=int, default=1, help="seeds 0 .. R-1, each a repeat of every run")
@@ -384,6 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tuned-repeats", type=int, default=None,
                         help="repeats of the fine-tuned row (default: --repeats)")
     parser.add_argument("--no-bf16", action="store_true", help="leave out al's bf16 fine-tuning run")
+    parser.add_argument("--same-work", action="store_true",
+                        help="with the fine-tuned row: also both tools doing the same work (small-text validating "
+                        "on al's dev split, al without the stop-set pass)")
     parser.add_argument("--data-path", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/peers"))
     args = parser.parse_args(argv)
@@ -395,7 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuned_seeds = list(range(args.tuned_repeats if args.tuned_repeats is not None else args.repeats))
     from al.device import cpu_has_native_bf16
 
-    arms = arms_for(args.rows, bf16=cpu_has_native_bf16() and not args.no_bf16)
+    arms = arms_for(args.rows, bf16=cpu_has_native_bf16() and not args.no_bf16,
+                    same_work=args.same_work and "fine-tuned" in args.rows)
     bf16 = any(arm.tool == "al (bf16)" for arm in arms)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="al-peers-") as tmp:
