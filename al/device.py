@@ -21,6 +21,27 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
+#: Device nodes of the GPU drivers torch's ``cuda`` runs on (NVIDIA, ROCm, WSL): with none present, no GPU is visible.
+GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def device_type(device: str = "auto") -> str:
+    """``"cpu"`` or ``"cuda"``: the type of ``resolve_device(device)``.
+
+    Without torch loaded and without a GPU driver's device node, ``"auto"`` is
+    the CPU without importing torch (about 1.5 s), so a run that finds all its
+    vectors in the cache never loads it.
+    """
+    import os
+    import sys
+
+    if device == "cpu":
+        return "cpu"
+    if device == "auto" and "torch" not in sys.modules and not any(map(os.path.exists, GPU_DEVICE_NODES)):
+        return "cpu"
+    return resolve_device(device).split(":")[0]
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bfloat16 matrix products natively (AVX512-BF16 or AMX tiles)."""
     import torch

@@ -9,7 +9,7 @@ company, and :func:`matrix_digest` of a run's embeddings identifies what the
 run read.
 
 The cache is content-addressed: one key per (model, max length, batching
-scheme, precision, text), so a text embedded once is never embedded again, in a later
+scheme, precision and device type, text), so a text embedded once is never embedded again, in a later
 round, a later run or another data set. Each call that computes new vectors adds one shard file,
 written to a temporary name and renamed, so concurrent runs never corrupt the
 cache and a crash leaves no half-written shard; new texts are encoded under a
@@ -44,19 +44,21 @@ PRECISIONS = ("fp32", "bf16")
 
 
 def precision_key(precision: str, device: str) -> str:
-    """The part of a vector cache key that names the precision: ``""`` for fp32 (keys from before bf16 stay).
+    """The part of a vector cache key that names the arithmetic: ``""`` for fp32 on a CPU (keys from before stay).
 
-    bf16 also names the device type (``-bf16-cpu``, ``-bf16-cuda``), and
-    ``-emulated`` on a CPU without native bf16: bfloat16 kernels differ far more
-    between these than fp32 ones do.
+    fp32 on another device names it (``-fp32-cuda``): a GPU's kernels give other
+    last bits than a CPU's, and a CPU run must read what a CPU computes, whatever
+    ran before on the same cache. bf16 always names the device type
+    (``-bf16-cpu``, ``-bf16-cuda``), and ``-emulated`` on a CPU without native
+    bf16: bfloat16 kernels differ far more between these than fp32 ones do.
     """
-    if precision == "fp32":
-        return ""
-    from al.device import cpu_has_native_bf16, resolve_device
+    from al.device import cpu_has_native_bf16, device_type
 
-    device_type = resolve_device(device).split(":")[0]
-    emulated = "-emulated" if device_type == "cpu" and not cpu_has_native_bf16() else ""
-    return f"-{precision}-{device_type}{emulated}"
+    kind = device_type(device)
+    if precision == "fp32":
+        return "" if kind == "cpu" else f"-fp32-{kind}"
+    emulated = "-emulated" if kind == "cpu" and not cpu_has_native_bf16() else ""
+    return f"-{precision}-{kind}{emulated}"
 
 
 def bucket_length(n_tokens: int, max_length: int, multiple: int = BUCKET_MULTIPLE) -> int:
@@ -322,11 +324,10 @@ class SentenceEmbedder:
 
     @property
     def cache_key(self) -> str:
-        """Directory name of this model's cache: model identity, token limit, batching scheme, precision.
+        """Directory name of this model's cache: model identity, token limit, batching scheme, arithmetic.
 
-        bf16 vectors also carry the device type (``-bf16-cpu``, ``-bf16-cuda``), and
-        ``-emulated`` on a CPU without native bf16: bfloat16 kernels differ far
-        more between these than fp32 ones do.
+        The arithmetic's part is :func:`precision_key`: nothing for fp32 on a
+        CPU, the device type otherwise (``-fp32-cuda``, ``-bf16-cpu``, ...).
         """
         key = f"{model_key(self.model)}-len{self.max_length or 'default'}-{CANONICAL}-b{self.batch_size}"
         return key + precision_key(self.precision, self.device)

@@ -120,6 +120,38 @@ def test_embedding_cache_key_names_the_batching_scheme():
     assert bf16 == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-bf16-cpu{emulated}"
 
 
+def test_vectors_computed_on_a_gpu_are_cached_apart_from_a_cpu_s(monkeypatch):
+    """A GPU's fp32 kernels give other last bits: a CPU run never reads them, whatever ran before on the cache."""
+    import al.device
+    from al.embedders import precision_key
+
+    monkeypatch.setattr(al.device, "resolve_device", lambda device="auto": "cuda:1" if device != "cpu" else "cpu")
+    assert precision_key("fp32", "cpu") == ""  # the keys from before stay
+    assert precision_key("fp32", "cuda:1") == "-fp32-cuda"
+    assert precision_key("bf16", "cuda") == "-bf16-cuda"
+    assert SentenceEmbedder(device="cuda").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cuda"
+    assert SentenceEmbedder(device="cpu").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64"
+    assert MLMSurprisal(device="cuda").precision_key == "-fp32-cuda"
+    assert precision_key("fp32", "auto") == "-fp32-cuda"  # torch is loaded here: auto is asked of it
+
+
+def test_auto_is_the_cpu_without_loading_torch_where_no_gpu_driver_is(monkeypatch):
+    import sys
+
+    import al.device
+    from al.device import device_type
+
+    def torch_asked(device="auto"):
+        raise AssertionError("resolve_device called")
+
+    monkeypatch.setattr(al.device, "resolve_device", torch_asked)
+    monkeypatch.setattr(al.device, "GPU_DEVICE_NODES", ("/no/such/gpu/node",))
+    monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a process that has not loaded it
+    assert device_type("auto") == "cpu" and device_type("cpu") == "cpu"
+    with pytest.raises(AssertionError):
+        device_type("cuda")  # asked for by name: checked by torch
+
+
 def test_an_unknown_embedding_precision_is_refused():
     from al.errors import ConfigError
 
