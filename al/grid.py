@@ -301,8 +301,11 @@ def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
                                   (config, corpus, set()))[2].update(splits)
         strategy = simulation.strategy
         if strategy.prepares_pool():
-            run_set = tuple((setting, getattr(config, setting)) for setting in type(strategy).run_params.values())
-            key = ("strategy", identity, json.dumps(config.strategy.to_dict(), sort_keys=True, default=str), run_set)
+            work = strategy.prepare_key()
+            if work is None:  # every parameter as given, and the run's settings the strategy reads
+                run_set = tuple((setting, getattr(config, setting)) for setting in type(strategy).run_params.values())
+                work = (json.dumps(config.strategy.to_dict(), sort_keys=True, default=str), run_set)
+            key = ("strategy", identity, f"{type(strategy).__module__}.{type(strategy).__qualname__}", work)
             if key not in plans:
                 plans[key] = Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config, "strategy",
                                          sum(map(len, corpus.texts[corpus.splits["train"]])))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Hashable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -150,6 +150,15 @@ class Strategy(ABC):
         not depend on whether this ran: a run that finds nothing prepared
         computes the same itself.
         """
+
+    def prepare_key(self) -> Hashable | None:
+        """What :meth:`prepare`'s work depends on besides the texts; None (the default): every parameter.
+
+        A grid prepares each pool once per strategy class and key, so two
+        settings that differ only in what the queries read (ALPS's ``n_init``)
+        share one task.
+        """
+        return None
 
     @classmethod
     def prepares_pool(cls) -> bool:

@@ -222,6 +222,12 @@ class ALPS(Strategy):
         """Fit (or load) the MLM head and compute the pool's surprisal vectors, cached on disk."""
         self.pool_vectors(texts)
 
+    def prepare_key(self) -> tuple | None:
+        """The surprisal vectors' settings (``n_init`` reads them, it does not change them); None when injected."""
+        if self.surprisal is not None:
+            return None
+        return (self.model, self.mlm_head, self.fit_steps, self.seed, self.batch_size, self.device, self.precision)
+
     def query(self, state: PoolState, n: int) -> np.ndarray:
         candidates = state.indices_unlabeled
         if n > len(candidates):

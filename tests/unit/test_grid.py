@@ -357,12 +357,13 @@ def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_
         "grid": {
             "data": [{"name": "small", "data_path": str(small)}, {"name": "large", "data_path": str(large)},
                      {"name": "missing", "data_path": str(tmp_path / "missing.csv")}],
-            "strategy": ["random", "alps", {"name": "alps", "params": {"fit_steps": 5}}],
+            "strategy": ["random", "alps", {"name": "alps", "params": {"fit_steps": 5}},
+                         {"name": "alps", "params": {"n_init": 3}}, {"name": "alps", "params": {"fit_steps": 250}}],
             "seed": [0, 1],
         },
     }
     _, runs = expand_grid(spec)
-    plan = plan_preparation(runs)
+    plan = plan_preparation(runs)  # n_init and a default given explicitly: the same vectors, one task
     assert [(p.part, Path(p.config.data_path).stem, p.config.strategy.label(), p.splits) for p in plan] == [
         ("strategy", "large", "alps", ()), ("strategy", "large", "alps(fit_steps=5)", ()),
         ("strategy", "small", "alps", ()), ("strategy", "small", "alps(fit_steps=5)", ()),
