@@ -36,6 +36,7 @@ CONFIG_OPTIONS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "poo
 def build_parser() -> argparse.ArgumentParser:
     """Options without defaults (``SUPPRESS``): corpus and model defaults live in :class:`SimulationConfig`."""
     from al.config import SimulationConfig
+    from al.embedders import PRECISIONS
 
     p = argparse.ArgumentParser(
         prog="python -m al.analyze",
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
     g = p.add_argument_group("analysis")
     g.add_argument("--model", help=f"sentence-embedding model: name or local directory (default: {d.model})")
-    g.add_argument("--embed-precision", choices=["fp32", "bf16"],
+    g.add_argument("--embed-precision", choices=PRECISIONS,
                    help=f"fp32, or bf16 autocast (faster on CPUs with AVX512-BF16 or AMX) (default: {d.embed_precision})")
     g.add_argument("--sizes", nargs="+", type=int, metavar="N",
                    help=f"labeled-set sizes (each below the pool size) (default: {' '.join(map(str, DEFAULT_SIZES))})")

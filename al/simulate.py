@@ -29,6 +29,8 @@ DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every 
 def build_parser() -> argparse.ArgumentParser:
     """Every option; none has a default here (``SUPPRESS``): defaults live in :class:`SimulationConfig`,
     so only flags actually given reach :func:`config_from_args` and override the ``--config`` file."""
+    from al.embedders import PRECISIONS
+
     d = SimulationConfig()
     p = argparse.ArgumentParser(
         prog="python -m al.simulate",
@@ -62,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("models")
     g.add_argument("--model", help="sentence-embedding model (name or local directory) for strategies and the "
                    f"logreg classifier (default: {d.model})")
-    g.add_argument("--embed-precision", choices=["fp32", "bf16"],
+    g.add_argument("--embed-precision", choices=PRECISIONS,
                    help="sentence embeddings (and ALPS's masked LM) in fp32, or bf16 autocast: about 1.6-1.7x "
                    "faster on a CPU with AVX512-BF16 or AMX, other vectors with their own cache "
                    f"(default: {d.embed_precision})")

@@ -2,7 +2,7 @@
 
     python benchmarks/peers.py --quick                 # a smaller table in about 5 minutes
     python benchmarks/peers.py --repeats 3             # the table in RESULTS.md section 12
-    python benchmarks/peers.py --rows fine-tuned --same-work   # also the fine-tuned pair doing the same work
+    python benchmarks/peers.py --rows fine-tuned same-work   # the fine-tuned row, and both tools doing the same work
 
 Task: Reuters-21578 (ModApte), the multi-label 10-label pick of ``../shared/DATA.md`` with
 ship for nat-gas (which has 4 texts in al's dev split, and al refuses a label it cannot
@@ -27,9 +27,9 @@ fine-tuned  all-MiniLM-L6-v2 fine-tuned (learning rate 1e-4, at most 10 epochs, 
             (AVX512-BF16 or AMX) a third run, ``al (bf16)``, fine-tunes with
             ``mixed_precision=bf16`` (bfloat16 autocast; other numbers than fp32);
             small-text 1.4.1 has no mixed precision, so the like-for-like pair is al's fp32 run.
-fine-tuned, same work  (``--same-work``) the fine-tuned row with both tools doing the same
-            work: small-text trains on every labeled text and validates after every epoch on
-            al's dev split (``fit(validation_set=...)``, the 193 texts al evaluates after every
+same-work   ("fine-tuned, same work") the fine-tuned row with both tools doing the same work:
+            small-text trains on every labeled text and validates after every epoch on al's
+            dev split (``fit(validation_set=...)``, the 193 texts al evaluates after every
             epoch), and al runs with ``--no-stopping`` (no pass over the stop set, which
             small-text has no counterpart of). Same data, initial sets, epochs and settings.
 
@@ -292,9 +292,9 @@ def al_result(run_dir: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- the table
 
 
-def arms_for(rows: Sequence[str], bf16: bool = False, same_work: bool = False) -> list[Arm]:
-    """The runs of each row; ``bf16`` adds al fine-tuning with bfloat16 autocast, ``same_work`` the
-    fine-tuned pair doing the same work."""
+def arms_for(rows: Sequence[str], bf16: bool = False) -> list[Arm]:
+    """The runs of each row ("frozen", "fine-tuned", "same-work"); ``bf16`` adds al fine-tuning with bfloat16
+    autocast to the fine-tuned row."""
     arms = []
     if "frozen" in rows:
         arms += [Arm("frozen", "random", "al"), Arm("frozen", "random", "modAL"),
@@ -304,8 +304,8 @@ def arms_for(rows: Sequence[str], bf16: bool = False, same_work: bool = False) -
         arms += [Arm("fine-tuned", "random", "al"), Arm("fine-tuned", "random", "small-text")]
         if bf16:
             arms.insert(-1, Arm("fine-tuned", "random", "al (bf16)"))
-        if same_work:
-            arms += [Arm(SAME_WORK, "random", "al"), Arm(SAME_WORK, "random", "small-text")]
+    if "same-work" in rows:
+        arms += [Arm(SAME_WORK, "random", "al"), Arm(SAME_WORK, "random", "small-text")]
     return arms
 
 
@@ -401,13 +401,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser.add_argument("--quick", action="store_true", help="budget 300 (frozen) and 150 (fine-tuned), 2 epochs, 64 tokens")
     parser.add_argument("--repeats", type=int, default=1, help="seeds 0 .. R-1, each a repeat of every run")
-    parser.add_argument("--rows", nargs="+", default=["frozen", "fine-tuned"], choices=["frozen", "fine-tuned"])
+    parser.add_argument("--rows", nargs="+", default=["frozen", "fine-tuned"], choices=["frozen", "fine-tuned", "same-work"],
+                        help="same-work: the fine-tuned pair doing the same work (small-text validating on al's dev "
+                        "split, al without the stop-set pass)")
     parser.add_argument("--tuned-repeats", type=int, default=None,
                         help="repeats of the fine-tuned row (default: --repeats)")
     parser.add_argument("--no-bf16", action="store_true", help="leave out al's bf16 fine-tuning run")
-    parser.add_argument("--same-work", action="store_true",
-                        help="with the fine-tuned row: also both tools doing the same work (small-text validating "
-                        "on al's dev split, al without the stop-set pass)")
     parser.add_argument("--data-path", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/peers"))
     args = parser.parse_args(argv)
@@ -419,8 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuned_seeds = list(range(args.tuned_repeats if args.tuned_repeats is not None else args.repeats))
     from al.device import cpu_has_native_bf16
 
-    arms = arms_for(args.rows, bf16=cpu_has_native_bf16() and not args.no_bf16,
-                    same_work=args.same_work and "fine-tuned" in args.rows)
+    arms = arms_for(args.rows, bf16=cpu_has_native_bf16() and not args.no_bf16)
     bf16 = any(arm.tool == "al (bf16)" for arm in arms)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="al-peers-") as tmp:

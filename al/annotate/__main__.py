@@ -30,6 +30,8 @@ _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "t
 
 def build_parser() -> argparse.ArgumentParser:
     """The start command's options; simulation settings as in ``al.simulate`` (no defaults here: ``SUPPRESS``)."""
+    from al.embedders import PRECISIONS
+
     d = SimulationConfig()
     p = argparse.ArgumentParser(
         prog="python -m al.annotate",
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--strategy", help=f"registered name or package.module:Class (default: {d.strategy.name})")
     g.add_argument("--strategy-param", action="append", metavar="KEY=VALUE", help="strategy constructor argument")
     g.add_argument("--model", help=f"sentence-embedding model (default: {d.model})")
-    g.add_argument("--embed-precision", choices=["fp32", "bf16"],
+    g.add_argument("--embed-precision", choices=PRECISIONS,
                    help="fp32, or bf16 autocast for the sentence encoder and ALPS's masked LM (faster on CPUs with "
                    f"AVX512-BF16 or AMX) (default: {d.embed_precision})")
     g.add_argument("--classifier", help=f"classifier (default: {d.classifier.name})")
