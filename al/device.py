@@ -8,12 +8,24 @@ from typing import Any
 from al.errors import ConfigError
 
 
+#: Where a GPU driver shows itself (NVIDIA's and AMD's kernel modules, their device nodes, WSL's):
+#: with none of them present, torch sees no GPU.
+GPU_DRIVER_PATHS = ("/proc/driver/nvidia", "/sys/module/nvidia", "/dev/nvidiactl", "/dev/nvidia0",
+                    "/sys/module/amdgpu", "/dev/kfd", "/dev/dxg")
+#: What :func:`device_type` answered for ``"auto"`` without asking torch, once it has.
+_auto_without_torch: str | None = None
+
+
 def resolve_device(device: str = "auto") -> str:
     """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; others checked."""
     import torch
 
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        found = "cuda" if torch.cuda.is_available() else "cpu"
+        if _auto_without_torch not in (None, found):  # a cache key already named the CPU: refuse to compute elsewhere
+            raise ConfigError("device auto was taken for the CPU before torch loaded (no GPU driver found at "
+                              f"{', '.join(GPU_DRIVER_PATHS)}), but torch sees a GPU; pass --device cuda or cpu")
+        return found
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} asked for, but no CUDA GPU is visible; use --device cpu or auto")
     if device != "cpu" and not device.startswith("cuda"):
@@ -21,23 +33,23 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
-#: Device nodes of the GPU drivers torch's ``cuda`` runs on (NVIDIA, ROCm, WSL): with none present, no GPU is visible.
-GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
-
-
 def device_type(device: str = "auto") -> str:
     """``"cpu"`` or ``"cuda"``: the type of ``resolve_device(device)``.
 
-    Without torch loaded and without a GPU driver's device node, ``"auto"`` is
-    the CPU without importing torch (about 1.5 s), so a run that finds all its
-    vectors in the cache never loads it.
+    Without torch loaded and without a GPU driver (:data:`GPU_DRIVER_PATHS`),
+    ``"auto"`` is the CPU without importing torch (about 1.5 s), so a run that
+    finds all its vectors in the cache never loads it; should torch later see
+    a GPU after all, :func:`resolve_device` refuses ``"auto"`` rather than
+    compute on it what a key names the CPU's.
     """
     import os
     import sys
 
+    global _auto_without_torch
     if device == "cpu":
         return "cpu"
-    if device == "auto" and "torch" not in sys.modules and not any(map(os.path.exists, GPU_DEVICE_NODES)):
+    if device == "auto" and "torch" not in sys.modules and not any(map(os.path.exists, GPU_DRIVER_PATHS)):
+        _auto_without_torch = "cpu"
         return "cpu"
     return resolve_device(device).split(":")[0]
 

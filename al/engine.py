@@ -520,7 +520,8 @@ class Simulation:
         if self.records.rounds and before is not None and before != digest:
             raise DataError(
                 f"the pool's embeddings (digest {digest}) differ from those this run began with ({before}): "
-                f"the model or its cache changed; start a new run with another --out"
+                f"the model, its cache or the device changed (vectors are cached per device type: resume on the "
+                f"device the run began on); start a new run with another --out"
             )
         if before != digest:
             self.records.note(embeddings_digest=digest)

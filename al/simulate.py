@@ -454,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; run the same command again to resume from the last finished round", file=sys.stderr)
         return 130
     print(curve_table(rounds))
-    if rounds and "stopping" in rounds[-1]:
+    if rounds and all("stopping" in r for r in rounds):  # every round's signals: the criteria read windows of them
         from al.stopping import stop_rounds, stop_table
 
         print("\nwhere each stopping criterion would have stopped (al.stopping):")

@@ -405,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="same-work: the fine-tuned pair doing the same work (small-text validating on al's dev "
                         "split, al without the stop-set pass)")
     parser.add_argument("--tuned-repeats", type=int, default=None,
-                        help="repeats of the fine-tuned row (default: --repeats)")
+                        help="repeats of the fine-tuned rows, fine-tuned and same-work (default: --repeats)")
     parser.add_argument("--no-bf16", action="store_true", help="leave out al's bf16 fine-tuning run")
     parser.add_argument("--data-path", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/peers"))

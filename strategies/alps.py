@@ -223,8 +223,9 @@ class ALPS(Strategy):
         self.pool_vectors(texts)
 
     def prepare_key(self) -> tuple | None:
-        """The surprisal vectors' settings (``n_init`` reads them, it does not change them); None when injected."""
-        if self.surprisal is not None:
+        """The surprisal vectors' settings (``n_init`` reads them, it does not change them); None when injected
+        or in a subclass (whose own parameters may change the vectors)."""
+        if self.surprisal is not None or type(self) is not ALPS:
             return None
         return (self.model, self.mlm_head, self.fit_steps, self.seed, self.batch_size, self.device, self.precision)
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from al.analysis.curves import Run
 from al.errors import ConfigError, DataError
-from al.config import n_rounds
+from al.config import NON_RESULT_SETTINGS, n_rounds
 
 #: Paired differences are rounded to this many decimals before the signed-rank test, so that two
 #: differences equal up to float noise (0.3 - 0.2 and 0.4 - 0.3) are one tie, and 0.3 - 0.3 is a zero.
@@ -385,8 +385,8 @@ def setting_of(run: Run) -> str:
 
 
 #: Stored settings that do not make two runs different conditions: the seed pairs them, the rest is where and how
-#: a run was executed.
-NOT_A_CONDITION = ("seed", "out", "device", "diagnostics", "data_path")
+#: a run was executed and what it recorded beside its results.
+NOT_A_CONDITION = tuple(sorted(NON_RESULT_SETTINGS | {"seed", "data_path"}))
 
 
 def run_labels(runs: Sequence[Run]) -> dict[Path, str]:

@@ -360,7 +360,8 @@ def stopping_rows(runs_by_strategy: dict[str, list[Any]]) -> list[dict[str, Any]
 
     rows = []
     for name, runs in runs_by_strategy.items():
-        runs = [r for r in runs if any("stopping" in record for record in r.rounds)]
+        # runs with every round's signals (the criteria read windows of rounds; not one resumed across --no-stopping)
+        runs = [r for r in runs if all("stopping" in record for record in r.rounds)]
         if not runs:
             continue
         found = [stop_rounds(r.rounds) for r in runs]

