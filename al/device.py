@@ -12,8 +12,8 @@ from al.errors import ConfigError
 #: with none of them present, torch sees no GPU.
 GPU_DRIVER_PATHS = ("/proc/driver/nvidia", "/sys/module/nvidia", "/dev/nvidiactl", "/dev/nvidia0",
                     "/sys/module/amdgpu", "/dev/kfd", "/dev/dxg")
-#: What :func:`device_type` answered for ``"auto"`` without asking torch, once it has.
-_auto_without_torch: str | None = None
+#: Whether :func:`device_type` has taken ``"auto"`` for the CPU without asking torch.
+_auto_taken_for_cpu = False
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -22,7 +22,7 @@ def resolve_device(device: str = "auto") -> str:
 
     if device == "auto":
         found = "cuda" if torch.cuda.is_available() else "cpu"
-        if _auto_without_torch not in (None, found):  # a cache key already named the CPU: refuse to compute elsewhere
+        if _auto_taken_for_cpu and found != "cpu":  # a cache key already named the CPU: refuse to compute elsewhere
             raise ConfigError("device auto was taken for the CPU before torch loaded (no GPU driver found at "
                               f"{', '.join(GPU_DRIVER_PATHS)}), but torch sees a GPU; pass --device cuda or cpu")
         return found
@@ -45,11 +45,11 @@ def device_type(device: str = "auto") -> str:
     import os
     import sys
 
-    global _auto_without_torch
+    global _auto_taken_for_cpu
     if device == "cpu":
         return "cpu"
     if device == "auto" and "torch" not in sys.modules and not any(map(os.path.exists, GPU_DRIVER_PATHS)):
-        _auto_without_torch = "cpu"
+        _auto_taken_for_cpu = True
         return "cpu"
     return resolve_device(device).split(":")[0]
 

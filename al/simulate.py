@@ -454,9 +454,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; run the same command again to resume from the last finished round", file=sys.stderr)
         return 130
     print(curve_table(rounds))
-    if rounds and all("stopping" in r for r in rounds):  # every round's signals: the criteria read windows of them
-        from al.stopping import stop_rounds, stop_table
+    from al.stopping import has_signals, stop_rounds, stop_table
 
+    if has_signals(rounds):
         print("\nwhere each stopping criterion would have stopped (al.stopping):")
         print(stop_table(stop_rounds(rounds, max_labeled=config.budget)))
     print(f"records: {config.run_dir / 'rounds.jsonl'}", file=sys.stderr)

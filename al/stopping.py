@@ -161,6 +161,12 @@ def labeled_budget(n_labeled: Sequence[int], max_labeled: int | None) -> int | N
     return None
 
 
+def has_signals(rounds: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether every round records its ``stopping`` signals: the criteria read windows of rounds, so a run
+    resumed across ``--no-stopping`` (some rounds without them) is not read."""
+    return bool(rounds) and all("stopping" in record for record in rounds)
+
+
 def stop_rounds(
     rounds: Sequence[Mapping[str, Any]],
     *,

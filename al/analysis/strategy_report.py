@@ -356,12 +356,11 @@ STOPPING_NOTE = ("Per criterion, over the seeds whose records carry the stopping
 
 def stopping_rows(runs_by_strategy: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Per strategy and criterion (:func:`al.stopping.stop_rounds`), where its runs would have stopped."""
-    from al.stopping import stop_rounds
+    from al.stopping import has_signals, stop_rounds
 
     rows = []
     for name, runs in runs_by_strategy.items():
-        # runs with every round's signals (the criteria read windows of rounds; not one resumed across --no-stopping)
-        runs = [r for r in runs if all("stopping" in record for record in r.rounds)]
+        runs = [r for r in runs if has_signals(r.rounds)]
         if not runs:
             continue
         found = [stop_rounds(r.rounds) for r in runs]

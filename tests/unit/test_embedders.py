@@ -150,7 +150,7 @@ def test_auto_is_the_cpu_without_loading_torch_where_no_gpu_driver_is(monkeypatc
     def torch_asked(device="auto"):
         raise AssertionError("resolve_device called")
 
-    monkeypatch.setattr(al.device, "_auto_without_torch", None)
+    monkeypatch.setattr(al.device, "_auto_taken_for_cpu", False)
     monkeypatch.setattr(al.device, "resolve_device", torch_asked)
     monkeypatch.setattr(al.device, "GPU_DRIVER_PATHS", ("/no/such/gpu/driver",))
     monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a process that has not loaded it
