@@ -4,8 +4,9 @@
     python benchmarks/alps_cost.py --n 2000        # its first 2,000 texts
     python benchmarks/alps_cost.py --fit-steps 125 # the head fitted in 125 steps instead of 250
     python benchmarks/alps_cost.py --precision bf16  # both encoders under bf16 autocast (--embed-precision bf16)
+    python benchmarks/alps_cost.py --cache /tmp/c  # keep the vectors and the head in /tmp/c (which must be empty)
 
-With an empty cache (a temporary ``AL_CACHE_DIR``), times: (1) embedding the
+With an empty cache (a temporary ``AL_CACHE_DIR``, or ``--cache``), times: (1) embedding the
 pool with all-MiniLM-L6-v2 (``SentenceEmbedder.encode``, model load included),
 (2) ALPS's preparation, which loads the checkpoint as a masked LM and fits its
 MLM head (``MLMSurprisal``, ``mlm_head="fit"``, 250 steps of 32 texts), and
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 import warnings
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -35,9 +37,15 @@ def main() -> None:
                         help="steps of the head fit (default: MLMSurprisal's, 250); another count is another head")
     parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                         help="the sentence encoder's and the masked LM's encoder passes (default: fp32)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="an empty directory to use as AL_CACHE_DIR and keep (default: a temporary one), "
+                             "e.g. for benchmarks/compare_runs.py's --caches")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="al-alps-cost-") as cache:
-        os.environ["AL_CACHE_DIR"] = cache
+    if args.cache is not None and args.cache.exists() and any(args.cache.iterdir()):
+        parser.exit(2, f"alps_cost.py: --cache expects an empty or new directory; {args.cache} has files: "
+                       f"pass another path or empty it\n")
+    with tempfile.TemporaryDirectory(prefix="al-alps-cost-") if args.cache is None else nullcontext(args.cache) as cache:
+        os.environ["AL_CACHE_DIR"] = str(cache)
         import torch
 
         from al.datasets import load_corpus

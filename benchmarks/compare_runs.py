@@ -6,8 +6,8 @@
 
 For each run directory present in both grids, prints whether every round has the same
 picks and scores (timings are ignored) or the first round that differs. With
-``--caches``, compares the vectors stored under both caches' ``embeddings/`` and the
-ALPS heads under ``alps/heads/``.
+``--caches``, compares the vectors stored under both caches' ``embeddings/``, the
+ALPS heads under ``alps/heads/`` and ALPS's vectors under ``alps/surprisal/``.
 """
 from __future__ import annotations
 
@@ -56,6 +56,13 @@ def compare_caches(a: Path, b: Path) -> None:
             x, y = torch.load(other, weights_only=True), torch.load(head, weights_only=True)
             gap = max((x[k] - y[k]).abs().max().item() for k in x)
             print(f"ALPS head {head.parent.name}/{head.name}: max |diff| {gap:.2g}")
+    for vectors in sorted((b / "alps" / "surprisal").glob("*/")):
+        left, right = shard_vectors(a / "alps" / "surprisal" / vectors.name), shard_vectors(vectors)
+        shared = [k for k in right if k in left]
+        if shared:
+            gaps = np.array([np.abs(left[k] - right[k]).max() for k in shared])
+            print(f"ALPS vectors {vectors.name}: {len(shared)} texts in both, {100 * (gaps > 0).mean():.1f} % differ, "
+                  f"max |diff| {gaps.max():.2g}")
 
 
 def main() -> None:

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from typing import Any, Sequence
+from contextlib import closing, nullcontext
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 from scipy.special import logsumexp
 
 from al.cache import cache_dir, cache_lock
-from al.embedders import CANONICAL, PRECISIONS, EmbeddingCache, canonical_batches, precision_key, text_keys
+from al.embedders import (CANONICAL, PRECISIONS, EmbeddingCache, canonical_batches, computed_ahead,
+                          passes_at_once, precision_key, text_keys)
 from al.errors import ConfigError, ModelError
 from al.io import atomic_file
 from al.progress import progress
@@ -232,9 +234,12 @@ def fit_mlm_head(
     The head's forward, backward and update run on ``FIT_THREADS`` (1) torch
     CPU threads, the previous count restored afterwards: the gradient sums come
     out in other last bits on other thread counts, so the head would depend on
-    the machine. The frozen encoder's forward pass (most of the work) runs on
-    the caller's thread count: its output does not depend on it
-    (``tests/integration/test_alps.py`` fits a MiniLM head on 1 and 2 threads).
+    the machine. The frozen encoder's forward passes (most of the work) do not
+    depend on the thread count (``tests/integration/test_alps.py`` fits a
+    MiniLM head on 1 and 2 threads): on a CPU with the caller's count ``n > 1``
+    they run ahead on ``n`` threads of their own, one pass per thread, beside
+    the head's step (:func:`al.embedders.computed_ahead`), so no core waits
+    for the head; elsewhere each pass runs on ``n`` threads before its step.
     With ``encoder_dtype=torch.bfloat16`` the encoder runs under bf16 autocast
     (the head still trains in fp32 on its float32 output).
 
@@ -292,43 +297,86 @@ def _fit_mlm_head(
             counts = np.bincount(tokens, minlength=vocab)
             decoder.bias.copy_(torch.from_numpy(np.log((counts + 1.0) / (counts.sum() + vocab))))
 
+    params = [p for p in head.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(params, lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 - step / steps)
+    steps_drawn = _masked_batches(ids, special, tokenizer, steps=steps, seed=seed, batch_size=batch_size, vocab=vocab)
+
+    def encode(batch: _MaskedBatch) -> Any:
+        """The frozen encoder's last hidden states of one masked batch, float32, (rows, width, hidden)."""
+        with torch.no_grad(), autocast(device, encoder_dtype):
+            return model.base_model(input_ids=batch.x.to(device), attention_mask=batch.attention.to(device)
+                                    ).last_hidden_state.float()  # the head is fp32 (a no-op for an fp32 encoder)
+
+    def encode_here(batch: _MaskedBatch) -> Any:
+        with torch_threads(encoder_threads):
+            return encode(batch)
+
+    at_once = passes_at_once(device, encoder_threads)
+    if at_once:  # the next batches' encoder passes beside the head's step
+        passes = computed_ahead(encode, steps_drawn, workers=at_once)
+    else:
+        passes = ((batch, None if batch is None else encode_here(batch)) for batch in steps_drawn)
+    losses: list[float] = []
+    with closing(passes), progress(steps, "ALPS: fitting the MLM head", unit="steps") as bar:
+        for batch, hidden in passes:
+            bar.update(1)
+            if batch is None:  # no position masked: the step counts, nothing is learned
+                continue
+            optimizer.zero_grad()  # the last step's gradients go before the head's forward pass
+            loss = torch.nn.functional.cross_entropy(head(hidden[batch.masked.to(device)]), batch.targets.to(device))
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            losses.append(loss.item())
+    return float(np.mean(losses[-max(1, len(losses) // 10) :])) if losses else float("nan")
+
+
+class _MaskedBatch(NamedTuple):
+    """One step of the head fit: masked ids and attention mask (rows, width), the masked positions and their tokens."""
+
+    x: Any
+    attention: Any
+    masked: Any
+    targets: Any
+
+
+def _masked_batches(
+    ids: Sequence[Sequence[int]], special: Sequence[Sequence[int]], tokenizer: Any, *, steps: int, seed: int,
+    batch_size: int, vocab: int,
+) -> Iterator[_MaskedBatch | None]:
+    """The ``steps`` batches of the head fit, in order, with BERT's masking; None for a batch with no position masked.
+
+    Batches of ``batch_size`` texts of similar length (sorted by length, ties
+    at random) in a random order, epoch after epoch; every random draw comes
+    from generators seeded with ``seed``, in step order, so the batches do not
+    depend on when or where the encoder runs them.
+    """
+    import torch
+
     gen = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     order = np.lexsort((rng.random(len(ids)), [len(s) for s in ids]))  # by length, ties at random
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    params = [p for p in head.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(params, lr=lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0 - step / steps)
-    losses: list[float] = []
     step = 0
-    with progress(steps, "ALPS: fitting the MLM head", unit="steps") as bar:
-        while step < steps:
-            for b in rng.permutation(len(batches)):
-                if step == steps:
-                    break
-                step += 1
-                bar.update(1)
-                rows = batches[b]
-                x, attention = (torch.from_numpy(a) for a in _pad([ids[i] for i in rows], tokenizer.pad_token_id))
-                real = torch.from_numpy(_pad([special[i] for i in rows], 1)[0] == 0)
-                masked = (torch.rand(x.shape, generator=gen) < SURPRISAL_PROB) & real
-                if not masked.any():
-                    continue
-                targets = x[masked]
-                r = torch.rand(x.shape, generator=gen)
-                random_tokens = torch.randint(vocab, x.shape, generator=gen)
-                x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
-                x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
-                optimizer.zero_grad()  # the last step's gradients go before the next forward passes, as in BERT's fit
-                with torch.no_grad(), torch_threads(encoder_threads), autocast(device, encoder_dtype):
-                    hidden = model.base_model(input_ids=x.to(device), attention_mask=attention.to(device)).last_hidden_state
-                hidden = hidden.float()  # the head is fp32 (a no-op for an fp32 encoder)
-                loss = torch.nn.functional.cross_entropy(head(hidden[masked.to(device)]), targets.to(device))
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                losses.append(loss.item())
-    return float(np.mean(losses[-max(1, len(losses) // 10) :])) if losses else float("nan")
+    while step < steps:
+        for b in rng.permutation(len(batches)):
+            if step == steps:
+                break
+            step += 1
+            rows = batches[b]
+            x, attention = (torch.from_numpy(a) for a in _pad([ids[i] for i in rows], tokenizer.pad_token_id))
+            real = torch.from_numpy(_pad([special[i] for i in rows], 1)[0] == 0)
+            masked = (torch.rand(x.shape, generator=gen) < SURPRISAL_PROB) & real
+            if not masked.any():
+                yield None
+                continue
+            targets = x[masked]
+            r = torch.rand(x.shape, generator=gen)
+            random_tokens = torch.randint(vocab, x.shape, generator=gen)
+            x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
+            x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
+            yield _MaskedBatch(x, attention, masked, targets)
 
 
 def _head_surprisal(head: Any, hidden: Any, targets: np.ndarray) -> np.ndarray:
@@ -543,11 +591,14 @@ class MLMSurprisal:
         The encoder runs in canonical batches (:func:`al.embedders.canonical_batches`),
         the head in passes of exactly ``HEAD_ROWS`` chosen positions (the last
         one filled up with zero rows), so each text's vector depends on that
-        text alone.
+        text alone. On a CPU with ``n > 1`` torch threads, ``n`` encoder passes
+        run at once, one thread each, beside the head's passes
+        (:func:`al.embedders.computed_ahead`); the vectors are the same bits on
+        any thread count.
         """
         import torch
 
-        from al.device import autocast
+        from al.device import autocast, torch_threads
 
         tokenizer, model = self._tokenizer, self._mlm
         _, head = head_module(model)
@@ -555,29 +606,39 @@ class MLMSurprisal:
         enc = tokenizer(texts, truncation=True, max_length=MAX_LENGTH, return_special_tokens_mask=True)
         ids = enc["input_ids"]
         chosen = [choose_positions(t, s, self.seed) for t, s in zip(texts, enc["special_tokens_mask"])]
+
+        def encode(batch: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+            """One canonical batch through the encoder: its chosen positions' texts, columns, tokens, hidden states."""
+            sequences = [ids[i] for i in batch.rows]
+            sequences += [sequences[0]] * (batch.n_rows - len(sequences))  # filler rows: one shape per bucket
+            x, attention = _pad(sequences, tokenizer.pad_token_id, width=batch.length)
+            mask = np.zeros(x.shape, dtype=bool)
+            for j, i in enumerate(batch.rows):
+                mask[j, : len(chosen[i])] = chosen[i]
+            with torch.inference_mode(), autocast(device, self._encoder_dtype()):
+                hidden = model.base_model(
+                    input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
+                ).last_hidden_state
+            rows, columns = np.nonzero(mask)
+            # the head is fp32 (a no-op for an fp32 encoder)
+            return batch.rows[rows], columns, x[rows, columns], hidden.float()[torch.from_numpy(mask).to(device)]
+
+        batches = canonical_batches([len(s) for s in ids], MAX_LENGTH, self.batch_size)
+        at_once = passes_at_once(device)
         owners, positions = [], []  # text and token position of each chosen position, in the order the head sees them
         values: list[np.ndarray] = []
         hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
-        with torch.inference_mode(), progress(len(texts), "ALPS: surprisal pass", unit="texts") as bar:
-            for batch in canonical_batches([len(s) for s in ids], MAX_LENGTH, self.batch_size):
+        # On a CPU, ``threads`` encoder passes run at once, one thread each, beside the head's passes: the
+        # vectors are the same on any thread count (tests/integration/test_alps.py), and the cores stay busy.
+        passes = computed_ahead(encode, iter(batches), workers=at_once) if at_once else ((b, encode(b)) for b in batches)
+        with torch.inference_mode(), torch_threads(1) if at_once else nullcontext(), closing(passes), \
+                progress(len(texts), "ALPS: surprisal pass", unit="texts") as bar:
+            for batch, (text_rows, columns, targets, selected) in passes:
                 bar.update(len(batch.rows))
-                sequences = [ids[i] for i in batch.rows]
-                sequences += [sequences[0]] * (batch.n_rows - len(sequences))  # filler rows: one shape per bucket
-                x, attention = _pad(sequences, tokenizer.pad_token_id, width=batch.length)
-                mask = np.zeros(x.shape, dtype=bool)
-                for j, i in enumerate(batch.rows):
-                    mask[j, : len(chosen[i])] = chosen[i]
-                with autocast(device, self._encoder_dtype()):
-                    hidden = model.base_model(
-                        input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
-                    ).last_hidden_state
-                hidden = hidden.float()  # the head is fp32 (a no-op for an fp32 encoder)
-                rows, columns = np.nonzero(mask)
-                owners.append(batch.rows[rows])
+                owners.append(text_rows)
                 positions.append(columns)
-                selected = hidden[torch.from_numpy(mask).to(device)]
                 hidden_rows = selected if hidden_rows is None else torch.cat([hidden_rows, selected])
-                target_rows = np.concatenate([target_rows, x[rows, columns]])
+                target_rows = np.concatenate([target_rows, targets])
                 while len(target_rows) >= HEAD_ROWS:
                     values.append(_head_surprisal(head, hidden_rows[:HEAD_ROWS], target_rows[:HEAD_ROWS]))
                     hidden_rows, target_rows = hidden_rows[HEAD_ROWS:], target_rows[HEAD_ROWS:]

@@ -6,13 +6,15 @@ fp32 and under bf16 autocast alike.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
 import pytest
+import torch
 
 from al.device import torch_threads
-from al.embedders import SentenceEmbedder, bucket_length, matrix_digest
+from al.embedders import AHEAD_THREADS, SentenceEmbedder, bucket_length, matrix_digest
 
 pytestmark = pytest.mark.integration
 
@@ -70,10 +72,20 @@ def test_the_same_function_as_sentence_transformers(embedder, texts):
 
 
 def test_one_and_two_threads_give_the_same_bits(embedder, texts):
-    with torch_threads(1):
-        one = embedder.encode(texts)
-    with torch_threads(2):
-        two = embedder.encode(texts)
+    """On 2 threads two passes run at once, one thread each (al.embedders.computed_ahead): the same bits as on 1."""
+    ran_on = []
+    hook = embedder._encoder[0].register_forward_hook(
+        lambda *_: ran_on.append((threading.current_thread().name.startswith(AHEAD_THREADS), torch.get_num_threads())))
+    try:
+        with torch_threads(1):
+            one = embedder.encode(texts)
+        assert set(ran_on) == {(False, 1)}
+        ran_on.clear()
+        with torch_threads(2):
+            two = embedder.encode(texts)
+        assert set(ran_on) == {(True, 1)}
+    finally:
+        hook.remove()
     assert matrix_digest(one) == matrix_digest(two)
 
 

@@ -170,3 +170,80 @@ def test_an_unknown_embedding_precision_is_refused():
 
     with pytest.raises(ConfigError, match="embedding precision must be one of fp32, bf16, got 'fp16'"):
         SentenceEmbedder(precision="fp16")
+
+
+# ------------------------------------------------------------ passes computed ahead, on threads of their own
+
+
+def test_results_come_in_the_items_order_and_none_passes_through():
+    import random
+    import threading
+    import time
+
+    from al.embedders import AHEAD_THREADS, computed_ahead
+
+    where = set()
+
+    def slow_square(x):
+        time.sleep(random.Random(x).random() / 100)  # later items often finish first
+        where.add(threading.current_thread().name.startswith(AHEAD_THREADS))
+        return x * x
+
+    items = [3, None, 1, 4, None, 1, 5, 9, 2, 6]
+    out = list(computed_ahead(slow_square, iter(items), workers=3))
+    assert out == [(x, None if x is None else x * x) for x in items]
+    assert where == {True}  # every call on the pool's threads, none on the caller's
+
+
+def test_at_most_workers_times_per_worker_results_run_or_wait():
+    from al.embedders import computed_ahead
+
+    drawn = []
+
+    def items():
+        for i in range(20):
+            drawn.append(i)
+            yield i
+
+    ahead = computed_ahead(lambda x: x, items(), workers=2, per_worker=2)
+    assert next(ahead) == (0, 0)
+    assert len(drawn) == 5  # item 0 and the four after it
+    assert [x for x, _ in ahead] == list(range(1, 20))
+
+
+def test_an_error_comes_in_order_and_leaves_no_thread_behind():
+    import threading
+
+    from al.embedders import AHEAD_THREADS, computed_ahead
+
+    def fail_on_3(x):
+        if x == 3:
+            raise ValueError("item 3")
+        return x
+
+    got = []
+    with pytest.raises(ValueError, match="item 3"):
+        for x, y in computed_ahead(fail_on_3, iter(range(10)), workers=2):
+            got.append(y)
+    assert got == [0, 1, 2]
+    assert not [t for t in threading.enumerate() if t.name.startswith(AHEAD_THREADS)]
+
+
+def test_a_caller_stopping_early_drops_the_queued_calls():
+    import threading
+    import time
+
+    from al.embedders import AHEAD_THREADS, computed_ahead
+
+    calls = []
+
+    def slow_from_3(x):
+        calls.append(x)
+        time.sleep(0.2 if x >= 3 else 0.0)
+        return x
+
+    for x, _ in computed_ahead(slow_from_3, iter(range(100)), workers=2, per_worker=2):
+        if x == 2:
+            break  # 3 and 4 are running, 5 and 6 wait: they never start
+    assert sorted(calls) == [0, 1, 2, 3, 4]
+    assert not [t for t in threading.enumerate() if t.name.startswith(AHEAD_THREADS)]

@@ -1,10 +1,13 @@
 """The surprisal pass and head fitting on a tiny random BERT (built in memory, no download)."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
 import al.embedders.surprisal as surprisal
+from al.embedders import AHEAD_THREADS
 from al.embedders.surprisal import MAX_LENGTH, MLMSurprisal, choose_positions, fit_mlm_head, surprisal_vectors
 
 torch = pytest.importorskip("torch")
@@ -116,15 +119,44 @@ def test_the_thread_count_is_restored_when_fitting_fails(tiny):
 
 
 def test_a_fitted_head_is_the_same_whatever_the_thread_count(tmp_path):
-    heads = []
+    """On 1 thread the encoder's passes run in turn with the head's steps; on 2, ahead on threads of their own."""
+    heads, encoder_ran_on = [], []
     before = torch.get_num_threads()
     try:
         for threads in (1, 2):
             torch.set_num_threads(threads)
             model, tokenizer = build_tiny(tmp_path)
+            model.base_model.register_forward_hook(
+                lambda *_: encoder_ran_on.append((threads, threading.current_thread().name, torch.get_num_threads())))
             fit_mlm_head(model, tokenizer, TEXTS, steps=4, seed=0, batch_size=16)
             heads.append({k: p.detach().clone() for k, p in model.cls.named_parameters()})
     finally:
         torch.set_num_threads(before)
+    main = threading.main_thread().name
+    assert {(t, name.startswith(AHEAD_THREADS), n) for t, name, n in encoder_ran_on} == {(1, False, 1), (2, True, 1)}
+    assert {name for t, name, _ in encoder_ran_on if t == 1} == {main}
     for name in heads[0]:
         assert torch.equal(heads[0][name], heads[1][name]), name
+
+
+def test_the_pass_gives_the_same_bits_on_one_and_two_threads(tiny, monkeypatch):
+    """On 2 threads two encoder passes run at once, one thread each, beside the head's passes on the caller's thread."""
+    monkeypatch.setattr(surprisal, "HEAD_ROWS", 5)  # many head passes between the encoder's
+    model, tokenizer = tiny
+    encoder_ran_on, head_ran_on = [], []
+    model.base_model.register_forward_hook(lambda *_: encoder_ran_on.append(threading.current_thread().name))
+    model.cls.register_forward_hook(lambda *_: head_ran_on.append((threading.current_thread().name,
+                                                                    torch.get_num_threads())))
+    out = {}
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            encoder_ran_on.clear()
+            out[threads] = surprisal_of(model, tokenizer, batch_size=2)._compute(TEXTS)
+            assert torch.get_num_threads() == threads  # restored
+            assert {name.startswith(AHEAD_THREADS) for name in encoder_ran_on} == {threads == 2}
+    finally:
+        torch.set_num_threads(before)
+    assert {head for head in head_ran_on} == {(threading.main_thread().name, 1)}
+    np.testing.assert_array_equal(out[1], out[2])
