@@ -326,8 +326,9 @@ class SentenceEmbedder:
     the model's modules run on passes of fixed shape per padded length, under
     ``torch.inference_mode()``, and the output is L2-normalised in float32. On
     a CPU each pass runs on one torch thread, as many passes at once as the
-    process has torch threads (:func:`computed_ahead`): about 5 % faster than
-    one pass on all of them, and the same bits on any thread count.
+    process has torch threads (:func:`computed_ahead`): about 8 % faster than
+    one pass on both of two cores (benchmarks/RESULTS.md, section 12.14), and the
+    same bits on any thread count.
 
     Parameters
     ----------
