@@ -2,6 +2,7 @@
 
     python benchmarks/run_ahead.py                          # 3,000 Disaster Response pool texts, 60 fit steps
     python benchmarks/run_ahead.py --n 0 --fit-steps 250    # the whole pool, the default fit (about 20 min)
+    python benchmarks/run_ahead.py --precision bf16         # both encoders under bf16 autocast
 
 Three phases, each timed both ways (``al.embedders.RUN_AHEAD`` on and off),
 the ways alternating round by round (off, on, on, off, ...) so that a machine
@@ -42,6 +43,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=3000, help="the first N distinct pool texts; 0 for all (default 3000)")
     parser.add_argument("--fit-steps", type=int, default=60, help="steps of the head fit (default 60; ALPS's is 250)")
     parser.add_argument("--rounds", type=int, default=4, help="rounds, each way once per round (default 4)")
+    parser.add_argument("--precision", choices=al.embedders.PRECISIONS, default="fp32",
+                        help="the encoders' arithmetic, as --embed-precision (default fp32)")
     args = parser.parse_args()
     import torch
     from transformers import AutoModelForMaskedLM, AutoTokenizer
@@ -51,7 +54,8 @@ def main() -> None:
     set_quiet(True)
     corpus = load_corpus("disaster")
     texts = list(dict.fromkeys(corpus.texts[corpus.splits["train"]].tolist()))[: args.n or None]
-    embedder = SentenceEmbedder("all-MiniLM-L6-v2", cache=False, show_progress=False, device="cpu")
+    embedder = SentenceEmbedder("all-MiniLM-L6-v2", cache=False, show_progress=False, device="cpu",
+                                precision=args.precision)
     embedder._load()
     path = resolve_model("all-MiniLM-L6-v2")
     with quiet_loading(), warnings.catch_warnings():
@@ -59,7 +63,7 @@ def main() -> None:
         model = AutoModelForMaskedLM.from_pretrained(path).eval()
     tokenizer = AutoTokenizer.from_pretrained(path)
     initial_head = {k: v.clone() for k, v in model.cls.state_dict().items()}
-    alps = MLMSurprisal("all-MiniLM-L6-v2", mlm_head="fit", device="cpu")
+    alps = MLMSurprisal("all-MiniLM-L6-v2", mlm_head="fit", device="cpu", precision=args.precision)
     alps._mlm, alps._tokenizer = model, tokenizer
 
     seconds: dict[bool, dict[str, list[float]]] = {way: {phase: [] for phase in PHASES} for way in (False, True)}
@@ -72,7 +76,7 @@ def main() -> None:
             seconds[ahead]["embedding pass"].append(time.perf_counter() - start)
             model.cls.load_state_dict(initial_head)
             start = time.perf_counter()
-            fit_mlm_head(model, tokenizer, texts, steps=args.fit_steps, seed=0)
+            fit_mlm_head(model, tokenizer, texts, steps=args.fit_steps, seed=0, encoder_dtype=alps._encoder_dtype())
             seconds[ahead]["ALPS head fit"].append(time.perf_counter() - start)
             start = time.perf_counter()
             surprisal = alps._compute(texts)
@@ -88,7 +92,8 @@ def main() -> None:
     same = (np.array_equal(off[0], on[0]) and all(torch.equal(off[1][k], on[1][k]) for k in off[1])
             and np.array_equal(off[2], on[2]))
 
-    print(f"\n`python benchmarks/run_ahead.py --n {args.n} --fit-steps {args.fit_steps} --rounds {args.rounds}` on "
+    print(f"\n`python benchmarks/run_ahead.py --n {args.n} --fit-steps {args.fit_steps} --rounds {args.rounds} "
+          f"--precision {args.precision}` on "
           f"{date.today()}, {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} on "
           f"{torch.get_num_threads()} threads; {len(texts)} Disaster Response pool texts")
     print("\n| way | " + " | ".join(f"{phase}, median s" for phase in PHASES) + " | ALPS / embedding |")

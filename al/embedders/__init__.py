@@ -21,11 +21,13 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterator, NamedTuple, Sequence
+from contextlib import closing, contextmanager, nullcontext
+from typing import Any, Callable, ClassVar, Iterable, Iterator, NamedTuple, Sequence, TypeVar
 
 import numpy as np
 
 from al.cache import cache_dir, cache_lock
+from al.device import torch_threads
 from al.io import atomic_file
 from al.models import model_key, quiet_loading, resolve_model
 from al.progress import progress
@@ -145,46 +147,78 @@ def canonical_batches(
 
 #: Name prefix of the threads that run encoder passes ahead of their caller (:func:`computed_ahead`).
 AHEAD_THREADS = "al-encoder"
-#: Run a CPU's encoder passes one thread each, several at once (:func:`passes_at_once`); False runs
+#: Run a CPU's encoder passes one thread each, several at once (:func:`encoder_passes`); False runs
 #: each pass on all the threads in turn, as before (the same bits; for benchmarks/run_ahead.py).
 RUN_AHEAD = True
+#: Most passes at once. Measured on 2 cores only (benchmarks/RESULTS.md, section 12.14); the caller's
+#: own one-thread work (ALPS's head) would set the pace with many more, so larger counts run in turn.
+MAX_AT_ONCE = 4
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 def passes_at_once(device: Any, threads: int | None = None) -> int:
-    """How many encoder passes run at once, one torch thread each: ``threads`` on a CPU, 0 for in turn.
+    """How many encoder passes run at once, one torch thread each: ``threads``, or 0 for one after another.
 
-    ``threads`` defaults to the process's torch thread count. 0 (each pass on
-    all the threads, one after another) on a GPU, with one thread, or with
-    :data:`RUN_AHEAD` off.
+    ``threads`` defaults to the process's torch thread count. It is 0 (each
+    pass on all the threads, in turn) on a GPU, with one thread or more than
+    :data:`MAX_AT_ONCE`, or with :data:`RUN_AHEAD` off.
     """
     import torch
 
     threads = torch.get_num_threads() if threads is None else threads
-    return threads if RUN_AHEAD and threads > 1 and getattr(device, "type", device) == "cpu" else 0
+    on_cpu = getattr(device, "type", device) == "cpu"
+    return threads if RUN_AHEAD and on_cpu and 1 < threads <= MAX_AT_ONCE else 0
+
+
+@contextmanager
+def encoder_passes(
+    encode: Callable[[Item], Result], batches: Iterable[Item | None], *, device: Any, threads: int | None = None
+) -> Iterator[Iterator[tuple[Item | None, Result | None]]]:
+    """``(batch, encode(batch))`` for each of ``batches``, in order, on the cores the way that keeps them busy.
+
+    A None batch gives ``(None, None)``. With ``n = passes_at_once(device,
+    threads)`` above 0 the passes run ``n`` at once, one torch thread each,
+    ahead of the caller (:func:`computed_ahead`), and the process's thread
+    count is 1 inside the block: the caller's own work (the ALPS head's step,
+    its passes over the vocabulary, writing the vectors) runs on one thread
+    beside them, where one pass on all the threads would leave cores idle in
+    it. Otherwise each pass runs in turn, on ``threads`` threads if given. A
+    pass's output is the same on one thread as on several (benchmarks/RESULTS.md,
+    sections 5, 12.2 and 12.14), so the results are the same either way.
+    """
+    at_once = passes_at_once(device, threads)
+    if at_once:
+        with torch_threads(1), closing(computed_ahead(encode, batches, workers=at_once)) as passes:
+            yield passes
+        return
+
+    def in_turn() -> Iterator[tuple[Item | None, Result | None]]:
+        for batch in batches:
+            with torch_threads(threads) if threads else nullcontext():
+                result = None if batch is None else encode(batch)
+            yield batch, result
+
+    with closing(in_turn()) as passes:
+        yield passes
 
 
 def computed_ahead(
-    function: Callable[[Any], Any], items: Iterator[Any], *, workers: int, per_worker: int = 2
-) -> Iterator[tuple[Any, Any]]:
+    function: Callable[[Item], Result], items: Iterable[Item | None], *, workers: int, per_worker: int = 2
+) -> Iterator[tuple[Item | None, Result | None]]:
     """``(item, function(item))`` for each of ``items``, in their order, computed ahead on ``workers`` threads.
 
-    A None item passes through as ``(None, None)``. Items are drawn in order on
-    the calling thread, and at most ``workers * per_worker`` results are
-    running or waiting at any time. When the caller stops early or a call
-    fails (its error is raised here, in order), the running calls finish and
-    the queued ones are dropped.
-
-    The encoders run their passes this way on a CPU with the process's torch
-    thread count set to 1: one pass per core at a time, and the caller's own
-    work between passes (the ALPS head's step, the vectors' bookkeeping) on a
-    core beside them, where one pass on all cores would leave a core idle in
-    that work. A pass's output is the same on one thread as on several
-    (benchmarks/RESULTS.md, sections 5 and 12.2), so nothing else changes.
+    A None item gives ``(None, None)``. Items are drawn in order on the
+    calling thread, ``workers * per_worker + 1`` at most before their results
+    are taken. When the caller stops early (``close()``) or a call fails (its
+    error is raised here, in order), the running calls finish, the queued ones
+    are dropped, and no thread is left.
     """
     from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    pending: deque = deque()
+    pending: deque[tuple[Item | None, Future | None]] = deque()
     pool = ThreadPoolExecutor(workers, thread_name_prefix=AHEAD_THREADS)
     try:
         for item in items:
@@ -325,10 +359,10 @@ class SentenceEmbedder:
     Each text's vector depends on the text alone (see :func:`canonical_batches`):
     the model's modules run on passes of fixed shape per padded length, under
     ``torch.inference_mode()``, and the output is L2-normalised in float32. On
-    a CPU each pass runs on one torch thread, as many passes at once as the
-    process has torch threads (:func:`computed_ahead`): about 8 % faster than
+    a CPU with a few torch threads each pass runs on one, as many passes at
+    once as there are threads (:func:`encoder_passes`): about 8 % faster than
     one pass on both of two cores (benchmarks/RESULTS.md, section 12.14), and the
-    same bits on any thread count.
+    same bits.
 
     Parameters
     ----------
@@ -340,7 +374,7 @@ class SentenceEmbedder:
         shorter ones (see :func:`rows_per_batch`). Part of the cache key. From
         32 on every pass holds 256 tokens or more, where a pass's output was
         measured to be the same on 1, 2, 3, 4 and 8 CPU threads (smaller
-        passes differ, but a CPU runs each pass on one thread).
+        passes differ with the thread count).
     max_length : int or None
         Token limit; None keeps the model's own (256 for MiniLM, 384 for mpnet).
     device : str
@@ -438,11 +472,7 @@ class SentenceEmbedder:
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Run the model over ``texts`` in canonical batches: ndarray (n_texts, dim), float32, unit norm."""
-        from contextlib import closing, nullcontext
-
         import torch
-
-        from al.device import torch_threads
 
         encoder = self._load()
         tokenizer, max_length = encoder.tokenizer, encoder.max_seq_length
@@ -460,11 +490,8 @@ class SentenceEmbedder:
                 vectors = encoder({k: v.to(encoder.device) for k, v in inputs.items()})["sentence_embedding"]
                 return torch.nn.functional.normalize(vectors.float(), p=2.0, dim=1)[: len(batch.rows)].cpu().numpy()
 
-        at_once = passes_at_once(encoder.device)
         out: np.ndarray | None = None
-        passes = computed_ahead(encode, iter(batches), workers=at_once) if at_once else (
-            (batch, encode(batch)) for batch in batches)
-        with torch_threads(1) if at_once else nullcontext(), closing(passes), \
+        with encoder_passes(encode, batches, device=encoder.device) as passes, \
                 progress(len(texts), f"embedding with {self.model}", unit="texts", enabled=self.show_progress) as bar:
             for batch, vectors in passes:
                 if out is None:

@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from contextlib import closing, nullcontext
 from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 from scipy.special import logsumexp
 
 from al.cache import cache_dir, cache_lock
-from al.embedders import (CANONICAL, PRECISIONS, EmbeddingCache, canonical_batches, computed_ahead,
-                          passes_at_once, precision_key, text_keys)
+from al.embedders import (CANONICAL, PRECISIONS, CanonicalBatch, EmbeddingCache, canonical_batches,
+                          encoder_passes, precision_key, text_keys)
 from al.errors import ConfigError, ModelError
 from al.io import atomic_file
 from al.progress import progress
@@ -236,10 +235,11 @@ def fit_mlm_head(
     out in other last bits on other thread counts, so the head would depend on
     the machine. The frozen encoder's forward passes (most of the work) do not
     depend on the thread count (``tests/integration/test_alps.py`` fits a
-    MiniLM head on 1 and 2 threads): on a CPU with the caller's count ``n > 1``
-    they run ahead on ``n`` threads of their own, one pass per thread, beside
-    the head's step (:func:`al.embedders.computed_ahead`), so no core waits
-    for the head; elsewhere each pass runs on ``n`` threads before its step.
+    MiniLM head on 1 and 2 threads, and in the two ways below): on a CPU with
+    a few threads (the caller's count ``n``) they run ahead, ``n`` at once,
+    one thread each, beside the head's step (:func:`al.embedders.encoder_passes`),
+    so no core waits for the head; elsewhere each pass runs on ``n`` threads
+    before its step.
     With ``encoder_dtype=torch.bfloat16`` the encoder runs under bf16 autocast
     (the head still trains in fp32 on its float32 output).
 
@@ -273,7 +273,7 @@ def _fit_mlm_head(
     """:func:`fit_mlm_head`: the head on the current thread count, the encoder on ``encoder_threads`` (default: the same)."""
     import torch
 
-    from al.device import autocast, torch_threads
+    from al.device import autocast
 
     encoder_threads = encoder_threads or torch.get_num_threads()
     _, head = head_module(model)
@@ -308,18 +308,10 @@ def _fit_mlm_head(
             return model.base_model(input_ids=batch.x.to(device), attention_mask=batch.attention.to(device)
                                     ).last_hidden_state.float()  # the head is fp32 (a no-op for an fp32 encoder)
 
-    def encode_here(batch: _MaskedBatch) -> Any:
-        with torch_threads(encoder_threads):
-            return encode(batch)
-
-    at_once = passes_at_once(device, encoder_threads)
-    if at_once:  # the next batches' encoder passes beside the head's step
-        passes = computed_ahead(encode, steps_drawn, workers=at_once)
-    else:
-        passes = ((batch, None if batch is None else encode_here(batch)) for batch in steps_drawn)
     losses: list[float] = []
-    with closing(passes), progress(steps, "ALPS: fitting the MLM head", unit="steps") as bar:
-        for batch, hidden in passes:
+    with encoder_passes(encode, steps_drawn, device=device, threads=encoder_threads) as passes, \
+            progress(steps, "ALPS: fitting the MLM head", unit="steps") as bar:
+        for batch, hidden in passes:  # the next batches' encoder passes may run meanwhile, beside the head's step
             bar.update(1)
             if batch is None:  # no position masked: the step counts, nothing is learned
                 continue
@@ -333,7 +325,8 @@ def _fit_mlm_head(
 
 
 class _MaskedBatch(NamedTuple):
-    """One step of the head fit: masked ids and attention mask (rows, width), the masked positions and their tokens."""
+    """One step of the head fit: ids after masking and attention mask (rows, width) int64, which positions were
+    chosen (rows, width) bool, and their original tokens (n_chosen,) int64."""
 
     x: Any
     attention: Any
@@ -377,6 +370,15 @@ def _masked_batches(
             x = torch.where(masked & (r < 0.8), tokenizer.mask_token_id, x)
             x = torch.where(masked & (r >= 0.8) & (r < 0.9), random_tokens, x)
             yield _MaskedBatch(x, attention, masked, targets)
+
+
+class _ChosenStates(NamedTuple):
+    """One encoder pass's chosen positions: their texts and columns, (n,) int; their tokens (n,); hidden states (n, dim)."""
+
+    texts: np.ndarray
+    columns: np.ndarray
+    tokens: np.ndarray
+    hidden: Any
 
 
 def _head_surprisal(head: Any, hidden: Any, targets: np.ndarray) -> np.ndarray:
@@ -591,14 +593,14 @@ class MLMSurprisal:
         The encoder runs in canonical batches (:func:`al.embedders.canonical_batches`),
         the head in passes of exactly ``HEAD_ROWS`` chosen positions (the last
         one filled up with zero rows), so each text's vector depends on that
-        text alone. On a CPU with ``n > 1`` torch threads, ``n`` encoder passes
-        run at once, one thread each, beside the head's passes
-        (:func:`al.embedders.computed_ahead`); the vectors are the same bits on
-        any thread count.
+        text alone. On a CPU with a few torch threads, as many encoder passes
+        run at once, one thread each, beside the head's passes on one thread
+        (:func:`al.embedders.encoder_passes`); the vectors are the same bits
+        either way.
         """
         import torch
 
-        from al.device import autocast, torch_threads
+        from al.device import autocast
 
         tokenizer, model = self._tokenizer, self._mlm
         _, head = head_module(model)
@@ -607,33 +609,29 @@ class MLMSurprisal:
         ids = enc["input_ids"]
         chosen = [choose_positions(t, s, self.seed) for t, s in zip(texts, enc["special_tokens_mask"])]
 
-        def encode(batch: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
-            """One canonical batch through the encoder: its chosen positions' texts, columns, tokens, hidden states."""
+        def encode(batch: CanonicalBatch) -> _ChosenStates:
+            """One canonical batch through the encoder, and the hidden states at its chosen positions."""
             sequences = [ids[i] for i in batch.rows]
             sequences += [sequences[0]] * (batch.n_rows - len(sequences))  # filler rows: one shape per bucket
             x, attention = _pad(sequences, tokenizer.pad_token_id, width=batch.length)
             mask = np.zeros(x.shape, dtype=bool)
             for j, i in enumerate(batch.rows):
                 mask[j, : len(chosen[i])] = chosen[i]
+            rows, columns = np.nonzero(mask)
             with torch.inference_mode(), autocast(device, self._encoder_dtype()):
                 hidden = model.base_model(
                     input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
                 ).last_hidden_state
-            rows, columns = np.nonzero(mask)
-            # the head is fp32 (a no-op for an fp32 encoder)
-            return batch.rows[rows], columns, x[rows, columns], hidden.float()[torch.from_numpy(mask).to(device)]
+                selected = hidden.float()[torch.from_numpy(mask).to(device)]  # the head is fp32
+            return _ChosenStates(batch.rows[rows], columns, x[rows, columns], selected)
 
         batches = canonical_batches([len(s) for s in ids], MAX_LENGTH, self.batch_size)
-        at_once = passes_at_once(device)
         owners, positions = [], []  # text and token position of each chosen position, in the order the head sees them
         values: list[np.ndarray] = []
         hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
-        # On a CPU, ``threads`` encoder passes run at once, one thread each, beside the head's passes: the
-        # vectors are the same on any thread count (tests/integration/test_alps.py), and the cores stay busy.
-        passes = computed_ahead(encode, iter(batches), workers=at_once) if at_once else ((b, encode(b)) for b in batches)
-        with torch.inference_mode(), torch_threads(1) if at_once else nullcontext(), closing(passes), \
+        with torch.inference_mode(), encoder_passes(encode, batches, device=device) as passes, \
                 progress(len(texts), "ALPS: surprisal pass", unit="texts") as bar:
-            for batch, (text_rows, columns, targets, selected) in passes:
+            for batch, (text_rows, columns, targets, selected) in passes:  # head passes beside the next encoder's
                 bar.update(len(batch.rows))
                 owners.append(text_rows)
                 positions.append(columns)

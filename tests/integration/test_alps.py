@@ -98,35 +98,46 @@ def test_a_checkpoint_with_an_mlm_head_is_used_as_is(texts, tmp_path):
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_a_minilm_head_is_the_same_fitted_on_one_or_two_threads(texts, precision):
-    """The encoder's passes in turn on 1 thread, or ahead on threads of their own, the head on one: the same head."""
+def test_a_minilm_head_is_the_same_fitted_on_one_or_two_threads(texts, precision, monkeypatch):
+    """The encoder's passes in turn on 1 thread, ahead on threads of their own, or (RUN_AHEAD off, the way
+    before) in turn on 2 threads; the head on one thread: the same head, and the same surprisal vectors."""
     import torch
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
+    import al.embedders
     from al.models import resolve_model
 
     path = resolve_model("all-MiniLM-L6-v2")
     tokenizer = AutoTokenizer.from_pretrained(path)
-    heads, encoder_threads, alive = [], [], []
+    heads, vectors, encoder_ran_on, alive = [], [], [], []
     before = torch.get_num_threads()
     try:
-        for threads in (1, 2):
+        for threads, ahead in ((1, True), (2, True), (2, False)):
+            monkeypatch.setattr(al.embedders, "RUN_AHEAD", ahead)
             torch.set_num_threads(threads)
             model = AutoModelForMaskedLM.from_pretrained(path)
-            model.base_model.register_forward_hook(
-                lambda *_: encoder_threads.append(threading.current_thread().name.startswith(AHEAD_THREADS)))
+            model.base_model.register_forward_hook(lambda *_, way=(threads, ahead): encoder_ran_on.append(
+                (way, threading.current_thread().name.startswith(AHEAD_THREADS), torch.get_num_threads())))
             # head parameters holding a gradient when the head's forward pass (the logits) starts
-            model.cls.register_forward_pre_hook(
+            hook = model.cls.register_forward_pre_hook(
                 lambda module, _: alive.append(sum(p.grad is not None for p in module.parameters())))
             surprisal.fit_mlm_head(model, tokenizer, texts[:64], steps=4, seed=0, batch_size=16,
                                    encoder_dtype=torch.bfloat16 if precision == "bf16" else None)
+            hook.remove()
             heads.append({k: p.detach().clone() for k, p in model.cls.named_parameters()})
+            mlm = MLMSurprisal(precision=precision, device="cpu")
+            mlm._mlm, mlm._tokenizer = model, tokenizer
+            vectors.append(mlm._compute(texts))
     finally:
         torch.set_num_threads(before)
-    assert set(encoder_threads) == {False, True}  # the second fit's encoder passes ran ahead, on their own threads
-    assert alive == [0] * 8  # 2 fits x 4 steps, never beside the last step's gradients
-    for name in heads[0]:
-        assert torch.equal(heads[0][name], heads[1][name]), name
+    # (way, on a pass thread, torch threads) of every encoder pass, the fit's and the surprisal pass's
+    assert set(encoder_ran_on) == {((1, True), False, 1), ((2, True), True, 1), ((2, False), False, 2)}
+    assert alive == [0] * 12  # 3 fits x 4 steps, never beside the last step's gradients
+    for other in heads[1:]:
+        for name in heads[0]:
+            assert torch.equal(heads[0][name], other[name]), name
+    for other in vectors[1:]:
+        np.testing.assert_array_equal(vectors[0], other)
 
 
 def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tmp_path):

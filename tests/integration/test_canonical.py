@@ -71,22 +71,24 @@ def test_the_same_function_as_sentence_transformers(embedder, texts):
         assert np.abs(ours - theirs).max() > 1e-4 and cosine.min() > 0.999, cosine.min()
 
 
-def test_one_and_two_threads_give_the_same_bits(embedder, texts):
-    """On 2 threads two passes run at once, one thread each (al.embedders.computed_ahead): the same bits as on 1."""
-    ran_on = []
+def test_one_and_two_threads_give_the_same_bits(embedder, texts, monkeypatch):
+    """1 thread; 2 threads, two passes at once, one thread each; 2 threads, each pass on both (RUN_AHEAD off,
+    the way before): the same bits."""
+    import al.embedders
+
+    ran_on, digests = [], []
     hook = embedder._encoder[0].register_forward_hook(
         lambda *_: ran_on.append((threading.current_thread().name.startswith(AHEAD_THREADS), torch.get_num_threads())))
     try:
-        with torch_threads(1):
-            one = embedder.encode(texts)
-        assert set(ran_on) == {(False, 1)}
-        ran_on.clear()
-        with torch_threads(2):
-            two = embedder.encode(texts)
-        assert set(ran_on) == {(True, 1)}
+        for threads, ahead, expected in ((1, True, (False, 1)), (2, True, (True, 1)), (2, False, (False, 2))):
+            monkeypatch.setattr(al.embedders, "RUN_AHEAD", ahead)
+            ran_on.clear()
+            with torch_threads(threads):
+                digests.append(matrix_digest(embedder.encode(texts)))
+            assert set(ran_on) == {expected}
     finally:
         hook.remove()
-    assert matrix_digest(one) == matrix_digest(two)
+    assert len(set(digests)) == 1
 
 
 def test_a_cached_vector_equals_a_fresh_one_from_another_batch(texts):

@@ -231,19 +231,62 @@ def test_an_error_comes_in_order_and_leaves_no_thread_behind():
 
 def test_a_caller_stopping_early_drops_the_queued_calls():
     import threading
-    import time
 
     from al.embedders import AHEAD_THREADS, computed_ahead
 
-    calls = []
+    calls, started, release = [], {3: threading.Event(), 4: threading.Event()}, threading.Event()
 
-    def slow_from_3(x):
+    def held_from_3(x):
         calls.append(x)
-        time.sleep(0.2 if x >= 3 else 0.0)
+        if x in started:
+            started[x].set()
+            release.wait(5)
         return x
 
-    for x, _ in computed_ahead(slow_from_3, iter(range(100)), workers=2, per_worker=2):
+    ahead = computed_ahead(held_from_3, iter(range(100)), workers=2, per_worker=2)
+    for x, _ in ahead:
         if x == 2:
-            break  # 3 and 4 are running, 5 and 6 wait: they never start
+            assert started[3].wait(5) and started[4].wait(5)  # both threads busy; 5 and 6 wait in the queue
+            threading.Timer(0.2, release.set).start()  # lets 3 and 4 end while close() waits for them
+            break
+    ahead.close()
     assert sorted(calls) == [0, 1, 2, 3, 4]
     assert not [t for t in threading.enumerate() if t.name.startswith(AHEAD_THREADS)]
+
+
+@pytest.mark.parametrize(("device", "threads", "run_ahead", "expected"), [
+    ("cpu", 2, True, 2), ("cpu", 4, True, 4), ("cpu", 1, True, 0), ("cpu", 5, True, 0), ("cuda", 2, True, 0),
+    ("cpu", 2, False, 0),
+])
+def test_passes_run_at_once_on_a_cpu_with_a_few_threads(monkeypatch, device, threads, run_ahead, expected):
+    import al.embedders
+
+    monkeypatch.setattr(al.embedders, "RUN_AHEAD", run_ahead)
+    assert al.embedders.passes_at_once(device, threads) == expected
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_encoder_passes_set_the_thread_count_and_restore_it(threads):
+    torch = pytest.importorskip("torch")
+    import threading
+
+    from al.device import torch_threads
+    from al.embedders import AHEAD_THREADS, encoder_passes
+
+    seen = []
+
+    def encode(x):
+        seen.append((threading.current_thread().name.startswith(AHEAD_THREADS), torch.get_num_threads()))
+        return -x
+
+    with torch_threads(2):
+        with encoder_passes(encode, [1, None, 2], device="cpu", threads=threads) as passes:
+            caller = torch.get_num_threads()
+            assert list(passes) == [(1, -1), (None, None), (2, -2)]
+        assert torch.get_num_threads() == 2
+        with pytest.raises(ValueError, match="inside"), encoder_passes(encode, [1], device="cpu", threads=threads):
+            raise ValueError("inside")
+        assert torch.get_num_threads() == 2
+    # ahead: the passes on their own threads, one torch thread each, the caller at 1; in turn: the caller's thread
+    assert set(seen) == ({(True, 1)} if threads == 2 else {(False, 1)})
+    assert caller == (1 if threads == 2 else 2)

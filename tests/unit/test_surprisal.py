@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pytest
 
+import al.embedders
 import al.embedders.surprisal as surprisal
 from al.embedders import AHEAD_THREADS
 from al.embedders.surprisal import MAX_LENGTH, MLMSurprisal, choose_positions, fit_mlm_head, surprisal_vectors
@@ -118,25 +119,27 @@ def test_the_thread_count_is_restored_when_fitting_fails(tiny):
         torch.set_num_threads(before)
 
 
-def test_a_fitted_head_is_the_same_whatever_the_thread_count(tmp_path):
-    """On 1 thread the encoder's passes run in turn with the head's steps; on 2, ahead on threads of their own."""
+def test_a_fitted_head_is_the_same_whatever_the_thread_count(tmp_path, monkeypatch):
+    """On 1 thread the encoder's passes run in turn with the head's steps; on 2, ahead on threads of their own,
+    or (RUN_AHEAD off, the way before) in turn on both threads."""
     heads, encoder_ran_on = [], []
     before = torch.get_num_threads()
     try:
-        for threads in (1, 2):
+        for threads, ahead in ((1, True), (2, True), (2, False)):
+            monkeypatch.setattr(al.embedders, "RUN_AHEAD", ahead)
             torch.set_num_threads(threads)
             model, tokenizer = build_tiny(tmp_path)
             model.base_model.register_forward_hook(
-                lambda *_: encoder_ran_on.append((threads, threading.current_thread().name, torch.get_num_threads())))
+                lambda *_, way=(threads, ahead): encoder_ran_on.append(
+                    (way, threading.current_thread().name.startswith(AHEAD_THREADS), torch.get_num_threads())))
             fit_mlm_head(model, tokenizer, TEXTS, steps=4, seed=0, batch_size=16)
             heads.append({k: p.detach().clone() for k, p in model.cls.named_parameters()})
     finally:
         torch.set_num_threads(before)
-    main = threading.main_thread().name
-    assert {(t, name.startswith(AHEAD_THREADS), n) for t, name, n in encoder_ran_on} == {(1, False, 1), (2, True, 1)}
-    assert {name for t, name, _ in encoder_ran_on if t == 1} == {main}
-    for name in heads[0]:
-        assert torch.equal(heads[0][name], heads[1][name]), name
+    assert set(encoder_ran_on) == {((1, True), False, 1), ((2, True), True, 1), ((2, False), False, 2)}
+    for other in heads[1:]:
+        for name in heads[0]:
+            assert torch.equal(heads[0][name], other[name]), name
 
 
 def test_the_pass_gives_the_same_bits_on_one_and_two_threads(tiny, monkeypatch):
@@ -150,13 +153,17 @@ def test_the_pass_gives_the_same_bits_on_one_and_two_threads(tiny, monkeypatch):
     out = {}
     before = torch.get_num_threads()
     try:
-        for threads in (1, 2):
+        for threads, ahead in ((1, True), (2, True), (2, False)):
+            monkeypatch.setattr(al.embedders, "RUN_AHEAD", ahead)
             torch.set_num_threads(threads)
             encoder_ran_on.clear()
-            out[threads] = surprisal_of(model, tokenizer, batch_size=2)._compute(TEXTS)
+            head_ran_on.clear()
+            out[threads, ahead] = surprisal_of(model, tokenizer, batch_size=2)._compute(TEXTS)
             assert torch.get_num_threads() == threads  # restored
-            assert {name.startswith(AHEAD_THREADS) for name in encoder_ran_on} == {threads == 2}
+            assert {name.startswith(AHEAD_THREADS) for name in encoder_ran_on} == {threads == 2 and ahead}
+            # the head on the caller's thread: on one torch thread beside passes run ahead, else on the caller's count
+            assert set(head_ran_on) == {(threading.main_thread().name, 1 if ahead else threads)}
     finally:
         torch.set_num_threads(before)
-    assert {head for head in head_ran_on} == {(threading.main_thread().name, 1)}
-    np.testing.assert_array_equal(out[1], out[2])
+    np.testing.assert_array_equal(out[1, True], out[2, True])
+    np.testing.assert_array_equal(out[1, True], out[2, False])
