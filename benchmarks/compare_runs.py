@@ -39,15 +39,18 @@ def shard_vectors(directory: Path) -> dict[bytes, np.ndarray]:
     return vectors
 
 
+def compare_shards(what: str, left_dir: Path, right_dir: Path) -> None:
+    """Print how many texts two shard directories share and how many of their vectors differ."""
+    left, right = shard_vectors(left_dir), shard_vectors(right_dir)
+    shared = [k for k in right if k in left]
+    if shared:
+        gaps = np.array([np.abs(left[k] - right[k]).max() for k in shared])
+        print(f"{what}: {len(shared)} texts in both, {100 * (gaps > 0).mean():.1f} % differ, max |diff| {gaps.max():.2g}")
+
+
 def compare_caches(a: Path, b: Path) -> None:
     for model_dir in sorted((b / "embeddings").iterdir()):
-        left, right = shard_vectors(a / "embeddings" / model_dir.name), shard_vectors(model_dir)
-        shared = [k for k in right if k in left]
-        if not shared:
-            continue
-        gaps = np.array([np.abs(left[k] - right[k]).max() for k in shared])
-        print(f"embeddings {model_dir.name}: {len(shared)} texts in both, {100 * (gaps > 0).mean():.1f} % differ, "
-              f"max |diff| {gaps.max():.2g}")
+        compare_shards(f"embeddings {model_dir.name}", a / "embeddings" / model_dir.name, model_dir)
     import torch
 
     for head in sorted((b / "alps" / "heads").glob("*/*.pt")):
@@ -57,12 +60,7 @@ def compare_caches(a: Path, b: Path) -> None:
             gap = max((x[k] - y[k]).abs().max().item() for k in x)
             print(f"ALPS head {head.parent.name}/{head.name}: max |diff| {gap:.2g}")
     for vectors in sorted((b / "alps" / "surprisal").glob("*/")):
-        left, right = shard_vectors(a / "alps" / "surprisal" / vectors.name), shard_vectors(vectors)
-        shared = [k for k in right if k in left]
-        if shared:
-            gaps = np.array([np.abs(left[k] - right[k]).max() for k in shared])
-            print(f"ALPS vectors {vectors.name}: {len(shared)} texts in both, {100 * (gaps > 0).mean():.1f} % differ, "
-                  f"max |diff| {gaps.max():.2g}")
+        compare_shards(f"ALPS vectors {vectors.name}", a / "alps" / "surprisal" / vectors.name, vectors)
 
 
 def main() -> None:

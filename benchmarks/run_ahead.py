@@ -38,6 +38,15 @@ from al.progress import set_quiet  # noqa: E402
 PHASES = ("embedding pass", "ALPS head fit", "ALPS surprisal pass")
 
 
+def same_bits(a: tuple, b: tuple) -> bool:
+    """Whether two (sentence vectors, head state dict, surprisal vectors) outputs are equal bit for bit."""
+    import torch
+
+    (vectors_a, head_a, surprisal_a), (vectors_b, head_b, surprisal_b) = a, b
+    return (np.array_equal(vectors_a, vectors_b) and all(torch.equal(head_a[k], head_b[k]) for k in head_a)
+            and np.array_equal(surprisal_a, surprisal_b))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=3000, help="the first N distinct pool texts; 0 for all (default 3000)")
@@ -67,7 +76,7 @@ def main() -> None:
     alps._mlm, alps._tokenizer = model, tokenizer
 
     seconds: dict[bool, dict[str, list[float]]] = {way: {phase: [] for phase in PHASES} for way in (False, True)}
-    outputs: dict[bool, list] = {}
+    outputs: dict[bool, tuple] = {}
     for r in range(args.rounds):
         for ahead in (False, True) if r % 2 == 0 else (True, False):
             al.embedders.RUN_AHEAD = ahead
@@ -82,15 +91,11 @@ def main() -> None:
             surprisal = alps._compute(texts)
             seconds[ahead]["ALPS surprisal pass"].append(time.perf_counter() - start)
             head = {k: v.clone() for k, v in model.cls.state_dict().items()}
-            got = outputs.setdefault(ahead, [vectors, head, surprisal])
-            same = (np.array_equal(got[0], vectors) and all(torch.equal(got[1][k], head[k]) for k in head)
-                    and np.array_equal(got[2], surprisal))
+            same = same_bits(outputs.setdefault(ahead, (vectors, head, surprisal)), (vectors, head, surprisal))
             print(f"round {r + 1}, {'ahead ' if ahead else 'in turn'}: "
                   + ", ".join(f"{phase} {seconds[ahead][phase][-1]:.1f} s" for phase in PHASES)
                   + ("" if same else "  OTHER BITS THAN THIS WAY'S FIRST ROUND"), flush=True)
-    off, on = outputs[False], outputs[True]
-    same = (np.array_equal(off[0], on[0]) and all(torch.equal(off[1][k], on[1][k]) for k in off[1])
-            and np.array_equal(off[2], on[2]))
+    same = same_bits(outputs[False], outputs[True])
 
     print(f"\n`python benchmarks/run_ahead.py --n {args.n} --fit-steps {args.fit_steps} --rounds {args.rounds} "
           f"--precision {args.precision}` on "

@@ -1,14 +1,23 @@
 """Canonical batching, the matrix digest and the one model cache key (no model)."""
 from __future__ import annotations
 
+import random
+import threading
+import time
+
 import numpy as np
 import pytest
 
+import al.embedders
+from al.device import torch_threads
 from al.embedders import (
+    AHEAD_THREADS,
     CANONICAL,
     SentenceEmbedder,
     bucket_length,
     canonical_batches,
+    computed_ahead,
+    encoder_passes,
     matrix_digest,
     rows_per_batch,
 )
@@ -175,13 +184,11 @@ def test_an_unknown_embedding_precision_is_refused():
 # ------------------------------------------------------------ passes computed ahead, on threads of their own
 
 
+def pass_threads_alive() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(AHEAD_THREADS)]
+
+
 def test_results_come_in_the_items_order_and_none_passes_through():
-    import random
-    import threading
-    import time
-
-    from al.embedders import AHEAD_THREADS, computed_ahead
-
     where = set()
 
     def slow_square(x):
@@ -196,8 +203,6 @@ def test_results_come_in_the_items_order_and_none_passes_through():
 
 
 def test_at_most_workers_times_per_worker_results_run_or_wait():
-    from al.embedders import computed_ahead
-
     drawn = []
 
     def items():
@@ -212,10 +217,6 @@ def test_at_most_workers_times_per_worker_results_run_or_wait():
 
 
 def test_an_error_comes_in_order_and_leaves_no_thread_behind():
-    import threading
-
-    from al.embedders import AHEAD_THREADS, computed_ahead
-
     def fail_on_3(x):
         if x == 3:
             raise ValueError("item 3")
@@ -226,14 +227,10 @@ def test_an_error_comes_in_order_and_leaves_no_thread_behind():
         for x, y in computed_ahead(fail_on_3, iter(range(10)), workers=2):
             got.append(y)
     assert got == [0, 1, 2]
-    assert not [t for t in threading.enumerate() if t.name.startswith(AHEAD_THREADS)]
+    assert not pass_threads_alive()
 
 
 def test_a_caller_stopping_early_drops_the_queued_calls():
-    import threading
-
-    from al.embedders import AHEAD_THREADS, computed_ahead
-
     calls, started, release = [], {3: threading.Event(), 4: threading.Event()}, threading.Event()
 
     def held_from_3(x):
@@ -251,7 +248,7 @@ def test_a_caller_stopping_early_drops_the_queued_calls():
             break
     ahead.close()
     assert sorted(calls) == [0, 1, 2, 3, 4]
-    assert not [t for t in threading.enumerate() if t.name.startswith(AHEAD_THREADS)]
+    assert not pass_threads_alive()
 
 
 @pytest.mark.parametrize(("device", "threads", "run_ahead", "expected"), [
@@ -259,8 +256,6 @@ def test_a_caller_stopping_early_drops_the_queued_calls():
     ("cpu", 2, False, 0),
 ])
 def test_passes_run_at_once_on_a_cpu_with_a_few_threads(monkeypatch, device, threads, run_ahead, expected):
-    import al.embedders
-
     monkeypatch.setattr(al.embedders, "RUN_AHEAD", run_ahead)
     assert al.embedders.passes_at_once(device, threads) == expected
 
@@ -268,10 +263,6 @@ def test_passes_run_at_once_on_a_cpu_with_a_few_threads(monkeypatch, device, thr
 @pytest.mark.parametrize("threads", [1, 2])
 def test_encoder_passes_set_the_thread_count_and_restore_it(threads):
     torch = pytest.importorskip("torch")
-    import threading
-
-    from al.device import torch_threads
-    from al.embedders import AHEAD_THREADS, encoder_passes
 
     seen = []
 
