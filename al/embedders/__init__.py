@@ -161,7 +161,7 @@ Result = TypeVar("Result")
 def passes_at_once(device: Any, threads: int | None = None) -> int:
     """How many encoder passes run at once, one torch thread each: ``threads``, or 0 for one after another.
 
-    ``threads`` defaults to the process's torch thread count. It is 0 (each
+    ``threads`` defaults to the calling thread's torch thread count. It is 0 (each
     pass on all the threads, in turn) on a GPU, with one thread or more than
     :data:`MAX_AT_ONCE`, or with :data:`RUN_AHEAD` off.
     """
@@ -180,7 +180,7 @@ def encoder_passes(
 
     A None batch gives ``(None, None)``. With ``n = passes_at_once(device,
     threads)`` above 0 the passes run ``n`` at once, one torch thread each,
-    ahead of the caller (:func:`computed_ahead`), and the process's thread
+    ahead of the caller (:func:`computed_ahead`), and the calling thread's
     count is 1 inside the block: the caller's own work (the ALPS head's step,
     its passes over the vocabulary, writing the vectors) runs on one thread
     beside them, where one pass on all the threads would leave cores idle in
@@ -190,7 +190,8 @@ def encoder_passes(
     """
     at_once = passes_at_once(device, threads)
     if at_once:
-        with torch_threads(1), closing(computed_ahead(encode, batches, workers=at_once)) as passes:
+        with torch_threads(1), closing(computed_ahead(encode, batches, workers=at_once,
+                                                      on_start=one_torch_thread)) as passes:
             yield passes
         return
 
@@ -204,10 +205,25 @@ def encoder_passes(
         yield passes
 
 
+def one_torch_thread() -> None:
+    """Set the calling thread's torch CPU thread count to 1 (an ahead worker's first act).
+
+    torch's count (OpenMP and MKL) belongs to each thread. A new thread takes
+    the count last set in the process at its first parallel operation, but a
+    matrix product before that runs on all cores, so each worker sets its own.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def computed_ahead(
-    function: Callable[[Item], Result], items: Iterable[Item | None], *, workers: int, per_worker: int = 2
+    function: Callable[[Item], Result], items: Iterable[Item | None], *, workers: int, per_worker: int = 2,
+    on_start: Callable[[], None] | None = None,
 ) -> Iterator[tuple[Item | None, Result | None]]:
     """``(item, function(item))`` for each of ``items``, in their order, computed ahead on ``workers`` threads.
+
+    ``on_start`` runs once on each worker thread before its first call.
 
     A None item gives ``(None, None)``. Items are drawn in order on the
     calling thread, ``workers * per_worker + 1`` at most before their results
@@ -219,7 +235,7 @@ def computed_ahead(
     from concurrent.futures import Future, ThreadPoolExecutor
 
     pending: deque[tuple[Item | None, Future | None]] = deque()
-    pool = ThreadPoolExecutor(workers, thread_name_prefix=AHEAD_THREADS)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix=AHEAD_THREADS, initializer=on_start)
     try:
         for item in items:
             pending.append((item, None if item is None else pool.submit(function, item)))

@@ -281,3 +281,30 @@ def test_encoder_passes_set_the_thread_count_and_restore_it(threads):
     # ahead: the passes on their own threads, one torch thread each, the caller at 1; in turn: the caller's thread
     assert set(seen) == ({(True, 1)} if threads == 2 else {(False, 1)})
     assert caller == (1 if threads == 2 else 2)
+
+
+def openmp_threads_function():
+    """``omp_get_max_threads`` of the OpenMP runtime torch uses (asks the calling thread, touches no torch state)."""
+    import ctypes
+    import os
+
+    torch = pytest.importorskip("torch")
+    library = ctypes.CDLL(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))
+    if not hasattr(library, "omp_get_max_threads"):
+        pytest.skip("this torch build shows no OpenMP runtime")
+    return library.omp_get_max_threads
+
+
+def test_an_ahead_worker_is_on_one_thread_before_its_first_torch_call():
+    omp_threads = openmp_threads_function()
+    fresh: list[int] = []
+    with torch_threads(2):
+        control = threading.Thread(target=lambda: fresh.append(omp_threads()))
+        control.start()
+        control.join()
+        if fresh[0] < 2:
+            pytest.skip("a new thread starts on one OpenMP thread here: nothing to tell apart")
+        # a new thread's first matrix product would run on all cores: each worker sets its own count first
+        with encoder_passes(lambda x: omp_threads(), [1, 2, 3, 4], device="cpu", threads=2) as passes:
+            seen = [threads for _, threads in passes]
+    assert seen == [1, 1, 1, 1]
