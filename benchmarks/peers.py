@@ -3,6 +3,7 @@
     python benchmarks/peers.py --quick                 # a smaller table in about 5 minutes
     python benchmarks/peers.py --repeats 3             # the table in RESULTS.md section 12
     python benchmarks/peers.py --rows fine-tuned same-work   # the fine-tuned row, and both tools doing the same work
+    python benchmarks/peers.py --rows fine-tuned --device cuda --model DIR   # on a GPU (benchmarks/gpu_run.py)
 
 Task: Reuters-21578 (ModApte), the multi-label 10-label pick of ``../shared/DATA.md`` with
 ship for nat-gas (which has 4 texts in al's dev split, and al refuses a label it cannot
@@ -27,6 +28,9 @@ fine-tuned  all-MiniLM-L6-v2 fine-tuned (learning rate 1e-4, at most 10 epochs, 
             (AVX512-BF16 or AMX) a third run, ``al (bf16)``, fine-tunes with
             ``mixed_precision=bf16`` (bfloat16 autocast; other numbers than fp32);
             small-text 1.4.1 has no mixed precision, so the like-for-like pair is al's fp32 run.
+            With ``--device cuda`` both tools fine-tune on the GPU (and the task's embeddings
+            are made there); al's like-for-like run then asks for fp32 (``mixed_precision=no``)
+            and ``al (bf16)`` runs where the GPU supports bf16 (issue: speed, item 6).
 same-work   ("fine-tuned, same work") the fine-tuned row with both tools doing the same work:
             small-text trains on every labeled text and validates after every epoch on al's
             dev split (``fit(validation_set=...)``, the 193 texts al evaluates after every
@@ -132,17 +136,18 @@ def timed_process(argv: Sequence[str], env: dict[str, str] | None = None) -> tup
 # ---------------------------------------------------------------- the task, prepared once (not timed)
 
 
-def prepare(data_path: str, seeds: Sequence[int], protocol: Protocol, folder: Path) -> Path:
+def prepare(data_path: str, seeds: Sequence[int], protocol: Protocol, folder: Path, model: str = MODEL,
+            device: str = "cpu") -> Path:
     """Write the task file the peers read: embeddings, labels, texts, initial indices per seed."""
     from al.config import SimulationConfig
     from al.embedders import SentenceEmbedder
     from al.engine import initial_indices
     from al.simulate import load_config_corpus
 
-    config = SimulationConfig(dataset="reuters", data_path=data_path, labels=tuple(LABELS), model=MODEL)
+    config = SimulationConfig(dataset="reuters", data_path=data_path, labels=tuple(LABELS), model=model)
     corpus = load_config_corpus(config)
     pool, test, dev = corpus.splits["train"], corpus.splits["test"], corpus.splits["dev"]
-    embed = SentenceEmbedder(MODEL).encode
+    embed = SentenceEmbedder(model, device=device).encode
     task = folder / "task.npz"
     np.savez(
         task,
@@ -210,8 +215,9 @@ def run_modal(task_path: Path, picks: str, seed: int, protocol: Protocol, out: P
     out.write_text(json.dumps({"curve": curve, "picked": picked}))
 
 
-def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path, on_dev: bool = False) -> None:
-    """small-text's pool-based loop, fine-tuning MiniLM, random picks; writes {"curve", "picked"}.
+def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path, on_dev: bool = False,
+                  model: str = MODEL, device: str = "cpu") -> None:
+    """small-text's pool-based loop, fine-tuning ``model`` on ``device``, random picks; writes {"curve", "picked"}.
 
     ``on_dev``: every fit validates on al's dev split instead of holding out 10 % of the labeled texts.
     """
@@ -227,7 +233,7 @@ def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path, on_
     torch.manual_seed(seed)
     np.random.seed(seed)
     task = load_task(task_path)
-    path = str(resolve_model(MODEL))
+    path = str(resolve_model(model))
     tokenizer = AutoTokenizer.from_pretrained(path)
     tokenizer.encode_plus = tokenizer.__call__  # transformers 5 removed encode_plus; same arguments, same fields
 
@@ -243,7 +249,7 @@ def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path, on_
     factory = TransformerBasedClassificationFactory(
         TransformerModelArguments(path), n_labels, kwargs={
             "multi_label": True, "num_epochs": protocol.epochs, "lr": protocol.learning_rate,
-            "mini_batch_size": protocol.batch_size, "device": "cpu"})
+            "mini_batch_size": protocol.batch_size, "device": device})
     fit_kwargs = {"validation_set": dataset(task["texts_dev"], task["Y_dev"])} if on_dev else {}
     learner = PoolBasedActiveLearner(factory, RandomSampling(), train, fit_kwargs=fit_kwargs)
     initial = task[f"initial_{seed}"]
@@ -262,16 +268,21 @@ def run_smalltext(task_path: Path, seed: int, protocol: Protocol, out: Path, on_
 
 
 def al_argv(row: str, strategy: str, seed: int, protocol: Protocol, data_path: str, out: Path,
-            precision: str = "auto") -> list[str]:
-    """``python -m al.simulate`` for one run of ``row`` ("frozen", "fine-tuned" or "fine-tuned, same work")."""
+            precision: str = "auto", model: str = MODEL, device: str = "cpu") -> list[str]:
+    """``python -m al.simulate`` for one run of ``row`` ("frozen", "fine-tuned" or "fine-tuned, same work").
+
+    ``precision``: the fine-tuning's ``mixed_precision`` ("auto" is fp32 on a CPU, bf16 or fp16 on a GPU).
+    """
     argv = [sys.executable, "-m", "al.simulate", "--dataset", "reuters", "--data-path", data_path,
-            "--labels", *LABELS, "--model", MODEL, "--strategy", strategy, "--initial", str(protocol.initial),
+            "--labels", *LABELS, "--model", model, "--strategy", strategy, "--initial", str(protocol.initial),
             "--step", str(protocol.step), "--seed", str(seed), "--out", str(out), "--quiet"]
     if row == "frozen":
         return argv + ["--classifier", "logreg", "--budget", str(protocol.frozen_budget)]
     params = {"max_epochs": protocol.epochs, "learning_rate": protocol.learning_rate,
               "batch_size": protocol.batch_size, "max_length": protocol.max_length, "mixed_precision": precision}
-    argv += ["--classifier", "bert", "--budget", str(protocol.tuned_budget), "--device", "cpu"]
+    if model != MODEL:
+        params["model"] = model
+    argv += ["--classifier", "bert", "--budget", str(protocol.tuned_budget), "--device", device]
     if row == SAME_WORK:
         argv.append("--no-stopping")
     for key, value in params.items():
@@ -310,18 +321,20 @@ def arms_for(rows: Sequence[str], bf16: bool = False) -> list[Arm]:
 
 
 def run_arm(arm: Arm, seed: int, protocol: Protocol, data_path: str, task: Path, work: Path,
-            protocol_name: str) -> None:
+            protocol_name: str, model: str = MODEL, device: str = "cpu") -> None:
     slug = re.sub(r"[^A-Za-z0-9_-]", "", f"{arm.row}-{arm.picks}-{arm.tool}".replace(" ", "_"))
     result = work / f"{slug}-seed{seed}.json"
     if arm.tool.startswith("al"):
         strategy = "modal:margin_sampling" if "modAL" in arm.tool else arm.picks
         run_dir = work / f"{slug}-seed{seed}"
-        argv = al_argv(arm.row, strategy, seed, protocol, data_path, run_dir,
-                       precision="bf16" if arm.tool == "al (bf16)" else "auto")
+        precision = "bf16" if arm.tool == "al (bf16)" else "auto" if device == "cpu" else "no"  # fp32 beside small-text
+        argv = al_argv(arm.row, strategy, seed, protocol, data_path, run_dir, precision=precision, model=model,
+                       device=device)
     else:
         peer = "modal" if arm.tool == "modAL" else "smalltext"
         argv = [sys.executable, __file__, f"_{peer}", "--task", str(task), "--picks", arm.picks, "--seed", str(seed),
-                "--protocol", protocol_name, "--result", str(result)] + (["--on-dev"] if arm.row == SAME_WORK else [])
+                "--protocol", protocol_name, "--result", str(result), "--model", model, "--device", device]
+        argv += ["--on-dev"] if arm.row == SAME_WORK else []
     seconds, peak = timed_process(argv, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
     outcome = al_result(run_dir) if arm.tool.startswith("al") else json.loads(result.read_text())
     budget = protocol.frozen_budget if arm.row == "frozen" else protocol.tuned_budget
@@ -392,12 +405,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--protocol", choices=["full", "quick"], default="full")
         p.add_argument("--result", type=Path, required=True)
         p.add_argument("--on-dev", action="store_true")
+        p.add_argument("--model", default=MODEL)
+        p.add_argument("--device", default="cpu")
         a = p.parse_args(argv)
         protocol = QUICK if a.protocol == "quick" else FULL
         if sub == "_modal":
             run_modal(a.task, a.picks, a.seed, protocol, a.result)
         else:
-            run_smalltext(a.task, a.seed, protocol, a.result, on_dev=a.on_dev)
+            run_smalltext(a.task, a.seed, protocol, a.result, on_dev=a.on_dev, model=a.model, device=a.device)
         return 0
     parser.add_argument("--quick", action="store_true", help="budget 300 (frozen) and 150 (fine-tuned), 2 epochs, 64 tokens")
     parser.add_argument("--repeats", type=int, default=1, help="seeds 0 .. R-1, each a repeat of every run")
@@ -407,6 +422,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tuned-repeats", type=int, default=None,
                         help="repeats of the fine-tuned rows, fine-tuned and same-work (default: --repeats)")
     parser.add_argument("--no-bf16", action="store_true", help="leave out al's bf16 fine-tuning run")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for the fine-tuned rows on a GPU (both tools; "
+                        "the sentence embeddings of the task too); default cpu")
+    parser.add_argument("--model", default=MODEL, help=f"the encoder, a name or local directory (default {MODEL})")
     parser.add_argument("--data-path", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/peers"))
     args = parser.parse_args(argv)
@@ -418,25 +436,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuned_seeds = list(range(args.tuned_repeats if args.tuned_repeats is not None else args.repeats))
     from al.device import cpu_has_native_bf16
 
-    arms = arms_for(args.rows, bf16=cpu_has_native_bf16() and not args.no_bf16)
+    if args.device != "cpu":
+        import torch
+
+        if not torch.cuda.is_available():
+            print(f"error: --device {args.device} asked for, but torch sees no GPU; use --device cpu", file=sys.stderr)
+            return 2
+        native_bf16 = torch.cuda.is_bf16_supported()
+    else:
+        native_bf16 = cpu_has_native_bf16()
+    arms = arms_for(args.rows, bf16=native_bf16 and not args.no_bf16)
     bf16 = any(arm.tool == "al (bf16)" for arm in arms)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="al-peers-") as tmp:
         work = Path(tmp)
         print("preparing the task (not timed) ...", flush=True)
-        task = prepare(args.data_path, sorted(set(seeds) | set(tuned_seeds)), protocol, work)
+        task = prepare(args.data_path, sorted(set(seeds) | set(tuned_seeds)), protocol, work, model=args.model,
+                       device=args.device)
         for i, seed in enumerate(sorted(set(seeds) | set(tuned_seeds))):
             order = arms if i % 2 == 0 else list(reversed(arms))  # alternate who runs first
             for arm in order:
                 if seed in (seeds if arm.row == "frozen" else tuned_seeds):
-                    run_arm(arm, seed, protocol, args.data_path, task, work, name)
+                    run_arm(arm, seed, protocol, args.data_path, task, work, name, model=args.model,
+                            device=args.device)
     md = table(arms)
     check = same_picks(arms)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    if args.device != "cpu":
+        import torch
+
+        machine += f", {torch.cuda.get_device_name()} (torch {torch.__version__})"
     header = (f"`python benchmarks/peers.py {' '.join(sys.argv[1:] if argv is None else argv)}` on {date.today()}, "
               f"{machine}; protocol {name}: {asdict(protocol)}; seeds {seeds} (fine-tuned {tuned_seeds}); "
               f"{time.perf_counter() - started:.0f} s in all; al (bf16): "
-              f"{'run' if bf16 else 'not run (no fine-tuned row, no native bf16 on this CPU, or --no-bf16)'}.")
+              f"{'run' if bf16 else 'not run (no fine-tuned row, no native bf16 on this device, or --no-bf16)'}.")
     text = "\n\n".join(x for x in (header, md, check, phase_lines(arms)) if x)
     print("\n" + text)
     args.out.mkdir(parents=True, exist_ok=True)
