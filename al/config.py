@@ -39,7 +39,7 @@ PATH_FIELDS = ("data_path", "label_descriptions")
 COMPONENTS = ("strategy", "classifier", "space")
 SPACE_READERS = ("all", "strategy", "classifier")  # who reads a fitted space (``space_for``)
 #: Settings that do not change a run's results: they may differ when a run is resumed.
-NON_RESULT_SETTINGS = frozenset({"out", "device", "diagnostics", "stopping"})
+NON_RESULT_SETTINGS = frozenset({"out", "device", "threads", "diagnostics", "stopping"})
 #: Flat classifier settings of earlier versions -> the classifier parameter they were.
 LEGACY_CLASSIFIER_KEYS: Mapping[str, str] = {
     "threshold": "threshold",
@@ -101,7 +101,8 @@ class Component:
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Everything that determines a simulation's result (``out``, ``device``, ``diagnostics`` and ``stopping`` aside).
+    """Everything that determines a simulation's result (``out``, ``device``, ``threads``, ``diagnostics`` and
+    ``stopping`` aside).
 
     Defaults are the fast setting: logistic regression on cached
     all-MiniLM-L6-v2 embeddings. The paper's setting is
@@ -149,6 +150,16 @@ class SimulationConfig:
         Record what the stopping criteria read every round (:mod:`al.stopping`:
         one pass of the classifier over the stop set; about 15 % of a
         fine-tuned run's time). Neither changes picks or scores.
+    device : str
+        ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+    threads : int or None
+        At most this many torch, BLAS and OpenMP threads for the run
+        (:func:`al.device.limit_threads`); None leaves the process's own (a
+        grid worker's share of the cores in a grid). Neither ``device`` nor
+        ``threads`` is part of what a run computes, but both can change the
+        last bits of a fine-tuning's (``bert``, encoder-scope spaces):
+        ``threads`` set to a grid worker's share gives a lone run that
+        worker's records.
     """
 
     strategy: Component = field(default_factory=lambda: Component("class_embedding"))
@@ -175,6 +186,7 @@ class SimulationConfig:
     diagnostics: bool = False
     stopping: bool = True
     device: str = "auto"
+    threads: int | None = None
     out: str | None = None
 
     def __post_init__(self) -> None:
@@ -355,6 +367,9 @@ class SimulationConfig:
 
         if self.embed_precision not in PRECISIONS:
             raise ConfigError(f"embed_precision must be one of {', '.join(PRECISIONS)}, got {self.embed_precision!r}")
+        if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
+                                         or self.threads < 1):
+            raise ConfigError(f"threads must be a positive integer or None, got {self.threads!r}")
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)
         ):

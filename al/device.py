@@ -80,6 +80,36 @@ def autocast(device: Any, dtype: Any) -> Any:
     return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
 
 
+def limit_threads(threads: int) -> None:
+    """At most ``threads`` threads for this process's torch, BLAS and OpenMP pools (a grid worker's share).
+
+    Libraries loaded later read ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
+    ``MKL_NUM_THREADS`` when they load; pools loaded already are lowered, never
+    raised (threadpoolctl); a variable the user set lower is kept. torch's count
+    is set for the calling thread (and the threads it starts later). Without it
+    every grid worker's BLAS starts a thread per core: two workers on two cores
+    ran their logistic regressions about 3x slower (benchmarks/RESULTS.md,
+    section 12.10).
+    """
+    import os
+
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        given = os.environ.get(variable, "")
+        if not (given.isdigit() and 0 < int(given) < threads):
+            os.environ[variable] = str(threads)
+    from threadpoolctl import ThreadpoolController
+
+    for pool in ThreadpoolController().lib_controllers:
+        if pool.num_threads > threads:
+            pool.set_num_threads(threads)
+    try:
+        import torch
+
+        torch.set_num_threads(min(threads, torch.get_num_threads()))
+    except ImportError:
+        pass
+
+
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Run the block on ``n`` torch CPU threads, then restore the previous count, also on error.

@@ -325,30 +325,12 @@ def _task(item: GridRun | Preparation, defer: bool) -> tuple[Any, ...]:
 
 
 def _init_worker(threads: int) -> None:
-    """A grid worker's share of the cores: torch, BLAS and OpenMP pools each get at most ``threads``.
+    """A grid worker's share of the cores: torch, BLAS and OpenMP pools each get at most ``threads``
+    (:func:`al.device.limit_threads`; ``python -m al.simulate --threads`` gives a lone run the same)."""
+    from al.device import limit_threads
 
-    Without it every worker's BLAS (numpy, scipy, scikit-learn) starts a thread per
-    core; two workers on two cores then ran their logistic regressions about 3x slower
-    (benchmarks/RESULTS.md, section 12.10). Libraries loaded later read the
-    variables when they load; pools loaded already are lowered, never raised. A
-    variable the user set lower is kept.
-    """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        given = os.environ.get(variable, "")
-        if not (given.isdigit() and 0 < int(given) < threads):
-            os.environ[variable] = str(threads)
-    from threadpoolctl import ThreadpoolController
-
-    for pool in ThreadpoolController().lib_controllers:
-        if pool.num_threads > threads:
-            pool.set_num_threads(threads)
-    try:
-        import torch
-
-        torch.set_num_threads(min(threads, torch.get_num_threads()))
-    except ImportError:
-        pass
+    limit_threads(threads)
 
 
 def available_cores() -> int:

@@ -172,6 +172,9 @@ class BertClassifier(Classifier):
     model_ : torch.nn.Module
     tokenizer_ : transformers tokenizer
     device_ : torch.device
+    cpu_threads_ : int or None
+        torch's thread count the fit ran on (None on a GPU): the last bits of a
+        fine-tuning depend on it, so ``info()`` records it.
 
     References
     ----------
@@ -266,6 +269,7 @@ class BertClassifier(Classifier):
         n_labels = Y_train.shape[1]
 
         self.device_ = torch.device(resolve_device(self.device))
+        self.cpu_threads_ = torch.get_num_threads() if self.device_.type == "cpu" else None
         self._check_precision()
         generator = torch.Generator().manual_seed(self.seed)  # head initialisation, then shuffling
         cuda_devices = [self.device_] if self.device_.type == "cuda" else []
@@ -349,8 +353,10 @@ class BertClassifier(Classifier):
         return {"dev": float(getattr(self, "seconds_dev_", 0.0))}
 
     def info(self) -> dict[str, Any]:
-        """Epochs run, the epoch whose weights were kept and the auxiliary objective, beside the base's thresholds."""
+        """Epochs run, the epoch kept, the auxiliary objective and (on a CPU) the thread count, beside the thresholds."""
         out = {**super().info(), "n_epochs": int(self.n_epochs_), "best_epoch": int(self.best_epoch_), "aux": self.aux}
+        if getattr(self, "cpu_threads_", None) is not None:  # a fine-tuning's last bits depend on it
+            out["cpu_threads"] = self.cpu_threads_
         if self.aux is not None:
             out["aux_weight"] = self._aux_weight()
         return out

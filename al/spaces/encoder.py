@@ -148,8 +148,11 @@ class EncoderSpace:
                             bar.update(1)
                     losses.append(total / max(count, 1))
         encoder.eval()
-        return FittedEncoder(encoder, self.model, {"epochs": self.epochs, "loss": round(losses[-1], 5),
-                                                   "loss_first_epoch": round(losses[0], 5), "device": device})
+        facts = {"epochs": self.epochs, "loss": round(losses[-1], 5), "loss_first_epoch": round(losses[0], 5),
+                 "device": device}
+        if device == "cpu":  # a fine-tuning's last bits depend on torch's thread count
+            facts["cpu_threads"] = torch.get_num_threads()
+        return FittedEncoder(encoder, self.model, facts)
 
     @staticmethod
     def _tokens(encoder: Any, texts: list[str], device: str) -> dict[str, Any]:

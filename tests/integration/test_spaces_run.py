@@ -51,6 +51,9 @@ def test_encoder_space_fine_tunes_minilm_and_is_deterministic(small_jsonl, tmp_p
     rounds = rounds_of(tmp_path / "a")
     assert [r["space"]["fitted_round"] for r in rounds] == [0, 0, 2]
     assert all(r["space"]["scope"] == "encoder" and r["space"]["device"] == "cpu" for r in rounds)
+    import torch
+
+    assert {r["space"]["cpu_threads"] for r in rounds} == {torch.get_num_threads()}  # the fit's bits depend on it
     assert rounds[0]["seconds_space"] > 0 and rounds[1]["seconds_space"] == 0
     assert main([*argv, "--out", str(tmp_path / "b")]) == 0
     assert without_times(rounds_of(tmp_path / "b")) == without_times(rounds)

@@ -85,7 +85,18 @@ def batch_labels(clf: BertClassifier, input_ids: torch.Tensor, texts: list[str],
 def test_without_aux_training_is_what_it_was_before(tiny):
     clf = BertClassifier(model=tiny, max_epochs=3, batch_size=3, seed=3, learning_rate=1e-3, **TINY).fit(X8, Y8)
     assert clf.predict_proba(X8) == pytest.approx(BEFORE_AUX, abs=1e-6)
-    assert clf.aux_loss_ == [] and clf.info() == {"n_epochs": 3, "best_epoch": 3, "aux": None}
+    assert clf.aux_loss_ == [] and clf.info() == {"n_epochs": 3, "best_epoch": 3, "aux": None,
+                                                  "cpu_threads": torch.get_num_threads()}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_fit_on_the_cpu_records_the_thread_count_it_ran_on(tiny, threads):
+    """A fine-tuning's last bits depend on torch's thread count: the round's record says which it was."""
+    from al.device import torch_threads
+
+    with torch_threads(threads):
+        clf = BertClassifier(model=tiny, max_epochs=1, batch_size=4, seed=0, **TINY).fit(X8, Y8)
+    assert clf.cpu_threads_ == threads and clf.info()["cpu_threads"] == threads
 
 
 @pytest.mark.parametrize("aux, params", [
@@ -126,7 +137,8 @@ def test_the_loss_minimised_is_the_task_loss_plus_the_weighted_objective(tiny, t
     assert objective.item() > 0
     assert clf.aux_loss_[-1] == pytest.approx(objective.item(), rel=1e-5)
     assert clf.train_loss_[-1] == pytest.approx(expected.item(), rel=1e-5)
-    assert clf.info() == {"n_epochs": 2, "best_epoch": 2, "aux": aux, "aux_weight": weight}
+    assert clf.info() == {"n_epochs": 2, "best_epoch": 2, "aux": aux, "aux_weight": weight,
+                          "cpu_threads": torch.get_num_threads()}
     assert clf.transform(X6).shape == (m, 32)
 
 

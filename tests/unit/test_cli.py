@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -48,6 +49,7 @@ BAD_INPUTS = {
     "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
                                       "precision is set by the run's embed_precision (--embed-precision)"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
+    "threads zero": (["--threads", "0"], "threads must be a positive integer or None, got 0"),
 }
 
 
@@ -291,3 +293,34 @@ def test_no_stopping_leaves_the_stop_set_pass_out_and_a_bad_value_gets_one_line(
     code = main(["--config", str(path), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2 and err == "error: stopping must be true or false, got 'maybe'\n"
+
+
+def test_threads_limit_the_run_and_are_not_a_result_setting(tmp_path, monkeypatch):
+    """--threads 1 runs on one torch thread (a two-worker grid's share on two cores); a run resumes on any count."""
+    torch = pytest.importorskip("torch")
+    import al.simulate
+    from al.config import changed_settings, result_settings
+    from al.device import torch_threads
+
+    seen = []
+
+    class Built(Exception):
+        pass
+
+    def build(config, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        raise Built
+
+    monkeypatch.setattr(al.simulate, "build_simulation", build)
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # restored after the test
+        monkeypatch.setenv(variable, os.environ.get(variable, ""))
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=None), torch_threads(2):  # BLAS pools and torch's count restored on exit
+        for argv in ([], ["--threads", "1"]):
+            with pytest.raises(Built):
+                al.simulate.run(config_of([*argv, "--out", str(tmp_path / "run")]))
+    assert seen == [2, 1]
+    one, every = config_of(["--threads", "1"]).resolved(), config_of([]).resolved()
+    assert one["threads"] == 1 and "threads" not in result_settings(one) and changed_settings(every, one) == []
+
