@@ -153,9 +153,11 @@ class SimulationConfig:
     device : str
         ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
     threads : int or None
-        At most this many torch, BLAS and OpenMP threads for the run
-        (:func:`al.device.limit_threads`); None leaves the process's own (a
-        grid worker's share of the cores in a grid). Neither ``device`` nor
+        ``python -m al.simulate`` runs its process on at most this many torch,
+        BLAS and OpenMP threads (:func:`al.device.limit_threads`); None leaves
+        the process's own. A grid refuses it: each worker gets its share of
+        the cores. :func:`al.simulate.run` itself never changes the calling
+        process's threads. Neither ``device`` nor
         ``threads`` is part of what a run computes, but both can change the
         last bits of a fine-tuning's (``bert``, encoder-scope spaces):
         ``threads`` set to a grid worker's share gives a lone run that

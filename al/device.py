@@ -83,15 +83,18 @@ def autocast(device: Any, dtype: Any) -> Any:
 def limit_threads(threads: int) -> None:
     """At most ``threads`` threads for this process's torch, BLAS and OpenMP pools (a grid worker's share).
 
-    Libraries loaded later read ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
-    ``MKL_NUM_THREADS`` when they load; pools loaded already are lowered, never
-    raised (threadpoolctl); a variable the user set lower is kept. torch's count
-    is set for the calling thread (and the threads it starts later). Without it
+    For the rest of the process: nothing is restored. Libraries loaded later
+    read ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS``
+    when they load (torch too); pools loaded already are lowered, never raised
+    (threadpoolctl); a variable the user set lower is kept. A torch already
+    loaded gets the calling thread's count set, which threads started later
+    take at their first parallel operation (benchmarks/RESULTS.md, 12.15). Without it
     every grid worker's BLAS starts a thread per core: two workers on two cores
     ran their logistic regressions about 3x slower (benchmarks/RESULTS.md,
     section 12.10).
     """
     import os
+    import sys
 
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         given = os.environ.get(variable, "")
@@ -102,12 +105,9 @@ def limit_threads(threads: int) -> None:
     for pool in ThreadpoolController().lib_controllers:
         if pool.num_threads > threads:
             pool.set_num_threads(threads)
-    try:
-        import torch
-
+    torch = sys.modules.get("torch")  # not imported for this: a later import reads OMP_NUM_THREADS
+    if torch is not None:
         torch.set_num_threads(min(threads, torch.get_num_threads()))
-    except ImportError:
-        pass
 
 
 @contextmanager

@@ -123,6 +123,9 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:
             raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}")
+        if values.get("threads") is not None:
+            raise ConfigError(f"{source}: threads is set by --workers in a grid (each worker gets cores / workers "
+                              f"threads); remove it from {name}")
         config = from_mapping(values, source)
         try:
             config.validate()

@@ -114,9 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "an existing one with the same settings is resumed")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
     g.add_argument("--threads", type=int,
-                   help="at most N torch, BLAS and OpenMP threads (default: every core). A fine-tuned classifier's "
-                   "last bits depend on torch's thread count: pass a grid worker's share of the cores (cores / "
-                   "workers) to repeat its run alone")
+                   help="at most N torch, BLAS and OpenMP threads for this process (default: the process's own, "
+                   "every core unless OMP_NUM_THREADS etc. say less). A fine-tuned classifier's last bits depend on "
+                   "torch's thread count: pass a grid worker's share of the cores (cores / workers) to repeat its "
+                   "run alone")
     g.add_argument("--config", metavar="YAML",
                    help="read settings from a YAML file (keys as in al.config.SimulationConfig; strategy and "
                    "classifier as {name, params}); flags given on the command line override it")
@@ -389,10 +390,6 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
-    if config.threads is not None:
-        from al.device import limit_threads
-
-        limit_threads(config.threads)
     records.check(settings, stored_settings, data_digest=data_digest)  # before any data loads
 
     def progress(record: dict[str, Any]) -> None:
@@ -454,6 +451,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.validate()
             print(load_config_corpus(config).describe())
             return 0
+        if config.threads is not None:  # this process is the run's own: the limit outlives the run
+            from al.device import limit_threads
+
+            config.validate()  # a bad value gets its one line before it reaches torch
+            limit_threads(config.threads)
         rounds = run(config, quiet=quiet)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)

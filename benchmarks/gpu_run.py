@@ -8,7 +8,9 @@
 Steps, each child a whole process timed from outside, each reported as it ends (a run
 stopped at its limit still returns the steps before):
 
-1. Setup (not timed): the wheels of ``.gpu/wheels`` into ``<work>/site``; MiniLM's float16
+1. Setup (not timed): al itself (built from this tree, for its entry points: the registry
+   finds even the built-in strategies through them) and the wheels of ``.gpu/wheels`` into
+   ``<work>/site``, then a check that ``class_embedding`` and ``random`` resolve; MiniLM's float16
    weights widened to float32 (``benchmarks/gpu_pack.py`` says why they travel as float16);
    the CSV; and a model of bert-base-uncased's shape (``BertConfig()``'s defaults: 12
    layers, hidden size 768, 110M parameters) with random weights and MiniLM's tokenizer (the
@@ -24,10 +26,15 @@ stopped at its limit still returns the steps before):
 3. The peers table's fine-tuned row: ``python benchmarks/peers.py --rows fine-tuned --device
    cuda`` (al in fp32 and in bf16 against small-text 1.4.1, MiniLM, Reuters, 100 -> 200).
 
+A step stopped at its time limit is reported as such (its child's whole process group is
+interrupted, then killed) and does not fail the script; a step that fails does (exit 1). Bad
+setup: one line, exit 2.
+
 Writes ``gpu.md`` (the machine, each step's command and time, the paper run's rounds) and
 ``gpu.json`` under ``--out``, with ``paper-rounds.jsonl`` (the run's records) and
 ``peers/peers.md``, ``peers/peers.json``. ``nvidia-smi`` is sampled every half second for
-the GPU's peak memory in use during each step.
+the GPU's peak memory in use during each step, by every process (in the peers step, its
+parent's CUDA context too, which made the task's embeddings).
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ import lzma
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -47,7 +55,9 @@ from typing import Any, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 CARRIED = ROOT / ".gpu"
-#: The paper's setting (seed 001): 100 random texts, then 10 rounds of 50, at most 15 epochs.
+#: Marks a ``--work`` folder as this script's, so that a rerun may empty it.
+WORK_MARK = ".al-gpu-work"
+#: The class-embedding paper's setting (``../shared/seeds/001``): 100 random texts, 10 rounds of 50, <= 15 epochs.
 PAPER = {"initial": 100, "step": 50, "budget": 600, "max_epochs": 15}
 SMOKE = {"initial": 100, "step": 50, "budget": 200, "max_epochs": 2, "pool_size": 1000, "max_length": 64}
 
@@ -55,13 +65,24 @@ SMOKE = {"initial": 100, "step": 50, "budget": 200, "max_epochs": 2, "pool_size"
 # ---------------------------------------------------------------- setup (not timed)
 
 
-def install_wheels(wheels: Path, site: Path) -> None:
-    """The carried wheels into ``site`` (no index, no dependencies: the image holds the rest)."""
+def install(wheels: Path, site: Path) -> None:
+    """al (built from this tree) and the carried wheels into ``site``: no index, no dependencies (the image has them).
+
+    al's own install matters: strategies, the built-in ones too, are found
+    through its entry points (:mod:`al.registry`), which a bare checkout lacks.
+    """
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--no-compile",
+           "--disable-pip-version-check", "--upgrade", "--target", str(site)]
+    subprocess.run([*pip, "--no-build-isolation", str(ROOT)], check=True, cwd=site.parent)
     found = sorted(wheels.glob("*.whl"))
     if found:
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--no-compile",
-                        "--disable-pip-version-check", "--upgrade", "--target", str(site), *map(str, found)],
-                       check=True)
+        subprocess.run([*pip, *map(str, found)], check=True)
+
+
+def check_strategies(env: dict[str, str]) -> None:
+    """The strategies the steps ask for resolve in the children's environment (else a CalledProcessError)."""
+    subprocess.run([sys.executable, "-c", "from al.registry import get_strategy as g; g('class_embedding'); "
+                    "g('random')"], env=env, cwd=ROOT, check=True)
 
 
 def unpack_minilm(packed: Path, target: Path) -> Path:
@@ -72,8 +93,8 @@ def unpack_minilm(packed: Path, target: Path) -> Path:
     shutil.copytree(packed, target, ignore=shutil.ignore_patterns("*.xz"))
     with lzma.open(packed / "model.safetensors.xz", "rb") as f:
         weights = load(f.read())
-    save_file({name: t.to(torch.float32) for name, t in weights.items()}, target / "model.safetensors",
-              metadata={"format": "pt"})
+    save_file({name: t.to(torch.float32) if t.dtype == torch.float16 else t for name, t in weights.items()},
+              target / "model.safetensors", metadata={"format": "pt"})
     return target
 
 
@@ -136,7 +157,7 @@ def timed_step(name: str, argv: Sequence[str], env: dict[str, str], timeout: flo
     start = time.perf_counter()
     with GPUMemory() as gpu:
         child = subprocess.Popen(list(argv), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True)
+                                 text=True, start_new_session=True)  # its own group: its children stop with it
         tail: list[str] = []
 
         def read() -> None:
@@ -151,9 +172,13 @@ def timed_step(name: str, argv: Sequence[str], env: dict[str, str], timeout: flo
             child.wait(timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
             timed_out = True
+            os.killpg(child.pid, signal.SIGINT)  # al's runs end their round's write and stop
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
         reader.join(5)
     seconds = time.perf_counter() - start
     print(f"== {name}: exit {child.returncode}{' (stopped at the time limit)' if timed_out else ''} "
@@ -199,9 +224,14 @@ def round_rows(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def machine() -> dict[str, Any]:
+    """Date, GPU (from nvidia-smi: no CUDA context in this process), torch, CUDA, Python, CPUs."""
     import torch
 
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else None
+    gpu = None
+    if shutil.which("nvidia-smi"):
+        names = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                               text=True).stdout.strip().splitlines()
+        gpu = ", ".join(names) or None
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "gpu": gpu,
             "torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
             "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
@@ -253,26 +283,40 @@ def main() -> int:
     args = parser.parse_args()
     device = args.device or ("cpu" if args.smoke else "cuda")
     if not (CARRIED / "MANIFEST.json").is_file():
-        print(f"error: {CARRIED} is missing or incomplete; run python benchmarks/gpu_pack.py here and carry .gpu",
-              file=sys.stderr)
+        print(f"error: expected {CARRIED}/MANIFEST.json, found none; run python benchmarks/gpu_pack.py on a machine "
+              "with al installed and carry .gpu", file=sys.stderr)
+        return 2
+    if args.bert is not None and not (args.bert / "config.json").is_file():
+        print(f"error: --bert {args.bert} holds no config.json; pass a saved transformers model", file=sys.stderr)
         return 2
     import torch
 
     if device.startswith("cuda") and not torch.cuda.is_available():
-        print("error: torch sees no GPU; on a CPU pass --smoke (or --device cpu)", file=sys.stderr)
+        print(f"error: --device {device} asked for, but torch sees no GPU; on a CPU pass --smoke", file=sys.stderr)
         return 2
-
+    if args.work.exists() and any(args.work.iterdir()) and not (args.work / WORK_MARK).is_file():
+        print(f"error: --work {args.work} is a non-empty folder this script did not make; pass an empty or new one",
+              file=sys.stderr)
+        return 2
     started = time.perf_counter()
-    if args.work.exists():
-        shutil.rmtree(args.work)
-    site = args.work / "site"
-    install_wheels(CARRIED / "wheels", site)
-    minilm = unpack_minilm(CARRIED / "minilm", args.work / "minilm")
-    csv = unxz(CARRIED / "disaster_response_messages.csv.xz", args.work / "disaster_response_messages.csv")
-    bert = args.bert or bert_base_shaped(minilm, args.work / "bert-base-shaped", args.smoke)
+    try:
+        shutil.rmtree(args.work, ignore_errors=True)
+        args.work.mkdir(parents=True)
+        (args.work / WORK_MARK).touch()
+        site = args.work / "site"
+        install(CARRIED / "wheels", site)
+        paths = [str(site), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "AL_CACHE_DIR": str(args.work / "cache"),
+               "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        check_strategies(env)
+        minilm = unpack_minilm(CARRIED / "minilm", args.work / "minilm")
+        csv = unxz(CARRIED / "disaster_response_messages.csv.xz", args.work / "disaster_response_messages.csv")
+        bert = args.bert or bert_base_shaped(minilm, args.work / "bert-base-shaped", args.smoke)
+    except (subprocess.CalledProcessError, OSError, lzma.LZMAError) as exc:
+        print(f"error: the setup failed ({type(exc).__name__}: {exc}); expected pip, the carried .gpu of "
+              "benchmarks/gpu_pack.py and a writable --work; see the output above", file=sys.stderr)
+        return 2
     print(f"setup: {time.perf_counter() - started:.1f} s", flush=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT), os.environ.get("PYTHONPATH", "")]),
-           "AL_CACHE_DIR": str(args.work / "cache"), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
     facts, steps, rounds = machine(), [], []
     if "paper" in args.steps:
@@ -291,7 +335,7 @@ def main() -> int:
         steps.append(timed_step("peers, fine-tuned row", argv, env, args.peers_timeout))
         report(facts, steps, rounds, args.out)
     print("\n" + (args.out / "gpu.md").read_text(), flush=True)
-    return 0 if all(step["exit"] == 0 for step in steps) else 1
+    return 0 if all(step["exit"] == 0 or step["timed_out"] for step in steps) else 1
 
 
 if __name__ == "__main__":

@@ -436,6 +436,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     tuned_seeds = list(range(args.tuned_repeats if args.tuned_repeats is not None else args.repeats))
     from al.device import cpu_has_native_bf16
 
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", args.device):
+        print(f"error: --device must be cpu, cuda or cuda:N, got {args.device!r}", file=sys.stderr)
+        return 2
     if args.device != "cpu":
         import torch
 
@@ -453,6 +456,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("preparing the task (not timed) ...", flush=True)
         task = prepare(args.data_path, sorted(set(seeds) | set(tuned_seeds)), protocol, work, model=args.model,
                        device=args.device)
+        if args.device != "cpu":  # the encoder's memory back to the GPU before the timed runs (its context stays)
+            import gc
+
+            import torch
+
+            gc.collect()
+            torch.cuda.empty_cache()
         for i, seed in enumerate(sorted(set(seeds) | set(tuned_seeds))):
             order = arms if i % 2 == 0 else list(reversed(arms))  # alternate who runs first
             for arm in order:

@@ -295,8 +295,9 @@ def test_no_stopping_leaves_the_stop_set_pass_out_and_a_bad_value_gets_one_line(
     assert code == 2 and err == "error: stopping must be true or false, got 'maybe'\n"
 
 
-def test_threads_limit_the_run_and_are_not_a_result_setting(tmp_path, monkeypatch):
-    """--threads 1 runs on one torch thread (a two-worker grid's share on two cores); a run resumes on any count."""
+def test_threads_limit_the_process_and_are_not_a_result_setting(tmp_path, monkeypatch):
+    """--threads 1 runs on one torch thread (a two-worker grid's share on two cores), set by the command alone:
+    run() called from Python leaves its caller's threads as they are; a run resumes on any count."""
     torch = pytest.importorskip("torch")
     import al.simulate
     from al.config import changed_settings, result_settings
@@ -317,10 +318,12 @@ def test_threads_limit_the_run_and_are_not_a_result_setting(tmp_path, monkeypatc
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=None), torch_threads(2):  # BLAS pools and torch's count restored on exit
+        with pytest.raises(Built):
+            al.simulate.run(config_of(["--threads", "1", "--out", str(tmp_path / "run")]))
         for argv in ([], ["--threads", "1"]):
             with pytest.raises(Built):
-                al.simulate.run(config_of([*argv, "--out", str(tmp_path / "run")]))
-    assert seen == [2, 1]
+                main([*argv, "--out", str(tmp_path / "run")])
+    assert seen == [2, 2, 1]
     one, every = config_of(["--threads", "1"]).resolved(), config_of([]).resolved()
     assert one["threads"] == 1 and "threads" not in result_settings(one) and changed_settings(every, one) == []
 
