@@ -122,6 +122,10 @@ def build_session(args: argparse.Namespace, embed=None):
     if not Path(config.data_path).is_file():
         raise ConfigError(f"data file {config.data_path} does not exist; expected a .csv or .jsonl file of texts")
     config.validate()
+    if config.threads is not None:  # a --config file's threads: this process is the session's own
+        from al.device import limit_threads
+
+        limit_threads(config.threads)
     if embed is None:
         from al.models import resolve_model
 

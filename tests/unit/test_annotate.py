@@ -666,3 +666,25 @@ def test_a_session_stored_before_a_classifier_param_existed_resumes_with_its_ans
         again.close()
     with pytest.raises(ConfigError, match="classifier.params.C: 1.0 -> 0.5"):
         open_session(pool, tmp_path / "s", "--classifier-param", "C=0.5")
+
+
+def test_a_config_file_s_threads_limit_the_session_s_process(pool, tmp_path, monkeypatch):
+    """``threads: 1`` in --config runs the session on one torch thread, as ``al.simulate --threads 1`` does."""
+    import os
+
+    torch = pytest.importorskip("torch")
+
+    from threadpoolctl import threadpool_limits
+
+    from al.device import torch_threads
+
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # restored after the test
+        monkeypatch.setenv(variable, os.environ.get(variable, ""))
+    settings = tmp_path / "loop.yaml"
+    settings.write_text("threads: 1\n")
+    with threadpool_limits(limits=None), torch_threads(2):
+        session, _ = open_session(pool, tmp_path / "s", "--config", str(settings), start=False)
+        try:
+            assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+        finally:
+            session.close()
