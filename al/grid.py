@@ -124,8 +124,8 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         if unknown_fields:
             raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}")
         if values.get("threads") is not None:
-            raise ConfigError(f"{source}: threads is set by --workers in a grid (each worker gets cores / workers "
-                              f"threads); remove it from {name}")
+            raise ConfigError(f"{source}: threads is set by --workers in a grid (with several workers each gets "
+                              f"cores / workers threads; one worker runs in this process); remove it from {name}")
         config = from_mapping(values, source)
         try:
             config.validate()

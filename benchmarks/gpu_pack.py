@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 #: What the device machine receives, at most (the device tool's limit).
 LIMIT_MIB = 64
 WHEELS = ("small-text==1.4.1", "dill==0.4.1")
+#: Marks ``--out`` as this script's from its first moment.
+PACK_MARK = ".al-gpu-pack"
 #: The command to give the device tool's ``run`` (with ``carry=[".gpu"]``).
 DEVICE_COMMAND = "PYTHONUNBUFFERED=1 python3 benchmarks/gpu_run.py --out $OUT"
 
@@ -97,12 +99,14 @@ def main() -> int:
 
     from al.errors import ALError
 
-    if args.out.exists() and any(args.out.iterdir()) and not (args.out / "MANIFEST.json").is_file():
+    ours = any((args.out / name).is_file() for name in ("MANIFEST.json", PACK_MARK))
+    if args.out.exists() and any(args.out.iterdir()) and not ours:
         print(f"error: --out {args.out} is a non-empty folder this script did not write; pass an empty or new one",
               file=sys.stderr)
         return 2
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
+    (args.out / PACK_MARK).touch()  # a pack stopped half-way is still this script's to redo
     try:
         print("MiniLM's weights as float16, xz (about 30 s) ...", flush=True)
         manifest = {"minilm": pack_minilm(args.out / "minilm")}

@@ -70,10 +70,18 @@ def install(wheels: Path, site: Path) -> None:
 
     al's own install matters: strategies, the built-in ones too, are found
     through its entry points (:mod:`al.registry`), which a bare checkout lacks.
+    It is built from a copy of the package's files, so that no ``al.egg-info``
+    or ``build/`` is left in the tree (an ``al.egg-info`` there would hide an
+    editable install's metadata from runs started in the tree).
     """
+    source = site.parent / "al-source"
+    for name in ("al", "strategies"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps", "--no-compile",
            "--disable-pip-version-check", "--upgrade", "--target", str(site)]
-    subprocess.run([*pip, "--no-build-isolation", str(ROOT)], check=True, cwd=site.parent)
+    subprocess.run([*pip, "--no-build-isolation", str(source)], check=True, cwd=source)
     found = sorted(wheels.glob("*.whl"))
     if found:
         subprocess.run([*pip, *map(str, found)], check=True)
@@ -151,13 +159,35 @@ class GPUMemory:
             self._reader.join(2)
 
 
+#: The step's child running now: stopped with its process group if this script is stopped.
+_running: subprocess.Popen | None = None
+
+
+def stop_group(child: subprocess.Popen) -> None:
+    """SIGKILL to ``child``'s process group (its children too); then reap it."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    child.wait()
+
+
+def stop_running_step(signum: int, frame: Any) -> None:
+    """On SIGTERM or SIGINT: no step's process outlives this script (a rerun would share the GPU with it)."""
+    if _running is not None:
+        stop_group(_running)
+    raise SystemExit(128 + signum)
+
+
 def timed_step(name: str, argv: Sequence[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
     """Run ``argv`` to its end or ``timeout``; its wall time, exit code, peak RSS and GPU memory, and output tail."""
     print(f"\n== {name}: {' '.join(argv)}", flush=True)
     start = time.perf_counter()
     with GPUMemory() as gpu:
-        child = subprocess.Popen(list(argv), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True, start_new_session=True)  # its own group: its children stop with it
+        global _running
+        child = _running = subprocess.Popen(list(argv), env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, text=True,
+                                            start_new_session=True)  # its own group: its children stop with it
         tail: list[str] = []
 
         def read() -> None:
@@ -173,13 +203,14 @@ def timed_step(name: str, argv: Sequence[str], env: dict[str, str], timeout: flo
             timed_out = False
         except subprocess.TimeoutExpired:
             timed_out = True
-            os.killpg(child.pid, signal.SIGINT)  # al's runs end their round's write and stop
+            os.killpg(child.pid, signal.SIGINT)  # the round in progress is dropped; finished rounds stay
             try:
                 child.wait(15)
             except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+                pass
+            stop_group(child)
         reader.join(5)
+        _running = None
     seconds = time.perf_counter() - start
     print(f"== {name}: exit {child.returncode}{' (stopped at the time limit)' if timed_out else ''} "
           f"after {seconds:.1f} s", flush=True)
@@ -280,6 +311,9 @@ def main() -> int:
     parser.add_argument("--peers-timeout", type=float, default=200.0,
                         help="seconds (default 200); the peers' table is written only at their end")
     parser.add_argument("--peers-repeats", type=int, default=1, help="repeats of the peers' runs (default 1)")
+    parser.add_argument("--deadline", type=float, default=540.0,
+                        help="seconds from the start by which every step has ended (default 540, inside the device "
+                        "call's timeout_s of 570): a step gets at most what is left, less 20 s")
     args = parser.parse_args()
     device = args.device or ("cpu" if args.smoke else "cuda")
     if not (CARRIED / "MANIFEST.json").is_file():
@@ -299,22 +333,41 @@ def main() -> int:
               file=sys.stderr)
         return 2
     started = time.perf_counter()
+    signal.signal(signal.SIGTERM, stop_running_step)
+    signal.signal(signal.SIGINT, stop_running_step)
+
+    def allowed(timeout: float) -> float:
+        return max(1.0, min(timeout, args.deadline - (time.perf_counter() - started) - 20.0))
+
+    if args.work.is_file():
+        print(f"error: --work {args.work} is a file; pass a folder", file=sys.stderr)
+        return 2
     try:
         shutil.rmtree(args.work, ignore_errors=True)
         args.work.mkdir(parents=True)
         (args.work / WORK_MARK).touch()
         site = args.work / "site"
         install(CARRIED / "wheels", site)
-        paths = [str(site), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        paths = [str(ROOT), str(site), *filter(None, [os.environ.get("PYTHONPATH")])]  # the tree's code first
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "AL_CACHE_DIR": str(args.work / "cache"),
                "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    except (subprocess.CalledProcessError, OSError) as exc:
+        print(f"error: installing al and the wheels failed ({type(exc).__name__}: {exc}); expected pip with "
+              "setuptools and the carried .gpu/wheels, and a writable --work; see pip's output above", file=sys.stderr)
+        return 2
+    try:
         check_strategies(env)
+    except subprocess.CalledProcessError:
+        print("error: expected the strategies class_embedding and random to resolve after installing al, they did "
+              "not; see the error above", file=sys.stderr)
+        return 2
+    try:
         minilm = unpack_minilm(CARRIED / "minilm", args.work / "minilm")
         csv = unxz(CARRIED / "disaster_response_messages.csv.xz", args.work / "disaster_response_messages.csv")
         bert = args.bert or bert_base_shaped(minilm, args.work / "bert-base-shaped", args.smoke)
-    except (subprocess.CalledProcessError, OSError, lzma.LZMAError) as exc:
-        print(f"error: the setup failed ({type(exc).__name__}: {exc}); expected pip, the carried .gpu of "
-              "benchmarks/gpu_pack.py and a writable --work; see the output above", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - safetensors, transformers and lzma raise many types: one line
+        print(f"error: unpacking the carried model and data failed ({type(exc).__name__}: {exc}); expected the "
+              ".gpu folder of benchmarks/gpu_pack.py; pack it again", file=sys.stderr)
         return 2
     print(f"setup: {time.perf_counter() - started:.1f} s", flush=True)
 
@@ -322,7 +375,7 @@ def main() -> int:
     if "paper" in args.steps:
         run_dir = args.work / "paper"
         steps.append(timed_step("paper setting", paper_argv(minilm, bert, csv, run_dir, device, args.patience,
-                                                            args.smoke), env, args.paper_timeout))
+                                                            args.smoke), env, allowed(args.paper_timeout)))
         rounds = round_rows(run_dir)
         report(facts, steps, rounds, args.out)
         if (run_dir / "rounds.jsonl").is_file():
@@ -332,7 +385,7 @@ def main() -> int:
                 "--model", str(minilm), "--data-path", str(CARRIED / "reuters21578.tar.gz"),
                 "--out", str(args.out / "peers")]
         argv += ["--quick", "--repeats", "1"] if args.smoke else ["--repeats", str(args.peers_repeats)]
-        steps.append(timed_step("peers, fine-tuned row", argv, env, args.peers_timeout))
+        steps.append(timed_step("peers, fine-tuned row", argv, env, allowed(args.peers_timeout)))
         report(facts, steps, rounds, args.out)
     print("\n" + (args.out / "gpu.md").read_text(), flush=True)
     return 0 if all(step["exit"] == 0 or step["timed_out"] for step in steps) else 1
