@@ -21,7 +21,6 @@ and data packages, small-text or dill. Packed here:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import lzma
 import shutil
@@ -31,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from al.annotate.data import file_digest  # noqa: E402  (SHA-256 of a file's bytes)
 
 #: What the device machine receives, at most (the device tool's limit).
 LIMIT_MIB = 64
@@ -39,14 +39,6 @@ WHEELS = ("small-text==1.4.1", "dill==0.4.1")
 PACK_MARK = ".al-gpu-pack"
 #: The command to give the device tool's ``run`` (with ``carry=[".gpu"]``).
 DEVICE_COMMAND = "PYTHONUNBUFFERED=1 python3 benchmarks/gpu_run.py --out $OUT"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def pack_minilm(target: Path) -> dict[str, str]:
@@ -70,7 +62,7 @@ def pack_minilm(target: Path) -> dict[str, str]:
     with open(raw, "rb") as src, lzma.open(target / "model.safetensors.xz", "wb", preset=6) as dst:
         shutil.copyfileobj(src, dst, length=1 << 22)
     raw.unlink()
-    return {"source": str(source), "float32_sha256": sha256(source / "model.safetensors")}
+    return {"source": str(source), "float32_sha256": file_digest(source / "model.safetensors")}
 
 
 def xz_copy(source: Path, target: Path) -> None:
@@ -112,9 +104,9 @@ def main() -> int:
         manifest = {"minilm": pack_minilm(args.out / "minilm")}
         csv = packaged_csv()
         xz_copy(csv, args.out / "disaster_response_messages.csv.xz")
-        manifest["disaster"] = {"source": str(csv), "sha256": sha256(csv)}
+        manifest["disaster"] = {"source": str(csv), "sha256": file_digest(csv)}
         shutil.copy2(args.reuters, args.out / "reuters21578.tar.gz")
-        manifest["reuters"] = {"source": str(args.reuters), "sha256": sha256(args.reuters)}
+        manifest["reuters"] = {"source": str(args.reuters), "sha256": file_digest(args.reuters)}
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
                         "--disable-pip-version-check", "-d", str(args.out / "wheels"), *WHEELS], check=True)
     except (ALError, OSError, subprocess.CalledProcessError) as exc:

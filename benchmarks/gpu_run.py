@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # al's records reader (al is not installed on the GPU machine)
 CARRIED = ROOT / ".gpu"
 #: Marks a ``--work`` folder as this script's, so that a rerun may empty it.
 WORK_MARK = ".al-gpu-work"
@@ -180,7 +181,7 @@ def stop_running_step(signum: int, frame: Any) -> None:
 
 
 def timed_step(name: str, argv: Sequence[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
-    """Run ``argv`` to its end or ``timeout``; its wall time, exit code, peak RSS and GPU memory, and output tail."""
+    """Run ``argv`` to its end or ``timeout``; its wall time, exit code, the GPU's peak memory in use, output tail."""
     print(f"\n== {name}: {' '.join(argv)}", flush=True)
     start = time.perf_counter()
     with GPUMemory() as gpu:
@@ -237,7 +238,6 @@ def paper_argv(minilm: Path, bert: Path, csv: Path, run_dir: Path, device: str, 
 
 def round_rows(run_dir: Path) -> list[dict[str, Any]]:
     """Per round of the paper run: labeled texts, epochs, and where the seconds went."""
-    sys.path.insert(0, str(ROOT))
     from al.records import read_rounds
 
     try:
