@@ -271,11 +271,15 @@ class SimulationConfig:
         return None if self.space.name == PRETRAINED else space_class(self.space_scope)
 
     def space_kwargs(self) -> dict[str, Any]:
-        """Constructor arguments of the space: its objective, its params, and the run's model and device."""
-        accepted = _parameters(self.space_class()) or {}
+        """Constructor arguments of the space: its objective, its params, the run's model and device, and
+        the settings it names in ``run_params`` (encoder scope re-embeds in the run's ``embed_precision``)."""
+        cls = self.space_class()
+        accepted = _parameters(cls) or {}
         kwargs = {"objective": self.space.name, **self.space.params}
         if "device" in accepted:
             kwargs["device"] = self.device
+        for param, setting in getattr(cls, "run_params", {}).items():
+            kwargs[param] = getattr(self, setting)
         if "model" in accepted and "model" not in kwargs:
             kwargs["model"] = self.model
         return kwargs
@@ -308,7 +312,8 @@ class SimulationConfig:
         if self.space.name == PRETRAINED:  # scope and period mean nothing without a fit
             out["space_scope"] = out["space_every"] = out["space_for"] = None
         else:
-            space_kwargs = {k: v for k, v in self.space_kwargs().items() if k not in ("device", "objective")}
+            run_set = _run_set(self.space_class())  # the run's settings (device, precision) are recorded as such
+            space_kwargs = {k: v for k, v in self.space_kwargs().items() if k not in run_set and k != "objective"}
             from al.spaces.training import recorded_params
 
             resolved = _resolved_params(self.space_class(), space_kwargs)
@@ -475,8 +480,8 @@ def _parameters(cls: type) -> dict[str, inspect.Parameter] | None:
 def _run_set(cls: type) -> dict[str, str]:
     """Constructor parameters of ``cls`` the run sets from its own settings: parameter -> setting.
 
-    ``seed`` and ``device`` for every component; a strategy adds its ``run_params``
-    (ALPS: ``precision`` from ``embed_precision``). They are never component
+    ``seed`` and ``device`` for every component; a strategy or space adds its ``run_params``
+    (ALPS and encoder scope: ``precision`` from ``embed_precision``). They are never component
     params, so stored runs keep the params they had.
     """
     return {**{k: k for k in INJECTED_PARAMS}, **getattr(cls, "run_params", {})}

@@ -9,12 +9,13 @@ the library's trainer: its dataset is fixed for all epochs); the other
 objectives add a linear multi-label output layer on the sentence embedding
 and train it with the encoder. Each encoder keeps its own pooling (mean for
 MiniLM; seed 000 pools with [CLS], l.249). On a GPU, ``amp`` trains in
-bfloat16 / float16 autocast.
+bfloat16 / float16 autocast. The re-embedding follows the run's
+``embed_precision`` as the pretrained vectors do (``run_params``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,21 +39,26 @@ class EncoderSpace:
         (see :class:`al.spaces.head.HeadSpace`); None: the papers'. CLLD uses a
         static all-ones label-distance matrix in this scope.
     amp : bool
-        Mixed precision on a GPU (ignored on CPU).
+        Mixed precision of the fine-tuning on a GPU (ignored on CPU).
     device : str
         ``auto``, ``cpu`` or ``cuda``; set by the run.
+    precision : {"fp32", "bf16"}
+        Arithmetic of the re-embedding passes (:class:`al.embedders.SentenceEmbedder`);
+        set by the run's ``embed_precision``, so a bf16 run's fitted space is
+        embedded as its pretrained one is. The fine-tuning itself is ``amp``'s.
     """
 
     input = "texts"
     scope = "encoder"
     uses_dev = False
+    run_params: ClassVar[dict[str, str]] = {"precision": "embed_precision"}  # constructor parameter -> run setting
 
     def __init__(
         self, objective: str = "cea", *, model: str = "all-MiniLM-L6-v2", epochs: int = 1, batch_size: int = 16,
         learning_rate: float = 2e-5, max_length: int = 128, positive: str = "shares",
         alpha: float | None = None, eta: float | None = None, gamma: float | None = None,
         aux_weight: float | None = None, negatives: int | None = None, delta: float | None = None,
-        lam: float | None = None, amp: bool = True, device: str = "auto",
+        lam: float | None = None, amp: bool = True, device: str = "auto", precision: str = "fp32",
     ) -> None:
         self.objective = objective
         self.model = model
@@ -70,6 +76,7 @@ class EncoderSpace:
         self.lam = lam
         self.amp = amp
         self.device = device
+        self.precision = precision
 
     def check(self) -> None:
         """Refuse bad settings before any data loads."""
@@ -152,7 +159,9 @@ class EncoderSpace:
                  "device": device}
         if device == "cpu":  # a fine-tuning's last bits depend on torch's thread count
             facts["cpu_threads"] = torch.get_num_threads()
-        return FittedEncoder(encoder, self.model, facts)
+        if self.precision != "fp32":  # fp32 records stay as they were
+            facts["embed_precision"] = self.precision
+        return FittedEncoder(encoder, self.model, facts, self.precision)
 
     @staticmethod
     def _tokens(encoder: Any, texts: list[str], device: str) -> dict[str, Any]:
@@ -180,17 +189,19 @@ def _step(optimiser: Any, loss: Any, total: float, count: int, size: int) -> tup
 
 @dataclass
 class FittedEncoder:
-    """A fine-tuned encoder: :meth:`transform` embeds texts in canonical batches (like the cache does)."""
+    """A fine-tuned encoder: :meth:`transform` embeds texts in canonical batches (like the cache does), in ``precision``."""
 
     encoder: Any
     model: str
     facts: dict[str, Any]
+    precision: str = "fp32"
 
     def transform(self, inputs: Sequence[str]) -> np.ndarray:
         """Adapted vectors of the texts: ndarray (n, dim), float32, unit L2 norm."""
         from al.embedders import SentenceEmbedder
 
-        embedder = SentenceEmbedder(self.model, cache=False, max_length=self.encoder.max_seq_length)
+        embedder = SentenceEmbedder(self.model, cache=False, max_length=self.encoder.max_seq_length,
+                                    precision=self.precision)
         embedder._encoder = self.encoder  # the fine-tuned weights, never written to the shared cache
         return embedder.encode(list(inputs))
 

@@ -106,3 +106,28 @@ def test_an_encoder_space_s_forward_passes_never_run_beside_the_last_step_s_grad
     EncoderSpace(objective, device="cpu", epochs=2, batch_size=8).fit(corpus.texts[pool].tolist(), corpus.Y[pool],
                                                                       seed=0)
     assert len(alive) >= 6 and set(alive) == {0}, alive
+
+
+def test_an_encoder_space_re_embeds_in_the_run_s_precision(small_jsonl):
+    """bf16: the fitted encoder's passes run under bfloat16 autocast (vectors near fp32's, not its bits), and the
+    fit's facts say so; fp32 facts stay as they were."""
+    import torch
+
+    from al.datasets import load_corpus
+    from al.spaces.encoder import EncoderSpace, FittedEncoder
+
+    corpus = load_corpus("jsonl", str(small_jsonl), n_frequent=4, n_rare=0)
+    pool = corpus.splits["train"]
+    texts = corpus.texts[pool].tolist()[:60]
+    fitted = EncoderSpace("aan", device="cpu", precision="bf16").fit(texts[:30], corpus.Y[pool][:30], seed=0)
+    assert fitted.precision == "bf16" and fitted.info()["embed_precision"] == "bf16"
+    seen = []
+    fitted.encoder[0].register_forward_pre_hook(lambda module, args: seen.append(torch.is_autocast_enabled("cpu")))
+    bf16 = fitted.transform(texts)
+    assert seen and all(seen)
+    fp32 = FittedEncoder(fitted.encoder, fitted.model, {}, "fp32").transform(texts)
+    assert not seen[-1]
+    assert not np.array_equal(bf16, fp32)
+    assert np.min(np.sum(bf16 * fp32, axis=1)) > 0.99
+    assert "embed_precision" not in EncoderSpace("aan", device="cpu", epochs=1).fit(
+        texts[:30], corpus.Y[pool][:30], seed=0).info()

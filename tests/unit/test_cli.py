@@ -256,6 +256,22 @@ def test_embed_precision_and_device_reach_alps_and_stay_out_of_its_stored_params
     assert config_of(["--strategy", "cvirs", "--embed-precision", "bf16"]).make_strategy() is not None
 
 
+def test_embed_precision_reaches_an_encoder_space_and_stays_out_of_its_stored_params():
+    """Encoder scope re-embeds the pool with its fine-tuned encoder: in the run's --embed-precision, as the
+    pretrained vectors are; the setting is the run's, never a space param."""
+    argv = ["--space", "aan", "--space-scope", "encoder"]
+    assert config_of([*argv, "--embed-precision", "bf16"]).make_space().precision == "bf16"
+    assert config_of(argv).make_space().precision == "fp32"
+    params = config_of([*argv, "--embed-precision", "bf16"]).resolved()["space"]["params"]
+    assert "precision" not in params and "device" not in params  # runs stored before the setting resume
+    assert params == config_of(argv).resolved()["space"]["params"]
+
+
+def test_precision_as_a_space_param_is_refused():
+    with pytest.raises(ConfigError, match=r"precision is set by the run's embed_precision \(--embed-precision\)"):
+        config_of(["--space", "cea", "--space-scope", "encoder", "--space-param", "precision=bf16"]).validate()
+
+
 def test_only_a_strategy_s_own_run_params_are_set_by_the_run():
     """ALPS names precision in run_params; a user's strategy may have a precision param of its own meaning."""
     from al.config import _resolved_params, _run_set
