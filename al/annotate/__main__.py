@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--budget", type=int, help=f"texts to show in all, skips included (default: {d.budget})")
     g.add_argument("--seed", type=int, help=f"seed of every random choice (default: {d.seed})")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
+    g.add_argument("--threads", type=int, metavar="N",
+                   help="at most N torch, BLAS and OpenMP threads for the session's process (default: the "
+                   "process's own); a fine-tuned classifier's last bits depend on torch's thread count")
     g.add_argument("--config", metavar="YAML", help="loop settings from a YAML file; flags override it")
     return p
 
@@ -122,7 +125,7 @@ def build_session(args: argparse.Namespace, embed=None):
     if not Path(config.data_path).is_file():
         raise ConfigError(f"data file {config.data_path} does not exist; expected a .csv or .jsonl file of texts")
     config.validate()
-    if config.threads is not None:  # a --config file's threads: this process is the session's own
+    if config.threads is not None:  # --threads or a --config file's: this process is the session's own
         from al.device import limit_threads
 
         limit_threads(config.threads)

@@ -668,8 +668,10 @@ def test_a_session_stored_before_a_classifier_param_existed_resumes_with_its_ans
         open_session(pool, tmp_path / "s", "--classifier-param", "C=0.5")
 
 
-def test_a_config_file_s_threads_limit_the_session_s_process(pool, tmp_path, monkeypatch):
-    """``threads: 1`` in --config runs the session on one torch thread, as ``al.simulate --threads 1`` does."""
+@pytest.mark.parametrize("how", ["file", "flag"])
+def test_threads_limit_the_session_s_process(pool, tmp_path, monkeypatch, how):
+    """``--threads 1``, or ``threads: 1`` in --config, runs the session on one torch thread, as
+    ``al.simulate --threads 1`` does; a bad count is refused before anything loads."""
     import os
 
     torch = pytest.importorskip("torch")
@@ -682,9 +684,13 @@ def test_a_config_file_s_threads_limit_the_session_s_process(pool, tmp_path, mon
         monkeypatch.setenv(variable, os.environ.get(variable, ""))
     settings = tmp_path / "loop.yaml"
     settings.write_text("threads: 1\n")
+    argv = ("--config", str(settings)) if how == "file" else ("--threads", "1")
     with threadpool_limits(limits=None), torch_threads(2):
-        session, _ = open_session(pool, tmp_path / "s", "--config", str(settings), start=False)
+        session, _ = open_session(pool, tmp_path / "s", *argv, start=False)
         try:
             assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
         finally:
             session.close()
+        with pytest.raises(ConfigError, match="threads must be a positive integer or None, got 0"):
+            open_session(pool, tmp_path / "t", "--threads", "0", start=False)
+        assert torch.get_num_threads() == 1
