@@ -6,11 +6,11 @@ Gissin and Shalev-Shwartz, "Discriminative Active Learning", arXiv:1907.06347 (2
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
+from al.device import torch_threads
 from al.optim import Adam
 from al.registry import register
 from al.strategy import PoolState, Strategy
@@ -29,24 +29,6 @@ def inverse_size_weights(n_labeled: int, n_unlabeled: int) -> tuple[float, float
     """
     total = n_labeled + n_unlabeled
     return total / (2.0 * n_labeled), total / (2.0 * n_unlabeled)
-
-
-@contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(1)``; restore the caller's count after, also on error.
-
-    The discriminator is small: several threads only contend with each other
-    (and with parallel simulations), and one thread makes its numbers the same
-    whatever the machine's thread count.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def train_discriminator(
@@ -69,7 +51,7 @@ def train_discriminator(
     epoch whose training accuracy exceeds ``target_accuracy``, or at ``max_epochs``.
     ``init``: a ``state_dict`` of an earlier discriminator of the same shape to
     start from instead of fresh weights (the warm-started variant; Adam's state
-    starts fresh). Runs on one CPU thread (:func:`one_torch_thread`); the caller's
+    starts fresh). Runs on one CPU thread (:func:`al.device.torch_threads`); the caller's
     thread count is restored afterwards, also when training raises.
 
     Returns
@@ -77,7 +59,7 @@ def train_discriminator(
     model : torch.nn.Module in eval mode
     info : dict with ``epochs`` and ``train_accuracy``
     """
-    with one_torch_thread():
+    with torch_threads(1):  # small: threads only contend; one: the same numbers on any thread count
         return _train(X_labeled, X_unlabeled, seed, hidden, n_layers, learning_rate, batch_size, max_epochs,
                       target_accuracy, init)
 
@@ -173,7 +155,7 @@ def dal_query(
     picked: list[int] = []
     info = []
     previous: dict[str, Any] | None = None  # the last discriminator's weights, with warm_start
-    with one_torch_thread(), progress(n, "dal sub-batches", unit="picks") as bar:
+    with torch_threads(1), progress(n, "dal sub-batches", unit="picks") as bar:
         # training and scoring on one thread; the caller's count comes back, also on error
         for size in sub_batch_sizes(n, sub_batches):
             subsample = rng.choice(remaining, size=min(subsample_factor * len(labeled), len(remaining)),
