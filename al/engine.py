@@ -32,6 +32,7 @@ one never interrupted.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Protocol, Sequence
@@ -45,6 +46,7 @@ from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
 from al.errors import ConfigError, DataError, QueryError
 from al.metrics import evaluate
+from al.progress import progress
 from al.records import RunRecords
 from al.strategy import PoolState, Strategy, validate_answer
 
@@ -130,6 +132,10 @@ class Annotator(Protocol):
         """Boolean mask of shape (len(indices),): which of these answered texts were skipped."""
         ...
 
+    # Optional: ``at_round(r)``, a context manager inside which ``labels`` and ``skipped`` answer as they did
+    # in round ``r`` (a person's corrections count from the round after them). A resumed run refitting a
+    # warm-started classifier on its earlier rounds reads them so; an annotator without it never changes.
+
 
 class GoldAnnotator:
     """The simulated annotator: the corpus's gold labels, never a skip.
@@ -201,7 +207,9 @@ class Simulation:
     make_classifier : callable seed -> Classifier
         Called once per round for a fresh model, seeded from (seed, round).
         A classifier whose ``warm_start`` is True is made once and fitted
-        every round instead (it carries its weights over).
+        every round instead (it carries its weights over); a resumed run
+        refits it on the finished rounds first, so that it goes on from the
+        model (or index) an uninterrupted run would have.
     embed : callable texts -> ndarray (n, dim), optional
         Needed when the classifier, the strategy or an observer reads embeddings.
     initial, step, budget, seed : int
@@ -383,6 +391,9 @@ class Simulation:
         labeled = np.concatenate([initial, *(np.asarray(r["picked"], dtype=np.int64) for r in rounds)])
         # sizes[k]: labeled-set size at round k (the labeled array only grows, in order)
         sizes = list(np.cumsum([len(initial), *(len(r["picked"]) for r in rounds)]))
+        seconds_replay = None
+        if n_done and n_done < self.n_rounds and self._carries_fits:
+            seconds_replay = self._replay_fits(n_done, base, labeled, sizes, annotator, dev)
         for r in range(n_done, self.n_rounds):
             labeled_mask = np.zeros(len(pool), dtype=bool)
             labeled_mask[labeled] = True  # skipped texts too: they never come back
@@ -449,6 +460,8 @@ class Simulation:
                 extra["seconds_embed"] = round(seconds_embed, 4)
                 if n_done:
                     extra["resumed"] = True
+                if seconds_replay is not None:
+                    extra["seconds_replay"] = round(seconds_replay, 4)
             record = round_record(r, labeled, y_labeled, corpus.label_names, metrics, picked, seconds,
                                   strategy_info, classifier.info(), extra)
             rounds.append(record)
@@ -526,10 +539,49 @@ class Simulation:
         if before != digest:
             self.records.note(embeddings_digest=digest)
 
+    @property
+    def _carries_fits(self) -> bool:
+        """One classifier is fitted every round (``warm_start``): a fit continues from the ones before it."""
+        return getattr(self._classifier_probe, "warm_start", False) is True
+
+    def _replay_fits(self, n_done: int, base: Features, shown_all: np.ndarray, sizes: Sequence[int],
+                     annotator: Annotator, dev: np.ndarray) -> float:
+        """Refit the carried classifier on rounds 0 .. ``n_done - 1``, as the run did before it stopped; seconds taken.
+
+        Under ``warm_start`` round ``n_done``'s fit continues from the model of
+        the rounds before it (bert's weights; the kNN index, which it extends and
+        records so), which a new process does not have: each earlier
+        round's fit is repeated on that round's labeled set, with the labels
+        as that round read them and, when the classifier reads a fitted space,
+        that round's space. Nothing is evaluated, queried or recorded; the
+        resumed run then records what an uninterrupted one would.
+        """
+        t = time.perf_counter()
+        features, space_round = base, -1
+        reads_space = (self.space is not None and self._classifier_probe.input == "embeddings"
+                       and self.space_for != "strategy")
+        at_round = getattr(annotator, "at_round", None)
+        with progress(n_done, "resuming: refitting the warm-started classifier on the finished rounds",
+                      unit="rounds") as bar:
+            for r in range(n_done):
+                with at_round(r) if at_round is not None else contextlib.nullcontext():
+                    shown = shown_all[: sizes[r]]
+                    labeled = shown[~annotator.skipped(shown)]
+                    y_labeled = annotator.labels(labeled)
+                    fit_round = r - r % self.space_every if reads_space else space_round
+                    if fit_round != space_round:
+                        fitted = shown_all[: sizes[fit_round]]
+                        fitted = fitted[~annotator.skipped(fitted)]
+                        features, _ = self._adapt(base, fit_round, fitted, annotator.labels(fitted), dev)
+                        space_round = fit_round
+                self._train(r, features, labeled, y_labeled, dev)
+                bar.update(1)
+        return time.perf_counter() - t
+
     def _train(
         self, r: int, features: Features, labeled: np.ndarray, y_labeled: sp.csr_matrix, dev: np.ndarray,
     ) -> Classifier:
-        if getattr(self._classifier_probe, "warm_start", False) is True:  # one model carried across rounds
+        if self._carries_fits:  # one classifier fitted every round
             classifier = self._classifier_probe
         else:
             classifier = self.make_classifier(int(round_rng(self.seed, r, CLASSIFIER).integers(2**31 - 1)))

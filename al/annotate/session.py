@@ -35,6 +35,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -82,6 +83,7 @@ class HumanAnnotator:
         self.texts = texts
         self.label_names = tuple(label_names)
         self.round = 0
+        self._reading_round: int | None = None  # set by at_round: the loop reads an earlier round's labels
         self._index = texts.index_of()
         self._columns = {name: j for j, name in enumerate(self.label_names)}
         self._cond = threading.Condition()
@@ -116,9 +118,22 @@ class HumanAnnotator:
     def skipped(self, indices: np.ndarray) -> np.ndarray:
         out = np.zeros(len(indices), dtype=bool)
         for k, i in enumerate(np.asarray(indices).ravel()):
-            seen = None if int(i) in self.texts.given else self.store.as_of(int(i), self.round)
+            seen = None if int(i) in self.texts.given else self.store.as_of(int(i), self._read_round())
             out[k] = seen is not None and seen[1]
         return out
+
+    def _read_round(self) -> int:
+        return self.round if self._reading_round is None else self._reading_round
+
+    @contextmanager
+    def at_round(self, round_: int) -> Iterator[None]:
+        """Inside the block the loop reads labels and skips as round ``round_`` did (a resumed run refitting a
+        warm-started classifier); answers and edits meanwhile still belong to the current round."""
+        self._reading_round = round_
+        try:
+            yield
+        finally:
+            self._reading_round = None
 
     def known(self, index: int) -> bool:
         return index in self.texts.given or index in self.store
@@ -126,7 +141,7 @@ class HumanAnnotator:
     def _row(self, index: int) -> np.ndarray:
         if index in self.texts.given:
             return self.texts.given[index]
-        seen = self.store.as_of(index, self.round)  # a change made during this round counts from the next
+        seen = self.store.as_of(index, self._read_round())  # a change made during a round counts from the next
         row = np.zeros(len(self.label_names), dtype=np.int8)
         if seen is not None and not seen[1]:
             row[[self._columns[name] for name in seen[0]]] = 1

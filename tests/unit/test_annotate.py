@@ -251,6 +251,30 @@ def test_an_edited_answer_is_what_the_loop_reads_from_then_on(pool, tmp_path):
     assert edited["labels"] == ["label0", "label3"] and edited["edited_at"] is not None and edited["text"]
 
 
+def test_the_loop_can_read_the_labels_an_earlier_round_read(pool, tmp_path):
+    """``at_round(r)``: labels and skips as round r read them (a resumed run refitting a warm-started classifier
+    on its finished rounds); the current round is left as it is for answers and edits."""
+    session, client = open_session(pool, tmp_path / "s")
+    person = Person(client, pool)
+    try:
+        person.answer(10)  # round 0's texts
+        first = person.answered[0]
+        assert client.put(f"/api/answers/{first}", json={"labels": [], "skipped": True}).status_code == 200
+        person.answer()  # the edit counts from round 1 on
+    finally:
+        session.close()
+    annotator, index = session.annotator, np.array([int(first[1:])])
+    now = annotator.round
+    assert now >= 1 and annotator.skipped(index).tolist() == [True]
+    assert annotator.labels(index).toarray().tolist() == [[0, 0, 0, 0]]
+    with annotator.at_round(0):
+        assert annotator.skipped(index).tolist() == [False] and annotator.round == now
+        assert annotator.labels(index).toarray().tolist() == [pool[1][index[0]].tolist()]
+    with annotator.at_round(1):
+        assert annotator.skipped(index).tolist() == [True]
+    assert annotator.skipped(index).tolist() == [True]
+
+
 def test_the_last_answer_is_offered_back_for_undo(pool, tmp_path):
     session, client = open_session(pool, tmp_path / "s")
     person = Person(client, pool)

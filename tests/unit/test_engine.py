@@ -109,6 +109,67 @@ def test_records_written_and_resumed_after_a_crash(corpus, tmp_path):
     assert strip_times(read_rounds(tmp_path / "crashed")) == strip_times(expected)
 
 
+class Carried(LogisticRegressionClassifier):
+    """Warm-started: each fit continues from the ones before it (here: how many rows all fits have seen)."""
+
+    warm_start = True
+
+    def fit(self, X, Y, *args, **kwargs):
+        self.rows_seen_ = getattr(self, "rows_seen_", 0) + len(Y.indptr) - 1
+        self.fits_ = getattr(self, "fits_", 0) + 1
+        return super().fit(X, Y, *args, **kwargs)
+
+    def info(self):
+        return {**super().info(), "rows_seen": self.rows_seen_}
+
+
+def _knn(seed):
+    from al.classifiers.knn import KNNClassifier
+
+    return KNNClassifier(k=3, seed=seed)  # warm_start by default: extends its index, and records so
+
+
+@pytest.mark.parametrize("make", [lambda s: Carried(seed=s), _knn], ids=["carried weights", "knn index"])
+def test_a_resumed_warm_started_run_refits_the_finished_rounds_first(corpus, tmp_path, make):
+    """Under warm_start a fit continues from the rounds before it: after a crash the new process refits them
+    (nothing recorded), so the resumed run records what an uninterrupted one does, classifier facts included."""
+    config = {"seed": 0}
+    made = []
+
+    def make_classifier(seed):
+        made.append(make(seed))
+        return made[-1]
+
+    full = RunRecords(tmp_path / "full")
+    full.start(config, {})
+    expected = simulate(corpus, ClassEmbedding(), records=full, make_classifier=make_classifier).run()
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_round_2(record):
+        if record["round"] == 2:
+            raise Crash
+
+    crashed = RunRecords(tmp_path / "crashed")
+    crashed.start(config, {})
+    with pytest.raises(Crash):
+        simulate(corpus, ClassEmbedding(), records=crashed, on_round=crash_after_round_2,
+                 make_classifier=make_classifier).run()
+    resumed = RunRecords(tmp_path / "crashed")
+    resumed.start(config, {})
+    made.clear()
+    rounds = simulate(corpus, ClassEmbedding(), records=resumed, make_classifier=make_classifier).run()
+    assert strip_times(rounds) == strip_times(expected)
+    assert strip_times(read_rounds(tmp_path / "crashed")) == strip_times(expected)
+    assert rounds[3]["seconds_replay"] >= 0 and "seconds_replay" not in rounds[4]
+    if isinstance(made[0], Carried):
+        assert made[0].fits_ == 5  # rounds 0-2 again, then 3 and 4
+        assert [r["classifier_info"]["rows_seen"] for r in expected] == [20, 50, 90, 140, 200]
+    else:
+        assert [r["classifier_info"]["index"] for r in rounds[3:]] == ["added 10", "added 10"]
+
+
 def test_a_run_given_records_continues_after_their_rounds_only(corpus, tmp_path):
     records = RunRecords(tmp_path)
     records.start({"seed": 0}, {})
