@@ -23,6 +23,8 @@ from al.errors import ALError, ConfigError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+#: Shortest token --token accepts (a generated one has 32 characters).
+MIN_TOKEN_LENGTH = 16
 #: Flags of the start command that are settings of the session, not of the simulation config.
 _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "host", "port", "token",
                   "folds", "quiet", "config"}
@@ -56,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}: this machine only); any other "
                    f"address needs the token printed at start")
     g.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0: any free port)")
-    g.add_argument("--token", help="the token to require (default: a random one when --host is not loopback)")
+    g.add_argument("--token", help=f"the token to require, at least {MIN_TOKEN_LENGTH} characters (default: a random "
+                   f"one when --host is not loopback)")
     g.add_argument("--quiet", action="store_true", help="print the address only")
     g = p.add_argument_group("loop (as in python -m al.simulate)")
     g.add_argument("--strategy", help=f"registered name or package.module:Class (default: {d.strategy.name})")
@@ -177,8 +180,13 @@ def serve(args: argparse.Namespace) -> int:
 
     host = getattr(args, "host", DEFAULT_HOST)
     port = getattr(args, "port", DEFAULT_PORT)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be 0 to 65535, got {port}; 0 takes any free port")
     loopback = is_loopback(host)
     token = getattr(args, "token", None)
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise ConfigError(f"--token must be at least {MIN_TOKEN_LENGTH} characters, got {len(token)}; leave it "
+                          f"out for a random one")
     if token is None and not loopback:
         token = secrets.token_urlsafe(24)
     session = build_session(args)

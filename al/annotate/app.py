@@ -16,18 +16,23 @@ unknown path, 409 a text that is not waiting for an answer, 422 an unknown
 label or a malformed body.
 
 Security: on a loopback address (the default) the server answers only
-requests whose ``Host`` is a loopback name (no DNS rebinding) and needs no
-token. On any other address every request needs the session's token: the
-``X-Token`` header, ``Authorization: Bearer TOKEN``, or ``?token=TOKEN``
-once, which sets an HTTP-only cookie and redirects to the address without it.
-Tokens are compared in constant time.
+requests whose ``Host`` is ``localhost`` or a loopback IP address (no DNS
+rebinding) and needs no token. On any other address every request needs the
+session's token: the ``X-Token`` header, ``Authorization: Bearer TOKEN``, or
+``?token=TOKEN`` once, which sets an HTTP-only cookie and redirects to the
+address without it. Tokens are compared in constant time. A request that
+changes answers (POST, PUT) must come from this server's own page (no other
+``Origin``: 403), carry JSON (415 otherwise) and say its length, at most
+``MAX_BODY_BYTES`` (413 otherwise), so another site open in the same browser
+can neither post answers nor flood the server. Pages may not be framed.
 """
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -42,7 +47,11 @@ from al.errors import ALError, NotPendingError, UnknownLabelError
 
 HERE = Path(__file__).resolve().parent
 TOKEN_COOKIE = "al_token"
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+#: Largest body a request may carry; an answer is a few hundred bytes.
+MAX_BODY_BYTES = 64 * 1024
+#: Headers on every response: nothing cached, no sniffing, no referrer, never framed.
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                    "X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
 #: Number keys of the first ten labels, in order.
 KEYS = "1234567890"
 
@@ -64,13 +73,35 @@ class EditBody(BaseModel):
 
 
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_NAMES or host.startswith("127.")
+    """``localhost``, or a loopback IP address (127.0.0.0/8, ::1, bracketed or not); never another DNS name."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host[1:-1] if host.startswith("[") and host.endswith("]") else host).is_loopback
+    except ValueError:
+        return False
 
 
 def _host_name(header: str) -> str:
     if header.startswith("["):
         return header[: header.find("]") + 1]
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def _refused_change(request: Request) -> JSONResponse | None:
+    """Why a POST or PUT is refused (another site's page, not JSON, no length or too long), or None."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+        return JSONResponse({"detail": f"a change from another page ({_one_line(origin)[:100]}) is refused; "
+                                       f"answer on this server's own page"}, status_code=403)
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return JSONResponse({"detail": "expected a JSON body with Content-Type: application/json"}, status_code=415)
+    length = request.headers.get("content-length", "")
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        return JSONResponse({"detail": f"expected a body of at most {MAX_BODY_BYTES} bytes with its "
+                                       f"Content-Length, got {_one_line(length)[:20] or 'no length'}"},
+                            status_code=413)
+    return None
 
 
 def _one_line(text: str) -> str:
@@ -89,6 +120,8 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     loopback : bool
         The server listens on a loopback address: refuse other ``Host`` names.
     """
+    if token is not None and not token:
+        raise ValueError("an empty token would let every request in; give a token, or None for none")
     app = FastAPI(title="al annotate", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -98,6 +131,10 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         if loopback and not is_loopback(_host_name(request.headers.get("host", ""))):
             return JSONResponse({"detail": "this server answers on its loopback address only; open "
                                            "http://127.0.0.1:PORT/"}, status_code=403)
+        if request.method not in ("GET", "HEAD"):
+            refused = _refused_change(request)
+            if refused is not None:
+                return refused
         if token is not None:
             bearer = request.headers.get("authorization", "")
             query = request.query_params.get("token")
@@ -113,9 +150,8 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
                 response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
                 return response
         response = await call_next(request)
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
     @app.exception_handler(UnknownLabelError)

@@ -507,12 +507,63 @@ def test_a_token_guards_every_request_on_a_non_loopback_server(pool, tmp_path):
 
 
 def test_a_loopback_server_refuses_other_host_names(pool, tmp_path):
+    """Only localhost and loopback IP addresses: a DNS name that merely starts like one may rebind to it."""
     session, client = open_session(pool, tmp_path / "s", start=False)
     try:
-        assert client.get("/api/state").status_code == 200
-        rebound = TestClient(client.app, base_url="http://evil.example:8765")
-        response = rebound.get("/api/state")
-        assert response.status_code == 403 and "loopback" in response.json()["detail"]
+        for host in ("127.0.0.1", "127.1.2.3", "localhost", "LOCALHOST", "[::1]"):
+            assert TestClient(client.app, base_url=f"http://{host}:8765").get("/api/state").status_code == 200, host
+        for host in ("evil.example", "127.attacker.example", "127.0.0.1.nip.io", "localhost.evil.example",
+                     "10.0.0.1"):
+            response = TestClient(client.app, base_url=f"http://{host}:8765").get("/api/state")
+            assert response.status_code == 403 and "loopback" in response.json()["detail"], host
+    finally:
+        session.close()
+
+
+def test_only_the_server_s_own_page_may_change_answers(pool, tmp_path):
+    """Another site in the same browser can send simple cross-origin POSTs (no preflight): they are refused by
+    their Origin, by a body that is not JSON, or by their size; and no page may frame this one."""
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        text_id = client.get("/api/state", params={"wait": 30}).json()["text"]["id"]
+        body = json.dumps({"id": text_id, "labels": []})
+        json_type = {"Content-Type": "application/json"}
+        cross = client.post("/api/answer", content=body, headers={**json_type, "Origin": "http://evil.example"})
+        assert cross.status_code == 403 and "another page" in cross.json()["detail"]
+        assert client.put(f"/api/answers/{text_id}", content=body,
+                          headers={**json_type, "Origin": "null"}).status_code == 403
+        plain = client.post("/api/answer", content=body, headers={"Content-Type": "text/plain"})
+        assert plain.status_code == 415 and "application/json" in plain.json()["detail"]
+        assert client.post("/api/answer", content=body).status_code == 415  # no type at all (a Blob's)
+        flood = json.dumps({"id": text_id, "labels": ["x" * 70_000]})
+        assert client.post("/api/answer", content=flood, headers=json_type).status_code == 413
+        chunked = client.post("/api/answer", content=iter([body.encode()]), headers=json_type)
+        assert chunked.status_code == 413 and "no length" in chunked.json()["detail"]
+        assert text_id not in {a["id"] for a in client.get("/api/answers").json()["answers"]}
+        own = client.post("/api/answer", content=body, headers={**json_type, "Origin": "http://127.0.0.1"})
+        assert own.status_code == 200, own.text
+        page = client.get("/")
+        assert page.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    finally:
+        session.close()
+
+
+def test_a_short_token_or_a_port_out_of_range_is_refused_before_the_session_is_made(pool, tmp_path, capsys):
+    path, _, labels = pool
+    for flag, value, message in (("--token", "", "at least 16 characters, got 0"),
+                                 ("--token", "short", "at least 16 characters, got 5"),
+                                 ("--port", "99999", "--port must be 0 to 65535, got 99999")):
+        out = tmp_path / f"s{flag}{value}"
+        code = main(["--data", str(path), "--labels", *labels, "--out", str(out), "--host", "0.0.0.0",
+                     flag, value, *LOOP])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and message in err, err
+        assert not out.exists()
+    session, _ = open_session(pool, tmp_path / "s", start=False)
+    try:
+        with pytest.raises(ValueError, match="empty token"):
+            create_app(session, token="", loopback=False)
     finally:
         session.close()
 
@@ -718,3 +769,26 @@ def test_threads_limit_the_session_s_process(pool, tmp_path, monkeypatch, how):
         with pytest.raises(ConfigError, match="threads must be a positive integer or None, got 0"):
             open_session(pool, tmp_path / "t", "--threads", "0", start=False)
         assert torch.get_num_threads() == 1
+
+
+def test_a_round_s_record_says_what_that_round_read_of_its_answers(tmp_path):
+    """An answer edited into a skip while its round runs counts as a skip from the next round on: the round's
+    record lists it as an answer (not a skip), as its labeled set does, and a replay of the round writes the same."""
+    from al.annotate.session import SessionRecords
+    from al.annotate.store import AnswerStore
+
+    store = AnswerStore(tmp_path, "digest", ["a", "b"]).open()
+    try:
+        store.add(3, "t3", ["a"], False, 1.5, 0)
+        store.edit(3, [], True, 1)  # made during round 0: read from round 1 on
+        store.add(4, "t4", [], True, 2.0, 1)
+        records = SessionRecords(tmp_path / "run", store)
+        records.start({"seed": 0}, {})
+        records.append({"round": 0})
+        records.append({"round": 1})
+        first, second = records.rounds
+        assert first["answers"] == [{"id": "t3", "index": 3, "seconds": 1.5, "skipped": False}]
+        assert second["answers"] == [{"id": "t4", "index": 4, "seconds": 2.0, "skipped": True}]
+        assert first["seconds_person"] == 1.5
+    finally:
+        store.close()
