@@ -5,7 +5,8 @@ unpacked model weights) goes through here:
 
 * :func:`atomic_file` opens a temporary file beside the target, in text or
   binary mode; when the block ends it is flushed, fsynced, given the
-  permissions of a normal new file and renamed over the target. On an
+  permissions of a normal new file and renamed over the target, and the
+  directory is fsynced so that the rename itself survives a power loss. On an
   exception it is deleted and the target is left as it was.
 * :func:`write_atomic` / :func:`write_bytes_atomic` are the one-call forms.
 * :func:`atomic_directory` does the same for a directory that is filled
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_file", "write_atomic", "write_bytes_atomic", "atomic_directory"]
+__all__ = ["atomic_file", "write_atomic", "write_bytes_atomic", "atomic_directory", "fsync_directory"]
 
 
 def _umask() -> int:
@@ -70,6 +71,21 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_directory(path.parent)
+
+
+def fsync_directory(directory: str | Path) -> None:
+    """Make the entries of ``directory`` (a rename into it) durable; a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # e.g. Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a directory; the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -115,5 +131,6 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
         except OSError:  # another process won the race: its copy is complete, keep it
             if not target.is_dir():
                 raise
+        fsync_directory(target.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

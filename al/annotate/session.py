@@ -340,14 +340,20 @@ class SessionRecords(RunRecords):
         self.store = store
 
     def append(self, record: dict[str, Any]) -> None:
-        answers = self.store.in_round(int(record["round"]))
+        round_ = int(record["round"])
+        answers = self.store.in_round(round_)
         record = {
             **record,
-            "answers": [{"id": a.text_id, "index": a.pool_index, "seconds": a.seconds, "skipped": a.skipped}
-                        for a in answers],
+            "answers": [{"id": a.text_id, "index": a.pool_index, "seconds": a.seconds,
+                         "skipped": self._skipped_as_of(a, round_)} for a in answers],
             "seconds_person": round(sum(a.seconds or 0.0 for a in answers), 3),
         }
         super().append(record)
+
+    def _skipped_as_of(self, answer: Answer, round_: int) -> bool:
+        """Whether the answer was a skip as the round read it: an edit made since counts from a later round."""
+        seen = self.store.as_of(answer.pool_index, round_)
+        return answer.skipped if seen is None else seen[1]
 
 
 def settings_digest(settings: Mapping[str, Any]) -> str:

@@ -159,3 +159,28 @@ def test_a_broken_mpnet_piece_leaves_no_model_directory(mpnet_parts):
     models = cache_dir("models")
     assert not (models / "all-mpnet-base-v2").exists()
     assert leftovers(models) == []
+
+
+@pytest.mark.parametrize("kind", ["file", "directory"])
+def test_the_rename_is_made_durable_by_fsyncing_the_directory_after_it(tmp_path, monkeypatch, kind):
+    """After a power loss the target must not revert to the old file: the parent directory is fsynced once the
+    new entry is in place."""
+    import al.io
+
+    target = tmp_path / "out" / "rounds.jsonl"
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            synced.append((info.st_ino, target.exists()))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(al.io.os, "fsync", recording_fsync)
+    if kind == "file":
+        write_atomic(target, "{}\n")
+    else:
+        with atomic_directory(target) as tmp:
+            (tmp / "weights").write_bytes(b"w")
+    assert synced == [(os.stat(target.parent).st_ino, True)]
