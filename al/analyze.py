@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from al import __version__
+from al.cli import ArgumentParser
 from al.errors import ALError, ConfigError
 
 
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     from al.config import SimulationConfig
     from al.embedders import PRECISIONS
 
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m al.analyze",
         description="Analyse class embeddings (centroids of sentence embeddings) on a pool: for each labeled-set "
         "size, how many of the k unlabeled texts nearest each centroid carry its label (vs chance), how far "

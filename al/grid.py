@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Sequence
 
+from al.cli import ArgumentParser
 from al.config import (
     COMPONENTS,
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
@@ -464,7 +465,7 @@ def say(line: str, bar: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m al.grid",
         description="Run every simulation of a grid file: in parallel here, or as Ray tasks on a cluster. "
         "Finished runs are skipped, interrupted ones resumed.",

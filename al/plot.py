@@ -5,11 +5,12 @@ import argparse
 import sys
 from typing import Sequence
 
+from al.cli import ArgumentParser
 from al.errors import ALError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m al.plot",
         description="Plot a metric against labeled-set size: mean ± sample std over seeds (ddof = 1; "
         "one seed: the mean alone), one line per strategy.",

@@ -25,14 +25,15 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from al.cli import ArgumentParser
 from al.analysis.comparison import BOOTSTRAP_SEED, RESAMPLES
 from al.analysis.strategy_report import build_report, problems
 from al.errors import ALError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m al.report", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = ArgumentParser(prog="python -m al.report", description=__doc__.split("\n\n")[0],
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("runs_dir", help="directory holding run directories (e.g. a grid's out)")
     parser.add_argument("-o", "--output", default="report", help="report directory")
     parser.add_argument("--baseline", default=None,

@@ -16,6 +16,7 @@ import sys
 from typing import Any, Sequence
 
 from al import __version__
+from al.cli import ArgumentParser
 from al.config import (
     SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, parse_yaml,
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     from al.embedders import PRECISIONS
 
     d = SimulationConfig()
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m al.simulate",
         description="Simulate active learning for multi-label text classification: start from a random "
         "labeled set, train, let a strategy pick the next texts, reveal their gold labels, repeat until "

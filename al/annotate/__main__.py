@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from al.cli import ArgumentParser
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError
 
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     from al.embedders import PRECISIONS
 
     d = SimulationConfig()
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m al.annotate",
         description="Serve a local page where you label texts one at a time while the active-learning loop "
         "retrains and picks the next ones. `python -m al.annotate export SESSION_DIR -o FILE` writes the labels.",
@@ -84,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def export_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m al.annotate export",
-                                description="Write a session's labeled texts as JSON lines (--dataset jsonl).")
+    p = ArgumentParser(prog="python -m al.annotate export",
+                       description="Write a session's labeled texts as JSON lines (--dataset jsonl).")
     p.add_argument("session", metavar="SESSION_DIR")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     return p

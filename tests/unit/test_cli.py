@@ -343,3 +343,22 @@ def test_threads_limit_the_process_and_are_not_a_result_setting(tmp_path, monkey
     one, every = config_of(["--threads", "1"]).resolved(), config_of([]).resolved()
     assert one["threads"] == 1 and "threads" not in result_settings(one) and changed_settings(every, one) == []
 
+
+
+@pytest.mark.parametrize("module", ["al.simulate", "al.grid", "al.report", "al.plot", "al.analyze", "al.annotate"])
+def test_an_argument_error_is_one_line_with_the_option_meant(module, capsys):
+    """argparse's usage block is left out: the error, a close option for a misspelt one, where the options are."""
+    import importlib
+
+    main_of = importlib.import_module(module if module != "al.annotate" else "al.annotate.__main__").main
+    required = {"al.annotate": ["--data", "x.csv", "--out", "s"], "al.grid": ["g.yaml"], "al.report": ["runs"],
+                "al.plot": ["runs"]}.get(module, [])
+    with pytest.raises(SystemExit) as exc:
+        main_of([*required, "--sede", "1"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1, err
+    assert err.startswith("error: ") and f"python -m {module} --help lists the options" in err
+    if module in ("al.simulate", "al.annotate", "al.analyze"):  # they have --seed
+        assert "unrecognized arguments: --sede 1 (did you mean --seed?)" in err, err
+    else:
+        assert "unrecognized arguments: --sede 1;" in err, err
