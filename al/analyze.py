@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from al import __version__
-from al.cli import ArgumentParser
+from al.cli import ArgumentParser, output_dir
 from al.errors import ALError, ConfigError
 
 
@@ -117,6 +117,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         out = out.with_name(f"{out.name}-{args.space}-{config.space_scope}")
     if "out" not in args and config.embed_precision != "fp32":  # never over an fp32 analysis
         out = out.with_name(f"{out.name}-{config.embed_precision}")
+    output_dir(out, "--out")
 
     t = time.perf_counter()
     corpus = load_config_corpus(config)

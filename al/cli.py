@@ -1,4 +1,5 @@
-"""What every command line shares: an argument error is one line on stderr, exit code 2.
+"""What every command line shares: an argument error is one line on stderr, exit code 2, and an output
+path is checked before any work.
 
 argparse prints its whole usage above the error; a user who typed ``--stratgy``
 wants the one line that says what was wrong and what was meant::
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from typing import NoReturn
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from al.errors import ConfigError
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -35,3 +39,34 @@ class ArgumentParser(argparse.ArgumentParser):
                 guesses += [g for g in difflib.get_close_matches(name, known, n=1, cutoff=0.7) if g not in guesses]
         return guesses
 
+
+
+def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:
+    """``path`` checked as a file to write, before any work: not a directory, under folders (not files), and
+    ending in one of ``suffixes`` (lower case, with the dot) when given; else a one-line :class:`ConfigError`."""
+    path = Path(path)
+    if path.is_dir():
+        example = path / f"out{suffixes[0] if suffixes else ''}"
+        raise ConfigError(f"{what} {path} is a directory; give a file path, e.g. {example}")
+    _parents_are_folders(path, what)
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{what} {path} ends in {path.suffix or 'no extension'!s}; expected one of "
+                          f"{', '.join(suffixes)}")
+    return path
+
+
+def output_dir(path: str | Path, what: str) -> Path:
+    """``path`` checked as a directory to write into, before any work: not a file, under folders (not files)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} {path} is a file; give a directory (a new one, or one this command wrote)")
+    _parents_are_folders(path, what)
+    return path
+
+
+def _parents_are_folders(path: Path, what: str) -> None:
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{what} {path}: {parent} is a file, not a folder; give a path inside a folder")
+            return

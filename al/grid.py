@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Sequence
 
-from al.cli import ArgumentParser
+from al.cli import ArgumentParser, output_dir
 from al.config import (
     COMPONENTS,
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
@@ -485,6 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec["out"] = args.out
         notes: list[str] = []
         root, runs = expand_grid(spec, args.grid, notes)
+        output_dir(root, "the grid's out")
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
     except ALError as exc:

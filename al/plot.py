@@ -5,7 +5,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from al.cli import ArgumentParser
+from al.cli import ArgumentParser, output_file
 from al.errors import ALError
 
 
@@ -23,8 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--title", default=None)
     args = p.parse_args(argv)
     try:
+        from matplotlib.backend_bases import FigureCanvasBase
+
         from al.analysis.curves import curves, format_curves, load_runs, plot_curves
 
+        formats = (".png", *sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes() if ext != "png"))
+        output_file(args.output, "-o", formats)
         runs = load_runs(args.runs)
         curve_list = curves(runs, args.metric, args.group_by)
         path = plot_curves(curve_list, args.output, args.metric, args.title)

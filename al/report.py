@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from al.cli import ArgumentParser
+from al.cli import ArgumentParser, output_dir
 from al.analysis.comparison import BOOTSTRAP_SEED, RESAMPLES
 from al.analysis.strategy_report import build_report, problems
 from al.errors import ALError
@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not Path(args.runs_dir).is_dir():
             raise ALError(f"{args.runs_dir} is not a directory of runs")
+        output_dir(args.output, "-o")
         summary = build_report(Path(args.runs_dir), Path(args.output), args.baseline, args.resamples,
                                args.bootstrap_seed)
     except ALError as exc:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from al.cli import ArgumentParser
+from al.cli import ArgumentParser, output_file
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError
 
@@ -225,6 +225,7 @@ def export(argv: Sequence[str]) -> int:
 
     args = export_parser().parse_args(argv)
     try:
+        output_file(args.output, "-o")
         counts = export_session(args.session, args.output)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)

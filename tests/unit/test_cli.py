@@ -362,3 +362,35 @@ def test_an_argument_error_is_one_line_with_the_option_meant(module, capsys):
         assert "unrecognized arguments: --sede 1 (did you mean --seed?)" in err, err
     else:
         assert "unrecognized arguments: --sede 1;" in err, err
+
+
+def test_an_output_path_that_cannot_be_written_is_refused_in_one_line_before_any_work(tmp_path, capsys):
+    import importlib
+
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "a-dir.png").mkdir()
+    (tmp_path / "runs").mkdir()
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("out: runs\nsettings: {budget: 200}\ngrid: {strategy: [random]}\n")
+    cases = {
+        "al.plot": (["runs", "-o", "a-dir.png"], "-o a-dir.png is a directory; give a file path, e.g. a-dir.png/out.png"),
+        "al.plot ": (["runs", "-o", "curves.pgn"], "-o curves.pgn ends in .pgn; expected one of .png, "),
+        "al.plot  ": (["runs", "-o", "a-file/curves.png"], "a-file is a file, not a folder"),
+        "al.report": (["runs", "-o", "a-file"], "-o a-file is a file; give a directory"),
+        "al.grid": ([str(grid), "--out", "a-file", "--dry-run"], "a-file is a file; give a directory"),
+        "al.analyze": (["--out", "a-file"], "--out a-file is a file; give a directory"),
+        "al.annotate.__main__": (["export", "runs", "-o", "a-dir.png"], "-o a-dir.png is a directory"),
+    }
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        for module, (argv, message) in cases.items():
+            code = importlib.import_module(module.strip()).main(argv)
+            err = capsys.readouterr().err
+            assert code == 2 and err.count("\n") == 1 and message in err, (module, err)
+    finally:
+        os.chdir(cwd)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-dir.png", "a-file", "grid.yaml", "runs"]
+    assert not any((tmp_path / "runs").iterdir())
