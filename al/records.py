@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from al.config import changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
-from al.errors import ConfigError
+from al.errors import ConfigError, DataError
 from al.io import write_atomic  # noqa: F401 - re-exported: older imports read it from here
 
 CONFIG_FILE = "config.json"
@@ -29,16 +29,55 @@ RECORDED_FACTS = frozenset({"embeddings_digest"})
 
 
 def read_rounds(directory: Path) -> list[dict[str, Any]]:
-    """The finished rounds of a run directory, in order ([] if none)."""
+    """The finished rounds of a run directory, in order ([] if none); :class:`DataError` for a damaged file."""
     path = Path(directory) / ROUNDS_FILE
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rounds = []
+    for number, line in enumerate(_read_text(path).splitlines(), 1):
+        if line.strip():
+            record = _json(path, line, f"line {number}")
+            if not isinstance(record, dict):
+                raise DataError(f"{path} line {number} is not a round's record (a JSON object); {_DAMAGED}")
+            rounds.append(record)
+    return rounds
+
+
+#: The remedy for a records file that does not parse: runs write theirs whole, so another hand changed it.
+_DAMAGED = ("runs write their records whole, so it was edited or copied in part: restore it, or remove the run "
+            "directory to run again")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text; {_DAMAGED}") from None
+
+
+def _json(path: Path, text: str, where: str = "") -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        place = f"{path} {where}".rstrip()
+        raise DataError(f"{place} is not JSON ({exc.msg}, column {exc.colno}); {_DAMAGED}") from None
+
+
+def _other_entries(directory: Path) -> list[str]:
+    """Names in a run directory besides its records and hidden files (a session's answers, a user's notes)."""
+    return [p.name for p in Path(directory).iterdir() if p.name not in (CONFIG_FILE, ROUNDS_FILE)
+            and not p.name.startswith(".")]
 
 
 def read_config(directory: Path) -> dict[str, Any] | None:
+    """A run directory's ``config.json`` (None if absent); :class:`DataError` for a damaged file."""
     path = Path(directory) / CONFIG_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.is_file():
+        return None
+    stored = _json(path, _read_text(path))
+    if not isinstance(stored, dict) or not isinstance(stored.get("config", {}), dict):
+        raise DataError(f"{path} does not hold a run's settings (an object with its config); {_DAMAGED}")
+    return stored
 
 
 class RunRecords:
@@ -139,9 +178,11 @@ class RunRecords:
                 changed = [k for k in changed if k != "data_path"]  # the same bytes at another path
             if changed:
                 details = "; ".join(_difference(k, old.get(k), settings.get(k)) for k in changed[:5])
+                unfinished = not read_rounds(self.directory) and not _other_entries(self.directory)
                 raise ConfigError(
                     f"{self.directory} holds a run with other settings ({details}); "
-                    f"pass another --out or remove that directory"
+                    + ("it finished no round, so removing that directory loses nothing; or pass another --out"
+                       if unfinished else "pass another --out or remove that directory")
                 )
         return previous
 

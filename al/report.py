@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bootstrap-seed", type=int, default=BOOTSTRAP_SEED,
                         help="seed of the bootstrap's generator (recorded in summary.json)")
     args = parser.parse_args(argv)
+    made = not Path(args.output).exists()
     try:
         if not Path(args.runs_dir).is_dir():
             raise ALError(f"{args.runs_dir} is not a directory of runs")
@@ -50,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = build_report(Path(args.runs_dir), Path(args.output), args.baseline, args.resamples,
                                args.bootstrap_seed)
     except ALError as exc:
+        if made and Path(args.output).is_dir() and not any(Path(args.output).iterdir()):
+            Path(args.output).rmdir()  # no empty report directory left behind
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for problem in problems(summary):

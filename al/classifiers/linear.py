@@ -1,12 +1,14 @@
 """A fast classifier on frozen sentence embeddings."""
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
 from al.classifiers.base import Classifier, tune_thresholds
+from al.errors import ConfigError
 
 
 class LogisticRegressionClassifier(Classifier):
@@ -44,6 +46,17 @@ class LogisticRegressionClassifier(Classifier):
     @property
     def uses_dev(self) -> bool:
         return self.threshold == "dev"
+
+    def _check_params(self) -> None:
+        """Refuse bad values before any data loads (a run's validation calls this), not at the first fit."""
+        if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not 0 < self.C < math.inf:
+            raise ConfigError(f"C must be a positive number, got {self.C!r}")
+        if self.class_weight not in ("balanced", None):
+            raise ConfigError(f"class_weight must be balanced or null (none), got {self.class_weight!r}")
+        if self.threshold not in ("fixed", "dev"):
+            raise ConfigError(f"threshold must be fixed or dev, got {self.threshold!r}")
+        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or self.max_iter < 1:
+            raise ConfigError(f"max_iter must be a positive integer, got {self.max_iter!r}")
 
     def fit(
         self,

@@ -66,6 +66,38 @@ def test_an_out_holding_another_run_is_refused_before_data_loads(tmp_path, monke
     assert (out / "rounds.jsonl").read_text() == '{"round": 0}\n'
 
 
+def test_an_out_whose_run_finished_no_round_says_removing_it_loses_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"config": {"strategy": {"name": "random", "params": {}}}}))
+    assert main(["--strategy", "cvirs", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "it finished no round, so removing that directory loses nothing" in err and err.count("\n") == 1
+    (out / "answers.sqlite").write_text("")  # something else lives there: no such promise
+    assert main(["--strategy", "cvirs", "--out", str(out)]) == 2
+    assert "loses nothing" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("config.json", '{"config": {"strategy": ', "config.json is not JSON (Expecting value, column 25); "),
+    ("config.json", "[]", "config.json does not hold a run's settings"),
+    ("rounds.jsonl", '{"round": 0}\n{"round": 1, "picked": [', "rounds.jsonl line 2 is not JSON ("),
+    ("rounds.jsonl", '{"round": 0}\n[1]\n', "rounds.jsonl line 2 is not a round's record"),
+    ("rounds.jsonl", b"\xff\xfe", "rounds.jsonl is not UTF-8 text"),
+])
+def test_damaged_records_are_named_in_one_line(tmp_path, capsys, name, text, message):
+    """A run writes its records whole: a file that does not parse was changed by another hand; say which, where."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"config": {"strategy": {"name": "random", "params": {}}}}))
+    path = out / name
+    path.write_bytes(text) if isinstance(text, bytes) else path.write_text(text)
+    assert main(["--strategy", "random", "--out", str(out)]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("warning: ")]
+    assert len(errors) == 1 and errors[0].startswith("error: ") and message in errors[0], errors
+    assert "remove the run directory to run again" in errors[0]
+
+
 def test_an_out_that_is_a_file_is_refused(tmp_path, capsys):
     (tmp_path / "run").write_text("x")
     assert main(["--out", str(tmp_path / "run")]) == 2

@@ -43,6 +43,9 @@ BAD_INPUTS = {
     "misspelled classifier param": (["--classifier-param", "treshold=dev"],
                                     "classifier 'logreg' has no parameter 'treshold'; accepted: C, class_weight, "),
     "bert-only param on logreg": (["--classifier-param", "max_epochs=3"], "classifier 'logreg' has no parameter"),
+    "logreg C not a number": (["--classifier-param", "C=abc"], "C must be a positive number, got 'abc'"),
+    "logreg C negative": (["--classifier-param", "C=-1"], "C must be a positive number, got -1"),
+    "logreg threshold misspelt": (["--classifier-param", "threshold=dve"], "threshold must be fixed or dev, got 'dve'"),
     "misspelled knn param": (["--classifier", "knn", "--classifier-param", "wieghts=similarity"],
                              "classifier 'knn' has no parameter 'wieghts'; accepted: k, threshold, warm_start, weights"),
     "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
@@ -394,3 +397,16 @@ def test_an_output_path_that_cannot_be_written_is_refused_in_one_line_before_any
         os.chdir(cwd)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-dir.png", "a-file", "grid.yaml", "runs"]
     assert not any((tmp_path / "runs").iterdir())
+
+
+def test_a_report_that_fails_leaves_no_empty_directory(tmp_path, capsys):
+    from al.report import main as report
+
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text('{"config": ')
+    (run / "rounds.jsonl").write_text('{"round": 0}\n')
+    assert report([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err
+    assert "config.json is not JSON" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "report").exists()
