@@ -721,11 +721,12 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     """The mapping in a YAML file."""
     import yaml
 
+    from al.io import read_text
+
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
+    text = read_text(path, "config file", "a YAML file of settings")
     try:
-        data = parse_yaml(path.read_text())
+        data = parse_yaml(text)
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()
         mark = getattr(exc, "problem_mark", None)

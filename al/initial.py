@@ -176,18 +176,20 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
 
     Raises
     ------
+    ConfigError
+        If the file is missing, a directory or not UTF-8 text.
     DataError
-        If the file is missing, not a YAML mapping, names a label the run does
-        not have, or gives a value that is not a non-empty string.
+        If it is not a YAML mapping, names a label the run does not have, or
+        gives a value that is not a non-empty string.
     """
     import yaml
 
+    from al.io import read_text
+
     path = Path(path)
+    text = read_text(path, "label descriptions file", "a YAML file mapping label -> text")
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"label descriptions file {str(path)!r} does not exist; "
-                        f"give a YAML file mapping label -> text") from None
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise DataError(f"label descriptions file {str(path)!r} is not valid YAML ({type(exc).__name__}); "
                         f"expected a mapping label -> text") from None

@@ -12,6 +12,9 @@ unpacked model weights) goes through here:
 * :func:`atomic_directory` does the same for a directory that is filled
   once (e.g. unpacked model weights).
 
+And the other way, :func:`read_text` reads a file a user names (settings, label
+lists, guidelines) as UTF-8 text, or says in one line why it cannot.
+
 Temporary names start with a dot and end in ``.tmp``, so a crash that kills
 the process before the cleanup runs leaves ``.NAME.XXXX.tmp`` beside the target,
 never a truncated target.
@@ -26,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_file", "write_atomic", "write_bytes_atomic", "atomic_directory", "fsync_directory"]
+__all__ = ["atomic_file", "write_atomic", "write_bytes_atomic", "atomic_directory", "fsync_directory", "read_text"]
 
 
 def _umask() -> int:
@@ -134,3 +137,26 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
         fsync_directory(target.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_text(path: str | Path, what: str, expected: str) -> str:
+    """The UTF-8 text of a file a user names (a byte-order mark is dropped).
+
+    Raises :class:`~al.errors.ConfigError`, one line naming ``what`` and the
+    ``expected`` content, when the path is missing, a directory, unreadable
+    or not UTF-8.
+    """
+    from al.errors import ConfigError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{what} {path} is a directory; expected {expected}")
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} does not exist; expected {expected} (check the path)")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+                          f"{exc.start}); expected {expected}, saved as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path} ({exc.strerror or exc}); expected {expected}") from None

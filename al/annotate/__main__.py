@@ -147,10 +147,9 @@ def build_session(args: argparse.Namespace, embed=None):
         dev_digest = file_digest(Path(args.dev))
     guidelines = None
     if "guidelines" in args:
-        path = Path(args.guidelines)
-        if not path.is_file():
-            raise ConfigError(f"guidelines file {path} does not exist")
-        guidelines = path.read_text(encoding="utf-8-sig").strip()
+        from al.io import read_text
+
+        guidelines = read_text(args.guidelines, "guidelines file", "a short text shown above each text").strip()
     folds = getattr(args, "folds", 5)
     if not isinstance(folds, int) or folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {folds}")

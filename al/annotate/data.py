@@ -89,10 +89,10 @@ def check_label_names(names: Sequence[str], source: str = "--labels") -> tuple[s
 
 def read_label_file(path: str | Path) -> tuple[str, ...]:
     """One label per line; blank lines and lines starting with ``#`` are ignored."""
+    from al.io import read_text
+
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"label file {path} does not exist; expected one label per line")
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    lines = read_text(path, "label file", "one label per line").splitlines()
     return check_label_names([ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")],
                              f"label file {path}")
 

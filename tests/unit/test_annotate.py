@@ -792,3 +792,14 @@ def test_a_round_s_record_says_what_that_round_read_of_its_answers(tmp_path):
         assert first["seconds_person"] == 1.5
     finally:
         store.close()
+
+
+def test_a_label_file_or_guidelines_that_cannot_be_read_get_one_line(pool, tmp_path):
+    (tmp_path / "labels.txt").write_bytes("caf\xe9\n".encode("latin-1"))
+    path, _, labels = pool
+    args = build_parser().parse_args(["--data", str(path), "--label-file", str(tmp_path / "labels.txt"),
+                                      "--out", str(tmp_path / "s"), *LOOP])
+    with pytest.raises(ConfigError, match=r"label file .*labels.txt is not UTF-8 text \(byte 0xe9 at offset 3\)"):
+        build_session(args, embed=hash_embed)
+    with pytest.raises(ConfigError, match="guidelines file .* is a directory; expected a short text"):
+        open_session(pool, tmp_path / "t", "--guidelines", str(tmp_path), start=False)

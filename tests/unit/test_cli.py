@@ -410,3 +410,17 @@ def test_a_report_that_fails_leaves_no_empty_directory(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "config.json is not JSON" in err and err.count("\n") == 1, err
     assert not (tmp_path / "report").exists()
+
+
+def test_a_settings_file_that_is_not_utf8_text_or_is_a_directory_gets_one_line(tmp_path, capsys):
+    from al.grid import main as grid
+
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe\x00bad")
+    for run, argv, message in (
+        (main, ["--config", str(tmp_path / "binary.yaml")], "is not UTF-8 text (byte 0xff at offset 0)"),
+        (main, ["--config", str(tmp_path)], "is a directory; expected a YAML file of settings"),
+        (grid, [str(tmp_path / "binary.yaml"), "--dry-run"], "is not UTF-8 text (byte 0xff at offset 0)"),
+    ):
+        assert run([*argv, *(["--out", str(tmp_path / "run")] if run is main else [])]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: config file ") and message in err and err.count("\n") == 1, err

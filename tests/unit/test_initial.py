@@ -104,9 +104,16 @@ def test_bad_label_descriptions_are_one_line_data_errors(tmp_path, content, mess
     assert "\n" not in str(info.value)
 
 
-def test_missing_label_descriptions_file(tmp_path):
-    with pytest.raises(DataError, match="does not exist"):
+def test_missing_or_unreadable_label_descriptions_file(tmp_path):
+    from al.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="does not exist; expected a YAML file mapping label -> text"):
         load_label_descriptions(tmp_path / "nope.yaml", ["grain"])
+    (tmp_path / "latin1.yaml").write_bytes("grain: céréales\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.yaml is not UTF-8 text \(byte 0xe9 at offset 8\)"):
+        load_label_descriptions(tmp_path / "latin1.yaml", ["grain"])
+    with pytest.raises(ConfigError, match="is a directory; expected a YAML file"):
+        load_label_descriptions(tmp_path, ["grain"])
 
 
 SIMULATIONS = Path(__file__).resolve().parents[2] / "simulations"
