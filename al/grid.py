@@ -35,6 +35,7 @@ the other one ends (:func:`dispatch`). Records do not depend on the order.
 from __future__ import annotations
 
 import argparse
+import difflib
 import itertools
 import json
 import os
@@ -100,6 +101,11 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         raise ConfigError(f"{source}: unknown top-level key(s) {unknown}; expected out, settings, grid, description")
     if "out" not in spec:
         raise ConfigError(f"{source}: missing `out`, the directory that will hold one run directory per simulation")
+    for key, example in (("settings", "{budget: 600}"), ("grid", "{strategy: [random, cvirs]}")):
+        if spec.get(key) is not None and not isinstance(spec[key], dict):
+            raise ConfigError(f"{source}: `{key}` must be a mapping such as {example}, got {spec[key]!r}")
+    if not isinstance(spec["out"], str) or not spec["out"].strip():
+        raise ConfigError(f"{source}: `out` must be a directory path, got {spec['out']!r}")
     root = Path(spec["out"]).expanduser().resolve()
     settings, settings_notes = normalise_mapping(dict(spec.get("settings") or {}), f"{source}: settings")
     notes += settings_notes
@@ -123,7 +129,10 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:
-            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}")
+            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}{_meant(unknown_fields)}")
+        if any(run.name == name for run in runs):
+            raise ConfigError(f"{source}: two cells are both named {name} and would share one run directory; "
+                              f"list each value of an axis once (or give each mapping its own `name`)")
         if values.get("threads") is not None:
             raise ConfigError(f"{source}: threads is set by --workers in a grid (with several workers each gets "
                               f"cores / workers threads; one worker runs in this process); remove it from {name}")
@@ -135,6 +144,12 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
             problem = str(exc)
         runs.append(GridRun(name, config, problem))
     return root, runs
+
+
+def _meant(names: Sequence[str]) -> str:
+    """`` (did you mean budget?)`` for settings close to misspelt ``names``; ``""`` when none is."""
+    guesses = [g for name in names for g in difflib.get_close_matches(str(name), config_fields(), n=1, cutoff=0.7)]
+    return f" (did you mean {' or '.join(guesses)}?)" if guesses else ""
 
 
 def _label(key: str, value: Any, source: str) -> str:
@@ -157,7 +172,8 @@ def _fields(key: str, value: Any, source: str) -> dict[str, Any]:
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if k != "name"}
     if key not in set(config_fields()):
-        raise ConfigError(f"{source}: grid.{key} is not a setting; use a list of mappings with `name` to set several")
+        raise ConfigError(f"{source}: grid.{key} is not a setting{_meant([key])}; use a list of mappings with `name` "
+                          f"to set several")
     return {key: value}
 
 
@@ -479,6 +495,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="list the simulations and exit")
     parser.add_argument("--quiet", action="store_true", help="only the closing line and errors")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
     try:
         spec = load_yaml(args.grid)
         if args.out:
@@ -499,6 +517,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         print("\n".join(r.name for r in runs))
         return 0
+    if not runnable:
+        print(f"error: none of the {len(runs)} simulations can run (each 'not run' line above says why); fix "
+              f"{args.grid}", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     counts: dict[str, int] = {}
     warned: set[str] = set()
@@ -539,9 +561,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130
     not_run = len(runs) - len(runnable)
-    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{summary}{f', {not_run} not run' if not_run else ''} in {time.perf_counter() - start:.0f} s",
-          file=sys.stderr)
+    summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
+    print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return 1 if not_run or counts.get("failed") else 0
 
 

@@ -460,3 +460,29 @@ def test_a_run_s_warnings_reach_the_grid_once_each_on_one_line(tmp_path, capsys)
     assert err.count("warning: a strategy's warning, split over lines") == 1  # two runs, two queries each: once
     assert main([str(path), "--quiet", "--out", str(tmp_path / "again")]) == 0
     assert "warning:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"out": "o", "grid": ["strategy"]}, "`grid` must be a mapping such as {strategy: [random, cvirs]}, got ['strategy']"),
+    ({"out": "o", "settings": [1, 2]}, "`settings` must be a mapping such as {budget: 600}, got [1, 2]"),
+    ({"out": [1]}, "`out` must be a directory path, got [1]"),
+    ({"out": "o", "grid": {"seed": [0, 0]}}, "two cells are both named seed-0 and would share one run directory"),
+    ({"out": "o", "settings": {"budgt": 300}}, "unknown setting(s) ['budgt'] in run (did you mean budget?)"),
+    ({"out": "o", "grid": {"stratgy": ["random"]}}, "grid.stratgy is not a setting (did you mean strategy?)"),
+], ids=["grid a list", "settings a list", "out a list", "one cell twice", "misspelt setting", "misspelt axis"])
+def test_a_grid_file_of_the_wrong_shape_is_refused_in_one_line(spec, message):
+    with pytest.raises(ConfigError) as exc:
+        expand_grid(spec, "g.yaml")
+    assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_workers_below_one_or_a_grid_with_nothing_to_run_exit_2(tmp_path, capsys):
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 10}}\ngrid: {{seed: [0, 1]}}\n")
+    with pytest.raises(SystemExit) as exc:
+        main([str(path), "--workers", "0"])
+    assert exc.value.code == 2 and "--workers must be at least 1, got 0" in capsys.readouterr().err
+    assert main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("not run: ") == 2 and err.endswith("error: none of the 2 simulations can run (each 'not run' "
+                                                          f"line above says why); fix {path}\n"), err
