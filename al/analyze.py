@@ -105,8 +105,11 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         given["space"] = {"name": args.space, "params": params}
         if "space_scope" in args:
             given["space_scope"] = args.space_scope
-    elif "space_param" in args or "space_scope" in args:
-        raise ConfigError("--space-param and --space-scope need --space NAME (cea, snnl, aan, am, clld)")
+    elif "space_param" in args or "space_scope" in args or "held_out" in args:
+        raise ConfigError("--space-param, --space-scope and --held-out need --space NAME (cea, snnl, aan, am, clld)")
+    for name, value, least in (("--seed", getattr(args, "seed", 0), 0), ("--held-out", getattr(args, "held_out", 1), 1)):
+        if value < least:
+            raise ConfigError(f"{name} must be at least {least}, got {value}")
     config = SimulationConfig(**given).validate()
     sizes, k, seed = getattr(args, "sizes", list(DEFAULT_SIZES)), getattr(args, "k", DEFAULT_K), getattr(args, "seed", 0)
     quiet = "quiet" in args

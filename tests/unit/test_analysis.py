@@ -354,6 +354,9 @@ BAD_INPUTS = {
     "size above the pool": (["--pool-size", "50", "--sizes", "20", "50"],
                             "--sizes: 50 leaves no unlabeled text in a pool of 50 texts; give sizes below 50"),
     "labels absent": (["--labels", "food", "unicorns"], "label(s) 'unicorns' not in corpus 'disaster'"),
+    "negative seed": (["--seed", "-1"], "--seed must be at least 0, got -1"),
+    "held-out below one": (["--space", "cea", "--held-out", "-5"], "--held-out must be at least 1, got -5"),
+    "held-out without a space": (["--held-out", "100"], "--held-out need --space NAME"),
 }
 
 
