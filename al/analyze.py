@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep exactly these labels (default: --frequent most and --rare least frequent)")
     g.add_argument("--frequent", type=int, dest="n_frequent", metavar="K", help=f"frequent labels to keep (default: {d.n_frequent})")
     g.add_argument("--rare", type=int, dest="n_rare", metavar="K", help=f"rare labels to keep (default: {d.n_rare})")
+    g.add_argument("--text-column", help="csv/jsonl: the text column (default 'text')")
+    g.add_argument("--label-columns", nargs="+",
+                   help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 column)")
     g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
     g = p.add_argument_group("analysis")
     g.add_argument("--model", help=f"sentence-embedding model: name or local directory (default: {d.model})")
@@ -98,6 +101,9 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
             print(message, file=sys.stderr, flush=True)
 
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if k in args}
+    options = {k: getattr(args, k) for k in ("text_column", "label_columns") if k in args}
+    if options:  # as al.simulate passes them
+        given["data_options"] = options
     if "space" in args:
         from al.simulate import parse_params
 

@@ -127,7 +127,8 @@ def build_session(args: argparse.Namespace, embed=None):
 
     config = config_from_args(args)
     if not Path(config.data_path).is_file():
-        raise ConfigError(f"data file {config.data_path} does not exist; expected a .csv or .jsonl file of texts")
+        state = "is a directory" if Path(config.data_path).is_dir() else "does not exist"
+        raise ConfigError(f"data file {config.data_path} {state}; expected a .csv or .jsonl file of texts")
     config.validate()
     if config.threads is not None:  # --threads or a --config file's: this process is the session's own
         from al.device import limit_threads

@@ -174,9 +174,10 @@ def _label_list(value: Any, sep: str, path: Path, row: int) -> list[str] | None:
 
 
 def read_session_texts(
-    path: str | Path, label_names: Sequence[str], *, text_column: str = "text", label_sep: str = "|"
+    path: str | Path, label_names: Sequence[str], *, text_column: str = "text", label_sep: str = "|",
+    what: str = "data file",
 ) -> SessionTexts:
-    """Read the pool of a session (see the module docstring).
+    """Read the pool of a session (see the module docstring); ``what`` names the file in messages.
 
     Raises
     ------
@@ -185,8 +186,10 @@ def read_session_texts(
         empty texts or repeated ids, or gives labels that are not the session's.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{what} {path} is a directory; expected a .csv or .jsonl file of texts")
     if not path.is_file():
-        raise DataError(f"data file {path} does not exist; expected a .csv or .jsonl file of texts")
+        raise DataError(f"{what} {path} does not exist; expected a .csv or .jsonl file of texts (check the path)")
     frame = _frame(path)
     texts = _texts(frame, path, text_column)
     if "id" in frame.columns:
@@ -211,7 +214,7 @@ def read_dev(path: str | Path, label_names: Sequence[str], *, text_column: str =
     texts : list of str
     Y : ndarray of shape (n_texts, n_labels), int8
     """
-    data = read_session_texts(path, label_names, text_column=text_column, label_sep=label_sep)
+    data = read_session_texts(path, label_names, text_column=text_column, label_sep=label_sep, what="dev file")
     unlabeled = [i for i in range(len(data.texts)) if i not in data.given]
     if unlabeled:
         raise DataError(f"dev file {path}: row {unlabeled[0]} (and {len(unlabeled) - 1} more) has no labels; every "

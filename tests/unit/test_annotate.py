@@ -803,3 +803,11 @@ def test_a_label_file_or_guidelines_that_cannot_be_read_get_one_line(pool, tmp_p
         build_session(args, embed=hash_embed)
     with pytest.raises(ConfigError, match="guidelines file .* is a directory; expected a short text"):
         open_session(pool, tmp_path / "t", "--guidelines", str(tmp_path), start=False)
+
+
+def test_a_missing_dev_file_or_a_directory_as_data_is_named_as_such(pool, tmp_path):
+    with pytest.raises(DataError, match="dev file .*nope.csv does not exist; expected a .csv or .jsonl file"):
+        open_session(pool, tmp_path / "s", "--dev", str(tmp_path / "nope.csv"), start=False)
+    args = build_parser().parse_args(["--data", str(tmp_path), "--labels", "a", "--out", str(tmp_path / "t"), *LOOP])
+    with pytest.raises(ConfigError, match="data file .* is a directory; expected a .csv or .jsonl file of texts"):
+        build_session(args, embed=hash_embed)
