@@ -46,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     made = not Path(args.output).exists()
     try:
         if not Path(args.runs_dir).is_dir():
-            raise ALError(f"{args.runs_dir} is not a directory of runs")
+            state = "is a file" if Path(args.runs_dir).exists() else "does not exist"
+            raise ALError(f"{args.runs_dir} {state}; give the directory holding the runs (a grid's out, e.g. "
+                          f"runs/quick)")
         output_dir(args.output, "-o")
         summary = build_report(Path(args.runs_dir), Path(args.output), args.baseline, args.resamples,
                                args.bootstrap_seed)

@@ -6,6 +6,7 @@ undefined, and the mean is shown alone.
 """
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +91,11 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
             continue
         below = sorted(p.parent for p in path.rglob(ROUNDS_FILE))
         if not below:
-            raise DataError(f"{path} holds no {ROUNDS_FILE}; is it a run directory written by al.simulate?")
+            if (path / CONFIG_FILE).is_file() or any(path.rglob(CONFIG_FILE)):
+                raise DataError(f"no run under {path} has finished a round yet ({ROUNDS_FILE} comes with the first); "
+                                f"wait for one, or resume the runs with the command that started them")
+            raise DataError(f"{path} holds no run ({CONFIG_FILE} and {ROUNDS_FILE}); give a directory al.simulate "
+                            f"or al.grid wrote (its --out), or one above such directories")
         found.extend(below)
     return sorted(set(found))
 
@@ -138,6 +143,11 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
     labels : each run's group by its path, overriding ``group_by`` (the report's row labels)
     """
     grouped: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    if labels is None and group_by != "strategy" and not any(group_by in run.config for run in runs):
+        known = sorted({key for run in runs for key in run.config})
+        meant = difflib.get_close_matches(group_by, known, n=1, cutoff=0.7)
+        raise DataError(f"--group-by {group_by!r} is no setting of these runs"
+                        f"{f' (did you mean {meant[0]}?)' if meant else ''}; known: {', '.join(known)}")
     for run in runs:
         if labels is not None:
             key = labels[run.path]
@@ -145,7 +155,9 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
             key = run.strategy if group_by == "strategy" else run.setting(group_by)
         for r in run.rounds:
             if metric not in r:
-                raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}")
+                numbers = sorted(k for k, v in r.items() if isinstance(v, float) and not k.startswith("seconds"))
+                raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}; its metrics: "
+                                f"{', '.join(numbers)}")
             grouped[key][int(r["n_labeled"])].append(float(r[metric]))
     out = []
     for key in sorted(grouped):

@@ -45,4 +45,15 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     assert main([str(tmp_path / "missing")]) == 2
     (tmp_path / "empty").mkdir()
     assert main([str(tmp_path / "empty")]) == 2
-    assert "holds no rounds.jsonl" in capsys.readouterr().err
+    assert "empty holds no run (config.json and rounds.jsonl); give a directory" in capsys.readouterr().err
+    RunRecords(tmp_path / "started" / "r").start({"strategy": "random", "seed": 0}, {})  # no round finished yet
+    assert main([str(tmp_path / "started")]) == 2
+    assert "no run under" in capsys.readouterr().err
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    out = str(tmp_path / "c.png")
+    assert main([str(tmp_path / "runs"), "--metric", "f1", "-o", out]) == 2
+    assert "has no metric 'f1'; its metrics: macro_f1, micro_f1" in capsys.readouterr().err
+    assert main([str(tmp_path / "runs"), "--group-by", "strategi", "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: embed_precision, seed, strategy" in err
+    assert main([str(tmp_path / "runs"), "--group-by", "seed", "-o", out]) == 0

@@ -86,9 +86,10 @@ def test_report_with_missing_and_partial_runs(tmp_path, capsys):
 
 def test_report_bad_input(tmp_path, capsys):
     assert main([str(tmp_path / "nope")]) == 2
+    assert "nope does not exist; give the directory holding the runs" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     assert main([str(tmp_path / "empty"), "-o", str(tmp_path / "r")]) == 2
-    assert "holds no rounds.jsonl" in capsys.readouterr().err
+    assert "empty holds no run (config.json and rounds.jsonl)" in capsys.readouterr().err
 
 
 # -- one formula for the number of rounds ---------------------------------------------------------------------
