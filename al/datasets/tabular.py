@@ -33,6 +33,8 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"data path {path} does not exist; expected a .csv or .jsonl file")
     suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv") and not path.read_bytes().strip():
+        raise DataError(f"data path {path} is empty; expected a header row and one row per labeled text")
     try:
         if suffix in (".jsonl", ".ndjson", ".json"):
             return _read_json_lines(path)

