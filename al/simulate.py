@@ -313,14 +313,13 @@ def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
         return None
     from al.initial import kmeans_start, label_name_start, label_text, load_label_descriptions
 
+    names = list(corpus.label_names)
+    if config.initial_strategy == "label_names":  # the file is checked before the pool is embedded
+        described = (load_label_descriptions(config.label_descriptions, names) if config.label_descriptions
+                     else {name: label_text(name) for name in names})
     pool_embeddings = embed(corpus.texts[corpus.splits["train"]].tolist())
     if config.initial_strategy == "kmeans":
         return kmeans_start(pool_embeddings, config.initial, config.seed)
-    names = list(corpus.label_names)
-    if config.label_descriptions:
-        described = load_label_descriptions(config.label_descriptions, names)
-    else:
-        described = {name: label_text(name) for name in names}
     return label_name_start(embed([described[name] for name in names]), pool_embeddings, config.initial)
 
 

@@ -71,3 +71,17 @@ def test_descriptions_need_the_label_names_start(tmp_path):
     with pytest.raises(ConfigError, match="initial_strategy must be one of"):
         SimulationConfig(initial_strategy="names").validate()
     assert json.dumps(SimulationConfig(initial_strategy="kmeans").validate().resolved())  # recorded, JSON-ready
+
+
+def test_a_bad_label_descriptions_file_is_refused_before_the_pool_is_embedded(corpus, tmp_path):
+    from al.errors import DataError
+
+    path = tmp_path / "descriptions.yaml"
+    path.write_text("no_such_label: a text\n")
+    config = SimulationConfig(initial_strategy="label_names", label_descriptions=str(path))
+
+    def embed(texts):
+        raise AssertionError("the pool was embedded before the file was read")
+
+    with pytest.raises(DataError, match="names unknown label"):
+        cold_start(config, corpus, embed)
