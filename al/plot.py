@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from al.cli import ArgumentParser, output_file
@@ -28,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from al.analysis.curves import curves, format_curves, load_runs, plot_curves
 
         formats = (".png", *sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes() if ext != "png"))
+        if not Path(args.output).suffix:  # as matplotlib does: a name without an extension gets .png
+            args.output = f"{args.output}.png"
         output_file(args.output, "-o", formats)
         runs = load_runs(args.runs)
         curve_list = curves(runs, args.metric, args.group_by)

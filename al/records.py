@@ -38,21 +38,30 @@ def read_rounds(directory: Path) -> list[dict[str, Any]]:
         if line.strip():
             record = _json(path, line, f"line {number}")
             if not isinstance(record, dict):
-                raise DataError(f"{path} line {number} is not a round's record (a JSON object); {_DAMAGED}")
+                raise DataError(f"{path} line {number} is not a round's record (a JSON object); {_remedy(path)}")
             rounds.append(record)
     return rounds
 
 
-#: The remedy for a records file that does not parse: runs write theirs whole, so another hand changed it.
-_DAMAGED = ("runs write their records whole, so it was edited or copied in part: restore it, or remove the run "
-            "directory to run again")
+def _remedy(path: Path) -> str:
+    """What to do about a records file that does not parse: runs write theirs whole, so another hand changed it.
+
+    Removing the directory is offered only when it holds nothing but the
+    records: a session's answers, for one, must never be advised away.
+    """
+    others = _other_entries(path.parent)
+    if others:
+        return (f"runs write their records whole, so it was edited or copied in part: restore it from a copy, or "
+                f"move it aside; keep the rest of {path.parent} ({', '.join(sorted(others)[:3])})")
+    return "runs write their records whole, so it was edited or copied in part: restore it, or remove the run " \
+           "directory to run again"
 
 
 def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text; {_DAMAGED}") from None
+        raise DataError(f"{path} is not UTF-8 text; {_remedy(path)}") from None
 
 
 def _json(path: Path, text: str, where: str = "") -> Any:
@@ -60,7 +69,7 @@ def _json(path: Path, text: str, where: str = "") -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         place = f"{path} {where}".rstrip()
-        raise DataError(f"{place} is not JSON ({exc.msg}, column {exc.colno}); {_DAMAGED}") from None
+        raise DataError(f"{place} is not JSON ({exc.msg}, column {exc.colno}); {_remedy(path)}") from None
 
 
 def _other_entries(directory: Path) -> list[str]:
@@ -76,7 +85,7 @@ def read_config(directory: Path) -> dict[str, Any] | None:
         return None
     stored = _json(path, _read_text(path))
     if not isinstance(stored, dict) or not isinstance(stored.get("config", {}), dict):
-        raise DataError(f"{path} does not hold a run's settings (an object with its config); {_DAMAGED}")
+        raise DataError(f"{path} does not hold a run's settings (an object with its config); {_remedy(path)}")
     return stored
 
 

@@ -262,6 +262,14 @@ def load_config_corpus(config: SimulationConfig):
     return corpus
 
 
+def keep_space_precision(space: Any, rounds: Sequence[dict[str, Any]]) -> None:
+    """A bf16 run stored before encoder-scope spaces followed ``embed_precision`` re-embedded in fp32: it
+    resumes so (its first round's ``space`` record lacks ``embed_precision``), never mixing the two."""
+    if rounds and getattr(space, "precision", "fp32") != "fp32" and "embed_precision" not in (rounds[0].get("space")
+                                                                                                or {}):
+        space.precision = "fp32"
+
+
 def build_simulation(config: SimulationConfig, records=None, on_round=None, quiet: bool = True):
     """Corpus and :class:`~al.engine.Simulation` for ``config``; no model is loaded yet."""
     from al.embedders import SentenceEmbedder
@@ -416,6 +424,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         },
     }
     existing = records.start(settings, meta, stored_settings=stored_settings)
+    keep_space_precision(simulation.space, existing)
     if not quiet:
         state = f"resuming after round {len(existing)}" if existing else "starting"
         space = "" if config.space.name == "pretrained" else \

@@ -17,6 +17,7 @@ import socket
 import sys
 from pathlib import Path
 from typing import Sequence
+from urllib.parse import urlsplit
 
 from al.cli import ArgumentParser, output_file
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
@@ -28,7 +29,7 @@ DEFAULT_PORT = 8765
 MIN_TOKEN_LENGTH = 16
 #: Flags of the start command that are settings of the session, not of the simulation config.
 _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "host", "port", "token",
-                  "folds", "quiet", "config"}
+                  "origin", "folds", "quiet", "config"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0: any free port)")
     g.add_argument("--token", help=f"the token to require, at least {MIN_TOKEN_LENGTH} characters (default: a random "
                    f"one when --host is not loopback)")
+    g.add_argument("--origin", action="append", metavar="URL",
+                   help="a page besides this server's own that may send answers (repeatable): a reverse proxy's "
+                   "public address, e.g. https://label.example.org")
     g.add_argument("--quiet", action="store_true", help="print the address only")
     g = p.add_argument_group("loop (as in python -m al.simulate)")
     g.add_argument("--strategy", help=f"registered name or package.module:Class (default: {d.strategy.name})")
@@ -190,6 +194,10 @@ def serve(args: argparse.Namespace) -> int:
                           f"out for a random one")
     if token is None and not loopback:
         token = secrets.token_urlsafe(24)
+    for origin in getattr(args, "origin", ()):
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ConfigError(f"--origin must be a page's address such as https://label.example.org, got {origin!r}")
     session = build_session(args)
     sock = listen(host, port)
     actual = sock.getsockname()[1]
@@ -204,7 +212,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"annotate at {address}", flush=True)
     if "quiet" not in args:
         print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)
-    app = create_app(session, token=token, loopback=loopback)
+    app = create_app(session, token=token, loopback=loopback, origins=getattr(args, "origin", ()))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                            timeout_graceful_shutdown=2))
     session.start()

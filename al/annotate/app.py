@@ -22,16 +22,17 @@ session's token: the ``X-Token`` header, ``Authorization: Bearer TOKEN``, or
 ``?token=TOKEN`` once, which sets an HTTP-only cookie and redirects to the
 address without it. Tokens are compared in constant time. A request that
 changes answers (POST, PUT) must come from this server's own page (no other
-``Origin``: 403), carry JSON (415 otherwise) and say its length, at most
-``MAX_BODY_BYTES`` (413 otherwise), so another site open in the same browser
-can neither post answers nor flood the server. Pages may not be framed.
+``Origin``: 403; a reverse proxy's public address is named with ``origins``),
+carry JSON (415 otherwise) and say its length (411), at most ``MAX_BODY_BYTES``
+(413), so another site open in the same browser can neither post answers nor
+flood the server. Pages may not be framed.
 """
 from __future__ import annotations
 
 import hmac
 import ipaddress
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
@@ -88,10 +89,14 @@ def _host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
-def _refused_change(request: Request) -> JSONResponse | None:
-    """Why a POST or PUT is refused (another site's page, not JSON, no length or too long), or None."""
+def _refused_change(request: Request, origins: frozenset[str] = frozenset()) -> JSONResponse | None:
+    """Why a POST or PUT is refused (another site's page, not JSON, no length or too long), or None.
+
+    ``origins``: pages allowed besides this server's own, as ``scheme://host[:port]`` in lower case.
+    """
     origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+    if (origin is not None and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+            and origin.rstrip("/").lower() not in origins):
         return JSONResponse({"detail": f"a change from another page ({_one_line(origin)[:100]}) is refused; "
                                        f"answer on this server's own page"}, status_code=403)
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
@@ -100,7 +105,7 @@ def _refused_change(request: Request) -> JSONResponse | None:
     if not length.isdigit() or int(length) > MAX_BODY_BYTES:
         return JSONResponse({"detail": f"expected a body of at most {MAX_BODY_BYTES} bytes with its "
                                        f"Content-Length, got {_one_line(length)[:20] or 'no length'}"},
-                            status_code=413)
+                            status_code=413 if length.isdigit() else 411)
     return None
 
 
@@ -108,7 +113,8 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def create_app(session: Session, *, token: str | None = None, loopback: bool = True) -> FastAPI:
+def create_app(session: Session, *, token: str | None = None, loopback: bool = True,
+               origins: Sequence[str] = ()) -> FastAPI:
     """The app serving ``session``.
 
     Parameters
@@ -119,9 +125,14 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         Required on every request when given (see the module docstring).
     loopback : bool
         The server listens on a loopback address: refuse other ``Host`` names.
+    origins : sequence of str
+        Pages besides the server's own that may change answers, e.g. a reverse
+        proxy's ``https://label.example.org`` (its requests reach this server
+        with the server's own ``Host`` but the proxy's ``Origin``).
     """
     if token is not None and not token:
         raise ValueError("an empty token would let every request in; give a token, or None for none")
+    allowed_origins = frozenset(o.rstrip("/").lower() for o in origins)
     app = FastAPI(title="al annotate", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -132,7 +143,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
             return JSONResponse({"detail": "this server answers on its loopback address only; open "
                                            "http://127.0.0.1:PORT/"}, status_code=403)
         if request.method not in ("GET", "HEAD"):
-            refused = _refused_change(request)
+            refused = _refused_change(request, allowed_origins)
             if refused is not None:
                 return refused
         if token is not None:

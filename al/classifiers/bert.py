@@ -14,13 +14,13 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.metrics import f1_score
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
 from al.classifiers.base import Classifier, tune_thresholds
 from al.device import autocast, resolve_device, warn_if_bf16_emulated
 from al.errors import ConfigError
+from al.metrics import macro_f1
 from al.models import quiet_loading, resolve_model
 
 MAX_POS_WEIGHT = 30.0  # cap of the per-label BCE weight n_neg / n_pos
@@ -463,7 +463,7 @@ class BertClassifier(Classifier):
     def _dev_macro_f1(self, proba: np.ndarray, Y_dev: np.ndarray) -> float:
         """Dev macro-F1 of dev probabilities (n_dev, n_labels) at the thresholds this model would be fitted with."""
         thresholds = tune_thresholds(proba, Y_dev) if self.threshold == "dev" else 0.5
-        return float(f1_score(Y_dev, proba >= thresholds, average="macro", zero_division=0))
+        return macro_f1(Y_dev, proba >= thresholds)
 
     # ------------------------------------------------------------- inference
 

@@ -21,9 +21,10 @@ class LogisticRegressionClassifier(Classifier):
     ----------
     C : float
         Inverse L2 regularisation strength.
-    class_weight : {"balanced", None}
+    class_weight : {"balanced", None} or dict
         ``"balanced"`` reweights each label's positives by n_neg / n_pos, so
-        rare labels are not drowned by negatives.
+        rare labels are not drowned by negatives; ``{0: w0, 1: w1}`` weighs the
+        negatives and positives of every label so (scikit-learn's meaning).
     threshold : {"fixed", "dev"}
         0.5 for every label, or per-label thresholds that maximise dev F1.
     max_iter : int
@@ -51,8 +52,12 @@ class LogisticRegressionClassifier(Classifier):
         """Refuse bad values before any data loads (a run's validation calls this), not at the first fit."""
         if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not 0 < self.C < math.inf:
             raise ConfigError(f"C must be a positive number, got {self.C!r}")
-        if self.class_weight not in ("balanced", None):
-            raise ConfigError(f"class_weight must be balanced or null (none), got {self.class_weight!r}")
+        weights = self.class_weight
+        per_class = isinstance(weights, dict) and set(weights) <= {0, 1} and all(
+            isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w < math.inf for w in weights.values())
+        if weights not in ("balanced", None) and not per_class:
+            raise ConfigError(f"class_weight must be balanced, null (none) or per class such as {{0: 1, 1: 5}}, "
+                              f"got {weights!r}")
         if self.threshold not in ("fixed", "dev"):
             raise ConfigError(f"threshold must be fixed or dev, got {self.threshold!r}")
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or self.max_iter < 1:

@@ -26,6 +26,12 @@ from al.errors import DataError
 SPLIT_ALIASES = {"train": "train", "dev": "dev", "validation": "dev", "valid": "dev", "val": "dev", "test": "test"}
 
 
+def _blank(path: Path) -> bool:
+    """Whether the file holds nothing but whitespace (read a line at a time, never whole)."""
+    with open(path, "rb") as f:
+        return not any(line.strip() for line in f)
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """A CSV (``.csv``, ``.tsv``) or JSON-lines (``.jsonl``, ``.ndjson``) file as a frame."""
     if path.is_dir():
@@ -33,7 +39,7 @@ def read_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"data path {path} does not exist; expected a .csv or .jsonl file")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv") and not path.read_bytes().strip():
+    if suffix in (".csv", ".tsv") and _blank(path):
         raise DataError(f"data path {path} is empty; expected a header row and one row per labeled text")
     try:
         if suffix in (".jsonl", ".ndjson", ".json"):

@@ -538,10 +538,18 @@ def test_only_the_server_s_own_page_may_change_answers(pool, tmp_path):
         flood = json.dumps({"id": text_id, "labels": ["x" * 70_000]})
         assert client.post("/api/answer", content=flood, headers=json_type).status_code == 413
         chunked = client.post("/api/answer", content=iter([body.encode()]), headers=json_type)
-        assert chunked.status_code == 413 and "no length" in chunked.json()["detail"]
+        assert chunked.status_code == 411 and "no length" in chunked.json()["detail"]
         assert text_id not in {a["id"] for a in client.get("/api/answers").json()["answers"]}
         own = client.post("/api/answer", content=body, headers={**json_type, "Origin": "http://127.0.0.1"})
         assert own.status_code == 200, own.text
+        proxied = TestClient(create_app(session, origins=["https://Label.example.org/"]), base_url="http://127.0.0.1")
+
+        def edit_from(origin):
+            return proxied.put(f"/api/answers/{text_id}", content='{"labels": []}',
+                               headers={**json_type, "Origin": origin})
+
+        assert edit_from("https://label.example.org").status_code == 200  # a reverse proxy named with --origin
+        assert edit_from("http://label.example.org").status_code == 403
         page = client.get("/")
         assert page.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
@@ -553,6 +561,7 @@ def test_a_short_token_or_a_port_out_of_range_is_refused_before_the_session_is_m
     path, _, labels = pool
     for flag, value, message in (("--token", "", "at least 16 characters, got 0"),
                                  ("--token", "short", "at least 16 characters, got 5"),
+                                 ("--origin", "label.example.org", "--origin must be a page's address such as"),
                                  ("--port", "99999", "--port must be 0 to 65535, got 99999")):
         out = tmp_path / f"s{flag}{value}"
         code = main(["--data", str(path), "--labels", *labels, "--out", str(out), "--host", "0.0.0.0",

@@ -165,3 +165,18 @@ def test_duplicated_texts_are_kept_with_one_warning(tmp_path, capsys):
     assert capsys.readouterr().err == "warning: 50 texts of dup repeat an earlier text (kept: duplicates are data)\n"
     warn_duplicates(corpus, quiet=True)
     assert capsys.readouterr().err == ""
+
+
+def test_a_damaged_record_beside_other_files_is_never_answered_with_removing_the_directory(tmp_path):
+    """A session directory holds the person's answers beside its records: the advice is to move the file aside."""
+    from al.errors import DataError
+    from al.records import read_config
+
+    out = tmp_path / "session"
+    out.mkdir()
+    (out / "config.json").write_text('{"config": ')
+    (out / "answers.sqlite").write_bytes(b"")
+    with pytest.raises(DataError) as exc:
+        read_config(out)
+    assert "move it aside; keep the rest of" in str(exc.value) and "answers.sqlite" in str(exc.value)
+    assert "remove the run directory" not in str(exc.value)

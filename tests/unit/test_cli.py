@@ -46,6 +46,8 @@ BAD_INPUTS = {
     "logreg C not a number": (["--classifier-param", "C=abc"], "C must be a positive number, got 'abc'"),
     "logreg C negative": (["--classifier-param", "C=-1"], "C must be a positive number, got -1"),
     "logreg threshold misspelt": (["--classifier-param", "threshold=dve"], "threshold must be fixed or dev, got 'dve'"),
+    "logreg class weight misspelt": (["--classifier-param", "class_weight=balnced"],
+                                     "class_weight must be balanced, null (none) or per class such as {0: 1, 1: 5}"),
     "misspelled knn param": (["--classifier", "knn", "--classifier-param", "wieghts=similarity"],
                              "classifier 'knn' has no parameter 'wieghts'; accepted: k, threshold, warm_start, weights"),
     "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
@@ -424,3 +426,17 @@ def test_a_settings_file_that_is_not_utf8_text_or_is_a_directory_gets_one_line(t
         assert run([*argv, *(["--out", str(tmp_path / "run")] if run is main else [])]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: config file ") and message in err and err.count("\n") == 1, err
+
+
+def test_a_bf16_encoder_space_run_stored_before_the_setting_reached_it_resumes_in_fp32():
+    from al.simulate import keep_space_precision
+
+    def space():
+        return config_of(["--space", "aan", "--space-scope", "encoder", "--embed-precision", "bf16"]).make_space()
+
+    old, new, fresh = space(), space(), space()
+    keep_space_precision(old, [{"round": 0, "space": {"scope": "encoder", "cpu_threads": 2}}])
+    keep_space_precision(new, [{"round": 0, "space": {"scope": "encoder", "embed_precision": "bf16"}}])
+    keep_space_precision(fresh, [])
+    assert (old.precision, new.precision, fresh.precision) == ("fp32", "bf16", "bf16")
+    keep_space_precision(None, [{"round": 0}])  # the pretrained space: nothing to keep

@@ -141,3 +141,19 @@ def test_a_label_without_positives_keeps_the_default_even_off_the_grid():
     thresholds = tune_thresholds(proba, y, grid=np.array([0.2, 0.4, 0.6, 0.8]))
     assert thresholds[0] == np.float32(0.5)
     assert thresholds[1] in (np.float32(0.4), np.float32(0.6))
+
+
+def test_model_selection_scores_macro_f1_as_a_run_reports_it_one_label_included():
+    """A fine-tuned classifier picks its best epoch by dev macro-F1: the run's own (per label, then the mean),
+    not scikit-learn's, which reads one label as a binary target and averages over both classes."""
+    from al.classifiers.bert import BertClassifier
+    from al.metrics import macro_f1
+
+    gold, pred = np.array([[1], [0], [0], [0]]), np.array([[1], [1], [0], [0]])
+    # one label: tp 1, fp 1, fn 0 -> F1 = 2 / (2 + 1) (scikit-learn would say (2/3 + 4/5) / 2 = 0.733)
+    assert macro_f1(gold, pred) == pytest.approx(2 / 3)
+    proba = np.array([[0.9], [0.8], [0.1], [0.2]])
+    assert BertClassifier(threshold="fixed")._dev_macro_f1(proba, gold) == pytest.approx(2 / 3)
+    two = np.array([[1, 0], [0, 1], [0, 0]]), np.array([[1, 1], [0, 0], [0, 0]])
+    # label 0: F1 1; label 1: tp 0, fp 1, fn 1 -> 0; mean 0.5
+    assert macro_f1(*two) == 0.5 == evaluate(*two, ["a", "b"])["macro_f1"]

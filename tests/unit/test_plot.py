@@ -57,3 +57,5 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: embed_precision, seed, strategy" in err
     assert main([str(tmp_path / "runs"), "--group-by", "seed", "-o", out]) == 0
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "curves")]) == 0  # no extension: png
+    assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
