@@ -23,6 +23,23 @@ def test_inverse_size_weights_by_hand():
     assert 100 * w_l == pytest.approx(900 * w_u)
 
 
+def test_the_discriminator_s_loss_weighs_each_class_inversely_to_its_size():
+    """Two labeled and eight unlabeled texts: weights 10 / 4 = 2.5 and 10 / 16 = 0.625. From zero weights every
+    probability is 1/2, so the output bias's gradient is sum_i w_i (1/2 - y_i) / W = (2 x 2.5 - 8 x 0.625) / 2 / 10
+    = 0 exactly (dyadic numbers): Adam leaves the bias at 0. Unweighted or swapped weights would move it by
+    about the learning rate."""
+    torch = pytest.importorskip("torch")
+
+    rng = np.random.default_rng(0)
+    X_labeled, X_unlabeled = rng.normal(size=(2, 3)), rng.normal(size=(8, 3))
+    zero = {"0.weight": torch.zeros(2, 3), "0.bias": torch.zeros(2)}
+    model, info = train_discriminator(X_labeled, X_unlabeled, seed=0, n_layers=0, batch_size=64, max_epochs=1,
+                                      init=zero)
+    assert info["epochs"] == 1
+    assert model[0].bias.detach().tolist() == [0.0, 0.0]
+    assert float(model[0].weight.detach().abs().max()) > 1e-4  # the step was taken
+
+
 def clusters(seed=0):
     """Labeled texts around the origin; the pool mixes look-alikes and a far-away cluster of 30."""
     rng = np.random.default_rng(seed)

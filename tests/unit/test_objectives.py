@@ -428,3 +428,59 @@ def test_bad_shapes_are_config_errors():
         pair_label_distance(CLLD_Y, np.ones((3, 3)))
     with pytest.raises(ConfigError, match="z has 2 rows but Y has 3"):
         soft_nearest_neighbour_loss(t([[1, 0], [0, 1]]), np.eye(3), 1.0)
+
+
+def test_clld_normalises_the_target_over_every_positive_of_a_row():
+    # Texts A {0}, B {0}, C {1}; rows [A1, B1, C1, A2, B2, C2] = (1,0), (1,0), (0,1), (1,0), (1,0), (0,1).
+    # sim = (cos + 1) / 2: 1 among the A and B rows, .5 between them and C's, 1 between C1 and C2.
+    # A1's positives are A2 (its view), B1 and B2 (same class): target 1/3 each, all at sim 1, so
+    # KL = sum z log z - z log q = -log 3 - (1 - log Z) with Z = 3e + 2e^.5; so for B1, A2, B2.
+    # C1 (and C2): its view alone, KL = log(4e^.5 + e) - 1.
+    z = t([[1, 0], [1, 0], [0, 1], [1, 0], [1, 0], [0, 1]])
+    Y = np.array([[1, 0], [1, 0], [0, 1]])
+    a_row = math.log(3 * E + 2 * math.exp(0.5)) - 1 - math.log(3)
+    c_row = math.log(4 * math.exp(0.5) + E) - 1
+    hand = (4 * a_row + 2 * c_row) / 6
+    assert clld_contrastive_loss(z, Y, static_label_distance(2)).item() == pytest.approx(hand, abs=1e-6)
+    assert hand == pytest.approx(0.636861, abs=1e-6)  # (4 x 0.339577 + 2 x 1.231429) / 6
+
+
+# ------------------------------------------------------------------ one batch of a fitted space (al.spaces.training)
+
+# Three texts: 0 and 1 share label 0, 2 alone has label 1; logits 0 give a task BCE of log 2.
+BATCH_Y = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]
+
+
+def _batch(*hidden):
+    from al.spaces.training import Batch
+
+    return Batch([t(h) for h in hidden], torch.zeros(3, 2), t(BATCH_Y))
+
+
+def test_snnl_batch_sums_every_layer_at_the_epoch_s_temperature_times_alpha():
+    from al.spaces.training import batch_loss
+
+    # epoch 1: T = 1 / (1 + 1) ** 0.55.  Layer 1 (1,0), (1,0), (0,1): anchors 0 and 1 each have their
+    # positive at d = 0 and text 2 at d = 1: l = log(1 + e^(-1/T)); anchor 2 has no positive, left out.
+    # Layer 2 (1,0), (0,1), (1,0): anchor 0, positive at d = 1, text 2 at d = 0: log(1 + e^(1/T));
+    # anchor 1, both others at d = 1: log 2.  Total: log 2 + alpha (l1 + l2).
+    T = 1 / 2 ** 0.55
+    l1 = math.log(1 + math.exp(-1 / T))
+    l2 = (math.log(1 + math.exp(1 / T)) + math.log(2)) / 2
+    loss = batch_loss("snnl", _batch([[1, 0], [1, 0], [0, 1]], [[1, 0], [0, 1], [1, 0]]), 1,
+                      np.random.default_rng(0), {"alpha": 2.0, "eta": 1.0, "gamma": 0.55})
+    assert loss.item() == pytest.approx(math.log(2) + 2.0 * (l1 + l2), abs=1e-5)
+
+
+def test_negative_supervision_batches_by_hand():
+    from al.spaces.training import batch_loss
+
+    # z = (1,0), (0,1), (1,1)/sqrt2: cos 0-1 = 0, 0-2 = 1-2 = sqrt(1/2).
+    # AAN: every anchor's negatives are the other label's texts: 1 + cos = 1 + sqrt(1/2) for each.
+    # AM: anchors 0 and 1 are each other's positive (s = 0) with negative text 2:
+    # max(0, .4 - 0 + sqrt(1/2)); anchor 2 has no positive and is skipped (else it would add .4).
+    z = [[1, 0], [0, 1], [math.sqrt(0.5), math.sqrt(0.5)]]
+    aan = batch_loss("aan", _batch(z), 0, np.random.default_rng(0), {"aux_weight": 0.5, "negatives": 4})
+    assert aan.item() == pytest.approx(math.log(2) + 0.5 * (1 + math.sqrt(0.5)), abs=1e-6)
+    am = batch_loss("am", _batch(z), 0, np.random.default_rng(0), {"aux_weight": 1.0, "negatives": 4, "delta": 0.4})
+    assert am.item() == pytest.approx(math.log(2) + 0.4 + math.sqrt(0.5), abs=1e-6)
