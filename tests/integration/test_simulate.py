@@ -76,3 +76,30 @@ def test_bert_classifier_through_the_loop(small_jsonl, tmp_path):
     assert all(1 <= r["classifier_info"]["n_epochs"] <= 2 for r in rounds)
     assert len(rounds[0]["strategy_info"]["sub_batches"]) == 10  # DAL ran on the classifier's representation
     assert rounds[-1]["macro_f1"] > 0.0
+
+
+def test_a_warm_started_bert_run_resumed_after_a_crash_records_what_an_uninterrupted_one_does(small_jsonl, tmp_path):
+    """warm_start carries bert's weights from round to round: a new process refits the finished rounds first.
+
+    A crash leaves rounds.jsonl whole up to its last finished round (atomic writes), which the copy's
+    truncated file stands for."""
+    import shutil
+
+    from al.records import ROUNDS_FILE
+
+    args = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--labels", *LABELS,
+            "--classifier", "bert", "--classifier-param", "warm_start=true", "--classifier-param", "max_epochs=1",
+            "--classifier-param", "max_length=32", "--strategy", "random", "--no-stopping",
+            "--initial", "20", "--step", "10", "--budget", "40", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    shutil.copytree(tmp_path / "whole", tmp_path / "crashed")
+    lines = (tmp_path / "crashed" / ROUNDS_FILE).read_text().splitlines(keepends=True)
+    (tmp_path / "crashed" / ROUNDS_FILE).write_text("".join(lines[:2]))  # rounds 0 and 1 finished
+    assert main([*args, "--out", str(tmp_path / "crashed")]) == 0
+
+    def without_times(rounds):
+        return [{k: v for k, v in r.items() if not k.startswith("seconds") and k != "resumed"} for r in rounds]
+
+    whole, resumed = read_rounds(tmp_path / "whole"), read_rounds(tmp_path / "crashed")
+    assert without_times(resumed) == without_times(whole)
+    assert resumed[2]["seconds_replay"] > 0 and resumed[2]["resumed"] is True
