@@ -34,7 +34,7 @@ from al.analysis.comparison import (
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import SPREAD, curves, find_run_dirs, format_mean_std, load_runs, plot_curves
-from al.errors import ConfigError
+from al.errors import ConfigError, DataError
 from al.io import write_atomic
 from al.records import CONFIG_FILE, read_rounds
 
@@ -95,6 +95,11 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     empty = [d for d in dirs if not read_rounds(d)]
     runs = load_runs(find_run_dirs([runs_dir]))
     table, partial = summarize(runs)
+    if not table:  # every run stopped short: a report would hold no table
+        example = (f", e.g. {partial[0][0].path.relative_to(runs_dir)}: {partial[0][1]} of {partial[0][2]} rounds"
+                   if partial else "")
+        raise DataError(f"no run under {runs_dir} is complete ({len(partial)} partial{example}); finish them (the "
+                        f"command that started them resumes them) and report again")
     known = sorted({label for strategies in table.values() for label in strategies})
     explicit = baseline is not None
     baseline = baseline if explicit else DEFAULT_BASELINE  # a report without random runs compares nothing

@@ -162,3 +162,14 @@ def test_a_run_with_unusable_round_settings_is_named(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path.parent}: stored config has non-integer round settings {{'budget': '200'}}")
     assert "Traceback" not in err
+
+
+def test_a_report_of_only_partial_runs_is_refused_in_one_line(tmp_path, capsys):
+    """Every run stopped short: no table could be written, so no empty report is (it used to exit 0)."""
+    runs = tmp_path / "runs"
+    fake_run(runs, "random", 0, [0.2, 0.3, 0.4], rounds=2)
+    out = tmp_path / "report"
+    assert main([str(runs), "-o", str(out), "--baseline", "random"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no run under" in err and "is complete (1 partial, e.g. random-0: 2 of 3 rounds)" in err
+    assert not out.exists()
