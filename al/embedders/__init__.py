@@ -158,23 +158,29 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def passes_at_once(device: Any, threads: int | None = None) -> int:
+def passes_at_once(device: Any, threads: int | None = None, one_thread: bool = False) -> int:
     """How many encoder passes run at once, one torch thread each: ``threads``, or 0 for one after another.
 
     ``threads`` defaults to the calling thread's torch thread count. It is 0 (each
     pass on all the threads, in turn) on a GPU, with one thread or more than
-    :data:`MAX_AT_ONCE`, or with :data:`RUN_AHEAD` off.
+    :data:`MAX_AT_ONCE`, or with :data:`RUN_AHEAD` off. ``one_thread``: passes
+    whose bits may depend on the thread count (fewer than 256 padded tokens:
+    ALPS's) never run on more than one thread on a CPU, so with more than
+    :data:`MAX_AT_ONCE` threads that many run at once.
     """
     import torch
 
     threads = torch.get_num_threads() if threads is None else threads
     on_cpu = getattr(device, "type", device) == "cpu"
-    return threads if RUN_AHEAD and on_cpu and 1 < threads <= MAX_AT_ONCE else 0
+    if not (RUN_AHEAD and on_cpu and threads > 1):
+        return 0
+    return min(threads, MAX_AT_ONCE) if one_thread else (threads if threads <= MAX_AT_ONCE else 0)
 
 
 @contextmanager
 def encoder_passes(
-    encode: Callable[[Item], Result], batches: Iterable[Item | None], *, device: Any, threads: int | None = None
+    encode: Callable[[Item], Result], batches: Iterable[Item | None], *, device: Any, threads: int | None = None,
+    one_thread: bool = False,
 ) -> Iterator[Iterator[tuple[Item | None, Result | None]]]:
     """``(batch, encode(batch))`` for each of ``batches``, in order, on the cores the way that keeps them busy.
 
@@ -186,9 +192,11 @@ def encoder_passes(
     beside them, where one pass on all the threads would leave cores idle in
     it. Otherwise each pass runs in turn, on ``threads`` threads if given. A
     pass's output is the same on one thread as on several (benchmarks/RESULTS.md,
-    sections 5, 12.2 and 12.14), so the results are the same either way.
+    sections 5, 12.2 and 12.14), so the results are the same either way; that
+    holds for passes of 256 padded tokens or more, and ``one_thread`` keeps
+    smaller ones on one thread each whatever the count (:func:`passes_at_once`).
     """
-    at_once = passes_at_once(device, threads)
+    at_once = passes_at_once(device, threads, one_thread)
     if at_once:
         with torch_threads(1), closing(computed_ahead(encode, batches, workers=at_once,
                                                       on_start=one_torch_thread)) as passes:

@@ -309,7 +309,9 @@ def _fit_mlm_head(
                                     ).last_hidden_state.float()  # the head is fp32 (a no-op for an fp32 encoder)
 
     losses: list[float] = []
-    with encoder_passes(encode, steps_drawn, device=device, threads=encoder_threads) as passes, \
+    # a step's batch is 32 texts of similar length: a short pool's passes hold fewer than 256 tokens, whose bits
+    # may depend on the thread count, so each runs on one thread (as on 1 to 4 threads) whatever the count
+    with encoder_passes(encode, steps_drawn, device=device, threads=encoder_threads, one_thread=True) as passes, \
             progress(steps, "ALPS: fitting the MLM head", unit="steps") as bar:
         for batch, hidden in passes:  # the next batches' encoder passes may run meanwhile, beside the head's step
             bar.update(1)
@@ -629,7 +631,7 @@ class MLMSurprisal:
         owners, positions = [], []  # text and token position of each chosen position, in the order the head sees them
         values: list[np.ndarray] = []
         hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
-        with torch.inference_mode(), encoder_passes(encode, batches, device=device) as passes, \
+        with torch.inference_mode(), encoder_passes(encode, batches, device=device, one_thread=True) as passes, \
                 progress(len(texts), "ALPS: surprisal pass", unit="texts") as bar:
             for batch, (text_rows, columns, targets, selected) in passes:  # head passes beside the next encoder's
                 bar.update(len(batch.rows))

@@ -260,6 +260,14 @@ def test_passes_run_at_once_on_a_cpu_with_a_few_threads(monkeypatch, device, thr
     assert al.embedders.passes_at_once(device, threads) == expected
 
 
+@pytest.mark.parametrize(("threads", "expected"), [(1, 0), (2, 2), (4, 4), (5, 4), (16, 4)])
+def test_passes_that_must_stay_on_one_thread_never_run_on_more(threads, expected):
+    """ALPS's passes (under 256 tokens for a short pool) run on one thread each: with many threads, four at
+    once, never one pass on all of them (whose bits may differ from a grid worker's one thread)."""
+    assert al.embedders.passes_at_once("cpu", threads, one_thread=True) == expected
+    assert al.embedders.passes_at_once("cuda", threads, one_thread=True) == 0
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_encoder_passes_set_the_thread_count_and_restore_it(threads):
     torch = pytest.importorskip("torch")
