@@ -19,7 +19,7 @@ def _indicators(Y_true: Any, Y_pred: Any, n_labels: int) -> tuple[np.ndarray, np
     pred = (Y_pred.toarray() if sp.issparse(Y_pred) else np.asarray(Y_pred)).astype(bool)
     if truth.ndim != 2 or truth.shape != pred.shape or truth.shape[1] != n_labels:
         raise ValueError(
-            f"evaluate needs Y_true and Y_pred of one shape (n_samples, {n_labels}), "
+            f"scoring needs Y_true and Y_pred of one shape (n_samples, {n_labels}), "
             f"got {truth.shape} and {pred.shape}"
         )
     return truth, pred

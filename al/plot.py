@@ -29,8 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from al.analysis.curves import curves, format_curves, load_runs, plot_curves
 
         formats = (".png", *sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes() if ext != "png"))
-        if not Path(args.output).suffix:  # as matplotlib does: a name without an extension gets .png
-            args.output = f"{args.output}.png"
+        if not Path(args.output).suffix and not Path(args.output).is_dir() and not args.output.endswith(("/", "\\")):
+            args.output = f"{args.output}.png"  # as matplotlib does: a file name without an extension gets .png
         output_file(args.output, "-o", formats)
         runs = load_runs(args.runs)
         curve_list = curves(runs, args.metric, args.group_by)

@@ -187,12 +187,12 @@ class RunRecords:
                 changed = [k for k in changed if k != "data_path"]  # the same bytes at another path
             if changed:
                 details = "; ".join(_difference(k, old.get(k), settings.get(k)) for k in changed[:5])
-                unfinished = not read_rounds(self.directory) and not _other_entries(self.directory)
-                raise ConfigError(
-                    f"{self.directory} holds a run with other settings ({details}); "
-                    + ("it finished no round, so removing that directory loses nothing; or pass another --out"
-                       if unfinished else "pass another --out or remove that directory")
-                )
+                others = _other_entries(self.directory)
+                unfinished = not read_rounds(self.directory) and not others
+                advice = ("it finished no round, so removing that directory loses nothing; or pass another --out"
+                          if unfinished else "pass another --out" if others  # a session's answers, for one
+                          else "pass another --out or remove that directory")
+                raise ConfigError(f"{self.directory} holds a run with other settings ({details}); {advice}")
         return previous
 
     def _check_writable(self) -> None:

@@ -265,8 +265,8 @@ def load_config_corpus(config: SimulationConfig):
 def keep_space_precision(space: Any, rounds: Sequence[dict[str, Any]]) -> None:
     """A bf16 run stored before encoder-scope spaces followed ``embed_precision`` re-embedded in fp32: it
     resumes so (its first round's ``space`` record lacks ``embed_precision``), never mixing the two."""
-    if rounds and getattr(space, "precision", "fp32") != "fp32" and "embed_precision" not in (rounds[0].get("space")
-                                                                                                or {}):
+    if (rounds and getattr(space, "scope", None) == "encoder" and getattr(space, "precision", "fp32") != "fp32"
+            and "embed_precision" not in (rounds[0].get("space") or {})):
         space.precision = "fp32"
 
 

@@ -96,8 +96,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     runs = load_runs(find_run_dirs([runs_dir]))
     table, partial = summarize(runs)
     if not table:  # every run stopped short: a report would hold no table
-        example = (f", e.g. {partial[0][0].path.relative_to(runs_dir)}: {partial[0][1]} of {partial[0][2]} rounds"
-                   if partial else "")
+        name = partial[0][0].path.relative_to(runs_dir) if partial else None
+        name = partial[0][0].path.name if str(name) == "." else name  # the directory given is the run itself
+        example = f", e.g. {name}: {partial[0][1]} of {partial[0][2]} rounds" if partial else ""
         raise DataError(f"no run under {runs_dir} is complete ({len(partial)} partial{example}); finish them (the "
                         f"command that started them resumes them) and report again")
     known = sorted({label for strategies in table.values() for label in strategies})

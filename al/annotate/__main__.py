@@ -192,12 +192,14 @@ def serve(args: argparse.Namespace) -> int:
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
         raise ConfigError(f"--token must be at least {MIN_TOKEN_LENGTH} characters, got {len(token)}; leave it "
                           f"out for a random one")
-    if token is None and not loopback:
-        token = secrets.token_urlsafe(24)
-    for origin in getattr(args, "origin", ()):
+    origins = getattr(args, "origin", [])
+    for origin in origins:
         parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
+                or parts.query or parts.fragment or parts.username is not None):
             raise ConfigError(f"--origin must be a page's address such as https://label.example.org, got {origin!r}")
+    if token is None and (not loopback or origins):  # a proxy's public page is not this machine alone
+        token = secrets.token_urlsafe(24)
     session = build_session(args)
     sock = listen(host, port)
     actual = sock.getsockname()[1]

@@ -89,6 +89,19 @@ def _host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` in lower case, without a default port, as a browser's ``Origin`` says it."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = f"[{host}]" if ":" in host else host
+    default = port is None or (scheme, port) in (("http", 80), ("https", 443))
+    return f"{scheme}://{host}" + ("" if default else f":{port}")
+
+
 def _refused_change(request: Request, origins: frozenset[str] = frozenset()) -> JSONResponse | None:
     """Why a POST or PUT is refused (another site's page, not JSON, no length or too long), or None.
 
@@ -96,7 +109,7 @@ def _refused_change(request: Request, origins: frozenset[str] = frozenset()) -> 
     """
     origin = request.headers.get("origin")
     if (origin is not None and urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
-            and origin.rstrip("/").lower() not in origins):
+            and _origin(origin) not in origins):
         return JSONResponse({"detail": f"a change from another page ({_one_line(origin)[:100]}) is refused; "
                                        f"answer on this server's own page"}, status_code=403)
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
@@ -132,7 +145,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     """
     if token is not None and not token:
         raise ValueError("an empty token would let every request in; give a token, or None for none")
-    allowed_origins = frozenset(o.rstrip("/").lower() for o in origins)
+    allowed_origins = frozenset(_origin(o) for o in origins)
     app = FastAPI(title="al annotate", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -48,16 +48,22 @@ class LogisticRegressionClassifier(Classifier):
     def uses_dev(self) -> bool:
         return self.threshold == "dev"
 
+    def _class_weight(self) -> str | dict[int, float] | None:
+        """``class_weight`` for scikit-learn: a per-class dict's keys as the classes 0 and 1 (JSON gives "0", "1")."""
+        if isinstance(self.class_weight, dict):
+            return {int(k): float(w) for k, w in self.class_weight.items()}
+        return self.class_weight
+
     def _check_params(self) -> None:
         """Refuse bad values before any data loads (a run's validation calls this), not at the first fit."""
         if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not 0 < self.C < math.inf:
             raise ConfigError(f"C must be a positive number, got {self.C!r}")
         weights = self.class_weight
-        per_class = isinstance(weights, dict) and set(weights) <= {0, 1} and all(
+        per_class = isinstance(weights, dict) and set(map(str, weights)) <= {"0", "1"} and all(
             isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w < math.inf for w in weights.values())
         if weights not in ("balanced", None) and not per_class:
-            raise ConfigError(f"class_weight must be balanced, null (none) or per class such as {{0: 1, 1: 5}}, "
-                              f"got {weights!r}")
+            raise ConfigError(f"class_weight must be balanced, null (none) or per class such as {{0: 1, 1: 5}} "
+                              f"(positive weights), got {weights!r}")
         if self.threshold not in ("fixed", "dev"):
             raise ConfigError(f"threshold must be fixed or dev, got {self.threshold!r}")
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or self.max_iter < 1:
@@ -76,7 +82,7 @@ class LogisticRegressionClassifier(Classifier):
         Y_dense = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
         self.model_ = OneVsRestClassifier(
             LogisticRegression(
-                C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.seed
+                C=self.C, class_weight=self._class_weight(), max_iter=self.max_iter, random_state=self.seed
             )
         )
         with warnings.catch_warnings():

@@ -542,14 +542,17 @@ def test_only_the_server_s_own_page_may_change_answers(pool, tmp_path):
         assert text_id not in {a["id"] for a in client.get("/api/answers").json()["answers"]}
         own = client.post("/api/answer", content=body, headers={**json_type, "Origin": "http://127.0.0.1"})
         assert own.status_code == 200, own.text
-        proxied = TestClient(create_app(session, origins=["https://Label.example.org/"]), base_url="http://127.0.0.1")
+        proxied = TestClient(create_app(session, origins=["https://Label.example.org:443/", "http://lab.example:8080"]),
+                             base_url="http://127.0.0.1")
 
         def edit_from(origin):
             return proxied.put(f"/api/answers/{text_id}", content='{"labels": []}',
                                headers={**json_type, "Origin": origin})
 
         assert edit_from("https://label.example.org").status_code == 200  # a reverse proxy named with --origin
+        assert edit_from("http://lab.example:8080").status_code == 200  # its port kept, the default one dropped
         assert edit_from("http://label.example.org").status_code == 403
+        assert edit_from("http://lab.example").status_code == 403
         page = client.get("/")
         assert page.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
@@ -562,6 +565,8 @@ def test_a_short_token_or_a_port_out_of_range_is_refused_before_the_session_is_m
     for flag, value, message in (("--token", "", "at least 16 characters, got 0"),
                                  ("--token", "short", "at least 16 characters, got 5"),
                                  ("--origin", "label.example.org", "--origin must be a page's address such as"),
+                                 ("--origin", "https://x.org/?a=1", "--origin must be a page's address such as"),
+                                 ("--origin", "https://u@x.org", "--origin must be a page's address such as"),
                                  ("--port", "99999", "--port must be 0 to 65535, got 99999")):
         out = tmp_path / f"s{flag}{value}"
         code = main(["--data", str(path), "--labels", *labels, "--out", str(out), "--host", "0.0.0.0",
@@ -820,3 +825,20 @@ def test_a_missing_dev_file_or_a_directory_as_data_is_named_as_such(pool, tmp_pa
     args = build_parser().parse_args(["--data", str(tmp_path), "--labels", "a", "--out", str(tmp_path / "t"), *LOOP])
     with pytest.raises(ConfigError, match="data file .* is a directory; expected a .csv or .jsonl file of texts"):
         build_session(args, embed=hash_embed)
+
+
+@pytest.mark.parametrize("extra, token", [((), False), (("--origin", "https://label.example.org"), True)])
+def test_a_loopback_server_behind_a_named_proxy_needs_a_token(pool, tmp_path, monkeypatch, capsys, extra, token):
+    """--origin opens the server to a proxy's public page, so it is no longer this machine alone: a token."""
+    import uvicorn
+
+    import al.annotate.__main__ as cli
+
+    real_build = cli.build_session
+    monkeypatch.setattr(cli, "build_session", lambda args: real_build(args, embed=hash_embed))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)  # serve nothing, return at once
+    path, _, labels = pool
+    assert main(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"), "--port", "0",
+                 *extra, *LOOP]) == 0
+    address = capsys.readouterr().out
+    assert address.startswith("annotate at http://127.0.0.1:") and ("?token=" in address) == token

@@ -401,6 +401,19 @@ def test_an_output_path_that_cannot_be_written_is_refused_in_one_line_before_any
     assert not any((tmp_path / "runs").iterdir())
 
 
+def test_a_per_class_weight_of_logreg_from_yaml_or_json_reaches_scikit_learn():
+    from al.classifiers.linear import LogisticRegressionClassifier
+
+    for weights in ({0: 1, 1: 5}, {"0": 1, "1": 5}):  # YAML keeps numbers, JSON makes them strings
+        model = LogisticRegressionClassifier(class_weight=weights)
+        model._check_params()
+        assert model._class_weight() == {0: 1.0, 1: 5.0}
+    with pytest.raises(ConfigError, match="class_weight must be balanced, null"):
+        LogisticRegressionClassifier(class_weight={"0": 1, "2": 5})._check_params()
+    with pytest.raises(ConfigError, match="class_weight must be balanced, null"):
+        LogisticRegressionClassifier(class_weight={0: -1})._check_params()
+
+
 def test_a_report_that_fails_leaves_no_empty_directory(tmp_path, capsys):
     from al.report import main as report
 
@@ -440,3 +453,10 @@ def test_a_bf16_encoder_space_run_stored_before_the_setting_reached_it_resumes_i
     keep_space_precision(fresh, [])
     assert (old.precision, new.precision, fresh.precision) == ("fp32", "bf16", "bf16")
     keep_space_precision(None, [{"round": 0}])  # the pretrained space: nothing to keep
+
+    class PluginSpace:  # a user's space with a precision of its own, which this rule is not about
+        scope, precision = "custom", "bf16"
+
+    plugin = PluginSpace()
+    keep_space_precision(plugin, [{"round": 0, "space": {}}])
+    assert plugin.precision == "bf16"

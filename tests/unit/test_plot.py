@@ -57,5 +57,11 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: embed_precision, seed, strategy" in err
     assert main([str(tmp_path / "runs"), "--group-by", "seed", "-o", out]) == 0
+    (tmp_path / "figs").mkdir()
+    for directory, message in ((str(tmp_path / "figs"), "figs is a directory; give a file path"),
+                               (str(tmp_path / "new") + "/", "new ends in no extension; expected one of .png")):
+        assert main([str(tmp_path / "runs"), "-o", directory]) == 2  # a folder meant: never a .png beside it
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "figs.png").exists() and not (tmp_path / "new.png").exists()
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "curves")]) == 0  # no extension: png
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
