@@ -118,9 +118,11 @@ def model_key(model: str | os.PathLike[str]) -> str:
 
     ``sentence-transformers/all-MiniLM-L6-v2`` and ``all-MiniLM-L6-v2`` give
     one key; a local directory gives ``path-`` and the first 12 hex digits of
-    the SHA-1 of its resolved absolute path, so two copies never share a key.
-    Used by the sentence-embedding cache and by the ALPS surprisal and head
-    caches.
+    the SHA-1 of its resolved absolute path and of its files' names, sizes and
+    modification times: two copies never share a key, and a model saved again
+    at the same path (fine-tuned once more) gets a new one, so vectors of the
+    old weights are never read for it. Used by the sentence-embedding cache and
+    by the ALPS surprisal and head caches.
 
     Parameters
     ----------
@@ -134,8 +136,21 @@ def model_key(model: str | os.PathLike[str]) -> str:
     text = os.fspath(model)
     path = Path(text).expanduser()
     if path.is_dir():
-        return "path-" + hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+        identity = "\n".join([str(path.resolve()), *_file_states(path.resolve())])
+        return "path-" + hashlib.sha1(identity.encode()).hexdigest()[:12]
     return canonical_name(text).replace("/", "__")
+
+
+def _file_states(directory: Path) -> list[str]:
+    """``name:size:mtime_ns`` of each file under ``directory`` (hidden ones aside), sorted: a stat each, no read."""
+    out = []
+    for path in directory.rglob("*"):
+        relative = path.relative_to(directory)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        state = path.stat()
+        out.append(f"{relative.as_posix()}:{state.st_size}:{state.st_mtime_ns}")
+    return sorted(out)
 
 
 def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:

@@ -113,6 +113,17 @@ def test_one_model_key_for_both_embedders(tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     assert model_key(str(other)) != key
+    (local / "model.safetensors").write_bytes(b"weights")
+    saved = model_key(str(local))
+    assert saved != key  # weights saved into the directory: another model, another key
+    assert model_key(str(local)) == saved  # and the same key while nothing changes
+    (local / ".cache").mkdir()
+    (local / ".cache" / "lock").write_text("x")
+    assert model_key(str(local)) == saved  # hidden files are not the model
+    import os
+
+    os.utime(local / "model.safetensors", ns=(1, 1))  # saved again (fine-tuned once more) at the same path
+    assert model_key(str(local)) != saved
     for model in ("all-MiniLM-L6-v2", str(local)):
         assert SentenceEmbedder(model).cache_key.startswith(model_key(model) + "-")
         assert MLMSurprisal(model).model_key == model_key(model)
