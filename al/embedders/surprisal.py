@@ -472,6 +472,7 @@ class MLMSurprisal:
         self._missing_head: list[str] = []  # the checkpoint's MLM-head weights it lacks
         self._prepared_for: str | None = None
         self._cache: EmbeddingCache | None = None
+        self._initial_head: dict[str, Any] | None = None  # the head as loaded: every fit starts from it
 
     @property
     def model_key(self) -> str:
@@ -557,9 +558,16 @@ class MLMSurprisal:
         head_key += self.precision_key  # a head fitted over a bf16 encoder is another head
         path = cache_dir("alps", "heads", self.model_key) / f"{head_key}.pt"
         loss = None
+        tied = self._mlm.get_input_embeddings().weight
+        if self._initial_head is None:  # before any fit: a second pool's head must not start from the first's
+            self._initial_head = {k: p.detach().clone() for k, p in head.named_parameters() if p is not tied}
         if not path.is_file():  # written atomically: complete once it exists, read without the lock
             with cache_lock(path.with_name(f".{head_key}.lock")):  # one process fits, the others wait and load
                 if not path.is_file():
+                    with torch.no_grad():
+                        for name, p in head.named_parameters():
+                            if p is not tied:
+                                p.copy_(self._initial_head[name])
                     loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed,
                                         encoder_dtype=self._encoder_dtype())
                     with atomic_file(path, "wb") as f:

@@ -170,3 +170,26 @@ def test_the_pass_gives_the_same_bits_on_one_and_two_threads(tiny, monkeypatch):
     np.testing.assert_array_equal(out[1, True], out[2, True])
     np.testing.assert_array_equal(out[1, True], out[2, False])
     np.testing.assert_array_equal(out[1, True], out[8, True])
+
+
+def test_a_second_pool_s_head_is_fitted_from_the_loaded_head_not_the_first_pool_s(tmp_path, monkeypatch):
+    """One ALPS object fitting heads for two pools gives the second the head a fresh object fits for it
+    (the fit resets the transform and the bias, not the LayerNorm: it starts from the head as loaded)."""
+    from al.embedders.surprisal import pool_key
+
+    pool_a, pool_b = TEXTS[:11], [t + " please" for t in TEXTS[:11]]
+
+    def head_after(pools, directory):
+        directory.mkdir()
+        monkeypatch.setenv("AL_CACHE_DIR", str(directory / "cache"))  # each fits its own heads
+        model, tokenizer = build_tiny(directory)
+        mlm = MLMSurprisal(mlm_head="fit", fit_steps=3, seed=0)
+        mlm._mlm, mlm._tokenizer = model, tokenizer
+        for pool in pools:
+            with pytest.warns(UserWarning, match="fitted now"):
+                mlm._prepare(pool, pool_key(pool))
+        return {k: p.detach().clone() for k, p in model.cls.named_parameters()}
+
+    both, alone = head_after([pool_a, pool_b], tmp_path / "both"), head_after([pool_b], tmp_path / "alone")
+    for name in alone:
+        assert torch.equal(both[name], alone[name]), name
