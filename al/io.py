@@ -10,7 +10,7 @@ unpacked model weights) goes through here:
   exception it is deleted and the target is left as it was.
 * :func:`write_atomic` / :func:`write_bytes_atomic` are the one-call forms.
 * :func:`atomic_directory` does the same for a directory that is filled
-  once (e.g. unpacked model weights).
+  once (e.g. unpacked model weights): its files are fsynced, then it is renamed.
 
 And the other way, :func:`read_text` reads a file a user names (settings, label
 lists, guidelines) as UTF-8 text, or says in one line why it cannot.
@@ -128,6 +128,9 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     try:
         yield tmp
+        for file in (p for p in tmp.rglob("*") if p.is_file() and not p.is_symlink()):
+            with open(file, "rb") as f:  # the files reach the disk before the rename that publishes them
+                os.fsync(f.fileno())
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700
         try:
             os.replace(tmp, target)

@@ -177,10 +177,21 @@ def test_the_rename_is_made_durable_by_fsyncing_the_directory_after_it(tmp_path,
             synced.append((info.st_ino, target.exists()))
         return real_fsync(fd)
 
-    monkeypatch.setattr(al.io.os, "fsync", recording_fsync)
+    files = []
+
+    def recording_fsync_of_files(fd):
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            files.append((os.fstat(fd).st_size, target.exists()))
+        return recording_fsync(fd)
+
+    monkeypatch.setattr(al.io.os, "fsync", recording_fsync_of_files)
     if kind == "file":
         write_atomic(target, "{}\n")
     else:
         with atomic_directory(target) as tmp:
             (tmp / "weights").write_bytes(b"w")
+            (tmp / "sub").mkdir()
+            (tmp / "sub" / "config").write_bytes(b"cfg")
     assert synced == [(os.stat(target.parent).st_ino, True)]
+    # every file's data is on the disk before the rename makes it visible
+    assert sorted(files) == ([(3, False)] if kind == "file" else [(1, False), (3, False)])
