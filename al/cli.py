@@ -40,7 +40,6 @@ class ArgumentParser(argparse.ArgumentParser):
         return guesses
 
 
-
 def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:
     """``path`` checked as a file to write, before any work: not a directory, under folders (not files), and
     ending in one of ``suffixes`` (lower case, with the dot) when given; else a one-line :class:`ConfigError`."""
