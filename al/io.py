@@ -17,19 +17,23 @@ lists, guidelines) as UTF-8 text, or says in one line why it cannot.
 
 Temporary names start with a dot and end in ``.tmp``, so a crash that kills
 the process before the cleanup runs leaves ``.NAME.XXXX.tmp`` beside the target,
-never a truncated target.
+never a truncated target; the next write of that target removes such leftovers
+once they are a day old (:func:`remove_stale_temporaries`; a live writer's are
+seconds old).
 """
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_file", "write_atomic", "write_bytes_atomic", "atomic_directory", "fsync_directory", "read_text"]
+__all__ = ["atomic_file", "write_atomic", "write_bytes_atomic", "atomic_directory", "fsync_directory", "read_text",
+           "remove_stale_temporaries"]
 
 
 def _umask() -> int:
@@ -63,6 +67,7 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent, f".{path.name}.")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
@@ -75,6 +80,39 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         Path(tmp).unlink(missing_ok=True)
         raise
     fsync_directory(path.parent)
+
+
+#: Age (seconds) from which a temporary is a leftover of a killed writer, not a live one's.
+STALE_SECONDS = 24 * 3600
+
+
+def remove_stale_temporaries(directory: str | Path, prefix: str, older_than: float = STALE_SECONDS) -> list[str]:
+    """Remove the ``prefix*.tmp`` files and folders in ``directory`` untouched for ``older_than`` seconds.
+
+    What a process killed mid-write leaves; never a live writer's (seconds
+    old) nor anything else. Returns the names removed; errors (another process
+    removing the same) are ignored.
+    """
+    directory, removed = Path(directory), []
+    limit = time.time() - older_than
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime >= limit:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
 
 
 def fsync_directory(directory: str | Path) -> None:
@@ -125,6 +163,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target.parent, f".{target.name}.")  # a killed unpack's half, hundreds of MB
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     try:
         yield tmp

@@ -28,7 +28,7 @@ import numpy as np
 
 from al.cache import cache_dir, cache_lock
 from al.device import torch_threads
-from al.io import atomic_file
+from al.io import atomic_file, remove_stale_temporaries
 from al.models import model_key, quiet_loading, resolve_model
 from al.progress import progress
 
@@ -309,6 +309,7 @@ class EmbeddingCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        remove_stale_temporaries(directory, ".shard-")  # each shard has its own name: no later write clears these
         self._index: dict[bytes, tuple[int, int]] = {}
         self._shards: list[np.ndarray] = []
         self._seen: set[str] = set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import time
 import zipfile
 from pathlib import Path
 
@@ -195,3 +196,34 @@ def test_the_rename_is_made_durable_by_fsyncing_the_directory_after_it(tmp_path,
     assert synced == [(os.stat(target.parent).st_ino, True)]
     # every file's data is on the disk before the rename makes it visible
     assert sorted(files) == ([(3, False)] if kind == "file" else [(1, False), (3, False)])
+
+
+def test_leftovers_of_a_killed_writer_are_removed_once_a_day_old_and_nothing_else(tmp_path):
+    """A SIGKILL mid-write leaves .NAME.XXXX.tmp (a model's unpacked half: hundreds of MB); the next write of
+    that target, or the next open of an embedding cache, removes those a day old, never a live writer's."""
+    import al.io
+    from al.embedders import EmbeddingCache
+
+    day_ago = time.time() - 2 * al.io.STALE_SECONDS
+    old_file, fresh_file = tmp_path / ".rounds.jsonl.ab12.tmp", tmp_path / ".rounds.jsonl.cd34.tmp"
+    old_dir = tmp_path / ".all-mpnet-base-v2.ef56.tmp"
+    other = tmp_path / ".config.json.gh78.tmp"  # another target's: its own next write clears it
+    for path in (old_file, fresh_file, other):
+        path.write_text("half")
+    old_dir.mkdir()
+    (old_dir / "model.safetensors").write_bytes(b"half")
+    for path in (old_file, old_dir, other):
+        os.utime(path, (day_ago, day_ago))
+    write_atomic(tmp_path / "rounds.jsonl", "{}\n")
+    assert not old_file.exists() and fresh_file.exists() and other.exists()
+    with atomic_directory(tmp_path / "all-mpnet-base-v2") as unpacking:
+        (unpacking / "config.json").write_text("{}")
+    assert not old_dir.exists() and (tmp_path / "all-mpnet-base-v2" / "config.json").is_file()
+    shards = tmp_path / "embeddings"
+    shards.mkdir()
+    stale = shards / ".shard-0a1b.npz.x9.tmp"
+    stale.write_bytes(b"half")
+    os.utime(stale, (day_ago, day_ago))
+    (shards / "shard-0a1b.npz.tmp").write_bytes(b"")  # not hidden: not a temporary of ours
+    EmbeddingCache(shards)
+    assert not stale.exists() and (shards / "shard-0a1b.npz.tmp").exists()
