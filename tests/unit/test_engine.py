@@ -78,6 +78,15 @@ def test_other_seed_other_picks(corpus):
     assert a[0]["initial"] != b[0]["initial"]
 
 
+class Crash(Exception):
+    """A process dying after a round's record was written."""
+
+
+def crash_after_round_2(record):
+    if record["round"] == 2:
+        raise Crash
+
+
 def test_records_written_and_resumed_after_a_crash(corpus, tmp_path):
     config = {"strategy": "class_embedding", "seed": 0}
     full = simulate(corpus, ClassEmbedding(), records=RunRecords(tmp_path / "full"))
@@ -86,13 +95,6 @@ def test_records_written_and_resumed_after_a_crash(corpus, tmp_path):
     full.records = records
     expected = full.run()
     assert strip_times(read_rounds(tmp_path / "full")) == strip_times(expected)
-
-    class Crash(Exception):
-        pass
-
-    def crash_after_round_2(record):
-        if record["round"] == 2:
-            raise Crash
 
     crashed = RunRecords(tmp_path / "crashed")
     crashed.start(config, {})
@@ -143,13 +145,6 @@ def test_a_resumed_warm_started_run_refits_the_finished_rounds_first(corpus, tmp
     full = RunRecords(tmp_path / "full")
     full.start(config, {})
     expected = simulate(corpus, ClassEmbedding(), records=full, make_classifier=make_classifier).run()
-
-    class Crash(Exception):
-        pass
-
-    def crash_after_round_2(record):
-        if record["round"] == 2:
-            raise Crash
 
     crashed = RunRecords(tmp_path / "crashed")
     crashed.start(config, {})
