@@ -214,7 +214,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"annotate at {address}", flush=True)
     if "quiet" not in args:
         print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)
-    app = create_app(session, token=token, loopback=loopback, origins=getattr(args, "origin", ()))
+    app = create_app(session, token=token, loopback=loopback, origins=origins)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                            timeout_graceful_shutdown=2))
     session.start()
