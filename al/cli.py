@@ -9,11 +9,10 @@ wants the one line that says what was wrong and what was meant::
 from __future__ import annotations
 
 import argparse
-import difflib
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from al.errors import ConfigError
+from al.errors import ConfigError, did_you_mean
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -22,22 +21,15 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         message = " ".join(message.split())
-        guesses = self._close_options(message)
-        hint = f" (did you mean {' or '.join(guesses)}?)" if guesses else ""
-        self.exit(2, f"error: {message}{hint}; {self.prog} --help lists the options\n")
+        self.exit(2, f"error: {message}{self._close_options(message)}; {self.prog} --help lists the options\n")
 
-    def _close_options(self, message: str) -> list[str]:
-        """Known option strings close to the unknown ones an ``unrecognized arguments`` message names."""
+    def _close_options(self, message: str) -> str:
+        """`` (did you mean --seed?)`` for the unknown options an ``unrecognized arguments`` message names."""
         prefix = "unrecognized arguments:"
         if not message.startswith(prefix):
-            return []
+            return ""
         known = [s for s in self._option_string_actions if s.startswith("--")]
-        guesses: list[str] = []
-        for word in message[len(prefix):].split():
-            if word.startswith("--"):
-                name = word.split("=", 1)[0]
-                guesses += [g for g in difflib.get_close_matches(name, known, n=1, cutoff=0.7) if g not in guesses]
-        return guesses
+        return did_you_mean([w.split("=", 1)[0] for w in message[len(prefix):].split() if w.startswith("--")], known)
 
 
 def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from al.errors import ALError, ConfigError
+from al.errors import ALError, ConfigError, did_you_mean
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
@@ -575,18 +575,9 @@ def from_mapping(values: Mapping[str, Any], source: str = "config") -> Simulatio
     known = set(config_fields())
     unknown = sorted(set(values) - known)
     if unknown:
-        hints = [_did_you_mean(k, known) for k in unknown]
-        raise ConfigError(
-            f"{source}: unknown setting(s) {', '.join(h for h in hints)}; known: {', '.join(sorted(known))}"
-        )
+        raise ConfigError(f"{source}: unknown setting(s) {', '.join(map(repr, unknown))}"
+                          f"{did_you_mean(unknown, known)}; known: {', '.join(sorted(known))}")
     return SimulationConfig(**values)
-
-
-def _did_you_mean(key: str, known: set[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, known, n=1)
-    return f"{key!r} (did you mean {close[0]!r}?)" if close else repr(key)
 
 
 def merge_settings(base: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,9 @@ came, and how to fix it.
 """
 from __future__ import annotations
 
+import difflib
+from typing import Iterable
+
 
 class ALError(Exception):
     """Base class of all errors raised by ``al`` on bad input or state."""
@@ -52,3 +55,16 @@ class UnknownLabelError(AnswerError):
 
 class NotPendingError(AnswerError):
     """An answer is for a text that is not waiting for one (answered already, in another tab, or never asked)."""
+
+
+def did_you_mean(words: Iterable[str], known: Iterable[str], cutoff: float = 0.7) -> str:
+    """`` (did you mean budget?)``: the known names closest to misspelt ``words``, one each, for an error line.
+
+    ``""`` when none is close (:func:`difflib.get_close_matches` at ``cutoff``);
+    several guesses are joined with ``or``, each named once.
+    """
+    known = [str(k) for k in known]
+    guesses: list[str] = []
+    for word in words:
+        guesses += [g for g in difflib.get_close_matches(str(word), known, n=1, cutoff=cutoff) if g not in guesses]
+    return f" (did you mean {' or '.join(guesses)}?)" if guesses else ""

@@ -35,7 +35,6 @@ the other one ends (:func:`dispatch`). Records do not depend on the order.
 from __future__ import annotations
 
 import argparse
-import difflib
 import itertools
 import json
 import os
@@ -56,7 +55,7 @@ from al.config import (
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace,
 )
-from al.errors import ALError, ConfigError
+from al.errors import ALError, ConfigError, did_you_mean
 from al.progress import duration, progress, set_quiet
 
 LOCK_FILE = ".lock"
@@ -129,7 +128,7 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:
-            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}{_meant(unknown_fields)}")
+            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}{did_you_mean(unknown_fields, fields)}")
         if any(run.name == name for run in runs):
             raise ConfigError(f"{source}: two cells are both named {name} and would share one run directory; "
                               f"list each value of an axis once (or give each mapping its own `name`)")
@@ -144,12 +143,6 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
             problem = str(exc)
         runs.append(GridRun(name, config, problem))
     return root, runs
-
-
-def _meant(names: Sequence[str]) -> str:
-    """`` (did you mean budget?)`` for settings close to misspelt ``names``; ``""`` when none is."""
-    guesses = [g for name in names for g in difflib.get_close_matches(str(name), config_fields(), n=1, cutoff=0.7)]
-    return f" (did you mean {' or '.join(guesses)}?)" if guesses else ""
 
 
 def _label(key: str, value: Any, source: str) -> str:
@@ -172,7 +165,7 @@ def _fields(key: str, value: Any, source: str) -> dict[str, Any]:
     if isinstance(value, dict):
         return {k: v for k, v in value.items() if k != "name"}
     if key not in set(config_fields()):
-        raise ConfigError(f"{source}: grid.{key} is not a setting{_meant([key])}; use a list of mappings with `name` "
+        raise ConfigError(f"{source}: grid.{key} is not a setting{did_you_mean([key], config_fields())}; use a list of mappings with `name` "
                           f"to set several")
     return {key: value}
 

@@ -30,7 +30,7 @@ import sys
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, TypeVar
 
-from al.errors import ConfigError
+from al.errors import ConfigError, did_you_mean
 from al.strategy import Strategy
 
 STRATEGY_GROUP = "al.strategies"
@@ -188,7 +188,7 @@ def _unknown(spec: str) -> str:
             f"{STRATEGY_GROUP} and {FAMILY_GROUP} are empty, so al's installed metadata is missing or stale; "
             f"reinstall it (`pip install -e .` in the checkout) or pass package.module:Class"
         )
-    return f"unknown strategy {spec!r}; known: {', '.join(known)}; or pass package.module:Class"
+    return f"unknown strategy {spec!r}{did_you_mean([spec], known)}; known: {', '.join(known)}; or pass package.module:Class"
 
 
 def _from_path(spec: str) -> type[Strategy]:

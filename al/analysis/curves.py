@@ -6,7 +6,6 @@ undefined, and the mean is shown alone.
 """
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from al.errors import DataError
+from al.errors import DataError, did_you_mean
 from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
 
 #: How every table, legend and text states the spread.
@@ -145,9 +144,8 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
     grouped: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     if labels is None and group_by != "strategy" and not any(group_by in run.config for run in runs):
         known = sorted({key for run in runs for key in run.config})
-        meant = difflib.get_close_matches(group_by, known, n=1, cutoff=0.7)
-        raise DataError(f"--group-by {group_by!r} is no setting of these runs"
-                        f"{f' (did you mean {meant[0]}?)' if meant else ''}; known: {', '.join(known)}")
+        raise DataError(f"--group-by {group_by!r} is no setting of these runs{did_you_mean([group_by], known)}; "
+                        f"known: {', '.join(known)}")
     for run in runs:
         if labels is not None:
             key = labels[run.path]

@@ -20,7 +20,7 @@ def empty_text_csv(tmp_path):
 
 
 BAD_INPUTS = {
-    "unknown strategy": (["--strategy", "cvris"], "unknown strategy 'cvris'; known: "),
+    "unknown strategy": (["--strategy", "cvris"], "unknown strategy 'cvris' (did you mean cvirs?); known: "),
     "unknown dataset": (["--dataset", "imdb"], "unknown dataset 'imdb'; known: csv, disaster, jsonl, reuters"),
     "unknown model": (["--model", "no-such-model-xyz"], "model 'no-such-model-xyz' is not installed locally"),
     "missing model dir": (["--model", "./no/such/dir"], "model path ./no/such/dir does not exist"),
@@ -168,7 +168,7 @@ def test_flat_settings_of_earlier_versions_are_mapped_with_one_deprecation_line(
 def test_bad_yaml_files(tmp_path, capsys):
     path = tmp_path / "sim.yaml"
     for text, message in [
-        ("strategy: random\nbugdet: 300\n", "unknown setting(s) 'bugdet' (did you mean 'budget'?)"),
+        ("strategy: random\nbugdet: 300\n", "unknown setting(s) 'bugdet' (did you mean budget?)"),
         ("strategy: [random\nbudget: 3\n", "is not valid YAML at line"),
         ("- random\n- cvirs\n", "must hold a mapping of settings, got list"),
         ("strategy: {name: random, parms: {}}\n", "strategy must be a name or a mapping {name: ..., params: {...}}"),
@@ -460,3 +460,13 @@ def test_a_bf16_encoder_space_run_stored_before_the_setting_reached_it_resumes_i
     plugin = PluginSpace()
     keep_space_precision(plugin, [{"round": 0, "space": {}}])
     assert plugin.precision == "bf16"
+
+
+def test_did_you_mean_names_each_close_guess_once():
+    from al.errors import did_you_mean
+
+    known = ["budget", "step", "strategy", "seed"]
+    assert did_you_mean(["bugdet"], known) == " (did you mean budget?)"
+    assert did_you_mean(["stratgy", "bugdet", "budgte"], known) == " (did you mean strategy or budget?)"
+    assert did_you_mean(["zzz"], known) == ""
+    assert did_you_mean([], known) == ""

@@ -35,7 +35,7 @@ def test_builtins_are_registered():
 
 
 def test_unknown_name_lists_the_known_ones():
-    with pytest.raises(ConfigError, match=r"unknown strategy 'cvris'; known: .*class_embedding.*random"):
+    with pytest.raises(ConfigError, match=r"unknown strategy 'cvris' \(did you mean cvirs\?\); known: .*class_embedding.*random"):
         get_strategy("cvris")
 
 
@@ -101,7 +101,7 @@ def test_a_builtin_that_fails_to_import_leaves_the_others_working(monkeypatch):
         get_strategy("dal")
     assert set(load_errors()) == {"dal"}
     assert "module strategies.dal failed to import" in load_errors()["dal"]
-    with pytest.raises(ConfigError, match=r"unknown strategy 'dall'; known: (.*, )?alps, .*random"):
+    with pytest.raises(ConfigError, match=r"unknown strategy 'dall' \(did you mean dal\?\); known: (.*, )?alps, .*random"):
         get_strategy("dall")
 
 
