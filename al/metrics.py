@@ -30,6 +30,16 @@ def _counts(truth: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return (truth & pred).sum(axis=0), (~truth & pred).sum(axis=0), (truth & ~pred).sum(axis=0)
 
 
+def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """F1 = 2 TP / (2 TP + FP + FN) of each label, 0 where the denominator is 0."""
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def _mean(values: np.ndarray) -> float:
+    """The unweighted mean over labels; 0.0 with no label."""
+    return float(values.mean()) if len(values) else 0.0
+
+
 def macro_f1(Y_true: sp.csr_matrix | np.ndarray, Y_pred: np.ndarray) -> float:
     """:func:`evaluate`'s ``macro_f1`` alone: the mean over labels (columns) of each label's F1, zero_division 0.
 
@@ -37,9 +47,7 @@ def macro_f1(Y_true: sp.csr_matrix | np.ndarray, Y_pred: np.ndarray) -> float:
     scores what a run reports, one label included.
     """
     truth, pred = _indicators(Y_true, Y_pred, np.shape(Y_true)[1])
-    tp, fp, fn = _counts(truth, pred)
-    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
-    return float(f1.mean()) if len(f1) else 0.0
+    return _mean(_f1(*_counts(truth, pred)))
 
 
 def evaluate(Y_true: sp.csr_matrix | np.ndarray, Y_pred: np.ndarray, label_names: Sequence[str]) -> dict[str, Any]:
@@ -71,12 +79,11 @@ def evaluate(Y_true: sp.csr_matrix | np.ndarray, Y_pred: np.ndarray, label_names
     tp, fp, fn = _counts(truth, pred)
     precision = _ratio(tp, tp + fp)
     recall = _ratio(tp, tp + fn)
-    f1 = _ratio(2 * tp, 2 * tp + fp + fn)
-    micro_f1 = _ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum())
+    f1 = _f1(tp, fp, fn)
     return {
-        "macro_f1": float(f1.mean()) if len(f1) else 0.0,
-        "micro_f1": float(micro_f1),
-        "macro_precision": float(precision.mean()) if len(precision) else 0.0,
-        "macro_recall": float(recall.mean()) if len(recall) else 0.0,
+        "macro_f1": _mean(f1),
+        "micro_f1": float(_f1(tp.sum(), fp.sum(), fn.sum())),
+        "macro_precision": _mean(precision),
+        "macro_recall": _mean(recall),
         "per_label_f1": {name: round(float(f), 6) for name, f in zip(label_names, f1)},
     }
