@@ -18,6 +18,10 @@ class ConfigError(ALError):
     """A setting is missing, malformed or inconsistent with another."""
 
 
+class RunBusyError(ConfigError):
+    """Another process is writing the run directory (it holds the directory's lock)."""
+
+
 class DataError(ALError):
     """A data set cannot be found, read or reduced as asked."""
 

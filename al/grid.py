@@ -44,7 +44,7 @@ import time
 import warnings
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Sequence
@@ -55,10 +55,10 @@ from al.config import (
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace,
 )
-from al.errors import ALError, ConfigError, did_you_mean
+from al.errors import ALError, ConfigError, RunBusyError, did_you_mean
 from al.progress import duration, progress, set_quiet
+from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 
-LOCK_FILE = ".lock"
 COMPONENT_FIELDS = COMPONENTS
 
 
@@ -192,10 +192,8 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     is filling stops there and comes back ``deferred`` (its finished rounds are
     kept; run again, it resumes) instead of waiting for that process.
     """
-    import fcntl
-
     from al.cache import CacheBusy
-    from al.records import RunRecords, read_rounds
+    from al.records import RunRecords, read_rounds, run_lock
     from al.simulate import data_file_digest, run, stored_settings
 
     config = SimulationConfig(**config_values)
@@ -216,20 +214,15 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
 
     if (finished := complete()) is not None:
         return finished
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / LOCK_FILE, "a+") as lock:
+    with ExitStack() as held:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            held.enter_context(run_lock(run_dir))  # the run inside takes it again: re-entrant in this process
+        except RunBusyError:
             return {"status": "busy", "out": str(run_dir), "seconds": 0.0,
                     "message": "another process holds its lock"}
         if (finished := complete()) is not None:  # finished by another process since the first look
             return finished
         done = read_rounds(run_dir)
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"{os.uname().nodename} {os.getpid()}\n")
-        lock.flush()
         try:
             with _in_worker(defer_busy_caches) as caught:
                 rounds = run(config, quiet=True)

@@ -7,25 +7,69 @@ Layout of a run directory::
 
 Both files are replaced atomically (:func:`al.io.write_atomic`: a temporary
 file, fsync, rename), so a run killed at any moment leaves the last finished
-round on disk, and a new start with the same directory continues from there.
-A run has :func:`n_rounds` rounds.
+round on disk, and a new start with the same directory continues from there,
+if its settings and its data are the same. One process at a time writes a
+run directory (:func:`run_lock`). A run has :func:`n_rounds` rounds.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from al.config import changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
-from al.errors import ConfigError, DataError
+from al.errors import ConfigError, DataError, RunBusyError
 from al.io import write_atomic  # noqa: F401 - re-exported: older imports read it from here
 
 CONFIG_FILE = "config.json"
 ROUNDS_FILE = "rounds.jsonl"
+LOCK_FILE = ".lock"
 #: Facts a run records in ``config.json`` while it runs, kept when it resumes.
 RECORDED_FACTS = frozenset({"embeddings_digest"})
+#: Facts of how the first rounds were made, kept when a run resumes (each resume is listed in ``resumes``).
+FIRST_FACTS = ("version", "resumes")
+
+#: Run directories whose lock this process holds (:func:`run_lock` is re-entrant within a process).
+_HELD: set[str] = set()
+
+
+@contextmanager
+def run_lock(directory: str | Path) -> Iterator[None]:
+    """Hold ``DIRECTORY/.lock`` (``flock``, exclusive) while this process writes the run directory.
+
+    A second process asking for it gets :class:`RunBusyError` at once: two
+    writers of one directory would each rewrite ``rounds.jsonl`` from their
+    own list. Re-entrant within a process (a grid worker holds it around the
+    run it starts). The file holds the holder's host and pid; it stays when
+    released.
+    """
+    directory = Path(directory)
+    key = os.path.realpath(directory)
+    if key in _HELD:
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / LOCK_FILE, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise RunBusyError(f"{directory} is being written by another process (host and pid: {holder}); "
+                               f"wait for it to finish, or pass another --out") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.uname().nodename} {os.getpid()}\n")
+        lock.flush()
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
 
 
 def read_rounds(directory: Path) -> list[dict[str, Any]]:
@@ -103,6 +147,7 @@ class RunRecords:
         self.rounds: list[dict[str, Any]] = []
         self.settings: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
+        self._config_pending = False  # a resume's config.json waits for its first new round
 
     def start(
         self,
@@ -112,10 +157,19 @@ class RunRecords:
     ) -> list[dict[str, Any]]:
         """Begin, or resume if the directory holds a run of the same settings.
 
+        A new run writes ``config.json`` now. A resume leaves the directory
+        as it is until its first new round (:meth:`append`): a finished run
+        run again, or a resume refused later (other embeddings), changes
+        nothing. It then keeps the ``version`` of the first rounds and adds
+        an entry to ``resumes``: after which round, under which version, and
+        the settings that changed (those that do not change results, such as
+        ``threads``).
+
         Parameters
         ----------
         settings : the run's resolved settings (``config`` in ``config.json``)
-        meta : written beside them; facts recorded earlier (``note``) are kept
+        meta : written beside them; facts recorded earlier (``note``) are kept;
+            ``data_digest`` and ``corpus_digest`` are compared with the stored ones
         stored_settings : a stored ``config.json`` -> its resolved settings
             (maps the layouts of earlier versions)
 
@@ -127,15 +181,24 @@ class RunRecords:
         ------
         ConfigError
             If the directory holds a run whose settings differ in one that
-            changes results (anything but ``NON_RESULT_SETTINGS``).
+            changes results (anything but ``NON_RESULT_SETTINGS``), or that
+            read other data.
         """
-        previous = self.check(settings, stored_settings, data_digest=meta.get("data_digest"))
-        kept: dict[str, Any] = {}
-        if previous is not None:
-            self.rounds = read_rounds(self.directory)
-            kept = {k: v for k, v in previous.items() if k in RECORDED_FACTS}
-        self.settings, self.meta = settings, {**kept, **meta}
-        self._write_config()
+        previous = self.check(settings, stored_settings, data_digest=meta.get("data_digest"),
+                              corpus_digest=meta.get("corpus_digest"))
+        self.rounds = read_rounds(self.directory) if previous is not None else []
+        if not self.rounds:
+            self.settings, self.meta = settings, dict(meta)
+            self._write_config()
+            return []
+        kept = {k: v for k, v in previous.items() if k in RECORDED_FACTS or k in FIRST_FACTS}
+        old = stored_settings(previous)
+        resume = {"after_round": len(self.rounds), "version": meta.get("version"),
+                  "changed": {k: [old.get(k), v] for k, v in settings.items() if k in old and old.get(k) != v}}
+        kept["resumes"] = [*(kept.get("resumes") or []), resume]
+        self.settings = settings
+        self.meta = {**meta, **kept}
+        self._config_pending = True
         return list(self.rounds)
 
     def check(
@@ -143,6 +206,7 @@ class RunRecords:
         settings: dict[str, Any],
         stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
         data_digest: str | None = None,
+        corpus_digest: str | None = None,
     ) -> dict[str, Any] | None:
         """Refuse, before anything is loaded or written, a directory that cannot hold this run.
 
@@ -154,7 +218,7 @@ class RunRecords:
             The directory holds a run with other result settings, is not a
             directory, or cannot be written.
         """
-        previous = self.compare(settings, stored_settings, data_digest)
+        previous = self.compare(settings, stored_settings, data_digest, corpus_digest)
         self._check_writable()
         return previous
 
@@ -163,12 +227,17 @@ class RunRecords:
         settings: dict[str, Any],
         stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
         data_digest: str | None = None,
+        corpus_digest: str | None = None,
     ) -> dict[str, Any] | None:
-        """Refuse a directory that holds a run with other result settings; reads, never writes.
+        """Refuse a directory that holds a run with other result settings or other data; reads, never writes.
 
         ``data_digest``: the content digest of the data file ``settings`` name. A
         stored run that recorded the same digest read the same data, wherever the
-        file lies now (runs and data moved together).
+        file lies now (runs and data moved together); one that recorded another
+        read other bytes, at whatever path. ``corpus_digest``
+        (:meth:`al.datasets.Corpus.digest`, known once the data is loaded): the
+        texts, labels and splits the run reads, packaged data and directories
+        included. A digest the stored run did not record is not compared.
 
         Returns the stored ``config.json`` (None for a new run).
 
@@ -180,19 +249,28 @@ class RunRecords:
         if self.directory.exists() and not self.directory.is_dir():
             raise ConfigError(f"run directory {self.directory} is a file; pass a directory as --out")
         previous = read_config(self.directory)
+        if previous is None and read_rounds(self.directory):
+            raise ConfigError(f"{self.directory} holds finished rounds ({ROUNDS_FILE}) but no {CONFIG_FILE}, so "
+                              f"their settings are unknown; restore its {CONFIG_FILE}, or pass another --out")
         if previous is not None:
             old = stored_settings(previous)
             changed = changed_settings(old, settings)
             if data_digest is not None and previous.get("data_digest") == data_digest:
                 changed = [k for k in changed if k != "data_path"]  # the same bytes at another path
-            if changed:
-                details = "; ".join(_difference(k, old.get(k), settings.get(k)) for k in changed[:5])
+            details = [_difference(k, old.get(k), settings.get(k)) for k in changed[:5]]
+            data = [f"{what} changed ({key} {str(previous[key])[:16]} -> {digest[:16]})"
+                    for key, digest, what in (("data_digest", data_digest, "the data file's bytes"),
+                                              ("corpus_digest", corpus_digest, "the texts, labels or splits it reads"))
+                    if digest is not None and previous.get(key) not in (None, digest)]
+            if details or data:
+                kind = " and ".join(k for k, v in (("settings", details), ("data", data)) if v)
+                details = "; ".join(details + data)
                 others = _other_entries(self.directory)
                 unfinished = not read_rounds(self.directory) and not others
                 advice = ("it finished no round, so removing that directory loses nothing; or pass another --out"
                           if unfinished else "pass another --out" if others  # a session's answers, for one
                           else "pass another --out or remove that directory")
-                raise ConfigError(f"{self.directory} holds a run with other settings ({details}); {advice}")
+                raise ConfigError(f"{self.directory} holds a run with other {kind} ({details}); {advice}")
         return previous
 
     def _check_writable(self) -> None:
@@ -220,10 +298,14 @@ class RunRecords:
     def note(self, **facts: Any) -> None:
         """Record facts learned while running (e.g. ``embeddings_digest``) in ``config.json``."""
         self.meta.update(facts)
-        self._write_config()
+        if not self._config_pending:
+            self._write_config()
 
     def append(self, record: dict[str, Any]) -> None:
-        """Add one finished round (rewrites ``rounds.jsonl`` atomically)."""
+        """Add one finished round (rewrites ``rounds.jsonl`` atomically; a resume's ``config.json`` first)."""
+        if self._config_pending:
+            self._write_config()
+            self._config_pending = False
         self._write(ROUNDS_FILE, _jsonl([*self.rounds, record]))
         self.rounds.append(record)
 

@@ -386,7 +386,7 @@ def warn_duplicates(corpus: Any, quiet: bool) -> None:
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     """Validate, build, resume or start, and run; returns every round's record."""
     from al.models import resolve_model
-    from al.records import RunRecords
+    from al.records import RunRecords, read_rounds, run_lock
 
     config.validate()
     out = config.run_dir
@@ -398,7 +398,12 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
-    records.check(settings, stored_settings, data_digest=data_digest)  # before any data loads
+    if records.check(settings, stored_settings, data_digest=data_digest) is not None:  # before any data loads
+        finished = read_rounds(out)
+        if len(finished) >= config.n_rounds:  # nothing to do, nothing written
+            if not quiet:
+                print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
+            return finished
 
     def progress(record: dict[str, Any]) -> None:
         if not quiet:
@@ -409,6 +414,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     meta = {
         "version": __version__,
         "data_digest": data_digest,  # the data file's content: a run whose data moved is still known
+        "corpus_digest": corpus.digest(),  # what it reads, packaged data included: a resume on other data is refused
         "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict(),
                   "space": config.space.to_dict()},
         "corpus": {
@@ -423,6 +429,14 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
             },
         },
     }
+    with run_lock(out):  # from here on this process writes the directory (bad input above leaves none behind)
+        return _start_and_run(config, simulation, records, settings, meta, corpus, quiet)
+
+
+def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, settings: dict[str, Any],
+                   meta: dict[str, Any], corpus: Any, quiet: bool) -> list[dict[str, Any]]:
+    """:func:`run` once built and holding the directory's lock: start or resume, and run."""
+    out = config.run_dir
     existing = records.start(settings, meta, stored_settings=stored_settings)
     keep_space_precision(simulation.space, existing)
     if not quiet:

@@ -81,6 +81,31 @@ class Corpus:
         """Texts that repeat an earlier text of the corpus (legitimate data; reported, never dropped)."""
         return int(len(self.texts) - len(set(self.texts.tolist())))
 
+    def digest(self) -> str:
+        """A fingerprint of what a run reads: the texts, the label names, the gold labels and the splits.
+
+        blake2b (16 hex digits) over each text's UTF-8 bytes (length-prefixed),
+        the label names, the 0/1 matrix's positions and the split indices in
+        order; another text, label or split gives another digest, the name
+        does not count. Recorded with a run, it tells on resume whether the
+        data changed under it (about 20 ms for 20,000 texts).
+        """
+        import hashlib
+
+        h = hashlib.blake2b(digest_size=8)
+        for text in [*self.texts.tolist(), "\0labels", *self.label_names]:
+            data = str(text).encode("utf-8")
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+        Y = sp.csr_matrix(self.Y, dtype=np.int8, copy=True)
+        Y.eliminate_zeros()
+        Y.sort_indices()
+        for part in (Y.indptr, Y.indices, *(self.splits[s] for s in SPLITS)):
+            array = np.ascontiguousarray(part, dtype=np.int64)
+            h.update(len(array).to_bytes(8, "little"))
+            h.update(array.tobytes())
+        return h.hexdigest()
+
     def describe(self) -> str:
         """A plain-text summary: texts per split, per-label counts, cardinality."""
         lines = [f"corpus {self.name}: {len(self.texts)} texts, {self.n_labels} labels"]

@@ -262,8 +262,10 @@ def test_resume_accepts_a_setting_added_later(tmp_path):
     first.start({"strategy": "random"}, {})
     first.append({"round": 0, "n_labeled": 20})
     # the stored run lacks `diagnostics`: it ran with the default, so it resumes
-    existing = RunRecords(tmp_path).start({"strategy": "random", "diagnostics": False}, {})
+    second = RunRecords(tmp_path)
+    existing = second.start({"strategy": "random", "diagnostics": False}, {})
     assert existing == [{"round": 0, "n_labeled": 20}]
+    second.append({"round": 1, "n_labeled": 40})  # a resume writes its config.json with its first new round
     assert read_config(tmp_path)["config"] == {"strategy": "random", "diagnostics": False}
 
 

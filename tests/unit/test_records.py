@@ -1,0 +1,78 @@
+"""Run directories: what a resume compares, what it leaves untouched, and who may write (al.records)."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+
+import pytest
+
+from al.errors import ConfigError, RunBusyError
+from al.records import RunRecords, read_config, read_rounds, run_lock
+
+SETTINGS = {"strategy": "random", "budget": 60, "threads": None}
+
+
+def _run(directory, rounds=2, meta=None, settings=SETTINGS):
+    records = RunRecords(directory)
+    records.start(dict(settings), {"version": "0.1.0", **(meta or {})})
+    for i in range(rounds):
+        records.append({"round": i, "n_labeled": 20 * (i + 1)})
+    return records
+
+
+def test_a_resume_on_other_data_is_refused_and_on_the_same_data_accepted(tmp_path):
+    _run(tmp_path, meta={"data_digest": "aaa", "corpus_digest": "c1"})
+    with pytest.raises(ConfigError, match=r"the texts, labels or splits it reads changed \(corpus_digest c1 -> c2\)"):
+        RunRecords(tmp_path).start(dict(SETTINGS), {"data_digest": "aaa", "corpus_digest": "c2"})
+    with pytest.raises(ConfigError, match=r"holds a run with other data \(the data file.s bytes changed \(data_digest aaa -> bbb\)\); pass another"):
+        RunRecords(tmp_path).check(dict(SETTINGS), data_digest="bbb")  # before the data loads: the file alone
+    assert RunRecords(tmp_path).start(dict(SETTINGS), {"data_digest": "aaa", "corpus_digest": "c1"})
+    # a run stored before a digest was recorded is not compared on it
+    other = tmp_path / "old"
+    _run(other)
+    assert len(RunRecords(other).start(dict(SETTINGS), {"data_digest": "x", "corpus_digest": "y"})) == 2
+
+
+def test_a_resume_changes_nothing_until_its_first_new_round_then_keeps_the_first_version(tmp_path):
+    _run(tmp_path, meta={"embeddings_digest": "e1"})
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    records = RunRecords(tmp_path)
+    assert len(records.start({**SETTINGS, "threads": 1}, {"version": "0.2.0"})) == 2
+    records.note(embeddings_digest="e1")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # refused later, or complete: untouched
+    records.append({"round": 2, "n_labeled": 60})
+    stored = read_config(tmp_path)
+    assert stored["version"] == "0.1.0" and stored["embeddings_digest"] == "e1"
+    assert stored["resumes"] == [{"after_round": 2, "version": "0.2.0", "changed": {"threads": [None, 1]}}]
+    assert stored["config"]["threads"] == 1 and len(read_rounds(tmp_path)) == 3
+
+
+def test_rounds_without_their_config_are_refused_not_overwritten(tmp_path):
+    _run(tmp_path)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(ConfigError, match=r"holds finished rounds \(rounds.jsonl\) but no config.json"):
+        RunRecords(tmp_path).start(dict(SETTINGS), {})
+    assert len(read_rounds(tmp_path)) == 2
+
+
+def _hold(directory, ready, release):
+    with run_lock(directory):
+        ready.set()
+        release.wait(30)
+
+
+def test_one_process_at_a_time_writes_a_run_directory(tmp_path):
+    context = multiprocessing.get_context("fork")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold, args=(tmp_path, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(RunBusyError, match=rf"{tmp_path} is being written by another process .*{holder.pid}"):
+            with run_lock(tmp_path):
+                pass
+    finally:
+        release.set()
+        holder.join(30)
+    with run_lock(tmp_path), run_lock(tmp_path):  # free again, and re-entrant within a process
+        json.dumps({})
