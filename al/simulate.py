@@ -19,7 +19,7 @@ from al import __version__
 from al.cli import ArgumentParser
 from al.config import (
     SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml, merge_settings,
-    normalise_mapping, parse_yaml,
+    normalise_mapping, parse_yaml, result_settings,
 )
 from al.errors import ALError, ConfigError
 from al.progress import set_quiet
@@ -352,7 +352,8 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
     """The resolved settings of a run directory's ``config.json``, as this version would resolve them.
 
     Flat configs of earlier versions are mapped; settings and component params
-    added since are filled with their defaults (see :func:`al.config.completed_params`).
+    added since are filled with their defaults (see :func:`al.config.completed_params`),
+    so they are compared too.
     """
     config = stored.get("config", {})
     if isinstance(config.get("strategy"), dict) and isinstance(config.get("classifier"), dict):
@@ -366,6 +367,8 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
             config = {**config, "initial_strategy": "random", "label_descriptions": None}
         if "embed_precision" not in config:  # runs from before embed_precision: fp32
             config = {**config, "embed_precision": "fp32"}
+        # any other setting added since: that run used its default, so a resume that sets another is refused
+        config = {**result_settings(SimulationConfig().resolved()), **config}
         return completed_params(config)  # params added to a component since: that run used their defaults
     values, _ = normalise_mapping(config, "stored config", stored=True)
     known = set(config_fields())

@@ -53,7 +53,9 @@ def test_a_bert_setting_never_blocks_resuming_a_logreg_run_stored_in_the_flat_la
             "out": None}
     tmp_path.joinpath("config.json").write_text(json.dumps({"config": flat, "version": "0.1.0"}))
     tmp_path.joinpath("rounds.jsonl").write_text(json.dumps({"round": 0, "picked": []}) + "\n")
-    assert len(start(tmp_path, SimulationConfig())) == 1  # same run: resumes
+    records = RunRecords(tmp_path)
+    assert len(records.start(SimulationConfig().resolved(), {}, stored_settings=stored_settings)) == 1  # resumes
+    records.append({"round": 1, "picked": []})  # with its first new round a resume writes config.json
     stored = json.loads(tmp_path.joinpath("config.json").read_text())["config"]
     assert stored["classifier"]["name"] == "logreg" and "epochs" not in stored  # rewritten in the new layout
     tmp_path.joinpath("config.json").write_text(json.dumps({"config": {**flat, "threshold": "dev"}}))
@@ -193,3 +195,15 @@ def test_a_run_whose_data_moved_with_it_is_known_by_the_data_file_s_digest(tmp_p
     with pytest.raises(ConfigError, match="data_path"):
         begin(tmp_path / "moved-away.csv")  # stored path gone and other bytes: not the same
     begin(tmp_path / "third.csv")  # the recorded bytes (x,1) under yet another name: the same
+
+
+def test_a_setting_added_since_a_run_was_stored_is_compared_at_its_default(tmp_path):
+    """A stored run without `pool_size` used the whole pool: resuming it with a subsample is refused."""
+    resolved = SimulationConfig(strategy="random").resolved()
+    old = {k: v for k, v in resolved.items() if k != "pool_size"}
+    assert stored_settings({"config": old}) == resolved
+    tmp_path.joinpath("config.json").write_text(json.dumps({"config": old}))
+    tmp_path.joinpath("rounds.jsonl").write_text(json.dumps({"round": 0, "picked": []}) + "\n")
+    assert len(start(tmp_path, SimulationConfig(strategy="random"))) == 1  # resumes
+    with pytest.raises(ConfigError, match="pool_size: None -> 500"):
+        start(tmp_path, SimulationConfig(strategy="random", pool_size=500))
