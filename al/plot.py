@@ -1,4 +1,9 @@
-"""``python -m al.plot RUN_DIR... -o curves.png``: learning curves of finished runs."""
+"""``python -m al.plot RUN_DIR... -o curves.png``: learning curves of finished runs.
+
+Runs that have not finished every round, or have no value of the metric, are
+named on stderr and left out; runs of different settings (data sets, budgets,
+classifiers...) are never averaged into one line.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from al.cli import ArgumentParser, output_file
-from al.errors import ALError
+from al.errors import ALError, DataError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,19 +31,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from matplotlib.backend_bases import FigureCanvasBase
 
-        from al.analysis.curves import curves, format_curves, load_runs, plot_curves
+        from al.analysis.comparison import complete_runs
+        from al.analysis.curves import curves, format_curves, load_runs, plot_curves, points
 
         formats = (".png", *sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes() if ext != "png"))
         if not Path(args.output).suffix and not Path(args.output).is_dir() and not args.output.endswith(("/", "\\")):
             args.output = f"{args.output}.png"  # as matplotlib does: a file name without an extension gets .png
         output_file(args.output, "-o", formats)
-        runs = load_runs(args.runs)
+        runs, partial = complete_runs(load_runs(args.runs))
+        notes = [f"partial: {run.path} ({done} of {expected} rounds) — left out" for run, done, expected in partial]
+        if not runs:
+            raise DataError(f"no run given is complete ({len(notes)} partial, e.g. {partial[0][0].path}: "
+                            f"{partial[0][1]} of {partial[0][2]} rounds); finish them (the command that started them "
+                            f"resumes them) and plot again")
+        without = {run.path for run in runs if not points(run, args.metric)[0]}
+        notes += [f"no {args.metric}: {path} (null in every round) — left out" for path in sorted(without)]
+        runs = [run for run in runs if run.path not in without]
+        if not runs:
+            raise DataError(f"no complete run has a value of {args.metric} (null in every round); give another "
+                            f"--metric")
         curve_list = curves(runs, args.metric, args.group_by)
         path = plot_curves(curve_list, args.output, args.metric, args.title)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_curves(curve_list, args.metric))
+    for note in notes:
+        print(note, file=sys.stderr)
     print(f"wrote {path} ({len(runs)} runs)", file=sys.stderr)
     return 0
 

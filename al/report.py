@@ -1,6 +1,8 @@
 """``python -m al.report RUNS_DIR -o REPORT_DIR``: which strategy, by how much, how sure.
 
-Writes, per setting (data set + classifier): macro- and micro-F1 curves (mean ±
+Writes, per setting (data set + classifier; runs that differ in any other
+setting but strategy and seed, a budget or an initial-set rule, are another
+setting, never paired): macro- and micro-F1 curves (mean ±
 sample std over seeds, ddof = 1; one seed: the mean alone); the normalised area
 under the macro-F1 curve per strategy and seed; final and area values with a
 paired Wilcoxon signed-rank test of each strategy against random over shared
@@ -13,7 +15,8 @@ the labels each strategy's picks carried (per 100 picks, against the pool's
 chance rate) and, for runs with diagnostics, centroid proximity and margins in
 the space the strategy read; compute per round (train / query / evaluate seconds). All of it as
 ``report.md`` and ``report.html`` (with the PNGs) and ``summary.json``.
-Incomplete runs are listed, not silently averaged in.
+Incomplete runs are listed, not silently averaged in; a setting without a run
+of the baseline is named on stderr.
 
 The command line only; the report itself is
 :func:`al.analysis.strategy_report.build_report`.
@@ -27,7 +30,7 @@ from typing import Sequence
 
 from al.cli import ArgumentParser, output_dir
 from al.analysis.comparison import BOOTSTRAP_SEED, RESAMPLES
-from al.analysis.strategy_report import build_report, problems
+from al.analysis.strategy_report import baseline_notes, build_report, problems
 from al.errors import ALError
 
 
@@ -57,8 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             Path(args.output).rmdir()  # no empty report directory left behind
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for problem in problems(summary):
-        print(problem, file=sys.stderr)
+    for line in problems(summary) + baseline_notes(summary):
+        print(line, file=sys.stderr)
     print(f"wrote {Path(args.output) / 'report.md'} and report.html ({len(summary['settings'])} settings)",
           file=sys.stderr)
     return 0

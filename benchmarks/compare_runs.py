@@ -4,31 +4,48 @@
     python benchmarks/compare_runs.py runs/quick-w2 runs/quick-cold-w2 \
         --caches ~/.cache/al /tmp/cold-cache
 
-For each run directory present in both grids, prints whether every round has the same
-picks and scores (timings are ignored) or the first round that differs. With
-``--caches``, compares the vectors stored under both caches' ``embeddings/``, the
-ALPS heads under ``alps/heads/`` and ALPS's vectors under ``alps/surprisal/``.
+For each run directory of either grid, prints whether both hold it with the same
+rounds (as many, each with the same picks and scores; timings are ignored), or
+how they differ: the first round that differs, the round counts, or that only one
+grid has the run. The last line says how many runs are identical; it says
+``identical`` only when every run is, and the exit status is then 0 (1 when
+anything differs, 2 when a directory is missing). With ``--caches``, compares the
+vectors stored under both caches' ``embeddings/``, the ALPS heads under
+``alps/heads/`` and ALPS's vectors under ``alps/surprisal/``.
 """
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from al.records import read_config, read_rounds  # noqa: E402
+from al.errors import ALError  # noqa: E402
+from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds  # noqa: E402
 
 COMPARED = ("picked", "macro_f1", "micro_f1", "per_label_f1", "labeled_counts")
 
 
-def first_difference(a: Path, b: Path) -> int | None:
-    """Round number of the first record that differs in ``COMPARED`` fields, or None."""
-    for x, y in zip(read_rounds(a), read_rounds(b)):
+def difference(a: Path, b: Path) -> str | None:
+    """How the records of two run directories differ (``differs from round 2 on``, ``differs: 3 vs 1 rounds``), or None.
+
+    Records differ where a round differs in ``COMPARED`` fields, or where one
+    directory holds more rounds than the other.
+    """
+    left, right = read_rounds(a), read_rounds(b)
+    counts = f"{len(left)} vs {len(right)} rounds"
+    for x, y in zip(left, right):
         if any(x.get(key) != y.get(key) for key in COMPARED):
-            return x["round"]
-    return None
+            return f"differs from round {x.get('round')} on" + (f" ({counts})" if len(left) != len(right) else "")
+    return f"differs: {counts}" if len(left) != len(right) else None
+
+
+def run_names(grid: Path) -> set[str]:
+    """The run directories of a grid's output: those holding a config or rounds."""
+    return {p.name for p in grid.iterdir() if (p / CONFIG_FILE).is_file() or (p / ROUNDS_FILE).is_file()}
 
 
 def shard_vectors(directory: Path) -> dict[bytes, np.ndarray]:
@@ -40,48 +57,85 @@ def shard_vectors(directory: Path) -> dict[bytes, np.ndarray]:
 
 
 def compare_shards(what: str, left_dir: Path, right_dir: Path) -> None:
-    """Print how many texts two shard directories share and how many of their vectors differ."""
+    """Print how many texts two shard directories share, how many of their vectors differ, and how many only one has."""
     left, right = shard_vectors(left_dir), shard_vectors(right_dir)
     shared = [k for k in right if k in left]
+    only = f"; {len(left) - len(shared)} only in A, {len(right) - len(shared)} only in B" \
+        if len(shared) < max(len(left), len(right)) else ""
     if shared:
         gaps = np.array([np.abs(left[k] - right[k]).max() for k in shared])
-        print(f"{what}: {len(shared)} texts in both, {100 * (gaps > 0).mean():.1f} % differ, max |diff| {gaps.max():.2g}")
+        print(f"{what}: {len(shared)} texts in both, {100 * (gaps > 0).mean():.1f} % differ, max |diff| "
+              f"{gaps.max():.2g}{only}")
+    else:
+        print(f"{what}: no text in both{only}")
 
 
 def compare_caches(a: Path, b: Path) -> None:
-    for model_dir in sorted((b / "embeddings").iterdir()):
-        compare_shards(f"embeddings {model_dir.name}", a / "embeddings" / model_dir.name, model_dir)
+    models = sorted({p.name for cache in (a, b) for p in (cache / "embeddings").glob("*/")})
+    for model in models:
+        compare_shards(f"embeddings {model}", a / "embeddings" / model, b / "embeddings" / model)
     import torch
 
-    for head in sorted((b / "alps" / "heads").glob("*/*.pt")):
-        other = a / "alps" / "heads" / head.parent.name / head.name
-        if other.is_file():
-            x, y = torch.load(other, weights_only=True), torch.load(head, weights_only=True)
-            gap = max((x[k] - y[k]).abs().max().item() for k in x)
-            print(f"ALPS head {head.parent.name}/{head.name}: max |diff| {gap:.2g}")
-    for vectors in sorted((b / "alps" / "surprisal").glob("*/")):
-        compare_shards(f"ALPS vectors {vectors.name}", a / "alps" / "surprisal" / vectors.name, vectors)
+    heads = sorted({p.relative_to(cache / "alps" / "heads") for cache in (a, b)
+                    for p in (cache / "alps" / "heads").glob("*/*.pt")})
+    for head in heads:
+        left, right = a / "alps" / "heads" / head, b / "alps" / "heads" / head
+        if not (left.is_file() and right.is_file()):
+            print(f"ALPS head {head}: only in {'A' if left.is_file() else 'B'}")
+            continue
+        x, y = torch.load(left, weights_only=True), torch.load(right, weights_only=True)
+        gap = max((x[k] - y[k]).abs().max().item() for k in x)
+        print(f"ALPS head {head}: max |diff| {gap:.2g}")
+    surprisal = sorted({p.name for cache in (a, b) for p in (cache / "alps" / "surprisal").glob("*/")})
+    for name in surprisal:
+        compare_shards(f"ALPS vectors {name}", a / "alps" / "surprisal" / name, b / "alps" / "surprisal" / name)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("a", type=Path)
     parser.add_argument("b", type=Path)
     parser.add_argument("--caches", nargs=2, type=Path, metavar=("CACHE_A", "CACHE_B"))
-    args = parser.parse_args()
-    runs = sorted(p.name for p in args.a.iterdir() if (args.b / p.name / "rounds.jsonl").is_file())
-    same = 0
-    for name in runs:
-        round_ = first_difference(args.a / name, args.b / name)
-        same += round_ is None
-        digests = [(read_config(d / name) or {}).get("embeddings_digest") for d in (args.a, args.b)]
-        embeddings = "" if None in digests else \
-            ", embeddings digest equal" if digests[0] == digests[1] else f", embeddings digests {digests}"
-        print(f"{name}: {'same' if round_ is None else f'differs from round {round_} on'}{embeddings}")
-    print(f"{same} of {len(runs)} runs identical")
+    args = parser.parse_args(argv)
+    missing = [str(d) for d in (args.a, args.b) if not d.is_dir()]
+    if missing:
+        print(f"error: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} no directory; give two grids' "
+              f"output directories", file=sys.stderr)
+        return 2
+    names = {grid: run_names(grid) for grid in (args.a, args.b)}
+    if not names[args.a] | names[args.b]:
+        print(f"error: neither {args.a} nor {args.b} holds a run directory; give two grids' output directories",
+              file=sys.stderr)
+        return 2
+    same, differ, only = 0, 0, {args.a: 0, args.b: 0}
+    try:
+        for name in sorted(names[args.a] | names[args.b]):
+            lacking = [grid for grid in (args.a, args.b) if name not in names[grid]]
+            if lacking:
+                other = args.b if lacking[0] == args.a else args.a
+                only[other] += 1
+                print(f"{name}: only in {other}")
+                continue
+            how = difference(args.a / name, args.b / name)
+            same += how is None
+            differ += how is not None
+            digests = [(read_config(d / name) or {}).get("embeddings_digest") for d in (args.a, args.b)]
+            embeddings = "" if None in digests else \
+                ", embeddings digest equal" if digests[0] == digests[1] else f", embeddings digests {digests}"
+            print(f"{name}: {how or 'same'}{embeddings}")
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    total = same + differ + sum(only.values())
+    if same == total:
+        print(f"{same} of {total} runs identical")
+    else:
+        print(f"records differ: {same} of {total} runs the same, {differ} differ, {only[args.a]} only in {args.a}, "
+              f"{only[args.b]} only in {args.b}")
     if args.caches:
         compare_caches(*(p.expanduser() for p in args.caches))
+    return 0 if same == total else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

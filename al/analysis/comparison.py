@@ -23,9 +23,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from al.analysis.curves import Run
-from al.errors import ConfigError, DataError
-from al.config import NON_RESULT_SETTINGS, n_rounds
+from al.analysis.curves import Run, points
+from al.errors import ConfigError, DataError, did_you_mean
+from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, n_rounds
 
 #: Paired differences are rounded to this many decimals before the signed-rank test, so that two
 #: differences equal up to float noise (0.3 - 0.2 and 0.4 - 0.3) are one tie, and 0.3 - 0.3 is a zero.
@@ -373,8 +373,29 @@ def expected_rounds(config: dict[str, Any]) -> int:
         raise DataError(f"stored config describes no run: {exc}") from None
 
 
+def complete_runs(runs: Sequence[Run]) -> tuple[list[Run], list[tuple[Run, int, int]]]:
+    """The runs that finished every round of their stored config, and (run, rounds, expected) for the others.
+
+    Raises
+    ------
+    DataError
+        If a stored config is unusable (:func:`expected_rounds`), naming the run.
+    """
+    complete, partial = [], []
+    for run in runs:
+        try:
+            expected = expected_rounds(run.config)
+        except DataError as exc:
+            raise DataError(f"{run.path}: {exc}") from None
+        if len(run.rounds) < expected:
+            partial.append((run, len(run.rounds), expected))
+        else:
+            complete.append(run)
+    return complete, partial
+
+
 def setting_of(run: Run) -> str:
-    """What a comparison holds fixed: the data set and the classifier."""
+    """The data set and the classifier: the start of a setting's name (:func:`settings_of`)."""
     c = run.config
     labels = "labels=" + ",".join(c["labels"]) if c.get("labels") else f"{c.get('n_frequent', 5)}+{c.get('n_rare', 5)}"
     classifier = c.get("classifier")
@@ -385,31 +406,156 @@ def setting_of(run: Run) -> str:
 
 
 #: Stored settings that do not make two runs different conditions: the seed pairs them, the rest is where and how
-#: a run was executed and what it recorded beside its results.
+#: a run was executed and what it recorded beside its results (the data file counts by its digest, not its path).
 NOT_A_CONDITION = tuple(sorted(NON_RESULT_SETTINGS | {"seed", "data_path"}))
+#: Settings that belong to a row's strategy label (:attr:`Run.strategy` names the space it read too), not to the
+#: setting the row is compared in.
+STRATEGY_SETTINGS = ("strategy", "space", "space_scope", "space_every", "space_for")
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list, tuple)) else str(value)
+
+
+def conditions(run: Run) -> dict[str, str]:
+    """What a run's results depend on besides its seed, flat, as text: ``{"budget": "200", "classifier.C": "1.0"}``.
+
+    The stored config as this version resolves it (:func:`al.simulate.stored_settings`: earlier layouts mapped,
+    component params completed by their constructors' defaults); a setting it lacks at
+    :class:`~al.config.SimulationConfig`'s default, which that run used (as :func:`expected_rounds` assumes); a
+    component as its name (``strategy``) and one entry per param (``strategy.sub_batches``); the data file as the
+    first 12 hex digits of its digest (``data``; None where none was recorded), not its path. The keys of
+    :data:`NOT_A_CONDITION` are left out.
+    """
+    from al.config import SimulationConfig
+    from al.simulate import stored_settings
+
+    config = {**SimulationConfig().to_dict(), **stored_settings({"config": run.config})}
+    space = config.get("space")
+    if not isinstance(space, Mapping) or space.get("name", PRETRAINED) == PRETRAINED:
+        config.update(space_scope=None, space_every=None, space_for=None)  # they mean nothing without a fit
+    digest = run.meta.get("data_digest")
+    config["data"] = digest[:12] if isinstance(digest, str) else None
+    out: dict[str, str] = {}
+    for key, value in config.items():
+        if key in NOT_A_CONDITION:
+            continue
+        if key in COMPONENTS and isinstance(value, Mapping):
+            out[key] = str(value.get("name"))
+            out.update({f"{key}.{k}": _text(v) for k, v in (value.get("params") or {}).items()})
+        else:
+            out[key] = _text(value)
+    return out
+
+
+def _conditions_by_path(runs: Sequence[Run]) -> dict[Path, dict[str, str]]:
+    """:func:`conditions` of each run, worked out once per stored config (the seeds of a grid cell share one)."""
+    memo: dict[str, dict[str, str]] = {}
+    out = {}
+    for run in runs:
+        key = json.dumps([{k: v for k, v in run.config.items() if k != "seed"}, run.meta.get("data_digest")],
+                         sort_keys=True, default=str)
+        if key not in memo:
+            memo[key] = conditions(run)
+        out[run.path] = memo[key]
+    return out
+
+
+def _varying(flat: Sequence[Mapping[str, str]]) -> list[str]:
+    """The keys whose values are not the same in all of ``flat`` (:func:`conditions`); a missing one is ``?``."""
+    keys = sorted({k for c in flat for k in c})
+    return [k for k in keys if len({c.get(k, "?") for c in flat}) > 1]
+
+
+def _of_strategy(key: str) -> bool:
+    return key.split(".")[0] in STRATEGY_SETTINGS
+
+
+def settings_of(runs: Sequence[Run]) -> dict[Path, str]:
+    """Each run's setting: what its tables hold fixed, so that its runs pair by seed.
+
+    A setting is every condition (:func:`conditions`) but the strategy's own
+    (:data:`STRATEGY_SETTINGS`, told apart by :func:`run_labels`) and the seed.
+    It is named :func:`setting_of` (data set, labels, classifier, model); where
+    runs of one such name differ in other conditions (a budget, an initial-set
+    rule, a pool size, a classifier param, the data file's bytes), each setting
+    adds the keys that differ with its values, as a grid names its runs:
+    ``disaster (5+5), logreg on all-MiniLM-L6-v2 [initial_strategy=kmeans]``.
+    Such runs are in different tables, each with its own baseline, and never
+    paired. Runs that differ only in strategy and seed keep the plain name.
+    """
+    flat = _conditions_by_path(runs)
+    groups: dict[str, list[Path]] = defaultdict(list)
+    for run in runs:
+        groups[setting_of(run)].append(run.path)
+    out = {}
+    for name, paths in groups.items():
+        keys = [k for k in _varying([flat[p] for p in paths]) if not _of_strategy(k)]
+        for path in paths:
+            extra = ", ".join(f"{k}={flat[path].get(k, '?')}" for k in keys)
+            out[path] = f"{name} [{extra}]" if extra else name
+    return out
 
 
 def run_labels(runs: Sequence[Run]) -> dict[Path, str]:
-    """Each run's row label in its setting: :attr:`Run.strategy`, plus any setting that tells runs of it apart.
+    """Each run's row label in its setting (:func:`settings_of`): :attr:`Run.strategy`, and what tells its runs apart.
 
-    Runs of one setting and strategy label that differ in a stored setting
-    (a budget, an initial-set rule, a classifier threshold) are different
-    conditions, not more seeds of one: their label gets the differing settings,
-    ``random [budget=400]``. A setting some runs do not store at all (written
-    by an older version) tells nothing apart.
+    Runs of one setting and strategy label whose strategy or space differs as
+    resolved (a param given to one and left at its default in another, a
+    default that changed between versions) are different conditions, not more
+    seeds of one: their label gets the differing params with their resolved
+    values, ``dal [strategy.sub_batches=5]``. Settings a stored config lacks
+    count at their defaults (:func:`conditions`).
     """
-    groups: dict[tuple[str, str], list[Run]] = defaultdict(list)
+    setting = settings_of(runs)
+    flat = _conditions_by_path(runs)
+    groups: dict[tuple[str, str], list[Path]] = defaultdict(list)
     for run in runs:
-        groups[(setting_of(run), run.strategy)].append(run)
+        groups[(setting[run.path], run.strategy)].append(run.path)
     labels = {}
-    for (_, name), members in groups.items():
-        conditions = [{k: json.dumps(v, sort_keys=True) for k, v in run.config.items() if k not in NOT_A_CONDITION}
-                      for run in members]
-        shared = set.intersection(*(set(c) for c in conditions))
-        varying = sorted(k for k in shared if len({c[k] for c in conditions}) > 1)
-        for run in members:
-            extra = ", ".join(f"{k}={run.setting(k)}" for k in varying)
-            labels[run.path] = f"{name} [{extra}]" if extra else name
+    for (_, name), paths in groups.items():
+        keys = _varying([flat[p] for p in paths])
+        for path in paths:
+            extra = ", ".join(f"{k}={flat[path].get(k, '?')}" for k in keys)
+            labels[path] = f"{name} [{extra}]" if extra else name
+    return labels
+
+
+def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, str]:
+    """Each run's line in a plot: its row label (:func:`run_labels`), or its ``group_by`` setting.
+
+    A line averages seeds of one condition, so the runs on it must agree in
+    every condition (:func:`conditions`) but ``group_by``'s own.
+
+    Raises
+    ------
+    DataError
+        If ``group_by`` is no setting of the runs, or runs that would share a
+        line differ in a condition (data sets, budgets...): the message names
+        the conditions and how to plot the runs apart.
+    """
+    if group_by != "strategy" and not any(group_by in run.config for run in runs):
+        known = sorted({key for run in runs for key in run.config})
+        raise DataError(f"--group-by {group_by!r} is no setting of these runs{did_you_mean([group_by], known)}; "
+                        f"known: {', '.join(known)}")
+    flat = _conditions_by_path(runs)
+    if group_by == "strategy":
+        labels = run_labels(runs)
+    else:  # a setting a run does not store is its default; a component is named with its params as given
+        labels = {run.path: run.setting(group_by) if group_by in COMPONENTS or group_by not in flat[run.path]
+                  else flat[run.path][group_by] for run in runs}
+    lines: dict[str, list[Path]] = defaultdict(list)
+    for run in runs:
+        lines[labels[run.path]].append(run.path)
+    for label, paths in sorted(lines.items()):
+        keys = [k for k in _varying([flat[p] for p in paths]) if k.split(".")[0] != group_by]
+        if keys:
+            shown = "; ".join(f"{k} ({', '.join(sorted({flat[p].get(k, '?') for p in paths}))})" for k in keys[:3])
+            more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+            split = (f", or split the lines with --group-by {keys[0]}"
+                     if group_by == "strategy" and "." not in keys[0] and keys[0] != "data" else "")
+            raise DataError(f"runs on the line {label!r} differ in {shown}{more}; a line averages the seeds of one "
+                            f"setting: plot each setting's runs on their own (one directory each){split}")
     return labels
 
 
@@ -421,6 +567,7 @@ class StrategySummary:
     final_micro: dict[int, float] = field(default_factory=dict)
     area_macro: dict[int, float] = field(default_factory=dict)
     per_label: dict[int, dict[str, float]] = field(default_factory=dict)
+    #: per ``seconds_*`` key of :data:`SECONDS`: its values over all rounds of all seeds
     seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     #: per seed: (labeled-set sizes, macro-F1 at each)
     macro_curve: dict[int, tuple[list[int], list[float]]] = field(default_factory=dict)
@@ -428,48 +575,55 @@ class StrategySummary:
     paths: dict[int, Path] = field(default_factory=dict)
 
 
-def summarize(runs: Sequence[Run]) -> tuple[dict[str, dict[str, StrategySummary]], list[tuple[Run, int, int]]]:
-    """Complete runs -> {setting: {row label: summary}}; plus (run, rounds, expected) for partial runs.
+#: The timings a round records, as the compute table shows them; ``seconds_space`` only with a task-specific space.
+SECONDS = ("seconds_train", "seconds_query", "seconds_evaluate", "seconds_space")
 
-    Row labels are :func:`run_labels` of the complete runs.
+
+def summarize(runs: Sequence[Run]) -> tuple[dict[str, dict[str, StrategySummary]], list[tuple[Run, int, int]],
+                                            list[Run]]:
+    """Complete runs -> {setting: {row label: summary}}; plus (run, rounds, expected) for partial runs, and the
+    complete runs with no macro-F1 at all.
+
+    Settings are :func:`settings_of` and row labels :func:`run_labels` of the complete runs. Rounds whose macro-F1
+    is null (an annotation session's first rounds) are left out of a run's curve; its final values are its last
+    evaluated round's.
 
     Raises
     ------
     DataError
-        If a stored config is unusable, or two complete runs share setting, label and seed
+        If a stored config or record is unusable, or two complete runs share setting, label and seed
         (the same simulation twice: which one counts would be arbitrary).
     """
     table: dict[str, dict[str, StrategySummary]] = defaultdict(lambda: defaultdict(StrategySummary))
-    partial, complete = [], []
-    for run in runs:
-        try:
-            expected = expected_rounds(run.config)
-        except DataError as exc:
-            raise DataError(f"{run.path}: {exc}") from None
-        if len(run.rounds) < expected:
-            partial.append((run, len(run.rounds), expected))
-        else:
-            complete.append(run)
-    labels = run_labels(complete)
+    complete, partial = complete_runs(runs)
+    settings, labels = settings_of(complete), run_labels(complete)
+    unevaluated = []
     for run in complete:
-        s = table[setting_of(run)][labels[run.path]]
+        sizes, macro = points(run, "macro_f1")
+        if not sizes:
+            unevaluated.append(run)
+            continue
+        s = table[settings[run.path]][labels[run.path]]
         if run.seed in s.paths:
             raise DataError(
                 f"{s.paths[run.seed]} and {run.path} are the same simulation ({labels[run.path]}, seed {run.seed}); "
                 f"expected one run per seed: move one out of the directory you report on"
             )
-        last = run.rounds[-1]
-        sizes = [int(r["n_labeled"]) for r in run.rounds]
-        macro = [float(r["macro_f1"]) for r in run.rounds]
+        points(run, "micro_f1")  # a number or null in every round
+        last = [r for r in run.rounds if r["macro_f1"] is not None][-1]
         s.paths[run.seed] = run.path
         s.final_macro[run.seed] = last["macro_f1"]
-        s.final_micro[run.seed] = last["micro_f1"]
+        if last["micro_f1"] is not None:
+            s.final_micro[run.seed] = last["micro_f1"]
         s.area_macro[run.seed] = normalized_area(sizes, macro)
         s.macro_curve[run.seed] = (sizes, macro)
-        s.per_label[run.seed] = last["per_label_f1"]
-        for key in ("seconds_train", "seconds_query", "seconds_evaluate"):
-            s.seconds[key].extend(r[key] for r in run.rounds)
-    return table, partial
+        if isinstance(last.get("per_label_f1"), dict):
+            s.per_label[run.seed] = last["per_label_f1"]
+        for key in SECONDS:
+            values = [r[key] for r in run.rounds if r.get(key) is not None]
+            if values:
+                s.seconds[key].extend(values)
+    return table, partial, unevaluated
 
 
 def compare_to_baseline(summaries: dict[str, StrategySummary], metric: str, baseline: str = "random") -> dict[str, PairedTest]:

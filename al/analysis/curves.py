@@ -6,14 +6,17 @@ undefined, and the mean is shown alone.
 """
 from __future__ import annotations
 
+import io
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from al.errors import DataError, did_you_mean
+from al.errors import DataError
+from al.io import write_bytes_atomic
 from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
 
 #: How every table, legend and text states the spread.
@@ -78,8 +81,28 @@ class Run:
         return int(self.config.get("seed", 0))
 
 
+def find_files(root: Path, name: str) -> list[Path]:
+    """Files called ``name`` at or below ``root``, through links to directories too.
+
+    Paths are as reached from ``root`` (a run linked in is found under the
+    link's name). A directory reached twice (two links to it, or a link back
+    up the tree) is read the first time only, walking in sorted order.
+    """
+    found, seen = [], set()
+    for top, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        if name in files:
+            found.append(Path(top) / name)
+    return sorted(found)
+
+
 def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
-    """Run directories given directly, or found below the given directories."""
+    """Run directories given directly, or found below the given directories (:func:`find_files`)."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -88,9 +111,9 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
         if (path / ROUNDS_FILE).is_file():
             found.append(path)
             continue
-        below = sorted(p.parent for p in path.rglob(ROUNDS_FILE))
+        below = sorted(p.parent for p in find_files(path, ROUNDS_FILE))
         if not below:
-            if (path / CONFIG_FILE).is_file() or any(path.rglob(CONFIG_FILE)):
+            if (path / CONFIG_FILE).is_file() or find_files(path, CONFIG_FILE):
                 raise DataError(f"no run under {path} has finished a round yet ({ROUNDS_FILE} comes with the first); "
                                 f"wait for one, or resume the runs with the command that started them")
             raise DataError(f"{path} holds no run ({CONFIG_FILE} and {ROUNDS_FILE}); give a directory al.simulate "
@@ -100,12 +123,23 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_runs(paths: Iterable[str | Path]) -> list[Run]:
+    """Every run directory given or below those given (:func:`find_run_dirs`) that finished a round.
+
+    Raises
+    ------
+    DataError
+        If none did, a run has rounds but no config, or its stored seed is not an integer.
+    """
     runs = []
     for path in find_run_dirs(paths):
         stored = read_config(path) or {}
         config = stored.pop("config", None)
         if config is None:
             raise DataError(f"{path} has {ROUNDS_FILE} but no {CONFIG_FILE}")
+        seed = config.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise DataError(f"{path}: stored seed {seed!r} is not an integer; expected the seed al.simulate writes "
+                            f"(is {CONFIG_FILE} from al.simulate?)")
         config.setdefault("embed_precision", "fp32")  # runs from before the setting embedded in fp32
         rounds = read_rounds(path)
         if rounds:
@@ -113,6 +147,46 @@ def load_runs(paths: Iterable[str | Path]) -> list[Run]:
     if not runs:
         raise DataError("no finished round in the given run directories")
     return runs
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def numeric_metrics(run: Run) -> list[str]:
+    """The metrics a run's rounds record as numbers (``macro_f1``, ``micro_f1``, ...), timings aside."""
+    return sorted({k for r in run.rounds for k, v in r.items() if isinstance(v, float) and not k.startswith("seconds")})
+
+
+def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
+    """A run's labeled-set sizes and its ``metric`` at each, rounds where ``metric`` is null left out.
+
+    An annotation session records ``macro_f1: null`` while at most one text is
+    labeled (there is nothing to evaluate on): such rounds have no point.
+
+    Raises
+    ------
+    DataError
+        If a round lacks ``metric`` or its size ``n_labeled``, or ``metric`` is
+        not a number (``per_label_f1``, ``picked``).
+    """
+    sizes, values = [], []
+    for r in run.rounds:
+        if metric not in r:
+            raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}; its metrics: "
+                            f"{', '.join(numeric_metrics(run))}")
+        value = r[metric]
+        if value is None:
+            continue
+        if not _is_number(value):
+            raise DataError(f"{run.path}: {metric} is no number (round {r.get('round')} holds a "
+                            f"{type(value).__name__}); give a numeric metric: {', '.join(numeric_metrics(run))}")
+        if not _is_number(r.get("n_labeled")):
+            raise DataError(f"{run.path}: round {r.get('round')} has no labeled-set size (n_labeled); expected the "
+                            f"records al.simulate writes (is {ROUNDS_FILE} from al.simulate?)")
+        sizes.append(int(r["n_labeled"]))
+        values.append(float(value))
+    return sizes, values
 
 
 @dataclass(frozen=True)
@@ -133,30 +207,35 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
            labels: Mapping[Path, str] | None = None) -> list[Curve]:
     """Aggregate runs into mean ± sample std (ddof = 1) per size, one curve per group.
 
+    Rounds whose ``metric`` is null have no point (:func:`points`). Which runs
+    are complete is the caller's to decide (``al.plot`` leaves out the others,
+    :func:`al.analysis.comparison.complete_runs`).
+
     Parameters
     ----------
     runs : the runs to aggregate
-    metric : a per-round metric (``macro_f1``, ``micro_f1``, ...)
+    metric : a numeric per-round metric (``macro_f1``, ``micro_f1``, ...)
     group_by : a config key whose values are the groups; ``"strategy"`` groups by
-        :attr:`Run.strategy`, which names the embedding space too (``class_embedding@cea``)
-    labels : each run's group by its path, overriding ``group_by`` (the report's row labels)
+        the row labels of :func:`al.analysis.comparison.run_labels` (:attr:`Run.strategy`,
+        which names the embedding space too: ``class_embedding@cea``)
+    labels : each run's group by its path, overriding ``group_by`` (the report's row labels);
+        None: :func:`al.analysis.comparison.line_labels`, which refuses to put runs of
+        different settings (data sets, budgets, ...) on one line
+
+    Raises
+    ------
+    DataError
+        If ``group_by`` is no setting of the runs, runs of different settings would share a
+        line, or ``metric`` is missing or not a number.
     """
+    if labels is None:
+        from al.analysis.comparison import line_labels  # comparison reads runs through this module
+
+        labels = line_labels(runs, group_by)
     grouped: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
-    if labels is None and group_by != "strategy" and not any(group_by in run.config for run in runs):
-        known = sorted({key for run in runs for key in run.config})
-        raise DataError(f"--group-by {group_by!r} is no setting of these runs{did_you_mean([group_by], known)}; "
-                        f"known: {', '.join(known)}")
     for run in runs:
-        if labels is not None:
-            key = labels[run.path]
-        else:
-            key = run.strategy if group_by == "strategy" else run.setting(group_by)
-        for r in run.rounds:
-            if metric not in r:
-                numbers = sorted(k for k, v in r.items() if isinstance(v, float) and not k.startswith("seconds"))
-                raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}; its metrics: "
-                                f"{', '.join(numbers)}")
-            grouped[key][int(r["n_labeled"])].append(float(r[metric]))
+        for size, value in zip(*points(run, metric)):
+            grouped[labels[run.path]][size].append(value)
     out = []
     for key in sorted(grouped):
         sizes = np.array(sorted(grouped[key]))
@@ -189,12 +268,12 @@ def format_curves(curve_list: Sequence[Curve], metric: str = "macro_f1") -> str:
     return "\n".join(lines)
 
 
-def plot_curves(
-    curve_list: Sequence[Curve], path: str | Path, metric: str = "macro_f1", title: str | None = None
-) -> Path:
-    """Draw the curves with a ±1 sample-std band (ddof = 1) and save a PNG (or any format matplotlib knows).
+def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: str | None = None,
+                  fmt: str = "png") -> bytes:
+    """The curves with a ±1 sample-std band (ddof = 1), as the bytes of an image in format ``fmt``.
 
-    The band is drawn where a size has at least two runs; the legend says what it is.
+    The band is drawn where a size has at least two runs; the legend says what
+    it is, and how many runs each line averages.
     """
     import matplotlib
 
@@ -204,8 +283,9 @@ def plot_curves(
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     banded = False
     for c in curve_list:
-        seeds = int(c.n_runs.max())
-        line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3, label=f"{c.strategy} (n={seeds})")
+        runs = int(c.n_runs.max())
+        line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3,
+                        label=f"{c.strategy} ({runs} run{'' if runs == 1 else 's'})")
         several = c.n_runs > 1
         if several.any():
             std = np.where(several, c.std, 0.0)
@@ -219,8 +299,18 @@ def plot_curves(
     ax.legend(title="line: mean; band: ± sample std (ddof = 1)" if banded else "one run each: no spread",
               title_fontsize="small")
     fig.tight_layout()
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format=fmt)
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def plot_curves(
+    curve_list: Sequence[Curve], path: str | Path, metric: str = "macro_f1", title: str | None = None
+) -> Path:
+    """Draw the curves (:func:`render_curves`) into ``path``, atomically, as a PNG or the format its suffix names."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    write_bytes_atomic(path, render_curves(curve_list, metric, title, path.suffix[1:] or "png"))
     return path

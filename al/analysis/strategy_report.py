@@ -1,46 +1,75 @@
 """The strategy comparison report: which strategy, by how much, how sure.
 
 Reads run directories (as ``al.simulate`` and ``al.grid`` write them) and writes,
-per setting (data set + classifier): macro- and micro-F1 curves (mean ± std
-over seeds); the normalised area under the macro-F1 curve per strategy and
-seed; final and area values with a paired Wilcoxon signed-rank test of each
-strategy against a baseline over shared seeds; per-label F1 at the end,
-frequent vs rare labels; compute per round (train / query / evaluate
-seconds). Per comparison with the baseline (area under the macro-F1 curve, and
-final macro-F1): the seeds paired, the mean paired difference with its
+per setting (data set + classifier, and any other condition the runs differ in
+besides strategy and seed: :func:`al.analysis.comparison.settings_of`): macro-
+and micro-F1 curves (mean ± std over seeds); the normalised area under the
+macro-F1 curve per strategy and seed; final and area values with a paired
+Wilcoxon signed-rank test of each strategy against a baseline over shared
+seeds; per-label F1 at the end, frequent vs rare labels; compute per round
+(train / query / evaluate seconds, and fitting the space where runs record it).
+Per comparison with the baseline (area under the macro-F1 curve, and final
+macro-F1): the seeds paired, the mean paired difference with its
 percentile-bootstrap 95 % interval, the Wilcoxon signed-rank statistic and its
 exact two-sided p, and Holm's adjusted p over the strategies of the table; per
 strategy, the labeled texts needed to reach 95 % of the baseline's final
-macro-F1. All of it as ``report.md`` and ``report.html`` (with the PNGs) and
-``summary.json``. Incomplete runs (fewer rounds than
-:func:`al.records.n_rounds` of their stored config) are listed, not averaged in.
+macro-F1. All of it as ``report.md`` and ``report.html`` (with the PNGs, written
+once every table is built) and ``summary.json``. Incomplete runs (fewer rounds
+than :func:`al.records.n_rounds` of their stored config) are listed, not
+averaged in.
 
 ``python -m al.report`` is the command line over :func:`build_report`; the
 statistics are in :mod:`al.analysis.comparison`.
 """
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import json
 import re
+from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from al.analysis.comparison import (
-    BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES, Comparison,
-    PairedTest, Reach, compare, compare_to_baseline, reach, reach_target, setting_of, summarize,
+    BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES, SECONDS,
+    Comparison, PairedTest, Reach, StrategySummary, compare, compare_to_baseline, reach, reach_target, summarize,
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
-from al.analysis.curves import SPREAD, curves, find_run_dirs, format_mean_std, load_runs, plot_curves
+from al.analysis.curves import (
+    SPREAD, Run, curves, find_files, find_run_dirs, format_mean_std, load_runs, render_curves,
+)
 from al.errors import ConfigError, DataError
-from al.io import write_atomic
+from al.io import write_atomic, write_bytes_atomic
 from al.records import CONFIG_FILE, read_rounds
+
+#: Longest figure-name stem (before ``-macro_f1.png``).
+STEM_LENGTH = 80
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:80]
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def figure_stems(settings: Sequence[str]) -> dict[str, str]:
+    """Each setting's figure-file stem: its slug cut to :data:`STEM_LENGTH`, unique among ``settings``.
+
+    Where two settings' stems would be the same (long names that differ only
+    past the cut, or names that differ only in punctuation), each of them keeps
+    a readable prefix and ends in 10 hex digits of the blake2b hash of its full
+    name, so no figure overwrites another's. A stem no other shares is the plain
+    cut slug.
+    """
+    stems = {s: _slug(s)[:STEM_LENGTH] for s in settings}
+    for _ in range(2):  # twice: a hashed stem could equal another setting's plain one
+        count = Counter(stems.values())
+        stems = {s: stem if count[stem] == 1 else
+                 f"{_slug(s)[:STEM_LENGTH - 11].rstrip('-')}-{hashlib.blake2b(s.encode(), digest_size=5).hexdigest()}"
+                 for s, stem in stems.items()}
+    return stems
 
 
 #: The metrics compared with the baseline, as (StrategySummary attribute, summary.json key, words).
@@ -75,26 +104,25 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     dict
         The content of ``summary.json``: ``statistics`` (how every number below is computed), ``settings``
         (per setting: strategy rows, ``comparisons`` with the baseline per metric, ``reach``, per-label F1,
-        compute), ``partial`` and ``empty`` runs.
+        compute), ``partial`` and ``empty`` runs, and ``unevaluated`` ones (no macro-F1 in any round) where
+        there are any.
 
     Raises
     ------
     DataError
-        If ``runs_dir`` holds no finished round, a stored config is unusable, or two runs are the same
-        simulation.
+        If ``runs_dir`` holds no finished round, a stored config or record is unusable, two runs are the same
+        simulation, or runs of one setting report F1 for different labels.
     ConfigError
         If ``baseline`` is given and is no strategy of any setting, or ``resamples`` is not positive.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     out.mkdir(parents=True, exist_ok=True)
-    dirs = sorted({p.parent for p in runs_dir.rglob(CONFIG_FILE)} | {p.parent for p in runs_dir.rglob(".lock")})
+    dirs = sorted({p.parent for name in (CONFIG_FILE, ".lock") for p in find_files(runs_dir, name)})
     empty = [d for d in dirs if not read_rounds(d)]
     runs = load_runs(find_run_dirs([runs_dir]))
-    table, partial = summarize(runs)
+    table, partial, unevaluated = summarize(runs)
+    if not table and unevaluated and not partial:
+        raise DataError(f"no run under {runs_dir} has a macro-F1 (e.g. {unevaluated[0].path}: null in every round); "
+                        f"expected evaluated rounds (an annotation session evaluates from 2 labeled texts on)")
     if not table:  # every run stopped short: a report would hold no table
         name = partial[0][0].path.relative_to(runs_dir) if partial else None
         name = partial[0][0].path.name if str(name) == "." else name  # the directory given is the run itself
@@ -118,15 +146,20 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                                "empty": [str(d.relative_to(runs_dir)) for d in empty]}
     for run, done, expected in partial:
         summary["partial"].append({"run": str(run.path.relative_to(runs_dir)), "rounds": done, "expected": expected})
+    if unevaluated:
+        summary["unevaluated"] = [str(run.path.relative_to(runs_dir)) for run in unevaluated]
 
+    stems = figure_stems(sorted(table))
+    images: dict[str, bytes] = {}  # written once every table is built
     for setting, strategies in sorted(table.items()):
-        slug = _slug(setting)
-        setting_runs = [r for r in runs if r.path in row_label and setting_of(r) == setting]
+        slug = stems[setting]
+        paths = {path for s in strategies.values() for path in s.paths.values()}
+        setting_runs = [r for r in runs if r.path in paths]
         figures = {}
         for metric in ("macro_f1", "micro_f1"):
-            path = plot_curves(curves(setting_runs, metric, labels=row_label), out / f"{slug}-{metric}.png", metric,
-                               title=f"{metric.replace('_f1', '-F1')}: {setting}")
-            figures[metric] = path.name
+            figures[metric] = f"{slug}-{metric}.png"
+            images[figures[metric]] = render_curves(curves(setting_runs, metric, labels=row_label), metric,
+                                                    title=f"{metric.replace('_f1', '-F1')}: {setting}")
         tests_final = compare_to_baseline(strategies, "final_macro", baseline)
         tests_area = compare_to_baseline(strategies, "area_macro", baseline)
         rows = []
@@ -146,35 +179,10 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         groups_source = "the data set's frequent / rare pick"
         if not groups:
             groups, groups_source = frequency_groups(pool_share), "the pool: rare = the less frequent half"
-        label_rows = []
-        for name in sorted(strategies):
-            per_seed = strategies[name].per_label.values()
-            labels = list(next(iter(per_seed)).keys())
-            mean = {label: float(np.mean([p[label] for p in per_seed])) for label in labels}
-            row = {"strategy": name, **{label: round(v, 3) for label, v in mean.items()}}
-            if groups:
-                row["frequent_mean"] = round(float(np.mean([mean[l] for l in groups["frequent"]])), 3)
-                row["rare_mean"] = round(float(np.mean([mean[l] for l in groups["rare"]])), 3)
-            label_rows.append(row)
-        compute_rows = []
-        for name in sorted(strategies):
-            sec = strategies[name].seconds
-            compute_rows.append({"strategy": name, **{k.replace("seconds_", ""): round(float(np.mean(v)), 3)
-                                                      for k, v in sec.items()}})
-        fig, ax = plt.subplots(figsize=(7, 3.5), dpi=120)
-        bottom = np.zeros(len(compute_rows))
-        for part in ("train", "query", "evaluate"):
-            values = np.array([row[part] for row in compute_rows])
-            ax.bar([row["strategy"] for row in compute_rows], values, bottom=bottom, label=part)
-            bottom += values
-        ax.set_ylabel("seconds per round (mean)")
-        ax.set_title(f"compute per round: {setting}")
-        ax.legend()
-        ax.tick_params(axis="x", rotation=20)
-        fig.tight_layout()
-        fig.savefig(out / f"{slug}-compute.png")
-        plt.close(fig)
+        label_rows, label_columns = per_label_rows(strategies, groups, setting_runs)
+        compute_rows, compute_columns = compute_table(strategies)
         figures["compute"] = f"{slug}-compute.png"
+        images[figures["compute"]] = _compute_chart(compute_rows, compute_columns[1:], setting)
         comparisons = {key: _comparison_block(compare(strategies, attr, baseline, resamples, bootstrap_seed), baseline)
                        for attr, key, _ in COMPARED}
         target = reach_target(strategies, baseline, REACH_FRACTION)
@@ -190,17 +198,96 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         picks = picks_rows(rounds_by, groups, pool_share)
         space = diagnostics_rows(rounds_by, groups)
         sections.append({"setting": setting, "figures": figures, "rows": rows, "labels": label_rows,
-                         "groups": groups, "groups_source": groups_source, "compute": compute_rows,
+                         "label_columns": label_columns, "groups": groups, "groups_source": groups_source,
+                         "compute": compute_rows, "compute_columns": compute_columns,
                          "comparisons": comparisons, "reach": reach_block, "stopping": stopping, "picks": picks,
                          "space": space, "picks_columns": list(dict.fromkeys(k for row in picks for k in row))})
         summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
                                         "comparisons": comparisons, "reach": reach_block, "stopping": stopping,
                                         "picks_per_100": picks, "space_diagnostics": space}
 
+    for name, image in images.items():
+        write_bytes_atomic(out / name, image)
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "report.md", _markdown(sections, summary, baseline))
     write_atomic(out / "report.html", _html(sections, summary, baseline))
     return summary
+
+
+def per_label_rows(strategies: dict[str, StrategySummary], groups: dict[str, list[str]] | None,
+                   runs: Sequence[Run]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per strategy, the mean over seeds of each label's final F1 (and of the frequent and the rare ones); the columns.
+
+    Raises
+    ------
+    DataError
+        If runs of the setting report F1 for different labels, or ``groups`` names a label none reports.
+    """
+    seen: dict[frozenset[str], Any] = {}
+    for name in sorted(strategies):
+        for seed, per in strategies[name].per_label.items():
+            seen.setdefault(frozenset(per), strategies[name].paths[seed])
+    if len(seen) > 1:
+        (a, path_a), (b, path_b) = list(seen.items())[:2]
+        raise DataError(f"runs of one setting report F1 for different labels: {path_a} for {', '.join(sorted(a))}, "
+                        f"{path_b} for {', '.join(sorted(b))}; expected the same labels in every run of a setting "
+                        f"(report runs of other data apart)")
+    first = next((p for name in sorted(strategies) for p in strategies[name].per_label.values()), {})
+    labels = list(first)
+    missing = sorted((set(groups["frequent"]) | set(groups["rare"])) - set(labels)) if groups and labels else []
+    if missing:
+        source = next((r.path for r in runs if r.meta.get("corpus")), runs[0].path)  # where the groups came from
+        raise DataError(f"{source}: its data set's frequent / rare labels include {', '.join(missing)}, for which no "
+                        f"run of its setting reports F1 ({', '.join(labels)}); expected runs of one data set")
+    rows = []
+    for name in sorted(strategies):
+        per_seed = list(strategies[name].per_label.values())
+        mean = {label: float(np.mean([p[label] for p in per_seed])) for label in labels} if per_seed else {}
+        row = {"strategy": name, **{label: round(v, 3) for label, v in mean.items()}}
+        if groups and mean:
+            row["frequent_mean"] = round(float(np.mean([mean[l] for l in groups["frequent"]])), 3)
+            row["rare_mean"] = round(float(np.mean([mean[l] for l in groups["rare"]])), 3)
+        rows.append(row)
+    return rows, ["strategy", *labels, *(["frequent_mean", "rare_mean"] if groups and labels else [])]
+
+
+def compute_table(strategies: dict[str, StrategySummary]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per strategy, the mean seconds per round of each part (``–`` where its runs record none); the columns.
+
+    ``space`` (fitting a task-specific space) is a column when any run records it.
+    """
+    parts = [key for key in SECONDS if key != "seconds_space"
+             or any(s.seconds.get(key) for s in strategies.values())]
+    rows = [{"strategy": name, **{key.replace("seconds_", ""): round(float(np.mean(strategies[name].seconds[key])), 3)
+                                  if strategies[name].seconds.get(key) else "–" for key in parts}}
+            for name in sorted(strategies)]
+    return rows, ["strategy", *(key.replace("seconds_", "") for key in parts)]
+
+
+def _compute_chart(rows: list[dict[str, Any]], parts: Sequence[str], setting: str) -> bytes:
+    """A PNG: per strategy, the mean seconds per round of each part, stacked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=120)
+    bottom = np.zeros(len(rows))
+    for part in parts:
+        values = np.array([row[part] if isinstance(row[part], (int, float)) else 0.0 for row in rows])
+        ax.bar([row["strategy"] for row in rows], values, bottom=bottom, label=part)
+        bottom += values
+    ax.set_ylabel("seconds per round (mean)")
+    ax.set_title(f"compute per round: {setting}")
+    ax.legend()
+    ax.tick_params(axis="x", rotation=20)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png")
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
 
 
 def frequency_groups(pool_share: dict[str, float] | None) -> dict[str, list[str]] | None:
@@ -394,11 +481,20 @@ MAIN_COLUMNS = ["strategy", "seeds", "final_macro_f1", "area_macro_f1", "final_m
 
 
 def problems(summary: dict[str, Any]) -> list[str]:
-    """One line per partial or empty run in ``summary``: what it is and that it is left out."""
+    """One line per partial, empty or unevaluated run in ``summary``: what it is and that it is left out."""
     out = [f"partial: {p['run']} ({p['rounds']} of {p['expected']} rounds) — left out of the tables"
            for p in summary["partial"]]
     out += [f"missing: {e} (no finished round) — left out" for e in summary["empty"]]
+    out += [f"no macro-F1: {e} (null in every round) — left out" for e in summary.get("unevaluated", [])]
     return out
+
+
+def baseline_notes(summary: dict[str, Any]) -> list[str]:
+    """One line per setting that has no run of the baseline, so none of its strategies is tested."""
+    baseline = summary["baseline"]
+    return [f"note: {setting} has no {baseline!r} run: its strategies are not tested (--baseline names another "
+            f"row label)" for setting, sec in summary["settings"].items()
+            if all(row["strategy"] != baseline for row in sec["strategies"])]
 
 
 def _method_lines(summary: dict[str, Any], baseline: str) -> list[str]:
@@ -434,7 +530,7 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
     for sec in sections:
         parts += [f"## {sec['setting']}", "", f"![macro-F1]({sec['figures']['macro_f1']})",
                   f"![micro-F1]({sec['figures']['micro_f1']})", "", _table_md(sec["rows"], MAIN_COLUMNS), ""]
-        label_columns = list(sec["labels"][0].keys()) if sec["labels"] else []
+        label_columns = sec["label_columns"]
         for title, above, rows, foot in _comparison_notes(sec, baseline):
             parts += [f"### {title}", "", above, "", _table_md(rows, COMPARISON_COLUMNS), "", foot, ""]
         parts += [f"### {_reach_title(sec, baseline)}", "", _reach_text(sec, baseline), ""]
@@ -452,7 +548,7 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
             parts += ["### The space each strategy read (centroid proximity and margins)", "", SPACE_NOTE, "",
                       _table_md(sec["space"], DIAGNOSTIC_COLUMNS), ""]
         parts += ["### Compute (mean seconds per round)", "", f"![compute]({sec['figures']['compute']})", "",
-                  _table_md(sec["compute"], ["strategy", "train", "query", "evaluate"]), ""]
+                  _table_md(sec["compute"], sec["compute_columns"]), ""]
         if sec["stopping"]:
             parts += ["### Where the stopping criteria would have stopped (al.stopping)", "", STOPPING_NOTE, "",
                       _table_md(sec["stopping"], STOPPING_COLUMNS), ""]
@@ -493,7 +589,7 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
             parts.append(_table_html(_reach_rows(sec["reach"]), REACH_COLUMNS))
         parts.append("<h3>Per-label F1 at the end</h3>")
         if sec["labels"]:
-            parts.append(_table_html(sec["labels"], list(sec["labels"][0].keys())))
+            parts.append(_table_html(sec["labels"], sec["label_columns"]))
         if sec["picks"]:
             parts.append(f"<h3>What the picks carried</h3><p>{html.escape(PICKS_NOTE)}</p>")
             parts.append(_table_html(sec["picks"], sec["picks_columns"]))
@@ -501,7 +597,7 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
             parts.append(f"<h3>The space each strategy read</h3><p>{html.escape(SPACE_NOTE)}</p>")
             parts.append(_table_html(sec["space"], DIAGNOSTIC_COLUMNS))
         parts.append(f"<h3>Compute per round</h3><img src='{html.escape(sec['figures']['compute'])}' alt='compute'>")
-        parts.append(_table_html(sec["compute"], ["strategy", "train", "query", "evaluate"]))
+        parts.append(_table_html(sec["compute"], sec["compute_columns"]))
         if sec["stopping"]:
             parts.append(f"<h3>Where the stopping criteria would have stopped</h3><p>{html.escape(STOPPING_NOTE)}</p>")
             parts.append(_table_html(sec["stopping"], STOPPING_COLUMNS))

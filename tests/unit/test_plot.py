@@ -1,19 +1,25 @@
 """Curves: aggregation by hand, and the figure itself."""
 from __future__ import annotations
 
+from pathlib import Path
 
 import numpy as np
+import pytest
 
-from al.analysis.curves import curves, load_runs
+from al.analysis.curves import curves, load_runs, plot_curves, render_curves
+from al.errors import DataError
 from al.plot import main
 from al.records import RunRecords
 
 
-def fake_run(root, strategy, seed, values):
-    records = RunRecords(root / f"{strategy}-{seed}")
-    records.start({"strategy": strategy, "seed": seed}, {})
+def fake_run(root, strategy, seed, values, name=None, **config):
+    """A complete run: its budget is the last of the ``values``' sizes 100, 150, ..."""
+    records = RunRecords(root / (name or f"{strategy}-{seed}"))
+    records.start({"strategy": strategy, "seed": seed, "initial": 100, "step": 50,
+                   "budget": 100 + 50 * (len(values) - 1), **config}, {})
     for i, v in enumerate(values):
-        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": v, "micro_f1": v / 2})
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": v, "micro_f1": None if v is None else v / 2,
+                        "picked": [i], "per_label_f1": {"a": v}})
 
 
 def test_mean_and_std_over_seeds_by_hand(tmp_path):
@@ -55,7 +61,8 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     assert "has no metric 'f1'; its metrics: macro_f1, micro_f1" in capsys.readouterr().err
     assert main([str(tmp_path / "runs"), "--group-by", "strategi", "-o", out]) == 2
     err = capsys.readouterr().err
-    assert "--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: embed_precision, seed, strategy" in err
+    assert ("--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: budget, "
+            "embed_precision, initial, seed, step, strategy") in err
     assert main([str(tmp_path / "runs"), "--group-by", "seed", "-o", out]) == 0
     (tmp_path / "figs").mkdir()
     for directory, message in ((str(tmp_path / "figs"), "figs is a directory; give a file path"),
@@ -65,3 +72,122 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     assert not (tmp_path / "figs.png").exists() and not (tmp_path / "new.png").exists()
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "curves")]) == 0  # no extension: png
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# -- what shares a line, what is left out --------------------------------------------------------------------------
+
+
+def test_unfinished_runs_are_named_and_left_out(tmp_path, capsys):
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4, 0.6])
+    fake_run(tmp_path / "runs", "random", 1, [0.4, 0.6, 0.8])
+    fake_run(tmp_path / "runs", "random", 2, [0.9, 0.9, 0.9], name="random-2-killed")
+    killed = tmp_path / "runs" / "random-2-killed" / "rounds.jsonl"
+    killed.write_text(killed.read_text().splitlines()[0] + "\n")  # 1 of its 3 rounds
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+    captured = capsys.readouterr()
+    assert "partial: " in captured.err and "random-2-killed (1 of 3 rounds) — left out" in captured.err
+    assert "0.300 ± 0.141" in captured.out  # (0.2, 0.4) at 100: the killed run's 0.9 is not averaged in
+    assert "(2 runs)" in captured.err
+
+
+def test_runs_of_other_settings_never_share_a_line(tmp_path, capsys):
+    for seed in (0, 1):
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.3, 0.4], name=f"disaster-{seed}")
+        fake_run(tmp_path / "runs", "random", seed, [0.6, 0.7, 0.8], name=f"reuters-{seed}", dataset="reuters")
+    out = tmp_path / "c.png"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert ("runs on the line 'random' differ in dataset (disaster, reuters); a line averages the seeds of one "
+            "setting: plot each setting's runs on their own (one directory each), or split the lines with "
+            "--group-by dataset") in err
+    assert not out.exists()
+    assert main([str(tmp_path / "runs"), "-o", str(out), "--group-by", "dataset"]) == 0
+    table = capsys.readouterr().out
+    assert "disaster" in table and "reuters" in table and "0.200 ± 0.000" in table and "0.600 ± 0.000" in table
+
+
+def test_a_setting_a_run_does_not_store_is_its_default(tmp_path):
+    """A run of an older version stores no initial_strategy: it started at random, as the other did explicitly."""
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    fake_run(tmp_path / "runs", "random", 1, [0.4, 0.6], initial_strategy="random")
+    (curve,) = curves(load_runs([tmp_path / "runs"]))
+    np.testing.assert_array_equal(curve.n_runs, [2, 2])
+    fake_run(tmp_path / "runs", "random", 2, [0.4, 0.6], initial_strategy="kmeans")
+    with pytest.raises(DataError, match=r"differ in initial_strategy \(kmeans, random\)"):
+        curves(load_runs([tmp_path / "runs"]))
+
+
+def test_the_legend_counts_runs(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    fake_run(tmp_path, "random", 0, [0.2, 0.4])
+    fake_run(tmp_path, "random", 1, [0.4, 0.8])
+    fake_run(tmp_path, "cvirs", 0, [0.3, 0.1])
+    labels = []
+    plot = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, *a, **kw: labels.append(kw.get("label")) or
+                        plot(self, *a, **kw))
+    render_curves(curves(load_runs([tmp_path])))
+    assert labels == ["cvirs (1 run)", "random (2 runs)"]
+
+
+@pytest.mark.parametrize("metric, kind", [("per_label_f1", "dict"), ("picked", "list")])
+def test_a_metric_that_is_no_number_is_refused_in_one_line(tmp_path, capsys, metric, kind):
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    assert main([str(tmp_path / "runs"), "--metric", metric, "-o", str(tmp_path / "c.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{metric} is no number (round 0 holds a {kind}); give a numeric metric: macro_f1, micro_f1" in err
+
+
+def test_rounds_without_a_value_have_no_point_and_a_run_without_any_is_named(tmp_path, capsys):
+    """An annotation session writes macro_f1: null while at most one text is labeled."""
+    fake_run(tmp_path / "runs", "random", 0, [None, 0.4, 0.6])
+    fake_run(tmp_path / "runs", "random", 1, [None, 0.6, 0.8])
+    fake_run(tmp_path / "runs", "random", 2, [None, None])
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+    captured = capsys.readouterr()
+    assert "no macro_f1: " in captured.err and "random-2 (null in every round) — left out" in captured.err
+    lines = captured.out.splitlines()
+    assert [line.split()[0] for line in lines[2:]] == ["150", "200"] and "0.500 ± 0.141" in captured.out
+
+
+def test_runs_reached_through_links_are_read_once(tmp_path, capsys):
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    fake_run(tmp_path / "store", "random", 1, [0.4, 0.6])
+    fake_run(tmp_path / "store", "random", 2, [0.6, 0.8])
+    (tmp_path / "runs" / "linked").symlink_to(tmp_path / "store")      # a folder of runs
+    (tmp_path / "runs" / "random-1").symlink_to(tmp_path / "store" / "random-1")  # the same run once more
+    (tmp_path / "store" / "loop").symlink_to(tmp_path / "runs")          # a cycle
+    runs = load_runs([tmp_path / "runs"])
+    assert sorted(run.seed for run in runs) == [0, 1, 2]
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+    assert "(3 runs)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("failing", ["drawing", "renaming"])
+def test_a_figure_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch, failing):
+    import os
+
+    import matplotlib.figure
+
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    out = tmp_path / "c.png"
+    out.write_bytes(b"the figure before")
+
+    def broken_savefig(self, target, **kwargs):  # the disk fills after the first bytes
+        (open(target, "wb") if isinstance(target, (str, Path)) else target).write(b"\x89PNG half")
+        raise OSError("No space left on device")
+
+    def broken_replace(*args):
+        raise OSError("killed before the rename")
+
+    if failing == "drawing":
+        monkeypatch.setattr(matplotlib.figure.Figure, "savefig", broken_savefig)
+    else:
+        monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        plot_curves(curves(load_runs([tmp_path / "runs"])), out)
+    assert out.read_bytes() == b"the figure before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png", "runs"]  # no temporary file left

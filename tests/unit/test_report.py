@@ -173,3 +173,130 @@ def test_a_report_of_only_partial_runs_is_refused_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no run under" in err and "is complete (1 partial, e.g. random-0: 2 of 3 rounds)" in err
     assert not out.exists()
+
+
+# -- figures, compute, odd records ------------------------------------------------------------------------------
+
+
+def test_figure_stems_are_unique_and_stay_as_they_were_where_they_were():
+    from al.analysis.strategy_report import STEM_LENGTH, figure_stems
+
+    labels = "labels=money-fx,grain,crude,trade,interest,wheat,corn,dlr,veg-oil,oilseed"
+    small, large = f"reuters ({labels}), logreg on all-MiniLM-L6-v2", f"reuters ({labels}), logreg on all-MiniLM-L12-v2"
+    assert figure_stems(["disaster (5+5), logreg on all-MiniLM-L6-v2"]) == {
+        "disaster (5+5), logreg on all-MiniLM-L6-v2": "disaster-5-5-logreg-on-all-minilm-l6-v2"}
+    assert figure_stems([small]) == {small: "reuters-" + labels.lower().replace("=", "-").replace(",", "-")[:72]}
+    stems = figure_stems([small, large])  # they differ only past the cut
+    assert len(set(stems.values())) == 2 and all(len(s) <= STEM_LENGTH for s in stems.values())
+    assert all(s.startswith("reuters-labels-money-fx-grain") and len(s.rsplit("-", 1)[1]) == 10 for s in stems.values())
+    assert len(set(figure_stems(["a (b)", "a b"]).values())) == 2  # punctuation alike
+
+
+def test_two_long_settings_get_figures_of_their_own(tmp_path):
+    labels = ["money-fx", "grain", "crude", "trade", "interest", "wheat", "corn", "dlr", "veg-oil", "oilseed"]
+    for seed in range(2):
+        for model, value in (("all-MiniLM-L6-v2", 0.3), ("all-MiniLM-L12-v2", 0.7)):
+            records = RunRecords(tmp_path / "runs" / f"{model}-{seed}")
+            records.start({**CONFIG, "strategy": "random", "seed": seed, "labels": labels, "model": model}, GROUPS)
+            for i in range(3):
+                records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
+                                "per_label_f1": {"a": value, "b": value}, "seconds_train": 1.0,
+                                "seconds_query": 1.0, "seconds_evaluate": 1.0})
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    assert len(list(out.glob("*.png"))) == 6
+    md = (out / "report.md").read_text()
+    figures = [line[len("![macro-F1]("):-1] for line in md.splitlines() if line.startswith("![macro-F1](")]
+    assert len(figures) == 2 and figures[0] != figures[1] and all((out / f).is_file() for f in figures)
+
+
+def test_the_compute_table_shows_the_seconds_spent_fitting_a_space(tmp_path):
+    space = {"space": {"name": "cea", "params": {}}, "space_scope": "head", "space_every": 1, "space_for": "all"}
+    for seed in range(2):
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.3, 0.4])
+        records = RunRecords(tmp_path / "runs" / f"ce-{seed}")
+        records.start({**CONFIG, "strategy": "class_embedding", "seed": seed, **space}, GROUPS)
+        for i, value in enumerate([0.2, 0.4, 0.5]):
+            records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
+                            "per_label_f1": {"a": value, "b": value}, "seconds_train": 1.0, "seconds_query": 2.0,
+                            "seconds_evaluate": 0.5, "seconds_space": 10.0 * i})
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
+    compute = {row["strategy"]: row for row in setting["compute"]}
+    assert compute["class_embedding@cea"]["space"] == pytest.approx(10.0)  # (0 + 10 + 20) / 3
+    assert compute["random"]["space"] == "–"
+    assert "| strategy | train | query | evaluate | space |" in (out / "report.md").read_text()
+
+
+def session_rounds(root, name, seed, macro, per_label=True):
+    """An annotation session's records: macro- and micro-F1 null, and no per-label F1, while at most one text is
+    labeled."""
+    records = RunRecords(root / f"{name}-{seed}")
+    records.start({**CONFIG, "strategy": name, "seed": seed}, GROUPS)
+    for i, value in enumerate(macro):
+        record = {"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
+                  "seconds_train": 1.0, "seconds_query": 1.0, "seconds_evaluate": 1.0}
+        if value is not None and per_label:
+            record["per_label_f1"] = {"a": value, "b": value}
+        records.append(record)
+
+
+def test_rounds_without_a_macro_f1_are_left_out_of_the_curves(tmp_path, capsys):
+    for seed in range(2):
+        session_rounds(tmp_path / "runs", "random", seed, [None, 0.4, 0.6])
+        session_rounds(tmp_path / "runs", "cvirs", seed, [None, 0.5, 0.8], per_label=False)
+    session_rounds(tmp_path / "runs", "cvirs", 2, [None, None, None])
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "no macro-F1: cvirs-2 (null in every round) — left out" in err and "Traceback" not in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["unevaluated"] == ["cvirs-2"]
+    (setting,) = summary["settings"].values()
+    rows = {row["strategy"]: row for row in setting["strategies"]}
+    assert rows["random"]["area_by_seed"] == {"0": 0.5, "1": 0.5}  # over 150 and 200 only: (0.4 + 0.6) / 2
+    assert rows["cvirs"]["seeds"] == [0, 1]
+    labels = {row["strategy"]: row for row in setting["per_label_f1"]}
+    assert labels["cvirs"] == {"strategy": "cvirs"} and labels["random"]["a"] == pytest.approx(0.6)
+    assert "cvirs-2" in (out / "report.md").read_text()
+
+
+def test_runs_of_one_setting_that_report_other_labels_are_refused_in_one_line(tmp_path, capsys):
+    for seed in range(2):
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.3, 0.4])
+    rounds = tmp_path / "runs" / "random-1" / "rounds.jsonl"
+    rounds.write_text(rounds.read_text().replace('"a":', '"x":'))
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "runs of one setting report F1 for different labels: " in err and "random-1 for b, x" in err
+
+
+def test_figures_are_written_only_once_every_table_is_built(tmp_path, capsys):
+    for seed in range(2):
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.3, 0.4])  # disaster: fine
+        records = RunRecords(tmp_path / "runs" / f"reuters-{seed}")
+        records.start({**CONFIG, "dataset": "reuters", "strategy": "random", "seed": seed}, GROUPS)
+        for i in range(3):
+            records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "micro_f1": 0.5,
+                            "per_label_f1": {"a": 0.5, "c": 0.5}, "seconds_train": 1.0, "seconds_query": 1.0,
+                            "seconds_evaluate": 1.0})  # no F1 for the rare label b its data set names
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 2
+    assert "frequent / rare labels include b" in capsys.readouterr().err
+    assert not out.exists()  # no figure of the disaster setting, no empty directory
+
+
+def test_runs_reached_through_links_are_reported_once(tmp_path):
+    for seed in range(3):
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.3, 0.4])
+        fake_run(tmp_path / "store", "cvirs", seed, [0.2, 0.4, 0.6])
+    (tmp_path / "runs" / "cvirs-runs").symlink_to(tmp_path / "store")
+    (tmp_path / "runs" / "cvirs-0").symlink_to(tmp_path / "store" / "cvirs-0")
+    (tmp_path / "store" / "back").symlink_to(tmp_path / "runs")
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
+    assert {row["strategy"]: row["seeds"] for row in setting["strategies"]} == {"random": [0, 1, 2],
+                                                                               "cvirs": [0, 1, 2]}

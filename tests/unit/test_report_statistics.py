@@ -26,13 +26,13 @@ CVIRS_GAIN = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]      # final - random's: all p
 MARGIN_FINAL = [0.55, 0.56, 0.56, 0.56, 0.56, 0.56]    # - random's: +0.01, -0.02, -0.03, -0.05, -0.07, -0.09
 
 
-def write_run(root, name, seed, macro, given=None, **config):
-    """One run directory written by hand: its resolved config (and the components as given) and one JSON
-    line per round."""
+def write_run(root, name, seed, macro, given=None, meta=None, **config):
+    """One run directory written by hand: its resolved config (and the components as given, and any other
+    ``meta``) and one JSON line per round."""
     run = root / f"{name}-{seed}"
     run.mkdir(parents=True)
     settings = {**BASE, "strategy": {"name": name, "params": {}}, "seed": seed, **config}
-    meta = {"version": "0.1.0", "given": given or {}}
+    meta = {"version": "0.1.0", "given": given or {}, **(meta or {})}
     (run / "config.json").write_text(json.dumps({"config": settings, **meta}))
     lines = [json.dumps({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": v, "micro_f1": v,
                          "per_label_f1": {"a": v, "b": v}, "seconds_train": 1.0, "seconds_query": 1.0,
@@ -251,16 +251,96 @@ def test_a_strategy_in_a_task_specific_space_is_its_own_row_and_curve(tmp_path):
     np.testing.assert_allclose(by_name["class_embedding@cea"].mean, [0.40, 0.70, 0.80])
 
 
-def test_runs_that_differ_in_a_setting_are_different_rows(tmp_path):
+def settings_of_report(tmp_path, *args):
+    """Report on ``tmp_path / "runs"``: {setting: {row label: row}} and {setting: {row label: final comparison}}."""
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out), *args]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    rows = {name: {r["strategy"]: r for r in s["strategies"]} for name, s in summary["settings"].items()}
+    final = {name: rows_of(s["comparisons"]["final_macro_f1"]) for name, s in summary["settings"].items()}
+    return rows, final
+
+
+SETTING = "disaster (1+1), logreg on all-MiniLM-L6-v2"
+
+
+@pytest.mark.parametrize("condition, other, default", [
+    ({"budget": 180}, "budget=180", "budget=200"),  # 100, 150, 180: three rounds too
+    ({"initial_strategy": "kmeans"}, "initial_strategy=kmeans", "initial_strategy=random"),
+    ({"embed_precision": "bf16"}, "embed_precision=bf16", "embed_precision=fp32"),
+    ({"pool_size": 5000}, "pool_size=5000", "pool_size=None"),
+    ({"step": 25, "budget": 150}, "step=25", "step=50"),
+])
+def test_strategies_run_under_other_conditions_are_other_settings_never_paired(tmp_path, capsys, condition, other,
+                                                                                default):
     for seed in range(3):
         write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60])
-        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.70], pool_size=None)
-        (tmp_path / "runs" / f"cvirs-{seed}").rename(tmp_path / "runs" / f"cvirs-fixed-{seed}")
-        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.65],
-                  pool_size=5000)
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.90], **condition)
+    rows, final = settings_of_report(tmp_path)
+    (plain,) = [name for name in rows if default in name]
+    (changed,) = [name for name in rows if other in name]
+    assert plain.startswith(SETTING + " [") and changed.startswith(SETTING + " [")
+    assert set(rows[plain]) == {"random"} and set(rows[changed]) == {"cvirs"}
+    assert rows[changed]["cvirs"]["vs_baseline_final"] == "no baseline" and final[changed] == {}
+    err = capsys.readouterr().err
+    assert f"note: {changed} has no 'random' run: its strategies are not tested" in err
+
+
+def test_runs_of_other_data_files_are_other_settings(tmp_path, capsys):
+    """Two data files at other paths, told apart by the digest of their bytes; a file that moved is the same."""
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], data_path="/data/tweets.jsonl",
+                  meta={"data_digest": "a" * 64})
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.90], data_path="/data/news.jsonl",
+                  meta={"data_digest": "b" * 64})
+        write_run(tmp_path / "runs", "margin", seed, [0.40, 0.50, 0.65], data_path="/moved/tweets.jsonl",
+                  meta={"data_digest": "a" * 64})
+    rows, final = settings_of_report(tmp_path)
+    assert set(rows) == {f"{SETTING} [data={'a' * 12}]", f"{SETTING} [data={'b' * 12}]"}
+    assert set(final[f"{SETTING} [data={'a' * 12}]"]) == {"margin"}
+    assert final[f"{SETTING} [data={'b' * 12}]"] == {}
+
+
+def test_a_grid_over_budgets_compares_each_strategy_with_random_of_its_budget(tmp_path):
+    for seed in range(3):
+        for budget, rounds in ((200, [0.40, 0.50, 0.60]), (300, [0.40, 0.50, 0.60, 0.70, 0.80])):
+            write_run(tmp_path / "runs" / f"budget-{budget}", "random", seed, rounds, budget=budget)
+            write_run(tmp_path / "runs" / f"budget-{budget}", "cvirs", seed, rounds[:-1] + [rounds[-1] + 0.05],
+                      budget=budget)
+    rows, final = settings_of_report(tmp_path)
+    assert set(rows) == {f"{SETTING} [budget=200]", f"{SETTING} [budget=300]"}
+    for name in rows:
+        assert set(rows[name]) == {"random", "cvirs"}  # no budget in the row labels: the setting names it
+        assert final[name]["cvirs"]["mean_difference"] == pytest.approx(0.05)
+
+
+def test_a_setting_a_run_does_not_store_is_the_default_it_ran_with(tmp_path):
+    """An older version stored no initial_strategy: those runs started at random, like the ones that say so."""
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60])  # no initial_strategy, no pool_size
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.62], initial_strategy="random", pool_size=None)
+    for seed in range(3, 6):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.70], initial_strategy="kmeans")
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.72], initial_strategy="kmeans")
+    rows, final = settings_of_report(tmp_path)
+    assert set(rows) == {f"{SETTING} [initial_strategy=random]", f"{SETTING} [initial_strategy=kmeans]"}
+    assert rows[f"{SETTING} [initial_strategy=random]"]["cvirs"]["seeds"] == [0, 1, 2]
+    assert rows[f"{SETTING} [initial_strategy=kmeans]"]["random"]["seeds"] == [3, 4, 5]
+    assert final[f"{SETTING} [initial_strategy=random]"]["cvirs"]["mean_difference"] == pytest.approx(0.02)
+
+
+def test_a_strategy_whose_resolved_params_differ_is_labeled_by_them(tmp_path):
+    """Given alike (no params), resolved apart (a default that changed between versions): two rows, not six seeds."""
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60])
+        write_run(tmp_path / "runs" / "old", "dal", seed, [0.40, 0.50, 0.65], strategy={"name": "dal", "params": {
+            "sub_batches": 5}}, given={"strategy": {"name": "dal", "params": {}}})
+        write_run(tmp_path / "runs" / "new", "dal", seed + 3, [0.40, 0.50, 0.75], strategy={"name": "dal", "params": {
+            "sub_batches": 10}}, given={"strategy": {"name": "dal", "params": {}}})
     _, setting, _ = report(tmp_path / "runs", tmp_path)
-    labels = [r["strategy"] for r in setting["strategies"]]
-    assert labels == ["random", "cvirs [pool_size=5000]", "cvirs [pool_size=None]"]
+    seeds = {r["strategy"]: r["seeds"] for r in setting["strategies"]}
+    assert seeds == {"random": [0, 1, 2], "dal [strategy.sub_batches=5]": [0, 1, 2],
+                     "dal [strategy.sub_batches=10]": [3, 4, 5]}
 
 
 def test_what_a_run_records_beside_its_results_is_not_a_condition(tmp_path):

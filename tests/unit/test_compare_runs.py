@@ -1,0 +1,52 @@
+"""benchmarks/compare_runs.py: two grids' records are called identical only when they are."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.compare_runs import main
+
+
+def write_run(grid, name, macro, seed=0):
+    run = grid / name
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"config": {"strategy": "random", "seed": seed}}))
+    lines = [json.dumps({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": v, "picked": [i], "seconds_train": i})
+             for i, v in enumerate(macro)]
+    (run / "rounds.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_equal_grids_are_identical(tmp_path, capsys):
+    for grid in ("A", "B"):
+        write_run(tmp_path / grid, "strategy-random__seed-0", [0.4, 0.5, 0.6])
+        write_run(tmp_path / grid, "strategy-random__seed-1", [0.4, 0.5, 0.7], seed=1)
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 0
+    out = capsys.readouterr().out
+    assert "strategy-random__seed-0: same" in out and out.splitlines()[-1] == "2 of 2 runs identical"
+
+
+def test_a_shorter_record_and_a_missing_run_are_differences(tmp_path, capsys):
+    write_run(tmp_path / "A", "strategy-random__seed-0", [0.4, 0.5, 0.6])
+    write_run(tmp_path / "B", "strategy-random__seed-0", [0.4])  # killed after round 0
+    write_run(tmp_path / "A", "strategy-random__seed-1", [0.4, 0.5, 0.6], seed=1)  # not in B
+    write_run(tmp_path / "B", "strategy-random__seed-2", [0.4, 0.5, 0.6], seed=2)  # not in A
+    write_run(tmp_path / "A", "strategy-random__seed-3", [0.4, 0.5, 0.6], seed=3)
+    write_run(tmp_path / "B", "strategy-random__seed-3", [0.4, 0.9], seed=3)
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == ["strategy-random__seed-0: differs: 3 vs 1 rounds",
+                         f"strategy-random__seed-1: only in {tmp_path / 'A'}",
+                         f"strategy-random__seed-2: only in {tmp_path / 'B'}",
+                         "strategy-random__seed-3: differs from round 1 on (3 vs 2 rounds)"]
+    assert "identical" not in lines[-1]
+    assert lines[-1] == (f"records differ: 0 of 4 runs the same, 2 differ, 1 only in {tmp_path / 'A'}, 1 only in "
+                         f"{tmp_path / 'B'}")
+
+
+@pytest.mark.parametrize("missing", ["A", "B"])
+def test_a_missing_grid_is_an_error_in_one_line(tmp_path, capsys, missing):
+    write_run(tmp_path / ("B" if missing == "A" else "A"), "strategy-random__seed-0", [0.4])
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{tmp_path / missing} is no directory" in err
