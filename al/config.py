@@ -252,12 +252,17 @@ class SimulationConfig:
         return kwargs
 
     def strategy_kwargs(self) -> dict[str, Any]:
-        """Constructor arguments of the strategy: its params, and the run's settings it names in
-        ``run_params`` (ALPS, which runs its own encoder, takes ``device`` and ``embed_precision``)."""
+        """Constructor arguments of the strategy: its params, and the run's settings of its ``run_params``
+        that its constructor names; without ``run_params``, ``seed`` (the run's ``--seed``) and ``device``.
+        ALPS, which runs its own encoder, names ``device`` and ``embed_precision`` (its ``seed`` is a fixed
+        default)."""
         cls = self.strategy_class()
+        accepted = _parameters(cls) or {}  # a **kwargs constructor gets nothing it did not ask for by name
         kwargs = dict(self.strategy.params)
-        for param, setting in getattr(cls, "run_params", {}).items():
-            kwargs[param] = getattr(self, setting)
+        run_set = getattr(cls, "run_params", {}) or {k: k for k in sorted(INJECTED_PARAMS)}
+        for param, setting in run_set.items():
+            if param in accepted:
+                kwargs[param] = getattr(self, setting)
         return kwargs
 
     def make_strategy(self) -> Any:
@@ -506,12 +511,41 @@ def _json_ready(value: Any) -> Any:
 
 
 def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
+    """``cls(**kwargs)``; what goes wrong is a one-line ConfigError naming ``where``.
+
+    Parameters that do not bind to the signature are told apart from an
+    error raised inside the constructor (a bad value, a bug), which is
+    reported with its type and the line that raised it.
+    """
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise ConfigError(f"{where} ({cls.__module__}.{cls.__qualname__}) does not implement "
+                          f"{', '.join(missing)}; define {'it' if len(missing) == 1 else 'them'} in the class")
     try:
-        return cls(**kwargs)
+        inspect.signature(cls).bind(**kwargs)
     except TypeError as exc:
         accepted = _parameters(cls)
         names = ", ".join(sorted(set(accepted or {}) - set(_run_set(cls)))) if accepted is not None else "see its docs"
         raise ConfigError(f"{where} rejects its parameters {kwargs}: {exc}; accepted: {names}") from None
+    except ValueError:  # no signature to read (a builtin): the call itself says
+        pass
+    try:
+        return cls(**kwargs)
+    except ALError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a constructor's own error is reported in one line
+        raise ConfigError(f"{where} could not be constructed with {kwargs}: {type(exc).__name__}: {exc}"
+                          f"{_raised_at(exc)}") from exc
+
+
+def _raised_at(exc: BaseException) -> str:
+    """`` (at path/file.py:12)``: the innermost line of ``exc``'s traceback."""
+    tb = exc.__traceback__
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f" (at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})"
 
 
 # ---------------------------------------------------------------- mappings

@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -51,12 +51,29 @@ from al.records import RunRecords
 from al.strategy import PoolState, Strategy, validate_answer
 
 INITIAL, STRATEGY, CLASSIFIER, SPACE = 0, 1, 2, 3
+GLOBAL_NUMPY = 4  # what a strategy draws from NumPy's global generator (np.random.choice...)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 def round_rng(seed: int, round_: int, purpose: int) -> np.random.Generator:
     return np.random.default_rng([seed, round_, purpose])
+
+
+@contextlib.contextmanager
+def seeded_global_numpy(seed: np.random.SeedSequence) -> Iterator[None]:
+    """Seed NumPy's global generator from ``seed`` for the block, then restore its previous state.
+
+    A strategy that draws from ``np.random`` (its own code, or a library's)
+    then picks the same texts for the same run seed and round; code outside
+    the block sees no change. Nothing is drawn from the round's ``state.rng``.
+    """
+    saved = np.random.get_state()
+    np.random.seed(seed.generate_state(4))
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
 
 
 def initial_indices(seed: int, n_pool: int, initial: int) -> np.ndarray:
@@ -609,10 +626,16 @@ class Simulation:
         allowed[unlabeled] = True
 
         def oracle(indices: np.ndarray) -> sp.csr_matrix:
-            indices = np.asarray(indices, dtype=np.int64)
-            if indices.ndim != 1 or (len(indices) and (indices.min() < 0 or indices.max() >= len(allowed)
-                                                        or not allowed[indices].all())):
-                raise QueryError("reveal takes unlabeled pool indices the strategy picks this round")
+            indices = np.asarray(indices)
+            if indices.ndim != 1 or (len(indices) and not np.issubdtype(indices.dtype, np.integer)):
+                raise QueryError(f"state.reveal got an array of shape {indices.shape} and dtype {indices.dtype}; "
+                                 f"expected a 1-d integer array of unlabeled pool indices")
+            indices = indices.astype(np.int64)
+            inside = (indices >= 0) & (indices < len(allowed))
+            bad = indices[~(inside & allowed[np.where(inside, indices, 0)])]
+            if len(bad):
+                raise QueryError(f"state.reveal got {len(bad)} of {len(indices)} indices that are not unlabeled pool "
+                                 f"texts (e.g. {bad[:5].tolist()}); reveal only indices from state.indices_unlabeled")
             revealed.append(indices)
             return annotator.labels(indices)
 
@@ -625,8 +648,8 @@ class Simulation:
         }
         if features.pool_embeddings is not None:
             views["embeddings"] = lambda: features.pool_embeddings
-        state = PoolState(
-            indices_labeled=labeled.copy(),
+        state = PoolState(  # its own read-only copies of the indices, and read-only views
+            indices_labeled=labeled,
             indices_unlabeled=unlabeled,
             y_labeled=y_labeled,
             label_names=self.corpus.label_names,
@@ -636,10 +659,11 @@ class Simulation:
             # the annotator holds every pool text's gold labels: only a strategy that declares it gets one
             oracle=oracle if "reveal" in self.strategy.requires else None,
         )
-        answer, info = self.strategy.select(state, n)
+        with seeded_global_numpy(np.random.SeedSequence([self.seed, r, GLOBAL_NUMPY])):
+            answer, info = self.strategy.select(state, n)
         picked = validate_answer(
             answer, state, n, self.strategy.name or type(self.strategy).__name__,
-            np.concatenate(revealed) if revealed else None,
+            np.concatenate(revealed) if revealed else None, unlabeled=unlabeled,
         )
         unasked = picked[~np.isin(picked, np.concatenate(revealed))] if revealed else picked
         if len(unasked):

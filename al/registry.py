@@ -21,6 +21,8 @@ notebook), but nothing depends on that.
 A module that fails to import does not take the registry with it: every other
 name still works, asking for the broken one raises a ConfigError naming the
 module and its error, and :func:`load_errors` lists the failures seen so far.
+Likewise a name that two distributions declare (a plugin's ``random`` beside
+ours) is refused when asked for, naming both, and never silently replaced.
 """
 from __future__ import annotations
 
@@ -28,10 +30,11 @@ import importlib
 import os
 import sys
 from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
 from typing import Any, Callable, TypeVar
 
 from al.errors import ConfigError, did_you_mean
-from al.strategy import Strategy
+from al.strategy import Strategy, check_requires
 
 STRATEGY_GROUP = "al.strategies"
 FAMILY_GROUP = "al.strategy_families"
@@ -45,6 +48,8 @@ _PREFIXES: dict[str, Factory] = {}
 _FAILED: dict[str, str] = {}
 #: Entry points per (group, sys.path with each entry's mtime): a scan costs about 33 ms, a grid asks thousands of times.
 _SCANS: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, EntryPoint]] = {}
+#: Names two distributions declare with different targets, per scan key: name -> the one-line refusal.
+_CLASHES: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, str]] = {}
 
 S = TypeVar("S", bound=type[Strategy])
 
@@ -86,7 +91,13 @@ def register_prefix(prefix: str) -> Callable[[Factory], Factory]:
 
 
 def _declared(group: str) -> dict[str, EntryPoint]:
-    """Entry points of ``group`` by name; the first one on ``sys.path`` wins a name.
+    """Entry points of ``group`` by name (a name two distributions declare: the first; see :func:`_clash`)."""
+    return dict(_scan(group)[0])
+
+
+def _scan(group: str) -> tuple[dict[str, EntryPoint], dict[str, str]]:
+    """Entry points of ``group`` by name, and the one-line refusal of each name two distributions declare
+    with different targets.
 
     The scan is kept until ``sys.path`` or the modification time of one of
     its directories changes (a package installed or removed there changes it),
@@ -95,10 +106,34 @@ def _declared(group: str) -> dict[str, EntryPoint]:
     key = (group, tuple((entry, _mtime(entry)) for entry in sys.path))
     if key not in _SCANS:
         found: dict[str, EntryPoint] = {}
+        clashes: dict[str, str] = {}
         for ep in entry_points(group=group):
-            found.setdefault(ep.name, ep)
-        _SCANS[key] = found
-    return dict(_SCANS[key])
+            first = found.setdefault(ep.name, ep)
+            if first.value != ep.value and ep.name not in clashes:
+                clashes[ep.name] = (
+                    f"entry point {ep.name!r} of {group} is declared by two distributions: {_origin(first)} and "
+                    f"{_origin(ep)}; uninstall one, or rename the plugin's entry point"
+                )
+        _SCANS[key], _CLASHES[key] = found, clashes
+    return _SCANS[key], _CLASHES.get(key, {})
+
+
+def _clash(group: str, name: str) -> None:
+    """Refuse a name that two installed distributions declare with different targets.
+
+    Raises
+    ------
+    ConfigError
+        Naming both distributions and their ``module:attr``.
+    """
+    message = _scan(group)[1].get(name)
+    if message is not None:
+        raise ConfigError(message)
+
+
+def _origin(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"{dist.name if dist is not None else 'an unknown distribution'} ({ep.value})"
 
 
 def _mtime(path: str) -> int:
@@ -142,6 +177,7 @@ def get_strategy(spec: str) -> type[Strategy]:
         return _from_path(spec)
     declared = _declared(STRATEGY_GROUP)
     if spec in declared:
+        _clash(STRATEGY_GROUP, spec)
         return _check_class(_load(declared[spec], spec, f"strategy {spec!r}"), f"entry point {spec!r}", spec)
     if spec in _REGISTRY:
         return _REGISTRY[spec]
@@ -151,6 +187,7 @@ def get_strategy(spec: str) -> type[Strategy]:
 def _family(prefix: str) -> Factory | None:
     declared = _declared(FAMILY_GROUP)
     if prefix in declared:
+        _clash(FAMILY_GROUP, prefix)
         factory = _load(declared[prefix], f"{prefix}:*", f"strategy family {prefix!r}")
         if not callable(factory):
             raise ConfigError(
@@ -166,7 +203,8 @@ def _load(ep: EntryPoint, key: str, what: str) -> Any:
     try:
         module = importlib.import_module(ep.module)
     except Exception as exc:  # noqa: BLE001 - any error inside a plugin's module is reported, not raised
-        message = f"{what} could not be loaded: module {ep.module} failed to import: {type(exc).__name__}: {exc}{where}"
+        message = (f"{what} could not be loaded: module {ep.module} failed to import: {type(exc).__name__}: {exc}"
+                   f"{where}{_shadowed(ep.module)}")
         _FAILED[key] = message
         raise ConfigError(message) from exc
     obj: Any = module
@@ -178,6 +216,22 @@ def _load(ep: EntryPoint, key: str, what: str) -> Any:
         obj = getattr(obj, attr)
     _FAILED.pop(key, None)
     return obj
+
+
+def _shadowed(module: str) -> str:
+    """``; /cwd/strategies.py hides the package ...`` when a plain module took the name of ``module``'s package.
+
+    A user's ``strategies.py`` in the working directory is imported instead
+    of the package ``strategies`` the built-ins live in, and every
+    ``strategies.x`` then fails to import.
+    """
+    for depth in range(1, module.count(".") + 1):
+        parent = ".".join(module.split(".")[:depth])
+        found = sys.modules.get(parent)
+        if found is not None and not hasattr(found, "__path__"):
+            origin = getattr(found, "__file__", None) or repr(found)
+            return f"; {origin} hides the package {parent!r} that module belongs to: rename your file"
+    return ""
 
 
 def _unknown(spec: str) -> str:
@@ -196,18 +250,49 @@ def _from_path(spec: str) -> type[Strategy]:
     if not module_name or not attr:
         raise ConfigError(f"strategy path {spec!r} must look like package.module:ClassName")
     try:
-        module = importlib.import_module(module_name)
+        module = _import_user_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"cannot import module {module_name!r} for strategy {spec!r}: {exc}") from None
+        raise ConfigError(f"cannot import module {module_name!r} for strategy {spec!r}: {exc}"
+                          f"{_shadowed(module_name)}") from None
+    except Exception as exc:  # noqa: BLE001 - any error inside a user's module is reported, not raised
+        raise ConfigError(f"strategy {spec!r} could not be loaded: module {module_name} failed to import: "
+                          f"{type(exc).__name__}: {exc}") from exc
     cls = getattr(module, attr, None)
     if cls is None:
         raise ConfigError(f"module {module_name!r} has no attribute {attr!r}")
     return _check_class(cls, spec)
 
 
+def _import_user_module(module_name: str) -> ModuleType:
+    """``module_name`` imported; one found nowhere on ``sys.path`` is looked for in the working directory.
+
+    ``python -m al.simulate`` has the working directory on ``sys.path``, an
+    installed console script (``al-simulate``) does not: both find a user's
+    ``mystrategies.py`` there. The directory is appended, so it never hides
+    an installed package.
+    """
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        cwd = os.getcwd()
+        if exc.name != module_name.split(".")[0] or cwd in {os.path.abspath(p) for p in sys.path}:
+            raise
+        sys.path.append(cwd)
+        importlib.invalidate_caches()
+        try:
+            return importlib.import_module(module_name)
+        except ModuleNotFoundError as again:
+            if again.name == exc.name:  # not there either: leave sys.path as it was
+                sys.path.remove(cwd)
+            raise
+
+
 def _check_class(cls: object, where: str, name: str | None = None) -> type[Strategy]:
+    """``cls`` checked as a Strategy subclass with known ``requires``; named ``name`` (or ``module:Class``)
+    unless it sets ``name`` itself: a subclass of a built-in does not answer to the built-in's name."""
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise ConfigError(f"{where} is {cls!r}, not a subclass of al.strategy.Strategy")
-    if not cls.name:
+    if "name" not in vars(cls) or not cls.name:
         cls.name = name or f"{cls.__module__}:{cls.__qualname__}"
+    check_requires(cls, f"strategy {cls.name!r}")
     return cls

@@ -7,6 +7,7 @@ only the engine's loop moves texts from the unlabeled to the labeled set.
 """
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -15,16 +16,16 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import QueryError, ViewNotAvailableError
+from al.errors import ConfigError, QueryError, ViewNotAvailableError, did_you_mean
 
-#: Views the engine can build for a strategy, and what each is.
+#: Views the engine can build for a strategy, and what each is (arrays read-only, sequences tuples).
 VIEWS: Mapping[str, str] = {
-    "texts": "list of the pool's texts, length n_pool",
+    "texts": "tuple of the pool's texts, length n_pool",
     "embeddings": "ndarray (n_pool, dim): sentence embeddings, float32, L2-normalised",
     "proba": "ndarray (n_pool, n_labels): the current classifier's per-label probabilities",
     "representations": "ndarray (n_pool, hidden): what the classifier's output layer sees",
     "classifier": "the classifier fitted this round (read-only by convention)",
-    "inputs": "what the classifier reads for the pool (Classifier.input): list of texts, or ndarray (n_pool, dim)",
+    "inputs": "what the classifier reads for the pool (Classifier.input): tuple of texts, or ndarray (n_pool, dim)",
 }
 #: What a strategy may declare in ``requires``: the views, and ``reveal``, the annotator.
 REQUIREMENTS: Mapping[str, str] = {
@@ -34,9 +35,30 @@ REQUIREMENTS: Mapping[str, str] = {
 }
 
 
+def read_only(value: Any) -> Any:
+    """What a strategy may see of ``value`` without being able to change it.
+
+    An ndarray becomes a read-only view (no copy), a CSR or CSC matrix a copy
+    with read-only arrays, a list a tuple; anything else (the classifier) is
+    returned as it is.
+    """
+    if isinstance(value, np.ndarray):
+        view = value.view()
+        view.flags.writeable = False
+        return view
+    if sp.issparse(value) and value.format in ("csr", "csc"):
+        copy = value.copy()
+        for part in (copy.data, copy.indices, copy.indptr):
+            part.flags.writeable = False
+        return copy
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
 @dataclass(frozen=True)
 class PoolState:
-    """What a strategy may see in one round.
+    """What a strategy may see in one round; its arrays are read-only (copy one to change it).
 
     Parameters
     ----------
@@ -63,6 +85,12 @@ class PoolState:
     oracle: Callable[[np.ndarray], sp.csr_matrix] | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # the state's own copies: a strategy that unlocks and writes one changes nothing of the caller's
+        for name in ("indices_labeled", "indices_unlabeled"):
+            object.__setattr__(self, name, read_only(np.array(getattr(self, name))))
+        object.__setattr__(self, "y_labeled", read_only(self.y_labeled))
+
     @property
     def n_labels(self) -> int:
         return len(self.label_names)
@@ -72,7 +100,7 @@ class PoolState:
         return len(self.indices_labeled) + len(self.indices_unlabeled)
 
     def view(self, name: str) -> Any:
-        """The view ``name`` (see :data:`VIEWS`), built on first use and kept for the round.
+        """The view ``name`` (see :data:`VIEWS`), built on first use and kept for the round, read-only.
 
         Raises
         ------
@@ -85,7 +113,7 @@ class PoolState:
                     f"view {name!r} is not available in this simulation; available: "
                     f"{', '.join(sorted(self.views)) or 'none'} (declare it in the strategy's `requires`)"
                 )
-            self._cache[name] = self.views[name]()
+            self._cache[name] = read_only(self.views[name]())
         return self._cache[name]
 
     texts = property(lambda self: self.view("texts"), doc=VIEWS["texts"])
@@ -102,15 +130,30 @@ class PoolState:
         (Algorithm 1 of the class-embedding paper). Every revealed index must be
         in the strategy's answer, or the engine rejects the query.
 
+        Parameters
+        ----------
+        indices : ndarray of int, shape (n_revealed,)
+
         Returns
         -------
         csr_matrix of shape (len(indices), n_labels)
+
+        Raises
+        ------
+        QueryError
+            If ``indices`` is not a 1-d integer array.
         """
         if self.oracle is None:
             raise ViewNotAvailableError(
                 "this state has no annotator to reveal labels; declare 'reveal' in the strategy's `requires`"
             )
-        return self.oracle(np.asarray(indices, dtype=np.int64))
+        asked = _index_array(indices)
+        if asked is None:
+            raise QueryError(
+                f"state.reveal got {_describe(indices)}; expected a 1-d integer array of unlabeled pool indices "
+                f"the strategy picks this round"
+            )
+        return self.oracle(asked)
 
 
 class Strategy(ABC):
@@ -122,14 +165,16 @@ class Strategy(ABC):
     Scores follow one convention: higher means "ask for this text first";
     ``last_scores`` keeps them after a query, aligned with
     ``state.indices_unlabeled`` (None for strategies that do not score), and
-    ``last_info`` any JSON-serialisable facts about the query that the engine
-    should store in the round's record.
+    ``last_info`` facts about the query that the engine stores in the round's
+    record: JSON values, NumPy scalars and arrays (stored as numbers and lists;
+    a NaN or infinite float as null).
     """
 
     name: ClassVar[str] = ""
     requires: ClassVar[frozenset[str]] = frozenset()
     #: Constructor parameters the run sets from its own settings (parameter -> setting name), e.g.
-    #: ``{"device": "device"}``: never given as strategy params, never stored with them.
+    #: ``{"device": "device"}``, passed when the constructor names them; never given as strategy params,
+    #: never stored with them. Empty (the default): the run's ``seed`` and ``device``.
     run_params: ClassVar[dict[str, str]] = {}
 
     def __init__(self) -> None:
@@ -172,12 +217,12 @@ class Strategy(ABC):
         Returns
         -------
         answer : what :meth:`query` returned (the engine validates it)
-        info : a copy of ``last_info`` after the query
+        info : ``last_info`` after the query as JSON values (see :func:`json_info`)
         """
         self.last_scores = None
         self.last_info = {}
         answer = self.query(state, n)
-        return answer, dict(self.last_info)
+        return answer, json_info(self.last_info, self.name or type(self).__name__)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith(("_", "last_")))
@@ -199,40 +244,138 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
 
 
 def validate_answer(
-    answer: Any, state: PoolState, n: int, strategy_name: str, revealed: np.ndarray | None = None
+    answer: Any, state: PoolState, n: int, strategy_name: str, revealed: np.ndarray | None = None,
+    unlabeled: np.ndarray | None = None,
 ) -> np.ndarray:
     """Check a strategy's answer: ``n`` distinct unlabeled pool indices.
+
+    Parameters
+    ----------
+    unlabeled : ndarray of int, shape (n_unlabeled,), optional
+        The unlabeled pool as the caller keeps it (the engine passes its own);
+        default ``state.indices_unlabeled``.
 
     Raises
     ------
     QueryError
-        Naming the strategy and what was wrong.
+        Naming the strategy, what was wrong and how to fix it.
     """
-    try:
-        picked = np.asarray(answer)
-    except Exception:  # noqa: BLE001 - anything not array-like
-        raise QueryError(f"strategy {strategy_name!r} returned {type(answer).__name__}; expected an array of indices") from None
-    if picked.ndim != 1 or (picked.size and not np.issubdtype(picked.dtype, np.integer)):
-        raise QueryError(
-            f"strategy {strategy_name!r} returned an array of shape {picked.shape} and dtype {picked.dtype}; "
-            f"expected a 1-d integer array"
-        )
-    picked = picked.astype(np.int64)
+    how = f"return an int array of {n} distinct indices from state.indices_unlabeled"
+    picked = _index_array(answer)
+    if picked is None:
+        raise QueryError(f"strategy {strategy_name!r} returned {_describe(answer)}; {how}")
     if len(picked) != n:
-        raise QueryError(f"strategy {strategy_name!r} returned {len(picked)} indices; expected {n}")
-    if len(np.unique(picked)) != len(picked):
-        raise QueryError(f"strategy {strategy_name!r} returned duplicate indices")
-    not_unlabeled = np.setdiff1d(picked, state.indices_unlabeled)
+        raise QueryError(f"strategy {strategy_name!r} returned {_count(len(picked))}; expected {n}: {how}")
+    values, counts = np.unique(picked, return_counts=True)
+    repeated = values[counts > 1]
+    if len(repeated):
+        raise QueryError(
+            f"strategy {strategy_name!r} returned duplicate indices ({_some(repeated)}); {how}"
+        )
+    not_unlabeled = np.setdiff1d(picked, state.indices_unlabeled if unlabeled is None else unlabeled)
     if len(not_unlabeled):
         raise QueryError(
-            f"strategy {strategy_name!r} returned {len(not_unlabeled)} indices that are not unlabeled pool "
-            f"texts (e.g. {not_unlabeled[:5].tolist()})"
+            f"strategy {strategy_name!r} returned {_count(len(not_unlabeled))} that are not unlabeled pool "
+            f"texts ({_some(not_unlabeled)}); {how}"
         )
     if revealed is not None and len(revealed):
         peeked = np.setdiff1d(revealed, picked)
         if len(peeked):
             raise QueryError(
-                f"strategy {strategy_name!r} revealed the labels of {len(peeked)} texts it did not pick; "
-                f"reveal only texts you return"
+                f"strategy {strategy_name!r} revealed the labels of {_count(len(peeked), 'text', 'texts')} it did "
+                f"not pick ({_some(peeked)}); reveal only texts you return"
             )
     return picked
+
+
+def _index_array(value: Any) -> np.ndarray | None:
+    """``value`` as a 1-d int64 array, or None when it is no 1-d integer array (an empty one passes)."""
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything not array-like
+        return None
+    if array.ndim != 1 or (array.size and not np.issubdtype(array.dtype, np.integer)):
+        return None  # None, a set, a generator (0-d object arrays), floats, booleans, a column...
+    return array.astype(np.int64)
+
+
+def _describe(value: Any) -> str:
+    """What came, for a message: ``NoneType``, ``set``, ``an array of shape (10, 1) and dtype int64``..."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything not array-like
+        return type(value).__name__
+    if array.ndim == 0:
+        return type(value).__name__
+    return f"a {type(value).__name__} read as shape {array.shape} and dtype {array.dtype}"
+
+
+def _count(k: int, one: str = "index", many: str = "indices") -> str:
+    return f"{k} {one if k == 1 else many}"
+
+
+def _some(indices: np.ndarray, limit: int = 5) -> str:
+    """``3, 7, 9`` or ``3, 7, 9, 11, 12, ... (8 in all)``."""
+    shown = ", ".join(str(int(i)) for i in indices[:limit])
+    return shown if len(indices) <= limit else f"{shown}, ... ({len(indices)} in all)"
+
+
+def json_info(info: Mapping[str, Any], strategy_name: str) -> dict[str, Any]:
+    """``last_info`` as JSON values: NumPy scalars and arrays as numbers and lists, NaN and infinities as None.
+
+    Raises
+    ------
+    QueryError
+        Naming the strategy and the key of a value that has no JSON form.
+    """
+    if not isinstance(info, Mapping):
+        raise QueryError(f"strategy {strategy_name!r} set last_info to {type(info).__name__}; expected a dict")
+    return _json_value(info, strategy_name, "")
+
+
+def _json_value(value: Any, strategy_name: str, where: str) -> Any:
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = value.tolist()  # Python numbers, strings and (nested) lists
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v, strategy_name, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, np.generic):
+                key = key.item()
+            if not (key is None or isinstance(key, (str, int, float))):
+                raise QueryError(f"strategy {strategy_name!r} put a {type(key).__name__} key in last_info{where}; "
+                                 f"expected str keys: convert it (str(key))")
+            out[key] = _json_value(item, strategy_name, f"{where}[{key!r}]")
+        return out
+    raise QueryError(
+        f"strategy {strategy_name!r} put {type(value).__name__} in last_info{where}; expected numbers, strings, "
+        f"lists or dicts of them: convert it (float(x), x.tolist(), str(x))"
+    )
+
+
+def check_requires(cls: type[Strategy], where: str) -> None:
+    """Check that ``cls.requires`` is a set of known requirement names (see :data:`REQUIREMENTS`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the unknown ones, a close known name, and the known ones.
+    """
+    requires = cls.requires
+    if isinstance(requires, (str, bytes)) or not isinstance(requires, (set, frozenset, list, tuple)):
+        raise ConfigError(
+            f"{where}: requires is {requires!r}; expected a frozenset of view names, e.g. frozenset({{'proba'}})"
+        )
+    unknown = sorted(str(r) for r in set(requires) - set(REQUIREMENTS))
+    if unknown:
+        raise ConfigError(
+            f"{where} requires unknown view(s) {', '.join(map(repr, unknown))}{did_you_mean(unknown, REQUIREMENTS)}; "
+            f"known: {', '.join(sorted(REQUIREMENTS))}"
+        )

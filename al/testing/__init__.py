@@ -8,8 +8,8 @@ or, in a pytest suite, ``test_my_strategy = strategy_conformance_test(MyStrategy
 The checks build small synthetic pools (random embeddings, probabilities and a
 fitted logistic-regression classifier; no model download) and verify that the
 strategy returns ``n`` distinct unlabeled indices, is reproducible with the same
-generator, leaves the state unchanged, reveals labels only of texts it picks,
-and declares the views it reads.
+generator, leaves the state and its views unchanged, reveals labels only of
+texts it picks, declares the views it reads, and keeps ``last_info`` JSON-ready.
 """
 from __future__ import annotations
 
@@ -85,6 +85,28 @@ def make_state(
     return state, revealed
 
 
+def _contents(state: PoolState) -> dict[str, Any]:
+    """What ``state`` holds, copied: its indices, labels, and each array or sequence view built afresh (so
+    that a change to what a view reads shows)."""
+    out: dict[str, Any] = {"indices_labeled": np.array(state.indices_labeled),
+                           "indices_unlabeled": np.array(state.indices_unlabeled),
+                           "y_labeled": state.y_labeled.toarray()}
+    for key, build in state.views.items():
+        value = build()
+        if isinstance(value, np.ndarray):
+            out[key] = value.copy()
+        elif isinstance(value, (list, tuple)):
+            out[key] = list(value)
+    return out
+
+
+def _same(a: np.ndarray | list, b: Any) -> bool:
+    """Equal contents: an array to an array of one shape, a list to a list or tuple."""
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b))
+    return isinstance(b, (list, tuple)) and a == list(b)
+
+
 def _fail(name: str, message: str) -> None:
     raise ConformanceError(f"strategy {name}: {message}")
 
@@ -119,21 +141,25 @@ def check_strategy(
     if unknown:
         _fail(name, f"requires unknown view(s) {sorted(unknown)}; known: {sorted(REQUIREMENTS)}")
 
-    # 1. a valid answer, and the state is left as it was
+    # 1. a valid answer, the state and its views are left as they were, last_info has a JSON form
     views = set(probe.requires) if probe.requires else set()
     state, revealed = make_state(views=views, classifier=classifier)
-    before = (state.indices_labeled.copy(), state.indices_unlabeled.copy(), state.y_labeled.toarray().copy())
+    before = _contents(state)
     try:
-        answer = make().query(state, n)
+        answer, _ = make().select(state, n)
     except ViewNotAvailableError as exc:
         _fail(name, f"reads a view it does not declare in `requires`: {exc}")
     try:
         picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None)
     except ALError as exc:
         _fail(name, str(exc))
-    after = (state.indices_labeled, state.indices_unlabeled, state.y_labeled.toarray())
-    if any(not np.array_equal(a, b) for a, b in zip(before, after)):
-        _fail(name, "changed the state it was given (indices or labels)")
+    after = _contents(state)
+    changed = [key for key in before if not _same(before[key], after[key])]
+    changed += [key for key, value in state._cache.items()  # the views as the strategy holds them
+                if key in before and key not in changed and not _same(before[key], value)]
+    if changed:
+        _fail(name, f"changed the state it was given ({', '.join(changed)}); copy what you change, "
+                    f"e.g. np.array(state.{changed[0]})")
 
     # 2. reproducible: same state and generator seed -> same answer
     again_state, _ = make_state(views=views, classifier=classifier)

@@ -219,9 +219,9 @@ class Peeks(Strategy):
         (Returns(lambda s, n: np.repeat(s.indices_unlabeled[:1], n)), "duplicate"),
         (Returns(lambda s, n: s.indices_labeled[:n]), "not unlabeled"),
         (Returns(lambda s, n: np.arange(n) + 10**6), "not unlabeled"),
-        (Returns(lambda s, n: s.indices_unlabeled[:n].astype(float)), "integer"),
-        (Returns(lambda s, n: None), "1-d integer"),
-        (Peeks(), "revealed the labels of 1 texts it did not pick"),
+        (Returns(lambda s, n: s.indices_unlabeled[:n].astype(float)), "dtype float64; return an int array"),
+        (Returns(lambda s, n: None), "returned NoneType; return an int array of 10 distinct indices"),
+        (Peeks(), "revealed the labels of 1 text it did not pick"),
     ],
 )
 def test_invalid_answers_are_rejected(corpus, strategy, message):

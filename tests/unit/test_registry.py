@@ -220,7 +220,10 @@ class Unseeded(Strategy):
 
 
 class Mutates(Strategy):
+    """Unlocks the read-only indices and writes into them."""
+
     def query(self, state, n):
+        state.indices_labeled.flags.writeable = True
         state.indices_labeled[0] = state.indices_unlabeled[0]
         return state.indices_unlabeled[1 : n + 1]
 
@@ -259,6 +262,16 @@ class FailsForItsOwnReason(Strategy):
 def test_conformance_catches_broken_strategies(cls, message):
     with pytest.raises(ConformanceError, match=message):
         check_strategy(cls)
+
+
+def test_writing_into_the_state_fails_where_the_strategy_writes():
+    class Writes(Strategy):
+        def query(self, state, n):
+            state.indices_labeled[0] = state.indices_unlabeled[0]
+            return state.indices_unlabeled[1 : n + 1]
+
+    with pytest.raises(ValueError, match="read-only"):
+        check_strategy(Writes)
 
 
 def test_conformance_passes_a_strategy_error_through_unchanged():

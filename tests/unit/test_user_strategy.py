@@ -1,0 +1,494 @@
+"""The path of a user writing a strategy: what the state lets it touch, what its answer, ``last_info``,
+randomness, constructor, module and name may be, and what each mistake is told."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from al.classifiers.linear import LogisticRegressionClassifier
+from al.config import SimulationConfig
+from al.engine import Simulation
+from al.errors import ConfigError, QueryError
+from al.records import RunRecords, read_rounds
+from al.registry import get_strategy
+from al.strategy import VIEWS, PoolState, Strategy, json_info, validate_answer
+from al.testing import ConformanceError, check_strategy, make_state
+from strategies.uncertainty import Margin
+from tests.conftest import REPO, hash_embed
+
+
+def simulate(corpus, strategy, seed=0, records=None, budget=40):
+    return Simulation(corpus, strategy, lambda s: LogisticRegressionClassifier(seed=s), hash_embed,
+                      initial=20, step=10, budget=budget, seed=seed, records=records).run()
+
+
+class FirstN(Strategy):
+    def query(self, state, n):
+        return state.indices_unlabeled[:n]
+
+
+# ------------------------------------------------------------ 1, 2: the state is read-only
+
+
+class Looks(Strategy):
+    """Keeps what it was shown, to look at after the run."""
+
+    requires = frozenset({"texts", "embeddings", "proba", "representations", "inputs", "classifier"})
+
+    def query(self, state, n):
+        self.seen = {name: state.view(name) for name in self.requires}
+        self.seen.update(indices_labeled=state.indices_labeled, indices_unlabeled=state.indices_unlabeled,
+                         y_labeled=state.y_labeled)
+        return state.indices_unlabeled[:n]
+
+
+def test_every_array_and_sequence_a_strategy_sees_is_read_only(corpus):
+    strategy = Looks()
+    simulate(corpus, strategy, budget=30)
+    seen = strategy.seen
+    assert set(VIEWS) <= set(seen)
+    for name, value in seen.items():
+        if isinstance(value, np.ndarray):
+            assert not value.flags.writeable, name
+    assert isinstance(seen["texts"], tuple)
+    assert not any(part.flags.writeable for part in (seen["y_labeled"].data, seen["y_labeled"].indices,
+                                                     seen["y_labeled"].indptr))
+
+
+class Center(Strategy):
+    """Centres the embeddings in place: a realistic mistake."""
+
+    requires = frozenset({"embeddings"})
+
+    def query(self, state, n):
+        emb = state.embeddings
+        emb -= emb.mean(axis=0)
+        return state.indices_unlabeled[:n]
+
+
+class CentersACopy(Center):
+    def query(self, state, n):
+        emb = state.embeddings.copy()
+        emb -= emb.mean(axis=0)
+        return state.indices_unlabeled[:n]
+
+
+def test_writing_into_a_view_fails_at_the_strategy_s_line_and_a_copy_runs(corpus):
+    with pytest.raises(ValueError, match="read-only"):
+        simulate(corpus, Center())
+    strip = lambda rounds: [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]  # noqa: E731
+    assert strip(simulate(corpus, CentersACopy())) == strip(simulate(corpus, FirstN()))
+
+
+class Alias(Strategy):
+    """Replaces a candidate in ``state.indices_unlabeled`` itself; ``unlock`` first makes it writeable."""
+
+    def __init__(self, unlock: bool = False):
+        super().__init__()
+        self.unlock = unlock
+
+    def query(self, state, n):
+        candidates = state.indices_unlabeled
+        if self.unlock:
+            candidates.flags.writeable = True
+        candidates[0] = state.indices_labeled[0]
+        return candidates[:n]
+
+
+def test_an_answer_is_checked_against_the_engine_s_unlabeled_set_not_the_strategy_s(corpus):
+    with pytest.raises(ValueError, match="read-only"):
+        simulate(corpus, Alias())
+    # a strategy that unlocks its copy and writes into it changes nothing of the engine's
+    with pytest.raises(QueryError, match=r"returned 1 index that are not unlabeled pool texts"):
+        simulate(corpus, Alias(unlock=True))
+
+
+class Unlocks(Strategy):
+    """Unlocks a view and writes into it: what the read-only flag alone cannot stop."""
+
+    def __init__(self, view: str):
+        super().__init__()
+        self.view = view
+        self.requires = frozenset({view})
+
+    def query(self, state, n):
+        array = state.view(self.view)
+        array.flags.writeable = True
+        array[:] = 0
+        return state.indices_unlabeled[:n]
+
+
+@pytest.mark.parametrize("view", ["embeddings", "proba"])
+def test_conformance_catches_a_view_changed_by_a_query(view):
+    with pytest.raises(ConformanceError, match=rf"changed the state it was given \({view}"):
+        check_strategy(lambda: Unlocks(view))
+
+
+class Refits(Strategy):
+    """Trains the round's classifier on its own: the views built from it change under the loop."""
+
+    requires = frozenset({"classifier", "proba"})
+
+    def query(self, state, n):
+        scores = state.proba[state.indices_unlabeled, 0]
+        X = np.eye(4, 8, dtype=np.float32)  # 4 texts of make_state's 8-d embeddings, one per label
+        state.classifier.fit(X, sp.csr_matrix(np.eye(4, dtype=np.int8)))
+        return state.indices_unlabeled[np.argsort(-scores, kind="stable")[:n]]
+
+
+def test_conformance_catches_a_classifier_trained_by_a_query():
+    with pytest.raises(ConformanceError, match=r"changed the state it was given \(proba\)"):
+        check_strategy(Refits)
+
+
+def test_a_state_keeps_its_own_copies_of_the_indices():
+    labeled, unlabeled = np.arange(3), np.arange(3, 10)
+    state = PoolState(labeled, unlabeled, sp.csr_matrix(np.eye(3, dtype=np.int8)), ("a", "b", "c"),
+                      np.random.default_rng(0))
+    state.indices_unlabeled.flags.writeable = True
+    state.indices_unlabeled[0] = 0
+    assert unlabeled[0] == 3 and labeled.flags.writeable and unlabeled.flags.writeable
+
+
+# ------------------------------------------------------------ 3: last_info
+
+
+class NumpyInfo(Strategy):
+    requires = frozenset({"proba"})
+
+    def query(self, state, n):
+        p = state.proba[state.indices_unlabeled]
+        self.last_info = {"n_uncertain": np.sum(np.abs(p - 0.5) < 0.1), "mean_p": p.mean(),
+                          "per_label": p.mean(axis=0), "nested": {np.int64(1): [np.float32(0.5), float("nan")]},
+                          "inf": np.inf, "flag": np.bool_(True), "ok": ("a", 1)}
+        return state.indices_unlabeled[:n]
+
+
+def test_numpy_values_in_last_info_are_stored_as_json(corpus, tmp_path):
+    simulate(corpus, NumpyInfo(), records=RunRecords(tmp_path))
+    info = read_rounds(tmp_path)[0]["strategy_info"]
+    assert isinstance(info["n_uncertain"], int) and isinstance(info["mean_p"], float)
+    assert isinstance(info["per_label"], list) and len(info["per_label"]) == len(corpus.label_names)
+    assert info["nested"] == {"1": [0.5, None]} and info["inf"] is None and info["flag"] is True
+    assert info["ok"] == ["a", 1]
+    assert "NaN" not in (tmp_path / "rounds.jsonl").read_text()  # strict JSON
+
+
+@pytest.mark.parametrize("info, where", [
+    ({"model": object()}, r"put object in last_info\['model'\]"),
+    ({"a": [1, {"b": {1, 2}}]}, r"put set in last_info\['a'\]\[1\]\['b'\]"),
+    ({"a": {(1, 2): 3}}, r"put a tuple key in last_info\['a'\]"),
+])
+def test_a_last_info_value_without_a_json_form_is_a_query_error_naming_the_key(info, where):
+    with pytest.raises(QueryError, match=rf"^strategy 'mine' {where}; expected .*convert it"):
+        json_info(info, "mine")
+
+
+# ------------------------------------------------------------ 4: NumPy's global generator
+
+
+class GlobalRandom(Strategy):
+    def query(self, state, n):
+        return np.random.choice(state.indices_unlabeled, n, replace=False)
+
+
+def test_a_strategy_drawing_from_numpy_s_global_generator_repeats_its_picks(corpus):
+    np.random.seed(123)
+    outside = np.random.get_state()[1].copy()
+    picks = lambda seed: [r.get("picked") for r in simulate(corpus, GlobalRandom(), seed=seed)]  # noqa: E731
+    first = picks(0)
+    np.random.seed(456)  # whatever the global state, the same run seed picks the same texts
+    assert picks(0) == first
+    assert picks(1) != first
+    np.random.seed(123)
+    simulate(corpus, GlobalRandom())
+    assert np.array_equal(np.random.get_state()[1], outside)  # code outside a query sees no change
+
+
+# ------------------------------------------------------------ user modules
+
+
+@pytest.fixture
+def user_module(tmp_path, monkeypatch):
+    """``usermod_strategy.py`` on sys.path with the classes below; ``write(source)`` replaces it."""
+    name = "usermod_strategy"
+
+    def write(source: str) -> str:
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        sys.modules.pop(name, None)
+        return name
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield write
+    sys.modules.pop(name, None)
+
+
+USER_CLASSES = """
+    import numpy as np
+    from al.strategy import Strategy
+    from strategies.uncertainty import Margin
+
+    class Seeded(Strategy):
+        def __init__(self, seed: int = 0, device: str = "cpu", n_init: int = 3):
+            super().__init__()
+            self.seed, self.device, self.n_init = seed, device, n_init
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    class Kw(Strategy):
+        def __init__(self, **kwargs):
+            super().__init__()
+            self.opts = kwargs
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    class Abstract(Strategy):
+        def qeury(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    class InitBug(Strategy):
+        def __init__(self, k: int = 3):
+            super().__init__()
+            self.k = len(k)
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    class InitValue(Strategy):
+        def __init__(self, k: int = 3):
+            super().__init__()
+            if k < 0:
+                raise ValueError("k must be >= 0")
+            self.k = k
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    class MyMargin(Margin):
+        def query(self, state, n):
+            picked = super().query(state, n)
+            return np.concatenate([picked[:-1], picked[:1]])
+
+    class Typo(Strategy):
+        requires = frozenset({"embedings"})
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    class Spelt(Strategy):
+        requires = "proba"
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+"""
+
+
+# ------------------------------------------------------------ 6: seed and device
+
+
+def test_a_constructor_naming_seed_or_device_gets_the_run_s(user_module):
+    module = user_module(USER_CLASSES)
+    strategy = SimulationConfig(strategy=f"{module}:Seeded", seed=7, device="cpu").validate().make_strategy()
+    assert (strategy.seed, strategy.device, strategy.n_init) == (7, "cpu", 3)
+    with pytest.raises(ConfigError, match=r"seed is set by the run's seed \(--seed\)"):
+        SimulationConfig(strategy={"name": f"{module}:Seeded", "params": {"seed": 3}}).validate()
+    # a **kwargs constructor gets only what it is given
+    assert SimulationConfig(strategy=f"{module}:Kw", seed=7).make_strategy().opts == {}
+
+
+def test_alps_keeps_its_own_run_settings_and_its_fixed_seed():
+    kwargs = SimulationConfig(strategy="alps", seed=5, device="cpu").strategy_kwargs()
+    assert kwargs == {"device": "cpu", "precision": "fp32"}
+
+
+# ------------------------------------------------------------ 13: constructor errors
+
+
+@pytest.mark.parametrize("cls, params, message", [
+    ("Abstract", {}, r"\(usermod_strategy\.Abstract\) does not implement query; define it in the class$"),
+    ("InitBug", {}, r"could not be constructed with \{\}: TypeError: object of type 'int' has no len\(\) "
+                    r"\(at .*usermod_strategy\.py:\d+\)$"),
+    ("InitValue", {"k": -1}, r"could not be constructed with \{'k': -1\}: ValueError: k must be >= 0"),
+    ("InitValue", {"j": 1}, r"has no parameter 'j'; accepted: k$"),
+])
+def test_constructor_errors_are_one_config_error_line(user_module, cls, params, message):
+    module = user_module(USER_CLASSES)
+    with pytest.raises(ConfigError, match=rf"^strategy '{module}:{cls}'.* {message}") as info:
+        SimulationConfig(strategy={"name": f"{module}:{cls}", "params": params}).validate()
+    assert "\n" not in str(info.value) and "rejects its parameters" not in str(info.value)
+
+
+def test_a_constructor_error_on_the_command_line_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "valuemod.py").write_text(textwrap.dedent("""
+        from al.strategy import Strategy
+
+        class InitValue(Strategy):
+            def __init__(self, k: int = 3):
+                super().__init__()
+                if k < 0:
+                    raise ValueError("k must be >= 0")
+
+            def query(self, state, n):
+                return state.indices_unlabeled[:n]
+    """))
+    result = subprocess.run(
+        [sys.executable, "-m", "al.simulate", "--strategy", "valuemod:InitValue", "--strategy-param", "k=-1",
+         "--out", str(tmp_path / "run"), "--quiet"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "valuemod:InitValue" in result.stderr and "ValueError: k must be >= 0" in result.stderr
+
+
+# ------------------------------------------------------------ 8, 9, 10, 11: loading a module:Class
+
+
+@pytest.mark.parametrize("source, error", [
+    ("X = undefined_name\n", "NameError: name 'undefined_name' is not defined"),
+    ("def f(:\n", "SyntaxError: "),
+    ("raise RuntimeError('no GPU here')\n", "RuntimeError: no GPU here"),
+])
+def test_a_module_that_raises_at_import_is_one_config_error(user_module, source, error):
+    module = user_module(source)
+    with pytest.raises(ConfigError, match=rf"^strategy '{module}:X' could not be loaded: module {module} failed to "
+                                          rf"import: {error}"):
+        get_strategy(f"{module}:X")
+
+
+def test_a_subclass_of_a_builtin_answers_to_its_own_name(user_module, corpus):
+    module = user_module(USER_CLASSES)
+    cls = get_strategy(f"{module}:MyMargin")
+    assert cls.name == f"{module}:MyMargin" and Margin.name == "margin" and get_strategy("margin") is Margin
+    with pytest.raises(QueryError, match=rf"^strategy '{module}:MyMargin' returned duplicate indices"):
+        simulate(corpus, cls())
+
+
+def test_a_module_in_the_working_directory_is_found_without_it_on_sys_path(tmp_path, monkeypatch):
+    (tmp_path / "cwd_only_strategy.py").write_text(textwrap.dedent("""
+        from al.strategy import Strategy
+
+        class Mine(Strategy):
+            def query(self, state, n):
+                return state.indices_unlabeled[:n]
+    """))
+    monkeypatch.chdir(tmp_path)
+    here = {str(tmp_path), ""}
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in here])  # as under an installed console script
+    monkeypatch.delitem(sys.modules, "cwd_only_strategy", raising=False)
+    assert get_strategy("cwd_only_strategy:Mine").__name__ == "Mine"
+    assert sys.path[-1] == str(tmp_path)  # appended: it never hides an installed package
+    before = list(sys.path)
+    with pytest.raises(ConfigError, match="cannot import module 'nowhere_strategy'"):
+        get_strategy("nowhere_strategy:Mine")
+    assert sys.path == before
+    sys.modules.pop("cwd_only_strategy", None)
+
+
+@pytest.mark.parametrize("cls, message", [
+    ("Typo", r"requires unknown view\(s\) 'embedings' \(did you mean embeddings\?\); known: classifier, embeddings"),
+    ("Spelt", r"requires is 'proba'; expected a frozenset of view names"),
+])
+def test_requires_is_checked_when_the_class_is_loaded(user_module, cls, message):
+    module = user_module(USER_CLASSES)
+    with pytest.raises(ConfigError, match=rf"^strategy '{module}:{cls}'(:)? {message}"):
+        get_strategy(f"{module}:{cls}")
+
+
+# ------------------------------------------------------------ 5, 7: entry points
+
+
+def test_a_plugin_declaring_a_builtin_s_name_is_refused_naming_both(tmp_path, monkeypatch):
+    (tmp_path / "clash_plugin.py").write_text("from strategies.random_sampling import RandomSampling as Mine\n")
+    dist = tmp_path / "clash_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: clash-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[al.strategies]\nrandom = clash_plugin:Mine\n"
+                                           "[al.strategy_families]\nsmalltext = clash_plugin:Mine\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("random", "smalltext:BreakingTies"):
+        with pytest.raises(ConfigError) as info:
+            get_strategy(name)
+        message = str(info.value)
+        assert message.startswith(f"entry point '{name.split(':')[0]}' of al.strategies") or "strategy_families" in message
+        assert "clash-plugin (clash_plugin:Mine)" in message and "al (strategies." in message
+        assert "uninstall one, or rename the plugin's entry point" in message
+    assert get_strategy("margin") is Margin  # every other name still works
+    sys.modules.pop("clash_plugin", None)
+
+
+def test_a_user_file_named_strategies_is_named_when_a_builtin_fails(tmp_path):
+    (tmp_path / "strategies.py").write_text("X = 1\n")
+    code = ("from al.errors import ConfigError\nfrom al.registry import get_strategy\n"
+            "try:\n    get_strategy('margin')\nexcept ConfigError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}).stdout
+    assert "'strategies' is not a package" in out
+    assert out.rstrip().endswith(f"{tmp_path / 'strategies.py'} hides the package 'strategies' that module "
+                                 f"belongs to: rename your file")
+
+
+def test_a_package_failing_for_another_reason_is_not_called_shadowed(monkeypatch):
+    monkeypatch.delitem(sys.modules, "strategies.dal", raising=False)
+    monkeypatch.setitem(sys.modules, "strategies.dal", None)
+    with pytest.raises(ConfigError) as info:
+        get_strategy("dal")
+    assert "hides the package" not in str(info.value)
+
+
+# ------------------------------------------------------------ 12, 14: answers and reveal
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda s, n: None, r"returned NoneType; return an int array of 5 distinct indices from "
+                        r"state\.indices_unlabeled$"),
+    (lambda s, n: set(s.indices_unlabeled[:n].tolist()), r"returned set; return an int array"),
+    (lambda s, n: (int(i) for i in s.indices_unlabeled[:n]), r"returned generator; return an int array"),
+    (lambda s, n: [str(i) for i in s.indices_unlabeled[:n]], r"returned a list read as shape \(5,\) and dtype <U2; "),
+    (lambda s, n: s.indices_unlabeled[:n, None], r"returned an array of shape \(5, 1\) and dtype int64; "),
+    (lambda s, n: s.indices_unlabeled[:1], r"returned 1 index; expected 5: return an int array"),
+    (lambda s, n: np.r_[s.indices_unlabeled[:3], s.indices_unlabeled[:2]],
+     r"returned duplicate indices \(12, 13\); return an int array of 5 distinct"),
+    (lambda s, n: np.r_[s.indices_unlabeled[: n - 1], s.indices_labeled[:1]],
+     r"returned 1 index that are not unlabeled pool texts \(0\); return"),
+])
+def test_refusals_say_what_came_and_how_to_fix_it(answer, message):
+    state, _ = make_state()
+    with pytest.raises(QueryError, match=rf"^strategy 'mine' {message}"):
+        validate_answer(answer(state, 5), state, 5, "mine")
+
+
+def test_lists_and_unsigned_integers_are_answers_too():
+    state, _ = make_state()
+    expected = state.indices_unlabeled[:5]
+    assert validate_answer(expected.tolist(), state, 5, "mine").tolist() == expected.tolist()
+    assert validate_answer(expected.astype(np.uint32), state, 5, "mine").dtype == np.int64
+
+
+class RevealFloat(Strategy):
+    requires = frozenset({"reveal"})
+
+    def query(self, state, n):
+        state.reveal(state.indices_unlabeled[:2].astype(float) + 0.7)
+        return state.indices_unlabeled[:n]
+
+
+def test_reveal_refuses_float_indices(corpus):
+    with pytest.raises(QueryError, match=r"^state\.reveal got an array of shape \(2,\) and dtype float64; expected "
+                                         r"a 1-d integer array"):
+        simulate(corpus, RevealFloat())
+
+
+def test_json_info_leaves_plain_values_as_they_are():
+    info = {"targets": ["a", "b"], "beta": 0.25, "counts": {1: 2}, "n": 3, "none": None}
+    assert json_info(info, "x") == info
+    assert json.dumps(json_info(info, "x")) == json.dumps(info)
