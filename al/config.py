@@ -257,11 +257,13 @@ class SimulationConfig:
         ALPS, which runs its own encoder, names ``device`` and ``embed_precision`` (its ``seed`` is a fixed
         default)."""
         cls = self.strategy_class()
-        accepted = _parameters(cls) or {}  # a **kwargs constructor gets nothing it did not ask for by name
+        accepted = _parameters(cls)  # None: a **kwargs constructor
         kwargs = dict(self.strategy.params)
-        run_set = getattr(cls, "run_params", {}) or {k: k for k in sorted(INJECTED_PARAMS)}
+        declared = getattr(cls, "run_params", {}) or {}
+        run_set = declared or {k: k for k in sorted(INJECTED_PARAMS)}
         for param, setting in run_set.items():
-            if param in accepted:
+            # what a class declares in run_params it gets, **kwargs or not; seed and device only when named
+            if (param in accepted) if accepted is not None else bool(declared):
                 kwargs[param] = getattr(self, setting)
         return kwargs
 

@@ -11,7 +11,15 @@ from typing import Iterable
 
 
 class ALError(Exception):
-    """Base class of all errors raised by ``al`` on bad input or state."""
+    """Base class of all errors raised by ``al`` on bad input or state; its text is one line.
+
+    Line breaks inside a message (a constructor's or a library's own error
+    quoted in it) are folded into spaces, so every command's error stays one
+    line on stderr.
+    """
+
+    def __str__(self) -> str:
+        return " ".join(super().__str__().split())
 
 
 class ConfigError(ALError):

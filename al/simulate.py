@@ -407,6 +407,9 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
             if not quiet:
                 print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
             return finished
+    if out.is_dir():
+        with run_lock(out):  # another process writing it: say so now, before the data and the model load
+            pass
 
     def progress(record: dict[str, Any]) -> None:
         if not quiet:

@@ -462,9 +462,13 @@ def _conditions_by_path(runs: Sequence[Run]) -> dict[Path, dict[str, str]]:
 
 
 def _varying(flat: Sequence[Mapping[str, str]]) -> list[str]:
-    """The keys whose values are not the same in all of ``flat`` (:func:`conditions`); a missing one is ``?``."""
+    """The keys whose values are not the same in all of ``flat`` (:func:`conditions`); a missing one is ``?``.
+
+    A data digest some runs did not record (written before it was) is unknown,
+    not another value: only two recorded digests that differ tell runs apart.
+    """
     keys = sorted({k for c in flat for k in c})
-    return [k for k in keys if len({c.get(k, "?") for c in flat}) > 1]
+    return [k for k in keys if len({c.get(k, "?") for c in flat} - ({"None"} if k == "data" else set())) > 1]
 
 
 def _of_strategy(key: str) -> bool:
@@ -552,10 +556,12 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
         if keys:
             shown = "; ".join(f"{k} ({', '.join(sorted({flat[p].get(k, '?') for p in paths}))})" for k in keys[:3])
             more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
-            split = (f", or split the lines with --group-by {keys[0]}"
-                     if group_by == "strategy" and "." not in keys[0] and keys[0] != "data" else "")
+            one_line_each = group_by == "strategy" and len(lines) == 1 and len(keys) == 1 and keys[0] != "data" \
+                and "." not in keys[0]  # --group-by that setting then draws one line per value
+            fix = (f"split the lines with --group-by {keys[0]}" if one_line_each else
+                   "plot each setting's runs on their own (pass only their run directories, e.g. runs/disaster-*)")
             raise DataError(f"runs on the line {label!r} differ in {shown}{more}; a line averages the seeds of one "
-                            f"setting: plot each setting's runs on their own (one directory each){split}")
+                            f"setting: {fix}")
     return labels
 
 

@@ -161,9 +161,11 @@ def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tm
             autocast.append(cpu_autocast_enabled())
         return real_forward(module, *args, **kwargs)
 
+    from al.device import cpu_has_native_bf16
+
     vectors = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         for precision in ("fp32", "bf16"):
             monkeypatch.setattr(torch.nn.Module, "__call__", watch)
             alps = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS, device="cpu", precision=precision)
@@ -171,6 +173,8 @@ def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tm
             monkeypatch.setattr(torch.nn.Module, "__call__", real_forward)
             assert set(autocast) == {precision == "bf16"}, precision  # every encoder pass, the fit's too
             autocast.clear()
+    emulated = [w for w in caught if issubclass(w.category, RuntimeWarning) and "emulated" in str(w.message)]
+    assert bool(emulated) == (not cpu_has_native_bf16())  # a CPU without native bf16 is told it is slower there
     assert MLMSurprisal(precision="fp32").precision_key == ""
     suffix = precision_key("bf16", "cpu")
     assert suffix.startswith("-bf16-cpu")

@@ -470,3 +470,10 @@ def test_did_you_mean_names_each_close_guess_once():
     assert did_you_mean(["stratgy", "bugdet", "budgte"], known) == " (did you mean strategy or budget?)"
     assert did_you_mean(["zzz"], known) == ""
     assert did_you_mean([], known) == ""
+
+
+def test_an_error_quoting_a_multi_line_message_stays_one_line():
+    from al.errors import ConfigError
+
+    assert str(ConfigError("strategy 'x' could not be constructed: ValueError: bad k\nsee  the docs")) == \
+        "strategy 'x' could not be constructed: ValueError: bad k see the docs"

@@ -99,12 +99,15 @@ def test_runs_of_other_settings_never_share_a_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert ("runs on the line 'random' differ in dataset (disaster, reuters); a line averages the seeds of one "
-            "setting: plot each setting's runs on their own (one directory each), or split the lines with "
-            "--group-by dataset") in err
+            "setting: split the lines with --group-by dataset") in err
     assert not out.exists()
     assert main([str(tmp_path / "runs"), "-o", str(out), "--group-by", "dataset"]) == 0
     table = capsys.readouterr().out
     assert "disaster" in table and "reuters" in table and "0.200 ± 0.000" in table and "0.600 ± 0.000" in table
+    for seed in (0, 1):  # two strategies: --group-by dataset would mix them, so it is not offered
+        fake_run(tmp_path / "runs", "cvirs", seed, [0.2, 0.3, 0.4], name=f"disaster-cvirs-{seed}")
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 2
+    assert "plot each setting's runs on their own (pass only their run directories" in capsys.readouterr().err
 
 
 def test_a_setting_a_run_does_not_store_is_its_default(tmp_path):
@@ -191,3 +194,37 @@ def test_a_figure_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch, failing
         plot_curves(curves(load_runs([tmp_path / "runs"])), out)
     assert out.read_bytes() == b"the figure before"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.png", "runs"]  # no temporary file left
+
+
+def test_a_data_digest_some_runs_did_not_record_is_unknown_not_another_setting(tmp_path):
+    """Runs written before data_digest was recorded share a line with newer runs on the same file; two recorded
+    digests that differ never do."""
+    import json
+
+    for seed, digest in ((0, "abc123456789ff"), (1, None), (2, "abc123456789ff")):
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.4], dataset="jsonl", data_path="d.jsonl")
+        path = tmp_path / "runs" / f"random-{seed}" / "config.json"
+        stored = json.loads(path.read_text())
+        path.write_text(json.dumps({**stored, "data_digest": digest} if digest else stored))
+    (line,) = curves(load_runs([tmp_path / "runs"]))
+    np.testing.assert_array_equal(line.n_runs, [3, 3])
+    fake_run(tmp_path / "runs", "random", 3, [0.2, 0.4], dataset="jsonl", data_path="d.jsonl")
+    path = tmp_path / "runs" / "random-3" / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "data_digest": "def000000000ff"}))
+    with pytest.raises(DataError, match=r"differ in data \(None, abc123456789, def000000000\)"):
+        curves(load_runs([tmp_path / "runs"]))
+
+
+def test_a_labeling_session_stopped_before_its_budget_is_plotted(tmp_path, capsys):
+    """A session ends where its person stops (often on the stopping advice): it is no unfinished run."""
+    import json
+
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4, 0.6, 0.8])
+    session = tmp_path / "runs" / "random-0"
+    lines = (session / "rounds.jsonl").read_text().splitlines()
+    (session / "rounds.jsonl").write_text("\n".join(lines[:2]) + "\n")  # stopped after 2 of 4 rounds
+    stored = json.loads((session / "config.json").read_text())
+    (session / "config.json").write_text(json.dumps({**stored, "session": {"settings_digest": "x"}}))
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+    captured = capsys.readouterr()
+    assert "partial" not in captured.err and "(1 runs)" in captured.err and "0.400" in captured.out

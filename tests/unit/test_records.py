@@ -76,3 +76,20 @@ def test_one_process_at_a_time_writes_a_run_directory(tmp_path):
         holder.join(30)
     with run_lock(tmp_path), run_lock(tmp_path):  # free again, and re-entrant within a process
         json.dumps({})
+
+
+def test_a_second_command_on_a_directory_being_written_stops_before_loading_anything(tmp_path, capsys):
+    from al.simulate import main
+
+    context = multiprocessing.get_context("fork")
+    ready, release = context.Event(), context.Event()
+    holder = context.Process(target=_hold, args=(tmp_path, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        assert main(["--strategy", "random", "--budget", "200", "--out", str(tmp_path)]) == 2
+    finally:
+        release.set()
+        holder.join(30)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is being written by another process" in err and "starting" not in err

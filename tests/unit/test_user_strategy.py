@@ -310,6 +310,20 @@ def test_alps_keeps_its_own_run_settings_and_its_fixed_seed():
     assert kwargs == {"device": "cpu", "precision": "fp32"}
 
 
+def test_a_kwargs_subclass_still_gets_the_run_settings_its_class_declares(user_module):
+    """A subclass of ALPS taking **kwargs runs on the run's precision and device, as ALPS itself does."""
+    module = user_module("""
+from strategies.alps import ALPS
+
+class KwALPS(ALPS):
+    def __init__(self, extra=0, **kwargs):
+        super().__init__(**kwargs)
+""")
+    kwargs = SimulationConfig(strategy=f"{module}:KwALPS", seed=5, device="cpu", embed_precision="bf16"
+                              ).strategy_kwargs()
+    assert kwargs == {"device": "cpu", "precision": "bf16"}
+
+
 # ------------------------------------------------------------ 13: constructor errors
 
 
