@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -33,22 +34,22 @@ RECORDED_FACTS = frozenset({"embeddings_digest"})
 #: Facts of how the first rounds were made, kept when a run resumes (each resume is listed in ``resumes``).
 FIRST_FACTS = ("version", "resumes")
 
-#: Run directories whose lock this process holds (:func:`run_lock` is re-entrant within a process).
-_HELD: set[str] = set()
+#: (run directory, thread) pairs whose lock is held here (:func:`run_lock` is re-entrant within a thread).
+_HELD: set[tuple[str, int]] = set()
 
 
 @contextmanager
 def run_lock(directory: str | Path) -> Iterator[None]:
     """Hold ``DIRECTORY/.lock`` (``flock``, exclusive) while this process writes the run directory.
 
-    A second process asking for it gets :class:`RunBusyError` at once: two
-    writers of one directory would each rewrite ``rounds.jsonl`` from their
-    own list. Re-entrant within a process (a grid worker holds it around the
-    run it starts). The file holds the holder's host and pid; it stays when
-    released.
+    A second process, or a second thread of this one, asking for it gets
+    :class:`RunBusyError` at once: two writers of one directory would each
+    rewrite ``rounds.jsonl`` from their own list. Re-entrant within a thread
+    (a grid worker holds it around the run it starts). The file holds the
+    holder's host and pid; it stays when released.
     """
     directory = Path(directory)
-    key = os.path.realpath(directory)
+    key = (os.path.realpath(directory), threading.get_ident())
     if key in _HELD:
         yield
         return
@@ -59,7 +60,7 @@ def run_lock(directory: str | Path) -> Iterator[None]:
         except BlockingIOError:
             lock.seek(0)
             holder = lock.read().strip() or "unknown"
-            raise RunBusyError(f"{directory} is being written by another process (host and pid: {holder}); "
+            raise RunBusyError(f"{directory} is being written by another process or thread (host and pid: {holder}); "
                                f"wait for it to finish, or pass another --out") from None
         lock.seek(0)
         lock.truncate()

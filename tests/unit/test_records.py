@@ -68,7 +68,7 @@ def test_one_process_at_a_time_writes_a_run_directory(tmp_path):
     holder.start()
     try:
         assert ready.wait(30)
-        with pytest.raises(RunBusyError, match=rf"{tmp_path} is being written by another process .*{holder.pid}"):
+        with pytest.raises(RunBusyError, match=rf"{tmp_path} is being written by another process or thread .*{holder.pid}"):
             with run_lock(tmp_path):
                 pass
     finally:
@@ -93,3 +93,22 @@ def test_a_second_command_on_a_directory_being_written_stops_before_loading_anyt
         holder.join(30)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is being written by another process" in err and "starting" not in err
+
+
+def test_a_second_thread_of_one_process_is_refused_too(tmp_path):
+    import threading
+
+    errors = []
+
+    def second() -> None:
+        try:
+            with run_lock(tmp_path):
+                pass
+        except RunBusyError as exc:
+            errors.append(str(exc))
+
+    with run_lock(tmp_path):
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(30)
+    assert len(errors) == 1 and "is being written by another process" in errors[0]
