@@ -182,9 +182,12 @@ def space_mapper(config, corpus, embeddings, say):
 
 def format_proximity(result: dict) -> str:
     """Plain text: per size and label, observed / chance."""
+    from al.analysis.embedding_analysis import k_searched
+
     names = result["label_names"]
     width = max(12, *(len(n) + 2 for n in names))
-    lines = [f"texts with label j among the {result['k']} unlabeled texts nearest centroid j: observed / chance",
+    lines = [f"texts with label j among the k = {k_searched(result)} unlabeled texts nearest centroid j: "
+             f"observed / chance",
              f"{'|L|':>6}" + "".join(f"{n:>{width}}" for n in names)]
     for e in result["sizes"]:
         cells = [("-" if p["observed"] is None else f"{p['observed']} / {p['expected']:.1f}").rjust(width)

@@ -319,9 +319,15 @@ def quality_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def k_searched(result: dict[str, Any]) -> str:
+    """``100``, or ``100 (5 at |L| = 25: fewer unlabeled texts)`` where a size's pool left fewer than k to search."""
+    clipped = [f"{e['k']} at |L| = {e['size']}" for e in result["sizes"] if e.get("k", result["k"]) != result["k"]]
+    return f"{result['k']} ({', '.join(clipped)}: fewer unlabeled texts)" if clipped else str(result["k"])
+
+
 def reading(result: dict[str, Any]) -> str:
     """One paragraph that says in words what the numbers show."""
-    names, entries, k = result["label_names"], result["sizes"], result["k"]
+    names, entries, k = result["label_names"], result["sizes"], k_searched(result)
     if not entries:
         return "No labeled-set size was analysed."
     observed, expected = proximity_matrices(result)
@@ -388,10 +394,10 @@ def render_summary(result: dict[str, Any]) -> str:
         title, "",
         f"Pool of {result['pool_size']} texts, {len(result['label_names'])} labels. Each labeled set is a random "
         f"sample of the pool (seed {result['seed']}; a larger set contains the smaller ones); the rest of the pool is "
-        f"unlabeled. k = {result['k']} unlabeled texts are searched around each class centroid (cosine, exact).",
+        f"unlabeled. k = {k_searched(result)} unlabeled texts are searched around each class centroid (cosine, exact).",
         "", "## Reading", "", reading(result), "",
         "## Centroid proximity (the paper's Table 2)", "",
-        f"Unlabeled texts carrying label j among the {result['k']} nearest to the centroid of j: observed / expected "
+        f"Unlabeled texts carrying label j among the k = {k_searched(result)} nearest to the centroid of j: observed / expected "
         f"by chance (= share of unlabeled texts with j x k), and their ratio in brackets.", "",
         proximity_table(result), "",
         "## Distance to the class centroids (the paper's Figures 3-4)", "",

@@ -67,7 +67,7 @@ def soft_nearest_neighbour_loss(
     """Soft nearest neighbour loss of a labeled set, cosine distance.
 
     ``l = -1/b sum_i log( sum_{j != i, same(i, j)} exp(-d_ij / T) / sum_{k != i} exp(-d_ik / T) )``,
-    where ``same(i, j)`` means texts i and j share at least one label. Anchors
+    where ``same(i, j)`` means texts i and j share at least one label, or both have none. Anchors
     without any same-class text are left out of the mean (``b`` counts the
     rest). Low = classes disentangled; as ``T`` grows the loss tends to
     :func:`snnl_uniform`, its value when distances carry no class information.
@@ -127,12 +127,19 @@ def _snnl_uniform(same: np.ndarray) -> float:
 
 
 def _pair_masks(embeddings: np.ndarray | None, Y: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(same class and not self, not self), both boolean of shape (n, n)."""
+    """(positives, not self), both boolean of shape (n, n).
+
+    Positives share a label, and texts with no label are a class of their own
+    (each other's positives), as in the trained loss
+    (:func:`al.spaces.objectives.positive_mask`, ALGORITHMS.md): the
+    diagnostic measures what ``--space snnl`` optimises.
+    """
     Yd = dense_labels(Y).astype(np.float32)
     if embeddings is not None and len(embeddings) != len(Yd):
         raise DataError(f"{len(embeddings)} embeddings but {len(Yd)} label rows")
     others = ~np.eye(len(Yd), dtype=bool)
-    return ((Yd @ Yd.T) > 0) & others, others
+    empty = ~Yd.any(axis=1)
+    return (((Yd @ Yd.T) > 0.5) | (empty[:, None] & empty[None, :])) & others, others
 
 
 def primary_labels(Y: sp.spmatrix | np.ndarray) -> np.ndarray:
@@ -249,6 +256,8 @@ def kmeans_agreement(
     from threadpoolctl import threadpool_limits
 
     X, labels = _kept(embeddings, labels)
+    order = np.lexsort(X.T[::-1])  # rows by value: k-means' start depends on row positions, the scores must not
+    X, labels = X[order], labels[order]
     k = len(np.unique(labels))
     if k < 2 or len(labels) <= k:
         return {"k": k, "nmi": None, "ari": None, "accuracy": None}

@@ -421,3 +421,47 @@ def test_the_text_column_of_a_csv_is_named_as_in_simulate(tmp_path, capsys):
                  "--out", str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err
     assert "has no text column" not in err and "error: corpus 'notes' has" in err, err
+
+
+def test_the_snnl_diagnostic_counts_texts_without_a_label_as_one_class_like_the_trained_loss():
+    """By hand, T = 1, cosine distance d = 1 - cos: anchors 0 and 1 share label a, texts 2 and 3 have none.
+    l_i = -log(sum_{j positive} exp(-d_ij) / sum_{k != i} exp(-d_ik)), mean over the 4 anchors."""
+    import torch
+
+    from al.analysis.quality import soft_nearest_neighbour_loss
+    from al.spaces.objectives import soft_nearest_neighbour_loss as trained
+
+    X = np.array([[1, 0], [0.9, 0.1], [0, 1], [-1, 0.2]])
+    Y = np.array([[1, 0], [1, 0], [0, 0], [0, 0]])
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    e = np.exp(-(1 - unit @ unit.T))
+    positives = [[1], [0], [3], [2]]
+    by_hand = np.mean([-np.log(e[i, positives[i]].sum() / (e[i].sum() - e[i, i])) for i in range(4)])
+    assert soft_nearest_neighbour_loss(X, Y, temperature=1.0) == pytest.approx(by_hand, rel=1e-6)
+    assert by_hand == pytest.approx(0.58678, abs=1e-5)
+    assert float(trained(torch.tensor(X, dtype=torch.float64), torch.tensor(Y), temperature=1.0)) == \
+        pytest.approx(by_hand, rel=1e-6)
+
+
+def test_kmeans_agreement_does_not_depend_on_the_order_of_the_rows():
+    from al.analysis.quality import kmeans_agreement
+
+    rng = np.random.default_rng(0)
+    X, labels = rng.normal(size=(150, 8)), rng.integers(0, 6, 150)
+    first = kmeans_agreement(X, labels, seed=0)
+    for _ in range(3):
+        order = rng.permutation(150)
+        assert kmeans_agreement(X[order], labels[order], seed=0) == first
+
+
+def test_a_k_clipped_to_the_unlabeled_texts_left_is_printed_as_used():
+    from al.analysis.embedding_analysis import render_summary
+    from al.analyze import format_proximity
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 8)).astype(np.float32)
+    Y = (rng.random((30, 3)) < 0.4).astype(int)
+    result = analyze_pool(X / np.linalg.norm(X, axis=1, keepdims=True), Y, ["a", "b", "c"], [10, 25], k=10)
+    assert [e["k"] for e in result["sizes"]] == [10, 5]  # 5 unlabeled texts remain at |L| = 25
+    assert "k = 10 (5 at |L| = 25: fewer unlabeled texts)" in format_proximity(result)
+    assert render_summary(result).count("10 (5 at |L| = 25: fewer unlabeled texts)") >= 2
