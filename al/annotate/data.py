@@ -29,7 +29,7 @@ from al.datasets.tabular import read_table
 from al.errors import ConfigError, DataError
 
 #: Column names a label may not take: the export writes them beside the label columns.
-RESERVED = frozenset({"id", "text", "split", "labels"})
+RESERVED = frozenset({"id", "text", "split", "labels", "source"})
 
 
 @dataclass(frozen=True)
@@ -193,9 +193,12 @@ def read_session_texts(
     frame = _frame(path)
     texts = _texts(frame, path, text_column)
     if "id" in frame.columns:
-        ids = frame["id"].astype(str).str.strip().tolist()
+        ids = ["" if pd.isna(v) else str(v).strip() for v in frame["id"]]
         seen: dict[str, int] = {}
         for row, text_id in enumerate(ids):
+            if not text_id:
+                raise DataError(f"{path}: row {row} has a blank id; give every text an id, or drop the id column "
+                                f"(rows are then numbered)")
             if text_id in seen:
                 raise DataError(f"{path}: id {text_id!r} appears in rows {seen[text_id]} and {row}; ids must be "
                                 f"unique")

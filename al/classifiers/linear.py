@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -80,11 +81,11 @@ class LogisticRegressionClassifier(Classifier):
         from sklearn.multiclass import OneVsRestClassifier
 
         Y_dense = Y.toarray() if sp.issparse(Y) else np.asarray(Y)
-        self.model_ = OneVsRestClassifier(
-            LogisticRegression(
-                C=self.C, class_weight=self._class_weight(), max_iter=self.max_iter, random_state=self.seed
-            )
+        estimator = LogisticRegression(
+            C=self.C, class_weight=self._class_weight(), max_iter=self.max_iter, random_state=self.seed
         )
+        # one label: scikit-learn's one-vs-rest would read a binary target and answer with two columns
+        self.model_ = _OneLabel(estimator) if Y_dense.shape[1] == 1 else OneVsRestClassifier(estimator)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
             warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
@@ -101,3 +102,29 @@ class LogisticRegressionClassifier(Classifier):
     def transform(self, X: np.ndarray) -> np.ndarray:
         """The embeddings themselves: what the linear layer sees."""
         return np.asarray(X, dtype=np.float32)
+
+
+class _OneLabel:
+    """A single label's binary model with the one-vs-rest interface: ``predict_proba`` of shape (n, 1).
+
+    A label on every or on no training text gets that constant probability,
+    as :class:`~sklearn.multiclass.OneVsRestClassifier` gives such a label.
+    """
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+        self.constant_: float | None = None
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "_OneLabel":
+        y = np.asarray(y).ravel().astype(int)  # (n, 1) or (n,)
+        if len(np.unique(y)) < 2:
+            self.constant_ = float(y[0]) if len(y) else 0.0
+        else:
+            self.estimator.fit(X, y)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        if self.constant_ is not None:
+            return np.full((len(X), 1), self.constant_)
+        return self.estimator.predict_proba(X)[:, list(self.estimator.classes_).index(1)][:, None]
+

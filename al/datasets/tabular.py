@@ -45,9 +45,13 @@ def read_table(path: Path) -> pd.DataFrame:
         if suffix in (".jsonl", ".ndjson", ".json"):
             return _read_json_lines(path)
         if suffix in (".csv", ".tsv"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig")
+            # ids as written (their zeros kept), and only an empty cell is missing ("NA" is a text, or a label)
+            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig",
+                               dtype={"id": str}, keep_default_na=False, na_values=[""])
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot parse {path} as {suffix[1:]}: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path} ({exc.strerror or exc}); check its permissions") from None
     raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl")
 
 
@@ -138,14 +142,14 @@ def load_table(
 
 def _from_label_lists(column: pd.Series, sep: str, path: Path) -> tuple[np.ndarray, list[str]]:
     def parse(value: object) -> list[str]:
-        if isinstance(value, (list, tuple)):
-            return [str(v).strip() for v in value]
+        if isinstance(value, (list, tuple)):  # a null or empty item names no label
+            return [str(v).strip() for v in value if v is not None and str(v).strip()]
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return []
         text = str(value).strip()
         if text.startswith("["):
             try:
-                return [str(v).strip() for v in json.loads(text)]
+                return [str(v).strip() for v in json.loads(text) if v is not None and str(v).strip()]
             except json.JSONDecodeError:
                 raise DataError(f"{path}: cannot parse label list {text!r}") from None
         return [part.strip() for part in text.split(sep) if part.strip()]

@@ -842,3 +842,15 @@ def test_a_loopback_server_behind_a_named_proxy_needs_a_token(pool, tmp_path, mo
                  *extra, *LOOP]) == 0
     address = capsys.readouterr().out
     assert address.startswith("annotate at http://127.0.0.1:") and ("?token=" in address) == token
+
+
+def test_a_blank_id_is_refused_with_its_row_and_source_is_no_label_name(tmp_path):
+    from al.annotate.data import RESERVED, read_session_texts
+
+    path = tmp_path / "texts.csv"
+    path.write_text("id,text\n,first text\nT2,second text\n")
+    with pytest.raises(DataError, match=r"row 0 has a blank id; give every text an id"):
+        read_session_texts(path, ["food"])
+    path.write_text("id,text\n001,first text\n002,second text\n")
+    assert read_session_texts(path, ["food"]).ids == ["001", "002"]  # as written, zeros kept
+    assert "source" in RESERVED  # the export writes it beside the labels

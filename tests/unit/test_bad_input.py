@@ -15,7 +15,7 @@ def files(tmp_path):
     (tmp_path / "array.jsonl").write_text('{"text": "a", "labels": ["x"]}\n[1, 2]\n')
     (tmp_path / "empty.jsonl").write_text("\n\n")
     (tmp_path / "empty.csv").write_text("\n")
-    (tmp_path / "nan.csv").write_text("text,a\nfine,1\nnan,1\n")
+    (tmp_path / "nan.csv").write_text("text,a\nfine,1\n,1\n")  # a blank cell: "nan" or "NA" would be texts
     (tmp_path / "wrong").mkdir()
     (tmp_path / "wrong" / "readme.txt").write_text("not the data\n")
 
@@ -181,3 +181,23 @@ def test_a_damaged_record_beside_other_files_is_never_answered_with_removing_the
         read_config(out)
     assert "move it aside; keep the rest of" in str(exc.value) and "answers.sqlite" in str(exc.value)
     assert "remove the run directory" not in str(exc.value)
+
+
+def test_one_label_is_a_binary_task_with_one_probability_column():
+    import numpy as np
+
+    """One label (a spam filter): probabilities of shape (n, 1), P(label) from a binary logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    from al.classifiers.linear import LogisticRegressionClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5)).astype(np.float32)
+    y = (X[:, 0] + 0.3 * rng.normal(size=60) > 0).astype(int)
+    proba = LogisticRegressionClassifier().fit(X, y[:, None]).predict_proba(X)
+    direct = LogisticRegression(class_weight="balanced", max_iter=1000, random_state=0).fit(X, y)
+    assert proba.shape == (60, 1)
+    np.testing.assert_allclose(proba[:, 0], direct.predict_proba(X)[:, 1], rtol=1e-6)
+    for constant in (0, 1):  # a label on no or on every training text: that probability
+        fitted = LogisticRegressionClassifier().fit(X, np.full((60, 1), constant))
+        np.testing.assert_array_equal(fitted.predict_proba(X), np.full((60, 1), constant, dtype=np.float32))

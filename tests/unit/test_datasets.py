@@ -162,3 +162,26 @@ def test_unknown_dataset_and_missing_path(tmp_path):
         load_dataset("csv", tmp_path / "missing.csv")
     with pytest.raises(DataError, match="needs --data-path"):
         load_dataset("reuters")
+
+
+def test_a_table_reads_words_like_na_as_texts_and_ids_as_written(tmp_path):
+    """Only an empty cell is missing: "NA", "None" and "null" are texts; an id keeps its leading zeros."""
+    import pandas as pd
+
+    from al.datasets.tabular import read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text("id,text,a\n001,NA,1\n002,None,0\n003,null,1\n004,,1\n")
+    frame = read_table(path)
+    assert frame["id"].tolist() == ["001", "002", "003", "004"]
+    assert frame["text"].tolist()[:3] == ["NA", "None", "null"] and pd.isna(frame["text"][3])
+    assert frame["a"].tolist() == [1, 0, 1, 1]
+
+
+def test_null_or_empty_items_of_a_label_list_name_no_label(tmp_path):
+    from al.datasets.tabular import load_table
+
+    path = tmp_path / "t.jsonl"
+    rows = [{"text": f"text {i}", "labels": ["food", None, ""] if i % 2 else ["water"]} for i in range(60)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert list(load_table(path).label_names) == ["food", "water"]
