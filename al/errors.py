@@ -6,7 +6,6 @@ came, and how to fix it.
 """
 from __future__ import annotations
 
-import difflib
 from typing import Iterable
 
 
@@ -75,6 +74,8 @@ def did_you_mean(words: Iterable[str], known: Iterable[str], cutoff: float = 0.7
     ``""`` when none is close (:func:`difflib.get_close_matches` at ``cutoff``);
     several guesses are joined with ``or``, each named once.
     """
+    import difflib  # only when an error is being worded: every module imports this one
+
     known = [str(k) for k in known]
     guesses: list[str] = []
     for word in words:

@@ -38,10 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not Path(args.output).suffix and not Path(args.output).is_dir() and not args.output.endswith(("/", "\\")):
             args.output = f"{args.output}.png"  # as matplotlib does: a file name without an extension gets .png
         output_file(args.output, "-o", formats)
-        loaded = load_runs(args.runs)
-        sessions = [run for run in loaded if "session" in run.meta]  # a labeling session ends where its person stops
-        runs, partial = complete_runs([run for run in loaded if "session" not in run.meta])
-        runs += sessions
+        runs, partial = complete_runs(load_runs(args.runs))
         notes = [f"partial: {run.path} ({done} of {expected} rounds) — left out" for run, done, expected in partial]
         if not runs:
             raise DataError(f"no run given is complete ({len(notes)} partial, e.g. {partial[0][0].path}: "

@@ -46,10 +46,9 @@ Factory = Callable[[str], type[Strategy]]
 _REGISTRY: dict[str, type[Strategy]] = {}
 _PREFIXES: dict[str, Factory] = {}
 _FAILED: dict[str, str] = {}
-#: Entry points per (group, sys.path with each entry's mtime): a scan costs about 33 ms, a grid asks thousands of times.
-_SCANS: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, EntryPoint]] = {}
-#: Names two distributions declare with different targets, per scan key: name -> the one-line refusal.
-_CLASHES: dict[tuple[str, tuple[tuple[str, int], ...]], dict[str, str]] = {}
+#: Per (group, sys.path with each entry's mtime): the entry points by name, and the one-line refusal of each name
+#: two distributions declare with different targets. A scan costs about 33 ms, a grid asks thousands of times.
+_SCANS: dict[tuple[str, tuple[tuple[str, int], ...]], tuple[dict[str, EntryPoint], dict[str, str]]] = {}
 
 S = TypeVar("S", bound=type[Strategy])
 
@@ -114,8 +113,8 @@ def _scan(group: str) -> tuple[dict[str, EntryPoint], dict[str, str]]:
                     f"entry point {ep.name!r} of {group} is declared by two distributions: {_origin(first)} and "
                     f"{_origin(ep)}; uninstall one, or rename the plugin's entry point"
                 )
-        _SCANS[key], _CLASHES[key] = found, clashes
-    return _SCANS[key], _CLASHES.get(key, {})
+        _SCANS[key] = found, clashes
+    return _SCANS[key]
 
 
 def _clash(group: str, name: str) -> None:

@@ -376,6 +376,9 @@ def expected_rounds(config: dict[str, Any]) -> int:
 def complete_runs(runs: Sequence[Run]) -> tuple[list[Run], list[tuple[Run, int, int]]]:
     """The runs that finished every round of their stored config, and (run, rounds, expected) for the others.
 
+    A labeling session (``session`` in its ``config.json``) is complete as it
+    stands: it ends where its person stops, often on the stopping advice.
+
     Raises
     ------
     DataError
@@ -387,7 +390,7 @@ def complete_runs(runs: Sequence[Run]) -> tuple[list[Run], list[tuple[Run, int, 
             expected = expected_rounds(run.config)
         except DataError as exc:
             raise DataError(f"{run.path}: {exc}") from None
-        if len(run.rounds) < expected:
+        if len(run.rounds) < expected and "session" not in run.meta:
             partial.append((run, len(run.rounds), expected))
         else:
             complete.append(run)

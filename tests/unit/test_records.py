@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from contextlib import contextmanager
 
 import pytest
 
@@ -61,19 +62,26 @@ def _hold(directory, ready, release):
         release.wait(30)
 
 
-def test_one_process_at_a_time_writes_a_run_directory(tmp_path):
+@contextmanager
+def _held_by_another_process(directory):
+    """Another process holds ``directory``'s run lock for the block; yields its pid."""
     context = multiprocessing.get_context("fork")
     ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold, args=(tmp_path, ready, release))
+    holder = context.Process(target=_hold, args=(directory, ready, release))
     holder.start()
     try:
         assert ready.wait(30)
-        with pytest.raises(RunBusyError, match=rf"{tmp_path} is being written by another process or thread .*{holder.pid}"):
-            with run_lock(tmp_path):
-                pass
+        yield holder.pid
     finally:
         release.set()
         holder.join(30)
+
+
+def test_one_process_at_a_time_writes_a_run_directory(tmp_path):
+    with _held_by_another_process(tmp_path) as pid:
+        with pytest.raises(RunBusyError, match=rf"{tmp_path} is being written by another process or thread .*{pid}"):
+            with run_lock(tmp_path):
+                pass
     with run_lock(tmp_path), run_lock(tmp_path):  # free again, and re-entrant within a process
         json.dumps({})
 
@@ -81,16 +89,8 @@ def test_one_process_at_a_time_writes_a_run_directory(tmp_path):
 def test_a_second_command_on_a_directory_being_written_stops_before_loading_anything(tmp_path, capsys):
     from al.simulate import main
 
-    context = multiprocessing.get_context("fork")
-    ready, release = context.Event(), context.Event()
-    holder = context.Process(target=_hold, args=(tmp_path, ready, release))
-    holder.start()
-    try:
-        assert ready.wait(30)
+    with _held_by_another_process(tmp_path):
         assert main(["--strategy", "random", "--budget", "200", "--out", str(tmp_path)]) == 2
-    finally:
-        release.set()
-        holder.join(30)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is being written by another process" in err and "starting" not in err
 
