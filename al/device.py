@@ -1,8 +1,12 @@
-"""Device selection shared by the embedder and the BERT classifier, autocast, and a fixed torch thread count."""
+"""Device selection shared by the embedder and the BERT classifier, the kernels a device runs, autocast, thread counts."""
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from al.errors import ConfigError
@@ -52,6 +56,101 @@ def device_type(device: str = "auto") -> str:
         _auto_taken_for_cpu = True
         return "cpu"
     return resolve_device(device).split(":")[0]
+
+
+#: Substrings of the CPU feature flags that choose the kernels of torch, oneDNN and MKL (x86 and Arm).
+SIMD_FLAG_PARTS = ("sse", "avx", "fma", "f16c", "amx", "vnni", "bf16", "fp16", "asimd", "sve", "dotprod", "i8mm")
+#: Fields of ``/proc/cpuinfo``'s first processor that name the CPU (vendor, model, cache, Arm part).
+CPU_FIELDS = ("vendor_id", "cpu family", "model", "model name", "cache size",
+              "CPU implementer", "CPU architecture", "CPU variant", "CPU part")
+#: Environment variables that change which kernels run, or their arithmetic.
+KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS",
+                    "MKL_CBWR", "ONEDNN_DEFAULT_FPMATH_MODE", "DNNL_DEFAULT_FPMATH_MODE")
+#: Libraries whose versions pick the kernels and the model code of an encoder pass.
+KERNEL_LIBRARIES = ("torch", "transformers", "sentence-transformers")
+
+
+def cpu_description() -> dict[str, str]:
+    """What picks a CPU's kernels: its name fields, its SIMD flags, the kernel variables; no torch import.
+
+    Read from ``/proc/cpuinfo`` (Linux), else from :mod:`platform`. Two
+    machines with the same description run the same kernels on the same
+    library versions; ATen's capability (AVX2, AVX512) and oneDNN's ISA
+    follow from the flags and the variables.
+    """
+    import os
+    import platform
+
+    found: dict[str, str] = {"machine": platform.machine()}
+    try:
+        block = Path("/proc/cpuinfo").read_text(errors="replace").split("\n\n")[0]
+    except OSError:
+        block = ""
+        found["processor"] = platform.processor()
+    for line in block.splitlines():
+        name, _, value = (part.strip() for part in line.partition(":"))
+        if name in CPU_FIELDS:
+            found[name] = value
+        elif name in ("flags", "Features"):
+            found["simd"] = " ".join(sorted(f for f in value.split() if any(p in f for p in SIMD_FLAG_PARTS)))
+    found.update({v: os.environ[v] for v in KERNEL_VARIABLES if v in os.environ})
+    return found
+
+
+def cpu_tag(description: dict[str, str]) -> str:
+    """A short readable name of a CPU's widest vector unit: ``avx512``, ``avx2``, ``neon``, else the machine."""
+    simd = description.get("simd", "").split()
+    capability = description.get("ATEN_CPU_CAPABILITY", "").lower()
+    if capability in ("default", "avx2"):  # ATen told to stop below the CPU's widest unit
+        return capability
+    for tag, flag in (("avx512", "avx512f"), ("avx2", "avx2"), ("sve", "sve"), ("neon", "asimd")):
+        if flag in simd:
+            return tag
+    return re.sub(r"[^a-z0-9]+", "", description.get("machine", "").lower()) or "cpu"
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of :data:`KERNEL_LIBRARIES` (``none`` for a missing one), read without importing them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in KERNEL_LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "none"
+    return out
+
+
+@lru_cache(maxsize=None)
+def arithmetic_key(kind: str, index: int | None = None) -> str:
+    """Names the kernels a device of type ``kind`` runs: ``avx2-3f09c1d2`` (CPU), ``nvidiah200-…`` (GPU).
+
+    A readable tag and 8 hex digits of a hash over what picks the kernels: the
+    CPU's description (:func:`cpu_description`) or the GPU's name, compute
+    capability and CUDA / cuDNN versions, and the library versions
+    (:func:`library_versions`). Other kernels give other last bits (on one
+    AVX2 CPU, ATen's default kernels against its AVX2 ones, or oneDNN held to
+    SSE4.1, changed every one of 400 sentence vectors, by up to 1.5e-7), so
+    cached vectors and heads carry this in their keys: a run reads only what
+    the same kernels computed, and a cache shared by unlike machines (a Ray
+    cluster's, a copied one) never changes a run's records. The CPU's key
+    imports no torch.
+    """
+    if kind == "cpu":
+        described = cpu_description()
+        tag = cpu_tag(described)
+    else:
+        import torch
+
+        index = torch.cuda.current_device() if index is None else index
+        name = torch.cuda.get_device_name(index)
+        described = {"name": name, "capability": ".".join(map(str, torch.cuda.get_device_capability(index))),
+                     "cuda": str(torch.version.cuda), "cudnn": str(torch.backends.cudnn.version())}
+        tag = re.sub(r"[^a-z0-9]+", "", name.lower())[:24] or kind
+    described = {**described, **library_versions()}
+    text = "\n".join(f"{key}={described[key]}" for key in sorted(described))
+    return f"{tag}-{hashlib.blake2b(text.encode(), digest_size=4).hexdigest()}"
 
 
 def cpu_has_native_bf16() -> bool:

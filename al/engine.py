@@ -550,8 +550,9 @@ class Simulation:
         if self.records.rounds and before is not None and before != digest:
             raise DataError(
                 f"the pool's embeddings (digest {digest}) differ from those this run began with ({before}): "
-                f"the model, its cache or the device changed (vectors are cached per device type: resume on the "
-                f"device the run began on); start a new run with another --out"
+                f"the model, its cache, the device or the libraries changed (vectors are cached per device and its "
+                f"kernels: resume on the kind of machine and library versions the run began with); "
+                f"start a new run with another --out"
             )
         if before != digest:
             self.records.note(embeddings_digest=digest)

@@ -46,21 +46,25 @@ PRECISIONS = ("fp32", "bf16")
 
 
 def precision_key(precision: str, device: str) -> str:
-    """The part of a vector cache key that names the arithmetic: ``""`` for fp32 on a CPU (keys from before stay).
+    """The part of a vector cache key that names the arithmetic: ``-fp32-cpu-avx2-3f09c1d2``.
 
-    fp32 on another device names it (``-fp32-cuda``): a GPU's kernels give other
-    last bits than a CPU's, and a CPU run must read what a CPU computes, whatever
-    ran before on the same cache. bf16 always names the device type
-    (``-bf16-cpu``, ``-bf16-cuda``), and ``-emulated`` on a CPU without native
-    bf16: bfloat16 kernels differ far more between these than fp32 ones do.
+    The precision, the device type, ``-emulated`` for bf16 on a CPU without
+    native bf16, and :func:`al.device.arithmetic_key`: the kernels that device
+    runs (the CPU's vector units, or the GPU's model, and the versions of
+    torch, transformers and sentence-transformers). Other kernels give other
+    last bits, so a run reads only vectors that the same kernels computed,
+    whatever machine filled the cache before. fp32 on a CPU without a GPU
+    driver imports no torch for it.
     """
-    from al.device import cpu_has_native_bf16, device_type
+    from al.device import arithmetic_key, cpu_has_native_bf16, device_type, resolve_device
 
     kind = device_type(device)
-    if precision == "fp32":
-        return "" if kind == "cpu" else f"-fp32-{kind}"
-    emulated = "-emulated" if kind == "cpu" and not cpu_has_native_bf16() else ""
-    return f"-{precision}-{kind}{emulated}"
+    emulated = "-emulated" if precision != "fp32" and kind == "cpu" and not cpu_has_native_bf16() else ""
+    index = None
+    if kind != "cpu":
+        _, _, number = resolve_device(device).partition(":")
+        index = int(number) if number else None
+    return f"-{precision}-{kind}{emulated}-{arithmetic_key(kind, index)}"
 
 
 def bucket_length(n_tokens: int, max_length: int, multiple: int = BUCKET_MULTIPLE) -> int:
@@ -446,8 +450,8 @@ class SentenceEmbedder:
     def cache_key(self) -> str:
         """Directory name of this model's cache: model identity, token limit, batching scheme, arithmetic.
 
-        The arithmetic's part is :func:`precision_key`: nothing for fp32 on a
-        CPU, the device type otherwise (``-fp32-cuda``, ``-bf16-cpu``, ...).
+        The arithmetic's part is :func:`precision_key`: precision, device type
+        and the kernels it runs (``-fp32-cpu-avx2-3f09c1d2``, ``-bf16-cuda-…``).
         """
         key = f"{model_key(self.model)}-len{self.max_length or 'default'}-{CANONICAL}-b{self.batch_size}"
         return key + precision_key(self.precision, self.device)

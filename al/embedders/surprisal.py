@@ -481,7 +481,7 @@ class MLMSurprisal:
 
     @property
     def precision_key(self) -> str:
-        """The arithmetic's part of the head and vector cache keys: ``""`` for fp32 on a CPU (:func:`al.embedders.precision_key`)."""
+        """The arithmetic's part of the head and vector cache keys (:func:`al.embedders.precision_key`)."""
         return precision_key(self.precision, self.device)
 
     def _encoder_dtype(self) -> Any:

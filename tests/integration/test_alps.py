@@ -175,15 +175,15 @@ def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tm
             autocast.clear()
     emulated = [w for w in caught if issubclass(w.category, RuntimeWarning) and "emulated" in str(w.message)]
     assert bool(emulated) == (not cpu_has_native_bf16())  # a CPU without native bf16 is told it is slower there
-    assert MLMSurprisal(precision="fp32").precision_key == ""
-    suffix = precision_key("bf16", "cpu")
-    assert suffix.startswith("-bf16-cpu")
-    heads = {p.name for p in (tmp_path / "alps" / "heads").rglob("*.pt")}  # fp32's name as before bf16 existed
-    assert {name.replace(suffix, "") for name in heads} == {f"fitv2-{surprisal.pool_key(texts)}-steps{FIT_STEPS}-seed0.pt"}
-    assert len(heads) == 2
+    fp32_suffix, suffix = precision_key("fp32", "cpu"), precision_key("bf16", "cpu")
+    assert MLMSurprisal(precision="fp32").precision_key == fp32_suffix
+    assert fp32_suffix.startswith("-fp32-cpu-") and suffix.startswith("-bf16-cpu")
+    heads = {p.name for p in (tmp_path / "alps" / "heads").rglob("*.pt")}
+    head = f"fitv2-{surprisal.pool_key(texts)}-steps{FIT_STEPS}-seed0"
+    assert heads == {f"{head}{fp32_suffix}.pt", f"{head}{suffix}.pt"}
     dirs = {p.name for p in (tmp_path / "alps" / "surprisal").iterdir()}
-    fp32_dir = f"all-MiniLM-L6-v2-len128-seed0-fitv2-{surprisal.pool_key(texts)}-steps{FIT_STEPS}-seed0-canonical1-b64"
-    assert dirs == {fp32_dir, fp32_dir + suffix}
+    base = f"all-MiniLM-L6-v2-len128-seed0-{head}-canonical1-b64"
+    assert dirs == {base + fp32_suffix, base + suffix}
     fp32, bf16 = vectors["fp32"], vectors["bf16"]
     assert not np.array_equal(fp32, bf16)
     np.testing.assert_array_equal(fp32 > 0, bf16 > 0)  # the same chosen positions (they depend on the text alone)

@@ -130,14 +130,16 @@ def test_one_model_key_for_both_embedders(tmp_path):
 
 
 def test_embedding_cache_key_names_the_batching_scheme():
-    assert SentenceEmbedder().cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64"
-    assert SentenceEmbedder(max_length=128, batch_size=32).cache_key == f"all-MiniLM-L6-v2-len128-{CANONICAL}-b32"
-    assert SentenceEmbedder(precision="fp32").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64"
-    from al.device import cpu_has_native_bf16
+    from al.device import arithmetic_key, cpu_has_native_bf16
 
+    kernels = arithmetic_key("cpu")
+    assert SentenceEmbedder().cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cpu-{kernels}"
+    assert SentenceEmbedder(max_length=128, batch_size=32).cache_key == \
+        f"all-MiniLM-L6-v2-len128-{CANONICAL}-b32-fp32-cpu-{kernels}"
+    assert SentenceEmbedder(precision="fp32").cache_key == SentenceEmbedder().cache_key
     emulated = "" if cpu_has_native_bf16() else "-emulated"  # emulated bf16 kernels give other bits: another cache
     bf16 = SentenceEmbedder(precision="bf16", device="cpu").cache_key
-    assert bf16 == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-bf16-cpu{emulated}"
+    assert bf16 == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-bf16-cpu{emulated}-{kernels}"
 
 
 def test_vectors_computed_on_a_gpu_are_cached_apart_from_a_cpu_s(monkeypatch):
@@ -145,15 +147,67 @@ def test_vectors_computed_on_a_gpu_are_cached_apart_from_a_cpu_s(monkeypatch):
     import al.device
     from al.embedders import precision_key
 
+    asked = []
+
+    def fake_key(kind, index=None):
+        asked.append((kind, index))
+        return "avx2-00000000" if kind == "cpu" else f"gpu{index}-11111111"
+
     monkeypatch.setattr(al.device, "resolve_device", lambda device="auto": "cuda:1" if device != "cpu" else "cpu")
     monkeypatch.setattr(al.device, "GPU_DRIVER_PATHS", ("/",))  # a driver "is there": auto is asked of torch
-    assert precision_key("fp32", "cpu") == ""  # the keys from before stay
-    assert precision_key("fp32", "cuda:1") == "-fp32-cuda"
-    assert precision_key("fp32", "auto") == "-fp32-cuda"
-    assert precision_key("bf16", "cuda") == "-bf16-cuda"
-    assert SentenceEmbedder(device="cuda").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cuda"
-    assert SentenceEmbedder(device="cpu").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64"
-    assert MLMSurprisal(device="cuda").precision_key == "-fp32-cuda"
+    monkeypatch.setattr(al.device, "arithmetic_key", fake_key)
+    assert precision_key("fp32", "cpu") == "-fp32-cpu-avx2-00000000"
+    assert precision_key("fp32", "cuda:1") == "-fp32-cuda-gpu1-11111111"
+    assert precision_key("fp32", "auto") == "-fp32-cuda-gpu1-11111111"
+    assert precision_key("bf16", "cuda") == "-bf16-cuda-gpu1-11111111"
+    assert ("cuda", 1) in asked  # the GPU the run computes on names its kernels
+    assert SentenceEmbedder(device="cuda").cache_key == \
+        f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cuda-gpu1-11111111"
+    assert SentenceEmbedder(device="cpu").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cpu-avx2-00000000"
+    assert MLMSurprisal(device="cuda").precision_key == "-fp32-cuda-gpu1-11111111"
+
+
+def test_the_kernels_key_changes_with_what_picks_the_kernels(monkeypatch):
+    """Vector units, a kernel variable or a library version each make another key; the same machine, the same key."""
+    import al.device
+    from al.device import arithmetic_key, cpu_description, cpu_tag
+
+    described = cpu_description()
+    assert {"machine"} <= set(described) and all(isinstance(v, str) for v in described.values())
+    base = {"machine": "x86_64", "vendor_id": "AuthenticAMD", "model name": "AMD EPYC",
+            "simd": "avx avx2 fma sse4_2"}
+    versions = {"torch": "2.13.0", "transformers": "5.0.0", "sentence-transformers": "5.1.0"}
+    monkeypatch.setattr(al.device, "library_versions", lambda: dict(versions))
+
+    def key_of(description):
+        monkeypatch.setattr(al.device, "cpu_description", lambda: dict(description))
+        arithmetic_key.cache_clear()
+        return arithmetic_key("cpu")
+
+    try:
+        first = key_of(base)
+        assert first.startswith("avx2-") and len(first) == len("avx2-") + 8
+        assert key_of(base) == first
+        wider = key_of({**base, "simd": "avx avx2 avx512f avx512bw fma sse4_2"})
+        assert wider.startswith("avx512-") and wider != first
+        assert key_of({**base, "ATEN_CPU_CAPABILITY": "default"}).startswith("default-")
+        assert key_of({**base, "ONEDNN_MAX_CPU_ISA": "SSE41"}) not in (first, wider)
+        assert key_of({**base, "vendor_id": "GenuineIntel"}) != first
+        versions["torch"] = "2.14.0"
+        assert key_of(base) != first
+    finally:
+        arithmetic_key.cache_clear()
+    assert cpu_tag({"machine": "arm64", "simd": "asimd fp16"}) == "neon"
+    assert cpu_tag({"machine": "riscv64"}) == "riscv64"
+
+
+def test_the_cpu_description_reads_this_machine_s_kernel_variables(monkeypatch):
+    from al.device import cpu_description
+
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "default")
+    assert cpu_description()["ATEN_CPU_CAPABILITY"] == "default"
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY")
+    assert "ATEN_CPU_CAPABILITY" not in cpu_description()
 
 
 def test_auto_is_the_cpu_without_loading_torch_where_no_gpu_driver_is(monkeypatch):
@@ -183,6 +237,21 @@ def test_auto_is_the_cpu_without_loading_torch_where_no_gpu_driver_is(monkeypatc
     with pytest.raises(ConfigError, match="device auto was taken for the CPU before torch loaded"):
         resolve_device("auto")  # never computes on the GPU what a key already named the CPU's
     assert resolve_device("cuda") == "cuda"  # asked for by name: no conflict
+
+
+def test_a_cpu_cache_key_loads_no_torch():
+    """A run whose vectors are all cached never pays torch's import for naming its cache (no GPU driver here)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, al.device; al.device.GPU_DRIVER_PATHS = ('/no/such/gpu/driver',)\n"
+            "from al.embedders import SentenceEmbedder\n"
+            "key = SentenceEmbedder().cache_key\n"
+            "assert '-fp32-cpu-' in key, key\n"
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
 
 
 def test_an_unknown_embedding_precision_is_refused():
