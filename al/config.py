@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from al.errors import ALError, ConfigError, did_you_mean
+from al.errors import ALError, ConfigError, DataError, did_you_mean
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
@@ -341,10 +341,14 @@ class SimulationConfig:
         ConfigError
             On the first bad setting, saying what was expected and what came.
         """
-        from al.datasets import DATASETS
+        from al.datasets import DATASETS, check_data_options
 
         if self.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {self.dataset!r}; known: {', '.join(sorted(DATASETS))}")
+        try:
+            check_data_options(self.dataset, self.data_options)
+        except DataError as exc:
+            raise ConfigError(str(exc)) from None
         for name in ("initial", "step", "budget"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -608,8 +612,14 @@ def _inline(params: Mapping[str, Any]) -> str:
 
 def from_mapping(values: Mapping[str, Any], source: str = "config") -> SimulationConfig:
     """A config from a nested mapping (see :func:`normalise_mapping` for flat ones), rejecting unknown keys."""
+    from al.datasets import TABLE_OPTIONS
+
     known = set(config_fields())
     unknown = sorted(set(values) - known)
+    options = [k for k in unknown if k in TABLE_OPTIONS]
+    if options:
+        raise ConfigError(f"{source}: {', '.join(map(repr, options))} is an option of the data file; write it under "
+                          f"data_options, e.g. data_options: {{{options[0]}: ...}}")
     if unknown:
         raise ConfigError(f"{source}: unknown setting(s) {', '.join(map(repr, unknown))}"
                           f"{did_you_mean(unknown, known)}; known: {', '.join(sorted(known))}")
@@ -650,12 +660,24 @@ def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     """The result settings of a stored run (``old``) that differ in ``new``, both resolved dicts.
 
     A setting ``old`` lacks was added later (that run used its default) and is
-    not compared. A path setting (:data:`PATH_FIELDS`) is the same when both name
+    not compared; so is a data option (``data_options``) at its default, given
+    or not. A path setting (:data:`PATH_FIELDS`) is the same when both name
     one existing file, however spelt (relative, absolute, through a link).
     """
-    old, new = result_settings(old), result_settings(new)
+    old, new = _given_data_options(result_settings(old)), _given_data_options(result_settings(new))
     return sorted(k for k in old if old.get(k) != new.get(k)
                   and not (k in PATH_FIELDS and _same_file(old.get(k), new.get(k))))
+
+
+def _given_data_options(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with the data options at their defaults left out (``--label-sep '|'`` is no option given)."""
+    from al.datasets import DATA_OPTIONS
+
+    options = config.get("data_options")
+    if not isinstance(options, Mapping):
+        return config
+    defaults = DATA_OPTIONS.get(config.get("dataset"), {})
+    return {**config, "data_options": {k: v for k, v in options.items() if k not in defaults or defaults[k] != v}}
 
 
 def _same_file(a: Any, b: Any) -> bool:

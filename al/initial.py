@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from al.errors import ConfigError, DataError
+from al.errors import ConfigError, DataError, did_you_mean
 
 
 def _check_size(size: int, n_pool: int) -> int:
@@ -158,6 +158,31 @@ def label_text(name: str) -> str:
     return " ".join(name.replace("_", " ").replace("-", " ").split())
 
 
+class _RepeatedKey(Exception):
+    """A mapping of a YAML file names one key twice."""
+
+
+def _keys_as_written() -> type:
+    """A safe YAML loader whose mapping keys are the text written (``1:``, ``yes:`` are the strings "1", "yes")."""
+    import yaml
+
+    class KeysAsWritten(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+        loader.flatten_mapping(node)
+        out: dict = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(loader.construct_object(key_node))
+            if key in out:
+                raise _RepeatedKey(key)
+            out[key] = loader.construct_object(value_node, deep=True)
+        return out
+
+    KeysAsWritten.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return KeysAsWritten
+
+
 def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dict[str, str]:
     """Label -> the text to embed for it, from a YAML mapping; labels it does not name fall back to their name.
 
@@ -170,6 +195,9 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     path : YAML file
     label_names : the run's labels
 
+    Each key is read as it is written (a label named ``1``, ``yes`` or ``null``
+    is that text, not YAML's number, boolean or null).
+
     Returns
     -------
     dict mapping every name of ``label_names``, in order, to a non-empty string
@@ -179,8 +207,8 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     ConfigError
         If the file is missing, a directory or not UTF-8 text.
     DataError
-        If it is not a YAML mapping, names a label the run does not have, or
-        gives a value that is not a non-empty string.
+        If it is not a YAML mapping, names a label the run does not have or
+        one label twice, or gives a value that is not a non-empty string.
     """
     import yaml
 
@@ -189,10 +217,13 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     path = Path(path)
     text = read_text(path, "label descriptions file", "a YAML file mapping label -> text")
     try:
-        loaded = yaml.safe_load(text)
+        loaded = yaml.load(text, Loader=_keys_as_written())
     except yaml.YAMLError as exc:
         raise DataError(f"label descriptions file {str(path)!r} is not valid YAML ({type(exc).__name__}); "
                         f"expected a mapping label -> text") from None
+    except _RepeatedKey as exc:
+        raise DataError(f"label descriptions file {str(path)!r} describes {exc.args[0]!r} twice; "
+                        f"describe each label once") from None
     if loaded is None:
         loaded = {}
     if not isinstance(loaded, dict):
@@ -201,8 +232,8 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     names = list(label_names)
     unknown = sorted(str(k) for k in loaded if k not in names)
     if unknown:
-        raise DataError(f"label descriptions file {str(path)!r} names unknown label(s) {', '.join(unknown)}; "
-                        f"the run's labels: {', '.join(names)}")
+        raise DataError(f"label descriptions file {str(path)!r} names unknown label(s) {', '.join(unknown)}"
+                        f"{did_you_mean(unknown, names)}; the run's labels: {', '.join(names)}")
     bad = [str(k) for k, v in loaded.items() if not isinstance(v, str) or not v.strip()]
     if bad:
         raise DataError(f"label descriptions file {str(path)!r}: the value of {', '.join(bad)} is not a non-empty "

@@ -59,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"rare labels to keep: the least frequent eligible labels (default: {d.n_rare})")
     g.add_argument("--text-column", help="csv/jsonl: the text column (default 'text')")
     g.add_argument("--label-columns", nargs="+",
-                   help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 column)")
+                   help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 column, "
+                   "or else the 'labels' column; a file with both must name which)")
+    g.add_argument("--label-sep", metavar="SEP",
+                   help="csv/jsonl: what joins the labels of a label-list cell that is not a JSON list, e.g. "
+                   "--label-sep , for 'food,water' (default '|'; YAML: data_options: {label_sep: ','})")
     g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
     g.add_argument("--describe", action="store_true", help="print the corpus summary and exit")
     g = p.add_argument_group("models")
@@ -135,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Flags that are not settings of a simulation.
 _NOT_SETTINGS = {"config", "list_strategies", "describe", "quiet", "strategy_param", "classifier_param", "space_param",
-                 "text_column", "label_columns", "threshold", "classifier_model", "epochs", "batch_size",
+                 "text_column", "label_columns", "label_sep", "threshold", "classifier_model", "epochs", "batch_size",
                  "learning_rate", "max_length", "warm_start"}
 _DEPRECATED_FLAGS = {"classifier_model": "model", "epochs": "max_epochs", "batch_size": "batch_size",
                      "learning_rate": "learning_rate", "max_length": "max_length", "warm_start": "warm_start"}
@@ -184,6 +188,8 @@ def given_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]
         options["text_column"] = args.text_column
     if "label_columns" in args:
         options["label_columns"] = list(args.label_columns)
+    if "label_sep" in args:
+        options["label_sep"] = args.label_sep
     if options:
         given["data_options"] = options
     return given, notes

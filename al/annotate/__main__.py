@@ -28,8 +28,8 @@ DEFAULT_PORT = 8765
 #: Shortest token --token accepts (a generated one has 32 characters).
 MIN_TOKEN_LENGTH = 16
 #: Flags of the start command that are settings of the session, not of the simulation config.
-_SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "host", "port", "token",
-                  "origin", "folds", "quiet", "config"}
+_SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "label_columns",
+                  "label_sep", "host", "port", "token", "origin", "folds", "quiet", "config"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dev", metavar="FILE", help="labeled texts (same format) to measure each round on; without it "
                    "rounds are measured by cross-validation over the labels so far")
     g.add_argument("--text-column", help="the text column (default 'text')")
+    g.add_argument("--label-columns", nargs="+", metavar="COLUMN",
+                   help="where the labels given already are: one column listing them, or 0/1 columns named as the "
+                   "labels (default: the columns named as the labels, or else the 'labels' column; a file with both "
+                   "must name which)")
+    g.add_argument("--label-sep", metavar="SEP",
+                   help="what joins the labels of a label-list cell that is not a JSON list, e.g. --label-sep , for "
+                   "'food,water' (default '|')")
     g.add_argument("--folds", type=int, help="cross-validation folds without --dev (default 5)")
     g = p.add_argument_group("server")
     g.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}: this machine only); any other "
@@ -143,11 +150,16 @@ def build_session(args: argparse.Namespace, embed=None):
 
         resolve_model(config.model)
     text_column = getattr(args, "text_column", "text")
-    texts = read_session_texts(config.data_path, config.labels, text_column=text_column)
+    label_sep = getattr(args, "label_sep", "|")
+    if not label_sep:
+        raise ConfigError(f"--label-sep must be a character or string such as ',' or ';', got {label_sep!r}")
+    label_columns = list(args.label_columns) if "label_columns" in args else None
+    reading = {"text_column": text_column, "label_sep": label_sep, "label_columns": label_columns}
+    texts = read_session_texts(config.data_path, config.labels, **reading)
     dev = None
     dev_digest = None
     if "dev" in args:
-        dev_texts, Y_dev = read_dev(args.dev, config.labels, text_column=text_column)
+        dev_texts, Y_dev = read_dev(args.dev, config.labels, **reading)
         dev = (dev_texts, Y_dev, Path(args.dev))
         dev_digest = file_digest(Path(args.dev))
     guidelines = None
@@ -158,7 +170,8 @@ def build_session(args: argparse.Namespace, embed=None):
     folds = getattr(args, "folds", 5)
     if not isinstance(folds, int) or folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {folds}")
-    options = SessionOptions(Path(config.data_path), text_column, dev, dev_digest, guidelines, folds)
+    options = SessionOptions(Path(config.data_path), text_column, dev, dev_digest, guidelines, folds,
+                             label_sep=label_sep, label_columns=label_columns)
     return Session(config, texts, options, embed=embed).open()
 
 

@@ -50,7 +50,8 @@ def session_rows(directory: str | Path) -> tuple[list[dict[str, Any]], dict[str,
     if file_digest(data_path) != session["data_sha256"]:
         raise DataError(f"{data_path} changed since the session began (its SHA-256 differs); export needs the file "
                         f"the session labeled")
-    texts = read_session_texts(data_path, labels, text_column=session.get("text_column", "text"))
+    texts = read_session_texts(data_path, labels, text_column=session.get("text_column", "text"),
+                               label_sep=session.get("label_sep", "|"), label_columns=session.get("label_columns"))
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())

@@ -316,6 +316,7 @@ class SessionOptions:
         Cross-validation folds when there is no dev file.
     stop_set_size : int
         Texts of the pool whose predictions the stabilizing-predictions criterion compares.
+    label_sep, label_columns : how the data file gives labels (``--label-sep``, ``--label-columns``)
     """
 
     data_path: Path
@@ -326,6 +327,8 @@ class SessionOptions:
     folds: int = 5
     stop_set_size: int = 2000
     extra: dict[str, Any] = field(default_factory=dict)
+    label_sep: str = "|"
+    label_columns: list[str] | None = None
 
 
 class SessionRecords(RunRecords):
@@ -416,6 +419,11 @@ class Session:
             "folds": self.options.folds if self.options.dev is None else None,
             "stop_set_size": self.options.stop_set_size,
         }
+        # recorded only when given otherwise, so that sessions stored before they existed keep their settings
+        if self.options.label_sep != "|":
+            settings["session"]["label_sep"] = self.options.label_sep
+        if self.options.label_columns is not None:
+            settings["session"]["label_columns"] = list(self.options.label_columns)
         return settings
 
     def open(self) -> "Session":

@@ -12,21 +12,75 @@ jsonl      any JSON-lines file                                   required
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from al.datasets.corpus import SPLITS, Corpus, make_corpus
 from al.datasets.reduction import check_eligible, pick_frequent_rare, reduce_labels, select_labels
-from al.errors import DataError
+from al.errors import DataError, did_you_mean
 
 __all__ = [
-    "DATASETS", "SPLITS", "Corpus", "check_eligible", "load_corpus", "load_dataset", "make_corpus",
-    "pick_frequent_rare", "reduce_labels", "select_labels",
+    "DATASETS", "DATA_OPTIONS", "SPLITS", "Corpus", "check_data_options", "check_eligible", "load_corpus",
+    "load_dataset", "make_corpus", "pick_frequent_rare", "reduce_labels", "select_labels",
 ]
+
+#: The options of a CSV or JSON-lines file (``data_options``; flags --text-column, --label-columns,
+#: --label-sep) with their defaults (see :mod:`al.datasets.tabular`).
+TABLE_OPTIONS: Mapping[str, Any] = {"text_column": "text", "label_columns": None, "label_sep": "|",
+                                    "split_column": "split"}
+#: The ``data_options`` each data set takes, with their defaults.
+DATA_OPTIONS: Mapping[str, Mapping[str, Any]] = {
+    "disaster": {}, "reuters": {}, "csv": TABLE_OPTIONS, "jsonl": TABLE_OPTIONS,
+}
+#: Suffixes of the files ``--dataset csv`` and ``jsonl`` read.
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json")
+
+
+def check_data_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` for data set ``name``, checked: known keys, each of its kind.
+
+    Returns
+    -------
+    dict : the options, ``label_columns`` as a list (one name may come as a string)
+
+    Raises
+    ------
+    DataError
+        An option the data set does not take (with did-you-mean and the known
+        ones), or a value of the wrong kind.
+    """
+    if not isinstance(options, Mapping):
+        raise DataError(f"data_options must be a mapping such as {{label_sep: \",\"}}, got {options!r}")
+    known = DATA_OPTIONS.get(name, {})
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        takes = (f"known: {', '.join(sorted(known))}" if known else "it takes none (--text-column, --label-columns "
+                 "and --label-sep read a file of your own: --dataset csv or jsonl)")
+        raise DataError(f"data_options: dataset {name!r} has no option(s) {', '.join(map(repr, unknown))}"
+                        f"{did_you_mean(unknown, known)}; {takes}")
+    out = dict(options)
+    for key in ("text_column", "label_sep", "split_column"):  # a label separator may be a space
+        if key in out and (not isinstance(out[key], str) or not (out[key] if key == "label_sep" else out[key].strip())):
+            flag = "--" + key.replace("_", "-")
+            raise DataError(f"data_options: {key} must be a non-empty string ({flag}), got {out[key]!r}")
+    columns = out.get("label_columns")
+    if isinstance(columns, str):
+        out["label_columns"] = columns = [columns]
+    if columns is not None and (not isinstance(columns, (list, tuple)) or not columns
+                                or not all(isinstance(c, str) and c.strip() for c in columns)):
+        raise DataError(f"data_options: label_columns must be a list of column names (--label-columns a b), "
+                        f"got {columns!r}")
+    return out
 
 
 def _disaster(path: Path | None, **_: Any) -> Corpus:
     from al.datasets.disaster import load_disaster
 
+    if path is not None and path.suffix.lower() in TABLE_SUFFIXES and path.suffix.lower() != ".csv":
+        raise DataError(
+            f"data path {path} is a {path.suffix} file, but dataset 'disaster' (the default of --dataset) reads "
+            f"the Disaster Response CSV; for a file of your own give --dataset "
+            f"{'csv' if path.suffix.lower() == '.tsv' else 'jsonl'}"
+        )
     return load_disaster(path)
 
 
@@ -45,7 +99,7 @@ def _table(path: Path | None, seed: int = 0, **options: Any) -> Corpus:
 
     if path is None:
         raise DataError("datasets 'csv' and 'jsonl' need --data-path FILE")
-    return load_table(path, seed=seed, **options)
+    return load_table(path, **options)  # the split is a hash of each text: no seed
 
 
 DATASETS: dict[str, Callable[..., Corpus]] = {
@@ -62,6 +116,7 @@ def load_dataset(name: str, path: str | Path | None = None, *, seed: int = 0, **
         raise DataError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
     if path is not None and not Path(path).exists():
         raise DataError(f"data path {path} does not exist")
+    options = check_data_options(name, options)
     return DATASETS[name](Path(path) if path is not None else None, seed=seed, **options)
 
 

@@ -54,10 +54,15 @@ def load_disaster(path: str | Path | None = None) -> Corpus:
     if not csv.is_file():
         what = "is a directory" if csv.is_dir() else "does not exist"
         raise DataError(f"data path {csv} {what}; expected the file disaster_response_messages.csv")
-    frame = pd.read_csv(csv, encoding="utf-8-sig")
+    try:
+        frame = pd.read_csv(csv, encoding="utf-8-sig")
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot parse {csv} as the Disaster Response CSV ({exc}); for a file of your own give "
+                        f"--dataset csv or jsonl") from None
     missing = [c for c in ("split", "message", "related") if c not in frame.columns]
     if missing:
-        raise DataError(f"{csv} lacks column(s) {missing}; is it the Disaster Response messages CSV?")
+        raise DataError(f"{csv} lacks column(s) {missing} of the Disaster Response messages CSV; for a file of "
+                        f"your own give --dataset csv or jsonl")
     texts = frame["message"].fillna("").astype(str).str.strip()
     frame = frame[texts.str.len() > 0]
     texts = texts[texts.str.len() > 0]

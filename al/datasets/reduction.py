@@ -138,22 +138,28 @@ def check_eligible(
 def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = True) -> Corpus:
     """Keep only ``labels`` (in that order) and, by default, texts carrying at least one.
 
+    With two labels or more, a text with none of them is dropped (as in the
+    paper: the task is to tell the kept labels apart). With one label every
+    text stays whatever ``drop_unlabeled`` says: the texts without it are the
+    negatives of its binary task (dropped, every text left would be positive).
     No eligibility check (see :func:`check_eligible`, which :func:`reduce_labels`
     applies to explicit picks).
 
     Raises
     ------
     DataError
-        If a requested label is not in the corpus, or nothing is left.
+        If a requested label is not in the corpus, or a split is left with no
+        text carrying one (with ``drop_unlabeled``) or with no text at all.
     """
     columns = _label_columns(corpus, labels)
     Y = corpus.Y[:, columns].tocsr()
-    keep = np.asarray(Y.sum(axis=1)).ravel() > 0 if drop_unlabeled else np.ones(Y.shape[0], bool)
+    labeled = np.asarray(Y.sum(axis=1)).ravel() > 0
+    keep = labeled if drop_unlabeled and len(columns) > 1 else np.ones(Y.shape[0], bool)
     new_index = np.full(len(keep), -1, dtype=np.int64)
     new_index[keep] = np.arange(keep.sum())
     splits = {s: new_index[idx[keep[idx]]] for s, idx in corpus.splits.items()}
     for split in SPLITS:
-        if len(splits[split]) == 0:
+        if len(splits[split]) == 0 or (drop_unlabeled and not labeled[corpus.splits[split]].any()):
             raise DataError(f"no {split} text of corpus {corpus.name!r} carries any of the labels {list(labels)}")
     return make_corpus(corpus.name, corpus.texts[keep], Y[keep], list(labels), splits)
 

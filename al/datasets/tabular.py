@@ -2,28 +2,86 @@
 
 Labels come in one of two shapes:
 
-* one 0/1 column per label (``--label-columns a,b,c``, or every 0/1 column
-  besides the text, split and id columns when none are named), or
-* one column listing each text's labels: a JSON list in JSON lines, or a
-  string joined by ``label_sep`` (default ``|``) in CSV (``--label-columns labels``).
+* one 0/1 column per label (``--label-columns a b c``; when none are named,
+  every column whose filled cells are all 0 or 1, besides the text, split
+  and id columns), or
+* one column listing each text's labels: a JSON list, or a string joined by
+  ``label_sep`` (default ``|``, ``--label-sep ,`` for ``a,b``), read from a
+  column named ``labels`` (or the one column ``--label-columns`` names).
 
-An optional ``split`` column with values ``train`` / ``dev`` (or
-``validation``) / ``test`` fixes the splits; without it the texts are split
-80 / 10 / 10 with a seeded permutation.
+:func:`label_source` is the rule (``al.annotate`` reads its files by it too):
+a file with both a ``labels`` column and 0/1 label columns is refused until
+``--label-columns`` names the ones to read, and a column that is 0/1 in all
+but a few cells is refused with its first other value, never dropped.
+
+Header names (JSON keys) are stripped of surrounding whitespace; a name given
+twice is refused. Every error names a row by its line in the file, as an
+editor counts it (the header is line 1 of a CSV).
+
+Splits: a ``split`` column with values ``train`` / ``dev`` (or
+``validation``) / ``test`` fixes them. Without it each distinct text (as read:
+stripped) goes to a split by a hash of its own UTF-8 bytes (blake2b, read as a
+number in [0, 1)): test below 0.1, dev below 0.2, train above, so about 80 /
+10 / 10 (:func:`hash_splits`). Repeated texts share one split (none is both in
+the pool and in test), a row appended later moves no other row, and no seed
+plays a part. In a file so small that a split would be empty, it takes the
+text next to it in hash order (3 distinct texts at least; fewer are refused).
 """
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
+from al.datasets import TABLE_OPTIONS
 from al.datasets.corpus import Corpus, make_corpus
-from al.errors import DataError
+from al.errors import DataError, did_you_mean
 
 SPLIT_ALIASES = {"train": "train", "dev": "dev", "validation": "dev", "valid": "dev", "val": "dev", "test": "test"}
+#: The column listing each text's labels, unless ``--label-columns`` names another.
+LIST_COLUMN = "labels"
+#: Automatic split: a text whose hash falls below the first bound is a test text, below the second a dev text.
+HASH_BOUNDS = {"test": 0.1, "dev": 0.2}
+#: A column whose filled cells are 0 or 1 except at most this share of them (and at least one) is taken for a
+#: label column with a mistake in it, and refused; more other values make it a column of something else.
+STRAY_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class Table:
+    """A data file as read: its rows, and the line of the file each row starts on.
+
+    Attributes
+    ----------
+    frame : DataFrame, one row per text, header names stripped and unique
+    lines : ndarray of int, shape (n_rows,), or None
+        Line of the file each row starts on (1 is the first line); None where
+        the lines could not be told apart (each row is then named by its count).
+    path : Path
+    """
+
+    frame: pd.DataFrame
+    lines: np.ndarray | None
+    path: Path
+
+    def row_name(self, row: int) -> str:
+        """``line 7``: row ``row`` (0-based position in the frame) as a person finds it in the file."""
+        return f"data row {row + 1}" if self.lines is None else f"line {int(self.lines[row])}"
+
+    def where(self, row: int) -> str:
+        """``texts.csv line 7``: the file and :meth:`row_name`."""
+        return f"{self.path} {self.row_name(row)}"
+
+    def columns_hint(self, missing: Iterable[str]) -> str:
+        """`` (did you mean ...?); columns: a, b``: for a message about absent columns."""
+        names = [str(c) for c in self.frame.columns]
+        return f"{did_you_mean(missing, names)}; columns: {', '.join(names)}"
 
 
 def _blank(path: Path) -> bool:
@@ -33,128 +91,350 @@ def _blank(path: Path) -> bool:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A CSV (``.csv``, ``.tsv``) or JSON-lines (``.jsonl``, ``.ndjson``) file as a frame."""
+    """A CSV (``.csv``, ``.tsv``) or JSON-lines (``.jsonl``, ``.ndjson``) file as a frame (see :func:`read_rows`)."""
+    return read_rows(path).frame
+
+
+def read_rows(path: str | Path) -> Table:
+    """A CSV (``.csv``, ``.tsv``) or JSON-lines (``.jsonl``, ``.ndjson``) file, with the line of each row.
+
+    Raises
+    ------
+    DataError
+        The path is missing, a directory, empty, of another suffix, or does not
+        parse; a header name is given twice; a CSV row has more cells than the header.
+    """
+    path = Path(path)
     if path.is_dir():
         raise DataError(f"data path {path} is a directory; expected a .csv or .jsonl file")
     if not path.is_file():
         raise DataError(f"data path {path} does not exist; expected a .csv or .jsonl file")
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson", ".json"):
+        raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl")
     if suffix in (".csv", ".tsv") and _blank(path):
         raise DataError(f"data path {path} is empty; expected a header row and one row per labeled text")
     try:
-        if suffix in (".jsonl", ".ndjson", ".json"):
-            return _read_json_lines(path)
         if suffix in (".csv", ".tsv"):
-            # ids as written (their zeros kept), and only an empty cell is missing ("NA" is a text, or a label)
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8-sig",
-                               dtype={"id": str}, keep_default_na=False, na_values=[""])
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            return _read_csv(path, "\t" if suffix == ".tsv" else ",")
+        return _read_json_lines(path)
+    except (ValueError, csv.Error, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot parse {path} as {suffix[1:]}: {exc}") from None
     except OSError as exc:
         raise DataError(f"cannot read {path} ({exc.strerror or exc}); check its permissions") from None
-    raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl")
 
 
-def _read_json_lines(path: Path) -> pd.DataFrame:
+def _header(names: Sequence[Any], path: Path, where: str) -> list[str]:
+    """Header names stripped (an empty one named as pandas would); a name given twice is refused."""
+    stripped = [str(name).strip() or f"Unnamed: {i}" for i, name in enumerate(names)]
+    repeated = sorted({name for name in stripped if stripped.count(name) > 1})
+    if repeated:
+        raise DataError(
+            f"{path} {where} names column(s) {', '.join(map(repr, repeated))} more than once (surrounding spaces "
+            f"do not count); give each column its own name"
+        )
+    return stripped
+
+
+def _read_csv(path: Path, sep: str) -> Table:
+    """pandas reads the cells; the csv module finds the header, each row's first line and its cell count."""
+    starts: list[int] = []
+    header: list[str] | None = None
+    header_line = 1
+    limit = csv.field_size_limit(2**31 - 1)  # a long text is one cell
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, delimiter=sep)
+            start = 1
+            for record in reader:
+                if record and (len(record) > 1 or record[0].strip()):  # pandas skips blank lines too
+                    if header is None:
+                        header, header_line = record, start
+                    elif len(record) > len(header):
+                        raise DataError(
+                            f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
+                            f"{len(header)}; quote a cell that holds {'a tab' if sep == chr(9) else 'a comma'} "
+                            f"(\"a, b\"), or name every column in the header"
+                        )
+                    else:
+                        starts.append(start)
+                start = reader.line_num + 1
+    finally:
+        csv.field_size_limit(limit)
+    names = _header(header or [], path, f"header (line {header_line})")
+    # ids as written (their zeros kept), and only an empty cell is missing ("NA" is a text, or a label)
+    frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig", header=0, names=names, dtype={"id": str},
+                        keep_default_na=False, na_values=[""])
+    lines = np.asarray(starts, dtype=np.int64) if len(starts) == len(frame) else None
+    return Table(frame, lines, path)
+
+
+def _read_json_lines(path: Path) -> Table:
     """One JSON object per line (blank lines skipped); a bad line is named by its number."""
-    rows = []
+    rows, lines = [], []
     with open(path, encoding="utf-8-sig") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = json.loads(line, object_pairs_hook=_pairs)
             except json.JSONDecodeError as exc:
                 raise DataError(
                     f"{path} line {number} is not JSON ({exc.msg} at column {exc.colno}): {line.strip()[:60]!r}; "
                     f"expected one JSON object per line"
                 ) from None
-            if not isinstance(row, dict):
+            if not isinstance(row, _Pairs):  # every JSON object is read as its key-value pairs
                 raise DataError(f"{path} line {number} holds a {type(row).__name__}; expected a JSON object")
-            rows.append(row)
+            keys = _header([key for key, _ in row], path, f"line {number}")
+            rows.append({key: _objects(value) for key, (_, value) in zip(keys, row)})
+            lines.append(number)
     if not rows:
         raise DataError(f"{path} holds no JSON lines; expected one JSON object per line")
-    return pd.DataFrame(rows)
+    return Table(pd.DataFrame(rows), np.asarray(lines, dtype=np.int64), path)
+
+
+class _Pairs(list):
+    """A JSON object's key-value pairs in order (its keys not yet checked)."""
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    return _Pairs(pairs)
+
+
+def _objects(value: Any) -> Any:
+    """A value with the objects nested in it made dicts again (their last value of a key wins, as in ``json``)."""
+    if isinstance(value, _Pairs):
+        return {key: _objects(v) for key, v in value}
+    if isinstance(value, list):
+        return [_objects(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- labels
+
+
+def _shown(value: Any) -> str:
+    """A cell as a message quotes it: ``'yes'``, ``2``, ``[1, 2]`` (a numpy scalar as its Python value)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _missing(value: Any) -> bool:
+    """Whether a cell is empty: None, NaN or pandas' NA (a list is a value)."""
+    return np.ndim(value) == 0 and bool(pd.isna(value))
+
+
+def _zero_one_cell(value: Any) -> float:
+    """0.0 or 1.0 for a cell that says 0 or 1 (a number, a boolean, the string "0" or "1"); NaN else."""
+    if isinstance(value, (bool, np.bool_)):
+        return float(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value) if value in (0, 1) else np.nan
+    if isinstance(value, str) and value.strip() in ("0", "1"):
+        return float(value.strip())
+    return np.nan
+
+
+def as_zero_one(column: pd.Series) -> pd.Series:
+    """Each cell as 0.0 or 1.0 (numbers, booleans, the strings "0" and "1"); NaN for an empty or any other cell."""
+    if pd.api.types.is_bool_dtype(column):
+        return column.astype(float)
+    if pd.api.types.is_numeric_dtype(column):
+        return column.where(column.isin([0, 1])).astype(float)
+    return column.map(_zero_one_cell, na_action="ignore").astype(float)
+
+
+def _is_zero_one(table: Table, column: str, named: bool = False) -> bool:
+    """Whether a column's filled cells (at least one) are all 0 or 1; ``named``: by ``--label-columns``.
+
+    Raises
+    ------
+    DataError
+        The column is 0/1 in all but a few cells (:data:`STRAY_SHARE`): a label
+        column with a mistake in it, named with its first other value.
+    """
+    values = table.frame[column]
+    filled = values.notna().to_numpy()
+    odd = np.flatnonzero(filled & as_zero_one(values).isna().to_numpy())
+    n_filled = int(filled.sum())
+    if n_filled >= 4 and 0 < len(odd) <= max(1, int(STRAY_SHARE * n_filled)):
+        fix = "fix the cell" if named else \
+            "fix the cell, or name the label columns with --label-columns (a column not named is not a label)"
+        raise DataError(
+            f"{table.where(int(odd[0]))}: column {column!r} holds {_shown(values.iat[int(odd[0])])} where its other "
+            f"{n_filled - len(odd)} filled cells are 0 or 1 ({len(odd)} such cell(s)); expected 0 or 1 in a label "
+            f"column: {fix}"
+        )
+    return n_filled > 0 and not len(odd)
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """Where a file's labels are: one list column, or 0/1 columns (``columns``); neither: no labels."""
+
+    columns: tuple[str, ...]
+    is_list: bool
+
+
+def label_source(
+    table: Table,
+    given: Sequence[str] | str | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    reserved: Iterable[str] = (),
+) -> LabelSource:
+    """The columns holding a file's labels: the one rule ``al.simulate`` and ``al.annotate`` read a file by.
+
+    Parameters
+    ----------
+    table : the file
+    given : the columns ``--label-columns`` names, or None
+        One column that is not 0/1 (with ``names``: not named as a label) is
+        a list column; otherwise 0/1 columns. Each must exist.
+    names : the labels, where they are known (``al.annotate``)
+        Its 0/1 columns are the columns named as a label. Without ``names``
+        (``al.simulate``) they are every column outside ``reserved`` whose
+        filled cells are all 0 or 1.
+    reserved : columns that never hold labels (text, split, id)
+
+    Raises
+    ------
+    DataError
+        A named column is absent; a column is 0/1 but for a few cells (its
+        first other value); the file holds both a ``labels`` column and 0/1
+        label columns and ``given`` is None.
+    """
+    frame = table.frame
+    if given is not None:
+        given = [given] if isinstance(given, str) else list(given)
+        absent = [c for c in given if c not in frame.columns]
+        if absent:
+            raise DataError(f"{table.path} has no column(s) {', '.join(map(repr, absent))}"
+                            f"{table.columns_hint(absent)}; fix --label-columns")
+        if len(given) == 1:
+            column = given[0]
+            listed = column not in names if names is not None else (
+                column == LIST_COLUMN or not _is_zero_one(table, column, named=True))
+            if listed:
+                return LabelSource((column,), True)
+        return LabelSource(tuple(given), False)
+    if names is not None:
+        columns = [name for name in names if name in frame.columns]
+    else:
+        columns = [c for c in frame.columns if c not in {*reserved, LIST_COLUMN} and _is_zero_one(table, c)]
+    if columns and LIST_COLUMN in frame.columns:
+        raise DataError(
+            f"{table.path} holds both a {LIST_COLUMN!r} list column and 0/1 label column(s) "
+            f"{', '.join(map(repr, columns))}; say which hold the labels: --label-columns {LIST_COLUMN}, or "
+            f"--label-columns {' '.join(columns)}"
+        )
+    if columns:
+        return LabelSource(tuple(columns), False)
+    if LIST_COLUMN in frame.columns:
+        return LabelSource((LIST_COLUMN,), True)
+    return LabelSource((), False)
+
+
+def label_list(value: Any, sep: str, where: str) -> list[str] | None:
+    """The labels one cell lists: a JSON list (or its text), or a string joined by ``sep``; None for an empty cell.
+
+    A null or blank item names no label.
+    """
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+    elif _missing(value):
+        return None
+    else:
+        text = str(value).strip()
+        if not text.startswith("["):
+            return [part.strip() for part in text.split(sep) if part.strip()]
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError:
+            raise DataError(f"{where}: cannot parse the label list {text!r}; expected a JSON list such as "
+                            f"[\"a\", \"b\"], or labels joined by {sep!r}") from None
+        if not isinstance(items, list):
+            raise DataError(f"{where}: the label list {text!r} is not a list; expected a JSON list such as "
+                            f"[\"a\", \"b\"], or labels joined by {sep!r}")
+    return [str(v).strip() for v in items if v is not None and str(v).strip()]
+
+
+def zero_one_rows(table: Table, columns: Sequence[str], rows: Iterable[int] | None = None) -> np.ndarray:
+    """The 0/1 label matrix of ``columns`` (int8, shape (n_rows, n_columns)), every cell 0 or 1.
+
+    Raises
+    ------
+    DataError
+        Naming the first cell (of ``rows``, default all) that is empty or not 0 or 1.
+    """
+    values = table.frame[list(columns)]
+    Y = values.apply(as_zero_one)
+    rows = np.arange(len(values)) if rows is None else np.asarray(list(rows), dtype=np.int64)
+    bad = Y.iloc[rows].isna().to_numpy()
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        row = int(rows[i])
+        cell = values.iat[row, j]
+        shown = "is empty" if _missing(cell) else f"holds {_shown(cell)}"
+        raise DataError(f"{table.where(row)}: label column {columns[j]!r} {shown}; expected 0 or 1")
+    return Y.iloc[rows].to_numpy(dtype=np.int8)
+
+
+# ---------------------------------------------------------------- corpus
 
 
 def load_table(
     path: str | Path,
     *,
-    text_column: str = "text",
-    label_columns: Sequence[str] | None = None,
-    label_sep: str = "|",
-    split_column: str = "split",
-    seed: int = 0,
+    text_column: str = TABLE_OPTIONS["text_column"],
+    label_columns: Sequence[str] | str | None = TABLE_OPTIONS["label_columns"],
+    label_sep: str = TABLE_OPTIONS["label_sep"],
+    split_column: str = TABLE_OPTIONS["split_column"],
 ) -> Corpus:
     """Load a labeled table into a :class:`Corpus` (see the module docstring)."""
-    path = Path(path)
-    frame = read_table(path)
-    if text_column not in frame.columns:
+    table = read_rows(path)
+    path = table.path
+    texts = read_texts(table, text_column)
+    source = label_source(table, label_columns, reserved={text_column, split_column, "id"})
+    if not source.columns:
         raise DataError(
-            f"{path} has no text column {text_column!r}; columns: {', '.join(map(str, frame.columns))}; "
-            f"name it with --text-column"
+            f"{path} has no 0/1 label columns and no {LIST_COLUMN!r} column; name them with --label-columns"
         )
-    texts = frame[text_column].fillna("").astype(str).str.strip()
-    empty = np.flatnonzero(texts.str.len().to_numpy() == 0)
-    if len(empty):
-        raise DataError(
-            f"{path}: {len(empty)} empty text(s) in column {text_column!r} (blank or missing; first at row {empty[0]}); "
-            f"remove or fill them"
-        )
-    reserved = {text_column, split_column, "id"}
-    if label_columns is None:
-        label_columns = [
-            c for c in frame.columns
-            if c not in reserved and frame[c].dropna().isin([0, 1]).all() and len(frame[c].dropna())
-        ]
-        if not label_columns and "labels" in frame.columns:
-            label_columns = ["labels"]
-    if not label_columns:
-        raise DataError(
-            f"{path} has no 0/1 label columns and no 'labels' column; name them with --label-columns"
-        )
-    absent = [c for c in label_columns if c not in frame.columns]
-    if absent:
-        raise DataError(f"{path} has no column(s) {absent}; columns: {', '.join(map(str, frame.columns))}")
-
-    if len(label_columns) == 1 and not frame[label_columns[0]].dropna().isin([0, 1]).all():
-        Y, names = _from_label_lists(frame[label_columns[0]], label_sep, path)
+    if source.is_list:
+        Y, names = _from_label_lists(table, source.columns[0], label_sep)
     else:
-        values = frame[list(label_columns)]
-        bad = ~values.isin([0, 1])
-        if bad.to_numpy().any():
-            row, col = np.argwhere(bad.to_numpy())[0]
-            raise DataError(
-                f"{path}: label column {label_columns[col]!r} row {row} holds {values.iat[row, col]!r}; "
-                f"expected 0 or 1"
-            )
-        Y, names = values.to_numpy(dtype=np.int8), list(map(str, label_columns))
+        Y, names = zero_one_rows(table, source.columns), list(map(str, source.columns))
     never = [name for name, count in zip(names, Y.sum(axis=0)) if count == 0]
     if never:
         raise DataError(
             f"{path}: label column(s) {', '.join(map(repr, never))} hold only zeros; expected at least one "
             f"positive text per label: drop the column or name the label columns with --label-columns"
         )
+    splits = _splits(table, texts, split_column)
+    return make_corpus(path.stem, texts, Y, names, splits)
 
-    splits = _splits(frame, split_column, seed, path)
-    return make_corpus(path.stem, texts.to_numpy(), Y, names, splits)
+
+def read_texts(table: Table, text_column: str) -> list[str]:
+    """The text column, each text stripped.
+
+    Raises
+    ------
+    DataError
+        The column is absent, or a text is blank or missing (the first named by its line).
+    """
+    frame = table.frame
+    if text_column not in frame.columns:
+        raise DataError(f"{table.path} has no text column {text_column!r}{table.columns_hint([text_column])}; "
+                        f"name it with --text-column")
+    texts = frame[text_column].fillna("").astype(str).str.strip()
+    empty = np.flatnonzero(texts.str.len().to_numpy() == 0)
+    if len(empty):
+        raise DataError(f"{table.where(int(empty[0]))}: empty text in column {text_column!r} (blank or missing; "
+                        f"{len(empty)} such row(s)); remove or fill them")
+    return texts.tolist()
 
 
-def _from_label_lists(column: pd.Series, sep: str, path: Path) -> tuple[np.ndarray, list[str]]:
-    def parse(value: object) -> list[str]:
-        if isinstance(value, (list, tuple)):  # a null or empty item names no label
-            return [str(v).strip() for v in value if v is not None and str(v).strip()]
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return []
-        text = str(value).strip()
-        if text.startswith("["):
-            try:
-                return [str(v).strip() for v in json.loads(text) if v is not None and str(v).strip()]
-            except json.JSONDecodeError:
-                raise DataError(f"{path}: cannot parse label list {text!r}") from None
-        return [part.strip() for part in text.split(sep) if part.strip()]
-
-    lists = [parse(v) for v in column]
+def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, list[str]]:
+    lists = [label_list(value, sep, table.where(row)) or [] for row, value in enumerate(table.frame[column])]
     names = sorted({label for labels in lists for label in labels})
     index = {name: j for j, name in enumerate(names)}
     Y = np.zeros((len(lists), len(names)), dtype=np.int8)
@@ -163,20 +443,57 @@ def _from_label_lists(column: pd.Series, sep: str, path: Path) -> tuple[np.ndarr
     return Y, names
 
 
-def _splits(frame: pd.DataFrame, split_column: str, seed: int, path: Path) -> dict[str, np.ndarray]:
+def text_hash(text: str) -> float:
+    """blake2b of a text's UTF-8 bytes as a number in [0, 1): the same text, the same number, on any machine."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def hash_splits(texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Row indices of each split when every distinct text goes where its :func:`text_hash` falls (see the module).
+
+    The distinct texts in the order of their hashes are test, then dev, then
+    train. Where that would leave a split empty (a small file: each of test and
+    dev gets a text with chance 1 in 10), the split takes the distinct text
+    next to it in that order, so every split holds at least one.
+
+    Raises
+    ------
+    DataError
+        Fewer than 3 distinct texts (one per split).
+    """
+    distinct = sorted(set(texts), key=lambda text: (text_hash(text), text))
+    m = len(distinct)
+    if m < len(HASH_BOUNDS) + 1:
+        raise DataError(f"{m} distinct text(s) cannot be split into train, dev and test; the automatic split needs "
+                        f"at least 3 distinct texts (a few dozen for a useful one)")
+    u = np.array([text_hash(text) for text in distinct])
+    end_test = max(int(np.searchsorted(u, HASH_BOUNDS["test"])), 1)
+    end_dev = min(max(int(np.searchsorted(u, HASH_BOUNDS["dev"])), end_test + 1), m - 1)
+    end_test = min(end_test, end_dev - 1)
+    rank = {text: r for r, text in enumerate(distinct)}
+    ranks = np.fromiter((rank[text] for text in texts), dtype=np.int64, count=len(texts))
+    return {"train": np.flatnonzero(ranks >= end_dev), "dev": np.flatnonzero((ranks >= end_test) & (ranks < end_dev)),
+            "test": np.flatnonzero(ranks < end_test)}
+
+
+def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, np.ndarray]:
+    frame, path = table.frame, table.path
     if split_column in frame.columns:
-        raw = frame[split_column].astype(str).str.strip().str.lower()
-        unknown = sorted(set(raw) - set(SPLIT_ALIASES))
-        if unknown:
+        raw = frame[split_column].astype(object)
+        cells = raw.map(lambda v: str(v).strip().lower(), na_action="ignore")
+        unknown = np.flatnonzero(~cells.isin(list(SPLIT_ALIASES)).to_numpy())
+        if len(unknown):
+            first = int(unknown[0])
+            shown = "an empty cell" if _missing(raw.iat[first]) else _shown(raw.iat[first])
+            others = sorted({str(v) for v in raw.iloc[unknown] if not _missing(v)})
             raise DataError(
-                f"{path}: column {split_column!r} holds {unknown}; expected train, dev (or validation), test"
+                f"{table.where(first)}: column {split_column!r} holds {shown} ({len(unknown)} such row(s); values "
+                f"{others}); expected train, dev (or validation), test"
             )
-        mapped = raw.map(SPLIT_ALIASES).to_numpy()
+        mapped = cells.map(SPLIT_ALIASES).to_numpy()
         return {s: np.flatnonzero(mapped == s) for s in ("train", "dev", "test")}
-    perm = np.random.default_rng(seed).permutation(len(frame))
-    n_test = n_dev = len(frame) // 10
-    return {
-        "test": np.sort(perm[:n_test]),
-        "dev": np.sort(perm[n_test : n_test + n_dev]),
-        "train": np.sort(perm[n_test + n_dev :]),
-    }
+    try:
+        return hash_splits(texts)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}; add a {split_column!r} column (train, dev, test), or more texts") from None

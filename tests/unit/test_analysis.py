@@ -414,9 +414,9 @@ def test_analyze_pool_with_a_space_compares_both_and_fits_on_the_labeled_set_onl
 
 def test_the_text_column_of_a_csv_is_named_as_in_simulate(tmp_path, capsys):
     path = tmp_path / "notes.csv"
-    path.write_text("body,a,b\nhello world,1,0\nsecond text,0,1\n")
+    path.write_text("body,a,b,split\nhello world,1,0,train\nsecond text,0,1,test\n")
     assert main(["--dataset", "csv", "--data-path", str(path), "--out", str(tmp_path / "a")]) == 2
-    assert "has no text column 'text'; columns: body, a, b; name it with --text-column" in capsys.readouterr().err
+    assert "has no text column 'text'; columns: body, a, b, split; name it with --text-column" in capsys.readouterr().err
     assert main(["--dataset", "csv", "--data-path", str(path), "--text-column", "body", "--label-columns", "a",
                  "--out", str(tmp_path / "a")]) == 2
     err = capsys.readouterr().err

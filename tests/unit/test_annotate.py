@@ -382,7 +382,7 @@ def test_a_database_of_another_session_is_refused(pool, tmp_path, capsys):
 @pytest.mark.parametrize("content, message", [
     ("", "is empty"),
     ("\n\n", "is empty"),
-    ('{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n', "id '1' appears in rows 0 and 1"),
+    ('{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n', "texts.jsonl line 2: id '1' is on line 1 already"),
     ('{"text": "a", "labels": ["nope"]}\n', "'nope' are not among the session's labels"),
     ('{"body": "a"}\n', "no text column 'text'"),
 ])
@@ -656,7 +656,7 @@ def test_a_csv_file_with_label_columns_filled_for_some_rows(tmp_path):
 
     partial = tmp_path / "partial.csv"
     partial.write_text("text,food,water\nneed rice,1,\n")
-    with pytest.raises(DataError, match="row 0: some label columns are filled and some empty"):
+    with pytest.raises(DataError, match="partial.csv line 2: some label columns are filled and some empty"):
         read_session_texts(partial, ["food", "water"])
     bad = tmp_path / "bad.csv"
     bad.write_text("text,food,water\nneed rice,2,0\n")
@@ -849,7 +849,7 @@ def test_a_blank_id_is_refused_with_its_row_and_source_is_no_label_name(tmp_path
 
     path = tmp_path / "texts.csv"
     path.write_text("id,text\n,first text\nT2,second text\n")
-    with pytest.raises(DataError, match=r"row 0 has a blank id; give every text an id"):
+    with pytest.raises(DataError, match=r"texts.csv line 2: blank id; give every text an id"):
         read_session_texts(path, ["food"])
     path.write_text("id,text\n001,first text\n002,second text\n")
     assert read_session_texts(path, ["food"]).ids == ["001", "002"]  # as written, zeros kept

@@ -31,7 +31,7 @@ CASES = {
     "empty csv": (["--dataset", "csv", "--data-path", "empty.csv"],
                   "data path empty.csv is empty; expected a header row and one row per labeled text"),
     "NaN text": (["--dataset", "csv", "--data-path", "nan.csv", "--labels", "a"],
-                 "1 empty text(s) in column 'text' (blank or missing; first at row 1)"),
+                 "nan.csv line 3: empty text in column 'text' (blank or missing; 1 such row(s))"),
     "csv path is a directory": (["--dataset", "csv", "--data-path", "wrong"],
                                 "is a directory; expected a .csv or .jsonl file"),
     "reuters directory of the wrong files": (["--dataset", "reuters", "--data-path", "wrong"],

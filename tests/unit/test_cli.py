@@ -73,7 +73,7 @@ def test_empty_texts(empty_text_csv, tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["--dataset", "csv", "--data-path", str(empty_text_csv), "--labels", "a", "--out", str(out)])
     err = capsys.readouterr().err
-    assert code == 2 and "1 empty text(s) in column 'text'" in err and err.count("\n") == 1
+    assert code == 2 and "line 3: empty text in column 'text'" in err and err.count("\n") == 1
     assert not out.exists()
 
 

@@ -82,10 +82,11 @@ def test_names_are_checked_before_counts():
 
 
 def test_counts_are_taken_before_texts_without_a_kept_label_are_dropped():
-    # 'x' is on 40 of 100 pool texts; after keeping only 'x' the pool shrinks to those 40 texts,
-    # where it would be on 100 %: the share is judged as the automatic pick judges it, before reduction
-    corpus = corpus_with({"x": (40, 10, 10), "y": (60, 30, 30)})
-    reduced = reduce_labels(corpus, ["x"])
+    # 'x' is on 40 of 100 pool texts; after keeping 'x' and 'w' (on 25 of the same texts) the pool shrinks to
+    # those 40 texts, where 'x' would be on 100 %: the share is judged as the automatic pick judges it, before
+    # reduction
+    corpus = corpus_with({"x": (40, 10, 10), "w": (25, 10, 10), "y": (60, 30, 30)})
+    reduced = reduce_labels(corpus, ["x", "w"])
     assert len(reduced.splits["train"]) == 40
 
 

@@ -1,0 +1,291 @@
+"""A user's own data files: what is read from them, and the one line that says what is wrong with them."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from al.annotate.data import read_session_texts
+from al.datasets import load_corpus, load_dataset
+from al.datasets.corpus import make_corpus
+from al.datasets.reduction import select_labels
+from al.datasets.tabular import hash_splits, load_table, read_rows, text_hash
+from al.errors import ConfigError, DataError
+
+
+def write_csv(path, header, rows):
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def zero_one_rows(n=60, stray_row=None, stray=None):
+    """``text i,food,water`` rows; row ``stray_row`` (0-based) has ``stray`` as its food cell."""
+    return [f"text number {i},{stray if i == stray_row else i % 2},{(i + 1) % 2}" for i in range(n)]
+
+
+# 1 -------------------------------------------------------------- a stray value in a 0/1 column
+
+
+@pytest.mark.parametrize("stray", ["2", "yes", "x"])
+def test_a_zero_one_column_with_a_stray_value_is_refused_not_dropped(tmp_path, stray):
+    path = write_csv(tmp_path / "t.csv", "text,food,water", zero_one_rows(stray_row=7, stray=stray))
+    with pytest.raises(DataError) as info:
+        load_table(path)
+    message = str(info.value)
+    shown = repr(int(stray)) if stray.isdigit() else repr(stray)
+    assert message.startswith(f"{path} line 9: column 'food' holds {shown} where its other 59 filled cells are 0 or 1")
+    assert "fix the cell, or name the label columns with --label-columns" in message and "\n" not in message
+    assert load_table(path, label_columns=["water"]).label_names == ("water",)  # told: the column is not a label
+
+
+def test_columns_that_are_clearly_not_labels_are_still_ignored(tmp_path):
+    rows = [f"text number {i},{i % 2},{i},{i * 7 % 13},free words {i}" for i in range(60)]
+    path = write_csv(tmp_path / "t.csv", "text,food,row_id,score,note", rows)
+    assert load_table(path).label_names == ("food",)
+
+
+# 2 -------------------------------------------------------------- one rule for al.simulate and al.annotate
+
+
+def test_both_readers_take_the_same_labels_from_a_file_with_a_list_and_zero_one_columns(tmp_path):
+    path = tmp_path / "both.jsonl"
+    rows = [{"text": f"text {i}", "labels": ["food"] if i % 2 else ["water"], "food": int(i % 3 == 0),
+             "water": int(i % 3 == 1)} for i in range(60)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for read in (lambda **kw: load_table(path, **kw), lambda **kw: read_session_texts(path, ["food", "water"], **kw)):
+        with pytest.raises(DataError, match="holds both a 'labels' list column and 0/1 label column\\(s\\) 'food', "
+                                            "'water'; say which hold the labels: --label-columns labels, or "
+                                            "--label-columns food water"):
+            read()
+    for columns, index in ((["labels"], lambda r: [int("food" in r["labels"]), int("water" in r["labels"])]),
+                           (["food", "water"], lambda r: [r["food"], r["water"]])):
+        simulated = load_table(path, label_columns=columns)
+        annotated = read_session_texts(path, ["food", "water"], label_columns=columns)
+        expected = [index(r) for r in rows]
+        assert simulated.Y.toarray().tolist() == expected
+        assert [annotated.given[i].tolist() for i in range(len(rows))] == expected
+
+
+# 3 -------------------------------------------------------------- --label-sep
+
+
+def comma_rows(n=200):
+    return [f'"text {i}","{",".join(n for n, on in (("food", i % 2), ("water", i % 3 == 0)) if on)}"'
+            for i in range(n)]
+
+
+def test_label_sep_flag_of_simulate_reaches_the_reader_and_is_documented(tmp_path):
+    from al.simulate import build_parser, config_from_args
+
+    path = write_csv(tmp_path / "c.csv", "text,labels", comma_rows())
+    args = build_parser().parse_args(["--dataset", "csv", "--data-path", str(path), "--label-sep", ","])
+    config = config_from_args(args)
+    assert dict(config.data_options) == {"label_sep": ","}
+    corpus = load_dataset(config.dataset, config.data_path, **config.data_options)
+    assert corpus.label_names == ("food", "water")
+    assert "--label-sep" in build_parser().format_help()
+    yaml_file = tmp_path / "run.yaml"
+    yaml_file.write_text(f"dataset: csv\ndata_path: {path}\ndata_options: {{label_sep: ','}}\n")
+    assert dict(config_from_args(build_parser().parse_args(["--config", str(yaml_file)])).data_options) == \
+        {"label_sep": ","}
+
+
+def test_a_data_option_at_its_default_is_no_change_of_a_stored_run():
+    from al.config import changed_settings
+
+    old = {"dataset": "csv", "data_options": {}}
+    assert changed_settings(old, {"dataset": "csv", "data_options": {"label_sep": "|"}}) == []
+    assert changed_settings(old, {"dataset": "csv", "data_options": {"label_sep": ","}}) == ["data_options"]
+
+
+def test_label_sep_flag_of_annotate_reaches_the_session_and_its_export(tmp_path):
+    from al.annotate.__main__ import build_parser, build_session
+    from al.annotate.export import session_rows
+    from tests.conftest import hash_embed
+
+    rows = [f'"text {i}","{"food,water" if i == 0 else "food" if i < 3 else ""}"' for i in range(40)]
+    path = write_csv(tmp_path / "c.csv", "text,labels", rows)
+    assert "--label-sep" in build_parser().format_help()
+    args = build_parser().parse_args(["--data", str(path), "--labels", "food", "water", "--out", str(tmp_path / "s"),
+                                      "--label-sep", ",", "--initial", "5", "--step", "5", "--budget", "10"])
+    session = build_session(args, embed=hash_embed)
+    try:
+        assert {i: y.tolist() for i, y in session.texts.given.items()} == {0: [1, 1], 1: [1, 0], 2: [1, 0]}
+        assert session.settings()["session"]["label_sep"] == ","
+    finally:
+        session.close()
+    exported, counts = session_rows(tmp_path / "s")
+    assert counts["given"] == 3 and exported[0]["food"] == exported[0]["water"] == 1
+
+
+# 4 -------------------------------------------------------------- a JSON-lines file without --dataset
+
+
+def test_a_jsonl_file_without_dataset_is_one_line(tmp_path, monkeypatch, capsys):
+    from al.simulate import main
+
+    (tmp_path / "d.jsonl").write_text('{"text": "a", "b": 1}\n{"text": "d"}\n'
+                                      '{"text": "d, e", "labels": ["y"], "q": 1}\n')  # pandas fails on it as a CSV
+    monkeypatch.chdir(tmp_path)
+    assert main(["--data-path", "d.jsonl", "--out", "run"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: data path d.jsonl is a .jsonl file, but dataset 'disaster' (the default of --dataset) "
+                   "reads the Disaster Response CSV; for a file of your own give --dataset jsonl\n")
+    (tmp_path / "d.csv").write_text('text,b\n"a",1\n"d, e",1,3,4\n')
+    assert main(["--data-path", "d.csv", "--out", "run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot parse d.csv as the Disaster Response CSV (") and err.count("\n") == 1
+    assert err.endswith("for a file of your own give --dataset csv or jsonl\n")
+
+
+# 5 -------------------------------------------------------------- a misspelt data option
+
+
+def test_a_misspelt_data_option_is_one_line_with_the_known_ones(tmp_path, monkeypatch, capsys):
+    from al.simulate import main
+
+    path = write_csv(tmp_path / "c.csv", "text,labels", comma_rows())
+    (tmp_path / "run.yaml").write_text(f"dataset: csv\ndata_path: {path}\ndata_options: {{label_seperator: ','}}\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--config", "run.yaml", "--out", "run"]) == 2
+    assert capsys.readouterr().err == (
+        "error: data_options: dataset 'csv' has no option(s) 'label_seperator' (did you mean label_sep?); known: "
+        "label_columns, label_sep, split_column, text_column\n")
+    with pytest.raises(DataError, match="has no option\\(s\\) 'label_seperator' \\(did you mean label_sep\\?\\)"):
+        load_dataset("csv", path, label_seperator=",")
+    (tmp_path / "flat.yaml").write_text(f"dataset: csv\ndata_path: {path}\nlabel_sep: ','\n")
+    assert main(["--config", "flat.yaml", "--out", "run"]) == 2
+    assert "'label_sep' is an option of the data file; write it under data_options" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+# 6, 8 ---------------------------------------------------------- header names
+
+
+def test_header_names_are_stripped_and_a_name_given_twice_is_refused(tmp_path):
+    path = write_csv(tmp_path / "t.csv", " text , food ,water", zero_one_rows())
+    assert load_table(path).label_names == ("food", "water")
+    assert read_session_texts(path, ["food", "water"]).given[1].tolist() == [1, 0]
+    twice = write_csv(tmp_path / "twice.csv", "text,food, food", zero_one_rows())
+    with pytest.raises(DataError, match="twice.csv header \\(line 1\\) names column\\(s\\) 'food' more than once"):
+        read_rows(twice)
+    keys = tmp_path / "keys.jsonl"
+    keys.write_text('{"text": "a", "food": 1}\n{"text": "b", "food": 1, " food": 0}\n')
+    with pytest.raises(DataError, match="keys.jsonl line 2 names column\\(s\\) 'food' more than once"):
+        read_rows(keys)
+
+
+# 7 -------------------------------------------------------------- label descriptions
+
+
+def test_label_descriptions_of_labels_named_like_numbers_or_booleans(tmp_path):
+    from al.initial import load_label_descriptions
+
+    path = tmp_path / "labels.yaml"
+    path.write_text("1: the first grade\nyes: agreement\n'no': refusal\nnull: nothing\n")
+    assert load_label_descriptions(path, ["1", "yes", "no", "null", "other"]) == {
+        "1": "the first grade", "yes": "agreement", "no": "refusal", "null": "nothing", "other": "other"}
+    path.write_text("foood: meals\n")
+    with pytest.raises(DataError, match="unknown label\\(s\\) foood \\(did you mean food\\?\\); the run's labels"):
+        load_label_descriptions(path, ["food", "water"])
+    path.write_text("1: one\n'1': again\n")
+    with pytest.raises(DataError, match="describes '1' twice"):
+        load_label_descriptions(path, ["1"])
+
+
+# 9 -------------------------------------------------------------- rows named by their line in the file
+
+
+def test_every_row_is_named_by_its_line_in_the_file(tmp_path):
+    # line 1 header, 2 a row, 3 blank, 4-5 one row over two lines, 6 the bad row
+    path = tmp_path / "t.csv"
+    path.write_text('text,food,water\nfirst,1,0\n\n"two\nlines",0,1\nthird,7,0\n')
+    with pytest.raises(DataError, match="t.csv line 6: label column 'food' holds 7; expected 0 or 1"):
+        load_table(path, label_columns=["food", "water"])
+    path.write_text('text,food\nfirst,1\n\n"two\nlines",0\n  ,1\n')
+    with pytest.raises(DataError, match="t.csv line 6: empty text in column 'text'"):
+        load_table(path)
+    lines = tmp_path / "t.jsonl"
+    lines.write_text('{"text": "a", "labels": ["x"]}\n\n{"text": "b", "labels": "[unclosed"}\n')
+    with pytest.raises(DataError, match="t.jsonl line 3: cannot parse the label list '\\[unclosed'"):
+        load_table(lines)
+    split = write_csv(tmp_path / "s.csv", "text,food,split", ["a,1,train", "b,0,holdout", "c,1,"])
+    with pytest.raises(DataError, match="s.csv line 3: column 'split' holds 'holdout' \\(2 such row\\(s\\)"):
+        load_table(split)
+    ids = write_csv(tmp_path / "ids.csv", "id,text", ["a1,first", "a2,second", "a1,third"])
+    with pytest.raises(DataError, match="ids.csv line 4: id 'a1' is on line 2 already"):
+        read_session_texts(ids, ["food"])
+    partial = write_csv(tmp_path / "partial.csv", "text,food,water", ["a,1,0", "b,,1"])
+    with pytest.raises(DataError, match="partial.csv line 3: some label columns are filled and some empty"):
+        read_session_texts(partial, ["food", "water"])
+    bad = write_csv(tmp_path / "bad.csv", "text,food,water", ["a,1,0", "b,0,0", "c,2,0"])
+    with pytest.raises(DataError, match="bad.csv line 4: label column 'food' holds 2; expected 0 or 1"):
+        read_session_texts(bad, ["food", "water"])
+
+
+def test_a_row_with_more_cells_than_the_header_is_named(tmp_path):
+    path = write_csv(tmp_path / "t.csv", "text,food", ["a,1", "b, c,0"])
+    with pytest.raises(DataError, match="t.csv line 3 has 3 cells but the header \\(line 1\\) names 2; quote a cell"):
+        read_rows(path)
+
+
+# 10 ------------------------------------------------------------- one label is a binary task
+
+
+def test_one_kept_label_keeps_the_texts_without_it_as_negatives():
+    Y = np.array([[1, 0], [0, 1], [0, 0], [1, 1], [0, 1], [1, 0], [0, 0], [0, 1], [1, 0]])
+    splits = {"train": [0, 1, 2, 3], "dev": [4, 5, 6], "test": [7, 8]}
+    corpus = make_corpus("x", list("abcdefghi"), Y, ["p", "q"], splits)
+    one = select_labels(corpus, ["p"])
+    assert one.texts.tolist() == list("abcdefghi") and one.Y.toarray().ravel().tolist() == Y[:, 0].tolist()
+    both = select_labels(corpus, ["p", "q"])  # two labels: a text with neither is dropped, as before
+    assert both.texts.tolist() == list("abdefhi")
+
+
+def test_one_label_from_a_file_is_a_binary_task(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"text": f"text {i}", "labels": ["food"] if i % 3 == 0 else ["water"]}) + "\n"
+                            for i in range(600)))
+    corpus = load_corpus("jsonl", path, labels=["food"])
+    assert len(corpus.texts) == 600 and 0 < corpus.label_counts("train")[0] < len(corpus.splits["train"])
+
+
+# 11 ------------------------------------------------------------- the automatic split
+
+
+def test_the_automatic_split_keeps_duplicates_together_and_appended_rows_move_nothing(tmp_path):
+    texts = [f"message {i % 300}" for i in range(900)]  # every text three times
+    splits = hash_splits(texts)
+    side = {}
+    for split, rows in splits.items():
+        for i in rows:
+            assert side.setdefault(texts[i], split) == split  # one split per distinct text
+    shares = {s: len(rows) / len(texts) for s, rows in splits.items()}
+    assert shares["train"] == pytest.approx(0.8, abs=0.05) and shares["test"] == pytest.approx(0.1, abs=0.04)
+    more = hash_splits([*texts, "one more message"])
+    assert all(np.array_equal(more[s][more[s] < 900], splits[s]) for s in splits)
+    assert text_hash("message 1") == text_hash("message 1") and 0 <= text_hash("") < 1
+
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"text": f"  {t} ", "labels": ["a"]}) + "\n" for t in texts))
+    corpus = load_dataset("jsonl", path, seed=5)  # texts stripped as read; no seed in the split
+    assert all(np.array_equal(corpus.splits[s], splits[s]) for s in splits)
+    assert not set(corpus.texts_of("test")) & set(corpus.texts_of("train"))
+
+
+def test_a_tiny_file_still_gets_every_split_or_says_what_it_needs(tmp_path):
+    path = write_csv(tmp_path / "t.csv", "text,food", ["a,1", "b,0", "c,1", "a,1"])
+    corpus = load_table(path)
+    assert sorted(len(rows) for rows in corpus.splits.values()) == [1, 1, 2]  # the two "a" rows together
+    path = write_csv(tmp_path / "t.csv", "text,food", ["a,1", "b,0", "a,1"])
+    with pytest.raises(DataError, match="t.csv: 2 distinct text\\(s\\) cannot be split into train, dev and test; the "
+                                        "automatic split needs at least 3 distinct texts .*; add a 'split' column"):
+        load_table(path)
+
+
+def test_config_refuses_a_bad_data_option_before_data_loads():
+    from al.config import SimulationConfig
+
+    with pytest.raises(ConfigError, match="label_columns must be a list of column names"):
+        SimulationConfig(dataset="csv", data_options={"label_columns": [3]}).validate()
