@@ -28,11 +28,14 @@ last round (labeled set = budget) picks nothing.
 
 Randomness: each purpose draws from ``numpy.random.default_rng([seed,
 round, purpose])``, so a run resumed at round r makes the same choices as
-one never interrupted.
+one never interrupted; a query also gets the process-wide generators
+(NumPy's, Python's, torch's) seeded the same way (:func:`seeded_global_random`).
 """
 from __future__ import annotations
 
 import contextlib
+import random
+import sys
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
@@ -51,7 +54,7 @@ from al.records import RunRecords
 from al.strategy import PoolState, Strategy, validate_answer
 
 INITIAL, STRATEGY, CLASSIFIER, SPACE = 0, 1, 2, 3
-GLOBAL_NUMPY = 4  # what a strategy draws from NumPy's global generator (np.random.choice...)
+GLOBAL_GENERATORS = 4  # what a strategy draws from process-wide generators (np.random, random, torch)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -60,20 +63,119 @@ def round_rng(seed: int, round_: int, purpose: int) -> np.random.Generator:
     return np.random.default_rng([seed, round_, purpose])
 
 
-@contextlib.contextmanager
-def seeded_global_numpy(seed: np.random.SeedSequence) -> Iterator[None]:
-    """Seed NumPy's global generator from ``seed`` for the block, then restore its previous state.
+def _child(seed: np.random.SeedSequence, k: int) -> np.random.SeedSequence:
+    """The ``k``-th child of ``seed``, as ``seed.spawn`` makes it, without counting a spawn on ``seed``."""
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k), pool_size=seed.pool_size)
 
-    A strategy that draws from ``np.random`` (its own code, or a library's)
-    then picks the same texts for the same run seed and round; code outside
-    the block sees no change. Nothing is drawn from the round's ``state.rng``.
+
+def _word(seed: np.random.SeedSequence) -> int:
+    """One 64-bit integer from ``seed``."""
+    return int(seed.generate_state(1, np.uint64)[0])
+
+
+def _seed_torch(torch: Any, seed: np.random.SeedSequence) -> Callable[[], None]:
+    """Seed torch's CPU generator and its CUDA generators from ``seed``; return what restores them.
+
+    CUDA generators are saved and restored when CUDA is initialised; when it
+    is not, the seed waits for its start (``torch.cuda.manual_seed_all``)
+    and no device is initialised here, unlike ``torch.random.fork_rng()``
+    with its default devices, which starts every visible GPU.
     """
-    saved = np.random.get_state()
+    cpu = torch.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    value = _word(seed)
+    torch.default_generator.manual_seed(value)
+    torch.cuda.manual_seed_all(value)
+
+    def restore() -> None:
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+
+    return restore
+
+
+class _SeedOnImport:
+    """A finder for ``sys.meta_path`` that seeds torch when it is imported, as its import completes.
+
+    ``restore`` is then set: it puts torch's generators back as the import left them.
+    """
+
+    def __init__(self, seed: np.random.SeedSequence) -> None:
+        self.seed = seed
+        self.restore: Callable[[], None] | None = None
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != "torch":
+            return None
+        for finder in sys.meta_path:
+            spec = None if finder is self or not hasattr(finder, "find_spec") else finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _ThenSeed(spec.loader, self)
+                return spec
+        return None
+
+
+class _ThenSeed:
+    """Loads a module with ``loader`` (which the module keeps as its own), then seeds it."""
+
+    def __init__(self, loader: Any, finder: _SeedOnImport) -> None:
+        self.loader = loader
+        self.finder = finder
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        module.__spec__.loader = module.__loader__ = self.loader
+        self.loader.exec_module(module)
+        self.finder.restore = _seed_torch(module, self.finder.seed)
+
+
+@contextlib.contextmanager
+def seeded_global_random(seed: np.random.SeedSequence) -> Iterator[None]:
+    """Seed the process-wide generators from ``seed`` for the block, then restore their previous states.
+
+    NumPy's global generator (``np.random``) is seeded from ``seed`` itself,
+    Python's ``random`` and torch's generators (CPU, and CUDA's) from two
+    children of it. A strategy that draws from them (its own code, or a
+    library's: ``np.random.choice``, ``random.random()``, ``torch.randperm``,
+    dropout in train mode) then picks the same texts for the same run seed and
+    round, so a run resumed at round r in a new process picks what an
+    uninterrupted one picks; code outside the block sees no change. Nothing
+    is drawn from the round's ``state.rng``.
+
+    torch is not imported here: when it is not imported yet, an import inside
+    the block seeds it as the import completes (a strategy that imports torch
+    in its first query draws from the round's seed, as it does in later
+    rounds), and afterwards its generators are as that import left them. CUDA
+    generators not yet initialised get the seed when CUDA starts (the one
+    trace the block may leave: a seed waiting for a CUDA start).
+
+    The generators are process-wide: two queries at once in threads of one
+    process share them, and neither then repeats its picks.
+    """
+    numpy_state, python_state = np.random.get_state(), random.getstate()
     np.random.seed(seed.generate_state(4))
+    random.seed(_word(_child(seed, 0)))
+    restore_torch: Callable[[], None] | None = None
+    hook = None
+    if "torch" in sys.modules:
+        restore_torch = _seed_torch(sys.modules["torch"], _child(seed, 1))
+    else:
+        hook = _SeedOnImport(_child(seed, 1))
+        sys.meta_path.insert(0, hook)
     try:
         yield
     finally:
-        np.random.set_state(saved)
+        if hook is not None:
+            if hook in sys.meta_path:
+                sys.meta_path.remove(hook)
+            restore_torch = hook.restore
+        if restore_torch is not None:
+            restore_torch()
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def initial_indices(seed: int, n_pool: int, initial: int) -> np.ndarray:
@@ -660,7 +762,7 @@ class Simulation:
             # the annotator holds every pool text's gold labels: only a strategy that declares it gets one
             oracle=oracle if "reveal" in self.strategy.requires else None,
         )
-        with seeded_global_numpy(np.random.SeedSequence([self.seed, r, GLOBAL_NUMPY])):
+        with seeded_global_random(np.random.SeedSequence([self.seed, r, GLOBAL_GENERATORS])):
             answer, info = self.strategy.select(state, n)
         picked = validate_answer(
             answer, state, n, self.strategy.name or type(self.strategy).__name__,

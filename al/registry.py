@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from importlib.machinery import PathFinder
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any, Callable, TypeVar
@@ -46,6 +47,8 @@ Factory = Callable[[str], type[Strategy]]
 _REGISTRY: dict[str, type[Strategy]] = {}
 _PREFIXES: dict[str, Factory] = {}
 _FAILED: dict[str, str] = {}
+#: Per (package, its folders, sys.path): the folders when they hide another package of that name.
+_HIDING: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[str]] = {}
 #: Per (group, sys.path with each entry's mtime): the entry points by name, and the one-line refusal of each name
 #: two distributions declare with different targets. A scan costs about 33 ms, a grid asks thousands of times.
 _SCANS: dict[tuple[str, tuple[tuple[str, int], ...]], tuple[dict[str, EntryPoint], dict[str, str]]] = {}
@@ -206,6 +209,11 @@ def _load(ep: EntryPoint, key: str, what: str) -> Any:
                    f"{where}{_shadowed(ep.module)}")
         _FAILED[key] = message
         raise ConfigError(message) from exc
+    taken = _taken_from_hiding_folder(ep.module, module)
+    if taken:
+        message = f"{what} could not be loaded: module {ep.module} is {taken}{where}{_shadowed(ep.module)}"
+        _FAILED[key] = message
+        raise ConfigError(message)
     obj: Any = module
     for attr in ep.attr.split(".") if ep.attr else ():
         if not hasattr(obj, attr):
@@ -218,11 +226,13 @@ def _load(ep: EntryPoint, key: str, what: str) -> Any:
 
 
 def _shadowed(module: str) -> str:
-    """``; /cwd/strategies.py hides the package ...`` when a plain module took the name of ``module``'s package.
+    """``; /cwd/strategies.py hides the package ...`` when a file or a folder took the name of ``module``'s package.
 
     A user's ``strategies.py`` in the working directory is imported instead
     of the package ``strategies`` the built-ins live in, and every
-    ``strategies.x`` then fails to import.
+    ``strategies.x`` then fails to import; a user's ``strategies/`` folder (a
+    package or a namespace package) is imported instead of it likewise, and
+    ``strategies.x`` is then looked for in that folder.
     """
     for depth in range(1, module.count(".") + 1):
         parent = ".".join(module.split(".")[:depth])
@@ -230,6 +240,57 @@ def _shadowed(module: str) -> str:
         if found is not None and not hasattr(found, "__path__"):
             origin = getattr(found, "__file__", None) or repr(found)
             return f"; {origin} hides the package {parent!r} that module belongs to: rename your file"
+        folders = _hiding_folders(parent)
+        if folders:
+            return f"; {', '.join(folders)} hides the package {parent!r} that module belongs to: rename your folder"
+    return ""
+
+
+def _hiding_folders(package: str) -> list[str]:
+    """The folders of the imported package ``package`` when they hide another package of that name, else [].
+
+    Another is a regular package the import system finds without the imported
+    one's folders: later on ``sys.path`` (an installed package) or by a finder
+    of its own (an editable install's). Only folders of an imported package
+    are looked at, and once per ``sys.path``.
+    """
+    found = sys.modules.get(package)
+    folders = sorted(getattr(found, "__path__", None) or [])
+    if not folders:
+        return []
+    key = (package, tuple(folders), tuple(sys.path))
+    if key not in _HIDING:
+        mine = {os.path.realpath(folder) for folder in folders}
+        entries = [entry for entry in sys.path
+                   if os.path.realpath(os.path.join(entry or os.getcwd(), package)) not in mine]
+        _HIDING[key] = []
+        for finder in sys.meta_path:
+            find_spec = getattr(finder, "find_spec", None)
+            if find_spec is None:
+                continue
+            try:
+                spec = find_spec(package, entries if finder is PathFinder else None)
+            except Exception:  # noqa: BLE001 - a finder failing on this question knows of no other package
+                continue
+            if spec is None or spec.origin in (None, "namespace"):  # nothing, or a namespace package: not hidden
+                continue
+            other = {os.path.realpath(folder) for folder in spec.submodule_search_locations or ()}
+            if other and not other & mine:
+                _HIDING[key] = folders
+                break
+    return _HIDING[key]
+
+
+def _taken_from_hiding_folder(name: str, module: ModuleType) -> str:
+    """``module``'s file when it lies in a folder that hides its package (an entry point's ``strategies.x`` read
+    from a user's ``strategies/``, not from the distribution that declared it), else ''."""
+    path = getattr(module, "__file__", None)
+    if path is None or "." not in name:
+        return ""
+    for depth in range(1, name.count(".") + 1):
+        for folder in _hiding_folders(".".join(name.split(".")[:depth])):
+            if os.path.realpath(path).startswith(os.path.join(os.path.realpath(folder), "")):
+                return path
     return ""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -191,7 +192,7 @@ def test_a_last_info_value_without_a_json_form_is_a_query_error_naming_the_key(i
         json_info(info, "mine")
 
 
-# ------------------------------------------------------------ 4: NumPy's global generator
+# ------------------------------------------------------------ 4: process-wide generators (NumPy's, Python's, torch's)
 
 
 class GlobalRandom(Strategy):
@@ -199,17 +200,103 @@ class GlobalRandom(Strategy):
         return np.random.choice(state.indices_unlabeled, n, replace=False)
 
 
-def test_a_strategy_drawing_from_numpy_s_global_generator_repeats_its_picks(corpus):
-    np.random.seed(123)
-    outside = np.random.get_state()[1].copy()
-    picks = lambda seed: [r.get("picked") for r in simulate(corpus, GlobalRandom(), seed=seed)]  # noqa: E731
+class PythonRandom(Strategy):
+    def query(self, state, n):
+        return np.array(random.sample(list(state.indices_unlabeled), n))
+
+
+class TorchRandom(Strategy):
+    def query(self, state, n):
+        import torch
+
+        return state.indices_unlabeled[torch.randperm(len(state.indices_unlabeled))[:n].numpy()]
+
+
+def global_states():
+    """What code outside a query sees of the process-wide generators."""
+    import torch
+
+    return np.random.get_state()[1].tolist(), random.getstate(), torch.get_rng_state().tolist()
+
+
+def scramble(seed):
+    import torch
+
+    np.random.seed(seed)
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@pytest.mark.parametrize("draws", [GlobalRandom, PythonRandom, TorchRandom])
+def test_a_strategy_drawing_from_a_process_wide_generator_repeats_its_picks(corpus, draws):
+    pytest.importorskip("torch")
+    picks = lambda seed: [r.get("picked") for r in simulate(corpus, draws(), seed=seed)]  # noqa: E731
+    scramble(123)
     first = picks(0)
-    np.random.seed(456)  # whatever the global state, the same run seed picks the same texts
+    scramble(456)  # whatever the global states, the same run seed picks the same texts
     assert picks(0) == first
     assert picks(1) != first
-    np.random.seed(123)
-    simulate(corpus, GlobalRandom())
-    assert np.array_equal(np.random.get_state()[1], outside)  # code outside a query sees no change
+    scramble(123)
+    outside = global_states()
+    simulate(corpus, draws())
+    assert global_states() == outside  # code outside a query sees no change
+
+
+RESUMES = """
+import random
+import sys
+
+import numpy as np
+
+from al.classifiers.linear import LogisticRegressionClassifier
+from al.engine import Simulation
+from al.records import RunRecords
+from al.strategy import Strategy
+from tests.conftest import hash_embed, synthetic_corpus
+
+
+class Draws(Strategy):
+    def query(self, state, n):
+        import torch  # here, not above: the first query of a process imports torch
+
+        order = torch.randperm(len(state.indices_unlabeled)).numpy()
+        return state.indices_unlabeled[np.roll(order, random.randrange(len(order)))[:n]]
+
+
+def crash_after_round_2(record):
+    if record["round"] == 2:
+        raise SystemExit(0)
+
+
+def run(out, on_round=None):
+    records = RunRecords(out)
+    records.start({"seed": 0}, {})
+    Simulation(synthetic_corpus(), Draws(), lambda s: LogisticRegressionClassifier(seed=s), hash_embed,
+               initial=20, step=10, budget=60, seed=0, records=records, on_round=on_round).run()
+
+
+if sys.argv[1] == "whole":
+    run(sys.argv[2])
+    random.random()
+    run(sys.argv[3], crash_after_round_2)
+else:
+    run(sys.argv[2])
+"""
+
+
+def test_a_run_resumed_in_a_new_process_picks_what_an_uninterrupted_one_picks(tmp_path):
+    """A strategy drawing from Python's ``random`` and from torch (imported in its first query) picks the same
+    texts whether its run went on or stopped after round 2 and resumed in a new process."""
+    pytest.importorskip("torch")
+    (tmp_path / "resumes.py").write_text(RESUMES)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for args in (["whole", "whole", "stopped"], ["resume", "stopped"]):
+        result = subprocess.run([sys.executable, str(tmp_path / "resumes.py"), *[str(tmp_path / a) for a in args]],
+                                cwd=tmp_path, capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+    picked = {name: [r.get("picked") for r in read_rounds(tmp_path / name)] for name in ("whole", "stopped")}
+    assert len(picked["whole"]) == 5 and picked["whole"][3]  # rounds 3 and 4 ran in the resuming process
+    assert picked["stopped"] == picked["whole"]
 
 
 # ------------------------------------------------------------ user modules
@@ -449,6 +536,69 @@ def test_a_user_file_named_strategies_is_named_when_a_builtin_fails(tmp_path):
     assert "'strategies' is not a package" in out
     assert out.rstrip().endswith(f"{tmp_path / 'strategies.py'} hides the package 'strategies' that module "
                                  f"belongs to: rename your file")
+
+
+HIDDEN = """
+import sys
+from importlib.machinery import PathFinder
+
+REPO, how = sys.argv[1], sys.argv[2]
+
+
+class Editable:
+    \"\"\"As setuptools' editable finder: al's packages mapped to the checkout, after sys.path.\"\"\"
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        top, _, _ = name.partition(".")
+        if top in ("al", "strategies"):
+            return PathFinder.find_spec(name, [REPO] if top == name else [f"{REPO}/{name.rpartition('.')[0]}"])
+        return None
+
+
+sys.meta_path[:] = [f for f in sys.meta_path if "Editable" not in getattr(f, "__name__", type(f).__name__)]
+if how == "installed":
+    sys.path.append(REPO)  # al's packages after the working directory, as in site-packages
+else:
+    sys.meta_path.append(Editable)
+
+from al.errors import ConfigError
+from al.registry import get_strategy
+
+try:
+    print(get_strategy("margin").__module__)
+except ConfigError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.parametrize("how, init, module, said", [
+    ("installed", True, False, "failed to import: ModuleNotFoundError: No module named 'strategies.uncertainty'"),
+    ("editable", False, True, "is {folder}/uncertainty.py"),  # a namespace folder, read before the checkout's
+    ("editable", True, True, "is {folder}/uncertainty.py"),
+    ("installed", False, True, None),  # a namespace folder: a package later on sys.path comes first
+    ("editable", False, False, None),  # nothing of it is read: the checkout's strategies.uncertainty is
+])
+def test_a_user_folder_named_strategies_is_named_when_it_hides_the_builtins(tmp_path, how, init, module, said):
+    folder = tmp_path / "strategies"
+    folder.mkdir()
+    if init:
+        (folder / "__init__.py").write_text("")
+    if module:
+        (folder / "uncertainty.py").write_text("X = 1\n")
+    (tmp_path / "hidden.py").write_text(HIDDEN)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "hidden.py", str(REPO), how], cwd=tmp_path, capture_output=True,
+                            text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    if said is None:
+        assert result.stdout == "strategies.uncertainty\n"
+        return
+    assert result.stdout.count("\n") == 1  # one line
+    assert result.stdout.startswith("strategy 'margin' could not be loaded: module strategies.uncertainty ")
+    assert said.format(folder=folder) in result.stdout
+    assert result.stdout.rstrip().endswith(f"; {folder} hides the package 'strategies' that module belongs to: "
+                                           f"rename your folder")
 
 
 def test_a_package_failing_for_another_reason_is_not_called_shadowed(monkeypatch):
