@@ -9,11 +9,15 @@ paired Wilcoxon signed-rank test of each strategy against random over shared
 seeds; per comparison the seeds paired (n), the exact Wilcoxon p, Holm's
 adjusted p over the strategies of the table, and a percentile-bootstrap 95 %
 interval of the mean paired difference (fixed generator seed: the same runs give
-the same report); per strategy the labeled texts needed to reach 95 % of the
-baseline's final macro-F1; per-label F1 at the end, frequent vs rare labels;
+the same report; below 10 seeds a caution that such an interval is too narrow);
+the main table's p Holm-adjusted as well; per strategy the labeled texts needed
+to reach 95 % of the baseline's final macro-F1 (median over all seeds, one that
+never reached it counting as infinitely many: "not reached" unless more than
+half did; and k of n seeds); per-label F1 at the end, frequent vs rare labels;
 the labels each strategy's picks carried (per 100 picks, against the pool's
 chance rate) and, for runs with diagnostics, centroid proximity and margins in
-the space the strategy read; compute per round (train / query / evaluate seconds). All of it as
+the space the strategy read; compute per round (train / query / evaluate seconds;
+query over the rounds that queried). All of it as
 ``report.md`` and ``report.html`` (with the PNGs) and ``summary.json``.
 Incomplete runs are listed, not silently averaged in; a setting without a run
 of the baseline is named on stderr.

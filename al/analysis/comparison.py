@@ -308,9 +308,16 @@ class Reach:
 
     @property
     def median(self) -> float | None:
-        """Median over the seeds that reached the target (None if none did)."""
-        hits = [v for v in self.by_seed.values() if v is not None]
-        return float(np.median(hits)) if hits else None
+        """Median over all seeds, a seed that never reached the target counting as +infinity; None where that
+        median is not reached (no more than half the seeds reached the target).
+
+        The median of the seeds that reached it alone would flatter a strategy that often never does.
+        """
+        if not self.by_seed:
+            return None
+        ranked = sorted(np.inf if v is None else float(v) for v in self.by_seed.values())
+        middle = float(np.mean(ranked[(len(ranked) - 1) // 2 : len(ranked) // 2 + 1]))
+        return middle if np.isfinite(middle) else None
 
     @property
     def text(self) -> str:
@@ -576,7 +583,8 @@ class StrategySummary:
     final_micro: dict[int, float] = field(default_factory=dict)
     area_macro: dict[int, float] = field(default_factory=dict)
     per_label: dict[int, dict[str, float]] = field(default_factory=dict)
-    #: per ``seconds_*`` key of :data:`SECONDS`: its values over all rounds of all seeds
+    #: per ``seconds_*`` key of :data:`SECONDS`: its values over all rounds of all seeds (``seconds_query``: over
+    #: the rounds that queried, :func:`queried`)
     seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     #: per seed: (labeled-set sizes, macro-F1 at each)
     macro_curve: dict[int, tuple[list[int], list[float]]] = field(default_factory=dict)
@@ -629,10 +637,22 @@ def summarize(runs: Sequence[Run]) -> tuple[dict[str, dict[str, StrategySummary]
         if isinstance(last.get("per_label_f1"), dict):
             s.per_label[run.seed] = last["per_label_f1"]
         for key in SECONDS:
-            values = [r[key] for r in run.rounds if r.get(key) is not None]
+            values = [r[key] for r in (queried(run) if key == "seconds_query" else run.rounds)
+                      if r.get(key) is not None]
             if values:
                 s.seconds[key].extend(values)
     return table, partial, unevaluated
+
+
+def queried(run: Run) -> list[dict[str, Any]]:
+    """The rounds of ``run`` that asked the strategy: those whose ``picked`` is not empty.
+
+    The last round of a run that reached its budget picks nothing, and its
+    ``seconds_query`` (about 0) is no query's time. A record without
+    ``picked`` counts as a query unless it is the run's last round.
+    """
+    last = len(run.rounds) - 1
+    return [r for i, r in enumerate(run.rounds) if (r["picked"] if "picked" in r else i != last)]
 
 
 def compare_to_baseline(summaries: dict[str, StrategySummary], metric: str, baseline: str = "random") -> dict[str, PairedTest]:

@@ -11,9 +11,10 @@ seeds; per-label F1 at the end, frequent vs rare labels; compute per round
 Per comparison with the baseline (area under the macro-F1 curve, and final
 macro-F1): the seeds paired, the mean paired difference with its
 percentile-bootstrap 95 % interval, the Wilcoxon signed-rank statistic and its
-exact two-sided p, and Holm's adjusted p over the strategies of the table; per
-strategy, the labeled texts needed to reach 95 % of the baseline's final
-macro-F1. All of it as ``report.md`` and ``report.html`` (with the PNGs, written
+exact two-sided p, and Holm's adjusted p over the strategies of the table (the
+main table shows that adjusted p); per strategy, the labeled texts needed to
+reach 95 % of the baseline's final macro-F1 (:attr:`~al.analysis.comparison.Reach.median`).
+All of it as ``report.md`` and ``report.html`` (with the PNGs, written
 once every table is built) and ``summary.json``. Incomplete runs (fewer rounds
 than :func:`al.records.n_rounds` of their stored config) are listed, not
 averaged in.
@@ -36,7 +37,7 @@ import numpy as np
 
 from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES, SECONDS,
-    Comparison, PairedTest, Reach, StrategySummary, compare, compare_to_baseline, reach, reach_target, summarize,
+    Comparison, PairedTest, Reach, StrategySummary, compare, reach, reach_target, summarize,
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
@@ -160,8 +161,14 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
             figures[metric] = f"{slug}-{metric}.png"
             images[figures[metric]] = render_curves(curves(setting_runs, metric, labels=row_label), metric,
                                                     title=f"{metric.replace('_f1', '-F1')}: {setting}")
-        tests_final = compare_to_baseline(strategies, "final_macro", baseline)
-        tests_area = compare_to_baseline(strategies, "area_macro", baseline)
+        compared = {attr: {c.strategy: c for c in compare(strategies, attr, baseline, resamples, bootstrap_seed)}
+                    for attr, _, _ in COMPARED}
+
+        def versus(name: str, attr: str) -> str:
+            if name in compared[attr]:
+                return _vs_text(compared[attr][name])
+            return "baseline" if name == baseline else "no baseline"
+
         rows = []
         for name in sorted(strategies, key=lambda n: (n != baseline, n)):
             s = strategies[name]
@@ -170,8 +177,8 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                 "final_macro_f1": format_mean_std(list(s.final_macro.values())),
                 "final_micro_f1": format_mean_std(list(s.final_micro.values())),
                 "area_macro_f1": format_mean_std(list(s.area_macro.values())),
-                "vs_baseline_final": tests_final[name].text if name in tests_final else "baseline" if name == baseline else "no baseline",
-                "vs_baseline_area": tests_area[name].text if name in tests_area else "baseline" if name == baseline else "no baseline",
+                "vs_baseline_final": versus(name, "final_macro"),
+                "vs_baseline_area": versus(name, "area_macro"),
                 "area_by_seed": {str(k): round(v, 4) for k, v in sorted(s.area_macro.items())},
             })
         groups = next((r.meta.get("corpus", {}).get("label_groups") for r in setting_runs), None)
@@ -183,8 +190,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         compute_rows, compute_columns = compute_table(strategies)
         figures["compute"] = f"{slug}-compute.png"
         images[figures["compute"]] = _compute_chart(compute_rows, compute_columns[1:], setting)
-        comparisons = {key: _comparison_block(compare(strategies, attr, baseline, resamples, bootstrap_seed), baseline)
-                       for attr, key, _ in COMPARED}
+        comparisons = {key: _comparison_block(list(compared[attr].values()), baseline) for attr, key, _ in COMPARED}
         target = reach_target(strategies, baseline, REACH_FRACTION)
         reach_block = {"baseline": baseline, "fraction": REACH_FRACTION,
                        "target": target, "rows": [] if target is None else
@@ -310,6 +316,8 @@ def _pool_share(runs: list[Any]) -> dict[str, float] | None:
     return {name: count / n_pool for name, count in zip(names, counts)}
 
 
+COMPUTE_NOTE = ("Mean seconds per round over every round of every seed; query: over the rounds that queried "
+                "(a run's last round queries nothing).")
 PICKS_NOTE = ("Label occurrences among the texts each strategy picked (round 0's random start left out), per 100 "
               "picked texts, mean over seeds; a text with two labels counts for both. *pool (chance)*: what a "
               "uniform draw from the pool picks. *rare_sum*: occurrences of the rare labels.")
@@ -343,8 +351,15 @@ def statistics_note(resamples: int = RESAMPLES, bootstrap_seed: int = BOOTSTRAP_
         "reach": {"fraction": REACH_FRACTION,
                   "target": f"{REACH_FRACTION} x mean over seeds of the baseline's final macro-F1",
                   "per_run": "smallest n_labeled with macro-F1 >= target (a measured round, no interpolation)",
-                  "summary": "median over the seeds that reached it (a lower bound of the median over all seeds "
-                             "when some did not), and how many did"},
+                  "summary": "median over all seeds, a seed that did not reach the target counting as +infinity "
+                             "(null, 'not reached', unless more than half the seeds reached it), and how many "
+                             "did (k of n)"},
+        "few_seeds": f"below {FEW_SEEDS_CI} seeds a percentile-bootstrap interval undercovers; the comparison "
+                     f"tables say so where they show one",
+        "main_table": "vs baseline: mean paired difference, W, Holm's adjusted p (the same family as the "
+                      "comparison table of that metric), wins",
+        "compute": "mean seconds per round over every round of every seed; query: over the rounds that queried "
+                   "(a run's last round queries nothing)",
     }
 
 
@@ -361,6 +376,14 @@ def _comparison_block(comparisons: list[Comparison], baseline: str) -> dict[str,
             "n_test": t.n_test, "method": t.method, "test": _test_text(t),
         })
     return {"baseline": baseline, "m": sum(r["p"] is not None for r in rows), "rows": rows}
+
+
+def _vs_text(c: Comparison) -> str:
+    """The main table's cell: mean paired difference, W, Holm's adjusted p (as in the comparison table), wins."""
+    t = c.test
+    if c.p_holm is None:
+        return f"n={t.n}: no test"
+    return f"{t.mean_difference:+.4f} (W={t.statistic:g}, p Holm={c.p_holm:.3g}, wins {t.wins}/{t.n})"
 
 
 def _ci_text(c: Comparison) -> str:
@@ -397,6 +420,11 @@ def _comparison_rows(block: dict[str, Any]) -> list[dict[str, str]]:
              "p (Holm)": _num(r["p_holm"]), "test": r["test"]} for r in block["rows"]]
 
 
+#: Below this many seeds an interval shown carries :data:`FEW_SEEDS_NOTE`.
+FEW_SEEDS_CI = 10
+FEW_SEEDS_NOTE = (f"Caution: with fewer than {FEW_SEEDS_CI} seeds a percentile-bootstrap interval is too narrow "
+                  f"(it resamples a handful of values; its coverage is below 95 %): read it as the spread of these "
+                  f"seeds, not as a confidence interval.")
 COMPARISON_COLUMNS = ["strategy", "n", "mean Δ", "95 % CI (bootstrap)", "wins", "W", "p", "p (Holm)", "test"]
 REACH_COLUMNS = ["strategy", "labeled texts (median)", "seeds reached", "by seed"]
 
@@ -420,6 +448,8 @@ def _comparison_notes(sec: dict[str, Any], baseline: str) -> list[tuple[str, str
                  f"strategy is higher; W = the smaller signed-rank sum, min(T+, T−); p = two-sided Wilcoxon p.")
         foot = (f"p (Holm): Holm–Bonferroni step-down adjustment over the m = {block['m']} "
                 f"comparison{'s' if block['m'] != 1 else ''} with {baseline} in this table.")
+        if any(r["ci_low"] is not None and r["n"] < FEW_SEEDS_CI for r in block["rows"]):
+            foot += f" {FEW_SEEDS_NOTE}"
         out.append((title, above, _comparison_rows(block), foot))
     return out
 
@@ -434,8 +464,9 @@ def _reach_text(sec: dict[str, Any], baseline: str) -> str:
         return f"No complete run of the baseline {baseline!r} in this setting: no target."
     return (f"Target: {REACH_FRACTION} × {baseline}'s final macro-F1 (mean over seeds) = {block['target']:.4f}. "
             f"Per run, the smallest labeled-set size whose macro-F1 reaches it (a measured round, no "
-            f"interpolation); the median over the seeds that reached it, and how many did "
-            f"(– : not reached within the budget).")
+            f"interpolation; – : not reached within the budget). The median is over all seeds, a seed that never "
+            f"reached the target counting as infinitely many texts: it is a number only when more than half the "
+            f"seeds reached it, else \"not reached\"; seeds reached: k of n.")
 
 
 STOPPING_COLUMNS = ["strategy", "criterion", "stopped", "labeled_at_stop", "macro_f1_given_up", "labels_saved"]
@@ -522,8 +553,9 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
              f"Values are mean ± sample standard deviation over seeds (ddof = 1); with a single seed the "
              f"mean is shown alone (the spread is undefined). *area* is the area under the macro-F1 curve "
              f"divided by the labeled-size range (the curve's mean height). *vs {baseline}*: mean paired "
-             f"difference, Wilcoxon signed-rank statistic and exact two-sided p over shared seeds, and seeds "
-             f"won.", "", *_method_lines(summary, baseline), ""]
+             f"difference, Wilcoxon signed-rank statistic W, two-sided p Holm-adjusted over the strategies "
+             f"compared with {baseline} in the setting (per metric; the unadjusted p is in the tables below), and "
+             f"seeds won.", "", *_method_lines(summary, baseline), ""]
     incomplete = problems(summary)
     if incomplete:
         parts += ["## Incomplete runs", "", *[f"- {p}" for p in incomplete], ""]
@@ -547,8 +579,8 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         if sec["space"]:
             parts += ["### The space each strategy read (centroid proximity and margins)", "", SPACE_NOTE, "",
                       _table_md(sec["space"], DIAGNOSTIC_COLUMNS), ""]
-        parts += ["### Compute (mean seconds per round)", "", f"![compute]({sec['figures']['compute']})", "",
-                  _table_md(sec["compute"], sec["compute_columns"]), ""]
+        parts += ["### Compute (mean seconds per round)", "", COMPUTE_NOTE, "",
+                  f"![compute]({sec['figures']['compute']})", "", _table_md(sec["compute"], sec["compute_columns"]), ""]
         if sec["stopping"]:
             parts += ["### Where the stopping criteria would have stopped (al.stopping)", "", STOPPING_NOTE, "",
                       _table_md(sec["stopping"], STOPPING_COLUMNS), ""]
@@ -568,8 +600,9 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
              "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}img{max-width:48%}</style>",
              "</head><body><h1>Active-learning comparison</h1>",
              f"<p>Mean ± sample std over seeds (ddof = 1; one seed: the mean alone); area = normalised area "
-             f"under the macro-F1 curve; vs {baseline}: mean paired difference, Wilcoxon signed-rank over shared "
-             f"seeds.</p>",
+             f"under the macro-F1 curve; vs {baseline}: mean paired difference, Wilcoxon signed-rank W, two-sided "
+             f"p Holm-adjusted over the strategies compared with {baseline} in the setting (per metric; the "
+             f"unadjusted p is in the tables below), seeds won.</p>",
              "<ul>" + "".join(f"<li>{html.escape(line[2:])}</li>" for line in _method_lines(summary, baseline))
              + "</ul>"]
     incomplete = problems(summary)
@@ -596,7 +629,8 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
         if sec["space"]:
             parts.append(f"<h3>The space each strategy read</h3><p>{html.escape(SPACE_NOTE)}</p>")
             parts.append(_table_html(sec["space"], DIAGNOSTIC_COLUMNS))
-        parts.append(f"<h3>Compute per round</h3><img src='{html.escape(sec['figures']['compute'])}' alt='compute'>")
+        parts.append(f"<h3>Compute per round</h3><p>{html.escape(COMPUTE_NOTE)}</p>"
+                     f"<img src='{html.escape(sec['figures']['compute'])}' alt='compute'>")
         parts.append(_table_html(sec["compute"], sec["compute_columns"]))
         if sec["stopping"]:
             parts.append(f"<h3>Where the stopping criteria would have stopped</h3><p>{html.escape(STOPPING_NOTE)}</p>")

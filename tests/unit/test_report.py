@@ -67,13 +67,13 @@ def test_report_with_missing_and_partial_runs(tmp_path, capsys):
     # cvirs areas: seed 0: (0.2/2 + 0.4 + 0.6/2) * 50 / 100 ... = (0.3 + 0.5) / 2 = 0.4; random 0.3
     assert rows["cvirs"]["area_by_seed"] == {"0": 0.4, "1": 0.5, "2": 0.6}
     assert rows["random"]["area_by_seed"] == {"0": 0.3, "1": 0.4, "2": 0.5}
-    assert rows["cvirs"]["vs_baseline_final"].startswith("+0.2000 (W=0, p=0.25, wins 3/3)")
+    assert rows["cvirs"]["vs_baseline_final"].startswith("+0.2000 (W=0, p Holm=0.25, wins 3/3)")  # m = 1: p
     labels = {r["strategy"]: r for r in summary["settings"][setting]["per_label_f1"]}
     # final macro of cvirs: 0.6, 0.7, 0.8 -> mean 0.7; label a = final + 0.2, b = final - 0.2
     assert labels["cvirs"]["frequent_mean"] == pytest.approx(0.9, abs=1e-3)
     assert labels["cvirs"]["rare_mean"] == pytest.approx(0.5, abs=1e-3)
     compute = {r["strategy"]: r for r in summary["settings"][setting]["compute"]}
-    assert compute["cvirs"]["query"] == pytest.approx(0.5)  # (0 + 0.5 + 1.0) / 3
+    assert compute["cvirs"]["query"] == pytest.approx(0.25)  # (0 + 0.5) / 2: the last round queries nothing
     md = (out / "report.md").read_text()
     html = (out / "report.html").read_text()
     for text in (md, html):

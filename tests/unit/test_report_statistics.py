@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from al.analysis.comparison import (
-    BOOTSTRAP_SEED, RESAMPLES, bootstrap_ci, holm, labeled_to_reach, paired_test, signed_rank_exact,
+    BOOTSTRAP_SEED, RESAMPLES, Reach, bootstrap_ci, holm, labeled_to_reach, paired_test, signed_rank_exact,
 )
 from al.analysis.curves import curves, load_runs
+from al.analysis.strategy_report import FEW_SEEDS_NOTE
 from al.report import main
 
 BASE = {"dataset": "disaster", "classifier": {"name": "logreg", "params": {}}, "model": "all-MiniLM-L6-v2",
@@ -26,17 +27,21 @@ CVIRS_GAIN = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]      # final - random's: all p
 MARGIN_FINAL = [0.55, 0.56, 0.56, 0.56, 0.56, 0.56]    # - random's: +0.01, -0.02, -0.03, -0.05, -0.07, -0.09
 
 
-def write_run(root, name, seed, macro, given=None, meta=None, **config):
+def write_run(root, name, seed, macro, given=None, meta=None, query=None, **config):
     """One run directory written by hand: its resolved config (and the components as given, and any other
-    ``meta``) and one JSON line per round."""
+    ``meta``) and one JSON line per round; with ``query`` (seconds per round), each round's ``picked`` as well, as
+    a simulation records them (the last round picks nothing)."""
     run = root / f"{name}-{seed}"
     run.mkdir(parents=True)
     settings = {**BASE, "strategy": {"name": name, "params": {}}, "seed": seed, **config}
     meta = {"version": "0.1.0", "given": given or {}, **(meta or {})}
     (run / "config.json").write_text(json.dumps({"config": settings, **meta}))
+    picks = {} if query is None else {
+        i: {"seconds_query": q, "picked": list(range(1000 + 50 * i, 1050 + 50 * i)) if i < len(macro) - 1 else []}
+        for i, q in enumerate(query)}
     lines = [json.dumps({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": v, "micro_f1": v,
                          "per_label_f1": {"a": v, "b": v}, "seconds_train": 1.0, "seconds_query": 1.0,
-                         "seconds_evaluate": 1.0}) for i, v in enumerate(macro)]
+                         "seconds_evaluate": 1.0, **picks.get(i, {})}) for i, v in enumerate(macro)]
     (run / "rounds.jsonl").write_text("\n".join(lines) + "\n")
 
 
@@ -193,6 +198,15 @@ def test_report_on_three_strategies_and_six_seeds(tmp_path):
         assert "zero_method=&#x27;wilcox&#x27;" in text or "zero_method='wilcox'" in text
         assert "no interpolation" in text and "default_rng(0)" in text
     assert "| cvirs | 6 | +0.0350 | [+" in md and "| 0.03125 | 0.0625 | exact |" in md
+    # the main table shows the Holm-adjusted p of the table below, never the unadjusted one
+    main_rows = {row["strategy"]: row for row in setting["strategies"]}
+    assert main_rows["cvirs"]["vs_baseline_final"] == "+0.0350 (W=0, p Holm=0.0625, wins 6/6)"
+    assert main_rows["margin"]["vs_baseline_final"] == "-0.0417 (W=1, p Holm=0.0625, wins 1/6)"
+    assert "p=0.03125" not in md and "p Holm=0.0625" in md
+    assert "Holm-adjusted over the strategies compared with random" in md
+    # 6 seeds: every interval shown carries the caveat, once per comparison table
+    assert md.count(FEW_SEEDS_NOTE) == 2 and html.count(FEW_SEEDS_NOTE) == 2
+    assert "more than half the seeds reached it" in md
 
 
 def test_report_is_the_same_bit_for_bit_and_records_its_seed(tmp_path):
@@ -377,7 +391,46 @@ def test_another_baseline(tmp_path):
     assert final["random"]["p"] == pytest.approx(0.03125) and final["random"]["wins"] == 0
     # target: 0.95 * mean of cvirs's finals (0.60 + 0.035) = 0.60325: random reaches it on seeds 3, 4, 5 at 200
     assert setting["reach"]["target"] == pytest.approx(0.95 * 0.635)
-    assert rows_of(setting["reach"])["random"]["seeds_reached"] == "3 of 6 seeds"
+    random = rows_of(setting["reach"])["random"]
+    assert random["seeds_reached"] == "3 of 6 seeds"
+    # 3 of 6 reached it at 200: the median seed did not (the seeds that reached alone would say 200)
+    assert (random["labeled_texts"], random["median_labeled"]) == ("not reached", None)
+
+
+@pytest.mark.parametrize("by_seed, median", [
+    ({0: 100, 1: 150, 2: 200}, 150.0),
+    ({0: 100, 1: None, 2: 150}, 150.0),          # sorted 100, 150, inf
+    ({0: 100, 1: None, 2: None}, None),          # 100, inf, inf: one of three reached it
+    ({0: 100, 1: 150, 2: 200, 3: None}, 175.0),  # 100, 150, 200, inf: (150 + 200) / 2
+    ({0: 100, 1: 150, 2: None, 3: None}, None),  # half reached it: (150 + inf) / 2 is not a number of texts
+    ({0: None}, None),
+    ({}, None),
+])
+def test_the_reach_median_counts_a_seed_that_never_reached_as_infinitely_many_texts(by_seed, median):
+    r = Reach("s", by_seed)
+    assert r.median == median
+    assert r.text == ("not reached" if median is None else f"{median:g}")
+
+
+def test_query_seconds_are_averaged_over_the_rounds_that_queried(tmp_path):
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], query=[2.0, 4.0, 0.0])
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.60], query=[1.0, 1.0, 0.0])
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    compute = rows_of({"rows": setting["compute"]})
+    assert compute["random"]["query"] == pytest.approx(3.0)  # (2 + 4) / 2: the last round picked nothing
+    assert compute["cvirs"]["query"] == pytest.approx(1.0)
+    assert compute["random"]["train"] == pytest.approx(1.0)  # every round trains
+    assert "query: over the rounds that queried" in (out / "report.md").read_text()
+
+
+def test_ten_seeds_or_more_carry_no_few_seeds_caveat(tmp_path):
+    for seed in range(10):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60])
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.60 + 0.001 * (seed + 1)])
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    assert rows_of(setting["comparisons"]["final_macro_f1"])["cvirs"]["ci_low"] is not None
+    assert FEW_SEEDS_NOTE not in (out / "report.md").read_text()
 
 
 def test_the_report_says_where_each_stopping_criterion_would_have_stopped():
