@@ -499,6 +499,7 @@ class Simulation:
         base = self._features(pool, dev, test)
         seconds_embed = time.perf_counter() - t0
         self._check_embeddings(base)
+        self._check_classifier_model()
         features, space_round, space_info = base, -1, {}
 
         if rounds:
@@ -658,6 +659,34 @@ class Simulation:
             )
         if before != digest:
             self.records.note(embeddings_digest=digest)
+
+    def _check_classifier_model(self) -> None:
+        """Record the identity of a local model directory the classifier fine-tunes; refuse to resume on another.
+
+        A sentence model is checked through its embeddings' digest; a fine-tuned
+        classifier's weights (``--classifier-param model=DIR``) only through this
+        identity, :func:`al.models.model_key`: the directory's path and its
+        files' names, sizes and modification times (a model saved again there
+        is another model).
+        """
+        import os
+        from pathlib import Path
+
+        model = getattr(self._classifier_probe, "model", None)
+        if self.records is None or not isinstance(model, (str, os.PathLike)) or not Path(model).expanduser().is_dir():
+            return
+        from al.models import model_key
+
+        key = model_key(model)
+        before = self.records.meta.get("classifier_model_key")
+        if self.records.rounds and before is not None and before != key:
+            raise DataError(
+                f"the classifier's model directory {os.fspath(model)} is not the one this run began with (identity "
+                f"{key}, was {before}: its path, or its files' sizes or modification times, changed); resume with "
+                f"the directory the run began with, or start a new run with another --out"
+            )
+        if before != key:
+            self.records.note(classifier_model_key=key)
 
     @property
     def _carries_fits(self) -> bool:

@@ -30,7 +30,7 @@ CONFIG_FILE = "config.json"
 ROUNDS_FILE = "rounds.jsonl"
 LOCK_FILE = ".lock"
 #: Facts a run records in ``config.json`` while it runs, kept when it resumes.
-RECORDED_FACTS = frozenset({"embeddings_digest"})
+RECORDED_FACTS = frozenset({"embeddings_digest", "classifier_model_key"})
 #: Facts of how the first rounds were made, kept when a run resumes (each resume is listed in ``resumes``).
 FIRST_FACTS = ("version", "resumes")
 

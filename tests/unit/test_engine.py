@@ -326,6 +326,47 @@ def test_the_pool_embeddings_digest_is_recorded_and_guards_resuming(corpus, tmp_
     assert len(read_rounds(tmp_path)) == 2  # nothing written
 
 
+def test_a_classifier_s_local_model_directory_is_recorded_and_guards_resuming(corpus, tmp_path):
+    """A fine-tuned classifier's weights saved again at the same path: the run refuses to go on with them."""
+    import os
+
+    from al.models import model_key
+
+    weights = tmp_path / "model"
+    weights.mkdir()
+    (weights / "config.json").write_text("{}")
+    (weights / "model.safetensors").write_bytes(b"first")
+
+    class FromDirectory(LogisticRegressionClassifier):  # stands for a classifier fine-tuning the weights in `model`
+        model = str(weights)
+
+    def run_with(records):
+        return Simulation(corpus=corpus, strategy=RandomSampling(), make_classifier=lambda s: FromDirectory(seed=s),
+                          embed=hash_embed, initial=20, step=10, budget=40, records=records)
+
+    out = tmp_path / "run"
+    records = RunRecords(out)
+    records.start({"seed": 0}, {})
+    run_with(records).run()
+    stored = json.loads((out / "config.json").read_text())
+    assert stored["classifier_model_key"] == model_key(weights)
+    lines = (out / "rounds.jsonl").read_text().splitlines()
+    (out / "rounds.jsonl").write_text("\n".join(lines[:2]) + "\n")  # the run lost its last round
+
+    again = RunRecords(out)
+    again.start({"seed": 0}, {})
+    assert len(run_with(again).run()) == 3  # the same directory: it goes on
+
+    (out / "rounds.jsonl").write_text("\n".join(lines[:2]) + "\n")
+    (weights / "model.safetensors").write_bytes(b"second, fine-tuned once more")
+    os.utime(weights / "model.safetensors", ns=(1, 1))
+    third = RunRecords(out)
+    third.start({"seed": 0}, {})
+    with pytest.raises(DataError, match="model directory .* is not the one this run began with"):
+        run_with(third).run()
+    assert len(read_rounds(out)) == 2  # nothing written
+
+
 def test_a_round_classifier_is_freed_before_the_next_one_trains(corpus):
     """Two fitted models never share the memory: the previous round's is gone when the next fit starts."""
     import gc
