@@ -57,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--rare", type=int, dest="n_rare", metavar="K", help=f"rare labels to keep (default: {d.n_rare})")
     g.add_argument("--text-column", help="csv/jsonl: the text column (default 'text')")
     g.add_argument("--label-columns", nargs="+",
-                   help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 column)")
+                   help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 column, "
+                   "or else the 'labels' column; a file with both must name which)")
+    g.add_argument("--label-sep", metavar="SEP",
+                   help="csv/jsonl: what joins the labels of a label-list cell that is not a JSON list, e.g. "
+                   "--label-sep , for 'food,water' (default '|')")
     g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
     g = p.add_argument_group("analysis")
     g.add_argument("--model", help=f"sentence-embedding model: name or local directory (default: {d.model})")
@@ -101,7 +105,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
             print(message, file=sys.stderr, flush=True)
 
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if k in args}
-    options = {k: getattr(args, k) for k in ("text_column", "label_columns") if k in args}
+    options = {k: getattr(args, k) for k in ("text_column", "label_columns", "label_sep") if k in args}
     if options:  # as al.simulate passes them
         given["data_options"] = options
     if "space" in args:

@@ -423,6 +423,25 @@ def test_the_text_column_of_a_csv_is_named_as_in_simulate(tmp_path, capsys):
     assert "has no text column" not in err and "error: corpus 'notes' has" in err, err
 
 
+def test_a_label_separator_reaches_the_reader_as_in_simulate(tmp_path, monkeypatch):
+    import al.simulate
+    from al.errors import ConfigError
+
+    path = tmp_path / "notes.csv"
+    path.write_text('text,labels\nhello world,"food,water"\n')
+    read = []
+
+    def load(config, *args, **kwargs):
+        read.append(dict(config.data_options))
+        raise ConfigError("stop here")
+
+    monkeypatch.setattr(al.simulate, "load_config_corpus", load)
+    args = ["--dataset", "csv", "--data-path", str(path), "--out", str(tmp_path / "a"), "--quiet"]
+    assert main([*args, "--label-sep", ","]) == 2
+    assert main(args) == 2
+    assert read == [{"label_sep": ","}, {}]
+
+
 def test_the_snnl_diagnostic_counts_texts_without_a_label_as_one_class_like_the_trained_loss():
     """By hand, T = 1, cosine distance d = 1 - cos: anchors 0 and 1 share label a, texts 2 and 3 have none.
     l_i = -log(sum_{j positive} exp(-d_ij) / sum_{k != i} exp(-d_ik)), mean over the 4 anchors."""
