@@ -427,6 +427,8 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         "version": __version__,
         "data_digest": data_digest,  # the data file's content: a run whose data moved is still known
         "corpus_digest": corpus.digest(),  # what it reads, packaged data included: a resume on other data is refused
+        # the label descriptions' content: reports tell runs apart by it, not by how the path was spelt
+        "label_descriptions_digest": data_file_digest(config.label_descriptions),
         "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict(),
                   "space": config.space.to_dict()},
         "corpus": {

@@ -417,7 +417,7 @@ def setting_of(run: Run) -> str:
 
 #: Stored settings that do not make two runs different conditions: the seed pairs them, the rest is where and how
 #: a run was executed and what it recorded beside its results (the data file counts by its digest, not its path).
-NOT_A_CONDITION = tuple(sorted(NON_RESULT_SETTINGS | {"seed", "data_path"}))
+NOT_A_CONDITION = tuple(sorted(NON_RESULT_SETTINGS | {"seed", "data_path", "label_descriptions"}))
 #: Settings that belong to a row's strategy label (:attr:`Run.strategy` names the space it read too), not to the
 #: setting the row is compared in.
 STRATEGY_SETTINGS = ("strategy", "space", "space_scope", "space_every", "space_for")
@@ -434,7 +434,8 @@ def conditions(run: Run) -> dict[str, str]:
     component params completed by their constructors' defaults); a setting it lacks at
     :class:`~al.config.SimulationConfig`'s default, which that run used (as :func:`expected_rounds` assumes); a
     component as its name (``strategy``) and one entry per param (``strategy.sub_batches``); the data file as the
-    first 12 hex digits of its digest (``data``; None where none was recorded), not its path. The keys of
+    first 12 hex digits of its digest (``data``; None where none was recorded), not its path, and so the label
+    descriptions file (``label_descriptions.file``; its path where no digest was recorded). The keys of
     :data:`NOT_A_CONDITION` are left out.
     """
     from al.config import SimulationConfig
@@ -446,6 +447,10 @@ def conditions(run: Run) -> dict[str, str]:
         config.update(space_scope=None, space_every=None, space_for=None)  # they mean nothing without a fit
     digest = run.meta.get("data_digest")
     config["data"] = digest[:12] if isinstance(digest, str) else None
+    described = config.get("label_descriptions")
+    if described:  # its content, however the path was spelt; the path where a run did not record it
+        digest = run.meta.get("label_descriptions_digest")
+        config["label_descriptions.file"] = digest[:12] if isinstance(digest, str) else str(described)
     out: dict[str, str] = {}
     for key, value in config.items():
         if key in NOT_A_CONDITION:
@@ -463,8 +468,8 @@ def _conditions_by_path(runs: Sequence[Run]) -> dict[Path, dict[str, str]]:
     memo: dict[str, dict[str, str]] = {}
     out = {}
     for run in runs:
-        key = json.dumps([{k: v for k, v in run.config.items() if k != "seed"}, run.meta.get("data_digest")],
-                         sort_keys=True, default=str)
+        key = json.dumps([{k: v for k, v in run.config.items() if k != "seed"}, run.meta.get("data_digest"),
+                          run.meta.get("label_descriptions_digest")], sort_keys=True, default=str)
         if key not in memo:
             memo[key] = conditions(run)
         out[run.path] = memo[key]

@@ -315,6 +315,25 @@ def test_runs_of_other_data_files_are_other_settings(tmp_path, capsys):
     assert final[f"{SETTING} [data={'b' * 12}]"] == {}
 
 
+def test_label_descriptions_count_by_their_content_not_their_path_spelling(tmp_path):
+    """One descriptions file named relatively and absolutely is one setting; another file's content is another."""
+    start = {"initial_strategy": "label_names"}
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], label_descriptions="labels.yaml",
+                  meta={"label_descriptions_digest": "c" * 64}, **start)
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.90], label_descriptions="/home/me/labels.yaml",
+                  meta={"label_descriptions_digest": "c" * 64}, **start)
+    rows, final = settings_of_report(tmp_path)
+    (name,) = rows
+    assert set(rows[name]) == {"random", "cvirs"} and final[name]["cvirs"]["mean_difference"] == pytest.approx(0.30)
+    for seed in range(3):
+        write_run(tmp_path / "runs", "margin", seed, [0.40, 0.50, 0.65], label_descriptions="labels.yaml",
+                  meta={"label_descriptions_digest": "d" * 64}, **start)
+    rows, _ = settings_of_report(tmp_path)
+    assert len(rows) == 2 and {frozenset(r) for r in rows.values()} == {frozenset({"random", "cvirs"}),
+                                                                         frozenset({"margin"})}
+
+
 def test_a_grid_over_budgets_compares_each_strategy_with_random_of_its_budget(tmp_path):
     for seed in range(3):
         for budget, rounds in ((200, [0.40, 0.50, 0.60]), (300, [0.40, 0.50, 0.60, 0.70, 0.80])):
