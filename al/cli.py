@@ -9,15 +9,28 @@ wants the one line that says what was wrong and what was meant::
 from __future__ import annotations
 
 import argparse
+import warnings
 from pathlib import Path
 from typing import NoReturn, Sequence
 
 from al.errors import ConfigError, did_you_mean
 
 
+def one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                     line: str | None = None) -> str:
+    """``warning: <message>`` on one line: a command's warnings read like its errors (no source line, no class)."""
+    return f"warning: {' '.join(str(message).split())}\n"
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """:class:`argparse.ArgumentParser` whose errors are one line: the problem, a close option name for a
-    misspelt one, and where the options are listed; exit code 2."""
+    misspelt one, and where the options are listed; exit code 2. Parsing also makes the command's
+    warnings one line each (:func:`one_line_warning`)."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        warnings.formatwarning = one_line_warning
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
         message = " ".join(message.split())

@@ -238,7 +238,10 @@ class RunRecords:
         read other bytes, at whatever path. ``corpus_digest``
         (:meth:`al.datasets.Corpus.digest`, known once the data is loaded): the
         texts, labels and splits the run reads, packaged data and directories
-        included. A digest the stored run did not record is not compared.
+        included. A digest the stored run did not record is not compared. Where
+        the stored run recorded its corpus digest, other ``data_options`` are
+        no change as long as they read the same corpus (before the data is
+        loaded, they are left to that comparison).
 
         Returns the stored ``config.json`` (None for a new run).
 
@@ -258,6 +261,10 @@ class RunRecords:
             changed = changed_settings(old, settings)
             if data_digest is not None and previous.get("data_digest") == data_digest:
                 changed = [k for k in changed if k != "data_path"]  # the same bytes at another path
+            if previous.get("corpus_digest") is not None and corpus_digest in (None, previous["corpus_digest"]):
+                # how a file is read (data_options) matters through what is read: the corpus digest, compared
+                # once the data is loaded (naming the label columns an earlier version picked is the same run)
+                changed = [k for k in changed if k != "data_options"]
             details = [_difference(k, old.get(k), settings.get(k)) for k in changed[:5]]
             data = [f"{what} changed ({key} {str(previous[key])[:16]} -> {digest[:16]})"
                     for key, digest, what in (("data_digest", data_digest, "the data file's bytes"),

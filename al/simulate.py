@@ -18,8 +18,8 @@ from typing import Any, Sequence
 from al import __version__
 from al.cli import ArgumentParser
 from al.config import (
-    SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml, merge_settings,
-    normalise_mapping, parse_yaml, result_settings,
+    SPACE_READERS, SimulationConfig, changed_settings, completed_params, config_fields, from_mapping, load_yaml,
+    merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
 from al.errors import ALError, ConfigError
 from al.progress import set_quiet
@@ -407,9 +407,12 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
-    if records.check(settings, stored_settings, data_digest=data_digest) is not None:  # before any data loads
+    stored = records.check(settings, stored_settings, data_digest=data_digest)  # before any data loads
+    if stored is not None:
         finished = read_rounds(out)
-        if len(finished) >= config.n_rounds:  # nothing to do, nothing written
+        # other data options may read the same corpus (or not): known once it is loaded, at the start below
+        options_differ = "data_options" in changed_settings(stored_settings(stored), settings)
+        if len(finished) >= config.n_rounds and not options_differ:  # nothing to do, nothing written
             if not quiet:
                 print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
             return finished

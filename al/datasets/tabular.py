@@ -11,8 +11,9 @@ Labels come in one of two shapes:
 
 :func:`label_source` is the rule (``al.annotate`` reads its files by it too):
 a file with both a ``labels`` column and 0/1 label columns is refused until
-``--label-columns`` names the ones to read, and a column that is 0/1 in all
-but a few cells is refused with its first other value, never dropped.
+``--label-columns`` names the ones to read, and a column not named that is
+0/1 in all but a few cells is not read as labels, with a warning naming its
+first other value (a label column with a mistake, or a count that is mostly 0/1).
 
 Header names (JSON keys) are stripped of surrounding whitespace; a name given
 twice is refused. Every error names a row by its line in the file, as an
@@ -48,8 +49,8 @@ SPLIT_ALIASES = {"train": "train", "dev": "dev", "validation": "dev", "valid": "
 LIST_COLUMN = "labels"
 #: Automatic split: a text whose hash falls below the first bound is a test text, below the second a dev text.
 HASH_BOUNDS = {"test": 0.1, "dev": 0.2}
-#: A column whose filled cells are 0 or 1 except at most this share of them (and at least one) is taken for a
-#: label column with a mistake in it, and refused; more other values make it a column of something else.
+#: A column whose filled cells are 0 or 1 except at most this share of them (and at least one) may be a label
+#: column with a mistake in it: left out with a warning; more other values make it a column of something else.
 STRAY_SHARE = 0.05
 
 
@@ -246,23 +247,23 @@ def as_zero_one(column: pd.Series) -> pd.Series:
 def _is_zero_one(table: Table, column: str, named: bool = False) -> bool:
     """Whether a column's filled cells (at least one) are all 0 or 1; ``named``: by ``--label-columns``.
 
-    Raises
-    ------
-    DataError
-        The column is 0/1 in all but a few cells (:data:`STRAY_SHARE`): a label
-        column with a mistake in it, named with its first other value.
+    A column not named that is 0/1 in all but a few cells (:data:`STRAY_SHARE`)
+    may be a label column with a mistake in it, or a count or score that is
+    mostly 0 or 1: it is not taken as a label column, with a one-line warning
+    naming its first other value, so that it is never dropped unsaid.
     """
     values = table.frame[column]
     filled = values.notna().to_numpy()
     odd = np.flatnonzero(filled & as_zero_one(values).isna().to_numpy())
     n_filled = int(filled.sum())
-    if n_filled >= 4 and 0 < len(odd) <= max(1, int(STRAY_SHARE * n_filled)):
-        fix = "fix the cell" if named else \
-            "fix the cell, or name the label columns with --label-columns (a column not named is not a label)"
-        raise DataError(
+    if not named and n_filled >= 4 and 0 < len(odd) <= max(1, int(STRAY_SHARE * n_filled)):
+        import warnings
+
+        warnings.warn(
             f"{table.where(int(odd[0]))}: column {column!r} holds {_shown(values.iat[int(odd[0])])} where its other "
-            f"{n_filled - len(odd)} filled cells are 0 or 1 ({len(odd)} such cell(s)); expected 0 or 1 in a label "
-            f"column: {fix}"
+            f"{n_filled - len(odd)} filled cells are 0 or 1 ({len(odd)} such cell(s)), so it is not read as a label "
+            f"column; if it is one, fix the cell, or name the label columns with --label-columns",
+            UserWarning, stacklevel=2,
         )
     return n_filled > 0 and not len(odd)
 
@@ -299,9 +300,9 @@ def label_source(
     Raises
     ------
     DataError
-        A named column is absent; a column is 0/1 but for a few cells (its
-        first other value); the file holds both a ``labels`` column and 0/1
-        label columns and ``given`` is None.
+        A named column is absent; the file holds both a ``labels`` column and
+        0/1 label columns and ``given`` is None. (A column not named that is
+        0/1 but for a few cells is left out with a warning, :func:`_is_zero_one`.)
     """
     frame = table.frame
     if given is not None:
@@ -462,12 +463,13 @@ def hash_splits(texts: Sequence[str]) -> dict[str, np.ndarray]:
     DataError
         Fewer than 3 distinct texts (one per split).
     """
-    distinct = sorted(set(texts), key=lambda text: (text_hash(text), text))
+    hashes = {text: text_hash(text) for text in set(texts)}
+    distinct = sorted(hashes, key=lambda text: (hashes[text], text))
     m = len(distinct)
     if m < len(HASH_BOUNDS) + 1:
         raise DataError(f"{m} distinct text(s) cannot be split into train, dev and test; the automatic split needs "
                         f"at least 3 distinct texts (a few dozen for a useful one)")
-    u = np.array([text_hash(text) for text in distinct])
+    u = np.array([hashes[text] for text in distinct])
     end_test = max(int(np.searchsorted(u, HASH_BOUNDS["test"])), 1)
     end_dev = min(max(int(np.searchsorted(u, HASH_BOUNDS["dev"])), end_test + 1), m - 1)
     end_test = min(end_test, end_dev - 1)

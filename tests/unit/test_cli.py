@@ -88,6 +88,23 @@ def test_no_traceback_from_a_real_process(tmp_path):
     assert result.stdout == ""
 
 
+def test_a_warning_of_a_command_is_one_line(tmp_path):
+    """A column left out of the labels is said in one line, as errors are: no source line, no warning class."""
+    path = tmp_path / "texts.csv"
+    rows = [f"text number {i},{i % 2},{(i + 1) % 2},{5 if i == 10 else i % 2}" for i in range(60)]
+    path.write_text("text,food,water,retweets\n" + "\n".join(rows) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "al.simulate", "--dataset", "csv", "--data-path", str(path), "--labels", "food",
+         "water", "--describe", "--out", str(tmp_path / "r")],
+        capture_output=True, text=True, timeout=120,
+    )  # 60 texts are too few for the labels to be measured: an error follows the warning
+    warned = [line for line in result.stderr.splitlines() if "retweets" in line]
+    assert warned == [f"warning: {path} line 12: column 'retweets' holds 5 where its other 59 filled cells are 0 or 1 "
+                      f"(1 such cell(s)), so it is not read as a label column; if it is one, fix the cell, or name "
+                      f"the label columns with --label-columns"]
+    assert "UserWarning" not in result.stderr and "warnings.warn" not in result.stderr
+
+
 def test_help_documents_every_option():
     text = build_parser().format_help()
     for flag in ["--dataset", "--data-path", "--labels", "--model", "--classifier", "--initial", "--step",
@@ -227,6 +244,32 @@ def test_fp16_on_a_cpu_stops_at_the_settings_before_any_data_loads(tmp_path, mon
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "mixed_precision='fp16' needs cuda" in err, err
     assert not out.exists()
+
+
+def test_a_finished_run_asked_with_other_data_options_loads_its_data_to_compare(tmp_path, monkeypatch, capsys):
+    """Other data options may read the same corpus or not: a finished run is not called complete unread."""
+    import al.simulate
+    from al.records import RunRecords
+
+    data = tmp_path / "texts.csv"
+    data.write_text("text,food,water\n" + "".join(f"text {i},{i % 2},{(i + 1) % 2}\n" for i in range(9)))
+    out = tmp_path / "run"
+    argv = ["--dataset", "csv", "--data-path", str(data), "--budget", "150", "--out", str(out), "--quiet"]
+    config = config_of(argv)
+    records = RunRecords(out)
+    records.start(config.resolved(), {"corpus_digest": "c1"})
+    for r in range(config.n_rounds):
+        records.append({"round": r, "n_labeled": 100 + 50 * r, "macro_f1": 0.5, "micro_f1": 0.6})
+    loaded = []
+
+    def load(*args, **kwargs):
+        loaded.append(True)
+        raise ConfigError("the data would load here")
+
+    monkeypatch.setattr(al.simulate, "load_config_corpus", load)
+    assert main(argv) == 0 and not loaded  # the same settings: complete, nothing read
+    assert main([*argv, "--label-columns", "food", "water"]) == 2 and loaded
+    assert "the data would load here" in capsys.readouterr().err
 
 
 def test_embed_precision_reaches_the_run_s_embedder(monkeypatch):

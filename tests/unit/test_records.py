@@ -34,6 +34,21 @@ def test_a_resume_on_other_data_is_refused_and_on_the_same_data_accepted(tmp_pat
     assert len(RunRecords(other).start(dict(SETTINGS), {"data_digest": "x", "corpus_digest": "y"})) == 2
 
 
+def test_other_data_options_that_read_the_same_corpus_resume_and_others_do_not(tmp_path):
+    """Naming the label columns an earlier version picked by itself is the same run; the corpus digest decides."""
+    stored = {**SETTINGS, "dataset": "csv", "data_options": {}}
+    named = {**stored, "data_options": {"label_columns": ["urgent", "repeat"]}}
+    _run(tmp_path, meta={"corpus_digest": "c1"}, settings=stored)
+    assert RunRecords(tmp_path).check(dict(named)) is not None  # before the data loads: left to the corpus digest
+    with pytest.raises(ConfigError, match=r"corpus_digest c1 -> c2"):
+        RunRecords(tmp_path).start(dict(named), {"corpus_digest": "c2"})
+    assert len(RunRecords(tmp_path).start(dict(named), {"corpus_digest": "c1"})) == 2
+    old = tmp_path / "old"  # stored before the corpus digest was recorded: the options themselves are compared
+    _run(old, settings=stored)
+    with pytest.raises(ConfigError, match=r"holds a run with other settings \(data_options"):
+        RunRecords(old).check(dict(named))
+
+
 def test_a_resume_changes_nothing_until_its_first_new_round_then_keeps_the_first_version(tmp_path):
     _run(tmp_path, meta={"embeddings_digest": "e1"})
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}

@@ -28,15 +28,31 @@ def zero_one_rows(n=60, stray_row=None, stray=None):
 
 
 @pytest.mark.parametrize("stray", ["2", "yes", "x"])
-def test_a_zero_one_column_with_a_stray_value_is_refused_not_dropped(tmp_path, stray):
+def test_a_zero_one_column_with_a_stray_value_is_left_out_with_a_warning_not_silently(tmp_path, stray):
     path = write_csv(tmp_path / "t.csv", "text,food,water", zero_one_rows(stray_row=7, stray=stray))
-    with pytest.raises(DataError) as info:
-        load_table(path)
-    message = str(info.value)
+    with pytest.warns(UserWarning) as caught:
+        corpus = load_table(path)
+    assert corpus.label_names == ("water",)
+    (message,) = [str(w.message) for w in caught]
     shown = repr(int(stray)) if stray.isdigit() else repr(stray)
     assert message.startswith(f"{path} line 9: column 'food' holds {shown} where its other 59 filled cells are 0 or 1")
     assert "fix the cell, or name the label columns with --label-columns" in message and "\n" not in message
-    assert load_table(path, label_columns=["water"]).label_names == ("water",)  # told: the column is not a label
+    with pytest.raises(DataError, match=f"line 9: label column 'food' holds {shown}; expected 0 or 1"):
+        load_table(path, label_columns=["food", "water"])  # named label columns: the cell must be fixed
+
+
+def test_one_class_column_named_alone_lists_its_values_as_labels(tmp_path):
+    """A named column of classes 0, 1 and a rare 2 is a list column, as it always was: no stray-value refusal."""
+    rows = [f"text number {i},{2 if i in (3, 30, 50) else i % 2}" for i in range(60)]
+    path = write_csv(tmp_path / "t.csv", "text,label", rows)
+    assert load_table(path, label_columns=["label"]).label_names == ("0", "1", "2")
+
+
+def test_a_count_that_is_mostly_zero_or_one_still_loads_the_file(tmp_path):
+    rows = [f"text number {i},{i % 2},{5 if i == 10 else i % 2}" for i in range(60)]
+    path = write_csv(tmp_path / "t.csv", "text,food,retweets", rows)
+    with pytest.warns(UserWarning, match="column 'retweets' holds 5"):
+        assert load_table(path).label_names == ("food",)
 
 
 def test_columns_that_are_clearly_not_labels_are_still_ignored(tmp_path):
