@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,8 @@ def resolve_device(device: str = "auto") -> str:
             raise ConfigError("device auto was taken for the CPU before torch loaded (no GPU driver found at "
                               f"{', '.join(GPU_DRIVER_PATHS)}), but torch sees a GPU; pass --device cuda or cpu")
         return found
+    if device.startswith("cuda") and not re.fullmatch(r"cuda(:\d+)?", device):
+        raise ConfigError(f"device {device!r} not understood; expected auto, cpu, cuda or cuda:N (N a GPU's number)")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} asked for, but no CUDA GPU is visible; use --device cpu or auto")
     if device != "cpu" and not device.startswith("cuda"):
@@ -87,6 +90,7 @@ def cpu_description() -> dict[str, str]:
     except OSError:
         block = ""
         found["processor"] = platform.processor()
+        found.update(_sysctl_cpu())
     for line in block.splitlines():
         name, _, value = (part.strip() for part in line.partition(":"))
         if name in CPU_FIELDS:
@@ -95,6 +99,20 @@ def cpu_description() -> dict[str, str]:
             found["simd"] = " ".join(sorted(f for f in value.split() if any(p in f for p in SIMD_FLAG_PARTS)))
     found.update({v: os.environ[v] for v in KERNEL_VARIABLES if v in os.environ})
     return found
+
+
+def _sysctl_cpu() -> dict[str, str]:
+    """macOS's CPU name and feature flags (``sysctl machdep.cpu``, ``hw.optional``); empty elsewhere."""
+    import subprocess
+
+    try:
+        listed = subprocess.run(["sysctl", "machdep.cpu", "hw.optional"], capture_output=True, text=True,
+                                timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    wanted = ("machdep.cpu.brand_string", "machdep.cpu.features", "machdep.cpu.leaf7_features", "hw.optional.")
+    return {name.strip(): value.strip() for name, _, value in (line.partition(":") for line in listed.splitlines())
+            if name.strip().startswith(wanted)}
 
 
 def cpu_tag(description: dict[str, str]) -> str:
@@ -122,7 +140,6 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
 def arithmetic_key(kind: str, index: int | None = None) -> str:
     """Names the kernels a device of type ``kind`` runs: ``avx2-3f09c1d2`` (CPU), ``nvidiah200-…`` (GPU).
 
@@ -135,8 +152,17 @@ def arithmetic_key(kind: str, index: int | None = None) -> str:
     cached vectors and heads carry this in their keys: a run reads only what
     the same kernels computed, and a cache shared by unlike machines (a Ray
     cluster's, a copied one) never changes a run's records. The CPU's key
-    imports no torch.
+    imports no torch. Worked out once per process and setting of the kernel
+    variables (:data:`KERNEL_VARIABLES`).
     """
+    import os
+
+    return _arithmetic_key(kind, index, tuple((v, os.environ.get(v)) for v in KERNEL_VARIABLES))
+
+
+@lru_cache(maxsize=None)
+def _arithmetic_key(kind: str, index: int | None, variables: tuple[tuple[str, str | None], ...]) -> str:
+    """:func:`arithmetic_key`, cached per kernel-variable setting (``variables``, read again by the description)."""
     if kind == "cpu":
         described = cpu_description()
         tag = cpu_tag(described)
@@ -177,6 +203,27 @@ def autocast(device: Any, dtype: Any) -> Any:
     import torch
 
     return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
+
+
+#: Held by every block that seeds torch's process-wide generators and draws from them (model initialisation,
+#: dropout, a user strategy's query): another thread's seeding in the middle would change its draws.
+TORCH_RNG_LOCK = threading.RLock()
+
+
+@contextmanager
+def seeded_torch(seed: int, devices: Sequence[Any] = ()) -> Iterator[None]:
+    """torch's generators seeded with ``seed`` for the block and restored after, one thread at a time.
+
+    ``torch.random.fork_rng(devices)`` then ``torch.manual_seed(seed)``, under
+    :data:`TORCH_RNG_LOCK`: two fits in two threads (``al.annotate``'s
+    background cross-validation beside its next round) each draw what they
+    would draw alone, in turn.
+    """
+    import torch
+
+    with TORCH_RNG_LOCK, torch.random.fork_rng(devices=list(devices)):
+        torch.manual_seed(seed)
+        yield
 
 
 def limit_threads(threads: int) -> None:

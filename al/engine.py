@@ -108,8 +108,10 @@ class _SeedOnImport:
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
         if name != "torch":
             return None
-        for finder in sys.meta_path:
-            spec = None if finder is self or not hasattr(finder, "find_spec") else finder.find_spec(name, path, target)
+        for finder in sys.meta_path:  # the finders that really find torch: no other query's hook
+            if isinstance(finder, _SeedOnImport) or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
             if spec is not None and spec.loader is not None:
                 spec.loader = _ThenSeed(spec.loader, self)
                 return spec
@@ -133,7 +135,7 @@ class _ThenSeed:
 
 
 @contextlib.contextmanager
-def seeded_global_random(seed: np.random.SeedSequence) -> Iterator[None]:
+def seeded_global_random(seed: np.random.SeedSequence, torch_too: bool = True) -> Iterator[None]:
     """Seed the process-wide generators from ``seed`` for the block, then restore their previous states.
 
     NumPy's global generator (``np.random``) is seeded from ``seed`` itself,
@@ -152,30 +154,39 @@ def seeded_global_random(seed: np.random.SeedSequence) -> Iterator[None]:
     generators not yet initialised get the seed when CUDA starts (the one
     trace the block may leave: a seed waiting for a CUDA start).
 
-    The generators are process-wide: two queries at once in threads of one
-    process share them, and neither then repeats its picks.
+    ``torch_too=False`` leaves torch alone (built-in strategies draw from
+    their own seeded generators). With it, the block holds
+    :data:`al.device.TORCH_RNG_LOCK`, as every seeded torch block does
+    (:func:`al.device.seeded_torch`): a fit in another thread (``al.annotate``'s
+    background cross-validation) neither sees its generator reseeded
+    mid-fit nor reseeds the query's. NumPy's and Python's generators are
+    process-wide too: two queries at once in threads of one process share
+    them, and neither then repeats its picks.
     """
-    numpy_state, python_state = np.random.get_state(), random.getstate()
-    np.random.seed(seed.generate_state(4))
-    random.seed(_word(_child(seed, 0)))
-    restore_torch: Callable[[], None] | None = None
-    hook = None
-    if "torch" in sys.modules:
-        restore_torch = _seed_torch(sys.modules["torch"], _child(seed, 1))
-    else:
-        hook = _SeedOnImport(_child(seed, 1))
-        sys.meta_path.insert(0, hook)
-    try:
-        yield
-    finally:
-        if hook is not None:
-            if hook in sys.meta_path:
-                sys.meta_path.remove(hook)
-            restore_torch = hook.restore
-        if restore_torch is not None:
-            restore_torch()
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
+    from al.device import TORCH_RNG_LOCK
+
+    with TORCH_RNG_LOCK if torch_too else contextlib.nullcontext():
+        numpy_state, python_state = np.random.get_state(), random.getstate()
+        np.random.seed(seed.generate_state(4))
+        random.seed(_word(_child(seed, 0)))
+        restore_torch: Callable[[], None] | None = None
+        hook = None
+        if torch_too and "torch" in sys.modules:
+            restore_torch = _seed_torch(sys.modules["torch"], _child(seed, 1))
+        elif torch_too:
+            hook = _SeedOnImport(_child(seed, 1))
+            sys.meta_path.insert(0, hook)
+        try:
+            yield
+        finally:
+            if hook is not None:
+                if hook in sys.meta_path:
+                    sys.meta_path.remove(hook)
+                restore_torch = hook.restore
+            if restore_torch is not None:
+                restore_torch()
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
 
 
 def initial_indices(seed: int, n_pool: int, initial: int) -> np.ndarray:
@@ -791,7 +802,8 @@ class Simulation:
             # the annotator holds every pool text's gold labels: only a strategy that declares it gets one
             oracle=oracle if "reveal" in self.strategy.requires else None,
         )
-        with seeded_global_random(np.random.SeedSequence([self.seed, r, GLOBAL_GENERATORS])):
+        built_in = type(self.strategy).__module__.split(".")[0] == "strategies"  # draws from its own generators
+        with seeded_global_random(np.random.SeedSequence([self.seed, r, GLOBAL_GENERATORS]), torch_too=not built_in):
             answer, info = self.strategy.select(state, n)
         picked = validate_answer(
             answer, state, n, self.strategy.name or type(self.strategy).__name__,

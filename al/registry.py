@@ -252,10 +252,15 @@ def _hiding_folders(package: str) -> list[str]:
     Another is a regular package the import system finds without the imported
     one's folders: later on ``sys.path`` (an installed package) or by a finder
     of its own (an editable install's). Only folders of an imported package
-    are looked at, and once per ``sys.path``.
+    are looked at, and once per ``sys.path``. A folder beside the ``al``
+    package this process imported is the project's own (a second checkout or
+    a worktree run from its root, as benchmarks compare old code with new).
     """
     found = sys.modules.get(package)
-    folders = sorted(getattr(found, "__path__", None) or [])
+    project = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # the folder holding this al/
+    # a folder beside the al/ this process runs is a copy of the project (a checkout, a worktree), not a user's
+    folders = sorted(f for f in getattr(found, "__path__", None) or []
+                     if os.path.dirname(os.path.realpath(f)) != project)
     if not folders:
         return []
     key = (package, tuple(folders), tuple(sys.path))

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from al.device import torch_threads
+from al.device import seeded_torch, torch_threads
 from al.optim import Adam
 from al.registry import register
 from al.strategy import PoolState, Strategy
@@ -74,8 +74,7 @@ def _train(
     generator = torch.Generator().manual_seed(seed)
     X = torch.from_numpy(np.vstack([X_labeled, X_unlabeled]).astype(np.float32))
     y = torch.cat([torch.zeros(len(X_labeled), dtype=torch.long), torch.ones(len(X_unlabeled), dtype=torch.long)])
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_torch(seed):
         layers: list[nn.Module] = []
         width = X.shape[1]
         for _ in range(n_layers):

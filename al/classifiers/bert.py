@@ -18,7 +18,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
 from al.classifiers.base import Classifier, tune_thresholds
-from al.device import autocast, resolve_device, warn_if_bf16_emulated
+from al.device import autocast, resolve_device, seeded_torch, warn_if_bf16_emulated
 from al.errors import ConfigError
 from al.metrics import macro_f1
 from al.models import quiet_loading, resolve_model
@@ -274,8 +274,7 @@ class BertClassifier(Classifier):
         generator = torch.Generator().manual_seed(self.seed)  # head initialisation, then shuffling
         cuda_devices = [self.device_] if self.device_.type == "cuda" else []
         # Model construction and dropout draw from torch's global generator: seed it, restore it after.
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(self.seed)
+        with seeded_torch(self.seed, cuda_devices):
             self._prepare_model(n_labels, generator)
             dev_encoded = None if dev is None else (self._tokenize(dev[0]), dev[1])  # tokenised once per fit
             best_dev_proba = self._train(texts, Y_train, dev_encoded, generator)
@@ -630,8 +629,7 @@ class BertClassifier(Classifier):
         order = np.argsort([-len(ids) for ids in encodings["input_ids"]], kind="stable")
         was_training = self.model_.training
         cuda_devices = [self.device_] if self.device_.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, cuda_devices):
             self.model_.train()  # dropout on
             try:
                 with torch.inference_mode():

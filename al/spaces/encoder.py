@@ -88,7 +88,7 @@ class EncoderSpace:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        from al.device import resolve_device
+        from al.device import resolve_device, seeded_torch
         from al.models import quiet_loading, resolve_model
         from al.progress import progress
         from al.spaces.objectives import sample_cea_pairs
@@ -104,8 +104,7 @@ class EncoderSpace:
         params = resolve_params(self.objective, {k: getattr(self, k) for k in
                                                  ("alpha", "eta", "gamma", "aux_weight", "negatives", "delta",
                                                   "lam")}) if self.objective != "cea" else {}
-        with torch.random.fork_rng(devices=[] if device == "cpu" else [torch.device(device)]):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, [] if device == "cpu" else [torch.device(device)]):
             with quiet_loading():
                 encoder = SentenceTransformer(str(resolve_model(self.model)), device=device)
             encoder.max_seq_length = self.max_length

@@ -112,9 +112,7 @@ class HeadSpace:
         (the global torch state is restored after), pairs, batches and
         negatives from ``numpy.random.default_rng(seed)``, one CPU thread.
         """
-        import torch
-
-        from al.device import torch_threads
+        from al.device import seeded_torch, torch_threads
 
         self.check()
         X = np.ascontiguousarray(inputs, dtype=np.float32)
@@ -126,8 +124,7 @@ class HeadSpace:
             raise ConfigError("clld's label-distance matrix reads the dev split (ldm=adaptive or confusable > 0), "
                               "but none was given; use ldm=static with confusable=0 or a corpus with a dev split")
         rng = np.random.default_rng(seed)
-        with torch_threads(1), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with torch_threads(1), seeded_torch(seed):
             dropout = self.dropout if self.dropout is not None else (0.1 if self.objective == "clld" else 0.0)
             net = _Network(X.shape[1], self.hidden, self.dim, Y_dense.shape[1], dropout)
             ldm = self._static_ldm(X, Y_dense, dev_inputs, Y_dev, seed)

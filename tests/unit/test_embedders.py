@@ -170,7 +170,7 @@ def test_vectors_computed_on_a_gpu_are_cached_apart_from_a_cpu_s(monkeypatch):
 def test_the_kernels_key_changes_with_what_picks_the_kernels(monkeypatch):
     """Vector units, a kernel variable or a library version each make another key; the same machine, the same key."""
     import al.device
-    from al.device import arithmetic_key, cpu_description, cpu_tag
+    from al.device import _arithmetic_key, arithmetic_key, cpu_description, cpu_tag
 
     described = cpu_description()
     assert {"machine"} <= set(described) and all(isinstance(v, str) for v in described.values())
@@ -181,7 +181,7 @@ def test_the_kernels_key_changes_with_what_picks_the_kernels(monkeypatch):
 
     def key_of(description):
         monkeypatch.setattr(al.device, "cpu_description", lambda: dict(description))
-        arithmetic_key.cache_clear()
+        _arithmetic_key.cache_clear()
         return arithmetic_key("cpu")
 
     try:
@@ -196,7 +196,7 @@ def test_the_kernels_key_changes_with_what_picks_the_kernels(monkeypatch):
         versions["torch"] = "2.14.0"
         assert key_of(base) != first
     finally:
-        arithmetic_key.cache_clear()
+        _arithmetic_key.cache_clear()
     assert cpu_tag({"machine": "arm64", "simd": "asimd fp16"}) == "neon"
     assert cpu_tag({"machine": "riscv64"}) == "riscv64"
 
@@ -237,6 +237,25 @@ def test_auto_is_the_cpu_without_loading_torch_where_no_gpu_driver_is(monkeypatc
     with pytest.raises(ConfigError, match="device auto was taken for the CPU before torch loaded"):
         resolve_device("auto")  # never computes on the GPU what a key already named the CPU's
     assert resolve_device("cuda") == "cuda"  # asked for by name: no conflict
+
+
+def test_the_kernels_key_follows_a_kernel_variable_set_later_in_the_process(monkeypatch):
+    """ATEN_CPU_CAPABILITY set before torch loads picks other kernels: the key must not stay the first one."""
+    from al.device import arithmetic_key
+
+    first = arithmetic_key("cpu")
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "default")
+    assert arithmetic_key("cpu").startswith("default-")
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY")
+    assert arithmetic_key("cpu") == first
+
+
+def test_a_malformed_cuda_device_is_one_line():
+    from al.device import resolve_device
+    from al.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"device 'cuda:x' not understood; expected auto, cpu, cuda or cuda:N"):
+        resolve_device("cuda:x")
 
 
 def test_a_cpu_cache_key_loads_no_torch():

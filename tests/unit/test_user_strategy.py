@@ -299,6 +299,82 @@ def test_a_run_resumed_in_a_new_process_picks_what_an_uninterrupted_one_picks(tm
     assert picked["stopped"] == picked["whole"]
 
 
+NESTED_HOOKS = """
+import sys
+import numpy as np
+from al.engine import seeded_global_random
+assert "torch" not in sys.modules
+with seeded_global_random(np.random.SeedSequence([0, 1, 4])):
+    with seeded_global_random(np.random.SeedSequence([0, 2, 4])):  # two queries' hooks at once
+        import torch
+        inner = torch.rand(3).tolist()
+with seeded_global_random(np.random.SeedSequence([0, 2, 4])):
+    assert torch.rand(3).tolist() == inner  # the innermost query's seed, as when torch was imported already
+print("ok")
+"""
+
+
+def test_two_queries_hooks_at_once_seed_torch_once_without_recursion(tmp_path):
+    pytest.importorskip("torch")
+    (tmp_path / "nested.py").write_text(NESTED_HOOKS)
+    result = subprocess.run([sys.executable, str(tmp_path / "nested.py")], cwd=tmp_path, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_a_query_never_reseeds_torch_under_a_seeded_fit_in_another_thread():
+    """al.annotate fits in a background thread while the next query runs: the fit draws what it draws alone."""
+    import threading
+    import time
+
+    torch = pytest.importorskip("torch")
+    from al.device import seeded_torch
+    from al.engine import seeded_global_random
+
+    def fit(out: list, started: threading.Event) -> None:
+        with seeded_torch(123):
+            started.set()
+            for _ in range(20):
+                out.append(float(torch.rand(1)))
+                time.sleep(0.002)
+
+    alone: list = []
+    fit(alone, threading.Event())
+    beside: list = []
+    started = threading.Event()
+    thread = threading.Thread(target=fit, args=(beside, started))
+    thread.start()
+    started.wait(10)
+    for r in range(5):  # queries of a user strategy meanwhile, each seeding torch
+        with seeded_global_random(np.random.SeedSequence([0, r, 4])):
+            torch.rand(2)
+    thread.join(10)
+    assert beside == alone
+
+
+def test_built_in_strategies_leave_torch_alone_and_users_get_it_seeded(monkeypatch):
+    import al.engine
+    from strategies.random_sampling import RandomSampling
+    from tests.conftest import synthetic_corpus
+
+    asked = []
+    real = al.engine.seeded_global_random
+
+    def recording(seed, torch_too=True):
+        asked.append(torch_too)
+        return real(seed, torch_too)
+
+    monkeypatch.setattr(al.engine, "seeded_global_random", recording)
+
+    class Mine(RandomSampling):  # a user's subclass of a built-in: the user's code may draw from torch
+        pass
+
+    for strategy in (RandomSampling(), Mine()):
+        Simulation(corpus=synthetic_corpus(200), strategy=strategy, embed=hash_embed, initial=20, step=10,
+                   budget=30, make_classifier=lambda s: LogisticRegressionClassifier(seed=s)).run()
+    assert asked == [False, True]
+
+
 # ------------------------------------------------------------ user modules
 
 
@@ -599,6 +675,23 @@ def test_a_user_folder_named_strategies_is_named_when_it_hides_the_builtins(tmp_
     assert said.format(folder=folder) in result.stdout
     assert result.stdout.rstrip().endswith(f"; {folder} hides the package 'strategies' that module belongs to: "
                                            f"rename your folder")
+
+
+def test_a_copy_of_the_project_run_from_its_root_is_not_a_hiding_folder(tmp_path):
+    """A second checkout or a worktree (benchmarks compare old code with new) runs its own built-ins."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    for name in ("al", "strategies"):
+        shutil.copytree(REPO / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "probe.py").write_text("import al\nfrom al.registry import get_strategy\nprint(al.__file__)\n"
+                                   "print(get_strategy('margin').__module__)\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "probe.py"], cwd=copy, capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    where, module = result.stdout.splitlines()
+    assert where == str(copy / "al" / "__init__.py") and module == "strategies.uncertainty"
 
 
 def test_a_package_failing_for_another_reason_is_not_called_shadowed(monkeypatch):
