@@ -19,7 +19,9 @@ Temporary names start with a dot and end in ``.tmp``, so a crash that kills
 the process before the cleanup runs leaves ``.NAME.XXXX.tmp`` beside the target,
 never a truncated target; the next write of that target removes such leftovers
 once they are a day old (:func:`remove_stale_temporaries`; a live writer's are
-seconds old).
+seconds old). A process that holds a directory's lock, so that no other writer
+of its files can exist (an annotation session), removes their leftovers at
+once (``older_than=None``).
 """
 from __future__ import annotations
 
@@ -86,15 +88,18 @@ def atomic_file(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
 STALE_SECONDS = 24 * 3600
 
 
-def remove_stale_temporaries(directory: str | Path, prefix: str, older_than: float = STALE_SECONDS) -> list[str]:
+def remove_stale_temporaries(directory: str | Path, prefix: str,
+                             older_than: float | None = STALE_SECONDS) -> list[str]:
     """Remove the ``prefix*.tmp`` files and folders in ``directory`` untouched for ``older_than`` seconds.
 
     What a process killed mid-write leaves; never a live writer's (seconds
-    old) nor anything else. Returns the names removed; errors (another process
-    removing the same) are ignored.
+    old) nor anything else. ``older_than=None`` removes them whatever their
+    age: only for a caller that holds a lock no other writer of those targets
+    can hold. Returns the names removed; errors (another process removing the
+    same) are ignored.
     """
     directory, removed = Path(directory), []
-    limit = time.time() - older_than
+    limit = None if older_than is None else time.time() - older_than
     try:
         entries = list(os.scandir(directory))
     except OSError:
@@ -103,7 +108,7 @@ def remove_stale_temporaries(directory: str | Path, prefix: str, older_than: flo
         if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
             continue
         try:
-            if entry.stat(follow_symlinks=False).st_mtime >= limit:
+            if limit is not None and entry.stat(follow_symlinks=False).st_mtime >= limit:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path)

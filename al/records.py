@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from al.config import changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
 from al.errors import ConfigError, DataError, RunBusyError
-from al.io import write_atomic  # noqa: F401 - re-exported: older imports read it from here
+from al.io import remove_stale_temporaries, write_atomic  # noqa: F401 - write_atomic re-exported
 
 CONFIG_FILE = "config.json"
 ROUNDS_FILE = "rounds.jsonl"
@@ -46,7 +46,8 @@ def run_lock(directory: str | Path) -> Iterator[None]:
     :class:`RunBusyError` at once: two writers of one directory would each
     rewrite ``rounds.jsonl`` from their own list. Re-entrant within a thread
     (a grid worker holds it around the run it starts). The file holds the
-    holder's host and pid; it stays when released.
+    holder's host and pid; it stays when released. Taking it removes the
+    temporaries a killed write of ``config.json`` or ``rounds.jsonl`` left.
     """
     directory = Path(directory)
     key = (os.path.realpath(directory), threading.get_ident())
@@ -67,6 +68,8 @@ def run_lock(directory: str | Path) -> Iterator[None]:
         lock.write(f"{os.uname().nodename} {os.getpid()}\n")
         lock.flush()
         _HELD.add(key)
+        for name in (CONFIG_FILE, ROUNDS_FILE):  # what a killed write left: no other writer can hold the lock
+            remove_stale_temporaries(directory, f".{name}.", older_than=None)
         try:
             yield
         finally:

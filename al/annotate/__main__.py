@@ -6,6 +6,9 @@ Examples
     python -m al.annotate --data texts.csv --label-file labels.txt --out sessions/aid --guidelines guide.txt \\
         --dev dev.jsonl --strategy margin --step 20 --budget 300
     python -m al.annotate export sessions/aid -o labeled.jsonl
+    AL_ANNOTATE_TOKEN=... python -m al.annotate --host 0.0.0.0 --data texts.jsonl --labels a b --out sessions/aid
+
+Ctrl-C or SIGTERM stops the server; every answer is on disk already, and the same command resumes.
 """
 from __future__ import annotations
 
@@ -13,10 +16,13 @@ import argparse
 import dataclasses
 import os
 import secrets
+import signal
 import socket
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 from urllib.parse import urlsplit
 
 from al.cli import ArgumentParser, output_file
@@ -27,6 +33,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 #: Shortest token --token accepts (a generated one has 32 characters).
 MIN_TOKEN_LENGTH = 16
+#: Where the token may come from instead of --token: a variable, unlike a flag, is not in the process list.
+TOKEN_ENV = "AL_ANNOTATE_TOKEN"
 #: Flags of the start command that are settings of the session, not of the simulation config.
 _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "label_columns",
                   "label_sep", "host", "port", "token", "origin", "folds", "quiet", "config"}
@@ -67,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}: this machine only); any other "
                    f"address needs the token printed at start")
     g.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0: any free port)")
-    g.add_argument("--token", help=f"the token to require, at least {MIN_TOKEN_LENGTH} characters (default: a random "
-                   f"one when --host is not loopback)")
+    g.add_argument("--token", help=f"the token to require, at least {MIN_TOKEN_LENGTH} characters; the environment "
+                   f"variable {TOKEN_ENV} gives it too, out of sight of other users' process lists (default: "
+                   f"${TOKEN_ENV} when set, else a random one when --host is not loopback or --origin is given)")
     g.add_argument("--origin", action="append", metavar="URL",
                    help="a page besides this server's own that may send answers (repeatable): a reverse proxy's "
                    "public address, e.g. https://label.example.org")
@@ -133,7 +142,7 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
 
 def build_session(args: argparse.Namespace, embed=None):
     """An opened (not started) :class:`~al.annotate.session.Session` for the start command's arguments."""
-    from al.annotate.data import file_digest, read_dev, read_session_texts
+    from al.annotate.data import MAX_ID_LENGTH, file_digest, read_dev, read_session_texts
     from al.annotate.session import Session, SessionOptions
 
     config = config_from_args(args)
@@ -155,7 +164,7 @@ def build_session(args: argparse.Namespace, embed=None):
         raise ConfigError(f"--label-sep must be a character or string such as ',' or ';', got {label_sep!r}")
     label_columns = list(args.label_columns) if "label_columns" in args else None
     reading = {"text_column": text_column, "label_sep": label_sep, "label_columns": label_columns}
-    texts = read_session_texts(config.data_path, config.labels, **reading)
+    texts = read_session_texts(config.data_path, config.labels, max_id_length=MAX_ID_LENGTH, **reading)
     dev = None
     dev_digest = None
     if "dev" in args:
@@ -201,9 +210,11 @@ def serve(args: argparse.Namespace) -> int:
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be 0 to 65535, got {port}; 0 takes any free port")
     loopback = is_loopback(host)
-    token = getattr(args, "token", None)
+    token, source = getattr(args, "token", None), "--token"
+    if token is None and os.environ.get(TOKEN_ENV):  # the flag wins; an empty variable is no token
+        token, source = os.environ[TOKEN_ENV], TOKEN_ENV
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
-        raise ConfigError(f"--token must be at least {MIN_TOKEN_LENGTH} characters, got {len(token)}; leave it "
+        raise ConfigError(f"{source} must be at least {MIN_TOKEN_LENGTH} characters, got {len(token)}; leave it "
                           f"out for a random one")
     origins = getattr(args, "origin", [])
     for origin in origins:
@@ -227,13 +238,13 @@ def serve(args: argparse.Namespace) -> int:
     print(f"annotate at {address}", flush=True)
     if "quiet" not in args:
         print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)
-    app = create_app(session, token=token, loopback=loopback, origins=origins)
+    app = create_app(session, token=token, loopback=loopback, origins=origins, port=actual)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                            timeout_graceful_shutdown=2))
     session.start()
     try:
         server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
+    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C or SIGTERM, then raises it again (SIGTERM: Terminated)
         pass
     finally:
         session.close(timeout=5)
@@ -243,13 +254,38 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: the server stops as on Ctrl-C (a KeyboardInterrupt)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """Inside the block SIGTERM raises :class:`Terminated` (main thread only), so cleanup runs as on Ctrl-C.
+
+    uvicorn takes SIGTERM while it serves, stops gracefully, puts back the
+    handler found (this one) and raises the signal again, which lands here.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def export(argv: Sequence[str]) -> int:
     from al.annotate.export import export_session
 
     args = export_parser().parse_args(argv)
     try:
         output_file(args.output, "-o")
-        counts = export_session(args.session, args.output)
+        counts = export_session(args.session, args.output, "-o")
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -265,10 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        return serve(args)
+        with sigterm_stops():
+            return serve(args)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:  # before the server ran
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         return 130
 

@@ -7,7 +7,8 @@ Routes
 ``GET /api/state?wait=S``    what the page shows; waits up to S seconds (at most 30) for a text to answer
 ``POST /api/answer``         ``{"id", "labels": [...], "skipped": false, "seconds": 3.2}``: one answer,
                              on disk before the response
-``PUT /api/answers/{id}``    ``{"labels": [...], "skipped": false}``: change an answer
+``PUT /api/answers``         ``{"id", "labels": [...], "skipped": false}``: change an answer (the id in
+                             the body, not the path: an id may hold ``/`` or be ``.`` or ``..``)
 ``GET /api/answers``         every answer, newest first
 
 Errors are HTTP 4xx with a one-line JSON ``detail``: 401 a missing or wrong
@@ -19,8 +20,9 @@ Security: on a loopback address (the default) the server answers only
 requests whose ``Host`` is ``localhost`` or a loopback IP address (no DNS
 rebinding) and needs no token. On any other address every request needs the
 session's token: the ``X-Token`` header, ``Authorization: Bearer TOKEN``, or
-``?token=TOKEN`` once, which sets an HTTP-only cookie and redirects to the
-address without it. Tokens are compared in constant time. A request that
+``?token=TOKEN`` once, which sets an HTTP-only cookie named for the server's
+port (``al_token_8765``: two servers on one host keep their own) and
+redirects to the address without it. Tokens are compared in constant time. A request that
 changes answers (POST, PUT) must come from this server's own page (no other
 ``Origin``: 403; a reverse proxy's public address is named with ``origins``),
 carry JSON (415 otherwise) and say its length (411), at most ``MAX_BODY_BYTES``
@@ -47,6 +49,7 @@ from al.annotate.session import Session
 from al.errors import ALError, NotPendingError, UnknownLabelError
 
 HERE = Path(__file__).resolve().parent
+#: The token cookie's name; a server given its port adds it (``al_token_8765``), as a cookie is the host's, any port.
 TOKEN_COOKIE = "al_token"
 #: Largest body a request may carry; an answer is a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -60,7 +63,7 @@ KEYS = "1234567890"
 class AnswerBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(max_length=512)
+    id: str  # as long as the data file's ids (the body's length is capped: MAX_BODY_BYTES)
     labels: list[str] = Field(default_factory=list, max_length=1000)
     skipped: bool = False
     seconds: float | None = None
@@ -69,8 +72,14 @@ class AnswerBody(BaseModel):
 class EditBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    id: str
     labels: list[str] = Field(default_factory=list, max_length=1000)
     skipped: bool = False
+
+
+def token_cookie(port: int | None) -> str:
+    """Name of the token cookie of a server on ``port`` (``al_token_8765``; ``al_token`` when not known)."""
+    return TOKEN_COOKIE if port is None else f"{TOKEN_COOKIE}_{int(port)}"
 
 
 def is_loopback(host: str) -> bool:
@@ -127,7 +136,7 @@ def _one_line(text: str) -> str:
 
 
 def create_app(session: Session, *, token: str | None = None, loopback: bool = True,
-               origins: Sequence[str] = ()) -> FastAPI:
+               origins: Sequence[str] = (), port: int | None = None) -> FastAPI:
     """The app serving ``session``.
 
     Parameters
@@ -142,10 +151,13 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         Pages besides the server's own that may change answers, e.g. a reverse
         proxy's ``https://label.example.org`` (its requests reach this server
         with the server's own ``Host`` but the proxy's ``Origin``).
+    port : int, optional
+        The port the server listens on: names the token cookie (:func:`token_cookie`).
     """
     if token is not None and not token:
         raise ValueError("an empty token would let every request in; give a token, or None for none")
     allowed_origins = frozenset(_origin(o) for o in origins)
+    cookie = token_cookie(port)
     app = FastAPI(title="al annotate", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -163,7 +175,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
             bearer = request.headers.get("authorization", "")
             query = request.query_params.get("token")
             given = (request.headers.get("x-token") or (bearer[7:] if bearer.lower().startswith("bearer ") else None)
-                     or query or request.cookies.get(TOKEN_COOKIE) or "")
+                     or query or request.cookies.get(cookie) or "")
             if not hmac.compare_digest(given.encode(), token.encode()):
                 return JSONResponse({"detail": "missing or wrong token; open the address printed at start "
                                                "(it ends in ?token=...)"}, status_code=401)
@@ -171,7 +183,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
                 rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
                 target = request.url.path + ("?" + urlencode(rest) if rest else "")
                 response = RedirectResponse(target, status_code=303)
-                response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+                response.set_cookie(cookie, token, httponly=True, samesite="strict")
                 return response
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
@@ -229,9 +241,9 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         stored = session.annotator.answer(body.id, body.labels, body.skipped, body.seconds)
         return {"answer": stored.to_dict(), "state": session.state()}
 
-    @app.put("/api/answers/{text_id}")
-    def edit(text_id: str, body: EditBody) -> dict[str, Any]:
-        stored = session.annotator.edit(text_id, body.labels, body.skipped)
+    @app.put("/api/answers")
+    def edit(body: EditBody) -> dict[str, Any]:
+        stored = session.annotator.edit(body.id, body.labels, body.skipped)
         return {"answer": stored.to_dict(), "state": session.state()}
 
     @app.get("/api/answers")

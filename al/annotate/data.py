@@ -14,7 +14,9 @@ until ``--label-columns`` names the ones to read):
   joined by ``--label-sep``, default ``|``); empty (null) means not labeled,
   ``[]`` means labeled with none of the labels; a null or blank item names no label.
 
-An ``id`` column names the texts (else the row number, from 0); ids must be unique.
+An ``id`` column names the texts (else the row number, from 0); ids must be
+unique, and a session refuses ids longer than :data:`MAX_ID_LENGTH` characters
+at start (the page sends a text's id with its answer, in a body of bounded size).
 """
 from __future__ import annotations
 
@@ -33,6 +35,9 @@ from al.errors import ConfigError, DataError, did_you_mean
 
 #: Column names a label may not take: the export writes them beside the label columns.
 RESERVED = frozenset({"id", "text", "split", "labels", "source"})
+#: Longest id a session starts with: an answer carries its text's id, and even escaped to six bytes a character
+#: it leaves the rest of a request body (at most 64 KiB) for the labels.
+MAX_ID_LENGTH = 4096
 
 
 @dataclass(frozen=True)
@@ -163,17 +168,27 @@ def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: st
 
 def read_session_texts(
     path: str | Path, label_names: Sequence[str], *, text_column: str = "text", label_sep: str = "|",
-    label_columns: Sequence[str] | None = None, what: str = "data file",
+    label_columns: Sequence[str] | None = None, what: str = "data file", max_id_length: int | None = None,
 ) -> SessionTexts:
     """Read the pool of a session (see the module docstring); ``what`` names the file in messages.
+
+    ``max_id_length``: refuse a longer id (a starting session passes
+    :data:`MAX_ID_LENGTH`; export reads what a session labeled, without it).
 
     Raises
     ------
     DataError
         The file is missing, empty, unreadable, lacks the text column, has
-        empty texts or repeated ids, or gives labels that are not the session's.
+        empty texts, repeated or too long ids, or gives labels that are not the session's.
     """
-    return _read(path, label_names, text_column, label_sep, label_columns, what)[1]
+    table, texts = _read(path, label_names, text_column, label_sep, label_columns, what)
+    if max_id_length is not None:
+        for row, text_id in enumerate(texts.ids):
+            if len(text_id) > max_id_length:
+                raise DataError(f"{table.where(row)}: id is {len(text_id)} characters long; an id may have at most "
+                                f"{max_id_length} (each answer sends it); shorten the ids, or drop the id column "
+                                f"(rows are then numbered)")
+    return texts
 
 
 def _read(path: str | Path, label_names: Sequence[str], text_column: str, label_sep: str,

@@ -14,6 +14,7 @@ with ``python -m al.simulate --dataset jsonl --data-path labeled.jsonl``
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,10 @@ def session_rows(directory: str | Path) -> tuple[list[dict[str, Any]], dict[str,
                         f"the session labeled")
     texts = read_session_texts(data_path, labels, text_column=session.get("text_column", "text"),
                                label_sep=session.get("label_sep", "|"), label_columns=session.get("label_columns"))
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:  # a URI from the path (percent-encoded: '#', '?' and '%' are a file name's, not the URI's)
+        db = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"cannot open {db_path} ({exc}); check that it is readable") from None
     try:
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         rows = db.execute("SELECT pool_index, labels, skipped FROM answers ORDER BY pool_index").fetchall()
@@ -84,8 +88,43 @@ def session_rows(directory: str | Path) -> tuple[list[dict[str, Any]], dict[str,
     return out, counts
 
 
-def export_session(directory: str | Path, output: str | Path) -> dict[str, int]:
-    """Write :func:`session_rows` to ``output`` (atomically); returns the counts."""
+def check_output(directory: str | Path, output: str | Path, what: str = "output") -> None:
+    """Refuse an ``output`` that is (links followed) a file of the session directory, or its data or dev file.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file ``output`` would have replaced.
+    """
+    target = Path(os.path.realpath(output))
+    home = Path(os.path.realpath(directory))
+    if target == home or home in target.parents:
+        raise ConfigError(f"{what} {output} is inside the session directory {directory} (its answers, records and "
+                          f"config live there); write the export elsewhere, e.g. {what} labeled.jsonl")
+    config = (read_config(Path(directory)) or {}).get("config", {})
+    session = config.get("session") if isinstance(config.get("session"), dict) else {}
+    for name, path in (("data file", config.get("data_path")), ("dev file", session.get("dev"))):
+        if isinstance(path, str) and path and Path(os.path.realpath(path)) == target:
+            raise ConfigError(f"{what} {output} is the session's {name} {path}, which export would replace; "
+                              f"write the export to another file, e.g. {what} labeled.jsonl")
+
+
+def export_session(directory: str | Path, output: str | Path, what: str = "output") -> dict[str, int]:
+    """Write :func:`session_rows` to ``output`` (atomically); returns the counts.
+
+    ``what`` names ``output`` in messages (``-o`` on the command line).
+
+    Raises
+    ------
+    ConfigError
+        See :func:`session_rows`; also ``output`` is a file of the session
+        (:func:`check_output`) or cannot be written.
+    """
     rows, counts = session_rows(directory)
-    write_atomic(Path(output), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    check_output(directory, output, what)
+    try:
+        write_atomic(Path(output), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    except OSError as exc:
+        raise ConfigError(f"cannot write {what} {output} ({exc.strerror or exc}); give a path in a folder you can "
+                          f"write to") from None
     return counts

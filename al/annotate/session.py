@@ -48,8 +48,9 @@ from al.annotate.data import SessionTexts
 from al.annotate.store import Answer, AnswerStore
 from al.config import SimulationConfig, result_settings
 from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
+from al.io import remove_stale_temporaries
 from al.metrics import evaluate
-from al.records import RunRecords
+from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords
 from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
 from al.stopping import StoppingSignals, advice
 
@@ -359,6 +360,29 @@ class SessionRecords(RunRecords):
         return answer.skipped if seen is None else seen[1]
 
 
+def session_advice(rounds: Sequence[Mapping[str, Any]], budget: int) -> list[dict[str, Any]]:
+    """:func:`al.stopping.advice` after the rounds so far, ``labeled_budget`` read as a session's budget.
+
+    A session's budget counts the texts shown, skips included (a skip spends
+    its place), so the budget is spent once the texts a round trained on and
+    skipped reach it, not its labeled texts alone (which never do after a skip).
+
+    Parameters
+    ----------
+    rounds : the session's finished round records, in order (at least one)
+    budget : int
+    """
+    said = advice(rounds, budget)
+    last = rounds[-1]
+    shown = len(rounds[0].get("initial", ())) + sum(len(r.get("picked", ())) for r in rounds[:-1])
+    n_labeled = int(last["n_labeled"])
+    skipped = max(shown - n_labeled, 0)
+    detail = (f"{n_labeled} labeled and {skipped} skipped of {budget} texts" if skipped
+              else f"{n_labeled} of {budget} labeled") + f" when round {len(rounds)} ended"
+    spent = {"criterion": "labeled_budget", "stop": shown >= budget, "detail": detail}
+    return [spent if a["criterion"] == "labeled_budget" else a for a in said]
+
+
 def settings_digest(settings: Mapping[str, Any]) -> str:
     """SHA-256 (first 16 hex digits) of a session's result settings as canonical JSON.
 
@@ -492,7 +516,11 @@ class Session:
         return self
 
     def _hold_lock(self) -> None:
-        """Take the session directory's lock (released when the process ends, even by SIGKILL)."""
+        """Take the session directory's lock (released when the process ends, even by SIGKILL).
+
+        Then the temporaries of the session's own atomic writes (``.rounds.jsonl.*.tmp``,
+        ``.config.json.*.tmp``) can only be a killed process's leftovers: they go at once.
+        """
         directory = self.directory
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"session directory {directory} is a file; pass a directory as --out")
@@ -511,6 +539,8 @@ class Session:
         lock.write(f"{os.uname().nodename} pid {os.getpid()}\n")
         lock.flush()
         self._lock = lock
+        for name in (CONFIG_FILE, ROUNDS_FILE):  # no other writer of these exists while the lock is held
+            remove_stale_temporaries(directory, f".{name}.", older_than=None)
 
     def _corpus(self):
         from al.datasets.corpus import make_corpus
@@ -714,7 +744,7 @@ class Session:
             "label_counts": self.label_counts(),
             "last_compute_seconds": self.annotator.last_compute_seconds,
             "metrics": {k: last.get(k) for k in ("macro_f1", "micro_f1", "evaluation", "n_labeled")} if last else None,
-            "advice": advice(rounds, self.config.budget) if rounds else [],
+            "advice": session_advice(rounds, self.config.budget) if rounds else [],
             "last_answer": ({**answers[-1].to_dict(), "text": self.texts.texts[answers[-1].pool_index]}
                             if answers else None),
         }

@@ -6,7 +6,10 @@ the database, the records and the export are the real ones.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import signal
 import sqlite3
 
 import numpy as np
@@ -232,11 +235,11 @@ def test_an_edited_answer_is_what_the_loop_reads_from_then_on(pool, tmp_path):
     try:
         person.answer(10)  # the start, all answered: round 0 trains on them
         first = person.answered[0]
-        response = client.put(f"/api/answers/{first}", json={"labels": ["label3", "label0"]})
+        response = client.put("/api/answers", json={"id": first, "labels": ["label3", "label0"]})
         assert response.status_code == 200
         assert response.json()["answer"]["labels"] == ["label0", "label3"]  # the session's order
-        assert client.put("/api/answers/t199999", json={"labels": []}).status_code == 409
-        assert client.put(f"/api/answers/{first}", json={"labels": ["nope"]}).status_code == 422
+        assert client.put("/api/answers", json={"id": "t199999", "labels": []}).status_code == 409
+        assert client.put("/api/answers", json={"id": first, "labels": ["nope"]}).status_code == 422
         person.answer()
     finally:
         session.close()
@@ -259,7 +262,7 @@ def test_the_loop_can_read_the_labels_an_earlier_round_read(pool, tmp_path):
     try:
         person.answer(10)  # round 0's texts
         first = person.answered[0]
-        assert client.put(f"/api/answers/{first}", json={"labels": [], "skipped": True}).status_code == 200
+        assert client.put("/api/answers", json={"id": first, "labels": [], "skipped": True}).status_code == 200
         person.answer()  # the edit counts from round 1 on
     finally:
         session.close()
@@ -321,7 +324,7 @@ def test_a_change_made_mid_round_counts_from_the_next_round_so_a_restart_replays
     try:
         person.answer(12)  # the start (10) and 2 of round 0's batch
         for text_id in person.answered[:6]:  # the start's labels, turned upside down while round 0 runs
-            assert client.put(f"/api/answers/{text_id}", json={"labels": ["label3"]}).status_code == 200
+            assert client.put("/api/answers", json={"id": text_id, "labels": ["label3"]}).status_code == 200
         person.answer(1)
     finally:
         first.close()
@@ -530,7 +533,7 @@ def test_only_the_server_s_own_page_may_change_answers(pool, tmp_path):
         json_type = {"Content-Type": "application/json"}
         cross = client.post("/api/answer", content=body, headers={**json_type, "Origin": "http://evil.example"})
         assert cross.status_code == 403 and "another page" in cross.json()["detail"]
-        assert client.put(f"/api/answers/{text_id}", content=body,
+        assert client.put("/api/answers", content=body,
                           headers={**json_type, "Origin": "null"}).status_code == 403
         plain = client.post("/api/answer", content=body, headers={"Content-Type": "text/plain"})
         assert plain.status_code == 415 and "application/json" in plain.json()["detail"]
@@ -546,7 +549,7 @@ def test_only_the_server_s_own_page_may_change_answers(pool, tmp_path):
                              base_url="http://127.0.0.1")
 
         def edit_from(origin):
-            return proxied.put(f"/api/answers/{text_id}", content='{"labels": []}',
+            return proxied.put("/api/answers", content=json.dumps({"id": text_id, "labels": []}),
                                headers={**json_type, "Origin": origin})
 
         assert edit_from("https://label.example.org").status_code == 200  # a reverse proxy named with --origin
@@ -854,3 +857,279 @@ def test_a_blank_id_is_refused_with_its_row_and_source_is_no_label_name(tmp_path
     path.write_text("id,text\n001,first text\n002,second text\n")
     assert read_session_texts(path, ["food"]).ids == ["001", "002"]  # as written, zeros kept
     assert "source" in RESERVED  # the export writes it beside the labels
+
+
+# ---------------------------------------------------------------- export writes nowhere it would destroy
+
+
+def test_export_never_writes_over_the_session_s_own_files_or_its_data_or_dev_file(pool, tmp_path, capsys):
+    dev = tmp_path / "dev.jsonl"
+    corpus = synthetic_corpus(30, seed=5)
+    with open(dev, "w") as f:
+        for text, y in zip(corpus.texts, corpus.Y.toarray()):
+            f.write(json.dumps({"text": text, **dict(zip(corpus.label_names, y.tolist()))}) + "\n")
+    session, client = open_session(pool, tmp_path / "s", "--dev", str(dev))
+    try:
+        Person(client, pool).answer(2)
+    finally:
+        session.close()
+    (tmp_path / "link.jsonl").symlink_to(pool[0])
+    (tmp_path / "db-link").symlink_to(tmp_path / "s" / DB_FILE)
+    before = {p: p.read_bytes() for p in (pool[0], dev, tmp_path / "s" / DB_FILE, tmp_path / "s" / "config.json")}
+    for target, words in ((tmp_path / "s" / DB_FILE, "inside the session directory"),
+                          (tmp_path / "s" / "config.json", "inside the session directory"),
+                          (tmp_path / "s" / "labeled.jsonl", "inside the session directory"),
+                          (tmp_path / "db-link", "inside the session directory"),
+                          (pool[0], "the session's data file"),
+                          (tmp_path / "link.jsonl", "the session's data file"),
+                          (dev, "the session's dev file")):
+        assert main(["export", str(tmp_path / "s"), "-o", str(target)]) == 2, target
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err and "-o labeled.jsonl" in err, err
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (tmp_path / "s" / "labeled.jsonl").exists()
+    assert main(["export", str(tmp_path / "s"), "-o", str(tmp_path / "labeled.jsonl")]) == 0
+    assert len((tmp_path / "labeled.jsonl").read_text().splitlines()) == 2
+
+
+def test_export_reads_a_session_whose_path_holds_uri_characters(pool, tmp_path, monkeypatch, capsys):
+    """'#', '?' and '%' in the path are the file's name, not a URI's fragment, query or escape."""
+    monkeypatch.chdir(tmp_path)
+    name = "s#1?mode=rwc%41"
+    session, client = open_session(pool, name)
+    try:
+        Person(client, pool).answer(3)
+    finally:
+        session.close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, err = main(["export", name, "-o", "out.jsonl"]), capsys.readouterr().err
+    assert code == 0 and err.startswith("wrote 3 labeled texts"), err
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "out.jsonl"])  # no stray database made
+
+    def refuse(*args, **kwargs):
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(sqlite3, "connect", refuse)
+    assert main(["export", name, "-o", "out.jsonl"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot open" in err and "unable to open database file" in err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc, where no file can be made")
+def test_export_to_a_place_that_cannot_be_written_is_one_line(pool, tmp_path, capsys):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        Person(client, pool).answer(1)
+    finally:
+        session.close()
+    assert main(["export", str(tmp_path / "s"), "-o", "/proc/labeled.jsonl"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: cannot write -o /proc/labeled.jsonl"), err
+
+
+# ---------------------------------------------------------------- ids as the data file has them
+
+
+def write_odd_ids(path, n=20):
+    """``n`` synthetic texts whose ids a URL path cannot carry (``.``, ``..``, ``d/6``), URI characters, and
+    ids longer than 512 characters; returns the ids and the gold labels."""
+    corpus = synthetic_corpus(n)
+    ids = [".", "..", "d/6", "a?b#c%41", "..%2F..", *(("x" * 600) + str(i) for i in range(5, n))]
+    with open(path, "w") as f:
+        for text_id, text in zip(ids, corpus.texts):
+            f.write(json.dumps({"id": text_id, "text": text}) + "\n")
+    return ids, corpus.Y.toarray(), corpus.label_names
+
+
+def test_every_id_the_data_file_allows_can_be_answered_and_changed(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    ids, Y, names = write_odd_ids(path)
+    args = build_parser().parse_args(["--data", str(path), "--labels", *names, "--out", str(tmp_path / "s"), *LOOP])
+    session = build_session(args, embed=hash_embed).start()
+    client = TestClient(create_app(session), base_url="http://127.0.0.1")
+    try:
+        for _ in range(len(ids)):  # the budget is the pool: every text is asked
+            state = client.get("/api/state", params={"wait": 30}).json()
+            text_id = state["text"]["id"]
+            skipped = text_id == ".."
+            answer = client.post("/api/answer", json={"id": text_id, "skipped": skipped,
+                                                      "labels": [n for j, n in enumerate(names)
+                                                                 if Y[ids.index(text_id), j]]})
+            assert answer.status_code == 200, (text_id[:20], answer.text)
+        for text_id in ids[:6]:
+            edit = client.put("/api/answers", json={"id": text_id, "labels": [names[0]]})
+            assert edit.status_code == 200, (text_id[:20], edit.text)
+            assert edit.json()["answer"]["id"] == text_id and edit.json()["answer"]["labels"] == [names[0]]
+        assert client.put("/api/answers", json={"labels": []}).status_code == 422  # the id is the body's
+    finally:
+        session.close()
+    rows = {r["id"]: r for r in export_and_read(tmp_path / "s", tmp_path / "out.jsonl")[0]}
+    assert set(rows) == set(ids)  # ".." was skipped, then changed to a label: exported
+    assert all(rows[text_id][names[0]] == 1 for text_id in ids[:6])
+
+
+def test_an_id_too_long_to_answer_is_refused_at_start_with_its_line(tmp_path, capsys):
+    from al.annotate.data import MAX_ID_LENGTH
+
+    path = tmp_path / "texts.csv"
+    path.write_text(f"id,text\nshort,first text\n{'y' * (MAX_ID_LENGTH + 1)},second text\n")
+    code = main(["--data", str(path), "--labels", "a", "b", "--out", str(tmp_path / "s"), *LOOP])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"texts.csv line 3: id is {MAX_ID_LENGTH + 1} characters long; an id may have at most" in err
+    assert not (tmp_path / "s").exists()
+
+
+def test_the_pages_send_the_id_of_a_change_in_the_body():
+    """A path cannot carry every id (``/`` is decoded before routing, ``.`` and ``..`` collapse)."""
+    from al.annotate.app import HERE
+
+    for name in ("annotate.js", "answers.js"):
+        script = (HERE / "static" / name).read_text()
+        assert '"/api/answers/"' not in script and re.search(r'call\("PUT", "/api/answers",\s*\{ id: ', script), name
+
+
+# ---------------------------------------------------------------- stopping in order, resuming clean
+
+
+def test_sigterm_stops_the_server_as_ctrl_c_does(pool, tmp_path):
+    """A real server on a free loopback port: SIGTERM (what systemd and docker send) closes the database and
+    says where the answers are."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import REPO
+
+    path, Y, labels = pool
+    script = ("import sys; import al.annotate.__main__ as cli; from tests.conftest import hash_embed; "
+              "build = cli.build_session; cli.build_session = lambda args: build(args, embed=hash_embed); "
+              "sys.exit(cli.main(sys.argv[1:]))")
+    out = tmp_path / "s"
+    process = subprocess.Popen([sys.executable, "-c", script, "--data", str(path), "--labels", *labels,
+                                "--out", str(out), "--host", "127.0.0.1", "--port", "0", *LOOP],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("annotate at http://127.0.0.1:"), (line, process.stderr.read())
+        with httpx.Client(base_url=line.split()[-1], timeout=60) as client:
+            for _ in range(2):
+                text_id = client.get("/api/state", params={"wait": 30}).json()["text"]["id"]
+                gold = [name for j, name in enumerate(labels) if Y[int(text_id[1:]), j]]
+                assert client.post("/api/answer", json={"id": text_id, "labels": gold}).status_code == 200
+            assert (out / f"{DB_FILE}-wal").exists()  # the answers are in the write-ahead log so far
+            process.send_signal(signal.SIGTERM)  # the page's connection still open
+            code = process.wait(30)
+        err = process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+    assert code == 0, err
+    assert f"stopped; every answer is in {out / DB_FILE}" in err and "Traceback" not in err, err
+    assert not (out / f"{DB_FILE}-wal").exists() and not (out / f"{DB_FILE}-shm").exists()  # closed: checkpointed
+    db = sqlite3.connect(out / DB_FILE)
+    assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 2
+    db.close()
+
+
+def test_a_resumed_session_removes_what_a_killed_write_left_at_once(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s", start=False)
+    session.close()
+    leftovers = [tmp_path / "s" / ".rounds.jsonl.ab12.tmp", tmp_path / "s" / ".config.json.cd34.tmp"]
+    others = [tmp_path / "s" / ".curve.png.ef56.tmp", tmp_path / "s" / "notes.tmp"]  # not the session's own files
+    for path in leftovers + others:
+        path.write_text("half")  # seconds old, not a day: the lock says no writer is alive
+    again, _ = open_session(pool, tmp_path / "s", start=False)
+    again.close()
+    assert not any(p.exists() for p in leftovers) and all(p.exists() for p in others)
+
+
+# ---------------------------------------------------------------- what the page advises
+
+
+def test_the_budget_advice_counts_skipped_texts_as_shown(pool, tmp_path):
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        first = client.get("/api/state", params={"wait": 30}).json()["text"]["id"]
+        person = Person(client, pool, skip={first})
+        person.answer(1)
+        second = client.get("/api/state", params={"wait": 30}).json()["text"]["id"]
+        person.skip.add(second)
+        state = person.answer()
+    finally:
+        session.close()
+    assert state["phase"] == "done" and state["n_skipped"] == 2 and state["shown"] == 20
+    said = {a["criterion"]: a for a in state["advice"]}
+    assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": True,
+                                      "detail": "18 labeled and 2 skipped of 20 texts when round 3 ended"}
+
+
+def test_the_budget_advice_reads_the_texts_each_round_was_shown():
+    from al.annotate.session import session_advice
+
+    rounds = [{"round": 0, "n_labeled": 9, "initial": list(range(10)), "picked": [10, 11, 12, 13, 14],
+               "skipped": [3]},
+              {"round": 1, "n_labeled": 13, "picked": [15, 16], "skipped": [12]},
+              {"round": 2, "n_labeled": 15, "picked": []}]
+    said = {a["criterion"]: a for a in session_advice(rounds[:2], budget=17)}
+    assert said["labeled_budget"]["stop"] is False
+    assert said["labeled_budget"]["detail"] == "13 labeled and 2 skipped of 17 texts when round 2 ended"
+    said = {a["criterion"]: a for a in session_advice(rounds, budget=17)}
+    assert said["labeled_budget"]["stop"] is True and set(said) == {"stabilizing_predictions", "max_uncertainty",
+                                                                    "labeled_budget"}
+    said = {a["criterion"]: a for a in session_advice([{"round": 0, "n_labeled": 10, "initial": list(range(10)),
+                                                        "picked": []}], budget=10)}
+    assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": True,
+                                      "detail": "10 of 10 labeled when round 1 ended"}
+
+
+# ---------------------------------------------------------------- the token
+
+
+def test_the_token_cookie_is_the_port_s_own(pool, tmp_path):
+    """A cookie is the host's whatever the port: two servers on one host each read and set their own."""
+    session, _ = open_session(pool, tmp_path / "s", start=False)
+    try:
+        token, other = "a" * 20, "b" * 20
+        client = TestClient(create_app(session, token=token, loopback=False, port=8765),
+                            base_url="http://192.0.2.7:8765")
+        redirect = client.get(f"/?token={token}", follow_redirects=False)
+        assert redirect.headers["set-cookie"].startswith(f"al_token_8765={token};")
+        client.cookies.clear()
+        client.cookies.set("al_token_8766", other)  # the other server's, sent along to this one
+        assert client.get("/api/state").status_code == 401
+        client.cookies.set("al_token_8765", token)
+        assert client.get("/api/state").status_code == 200
+    finally:
+        session.close()
+
+
+def test_the_token_may_come_from_the_environment(pool, tmp_path, monkeypatch, capsys):
+    """AL_ANNOTATE_TOKEN keeps the token out of the process list; --token wins over it."""
+    import uvicorn
+
+    import al.annotate.__main__ as cli
+    import al.annotate.app as app_module
+
+    real_build, real_app, made = cli.build_session, app_module.create_app, []
+    monkeypatch.setattr(cli, "build_session", lambda args: real_build(args, embed=hash_embed))
+    monkeypatch.setattr(app_module, "create_app", lambda *a, **kw: made.append(kw) or real_app(*a, **kw))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    path, _, labels = pool
+    start = ["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"), "--host", "0.0.0.0",
+             "--port", "0", *LOOP]
+    monkeypatch.setenv("AL_ANNOTATE_TOKEN", "from-the-environment")
+    assert main(start) == 0
+    address = capsys.readouterr().out
+    assert address.endswith("?token=from-the-environment\n") and made[-1]["token"] == "from-the-environment"
+    assert made[-1]["port"] == int(address.split(":")[2].split("/")[0])  # the cookie is named for it
+    assert main([*start, "--token", "from-the-flag-1234"]) == 0
+    assert capsys.readouterr().out.endswith("?token=from-the-flag-1234\n")
+    monkeypatch.setenv("AL_ANNOTATE_TOKEN", "short")
+    assert main(start) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "AL_ANNOTATE_TOKEN must be at least 16 characters, got 5" in err
+    assert "AL_ANNOTATE_TOKEN" in build_parser().format_help()

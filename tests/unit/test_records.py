@@ -49,6 +49,18 @@ def test_other_data_options_that_read_the_same_corpus_resume_and_others_do_not(t
         RunRecords(old).check(dict(named))
 
 
+def test_taking_the_run_lock_removes_what_a_killed_write_left(tmp_path):
+    _run(tmp_path)
+    left = [tmp_path / ".rounds.jsonl.k1l2.tmp", tmp_path / ".config.json.x9.tmp"]
+    for path in left:
+        path.write_text("half written")
+    other = tmp_path / ".plot.png.a1.tmp"  # not the run's own files: left alone
+    other.write_text("x")
+    with run_lock(tmp_path):
+        assert not any(p.exists() for p in left) and other.exists()
+    assert len(read_rounds(tmp_path)) == 2
+
+
 def test_a_resume_changes_nothing_until_its_first_new_round_then_keeps_the_first_version(tmp_path):
     _run(tmp_path, meta={"embeddings_digest": "e1"})
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}

@@ -157,8 +157,8 @@
   async function saveEdit(skipped) {
     page.busy = true;
     try {
-      const result = await call("PUT", "/api/answers/" + encodeURIComponent(page.editing.id),
-        { labels: skipped ? [] : checked(), skipped: !!skipped });
+      const result = await call("PUT", "/api/answers",
+        { id: page.editing.id, labels: skipped ? [] : checked(), skipped: !!skipped });
       say("Changed the answer to text " + page.editing.id + ".", "saved");
       page.editing = null;
       $("editing").hidden = true;

@@ -1,4 +1,4 @@
-// The list of answers: each row editable (labels, skipped), saved with PUT /api/answers/{id}.
+// The list of answers: each row editable (labels, skipped), saved with PUT /api/answers (the id in the body).
 "use strict";
 
 (function () {
@@ -81,7 +81,7 @@
     const labels = Array.from(tr.querySelectorAll('input[name="label"]')).filter((b) => b.checked).map((b) => b.value);
     const skipped = tr.querySelector('input[name="skipped"]').checked;
     try {
-      await call("PUT", "/api/answers/" + encodeURIComponent(tr.dataset.id), { labels, skipped });
+      await call("PUT", "/api/answers", { id: tr.dataset.id, labels, skipped });
       status.textContent = "Saved the answer to text " + tr.dataset.id + ".";
     } catch (e) {
       status.textContent = e.message;
