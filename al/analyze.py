@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--sizes", nargs="+", type=int, metavar="N",
                    help=f"labeled-set sizes (each below the pool size) (default: {' '.join(map(str, DEFAULT_SIZES))})")
     g.add_argument("--k", type=int, help=f"unlabeled texts searched around each class centroid (default: {DEFAULT_K})")
-    g.add_argument("--seed", type=int, help="seeds the labeled samples and k-means (default: 0)")
+    g.add_argument("--seed", type=int, help="seeds the labeled samples and k-means, 0 to 2**32 - 1 (default: 0)")
     g.add_argument("--out", help="output directory (default analysis/<dataset>-<model>, then -<space>-<scope> "
                    "with --space and -bf16 with --embed-precision bf16)")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N, for embedding (default: {d.device})")
@@ -93,12 +94,13 @@ def default_out(dataset: str, model: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> tuple[dict, Path]:
-    """Validate, load, embed, analyse, write; returns the result and the output directory."""
-    from al.analysis.embedding_analysis import analyze_pool, check_sizes
-    from al.config import SimulationConfig
-    from al.embedders import SentenceEmbedder
+    """Validate, then load, embed, analyse, write (:func:`analyze`); returns the result and the output directory.
+
+    An output directory this call made is removed again when the work stops on an error or Ctrl-C.
+    """
+    from al.analysis.embedding_analysis import check_sizes
+    from al.config import MAX_SEED, SimulationConfig
     from al.models import resolve_model
-    from al.simulate import load_config_corpus
 
     def say(message: str) -> None:
         if not quiet:
@@ -120,6 +122,8 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     for name, value, least in (("--seed", getattr(args, "seed", 0), 0), ("--held-out", getattr(args, "held_out", 1), 1)):
         if value < least:
             raise ConfigError(f"{name} must be at least {least}, got {value}")
+    if getattr(args, "seed", 0) >= MAX_SEED:
+        raise ConfigError(f"--seed must be 0 to 2**32 - 1 ({MAX_SEED - 1}), got {args.seed}; give a smaller one")
     config = SimulationConfig(**given).validate()
     sizes, k, seed = getattr(args, "sizes", list(DEFAULT_SIZES)), getattr(args, "k", DEFAULT_K), getattr(args, "seed", 0)
     quiet = "quiet" in args
@@ -131,6 +135,20 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     if "out" not in args and config.embed_precision != "fp32":  # never over an fp32 analysis
         out = out.with_name(f"{out.name}-{config.embed_precision}")
     output_dir(out, "--out")
+    made = not out.exists()
+    try:
+        return analyze(config, out, sizes, k, seed, args, say), out
+    except (ALError, KeyboardInterrupt):
+        if made:  # a half-written analysis this command began: nothing of it is left
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: argparse.Namespace, say) -> dict:
+    """Load, embed, analyse and write into ``out`` (checked by :func:`run`); the result."""
+    from al.analysis.embedding_analysis import analyze_pool, check_sizes
+    from al.embedders import SentenceEmbedder
+    from al.simulate import load_config_corpus
 
     t = time.perf_counter()
     corpus = load_config_corpus(config)
@@ -154,7 +172,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     result = analyze_pool(embeddings, corpus.Y[pool], corpus.label_names, sizes, k=k, seed=seed,
                           out=out, meta=meta, space=space_fn, space_name=getattr(args, "space", "adapted"),
                           held_out=getattr(args, "held_out", 2000))
-    return result, out
+    return result
 
 
 def space_mapper(config, corpus, embeddings, say):
@@ -211,6 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing written, run the same command again for the analysis", file=sys.stderr)
+        return 130
     print(format_proximity(result))
     n_figures = 1 + 2 * len(result["sizes"])
     if result.get("space"):

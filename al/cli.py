@@ -9,6 +9,8 @@ wants the one line that says what was wrong and what was meant::
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import warnings
 from pathlib import Path
 from typing import NoReturn, Sequence
@@ -46,26 +48,53 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:
-    """``path`` checked as a file to write, before any work: not a directory, under folders (not files), and
-    ending in one of ``suffixes`` (lower case, with the dot) when given; else a one-line :class:`ConfigError`."""
+    """``path`` checked as a file to write, before any work: not a directory, under folders (not files), in a
+    folder this process can write (:func:`check_writable`), and ending in one of ``suffixes`` (lower case, with
+    the dot) when given; else a one-line :class:`ConfigError`."""
     path = Path(path)
     if path.is_dir():
         example = path / f"out{suffixes[0] if suffixes else ''}"
         raise ConfigError(f"{what} {path} is a directory; give a file path, e.g. {example}")
     _parents_are_folders(path, what)
     if suffixes and path.suffix.lower() not in suffixes:
+        example = path.with_suffix(suffixes[0]) if path.name else f"out{suffixes[0]}"
         raise ConfigError(f"{what} {path} ends in {path.suffix or 'no extension'!s}; expected one of "
-                          f"{', '.join(suffixes)}")
+                          f"{', '.join(suffixes)} (e.g. {what} {example})")
+    check_writable(path, what)
     return path
 
 
 def output_dir(path: str | Path, what: str) -> Path:
-    """``path`` checked as a directory to write into, before any work: not a file, under folders (not files)."""
+    """``path`` checked as a directory to write into, before any work: not a file, under folders (not files),
+    and writable by this process (:func:`check_writable`)."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{what} {path} is a file; give a directory (a new one, or one this command wrote)")
     _parents_are_folders(path, what)
+    check_writable(path / "_", what, shown=path)
     return path
+
+
+def check_writable(path: str | Path, what: str, shown: str | Path | None = None) -> None:
+    """A one-line :class:`ConfigError` unless a file can be made beside ``path``.
+
+    The nearest existing folder above ``path`` is probed: a file is created in it
+    and removed at once, so nothing is left behind and no folder is made. A
+    probe, not a permission check, since ``root`` passes every mode check but
+    still cannot write ``/sys`` or a read-only mount. ``shown`` is the path the
+    message names (default ``path``).
+    """
+    path = Path(path)
+    shown = path if shown is None else shown
+    folder = next((p for p in path.parents if p.exists()), Path("."))
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".write-probe-", dir=folder)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"{what} {shown} cannot be written: {folder} refuses new files ({reason}); give a path "
+                          f"in a folder you can write") from None
+    os.close(handle)
+    os.unlink(probe)
 
 
 def _parents_are_folders(path: Path, what: str) -> None:

@@ -38,6 +38,17 @@ PATH_FIELDS = ("data_path", "label_descriptions")
 #: Settings that are a :class:`Component` ``{name, params}``.
 COMPONENTS = ("strategy", "classifier", "space")
 SPACE_READERS = ("all", "strategy", "classifier")  # who reads a fitted space (``space_for``)
+#: Seeds run from 0 to below this: numpy's legacy generators and scikit-learn take 32-bit seeds.
+MAX_SEED = 2**32
+#: Settings that are a word (a name, a choice), with an example of each for messages.
+TEXT_SETTINGS: Mapping[str, str] = {
+    "dataset": "disaster", "model": "all-MiniLM-L6-v2", "embed_precision": "fp32", "space_scope": "head",
+    "space_for": "all", "initial_strategy": "random", "device": "auto",
+}
+#: Settings that name a file or directory, or are null, with an example of each for messages.
+OPTIONAL_PATH_SETTINGS: Mapping[str, str] = {
+    "data_path": "data/texts.csv", "label_descriptions": "labels.yaml", "out": "runs/my-run",
+}
 #: Settings that do not change a run's results: they may differ when a run is resumed.
 NON_RESULT_SETTINGS = frozenset({"out", "device", "threads", "diagnostics", "stopping"})
 #: Flat classifier settings of earlier versions -> the classifier parameter they were.
@@ -116,6 +127,9 @@ class SimulationConfig:
         their constructors' keyword arguments (``seed`` and ``device`` are set
         by the run). A classifier that takes ``model`` and is given none
         fine-tunes ``model`` below.
+    labels : list of str, or None
+        Keep exactly these labels (one name given as a string is a one-label
+        list); None keeps the ``n_frequent`` most and ``n_rare`` least frequent.
     model : str
         Sentence-embedding model (strategies' ``embeddings``, the logreg classifier).
     embed_precision : {"fp32", "bf16"}
@@ -144,6 +158,8 @@ class SimulationConfig:
         names (or ``label_descriptions``, a YAML file label -> text), or the
         texts nearest the k-means centres of the pool. Every strategy of one
         seed gets the same start.
+    seed : int
+        From 0 to ``MAX_SEED - 1`` (32 bits, as numpy and scikit-learn take them).
     diagnostics : bool
         Record embedding-space diagnostics every round (:mod:`al.observers`).
     stopping : bool
@@ -195,8 +211,15 @@ class SimulationConfig:
         object.__setattr__(self, "strategy", Component.coerce(self.strategy, "strategy"))
         object.__setattr__(self, "classifier", Component.coerce(self.classifier, "classifier"))
         object.__setattr__(self, "space", Component.coerce(self.space, "space"))
-        if self.labels is not None:
-            object.__setattr__(self, "labels", tuple(self.labels))
+        for name in OPTIONAL_PATH_SETTINGS:
+            if isinstance(getattr(self, name), os.PathLike):
+                object.__setattr__(self, name, os.fspath(getattr(self, name)))
+        labels = self.labels
+        if isinstance(labels, str):  # one label, as ``--labels food`` gives it
+            object.__setattr__(self, "labels", (labels,))
+        elif labels is not None and not isinstance(labels, Mapping) and _iterable(labels):
+            object.__setattr__(self, "labels", tuple(labels))
+        # anything else stays as given: validate() refuses it in one line
 
     @property
     def n_rounds(self) -> int:
@@ -207,7 +230,7 @@ class SimulationConfig:
     def run_dir(self) -> Path:
         """``out``, or ``runs/<dataset>-<strategy>-<classifier>-seed<seed>``."""
         if self.out:
-            return Path(self.out)
+            return Path(self.out).expanduser()
         strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)
         space = "" if self.space.name == PRETRAINED else f"-{self.space.name}-{self.space_scope}"
         if space and self.space_for != "all":
@@ -343,6 +366,7 @@ class SimulationConfig:
         """
         from al.datasets import DATASETS, check_data_options
 
+        self._check_types()
         if self.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {self.dataset!r}; known: {', '.join(sorted(DATASETS))}")
         try:
@@ -365,11 +389,15 @@ class SimulationConfig:
             if self.initial_strategy != "label_names":
                 raise ConfigError("label_descriptions is read by --initial-strategy label_names only; "
                                   f"got initial_strategy {self.initial_strategy!r}")
-            if not Path(self.label_descriptions).expanduser().is_file():
-                raise ConfigError(f"label descriptions file {self.label_descriptions} does not exist; "
+            descriptions = Path(self.label_descriptions).expanduser()
+            if not descriptions.is_file():
+                what = ("is a directory" if descriptions.is_dir() else "is not a regular file" if descriptions.exists()
+                        else "does not exist")
+                raise ConfigError(f"label descriptions file {self.label_descriptions} {what}; "
                                   f"give a YAML file mapping label -> text")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < MAX_SEED:
+            raise ConfigError(f"seed must be an integer from 0 to {MAX_SEED - 1} (numpy and scikit-learn take "
+                              f"32-bit seeds), got {self.seed!r}")
         for name in ("n_frequent", "n_rare"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -379,7 +407,8 @@ class SimulationConfig:
         for name in ("diagnostics", "stopping"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        if self.pool_size is not None and (not isinstance(self.pool_size, int) or self.pool_size <= 0):
+        if self.pool_size is not None and (not isinstance(self.pool_size, int) or isinstance(self.pool_size, bool)
+                                           or self.pool_size <= 0):
             raise ConfigError(f"pool_size must be a positive integer or None, got {self.pool_size!r}")
         from al.embedders import PRECISIONS
 
@@ -403,6 +432,25 @@ class SimulationConfig:
         if callable(check_values):
             check_values()
         return self
+
+    def _check_types(self) -> None:
+        """The settings that are words, paths and label lists, each of its type, before any value is read."""
+        for name, example in TEXT_SETTINGS.items():
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{name} must be a string such as {example}, got {value!r} "
+                                  f"({type(value).__name__}); give one word (quote it in YAML)")
+        for name, example in OPTIONAL_PATH_SETTINGS.items():
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ConfigError(f"{name} must be a path such as {example} (a string) or null, got {value!r} "
+                                  f"({type(value).__name__}); quote it in YAML if it reads as a number")
+        labels = self.labels
+        if labels is not None and (not isinstance(labels, tuple)
+                                   or not all(isinstance(label, str) and label.strip() for label in labels)):
+            shown = list(labels) if isinstance(labels, tuple) else labels
+            raise ConfigError(f"labels must be a list of label names such as [food, water] (or one name), got "
+                              f"{shown!r}; quote a name that YAML reads as a number, true/false or null")
 
     def _check_space(self) -> None:
         from al.spaces import SCOPES, check_space_name
@@ -477,6 +525,14 @@ def n_rounds(initial: int, step: int, budget: int) -> int:
             f"budget={budget}"
         )
     return 1 + -(-(budget - initial) // step)
+
+
+def _iterable(value: Any) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _parameters(cls: type) -> dict[str, inspect.Parameter] | None:
@@ -743,13 +799,29 @@ def _component_class(key: str, name: Any, space_scope: Any) -> type | None:
 
 
 def yaml_loader() -> type:
-    """PyYAML's safe loader, reading ``2e-5`` as a float (YAML 1.2) rather than a string (1.1)."""
+    """PyYAML's safe loader, reading ``2e-5`` as a float (YAML 1.2) rather than a string (1.1).
+
+    A key given twice in one mapping is refused (a :class:`ConfigError` naming
+    the key and both lines) rather than the last one silently winning; keys a
+    merge (``<<: *base``) brings in may still be overridden.
+    """
     import re as _re
 
     import yaml
 
     class Loader(yaml.SafeLoader):
-        pass
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[tuple[str, str], Any] = {}
+                for key_node, _ in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    earlier = seen.setdefault((key_node.tag, key_node.value), key_node)
+                    if earlier is not key_node:
+                        lines = sorted({earlier.start_mark.line + 1, key_node.start_mark.line + 1})
+                        where = f"line{'s' if len(lines) > 1 else ''} {' and '.join(map(str, lines))}"
+                        raise ConfigError(f"key {key_node.value!r} is given twice ({where}); keep one of them")
+            return super().construct_mapping(node, deep=deep)
 
     Loader.add_implicit_resolver(
         "tag:yaml.org,2002:float",
@@ -776,6 +848,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     text = read_text(path, "config file", "a YAML file of settings")
     try:
         data = parse_yaml(text)
+    except ConfigError as exc:  # a key given twice
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()
         mark = getattr(exc, "problem_mark", None)

@@ -31,6 +31,12 @@ then run side by side instead of one after the other inside one run. A worker
 whose next run needs what another is computing does not wait for it while
 other runs are left to start: that run is set aside and taken up again when
 the other one ends (:func:`dispatch`). Records do not depend on the order.
+
+Exit status: 0 when every simulation has all its rounds (done now, resumed or
+complete before); 2 when any did not (``not run``, ``failed`` or ``busy``: each
+line says why, and the same command takes up what is left once it is fixed) or
+the grid file, ``--out`` or ``--ray`` is refused; 1 only for an internal error
+(a traceback); 130 on Ctrl-C.
 """
 from __future__ import annotations
 
@@ -123,7 +129,7 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         notes += [n for n in cell_notes if n not in notes]
         name = "__".join(f"{key}-{label}" for key, label, _ in combo) or "run"
         for field in PATH_FIELDS:
-            if values.get(field):
+            if isinstance(values.get(field), (str, os.PathLike)) and values[field]:  # other types: validate says
                 values[field] = str(Path(values[field]).expanduser().resolve())
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
@@ -220,6 +226,8 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         except RunBusyError:
             return {"status": "busy", "out": str(run_dir), "seconds": 0.0,
                     "message": "another process holds its lock"}
+        except ALError as exc:  # a directory that cannot be made or written
+            return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
         if (finished := complete()) is not None:  # finished by another process since the first look
             return finished
         done = read_rounds(run_dir)
@@ -330,13 +338,58 @@ def _task(item: GridRun | Preparation, defer: bool) -> tuple[Any, ...]:
     return run_one, item.config.to_dict(), defer
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent: int | None = None) -> None:
     """A grid worker's share of the cores: torch, BLAS and OpenMP pools each get at most ``threads``
-    (:func:`al.device.limit_threads`; ``python -m al.simulate --threads`` gives a lone run the same)."""
+    (:func:`al.device.limit_threads`; ``python -m al.simulate --threads`` gives a lone run the same).
+
+    With ``parent`` (the grid's pid), the worker ends when the grid process does, even when it is killed
+    outright (:func:`exit_with_parent`).
+    """
     from al.device import limit_threads
 
+    if parent is not None:
+        exit_with_parent(parent)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     limit_threads(threads)
+
+
+def exit_with_parent(parent: int, poll: float = 1.0) -> None:
+    """End this process (SIGTERM) when process ``parent`` ends, however it ends (``kill -9`` too).
+
+    A worker pool's own shutdown needs its parent alive; a killed grid would
+    leave its workers idle for ever. On Linux the kernel sends the signal
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread polls the parent's
+    pid every ``poll`` seconds. A parent gone before this call (the worker was
+    adopted already) ends the worker at once.
+    """
+    import signal
+    import threading
+
+    if _parent_death_signal(signal.SIGTERM):
+        if os.getppid() != parent:  # died before the request was in place: no signal will come
+            os.kill(os.getpid(), signal.SIGTERM)
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _parent_death_signal(signum: int) -> bool:
+    """Ask Linux to send ``signum`` to this process when its parent ends; False where that cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def available_cores() -> int:
@@ -417,7 +470,7 @@ def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Prep
 
     threads = max(1, available_cores() // workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(threads,)) as pool:
+                             initializer=_init_worker, initargs=(threads, os.getpid())) as pool:
         yield from dispatch([*preparations, *runs], workers,
                             lambda r, defer: pool.submit(*_task(r, defer)), wait_any)
 
@@ -430,12 +483,7 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     cluster grows) by the tasks waiting; a run that finds a cache being filled
     is submitted again after another ends (:func:`dispatch`).
     """
-    try:
-        import ray
-    except ImportError:
-        raise ConfigError("--ray needs Ray: pip install 'ray>=2.9'") from None
-    if not ray.is_initialized():
-        ray.init(address=address, log_to_driver=False)
+    ray = connect_ray(address)
     remote = {f: ray.remote(num_cpus=1)(f) for f in (run_one, prepare_one)}
 
     def start(r: GridRun | Preparation, defer: bool) -> Hashable:
@@ -448,6 +496,44 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
 
     items = [*preparations, *runs]
     yield from dispatch(items, len(items), start, wait_any)
+
+
+#: Seconds :func:`connect_ray` waits for a TCP connection to a cluster's address before it gives up.
+RAY_PROBE_TIMEOUT = 5.0
+
+
+def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> Any:
+    """The ``ray`` module, connected to the cluster at ``address`` (unless Ray is up already).
+
+    A ``HOST:PORT`` (or ``ray://HOST:PORT``) address is first probed with a TCP
+    connection of at most ``probe_timeout`` seconds: where nothing listens, Ray
+    itself would retry for a minute and more, logging as it goes. Ray's own
+    failure to connect (``auto`` with no cluster here, a port that is no Ray
+    head's) is one :class:`ConfigError` line too.
+    """
+    import logging
+    import socket
+
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--ray needs Ray: pip install 'ray>=2.9'") from None
+    if ray.is_initialized():
+        return ray
+    hint = ("expected the address of a running Ray cluster's head (HOST:PORT, e.g. 10.0.0.5:6379, or auto for "
+            "one `ray start --head` started on this machine); start one, or leave out --ray to run here")
+    target = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d{1,5})", address or "")
+    if target:
+        try:
+            socket.create_connection((target[1], int(target[2])), timeout=probe_timeout).close()
+        except OSError as exc:
+            reason = "no answer" if isinstance(exc, socket.timeout) else (exc.strerror or type(exc).__name__).lower()
+            raise ConfigError(f"--ray {address}: nothing listens there ({reason}); {hint}") from None
+    try:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+    except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...
+        raise ConfigError(f"--ray {address}: cannot connect ({' '.join(str(exc).split())}); {hint}") from None
+    return ray
 
 
 def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) -> str:
@@ -471,6 +557,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m al.grid",
         description="Run every simulation of a grid file: in parallel here, or as Ray tasks on a cluster. "
         "Finished runs are skipped, interrupted ones resumed.",
+        epilog="exit status: 0 when every simulation finished; 2 when any could not run, failed or was busy "
+        "(each line says why) or the input was refused; 1 for an internal error; 130 on Ctrl-C",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("grid", help="YAML grid file (see simulations/)")
@@ -518,6 +606,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 say(f"warning: {' '.join(message.split())}", bar)
 
     try:
+        if args.ray:
+            connect_ray(args.ray)  # before any work: a cluster that is not there is one line
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         parallel = bool(args.ray) or args.workers > 1
         preparations = plan_preparation(runnable) if parallel else []
         if preparations and not args.quiet:
@@ -549,7 +643,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     not_run = len(runs) - len(runnable)
     summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return 1 if not_run or counts.get("failed") else 0
+    return exit_status(counts, not_run)
+
+
+#: Statuses of a finished cell: the run has all its rounds.
+FINISHED = frozenset({"done", "resumed", "complete"})
+
+
+def exit_status(counts: dict[str, int], not_run: int) -> int:
+    """The grid's exit status: 0 when every cell finished, else 2 (see the module's "Exit status").
+
+    Every cell that did not finish did so for a reason its line names and the
+    user can act on (a setting that cannot run, a run's error, a run busy in
+    another process); an internal error ends the command itself with a
+    traceback and status 1.
+    """
+    return 2 if not_run or any(n for status, n in counts.items() if status not in FINISHED) else 0
 
 
 if __name__ == "__main__":

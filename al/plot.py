@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # the figure is written whole or not at all (al.io.write_atomic)
+        print("interrupted; nothing written, run the same command again for the figure", file=sys.stderr)
+        return 130
     print(format_curves(curve_list, args.metric))
     for note in notes:
         print(note, file=sys.stderr)

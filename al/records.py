@@ -54,8 +54,13 @@ def run_lock(directory: str | Path) -> Iterator[None]:
     if key in _HELD:
         yield
         return
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / LOCK_FILE, "a+") as lock:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        lock = open(directory / LOCK_FILE, "a+")
+    except OSError as exc:
+        raise ConfigError(f"run directory {directory} cannot be written ({exc.strerror or type(exc).__name__}); "
+                          f"give an --out in a folder you can write") from None
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -28,14 +28,15 @@ The command line only; the report itself is
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from al.cli import ArgumentParser, output_dir
-from al.analysis.comparison import BOOTSTRAP_SEED, RESAMPLES
+from al.analysis.comparison import BOOTSTRAP_SEED, MAX_RESAMPLES, RESAMPLES, SEED_LIMIT
 from al.analysis.strategy_report import baseline_notes, build_report, problems
-from al.errors import ALError
+from al.errors import ALError, ConfigError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,12 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", default=None,
                         help="strategy every other is tested against (a row label, e.g. class_embedding@cea); "
                         "default: random, where the runs have it")
-    parser.add_argument("--resamples", type=int, default=RESAMPLES, help="bootstrap resamples of seeds")
+    parser.add_argument("--resamples", type=int, default=RESAMPLES,
+                        help=f"bootstrap resamples of seeds (1 to {MAX_RESAMPLES:,})")
     parser.add_argument("--bootstrap-seed", type=int, default=BOOTSTRAP_SEED,
-                        help="seed of the bootstrap's generator (recorded in summary.json)")
+                        help="seed of the bootstrap's generator, 0 to 2**32 - 1 (recorded in summary.json)")
     args = parser.parse_args(argv)
     made = not Path(args.output).exists()
     try:
+        check_bootstrap(args.resamples, args.bootstrap_seed)
         if not Path(args.runs_dir).is_dir():
             state = "is a file" if Path(args.runs_dir).exists() else "does not exist"
             raise ALError(f"{args.runs_dir} {state}; give the directory holding the runs (a grid's out, e.g. "
@@ -64,11 +67,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             Path(args.output).rmdir()  # no empty report directory left behind
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if made:  # a half-written report this command began: nothing of it is left
+            shutil.rmtree(args.output, ignore_errors=True)
+        print("interrupted; nothing written, run the same command again for the report", file=sys.stderr)
+        return 130
     for line in problems(summary) + baseline_notes(summary):
         print(line, file=sys.stderr)
     print(f"wrote {Path(args.output) / 'report.md'} and report.html ({len(summary['settings'])} settings)",
           file=sys.stderr)
     return 0
+
+
+def check_bootstrap(resamples: int, seed: int) -> None:
+    """One-line :class:`ConfigError` unless ``resamples`` is 1 to :data:`MAX_RESAMPLES` and ``seed`` a generator's."""
+    if not 1 <= resamples <= MAX_RESAMPLES:
+        raise ConfigError(f"--resamples must be 1 to {MAX_RESAMPLES:,} (more changes no digit of a 95 % interval), "
+                          f"got {resamples:,}; the default is {RESAMPLES:,}")
+    if not 0 <= seed < SEED_LIMIT:
+        raise ConfigError(f"--bootstrap-seed must be 0 to 2**32 - 1 ({SEED_LIMIT - 1}), got {seed}; the default "
+                          f"is {BOOTSTRAP_SEED}")
 
 
 if __name__ == "__main__":

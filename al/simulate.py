@@ -21,7 +21,7 @@ from al.config import (
     SPACE_READERS, SimulationConfig, changed_settings, completed_params, config_fields, from_mapping, load_yaml,
     merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
-from al.errors import ALError, ConfigError
+from al.errors import ALError, ConfigError, DataError
 from al.progress import set_quiet
 
 DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every run seed
@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--label-sep", metavar="SEP",
                    help="csv/jsonl: what joins the labels of a label-list cell that is not a JSON list, e.g. "
                    "--label-sep , for 'food,water' (default '|'; YAML: data_options: {label_sep: ','})")
-    g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
+    g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts, at most the pool's size "
+                   "(default: all)")
     g.add_argument("--describe", action="store_true", help="print the corpus summary and exit")
     g = p.add_argument_group("models")
     g.add_argument("--model", help="sentence-embedding model (name or local directory) for strategies and the "
@@ -143,6 +144,9 @@ _NOT_SETTINGS = {"config", "list_strategies", "describe", "quiet", "strategy_par
                  "learning_rate", "max_length", "warm_start"}
 _DEPRECATED_FLAGS = {"classifier_model": "model", "epochs": "max_epochs", "batch_size": "batch_size",
                      "learning_rate": "learning_rate", "max_length": "max_length", "warm_start": "warm_start"}
+#: Settings read only with a fitted space (``--space NAME``), and those read only without ``labels``.
+_SPACE_SETTINGS = ("space_scope", "space_every", "space_for", "space_params")
+_FREQUENCY_SETTINGS = ("n_frequent", "n_rare")
 
 
 def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
@@ -158,6 +162,8 @@ def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
             params[key] = parse_yaml(raw)
         except yaml.YAMLError:
             raise ConfigError(f"{flag} {item!r}: VALUE is not a YAML scalar; quote it") from None
+        except ConfigError as exc:  # a mapping naming a key twice
+            raise ConfigError(f"{flag} {item!r}: {exc}") from None
     return params
 
 
@@ -180,7 +186,15 @@ def given_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]
         new = " ".join(f"--classifier-param {k}={json.dumps(v)}" for k, v in mapped.items())
         notes.append(f"{flags} {'is' if len(old) == 1 else 'are'} deprecated; use {new}")
     if "classifier_param" in args:
-        classifier_params.update(parse_params(args.classifier_param, "--classifier-param"))
+        explicit = parse_params(args.classifier_param, "--classifier-param")
+        both = sorted(set(classifier_params) & set(explicit))
+        if both:
+            flags = {"threshold": "--threshold",
+                     **{param: "--" + flag.replace("_", "-") for flag, param in _DEPRECATED_FLAGS.items()}}
+            key = both[0]
+            raise ConfigError(f"{flags[key]} {classifier_params[key]} and --classifier-param {key}={explicit[key]} "
+                              f"both set the classifier's {key}; give one of them")
+        classifier_params.update(explicit)
     if classifier_params:
         given["classifier_params"] = classifier_params
     options = {}
@@ -206,7 +220,45 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
         notes += file_notes
     given, flag_notes = given_settings(args)
     notes += flag_notes
-    return from_mapping(merge_settings(base, given), source=source)
+    settings = merge_settings(base, given)
+    _check_unread_settings(base, given, settings, source)
+    return from_mapping(settings, source=source)
+
+
+def _check_unread_settings(base: dict[str, Any], given: dict[str, Any], settings: dict[str, Any], source: str) -> None:
+    """Refuse settings the run would not read: space settings without a fitted space, ``--frequent``/``--rare``
+    beside ``--labels``, whether given by flags or by the ``--config`` file. A flag that overrides the file's
+    choice (``--space pretrained`` over its fitted space, ``--labels`` over its ``n_frequent``) is no conflict:
+    flags win over the file. A grid does not call this: its cells share settings some of them do not read.
+
+    Raises
+    ------
+    ConfigError
+        Naming the settings that would be ignored and what to do.
+    """
+    def unread(keys: Sequence[str], overridden_by: str) -> list[str]:
+        return [k for k in keys if k in given or (k in base and overridden_by not in given)]
+
+    def flag(key: str) -> str:
+        return {"n_frequent": "--frequent", "n_rare": "--rare", "space_params": "--space-param"}.get(
+            key, "--" + key.replace("_", "-"))
+
+    from al.config import PRETRAINED, Component
+
+    space = Component.coerce(settings.get("space", PRETRAINED), f"{source}: space")
+    extra = unread(_SPACE_SETTINGS, "space")
+    if space.name == PRETRAINED and extra:
+        names = ", ".join(f"{k.removesuffix('_params')} ({flag(k)})" for k in extra)
+        raise ConfigError(f"{names} {'is' if len(extra) == 1 else 'are'} read only with a fitted space, but the "
+                          f"space is {PRETRAINED}; add --space NAME (cea, snnl, aan, am, clld) or drop "
+                          f"{'it' if len(extra) == 1 else 'them'}")
+    extra = unread(_FREQUENCY_SETTINGS, "labels")
+    labels = settings.get("labels")
+    if labels and extra:
+        names = " and ".join(f"{k} ({flag(k)})" for k in extra)
+        shown = [labels] if isinstance(labels, str) else labels
+        raise ConfigError(f"labels {shown!r} and {names} both choose the labels: --labels keeps exactly those, "
+                          f"--frequent/--rare pick the most/least frequent; give one of them")
 
 
 #: Corpora this process has loaded, by what defines them (see :func:`load_config_corpus`).
@@ -259,6 +311,10 @@ def load_config_corpus(config: SimulationConfig):
         n_frequent=config.n_frequent, n_rare=config.n_rare, seed=DATA_SEED, **dict(config.data_options),
     )
     if config.pool_size is not None:
+        n_pool = len(corpus.splits["train"])
+        if config.pool_size > n_pool:
+            raise DataError(f"pool_size ({config.pool_size}) is larger than the pool of {corpus.name} ({n_pool} "
+                            f"texts); give at most {n_pool}, or leave --pool-size out to use the whole pool")
         corpus = subsample_pool(corpus, config.pool_size, seed=DATA_SEED)
     for array in (corpus.texts, corpus.Y.data, corpus.Y.indices, corpus.Y.indptr, *corpus.splits.values()):
         array.flags.writeable = False
@@ -399,6 +455,10 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
 
     config.validate()
     out = config.run_dir
+    if config.device.startswith("cuda"):  # a GPU that is not there must fail before anything is written
+        from al.device import resolve_device
+
+        resolve_device(config.device)
     # resolve model names now: a typo must fail before anything is written
     resolve_model(config.model)
     classifier_model = config.classifier_kwargs().get("model")

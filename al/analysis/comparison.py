@@ -35,6 +35,11 @@ EXACT_MAX_N = 50
 #: Bootstrap settings: resamples of seeds, the generator's seed, the interval's coverage, the fewest seeds.
 RESAMPLES = 10_000
 BOOTSTRAP_SEED = 0
+#: The most resamples an interval takes (its means alone are 8 bytes each), and the seeds a generator takes.
+MAX_RESAMPLES = 1_000_000
+SEED_LIMIT = 2**32
+#: Indices drawn at once: the resamples are drawn in blocks of rows, the same stream as one draw.
+_DRAW_BLOCK = 1 << 20
 LEVEL = 0.95
 MIN_SEEDS_CI = 3
 #: "labeled texts to reach this fraction of the baseline's final macro-F1".
@@ -223,7 +228,9 @@ def bootstrap_ci(differences: Sequence[float], resamples: int = RESAMPLES, seed:
     the same seed, so an interval does not depend on which other strategies are
     in the report), takes each sample's mean difference, and returns the
     ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles of those means
-    (``np.quantile``, linear interpolation).
+    (``np.quantile``, linear interpolation). The samples are drawn in blocks of
+    rows (the generator's stream, so the interval, is that of one draw): memory
+    stays near 8 bytes per resample.
 
     Parameters
     ----------
@@ -239,7 +246,9 @@ def bootstrap_ci(differences: Sequence[float], resamples: int = RESAMPLES, seed:
     if len(d) < MIN_SEEDS_CI:
         return None
     rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, len(d), size=(resamples, len(d)))].mean(axis=1)
+    rows = max(1, _DRAW_BLOCK // len(d))  # memory stays bounded; the means are those of one whole draw
+    means = np.concatenate([d[rng.integers(0, len(d), size=(min(rows, resamples - start), len(d)))].mean(axis=1)
+                            for start in range(0, resamples, rows)])
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     return float(low), float(high)
 

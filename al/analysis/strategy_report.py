@@ -36,7 +36,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from al.analysis.comparison import (
-    BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES, SECONDS,
+    BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
+    SECONDS, SEED_LIMIT,
     Comparison, PairedTest, Reach, StrategySummary, compare, reach, reach_target, summarize,
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
@@ -114,8 +115,13 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         If ``runs_dir`` holds no finished round, a stored config or record is unusable, two runs are the same
         simulation, or runs of one setting report F1 for different labels.
     ConfigError
-        If ``baseline`` is given and is no strategy of any setting, or ``resamples`` is not positive.
+        If ``baseline`` is given and is no strategy of any setting, ``resamples`` is not 1 to
+        :data:`~al.analysis.comparison.MAX_RESAMPLES`, or ``bootstrap_seed`` not 0 to 2**32 - 1.
     """
+    if not 1 <= resamples <= MAX_RESAMPLES:
+        raise ConfigError(f"resamples must be a positive integer up to {MAX_RESAMPLES:,}, got {resamples:,}")
+    if not 0 <= bootstrap_seed < SEED_LIMIT:
+        raise ConfigError(f"bootstrap_seed must be 0 to 2**32 - 1, got {bootstrap_seed}")
     out.mkdir(parents=True, exist_ok=True)
     dirs = sorted({p.parent for name in (CONFIG_FILE, ".lock") for p in find_files(runs_dir, name)})
     empty = [d for d in dirs if not read_rounds(d)]
@@ -136,8 +142,6 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     if table and baseline not in known and explicit:
         raise ConfigError(f"baseline {baseline!r} is not a strategy of any setting in {runs_dir}; expected one "
                           f"of: {', '.join(known)} (give it with --baseline)")
-    if resamples < 1:
-        raise ConfigError(f"resamples must be a positive integer, got {resamples}")
     row_label = {path: label for strategies in table.values() for label, s in strategies.items()
                  for path in s.paths.values()}  # each complete run's row label
     sections: list[dict[str, Any]] = []

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 from urllib.parse import urlsplit
 
-from al.cli import ArgumentParser, output_file
+from al.cli import ArgumentParser, output_dir, output_file
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError
 
@@ -35,6 +35,8 @@ DEFAULT_PORT = 8765
 MIN_TOKEN_LENGTH = 16
 #: Where the token may come from instead of --token: a variable, unlike a flag, is not in the process list.
 TOKEN_ENV = "AL_ANNOTATE_TOKEN"
+#: What an export may be called: it is JSON lines, as ``--dataset jsonl`` reads them.
+EXPORT_SUFFIXES = (".jsonl", ".ndjson", ".json")
 #: Flags of the start command that are settings of the session, not of the simulation config.
 _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "label_columns",
                   "label_sep", "host", "port", "token", "origin", "folds", "quiet", "config"}
@@ -108,7 +110,8 @@ def export_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="python -m al.annotate export",
                        description="Write a session's labeled texts as JSON lines (--dataset jsonl).")
     p.add_argument("session", metavar="SESSION_DIR")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help=f"the JSON-lines file to write ({', '.join(EXPORT_SUFFIXES)})")
     return p
 
 
@@ -149,6 +152,7 @@ def build_session(args: argparse.Namespace, embed=None):
     if not Path(config.data_path).is_file():
         state = "is a directory" if Path(config.data_path).is_dir() else "does not exist"
         raise ConfigError(f"data file {config.data_path} {state}; expected a .csv or .jsonl file of texts")
+    output_dir(config.out, "--out")  # a session folder that cannot be written fails before the data loads
     config.validate()
     if config.threads is not None:  # --threads or a --config file's: this process is the session's own
         from al.device import limit_threads
@@ -280,11 +284,12 @@ def sigterm_stops() -> Iterator[None]:
 
 
 def export(argv: Sequence[str]) -> int:
-    from al.annotate.export import export_session
+    from al.annotate.export import check_output, export_session
 
     args = export_parser().parse_args(argv)
     try:
-        output_file(args.output, "-o")
+        check_output(args.session, args.output, "-o")  # a session's own file is named as such, whatever its suffix
+        output_file(args.output, "-o", EXPORT_SUFFIXES)
         counts = export_session(args.session, args.output, "-o")
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from al.datasets.corpus import Corpus, make_corpus
+from al.datasets.tabular import raise_interrupt
 from al.errors import DataError
 
 PACKAGE = "disaster_messaging_classification_model"
@@ -52,11 +53,12 @@ def load_disaster(path: str | Path | None = None) -> Corpus:
     """
     csv = Path(path) if path is not None else packaged_csv()
     if not csv.is_file():
-        what = "is a directory" if csv.is_dir() else "does not exist"
+        what = "is a directory" if csv.is_dir() else "is not a regular file" if csv.exists() else "does not exist"
         raise DataError(f"data path {csv} {what}; expected the file disaster_response_messages.csv")
     try:
         frame = pd.read_csv(csv, encoding="utf-8-sig")
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise_interrupt(exc)  # a Ctrl-C while reading is the user's, not a bad file
         raise DataError(f"cannot parse {csv} as the Disaster Response CSV ({exc}); for a file of your own give "
                         f"--dataset csv or jsonl") from None
     missing = [c for c in ("split", "message", "related") if c not in frame.columns]

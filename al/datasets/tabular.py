@@ -109,7 +109,8 @@ def read_rows(path: str | Path) -> Table:
     if path.is_dir():
         raise DataError(f"data path {path} is a directory; expected a .csv or .jsonl file")
     if not path.is_file():
-        raise DataError(f"data path {path} does not exist; expected a .csv or .jsonl file")
+        what = "is not a regular file" if path.exists() else "does not exist"
+        raise DataError(f"data path {path} {what}; expected a .csv or .jsonl file")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson", ".json"):
         raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl")
@@ -120,9 +121,31 @@ def read_rows(path: str | Path) -> Table:
             return _read_csv(path, "\t" if suffix == ".tsv" else ",")
         return _read_json_lines(path)
     except (ValueError, csv.Error, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise_interrupt(exc)
         raise DataError(f"cannot parse {path} as {suffix[1:]}: {exc}") from None
     except OSError as exc:
+        raise_interrupt(exc)
         raise DataError(f"cannot read {path} ({exc.strerror or exc}); check its permissions") from None
+
+
+def raise_interrupt(exc: BaseException) -> None:
+    """Raise the :class:`KeyboardInterrupt` that ``exc`` wraps, if any; return otherwise.
+
+    pandas' parser can turn a Ctrl-C that arrives while it reads into a
+    ``ParserError`` whose ``__context__`` is the interrupt. A reader calls this
+    before wording a parse error, so that an interrupt stays an interrupt (the
+    command's own Ctrl-C handling applies) and is never reported as a bad file.
+    """
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        cause = pending.pop()
+        if cause is None or id(cause) in seen:
+            continue
+        if isinstance(cause, KeyboardInterrupt):
+            raise cause
+        seen.add(id(cause))
+        pending += [cause.__cause__, cause.__context__]
 
 
 def _header(names: Sequence[Any], path: Path, where: str) -> list[str]:

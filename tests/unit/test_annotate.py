@@ -925,7 +925,7 @@ def test_export_to_a_place_that_cannot_be_written_is_one_line(pool, tmp_path, ca
         session.close()
     assert main(["export", str(tmp_path / "s"), "-o", "/proc/labeled.jsonl"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("error: cannot write -o /proc/labeled.jsonl"), err
+    assert err.count("\n") == 1 and err.startswith("error: -o /proc/labeled.jsonl cannot be written: "), err
 
 
 # ---------------------------------------------------------------- ids as the data file has them
@@ -1133,3 +1133,11 @@ def test_the_token_may_come_from_the_environment(pool, tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "AL_ANNOTATE_TOKEN must be at least 16 characters, got 5" in err
     assert "AL_ANNOTATE_TOKEN" in build_parser().format_help()
+
+
+@pytest.mark.parametrize("name", ["labeled.csv", "labeled", "labeled.txt"])
+def test_export_refuses_a_name_that_is_not_json_lines_before_reading_the_session(tmp_path, capsys, name):
+    assert main(["export", str(tmp_path / "no-session"), "-o", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "expected one of .jsonl, .ndjson, .json (e.g. -o " in err, err
+    assert not (tmp_path / name).exists()

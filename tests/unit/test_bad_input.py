@@ -38,6 +38,10 @@ CASES = {
                                              "no reut2-*.sgm files in"),
     "disaster path is a directory": (["--dataset", "disaster", "--data-path", "wrong"],
                                      "is a directory; expected the file disaster_response_messages.csv"),
+    "jsonl path is a device": (["--dataset", "jsonl", "--data-path", os.devnull],
+                               f"data path {os.devnull} is not a regular file; expected a .csv or .jsonl file"),
+    "disaster path is a device": (["--dataset", "disaster", "--data-path", os.devnull],
+                                  f"data path {os.devnull} is not a regular file; expected the file"),
 }
 
 

@@ -55,7 +55,42 @@ BAD_INPUTS = {
                                       "precision is set by the run's embed_precision (--embed-precision)"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
     "threads zero": (["--threads", "0"], "threads must be a positive integer or None, got 0"),
+    "label descriptions a directory": (["--initial-strategy", "label_names", "--label-descriptions", "."],
+                                       "label descriptions file . is a directory; give a YAML file"),
+    "pool size above the pool": (["--pool-size", "99999999", "--budget", "150"],
+                                 "pool_size (99999999) is larger than the pool of disaster (11572 texts); give at most "
+                                 "11572, or leave --pool-size out"),
 }
+
+
+#: Settings refused before any data loads: out of range, or given together where one would be ignored.
+REFUSED_BEFORE_DATA = {
+    "seed of more than 32 bits": (["--seed", "1180591620717411303424", "--initial-strategy", "kmeans"],
+                                  "seed must be an integer from 0 to 4294967295 (numpy and scikit-learn take 32-bit "
+                                  "seeds), got 1180591620717411303424"),
+    "labels and frequent": (["--labels", "food", "water", "--frequent", "3"],
+                            "labels ['food', 'water'] and n_frequent (--frequent) both choose the labels"),
+    "threshold twice": (["--threshold", "dev", "--classifier-param", "threshold=fixed"],
+                        "--threshold dev and --classifier-param threshold=fixed both set the classifier's threshold; "
+                        "give one of them"),
+    "deprecated flag and its param": (["--classifier", "bert", "--epochs", "3", "--classifier-param", "max_epochs=5"],
+                                      "--epochs 3 and --classifier-param max_epochs=5 both set"),
+    "space scope without a space": (["--space-scope", "encoder"],
+                                    "space_scope (--space-scope) is read only with a fitted space, but the space is "
+                                    "pretrained; add --space NAME"),
+    "space every without a space": (["--space-every", "3"], "space_every (--space-every) is read only with a fitted"),
+}
+
+
+@pytest.mark.parametrize("argv, message", REFUSED_BEFORE_DATA.values(), ids=REFUSED_BEFORE_DATA.keys())
+def test_an_ignored_or_impossible_setting_is_refused_before_data_loads(argv, message, tmp_path, monkeypatch, capsys):
+    import al.datasets
+
+    monkeypatch.setattr(al.datasets, "load_corpus", lambda *a, **k: pytest.fail("data loaded"))
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("argv, message", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
@@ -520,3 +555,81 @@ def test_an_error_quoting_a_multi_line_message_stays_one_line():
 
     assert str(ConfigError("strategy 'x' could not be constructed: ValueError: bad k\nsee  the docs")) == \
         "strategy 'x' could not be constructed: ValueError: bad k see the docs"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("data_path: 5\n", "data_path must be a path such as data/texts.csv (a string) or null, got 5 (int)"),
+    ("label_descriptions: 5\n", "label_descriptions must be a path such as labels.yaml"),
+    ("out: 5\n", "out must be a path such as runs/my-run"),
+    ("model: [a]\n", "model must be a string such as all-MiniLM-L6-v2, got ['a'] (list)"),
+    ("dataset: [csv]\n", "dataset must be a string such as disaster, got ['csv'] (list)"),
+    ("pool_size: true\n", "pool_size must be a positive integer or None, got True"),
+    ("labels: 5\n", "labels must be a list of label names"),
+    ("strategy: random\nstrategy: cvirs\n", "sim.yaml: key 'strategy' is given twice (lines 1 and 2); keep one"),
+    ("space_every: 3\n", "space_every (--space-every) is read only with a fitted space"),
+    ("labels: [food]\nn_rare: 2\n", "labels ['food'] and n_rare (--rare) both choose the labels"),
+])
+def test_a_settings_file_with_a_wrong_or_ignored_setting_gets_one_line(text, message, tmp_path, monkeypatch, capsys):
+    import al.datasets
+
+    monkeypatch.setattr(al.datasets, "load_corpus", lambda *a, **k: pytest.fail("data loaded"))
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "sim.yaml"
+    path.write_text(text)
+    assert main(["--config", str(path)]) == 2  # no --out: the file's own (or the default under runs/)
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.yaml"]  # nothing written
+
+
+def test_a_flag_overriding_the_file_s_choice_is_no_conflict(tmp_path):
+    """--labels over a file's n_frequent, --space pretrained over a file's fitted space: the flag wins."""
+    path = tmp_path / "sim.yaml"
+    path.write_text("n_frequent: 3\nspace: cea\nspace_scope: encoder\n")
+    config = config_of(["--config", str(path), "--labels", "food", "--space", "pretrained"])
+    assert config.labels == ("food",) and config.space.name == "pretrained"
+    config = config_of(["--config", str(path), "--space-every", "2"])  # the file's space is fitted
+    assert config.space_every == 2 and config.space_scope == "encoder"
+
+
+def test_a_model_path_that_is_a_file_is_called_a_file(tmp_path, capsys):
+    model = tmp_path / "weights.bin"
+    model.write_text("")
+    assert main(["--model", str(model), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert f"model path {model} is a file, not a directory; expected a model directory" in err
+    assert err.count("\n") == 1 and not (tmp_path / "r").exists()
+
+
+def test_a_gpu_that_is_not_there_is_refused_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    import al.datasets
+    import al.device
+    from al.errors import ConfigError as Refused
+
+    def no_gpu(device="auto"):
+        raise Refused(f"device {device!r} asked for, but no CUDA GPU is visible; use --device cpu or auto")
+
+    monkeypatch.setattr(al.device, "resolve_device", no_gpu)
+    monkeypatch.setattr(al.datasets, "load_corpus", lambda *a, **k: pytest.fail("data loaded"))
+    assert main(["--device", "cuda:1", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: device 'cuda:1' asked for, but no CUDA GPU is visible; use --device cpu or auto\n"
+    assert not (tmp_path / "r").exists()
+
+
+def test_ctrl_c_while_the_data_loads_is_an_interruption_not_a_bad_file(tmp_path, monkeypatch, capsys):
+    """pandas may wrap a KeyboardInterrupt that arrives mid-read in a ParserError."""
+    import pandas as pd
+
+    import al.datasets.disaster
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise pd.errors.ParserError("Error tokenizing data. C error: Calling read(nbytes) on source failed")
+
+    monkeypatch.setattr(al.datasets.disaster.pd, "read_csv", interrupted)
+    monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
+    assert main(["--describe"]) == 130
+    assert "interrupted; run the same command again" in capsys.readouterr().err

@@ -185,3 +185,43 @@ def test_null_or_empty_items_of_a_label_list_name_no_label(tmp_path):
     rows = [{"text": f"text {i}", "labels": ["food", None, ""] if i % 2 else ["water"]} for i in range(60)]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert list(load_table(path).label_names) == ["food", "water"]
+
+
+def _wrapped_interrupt(*args, **kwargs):
+    """What pandas' parser may raise when Ctrl-C arrives mid-read: a ParserError whose context is the interrupt."""
+    import pandas as pd
+
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        raise pd.errors.ParserError("Error tokenizing data. C error: Calling read(nbytes) on source failed") from exc
+
+
+@pytest.mark.parametrize("dataset", ["disaster", "csv"])
+def test_ctrl_c_while_a_file_is_read_stays_an_interrupt(dataset, tmp_path, monkeypatch):
+    import al.datasets.disaster
+    import al.datasets.tabular
+
+    path = tmp_path / "texts.csv"
+    path.write_text("text,split,message,related,a\nhello,train,hello,1,1\n")
+    for module in (al.datasets.disaster, al.datasets.tabular):
+        monkeypatch.setattr(module.pd, "read_csv", _wrapped_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        load_dataset(dataset, str(path))
+
+
+def test_raise_interrupt_finds_an_interrupt_anywhere_in_an_error_s_chain():
+    from al.datasets.tabular import raise_interrupt
+
+    raise_interrupt(ValueError("bad cell"))  # nothing wrapped: returns
+    inner = KeyboardInterrupt()
+    outer = ValueError("outer")
+    outer.__context__ = OSError("read failed")
+    outer.__context__.__cause__ = inner
+    with pytest.raises(KeyboardInterrupt) as caught:
+        raise_interrupt(outer)
+    assert caught.value is inner
+    looped = ValueError("loop")
+    looped.__context__ = ValueError("other")
+    looped.__context__.__context__ = looped
+    raise_interrupt(looped)  # a cycle ends

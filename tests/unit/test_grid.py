@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -486,3 +488,117 @@ def test_workers_below_one_or_a_grid_with_nothing_to_run_exit_2(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.count("not run: ") == 2 and err.endswith("error: none of the 2 simulations can run (each 'not run' "
                                                           f"line above says why); fix {path}\n"), err
+
+
+def test_a_path_setting_of_the_wrong_type_is_a_cell_not_run_not_a_traceback(tmp_path, capsys):
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{data_path: 5}}\ngrid: {{seed: [0]}}\n")
+    assert main([str(path)]) == 2
+    assert "not run: seed-0: data_path must be a path" in capsys.readouterr().err
+
+
+_POOL_THAT_IS_KILLED = """
+import os, sys, time
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from al.grid import _init_worker
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                               initargs=(1, os.getpid()))
+    print(*sorted({pool.submit(os.getpid).result() for _ in range(4)} | set(pool._processes)), flush=True)
+    time.sleep(120)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_grid_workers_end_when_the_grid_is_killed(tmp_path):
+    import signal
+    import subprocess
+
+    script = tmp_path / "pool.py"
+    script.write_text(_POOL_THAT_IS_KILLED)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert workers and all(map(_alive, workers))
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # do not leave them behind if the check fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left
+
+
+def test_a_worker_whose_parent_is_gone_already_ends_at_once(monkeypatch):
+    import signal
+
+    from al import grid
+
+    sent = []
+    monkeypatch.setattr(grid, "_parent_death_signal", lambda signum: True)
+    monkeypatch.setattr(grid.os, "kill", lambda pid, signum: sent.append((pid, signum)))
+    grid.exit_with_parent(os.getppid())
+    assert sent == []
+    grid.exit_with_parent(os.getppid() + 1)  # not this process's parent: it ended, this one was adopted
+    assert sent == [(os.getpid(), signal.SIGTERM)]
+
+
+@pytest.mark.parametrize("counts, not_run, status", [
+    ({"done": 2, "complete": 1, "resumed": 1}, 0, 0),
+    ({"done": 1}, 1, 2),  # one cell that cannot run: the user's to fix
+    ({"done": 1, "failed": 1}, 0, 2),  # a run's own error (labels not eligible, a stored run of other settings)
+    ({"busy": 1}, 0, 2),
+])
+def test_the_exit_status_rule(counts, not_run, status):
+    from al.grid import exit_status
+
+    assert exit_status(counts, not_run) == status
+
+
+def test_a_grid_with_one_cell_not_run_and_one_done_exits_2(tmp_path, monkeypatch, capsys):
+    from al import grid
+
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\ngrid: {{budget: [10, 200]}}\n")
+    monkeypatch.setattr(grid, "run_one", lambda config, defer_busy_caches=False:
+                        {"status": "done", "seconds": 0.0, "rounds": 3, "macro_f1": 0.5})
+    assert main([str(path)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith("1 done, 1 not run in ")
+
+
+def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path, capsys):
+    pytest.importorskip("ray")
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 200}}\n")
+    start = time.monotonic()
+    assert main([str(path), "--ray", "127.0.0.1:1"]) == 2  # loopback, a port nothing listens on
+    assert time.monotonic() - start < 30
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("error: --ray 127.0.0.1:1: nothing listens there (connection refused); expected "), err
+    assert not (tmp_path / "o").exists()
+
+
+def test_ray_auto_without_a_cluster_is_one_line(monkeypatch):
+    pytest.importorskip("ray")
+    import ray
+
+    from al.grid import connect_ray
+
+    if ray.is_initialized() or Path("/tmp/ray/ray_current_cluster").exists():
+        pytest.skip("a Ray cluster is up here")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(ConfigError, match=r"^--ray auto: cannot connect \(Could not find any running Ray instance"):
+        connect_ray("auto")

@@ -207,3 +207,62 @@ def test_a_setting_added_since_a_run_was_stored_is_compared_at_its_default(tmp_p
     assert len(start(tmp_path, SimulationConfig(strategy="random"))) == 1  # resumes
     with pytest.raises(ConfigError, match="pool_size: None -> 500"):
         start(tmp_path, SimulationConfig(strategy="random", pool_size=500))
+
+
+WRONG_TYPES = {
+    "data_path": (5, "data_path must be a path such as data/texts.csv (a string) or null, got 5 (int)"),
+    "label_descriptions": (5, "label_descriptions must be a path such as labels.yaml (a string) or null, got 5"),
+    "out": (5, "out must be a path such as runs/my-run (a string) or null, got 5 (int)"),
+    "model": (5, "model must be a string such as all-MiniLM-L6-v2, got 5 (int)"),
+    "model list": (["a"], "model must be a string such as all-MiniLM-L6-v2, got ['a'] (list)"),
+    "dataset": (["csv"], "dataset must be a string such as disaster, got ['csv'] (list)"),
+    "device": (0, "device must be a string such as auto, got 0 (int)"),
+    "pool_size": (True, "pool_size must be a positive integer or None, got True"),
+    "labels": (5, "labels must be a list of label names such as [food, water] (or one name), got 5;"),
+    "labels of numbers": ([1, "food"], "labels must be a list of label names such as [food, water] (or one name), "
+                                       "got [1, 'food']; quote a name"),
+    "labels mapping": ({"food": 1}, "labels must be a list of label names"),
+}
+
+
+@pytest.mark.parametrize("key, value, message", [(k.split()[0], *v) for k, v in WRONG_TYPES.items()],
+                         ids=WRONG_TYPES.keys())
+def test_a_setting_of_the_wrong_type_is_one_config_error_naming_it(key, value, message):
+    with pytest.raises(ConfigError) as caught:
+        from_mapping({key: value}, "a.yaml").validate()
+    assert message in str(caught.value)
+
+
+def test_one_label_given_as_a_string_is_a_one_label_list():
+    """`labels: food` in a file means the label food (as `--labels food` does), not the letters f, o, o, d."""
+    assert from_mapping({"labels": "food"}).labels == ("food",)
+    assert from_mapping({"labels": ["food", "water"]}).labels == ("food", "water")
+
+
+def test_a_run_directory_under_home_is_expanded(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert SimulationConfig(out="~/runs/x").run_dir == tmp_path / "runs" / "x"
+
+
+def test_seeds_run_from_zero_to_below_max_seed():
+    from al.config import MAX_SEED
+
+    assert MAX_SEED == 2**32
+    SimulationConfig(seed=MAX_SEED - 1).validate()
+    for seed in (MAX_SEED, 2**70, -1):
+        with pytest.raises(ConfigError, match=f"seed must be an integer from 0 to {MAX_SEED - 1} .*got {seed}"):
+            SimulationConfig(seed=seed).validate()
+
+
+def test_a_key_given_twice_in_a_settings_file_is_refused_with_both_lines(tmp_path):
+    from al.config import load_yaml
+
+    path = tmp_path / "sim.yaml"
+    path.write_text("strategy: random\nbudget: 300\nstrategy: cvirs\n")
+    with pytest.raises(ConfigError, match=r"sim.yaml: key 'strategy' is given twice \(lines 1 and 3\); keep one"):
+        load_yaml(path)
+    path.write_text("classifier: {name: logreg, params: {C: 1, C: 2}}\n")
+    with pytest.raises(ConfigError, match=r"key 'C' is given twice \(line 1\)"):
+        load_yaml(path)
+    path.write_text("base: &b {budget: 300}\nrun:\n  <<: *b\n  budget: 400\n")  # a merge may be overridden
+    assert load_yaml(path)["run"] == {"budget": 400}
