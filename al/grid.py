@@ -33,10 +33,11 @@ other runs are left to start: that run is set aside and taken up again when
 the other one ends (:func:`dispatch`). Records do not depend on the order.
 
 Exit status: 0 when every simulation has all its rounds (done now, resumed or
-complete before); 2 when any did not (``not run``, ``failed`` or ``busy``: each
-line says why, and the same command takes up what is left once it is fixed) or
-the grid file, ``--out`` or ``--ray`` is refused; 1 only for an internal error
-(a traceback); 130 on Ctrl-C.
+complete before) or is ``busy`` (another command is running it: two grid
+commands on one directory share its runs, and each ends 0); 2 when any could
+not run or failed (``not run``, ``failed``: each line says why, and the same
+command takes up what is left once it is fixed) or the grid file, ``--out`` or
+``--ray`` is refused; 1 only for an internal error (a traceback); 130 on Ctrl-C.
 """
 from __future__ import annotations
 
@@ -557,8 +558,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m al.grid",
         description="Run every simulation of a grid file: in parallel here, or as Ray tasks on a cluster. "
         "Finished runs are skipped, interrupted ones resumed.",
-        epilog="exit status: 0 when every simulation finished; 2 when any could not run, failed or was busy "
-        "(each line says why) or the input was refused; 1 for an internal error; 130 on Ctrl-C",
+        epilog="exit status: 0 when every simulation finished (or is busy in another grid command on the same "
+        "directory); 2 when any could not run or failed (each line says why) or the input was refused; 1 for an "
+        "internal error; 130 on Ctrl-C",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("grid", help="YAML grid file (see simulations/)")
@@ -651,14 +653,15 @@ FINISHED = frozenset({"done", "resumed", "complete"})
 
 
 def exit_status(counts: dict[str, int], not_run: int) -> int:
-    """The grid's exit status: 0 when every cell finished, else 2 (see the module's "Exit status").
+    """The grid's exit status: 0 when every cell finished or is busy in another command, else 2.
 
-    Every cell that did not finish did so for a reason its line names and the
-    user can act on (a setting that cannot run, a run's error, a run busy in
-    another process); an internal error ends the command itself with a
-    traceback and status 1.
+    See the module's "Exit status". A cell that could not run or failed did so
+    for a reason its line names and the user can act on; a busy one is another
+    command's (two grid commands on one directory split its runs between
+    them); an internal error ends the command itself with a traceback and
+    status 1.
     """
-    return 2 if not_run or any(n for status, n in counts.items() if status not in FINISHED) else 0
+    return 2 if not_run or any(n for status, n in counts.items() if status not in FINISHED | {"busy"}) else 0
 
 
 if __name__ == "__main__":

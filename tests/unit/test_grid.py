@@ -560,7 +560,7 @@ def test_a_worker_whose_parent_is_gone_already_ends_at_once(monkeypatch):
     ({"done": 2, "complete": 1, "resumed": 1}, 0, 0),
     ({"done": 1}, 1, 2),  # one cell that cannot run: the user's to fix
     ({"done": 1, "failed": 1}, 0, 2),  # a run's own error (labels not eligible, a stored run of other settings)
-    ({"busy": 1}, 0, 2),
+    ({"busy": 1, "done": 1}, 0, 0),  # another grid command on the directory runs it: that command's to finish
 ])
 def test_the_exit_status_rule(counts, not_run, status):
     from al.grid import exit_status
