@@ -655,21 +655,31 @@ class Simulation:
         return Features(pool_x, matrix[len(pool) + len(test) :] if needs_dev else None,
                         matrix[len(pool) : len(pool) + len(test)], pool_texts, pool_x)
 
+    def _guard_fact(self, name: str, value: str, refusal: Callable[[str], str]) -> None:
+        """Record ``name`` = ``value`` in ``config.json``; a resume whose run recorded another is refused.
+
+        ``refusal(before)``: the one-line :class:`DataError` message naming the
+        recorded value. A value the stored run did not record is not compared.
+        """
+        records = self.records
+        if records is None:
+            return
+        before = records.meta.get(name)
+        if records.rounds and before is not None and before != value:
+            raise DataError(refusal(before))
+        if before != value:
+            records.note(**{name: value})
+
     def _check_embeddings(self, features: Features) -> None:
         """Record the pool embeddings' digest; refuse to resume on other embeddings than the run began with."""
         if self.records is None or features.pool_embeddings is None:
             return
         digest = matrix_digest(features.pool_embeddings)
-        before = self.records.meta.get("embeddings_digest")
-        if self.records.rounds and before is not None and before != digest:
-            raise DataError(
-                f"the pool's embeddings (digest {digest}) differ from those this run began with ({before}): "
-                f"the model, its cache, the device or the libraries changed (vectors are cached per device and its "
-                f"kernels: resume on the kind of machine and library versions the run began with); "
-                f"start a new run with another --out"
-            )
-        if before != digest:
-            self.records.note(embeddings_digest=digest)
+        self._guard_fact("embeddings_digest", digest, lambda before: (
+            f"the pool's embeddings (digest {digest}) differ from those this run began with ({before}): "
+            f"the model, its cache, the device or the libraries changed (vectors are cached per device and its "
+            f"kernels: resume on the kind of machine and library versions the run began with); "
+            f"start a new run with another --out"))
 
     def _check_classifier_model(self) -> None:
         """Record the identity of a local model directory the classifier fine-tunes; refuse to resume on another.
@@ -689,15 +699,10 @@ class Simulation:
         from al.models import model_key
 
         key = model_key(model)
-        before = self.records.meta.get("classifier_model_key")
-        if self.records.rounds and before is not None and before != key:
-            raise DataError(
-                f"the classifier's model directory {os.fspath(model)} is not the one this run began with (identity "
-                f"{key}, was {before}: its path, or its files' sizes or modification times, changed); resume with "
-                f"the directory the run began with, or start a new run with another --out"
-            )
-        if before != key:
-            self.records.note(classifier_model_key=key)
+        self._guard_fact("classifier_model_key", key, lambda before: (
+            f"the classifier's model directory {os.fspath(model)} is not the one this run began with (identity "
+            f"{key}, was {before}: its path, or its files' sizes or modification times, changed); resume with "
+            f"the directory the run began with, or start a new run with another --out"))
 
     @property
     def _carries_fits(self) -> bool:
