@@ -38,6 +38,11 @@ commands on one directory share its runs, and each ends 0); 2 when any could
 not run or failed (``not run``, ``failed``: each line says why, and the same
 command takes up what is left once it is fixed) or the grid file, ``--out`` or
 ``--ray`` is refused; 1 only for an internal error (a traceback); 130 on Ctrl-C.
+
+While it works, the grid says what each worker is on (:class:`Heartbeat`):
+each simulation in flight with its finished rounds, on the progress bar of a
+terminal, or in a log as a ``working: ...`` line whenever the grid has printed
+nothing for ``HEARTBEAT_SECONDS``.
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from collections import deque
@@ -406,6 +412,7 @@ def dispatch(
     capacity: int,
     start: Callable[[Any, bool], Hashable],
     wait_any: Callable[[list[Hashable]], list[tuple[Hashable, dict[str, Any]]]],
+    watch: InFlight | None = None,
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Keep ``capacity`` simulations in flight, in grid order; yield (run, result) as each ends.
 
@@ -421,8 +428,10 @@ def dispatch(
     one of them), and a worker takes the next simulation meanwhile. When
     nothing else is left to start, a set-aside run starts and waits for the
     lock, as a lone run does. Records are those of a lone run: a deferred run
-    resumes from its finished rounds.
+    resumes from its finished rounds. ``watch``, if given, holds what is in
+    flight (:class:`InFlight`, which :class:`Heartbeat` reports).
     """
+    watch = watch if watch is not None else InFlight()
     queue = deque(runs)
     aside: list[tuple[Any, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
     running: dict[Hashable, Any] = {}
@@ -434,8 +443,10 @@ def dispatch(
             else:
                 r, _ = aside.pop(0)
                 running[start(r, False)] = r
+            watch.began(r)
         for handle, result in wait_any(list(running)):
             r = running.pop(handle)
+            watch.ended(r)
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
                 continue
@@ -446,12 +457,14 @@ def dispatch(
             yield r, result
 
 
-def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Preparation] = ()
-              ) -> Iterator[tuple[GridRun | Preparation, dict[str, Any]]]:
+def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Preparation] = (),
+              watch: InFlight | None = None) -> Iterator[tuple[GridRun | Preparation, dict[str, Any]]]:
     """Yield (run, result) as simulations finish, ``workers`` at a time (see :func:`dispatch`).
 
     ``preparations`` go first (a lone worker skips them: its runs compute the same in turn).
+    ``watch`` holds what is in flight (:class:`InFlight`).
     """
+    watch = watch if watch is not None else InFlight()
     if workers <= 1:  # in this process: BLAS and OpenMP settings stay the user's; torch's as before
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
@@ -461,7 +474,12 @@ def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Prep
         except ImportError:
             pass
         for r in runs:
-            yield r, run_one(r.config.to_dict())
+            watch.began(r)
+            try:
+                result = run_one(r.config.to_dict())
+            finally:
+                watch.ended(r)
+            yield r, result
         return
     import multiprocessing
 
@@ -473,16 +491,18 @@ def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Prep
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(threads, os.getpid())) as pool:
         yield from dispatch([*preparations, *runs], workers,
-                            lambda r, defer: pool.submit(*_task(r, defer)), wait_any)
+                            lambda r, defer: pool.submit(*_task(r, defer)), wait_any, watch)
 
 
-def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence[Preparation] = ()
-            ) -> Iterator[tuple[GridRun | Preparation, dict[str, Any]]]:
+def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence[Preparation] = (),
+            watch: InFlight | None = None) -> Iterator[tuple[GridRun | Preparation, dict[str, Any]]]:
     """Yield (run, result) as Ray tasks finish; connects to ``address`` unless Ray is already up.
 
     Every run is submitted at once, as Ray schedules (and an autoscaling
     cluster grows) by the tasks waiting; a run that finds a cache being filled
-    is submitted again after another ends (:func:`dispatch`).
+    is submitted again after another ends (:func:`dispatch`). ``watch`` holds
+    what is submitted and not yet back (:class:`InFlight`; on a cluster some
+    of it may still wait for a CPU).
     """
     ray = connect_ray(address)
     remote = {f: ray.remote(num_cpus=1)(f) for f in (run_one, prepare_one)}
@@ -496,7 +516,7 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
         return [(ref, ray.get(ref)) for ref in ready]
 
     items = [*preparations, *runs]
-    yield from dispatch(items, len(items), start, wait_any)
+    yield from dispatch(items, len(items), start, wait_any, watch)
 
 
 #: Seconds :func:`connect_ray` waits for a TCP connection to a cluster's address before it gives up.
@@ -535,6 +555,130 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
     except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...
         raise ConfigError(f"--ray {address}: cannot connect ({' '.join(str(exc).split())}); {hint}") from None
     return ray
+
+
+class InFlight:
+    """The grid's tasks in flight, each with when it began (thread-safe: :class:`Heartbeat` reads it).
+
+    In worker processes a task in flight is running; on Ray it is submitted
+    and may still wait for a CPU.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since: dict[int, tuple[Any, float]] = {}
+
+    def began(self, item: Any) -> None:
+        with self._lock:
+            self._since[id(item)] = (item, time.monotonic())
+
+    def ended(self, item: Any) -> None:
+        with self._lock:
+            self._since.pop(id(item), None)
+
+    def snapshot(self) -> list[tuple[Any, float]]:
+        """(task, seconds since it began), the longest in flight first."""
+        now = time.monotonic()
+        with self._lock:
+            entries = sorted(self._since.values(), key=lambda entry: entry[1])
+        return [(item, now - since) for item, since in entries]
+
+
+def finished_rounds(run_dir: Path) -> int | None:
+    """Rounds recorded in ``run_dir/rounds.jsonl`` (lines counted, not parsed); None if it cannot be read."""
+    from al.records import ROUNDS_FILE
+
+    try:
+        with open(run_dir / ROUNDS_FILE, "rb") as f:
+            return sum(1 for line in f if line.strip())
+    except FileNotFoundError:
+        return 0
+    except OSError:  # on a cluster the run directory may be on another machine
+        return None
+
+
+def working_line(tasks: Sequence[tuple[Any, float]], timed: bool = True, short: bool = False) -> str:
+    """What is in flight: ``NAME (3 of 11 rounds, 2 min); PREPARATION (40 s)``.
+
+    ``timed=False`` (Ray: a submitted task may still be waiting) leaves out the
+    times and names only the tasks that show work done (a run with a round
+    recorded) or are preparations, counting the rest. ``short``: ``NAME 3/11``
+    for a progress bar's postfix.
+    """
+    parts, waiting = [], 0
+    for item, seconds in tasks:
+        details = []
+        if isinstance(item, GridRun):
+            done = finished_rounds(item.config.run_dir)
+            if not timed and not done:
+                waiting += 1
+                continue
+            if done is not None:
+                details.append(f"{done}/{item.config.n_rounds}" if short else
+                               f"{done} of {item.config.n_rounds} rounds")
+        if timed and not short:
+            details.append(duration(seconds))
+        if short:
+            parts.append(" ".join([item.name, *details]))
+        else:
+            parts.append(f"{item.name} ({', '.join(details)})" if details else item.name)
+    if waiting:
+        parts.append(f"{waiting} more submitted")
+    return "; ".join(parts)
+
+
+#: Seconds of a grid's silence after which a log (not a terminal) gets a ``working: ...`` line.
+HEARTBEAT_SECONDS = 30.0
+
+
+class Heartbeat:
+    """While a grid works, what it is working on, so that a long run is never silent.
+
+    On a terminal the grid's progress bar carries it (``NAME 3/11`` per task,
+    refreshed every ``tick`` seconds, with the bar's clock); elsewhere (a log
+    file, a CI job) a line ``working: NAME (3 of 11 rounds, 2 min); ...``
+    whenever the grid has printed nothing for ``interval`` seconds. Lines the
+    grid prints go through :meth:`say`, which starts that count again.
+
+    Parameters
+    ----------
+    watch : InFlight
+    bar : the grid's progress display (a tqdm bar on a terminal)
+    interval, tick : float, seconds (default ``HEARTBEAT_SECONDS``, and 1 s or a quarter of that)
+    timed : bool
+        False on Ray (see :func:`working_line`).
+    """
+
+    def __init__(self, watch: InFlight, bar: Any, interval: float | None = None, tick: float | None = None,
+                 timed: bool = True) -> None:
+        self.watch, self.bar, self.timed = watch, bar, timed
+        self.interval = HEARTBEAT_SECONDS if interval is None else interval
+        self.tick = min(1.0, self.interval / 4) if tick is None else tick
+        self.last_said = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="grid-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def say(self, line: str) -> None:
+        """:func:`say` ``line``, and count the grid's silence from now."""
+        say(line, self.bar)
+        self.last_said = time.monotonic()
+
+    def _beat(self) -> None:
+        on_bar = hasattr(self.bar, "set_postfix_str")
+        while not self._stop.wait(self.tick):
+            tasks = self.watch.snapshot()
+            if on_bar:
+                self.bar.set_postfix_str(working_line(tasks, self.timed, short=True), refresh=True)
+            elif tasks and time.monotonic() - self.last_said >= self.interval:
+                self.say(f"working: {working_line(tasks, self.timed)}")
 
 
 def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) -> str:
@@ -601,11 +745,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts: dict[str, int] = {}
     warned: set[str] = set()
 
-    def warn(messages: Sequence[str], bar: Any) -> None:
+    def warn(messages: Sequence[str], beat: Heartbeat) -> None:
         for message in messages:  # each distinct one once per grid, on one line
             if not args.quiet and message not in warned:
                 warned.add(message)
-                say(f"warning: {' '.join(message.split())}", bar)
+                beat.say(f"warning: {' '.join(message.split())}")
 
     try:
         if args.ray:
@@ -619,25 +763,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if preparations and not args.quiet:
             print(f"first {len(preparations)} once-per-pool tasks the runs share: "
                   f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
-        results = (run_ray(runnable, args.ray, preparations) if args.ray
-                   else run_local(runnable, args.workers, preparations))
+        watch = InFlight()
+        results = (run_ray(runnable, args.ray, preparations, watch=watch) if args.ray
+                   else run_local(runnable, args.workers, preparations, watch=watch))
         runs_began = None  # the earliest start of a finished run: time left is estimated from the runs alone
-        with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar:
+        with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \
+                Heartbeat(watch, bar, timed=not args.ray) if not args.quiet else nullcontext(Heartbeat(watch, bar)) \
+                as beat:
             i = 0
             for r, result in results:
                 if isinstance(r, Preparation):
                     if not args.quiet:  # a failed one is computed by its runs, which report their own errors
                         detail = result["message"] if result["status"] == "failed" else f"({result['seconds']:.0f} s)"
-                        say(f"[prepare] {result['status']:<8} {r.name}  {detail}", bar)
-                    warn(result.get("warnings", ()), bar)
+                        beat.say(f"[prepare] {result['status']:<8} {r.name}  {detail}")
+                    warn(result.get("warnings", ()), beat)
                     continue
                 i += 1
                 now = time.perf_counter()
                 runs_began = min(now - result["seconds"], runs_began or now)
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
                 if not args.quiet or result["status"] == "failed":
-                    say(run_line(i, len(runnable), r.name, result, now - runs_began), bar)
-                warn(result.get("warnings", ()), bar)
+                    beat.say(run_line(i, len(runnable), r.name, result, now - runs_began))
+                warn(result.get("warnings", ()), beat)
                 bar.update(1)
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -419,7 +420,7 @@ def test_a_preparation_is_reported_not_counted_and_a_lone_worker_plans_none(tmp_
     monkeypatch.setattr(grid, "plan_preparation", lambda runs: planned.append(len(runs)) or [
         grid.Preparation("d: embeddings", runs[0].config, "embeddings", 1, ("train",))])
 
-    def fake_local(runs, workers, preparations=()):
+    def fake_local(runs, workers, preparations=(), watch=None):
         assert workers == 2 and len(preparations) == 1
         yield preparations[0], {"status": "failed", "seconds": 1.0, "message": "no such model",
                                 "warnings": ["emulated\nbf16"]}
@@ -432,7 +433,7 @@ def test_a_preparation_is_reported_not_counted_and_a_lone_worker_plans_none(tmp_
     assert "[prepare] failed   d: embeddings  no such model" in err
     assert "[1/2] done" in err and "[2/2] done" in err and "2 done in" in err
     assert err.count("warning: emulated bf16") == 1
-    monkeypatch.setattr(grid, "run_local", lambda runs, workers, preparations=(): iter(
+    monkeypatch.setattr(grid, "run_local", lambda runs, workers, preparations=(), watch=None: iter(
         [(r, {"status": "done", "seconds": 0.0, "macro_f1": 0.5}) for r in runs]) if not preparations else None)
     assert main([str(path), "--workers", "1"]) == 0 and planned == [2]  # one worker: nothing planned
 
@@ -602,3 +603,88 @@ def test_ray_auto_without_a_cluster_is_one_line(monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     with pytest.raises(ConfigError, match=r"^--ray auto: cannot connect \(Could not find any running Ray instance"):
         connect_ray("auto")
+
+
+def _rounds_file(run_dir: Path, n: int) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "rounds.jsonl").write_text("".join(f'{{"round": {i}}}\n' for i in range(n)))
+
+
+def test_the_working_line_names_each_task_its_rounds_and_time(tmp_path):
+    from al.grid import GridRun, Preparation, working_line
+
+    runs = [GridRun(f"seed-{i}", SimulationConfig(out=str(tmp_path / f"seed-{i}"), initial=10, step=5, budget=20))
+            for i in range(3)]
+    _rounds_file(tmp_path / "seed-0", 2)
+    prep = Preparation("d: embeddings (m, fp32)", runs[0].config, "embeddings", 1, ("train",))
+    tasks = [(prep, 100.0), (runs[0], 85.0), (runs[1], 3.0)]
+    assert working_line(tasks) == "d: embeddings (m, fp32) (2 min); seed-0 (2 of 3 rounds, 85 s); seed-1 (0 of 3 rounds, 3 s)"
+    assert working_line(tasks, short=True) == "d: embeddings (m, fp32); seed-0 2/3; seed-1 0/3"
+    # on Ray a submitted task may still wait: no times, and a run that shows no round is only counted
+    assert working_line([*tasks, (runs[2], 1.0)], timed=False) == \
+        "d: embeddings (m, fp32); seed-0 (2 of 3 rounds); 2 more submitted"
+
+
+def test_dispatch_keeps_what_is_in_flight():
+    from al.grid import InFlight, dispatch
+
+    watch, seen = InFlight(), {}
+    workers = FakeWorkers({"a": 1, "b": 5, "c": 1})
+    for r, _ in dispatch(fake_runs(["a", "b", "c"]), 2, workers.start, workers.wait_any, watch):
+        seen[r.name] = [item.name for item, _ in watch.snapshot()]
+    assert seen == {"a": ["b"], "c": ["b"], "b": []}
+
+
+def test_a_heartbeat_refreshes_a_terminal_bar_and_writes_a_log_line_only_after_silence(tmp_path, capsys):
+    from al.grid import GridRun, Heartbeat, InFlight
+
+    run = GridRun("seed-0", SimulationConfig(out=str(tmp_path / "seed-0"), initial=10, step=5, budget=20))
+    _rounds_file(tmp_path / "seed-0", 1)
+    watch = InFlight()
+    watch.began(run)
+
+    class Bar:
+        postfix: list[str] = []
+
+        def set_postfix_str(self, text, refresh=True):
+            self.postfix.append(text)
+
+    with Heartbeat(watch, Bar(), tick=0.02):
+        time.sleep(0.2)
+    assert Bar.postfix and set(Bar.postfix) == {"seed-0 1/3"}
+    assert capsys.readouterr().err == ""  # the bar carries it: no lines
+
+    class Log:  # no bar (not a terminal)
+        pass
+
+    with Heartbeat(watch, Log(), interval=0.3, tick=0.02) as beat:
+        for _ in range(6):  # the grid speaks every 0.1 s: never silent for 0.3 s
+            time.sleep(0.1)
+            beat.say("[1/9] done")
+        assert "working:" not in capsys.readouterr().err
+        time.sleep(0.5)
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"(working: seed-0 \(1 of 3 rounds, \d s\)\n)+", err), err
+
+
+def test_a_grid_that_works_silently_says_what_it_is_working_on(tmp_path, monkeypatch, capsys):
+    from al import grid
+
+    def slow_run(config_values, defer_busy_caches=False):
+        run_dir = Path(config_values["out"])
+        for n in (1, 2, 3):
+            _rounds_file(run_dir, n)
+            time.sleep(0.3)
+        return {"status": "done", "seconds": 0.9, "macro_f1": 0.5}
+
+    monkeypatch.setattr(grid, "run_one", slow_run)
+    monkeypatch.setattr(grid, "HEARTBEAT_SECONDS", 0.2)
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {_csv(tmp_path / 'd.csv')}, "
+                    f"labels: [a, b], initial: 10, step: 5, budget: 20}}\ngrid: {{seed: [0, 1]}}\n")
+    assert main([str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "working: seed-0 (1 of 3 rounds" in err and "working: seed-1 (2 of 3 rounds" in err, err
+    assert err.index("working: seed-1") > err.index("[1/2] done     seed-0")
+    assert main([str(path), "--quiet", "--out", str(tmp_path / "quiet")]) == 0
+    assert "working:" not in capsys.readouterr().err
