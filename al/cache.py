@@ -1,19 +1,70 @@
-"""Where ``al`` keeps what it computes once: joined model files, embeddings, ALPS heads."""
+"""Where ``al`` keeps what it computes once: joined model files, embeddings, ALPS heads, parsed corpora.
+
+``python -m al.cache`` lists what the cache holds, how large, when last used,
+and whether this machine reads it; ``python -m al.cache prune ...`` removes
+what is no longer read (see :func:`main`). Every cached entry is keyed by what
+it was computed from, so nothing is ever overwritten: vectors of another model
+revision, other kernels (:func:`al.embedders.precision_key`) or an older key
+format stay beside the current ones until pruned.
+
+Layout under ``$AL_CACHE_DIR`` (default ``~/.cache/al``)::
+
+    embeddings/KEY/          sentence vectors: shard-*.npz, .lock-* (one per computation), .used
+    alps/surprisal/KEY/      ALPS surprisal vectors, the same way
+    alps/heads/MODEL/KEY.pt  fitted ALPS masked-LM heads (.KEY.lock beside each)
+    corpora/NAME/FILE        parsed corpora (Reuters' ModApte documents)
+    models/NAME/             model files joined from the package's parts
+"""
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
+
+
+def cache_root() -> Path:
+    """``$AL_CACHE_DIR``, default ``~/.cache/al`` (not created)."""
+    return Path(os.environ.get("AL_CACHE_DIR") or Path.home() / ".cache" / "al")
 
 
 def cache_dir(*parts: str) -> Path:
     """``$AL_CACHE_DIR`` (default ``~/.cache/al``) joined with ``parts``, created."""
-    root = Path(os.environ.get("AL_CACHE_DIR") or Path.home() / ".cache" / "al")
-    path = root.joinpath(*parts)
+    path = cache_root().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+#: The file whose modification time says when a cache directory was last read or written.
+USED_MARK = ".used"
+_marked: set[str] = set()
+
+
+def mark_used(path: Path) -> None:
+    """Record that this process reads ``path`` (a cache directory or file), once per process.
+
+    A directory gets its ``.used`` file touched, a file its own times; ``python
+    -m al.cache prune --unused-for DAYS`` reads them. A cache this process
+    cannot write (a read-only archive) is read all the same.
+    """
+    key = os.path.realpath(path)
+    if key in _marked:
+        return
+    _marked.add(key)
+    try:
+        if path.is_dir():
+            (path / USED_MARK).touch()
+        else:
+            os.utime(path)
+    except OSError:
+        pass
 
 
 class CacheBusy(Exception):
@@ -63,3 +114,229 @@ def cache_lock(path: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+# ---------------------------------------------------------------- what the cache holds
+
+#: Kernel-keyed entries end in ``-{precision}-{device}[-emulated]-{tag}-{hash}`` (al.embedders.precision_key).
+_ARITHMETIC = re.compile(r"-(fp32|bf16)-([a-z]+)(-emulated)?-([a-z0-9]+-[0-9a-f]{8})$")
+#: Seconds a lock file may sit unheld before a prune removes it (a newer one may be about to be taken).
+LOCK_GRACE = 3600.0
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One thing the cache holds: a directory of vectors, a head, a parsed corpus, a model's files.
+
+    ``status`` is ``"read here"``, ``"other kernels"`` (computed by another
+    CPU or GPU, or with other torch / transformers / sentence-transformers
+    versions: read only there), ``"old format"`` (a key no current version
+    makes), or ``""`` where the key does not name kernels (corpora, models).
+    """
+
+    kind: str
+    path: Path
+    size: int
+    last_used: float
+    status: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def _size_and_time(path: Path) -> tuple[int, float]:
+    """Bytes under ``path`` and the latest modification time of anything in it (its ``.used`` mark included)."""
+    if path.is_file():
+        stat = path.stat()
+        return stat.st_size, stat.st_mtime
+    size, latest = 0, path.stat().st_mtime
+    for item in path.rglob("*"):
+        try:
+            stat = item.lstat()
+        except OSError:  # removed meanwhile
+            continue
+        if item.is_file():
+            size += stat.st_size
+        latest = max(latest, stat.st_mtime)
+    return size, latest
+
+
+def _status(key: str, local: Sequence[str]) -> str:
+    """Whether a kernel-keyed entry's key names this machine's kernels (``local``: its arithmetic keys)."""
+    found = _ARITHMETIC.search(key)
+    if found is None:
+        return "old format"
+    return "read here" if found.group(4) in local else "other kernels"
+
+
+def local_arithmetic_keys(kinds: Sequence[str] = ("cpu",)) -> list[str]:
+    """:func:`al.device.arithmetic_key` of this machine's CPU, and of each GPU when ``"cuda"`` is asked and present."""
+    from al.device import arithmetic_key
+
+    keys = [arithmetic_key("cpu")]
+    if "cuda" in kinds:
+        try:
+            import torch
+
+            keys += [arithmetic_key("cuda", i) for i in range(torch.cuda.device_count())]
+        except ImportError:
+            pass
+    return keys
+
+
+def cache_entries(root: Path | None = None) -> list[CacheEntry]:
+    """Everything under the cache ``root`` (default :func:`cache_root`), largest first."""
+    root = cache_root() if root is None else root
+    found: list[tuple[str, Path, bool]] = []  # kind, path, keyed by kernels
+    for kind, folder, keyed in (("embeddings", root / "embeddings", True),
+                                ("ALPS surprisal", root / "alps" / "surprisal", True),
+                                ("models", root / "models", False)):
+        if folder.is_dir():
+            found += [(kind, p, keyed) for p in sorted(folder.iterdir()) if p.is_dir()]
+    heads = root / "alps" / "heads"
+    if heads.is_dir():
+        found += [("ALPS head", p, True) for p in sorted(heads.glob("*/*.pt"))]
+    corpora = root / "corpora"
+    if corpora.is_dir():
+        found += [("corpus", p, False) for p in sorted(corpora.glob("*/*")) if p.is_file()]
+    kinds = {_ARITHMETIC.search(p.stem if p.is_file() else p.name) for _, p, keyed in found if keyed}
+    local = local_arithmetic_keys([m.group(2) for m in kinds if m is not None])
+    entries = []
+    for kind, path, keyed in found:
+        try:
+            size, used = _size_and_time(path)
+        except OSError:  # removed meanwhile
+            continue
+        status = _status(path.stem if path.is_file() else path.name, local) if keyed else ""
+        entries.append(CacheEntry(kind, path, size, used, status))
+    return sorted(entries, key=lambda e: -e.size)
+
+
+def stale_locks(root: Path, now: float | None = None) -> list[Path]:
+    """Lock files under ``root`` that no process holds and that are older than ``LOCK_GRACE``.
+
+    Each computation that fills a cache (a pool's vectors, a head) takes a
+    lock file of its own and leaves it behind; nothing reads them afterwards.
+    """
+    from filelock import FileLock, Timeout
+
+    now = time.time() if now is None else now
+    out = []
+    for path in [*root.glob("embeddings/*/.lock-*"), *root.glob("alps/surprisal/*/.lock-*"),
+                 *root.glob("alps/heads/*/.*.lock")]:
+        try:
+            if now - path.stat().st_mtime < LOCK_GRACE:
+                continue
+            lock = FileLock(str(path))
+            lock.acquire(timeout=0)
+        except (OSError, Timeout):
+            continue
+        lock.release()
+        out.append(path)
+    return out
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:,.1f} MB"
+
+
+def _day(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+def format_entries(entries: Sequence[CacheEntry], root: Path) -> str:
+    """The listing ``python -m al.cache`` prints: one line per entry, then the total."""
+    lines = [f"{'kind':<15} {'size':>10}  {'last used':<16}  {'status':<13}  entry"]
+    for e in entries:
+        lines.append(f"{e.kind:<15} {_megabytes(e.size):>10}  {_day(e.last_used):<16}  {e.status or '-':<13}  "
+                     f"{e.path.relative_to(root)}")
+    total = sum(e.size for e in entries)
+    lines.append(f"{_count(len(entries), 'entry', 'entries')}, {_megabytes(total)} in {root}")
+    return "\n".join(lines)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+        lock = path.with_name(f".{path.stem}.lock")  # a head's lock goes with it
+        if lock.exists():
+            lock.unlink()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m al.cache [list]`` and ``python -m al.cache prune ...``; see ``--help``."""
+    import argparse
+
+    from al.cli import ArgumentParser
+
+    parser = ArgumentParser(
+        prog="python -m al.cache",
+        description="List what al's cache ($AL_CACHE_DIR, default ~/.cache/al) holds, or remove what is no longer "
+        "read. Removing an entry loses nothing but time: a run that needs it computes it again, bit for bit.",
+        epilog="exit status: 0; 2 for a refused option; 130 on Ctrl-C",
+    )
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("list", help="each entry: kind, size, last use, whether this machine reads it (the default)")
+    prune = sub.add_parser(
+        "prune", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="remove entries by the criteria given (at least one), and lock files nothing holds",
+        description="Remove every entry that meets any criterion given, and lock files that no process holds "
+        "(older than an hour). Run it while no simulation uses the cache.")
+    prune.add_argument("--unused-for", type=float, metavar="DAYS", default=None,
+                       help="entries neither read nor written for DAYS days")
+    prune.add_argument("--not-read-here", action="store_true",
+                       help="entries this machine never reads: an old key format, or other kernels (another CPU "
+                       "or GPU, or other torch / transformers / sentence-transformers versions). On a cache shared "
+                       "by several machines (a Ray cluster), this removes the others' entries too")
+    prune.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    args = parser.parse_args(argv)
+    root = cache_root()
+    if not root.is_dir():
+        print(f"{root} does not exist: nothing cached yet", file=sys.stderr)
+        return 0
+    try:
+        entries = cache_entries(root)
+        if args.command != "prune":
+            print(format_entries(entries, root))
+            return 0
+        if args.unused_for is None and not args.not_read_here:
+            parser.error("prune needs a criterion: --unused-for DAYS, --not-read-here, or both")
+        if args.unused_for is not None and not args.unused_for >= 0:
+            parser.error(f"--unused-for must be a number of days >= 0; got {args.unused_for}")
+        now = time.time()
+        doomed = [e for e in entries
+                  if (args.not_read_here and e.status in ("old format", "other kernels"))
+                  or (args.unused_for is not None and now - e.last_used > args.unused_for * 86400)]
+        locks = [p for p in stale_locks(root, now) if not any(e.path in p.parents for e in doomed)]
+        verb = "would remove" if args.dry_run else "removed"
+        for e in doomed:
+            if not args.dry_run:
+                _remove(e.path)
+            print(f"{verb} {e.path.relative_to(root)} ({e.kind}, {_megabytes(e.size)}, last used "
+                  f"{_day(e.last_used)}{', ' + e.status if e.status else ''})")
+        for lock in locks:
+            if not args.dry_run:
+                lock.unlink(missing_ok=True)
+        kept = len(entries) - len(doomed)
+        print(f"{verb} {_count(len(doomed), 'entry', 'entries')} ({_megabytes(sum(e.size for e in doomed))}) and "
+              f"{_count(len(locks), 'lock file', 'lock files')}; {_count(kept, 'entry', 'entries')} kept", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted; entries are removed one at a time, run the same command again for the rest",
+              file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"error: cannot read or remove {exc.filename or root}: {exc.strerror}; check its permissions",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

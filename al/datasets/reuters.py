@@ -141,7 +141,7 @@ def modapte_documents(path: Path) -> list[ReutersDocument]:
     grid workers read it back (about 0.1 s instead of 1.5 s). An unreadable
     cache file is parsed anew.
     """
-    from al.cache import cache_dir
+    from al.cache import cache_dir, mark_used
     from al.io import atomic_file
 
     sgml_files = _read_sgml_files(path)
@@ -151,8 +151,10 @@ def modapte_documents(path: Path) -> list[ReutersDocument]:
         digest.update(sgml.encode("latin-1"))
     cached = cache_dir("corpora", "reuters") / f"modapte-{digest.hexdigest()}.json"
     try:
-        return [ReutersDocument(newid, split, tuple(topics), text)
+        docs = [ReutersDocument(newid, split, tuple(topics), text)
                 for newid, split, topics, text in json.loads(cached.read_text(encoding="utf-8"))]
+        mark_used(cached)  # for python -m al.cache prune --unused-for
+        return docs
     except (OSError, ValueError, TypeError):
         pass
     docs = [doc for sgml in sgml_files for doc in parse_reuters_sgml(sgml) if doc.split is not None]

@@ -26,7 +26,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, NamedTuple, Sequ
 
 import numpy as np
 
-from al.cache import cache_dir, cache_lock
+from al.cache import cache_dir, cache_lock, mark_used
 from al.device import torch_threads
 from al.io import atomic_file, remove_stale_temporaries
 from al.models import model_key, quiet_loading, resolve_model
@@ -314,6 +314,7 @@ class EmbeddingCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         remove_stale_temporaries(directory, ".shard-")  # each shard has its own name: no later write clears these
+        mark_used(directory)  # for python -m al.cache prune --unused-for
         self._index: dict[bytes, tuple[int, int]] = {}
         self._shards: list[np.ndarray] = []
         self._seen: set[str] = set()

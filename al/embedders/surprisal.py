@@ -29,7 +29,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 import numpy as np
 from scipy.special import logsumexp
 
-from al.cache import cache_dir, cache_lock
+from al.cache import cache_dir, cache_lock, mark_used
 from al.embedders import (CANONICAL, PRECISIONS, CanonicalBatch, EmbeddingCache, canonical_batches,
                           encoder_passes, precision_key, text_keys)
 from al.errors import ConfigError, ModelError
@@ -574,6 +574,7 @@ class MLMSurprisal:
                         torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, f)
         if loss is None:
             head.load_state_dict(torch.load(path, weights_only=True), strict=False)
+        mark_used(path)  # for python -m al.cache prune --unused-for
         how = "loaded from the cache" if loss is None else f"fitted now (final masked-LM loss {loss:.2f}) and cached"
         reason = (
             "has a pretrained MLM head, but mlm_head='fit' asks for a new one"

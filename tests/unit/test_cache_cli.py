@@ -1,0 +1,116 @@
+"""``python -m al.cache``: what the cache holds, whether this machine reads it, and pruning by use and by kernels."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from al.cache import LOCK_GRACE, cache_entries, cache_lock, main, mark_used, stale_locks
+from al.device import arithmetic_key
+
+DAY = 86400.0
+
+
+def _age(path: Path, days: float) -> None:
+    """Make everything at and under ``path`` look last touched ``days`` ago."""
+    then = time.time() - days * DAY
+    for item in [path, *(path.rglob("*") if path.is_dir() else [])]:
+        os.utime(item, (then, then))
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    """A cache holding one entry of each kind: this CPU's vectors, an old-format and another machine's,
+    a head of this CPU and one of another, a parsed corpus."""
+    root = tmp_path / "cache"
+    monkeypatch.setenv("AL_CACHE_DIR", str(root))
+    here = f"-fp32-cpu-{arithmetic_key('cpu')}"
+    entries = {
+        "here": root / "embeddings" / f"m-lendefault-canonical1-b64{here}",
+        "old": root / "embeddings" / "m-lendefault-canonical1-b64",
+        "other": root / "embeddings" / "m-lendefault-canonical1-b64-fp32-cpu-avx512-0123abcd",
+        "surprisal": root / "alps" / "surprisal" / f"m-len128-seed0-fitv2-x-steps250-seed0-canonical1-b64{here}",
+    }
+    for path in entries.values():
+        path.mkdir(parents=True)
+        np.savez(path / "shard-0.npz", keys=np.zeros(2, dtype="S16"), vectors=np.zeros((2, 4), dtype=np.float32))
+    heads = root / "alps" / "heads" / "m"
+    heads.mkdir(parents=True)
+    entries["head"] = heads / f"fitv2-x-steps250-seed0{here}.pt"
+    entries["other head"] = heads / "fitv2-x-steps250-seed0-bf16-cpu-emulated-avx2-89abcdef.pt"
+    for name in ("head", "other head"):
+        entries[name].write_bytes(b"h" * 100)
+        (heads / f".{entries[name].stem}.lock").touch()
+    corpus = root / "corpora" / "reuters"
+    corpus.mkdir(parents=True)
+    entries["corpus"] = corpus / "modapte-00.json"
+    entries["corpus"].write_text("[]")
+    for path in entries.values():
+        _age(path, 40)
+    return root, entries
+
+
+def test_the_listing_names_each_entry_its_size_and_whether_this_machine_reads_it(cache, capsys):
+    root, entries = cache
+    found = {e.path: e for e in cache_entries(root)}
+    assert set(found) == set(entries.values())
+    status = {name: found[path].status for name, path in entries.items()}
+    assert status == {"here": "read here", "old": "old format", "other": "other kernels", "surprisal": "read here",
+                      "head": "read here", "other head": "other kernels", "corpus": ""}
+    assert found[entries["head"]].size == 100 and found[entries["corpus"]].kind == "corpus"
+    assert time.time() - found[entries["old"]].last_used > 39 * DAY
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "old format" in out and "embeddings/m-lendefault-canonical1-b64\n" in out
+    assert out.splitlines()[-1].startswith(f"7 entries, ") and out.splitlines()[-1].endswith(f" in {root}")
+
+
+def test_prune_not_read_here_removes_old_formats_and_other_kernels_only(cache, capsys):
+    root, entries = cache
+    assert main(["prune", "--not-read-here", "--dry-run"]) == 0
+    assert all(p.exists() for p in entries.values())  # a dry run removes nothing
+    assert "would remove 3 entries" in capsys.readouterr().err
+    assert main(["prune", "--not-read-here"]) == 0
+    gone = {name for name, path in entries.items() if not path.exists()}
+    assert gone == {"old", "other", "other head"}
+    assert not (entries["other head"].parent / f".{entries['other head'].stem}.lock").exists()  # its lock went too
+
+
+def test_prune_unused_for_keeps_what_a_run_read_since(cache, tmp_path):
+    from al.embedders import EmbeddingCache
+
+    root, entries = cache
+    EmbeddingCache(entries["here"])  # opened by a run today: marks it used
+    mark_used(entries["corpus"])
+    assert main(["prune", "--unused-for", "30"]) == 0
+    kept = {name for name, path in entries.items() if path.exists()}
+    assert kept == {"here", "corpus"}
+
+
+def test_only_old_lock_files_that_nobody_holds_are_stale(tmp_path):
+    folder = tmp_path / "embeddings" / "k"
+    folder.mkdir(parents=True)
+    held, old, fresh = folder / ".lock-held", folder / ".lock-old", folder / ".lock-fresh"
+    for path in (held, old, fresh):
+        path.touch()
+    for path in (held, old):
+        _age(path, 1)
+    with cache_lock(held):
+        assert stale_locks(tmp_path) == [old]
+    assert sorted(stale_locks(tmp_path)) == sorted([held, old])
+    assert stale_locks(tmp_path, now=time.time() + LOCK_GRACE + 1) != []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["prune"], "prune needs a criterion: --unused-for DAYS, --not-read-here, or both"),
+    (["prune", "--unused-for", "-1"], "--unused-for must be a number of days >= 0; got -1.0"),
+    (["prune", "--unused-for", "nan"], "--unused-for must be a number of days >= 0; got nan"),
+])
+def test_a_prune_without_a_sound_criterion_is_one_line_exit_2(cache, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and message in err and err.count("\n") == 1
