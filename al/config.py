@@ -211,7 +211,7 @@ class SimulationConfig:
         object.__setattr__(self, "strategy", Component.coerce(self.strategy, "strategy"))
         object.__setattr__(self, "classifier", Component.coerce(self.classifier, "classifier"))
         object.__setattr__(self, "space", Component.coerce(self.space, "space"))
-        for name in OPTIONAL_PATH_SETTINGS:
+        for name in (*OPTIONAL_PATH_SETTINGS, "model"):  # a model may be a local directory
             if isinstance(getattr(self, name), os.PathLike):
                 object.__setattr__(self, name, os.fspath(getattr(self, name)))
         labels = self.labels

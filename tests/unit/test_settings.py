@@ -233,6 +233,14 @@ def test_a_setting_of_the_wrong_type_is_one_config_error_naming_it(key, value, m
     assert message in str(caught.value)
 
 
+def test_paths_given_as_path_objects_are_taken_as_their_strings(tmp_path):
+    """From Python, a local model directory or a data file is naturally a pathlib.Path."""
+    config = SimulationConfig(model=tmp_path / "model", data_path=tmp_path / "d.csv", out=tmp_path / "run")
+    config._check_types()
+    assert (config.model, config.data_path, config.out) == (str(tmp_path / "model"), str(tmp_path / "d.csv"),
+                                                           str(tmp_path / "run"))
+
+
 def test_one_label_given_as_a_string_is_a_one_label_list():
     """`labels: food` in a file means the label food (as `--labels food` does), not the letters f, o, o, d."""
     assert from_mapping({"labels": "food"}).labels == ("food",)
