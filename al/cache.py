@@ -131,7 +131,9 @@ class CacheEntry:
     ``status`` is ``"read here"``, ``"other kernels"`` (computed by another
     CPU or GPU, or with other torch / transformers / sentence-transformers
     versions: read only there), ``"old format"`` (a key no current version
-    makes), or ``""`` where the key does not name kernels (corpora, models).
+    makes: one without the kernels, or with a model's bare name where keys now
+    name its weights), or ``""`` where the key does not name kernels (corpora,
+    models).
     """
 
     kind: str
@@ -162,10 +164,15 @@ def _size_and_time(path: Path) -> tuple[int, float]:
     return size, latest
 
 
-def _status(key: str, local: Sequence[str]) -> str:
-    """Whether a kernel-keyed entry's key names this machine's kernels (``local``: its arithmetic keys)."""
+def _status(key: str, model: str, local: Sequence[str]) -> str:
+    """Whether a kernel-keyed entry's ``key`` names this machine's kernels (``local``: its arithmetic keys).
+
+    ``model``: the key's model part (:func:`al.models.model_key`), which names
+    the weights (``NAME@...``) or a local directory (``path-...``); a bare name
+    is an older format.
+    """
     found = _ARITHMETIC.search(key)
-    if found is None:
+    if found is None or not ("@" in model or model.startswith("path-")):
         return "old format"
     return "read here" if found.group(4) in local else "other kernels"
 
@@ -208,7 +215,8 @@ def cache_entries(root: Path | None = None) -> list[CacheEntry]:
             size, used = _size_and_time(path)
         except OSError:  # removed meanwhile
             continue
-        status = _status(path.stem if path.is_file() else path.name, local) if keyed else ""
+        model = path.parent.name if kind == "ALPS head" else path.name
+        status = _status(path.stem if path.is_file() else path.name, model, local) if keyed else ""
         entries.append(CacheEntry(kind, path, size, used, status))
     return sorted(entries, key=lambda e: -e.size)
 

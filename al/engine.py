@@ -682,27 +682,38 @@ class Simulation:
             f"start a new run with another --out"))
 
     def _check_classifier_model(self) -> None:
-        """Record the identity of a local model directory the classifier fine-tunes; refuse to resume on another.
+        """Record the identity of the weights the classifier fine-tunes; refuse to resume on others.
 
         A sentence model is checked through its embeddings' digest; a fine-tuned
-        classifier's weights (``--classifier-param model=DIR``) only through this
-        identity, :func:`al.models.model_key`: the directory's path and its
-        files' names, sizes and modification times (a model saved again there
-        is another model).
+        classifier's weights (``--classifier-param model=...``) only through this
+        identity, :func:`al.models.model_key`: for a local directory its path
+        and its files' names, sizes and modification times (a model saved again
+        there is another model); for a name, the hub snapshot's commit or the
+        installing package's record of its files (another revision or package
+        version is another model). A name whose key is only a directory's state
+        (``@files-``: all-mpnet-base-v2 as unpacked on this machine) is not
+        recorded: another machine's unpack of the same pieces would refuse a
+        resume there.
         """
         import os
         from pathlib import Path
 
         model = getattr(self._classifier_probe, "model", None)
-        if self.records is None or not isinstance(model, (str, os.PathLike)) or not Path(model).expanduser().is_dir():
+        if self.records is None or not isinstance(model, (str, os.PathLike)):
             return
         from al.models import model_key
 
         key = model_key(model)
-        self._guard_fact("classifier_model_key", key, lambda before: (
-            f"the classifier's model directory {os.fspath(model)} is not the one this run began with (identity "
-            f"{key}, was {before}: its path, or its files' sizes or modification times, changed); resume with "
-            f"the directory the run began with, or start a new run with another --out"))
+        if Path(model).expanduser().is_dir():
+            self._guard_fact("classifier_model_key", key, lambda before: (
+                f"the classifier's model directory {os.fspath(model)} is not the one this run began with (identity "
+                f"{key}, was {before}: its path, or its files' sizes or modification times, changed); resume with "
+                f"the directory the run began with, or start a new run with another --out"))
+        elif "@files-" not in key:
+            self._guard_fact("classifier_model_key", key, lambda before: (
+                f"the classifier's model {model} now loads other weights than this run began with (identity {key}, "
+                f"was {before}: another hub revision or package version); install the version the run began with, "
+                f"or start a new run with another --out"))
 
     @property
     def _carries_fits(self) -> bool:

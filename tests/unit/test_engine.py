@@ -367,6 +367,36 @@ def test_a_classifier_s_local_model_directory_is_recorded_and_guards_resuming(co
     assert len(read_rounds(out)) == 2  # nothing written
 
 
+def test_a_classifier_s_named_model_is_recorded_by_the_weights_it_names(corpus, tmp_path, monkeypatch):
+    """A named model resolving to another hub revision or package version: the run refuses to go on with it;
+    a name keyed only by a directory's state on this machine is not recorded (another machine would differ)."""
+    import al.models
+
+    keys = ["their-model@0123456789ab"]
+    monkeypatch.setattr(al.models, "model_key", lambda model: keys[0])
+
+    class FromName(LogisticRegressionClassifier):  # stands for a classifier fine-tuning the named weights
+        model = "someone/their-model"
+
+    def run_with(out):
+        records = RunRecords(out)
+        records.start({"seed": 0}, {})
+        return Simulation(corpus=corpus, strategy=RandomSampling(), make_classifier=lambda s: FromName(seed=s),
+                          embed=hash_embed, initial=20, step=10, budget=40, records=records)
+
+    out = tmp_path / "run"
+    run_with(out).run()
+    assert json.loads((out / "config.json").read_text())["classifier_model_key"] == "their-model@0123456789ab"
+    lines = (out / "rounds.jsonl").read_text().splitlines()
+    (out / "rounds.jsonl").write_text("\n".join(lines[:2]) + "\n")
+    keys[0] = "their-model@fedcba987654"  # another revision pulled
+    with pytest.raises(DataError, match="model someone/their-model now loads other weights .* was their-model@0123"):
+        run_with(out).run()
+    keys[0] = "their-model@files-0123456789ab"
+    run_with(tmp_path / "unpacked").run()
+    assert "classifier_model_key" not in json.loads((tmp_path / "unpacked" / "config.json").read_text())
+
+
 def test_a_round_classifier_is_freed_before_the_next_one_trains(corpus):
     """Two fitted models never share the memory: the previous round's is gone when the next fit starts."""
     import gc
