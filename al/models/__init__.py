@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from al.cache import cache_dir
+from al.cache import cache_dir, mark_used
 from al.errors import ModelError
 from al.io import atomic_directory
 
@@ -66,6 +66,7 @@ def _mpnet_part_files() -> list[Path] | None:
 def _mpnet_from_package() -> Path | None:
     target = cache_dir("models") / "all-mpnet-base-v2"
     if (target / "config.json").is_file() or _find_config_dir(target):
+        mark_used(target)  # for python -m al.cache prune --unused-for
         return _find_config_dir(target) or target
     parts = _mpnet_part_files()
     if parts is None:
