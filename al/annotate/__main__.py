@@ -6,9 +6,14 @@ Examples
     python -m al.annotate --data texts.csv --label-file labels.txt --out sessions/aid --guidelines guide.txt \\
         --dev dev.jsonl --strategy margin --step 20 --budget 300
     python -m al.annotate export sessions/aid -o labeled.jsonl
+    python -m al.annotate export sessions/old -o labeled.jsonl --label-columns labels   # see below
     AL_ANNOTATE_TOKEN=... python -m al.annotate --host 0.0.0.0 --data texts.jsonl --labels a b --out sessions/aid
 
 Ctrl-C or SIGTERM stops the server; every answer is on disk already, and the same command resumes.
+A session records how it reads its files (--text-column, --label-sep, --label-columns); its resume and its
+export read them so, and refuse one of those options that says otherwise. Only a session started before
+sessions recorded its label columns, on a file that gives labels both ways, is told which with
+--label-columns, on its resume and its export.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 from urllib.parse import urlsplit
 
 from al.cli import ArgumentParser, output_dir, output_file
@@ -64,14 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--guidelines", metavar="FILE", help="a short text shown above each text")
     g.add_argument("--dev", metavar="FILE", help="labeled texts (same format) to measure each round on; without it "
                    "rounds are measured by cross-validation over the labels so far")
-    g.add_argument("--text-column", help="the text column (default 'text')")
-    g.add_argument("--label-columns", nargs="+", metavar="COLUMN",
-                   help="where the labels given already are: one column listing them, or 0/1 columns named as the "
-                   "labels (default: the columns named as the labels, or else the 'labels' column; a file with both "
-                   "must name which)")
-    g.add_argument("--label-sep", metavar="SEP",
-                   help="what joins the labels of a label-list cell that is not a JSON list, e.g. --label-sep , for "
-                   "'food,water' (default '|')")
+    add_reading_options(g, "; a resumed session reads its files as it began (leave these out)")
     g.add_argument("--folds", type=int, help="cross-validation folds without --dev (default 5)")
     g = p.add_argument_group("server")
     g.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}: this machine only); any other "
@@ -106,13 +104,43 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def add_reading_options(group: argparse._ActionsContainer, note: str) -> None:
+    """``--text-column``, ``--label-columns``, ``--label-sep`` (no defaults: ``SUPPRESS``); ``note`` ends each help."""
+    group.add_argument("--text-column", help=f"the text column (default 'text'){note}")
+    group.add_argument("--label-columns", nargs="+", metavar="COLUMN",
+                       help="where the labels given already are: one column listing them, or 0/1 columns named as "
+                       "the labels (default: the columns named as the labels, or else the 'labels' column; a file "
+                       f"with both must name which){note}")
+    group.add_argument("--label-sep", metavar="SEP",
+                       help="what joins the labels of a label-list cell that is not a JSON list, e.g. --label-sep , "
+                       f"for 'food,water' (default '|'){note}")
+
+
 def export_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="python -m al.annotate export",
-                       description="Write a session's labeled texts as JSON lines (--dataset jsonl).")
+                       description="Write a session's labeled texts as JSON lines (--dataset jsonl).",
+                       argument_default=argparse.SUPPRESS)
     p.add_argument("session", metavar="SESSION_DIR")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help=f"the JSON-lines file to write ({', '.join(EXPORT_SUFFIXES)})")
+    add_reading_options(p.add_argument_group("reading the data file (only where the session did not record it)"),
+                        "; the session's own when it recorded one (a session started before sessions recorded "
+                        "their label columns needs --label-columns on a file with both)")
     return p
+
+
+def given_reading(args: argparse.Namespace) -> dict[str, Any]:
+    """The options ``--text-column``, ``--label-sep``, ``--label-columns`` a command line gives (those given only)."""
+    from al.annotate.data import READING_FLAGS
+
+    given = {key: getattr(args, key) for key in READING_FLAGS if key in args}
+    if "label_sep" in given and not given["label_sep"]:
+        raise ConfigError(f"--label-sep must be a character or string such as ',' or ';', got {given['label_sep']!r}")
+    if "text_column" in given and not given["text_column"].strip():
+        raise ConfigError(f"--text-column must name a column, got {given['text_column']!r}; leave it out for 'text'")
+    if "label_columns" in given:
+        given["label_columns"] = list(given["label_columns"])
+    return given
 
 
 def config_from_args(args: argparse.Namespace) -> SimulationConfig:
@@ -145,7 +173,9 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
 
 def build_session(args: argparse.Namespace, embed=None):
     """An opened (not started) :class:`~al.annotate.session.Session` for the start command's arguments."""
-    from al.annotate.data import MAX_ID_LENGTH, file_digest, read_dev, read_session_texts
+    from al.annotate.data import (MAX_ID_LENGTH, check_named_label_columns, file_digest, read_dev,
+                                  read_session_texts, recorded_reading, resolve_reading)
+    from al.annotate.export import stored_session
     from al.annotate.session import Session, SessionOptions
 
     config = config_from_args(args)
@@ -162,13 +192,19 @@ def build_session(args: argparse.Namespace, embed=None):
         from al.models import resolve_model
 
         resolve_model(config.model)
-    text_column = getattr(args, "text_column", "text")
-    label_sep = getattr(args, "label_sep", "|")
-    if not label_sep:
-        raise ConfigError(f"--label-sep must be a character or string such as ',' or ';', got {label_sep!r}")
-    label_columns = list(args.label_columns) if "label_columns" in args else None
-    reading = {"text_column": text_column, "label_sep": label_sep, "label_columns": label_columns}
+    given = given_reading(args)
+    found = stored_session(config.out)  # a resume reads the files as the session recorded
+    where = f"session {config.out}"
+    session_block = found[0]["config"]["session"] if found is not None else {}
+    recorded = recorded_reading(session_block, found[1], where) if found is not None else {}
+    read_as = resolve_reading(recorded, given, where, ", or pass another --out for a new session")
+    reading = read_as.to_dict()
+    text_column, label_sep, label_columns = reading["text_column"], reading["label_sep"], reading["label_columns"]
     texts = read_session_texts(config.data_path, config.labels, max_id_length=MAX_ID_LENGTH, **reading)
+    if found is not None and "label_columns" not in recorded and session_block.get("data_sha256") == texts.digest:
+        # (another file is refused with the settings, when the session opens)
+        check_named_label_columns(config.data_path, config.labels, read_as, texts, session_block.get("n_given"),
+                                  where)
     dev = None
     dev_digest = None
     if "dev" in args:
@@ -184,7 +220,8 @@ def build_session(args: argparse.Namespace, embed=None):
     if not isinstance(folds, int) or folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {folds}")
     options = SessionOptions(Path(config.data_path), text_column, dev, dev_digest, guidelines, folds,
-                             label_sep=label_sep, label_columns=label_columns)
+                             label_sep=label_sep, label_columns=label_columns,
+                             label_columns_in_config=found is None or "label_columns" in session_block)
     return Session(config, texts, options, embed=embed).open()
 
 
@@ -290,7 +327,7 @@ def export(argv: Sequence[str]) -> int:
     try:
         check_output(args.session, args.output, "-o")  # a session's own file is named as such, whatever its suffix
         output_file(args.output, "-o", EXPORT_SUFFIXES)
-        counts = export_session(args.session, args.output, "-o")
+        counts = export_session(args.session, args.output, "-o", given_reading(args))
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,16 @@ until ``--label-columns`` names the ones to read):
   joined by ``--label-sep``, default ``|``); empty (null) means not labeled,
   ``[]`` means labeled with none of the labels; a null or blank item names no label.
 
+How a session reads its files (``--text-column``, ``--label-sep``,
+``--label-columns``: a :class:`Reading`) is recorded when it starts, in its
+database (:data:`al.annotate.store.READING_KEY`); a resume and the export
+read the files the same way, and refuse an option given that says otherwise
+(:func:`resolve_reading`). A session started before it was recorded there
+has its text column and separator in ``config.json``, and its label columns
+only when they were named: on a file it could read either way it needs
+``--label-columns``, checked against the labeled texts the session counted
+(:func:`check_named_label_columns`), and its first resume records them.
+
 An ``id`` column names the texts (else the row number, from 0); ids must be
 unique, and a session refuses ids longer than :data:`MAX_ID_LENGTH` characters
 at start (the page sends a text's id with its answer, in a body of bounded size).
@@ -21,14 +31,16 @@ at start (the page sends a text's id with its answer, in a body of bounded size)
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from al.annotate.store import READING_KEY
 from al.datasets.tabular import (LIST_COLUMN, Table, label_list, label_source, read_rows, read_texts,
                                  zero_one_rows)
 from al.errors import ConfigError, DataError, did_you_mean
@@ -38,6 +50,166 @@ RESERVED = frozenset({"id", "text", "split", "labels", "source"})
 #: Longest id a session starts with: an answer carries its text's id, and even escaped to six bytes a character
 #: it leaves the rest of a request body (at most 64 KiB) for the labels.
 MAX_ID_LENGTH = 4096
+
+
+#: The options saying how a session reads its files, and their flags (the start command's and the export's).
+READING_FLAGS = {"text_column": "--text-column", "label_sep": "--label-sep", "label_columns": "--label-columns"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a session reads its data and dev files.
+
+    Attributes
+    ----------
+    text_column : str
+    label_sep : str
+        What joins the labels of a label-list cell that is not a JSON list.
+    label_columns : tuple of str, or None
+        The columns holding the labels given already; None: those
+        :func:`~al.datasets.tabular.label_source` finds (the columns named as the
+        labels, or else the ``labels`` column).
+    """
+
+    text_column: str = "text"
+    label_sep: str = "|"
+    label_columns: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text_column": self.text_column, "label_sep": self.label_sep,
+                "label_columns": None if self.label_columns is None else list(self.label_columns)}
+
+
+def _shown(key: str, value: Any) -> str:
+    """An option as its flag gives it (no --label-columns: the rule's own columns)."""
+    if key == "label_columns":
+        return ("no --label-columns (the columns named as the labels, or else the 'labels' column)" if value is None
+                else f"--label-columns {' '.join(value)}")
+    return f"{READING_FLAGS[key]} {value!r}"
+
+
+def recorded_reading(session: Mapping[str, Any], meta: Mapping[str, str], where: str) -> dict[str, Any]:
+    """The options a stored session reads its files with, as far as it recorded them.
+
+    Parameters
+    ----------
+    session : the ``session`` block of its ``config.json``
+    meta : its database's ``meta`` table (:func:`al.annotate.store.read_meta`)
+    where : names the session in messages
+
+    Returns
+    -------
+    The keys of :data:`READING_FLAGS` recorded: all of them from the
+    database; from ``config.json`` (sessions from before the database
+    recorded them) the text column, the separator (``|`` where none is
+    recorded: only another one was), and the label columns where they were named.
+
+    Raises
+    ------
+    ConfigError
+        The database's record is damaged.
+    """
+    if READING_KEY in meta:
+        try:
+            value = json.loads(meta[READING_KEY])
+            columns = value["label_columns"]
+            recorded = {"text_column": value["text_column"], "label_sep": value["label_sep"],
+                        "label_columns": None if columns is None else list(columns)}
+            if not (isinstance(recorded["text_column"], str) and isinstance(recorded["label_sep"], str)
+                    and (columns is None or all(isinstance(c, str) for c in columns))):
+                raise TypeError
+        except (ValueError, TypeError, KeyError):
+            raise ConfigError(f"{where} records how it reads its files as {meta[READING_KEY][:200]!r}; expected a "
+                              f"JSON object of text_column, label_sep and label_columns; restore the session's "
+                              f"database") from None
+        return recorded
+    recorded = {"label_sep": session.get("label_sep", "|")}
+    for key in ("text_column", "label_columns"):
+        if key in session:
+            recorded[key] = session[key]
+    return recorded
+
+
+def resolve_reading(recorded: Mapping[str, Any], given: Mapping[str, Any], where: str = "",
+                    advice: str = "") -> Reading:
+    """The options to read a session's files with: the ones it recorded, else those given, else the defaults.
+
+    Parameters
+    ----------
+    recorded : :func:`recorded_reading` (``{}`` for a new session)
+    given : the options the command line gives (keys of :data:`READING_FLAGS`)
+    where : names the session in messages
+    advice : what else fixes a conflict (``, or pass another --out``)
+
+    Raises
+    ------
+    ConfigError
+        An option given differs from the recorded one.
+    """
+    values = Reading().to_dict()
+    for key, flag in READING_FLAGS.items():
+        if key in recorded:
+            if key in given and _comparable(given[key]) != _comparable(recorded[key]):
+                raise ConfigError(f"{_shown(key, given[key])} differs from how {where} reads its files "
+                                  f"({_shown(key, recorded[key])}); leave {flag} out to read them as it does{advice}")
+            values[key] = recorded[key]
+        elif key in given:
+            values[key] = given[key]
+    columns = values["label_columns"]
+    return Reading(values["text_column"], values["label_sep"], None if columns is None else tuple(columns))
+
+
+def _comparable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def check_named_label_columns(path: str | Path, label_names: Sequence[str], reading: Reading, texts: "SessionTexts",
+                              n_given: int | None, where: str) -> None:
+    """Refuse label columns named now for a session that recorded none, where they read other labels than it did.
+
+    Where the file gives labels one way only, the session read them by the
+    rule (:func:`~al.datasets.tabular.label_source`), and the named columns
+    must read exactly those. A file giving them both ways (a ``labels``
+    column and columns named as the labels) was read before the rule
+    refused such a file; the named columns must then find as many labeled
+    texts as the session did (``n_given``, from its ``config.json``).
+
+    Raises
+    ------
+    ConfigError
+        Naming what the session read, what the named columns read, and the
+        ``--label-columns`` that reads as many, if one does.
+    """
+    if reading.label_columns is None:
+        return
+    table = _table(Path(path))
+    shown = _shown("label_columns", reading.label_columns)
+    try:
+        by_rule = _given(table, label_names, reading.label_sep)
+    except DataError:
+        by_rule = None  # the rule cannot read it (both ways): the columns named say which
+    if by_rule is not None and not _same_rows(by_rule, texts.given):
+        raise ConfigError(f"{shown} reads other labels of {path} than {where} read (by the columns named as the "
+                          f"labels, or else the 'labels' column); leave --label-columns out")
+    if n_given is None or len(texts.given) == n_given:
+        return
+    fits = []
+    candidates = ([[LIST_COLUMN]] if LIST_COLUMN in table.frame.columns else []) + \
+        [[name for name in label_names if name in table.frame.columns]]
+    for columns in candidates:
+        if columns and tuple(columns) != reading.label_columns:
+            try:
+                if len(_given(table, label_names, reading.label_sep, columns)) == n_given:
+                    fits.append(_shown("label_columns", columns))
+            except DataError:
+                continue
+    fix = f"pass {' or '.join(fits)}" if fits else "name the columns it read its labels from"
+    raise ConfigError(f"{shown} finds {len(texts.given)} texts of {path} labeled, but {where} found {n_given}; "
+                      f"{fix}")
+
+
+def _same_rows(a: Mapping[int, np.ndarray], b: Mapping[int, np.ndarray]) -> bool:
+    return a.keys() == b.keys() and all(np.array_equal(a[i], b[i]) for i in a)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ file) or ``person`` (answered in the session; the latest answer when it was
 changed). Skipped texts and texts nobody answered are left out. Load it
 with ``python -m al.simulate --dataset jsonl --data-path labeled.jsonl``
 (split 80/10/10 by the loader, as any file without a ``split`` column).
+
+The data file is read as the session recorded (:mod:`al.annotate.data`); a
+session started before sessions recorded their label columns, on a file
+that gives labels both ways, needs ``--label-columns`` here as on its resume.
 """
 from __future__ import annotations
 
@@ -17,58 +21,86 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-from al.annotate.data import file_digest, read_session_texts
-from al.annotate.store import DB_FILE
+from al.annotate.data import (check_named_label_columns, file_digest, read_session_texts, recorded_reading,
+                              resolve_reading)
+from al.annotate.store import DB_FILE, connect_read_only, read_meta
 from al.errors import ConfigError, DataError
 from al.io import write_atomic
 from al.records import read_config
 
 
-def session_rows(directory: str | Path) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def stored_session(directory: str | Path) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """The ``config.json`` of the session in ``directory`` and its database's ``meta`` (``{}`` without one);
+    None where the directory holds no session (nothing, or a simulation's run).
+
+    Raises
+    ------
+    ConfigError, DataError
+        A damaged ``config.json``, or a database file that is not a session's.
+    """
+    stored = read_config(Path(directory))
+    if stored is None or not isinstance(stored["config"].get("session"), dict):
+        return None
+    return stored, read_meta(directory)
+
+
+def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None
+                 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The labeled texts of a session as export rows, and counts (``given``, ``person``, ``skipped``).
+
+    ``given``: the options ``--text-column``, ``--label-sep``, ``--label-columns``
+    given (keys of :data:`al.annotate.data.READING_FLAGS`). The session reads
+    its data file as it recorded; an option it did not record (the label
+    columns of a session started before sessions recorded them) comes from ``given``.
 
     Raises
     ------
     ConfigError
         ``directory`` holds no session, its database belongs to another
-        session, or the data file changed since the session began.
+        session, the data file changed since the session began, or an
+        option given differs from the session's own.
+    DataError
+        The data file cannot be read as the session read it; for one that
+        gives labels both ways, naming the ``--label-columns`` to pass.
     """
     directory = Path(directory)
-    stored = read_config(directory)
+    found = stored_session(directory)
     db_path = directory / DB_FILE
-    if stored is None or "session" not in stored.get("config", {}) or not db_path.is_file():
+    if found is None or not db_path.is_file():
         raise ConfigError(f"{directory} holds no annotation session (config.json and {DB_FILE}); pass the --out "
                           f"of python -m al.annotate")
+    stored, meta = found
     config = stored["config"]
     session = config["session"]
     labels = list(config["labels"])
     data_path = Path(config["data_path"])
+    expected = (stored.get("session") or {}).get("settings_digest")
+    if expected is not None and meta.get("settings_digest") != expected:
+        raise ConfigError(f"{db_path} holds the answers of another session (settings digest "
+                          f"{meta.get('settings_digest')}, config.json says {expected}); export the directory it "
+                          f"came from")
     if not data_path.is_file():
         raise DataError(f"the session's data file {data_path} is not there (paths are as given at start); run export "
                         f"from the directory the session was started in")
     if file_digest(data_path) != session["data_sha256"]:
         raise DataError(f"{data_path} changed since the session began (its SHA-256 differs); export needs the file "
                         f"the session labeled")
-    texts = read_session_texts(data_path, labels, text_column=session.get("text_column", "text"),
-                               label_sep=session.get("label_sep", "|"), label_columns=session.get("label_columns"))
-    try:  # a URI from the path (percent-encoded: '#', '?' and '%' are a file name's, not the URI's)
-        db = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise ConfigError(f"cannot open {db_path} ({exc}); check that it is readable") from None
+    where = f"session {directory}"
+    recorded = recorded_reading(session, meta, where)
+    reading = resolve_reading(recorded, given or {}, where)
+    texts = read_session_texts(data_path, labels, text_column=reading.text_column, label_sep=reading.label_sep,
+                               label_columns=reading.label_columns)
+    if "label_columns" not in recorded:
+        check_named_label_columns(data_path, labels, reading, texts, session.get("n_given"), where)
+    db = connect_read_only(db_path)
     try:
-        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         rows = db.execute("SELECT pool_index, labels, skipped FROM answers ORDER BY pool_index").fetchall()
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"{db_path} is not a session database ({exc})") from None
     finally:
         db.close()
-    expected = (stored.get("session") or {}).get("settings_digest")
-    if expected is not None and meta.get("settings_digest") != expected:
-        raise ConfigError(f"{db_path} holds the answers of another session (settings digest "
-                          f"{meta.get('settings_digest')}, config.json says {expected}); export the directory it "
-                          f"came from")
     answered = {int(i): (json.loads(l), bool(s)) for i, l, s in rows}
     out: list[dict[str, Any]] = []
     counts = {"given": 0, "person": 0, "skipped": 0}
@@ -109,10 +141,12 @@ def check_output(directory: str | Path, output: str | Path, what: str = "output"
                               f"write the export to another file, e.g. {what} labeled.jsonl")
 
 
-def export_session(directory: str | Path, output: str | Path, what: str = "output") -> dict[str, int]:
+def export_session(directory: str | Path, output: str | Path, what: str = "output",
+                   given: Mapping[str, Any] | None = None) -> dict[str, int]:
     """Write :func:`session_rows` to ``output`` (atomically); returns the counts.
 
-    ``what`` names ``output`` in messages (``-o`` on the command line).
+    ``what`` names ``output`` in messages (``-o`` on the command line);
+    ``given``: the reading options given (:func:`session_rows`).
 
     Raises
     ------
@@ -120,7 +154,7 @@ def export_session(directory: str | Path, output: str | Path, what: str = "outpu
         See :func:`session_rows`; also ``output`` is a file of the session
         (:func:`check_output`) or cannot be written.
     """
-    rows, counts = session_rows(directory)
+    rows, counts = session_rows(directory, given)
     check_output(directory, output, what)
     try:
         write_atomic(Path(output), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

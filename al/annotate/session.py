@@ -44,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al import __version__
-from al.annotate.data import SessionTexts
+from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import Answer, AnswerStore
 from al.config import SimulationConfig, result_settings
 from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
@@ -318,6 +318,11 @@ class SessionOptions:
     stop_set_size : int
         Texts of the pool whose predictions the stabilizing-predictions criterion compares.
     label_sep, label_columns : how the data file gives labels (``--label-sep``, ``--label-columns``)
+    label_columns_in_config : bool
+        Whether ``config.json`` records ``label_columns`` (when named). False
+        for a session whose ``config.json`` recorded none when it began
+        (started before sessions recorded how they read their files): it
+        stays as it was, and the database records them (:data:`al.annotate.store.READING_KEY`).
     """
 
     data_path: Path
@@ -330,6 +335,12 @@ class SessionOptions:
     extra: dict[str, Any] = field(default_factory=dict)
     label_sep: str = "|"
     label_columns: list[str] | None = None
+    label_columns_in_config: bool = True
+
+    def reading(self) -> Reading:
+        """How the session reads its files, as its database records it."""
+        columns = self.label_columns
+        return Reading(self.text_column, self.label_sep, None if columns is None else tuple(columns))
 
 
 class SessionRecords(RunRecords):
@@ -446,7 +457,7 @@ class Session:
         # recorded only when given otherwise, so that sessions stored before they existed keep their settings
         if self.options.label_sep != "|":
             settings["session"]["label_sep"] = self.options.label_sep
-        if self.options.label_columns is not None:
+        if self.options.label_columns is not None and self.options.label_columns_in_config:
             settings["session"]["label_columns"] = list(self.options.label_columns)
         return settings
 
@@ -483,7 +494,7 @@ class Session:
         created = not self.directory.exists()
         self._hold_lock()
         try:
-            self.store = AnswerStore(self.directory, self.digest, self.label_names)
+            self.store = AnswerStore(self.directory, self.digest, self.label_names, self.options.reading().to_dict())
             self.records = SessionRecords(self.directory, self.store)
             previous = self.records.check(settings, stored_settings)
             stored_digest = ((previous or {}).get("session") or {}).get("settings_digest")

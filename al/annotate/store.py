@@ -6,7 +6,8 @@ at any moment (and the machine losing power). All SQL is parameterised.
 
 Tables::
 
-    meta     key TEXT PRIMARY KEY, value TEXT     -- the session's settings digest, label names
+    meta     key TEXT PRIMARY KEY, value TEXT     -- the session's settings digest, label names, and how
+             it reads its files (``reading``: JSON of text_column, label_sep, label_columns)
     answers  pool_index INTEGER PRIMARY KEY,      -- position of the text in the session's pool
              seq INTEGER UNIQUE (1, 2, ...: the order of answering), text_id TEXT,
              labels TEXT (JSON list of label names), skipped INTEGER (0/1),
@@ -30,11 +31,13 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from al.errors import ConfigError, NotPendingError
 
 DB_FILE = "answers.sqlite"
+#: The meta key recording how the session reads its data and dev files (see :class:`al.annotate.data.Reading`).
+READING_KEY = "reading"
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -67,6 +70,35 @@ class Answer:
                 "edited_at": self.edited_at}
 
 
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a session database (one line on failure)."""
+    try:  # a URI from the path (percent-encoded: '#', '?' and '%' are a file name's, not the URI's)
+        return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"cannot open {path} ({exc}); check that it is readable") from None
+
+
+def read_meta(directory: str | Path) -> dict[str, str]:
+    """The ``meta`` table of the session database in ``directory``, read only; ``{}`` where there is none.
+
+    Raises
+    ------
+    ConfigError
+        The file is there but is not a session database.
+    """
+    path = Path(directory) / DB_FILE
+    if not path.is_file():
+        return {}
+    db = connect_read_only(path)
+    try:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"{path} is not a session database ({exc}); restore the session's database, or pass "
+                          f"another directory") from None
+    finally:
+        db.close()
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -81,12 +113,18 @@ class AnswerStore:
     settings_digest : str
         Identifies the session's result settings; a database holding another is refused.
     label_names : sequence of str
+    reading : mapping, optional
+        How the session reads its files (:meth:`al.annotate.data.Reading.to_dict`): recorded under
+        :data:`READING_KEY` when the database has no record of it (a new session, or one from before
+        sessions recorded it); a database recording another is refused.
     """
 
-    def __init__(self, directory: str | Path, settings_digest: str, label_names: Sequence[str]) -> None:
+    def __init__(self, directory: str | Path, settings_digest: str, label_names: Sequence[str],
+                 reading: Mapping[str, Any] | None = None) -> None:
         self.path = Path(directory) / DB_FILE
         self.settings_digest = settings_digest
         self.label_names = tuple(label_names)
+        self.reading = None if reading is None else json.dumps(dict(reading), sort_keys=True)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._cache: dict[int, Answer] = {}
@@ -123,13 +161,20 @@ class AnswerStore:
                 f"settings digest {stored.get('settings_digest')}, this session's {self.settings_digest}); "
                 f"pass another --out, or start that session's own command"
             )
-        if not stored:
+        recorded = stored.get(READING_KEY)
+        if self.reading is not None and recorded is not None and recorded != self.reading:
+            db.close()
+            raise ConfigError(f"{self.path} records that its session reads its files with {recorded}, not "
+                              f"{self.reading}; leave --text-column, --label-sep and --label-columns out to read "
+                              f"them as it did, or pass another --out")
+        rows = [] if stored else [("settings_digest", self.settings_digest),
+                                  ("label_names", json.dumps(self.label_names)), ("created_at", _now())]
+        if self.reading is not None and recorded is None:
+            rows.append((READING_KEY, self.reading))
+        if rows:
             with db:
                 db.execute("BEGIN IMMEDIATE")
-                db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", [
-                    ("settings_digest", self.settings_digest), ("label_names", json.dumps(self.label_names)),
-                    ("created_at", _now()),
-                ])
+                db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
         self._db = db
         self._cache = {a.pool_index: a for a in self._read_all()}
         for i, r, labels, skipped in db.execute(
