@@ -17,7 +17,8 @@ first other value (a label column with a mistake, or a count that is mostly 0/1)
 
 Header names (JSON keys) are stripped of surrounding whitespace; a name given
 twice is refused. Every error names a row by its line in the file, as an
-editor counts it (the header is line 1 of a CSV).
+editor counts it (the header is line 1 of a CSV), not by pandas' count of
+records; where the line cannot be told for sure, the error says so.
 
 Splits: a ``split`` column with values ``train`` / ``dev`` (or
 ``validation``) / ``test`` fixes them. Without it each distinct text (as read:
@@ -30,12 +31,14 @@ text next to it in hash order (3 distinct texts at least; fewer are refused).
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -102,8 +105,10 @@ def read_rows(path: str | Path) -> Table:
     Raises
     ------
     DataError
-        The path is missing, a directory, empty, of another suffix, or does not
-        parse; a header name is given twice; a CSV row has more cells than the header.
+        The path is missing, a directory, empty, of another suffix, not UTF-8,
+        or does not parse; a header name is given twice; a CSV row has more
+        cells than the header. A message names the line of the file at fault
+        where it can be told (:func:`_csv_parser_error`), and says so where not.
     """
     path = Path(path)
     if path.is_dir():
@@ -120,7 +125,10 @@ def read_rows(path: str | Path) -> Table:
         if suffix in (".csv", ".tsv"):
             return _read_csv(path, "\t" if suffix == ".tsv" else ",")
         return _read_json_lines(path)
-    except (ValueError, csv.Error, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise_interrupt(exc)
+        raise _not_utf8(path) from None
+    except (ValueError, csv.Error, pd.errors.ParserError) as exc:
         raise_interrupt(exc)
         raise DataError(f"cannot parse {path} as {suffix[1:]}: {exc}") from None
     except OSError as exc:
@@ -148,6 +156,20 @@ def raise_interrupt(exc: BaseException) -> None:
         pending += [cause.__cause__, cause.__context__]
 
 
+def _not_utf8(path: Path) -> DataError:
+    """The one line for a file that is not UTF-8: its first byte that is not, by line (as an editor counts them)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[:exc.start]
+        breaks = re.findall(rb"\r\n|\r|\n", before)
+        column = exc.start - max(before.rfind(b"\n"), before.rfind(b"\r"))
+        return DataError(f"{path} line {1 + len(breaks)} is not UTF-8 text (byte {data[exc.start]:#04x}, byte "
+                         f"{column} of the line); expected UTF-8 text: save the file as UTF-8")
+    return DataError(f"{path} is not UTF-8 text; expected UTF-8 text: save the file as UTF-8")
+
+
 def _header(names: Sequence[Any], path: Path, where: str) -> list[str]:
     """Header names stripped (an empty one named as pandas would); a name given twice is refused."""
     stripped = [str(name).strip() or f"Unnamed: {i}" for i, name in enumerate(names)]
@@ -165,73 +187,219 @@ def _read_csv(path: Path, sep: str) -> Table:
     starts: list[int] = []
     header: list[str] | None = None
     header_line = 1
+    with contextlib.closing(_records(path, sep)) as records:
+        for start, _, record in records:
+            if record and (len(record) > 1 or record[0].strip()):  # pandas skips blank lines too
+                if header is None:
+                    header, header_line = record, start
+                elif len(record) > len(header):
+                    raise DataError(
+                        f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
+                        f"{len(header)}; quote a cell that holds {_SEP_NAMES[sep]} (\"a, b\"), or name every column "
+                        f"in the header"
+                    )
+                else:
+                    starts.append(start)
+    names = _header(header or [], path, f"header (line {header_line})")
+    try:
+        # ids as written (their zeros kept), and only an empty cell is missing ("NA" is a text, or a label)
+        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig", header=0, names=names, dtype={"id": str},
+                            keep_default_na=False, na_values=[""])
+    except pd.errors.ParserError as exc:
+        raise_interrupt(exc)
+        raise _csv_parser_error(path, sep, exc, header_line, len(names)) from None
+    lines = np.asarray(starts, dtype=np.int64) if len(starts) == len(frame) else None
+    return Table(frame, lines, path)
+
+
+_SEP_NAMES = {",": "a comma", "\t": "a tab"}
+
+
+def _records(path: Path, sep: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Each record of a CSV file as the csv module reads it: its first line, its last line, its cells.
+
+    A blank line is a record of no cells (pandas counts it too); lines are
+    counted as an editor counts them (LF, CR LF or a lone CR ends one). Close
+    the generator when done (``contextlib.closing``): it lifts the csv module's
+    cell size limit while it runs.
+
+    Raises
+    ------
+    DataError
+        The csv module refuses a line (named by its number).
+    """
     limit = csv.field_size_limit(2**31 - 1)  # a long text is one cell
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f, delimiter=sep)
             start = 1
-            for record in reader:
-                if record and (len(record) > 1 or record[0].strip()):  # pandas skips blank lines too
-                    if header is None:
-                        header, header_line = record, start
-                    elif len(record) > len(header):
-                        raise DataError(
-                            f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
-                            f"{len(header)}; quote a cell that holds {'a tab' if sep == chr(9) else 'a comma'} "
-                            f"(\"a, b\"), or name every column in the header"
-                        )
-                    else:
-                        starts.append(start)
-                start = reader.line_num + 1
+            try:
+                for record in reader:
+                    yield start, reader.line_num, record
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                raise DataError(f"{path} line {reader.line_num} cannot be read as CSV (Python's csv module says: "
+                                f"{exc}); expected cells separated by {_SEP_NAMES.get(sep, repr(sep))}, quoted where "
+                                f"they hold one: fix that line") from None
     finally:
         csv.field_size_limit(limit)
-    names = _header(header or [], path, f"header (line {header_line})")
-    # ids as written (their zeros kept), and only an empty cell is missing ("NA" is a text, or a label)
-    frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig", header=0, names=names, dtype={"id": str},
-                        keep_default_na=False, na_values=[""])
-    lines = np.asarray(starts, dtype=np.int64) if len(starts) == len(frame) else None
-    return Table(frame, lines, path)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _csv_parser_error(path: Path, sep: str, exc: pd.errors.ParserError, header_line: int, n_names: int) -> DataError:
+    """pandas' parse error as one line naming the line of the file at fault, or saying that it cannot be told.
+
+    pandas numbers what it calls a line or row by its count of records: one per
+    line ending outside a quoted cell, blank lines included, the header too
+    (``Expected 3 fields in line N``: the N-th record; ``EOF inside string
+    starting at row R``: the record after the first R). A quoted cell over
+    several lines is one record, so the count falls behind the file's lines.
+    The csv module's records (:func:`_records`) give each record's first line;
+    a line is named only where pandas' record is found to be the csv module's
+    (the same cells, the same unclosed quote), since the two parsers can split
+    a file with unusual line endings differently.
+    """
+    message = " ".join(str(exc).split())
+    sep_name = _SEP_NAMES.get(sep, repr(sep))
+    eof = re.search(r"EOF inside string starting at row (\d+)", message)
+    fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
+    if eof:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            text = f.read()
+        n_records, last = 0, []
+        with contextlib.closing(_records(path, sep)) as records:
+            for _, _, last in records:
+                n_records += 1
+        # the csv module ends inside a quoted cell too where the file's tail is its last cell, quoted but not closed
+        tail = '"' + last[-1].replace('"', '""') if last else ""
+        if last and int(eof.group(1)) == n_records - 1 and text.endswith(tail):
+            opened = len(text) - len(tail)
+            line = 1 + len(_LINE_BREAK.findall(text, 0, opened))
+            shown = _LINE_BREAK.split(text[opened:], 1)[0][:40]
+            return DataError(
+                f"{path} line {line} opens a quoted cell ({shown!r}) that no later line closes (the file ends inside "
+                f"it); expected a closing quote: end the cell with \", and write a quote inside a cell as \"\""
+            )
+        return DataError(
+            f"{path} holds a quoted cell that is never closed (the file ends inside it), on a line that cannot be "
+            f"told (pandas' parser puts it in its record {int(eof.group(1)) + 1}, counting a quoted cell over "
+            f"several lines as one); expected a closing quote for each opening one: end each cell with \", and "
+            f"write a quote inside a cell as \"\""
+        )
+    if fields:
+        expected, number, saw = map(int, fields.groups())
+        line = _csv_record_line(path, sep, number)
+        if line is not None and line[1] == saw and expected == n_names:
+            return DataError(
+                f"{path} line {line[0]} has {saw} cells but the header (line {header_line}) names {expected}; "
+                f"quote a cell that holds {sep_name} (\"a, b\"), or name every column in the header"
+            )
+        if line is not None and line[1] == saw:  # pandas took another line for the header, or split one otherwise
+            return DataError(
+                f"{path} line {line[0]} has {saw} cells where pandas' parser expects {expected}, reading a line above "
+                f"it otherwise than as the header of {n_names} names on line {header_line}; expected lines ended "
+                f"alike: save the file with one kind of line ending (\\n or \\r\\n), and quote a cell that holds "
+                f"{sep_name}"
+            )
+        return DataError(
+            f"{path} holds a row of {saw} cells where pandas' parser expects {expected}, on a line that cannot be "
+            f"told (pandas counts it as its record {number}, a quoted cell over several lines being one); expected "
+            f"as many cells as the header (line {header_line}) names: quote a cell that holds {sep_name}, and save "
+            f"the file with one kind of line ending (\\n or \\r\\n)"
+        )
+    return DataError(
+        f"{path} cannot be read as CSV: pandas' parser says {message!r}, on a line it does not name; expected a "
+        f"header row, then one row per text with at most as many cells: check for an unclosed quote or mixed line "
+        f"endings, or save the file again as CSV (UTF-8)"
+    )
+
+
+def _csv_record_line(path: Path, sep: str, number: int) -> tuple[int, int] | None:
+    """First line and cell count of pandas' record ``number`` (1-based), where both parsers read it alike; else None.
+
+    The csv module's record ``number`` is taken for pandas' when pandas, asked
+    for that one record alone, reads the same cells.
+    """
+    found = None
+    with contextlib.closing(_records(path, sep)) as records:
+        for count, (start, _, record) in enumerate(records, 1):
+            if count == number:
+                found = start, record
+                break
+    if found is None:
+        return None
+    try:
+        alone = pd.read_csv(path, sep=sep, encoding="utf-8-sig", header=None, skiprows=number - 1, nrows=1, dtype=str,
+                            keep_default_na=False, skip_blank_lines=False)
+    except ValueError as exc:  # pandas' ParserError and EmptyDataError among them
+        raise_interrupt(exc)
+        return None
+    if len(alone) != 1 or alone.iloc[0].tolist() != found[1]:
+        return None
+    return found[0], len(found[1])
 
 
 def _read_json_lines(path: Path) -> Table:
-    """One JSON object per line (blank lines skipped); a bad line is named by its number."""
-    rows, lines = [], []
+    """One JSON object per line (blank lines skipped); a bad line is named by its number.
+
+    ``json``'s C scanner reads each line, with one light hook
+    (:class:`_LastPairs`) that makes each object a dict (a nested one keeps the
+    last value of a key, as in ``json``) and keeps the outermost object's
+    pairs: fewer keys than pairs is a key given twice, whose pairs are then
+    checked (:func:`_header`). Other keys are checked once per distinct key
+    order, not once per line: a file's rows mostly share one.
+    """
+    last = _LastPairs()
+    decode = json.JSONDecoder(object_pairs_hook=last).decode
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    names: dict[tuple[str, ...], tuple[str, ...]] = {}  # keys as written -> stripped (the same tuple if unchanged)
     with open(path, encoding="utf-8-sig") as f:
         for number, line in enumerate(f, 1):
-            if not line.strip():
+            if line.isspace():
                 continue
             try:
-                row = json.loads(line, object_pairs_hook=_pairs)
+                row = decode(line)
             except json.JSONDecodeError as exc:
                 raise DataError(
                     f"{path} line {number} is not JSON ({exc.msg} at column {exc.colno}): {line.strip()[:60]!r}; "
                     f"expected one JSON object per line"
                 ) from None
-            if not isinstance(row, _Pairs):  # every JSON object is read as its key-value pairs
+            if not isinstance(row, dict):
                 raise DataError(f"{path} line {number} holds a {type(row).__name__}; expected a JSON object")
-            keys = _header([key for key, _ in row], path, f"line {number}")
-            rows.append({key: _objects(value) for key, (_, value) in zip(keys, row)})
+            keys = tuple(row)
+            if len(keys) < len(last.pairs):  # a key written twice (refused, unless blank: blank keys are "Unnamed: i")
+                pairs = last.pairs
+                row = dict(zip(_header([key for key, _ in pairs], path, f"line {number}"), (v for _, v in pairs)))
+            else:
+                stripped = names.get(keys)
+                if stripped is None:
+                    checked = tuple(_header(keys, path, f"line {number}"))
+                    stripped = names[keys] = keys if checked == keys else checked
+                if stripped is not keys:
+                    row = dict(zip(stripped, row.values()))
+            rows.append(row)
             lines.append(number)
     if not rows:
         raise DataError(f"{path} holds no JSON lines; expected one JSON object per line")
     return Table(pd.DataFrame(rows), np.asarray(lines, dtype=np.int64), path)
 
 
-class _Pairs(list):
-    """A JSON object's key-value pairs in order (its keys not yet checked)."""
+class _LastPairs:
+    """``object_pairs_hook``: each JSON object as a dict; the pairs of the last one read kept in :attr:`pairs`.
 
+    The scanner calls it for an object after the objects nested in it, so
+    once a line is read :attr:`pairs` are the outermost object's.
+    """
 
-def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
-    return _Pairs(pairs)
+    def __init__(self) -> None:
+        self.pairs: list[tuple[str, Any]] = []
 
-
-def _objects(value: Any) -> Any:
-    """A value with the objects nested in it made dicts again (their last value of a key wins, as in ``json``)."""
-    if isinstance(value, _Pairs):
-        return {key: _objects(v) for key, v in value}
-    if isinstance(value, list):
-        return [_objects(v) for v in value]
-    return value
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        self.pairs = pairs
+        return dict(pairs)
 
 
 # ---------------------------------------------------------------- labels

@@ -305,3 +305,130 @@ def test_config_refuses_a_bad_data_option_before_data_loads():
 
     with pytest.raises(ConfigError, match="label_columns must be a list of column names"):
         SimulationConfig(dataset="csv", data_options={"label_columns": [3]}).validate()
+
+
+# 12 ------------------------------------------------------------- JSON lines: one quick read, every check kept
+
+
+def test_json_lines_keep_nested_values_blank_keys_and_each_row_s_line(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(
+        b'\xef\xbb\xbf{" text ": "a", "meta": {"k": 1, "k": 2}, "labels": ["x", {"y": [1, {"z": 0, "z": 3}]}]}\r\n'
+        b"\r\n   \n"
+        b'{"text": "b", "": 1, " ": 2}\n'
+        b'{"text": "c", "": 3, "": 4}\n'  # a blank key twice is two columns, as a blank header name is in a CSV
+        b'{"text": "d", "labels": []}'  # no line end at the end of the file
+    )
+    table = read_rows(path)
+    assert table.lines.tolist() == [1, 4, 5, 6]
+    assert list(table.frame.columns) == ["text", "meta", "labels", "Unnamed: 1", "Unnamed: 2"]
+    assert table.frame["text"].tolist() == ["a", "b", "c", "d"]
+    assert table.frame.at[0, "meta"] == {"k": 2}  # a nested object keeps the last value of a key, as json does
+    assert table.frame.at[0, "labels"] == ["x", {"y": [1, {"z": 3}]}] and table.frame.at[3, "labels"] == []
+    assert table.frame["Unnamed: 1"].tolist()[1:3] == [1, 3] and table.frame["Unnamed: 2"].tolist()[1:3] == [2, 4]
+
+
+@pytest.mark.parametrize("line, key", [
+    ('{"text": "a", "labels": ["x"], "text": "b"}', "text"),  # read as the same keys as the rows above
+    ('{"text": "a", "labels": {"n": 1, "n": 2}, "labels": []}', "labels"),  # after a nested object's own repeat
+    ('{"text": "a", "\\u006cabels": [], "labels": []}', "labels"),  # the same key, written otherwise
+])
+def test_a_key_given_twice_in_one_object_is_refused_wherever_it_is(tmp_path, line, key):
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps({"text": f"t {i}", "labels": ["x"]}) + "\n" for i in range(50)) + f"\n{line}\n")
+    with pytest.raises(DataError, match=f"t.jsonl line 52 names column\\(s\\) '{key}' more than once \\(surrounding "
+                                        f"spaces do not count\\); give each column its own name"):
+        read_rows(path)
+
+
+def test_json_lines_check_each_order_of_keys_once_not_each_line(tmp_path, monkeypatch):
+    """What made a long file slow: every line's keys checked anew. The rows of a file mostly share their keys."""
+    import al.datasets.tabular as tabular
+
+    checked = []
+    header = tabular._header
+    monkeypatch.setattr(tabular, "_header", lambda names, *args: checked.append(tuple(names)) or header(names, *args))
+    path = tmp_path / "t.jsonl"
+    rows = [{"text": f"t {i}", "labels": ["x"]} if i % 3 else {"labels": [], "text": f"t {i}"} for i in range(300)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert len(read_rows(path).frame) == 300
+    assert checked == [("labels", "text"), ("text", "labels")]
+
+
+# 13 ------------------------------------------------------------- parse errors name the file's line, or say it is unknown
+
+
+@pytest.mark.parametrize("content, line", [
+    ('text,a,b\nx,1,0\n"y,1,0\nz,1,0\n', 3),
+    # blank lines, and a quoted cell over three lines before it: pandas says "row 5" (its count of records)
+    ('\ntext,a,b\n"two\nlines\nmore",1,0\n\nx,1,0\n"y,1,0\nz,1,0\n', 8),
+    ('text,a,b\r\n"two\r\nlines",1,0\r\nx,"1\r\n,0\r\n', 4),  # opened in a second cell; CR LF line ends
+])
+def test_an_unclosed_quote_is_named_by_the_line_it_opens_on(tmp_path, content, line):
+    path = tmp_path / "t.csv"
+    path.write_text(content, newline="")
+    with pytest.raises(DataError) as caught:
+        read_rows(path)
+    assert str(caught.value).startswith(f"{path} line {line} opens a quoted cell ('\"")
+    assert str(caught.value).endswith("that no later line closes (the file ends inside it); expected a closing "
+                                      "quote: end the cell with \", and write a quote inside a cell as \"\"")
+
+
+@pytest.mark.parametrize("content, sep, header_line, line", [
+    ('text,a,b\n"two\nlines\nmore",1,0\ny,1,0\nz,1,0,9\n', ",", 1, 6),  # pandas: "line 4"
+    ('\n\ntext,a,b\nx,1,0\n\n"q\nq",1,0\nz,1,0,9\n', ",", 3, 8),  # pandas: "line 7"
+    ('text\ta\tb\r\n"two\r\nlines"\t1\t0\r\nz\t1\t0\t9\r\n', "\t", 1, 4),  # pandas: "line 3"
+])
+def test_pandas_count_of_records_is_read_back_as_the_file_s_line(tmp_path, content, sep, header_line, line):
+    """pandas' "line N" counts records (a quoted cell over several lines is one); the message names the file's line."""
+    import pandas as pd
+
+    from al.datasets.tabular import _csv_parser_error
+
+    path = tmp_path / ("t.csv" if sep == "," else "t.tsv")
+    path.write_text(content, newline="")
+    expected = (f"{path} line {line} has 4 cells but the header (line {header_line}) names 3; quote a cell that holds "
+                f"{'a comma' if sep == ',' else 'a tab'} (\"a, b\"), or name every column in the header")
+    with pytest.raises(DataError) as caught:  # read_rows finds the row before pandas reads
+        read_rows(path)
+    assert str(caught.value) == expected
+    with pytest.raises(pd.errors.ParserError, match="Expected 3 fields in line") as pandas_error:
+        pd.read_csv(path, sep=sep)
+    assert str(_csv_parser_error(path, sep, pandas_error.value, header_line, 3)) == expected
+
+
+def test_a_pandas_error_whose_line_cannot_be_told_says_so_and_names_none(tmp_path):
+    import pandas as pd
+
+    from al.datasets.tabular import _csv_parser_error
+
+    path = tmp_path / "t.csv"
+    path.write_text('text,a,b\n"two\nlines\nmore",1,0\ny,1,0\nz,1,0,9\n')
+    # pandas' record 3 (line 5, "y,1,0") has 3 cells, not 4: a count that fits no record names no line
+    fields = pd.errors.ParserError("Error tokenizing data. C error: Expected 3 fields in line 3, saw 4\n")
+    assert str(_csv_parser_error(path, ",", fields, 1, 3)) == (
+        f"{path} holds a row of 4 cells where pandas' parser expects 3, on a line that cannot be told (pandas counts "
+        f"it as its record 3, a quoted cell over several lines being one); expected as many cells as the header "
+        f"(line 1) names: quote a cell that holds a comma, and save the file with one kind of line ending (\\n or "
+        f"\\r\\n)")
+    eof = pd.errors.ParserError("Error tokenizing data. C error: EOF inside string starting at row 3")
+    assert str(_csv_parser_error(path, ",", eof, 1, 3)).startswith(
+        f"{path} holds a quoted cell that is never closed (the file ends inside it), on a line that cannot be told")
+    other = pd.errors.ParserError("Too many columns specified: expected 3 and found 2")
+    assert str(_csv_parser_error(path, ",", other, 1, 3)) == (
+        f"{path} cannot be read as CSV: pandas' parser says 'Too many columns specified: expected 3 and found 2', on "
+        f"a line it does not name; expected a header row, then one row per text with at most as many cells: check "
+        f"for an unclosed quote or mixed line endings, or save the file again as CSV (UTF-8)")
+
+
+@pytest.mark.parametrize("name, content, line, byte", [
+    ("t.csv", b'text,a\nok,1\n\n"two\r\nlines",0\nbad \xff here,1\n', 6, 5),
+    ("t.jsonl", b'{"text": "a"}\r\n\r\n{"text": "b \xff"}\n', 3, 13),
+])
+def test_a_byte_that_is_not_utf8_is_named_by_its_line(tmp_path, name, content, line, byte):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError) as caught:
+        read_rows(path)
+    assert str(caught.value) == (f"{path} line {line} is not UTF-8 text (byte 0xff, byte {byte} of the line); "
+                                 f"expected UTF-8 text: save the file as UTF-8")
