@@ -28,6 +28,9 @@ number in [0, 1)): test below 0.1, dev below 0.2, train above, so about 80 /
 the pool and in test), a row appended later moves no other row, and no seed
 plays a part. In a file so small that a split would be empty, it takes the
 text next to it in hash order (3 distinct texts at least; fewer are refused).
+A text repeated so often that its copies move a split's share of the rows by
+more than 5 points from its share of the distinct texts is a warning
+(:func:`duplication_skew`).
 """
 from __future__ import annotations
 
@@ -687,6 +690,47 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
         mapped = cells.map(SPLIT_ALIASES).to_numpy()
         return {s: np.flatnonzero(mapped == s) for s in ("train", "dev", "test")}
     try:
-        return hash_splits(texts)
+        splits = hash_splits(texts)
     except DataError as exc:
         raise DataError(f"{path}: {exc}; add a {split_column!r} column (train, dev, test), or more texts") from None
+    skew = duplication_skew(texts, splits)
+    if skew is not None:
+        import warnings
+
+        warnings.warn(f"{path}: {skew}; add a {split_column!r} column (train, dev, test) to choose the splits",
+                      UserWarning, stacklevel=3)
+    return splits
+
+
+#: How far (in shares of the rows) repeated texts may move a split from its share of the distinct texts unremarked.
+SKEW_TOLERANCE = 0.05
+
+
+def duplication_skew(texts: Sequence[str], splits: dict[str, np.ndarray]) -> str | None:
+    """What repeated texts did to the automatic split, if they moved a split's share of the rows by more than
+    ``SKEW_TOLERANCE`` (and 10 rows) from its share of the distinct texts; else None.
+
+    Each distinct text goes to one split, so a text written many times takes
+    all its copies there: a split can hold far more (or fewer) rows than its
+    share of the texts. A small file's shares of distinct texts are left as
+    they fall (no duplicates, no remark).
+    """
+    n_rows = len(texts)
+    n_distinct = len(set(texts))
+    if n_distinct == n_rows or n_rows == 0:
+        return None
+    shares = []
+    for name in ("train", "dev", "test"):
+        rows = splits[name]
+        row_share = len(rows) / n_rows
+        distinct_share = len({texts[i] for i in rows}) / n_distinct
+        if abs(row_share - distinct_share) > SKEW_TOLERANCE and abs(row_share - distinct_share) * n_rows >= 10:
+            shares.append(f"{name} {row_share:.0%} of the rows ({distinct_share:.0%} of the distinct texts)")
+    if not shares:
+        return None
+    counts: dict[str, int] = {}
+    for text in texts:
+        counts[text] = counts.get(text, 0) + 1
+    top = max(counts.values())
+    return (f"the automatic split puts {', '.join(shares)}: {n_rows - n_distinct} rows repeat a text (one text "
+            f"{top} times) and each distinct text stays in one split with all its copies")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -288,6 +289,24 @@ def test_the_automatic_split_keeps_duplicates_together_and_appended_rows_move_no
     corpus = load_dataset("jsonl", path, seed=5)  # texts stripped as read; no seed in the split
     assert all(np.array_equal(corpus.splits[s], splits[s]) for s in splits)
     assert not set(corpus.texts_of("test")) & set(corpus.texts_of("train"))
+
+
+def test_a_text_repeated_so_often_that_it_skews_the_split_is_a_warning(tmp_path):
+    """One text written 300 times goes to one split with every copy: the user is told, and how to choose."""
+    rows = [f"message {i},{i % 2}" for i in range(200)] + ["the same text,1"] * 300
+    path = write_csv(tmp_path / "d.csv", "text,food", rows)
+    with pytest.warns(UserWarning) as caught:
+        load_table(path)
+    message = str(caught[0].message)
+    assert message.startswith(f"{path}: the automatic split puts train ") and "\n" not in message
+    assert "299 rows repeat a text (one text 300 times)" in message and message.endswith("add a 'split' column "
+                                                                                       "(train, dev, test) to choose "
+                                                                                       "the splits")
+    evenly = [f"message {i % 300},{i % 2}" for i in range(900)]  # every text three times: shares as they fall
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_table(write_csv(tmp_path / "e.csv", "text,food", evenly))
+        load_table(write_csv(tmp_path / "t.csv", "text,food", ["a,1", "b,0", "c,1", "a,1"]))  # tiny: left as is
 
 
 def test_a_tiny_file_still_gets_every_split_or_says_what_it_needs(tmp_path):
