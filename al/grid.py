@@ -523,12 +523,47 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
 RAY_PROBE_TIMEOUT = 5.0
 
 
+#: The opening an HTTP/2 client sends: the connection preface and an empty SETTINGS frame (RFC 9113, 3.4).
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def answers_http2(host: str, port: int, timeout: float) -> bool | None:
+    """Whether the server at ``host:port`` answers an HTTP/2 opening as gRPC servers (a Ray head's GCS, a Ray
+    Client server) do, with a SETTINGS frame: True; another answer, or the connection closed: False; no answer
+    within ``timeout``: None (unknown).
+
+    Raises
+    ------
+    OSError
+        Nothing accepts a connection there (``socket.timeout`` if nothing answers in ``timeout``).
+    """
+    import socket
+
+    with socket.create_connection((host, port), timeout=timeout) as connection:
+        connection.settimeout(timeout)
+        try:
+            connection.sendall(_HTTP2_PREFACE)
+            head = b""
+            while len(head) < 9:
+                chunk = connection.recv(9 - len(head))
+                if not chunk:
+                    return False
+                head += chunk
+        except socket.timeout:
+            return None
+        except OSError:  # reset on reading the preface: not an HTTP/2 server
+            return False
+    return head[3] == 4  # a frame header: 3 bytes of length, then the type (4: SETTINGS)
+
+
 def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> Any:
     """The ``ray`` module, connected to the cluster at ``address`` (unless Ray is up already).
 
     A ``HOST:PORT`` (or ``ray://HOST:PORT``) address is first probed with a TCP
-    connection of at most ``probe_timeout`` seconds: where nothing listens, Ray
-    itself would retry for a minute and more, logging as it goes. Ray's own
+    connection of at most ``probe_timeout`` seconds and an HTTP/2 opening
+    (:func:`answers_http2`): where nothing listens, or a server that is not a
+    gRPC one (a web server, the dashboard's port), Ray itself would retry for
+    a minute and more, logging as it goes. Ray's own
     failure to connect (``auto`` with no cluster here, a port that is no Ray
     head's) is one :class:`ConfigError` line too.
     """
@@ -546,10 +581,13 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
     target = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d{1,5})", address or "")
     if target:
         try:
-            socket.create_connection((target[1], int(target[2])), timeout=probe_timeout).close()
+            speaks_grpc = answers_http2(target[1], int(target[2]), probe_timeout)
         except OSError as exc:
             reason = "no answer" if isinstance(exc, socket.timeout) else (exc.strerror or type(exc).__name__).lower()
             raise ConfigError(f"--ray {address}: nothing listens there ({reason}); {hint}") from None
+        if speaks_grpc is False:  # Ray would retry for a minute before saying so
+            raise ConfigError(f"--ray {address}: something listens there but it is not a Ray head (it does not answer "
+                              f"as a gRPC server does; the dashboard's port, 8265, takes jobs, not --ray); {hint}")
     try:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...

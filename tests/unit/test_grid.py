@@ -592,6 +592,58 @@ def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path, capsy
     assert not (tmp_path / "o").exists()
 
 
+def _serve_once(reply: bytes | None):
+    """A loopback server that answers each connection with ``reply`` (None: reads and says nothing); its port."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(64)
+                if reply is not None:
+                    connection.sendall(reply)
+                    time.sleep(0.2)
+                else:
+                    time.sleep(1.5)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+def test_a_server_that_is_no_ray_head_is_one_line_at_once(tmp_path, capsys):
+    """An address where a web server listens (the dashboard's port, say) is refused before Ray's minute of retries."""
+    pytest.importorskip("ray")
+    from al.grid import answers_http2
+
+    web = _serve_once(b"HTTP/1.0 505 HTTP Version Not Supported\r\n\r\n")
+    grpc_like = _serve_once(bytes([0, 0, 0x18, 4, 0, 0, 0, 0, 0]) + bytes(24))  # a SETTINGS frame, as a Ray head's
+    silent = _serve_once(None)
+    try:
+        assert answers_http2("127.0.0.1", web.getsockname()[1], 2.0) is False
+        assert answers_http2("127.0.0.1", grpc_like.getsockname()[1], 2.0) is True
+        assert answers_http2("127.0.0.1", silent.getsockname()[1], 0.5) is None  # unknown: Ray is left to try
+        path = tmp_path / "g.yaml"
+        path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 200}}\n")
+        start = time.monotonic()
+        assert main([str(path), "--ray", f"127.0.0.1:{web.getsockname()[1]}"]) == 2
+        assert time.monotonic() - start < 10
+        err = capsys.readouterr().err.splitlines()
+        assert err[-1].startswith(f"error: --ray 127.0.0.1:{web.getsockname()[1]}: something listens there but it is "
+                                  f"not a Ray head"), err
+    finally:
+        for server in (web, grpc_like, silent):
+            server.close()
+
+
 def test_ray_auto_without_a_cluster_is_one_line(monkeypatch):
     pytest.importorskip("ray")
     import ray
