@@ -685,26 +685,32 @@ class Simulation:
         """Record the identity of the weights the classifier fine-tunes; refuse to resume on others.
 
         A sentence model is checked through its embeddings' digest; a fine-tuned
-        classifier's weights (``--classifier-param model=...``) only through this
-        identity, :func:`al.models.model_key`: for a local directory its path
-        and its files' names, sizes and modification times (a model saved again
-        there is another model); for a name, the hub snapshot's commit or the
-        installing package's record of its files (another revision or package
-        version is another model). A name whose key is only a directory's state
-        (``@files-``: all-mpnet-base-v2 as unpacked on this machine) is not
-        recorded: another machine's unpack of the same pieces would refuse a
-        resume there.
+        classifier's weights only through this identity, :func:`al.models.model_key`:
+        for a local directory its path and its files' names, sizes and
+        modification times (a model saved again there is another model); for a
+        name, what it resolves to (:func:`~al.models.model_key`: another package
+        version or hub snapshot of other files is another model). Guarded: the
+        attribute a classifier declares as its pretrained weights
+        (``pretrained_attribute``: bert's ``model``), and otherwise a ``model``
+        attribute that is a local directory. A name whose key is only a
+        directory's state on this machine (``@files-``) is not recorded: another
+        machine's copy of the same weights would refuse a resume there.
         """
         import os
         from pathlib import Path
 
-        model = getattr(self._classifier_probe, "model", None)
+        probe = self._classifier_probe
+        declared = getattr(type(probe), "pretrained_attribute", None)
+        model = getattr(probe, declared or "model", None)
         if self.records is None or not isinstance(model, (str, os.PathLike)):
+            return
+        is_dir = Path(model).expanduser().is_dir()
+        if not (is_dir or declared):
             return
         from al.models import model_key
 
         key = model_key(model)
-        if Path(model).expanduser().is_dir():
+        if is_dir:
             self._guard_fact("classifier_model_key", key, lambda before: (
                 f"the classifier's model directory {os.fspath(model)} is not the one this run began with (identity "
                 f"{key}, was {before}: its path, or its files' sizes or modification times, changed); resume with "
@@ -712,8 +718,9 @@ class Simulation:
         elif "@files-" not in key:
             self._guard_fact("classifier_model_key", key, lambda before: (
                 f"the classifier's model {model} now loads other weights than this run began with (identity {key}, "
-                f"was {before}: another hub revision or package version); install the version the run began with, "
-                f"or start a new run with another --out"))
+                f"was {before}: another package version or hub snapshot); install or download the weights the run "
+                f"began with (for a hub model: huggingface-cli download {model} --revision <its commit>), or start a "
+                f"new run with another --out"))
 
     @property
     def _carries_fits(self) -> bool:

@@ -31,6 +31,10 @@ class Classifier(ABC):
     #: True: a second :meth:`fit` continues from the first one's weights (scikit-learn's
     #: meaning); the engine then fits one instance every round instead of a fresh one.
     warm_start: bool = False
+    #: The attribute naming the pretrained weights :meth:`fit` fine-tunes (a model name or a local
+    #: directory), or None. A run records their identity (:func:`al.models.model_key`) and refuses to
+    #: resume on other weights; without it only a ``model`` attribute that is a local directory is.
+    pretrained_attribute: ClassVar[str | None] = None
 
     @property
     def uses_dev(self) -> bool:

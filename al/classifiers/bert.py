@@ -188,6 +188,7 @@ class BertClassifier(Classifier):
     """
 
     input = "texts"
+    pretrained_attribute = "model"  # a resume on other weights behind the name or directory is refused
 
     def __init__(
         self,

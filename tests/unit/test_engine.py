@@ -377,6 +377,7 @@ def test_a_classifier_s_named_model_is_recorded_by_the_weights_it_names(corpus, 
 
     class FromName(LogisticRegressionClassifier):  # stands for a classifier fine-tuning the named weights
         model = "someone/their-model"
+        pretrained_attribute = "model"
 
     def run_with(out):
         records = RunRecords(out)
@@ -395,6 +396,16 @@ def test_a_classifier_s_named_model_is_recorded_by_the_weights_it_names(corpus, 
     keys[0] = "their-model@files-0123456789ab"
     run_with(tmp_path / "unpacked").run()
     assert "classifier_model_key" not in json.loads((tmp_path / "unpacked" / "config.json").read_text())
+
+    class NotWeights(LogisticRegressionClassifier):  # a plugin whose `model` means something else
+        model = "svm"
+
+    keys[0] = "never asked"
+    monkeypatch.setattr(al.models, "model_key", lambda model: pytest.fail(f"model_key({model!r}) was asked"))
+    records = RunRecords(tmp_path / "plugin")
+    records.start({"seed": 0}, {})
+    Simulation(corpus=corpus, strategy=RandomSampling(), make_classifier=lambda s: NotWeights(seed=s),
+               embed=hash_embed, initial=20, step=10, budget=40, records=records).run()
 
 
 def test_a_round_classifier_is_freed_before_the_next_one_trains(corpus):
