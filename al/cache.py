@@ -44,20 +44,23 @@ def cache_dir(*parts: str) -> Path:
 
 #: The file whose modification time says when a cache directory was last read or written.
 USED_MARK = ".used"
-_marked: set[str] = set()
+#: Seconds after which a process that still reads a cache entry marks its use again.
+MARK_EVERY = 3600.0
+_marked: dict[str, float] = {}
 
 
 def mark_used(path: Path) -> None:
-    """Record that this process reads ``path`` (a cache directory or file), once per process.
+    """Record that this process reads ``path`` (a cache directory or file): once, and again each ``MARK_EVERY``.
 
     A directory gets its ``.used`` file touched, a file its own times; ``python
-    -m al.cache prune --unused-for DAYS`` reads them. A cache this process
-    cannot write (a read-only archive) is read all the same.
+    -m al.cache prune --unused-for DAYS`` reads them. A long-lived grid worker
+    serving an entry from memory marks it again as it goes on reading it. A
+    cache this process cannot write (a read-only archive) is read all the same.
     """
-    key = os.path.realpath(path)
-    if key in _marked:
+    key, now = os.path.realpath(path), time.monotonic()
+    if now - _marked.get(key, -MARK_EVERY) < MARK_EVERY:
         return
-    _marked.add(key)
+    _marked[key] = now
     try:
         if path.is_dir():
             (path / USED_MARK).touch()
@@ -105,7 +108,7 @@ def cache_lock(path: Path) -> Iterator[None]:
     """
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(path))
+    lock = FileLock(str(path))  # takes the file anew on each try: one removed meanwhile (a prune) is not held
     try:
         lock.acquire(timeout=0 if _DEFER_BUSY.get() else -1)
     except Timeout:
@@ -192,6 +195,11 @@ def local_arithmetic_keys(kinds: Sequence[str] = ("cpu",)) -> list[str]:
     return keys
 
 
+def _hidden(path: Path) -> bool:
+    """A name starting with a dot: a temporary being written (:func:`al.io.atomic_file`), a lock, a mark."""
+    return path.name.startswith(".")
+
+
 def cache_entries(root: Path | None = None) -> list[CacheEntry]:
     """Everything under the cache ``root`` (default :func:`cache_root`), largest first."""
     root = cache_root() if root is None else root
@@ -200,13 +208,13 @@ def cache_entries(root: Path | None = None) -> list[CacheEntry]:
                                 ("ALPS surprisal", root / "alps" / "surprisal", True),
                                 ("models", root / "models", False)):
         if folder.is_dir():
-            found += [(kind, p, keyed) for p in sorted(folder.iterdir()) if p.is_dir()]
+            found += [(kind, p, keyed) for p in sorted(folder.iterdir()) if p.is_dir() and not _hidden(p)]
     heads = root / "alps" / "heads"
     if heads.is_dir():
-        found += [("ALPS head", p, True) for p in sorted(heads.glob("*/*.pt"))]
+        found += [("ALPS head", p, True) for p in sorted(heads.glob("*/*.pt")) if not _hidden(p)]
     corpora = root / "corpora"
     if corpora.is_dir():
-        found += [("corpus", p, False) for p in sorted(corpora.glob("*/*")) if p.is_file()]
+        found += [("corpus", p, False) for p in sorted(corpora.glob("*/*")) if p.is_file() and not _hidden(p)]
     kinds = {_ARITHMETIC.search(p.stem if p.is_file() else p.name) for _, p, keyed in found if keyed}
     local = local_arithmetic_keys([m.group(2) for m in kinds if m is not None])
     entries = []
@@ -221,11 +229,14 @@ def cache_entries(root: Path | None = None) -> list[CacheEntry]:
     return sorted(entries, key=lambda e: -e.size)
 
 
-def stale_locks(root: Path, now: float | None = None) -> list[Path]:
+def stale_locks(root: Path, now: float | None = None, remove: bool = False) -> list[Path]:
     """Lock files under ``root`` that no process holds and that are older than ``LOCK_GRACE``.
 
     Each computation that fills a cache (a pool's vectors, a head) takes a
     lock file of its own and leaves it behind; nothing reads them afterwards.
+    With ``remove``, each is removed while this process holds it; a process
+    that was waiting for it then finds it gone and takes a new one
+    (:func:`cache_lock`).
     """
     from filelock import FileLock, Timeout
 
@@ -240,7 +251,11 @@ def stale_locks(root: Path, now: float | None = None) -> list[Path]:
             lock.acquire(timeout=0)
         except (OSError, Timeout):
             continue
-        lock.release()
+        try:
+            if remove:
+                path.unlink(missing_ok=True)
+        finally:
+            lock.release()
         out.append(path)
     return out
 
@@ -257,9 +272,21 @@ def _day(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
 
 
-def format_entries(entries: Sequence[CacheEntry], root: Path) -> str:
-    """The listing ``python -m al.cache`` prints: one line per entry, then the total."""
-    lines = [f"{'kind':<15} {'size':>10}  {'last used':<16}  {'status':<13}  entry"]
+def environment_line(local: Sequence[str]) -> str:
+    """What "read here" is judged by: this environment's kernel keys, and the kernel variables set in it."""
+    import os as _os
+
+    from al.device import KERNEL_VARIABLES
+
+    set_here = [f"{name}={_os.environ[name]}" for name in KERNEL_VARIABLES if _os.environ.get(name)]
+    return (f"read here: computed with this environment's kernels and library versions ({', '.join(local)}"
+            f"{'; ' + ', '.join(set_here) if set_here else ''}); run this where the simulations run")
+
+
+def format_entries(entries: Sequence[CacheEntry], root: Path, local: Sequence[str] = ()) -> str:
+    """The listing ``python -m al.cache`` prints: what "read here" means, one line per entry, then the total."""
+    lines = [environment_line(local)] if local else []
+    lines.append(f"{'kind':<15} {'size':>10}  {'last used':<16}  {'status':<13}  entry")
     for e in entries:
         lines.append(f"{e.kind:<15} {_megabytes(e.size):>10}  {_day(e.last_used):<16}  {e.status or '-':<13}  "
                      f"{e.path.relative_to(root)}")
@@ -269,7 +296,8 @@ def format_entries(entries: Sequence[CacheEntry], root: Path) -> str:
 
 
 def _remove(path: Path) -> None:
-    if path.is_dir():
+    """Remove one entry (a symbolic link to one elsewhere: the link), a head's lock with it."""
+    if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     else:
         path.unlink()
@@ -300,38 +328,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     prune.add_argument("--unused-for", type=float, metavar="DAYS", default=None,
                        help="entries neither read nor written for DAYS days")
     prune.add_argument("--not-read-here", action="store_true",
-                       help="entries this machine never reads: an old key format, or other kernels (another CPU "
-                       "or GPU, or other torch / transformers / sentence-transformers versions). On a cache shared "
-                       "by several machines (a Ray cluster), this removes the others' entries too")
+                       help="entries no run in this environment reads: an old key format, or other kernels (another "
+                       "CPU or GPU, other torch / transformers / sentence-transformers versions, or other kernel "
+                       "variables such as ATEN_CPU_CAPABILITY): run it where the simulations run. On a cache shared "
+                       "by several machines (a Ray cluster), this removes the others' entries too. Vectors of a "
+                       "model version no longer used are read here if asked: --unused-for removes them")
     prune.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     args = parser.parse_args(argv)
+    if args.command == "prune":
+        if args.unused_for is None and not args.not_read_here:
+            parser.error("prune needs a criterion: --unused-for DAYS, --not-read-here, or both")
+        if args.unused_for is not None and not args.unused_for >= 0:
+            parser.error(f"--unused-for must be a number of days >= 0; got {args.unused_for}")
     root = cache_root()
+    if root.exists() and not root.is_dir():
+        print(f"error: the cache {root} is a file; expected a directory: set AL_CACHE_DIR to a directory",
+              file=sys.stderr)
+        return 2
     if not root.is_dir():
         print(f"{root} does not exist: nothing cached yet", file=sys.stderr)
         return 0
     try:
         entries = cache_entries(root)
         if args.command != "prune":
-            print(format_entries(entries, root))
+            print(format_entries(entries, root, local_arithmetic_keys(_kinds(entries))))
             return 0
-        if args.unused_for is None and not args.not_read_here:
-            parser.error("prune needs a criterion: --unused-for DAYS, --not-read-here, or both")
-        if args.unused_for is not None and not args.unused_for >= 0:
-            parser.error(f"--unused-for must be a number of days >= 0; got {args.unused_for}")
         now = time.time()
         doomed = [e for e in entries
                   if (args.not_read_here and e.status in ("old format", "other kernels"))
                   or (args.unused_for is not None and now - e.last_used > args.unused_for * 86400)]
-        locks = [p for p in stale_locks(root, now) if not any(e.path in p.parents for e in doomed)]
         verb = "would remove" if args.dry_run else "removed"
         for e in doomed:
             if not args.dry_run:
-                _remove(e.path)
+                try:
+                    _remove(e.path)
+                except OSError as exc:
+                    print(f"error: cannot remove {e.path}: {exc.strerror or exc}; check its permissions (nothing "
+                          f"after it was removed)", file=sys.stderr)
+                    return 2
             print(f"{verb} {e.path.relative_to(root)} ({e.kind}, {_megabytes(e.size)}, last used "
                   f"{_day(e.last_used)}{', ' + e.status if e.status else ''})")
-        for lock in locks:
-            if not args.dry_run:
-                lock.unlink(missing_ok=True)
+        locks = stale_locks(root, now, remove=not args.dry_run)
         kept = len(entries) - len(doomed)
         print(f"{verb} {_count(len(doomed), 'entry', 'entries')} ({_megabytes(sum(e.size for e in doomed))}) and "
               f"{_count(len(locks), 'lock file', 'lock files')}; {_count(kept, 'entry', 'entries')} kept", file=sys.stderr)
@@ -339,11 +376,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; entries are removed one at a time, run the same command again for the rest",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the listing piped into head: what was read is enough
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except OSError as exc:
-        print(f"error: cannot read or remove {exc.filename or root}: {exc.strerror}; check its permissions",
+        print(f"error: cannot read {exc.filename or root}: {exc.strerror or exc}; check its permissions",
               file=sys.stderr)
         return 2
     return 0
+
+
+def _kinds(entries: Sequence[CacheEntry]) -> list[str]:
+    """The device types the kernel-keyed entries name (``cpu``, ``cuda``)."""
+    found = (_ARITHMETIC.search(e.path.stem if e.path.is_file() else e.path.name) for e in entries if e.status)
+    return sorted({m.group(2) for m in found if m is not None})
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ def test_the_listing_names_each_entry_its_size_and_whether_this_machine_reads_it
     assert time.time() - found[entries["old"]].last_used > 39 * DAY
     assert main([]) == 0
     out = capsys.readouterr().out
+    assert out.startswith(f"read here: computed with this environment's kernels and library versions "
+                          f"({arithmetic_key('cpu')}")
     assert "old format" in out and "embeddings/m@pkg-0123456789ab-lendefault-canonical1-b64\n" in out
     assert out.splitlines()[-1].startswith("10 entries, ") and out.splitlines()[-1].endswith(f" in {root}")
 
@@ -107,7 +109,72 @@ def test_only_old_lock_files_that_nobody_holds_are_stale(tmp_path):
     with cache_lock(held):
         assert stale_locks(tmp_path) == [old]
     assert sorted(stale_locks(tmp_path)) == sorted([held, old])
-    assert stale_locks(tmp_path, now=time.time() + LOCK_GRACE + 1) != []
+    assert sorted(stale_locks(tmp_path, now=time.time() + LOCK_GRACE + 1)) == sorted([held, old, fresh])
+    with cache_lock(held):
+        assert stale_locks(tmp_path, remove=True) == [old]  # removed while held by the prune, not the others
+    assert not old.exists() and held.exists() and fresh.exists()
+
+
+def test_a_process_waiting_for_a_lock_file_that_is_removed_takes_a_new_one(tmp_path):
+    """A prune removes a lock file while another process waits for it: the waiter must not hold a removed file
+    while a third process holds the new one (filelock opens the file anew on each try; cache_lock relies on it)."""
+    import threading
+
+    path = tmp_path / ".lock-x"
+    seen = []
+
+    def waiter():
+        with cache_lock(path):
+            seen.append(path.exists())
+
+    with cache_lock(path):
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        time.sleep(0.3)  # the waiter is blocked on the file
+        path.unlink()
+    thread.join(10)
+    assert seen == [True]  # it took the lock on the file now at the path
+
+
+def test_an_entry_in_use_is_marked_again_as_a_long_run_goes_on(tmp_path, monkeypatch):
+    import al.cache
+
+    entry = tmp_path / "e"
+    entry.mkdir()
+    mark_used(entry)
+    _age(entry, 3)
+    mark_used(entry)  # within MARK_EVERY: not again
+    assert time.time() - (entry / ".used").stat().st_mtime > 2 * DAY
+    monkeypatch.setattr(al.cache, "MARK_EVERY", 0.0)
+    mark_used(entry)
+    assert time.time() - (entry / ".used").stat().st_mtime < 60
+
+
+def test_temporaries_are_not_entries_and_a_linked_entry_is_removed_as_a_link(cache, tmp_path):
+    root, entries = cache
+    (entries["corpus"].parent / ".modapte-tmp123.json").write_text("[")
+    elsewhere = tmp_path / "big-disk" / "vectors"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "shard-0.npz").write_bytes(b"x")
+    link = root / "embeddings" / "m@pkg-0123456789ab-len128-canonical1-b64"  # old format, kept on another disk
+    link.symlink_to(elsewhere, target_is_directory=True)
+    paths = {e.path for e in cache_entries(root)}
+    assert link in paths and not any(p.name.startswith(".") for p in paths)
+    assert main(["prune", "--not-read-here"]) == 0
+    assert not link.exists() and not link.is_symlink() and (elsewhere / "shard-0.npz").exists()
+
+
+def test_a_missing_cache_still_checks_the_options_and_a_file_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "none"))
+    with pytest.raises(SystemExit) as exc:
+        main(["prune", "--unused-for", "-5"])
+    assert exc.value.code == 2
+    assert main([]) == 0 and "does not exist: nothing cached yet" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "file"))
+    assert main([]) == 2
+    assert capsys.readouterr().err == f"error: the cache {tmp_path / 'file'} is a file; expected a directory: set " \
+                                      f"AL_CACHE_DIR to a directory\n"
 
 
 @pytest.mark.parametrize("argv, message", [
