@@ -710,13 +710,18 @@ class Heartbeat:
         self.last_said = time.monotonic()
 
     def _beat(self) -> None:
-        on_bar = hasattr(self.bar, "set_postfix_str")
         while not self._stop.wait(self.tick):
-            tasks = self.watch.snapshot()
-            if on_bar:
-                self.bar.set_postfix_str(working_line(tasks, self.timed, short=True), refresh=True)
-            elif tasks and time.monotonic() - self.last_said >= self.interval:
-                self.say(f"working: {working_line(tasks, self.timed)}")
+            self.beat()
+
+    def beat(self, now: float | None = None) -> None:
+        """One tick (``now``: ``time.monotonic()``): the bar's postfix, or a line if the grid was silent long enough."""
+        tasks = self.watch.snapshot()
+        now = time.monotonic() if now is None else now
+        if hasattr(self.bar, "set_postfix_str"):
+            self.bar.set_postfix_str(working_line(tasks, self.timed, short=True), refresh=True)
+        elif tasks and now - self.last_said >= self.interval:
+            self.say(f"working: {working_line(tasks, self.timed)}")
+            self.last_said = now
 
 
 def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) -> str:
@@ -726,13 +731,18 @@ def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) 
     return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{left})"
 
 
+_SAY = threading.Lock()  # the grid's thread and its heartbeat's: whole lines, never two run together
+
+
 def say(line: str, bar: Any) -> None:
-    """A line on stderr, above the terminal's progress bar if there is one."""
+    """A line on stderr, above the terminal's progress bar if there is one; whole, whichever thread says it."""
     write = getattr(bar, "write", None)
-    if write is not None:
-        write(line, file=sys.stderr)
-    else:
-        print(line, file=sys.stderr, flush=True)
+    with _SAY:
+        if write is not None:
+            write(line, file=sys.stderr)
+        else:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -701,22 +701,51 @@ def test_a_heartbeat_refreshes_a_terminal_bar_and_writes_a_log_line_only_after_s
         def set_postfix_str(self, text, refresh=True):
             self.postfix.append(text)
 
-    with Heartbeat(watch, Bar(), tick=0.02):
-        time.sleep(0.2)
+    with Heartbeat(watch, Bar(), tick=0.02):  # its own thread: refreshed while the grid waits
+        deadline = time.monotonic() + 30
+        while not Bar.postfix and time.monotonic() < deadline:
+            time.sleep(0.02)
     assert Bar.postfix and set(Bar.postfix) == {"seed-0 1/3"}
     assert capsys.readouterr().err == ""  # the bar carries it: no lines
 
     class Log:  # no bar (not a terminal)
         pass
 
-    with Heartbeat(watch, Log(), interval=0.3, tick=0.02) as beat:
-        for _ in range(6):  # the grid speaks every 0.1 s: never silent for 0.3 s
-            time.sleep(0.1)
-            beat.say("[1/9] done")
-        assert "working:" not in capsys.readouterr().err
-        time.sleep(0.5)
-    err = capsys.readouterr().err
-    assert re.fullmatch(r"(working: seed-0 \(1 of 3 rounds, \d s\)\n)+", err), err
+    beat = Heartbeat(watch, Log(), interval=30.0)  # ticks driven by hand, at chosen times
+    beat.say("[1/9] done")
+    said = beat.last_said
+    beat.beat(now=said + 29.0)
+    assert capsys.readouterr().err == "[1/9] done\n"  # silent for less than the interval: nothing
+    beat.beat(now=said + 31.0)
+    assert re.fullmatch(r"working: seed-0 \(1 of 3 rounds, \d+ s\)\n", capsys.readouterr().err)
+    beat.beat(now=said + 32.0)  # the line just said starts the count again
+    assert capsys.readouterr().err == ""
+    watch.ended(run)
+    beat.beat(now=said + 1000.0)  # nothing in flight: nothing to say
+    assert capsys.readouterr().err == ""
+
+
+def test_lines_from_the_grid_and_its_heartbeat_never_run_together(capsys):
+    import threading
+
+    from al.grid import say
+
+    def speak(word):
+        for _ in range(300):
+            say(word * 20, None)
+
+    threads = [threading.Thread(target=speak, args=(w,)) for w in "ab"]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    lines = capsys.readouterr().err.splitlines()
+    assert sorted(set(lines)) == ["a" * 20, "b" * 20] and len(lines) == 600
 
 
 def test_a_grid_that_works_silently_says_what_it_is_working_on(tmp_path, monkeypatch, capsys):
@@ -726,8 +755,8 @@ def test_a_grid_that_works_silently_says_what_it_is_working_on(tmp_path, monkeyp
         run_dir = Path(config_values["out"])
         for n in (1, 2, 3):
             _rounds_file(run_dir, n)
-            time.sleep(0.3)
-        return {"status": "done", "seconds": 0.9, "macro_f1": 0.5}
+            time.sleep(1.0)  # ample beside a 0.2 s interval, even on a busy machine
+        return {"status": "done", "seconds": 3.0, "macro_f1": 0.5}
 
     monkeypatch.setattr(grid, "run_one", slow_run)
     monkeypatch.setattr(grid, "HEARTBEAT_SECONDS", 0.2)
