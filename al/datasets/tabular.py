@@ -358,7 +358,7 @@ def _read_json_lines(path: Path) -> Table:
     decode = json.JSONDecoder(object_pairs_hook=last).decode
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
-    names: dict[tuple[str, ...], tuple[str, ...]] = {}  # keys as written -> stripped (the same tuple if unchanged)
+    names: dict[tuple[str, ...], tuple[str, ...] | None] = {}  # keys as written -> stripped (None: unchanged)
     with open(path, encoding="utf-8-sig") as f:
         for number, line in enumerate(f, 1):
             if line.isspace():
@@ -366,6 +366,12 @@ def _read_json_lines(path: Path) -> Table:
             try:
                 row = decode(line)
             except json.JSONDecodeError as exc:
+                if line.startswith("\ufeff"):  # files joined together: another file's byte-order mark
+                    raise DataError(
+                        f"{path} line {number} starts with a byte-order mark (U+FEFF, invisible in most editors), as "
+                        f"a file joined to the one above it would; expected one JSON object per line: remove the "
+                        f"mark (save each part as UTF-8 without BOM before joining them)"
+                    ) from None
                 raise DataError(
                     f"{path} line {number} is not JSON ({exc.msg} at column {exc.colno}): {line.strip()[:60]!r}; "
                     f"expected one JSON object per line"
@@ -377,11 +383,12 @@ def _read_json_lines(path: Path) -> Table:
                 pairs = last.pairs
                 row = dict(zip(_header([key for key, _ in pairs], path, f"line {number}"), (v for _, v in pairs)))
             else:
-                stripped = names.get(keys)
-                if stripped is None:
+                if keys in names:
+                    stripped = names[keys]
+                else:
                     checked = tuple(_header(keys, path, f"line {number}"))
-                    stripped = names[keys] = keys if checked == keys else checked
-                if stripped is not keys:
+                    stripped = names[keys] = None if checked == keys else checked
+                if stripped is not None:
                     row = dict(zip(stripped, row.values()))
             rows.append(row)
             lines.append(number)

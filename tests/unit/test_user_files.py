@@ -374,6 +374,15 @@ def test_json_lines_check_each_order_of_keys_once_not_each_line(tmp_path, monkey
     assert checked == [("labels", "text"), ("text", "labels")]
 
 
+def test_a_byte_order_mark_inside_json_lines_is_named_as_such(tmp_path):
+    """Two files joined, the second saved with a BOM: the line looks like any other in an editor."""
+    path = tmp_path / "joined.jsonl"
+    path.write_text('\ufeff{"text": "a"}\n\ufeff{"text": "b"}\n', encoding="utf-8")  # the first one is the file's own
+    with pytest.raises(DataError) as caught:
+        read_rows(path)
+    assert str(caught.value).startswith(f"{path} line 2 starts with a byte-order mark (U+FEFF")
+
+
 # 13 ------------------------------------------------------------- parse errors name the file's line, or say it is unknown
 
 
