@@ -718,9 +718,9 @@ class Simulation:
         elif "@files-" not in key:
             self._guard_fact("classifier_model_key", key, lambda before: (
                 f"the classifier's model {model} now loads other weights than this run began with (identity {key}, "
-                f"was {before}: another package version or hub snapshot); install or download the weights the run "
-                f"began with (for a hub model: huggingface-cli download {model} --revision <its commit>), or start a "
-                f"new run with another --out"))
+                f"was {before}: another package version, archive or hub snapshot of other files); install the "
+                f"version the run began with (a hub model: download the revision it used, or share one HF_HUB_CACHE "
+                f"across machines), or start a new run with another --out"))
 
     @property
     def _carries_fits(self) -> bool:

