@@ -6,14 +6,14 @@ Examples
     python -m al.annotate --data texts.csv --label-file labels.txt --out sessions/aid --guidelines guide.txt \\
         --dev dev.jsonl --strategy margin --step 20 --budget 300
     python -m al.annotate export sessions/aid -o labeled.jsonl
-    python -m al.annotate export sessions/old -o labeled.jsonl --label-columns labels   # see below
     AL_ANNOTATE_TOKEN=... python -m al.annotate --host 0.0.0.0 --data texts.jsonl --labels a b --out sessions/aid
 
 Ctrl-C or SIGTERM stops the server; every answer is on disk already, and the same command resumes.
 A session records how it reads its files (--text-column, --label-sep, --label-columns); its resume and its
-export read them so, and refuse one of those options that says otherwise. Only a session started before
-sessions recorded its label columns, on a file that gives labels both ways, is told which with
---label-columns, on its resume and its export.
+export read them so, and refuse one of those options that says otherwise. A session started before sessions
+recorded its label columns, on a file that gives labels both ways, is read as it began (the 0/1 columns, the
+'labels' list overriding them row by row) once that agrees with what it recorded, with no option; its first
+resume records it.
 """
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def export_parser() -> argparse.ArgumentParser:
                    help=f"the JSON-lines file to write ({', '.join(EXPORT_SUFFIXES)})")
     add_reading_options(p.add_argument_group("reading the data file (only where the session did not record it)"),
                         "; the session's own when it recorded one (a session started before sessions recorded "
-                        "their label columns needs --label-columns on a file with both)")
+                        "their label columns reads a file with both as it began: leave it out)")
     return p
 
 
@@ -173,9 +173,9 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
 
 def build_session(args: argparse.Namespace, embed=None):
     """An opened (not started) :class:`~al.annotate.session.Session` for the start command's arguments."""
-    from al.annotate.data import (MAX_ID_LENGTH, check_named_label_columns, file_digest, read_dev,
-                                  read_session_texts, recorded_reading, resolve_reading)
-    from al.annotate.export import stored_session
+    from al.annotate.data import (MAX_ID_LENGTH, file_digest, old_session_reading, read_dev, read_session_texts,
+                                  recorded_reading, resolve_reading)
+    from al.annotate.export import session_facts, stored_session
     from al.annotate.session import Session, SessionOptions
 
     config = config_from_args(args)
@@ -198,13 +198,14 @@ def build_session(args: argparse.Namespace, embed=None):
     session_block = found[0]["config"]["session"] if found is not None else {}
     recorded = recorded_reading(session_block, found[1], where) if found is not None else {}
     read_as = resolve_reading(recorded, given, where, ", or pass another --out for a new session")
+    if (found is not None and "label_columns" not in recorded
+            and session_block.get("data_sha256") == file_digest(Path(config.data_path))):
+        # a session from before they were recorded, read as it began (another file is refused when it opens)
+        read_as = old_session_reading(config.data_path, config.labels, read_as,
+                                      session_facts(config.out, session_block), where)
     reading = read_as.to_dict()
     text_column, label_sep, label_columns = reading["text_column"], reading["label_sep"], reading["label_columns"]
     texts = read_session_texts(config.data_path, config.labels, max_id_length=MAX_ID_LENGTH, **reading)
-    if found is not None and "label_columns" not in recorded and session_block.get("data_sha256") == texts.digest:
-        # (another file is refused with the settings, when the session opens)
-        check_named_label_columns(config.data_path, config.labels, read_as, texts, session_block.get("n_given"),
-                                  where)
     dev = None
     dev_digest = None
     if "dev" in args:
@@ -221,7 +222,8 @@ def build_session(args: argparse.Namespace, embed=None):
         raise ConfigError(f"--folds must be at least 2, got {folds}")
     options = SessionOptions(Path(config.data_path), text_column, dev, dev_digest, guidelines, folds,
                              label_sep=label_sep, label_columns=label_columns,
-                             label_columns_in_config=found is None or "label_columns" in session_block)
+                             label_columns_in_config=found is None or "label_columns" in session_block,
+                             legacy_union=read_as.legacy_union)
     return Session(config, texts, options, embed=embed).open()
 
 

@@ -20,9 +20,13 @@ database (:data:`al.annotate.store.READING_KEY`); a resume and the export
 read the files the same way, and refuse an option given that says otherwise
 (:func:`resolve_reading`). A session started before it was recorded there
 has its text column and separator in ``config.json``, and its label columns
-only when they were named: on a file it could read either way it needs
-``--label-columns``, checked against the labeled texts the session counted
-(:func:`check_named_label_columns`), and its first resume records them.
+only when they were named (:func:`old_session_reading`). One that named
+none, on a file giving labels both ways, began before the rule: it read the
+0/1 columns, then the ``labels`` list overriding them row by row (the union
+of the two: :func:`legacy_union_given`), and is read so again, with no option,
+once that reading agrees with what the session recorded (:class:`SessionFacts`);
+its first resume records it (``"legacy_union": true``). ``--label-columns``
+given for such a session must read exactly the same labels, row by row.
 
 An ``id`` column names the texts (else the row number, from 0); ids must be
 unique, and a session refuses ids longer than :data:`MAX_ID_LENGTH` characters
@@ -30,12 +34,13 @@ at start (the page sends a text's id with its answer, in a body of bounded size)
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,6 +61,10 @@ MAX_ID_LENGTH = 4096
 READING_FLAGS = {"text_column": "--text-column", "label_sep": "--label-sep", "label_columns": "--label-columns"}
 
 
+#: How sessions read a file giving labels both ways before the label-source rule (see :func:`legacy_union_given`).
+LEGACY_UNION = "the 0/1 columns named as the labels, the 'labels' list overriding them row by row"
+
+
 @dataclass(frozen=True)
 class Reading:
     """How a session reads its data and dev files.
@@ -69,20 +78,31 @@ class Reading:
         The columns holding the labels given already; None: those
         :func:`~al.datasets.tabular.label_source` finds (the columns named as the
         labels, or else the ``labels`` column).
+    legacy_union : bool
+        Read the labels given as sessions did before the label-source rule
+        (:func:`legacy_union_given`; ``label_columns`` is then None): only a session
+        that began so on a file giving labels both ways. Recorded only when
+        true, so the records of every other session read as before.
     """
 
     text_column: str = "text"
     label_sep: str = "|"
     label_columns: tuple[str, ...] | None = None
+    legacy_union: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text_column": self.text_column, "label_sep": self.label_sep,
-                "label_columns": None if self.label_columns is None else list(self.label_columns)}
+        out: dict[str, Any] = {"text_column": self.text_column, "label_sep": self.label_sep,
+                               "label_columns": None if self.label_columns is None else list(self.label_columns)}
+        if self.legacy_union:
+            out["legacy_union"] = True
+        return out
 
 
-def _shown(key: str, value: Any) -> str:
-    """An option as its flag gives it (no --label-columns: the rule's own columns)."""
+def _shown(key: str, value: Any, legacy_union: bool = False) -> str:
+    """An option as its flag gives it (no --label-columns: the rule's own columns, or the union of old)."""
     if key == "label_columns":
+        if legacy_union:
+            return f"no --label-columns ({LEGACY_UNION}, as the session began)"
         return ("no --label-columns (the columns named as the labels, or else the 'labels' column)" if value is None
                 else f"--label-columns {' '.join(value)}")
     return f"{READING_FLAGS[key]} {value!r}"
@@ -100,7 +120,8 @@ def recorded_reading(session: Mapping[str, Any], meta: Mapping[str, str], where:
     Returns
     -------
     The keys of :data:`READING_FLAGS` recorded: all of them from the
-    database; from ``config.json`` (sessions from before the database
+    database (and ``legacy_union``: True where it records that, see
+    :class:`Reading`); from ``config.json`` (sessions from before the database
     recorded them) the text column, the separator (``|`` where none is
     recorded: only another one was), and the label columns where they were named.
 
@@ -115,13 +136,17 @@ def recorded_reading(session: Mapping[str, Any], meta: Mapping[str, str], where:
             columns = value["label_columns"]
             recorded = {"text_column": value["text_column"], "label_sep": value["label_sep"],
                         "label_columns": None if columns is None else list(columns)}
+            legacy = value.get("legacy_union", False)
             if not (isinstance(recorded["text_column"], str) and isinstance(recorded["label_sep"], str)
-                    and (columns is None or all(isinstance(c, str) for c in columns))):
+                    and (columns is None or all(isinstance(c, str) for c in columns))
+                    and isinstance(legacy, bool) and not (legacy and columns is not None)):
                 raise TypeError
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             raise ConfigError(f"{where} records how it reads its files as {meta[READING_KEY][:200]!r}; expected a "
-                              f"JSON object of text_column, label_sep and label_columns; restore the session's "
-                              f"database") from None
+                              f"JSON object of text_column, label_sep and label_columns (and legacy_union: true "
+                              f"with no label_columns); restore the session's database") from None
+        if legacy:
+            recorded["legacy_union"] = True
         return recorded
     recorded = {"label_sep": session.get("label_sep", "|")}
     for key in ("text_column", "label_columns"):
@@ -147,65 +172,181 @@ def resolve_reading(recorded: Mapping[str, Any], given: Mapping[str, Any], where
         An option given differs from the recorded one.
     """
     values = Reading().to_dict()
+    legacy = bool(recorded.get("legacy_union", False))
     for key, flag in READING_FLAGS.items():
         if key in recorded:
             if key in given and _comparable(given[key]) != _comparable(recorded[key]):
                 raise ConfigError(f"{_shown(key, given[key])} differs from how {where} reads its files "
-                                  f"({_shown(key, recorded[key])}); leave {flag} out to read them as it does{advice}")
+                                  f"({_shown(key, recorded[key], legacy)}); leave {flag} out to read them as it "
+                                  f"does{advice}")
             values[key] = recorded[key]
         elif key in given:
             values[key] = given[key]
     columns = values["label_columns"]
-    return Reading(values["text_column"], values["label_sep"], None if columns is None else tuple(columns))
+    return Reading(values["text_column"], values["label_sep"], None if columns is None else tuple(columns), legacy)
 
 
 def _comparable(value: Any) -> Any:
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
-def check_named_label_columns(path: str | Path, label_names: Sequence[str], reading: Reading, texts: "SessionTexts",
-                              n_given: int | None, where: str) -> None:
-    """Refuse label columns named now for a session that recorded none, where they read other labels than it did.
+@dataclass(frozen=True)
+class SessionFacts:
+    """What a stored session recorded of the labels its data file gave it: a reading of the file must agree.
+
+    Attributes
+    ----------
+    n_given : int or None
+        Texts labeled in the file, as the session counted them when it began (``config.json``).
+    answered : frozenset of int
+        Pool positions a person answered (a text labeled in the file is never asked).
+    initial : tuple of int, or None
+        Round 0's record (None before round 0 ended): the texts it started
+        from, those labeled in the file and those drawn for a person.
+    labeled_counts : mapping of str to int, or None
+        Round 0's record: how many texts of each label it trained on.
+    round0 : mapping of int to (tuple of str, bool)
+        The answers given in round 0 as round 0 read them: pool position -> (labels, skipped).
+    """
+
+    n_given: int | None = None
+    answered: frozenset[int] = frozenset()
+    initial: tuple[int, ...] | None = None
+    labeled_counts: Mapping[str, int] | None = None
+    round0: Mapping[int, tuple[tuple[str, ...], bool]] = dataclasses.field(default_factory=dict)
+
+    def disagreement(self, given: Mapping[int, np.ndarray], label_names: Sequence[str],
+                     row_name: Callable[[int], str]) -> str | None:
+        """How ``given`` (row -> 0/1 labels) disagrees with what the session recorded (the first way), or None.
+
+        ``row_name`` names a pool position in messages (its line of the file).
+        Checked: the count of texts labeled; no text labeled is one a person
+        answered; round 0 started from exactly the texts labeled and those it
+        asked about; and it trained on the label counts they give.
+        """
+        if self.n_given is not None and len(given) != self.n_given:
+            return f"finds {len(given)} texts labeled, but the session counted {self.n_given} when it began"
+        asked = sorted(self.answered.intersection(given))
+        if asked:
+            return (f"gives labels to {row_name(asked[0])}, which a person answered in the session (a text labeled "
+                    f"in the file is never asked)")
+        if self.initial is None:
+            return None
+        odd = sorted((set(self.initial) - set(self.round0)).symmetric_difference(given))
+        if odd:
+            return (f"gives labels to {row_name(odd[0])}, which round 0 did not start from" if odd[0] in given
+                    else f"gives no labels to {row_name(odd[0])}, which round 0 started from without asking anyone")
+        if self.labeled_counts is None:
+            return None
+        counts = dict.fromkeys(label_names, 0)
+        for i in self.initial:
+            labels, skipped = ((tuple(label_names[j] for j in np.flatnonzero(given[i])), False) if i in given
+                               else self.round0[i])
+            for name in labels if not skipped else ():
+                if name in counts:
+                    counts[name] += 1
+        recorded = {name: self.labeled_counts.get(name) for name in label_names}
+        if counts != recorded:
+            return (f"gives round 0 the label counts {_counts(counts)}, but the session's round 0 trained on "
+                    f"{_counts(recorded)}")
+        return None
+
+
+def _counts(counts: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+def old_session_reading(path: str | Path, label_names: Sequence[str], reading: Reading, facts: SessionFacts,
+                        where: str) -> Reading:
+    """How to read the data file of a session that recorded no label columns (it began before sessions did).
 
     Where the file gives labels one way only, the session read them by the
-    rule (:func:`~al.datasets.tabular.label_source`), and the named columns
-    must read exactly those. A file giving them both ways (a ``labels``
-    column and columns named as the labels) was read before the rule
-    refused such a file; the named columns must then find as many labeled
-    texts as the session did (``n_given``, from its ``config.json``).
+    rule (:func:`~al.datasets.tabular.label_source`); columns named now must
+    read exactly those. A file giving them both ways (a ``labels`` column and
+    columns named as the labels) the session read before the rule refused
+    such a file, as :func:`legacy_union_given` does: so it is read again, with
+    no option, once that agrees with what the session recorded (``facts``);
+    columns named now must then read the same labels, row by row. Where the
+    union does not agree (the session was not made so), the columns named
+    must agree with ``facts`` instead.
+
+    Parameters
+    ----------
+    path : the data file the session began with (its digest checked already)
+    label_names : sequence of str
+    reading : the options resolved (:func:`resolve_reading`); its label columns are those given now, if any
+    facts : what the session recorded of the labels it read
+    where : names the session in messages
+
+    Returns
+    -------
+    ``reading``; with ``legacy_union`` set where the union is to be read.
 
     Raises
     ------
     ConfigError
-        Naming what the session read, what the named columns read, and the
-        ``--label-columns`` that reads as many, if one does.
+        One line: what the session read, what came instead, and what to pass or leave out.
+    DataError
+        The file cannot be read by the columns named.
     """
-    if reading.label_columns is None:
-        return
     table = _table(Path(path))
-    shown = _shown("label_columns", reading.label_columns)
+    named, sep = reading.label_columns, reading.label_sep
+    shown = _shown("label_columns", named)
+    if not (LIST_COLUMN in table.frame.columns and any(name in table.frame.columns for name in label_names)):
+        if named is not None and not _same_rows(_given(table, label_names, sep, named),
+                                                _given(table, label_names, sep)):
+            raise ConfigError(f"{shown} reads other labels of {path} than {where} read (by the columns named as the "
+                              f"labels, or else the 'labels' column); leave --label-columns out")
+        return reading
     try:
-        by_rule = _given(table, label_names, reading.label_sep)
-    except DataError:
-        by_rule = None  # the rule cannot read it (both ways): the columns named say which
-    if by_rule is not None and not _same_rows(by_rule, texts.given):
-        raise ConfigError(f"{shown} reads other labels of {path} than {where} read (by the columns named as the "
-                          f"labels, or else the 'labels' column); leave --label-columns out")
-    if n_given is None or len(texts.given) == n_given:
-        return
+        union: dict[int, np.ndarray] | None = legacy_union_given(table, label_names, sep)
+        wrong = facts.disagreement(union, label_names, table.where)
+    except DataError as exc:
+        union, wrong = None, f"cannot be read ({exc})"
+    if union is not None and wrong is None:
+        if named is None:
+            return dataclasses.replace(reading, legacy_union=True)
+        by_named = _given(table, label_names, sep, named)
+        row = _first_difference(by_named, union)
+        if row is None:
+            return reading
+        raise ConfigError(
+            f"{shown} reads other labels of {path} than {where} read ({len(union)} texts labeled: {LEGACY_UNION}): "
+            f"{table.where(row)} is {_as_read(by_named.get(row), label_names)} by the columns named but "
+            f"{_as_read(union.get(row), label_names)} as the session read it; leave --label-columns out to read "
+            f"the file as the session did"
+        )
     fits = []
-    candidates = ([[LIST_COLUMN]] if LIST_COLUMN in table.frame.columns else []) + \
-        [[name for name in label_names if name in table.frame.columns]]
-    for columns in candidates:
-        if columns and tuple(columns) != reading.label_columns:
+    for columns in ([LIST_COLUMN], [name for name in label_names if name in table.frame.columns]):
+        if tuple(columns) != named:
             try:
-                if len(_given(table, label_names, reading.label_sep, columns)) == n_given:
+                if facts.disagreement(_given(table, label_names, sep, columns), label_names, table.where) is None:
                     fits.append(_shown("label_columns", columns))
             except DataError:
                 continue
-    fix = f"pass {' or '.join(fits)}" if fits else "name the columns it read its labels from"
-    raise ConfigError(f"{shown} finds {len(texts.given)} texts of {path} labeled, but {where} found {n_given}; "
-                      f"{fix}")
+    fix = f"pass {' or '.join(fits)}" if fits else "pass --label-columns naming the columns it read its labels from"
+    if named is None:
+        raise ConfigError(f"{where} recorded no label columns, and {path} gives labels both ways; read as sessions "
+                          f"read such a file then ({LEGACY_UNION}), it {wrong}; {fix}")
+    named_wrong = facts.disagreement(_given(table, label_names, sep, named), label_names, table.where)
+    if named_wrong is not None:
+        raise ConfigError(f"{shown} {named_wrong} ({where}, {path}); {fix}")
+    return reading
+
+
+def _first_difference(a: Mapping[int, np.ndarray], b: Mapping[int, np.ndarray]) -> int | None:
+    """The first row ``a`` and ``b`` give other labels (or only one of them any), or None."""
+    for row in sorted(a.keys() | b.keys()):
+        if row not in a or row not in b or not np.array_equal(a[row], b[row]):
+            return row
+    return None
+
+
+def _as_read(y: np.ndarray | None, label_names: Sequence[str]) -> str:
+    if y is None:
+        return "unlabeled"
+    return f"labeled {', '.join(label_names[j] for j in np.flatnonzero(y))}" if y.any() else \
+        "labeled with none of the labels"
 
 
 def _same_rows(a: Mapping[int, np.ndarray], b: Mapping[int, np.ndarray]) -> bool:
@@ -291,8 +432,11 @@ def _texts(table: Table, text_column: str) -> list[str]:
 
 
 def _given(table: Table, label_names: Sequence[str], label_sep: str,
-           label_columns: Sequence[str] | None = None) -> dict[int, np.ndarray]:
-    """Row -> the 0/1 labels the file gives it, from the columns :func:`~al.datasets.tabular.label_source` picks."""
+           label_columns: Sequence[str] | None = None, legacy_union: bool = False) -> dict[int, np.ndarray]:
+    """Row -> the 0/1 labels the file gives it, from the columns :func:`~al.datasets.tabular.label_source` picks
+    (``legacy_union``: as :func:`legacy_union_given` reads them)."""
+    if legacy_union:
+        return legacy_union_given(table, label_names, label_sep)
     frame, path = table.frame, table.path
     source = label_source(table, label_columns, names=label_names)
     if source.is_list:
@@ -320,11 +464,12 @@ def _given(table: Table, label_names: Sequence[str], label_sep: str,
     return given
 
 
-def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: str) -> dict[int, np.ndarray]:
+def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: str,
+            parse: Callable[[Any, str, str], list[str] | None] = label_list) -> dict[int, np.ndarray]:
     index = {name: j for j, name in enumerate(label_names)}
     given: dict[int, np.ndarray] = {}
     for row, value in enumerate(table.frame[column]):
-        listed = label_list(value, label_sep, table.where(row))
+        listed = parse(value, label_sep, table.where(row))
         if listed is None:
             continue
         unknown = [name for name in listed if name not in index]
@@ -338,14 +483,52 @@ def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: st
     return given
 
 
+def legacy_union_given(table: Table, label_names: Sequence[str], label_sep: str) -> dict[int, np.ndarray]:
+    """Row -> the 0/1 labels a file gives it, as sessions read them before the label-source rule.
+
+    That code (up to 3e0488b's parent) read the 0/1 columns named as the
+    labels (a row with all of them filled is labeled; some filled and some
+    empty, or columns for some labels only, is refused), then the ``labels``
+    column: a row whose cell is not null (nor NaN: an empty CSV cell, a key
+    left out) takes the labels it lists instead, ``[]`` (or a blank string)
+    none of them. So a row labeled by either source is labeled, by the list
+    where it has both. Each list item names a label as that code read it
+    (:func:`_legacy_label_list`). On a file that code read, this reads what it did.
+    """
+    columns = [name for name in label_names if name in table.frame.columns]
+    given = _given(table, label_names, label_sep, columns) if columns else {}
+    if LIST_COLUMN in table.frame.columns:
+        given.update(_listed(table, LIST_COLUMN, label_names, label_sep, _legacy_label_list))
+    return given
+
+
+def _legacy_label_list(value: Any, sep: str, where: str) -> list[str] | None:
+    """A label-list cell as sessions read it before the label-source rule: every item of a list names a label
+    (a null item reads 'None', a blank one '', so a file holding one was refused unless a label is 'None')."""
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value]
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            return [str(v).strip() for v in json.loads(text)]
+        except json.JSONDecodeError:
+            raise DataError(f"{where}: cannot parse the label list {text!r}; expected a JSON list such as "
+                            f"[\"a\", \"b\"], or labels joined by {sep!r}") from None
+    return [part.strip() for part in text.split(sep) if part.strip()]
+
+
 def read_session_texts(
     path: str | Path, label_names: Sequence[str], *, text_column: str = "text", label_sep: str = "|",
-    label_columns: Sequence[str] | None = None, what: str = "data file", max_id_length: int | None = None,
+    label_columns: Sequence[str] | None = None, legacy_union: bool = False, what: str = "data file",
+    max_id_length: int | None = None,
 ) -> SessionTexts:
     """Read the pool of a session (see the module docstring); ``what`` names the file in messages.
 
     ``max_id_length``: refuse a longer id (a starting session passes
     :data:`MAX_ID_LENGTH`; export reads what a session labeled, without it).
+    ``legacy_union``: read the labels given as :func:`legacy_union_given` does (see :class:`Reading`).
 
     Raises
     ------
@@ -353,7 +536,7 @@ def read_session_texts(
         The file is missing, empty, unreadable, lacks the text column, has
         empty texts, repeated or too long ids, or gives labels that are not the session's.
     """
-    table, texts = _read(path, label_names, text_column, label_sep, label_columns, what)
+    table, texts = _read(path, label_names, text_column, label_sep, label_columns, what, legacy_union)
     if max_id_length is not None:
         for row, text_id in enumerate(texts.ids):
             if len(text_id) > max_id_length:
@@ -364,7 +547,7 @@ def read_session_texts(
 
 
 def _read(path: str | Path, label_names: Sequence[str], text_column: str, label_sep: str,
-          label_columns: Sequence[str] | None, what: str) -> tuple[Table, SessionTexts]:
+          label_columns: Sequence[str] | None, what: str, legacy_union: bool = False) -> tuple[Table, SessionTexts]:
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{what} {path} is a directory; expected a .csv or .jsonl file of texts")
@@ -385,20 +568,23 @@ def _read(path: str | Path, label_names: Sequence[str], text_column: str, label_
             seen[text_id] = row
     else:
         ids = [str(i) for i in range(len(texts))]
-    given = _given(table, label_names, label_sep, label_columns)
+    given = _given(table, label_names, label_sep, label_columns, legacy_union)
     return table, SessionTexts(texts, ids, given, file_digest(path))
 
 
 def read_dev(path: str | Path, label_names: Sequence[str], *, text_column: str = "text",
-             label_sep: str = "|", label_columns: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+             label_sep: str = "|", label_columns: Sequence[str] | None = None,
+             legacy_union: bool = False) -> tuple[list[str], np.ndarray]:
     """A labeled evaluation file: texts and their 0/1 labels (every row must be labeled).
+
+    Read as the session's data file is (``legacy_union``: see :class:`Reading`).
 
     Returns
     -------
     texts : list of str
     Y : ndarray of shape (n_texts, n_labels), int8
     """
-    table, data = _read(path, label_names, text_column, label_sep, label_columns, "dev file")
+    table, data = _read(path, label_names, text_column, label_sep, label_columns, "dev file", legacy_union)
     unlabeled = [i for i in range(len(data.texts)) if i not in data.given]
     if unlabeled:
         raise DataError(f"dev file {table.where(unlabeled[0])} has no labels (and {len(unlabeled) - 1} more rows); "

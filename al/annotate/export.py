@@ -13,7 +13,9 @@ with ``python -m al.simulate --dataset jsonl --data-path labeled.jsonl``
 
 The data file is read as the session recorded (:mod:`al.annotate.data`); a
 session started before sessions recorded their label columns, on a file
-that gives labels both ways, needs ``--label-columns`` here as on its resume.
+that gives labels both ways, is read as it began (the 0/1 columns, the
+``labels`` list overriding them row by row), checked against what it
+recorded (:func:`session_facts`), here as on its resume.
 """
 from __future__ import annotations
 
@@ -23,12 +25,12 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Mapping
 
-from al.annotate.data import (check_named_label_columns, file_digest, read_session_texts, recorded_reading,
+from al.annotate.data import (SessionFacts, file_digest, old_session_reading, read_session_texts, recorded_reading,
                               resolve_reading)
 from al.annotate.store import DB_FILE, connect_read_only, read_meta
 from al.errors import ConfigError, DataError
 from al.io import write_atomic
-from al.records import read_config
+from al.records import read_config, read_rounds
 
 
 def stored_session(directory: str | Path) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -46,14 +48,62 @@ def stored_session(directory: str | Path) -> tuple[dict[str, Any], dict[str, str
     return stored, read_meta(directory)
 
 
+def session_facts(directory: str | Path, session: Mapping[str, Any]) -> SessionFacts:
+    """What the session in ``directory`` recorded of the labels its data file gave it (:class:`SessionFacts`).
+
+    ``session``: the ``session`` block of its ``config.json`` (``n_given``).
+    Round 0's record (``rounds.jsonl``) gives the texts it started from and
+    its label counts, where it has them; the database, its answers (read
+    only), and what round 0 read of them where it kept that for each (its
+    ``versions`` table: answers from before it leave round 0 uncompared).
+
+    Raises
+    ------
+    ConfigError, DataError
+        A damaged ``rounds.jsonl``, or a database file that is not a session's.
+    """
+    directory = Path(directory)
+    rounds = read_rounds(directory)
+    first = rounds[0] if rounds and rounds[0].get("round") == 0 else {}
+    initial = first.get("initial")
+    counts = first.get("labeled_counts")
+    if not (isinstance(initial, list) and all(isinstance(i, int) for i in initial)):
+        initial = None
+    if not (isinstance(counts, dict) and all(isinstance(n, int) for n in counts.values())):
+        counts = None
+    answered: frozenset[int] = frozenset()
+    round0: dict[int, tuple[tuple[str, ...], bool]] | None = None  # None: not kept (nothing to compare round 0 with)
+    db_path = directory / DB_FILE
+    if db_path.is_file():
+        db = connect_read_only(db_path)
+        try:
+            rounds_asked = db.execute("SELECT pool_index, round FROM answers").fetchall()
+            answered = frozenset(int(i) for i, _ in rounds_asked)
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?", ("table", "versions")).fetchone():
+                round0 = {int(i): (tuple(json.loads(labels)), bool(skipped)) for i, labels, skipped in db.execute(
+                    "SELECT pool_index, labels, skipped FROM versions WHERE round = ?", (0,))}
+                if set(round0) != {int(i) for i, r in rounds_asked if r == 0}:
+                    round0 = None  # answers from before the table kept what each round read
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{db_path} is not a session database ({exc}); restore the session's "
+                              f"database") from None
+        finally:
+            db.close()
+    n_given = session.get("n_given")
+    if initial is None or round0 is None:
+        return SessionFacts(n_given if isinstance(n_given, int) else None, answered)
+    return SessionFacts(n_given if isinstance(n_given, int) else None, answered, tuple(initial), counts, round0)
+
+
 def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None
                  ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The labeled texts of a session as export rows, and counts (``given``, ``person``, ``skipped``).
 
     ``given``: the options ``--text-column``, ``--label-sep``, ``--label-columns``
     given (keys of :data:`al.annotate.data.READING_FLAGS`). The session reads
-    its data file as it recorded; an option it did not record (the label
-    columns of a session started before sessions recorded them) comes from ``given``.
+    its data file as it recorded; one that recorded no label columns (started
+    before sessions recorded them) as :func:`al.annotate.data.old_session_reading`
+    says, where ``--label-columns`` given must read what it read.
 
     Raises
     ------
@@ -61,9 +111,10 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None
         ``directory`` holds no session, its database belongs to another
         session, the data file changed since the session began, or an
         option given differs from the session's own.
+        For a session that recorded no label columns, ``--label-columns``
+        given that read other labels than it did.
     DataError
-        The data file cannot be read as the session read it; for one that
-        gives labels both ways, naming the ``--label-columns`` to pass.
+        The data file cannot be read as the session read it.
     """
     directory = Path(directory)
     found = stored_session(directory)
@@ -90,10 +141,9 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None
     where = f"session {directory}"
     recorded = recorded_reading(session, meta, where)
     reading = resolve_reading(recorded, given or {}, where)
-    texts = read_session_texts(data_path, labels, text_column=reading.text_column, label_sep=reading.label_sep,
-                               label_columns=reading.label_columns)
-    if "label_columns" not in recorded:
-        check_named_label_columns(data_path, labels, reading, texts, session.get("n_given"), where)
+    if "label_columns" not in recorded:  # a session from before they were recorded: read as it began
+        reading = old_session_reading(data_path, labels, reading, session_facts(directory, session), where)
+    texts = read_session_texts(data_path, labels, **reading.to_dict())
     db = connect_read_only(db_path)
     try:
         rows = db.execute("SELECT pool_index, labels, skipped FROM answers ORDER BY pool_index").fetchall()

@@ -323,6 +323,10 @@ class SessionOptions:
         for a session whose ``config.json`` recorded none when it began
         (started before sessions recorded how they read their files): it
         stays as it was, and the database records them (:data:`al.annotate.store.READING_KEY`).
+    legacy_union : bool
+        Read the labels given as sessions did before the label-source rule
+        (:class:`al.annotate.data.Reading`): a session that began so, on a
+        file giving labels both ways; recorded in the database only.
     """
 
     data_path: Path
@@ -336,11 +340,13 @@ class SessionOptions:
     label_sep: str = "|"
     label_columns: list[str] | None = None
     label_columns_in_config: bool = True
+    legacy_union: bool = False
 
     def reading(self) -> Reading:
         """How the session reads its files, as its database records it."""
         columns = self.label_columns
-        return Reading(self.text_column, self.label_sep, None if columns is None else tuple(columns))
+        return Reading(self.text_column, self.label_sep, None if columns is None else tuple(columns),
+                       self.legacy_union)
 
 
 class SessionRecords(RunRecords):
