@@ -2,7 +2,9 @@
 
 Runs that have not finished every round, or have no value of the metric, are
 named on stderr and left out; runs of different settings (data sets, budgets,
-classifiers...) are never averaged into one line.
+classifiers...) are never averaged into one line, and the same simulation
+twice (one setting and seed under two directories) is refused, as ``al.report``
+refuses it.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from matplotlib.backend_bases import FigureCanvasBase
 
         from al.analysis.comparison import complete_runs
-        from al.analysis.curves import curves, format_curves, load_runs, plot_curves, points
+        from al.analysis.curves import counted, curves, format_curves, load_runs, plot_curves, points
 
         formats = (".png", *sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes() if ext != "png"))
         if not Path(args.output).suffix and not Path(args.output).is_dir() and not args.output.endswith(("/", "\\")):
@@ -61,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(format_curves(curve_list, args.metric))
     for note in notes:
         print(note, file=sys.stderr)
-    print(f"wrote {path} ({len(runs)} runs)", file=sys.stderr)
+    print(f"wrote {path} ({counted(len(runs), 'run')})", file=sys.stderr)
     return 0
 
 

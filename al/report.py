@@ -35,6 +35,7 @@ from typing import Sequence
 
 from al.cli import ArgumentParser, output_dir
 from al.analysis.comparison import BOOTSTRAP_SEED, MAX_RESAMPLES, RESAMPLES, SEED_LIMIT
+from al.analysis.curves import counted
 from al.analysis.strategy_report import baseline_notes, build_report, problems
 from al.errors import ALError, ConfigError
 
@@ -74,8 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     for line in problems(summary) + baseline_notes(summary):
         print(line, file=sys.stderr)
-    print(f"wrote {Path(args.output) / 'report.md'} and report.html ({len(summary['settings'])} settings)",
-          file=sys.stderr)
+    settings = counted(len(summary["settings"]), "setting")
+    print(f"wrote {Path(args.output) / 'report.md'} and report.html ({settings})", file=sys.stderr)
     return 0
 
 

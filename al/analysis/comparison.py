@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from al.analysis.curves import Run, points
+from al.analysis.curves import Run, counted, points
 from al.errors import ConfigError, DataError, did_you_mean
 from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, n_rounds
 
@@ -336,7 +336,7 @@ class Reach:
 
     @property
     def seeds_text(self) -> str:
-        return f"{self.reached} of {len(self.by_seed)} seeds"
+        return f"{self.reached} of {counted(len(self.by_seed), 'seed')}"
 
 
 def reach_target(summaries: Mapping[str, "StrategySummary"], baseline: str = "random",
@@ -549,6 +549,36 @@ def run_labels(runs: Sequence[Run]) -> dict[Path, str]:
     return labels
 
 
+def one_run_per_seed(runs: Sequence[Run], labels: Mapping[Path, str], fix: str) -> None:
+    """Refuse the same simulation twice: two runs of one setting (:func:`settings_of`), label and seed.
+
+    Such runs would count as two seeds of one condition (a plot's mean and
+    std), or which of them counts would be arbitrary (a report's pairs). A run
+    written by ``al.simulate``'s default ``--out`` and the same simulation
+    again under another ``--out`` is the usual way to get there.
+
+    Parameters
+    ----------
+    runs : the runs that will count (complete, with a value of the metric)
+    labels : each run's row or line by its path (:func:`run_labels`, :func:`line_labels`)
+    fix : how to keep one of the two, for the message's end
+
+    Raises
+    ------
+    DataError
+        Naming both directories (the first in path order first), the label
+        and the seed, ending in ``fix``.
+    """
+    settings = settings_of(runs)
+    seen: dict[tuple[str, str, int], Path] = {}
+    for run in sorted(runs, key=lambda r: r.path):
+        key = (settings[run.path], labels[run.path], run.seed)
+        if key in seen:
+            raise DataError(f"{seen[key]} and {run.path} are the same simulation ({labels[run.path]}, seed "
+                            f"{run.seed}); expected one run per seed: {fix}")
+        seen[key] = run.path
+
+
 def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, str]:
     """Each run's line in a plot: its row label (:func:`run_labels`), or its ``group_by`` setting.
 
@@ -558,9 +588,10 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
     Raises
     ------
     DataError
-        If ``group_by`` is no setting of the runs, or runs that would share a
+        If ``group_by`` is no setting of the runs, runs that would share a
         line differ in a condition (data sets, budgets...): the message names
-        the conditions and how to plot the runs apart.
+        the conditions and how to plot the runs apart; or two runs on a line
+        are the same simulation (:func:`one_run_per_seed`).
     """
     if group_by != "strategy" and not any(group_by in run.config for run in runs):
         known = sorted({key for run in runs for key in run.config})
@@ -586,6 +617,8 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
                    "plot each setting's runs on their own (pass only their run directories, e.g. runs/disaster-*)")
             raise DataError(f"runs on the line {label!r} differ in {shown}{more}; a line averages the seeds of one "
                             f"setting: {fix}")
+    one_run_per_seed(runs, labels, "plot one of them (give the run directories to plot instead of a folder holding "
+                     "both)")
     return labels
 
 
@@ -623,23 +656,18 @@ def summarize(runs: Sequence[Run]) -> tuple[dict[str, dict[str, StrategySummary]
     ------
     DataError
         If a stored config or record is unusable, or two complete runs share setting, label and seed
-        (the same simulation twice: which one counts would be arbitrary).
+        (the same simulation twice: which one counts would be arbitrary; :func:`one_run_per_seed`).
     """
     table: dict[str, dict[str, StrategySummary]] = defaultdict(lambda: defaultdict(StrategySummary))
     complete, partial = complete_runs(runs)
     settings, labels = settings_of(complete), run_labels(complete)
-    unevaluated = []
-    for run in complete:
-        sizes, macro = points(run, "macro_f1")
-        if not sizes:
-            unevaluated.append(run)
-            continue
+    macro_points = {run.path: points(run, "macro_f1") for run in complete}
+    unevaluated = [run for run in complete if not macro_points[run.path][0]]
+    evaluated = [run for run in complete if macro_points[run.path][0]]
+    one_run_per_seed(evaluated, labels, "move one out of the directory you report on")
+    for run in evaluated:
+        sizes, macro = macro_points[run.path]
         s = table[settings[run.path]][labels[run.path]]
-        if run.seed in s.paths:
-            raise DataError(
-                f"{s.paths[run.seed]} and {run.path} are the same simulation ({labels[run.path]}, seed {run.seed}); "
-                f"expected one run per seed: move one out of the directory you report on"
-            )
         points(run, "micro_f1")  # a number or null in every round
         last = [r for r in run.rounds if r["macro_f1"] is not None][-1]
         s.paths[run.seed] = run.path

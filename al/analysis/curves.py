@@ -23,6 +23,14 @@ from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
 SPREAD = "mean ± sample std over seeds (ddof = 1; one seed: the mean alone)"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in its number: ``"1 run"``, ``"3 runs"``, ``"10,000 resamples"``.
+
+    ``plural`` is the plural where it is not ``noun + "s"``.
+    """
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
     """Mean and sample standard deviation (``ddof = 1``) of per-seed values.
 
@@ -220,13 +228,14 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
         which names the embedding space too: ``class_embedding@cea``)
     labels : each run's group by its path, overriding ``group_by`` (the report's row labels);
         None: :func:`al.analysis.comparison.line_labels`, which refuses to put runs of
-        different settings (data sets, budgets, ...) on one line
+        different settings (data sets, budgets, ...), or the same simulation twice, on one line
 
     Raises
     ------
     DataError
         If ``group_by`` is no setting of the runs, runs of different settings would share a
-        line, or ``metric`` is missing or not a number.
+        line, two runs on a line are the same simulation (one setting and seed), or ``metric``
+        is missing or not a number.
     """
     if labels is None:
         from al.analysis.comparison import line_labels  # comparison reads runs through this module
@@ -283,9 +292,8 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     banded = False
     for c in curve_list:
-        runs = int(c.n_runs.max())
         line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3,
-                        label=f"{c.strategy} ({runs} run{'' if runs == 1 else 's'})")
+                        label=f"{c.strategy} ({counted(int(c.n_runs.max()), 'run')})")
         several = c.n_runs > 1
         if several.any():
             std = np.where(several, c.std, 0.0)

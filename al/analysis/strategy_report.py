@@ -42,7 +42,7 @@ from al.analysis.comparison import (
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
-    SPREAD, Run, curves, find_files, find_run_dirs, format_mean_std, load_runs, render_curves,
+    SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, load_runs, render_curves,
 )
 from al.errors import ConfigError, DataError
 from al.io import write_atomic, write_bytes_atomic
@@ -544,7 +544,7 @@ def _method_lines(summary: dict[str, Any], baseline: str) -> list[str]:
         f"non-zero, exact over all 2^n sign assignments of the mid-ranks when some tie, and the "
         f"tie-corrected normal approximation above {EXACT_MAX_N}. With n seeds the smallest possible p is "
         f"2/2^n (0.25 for 3, 0.031 for 6, 0.002 for 10).",
-        f"- 95 % CI: percentile bootstrap of the mean paired difference, {boot['resamples']:,} resamples of "
+        f"- 95 % CI: percentile bootstrap of the mean paired difference, {counted(boot['resamples'], 'resample')} of "
         f"seeds with replacement from numpy.random.default_rng({boot['seed']}) (fresh per comparison); with "
         f"fewer than {boot['min_seeds']} seeds, no interval (\"too few seeds\").",
         f"- p (Holm): Holm–Bonferroni step-down over the comparisons with {baseline} in one table (one setting, "

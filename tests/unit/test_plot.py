@@ -227,4 +227,50 @@ def test_a_labeling_session_stopped_before_its_budget_is_plotted(tmp_path, capsy
     (session / "config.json").write_text(json.dumps({**stored, "session": {"settings_digest": "x"}}))
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
     captured = capsys.readouterr()
-    assert "partial" not in captured.err and "(1 runs)" in captured.err and "0.400" in captured.out
+    assert "partial" not in captured.err and "(1 run)" in captured.err and "0.400" in captured.out
+
+
+# -- one run per seed -----------------------------------------------------------------------------------------------
+
+
+def readme_runs(root, random=True):
+    """As the README once led to: the curves loop's runs, and the first command's run (its default --out) beside
+    them, the same simulation as class_embedding-0."""
+    for seed in range(3):
+        if random:
+            fake_run(root / "curves", "random", seed, [0.2, 0.3])
+        fake_run(root / "curves", "class_embedding", seed, [0.2, 0.4 + 0.1 * seed])
+    fake_run(root, "class_embedding", 0, [0.2, 0.4], name="disaster-class_embedding-logreg-seed0")
+
+
+@pytest.mark.parametrize("group_by, label", [("strategy", "class_embedding"), ("budget", "150")])
+def test_the_same_simulation_under_two_names_is_refused_naming_both_and_the_fix(tmp_path, capsys, group_by, label):
+    runs = tmp_path / "runs"
+    readme_runs(runs, random=group_by == "strategy")  # --group-by budget: one strategy, one line
+    out = tmp_path / "c.png"
+    assert main([str(runs), "-o", str(out), "--group-by", group_by]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert (f"error: {runs / 'curves' / 'class_embedding-0'} and {runs / 'disaster-class_embedding-logreg-seed0'} "
+            f"are the same simulation ({label}, seed 0); expected one run per seed: plot one of them (give the run "
+            f"directories to plot instead of a folder holding both)") in err
+    assert not out.exists()
+    with pytest.raises(DataError, match="are the same simulation"):  # curves() refuses it as well
+        curves(load_runs([runs]), group_by=group_by)
+    assert main([str(runs / "curves"), "-o", str(out), "--group-by", group_by]) == 0  # the README's folder now
+    assert f"({3 if group_by != 'strategy' else 6} runs)" in capsys.readouterr().err
+    (line,) = curves(load_runs([runs / "curves" / "class_embedding-1", runs / "curves" / "class_embedding-2",
+                                runs / "disaster-class_embedding-logreg-seed0"]))  # one of them, by directory
+    np.testing.assert_array_equal(line.n_runs, [3, 3])
+
+
+def test_plot_and_report_refuse_the_same_simulation_alike(tmp_path, capsys):
+    from al.report import main as report
+
+    readme_runs(tmp_path / "runs")
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 2
+    plot_err = capsys.readouterr().err
+    assert report([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 2
+    report_err = capsys.readouterr().err
+    same = plot_err.split("expected one run per seed: ")[0]
+    assert same.endswith("are the same simulation (class_embedding, seed 0); ") and report_err.startswith(same)

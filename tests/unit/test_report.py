@@ -37,8 +37,8 @@ def test_wilcoxon_by_hand():
     assert paired_test([0.5, 0.5], [0.5, 0.5]).p_value is None
 
 
-def fake_run(root, strategy, seed, macro, rounds=None):
-    records = RunRecords(root / f"{strategy}-{seed}")
+def fake_run(root, strategy, seed, macro, rounds=None, name=None):
+    records = RunRecords(root / (name or f"{strategy}-{seed}"))
     records.start({**CONFIG, "strategy": strategy, "seed": seed}, GROUPS)
     for i, value in enumerate(macro[: rounds or len(macro)]):
         records.append({
@@ -300,3 +300,36 @@ def test_runs_reached_through_links_are_reported_once(tmp_path):
     (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
     assert {row["strategy"]: row["seeds"] for row in setting["strategies"]} == {"random": [0, 1, 2],
                                                                                "cvirs": [0, 1, 2]}
+
+
+# -- one run per seed; counts in words --------------------------------------------------------------------------
+
+
+def test_the_same_simulation_under_two_names_is_refused_naming_both_and_the_fix(tmp_path, capsys):
+    """As the README once led to: the first command's default --out, and the curves loop's --out beside it."""
+    runs = tmp_path / "runs"
+    for seed in range(3):
+        fake_run(runs / "curves", "random", seed, [0.2, 0.3, 0.4])
+        fake_run(runs / "curves", "class_embedding", seed, [0.2, 0.4, 0.5 + 0.1 * seed])
+    fake_run(runs, "class_embedding", 0, [0.2, 0.4, 0.5], name="disaster-class_embedding-logreg-seed0")
+    out = tmp_path / "report"
+    assert main([str(runs), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert (f"error: {runs / 'curves' / 'class_embedding-0'} and {runs / 'disaster-class_embedding-logreg-seed0'} "
+            f"are the same simulation (class_embedding, seed 0); expected one run per seed: move one out of the "
+            f"directory you report on") in err
+    assert not out.exists()
+    assert main([str(runs / "curves"), "-o", str(out)]) == 0  # the folder the README reports on now
+
+
+def test_counts_of_one_are_singular(tmp_path, capsys):
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.3, 0.4])
+    fake_run(tmp_path / "runs", "cvirs", 0, [0.2, 0.4, 0.6])
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out), "--resamples", "1"]) == 0
+    assert capsys.readouterr().err.endswith("report.html (1 setting)\n")
+    assert "1 resample of seeds" in (out / "report.md").read_text()
+    (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
+    assert {r["strategy"]: r["seeds_reached"] for r in setting["reach"]["rows"]} == {"cvirs": "1 of 1 seed",
+                                                                                       "random": "1 of 1 seed"}
