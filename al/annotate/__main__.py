@@ -93,8 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--classifier-param", action="append", metavar="KEY=VALUE", help="classifier constructor argument")
     g.add_argument("--initial", type=int, help=f"texts labeled before the strategy starts choosing (default: "
                    f"{d.initial}; texts labeled in the data file count, the rest are drawn at random)")
-    g.add_argument("--step", type=int, help=f"texts per batch (default: {d.step})")
-    g.add_argument("--budget", type=int, help=f"texts to show in all, skips included (default: {d.budget})")
+    g.add_argument("--step", type=int, help=f"texts per batch; the last batch shrinks to fit the budget, as in "
+                   f"al.simulate (default: {d.step})")
+    g.add_argument("--budget", type=int, help=f"texts to show in all, the initial ones and skips included, at most "
+                   f"the texts of --data (default: {d.budget})")
     g.add_argument("--seed", type=int, help=f"seed of every random choice (default: {d.seed})")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
     g.add_argument("--threads", type=int, metavar="N",
@@ -173,17 +175,23 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
 
 def build_session(args: argparse.Namespace, embed=None):
     """An opened (not started) :class:`~al.annotate.session.Session` for the start command's arguments."""
+    return prepare_session(args, embed=embed).open()
+
+
+def prepare_session(args: argparse.Namespace, embed=None):
+    """A checked, not opened :class:`~al.annotate.session.Session`: every setting and file read and checked, and
+    nothing written, so that what may still fail (the port) can fail before the session directory exists."""
     from al.annotate.data import (MAX_ID_LENGTH, file_digest, old_session_reading, read_dev, read_session_texts,
                                   recorded_reading, resolve_reading)
     from al.annotate.export import session_facts, stored_session
-    from al.annotate.session import Session, SessionOptions
+    from al.annotate.session import Session, SessionOptions, validate_loop
 
     config = config_from_args(args)
     if not Path(config.data_path).is_file():
         state = "is a directory" if Path(config.data_path).is_dir() else "does not exist"
         raise ConfigError(f"data file {config.data_path} {state}; expected a .csv or .jsonl file of texts")
     output_dir(config.out, "--out")  # a session folder that cannot be written fails before the data loads
-    config.validate()
+    validate_loop(config)  # --initial and --budget are checked with the pool's size, once the texts are read
     if config.threads is not None:  # --threads or a --config file's: this process is the session's own
         from al.device import limit_threads
 
@@ -224,7 +232,7 @@ def build_session(args: argparse.Namespace, embed=None):
                              label_sep=label_sep, label_columns=label_columns,
                              label_columns_in_config=found is None or "label_columns" in session_block,
                              legacy_union=read_as.legacy_union)
-    return Session(config, texts, options, embed=embed).open()
+    return Session(config, texts, options, embed=embed).check()
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -236,8 +244,8 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port, or --port 0 "
-                          f"for a free one") from None
+        raise ConfigError(f"cannot listen on {url_host(host)}:{port} ({exc.strerror or exc}); pass another --port, "
+                          f"or --port 0 for a free one") from None
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -247,8 +255,11 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from al.annotate.app import create_app, is_loopback
+    from al.annotate.session import batch_plan
 
     host = getattr(args, "host", DEFAULT_HOST)
+    if host.startswith("[") and host.endswith("]"):  # an IPv6 address as a URL writes it: [::1]
+        host = host[1:-1]
     port = getattr(args, "port", DEFAULT_PORT)
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be 0 to 65535, got {port}; 0 takes any free port")
@@ -267,34 +278,42 @@ def serve(args: argparse.Namespace) -> int:
             raise ConfigError(f"--origin must be a page's address such as https://label.example.org, got {origin!r}")
     if token is None and (not loopback or origins):  # a proxy's public page is not this machine alone
         token = secrets.token_urlsafe(24)
-    session = build_session(args)
-    sock = listen(host, port)
-    actual = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    address = f"http://{shown}:{actual}/" + (f"?token={token}" if token else "")
-    resumed = len(session.records.rounds)
-    if "quiet" not in args:
-        state = f"resuming after round {resumed}" if resumed else "starting"
-        print(f"{state}: {len(session.texts.texts)} texts of {session.options.data_path}, labels "
-              f"{', '.join(session.label_names)}; {session.config.strategy.label()} picks batches of "
-              f"{session.config.step} up to {session.config.budget} texts -> {session.directory}", file=sys.stderr)
-    print(f"annotate at {address}", flush=True)
-    if "quiet" not in args:
-        print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)
-    app = create_app(session, token=token, loopback=loopback, origins=origins, port=actual)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                           timeout_graceful_shutdown=2))
-    session.start()
+    session = prepare_session(args)  # every setting and file checked; nothing written yet
+    sock = listen(host, port)  # a busy port fails here, before the session directory exists
     try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C or SIGTERM, then raises it again (SIGTERM: Terminated)
-        pass
+        session.open()
+        actual = sock.getsockname()[1]  # with --port 0, the one the system chose
+        address = f"http://{url_host(host)}:{actual}/" + (f"?token={token}" if token else "")
+        resumed = len(session.records.rounds)
+        config = session.config
+        if "quiet" not in args:
+            state = f"resuming after round {resumed}" if resumed else "starting"
+            print(f"{state}: {len(session.texts.texts)} texts of {session.options.data_path}, labels "
+                  f"{', '.join(session.label_names)}; {config.strategy.label()} picks "
+                  f"{batch_plan(config.initial, config.step, config.budget)} -> {session.directory}",
+                  file=sys.stderr)
+        print(f"annotate at {address}", flush=True)
+        if "quiet" not in args:
+            print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)
+        app = create_app(session, token=token, loopback=loopback, origins=origins, port=actual)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                               timeout_graceful_shutdown=2))
+        session.start()
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn stops on Ctrl-C or SIGTERM, then raises it again (SIGTERM: Terminated)
+            pass
     finally:
         session.close(timeout=5)
         sock.close()
     if "quiet" not in args:
         print(f"stopped; every answer is in {session.store.path}; the same command resumes", file=sys.stderr)
     return 0
+
+
+def url_host(host: str) -> str:
+    """``host`` as a URL names it: an IPv6 address in brackets (``[::1]``), any other host as it is."""
+    return f"[{host}]" if ":" in host else host
 
 
 class Terminated(KeyboardInterrupt):

@@ -131,6 +131,16 @@ def _refused_change(request: Request, origins: frozenset[str] = frozenset()) -> 
     return None
 
 
+def _loopback_url(request: Request, port: int | None) -> str:
+    """The address a loopback server answers on, e.g. ``http://127.0.0.1:8765/``: the port it was given, else the
+    one the request arrived on (``scope["server"]``: the listening socket's), and its own loopback address."""
+    server = request.scope.get("server") or (None, None)
+    host = server[0] if isinstance(server[0], str) and is_loopback(server[0]) else "127.0.0.1"
+    port = port if port is not None else server[1]
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}/" if isinstance(port, int) else f"the address printed at start (on {host})"
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -165,8 +175,9 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         if loopback and not is_loopback(_host_name(request.headers.get("host", ""))):
-            return JSONResponse({"detail": "this server answers on its loopback address only; open "
-                                           "http://127.0.0.1:PORT/"}, status_code=403)
+            return JSONResponse({"detail": f"this server answers on its loopback address only, not "
+                                           f"{_one_line(request.headers.get('host', 'no host'))[:100]!r}; open "
+                                           f"{_loopback_url(request, port)}"}, status_code=403)
         if request.method not in ("GET", "HEAD"):
             refused = _refused_change(request, allowed_origins)
             if refused is not None:

@@ -36,7 +36,7 @@ import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -400,6 +400,95 @@ def session_advice(rounds: Sequence[Mapping[str, Any]], budget: int) -> list[dic
     return [spent if a["criterion"] == "labeled_budget" else a for a in said]
 
 
+def validate_loop(config: SimulationConfig) -> SimulationConfig:
+    """``config.validate()`` but for ``budget <= initial``, which :func:`check_sizes` reports with the pool's conflicts.
+
+    A simulation's budget is its labeled-set size at the end; a session's counts
+    the texts shown, and its conflicts with ``initial`` are told together with
+    those with the data file, known only once it is read.
+    """
+    sizes = (config.initial, config.budget)
+    if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes) and config.budget <= config.initial:
+        replace(config, budget=config.initial + 1).validate()  # every other setting, as al.simulate checks it
+        return config
+    return config.validate()
+
+
+def check_sizes(initial: int, budget: int, n_pool: int, n_given: int, source: str | Path) -> None:
+    """Refuse ``--initial`` and ``--budget`` that do not fit each other and the data file, every conflict in one line.
+
+    A session needs ``max(n_given, 1) <= initial < budget <= n_pool``: the texts
+    labeled in the file start it, topped up to ``initial``; the budget counts
+    every text shown (the initial ones and skips included) and cannot exceed the
+    pool. The message names each conflict and the changes that fix them all.
+
+    Parameters
+    ----------
+    initial, budget : int, positive
+    n_pool : int
+        Texts in the data file.
+    n_given : int
+        Texts of the data file that carry labels already.
+    source : the data file, as the message names it
+
+    Raises
+    ------
+    ConfigError
+        ``budget <= initial``, or more texts labeled in the file than ``initial``.
+    DataError
+        Only ``budget`` or ``initial`` larger than the pool.
+    """
+    conflicts: list[str] = []
+    if budget <= initial:
+        conflicts.append(f"--budget ({budget}) must be larger than --initial ({initial}): a session's budget counts "
+                         f"every text shown, the initial ones and skips included")
+    over = [f"--{name} ({value})" for name, value in (("budget", budget), ("initial", initial)) if value > n_pool]
+    if over:
+        conflicts.append(f"{' and '.join(over)} {'are' if len(over) > 1 else 'is'} larger than the pool ({n_pool} "
+                         f"text{'' if n_pool == 1 else 's'} of {source})")
+    if n_given > initial:
+        conflicts.append(f"{n_given} texts of {source} carry labels already, more than --initial ({initial})")
+    if not conflicts:
+        return
+    lowest = max(n_given, 1)  # initial may not drop below the texts labeled in the file
+    if lowest >= n_pool:
+        fix = f"add texts without labels to {source}: a session needs one to ask about"
+    else:
+        b, i = min(budget, n_pool), max(initial, lowest)
+        fixes = []
+        if i < b:  # the pool and the labeled texts alone were in the way
+            fixes.append(" and ".join(([f"lower --budget to at most {n_pool}"] if budget > n_pool else [])
+                                      + ([f"raise --initial to {lowest}"] if initial < lowest else [])))
+        else:
+            if b > lowest:  # keep the budget (as far as the pool allows), lower --initial
+                span = f"to {lowest}" if b - 1 == lowest else f"below {b}" if lowest == 1 else f"to {lowest}-{b - 1}"
+                fixes.append(f"lower --budget to {n_pool} and --initial {span}" if budget > n_pool
+                             else f"lower --initial {span}")
+            if i < n_pool:  # keep --initial (raised to the labeled texts), raise --budget
+                span = f"to {n_pool}" if i + 1 == n_pool else f"above {i} (at most {n_pool}: the pool)"
+                fixes.append(f"raise --initial to {lowest} and --budget {span}" if initial < lowest
+                             else f"raise --budget {span}")
+        fix = " or ".join(fixes)
+    message = "; ".join(conflicts) + "; " + fix
+    error = ConfigError if budget <= initial or n_given > initial else DataError
+    raise error(message)
+
+
+def batch_plan(initial: int, step: int, budget: int) -> str:
+    """How a session of these sizes asks its texts, e.g. ``'10 batches of 50 after the 100 initial texts'``.
+
+    The last batch shrinks to fit the budget, as in a simulation
+    (:func:`al.config.n_rounds`), so a ``step`` beyond ``budget - initial``
+    gives one batch of what is left, said as such.
+    """
+    full, rest = divmod(budget - initial, step)
+    if full == 0:
+        batches = f"1 batch of {rest} (--step {step} capped by the budget)"
+    else:
+        batches = f"{full} batch{'es' if full > 1 else ''} of {step}" + (f" and a last of {rest}" if rest else "")
+    return f"{batches} after the {initial} initial texts, {budget} in all"
+
+
 def settings_digest(settings: Mapping[str, Any]) -> str:
     """SHA-256 (first 16 hex digits) of a session's result settings as canonical JSON.
 
@@ -442,6 +531,7 @@ class Session:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="al-evaluate")
         self._last_record: dict[str, Any] | None = None
         self._lock: Any = None
+        self._checked = False
 
     # ------------------------------------------------------------ setting up
 
@@ -467,16 +557,16 @@ class Session:
             settings["session"]["label_columns"] = list(self.options.label_columns)
         return settings
 
-    def open(self) -> "Session":
-        """Check the directory and the database, write the config, build the loop; nothing runs yet.
+    def check(self) -> "Session":
+        """Check the settings against each other and the texts; reads and writes nothing on disk.
 
         Raises
         ------
         ConfigError, DataError
-            Bad settings, a directory or database of another session, a pool
-            smaller than the budget, more texts labeled in the file than ``initial``.
+            Bad settings; ``--initial`` and ``--budget`` that do not fit each
+            other or the pool (every conflict in one line: :func:`check_sizes`).
         """
-        config = self.config.validate()
+        config = validate_loop(self.config)
         if not self.label_names:
             raise ConfigError("a session needs its labels: --labels or --label-file")
         classifier = config.make_classifier_factory()(config.seed)
@@ -485,16 +575,25 @@ class Session:
                 f"classifier {config.classifier.label()} reads a dev split (threshold tuning or early stopping), "
                 f"which a session does not have; use the fixed threshold (--classifier-param threshold=fixed)"
             )
-        n_given = len(self.texts.given)
-        if n_given > config.initial:
-            raise ConfigError(
-                f"{n_given} texts of {self.options.data_path} carry labels already, more than --initial "
-                f"({config.initial}); pass --initial {n_given} (and a --budget above it) to start from all of them"
-            )
-        n_pool = len(self.texts.texts)
-        if config.budget > n_pool:
-            raise DataError(f"budget ({config.budget}) is larger than the pool ({n_pool} texts of "
-                            f"{self.options.data_path}); lower --budget")
+        check_sizes(config.initial, config.budget, len(self.texts.texts), len(self.texts.given),
+                    self.options.data_path)
+        self._checked = True
+        return self
+
+    def open(self) -> "Session":
+        """Check the directory and the database, write the config, build the loop; nothing runs yet.
+
+        Runs :meth:`check` first unless it ran. A session directory this call
+        creates is removed again when opening fails.
+
+        Raises
+        ------
+        ConfigError, DataError
+            What :meth:`check` raises; a directory or database of another session.
+        """
+        if not self._checked:
+            self.check()
+        config = self.config
         settings = self.settings()
         self.digest = settings_digest(settings)
         created = not self.directory.exists()

@@ -371,7 +371,7 @@ def test_a_database_of_another_session_is_refused(pool, tmp_path, capsys):
     with pytest.raises(ConfigError, match="holds the answers of a session with other settings") as caught:
         build_session(args, embed=hash_embed)
     assert "\n" not in str(caught.value)
-    # the command line says so in one line and exits 2 (it fails before it would listen)
+    # the command line says so in one line and exits 2 (it fails before it serves)
     assert main(["--data", str(path), "--labels", *labels[:3], "--out", str(other), *LOOP, "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "other settings" in err and len(err.strip().splitlines()) == 1
@@ -625,6 +625,113 @@ def test_a_budget_larger_than_the_pool_is_refused(pool, tmp_path):
     build_session(args, embed=hash_embed).close()
 
 
+@pytest.mark.parametrize("initial, budget, n_pool, n_given, error, message", [
+    (100, 30, 1000, 0, ConfigError, "--budget (30) must be larger than --initial (100): a session's budget counts "
+     "every text shown, the initial ones and skips included; lower --initial below 30 or raise --budget above 100 "
+     "(at most 1000: the pool)"),
+    (100, 600, 60, 0, DataError, "--budget (600) and --initial (100) are larger than the pool (60 texts of "
+     "t.jsonl); lower --budget to 60 and --initial below 60"),
+    (100, 30, 60, 0, ConfigError, "--budget (30) must be larger than --initial (100): a session's budget counts "
+     "every text shown, the initial ones and skips included; --initial (100) is larger than the pool (60 texts of "
+     "t.jsonl); lower --initial below 30"),
+    (10, 500, 200, 0, DataError, "--budget (500) is larger than the pool (200 texts of t.jsonl); lower --budget to "
+     "at most 200"),
+    (4, 50, 200, 6, ConfigError, "6 texts of t.jsonl carry labels already, more than --initial (4); raise --initial "
+     "to 6"),
+    (4, 5, 200, 6, ConfigError, "6 texts of t.jsonl carry labels already, more than --initial (4); raise --initial "
+     "to 6 and --budget above 6 (at most 200: the pool)"),
+    (20, 10, 30, 8, ConfigError, "--budget (10) must be larger than --initial (20): a session's budget counts every "
+     "text shown, the initial ones and skips included; lower --initial to 8-9 or raise --budget above 20 (at most "
+     "30: the pool)"),
+    (10, 30, 5, 5, DataError, "--budget (30) and --initial (10) are larger than the pool (5 texts of t.jsonl); add "
+     "texts without labels to t.jsonl: a session needs one to ask about"),
+])
+def test_initial_budget_and_pool_are_checked_together_and_every_conflict_named(initial, budget, n_pool, n_given,
+                                                                               error, message):
+    """A session's budget counts the texts shown; every conflict of --initial, --budget and the data file is in
+    the one line, with changes that fix them all."""
+    from al.annotate.session import check_sizes
+
+    with pytest.raises(error) as caught:
+        check_sizes(initial, budget, n_pool, n_given, "t.jsonl")
+    assert str(caught.value) == message and type(caught.value) is error
+    check_sizes(10, 30, 200, 0, "t.jsonl")  # fits: nothing raised
+    check_sizes(6, 7, 7, 6, "t.jsonl")
+
+
+def test_the_command_line_names_every_size_conflict_at_once_and_writes_nothing(tmp_path, capsys):
+    corpus = synthetic_corpus(60)
+    path = tmp_path / "texts.jsonl"
+    path.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(corpus.texts)))
+    start = ["--data", str(path), "--labels", *corpus.label_names, "--out", str(tmp_path / "s"), "--port", "0"]
+    for sizes, words in ((["--budget", "30"], ["--budget (30) must be larger than --initial (100)",
+                                               "counts every text shown", "lower --initial below 30"]),
+                         (["--budget", "600"], ["--budget (600) and --initial (100) are larger than the pool (60 texts",
+                                                "lower --budget to 60 and --initial below 60"])):
+        assert main([*start, *sizes]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1 and all(w in err for w in words), err
+        assert "labeled-set size at the end" not in err  # a simulation's budget, not a session's
+        assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("initial, step, budget, plan", [
+    (10, 50, 30, "1 batch of 20 (--step 50 capped by the budget) after the 10 initial texts, 30 in all"),
+    (100, 50, 600, "10 batches of 50 after the 100 initial texts, 600 in all"),
+    (100, 50, 620, "10 batches of 50 and a last of 20 after the 100 initial texts, 620 in all"),
+    (10, 5, 15, "1 batch of 5 after the 10 initial texts, 15 in all"),
+])
+def test_the_start_says_the_batches_a_session_asks(initial, step, budget, plan):
+    """As in al.simulate the last batch shrinks to fit the budget; a step beyond it is said to be capped."""
+    from al.annotate.session import batch_plan
+    from al.config import n_rounds
+
+    assert batch_plan(initial, step, budget) == plan
+    assert n_rounds(initial, step, budget) - 1 == int(plan.split()[0]) + ("a last" in plan)  # batches = rounds - 1
+
+
+def test_a_busy_port_leaves_no_session_so_the_corrected_command_starts(pool, tmp_path, monkeypatch, capsys):
+    """The port is bound before the session directory is made: a start refused for its port writes nothing, and
+    the corrected command, other settings and all, starts there; the address names the port the system chose."""
+    import socket
+
+    import uvicorn
+
+    import al.annotate.__main__ as cli
+
+    real_prepare = cli.prepare_session
+    monkeypatch.setattr(cli, "prepare_session", lambda args: real_prepare(args, embed=hash_embed))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    path, _, labels = pool
+    out = tmp_path / "aid2"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        taken = busy.getsockname()[1]
+        assert main(["--data", str(path), "--labels", *labels, "--out", str(out), "--port", str(taken), *LOOP]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: cannot listen on 127.0.0.1:{taken} (") and err.count("\n") == 1, err
+        assert "pass another --port, or --port 0" in err
+        assert not out.exists()
+        assert main(["--data", str(path), "--labels", *labels[:2], "--out", str(out), "--port", "0", *LOOP]) == 0
+    captured = capsys.readouterr()
+    port = int(re.fullmatch(r"annotate at http://127\.0\.0\.1:(\d+)/\n", captured.out).group(1))
+    assert port not in (0, taken) and "other settings" not in captured.err
+    assert json.loads((out / "config.json").read_text())["config"]["labels"] == list(labels[:2])
+
+
+def test_a_loopback_server_names_its_own_port_when_it_refuses_a_host(pool, tmp_path):
+    session, _ = open_session(pool, tmp_path / "s", start=False)
+    try:
+        for app, base, address in ((create_app(session, port=54321), "http://evil.example:8765",
+                                    "http://127.0.0.1:54321/"),
+                                   (create_app(session), "http://evil.example:8123", "http://127.0.0.1:8123/")):
+            detail = TestClient(app, base_url=base).get("/api/state").json()["detail"]
+            assert detail.endswith(f"open {address}") and "PORT" not in detail and "'evil.example:" in detail, detail
+    finally:
+        session.close()
+
+
 def test_the_session_modules_stay_light():
     import subprocess
     import sys
@@ -783,7 +890,7 @@ def test_threads_limit_the_session_s_process(pool, tmp_path, monkeypatch, how):
             assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
         finally:
             session.close()
-        with pytest.raises(ConfigError, match="threads must be a positive integer or None, got 0"):
+        with pytest.raises(ConfigError, match="threads must be a positive integer .*got 0"):  # with or without its hint
             open_session(pool, tmp_path / "t", "--threads", "0", start=False)
         assert torch.get_num_threads() == 1
 
@@ -837,8 +944,8 @@ def test_a_loopback_server_behind_a_named_proxy_needs_a_token(pool, tmp_path, mo
 
     import al.annotate.__main__ as cli
 
-    real_build = cli.build_session
-    monkeypatch.setattr(cli, "build_session", lambda args: real_build(args, embed=hash_embed))
+    real_build = cli.prepare_session
+    monkeypatch.setattr(cli, "prepare_session", lambda args: real_build(args, embed=hash_embed))
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)  # serve nothing, return at once
     path, _, labels = pool
     assert main(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"), "--port", "0",
@@ -1005,7 +1112,7 @@ def test_sigterm_stops_the_server_as_ctrl_c_does(pool, tmp_path):
 
     path, Y, labels = pool
     script = ("import sys; import al.annotate.__main__ as cli; from tests.conftest import hash_embed; "
-              "build = cli.build_session; cli.build_session = lambda args: build(args, embed=hash_embed); "
+              "build = cli.prepare_session; cli.prepare_session = lambda args: build(args, embed=hash_embed); "
               "sys.exit(cli.main(sys.argv[1:]))")
     out = tmp_path / "s"
     process = subprocess.Popen([sys.executable, "-c", script, "--data", str(path), "--labels", *labels,
@@ -1015,6 +1122,8 @@ def test_sigterm_stops_the_server_as_ctrl_c_does(pool, tmp_path):
         line = process.stdout.readline()
         assert line.startswith("annotate at http://127.0.0.1:"), (line, process.stderr.read())
         with httpx.Client(base_url=line.split()[-1], timeout=60) as client:
+            refused = client.get("/api/state", headers={"Host": "evil.example"})  # it names its real port
+            assert refused.status_code == 403 and refused.json()["detail"].endswith(f"open {line.split()[-1]}")
             for _ in range(2):
                 text_id = client.get("/api/state", params={"wait": 30}).json()["text"]["id"]
                 gold = [name for j, name in enumerate(labels) if Y[int(text_id[1:]), j]]
@@ -1114,8 +1223,8 @@ def test_the_token_may_come_from_the_environment(pool, tmp_path, monkeypatch, ca
     import al.annotate.__main__ as cli
     import al.annotate.app as app_module
 
-    real_build, real_app, made = cli.build_session, app_module.create_app, []
-    monkeypatch.setattr(cli, "build_session", lambda args: real_build(args, embed=hash_embed))
+    real_build, real_app, made = cli.prepare_session, app_module.create_app, []
+    monkeypatch.setattr(cli, "prepare_session", lambda args: real_build(args, embed=hash_embed))
     monkeypatch.setattr(app_module, "create_app", lambda *a, **kw: made.append(kw) or real_app(*a, **kw))
     monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
     path, _, labels = pool
