@@ -416,7 +416,8 @@ class SimulationConfig:
             raise ConfigError(f"embed_precision must be one of {', '.join(PRECISIONS)}, got {self.embed_precision!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
                                          or self.threads < 1):
-            raise ConfigError(f"threads must be a positive integer or None, got {self.threads!r}")
+            raise ConfigError(f"threads must be a positive integer (or left out: the process's own), got "
+                              f"{self.threads!r}; e.g. --threads 1")
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)
         ):

@@ -54,7 +54,7 @@ BAD_INPUTS = {
     "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
                                       "precision is set by the run's embed_precision (--embed-precision)"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
-    "threads zero": (["--threads", "0"], "threads must be a positive integer or None, got 0"),
+    "threads zero": (["--threads", "0"], "threads must be a positive integer (or left out: the process's own), got 0"),
     "label descriptions a directory": (["--initial-strategy", "label_names", "--label-descriptions", "."],
                                        "label descriptions file . is a directory; give a YAML file"),
     "pool size above the pool": (["--pool-size", "99999999", "--budget", "150"],
