@@ -11,6 +11,16 @@ a step has run ``delay`` seconds, so quick steps print nothing. The CLIs'
         for batch in batches:
             ...
             bar.update(len(batch))
+
+When items cost unequal time (texts run short ones first, in batches of one
+padded length), give the step's ``work`` in any unit (padded tokens) and each
+update's share of it: the share done and the time left then come from the
+work, while the line still counts the items:
+
+    with progress(len(texts), "embedding", unit="texts", work=n_tokens) as bar:
+        for batch in batches:
+            ...
+            bar.update(len(batch), work=batch_tokens)
 """
 from __future__ import annotations
 
@@ -33,30 +43,41 @@ def is_quiet() -> bool:
 
 
 class PlainProgress:
-    """Progress as plain lines: ``desc: 3200/13195 texts (24%), 41 s, about 2 min left``.
+    """Progress as plain lines: ``desc: 3,200/13,195 texts (24%), 41 s, about 2 min left``.
+
+    With ``work``: ``desc: 3,200/11,540 texts (31% of the work), 41 s, about 2 min left``.
 
     Parameters
     ----------
     total : int or None
+        Items of the step (the unit the line counts).
     desc, unit : str
     delay : float
         Seconds before the first line; a step done sooner prints nothing.
     interval : float
         Least seconds between two lines.
     stream : text stream (default stderr)
+    work : float or None
+        The step's work in any unit (e.g. padded tokens), when items cost
+        unequal time: the share done and the time left are then the work's,
+        which each :meth:`update` adds to with ``work=``. None: the items'.
     """
 
     def __init__(self, total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
-                 interval: float = 10.0, stream: TextIO | None = None) -> None:
+                 interval: float = 10.0, stream: TextIO | None = None, work: float | None = None) -> None:
         self.total, self.desc, self.unit = total, desc, unit
         self.delay, self.interval = delay, interval
         self.stream = stream if stream is not None else sys.stderr
+        self.work = work
         self.n = 0
+        self.work_done = 0.0
         self.start = time.perf_counter()
         self.last: float | None = None
 
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, work: float | None = None) -> None:
+        """``n`` more items done, and (with a ``work`` total) ``work`` more of the work; None counts ``n``."""
         self.n += n
+        self.work_done += n if work is None else work
         now = time.perf_counter()
         if now - self.start < self.delay:
             return
@@ -70,19 +91,54 @@ class PlainProgress:
     def _line(self, now: float, final: bool = False) -> None:
         self.last = now
         elapsed = now - self.start
+        share = self._share()
+        count = f"{self.n:,}/{self.total:,}" if self.total else f"{self.n:,}"
         if final:
-            text = f"{self.desc}: {self.n} {self.unit} done in {duration(elapsed)}"
-        elif self.total:
-            share = self.n / self.total
+            text = f"{self.desc}: {self.n:,} {self.unit} done in {duration(elapsed)}"
+        elif share is not None:
             left = f", about {duration(elapsed * (1 - share) / share)} left" if 0 < share < 1 else ""
-            text = f"{self.desc}: {self.n}/{self.total} {self.unit} ({share:.0%}), {duration(elapsed)}{left}"
+            of = " of the work" if self.work is not None else ""
+            text = f"{self.desc}: {count} {self.unit} ({share:.0%}{of}), {duration(elapsed)}{left}"
         else:
-            text = f"{self.desc}: {self.n} {self.unit}, {duration(elapsed)}"
+            text = f"{self.desc}: {count} {self.unit}, {duration(elapsed)}"
         print(text, file=self.stream, flush=True)
+
+    def _share(self) -> float | None:
+        """The share of the step done, in [0, 1]: the work's with a ``work`` total, else the items'; None if unknown."""
+        if self.work is not None:
+            return min(1.0, self.work_done / self.work) if self.work > 0 else None
+        return min(1.0, self.n / self.total) if self.total else None
+
+
+class _TqdmWork:
+    """A tqdm bar over the work (``total=work``) that counts the items done in its description.
+
+    ``desc: 3,200/11,540 texts |####      | 31% of the work [00:41<01:31]``
+    """
+
+    def __init__(self, total: int | None, desc: str, unit: str, delay: float, work: float) -> None:
+        from tqdm.auto import tqdm
+
+        self.total, self.desc, self.unit, self.n = total, desc, unit, 0
+        self.bar = tqdm(total=work, desc=self._label(), delay=delay, leave=False, file=sys.stderr,
+                        dynamic_ncols=True,
+                        bar_format="{desc} |{bar}| {percentage:.0f}% of the work [{elapsed}<{remaining}]")
+
+    def _label(self) -> str:
+        count = f"{self.n:,}/{self.total:,}" if self.total else f"{self.n:,}"
+        return f"{self.desc}: {count} {self.unit}"
+
+    def update(self, n: int = 1, work: float | None = None) -> None:
+        self.n += n
+        self.bar.set_description_str(self._label(), refresh=False)  # shown with the next refresh
+        self.bar.update(n if work is None else work)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 class _Silent:
-    def update(self, n: int = 1) -> None:
+    def update(self, n: int = 1, work: float | None = None) -> None:
         pass
 
     def close(self) -> None:
@@ -99,18 +155,24 @@ def duration(seconds: float) -> str:
 
 
 @contextmanager
-def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0, enabled: bool = True
-             ) -> Iterator[PlainProgress | _Silent | object]:
-    """A progress display for one step; ``update(n)`` as work is done. See the module docstring."""
+def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0, enabled: bool = True,
+             work: float | None = None) -> Iterator[PlainProgress | _Silent | object]:
+    """A progress display for one step; ``update(n)`` as work is done. See the module docstring.
+
+    With ``work`` (the step's work in any unit), every ``update`` passes its part, ``update(n, work=w)``:
+    the share done and the time left are the work's, the line still counts ``total`` items.
+    """
     if _quiet or not enabled:
         bar: object = _Silent()
+    elif sys.stderr.isatty() and work is not None:
+        bar = _TqdmWork(total, desc, unit, delay, work)
     elif sys.stderr.isatty():
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc=desc, unit=f" {unit}", delay=delay, leave=False, file=sys.stderr,
                    dynamic_ncols=True)
     else:
-        bar = PlainProgress(total, desc, unit, delay)
+        bar = PlainProgress(total, desc, unit, delay, work=work)
     try:
         yield bar
     finally:

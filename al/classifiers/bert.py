@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import tempfile
 import time
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +22,7 @@ from al.device import autocast, resolve_device, seeded_torch, warn_if_bf16_emula
 from al.errors import ConfigError
 from al.metrics import macro_f1
 from al.models import quiet_loading, resolve_model
+from al.progress import progress
 
 MAX_POS_WEIGHT = 30.0  # cap of the per-label BCE weight n_neg / n_pos
 AUX = ("snnl", "aan", "am", "clld")  # the auxiliary objectives (``aux``)
@@ -133,8 +134,10 @@ class BertClassifier(Classifier):
         Seeds the head, the shuffling and dropout; the same seed gives the same
         fitted weights on cpu. Global random state is left as it was.
     show_progress : bool
-        Show each epoch's progress (see :mod:`al.progress`: a bar on a terminal, plain
-        lines otherwise, only for epochs longer than 2 s; ``--quiet`` turns it off).
+        Show the progress of each epoch and of each prediction pass (dev evaluation,
+        :meth:`predict_proba`, :meth:`transform`, :meth:`predict_proba_dropout`); see
+        :mod:`al.progress`: a bar on a terminal, plain lines otherwise, only for steps
+        longer than 2 s; ``--quiet`` turns it off.
     aux : {"snnl", "aan", "am", "clld"} or None
         The auxiliary objective (table above); None trains on BCE alone.
     aux_weight : float or None
@@ -189,6 +192,7 @@ class BertClassifier(Classifier):
 
     input = "texts"
     pretrained_attribute = "model"  # a resume on other weights behind the name or directory is refused
+    _pass_desc: str | None = None  # what the next prediction pass is for (:meth:`_passes_described`)
 
     def __init__(
         self,
@@ -326,7 +330,9 @@ class BertClassifier(Classifier):
                     self.best_epoch_ = epoch
                     continue
                 started = time.perf_counter()
-                dev_proba = self._forward_encoded(dev[0])[1]
+                with self._passes_described(f"bert epoch {epoch}/{self.max_epochs}: "
+                                            f"evaluating on {len(dev[1]):,} dev texts"):
+                    dev_proba = self._forward_encoded(dev[0])[1]
                 f1 = self._dev_macro_f1(dev_proba, dev[1])
                 self.seconds_dev_ += time.perf_counter() - started
                 self.dev_macro_f1_.append(f1)
@@ -408,8 +414,6 @@ class BertClassifier(Classifier):
         auxiliary: _Auxiliary | None = None,
     ) -> tuple[float, float | None]:
         """One pass over the training data in the given order; mean batch loss and mean auxiliary objective."""
-        from al.progress import progress
-
         self.model_.train()
         starts = range(0, len(order), self.batch_size)
         losses, aux_losses = [], []
@@ -493,29 +497,57 @@ class BertClassifier(Classifier):
         ndarray of shape (n_samples, hidden_size), float32
         """
         self._check_fitted()
-        return self._forward(_check_texts(X, "X", allow_empty=True))[0]
+        texts = _check_texts(X, "X", allow_empty=True)
+        with self._passes_described(f"bert: representations of {len(texts):,} texts"):
+            return self._forward(texts)[0]
 
     def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """``(cls, proba)`` of ``texts`` in input order."""
         return self._forward_encoded(self._tokenize(texts) if texts else {"input_ids": []})
 
     def _forward_encoded(self, encodings: dict[str, list[list[int]]]) -> tuple[np.ndarray, np.ndarray]:
-        """``(cls, proba)`` of tokenised texts in input order, computed in length-sorted batches."""
+        """``(cls, proba)`` of tokenised texts in input order, computed in length-sorted batches.
+
+        Its progress (:mod:`al.progress`) counts texts, estimates the time left from the
+        padded tokens (the longest texts run first) and is described by the caller's
+        :meth:`_passes_described`, else ``bert: predicting N texts``.
+        """
         n = len(encodings["input_ids"])
-        order = np.argsort([-len(ids) for ids in encodings["input_ids"]], kind="stable")
+        desc = self._pass_desc or f"bert: predicting {n:,} texts"
+        batches, tokens = self._inference_batches(encodings)
         cls = np.empty((n, self.model_.encoder.config.hidden_size), dtype=np.float32)
         proba = np.empty((n, self.n_labels_), dtype=np.float32)
         was_training = self.model_.training
         self.model_.eval()
-        with torch.inference_mode():
-            for start in range(0, n, self.eval_batch_size):
-                idx = order[start : start + self.eval_batch_size]
+        with torch.inference_mode(), progress(n, desc, unit="texts", enabled=self.show_progress,
+                                              work=sum(tokens)) as bar:
+            for idx, work in zip(batches, tokens):
                 with self._autocast():
                     batch_cls, logits = self.model_(self._pad(encodings, idx))
                 cls[idx] = batch_cls.float().cpu().numpy()
                 proba[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+                bar.update(len(idx), work=work)
         self.model_.train(was_training)
         return cls, proba
+
+    @contextmanager
+    def _passes_described(self, desc: str) -> Iterator[None]:
+        """Inside the block, the progress of :meth:`_forward_encoded` reads ``desc`` (what the pass is for)."""
+        self._pass_desc = desc
+        try:
+            yield
+        finally:
+            self._pass_desc = None
+
+    def _inference_batches(self, encodings: dict[str, list[list[int]]]) -> tuple[list[np.ndarray], list[int]]:
+        """Rows of each inference batch and its padded tokens (rows x longest).
+
+        Texts by decreasing token count (ties in input order), ``eval_batch_size`` at a time.
+        """
+        lengths = [len(ids) for ids in encodings["input_ids"]]
+        order = np.argsort([-length for length in lengths], kind="stable")
+        batches = [order[start : start + self.eval_batch_size] for start in range(0, len(order), self.eval_batch_size)]
+        return batches, [len(idx) * lengths[idx[0]] for idx in batches]
 
     # --------------------------------------------------------------- helpers
 
@@ -627,19 +659,22 @@ class BertClassifier(Classifier):
         texts = _check_texts(X, "X", allow_empty=True)
         out = np.empty((n_samples, len(texts), self.n_labels_), dtype=np.float32)
         encodings = self._tokenize(texts) if texts else {"input_ids": []}
-        order = np.argsort([-len(ids) for ids in encodings["input_ids"]], kind="stable")
+        batches, tokens = self._inference_batches(encodings)
         was_training = self.model_.training
         cuda_devices = [self.device_] if self.device_.type == "cuda" else []
         with seeded_torch(seed, cuda_devices):
             self.model_.train()  # dropout on
             try:
-                with torch.inference_mode():
+                with torch.inference_mode(), progress(
+                    n_samples * len(texts), f"bert: {n_samples} dropout passes over {len(texts):,} texts",
+                    unit="texts", enabled=self.show_progress, work=n_samples * sum(tokens),
+                ) as bar:
                     for t in range(n_samples):
-                        for start in range(0, len(texts), self.eval_batch_size):
-                            idx = order[start : start + self.eval_batch_size]
+                        for idx, work in zip(batches, tokens):
                             with self._autocast():
                                 _, logits = self.model_(self._pad(encodings, idx))
                             out[t, idx] = torch.sigmoid(logits.float()).cpu().numpy()
+                            bar.update(len(idx), work=work)
             finally:
                 self.model_.train(was_training)
         return out

@@ -149,6 +149,16 @@ def canonical_batches(
     return batches
 
 
+def padded_tokens(batches: Sequence[CanonicalBatch]) -> int:
+    """Padded tokens of all ``batches`` (filler rows included): the work of their passes, for progress.
+
+    A pass's time grows with its rows times its length, so a progress display
+    that counts texts (short ones first, many to a pass) would guess the time
+    left too short; one that counts these tokens guesses it right.
+    """
+    return sum(batch.n_rows * batch.length for batch in batches)
+
+
 #: Name prefix of the threads that run encoder passes ahead of their caller (:func:`computed_ahead`).
 AHEAD_THREADS = "al-encoder"
 #: Run a CPU's encoder passes one thread each, several at once (:func:`encoder_passes`); False runs
@@ -521,12 +531,14 @@ class SentenceEmbedder:
                 return torch.nn.functional.normalize(vectors.float(), p=2.0, dim=1)[: len(batch.rows)].cpu().numpy()
 
         out: np.ndarray | None = None
+        # short texts run first, many to a pass: the time left is estimated from the padded tokens
         with encoder_passes(encode, batches, device=encoder.device) as passes, \
-                progress(len(texts), f"embedding with {self.model}", unit="texts", enabled=self.show_progress) as bar:
+                progress(len(texts), f"embedding with {self.model}", unit="texts", enabled=self.show_progress,
+                         work=padded_tokens(batches)) as bar:
             for batch, vectors in passes:
                 if out is None:
                     out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
                 out[batch.rows] = vectors
-                bar.update(len(batch.rows))
+                bar.update(len(batch.rows), work=batch.n_rows * batch.length)
         self.n_encoded_ += len(texts)
         return out if out is not None else np.empty((0, 0), dtype=np.float32)

@@ -31,7 +31,7 @@ from scipy.special import logsumexp
 
 from al.cache import cache_dir, cache_lock, mark_used
 from al.embedders import (CANONICAL, PRECISIONS, CanonicalBatch, EmbeddingCache, canonical_batches,
-                          encoder_passes, precision_key, text_keys)
+                          encoder_passes, padded_tokens, precision_key, text_keys)
 from al.errors import ConfigError, ModelError
 from al.io import atomic_file
 from al.progress import progress
@@ -641,9 +641,9 @@ class MLMSurprisal:
         values: list[np.ndarray] = []
         hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
         with torch.inference_mode(), encoder_passes(encode, batches, device=device, one_thread=True) as passes, \
-                progress(len(texts), "ALPS: surprisal pass", unit="texts") as bar:
+                progress(len(texts), "ALPS: surprisal pass", unit="texts", work=padded_tokens(batches)) as bar:
             for batch, (text_rows, columns, targets, selected) in passes:  # head passes beside the next encoder's
-                bar.update(len(batch.rows))
+                bar.update(len(batch.rows), work=batch.n_rows * batch.length)  # short texts first: time by tokens
                 owners.append(text_rows)
                 positions.append(columns)
                 hidden_rows = selected if hidden_rows is None else torch.cat([hidden_rows, selected])

@@ -174,3 +174,95 @@ def test_bad_aux_settings_fail_before_any_model_loads(params, message):
 def test_a_confusable_pair_outside_the_labels_is_a_config_error(tiny):
     with pytest.raises(ConfigError, match=r"two distinct label indices in \[0, 3\), got \(0, 3\)"):
         BertClassifier(model=tiny, max_epochs=1, aux="clld", aux_confusable=[(0, 3)], **TINY).fit(X8, Y8)
+
+
+@pytest.fixture
+def progress_shown(monkeypatch):
+    """Every progress display bert opens: its arguments and its updates ``(n, work)``."""
+    from contextlib import contextmanager
+
+    shown = []
+
+    @contextmanager
+    def recording(total, desc, unit="it", delay=2.0, enabled=True, work=None):
+        updates = []
+        shown.append({"total": total, "desc": desc, "unit": unit, "delay": delay, "enabled": enabled, "work": work,
+                      "updates": updates})
+
+        class Bar:
+            def update(self, n=1, work=None):
+                updates.append((n, work))
+
+        yield Bar()
+
+    monkeypatch.setattr(bert, "progress", recording)
+    return shown
+
+
+def test_every_prediction_pass_shows_progress_counted_in_texts_and_timed_by_padded_tokens(tiny, progress_shown,
+                                                                                          monkeypatch):
+    """Dev evaluation, predict_proba (test, stop set, pool), transform and MC dropout each say what they do;
+    each update counts a batch's texts, and its work is the padded tokens of the batch the model ran."""
+    clf = BertClassifier(model=tiny, max_epochs=2, batch_size=4, eval_batch_size=3, seed=0, device="cpu",
+                         max_length=16).fit(X8[:6], Y8[:6], X8, Y8)
+    ran = []
+    forward = bert._EncoderWithHead.forward
+
+    def recording(self, batch):
+        ran.append(batch["input_ids"].numel())  # rows x padded length
+        return forward(self, batch)
+
+    monkeypatch.setattr(bert._EncoderWithHead, "forward", recording)
+    clf.predict_proba(X8)
+    clf.transform(X8[:5])
+    clf.predict_proba_dropout(X8, n_samples=2, seed=0)
+    passes = [p for p in progress_shown if p["desc"] not in ("bert epoch 1/2", "bert epoch 2/2")]  # not training
+    assert [p["desc"] for p in passes] == [
+        "bert epoch 1/2: evaluating on 8 dev texts", "bert epoch 2/2: evaluating on 8 dev texts",
+        "bert: predicting 8 texts", "bert: representations of 5 texts", "bert: 2 dropout passes over 8 texts",
+    ]
+    assert [p["total"] for p in passes] == [8, 8, 8, 5, 16]
+    assert all(p["unit"] == "texts" and p["enabled"] and p["delay"] == 2.0 for p in passes)  # quick passes: silent
+    assert [[n for n, _ in p["updates"]] for p in passes] == [[3, 3, 2]] * 3 + [[3, 2], [3, 3, 2] * 2]
+    assert all(sum(work for _, work in p["updates"]) == p["work"] for p in passes)
+    assert [work for p in passes[2:] for _, work in p["updates"]] == ran  # each the padded tokens the model ran
+    lengths = sorted((len(clf.tokenizer_(t)["input_ids"]) for t in X8), reverse=True)
+    assert [work for _, work in passes[2]["updates"]] == [3 * lengths[0], 3 * lengths[3], 2 * lengths[6]]
+    assert lengths[0] > lengths[6]  # longest first: the work is not the count of texts
+
+
+def test_progress_of_prediction_passes_changes_no_result(tiny, monkeypatch, capsys):
+    from al import progress as progress_module
+
+    def fit(show_progress):
+        return BertClassifier(model=tiny, max_epochs=2, batch_size=4, eval_batch_size=3, seed=0, device="cpu",
+                              max_length=16, threshold="dev", show_progress=show_progress).fit(X8[:6], Y8[:6], X8, Y8)
+
+    def outputs(clf):
+        return clf.predict_proba(X8), clf.transform(X8), clf.predict_proba_dropout(X8, 2, 0)
+
+    silent = fit(False)
+    silent_outputs = outputs(silent)
+    assert capsys.readouterr().err == ""
+    # every display speaks at once (no delay), as a long pass's would
+    monkeypatch.setattr(bert, "progress", lambda *args, **kwargs: progress_module.progress(
+        *args, **{**kwargs, "delay": 0.0}))
+    shown = fit(True)
+    shown_outputs = outputs(shown)
+    lines = capsys.readouterr().err.splitlines()
+    passes = [re.sub(r"\d+ s\b", "T", line) for line in lines if not re.match(r"bert epoch ./2: \d", line)]
+    assert passes == [  # 3 of 8 texts, the longest: 44% of the padded tokens
+        "bert epoch 1/2: evaluating on 8 dev texts: 3/8 texts (44% of the work), T, about T left",
+        "bert epoch 1/2: evaluating on 8 dev texts: 8 texts done in T",
+        "bert epoch 2/2: evaluating on 8 dev texts: 3/8 texts (44% of the work), T, about T left",
+        "bert epoch 2/2: evaluating on 8 dev texts: 8 texts done in T",
+        "bert: predicting 8 texts: 3/8 texts (44% of the work), T, about T left",
+        "bert: predicting 8 texts: 8 texts done in T",
+        "bert: representations of 8 texts: 3/8 texts (44% of the work), T, about T left",
+        "bert: representations of 8 texts: 8 texts done in T",
+        "bert: 2 dropout passes over 8 texts: 3/16 texts (22% of the work), T, about T left",
+        "bert: 2 dropout passes over 8 texts: 16 texts done in T",
+    ]
+    assert shown.train_loss_ == silent.train_loss_  # epoch 2's dropout masks come after epoch 1's dev pass
+    assert shown.dev_macro_f1_ == silent.dev_macro_f1_ and np.array_equal(shown.thresholds_, silent.thresholds_)
+    assert all(np.array_equal(a, b) for a, b in zip(shown_outputs, silent_outputs))

@@ -752,3 +752,104 @@ def test_an_ahead_worker_is_on_one_thread_before_its_first_torch_call():
         with encoder_passes(lambda x: omp_threads(), [1, 2, 3, 4], device="cpu", threads=2) as passes:
             seen = [threads for _, threads in passes]
     assert seen == [1, 1, 1, 1]
+
+
+# ------------------------------------------------------------ progress: texts counted, time left from padded tokens
+
+WORDS = "flood food rice storm rain wind help".split()
+#: 49 short texts (one and two words), then 8 long ones, 4 to 32 words: the short ones run first, 4 to a pass
+TEXTS = [*WORDS, *(f"{a} {b}" for a in WORDS for b in WORDS if a != b),
+         *(" ".join(["storm rain flood wind"] * k) for k in range(1, 9))]
+
+
+@pytest.fixture
+def tiny_tokenizer():
+    transformers = pytest.importorskip("transformers")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    return transformers.BertTokenizerFast(vocab={word: i for i, word in enumerate(vocab)})
+
+
+def recorded_progress(monkeypatch, module) -> list[dict]:
+    """Every progress display ``module`` opens: its arguments and its updates ``(n, work)``."""
+    from contextlib import contextmanager
+
+    shown = []
+
+    @contextmanager
+    def recording(total, desc, unit="it", delay=2.0, enabled=True, work=None):
+        shown.append({"total": total, "desc": desc, "unit": unit, "work": work, "updates": []})
+
+        class Bar:
+            def update(self, n=1, work=None):
+                shown[-1]["updates"].append((n, work))
+
+        yield Bar()
+
+    monkeypatch.setattr(module, "progress", recording)
+    return shown
+
+
+def test_embedding_progress_counts_texts_and_weighs_each_pass_by_its_padded_tokens(tiny_tokenizer, monkeypatch):
+    torch = pytest.importorskip("torch")
+
+    class Encoder:  # the model's call, recording the padded tokens of each pass
+        device, max_seq_length, tokenizer = torch.device("cpu"), 64, tiny_tokenizer
+
+        def __init__(self):
+            self.ran = []
+
+        def __call__(self, inputs):
+            self.ran.append(inputs["input_ids"].numel())
+            return {"sentence_embedding": inputs["input_ids"][:, :4].float() + 1.0}
+
+    def embedder():
+        encoder = Encoder()
+        out = SentenceEmbedder("fake", batch_size=2, cache=False)
+        out._load = lambda: encoder
+        return out, encoder
+
+    quiet, _ = embedder()
+    expected = quiet.encode(TEXTS)  # the real progress display, silent for a quick step
+    shown = recorded_progress(monkeypatch, al.embedders)
+    recorded, encoder = embedder()
+    np.testing.assert_array_equal(recorded.encode(TEXTS), expected)  # progress changes no vector
+    batches = canonical_batches([len(tiny_tokenizer(t)["input_ids"]) for t in TEXTS], 64, 2)
+    (bar,) = shown
+    assert (bar["total"], bar["desc"], bar["unit"]) == (57, "embedding with fake", "texts")
+    assert [n for n, _ in bar["updates"]] == [len(b.rows) for b in batches]
+    assert [work for _, work in bar["updates"]] == [b.n_rows * b.length for b in batches]
+    assert sorted(encoder.ran) == sorted(work for _, work in bar["updates"])  # what each pass ran, filler rows too
+    assert bar["work"] == sum(encoder.ran) == 600
+    # after the short texts (13 passes of 4 x 8 tokens): 88% of the texts, but 69% of the work
+    assert sum(n for n, _ in bar["updates"][:13]) == 50 and sum(w for _, w in bar["updates"][:13]) == 416
+
+
+def test_the_surprisal_pass_counts_texts_and_weighs_each_pass_by_its_padded_tokens(tiny_tokenizer, monkeypatch):
+    torch = pytest.importorskip("torch")
+    import transformers
+
+    import al.embedders.surprisal as surprisal
+
+    config = transformers.BertConfig(vocab_size=tiny_tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1,
+                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64)
+    torch.manual_seed(0)
+    mlm = transformers.BertForMaskedLM(config).eval()
+    ran = []
+    mlm.base_model.register_forward_pre_hook(lambda module, args, kwargs: ran.append(kwargs["input_ids"].numel()),
+                                             with_kwargs=True)
+
+    def compute():
+        alps = MLMSurprisal("fake", batch_size=2, device="cpu")
+        alps._mlm, alps._tokenizer = mlm, tiny_tokenizer
+        return alps._compute(TEXTS)
+
+    expected = compute()  # the real progress display, silent for a quick step
+    shown = recorded_progress(monkeypatch, surprisal)
+    ran.clear()
+    np.testing.assert_array_equal(compute(), expected)  # progress changes no vector
+    batches = canonical_batches([len(tiny_tokenizer(t)["input_ids"]) for t in TEXTS], surprisal.MAX_LENGTH, 2)
+    (bar,) = shown
+    assert (bar["total"], bar["desc"], bar["unit"]) == (57, "ALPS: surprisal pass", "texts")
+    assert [n for n, _ in bar["updates"]] == [len(b.rows) for b in batches]
+    assert [work for _, work in bar["updates"]] == [b.n_rows * b.length for b in batches]
+    assert sorted(ran) == sorted(work for _, work in bar["updates"]) and bar["work"] == sum(ran) == 600

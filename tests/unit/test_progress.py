@@ -38,8 +38,8 @@ def test_plain_lines_after_the_delay_at_most_every_interval(clock):
     bar.update(250)  # 15 s in, 750 of 1000: 5 s left
     bar.close()
     assert stream.getvalue().splitlines() == [
-        "embedding: 400/1000 texts (40%), 4 s, about 6 s left",
-        "embedding: 750/1000 texts (75%), 15 s, about 5 s left",
+        "embedding: 400/1,000 texts (40%), 4 s, about 6 s left",
+        "embedding: 750/1,000 texts (75%), 15 s, about 5 s left",
         "embedding: 750 texts done in 15 s",
     ]
 
@@ -68,6 +68,56 @@ def test_off_a_terminal_progress_is_plain_and_quiet_silences_it(clock, capsys):
         assert capsys.readouterr().err == ""
     finally:
         set_quiet(False)
+
+
+def test_with_work_the_share_and_the_time_left_are_the_work_s_while_the_line_counts_texts(clock):
+    """Short texts first, many to a pass: counted in texts, 80% done would promise 1 s left; by the work, 27 s."""
+    stream = io.StringIO()
+    bar = PlainProgress(10_000, "embedding", "texts", delay=2.0, interval=10.0, stream=stream, work=4_000)
+    clock.now += 3.0
+    bar.update(8_000, work=400)  # 3 s for the short texts, a tenth of the padded tokens
+    clock.now += 27.0
+    bar.update(2_000, work=3_600)
+    bar.close()
+    assert stream.getvalue().splitlines() == [
+        "embedding: 8,000/10,000 texts (10% of the work), 3 s, about 27 s left",
+        "embedding: 10,000/10,000 texts (100% of the work), 30 s",
+        "embedding: 10,000 texts done in 30 s",
+    ]
+
+
+def test_progress_passes_work_on_and_quiet_takes_it_too(clock, capsys):
+    set_quiet(False)
+    with progress(4, "work", unit="texts", delay=0.0, work=100) as bar:
+        clock.now += 1
+        bar.update(3, work=25)
+    assert "work: 3/4 texts (25% of the work), 1 s, about 3 s left" in capsys.readouterr().err
+    set_quiet(True)
+    try:
+        with progress(4, "work", delay=0.0, work=100) as bar:
+            clock.now += 1
+            bar.update(4, work=100)
+        assert capsys.readouterr().err == ""
+    finally:
+        set_quiet(False)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_bar_fills_with_the_work_and_names_the_texts(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(progress_module.sys, "stderr", terminal)
+    set_quiet(False)
+    with progress(10_000, "embedding", unit="texts", delay=0.0, work=4_000) as bar:
+        bar.update(8_000, work=400)
+        bar.bar.refresh()  # tqdm redraws at most every 0.1 s: draw now
+    shown = terminal.getvalue()
+    assert "embedding: 8,000/10,000 texts |" in shown and "| 10% of the work [" in shown
+    with progress(3, "grid", unit="runs", delay=0.0) as bar:  # without work: tqdm itself, as the grid needs
+        assert hasattr(bar, "set_postfix_str")
 
 
 def test_durations():
