@@ -207,19 +207,19 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     """
     from al.cache import CacheBusy
     from al.records import RunRecords, read_rounds, run_lock
-    from al.simulate import data_file_digest, run, stored_settings
+    from al.simulate import compare_stored, run
 
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
     start = time.perf_counter()
 
     def complete() -> dict[str, Any] | None:
-        """A finished run's result: complete, or failed if it holds other settings (an edited grid file)."""
+        """A finished run's result: complete, or failed if it holds other settings or data (an edited grid file)."""
         done = read_rounds(run_dir)
         if len(done) < config.n_rounds:
             return None
-        try:  # reads only (archives may be read-only); data that moved with its runs is known by its digest
-            RunRecords(run_dir).compare(config.resolved(), stored_settings, data_file_digest(config.data_path))
+        try:  # reads only (archives may be read-only); data that moved with its runs is known by its digest,
+            compare_stored(config, RunRecords(run_dir))  # a data file re-saved with other bytes by its corpus
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
         return {"status": "complete", "out": str(run_dir), "rounds": len(done), "seconds": 0.0,

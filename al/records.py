@@ -172,7 +172,9 @@ class RunRecords:
         nothing. It then keeps the ``version`` of the first rounds and adds
         an entry to ``resumes``: after which round, under which version, and
         the settings that changed (those that do not change results, such as
-        ``threads``).
+        ``threads``), and, where the data file was re-saved with other bytes
+        but the same corpus, its ``data_digest`` before and after (the new
+        one is recorded).
 
         Parameters
         ----------
@@ -204,6 +206,9 @@ class RunRecords:
         old = stored_settings(previous)
         resume = {"after_round": len(self.rounds), "version": meta.get("version"),
                   "changed": {k: [old.get(k), v] for k, v in settings.items() if k in old and old.get(k) != v}}
+        if None not in (previous.get("data_digest"), meta.get("data_digest")) and \
+                previous["data_digest"] != meta["data_digest"]:  # the same corpus from a re-saved file
+            resume["data_digest"] = [previous["data_digest"], meta["data_digest"]]
         kept["resumes"] = [*(kept.get("resumes") or []), resume]
         self.settings = settings
         self.meta = {**meta, **kept}
@@ -247,9 +252,11 @@ class RunRecords:
         (:meth:`al.datasets.Corpus.digest`, known once the data is loaded): the
         texts, labels and splits the run reads, packaged data and directories
         included. A digest the stored run did not record is not compared. Where
-        the stored run recorded its corpus digest, other ``data_options`` are
-        no change as long as they read the same corpus (before the data is
-        loaded, they are left to that comparison).
+        the stored run recorded its corpus digest, other ``data_options`` and
+        other bytes of the data file are no change as long as they read the
+        same corpus (:func:`left_to_corpus`; before the data is loaded, they
+        are left to that comparison): a file converted to other line endings,
+        or re-saved by an editor, is the same run.
 
         Returns the stored ``config.json`` (None for a new run).
 
@@ -269,15 +276,15 @@ class RunRecords:
             changed = changed_settings(old, settings)
             if data_digest is not None and previous.get("data_digest") == data_digest:
                 changed = [k for k in changed if k != "data_path"]  # the same bytes at another path
-            if previous.get("corpus_digest") is not None and corpus_digest in (None, previous["corpus_digest"]):
-                # how a file is read (data_options) matters through what is read: the corpus digest, compared
-                # once the data is loaded (naming the label columns an earlier version picked is the same run)
-                changed = [k for k in changed if k != "data_options"]
+            # what matters through what is read, when the corpus read is the same (or not loaded yet)
+            excused = left_to_corpus(previous, settings, stored_settings, data_digest) \
+                if corpus_digest in (None, previous.get("corpus_digest")) else []
+            changed = [k for k in changed if k not in excused]
             details = [_difference(k, old.get(k), settings.get(k)) for k in changed[:5]]
-            data = [f"{what} changed ({key} {str(previous[key])[:16]} -> {digest[:16]})"
+            data = [f"{what} changed: {key} {str(previous[key])[:16]} -> {digest[:16]}"
                     for key, digest, what in (("data_digest", data_digest, "the data file's bytes"),
                                               ("corpus_digest", corpus_digest, "the texts, labels or splits it reads"))
-                    if digest is not None and previous.get(key) not in (None, digest)]
+                    if digest is not None and previous.get(key) not in (None, digest) and key not in excused]
             if details or data:
                 kind = " and ".join(k for k, v in (("settings", details), ("data", data)) if v)
                 details = "; ".join(details + data)
@@ -336,6 +343,40 @@ class RunRecords:
                 f"cannot write {self.directory / name} ({exc.strerror or exc}); the finished rounds on disk are "
                 f"intact: free space or fix permissions and run the same command again to resume"
             ) from None
+
+
+def left_to_corpus(
+    stored: dict[str, Any],
+    settings: dict[str, Any],
+    stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
+    data_digest: str | None = None,
+) -> list[str]:
+    """What a stored run differs in that only its corpus digest can decide, once the data is loaded.
+
+    ``data_options`` (how a file is read: naming the label columns an
+    earlier version picked is the same run) and ``data_digest`` (the file's
+    bytes: other line endings, a file re-saved by a spreadsheet) matter
+    through what is read: the texts, labels and splits, whose digest the
+    stored run recorded as ``corpus_digest``. A run stored without it: []
+    (they are compared themselves).
+
+    Parameters
+    ----------
+    stored : a run directory's ``config.json``
+    settings : the resolved settings of the run to compare
+    stored_settings : a stored ``config.json`` -> its resolved settings
+    data_digest : the content digest of the data file ``settings`` name
+
+    Returns
+    -------
+    The differing keys among ``data_options`` and ``data_digest``.
+    """
+    if stored.get("corpus_digest") is None:
+        return []
+    left = ["data_options"] if "data_options" in changed_settings(stored_settings(stored), settings) else []
+    if data_digest is not None and stored.get("data_digest") not in (None, data_digest):
+        left.append("data_digest")
+    return left
 
 
 def _difference(key: str, old: Any, new: Any) -> str:

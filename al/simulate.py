@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from al import __version__
 from al.cli import ArgumentParser
 from al.config import (
-    SPACE_READERS, SimulationConfig, changed_settings, completed_params, config_fields, from_mapping, load_yaml,
+    SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml,
     merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
 from al.errors import ALError, ConfigError, DataError
@@ -440,6 +440,32 @@ def stored_settings(stored: dict[str, Any]) -> dict[str, Any]:
         return config  # a strategy or classifier that no longer exists: compare as stored
 
 
+def compare_stored(config: SimulationConfig, records: Any) -> dict[str, Any] | None:
+    """Refuse a run directory that holds a run other than ``config``'s; reads, never writes.
+
+    Settings and the data file's digest are compared first; what only the
+    corpus can decide (:func:`al.records.left_to_corpus`: other
+    ``data_options``, a data file re-saved with other bytes) is then decided
+    by loading the corpus and comparing its digest with the stored one.
+
+    Returns the stored ``config.json`` (None for a new run).
+
+    Raises
+    ------
+    ConfigError
+        The directory holds a run with other result settings or other data.
+    DataError
+        The corpus, needed to decide, cannot be loaded.
+    """
+    from al.records import left_to_corpus
+
+    settings, data_digest = config.resolved(), data_file_digest(config.data_path)
+    stored = records.compare(settings, stored_settings, data_digest)
+    if stored is not None and left_to_corpus(stored, settings, stored_settings, data_digest):
+        records.compare(settings, stored_settings, data_digest, load_config_corpus(config).digest())
+    return stored
+
+
 def warn_duplicates(corpus: Any, quiet: bool) -> None:
     """One line when texts repeat: they are legitimate data and stay in the pool."""
     duplicated = corpus.n_duplicated_texts()
@@ -468,14 +494,11 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
     stored = records.check(settings, stored_settings, data_digest=data_digest)  # before any data loads
-    if stored is not None:
-        finished = read_rounds(out)
-        # other data options may read the same corpus (or not): known once it is loaded, at the start below
-        options_differ = "data_options" in changed_settings(stored_settings(stored), settings)
-        if len(finished) >= config.n_rounds and not options_differ:  # nothing to do, nothing written
-            if not quiet:
-                print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
-            return finished
+    if stored is not None and len(finished := read_rounds(out)) >= config.n_rounds:  # nothing to do, nothing written
+        compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now
+        if not quiet:
+            print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
+        return finished
     if out.is_dir():
         with run_lock(out):  # another process writing it: say so now, before the data and the model load
             pass

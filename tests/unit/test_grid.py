@@ -119,6 +119,31 @@ def test_a_finished_run_whose_data_moved_with_it_is_still_complete(tmp_path):
     assert result["status"] == "failed" and "data_path" in result["message"]
 
 
+def test_a_finished_run_on_a_re_saved_data_file_is_complete_and_on_other_texts_failed(tmp_path, monkeypatch):
+    """A data file converted to CRLF: other bytes, the same corpus; the run is complete and stays as it is."""
+    from al.records import RunRecords
+    from al.simulate import data_file_digest, load_config_corpus
+
+    monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
+    data = _csv(tmp_path / "texts.csv")
+    config = {"strategy": "random", "dataset": "csv", "data_path": str(data), "labels": ["a", "b"], "initial": 100,
+              "step": 50, "budget": 150, "out": str(tmp_path / "r")}
+    records = RunRecords(tmp_path / "r")
+    corpus_digest = load_config_corpus(SimulationConfig(**config)).digest()
+    records.start(SimulationConfig(**config).resolved(),
+                  {"data_digest": data_file_digest(str(data)), "corpus_digest": corpus_digest})
+    for i in range(2):
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+    before = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()}
+    data.write_bytes(data.read_bytes().replace(b"\n", b"\r\n"))
+    assert run_one(config)["status"] == "complete"
+    assert {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()} == before
+    data.write_text(data.read_text().replace("pool 7,", "pool seven,"))  # another text
+    result = run_one(config)
+    assert result["status"] == "failed" and "\n" not in result["message"]
+    assert "the texts, labels or splits it reads changed: corpus_digest" in result["message"]
+
+
 def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch):
     """Finished runs may sit in a read-only archive: telling them complete writes nothing, probes nothing."""
     from al.records import RunRecords

@@ -23,15 +23,42 @@ def _run(directory, rounds=2, meta=None, settings=SETTINGS):
 
 def test_a_resume_on_other_data_is_refused_and_on_the_same_data_accepted(tmp_path):
     _run(tmp_path, meta={"data_digest": "aaa", "corpus_digest": "c1"})
-    with pytest.raises(ConfigError, match=r"the texts, labels or splits it reads changed \(corpus_digest c1 -> c2\)"):
+    with pytest.raises(ConfigError,
+                       match=r"other data \(the texts, labels or splits it reads changed: corpus_digest c1 -> c2\); pass"):
         RunRecords(tmp_path).start(dict(SETTINGS), {"data_digest": "aaa", "corpus_digest": "c2"})
-    with pytest.raises(ConfigError, match=r"holds a run with other data \(the data file.s bytes changed \(data_digest aaa -> bbb\)\); pass another"):
-        RunRecords(tmp_path).check(dict(SETTINGS), data_digest="bbb")  # before the data loads: the file alone
     assert RunRecords(tmp_path).start(dict(SETTINGS), {"data_digest": "aaa", "corpus_digest": "c1"})
+    unread = tmp_path / "unread"  # stored without its corpus digest: the file's bytes decide, before the data loads
+    _run(unread, meta={"data_digest": "aaa"})
+    with pytest.raises(ConfigError,
+                       match=r"holds a run with other data \(the data file.s bytes changed: data_digest aaa -> bbb\); pass"):
+        RunRecords(unread).check(dict(SETTINGS), data_digest="bbb")
     # a run stored before a digest was recorded is not compared on it
     other = tmp_path / "old"
     _run(other)
     assert len(RunRecords(other).start(dict(SETTINGS), {"data_digest": "x", "corpus_digest": "y"})) == 2
+
+
+def test_other_bytes_of_the_data_file_are_left_to_the_corpus_and_kept_in_the_resumes(tmp_path):
+    """A data file converted to CRLF, or re-saved by a spreadsheet: other bytes, the same texts, labels and splits."""
+    _run(tmp_path, meta={"data_digest": "aaa", "corpus_digest": "c1"})
+    assert RunRecords(tmp_path).check(dict(SETTINGS), data_digest="bbb") is not None  # before the data loads: open
+    with pytest.raises(ConfigError) as refused:
+        RunRecords(tmp_path).start(dict(SETTINGS), {"data_digest": "bbb", "corpus_digest": "c2"})
+    assert str(refused.value) == (
+        f"{tmp_path} holds a run with other data (the data file's bytes changed: data_digest aaa -> bbb; the texts, "
+        f"labels or splits it reads changed: corpus_digest c1 -> c2); pass another --out or remove that directory")
+    for after, (old, new) in enumerate([("aaa", "bbb"), ("bbb", "ccc")], 2):  # re-saved twice: both kept
+        records = RunRecords(tmp_path)
+        assert len(records.start(dict(SETTINGS), {"version": "0.2.0", "data_digest": new, "corpus_digest": "c1"})) \
+            == after
+        records.append({"round": after, "n_labeled": 20 * (after + 1)})
+        assert read_config(tmp_path)["resumes"][-1] == {"after_round": after, "version": "0.2.0", "changed": {},
+                                                        "data_digest": [old, new]}
+    stored = read_config(tmp_path)
+    assert stored["data_digest"] == "ccc" and stored["corpus_digest"] == "c1" and len(stored["resumes"]) == 2
+    # other settings as well: refused before the data loads, on the settings (the bytes are not what decides)
+    with pytest.raises(ConfigError, match=r"other settings \(budget: 60 -> 90\); pass"):
+        RunRecords(tmp_path).check({**SETTINGS, "budget": 90}, data_digest="ddd")
 
 
 def test_other_data_options_that_read_the_same_corpus_resume_and_others_do_not(tmp_path):

@@ -139,6 +139,51 @@ def test_label_sep_flag_of_annotate_reaches_the_session_and_its_export(tmp_path)
 # 4 -------------------------------------------------------------- a JSON-lines file without --dataset
 
 
+def test_a_data_file_re_saved_with_other_line_endings_resumes_its_run(tmp_path, monkeypatch):
+    """CRLF line endings (or a spreadsheet's re-save) change a file's bytes, not what is read from it: its run
+    resumes, recording the new digest; finished, it is complete; other texts are refused in one line."""
+    import al.simulate
+    from al.config import SimulationConfig
+    from al.records import RunRecords, read_config
+    from al.simulate import data_file_digest, load_config_corpus, run
+
+    text = "text,food,water\n" + "".join(f"text number {i},{int(i % 3 == 0)},{int(i % 2 == 0)}\n" for i in range(400))
+    data = tmp_path / "texts.csv"
+    data.write_text(text)
+    config = SimulationConfig(strategy="random", dataset="csv", data_path=str(data), n_frequent=2, n_rare=0,
+                              initial=100, step=50, budget=150, out=str(tmp_path / "run"))
+    first = data_file_digest(str(data))
+    records = RunRecords(config.run_dir)
+    records.start(config.resolved(), {"data_digest": first, "corpus_digest": load_config_corpus(config).digest()})
+    records.append({"round": 0, "n_labeled": 100, "macro_f1": 0.5, "micro_f1": 0.6})
+    data.write_bytes(text.replace("\n", "\r\n").encode())
+    built = []
+
+    def build(config, records=None, on_round=None, quiet=True):  # the real corpus; the engine's round made up
+        class Resumed:
+            space = None
+
+            def run(self):
+                records.append({"round": 1, "n_labeled": 150, "macro_f1": 0.5, "micro_f1": 0.6})
+                return list(records.rounds)
+
+        built.append(config)
+        return load_config_corpus(config), Resumed()
+
+    monkeypatch.setattr(al.simulate, "build_simulation", build)
+    assert len(run(config, quiet=True)) == 2 and built
+    stored, second = read_config(config.run_dir), data_file_digest(str(data))
+    assert stored["data_digest"] == second != first and stored["resumes"][-1]["data_digest"] == [first, second]
+    built.clear()
+    assert len(run(config, quiet=True)) == 2 and not built  # finished: complete, nothing built
+    data.write_text(text.replace("text number 6,", "text number six,"))
+    with pytest.raises(ConfigError) as refused:
+        run(config, quiet=True)
+    assert "\n" not in str(refused.value) and not built
+    assert "other data (the data file's bytes changed: data_digest " in str(refused.value)
+    assert "; the texts, labels or splits it reads changed: corpus_digest " in str(refused.value)
+
+
 def test_a_jsonl_file_without_dataset_is_one_line(tmp_path, monkeypatch, capsys):
     from al.simulate import main
 
