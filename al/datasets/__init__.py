@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from al.datasets.corpus import SPLITS, Corpus, make_corpus
-from al.datasets.reduction import check_eligible, pick_frequent_rare, reduce_labels, select_labels
+from al.datasets.reduction import check_eligible, pick_frequent_rare, reduce_labels, select_labels, warn_lookalikes
 from al.errors import DataError, did_you_mean
 
 __all__ = [
@@ -31,6 +31,9 @@ TABLE_OPTIONS: Mapping[str, Any] = {"text_column": "text", "label_columns": None
 DATA_OPTIONS: Mapping[str, Mapping[str, Any]] = {
     "disaster": {}, "reuters": {}, "csv": TABLE_OPTIONS, "jsonl": TABLE_OPTIONS,
 }
+#: Data sets read from a file of the user's own, whose label values people typed: a label left out that looks
+#: like a kept one is a warning (a built-in set's labels are its own; Reuters has both heat and wheat).
+USER_FILE_DATASETS = frozenset({"csv", "jsonl"})
 #: Suffixes of the files ``--dataset csv`` and ``jsonl`` read.
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json")
 
@@ -134,6 +137,12 @@ def load_corpus(
 
     Named ``labels`` must be eligible like automatically picked ones
     (:func:`~al.datasets.reduction.check_eligible`), else :class:`DataError`.
+    In a file of the user's own (:data:`USER_FILE_DATASETS`) a label left out
+    that looks like a kept one, a misspelt value most often, is a warning
+    (:func:`~al.datasets.reduction.warn_lookalikes`).
     """
     corpus = load_dataset(name, path, seed=seed, **options)
-    return reduce_labels(corpus, labels, n_frequent, n_rare)
+    reduced = reduce_labels(corpus, labels, n_frequent, n_rare)
+    if name in USER_FILE_DATASETS:
+        warn_lookalikes(corpus, reduced.label_names, named=bool(labels))
+    return reduced

@@ -22,6 +22,12 @@ MIN_EVAL_TEXTS = 10
 #: all texts is an umbrella ("related" in Disaster Response is on 97% of the
 #: texts that carry any category), which label reduction would make constant.
 MAX_POOL_SHARE = 0.5
+#: A label left out whose name is this close to a kept label's (:func:`difflib.get_close_matches`, case aside)
+#: may be a misspelling of it: fod/food (0.86) and heat/wheat (0.89) are, floods/food (0.8) and
+#: aid_related/related (0.78) are not.
+LOOKALIKE_CUTOFF = 0.85
+#: How many labels a message lists before "and N more".
+SHOWN_LABELS = 12
 
 
 def eligible_labels(
@@ -61,10 +67,17 @@ def pick_frequent_rare(
     eligible = eligible_labels(corpus, min_pool, min_eval)
     needed = n_frequent + n_rare
     if len(eligible) < needed:
+        counts = corpus.label_counts("train")
+        others = sorted(set(range(corpus.n_labels)) - set(eligible.tolist()),
+                        key=lambda j: (-counts[j], corpus.label_names[j]))
+        more = f" and {len(others) - SHOWN_LABELS} more" if len(others) > SHOWN_LABELS else ""
+        shown = (f"not eligible: {_described(corpus, others[:SHOWN_LABELS])}{more}" if others
+                 else "every label of the corpus is eligible")
         raise DataError(
-            f"corpus {corpus.name!r} has {len(eligible)} labels with >= {min_pool} pool texts and "
-            f">= {min_eval} dev/test texts, but {n_frequent} frequent + {n_rare} rare = {needed} were "
-            f"asked for; lower --frequent/--rare or name the labels with --labels"
+            f"corpus {corpus.name!r} has {len(eligible)} labels with >= {min_pool} pool texts, >= {min_eval} dev "
+            f"and >= {min_eval} test texts and at most {MAX_POOL_SHARE:.0%} of the pool "
+            f"({len(corpus.splits['train'])} texts), but {n_frequent} frequent + {n_rare} rare = {needed} were "
+            f"asked for ({shown}); lower --frequent/--rare or name the labels with --labels"
         )
     counts = corpus.label_counts("train")
     names = np.asarray(corpus.label_names, dtype=object)
@@ -73,6 +86,73 @@ def pick_frequent_rare(
     frequent = order[:n_frequent]
     rare = sorted(order[len(order) - n_rare :] if n_rare else [], key=lambda j: (counts[j], names[j]))
     return [names[j] for j in [*frequent, *rare]]
+
+
+def _described(corpus: Corpus, columns: Sequence[int]) -> str:
+    """``'a' (pool 30 = 4%, dev 3, test 10), ...``: each label's counts, as the eligibility rule reads them."""
+    n_pool = len(corpus.splits["train"])
+    counts = {split: corpus.label_counts(split) for split in SPLITS}
+    return ", ".join(
+        f"{corpus.label_names[j]!r} (pool {counts['train'][j]} = {counts['train'][j] / max(n_pool, 1):.0%}, "
+        f"dev {counts['dev'][j]}, test {counts['test'][j]})"
+        for j in columns
+    )
+
+
+def lookalike_labels(
+    corpus: Corpus, kept: Sequence[str], cutoff: float = LOOKALIKE_CUTOFF
+) -> list[tuple[str, int, str]]:
+    """Labels of ``corpus`` left out of ``kept`` that look like a kept one: a misspelt label value, most often.
+
+    A label looks like a kept one if its name is the same in another case,
+    or close to it (:func:`difflib.get_close_matches` at ``cutoff``, case aside).
+
+    Returns
+    -------
+    list of (name, n_texts, kept_label) : each such label, its texts (all
+    splits) and the kept label it looks most like; most texts first, then by name.
+    """
+    import difflib
+
+    folded: dict[str, str] = {}
+    for name in kept:
+        folded.setdefault(name.casefold(), name)
+    counts = corpus.label_counts()
+    found = []
+    for j, name in enumerate(corpus.label_names):
+        if name in kept:
+            continue
+        close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=cutoff)
+        if close:
+            found.append((name, int(counts[j]), folded[close[0]]))
+    return sorted(found, key=lambda f: (-f[1], f[0]))
+
+
+def warn_lookalikes(corpus: Corpus, kept: Sequence[str], named: bool) -> None:
+    """One-line warning naming each label left out that looks like a kept one (:func:`lookalike_labels`).
+
+    Not an error: a subset of the labels is what label reduction keeps, and
+    a label of its own may be named like another. ``named``: ``kept`` is what
+    ``--labels`` names (else the ``--frequent/--rare`` pick). For a user's own
+    file (:func:`al.datasets.load_corpus`): a built-in data set's labels are
+    its own (Reuters has both heat and wheat) and no file of the user's to correct.
+    """
+    found = lookalike_labels(corpus, kept)
+    if not found:
+        return
+    import warnings
+
+    shown = ", ".join(f"{name!r} ({n} text(s), like {like!r})" for name, n, like in found[:SHOWN_LABELS])
+    more = f" and {len(found) - SHOWN_LABELS} more" if len(found) > SHOWN_LABELS else ""
+    how = "--labels keeps {} and leaves" if named else "--frequent/--rare keep {} and leave"
+    keep = "add it to --labels" if named else "name the labels to keep with --labels"
+    warnings.warn(
+        f"corpus {corpus.name!r}: {how.format(', '.join(map(repr, kept)))} out label(s) that look like one "
+        f"of them: {shown}{more}; a text does not count for the kept label such a value resembles (and one with no "
+        f"kept label is dropped): if it is a misspelling, correct it in the data file; if it is a label of its "
+        f"own, {keep} or leave it out knowingly",
+        UserWarning, stacklevel=2,
+    )
 
 
 def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
@@ -114,16 +194,12 @@ def check_eligible(
     if not bad:
         return
     n_pool = len(corpus.splits["train"])
-    counts = {split: corpus.label_counts(split) for split in SPLITS}
-    described = ", ".join(
-        f"{corpus.label_names[j]!r} (pool {counts['train'][j]} = {counts['train'][j] / max(n_pool, 1):.0%}, "
-        f"dev {counts['dev'][j]}, test {counts['test'][j]})"
-        for j in bad
-    )
-    others = sorted(eligible - set(columns), key=lambda j: (-counts["train"][j], corpus.label_names[j]))
+    counts = corpus.label_counts("train")
+    described = _described(corpus, bad)
+    others = sorted(eligible - set(columns), key=lambda j: (-counts[j], corpus.label_names[j]))
     if others:
-        shown = ", ".join(f"{corpus.label_names[j]} ({counts['train'][j]})" for j in others[:12])
-        more = f" and {len(others) - 12} more" if len(others) > 12 else ""
+        shown = ", ".join(f"{corpus.label_names[j]} ({counts[j]})" for j in others[:SHOWN_LABELS])
+        more = f" and {len(others) - SHOWN_LABELS} more" if len(others) > SHOWN_LABELS else ""
         instead = f"eligible labels not picked: {shown}{more}"
     else:
         instead = "no other label of this corpus is eligible"

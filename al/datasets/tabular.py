@@ -7,7 +7,9 @@ Labels come in one of two shapes:
   and id columns), or
 * one column listing each text's labels: a JSON list, or a string joined by
   ``label_sep`` (default ``|``, ``--label-sep ,`` for ``a,b``), read from a
-  column named ``labels`` (or the one column ``--label-columns`` names).
+  column named ``labels`` (or the one column ``--label-columns`` names). A
+  name so read that holds another separator (``food,shelter`` split at ``|``)
+  is a warning naming the ``--label-sep`` to pass (:func:`separator_note`).
 
 :func:`label_source` is the rule (``al.annotate`` reads its files by it too):
 a file with both a ``labels`` column and 0/1 label columns is refused until
@@ -39,6 +41,7 @@ import csv
 import hashlib
 import json
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -58,6 +61,9 @@ HASH_BOUNDS = {"test": 0.1, "dev": 0.2}
 #: A column whose filled cells are 0 or 1 except at most this share of them (and at least one) may be a label
 #: column with a mistake in it: left out with a warning; more other values make it a column of something else.
 STRAY_SHARE = 0.05
+#: Characters that join labels in a cell: one inside a label name read from a joined string means, most often,
+#: another ``--label-sep`` (:func:`separator_note`).
+SEPARATORS = (",", ";", "|", "\t")
 
 
 @dataclass(frozen=True)
@@ -359,12 +365,12 @@ def _read_json_lines(path: Path) -> Table:
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
     names: dict[tuple[str, ...], tuple[str, ...] | None] = {}  # keys as written -> stripped (None: unchanged)
-    with open(path, encoding="utf-8-sig") as f:
+    with open(path, encoding="utf-8-sig") as f:  # universal newlines: every line ends in "\n" (the last maybe not)
         for number, line in enumerate(f, 1):
             if line.isspace():
                 continue
-            try:
-                row = decode(line)
+            try:  # without its line end: an error at the end of the line is at its column, not on "line 2"
+                row = decode(line[:-1] if line.endswith("\n") else line)
             except json.JSONDecodeError as exc:
                 if line.startswith("\ufeff"):  # files joined together: another file's byte-order mark
                     raise DataError(
@@ -636,13 +642,55 @@ def read_texts(table: Table, text_column: str) -> list[str]:
 
 
 def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, list[str]]:
-    lists = [label_list(value, sep, table.where(row)) or [] for row, value in enumerate(table.frame[column])]
+    """The label matrix and names of a list column; a separator inside names read from joined strings is a
+    warning (:func:`separator_note`)."""
+    lists: list[list[str]] = []
+    joined: dict[str, int] = {}  # a label name read from a string joined by sep -> its texts
+    for row, value in enumerate(table.frame[column]):
+        labels = label_list(value, sep, table.where(row)) or []
+        lists.append(labels)
+        if isinstance(value, str) and not value.strip().startswith("["):
+            for label in set(labels):
+                joined[label] = joined.get(label, 0) + 1
+    note = separator_note(joined, sep)
+    if note is not None:
+        import warnings
+
+        warnings.warn(f"{table.path} column {column!r}: {note}", UserWarning, stacklevel=3)
     names = sorted({label for labels in lists for label in labels})
     index = {name: j for j, name in enumerate(names)}
     Y = np.zeros((len(lists), len(names)), dtype=np.int8)
     for i, labels in enumerate(lists):
         Y[i, [index[label] for label in labels]] = 1
     return Y, names
+
+
+def separator_note(names: dict[str, int], sep: str) -> str | None:
+    """What is wrong where label names split at ``sep`` hold a separator (:data:`SEPARATORS`); else None.
+
+    ``food,shelter`` read with the default ``|`` is one label, not two; so is
+    ``food|shelter`` read with ``--label-sep ,``, and ``food;shelter`` with
+    ``--label-sep "; "`` (a name never holds ``sep`` itself: it is split
+    there). Names the separator that most names hold, one of them (the one on
+    most texts) and the option that splits at it.
+
+    Parameters
+    ----------
+    names : each label name read from a joined string, with its count of texts
+    sep : the separator in use
+    """
+    holding = {char: [name for name in names if char in name] for char in SEPARATORS}
+    holding = {char: found for char, found in holding.items() if found}
+    if not holding:
+        return None
+    char = max(holding, key=lambda c: (len(holding[c]), -SEPARATORS.index(c)))
+    found = holding[char]
+    example = min(found, key=lambda name: (-names[name], name))
+    flag = "$'\\t'" if char == "\t" else shlex.quote(char)
+    return (f"{len(found)} label name(s) hold {char!r}, e.g. {example!r} (on {names[example]} text(s)), where labels "
+            f"are split at {sep!r} (--label-sep); expected one label per name: if {char!r} joins the labels, pass "
+            f"--label-sep {flag} (in YAML: data_options: {{label_sep: {json.dumps(char)}}}); if it is part of "
+            f"the names, ignore this")
 
 
 def text_hash(text: str) -> float:

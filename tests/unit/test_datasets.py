@@ -53,8 +53,27 @@ def test_frequent_and_rare_by_hand():
     assert eligible_labels(corpus).tolist() == [0, 1, 2, 3, 4, 6]
     # frequent: by pool count descending -> L6 (250), L0 (100); rare: ascending -> L4 (25), L3 (40)
     assert pick_frequent_rare(corpus, 2, 2) == ["L6", "L0", "L4", "L3"]
-    with pytest.raises(DataError, match="has 6 labels .* but 4 frequent \\+ 3 rare = 7"):
+    with pytest.raises(DataError) as caught:
         pick_frequent_rare(corpus, 4, 3)
+    assert str(caught.value) == (
+        "corpus 'counts' has 6 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
+        "pool (750 texts), but 4 frequent + 3 rare = 7 were asked for (not eligible: 'L5' (pool 30 = 4%, dev 3, "
+        "test 10)); lower --frequent/--rare or name the labels with --labels")
+
+
+def test_too_few_eligible_labels_lists_the_others_most_pool_texts_first():
+    # L0-L13: 6..19 pool texts, too few; L14 and L15 eligible; the pool is 3 * 600 = 1800 texts
+    corpus = corpus_with_counts([*range(6, 20), 600, 360], [10] * 16, [10] * 16)
+    with pytest.raises(DataError) as caught:
+        pick_frequent_rare(corpus, 2, 1)
+    assert str(caught.value) == (
+        "corpus 'counts' has 2 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
+        "pool (1800 texts), but 2 frequent + 1 rare = 3 were asked for (not eligible: "
+        + ", ".join(f"'L{j}' (pool {j + 6} = {(j + 6) / 1800:.0%}, dev 10, test 10)" for j in range(13, 1, -1))
+        + " and 2 more); lower --frequent/--rare or name the labels with --labels")
+    everything = corpus_with_counts([40], [10], [10])
+    with pytest.raises(DataError, match="= 2 were asked for \\(every label of the corpus is eligible\\); lower"):
+        pick_frequent_rare(everything, 1, 1)
 
 
 def test_umbrella_label_is_not_eligible():

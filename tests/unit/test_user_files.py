@@ -505,3 +505,140 @@ def test_a_byte_that_is_not_utf8_is_named_by_its_line(tmp_path, name, content, l
         read_rows(path)
     assert str(caught.value) == (f"{path} line {line} is not UTF-8 text (byte 0xff, byte {byte} of the line); "
                                  f"expected UTF-8 text: save the file as UTF-8")
+
+
+# 14 ------------------------------------------------------------- a misspelt label value is said, not silently dropped
+
+
+def typo_rows(n=653, typos=((10, "fod"), (11, "Water"), (12, "fod"))):
+    """food / water / shelter lists, with a misspelt value as the only label of some rows."""
+    rows = [{"text": f"message number {i}", "labels": [name for name, on in
+                                                        (("food", i % 3 == 0), ("water", i % 3 == 1),
+                                                         ("shelter", i % 5 == 2)) if on]} for i in range(n)]
+    for i, value in typos:
+        rows[i]["labels"] = [value]
+    return rows
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_a_label_value_that_looks_like_a_kept_label_is_one_warning(tmp_path):
+    path = write_jsonl(tmp_path / "typo.jsonl", typo_rows())
+    with pytest.warns(UserWarning) as caught:
+        corpus = load_corpus("jsonl", path, labels=["food", "water", "shelter"])
+    (message,) = [str(w.message) for w in caught]
+    assert message == (
+        "corpus 'typo': --labels keeps 'food', 'water', 'shelter' and leaves out label(s) that look like one of them: "
+        "'fod' (2 text(s), like 'food'), 'Water' (1 text(s), like 'water'); a text does not count for the kept label "
+        "such a value resembles (and one with no kept label is dropped): if it is a misspelling, correct it in the "
+        "data file; if it is a label of its own, add it to --labels or leave it out knowingly")
+    assert "message number 10" not in corpus.texts.tolist()  # still dropped: a warning, not a change of what is read
+    with warnings.catch_warnings():  # a subset of labels, the others unlike them, is no warning
+        warnings.simplefilter("error")
+        load_corpus("jsonl", write_jsonl(tmp_path / "clean.jsonl", typo_rows(typos=())), labels=["food", "water"])
+
+
+def test_the_automatic_pick_warns_of_a_label_that_looks_like_a_picked_one(tmp_path):
+    path = write_jsonl(tmp_path / "typo.jsonl", typo_rows(typos=[(i, "Water") for i in range(0, 600, 50)]))
+    with pytest.warns(UserWarning, match="--frequent/--rare keep 'food', 'water', 'shelter' and leave out label\\(s\\) "
+                                         "that look like one of them: 'Water' \\(12 text\\(s\\), like 'water'\\); .* "
+                                         "if it is a label of its own, name the labels to keep with --labels or"):
+        load_corpus("jsonl", path, n_frequent=2, n_rare=1)
+
+
+@pytest.mark.parametrize("name, like", [
+    ("fod", "food"), ("Water", "water"), ("SHELTER", "shelter"), ("foood", "food"), ("watr", "water"),
+    ("medical help", "medical_help"), ("floods", None), ("related", None), ("shelters_nearby", None),
+])
+def test_which_labels_left_out_look_like_a_kept_one(name, like):
+    from al.datasets.reduction import lookalike_labels
+
+    kept = ["food", "water", "shelter", "medical_help", "aid_related"]
+    Y = np.eye(len(kept) + 1, dtype=np.int8).repeat(2, axis=0)  # each label on two texts
+    corpus = make_corpus("x", [f"t{i}" for i in range(len(Y))], Y, [*kept, name],
+                         {"train": np.arange(0, len(Y), 2), "dev": [1, 3, 5], "test": [7, 9, 11]})
+    assert lookalike_labels(corpus, kept) == ([(name, 2, like)] if like else [])
+
+
+# 15 ------------------------------------------------------------- another separator inside label names
+
+
+@pytest.mark.parametrize("joiner, given, flag, yaml", [
+    (",", {}, "--label-sep ,", '","'),  # comma-joined cells, the default "|"
+    ("|", {"label_sep": ","}, "--label-sep '|'", '"|"'),  # "|"-joined cells read with --label-sep ,
+    (";", {}, "--label-sep ';'", '";"'),
+    (";", {"label_sep": "; "}, "--label-sep ';'", '";"'),  # "food;water" where labels are split at "; "
+    ("\t", {}, "--label-sep $'\\t'", '"\\t"'),
+])
+def test_a_label_name_holding_another_separator_is_one_warning(tmp_path, joiner, given, flag, yaml):
+    cells = [joiner.join(n for n, on in (("food", i % 2), ("water", i % 3 == 0)) if on) for i in range(60)]
+    path = write_jsonl(tmp_path / "t.jsonl", [{"text": f"text {i}", "labels": cell} for i, cell in enumerate(cells)])
+    with pytest.warns(UserWarning) as caught:
+        corpus = load_table(path, **given)
+    (message,) = [str(w.message) for w in caught]
+    sep = given.get("label_sep", "|")
+    assert message == (
+        f"{path} column 'labels': 1 label name(s) hold {joiner!r}, e.g. {'food' + joiner + 'water'!r} (on 10 text(s)), where "
+        f"labels are split at {sep!r} (--label-sep); expected one label per name: if {joiner!r} joins the labels, "
+        f"pass {flag} (in YAML: data_options: {{label_sep: {yaml}}}); if it is part of the names, ignore this")
+    assert corpus.label_names == ("food", f"food{joiner}water", "water")  # read as before: the warning says how
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_table(path, label_sep=joiner).label_names == ("food", "water")
+
+
+def test_a_separator_inside_a_json_list_item_or_in_the_separator_in_use_is_no_warning(tmp_path):
+    rows = [{"text": f"text {i}", "labels": ["food, water and sanitation"] if i % 2 else "food; shelter"}
+            for i in range(60)]
+    path = write_jsonl(tmp_path / "t.jsonl", rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_table(path, label_sep="; ").label_names == ("food", "food, water and sanitation", "shelter")
+
+
+def test_the_separator_most_names_hold_is_named_with_the_name_on_most_texts():
+    from al.datasets.tabular import separator_note
+
+    note = separator_note({"d,a": 5, "c,d": 5, "a,b": 3, "e;f": 9, "g": 1}, "|")  # most texts, then by name
+    assert note.startswith("3 label name(s) hold ',', e.g. 'c,d' (on 5 text(s)), where labels are split at '|'")
+    assert separator_note({"a;b": 1, "c;d": 1, "e,f": 7}, "|").startswith("2 label name(s) hold ';', e.g. 'a;b'")
+    assert separator_note({"a;b": 1, "c,d": 1}, "|").startswith("1 label name(s) hold ','")  # a tie: the first
+    assert separator_note({"a": 4, "a b": 2}, "|") is None
+
+
+def test_simulate_prints_the_separator_warning_as_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    path = write_csv(tmp_path / "c.csv", "text,labels", comma_rows())
+    result = subprocess.run([sys.executable, "-m", "al.simulate", "--dataset", "csv", "--data-path", str(path),
+                             "--describe"], capture_output=True, text=True, timeout=120)
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned == [f"warning: {path} column 'labels': 1 label name(s) hold ',', e.g. 'food,water' (on 33 "
+                      f"text(s)), where labels are split at '|' (--label-sep); expected one label per name: if ',' "
+                      f"joins the labels, pass --label-sep , (in YAML: data_options: {{label_sep: \",\"}}); if it is "
+                      f"part of the names, ignore this"]
+
+
+# 16 ------------------------------------------------------------- a JSON error is named by its line and column
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", ""])
+@pytest.mark.parametrize("bad", [
+    '{"text": "a line that lacks its close", "labels": ["x"]',  # the error is at the end of the line
+    '{"text": "b", "labels": ["x"] "split": "train"}',  # inside it
+    '{"text": "c"} {"text": "d"}',  # extra data
+])
+def test_a_json_error_names_the_column_python_names(tmp_path, end, bad):
+    path = tmp_path / "bad4.jsonl"
+    lines = [*(json.dumps({"text": f"t {i}"}) for i in range(3)), bad]
+    path.write_bytes(((end or "\n").join(lines) + end).encode())  # "": the bad line ends the file, no line end
+    with pytest.raises(json.JSONDecodeError) as python:
+        json.loads(bad)
+    with pytest.raises(DataError) as caught:
+        read_rows(path)
+    assert str(caught.value) == (f"{path} line 4 is not JSON ({python.value.msg} at column {python.value.colno}): "
+                                 f"{bad[:60]!r}; expected one JSON object per line")
