@@ -108,9 +108,11 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
     their deprecation lines are appended to ``notes``.
     """
     notes = [] if notes is None else notes
-    unknown = sorted(set(spec) - {"out", "settings", "grid", "description"})
+    top = ("out", "settings", "grid", "description")
+    unknown = sorted(set(spec) - set(top), key=str)
     if unknown:
-        raise ConfigError(f"{source}: unknown top-level key(s) {unknown}; expected out, settings, grid, description")
+        raise ConfigError(f"{source}: unknown top-level key(s) {unknown}{did_you_mean([str(k) for k in unknown], top)}; "
+                          f"expected out, settings, grid, description")
     if "out" not in spec:
         raise ConfigError(f"{source}: missing `out`, the directory that will hold one run directory per simulation")
     for key, example in (("settings", "{budget: 600}"), ("grid", "{strategy: [random, cvirs]}")):

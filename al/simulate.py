@@ -74,8 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sentence embeddings (and ALPS's masked LM) in fp32, or bf16 autocast: about 1.6-1.7x "
                    "faster on a CPU with AVX512-BF16 or AMX, other vectors with their own cache "
                    f"(default: {d.embed_precision})")
-    g.add_argument("--classifier", help="logreg (fast: logistic regression on cached embeddings) or bert "
-                   f"(fine-tuned, the paper's) (default: {d.classifier.name})")
+    g.add_argument("--classifier", help="logreg (fast: logistic regression on cached embeddings), knn (a vote "
+                   "of the nearest labeled texts, FAISS) or bert (fine-tuned, the paper's) "
+                   f"(default: {d.classifier.name})")
     g.add_argument("--classifier-param", action="append", metavar="KEY=VALUE",
                    help="keyword argument of the classifier's constructor (repeatable; VALUE parsed as YAML), "
                    "e.g. C=0.5 or class_weight=null (logreg); model=bert-base-uncased, max_epochs=5, "

@@ -53,6 +53,7 @@ def test_expansion_is_the_product(tmp_path, monkeypatch):
         ({"out": "x", "grid": {"data": [{"dataset": "disaster"}]}}, "needs a `name`"),
         ({"out": "x", "settings": {"budgett": 3}}, "unknown setting"),
         ({"out": "x", "extra": 1}, "unknown top-level key"),
+        ({"out": "x", "setings": {}}, "unknown top-level key\\(s\\) \\['setings'\\] \\(did you mean settings\\?\\)"),
         ({"out": "x", "settings": {"threads": 1}}, "threads is set by --workers in a grid"),
     ],
 )
