@@ -274,11 +274,9 @@ def _day(seconds: float) -> str:
 
 def environment_line(local: Sequence[str]) -> str:
     """What "read here" is judged by: this environment's kernel keys, and the kernel variables set in it."""
-    import os as _os
-
     from al.device import KERNEL_VARIABLES
 
-    set_here = [f"{name}={_os.environ[name]}" for name in KERNEL_VARIABLES if _os.environ.get(name)]
+    set_here = [f"{name}={os.environ[name]}" for name in KERNEL_VARIABLES if os.environ.get(name)]
     return (f"read here: computed with this environment's kernels and library versions ({', '.join(local)}"
             f"{'; ' + ', '.join(set_here) if set_here else ''}); run this where the simulations run")
 
