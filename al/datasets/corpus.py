@@ -108,7 +108,8 @@ class Corpus:
 
     def describe(self) -> str:
         """A plain-text summary: texts per split, per-label counts, cardinality."""
-        lines = [f"corpus {self.name}: {len(self.texts)} texts, {self.n_labels} labels"]
+        lines = [f"corpus {self.name}: {len(self.texts)} texts, {self.n_labels} labels; "
+                 "train is the pool the strategies pick from"]
         for split in SPLITS:
             Y = self.Y_of(split)
             n = Y.shape[0]

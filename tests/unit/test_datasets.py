@@ -124,7 +124,7 @@ def test_disaster_from_its_package():
     assert reduced.label_names[:5] == ("aid_related", "weather_related", "direct_report", "request", "other_aid")
     assert all(c >= 10 for c in reduced.label_counts("test"))
     text = reduced.describe()
-    assert "label cardinality" in text and "hospitals" in text
+    assert "label cardinality" in text and "hospitals" in text and "train is the pool" in text
 
 
 def test_csv_with_label_columns(tmp_path):

@@ -49,3 +49,22 @@ def test_readme_opens_with_the_two_commands():
     ]
     ci = (README.parent / ".ci" / "run").read_text()
     assert "\npython -m pytest\n" in ci  # CI runs the README's test command
+
+
+def test_readme_grid_file_expands_as_described(tmp_path, monkeypatch):
+    """The grid file of "The grid file" gives the 12 simulations, directory name and merged params it says."""
+    import yaml
+
+    from al.grid import expand_grid
+
+    section = README.read_text().split("### The grid file", 1)[1]
+    spec = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, flags=re.S).group(1))
+    monkeypatch.chdir(tmp_path)  # `out` and data paths are relative to where the command runs
+    root, runs = expand_grid(spec, "README")
+    assert root == tmp_path / "runs" / "mine" and len(runs) == 12
+    by_name = {r.name: r.config for r in runs}
+    named = re.search(r"`runs/mine/(data-[^`]+)`", section).group(1)
+    assert named in by_name
+    assert by_name[named].strategy.params == {"sub_batches": 5} and by_name[named].seed == 1
+    assert by_name[named].data_path == str(tmp_path / "data" / "mine.csv")
+    assert all(c.classifier.params == {"C": 0.5} for c in by_name.values())
