@@ -1,0 +1,61 @@
+"""``python -m al.testing``: the conformance checks by strategy name, one line each."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from al.testing.__main__ import main
+
+BROKEN = '''
+import numpy as np
+from al.strategy import Strategy
+
+
+class Repeats(Strategy):
+    """Picks the first unlabeled text n times: not distinct."""
+
+    def query(self, state, n):
+        return np.repeat(state.indices_unlabeled[:1], n)
+'''
+
+
+@pytest.fixture
+def broken_module(tmp_path, monkeypatch):
+    (tmp_path / "brokenstrategies.py").write_text(BROKEN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield "brokenstrategies:Repeats"
+    sys.modules.pop("brokenstrategies", None)
+
+
+def test_passing_strategies_say_ok_and_exit_0(capsys):
+    assert main(["random", "margin"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(" (")[0] for line in out] == ["ok: random", "ok: margin"]
+    assert "same picks with the same seed" in out[0]
+
+
+def test_a_broken_strategy_is_one_error_line_and_exit_2(broken_module, capsys):
+    assert main(["random", broken_module]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("ok: random")
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: ") and "duplicate" in errors[0]
+
+
+def test_an_unknown_name_or_parameter_is_refused_before_any_check(capsys):
+    assert main(["cvirz"]) == 2
+    assert "did you mean cvirs" in capsys.readouterr().err
+    assert main(["dal", "--strategy-param", "sub_batchs=2"]) == 2
+    assert "sub_batchs" in capsys.readouterr().err
+
+
+def test_params_reach_the_strategy(capsys):
+    assert main(["dal", "--strategy-param", "sub_batches=2", "--strategy-param", "max_epochs=3"]) == 0
+    assert capsys.readouterr().out.startswith("ok: dal(")
+
+
+def test_a_strategy_needing_another_classifier_says_how_to_check_it(capsys):
+    assert main(["bald"]) == 2
+    err = capsys.readouterr().err
+    assert "could not be checked" in err and "check_strategy(cls, classifier=" in err
