@@ -529,8 +529,9 @@ class MLMSurprisal:
             raise ModelError(
                 f"model {self.model!r} has no pretrained MLM head (its checkpoint lacks "
                 f"{', '.join(self._missing_head)}), "
-                f"and ALPS needs one to compute surprisal; use a checkpoint with an MLM head (the paper uses "
-                f"model='bert-base-uncased'), or mlm_head='fit' (or 'auto') to fit a head on the pool texts"
+                f"and ALPS needs one to compute surprisal; use a checkpoint with an MLM head (the paper's: "
+                f"--strategy-param model=bert-base-uncased), or --strategy-param mlm_head=fit (or auto) to fit a "
+                f"head on the pool texts"
             )
         if self.mlm_head == "pretrained" or (self.mlm_head == "auto" and not self._missing_head):
             self.head_, head_key = "pretrained", "pretrained"
@@ -564,6 +565,7 @@ class MLMSurprisal:
         if not path.is_file():  # written atomically: complete once it exists, read without the lock
             with cache_lock(path.with_name(f".{head_key}.lock")):  # one process fits, the others wait and load
                 if not path.is_file():
+                    self._warn_fitted_head("fitting it now, once for this pool, and caching it")  # before the wait
                     with torch.no_grad():
                         for name, p in head.named_parameters():
                             if p is not tied:
@@ -572,21 +574,27 @@ class MLMSurprisal:
                                         encoder_dtype=self._encoder_dtype())
                     with atomic_file(path, "wb") as f:
                         torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, f)
+                    warnings.warn(f"ALPS: the MLM head {self.head_} ended at masked-LM loss {loss:.2f} "
+                                  f"(final tenth of its steps); cached for later runs", UserWarning, stacklevel=3)
         if loss is None:
             head.load_state_dict(torch.load(path, weights_only=True), strict=False)
+            self._warn_fitted_head("loaded from the cache")
         mark_used(path)  # for python -m al.cache prune --unused-for
-        how = "loaded from the cache" if loss is None else f"fitted now (final masked-LM loss {loss:.2f}) and cached"
+
+    def _warn_fitted_head(self, how: str) -> None:
+        """The one-line warning that this ALPS reads a fitted MLM head, not the paper's pretrained one."""
         reason = (
-            "has a pretrained MLM head, but mlm_head='fit' asks for a new one"
+            "has a pretrained MLM head, but mlm_head=fit asks for a new one"
             if not self._missing_head
             else "has no pretrained MLM head"
         )
         warnings.warn(
             f"ALPS: {self.model!r} {reason}; using an MLM head {self.head_} (over the frozen encoder; "
             f"self-supervised, no labels), {how}. This deviates from the paper, which uses bert-base-uncased's "
-            f"pretrained head: pass model='bert-base-uncased' (downloaded once) or a local checkpoint with an MLM head.",
+            f"pretrained head: pass --strategy-param model=bert-base-uncased (downloaded once) or a local "
+            f"checkpoint with an MLM head.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:

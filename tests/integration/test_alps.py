@@ -39,7 +39,7 @@ def state_of(texts, n_labeled=20, seed=0):
 def test_pretrained_head_missing_is_a_clear_error(texts):
     with pytest.raises(ModelError, match="'all-MiniLM-L6-v2' has no pretrained MLM head") as info:
         ALPS(mlm_head="pretrained").query(state_of(texts), 5)
-    assert "bert-base-uncased" in str(info.value) and "mlm_head='fit'" in str(info.value)
+    assert "bert-base-uncased" in str(info.value) and "--strategy-param mlm_head=fit" in str(info.value)
 
 
 def test_fitted_head_vectors_cache_and_query(texts, monkeypatch, tmp_path):

@@ -145,8 +145,9 @@ def test_pool_work_runs_first_as_its_own_tasks_and_the_records_are_a_lone_run_s(
     assert "2 done" in err
     assert len(list((tmp_path / "cache-grid" / "alps" / "heads").rglob("*.pt"))) == 1
     warned = [line for line in err.splitlines() if line.startswith("warning: ALPS:")]
-    assert len(warned) == 2 and "fitted now (final masked-LM loss" in warned[0]  # the preparation's, one line
-    assert "loaded from the cache" in warned[1]  # the run found the head prepared for it
+    assert len(warned) == 3 and "fitting it now" in warned[0]  # the preparation's, a line each
+    assert "ended at masked-LM loss" in warned[1]
+    assert "loaded from the cache" in warned[2]  # the run found the head prepared for it
 
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache-lone"))
     root, runs = expand_grid(spec)

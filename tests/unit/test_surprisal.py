@@ -189,10 +189,42 @@ def test_a_second_pool_s_head_is_fitted_from_the_loaded_head_not_the_first_pool_
         mlm = MLMSurprisal(mlm_head="fit", fit_steps=3, seed=0)
         mlm._mlm, mlm._tokenizer = model, tokenizer
         for pool in pools:
-            with pytest.warns(UserWarning, match="fitted now"):
+            with pytest.warns(UserWarning, match="ended at masked-LM loss"):
                 mlm._prepare(pool, pool_key(pool))
         return {k: p.detach().clone() for k, p in model.cls.named_parameters()}
 
     both, alone = head_after([pool_a, pool_b], tmp_path / "both"), head_after([pool_b], tmp_path / "alone")
     for name in alone:
         assert torch.equal(both[name], alone[name]), name
+
+
+def test_the_fitted_head_warning_comes_before_the_fit_and_its_loss_after(tmp_path, monkeypatch):
+    """A user learns that ALPS deviates from the paper (and how not to) before the minutes of the fit, not after."""
+    import warnings
+
+    from al.embedders import surprisal
+    from al.embedders.surprisal import pool_key
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
+    model, tokenizer = build_tiny(tmp_path)
+    mlm = MLMSurprisal(mlm_head="fit", fit_steps=3, seed=0)
+    mlm._mlm, mlm._tokenizer = model, tokenizer
+    real_fit = surprisal.fit_mlm_head
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seen_at_fit: list[list[str]] = []
+        monkeypatch.setattr(surprisal, "fit_mlm_head",
+                            lambda *a, **k: seen_at_fit.append([str(w.message) for w in caught]) or real_fit(*a, **k))
+        mlm._prepare(TEXTS[:11], pool_key(TEXTS[:11]))
+    assert len(seen_at_fit) == 1 and len(seen_at_fit[0]) == 1
+    before = seen_at_fit[0][0]
+    assert "deviates from the paper" in before and "fitting it now" in before
+    assert "--strategy-param model=bert-base-uncased" in before
+    after = [str(w.message) for w in caught][1:]
+    assert len(after) == 1 and "ended at masked-LM loss" in after[0]
+    with warnings.catch_warnings(record=True) as caught:  # a later process loads it: one line, no fit
+        warnings.simplefilter("always")
+        again = MLMSurprisal(mlm_head="fit", fit_steps=3, seed=0)
+        again._mlm, again._tokenizer = model, tokenizer
+        again._prepare(TEXTS[:11], pool_key(TEXTS[:11]))
+    assert len(seen_at_fit) == 1 and [("loaded from the cache" in str(w.message)) for w in caught] == [True]
