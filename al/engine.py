@@ -43,7 +43,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from al.classifiers.base import Classifier
+from al.classifiers.base import Classifier, passes_described
 from al.config import SPACE_READERS, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
@@ -565,7 +565,9 @@ class Simulation:
             if self.evaluator is not None:
                 metrics = self.evaluator(classifier, features, labeled, y_labeled)
             else:
-                metrics = evaluate(corpus.Y[test], classifier.predict(features.test), corpus.label_names)
+                with passes_described(classifier, f"the {len(test):,} test texts"):
+                    predicted = classifier.predict(features.test)
+                metrics = evaluate(corpus.Y[test], predicted, corpus.label_names)
             seconds["evaluate"] = time.perf_counter() - t
 
             t = time.perf_counter()
@@ -805,10 +807,14 @@ class Simulation:
             revealed.append(indices)
             return annotator.labels(indices)
 
+        def pool_pass(method: Callable[[Any], np.ndarray], what: str = "") -> np.ndarray:
+            with passes_described(classifier, f"{what}the {len(features.pool_texts):,} pool texts (for the strategy)"):
+                return method(features.pool)
+
         views: dict[str, Callable[[], Any]] = {
             "texts": lambda: features.pool_texts,
-            "proba": lambda: classifier.predict_proba(features.pool),
-            "representations": lambda: classifier.transform(features.pool),
+            "proba": lambda: pool_pass(classifier.predict_proba),
+            "representations": lambda: pool_pass(classifier.transform, "representations of "),
             "classifier": lambda: classifier,
             "inputs": lambda: features.pool,
         }

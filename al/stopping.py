@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from al.classifiers.base import Classifier
+from al.classifiers.base import Classifier, passes_described
 from al.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -340,11 +340,12 @@ class StoppingSignals:
         stop = stop_set(len(view.features.pool_texts), self.stop_set_size, self.seed)
         classifier = view.classifier
         one_pass = self.uncertainty_on == "stop_set" and type(classifier).predict is Classifier.predict
-        if one_pass:  # predictions and uncertainty from one pass of the classifier over the stop set
-            stop_proba = classifier.predict_proba(view.features.pool_rows(stop))
-            predictions = (stop_proba >= classifier.thresholds_).astype(np.int8)
-        else:
-            predictions = np.asarray(classifier.predict(view.features.pool_rows(stop)), dtype=np.int8)
+        with passes_described(classifier, f"the stop set's {len(stop):,} texts (stopping criteria)"):
+            if one_pass:  # predictions and uncertainty from one pass of the classifier over the stop set
+                stop_proba = classifier.predict_proba(view.features.pool_rows(stop))
+                predictions = (stop_proba >= classifier.thresholds_).astype(np.int8)
+            else:
+                predictions = np.asarray(classifier.predict(view.features.pool_rows(stop)), dtype=np.int8)
         previous = self._previous_predictions(view.round, predictions.shape)
         kappa = prediction_agreement(previous, predictions) if previous is not None else None
         if self.uncertainty_on == "pool":
@@ -356,7 +357,8 @@ class StoppingSignals:
         elif one_pass:
             top = float(uncertainty(stop_proba[np.isin(stop, candidates)]).max())
         else:
-            top = float(uncertainty(classifier.predict_proba(view.features.pool_rows(candidates))).max())
+            with passes_described(classifier, f"the {len(candidates):,} unlabeled pool texts (stopping criteria)"):
+                top = float(uncertainty(classifier.predict_proba(view.features.pool_rows(candidates))).max())
         self._previous = (view.round, predictions)
         return {"stopping": {
             "kappa": None if kappa is None else round(kappa, 6),

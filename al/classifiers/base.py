@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar, Literal, Sequence
 
 import numpy as np
@@ -64,6 +65,11 @@ class Classifier(ABC):
         """
         return {}
 
+    def describe_passes(self, purpose: str) -> AbstractContextManager[None]:
+        """Inside the block, a classifier that shows its prediction passes' progress names them by ``purpose``
+        (``"the 1,623 test texts"``); the engine says what each pass is for. Nothing by default."""
+        return nullcontext()
+
     def info(self) -> dict[str, Any]:
         """JSON-ready facts about the last fit for the round's record (``classifier_info``).
 
@@ -87,6 +93,12 @@ class Classifier(ABC):
     def _check_fitted(self) -> None:
         if not hasattr(self, "thresholds_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
+
+
+def passes_described(classifier: Any, purpose: str) -> AbstractContextManager[None]:
+    """``classifier.describe_passes(purpose)``, or nothing for a classifier without it (not a :class:`Classifier`)."""
+    describe = getattr(classifier, "describe_passes", None)
+    return describe(purpose) if callable(describe) else nullcontext()
 
 
 def tune_thresholds(

@@ -498,7 +498,7 @@ class BertClassifier(Classifier):
         """
         self._check_fitted()
         texts = _check_texts(X, "X", allow_empty=True)
-        with self._passes_described(f"bert: representations of {len(texts):,} texts"):
+        with self._passes_described(self._pass_desc or f"bert: representations of {len(texts):,} texts"):
             return self._forward(texts)[0]
 
     def _forward(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -530,14 +530,18 @@ class BertClassifier(Classifier):
         self.model_.train(was_training)
         return cls, proba
 
+    def describe_passes(self, purpose: str) -> AbstractContextManager[None]:
+        """Inside the block, prediction passes show ``bert: predicting PURPOSE`` (see :class:`Classifier`)."""
+        return self._passes_described(f"bert: predicting {purpose}")
+
     @contextmanager
     def _passes_described(self, desc: str) -> Iterator[None]:
         """Inside the block, the progress of :meth:`_forward_encoded` reads ``desc`` (what the pass is for)."""
-        self._pass_desc = desc
+        before, self._pass_desc = self._pass_desc, desc
         try:
             yield
         finally:
-            self._pass_desc = None
+            self._pass_desc = before
 
     def _inference_batches(self, encodings: dict[str, list[list[int]]]) -> tuple[list[np.ndarray], list[int]]:
         """Rows of each inference batch and its padded tokens (rows x longest).

@@ -266,3 +266,20 @@ def test_progress_of_prediction_passes_changes_no_result(tiny, monkeypatch, caps
     assert shown.train_loss_ == silent.train_loss_  # epoch 2's dropout masks come after epoch 1's dev pass
     assert shown.dev_macro_f1_ == silent.dev_macro_f1_ and np.array_equal(shown.thresholds_, silent.thresholds_)
     assert all(np.array_equal(a, b) for a, b in zip(shown_outputs, silent_outputs))
+
+
+def test_a_caller_names_the_passes_inside_its_block(tiny, progress_shown):
+    """describe_passes names every prediction pass inside it (nested blocks too), and the default comes back after."""
+    clf = BertClassifier(model=tiny, max_epochs=1, batch_size=4, eval_batch_size=3, seed=0, device="cpu",
+                         max_length=16).fit(X8[:6], Y8[:6])
+    with clf.describe_passes("the 8 test texts"):
+        clf.predict_proba(X8)
+        with clf.describe_passes("representations of the 5 pool texts"):
+            clf.transform(X8[:5])
+        clf.predict(X8)
+    clf.predict_proba(X8)
+    clf.transform(X8[:5])
+    assert [p["desc"] for p in progress_shown if not p["desc"].startswith("bert epoch")] == [
+        "bert: predicting the 8 test texts", "bert: predicting representations of the 5 pool texts",
+        "bert: predicting the 8 test texts", "bert: predicting 8 texts", "bert: representations of 5 texts",
+    ]

@@ -503,3 +503,36 @@ def test_the_stopping_signals_change_no_pick_and_no_score(corpus):
     without = simulate(corpus).run()
     assert all("stopping" in r for r in with_signals) and not any("stopping" in r for r in without)
     assert [{k: v for k, v in r.items() if k != "stopping"} for r in strip_times(with_signals)] == strip_times(without)
+
+
+def test_the_engine_names_what_each_prediction_pass_is_for(corpus):
+    """A classifier that shows its passes' progress (bert) is told which texts each pass reads and why."""
+    from contextlib import contextmanager
+
+    from al.stopping import StoppingSignals
+    from strategies.uncertainty import Margin
+
+    calls: list[tuple[str | None, str]] = []
+
+    class Described(LogisticRegressionClassifier):
+        purpose: str | None = None
+
+        @contextmanager
+        def describe_passes(self, purpose):
+            before, self.purpose = self.purpose, purpose
+            try:
+                yield
+            finally:
+                self.purpose = before
+
+        def predict_proba(self, X):
+            calls.append((self.purpose, "predict_proba"))
+            return super().predict_proba(X)
+
+    simulate(corpus, Margin(), budget=30, make_classifier=lambda s: Described(seed=s),
+             observers=[StoppingSignals(stop_set_size=50)]).run()
+    n_test, n_pool = len(corpus.splits["test"]), len(corpus.splits["train"])
+    assert (f"the {n_test:,} test texts", "predict_proba") in calls
+    assert (f"the {n_pool:,} pool texts (for the strategy)", "predict_proba") in calls
+    assert ("the stop set's 50 texts (stopping criteria)", "predict_proba") in calls
+    assert all(purpose is not None for purpose, _ in calls)  # no pass left unnamed
