@@ -721,12 +721,12 @@ def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     or not. A path setting (:data:`PATH_FIELDS`) is the same when both name
     one existing file, however spelt (relative, absolute, through a link).
     """
-    old, new = _given_data_options(result_settings(old)), _given_data_options(result_settings(new))
+    old, new = given_data_options(result_settings(old)), given_data_options(result_settings(new))
     return sorted(k for k in old if old.get(k) != new.get(k)
                   and not (k in PATH_FIELDS and _same_file(old.get(k), new.get(k))))
 
 
-def _given_data_options(config: dict[str, Any]) -> dict[str, Any]:
+def given_data_options(config: dict[str, Any]) -> dict[str, Any]:
     """``config`` with the data options at their defaults left out (``--label-sep '|'`` is no option given)."""
     from al.datasets import DATA_OPTIONS
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from al.analysis.curves import Run, counted, points
 from al.errors import ConfigError, DataError, did_you_mean
-from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, n_rounds
+from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, given_data_options, n_rounds
 
 #: Paired differences are rounded to this many decimals before the signed-rank test, so that two
 #: differences equal up to float noise (0.3 - 0.2 and 0.4 - 0.3) are one tie, and 0.3 - 0.3 is a zero.
@@ -425,8 +425,11 @@ def setting_of(run: Run) -> str:
 
 
 #: Stored settings that do not make two runs different conditions: the seed pairs them, the rest is where and how
-#: a run was executed and what it recorded beside its results (the data file counts by its digest, not its path).
+#: a run was executed and what it recorded beside its results (the data counts by what was read, not its path).
 NOT_A_CONDITION = tuple(sorted(NON_RESULT_SETTINGS | {"seed", "data_path", "label_descriptions"}))
+#: What the corpus a run reads depends on besides its data file and ``data_options``
+#: (:func:`al.simulate.load_config_corpus`): runs that agree in these read other data where their corpus digests differ.
+CORPUS_SETTINGS = ("dataset", "labels", "n_frequent", "n_rare", "pool_size")
 #: Settings that belong to a row's strategy label (:attr:`Run.strategy` names the space it read too), not to the
 #: setting the row is compared in.
 STRATEGY_SETTINGS = ("strategy", "space", "space_scope", "space_every", "space_for")
@@ -443,9 +446,11 @@ def conditions(run: Run) -> dict[str, str]:
     component params completed by their constructors' defaults); a setting it lacks at
     :class:`~al.config.SimulationConfig`'s default, which that run used (as :func:`expected_rounds` assumes); a
     component as its name (``strategy``) and one entry per param (``strategy.sub_batches``); the data file as the
-    first 12 hex digits of its digest (``data``; None where none was recorded), not its path, and so the label
-    descriptions file (``label_descriptions.file``; its path where no digest was recorded). The keys of
-    :data:`NOT_A_CONDITION` are left out.
+    first 12 hex digits of its digest (``data``; None where none was recorded), not its path, and ``data_options``
+    with those at their defaults left out, as a resume compares them; the label descriptions file
+    (``label_descriptions.file``) by its digest too (its path where no digest was recorded). The keys of
+    :data:`NOT_A_CONDITION` are left out. Among other runs, ``data`` and ``data_options`` are what
+    :func:`same_data` makes of them.
     """
     from al.config import SimulationConfig
     from al.simulate import stored_settings
@@ -454,6 +459,7 @@ def conditions(run: Run) -> dict[str, str]:
     space = config.get("space")
     if not isinstance(space, Mapping) or space.get("name", PRETRAINED) == PRETRAINED:
         config.update(space_scope=None, space_every=None, space_for=None)  # they mean nothing without a fit
+    config = given_data_options(config)  # an option at its default is no option given
     digest = run.meta.get("data_digest")
     config["data"] = digest[:12] if isinstance(digest, str) else None
     described = config.get("label_descriptions")
@@ -473,7 +479,8 @@ def conditions(run: Run) -> dict[str, str]:
 
 
 def _conditions_by_path(runs: Sequence[Run]) -> dict[Path, dict[str, str]]:
-    """:func:`conditions` of each run, worked out once per stored config (the seeds of a grid cell share one)."""
+    """:func:`conditions` of each run, worked out once per stored config (the seeds of a grid cell share one), with
+    ``data`` and ``data_options`` as :func:`same_data` tells them among ``runs``."""
     memo: dict[str, dict[str, str]] = {}
     out = {}
     for run in runs:
@@ -482,14 +489,72 @@ def _conditions_by_path(runs: Sequence[Run]) -> dict[Path, dict[str, str]]:
         if key not in memo:
             memo[key] = conditions(run)
         out[run.path] = memo[key]
+    data = same_data(runs, out)
+    return {path: {**flat, **data[path]} for path, flat in out.items()}
+
+
+def same_data(runs: Sequence[Run], flat: Mapping[Path, Mapping[str, str]]) -> dict[Path, dict[str, str]]:
+    """Each run's ``data`` and ``data_options`` conditions, equal for runs that read the same data, as a resume decides.
+
+    A run's source is its data file's bytes (``data_digest``) read with its
+    ``data_options`` (both from ``flat``, :func:`conditions`). Sources that
+    read one corpus (runs of each recorded the same ``corpus_digest``: a file
+    re-saved with other line endings, an option naming the columns a default
+    picked) are one: every run of them gets the first 12 hex digits of the
+    smallest data digest among them as ``data``, and that source's options.
+    A run that recorded no corpus digest (written before it was) counts by
+    its source alone, and so joins the runs that recorded one for the same
+    source; ``data`` is None (unknown, :func:`_varying`) where no data digest
+    was recorded (packaged data, a directory). Runs that agree in
+    :data:`CORPUS_SETTINGS` and in these conditions but recorded other corpus
+    digests read other data all the same: their ``data`` is their corpus
+    digest's first 12 hex digits.
+
+    Parameters
+    ----------
+    runs : the runs compared
+    flat : each run's :func:`conditions` by its path
+
+    Returns
+    -------
+    ``{"data": ..., "data_options": ...}`` by each run's path.
+    """
+    source = {run.path: (run.meta.get("data_digest"), flat[run.path].get("data_options", "None")) for run in runs}
+    parent: dict[tuple[str, str], tuple[str, str]] = {}  # a source -> one it reads the same corpus as; the root least
+
+    def root(s: tuple[str, str]) -> tuple[str, str]:
+        while s in parent:
+            s = parent[s]
+        return s
+
+    read: dict[str, tuple[str, str]] = {}  # a corpus digest -> the first source seen to read it
+    for run in runs:
+        corpus, s = run.meta.get("corpus_digest"), source[run.path]
+        if isinstance(corpus, str) and isinstance(s[0], str):
+            a, b = root(s), root(read.setdefault(corpus, s))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    out = {}
+    for run in runs:
+        digest, options = root(source[run.path]) if isinstance(source[run.path][0], str) else source[run.path]
+        out[run.path] = {"data": digest[:12] if isinstance(digest, str) else "None", "data_options": options}
+    cell = {run.path: json.dumps([[flat[run.path].get(k) for k in CORPUS_SETTINGS], out[run.path]]) for run in runs}
+    corpora: dict[str, set[str]] = defaultdict(set)
+    for run in runs:
+        if isinstance(run.meta.get("corpus_digest"), str):
+            corpora[cell[run.path]].add(run.meta["corpus_digest"])
+    for run in runs:
+        if len(corpora[cell[run.path]]) > 1 and isinstance(run.meta.get("corpus_digest"), str):
+            out[run.path]["data"] = run.meta["corpus_digest"][:12]
     return out
 
 
 def _varying(flat: Sequence[Mapping[str, str]]) -> list[str]:
     """The keys whose values are not the same in all of ``flat`` (:func:`conditions`); a missing one is ``?``.
 
-    A data digest some runs did not record (written before it was) is unknown,
-    not another value: only two recorded digests that differ tell runs apart.
+    Data some runs did not record a digest of (written before it was,
+    packaged data) is unknown, not another value: only two recorded digests
+    that differ tell runs apart (:func:`same_data`).
     """
     keys = sorted({k for c in flat for k in c})
     return [k for k in keys if len({c.get(k, "?") for c in flat} - ({"None"} if k == "data" else set())) > 1]
@@ -506,7 +571,7 @@ def settings_of(runs: Sequence[Run]) -> dict[Path, str]:
     (:data:`STRATEGY_SETTINGS`, told apart by :func:`run_labels`) and the seed.
     It is named :func:`setting_of` (data set, labels, classifier, model); where
     runs of one such name differ in other conditions (a budget, an initial-set
-    rule, a pool size, a classifier param, the data file's bytes), each setting
+    rule, a pool size, a classifier param, the data read: :func:`same_data`), each setting
     adds the keys that differ with its values, as a grid names its runs:
     ``disaster (5+5), logreg on all-MiniLM-L6-v2 [initial_strategy=kmeans]``.
     Such runs are in different tables, each with its own baseline, and never
