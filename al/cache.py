@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from al.progress import counted
+
 
 def cache_root() -> Path:
     """``$AL_CACHE_DIR``, default ``~/.cache/al`` (not created)."""
@@ -260,10 +262,6 @@ def stale_locks(root: Path, now: float | None = None, remove: bool = False) -> l
     return out
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:,.1f} MB"
 
@@ -289,7 +287,7 @@ def format_entries(entries: Sequence[CacheEntry], root: Path, local: Sequence[st
         lines.append(f"{e.kind:<15} {_megabytes(e.size):>10}  {_day(e.last_used):<16}  {e.status or '-':<13}  "
                      f"{e.path.relative_to(root)}")
     total = sum(e.size for e in entries)
-    lines.append(f"{_count(len(entries), 'entry', 'entries')}, {_megabytes(total)} in {root}")
+    lines.append(f"{counted(len(entries), 'entry', 'entries')}, {_megabytes(total)} in {root}")
     return "\n".join(lines)
 
 
@@ -368,8 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{_day(e.last_used)}{', ' + e.status if e.status else ''})")
         locks = stale_locks(root, now, remove=not args.dry_run)
         kept = len(entries) - len(doomed)
-        print(f"{verb} {_count(len(doomed), 'entry', 'entries')} ({_megabytes(sum(e.size for e in doomed))}) and "
-              f"{_count(len(locks), 'lock file', 'lock files')}; {_count(kept, 'entry', 'entries')} kept", file=sys.stderr)
+        print(f"{verb} {counted(len(doomed), 'entry', 'entries')} ({_megabytes(sum(e.size for e in doomed))}) and "
+              f"{counted(len(locks), 'lock file', 'lock files')}; {counted(kept, 'entry', 'entries')} kept", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted; entries are removed one at a time, run the same command again for the rest",
               file=sys.stderr)

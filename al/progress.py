@@ -145,6 +145,14 @@ class _Silent:
         pass
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in its number: ``"1 run"``, ``"3 runs"``, ``"10,000 resamples"``.
+
+    ``plural`` is the plural where it is not ``noun + "s"``.
+    """
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def duration(seconds: float) -> str:
     """``42 s``, ``7 min``, ``1.5 h``."""
     if seconds < 90:

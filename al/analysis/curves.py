@@ -17,18 +17,11 @@ import numpy as np
 
 from al.errors import DataError
 from al.io import write_bytes_atomic
+from al.progress import counted  # noqa: F401 - re-exported: the reports' and plots' wording
 from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
 
 #: How every table, legend and text states the spread.
 SPREAD = "mean ± sample std over seeds (ddof = 1; one seed: the mean alone)"
-
-
-def counted(n: int, noun: str, plural: str | None = None) -> str:
-    """``n`` and ``noun`` in its number: ``"1 run"``, ``"3 runs"``, ``"10,000 resamples"``.
-
-    ``plural`` is the plural where it is not ``noun + "s"``.
-    """
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
