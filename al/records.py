@@ -151,6 +151,9 @@ class RunRecords:
     settings.
     """
 
+    #: What the directory holds, as a refusal names it.
+    what = "run"
+
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self.rounds: list[dict[str, Any]] = []
@@ -288,13 +291,19 @@ class RunRecords:
             if details or data:
                 kind = " and ".join(k for k, v in (("settings", details), ("data", data)) if v)
                 details = "; ".join(details + data)
-                others = _other_entries(self.directory)
-                unfinished = not read_rounds(self.directory) and not others
-                advice = ("it finished no round, so removing that directory loses nothing; or pass another --out"
-                          if unfinished else "pass another --out" if others  # a session's answers, for one
+                empty = self.nothing_to_lose()
+                advice = (f"{empty}, so removing that directory loses nothing; or pass another --out" if empty
+                          else "pass another --out" if _other_entries(self.directory)  # a session's answers, for one
                           else "pass another --out or remove that directory")
-                raise ConfigError(f"{self.directory} holds a run with other {kind} ({details}); {advice}")
+                raise ConfigError(f"{self.directory} holds a {self.what} with other {kind} ({details}); {advice}")
         return previous
+
+    def nothing_to_lose(self) -> str | None:
+        """Why removing the directory would lose nothing (``"it finished no round"``, and nothing else is there), or
+        None; a refusal of other settings then says so."""
+        if read_rounds(self.directory) or _other_entries(self.directory):
+            return None
+        return "it finished no round"
 
     def _check_writable(self) -> None:
         """Create a file in the directory and remove it again, leaving no folder it had to create."""

@@ -184,7 +184,7 @@ def prepare_session(args: argparse.Namespace, embed=None):
     from al.annotate.data import (MAX_ID_LENGTH, file_digest, old_session_reading, read_dev, read_session_texts,
                                   recorded_reading, resolve_reading)
     from al.annotate.export import session_facts, stored_session
-    from al.annotate.session import Session, SessionOptions, validate_loop
+    from al.annotate.session import HOLDS_NO_ANSWERS, Session, SessionOptions, holds_nothing, validate_loop
 
     config = config_from_args(args)
     if not Path(config.data_path).is_file():
@@ -205,7 +205,10 @@ def prepare_session(args: argparse.Namespace, embed=None):
     where = f"session {config.out}"
     session_block = found[0]["config"]["session"] if found is not None else {}
     recorded = recorded_reading(session_block, found[1], where) if found is not None else {}
-    read_as = resolve_reading(recorded, given, where, ", or pass another --out for a new session")
+    advice = (f"; {HOLDS_NO_ANSWERS}, so removing that directory loses nothing; or pass another --out"
+              if found is not None and holds_nothing(config.out)
+              else ", or pass another --out for a new session")
+    read_as = resolve_reading(recorded, given, where, advice)
     if (found is not None and "label_columns" not in recorded
             and session_block.get("data_sha256") == file_digest(Path(config.data_path))):
         # a session from before they were recorded, read as it began (another file is refused when it opens)

@@ -38,6 +38,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from al.annotate.store import READING_KEY
-from al.datasets.tabular import (LIST_COLUMN, Table, label_list, label_source, read_rows, read_texts,
+from al.datasets.tabular import (LIST_COLUMN, SEPARATORS, Table, label_list, label_source, read_rows, read_texts,
                                  zero_one_rows)
 from al.errors import ConfigError, DataError, did_you_mean
 
@@ -474,13 +475,46 @@ def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: st
             continue
         unknown = [name for name in listed if name not in index]
         if unknown:
+            joined = isinstance(value, str) and not value.strip().startswith("[")  # split at label_sep
+            hint = separator_hint(unknown, label_names, label_sep) if joined else None
             raise DataError(f"{table.where(row)}: label(s) {', '.join(map(repr, unknown))} are not among the "
-                            f"session's labels ({', '.join(label_names)}){did_you_mean(unknown, label_names)}; "
-                            f"fix the row or add the label")
+                            f"session's labels ({', '.join(label_names)})"
+                            + (f"; {hint}" if hint else f"{did_you_mean(unknown, label_names)}; fix the row or add "
+                                                        f"the label"))
         y = np.zeros(len(label_names), dtype=np.int8)
         y[[index[name] for name in listed]] = 1
         given[row] = y
     return given
+
+
+def separator_hint(unknown: Sequence[str], label_names: Sequence[str], label_sep: str) -> str | None:
+    """How to split a cell whose unknown labels are known ones joined by another separator, or None.
+
+    ``food,shelter`` split at the default ``|`` is one unknown label; split at
+    ``,`` it is two known ones. A separator of
+    :data:`~al.datasets.tabular.SEPARATORS` (as ``al.simulate`` warns of them,
+    :func:`~al.datasets.tabular.separator_note`) is named when at least half
+    the parts it splits the unknown labels into are labels (the rest: typos);
+    the one splitting out the most labels wins.
+
+    Parameters
+    ----------
+    unknown : the label names read from one cell that are not among ``label_names``
+    label_names : sequence of str
+    label_sep : the separator the cell was split at
+    """
+    known = set(label_names)
+    best, most = None, 0
+    for char in SEPARATORS:
+        parts = [part.strip() for name in unknown if char in name for part in name.split(char) if part.strip()]
+        hits = sum(part in known for part in parts)
+        if hits > most and 2 * hits >= len(parts):
+            best, most = char, hits
+    if best is None:
+        return None
+    flag = "$'\\t'" if best == "\t" else shlex.quote(best)
+    return (f"the row's labels look joined by {best!r}, but labels are split at {label_sep!r}: pass --label-sep {flag} "
+            f"(or fix the row)")
 
 
 def legacy_union_given(table: Table, label_names: Sequence[str], label_sep: str) -> dict[int, np.ndarray]:

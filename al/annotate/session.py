@@ -45,7 +45,7 @@ import scipy.sparse as sp
 
 from al import __version__
 from al.annotate.data import Reading, SessionTexts
-from al.annotate.store import Answer, AnswerStore
+from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
 from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
 from al.io import remove_stale_temporaries
@@ -56,8 +56,44 @@ from al.stopping import StoppingSignals, advice
 
 #: Held (``flock``) by the process serving a session, so that two never serve one directory.
 LOCK_FILE = ".lock"
+#: What a session writes in its directory (its database's journals too), besides hidden files such as its lock.
+SESSION_FILES = frozenset({CONFIG_FILE, ROUNDS_FILE, DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal"})
+#: Why removing a session directory that :func:`holds_nothing` loses nothing, as its refusals say.
+HOLDS_NO_ANSWERS = "it holds no answers (no text answered, no round finished)"
 #: Longest time one answer may claim (a day): longer values are a clock or client error and are not stored.
 MAX_ANSWER_SECONDS = 86400.0
+
+
+def holds_nothing(directory: str | Path, locked: bool = False) -> bool:
+    """Whether a session directory holds nothing to lose: no answer, no finished round, no file but a session's own,
+    and no server (``locked``: this process holds its lock; else another process holding it serves it).
+
+    A session stopped before its first answer leaves such a directory (its
+    settings, and a database of none), as did a start refused for a busy port
+    before the port was bound first (b69c28e).
+    """
+    directory = Path(directory)
+    if not directory.is_dir() or (not locked and _served(directory)):
+        return False
+    if any(p.name not in SESSION_FILES and not p.name.startswith(".") for p in directory.iterdir()):
+        return False
+    rounds = directory / ROUNDS_FILE
+    if rounds.exists() and (not rounds.is_file() or rounds.read_bytes().strip()):
+        return False
+    return count_answers(directory) == 0
+
+
+def _served(directory: Path) -> bool:
+    """Whether a process holds the lock of a session directory (:meth:`Session._hold_lock`): it serves it."""
+    path = directory / LOCK_FILE
+    if not path.is_file():
+        return False
+    with open(path) as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False  # closing the file released the lock taken
 
 
 class SessionClosed(Exception):
@@ -356,9 +392,15 @@ class SessionRecords(RunRecords):
     ``index`` (pool position), ``seconds`` (time on the text) and ``skipped``.
     """
 
+    what = "session"
+
     def __init__(self, directory: str | Path, store: AnswerStore) -> None:
         super().__init__(directory)
         self.store = store
+
+    def nothing_to_lose(self) -> str | None:
+        """:func:`holds_nothing`, as this process serving the session finds it (it holds the lock)."""
+        return HOLDS_NO_ANSWERS if holds_nothing(self.directory, locked=True) else None
 
     def append(self, record: dict[str, Any]) -> None:
         round_ = int(record["round"])

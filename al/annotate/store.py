@@ -99,6 +99,24 @@ def read_meta(directory: str | Path) -> dict[str, str]:
         db.close()
 
 
+def count_answers(directory: str | Path) -> int | None:
+    """Answers in the session database in ``directory``, read only: 0 where there is none; None where the file is
+    not a session database (opening the session says so)."""
+    path = Path(directory) / DB_FILE
+    if not path.is_file():
+        return 0
+    try:
+        db = connect_read_only(path)
+    except ConfigError:
+        return None
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        db.close()
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -155,11 +173,13 @@ class AnswerStore:
             raise ConfigError(f"{self.path}: SQLite refused WAL mode (got {mode}); put the session on a local disk")
         if stored.get("settings_digest") not in (None, self.settings_digest):
             labels = json.loads(stored.get("label_names", "[]"))
+            answered = int(db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
             db.close()
             raise ConfigError(
                 f"{self.path} holds the answers of a session with other settings (labels {', '.join(labels)}; "
                 f"settings digest {stored.get('settings_digest')}, this session's {self.settings_digest}); "
-                f"pass another --out, or start that session's own command"
+                + ("pass another --out, or start that session's own command" if answered else
+                   f"it holds no answers, so removing {self.path.name} loses nothing; or pass another --out")
             )
         recorded = stored.get(READING_KEY)
         if self.reading is not None and recorded is not None and recorded != self.reading:

@@ -377,7 +377,7 @@ def test_a_database_of_another_session_is_refused(pool, tmp_path, capsys):
     assert err.startswith("error: ") and "other settings" in err and len(err.strip().splitlines()) == 1
     args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"),
                                       *LOOP, "--seed", "3"])
-    with pytest.raises(ConfigError, match="holds a run with other settings"):
+    with pytest.raises(ConfigError, match="holds a session with other settings"):
         build_session(args, embed=hash_embed)
     assert len(sqlite3.connect(tmp_path / "s" / DB_FILE).execute("SELECT * FROM answers").fetchall()) == 2
 
