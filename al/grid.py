@@ -20,7 +20,10 @@ interrupted ones resume from their last round. Each run holds an exclusive
 lock on ``RUN_DIR/.lock`` while it works, so two grid commands pointed at one
 directory never run the same simulation at once; the second one reports it as
 busy. A setting that cannot run (an unknown strategy, a missing data file) is
-reported before anything starts, and the rest of the grid still runs.
+reported before anything starts, and the rest of the grid still runs; so is a
+run whose directory holds one with other result settings or data (the grid
+file was edited and run again into the same ``out``): it fails at once
+(:func:`refusal`), and nothing is prepared for it.
 
 Workers share the cache: the first run that needs a pool's embeddings (or an
 ALPS head) computes them under a lock. With more than one worker (or on Ray),
@@ -288,6 +291,31 @@ def _messages(caught: Sequence[warnings.WarningMessage]) -> list[str]:
     return list(dict.fromkeys(str(w.message) for w in caught))
 
 
+def refusal(config: SimulationConfig) -> str | None:
+    """Why ``config``'s run directory will refuse it, or None: it holds a run with other result settings or data.
+
+    The comparison the run itself makes (:func:`al.simulate.compare_stored`),
+    reading only: settings and the data file's digest first; the corpus is
+    loaded only where they leave it to its digest (other ``data_options``, a
+    data file re-saved with other bytes), so a partial run of the same
+    settings, or one whose file was re-saved with the same corpus, is no
+    refusal. Anything else that goes wrong here is not one either: the run
+    meets it and says so, as it did before this look.
+    """
+    from al.records import RunRecords
+    from al.simulate import compare_stored
+
+    if not config.run_dir.exists():  # nothing stored (a grid's first start): nothing to compare
+        return None
+    try:
+        compare_stored(config, RunRecords(config.run_dir))
+    except ALError as exc:
+        return str(exc)
+    except Exception:  # noqa: BLE001 -- not a refusal: the run meets it and reports it
+        return None
+    return None
+
+
 def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
     """The once-per-pool work the unfinished runs share, one task each, costliest first.
 
@@ -303,6 +331,8 @@ def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
     one run they came one after the other (benchmarks/RESULTS.md, section
     12.11). Each run's simulation is built here, without a model (about 1 s
     for 60 runs); a run that cannot be built is left to report why itself.
+    A run its directory will refuse (:func:`refusal`: an edited grid file
+    rerun into the same ``out``) reads none of it and is left out.
     """
     from al.records import read_rounds
     from al.simulate import build_simulation, corpus_identity
@@ -312,7 +342,8 @@ def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
     for r in runs:
         config = r.config
         try:
-            if r.problem is not None or len(read_rounds(config.run_dir)) >= config.n_rounds:
+            if r.problem is not None or len(read_rounds(config.run_dir)) >= config.n_rounds \
+                    or refusal(config) is not None:
                 continue
             corpus, simulation = build_simulation(_preparing(config))
             identity = corpus_identity(config)
@@ -726,11 +757,46 @@ class Heartbeat:
             self.last_said = now
 
 
-def run_line(i: int, n: int, name: str, result: dict[str, Any], elapsed: float) -> str:
-    """``[i/n] status name  macro-F1 x  (s s), about t left``: one line per finished simulation."""
+#: Statuses of a run that did its work now (its seconds are a run's): the pace of the grid is theirs.
+WORKED = frozenset({"done", "resumed"})
+
+
+def time_left(worked: Sequence[float], to_do: int, elapsed: float, in_flight: Sequence[float] = ()) -> float | None:
+    """Seconds until the runs still to do are done, at the pace of those that did work; None before one did.
+
+    Each run still to do takes the mean of ``worked``, less what a run in
+    flight has done already; they share the workers as the runs did so far
+    (busy seconds over ``elapsed``, at least one at once), and the grid
+    takes at least as long as the longest of them. Runs found complete,
+    busy or refused take no time and set no pace. Preparations set none
+    either (they are done once); while one holds a worker, fewer runs go at
+    once, and the estimate sees that.
+
+    Parameters
+    ----------
+    worked : the seconds of each run that did work (done or resumed)
+    to_do : runs with work left, those in flight included
+    elapsed : wall-clock seconds since the first of the ``worked`` runs began
+    in_flight : seconds each run in flight (of ``to_do``) has been running;
+        none on Ray, where a submitted run may still wait for a CPU
+    """
+    if not worked or to_do <= 0:
+        return None
+    mean = sum(worked) / len(worked)
+    spent = [min(seconds, elapsed) for seconds in in_flight][:to_do]  # only time within the clocked window
+    pieces = [mean] * (to_do - len(spent)) + [max(mean - seconds, 0.0) for seconds in spent]
+    at_once = max(1.0, (sum(worked) + sum(spent)) / elapsed) if elapsed > 0 else 1.0
+    return max(sum(pieces) / at_once, max(pieces))
+
+
+def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | None = None) -> str:
+    """``[i/n] status name  macro-F1 x  (s s, about t left)``: one line per finished simulation.
+
+    ``left``: :func:`time_left` (None: no estimate).
+    """
     detail = f"macro-F1 {result['macro_f1']:.4f}" if "macro_f1" in result else result.get("message", "")
-    left = f", about {duration(elapsed / i * (n - i))} left" if i < n else ""
-    return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{left})"
+    estimate = f", about {duration(left)} left" if left is not None else ""
+    return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{estimate})"
 
 
 _SAY = threading.Lock()  # the grid's thread and its heartbeat's: whole lines, never two run together
@@ -808,15 +874,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
+        # a run its directory refuses (an edited grid file rerun into the same out) fails now, not after the
+        # preparations or the runs before it, and nothing is prepared for it; the run itself still checks
+        refused = {r.name: message for r in runnable if (message := refusal(r.config)) is not None}
+        to_run = [r for r in runnable if r.name not in refused]
         parallel = bool(args.ray) or args.workers > 1
-        preparations = plan_preparation(runnable) if parallel else []
+        preparations = plan_preparation(to_run) if parallel and to_run else []
         if preparations and not args.quiet:
             print(f"first {len(preparations)} once-per-pool tasks the runs share: "
                   f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
         watch = InFlight()
-        results = (run_ray(runnable, args.ray, preparations, watch=watch) if args.ray
-                   else run_local(runnable, args.workers, preparations, watch=watch))
-        runs_began = None  # the earliest start of a finished run: time left is estimated from the runs alone
+        results: Iterator[tuple[GridRun | Preparation, dict[str, Any]]] = iter(
+            [(r, {"status": "failed", "out": str(r.config.run_dir), "seconds": 0.0, "message": refused[r.name]})
+             for r in runnable if r.name in refused])
+        if to_run:
+            results = itertools.chain(results, run_ray(to_run, args.ray, preparations, watch=watch) if args.ray
+                                      else run_local(to_run, args.workers, preparations, watch=watch))
+        # the estimate of time left (time_left): the pace of the runs that work, the count of those with work left
+        to_do = {r.name for r in to_run if (finished_rounds(r.config.run_dir) or 0) < r.config.n_rounds}
+        worked: list[float] = []
+        runs_began = 0.0  # when the first of them began
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \
                 Heartbeat(watch, bar, timed=not args.ray) if not args.quiet else nullcontext(Heartbeat(watch, bar)) \
                 as beat:
@@ -830,10 +907,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 i += 1
                 now = time.perf_counter()
-                runs_began = min(now - result["seconds"], runs_began or now)
+                to_do.discard(r.name)
+                if result["status"] in WORKED:
+                    runs_began = min(now - result["seconds"], runs_began) if worked else now - result["seconds"]
+                    worked.append(result["seconds"])
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
                 if not args.quiet or result["status"] == "failed":
-                    beat.say(run_line(i, len(runnable), r.name, result, now - runs_began))
+                    in_flight = [] if args.ray else [seconds for item, seconds in watch.snapshot()
+                                                     if isinstance(item, GridRun) and item.name in to_do]
+                    left = time_left(worked, len(to_do), now - runs_began, in_flight)
+                    beat.say(run_line(i, len(runnable), r.name, result, left))
                 warn(result.get("warnings", ()), beat)
                 bar.update(1)
     except KeyboardInterrupt:

@@ -1,0 +1,164 @@
+"""A grid's plan and its clock: runs their directory will refuse, and the time left when a grid resumes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from al.config import SimulationConfig
+from al.grid import expand_grid, main
+from tests.unit.test_grid import _csv
+
+SETTINGS = {"dataset": "csv", "labels": ["a", "b"], "initial": 10, "step": 5, "budget": 20}  # 3 rounds
+
+
+def _store(config: SimulationConfig, rounds: int, meta: dict | None = None, **edited) -> None:
+    """A run directory as an earlier grid command left it: ``config`` (``edited``) with ``rounds`` finished."""
+    from al.records import RunRecords
+
+    records = RunRecords(config.run_dir)
+    records.start(SimulationConfig(**{**config.to_dict(), **edited}).resolved(), meta or {})
+    for i in range(rounds):
+        records.append({"round": i, "n_labeled": 10 + 5 * i, "macro_f1": 0.5, "picked": []})
+
+
+def _digests(config: SimulationConfig) -> dict[str, str]:
+    from al.simulate import data_file_digest, load_config_corpus
+
+    return {"data_digest": data_file_digest(config.data_path), "corpus_digest": load_config_corpus(config).digest()}
+
+
+def test_the_plan_leaves_out_runs_their_directory_will_refuse(tmp_path, monkeypatch):
+    """An edited grid file rerun into the same out: no pool work for runs that will fail, all for those that resume."""
+    from al.grid import plan_preparation, refusal
+
+    monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
+    small, large = _csv(tmp_path / "small.csv", n=60), _csv(tmp_path / "large.csv", n=90)
+    _, runs = expand_grid({
+        "out": str(tmp_path / "runs"), "settings": SETTINGS,
+        "grid": {"data": [{"name": "small", "data_path": str(small)}, {"name": "large", "data_path": str(large)}],
+                 "strategy": ["random", "alps"]}})
+    run = {r.name: r.config for r in runs}
+    assert [(p.part, Path(p.config.data_path).stem) for p in plan_preparation(runs)] == [
+        ("strategy", "large"), ("strategy", "small"), ("embeddings", "large"), ("embeddings", "small")]
+
+    _store(run["data-large__strategy-alps"], 1, budget=25)  # other settings: refused before the corpus loads
+    _store(run["data-large__strategy-random"], 1,  # other data: the stored run read other texts
+           {"data_digest": "0" * 32, "corpus_digest": "1" * 32})
+    for name in ("data-small__strategy-alps", "data-small__strategy-random"):  # partial runs of these settings
+        _store(run[name], 1, _digests(run[name]))
+    small.write_bytes(small.read_bytes().replace(b"\n", b"\r\n"))  # re-saved: other bytes, the same corpus
+
+    assert "holds a run with other settings (budget: 25 -> 20)" in refusal(run["data-large__strategy-alps"])
+    assert "the texts, labels or splits it reads changed" in refusal(run["data-large__strategy-random"])
+    assert refusal(run["data-small__strategy-alps"]) is None and refusal(run["data-small__strategy-random"]) is None
+    assert [(p.part, Path(p.config.data_path).stem) for p in plan_preparation(runs)] == [
+        ("strategy", "small"), ("embeddings", "small")]
+
+
+def _grid_file(tmp_path: Path, seeds: list[int]) -> tuple[Path, dict[str, SimulationConfig]]:
+    path = tmp_path / "g.yaml"
+    spec = {"out": str(tmp_path / "runs"), "settings": {**SETTINGS, "data_path": str(_csv(tmp_path / "d.csv"))},
+            "grid": {"seed": seeds}}
+    path.write_text(yaml.safe_dump(spec))
+    return path, {r.name: r.config for r in expand_grid(spec)[1]}
+
+
+def test_a_run_its_directory_refuses_fails_at_once_and_is_neither_prepared_nor_started(tmp_path, monkeypatch,
+                                                                                        capsys):
+    from al import grid
+
+    path, run = _grid_file(tmp_path, [0, 1, 2])
+    _store(run["seed-1"], 1, budget=25)
+    started = {}
+
+    def fake_local(runs, workers, preparations=(), watch=None):
+        started["err"] = capsys.readouterr().err  # what the grid said before any work began
+        started["runs"], started["preparations"] = [r.name for r in runs], list(preparations)
+        for p in preparations:
+            yield p, {"status": "prepared", "seconds": 1.0}
+        for r in runs:
+            yield r, {"status": "done", "seconds": 2.0, "macro_f1": 0.5}
+
+    monkeypatch.setattr(grid, "run_local", fake_local)
+    assert main([str(path), "--workers", "2"]) == 2
+    assert started["runs"] == ["seed-0", "seed-2"]
+    assert [p.part for p in started["preparations"]] == ["embeddings"]  # for the runs that will read it
+    assert "[1/3] failed   seed-1  " in started["err"] and "other settings (budget: 25 -> 20)" in started["err"]
+    assert capsys.readouterr().err.splitlines()[-1].startswith("2 done, 1 failed in ")
+
+    for name in ("seed-0", "seed-2"):  # every run refused: nothing planned, no worker started
+        _store(run[name], 3, budget=25)
+    monkeypatch.setattr(grid, "run_local", lambda *a, **k: pytest.fail("a worker pool for runs that are all refused"))
+    monkeypatch.setattr(grid, "plan_preparation", lambda runs: pytest.fail("preparations for refused runs"))
+    assert main([str(path), "--workers", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "once-per-pool" not in err and err.count("] failed   seed-") == 3 and "3 failed in " in err
+
+
+@pytest.mark.parametrize("worked, to_do, elapsed, in_flight, left", [
+    ([], 9, 0.0, (), None),  # no run did work yet: no estimate
+    ([60.0], 0, 60.0, (), None),  # nothing left to do
+    ([60.0], 9, 60.0, (), 540.0),  # resumed: complete runs set no pace, nor count as left
+    ([60.0], 9, 60.0, (60.0,), 240.0),  # two workers: the other run in flight for as long; 8 runs 2 at once
+    ([60.0, 60.0], 4, 120.0, (), 240.0),  # one worker at a time (the other held by a preparation)
+    ([60.0] * 4, 8, 60.0, (), 120.0),  # four at once (Ray: in flight unknown, pace from what came back)
+    ([60.0, 60.0], 2, 60.0, (50.0,), 60.0),  # two at once, but the one not begun still takes a whole run
+    ([60.0], 5, 60.0, (200.0,), 120.0),  # in flight before the pace was clocked: counts from then
+])
+def test_time_left(worked, to_do, elapsed, in_flight, left):
+    from al.grid import time_left
+
+    assert time_left(worked, to_do, elapsed, in_flight) == (None if left is None else pytest.approx(left))
+
+
+@pytest.mark.parametrize("workers, lines", [
+    (1, ["[4/6] done     seed-3  macro-F1 0.5000  (60 s, about 2 min left)",
+         "[5/6] done     seed-4  macro-F1 0.5000  (60 s, about 60 s left)",
+         "[6/6] done     seed-5  macro-F1 0.5000  (60 s)"]),
+    (2, ["[4/6] done     seed-3  macro-F1 0.5000  (60 s, about 60 s left)",  # seed-4 ends now, then seed-5
+         "[5/6] done     seed-4  macro-F1 0.5000  (60 s, about 60 s left)",
+         "[6/6] done     seed-5  macro-F1 0.5000  (60 s)"]),
+])
+def test_a_resumed_grid_estimates_from_the_runs_that_work(tmp_path, monkeypatch, capsys, workers, lines):
+    """Three runs complete on disk, three to do, 60 s each: the complete ones are no pace and no work left."""
+    from al import grid
+
+    path, run = _grid_file(tmp_path, list(range(6)))
+    for name in ("seed-0", "seed-1", "seed-2"):
+        _store(run[name], 3)
+    clock, spent = [1000.0], {}
+    monkeypatch.setattr(grid.time, "perf_counter", lambda: clock[0])
+    real_snapshot = grid.InFlight.snapshot
+    monkeypatch.setattr(grid.InFlight, "snapshot", lambda self: [(r, spent[r.name]) for r, _ in real_snapshot(self)])
+
+    def fake_local(runs, workers, preparations=(), watch=None):
+        for p in preparations:
+            clock[0] += 30.0  # once-per-pool work: no run's pace
+            yield p, {"status": "prepared", "seconds": 30.0}
+        for r in runs[:3]:
+            yield r, {"status": "complete", "seconds": 0.0, "macro_f1": 0.5}
+        first, second, third = runs[3:]
+        if workers == 1:
+            for r in (first, second, third):
+                clock[0] += 60.0
+                yield r, {"status": "done", "seconds": 60.0, "macro_f1": 0.5}
+            return
+        watch.began(second)  # first and second run side by side, then third
+        clock[0] += 60.0
+        spent[second.name] = 60.0
+        yield first, {"status": "done", "seconds": 60.0, "macro_f1": 0.5}
+        watch.ended(second)
+        watch.began(third)
+        spent[third.name] = 0.0
+        yield second, {"status": "done", "seconds": 60.0, "macro_f1": 0.5}
+        watch.ended(third)
+        clock[0] += 60.0
+        yield third, {"status": "done", "seconds": 60.0, "macro_f1": 0.5}
+
+    monkeypatch.setattr(grid, "run_local", fake_local)
+    assert main([str(path), "--workers", str(workers)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "[1/6] complete seed-0  macro-F1 0.5000  (0 s)" in err  # no run did work yet: no estimate
+    assert [line for line in err if "] done" in line] == lines
