@@ -851,6 +851,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if r.problem is not None:
             print(f"  not run: {r.name}: {r.problem}", file=sys.stderr)
     if args.dry_run:
+        for r in runnable:  # what the run would say at once (an edited grid file rerun into the same out)
+            if (message := refusal(r.config)) is not None:
+                print(f"  will fail: {r.name}: {message}", file=sys.stderr)
         print("\n".join(r.name for r in runs))
         return 0
     if not runnable:

@@ -162,3 +162,13 @@ def test_a_resumed_grid_estimates_from_the_runs_that_work(tmp_path, monkeypatch,
     err = capsys.readouterr().err.splitlines()
     assert "[1/6] complete seed-0  macro-F1 0.5000  (0 s)" in err  # no run did work yet: no estimate
     assert [line for line in err if "] done" in line] == lines
+
+
+def test_a_dry_run_names_the_runs_their_directories_will_refuse(tmp_path, capsys):
+    path, run = _grid_file(tmp_path, [0, 1, 2])
+    _store(run["seed-1"], 1, budget=25)
+    assert main([str(path), "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.split() == ["seed-0", "seed-1", "seed-2"]
+    refused = [line for line in captured.err.splitlines() if line.startswith("  will fail: ")]
+    assert len(refused) == 1 and refused[0].startswith("  will fail: seed-1: ") and "budget: 25 -> 20" in refused[0]
