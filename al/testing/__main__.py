@@ -3,15 +3,19 @@
 A name is what ``--strategy`` takes: a built-in or plugin name (``cvirs``,
 ``smalltext:BreakingTies``) or ``module:Class`` importable from the current
 directory. One line per strategy: ``ok: NAME (...)`` or ``error: NAME ...``;
-exit status 0 when every one passes, 2 otherwise.
+exit status 0 when every one passes, 2 otherwise. What a strategy caches for
+the synthetic pools (ALPS's masked-LM head) goes to a temporary cache,
+removed after its checks.
 """
 from __future__ import annotations
 
+import os
 import sys
+from tempfile import TemporaryDirectory
 from typing import Sequence
 
 from al.cli import ArgumentParser
-from al.errors import ALError
+from al.errors import ALError, ConfigError
 
 #: What :func:`al.testing.check_strategy` verified when it returns, for the ``ok`` line.
 CHECKED = ("valid distinct unlabeled picks", "state and views unchanged", "only declared views read",
@@ -34,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from al.testing import ConformanceError, check_strategy
 
     failed = 0
+    cache = os.environ.get("AL_CACHE_DIR")
     for name in args.strategies:
         try:
             params = parse_params(args.strategy_param, "--strategy-param")
@@ -43,20 +48,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
             continue
+        label = config.strategy.label()
         try:
-            check_strategy(config.make_strategy)
+            with TemporaryDirectory(prefix="al-testing-") as scratch:
+                os.environ["AL_CACHE_DIR"] = scratch  # what a strategy caches for the synthetic pools goes with them
+                check_strategy(config.make_strategy)
         except ConformanceError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
             continue
-        except ALError as exc:  # refused the synthetic pool itself, e.g. one that needs another classifier
+        except ConfigError as exc:  # refused the synthetic pool itself, e.g. one that needs another classifier
             failed += 1
-            print(f"error: {config.strategy.label()} could not be checked: {exc} (these checks fit a logistic "
-                  f"regression on synthetic vectors; for another classifier call "
-                  f"al.testing.check_strategy(cls, classifier=...) in Python)", file=sys.stderr)
+            print(f"error: {label} could not be checked: {exc} (these checks fit a logistic regression on "
+                  f"synthetic vectors; for another classifier call al.testing.check_strategy(cls, classifier=...) "
+                  f"in Python)", file=sys.stderr)
             continue
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # noqa: BLE001 -- the strategy's own failure: its line, and the next strategy
+            failed += 1
+            print(f"error: {label} raised {type(exc).__name__} on a synthetic pool: {' '.join(str(exc).split())} "
+                  f"(run al.testing.check_strategy on it in Python for the traceback)", file=sys.stderr)
+            continue
+        finally:
+            _restore("AL_CACHE_DIR", cache)
         print(f"ok: {config.strategy.label()} ({', '.join(CHECKED)})")
     return 2 if failed else 0
+
+
+def _restore(variable: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(variable, None)
+    else:
+        os.environ[variable] = value
 
 
 if __name__ == "__main__":

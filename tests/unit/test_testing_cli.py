@@ -12,6 +12,23 @@ import numpy as np
 from al.strategy import Strategy
 
 
+class Crashes(Strategy):
+    """Raises an error of its own."""
+
+    def query(self, state, n):
+        raise ValueError("my\\nbug")
+
+
+class Caches(Strategy):
+    """Writes into al's cache, as ALPS does with its masked-LM head."""
+
+    def query(self, state, n):
+        from al.cache import cache_dir
+
+        (cache_dir("mine") / "x").mkdir(parents=True, exist_ok=True)
+        return state.indices_unlabeled[:n]
+
+
 class Repeats(Strategy):
     """Picks the first unlabeled text n times: not distinct."""
 
@@ -24,7 +41,7 @@ class Repeats(Strategy):
 def broken_module(tmp_path, monkeypatch):
     (tmp_path / "brokenstrategies.py").write_text(BROKEN)
     monkeypatch.syspath_prepend(str(tmp_path))
-    yield "brokenstrategies:Repeats"
+    yield "brokenstrategies"
     sys.modules.pop("brokenstrategies", None)
 
 
@@ -36,7 +53,7 @@ def test_passing_strategies_say_ok_and_exit_0(capsys):
 
 
 def test_a_broken_strategy_is_one_error_line_and_exit_2(broken_module, capsys):
-    assert main(["random", broken_module]) == 2
+    assert main(["random", f"{broken_module}:Repeats"]) == 2
     captured = capsys.readouterr()
     assert captured.out.startswith("ok: random")
     errors = captured.err.strip().splitlines()
@@ -59,3 +76,20 @@ def test_a_strategy_needing_another_classifier_says_how_to_check_it(capsys):
     assert main(["bald"]) == 2
     err = capsys.readouterr().err
     assert "could not be checked" in err and "check_strategy(cls, classifier=" in err
+
+
+def test_a_strategy_s_own_exception_is_its_line_and_the_next_strategy_is_checked(broken_module, capsys):
+    assert main(["random", f"{broken_module}:Crashes", "margin"]) == 2
+    captured = capsys.readouterr()
+    assert [line.split(" (")[0] for line in captured.out.splitlines()] == ["ok: random", "ok: margin"]
+    assert captured.err.strip() == (f"error: {broken_module}:Crashes raised ValueError on a synthetic pool: my bug "
+                                    f"(run al.testing.check_strategy on it in Python for the traceback)")
+
+
+def test_what_a_strategy_caches_for_the_synthetic_pools_is_not_kept(broken_module, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
+    assert main([f"{broken_module}:Caches"]) == 0
+    assert not (tmp_path / "cache").exists()
+    import os
+
+    assert os.environ["AL_CACHE_DIR"] == str(tmp_path / "cache")  # the user's setting back
