@@ -309,14 +309,14 @@ def refusal(config: SimulationConfig) -> str | None:
         return None
     try:
         compare_stored(config, RunRecords(config.run_dir))
-    except ALError as exc:
+    except ConfigError as exc:  # other settings or data
         return str(exc)
-    except Exception:  # noqa: BLE001 -- not a refusal: the run meets it and reports it
+    except Exception:  # noqa: BLE001 -- not a refusal (data that cannot be read...): the run meets it and says so
         return None
     return None
 
 
-def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
+def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) -> list[Preparation]:
     """The once-per-pool work the unfinished runs share, one task each, costliest first.
 
     Per corpus and embedding setting (model, precision, device), one
@@ -332,7 +332,8 @@ def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
     12.11). Each run's simulation is built here, without a model (about 1 s
     for 60 runs); a run that cannot be built is left to report why itself.
     A run its directory will refuse (:func:`refusal`: an edited grid file
-    rerun into the same ``out``) reads none of it and is left out.
+    rerun into the same ``out``) reads none of it and is left out
+    (``refusals_checked``: the caller left such runs out already).
     """
     from al.records import read_rounds
     from al.simulate import build_simulation, corpus_identity
@@ -343,7 +344,7 @@ def plan_preparation(runs: Sequence[GridRun]) -> list[Preparation]:
         config = r.config
         try:
             if r.problem is not None or len(read_rounds(config.run_dir)) >= config.n_rounds \
-                    or refusal(config) is not None:
+                    or (not refusals_checked and refusal(config) is not None):
                 continue
             corpus, simulation = build_simulation(_preparing(config))
             identity = corpus_identity(config)
@@ -761,32 +762,35 @@ class Heartbeat:
 WORKED = frozenset({"done", "resumed"})
 
 
-def time_left(worked: Sequence[float], to_do: int, elapsed: float, in_flight: Sequence[float] = ()) -> float | None:
-    """Seconds until the runs still to do are done, at the pace of those that did work; None before one did.
+def time_left(worked: Sequence[tuple[float, int]], rounds_left: Sequence[int], elapsed: float,
+              in_flight: Sequence[float] = ()) -> float | None:
+    """Seconds until the runs still to do are done, at the pace per round of those that did work; None before one did.
 
-    Each run still to do takes the mean of ``worked``, less what a run in
-    flight has done already; they share the workers as the runs did so far
-    (busy seconds over ``elapsed``, at least one at once), and the grid
-    takes at least as long as the longest of them. Runs found complete,
-    busy or refused take no time and set no pace. Preparations set none
-    either (they are done once); while one holds a worker, fewer runs go at
-    once, and the estimate sees that.
+    A round takes the seconds of the runs that did work over the rounds they
+    ran (a resumed run ran only the rounds it had left); the runs share the
+    workers as they did so far (busy seconds over ``elapsed``, at least one
+    at once), and the grid takes at least as long as the run with the most
+    rounds left. Runs found complete, busy or refused take no time and set
+    no pace. Preparations set none either (they are done once); while one
+    holds a worker, fewer runs go at once, and the estimate sees that.
 
     Parameters
     ----------
-    worked : the seconds of each run that did work (done or resumed)
-    to_do : runs with work left, those in flight included
+    worked : ``(seconds, rounds run)`` of each run that did work now (done or resumed)
+    rounds_left : the rounds each run still to do has left (one in flight: those it has not finished yet)
     elapsed : wall-clock seconds since the first of the ``worked`` runs began
-    in_flight : seconds each run in flight (of ``to_do``) has been running;
-        none on Ray, where a submitted run may still wait for a CPU
+    in_flight : seconds each run in flight has been running; none on Ray, where a submitted run may still wait
+        for a CPU
     """
-    if not worked or to_do <= 0:
+    rounds = sum(n for _, n in worked)
+    if rounds <= 0 or not any(n > 0 for n in rounds_left):
         return None
-    mean = sum(worked) / len(worked)
-    spent = [min(seconds, elapsed) for seconds in in_flight][:to_do]  # only time within the clocked window
-    pieces = [mean] * (to_do - len(spent)) + [max(mean - seconds, 0.0) for seconds in spent]
-    at_once = max(1.0, (sum(worked) + sum(spent)) / elapsed) if elapsed > 0 else 1.0
-    return max(sum(pieces) / at_once, max(pieces))
+    busy = sum(seconds for seconds, _ in worked)
+    per_round = busy / rounds
+    spent = sum(min(seconds, elapsed) for seconds in in_flight)  # only time within the clocked window
+    at_once = max(1.0, (busy + spent) / elapsed) if elapsed > 0 else 1.0
+    left = [max(n, 0) * per_round for n in rounds_left]
+    return max(sum(left) / at_once, max(left))
 
 
 def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | None = None) -> str:
@@ -882,7 +886,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         refused = {r.name: message for r in runnable if (message := refusal(r.config)) is not None}
         to_run = [r for r in runnable if r.name not in refused]
         parallel = bool(args.ray) or args.workers > 1
-        preparations = plan_preparation(to_run) if parallel and to_run else []
+        preparations = plan_preparation(to_run, refusals_checked=True) if parallel and to_run else []
         if preparations and not args.quiet:
             print(f"first {len(preparations)} once-per-pool tasks the runs share: "
                   f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
@@ -894,8 +898,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = itertools.chain(results, run_ray(to_run, args.ray, preparations, watch=watch) if args.ray
                                       else run_local(to_run, args.workers, preparations, watch=watch))
         # the estimate of time left (time_left): the pace of the runs that work, the count of those with work left
-        to_do = {r.name for r in to_run if (finished_rounds(r.config.run_dir) or 0) < r.config.n_rounds}
-        worked: list[float] = []
+        before = {r.name: finished_rounds(r.config.run_dir) or 0 for r in to_run}
+        to_do = {r.name: r for r in to_run if before[r.name] < r.config.n_rounds}
+        worked: list[tuple[float, int]] = []
         runs_began = 0.0  # when the first of them began
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \
                 Heartbeat(watch, bar, timed=not args.ray) if not args.quiet else nullcontext(Heartbeat(watch, bar)) \
@@ -910,15 +915,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     continue
                 i += 1
                 now = time.perf_counter()
-                to_do.discard(r.name)
-                if result["status"] in WORKED:
+                to_do.pop(r.name, None)
+                ran = result.get("rounds", 0) - before.get(r.name, 0)
+                if result["status"] in WORKED and ran > 0:
                     runs_began = min(now - result["seconds"], runs_began) if worked else now - result["seconds"]
-                    worked.append(result["seconds"])
+                    worked.append((result["seconds"], ran))
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
                 if not args.quiet or result["status"] == "failed":
-                    in_flight = [] if args.ray else [seconds for item, seconds in watch.snapshot()
-                                                     if isinstance(item, GridRun) and item.name in to_do]
-                    left = time_left(worked, len(to_do), now - runs_began, in_flight)
+                    flying = {} if args.ray else {item.name: seconds for item, seconds in watch.snapshot()
+                                                  if isinstance(item, GridRun) and item.name in to_do}
+                    rounds_left = [t.config.n_rounds - ((finished_rounds(t.config.run_dir) if name in flying else None)
+                                                        or before[name]) for name, t in to_do.items()]
+                    left = time_left(worked, rounds_left, now - runs_began, list(flying.values()))
                     beat.say(run_line(i, len(runnable), r.name, result, left))
                 warn(result.get("warnings", ()), beat)
                 bar.update(1)

@@ -443,7 +443,7 @@ def test_a_preparation_is_reported_not_counted_and_a_lone_worker_plans_none(tmp_
         "settings": {"dataset": "csv", "data_path": str(_csv(tmp_path / "d.csv")), "labels": ["a", "b"]},
         "grid": {"seed": [0, 1]}}))
     planned = []
-    monkeypatch.setattr(grid, "plan_preparation", lambda runs: planned.append(len(runs)) or [
+    monkeypatch.setattr(grid, "plan_preparation", lambda runs, **k: planned.append(len(runs)) or [
         grid.Preparation("d: embeddings", runs[0].config, "embeddings", 1, ("train",))])
 
     def fake_local(runs, workers, preparations=(), watch=None):

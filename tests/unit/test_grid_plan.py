@@ -91,26 +91,28 @@ def test_a_run_its_directory_refuses_fails_at_once_and_is_neither_prepared_nor_s
     for name in ("seed-0", "seed-2"):  # every run refused: nothing planned, no worker started
         _store(run[name], 3, budget=25)
     monkeypatch.setattr(grid, "run_local", lambda *a, **k: pytest.fail("a worker pool for runs that are all refused"))
-    monkeypatch.setattr(grid, "plan_preparation", lambda runs: pytest.fail("preparations for refused runs"))
+    monkeypatch.setattr(grid, "plan_preparation", lambda *a, **k: pytest.fail("preparations for refused runs"))
     assert main([str(path), "--workers", "2"]) == 2
     err = capsys.readouterr().err
     assert "once-per-pool" not in err and err.count("] failed   seed-") == 3 and "3 failed in " in err
 
 
-@pytest.mark.parametrize("worked, to_do, elapsed, in_flight, left", [
-    ([], 9, 0.0, (), None),  # no run did work yet: no estimate
-    ([60.0], 0, 60.0, (), None),  # nothing left to do
-    ([60.0], 9, 60.0, (), 540.0),  # resumed: complete runs set no pace, nor count as left
-    ([60.0], 9, 60.0, (60.0,), 240.0),  # two workers: the other run in flight for as long; 8 runs 2 at once
-    ([60.0, 60.0], 4, 120.0, (), 240.0),  # one worker at a time (the other held by a preparation)
-    ([60.0] * 4, 8, 60.0, (), 120.0),  # four at once (Ray: in flight unknown, pace from what came back)
-    ([60.0, 60.0], 2, 60.0, (50.0,), 60.0),  # two at once, but the one not begun still takes a whole run
-    ([60.0], 5, 60.0, (200.0,), 120.0),  # in flight before the pace was clocked: counts from then
+@pytest.mark.parametrize("worked, rounds_left, elapsed, in_flight, left", [
+    ([], [11] * 9, 0.0, (), None),  # no run did work yet: no estimate
+    ([(60.0, 3)], [], 60.0, (), None),  # nothing left to do
+    ([(60.0, 3)], [3] * 9, 60.0, (), 540.0),  # resumed: complete runs set no pace, nor count as left
+    ([(60.0, 3)], [3] * 8 + [1], 60.0, (60.0,), 250.0),  # two workers: the other run 2 of 3 rounds in; 25 rounds
+    ([(5.0, 1)], [20] * 20, 5.0, (), 2000.0),  # a resumed run ran one round: its pace is a round's, not a run's
+    ([(10.0, 10)], [8], 10.0, (10.0,), 8.0),  # a slow run in flight past the others' time: its rounds left count
+    ([(60.0, 3), (60.0, 3)], [3, 3], 120.0, (), 120.0),  # one worker at a time (the other held by a preparation)
+    ([(60.0, 3)] * 4, [3] * 8, 60.0, (), 120.0),  # four at once (Ray: in flight unknown, pace from what came back)
+    ([(60.0, 3), (60.0, 3)], [3, 3], 60.0, (50.0,), 60.0),  # two at once, but the one not begun takes a whole run
+    ([(60.0, 3)], [3] * 5, 60.0, (200.0,), 150.0),  # in flight before the pace was clocked: counts from then
 ])
-def test_time_left(worked, to_do, elapsed, in_flight, left):
+def test_time_left(worked, rounds_left, elapsed, in_flight, left):
     from al.grid import time_left
 
-    assert time_left(worked, to_do, elapsed, in_flight) == (None if left is None else pytest.approx(left))
+    assert time_left(worked, rounds_left, elapsed, in_flight) == (None if left is None else pytest.approx(left))
 
 
 @pytest.mark.parametrize("workers, lines", [
@@ -143,19 +145,19 @@ def test_a_resumed_grid_estimates_from_the_runs_that_work(tmp_path, monkeypatch,
         if workers == 1:
             for r in (first, second, third):
                 clock[0] += 60.0
-                yield r, {"status": "done", "seconds": 60.0, "macro_f1": 0.5}
+                yield r, {"status": "done", "seconds": 60.0, "macro_f1": 0.5, "rounds": 3}
             return
         watch.began(second)  # first and second run side by side, then third
         clock[0] += 60.0
         spent[second.name] = 60.0
-        yield first, {"status": "done", "seconds": 60.0, "macro_f1": 0.5}
+        yield first, {"status": "done", "seconds": 60.0, "macro_f1": 0.5, "rounds": 3}
         watch.ended(second)
         watch.began(third)
         spent[third.name] = 0.0
-        yield second, {"status": "done", "seconds": 60.0, "macro_f1": 0.5}
+        yield second, {"status": "done", "seconds": 60.0, "macro_f1": 0.5, "rounds": 3}
         watch.ended(third)
         clock[0] += 60.0
-        yield third, {"status": "done", "seconds": 60.0, "macro_f1": 0.5}
+        yield third, {"status": "done", "seconds": 60.0, "macro_f1": 0.5, "rounds": 3}
 
     monkeypatch.setattr(grid, "run_local", fake_local)
     assert main([str(path), "--workers", str(workers)]) == 0
@@ -172,3 +174,25 @@ def test_a_dry_run_names_the_runs_their_directories_will_refuse(tmp_path, capsys
     assert captured.out.split() == ["seed-0", "seed-1", "seed-2"]
     refused = [line for line in captured.err.splitlines() if line.startswith("  will fail: ")]
     assert len(refused) == 1 and refused[0].startswith("  will fail: seed-1: ") and "budget: 25 -> 20" in refused[0]
+
+
+def test_a_resumed_run_sets_the_pace_of_the_rounds_it_ran(tmp_path, monkeypatch, capsys):
+    """seed-0 had 2 of 3 rounds: its last round took 20 s, so two fresh runs of 3 rounds take 2 min, not 40 s."""
+    from al import grid
+
+    path, run = _grid_file(tmp_path, [0, 1, 2])
+    _store(run["seed-0"], 2)
+    clock = [1000.0]
+    monkeypatch.setattr(grid.time, "perf_counter", lambda: clock[0])
+
+    def fake_local(runs, workers, preparations=(), watch=None):
+        clock[0] += 20.0
+        yield runs[0], {"status": "resumed", "seconds": 20.0, "macro_f1": 0.5, "rounds": 3}
+        for r in runs[1:]:
+            clock[0] += 60.0
+            yield r, {"status": "done", "seconds": 60.0, "macro_f1": 0.5, "rounds": 3}
+
+    monkeypatch.setattr(grid, "run_local", fake_local)
+    assert main([str(path)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "[1/3] resumed  seed-0  macro-F1 0.5000  (20 s, about 2 min left)" in err, err
