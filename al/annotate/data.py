@@ -476,7 +476,7 @@ def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: st
         unknown = [name for name in listed if name not in index]
         if unknown:
             joined = isinstance(value, str) and not value.strip().startswith("[")  # split at label_sep
-            hint = separator_hint(unknown, label_names, label_sep) if joined else None
+            hint = separator_hint(unknown, label_names, label_sep, table.frame[column]) if joined else None
             raise DataError(f"{table.where(row)}: label(s) {', '.join(map(repr, unknown))} are not among the "
                             f"session's labels ({', '.join(label_names)})"
                             + (f"; {hint}" if hint else f"{did_you_mean(unknown, label_names)}; fix the row or add "
@@ -487,7 +487,8 @@ def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: st
     return given
 
 
-def separator_hint(unknown: Sequence[str], label_names: Sequence[str], label_sep: str) -> str | None:
+def separator_hint(unknown: Sequence[str], label_names: Sequence[str], label_sep: str,
+                   cells: Sequence[Any] = ()) -> str | None:
     """How to split a cell whose unknown labels are known ones joined by another separator, or None.
 
     ``food,shelter`` split at the default ``|`` is one unknown label; split at
@@ -502,6 +503,9 @@ def separator_hint(unknown: Sequence[str], label_names: Sequence[str], label_sep
     unknown : the label names read from one cell that are not among ``label_names``
     label_names : sequence of str
     label_sep : the separator the cell was split at
+    cells : the whole column: no separator is named where other cells are
+        known labels joined by ``label_sep`` (that file needs the row fixed,
+        not another separator, which would misread those cells)
     """
     known = set(label_names)
     best, most = None, 0
@@ -512,6 +516,9 @@ def separator_hint(unknown: Sequence[str], label_names: Sequence[str], label_sep
             best, most = char, hits
     if best is None:
         return None
+    joined = [c for c in cells if isinstance(c, str) and label_sep in c and not c.strip().startswith("[")]
+    if any(all(part.strip() in known for part in cell.split(label_sep) if part.strip()) for cell in joined):
+        return None  # other rows are joined by label_sep: another separator would misread them
     flag = "$'\\t'" if best == "\t" else shlex.quote(best)
     return (f"the row's labels look joined by {best!r}, but labels are split at {label_sep!r}: pass --label-sep {flag} "
             f"(or fix the row)")

@@ -84,16 +84,32 @@ def holds_nothing(directory: str | Path, locked: bool = False) -> bool:
 
 
 def _served(directory: Path) -> bool:
-    """Whether a process holds the lock of a session directory (:meth:`Session._hold_lock`): it serves it."""
-    path = directory / LOCK_FILE
-    if not path.is_file():
+    """Whether a process may be serving a session directory: its lock names a live process of this machine, or
+    cannot be read. Read only: a lock taken to test it could turn away a server starting at that moment."""
+    try:
+        holder = (directory / LOCK_FILE).read_text().split()
+    except FileNotFoundError:
         return False
-    with open(path) as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-    return False  # closing the file released the lock taken
+    except (OSError, UnicodeDecodeError):
+        return True
+    if len(holder) != 3 or holder[1] != "pid" or not holder[2].isdigit():  # as Session._hold_lock writes it
+        return bool(holder)
+    if holder[0] != os.uname().nodename:  # another machine's (a shared disk): cannot tell, so it may be
+        return True
+    if int(holder[2]) == os.getpid():  # this process's: whether a session it opened still holds it
+        with open(directory / LOCK_FILE) as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+        return False
+    try:
+        os.kill(int(holder[2]), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        return True
+    return True
 
 
 class SessionClosed(Exception):

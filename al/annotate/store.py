@@ -175,11 +175,13 @@ class AnswerStore:
             labels = json.loads(stored.get("label_names", "[]"))
             answered = int(db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
             db.close()
+            other = (f"other settings (labels {', '.join(labels)}; settings digest "
+                     f"{stored.get('settings_digest')}, this session's {self.settings_digest})")
             raise ConfigError(
-                f"{self.path} holds the answers of a session with other settings (labels {', '.join(labels)}; "
-                f"settings digest {stored.get('settings_digest')}, this session's {self.settings_digest}); "
-                + ("pass another --out, or start that session's own command" if answered else
-                   f"it holds no answers, so removing {self.path.name} loses nothing; or pass another --out")
+                f"{self.path} holds the answers of a session with {other}; pass another --out, or start that "
+                f"session's own command" if answered else
+                f"{self.path} is the database of a session with {other} that holds no answers, so removing "
+                f"{self.path.name} loses nothing; or pass another --out"
             )
         recorded = stored.get(READING_KEY)
         if self.reading is not None and recorded is not None and recorded != self.reading:

@@ -170,9 +170,9 @@ def test_a_database_alone_holding_no_answers_is_refused_saying_so(pool, tmp_path
     capsys.readouterr()
     assert main(start(pool, out, "--seed", "3")) == 2
     err = capsys.readouterr().err.rstrip()
-    assert err.startswith(f"error: {out / DB_FILE} holds the answers of a session with other settings (labels "
+    assert err.startswith(f"error: {out / DB_FILE} is the database of a session with other settings (labels "
                           f"label0, label1, label2, label3; settings digest "), err
-    assert err.endswith(f"it holds no answers, so removing {DB_FILE} loses nothing; or pass another --out"), err
+    assert err.endswith(f"that holds no answers, so removing {DB_FILE} loses nothing; or pass another --out"), err
     assert main(start(pool, out)) == 0  # the settings it was made for
 
 
@@ -209,3 +209,36 @@ def test_a_session_holding_something_is_never_said_to_lose_nothing(pool, tmp_pat
     finally:
         if served is not None:
             served.close()
+
+
+def test_a_session_is_taken_as_served_while_its_lock_names_a_live_process(tmp_path):
+    """Read from the lock file, never by taking the lock (that could turn away a server starting then)."""
+    import os
+    import subprocess
+    import sys
+
+    from al.annotate.session import LOCK_FILE, _served
+
+    node = os.uname().nodename
+    assert not _served(tmp_path)  # no lock file
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / LOCK_FILE).write_text(f"{node} pid {child.pid}\n")
+        assert _served(tmp_path)
+    finally:
+        child.kill()
+        child.wait()
+    assert not _served(tmp_path)  # that process is gone: a stale lock
+    (tmp_path / LOCK_FILE).write_text(f"another-machine pid {child.pid}\n")
+    assert _served(tmp_path)  # a shared disk's: cannot tell
+    (tmp_path / LOCK_FILE).write_text("something else\n")
+    assert _served(tmp_path)
+
+
+def test_no_separator_is_suggested_that_would_misread_the_file_s_other_rows(tmp_path):
+    """Rows joined by '|' and one by ',': passing --label-sep , would refuse the others, so: fix the row."""
+    path = tmp_path / "t.csv"
+    path.write_text("text,labels\nbread,food|water\ntent,shelter\nbread and a tent,\"food,shelter\"\n")
+    with pytest.raises(DataError, match=r"line 4: .*fix the row or add the label$") as caught:
+        read_session_texts(str(path), LABELS)
+    assert "--label-sep" not in str(caught.value)
