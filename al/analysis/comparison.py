@@ -497,7 +497,8 @@ def same_data(runs: Sequence[Run], flat: Mapping[Path, Mapping[str, str]]) -> di
     """Each run's ``data`` and ``data_options`` conditions, equal for runs that read the same data, as a resume decides.
 
     A run's source is its data file's bytes (``data_digest``) read with its
-    ``data_options`` (both from ``flat``, :func:`conditions`). Sources that
+    ``data_options`` (both from ``flat``, :func:`conditions`) under its
+    :data:`CORPUS_SETTINGS` (labels, pool size...). Sources that
     read one corpus (runs of each recorded the same ``corpus_digest``: a file
     re-saved with other line endings, an option naming the columns a default
     picked) are one: every run of them gets the first 12 hex digits of the
@@ -519,15 +520,18 @@ def same_data(runs: Sequence[Run], flat: Mapping[Path, Mapping[str, str]]) -> di
     -------
     ``{"data": ..., "data_options": ...}`` by each run's path.
     """
-    source = {run.path: (run.meta.get("data_digest"), flat[run.path].get("data_options", "None")) for run in runs}
-    parent: dict[tuple[str, str], tuple[str, str]] = {}  # a source -> one it reads the same corpus as; the root least
+    # a source is a data file's bytes read with options, under the settings the corpus depends on: two files read
+    # as one corpus under one choice of labels may differ under another
+    source = {run.path: (run.meta.get("data_digest"), flat[run.path].get("data_options", "None"),
+                         json.dumps([flat[run.path].get(k) for k in CORPUS_SETTINGS])) for run in runs}
+    parent: dict[tuple, tuple] = {}  # a source -> one it reads the same corpus as; the root least
 
-    def root(s: tuple[str, str]) -> tuple[str, str]:
+    def root(s: tuple) -> tuple:
         while s in parent:
             s = parent[s]
         return s
 
-    read: dict[str, tuple[str, str]] = {}  # a corpus digest -> the first source seen to read it
+    read: dict[str, tuple] = {}  # a corpus digest -> the first source seen to read it
     for run in runs:
         corpus, s = run.meta.get("corpus_digest"), source[run.path]
         if isinstance(corpus, str) and isinstance(s[0], str):
@@ -536,7 +540,7 @@ def same_data(runs: Sequence[Run], flat: Mapping[Path, Mapping[str, str]]) -> di
                 parent[max(a, b)] = min(a, b)
     out = {}
     for run in runs:
-        digest, options = root(source[run.path]) if isinstance(source[run.path][0], str) else source[run.path]
+        digest, options, _ = root(source[run.path]) if isinstance(source[run.path][0], str) else source[run.path]
         out[run.path] = {"data": digest[:12] if isinstance(digest, str) else "None", "data_options": options}
     cell = {run.path: json.dumps([[flat[run.path].get(k) for k in CORPUS_SETTINGS], out[run.path]]) for run in runs}
     corpora: dict[str, set[str]] = defaultdict(set)
@@ -635,13 +639,17 @@ def one_run_per_seed(runs: Sequence[Run], labels: Mapping[Path, str], fix: str) 
         and the seed, ending in ``fix``.
     """
     settings = settings_of(runs)
-    seen: dict[tuple[str, str, int], Path] = {}
+    seen: dict[tuple[str, str, int], Run] = {}
     for run in sorted(runs, key=lambda r: r.path):
         key = (settings[run.path], labels[run.path], run.seed)
         if key in seen:
-            raise DataError(f"{seen[key]} and {run.path} are the same simulation ({labels[run.path]}, seed "
-                            f"{run.seed}); expected one run per seed: {fix}")
-        seen[key] = run.path
+            first = seen[key]
+            files = [r.config.get("data_path") or "?" for r in (first, run)]
+            why = (f"; they read one corpus, the same texts, labels and splits, from {files[0]} and {files[1]}"
+                   if first.meta.get("data_digest") != run.meta.get("data_digest") else "")
+            raise DataError(f"{first.path} and {run.path} are the same simulation ({labels[run.path]}, seed "
+                            f"{run.seed}{why}); expected one run per seed: {fix}")
+        seen[key] = run
 
 
 def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, str]:

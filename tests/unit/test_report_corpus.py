@@ -86,12 +86,27 @@ def test_one_seed_twice_on_a_re_saved_file_is_the_same_simulation(tmp_path, caps
     """The refusal of duplicates agrees with the grouping: one corpus is one condition, another corpus another."""
     for folder, meta in (("first", {"data_digest": A, "corpus_digest": C}),
                          ("again", {"data_digest": B, "corpus_digest": C})):
-        write_run(tmp_path / "runs" / folder, "random", 0, [0.40, 0.50, 0.60], meta=meta)
+        write_run(tmp_path / "runs" / folder, "random", 0, [0.40, 0.50, 0.60], meta=meta,
+                  data_path=f"/data/{folder}.csv")
     runs = load_runs([tmp_path / "runs"])
-    with pytest.raises(DataError, match="are the same simulation"):
+    with pytest.raises(DataError, match="are the same simulation") as caught:
         curves(runs)
+    assert ("(random, seed 0; they read one corpus, the same texts, labels and splits, from /data/again.csv and "
+            "/data/first.csv)") in str(caught.value)  # why two files are one simulation (path order)
     again = tmp_path / "runs" / "again" / "random-0" / "config.json"
     again.write_text(again.read_text().replace(C, D))
     labels = run_labels(load_runs([tmp_path / "runs"]))
     assert sorted(labels.values()) == ["random", "random"]  # apart by setting, not refused
     assert len(setting_names(tmp_path / "runs")) == 2
+
+
+def test_two_files_one_corpus_under_one_label_choice_are_not_joined_under_another(tmp_path):
+    """Files a and b read one corpus with n_frequent 2 (newer runs), but older runs with n_frequent 3 recorded no
+    corpus digest: under n_frequent 3 nothing says a and b are the same, so they stay two conditions there."""
+    root = tmp_path / "runs"
+    for seed, meta in enumerate([{"data_digest": A, "corpus_digest": C}, {"data_digest": B, "corpus_digest": C}]):
+        write_run(root / "two", "random", seed, [0.40, 0.50, 0.60], meta=meta, n_frequent=2)
+    for seed, meta in enumerate([{"data_digest": A}, {"data_digest": B}]):
+        write_run(root / "three", "random", seed, [0.40, 0.50, 0.60], meta=meta, n_frequent=3)
+    names = setting_names(root)
+    assert sum("[data=" in name for name in names) == 2 and len(names) == 3, names
