@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al.errors import ConfigError, QueryError, ViewNotAvailableError, did_you_mean
+from al.progress import counted
 
 #: Views the engine can build for a strategy, and what each is (arrays read-only, sequences tuples).
 VIEWS: Mapping[str, str] = {
@@ -265,7 +266,8 @@ def validate_answer(
     if picked is None:
         raise QueryError(f"strategy {strategy_name!r} returned {_describe(answer)}; {how}")
     if len(picked) != n:
-        raise QueryError(f"strategy {strategy_name!r} returned {_count(len(picked))}; expected {n}: {how}")
+        raise QueryError(f"strategy {strategy_name!r} returned {counted(len(picked), 'index', 'indices')}; expected "
+                         f"{n}: {how}")
     values, counts = np.unique(picked, return_counts=True)
     repeated = values[counts > 1]
     if len(repeated):
@@ -275,14 +277,14 @@ def validate_answer(
     not_unlabeled = np.setdiff1d(picked, state.indices_unlabeled if unlabeled is None else unlabeled)
     if len(not_unlabeled):
         raise QueryError(
-            f"strategy {strategy_name!r} returned {_count(len(not_unlabeled))} that are not unlabeled pool "
-            f"texts ({_some(not_unlabeled)}); {how}"
+            f"strategy {strategy_name!r} returned {counted(len(not_unlabeled), 'index', 'indices')} that are not "
+            f"unlabeled pool texts ({_some(not_unlabeled)}); {how}"
         )
     if revealed is not None and len(revealed):
         peeked = np.setdiff1d(revealed, picked)
         if len(peeked):
             raise QueryError(
-                f"strategy {strategy_name!r} revealed the labels of {_count(len(peeked), 'text', 'texts')} it did "
+                f"strategy {strategy_name!r} revealed the labels of {counted(len(peeked), 'text')} it did "
                 f"not pick ({_some(peeked)}); reveal only texts you return"
             )
     return picked
@@ -310,10 +312,6 @@ def _describe(value: Any) -> str:
     if array.ndim == 0:
         return type(value).__name__
     return f"a {type(value).__name__} read as shape {array.shape} and dtype {array.dtype}"
-
-
-def _count(k: int, one: str = "index", many: str = "indices") -> str:
-    return f"{k} {one if k == 1 else many}"
 
 
 def _some(indices: np.ndarray, limit: int = 5) -> str:

@@ -50,6 +50,7 @@ from al.config import SimulationConfig, result_settings
 from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
+from al.progress import counted
 from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords
 from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
 from al.stopping import StoppingSignals, advice
@@ -502,8 +503,8 @@ def check_sizes(initial: int, budget: int, n_pool: int, n_given: int, source: st
                          f"every text shown, the initial ones and skips included")
     over = [f"--{name} ({value})" for name, value in (("budget", budget), ("initial", initial)) if value > n_pool]
     if over:
-        conflicts.append(f"{' and '.join(over)} {'are' if len(over) > 1 else 'is'} larger than the pool ({n_pool} "
-                         f"text{'' if n_pool == 1 else 's'} of {source})")
+        conflicts.append(f"{' and '.join(over)} {'are' if len(over) > 1 else 'is'} larger than the pool ({counted(n_pool, 'text')} "
+                         f"of {source})")
     if n_given > initial:
         conflicts.append(f"{n_given} texts of {source} carry labels already, more than --initial ({initial})")
     if not conflicts:
