@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"labeled-set sizes (each below the pool size) (default: {' '.join(map(str, DEFAULT_SIZES))})")
     g.add_argument("--k", type=int, help=f"unlabeled texts searched around each class centroid (default: {DEFAULT_K})")
     g.add_argument("--seed", type=int, help="seeds the labeled samples and k-means, 0 to 2**32 - 1 (default: 0)")
-    g.add_argument("--out", help="output directory (default analysis/<dataset>-<model>, then -<space>-<scope> "
+    g.add_argument("--out", help="output directory (default analysis/<dataset>-<model>, a csv/jsonl file's name for "
+                   "<dataset>, then -<space>-<scope> "
                    "with --space and -bf16 with --embed-precision bf16)")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N, for embedding (default: {d.device})")
     g = p.add_argument_group("task-specific space (compared with the pretrained one)")
@@ -88,9 +89,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def default_out(dataset: str, model: str) -> Path:
+def default_out(dataset: str, model: str, data_path: str | None = None) -> Path:
+    """``analysis/<data>-<model>``: the data set's name, or a user's file's (``mydata.csv``: ``mydata``)."""
     name = Path(model).name if Path(model).expanduser().is_dir() else model.split("/")[-1]
-    return Path("analysis") / re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{dataset}-{name}")
+    data = Path(data_path).stem if dataset in ("csv", "jsonl") and data_path else dataset
+    return Path("analysis") / re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data}-{name}")
+
+
+#: The figures an analysis writes (:mod:`al.analysis.embedding_analysis`): those of an earlier one in the same
+#: directory that this one did not write are removed, so that the directory holds one analysis.
+FIGURE_PATTERNS = ("proximity.png", "margins-*.png", "pca-*.png")
+
+
+def written_figures(result: dict) -> set[str]:
+    """The file names of the figures in ``result`` (its own, each size's, each size's in a fitted space)."""
+    names = set(result.get("figures", {}).values())
+    for entry in result.get("sizes", []):
+        names |= set(entry.get("figures", {}).values())
+        names |= set(entry.get("adapted", {}).get("figures", {}).values())
+    return names
+
+
+def remove_stale_figures(out: Path, written: set[str]) -> list[str]:
+    """Remove the figures of an earlier analysis in ``out`` that this one did not write; their names."""
+    stale = sorted({p.name for pattern in FIGURE_PATTERNS for p in out.glob(pattern)} - written)
+    for name in stale:
+        (out / name).unlink(missing_ok=True)
+    return stale
 
 
 def run(args: argparse.Namespace) -> tuple[dict, Path]:
@@ -129,7 +154,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     quiet = "quiet" in args
     check_sizes(sizes, sys.maxsize, k)  # sign and emptiness, before anything loads
     resolve_model(config.model)
-    out = Path(args.out) if "out" in args else default_out(config.dataset, config.model)
+    out = Path(args.out) if "out" in args else default_out(config.dataset, config.model, config.data_path)
     if "out" not in args and "space" in args:
         out = out.with_name(f"{out.name}-{args.space}-{config.space_scope}")
     if "out" not in args and config.embed_precision != "fp32":  # never over an fp32 analysis
@@ -172,6 +197,9 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     result = analyze_pool(embeddings, corpus.Y[pool], corpus.label_names, sizes, k=k, seed=seed,
                           out=out, meta=meta, space=space_fn, space_name=getattr(args, "space", "adapted"),
                           held_out=getattr(args, "held_out", 2000))
+    stale = remove_stale_figures(out, written_figures(result))
+    if stale:
+        say(f"removed {len(stale)} figure(s) of an earlier analysis in {out} ({', '.join(stale)})")
     return result
 
 

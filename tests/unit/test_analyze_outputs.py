@@ -1,0 +1,50 @@
+"""Where ``python -m al.analyze`` writes: a folder per data file, holding one analysis."""
+from __future__ import annotations
+
+import numpy as np
+
+from tests.conftest import hash_embed, synthetic_corpus
+
+
+class HashEmbedder:
+    """Stands in for the sentence encoder (no model)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def encode(self, texts):
+        return hash_embed(texts)
+
+
+def _csv(path, seed):
+    corpus = synthetic_corpus(400, seed=seed)
+    rows = ["text,labels,split"]
+    split_of = {int(i): name for name, idx in corpus.splits.items() for i in idx}
+    for i, text in enumerate(corpus.texts):
+        labels = "|".join(corpus.label_names[j] for j in np.flatnonzero(corpus.Y[i].toarray().ravel()))
+        rows.append(f"{text},{labels},{split_of[i]}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_two_files_go_to_two_folders_and_a_rerun_leaves_no_stale_figure(tmp_path, monkeypatch, capsys):
+    import al.embedders
+    from al.analyze import main
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    monkeypatch.chdir(tmp_path)
+    first, second = _csv(tmp_path / "mine.csv", 0), _csv(tmp_path / "theirs.csv", 1)
+    common = ["--dataset", "csv", "--frequent", "1", "--rare", "1", "--k", "10", "--quiet"]
+    assert main([*common, "--data-path", str(first), "--sizes", "20", "40"]) == 0
+    assert main([*common, "--data-path", str(second), "--sizes", "20"]) == 0
+    mine, theirs = tmp_path / "analysis" / "mine-all-MiniLM-L6-v2", tmp_path / "analysis" / "theirs-all-MiniLM-L6-v2"
+    assert sorted(p.name for p in mine.glob("*.png")) == ["margins-20.png", "margins-40.png", "pca-20.png",
+                                                          "pca-40.png", "proximity.png"]
+    assert sorted(p.name for p in theirs.glob("*.png")) == ["margins-20.png", "pca-20.png", "proximity.png"]
+
+    (mine / "notes.png").write_text("the user's")  # not an analysis figure: kept
+    capsys.readouterr()
+    assert main([*common[:-1], "--data-path", str(first), "--sizes", "20"]) == 0
+    assert sorted(p.name for p in mine.glob("*.png")) == ["margins-20.png", "notes.png", "pca-20.png",
+                                                          "proximity.png"]
+    assert "removed 2 figure(s) of an earlier analysis" in capsys.readouterr().err
