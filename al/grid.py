@@ -832,7 +832,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ray", default=None, metavar="ADDRESS",
                         help="run as Ray tasks on the cluster at ADDRESS ('auto': the local cluster's)")
     parser.add_argument("--out", default=None, help="override the grid file's `out`")
-    parser.add_argument("--dry-run", action="store_true", help="list the simulations and exit")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list the simulations and exit: 2 if any cannot run or its directory will refuse it")
     parser.add_argument("--quiet", action="store_true", help="only the closing line and errors")
     args = parser.parse_args(argv)
     if args.workers < 1:
@@ -855,11 +856,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if r.problem is not None:
             print(f"  not run: {r.name}: {r.problem}", file=sys.stderr)
     if args.dry_run:
+        refused = 0
         for r in runnable:  # what the run would say at once (an edited grid file rerun into the same out)
             if (message := refusal(r.config)) is not None:
+                refused += 1
                 print(f"  will fail: {r.name}: {message}", file=sys.stderr)
         print("\n".join(r.name for r in runs))
-        return 0
+        return exit_status({"failed": refused} if refused else {}, len(runs) - len(runnable))  # as the grid would
     if not runnable:
         print(f"error: none of the {len(runs)} simulations can run (each 'not run' line above says why); fix "
               f"{args.grid}", file=sys.stderr)

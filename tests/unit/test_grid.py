@@ -169,7 +169,7 @@ def test_dry_run_lists_and_reports(tmp_path, capsys):
 
     path = tmp_path / "g.yaml"
     path.write_text(yaml.safe_dump({**SPEC, "out": str(tmp_path / "runs")}, sort_keys=False))
-    assert main([str(path), "--dry-run"]) == 0
+    assert main([str(path), "--dry-run"]) == 2  # as the grid would end: a cell cannot run
     captured = capsys.readouterr()
     assert len(captured.out.split()) == 12
     assert "not run: data-disaster__strategy-not_implemented_yet__seed-0: unknown strategy" in captured.err

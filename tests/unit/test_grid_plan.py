@@ -168,8 +168,10 @@ def test_a_resumed_grid_estimates_from_the_runs_that_work(tmp_path, monkeypatch,
 
 def test_a_dry_run_names_the_runs_their_directories_will_refuse(tmp_path, capsys):
     path, run = _grid_file(tmp_path, [0, 1, 2])
+    assert main([str(path), "--dry-run"]) == 0  # every run can run
+    capsys.readouterr()
     _store(run["seed-1"], 1, budget=25)
-    assert main([str(path), "--dry-run"]) == 0
+    assert main([str(path), "--dry-run"]) == 2  # as the grid would end
     captured = capsys.readouterr()
     assert captured.out.split() == ["seed-0", "seed-1", "seed-2"]
     refused = [line for line in captured.err.splitlines() if line.startswith("  will fail: ")]
