@@ -84,16 +84,19 @@ class PlainProgress:
         if self.last is None or now - self.last >= self.interval:
             self._line(now)
 
-    def close(self) -> None:
-        if self.last is not None:  # it spoke: say that it finished
-            self._line(time.perf_counter(), final=True)
+    def close(self, stopped: bool = False) -> None:
+        """Say that the step finished (``stopped``: that it stopped before), if it spoke at all."""
+        if self.last is not None:
+            self._line(time.perf_counter(), final=True, stopped=stopped)
 
-    def _line(self, now: float, final: bool = False) -> None:
+    def _line(self, now: float, final: bool = False, stopped: bool = False) -> None:
         self.last = now
         elapsed = now - self.start
         share = self._share()
         count = f"{self.n:,}/{self.total:,}" if self.total else f"{self.n:,}"
-        if final:
+        if final and stopped:
+            text = f"{self.desc}: stopped after {duration(elapsed)}, {count} {self.unit}"
+        elif final:
             text = f"{self.desc}: {self.n:,} {self.unit} done in {duration(elapsed)}"
         elif share is not None:
             left = f", about {duration(elapsed * (1 - share) / share)} left" if 0 < share < 1 else ""
@@ -183,5 +186,10 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
         bar = PlainProgress(total, desc, unit, delay, work=work)
     try:
         yield bar
-    finally:
-        bar.close()  # type: ignore[attr-defined]
+    except BaseException:  # Ctrl-C, an error: not "done"
+        if isinstance(bar, PlainProgress):
+            bar.close(stopped=True)
+        else:
+            bar.close()  # type: ignore[attr-defined]
+        raise
+    bar.close()  # type: ignore[attr-defined]

@@ -303,6 +303,11 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     )
 
 
+#: The attribute of an exception raised by a computation of vectors that holds ``(positions, vectors)`` of those
+#: it finished (:meth:`EmbeddingCache.get_or_compute` caches them).
+PARTIAL = "al_partial"
+
+
 class EmbeddingCache:
     """A directory of ``.npz`` shards, each holding ``keys`` (S16) and ``vectors`` (float32).
 
@@ -374,6 +379,12 @@ class EmbeddingCache:
         sharing the cache (grid workers) compute each vector once: the others
         wait, then read it, while a process missing other texts (another
         corpus) computes them at the same time. ``keys`` must not be empty.
+
+        When ``compute`` stops (Ctrl-C, an error) with the attribute
+        :data:`PARTIAL` on its exception, ``(positions, vectors)`` of the
+        texts it finished, those are cached before the exception goes on: the
+        same command then computes only the rest. Each vector depends on its
+        text alone, so the cache holds the same bits either way.
         """
         found, cached = self.lookup(keys)
         if cached is not None and found.all():
@@ -384,7 +395,13 @@ class EmbeddingCache:
                 return cached
             missing = np.flatnonzero(~found)
             unique_keys, first = np.unique(keys[missing], return_index=True)
-            fresh = np.asarray(compute(missing[first]), dtype=np.float32)
+            try:
+                fresh = np.asarray(compute(missing[first]), dtype=np.float32)
+            except BaseException as exc:  # the vectors computed before it stopped (PARTIAL) are kept
+                done, vectors = getattr(exc, PARTIAL, (np.zeros(0, dtype=np.int64), None))
+                if len(done):
+                    self.add(unique_keys[done], vectors)
+                raise
             self.add(unique_keys, fresh)
         out = np.empty((len(keys), fresh.shape[1]), dtype=np.float32)
         if cached is not None:
@@ -531,14 +548,21 @@ class SentenceEmbedder:
                 return torch.nn.functional.normalize(vectors.float(), p=2.0, dim=1)[: len(batch.rows)].cpu().numpy()
 
         out: np.ndarray | None = None
+        done = np.zeros(len(texts), dtype=bool)
         # short texts run first, many to a pass: the time left is estimated from the padded tokens
-        with encoder_passes(encode, batches, device=encoder.device) as passes, \
-                progress(len(texts), f"embedding with {self.model}", unit="texts", enabled=self.show_progress,
-                         work=padded_tokens(batches)) as bar:
-            for batch, vectors in passes:
-                if out is None:
-                    out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
-                out[batch.rows] = vectors
-                bar.update(len(batch.rows), work=batch.n_rows * batch.length)
+        try:
+            with encoder_passes(encode, batches, device=encoder.device) as passes, \
+                    progress(len(texts), f"embedding with {self.model}", unit="texts", enabled=self.show_progress,
+                             work=padded_tokens(batches)) as bar:
+                for batch, vectors in passes:
+                    if out is None:
+                        out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+                    out[batch.rows] = vectors
+                    done[batch.rows] = True
+                    bar.update(len(batch.rows), work=batch.n_rows * batch.length)
+        except BaseException as exc:  # Ctrl-C, a kill's SIGTERM...: the vectors done are kept (EmbeddingCache)
+            if out is not None:
+                setattr(exc, PARTIAL, (np.flatnonzero(done), out[done]))
+            raise
         self.n_encoded_ += len(texts)
         return out if out is not None else np.empty((0, 0), dtype=np.float32)

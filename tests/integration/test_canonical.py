@@ -130,3 +130,48 @@ def test_a_surprisal_vector_is_the_same_alone_and_in_a_batch(texts):
         np.testing.assert_array_equal(mlm._compute([texts[i]])[0], pool[i])
         company = [*texts[40:70], texts[i]]
         np.testing.assert_array_equal(mlm._compute(company)[-1], pool[i])
+
+
+def test_vectors_embedded_before_a_ctrl_c_are_kept_and_the_same_command_embeds_the_rest(texts, tmp_path,
+                                                                                        monkeypatch):
+    """Nothing is lost: the passes finished before the interrupt are cached, and the cache then holds the bits a
+    run without the interrupt computes."""
+    import al.embedders as embedders
+
+    real_progress = embedders.progress
+    updates = []
+
+    class StopAfterTwo:
+        def __init__(self, bar):
+            self.bar = bar
+
+        def update(self, n, work=None):
+            updates.append(n)
+            if len(updates) == 2:
+                raise KeyboardInterrupt
+
+    def interrupting(*args, **kwargs):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def wrapped():
+            with real_progress(*args, **kwargs) as bar:
+                yield StopAfterTwo(bar)
+        return wrapped()
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "interrupted"))
+    monkeypatch.setattr(embedders, "progress", interrupting)
+    stopped = SentenceEmbedder(device="cpu", batch_size=4)
+    with pytest.raises(KeyboardInterrupt):
+        stopped.encode(texts)
+    kept = sum(updates)
+    assert 0 < kept < len(set(texts))
+    monkeypatch.setattr(embedders, "progress", real_progress)
+    embedders.EmbeddingCache._open.clear()  # a new process
+    again = SentenceEmbedder(device="cpu", batch_size=4)
+    resumed = again.encode(texts)
+    assert again.n_encoded_ == len(set(texts)) - kept  # only the rest
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "whole"))
+    embedders.EmbeddingCache._open.clear()
+    np.testing.assert_array_equal(resumed, SentenceEmbedder(device="cpu", batch_size=4).encode(texts))

@@ -122,3 +122,14 @@ def test_on_a_terminal_the_bar_fills_with_the_work_and_names_the_texts(monkeypat
 
 def test_durations():
     assert [progress_module.duration(s) for s in (4.2, 600, 7200)] == ["4 s", "10 min", "2.0 h"]
+
+
+def test_a_step_stopped_by_ctrl_c_does_not_say_done(clock, capsys):
+    with pytest.raises(KeyboardInterrupt):
+        with progress(860, "embedding", unit="texts", delay=0.0) as bar:
+            clock.now += 10
+            bar.update(244)
+            raise KeyboardInterrupt
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == "embedding: stopped after 10 s, 244/860 texts"
+    assert not any("done" in line for line in err)
