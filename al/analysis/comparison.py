@@ -16,7 +16,7 @@ References
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -582,16 +582,36 @@ def settings_of(runs: Sequence[Run]) -> dict[Path, str]:
     paired. Runs that differ only in strategy and seed keep the plain name.
     """
     flat = _conditions_by_path(runs)
-    groups: dict[str, list[Path]] = defaultdict(list)
+    groups: dict[str, list[Run]] = defaultdict(list)
     for run in runs:
-        groups[setting_of(run)].append(run.path)
+        groups[setting_of(run)].append(run)
     out = {}
-    for name, paths in groups.items():
+    for name, members in groups.items():
+        paths = [run.path for run in members]
         keys = [k for k in _varying([flat[p] for p in paths]) if not _of_strategy(k)]
+        files = _file_names(members, flat)
+        if files and "data" not in keys:  # one user's file: named, not its kind
+            name = name.replace(str(members[0].config.get("dataset")), files[flat[paths[0]].get("data")], 1)
         for path in paths:
-            extra = ", ".join(f"{k}={flat[path].get(k, '?')}" for k in keys)
+            shown = {**flat[path], **({"data": files[flat[path].get("data")]} if files else {})}
+            extra = ", ".join(f"{k}={shown.get(k, '?')}" for k in keys)
             out[path] = f"{name} [{extra}]" if extra else name
     return out
+
+
+def _file_names(runs: Sequence[Run], flat: Mapping[Path, Mapping[str, str]]) -> dict[str, str]:
+    """The name a user knows each data (:func:`same_data`) of a setting's runs by: its file's name (``mydata.csv``,
+    the first in order where one corpus came from several), with the data's digest where two data share a name;
+    empty unless every run read a file of its own (``csv``, ``jsonl``)."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for run in runs:
+        path = run.config.get("data_path")
+        if run.config.get("dataset") not in ("csv", "jsonl") or not isinstance(path, str) or not path:
+            return {}
+        names[flat[run.path].get("data", "None")].add(Path(path).name)
+    first = {data: sorted(found)[0] for data, found in names.items()}
+    taken = Counter(first.values())
+    return {data: name if taken[name] == 1 else f"{name}@{data}" for data, name in first.items()}
 
 
 def run_labels(runs: Sequence[Run]) -> dict[Path, str]:

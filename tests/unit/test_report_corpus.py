@@ -62,12 +62,12 @@ def test_seeds_on_a_re_saved_file_are_paired_in_the_report_and_one_line_in_the_p
 
 @pytest.mark.parametrize("corpus, options, names", [
     # other data options that read the same corpus are no other condition, as on resume
-    (C, [{}, {}, {"label_sep": ";"}], ["csv (1+1), logreg on all-MiniLM-L6-v2"]),
+    (C, [{}, {}, {"label_sep": ";"}], ["t.csv (1+1), logreg on all-MiniLM-L6-v2"]),
     # without corpus digests they are compared themselves, as on resume
-    (None, [{}, {}, {"label_sep": ";"}], ['csv (1+1), logreg on all-MiniLM-L6-v2 [data_options={"label_sep": ";"}]',
-                                          "csv (1+1), logreg on all-MiniLM-L6-v2 [data_options={}]"]),
+    (None, [{}, {}, {"label_sep": ";"}], ['t.csv (1+1), logreg on all-MiniLM-L6-v2 [data_options={"label_sep": ";"}]',
+                                          "t.csv (1+1), logreg on all-MiniLM-L6-v2 [data_options={}]"]),
     # an option given at its default is no option given
-    (None, [{}, {}, {"label_sep": "|"}], ["csv (1+1), logreg on all-MiniLM-L6-v2"]),
+    (None, [{}, {}, {"label_sep": "|"}], ["t.csv (1+1), logreg on all-MiniLM-L6-v2"]),
 ])
 def test_data_options_count_through_the_corpus_they_read(tmp_path, corpus, options, names):
     meta = {"data_digest": A, **({"corpus_digest": corpus} if corpus else {})}
@@ -110,3 +110,21 @@ def test_two_files_one_corpus_under_one_label_choice_are_not_joined_under_anothe
         write_run(root / "three", "random", seed, [0.40, 0.50, 0.60], meta=meta, n_frequent=3)
     names = setting_names(root)
     assert sum("[data=" in name for name in names) == 2 and len(names) == 3, names
+
+
+def test_a_user_s_file_is_named_in_the_setting_not_its_kind_or_digest(tmp_path):
+    root = tmp_path / "runs"
+    for seed in range(2):
+        write_run(root / "one", "random", seed, [0.40, 0.50, 0.60], meta={"data_digest": A, "corpus_digest": C},
+                  dataset="csv", data_path="/data/mydata.csv")
+    assert setting_names(root) == ["mydata.csv (1+1), logreg on all-MiniLM-L6-v2"]
+    for seed in range(2):  # another file on the grid's data axis: each run's file names its data
+        write_run(root / "two", "random", seed, [0.40, 0.50, 0.60], meta={"data_digest": B, "corpus_digest": D},
+                  dataset="csv", data_path="/data/subset.csv")
+    assert setting_names(root) == ["csv (1+1), logreg on all-MiniLM-L6-v2 [data=mydata.csv]",
+                                   "csv (1+1), logreg on all-MiniLM-L6-v2 [data=subset.csv]"]
+    for seed in range(2):  # a third data under a name taken: its digest tells them apart
+        write_run(root / "three", "random", seed, [0.40, 0.50, 0.60], meta={"data_digest": "e" * 64,
+                  "corpus_digest": "f" * 16}, dataset="csv", data_path="/elsewhere/subset.csv")
+    assert setting_names(root)[1:] == [f"csv (1+1), logreg on all-MiniLM-L6-v2 [data=subset.csv@{'b' * 12}]",
+                                       f"csv (1+1), logreg on all-MiniLM-L6-v2 [data=subset.csv@{'e' * 12}]"]
