@@ -572,8 +572,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
         if "describe" in args:
+            from al.datasets import load_dataset
+            from al.datasets.reduction import reduction_summary
+
             config.validate()
-            print(load_config_corpus(config).describe())
+            corpus = load_config_corpus(config)
+            print(corpus.describe())
+            full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
+            print(reduction_summary(full, corpus)
+                  + (f"; --pool-size keeps {config.pool_size:,} pool texts" if config.pool_size else ""))
             return 0
         if config.threads is not None:  # this process is the run's own: the limit outlives the run
             from al.device import limit_threads

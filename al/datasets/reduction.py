@@ -275,3 +275,22 @@ def subsample_pool(corpus: Corpus, size: int, seed: int = 0) -> Corpus:
     new_index[keep] = np.arange(len(keep))
     splits = {"train": new_index[keep_pool], "dev": new_index[corpus.splits["dev"]], "test": new_index[corpus.splits["test"]]}
     return make_corpus(corpus.name, corpus.texts[keep], corpus.Y[keep], corpus.label_names, splits)
+
+
+def reduction_summary(full: Corpus, reduced: Corpus) -> str:
+    """What the label reduction left out of ``full`` to make ``reduced`` (before any pool subsample), one line.
+
+    ``left out: 225 of 1,200 texts, which carry none of the 7 kept labels (180 carry no label at all); 3 of 10
+    labels``.
+    """
+    columns = [full.label_names.index(name) for name in reduced.label_names]
+    counts = np.asarray(full.Y.sum(axis=1)).ravel()
+    kept = np.asarray(full.Y[:, columns].sum(axis=1)).ravel() > 0 if len(columns) > 1 else np.ones(len(counts), bool)
+    none, bare = int((~kept).sum()), int((counts == 0).sum())
+    def carry(n: int) -> str:
+        return "carries" if n == 1 else "carry"
+
+    texts = (f"{none:,} of {len(full.texts):,} texts, which {carry(none)} none of the {len(columns)} kept labels"
+             f"{f' ({bare:,} {carry(bare)} no label at all)' if bare else ''}" if none else "no text")
+    dropped = full.n_labels - len(columns)
+    return f"left out: {texts}; {dropped} of {full.n_labels} labels"

@@ -244,3 +244,16 @@ def test_raise_interrupt_finds_an_interrupt_anywhere_in_an_error_s_chain():
     looped.__context__ = ValueError("other")
     looped.__context__.__context__ = looped
     raise_interrupt(looped)  # a cycle ends
+
+
+def test_the_reduction_summary_counts_what_was_left_out():
+    """Texts a b c d e: labels x, y, z; keeping x and y leaves out the text with z alone and the one with none."""
+    from al.datasets.reduction import reduction_summary
+
+    Y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 1], [0, 0, 1], [0, 0, 0]], dtype=np.int8)
+    full = make_corpus("t", list("abcde"), Y, ["x", "y", "z"],
+                       {"train": np.array([0, 1, 3]), "dev": np.array([2]), "test": np.array([4])})
+    reduced = make_corpus("t", list("abc"), Y[:3, :2], ["x", "y"],
+                          {"train": np.array([0, 1]), "dev": np.array([2]), "test": np.array([], dtype=int)})
+    assert reduction_summary(full, reduced) == ("left out: 2 of 5 texts, which carry none of the 2 kept labels (1 "
+                                                "carries no label at all); 1 of 3 labels")
