@@ -73,11 +73,15 @@ def pick_frequent_rare(
         more = f" and {len(others) - SHOWN_LABELS} more" if len(others) > SHOWN_LABELS else ""
         shown = (f"not eligible: {_described(corpus, others[:SHOWN_LABELS])}{more}" if others
                  else "every label of the corpus is eligible")
+        short_of_eval = [j for j in others if min_pool <= counts[j] <= MAX_POOL_SHARE * len(corpus.splits["train"])]
+        split = (f", or give the file a `split` column (train/dev/test) that puts more texts of "
+                 f"{', '.join(repr(corpus.label_names[j]) for j in short_of_eval[:3])} in dev and test"
+                 if short_of_eval else "")
         raise DataError(
             f"corpus {corpus.name!r} has {len(eligible)} labels with >= {min_pool} pool texts, >= {min_eval} dev "
             f"and >= {min_eval} test texts and at most {MAX_POOL_SHARE:.0%} of the pool "
             f"({len(corpus.splits['train'])} texts), but {n_frequent} frequent + {n_rare} rare = {needed} were "
-            f"asked for ({shown}); lower --frequent/--rare or name the labels with --labels"
+            f"asked for ({shown}); lower --frequent/--rare or name the labels with --labels{split}"
         )
     counts = corpus.label_counts("train")
     names = np.asarray(corpus.label_names, dtype=object)
