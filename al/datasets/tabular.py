@@ -451,6 +451,10 @@ def as_zero_one(column: pd.Series) -> pd.Series:
     return column.map(_zero_one_cell, na_action="ignore").astype(float)
 
 
+#: Words a spreadsheet writes for 1 and 0: a column of only these is a label column written otherwise.
+YES_NO = ({"yes", "no"}, {"y", "n"}, {"true", "false"}, {"t", "f"})
+
+
 def _is_zero_one(table: Table, column: str, named: bool = False) -> bool:
     """Whether a column's filled cells (at least one) are all 0 or 1; ``named``: by ``--label-columns``.
 
@@ -463,6 +467,15 @@ def _is_zero_one(table: Table, column: str, named: bool = False) -> bool:
     filled = values.notna().to_numpy()
     odd = np.flatnonzero(filled & as_zero_one(values).isna().to_numpy())
     n_filled = int(filled.sum())
+    words = {str(v).strip().lower() for v in values[filled]} if not named and len(odd) == n_filled else set()
+    if words and any(words <= pair for pair in YES_NO):
+        import warnings
+
+        warnings.warn(
+            f"{table.path}: column {column!r} holds only {'/'.join(sorted(words, reverse=True))}, not 0 or 1, so "
+            f"it is not read as a label column; if it is one, write its cells as 1 and 0",
+            UserWarning, stacklevel=2,
+        )
     if not named and n_filled >= 4 and 0 < len(odd) <= max(1, int(STRAY_SHARE * n_filled)):
         import warnings
 

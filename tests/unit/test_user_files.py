@@ -642,3 +642,21 @@ def test_a_json_error_names_the_column_python_names(tmp_path, end, bad):
         read_rows(path)
     assert str(caught.value) == (f"{path} line 4 is not JSON ({python.value.msg} at column {python.value.colno}): "
                                  f"{bad[:60]!r}; expected one JSON object per line")
+
+
+@pytest.mark.parametrize("cells, shown", [(["yes", "no", "Yes", "no"], "yes/no"), (["Y", "n"] * 2, "y/n"),
+                                          (["n"] * 4, "n")])
+def test_a_column_of_yes_and_no_is_not_dropped_unsaid(tmp_path, cells, shown):
+    path = write_csv(tmp_path / "d.csv", "text,food,water", [f"text {i},{i % 2},{cell}" for i, cell in enumerate(cells)])
+    with pytest.warns(UserWarning, match=f"column 'water' holds only {shown}, not 0 or 1, so it is not read as a "
+                                         f"label column; if it is one, write its cells as 1 and 0"):
+        corpus = load_dataset("csv", path)
+    assert corpus.label_names == ("food",)
+
+
+def test_a_column_of_other_words_is_no_label_and_says_nothing(tmp_path):
+    path = write_csv(tmp_path / "d.csv", "text,food,genre",
+                     [f"text {i},{i % 2},{genre}" for i, genre in enumerate(["news", "direct"] * 2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_dataset("csv", path).label_names == ("food",)
