@@ -201,6 +201,14 @@ def _read_csv(path: Path, sep: str) -> Table:
             if record and (len(record) > 1 or record[0].strip()):  # pandas skips blank lines too
                 if header is None:
                     header, header_line = record, start
+                    other = [s for s in (";", "\t", "|") if s != sep and len(header) == 1 and s in header[0]]
+                    if other:  # a text column and labels make two columns at least
+                        raise DataError(
+                            f"{path}'s header (line {header_line}) is one column, {header[0][:60]!r}, holding "
+                            f"{other[0]!r}: the file looks separated by {other[0]!r}, not {sep!r} (a spreadsheet's "
+                            f"export where a comma is the decimal mark); save it as CSV with commas"
+                            + (", or as .tsv" if other[0] == "\t" else "")
+                        )
                 elif len(record) > len(header):
                     raise DataError(
                         f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "

@@ -660,3 +660,14 @@ def test_a_column_of_other_words_is_no_label_and_says_nothing(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert load_dataset("csv", path).label_names == ("food",)
+
+
+@pytest.mark.parametrize("sep, advice", [(";", "save it as CSV with commas"), ("\t", "save it as CSV with commas, or as .tsv")])
+def test_a_csv_separated_otherwise_is_named_for_what_it_is(tmp_path, sep, advice):
+    path = tmp_path / "d.csv"
+    path.write_text(f"text{sep}labels\nbread{sep}food\nclean water{sep}water\n")
+    with pytest.raises(DataError) as caught:
+        load_dataset("csv", path)
+    assert str(caught.value) == (f"{path}'s header (line 1) is one column, {f'text{sep}labels'!r}, holding {sep!r}: "
+                                 f"the file looks separated by {sep!r}, not ',' (a spreadsheet's export where a comma "
+                                 f"is the decimal mark); {advice}")
