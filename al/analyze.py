@@ -272,4 +272,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from al.cli import exit_with
+
+    exit_with(main)

@@ -13,7 +13,7 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from al.errors import ConfigError, did_you_mean
 
@@ -103,3 +103,21 @@ def _parents_are_folders(path: Path, what: str) -> None:
             if not parent.is_dir():
                 raise ConfigError(f"{what} {path}: {parent} is a file, not a folder; give a path inside a folder")
             return
+
+
+def exit_with(main: Callable[[], int]) -> NoReturn:
+    """``sys.exit(main())``, and quietly with 0 when the reader of the output went away (``... | head``).
+
+    Python would print a ``BrokenPipeError`` traceback and exit 1; what was
+    read is what the reader asked for. Standard output is pointed at
+    ``/dev/null`` so that the flush at exit does not fail again.
+    """
+    import sys
+
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    sys.exit(code)

@@ -959,4 +959,6 @@ def exit_status(counts: dict[str, int], not_run: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from al.cli import exit_with
+
+    exit_with(main)

@@ -91,4 +91,6 @@ def check_bootstrap(resamples: int, seed: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from al.cli import exit_with
+
+    exit_with(main)

@@ -85,4 +85,6 @@ def _restore(variable: str, value: str | None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from al.cli import exit_with
+
+    exit_with(main)

@@ -636,3 +636,19 @@ def test_ctrl_c_while_the_data_loads_is_an_interruption_not_a_bad_file(tmp_path,
     monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
     assert main(["--describe"]) == 130
     assert "interrupted; run the same command again" in capsys.readouterr().err
+
+
+def test_a_reader_that_went_away_is_no_error():
+    """``python -m al.simulate --describe | head -1``: no BrokenPipeError traceback, and exit 0."""
+    import subprocess
+    import sys
+
+    script = ("from al.cli import exit_with\n"
+              "def main():\n"
+              "    raise BrokenPipeError(32, 'Broken pipe')\n"
+              "exit_with(main)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, "")
+    done = subprocess.run([sys.executable, "-c", script.replace("raise BrokenPipeError(32, 'Broken pipe')",
+                                                                "return 2")], capture_output=True, text=True)
+    assert done.returncode == 2
