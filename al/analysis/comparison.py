@@ -701,8 +701,10 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
         lines[labels[run.path]].append(run.path)
     for label, paths in sorted(lines.items()):
         keys = [k for k in _varying([flat[p] for p in paths]) if k.split(".")[0] != group_by]
+        keys = [k for k in keys if "." not in k or k.split(".")[0] not in keys]  # other components: their params too
         if keys:
-            shown = "; ".join(f"{k} ({', '.join(sorted({flat[p].get(k, '?') for p in paths}))})" for k in keys[:3])
+            shown = "; ".join(f"{k} ({', '.join(sorted({flat[p].get(k, 'not set') for p in paths}))})"
+                              for k in keys[:3])  # a param one component has and another has not: not set
             more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
             one_line_each = group_by == "strategy" and len(lines) == 1 and len(keys) == 1 and keys[0] != "data" \
                 and "." not in keys[0]  # --group-by that setting then draws one line per value

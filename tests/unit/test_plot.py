@@ -274,3 +274,13 @@ def test_plot_and_report_refuse_the_same_simulation_alike(tmp_path, capsys):
     report_err = capsys.readouterr().err
     same = plot_err.split("expected one run per seed: ")[0]
     assert same.endswith("are the same simulation (class_embedding, seed 0); ") and report_err.startswith(same)
+
+
+def test_runs_of_two_strategies_on_one_line_are_named_by_strategy_not_by_each_param(tmp_path):
+    """--group-by seed puts dal and random on one line: they differ in strategy (dal's params come with it)."""
+    for seed in (0, 1):
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.4])
+        fake_run(tmp_path / "runs", {"name": "dal", "params": {"sub_batches": 5}}, seed, [0.3, 0.5], name=f"dal-{seed}")
+    with pytest.raises(DataError) as caught:
+        curves(load_runs([tmp_path / "runs"]), group_by="seed")
+    assert "runs on the line '0' differ in strategy (dal, random); a line averages" in str(caught.value)
