@@ -566,6 +566,11 @@ def _resolved_params(cls: type, given: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _json_ready(v) for k, v in sorted(out.items())}
 
 
+def default_params(cls: type) -> dict[str, Any]:
+    """The params a component of ``cls`` can be given, at their defaults (what ``--list-strategies`` shows)."""
+    return _resolved_params(cls, {})
+
+
 def _json_ready(value: Any) -> Any:
     try:
         return json.loads(json.dumps(value))

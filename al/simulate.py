@@ -555,6 +555,30 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
     return simulation.run()
 
 
+def strategy_list() -> str:
+    """``--list-strategies``: each strategy with its params at their defaults (``--strategy-param KEY=VALUE``).
+
+    A strategy that cannot be loaded is listed with why; a family (``smalltext:*``) with how to name a member.
+    """
+    import json
+
+    from al.config import default_params
+    from al.registry import available, get_strategy
+
+    lines = []
+    for name in available():
+        if name.endswith(":*"):
+            lines.append(f"{name:<18} a family: {name[:-1]}NAME names one of its strategies (see the README)")
+            continue
+        try:
+            params = default_params(get_strategy(name))
+        except ALError as exc:
+            lines.append(f"{name:<18} cannot be loaded: {exc}")
+            continue
+        lines.append(f"{name:<18} {' '.join(f'{k}={json.dumps(v)}' for k, v in params.items())}".rstrip())
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -563,9 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_quiet(quiet)
     try:
         if "list_strategies" in args:
-            from al.registry import available
-
-            print("\n".join(available()))
+            print(strategy_list())
             return 0
         notes: list[str] = []
         config = config_from_args(args, notes)

@@ -241,8 +241,13 @@ def test_describe_prints_the_corpus(capsys):
 
 
 def test_list_strategies(capsys):
+    """Each strategy with the params --strategy-param takes, at their defaults (the run's own, seed..., left out)."""
     assert main(["--list-strategies"]) == 0
-    assert {"random", "class_embedding"} <= set(capsys.readouterr().out.split())
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert {"random", "class_embedding", "smalltext:*"} <= set(lines)
+    assert lines["random"] == "random"
+    assert " sub_batches=10 " in lines["dal"] and "warm_start=false" in lines["dal"] and "seed" not in lines["dal"]
+    assert lines["smalltext:*"].endswith("smalltext:NAME names one of its strategies (see the README)")
 
 
 def test_embed_precision_from_a_flag_or_a_file_and_a_bad_one_in_one_line(tmp_path, capsys):
