@@ -106,18 +106,40 @@ def _parents_are_folders(path: Path, what: str) -> None:
 
 
 def exit_with(main: Callable[[], int]) -> NoReturn:
-    """``sys.exit(main())``, and quietly with 0 when the reader of the output went away (``... | head``).
+    """``sys.exit(main())``, and quietly when the reader of the output went away (``... | head``).
 
     Python would print a ``BrokenPipeError`` traceback and exit 1; what was
-    read is what the reader asked for. Standard output is pointed at
-    ``/dev/null`` so that the flush at exit does not fail again.
+    read is what the reader asked for. The status ``main`` returned stands
+    (0 where it stopped writing because of it); a ``BrokenPipeError`` while
+    standard output is still read (another pipe's) is an error as before.
+    Standard output is pointed at ``/dev/null`` so that the flush at exit
+    does not fail again.
     """
     import sys
 
     try:
         code = main()
+    except BrokenPipeError:
+        if not _stdout_gone():
+            raise
+        code = 0
+    try:
         sys.stdout.flush()
     except BrokenPipeError:
+        pass
+    if _stdout_gone():
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
     sys.exit(code)
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it."""
+    import select
+    import sys
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll here, no file descriptor
+        return False

@@ -644,16 +644,26 @@ def test_ctrl_c_while_the_data_loads_is_an_interruption_not_a_bad_file(tmp_path,
 
 
 def test_a_reader_that_went_away_is_no_error():
-    """``python -m al.simulate --describe | head -1``: no BrokenPipeError traceback, and exit 0."""
+    """``python -m al.simulate --describe | head -1``: no BrokenPipeError traceback; the status main returned
+    stands; a BrokenPipeError of another pipe, stdout still read, is an error as before."""
+    import os
     import subprocess
     import sys
 
-    script = ("from al.cli import exit_with\n"
-              "def main():\n"
-              "    raise BrokenPipeError(32, 'Broken pipe')\n"
-              "exit_with(main)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    def gone(body: str) -> subprocess.CompletedProcess:
+        script = f"import sys, time\nfrom al.cli import exit_with\ndef main():\n{body}\nexit_with(main)\n"
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe's output is buffered
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=env)
+        child.stdout.close()  # the reader goes away at once
+        err = child.stderr.read()
+        return subprocess.CompletedProcess(child.args, child.wait(), None, err)
+
+    done = gone("    time.sleep(0.5)\n    print('x' * 100)\n    return 2")  # the flush at exit meets the pipe
+    assert (done.returncode, done.stderr) == (2, "")
+    done = gone("    time.sleep(0.5)\n    for i in range(100000):\n        print(i)\n    return 2")  # stopped writing
     assert (done.returncode, done.stderr) == (0, "")
-    done = subprocess.run([sys.executable, "-c", script.replace("raise BrokenPipeError(32, 'Broken pipe')",
-                                                                "return 2")], capture_output=True, text=True)
-    assert done.returncode == 2
+    other = subprocess.run([sys.executable, "-c", "from al.cli import exit_with\n"
+                            "def main():\n    raise BrokenPipeError('a worker went away')\nexit_with(main)\n"],
+                           capture_output=True, text=True)
+    assert other.returncode == 1 and "BrokenPipeError: a worker went away" in other.stderr
