@@ -90,15 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def default_out(dataset: str, model: str, data_path: str | None = None) -> Path:
-    """``analysis/<data>-<model>``: the data set's name, or a user's file's (``mydata.csv``: ``mydata``)."""
+    """``analysis/<data>-<model>``: the data set's name, or a user's file's (``mydata.csv``)."""
     name = Path(model).name if Path(model).expanduser().is_dir() else model.split("/")[-1]
-    data = Path(data_path).stem if dataset in ("csv", "jsonl") and data_path else dataset
+    data = Path(data_path).name if dataset in ("csv", "jsonl") and data_path else dataset
     return Path("analysis") / re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data}-{name}")
-
-
-#: The figures an analysis writes (:mod:`al.analysis.embedding_analysis`): those of an earlier one in the same
-#: directory that this one did not write are removed, so that the directory holds one analysis.
-FIGURE_PATTERNS = ("proximity.png", "margins-*.png", "pca-*.png")
 
 
 def written_figures(result: dict) -> set[str]:
@@ -110,9 +105,24 @@ def written_figures(result: dict) -> set[str]:
     return names
 
 
-def remove_stale_figures(out: Path, written: set[str]) -> list[str]:
-    """Remove the figures of an earlier analysis in ``out`` that this one did not write; their names."""
-    stale = sorted({p.name for pattern in FIGURE_PATTERNS for p in out.glob(pattern)} - written)
+def earlier_analysis(out: Path) -> dict | None:
+    """The ``analysis.json`` an earlier analysis left in ``out``, or None (none, or not readable as one)."""
+    import json
+
+    try:
+        earlier = json.loads((out / "analysis.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return earlier if isinstance(earlier, dict) else None
+
+
+def remove_stale_figures(out: Path, earlier: dict | None, written: set[str]) -> list[str]:
+    """Remove the figures the ``earlier`` analysis in ``out`` wrote that this one did not; their names.
+
+    Only files that analysis names as its figures: nothing else in the folder is touched.
+    """
+    stale = sorted(name for name in written_figures(earlier or {}) - written
+                   if Path(name).name == name and name.endswith(".png"))
     for name in stale:
         (out / name).unlink(missing_ok=True)
     return stale
@@ -160,6 +170,14 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     if "out" not in args and config.embed_precision != "fp32":  # never over an fp32 analysis
         out = out.with_name(f"{out.name}-{config.embed_precision}")
     output_dir(out, "--out")
+    if "out" not in args:  # the default folder of a file's name holds one file's analysis
+        from al.simulate import data_file_digest
+
+        earlier = earlier_analysis(out) or {}
+        digest = data_file_digest(config.data_path) if config.dataset in ("csv", "jsonl") else None
+        if earlier.get("data_digest") not in (None, digest):
+            raise ConfigError(f"{out} holds the analysis of another file of that name ({earlier.get('data_file')}); "
+                              f"pass --out for this one's")
     made = not out.exists()
     try:
         return analyze(config, out, sizes, k, seed, args, say), out
@@ -188,16 +206,21 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     seconds["embed"] = round(time.perf_counter() - t, 3)
     say(f"embedded in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
 
+    from al.simulate import data_file_digest
+
     meta = {"version": __version__, "dataset": corpus.name, "model": config.model,
             "embed_precision": config.embed_precision, "seconds": seconds}
+    if config.dataset in ("csv", "jsonl"):
+        meta.update(data_file=str(Path(config.data_path).resolve()), data_digest=data_file_digest(config.data_path))
     space_fn = None
     if "space" in args:
         meta["space_settings"] = {key: config.resolved()[key] for key in ("space", "space_scope")}
         space_fn = space_mapper(config, corpus, embeddings, say)
+    earlier = earlier_analysis(out)
     result = analyze_pool(embeddings, corpus.Y[pool], corpus.label_names, sizes, k=k, seed=seed,
                           out=out, meta=meta, space=space_fn, space_name=getattr(args, "space", "adapted"),
                           held_out=getattr(args, "held_out", 2000))
-    stale = remove_stale_figures(out, written_figures(result))
+    stale = remove_stale_figures(out, earlier, written_figures(result))
     if stale:
         say(f"removed {len(stale)} figure(s) of an earlier analysis in {out} ({', '.join(stale)})")
     return result

@@ -37,14 +37,33 @@ def test_two_files_go_to_two_folders_and_a_rerun_leaves_no_stale_figure(tmp_path
     common = ["--dataset", "csv", "--frequent", "1", "--rare", "1", "--k", "10", "--quiet"]
     assert main([*common, "--data-path", str(first), "--sizes", "20", "40"]) == 0
     assert main([*common, "--data-path", str(second), "--sizes", "20"]) == 0
-    mine, theirs = tmp_path / "analysis" / "mine-all-MiniLM-L6-v2", tmp_path / "analysis" / "theirs-all-MiniLM-L6-v2"
+    mine = tmp_path / "analysis" / "mine.csv-all-MiniLM-L6-v2"
+    theirs = tmp_path / "analysis" / "theirs.csv-all-MiniLM-L6-v2"
     assert sorted(p.name for p in mine.glob("*.png")) == ["margins-20.png", "margins-40.png", "pca-20.png",
                                                           "pca-40.png", "proximity.png"]
     assert sorted(p.name for p in theirs.glob("*.png")) == ["margins-20.png", "pca-20.png", "proximity.png"]
 
     (mine / "notes.png").write_text("the user's")  # not an analysis figure: kept
+    (mine / "pca-umap-by-hand.png").write_text("the user's too")  # named like one, but no analysis drew it
     capsys.readouterr()
     assert main([*common[:-1], "--data-path", str(first), "--sizes", "20"]) == 0
     assert sorted(p.name for p in mine.glob("*.png")) == ["margins-20.png", "notes.png", "pca-20.png",
-                                                          "proximity.png"]
+                                                          "pca-umap-by-hand.png", "proximity.png"]
     assert "removed 2 figure(s) of an earlier analysis" in capsys.readouterr().err
+
+
+def test_a_file_of_the_same_name_elsewhere_is_refused_the_default_folder(tmp_path, monkeypatch, capsys):
+    import al.embedders
+    from al.analyze import main
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    common = ["--dataset", "csv", "--frequent", "1", "--rare", "1", "--k", "10", "--sizes", "20", "--quiet"]
+    assert main([*common, "--data-path", str(_csv(tmp_path / "a" / "data.csv", 0))]) == 0
+    assert main([*common, "--data-path", str(_csv(tmp_path / "b" / "data.csv", 1))]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"holds the analysis of another file of that name ({tmp_path / 'a' / 'data.csv'}); pass --out for this one's")
+    assert main([*common, "--data-path", str(tmp_path / "a" / "data.csv")]) == 0  # its own file: again
+    assert main([*common, "--data-path", str(tmp_path / "b" / "data.csv"), "--out", str(tmp_path / "b-out")]) == 0
