@@ -590,8 +590,9 @@ def settings_of(runs: Sequence[Run]) -> dict[Path, str]:
         paths = [run.path for run in members]
         keys = [k for k in _varying([flat[p] for p in paths]) if not _of_strategy(k)]
         files = _file_names(members, flat)
-        if files and "data" not in keys:  # one user's file: named, not its kind
-            name = name.replace(str(members[0].config.get("dataset")), files[flat[paths[0]].get("data")], 1)
+        names = {Path(run.config["data_path"]).name for run in members} if files else set()
+        if len(names) == 1 and "data" not in keys:  # one user's file: named, not its kind
+            name = name.replace(str(members[0].config.get("dataset")), names.pop(), 1)
         for path in paths:
             shown = {**flat[path], **({"data": files[flat[path].get("data")]} if files else {})}
             extra = ", ".join(f"{k}={shown.get(k, '?')}" for k in keys)
@@ -665,8 +666,12 @@ def one_run_per_seed(runs: Sequence[Run], labels: Mapping[Path, str], fix: str) 
         if key in seen:
             first = seen[key]
             files = [r.config.get("data_path") or "?" for r in (first, run)]
-            why = (f"; they read one corpus, the same texts, labels and splits, from {files[0]} and {files[1]}"
-                   if first.meta.get("data_digest") != run.meta.get("data_digest") else "")
+            corpus = first.meta.get("corpus_digest")
+            why = "" if first.meta.get("data_digest") == run.meta.get("data_digest") else (
+                f"; they read one corpus, the same texts, labels and splits, from {files[0]} and {files[1]}"
+                if corpus is not None and corpus == run.meta.get("corpus_digest") else
+                f"; {files[0]} and {files[1]} count as one data, as a run that recorded no digest of what it read "
+                f"is not told apart")
             raise DataError(f"{first.path} and {run.path} are the same simulation ({labels[run.path]}, seed "
                             f"{run.seed}{why}); expected one run per seed: {fix}")
         seen[key] = run

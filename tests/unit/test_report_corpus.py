@@ -128,3 +128,24 @@ def test_a_user_s_file_is_named_in_the_setting_not_its_kind_or_digest(tmp_path):
                   "corpus_digest": "f" * 16}, dataset="csv", data_path="/elsewhere/subset.csv")
     assert setting_names(root)[1:] == [f"csv (1+1), logreg on all-MiniLM-L6-v2 [data=subset.csv@{'b' * 12}]",
                                        f"csv (1+1), logreg on all-MiniLM-L6-v2 [data=subset.csv@{'e' * 12}]"]
+
+
+def test_a_setting_is_named_after_a_file_only_when_every_run_read_that_file(tmp_path):
+    """An old run on old.csv (no digest: unknown data) beside runs on new.csv: named by kind, not by either file."""
+    root = tmp_path / "runs"
+    write_run(root / "old", "random", 0, [0.40, 0.50, 0.60], dataset="csv", data_path="/data/old.csv")
+    for seed in (1, 2):
+        write_run(root / "new", "random", seed, [0.40, 0.50, 0.60], meta={"data_digest": A, "corpus_digest": C},
+                  dataset="csv", data_path="/data/new.csv")
+    assert setting_names(root) == ["csv (1+1), logreg on all-MiniLM-L6-v2"]
+
+
+def test_two_files_as_one_simulation_say_why_only_as_far_as_was_recorded(tmp_path):
+    root = tmp_path / "runs"
+    write_run(root / "old", "random", 0, [0.40, 0.50, 0.60], dataset="csv", data_path="/data/old.csv")
+    write_run(root / "new", "random", 0, [0.40, 0.50, 0.60], meta={"data_digest": A, "corpus_digest": C},
+              dataset="csv", data_path="/data/new.csv")
+    with pytest.raises(DataError) as caught:
+        curves(load_runs([root]))
+    assert "read one corpus" not in str(caught.value)
+    assert "/data/new.csv and /data/old.csv count as one data, as a run that recorded no digest" in str(caught.value)
