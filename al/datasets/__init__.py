@@ -142,7 +142,7 @@ def load_corpus(
     (:func:`~al.datasets.reduction.warn_lookalikes`).
     """
     corpus = load_dataset(name, path, seed=seed, **options)
-    reduced = reduce_labels(corpus, labels, n_frequent, n_rare)
+    reduced = reduce_labels(corpus, labels, n_frequent, n_rare, user_file=name in USER_FILE_DATASETS)
     if name in USER_FILE_DATASETS:
         warn_lookalikes(corpus, reduced.label_names, named=bool(labels))
     return reduced

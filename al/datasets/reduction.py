@@ -54,6 +54,7 @@ def pick_frequent_rare(
     n_rare: int = 5,
     min_pool: int = MIN_POOL_TEXTS,
     min_eval: int = MIN_EVAL_TEXTS,
+    user_file: bool = False,
 ) -> list[str]:
     """Names of the ``n_frequent`` most and ``n_rare`` least frequent eligible labels.
 
@@ -62,7 +63,8 @@ def pick_frequent_rare(
     kept label has at least ``min_pool`` texts in the pool and ``min_eval`` in dev
     and test: rare enough to be hard, frequent enough to be measured. Ties are
     broken by label name. Returned frequent first (descending), then rare
-    (ascending).
+    (ascending). ``user_file``: the corpus is a user's file, whose ``split``
+    column a too-few-labels error may suggest.
     """
     eligible = eligible_labels(corpus, min_pool, min_eval)
     needed = n_frequent + n_rare
@@ -76,7 +78,7 @@ def pick_frequent_rare(
         short_of_eval = [j for j in others if min_pool <= counts[j] <= MAX_POOL_SHARE * len(corpus.splits["train"])]
         split = (f", or give the file a `split` column (train/dev/test) that puts more texts of "
                  f"{', '.join(repr(corpus.label_names[j]) for j in short_of_eval[:3])} in dev and test"
-                 if short_of_eval else "")
+                 if short_of_eval and user_file else "")
         raise DataError(
             f"corpus {corpus.name!r} has {len(eligible)} labels with >= {min_pool} pool texts, >= {min_eval} dev "
             f"and >= {min_eval} test texts and at most {MAX_POOL_SHARE:.0%} of the pool "
@@ -249,8 +251,9 @@ def reduce_labels(
     labels: Sequence[str] | None = None,
     n_frequent: int = 5,
     n_rare: int = 5,
+    user_file: bool = False,
 ) -> Corpus:
-    """The corpus reduced to ``labels``, or to :func:`pick_frequent_rare` labels if None.
+    """The corpus reduced to ``labels``, or to :func:`pick_frequent_rare` labels if None (``user_file``: see there).
 
     An explicit pick must pass the same eligibility rule as the automatic one
     (:func:`check_eligible`), so every kept label can be learned and measured.
@@ -264,7 +267,7 @@ def reduce_labels(
         chosen = list(labels)
         check_eligible(corpus, chosen)
     else:
-        chosen = pick_frequent_rare(corpus, n_frequent, n_rare)
+        chosen = pick_frequent_rare(corpus, n_frequent, n_rare, user_file=user_file)
     return select_labels(corpus, chosen)
 
 

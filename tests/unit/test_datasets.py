@@ -55,6 +55,9 @@ def test_frequent_and_rare_by_hand():
     assert pick_frequent_rare(corpus, 2, 2) == ["L6", "L0", "L4", "L3"]
     with pytest.raises(DataError) as caught:
         pick_frequent_rare(corpus, 4, 3)
+    assert "split" not in str(caught.value)  # a packaged data set's splits are its own
+    with pytest.raises(DataError) as caught:
+        pick_frequent_rare(corpus, 4, 3, user_file=True)
     assert str(caught.value) == (
         "corpus 'counts' has 6 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
         "pool (750 texts), but 4 frequent + 3 rare = 7 were asked for (not eligible: 'L5' (pool 30 = 4%, dev 3, "

@@ -671,3 +671,13 @@ def test_a_csv_separated_otherwise_is_named_for_what_it_is(tmp_path, sep, advice
     assert str(caught.value) == (f"{path}'s header (line 1) is one column, {f'text{sep}labels'!r}, holding {sep!r}: "
                                  f"the file looks separated by {sep!r}, not ',' (a spreadsheet's export where a comma "
                                  f"is the decimal mark); {advice}")
+
+
+def test_a_user_file_short_of_dev_texts_for_a_label_is_told_of_the_split_column(tmp_path):
+    rows = [f"pool {i},{'a|b' if i % 2 else 'a'},train" for i in range(60)]
+    rows += [f"dev {i},{'a|b' if i < 2 else 'a'},dev" for i in range(20)]  # b: 2 dev texts, too few
+    rows += [f"test {i},{'a|b' if i % 2 else 'a'},test" for i in range(20)]
+    path = write_csv(tmp_path / "d.csv", "text,labels,split", rows)
+    with pytest.raises(DataError, match=r"or give the file a `split` column \(train/dev/test\) that puts more texts "
+                                        r"of 'b' in dev and test$"):
+        load_corpus("csv", path, n_frequent=1, n_rare=1)
