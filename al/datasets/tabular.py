@@ -475,7 +475,8 @@ def _is_zero_one(table: Table, column: str, named: bool = False) -> bool:
     filled = values.notna().to_numpy()
     odd = np.flatnonzero(filled & as_zero_one(values).isna().to_numpy())
     n_filled = int(filled.sum())
-    words = {str(v).strip().lower() for v in values[filled]} if not named and len(odd) == n_filled else set()
+    words = ({str(v).strip().lower() for v in values[filled]}  # labels come from 0/1 columns: this may be one
+             if not named and len(odd) == n_filled and LIST_COLUMN not in table.frame.columns else set())
     if words and any(words <= pair for pair in YES_NO):
         import warnings
 

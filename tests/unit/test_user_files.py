@@ -681,3 +681,12 @@ def test_a_user_file_short_of_dev_texts_for_a_label_is_told_of_the_split_column(
     with pytest.raises(DataError, match=r"or give the file a `split` column \(train/dev/test\) that puts more texts "
                                         r"of 'b' in dev and test$"):
         load_corpus("csv", path, n_frequent=1, n_rare=1)
+
+
+def test_a_yes_no_column_beside_a_labels_column_is_metadata_and_says_nothing(tmp_path):
+    """Labels come from the `labels` list column: writing `urgent` as 0/1 would make the file give labels both ways."""
+    path = write_csv(tmp_path / "d.csv", "text,labels,urgent",
+                     [f"text {i},{'food' if i % 2 else 'water'},{'yes' if i % 3 else 'no'}" for i in range(8)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert set(load_dataset("csv", path).label_names) == {"food", "water"}
