@@ -566,6 +566,13 @@ def _resolved_params(cls: type, given: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _json_ready(v) for k, v in sorted(out.items())}
 
 
+def required_params(cls: type) -> list[str]:
+    """The params a component of ``cls`` must be given: its constructor's, without a default, the run's own aside."""
+    run_set = _run_set(cls)
+    return [k for k, p in (_parameters(cls) or {}).items()
+            if k not in run_set and p.default is inspect.Parameter.empty]
+
+
 def default_params(cls: type) -> dict[str, Any]:
     """The params a component of ``cls`` can be given, at their defaults (what ``--list-strategies`` shows)."""
     return _resolved_params(cls, {})

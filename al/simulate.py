@@ -562,7 +562,7 @@ def strategy_list() -> str:
     """
     import json
 
-    from al.config import default_params
+    from al.config import default_params, required_params
     from al.registry import available, get_strategy
 
     lines = []
@@ -571,11 +571,14 @@ def strategy_list() -> str:
             lines.append(f"{name:<18} a family: {name[:-1]}NAME names one of its strategies (see the README)")
             continue
         try:
-            params = default_params(get_strategy(name))
+            cls = get_strategy(name)
+            params = default_params(cls)
         except ALError as exc:
             lines.append(f"{name:<18} cannot be loaded: {exc}")
             continue
-        lines.append(f"{name:<18} {' '.join(f'{k}={json.dumps(v)}' for k, v in params.items())}".rstrip())
+        required = [k for k in required_params(cls) if k not in params]
+        shown = [*(f"{k}=<required>" for k in required), *(f"{k}={json.dumps(v)}" for k, v in params.items())]
+        lines.append(f"{name:<18} {' '.join(shown)}".rstrip())
     return "\n".join(lines)
 
 

@@ -86,7 +86,12 @@ def holds_nothing(directory: str | Path, locked: bool = False) -> bool:
 
 def _served(directory: Path) -> bool:
     """Whether a process may be serving a session directory: its lock names a live process of this machine, or
-    cannot be read. Read only: a lock taken to test it could turn away a server starting at that moment."""
+    cannot be read. Read only: a lock taken to test it could turn away a server starting at that moment.
+
+    It decides only whether a refusal may say that removing the directory loses nothing. A server in the
+    instant between taking the lock and writing its pid reads as none, and a stale lock naming a pid now
+    reused, or another machine's, reads as served (the advice is then left out).
+    """
     try:
         holder = (directory / LOCK_FILE).read_text().split()
     except FileNotFoundError:

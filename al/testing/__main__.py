@@ -57,11 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
             continue
-        except ConfigError as exc:  # refused the synthetic pool itself, e.g. one that needs another classifier
+        except ALError as exc:  # refused the synthetic pool (one that needs another classifier), a model missing
             failed += 1
-            print(f"error: {label} could not be checked: {exc} (these checks fit a logistic regression on "
-                  f"synthetic vectors; for another classifier call al.testing.check_strategy(cls, classifier=...) "
-                  f"in Python)", file=sys.stderr)
+            advice = (" (these checks fit a logistic regression on synthetic vectors; for another classifier call "
+                      "al.testing.check_strategy(cls, classifier=...) in Python)" if isinstance(exc, ConfigError) else "")
+            print(f"error: {label} could not be checked: {exc}{advice}", file=sys.stderr)
             continue
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

@@ -667,3 +667,22 @@ def test_a_reader_that_went_away_is_no_error():
                             "def main():\n    raise BrokenPipeError('a worker went away')\nexit_with(main)\n"],
                            capture_output=True, text=True)
     assert other.returncode == 1 and "BrokenPipeError: a worker went away" in other.stderr
+
+
+def test_list_strategies_names_a_required_param(tmp_path, monkeypatch, capsys):
+    """A plugin whose constructor needs a param shows it as required."""
+    import al.registry
+
+    from al.strategy import Strategy
+
+    class NeedsK(Strategy):
+        def __init__(self, k: int, scale: float = 1.0) -> None:
+            super().__init__()
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    monkeypatch.setitem(al.registry._REGISTRY, "needs_k", NeedsK)
+    assert main(["--list-strategies"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("needs_k"))
+    assert line.split()[1:] == ["k=<required>", "scale=1.0"]
