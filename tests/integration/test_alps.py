@@ -1,6 +1,7 @@
 """ALPS with the real all-MiniLM-L6-v2 on 150 Disaster Response messages."""
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 
@@ -49,8 +50,11 @@ def test_fitted_head_vectors_cache_and_query(texts, monkeypatch, tmp_path):
     monkeypatch.setattr(MLMSurprisal, "_compute", lambda self, t: computed.append(len(t)) or real_compute(self, t))
 
     first = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS)
-    with pytest.warns(UserWarning, match="no pretrained MLM head.*deviates from the paper"):
+    with pytest.warns(UserWarning) as said:
         vectors = first(texts)
+    said = [str(w.message) for w in said]  # before the fit, and its loss after
+    assert len(said) == 2 and re.search("no pretrained MLM head.*deviates from the paper", said[0])
+    assert "ended at masked-LM loss" in said[1]
     assert first.head_ == f"fitted on {N_TEXTS} pool texts, {FIT_STEPS} steps"
     assert vectors.shape == (N_TEXTS, MAX_LENGTH) and vectors.dtype == np.float32
     norms = np.linalg.norm(vectors, axis=1)
