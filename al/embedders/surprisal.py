@@ -30,7 +30,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from al.cache import cache_dir, cache_lock, mark_used
-from al.embedders import (CANONICAL, PRECISIONS, CanonicalBatch, EmbeddingCache, canonical_batches,
+from al.embedders import (CANONICAL, PARTIAL, PRECISIONS, CanonicalBatch, EmbeddingCache, canonical_batches,
                           encoder_passes, padded_tokens, precision_key, text_keys)
 from al.errors import ConfigError, ModelError
 from al.io import atomic_file
@@ -648,20 +648,36 @@ class MLMSurprisal:
         owners, positions = [], []  # text and token position of each chosen position, in the order the head sees them
         values: list[np.ndarray] = []
         hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
-        with torch.inference_mode(), encoder_passes(encode, batches, device=device, one_thread=True) as passes, \
-                progress(len(texts), "ALPS: surprisal pass", unit="texts", work=padded_tokens(batches)) as bar:
-            for batch, (text_rows, columns, targets, selected) in passes:  # head passes beside the next encoder's
-                bar.update(len(batch.rows), work=batch.n_rows * batch.length)  # short texts first: time by tokens
-                owners.append(text_rows)
-                positions.append(columns)
-                hidden_rows = selected if hidden_rows is None else torch.cat([hidden_rows, selected])
-                target_rows = np.concatenate([target_rows, targets])
-                while len(target_rows) >= HEAD_ROWS:
-                    values.append(_head_surprisal(head, hidden_rows[:HEAD_ROWS], target_rows[:HEAD_ROWS]))
-                    hidden_rows, target_rows = hidden_rows[HEAD_ROWS:], target_rows[HEAD_ROWS:]
-            if len(target_rows):
-                values.append(_head_surprisal(head, hidden_rows, target_rows))
-        out = np.zeros((len(texts), MAX_LENGTH))
-        if values:
-            out[np.concatenate(owners), np.concatenate(positions)] = np.concatenate(values)
-        return normalise_rows(out)
+        batch_ends: list[tuple[np.ndarray, int]] = []  # each batch's texts, and the chosen positions up to its last
+
+        def vectors(n_through: int) -> np.ndarray:
+            """(n_texts, MAX_LENGTH) from the first ``n_through`` chosen positions' surprisal, rows normalised."""
+            out = np.zeros((len(texts), MAX_LENGTH))
+            if values:
+                out[np.concatenate(owners)[:n_through], np.concatenate(positions)[:n_through]] = \
+                    np.concatenate(values)
+            return normalise_rows(out)
+
+        try:
+            with torch.inference_mode(), encoder_passes(encode, batches, device=device, one_thread=True) as passes, \
+                    progress(len(texts), "ALPS: surprisal pass", unit="texts", work=padded_tokens(batches)) as bar:
+                for batch, (text_rows, columns, targets, selected) in passes:  # head passes beside the next encoder's
+                    bar.update(len(batch.rows), work=batch.n_rows * batch.length)  # short texts first: time by tokens
+                    owners.append(text_rows)
+                    positions.append(columns)
+                    batch_ends.append((batch.rows, (batch_ends[-1][1] if batch_ends else 0) + len(targets)))
+                    hidden_rows = selected if hidden_rows is None else torch.cat([hidden_rows, selected])
+                    target_rows = np.concatenate([target_rows, targets])
+                    while len(target_rows) >= HEAD_ROWS:
+                        values.append(_head_surprisal(head, hidden_rows[:HEAD_ROWS], target_rows[:HEAD_ROWS]))
+                        hidden_rows, target_rows = hidden_rows[HEAD_ROWS:], target_rows[HEAD_ROWS:]
+                if len(target_rows):
+                    values.append(_head_surprisal(head, hidden_rows, target_rows))
+        except BaseException as exc:  # Ctrl-C, a kill's SIGTERM...: texts whose positions all went through are kept
+            n_through = sum(len(v) for v in values)
+            finished = [rows for rows, end in batch_ends if end <= n_through]
+            if finished:
+                done = np.sort(np.concatenate(finished))
+                setattr(exc, PARTIAL, (done, vectors(n_through)[done]))
+            raise
+        return vectors(sum(len(v) for v in values))

@@ -189,8 +189,10 @@ def test_a_second_pool_s_head_is_fitted_from_the_loaded_head_not_the_first_pool_
         mlm = MLMSurprisal(mlm_head="fit", fit_steps=3, seed=0)
         mlm._mlm, mlm._tokenizer = model, tokenizer
         for pool in pools:
-            with pytest.warns(UserWarning, match="ended at masked-LM loss"):
+            with pytest.warns(UserWarning) as said:  # fitting it now, then its loss
                 mlm._prepare(pool, pool_key(pool))
+            assert ["fitting it now" in str(w.message) for w in said] == [True, False]
+            assert "ended at masked-LM loss" in str(said[1].message)
         return {k: p.detach().clone() for k, p in model.cls.named_parameters()}
 
     both, alone = head_after([pool_a, pool_b], tmp_path / "both"), head_after([pool_b], tmp_path / "alone")
@@ -228,3 +230,38 @@ def test_the_fitted_head_warning_comes_before_the_fit_and_its_loss_after(tmp_pat
         again._mlm, again._tokenizer = model, tokenizer
         again._prepare(TEXTS[:11], pool_key(TEXTS[:11]))
     assert len(seen_at_fit) == 1 and [("loaded from the cache" in str(w.message)) for w in caught] == [True]
+
+
+def test_texts_finished_before_a_ctrl_c_are_kept_and_the_next_call_computes_only_the_rest(tiny, tmp_path,
+                                                                                          monkeypatch):
+    """Nothing is lost: texts whose chosen positions all went through the head before the interrupt are cached
+    with the bits an uninterrupted pass gives them, and the same call then computes only the others."""
+    monkeypatch.setattr(surprisal, "HEAD_ROWS", 1)  # a head pass per chosen position (8 in all here)
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
+    model, tokenizer = tiny
+    pool = list(dict.fromkeys(TEXTS))
+    whole = dict(zip(pool, surprisal_of(model, tokenizer, batch_size=2)._compute(pool)))
+    computed: list[list[str]] = []
+    real_compute, real_head = MLMSurprisal._compute, surprisal._head_surprisal
+    monkeypatch.setattr(MLMSurprisal, "_compute", lambda self, t: computed.append(list(t)) or real_compute(self, t))
+    head_passes = []
+
+    def stopping_at_the_fifth(*args):
+        head_passes.append(args)
+        if len(head_passes) == 5:
+            raise KeyboardInterrupt
+        return real_head(*args)
+
+    monkeypatch.setattr(surprisal, "_head_surprisal", stopping_at_the_fifth)
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        surprisal_of(model, tokenizer, batch_size=2)(pool)
+    done, vectors = getattr(stopped.value, al.embedders.PARTIAL)
+    kept = [computed[0][i] for i in done]
+    assert 0 < len(kept) < len(pool)
+    np.testing.assert_array_equal(vectors, np.stack([whole[t] for t in kept]))
+
+    monkeypatch.setattr(surprisal, "_head_surprisal", real_head)
+    al.embedders.EmbeddingCache._open.clear()  # a new process
+    again = surprisal_of(model, tokenizer, batch_size=2)(pool)
+    assert sorted(computed[1]) == sorted(set(pool) - set(kept))
+    np.testing.assert_array_equal(again, np.stack([whole[t] for t in pool]))
