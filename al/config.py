@@ -574,8 +574,13 @@ def required_params(cls: type) -> list[str]:
 
 
 def default_params(cls: type) -> dict[str, Any]:
-    """The params a component of ``cls`` can be given, at their defaults (what ``--list-strategies`` shows)."""
-    return _resolved_params(cls, {})
+    """The params a component of ``cls`` can be given, at their defaults (what ``--list-strategies`` shows).
+
+    A param annotated as a ``Callable`` (ALPS's injected ``surprisal``) is left
+    out: a function has no command-line or grid-file form.
+    """
+    functions = {k for k, p in (_parameters(cls) or {}).items() if "Callable" in str(p.annotation)}
+    return {k: v for k, v in _resolved_params(cls, {}).items() if k not in functions}
 
 
 def _json_ready(value: Any) -> Any:

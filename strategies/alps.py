@@ -195,6 +195,9 @@ class ALPS(Strategy):
         super().__init__()
         if not (isinstance(n_init, int) and n_init >= 1):
             raise ConfigError(f"n_init must be a positive integer; got {n_init!r}")
+        if surprisal is not None and not callable(surprisal):
+            raise ConfigError(f"surprisal must be a function of the pool's texts, passed from Python (it has no "
+                              f"command-line form); got {surprisal!r}; leave it out to use the masked LM")
         self.model = model
         self.mlm_head = mlm_head
         self.fit_steps = fit_steps

@@ -154,6 +154,8 @@ def test_registered_and_checks_parameters_early():
         ALPS(mlm_head="bert")
     with pytest.raises(ConfigError, match="fit_steps must be a positive integer"):
         ALPS(fit_steps=0)
+    with pytest.raises(ConfigError, match="surprisal must be a function .* no command-line form\\); got 'foo'"):
+        ALPS(surprisal="foo")  # --strategy-param surprisal=foo: one line, not a TypeError at the first query
 
 
 def test_picks_one_text_per_topic_among_unlabeled():

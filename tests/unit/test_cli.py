@@ -247,6 +247,7 @@ def test_list_strategies(capsys):
     assert {"random", "class_embedding", "smalltext:*"} <= set(lines)
     assert lines["random"] == "random"
     assert " sub_batches=10 " in lines["dal"] and "warm_start=false" in lines["dal"] and "seed" not in lines["dal"]
+    assert " fit_steps=250 " in lines["alps"] and "surprisal" not in lines["alps"]  # a function: Python only
     assert lines["smalltext:*"].endswith("smalltext:NAME names one of its strategies (see the README)")
 
 
