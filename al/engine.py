@@ -47,7 +47,7 @@ from al.classifiers.base import Classifier, passes_described
 from al.config import SPACE_READERS, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
-from al.errors import ConfigError, DataError, QueryError
+from al.errors import ALError, ConfigError, DataError, QueryError, raised_at
 from al.metrics import evaluate
 from al.progress import progress
 from al.records import RunRecords
@@ -833,7 +833,17 @@ class Simulation:
         )
         built_in = type(self.strategy).__module__.split(".")[0] == "strategies"  # draws from its own generators
         with seeded_global_random(np.random.SeedSequence([self.seed, r, GLOBAL_GENERATORS]), torch_too=not built_in):
-            answer, info = self.strategy.select(state, n)
+            try:
+                answer, info = self.strategy.select(state, n)
+            except ALError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a strategy's own error: one line, naming where it was raised
+                kept = "no round was recorded" if not r else "round 0 is kept" if r == 1 else f"rounds 0-{r - 1} are kept"
+                raise QueryError(
+                    f"strategy {self.strategy.name or type(self.strategy).__name__!r} raised {type(exc).__name__}: "
+                    f"{exc}{raised_at(exc)}, in round {r}'s query ({len(labeled)} texts labeled); {kept}: fix it "
+                    f"and run the same command to go on"
+                ) from exc
         picked = validate_answer(
             answer, state, n, self.strategy.name or type(self.strategy).__name__,
             np.concatenate(revealed) if revealed else None, unlabeled=unlabeled,

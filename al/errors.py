@@ -6,6 +6,8 @@ came, and how to fix it.
 """
 from __future__ import annotations
 
+import os
+import sysconfig
 from typing import Iterable
 
 
@@ -81,3 +83,26 @@ def did_you_mean(words: Iterable[str], known: Iterable[str], cutoff: float = 0.7
     for word in words:
         guesses += [g for g in difflib.get_close_matches(str(word), known, n=1, cutoff=cutoff) if g not in guesses]
     return f" (did you mean {' or '.join(guesses)}?)" if guesses else ""
+
+
+def raised_at(exc: BaseException) -> str:
+    """`` (at path/file.py:12)``: where ``exc`` was raised in code a user may edit, for a one-line report.
+
+    The innermost frame of its traceback outside the ``al`` package, the
+    standard library and installed libraries (a user's strategy, or a
+    built-in one under ``strategies/`` in a checkout); the innermost frame of
+    all where every frame is theirs; "" without a traceback.
+    """
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    if not frames:
+        return ""
+    theirs = [os.path.dirname(os.path.abspath(__file__)) + os.sep, *{
+        os.path.abspath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
+    }]
+    own = [(f, n) for f, n in frames if not os.path.abspath(f).startswith(tuple(theirs)) and not f.startswith("<")]
+    path, line = (own or frames)[-1]
+    return f" (at {path}:{line})"

@@ -71,7 +71,7 @@ from al.config import (
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace,
 )
-from al.errors import ALError, ConfigError, RunBusyError, did_you_mean
+from al.errors import ALError, ConfigError, RunBusyError, did_you_mean, raised_at
 from al.progress import duration, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 
@@ -252,6 +252,9 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         except CacheBusy as exc:
             return {"status": "deferred", "out": str(run_dir), "seconds": time.perf_counter() - start,
                     "message": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - a bug in one run's code (a plugin's) must not stop the others
+            return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
+                    "message": _code_error(exc), "warnings": _messages(caught)}
     status = "resumed" if done else "done"
     return {"status": status, "out": str(run_dir), "rounds": len(rounds), "seconds": time.perf_counter() - start,
             "macro_f1": rounds[-1]["macro_f1"], "warnings": _messages(caught)}
@@ -283,7 +286,15 @@ def prepare_one(config_values: dict[str, Any], part: str, splits: Sequence[str] 
                 "warnings": _messages(caught)}
     except CacheBusy as exc:
         return {"status": "deferred", "seconds": time.perf_counter() - start, "message": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - a bug in a strategy's prepare: the runs meet it and say so
+        return {"status": "failed", "seconds": time.perf_counter() - start, "message": _code_error(exc),
+                "warnings": _messages(caught)}
     return {"status": "prepared", "seconds": time.perf_counter() - start, "warnings": _messages(caught)}
+
+
+def _code_error(exc: Exception) -> str:
+    """One line for an exception that is no al error (a bug in a plugin's code): its type, text and line."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}{raised_at(exc)}"
 
 
 def _messages(caught: Sequence[warnings.WarningMessage]) -> list[str]:

@@ -687,3 +687,23 @@ def test_list_strategies_names_a_required_param(tmp_path, monkeypatch, capsys):
     assert main(["--list-strategies"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("needs_k"))
     assert line.split()[1:] == ["k=<required>", "scale=1.0"]
+
+
+def test_raised_at_names_the_innermost_line_outside_al_and_the_libraries():
+    import json
+
+    from al.errors import raised_at
+    from al.strategy import validate_answer
+
+    def users_code():
+        return json.loads("{not json")  # raised inside the standard library: this line is named
+
+    try:
+        users_code()
+    except ValueError as exc:
+        assert raised_at(exc) == f" (at {__file__}:{users_code.__code__.co_firstlineno + 1})"
+    try:
+        validate_answer(object(), None, 1, "x")  # raised inside al itself: the caller's line here
+    except Exception as exc:  # noqa: BLE001
+        assert raised_at(exc) == f" (at {__file__}:{exc.__traceback__.tb_lineno})"  # the call's line
+    assert raised_at(ValueError("never raised")) == ""

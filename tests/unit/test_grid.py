@@ -97,6 +97,33 @@ def test_a_finished_run_with_other_settings_fails_and_is_not_counted_complete(tm
     assert run_one({**config, "device": "cpu"})["status"] == "complete"  # a setting that changes no result
 
 
+def test_a_run_whose_code_raises_fails_alone_in_one_line_naming_where(tmp_path, monkeypatch):
+    """A bug in one run's code (a plugin's, not an al error) is that run's failure: the grid goes on with the rest."""
+    import al.simulate
+
+    def broken(config, quiet=False):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(al.simulate, "run", broken)
+    result = run_one({"strategy": "random", "initial": 100, "step": 50, "budget": 150, "out": str(tmp_path / "r")})
+    line = broken.__code__.co_firstlineno + 1
+    assert result["status"] == "failed"
+    assert result["message"] == f"RuntimeError: boom second line (at {__file__}:{line})"
+
+
+def test_a_preparation_whose_code_raises_fails_in_one_line(monkeypatch):
+    import al.simulate
+    from al.grid import prepare_one
+
+    def broken(config):
+        raise KeyError("no such pool")
+
+    monkeypatch.setattr(al.simulate, "build_simulation", broken)
+    result = prepare_one({"strategy": "alps"}, "strategy")
+    assert result["status"] == "failed"
+    assert result["message"] == f"KeyError: 'no such pool' (at {__file__}:{broken.__code__.co_firstlineno + 1})"
+
+
 def test_a_finished_run_whose_data_moved_with_it_is_still_complete(tmp_path):
     """Runs and their data copied to another machine: the stored path is gone, the data file's digest is the same."""
     from al.records import RunRecords

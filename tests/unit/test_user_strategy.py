@@ -74,6 +74,25 @@ class Center(Strategy):
         return state.indices_unlabeled[:n]
 
 
+class FailsInItsSecondQuery(FirstN):
+    """A bug of its own (not an al error) in the query after round 0."""
+
+    def query(self, state, n):
+        if state.round == 1:
+            {}["missing"]
+        return super().query(state, n)
+
+
+def test_a_strategy_s_own_exception_is_one_line_naming_its_line_and_the_rounds_kept(corpus, tmp_path):
+    records = RunRecords(tmp_path / "run")
+    line = FailsInItsSecondQuery.query.__code__.co_firstlineno + 2
+    with pytest.raises(QueryError, match=rf"'FailsInItsSecondQuery' raised KeyError: 'missing' \(at .*"
+                                         rf"test_user_strategy.py:{line}\), in round 1's query \(30 texts labeled\); "
+                                         r"round 0 is kept: fix it and run the same command to go on$"):
+        simulate(corpus, FailsInItsSecondQuery(), records=records)
+    assert [r["round"] for r in read_rounds(tmp_path / "run")] == [0]
+
+
 class CentersACopy(Center):
     def query(self, state, n):
         emb = state.embeddings.copy()
@@ -82,7 +101,9 @@ class CentersACopy(Center):
 
 
 def test_writing_into_a_view_fails_at_the_strategy_s_line_and_a_copy_runs(corpus):
-    with pytest.raises(ValueError, match="read-only"):
+    line = Center.query.__code__.co_firstlineno + 2  # emb -= ...
+    with pytest.raises(QueryError, match=rf"'Center' raised ValueError: .*read-only \(at .*test_user_strategy.py:{line}\), "
+                                         r"in round 0's query \(20 texts labeled\); no round was recorded"):
         simulate(corpus, Center())
     strip = lambda rounds: [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]  # noqa: E731
     assert strip(simulate(corpus, CentersACopy())) == strip(simulate(corpus, FirstN()))
@@ -104,7 +125,7 @@ class Alias(Strategy):
 
 
 def test_an_answer_is_checked_against_the_engine_s_unlabeled_set_not_the_strategy_s(corpus):
-    with pytest.raises(ValueError, match="read-only"):
+    with pytest.raises(QueryError, match="raised ValueError: .*read-only"):
         simulate(corpus, Alias())
     # a strategy that unlocks its copy and writes into it changes nothing of the engine's
     with pytest.raises(QueryError, match=r"returned 1 index that are not unlabeled pool texts"):
