@@ -34,7 +34,7 @@ from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any, Callable, TypeVar
 
-from al.errors import ConfigError, did_you_mean
+from al.errors import ALError, ConfigError, did_you_mean, raised_at
 from al.strategy import Strategy, check_requires
 
 STRATEGY_GROUP = "al.strategies"
@@ -175,7 +175,15 @@ def get_strategy(spec: str) -> type[Strategy]:
     if sep:
         factory = _family(prefix)
         if factory is not None:
-            return _check_class(factory(member), spec)
+            try:
+                made = factory(member)
+            except ALError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a plugin's factory should raise ConfigError; any error is one line
+                raise ConfigError(f"strategy {spec!r} could not be made: the factory of family {prefix!r} raised "
+                                  f"{type(exc).__name__}: {exc}{raised_at(exc)}; see {prefix}:* in "
+                                  f"--list-strategies for its names") from exc
+            return _check_class(made, spec)
         return _from_path(spec)
     declared = _declared(STRATEGY_GROUP)
     if spec in declared:
@@ -314,6 +322,11 @@ def _from_path(spec: str) -> type[Strategy]:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise ConfigError(f"strategy path {spec!r} must look like package.module:ClassName")
+    if "/" in module_name or "\\" in module_name or (module_name.endswith(".py") and os.path.isfile(module_name)):
+        parts = os.path.splitext(module_name)[0].replace("\\", "/").split("/")
+        dotted = ".".join(part for part in parts if part not in ("", ".", ".."))
+        raise ConfigError(f"strategy {spec!r} names a file; name its module instead: {dotted}:{attr}, with the folder "
+                          f"holding {dotted.split('.')[0]} on PYTHONPATH (or as the working directory)")
     try:
         module = _import_user_module(module_name)
     except ImportError as exc:
@@ -364,4 +377,21 @@ def _check_class(cls: object, where: str, name: str | None = None) -> type[Strat
     if "name" not in vars(cls) or not cls.name:
         cls.name = name or f"{cls.__module__}:{cls.__qualname__}"
     check_requires(cls, f"strategy {cls.name!r}")
+    _check_run_params(cls)
     return cls
+
+
+def _check_run_params(cls: type[Strategy]) -> None:
+    """``run_params`` must map constructor parameters to run settings (``{"device": "device"}``), checked on load."""
+    from al.config import config_fields
+
+    run_params = cls.run_params
+    if not isinstance(run_params, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                   for k, v in run_params.items()):
+        raise ConfigError(f"strategy {cls.name!r} has run_params {run_params!r}; expected a dict of constructor "
+                          f"parameter -> run setting, e.g. {{'device': 'device'}}")
+    settings = config_fields()
+    unknown = sorted(v for v in run_params.values() if v not in settings)
+    if unknown:
+        raise ConfigError(f"strategy {cls.name!r} has run_params naming {', '.join(map(repr, unknown))}, not a run "
+                          f"setting{did_you_mean(unknown, settings)}; a run setting is a field of al.config.SimulationConfig")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import importlib
 import subprocess
 import sys
@@ -315,3 +316,47 @@ def test_a_scan_is_reused_until_a_path_directory_changes(tmp_path, monkeypatch):
     stat = os.stat(tmp_path)
     os.utime(tmp_path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert "later" in registry._declared(registry.STRATEGY_GROUP) and len(calls) == 2
+
+
+def test_a_family_factory_s_own_exception_is_one_config_error_line(monkeypatch):
+    """A plugin's factory that raises KeyError for a name it lacks (not the ConfigError it should): one line."""
+    def factory(member):
+        return {"first": RandomSampling}[member]
+
+    monkeypatch.setitem(registry._PREFIXES, "mine", factory)
+    assert get_strategy("mine:first") is RandomSampling
+    with pytest.raises(ConfigError, match=r"strategy 'mine:nosuch' could not be made: the factory of family 'mine' "
+                                          r"raised KeyError: 'nosuch' \(at .*test_registry.py:\d+\); see mine:\* in "
+                                          r"--list-strategies"):
+        get_strategy("mine:nosuch")
+
+
+def test_run_params_naming_no_run_setting_are_refused_when_the_class_loads(monkeypatch):
+    class Typo(Strategy):
+        run_params = {"my_seed": "sed"}
+
+        def __init__(self, my_seed: int = 0):
+            super().__init__()
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    monkeypatch.setitem(registry._PREFIXES, "mine", lambda member: Typo)
+    with pytest.raises(ConfigError, match=r"has run_params naming 'sed', not a run setting \(did you mean seed\?\)"):
+        get_strategy("mine:typo")
+    Typo.run_params = ["seed"]
+    with pytest.raises(ConfigError, match=r"has run_params \['seed'\]; expected a dict of constructor parameter"):
+        get_strategy("mine:typo")
+    Typo.run_params = {"my_seed": "seed"}
+    assert get_strategy("mine:typo") is Typo
+
+
+@pytest.mark.parametrize(("spec", "dotted"), [("mypkg/bad.py:Dup", "mypkg.bad:Dup"), ("./mypkg/bad:Dup", "mypkg.bad:Dup"),
+                                              ("mine.py:Dup", "mine:Dup")])
+def test_a_file_path_for_a_strategy_is_told_its_module_name(spec, dotted, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.py").write_text("")
+    with pytest.raises(ConfigError, match=rf"strategy '{re.escape(spec)}' names a file; name its module instead: "
+                                          rf"{dotted}, with the folder holding {dotted.split('.')[0].split(':')[0]} on "
+                                          r"PYTHONPATH"):
+        get_strategy(spec)
