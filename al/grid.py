@@ -212,7 +212,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     """
     from al.cache import CacheBusy
     from al.records import RunRecords, read_rounds, run_lock
-    from al.simulate import compare_stored, run
+    from al.simulate import compare_stored, run, source_changed, strategy_source
 
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
@@ -224,11 +224,12 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         if len(done) < config.n_rounds:
             return None
         try:  # reads only (archives may be read-only); data that moved with its runs is known by its digest,
-            compare_stored(config, RunRecords(run_dir))  # a data file re-saved with other bytes by its corpus
+            stored = compare_stored(config, RunRecords(run_dir))  # a data file re-saved with other bytes by its corpus
+            changed = source_changed(stored, strategy_source(config), run_dir)  # a user's strategy edited since
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
         return {"status": "complete", "out": str(run_dir), "rounds": len(done), "seconds": 0.0,
-                "macro_f1": done[-1]["macro_f1"]}
+                "macro_f1": done[-1]["macro_f1"], "warnings": [changed] if changed else []}
 
     if (finished := complete()) is not None:
         return finished

@@ -177,7 +177,8 @@ class RunRecords:
         the settings that changed (those that do not change results, such as
         ``threads``), and, where the data file was re-saved with other bytes
         but the same corpus, its ``data_digest`` before and after (the new
-        one is recorded).
+        one is recorded), and where a user's strategy's file changed
+        (``strategy_source``), its digest before and after.
 
         Parameters
         ----------
@@ -212,6 +213,9 @@ class RunRecords:
         if None not in (previous.get("data_digest"), meta.get("data_digest")) and \
                 previous["data_digest"] != meta["data_digest"]:  # the same corpus from a re-saved file
             resume["data_digest"] = [previous["data_digest"], meta["data_digest"]]
+        before, now = previous.get("strategy_source") or {}, meta.get("strategy_source") or {}
+        if before.get("digest") and now.get("digest") and before["digest"] != now["digest"]:  # a user edited it
+            resume["strategy_source"] = [before["digest"], now["digest"]]
         kept["resumes"] = [*(kept.get("resumes") or []), resume]
         self.settings = settings
         self.meta = {**meta, **kept}

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from typing import Any, Sequence
 
 from al import __version__
@@ -280,6 +281,36 @@ def data_file_digest(path: str | None) -> str | None:
     return None
 
 
+def strategy_source(config: SimulationConfig) -> dict[str, str] | None:
+    """``{"file", "digest"}`` of the file a strategy not shipped with ``al`` is defined in; None for a built-in one.
+
+    Recorded with a run, so that a later command on the same ``--out`` can
+    say that the code changed since (:func:`source_changed`): its settings
+    alone would call the run the same.
+    """
+    import inspect
+
+    cls = config.strategy_class()
+    try:
+        path = os.path.realpath(inspect.getsourcefile(cls) or "")
+    except TypeError:  # defined where no file is (an interactive session)
+        return None
+    project = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    if cls.__module__.split(".")[0] == "strategies" and path.startswith(os.path.join(project, "strategies", "")):
+        return None
+    digest = data_file_digest(path)
+    return None if digest is None else {"file": path, "digest": digest}
+
+
+def source_changed(stored: dict[str, Any] | None, now: dict[str, str] | None, out: Any) -> str | None:
+    """The note for a run directory whose strategy's file changed since it last ran there, or None."""
+    before = (stored or {}).get("strategy_source")
+    if not before or not now or before.get("digest") == now["digest"]:
+        return None
+    return (f"{now['file']} changed since {out} last ran: the rounds recorded there come from the code as it was "
+            f"then; pass another --out to run the new code from the start")
+
+
 def corpus_identity(config: SimulationConfig) -> tuple:
     """What a loaded corpus depends on: its settings and its file's digest (a directory's: its files' stats)."""
     path = config.data_path
@@ -495,6 +526,9 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
     stored = records.check(settings, stored_settings, data_digest=data_digest)  # before any data loads
+    source = strategy_source(config)
+    if (changed := source_changed(stored, source, out)) is not None:
+        warnings.warn(changed, UserWarning, stacklevel=2)
     if stored is not None and len(finished := read_rounds(out)) >= config.n_rounds:  # nothing to do, nothing written
         compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now
         if not quiet:
@@ -516,6 +550,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         "corpus_digest": corpus.digest(),  # what it reads, packaged data included: a resume on other data is refused
         # the label descriptions' content: reports tell runs apart by it, not by how the path was spelt
         "label_descriptions_digest": data_file_digest(config.label_descriptions),
+        "strategy_source": source,  # a user's strategy's file: its edits are noted on a later resume
         "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict(),
                   "space": config.space.to_dict()},
         "corpus": {

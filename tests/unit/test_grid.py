@@ -822,3 +822,41 @@ def test_a_grid_that_works_silently_says_what_it_is_working_on(tmp_path, monkeyp
     assert err.index("working: seed-1") > err.index("[1/2] done     seed-0")
     assert main([str(path), "--quiet", "--out", str(tmp_path / "quiet")]) == 0
     assert "working:" not in capsys.readouterr().err
+
+
+def test_a_user_s_strategy_edited_since_its_run_is_noted_and_the_resume_records_it(tmp_path, monkeypatch):
+    """Settings alone call an edited strategy's run the same: its file's digest, recorded, tells them apart."""
+    from al.records import RunRecords
+    from al.simulate import source_changed, strategy_source
+
+    code = "from strategies.random_sampling import RandomSampling\n\n\nclass Mine(RandomSampling):\n    pass\n"
+    (tmp_path / "mine.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = {"strategy": "mine:Mine", "initial": 100, "step": 50, "budget": 150, "out": str(tmp_path / "r")}
+    assert strategy_source(SimulationConfig(**{**config, "strategy": "random"})) is None  # al's own
+    source = strategy_source(SimulationConfig(**config))
+    assert source["file"] == str(tmp_path / "mine.py") and len(source["digest"]) == 128
+    records = RunRecords(tmp_path / "r")
+    records.start(SimulationConfig(**config).resolved(), {"strategy_source": source})
+    records.append({"round": 0, "n_labeled": 100, "macro_f1": 0.5, "picked": []})
+    assert source_changed(records.compare(SimulationConfig(**config).resolved()), source, "r") is None
+
+    (tmp_path / "mine.py").write_text(code + "# edited\n")
+    edited = strategy_source(SimulationConfig(**config))
+    note = source_changed({"strategy_source": source}, edited, tmp_path / "r")
+    assert note == (f"{tmp_path / 'mine.py'} changed since {tmp_path / 'r'} last ran: the rounds recorded there come "
+                    f"from the code as it was then; pass another --out to run the new code from the start")
+    assert source_changed({}, edited, "r") is None  # a run recorded before its source was: nothing to compare
+
+    resumed = RunRecords(tmp_path / "r")
+    resumed.start(SimulationConfig(**config).resolved(), {"strategy_source": edited})
+    resumed.append({"round": 1, "n_labeled": 150, "macro_f1": 0.5, "picked": []})
+    stored = RunRecords(tmp_path / "r").compare(SimulationConfig(**config).resolved())
+    assert stored["resumes"][0]["strategy_source"] == [source["digest"], edited["digest"]]
+    assert stored["strategy_source"] == edited
+
+    (tmp_path / "mine.py").write_text(code + "# again\n")
+    result = run_one(config)  # complete: said so, with the note
+    assert result["status"] == "complete"
+    assert result["warnings"] == [source_changed(stored, strategy_source(SimulationConfig(**config)),
+                                                 tmp_path / "r")] != [None]
