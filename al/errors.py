@@ -43,6 +43,16 @@ class QueryError(ALError):
     """A strategy returned an invalid answer or could not answer."""
 
 
+class InterfaceError(QueryError):
+    """A strategy used the strategy interface as it cannot be used: ``state.reveal`` or ``top_n`` given what they
+    cannot take, ``last_info`` holding a value with no JSON form.
+
+    A run reports it as any :class:`QueryError`; :func:`al.testing.check_strategy`
+    tells it by its type from an error a strategy raises for reasons of its
+    own, and reports it as the strategy's fault.
+    """
+
+
 class EmptyPoolError(QueryError):
     """The unlabeled pool holds fewer texts than a query asks for."""
 

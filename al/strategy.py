@@ -16,7 +16,7 @@ from typing import Any, Callable, ClassVar, Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ConfigError, QueryError, ViewNotAvailableError, did_you_mean
+from al.errors import ConfigError, InterfaceError, QueryError, ViewNotAvailableError, did_you_mean
 from al.progress import counted
 
 #: Views the engine can build for a strategy, and what each is (arrays read-only, sequences tuples).
@@ -124,7 +124,7 @@ class PoolState:
     classifier = property(lambda self: self.view("classifier"), doc=VIEWS["classifier"])
     inputs = property(lambda self: self.view("inputs"), doc=VIEWS["inputs"])
 
-    def reveal(self, indices: np.ndarray) -> sp.csr_matrix:
+    def reveal(self, indices: np.ndarray | int) -> sp.csr_matrix:
         """Gold labels of unlabeled texts the strategy *commits to picking* this round.
 
         For strategies that annotate one text at a time within a round
@@ -133,24 +133,26 @@ class PoolState:
 
         Parameters
         ----------
-        indices : ndarray of int, shape (n_revealed,)
+        indices : ndarray of int, shape (n_revealed,), or one int (read as ``[indices]``)
 
         Returns
         -------
-        csr_matrix of shape (len(indices), n_labels)
+        csr_matrix of shape (n_revealed, n_labels)
 
         Raises
         ------
-        QueryError
-            If ``indices`` is not a 1-d integer array.
+        InterfaceError
+            If ``indices`` is neither a 1-d integer array nor an integer.
         """
         if self.oracle is None:
             raise ViewNotAvailableError(
                 "this state has no annotator to reveal labels; declare 'reveal' in the strategy's `requires`"
             )
+        if isinstance(indices, (int, np.integer)) and not isinstance(indices, bool):
+            indices = [indices]  # one text: state.reveal(i)
         asked = _index_array(indices)
         if asked is None:
-            raise QueryError(
+            raise InterfaceError(
                 f"state.reveal got {_describe(indices)}; expected a 1-d integer array of unlabeled pool indices "
                 f"the strategy picks this round"
             )
@@ -236,8 +238,25 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     Parameters
     ----------
     scores : ndarray of shape (n_candidates,)
+        One score per candidate, row for row: ``state.proba[candidates]``'s, not the whole pool's.
     candidates : ndarray of int, shape (n_candidates,)
+
+    Raises
+    ------
+    InterfaceError
+        If ``scores`` is not 1-d with one score per candidate.
     """
+    scores = np.asarray(scores)
+    if scores.ndim != 1:
+        raise InterfaceError(
+            f"top_n got scores of shape {scores.shape} for {len(candidates)} candidates; expected one score per "
+            f"candidate, shape ({len(candidates)},): reduce the other axes first, e.g. scores.max(axis=1)"
+        )
+    if len(scores) != len(candidates):
+        raise InterfaceError(
+            f"top_n got {len(scores)} scores for {len(candidates)} candidates; score the candidates' rows, "
+            f"e.g. state.proba[state.indices_unlabeled]"
+        )
     if n > len(candidates):
         raise QueryError(f"asked for {n} texts but only {len(candidates)} are unlabeled")
     order = np.lexsort((candidates, -scores))
@@ -274,11 +293,16 @@ def validate_answer(
         raise QueryError(
             f"strategy {strategy_name!r} returned duplicate indices ({_some(repeated)}); {how}"
         )
-    not_unlabeled = np.setdiff1d(picked, state.indices_unlabeled if unlabeled is None else unlabeled)
+    unlabeled = state.indices_unlabeled if unlabeled is None else unlabeled
+    not_unlabeled = np.setdiff1d(picked, unlabeled)
     if len(not_unlabeled):
+        if picked.min() >= 0 and picked.max() < len(unlabeled):  # rng.permutation(len(state.indices_unlabeled))
+            how += ("; if these are positions in state.indices_unlabeled, return state.indices_unlabeled[positions] "
+                    "(the pool's indices)")
         raise QueryError(
-            f"strategy {strategy_name!r} returned {counted(len(not_unlabeled), 'index', 'indices')} that are not "
-            f"unlabeled pool texts ({_some(not_unlabeled)}); {how}"
+            f"strategy {strategy_name!r} returned {counted(len(not_unlabeled), 'index', 'indices')} that "
+            f"{'is not an unlabeled pool text' if len(not_unlabeled) == 1 else 'are not unlabeled pool texts'} "
+            f"({_some(not_unlabeled)}); {how}"
         )
     if revealed is not None and len(revealed):
         peeked = np.setdiff1d(revealed, picked)
@@ -325,11 +349,11 @@ def json_info(info: Mapping[str, Any], strategy_name: str) -> dict[str, Any]:
 
     Raises
     ------
-    QueryError
+    InterfaceError
         Naming the strategy and the key of a value that has no JSON form.
     """
     if not isinstance(info, Mapping):
-        raise QueryError(f"strategy {strategy_name!r} set last_info to {type(info).__name__}; expected a dict")
+        raise InterfaceError(f"strategy {strategy_name!r} set last_info to {type(info).__name__}; expected a dict")
     return _json_value(info, strategy_name, "")
 
 
@@ -348,11 +372,11 @@ def _json_value(value: Any, strategy_name: str, where: str) -> Any:
             if isinstance(key, np.generic):
                 key = key.item()
             if not (key is None or isinstance(key, (str, int, float))):
-                raise QueryError(f"strategy {strategy_name!r} put a {type(key).__name__} key in last_info{where}; "
+                raise InterfaceError(f"strategy {strategy_name!r} put a {type(key).__name__} key in last_info{where}; "
                                  f"expected str keys: convert it (str(key))")
             out[key] = _json_value(item, strategy_name, f"{where}[{key!r}]")
         return out
-    raise QueryError(
+    raise InterfaceError(
         f"strategy {strategy_name!r} put {type(value).__name__} in last_info{where}; expected numbers, strings, "
         f"lists or dicts of them: convert it (float(x), x.tolist(), str(x))"
     )

@@ -8,17 +8,19 @@ or, in a pytest suite, ``test_my_strategy = strategy_conformance_test(MyStrategy
 The checks build small synthetic pools (random embeddings, probabilities and a
 fitted logistic-regression classifier; no model download) and verify that the
 strategy returns ``n`` distinct unlabeled indices, is reproducible with the same
-generator, leaves the state and its views unchanged, reveals labels only of
-texts it picks, declares the views it reads, and keeps ``last_info`` JSON-ready.
+generator, answers a state as a new instance would after answering another one,
+leaves the state and its views unchanged, reveals labels only of texts it picks,
+declares the views it reads, calls ``state.reveal`` and ``top_n`` as they
+expect, and keeps ``last_info`` JSON-ready.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ALError, ViewNotAvailableError
+from al.errors import InterfaceError, QueryError, ViewNotAvailableError
 from al.strategy import REQUIREMENTS, PoolState, Strategy, validate_answer
 
 
@@ -45,6 +47,21 @@ def make_state(
     views; it is fitted on the labeled texts' embeddings (its ``inputs``) and
     must take ``input = "embeddings"`` (default: logistic regression).
     """
+    state, revealed, _ = _synthetic(n_pool, n_labeled, n_labels, dim, seed, rng_seed, views, classifier)
+    return state, revealed
+
+
+def _synthetic(
+    n_pool: int = 60,
+    n_labeled: int = 12,
+    n_labels: int = 4,
+    dim: int = 8,
+    seed: int = 0,
+    rng_seed: int = 1,
+    views: set[str] | None = None,
+    classifier: Callable[[], Any] | None = None,
+) -> tuple[PoolState, list[np.ndarray], np.ndarray]:
+    """:func:`make_state`'s state and list, and a private copy of the classifier's inputs (to probe it with)."""
     from al.classifiers.linear import LogisticRegressionClassifier
 
     gen = np.random.default_rng(seed)
@@ -82,18 +99,24 @@ def make_state(
         views=available,
         oracle=oracle if views is None or "reveal" in views else None,
     )
-    return state, revealed
+    return state, revealed, emb.copy()
 
 
-def _contents(state: PoolState) -> dict[str, Any]:
+#: Views a :func:`make_state` state builds from its classifier: they change when the classifier does.
+FROM_CLASSIFIER = ("proba", "representations")
+
+
+def _contents(state: PoolState, inputs: np.ndarray) -> dict[str, Any]:
     """What ``state`` holds, copied: its indices, labels, and each array or sequence view built afresh (so
-    that a change to what a view reads shows)."""
+    that a change to what a view reads shows); the classifier as its predictions for ``inputs``."""
     out: dict[str, Any] = {"indices_labeled": np.array(state.indices_labeled),
                            "indices_unlabeled": np.array(state.indices_unlabeled),
                            "y_labeled": state.y_labeled.toarray()}
     for key, build in state.views.items():
         value = build()
-        if isinstance(value, np.ndarray):
+        if key == "classifier":
+            out[key] = np.array(value.predict_proba(inputs))
+        elif isinstance(value, np.ndarray):
             out[key] = value.copy()
         elif isinstance(value, (list, tuple)):
             out[key] = list(value)
@@ -107,12 +130,37 @@ def _same(a: np.ndarray | list, b: Any) -> bool:
     return isinstance(b, (list, tuple)) and a == list(b)
 
 
-def _fail(name: str, message: str) -> None:
-    raise ConformanceError(f"strategy {name}: {message}")
+def _fail(name: str, message: str) -> NoReturn:
+    raise ConformanceError(f"strategy {name!r} {message}")
+
+
+def _query(strategy: Strategy, state: PoolState, n: int, name: str) -> Any:
+    """``strategy``'s answer as the engine gets it (:meth:`~al.strategy.Strategy.select`), with a rule of the
+    interface it breaks on the way as a :class:`ConformanceError`; its own errors pass unchanged."""
+    try:
+        answer, _ = strategy.select(state, n)
+    except ViewNotAvailableError as exc:
+        _fail(name, f"reads a view it does not declare in `requires`: {exc}")
+    except InterfaceError as exc:  # state.reveal or top_n refused what it gave them, or last_info has no JSON form
+        message = str(exc)
+        raise ConformanceError(message if message.startswith("strategy ") else f"strategy {name!r}: {message}") \
+            from exc
+    return answer
+
+
+def _valid(answer: Any, state: PoolState, n: int, name: str, revealed: list[np.ndarray], when: str = "") -> np.ndarray:
+    """:func:`~al.strategy.validate_answer`, with a refusal as a :class:`ConformanceError` (``when`` appended)."""
+    try:
+        return validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None)
+    except QueryError as exc:
+        raise ConformanceError(f"{exc}{when}") from exc
 
 
 def check_strategy(
-    factory: Callable[[], Strategy] | type[Strategy], n: int = 5, classifier: Callable[[], Any] | None = None
+    factory: Callable[[], Strategy] | type[Strategy],
+    n: int = 5,
+    classifier: Callable[[], Any] | None = None,
+    name: str | None = None,
 ) -> None:
     """Run every conformance check on a strategy; raise :class:`ConformanceError` on a failure.
 
@@ -123,18 +171,22 @@ def check_strategy(
     classifier : zero-argument callable returning the unfitted classifier of the synthetic
         pools (see :func:`make_state`), for strategies that need a particular kind
         (e.g. one with dropout); default logistic regression
+    name : how the messages name the strategy (``python -m al.testing``: the name typed);
+        default its class name
 
     Raises
     ------
     ConformanceError
         On the first broken rule; reading a view not declared in ``requires``
-        is recognised by its type, :class:`~al.errors.ViewNotAvailableError`.
+        is recognised by its type, :class:`~al.errors.ViewNotAvailableError`,
+        and so is what ``state.reveal`` or ``top_n`` refuse,
+        :class:`~al.errors.InterfaceError`.
     Exception
         Whatever the strategy raises for reasons of its own, unchanged.
     """
     make = factory
     probe = make()
-    name = type(probe).__name__
+    name = name or type(probe).__name__
     if not isinstance(probe, Strategy):
         _fail(name, f"is {type(probe)!r}, not a subclass of al.strategy.Strategy")
     unknown = set(probe.requires) - set(REQUIREMENTS)
@@ -143,38 +195,47 @@ def check_strategy(
 
     # 1. a valid answer, the state and its views are left as they were, last_info has a JSON form
     views = set(probe.requires) if probe.requires else set()
-    state, revealed = make_state(views=views, classifier=classifier)
-    before = _contents(state)
-    try:
-        answer, _ = make().select(state, n)
-    except ViewNotAvailableError as exc:
-        _fail(name, f"reads a view it does not declare in `requires`: {exc}")
-    try:
-        picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None)
-    except ALError as exc:
-        _fail(name, str(exc))
-    after = _contents(state)
+    state, revealed, inputs = _synthetic(views=views, classifier=classifier)
+    before = _contents(state, inputs)
+    picked = _valid(_query(make(), state, n, name), state, n, name, revealed)
+    after = _contents(state, inputs)
     changed = [key for key in before if not _same(before[key], after[key])]
-    changed += [key for key, value in state._cache.items()  # the views as the strategy holds them
+    held = {key: value for key, value in state._cache.items() if key != "classifier"}  # the views as the strategy
+    changed += [key for key, value in held.items()  # holds them (the classifier's predictions are in after)
                 if key in before and key not in changed and not _same(before[key], value)]
+    if "classifier" in changed:  # fitted again: what it predicts changed, and the views built from it
+        with_it = [key for key in FROM_CLASSIFIER if key in changed]
+        _fail(name, f"changed the classifier it was given (it predicts otherwise after the query"
+                    f"{', and so does ' + ', '.join(with_it) if with_it else ''}); the classifier view is read-only "
+                    f"by convention: fit a copy, e.g. sklearn.base.clone(state.classifier), or "
+                    f"copy.deepcopy(state.classifier) to start from its weights")
     if changed:
         _fail(name, f"changed the state it was given ({', '.join(changed)}); copy what you change, "
                     f"e.g. np.array(state.{changed[0]})")
 
     # 2. reproducible: same state and generator seed -> same answer
     again_state, _ = make_state(views=views, classifier=classifier)
-    again = np.asarray(make().query(again_state, n))
+    again = np.asarray(_query(make(), again_state, n, name))
     if not np.array_equal(picked, again):
-        _fail(name, f"is not reproducible: {picked.tolist()} then {again.tolist()} with the same seed")
+        _fail(name, f"is not reproducible: {picked.tolist()} then {again.tolist()} with the same seed; draw random "
+                    f"numbers from state.rng, not from np.random or random")
 
-    # 3. n equal to the whole unlabeled pool
+    # 3. no state kept between queries: the engine asks one instance round after round, a resumed run a new one
+    used = make()
+    earlier, _ = make_state(n_labeled=8, views=views, classifier=classifier)  # another labeled set, another proba
+    _query(used, earlier, n, name)
+    later, _ = make_state(views=views, classifier=classifier)  # the state of 1., its generator afresh
+    answer_later = np.asarray(_query(used, later, n, name))
+    if not np.array_equal(picked, answer_later):
+        _fail(name, f"answers {answer_later.tolist()} after an earlier query, where a new instance answers "
+                    f"{picked.tolist()}: its answer depends on its earlier queries; keep no state between queries "
+                    f"that is not derived from the pool's texts alone; a resumed run builds a new instance")
+
+    # 4. n equal to the whole unlabeled pool
     small, revealed = make_state(n_pool=20, n_labeled=12, views=views, classifier=classifier)
     everything = len(small.indices_unlabeled)
-    try:
-        validate_answer(make().query(small, everything), small, everything, name,
-                        np.concatenate(revealed) if revealed else None)
-    except ALError as exc:
-        _fail(name, f"fails when n equals the unlabeled pool ({everything}): {exc}")
+    _valid(_query(make(), small, everything, name), small, everything, name, revealed,
+           f" (n was the whole unlabeled pool, {everything})")
 
 
 def strategy_conformance_test(factory: Callable[[], Strategy] | type[Strategy]) -> Callable[[], None]:

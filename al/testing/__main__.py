@@ -15,11 +15,12 @@ from tempfile import TemporaryDirectory
 from typing import Sequence
 
 from al.cli import ArgumentParser
-from al.errors import ALError, ConfigError
+from al.errors import ALError, ConfigError, raised_at
 
 #: What :func:`al.testing.check_strategy` verified when it returns, for the ``ok`` line.
 CHECKED = ("valid distinct unlabeled picks", "state and views unchanged", "only declared views read",
-           "JSON-ready last_info", "same picks with the same seed", "n equal to the whole pool")
+           "JSON-ready last_info", "same picks with the same seed", "same picks after other queries",
+           "n equal to the whole pool")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,7 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             params = parse_params(args.strategy_param, "--strategy-param")
             config = SimulationConfig(strategy={"name": name, "params": params})
-            config.make_strategy()  # an unknown name or parameter is one line here, before any check
+            # an unknown name or parameter, or one the run sets (seed), is one line here, before any check
+            config.validate()
         except ALError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
@@ -52,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             with TemporaryDirectory(prefix="al-testing-") as scratch:
                 os.environ["AL_CACHE_DIR"] = scratch  # what a strategy caches for the synthetic pools goes with them
-                check_strategy(config.make_strategy)
+                check_strategy(config.make_strategy, name=label)
         except ConformanceError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
@@ -68,12 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
         except Exception as exc:  # noqa: BLE001 -- the strategy's own failure: its line, and the next strategy
             failed += 1
-            print(f"error: {label} raised {type(exc).__name__} on a synthetic pool: {' '.join(str(exc).split())} "
-                  f"(run al.testing.check_strategy on it in Python for the traceback)", file=sys.stderr)
+            print(f"error: {label} raised {type(exc).__name__} on a synthetic pool: {' '.join(str(exc).split())}"
+                  f"{raised_at(exc)} (run al.testing.check_strategy on it in Python for the traceback)",
+                  file=sys.stderr)
             continue
         finally:
             _restore("AL_CACHE_DIR", cache)
-        print(f"ok: {config.strategy.label()} ({', '.join(CHECKED)})")
+        print(f"ok: {label} ({', '.join(CHECKED)})")
     return 2 if failed else 0
 
 

@@ -34,7 +34,36 @@ class Repeats(Strategy):
 
     def query(self, state, n):
         return np.repeat(state.indices_unlabeled[:1], n)
+
+
+class CrashesInNumpy(Strategy):
+    """Hands numpy what it refuses: the error is raised inside numpy's own Python code."""
+
+    def query(self, state, n):
+        np.linalg.inv(np.zeros((2, 2)))
+
+
+class SetInInfo(Strategy):
+    def query(self, state, n):
+        self.last_info = {"picked": set(state.indices_unlabeled[:n].tolist())}
+        return state.indices_unlabeled[:n]
+
+
+class Seeded(Strategy):
+    """Takes the run's seed."""
+
+    def __init__(self, seed: int = 0):
+        super().__init__()
+        self.seed = seed
+
+    def query(self, state, n):
+        return np.random.default_rng(self.seed).choice(state.indices_unlabeled, n, replace=False)
 '''
+
+
+def line_of(text: str) -> int:
+    """The line of BROKEN holding ``text``."""
+    return next(i for i, line in enumerate(BROKEN.splitlines(), 1) if text in line)
 
 
 @pytest.fixture
@@ -57,7 +86,26 @@ def test_a_broken_strategy_is_one_error_line_and_exit_2(broken_module, capsys):
     captured = capsys.readouterr()
     assert captured.out.startswith("ok: random")
     errors = captured.err.strip().splitlines()
-    assert len(errors) == 1 and errors[0].startswith("error: ") and "duplicate" in errors[0]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"error: strategy '{broken_module}:Repeats' returned duplicate indices")
+    assert errors[0].count("Repeats") == 1  # the name typed, once
+
+
+def test_a_fault_found_by_the_checks_is_the_strategy_s_error_not_a_check_that_could_not_run(broken_module, capsys):
+    assert main([f"{broken_module}:SetInInfo"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: strategy '{broken_module}:SetInInfo' put set in last_info['picked']; expected numbers, strings, "
+        f"lists or dicts of them: convert it (float(x), x.tolist(), str(x))"
+    )
+
+
+def test_the_run_s_seed_is_refused_as_a_strategy_parameter(broken_module, capsys):
+    assert main([f"{broken_module}:Seeded", "--strategy-param", "seed=3"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip() == (f"error: strategy '{broken_module}:Seeded': seed is set by the run's seed "
+                                    f"(--seed), not as a strategy parameter; remove it from the strategy's params")
+    assert main([f"{broken_module}:Seeded"]) == 0
 
 
 def test_an_unknown_name_or_parameter_is_refused_before_any_check(capsys):
@@ -82,8 +130,19 @@ def test_a_strategy_s_own_exception_is_its_line_and_the_next_strategy_is_checked
     assert main(["random", f"{broken_module}:Crashes", "margin"]) == 2
     captured = capsys.readouterr()
     assert [line.split(" (")[0] for line in captured.out.splitlines()] == ["ok: random", "ok: margin"]
+    where = sys.modules[broken_module].__file__
     assert captured.err.strip() == (f"error: {broken_module}:Crashes raised ValueError on a synthetic pool: my bug "
+                                    f"(at {where}:{line_of('raise ValueError')}) "
                                     f"(run al.testing.check_strategy on it in Python for the traceback)")
+
+
+def test_an_exception_raised_inside_numpy_names_the_strategy_s_line(broken_module, capsys):
+    assert main([f"{broken_module}:CrashesInNumpy"]) == 2
+    where = sys.modules[broken_module].__file__
+    assert capsys.readouterr().err.strip().startswith(
+        f"error: {broken_module}:CrashesInNumpy raised LinAlgError on a synthetic pool: Singular matrix "
+        f"(at {where}:{line_of('np.linalg.inv')}) (run al.testing.check_strategy"
+    )
 
 
 def test_what_a_strategy_caches_for_the_synthetic_pools_is_not_kept(broken_module, tmp_path, monkeypatch, capsys):
