@@ -327,14 +327,18 @@ def _from_path(spec: str) -> type[Strategy]:
         dotted = ".".join(part for part in parts if part not in ("", ".", ".."))
         raise ConfigError(f"strategy {spec!r} names a file; name its module instead: {dotted}:{attr}, with the folder "
                           f"holding {dotted.split('.')[0]} on PYTHONPATH (or as the working directory)")
+    parents = {".".join(module_name.split(".")[:depth]) for depth in range(1, module_name.count(".") + 2)}
     try:
         module = _import_user_module(module_name)
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if exc.name not in parents:  # the module was found, and it imports one that is not there
+            raise ConfigError(f"strategy {spec!r} could not be loaded: module {module_name} failed to import: "
+                              f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
         raise ConfigError(f"cannot import module {module_name!r} for strategy {spec!r}: {exc}"
                           f"{_shadowed(module_name)}") from None
     except Exception as exc:  # noqa: BLE001 - any error inside a user's module is reported, not raised
         raise ConfigError(f"strategy {spec!r} could not be loaded: module {module_name} failed to import: "
-                          f"{type(exc).__name__}: {exc}") from exc
+                          f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
     cls = getattr(module, attr, None)
     if cls is None:
         classes = sorted(name for name, value in vars(module).items()

@@ -360,3 +360,18 @@ def test_a_file_path_for_a_strategy_is_told_its_module_name(spec, dotted, tmp_pa
                                           rf"{dotted}, with the folder holding {dotted.split('.')[0].split(':')[0]} on "
                                           r"PYTHONPATH"):
         get_strategy(spec)
+
+
+def test_an_import_error_inside_a_user_s_module_names_its_line_not_a_missing_module(tmp_path, monkeypatch):
+    (tmp_path / "badimport.py").write_text("import numpy\nfrom al.strategy import Strategy, topn\n")
+    (tmp_path / "needsapackage.py").write_text("\nimport no_such_package_here\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigError, match=r"^strategy 'badimport:X' could not be loaded: module badimport failed to "
+                                          r"import: ImportError: cannot import name 'topn' from 'al.strategy' .*"
+                                          rf"\(at {re.escape(str(tmp_path / 'badimport.py'))}:2\)$"):
+        get_strategy("badimport:X")
+    with pytest.raises(ConfigError, match=r"module needsapackage failed to import: ModuleNotFoundError: No module "
+                                          rf"named 'no_such_package_here' \(at .*needsapackage.py:2\)$"):
+        get_strategy("needsapackage:X")
+    with pytest.raises(ConfigError, match=r"^cannot import module 'notamodule' for strategy 'notamodule:X': No module"):
+        get_strategy("notamodule:X")
