@@ -92,6 +92,13 @@ def check_space_settings(space: Any, positive_ints: tuple[str, ...]) -> None:
         value = getattr(space, name)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"space parameter {name} must be a positive integer, got {value!r}")
+    rate = space.learning_rate
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 < rate < float("inf"):
+        raise ConfigError(f"space parameter learning_rate must be a positive number, got {rate!r}")
+    if space.objective != "cea" and space.batch_size < 2:  # CEA's batches are of pairs; the others' of texts
+        raise ConfigError(f"space parameter batch_size must be at least 2 for {space.objective}, whose loss "
+                          f"compares the texts of a batch (a batch of one is skipped: nothing would train); "
+                          f"got {space.batch_size}")
 
 
 def batch_loss(objective: str, batch: Batch, epoch: int, rng: np.random.Generator, params: dict[str, Any],

@@ -118,10 +118,22 @@ def test_clld_with_dev_label_distance_needs_a_dev_split():
     ({"name": "cea", "params": {"objective": "aan"}}, "objective is its name"),
     ({"name": "snnl", "params": {"epochs": 0}}, "epochs must be a positive integer"),
     ({"name": "aan", "params": {"positive": "some"}}, "positive must be one of"),
+    ({"name": "cea", "params": {"learning_rate": -1}}, "learning_rate must be a positive number, got -1"),
+    ({"name": "clld", "params": {"learning_rate": 0}}, "learning_rate must be a positive number, got 0"),
+    ({"name": "snnl", "params": {"learning_rate": "abc"}}, "learning_rate must be a positive number, got 'abc'"),
+    ({"name": "clld", "params": {"batch_size": 1}}, "batch_size must be at least 2 for clld, whose loss compares"),
+    ({"name": "am", "params": {"batch_size": 1}}, "batch_size must be at least 2 for am"),
 ])
 def test_bad_space_settings_fail_before_data_loads(space, match):
     with pytest.raises(ConfigError, match=match):
         SimulationConfig(space=space).validate()
+    with pytest.raises(ConfigError, match=match):  # the encoder scope checks them alike
+        SimulationConfig(space=space, space_scope="encoder").validate()
+
+
+def test_a_batch_of_one_pair_is_a_cea_batch():
+    SimulationConfig(space={"name": "cea", "params": {"batch_size": 1}}).validate()
+    SimulationConfig(space={"name": "cea", "params": {"batch_size": 1}}, space_scope="encoder").validate()
 
 
 def test_scope_and_period_are_checked():
