@@ -427,11 +427,14 @@ class SimulationConfig:
         self._check_params(self.strategy, self.strategy_class(), "strategy")
         self._check_params(self.classifier, self.classifier_class(), "classifier")
         self._check_space()
-        self.make_strategy()
+        strategy = self.make_strategy()
         classifier = self.make_classifier_factory()(self.seed)
         check_values = getattr(classifier, "_check_params", None)  # values, not only names, before data loads
         if callable(check_values):
             check_values()
+        if self.space.name != PRETRAINED:  # what a grid's --dry-run and each cell check, before data loads
+            check_space_readers(self.space_for, repr(strategy.name or type(strategy).__name__),
+                                "embeddings" in strategy.requires, classifier.input)
         return self
 
     def _check_types(self) -> None:
@@ -629,6 +632,25 @@ def _raised_at(exc: BaseException) -> str:
 
 
 # ---------------------------------------------------------------- mappings
+
+
+def check_space_readers(space_for: str, strategy_name: str, strategy_reads: bool, classifier_input: str) -> None:
+    """Refuse a task-specific space that nothing chosen to read it reads (``space_for``: see :data:`SPACE_READERS`).
+
+    ``strategy_reads``: whether the strategy declares ``embeddings``;
+    ``classifier_input``: what the classifier reads (``"embeddings"``, ``"texts"``...).
+    """
+    if not strategy_reads and classifier_input != "embeddings":
+        raise ConfigError(
+            f"a task-specific space changes embeddings, but neither strategy {strategy_name} nor the "
+            f"classifier reads them; use --space pretrained, or a strategy or classifier that reads embeddings"
+        )
+    if space_for == "strategy" and not strategy_reads:
+        raise ConfigError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings; "
+                          f"use --space-for all or classifier, or a strategy that reads embeddings")
+    if space_for == "classifier" and classifier_input != "embeddings":
+        raise ConfigError(f"--space-for classifier, but the classifier reads {classifier_input}, "
+                          f"not embeddings; use --space-for all or strategy, or an embedding classifier")
 
 
 def config_fields() -> list[str]:

@@ -44,7 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al.classifiers.base import Classifier, passes_described
-from al.config import SPACE_READERS, n_rounds
+from al.config import SPACE_READERS, check_space_readers, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
 from al.errors import ALError, ConfigError, DataError, QueryError, raised_at
@@ -426,17 +426,8 @@ class Simulation:
             strategy_name = repr(self.strategy.name or type(self.strategy).__name__)
             if self.space_for not in SPACE_READERS:
                 raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {self.space_for!r}")
-            if not self._reads_embeddings:
-                raise ConfigError(
-                    f"a task-specific space changes embeddings, but neither strategy {strategy_name} nor the "
-                    f"classifier reads them; use --space pretrained, or a strategy or classifier that reads embeddings"
-                )
-            if self.space_for == "strategy" and not self._strategy_reads_embeddings:
-                raise ConfigError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings; "
-                                  f"use --space-for all or classifier, or a strategy that reads embeddings")
-            if self.space_for == "classifier" and self._classifier_probe.input != "embeddings":
-                raise ConfigError(f"--space-for classifier, but the classifier reads {self._classifier_probe.input}, "
-                                  f"not embeddings; use --space-for all or strategy, or an embedding classifier")
+            check_space_readers(self.space_for, strategy_name, self._strategy_reads_embeddings,
+                                self._classifier_probe.input)
 
     @property
     def n_rounds(self) -> int:
@@ -456,11 +447,6 @@ class Simulation:
         """Whether anything but the strategy's query reads the fitted space: the classifier, or an observer."""
         classifier_reads = self._classifier_probe.input == "embeddings" and self.space_for != "strategy"
         return classifier_reads or any(o.requires_embeddings for o in self.observers)
-
-    @property
-    def _reads_embeddings(self) -> bool:
-        """Whether a space would change anything: the strategy or the classifier reads embeddings."""
-        return self._strategy_reads_embeddings or self._classifier_probe.input == "embeddings"
 
     #: What :meth:`prepare` can compute ahead of a run.
     PREPARED_PARTS = ("embeddings", "strategy")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 import pytest
@@ -383,3 +384,16 @@ def test_space_for_is_checked_against_who_reads_embeddings(corpus):
                    embed=hash_embed, initial=20, step=10, budget=30, space=HeadSpace("cea", **FAST),
                    space_for="classifier")
     simulate(corpus, HeadSpace("cea", **FAST), strategy=RandomSampling(), space_for="classifier")  # allowed
+
+
+@pytest.mark.parametrize(("settings", "match"), [
+    ({"strategy": "random", "space_for": "strategy"}, "--space-for strategy, but strategy 'random' reads no embeddings"),
+    ({"strategy": "class_embedding", "space_for": "classifier", "classifier": "bert"},
+     "--space-for classifier, but the classifier reads texts"),
+    ({"strategy": "random", "classifier": "bert"}, "neither strategy 'random' nor the classifier reads them"),
+])
+def test_who_reads_a_space_is_checked_by_the_settings_alone(settings, match):
+    """Before data loads, so that a grid's --dry-run and its cell checks name such a cell."""
+    with pytest.raises(ConfigError, match=re.escape(match)):
+        SimulationConfig(space="cea", **settings).validate()
+    SimulationConfig(space="cea", strategy="random").validate()  # the logreg classifier reads the space
