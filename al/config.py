@@ -23,7 +23,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from al.errors import ALError, ConfigError, DataError, did_you_mean
 
@@ -702,6 +702,15 @@ def normalise_mapping(values: Mapping[str, Any], source: str = "config", *, stor
     return values, notes
 
 
+def component_hint(unknown: Sequence[str]) -> str:
+    """``; a space's params go inside it: ...`` for an unknown ``space_params`` (or ``classifier_params``) key."""
+    for key in unknown:
+        component = key[: -len("_params")] if key.endswith("_params") else None
+        if component in COMPONENTS:
+            return f"; a {component}'s params go inside it: {component}: {{name: NAME, params: {{...}}}}"
+    return ""
+
+
 def _inline(params: Mapping[str, Any]) -> str:
     return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in params.items()) + "}"
 
@@ -718,7 +727,7 @@ def from_mapping(values: Mapping[str, Any], source: str = "config") -> Simulatio
                           f"data_options, e.g. data_options: {{{options[0]}: ...}}")
     if unknown:
         raise ConfigError(f"{source}: unknown setting(s) {', '.join(map(repr, unknown))}"
-                          f"{did_you_mean(unknown, known)}; known: {', '.join(sorted(known))}")
+                          f"{did_you_mean(unknown, known)}{component_hint(unknown)}; known: {', '.join(sorted(known))}")
     return SimulationConfig(**values)
 
 

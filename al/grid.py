@@ -68,7 +68,7 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 from al.cli import ArgumentParser, output_dir
 from al.config import (
     COMPONENTS,
-    PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
+    PATH_FIELDS, Component, SimulationConfig, component_hint, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace,
 )
 from al.errors import ALError, ConfigError, RunBusyError, did_you_mean, raised_at
@@ -146,7 +146,8 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:
-            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}{did_you_mean(unknown_fields, fields)}")
+            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}"
+                              f"{did_you_mean(unknown_fields, fields)}{component_hint(unknown_fields)}")
         if any(run.name == name for run in runs):
             raise ConfigError(f"{source}: two cells are both named {name} and would share one run directory; "
                               f"list each value of an axis once (or give each mapping its own `name`)")

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ConfigError
+from al.errors import ConfigError, did_you_mean
 
 PRETRAINED = "pretrained"
 #: Objectives a space can be fitted with (``pretrained``: none).
@@ -81,4 +81,4 @@ def space_class(scope: str) -> type:
 
 def check_space_name(name: str) -> None:
     if name not in SPACES:
-        raise ConfigError(f"unknown space {name!r}; known: {', '.join(SPACES)}")
+        raise ConfigError(f"unknown space {name!r}{did_you_mean([name], SPACES, cutoff=0.6)}; known: {', '.join(SPACES)}")

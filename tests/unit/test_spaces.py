@@ -112,7 +112,8 @@ def test_clld_with_dev_label_distance_needs_a_dev_split():
 
 
 @pytest.mark.parametrize("space, match", [
-    ("nope", "unknown space 'nope'"),
+    ("nope", "unknown space 'nope'; known"),
+    ("cae", r"unknown space 'cae' \(did you mean cea\?\)"),
     ({"name": "pretrained", "params": {"dim": 3}}, "pretrained space takes no params"),
     ({"name": "cea", "params": {"alpha": 100}}, "does not use alpha"),
     ({"name": "cea", "params": {"dimm": 3}}, "has no parameter 'dimm'"),
@@ -397,3 +398,14 @@ def test_who_reads_a_space_is_checked_by_the_settings_alone(settings, match):
     with pytest.raises(ConfigError, match=re.escape(match)):
         SimulationConfig(space="cea", **settings).validate()
     SimulationConfig(space="cea", strategy="random").validate()  # the logreg classifier reads the space
+
+
+def test_space_params_at_the_top_level_say_where_params_go(tmp_path):
+    from al.config import from_mapping
+    from al.grid import expand_grid
+
+    hint = "a space's params go inside it: space: {name: NAME, params: {...}}"
+    with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) 'space_params'; {hint}")):
+        from_mapping({"space": "cea", "space_params": {"epochs": 2}}, "s.yaml")
+    with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) ['space_params'] in space-cea; {hint}")):
+        expand_grid({"out": str(tmp_path), "settings": {"space_params": {"epochs": 3}}, "grid": {"space": ["cea"]}})
