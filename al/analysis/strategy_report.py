@@ -326,7 +326,7 @@ PICKS_NOTE = ("Label occurrences among the texts each strategy picked (round 0's
               "picked texts, mean over seeds; a text with two labels counts for both. *pool (chance)*: what a "
               "uniform draw from the pool picks. *rare_sum*: occurrences of the rare labels.")
 SPACE_NOTE = ("From the diagnostics recorded every round (runs made with --diagnostics), in the space the strategy "
-              "read: centroid proximity = labeled texts among the 100 unlabeled texts nearest each class centroid, "
+              "read: centroid proximity = texts carrying the label among the 100 unlabeled texts nearest its centroid, "
               "over the count chance gives (1 = no better than a random draw), mean over labels (rare: over the rare "
               "labels), then over seeds; margin = mean cosine distance to the other centroids minus to the own "
               "(positive: labeled texts nearer their own centroid). first / last: round 0 and the last round.")
