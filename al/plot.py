@@ -2,9 +2,13 @@
 
 Runs that have not finished every round, or have no value of the metric, are
 named on stderr and left out; runs of different settings (data sets, budgets,
-classifiers...) are never averaged into one line, and the same simulation
-twice (one setting and seed under two directories) is refused, as ``al.report``
-refuses it.
+classifiers...) are never averaged into one line, nor drawn as lines of one
+figure: where ``al.report`` would put them in different settings
+(:func:`al.analysis.comparison.settings_of`), the figure is refused, naming
+what differs and a run directory for each value, unless they differ in the
+``--group-by`` setting alone (:func:`al.analysis.comparison.lines_of_one_setting`).
+The same simulation twice (one setting and seed under two directories) is
+refused, as ``al.report`` refuses it.
 """
 from __future__ import annotations
 
@@ -21,13 +25,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = ArgumentParser(
         prog="python -m al.plot",
         description="Plot a metric against labeled-set size: mean ± sample std over seeds (ddof = 1; "
-        "one seed: the mean alone), one line per strategy.",
+        "one seed: the mean alone), one line per strategy. The runs of one figure must be of one setting, as "
+        "al.report tells settings apart (it draws one figure per setting).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("runs", nargs="+", help="run directories, or directories holding run directories")
     p.add_argument("-o", "--output", default="curves.png", help="image file to write")
     p.add_argument("--metric", default="macro_f1", help="macro_f1, micro_f1, macro_precision or macro_recall")
-    p.add_argument("--group-by", default="strategy", help="config key whose values become the lines")
+    p.add_argument("--group-by", default="strategy",
+                   help="config key whose values become the lines; the runs must agree in every other setting, "
+                   "the strategy included")
     p.add_argument("--title", default=None)
     args = p.parse_args(argv)
     try:

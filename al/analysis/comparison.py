@@ -677,19 +677,111 @@ def one_run_per_seed(runs: Sequence[Run], labels: Mapping[Path, str], fix: str) 
         seen[key] = run
 
 
+def _without_params_of(keys: Sequence[str]) -> list[str]:
+    """``keys`` less the params (``classifier.k``) of a component that is among them (``classifier``): another
+    component has other params, and its name says so."""
+    return [k for k in keys if "." not in k or k.split(".")[0] not in keys]
+
+
+def _values_with_a_run(key: str, paths: Sequence[Path], flat: Mapping[Path, Mapping[str, str]]) -> str:
+    """``key (value: a run directory, ...)``: each value of the condition ``key`` among ``paths`` with the first
+    run (in path order) that has it, so that a message names a run to look at for each; a param one component has
+    and another has not is ``not set``."""
+    first: dict[str, Path] = {}
+    for path in sorted(paths):
+        first.setdefault(flat[path].get(key, "not set"), path)
+    return f"{key} ({', '.join(f'{value}: {path}' for value, path in sorted(first.items()))})"
+
+
+#: Conditions that come with a ``--group-by`` setting besides its own (and its params): the space's scope, period
+#: and readers are None for the pretrained space (:func:`conditions`); another data set or file is other data.
+_COMES_WITH = {"space": ("space_scope", "space_every", "space_for"), "dataset": ("data", "data_options"),
+               "data_path": ("data", "data_options")}
+
+
+def _tells_lines_apart(key: str, group_by: str) -> bool:
+    """Whether lines grouped by ``group_by`` (:func:`line_labels`) may differ in the condition ``key``.
+
+    Lines by strategy are row labels (:func:`run_labels`): they differ in the
+    strategy and the space it read (:data:`STRATEGY_SETTINGS`), with their params.
+    Lines by another setting differ in it, and in what comes with it (:data:`_COMES_WITH`).
+    """
+    head = key.split(".")[0]
+    if group_by == "strategy":
+        return _of_strategy(key)
+    return head == group_by or head in _COMES_WITH.get(group_by, ())
+
+
+def lines_of_one_setting(runs: Sequence[Run], group_by: str = "strategy",
+                         flat: Mapping[Path, Mapping[str, str]] | None = None) -> None:
+    """Refuse lines of one figure that differ in more than what tells them apart.
+
+    The lines of one figure are compared as alike but for their label: by
+    strategy (and space), or by ``group_by``. Runs that :func:`settings_of`
+    (the report's sections) puts in different settings may share a figure only
+    where they differ in ``group_by`` alone; lines by another setting than the
+    strategy must not differ in the strategy either (one line of random,
+    another of cvirs, would credit that setting with what the strategy does).
+
+    Parameters
+    ----------
+    runs : the runs of the figure
+    group_by : what tells its lines apart (:func:`line_labels`)
+    flat : each run's conditions by its path (:func:`_conditions_by_path` of ``runs``); None: worked out here
+
+    Raises
+    ------
+    DataError
+        Naming each condition the lines differ in, its values with a run
+        directory for each, and how to plot them apart.
+    """
+    flat = _conditions_by_path(runs) if flat is None else flat
+    sections = settings_of(runs)
+    split = len(set(sections.values())) > 1
+    varying = _varying([flat[run.path] for run in runs])
+    # a condition that is no strategy's splits the report exactly where it varies: counted only where it does
+    keys = _without_params_of([k for k in varying
+                               if not _tells_lines_apart(k, group_by) and (split or _of_strategy(k))])
+    paths = [run.path for run in runs]
+    apart = "strategy and space" if group_by == "strategy" else group_by
+    whole = ("plot each setting's runs on their own (pass only their run directories), or give a folder holding "
+             "them to al.report, which draws one figure per setting")
+    if split and not keys and not any(not _of_strategy(k) for k in varying):  # told apart by their names alone
+        first: dict[str, Path] = {}
+        for path in sorted(paths):
+            first.setdefault(sections[path], path)
+        shown = "; ".join(f"{name}: {path}" for name, path in sorted(first.items()))
+        raise DataError(f"the runs are of {len(first)} settings, as al.report tells them apart ({shown}); a figure "
+                        f"compares the lines of one setting: {whole}")
+    if not keys:
+        return
+    shown = "; ".join(_values_with_a_run(k, paths, flat) for k in keys[:3])
+    more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+    if any(not _of_strategy(k) for k in keys):
+        raise DataError(f"the lines differ in {shown}{more}, not only in {apart}: al.report puts such runs in "
+                        f"different settings, and one figure would compare them as alike; {whole}")
+    raise DataError(f"the lines differ in {shown}{more}, not only in {apart}: one figure would credit {apart} with "
+                    f"what the strategy does; plot each strategy's runs on their own (pass only their run "
+                    f"directories)")
+
+
 def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, str]:
     """Each run's line in a plot: its row label (:func:`run_labels`), or its ``group_by`` setting.
 
     A line averages seeds of one condition, so the runs on it must agree in
-    every condition (:func:`conditions`) but ``group_by``'s own.
+    every condition (:func:`conditions`) but ``group_by``'s own; and the lines
+    of one figure must be of one setting, as :func:`settings_of` (the report's
+    sections) tells settings apart, unless they differ in ``group_by`` alone
+    (:func:`lines_of_one_setting`).
 
     Raises
     ------
     DataError
         If ``group_by`` is no setting of the runs, runs that would share a
-        line differ in a condition (data sets, budgets...): the message names
-        the conditions and how to plot the runs apart; or two runs on a line
-        are the same simulation (:func:`one_run_per_seed`).
+        line differ in a condition (data sets, budgets...), or lines differ in
+        more than what tells them apart: the message names the conditions, a
+        run directory for each value, and how to plot the runs apart; or two
+        runs on a line are the same simulation (:func:`one_run_per_seed`).
     """
     if group_by != "strategy" and not any(group_by in run.config for run in runs):
         known = sorted({key for run in runs for key in run.config})
@@ -705,11 +797,9 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
     for run in runs:
         lines[labels[run.path]].append(run.path)
     for label, paths in sorted(lines.items()):
-        keys = [k for k in _varying([flat[p] for p in paths]) if k.split(".")[0] != group_by]
-        keys = [k for k in keys if "." not in k or k.split(".")[0] not in keys]  # other components: their params too
+        keys = _without_params_of([k for k in _varying([flat[p] for p in paths]) if k.split(".")[0] != group_by])
         if keys:
-            shown = "; ".join(f"{k} ({', '.join(sorted({flat[p].get(k, 'not set') for p in paths}))})"
-                              for k in keys[:3])  # a param one component has and another has not: not set
+            shown = "; ".join(_values_with_a_run(k, paths, flat) for k in keys[:3])
             more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
             one_line_each = group_by == "strategy" and len(lines) == 1 and len(keys) == 1 and keys[0] != "data" \
                 and "." not in keys[0]  # --group-by that setting then draws one line per value
@@ -717,6 +807,7 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
                    "plot each setting's runs on their own (pass only their run directories, e.g. runs/disaster-*)")
             raise DataError(f"runs on the line {label!r} differ in {shown}{more}; a line averages the seeds of one "
                             f"setting: {fix}")
+    lines_of_one_setting(runs, group_by, flat)
     one_run_per_seed(runs, labels, "plot one of them (give the run directories to plot instead of a folder holding "
                      "both)")
     return labels

@@ -221,14 +221,15 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
         which names the embedding space too: ``class_embedding@cea``)
     labels : each run's group by its path, overriding ``group_by`` (the report's row labels);
         None: :func:`al.analysis.comparison.line_labels`, which refuses to put runs of
-        different settings (data sets, budgets, ...), or the same simulation twice, on one line
+        different settings (data sets, budgets, ...), or the same simulation twice, on one line,
+        and runs that ``al.report`` puts in different settings on lines of one figure
 
     Raises
     ------
     DataError
         If ``group_by`` is no setting of the runs, runs of different settings would share a
-        line, two runs on a line are the same simulation (one setting and seed), or ``metric``
-        is missing or not a number.
+        line or one figure (:func:`al.analysis.comparison.lines_of_one_setting`), two runs on a
+        line are the same simulation (one setting and seed), or ``metric`` is missing or not a number.
     """
     if labels is None:
         from al.analysis.comparison import line_labels  # comparison reads runs through this module

@@ -98,8 +98,10 @@ def test_runs_of_other_settings_never_share_a_line(tmp_path, capsys):
     assert main([str(tmp_path / "runs"), "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert ("runs on the line 'random' differ in dataset (disaster, reuters); a line averages the seeds of one "
-            "setting: split the lines with --group-by dataset") in err
+    runs = tmp_path / "runs"  # a run directory named for each value, to look at
+    assert (f"runs on the line 'random' differ in dataset (disaster: {runs / 'disaster-0'}, reuters: "
+            f"{runs / 'reuters-0'}); a line averages the seeds of one setting: split the lines with --group-by "
+            f"dataset") in err
     assert not out.exists()
     assert main([str(tmp_path / "runs"), "-o", str(out), "--group-by", "dataset"]) == 0
     table = capsys.readouterr().out
@@ -117,7 +119,7 @@ def test_a_setting_a_run_does_not_store_is_its_default(tmp_path):
     (curve,) = curves(load_runs([tmp_path / "runs"]))
     np.testing.assert_array_equal(curve.n_runs, [2, 2])
     fake_run(tmp_path / "runs", "random", 2, [0.4, 0.6], initial_strategy="kmeans")
-    with pytest.raises(DataError, match=r"differ in initial_strategy \(kmeans, random\)"):
+    with pytest.raises(DataError, match=r"differ in initial_strategy \(kmeans: \S+random-2, random: \S+random-0\)"):
         curves(load_runs([tmp_path / "runs"]))
 
 
@@ -211,7 +213,8 @@ def test_a_data_digest_some_runs_did_not_record_is_unknown_not_another_setting(t
     fake_run(tmp_path / "runs", "random", 3, [0.2, 0.4], dataset="jsonl", data_path="d.jsonl")
     path = tmp_path / "runs" / "random-3" / "config.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "data_digest": "def000000000ff"}))
-    with pytest.raises(DataError, match=r"differ in data \(None, abc123456789, def000000000\)"):
+    with pytest.raises(DataError, match=r"differ in data \(None: \S+random-1, abc123456789: \S+random-0, "
+                                        r"def000000000: \S+random-3\)"):
         curves(load_runs([tmp_path / "runs"]))
 
 
@@ -283,4 +286,6 @@ def test_runs_of_two_strategies_on_one_line_are_named_by_strategy_not_by_each_pa
         fake_run(tmp_path / "runs", {"name": "dal", "params": {"sub_batches": 5}}, seed, [0.3, 0.5], name=f"dal-{seed}")
     with pytest.raises(DataError) as caught:
         curves(load_runs([tmp_path / "runs"]), group_by="seed")
-    assert "runs on the line '0' differ in strategy (dal, random); a line averages" in str(caught.value)
+    runs = tmp_path / "runs"
+    assert (f"runs on the line '0' differ in strategy (dal: {runs / 'dal-0'}, random: {runs / 'random-0'}); a line "
+            f"averages") in str(caught.value)
