@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
 from pathlib import Path
 from contextlib import closing, contextmanager, nullcontext
@@ -172,6 +173,15 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
+class EncodingStopped(Exception):
+    """Raised by encoder passes whose ``stop`` event is set: the passes running finished, no new one started."""
+
+
+def _check_stop(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise EncodingStopped("stopped: the encoding was asked to stop; the vectors computed so far are kept")
+
+
 def passes_at_once(device: Any, threads: int | None = None, one_thread: bool = False) -> int:
     """How many encoder passes run at once, one torch thread each: ``threads``, or 0 for one after another.
 
@@ -194,7 +204,7 @@ def passes_at_once(device: Any, threads: int | None = None, one_thread: bool = F
 @contextmanager
 def encoder_passes(
     encode: Callable[[Item], Result], batches: Iterable[Item | None], *, device: Any, threads: int | None = None,
-    one_thread: bool = False,
+    one_thread: bool = False, stop: threading.Event | None = None,
 ) -> Iterator[Iterator[tuple[Item | None, Result | None]]]:
     """``(batch, encode(batch))`` for each of ``batches``, in order, on the cores the way that keeps them busy.
 
@@ -209,16 +219,18 @@ def encoder_passes(
     sections 5, 12.2 and 12.14), so the results are the same either way; that
     holds for passes of 256 padded tokens or more, and ``one_thread`` keeps
     smaller ones on one thread each whatever the count (:func:`passes_at_once`).
+    ``stop``: once set, no new pass starts and :class:`EncodingStopped` is raised (a session closing).
     """
     at_once = passes_at_once(device, threads, one_thread)
     if at_once:
         with torch_threads(1), closing(computed_ahead(encode, batches, workers=at_once,
-                                                      on_start=one_torch_thread)) as passes:
+                                                      on_start=one_torch_thread, stop=stop)) as passes:
             yield passes
         return
 
     def in_turn() -> Iterator[tuple[Item | None, Result | None]]:
         for batch in batches:
+            _check_stop(stop)
             with torch_threads(threads) if threads else nullcontext():
                 result = None if batch is None else encode(batch)
             yield batch, result
@@ -241,11 +253,13 @@ def one_torch_thread() -> None:
 
 def computed_ahead(
     function: Callable[[Item], Result], items: Iterable[Item | None], *, workers: int, per_worker: int = 2,
-    on_start: Callable[[], None] | None = None,
+    on_start: Callable[[], None] | None = None, stop: threading.Event | None = None,
 ) -> Iterator[tuple[Item | None, Result | None]]:
     """``(item, function(item))`` for each of ``items``, in their order, computed ahead on ``workers`` threads.
 
-    ``on_start`` runs once on each worker thread before its first call.
+    ``on_start`` runs once on each worker thread before its first call. ``stop``:
+    once set, no new call is submitted and :class:`EncodingStopped` is raised
+    (as for an early stop, the running calls finish and the queued ones are dropped).
 
     A None item gives ``(None, None)``. Items are drawn in order on the
     calling thread, ``workers * per_worker + 1`` at most before their results
@@ -260,11 +274,13 @@ def computed_ahead(
     pool = ThreadPoolExecutor(workers, thread_name_prefix=AHEAD_THREADS, initializer=on_start)
     try:
         for item in items:
+            _check_stop(stop)
             pending.append((item, None if item is None else pool.submit(function, item)))
             while len(pending) > workers * per_worker:
                 first, future = pending.popleft()
                 yield first, None if future is None else future.result()
         while pending:
+            _check_stop(stop)
             first, future = pending.popleft()
             yield first, None if future is None else future.result()
     finally:
@@ -446,6 +462,10 @@ class SentenceEmbedder:
         more to the fp32 ones but not the same bits, so they have their own
         cache (``benchmarks/RESULTS.md`` section 12.7). Canonical batching holds
         in both.
+    stop : threading.Event, optional
+        Once set, an encoding in progress starts no new pass and raises
+        :class:`EncodingStopped`, its vectors so far cached (an annotation
+        session closing while it embeds its pool). Not part of the cache key.
     """
 
     def __init__(
@@ -458,6 +478,7 @@ class SentenceEmbedder:
         cache: bool = True,
         show_progress: bool = True,
         precision: str = "fp32",
+        stop: threading.Event | None = None,
     ) -> None:
         if precision not in PRECISIONS:
             from al.errors import ConfigError
@@ -470,6 +491,7 @@ class SentenceEmbedder:
         self.device = device
         self.cache = cache
         self.show_progress = show_progress
+        self.stop = stop
         self._encoder: Any = None
         self._cache: EmbeddingCache | None = None
         self.n_encoded_ = 0  # texts actually run through the model (not cached)
@@ -551,7 +573,7 @@ class SentenceEmbedder:
         done = np.zeros(len(texts), dtype=bool)
         # short texts run first, many to a pass: the time left is estimated from the padded tokens
         try:
-            with encoder_passes(encode, batches, device=encoder.device) as passes, \
+            with encoder_passes(encode, batches, device=encoder.device, stop=self.stop) as passes, \
                     progress(len(texts), f"embedding with {self.model}", unit="texts", enabled=self.show_progress,
                              work=padded_tokens(batches)) as bar:
                 for batch, vectors in passes:
