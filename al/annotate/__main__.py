@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from al.cli import ArgumentParser, output_dir, output_file
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError
+from al.progress import counted
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -73,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--folds", type=int, help="cross-validation folds without --dev (default 5)")
     g = p.add_argument_group("server")
     g.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}: this machine only); any other "
-                   f"address needs the token printed at start")
+                   f"address needs the token printed at start (0.0.0.0 or ::, every interface, is printed as this "
+                   f"machine's name)")
     g.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0: any free port)")
     g.add_argument("--token", help=f"the token to require, at least {MIN_TOKEN_LENGTH} characters; the environment "
                    f"variable {TOKEN_ENV} gives it too, out of sight of other users' process lists (default: "
@@ -124,7 +126,9 @@ def export_parser() -> argparse.ArgumentParser:
                        argument_default=argparse.SUPPRESS)
     p.add_argument("session", metavar="SESSION_DIR")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help=f"the JSON-lines file to write ({', '.join(EXPORT_SUFFIXES)})")
+                   help=f"the JSON-lines file to write ({', '.join(EXPORT_SUFFIXES)}), in a folder that exists")
+    p.add_argument("--data", metavar="FILE",
+                   help="the session's data file where it is now, if it moved (default: the path given at start)")
     add_reading_options(p.add_argument_group("reading the data file (only where the session did not record it)"),
                         "; the session's own when it recorded one (a session started before sessions recorded "
                         "their label columns reads a file with both as it began: leave it out)")
@@ -286,15 +290,14 @@ def serve(args: argparse.Namespace) -> int:
     try:
         session.open()
         actual = sock.getsockname()[1]  # with --port 0, the one the system chose
-        address = f"http://{url_host(host)}:{actual}/" + (f"?token={token}" if token else "")
-        resumed = len(session.records.rounds)
+        address = f"http://{url_host(shown_host(host))}:{actual}/" + (f"?token={token}" if token else "")
         config = session.config
         if "quiet" not in args:
-            state = f"resuming after round {resumed}" if resumed else "starting"
-            print(f"{state}: {len(session.texts.texts)} texts of {session.options.data_path}, labels "
-                  f"{', '.join(session.label_names)}; {config.strategy.label()} picks "
-                  f"{batch_plan(config.initial, config.step, config.budget)} -> {session.directory}",
-                  file=sys.stderr)
+            print(f"{start_state(len(session.records.rounds), len(session.store.all()))} "
+                  f"{counted(len(session.texts.texts), 'text')} of {session.options.data_path}"
+                  f"{given_note(len(session.texts.given))}, labels {', '.join(session.label_names)}; "
+                  f"{config.strategy.label()} picks {batch_plan(config.initial, config.step, config.budget)} -> "
+                  f"{session.directory}", file=sys.stderr)
         print(f"annotate at {address}", flush=True)
         if "quiet" not in args:
             print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)
@@ -312,6 +315,29 @@ def serve(args: argparse.Namespace) -> int:
     if "quiet" not in args:
         print(f"stopped; every answer is in {session.store.path}; the same command resumes", file=sys.stderr)
     return 0
+
+
+def start_state(rounds: int, answers: int) -> str:
+    """How the start line begins: ``starting:``, or ``resuming:`` with the answers stored (skips included) and the
+    rounds finished, e.g. ``resuming after round 3: 120 answers so far,``."""
+    if not rounds and not answers:
+        return "starting:"
+    return f"resuming{f' after round {rounds}' if rounds else ''}: {counted(answers, 'answer')} so far,"
+
+
+def given_note(n_given: int) -> str:
+    """`` (20 labeled in the file, counted in the budget)`` for texts the data file labels; empty for none."""
+    return f" ({n_given:,} labeled in the file, counted in the budget)" if n_given else ""
+
+
+#: Addresses that listen on every interface of the machine: no browser elsewhere can open them.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
+
+def shown_host(host: str) -> str:
+    """The host the printed address names: the machine's name for a wildcard bind (``0.0.0.0``, ``::``), which
+    no other machine's browser can open; ``host`` itself otherwise."""
+    return socket.gethostname() if host in WILDCARD_HOSTS else host
 
 
 def url_host(host: str) -> str:
@@ -345,16 +371,23 @@ def sigterm_stops() -> Iterator[None]:
 
 
 def export(argv: Sequence[str]) -> int:
-    from al.annotate.export import check_output, export_session
+    from al.annotate.export import check_output, check_output_folder, export_session
 
     args = export_parser().parse_args(argv)
+    data = getattr(args, "data", None)
     try:
-        check_output(args.session, args.output, "-o")  # a session's own file is named as such, whatever its suffix
+        # a session's own file is named as such, whatever its suffix
+        check_output(args.session, args.output, "-o", data)
         output_file(args.output, "-o", EXPORT_SUFFIXES)
-        counts = export_session(args.session, args.output, "-o", given_reading(args))
+        check_output_folder(args.output, "-o")
+        exported = export_session(args.session, args.output, "-o", given_reading(args), data)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    counts = exported.counts
+    warning = exported.warning()
+    if warning is not None:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {counts['given'] + counts['person']} labeled texts to {args.output} ({counts['person']} answered, "
           f"{counts['given']} labeled in the data file; {counts['skipped']} skipped left out)", file=sys.stderr)
     return 0

@@ -13,8 +13,10 @@ Routes
 
 Errors are HTTP 4xx with a one-line JSON ``detail``: 401 a missing or wrong
 token, 403 a request to a loopback server under another host name, 404 an
-unknown path, 409 a text that is not waiting for an answer, 422 an unknown
-label or a malformed body.
+unknown path or a text id the session does not have, 405 a method the path
+does not take (its ``Allow`` header names those it does), 409 a text that is
+not waiting for an answer, 422 an unknown label, a malformed body or a bad
+query parameter.
 
 Security: on a loopback address (the default) the server answers only
 requests whose ``Host`` is ``localhost`` or a loopback IP address (no DNS
@@ -27,7 +29,8 @@ changes answers (POST, PUT) must come from this server's own page (no other
 ``Origin``: 403; a reverse proxy's public address is named with ``origins``),
 carry JSON (415 otherwise) and say its length (411), at most ``MAX_BODY_BYTES``
 (413), so another site open in the same browser can neither post answers nor
-flood the server. Pages may not be framed.
+flood the server; those checks apply to the routes that take the request's
+method (any other gets its 404 or 405 first). Pages may not be framed.
 """
 from __future__ import annotations
 
@@ -44,8 +47,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from al.annotate.session import Session
+from al.annotate.session import Session, UnknownTextError
 from al.errors import ALError, NotPendingError, UnknownLabelError
 
 HERE = Path(__file__).resolve().parent
@@ -141,6 +145,53 @@ def _loopback_url(request: Request, port: int | None) -> str:
     return f"http://{host}:{port}/" if isinstance(port, int) else f"the address printed at start (on {host})"
 
 
+def _methods(route: Any) -> set[str]:
+    """The methods a route takes: its own, or GET and HEAD for a mounted folder of files (the page's assets)."""
+    return set(getattr(route, "methods", None) or ("GET", "HEAD"))
+
+
+def _allowed(app: Any, request: Request) -> list[str]:
+    """The methods the routes of ``app`` take at the request's path (none: no such path)."""
+    scope = request.scope  # as the app got it (inside a mount, its root_path is the mount's)
+    scope = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}
+    return sorted({m for route in app.router.routes if route.matches(scope)[0] != Match.NONE
+                   for m in _methods(route)})
+
+
+def _routed(app: Any, request: Request) -> bool:
+    """Whether a route of ``app`` takes the request's path and method (else routing answers 404 or 405)."""
+    return request.method in _allowed(app, request)
+
+
+def invalid_request(errors: Sequence[Any]) -> str:
+    """What a request FastAPI could not take got wrong, in words: a body that is not JSON, a bad query
+    parameter, or the body's fields (with an example of a good body)."""
+    parts, body = [], False
+    for error in errors:
+        loc = [str(p) for p in error.get("loc", ())]
+        if error.get("type") == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error") or error.get("msg", "invalid")
+            return f"the body is not valid JSON: {reason}; expected JSON such as {EXAMPLE_BODY}"
+        if loc[:1] == ["query"]:
+            name = ".".join(loc[1:])
+            hint = QUERY_HINTS.get(name)
+            parts.append(f"query parameter {name}={_one_line(str(error.get('input')))[:40]!r} is not valid "
+                         f"({error.get('msg', 'invalid')})" + (f"; {name} is {hint}" if hint else ""))
+            continue
+        body = True
+        where = ".".join(p for p in loc if p != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    if not body:
+        return "; ".join(parts)
+    return "malformed request: " + "; ".join(parts) + f" (expected JSON such as {EXAMPLE_BODY})"
+
+
+#: A good answer's body, as messages show it.
+EXAMPLE_BODY = '{"id": "12", "labels": ["a"]}'
+#: What each query parameter is, as a message about a bad value says.
+QUERY_HINTS = {"wait": "the seconds to wait for a text, a number such as ?wait=10"}
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -178,7 +229,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
             return JSONResponse({"detail": f"this server answers on its loopback address only, not "
                                            f"{_one_line(request.headers.get('host', 'no host'))[:100]!r}; open "
                                            f"{_loopback_url(request, port)}"}, status_code=403)
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") and _routed(app, request):
             refused = _refused_change(request, allowed_origins)
             if refused is not None:
                 return refused
@@ -209,23 +260,26 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     async def not_pending(request: Request, exc: NotPendingError) -> JSONResponse:
         return JSONResponse({"detail": _one_line(exc)}, status_code=409)
 
+    @app.exception_handler(UnknownTextError)
+    async def unknown_text(request: Request, exc: UnknownTextError) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc)}, status_code=404)
+
     @app.exception_handler(ALError)
     async def bad_request(request: Request, exc: ALError) -> JSONResponse:
         return JSONResponse({"detail": _one_line(exc)}, status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-            parts.append(f"{where}: {error.get('msg', 'invalid')}")
-        return JSONResponse({"detail": _one_line("malformed request: " + "; ".join(parts) +
-                                                 " (expected JSON such as {\"id\": \"12\", \"labels\": [\"a\"]})")},
-                            status_code=422)
+        return JSONResponse({"detail": _one_line(invalid_request(exc.errors()))}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"detail": _one_line(exc.detail)}, status_code=exc.status_code)
+        detail, headers = exc.detail, exc.headers
+        if exc.status_code == 405:  # the methods of every route of the path (routing names the first one's only)
+            allowed = _allowed(app, request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            detail = (f"{request.method} is not a method of {request.url.path}; it takes {', '.join(allowed)}")
+        return JSONResponse({"detail": _one_line(detail)}, status_code=exc.status_code, headers=headers)
 
     def page_context(request: Request) -> dict[str, Any]:
         labels = [{"name": name, "key": KEYS[j] if j < len(KEYS) else None}

@@ -28,8 +28,10 @@ once that reading agrees with what the session recorded (:class:`SessionFacts`);
 its first resume records it (``"legacy_union": true``). ``--label-columns``
 given for such a session must read exactly the same labels, row by row.
 
-An ``id`` column names the texts (else the row number, from 0); ids must be
-unique, and a session refuses ids longer than :data:`MAX_ID_LENGTH` characters
+An ``id`` column names the texts (else the row number, from 0); an id is a
+string or an integer (taken as its decimal string: ``17`` is ``"17"``, and
+exported so), any other JSON value (true, 1.5, an object) is refused naming
+its line. Ids must be unique, and a session refuses ids longer than :data:`MAX_ID_LENGTH` characters
 at start (the page sends a text's id with its answer, in a body of bounded size).
 """
 from __future__ import annotations
@@ -597,7 +599,7 @@ def _read(path: str | Path, label_names: Sequence[str], text_column: str, label_
     table = _table(path)
     texts = _texts(table, text_column)
     if "id" in table.frame.columns:
-        ids = ["" if pd.isna(v) else str(v).strip() for v in table.frame["id"]]
+        ids = _ids(table)
         seen: dict[str, int] = {}
         for row, text_id in enumerate(ids):
             if not text_id:
@@ -611,6 +613,64 @@ def _read(path: str | Path, label_names: Sequence[str], text_column: str, label_
         ids = [str(i) for i in range(len(texts))]
     given = _given(table, label_names, label_sep, label_columns, legacy_union)
     return table, SessionTexts(texts, ids, given, file_digest(path))
+
+
+def _ids(table: Table) -> list[str]:
+    """The ``id`` column as strings: a string stripped, an integer as its decimal string (``17`` -> ``"17"``), a
+    missing or null id as ``""`` (refused as blank by the caller).
+
+    A CSV's ids are strings. A JSON-lines file may hold any JSON value; one
+    that is neither a string nor an integer (true, 1.5, an object, a list)
+    names no text plainly, and is refused. Where pandas made a column of
+    numbers floats (an integer beside a fraction or a null), the ids are read
+    again as the file writes them, so that ``17`` is taken and ``17.0`` refused.
+
+    Raises
+    ------
+    DataError
+        One line naming the file's line and the id's type.
+    """
+    column = table.frame["id"]
+    values = _written_ids(table) if column.dtype.kind == "f" and table.lines is not None else list(column)
+    ids: list[str] = []
+    for row, value in enumerate(values):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            ids.append("")
+        elif isinstance(value, str):
+            ids.append(value.strip())
+        elif isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            ids.append(str(int(value)))
+        else:
+            shown = json.dumps(value.item() if isinstance(value, np.generic) else value, default=str)
+            raise DataError(f"{table.where(row)}: id is {_json_kind(value)} ({shown[:40]}); expected a string or an "
+                            f"integer: write each id as a string, e.g. \"id\": \"t17\", or drop the id key (rows "
+                            f"are then numbered)")
+    return ids
+
+
+def _json_kind(value: Any) -> str:
+    """What JSON value ``value`` is, as a message names it: ``a boolean``, ``an object``..."""
+    if isinstance(value, (bool, np.bool_)):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, (float, np.floating)):
+        return "a number with a fraction or an exponent"
+    return f"a {type(value).__name__}"
+
+
+def _written_ids(table: Table) -> list[Any]:
+    """The ``id`` of each row of a JSON-lines table as the file writes it (header names stripped, as read)."""
+    wanted = {int(line) for line in table.lines}
+    found: dict[int, Any] = {}
+    with open(table.path, encoding="utf-8-sig") as f:
+        for number, line in enumerate(f, 1):
+            if number in wanted:
+                row = json.loads(line)
+                found[number] = next((v for k, v in row.items() if str(k).strip() == "id"), None)
+    return [found[int(line)] for line in table.lines]
 
 
 def read_dev(path: str | Path, label_names: Sequence[str], *, text_column: str = "text",

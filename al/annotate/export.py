@@ -10,6 +10,16 @@ file) or ``person`` (answered in the session; the latest answer when it was
 changed). Skipped texts and texts nobody answered are left out. Load it
 with ``python -m al.simulate --dataset jsonl --data-path labeled.jsonl``
 (split 80/10/10 by the loader, as any file without a ``split`` column).
+An ``id`` is always a string: an integer id of the data file is written as
+its decimal string (``17`` -> ``"17"``), a text without one as its row number.
+
+Every answer in the session's database is written, even where the data
+file changed since the session began (its answers are never held hostage
+by a file edited since): an answer whose id the file still holds with the
+same text is written as above, any other from the database alone, with
+the text the database kept (``"text": null`` where it kept none), and the
+command says so in one line (:func:`session_rows`). ``--data FILE`` names
+the data file where it lies now, if it moved.
 
 The data file is read as the session recorded (:mod:`al.annotate.data`); a
 session started before sessions recorded their label columns, on a file
@@ -19,17 +29,20 @@ recorded (:func:`session_facts`), here as on its resume.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from al.annotate.data import (SessionFacts, file_digest, old_session_reading, read_session_texts, recorded_reading,
-                              resolve_reading)
-from al.annotate.store import DB_FILE, connect_read_only, read_meta
+from al.annotate.data import (SessionFacts, SessionTexts, file_digest, old_session_reading, read_session_texts,
+                              recorded_reading, resolve_reading)
+from al.annotate.store import DB_FILE, connect_read_only, has_texts, read_meta
 from al.errors import ConfigError, DataError
 from al.io import write_atomic
+from al.progress import counted
 from al.records import read_config, read_rounds
 
 
@@ -95,26 +108,108 @@ def session_facts(directory: str | Path, session: Mapping[str, Any]) -> SessionF
     return SessionFacts(n_given if isinstance(n_given, int) else None, answered, tuple(initial), counts, round0)
 
 
-def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None
-                 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The labeled texts of a session as export rows, and counts (``given``, ``person``, ``skipped``).
+@dataclass(frozen=True)
+class SessionExport:
+    """The rows an export writes and what it tells about them (:func:`session_rows`).
+
+    Attributes
+    ----------
+    rows : list of dict
+        One per labeled text: ``id``, ``text``, one 0/1 column per label, ``source``.
+    counts : dict
+        ``given`` (labeled in the data file), ``person`` (answered), ``skipped`` (left out).
+    data_path : Path
+        The data file read.
+    changed : bool
+        The data file holds other bytes than when the session began.
+    from_database : int
+        Answers written from the session's database, not matched with the data
+        file (only where it changed): the id, or its text, is not in the file as
+        the session labeled it (see :func:`session_rows`).
+    without_text : int
+        Of those, rows whose text the database did not keep (``"text": null``).
+    unreadable : str or None
+        Why the changed data file could not be read as the session read it
+        (every answer then comes from the database).
+    """
+
+    rows: list[dict[str, Any]]
+    counts: dict[str, int]
+    data_path: Path
+    changed: bool = False
+    from_database: int = 0
+    without_text: int = 0
+    unreadable: str | None = None
+
+    def warning(self) -> str | None:
+        """One line for a data file that changed since the session began (None where it did not)."""
+        if not self.changed:
+            return None
+        said = f"{self.data_path} changed since the session began (other bytes)"
+        if self.unreadable is not None:
+            said += f" and cannot be read as the session read it ({self.unreadable})"
+        if not self.from_database:
+            return f"{said}; every answer still has its id and text there, so none was exported from the database"
+        said += (f"; {counted(self.from_database, 'answer')} {'was' if self.from_database == 1 else 'were'} "
+                 f"exported from the session's database (the file no longer holds "
+                 f"{'its' if self.from_database == 1 else 'their'} id with the text the session showed)")
+        if self.without_text:
+            said += (f", {self.without_text} of them without {'its' if self.without_text == 1 else 'their'} text "
+                     f"(\"text\": null: the database did not keep it); restore that file, or pass it with --data, "
+                     f"to export them with their text")
+        return said
+
+
+def matches_as_prefix(path: Path, digest: str) -> bool:
+    """Whether the file at ``path`` begins with the bytes of SHA-256 ``digest``, up to a line end: the file a
+    session began with, rows appended since (with or without the line end its last row lacked)."""
+    state = hashlib.sha256()
+    with open(path, "rb") as f:
+        for line in f:
+            if line.endswith(b"\n"):
+                without = state.copy()
+                without.update(line[:-1])
+                if without.hexdigest() == digest:
+                    return True
+            state.update(line)
+            if state.hexdigest() == digest:
+                return True
+    return False
+
+
+def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None,
+                 data: str | Path | None = None) -> SessionExport:
+    """The labeled texts of a session as export rows (:class:`SessionExport`), every answer of its database among them.
 
     ``given``: the options ``--text-column``, ``--label-sep``, ``--label-columns``
     given (keys of :data:`al.annotate.data.READING_FLAGS`). The session reads
     its data file as it recorded; one that recorded no label columns (started
     before sessions recorded them) as :func:`al.annotate.data.old_session_reading`
     says, where ``--label-columns`` given must read what it read.
+    ``data``: the data file where it lies now (``--data``), instead of the path
+    the session recorded.
+
+    A data file with the bytes the session began with gives every row: those
+    labeled in the file (``given``) and those answered (``person``), in the
+    file's order. Where it changed since (a row appended, an editor re-saving
+    it), each answer whose id the file still holds with the same text is
+    written so too, the file's labeled rows as the file labels them now
+    (a text a person answered keeps the person's answer); every other answer
+    is written from the database after them (in the pool's order): its id,
+    labels and the text the database kept (``"text": null`` where it kept none:
+    answers stored before sessions kept their texts, unless the file still
+    begins with the one the session labeled, or the session was resumed since).
 
     Raises
     ------
     ConfigError
         ``directory`` holds no session, its database belongs to another
-        session, the data file changed since the session began, or an
-        option given differs from the session's own.
+        session, or an option given differs from the session's own.
         For a session that recorded no label columns, ``--label-columns``
-        given that read other labels than it did.
+        given that read other labels than it did (on its own data file).
     DataError
-        The data file cannot be read as the session read it.
+        The data file is not there, or cannot be read as the session read it
+        (its own bytes).
     """
     directory = Path(directory)
     found = stored_session(directory)
@@ -126,52 +221,86 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None
     config = stored["config"]
     session = config["session"]
     labels = list(config["labels"])
-    data_path = Path(config["data_path"])
+    data_path = Path(config["data_path"] if data is None else data)
     expected = (stored.get("session") or {}).get("settings_digest")
     if expected is not None and meta.get("settings_digest") != expected:
         raise ConfigError(f"{db_path} holds the answers of another session (settings digest "
                           f"{meta.get('settings_digest')}, config.json says {expected}); export the directory it "
                           f"came from")
     if not data_path.is_file():
-        raise DataError(f"the session's data file {data_path} is not there (paths are as given at start); run export "
-                        f"from the directory the session was started in")
-    if file_digest(data_path) != session["data_sha256"]:
-        raise DataError(f"{data_path} changed since the session began (its SHA-256 differs); export needs the file "
-                        f"the session labeled")
+        state = "is a directory" if data_path.is_dir() else "is not there"
+        if data is None:
+            raise DataError(f"the session's data file {data_path} {state} (paths are as given at start); run export "
+                            f"from the directory the session was started in, or pass --data FILE where it is now")
+        raise DataError(f"--data {data_path} {state}; expected the data file the session labeled (it began with "
+                        f"{config['data_path']})")
+    changed = file_digest(data_path) != session["data_sha256"]
     where = f"session {directory}"
     recorded = recorded_reading(session, meta, where)
     reading = resolve_reading(recorded, given or {}, where)
-    if "label_columns" not in recorded:  # a session from before they were recorded: read as it began
-        reading = old_session_reading(data_path, labels, reading, session_facts(directory, session), where)
-    texts = read_session_texts(data_path, labels, **reading.to_dict())
+    texts: SessionTexts | None = None
+    unreadable = None
+    try:
+        if "label_columns" not in recorded:  # a session from before they were recorded: read as it began
+            reading = old_session_reading(data_path, labels, reading, session_facts(directory, session), where)
+        texts = read_session_texts(data_path, labels, **reading.to_dict())
+    except (ConfigError, DataError) as exc:
+        if not changed:
+            raise
+        unreadable = str(exc)  # a file changed since: every answer comes from the database
+    prefix = changed and matches_as_prefix(data_path, session["data_sha256"])
     db = connect_read_only(db_path)
     try:
-        rows = db.execute("SELECT pool_index, labels, skipped FROM answers ORDER BY pool_index").fetchall()
+        kept = "text" if has_texts(db) else "NULL"
+        rows = db.execute(f"SELECT pool_index, text_id, labels, skipped, {kept} FROM answers "
+                          f"ORDER BY pool_index").fetchall()
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"{db_path} is not a session database ({exc})") from None
     finally:
         db.close()
-    answered = {int(i): (json.loads(l), bool(s)) for i, l, s in rows}
-    out: list[dict[str, Any]] = []
+    ids, pool = (texts.ids, texts.texts) if texts is not None else ([], [])
+    index = {text_id: i for i, text_id in enumerate(ids)}
+    at: dict[int, list[str]] = {}  # row of the file -> the person's labels
+    apart: list[dict[str, Any]] = []  # answers written from the database
     counts = {"given": 0, "person": 0, "skipped": 0}
-    for i, (text_id, text) in enumerate(zip(texts.ids, texts.texts)):
-        if i in texts.given:
+    without_text = 0
+    for pool_index, text_id, chosen, skipped, text in rows:
+        pool_index = int(pool_index)
+        if skipped:
+            counts["skipped"] += 1
+            continue
+        chosen = json.loads(chosen)
+        counts["person"] += 1
+        if not changed or (prefix and text is None):  # the file's row pool_index is the one the session labeled
+            row = pool_index if pool_index < len(ids) and ids[pool_index] == text_id else None
+        else:
+            row = index.get(text_id)
+            if row is not None and pool[row] != text:  # another text under that id now (or the text unknown)
+                row = None
+        if row is not None:
+            at[row] = chosen
+            continue
+        without_text += text is None
+        apart.append({"id": text_id, "text": text, **{name: int(name in chosen) for name in labels},
+                      "source": "person"})
+    answered_ids = {r["id"] for r in apart}
+    out: list[dict[str, Any]] = []
+    for i, (text_id, text) in enumerate(zip(ids, pool)):
+        if i in at:
+            values, source = [int(name in at[i]) for name in labels], "person"
+        elif i in texts.given and text_id not in answered_ids:
             values, source = texts.given[i].tolist(), "given"
-        elif i in answered:
-            chosen, skipped = answered[i]
-            if skipped:
-                counts["skipped"] += 1
-                continue
-            values, source = [int(name in chosen) for name in labels], "person"
+            counts["given"] += 1
         else:
             continue
-        counts[source] += 1
         out.append({"id": text_id, "text": text, **dict(zip(labels, values)), "source": source})
-    return out, counts
+    return SessionExport(out + apart, counts, data_path, changed, len(apart), without_text, unreadable)
 
 
-def check_output(directory: str | Path, output: str | Path, what: str = "output") -> None:
-    """Refuse an ``output`` that is (links followed) a file of the session directory, or its data or dev file.
+def check_output(directory: str | Path, output: str | Path, what: str = "output",
+                 data: str | Path | None = None) -> None:
+    """Refuse an ``output`` that is (links followed) a file of the session directory, or its data or dev file
+    (``data``: the data file given with ``--data``, besides the one the session recorded).
 
     Raises
     ------
@@ -185,30 +314,42 @@ def check_output(directory: str | Path, output: str | Path, what: str = "output"
                           f"config live there); write the export elsewhere, e.g. {what} labeled.jsonl")
     config = (read_config(Path(directory)) or {}).get("config", {})
     session = config.get("session") if isinstance(config.get("session"), dict) else {}
-    for name, path in (("data file", config.get("data_path")), ("dev file", session.get("dev"))):
+    for name, path in (("data file", config.get("data_path")), ("data file", None if data is None else str(data)),
+                       ("dev file", session.get("dev"))):
         if isinstance(path, str) and path and Path(os.path.realpath(path)) == target:
             raise ConfigError(f"{what} {output} is the session's {name} {path}, which export would replace; "
                               f"write the export to another file, e.g. {what} labeled.jsonl")
 
 
+def check_output_folder(output: str | Path, what: str = "output") -> None:
+    """Refuse an ``output`` whose folder does not exist (export makes no folder), in one line."""
+    parent = Path(output).parent
+    if not parent.is_dir():
+        state = "is a file" if parent.exists() else "does not exist"
+        fix = f"create it first (mkdir -p {parent})" if not parent.exists() else "give a path in a folder"
+        raise ConfigError(f"the folder of {what} {output} ({parent}) {state}; {fix}, or write the export elsewhere")
+
+
 def export_session(directory: str | Path, output: str | Path, what: str = "output",
-                   given: Mapping[str, Any] | None = None) -> dict[str, int]:
-    """Write :func:`session_rows` to ``output`` (atomically); returns the counts.
+                   given: Mapping[str, Any] | None = None, data: str | Path | None = None) -> SessionExport:
+    """Write :func:`session_rows` to ``output`` (atomically); returns them (counts, and a warning where the data
+    file changed since the session began: :meth:`SessionExport.warning`).
 
     ``what`` names ``output`` in messages (``-o`` on the command line);
-    ``given``: the reading options given (:func:`session_rows`).
+    ``given``: the reading options given, ``data``: the data file where it is now (:func:`session_rows`).
 
     Raises
     ------
     ConfigError
         See :func:`session_rows`; also ``output`` is a file of the session
-        (:func:`check_output`) or cannot be written.
+        (:func:`check_output`), lies in a folder that does not exist, or cannot be written.
     """
-    rows, counts = session_rows(directory, given)
-    check_output(directory, output, what)
+    check_output_folder(output, what)
+    exported = session_rows(directory, given, data)
+    check_output(directory, output, what, data)
     try:
-        write_atomic(Path(output), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        write_atomic(Path(output), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in exported.rows))
     except OSError as exc:
         raise ConfigError(f"cannot write {what} {output} ({exc.strerror or exc}); give a path in a folder you can "
                           f"write to") from None
-    return counts
+    return exported

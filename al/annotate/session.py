@@ -51,7 +51,7 @@ from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownL
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted
-from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords
+from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, read_config
 from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
 from al.stopping import StoppingSignals, advice
 
@@ -67,7 +67,8 @@ MAX_ANSWER_SECONDS = 86400.0
 
 def holds_nothing(directory: str | Path, locked: bool = False) -> bool:
     """Whether a session directory holds nothing to lose: no answer, no finished round, no file but a session's own,
-    and no server (``locked``: this process holds its lock; else another process holding it serves it).
+    a ``config.json`` (if any) that a session wrote (:func:`is_session_config`), and no server (``locked``: this
+    process holds its lock; else another process holding it serves it).
 
     A session stopped before its first answer leaves such a directory (its
     settings, and a database of none), as did a start refused for a busy port
@@ -78,10 +79,24 @@ def holds_nothing(directory: str | Path, locked: bool = False) -> bool:
         return False
     if any(p.name not in SESSION_FILES and not p.name.startswith(".") for p in directory.iterdir()):
         return False
+    if (directory / CONFIG_FILE).exists() and not is_session_config(directory):  # someone else's config.json
+        return False
     rounds = directory / ROUNDS_FILE
     if rounds.exists() and (not rounds.is_file() or rounds.read_bytes().strip()):
         return False
     return count_answers(directory) == 0
+
+
+def is_session_config(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a ``config.json`` that a session wrote: its settings with their ``session`` block,
+    and the session's own facts beside them (``session.settings_digest``). A simulation's run, or a file of another
+    program named so, is not one (nor a damaged file)."""
+    try:
+        stored = read_config(Path(directory))
+    except ALError:
+        return False
+    return (stored is not None and isinstance(stored.get("config", {}).get("session"), dict)
+            and isinstance(stored.get("session"), dict) and isinstance(stored["session"].get("settings_digest"), str))
 
 
 def _served(directory: Path) -> bool:
@@ -120,6 +135,10 @@ def _served(directory: Path) -> bool:
 
 class SessionClosed(Exception):
     """Raised inside the loop's thread when the session ends while it waits for answers."""
+
+
+class UnknownTextError(NotPendingError):
+    """An answer or a change names an id that no text of the session has (the page answers 404)."""
 
 
 class HumanAnnotator:
@@ -223,7 +242,7 @@ class HumanAnnotator:
     def position(self, text_id: str) -> int:
         index = self._index.get(str(text_id))
         if index is None:
-            raise NotPendingError(f"no text with id {text_id!r} in this session; ask /api/state for the current one")
+            raise UnknownTextError(f"no text with id {text_id!r} in this session; ask /api/state for the current one")
         return index
 
     def answer(self, text_id: str, labels: Sequence[str], skipped: bool = False,
@@ -248,7 +267,7 @@ class HumanAnnotator:
                     f"text {text_id!r} is not waiting for an answer (answered already, perhaps in another tab, or "
                     f"not asked yet); the next text is at /api/state"
                 )
-            answer = self.store.add(index, text_id, chosen, skipped, seconds, self.round)
+            answer = self.store.add(index, text_id, chosen, skipped, seconds, self.round, self.texts.texts[index])
             self._cond.notify_all()
         return answer
 
@@ -424,6 +443,43 @@ class SessionRecords(RunRecords):
         """:func:`holds_nothing`, as this process serving the session finds it (it holds the lock)."""
         return HOLDS_NO_ANSWERS if holds_nothing(self.directory, locked=True) else None
 
+    def compare(
+        self,
+        settings: dict[str, Any],
+        stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
+        data_digest: str | None = None,
+        corpus_digest: str | None = None,
+    ) -> dict[str, Any] | None:
+        """:meth:`RunRecords.compare`, after two refusals of a session's own, each in plain words.
+
+        Raises
+        ------
+        ConfigError
+            ``config.json`` is there but no session wrote it (:func:`is_session_config`);
+            the data file the session began with (same path) holds other bytes now:
+            a session's pool must not change, so it resumes only on that file, and
+            its answers so far can be exported meanwhile (a session holding no
+            answer is said to be removable instead).
+        """
+        if (self.directory / CONFIG_FILE).is_file() and not is_session_config(self.directory):
+            read_config(self.directory)  # a damaged file is named as such
+            raise ConfigError(f"{self.directory} holds a {CONFIG_FILE} that no annotation session wrote (a "
+                              f"simulation's run, or another program's file); pass another --out for a new session")
+        previous = read_config(self.directory)
+        if previous is not None:
+            before, now = stored_settings(previous), settings
+            began = (before.get("session") or {}).get("data_sha256")
+            if (before.get("data_path") == now.get("data_path") and began is not None
+                    and began != (now.get("session") or {}).get("data_sha256")):
+                said = f"{now.get('data_path')} changed since the session began (other bytes)"
+                empty = self.nothing_to_lose()
+                if empty:
+                    raise ConfigError(f"{said}; {empty}, so removing {self.directory} loses nothing; or restore that "
+                                      f"file to resume")
+                raise ConfigError(f"{said}; restore that file to resume, or export the answers so far with "
+                                  f"`python -m al.annotate export {self.directory} -o FILE`")
+        return super().compare(settings, stored_settings, data_digest, corpus_digest)
+
     def append(self, record: dict[str, Any]) -> None:
         round_ = int(record["round"])
         answers = self.store.in_round(round_)
@@ -538,6 +594,48 @@ def check_sizes(initial: int, budget: int, n_pool: int, n_given: int, source: st
     raise error(message)
 
 
+#: A value of a classifier's param that reads no dev split, offered where the param's value is ``"dev"``.
+NOT_DEV = {"threshold": "fixed", "k": 10}
+
+
+def check_no_dev_split(config: SimulationConfig) -> None:
+    """Refuse a classifier that reads a dev split (``uses_dev``), naming what reads it: a session has none.
+
+    A session's ``--dev`` file only measures the rounds (it is the test split of
+    the loop), so a classifier whose fit reads a dev split cannot train in one.
+    Its params set to ``"dev"`` (given or by default) are what read it where the
+    values of :data:`NOT_DEV` in their place give a classifier that reads none;
+    otherwise it reads one in every fit, whatever its params.
+
+    Raises
+    ------
+    ConfigError
+        One line: the classifier, what reads dev, and the params to pass (or that it cannot be used).
+    """
+    if not config.make_classifier_factory()(config.seed).uses_dev:
+        return
+    given = dict(config.classifier.params)
+    reading = [k for k, v in config.resolved()["classifier"]["params"].items() if v == "dev"]
+    instead = {k: NOT_DEV.get(k, "fixed") for k in reading}
+    fixed = False
+    if reading:
+        other = replace(config, classifier=replace(config.classifier, params={**given, **instead}))
+        try:
+            fixed = not other.make_classifier_factory()(config.seed).uses_dev
+        except (ALError, TypeError, ValueError):  # a value of NOT_DEV this classifier does not take
+            pass
+    name = config.classifier.name
+    if not fixed:
+        default = SimulationConfig().classifier.name
+        raise ConfigError(f"classifier {name} reads a dev split in every fit, whatever its params, and a session has "
+                          f"none (--dev only measures each round), so {name} cannot be used in a session; choose a "
+                          f"classifier that reads no dev split, e.g. --classifier {default}")
+    what = ", ".join(f"{k}=dev" + ("" if k in given else " (its default)") for k in reading)
+    flags = " ".join(f"--classifier-param {k}={v}" for k, v in instead.items())
+    raise ConfigError(f"classifier {name} reads a dev split through {what}, and a session has none (--dev only "
+                      f"measures each round); pass {flags}")
+
+
 def batch_plan(initial: int, step: int, budget: int) -> str:
     """How a session of these sizes asks its texts, e.g. ``'10 batches of 50 after the 100 initial texts'``.
 
@@ -596,6 +694,8 @@ class Session:
         self._last_record: dict[str, Any] | None = None
         self._lock: Any = None
         self._checked = False
+        #: Set when the session closes: the embedder it made stops between passes (nothing new is computed).
+        self._stopping = threading.Event()
 
     # ------------------------------------------------------------ setting up
 
@@ -633,12 +733,7 @@ class Session:
         config = validate_loop(self.config)
         if not self.label_names:
             raise ConfigError("a session needs its labels: --labels or --label-file")
-        classifier = config.make_classifier_factory()(config.seed)
-        if classifier.uses_dev:
-            raise ConfigError(
-                f"classifier {config.classifier.label()} reads a dev split (threshold tuning or early stopping), "
-                f"which a session does not have; use the fixed threshold (--classifier-param threshold=fixed)"
-            )
+        check_no_dev_split(config)
         check_sizes(config.initial, config.budget, len(self.texts.texts), len(self.texts.given),
                     self.options.data_path)
         self._checked = True
@@ -670,6 +765,7 @@ class Session:
             if isinstance(stored_digest, str):  # the same settings as this version resolves them: its own digest
                 self.digest = self.store.settings_digest = stored_digest  # (params added since read as defaults)
             self.store.open()
+            self.store.keep_texts(self.texts.texts)  # answers stored before they kept their text (the same file)
             meta = {
                 "version": __version__,
                 "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict()},
@@ -759,7 +855,7 @@ class Session:
             from al.embedders import SentenceEmbedder
 
             embed = SentenceEmbedder(config.model, device=config.device, show_progress=False,
-                                     precision=config.embed_precision).encode
+                                     precision=config.embed_precision, stop=self._stopping).encode
         make_classifier = config.make_classifier_factory()
         return Simulation(
             corpus=corpus,
@@ -832,11 +928,14 @@ class Session:
             self.finished = True
         except SessionClosed:
             return
-        except ALError as exc:
-            self.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - shown on the page; the traceback goes to stderr
-            self.error = f"{type(exc).__name__}: {exc}"
-            traceback.print_exc(file=sys.stderr)
+            if self._stopping.is_set():  # the session is closing: what stopped the loop is no error of its own
+                return
+            if isinstance(exc, ALError):
+                self.error = str(exc)
+            else:
+                self.error = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc(file=sys.stderr)
         finally:
             self.annotator.wake()
 
@@ -845,7 +944,14 @@ class Session:
         self.annotator.advance(int(record["round"]) + 1)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the loop (it is waiting for answers, or stops at its next wait) and close the database."""
+        """Stop the loop (it is waiting for answers, or stops at its next wait; an embedding of the pool in
+        progress stops after the passes running, its vectors so far cached) and close the database.
+
+        From here on an error of the loop's thread is not reported: the loop stops
+        because the session does (a thread still computing when the process ends
+        meets an interpreter that takes no new work).
+        """
+        self._stopping.set()
         if hasattr(self, "annotator"):
             self.annotator.close()
         if self._thread is not None:

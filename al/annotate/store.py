@@ -12,7 +12,9 @@ Tables::
              seq INTEGER UNIQUE (1, 2, ...: the order of answering), text_id TEXT,
              labels TEXT (JSON list of label names), skipped INTEGER (0/1),
              seconds REAL (time the person spent on the text), round INTEGER (the round that asked),
-             answered_at TEXT, edited_at TEXT (ISO 8601, UTC)      -- the latest answer: what export writes
+             answered_at TEXT, edited_at TEXT (ISO 8601, UTC),     -- the latest answer: what export writes
+             text TEXT (the text answered, so that an export never depends on the data file alone; NULL in
+             answers stored before it was kept, filled in when such a session resumes: :meth:`AnswerStore.keep_texts`)
     versions pool_index, round, labels, skipped           -- what the loop reads from that round on
 
 An answer takes effect in the round that asked for it; a change takes effect
@@ -44,7 +46,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS answers ("
     " pool_index INTEGER PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, text_id TEXT NOT NULL, labels TEXT NOT NULL,"
     " skipped INTEGER NOT NULL CHECK (skipped IN (0, 1)), seconds REAL, round INTEGER NOT NULL,"
-    " answered_at TEXT NOT NULL, edited_at TEXT)",
+    " answered_at TEXT NOT NULL, edited_at TEXT, text TEXT)",
     "CREATE TABLE IF NOT EXISTS versions (pool_index INTEGER NOT NULL, round INTEGER NOT NULL, labels TEXT NOT NULL,"
     " skipped INTEGER NOT NULL CHECK (skipped IN (0, 1)), PRIMARY KEY (pool_index, round))",
 )
@@ -115,6 +117,11 @@ def count_answers(directory: str | Path) -> int | None:
         return None
     finally:
         db.close()
+
+
+def has_texts(db: sqlite3.Connection) -> bool:
+    """Whether a session database's ``answers`` table keeps each answer's text (databases made before it did not)."""
+    return any(row[1] == "text" for row in db.execute("PRAGMA table_info(answers)").fetchall())
 
 
 def _now() -> str:
@@ -193,10 +200,12 @@ class AnswerStore:
                                   ("label_names", json.dumps(self.label_names)), ("created_at", _now())]
         if self.reading is not None and recorded is None:
             rows.append((READING_KEY, self.reading))
-        if rows:
+        if rows or not has_texts(db):
             with db:
                 db.execute("BEGIN IMMEDIATE")
                 db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows)
+                if not has_texts(db):  # a database from before answers kept their text
+                    db.execute("ALTER TABLE answers ADD COLUMN text TEXT")
         self._db = db
         self._cache = {a.pool_index: a for a in self._read_all()}
         for i, r, labels, skipped in db.execute(
@@ -246,8 +255,8 @@ class AnswerStore:
     # ------------------------------------------------------------ writing
 
     def add(self, pool_index: int, text_id: str, labels: Sequence[str], skipped: bool, seconds: float | None,
-            round_: int) -> Answer:
-        """Commit a new answer (durably, before returning).
+            round_: int, text: str | None = None) -> Answer:
+        """Commit a new answer (durably, before returning); ``text``: the text answered, kept with it.
 
         Raises
         ------
@@ -263,10 +272,10 @@ class AnswerStore:
                 with db:
                     db.execute("BEGIN IMMEDIATE")
                     db.execute(
-                        "INSERT INTO answers (pool_index, seq, text_id, labels, skipped, seconds, round, answered_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO answers (pool_index, seq, text_id, labels, skipped, seconds, round, answered_at, "
+                        "text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (answer.pool_index, answer.seq, answer.text_id, json.dumps(list(answer.labels)),
-                         int(answer.skipped), answer.seconds, answer.round, answer.answered_at),
+                         int(answer.skipped), answer.seconds, answer.round, answer.answered_at, text),
                     )
                     db.execute("INSERT INTO versions (pool_index, round, labels, skipped) VALUES (?, ?, ?, ?)",
                                (answer.pool_index, answer.round, json.dumps(list(answer.labels)), int(answer.skipped)))
@@ -306,6 +315,23 @@ class AnswerStore:
             kept = [v for v in self._versions.get(new.pool_index, []) if v[0] != int(effective_round)]
             self._versions[new.pool_index] = sorted([*kept, (int(effective_round), new.labels, new.skipped)])
         return new
+
+    def keep_texts(self, texts: Sequence[str]) -> int:
+        """Store the text of each answer that has none (answered before answers kept their text); returns how many.
+
+        ``texts``: the session's pool, as the data file the session began with
+        gives it (a session opens only on that file), so pool position ``i`` is ``texts[i]``.
+        """
+        with self._lock:
+            db = self._connection()
+            missing = [int(i) for (i,) in db.execute("SELECT pool_index FROM answers WHERE text IS NULL").fetchall()
+                       if 0 <= int(i) < len(texts)]
+            if missing:
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany("UPDATE answers SET text = ? WHERE pool_index = ? AND text IS NULL",
+                                   [(texts[i], i) for i in missing])
+        return len(missing)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:

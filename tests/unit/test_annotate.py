@@ -165,7 +165,7 @@ def test_an_unknown_label_is_refused_and_nothing_is_stored(pool, tmp_path):
     ({"labels": ["label0"]}, 422, "id: Field required"),
     ({"id": "t1", "labels": "label0"}, 422, "labels"),
     ({"id": "t1", "labels": [], "colour": "red"}, 422, "colour"),
-    ({"id": "nope", "labels": []}, 409, "no text with id 'nope'"),
+    ({"id": "nope", "labels": []}, 404, "no text with id 'nope'"),
 ])
 def test_malformed_answers_get_a_one_line_reason(pool, tmp_path, body, status, words):
     session, client = open_session(pool, tmp_path / "s")
@@ -238,7 +238,7 @@ def test_an_edited_answer_is_what_the_loop_reads_from_then_on(pool, tmp_path):
         response = client.put("/api/answers", json={"id": first, "labels": ["label3", "label0"]})
         assert response.status_code == 200
         assert response.json()["answer"]["labels"] == ["label0", "label3"]  # the session's order
-        assert client.put("/api/answers", json={"id": "t199999", "labels": []}).status_code == 409
+        assert client.put("/api/answers", json={"id": "t199999", "labels": []}).status_code == 404  # no such text
         assert client.put("/api/answers", json={"id": first, "labels": ["nope"]}).status_code == 422
         person.answer()
     finally:
@@ -434,7 +434,7 @@ def test_labels_given_in_the_file_start_the_session_and_are_never_asked(tmp_path
 
 
 def export_and_read(session_dir, output):
-    counts = export_session(session_dir, output)
+    counts = export_session(session_dir, output).counts
     return [json.loads(line) for line in output.read_text().splitlines()], counts
 
 

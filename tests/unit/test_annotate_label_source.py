@@ -480,5 +480,6 @@ def test_an_empty_reading_option_is_one_line_before_the_session_is_read(tmp_path
 def test_session_rows_without_options_reads_a_recorded_session(both_ways, tmp_path):
     path, _ = both_ways
     start(path, tmp_path / "s", "--label-columns", *NAMES).close()
-    rows, counts = session_rows(tmp_path / "s")
+    exported = session_rows(tmp_path / "s")
+    rows, counts = exported.rows, exported.counts
     assert counts == {"given": 6, "person": 0, "skipped": 0} and len(rows) == 6
