@@ -132,7 +132,8 @@ def test_label_sep_flag_of_annotate_reaches_the_session_and_its_export(tmp_path)
         assert session.settings()["session"]["label_sep"] == ","
     finally:
         session.close()
-    exported, counts = session_rows(tmp_path / "s")
+    result = session_rows(tmp_path / "s")
+    exported, counts = result.rows, result.counts
     assert counts["given"] == 3 and exported[0]["food"] == exported[0]["water"] == 1
 
 
