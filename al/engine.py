@@ -20,7 +20,9 @@ A round's record (one line of ``rounds.jsonl``)::
     classifier_info {...} (``Classifier.info()``), space {name, scope,
     fitted_round, ...} and seconds_space with a task-specific space, observers' fields (e.g.
     ``diagnostics``); round 0 also has ``initial`` (the random start), and the
-    first round a process runs ``seconds_embed``; ``skipped`` (texts of the
+    first round a process runs ``seconds_embed`` (and ``seconds_prepare``, a
+    strategy's pool work run before the embedding because it embeds the pool
+    too: ALPS's surprisal pass); ``skipped`` (texts of the
     labeled set or of ``picked`` the annotator declined) when there are any.
 
 ``picked`` is what the strategy chose *after* that round's evaluation; the
@@ -492,6 +494,7 @@ class Simulation:
         rounds = list(self.records.rounds) if self.records is not None else []
         n_done = len(rounds)
 
+        seconds_prepare = self._prepare_sharing_encoder(pool, n_done)
         t0 = time.perf_counter()
         base = self._features(pool, dev, test)
         seconds_embed = time.perf_counter() - t0
@@ -577,6 +580,8 @@ class Simulation:
                 extra["skipped"] = skipped.tolist()
             if r == n_done:
                 extra["seconds_embed"] = round(seconds_embed, 4)
+                if seconds_prepare is not None:
+                    extra["seconds_prepare"] = round(seconds_prepare, 4)
                 if n_done:
                     extra["resumed"] = True
                 if seconds_replay is not None:
@@ -626,6 +631,31 @@ class Simulation:
         strategy_reads = base.pool_embeddings if self.space_for == "classifier" else pool_embeddings
         return replace(base, pool=pool_embeddings, dev=dev_x, test=test_x,
                        pool_embeddings=strategy_reads), fitted.info()
+
+    def _prepare_sharing_encoder(self, pool: np.ndarray, n_done: int) -> float | None:
+        """The strategy's once-per-pool work, before the pool is embedded, where it embeds the pool too; its seconds.
+
+        A strategy whose own pass over the pool runs the sentence encoder
+        (ALPS's surprisal pass, ``share_encoder_pass``) gives the pool's
+        sentence vectors from it, the same bits, so the embedding that follows
+        computes only the rest: one encoder pass over the pool instead of two
+        (benchmarks/RESULTS.md, section 12.16). None where nothing ran ahead: no
+        such strategy, the pool's vectors cached already, or no query left.
+        """
+        from al.embedders import SentenceEmbedder, text_keys
+
+        share = getattr(self.strategy, "share_encoder_pass", None)
+        embedder = getattr(self.embed, "__self__", None)
+        if (not callable(share) or not isinstance(embedder, SentenceEmbedder) or not embedder.cache
+                or "train" not in self.embedded_splits() or n_done >= self.n_rounds - 1):
+            return None
+        pool_texts = self.corpus.texts[pool].tolist()
+        found, _ = embedder.vector_cache().lookup(text_keys(pool_texts))
+        if found.all() or not share(embedder):
+            return None
+        t = time.perf_counter()
+        self.strategy.prepare(pool_texts)
+        return time.perf_counter() - t
 
     def _features(self, pool: np.ndarray, dev: np.ndarray, test: np.ndarray) -> Features:
         """What the classifier reads for pool / dev / test: texts or cached embeddings."""

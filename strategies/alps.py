@@ -29,7 +29,7 @@ Language Modeling", EMNLP 2020.
 from __future__ import annotations
 
 import warnings
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -224,6 +224,12 @@ class ALPS(Strategy):
     def prepare(self, texts: Sequence[str]) -> None:
         """Fit (or load) the MLM head and compute the pool's surprisal vectors, cached on disk."""
         self.pool_vectors(texts)
+
+    def share_encoder_pass(self, embedder: Any) -> bool:
+        """Offer the run's sentence embedder: True where the surprisal pass gives its pool vectors too
+        (:meth:`~al.embedders.surprisal.MLMSurprisal.share_pass`), so that :meth:`prepare` should run before
+        the pool is embedded (one encoder pass over the pool instead of two; the same vectors either way)."""
+        return isinstance(self._embed, MLMSurprisal) and self._embed.share_pass(embedder)
 
     def prepare_key(self) -> tuple | None:
         """The surprisal vectors' settings (``n_init`` reads them, it does not change them); None when injected

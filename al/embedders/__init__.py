@@ -545,9 +545,44 @@ class SentenceEmbedder:
         if not self.cache:
             _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
             return self._encode([texts[i] for i in first])[inverse.ravel()]
+        return self.vector_cache().get_or_compute(keys, lambda rows: self._encode([texts[i] for i in rows]))
+
+    def vector_cache(self) -> EmbeddingCache:
+        """This embedder's on-disk cache of vectors (:attr:`cache_key`), opened on first use."""
         if self._cache is None:
             self._cache = EmbeddingCache.open(cache_dir("embeddings", self.cache_key))
-        return self._cache.get_or_compute(keys, lambda rows: self._encode([texts[i] for i in rows]))
+        return self._cache
+
+    def pooled(self, token_states: Any, attention_mask: Any) -> np.ndarray:
+        """This model's unit vectors from its transformer's output, as :meth:`encode` makes them from its own.
+
+        ``token_states``: (n_rows, L, dim) float32 tensor, the last hidden states
+        of one canonical pass of this model's transformer; ``attention_mask``:
+        (n_rows, L). The model's modules after the transformer (pooling,
+        normalisation) run on them, then the unit norm. Returns (n_rows, dim)
+        float32. Another pass over the same encoder (ALPS's surprisal pass, which
+        runs it on the same canonical batches) thereby gives the pool's sentence
+        vectors without a pass of its own; :meth:`agrees` checks the bits.
+        """
+        import torch
+
+        encoder = self._load()
+        features = {"token_embeddings": token_states, "attention_mask": attention_mask}
+        with torch.inference_mode():
+            for module in list(encoder)[1:]:
+                features = module(features)
+            return torch.nn.functional.normalize(features["sentence_embedding"].float(), p=2.0, dim=1).cpu().numpy()
+
+    def agrees(self, texts: Sequence[str], vectors: np.ndarray) -> bool:
+        """Whether ``vectors`` (n_texts, dim) are, bit for bit, what :meth:`encode` computes for ``texts`` (uncached,
+        no progress shown): the check before vectors computed elsewhere (:meth:`pooled`) enter the cache."""
+        shown, counted_before = self.show_progress, self.n_encoded_
+        self.show_progress = False
+        try:
+            fresh = self._encode(list(texts))
+        finally:
+            self.show_progress, self.n_encoded_ = shown, counted_before
+        return fresh.shape == np.shape(vectors) and np.array_equal(fresh, vectors)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         """Run the model over ``texts`` in canonical batches: ndarray (n_texts, dim), float32, unit norm."""

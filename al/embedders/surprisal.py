@@ -30,8 +30,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from al.cache import cache_dir, cache_lock, mark_used
-from al.embedders import (CANONICAL, PARTIAL, PRECISIONS, CanonicalBatch, EmbeddingCache, canonical_batches,
-                          encoder_passes, padded_tokens, precision_key, text_keys)
+from al.embedders import (CANONICAL, PARTIAL, PRECISIONS, CanonicalBatch, EmbeddingCache, bucket_length,
+                          canonical_batches, encoder_passes, padded_tokens, precision_key, text_keys)
 from al.errors import ConfigError, ModelError
 from al.io import atomic_file
 from al.progress import progress
@@ -375,12 +375,14 @@ def _masked_batches(
 
 
 class _ChosenStates(NamedTuple):
-    """One encoder pass's chosen positions: their texts and columns, (n,) int; their tokens (n,); hidden states (n, dim)."""
+    """One encoder pass's chosen positions: their texts and columns, (n,) int; their tokens (n,); hidden states
+    (n, dim); and the sentence vectors it gave (:meth:`MLMSurprisal.share_pass`): their texts (m,), vectors (m, dim)."""
 
     texts: np.ndarray
     columns: np.ndarray
     tokens: np.ndarray
     hidden: Any
+    sentences: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _head_surprisal(head: Any, hidden: Any, targets: np.ndarray) -> np.ndarray:
@@ -473,6 +475,9 @@ class MLMSurprisal:
         self._prepared_for: str | None = None
         self._cache: EmbeddingCache | None = None
         self._initial_head: dict[str, Any] | None = None  # the head as loaded: every fit starts from it
+        self._sentences: Any = None  # a SentenceEmbedder whose vectors the surprisal pass gives (share_pass)
+        #: Sentence vectors the last surprisal pass gave its embedder's cache (:meth:`share_pass`).
+        self.sentences_given_ = 0
 
     @property
     def model_key(self) -> str:
@@ -597,6 +602,46 @@ class MLMSurprisal:
             stacklevel=5,
         )
 
+    def share_pass(self, embedder: Any) -> bool:
+        """Let the surprisal pass give ``embedder``'s sentence vectors too, where they come out the same; whether it will.
+
+        ``embedder``: a :class:`al.embedders.SentenceEmbedder` with its cache.
+        Where it runs this model's encoder on the same canonical batches in the
+        same arithmetic (same model, ``batch_size``, device, fp32 both), a
+        text of at most ``MAX_LENGTH`` tokens meets the same pass shape here
+        and there, so its last hidden states are the same bits, and the
+        embedder's own pooling of them (:meth:`~al.embedders.SentenceEmbedder.pooled`)
+        is its vector. The surprisal pass then adds those vectors to the
+        embedder's cache, which computes only the rest (longer texts, other
+        splits): one encoder pass over the pool instead of two. Before the
+        first vector enters the cache, one pass's vectors are checked bit for
+        bit against the embedder's own (:meth:`~al.embedders.SentenceEmbedder.agrees`);
+        where they differ none enters (the embedder computes them as before).
+        """
+        from al.device import resolve_device
+
+        same = (getattr(embedder, "cache", False) and model_key(embedder.model) == self.model_key
+                and embedder.batch_size == self.batch_size and embedder.precision == self.precision == "fp32"
+                and resolve_device(embedder.device) == resolve_device(self.device))
+        self._sentences = embedder if same else None
+        return bool(same)
+
+    def _sentence_rows(self, texts: Sequence[str], ids: Sequence[Sequence[int]]) -> np.ndarray | None:
+        """Which of ``texts`` (tokenized here as ``ids``) get their sentence vector from this pass, (n,) bool; None:
+        no sharing. A text qualifies when its embedder's tokens are ``ids`` (not truncated there or here), its
+        padded length the same, and its vector not cached yet."""
+        if self._sentences is None or not texts:
+            return None
+        embedder = self._sentences
+        encoder = embedder._load()
+        limit = encoder.max_seq_length
+        theirs = encoder.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+        rows = np.array([len(t) <= MAX_LENGTH and list(t) == list(o)
+                         and bucket_length(len(t), limit) == bucket_length(len(o), MAX_LENGTH)
+                         for t, o in zip(theirs, ids)], dtype=bool)
+        found, _ = embedder.vector_cache().lookup(text_keys(list(texts)))
+        return rows & ~found
+
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         """Surprisal embeddings of ``texts`` (the pool), ndarray of shape (n_texts, MAX_LENGTH), float32."""
         texts = list(texts)
@@ -627,6 +672,7 @@ class MLMSurprisal:
         enc = tokenizer(texts, truncation=True, max_length=MAX_LENGTH, return_special_tokens_mask=True)
         ids = enc["input_ids"]
         chosen = [choose_positions(t, s, self.seed) for t, s in zip(texts, enc["special_tokens_mask"])]
+        sharing = self._sentence_rows(texts, ids)  # texts whose sentence vectors this pass gives (share_pass)
 
         def encode(batch: CanonicalBatch) -> _ChosenStates:
             """One canonical batch through the encoder, and the hidden states at its chosen positions."""
@@ -642,13 +688,21 @@ class MLMSurprisal:
                     input_ids=torch.from_numpy(x).to(device), attention_mask=torch.from_numpy(attention).to(device)
                 ).last_hidden_state
                 selected = hidden.float()[torch.from_numpy(mask).to(device)]  # the head is fp32
-            return _ChosenStates(batch.rows[rows], columns, x[rows, columns], selected)
+                sentences = None
+                if sharing is not None and sharing[batch.rows].any():
+                    given = np.flatnonzero(sharing[batch.rows])
+                    vectors = self._sentences.pooled(hidden, torch.from_numpy(attention).to(device))
+                    sentences = (batch.rows[given], vectors[given])
+            return _ChosenStates(batch.rows[rows], columns, x[rows, columns], selected, sentences)
 
         batches = canonical_batches([len(s) for s in ids], MAX_LENGTH, self.batch_size)
         owners, positions = [], []  # text and token position of each chosen position, in the order the head sees them
         values: list[np.ndarray] = []
         hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
         batch_ends: list[tuple[np.ndarray, int]] = []  # each batch's texts, and the chosen positions up to its last
+        given: list[tuple[np.ndarray, np.ndarray]] = []  # sentence vectors for the embedder: texts, vectors
+        checked: bool | None = None  # whether the first of them agreed with the embedder's own, bit for bit
+        self.sentences_given_ = 0
 
         def vectors(n_through: int) -> np.ndarray:
             """(n_texts, MAX_LENGTH) from the first ``n_through`` chosen positions' surprisal, rows normalised."""
@@ -661,8 +715,13 @@ class MLMSurprisal:
         try:
             with torch.inference_mode(), encoder_passes(encode, batches, device=device, one_thread=True) as passes, \
                     progress(len(texts), "ALPS: surprisal pass", unit="texts", work=padded_tokens(batches)) as bar:
-                for batch, (text_rows, columns, targets, selected) in passes:  # head passes beside the next encoder's
-                    bar.update(len(batch.rows), work=batch.n_rows * batch.length)  # short texts first: time by tokens
+                for batch, (text_rows, columns, targets, selected, sentences) in passes:  # head passes beside the
+                    bar.update(len(batch.rows), work=batch.n_rows * batch.length)  # next encoder's; time by tokens
+                    if sentences is not None and checked is not False:
+                        if checked is None:  # once: the same bits as the embedder's own pass, or none is given
+                            checked = self._sentences.agrees([texts[i] for i in sentences[0]], sentences[1])
+                        if checked:
+                            given.append(sentences)
                     owners.append(text_rows)
                     positions.append(columns)
                     batch_ends.append((batch.rows, (batch_ends[-1][1] if batch_ends else 0) + len(targets)))
@@ -680,4 +739,10 @@ class MLMSurprisal:
                 done = np.sort(np.concatenate(finished))
                 setattr(exc, PARTIAL, (done, vectors(n_through)[done]))
             raise
+        finally:  # the sentence vectors given so far, whatever stopped the pass
+            if given:
+                rows = np.concatenate([r for r, _ in given])
+                keys, first = np.unique(text_keys([texts[i] for i in rows]), return_index=True)
+                self._sentences.vector_cache().add(keys, np.concatenate([v for _, v in given])[first])
+                self.sentences_given_ = len(keys)
         return vectors(sum(len(v) for v in values))

@@ -196,3 +196,60 @@ def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tm
     assert cosine.min() > 0.99, cosine.min()
     with pytest.raises(ConfigError, match="precision must be one of fp32, bf16; got 'fp16'"):
         MLMSurprisal(precision="fp16")
+
+
+def _quiet(function, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fitted head's warnings, tested above
+        return function(*args)
+
+
+def test_the_surprisal_pass_gives_the_pool_s_sentence_vectors_the_same_bits(texts, monkeypatch, tmp_path):
+    """One encoder pass over the pool for both: ALPS's pass gives the embedder's vectors of its short texts."""
+    from al.embedders import SentenceEmbedder
+
+    long_text = " ".join(texts[:12])  # over MAX_LENGTH tokens: ALPS truncates it, so the embedder runs it itself
+    pool = [*texts, long_text]
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "apart"))
+    apart = SentenceEmbedder(show_progress=False)
+    alps_apart = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS)
+    surprisal_apart = _quiet(alps_apart, pool)
+    vectors_apart = apart.encode(pool)
+    assert alps_apart.sentences_given_ == 0
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "shared"))
+    embedder = SentenceEmbedder(show_progress=False)
+    alps = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS)
+    assert alps.share_pass(embedder)
+    surprisal_shared = _quiet(alps, pool)
+    short = sum(len(ids) <= MAX_LENGTH for ids in embedder._load().tokenizer(pool)["input_ids"])
+    assert short == len(texts) and alps.sentences_given_ == short
+    encoded = []
+    real_encode = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda t: encoded.append(list(t)) or real_encode(t))
+    vectors_shared = embedder.encode(pool)
+    assert encoded == [[long_text]]  # the rest came from the surprisal pass
+    assert np.array_equal(vectors_shared, vectors_apart)
+    assert np.array_equal(surprisal_shared, surprisal_apart)
+
+
+def test_sentence_vectors_that_differ_from_the_embedder_s_own_never_enter_its_cache(texts, monkeypatch):
+    from al.embedders import SentenceEmbedder
+
+    embedder = SentenceEmbedder(show_progress=False)
+    expected = SentenceEmbedder(show_progress=False, cache=False).encode(texts[:40])
+    real_pooled = SentenceEmbedder.pooled
+    monkeypatch.setattr(SentenceEmbedder, "pooled", lambda self, *a: real_pooled(self, *a) * np.float32(1 + 2**-20))
+    alps = MLMSurprisal(mlm_head="fit", fit_steps=2)
+    assert alps.share_pass(embedder)
+    _quiet(alps, texts[:40])
+    assert alps.sentences_given_ == 0
+    assert np.array_equal(embedder.encode(texts[:40]), expected)
+
+
+@pytest.mark.parametrize("other", [{"batch_size": 32}, {"precision": "bf16"}, {"cache": False}, {}])
+def test_an_embedder_computing_other_bits_is_not_shared(other):
+    from al.embedders import SentenceEmbedder
+
+    assert MLMSurprisal(mlm_head="fit").share_pass(SentenceEmbedder(**other)) is (not other)  # {}: the same bits
+    assert MLMSurprisal(mlm_head="fit", precision="bf16").share_pass(SentenceEmbedder(**other)) is False

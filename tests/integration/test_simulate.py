@@ -103,3 +103,31 @@ def test_a_warm_started_bert_run_resumed_after_a_crash_records_what_an_uninterru
     whole, resumed = read_rounds(tmp_path / "whole"), read_rounds(tmp_path / "crashed")
     assert without_times(resumed) == without_times(whole)
     assert resumed[2]["seconds_replay"] > 0 and resumed[2]["resumed"] is True
+
+
+def test_a_cold_alps_run_embeds_its_pool_in_the_surprisal_pass_and_records_the_same(small_jsonl, tmp_path,
+                                                                                   monkeypatch):
+    """ALPS's pass over the pool gives the pool's sentence vectors (one encoder pass, not two); nothing else changes."""
+    args = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--labels", *LABELS, "--strategy", "alps",
+            "--strategy-param", "fit_steps=3"]
+    encoded = []
+    real_encode = SentenceEmbedder._encode
+    monkeypatch.setattr(SentenceEmbedder, "_encode", lambda self, t: encoded.append(len(t)) or real_encode(self, t))
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cold"))
+    with pytest.warns(UserWarning, match="ALPS"):
+        assert run(args, tmp_path / "cold-run") == 0
+    shared = read_rounds(tmp_path / "cold-run")
+    frame = pd.read_json(small_jsonl, lines=True)
+    assert "seconds_prepare" in shared[0]
+    # the pool's texts came from the surprisal pass: the embedder ran the test split (and the canary's one pass)
+    assert sum(encoded) < (frame["split"] == "test").sum() + 64
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "embedded-first"))
+    assert run([*args[:-4], "--strategy", "random"], tmp_path / "random") == 0  # the pool cached: ALPS at its query
+    with pytest.warns(UserWarning, match="ALPS"):
+        assert run(args, tmp_path / "apart-run") == 0
+    apart = read_rounds(tmp_path / "apart-run")
+    assert "seconds_prepare" not in apart[0]
+    for x, y in zip(shared, apart, strict=True):
+        assert {k: v for k, v in x.items() if not k.startswith("seconds")} == \
+               {k: v for k, v in y.items() if not k.startswith("seconds")}
