@@ -6,6 +6,7 @@
     python benchmarks/alps_cost.py --precision bf16  # both encoders under bf16 autocast (--embed-precision bf16)
     python benchmarks/alps_cost.py --cache /tmp/c  # keep the vectors and the head in /tmp/c (which must be empty)
     python benchmarks/alps_cost.py --shared        # also a cold run's way: the surprisal pass embeds the pool
+    python benchmarks/alps_cost.py --shared --shared-first  # that way first, the old one second
 
 With an empty cache (a temporary ``AL_CACHE_DIR``, or ``--cache``), times: (1) embedding the
 pool with all-MiniLM-L6-v2 (``SentenceEmbedder.encode``, model load included),
@@ -51,12 +52,14 @@ def main() -> None:
                              "e.g. for benchmarks/compare_runs.py's --caches")
     parser.add_argument("--shared", action="store_true",
                         help="also time the way a cold run does it: the surprisal pass gives the pool's sentence vectors")
+    parser.add_argument("--shared-first", action="store_true",
+                        help="with --shared: time the shared way first, then the old one (alternate the two orders)")
     args = parser.parse_args()
     if args.cache is not None and args.cache.exists() and any(args.cache.iterdir()):
         parser.exit(2, f"alps_cost.py: --cache expects an empty or new directory; {args.cache} has files: "
                        f"pass another path or empty it\n")
     with tempfile.TemporaryDirectory(prefix="al-alps-cost-") if args.cache is None else nullcontext(args.cache) as cache:
-        os.environ["AL_CACHE_DIR"] = str(Path(cache) / "apart") if args.shared else str(cache)
+        os.environ["AL_CACHE_DIR"] = str(cache)
         import torch
 
         from al.datasets import load_corpus
@@ -65,39 +68,47 @@ def main() -> None:
 
         corpus = load_corpus("disaster")
         texts = corpus.texts[corpus.splits["train"]].tolist()[: args.n]
-        start = time.perf_counter()
-        vectors = SentenceEmbedder("all-MiniLM-L6-v2", precision=args.precision).encode(texts)
-        embed = time.perf_counter() - start
-
         steps = {} if args.fit_steps is None else {"fit_steps": args.fit_steps}
-        alps = MLMSurprisal("all-MiniLM-L6-v2", mlm_head="fit", precision=args.precision, **steps)
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            alps._prepare(texts, pool_key(texts))  # load the masked LM, fit and cache the head
-        fit = time.perf_counter() - start
-        start = time.perf_counter()
-        alps(texts)
-        surprisal_pass = time.perf_counter() - start
-        if args.shared:
+        took: dict[str, float] = {}
+
+        def timed(name: str, work):
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the fitted head's warnings
+                result = work()
+            took[name] = time.perf_counter() - start
+            return result
+
+        def time_apart():
+            if args.shared:
+                os.environ["AL_CACHE_DIR"] = str(Path(cache) / "apart")
+            vectors = timed("embed", lambda: SentenceEmbedder("all-MiniLM-L6-v2", precision=args.precision).encode(texts))
+            alps = MLMSurprisal("all-MiniLM-L6-v2", mlm_head="fit", precision=args.precision, **steps)
+            timed("fit", lambda: alps._prepare(texts, pool_key(texts)))  # load the masked LM, fit and cache the head
+            timed("surprisal", lambda: alps(texts))
+            return alps, vectors
+
+        def time_shared():
             os.environ["AL_CACHE_DIR"] = str(Path(cache) / "shared")
             embedder = SentenceEmbedder("all-MiniLM-L6-v2", precision=args.precision)
             joint = MLMSurprisal("all-MiniLM-L6-v2", mlm_head="fit", precision=args.precision, **steps)
-            shares = joint.share_pass(embedder)
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                joint._prepare(texts, pool_key(texts))
-            joint_fit = time.perf_counter() - start
-            start = time.perf_counter()
-            joint(texts)
-            joint_pass = time.perf_counter() - start
-            start = time.perf_counter()
-            shared_vectors = embedder.encode(texts)
-            rest = time.perf_counter() - start
+            offered = joint.share_pass(embedder)
+            timed("joint_fit", lambda: joint._prepare(texts, pool_key(texts)))
+            timed("joint_pass", lambda: joint(texts))
+            return embedder, joint, offered, timed("rest", lambda: embedder.encode(texts))
+
+        if args.shared and args.shared_first:
+            embedder, joint, shares, shared_vectors = time_shared()
+            alps, vectors = time_apart()
+        else:
+            alps, vectors = time_apart()
+            if args.shared:
+                embedder, joint, shares, shared_vectors = time_shared()
+        embed, fit, surprisal_pass = took["embed"], took["fit"], took["surprisal"]
 
     flags = ("" if args.n is None else f" --n {args.n}") + ("" if args.fit_steps is None else f" --fit-steps {args.fit_steps}")
     flags += ("" if args.precision == "fp32" else f" --precision {args.precision}") + (" --shared" if args.shared else "")
+    flags += " --shared-first" if args.shared and args.shared_first else ""
     print(f"`python benchmarks/alps_cost.py{flags}` on {date.today()}, "
           f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} on {torch.get_num_threads()} threads; "
           f"{len(texts)} Disaster Response pool texts; head {alps.head_}")
@@ -107,6 +118,7 @@ def main() -> None:
     print(f"ALPS once per pool      {fit + surprisal_pass:7.1f} s = {(fit + surprisal_pass) / embed:.2f} x the embedding pass")
     if not args.shared:
         return
+    joint_fit, joint_pass, rest = took["joint_fit"], took["joint_pass"], took["rest"]
     apart, together = embed + fit + surprisal_pass, joint_fit + joint_pass + rest
     print(f"shared pass ({'offered' if shares else 'not offered: another arithmetic'}), a second empty cache:")
     print(f"ALPS head (load + fit)  {joint_fit:7.1f} s")

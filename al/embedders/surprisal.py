@@ -23,6 +23,7 @@ Language Modeling", EMNLP 2020.
 from __future__ import annotations
 
 import hashlib
+import threading
 import warnings
 from typing import Any, Iterator, NamedTuple, Sequence
 
@@ -613,10 +614,13 @@ class MLMSurprisal:
         embedder's own pooling of them (:meth:`~al.embedders.SentenceEmbedder.pooled`)
         is its vector. The surprisal pass then adds those vectors to the
         embedder's cache, which computes only the rest (longer texts, other
-        splits): one encoder pass over the pool instead of two. Before the
-        first vector enters the cache, one pass's vectors are checked bit for
-        bit against the embedder's own (:meth:`~al.embedders.SentenceEmbedder.agrees`);
-        where they differ none enters (the embedder computes them as before).
+        splits): one encoder pass over the pool instead of two. The first
+        pass of each padded length is checked bit for bit against the
+        embedder's own pass over its texts (:meth:`~al.embedders.SentenceEmbedder.agrees`,
+        on the torch thread count the embedder's own passes would start from);
+        where one differs, none enters the cache (the embedder computes them
+        as before). So does anything the sharing meets that it cannot do: the
+        surprisal pass is never stopped by it.
         """
         from al.device import resolve_device
 
@@ -633,13 +637,16 @@ class MLMSurprisal:
         if self._sentences is None or not texts:
             return None
         embedder = self._sentences
-        encoder = embedder._load()
-        limit = encoder.max_seq_length
-        theirs = encoder.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+        try:
+            encoder = embedder._load()
+            limit = encoder.max_seq_length
+            theirs = encoder.tokenizer(list(texts), truncation=True, max_length=limit)["input_ids"]
+            found, _ = embedder.vector_cache().lookup(text_keys(list(texts)))
+        except Exception:  # noqa: BLE001 - the embedder cannot be shared here: it computes its vectors itself
+            return None
         rows = np.array([len(t) <= MAX_LENGTH and list(t) == list(o)
                          and bucket_length(len(t), limit) == bucket_length(len(o), MAX_LENGTH)
                          for t, o in zip(theirs, ids)], dtype=bool)
-        found, _ = embedder.vector_cache().lookup(text_keys(list(texts)))
         return rows & ~found
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
@@ -689,10 +696,13 @@ class MLMSurprisal:
                 ).last_hidden_state
                 selected = hidden.float()[torch.from_numpy(mask).to(device)]  # the head is fp32
                 sentences = None
-                if sharing is not None and sharing[batch.rows].any():
+                if sharing is not None and not refused.is_set() and sharing[batch.rows].any():
                     given = np.flatnonzero(sharing[batch.rows])
-                    vectors = self._sentences.pooled(hidden, torch.from_numpy(attention).to(device))
-                    sentences = (batch.rows[given], vectors[given])
+                    try:
+                        vectors = self._sentences.pooled(hidden, torch.from_numpy(attention).to(device))
+                        sentences = (batch.rows[given], vectors[given])
+                    except Exception:  # noqa: BLE001 - a pooling that needs more than hidden states: not shared
+                        refused.set()
             return _ChosenStates(batch.rows[rows], columns, x[rows, columns], selected, sentences)
 
         batches = canonical_batches([len(s) for s in ids], MAX_LENGTH, self.batch_size)
@@ -701,7 +711,9 @@ class MLMSurprisal:
         hidden_rows, target_rows = None, np.zeros(0, dtype=np.int64)  # chosen positions not yet through the head
         batch_ends: list[tuple[np.ndarray, int]] = []  # each batch's texts, and the chosen positions up to its last
         given: list[tuple[np.ndarray, np.ndarray]] = []  # sentence vectors for the embedder: texts, vectors
-        checked: bool | None = None  # whether the first of them agreed with the embedder's own, bit for bit
+        checked: set[int] = set()  # padded lengths whose first pass agreed with the embedder's own, bit for bit
+        refused = threading.Event()  # set once a check fails (or pooling cannot run): nothing is given
+        threads = torch.get_num_threads()  # the count the embedder's own passes would start from
         self.sentences_given_ = 0
 
         def vectors(n_through: int) -> np.ndarray:
@@ -717,10 +729,14 @@ class MLMSurprisal:
                     progress(len(texts), "ALPS: surprisal pass", unit="texts", work=padded_tokens(batches)) as bar:
                 for batch, (text_rows, columns, targets, selected, sentences) in passes:  # head passes beside the
                     bar.update(len(batch.rows), work=batch.n_rows * batch.length)  # next encoder's; time by tokens
-                    if sentences is not None and checked is not False:
-                        if checked is None:  # once: the same bits as the embedder's own pass, or none is given
-                            checked = self._sentences.agrees([texts[i] for i in sentences[0]], sentences[1])
-                        if checked:
+                    if sentences is not None and not refused.is_set():
+                        if batch.length not in checked:  # each pass shape once: the embedder's own bits, or none
+                            if self._agree(sentences, texts, threads):
+                                checked.add(batch.length)
+                            else:
+                                refused.set()
+                                given.clear()
+                        if not refused.is_set():
                             given.append(sentences)
                     owners.append(text_rows)
                     positions.append(columns)
@@ -740,9 +756,32 @@ class MLMSurprisal:
                 setattr(exc, PARTIAL, (done, vectors(n_through)[done]))
             raise
         finally:  # the sentence vectors given so far, whatever stopped the pass
-            if given:
-                rows = np.concatenate([r for r, _ in given])
-                keys, first = np.unique(text_keys([texts[i] for i in rows]), return_index=True)
-                self._sentences.vector_cache().add(keys, np.concatenate([v for _, v in given])[first])
-                self.sentences_given_ = len(keys)
+            self._give(given, texts)
         return vectors(sum(len(v) for v in values))
+
+    def _agree(self, sentences: tuple[np.ndarray, np.ndarray], texts: Sequence[str], threads: int) -> bool:
+        """Whether one pass's sentence vectors are the embedder's own for its texts, bit for bit, computed as
+        its :meth:`~al.embedders.SentenceEmbedder.encode` would on ``threads`` torch threads; False where that
+        cannot be told (the embedder stopped, failed)."""
+        from al.device import torch_threads
+
+        try:
+            with torch_threads(threads):
+                return self._sentences.agrees([texts[i] for i in sentences[0]], sentences[1])
+        except Exception:  # noqa: BLE001 - not known to agree: nothing is given
+            return False
+
+    def _give(self, given: list[tuple[np.ndarray, np.ndarray]], texts: Sequence[str]) -> None:
+        """Add the checked sentence vectors ``given`` (texts, vectors) to the embedder's cache; one warning line,
+        never an exception, where that fails (the surprisal pass, or the error that stopped it, goes on)."""
+        if not given:
+            return
+        rows = np.concatenate([r for r, _ in given])
+        keys, first = np.unique(text_keys([texts[i] for i in rows]), return_index=True)
+        try:
+            self._sentences.vector_cache().add(keys, np.concatenate([v for _, v in given])[first])
+        except Exception as exc:  # noqa: BLE001 - a shortcut: the embedder computes them itself instead
+            warnings.warn(f"ALPS: the pool's sentence vectors from the surprisal pass were not cached ({exc}); "
+                          f"the embedding pass computes them itself", UserWarning, stacklevel=2)
+            return
+        self.sentences_given_ = len(keys)

@@ -233,18 +233,51 @@ def test_the_surprisal_pass_gives_the_pool_s_sentence_vectors_the_same_bits(text
     assert np.array_equal(surprisal_shared, surprisal_apart)
 
 
-def test_sentence_vectors_that_differ_from_the_embedder_s_own_never_enter_its_cache(texts, monkeypatch):
+@pytest.mark.parametrize("longest_only", [False, True])  # every pass off, or only the passes of the longest texts
+def test_sentence_vectors_that_differ_from_the_embedder_s_own_never_enter_its_cache(texts, monkeypatch,
+                                                                                   longest_only):
     from al.embedders import SentenceEmbedder
 
+    pool = texts[:60]
     embedder = SentenceEmbedder(show_progress=False)
-    expected = SentenceEmbedder(show_progress=False, cache=False).encode(texts[:40])
-    real_pooled = SentenceEmbedder.pooled
-    monkeypatch.setattr(SentenceEmbedder, "pooled", lambda self, *a: real_pooled(self, *a) * np.float32(1 + 2**-20))
+    expected = SentenceEmbedder(show_progress=False, cache=False).encode(pool)
+    longest = max(len(ids) for ids in embedder._load().tokenizer(pool)["input_ids"])
+    real_pooled, checks = SentenceEmbedder.pooled, []
+
+    def pooled(self, states, mask):
+        vectors = real_pooled(self, states, mask)
+        return vectors * np.float32(1 + 2**-20) if not longest_only or states.shape[1] >= longest else vectors
+
+    real_agrees = SentenceEmbedder.agrees
+    monkeypatch.setattr(SentenceEmbedder, "pooled", pooled)
+    monkeypatch.setattr(SentenceEmbedder, "agrees", lambda self, *a: checks.append(real_agrees(self, *a)) or checks[-1])
     alps = MLMSurprisal(mlm_head="fit", fit_steps=2)
     assert alps.share_pass(embedder)
-    _quiet(alps, texts[:40])
+    _quiet(alps, pool)
+    assert checks[-1] is False and checks.count(False) == 1  # checked, found to differ, and nothing given
+    assert len(checks) > 1 if longest_only else checks == [False]  # each pass shape has its own check
     assert alps.sentences_given_ == 0
-    assert np.array_equal(embedder.encode(texts[:40]), expected)
+    assert np.array_equal(embedder.encode(pool), expected)
+
+
+def test_a_cache_that_cannot_take_the_sentence_vectors_costs_the_surprisal_pass_nothing(texts, monkeypatch):
+    from al.embedders import EmbeddingCache, SentenceEmbedder
+
+    embedder = SentenceEmbedder(show_progress=False)
+    alps = MLMSurprisal(mlm_head="fit", fit_steps=2)
+    assert alps.share_pass(embedder)
+    real_add = EmbeddingCache.add
+
+    def add(cache, keys, vectors):
+        if cache is embedder.vector_cache():
+            raise OSError("No space left on device")
+        return real_add(cache, keys, vectors)
+
+    monkeypatch.setattr(EmbeddingCache, "add", add)
+    with pytest.warns(UserWarning) as said:
+        vectors = alps(texts[:30])
+    assert any("were not cached (No space left on device)" in str(w.message) for w in said)
+    assert vectors.shape == (30, MAX_LENGTH) and alps.sentences_given_ == 0
 
 
 @pytest.mark.parametrize("other", [{"batch_size": 32}, {"precision": "bf16"}, {"cache": False}, {}])

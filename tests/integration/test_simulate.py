@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from al.embedders import SentenceEmbedder
-from al.records import read_rounds
+from al.records import read_config, read_rounds
 from al.simulate import main
 from tests.integration.conftest import LABELS
 
@@ -119,8 +119,13 @@ def test_a_cold_alps_run_embeds_its_pool_in_the_surprisal_pass_and_records_the_s
     shared = read_rounds(tmp_path / "cold-run")
     frame = pd.read_json(small_jsonl, lines=True)
     assert "seconds_prepare" in shared[0]
-    # the pool's texts came from the surprisal pass: the embedder ran the test split (and the canary's one pass)
-    assert sum(encoded) < (frame["split"] == "test").sum() + 64
+    # the pool's texts came from the surprisal pass: the embedding ran the test split and the longer pool texts only
+    # (the calls before it: the check of each pass shape)
+    tokenizer = SentenceEmbedder()._load().tokenizer
+    pool_texts = frame.loc[frame["split"] == "train", "text"].tolist()
+    long_pool = sum(len(ids) > 128 for ids in tokenizer(pool_texts)["input_ids"])
+    assert encoded[-1] == (frame["split"] == "test").sum() + long_pool
+    assert sum(encoded[:-1]) < (frame["split"] == "train").sum()
 
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "embedded-first"))
     assert run([*args[:-4], "--strategy", "random"], tmp_path / "random") == 0  # the pool cached: ALPS at its query
@@ -128,6 +133,8 @@ def test_a_cold_alps_run_embeds_its_pool_in_the_surprisal_pass_and_records_the_s
         assert run(args, tmp_path / "apart-run") == 0
     apart = read_rounds(tmp_path / "apart-run")
     assert "seconds_prepare" not in apart[0]
+    digests = [read_config(tmp_path / run)["embeddings_digest"] for run in ("cold-run", "apart-run")]
+    assert digests[0] == digests[1]
     for x, y in zip(shared, apart, strict=True):
         assert {k: v for k, v in x.items() if not k.startswith("seconds")} == \
                {k: v for k, v in y.items() if not k.startswith("seconds")}

@@ -151,3 +151,28 @@ def test_an_evaluator_replaces_the_test_split():
                         initial=20, step=10, budget=40, evaluator=evaluator).run()
     assert seen == [(20, (20, 3)), (30, (30, 3)), (40, (40, 3))]
     assert [(r["macro_f1"], r["evaluation"]) for r in rounds] == [(0.25, "scripted")] * 3
+
+
+class SharingSpy(RandomSampling):
+    """A strategy that offers to share its encoder pass (as ALPS does) and logs the offers; it declines them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offers: list[object] = []
+
+    def share_encoder_pass(self, embedder) -> bool:
+        self.offers.append(embedder)
+        return False
+
+
+@pytest.mark.parametrize("who", ["default", "gold", "person"])
+def test_a_person_annotating_never_waits_for_a_strategy_s_pass_run_ahead_of_the_embedding(corpus, who):
+    from al.embedders import SentenceEmbedder
+
+    embedder = SentenceEmbedder(show_progress=False)
+    strategy = SharingSpy()
+    annotator = {"default": None, "gold": GoldAnnotator(pool_gold_csr(corpus)), "person": Scripted(pool_gold(corpus))}
+    simulation = simulate(corpus, strategy, annotator=annotator[who])
+    simulation.embed = embedder.encode  # the engine shares only with a cached SentenceEmbedder
+    assert simulation._prepare_sharing_encoder(corpus.splits["train"], n_done=0) is None
+    assert strategy.offers == ([] if who == "person" else [embedder])
