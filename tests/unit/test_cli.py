@@ -707,3 +707,12 @@ def test_raised_at_names_the_innermost_line_outside_al_and_the_libraries():
     except Exception as exc:  # noqa: BLE001
         assert raised_at(exc) == f" (at {__file__}:{exc.__traceback__.tb_lineno})"  # the call's line
     assert raised_at(ValueError("never raised")) == ""
+
+
+def test_a_round_line_shows_the_strategy_s_work_run_ahead_of_the_embedding():
+    from al.simulate import format_round
+
+    record = {"round": 0, "n_labeled": 100, "macro_f1": 0.5, "micro_f1": 0.6, "seconds_train": 1.0,
+              "seconds_query": 0.25, "seconds_evaluate": 0.5}
+    assert "query 0.2s  eval" in format_round(record, 11)
+    assert "query 0.2s (+75.3s before the embedding)  eval" in format_round({**record, "seconds_prepare": 75.31}, 11)

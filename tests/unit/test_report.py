@@ -333,3 +333,22 @@ def test_counts_of_one_are_singular(tmp_path, capsys):
     (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
     assert {r["strategy"]: r["seeds_reached"] for r in setting["reach"]["rows"]} == {"cvirs": "1 of 1 seed",
                                                                                        "random": "1 of 1 seed"}
+
+
+def test_a_strategy_s_work_run_ahead_of_the_embedding_counts_as_its_first_query_s(tmp_path):
+    # a cold lone ALPS run records its head fit and surprisal pass as round 0's seconds_prepare, not in its query
+    for seed in range(2):
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.3, 0.4])
+        records = RunRecords(tmp_path / "runs" / f"alps-{seed}")
+        records.start({**CONFIG, "strategy": "alps", "seed": seed}, GROUPS)
+        for i, value in enumerate([0.2, 0.4, 0.5]):
+            extra = {"seconds_prepare": 30.0} if i == 0 else {}
+            records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
+                            "per_label_f1": {"a": value, "b": value}, "seconds_train": 1.0, "seconds_query": 2.0,
+                            "seconds_evaluate": 0.5, "picked": [i] if i < 2 else [], **extra})
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
+    compute = {row["strategy"]: row for row in setting["compute"]}
+    assert compute["alps"]["query"] == pytest.approx(17.0)  # (2 + 30 + 2) / 2: the two rounds that queried
+    assert compute["alps"]["train"] == pytest.approx(1.0)
