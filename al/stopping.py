@@ -208,13 +208,16 @@ def stop_rounds(
 def stop_table(found: Mapping[str, Mapping[str, Any]]) -> str:
     """:func:`stop_rounds`'s result as a plain-text table, one line per criterion.
 
+    Rounds are counted from 1, as a run's progress lines count them (``round 5/11``);
+    ``stop_round`` counts records from 0.
+
     Examples
     --------
     >>> print(stop_table(stop_rounds(rounds, max_labeled=300)))  # doctest: +SKIP
     criterion                stop round  labeled  macro-F1  given up  labels saved
-    stabilizing_predictions           4      300    0.5800   -0.0100            50
+    stabilizing_predictions           5      300    0.5800   -0.0100            50
     max_uncertainty                   -        -         -         -             -
-    labeled_budget                    4      300    0.5800   -0.0100            50
+    labeled_budget                    5      300    0.5800   -0.0100            50
     """
     lines = [f"{'criterion':<24} {'stop round':>10} {'labeled':>8} {'macro-F1':>9} {'given up':>9} "
              f"{'labels saved':>13}"]
@@ -224,7 +227,7 @@ def stop_table(found: Mapping[str, Mapping[str, Any]]) -> str:
             continue
         f1 = "-" if outcome["macro_f1"] is None else f"{outcome['macro_f1']:.4f}"
         given_up = "-" if outcome["macro_f1_given_up"] is None else f"{outcome['macro_f1_given_up']:+.4f}"
-        lines.append(f"{name:<24} {outcome['stop_round']:>10} {outcome['n_labeled']:>8} {f1:>9} {given_up:>9} "
+        lines.append(f"{name:<24} {outcome['stop_round'] + 1:>10} {outcome['n_labeled']:>8} {f1:>9} {given_up:>9} "
                      f"{outcome['labels_saved']:>13}")
     return "\n".join(lines)
 

@@ -31,7 +31,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -47,6 +47,9 @@ from al.analysis.curves import (
 from al.errors import ConfigError, DataError
 from al.io import write_atomic, write_bytes_atomic
 from al.records import CONFIG_FILE, read_rounds
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Longest figure-name stem (before ``-macro_f1.png``).
 STEM_LENGTH = 80
@@ -275,29 +278,38 @@ def compute_table(strategies: dict[str, StrategySummary]) -> tuple[list[dict[str
 
 
 def _compute_chart(rows: list[dict[str, Any]], parts: Sequence[str], setting: str) -> bytes:
-    """A PNG: per strategy, the mean seconds per round of each part, stacked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """A PNG of :func:`compute_figure`."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=120)
-    bottom = np.zeros(len(rows))
-    for part in parts:
-        values = np.array([row[part] if isinstance(row[part], (int, float)) else 0.0 for row in rows])
-        ax.bar([row["strategy"] for row in rows], values, bottom=bottom, label=part)
-        bottom += values
-    ax.set_ylabel("seconds per round (mean)")
-    ax.set_title(f"compute per round: {setting}")
-    ax.legend()
-    ax.tick_params(axis="x", rotation=20)
-    fig.tight_layout()
+    fig = compute_figure(rows, parts, setting)
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format="png")
     finally:
         plt.close(fig)
     return buffer.getvalue()
+
+
+def compute_figure(rows: list[dict[str, Any]], parts: Sequence[str], setting: str) -> "Figure":
+    """Per strategy (a row each, so long names never overlap), the mean seconds per round of each part, stacked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 1.6 + 0.35 * len(rows)), dpi=120)
+    left = np.zeros(len(rows))
+    names = [str(row["strategy"]) for row in rows]
+    for part in parts:
+        values = np.array([row[part] if isinstance(row[part], (int, float)) else 0.0 for row in rows])
+        ax.barh(names, values, left=left, label=part)
+        left += values
+    ax.invert_yaxis()  # the table's order, top to bottom
+    ax.set_xlabel("seconds per round (mean)")
+    ax.set_title(f"compute per round: {setting}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)  # beside the bars
+    fig.tight_layout()
+    return fig
 
 
 def frequency_groups(pool_share: dict[str, float] | None) -> dict[str, list[str]] | None:

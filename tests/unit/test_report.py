@@ -352,3 +352,20 @@ def test_a_strategy_s_work_run_ahead_of_the_embedding_counts_as_its_first_query_
     compute = {row["strategy"]: row for row in setting["compute"]}
     assert compute["alps"]["query"] == pytest.approx(17.0)  # (2 + 30 + 2) / 2: the two rounds that queried
     assert compute["alps"]["train"] == pytest.approx(1.0)
+
+
+def test_the_compute_figure_s_strategy_names_never_overlap():
+    from al.analysis.strategy_report import compute_figure
+
+    rows = [{"strategy": f"class_embedding@cea_knn_{i}", "train": 1.0 + i, "query": 2.0, "evaluate": "–"}
+            for i in range(12)]
+    fig = compute_figure(rows, ["train", "query", "evaluate"], "disaster, logreg")
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    boxes = [label.get_window_extent() for label in ax.get_yticklabels()]
+    assert [label.get_text() for label in ax.get_yticklabels()] == [row["strategy"] for row in rows]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert all(box.x0 >= 0 for box in boxes)  # inside the figure
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1  # beside the bars, not on them
+    bars = [patch.get_width() for patch in ax.patches]
+    assert bars[:12] == [1.0 + i for i in range(12)] and bars[12:24] == [2.0] * 12 and bars[24:] == [0.0] * 12
