@@ -227,6 +227,24 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
     return from_mapping(settings, source=source)
 
 
+def flags_named(message: str, args: argparse.Namespace) -> str:
+    """``message`` with the setting it opens with ("NAME must ...") named by its flag too, where a flag gave it:
+    "initial must be ..." -> "initial (--initial) must be ..."."""
+    try:
+        given, _ = given_settings(args)
+    except ALError:
+        return message
+    named = next((key for key in given if message.startswith(f"{key} must ")), None)
+    return message if named is None else f"{named} ({_flag_of(named)}){message[len(named):]}"
+
+
+def _flag_of(key: str) -> str:
+    """The command-line flag of setting ``key``."""
+    return {"n_frequent": "--frequent", "n_rare": "--rare", "space_params": "--space-param",
+            "strategy_params": "--strategy-param", "classifier_params": "--classifier-param"}.get(
+        key, "--" + key.replace("_", "-"))
+
+
 def _check_unread_settings(base: dict[str, Any], given: dict[str, Any], settings: dict[str, Any], source: str) -> None:
     """Refuse settings the run would not read: space settings without a fitted space, ``--frequent``/``--rare``
     beside ``--labels``, whether given by flags or by the ``--config`` file. A flag that overrides the file's
@@ -241,9 +259,7 @@ def _check_unread_settings(base: dict[str, Any], given: dict[str, Any], settings
     def unread(keys: Sequence[str], overridden_by: str) -> list[str]:
         return [k for k in keys if k in given or (k in base and overridden_by not in given)]
 
-    def flag(key: str) -> str:
-        return {"n_frequent": "--frequent", "n_rare": "--rare", "space_params": "--space-param"}.get(
-            key, "--" + key.replace("_", "-"))
+    flag = _flag_of
 
     from al.config import PRETRAINED, Component
 
@@ -650,7 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             limit_threads(config.threads)
         rounds = run(config, quiet=quiet)
     except ALError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {flags_named(str(exc), args)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume from the last finished round", file=sys.stderr)

@@ -26,8 +26,8 @@ BAD_INPUTS = {
     "missing model dir": (["--model", "./no/such/dir"], "model path ./no/such/dir does not exist"),
     "unknown classifier": (["--classifier", "svm"], "unknown classifier 'svm'; known: bert, knn, logreg"),
     "budget not above initial": (["--budget", "100"], "budget (100) must be larger than the initial labeled set (100)"),
-    "step zero": (["--step", "0"], "step must be a positive integer, got 0"),
-    "step negative": (["--step", "-5"], "step must be a positive integer, got -5"),
+    "step zero": (["--step", "0"], "step (--step) must be a positive integer, got 0"),
+    "step negative": (["--step", "-5"], "step (--step) must be a positive integer, got -5"),
     "initial larger than pool": (
         ["--pool-size", "50", "--initial", "60", "--budget", "100"],
         "initial labeled set (60) is larger than the pool (50 texts)",
@@ -54,7 +54,7 @@ BAD_INPUTS = {
     "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
                                       "precision is set by the run's embed_precision (--embed-precision)"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
-    "threads zero": (["--threads", "0"], "threads must be a positive integer (or left out: the process's own), got 0"),
+    "threads zero": (["--threads", "0"], "threads (--threads) must be a positive integer (or left out: the process's own), got 0"),
     "label descriptions a directory": (["--initial-strategy", "label_names", "--label-descriptions", "."],
                                        "label descriptions file . is a directory; give a YAML file"),
     "pool size above the pool": (["--pool-size", "99999999", "--budget", "150"],
@@ -66,7 +66,7 @@ BAD_INPUTS = {
 #: Settings refused before any data loads: out of range, or given together where one would be ignored.
 REFUSED_BEFORE_DATA = {
     "seed of more than 32 bits": (["--seed", "1180591620717411303424", "--initial-strategy", "kmeans"],
-                                  "seed must be an integer from 0 to 4294967295 (numpy and scikit-learn take 32-bit "
+                                  "seed (--seed) must be an integer from 0 to 4294967295 (numpy and scikit-learn take 32-bit "
                                   "seeds), got 1180591620717411303424"),
     "labels and frequent": (["--labels", "food", "water", "--frequent", "3"],
                             "labels ['food', 'water'] and n_frequent (--frequent) both choose the labels"),
@@ -716,3 +716,18 @@ def test_a_round_line_shows_the_strategy_s_work_run_ahead_of_the_embedding():
               "seconds_query": 0.25, "seconds_evaluate": 0.5}
     assert "query 0.2s  eval" in format_round(record, 11)
     assert "query 0.2s (+75.3s before the embedding)  eval" in format_round({**record, "seconds_prepare": 75.31}, 11)
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--initial", "0"], "error: initial (--initial) must be a positive integer, got 0"),
+    (["--space", "cea", "--space-every", "0"], "error: space_every (--space-every) must be a positive integer, got 0"),
+])
+def test_a_bad_value_given_by_a_flag_is_named_by_its_flag(argv, said, capsys):
+    assert main([*argv, "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [said]
+
+
+def test_a_bad_value_from_a_config_file_keeps_the_file_s_name_for_it(tmp_path, capsys):
+    (tmp_path / "c.yaml").write_text("initial: 0\n")
+    assert main(["--config", str(tmp_path / "c.yaml"), "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["error: initial must be a positive integer, got 0"]
