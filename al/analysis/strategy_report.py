@@ -491,7 +491,8 @@ STOPPING_NOTE = ("Per criterion, over the seeds whose records carry the stopping
                  "minus at the stop; negative: the run ended worse) and labels saved over those runs. Stabilizing "
                  "predictions: Cohen's kappa of successive models on a fixed stop set, mean of the last 3 >= 0.99 "
                  "(Bloodgood and Vijay-Shanker 2009); max uncertainty: the pool's largest uncertainty below the "
-                 "threshold of al.stopping.")
+                 "threshold of al.stopping. The labeled budget is not shown: a run's own budget is its end, so it "
+                 "never stops one early.")
 
 
 def stopping_rows(runs_by_strategy: dict[str, list[Any]]) -> list[dict[str, Any]]:

@@ -233,6 +233,37 @@ def test_the_surprisal_pass_gives_the_pool_s_sentence_vectors_the_same_bits(text
     assert np.array_equal(surprisal_shared, surprisal_apart)
 
 
+def test_a_shared_pass_stopped_by_ctrl_c_keeps_the_checked_sentence_vectors_it_gave(texts, monkeypatch):
+    """Nothing is lost and nothing wrong is kept: the sentence vectors given before the stop are in the embedder's
+    cache with the embedder's own bits, and its next pass computes only the others."""
+    from al.embedders import PARTIAL, SentenceEmbedder
+
+    expected = SentenceEmbedder(show_progress=False, cache=False).encode(texts)
+    embedder = SentenceEmbedder(show_progress=False)
+    alps = MLMSurprisal(mlm_head="fit", fit_steps=2)
+    assert alps.share_pass(embedder)
+    _quiet(alps._prepare, texts, surprisal.pool_key(texts))  # the head first, so that the stop falls in the pass
+    monkeypatch.setattr(surprisal, "HEAD_ROWS", 64)  # several head passes
+    real_head, head_passes = surprisal._head_surprisal, []
+
+    def stopping_at_the_third(*args):
+        head_passes.append(1)
+        if len(head_passes) == 3:
+            raise KeyboardInterrupt
+        return real_head(*args)
+
+    monkeypatch.setattr(surprisal, "_head_surprisal", stopping_at_the_third)
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        _quiet(alps, texts)
+    assert hasattr(stopped.value, PARTIAL)
+    assert 0 < alps.sentences_given_ < len(texts)
+    encoded = []
+    real_encode = embedder._encode
+    monkeypatch.setattr(embedder, "_encode", lambda t: encoded.append(len(t)) or real_encode(t))
+    assert np.array_equal(embedder.encode(texts), expected)
+    assert sum(encoded) == len(set(texts)) - alps.sentences_given_
+
+
 @pytest.mark.parametrize("longest_only", [False, True])  # every pass off, or only the passes of the longest texts
 def test_sentence_vectors_that_differ_from_the_embedder_s_own_never_enter_its_cache(texts, monkeypatch,
                                                                                    longest_only):
