@@ -190,8 +190,22 @@ class HumanAnnotator:
                 self._pending = []
                 self._waited_once = True
                 self._computing_since = time.monotonic()
+            elif self._pending:  # asked ahead (ask_ahead), and every one answered before the loop came to them
+                self._pending = []
+                self._waited_once = True
+                self._computing_since = time.monotonic()
             return sp.csr_matrix(np.stack([self._row(i) for i in asked]) if asked
                                  else np.zeros((0, len(self.label_names)), dtype=np.int8), dtype=np.int8)
+
+    def ask_ahead(self, indices: Sequence[int]) -> None:
+        """Make ``indices`` pending now, before the loop asks for them: a session's first texts (a seeded draw
+        that needs no embedding) are on the page while the pool is embedded, and the loop's first
+        :meth:`labels` (the same texts) waits only for those still unanswered. Nothing is done while texts are
+        pending already."""
+        with self._cond:
+            if not self._pending:
+                self._pending = [i for i in (int(j) for j in indices) if not self.known(i)]
+                self._cond.notify_all()
 
     def skipped(self, indices: np.ndarray) -> np.ndarray:
         out = np.zeros(len(indices), dtype=bool)
@@ -923,6 +937,8 @@ class Session:
 
     def _run(self) -> None:
         try:
+            if not self.records.rounds:  # the first texts while the pool is embedded (the loop asks them first)
+                self.annotator.ask_ahead(self.start_indices())
             if len(self.records.rounds) < self.config.n_rounds:
                 self.simulation.run()
             self.finished = True
@@ -1004,7 +1020,7 @@ class Session:
                                       f"python -m al.annotate export {self.directory} -o labeled.jsonl")
         elif index is not None:
             phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
-        elif not rounds and self.annotator.last_compute_seconds is None and not answers:
+        elif not rounds and self.annotator.last_compute_seconds is None:  # the first texts may be answered already
             phase, message = "starting", (f"preparing: embedding {len(self.texts.texts)} texts (cached after the first "
                                           f"start) and training the first classifier")
         else:

@@ -1250,3 +1250,45 @@ def test_export_refuses_a_name_that_is_not_json_lines_before_reading_the_session
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "expected one of .jsonl, .ndjson, .json (e.g. -o " in err, err
     assert not (tmp_path / name).exists()
+
+
+def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_path):
+    """The start is a seeded draw that needs no embedding: the person answers it while the pool is embedded,
+    and the session's records are those of one whose person waited for the embedding."""
+    import threading
+
+    path, _, labels = pool
+    embedded, release = threading.Event(), threading.Event()
+
+    def slow_embed(texts):
+        assert release.wait(60), "the test never released the embedding"
+        embedded.set()
+        return hash_embed(texts)
+
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "ahead"),
+                                      *LOOP])
+    session = build_session(args, embed=slow_embed).start()
+    client = TestClient(create_app(session), base_url="http://127.0.0.1")
+    try:
+        person = Person(client, pool)
+        first = client.get("/api/state", params={"wait": 10}).json()
+        assert first["phase"] == "answering" and first["text"] is not None
+        person.answer(10)  # the whole start, the embedding still held back
+        assert not embedded.is_set()
+        waiting = client.get("/api/state").json()
+        assert waiting["phase"] == "starting" and "preparing: embedding 200 texts" in waiting["message"]
+        release.set()
+        state, text = person.next_text()  # the first picks: the loop measured how long it computed them
+        assert text is not None and session.annotator.last_compute_seconds is not None
+        assert person.answer()["phase"] == "done"
+    finally:
+        release.set()
+        session.close()
+
+    waited, client = open_session(pool, tmp_path / "waited")
+    try:
+        assert Person(client, pool).answer()["phase"] == "done"
+    finally:
+        waited.close()
+    assert stripped(read_rounds(tmp_path / "ahead")) == stripped(read_rounds(tmp_path / "waited"))
+    assert person.answered[:10] == [f"t{i}" for i in read_rounds(tmp_path / "ahead")[0]["initial"]]
