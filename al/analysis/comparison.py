@@ -420,8 +420,23 @@ def setting_of(run: Run) -> str:
     classifier = c.get("classifier")
     if isinstance(classifier, dict):  # {name, params}: a bert classifier names the encoder it fine-tunes
         encoder = (classifier.get("params") or {}).get("model") or c.get("model")
-        return f"{c.get('dataset')} ({labels}), {run.setting('classifier')} on {encoder}"
+        return f"{c.get('dataset')} ({labels}), {classifier_label(run)} on {encoder}"
     return f"{c.get('dataset')} ({labels}), {classifier} on {c.get('classifier_model') or c.get('model')}"
+
+
+def classifier_label(run: Run) -> str:
+    """The classifier as given, less the params given at their defaults: ``logreg(C=1.0)`` is ``logreg``, as
+    :func:`conditions` makes them one condition, so that such runs share a setting and their seeds pair."""
+    from al.config import completed_params
+
+    given = run.meta.get("given", {}).get("classifier", run.config.get("classifier"))
+    if not isinstance(given, Mapping) or not isinstance(given.get("params") or {}, Mapping) or "name" not in given:
+        return run.setting("classifier")
+    bare = {"classifier": {"name": given["name"], "params": {}}, "model": run.config.get("model")}
+    defaults = completed_params(bare)["classifier"].get("params") or {}
+    params = {k: v for k, v in (given.get("params") or {}).items()
+              if k not in defaults or _text(defaults[k]) != _text(v)}
+    return str(given["name"]) + (f"({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})" if params else "")
 
 
 #: Stored settings that do not make two runs different conditions: the seed pairs them, the rest is where and how

@@ -369,3 +369,26 @@ def test_the_compute_figure_s_strategy_names_never_overlap():
     assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1  # beside the bars, not on them
     bars = [patch.get_width() for patch in ax.patches]
     assert bars[:12] == [1.0 + i for i in range(12)] and bars[12:24] == [2.0] * 12 and bars[24:] == [0.0] * 12
+
+
+def test_a_classifier_param_given_at_its_default_is_the_same_setting(tmp_path):
+    # logreg's C defaults to 1.0: "C=1.0" written out is the same condition, so its seeds pair with the others
+    from al.classifiers.linear import LogisticRegressionClassifier
+    import inspect
+
+    assert inspect.signature(LogisticRegressionClassifier).parameters["C"].default == 1.0
+    for seed, params in enumerate([{}, {"C": 1.0}, {"C": 2.0}]):
+        for strategy in ("random", "margin"):
+            classifier = {"name": "logreg", "params": params}
+            records = RunRecords(tmp_path / "runs" / f"{strategy}-{seed}")
+            records.start({**CONFIG, "classifier": classifier, "strategy": strategy, "seed": seed},
+                          {**GROUPS, "given": {"classifier": classifier}})
+            for i, value in enumerate([0.2, 0.3, 0.4]):
+                records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
+                                "per_label_f1": {"a": value, "b": value}, "seconds_train": 1.0,
+                                "seconds_query": 1.0, "seconds_evaluate": 1.0})
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    settings = json.loads((out / "summary.json").read_text())["settings"]
+    assert sorted(settings) == ["disaster (1+1), logreg on all-MiniLM-L6-v2",
+                                "disaster (1+1), logreg(C=2.0) on all-MiniLM-L6-v2"]
