@@ -109,12 +109,9 @@ def exit_with(main: Callable[[], int]) -> NoReturn:
     """``sys.exit(main())``, and quietly when the reader of the output went away (``... | head``).
 
     Python would print a ``BrokenPipeError`` traceback and exit 1; what was
-    read is what the reader asked for. The status ``main`` returned stands;
-    where ``main`` was cut short by it (a simulation piped into ``head``
-    stops there, resumably) the status is 141, a shell's for a command
-    ended by SIGPIPE, so ``set -o pipefail`` scripts do not take it for a
-    finished run. A ``BrokenPipeError`` while standard output is still read
-    (another pipe's) is an error as before.
+    read is what the reader asked for. The status ``main`` returned stands
+    (0 where it stopped writing because of it); a ``BrokenPipeError`` while
+    standard output is still read (another pipe's) is an error as before.
     Standard output is pointed at ``/dev/null`` so that the flush at exit
     does not fail again.
     """
@@ -125,7 +122,7 @@ def exit_with(main: Callable[[], int]) -> NoReturn:
     except BrokenPipeError:
         if not _stdout_gone():
             raise
-        code = 128 + 13  # SIGPIPE's number on every POSIX system
+        code = 0
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -646,8 +646,7 @@ def test_ctrl_c_while_the_data_loads_is_an_interruption_not_a_bad_file(tmp_path,
 
 def test_a_reader_that_went_away_is_no_error():
     """``python -m al.simulate --describe | head -1``: no BrokenPipeError traceback; the status main returned
-    stands, 141 where it was cut short; a BrokenPipeError of another pipe, stdout still read, is an error as
-    before."""
+    stands; a BrokenPipeError of another pipe, stdout still read, is an error as before."""
     import os
     import subprocess
     import sys
@@ -663,8 +662,8 @@ def test_a_reader_that_went_away_is_no_error():
 
     done = gone("    time.sleep(0.5)\n    print('x' * 100)\n    return 2")  # the flush at exit meets the pipe
     assert (done.returncode, done.stderr) == (2, "")
-    done = gone("    time.sleep(0.5)\n    for i in range(100000):\n        print(i)\n    return 2")  # cut short
-    assert (done.returncode, done.stderr) == (141, "")  # as a shell reports a command ended by SIGPIPE
+    done = gone("    time.sleep(0.5)\n    for i in range(100000):\n        print(i)\n    return 2")  # stopped writing
+    assert (done.returncode, done.stderr) == (0, "")
     other = subprocess.run([sys.executable, "-c", "from al.cli import exit_with\n"
                             "def main():\n    raise BrokenPipeError('a worker went away')\nexit_with(main)\n"],
                            capture_output=True, text=True)
