@@ -170,12 +170,16 @@ class HumanAnnotator:
         self._computing_since: float | None = time.monotonic()
         self._waited_once = False
         self.last_compute_seconds: float | None = None
+        #: Whether the loop has asked for labels yet: before that it is embedding the pool (the first texts may
+        #: be answered meanwhile, :meth:`ask_ahead`); after, it trains and queries.
+        self.loop_asked = False
 
     # ------------------------------------------------------------ the engine's side
 
     def labels(self, indices: np.ndarray) -> sp.csr_matrix:
         asked = [int(i) for i in np.asarray(indices).ravel()]
         with self._cond:
+            self.loop_asked = True
             missing = [i for i in asked if not self.known(i)]
             if missing:
                 if self._computing_since is not None and self._waited_once:
@@ -1020,7 +1024,7 @@ class Session:
                                       f"python -m al.annotate export {self.directory} -o labeled.jsonl")
         elif index is not None:
             phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
-        elif not rounds and self.annotator.last_compute_seconds is None:  # the first texts may be answered already
+        elif not rounds and not self.annotator.loop_asked:  # the first texts may be answered already
             phase, message = "starting", (f"preparing: embedding {len(self.texts.texts)} texts (cached after the first "
                                           f"start) and training the first classifier")
         else:

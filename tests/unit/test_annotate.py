@@ -1257,6 +1257,8 @@ def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_pa
     and the session's records are those of one whose person waited for the embedding."""
     import threading
 
+    from al.classifiers.linear import LogisticRegressionClassifier
+
     path, _, labels = pool
     embedded, release = threading.Event(), threading.Event()
 
@@ -1277,7 +1279,24 @@ def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_pa
         assert not embedded.is_set()
         waiting = client.get("/api/state").json()
         assert waiting["phase"] == "starting" and "preparing: embedding 200 texts" in waiting["message"]
-        release.set()
+        fitting, fitted = threading.Event(), threading.Event()
+        real_fit = LogisticRegressionClassifier.fit
+
+        def held_fit(self, *args, **kwargs):  # the first classifier's fit, held until the page is read
+            fitting.set()
+            assert fitted.wait(60), "the test never released the fit"
+            return real_fit(self, *args, **kwargs)
+
+        LogisticRegressionClassifier.fit = held_fit
+        try:
+            release.set()
+            assert fitting.wait(30)
+            training = client.get("/api/state").json()  # embedded: the page says what the loop does now
+        finally:
+            fitted.set()
+            LogisticRegressionClassifier.fit = real_fit
+        assert training["phase"] == "computing", training
+        assert "training the classifier on the 10 labeled texts" in training["message"]
         state, text = person.next_text()  # the first picks: the loop measured how long it computed them
         assert text is not None and session.annotator.last_compute_seconds is not None
         assert person.answer()["phase"] == "done"
@@ -1290,5 +1309,8 @@ def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_pa
         assert Person(client, pool).answer()["phase"] == "done"
     finally:
         waited.close()
-    assert stripped(read_rounds(tmp_path / "ahead")) == stripped(read_rounds(tmp_path / "waited"))
+    ahead, waited_rounds = read_rounds(tmp_path / "ahead"), read_rounds(tmp_path / "waited")
+    assert stripped(ahead) == stripped(waited_rounds)
+    # every answer counted in the same round: the start's in round 0, as when the person waited
+    assert [[a["id"] for a in r["answers"]] for r in ahead] == [[a["id"] for a in r["answers"]] for r in waited_rounds]
     assert person.answered[:10] == [f"t{i}" for i in read_rounds(tmp_path / "ahead")[0]["initial"]]
