@@ -641,7 +641,8 @@ class Simulation:
         computes only the rest: one encoder pass over the pool instead of two
         (benchmarks/RESULTS.md, section 12.16). None where nothing ran ahead: no
         such strategy, the pool's vectors cached already, no query left, or a
-        person annotating (whose first texts would then wait for that work too).
+        person annotating (ALPS's pass does not heed a session's stop, so closing
+        the session would wait for it; the embedding does).
         """
         from al.embedders import SentenceEmbedder, text_keys
 

@@ -895,7 +895,8 @@ def summarize(runs: Sequence[Run]) -> tuple[dict[str, dict[str, StrategySummary]
 def round_seconds(record: dict[str, Any], key: str) -> float:
     """A round's ``key`` seconds as the compute table counts them: its query's include the strategy's once-per-pool
     work that ran ahead of the embedding (``seconds_prepare``, ALPS's head fit and surprisal pass in a cold lone
-    run), which its first query pays otherwise; so a run is not made to look cheaper by where that work ran."""
+    run), which its first query pays otherwise. Work a grid's preparation task did (on another worker), or a
+    cache held already, is in no run's seconds."""
     seconds = float(record[key])
     if key == "seconds_query" and isinstance(record.get("seconds_prepare"), (int, float)):
         seconds += float(record["seconds_prepare"])

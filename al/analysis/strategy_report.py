@@ -279,34 +279,33 @@ def compute_table(strategies: dict[str, StrategySummary]) -> tuple[list[dict[str
 
 def _compute_chart(rows: list[dict[str, Any]], parts: Sequence[str], setting: str) -> bytes:
     """A PNG of :func:`compute_figure`."""
-    import matplotlib.pyplot as plt
-
-    fig = compute_figure(rows, parts, setting)
     buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png")
-    finally:
-        plt.close(fig)
+    compute_figure(rows, parts, setting).savefig(buffer, format="png")
     return buffer.getvalue()
 
 
 def compute_figure(rows: list[dict[str, Any]], parts: Sequence[str], setting: str) -> "Figure":
-    """Per strategy (a row each, so long names never overlap), the mean seconds per round of each part, stacked."""
-    import matplotlib
+    """Per strategy (a row each, so long names never overlap), the mean seconds per round of each part, stacked.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    A figure of its own (no pyplot: a notebook's backend and open figures are left alone), as wide as its
+    longest row label and its title need.
+    """
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(7, 1.6 + 0.35 * len(rows)), dpi=120)
-    left = np.zeros(len(rows))
     names = [str(row["strategy"]) for row in rows]
+    title = f"compute per round: {setting}"
+    longest = max([len(name) for name in names] + [0])
+    width = max(7.0, 5.2 + 0.075 * longest, 1.0 + 0.09 * len(title))  # inches: labels, bars, legend; the title
+    fig = Figure(figsize=(width, 1.6 + 0.35 * len(rows)), dpi=120)
+    ax = fig.subplots()
+    left = np.zeros(len(rows))
     for part in parts:
         values = np.array([row[part] if isinstance(row[part], (int, float)) else 0.0 for row in rows])
         ax.barh(names, values, left=left, label=part)
         left += values
     ax.invert_yaxis()  # the table's order, top to bottom
     ax.set_xlabel("seconds per round (mean)")
-    ax.set_title(f"compute per round: {setting}")
+    ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)  # beside the bars
     fig.tight_layout()
     return fig
@@ -375,7 +374,9 @@ def statistics_note(resamples: int = RESAMPLES, bootstrap_seed: int = BOOTSTRAP_
         "main_table": "vs baseline: mean paired difference, W, Holm's adjusted p (the same family as the "
                       "comparison table of that metric), wins",
         "compute": "mean seconds per round over every round of every seed; query: over the rounds that queried "
-                   "(a run's last round queries nothing)",
+                   "(a run's last round queries nothing), with a strategy's work run ahead of the embedding "
+                   "(seconds_prepare) in the round that records it; work a grid's preparation task did, or a "
+                   "cache held already, is in no run's seconds",
     }
 
 

@@ -354,19 +354,24 @@ def test_a_strategy_s_work_run_ahead_of_the_embedding_counts_as_its_first_query_
     assert compute["alps"]["train"] == pytest.approx(1.0)
 
 
-def test_the_compute_figure_s_strategy_names_never_overlap():
+@pytest.mark.parametrize("name", ["class_embedding@cea_knn_{i}",
+                                  "dal [strategy.sub_batches=5, strategy.warm_start=true] {i}"])
+def test_the_compute_figure_s_strategy_names_never_overlap_and_everything_stays_inside(name):
     from al.analysis.strategy_report import compute_figure
 
-    rows = [{"strategy": f"class_embedding@cea_knn_{i}", "train": 1.0 + i, "query": 2.0, "evaluate": "–"}
-            for i in range(12)]
-    fig = compute_figure(rows, ["train", "query", "evaluate"], "disaster, logreg")
+    rows = [{"strategy": name.format(i=i), "train": 1.0 + i, "query": 2.0, "evaluate": "–"} for i in range(12)]
+    fig = compute_figure(rows, ["train", "query", "evaluate"], "disaster (5+5), logreg on all-MiniLM-L6-v2")
     fig.canvas.draw()
     (ax,) = fig.axes
     boxes = [label.get_window_extent() for label in ax.get_yticklabels()]
     assert [label.get_text() for label in ax.get_yticklabels()] == [row["strategy"] for row in rows]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    width = fig.bbox.width
     assert all(box.x0 >= 0 for box in boxes)  # inside the figure
-    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1  # beside the bars, not on them
+    legend, title = ax.get_legend().get_window_extent(), ax.title.get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1 and legend.x1 <= width  # beside the bars, not on them
+    assert 0 <= title.x0 and title.x1 <= width
+    assert ax.get_window_extent().width >= 0.3 * width  # room left for the bars
     bars = [patch.get_width() for patch in ax.patches]
     assert bars[:12] == [1.0 + i for i in range(12)] and bars[12:24] == [2.0] * 12 and bars[24:] == [0.0] * 12
 
