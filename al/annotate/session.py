@@ -293,7 +293,9 @@ class HumanAnnotator:
         """Change an answer given earlier; the loop reads the change from its next round on.
 
         (The running round keeps reading what it read so far, so that a
-        restart replays it exactly.)
+        restart replays it exactly.) Before the loop has read any label in
+        this process (while the pool is embedded at a session's start), the
+        change counts from the running round: nothing has read the old answer.
         """
         chosen = () if skipped else self.check_labels(labels)
         with self._cond:
@@ -301,7 +303,7 @@ class HumanAnnotator:
             if index not in self.store:
                 raise NotPendingError(f"text {text_id!r} has no answer to change"
                                       + (" (its labels come from the data file)" if index in self.texts.given else ""))
-            answer = self.store.edit(index, chosen, skipped, self.round + 1)
+            answer = self.store.edit(index, chosen, skipped, self.round + (1 if self.loop_asked else 0))
             self._cond.notify_all()
         return answer
 

@@ -1314,3 +1314,35 @@ def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_pa
     # every answer counted in the same round: the start's in round 0, as when the person waited
     assert [[a["id"] for a in r["answers"]] for r in ahead] == [[a["id"] for a in r["answers"]] for r in waited_rounds]
     assert person.answered[:10] == [f"t{i}" for i in read_rounds(tmp_path / "ahead")[0]["initial"]]
+
+
+def test_a_correction_made_while_the_pool_is_embedded_counts_from_round_0(pool, tmp_path):
+    """Nothing has read the first answers yet, so round 0 trains on the corrected one; after that, a correction
+    counts from the next round (test_an_edited_answer_is_what_the_loop_reads_from_then_on)."""
+    import threading
+
+    path, _, labels = pool
+    release = threading.Event()
+
+    def slow_embed(texts):
+        assert release.wait(60), "the test never released the embedding"
+        return hash_embed(texts)
+
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"), *LOOP])
+    session = build_session(args, embed=slow_embed).start()
+    client = TestClient(create_app(session), base_url="http://127.0.0.1")
+    try:
+        person = Person(client, pool)
+        person.answer(10)
+        corrected = person.answered[0]
+        assert client.put("/api/answers", json={"id": corrected, "labels": ["label0", "label3"]}).status_code == 200
+        release.set()
+        assert person.answer()["phase"] == "done"
+    finally:
+        release.set()
+        session.close()
+    Y = pool[1].copy()
+    Y[int(corrected[1:])] = [1, 0, 0, 1]
+    rounds = read_rounds(tmp_path / "s")
+    assert list(rounds[0]["labeled_counts"].values()) == Y[rounds[0]["initial"]].sum(axis=0).tolist()
+    assert pool[1][int(corrected[1:])].tolist() != [1, 0, 0, 1]  # the correction changed what round 0 read
