@@ -640,17 +640,16 @@ class Simulation:
         sentence vectors from it, the same bits, so the embedding that follows
         computes only the rest: one encoder pass over the pool instead of two
         (benchmarks/RESULTS.md, section 12.16). None where nothing ran ahead: no
-        such strategy, the pool's vectors cached already, no query left, or a
-        person annotating (ALPS's pass does not heed a session's stop, so closing
-        the session would wait for it; the embedding does).
+        such strategy, the pool's vectors cached already, or no query left. In an
+        annotation session the person answers the first texts meanwhile, and the
+        strategy's passes heed the embedder's stop as its own would.
         """
         from al.embedders import SentenceEmbedder, text_keys
 
         share = getattr(self.strategy, "share_encoder_pass", None)
         embedder = getattr(self.embed, "__self__", None)
         if (not callable(share) or not isinstance(embedder, SentenceEmbedder) or not embedder.cache
-                or "train" not in self.embedded_splits() or n_done >= self.n_rounds - 1
-                or not (self.annotator is None or isinstance(self.annotator, GoldAnnotator))):
+                or "train" not in self.embedded_splits() or n_done >= self.n_rounds - 1):
             return None
         pool_texts = self.corpus.texts[pool].tolist()
         found, _ = embedder.vector_cache().lookup(text_keys(pool_texts))

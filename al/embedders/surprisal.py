@@ -220,6 +220,7 @@ def fit_mlm_head(
     batch_size: int = FIT_BATCH_SIZE,
     lr: float = FIT_LR,
     encoder_dtype: Any = None,
+    stop: "threading.Event | None" = None,
 ) -> float:
     """Fit the MLM head of ``model`` in place on ``texts``, over the frozen encoder.
 
@@ -252,6 +253,9 @@ def fit_mlm_head(
     steps, seed, batch_size, lr
     encoder_dtype : torch.dtype or None
         Autocast dtype of the frozen encoder's passes; None for fp32.
+    stop : threading.Event, optional
+        Once set, no new encoder pass starts and :class:`~al.embedders.EncodingStopped`
+        is raised (the head is then half fitted: fit it again).
 
     Returns
     -------
@@ -264,12 +268,12 @@ def fit_mlm_head(
     encoder_threads = torch.get_num_threads()
     with torch_threads(FIT_THREADS):
         return _fit_mlm_head(model, tokenizer, texts, steps=steps, seed=seed, batch_size=batch_size, lr=lr,
-                             encoder_threads=encoder_threads, encoder_dtype=encoder_dtype)
+                             encoder_threads=encoder_threads, encoder_dtype=encoder_dtype, stop=stop)
 
 
 def _fit_mlm_head(
     model: Any, tokenizer: Any, texts: Sequence[str], *, steps: int, seed: int, batch_size: int, lr: float,
-    encoder_threads: int | None = None, encoder_dtype: Any = None,
+    encoder_threads: int | None = None, encoder_dtype: Any = None, stop: "threading.Event | None" = None,
 ) -> float:
     """:func:`fit_mlm_head`: the head on the current thread count, the encoder on ``encoder_threads`` (default: the same)."""
     import torch
@@ -312,7 +316,8 @@ def _fit_mlm_head(
     losses: list[float] = []
     # a step's batch is 32 texts of similar length: a short pool's passes hold fewer than 256 tokens, whose bits
     # may depend on the thread count, so each runs on one thread (as on 1 to 4 threads) whatever the count
-    with encoder_passes(encode, steps_drawn, device=device, threads=encoder_threads, one_thread=True) as passes, \
+    with encoder_passes(encode, steps_drawn, device=device, threads=encoder_threads, one_thread=True,
+                        stop=stop) as passes, \
             progress(steps, "ALPS: fitting the MLM head", unit="steps") as bar:
         for batch, hidden in passes:  # the next batches' encoder passes may run meanwhile, beside the head's step
             bar.update(1)
@@ -577,7 +582,7 @@ class MLMSurprisal:
                             if p is not tied:
                                 p.copy_(self._initial_head[name])
                     loss = fit_mlm_head(self._mlm, self._tokenizer, texts, steps=self.fit_steps, seed=self.seed,
-                                        encoder_dtype=self._encoder_dtype())
+                                        encoder_dtype=self._encoder_dtype(), stop=self._stop())
                     with atomic_file(path, "wb") as f:
                         torch.save({k: p.detach().cpu() for k, p in head.named_parameters() if p.requires_grad}, f)
                     warnings.warn(f"ALPS: the MLM head {self.head_} ended at masked-LM loss {loss:.2f} "
@@ -620,7 +625,9 @@ class MLMSurprisal:
         on the torch thread count the embedder's own passes would start from);
         where one differs, none enters the cache (the embedder computes them
         as before). So does anything the sharing meets that it cannot do: the
-        surprisal pass is never stopped by it.
+        surprisal pass is never stopped by it. Shared, the head's fit and the
+        surprisal pass heed the embedder's ``stop`` event as its own passes do
+        (an annotation session closing): no new pass starts once it is set.
         """
         from al.device import resolve_device
 
@@ -725,7 +732,8 @@ class MLMSurprisal:
             return normalise_rows(out)
 
         try:
-            with torch.inference_mode(), encoder_passes(encode, batches, device=device, one_thread=True) as passes, \
+            with torch.inference_mode(), \
+                    encoder_passes(encode, batches, device=device, one_thread=True, stop=self._stop()) as passes, \
                     progress(len(texts), "ALPS: surprisal pass", unit="texts", work=padded_tokens(batches)) as bar:
                 for batch, (text_rows, columns, targets, selected, sentences) in passes:  # head passes beside the
                     bar.update(len(batch.rows), work=batch.n_rows * batch.length)  # next encoder's; time by tokens
@@ -758,6 +766,11 @@ class MLMSurprisal:
         finally:  # the sentence vectors given so far, whatever stopped the pass
             self._give(given, texts)
         return vectors(sum(len(v) for v in values))
+
+    def _stop(self) -> "threading.Event | None":
+        """The stop event of the embedder this pass is shared with (:meth:`share_pass`; an annotation session's,
+        set when it closes): its passes here heed it as the embedder's own would. None when not shared."""
+        return getattr(self._sentences, "stop", None) if self._sentences is not None else None
 
     def _agree(self, sentences: tuple[np.ndarray, np.ndarray], texts: Sequence[str], threads: int) -> bool:
         """Whether one pass's sentence vectors are the embedder's own for its texts, bit for bit, computed as

@@ -233,6 +233,55 @@ def test_the_surprisal_pass_gives_the_pool_s_sentence_vectors_the_same_bits(text
     assert np.array_equal(surprisal_shared, surprisal_apart)
 
 
+def test_a_shared_fit_and_pass_stop_when_the_embedder_s_stop_is_set(texts, tmp_path, monkeypatch):
+    """An annotation session closing sets its embedder's stop: ALPS's passes shared with it stop as the
+    embedder's own would, and what they leave behind changes nothing later."""
+    from al.embedders import PARTIAL, EncodingStopped, SentenceEmbedder
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
+    stop = threading.Event()
+    embedder = SentenceEmbedder(show_progress=False, stop=stop)
+    alps = MLMSurprisal(mlm_head="fit", fit_steps=20)
+    assert alps.share_pass(embedder)
+    real_batches, drawn = surprisal._masked_batches, []
+
+    def stopping_at_the_third(*args, **kwargs):
+        for batch in real_batches(*args, **kwargs):
+            drawn.append(batch)
+            if len(drawn) == 3:
+                stop.set()  # the session closes during the head's fit
+            yield batch
+
+    monkeypatch.setattr(surprisal, "_masked_batches", stopping_at_the_third)
+    with pytest.raises(EncodingStopped):
+        _quiet(alps, texts)
+    assert len(drawn) < 20 and not list((tmp_path / "cache").rglob("*.pt"))  # stopped; no half-fitted head kept
+
+    stop.clear()
+    monkeypatch.setattr(surprisal, "_masked_batches", real_batches)
+    real_head, head_passes = surprisal._head_surprisal, []
+
+    def stopping_in_the_pass(*args):
+        head_passes.append(1)
+        if len(head_passes) == 2:
+            stop.set()  # the session closes during the surprisal pass
+        return real_head(*args)
+
+    monkeypatch.setattr(surprisal, "HEAD_ROWS", 64)
+    monkeypatch.setattr(surprisal, "_head_surprisal", stopping_in_the_pass)
+    with pytest.raises(EncodingStopped) as stopped:
+        _quiet(alps, texts)
+    assert hasattr(stopped.value, PARTIAL)  # the texts finished are kept, as after Ctrl-C
+
+    stop.clear()
+    monkeypatch.setattr(surprisal, "_head_surprisal", real_head)
+    alone = MLMSurprisal(mlm_head="fit", fit_steps=20)  # never stopped, never shared
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "alone"))
+    expected = _quiet(alone, texts)
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
+    assert np.array_equal(_quiet(alps, texts), expected)  # the head fitted afresh, the rest computed: same bits
+
+
 def test_a_shared_pass_stopped_by_ctrl_c_keeps_the_checked_sentence_vectors_it_gave(texts, monkeypatch):
     """Nothing is lost and nothing wrong is kept: the sentence vectors given before the stop are in the embedder's
     cache with the embedder's own bits, and its next pass computes only the others."""
@@ -317,3 +366,38 @@ def test_an_embedder_computing_other_bits_is_not_shared(other):
 
     assert MLMSurprisal(mlm_head="fit").share_pass(SentenceEmbedder(**other)) is (not other)  # {}: the same bits
     assert MLMSurprisal(mlm_head="fit", precision="bf16").share_pass(SentenceEmbedder(**other)) is False
+
+
+def test_an_alps_annotation_session_closes_promptly_during_the_shared_fit(texts, tmp_path, monkeypatch):
+    """A session with ALPS runs ALPS's pass ahead of the embedding (the person answers the first texts meanwhile);
+    closing it stops that work after the passes running, as it stops the embedding."""
+    import json
+    import time
+
+    from al.annotate.__main__ import build_parser, build_session
+
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "texts.jsonl"
+    data.write_text("".join(json.dumps({"id": f"m{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    fitting, real_fit = threading.Event(), surprisal.fit_mlm_head
+
+    def fit(*args, **kwargs):
+        fitting.set()
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(surprisal, "fit_mlm_head", fit)
+    args = build_parser().parse_args(["--data", str(data), "--labels", "food", "water", "--out", str(tmp_path / "s"),
+                                      "--strategy", "alps", "--initial", "10", "--step", "5", "--budget", "20",
+                                      "--folds", "2"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fitted head's warning
+        session = build_session(args).start()
+        try:
+            assert session.state(wait=30)["phase"] == "answering"  # the first texts, while ALPS works
+            assert fitting.wait(120), "ALPS's head fit never started"
+            started = time.monotonic()
+        finally:
+            session.close()
+        took = time.monotonic() - started
+    assert not session._thread.is_alive() and took < 8  # 250 fit steps take about 30 s or more on 2 cores
+    assert not list((tmp_path / "cache").rglob("*.pt"))  # no half-fitted head kept

@@ -166,7 +166,8 @@ class SharingSpy(RandomSampling):
 
 
 @pytest.mark.parametrize("who", ["default", "gold", "person"])
-def test_a_person_annotating_never_waits_for_a_strategy_s_pass_run_ahead_of_the_embedding(corpus, who):
+def test_the_strategy_s_pass_is_offered_whoever_annotates(corpus, who):
+    # a person answers the first texts meanwhile (al.annotate), and the pass heeds the embedder's stop
     from al.embedders import SentenceEmbedder
 
     embedder = SentenceEmbedder(show_progress=False)
@@ -174,5 +175,7 @@ def test_a_person_annotating_never_waits_for_a_strategy_s_pass_run_ahead_of_the_
     annotator = {"default": None, "gold": GoldAnnotator(pool_gold_csr(corpus)), "person": Scripted(pool_gold(corpus))}
     simulation = simulate(corpus, strategy, annotator=annotator[who])
     simulation.embed = embedder.encode  # the engine shares only with a cached SentenceEmbedder
-    assert simulation._prepare_sharing_encoder(corpus.splits["train"], n_done=0) is None
-    assert strategy.offers == ([] if who == "person" else [embedder])
+    assert simulation._prepare_sharing_encoder(corpus.splits["train"], n_done=0) is None  # the spy declines
+    assert strategy.offers == [embedder]
+    assert simulation._prepare_sharing_encoder(corpus.splits["train"], n_done=simulation.n_rounds - 1) is None
+    assert strategy.offers == [embedder]  # offered once: no query is left in the last round
