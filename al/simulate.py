@@ -259,21 +259,19 @@ def _check_unread_settings(base: dict[str, Any], given: dict[str, Any], settings
     def unread(keys: Sequence[str], overridden_by: str) -> list[str]:
         return [k for k in keys if k in given or (k in base and overridden_by not in given)]
 
-    flag = _flag_of
-
     from al.config import PRETRAINED, Component
 
     space = Component.coerce(settings.get("space", PRETRAINED), f"{source}: space")
     extra = unread(_SPACE_SETTINGS, "space")
     if space.name == PRETRAINED and extra:
-        names = ", ".join(f"{k.removesuffix('_params')} ({flag(k)})" for k in extra)
+        names = ", ".join(f"{k.removesuffix('_params')} ({_flag_of(k)})" for k in extra)
         raise ConfigError(f"{names} {'is' if len(extra) == 1 else 'are'} read only with a fitted space, but the "
                           f"space is {PRETRAINED}; add --space NAME (cea, snnl, aan, am, clld) or drop "
                           f"{'it' if len(extra) == 1 else 'them'}")
     extra = unread(_FREQUENCY_SETTINGS, "labels")
     labels = settings.get("labels")
     if labels and extra:
-        names = " and ".join(f"{k} ({flag(k)})" for k in extra)
+        names = " and ".join(f"{k} ({_flag_of(k)})" for k in extra)
         shown = [labels] if isinstance(labels, str) else labels
         raise ConfigError(f"labels {shown!r} and {names} both choose the labels: --labels keeps exactly those, "
                           f"--frequent/--rare pick the most/least frequent; give one of them")

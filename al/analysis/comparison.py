@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from al.analysis.curves import Run, counted, points
+from al.analysis.curves import Run, component_label, counted, points
 from al.errors import ConfigError, DataError, did_you_mean
 from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, given_data_options, n_rounds
 
@@ -434,9 +434,8 @@ def classifier_label(run: Run) -> str:
         return run.setting("classifier")
     bare = {"classifier": {"name": given["name"], "params": {}}, "model": run.config.get("model")}
     defaults = completed_params(bare)["classifier"].get("params") or {}
-    params = {k: v for k, v in (given.get("params") or {}).items()
-              if k not in defaults or _text(defaults[k]) != _text(v)}
-    return str(given["name"]) + (f"({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})" if params else "")
+    return component_label(given["name"], {k: v for k, v in (given.get("params") or {}).items()
+                                           if k not in defaults or _text(defaults[k]) != _text(v)})
 
 
 #: Stored settings that do not make two runs different conditions: the seed pairs them, the rest is where and how

@@ -46,6 +46,11 @@ def format_mean_std(values: Sequence[float], digits: int = 4) -> str:
     return f"{mean:.{digits}f}" if std is None else f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+def component_label(name: Any, params: Mapping[str, Any]) -> str:
+    """A component as text: ``dal(sub_batches=5)``, params in name order; the name alone without params."""
+    return str(name) + (f"({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})" if params else "")
+
+
 @dataclass(frozen=True)
 class Run:
     """One run directory's config and finished rounds."""
@@ -59,8 +64,7 @@ class Run:
         """A setting as text; a component as its label (``dal(sub_batches=5)``), with the params as given."""
         value = self.meta.get("given", {}).get(name, self.config.get(name, "?"))
         if isinstance(value, dict) and "name" in value:
-            params = value.get("params") or {}
-            return value["name"] + (f"({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})" if params else "")
+            return component_label(value["name"], value.get("params") or {})
         return str(value)
 
     @property

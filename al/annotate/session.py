@@ -191,10 +191,7 @@ class HumanAnnotator:
                     if self._closed:
                         raise SessionClosed
                     self._cond.wait(0.5)
-                self._pending = []
-                self._waited_once = True
-                self._computing_since = time.monotonic()
-            elif self._pending:  # asked ahead (ask_ahead), and every one answered before the loop came to them
+            if missing or self._pending:  # waited, or asked ahead (ask_ahead) and all answered before the loop came
                 self._pending = []
                 self._waited_once = True
                 self._computing_since = time.monotonic()
@@ -944,7 +941,7 @@ class Session:
     def _run(self) -> None:
         try:
             if not self.records.rounds:  # the first texts while the pool is embedded (the loop asks them first)
-                self.annotator.ask_ahead(self.start_indices())
+                self.annotator.ask_ahead(self.simulation.start)
             if len(self.records.rounds) < self.config.n_rounds:
                 self.simulation.run()
             self.finished = True
