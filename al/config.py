@@ -500,6 +500,7 @@ class SimulationConfig:
             raise ConfigError(
                 f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}; accepted: {names}"
             )
+        _check_true_or_false(cls, component.params, f"{what} {component.name!r}")
 
 
 def n_rounds(initial: int, step: int, budget: int) -> int:
@@ -612,6 +613,7 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
         raise ConfigError(f"{where} rejects its parameters {kwargs}: {exc}; accepted: {names}") from None
     except ValueError:  # no signature to read (a builtin): the call itself says
         pass
+    _check_true_or_false(cls, kwargs, where)
     try:
         return cls(**kwargs)
     except ALError:
@@ -619,6 +621,20 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
     except Exception as exc:  # noqa: BLE001 - a constructor's own error is reported in one line
         raise ConfigError(f"{where} could not be constructed with {kwargs}: {type(exc).__name__}: {exc}"
                           f"{_raised_at(exc)}") from exc
+
+
+def _check_true_or_false(cls: type, kwargs: Mapping[str, Any], where: str) -> None:
+    """Refuse a value other than true or false for a constructor parameter annotated ``bool``.
+
+    A YAML ``no`` or ``off`` is text (:func:`yaml_loader`), and text is truthy:
+    ``warm_start: no`` must not turn warm starts on.
+    """
+    import numpy as np
+
+    for name, param in (_parameters(cls) or {}).items():
+        if name in kwargs and param.annotation in (bool, "bool") and not isinstance(kwargs[name], (bool, np.bool_)):
+            raise ConfigError(f"{where} param {name} must be true or false, got {kwargs[name]!r}; write true or "
+                              "false (yes, no, on and off are read as text)")
 
 
 def _raised_at(exc: BaseException) -> str:
@@ -848,7 +864,13 @@ def _component_class(key: str, name: Any, space_scope: Any) -> type | None:
 
 
 def yaml_loader() -> type:
-    """PyYAML's safe loader, reading ``2e-5`` as a float (YAML 1.2) rather than a string (1.1).
+    """PyYAML's safe loader with YAML 1.2's scalars where 1.1 surprises.
+
+    ``2e-5`` reads as a float (1.1: a string). Only ``true`` and ``false`` (any
+    of ``true``, ``True``, ``TRUE``) read as booleans: ``no``, ``yes``, ``on``
+    and ``off`` stay strings (1.1: booleans), so ``mixed_precision: no`` means
+    the documented choice ``"no"``, and a true/false setting given ``no`` is
+    refused by its check rather than taken for ``False``.
 
     A key given twice in one mapping is refused (a :class:`ConfigError` naming
     the key and both lines) rather than the last one silently winning; keys a
@@ -876,7 +898,13 @@ def yaml_loader() -> type:
         "tag:yaml.org,2002:float",
         _re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
         list("-+0123456789"),
-    )
+    )  # the first add copies the inherited resolvers to Loader: the edit below leaves SafeLoader's alone
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in Loader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
     return Loader
 
 

@@ -79,6 +79,11 @@ REFUSED_BEFORE_DATA = {
                                     "space_scope (--space-scope) is read only with a fitted space, but the space is "
                                     "pretrained; add --space NAME"),
     "space every without a space": (["--space-every", "3"], "space_every (--space-every) is read only with a fitted"),
+    # YAML 1.2: "no" and "off" are text, and a true/false param given text is refused, not read as truthy
+    "strategy bool param given no": (["--strategy", "dal", "--strategy-param", "warm_start=no"],
+                                     "strategy 'dal' param warm_start must be true or false, got 'no'; write true"),
+    "classifier bool param given off": (["--classifier", "bert", "--classifier-param", "warm_start=off"],
+                                        "classifier 'bert' param warm_start must be true or false, got 'off'"),
 }
 
 
@@ -174,6 +179,22 @@ def test_defaults_live_in_the_config_dataclass_alone():
 
     assert config_of([]) == SimulationConfig()
     assert vars(build_parser().parse_args([])) == {}  # no flag carries a default of its own
+
+
+def test_yaml_no_and_yes_are_text_true_and_false_are_booleans(tmp_path):
+    """``mixed_precision=no`` is the documented choice "no", from a flag and from a file (YAML 1.1 read it as False)."""
+    config = config_of(["--classifier", "bert", "--classifier-param", "mixed_precision=no",
+                        "--classifier-param", "warm_start=true", "--strategy", "dal",
+                        "--strategy-param", "warm_start=False"])
+    assert config.classifier.params == {"mixed_precision": "no", "warm_start": True}
+    assert config.strategy.params == {"warm_start": False}
+    config.make_classifier_factory()(0)._check_params()  # "no" is one of bert's choices
+    path = tmp_path / "sim.yaml"
+    path.write_text("classifier: {name: bert, params: {mixed_precision: no}}\nlabels: [yes, no, on, off]\n"
+                    "stopping: FALSE\n")
+    config = config_of(["--config", str(path)])
+    assert config.classifier.params == {"mixed_precision": "no"}
+    assert config.labels == ("yes", "no", "on", "off") and config.stopping is False
 
 
 def test_nested_components_from_yaml_and_flags(tmp_path):
