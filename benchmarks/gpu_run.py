@@ -26,6 +26,10 @@ stopped at its limit still returns the steps before):
 3. The peers table's fine-tuned row: ``python benchmarks/peers.py --rows fine-tuned --device
    cuda`` (al in fp32 and in bf16 against small-text 1.4.1, MiniLM, Reuters, 100 -> 200).
 
+``--steps profile`` (not run by default) comes before them: ``benchmarks/bert_step.py`` on the
+bert-base-shaped model, where a fine-tuning step's time goes and what a padded shape's first
+sight costs (RESULTS.md section 12.17).
+
 A step stopped at its time limit is reported as such (its child's whole process group is
 interrupted, then killed) and does not fail the script; a step that fails does (exit 1). Bad
 setup: one line, exit 2.
@@ -306,7 +310,9 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny settings and a tiny BERT: checks every step")
     parser.add_argument("--bert", type=Path, default=None, help="real weights of bert-base-uncased (a directory)")
     parser.add_argument("--patience", type=int, default=15, help="early-stopping patience (default 15: every epoch)")
-    parser.add_argument("--steps", nargs="+", default=["paper", "peers"], choices=["paper", "peers"])
+    parser.add_argument("--steps", nargs="+", default=["paper", "peers"], choices=["profile", "paper", "peers"],
+                        help="in this order; profile: benchmarks/bert_step.py on the bert-base-shaped model")
+    parser.add_argument("--profile-timeout", type=float, default=240.0, help="seconds (default 240)")
     parser.add_argument("--paper-timeout", type=float, default=320.0, help="seconds (default 320)")
     parser.add_argument("--peers-timeout", type=float, default=200.0,
                         help="seconds (default 200); the peers' table is written only at their end")
@@ -372,6 +378,12 @@ def main() -> int:
     print(f"setup: {time.perf_counter() - started:.1f} s", flush=True)
 
     facts, steps, rounds = machine(), [], []
+    if "profile" in args.steps:
+        argv = [sys.executable, str(ROOT / "benchmarks" / "bert_step.py"), "--model", str(bert), "--data-path",
+                str(csv), "--device", device, "--out", str(args.out)]
+        steps.append(timed_step("bert step profile", argv + (["--steps", "8"] if args.smoke else []), env,
+                                allowed(args.profile_timeout)))
+        report(facts, steps, rounds, args.out)
     if "paper" in args.steps:
         run_dir = args.work / "paper"
         steps.append(timed_step("paper setting", paper_argv(minilm, bert, csv, run_dir, device, args.patience,
