@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from al.analysis.curves import Run, component_label, counted, points
+from al.analysis.curves import Run, component_label, counted, plain_numbers, points
 from al.errors import ConfigError, DataError, did_you_mean
 from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, given_data_options, n_rounds
 
@@ -450,6 +450,9 @@ STRATEGY_SETTINGS = ("strategy", "space", "space_scope", "space_every", "space_f
 
 
 def _text(value: Any) -> str:
+    """A condition's value as text; whole floats as ints (:func:`~al.analysis.curves.plain_numbers`): ``C=1`` is
+    ``C=1.0``."""
+    value = plain_numbers(value)
     return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list, tuple)) else str(value)
 
 

@@ -46,9 +46,26 @@ def format_mean_std(values: Sequence[float], digits: int = 4) -> str:
     return f"{mean:.{digits}f}" if std is None else f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+def plain_numbers(value: Any) -> Any:
+    """``value`` with each whole float as an int (``1.0`` -> ``1``), inside lists, tuples and mappings too.
+
+    ``C: 1`` and ``C: 1.0`` give a component the same number: written as text for
+    labels and conditions, they must read alike.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain_numbers(v) for v in value)
+    return value
+
+
 def component_label(name: Any, params: Mapping[str, Any]) -> str:
-    """A component as text: ``dal(sub_batches=5)``, params in name order; the name alone without params."""
-    return str(name) + (f"({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})" if params else "")
+    """A component as text: ``dal(sub_batches=5)``, params in name order, whole floats as ints
+    (:func:`plain_numbers`); the name alone without params."""
+    return str(name) + (f"({', '.join(f'{k}={plain_numbers(v)}' for k, v in sorted(params.items()))})"
+                        if params else "")
 
 
 @dataclass(frozen=True)

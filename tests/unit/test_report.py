@@ -382,7 +382,8 @@ def test_a_classifier_param_given_at_its_default_is_the_same_setting(tmp_path):
     import inspect
 
     assert inspect.signature(LogisticRegressionClassifier).parameters["C"].default == 1.0
-    for seed, params in enumerate([{}, {"C": 1.0}, {"C": 2.0}]):
+    # C=1 and C=2 written as integers are the same numbers as 1.0 and 2.0: the same conditions again
+    for seed, params in enumerate([{}, {"C": 1.0}, {"C": 2.0}, {"C": 1}, {"C": 2}]):
         for strategy in ("random", "margin"):
             classifier = {"name": "logreg", "params": params}
             records = RunRecords(tmp_path / "runs" / f"{strategy}-{seed}")
@@ -396,4 +397,4 @@ def test_a_classifier_param_given_at_its_default_is_the_same_setting(tmp_path):
     assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
     settings = json.loads((out / "summary.json").read_text())["settings"]
     assert sorted(settings) == ["disaster (1+1), logreg on all-MiniLM-L6-v2",
-                                "disaster (1+1), logreg(C=2.0) on all-MiniLM-L6-v2"]
+                                "disaster (1+1), logreg(C=2) on all-MiniLM-L6-v2"]
