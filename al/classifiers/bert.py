@@ -601,7 +601,8 @@ class BertClassifier(Classifier):
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+                shown = ", ".join("null" if choice is None else choice for choice in allowed)  # as written in YAML
+                raise ConfigError(f"{name} must be one of {shown}, got {getattr(self, name)!r}")
         on_cpu = self.device == "cpu" or (self.device == "auto" and not torch.cuda.is_available())
         if self.mixed_precision == "fp16" and on_cpu:  # a missing GPU for device="cuda" is the fit's to report
             raise ConfigError(f"mixed_precision='fp16' needs cuda, and device {self.device!r} runs on the cpu; "

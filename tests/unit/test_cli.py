@@ -46,6 +46,8 @@ BAD_INPUTS = {
     "logreg C not a number": (["--classifier-param", "C=abc"], "C must be a positive number, got 'abc'"),
     "logreg C negative": (["--classifier-param", "C=-1"], "C must be a positive number, got -1"),
     "logreg threshold misspelt": (["--classifier-param", "threshold=dve"], "threshold must be fixed or dev, got 'dve'"),
+    "bert choice written as Python's None": (["--classifier", "bert", "--classifier-param", "pos_weight=none"],
+                                             "pos_weight must be one of auto, null, got 'none'"),
     "logreg class weight misspelt": (["--classifier-param", "class_weight=balnced"],
                                      "class_weight must be balanced, null (none) or per class such as {0: 1, 1: 5}"),
     "misspelled knn param": (["--classifier", "knn", "--classifier-param", "wieghts=similarity"],
