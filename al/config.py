@@ -23,7 +23,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from al.errors import ALError, ConfigError, DataError, did_you_mean
 
@@ -624,17 +624,42 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
 
 
 def _check_true_or_false(cls: type, kwargs: Mapping[str, Any], where: str) -> None:
-    """Refuse a value other than true or false for a constructor parameter annotated ``bool``.
+    """:func:`check_true_or_false` on the parameters of ``cls``'s constructor (none to check under ``**kwargs``)."""
+    check_true_or_false((_parameters(cls) or {}).values(), kwargs, where)
 
-    A YAML ``no`` or ``off`` is text (:func:`yaml_loader`), and text is truthy:
-    ``warm_start: no`` must not turn warm starts on.
+
+#: A parameter annotated so (as written, ``typing.`` aside) takes true, false or None.
+_TRUE_FALSE_OR_NONE = ("bool | None", "None | bool", "Optional[bool]", "Union[bool, None]", "Union[bool, NoneType]")
+
+
+def _takes_true_or_false(param: inspect.Parameter) -> str | None:
+    """``"flag"`` for a parameter that takes true or false, ``"optional"`` for true, false or None, else None."""
+    annotation = param.annotation
+    if annotation is param.empty:
+        return "flag" if isinstance(param.default, bool) else None
+    text = annotation if isinstance(annotation, str) else "bool" if annotation is bool else str(annotation)
+    text = text.replace("typing.", "")
+    return "flag" if text == "bool" else "optional" if text in _TRUE_FALSE_OR_NONE else None
+
+
+def check_true_or_false(params: Iterable[inspect.Parameter], given: Mapping[str, Any], where: str) -> None:
+    """Refuse a value other than true or false for a parameter that takes one.
+
+    A parameter takes true or false when annotated ``bool`` (``bool | None``:
+    None too), or, unannotated, when its default is a bool. A YAML ``no`` or
+    ``off`` is text (:func:`yaml_loader`), and text is truthy: ``warm_start: no``
+    must not turn warm starts on. Wrappers of other libraries' callables
+    (:mod:`strategies.adapters`) pass those callables' parameters.
     """
     import numpy as np
 
-    for name, param in (_parameters(cls) or {}).items():
-        if name in kwargs and param.annotation in (bool, "bool") and not isinstance(kwargs[name], (bool, np.bool_)):
-            raise ConfigError(f"{where} param {name} must be true or false, got {kwargs[name]!r}; write true or "
-                              "false (yes, no, on and off are read as text)")
+    for param in params:
+        kind = _takes_true_or_false(param) if param.name in given else None
+        value = given.get(param.name)
+        if kind is None or isinstance(value, (bool, np.bool_)) or (kind == "optional" and value is None):
+            continue
+        raise ConfigError(f"{where} param {param.name} must be true or false{' or null' if kind == 'optional' else ''}, "
+                          f"got {value!r}; write true or false (yes, no, on and off are read as text)")
 
 
 def _raised_at(exc: BaseException) -> str:
@@ -898,14 +923,25 @@ def yaml_loader() -> type:
         "tag:yaml.org,2002:float",
         _re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
         list("-+0123456789"),
-    )  # the first add copies the inherited resolvers to Loader: the edit below leaves SafeLoader's alone
-    Loader.yaml_implicit_resolvers = {
+    )
+    return yaml12_booleans(Loader)
+
+
+def yaml12_booleans(loader: type) -> type:
+    """``loader`` (a subclass of PyYAML's SafeLoader) reading only ``true`` and ``false`` as booleans, as YAML 1.2.
+
+    YAML 1.1's ``yes``, ``no``, ``on`` and ``off`` are read as text. The
+    resolvers are ``loader``'s own copy: SafeLoader's are left alone.
+    """
+    import re as _re
+
+    loader.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-        for first, resolvers in Loader.yaml_implicit_resolvers.items()
+        for first, resolvers in loader.yaml_implicit_resolvers.items()
     }
-    Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    loader.add_implicit_resolver("tag:yaml.org,2002:bool", _re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                                  list("tTfF"))
-    return Loader
+    return loader
 
 
 def parse_yaml(text: str) -> Any:

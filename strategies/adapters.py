@@ -69,6 +69,7 @@ from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 
+from al.config import check_true_or_false
 from al.errors import ConfigError, QueryError
 from al.registry import register_prefix
 from al.strategy import PoolState, Strategy
@@ -257,6 +258,7 @@ class SmallTextStrategy(Strategy):
         defaults = spec.defaults()
         if "pbar" in inspect.signature(cls).parameters:
             defaults["pbar"] = None
+        check_true_or_false(inspect.signature(cls).parameters.values(), params, f"strategy {self.name!r}")
         try:
             self._strategy = cls(**{**defaults, **params})
         except (TypeError, ValueError) as exc:
@@ -387,6 +389,7 @@ class ModalStrategy(Strategy):
             raise ConfigError(
                 f"{self.name} rejects the parameters {sorted(unknown)}; it takes: {', '.join(sorted(named))}"
             )
+        check_true_or_false(signature, params, f"strategy {self.name!r}")
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         unlabeled = state.indices_unlabeled

@@ -86,6 +86,12 @@ REFUSED_BEFORE_DATA = {
                                      "strategy 'dal' param warm_start must be true or false, got 'no'; write true"),
     "classifier bool param given off": (["--classifier", "bert", "--classifier-param", "warm_start=off"],
                                         "classifier 'bert' param warm_start must be true or false, got 'off'"),
+    # the adapters' params are their library's: a bool default there takes true or false alone too
+    "modAL bool param given no": (["--strategy", "modal:margin_sampling", "--strategy-param", "random_tie_break=no"],
+                                  "strategy 'modal:margin_sampling' param random_tie_break must be true or false, "
+                                  "got 'no'"),
+    "small-text bool param given off": (["--strategy", "smalltext:EmbeddingKMeans", "--strategy-param", "normalize=off"],
+                                        "strategy 'smalltext:EmbeddingKMeans' param normalize must be true or false"),
 }
 
 
@@ -754,3 +760,27 @@ def test_a_bad_value_from_a_config_file_keeps_the_file_s_name_for_it(tmp_path, c
     (tmp_path / "c.yaml").write_text("initial: 0\n")
     assert main(["--config", str(tmp_path / "c.yaml"), "--quiet"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == ["error: initial must be a positive integer, got 0"]
+
+
+def test_which_params_take_true_or_false():
+    """Annotated bool, bool | None (None too), or unannotated with a bool default; the rest are left alone."""
+    import inspect
+    from typing import Optional
+
+    from al.config import check_true_or_false
+
+    def component(a: bool = True, b=False, c: bool | None = None, d: Optional[bool] = None, e: int = 1, f=None):
+        """A constructor's parameters."""
+
+    params = inspect.signature(component).parameters.values()
+    for given in ({"a": True, "b": False}, {"c": None, "d": None}, {"c": False}, {"e": "x", "f": "no"}):
+        check_true_or_false(params, given, "strategy 'x'")
+    import numpy as np
+
+    check_true_or_false(params, {"a": np.bool_(True)}, "strategy 'x'")
+    for name, value, message in (("a", "no", "a must be true or false, got 'no'"), ("a", None, "got None"),
+                                 ("b", "off", "b must be true or false, got 'off'"),
+                                 ("c", "yes", "c must be true or false or null, got 'yes'"),
+                                 ("d", 1, "d must be true or false or null, got 1")):
+        with pytest.raises(ConfigError, match=message):
+            check_true_or_false(params, {name: value}, "strategy 'x'")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from al.config import parse_yaml
 
 from al.errors import ConfigError, DataError
 from al.initial import kmeans_start, label_name_start, label_text, load_label_descriptions, nearest_distinct
@@ -89,6 +89,13 @@ def test_label_descriptions_with_fallback_to_the_name(tmp_path):
     assert label_text("aid_related-x") == "aid related x"
 
 
+def test_a_label_description_no_is_text(tmp_path):
+    """YAML 1.2's booleans, as in every settings file: ``no`` and ``off`` are descriptions, not false."""
+    path = tmp_path / "labels.yaml"
+    path.write_text("grain: no\ncorn: off\n")
+    assert load_label_descriptions(path, ["grain", "corn"]) == {"grain": "no", "corn": "off"}
+
+
 @pytest.mark.parametrize("content, message", [
     ("grain: cereals\nnat-gas: natural gas\n", r"names unknown label\(s\) nat-gas; the run's labels: grain, corn"),
     ("grain: 3\n", r"the value of grain is not a non-empty string"),
@@ -120,7 +127,7 @@ SIMULATIONS = Path(__file__).resolve().parents[2] / "simulations"
 
 
 def test_cold_start_grid_file():
-    spec = yaml.safe_load((SIMULATIONS / "cold-start.yaml").read_text())
+    spec = parse_yaml((SIMULATIONS / "cold-start.yaml").read_text())
     grid = spec["grid"]
     assert grid["initial_strategy"] == ["random", "label_names", "kmeans"]
     assert grid["strategy"] == ["random", "class_embedding"]
@@ -132,5 +139,5 @@ def test_cold_start_grid_file():
 def test_cold_start_grid_expands():
     from al.grid import expand_grid
 
-    _, runs = expand_grid(yaml.safe_load((SIMULATIONS / "cold-start.yaml").read_text()), "cold-start.yaml")
+    _, runs = expand_grid(parse_yaml((SIMULATIONS / "cold-start.yaml").read_text()), "cold-start.yaml")
     assert len(runs) == 2 * 3 * 2 * 10

@@ -53,12 +53,11 @@ def test_readme_opens_with_the_two_commands():
 
 def test_readme_grid_file_expands_as_described(tmp_path, monkeypatch):
     """The grid file of "The grid file" gives the 12 simulations, directory name and merged params it says."""
-    import yaml
-
+    from al.config import parse_yaml
     from al.grid import expand_grid
 
     section = README.read_text().split("### The grid file", 1)[1]
-    spec = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, flags=re.S).group(1))
+    spec = parse_yaml(re.search(r"```yaml\n(.*?)```", section, flags=re.S).group(1))
     monkeypatch.chdir(tmp_path)  # `out` and data paths are relative to where the command runs
     root, runs = expand_grid(spec, "README")
     assert root == tmp_path / "runs" / "mine" and len(runs) == 12

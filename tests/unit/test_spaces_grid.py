@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import yaml
+from al.config import parse_yaml
 
 from al.analysis.curves import Run
 from al.grid import expand_grid
@@ -18,7 +18,7 @@ REUTERS_LABELS = ["money-fx", "grain", "crude", "trade", "interest", "wheat", "c
 def expanded():
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(REPO)  # data paths in grid files are relative to the repository root
-        return expand_grid(yaml.safe_load((REPO / "simulations" / "spaces.yaml").read_text()), "spaces.yaml")
+        return expand_grid(parse_yaml((REPO / "simulations" / "spaces.yaml").read_text()), "spaces.yaml")
 
 
 def test_spaces_grid_expands_to_every_arm_seed_and_data_set(expanded):
@@ -56,7 +56,7 @@ def test_spaces_grid_rows_are_told_apart_by_their_space(expanded):
 def expand(name):
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(REPO)
-        return expand_grid(yaml.safe_load((REPO / "simulations" / name).read_text()), name)[1]
+        return expand_grid(parse_yaml((REPO / "simulations" / name).read_text()), name)[1]
 
 
 def test_classifier_grid_runs_the_pretrained_and_cea_spaces_under_two_more_classifiers():
