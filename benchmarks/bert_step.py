@@ -5,24 +5,30 @@
 
 Built for the speed issue's item 6: on a lent H200, the paper's setting (a model of
 bert-base's shape, 15 epochs, bf16 autocast) trained about 210 texts a second, some
-ten times less than the GPU's arithmetic allows. This script takes ``BertClassifier``'s
-own pieces (its tokenisation, padding, model, loss, AdamW groups and schedule) and times
+ten times less than the GPU's arithmetic allows (RESULTS.md section 12.17). This script
+takes ``BertClassifier``'s own pieces (its tokenisation, padding, model, loss, AdamW
+groups and schedule) and times, after one untimed pass over every batch (so that the
+step timings below meet no shape for the first time):
 
 * **once per fit**: loading the checkpoint and moving it to the device, tokenising the
   training texts, one ``torch.save`` of the weights (what an improving dev epoch writes);
+* **per step, whole** (no synchronisation inside), as the fit runs it
+  (``BertClassifier._train_step``), with AdamW as al builds it (``foreach``, the default)
+  and, on a GPU, with ``fused=True``, both from the same starting weights;
 * **per step, phase by phase** (the device synchronised after each phase, so each phase
   is charged its own work): padding and the copy to the device, forward, loss, backward,
   gradient clipping, the optimizer's step, the schedule's step, ``loss.item()``;
-* **per step, whole** (no synchronisation inside), as the fit runs it
-  (``BertClassifier._train_step``), with AdamW as al builds it (``foreach``, the default)
-  and with ``fused=True``, both from the same starting weights;
+* **the host's time against the device's** over 10 steps, from ``torch.profiler`` (its
+  totals as its own table sums them; the table of top operators goes to ``--out``);
 * **a padded shape's first sight**: batches pad to their longest text, so a fit meets many
-  shapes; the first step at a shape can cost more (a kernel plan built for it). Each
+  shapes, and the first step at a shape can cost more (a kernel plan built for it). Each
   variant (the attention kernel PyTorch picks, cuDNN's, the memory-efficient one, the
-  math one; padding to a multiple of 8) runs the same texts twice at a batch size no
-  earlier variant used: its first loop sees only new shapes, its second only seen ones;
-* the device's own time against the host's: a ``torch.profiler`` table of the steps'
-  top operators by host time (written to ``--out``).
+  math one; padding to a multiple of 8) runs at a batch size no earlier variant used;
+  each step is timed alone, twice. A step's first time less its second, at the steps
+  whose shape is new, is what a new shape costs; at repeated shapes it should be near 0.
+
+``bert_step.json`` is rewritten after each part, so a run stopped early keeps the parts
+before. A variant whose kernel cannot run on the device is recorded with its error.
 
 Nothing here changes al; every number is a measurement of its code as it is.
 """
@@ -90,20 +96,27 @@ def main() -> int:
     parser.add_argument("--tiny", action="store_true", help="a 2-layer BERT (a check of the script on a CPU)")
     parser.add_argument("--out", type=Path, default=None, help="folder for bert_step.json and the profiler table")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="al-bert-step-") as work:
+        model = args.model or (tiny_model(Path(work) / "tiny") if args.tiny else None)
+        if model is None:
+            print("error: expected --model DIR or --tiny, got neither; pass a saved encoder", file=sys.stderr)
+            return 2
+        measure(args, model)
+    return 0
 
+
+def measure(args: argparse.Namespace, model: Path) -> None:
+    """Every measurement of the module docstring; ``bert_step.json`` under ``--out`` is rewritten after each."""
     import numpy as np
     import torch
     from torch import nn
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.profiler import ProfilerActivity, profile
     from transformers import get_linear_schedule_with_warmup
 
     from al.classifiers.bert import BertClassifier, _param_groups, _pos_weight
     from al.datasets import load_dataset
 
-    work = Path(tempfile.mkdtemp(prefix="al-bert-step-"))
-    model = args.model or (tiny_model(work / "tiny") if args.tiny else None)
-    if model is None:
-        print("error: expected --model DIR or --tiny, got neither; pass a saved encoder", file=sys.stderr)
-        return 2
     corpus = load_dataset("disaster", args.data_path)
     train = corpus.splits["train"][: args.n]
     texts = [str(t) for t in corpus.texts[train]]
@@ -118,6 +131,12 @@ def main() -> int:
                               "torch": torch.__version__}
     if device.type == "cuda":
         result["gpu"] = torch.cuda.get_device_name(device)
+
+    def write() -> None:
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "bert_step.json").write_text(json.dumps(result, indent=1) + "\n")
+
     generator = torch.Generator().manual_seed(0)
     result["load_and_move_s"], _ = timed(lambda: clf._prepare_model(Y.shape[1], generator), device)
     result["n_parameters"] = sum(p.numel() for p in clf.model_.parameters())
@@ -125,41 +144,98 @@ def main() -> int:
     with tempfile.TemporaryFile() as f:
         result["save_weights_s"], _ = timed(lambda: torch.save(clf.model_.state_dict(), f), device)
     initial = {k: v.detach().clone() for k, v in clf.model_.state_dict().items()}
+    write()
 
     targets = torch.from_numpy(Y)
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.from_numpy(_pos_weight(Y)).to(device))
+    scaler = torch.amp.GradScaler("cuda") if clf._autocast_dtype() == torch.float16 else None
 
-    def fresh(fused: bool) -> tuple[Any, Any]:
+    def fresh(fused: bool = False) -> tuple[Any, Any]:
+        """The starting weights again, a new AdamW (al's: ``foreach``, or ``fused``) and schedule."""
         clf.model_.load_state_dict(initial)
         extra = {"fused": True} if fused else {}
         optimizer = torch.optim.AdamW(_param_groups(clf.model_, clf.weight_decay), lr=clf.learning_rate, **extra)
         total = clf.max_epochs * -(-len(texts) // clf.batch_size)
         return optimizer, get_linear_schedule_with_warmup(optimizer, int(clf.warmup_ratio * total), total)
 
-    batches = [np.arange(start, start + clf.batch_size) % len(texts)
-               for start in range(0, clf.batch_size * (args.steps + 3), clf.batch_size)]
-    scaler = torch.amp.GradScaler("cuda") if clf._autocast_dtype() == torch.float16 else None
-    clf.model_.train()
+    def step(idx: np.ndarray, optimizer: Any, scheduler: Any) -> None:
+        clf._train_step(encodings, targets, idx, loss_fn, optimizer, scheduler, scaler)
 
-    # per step, whole, as the fit runs it; the first three steps warm up
-    for fused in (False, True):
+    def length(idx: np.ndarray, multiple: int = 1) -> int:
+        return multiple * -(-max(len(encodings["input_ids"][i]) for i in idx) // multiple)
+
+    clf.model_.train()
+    batches = [np.arange(start, start + clf.batch_size) % len(texts)
+               for start in range(0, clf.batch_size * args.steps, clf.batch_size)]
+    result["padded_tokens_per_step"] = float(np.mean([len(idx) * length(idx) for idx in batches]))
+
+    # every shape of the batches seen once, untimed: the loops below compare steps, not first sights
+    optimizer, scheduler = fresh()
+    for idx in batches:
+        step(idx, optimizer, scheduler)
+    for fused in (False, True):  # per step, whole, as the fit runs it
         if fused and device.type != "cuda":
             continue
         optimizer, scheduler = fresh(fused)
-        for idx in batches[:3]:
-            clf._train_step(encodings, targets, idx, loss_fn, optimizer, scheduler, scaler)
-        sync(device)
-        start = time.perf_counter()
-        for idx in batches[3:]:
-            clf._train_step(encodings, targets, idx, loss_fn, optimizer, scheduler, scaler)
-        sync(device)
-        result[f"step_s_{'fused' if fused else 'foreach'}"] = (time.perf_counter() - start) / args.steps
+        step(batches[0], optimizer, scheduler)  # AdamW's state made
+        seconds, _ = timed(lambda: [step(idx, optimizer, scheduler) for idx in batches], device)
+        result[f"step_s_{'fused' if fused else 'foreach'}"] = seconds / len(batches)
+    write()
 
-    # a padded shape's first sight against its later ones, per attention kernel and padding multiple: each
-    # variant runs at a batch size no variant before used, so its first loop sees only shapes new to the process
-    from torch.nn.attention import SDPBackend, sdpa_kernel
+    # per step, phase by phase (fp16: with the loss scaler, as the fit)
+    optimizer, scheduler = fresh()
+    phases: dict[str, list[float]] = {k: [] for k in ("pad", "forward", "loss", "backward", "clip", "optimizer",
+                                                      "schedule", "item")}
+    for idx in batches:
+        out: dict[str, float] = {}
+        out["pad"], batch = timed(lambda: clf._pad(encodings, idx), device)
+        optimizer.zero_grad(set_to_none=True)
 
-    backends = {"default": None}
+        def forward() -> Any:
+            with clf._autocast():
+                return clf.model_(batch)
+
+        out["forward"], (_, logits) = timed(forward, device)
+        out["loss"], loss = timed(lambda: loss_fn(logits.float(), targets[idx].to(device)), device)
+        out["backward"], _ = timed(lambda: (scaler.scale(loss) if scaler else loss).backward(), device)
+        if scaler is not None:
+            scaler.unscale_(optimizer)
+        out["clip"], _ = timed(lambda: nn.utils.clip_grad_norm_(clf.model_.parameters(), 1.0), device)
+        out["optimizer"], _ = timed(lambda: scaler.step(optimizer) if scaler else optimizer.step(), device)
+        if scaler is not None:
+            scaler.update()
+        out["schedule"], _ = timed(scheduler.step, device)
+        out["item"], _ = timed(loss.item, device)
+        for key, value in out.items():
+            phases[key].append(value)
+    result["phase_s"] = {k: float(np.median(v)) for k, v in phases.items()}
+    result["phases_sum_s"] = float(sum(result["phase_s"].values()))
+    write()
+
+    # host time against device time, from the profiler (its totals as its own table sums them)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    optimizer, scheduler = fresh()
+    step(batches[0], optimizer, scheduler)
+    profiled = batches[: min(10, len(batches))]
+    with profile(activities=activities) as prof:
+        for idx in profiled:
+            step(idx, optimizer, scheduler)
+        sync(device)
+    events = prof.key_averages()
+    result["profiled_steps"] = len(profiled)
+    result["profile_host_s_per_step"] = sum(e.self_cpu_time_total for e in events) / 1e6 / len(profiled)
+    if device.type == "cuda":
+        on_device = [e for e in events if e.device_type != torch.autograd.DeviceType.CPU
+                     and not getattr(e, "is_user_annotation", False)]
+        result["profile_device_s_per_step"] = sum(e.self_device_time_total for e in on_device) / 1e6 / len(profiled)
+    table = events.table(sort_by="self_cpu_time_total", row_limit=30)
+    if args.out is not None:
+        (args.out / "bert_step_profile.txt").write_text(table + "\n")
+    write()
+
+    # a padded shape's first sight against its second: each step timed alone, twice, at a batch size no earlier
+    # variant used; a variant's first step (its kernels' first use) is untimed
+    backends: dict[str, Any] = {"default": None}
     if device.type == "cuda":
         backends.update(cudnn=SDPBackend.CUDNN_ATTENTION, efficient=SDPBackend.EFFICIENT_ATTENTION,
                         math=SDPBackend.MATH)
@@ -168,79 +244,38 @@ def main() -> int:
     tokenizer_pad, size = clf.tokenizer_.pad, clf.batch_size - 1
     for name, multiple in variants[: args.variants]:
         rows = [np.arange(start, start + size) % len(texts) for start in range(0, size * args.steps, size)]
-        shapes = {(len(r), multiple * -(-max(len(encodings["input_ids"][i]) for i in r) // multiple)) for r in rows}
         clf.tokenizer_.pad = lambda *a, _m=multiple, **k: tokenizer_pad(*a, pad_to_multiple_of=_m, **k)
-        optimizer, scheduler = fresh(False)
-        clf._train_step(encodings, targets, batches[0], loss_fn, optimizer, scheduler, scaler)  # AdamW's state made
-        seconds = []
-        for _ in range(2):
-            sync(device)
-            start = time.perf_counter()
+        label = f"{name}, pad to {multiple}"
+        try:
             with sdpa_kernel(backends[name]) if backends[name] is not None else contextlib.nullcontext():
-                for idx in rows:
-                    clf._train_step(encodings, targets, idx, loss_fn, optimizer, scheduler, scaler)
-            sync(device)
-            seconds.append((time.perf_counter() - start) / len(rows))
-        result["first_sight"][f"{name}, pad to {multiple}"] = {
-            "batch_size": size, "distinct_shapes": len(shapes), "step_s_first_sight": seconds[0],
-            "step_s_seen": seconds[1]}
-        clf.tokenizer_.pad = tokenizer_pad
-        size -= 1
-
-    # per step, phase by phase
-    optimizer, scheduler = fresh(False)
-    phases: dict[str, list[float]] = {k: [] for k in ("pad", "forward", "loss", "backward", "clip", "optimizer",
-                                                      "schedule", "item")}
-    for i, idx in enumerate(batches):
-        t, batch = timed(lambda: clf._pad(encodings, idx), device)
-        optimizer.zero_grad(set_to_none=True)
-        out = {"pad": t}
-
-        def forward() -> Any:
-            with clf._autocast():
-                return clf.model_(batch)
-
-        out["forward"], (cls, logits) = timed(forward, device)
-        out["loss"], loss = timed(lambda: loss_fn(logits.float(), targets[idx].to(device)), device)
-        out["backward"], _ = timed(lambda: loss.backward(), device)
-        out["clip"], _ = timed(lambda: nn.utils.clip_grad_norm_(clf.model_.parameters(), 1.0), device)
-        out["optimizer"], _ = timed(optimizer.step, device)
-        out["schedule"], _ = timed(scheduler.step, device)
-        out["item"], _ = timed(loss.item, device)
-        if i >= 3:
-            for key, value in out.items():
-                phases[key].append(value)
-    result["phase_s"] = {k: float(np.median(v)) for k, v in phases.items()}
-    result["phases_sum_s"] = float(sum(result["phase_s"].values()))
-    result["padded_tokens_per_step"] = float(np.mean([len(idx) * max(len(encodings["input_ids"][i]) for i in idx)
-                                                      for idx in batches[3:]]))
-
-    # host time against device time, from the profiler
-    from torch.profiler import ProfilerActivity, profile
-
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    optimizer, scheduler = fresh(False)
-    for idx in batches[:3]:
-        clf._train_step(encodings, targets, idx, loss_fn, optimizer, scheduler, scaler)
-    with profile(activities=activities) as prof:
-        for idx in batches[3:13]:
-            clf._train_step(encodings, targets, idx, loss_fn, optimizer, scheduler, scaler)
-        sync(device)
-    events = prof.key_averages()
-    result["profiled_steps"] = 10
-    result["profile_host_s_per_step"] = sum(e.self_cpu_time_total for e in events) / 1e6 / 10
-    if device.type == "cuda":
-        result["profile_device_s_per_step"] = sum(getattr(e, "self_device_time_total", 0) or 0
-                                                  for e in events) / 1e6 / 10
-    table = events.table(sort_by="self_cpu_time_total", row_limit=30)
-
+                optimizer, scheduler = fresh()
+                step(batches[0], optimizer, scheduler)
+                passes = [[timed(lambda: step(idx, optimizer, scheduler), device)[0] for idx in rows]
+                          for _ in range(2)]
+        except RuntimeError as exc:  # a kernel that cannot run here (cuDNN's attention in fp32, an older GPU)
+            result["first_sight"][label] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0]}"}
+            continue
+        finally:
+            clf.tokenizer_.pad = tokenizer_pad
+            size -= 1
+        seen_before = {(len(batches[0]), length(batches[0], multiple))}
+        new = []
+        for idx in rows:
+            shape = (len(idx), length(idx, multiple))
+            new.append(shape not in seen_before)
+            seen_before.add(shape)
+        first, second = np.array(passes[0]), np.array(passes[1])
+        mask = np.array(new)
+        result["first_sight"][label] = {
+            "batch_size": len(rows[0]), "steps": len(rows), "new_shapes": int(mask.sum()),
+            "step_s_seen": float(np.median(second)),
+            "step_s_at_a_new_shape_first": float(np.median(first[mask])) if mask.any() else None,
+            "extra_s_per_new_shape": float(np.median(first[mask] - second[mask])) if mask.any() else None,
+            "extra_s_at_a_repeated_shape": float(np.median(first[~mask] - second[~mask])) if (~mask).any() else None,
+        }
+        write()
     print(json.dumps(result, indent=1))
     print(table)
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "bert_step.json").write_text(json.dumps(result, indent=1) + "\n")
-        (args.out / "bert_step_profile.txt").write_text(table + "\n")
-    return 0
 
 
 if __name__ == "__main__":
