@@ -784,3 +784,20 @@ def test_which_params_take_true_or_false():
                                  ("d", 1, "d must be true or false or null, got 1")):
         with pytest.raises(ConfigError, match=message):
             check_true_or_false(params, {name: value}, "strategy 'x'")
+
+
+def test_an_annotation_other_than_bool_lifts_the_check():
+    """A default of False with ``int | bool`` takes 2; unannotated, the default's type says true or false."""
+    import inspect
+
+    from al.config import check_true_or_false
+
+    def annotated(verbose: int | bool = False):
+        """Takes a level too."""
+
+    def bare(verbose=False):
+        """Takes true or false."""
+
+    check_true_or_false(inspect.signature(annotated).parameters.values(), {"verbose": 2}, "strategy 'x'")
+    with pytest.raises(ConfigError, match="verbose must be true or false, got 2"):
+        check_true_or_false(inspect.signature(bare).parameters.values(), {"verbose": 2}, "strategy 'x'")
