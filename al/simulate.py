@@ -10,6 +10,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -239,10 +240,16 @@ def flags_named(message: str, args: argparse.Namespace) -> str:
 
 
 def _flag_of(key: str) -> str:
-    """The command-line flag of setting ``key``."""
-    return {"n_frequent": "--frequent", "n_rare": "--rare", "space_params": "--space-param",
-            "strategy_params": "--strategy-param", "classifier_params": "--classifier-param"}.get(
-        key, "--" + key.replace("_", "-"))
+    """The command-line flag of setting ``key`` as :func:`build_parser` names it (``n_frequent``: ``--frequent``,
+    ``strategy_params``: ``--strategy-param``)."""
+    dest = key.removesuffix("s") if key.endswith("_params") else key
+    return _flags().get(dest, "--" + key.replace("_", "-"))
+
+
+@functools.cache
+def _flags() -> dict[str, str]:
+    """Each option's destination -> its long flag."""
+    return {action.dest: action.option_strings[-1] for action in build_parser()._actions if action.option_strings}
 
 
 def _check_unread_settings(base: dict[str, Any], given: dict[str, Any], settings: dict[str, Any], source: str) -> None:
