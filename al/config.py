@@ -628,18 +628,21 @@ def _check_true_or_false(cls: type, kwargs: Mapping[str, Any], where: str) -> No
     check_true_or_false((_parameters(cls) or {}).values(), kwargs, where)
 
 
-#: A parameter annotated so (as written, ``typing.`` aside) takes true, false or None.
-_TRUE_FALSE_OR_NONE = ("bool | None", "None | bool", "Optional[bool]", "Union[bool, None]", "Union[bool, NoneType]")
+#: A parameter annotated so (as written, spaces and a ``typing.`` or ``t.`` prefix aside) takes true, false or None.
+_TRUE_FALSE_OR_NONE = ("bool|None", "None|bool", "Optional[bool]", "Union[bool,None]", "Union[bool,NoneType]")
 
 
 def _takes_true_or_false(param: inspect.Parameter) -> str | None:
-    """``"flag"`` for a parameter that takes true or false, ``"optional"`` for true, false or None, else None."""
+    """``"flag"`` for a parameter that takes true or false, ``"optional"`` for true, false or None (``bool | None``,
+    or ``bool`` with a default of None), else None."""
     annotation = param.annotation
     if annotation is param.empty:
         return "flag" if isinstance(param.default, bool) else None
     text = annotation if isinstance(annotation, str) else "bool" if annotation is bool else str(annotation)
-    text = text.replace("typing.", "")
-    return "flag" if text == "bool" else "optional" if text in _TRUE_FALSE_OR_NONE else None
+    text = re.sub(r"\b(?:typing|t)\.", "", text.replace(" ", "").strip("'\""))  # quoted under postponed annotations
+    if text == "bool":
+        return "optional" if param.default is None else "flag"
+    return "optional" if text in _TRUE_FALSE_OR_NONE else None
 
 
 def check_true_or_false(params: Iterable[inspect.Parameter], given: Mapping[str, Any], where: str) -> None:

@@ -769,12 +769,17 @@ def test_which_params_take_true_or_false():
 
     from al.config import check_true_or_false
 
-    def component(a: bool = True, b=False, c: bool | None = None, d: Optional[bool] = None, e: int = 1, f=None):
+    def component(a: bool = True, b=False, c: bool | None = None, d: Optional[bool] = None, e: int = 1, f=None,
+                  g: bool = None, h: "bool|None" = None, i: "t.Optional[bool]" = None):
         """A constructor's parameters."""
 
     params = inspect.signature(component).parameters.values()
-    for given in ({"a": True, "b": False}, {"c": None, "d": None}, {"c": False}, {"e": "x", "f": "no"}):
+    for given in ({"a": True, "b": False}, {"c": None, "d": None, "g": None, "h": None, "i": None}, {"c": False},
+                  {"e": "x", "f": "no"}):
         check_true_or_false(params, given, "strategy 'x'")
+    for name in "ghi":  # None allowed, text is not
+        with pytest.raises(ConfigError, match=f"{name} must be true or false or null, got 'no'"):
+            check_true_or_false(params, {name: "no"}, "strategy 'x'")
     import numpy as np
 
     check_true_or_false(params, {"a": np.bool_(True)}, "strategy 'x'")
