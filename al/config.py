@@ -17,6 +17,7 @@ write it now.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import json
 import os
@@ -500,7 +501,6 @@ class SimulationConfig:
             raise ConfigError(
                 f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}; accepted: {names}"
             )
-        _check_true_or_false(cls, component.params, f"{what} {component.name!r}")
 
 
 def n_rounds(initial: int, step: int, budget: int) -> int:
@@ -891,6 +891,7 @@ def _component_class(key: str, name: Any, space_scope: Any) -> type | None:
     return space_class(space_scope)
 
 
+@functools.cache
 def yaml_loader() -> type:
     """PyYAML's safe loader with YAML 1.2's scalars where 1.1 surprises.
 
@@ -904,8 +905,6 @@ def yaml_loader() -> type:
     the key and both lines) rather than the last one silently winning; keys a
     merge (``<<: *base``) brings in may still be overridden.
     """
-    import re as _re
-
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -924,7 +923,7 @@ def yaml_loader() -> type:
 
     Loader.add_implicit_resolver(
         "tag:yaml.org,2002:float",
-        _re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
         list("-+0123456789"),
     )
     return yaml12_booleans(Loader)
@@ -936,13 +935,11 @@ def yaml12_booleans(loader: type) -> type:
     YAML 1.1's ``yes``, ``no``, ``on`` and ``off`` are read as text. The
     resolvers are ``loader``'s own copy: SafeLoader's are left alone.
     """
-    import re as _re
-
     loader.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
         for first, resolvers in loader.yaml_implicit_resolvers.items()
     }
-    loader.add_implicit_resolver("tag:yaml.org,2002:bool", _re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                                  list("tTfF"))
     return loader
 

@@ -63,23 +63,13 @@ def timed(fn: Callable[[], Any], device: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, out
 
 
-def tiny_model(target: Path) -> Path:
-    """A 2-layer BERT with MiniLM's tokenizer, random weights (seed 0)."""
-    import shutil
-
-    import torch
-    from transformers import BertConfig, BertModel
+def tiny_model(work: Path) -> Path:
+    """gpu_run.py's smoke model: a 2-layer BERT, random weights (seed 0), with MiniLM's tokenizer."""
+    from gpu_run import bert_base_shaped  # beside this script
 
     from al.models import resolve_model
 
-    torch.manual_seed(0)
-    BertModel(BertConfig(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=512)).save_pretrained(target)
-    source = resolve_model("all-MiniLM-L6-v2")
-    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        if (source / name).is_file():
-            shutil.copy2(source / name, target / name)
-    return target
+    return bert_base_shaped(resolve_model("all-MiniLM-L6-v2"), work / "tiny", smoke=True)
 
 
 def main() -> int:
@@ -97,7 +87,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="folder for bert_step.json and the profiler table")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="al-bert-step-") as work:
-        model = args.model or (tiny_model(Path(work) / "tiny") if args.tiny else None)
+        model = args.model or (tiny_model(Path(work)) if args.tiny else None)
         if model is None:
             print("error: expected --model DIR or --tiny, got neither; pass a saved encoder", file=sys.stderr)
             return 2
