@@ -9,6 +9,8 @@ Examples
     AL_ANNOTATE_TOKEN=... python -m al.annotate --host 0.0.0.0 --data texts.jsonl --labels a b --out sessions/aid
 
 Ctrl-C or SIGTERM stops the server; every answer is on disk already, and the same command resumes.
+``kill -USR1 PID`` writes every thread's stack to standard error, to see where a session that seems
+stuck waits.
 A session records how it reads its files (--text-column, --label-sep, --label-columns); its resume and its
 export read them so, and refuse one of those options that says otherwise. A session started before sessions
 recorded its label columns, on a file that gives labels both ways, is read as it began (the 0/1 columns, the
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import faulthandler
 import os
 import secrets
 import signal
@@ -286,6 +289,11 @@ def serve(args: argparse.Namespace) -> int:
     if token is None and (not loopback or origins):  # a proxy's public page is not this machine alone
         token = secrets.token_urlsafe(24)
     session = prepare_session(args)  # every setting and file checked; nothing written yet
+    if hasattr(signal, "SIGUSR1"):  # kill -USR1 PID: every thread's stack on stderr (where a stuck session waits)
+        try:
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
+        except (OSError, ValueError):  # stderr is no file (captured in-process): no stacks on request
+            pass
     sock = listen(host, port)  # a busy port fails here, before the session directory exists
     try:
         session.open()

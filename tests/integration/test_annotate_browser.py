@@ -59,6 +59,15 @@ class Server:
         assert match, f"the server printed {line!r}; see {log}"
         self.address = match.group(1)
 
+    def stacks(self) -> str:
+        """Every thread's stack in the server (``kill -USR1``), from its log: where it waits when a test times out."""
+        if self.process.poll() is not None:
+            return f"(the server exited with {self.process.returncode})"
+        self.process.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-6000:]
+
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(30)
@@ -233,6 +242,8 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
         wait_for(lambda: "Saved the answer to text " + first in page.el("status").text, 30, "the save")
         expected[first] = (sorted(set(expected[first][0]) ^ {"water"}), False)
         assert server.stop() == 0
+    except AssertionError as exc:  # a wait that timed out: say where the server was
+        raise AssertionError(f"{exc}\nthe server's log and threads:\n{server.stacks()}") from exc
     finally:
         driver.quit()
         server.close()
