@@ -205,6 +205,46 @@ def autocast(device: Any, dtype: Any) -> Any:
     return nullcontext() if dtype is None else torch.autocast(torch.device(device).type, dtype=dtype)
 
 
+#: Guards :func:`cudnn_attention_off`'s count of the blocks in it and the flag it restores.
+_CUDNN_ATTENTION_LOCK = threading.Lock()
+_cudnn_attention_holders = 0
+_cudnn_attention_was_on = True
+
+
+@contextmanager
+def cudnn_attention_off(device: Any) -> Iterator[None]:
+    """On a CUDA ``device``, PyTorch's attention (SDPA) without cuDNN's kernel for the block; elsewhere nothing.
+
+    cuDNN's attention builds a plan for every input shape it meets first: on an H200 a
+    fine-tuning step at a new padded shape cost about 0.13 s more than at a shape seen
+    before, where the memory-efficient kernel that SDPA takes instead cost nothing more
+    and the same time per step at seen shapes (benchmarks/RESULTS.md, section 12.18). A
+    fit pads each batch to its longest text, so it meets many shapes. Numbers change
+    within float rounding on a GPU only. Process-wide flag, so the blocks of several
+    threads share one count: the first turns cuDNN's attention off, the last restores
+    what it found.
+    """
+    import torch
+
+    global _cudnn_attention_holders, _cudnn_attention_was_on
+    backends = torch.backends.cuda
+    if torch.device(device).type != "cuda" or not hasattr(backends, "enable_cudnn_sdp"):  # torch < 2.3: no such kernel
+        yield
+        return
+    with _CUDNN_ATTENTION_LOCK:
+        if _cudnn_attention_holders == 0:
+            _cudnn_attention_was_on = backends.cudnn_sdp_enabled()
+            backends.enable_cudnn_sdp(False)
+        _cudnn_attention_holders += 1
+    try:
+        yield
+    finally:
+        with _CUDNN_ATTENTION_LOCK:
+            _cudnn_attention_holders -= 1
+            if _cudnn_attention_holders == 0:
+                backends.enable_cudnn_sdp(_cudnn_attention_was_on)
+
+
 #: Held by every block that seeds torch's process-wide generators and draws from them (model initialisation,
 #: dropout, a user strategy's query): another thread's seeding in the middle would change its draws.
 TORCH_RNG_LOCK = threading.RLock()

@@ -22,10 +22,12 @@ step timings below meet no shape for the first time):
   totals as its own table sums them; the table of top operators goes to ``--out``);
 * **a padded shape's first sight**: batches pad to their longest text, so a fit meets many
   shapes, and the first step at a shape can cost more (a kernel plan built for it). Each
-  variant (the attention kernel PyTorch picks, cuDNN's, the memory-efficient one, the
-  math one; padding to a multiple of 8) runs at a batch size no earlier variant used;
-  each step is timed alone, twice. A step's first time less its second, at the steps
-  whose shape is new, is what a new shape costs; at repeated shapes it should be near 0.
+  variant (the attention kernels al's fit allows, on a GPU all but cuDNN's, see
+  ``al.device.cudnn_attention_off``; with al's choice set aside, the kernel PyTorch picks,
+  cuDNN's, the memory-efficient one, the math one; al's, padding to a multiple of 8) runs
+  at a batch size no earlier variant used; each step is timed alone, twice. A step's first
+  time less its second, at the steps whose shape is new, is what a new shape costs; at
+  repeated shapes it should be near 0.
 
 ``bert_step.json`` is rewritten after each part, so a run stopped early keeps the parts
 before. A variant whose kernel cannot run on the device is recorded with its error.
@@ -80,9 +82,9 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=400, help="training texts (default 400)")
     parser.add_argument("--steps", type=int, default=30, help="timed steps of each kind (default 30)")
     parser.add_argument("--mixed-precision", default="auto", choices=["auto", "bf16", "fp16", "no"])
-    parser.add_argument("--variants", type=int, default=5,
-                        help="first-sight variants to run, of: default, cudnn, efficient, math kernels (GPU), "
-                        "default padded to a multiple of 8 (default: all)")
+    parser.add_argument("--variants", type=int, default=6,
+                        help="first-sight variants to run, of: al's kernels, PyTorch's pick, cudnn, efficient, math "
+                        "(these three on a GPU), al's padded to a multiple of 8 (default: all)")
     parser.add_argument("--tiny", action="store_true", help="a 2-layer BERT (a check of the script on a CPU)")
     parser.add_argument("--out", type=Path, default=None, help="folder for bert_step.json and the profiler table")
     args = parser.parse_args()
@@ -97,6 +99,8 @@ def main() -> int:
 
 def measure(args: argparse.Namespace, model: Path) -> None:
     """Every measurement of the module docstring; ``bert_step.json`` under ``--out`` is rewritten after each."""
+    from unittest import mock
+
     import numpy as np
     import torch
     from torch import nn
@@ -104,6 +108,7 @@ def measure(args: argparse.Namespace, model: Path) -> None:
     from torch.profiler import ProfilerActivity, profile
     from transformers import get_linear_schedule_with_warmup
 
+    import al.classifiers.bert as bert
     from al.classifiers.bert import BertClassifier, _param_groups, _pos_weight
     from al.datasets import load_dataset
 
@@ -182,7 +187,7 @@ def measure(args: argparse.Namespace, model: Path) -> None:
         optimizer.zero_grad(set_to_none=True)
 
         def forward() -> Any:
-            with clf._autocast():
+            with clf._forward_kernels():
                 return clf.model_(batch)
 
         out["forward"], (_, logits) = timed(forward, device)
@@ -225,11 +230,13 @@ def measure(args: argparse.Namespace, model: Path) -> None:
 
     # a padded shape's first sight against its second: each step timed alone, twice, at a batch size no earlier
     # variant used; a variant's first step (its kernels' first use) is untimed
-    backends: dict[str, Any] = {"default": None}
+    # "al": the fit's own kernels; every other variant sets al's choice aside, so PyTorch (or sdpa_kernel) picks
+    backends: dict[str, Any] = {"al": None, "pytorch": None}
     if device.type == "cuda":
         backends.update(cudnn=SDPBackend.CUDNN_ATTENTION, efficient=SDPBackend.EFFICIENT_ATTENTION,
                         math=SDPBackend.MATH)
-    variants = [(name, 1) for name in backends] + [("default", 8)]
+    variants = [(name, 1) for name in backends] + [("al", 8)]
+    pytorch_picks = mock.patch.object(bert, "cudnn_attention_off", lambda device: contextlib.nullcontext())
     result["first_sight"] = {}
     tokenizer_pad, size = clf.tokenizer_.pad, clf.batch_size - 1
     for name, multiple in variants[: args.variants]:
@@ -237,7 +244,8 @@ def measure(args: argparse.Namespace, model: Path) -> None:
         clf.tokenizer_.pad = lambda *a, _m=multiple, **k: tokenizer_pad(*a, pad_to_multiple_of=_m, **k)
         label = f"{name}, pad to {multiple}"
         try:
-            with sdpa_kernel(backends[name]) if backends[name] is not None else contextlib.nullcontext():
+            with (pytorch_picks if name != "al" else contextlib.nullcontext()), \
+                    (sdpa_kernel(backends[name]) if backends[name] is not None else contextlib.nullcontext()):
                 optimizer, scheduler = fresh()
                 step(batches[0], optimizer, scheduler)
                 passes = [[timed(lambda: step(idx, optimizer, scheduler), device)[0] for idx in rows]

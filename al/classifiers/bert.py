@@ -18,7 +18,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
 from al.classifiers.base import Classifier, tune_thresholds
-from al.device import autocast, resolve_device, seeded_torch, warn_if_bf16_emulated
+from al.device import autocast, cudnn_attention_off, resolve_device, seeded_torch, warn_if_bf16_emulated
 from al.errors import ConfigError
 from al.metrics import macro_f1
 from al.models import quiet_loading, resolve_model
@@ -122,6 +122,8 @@ class BertClassifier(Classifier):
         checkpoint and a fresh head.
     device : str
         ``"auto"`` (cuda if available, else cpu), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        On cuda, attention runs without cuDNN's kernel, which costs a plan at every
+        padded shape met first (:func:`al.device.cudnn_attention_off`).
     mixed_precision : {"auto", "bf16", "fp16", "no"}
         Autocast. ``"auto"``: on cuda bf16 where supported, else fp16; on cpu
         none (fp32, the same numbers on every CPU). ``"bf16"``: bfloat16 on cuda
@@ -445,7 +447,7 @@ class BertClassifier(Classifier):
             batch = {key: torch.cat([value, value]) for key, value in batch.items()}
         # the last step's gradients (the model's size) go before the forward pass, not beside its activations
         optimizer.zero_grad(set_to_none=True)
-        with self._autocast():
+        with self._forward_kernels():
             cls, logits = self.model_(batch)
         if auxiliary is None:
             loss, aux_loss = loss_fn(logits.float(), targets[idx].to(self.device_)), None
@@ -522,7 +524,7 @@ class BertClassifier(Classifier):
         with torch.inference_mode(), progress(n, desc, unit="texts", enabled=self.show_progress,
                                               work=sum(tokens)) as bar:
             for idx, work in zip(batches, tokens):
-                with self._autocast():
+                with self._forward_kernels():
                     batch_cls, logits = self.model_(self._pad(encodings, idx))
                 cls[idx] = batch_cls.float().cpu().numpy()
                 proba[idx] = torch.sigmoid(logits.float()).cpu().numpy()
@@ -575,8 +577,11 @@ class BertClassifier(Classifier):
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.bfloat16 if self.mixed_precision == "bf16" else torch.float16
 
-    def _autocast(self) -> AbstractContextManager:
-        return autocast(self.device_, self._autocast_dtype())
+    @contextmanager
+    def _forward_kernels(self) -> Iterator[None]:
+        """Around each forward pass: autocast, and on a GPU attention without cuDNN's (:func:`cudnn_attention_off`)."""
+        with autocast(self.device_, self._autocast_dtype()), cudnn_attention_off(self.device_):
+            yield
 
     def _check_precision(self) -> None:
         """bf16 on a CPU without native bf16 runs, slowly, and says so (fp16 on a CPU: :meth:`_check_params`)."""
@@ -676,7 +681,7 @@ class BertClassifier(Classifier):
                 ) as bar:
                     for t in range(n_samples):
                         for idx, work in zip(batches, tokens):
-                            with self._autocast():
+                            with self._forward_kernels():
                                 _, logits = self.model_(self._pad(encodings, idx))
                             out[t, idx] = torch.sigmoid(logits.float()).cpu().numpy()
                             bar.update(len(idx), work=work)
