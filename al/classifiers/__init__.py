@@ -33,5 +33,10 @@ def classifier_class(name: str) -> type[Classifier]:
 
 
 def make_classifier(name: str, **params: Any) -> Classifier:
-    """A new, unfitted classifier ``name`` with keyword ``params``."""
-    return classifier_class(name)(**params)
+    """A new, unfitted classifier ``name`` with keyword ``params``; a true/false parameter given anything else
+    (``warm_start="no"``) is refused in one line (:func:`al.config.check_true_or_false`), as from a settings file."""
+    from al.config import _check_true_or_false
+
+    cls = classifier_class(name)
+    _check_true_or_false(cls, params, f"classifier {name!r}")
+    return cls(**params)

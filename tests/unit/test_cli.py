@@ -806,3 +806,12 @@ def test_an_annotation_other_than_bool_lifts_the_check():
     check_true_or_false(inspect.signature(annotated).parameters.values(), {"verbose": 2}, "strategy 'x'")
     with pytest.raises(ConfigError, match="verbose must be true or false, got 2"):
         check_true_or_false(inspect.signature(bare).parameters.values(), {"verbose": 2}, "strategy 'x'")
+
+
+
+def test_a_classifier_made_from_python_refuses_text_for_true_or_false_as_a_settings_file_does():
+    from al.classifiers import make_classifier
+
+    with pytest.raises(ConfigError, match="classifier 'knn' param warm_start must be true or false, got 'no'"):
+        make_classifier("knn", warm_start="no")
+    assert make_classifier("knn", warm_start=False).warm_start is False
