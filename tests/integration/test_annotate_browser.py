@@ -265,3 +265,62 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
     assert len(by_text) == len(kept) == 12
     for text_id, labels in kept.items():
         assert by_text[texts[int(text_id[1:])].strip()] == [int(name in labels) for name in corpus.label_names]
+
+
+#: Wraps the page's fetch so that every ``GET /api/state`` reaches the page 1.5 s after the server answered it.
+SLOW_STATE = """
+const real = window.fetch;
+window.fetch = (url, init) => {
+  const answer = real(url, init);
+  if (String(url).startsWith("/api/state") && (!init || !init.method || init.method === "GET"))
+    return answer.then((response) => new Promise((ok) => setTimeout(() => ok(response), 1500)));
+  return answer;
+};
+"""
+
+
+def test_a_state_that_left_the_server_before_an_answer_never_brings_the_answered_text_back(tmp_path,
+                                                                                          disaster_messages):
+    """A slow network or a busy server: each state the page polls for arrives 1.5 s late here, so the one it asked
+    for as a text appeared arrives after that text's answer. The page drops it instead of showing the answered
+    text again (where, before, it stopped polling and waited on that text for good: one CI failure)."""
+    texts = disaster_messages(40, 3)
+    data = tmp_path / "texts.jsonl"
+    data.write_text("".join(json.dumps({"id": f"m{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    session = tmp_path / "session"
+    driver = _browser()
+    server = Server(["--data", str(data), "--labels", *LABELS, "--out", str(session), "--port", "0", *LOOP],
+                    tmp_path / "server.log")
+    page = Page(driver)
+    answered: list[str] = []  # each once the page moved on from it
+    shown_again: list[str] = []
+
+    def new_text() -> str | None:
+        current = page.current_id()
+        if current in answered:
+            shown_again.append(current)
+        return current if current and current not in answered else None
+
+    try:
+        driver.get(server.address)
+        page.wait_text()
+        driver.execute_script(SLOW_STATE)
+        for _ in range(4):  # the random start: each answered as soon as it shows
+            text_id = wait_for(new_text, 60, f"a text not answered yet (answered: {answered})")
+            page.keys(page.Keys.ENTER)
+            wait_for(lambda: page.current_id() != text_id, 30, f"the page to move on from {text_id}")
+            answered.append(text_id)
+        deadline = time.monotonic() + 5  # every late state has come in by then
+        while time.monotonic() < deadline:
+            new_text()
+            time.sleep(0.05)
+        assert not shown_again, f"the page showed {sorted(set(shown_again))} again after their answers ({answered})"
+        wait_for(lambda: len(answers_in(session / "answers.sqlite")) == 4, 30, "the four answers on disk")
+        assert page.status() != "error", page.el("status").text
+        assert server.stop() == 0
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nthe server's log and threads:\n{server.stacks()}") from exc
+    finally:
+        driver.quit()
+        server.close()
+    assert sorted(answers_in(session / "answers.sqlite")) == sorted(answered)

@@ -5,7 +5,10 @@
   const $ = (id) => document.getElementById(id);
   const form = $("answer-form");
   const boxes = Array.from(document.querySelectorAll('input[name="label"]'));
-  const page = { text: null, shownAt: 0, editing: null, busy: false, polling: false, last: null, done: false };
+  // epoch: counts the starts and ends of this page's answers and changes. A state asked for in one epoch and
+  // received in another may predate an answer (a slow server, a slow network): it is dropped, never shown.
+  const page = { text: null, shownAt: 0, editing: null, busy: false, polling: false, last: null, done: false,
+                 epoch: 0 };
 
   function checked() {
     return boxes.filter((b) => b.checked).map((b) => b.value);
@@ -99,7 +102,9 @@
     page.polling = true;
     try {
       for (;;) {
+        const asked = page.epoch;
         const state = await call("GET", "/api/state?wait=" + (page.text || page.editing ? 0 : 20));
+        if (asked !== page.epoch) continue; // an answer or a change went out meanwhile: this state may be older
         render(state);
         if (state.text || page.done || page.editing) break;
       }
@@ -116,6 +121,7 @@
     if (page.editing) return saveEdit(skipped);
     if (!page.text) return;
     page.busy = true;
+    page.epoch += 1;
     const seconds = (performance.now() - page.shownAt) / 1000;
     try {
       const result = await call("POST", "/api/answer", {
@@ -127,6 +133,7 @@
       say(e.message, "error");
       page.text = null;
     } finally {
+      page.epoch += 1;
       page.busy = false;
     }
     poll();
@@ -156,6 +163,7 @@
 
   async function saveEdit(skipped) {
     page.busy = true;
+    page.epoch += 1;
     try {
       const result = await call("PUT", "/api/answers",
         { id: page.editing.id, labels: skipped ? [] : checked(), skipped: !!skipped });
@@ -167,6 +175,7 @@
     } catch (e) {
       say(e.message, "error");
     } finally {
+      page.epoch += 1;
       page.busy = false;
     }
     poll();
