@@ -88,7 +88,7 @@ class EncoderSpace:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        from al.device import resolve_device, seeded_torch
+        from al.device import cudnn_attention_off, resolve_device, seeded_torch
         from al.models import quiet_loading, resolve_model
         from al.progress import progress
         from al.spaces.objectives import sample_cea_pairs
@@ -122,7 +122,9 @@ class EncoderSpace:
 
                 cosine_loss = CosineSimilarityLoss(encoder)
             steps = self.epochs * -(-(2 * len(texts) if self.objective == "cea" else len(texts)) // self.batch_size)
-            with progress(steps, f"fitting the {self.objective} encoder space", unit="batches") as bar:
+            # on a GPU without cuDNN's attention, which builds a plan at each padded shape met first (al.device)
+            with progress(steps, f"fitting the {self.objective} encoder space", unit="batches") as bar, \
+                    cudnn_attention_off(device):
                 for epoch in range(self.epochs):
                     total, count = 0.0, 0
                     if self.objective == "cea":

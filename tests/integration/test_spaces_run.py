@@ -131,3 +131,25 @@ def test_an_encoder_space_re_embeds_in_the_run_s_precision(small_jsonl):
     assert np.min(np.sum(bf16 * fp32, axis=1)) > 0.99
     assert "embed_precision" not in EncoderSpace("aan", device="cpu", epochs=1).fit(
         texts[:30], corpus.Y[pool][:30], seed=0).info()
+
+
+def test_an_encoder_space_fits_under_the_attention_kernels_al_chooses_for_its_device(small_jsonl, monkeypatch):
+    """The fit's passes run inside al.device.cudnn_attention_off(the fit's device): on a GPU, cuDNN's attention off."""
+    from contextlib import contextmanager
+
+    import al.device
+    from al.datasets import load_corpus
+    from al.spaces.encoder import EncoderSpace
+
+    corpus = load_corpus("jsonl", str(small_jsonl), n_frequent=4, n_rare=0)
+    pool = corpus.splits["train"][:16]
+    entered = []
+
+    @contextmanager
+    def recorded(device):
+        entered.append(device)
+        yield
+
+    monkeypatch.setattr(al.device, "cudnn_attention_off", recorded)
+    EncoderSpace("aan", device="cpu", epochs=1, batch_size=8).fit(corpus.texts[pool].tolist(), corpus.Y[pool], seed=0)
+    assert entered == ["cpu"]
