@@ -471,13 +471,16 @@ class Simulation:
         :meth:`embedded_splits`, what :meth:`run` embeds first; a grid passes
         the union its runs on one corpus embed). ``"strategy"``: the
         strategy's once-per-pool work (:meth:`al.strategy.Strategy.prepare`)
-        on the pool texts. A grid runs the two in other processes at once;
-        the run then finds both cached and computes what it would have
-        computed itself.
+        on the pool texts, giving the pool's sentence vectors too where its
+        pass can (:meth:`offer_encoder_pass`). A grid runs the two in other
+        processes, at once, or the embeddings after the strategy's work that
+        gives them; the run then finds both cached and computes what it would
+        have computed itself.
         """
         if part not in self.PREPARED_PARTS:
             raise ConfigError(f"part must be one of {', '.join(self.PREPARED_PARTS)}; got {part!r}")
         if part == "strategy":
+            self.offer_encoder_pass()
             self.strategy.prepare(self.corpus.texts[self.corpus.splits["train"]].tolist())
             return
         splits = self.embedded_splits() if splits is None else tuple(splits)
@@ -644,20 +647,31 @@ class Simulation:
         annotation session the person answers the first texts meanwhile, and the
         strategy's passes heed the embedder's stop as its own would.
         """
+        if n_done >= self.n_rounds - 1 or not self.offer_encoder_pass():
+            return None
+        t = time.perf_counter()
+        self.strategy.prepare(self.corpus.texts[pool].tolist())
+        return time.perf_counter() - t
+
+    def offer_encoder_pass(self) -> bool:
+        """Offer the run's sentence embedder to the strategy's pass over the pool; whether it took it.
+
+        It takes it where that pass runs the same encoder and gives the pool's
+        sentence vectors too, the same bits (ALPS's surprisal pass,
+        ``share_encoder_pass``; benchmarks/RESULTS.md, section 12.16), the run
+        embeds the pool through the cache, and some of the pool's vectors are
+        not cached yet. The strategy's :meth:`~al.strategy.Strategy.prepare`
+        then adds them to the embedder's cache.
+        """
         from al.embedders import SentenceEmbedder, text_keys
 
         share = getattr(self.strategy, "share_encoder_pass", None)
         embedder = getattr(self.embed, "__self__", None)
         if (not callable(share) or not isinstance(embedder, SentenceEmbedder) or not embedder.cache
-                or "train" not in self.embedded_splits() or n_done >= self.n_rounds - 1):
-            return None
-        pool_texts = self.corpus.texts[pool].tolist()
-        found, _ = embedder.vector_cache().lookup(text_keys(pool_texts))
-        if found.all() or not share(embedder):
-            return None
-        t = time.perf_counter()
-        self.strategy.prepare(pool_texts)
-        return time.perf_counter() - t
+                or "train" not in self.embedded_splits()):
+            return False
+        found, _ = embedder.vector_cache().lookup(text_keys(self.corpus.texts[self.corpus.splits["train"]].tolist()))
+        return not found.all() and bool(share(embedder))
 
     def _features(self, pool: np.ndarray, dev: np.ndarray, test: np.ndarray) -> Features:
         """What the classifier reads for pool / dev / test: texts or cached embeddings."""

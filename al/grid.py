@@ -50,6 +50,7 @@ nothing for ``HEARTBEAT_SECONDS``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -93,7 +94,12 @@ class Preparation:
 
     ``config`` is that of a run that reads it; ``part`` is ``"embeddings"`` or
     ``"strategy"``; ``size`` counts the characters of the texts it reads;
-    ``splits``: the splits an embedding pass embeds.
+    ``splits``: the splits an embedding pass embeds; ``after``: the
+    preparations it would rather start after (the strategy's work whose pass
+    gives this embedding pass's pool vectors; it starts before them only
+    where a worker would be idle otherwise, and then computes those vectors
+    itself); ``readers``: the names of the runs that read what it computes,
+    which start after it ends.
     """
 
     name: str
@@ -101,6 +107,8 @@ class Preparation:
     part: str
     size: int
     splits: tuple[str, ...] = ()
+    after: tuple[Preparation, ...] = ()
+    readers: frozenset[str] = frozenset()
 
 
 def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | None = None
@@ -339,11 +347,17 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     cached; per corpus and strategy setting that prepares its pool
     (:meth:`al.strategy.Strategy.prepare`), that work. Strategies' work goes
     first (ALPS's head fit and masked-LM pass cost more than an embedding
-    pass), then embeddings; within each, more text first. On two workers,
-    Reuters' ALPS work and its embedding pass then run at once, where inside
-    one run they came one after the other (benchmarks/RESULTS.md, section
-    12.11). Each run's simulation is built here, without a model (about 1 s
-    for 60 runs); a run that cannot be built is left to report why itself.
+    pass), then embeddings; within each, more text first. Where a strategy's
+    pass gives the pool's sentence vectors too
+    (:meth:`al.engine.Simulation.offer_encoder_pass`: ALPS's surprisal pass
+    with the runs' encoder), that corpus's embedding pass would rather come
+    ``after`` it and compute only the rest, one encoder pass over the pool
+    instead of two, while the workers have other work (another corpus's);
+    with none, the two run at once as before. Every run starts after the
+    preparations it reads (``readers``), so none computes them a second time
+    meanwhile. Each run's simulation is built here, without a model
+    (about 1 s for 60 runs); a run that cannot be built is left to report
+    why itself.
     A run its directory will refuse (:func:`refusal`: an edited grid file
     rerun into the same ``out``) reads none of it and is left out
     (``refusals_checked``: the caller left such runs out already).
@@ -353,6 +367,8 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
 
     embeddings: dict[tuple, tuple[SimulationConfig, Any, set[str]]] = {}  # key -> first config, corpus, splits
     plans: dict[tuple, Preparation] = {}
+    readers: dict[tuple, set[str]] = {}  # key -> the runs that read it
+    given_by: dict[tuple, tuple] = {}  # embeddings key -> the strategy work whose pass gives its pool vectors
     for r in runs:
         config = r.config
         try:
@@ -364,9 +380,10 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
         except Exception:  # noqa: BLE001 -- planning only saves time; the run itself reports what is wrong
             continue
         splits = set(simulation.embedded_splits()) | ({"train"} if config.initial_strategy != "random" else set())
+        embedding_key = ("embeddings", identity, config.model, config.embed_precision, config.device)
         if splits:
-            embeddings.setdefault(("embeddings", identity, config.model, config.embed_precision, config.device),
-                                  (config, corpus, set()))[2].update(splits)
+            embeddings.setdefault(embedding_key, (config, corpus, set()))[2].update(splits)
+            readers.setdefault(embedding_key, set()).add(r.name)
         strategy = simulation.strategy
         if strategy.prepares_pool():
             work = strategy.prepare_key()
@@ -374,15 +391,38 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
                 run_set = tuple((setting, getattr(config, setting)) for setting in type(strategy).run_params.values())
                 work = (json.dumps(config.strategy.to_dict(), sort_keys=True, default=str), run_set)
             key = ("strategy", identity, f"{type(strategy).__module__}.{type(strategy).__qualname__}", work)
+            readers.setdefault(key, set()).add(r.name)
             if key not in plans:
                 plans[key] = Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config, "strategy",
                                          sum(map(len, corpus.texts[corpus.splits["train"]])))
+            if embedding_key not in given_by and "train" in splits and simulation.offer_encoder_pass():
+                given_by[embedding_key] = key
     for key, (config, corpus, union) in embeddings.items():
         ordered = tuple(s for s in ("train", "test", "dev") if s in union)
         size = sum(len(text) for s in ordered for text in corpus.texts[corpus.splits[s]])
         plans[key] = Preparation(f"{corpus.name}: embeddings ({config.model}, {config.embed_precision})", config,
                                  "embeddings", size, ordered)
+    plans = {key: dataclasses.replace(p, readers=frozenset(readers[key])) for key, p in plans.items()}
+    for key, source in given_by.items():  # the very objects dispatched: dispatch tells tasks apart by identity
+        plans[key] = dataclasses.replace(plans[key], after=(plans[source],))
     return sorted(plans.values(), key=lambda p: (p.part != "strategy", -p.size))
+
+
+def prerequisites(preparations: Sequence[Preparation]) -> dict[str, Callable[[Any], tuple[Preparation, ...]]]:
+    """:func:`dispatch`'s ``waits_for`` (a run: the preparations it reads, those whose ``readers`` name it) and
+    ``rather_after`` (a preparation: its ``after``), as keyword arguments."""
+    by_run: dict[str, list[Preparation]] = {}
+    for p in preparations:
+        for name in p.readers:
+            by_run.setdefault(name, []).append(p)
+
+    def waits_for(item: Any) -> tuple[Preparation, ...]:
+        return () if isinstance(item, Preparation) else tuple(by_run.get(item.name, ()))
+
+    def rather_after(item: Any) -> tuple[Preparation, ...]:
+        return item.after if isinstance(item, Preparation) else ()
+
+    return {"waits_for": waits_for, "rather_after": rather_after}
 
 
 def _task(item: GridRun | Preparation, defer: bool) -> tuple[Any, ...]:
@@ -460,10 +500,18 @@ def dispatch(
     start: Callable[[Any, bool], Hashable],
     wait_any: Callable[[list[Hashable]], list[tuple[Hashable, dict[str, Any]]]],
     watch: InFlight | None = None,
+    waits_for: Callable[[Any], Sequence[Any]] | None = None,
+    rather_after: Callable[[Any], Sequence[Any]] | None = None,
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Keep ``capacity`` simulations in flight, in grid order; yield (run, result) as each ends.
 
     ``runs`` may begin with :class:`Preparation` tasks; they are dispatched like runs.
+    ``waits_for(task)``: the tasks of ``runs`` that must end (done, failed or
+    any other result but ``deferred``) before ``task`` starts
+    (:func:`prerequisites`); meanwhile the next task in order that waits for
+    nothing starts. ``rather_after(task)``: those it would rather start
+    after; it starts before them only where a worker would be idle
+    otherwise. Default: none.
 
     ``start(run, defer_busy_caches)`` starts :func:`run_one` (:func:`prepare_one`
     for a preparation) and returns a handle;
@@ -482,13 +530,28 @@ def dispatch(
     queue = deque(runs)
     aside: list[tuple[Any, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
     running: dict[Hashable, Any] = {}
+    unended = {id(r) for r in runs}  # by identity: a task may be unhashable, and two tasks may be equal
+
+    def ready(task: Any, strictly: bool = True) -> bool:
+        """Whether every task ``task`` waits for (and, ``strictly``, would rather wait for) has ended."""
+        after = [*(waits_for(task) if waits_for else ()), *(rather_after(task) if rather_after and strictly else ())]
+        return not any(id(other) in unended for other in after)
+
     while queue or aside or running:
         while len(running) < capacity and (queue or aside):
-            if queue:
-                r = queue.popleft()
-                running[start(r, bool(queue))] = r  # defer only when there is something else to start
-            else:
+            r = next((task for task in queue if ready(task)), None)
+            if r is None and not aside:  # rather than leave a worker idle, one that would rather wait starts
+                r = next((task for task in queue if ready(task, strictly=False)), None)
+            if r is not None:
+                queue.remove(r)
+                running[start(r, any(ready(task, False) for task in queue))] = r  # defer only where another can start
+            elif aside:
                 r, _ = aside.pop(0)
+                running[start(r, False)] = r
+            elif running:  # every task left waits for one in flight
+                break
+            else:  # waits for nothing that will end (a cycle): start it rather than wait for ever
+                r = queue.popleft()
                 running[start(r, False)] = r
             watch.began(r)
         for handle, result in wait_any(list(running)):
@@ -497,6 +560,7 @@ def dispatch(
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
                 continue
+            unended.discard(id(r))
             released = [handle in blockers or not blockers for _, blockers in aside]
             back = [a for (a, _), go in zip(aside, released) if go]
             aside = [entry for entry, go in zip(aside, released) if not go]
@@ -537,17 +601,19 @@ def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Prep
     threads = max(1, available_cores() // workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(threads, os.getpid())) as pool:
-        yield from dispatch([*preparations, *runs], workers,
-                            lambda r, defer: pool.submit(*_task(r, defer)), wait_any, watch)
+        yield from dispatch([*preparations, *runs], workers, lambda r, defer: pool.submit(*_task(r, defer)),
+                            wait_any, watch, **prerequisites(preparations))
 
 
 def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence[Preparation] = (),
             watch: InFlight | None = None) -> Iterator[tuple[GridRun | Preparation, dict[str, Any]]]:
     """Yield (run, result) as Ray tasks finish; connects to ``address`` unless Ray is already up.
 
-    Every run is submitted at once, as Ray schedules (and an autoscaling
-    cluster grows) by the tasks waiting; a run that finds a cache being filled
-    is submitted again after another ends (:func:`dispatch`). ``watch`` holds
+    Every run is submitted once the preparations it reads have ended, as Ray
+    schedules (and an autoscaling cluster grows) by the tasks waiting; a run
+    that finds a cache being filled is submitted again after another ends
+    (:func:`dispatch`). Preparations are submitted at once: an embedding pass
+    does not wait there for the ALPS pass that could give its pool's vectors. ``watch`` holds
     what is submitted and not yet back (:class:`InFlight`; on a cluster some
     of it may still wait for a CPU).
     """
@@ -563,7 +629,7 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
         return [(ref, ray.get(ref)) for ref in ready]
 
     items = [*preparations, *runs]
-    yield from dispatch(items, len(items), start, wait_any, watch)
+    yield from dispatch(items, len(items), start, wait_any, watch, **prerequisites(preparations))
 
 
 #: Seconds :func:`connect_ray` waits for a TCP connection to a cluster's address before it gives up.

@@ -159,3 +159,37 @@ def test_pool_work_runs_first_as_its_own_tasks_and_the_records_are_a_lone_run_s(
 
 def strip_times(rounds):
     return [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]
+
+
+def test_an_alps_preparation_gives_the_pool_s_vectors_and_the_embedding_one_computes_only_the_rest(
+        tmp_path, small_jsonl, monkeypatch):
+    """The grid's ALPS task offers its pass to the runs' embedder (as a cold ALPS run does): the embedding task after
+    it embeds the test split and the pool's texts over 128 tokens alone, and the cache holds a plain pass's bits."""
+    import numpy as np
+
+    from al.embedders import SentenceEmbedder
+    from al.grid import prepare_one
+    from al.simulate import load_config_corpus
+
+    alps = {"name": "alps", "params": {"fit_steps": 3}}
+    _, spec = grid_file(tmp_path, small_jsonl, strategies=("random", alps), seeds=(0,))
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
+    strategy_work, embeddings = plan_preparation(expand_grid(spec)[1])
+    assert (strategy_work.part, embeddings.part, embeddings.after) == ("strategy", "embeddings", (strategy_work,))
+    encoded = []
+    real_encode = SentenceEmbedder._encode
+    monkeypatch.setattr(SentenceEmbedder, "_encode", lambda self, t: encoded.append(len(t)) or real_encode(self, t))
+    assert prepare_one(strategy_work.config.to_dict(), "strategy")["status"] == "prepared"
+    checked = sum(encoded)  # the embedder's own pass over each pass shape's first texts: the bit check
+    assert prepare_one(embeddings.config.to_dict(), "embeddings", embeddings.splits)["status"] == "prepared"
+
+    corpus = load_config_corpus(embeddings.config)  # the texts as the runs read them (stripped)
+    pool = corpus.texts[corpus.splits["train"]].tolist()
+    tokenizer = SentenceEmbedder()._load().tokenizer
+    long_pool = sum(len(ids) > 128 for ids in tokenizer(pool)["input_ids"])
+    assert encoded[len(encoded) - 1] == len(corpus.splits["test"]) + long_pool  # the rest, in one pass
+    assert checked < len(pool)
+    encoded.clear()
+    np.testing.assert_array_equal(SentenceEmbedder().encode(pool), SentenceEmbedder(cache=False).encode(pool))
+    assert encoded == [len(pool)]  # the cached vectors were read, and a plain pass gave the same bits
+

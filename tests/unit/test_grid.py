@@ -326,6 +326,49 @@ def test_dispatch_starts_a_deferred_run_to_wait_when_nothing_else_is_left():
     assert workers.now == 11.0
 
 
+def test_dispatch_starts_a_task_after_those_it_waits_for_and_runs_others_meanwhile():
+    """``waits_for``: each run after the preparations it reads; ``rather_after``: an embedding pass after the ALPS
+    pass that gives its pool's vectors, unless a worker would be idle. A failed prerequisite releases its waiters
+    too (they compute what it did not)."""
+    from al.grid import dispatch
+
+    runs = fake_runs(["alps-a", "alps-b", "emb-a", "emb-b", "run-a", "run-b", "free"])
+    by = {r.name: r for r in runs}
+    needs = {"run-a": ["alps-a", "emb-a"], "run-b": ["emb-b"]}
+    rather = {"emb-a": ["alps-a"], "emb-b": ["alps-b"]}
+    workers = FakeWorkers({"alps-a": 10, "alps-b": 4, "emb-a": 2, "emb-b": 2, "run-a": 1, "run-b": 1, "free": 1})
+    names: dict[object, str] = {}
+
+    def start(run, defer):
+        handle = workers.start(run, defer)
+        names[handle] = run.name
+        return handle
+
+    def wait_any(handles):  # alps-b fails: its waiters start all the same
+        return [(h, {**res, "status": "failed"} if names[h] == "alps-b" else res)
+                for h, res in workers.wait_any(handles)]
+
+    finished = [(r.name, res["status"]) for r, res in dispatch(
+        runs, 2, start, wait_any, waits_for=lambda task: [by[n] for n in needs.get(task.name, [])],
+        rather_after=lambda task: [by[n] for n in rather.get(task.name, [])])]
+    assert sorted(finished) == sorted([("alps-b", "failed")] + [(n, "done") for n in by if n != "alps-b"])
+    began = {name: t for name, _, t in workers.started}
+    # emb-a waited for alps-a while there was other work (t = 4, 6, 7), and started at 8 rather than leave a
+    # worker idle; run-a, which reads both, waited until both had ended
+    assert began == {"alps-a": 0, "alps-b": 0, "emb-b": 4, "run-b": 6, "free": 7, "emb-a": 8, "run-a": 10}
+    assert [defer for name, defer, _ in workers.started if name == "run-a"] == [False]  # nothing else to start
+
+
+def test_dispatch_without_waits_for_is_unchanged_and_a_cycle_cannot_hang_it():
+    from al.grid import dispatch
+
+    runs = fake_runs(["a", "b"])
+    workers = FakeWorkers({"a": 1, "b": 1})
+    cyclic = {"a": runs[1], "b": runs[0]}
+    done = [r.name for r, _ in dispatch(runs, 1, workers.start, workers.wait_any, waits_for=lambda t: [cyclic[t.name]])]
+    assert sorted(done) == ["a", "b"]
+
+
 def test_a_lone_worker_never_defers(monkeypatch):
     from al import grid
 
@@ -432,6 +475,17 @@ def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_
     assert plan[0].size == chars["train"] and plan[2].size < plan[0].size  # the strategy reads the pool
     assert plan[4].size == chars["train"] + chars["test"]  # what a logistic regression's run embeds
     assert plan[0].config.seed == 0 and plan[4].name == "large: embeddings (all-MiniLM-L6-v2, fp32)"
+    # ALPS's surprisal pass gives the pool's sentence vectors: each pool's embedding pass would rather come after the
+    # first ALPS work of that pool (the very task dispatched), the others' not
+    assert [p.after for p in plan[4:]] == [(plan[0],), (plan[2],)] and plan[4].after[0] is plan[0]
+    assert all(p.after == () for p in plan[:4])
+    # each task names the runs that read it: they start after it
+    assert plan[0].readers == {f"data-large__strategy-alps{s}__seed-{seed}" for s in ("", "_n_init=3", "_fit_steps=250")
+                               for seed in (0, 1)}
+    assert plan[4].readers == {r.name for r in runs if "large" in r.name}
+
+    bf16 = {**spec, "settings": {**spec["settings"], "embed_precision": "bf16"}}  # other bits than the pass's: no
+    assert all(p.after == () for p in plan_preparation(expand_grid(bf16)[1]))
 
     real = al.records.read_rounds  # every run on the small pool finished: nothing to prepare for it
     monkeypatch.setattr(al.records, "read_rounds", lambda d: [{}] * 3 if "small" in str(d) else real(d))
