@@ -395,7 +395,7 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
             if key not in plans:
                 plans[key] = Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config, "strategy",
                                          sum(map(len, corpus.texts[corpus.splits["train"]])))
-            if embedding_key not in given_by and "train" in splits and simulation.offer_encoder_pass():
+            if embedding_key not in given_by and "train" in splits and _gives_pool_vectors(simulation):
                 given_by[embedding_key] = key
     for key, (config, corpus, union) in embeddings.items():
         ordered = tuple(s for s in ("train", "test", "dev") if s in union)
@@ -406,6 +406,15 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     for key, source in given_by.items():  # the very objects dispatched: dispatch tells tasks apart by identity
         plans[key] = dataclasses.replace(plans[key], after=(plans[source],))
     return sorted(plans.values(), key=lambda p: (p.part != "strategy", -p.size))
+
+
+def _gives_pool_vectors(simulation: Any) -> bool:
+    """Whether the strategy's pool work would give the run's pool sentence vectors; False where that cannot be told
+    (a model that cannot be named here, an unreadable cache): planning only saves time."""
+    try:
+        return simulation.offer_encoder_pass()
+    except Exception:  # noqa: BLE001 -- the runs themselves report what is wrong
+        return False
 
 
 def prerequisites(preparations: Sequence[Preparation]) -> dict[str, Callable[[Any], tuple[Preparation, ...]]]:

@@ -487,6 +487,14 @@ def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_
     bf16 = {**spec, "settings": {**spec["settings"], "embed_precision": "bf16"}}  # other bits than the pass's: no
     assert all(p.after == () for p in plan_preparation(expand_grid(bf16)[1]))
 
+    import al.engine
+
+    def cannot_tell(self):
+        raise OSError("the cache cannot be read")
+
+    monkeypatch.setattr(al.engine.Simulation, "offer_encoder_pass", cannot_tell)  # planning only saves time
+    assert [(p.part, p.after) for p in plan_preparation(runs)] == [(p.part, ()) for p in plan]
+
     real = al.records.read_rounds  # every run on the small pool finished: nothing to prepare for it
     monkeypatch.setattr(al.records, "read_rounds", lambda d: [{}] * 3 if "small" in str(d) else real(d))
     assert [Path(p.config.data_path).stem for p in plan_preparation(runs)] == ["large"] * 3
