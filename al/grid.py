@@ -96,9 +96,9 @@ class Preparation:
     ``"strategy"``; ``size`` counts the characters of the texts it reads;
     ``splits``: the splits an embedding pass embeds; ``after``: the
     preparations it would rather start after (the strategy's work whose pass
-    gives this embedding pass's pool vectors; it starts before them only
-    where a worker would be idle otherwise, and then computes those vectors
-    itself); ``readers``: the names of the runs that read what it computes,
+    gives this embedding pass's pool vectors; it runs beside them, computing
+    those vectors itself, only where a worker would be idle from their start
+    on); ``readers``: the names of the runs that read what it computes,
     which start after it ends.
     """
 
@@ -352,8 +352,10 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     (:meth:`al.engine.Simulation.offer_encoder_pass`: ALPS's surprisal pass
     with the runs' encoder), that corpus's embedding pass would rather come
     ``after`` it and compute only the rest, one encoder pass over the pool
-    instead of two, while the workers have other work (another corpus's);
-    with none, the two run at once as before. Every run starts after the
+    instead of two. Where a worker would be idle from the start (a grid of one
+    corpus), the two run at once as before; once the ALPS pass is under way,
+    a worker with nothing else to do waits for it (its end is nearer than a
+    whole embedding pass's). Every run starts after the
     preparations it reads (``readers``), so none computes them a second time
     meanwhile. Each run's simulation is built here, without a model
     (about 1 s for 60 runs); a run that cannot be built is left to report
@@ -519,8 +521,8 @@ def dispatch(
     any other result but ``deferred``) before ``task`` starts
     (:func:`prerequisites`); meanwhile the next task in order that waits for
     nothing starts. ``rather_after(task)``: those it would rather start
-    after; it starts before them only where a worker would be idle
-    otherwise. Default: none.
+    after; it starts beside them only when they have just started (all their
+    work ahead) and a worker would be idle otherwise. Default: none.
 
     ``start(run, defer_busy_caches)`` starts :func:`run_one` (:func:`prepare_one`
     for a preparation) and returns a handle;
@@ -540,16 +542,21 @@ def dispatch(
     aside: list[tuple[Any, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
     running: dict[Hashable, Any] = {}
     unended = {id(r) for r in runs}  # by identity: a task may be unhashable, and two tasks may be equal
+    just_started: set[int] = set()  # the tasks started since the last wait for one to end
 
     def ready(task: Any, strictly: bool = True) -> bool:
-        """Whether every task ``task`` waits for (and, ``strictly``, would rather wait for) has ended."""
-        after = [*(waits_for(task) if waits_for else ()), *(rather_after(task) if rather_after and strictly else ())]
-        return not any(id(other) in unended for other in after)
+        """Whether every task ``task`` waits for (and, ``strictly``, would rather wait for) has ended; not strictly,
+        those it would rather wait for may also have just started (they have all their work ahead)."""
+        if waits_for and any(id(other) in unended for other in waits_for(task)):
+            return False
+        rather = rather_after(task) if rather_after else ()
+        return not any(id(other) in unended and (strictly or id(other) not in just_started) for other in rather)
 
     while queue or aside or running:
+        just_started.clear()
         while len(running) < capacity and (queue or aside):
             r = next((task for task in queue if ready(task)), None)
-            if r is None and not aside:  # rather than leave a worker idle, one that would rather wait starts
+            if r is None and not aside:  # rather than idle beside work just begun, one that would rather wait starts
                 r = next((task for task in queue if ready(task, strictly=False)), None)
             if r is not None:
                 queue.remove(r)
@@ -562,6 +569,7 @@ def dispatch(
             else:  # waits for nothing that will end (a cycle): start it rather than wait for ever
                 r = queue.popleft()
                 running[start(r, False)] = r
+            just_started.add(id(r))
             watch.began(r)
         for handle, result in wait_any(list(running)):
             r = running.pop(handle)

@@ -353,10 +353,23 @@ def test_dispatch_starts_a_task_after_those_it_waits_for_and_runs_others_meanwhi
         rather_after=lambda task: [by[n] for n in rather.get(task.name, [])])]
     assert sorted(finished) == sorted([("alps-b", "failed")] + [(n, "done") for n in by if n != "alps-b"])
     began = {name: t for name, _, t in workers.started}
-    # emb-a waited for alps-a while there was other work (t = 4, 6, 7), and started at 8 rather than leave a
-    # worker idle; run-a, which reads both, waited until both had ended
-    assert began == {"alps-a": 0, "alps-b": 0, "emb-b": 4, "run-b": 6, "free": 7, "emb-a": 8, "run-a": 10}
+    # emb-a waited for alps-a, with other work (t = 4, 6, 7) and without (t = 8: alps-a was under way); run-a, which
+    # reads both, waited until both had ended
+    assert began == {"alps-a": 0, "alps-b": 0, "emb-b": 4, "run-b": 6, "free": 7, "emb-a": 10, "run-a": 12}
     assert [defer for name, defer, _ in workers.started if name == "run-a"] == [False]  # nothing else to start
+
+
+def test_a_task_that_would_rather_wait_runs_beside_one_just_begun_rather_than_leave_a_worker_idle():
+    """One corpus: its ALPS pass and embedding pass start side by side (as before), the runs after both."""
+    from al.grid import dispatch
+
+    runs = fake_runs(["alps", "emb", "run-1", "run-2"])
+    by = {r.name: r for r in runs}
+    workers = FakeWorkers({"alps": 10, "emb": 5, "run-1": 1, "run-2": 1})
+    list(dispatch(runs, 2, workers.start, workers.wait_any,
+                  waits_for=lambda task: [by["alps"], by["emb"]] if task.name.startswith("run") else [],
+                  rather_after=lambda task: [by["alps"]] if task.name == "emb" else []))
+    assert {name: t for name, _, t in workers.started} == {"alps": 0, "emb": 0, "run-1": 10, "run-2": 10}
 
 
 def test_dispatch_without_waits_for_is_unchanged_and_a_cycle_cannot_hang_it():
