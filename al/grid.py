@@ -94,12 +94,8 @@ class Preparation:
 
     ``config`` is that of a run that reads it; ``part`` is ``"embeddings"`` or
     ``"strategy"``; ``size`` counts the characters of the texts it reads;
-    ``splits``: the splits an embedding pass embeds; ``after``: the
-    preparations it would rather start after (the strategy's work whose pass
-    gives this embedding pass's pool vectors; it runs beside them, computing
-    those vectors itself, only where a worker would be idle from their start
-    on); ``readers``: the names of the runs that read what it computes,
-    which start after it ends.
+    ``splits``: the splits an embedding pass embeds; ``readers``: the names
+    of the runs that read what it computes, which start after it ends.
     """
 
     name: str
@@ -107,7 +103,6 @@ class Preparation:
     part: str
     size: int
     splits: tuple[str, ...] = ()
-    after: tuple[Preparation, ...] = ()
     readers: frozenset[str] = frozenset()
 
 
@@ -347,17 +342,15 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     cached; per corpus and strategy setting that prepares its pool
     (:meth:`al.strategy.Strategy.prepare`), that work. Strategies' work goes
     first (ALPS's head fit and masked-LM pass cost more than an embedding
-    pass), then embeddings; within each, more text first. Where a strategy's
-    pass gives the pool's sentence vectors too
-    (:meth:`al.engine.Simulation.offer_encoder_pass`: ALPS's surprisal pass
-    with the runs' encoder), that corpus's embedding pass would rather come
-    ``after`` it and compute only the rest, one encoder pass over the pool
-    instead of two. Where a worker would be idle from the start (a grid of one
-    corpus), the two run at once as before; once the ALPS pass is under way,
-    a worker with nothing else to do waits for it (its end is nearer than a
-    whole embedding pass's). Every run starts after the
-    preparations it reads (``readers``), so none computes them a second time
-    meanwhile. Each run's simulation is built here, without a model
+    pass), then embeddings; within each, more text first. A strategy's pass
+    that can give the pool's sentence vectors too does
+    (:meth:`al.engine.Simulation.offer_encoder_pass`: ALPS's surprisal pass,
+    for texts of at most 128 tokens): an embedding pass that starts after it
+    computes only the rest. None waits for the other: on two workers an
+    embedding pass that waited for the ALPS pass made a cold quick grid
+    slower, Reuters' texts being mostly longer (benchmarks/RESULTS.md,
+    section 12.19). Every run starts after the preparations it reads
+    (``readers``), so none computes them a second time meanwhile. Each run's simulation is built here, without a model
     (about 1 s for 60 runs); a run that cannot be built is left to report
     why itself.
     A run its directory will refuse (:func:`refusal`: an edited grid file
@@ -370,7 +363,6 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     embeddings: dict[tuple, tuple[SimulationConfig, Any, set[str]]] = {}  # key -> first config, corpus, splits
     plans: dict[tuple, Preparation] = {}
     readers: dict[tuple, set[str]] = {}  # key -> the runs that read it
-    given_by: dict[tuple, tuple] = {}  # embeddings key -> the strategy work whose pass gives its pool vectors
     for r in runs:
         config = r.config
         try:
@@ -397,31 +389,17 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
             if key not in plans:
                 plans[key] = Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config, "strategy",
                                          sum(map(len, corpus.texts[corpus.splits["train"]])))
-            if embedding_key not in given_by and "train" in splits and _gives_pool_vectors(simulation):
-                given_by[embedding_key] = key
     for key, (config, corpus, union) in embeddings.items():
         ordered = tuple(s for s in ("train", "test", "dev") if s in union)
         size = sum(len(text) for s in ordered for text in corpus.texts[corpus.splits[s]])
         plans[key] = Preparation(f"{corpus.name}: embeddings ({config.model}, {config.embed_precision})", config,
                                  "embeddings", size, ordered)
     plans = {key: dataclasses.replace(p, readers=frozenset(readers[key])) for key, p in plans.items()}
-    for key, source in given_by.items():  # the very objects dispatched: dispatch tells tasks apart by identity
-        plans[key] = dataclasses.replace(plans[key], after=(plans[source],))
     return sorted(plans.values(), key=lambda p: (p.part != "strategy", -p.size))
 
 
-def _gives_pool_vectors(simulation: Any) -> bool:
-    """Whether the strategy's pool work would give the run's pool sentence vectors; False where that cannot be told
-    (a model that cannot be named here, an unreadable cache): planning only saves time."""
-    try:
-        return simulation.offer_encoder_pass()
-    except Exception:  # noqa: BLE001 -- the runs themselves report what is wrong
-        return False
-
-
-def prerequisites(preparations: Sequence[Preparation]) -> dict[str, Callable[[Any], tuple[Preparation, ...]]]:
-    """:func:`dispatch`'s ``waits_for`` (a run: the preparations it reads, those whose ``readers`` name it) and
-    ``rather_after`` (a preparation: its ``after``), as keyword arguments."""
+def prerequisites(preparations: Sequence[Preparation]) -> Callable[[Any], tuple[Preparation, ...]]:
+    """:func:`dispatch`'s ``waits_for``: for a run, the preparations it reads (those whose ``readers`` name it)."""
     by_run: dict[str, list[Preparation]] = {}
     for p in preparations:
         for name in p.readers:
@@ -430,10 +408,7 @@ def prerequisites(preparations: Sequence[Preparation]) -> dict[str, Callable[[An
     def waits_for(item: Any) -> tuple[Preparation, ...]:
         return () if isinstance(item, Preparation) else tuple(by_run.get(item.name, ()))
 
-    def rather_after(item: Any) -> tuple[Preparation, ...]:
-        return item.after if isinstance(item, Preparation) else ()
-
-    return {"waits_for": waits_for, "rather_after": rather_after}
+    return waits_for
 
 
 def _task(item: GridRun | Preparation, defer: bool) -> tuple[Any, ...]:
@@ -512,7 +487,6 @@ def dispatch(
     wait_any: Callable[[list[Hashable]], list[tuple[Hashable, dict[str, Any]]]],
     watch: InFlight | None = None,
     waits_for: Callable[[Any], Sequence[Any]] | None = None,
-    rather_after: Callable[[Any], Sequence[Any]] | None = None,
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Keep ``capacity`` simulations in flight, in grid order; yield (run, result) as each ends.
 
@@ -520,9 +494,7 @@ def dispatch(
     ``waits_for(task)``: the tasks of ``runs`` that must end (done, failed or
     any other result but ``deferred``) before ``task`` starts
     (:func:`prerequisites`); meanwhile the next task in order that waits for
-    nothing starts. ``rather_after(task)``: those it would rather start
-    after; it starts beside them only when they have just started (all their
-    work ahead) and a worker would be idle otherwise. Default: none.
+    nothing starts. Default: none.
 
     ``start(run, defer_busy_caches)`` starts :func:`run_one` (:func:`prepare_one`
     for a preparation) and returns a handle;
@@ -542,25 +514,17 @@ def dispatch(
     aside: list[tuple[Any, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
     running: dict[Hashable, Any] = {}
     unended = {id(r) for r in runs}  # by identity: a task may be unhashable, and two tasks may be equal
-    just_started: set[int] = set()  # the tasks started since the last wait for one to end
 
-    def ready(task: Any, strictly: bool = True) -> bool:
-        """Whether every task ``task`` waits for (and, ``strictly``, would rather wait for) has ended; not strictly,
-        those it would rather wait for may also have just started (they have all their work ahead)."""
-        if waits_for and any(id(other) in unended for other in waits_for(task)):
-            return False
-        rather = rather_after(task) if rather_after else ()
-        return not any(id(other) in unended and (strictly or id(other) not in just_started) for other in rather)
+    def ready(task: Any) -> bool:
+        """Whether every task ``task`` waits for has ended."""
+        return waits_for is None or not any(id(other) in unended for other in waits_for(task))
 
     while queue or aside or running:
-        just_started.clear()
         while len(running) < capacity and (queue or aside):
             r = next((task for task in queue if ready(task)), None)
-            if r is None and not aside:  # rather than idle beside work just begun, one that would rather wait starts
-                r = next((task for task in queue if ready(task, strictly=False)), None)
             if r is not None:
                 queue.remove(r)
-                running[start(r, any(ready(task, False) for task in queue))] = r  # defer only where another can start
+                running[start(r, any(map(ready, queue)))] = r  # defer only when there is something else to start
             elif aside:
                 r, _ = aside.pop(0)
                 running[start(r, False)] = r
@@ -569,7 +533,6 @@ def dispatch(
             else:  # waits for nothing that will end (a cycle): start it rather than wait for ever
                 r = queue.popleft()
                 running[start(r, False)] = r
-            just_started.add(id(r))
             watch.began(r)
         for handle, result in wait_any(list(running)):
             r = running.pop(handle)
@@ -619,7 +582,7 @@ def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Prep
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(threads, os.getpid())) as pool:
         yield from dispatch([*preparations, *runs], workers, lambda r, defer: pool.submit(*_task(r, defer)),
-                            wait_any, watch, **prerequisites(preparations))
+                            wait_any, watch, prerequisites(preparations))
 
 
 def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence[Preparation] = (),
@@ -629,8 +592,7 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     Every run is submitted once the preparations it reads have ended, as Ray
     schedules (and an autoscaling cluster grows) by the tasks waiting; a run
     that finds a cache being filled is submitted again after another ends
-    (:func:`dispatch`). Preparations are submitted at once: an embedding pass
-    does not wait there for the ALPS pass that could give its pool's vectors. ``watch`` holds
+    (:func:`dispatch`). Preparations are submitted at once. ``watch`` holds
     what is submitted and not yet back (:class:`InFlight`; on a cluster some
     of it may still wait for a CPU).
     """
@@ -646,7 +608,7 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
         return [(ref, ray.get(ref)) for ref in ready]
 
     items = [*preparations, *runs]
-    yield from dispatch(items, len(items), start, wait_any, watch, **prerequisites(preparations))
+    yield from dispatch(items, len(items), start, wait_any, watch, prerequisites(preparations))
 
 
 #: Seconds :func:`connect_ray` waits for a TCP connection to a cluster's address before it gives up.

@@ -163,8 +163,9 @@ def strip_times(rounds):
 
 def test_an_alps_preparation_gives_the_pool_s_vectors_and_the_embedding_one_computes_only_the_rest(
         tmp_path, small_jsonl, monkeypatch):
-    """The grid's ALPS task offers its pass to the runs' embedder (as a cold ALPS run does): the embedding task after
-    it embeds the test split and the pool's texts over 128 tokens alone, and the cache holds a plain pass's bits."""
+    """The grid's ALPS task offers its pass to the runs' embedder (as a cold ALPS run does): an embedding task that
+    starts after it embeds the test split and the pool's texts over 128 tokens alone, and the cache holds a plain
+    pass's bits."""
     import numpy as np
 
     from al.embedders import SentenceEmbedder
@@ -175,7 +176,7 @@ def test_an_alps_preparation_gives_the_pool_s_vectors_and_the_embedding_one_comp
     _, spec = grid_file(tmp_path, small_jsonl, strategies=("random", alps), seeds=(0,))
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
     strategy_work, embeddings = plan_preparation(expand_grid(spec)[1])
-    assert (strategy_work.part, embeddings.part, embeddings.after) == ("strategy", "embeddings", (strategy_work,))
+    assert (strategy_work.part, embeddings.part) == ("strategy", "embeddings")
     encoded = []
     real_encode = SentenceEmbedder._encode
     monkeypatch.setattr(SentenceEmbedder, "_encode", lambda self, t: encoded.append(len(t)) or real_encode(self, t))

@@ -327,15 +327,13 @@ def test_dispatch_starts_a_deferred_run_to_wait_when_nothing_else_is_left():
 
 
 def test_dispatch_starts_a_task_after_those_it_waits_for_and_runs_others_meanwhile():
-    """``waits_for``: each run after the preparations it reads; ``rather_after``: an embedding pass after the ALPS
-    pass that gives its pool's vectors, unless a worker would be idle. A failed prerequisite releases its waiters
-    too (they compute what it did not)."""
+    """``waits_for``: each run after the preparations it reads; a failed one releases its waiters too (they compute
+    what it did not)."""
     from al.grid import dispatch
 
     runs = fake_runs(["alps-a", "alps-b", "emb-a", "emb-b", "run-a", "run-b", "free"])
     by = {r.name: r for r in runs}
-    needs = {"run-a": ["alps-a", "emb-a"], "run-b": ["emb-b"]}
-    rather = {"emb-a": ["alps-a"], "emb-b": ["alps-b"]}
+    needs = {"run-a": ["alps-a", "emb-a"], "run-b": ["alps-b", "emb-b"]}
     workers = FakeWorkers({"alps-a": 10, "alps-b": 4, "emb-a": 2, "emb-b": 2, "run-a": 1, "run-b": 1, "free": 1})
     names: dict[object, str] = {}
 
@@ -349,27 +347,12 @@ def test_dispatch_starts_a_task_after_those_it_waits_for_and_runs_others_meanwhi
                 for h, res in workers.wait_any(handles)]
 
     finished = [(r.name, res["status"]) for r, res in dispatch(
-        runs, 2, start, wait_any, waits_for=lambda task: [by[n] for n in needs.get(task.name, [])],
-        rather_after=lambda task: [by[n] for n in rather.get(task.name, [])])]
+        runs, 2, start, wait_any, waits_for=lambda task: [by[n] for n in needs.get(task.name, [])])]
     assert sorted(finished) == sorted([("alps-b", "failed")] + [(n, "done") for n in by if n != "alps-b"])
     began = {name: t for name, _, t in workers.started}
-    # emb-a waited for alps-a, with other work (t = 4, 6, 7) and without (t = 8: alps-a was under way); run-a, which
-    # reads both, waited until both had ended
-    assert began == {"alps-a": 0, "alps-b": 0, "emb-b": 4, "run-b": 6, "free": 7, "emb-a": 10, "run-a": 12}
+    # run-b waited for alps-b and emb-b, "free" went ahead of run-a, which waited for alps-a
+    assert began == {"alps-a": 0, "alps-b": 0, "emb-a": 4, "emb-b": 6, "run-b": 8, "free": 9, "run-a": 10}
     assert [defer for name, defer, _ in workers.started if name == "run-a"] == [False]  # nothing else to start
-
-
-def test_a_task_that_would_rather_wait_runs_beside_one_just_begun_rather_than_leave_a_worker_idle():
-    """One corpus: its ALPS pass and embedding pass start side by side (as before), the runs after both."""
-    from al.grid import dispatch
-
-    runs = fake_runs(["alps", "emb", "run-1", "run-2"])
-    by = {r.name: r for r in runs}
-    workers = FakeWorkers({"alps": 10, "emb": 5, "run-1": 1, "run-2": 1})
-    list(dispatch(runs, 2, workers.start, workers.wait_any,
-                  waits_for=lambda task: [by["alps"], by["emb"]] if task.name.startswith("run") else [],
-                  rather_after=lambda task: [by["alps"]] if task.name == "emb" else []))
-    assert {name: t for name, _, t in workers.started} == {"alps": 0, "emb": 0, "run-1": 10, "run-2": 10}
 
 
 def test_dispatch_without_waits_for_is_unchanged_and_a_cycle_cannot_hang_it():
@@ -488,25 +471,10 @@ def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_
     assert plan[0].size == chars["train"] and plan[2].size < plan[0].size  # the strategy reads the pool
     assert plan[4].size == chars["train"] + chars["test"]  # what a logistic regression's run embeds
     assert plan[0].config.seed == 0 and plan[4].name == "large: embeddings (all-MiniLM-L6-v2, fp32)"
-    # ALPS's surprisal pass gives the pool's sentence vectors: each pool's embedding pass would rather come after the
-    # first ALPS work of that pool (the very task dispatched), the others' not
-    assert [p.after for p in plan[4:]] == [(plan[0],), (plan[2],)] and plan[4].after[0] is plan[0]
-    assert all(p.after == () for p in plan[:4])
     # each task names the runs that read it: they start after it
     assert plan[0].readers == {f"data-large__strategy-alps{s}__seed-{seed}" for s in ("", "_n_init=3", "_fit_steps=250")
                                for seed in (0, 1)}
     assert plan[4].readers == {r.name for r in runs if "large" in r.name}
-
-    bf16 = {**spec, "settings": {**spec["settings"], "embed_precision": "bf16"}}  # other bits than the pass's: no
-    assert all(p.after == () for p in plan_preparation(expand_grid(bf16)[1]))
-
-    import al.engine
-
-    def cannot_tell(self):
-        raise OSError("the cache cannot be read")
-
-    monkeypatch.setattr(al.engine.Simulation, "offer_encoder_pass", cannot_tell)  # planning only saves time
-    assert [(p.part, p.after) for p in plan_preparation(runs)] == [(p.part, ()) for p in plan]
 
     real = al.records.read_rounds  # every run on the small pool finished: nothing to prepare for it
     monkeypatch.setattr(al.records, "read_rounds", lambda d: [{}] * 3 if "small" in str(d) else real(d))
