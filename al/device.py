@@ -222,7 +222,8 @@ def cudnn_attention_off(device: Any) -> Iterator[None]:
     fit pads each batch to its longest text, so it meets many shapes. Numbers change
     within float rounding on a GPU only. Process-wide flag, so the blocks of several
     threads share one count: the first turns cuDNN's attention off, the last restores
-    what it found.
+    what it found; another thread's half-precision attention outside any block runs
+    without cuDNN's kernel meanwhile too.
     """
     import torch
 

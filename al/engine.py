@@ -473,9 +473,9 @@ class Simulation:
         strategy's once-per-pool work (:meth:`al.strategy.Strategy.prepare`)
         on the pool texts, giving the pool's sentence vectors too where its
         pass can (:meth:`offer_encoder_pass`). A grid runs the two in other
-        processes, at once, or the embeddings after the strategy's work that
-        gives them; the run then finds both cached and computes what it would
-        have computed itself.
+        processes, at once or as its workers come free (an embedding pass that
+        starts after the strategy's work computes only the rest); the run then
+        finds both cached and computes what it would have computed itself.
         """
         if part not in self.PREPARED_PARTS:
             raise ConfigError(f"part must be one of {', '.join(self.PREPARED_PARTS)}; got {part!r}")

@@ -30,10 +30,11 @@ ALPS head) computes them under a lock. With more than one worker (or on Ray),
 the grid first runs each distinct once-per-pool computation its unfinished runs share
 as a task of its own, costliest first (:func:`plan_preparation`): a strategy's
 pool work (ALPS's head fit and masked-LM pass) and each pool's embedding pass
-then run side by side instead of one after the other inside one run. A worker
-whose next run needs what another is computing does not wait for it while
-other runs are left to start: that run is set aside and taken up again when
-the other one ends (:func:`dispatch`). Records do not depend on the order.
+then run side by side instead of one after the other inside one run, and each
+run starts after the tasks it reads. A worker whose next run needs what
+another run is computing does not wait for it while other runs are left to
+start: that run is set aside and taken up again when the other one ends
+(:func:`dispatch`). Records do not depend on the order.
 
 Exit status: 0 when every simulation has all its rounds (done now, resumed or
 complete before) or is ``busy`` (another command is running it: two grid
@@ -488,13 +489,14 @@ def dispatch(
     watch: InFlight | None = None,
     waits_for: Callable[[Any], Sequence[Any]] | None = None,
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """Keep ``capacity`` simulations in flight, in grid order; yield (run, result) as each ends.
+    """Keep at most ``capacity`` simulations in flight, in grid order; yield (run, result) as each ends.
 
     ``runs`` may begin with :class:`Preparation` tasks; they are dispatched like runs.
     ``waits_for(task)``: the tasks of ``runs`` that must end (done, failed or
     any other result but ``deferred``) before ``task`` starts
-    (:func:`prerequisites`); meanwhile the next task in order that waits for
-    nothing starts. Default: none.
+    (:func:`prerequisites`); meanwhile the next task in order whose
+    prerequisites have all ended starts, and a worker with none left waits.
+    Default: none.
 
     ``start(run, defer_busy_caches)`` starts :func:`run_one` (:func:`prepare_one`
     for a preparation) and returns a handle;
@@ -513,7 +515,7 @@ def dispatch(
     queue = deque(runs)
     aside: list[tuple[Any, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
     running: dict[Hashable, Any] = {}
-    unended = {id(r) for r in runs}  # by identity: a task may be unhashable, and two tasks may be equal
+    unended = {id(r) for r in queue}  # by identity: a task may be unhashable, and two tasks may be equal
 
     def ready(task: Any) -> bool:
         """Whether every task ``task`` waits for has ended."""
@@ -521,9 +523,10 @@ def dispatch(
 
     while queue or aside or running:
         while len(running) < capacity and (queue or aside):
-            r = next((task for task in queue if ready(task)), None)
-            if r is not None:
-                queue.remove(r)
+            at = next((i for i, task in enumerate(queue) if ready(task)), None)
+            if at is not None:
+                r = queue[at]
+                del queue[at]  # by position: an equal task further on is another one
                 running[start(r, any(map(ready, queue)))] = r  # defer only when there is something else to start
             elif aside:
                 r, _ = aside.pop(0)
@@ -592,7 +595,8 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     Every run is submitted once the preparations it reads have ended, as Ray
     schedules (and an autoscaling cluster grows) by the tasks waiting; a run
     that finds a cache being filled is submitted again after another ends
-    (:func:`dispatch`). Preparations are submitted at once. ``watch`` holds
+    (:func:`dispatch`). Preparations are submitted at once. A cluster that
+    grows by the tasks waiting does not see the runs held back meanwhile. ``watch`` holds
     what is submitted and not yet back (:class:`InFlight`; on a cluster some
     of it may still wait for a CPU).
     """

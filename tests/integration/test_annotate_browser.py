@@ -324,3 +324,53 @@ def test_a_state_that_left_the_server_before_an_answer_never_brings_the_answered
         driver.quit()
         server.close()
     assert sorted(answers_in(session / "answers.sqlite")) == sorted(answered)
+
+
+#: Wraps the page's fetch so that every ``PUT`` (a changed answer) reaches the page 1.5 s after the server answered it.
+SLOW_CHANGE = SLOW_STATE.replace(
+    'String(url).startsWith("/api/state") && (!init || !init.method || init.method === "GET")',
+    'init && init.method === "PUT"')
+
+
+#: Records every status the page shows, ``[kind, text]``, in ``window.statusLog``.
+STATUS_LOG = """
+window.statusLog = [];
+const status = document.getElementById("status");
+new MutationObserver(() => window.statusLog.push([status.dataset.kind || "", status.textContent]))
+  .observe(status, { childList: true, characterData: true, subtree: true, attributes: true });
+"""
+
+
+def test_esc_while_a_changed_answer_saves_ends_the_editing_and_shows_no_error(tmp_path, disaster_messages):
+    """The person presses Esc right after Enter on a changed answer: the change is stored and the page shows no error
+    (it showed one before: the save read the id of an editing that Esc had ended)."""
+    texts = disaster_messages(40, 5)
+    data = tmp_path / "texts.jsonl"
+    data.write_text("".join(json.dumps({"id": f"m{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    session = tmp_path / "session"
+    driver = _browser()
+    server = Server(["--data", str(data), "--labels", *LABELS, "--out", str(session), "--port", "0", *LOOP],
+                    tmp_path / "server.log")
+    page = Page(driver)
+    try:
+        driver.get(server.address)
+        first = page.wait_text()
+        page.keys(page.Keys.ENTER)  # no label
+        wait_for(lambda: page.current_id() != first, 30, f"the page to move on from {first}")
+        driver.execute_script(SLOW_CHANGE + STATUS_LOG)
+        page.keys("u")
+        wait_for(lambda: page.el("editing").is_displayed(), 30, "the editing of the last answer")
+        assert driver.execute_script("return window.statusLog") == [], "the status log is not set up"
+        page.keys("1", page.Keys.ENTER, page.Keys.ESCAPE)
+        wait_for(lambda: answers_in(session / "answers.sqlite")[first] == (["food"], False), 30, "the change on disk")
+        time.sleep(2.0)  # the change's response comes 1.5 s late
+        said = driver.execute_script("return window.statusLog")  # every status shown, in order
+        assert said and [(kind, text) for kind, text in said if kind == "error"] == [], said
+        assert not page.el("editing").is_displayed() and page.current_id() != first
+        assert server.stop() == 0
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nthe server's log and threads:\n{server.stacks()}") from exc
+    finally:
+        driver.quit()
+        server.close()
+    assert answers_in(session / "answers.sqlite")[first] == (["food"], False)

@@ -193,4 +193,3 @@ def test_an_alps_preparation_gives_the_pool_s_vectors_and_the_embedding_one_comp
     encoded.clear()
     np.testing.assert_array_equal(SentenceEmbedder().encode(pool), SentenceEmbedder(cache=False).encode(pool))
     assert encoded == [len(pool)]  # the cached vectors were read, and a plain pass gave the same bits
-

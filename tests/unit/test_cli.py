@@ -808,7 +808,6 @@ def test_an_annotation_other_than_bool_lifts_the_check():
         check_true_or_false(inspect.signature(bare).parameters.values(), {"verbose": 2}, "strategy 'x'")
 
 
-
 def test_a_classifier_made_from_python_refuses_text_for_true_or_false_as_a_settings_file_does():
     from al.classifiers import make_classifier
 

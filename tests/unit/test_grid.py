@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import re
 import sys
@@ -355,14 +356,53 @@ def test_dispatch_starts_a_task_after_those_it_waits_for_and_runs_others_meanwhi
     assert [defer for name, defer, _ in workers.started if name == "run-a"] == [False]  # nothing else to start
 
 
-def test_dispatch_without_waits_for_is_unchanged_and_a_cycle_cannot_hang_it():
+def test_a_cycle_of_waits_cannot_hang_dispatch():
     from al.grid import dispatch
 
     runs = fake_runs(["a", "b"])
     workers = FakeWorkers({"a": 1, "b": 1})
     cyclic = {"a": runs[1], "b": runs[0]}
-    done = [r.name for r, _ in dispatch(runs, 1, workers.start, workers.wait_any, waits_for=lambda t: [cyclic[t.name]])]
-    assert sorted(done) == ["a", "b"]
+    calls = []
+
+    def start(run, defer):
+        calls.append(run.name)
+        assert len(calls) < 10, "dispatch keeps starting"
+        return workers.start(run, defer)
+
+    finished = dispatch(runs, 1, start, workers.wait_any, waits_for=lambda t: [cyclic[t.name]])
+    assert sorted(r.name for r, _ in itertools.islice(finished, 10)) == ["a", "b"]
+
+
+def test_dispatch_tells_equal_tasks_apart():
+    """Two equal tasks, one waiting: each starts once, the waiting one after what it waits for."""
+    from al.grid import dispatch
+
+    first, second, prepared = fake_runs(["same", "same", "prepared"])
+    workers = FakeWorkers({"same": 1, "prepared": 3})
+    started = []
+
+    def start(run, defer):
+        started.append(id(run))
+        return workers.start(run, defer)
+
+    list(dispatch([first, second, prepared], 2, start, workers.wait_any,
+                  waits_for=lambda t: [prepared] if t is first else []))
+    assert started == [id(second), id(prepared), id(first)]
+
+
+def test_a_preparation_set_aside_at_a_busy_cache_keeps_its_readers_waiting():
+    """A deferred task has not ended: what reads it starts after it ran again and ended."""
+    from al.grid import dispatch
+
+    runs = fake_runs(["fill:d", "need:d", "reader", "other"])
+    by = {r.name: r for r in runs}
+    workers = FakeWorkers({"fill:d": 10, "need:d": 1, "reader": 1, "other": 5})
+    finished = [r.name for r, res in dispatch(runs, 2, workers.start, workers.wait_any,
+                                              waits_for=lambda t: [by["need:d"]] if t.name == "reader" else [])]
+    assert sorted(finished) == sorted(by)
+    assert [(n, d) for n, d, _ in workers.started if n == "need:d"] == [("need:d", True), ("need:d", False)]
+    began = {n: t for n, _, t in workers.started}
+    assert began["reader"] == 11.0  # need:d ran again once fill:d ended (10), and ended at 11
 
 
 def test_a_lone_worker_never_defers(monkeypatch):
