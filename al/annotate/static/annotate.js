@@ -162,12 +162,13 @@
   }
 
   async function saveEdit(skipped) {
-    const id = page.editing.id; // Esc while it saves ends the editing, not the save
+    const edited = page.editing.id; // Esc while it saves ends the editing, not the save
     page.busy = true;
     page.epoch += 1;
     try {
-      const result = await call("PUT", "/api/answers", { id, labels: skipped ? [] : checked(), skipped: !!skipped });
-      say("Changed the answer to text " + id + ".", "saved");
+      const result = await call("PUT", "/api/answers",
+        { id: edited, labels: skipped ? [] : checked(), skipped: !!skipped });
+      say("Changed the answer to text " + edited + ".", "saved");
       page.editing = null;
       $("editing").hidden = true;
       page.text = null;
