@@ -351,9 +351,9 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     embedding pass that waited for the ALPS pass made a cold quick grid
     slower, Reuters' texts being mostly longer (benchmarks/RESULTS.md,
     section 12.19). Every run starts after the preparations it reads
-    (``readers``), so none computes them a second time meanwhile. Each run's simulation is built here, without a model
-    (about 1 s for 60 runs); a run that cannot be built is left to report
-    why itself.
+    (``readers``), so none computes them a second time meanwhile. Each run's
+    simulation is built here, without a model (about 1 s for 60 runs); a run
+    that cannot be built is left to report why itself.
     A run its directory will refuse (:func:`refusal`: an edited grid file
     rerun into the same ``out``) reads none of it and is left out
     (``refusals_checked``: the caller left such runs out already).
@@ -596,9 +596,9 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     schedules (and an autoscaling cluster grows) by the tasks waiting; a run
     that finds a cache being filled is submitted again after another ends
     (:func:`dispatch`). Preparations are submitted at once. A cluster that
-    grows by the tasks waiting does not see the runs held back meanwhile. ``watch`` holds
-    what is submitted and not yet back (:class:`InFlight`; on a cluster some
-    of it may still wait for a CPU).
+    grows by the tasks waiting does not see the runs held back meanwhile.
+    ``watch`` holds what is submitted and not yet back (:class:`InFlight`; on
+    a cluster some of it may still wait for a CPU).
     """
     ray = connect_ray(address)
     remote = {f: ray.remote(num_cpus=1)(f) for f in (run_one, prepare_one)}

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,30 @@ def answers_in(db: Path) -> dict[str, tuple[list[str], bool]]:
         connection.close()
 
 
+def write_texts(tmp_path: Path, texts: list[str]) -> Path:
+    """``texts.jsonl`` of ``texts`` with the ids m0, m1, ..."""
+    data = tmp_path / "texts.jsonl"
+    data.write_text("".join(json.dumps({"id": f"m{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    return data
+
+
+@contextmanager
+def labeling(tmp_path: Path, texts: list[str]):
+    """A session (``LOOP``) on ``texts`` in ``tmp_path / "session"`` and the page open on it: ``(driver, server,
+    page)``. A failed assertion gets the server's log and threads; the browser and the server end after."""
+    driver = _browser()
+    args = ["--data", str(write_texts(tmp_path, texts)), "--labels", *LABELS, "--out", str(tmp_path / "session")]
+    server = Server([*args, "--port", "0", *LOOP], tmp_path / "server.log")
+    try:
+        driver.get(server.address)
+        yield driver, server, Page(driver)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nthe server's log and threads:\n{server.stacks()}") from exc
+    finally:
+        driver.quit()
+        server.close()
+
+
 def keys_for(k: int) -> list[str]:
     """The number keys pressed for the k-th text: one label, a second one every third text."""
     first = k % 3
@@ -151,8 +176,7 @@ def keys_for(k: int) -> list[str]:
 
 def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path, disaster_messages):
     texts = disaster_messages(60, 3)
-    data = tmp_path / "texts.jsonl"
-    data.write_text("".join(json.dumps({"id": f"m{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    data = write_texts(tmp_path, texts)
     session = tmp_path / "session"
     guide = tmp_path / "guidelines.txt"
     guide.write_text("Tick every need the message states or asks for: food, drinking water, shelter. "
@@ -284,25 +308,17 @@ def test_a_state_that_left_the_server_before_an_answer_never_brings_the_answered
     """A slow network or a busy server: each state the page polls for arrives 1.5 s late here, so the one it asked
     for as a text appeared arrives after that text's answer. The page drops it instead of showing the answered
     text again (where, before, it stopped polling and waited on that text for good: one CI failure)."""
-    texts = disaster_messages(40, 3)
-    data = tmp_path / "texts.jsonl"
-    data.write_text("".join(json.dumps({"id": f"m{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     session = tmp_path / "session"
-    driver = _browser()
-    server = Server(["--data", str(data), "--labels", *LABELS, "--out", str(session), "--port", "0", *LOOP],
-                    tmp_path / "server.log")
-    page = Page(driver)
     answered: list[str] = []  # each once the page moved on from it
     shown_again: list[str] = []
+    with labeling(tmp_path, disaster_messages(40, 3)) as (driver, server, page):
 
-    def new_text() -> str | None:
-        current = page.current_id()
-        if current in answered:
-            shown_again.append(current)
-        return current if current and current not in answered else None
+        def new_text() -> str | None:
+            current = page.current_id()
+            if current in answered:
+                shown_again.append(current)
+            return current if current and current not in answered else None
 
-    try:
-        driver.get(server.address)
         page.wait_text()
         driver.execute_script(SLOW_STATE)
         for _ in range(4):  # the random start: each answered as soon as it shows
@@ -318,11 +334,6 @@ def test_a_state_that_left_the_server_before_an_answer_never_brings_the_answered
         wait_for(lambda: len(answers_in(session / "answers.sqlite")) == 4, 30, "the four answers on disk")
         assert page.status() != "error", page.el("status").text
         assert server.stop() == 0
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\nthe server's log and threads:\n{server.stacks()}") from exc
-    finally:
-        driver.quit()
-        server.close()
     assert sorted(answers_in(session / "answers.sqlite")) == sorted(answered)
 
 
@@ -344,16 +355,8 @@ new MutationObserver(() => window.statusLog.push([status.dataset.kind || "", sta
 def test_esc_while_a_changed_answer_saves_ends_the_editing_and_shows_no_error(tmp_path, disaster_messages):
     """The person presses Esc right after Enter on a changed answer: the change is stored and the page shows no error
     (it showed one before: the save read the id of an editing that Esc had ended)."""
-    texts = disaster_messages(40, 5)
-    data = tmp_path / "texts.jsonl"
-    data.write_text("".join(json.dumps({"id": f"m{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
     session = tmp_path / "session"
-    driver = _browser()
-    server = Server(["--data", str(data), "--labels", *LABELS, "--out", str(session), "--port", "0", *LOOP],
-                    tmp_path / "server.log")
-    page = Page(driver)
-    try:
-        driver.get(server.address)
+    with labeling(tmp_path, disaster_messages(40, 5)) as (driver, server, page):
         first = page.wait_text()
         page.keys(page.Keys.ENTER)  # no label
         wait_for(lambda: page.current_id() != first, 30, f"the page to move on from {first}")
@@ -368,9 +371,4 @@ def test_esc_while_a_changed_answer_saves_ends_the_editing_and_shows_no_error(tm
         assert said and [(kind, text) for kind, text in said if kind == "error"] == [], said
         assert not page.el("editing").is_displayed() and page.current_id() != first
         assert server.stop() == 0
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\nthe server's log and threads:\n{server.stacks()}") from exc
-    finally:
-        driver.quit()
-        server.close()
     assert answers_in(session / "answers.sqlite")[first] == (["food"], False)
