@@ -232,6 +232,8 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
         labels = sorted(set(expected[last][0]) ^ {"shelter"})
         expected[last] = (labels, False)
         wait_for(lambda: page.current_id() == waiting, 60, "the waiting text to come back after the change")
+        # the page says what the change did, and the state shown with the waiting text does not hide it
+        assert f"Changed the answer to text {last}." in page.el("status").text, page.el("status").text
         wait_for(lambda: sorted(answers_in(session / "answers.sqlite")[last][0]) == labels, 10, "the change on disk")
 
         page.keys("1")
@@ -241,6 +243,7 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
         page.keys("1")  # back to no label
 
         answer()  # one answer of round 2's batch, then the server dies mid-batch
+        assert "Changed the answer" not in page.el("status").text, page.el("status").text  # the next answer ends it
         server.kill()
         stored = answers_in(session / "answers.sqlite")
         assert {t: (sorted(l), s) for t, (l, s) in stored.items()} == expected  # every acknowledged answer

@@ -7,8 +7,10 @@
   const boxes = Array.from(document.querySelectorAll('input[name="label"]'));
   // epoch: counts the starts and ends of this page's answers and changes. A state asked for in one epoch and
   // received in another may predate an answer (a slow server, a slow network): it is dropped, never shown.
+  // notice: what the person's own last action did ("Changed the answer to text m5."), shown before the server's
+  // message until the next answer or change, so that the state that follows the action does not hide it.
   const page = { text: null, shownAt: 0, editing: null, busy: false, polling: false, last: null, done: false,
-                 epoch: 0 };
+                 epoch: 0, notice: null };
 
   function checked() {
     return boxes.filter((b) => b.checked).map((b) => b.value);
@@ -23,6 +25,10 @@
     const status = $("status");
     status.textContent = message;
     status.dataset.kind = kind || "";
+  }
+
+  function capitalized(message) {
+    return message ? message.charAt(0).toUpperCase() + message.slice(1) + "." : "";
   }
 
   function fmt(x, digits) {
@@ -76,7 +82,10 @@
         advice.appendChild(li);
       });
     $("undo").disabled = !state.last_answer;
-    if (!page.editing) say(state.message, state.phase);
+    if (!page.editing) {
+      const notice = page.notice && !page.done ? page.notice : null;
+      say(notice ? notice + " " + capitalized(state.message) : state.message, notice ? "saved" : state.phase);
+    }
     showText(state.text);
   }
 
@@ -122,6 +131,7 @@
     if (!page.text) return;
     page.busy = true;
     page.epoch += 1;
+    page.notice = null;
     const seconds = (performance.now() - page.shownAt) / 1000;
     try {
       const result = await call("POST", "/api/answer", {
@@ -141,6 +151,7 @@
 
   function startEdit() {
     if (!page.last || page.busy) return;
+    page.notice = null;
     page.editing = page.last;
     $("editing").hidden = false;
     $("editing").textContent = "Changing your answer to text " + page.last.id + ": Enter saves, s marks it skipped, Esc cancels.";
@@ -168,7 +179,7 @@
     try {
       const result = await call("PUT", "/api/answers",
         { id: edited, labels: skipped ? [] : checked(), skipped: !!skipped });
-      say("Changed the answer to text " + edited + ".", "saved");
+      page.notice = "Changed the answer to text " + edited + ".";
       page.editing = null;
       $("editing").hidden = true;
       page.text = null;
