@@ -613,7 +613,7 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
         raise ConfigError(f"{where} rejects its parameters {kwargs}: {exc}; accepted: {names}") from None
     except ValueError:  # no signature to read (a builtin): the call itself says
         pass
-    _check_true_or_false(cls, kwargs, where)
+    check_constructor_flags(cls, kwargs, where)
     try:
         return cls(**kwargs)
     except ALError:
@@ -623,7 +623,7 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
                           f"{_raised_at(exc)}") from exc
 
 
-def _check_true_or_false(cls: type, kwargs: Mapping[str, Any], where: str) -> None:
+def check_constructor_flags(cls: type, kwargs: Mapping[str, Any], where: str) -> None:
     """:func:`check_true_or_false` on the parameters of ``cls``'s constructor (none to check under ``**kwargs``)."""
     check_true_or_false((_parameters(cls) or {}).values(), kwargs, where)
 

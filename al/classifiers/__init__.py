@@ -35,8 +35,8 @@ def classifier_class(name: str) -> type[Classifier]:
 def make_classifier(name: str, **params: Any) -> Classifier:
     """A new, unfitted classifier ``name`` with keyword ``params``; a true/false parameter given anything else
     (``warm_start="no"``) is refused in one line (:func:`al.config.check_true_or_false`), as from a settings file."""
-    from al.config import _check_true_or_false
+    from al.config import check_constructor_flags
 
     cls = classifier_class(name)
-    _check_true_or_false(cls, params, f"classifier {name!r}")
+    check_constructor_flags(cls, params, f"classifier {name!r}")
     return cls(**params)
