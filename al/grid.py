@@ -31,7 +31,10 @@ the grid first runs each distinct once-per-pool computation its unfinished runs 
 as a task of its own, costliest first (:func:`plan_preparation`): a strategy's
 pool work (ALPS's head fit and masked-LM pass) and each pool's embedding pass
 then run side by side instead of one after the other inside one run, and each
-run starts after the tasks it reads. A worker whose next run needs what
+run starts after the tasks it reads. Their seconds are in no run's records:
+each task that ends adds a line to ``OUT/preparations.jsonl`` (what it was,
+how it ended, its seconds, the runs that read it), which ``al.report`` lists.
+A worker whose next run needs what
 another run is computing does not wait for it while other runs are left to
 start: that run is set aside and taken up again when the other one ends
 (:func:`dispatch`). Records do not depend on the order.
@@ -76,6 +79,7 @@ from al.config import (
 from al.errors import ALError, ConfigError, RunBusyError, did_you_mean, raised_at
 from al.progress import duration, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
+from al.records import PREPARATIONS_FILE, append_preparation
 
 COMPONENT_FIELDS = COMPONENTS
 
@@ -977,6 +981,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         detail = result["message"] if result["status"] == "failed" else f"({result['seconds']:.0f} s)"
                         beat.say(f"[prepare] {result['status']:<8} {r.name}  {detail}")
                     warn(result.get("warnings", ()), beat)
+                    if (problem := log_preparation(root, r, result)) is not None:
+                        warn([problem], beat)
                     continue
                 i += 1
                 now = time.perf_counter()
@@ -1002,6 +1008,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return exit_status(counts, not_run)
+
+
+def log_preparation(root: Path, task: Preparation, result: dict[str, Any]) -> str | None:
+    """Add ``task``'s end to the grid's ``preparations.jsonl`` (:func:`al.records.append_preparation`), which
+    ``al.report`` lists: its seconds are in no run's records. What went wrong, in one line, or None; the grid goes
+    on either way."""
+    entry = {"task": task.name, "part": task.part, "status": result["status"],
+             "seconds": round(float(result.get("seconds", 0.0)), 3),
+             "ended": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": sorted(task.readers)}
+    if result.get("message"):
+        entry["message"] = result["message"]
+    try:
+        root.mkdir(parents=True, exist_ok=True)  # the tasks end before any run has made its directory there
+        append_preparation(root, entry)
+    except OSError as exc:
+        return (f"cannot add to {root / PREPARATIONS_FILE} ({exc.strerror or exc}); the grid goes on, and the "
+                f"report will not list its once-per-pool tasks")
+    return None
 
 
 #: Statuses of a finished cell: the run has all its rounds.

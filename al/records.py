@@ -10,6 +10,10 @@ file, fsync, rename), so a run killed at any moment leaves the last finished
 round on disk, and a new start with the same directory continues from there,
 if its settings and its data are the same. One process at a time writes a
 run directory (:func:`run_lock`). A run has :func:`n_rounds` rounds.
+
+A grid's out directory also holds ``preparations.jsonl``: one line per
+once-per-pool task the grid ran apart from its runs (:func:`append_preparation`),
+whose seconds are in no run's records.
 """
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ from al.io import remove_stale_temporaries, write_atomic  # noqa: F401 - write_a
 CONFIG_FILE = "config.json"
 ROUNDS_FILE = "rounds.jsonl"
 LOCK_FILE = ".lock"
+#: In a grid's out directory: one JSON object per once-per-pool task that ended (al.grid writes, al.report reads).
+PREPARATIONS_FILE = "preparations.jsonl"
 #: Facts a run records in ``config.json`` while it runs, kept when it resumes.
 RECORDED_FACTS = frozenset({"embeddings_digest", "classifier_model_key"})
 #: Facts of how the first rounds were made, kept when a run resumes (each resume is listed in ``resumes``).
@@ -402,3 +408,36 @@ def _difference(key: str, old: Any, new: Any) -> str:
 
 def _jsonl(records: Iterable[dict[str, Any]]) -> str:
     return "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
+
+
+def append_preparation(directory: Path, entry: dict[str, Any]) -> None:
+    """Add ``entry`` as one line of ``directory / PREPARATIONS_FILE``.
+
+    One ``write`` to a file opened for appending, then fsync: two grid
+    commands on one directory interleave whole lines, and a crash leaves at
+    most a torn last line, which :func:`read_preparations` skips.
+    """
+    line = (json.dumps(entry, sort_keys=True) + "\n").encode()
+    fd = os.open(directory / PREPARATIONS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_preparations(directory: Path) -> list[dict[str, Any]]:
+    """The entries of ``directory / PREPARATIONS_FILE`` in order; [] without the file. A line that is not a JSON
+    object (a write a crash cut short) is skipped."""
+    path = directory / PREPARATIONS_FILE
+    if not path.is_file():
+        return []
+    entries = []
+    for line in _read_text(path).splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries

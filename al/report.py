@@ -17,7 +17,8 @@ half did; and k of n seeds); per-label F1 at the end, frequent vs rare labels;
 the labels each strategy's picks carried (per 100 picks, against the pool's
 chance rate) and, for runs with diagnostics, centroid proximity and margins in
 the space the strategy read; compute per round (train / query / evaluate seconds;
-query over the rounds that queried). All of it as
+query over the rounds that queried), and the once-per-pool tasks a grid ran apart
+from its runs (its ``preparations.jsonl``). All of it as
 ``report.md`` and ``report.html`` (with the PNGs) and ``summary.json``.
 Incomplete runs are listed, not silently averaged in; a setting without a run
 of the baseline is named on stderr.

@@ -46,7 +46,7 @@ from al.analysis.curves import (
 )
 from al.errors import ConfigError, DataError
 from al.io import write_atomic, write_bytes_atomic
-from al.records import CONFIG_FILE, read_rounds
+from al.records import CONFIG_FILE, PREPARATIONS_FILE, read_preparations, read_rounds
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -219,12 +219,35 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                                         "comparisons": comparisons, "reach": reach_block, "stopping": stopping,
                                         "picks_per_100": picks, "space_diagnostics": space}
 
+    preparations = preparation_rows(runs_dir)
+    if preparations:
+        summary["preparations"] = preparations
     for name, image in images.items():
         write_bytes_atomic(out / name, image)
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_atomic(out / "report.md", _markdown(sections, summary, baseline))
     write_atomic(out / "report.html", _html(sections, summary, baseline))
     return summary
+
+
+def preparation_rows(runs_dir: Path) -> list[dict[str, Any]]:
+    """Every once-per-pool task logged in a ``preparations.jsonl`` at or below ``runs_dir``, in order: ``grid`` (its
+    directory, relative), ``task``, ``status``, ``seconds``, ``ended``, ``runs`` (how many read it) and their names."""
+    rows = []
+    for path in find_files(runs_dir, PREPARATIONS_FILE):
+        grid = str(path.parent.relative_to(runs_dir))
+        for entry in read_preparations(path.parent):
+            names = entry.get("runs") if isinstance(entry.get("runs"), list) else []
+            rows.append({"grid": grid, "task": str(entry.get("task", "?")), "status": str(entry.get("status", "?")),
+                         "seconds": entry.get("seconds"), "ended": str(entry.get("ended", "")),
+                         "runs": len(names), "run_names": [str(n) for n in names]})
+    return rows
+
+
+def _preparation_table(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows and columns shown: a ``grid`` column only when the rows come from more than one grid directory."""
+    columns = (["grid"] if len({r["grid"] for r in rows}) > 1 else []) + PREPARATIONS_COLUMNS
+    return rows, columns
 
 
 def per_label_rows(strategies: dict[str, StrategySummary], groups: dict[str, list[str]] | None,
@@ -332,7 +355,14 @@ def _pool_share(runs: list[Any]) -> dict[str, float] | None:
 
 
 COMPUTE_NOTE = ("Mean seconds per round over every round of every seed; query: over the rounds that queried "
-                "(a run's last round queries nothing).")
+                "(a run's last round queries nothing). Once-per-pool work a grid ran as a task of its own is in no "
+                "run's seconds: see 'Once-per-pool work outside the runs' where the grid logged it.")
+PREPARATIONS_NOTE = ("Tasks a grid with more than one worker (or on Ray) ran apart from its runs, from its "
+                     "preparations.jsonl: each pool's embedding pass and each strategy's pool work (ALPS's MLM head "
+                     "fit and surprisal pass), once for all the runs that read it, before them. Their seconds are in no "
+                     "run's compute above. A task that found its cache filled (the grid run again, or another grid "
+                     "first) took only the seconds of loading.")
+PREPARATIONS_COLUMNS = ["task", "status", "seconds", "ended", "runs"]
 PICKS_NOTE = ("Label occurrences among the texts each strategy picked (round 0's random start left out), per 100 "
               "picked texts, mean over seeds; a text with two labels counts for both. *pool (chance)*: what a "
               "uniform draw from the pool picks. *rare_sum*: occurrences of the rare labels.")
@@ -602,6 +632,9 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         if sec["stopping"]:
             parts += ["### Where the stopping criteria would have stopped (al.stopping)", "", STOPPING_NOTE, "",
                       _table_md(sec["stopping"], STOPPING_COLUMNS), ""]
+    if summary.get("preparations"):
+        parts += ["## Once-per-pool work outside the runs", "", PREPARATIONS_NOTE, "",
+                  _table_md(*_preparation_table(summary["preparations"])), ""]
     return "\n".join(parts)
 
 
@@ -653,5 +686,8 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
         if sec["stopping"]:
             parts.append(f"<h3>Where the stopping criteria would have stopped</h3><p>{html.escape(STOPPING_NOTE)}</p>")
             parts.append(_table_html(sec["stopping"], STOPPING_COLUMNS))
+    if summary.get("preparations"):
+        parts.append(f"<h2>Once-per-pool work outside the runs</h2><p>{html.escape(PREPARATIONS_NOTE)}</p>")
+        parts.append(_table_html(*_preparation_table(summary["preparations"])))
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -1,6 +1,7 @@
 """A grid's plan and its clock: runs their directory will refuse, and the time left when a grid resumes."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,50 @@ def test_a_resumed_run_sets_the_pace_of_the_rounds_it_ran(tmp_path, monkeypatch,
     assert main([str(path)]) == 0
     err = capsys.readouterr().err.splitlines()
     assert "[1/3] resumed  seed-0  macro-F1 0.5000  (20 s, about 2 min left)" in err, err
+
+
+def test_each_task_that_ends_is_logged_for_the_report_and_a_log_that_cannot_be_written_stops_nothing(
+        tmp_path, monkeypatch, capsys):
+    """preparations.jsonl gets one line per preparation that ended (prepared or failed), with its seconds and the
+    runs that read it; a second grid command adds to it; a log the grid cannot write is one warning line."""
+    from al import grid
+    from al.records import read_preparations
+
+    path, run = _grid_file(tmp_path, [0, 1])
+    root = tmp_path / "runs"
+    names = frozenset(run)
+
+    def plan(runs, **kwargs):
+        config = runs[0].config
+        return [grid.Preparation("d: alps's pool work", config, "strategy", 1, readers=names),
+                grid.Preparation("d: embeddings (all-MiniLM-L6-v2, fp32)", config, "embeddings", 1, readers=names)]
+
+    def fake_local(runs, workers, preparations=(), watch=None):
+        for p, seconds in zip(preparations, (12.3456, 0.5)):
+            yield p, ({"status": "prepared", "seconds": seconds} if p.part == "strategy" else
+                      {"status": "failed", "seconds": seconds, "message": "no space left"})
+        for r in runs:
+            yield r, {"status": "done", "seconds": 2.0, "macro_f1": 0.5}
+
+    monkeypatch.setattr(grid, "plan_preparation", plan)
+    monkeypatch.setattr(grid, "run_local", fake_local)
+    assert main([str(path), "--workers", "2"]) == 0
+    first, second = read_preparations(root)
+    assert (first["task"], first["part"], first["status"], first["seconds"]) == (
+        "d: alps's pool work", "strategy", "prepared", 12.346)
+    assert first["runs"] == ["seed-0", "seed-1"] and "message" not in first
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first["ended"])
+    assert (second["status"], second["seconds"], second["message"]) == ("failed", 0.5, "no space left")
+
+    assert main([str(path), "--workers", "2"]) == 0  # the fake stores no run: the grid prepares again, and adds
+    assert [e["task"] for e in read_preparations(root)] == [first["task"], second["task"]] * 2
+
+    def cannot(*args):
+        raise PermissionError(13, "denied")
+
+    monkeypatch.setattr(grid, "append_preparation", cannot)
+    capsys.readouterr()
+    assert main([str(path), "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: cannot add to ") == 1 and "preparations.jsonl (denied); the grid goes on" in err
+    assert len(read_preparations(root)) == 4

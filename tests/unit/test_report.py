@@ -398,3 +398,37 @@ def test_a_classifier_param_given_at_its_default_is_the_same_setting(tmp_path):
     settings = json.loads((out / "summary.json").read_text())["settings"]
     assert sorted(settings) == ["disaster (1+1), logreg on all-MiniLM-L6-v2",
                                 "disaster (1+1), logreg(C=2) on all-MiniLM-L6-v2"]
+
+
+def test_the_once_per_pool_work_a_grid_logged_is_listed_outside_the_runs(tmp_path):
+    """A grid's preparations.jsonl (append_preparation): every task in the report and summary.json, in order; a
+    line a crash cut short is skipped; without the file there is no such section."""
+    from al.records import PREPARATIONS_FILE, append_preparation
+
+    runs = tmp_path / "runs"
+    for seed in range(2):
+        fake_run(runs, "random", seed, [0.2, 0.3, 0.4])
+        fake_run(runs, "alps", seed, [0.2, 0.35, 0.45])
+    out = tmp_path / "report"
+    assert main([str(runs), "-o", str(out)]) == 0
+    assert "preparations" not in json.loads((out / "summary.json").read_text())
+    assert "## Once-per-pool work outside the runs" not in (out / "report.md").read_text()
+
+    append_preparation(runs, {"task": "disaster: alps's pool work", "part": "strategy", "status": "prepared",
+                              "seconds": 177.25, "ended": "2026-12-04T21:13:21Z", "runs": ["alps-0", "alps-1"]})
+    append_preparation(runs, {"task": "disaster: embeddings (all-MiniLM-L6-v2, fp32)", "part": "embeddings",
+                              "status": "failed", "seconds": 0.5, "ended": "2026-12-04T21:13:40Z",
+                              "runs": ["alps-0", "alps-1", "random-0", "random-1"], "message": "disk full"})
+    with open(runs / PREPARATIONS_FILE, "a") as f:
+        f.write('{"task": "reuters: alps')  # a write a kill cut short
+    assert main([str(runs), "-o", str(out)]) == 0
+    listed = json.loads((out / "summary.json").read_text())["preparations"]
+    assert [(p["task"], p["status"], p["seconds"], p["runs"]) for p in listed] == [
+        ("disaster: alps's pool work", "prepared", 177.25, 2),
+        ("disaster: embeddings (all-MiniLM-L6-v2, fp32)", "failed", 0.5, 4)]
+    assert listed[0]["run_names"] == ["alps-0", "alps-1"] and listed[0]["grid"] == "."
+    md = (out / "report.md").read_text()
+    assert "## Once-per-pool work outside the runs" in md
+    assert "| task | status | seconds | ended | runs |" in md
+    assert "| disaster: alps's pool work | prepared | 177.25 | 2026-12-04T21:13:21Z | 2 |" in md
+    assert "<h2>Once-per-pool work outside the runs</h2>" in (out / "report.html").read_text()
