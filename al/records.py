@@ -413,14 +413,20 @@ def _jsonl(records: Iterable[dict[str, Any]]) -> str:
 def append_preparation(directory: Path, entry: dict[str, Any]) -> None:
     """Add ``entry`` as one line of ``directory / PREPARATIONS_FILE``.
 
-    One ``write`` to a file opened for appending, then fsync: two grid
-    commands on one directory interleave whole lines, and a crash leaves at
-    most a torn last line, which :func:`read_preparations` skips.
+    Written to a file opened for appending, then fsync: two grid commands on
+    one directory interleave whole lines, and a crash leaves at most a torn
+    last line, which :func:`read_preparations` skips (the next entry starts
+    on a line of its own).
     """
     line = (json.dumps(entry, sort_keys=True) + "\n").encode()
-    fd = os.open(directory / PREPARATIONS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    fd = os.open(directory / PREPARATIONS_FILE, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        os.write(fd, line)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":  # a torn line: never glue an entry to it
+            line = b"\n" + line
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view):]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -428,12 +434,12 @@ def append_preparation(directory: Path, entry: dict[str, Any]) -> None:
 
 def read_preparations(directory: Path) -> list[dict[str, Any]]:
     """The entries of ``directory / PREPARATIONS_FILE`` in order; [] without the file. A line that is not a JSON
-    object (a write a crash cut short) is skipped."""
+    object (a write a crash cut short, an edit) is skipped: the log serves the report, no result reads it."""
     path = directory / PREPARATIONS_FILE
     if not path.is_file():
         return []
     entries = []
-    for line in _read_text(path).splitlines():
+    for line in path.read_bytes().decode("utf-8", "replace").splitlines():  # a garbled line is skipped too
         try:
             entry = json.loads(line)
         except ValueError:

@@ -421,11 +421,14 @@ def test_the_once_per_pool_work_a_grid_logged_is_listed_outside_the_runs(tmp_pat
                               "runs": ["alps-0", "alps-1", "random-0", "random-1"], "message": "disk full"})
     with open(runs / PREPARATIONS_FILE, "a") as f:
         f.write('{"task": "reuters: alps')  # a write a kill cut short
+    append_preparation(runs, {"task": "reuters: alps's pool work", "status": "prepared", "seconds": 5.0,
+                              "runs": ["alps-0"]})  # the next grid command: a line of its own
     assert main([str(runs), "-o", str(out)]) == 0
     listed = json.loads((out / "summary.json").read_text())["preparations"]
     assert [(p["task"], p["status"], p["seconds"], p["runs"]) for p in listed] == [
         ("disaster: alps's pool work", "prepared", 177.25, 2),
-        ("disaster: embeddings (all-MiniLM-L6-v2, fp32)", "failed", 0.5, 4)]
+        ("disaster: embeddings (all-MiniLM-L6-v2, fp32)", "failed", 0.5, 4),
+        ("reuters: alps's pool work", "prepared", 5.0, 1)]
     assert listed[0]["run_names"] == ["alps-0", "alps-1"] and listed[0]["grid"] == "."
     md = (out / "report.md").read_text()
     assert "## Once-per-pool work outside the runs" in md
