@@ -1023,8 +1023,9 @@ def log_preparation(root: Path, task: Preparation, result: dict[str, Any]) -> st
         root.mkdir(parents=True, exist_ok=True)  # the tasks end before any run has made its directory there
         append_preparation(root, entry)
     except OSError as exc:
-        return (f"cannot add to {root / PREPARATIONS_FILE} ({exc.strerror or exc}); the grid goes on, and the "
-                f"report will not list its once-per-pool tasks")
+        return (f"cannot add to {root / PREPARATIONS_FILE} ({exc.strerror or exc}); the grid goes on, but its "
+                f"report will not list this grid's once-per-pool tasks: make {root} writable (and that path a file) "
+                f"before the next grid command")
     return None
 
 

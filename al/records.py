@@ -413,10 +413,11 @@ def _jsonl(records: Iterable[dict[str, Any]]) -> str:
 def append_preparation(directory: Path, entry: dict[str, Any]) -> None:
     """Add ``entry`` as one line of ``directory / PREPARATIONS_FILE``.
 
-    Written to a file opened for appending, then fsync: two grid commands on
-    one directory interleave whole lines, and a crash leaves at most a torn
-    last line, which :func:`read_preparations` skips (the next entry starts
-    on a line of its own).
+    Written to a file opened for appending, then fsync: on a local file
+    system two grid commands on one directory interleave whole lines, and a
+    crash leaves at most a torn last line, which :func:`read_preparations`
+    skips (the next entry starts on a line of its own). A log, not records:
+    no result reads it.
     """
     line = (json.dumps(entry, sort_keys=True) + "\n").encode()
     fd = os.open(directory / PREPARATIONS_FILE, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)

@@ -102,15 +102,15 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         Bootstrap resamples of seeds per interval.
     bootstrap_seed : int
         Seed of the bootstrap's generator (recorded in ``summary.json``): the same runs give the same report
-        bit for bit.
+        bit for bit, apart from the once-per-pool section (the grid's log: its seconds and times).
 
     Returns
     -------
     dict
         The content of ``summary.json``: ``statistics`` (how every number below is computed), ``settings``
         (per setting: strategy rows, ``comparisons`` with the baseline per metric, ``reach``, per-label F1,
-        compute), ``partial`` and ``empty`` runs, and ``unevaluated`` ones (no macro-F1 in any round) where
-        there are any.
+        compute), ``partial`` and ``empty`` runs, ``unevaluated`` ones (no macro-F1 in any round) and
+        ``preparations`` (:func:`preparation_rows`) where there are any.
 
     Raises
     ------
@@ -232,22 +232,32 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
 
 def preparation_rows(runs_dir: Path) -> list[dict[str, Any]]:
     """Every once-per-pool task logged in a ``preparations.jsonl`` at or below ``runs_dir``, in order: ``grid`` (its
-    directory, relative), ``task``, ``status``, ``seconds``, ``ended``, ``runs`` (how many read it) and their names."""
+    directory, relative), ``task``, ``part``, ``status``, ``seconds``, ``ended``, ``runs`` (how many read it), their
+    names, and a failed task's ``message``. A log that cannot be read is one row of status ``unreadable``."""
     rows = []
     for path in find_files(runs_dir, PREPARATIONS_FILE):
         grid = str(path.parent.relative_to(runs_dir))
-        for entry in read_preparations(path.parent):
+        try:
+            entries = read_preparations(path.parent)
+        except OSError as exc:
+            rows.append({"grid": grid, "task": str(path.relative_to(runs_dir)), "part": "", "status": "unreadable",
+                         "seconds": None, "ended": "", "runs": 0, "run_names": [],
+                         "message": f"{exc.strerror or exc}; make it readable and report again"})
+            continue
+        for entry in entries:
             names = entry.get("runs") if isinstance(entry.get("runs"), list) else []
-            rows.append({"grid": grid, "task": str(entry.get("task", "?")), "status": str(entry.get("status", "?")),
-                         "seconds": entry.get("seconds"), "ended": str(entry.get("ended", "")),
-                         "runs": len(names), "run_names": [str(n) for n in names]})
+            rows.append({"grid": grid, "task": str(entry.get("task", "?")), "part": str(entry.get("part", "")),
+                         "status": str(entry.get("status", "?")), "seconds": entry.get("seconds"),
+                         "ended": str(entry.get("ended", "")), "runs": len(names),
+                         "run_names": [str(n) for n in names], "message": str(entry.get("message") or "")})
     return rows
 
 
 def _preparation_table(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The rows and columns shown: a ``grid`` column only when the rows come from more than one grid directory."""
+    """The rows and columns shown: ``grid`` only when the rows come from more than one grid directory, ``message``
+    only when a task has one (why it failed)."""
     columns = (["grid"] if len({r["grid"] for r in rows}) > 1 else []) + PREPARATIONS_COLUMNS
-    return rows, columns
+    return rows, columns + (["message"] if any(r.get("message") for r in rows) else [])
 
 
 def per_label_rows(strategies: dict[str, StrategySummary], groups: dict[str, list[str]] | None,
@@ -360,8 +370,8 @@ COMPUTE_NOTE = ("Mean seconds per round over every round of every seed; query: o
 PREPARATIONS_NOTE = ("Tasks a grid with more than one worker (or on Ray) ran apart from its runs, from its "
                      "preparations.jsonl: each pool's embedding pass and each strategy's pool work (ALPS's MLM head "
                      "fit and surprisal pass), once for all the runs that read it, before them. Their seconds are in no "
-                     "run's compute above. A task that found its cache filled (the grid run again, or another grid "
-                     "first) took only the seconds of loading.")
+                     "run's compute above. Each grid command adds its own lines: a task that found its cache filled "
+                     "(the grid run again, or another grid first) took only the seconds of loading.")
 PREPARATIONS_COLUMNS = ["task", "status", "seconds", "ended", "runs"]
 PICKS_NOTE = ("Label occurrences among the texts each strategy picked (round 0's random start left out), per 100 "
               "picked texts, mean over seeds; a text with two labels counts for both. *pool (chance)*: what a "

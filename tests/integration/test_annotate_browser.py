@@ -260,6 +260,15 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
             answer()
         assert page.el("n-labeled").text == "12" and page.el("n-skipped").text == "1"
 
+        # the budget is spent: the last answer can still be changed here, and the page says so
+        last = list(expected)[-1]
+        page.keys("u")
+        wait_for(lambda: page.current_id() == last, 30, "the last answer to come back after the end")
+        page.keys("3", page.Keys.ENTER)
+        wait_for(lambda: f"Changed the answer to text {last}." in page.el("status").text, 30, "the change's notice")
+        assert page.status() == "done" and "The budget is spent" in page.el("status").text, page.el("status").text
+        expected[last] = (sorted(set(expected[last][0]) ^ {"shelter"}), False)
+
         # change an answer later, from the list of answers
         driver.get(server.address + "answers")
         first = next(t for t, (_, s) in expected.items() if not s)

@@ -430,8 +430,36 @@ def test_the_once_per_pool_work_a_grid_logged_is_listed_outside_the_runs(tmp_pat
         ("disaster: embeddings (all-MiniLM-L6-v2, fp32)", "failed", 0.5, 4),
         ("reuters: alps's pool work", "prepared", 5.0, 1)]
     assert listed[0]["run_names"] == ["alps-0", "alps-1"] and listed[0]["grid"] == "."
-    md = (out / "report.md").read_text()
-    assert "## Once-per-pool work outside the runs" in md
-    assert "| task | status | seconds | ended | runs |" in md
-    assert "| disaster: alps's pool work | prepared | 177.25 | 2026-12-04T21:13:21Z | 2 |" in md
+    assert (listed[0]["part"], listed[1]["message"]) == ("strategy", "disk full")
+    lines = (out / "report.md").read_text().splitlines()
+    assert "## Once-per-pool work outside the runs" in lines
+    assert "| task | status | seconds | ended | runs | message |" in lines  # one grid: no grid column
+    assert "| disaster: alps's pool work | prepared | 177.25 | 2026-12-04T21:13:21Z | 2 |  |" in lines
+    assert ("| disaster: embeddings (all-MiniLM-L6-v2, fp32) | failed | 0.5 | 2026-12-04T21:13:40Z | 4 | disk full |"
+            in lines)
     assert "<h2>Once-per-pool work outside the runs</h2>" in (out / "report.html").read_text()
+
+
+def test_the_once_per_pool_tasks_of_several_grids_name_their_grid_and_an_unreadable_log_is_a_row(tmp_path,
+                                                                                                  monkeypatch):
+    from al.records import append_preparation
+
+    for grid, seeds in (("g1", (0, 1)), ("g2", (2, 3))):  # one simulation per seed across the two
+        for seed in seeds:
+            fake_run(tmp_path / "all" / grid, "random", seed, [0.2, 0.3, 0.4], name=f"{grid}-random-{seed}")
+        append_preparation(tmp_path / "all" / grid, {"task": "t", "status": "prepared", "seconds": 1.0,
+                                                     "ended": "E", "runs": [f"{grid}-random-0"]})
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "all"), "-o", str(out)]) == 0
+    lines = (out / "report.md").read_text().splitlines()
+    assert "| grid | task | status | seconds | ended | runs |" in lines  # no message column: none failed
+    assert "| g1 | t | prepared | 1.0 | E | 1 |" in lines and "| g2 | t | prepared | 1.0 | E | 1 |" in lines
+
+    def unreadable(directory):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("al.analysis.strategy_report.read_preparations", unreadable)
+    assert main([str(tmp_path / "all"), "-o", str(out)]) == 0  # the report is made: the log is not run data
+    listed = json.loads((out / "summary.json").read_text())["preparations"]
+    assert [(p["grid"], p["status"]) for p in listed] == [("g1", "unreadable"), ("g2", "unreadable")]
+    assert listed[0]["message"] == "Permission denied; make it readable and report again"

@@ -8,7 +8,7 @@
   // epoch: counts the starts and ends of this page's answers and changes. A state asked for in one epoch and
   // received in another may predate an answer (a slow server, a slow network): it is dropped, never shown.
   // notice: what the person's own last action did ("Changed the answer to text m5."), shown before the server's
-  // message until the next answer or change, so that the state that follows the action does not hide it.
+  // message until the next answer or saved change, so that the state that follows the action does not hide it.
   const page = { text: null, shownAt: 0, editing: null, busy: false, polling: false, last: null, done: false,
                  epoch: 0, notice: null };
 
@@ -83,8 +83,8 @@
       });
     $("undo").disabled = !state.last_answer;
     if (!page.editing) {
-      const notice = page.notice && !page.done ? page.notice : null;
-      say(notice ? notice + " " + capitalized(state.message) : state.message, notice ? "saved" : state.phase);
+      const notice = page.notice && state.phase !== "failed" ? page.notice : null; // a change after the end too
+      say(notice ? notice + " " + capitalized(state.message) : state.message, state.phase);
     }
     showText(state.text);
   }
@@ -151,7 +151,6 @@
 
   function startEdit() {
     if (!page.last || page.busy) return;
-    page.notice = null;
     page.editing = page.last;
     $("editing").hidden = false;
     $("editing").textContent = "Changing your answer to text " + page.last.id + ": Enter saves, s marks it skipped, Esc cancels.";
@@ -174,6 +173,7 @@
 
   async function saveEdit(skipped) {
     const edited = page.editing.id; // Esc while it saves ends the editing, not the save
+    page.notice = null; // an earlier change's, until this one is saved
     page.busy = true;
     page.epoch += 1;
     try {
