@@ -6,7 +6,7 @@ Gissin and Shalev-Shwartz, "Discriminative Active Learning", arXiv:1907.06347 (2
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -43,6 +43,7 @@ def train_discriminator(
     max_epochs: int = 50,
     target_accuracy: float = 0.98,
     init: dict[str, Any] | None = None,
+    check_beside: bool | None = None,
 ) -> tuple[Any, dict[str, float]]:
     """Train an MLP to tell labeled (class 0) from unlabeled (class 1) representations.
 
@@ -54,20 +55,36 @@ def train_discriminator(
     starts fresh). Runs on one CPU thread (:func:`al.device.torch_threads`); the caller's
     thread count is restored afterwards, also when training raises.
 
+    ``check_beside``: each epoch's accuracy check (a forward pass over every
+    training row, about a fifth of an epoch's time) runs on a second thread, on
+    a copy of that epoch's weights, while the next epoch trains; once a check
+    passes, the copy is returned and the epoch training beside it is left. The
+    same weights, epochs and accuracy as one after the other, bit for bit. None
+    (default): where the caller has a second torch thread (a lone run on two
+    cores; a grid worker given one thread has none).
+
     Returns
     -------
-    model : torch.nn.Module in eval mode
+    model : torch.nn.Module (eval mode)
     info : dict with ``epochs`` and ``train_accuracy``
     """
+    import torch
+
+    if check_beside is None:
+        check_beside = torch.get_num_threads() > 1
     with torch_threads(1):  # small: threads only contend; one: the same numbers on any thread count
         return _train(X_labeled, X_unlabeled, seed, hidden, n_layers, learning_rate, batch_size, max_epochs,
-                      target_accuracy, init)
+                      target_accuracy, init, check_beside)
 
 
 def _train(
     X_labeled: np.ndarray, X_unlabeled: np.ndarray, seed: int, hidden: int, n_layers: int, learning_rate: float,
     batch_size: int, max_epochs: int, target_accuracy: float, init: dict[str, Any] | None = None,
+    check_beside: bool = False,
 ) -> tuple[Any, dict[str, float]]:
+    import copy
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import torch
     from torch import nn
 
@@ -86,21 +103,53 @@ def _train(
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(inverse_size_weights(len(X_labeled), len(X_unlabeled)),
                                                       dtype=torch.float32))
     optimizer = Adam(model.parameters(), lr=learning_rate)  # torch.optim.Adam bit for bit, no compiler import
-    accuracy, epoch = 0.0, 0
-    for epoch in range(1, max_epochs + 1):
+
+    def train_epoch(given_up: Callable[[], bool] = lambda: False) -> None:
+        """One epoch of Adam steps in a fresh random order; left between two steps once ``given_up()``."""
         model.train()
         order = torch.randperm(len(X), generator=generator)
         for start in range(0, len(X), batch_size):
+            if given_up():
+                return
             batch = order[start : start + batch_size]
             optimizer.zero_grad()
             loss_fn(model(X[batch]), y[batch]).backward()
             optimizer.step()
-        model.eval()
-        with torch.inference_mode():
-            accuracy = int((model(X).argmax(dim=1) == y).sum()) / len(y)  # exact, not float32
-        if accuracy > target_accuracy:
-            break
-    return model, {"epochs": epoch, "train_accuracy": round(accuracy, 4)}
+
+    if not check_beside:
+        acc, epoch = 0.0, 0
+        for epoch in range(1, max_epochs + 1):
+            train_epoch()
+            acc = _accuracy(model.eval(), X, y)
+            if acc > target_accuracy:
+                break
+        return model, {"epochs": epoch, "train_accuracy": round(acc, 4)}
+
+    def passed(check: Future | None) -> bool:
+        """Whether ``check`` has ended, above the target (without waiting for it)."""
+        return check is not None and check.done() and check.result() > target_accuracy
+
+    with ThreadPoolExecutor(1, thread_name_prefix="dal-accuracy") as helper:
+        checking = None  # (epoch, its weights, their accuracy to come): checked while the next epoch trains
+        for epoch in range(1, max_epochs + 1):
+            check = checking[2] if checking is not None else None
+            train_epoch(lambda: passed(check))  # this epoch is dropped if the last one's check passes meanwhile
+            if checking is not None and (acc := checking[2].result()) > target_accuracy:
+                return checking[1], {"epochs": checking[0], "train_accuracy": round(acc, 4)}
+            weights = copy.deepcopy(model).eval()
+            checking = (epoch, weights, helper.submit(_accuracy, weights, X, y))
+        if checking is None:  # max_epochs < 1: no epoch, as one after the other
+            return model.eval(), {"epochs": 0, "train_accuracy": 0.0}
+        return checking[1], {"epochs": checking[0], "train_accuracy": round(checking[2].result(), 4)}
+
+
+def _accuracy(net: Any, X: Any, y: Any) -> float:
+    """Training accuracy of ``net`` (eval mode) on ``X`` (n, dim) against ``y`` (n,), exact, on one torch thread
+    whichever thread runs it."""
+    import torch
+
+    with torch_threads(1), torch.inference_mode():
+        return int((net(X).argmax(dim=1) == y).sum()) / len(y)
 
 
 def unlabeled_probability(model: Any, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -154,6 +203,9 @@ def dal_query(
     picked: list[int] = []
     info = []
     previous: dict[str, Any] | None = None  # the last discriminator's weights, with warm_start
+    import torch
+
+    check_beside = torch.get_num_threads() > 1  # a second thread for the accuracy checks (train_discriminator)
     with torch_threads(1), progress(n, "dal sub-batches", unit="picks") as bar:
         # training and scoring on one thread; the caller's count comes back, also on error
         for size in sub_batch_sizes(n, sub_batches):
@@ -161,7 +213,7 @@ def dal_query(
                                    replace=False)
             model, stats = train_discriminator(
                 representations[labeled], representations[subsample], seed=int(rng.integers(2**31 - 1)),
-                init=previous, **train_kwargs,
+                init=previous, check_beside=check_beside, **train_kwargs,
             )
             if warm_start:
                 previous = model.state_dict()  # that model is never trained again

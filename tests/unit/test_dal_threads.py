@@ -73,3 +73,61 @@ def test_thread_count_restored_when_scoring_raises(caller_threads, monkeypatch):
     with pytest.raises(RuntimeError, match="scoring failed"):
         dal_query(X, labeled, unlabeled, 4, np.random.default_rng(0), max_epochs=1)
     assert torch.get_num_threads() == caller_threads
+
+
+def _same(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+@pytest.mark.parametrize("case", ["stops early", "capped", "warm init", "one epoch"])
+def test_the_accuracy_check_beside_the_next_epoch_gives_the_same_discriminator(case):
+    """check_beside: each epoch's check runs on a second thread while the next epoch trains; the discriminator,
+    its epochs and accuracy are those of the checks one after the other, bit for bit (in every way it can end)."""
+    rng = np.random.default_rng(4)
+    labeled, unlabeled = rng.normal(0, 1, (40, 8)), rng.normal(0.8, 1, (400, 8))
+    kwargs = {"stops early": dict(max_epochs=200),  # 16 epochs at the default 0.98
+              "capped": dict(max_epochs=4, target_accuracy=0.999),
+              "one epoch": dict(max_epochs=1)}.get(case, dict(max_epochs=200))
+    if case == "warm init":
+        kwargs["init"] = train_discriminator(labeled, unlabeled, seed=1, max_epochs=2, check_beside=False)[0].state_dict()
+    beside, info_beside = train_discriminator(labeled, unlabeled, seed=7, batch_size=32, check_beside=True, **kwargs)
+    after, info_after = train_discriminator(labeled, unlabeled, seed=7, batch_size=32, check_beside=False, **kwargs)
+    assert info_beside == info_after and _same(beside, after)
+    assert not beside.training
+    if case in ("stops early", "warm init"):  # the check of an epoch passed while the next one trained
+        assert 2 <= info_after["epochs"] < 200 and info_after["train_accuracy"] > 0.98
+    if case == "capped":
+        assert info_after["epochs"] == 4
+
+
+def test_a_lone_caller_s_second_thread_checks_beside_and_a_one_thread_caller_s_does_not(caller_threads, monkeypatch):
+    """dal_query checks beside where its caller has more than one torch thread (a lone run), on a thread of its
+    own and one torch thread there; the picks are the same on 1 and on 3 threads."""
+    import threading
+
+    asked, checks = [], []
+    real_train, real_accuracy = dal._train, dal._accuracy
+
+    def spy_train(*args, **kwargs):
+        asked.append(args[-1])  # check_beside
+        return real_train(*args, **kwargs)
+
+    def spy_accuracy(net, X, y):
+        hook = net.register_forward_pre_hook(
+            lambda module, inputs: checks.append((threading.current_thread().name, torch.get_num_threads())))
+        try:
+            return real_accuracy(net, X, y)
+        finally:
+            hook.remove()
+
+    monkeypatch.setattr(dal, "_train", spy_train)
+    monkeypatch.setattr(dal, "_accuracy", spy_accuracy)
+    X, labeled, unlabeled = small_input()
+    three, _ = dal_query(X, labeled, unlabeled, 4, np.random.default_rng(0), sub_batches=2, max_epochs=3)
+    assert asked == [True, True] and checks and all(c == (checks[0][0], 1) for c in checks)
+    assert checks[0][0].startswith("dal-accuracy")
+    asked.clear(), checks.clear()
+    torch.set_num_threads(1)  # a grid worker given one thread: the checks on the training's own thread
+    one, _ = dal_query(X, labeled, unlabeled, 4, np.random.default_rng(0), sub_batches=2, max_epochs=3)
+    assert asked == [False, False] and {c for c in checks} == {(threading.current_thread().name, 1)}
+    np.testing.assert_array_equal(one, three)
