@@ -52,16 +52,18 @@ def train_discriminator(
     epoch whose training accuracy exceeds ``target_accuracy``, or at ``max_epochs``.
     ``init``: a ``state_dict`` of an earlier discriminator of the same shape to
     start from instead of fresh weights (the warm-started variant; Adam's state
-    starts fresh). Runs on one CPU thread (:func:`al.device.torch_threads`); the caller's
-    thread count is restored afterwards, also when training raises.
+    starts fresh). Each thread it runs on uses one torch CPU thread
+    (:func:`al.device.torch_threads`); the caller's thread count is restored
+    afterwards, also when training raises.
 
     ``check_beside``: each epoch's accuracy check (a forward pass over every
-    training row, about a fifth of an epoch's time) runs on a second thread, on
-    a copy of that epoch's weights, while the next epoch trains; once a check
-    passes, the copy is returned and the epoch training beside it is left. The
-    same weights, epochs and accuracy as one after the other, bit for bit. None
-    (default): where the caller has a second torch thread (a lone run on two
-    cores; a grid worker given one thread has none).
+    training row, about a fifth of an epoch's time) runs on a second Python
+    thread, on a copy of that epoch's weights, while the next epoch trains; once
+    a check passes, the copy is returned and the epoch training beside it is
+    abandoned (an error it raised meanwhile too). The same weights, epochs and
+    accuracy as one after the other, bit for bit. None (default): where the
+    caller has a second torch thread (a lone run on two cores; a grid worker
+    given one thread has none).
 
     Returns
     -------
@@ -83,7 +85,7 @@ def _train(
     check_beside: bool = False,
 ) -> tuple[Any, dict[str, float]]:
     import copy
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor  # noqa: F401 - Future: annotations
 
     import torch
     from torch import nn
@@ -123,17 +125,22 @@ def _train(
             acc = _accuracy(model.eval(), X, y)
             if acc > target_accuracy:
                 break
-        return model, {"epochs": epoch, "train_accuracy": round(acc, 4)}
+        return model.eval(), {"epochs": epoch, "train_accuracy": round(acc, 4)}
 
-    def passed(check: Future | None) -> bool:
+    def passed(check: Future[float] | None) -> bool:
         """Whether ``check`` has ended, above the target (without waiting for it)."""
         return check is not None and check.done() and check.result() > target_accuracy
 
     with ThreadPoolExecutor(1, thread_name_prefix="dal-accuracy") as helper:
-        checking = None  # (epoch, its weights, their accuracy to come): checked while the next epoch trains
+        # (epoch, its weights, their accuracy to come): checked while the next epoch trains
+        checking: tuple[int, Any, Future[float]] | None = None
         for epoch in range(1, max_epochs + 1):
             check = checking[2] if checking is not None else None
-            train_epoch(lambda: passed(check))  # this epoch is dropped if the last one's check passes meanwhile
+            try:
+                train_epoch(lambda: passed(check))  # dropped if the last epoch's check passes meanwhile
+            except Exception:  # an epoch one after the other would not have trained: its error neither
+                if check is None or not check.result() > target_accuracy:
+                    raise
             if checking is not None and (acc := checking[2].result()) > target_accuracy:
                 return checking[1], {"epochs": checking[0], "train_accuracy": round(acc, 4)}
             weights = copy.deepcopy(model).eval()
@@ -196,6 +203,8 @@ def dal_query(
     picked : ndarray of int, shape (n,), in the order chosen
     info : one dict per sub-batch: ``subsample``, ``epochs``, ``train_accuracy``
     """
+    import torch
+
     from al.progress import progress
 
     labeled = list(indices_labeled)
@@ -203,8 +212,6 @@ def dal_query(
     picked: list[int] = []
     info = []
     previous: dict[str, Any] | None = None  # the last discriminator's weights, with warm_start
-    import torch
-
     check_beside = torch.get_num_threads() > 1  # a second thread for the accuracy checks (train_discriminator)
     with torch_threads(1), progress(n, "dal sub-batches", unit="picks") as bar:
         # training and scoring on one thread; the caller's count comes back, also on error

@@ -79,15 +79,21 @@ def _same(a, b) -> bool:
     return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
-@pytest.mark.parametrize("case", ["stops early", "capped", "warm init", "one epoch"])
-def test_the_accuracy_check_beside_the_next_epoch_gives_the_same_discriminator(case):
+@pytest.mark.parametrize("check_seconds", [0.0, 0.05])  # a check that ends during the next epoch, or after it
+@pytest.mark.parametrize("case", ["stops early", "capped", "warm init", "one epoch", "no epoch"])
+def test_the_accuracy_check_beside_the_next_epoch_gives_the_same_discriminator(case, check_seconds, monkeypatch):
     """check_beside: each epoch's check runs on a second thread while the next epoch trains; the discriminator,
-    its epochs and accuracy are those of the checks one after the other, bit for bit (in every way it can end)."""
+    its epochs and accuracy are those of the checks one after the other, bit for bit (in every way it can end,
+    whenever the check ends)."""
+    import time
+
+    real_accuracy = dal._accuracy
+    monkeypatch.setattr(dal, "_accuracy", lambda *a: (time.sleep(check_seconds), real_accuracy(*a))[1])
     rng = np.random.default_rng(4)
     labeled, unlabeled = rng.normal(0, 1, (40, 8)), rng.normal(0.8, 1, (400, 8))
     kwargs = {"stops early": dict(max_epochs=200),  # 16 epochs at the default 0.98
               "capped": dict(max_epochs=4, target_accuracy=0.999),
-              "one epoch": dict(max_epochs=1)}.get(case, dict(max_epochs=200))
+              "one epoch": dict(max_epochs=1), "no epoch": dict(max_epochs=0)}.get(case, dict(max_epochs=200))
     if case == "warm init":
         kwargs["init"] = train_discriminator(labeled, unlabeled, seed=1, max_epochs=2, check_beside=False)[0].state_dict()
     beside, info_beside = train_discriminator(labeled, unlabeled, seed=7, batch_size=32, check_beside=True, **kwargs)
@@ -98,6 +104,37 @@ def test_the_accuracy_check_beside_the_next_epoch_gives_the_same_discriminator(c
         assert 2 <= info_after["epochs"] < 200 and info_after["train_accuracy"] > 0.98
     if case == "capped":
         assert info_after["epochs"] == 4
+    if case == "no epoch":
+        assert info_after == {"epochs": 0, "train_accuracy": 0.0}
+
+
+def test_an_error_in_the_epoch_beside_a_passing_check_is_dropped_with_that_epoch(monkeypatch):
+    """One after the other, the epoch after a passing check never trains: its error must not escape either."""
+    rng = np.random.default_rng(4)
+    labeled, unlabeled = rng.normal(0, 1, (40, 8)), rng.normal(0.8, 1, (400, 8))
+    after, info_after = train_discriminator(labeled, unlabeled, seed=7, batch_size=32, max_epochs=200,
+                                            check_beside=False)
+    steps = {"n": 0}
+    per_epoch = -(-440 // 32)
+    real_step = dal.Adam.step
+
+    def step(self, *args, **kwargs):  # the first step of the epoch after the passing one fails
+        steps["n"] += 1
+        if steps["n"] == info_after["epochs"] * per_epoch + 1:
+            raise MemoryError("no memory for this step")
+        return real_step(self, *args, **kwargs)
+
+    real_accuracy = dal._accuracy
+    monkeypatch.setattr(dal, "_accuracy", lambda *a: (__import__("time").sleep(0.05), real_accuracy(*a))[1])
+    monkeypatch.setattr(dal.Adam, "step", step)
+    beside, info_beside = train_discriminator(labeled, unlabeled, seed=7, batch_size=32, max_epochs=200,
+                                              check_beside=True)
+    assert steps["n"] == info_after["epochs"] * per_epoch + 1  # the failing step was reached
+    assert info_beside == info_after and _same(beside, after)
+    steps["n"] = 0
+    with pytest.raises(MemoryError):  # an epoch both forms train: its error is the caller's
+        train_discriminator(labeled, unlabeled, seed=7, batch_size=32, max_epochs=200, target_accuracy=0.999,
+                            check_beside=True)
 
 
 def test_a_lone_caller_s_second_thread_checks_beside_and_a_one_thread_caller_s_does_not(caller_threads, monkeypatch):
@@ -126,8 +163,14 @@ def test_a_lone_caller_s_second_thread_checks_beside_and_a_one_thread_caller_s_d
     three, _ = dal_query(X, labeled, unlabeled, 4, np.random.default_rng(0), sub_batches=2, max_epochs=3)
     assert asked == [True, True] and checks and all(c == (checks[0][0], 1) for c in checks)
     assert checks[0][0].startswith("dal-accuracy")
-    asked.clear(), checks.clear()
+    asked.clear()
+    checks.clear()
     torch.set_num_threads(1)  # a grid worker given one thread: the checks on the training's own thread
     one, _ = dal_query(X, labeled, unlabeled, 4, np.random.default_rng(0), sub_batches=2, max_epochs=3)
-    assert asked == [False, False] and {c for c in checks} == {(threading.current_thread().name, 1)}
+    assert asked == [False, False] and set(checks) == {(threading.current_thread().name, 1)}
     np.testing.assert_array_equal(one, three)
+
+    checks.clear()
+    torch.set_num_threads(3)  # a helper thread born on 3 threads (another thread changed the count) checks on 1
+    dal._train(X[labeled], X[unlabeled], 0, 16, 2, 1e-3, 16, 3, 0.98, None, True)
+    assert checks and {c[1] for c in checks} == {1} and checks[0][0].startswith("dal-accuracy")
