@@ -34,10 +34,10 @@ then run side by side instead of one after the other inside one run, and each
 run starts after the tasks it reads. Their seconds are in no run's records:
 each task that ends adds a line to ``OUT/preparations.jsonl`` (what it was,
 how it ended, its seconds, the runs that read it), which ``al.report`` lists.
-A worker whose next run needs what
-another run is computing does not wait for it while other runs are left to
-start: that run is set aside and taken up again when the other one ends
-(:func:`dispatch`). Records do not depend on the order.
+A worker whose next run needs what another run is computing does not wait for
+it while other runs are left to start: that run is set aside and taken up
+again when the other one ends (:func:`dispatch`). Records do not depend on the
+order.
 
 Exit status: 0 when every simulation has all its rounds (done now, resumed or
 complete before) or is ``busy`` (another command is running it: two grid

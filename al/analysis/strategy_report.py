@@ -234,30 +234,31 @@ def preparation_rows(runs_dir: Path) -> list[dict[str, Any]]:
     """Every once-per-pool task logged in a ``preparations.jsonl`` at or below ``runs_dir``, in order: ``grid`` (its
     directory, relative), ``task``, ``part``, ``status``, ``seconds``, ``ended``, ``runs`` (how many read it), their
     names, and a failed task's ``message``. A log that cannot be read is one row of status ``unreadable``."""
+
+    def row(grid: str, entry: dict[str, Any]) -> dict[str, Any]:
+        names = entry.get("runs") if isinstance(entry.get("runs"), list) else []
+        return {"grid": grid, "task": str(entry.get("task", "?")), "part": str(entry.get("part", "")),
+                "status": str(entry.get("status", "?")), "seconds": entry.get("seconds"),
+                "ended": str(entry.get("ended", "")), "runs": len(names), "run_names": [str(n) for n in names],
+                "message": str(entry.get("message") or "")}
+
     rows = []
     for path in find_files(runs_dir, PREPARATIONS_FILE):
         grid = str(path.parent.relative_to(runs_dir))
         try:
             entries = read_preparations(path.parent)
         except OSError as exc:
-            rows.append({"grid": grid, "task": str(path.relative_to(runs_dir)), "part": "", "status": "unreadable",
-                         "seconds": None, "ended": "", "runs": 0, "run_names": [],
-                         "message": f"{exc.strerror or exc}; make it readable and report again"})
-            continue
-        for entry in entries:
-            names = entry.get("runs") if isinstance(entry.get("runs"), list) else []
-            rows.append({"grid": grid, "task": str(entry.get("task", "?")), "part": str(entry.get("part", "")),
-                         "status": str(entry.get("status", "?")), "seconds": entry.get("seconds"),
-                         "ended": str(entry.get("ended", "")), "runs": len(names),
-                         "run_names": [str(n) for n in names], "message": str(entry.get("message") or "")})
+            entries = [{"task": str(path.relative_to(runs_dir)), "status": "unreadable", "seconds": None,
+                        "message": f"{exc.strerror or exc}; make it readable and report again"}]
+        rows += [row(grid, entry) for entry in entries]
     return rows
 
 
-def _preparation_table(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The rows and columns shown: ``grid`` only when the rows come from more than one grid directory, ``message``
-    only when a task has one (why it failed)."""
-    columns = (["grid"] if len({r["grid"] for r in rows}) > 1 else []) + PREPARATIONS_COLUMNS
-    return rows, columns + (["message"] if any(r.get("message") for r in rows) else [])
+def _preparation_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The columns shown: ``grid`` only when the rows come from more than one grid directory, ``message`` only
+    when a task has one (why it failed)."""
+    return ((["grid"] if len({r["grid"] for r in rows}) > 1 else []) + PREPARATIONS_COLUMNS
+            + (["message"] if any(r["message"] for r in rows) else []))
 
 
 def per_label_rows(strategies: dict[str, StrategySummary], groups: dict[str, list[str]] | None,
@@ -644,7 +645,7 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
                       _table_md(sec["stopping"], STOPPING_COLUMNS), ""]
     if summary.get("preparations"):
         parts += ["## Once-per-pool work outside the runs", "", PREPARATIONS_NOTE, "",
-                  _table_md(*_preparation_table(summary["preparations"])), ""]
+                  _table_md(summary["preparations"], _preparation_columns(summary["preparations"])), ""]
     return "\n".join(parts)
 
 
@@ -698,6 +699,6 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
             parts.append(_table_html(sec["stopping"], STOPPING_COLUMNS))
     if summary.get("preparations"):
         parts.append(f"<h2>Once-per-pool work outside the runs</h2><p>{html.escape(PREPARATIONS_NOTE)}</p>")
-        parts.append(_table_html(*_preparation_table(summary["preparations"])))
+        parts.append(_table_html(summary["preparations"], _preparation_columns(summary["preparations"])))
     parts.append("</body></html>")
     return "\n".join(parts)
