@@ -32,7 +32,8 @@ from typing import Callable
 
 import numpy as np
 
-from al.errors import ConfigError, QueryError
+from al import checks
+from al.errors import QueryError
 from al.registry import register
 from al.strategy import PoolState, Strategy
 
@@ -197,12 +198,10 @@ class BADGE(Strategy):
 
     def __init__(self, threshold: float = 0.5, max_gradient_bytes: int = DEFAULT_MAX_GRADIENT_BYTES) -> None:
         super().__init__()
-        self.threshold = threshold
-        self.max_gradient_bytes = max_gradient_bytes
+        self.threshold = checks.number("badge", "threshold", threshold, 0.0, 1.0, low_open=True, high_open=True)
+        self.max_gradient_bytes = checks.integer("badge", "max_gradient_bytes", max_gradient_bytes, at_least=0)
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
-        if not 0.0 < self.threshold < 1.0:
-            raise ConfigError(f"badge threshold must lie in (0, 1), got {self.threshold!r}")
         candidates = state.indices_unlabeled
         proba = state.proba[candidates]
         representations = state.representations[candidates]

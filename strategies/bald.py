@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from al import checks
 from al.errors import ConfigError, QueryError
 from al.registry import register
 from al.strategy import PoolState, Strategy, top_n
@@ -74,11 +75,9 @@ class BALD(Strategy):
 
     def __init__(self, n_samples: int = 10) -> None:
         super().__init__()
-        self.n_samples = n_samples
+        self.n_samples = checks.integer("bald", "n_samples", n_samples, at_least=2)
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
-        if not isinstance(self.n_samples, (int, np.integer)) or self.n_samples < 2:
-            raise ConfigError(f"bald n_samples must be an integer of at least 2, got {self.n_samples!r}")
         classifier = state.classifier
         if not callable(getattr(classifier, "predict_proba_dropout", None)):
             raise ConfigError(

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
+from al import checks
 from al.registry import register
 from al.strategy import PoolState, Strategy, top_n
 
@@ -139,7 +140,7 @@ class CVIRS(Strategy):
 
     def __init__(self, threshold: float = 0.5) -> None:
         super().__init__()
-        self.threshold = threshold
+        self.threshold = checks.number("cvirs", "threshold", threshold, 0.0, 1.0, low_open=True, high_open=True)
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         proba = state.proba[state.indices_unlabeled]

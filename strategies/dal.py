@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from al import checks
 from al.device import seeded_torch, torch_threads
 from al.optim import Adam
 from al.registry import register
@@ -273,14 +274,14 @@ class DAL(Strategy):
         warm_start: bool = False,
     ) -> None:
         super().__init__()
-        self.sub_batches = sub_batches
-        self.subsample_factor = subsample_factor
-        self.max_epochs = max_epochs
-        self.target_accuracy = target_accuracy
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
+        self.sub_batches = checks.integer("dal", "sub_batches", sub_batches)
+        self.subsample_factor = checks.integer("dal", "subsample_factor", subsample_factor)
+        self.max_epochs = checks.integer("dal", "max_epochs", max_epochs, at_least=0)
+        self.target_accuracy = checks.number("dal", "target_accuracy", target_accuracy, 0.0, 1.0)
+        self.hidden = checks.integer("dal", "hidden", hidden)
+        self.n_layers = checks.integer("dal", "n_layers", n_layers, at_least=0)
+        self.learning_rate = checks.number("dal", "learning_rate", learning_rate, 0.0, float("inf"), low_open=True)
+        self.batch_size = checks.integer("dal", "batch_size", batch_size)
         self.warm_start = warm_start
 
     def query(self, state: PoolState, n: int) -> np.ndarray:

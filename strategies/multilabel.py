@@ -20,6 +20,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from al import checks
 from al.errors import ConfigError, QueryError
 from al.registry import register
 from al.strategy import PoolState, Strategy, top_n
@@ -502,21 +503,16 @@ class Adaptive(Strategy):
         class_weight: str | None = "balanced",
     ) -> None:
         super().__init__()
+        values = np.asarray(betas) if isinstance(betas, (list, tuple, np.ndarray)) else np.zeros((0, 0))
+        if values.ndim != 1 or not values.size or values.dtype.kind not in "iuf" \
+                or not ((values >= 0.0) & (values <= 1.0)).all():
+            raise ConfigError(f"adaptive betas must be a non-empty list of numbers in [0, 1], got {betas!r}")
+        if class_weight not in ("balanced", None):
+            raise ConfigError(f"adaptive class_weight must be 'balanced' or null, got {class_weight!r}")
         self.betas = betas
-        self.ties_per_beta = ties_per_beta
-        self.C = C
+        self.ties_per_beta = checks.integer("adaptive", "ties_per_beta", ties_per_beta)
+        self.C = checks.number("adaptive", "C", C, 0.0, float("inf"), low_open=True)
         self.class_weight = class_weight
-
-    def _check(self) -> list[float]:
-        betas = [float(b) for b in self.betas]
-        if not betas or any(not 0.0 <= b <= 1.0 for b in betas):
-            raise ConfigError(f"adaptive betas must be a non-empty list of values in [0, 1], got {self.betas!r}")
-        if isinstance(self.ties_per_beta, bool) or not isinstance(self.ties_per_beta, (int, np.integer)) \
-                or self.ties_per_beta < 1:
-            raise ConfigError(f"adaptive ties_per_beta must be a positive integer, got {self.ties_per_beta!r}")
-        if self.class_weight not in ("balanced", None):
-            raise ConfigError(f"adaptive class_weight must be 'balanced' or null, got {self.class_weight!r}")
-        return betas
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         from threadpoolctl import threadpool_limits
@@ -525,7 +521,7 @@ class Adaptive(Strategy):
             return self._query(state, n)
 
     def _query(self, state: PoolState, n: int) -> np.ndarray:
-        betas = self._check()
+        betas = [float(b) for b in self.betas]
         candidates = state.indices_unlabeled
         if n > len(candidates):
             raise QueryError(f"asked for {n} texts but only {len(candidates)} are unlabeled")

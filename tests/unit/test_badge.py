@@ -115,5 +115,5 @@ def test_seeding_is_linear_in_the_picks():
 
 
 def test_bad_threshold_is_a_config_error():
-    with pytest.raises(ConfigError, match=r"threshold must lie in \(0, 1\), got 1.5"):
-        BADGE(threshold=1.5).query(state_of(HAND_PROBA, HAND_H, [0]), 1)
+    with pytest.raises(ConfigError, match=r"threshold must be a number in \(0, 1\), got 1.5"):
+        BADGE(threshold=1.5)

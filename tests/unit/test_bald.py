@@ -76,7 +76,7 @@ def test_bald_with_logreg_stops_a_simulation_before_the_first_pick():
 
 def test_bald_n_samples_must_be_at_least_two():
     with pytest.raises(ConfigError, match="n_samples must be an integer of at least 2, got 1"):
-        BALD(n_samples=1).query(dropout_state(), 3)
+        BALD(n_samples=1)
 
 
 def test_text_inputs_are_passed_as_a_list():

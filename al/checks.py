@@ -1,0 +1,39 @@
+"""Checks of a component's keyword parameters, for constructors that check what they store.
+
+Each check returns the value unchanged or raises a one-line
+:class:`~al.errors.ConfigError` naming the owner (``"dal"``), the parameter,
+what it must be and what came, so that a run refuses a bad value while its
+settings are validated, before any data or model loads (see
+:meth:`al.config.SimulationConfig.validate`), and not in its first query.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from al.errors import ConfigError
+
+
+def integer(owner: str, name: str, value: Any, at_least: int = 1) -> Any:
+    """``value`` if it is an integer (not a bool) of at least ``at_least``, else a ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < at_least:
+        expected = "a positive integer" if at_least == 1 else f"an integer of at least {at_least}"
+        raise ConfigError(f"{owner} {name} must be {expected}, got {value!r}")
+    return value
+
+
+def number(owner: str, name: str, value: Any, low: float, high: float, *,
+           low_open: bool = False, high_open: bool = False) -> Any:
+    """``value`` if it is a real number (not a bool) in the interval from ``low`` to ``high``, else a ConfigError.
+
+    ``low_open`` / ``high_open``: the bound itself is outside the interval.
+    ``high`` may be ``float("inf")``.
+    """
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and value == value  # NaN fails
+    if ok:
+        ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
+    if not ok:
+        upper = "" if high == float("inf") else f", {high:g}{')' if high_open else ']'}"
+        interval = f"{'(' if low_open else '['}{low:g}{upper or ', inf)'}"
+        raise ConfigError(f"{owner} {name} must be a number in {interval}, got {value!r}")
+    return value

@@ -1,0 +1,100 @@
+"""Built-in strategies refuse a bad parameter value when constructed, so a run refuses it before any data loads."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from al import checks
+from al.config import SimulationConfig
+from al.errors import ConfigError
+from al.simulate import main
+
+
+@pytest.mark.parametrize("value", [1, 7, True + 1])
+def test_integer_passes_integers_at_the_bound_or_above(value):
+    assert checks.integer("s", "k", value) == value
+
+
+@pytest.mark.parametrize("value, at_least", [(0, 1), (-1, 0), (1, 2), (True, 1), (1.0, 1), ("3", 1), (None, 1)])
+def test_integer_refuses_what_is_not_an_integer_or_below_the_bound(value, at_least):
+    with pytest.raises(ConfigError, match=rf"^s k must be .*, got {value!r}$".replace("(", r"\(").replace(")", r"\)")):
+        checks.integer("s", "k", value, at_least=at_least)
+
+
+def test_integer_names_its_bound():
+    with pytest.raises(ConfigError, match="must be an integer of at least 2, got 1"):
+        checks.integer("bald", "n_samples", 1, at_least=2)
+    with pytest.raises(ConfigError, match="must be a positive integer, got 0"):
+        checks.integer("dal", "hidden", 0)
+
+
+@pytest.mark.parametrize("value, low_open, high_open, ok", [
+    (0.0, False, False, True), (1.0, False, False, True), (0.0, True, False, False), (1.0, False, True, False),
+    (0.5, True, True, True), (-0.1, False, False, False), (1.1, False, False, False), (math.nan, False, False, False),
+    (False, False, False, False), ("0.5", False, False, False),
+])
+def test_number_keeps_to_its_interval(value, low_open, high_open, ok):
+    if ok:
+        assert checks.number("s", "t", value, 0.0, 1.0, low_open=low_open, high_open=high_open) == value
+    else:
+        with pytest.raises(ConfigError, match="s t must be a number in "):
+            checks.number("s", "t", value, 0.0, 1.0, low_open=low_open, high_open=high_open)
+
+
+def test_number_writes_its_interval_as_math_does():
+    with pytest.raises(ConfigError, match=r"must be a number in \(0, 1\), got 1.5"):
+        checks.number("badge", "threshold", 1.5, 0.0, 1.0, low_open=True, high_open=True)
+    with pytest.raises(ConfigError, match=r"must be a number in \(0, inf\), got 0"):
+        checks.number("dal", "learning_rate", 0, 0.0, float("inf"), low_open=True)
+    with pytest.raises(ConfigError, match=r"must be a number in \[0, 1\], got 2"):
+        checks.number("dal", "target_accuracy", 2, 0.0, 1.0)
+
+
+BAD_PARAMS = [
+    ("dal", {"sub_batches": -1}, "dal sub_batches must be a positive integer, got -1"),
+    ("dal", {"sub_batches": "abc"}, "dal sub_batches must be a positive integer, got 'abc'"),
+    ("dal", {"subsample_factor": 0}, "dal subsample_factor must be a positive integer, got 0"),
+    ("dal", {"batch_size": 0}, "dal batch_size must be a positive integer, got 0"),
+    ("dal", {"hidden": 0}, "dal hidden must be a positive integer, got 0"),
+    ("dal", {"n_layers": -1}, "dal n_layers must be an integer of at least 0, got -1"),
+    ("dal", {"max_epochs": -1}, "dal max_epochs must be an integer of at least 0, got -1"),
+    ("dal", {"target_accuracy": 1.5}, r"dal target_accuracy must be a number in \[0, 1\], got 1.5"),
+    ("dal", {"learning_rate": -0.1}, r"dal learning_rate must be a number in \(0, inf\), got -0.1"),
+    ("cvirs", {"threshold": 5}, r"cvirs threshold must be a number in \(0, 1\), got 5"),
+    ("cvirs", {"threshold": "abc"}, r"cvirs threshold must be a number in \(0, 1\), got 'abc'"),
+    ("badge", {"threshold": -1}, r"badge threshold must be a number in \(0, 1\), got -1"),
+    ("badge", {"max_gradient_bytes": -5}, "badge max_gradient_bytes must be an integer of at least 0, got -5"),
+    ("bald", {"n_samples": 0}, "bald n_samples must be an integer of at least 2, got 0"),
+    ("adaptive", {"betas": []}, r"adaptive betas must be a non-empty list of numbers in \[0, 1\], got \[\]"),
+    ("adaptive", {"ties_per_beta": 0}, "adaptive ties_per_beta must be a positive integer, got 0"),
+    ("adaptive", {"C": 0}, r"adaptive C must be a number in \(0, inf\), got 0"),
+    ("alps", {"n_init": 0}, "n_init must be a positive integer; got 0"),
+]
+
+
+@pytest.mark.parametrize("name, params, message", BAD_PARAMS)
+def test_a_bad_value_fails_while_the_settings_are_validated(name, params, message):
+    config = SimulationConfig(strategy={"name": name, "params": params})
+    with pytest.raises(ConfigError, match=message):
+        config.validate()
+
+
+@pytest.mark.parametrize("name", sorted({name for name, _, _ in BAD_PARAMS}))
+def test_the_defaults_pass(name):
+    SimulationConfig(strategy={"name": name}).validate()
+
+
+def test_the_command_refuses_a_bad_value_in_one_line_before_any_data_loads_and_writes_nothing(
+        tmp_path, monkeypatch, capsys):
+    import al.datasets
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("data loaded before the settings were validated")
+
+    monkeypatch.setattr(al.datasets, "load_corpus", no_loading)
+    out = tmp_path / "r"
+    code = main(["--strategy", "dal", "--strategy-param", "sub_batches=-1", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err == "error: dal sub_batches must be a positive integer, got -1\n"
+    assert not out.exists()
