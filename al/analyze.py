@@ -105,6 +105,16 @@ def written_figures(result: dict) -> set[str]:
     return names
 
 
+def same_file(earlier: str | None, path: str | None) -> bool:
+    """Whether an earlier analysis's ``data_file`` is the file at ``path`` (by where it lies, not by its bytes)."""
+    if not earlier or not path:
+        return False
+    try:
+        return Path(earlier).resolve() == Path(path).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
 def earlier_analysis(out: Path) -> dict | None:
     """The ``analysis.json`` an earlier analysis left in ``out``, or None (none, or not readable as one)."""
     import json
@@ -176,8 +186,10 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         earlier = earlier_analysis(out) or {}
         digest = data_file_digest(config.data_path) if config.dataset in ("csv", "jsonl") else None
         if earlier.get("data_digest") not in (None, digest):
-            raise ConfigError(f"{out} holds the analysis of another file of that name ({earlier.get('data_file')}); "
-                              f"pass --out for this one's")
+            if not same_file(earlier.get("data_file"), config.data_path):
+                raise ConfigError(f"{out} holds the analysis of another file of that name ({earlier.get('data_file')}); "
+                                  f"pass --out for this one's")
+            say(f"{config.data_path} changed since its analysis in {out}; analysing it again there")
     made = not out.exists()
     try:
         return analyze(config, out, sizes, k, seed, args, say), out

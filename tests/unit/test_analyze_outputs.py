@@ -67,3 +67,25 @@ def test_a_file_of_the_same_name_elsewhere_is_refused_the_default_folder(tmp_pat
         f"holds the analysis of another file of that name ({tmp_path / 'a' / 'data.csv'}); pass --out for this one's")
     assert main([*common, "--data-path", str(tmp_path / "a" / "data.csv")]) == 0  # its own file: again
     assert main([*common, "--data-path", str(tmp_path / "b" / "data.csv"), "--out", str(tmp_path / "b-out")]) == 0
+
+
+def test_the_same_file_edited_is_analysed_again_in_its_default_folder(tmp_path, monkeypatch, capsys):
+    import json
+
+    import al.embedders
+    from al.analyze import main
+    from al.simulate import data_file_digest
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a").mkdir()
+    data = _csv(tmp_path / "a" / "data.csv", 0)
+    common = ["--dataset", "csv", "--frequent", "1", "--rare", "1", "--k", "10", "--sizes", "20",
+              "--data-path", str(data)]
+    assert main([*common, "--quiet"]) == 0
+    _csv(data, 1)  # the user edits the file in place
+    capsys.readouterr()
+    assert main(common) == 0
+    assert f"{data} changed since its analysis in " in capsys.readouterr().err
+    written = [json.loads(p.read_text()) for p in tmp_path.glob("analysis/*/analysis.json")]
+    assert [w["data_digest"] for w in written] == [data_file_digest(str(data))]
