@@ -97,19 +97,33 @@ def _reuters(path: Path | None, seed: int = 0, **_: Any) -> Corpus:
     return load_reuters(path, seed=seed)
 
 
-def _table(path: Path | None, seed: int = 0, **options: Any) -> Corpus:
-    from al.datasets.tabular import load_table
+#: The suffixes each of ``--dataset csv`` and ``jsonl`` reads.
+TABLE_FORMATS: Mapping[str, tuple[str, ...]] = {"csv": (".csv", ".tsv"), "jsonl": (".jsonl", ".ndjson", ".json")}
 
-    if path is None:
-        raise DataError("datasets 'csv' and 'jsonl' need --data-path FILE")
-    return load_table(path, **options)  # the split is a hash of each text: no seed
+
+def _table(name: str) -> Callable[..., Corpus]:
+    """The loader of ``--dataset name`` (csv or jsonl): a file of the other format is refused, not read as it."""
+
+    def load(path: Path | None, seed: int = 0, **options: Any) -> Corpus:
+        from al.datasets.tabular import load_table
+
+        if path is None:
+            raise DataError("datasets 'csv' and 'jsonl' need --data-path FILE")
+        other = next((other for other, suffixes in TABLE_FORMATS.items()
+                      if other != name and path.suffix.lower() in suffixes), None)
+        if other is not None:
+            raise DataError(f"data path {path} is a {path.suffix} file, but --dataset is {name!r}; "
+                            f"expected {', '.join(TABLE_FORMATS[name])}: pass --dataset {other}")
+        return load_table(path, **options)  # the split is a hash of each text: no seed
+
+    return load
 
 
 DATASETS: dict[str, Callable[..., Corpus]] = {
     "disaster": _disaster,
     "reuters": _reuters,
-    "csv": _table,
-    "jsonl": _table,
+    "csv": _table("csv"),
+    "jsonl": _table("jsonl"),
 }
 
 
@@ -118,7 +132,9 @@ def load_dataset(name: str, path: str | Path | None = None, *, seed: int = 0, **
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
     if path is not None and not Path(path).exists():
-        raise DataError(f"data path {path} does not exist")
+        where = "" if Path(path).is_absolute() else \
+            f" (a relative path is read from the current directory: looked for {Path.cwd() / Path(path)})"
+        raise DataError(f"data path {path} does not exist{where}; fix --data-path")
     options = check_data_options(name, options)
     return DATASETS[name](Path(path) if path is not None else None, seed=seed, **options)
 

@@ -32,7 +32,10 @@ plays a part. In a file so small that a split would be empty, it takes the
 text next to it in hash order (3 distinct texts at least; fewer are refused).
 A text repeated so often that its copies move a split's share of the rows by
 more than 5 points from its share of the distinct texts is a warning
-(:func:`duplication_skew`).
+(:func:`duplication_skew`). With the file's own split column, a test text
+that also stands in train or dev is a warning (:func:`split_overlap`), and a
+``split_column`` that names no column is refused. A text given twice with
+other labels is a warning (:func:`conflicting_labels`).
 """
 from __future__ import annotations
 
@@ -177,6 +180,10 @@ def _not_utf8(path: Path) -> DataError:
         return DataError(f"{path} line {1 + len(breaks)} is not UTF-8 text (byte {data[exc.start]:#04x}, byte "
                          f"{column} of the line); expected UTF-8 text: save the file as UTF-8")
     return DataError(f"{path} is not UTF-8 text; expected UTF-8 text: save the file as UTF-8")
+
+
+#: How :func:`_header` names a column whose header cell is empty (as pandas does): never a label of its own.
+UNNAMED = re.compile(r"Unnamed: \d+")
 
 
 def _header(names: Sequence[Any], path: Path, where: str) -> list[str]:
@@ -551,6 +558,15 @@ def label_source(
         columns = [name for name in names if name in frame.columns]
     else:
         columns = [c for c in frame.columns if c not in {*reserved, LIST_COLUMN} and _is_zero_one(table, c)]
+        unnamed = [c for c in columns if UNNAMED.fullmatch(str(c))]
+        if unnamed:
+            import warnings
+
+            positions = ", ".join(str(list(frame.columns).index(c) + 1) for c in unnamed)
+            warnings.warn(f"{table.path}: column(s) {positions} hold 0/1 values but have no name in the header, so "
+                          f"they are not read as labels; name them in the header to read them", UserWarning,
+                          stacklevel=2)
+            columns = [c for c in columns if c not in unnamed]
     if columns and LIST_COLUMN in frame.columns:
         raise DataError(
             f"{table.path} holds both a {LIST_COLUMN!r} list column and 0/1 label column(s) "
@@ -585,6 +601,10 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
         if not isinstance(items, list):
             raise DataError(f"{where}: the label list {text!r} is not a list; expected a JSON list such as "
                             f"[\"a\", \"b\"], or labels joined by {sep!r}")
+    nested = next((v for v in items if isinstance(v, (list, tuple, dict))), None)
+    if nested is not None:
+        raise DataError(f"{where}: the label list holds {_shown(nested)}, not a label name; expected a flat list of "
+                        f"names such as [\"a\", \"b\"]")
     return [str(v).strip() for v in items if v is not None and str(v).strip()]
 
 
@@ -623,6 +643,9 @@ def load_table(
     """Load a labeled table into a :class:`Corpus` (see the module docstring)."""
     table = read_rows(path)
     path = table.path
+    if table.frame.empty:
+        raise DataError(f"{path} has a header ({', '.join(map(str, table.frame.columns))}) but no data rows; "
+                        f"expected one row per labeled text below it")
     texts = read_texts(table, text_column)
     source = label_source(table, label_columns, reserved={text_column, split_column, "id"})
     if not source.columns:
@@ -632,7 +655,15 @@ def load_table(
     if source.is_list:
         Y, names = _from_label_lists(table, source.columns[0], label_sep)
     else:
+        if label_sep != TABLE_OPTIONS["label_sep"]:
+            raise DataError(f"--label-sep {label_sep!r} is read by nothing: {path}'s labels are 0/1 columns "
+                            f"({', '.join(map(str, source.columns))}), not a column listing them; leave --label-sep "
+                            f"(data_options label_sep) out")
         Y, names = zero_one_rows(table, source.columns), list(map(str, source.columns))
+    if (note := conflicting_labels(texts, Y)) is not None:
+        import warnings
+
+        warnings.warn(f"{path}: {note}", UserWarning, stacklevel=2)
     never = [name for name, count in zip(names, Y.sum(axis=0)) if count == 0]
     if never:
         raise DataError(
@@ -660,6 +691,9 @@ def read_texts(table: Table, text_column: str) -> list[str]:
     if len(empty):
         raise DataError(f"{table.where(int(empty[0]))}: empty text in column {text_column!r} (blank or missing; "
                         f"{len(empty)} such row(s)); remove or fill them")
+    if len(texts) > 2 and as_zero_one(frame[text_column]).notna().all():
+        raise DataError(f"{table.path}: the text column {text_column!r} holds only 0 and 1, as a label column does; "
+                        f"expected the texts: name their column with --text-column")
     return texts.tolist()
 
 
@@ -765,7 +799,15 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
                 f"{others}); expected train, dev (or validation), test"
             )
         mapped = cells.map(SPLIT_ALIASES).to_numpy()
-        return {s: np.flatnonzero(mapped == s) for s in ("train", "dev", "test")}
+        splits = {s: np.flatnonzero(mapped == s) for s in ("train", "dev", "test")}
+        if (note := split_overlap(texts, splits)) is not None:
+            import warnings
+
+            warnings.warn(f"{path} column {split_column!r}: {note}", UserWarning, stacklevel=3)
+        return splits
+    if split_column != TABLE_OPTIONS["split_column"]:
+        raise DataError(f"{path} has no split column {split_column!r}{table.columns_hint([split_column])}; fix "
+                        f"data_options split_column, or leave it out for the automatic split")
     try:
         splits = hash_splits(texts)
     except DataError as exc:
@@ -777,6 +819,40 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
         warnings.warn(f"{path}: {skew}; add a {split_column!r} column (train, dev, test) to choose the splits",
                       UserWarning, stacklevel=3)
     return splits
+
+
+def split_overlap(texts: Sequence[str], splits: dict[str, np.ndarray]) -> str | None:
+    """What is wrong where a file's own split puts a text both in test and in train or dev; else None.
+
+    The scores on the test split then count texts the classifier was trained
+    on (train), or tuned on (dev). The automatic split never does this.
+    """
+    test = {texts[i] for i in splits["test"]}
+    shared = sorted(test & {texts[i] for name in ("train", "dev") for i in splits[name]})
+    if not shared:
+        return None
+    return (f"{len(shared)} test text(s) also stand in the train or dev split, e.g. {shared[0][:60]!r}, so the test "
+            f"scores count texts the classifier learned from; expected each text in one split: move or remove "
+            f"the copies")
+
+
+def conflicting_labels(texts: Sequence[str], Y: np.ndarray) -> str | None:
+    """What is wrong where one text is given twice with other labels; else None.
+
+    Duplicates are data, but a text whose copies disagree is a labeling mistake
+    (or two annotators) the classifier learns both ways.
+    """
+    first: dict[str, int] = {}
+    conflicting: dict[str, None] = {}
+    for i, text in enumerate(texts):
+        j = first.setdefault(text, i)
+        if j != i and not np.array_equal(Y[i], Y[j]):
+            conflicting.setdefault(text)
+    if not conflicting:
+        return None
+    example = next(iter(conflicting))
+    return (f"{len(conflicting)} text(s) stand more than once with other labels, e.g. {example[:60]!r}; kept as "
+            f"given: if a copy is a mistake, fix or remove it")
 
 
 #: How far (in shares of the rows) repeated texts may move a split from its share of the distinct texts unremarked.

@@ -691,3 +691,93 @@ def test_a_yes_no_column_beside_a_labels_column_is_metadata_and_says_nothing(tmp
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert set(load_dataset("csv", path).label_names) == {"food", "water"}
+
+
+# -------------------------------------------------------------- what a user's file can get wrong silently
+
+
+def test_a_header_without_rows_is_named_as_such(tmp_path):
+    path = write_csv(tmp_path / "t.csv", "text,food,water", [])
+    with pytest.raises(DataError, match=r"t.csv has a header \(text, food, water\) but no data rows; expected one row"):
+        load_table(path)
+
+
+def test_a_column_without_a_name_is_not_read_as_a_label(tmp_path):
+    rows = [f"text number {i},{i % 2},{(i // 2) % 2},{(i + 1) % 2}" for i in range(60)]
+    path = write_csv(tmp_path / "t.csv", "text,food,,water", rows)
+    with pytest.warns(UserWarning, match=r"column\(s\) 3 hold 0/1 values but have no name in the header"):
+        corpus = load_table(path)
+    assert corpus.label_names == ("food", "water")
+
+
+def test_a_label_separator_read_by_nothing_is_refused(tmp_path):
+    path = write_csv(tmp_path / "t.csv", "text,food,water", zero_one_rows())
+    with pytest.raises(DataError, match=r"--label-sep ',' is read by nothing: .*labels are 0/1 columns \(food, "
+                                        r"water\), not a column listing them; leave --label-sep"):
+        load_table(path, label_sep=",")
+    assert load_table(path, label_sep="|").label_names == ("food", "water")  # the default, as given
+
+
+def test_a_text_column_of_zeros_and_ones_is_refused(tmp_path):
+    path = write_csv(tmp_path / "t.csv", "text,food,water", zero_one_rows())
+    with pytest.raises(DataError, match="the text column 'food' holds only 0 and 1, as a label column does"):
+        load_table(path, text_column="food", label_columns=["water"])
+
+
+def test_a_label_list_holding_a_list_is_refused(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps({"text": f"text {i}", "labels": ["food", ["x"]] if i == 4 else ["food"]})
+                              for i in range(30)) + "\n")
+    with pytest.raises(DataError, match=r"t.jsonl line 5: the label list holds \['x'\], not a label name"):
+        load_table(path)
+
+
+def test_a_split_column_named_but_absent_is_refused_not_replaced_by_the_hash_split(tmp_path):
+    rows = [f"{r},{'test' if i % 10 == 0 else 'train'}" for i, r in enumerate(zero_one_rows())]
+    path = write_csv(tmp_path / "t.csv", "text,food,water,split", rows)
+    with pytest.raises(DataError, match=r"t.csv has no split column 'part'.*columns: text, food, water, split; fix "
+                                        r"data_options split_column"):
+        load_dataset("csv", path, split_column="part")
+    assert len(load_dataset("csv", path).splits["test"]) == 6  # the file's own column, by default
+
+
+def test_test_texts_repeated_in_train_and_texts_with_two_labelings_are_warned_of(tmp_path):
+    rows = [f"{r},{'test' if i < 6 else 'train'}" for i, r in enumerate(zero_one_rows())]
+    rows += ["text number 0,0,1,train", "text number 1,0,1,train"]  # 0 as it was; 1 with other labels
+    path = write_csv(tmp_path / "t.csv", "text,food,water,split", rows)
+    with pytest.warns(UserWarning) as caught:
+        load_table(path)
+    messages = sorted(str(w.message) for w in caught)
+    assert messages == [
+        f"{path} column 'split': 2 test text(s) also stand in the train or dev split, e.g. 'text number 0', so the "
+        f"test scores count texts the classifier learned from; expected each text in one split: move or remove the "
+        f"copies",
+        f"{path}: 1 text(s) stand more than once with other labels, e.g. 'text number 1'; kept as given: if a copy "
+        f"is a mistake, fix or remove it",
+    ]
+
+
+@pytest.mark.parametrize("dataset, name, other", [("jsonl", "t.csv", "csv"), ("csv", "t.jsonl", "jsonl")])
+def test_a_file_of_the_other_format_is_refused_not_read_as_it(tmp_path, dataset, name, other):
+    path = tmp_path / name
+    path.write_text("text,food\n" if name.endswith(".csv") else '{"text": "a", "labels": ["food"]}\n')
+    with pytest.raises(DataError, match=f"is a {path.suffix} file, but --dataset is {dataset!r}; .*pass --dataset "
+                                        f"{other}$"):
+        load_dataset(dataset, path)
+
+
+def test_a_missing_relative_data_path_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match=rf"data path data/t.csv does not exist \(a relative path is read from the "
+                                        rf"current directory: looked for {tmp_path}/data/t.csv\); fix --data-path"):
+        load_dataset("csv", "data/t.csv")
+
+
+def test_runs_on_two_files_of_ones_own_get_two_default_directories():
+    from al.config import SimulationConfig
+
+    dirs = {SimulationConfig(dataset=d, data_path=p).run_dir.as_posix()
+            for d, p in [("csv", "data/a.csv"), ("csv", "other/b.csv"), ("jsonl", "x/my file.jsonl")]}
+    assert dirs == {"runs/csv-a-class_embedding-logreg-seed0", "runs/csv-b-class_embedding-logreg-seed0",
+                    "runs/jsonl-my_file-class_embedding-logreg-seed0"}
+    assert SimulationConfig().run_dir.as_posix() == "runs/disaster-class_embedding-logreg-seed0"
