@@ -335,7 +335,8 @@ def _from_path(spec: str) -> type[Strategy]:
             raise ConfigError(f"strategy {spec!r} could not be loaded: module {module_name} failed to import: "
                               f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
         raise ConfigError(f"cannot import module {module_name!r} for strategy {spec!r}: {exc}"
-                          f"{_shadowed(module_name)}") from None
+                          f"{_shadowed(module_name) or '; run from the folder holding it, or add that folder to PYTHONPATH'}"
+                          ) from None
     except Exception as exc:  # noqa: BLE001 - any error inside a user's module is reported, not raised
         raise ConfigError(f"strategy {spec!r} could not be loaded: module {module_name} failed to import: "
                           f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc

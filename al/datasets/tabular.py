@@ -130,7 +130,8 @@ def read_rows(path: str | Path) -> Table:
         raise DataError(f"data path {path} {what}; expected a .csv or .jsonl file")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson", ".json"):
-        raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl")
+        raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl: save or rename it "
+                        f"as one (--dataset csv reads .csv and .tsv, jsonl reads .jsonl)")
     if suffix in (".csv", ".tsv") and _blank(path):
         raise DataError(f"data path {path} is empty; expected a header row and one row per labeled text")
     try:
@@ -625,7 +626,8 @@ def zero_one_rows(table: Table, columns: Sequence[str], rows: Iterable[int] | No
         row = int(rows[i])
         cell = values.iat[row, j]
         shown = "is empty" if _missing(cell) else f"holds {_shown(cell)}"
-        raise DataError(f"{table.where(row)}: label column {columns[j]!r} {shown}; expected 0 or 1")
+        raise DataError(f"{table.where(row)}: label column {columns[j]!r} {shown}; expected 0 or 1: write 0 or 1 "
+                        f"in each of its cells, or leave the column out of --label-columns")
     return Y.iloc[rows].to_numpy(dtype=np.int8)
 
 

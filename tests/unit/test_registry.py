@@ -373,5 +373,7 @@ def test_an_import_error_inside_a_user_s_module_names_its_line_not_a_missing_mod
     with pytest.raises(ConfigError, match=r"module needsapackage failed to import: ModuleNotFoundError: No module "
                                           rf"named 'no_such_package_here' \(at .*needsapackage.py:2\)$"):
         get_strategy("needsapackage:X")
-    with pytest.raises(ConfigError, match=r"^cannot import module 'notamodule' for strategy 'notamodule:X': No module"):
+    with pytest.raises(ConfigError, match=r"^cannot import module 'notamodule' for strategy 'notamodule:X': No module "
+                                          r"named 'notamodule'; run from the folder holding it, or add that folder "
+                                          r"to PYTHONPATH$"):
         get_strategy("notamodule:X")
