@@ -143,7 +143,7 @@ def read_config(directory: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     stored = _json(path, _read_text(path))
-    if not isinstance(stored, dict) or not isinstance(stored.get("config", {}), dict):
+    if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
         raise DataError(f"{path} does not hold a run's settings (an object with its config); {_remedy(path)}")
     return stored
 
