@@ -4,6 +4,7 @@
     python benchmarks/compare_runs.py runs/quick-w2 runs/quick-cold-w2 \
         --caches ~/.cache/al /tmp/cold-cache
 
+Two run directories (``runs/a runs/b``) are compared as two grids of one run.
 For each run directory of either grid, prints whether both hold it with the same
 rounds (as many, each with the same picks and scores; timings are ignored), or
 how they differ: the first round that differs, the round counts, or that only one
@@ -43,9 +44,16 @@ def difference(a: Path, b: Path) -> str | None:
     return f"differs: {counts}" if len(left) != len(right) else None
 
 
+def is_run(directory: Path) -> bool:
+    """Whether ``directory`` is a run directory: it holds a config or rounds."""
+    return (directory / CONFIG_FILE).is_file() or (directory / ROUNDS_FILE).is_file()
+
+
 def run_names(grid: Path) -> set[str]:
-    """The run directories of a grid's output: those holding a config or rounds."""
-    return {p.name for p in grid.iterdir() if (p / CONFIG_FILE).is_file() or (p / ROUNDS_FILE).is_file()}
+    """The run directories of a grid's output, by name; ``{"."}`` when ``grid`` is itself a run directory."""
+    if is_run(grid):
+        return {"."}
+    return {p.name for p in grid.iterdir() if is_run(p)}
 
 
 def shard_vectors(directory: Path) -> dict[bytes, np.ndarray]:
@@ -104,8 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     names = {grid: run_names(grid) for grid in (args.a, args.b)}
     if not names[args.a] | names[args.b]:
-        print(f"error: neither {args.a} nor {args.b} holds a run directory; give two grids' output directories",
-              file=sys.stderr)
+        print(f"error: neither {args.a} nor {args.b} is or holds a run directory (with {CONFIG_FILE} or {ROUNDS_FILE}); "
+              f"give two grids' output directories, or two run directories", file=sys.stderr)
         return 2
     same, differ, only = 0, 0, {args.a: 0, args.b: 0}
     try:

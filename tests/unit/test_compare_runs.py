@@ -50,3 +50,20 @@ def test_a_missing_grid_is_an_error_in_one_line(tmp_path, capsys, missing):
     assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{tmp_path / missing} is no directory" in err
+
+
+def test_two_run_directories_are_compared_as_two_grids_of_one_run(tmp_path, capsys):
+    write_run(tmp_path / "A", "r", [0.4, 0.5])
+    write_run(tmp_path / "B", "r", [0.4, 0.5])
+    write_run(tmp_path / "C", "r", [0.4, 0.6])
+    assert main([str(tmp_path / "A" / "r"), str(tmp_path / "B" / "r")]) == 0
+    assert capsys.readouterr().out.splitlines() == [".: same", "1 of 1 runs identical"]
+    assert main([str(tmp_path / "A" / "r"), str(tmp_path / "C" / "r")]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == ".: differs from round 1 on"
+
+
+def test_two_folders_without_runs_are_an_error_that_names_both_kinds(tmp_path, capsys):
+    (tmp_path / "A").mkdir()
+    (tmp_path / "B").mkdir()
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 2
+    assert "give two grids' output directories, or two run directories" in capsys.readouterr().err
