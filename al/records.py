@@ -143,8 +143,9 @@ def read_config(directory: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     stored = _json(path, _read_text(path))
-    if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):
-        raise DataError(f"{path} does not hold a run's settings (an object with its config); {_remedy(path)}")
+    if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):  # JSON, but not a run's
+        raise DataError(f"{path} does not hold a run's settings (an object with its config): another program's file, "
+                        f"or one edited by hand; pass another --out (or directory), or restore it from a copy")
     return stored
 
 

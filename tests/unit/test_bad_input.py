@@ -88,8 +88,6 @@ def test_an_out_whose_run_finished_no_round_says_removing_it_loses_nothing(tmp_p
 
 @pytest.mark.parametrize("name, text, message", [
     ("config.json", '{"config": {"strategy": ', "config.json is not JSON (Expecting value, column 25); "),
-    ("config.json", "[]", "config.json does not hold a run's settings"),
-    ("config.json", '{"a": 1}', "config.json does not hold a run's settings"),
     ("rounds.jsonl", '{"round": 0}\n{"round": 1, "picked": [', "rounds.jsonl line 2 is not JSON ("),
     ("rounds.jsonl", '{"round": 0}\n[1]\n', "rounds.jsonl line 2 is not a round's record"),
     ("rounds.jsonl", b"\xff\xfe", "rounds.jsonl is not UTF-8 text"),
@@ -105,6 +103,19 @@ def test_damaged_records_are_named_in_one_line(tmp_path, capsys, name, text, mes
     errors = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("warning: ")]
     assert len(errors) == 1 and errors[0].startswith("error: ") and message in errors[0], errors
     assert "remove the run directory to run again" in errors[0]
+
+
+@pytest.mark.parametrize("text", ["[]", '{"a": 1}', '{"config": 5}'])
+def test_a_config_json_of_another_program_is_named_in_one_line_and_never_advised_away(tmp_path, capsys, text):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(text)
+    assert main(["--strategy", "random", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: {out / 'config.json'} does not hold a run's settings (an object with its config): another "
+                   f"program's file, or one edited by hand; pass another --out (or directory), or restore it from a "
+                   f"copy\n")
+    assert (out / "config.json").read_text() == text
 
 
 def test_an_out_that_is_a_file_is_refused(tmp_path, capsys):
