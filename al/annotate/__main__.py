@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import faulthandler
 import os
 import secrets
@@ -44,8 +45,9 @@ DEFAULT_PORT = 8765
 MIN_TOKEN_LENGTH = 16
 #: Where the token may come from instead of --token: a variable, unlike a flag, is not in the process list.
 TOKEN_ENV = "AL_ANNOTATE_TOKEN"
-#: What an export may be called: it is JSON lines, as ``--dataset jsonl`` reads them.
-EXPORT_SUFFIXES = (".jsonl", ".ndjson", ".json")
+#: What an export may be called: it is JSON lines, as ``--dataset jsonl`` reads them (``.json`` would say one
+#: JSON document, which it is not).
+EXPORT_SUFFIXES = (".jsonl", ".ndjson")
 #: Flags of the start command that are settings of the session, not of the simulation config.
 _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "label_columns",
                   "label_sep", "host", "port", "token", "origin", "folds", "quiet", "config"}
@@ -191,7 +193,10 @@ def prepare_session(args: argparse.Namespace, embed=None):
     from al.annotate.data import (MAX_ID_LENGTH, file_digest, old_session_reading, read_dev, read_session_texts,
                                   recorded_reading, resolve_reading)
     from al.annotate.export import session_facts, stored_session
-    from al.annotate.session import HOLDS_NO_ANSWERS, Session, SessionOptions, holds_nothing, validate_loop
+    from al.annotate.session import (HOLDS_NO_ANSWERS, Session, SessionOptions, SessionRecords, holds_nothing,
+                                     validate_loop)
+    from al.records import CONFIG_FILE
+    from al.simulate import stored_settings
 
     config = config_from_args(args)
     if not Path(config.data_path).is_file():
@@ -199,6 +204,10 @@ def prepare_session(args: argparse.Namespace, embed=None):
         raise ConfigError(f"data file {config.data_path} {state}; expected a .csv or .jsonl file of texts")
     output_dir(config.out, "--out")  # a session folder that cannot be written fails before the data loads
     validate_loop(config)  # --initial and --budget are checked with the pool's size, once the texts are read
+    if config.device.startswith("cuda"):  # a GPU that is not there fails before anything is served or written
+        from al.device import resolve_device
+
+        resolve_device(config.device)
     if config.threads is not None:  # --threads or a --config file's: this process is the session's own
         from al.device import limit_threads
 
@@ -211,6 +220,10 @@ def prepare_session(args: argparse.Namespace, embed=None):
     found = stored_session(config.out)  # a resume reads the files as the session recorded
     where = f"session {config.out}"
     session_block = found[0]["config"]["session"] if found is not None else {}
+    if found is not None or (Path(config.out) / CONFIG_FILE).is_file():
+        # someone else's config.json, another data file or other settings are named before the file is read
+        SessionRecords(config.out, None, locked=False).compare({**config.resolved(), "session": session_block},
+                                                                stored_settings)
     recorded = recorded_reading(session_block, found[1], where) if found is not None else {}
     advice = (f"; {HOLDS_NO_ANSWERS}, so removing that directory loses nothing; or pass another --out"
               if found is not None and holds_nothing(config.out)
@@ -254,6 +267,10 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
+        if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:  # the host is at fault, not the port
+            why = "a name that does not resolve" if isinstance(exc, socket.gaierror) else "no address of this machine"
+            raise ConfigError(f"cannot listen on {url_host(host)} ({exc.strerror or exc}): --host is {why}; pass "
+                              f"another --host, e.g. {DEFAULT_HOST} (this machine only)") from None
         raise ConfigError(f"cannot listen on {url_host(host)}:{port} ({exc.strerror or exc}); pass another --port, "
                           f"or --port 0 for a free one") from None
     sock.listen(128)
@@ -270,6 +287,9 @@ def serve(args: argparse.Namespace) -> int:
     host = getattr(args, "host", DEFAULT_HOST)
     if host.startswith("[") and host.endswith("]"):  # an IPv6 address as a URL writes it: [::1]
         host = host[1:-1]
+    if not host.strip():  # the system would take it for every interface
+        raise ConfigError(f"--host must name an address, got {getattr(args, 'host')!r}; leave it out for "
+                          f"{DEFAULT_HOST} (this machine only), or pass --host 0.0.0.0 for every interface")
     port = getattr(args, "port", DEFAULT_PORT)
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be 0 to 65535, got {port}; 0 takes any free port")
@@ -339,7 +359,7 @@ def given_note(n_given: int) -> str:
 
 
 #: Addresses that listen on every interface of the machine: no browser elsewhere can open them.
-WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::"})
 
 
 def shown_host(host: str) -> str:
@@ -386,6 +406,9 @@ def export(argv: Sequence[str]) -> int:
     try:
         # a session's own file is named as such, whatever its suffix
         check_output(args.session, args.output, "-o", data)
+        if Path(args.output).suffix.lower() == ".json":
+            raise ConfigError(f"-o {args.output} ends in .json, but an export is JSON lines (one object a line), not "
+                              f"one JSON document; name it .jsonl (e.g. -o {Path(args.output).with_suffix('.jsonl')})")
         output_file(args.output, "-o", EXPORT_SUFFIXES)
         check_output_folder(args.output, "-o")
         exported = export_session(args.session, args.output, "-o", given_reading(args), data)

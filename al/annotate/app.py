@@ -223,16 +223,17 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
+    def refused(request: Request) -> Response | None:
+        """The answer to a request turned away before routing (403, 411, 413, 415, 401) or the token's redirect
+        (303); None for a request to route."""
         if loopback and not is_loopback(_host_name(request.headers.get("host", ""))):
             return JSONResponse({"detail": f"this server answers on its loopback address only, not "
                                            f"{_one_line(request.headers.get('host', 'no host'))[:100]!r}; open "
                                            f"{_loopback_url(request, port)}"}, status_code=403)
         if request.method not in ("GET", "HEAD") and _routed(app, request):
-            refused = _refused_change(request, allowed_origins)
-            if refused is not None:
-                return refused
+            change = _refused_change(request, allowed_origins)
+            if change is not None:
+                return change
         if token is not None:
             bearer = request.headers.get("authorization", "")
             query = request.query_params.get("token")
@@ -247,8 +248,14 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
                 response = RedirectResponse(target, status_code=303)
                 response.set_cookie(cookie, token, httponly=True, samesite="strict")
                 return response
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        return None
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        response = refused(request)
+        if response is None:
+            response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():  # on every response, those refused early too
             response.headers.setdefault(name, value)
         return response
 

@@ -40,10 +40,10 @@ from typing import Any, Mapping
 from al.annotate.data import (SessionFacts, SessionTexts, file_digest, old_session_reading, read_session_texts,
                               recorded_reading, resolve_reading)
 from al.annotate.store import DB_FILE, connect_read_only, has_texts, read_meta
-from al.errors import ConfigError, DataError
+from al.errors import ALError, ConfigError, DataError
 from al.io import write_atomic
 from al.progress import counted
-from al.records import read_config, read_rounds
+from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
 
 
 def stored_session(directory: str | Path) -> tuple[dict[str, Any], dict[str, str]] | None:
@@ -55,10 +55,47 @@ def stored_session(directory: str | Path) -> tuple[dict[str, Any], dict[str, str
     ConfigError, DataError
         A damaged ``config.json``, or a database file that is not a session's.
     """
-    stored = read_config(Path(directory))
-    if stored is None or not isinstance(stored["config"].get("session"), dict):
+    stored = run_config(directory)
+    config = stored.get("config") if stored is not None else None
+    if not isinstance(config, dict) or not isinstance(config.get("session"), dict):
         return None
     return stored, read_meta(directory)
+
+
+def foreign_config(directory: str | Path) -> bool:
+    """Whether ``directory`` holds a ``config.json`` of JSON that is no run's settings (no object with its
+    ``config``: another program's file), which :func:`al.records.read_config` refuses as damaged."""
+    try:
+        stored = json.loads((Path(directory) / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none, or damaged: not JSON
+        return False
+    return not (isinstance(stored, dict) and isinstance(stored.get("config"), dict))
+
+
+def run_config(directory: str | Path) -> dict[str, Any] | None:
+    """:func:`al.records.read_config`, None for another program's ``config.json`` (:func:`foreign_config`)."""
+    try:
+        return read_config(Path(directory))
+    except DataError:
+        if foreign_config(directory):
+            return None
+        raise
+
+
+def no_session(directory: str | Path) -> ConfigError:
+    """The one line for a ``directory`` that holds no annotation session: nothing, a session's files but not all,
+    or a ``config.json`` that no session wrote (a simulation's run, another program's file)."""
+    try:
+        stored = read_config(Path(directory))
+    except ALError:  # a damaged file (said so where the session is read), or another program's
+        stored = None
+    config = (stored or {}).get("config")
+    if foreign_config(directory) or (stored is not None
+                                     and not (isinstance(config, dict) and isinstance(config.get("session"), dict))):
+        return ConfigError(f"{directory} holds a {CONFIG_FILE} that no annotation session wrote (a simulation's "
+                           f"run, or another program's file); pass the --out of python -m al.annotate")
+    return ConfigError(f"{directory} holds no annotation session ({CONFIG_FILE} and {DB_FILE}); pass the --out of "
+                       f"python -m al.annotate")
 
 
 def session_facts(directory: str | Path, session: Mapping[str, Any]) -> SessionFacts:
@@ -215,8 +252,7 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None,
     found = stored_session(directory)
     db_path = directory / DB_FILE
     if found is None or not db_path.is_file():
-        raise ConfigError(f"{directory} holds no annotation session (config.json and {DB_FILE}); pass the --out "
-                          f"of python -m al.annotate")
+        raise no_session(directory)
     stored, meta = found
     config = stored["config"]
     session = config["session"]
@@ -297,28 +333,59 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None,
     return SessionExport(out + apart, counts, data_path, changed, len(apart), without_text, unreadable)
 
 
+#: Files of al's runs and sessions: export writes no file so named, wherever it lies (``answers.sqlite*`` too).
+RECORD_FILES = (CONFIG_FILE, ROUNDS_FILE, DB_FILE)
+
+
+def run_file(folder: str | Path) -> str | None:
+    """The file that makes ``folder`` a run or session of al: its ``rounds.jsonl``, ``answers.sqlite``, or a
+    ``config.json`` holding a run's settings (an object with its ``config``); None for any other folder."""
+    folder = Path(folder)
+    for name in (ROUNDS_FILE, DB_FILE):
+        if (folder / name).exists():
+            return name
+    try:
+        stored = read_config(folder)
+    except ALError:  # not a run's settings
+        return None
+    return CONFIG_FILE if stored is not None and isinstance(stored.get("config"), dict) else None
+
+
 def check_output(directory: str | Path, output: str | Path, what: str = "output",
                  data: str | Path | None = None) -> None:
-    """Refuse an ``output`` that is (links followed) a file of the session directory, or its data or dev file
-    (``data``: the data file given with ``--data``, besides the one the session recorded).
+    """Refuse an ``output`` that is (links followed) a file of the session directory, its data or dev file
+    (``data``: the data file given with ``--data``, besides the one the session recorded), a file named as al's
+    records (:data:`RECORD_FILES`), or a file in the folder of another run or session (:func:`run_file`).
 
     Raises
     ------
     ConfigError
-        One line naming the file ``output`` would have replaced.
+        One line naming the file ``output`` would have replaced; for an ``output``
+        inside ``directory``, first that ``directory`` holds no session, where it does not.
     """
     target = Path(os.path.realpath(output))
     home = Path(os.path.realpath(directory))
     if target == home or home in target.parents:
+        if stored_session(directory) is None or not (Path(directory) / DB_FILE).is_file():
+            raise no_session(directory)
         raise ConfigError(f"{what} {output} is inside the session directory {directory} (its answers, records and "
                           f"config live there); write the export elsewhere, e.g. {what} labeled.jsonl")
-    config = (read_config(Path(directory)) or {}).get("config", {})
+    config = (run_config(directory) or {}).get("config", {})
     session = config.get("session") if isinstance(config.get("session"), dict) else {}
     for name, path in (("data file", config.get("data_path")), ("data file", None if data is None else str(data)),
                        ("dev file", session.get("dev"))):
         if isinstance(path, str) and path and Path(os.path.realpath(path)) == target:
             raise ConfigError(f"{what} {output} is the session's {name} {path}, which export would replace; "
                               f"write the export to another file, e.g. {what} labeled.jsonl")
+    for path in dict.fromkeys((Path(output), target)):  # as given, and the file a link names
+        named = next((n for n in RECORD_FILES if path.name == n or n == DB_FILE and path.name.startswith(n)), None)
+        if named is not None:
+            raise ConfigError(f"{what} {output} is named as al's {named} of a run or session, which export must not "
+                              f"write; name the export otherwise, e.g. {what} labeled.jsonl")
+        held = run_file(path.parent)
+        if held is not None:
+            raise ConfigError(f"{what} {output} is in {path.parent}, which holds a run or session of al (its "
+                              f"{held}); write the export elsewhere, e.g. {what} labeled.jsonl")
 
 
 def check_output_folder(output: str | Path, what: str = "output") -> None:

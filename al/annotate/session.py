@@ -45,6 +45,7 @@ import scipy.sparse as sp
 
 from al import __version__
 from al.annotate.data import Reading, SessionTexts
+from al.annotate.export import foreign_config
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
 from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
@@ -167,6 +168,7 @@ class HumanAnnotator:
         self._cond = threading.Condition()
         self._pending: list[int] = []
         self._closed = False
+        self._stopped: str | None = None  # why the loop stopped on an error (:meth:`fail`): answers are refused
         self._computing_since: float | None = time.monotonic()
         self._waited_once = False
         self.last_compute_seconds: float | None = None
@@ -270,12 +272,16 @@ class HumanAnnotator:
             A label the session does not have (nothing is stored).
         NotPendingError
             The text is not waiting for an answer: answered already (perhaps
-            in another tab), labeled in the data file, or not asked yet.
+            in another tab), labeled in the data file, or not asked yet; or
+            the loop stopped on an error (:meth:`fail`), so no text waits.
         """
         chosen = () if skipped else self.check_labels(labels)
         if seconds is not None and not (0.0 <= float(seconds) <= MAX_ANSWER_SECONDS):
             seconds = None
         with self._cond:
+            if self._stopped is not None:
+                raise NotPendingError(f"the session stopped ({self._stopped}), so no answer is taken; every answer "
+                                      f"so far is kept: fix that and run the same command again to resume")
             index = self.position(text_id)
             if index not in self._pending or self.known(index):
                 raise NotPendingError(
@@ -329,6 +335,12 @@ class HumanAnnotator:
         """The loop starts round ``round_`` (answers given from now on belong to it)."""
         with self._cond:
             self.round = round_
+
+    def fail(self, reason: str) -> None:
+        """The loop stopped on an error (``reason``): from now on :meth:`answer` refuses every answer."""
+        with self._cond:
+            self._stopped = reason
+            self._cond.notify_all()
 
     def close(self) -> None:
         with self._cond:
@@ -452,13 +464,15 @@ class SessionRecords(RunRecords):
 
     what = "session"
 
-    def __init__(self, directory: str | Path, store: AnswerStore) -> None:
+    def __init__(self, directory: str | Path, store: AnswerStore | None, locked: bool = True) -> None:
         super().__init__(directory)
         self.store = store
+        self.locked = locked
 
     def nothing_to_lose(self) -> str | None:
-        """:func:`holds_nothing`, as this process serving the session finds it (it holds the lock)."""
-        return HOLDS_NO_ANSWERS if holds_nothing(self.directory, locked=True) else None
+        """:func:`holds_nothing`, as this process finds it (``locked``: it holds the lock, serving the session;
+        else a comparison before the session opens, where another process serving it holds something)."""
+        return HOLDS_NO_ANSWERS if holds_nothing(self.directory, locked=self.locked) else None
 
     def compare(
         self,
@@ -479,7 +493,8 @@ class SessionRecords(RunRecords):
             answer is said to be removable instead).
         """
         if (self.directory / CONFIG_FILE).is_file() and not is_session_config(self.directory):
-            read_config(self.directory)  # a damaged file is named as such
+            if not foreign_config(self.directory):
+                read_config(self.directory)  # a damaged file is named as such
             raise ConfigError(f"{self.directory} holds a {CONFIG_FILE} that no annotation session wrote (a "
                               f"simulation's run, or another program's file); pass another --out for a new session")
         previous = read_config(self.directory)
@@ -760,7 +775,9 @@ class Session:
         """Check the directory and the database, write the config, build the loop; nothing runs yet.
 
         Runs :meth:`check` first unless it ran. A session directory this call
-        creates is removed again when opening fails.
+        creates (and locks) is removed again when opening fails, before its lock
+        is released; a directory that was there, or that another process locked
+        first, never is.
 
         Raises
         ------
@@ -772,8 +789,7 @@ class Session:
         config = self.config
         settings = self.settings()
         self.digest = settings_digest(settings)
-        created = not self.directory.exists()
-        self._hold_lock()
+        created = self._hold_lock()
         try:
             self.store = AnswerStore(self.directory, self.digest, self.label_names, self.options.reading().to_dict())
             self.records = SessionRecords(self.directory, self.store)
@@ -802,14 +818,17 @@ class Session:
                 self._last_record = existing[-1]
             self.simulation = self._simulation()
         except BaseException:
+            lock, self._lock = self._lock, None  # kept until the directory is gone: no other server can take it
             self.close()
             if created:  # leave no trace of a session that never started (this call made the directory)
                 shutil.rmtree(self.directory, ignore_errors=True)
+            lock.close()
             raise
         return self
 
-    def _hold_lock(self) -> None:
-        """Take the session directory's lock (released when the process ends, even by SIGKILL).
+    def _hold_lock(self) -> bool:
+        """Take the session directory's lock (released when the process ends, even by SIGKILL); returns whether
+        this call made the directory (``mkdir`` that fails on one there: another process's never counts).
 
         Then the temporaries of the session's own atomic writes (``.rounds.jsonl.*.tmp``,
         ``.config.json.*.tmp``) can only be a killed process's leftovers: they go at once.
@@ -817,7 +836,11 @@ class Session:
         directory = self.directory
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"session directory {directory} is a file; pass a directory as --out")
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True)
+            created = True
+        except FileExistsError:  # there already, or made by another process a moment ago
+            created = False
         lock = open(directory / LOCK_FILE, "a+")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -834,6 +857,7 @@ class Session:
         self._lock = lock
         for name in (CONFIG_FILE, ROUNDS_FILE):  # no other writer of these exists while the lock is held
             remove_stale_temporaries(directory, f".{name}.", older_than=None)
+        return created
 
     def _corpus(self):
         from al.datasets.corpus import make_corpus
@@ -950,10 +974,10 @@ class Session:
         except Exception as exc:  # noqa: BLE001 - shown on the page; the traceback goes to stderr
             if self._stopping.is_set():  # the session is closing: what stopped the loop is no error of its own
                 return
-            if isinstance(exc, ALError):
-                self.error = str(exc)
-            else:
-                self.error = f"{type(exc).__name__}: {exc}"
+            error = str(exc) if isinstance(exc, ALError) else f"{type(exc).__name__}: {exc}"
+            self.annotator.fail(error)  # answers are refused before the page can read that the session stopped
+            self.error = error
+            if not isinstance(exc, ALError):
                 traceback.print_exc(file=sys.stderr)
         finally:
             self.annotator.wake()
@@ -1038,7 +1062,7 @@ class Session:
         return {
             "phase": phase,
             "message": message,
-            "text": self.text(index) if index is not None else None,
+            "text": self.text(index) if index is not None and phase != "failed" else None,
             "batch": {"answered": answered, "asked": asked},
             "round": current_round + 1,
             "n_rounds": self.config.n_rounds,
