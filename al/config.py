@@ -440,6 +440,15 @@ class SimulationConfig:
         check_values = getattr(classifier, "_check_params", None)  # values, not only names, before data loads
         if callable(check_values):
             check_values()
+        missing = [m for m in getattr(strategy, "classifier_methods", ()) if not callable(getattr(classifier, m, None))]
+        if missing:
+            from al.classifiers import CLASSIFIERS, classifier_class
+
+            able = [name for name in CLASSIFIERS if all(callable(getattr(classifier_class(name), m, None))
+                                                        for m in missing)]
+            raise ConfigError(f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which "
+                              f"classifier {self.classifier.name!r} lacks; use --classifier "
+                              f"{' or '.join(able) or 'of your own that has it'}, or another strategy")
         if self.space.name != PRETRAINED:  # what a grid's --dry-run and each cell check, before data loads
             check_space_readers(self.space_for, repr(strategy.name or type(strategy).__name__),
                                 "embeddings" in strategy.requires, classifier.input)

@@ -70,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: all)")
     g.add_argument("--describe", action="store_true", help="print the corpus summary and exit")
     g = p.add_argument_group("models")
-    g.add_argument("--model", help="sentence-embedding model (name or local directory) for strategies and the "
-                   f"logreg classifier (default: {d.model})")
+    g.add_argument("--model", help="sentence-embedding model (name or local directory) for the strategies, the "
+                   f"classifiers on embeddings (logreg, knn) and the task-specific spaces (default: {d.model})")
     g.add_argument("--embed-precision", choices=PRECISIONS,
                    help="sentence embeddings (and ALPS's masked LM) in fp32, or bf16 autocast: about 1.6-1.7x "
                    "faster on a CPU with AVX512-BF16 or AMX, other vectors with their own cache "
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keyword argument of the space (repeatable), e.g. epochs=30, dim=128, positive=exact, "
                    "alpha=100 (snnl), negatives=4 (aan, am), delta=0.4 (am), lam=0.5, ldm=adaptive (clld)")
     g = p.add_argument_group("loop")
-    g.add_argument("--initial", type=int, help=f"random labeled texts to start from (default: {d.initial})")
+    g.add_argument("--initial", type=int, help=f"labeled texts to start from, chosen by --initial-strategy (default: {d.initial})")
     g.add_argument("--initial-strategy", choices=["random", "label_names", "kmeans"],
                    help="how the initial texts are chosen: at random, round-robin over labels nearest each embedded "
                    "label name (or description), or nearest the k-means centres of the pool "
@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-stopping", dest="stopping", action="store_false",
                    help="do not record what the stopping criteria read (saves a pass of the classifier over the "
                    "stop set every round, about 15 %% of a fine-tuned run; picks and scores are the same)")
-    g.add_argument("--quiet", action="store_true", help="no progress output")
+    g.add_argument("--quiet", action="store_true", help="no progress lines: only the curve table, the stopping table and the records' path at the end")
     p.add_argument("--version", action="version", version=f"al {__version__}")
     return p
 

@@ -179,6 +179,9 @@ class Strategy(ABC):
     #: ``{"device": "device"}``, passed when the constructor names them; never given as strategy params,
     #: never stored with them. Empty (the default): the run's ``seed`` and ``device``.
     run_params: ClassVar[dict[str, str]] = {}
+    #: Methods :meth:`query` calls on ``state.classifier`` beyond the common ones (BALD: ``("predict_proba_dropout",)``);
+    #: a run whose classifier lacks one is refused while its settings are validated, before any data loads.
+    classifier_methods: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.last_scores: np.ndarray | None = None

@@ -72,6 +72,7 @@ class BALD(Strategy):
     """
 
     requires = frozenset({"classifier", "inputs"})
+    classifier_methods = ("predict_proba_dropout",)
 
     def __init__(self, n_samples: int = 10) -> None:
         super().__init__()

@@ -19,6 +19,7 @@ from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warm
 
 from al.classifiers.base import Classifier, tune_thresholds
 from al.device import autocast, cudnn_attention_off, resolve_device, seeded_torch, warn_if_bf16_emulated
+from al import checks
 from al.errors import ConfigError
 from al.metrics import macro_f1
 from al.models import quiet_loading, resolve_model
@@ -29,6 +30,9 @@ AUX = ("snnl", "aan", "am", "clld")  # the auxiliary objectives (``aux``)
 #: ``aux_weight`` when not given: SNNL's alpha (seed 002 eq. 7), AAN's and AM's weight 1 (seed 004,
 #: L = L_task + L_a), CLLD's lambda (seed 003 eq. 9, l.534).
 AUX_WEIGHT = {"snnl": 100.0, "aan": 1.0, "am": 1.0, "clld": 0.5}
+#: The auxiliary objectives' parameters as the constructor defaults them: one that differs needs an ``aux`` reading it.
+AUX_PARAM_DEFAULTS = {"aux_weight": None, "aux_negatives": 4, "aux_delta": 0.4, "aux_positive": "shares",
+                      "aux_confusable": (), "aux_tau": 5.0}
 
 
 class _EncoderWithHead(nn.Module):
@@ -597,6 +601,7 @@ class BertClassifier(Classifier):
             raise ConfigError(f"max_epochs must be a non-negative integer, got {self.max_epochs!r}")
         if not self.learning_rate > 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
+        checks.number("bert", "weight_decay", self.weight_decay, 0.0, float("inf"), high_open=True)
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio!r}")
         choices = {
@@ -631,6 +636,17 @@ class BertClassifier(Classifier):
             if self.aux == "clld" and not 0 <= self.aux_weight <= 1:
                 raise ConfigError(f"aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
                                   f"got {self.aux_weight!r}")
+        for name, value, low_open in (("aux_delta", self.aux_delta, False), ("aux_tau", self.aux_tau, True)):
+            checks.number("bert", name, value, 0.0, float("inf"), low_open=low_open, high_open=True)
+        readers = {"aux_weight": AUX, "aux_negatives": ("aan", "am"), "aux_delta": ("am",),
+                   "aux_positive": AUX, "aux_confusable": ("clld",), "aux_tau": ("clld",)}
+        unread = [name for name, by in readers.items()
+                  if self.aux not in by and _given(getattr(self, name), AUX_PARAM_DEFAULTS[name])]
+        if unread:
+            readers_of = ", ".join(f"{name} by aux={'/'.join(readers[name])}" for name in unread)
+            raise ConfigError(f"bert {', '.join(unread)} {'is' if len(unread) == 1 else 'are'} read by nothing with "
+                              f"aux={self.aux!r} ({readers_of}); give that aux, or leave "
+                              f"{'it' if len(unread) == 1 else 'them'} out")
         pairs = self.aux_confusable
         if isinstance(pairs, (str, bytes)) or not all(
             isinstance(pair, (list, tuple)) and len(pair) == 2
@@ -734,6 +750,13 @@ def _pos_weight(Y: np.ndarray) -> np.ndarray:
     n_pos = Y.sum(axis=0).astype(np.float64)
     ratio = np.divide(len(Y) - n_pos, n_pos, out=np.ones_like(n_pos), where=n_pos > 0)
     return np.clip(ratio, 1.0, MAX_POS_WEIGHT).astype(np.float32)
+
+
+def _given(value: Any, default: Any) -> bool:
+    """Whether a parameter was set to other than its default (an empty list of pairs is the empty default)."""
+    if isinstance(default, tuple):
+        return isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)) or tuple(value) != default
+    return value != default
 
 
 def _param_groups(model: nn.Module, weight_decay: float) -> list[dict]:

@@ -179,6 +179,12 @@ class KNNClassifier(Classifier):
             self.k_ = int(np.argmax(self.dev_macro_f1_)) + 1  # first maximum: the smaller k
         else:
             self.k_ = min(int(self.k), len(vectors))
+            if self.k_ < int(self.k):
+                import warnings
+
+                warnings.warn(f"knn k={self.k} is more than the labeled texts, so it is capped at their number and "
+                              f"every labeled text votes (each round's k is in its classifier_info); give a smaller k, "
+                              f"or k=dev", UserWarning, stacklevel=2)
         self.thresholds_ = np.full(n_labels, 0.5 if self.threshold == "dev" else fixed, dtype=np.float32)
         if self.threshold == "dev" and dev is not None:
             self.thresholds_ = tune_thresholds(self.predict_proba(dev[0]), dev[1])

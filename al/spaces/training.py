@@ -99,6 +99,36 @@ def check_space_settings(space: Any, positive_ints: tuple[str, ...]) -> None:
         raise ConfigError(f"space parameter batch_size must be at least 2 for {space.objective}, whose loss "
                           f"compares the texts of a batch (a batch of one is skipped: nothing would train); "
                           f"got {space.batch_size}")
+    check_objective_values(space)
+
+
+def check_objective_values(space: Any) -> None:
+    """Refuse an objective's weight that is not a number in its range (``alpha=abc``, ``lam=2``, AM's
+    ``negatives=1``), and CLLD's ``tau`` where no label pair reads it, before any data loads."""
+    from al import checks
+
+    owner = f"space {space.objective!r}"
+    given = {k: getattr(space, k, None) for k in _ALL_OBJECTIVE_PARAMS if k not in ("ldm", "confusable", "tau")}
+    for name, value in (resolve_params(space.objective, given) if space.objective != "cea" else {}).items():
+        if name == "negatives":  # AM draws one positive, then negatives
+            checks.integer(owner, name, value, at_least=2 if space.objective == "am" else 1)
+        elif name == "lam":
+            checks.number(owner, name, value, 0.0, 1.0)
+        elif name == "eta":  # T = 1 / (eta + epoch) ** gamma from epoch 0
+            checks.number(owner, name, value, 0.0, float("inf"), low_open=True, high_open=True)
+        else:  # alpha, gamma, aux_weight, delta
+            checks.number(owner, name, value, 0.0, float("inf"), high_open=True)
+    if space.objective == "clld" and hasattr(space, "confusable"):
+        checks.integer(owner, "confusable", space.confusable, at_least=0)
+        checks.number(owner, "tau", space.tau, 0.0, float("inf"), low_open=True, high_open=True)
+        if space.confusable == 0 and getattr(space, "ldm", "static") == "static" and space.tau != CLLD_TAU:
+            raise ConfigError(f"{owner} tau={space.tau!r} is read by nothing: the static label distance puts tau on "
+                              f"the confusable label pairs, and confusable is 0; give confusable=N (pairs), or "
+                              f"leave tau out")
+
+
+#: CLLD's distance of a confusable label pair by default (seed 003).
+CLLD_TAU = 5.0
 
 
 def batch_loss(objective: str, batch: Batch, epoch: int, rng: np.random.Generator, params: dict[str, Any],

@@ -144,7 +144,8 @@ def test_the_k_searched_is_capped_at_min_100_and_the_labeled_set(n, k_max):
     chosen = KNNClassifier(k="dev").fit(X, Y, X_dev, Y_dev)
     assert chosen.dev_macro_f1_.shape == (k_max,)
     assert 1 <= chosen.k_ <= k_max
-    assert KNNClassifier(k=500).fit(X, Y).k_ == n  # an int k is capped at the labeled set
+    with pytest.warns(UserWarning, match="knn k=500 is more than the labeled texts"):
+        assert KNNClassifier(k=500).fit(X, Y).k_ == n  # an int k is capped at the labeled set
 
 
 @pytest.mark.parametrize("params, fit_dev, message", [

@@ -82,7 +82,8 @@ def test_a_bad_value_fails_while_the_settings_are_validated(name, params, messag
 
 @pytest.mark.parametrize("name", sorted({name for name, _, _ in BAD_PARAMS}))
 def test_the_defaults_pass(name):
-    SimulationConfig(strategy={"name": name}).validate()
+    classifier = "bert" if name == "bald" else "logreg"  # bald reads dropout passes
+    SimulationConfig(strategy={"name": name}, classifier={"name": classifier}).validate()
 
 
 def test_the_command_refuses_a_bad_value_in_one_line_before_any_data_loads_and_writes_nothing(
@@ -98,3 +99,62 @@ def test_the_command_refuses_a_bad_value_in_one_line_before_any_data_loads_and_w
     err = capsys.readouterr().err
     assert code == 2 and err == "error: dal sub_batches must be a positive integer, got -1\n"
     assert not out.exists()
+
+
+SPACE_AND_CLASSIFIER = [
+    ({"space": {"name": "snnl", "params": {"alpha": "abc"}}}, r"space 'snnl' alpha must be a number in \[0, inf\)"),
+    ({"space": {"name": "snnl", "params": {"alpha": float("nan")}}}, "space 'snnl' alpha must be a number"),
+    ({"space": {"name": "snnl", "params": {"gamma": "abc"}}}, "space 'snnl' gamma must be a number"),
+    ({"space": {"name": "snnl", "params": {"eta": -1}}}, r"space 'snnl' eta must be a number in \(0, inf\), got -1"),
+    ({"space": {"name": "am", "params": {"delta": "abc"}}}, "space 'am' delta must be a number"),
+    ({"space": {"name": "am", "params": {"negatives": 1}}}, "space 'am' negatives must be an integer of at least 2"),
+    ({"space": {"name": "aan", "params": {"aux_weight": -1}}}, "space 'aan' aux_weight must be a number"),
+    ({"space": {"name": "clld", "params": {"lam": 2}}}, r"space 'clld' lam must be a number in \[0, 1\], got 2"),
+    ({"space": {"name": "clld", "params": {"confusable": "abc"}}}, "space 'clld' confusable must be an integer"),
+    ({"space": {"name": "clld", "params": {"confusable": 2, "tau": "abc"}}}, "space 'clld' tau must be a number"),
+    ({"space": {"name": "clld", "params": {"tau": 3}}}, "space 'clld' tau=3 is read by nothing: .* confusable is 0"),
+    ({"space": {"name": "clld", "params": {"dropout": "abc"}}}, "dropout must be in"),
+    ({"classifier": {"name": "bert", "params": {"aux": "am", "aux_delta": "abc"}}},
+     r"bert aux_delta must be a number in \[0, inf\), got 'abc'"),
+    ({"classifier": {"name": "bert", "params": {"aux_tau": 3}}},
+     r"bert aux_tau is read by nothing with aux=None \(aux_tau by aux=clld\)"),
+    ({"classifier": {"name": "bert", "params": {"aux": "aan", "aux_delta": 0.2}}},
+     r"bert aux_delta is read by nothing with aux='aan' \(aux_delta by aux=am\)"),
+    ({"classifier": {"name": "bert", "params": {"weight_decay": -1}}}, "bert weight_decay must be a number"),
+    ({"strategy": {"name": "bald"}},
+     "strategy 'bald' needs a classifier with predict_proba_dropout, which classifier 'logreg' lacks; use "
+     "--classifier bert, or another strategy"),
+]
+
+
+@pytest.mark.parametrize("settings, message", SPACE_AND_CLASSIFIER)
+def test_space_classifier_and_their_pairing_are_checked_before_data_loads(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        SimulationConfig(**settings).validate()
+
+
+@pytest.mark.parametrize("settings", [
+    {"space": {"name": "clld", "params": {"confusable": 2, "tau": 3, "lam": 0.3}}},
+    {"space": {"name": "clld", "params": {"ldm": "adaptive"}}},
+    {"space": {"name": "am", "params": {"negatives": 2, "delta": 0.0}}},
+    {"space": {"name": "snnl", "params": {"alpha": 0, "gamma": 1.5, "eta": 0.5}}},
+    {"classifier": {"name": "bert", "params": {"aux": "clld", "aux_tau": 3, "aux_confusable": [[0, 1]]}}},
+    {"classifier": {"name": "bert", "params": {"aux_confusable": []}}},
+    {"classifier": {"name": "bert", "params": {"aux": "am", "aux_delta": 0.2, "aux_negatives": 3}}},
+    {"strategy": {"name": "bald"}, "classifier": {"name": "bert"}},
+])
+def test_values_in_range_and_read_pass(settings):
+    SimulationConfig(**settings).validate()
+
+
+def test_a_knn_k_above_the_labeled_texts_is_a_warning_that_names_the_cap():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from al.classifiers.knn import KNNClassifier
+
+    X = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    Y = sp.csr_matrix(np.array([[1, 0], [0, 1]] * 3))
+    with pytest.warns(UserWarning, match="knn k=50 is more than the labeled texts, so it is capped at their number"):
+        classifier = KNNClassifier(k=50).fit(X, Y)
+    assert classifier.k_ == 6
