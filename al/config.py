@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from al.errors import ALError, ConfigError, DataError, did_you_mean
+from al.errors import ALError, ClassifierNeededError, ConfigError, DataError, did_you_mean
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
@@ -446,7 +446,7 @@ class SimulationConfig:
 
             able = [name for name in CLASSIFIERS if all(callable(getattr(classifier_class(name), m, None))
                                                         for m in missing)]
-            raise ConfigError(f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which "
+            raise ClassifierNeededError(f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which "
                               f"classifier {self.classifier.name!r} lacks; use --classifier "
                               f"{' or '.join(able) or 'of your own that has it'}, or another strategy")
         if self.space.name != PRETRAINED:  # what a grid's --dry-run and each cell check, before data loads

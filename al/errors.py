@@ -27,6 +27,10 @@ class ConfigError(ALError):
     """A setting is missing, malformed or inconsistent with another."""
 
 
+class ClassifierNeededError(ConfigError):
+    """A strategy calls a classifier method (its ``classifier_methods``) that the run's classifier lacks."""
+
+
 class RunBusyError(ConfigError):
     """Another process is writing the run directory (it holds the directory's lock)."""
 

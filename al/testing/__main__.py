@@ -15,7 +15,7 @@ from tempfile import TemporaryDirectory
 from typing import Sequence
 
 from al.cli import ArgumentParser
-from al.errors import ALError, ConfigError, raised_at
+from al.errors import ALError, ClassifierNeededError, ConfigError, raised_at
 
 #: What :func:`al.testing.check_strategy` verified when it returns, for the ``ok`` line.
 CHECKED = ("valid distinct unlabeled picks", "state and views unchanged", "only declared views read",
@@ -40,12 +40,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     failed = 0
     cache = os.environ.get("AL_CACHE_DIR")
+    advice = (" (these checks fit a logistic regression on synthetic vectors; for another classifier call "
+              "al.testing.check_strategy(cls, classifier=...) in Python)")
     for name in args.strategies:
         try:
             params = parse_params(args.strategy_param, "--strategy-param")
             config = SimulationConfig(strategy={"name": name, "params": params})
             # an unknown name or parameter, or one the run sets (seed), is one line here, before any check
             config.validate()
+        except ClassifierNeededError as exc:  # it calls what the checks' logistic regression has not
+            failed += 1
+            print(f"error: {config.strategy.label()} could not be checked: {exc}{advice}", file=sys.stderr)
+            continue
         except ALError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
@@ -61,9 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         except ALError as exc:  # refused the synthetic pool (one that needs another classifier), a model missing
             failed += 1
-            advice = (" (these checks fit a logistic regression on synthetic vectors; for another classifier call "
-                      "al.testing.check_strategy(cls, classifier=...) in Python)" if isinstance(exc, ConfigError) else "")
-            print(f"error: {label} could not be checked: {exc}{advice}", file=sys.stderr)
+            print(f"error: {label} could not be checked: {exc}{advice if isinstance(exc, ConfigError) else ''}",
+                  file=sys.stderr)
             continue
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
