@@ -62,4 +62,6 @@ def test_the_cli_refuses_bald_with_logreg_in_one_line(small_jsonl, tmp_path, cap
                  "--initial", "20", "--step", "20", "--budget", "60", "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2
-    assert err.startswith("error: strategy 'bald' needs a classifier with dropout (bert)") and err.count("\n") == 1
+    assert err == ("error: strategy 'bald' needs a classifier with predict_proba_dropout, which classifier 'logreg' "
+                   "lacks; use --classifier bert, or another strategy\n")
+    assert not out.exists()  # refused with the settings, before the data and the model load
