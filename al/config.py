@@ -229,21 +229,14 @@ class SimulationConfig:
 
     @property
     def run_dir(self) -> Path:
-        """``out``, or ``runs/<dataset>-<strategy>-<classifier>-seed<seed>``.
-
-        For a file of the user's own (``csv``, ``jsonl``) the data set part is
-        ``csv-<file name without suffix>``, so that runs on two files do not meet.
-        """
+        """``out``, or ``runs/<dataset>-<strategy>-<classifier>-seed<seed>``."""
         if self.out:
             return Path(self.out).expanduser()
         strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)
-        dataset = self.dataset
-        if dataset in ("csv", "jsonl") and self.data_path:
-            dataset += "-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.data_path).stem).lstrip(".")
         space = "" if self.space.name == PRETRAINED else f"-{self.space.name}-{self.space_scope}"
         if space and self.space_for != "all":
             space += f"-for-{self.space_for}"
-        return Path("runs") / f"{dataset}-{strategy}{space}-{self.classifier.name}-seed{self.seed}"
+        return Path("runs") / f"{self.dataset}-{strategy}{space}-{self.classifier.name}-seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: components as ``{name, params}`` with the params as given."""

@@ -772,12 +772,3 @@ def test_a_missing_relative_data_path_says_where_it_was_looked_for(tmp_path, mon
                                         rf"current directory: looked for {tmp_path}/data/t.csv\); fix --data-path"):
         load_dataset("csv", "data/t.csv")
 
-
-def test_runs_on_two_files_of_ones_own_get_two_default_directories():
-    from al.config import SimulationConfig
-
-    dirs = {SimulationConfig(dataset=d, data_path=p).run_dir.as_posix()
-            for d, p in [("csv", "data/a.csv"), ("csv", "other/b.csv"), ("jsonl", "x/my file.jsonl")]}
-    assert dirs == {"runs/csv-a-class_embedding-logreg-seed0", "runs/csv-b-class_embedding-logreg-seed0",
-                    "runs/jsonl-my_file-class_embedding-logreg-seed0"}
-    assert SimulationConfig().run_dir.as_posix() == "runs/disaster-class_embedding-logreg-seed0"
