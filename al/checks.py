@@ -8,32 +8,38 @@ settings are validated, before any data or model loads (see
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
 from al.errors import ConfigError
 
 
+#: How to fix a refused value, the end of every check's message.
+FIX = "give one such, or leave it out for its default"
+
+
 def integer(owner: str, name: str, value: Any, at_least: int = 1) -> Any:
     """``value`` if it is an integer (not a bool) of at least ``at_least``, else a ConfigError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < at_least:
         expected = "a positive integer" if at_least == 1 else f"an integer of at least {at_least}"
-        raise ConfigError(f"{owner} {name} must be {expected}, got {value!r}")
+        raise ConfigError(f"{owner} {name} must be {expected}, got {value!r}; {FIX}")
     return value
 
 
 def number(owner: str, name: str, value: Any, low: float, high: float, *,
            low_open: bool = False, high_open: bool = False) -> Any:
-    """``value`` if it is a real number (not a bool) in the interval from ``low`` to ``high``, else a ConfigError.
+    """``value`` if it is a finite real number (not a bool) in the interval from ``low`` to ``high``, else a
+    ConfigError.
 
     ``low_open`` / ``high_open``: the bound itself is outside the interval.
-    ``high`` may be ``float("inf")``.
+    ``high`` may be ``float("inf")`` (no upper bound: infinity itself is refused, as NaN is).
     """
-    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and value == value  # NaN fails
+    ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
     if ok:
         ok = (value > low if low_open else value >= low) and (value < high if high_open else value <= high)
     if not ok:
-        upper = "" if high == float("inf") else f", {high:g}{')' if high_open else ']'}"
-        interval = f"{'(' if low_open else '['}{low:g}{upper or ', inf)'}"
-        raise ConfigError(f"{owner} {name} must be a number in {interval}, got {value!r}")
+        upper = ", inf)" if math.isinf(high) else f", {high:g}{')' if high_open else ']'}"
+        interval = f"{'(' if low_open else '['}{low:g}{upper}"
+        raise ConfigError(f"{owner} {name} must be a number in {interval}, got {value!r}; {FIX}")
     return value

@@ -365,7 +365,7 @@ class SimulationConfig:
         ConfigError
             On the first bad setting, saying what was expected and what came.
         """
-        from al.datasets import DATASETS, check_data_options
+        from al.datasets import DATASETS, check_data_options, check_data_path
 
         self._check_types()
         if self.dataset not in DATASETS:
@@ -423,8 +423,10 @@ class SimulationConfig:
             self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)
         ):
             raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
-        if self.data_path is not None and not Path(self.data_path).expanduser().exists():
-            raise ConfigError(f"data path {self.data_path} does not exist")
+        try:
+            check_data_path(self.dataset, self.data_path)
+        except DataError as exc:
+            raise ConfigError(str(exc)) from None
         self._check_params(self.strategy, self.strategy_class(), "strategy")
         self._check_params(self.classifier, self.classifier_class(), "classifier")
         self._check_space()

@@ -45,9 +45,8 @@ DEFAULT_PORT = 8765
 MIN_TOKEN_LENGTH = 16
 #: Where the token may come from instead of --token: a variable, unlike a flag, is not in the process list.
 TOKEN_ENV = "AL_ANNOTATE_TOKEN"
-#: What an export may be called: it is JSON lines, as ``--dataset jsonl`` reads them (``.json`` would say one
-#: JSON document, which it is not).
-EXPORT_SUFFIXES = (".jsonl", ".ndjson")
+#: What an export may be called: it is JSON lines, as ``--dataset jsonl`` reads them (``.json`` too).
+EXPORT_SUFFIXES = (".jsonl", ".ndjson", ".json")
 #: Flags of the start command that are settings of the session, not of the simulation config.
 _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "label_columns",
                   "label_sep", "host", "port", "token", "origin", "folds", "quiet", "config"}
@@ -406,9 +405,6 @@ def export(argv: Sequence[str]) -> int:
     try:
         # a session's own file is named as such, whatever its suffix
         check_output(args.session, args.output, "-o", data)
-        if Path(args.output).suffix.lower() == ".json":
-            raise ConfigError(f"-o {args.output} ends in .json, but an export is JSON lines (one object a line), not "
-                              f"one JSON document; name it .jsonl (e.g. -o {Path(args.output).with_suffix('.jsonl')})")
         output_file(args.output, "-o", EXPORT_SUFFIXES)
         check_output_folder(args.output, "-o")
         exported = export_session(args.session, args.output, "-o", given_reading(args), data)

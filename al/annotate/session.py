@@ -836,12 +836,19 @@ class Session:
         directory = self.directory
         if directory.exists() and not directory.is_dir():
             raise ConfigError(f"session directory {directory} is a file; pass a directory as --out")
-        try:
-            directory.mkdir(parents=True)
-            created = True
-        except FileExistsError:  # there already, or made by another process a moment ago
-            created = False
-        lock = open(directory / LOCK_FILE, "a+")
+        for attempt in range(3):
+            try:
+                directory.mkdir(parents=True)
+                created = True
+            except FileExistsError:  # there already, or made by another process a moment ago
+                created = False
+            try:
+                lock = open(directory / LOCK_FILE, "a+")
+                break
+            except FileNotFoundError:  # another start that made it failed and removed it meanwhile: make it again
+                if attempt == 2:
+                    raise ConfigError(f"session directory {directory} keeps vanishing as this start opens it (another "
+                                      f"process removes it); stop that process, or pass another --out") from None
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

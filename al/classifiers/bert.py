@@ -5,6 +5,7 @@ This module imports torch and transformers; it is imported only when the
 """
 from __future__ import annotations
 
+import inspect
 import tempfile
 import time
 from contextlib import AbstractContextManager, contextmanager
@@ -30,9 +31,6 @@ AUX = ("snnl", "aan", "am", "clld")  # the auxiliary objectives (``aux``)
 #: ``aux_weight`` when not given: SNNL's alpha (seed 002 eq. 7), AAN's and AM's weight 1 (seed 004,
 #: L = L_task + L_a), CLLD's lambda (seed 003 eq. 9, l.534).
 AUX_WEIGHT = {"snnl": 100.0, "aan": 1.0, "am": 1.0, "clld": 0.5}
-#: The auxiliary objectives' parameters as the constructor defaults them: one that differs needs an ``aux`` reading it.
-AUX_PARAM_DEFAULTS = {"aux_weight": None, "aux_negatives": 4, "aux_delta": 0.4, "aux_positive": "shares",
-                      "aux_confusable": (), "aux_tau": 5.0}
 
 
 class _EncoderWithHead(nn.Module):
@@ -640,8 +638,13 @@ class BertClassifier(Classifier):
             checks.number("bert", name, value, 0.0, float("inf"), low_open=low_open, high_open=True)
         readers = {"aux_weight": AUX, "aux_negatives": ("aan", "am"), "aux_delta": ("am",),
                    "aux_positive": AUX, "aux_confusable": ("clld",), "aux_tau": ("clld",)}
+        defaults = {name: p.default for name, p in inspect.signature(BertClassifier.__init__).parameters.items()
+                    if name.startswith("aux_")}  # a parameter set to other than this needs an aux that reads it
         unread = [name for name, by in readers.items()
-                  if self.aux not in by and _given(getattr(self, name), AUX_PARAM_DEFAULTS[name])]
+                  if self.aux not in by and _given(getattr(self, name), defaults[name])]
+        if self.aux == "clld" and not _given(self.aux_confusable, ()) and _given(self.aux_tau, defaults["aux_tau"]):
+            raise ConfigError(f"bert aux_tau={self.aux_tau!r} is read by nothing: CLLD puts it on the aux_confusable "
+                              f"label pairs, and none is given; give aux_confusable=[[i, j], ...], or leave aux_tau out")
         if unread:
             readers_of = ", ".join(f"{name} by aux={'/'.join(readers[name])}" for name in unread)
             raise ConfigError(f"bert {', '.join(unread)} {'is' if len(unread) == 1 else 'are'} read by nothing with "

@@ -109,11 +109,7 @@ def _table(name: str) -> Callable[..., Corpus]:
 
         if path is None:
             raise DataError("datasets 'csv' and 'jsonl' need --data-path FILE")
-        other = next((other for other, suffixes in TABLE_FORMATS.items()
-                      if other != name and path.suffix.lower() in suffixes), None)
-        if other is not None:
-            raise DataError(f"data path {path} is a {path.suffix} file, but --dataset is {name!r}; "
-                            f"expected {', '.join(TABLE_FORMATS[name])}: pass --dataset {other}")
+        check_data_path(name, path)
         return load_table(path, **options)  # the split is a hash of each text: no seed
 
     return load
@@ -131,12 +127,26 @@ def load_dataset(name: str, path: str | Path | None = None, *, seed: int = 0, **
     """The full corpus ``name`` (all labels), read from ``path`` where it needs one."""
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
-    if path is not None and not Path(path).exists():
-        where = "" if Path(path).is_absolute() else \
-            f" (a relative path is read from the current directory: looked for {Path.cwd() / Path(path)})"
-        raise DataError(f"data path {path} does not exist{where}; fix --data-path")
+    check_data_path(name, path)
     options = check_data_options(name, options)
-    return DATASETS[name](Path(path) if path is not None else None, seed=seed, **options)
+    return DATASETS[name](Path(path).expanduser() if path is not None else None, seed=seed, **options)
+
+
+def check_data_path(name: str, path: str | Path | None) -> None:
+    """Refuse, from the path alone (before anything is read), a data path that does not exist, or a file of the
+    format the other of ``--dataset csv`` and ``jsonl`` reads (:data:`TABLE_FORMATS`)."""
+    if path is None:
+        return
+    given, path = path, Path(path).expanduser()
+    if not path.exists():
+        where = "" if path.is_absolute() else \
+            f" (a relative path is read from the current directory: looked for {Path.cwd() / path})"
+        raise DataError(f"data path {given} does not exist{where}; fix --data-path")
+    other = next((other for other, suffixes in TABLE_FORMATS.items()
+                  if name in TABLE_FORMATS and other != name and path.suffix.lower() in suffixes), None)
+    if other is not None:
+        raise DataError(f"data path {given} is a {path.suffix} file, but --dataset is {name!r}; "
+                        f"expected {', '.join(TABLE_FORMATS[name])}: pass --dataset {other}")
 
 
 def load_corpus(

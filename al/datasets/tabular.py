@@ -645,7 +645,7 @@ def load_table(
     """Load a labeled table into a :class:`Corpus` (see the module docstring)."""
     table = read_rows(path)
     path = table.path
-    if table.frame.empty:
+    if len(table.frame.index) == 0 and len(table.frame.columns) and path.suffix.lower() in (".csv", ".tsv"):
         raise DataError(f"{path} has a header ({', '.join(map(str, table.frame.columns))}) but no data rows; "
                         f"expected one row per labeled text below it")
     texts = read_texts(table, text_column)

@@ -17,7 +17,8 @@ import scipy.sparse as sp
 
 from al.errors import ConfigError, DataError
 from al.optim import Adam
-from al.spaces.training import Batch, batch_loss, check_space_settings, minibatches, pair_loss, resolve_params
+from al.spaces.training import (CLLD_TAU, Batch, batch_loss, check_space_settings, minibatches, pair_loss,
+                                 resolve_params)
 
 LDM_MODES = ("static", "adaptive")
 
@@ -64,7 +65,7 @@ class HeadSpace:
         learning_rate: float = 1e-3, dropout: float | None = None, positive: str = "shares",
         alpha: float | None = None, eta: float | None = None, gamma: float | None = None,
         aux_weight: float | None = None, negatives: int | None = None, delta: float | None = None,
-        lam: float | None = None, ldm: str = "static", confusable: int = 0, tau: float = 5.0,
+        lam: float | None = None, ldm: str = "static", confusable: int = 0, tau: float = CLLD_TAU,
     ) -> None:
         self.objective = objective
         self.dim = dim

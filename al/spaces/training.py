@@ -23,6 +23,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "am": {"aux_weight": 1.0, "negatives": 4, "delta": 0.4},  # seed 004 §4
     "clld": {"lam": 0.5},  # seed 003
 }
+#: CLLD's distance of a confusable label pair by default (seed 003).
+CLLD_TAU = 5.0
 
 
 @dataclass(frozen=True)
@@ -121,14 +123,11 @@ def check_objective_values(space: Any) -> None:
     if space.objective == "clld" and hasattr(space, "confusable"):
         checks.integer(owner, "confusable", space.confusable, at_least=0)
         checks.number(owner, "tau", space.tau, 0.0, float("inf"), low_open=True, high_open=True)
-        if space.confusable == 0 and getattr(space, "ldm", "static") == "static" and space.tau != CLLD_TAU:
-            raise ConfigError(f"{owner} tau={space.tau!r} is read by nothing: the static label distance puts tau on "
+        if space.confusable == 0 and space.tau != CLLD_TAU:
+            raise ConfigError(f"{owner} tau={space.tau!r} is read by nothing: the label distance starts with tau on "
                               f"the confusable label pairs, and confusable is 0; give confusable=N (pairs), or "
                               f"leave tau out")
 
-
-#: CLLD's distance of a confusable label pair by default (seed 003).
-CLLD_TAU = 5.0
 
 
 def batch_loss(objective: str, batch: Batch, epoch: int, rng: np.random.Generator, params: dict[str, Any],

@@ -1248,7 +1248,7 @@ def test_the_token_may_come_from_the_environment(pool, tmp_path, monkeypatch, ca
 def test_export_refuses_a_name_that_is_not_json_lines_before_reading_the_session(tmp_path, capsys, name):
     assert main(["export", str(tmp_path / "no-session"), "-o", str(tmp_path / name)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "expected one of .jsonl, .ndjson (e.g. -o " in err, err
+    assert err.count("\n") == 1 and "expected one of .jsonl, .ndjson, .json (e.g. -o " in err, err
     assert not (tmp_path / name).exists()
 
 

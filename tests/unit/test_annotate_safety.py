@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import os
 import shutil
 import socket
 import time
@@ -114,16 +115,6 @@ def test_export_never_writes_over_another_run_s_or_session_s_files(pool, tmp_pat
     capsys.readouterr()
 
 
-def test_export_refuses_json_naming_jsonl(pool, tmp_path, capsys):
-    """``.json`` says one JSON document; an export is JSON lines."""
-    answer(pool, tmp_path / "s", 1)
-    target = tmp_path / "labeled.json"
-    assert main(["export", str(tmp_path / "s"), "-o", str(target)]) == 2
-    err = one_line(capsys)
-    assert "ends in .json, but an export is JSON lines" in err and f"-o {tmp_path / 'labeled.jsonl'}" in err, err
-    assert not target.exists()
-
-
 # ------------------------------------------------------------ 2. two servers starting on one new --out
 
 def other_session_appears(monkeypatch, pool, tmp_path, *, hold_lock=False):
@@ -188,6 +179,29 @@ def test_a_start_that_fails_removes_its_own_new_folder_before_it_lets_go_of_the_
     with pytest.raises(RuntimeError):
         opened(pool, out)
     assert not out.exists() and locked_while_removed == [True]
+
+
+def test_a_start_makes_its_folder_again_when_a_failed_start_removed_it_before_the_lock(pool, tmp_path, monkeypatch):
+    """The other start made the folder (so this one's mkdir failed), failed, and removed it before this opened its
+    lock: this start makes it again and goes on, with no traceback."""
+    import builtins
+
+    import al.annotate.session as session_module
+
+    out = tmp_path / "new"
+    removed = []
+
+    def racing_open(path, *args, **kwargs):
+        if os.path.basename(path) == LOCK_FILE and not removed:
+            shutil.rmtree(out)  # the other start's clean-up, a moment before this open
+            removed.append(path)
+        return builtins.open(path, *args, **kwargs)
+
+    out.mkdir()  # made by the other start
+    monkeypatch.setattr(session_module, "open", racing_open, raising=False)
+    session = opened(pool, out)
+    session.close()
+    assert removed and (out / "config.json").is_file()
 
 
 # ------------------------------------------------------------ 3. someone else's config.json without a config

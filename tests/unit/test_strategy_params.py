@@ -18,7 +18,7 @@ def test_integer_passes_integers_at_the_bound_or_above(value):
 
 @pytest.mark.parametrize("value, at_least", [(0, 1), (-1, 0), (1, 2), (True, 1), (1.0, 1), ("3", 1), (None, 1)])
 def test_integer_refuses_what_is_not_an_integer_or_below_the_bound(value, at_least):
-    with pytest.raises(ConfigError, match=rf"^s k must be .*, got {value!r}$".replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ConfigError, match=rf"^s k must be .*, got {value!r}; give one such, or leave it out for its default$".replace("(", r"\(").replace(")", r"\)")):
         checks.integer("s", "k", value, at_least=at_least)
 
 
@@ -31,7 +31,7 @@ def test_integer_names_its_bound():
 
 @pytest.mark.parametrize("value, low_open, high_open, ok", [
     (0.0, False, False, True), (1.0, False, False, True), (0.0, True, False, False), (1.0, False, True, False),
-    (0.5, True, True, True), (-0.1, False, False, False), (1.1, False, False, False), (math.nan, False, False, False),
+    (0.5, True, True, True), (-0.1, False, False, False), (1.1, False, False, False), (math.nan, False, False, False), (math.inf, False, False, False), (-math.inf, False, False, False),
     (False, False, False, False), ("0.5", False, False, False),
 ])
 def test_number_keeps_to_its_interval(value, low_open, high_open, ok):
@@ -97,7 +97,8 @@ def test_the_command_refuses_a_bad_value_in_one_line_before_any_data_loads_and_w
     out = tmp_path / "r"
     code = main(["--strategy", "dal", "--strategy-param", "sub_batches=-1", "--out", str(out)])
     err = capsys.readouterr().err
-    assert code == 2 and err == "error: dal sub_batches must be a positive integer, got -1\n"
+    assert code == 2 and err == ("error: dal sub_batches must be a positive integer, got -1; give one such, or leave "
+                                 "it out for its default\n")
     assert not out.exists()
 
 
@@ -114,6 +115,11 @@ SPACE_AND_CLASSIFIER = [
     ({"space": {"name": "clld", "params": {"confusable": 2, "tau": "abc"}}}, "space 'clld' tau must be a number"),
     ({"space": {"name": "clld", "params": {"tau": 3}}}, "space 'clld' tau=3 is read by nothing: .* confusable is 0"),
     ({"space": {"name": "clld", "params": {"dropout": "abc"}}}, "dropout must be in"),
+    ({"space": {"name": "clld", "params": {"ldm": "adaptive", "tau": 3}}}, "space 'clld' tau=3 is read by nothing"),
+    ({"strategy": {"name": "dal", "params": {"learning_rate": math.inf}}},
+     r"dal learning_rate must be a number in \(0, inf\), got inf"),
+    ({"classifier": {"name": "bert", "params": {"aux": "clld", "aux_tau": 3}}},
+     r"bert aux_tau=3 is read by nothing: CLLD puts it on the aux_confusable label pairs, and none is given"),
     ({"classifier": {"name": "bert", "params": {"aux": "am", "aux_delta": "abc"}}},
      r"bert aux_delta must be a number in \[0, inf\), got 'abc'"),
     ({"classifier": {"name": "bert", "params": {"aux_tau": 3}}},
@@ -158,3 +164,14 @@ def test_a_knn_k_above_the_labeled_texts_is_a_warning_that_names_the_cap():
     with pytest.warns(UserWarning, match="knn k=50 is more than the labeled texts, so it is capped at their number"):
         classifier = KNNClassifier(k=50).fit(X, Y)
     assert classifier.k_ == 6
+
+
+def test_a_data_file_of_the_other_format_or_missing_is_refused_while_the_settings_are_validated(tmp_path, monkeypatch):
+    data = tmp_path / "texts.csv"
+    data.write_text("text,food\n")
+    with pytest.raises(ConfigError, match=r"texts.csv is a .csv file, but --dataset is 'jsonl'; .*pass --dataset csv$"):
+        SimulationConfig(dataset="jsonl", data_path=str(data)).validate()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"data path no/texts.csv does not exist \(a relative path is read from the "
+                                          r"current directory: looked for .*no/texts.csv\); fix --data-path"):
+        SimulationConfig(dataset="csv", data_path="no/texts.csv").validate()

@@ -772,3 +772,10 @@ def test_a_missing_relative_data_path_says_where_it_was_looked_for(tmp_path, mon
                                         rf"current directory: looked for {tmp_path}/data/t.csv\); fix --data-path"):
         load_dataset("csv", "data/t.csv")
 
+
+
+def test_json_lines_of_empty_objects_are_named_by_the_missing_text_column_not_a_header(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text("{}\n{}\n")
+    with pytest.raises(DataError, match="has no text column 'text'"):
+        load_table(path)
