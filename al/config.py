@@ -441,9 +441,10 @@ class SimulationConfig:
 
             able = [name for name in CLASSIFIERS if all(callable(getattr(classifier_class(name), m, None))
                                                         for m in missing)]
-            raise ClassifierNeededError(f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which "
-                              f"classifier {self.classifier.name!r} lacks; use --classifier "
-                              f"{' or '.join(able) or 'of your own that has it'}, or another strategy")
+            raise ClassifierNeededError(
+                f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which classifier "
+                f"{self.classifier.name!r} lacks; use --classifier {' or '.join(able) or 'of your own that has it'}, "
+                f"or another strategy")
         if self.space.name != PRETRAINED:  # what a grid's --dry-run and each cell check, before data loads
             check_space_readers(self.space_for, repr(strategy.name or type(strategy).__name__),
                                 "embeddings" in strategy.requires, classifier.input)

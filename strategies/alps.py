@@ -33,6 +33,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from al import checks
 from al.embedders.surprisal import MLMSurprisal, pool_key
 from al.errors import ConfigError, EmptyPoolError
 from al.registry import register
@@ -193,8 +194,7 @@ class ALPS(Strategy):
         surprisal: Callable[[Sequence[str]], np.ndarray] | None = None,
     ) -> None:
         super().__init__()
-        if not (isinstance(n_init, int) and n_init >= 1):
-            raise ConfigError(f"n_init must be a positive integer; got {n_init!r}")
+        checks.integer("alps", "n_init", n_init)
         if surprisal is not None and not callable(surprisal):
             raise ConfigError(f"surprisal must be a function of the pool's texts, passed from Python (it has no "
                               f"command-line form); got {surprisal!r}; leave it out to use the masked LM")

@@ -69,7 +69,7 @@ BAD_PARAMS = [
     ("adaptive", {"betas": []}, r"adaptive betas must be a non-empty list of numbers in \[0, 1\], got \[\]"),
     ("adaptive", {"ties_per_beta": 0}, "adaptive ties_per_beta must be a positive integer, got 0"),
     ("adaptive", {"C": 0}, r"adaptive C must be a number in \(0, inf\), got 0"),
-    ("alps", {"n_init": 0}, "n_init must be a positive integer; got 0"),
+    ("alps", {"n_init": 0}, "alps n_init must be a positive integer, got 0"),
 ]
 
 
