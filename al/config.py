@@ -427,6 +427,7 @@ class SimulationConfig:
             check_data_path(self.dataset, self.data_path)
         except DataError as exc:
             raise ConfigError(str(exc)) from None
+        self._check_split_column()
         self._check_params(self.strategy, self.strategy_class(), "strategy")
         self._check_params(self.classifier, self.classifier_class(), "classifier")
         self._check_space()
@@ -449,6 +450,23 @@ class SimulationConfig:
             check_space_readers(self.space_for, repr(strategy.name or type(strategy).__name__),
                                 "embeddings" in strategy.requires, classifier.input)
         return self
+
+    def _check_split_column(self) -> None:
+        """A ``split_column`` other than the default must be a column of a CSV file's header (a JSON-lines file's
+        columns are known only once every line is read: the load checks it there)."""
+        from al.datasets import TABLE_OPTIONS, TABLE_FORMATS
+
+        column = self.data_options.get("split_column", TABLE_OPTIONS["split_column"])
+        path = Path(self.data_path).expanduser() if self.data_path else None
+        if column == TABLE_OPTIONS["split_column"] or path is None or path.suffix.lower() not in TABLE_FORMATS["csv"]:
+            return
+        from al.datasets.tabular import csv_header
+
+        names = csv_header(path)
+        if names is not None and column not in names:
+            raise ConfigError(f"{self.data_path} has no split column {column!r}{did_you_mean([column], names)}; "
+                              f"columns: {', '.join(names)}; fix data_options split_column, or leave it out for the "
+                              f"automatic split")
 
     def _check_types(self) -> None:
         """The settings that are words, paths and label lists, each of its type, before any value is read."""

@@ -149,6 +149,21 @@ def read_rows(path: str | Path) -> Table:
         raise DataError(f"cannot read {path} ({exc.strerror or exc}); check its permissions") from None
 
 
+def csv_header(path: str | Path) -> list[str] | None:
+    """A CSV or TSV file's header names, stripped, from its first record alone (a settings check reads no more);
+    None where that record cannot be read (loading the file says why)."""
+    path = Path(path)
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        with contextlib.closing(_records(path, sep)) as records:
+            for _, _, record in records:
+                if record and (len(record) > 1 or record[0].strip()):  # the first record that is not blank
+                    return [name.strip() for name in record]
+    except (DataError, OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
 def raise_interrupt(exc: BaseException) -> None:
     """Raise the :class:`KeyboardInterrupt` that ``exc`` wraps, if any; return otherwise.
 

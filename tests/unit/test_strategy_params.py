@@ -175,3 +175,13 @@ def test_a_data_file_of_the_other_format_or_missing_is_refused_while_the_setting
     with pytest.raises(ConfigError, match=r"data path no/texts.csv does not exist \(a relative path is read from the "
                                           r"current directory: looked for .*no/texts.csv\); fix --data-path"):
         SimulationConfig(dataset="csv", data_path="no/texts.csv").validate()
+
+
+def test_a_split_column_missing_from_a_csv_header_is_refused_while_the_settings_are_validated(tmp_path):
+    data = tmp_path / "texts.csv"
+    data.write_text("\ufefftext,food,split\na,1,train\n")
+    with pytest.raises(ConfigError, match=r"texts.csv has no split column 'splt' \(did you mean split\?\); columns: "
+                                          r"text, food, split; fix data_options split_column"):
+        SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "splt"}).validate()
+    for options in ({"split_column": "split"}, {}):  # named, or the default (absent: the hash split, at load)
+        SimulationConfig(dataset="csv", data_path=str(data), data_options=options).validate()
