@@ -27,19 +27,7 @@ from al.annotate.store import DB_FILE  # noqa: E402
 from al.errors import ConfigError, DataError  # noqa: E402
 from al.records import read_rounds  # noqa: E402
 from tests.conftest import hash_embed, synthetic_corpus  # noqa: E402
-
-LOOP = ["--initial", "10", "--step", "5", "--budget", "20", "--strategy", "class_embedding", "--folds", "2"]
-
-
-@pytest.fixture
-def pool(tmp_path):
-    """200 synthetic texts with ids t0..t199 (no labels given) and their gold labels."""
-    corpus = synthetic_corpus(200)
-    path = tmp_path / "texts.jsonl"
-    with open(path, "w") as f:
-        for i, text in enumerate(corpus.texts):
-            f.write(json.dumps({"id": f"t{i}", "text": text}) + "\n")
-    return path, corpus.Y.toarray(), corpus.label_names
+from tests.unit.annotate_cli import LOOP, pool  # noqa: E402,F401
 
 
 def open_session(pool, out, *extra, start=True):

@@ -14,6 +14,7 @@ from al.annotate.data import read_session_texts  # noqa: E402
 from al.annotate.store import DB_FILE  # noqa: E402
 from al.errors import DataError  # noqa: E402
 from tests.conftest import hash_embed, synthetic_corpus  # noqa: E402
+from tests.unit.annotate_cli import serve_nothing  # noqa: E402,F401
 
 LOOP = ["--initial", "10", "--step", "5", "--budget", "20", "--strategy", "class_embedding", "--folds", "2"]
 LABELS = ["food", "shelter", "water"]
@@ -77,18 +78,6 @@ def pool(tmp_path):
         for i, text in enumerate(corpus.texts):
             f.write(json.dumps({"id": f"t{i}", "text": text}) + "\n")
     return path, list(corpus.label_names)
-
-
-@pytest.fixture
-def serve_nothing(monkeypatch):
-    """``main`` with hash embeddings and a server that returns at once (as if stopped by Ctrl-C)."""
-    import uvicorn
-
-    import al.annotate.__main__ as cli
-
-    real_prepare = cli.prepare_session
-    monkeypatch.setattr(cli, "prepare_session", lambda args: real_prepare(args, embed=hash_embed))
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
 
 
 def start(pool, out, *extra):

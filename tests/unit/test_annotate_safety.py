@@ -19,54 +19,12 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 import al.annotate.__main__ as cli  # noqa: E402
-from al.annotate.__main__ import build_parser, listen, main, prepare_session  # noqa: E402
+from al.annotate.__main__ import listen, main  # noqa: E402
 from al.annotate.app import SECURITY_HEADERS, create_app  # noqa: E402
 from al.annotate.session import LOCK_FILE, Session  # noqa: E402
 from al.annotate.store import DB_FILE  # noqa: E402
 from al.errors import ConfigError  # noqa: E402
-from tests.conftest import hash_embed, synthetic_corpus  # noqa: E402
-
-LOOP = ["--initial", "10", "--step", "5", "--budget", "20", "--strategy", "class_embedding", "--folds", "2"]
-
-
-@pytest.fixture
-def pool(tmp_path):
-    """200 synthetic texts with ids t0..t199 (no labels given), their gold labels and label names."""
-    corpus = synthetic_corpus(200)
-    path = tmp_path / "texts.jsonl"
-    path.write_text("".join(json.dumps({"id": f"t{i}", "text": t}) + "\n" for i, t in enumerate(corpus.texts)))
-    return path, corpus.Y.toarray(), list(corpus.label_names)
-
-
-@pytest.fixture
-def serve_nothing(monkeypatch):
-    """``main`` with hash embeddings and a server that returns at once (as if stopped by Ctrl-C)."""
-    import uvicorn
-
-    real_prepare = cli.prepare_session
-    monkeypatch.setattr(cli, "prepare_session", lambda args: real_prepare(args, embed=hash_embed))
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
-
-
-def flags(pool, out, *extra, data=None):
-    path, _, labels = pool
-    return ["--data", str(data or path), "--labels", *labels, "--out", str(out), "--port", "0", *LOOP, *extra]
-
-
-def opened(pool, out, *extra, embed=hash_embed):
-    return prepare_session(build_parser().parse_args(flags(pool, out, *extra)), embed=embed).open()
-
-
-def answer(pool, out, n):
-    """Start a session in ``out``, answer ``n`` texts (no label), stop it."""
-    session = opened(pool, out).start()
-    client = TestClient(create_app(session), base_url="http://127.0.0.1")
-    try:
-        for _ in range(n):
-            text = client.get("/api/state", params={"wait": 30}).json()["text"]
-            assert client.post("/api/answer", json={"id": text["id"], "labels": []}).status_code == 200
-    finally:
-        session.close()
+from tests.unit.annotate_cli import answer, flags, opened, pool, serve_nothing  # noqa: E402,F401
 
 
 def one_line(capsys):
