@@ -27,13 +27,13 @@ def integer(owner: str, name: str, value: Any, at_least: int = 1) -> Any:
     return value
 
 
-def number(owner: str, name: str, value: Any, low: float, high: float, *,
+def number(owner: str, name: str, value: Any, low: float, high: float = math.inf, *,
            low_open: bool = False, high_open: bool = False) -> Any:
     """``value`` if it is a finite real number (not a bool) in the interval from ``low`` to ``high``, else a
     ConfigError.
 
     ``low_open`` / ``high_open``: the bound itself is outside the interval.
-    ``high`` may be ``float("inf")`` (no upper bound: infinity itself is refused, as NaN is).
+    ``high`` defaults to no upper bound (infinity itself is refused, as NaN is).
     """
     ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
     if ok:

@@ -460,13 +460,11 @@ class SimulationConfig:
         path = Path(self.data_path).expanduser() if self.data_path else None
         if column == TABLE_OPTIONS["split_column"] or path is None or path.suffix.lower() not in TABLE_FORMATS["csv"]:
             return
-        from al.datasets.tabular import csv_header
+        from al.datasets.tabular import absent_split_column, csv_header
 
         names = csv_header(path)
         if names is not None and column not in names:
-            raise ConfigError(f"{self.data_path} has no split column {column!r}{did_you_mean([column], names)}; "
-                              f"columns: {', '.join(names)}; fix data_options split_column, or leave it out for the "
-                              f"automatic split")
+            raise ConfigError(str(absent_split_column(self.data_path, column, names)))
 
     def _check_types(self) -> None:
         """The settings that are words, paths and label lists, each of its type, before any value is read."""

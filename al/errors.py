@@ -39,6 +39,10 @@ class DataError(ALError):
     """A data set cannot be found, read or reduced as asked."""
 
 
+class ForeignConfigError(DataError):
+    """A ``config.json`` that is JSON but holds no run's settings: another program's file, or one edited by hand."""
+
+
 class ModelError(ALError):
     """A model name or path cannot be resolved to local weights."""
 

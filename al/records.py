@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from al.config import changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
-from al.errors import ConfigError, DataError, RunBusyError
+from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError
 from al.io import remove_stale_temporaries, write_atomic  # noqa: F401 - write_atomic re-exported
 
 CONFIG_FILE = "config.json"
@@ -144,8 +144,9 @@ def read_config(directory: Path) -> dict[str, Any] | None:
         return None
     stored = _json(path, _read_text(path))
     if not isinstance(stored, dict) or not isinstance(stored.get("config"), dict):  # JSON, but not a run's
-        raise DataError(f"{path} does not hold a run's settings (an object with its config): another program's file, "
-                        f"or one edited by hand; pass another --out (or directory), or restore it from a copy")
+        raise ForeignConfigError(f"{path} does not hold a run's settings (an object with its config): another "
+                                 f"program's file, or one edited by hand; pass another --out (or directory), or "
+                                 f"restore it from a copy")
     return stored
 
 

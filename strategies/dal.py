@@ -280,7 +280,7 @@ class DAL(Strategy):
         self.target_accuracy = checks.number("dal", "target_accuracy", target_accuracy, 0.0, 1.0)
         self.hidden = checks.integer("dal", "hidden", hidden)
         self.n_layers = checks.integer("dal", "n_layers", n_layers, at_least=0)
-        self.learning_rate = checks.number("dal", "learning_rate", learning_rate, 0.0, float("inf"), low_open=True)
+        self.learning_rate = checks.number("dal", "learning_rate", learning_rate, 0.0, low_open=True)
         self.batch_size = checks.integer("dal", "batch_size", batch_size)
         self.warm_start = warm_start
 

@@ -511,7 +511,7 @@ class Adaptive(Strategy):
             raise ConfigError(f"adaptive class_weight must be 'balanced' or null, got {class_weight!r}")
         self.betas = betas
         self.ties_per_beta = checks.integer("adaptive", "ties_per_beta", ties_per_beta)
-        self.C = checks.number("adaptive", "C", C, 0.0, float("inf"), low_open=True)
+        self.C = checks.number("adaptive", "C", C, 0.0, low_open=True)
         self.class_weight = class_weight
 
     def query(self, state: PoolState, n: int) -> np.ndarray:

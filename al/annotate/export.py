@@ -40,7 +40,7 @@ from typing import Any, Mapping
 from al.annotate.data import (SessionFacts, SessionTexts, file_digest, old_session_reading, read_session_texts,
                               recorded_reading, resolve_reading)
 from al.annotate.store import DB_FILE, connect_read_only, has_texts, read_meta
-from al.errors import ALError, ConfigError, DataError
+from al.errors import ALError, ConfigError, DataError, ForeignConfigError
 from al.io import write_atomic
 from al.progress import counted
 from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
@@ -56,30 +56,29 @@ def stored_session(directory: str | Path) -> tuple[dict[str, Any], dict[str, str
         A damaged ``config.json``, or a database file that is not a session's.
     """
     stored = run_config(directory)
-    config = stored.get("config") if stored is not None else None
-    if not isinstance(config, dict) or not isinstance(config.get("session"), dict):
+    if stored is None or not isinstance(stored["config"].get("session"), dict):
         return None
     return stored, read_meta(directory)
 
 
 def foreign_config(directory: str | Path) -> bool:
-    """Whether ``directory`` holds a ``config.json`` of JSON that is no run's settings (no object with its
-    ``config``: another program's file), which :func:`al.records.read_config` refuses as damaged."""
+    """Whether ``directory`` holds a ``config.json`` of JSON that is no run's settings (another program's file),
+    which :func:`al.records.read_config` refuses (:class:`~al.errors.ForeignConfigError`)."""
     try:
-        stored = json.loads((Path(directory) / CONFIG_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none, or damaged: not JSON
+        read_config(Path(directory))
+    except ForeignConfigError:
+        return True
+    except ALError:  # damaged: not JSON
         return False
-    return not (isinstance(stored, dict) and isinstance(stored.get("config"), dict))
+    return False
 
 
 def run_config(directory: str | Path) -> dict[str, Any] | None:
     """:func:`al.records.read_config`, None for another program's ``config.json`` (:func:`foreign_config`)."""
     try:
         return read_config(Path(directory))
-    except DataError:
-        if foreign_config(directory):
-            return None
-        raise
+    except ForeignConfigError:
+        return None
 
 
 def no_session(directory: str | Path) -> ConfigError:
@@ -87,11 +86,12 @@ def no_session(directory: str | Path) -> ConfigError:
     or a ``config.json`` that no session wrote (a simulation's run, another program's file)."""
     try:
         stored = read_config(Path(directory))
-    except ALError:  # a damaged file (said so where the session is read), or another program's
-        stored = None
-    config = (stored or {}).get("config")
-    if foreign_config(directory) or (stored is not None
-                                     and not (isinstance(config, dict) and isinstance(config.get("session"), dict))):
+        foreign = stored is not None and not isinstance(stored["config"].get("session"), dict)
+    except ForeignConfigError:
+        foreign = True
+    except ALError:  # a damaged file (said so where the session is read)
+        foreign = False
+    if foreign:
         return ConfigError(f"{directory} holds a {CONFIG_FILE} that no annotation session wrote (a simulation's "
                            f"run, or another program's file); pass the --out of python -m al.annotate")
     return ConfigError(f"{directory} holds no annotation session ({CONFIG_FILE} and {DB_FILE}); pass the --out of "
@@ -345,10 +345,9 @@ def run_file(folder: str | Path) -> str | None:
         if (folder / name).exists():
             return name
     try:
-        stored = read_config(folder)
-    except ALError:  # not a run's settings
+        return CONFIG_FILE if read_config(folder) is not None else None
+    except ALError:  # not a run's settings, or damaged
         return None
-    return CONFIG_FILE if stored is not None and isinstance(stored.get("config"), dict) else None
 
 
 def check_output(directory: str | Path, output: str | Path, what: str = "output",

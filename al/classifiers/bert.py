@@ -599,7 +599,7 @@ class BertClassifier(Classifier):
             raise ConfigError(f"max_epochs must be a non-negative integer, got {self.max_epochs!r}")
         if not self.learning_rate > 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
-        checks.number("bert", "weight_decay", self.weight_decay, 0.0, float("inf"), high_open=True)
+        checks.number("bert", "weight_decay", self.weight_decay, 0.0)
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio!r}")
         choices = {
@@ -635,7 +635,7 @@ class BertClassifier(Classifier):
                 raise ConfigError(f"aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
                                   f"got {self.aux_weight!r}")
         for name, value, low_open in (("aux_delta", self.aux_delta, False), ("aux_tau", self.aux_tau, True)):
-            checks.number("bert", name, value, 0.0, float("inf"), low_open=low_open, high_open=True)
+            checks.number("bert", name, value, 0.0, low_open=low_open)
         readers = {"aux_weight": AUX, "aux_negatives": ("aan", "am"), "aux_delta": ("am",),
                    "aux_positive": AUX, "aux_confusable": ("clld",), "aux_tau": ("clld",)}
         defaults = {name: p.default for name, p in inspect.signature(BertClassifier.__init__).parameters.items()

@@ -101,25 +101,19 @@ def _reuters(path: Path | None, seed: int = 0, **_: Any) -> Corpus:
 TABLE_FORMATS: Mapping[str, tuple[str, ...]] = {"csv": (".csv", ".tsv"), "jsonl": (".jsonl", ".ndjson", ".json")}
 
 
-def _table(name: str) -> Callable[..., Corpus]:
-    """The loader of ``--dataset name`` (csv or jsonl): a file of the other format is refused, not read as it."""
+def _table(path: Path | None, seed: int = 0, **options: Any) -> Corpus:
+    from al.datasets.tabular import load_table
 
-    def load(path: Path | None, seed: int = 0, **options: Any) -> Corpus:
-        from al.datasets.tabular import load_table
-
-        if path is None:
-            raise DataError("datasets 'csv' and 'jsonl' need --data-path FILE")
-        check_data_path(name, path)
-        return load_table(path, **options)  # the split is a hash of each text: no seed
-
-    return load
+    if path is None:
+        raise DataError("datasets 'csv' and 'jsonl' need --data-path FILE")
+    return load_table(path, **options)  # the split is a hash of each text: no seed (its format: check_data_path)
 
 
 DATASETS: dict[str, Callable[..., Corpus]] = {
     "disaster": _disaster,
     "reuters": _reuters,
-    "csv": _table("csv"),
-    "jsonl": _table("jsonl"),
+    "csv": _table,
+    "jsonl": _table,
 }
 
 

@@ -823,8 +823,7 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
             warnings.warn(f"{path} column {split_column!r}: {note}", UserWarning, stacklevel=3)
         return splits
     if split_column != TABLE_OPTIONS["split_column"]:
-        raise DataError(f"{path} has no split column {split_column!r}{table.columns_hint([split_column])}; fix "
-                        f"data_options split_column, or leave it out for the automatic split")
+        raise absent_split_column(path, split_column, [str(c) for c in frame.columns])
     try:
         splits = hash_splits(texts)
     except DataError as exc:
@@ -836,6 +835,12 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
         warnings.warn(f"{path}: {skew}; add a {split_column!r} column (train, dev, test) to choose the splits",
                       UserWarning, stacklevel=3)
     return splits
+
+
+def absent_split_column(path: str | Path, column: str, names: Sequence[str]) -> DataError:
+    """The one line for a ``split_column`` that names none of the file's columns ``names``."""
+    return DataError(f"{path} has no split column {column!r}{did_you_mean([column], names)}; columns: "
+                     f"{', '.join(names)}; fix data_options split_column, or leave it out for the automatic split")
 
 
 def split_overlap(texts: Sequence[str], splits: dict[str, np.ndarray]) -> str | None:

@@ -117,12 +117,12 @@ def check_objective_values(space: Any) -> None:
         elif name == "lam":
             checks.number(owner, name, value, 0.0, 1.0)
         elif name == "eta":  # T = 1 / (eta + epoch) ** gamma from epoch 0
-            checks.number(owner, name, value, 0.0, float("inf"), low_open=True, high_open=True)
+            checks.number(owner, name, value, 0.0, low_open=True)
         else:  # alpha, gamma, aux_weight, delta
-            checks.number(owner, name, value, 0.0, float("inf"), high_open=True)
+            checks.number(owner, name, value, 0.0)
     if space.objective == "clld" and hasattr(space, "confusable"):
         checks.integer(owner, "confusable", space.confusable, at_least=0)
-        checks.number(owner, "tau", space.tau, 0.0, float("inf"), low_open=True, high_open=True)
+        checks.number(owner, "tau", space.tau, 0.0, low_open=True)
         if space.confusable == 0 and space.tau != CLLD_TAU:
             raise ConfigError(f"{owner} tau={space.tau!r} is read by nothing: the label distance starts with tau on "
                               f"the confusable label pairs, and confusable is 0; give confusable=N (pairs), or "
