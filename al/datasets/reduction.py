@@ -79,11 +79,13 @@ def pick_frequent_rare(
         split = (f", or give the file a `split` column (train/dev/test) that puts more texts of "
                  f"{', '.join(repr(corpus.label_names[j]) for j in short_of_eval[:3])} in dev and test"
                  if short_of_eval and user_file else "")
+        n = len(eligible)
+        keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
         raise DataError(
-            f"corpus {corpus.name!r} has {len(eligible)} labels with >= {min_pool} pool texts, >= {min_eval} dev "
+            f"corpus {corpus.name!r} has {n} labels with >= {min_pool} pool texts, >= {min_eval} dev "
             f"and >= {min_eval} test texts and at most {MAX_POOL_SHARE:.0%} of the pool "
             f"({len(corpus.splits['train'])} texts), but {n_frequent} frequent + {n_rare} rare = {needed} were "
-            f"asked for ({shown}); lower --frequent/--rare or name the labels with --labels{split}"
+            f"asked for ({shown}); lower --frequent/--rare{keep_all} or name the labels with --labels{split}"
         )
     counts = corpus.label_counts("train")
     names = np.asarray(corpus.label_names, dtype=object)

@@ -61,7 +61,7 @@ def test_frequent_and_rare_by_hand():
     assert str(caught.value) == (
         "corpus 'counts' has 6 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
         "pool (750 texts), but 4 frequent + 3 rare = 7 were asked for (not eligible: 'L5' (pool 30 = 4%, dev 3, "
-        "test 10)); lower --frequent/--rare or name the labels with --labels, or give the file a `split` column "
+        "test 10)); lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name the labels with --labels, or give the file a `split` column "
         "(train/dev/test) that puts more texts of 'L5' in dev and test")  # L5 is short of dev texts only
 
 
@@ -74,9 +74,10 @@ def test_too_few_eligible_labels_lists_the_others_most_pool_texts_first():
         "corpus 'counts' has 2 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
         "pool (1800 texts), but 2 frequent + 1 rare = 3 were asked for (not eligible: "
         + ", ".join(f"'L{j}' (pool {j + 6} = {(j + 6) / 1800:.0%}, dev 10, test 10)" for j in range(13, 1, -1))
-        + " and 2 more); lower --frequent/--rare or name the labels with --labels")
+        + " and 2 more); lower --frequent/--rare (--frequent 1 --rare 1 keeps all 2) or name the labels with --labels")
     everything = corpus_with_counts([40], [10], [10])
-    with pytest.raises(DataError, match="= 2 were asked for \\(every label of the corpus is eligible\\); lower"):
+    with pytest.raises(DataError, match="= 2 were asked for \\(every label of the corpus is eligible\\); lower --frequent/--rare "
+                       "\\(--frequent 1 --rare 0 keeps it\\) or"):
         pick_frequent_rare(everything, 1, 1)
 
 
