@@ -365,11 +365,11 @@ class SimulationConfig:
         ConfigError
             On the first bad setting, saying what was expected and what came.
         """
-        from al.datasets import DATASETS, check_data_options, check_data_path
+        from al.datasets import DATASETS, check_data_options, check_data_path, unknown_dataset
 
         self._check_types()
         if self.dataset not in DATASETS:
-            raise ConfigError(f"unknown dataset {self.dataset!r}; known: {', '.join(sorted(DATASETS))}")
+            raise ConfigError(unknown_dataset(self.dataset))
         try:
             check_data_options(self.dataset, self.data_options)
         except DataError as exc:

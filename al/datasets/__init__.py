@@ -117,10 +117,20 @@ DATASETS: dict[str, Callable[..., Corpus]] = {
 }
 
 
+def unknown_dataset(name: str) -> str:
+    """The message for a ``--dataset`` that names no data set; a file's path given there gets the flags that read it."""
+    message = f"unknown dataset {name!r}{did_you_mean([name], DATASETS)}; known: {', '.join(sorted(DATASETS))}"
+    suffix = Path(name).suffix.lower()
+    fmt = next((fmt for fmt, suffixes in TABLE_FORMATS.items() if suffix in suffixes), None)
+    if fmt is not None:
+        return f"{message}; for a file of your own give --dataset {fmt} --data-path {name}"
+    return message
+
+
 def load_dataset(name: str, path: str | Path | None = None, *, seed: int = 0, **options: Any) -> Corpus:
     """The full corpus ``name`` (all labels), read from ``path`` where it needs one."""
     if name not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
+        raise DataError(unknown_dataset(name))
     check_data_path(name, path)
     options = check_data_options(name, options)
     return DATASETS[name](Path(path).expanduser() if path is not None else None, seed=seed, **options)

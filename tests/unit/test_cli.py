@@ -22,6 +22,9 @@ def empty_text_csv(tmp_path):
 BAD_INPUTS = {
     "unknown strategy": (["--strategy", "cvris"], "unknown strategy 'cvris' (did you mean cvirs?); known: "),
     "unknown dataset": (["--dataset", "imdb"], "unknown dataset 'imdb'; known: csv, disaster, jsonl, reuters"),
+    "misspelt dataset": (["--dataset", "reuter"], "unknown dataset 'reuter' (did you mean reuters?); known: "),
+    "a file as dataset": (["--dataset", "my/texts.tsv"], "unknown dataset 'my/texts.tsv'; known: csv, disaster, "
+                          "jsonl, reuters; for a file of your own give --dataset csv --data-path my/texts.tsv"),
     "unknown model": (["--model", "no-such-model-xyz"], "model 'no-such-model-xyz' is not installed locally"),
     "missing model dir": (["--model", "./no/such/dir"], "model path ./no/such/dir does not exist"),
     "unknown classifier": (["--classifier", "svm"], "unknown classifier 'svm'; known: bert, knn, logreg"),

@@ -182,6 +182,9 @@ def test_bad_tables(tmp_path, content, kwargs, message):
 def test_unknown_dataset_and_missing_path(tmp_path):
     with pytest.raises(DataError, match="unknown dataset 'nope'; known: csv, disaster, jsonl, reuters"):
         load_dataset("nope")
+    with pytest.raises(DataError, match="known: csv, disaster, jsonl, reuters; for a file of your own give "
+                                        "--dataset jsonl --data-path data.ndjson$"):
+        load_dataset("data.ndjson")
     with pytest.raises(DataError, match="does not exist"):
         load_dataset("csv", tmp_path / "missing.csv")
     with pytest.raises(DataError, match="needs --data-path"):
