@@ -448,6 +448,11 @@ def _given(table: Table, label_names: Sequence[str], label_sep: str,
     columns = list(source.columns)
     if not columns:
         return given
+    if label_sep != "|":
+        import warnings
+
+        warnings.warn(f"--label-sep {label_sep!r} is read by nothing: {path}'s labels are 0/1 columns "
+                      f"({', '.join(map(str, columns))}), not a column listing them", UserWarning, stacklevel=2)
     others = [c for c in columns if c not in label_names]
     if others:
         raise DataError(f"--label-columns names {', '.join(map(repr, others))}, not among the session's labels "

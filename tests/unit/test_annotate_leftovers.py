@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 
 import pytest
 
@@ -45,6 +46,19 @@ def test_labels_joined_by_another_separator_name_the_label_sep_to_pass(tmp_path,
         read = read_session_texts(path, LABELS, label_sep=sep)
         assert [LABELS[j] for j in read.given[read.texts.index("bread and a tent" if name == "t.csv" else "b")]
                 .nonzero()[0]] == ["food", "shelter"]
+
+
+def test_a_label_sep_over_zero_one_columns_is_said_to_be_read_by_nothing(tmp_path):
+    """al.simulate refuses it; a session warns (refusing would stop the resume of a session that recorded one)."""
+    path = tmp_path / "t.csv"
+    path.write_text("text,food,shelter,water\nbread,1,0,0\ntent,0,1,0\nrain\n")
+    with pytest.warns(UserWarning, match=f"^--label-sep ',' is read by nothing: {path}'s labels are 0/1 columns "
+                                         f"\\(food, shelter, water\\), not a column listing them$"):
+        read = read_session_texts(path, LABELS, label_sep=",")
+    assert sorted(read.given) == [0, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_session_texts(path, LABELS)  # the default separator: nothing to say
 
 
 @pytest.mark.parametrize("cell", ['"Smith, John"', '"[""food,shelter""]"', "snacks"], ids=["names", "json", "plain"])
