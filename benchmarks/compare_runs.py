@@ -130,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             digests = [(read_config(d / name) or {}).get("embeddings_digest") for d in (args.a, args.b)]
             embeddings = "" if None in digests else \
                 ", embeddings digest equal" if digests[0] == digests[1] else f", embeddings digests {digests}"
-            print(f"{name}: {how or 'same'}{embeddings}")
+            shown = f"{args.a} and {args.b}" if name == "." else name  # two run directories: name both
+            print(f"{shown}: {how or 'same'}{embeddings}")
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

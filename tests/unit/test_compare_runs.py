@@ -56,10 +56,11 @@ def test_two_run_directories_are_compared_as_two_grids_of_one_run(tmp_path, caps
     write_run(tmp_path / "A", "r", [0.4, 0.5])
     write_run(tmp_path / "B", "r", [0.4, 0.5])
     write_run(tmp_path / "C", "r", [0.4, 0.6])
-    assert main([str(tmp_path / "A" / "r"), str(tmp_path / "B" / "r")]) == 0
-    assert capsys.readouterr().out.splitlines() == [".: same", "1 of 1 runs identical"]
-    assert main([str(tmp_path / "A" / "r"), str(tmp_path / "C" / "r")]) == 1
-    assert capsys.readouterr().out.splitlines()[0] == ".: differs from round 1 on"
+    a, b, c = (tmp_path / grid / "r" for grid in "ABC")
+    assert main([str(a), str(b)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{a} and {b}: same", "1 of 1 runs identical"]
+    assert main([str(a), str(c)]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == f"{a} and {c}: differs from round 1 on"
 
 
 def test_two_folders_without_runs_are_an_error_that_names_both_kinds(tmp_path, capsys):
