@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -260,7 +261,9 @@ class SmallTextStrategy(Strategy):
             defaults["pbar"] = None
         check_true_or_false(inspect.signature(cls).parameters.values(), params, f"strategy {self.name!r}")
         try:
-            self._strategy = cls(**{**defaults, **params})
+            with warnings.catch_warnings():  # its notice of its own default's change (1.2): the metric used is known
+                warnings.filterwarnings("ignore", message="Default distance metric has changed", category=UserWarning)
+                self._strategy = cls(**{**defaults, **params})
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{self.name} rejects the parameters {params}: {exc}") from None
 

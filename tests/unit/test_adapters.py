@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -248,6 +249,14 @@ def test_unknown_names_list_the_supported_ones(spec, listed):
 def test_refused_names_say_why(spec):
     with pytest.raises(ConfigError, match="cannot run in this loop: .+; supported: "):
         get_strategy(spec)
+
+
+def test_small_text_s_notice_of_its_changed_default_metric_is_not_passed_on():
+    """small-text 1.2+ warns on every GreedyCoreset built without the cosine metric; the metric used is known."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert get_strategy("smalltext:GreedyCoreset")()._strategy.distance_metric == "euclidean"
+        assert get_strategy("smalltext:GreedyCoreset")(distance_metric="cosine")._strategy.distance_metric == "cosine"
 
 
 def test_parameters_reach_the_wrapped_strategy():
