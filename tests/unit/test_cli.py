@@ -120,6 +120,14 @@ def test_bad_input(argv, message, tmp_path, capsys):
     assert not out.exists()  # nothing half-written
 
 
+def test_a_deprecated_bert_flag_given_to_another_classifier_says_whose_it_is(tmp_path, capsys):
+    assert main(["--batch-size", "16", "--out", str(tmp_path / "run")]) == 2
+    warning, error = capsys.readouterr().err.splitlines()
+    assert warning == "warning: --batch-size is deprecated; use --classifier-param batch_size=16"
+    assert error == ("error: classifier 'logreg' has no parameter 'batch_size'; accepted: C, class_weight, max_iter, "
+                     "threshold (--batch-size sets the bert classifier's batch_size; leave it out)")
+
+
 def test_empty_texts(empty_text_csv, tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["--dataset", "csv", "--data-path", str(empty_text_csv), "--labels", "a", "--out", str(out)])
