@@ -61,20 +61,9 @@ def stored_session(directory: str | Path) -> tuple[dict[str, Any], dict[str, str
     return stored, read_meta(directory)
 
 
-def foreign_config(directory: str | Path) -> bool:
-    """Whether ``directory`` holds a ``config.json`` of JSON that is no run's settings (another program's file),
-    which :func:`al.records.read_config` refuses (:class:`~al.errors.ForeignConfigError`)."""
-    try:
-        read_config(Path(directory))
-    except ForeignConfigError:
-        return True
-    except ALError:  # damaged: not JSON
-        return False
-    return False
-
-
 def run_config(directory: str | Path) -> dict[str, Any] | None:
-    """:func:`al.records.read_config`, None for another program's ``config.json`` (:func:`foreign_config`)."""
+    """:func:`al.records.read_config`, None for another program's ``config.json`` (JSON that is no run's settings,
+    :class:`~al.errors.ForeignConfigError`)."""
     try:
         return read_config(Path(directory))
     except ForeignConfigError:

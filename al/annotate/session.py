@@ -45,10 +45,9 @@ import scipy.sparse as sp
 
 from al import __version__
 from al.annotate.data import Reading, SessionTexts
-from al.annotate.export import foreign_config
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
-from al.errors import ALError, ConfigError, DataError, NotPendingError, UnknownLabelError
+from al.errors import ALError, ConfigError, DataError, ForeignConfigError, NotPendingError, UnknownLabelError
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted
@@ -493,8 +492,10 @@ class SessionRecords(RunRecords):
             answer is said to be removable instead).
         """
         if (self.directory / CONFIG_FILE).is_file() and not is_session_config(self.directory):
-            if not foreign_config(self.directory):
+            try:
                 read_config(self.directory)  # a damaged file is named as such
+            except ForeignConfigError:  # another program's JSON: said below
+                pass
             raise ConfigError(f"{self.directory} holds a {CONFIG_FILE} that no annotation session wrote (a "
                               f"simulation's run, or another program's file); pass another --out for a new session")
         previous = read_config(self.directory)
