@@ -619,20 +619,17 @@ class BertClassifier(Classifier):
 
     def _check_aux_params(self) -> None:
         if self.aux is not None and self.aux not in AUX:
-            raise ConfigError(f"aux must be one of {', '.join(AUX)} (or None for none), got {self.aux!r}")
+            raise ConfigError(f"bert aux must be one of {', '.join(AUX)} (or None for none), got {self.aux!r}")
         if self.aux_positive not in ("shares", "exact"):
-            raise ConfigError(f"aux_positive must be one of shares, exact; got {self.aux_positive!r}")
-        least = 2 if self.aux == "am" else 1
-        if not isinstance(self.aux_negatives, (int, np.integer)) or isinstance(self.aux_negatives, bool) \
-                or self.aux_negatives < least:
-            raise ConfigError(f"aux_negatives must be an integer >= {least}"
-                              f"{' for am (one positive, then negatives)' if least == 2 else ''}, "
-                              f"got {self.aux_negatives!r}")
+            raise ConfigError(f"bert aux_positive must be one of shares, exact; got {self.aux_positive!r}")
+        checks.integer("bert", "aux_negatives", self.aux_negatives, at_least=2 if self.aux == "am" else 1)  # am: 1 + n
         if self.aux_weight is not None:
-            if isinstance(self.aux_weight, bool) or not isinstance(self.aux_weight, (int, float)):
-                raise ConfigError(f"aux_weight must be a number or None (the paper's), got {self.aux_weight!r}")
+            if isinstance(self.aux_weight, bool) or not isinstance(self.aux_weight, (int, float)) \
+                    or not np.isfinite(self.aux_weight):
+                raise ConfigError(f"bert aux_weight must be a finite number or None (the paper's), got "
+                                  f"{self.aux_weight!r}")
             if self.aux == "clld" and not 0 <= self.aux_weight <= 1:
-                raise ConfigError(f"aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
+                raise ConfigError(f"bert aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
                                   f"got {self.aux_weight!r}")
         for name, value, low_open in (("aux_delta", self.aux_delta, False), ("aux_tau", self.aux_tau, True)):
             checks.number("bert", name, value, 0.0, low_open=low_open)
@@ -656,7 +653,7 @@ class BertClassifier(Classifier):
             and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in pair)
             for pair in pairs
         ):
-            raise ConfigError(f"aux_confusable must be a list of label index pairs such as [[0, 1], [2, 5]], "
+            raise ConfigError(f"bert aux_confusable must be a list of label index pairs such as [[0, 1], [2, 5]], "
                               f"got {pairs!r}")
 
     def predict_proba_dropout(self, X: Sequence[str], n_samples: int, seed: int) -> np.ndarray:

@@ -95,10 +95,11 @@ class HeadSpace:
         """Refuse bad settings before any data loads."""
         check_space_settings(self, ("dim", "hidden", "epochs", "batch_size"))
         if self.ldm not in LDM_MODES:
-            raise ConfigError(f"ldm must be one of {', '.join(LDM_MODES)}, got {self.ldm!r}")
+            raise ConfigError(f"space {self.objective!r} ldm must be one of {', '.join(LDM_MODES)}, got {self.ldm!r}")
         if self.dropout is not None and (isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float))
                                          or not 0 <= self.dropout < 1):
-            raise ConfigError(f"space parameter dropout must be in [0, 1) or None, got {self.dropout!r}")
+            raise ConfigError(f"space {self.objective!r} dropout must be a number in [0, 1) or None, got "
+                              f"{self.dropout!r}")
         if self.objective == "clld" and self.dropout == 0:
             raise ConfigError("clld contrasts two dropout views of each text; give dropout > 0 (or leave it None: 0.1)")
 

@@ -81,6 +81,7 @@ def check_objective_params(objective: str, given: dict[str, Any]) -> None:
 
 def check_space_settings(space: Any, positive_ints: tuple[str, ...]) -> None:
     """What every scope checks before data loads: a known objective and convention, positive integer sizes."""
+    from al import checks
     from al.errors import ConfigError
     from al.spaces import OBJECTIVES, check_space_name
     from al.spaces.objectives import POSITIVE
@@ -88,19 +89,13 @@ def check_space_settings(space: Any, positive_ints: tuple[str, ...]) -> None:
     check_space_name(space.objective)
     if space.objective not in OBJECTIVES:
         raise ConfigError(f"space objective must be one of {', '.join(OBJECTIVES)}, got {space.objective!r}")
+    owner = f"space {space.objective!r}"
     if space.positive not in POSITIVE:
-        raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}, got {space.positive!r}")
-    for name in positive_ints:
-        value = getattr(space, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"space parameter {name} must be a positive integer, got {value!r}")
-    rate = space.learning_rate
-    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 < rate < float("inf"):
-        raise ConfigError(f"space parameter learning_rate must be a positive number, got {rate!r}")
-    if space.objective != "cea" and space.batch_size < 2:  # CEA's batches are of pairs; the others' of texts
-        raise ConfigError(f"space parameter batch_size must be at least 2 for {space.objective}, whose loss "
-                          f"compares the texts of a batch (a batch of one is skipped: nothing would train); "
-                          f"got {space.batch_size}")
+        raise ConfigError(f"{owner} positive must be one of {', '.join(POSITIVE)}, got {space.positive!r}")
+    for name in positive_ints:  # CEA's batches are of pairs; the others' losses compare the texts of a batch
+        checks.integer(owner, name, getattr(space, name), at_least=2 if name == "batch_size" and
+                       space.objective != "cea" else 1)
+    checks.number(owner, "learning_rate", space.learning_rate, 0.0, low_open=True)
     check_objective_values(space)
 
 

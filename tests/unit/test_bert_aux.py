@@ -158,9 +158,11 @@ def test_training_with_aux_is_deterministic_on_cpu(tiny, aux):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"aux": "snl"}, "aux must be one of snnl, aan, am, clld (or None for none), got 'snl'"),
-    ({"aux": "am", "aux_negatives": 1}, "aux_negatives must be an integer >= 2 for am (one positive, then "
-                                        "negatives), got 1"),
+    ({"aux": "snl"}, "bert aux must be one of snnl, aan, am, clld (or None for none), got 'snl'"),
+    ({"aux": "am", "aux_negatives": 1}, "bert aux_negatives must be an integer of at least 2, got 1; give one such"),
+    ({"aux": "aan", "aux_negatives": 0}, "bert aux_negatives must be a positive integer, got 0; give one such"),
+    ({"aux": "snnl", "aux_weight": float("nan")}, "bert aux_weight must be a finite number or None (the paper's), "
+                                                  "got nan"),
     ({"aux": "clld", "aux_weight": 2}, "aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]"),
     ({"aux": "aan", "aux_positive": "same"}, "aux_positive must be one of shares, exact; got 'same'"),
     ({"aux": "clld", "aux_confusable": [0, 1]}, "aux_confusable must be a list of label index pairs such as "

@@ -118,13 +118,13 @@ def test_clld_with_dev_label_distance_needs_a_dev_split():
     ({"name": "cea", "params": {"alpha": 100}}, "does not use alpha"),
     ({"name": "cea", "params": {"dimm": 3}}, "has no parameter 'dimm'"),
     ({"name": "cea", "params": {"objective": "aan"}}, "objective is its name"),
-    ({"name": "snnl", "params": {"epochs": 0}}, "epochs must be a positive integer"),
-    ({"name": "aan", "params": {"positive": "some"}}, "positive must be one of"),
-    ({"name": "cea", "params": {"learning_rate": -1}}, "learning_rate must be a positive number, got -1"),
-    ({"name": "clld", "params": {"learning_rate": 0}}, "learning_rate must be a positive number, got 0"),
-    ({"name": "snnl", "params": {"learning_rate": "abc"}}, "learning_rate must be a positive number, got 'abc'"),
-    ({"name": "clld", "params": {"batch_size": 1}}, "batch_size must be at least 2 for clld, whose loss compares"),
-    ({"name": "am", "params": {"batch_size": 1}}, "batch_size must be at least 2 for am"),
+    ({"name": "snnl", "params": {"epochs": 0}}, "space 'snnl' epochs must be a positive integer, got 0;"),
+    ({"name": "aan", "params": {"positive": "some"}}, "space 'aan' positive must be one of shares, exact, got 'some'"),
+    ({"name": "cea", "params": {"learning_rate": -1}}, r"space 'cea' learning_rate must be a number in \(0, inf\), got -1; give one such"),
+    ({"name": "clld", "params": {"learning_rate": 0}}, r"space 'clld' learning_rate must be a number in \(0, inf\), got 0;"),
+    ({"name": "snnl", "params": {"learning_rate": "abc"}}, r"space 'snnl' learning_rate must be a number in \(0, inf\), got 'abc';"),
+    ({"name": "clld", "params": {"batch_size": 1}}, "space 'clld' batch_size must be an integer of at least 2, got 1;"),
+    ({"name": "am", "params": {"batch_size": 1}}, "space 'am' batch_size must be an integer of at least 2, got 1;"),
 ])
 def test_bad_space_settings_fail_before_data_loads(space, match):
     with pytest.raises(ConfigError, match=match):

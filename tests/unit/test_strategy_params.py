@@ -114,7 +114,7 @@ SPACE_AND_CLASSIFIER = [
     ({"space": {"name": "clld", "params": {"confusable": "abc"}}}, "space 'clld' confusable must be an integer"),
     ({"space": {"name": "clld", "params": {"confusable": 2, "tau": "abc"}}}, "space 'clld' tau must be a number"),
     ({"space": {"name": "clld", "params": {"tau": 3}}}, "space 'clld' tau=3 is read by nothing: .* confusable is 0"),
-    ({"space": {"name": "clld", "params": {"dropout": "abc"}}}, "dropout must be in"),
+    ({"space": {"name": "clld", "params": {"dropout": "abc"}}}, "space 'clld' dropout must be a number in"),
     ({"space": {"name": "clld", "params": {"ldm": "adaptive", "tau": 3}}}, "space 'clld' tau=3 is read by nothing"),
     ({"strategy": {"name": "dal", "params": {"learning_rate": math.inf}}},
      r"dal learning_rate must be a number in \(0, inf\), got inf"),
