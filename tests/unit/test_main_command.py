@@ -1,0 +1,60 @@
+"""``python -m al``: the command list, and each command run by its name."""
+from __future__ import annotations
+
+import configparser
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from al.__main__ import COMMANDS, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_command_lists_every_command_and_exits_2(capsys):
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    for name, (_, what) in COMMANDS.items():
+        assert re.search(rf"^  {name} +{re.escape(what)}$", out, re.M), name
+    assert main(["--help"]) == 0 and capsys.readouterr().out == out
+
+
+def test_every_runnable_module_of_al_is_a_command():
+    """A module run as ``python -m al.X`` (it has a ``__main__`` guard or is a package's ``__main__.py``) is listed,
+    and each listed module has the ``main(argv)`` the list calls."""
+    runnable = set()
+    for path in (ROOT / "al").rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if module != "al.__main__" and 'if __name__ == "__main__":' in path.read_text():
+            runnable.add(module)
+    assert runnable == {module for module, _ in COMMANDS.values()}
+    for module, _ in COMMANDS.values():
+        assert callable(importlib.import_module(module).main)
+
+
+def test_a_command_runs_with_the_arguments_after_its_name(capsys):
+    assert main(["testing", "random"]) == 0
+    assert capsys.readouterr().out.startswith("ok: random (")
+    with pytest.raises(SystemExit) as exited:
+        main(["plot", "--help"])
+    assert exited.value.code == 0 and "usage: python -m al.plot" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("word, close", [("simulat", " (did you mean simulate?)"), ("train", "")])
+def test_an_unknown_command_is_one_line_with_exit_2(word, close, capsys):
+    assert main([word, "--budget", "600"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: unknown command {word!r}{close}; known: {', '.join(COMMANDS)}; python -m al lists "
+                   f"them\n")
+
+
+def test_python_dash_m_al_and_the_installed_command():
+    done = subprocess.run([sys.executable, "-m", "al", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.startswith("al "), done.stderr
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    assert "al = al.__main__:main" in setup["options.entry_points"]["console_scripts"].splitlines()
