@@ -37,7 +37,9 @@ from typing import Sequence
 from al.cli import ArgumentParser, output_dir
 from al.analysis.comparison import BOOTSTRAP_SEED, MAX_RESAMPLES, RESAMPLES, SEED_LIMIT
 from al.analysis.curves import counted
-from al.analysis.strategy_report import baseline_notes, build_report, problems
+from al.analysis.strategy_report import (
+    baseline_notes, build_report, check_report_dir, earlier_report, problems, report_figures,
+)
 from al.errors import ALError, ConfigError
 
 
@@ -61,9 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             state = "is a file" if Path(args.runs_dir).exists() else "does not exist"
             raise ALError(f"{args.runs_dir} {state}; give the directory holding the runs (a grid's out, e.g. "
                           f"runs/quick)")
-        output_dir(args.output, "-o")
-        summary = build_report(Path(args.runs_dir), Path(args.output), args.baseline, args.resamples,
-                               args.bootstrap_seed)
+        out = output_dir(args.output, "-o")
+        check_report_dir(out)
+        earlier = earlier_report(out)
+        summary = build_report(Path(args.runs_dir), out, args.baseline, args.resamples, args.bootstrap_seed)
+        stale = sorted(report_figures(earlier) - report_figures(summary))
+        for name in stale:  # the figures of settings the earlier report had and this one has not would mislead
+            (out / name).unlink(missing_ok=True)
     except ALError as exc:
         if made and Path(args.output).is_dir() and not any(Path(args.output).iterdir()):
             Path(args.output).rmdir()  # no empty report directory left behind
@@ -76,6 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     for line in problems(summary) + baseline_notes(summary):
         print(line, file=sys.stderr)
+    if stale:
+        print(f"removed {counted(len(stale), 'figure')} of the earlier report in {out} ({', '.join(stale)})",
+              file=sys.stderr)
     settings = counted(len(summary["settings"]), "setting")
     print(f"wrote {Path(args.output) / 'report.md'} and report.html ({settings})", file=sys.stderr)
     return 0

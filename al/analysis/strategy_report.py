@@ -85,6 +85,46 @@ COMPARED = (("area_macro", "area_macro_f1", "area under the macro-F1 curve"),
 DEFAULT_BASELINE = "random"
 
 
+#: Each setting's figures, as ``{stem}-{name}.png`` (:func:`figure_stems`).
+FIGURE_NAMES = ("macro_f1", "micro_f1", "compute")
+
+
+def earlier_report(out: Path) -> dict[str, Any] | None:
+    """The ``summary.json`` an earlier report wrote in ``out`` (a mapping with its ``settings`` and
+    ``statistics``), or None: no such file, or not a report's."""
+    try:
+        earlier = json.loads((out / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(earlier, dict) and isinstance(earlier.get("settings"), dict) and "statistics" in earlier
+    return earlier if ok else None
+
+
+def check_report_dir(out: Path) -> None:
+    """Refuse, before any work, a report directory that holds files no report wrote: a new or empty directory,
+    or one an earlier report wrote (found by its ``summary.json``), whose report files are then replaced.
+
+    Raises
+    ------
+    ConfigError
+        One line naming a few of the files found.
+    """
+    if not out.is_dir() or earlier_report(out) is not None:
+        return
+    found = sorted(p.name for p in out.iterdir())
+    if found:
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise ConfigError(f"-o {out} holds files no report wrote ({', '.join(found[:3])}{more}), which the report "
+                          f"would mix with or replace; give a new or empty directory, or one an earlier al.report "
+                          f"wrote (its report is then replaced)")
+
+
+def report_figures(summary: dict[str, Any] | None) -> set[str]:
+    """The figure files of the report whose ``summary.json`` is ``summary`` (its settings' stems); none for None."""
+    stems = figure_stems(sorted((summary or {}).get("settings", {}))).values()
+    return {f"{stem}-{name}.png" for stem in stems for name in FIGURE_NAMES}
+
+
 def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resamples: int = RESAMPLES,
                  bootstrap_seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
     """Read every run below ``runs_dir`` and write the comparison report into ``out``.
@@ -187,6 +227,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                 "vs_baseline_final": versus(name, "final_macro"),
                 "vs_baseline_area": versus(name, "area_macro"),
                 "area_by_seed": {str(k): round(v, 4) for k, v in sorted(s.area_macro.items())},
+                "by_seed": {key: {str(k): float(v) for k, v in sorted(values.items())} for key, values in
+                            (("final_macro_f1", s.final_macro), ("final_micro_f1", s.final_micro),
+                             ("area_macro_f1", s.area_macro))},  # the numbers behind the "mean ± std" texts
             })
         groups = next((r.meta.get("corpus", {}).get("label_groups") for r in setting_runs), None)
         pool_share = _pool_share(setting_runs)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 
 import pytest
 
 from al.analysis.comparison import expected_rounds, normalized_area, paired_test
+from al.analysis.strategy_report import report_figures
 from al.errors import ConfigError
 from al.records import RunRecords, n_rounds
 from al.report import main
@@ -463,3 +465,69 @@ def test_the_once_per_pool_tasks_of_several_grids_name_their_grid_and_an_unreada
     listed = json.loads((out / "summary.json").read_text())["preparations"]
     assert [(p["grid"], p["status"]) for p in listed] == [("g1", "unreadable"), ("g2", "unreadable")]
     assert listed[0]["message"] == "Permission denied; make it readable and report again"
+
+
+# -- the report directory ------------------------------------------------------------------------------------
+
+
+def test_a_folder_holding_files_no_report_wrote_is_refused_before_any_work(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    for seed in range(2):
+        fake_run(runs, "random", seed, [0.2, 0.3, 0.4])
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.md").write_text("# my notes\n")
+    assert main([str(runs), "-o", str(mine)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: -o {mine} holds files no report wrote (report.md), which the report would mix with or replace; "
+        f"give a new or empty directory, or one an earlier al.report wrote (its report is then replaced)\n")
+    assert [p.name for p in mine.iterdir()] == ["report.md"] and (mine / "report.md").read_text() == "# my notes\n"
+    run = runs / "random-0"  # a run directory is such a folder too
+    before = sorted(p.name for p in run.iterdir())
+    assert main([str(runs), "-o", str(run)]) == 2
+    assert "holds files no report wrote (config.json, rounds.jsonl)" in capsys.readouterr().err
+    assert sorted(p.name for p in run.iterdir()) == before
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main([str(runs), "-o", str(empty)]) == 0
+
+
+def test_a_report_again_in_its_folder_replaces_it_and_removes_the_figures_of_settings_gone(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    for seed in range(2):
+        fake_run(runs, "random", seed, [0.2, 0.3, 0.4])
+        fake_run(runs, "random", seed, [0.3, 0.4, 0.5], name=f"big-{seed}")
+    for seed in range(2):  # the second setting: another encoder
+        path = runs / f"big-{seed}" / "config.json"
+        stored = json.loads(path.read_text())
+        stored["config"]["model"] = "all-MiniLM-L12-v2"
+        path.write_text(json.dumps(stored))
+    out = tmp_path / "report"
+    assert main([str(runs), "-o", str(out)]) == 0
+    first = {p.name for p in out.glob("*.png")}
+    assert len(first) == 6
+    (out / "notes.txt").write_text("kept")  # a file of the user's beside a report is left alone
+    for seed in range(2):
+        shutil.rmtree(runs / f"big-{seed}")
+    capsys.readouterr()
+    assert main([str(runs), "-o", str(out)]) == 0
+    now = {p.name for p in out.glob("*.png")}
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(now) == 3 and now < first and now == report_figures(summary)
+    gone = sorted(first - now)
+    assert f"removed 3 figures of the earlier report in {out} ({', '.join(gone)})" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text() == "kept"
+
+
+def test_summary_json_holds_each_seed_s_numbers_unrounded(tmp_path):
+    runs = tmp_path / "runs"
+    for seed, value in enumerate([0.123456789, 0.2]):
+        fake_run(runs, "random", seed, [0.1, 0.15, value])
+    assert main([str(runs), "-o", str(tmp_path / "r")]) == 0
+    (setting,) = json.loads((tmp_path / "r" / "summary.json").read_text())["settings"].values()
+    (row,) = setting["strategies"]
+    assert row["by_seed"]["final_macro_f1"] == {"0": 0.123456789, "1": 0.2}
+    assert row["by_seed"]["final_micro_f1"] == {"0": 0.123456789 + 0.1, "1": 0.2 + 0.1}
+    # area: (0.1 / 2 + 0.15 + last / 2) * 50 / 100 (the trapezoids over 100 -> 200 labeled, normalised)
+    assert row["by_seed"]["area_macro_f1"] == pytest.approx({"0": (0.05 + 0.15 + 0.123456789 / 2) / 2,
+                                                             "1": (0.05 + 0.15 + 0.1) / 2}, abs=1e-12)
