@@ -120,17 +120,34 @@ class Arm:
 # ---------------------------------------------------------------- measuring a child process
 
 
+#: Runs the command after ``--`` and writes its peak RSS (KiB, ``ru_maxrss``) to the file named first. A child's
+#: ``ru_maxrss`` starts at its parent's resident size when it is forked (Linux keeps the high-water mark across
+#: ``exec``), so the command is forked from this small process, not from the benchmark, which may hold hundreds
+#: of MiB by then (the task's embeddings): forked from it, every row read at least the benchmark's own size.
+LAUNCHER = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[3], sys.argv[3:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def timed_process(argv: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Run ``argv`` to its end; (wall seconds, peak RSS in MiB). Raises on a non-zero exit."""
-    start = time.perf_counter()
-    child = subprocess.Popen(list(argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    stderr_tail = child.stderr.read()[-3000:] if child.stderr else b""
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited with {child.returncode}:\n{stderr_tail.decode(errors='replace')}")
-    return seconds, usage.ru_maxrss / 1024.0  # Linux: KiB
+    """Run ``argv`` to its end; (wall seconds, peak RSS in MiB: its own, see :data:`LAUNCHER`). Raises on a
+    non-zero exit."""
+    with tempfile.TemporaryDirectory() as folder:
+        peak_file = Path(folder) / "peak"
+        start = time.perf_counter()
+        child = subprocess.run([sys.executable, "-c", LAUNCHER, str(peak_file), "--", *argv], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        seconds = time.perf_counter() - start
+        if child.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} exited with {child.returncode}:\n"
+                               f"{child.stderr[-3000:].decode(errors='replace')}")
+        return seconds, int(peak_file.read_text()) / 1024.0  # Linux: KiB
 
 
 # ---------------------------------------------------------------- the task, prepared once (not timed)
