@@ -9,6 +9,7 @@ set of N_LABELED texts; one query of 50 with the defaults (10 sub-batches, |U'| 
 accuracy). Prints the query's wall time, the epochs and subsample of each
 sub-batch, and the 16 functions with the most time of their own.
 """
+import argparse
 import cProfile
 import pstats
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 from al.config import SimulationConfig  # noqa: E402
 from al.embedders import SentenceEmbedder  # noqa: E402
 from al.simulate import load_config_corpus  # noqa: E402
@@ -25,9 +27,17 @@ from strategies.dal import dal_query  # noqa: E402
 
 
 def main() -> None:
-    n_labeled = int(sys.argv[1]) if len(sys.argv) > 1 else 350
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("n_labeled", nargs="?", type=int, default=350, metavar="N_LABELED",
+                        help="texts in the random labeled set (default 350)")
+    n_labeled = parser.parse_args().n_labeled
+    if n_labeled < 1:
+        parser.error(f"N_LABELED must be at least 1, got {n_labeled}; give a labeled-set size such as 350")
     corpus = load_config_corpus(SimulationConfig())
     pool = corpus.splits["train"]
+    if n_labeled > len(pool) - 50:
+        parser.error(f"N_LABELED must leave the query's 50 picks unlabeled in the pool of {len(pool):,} texts, "
+                     f"got {n_labeled}; give at most {len(pool) - 50}")
     representations = SentenceEmbedder("all-MiniLM-L6-v2").encode(corpus.texts[pool].tolist())
     labeled = np.sort(np.random.default_rng(0).choice(len(pool), n_labeled, replace=False))
     unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
