@@ -6,10 +6,14 @@ Random inputs shaped like a quick-grid query (|L| = 400, |U'| = 4,000, 384 dimen
 3 x 256 ReLU discriminator, batch 256, one torch thread, as ``strategies/dal.py`` trains it. Prints
 two whole trainings (epochs, seconds, seconds per epoch) and the milliseconds of each part.
 """
+import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
+
+ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()  # only --help
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
