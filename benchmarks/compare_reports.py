@@ -7,9 +7,12 @@ largest per-seed change of the area (the summaries keep the area per seed, round
 """
 from __future__ import annotations
 
-import argparse
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 
 
 def rows(summary: dict) -> dict[tuple[str, str], dict]:
@@ -24,12 +27,24 @@ def mean(text: str) -> float:
     return float(text.split("±")[0])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
     args = parser.parse_args()
-    old, new = (rows(json.loads(p.read_text())) for p in (args.old, args.new))
+    summaries = []
+    for path in (args.old, args.new):
+        if not path.is_file():
+            print(f"error: {path} is no file; give the summary.json that python -m al.report wrote in its output "
+                  f"folder", file=sys.stderr)
+            return 2
+        try:
+            summaries.append(rows(json.loads(path.read_text())))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            print(f"error: {path} is no al.report summary ({type(exc).__name__}: {exc}); give the summary.json "
+                  f"that python -m al.report wrote in its output folder", file=sys.stderr)
+            return 2
+    old, new = summaries
     print("| setting | strategy | final macro-F1 old -> new | area old -> new | largest per-seed area change |")
     print("|---|---|---|---|---|")
     for key in sorted(set(old) & set(new)):
@@ -38,7 +53,8 @@ def main() -> None:
         gap = max(abs(a["area_by_seed"][s] - b["area_by_seed"][s]) for s in seeds) if seeds else float("nan")
         print(f"| {key[0]} | {key[1]} | {mean(a['final_macro_f1']):.4f} -> {mean(b['final_macro_f1']):.4f} | "
               f"{mean(a['area_macro_f1']):.4f} -> {mean(b['area_macro_f1']):.4f} | {gap:.4f} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
