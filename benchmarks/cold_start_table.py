@@ -12,7 +12,6 @@ this adds the sizes the question names.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -20,23 +19,35 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.analysis.comparison import bootstrap_ci, holm, paired_test  # noqa: E402
 from al.analysis.curves import load_runs  # noqa: E402
+from al.cli import ArgumentParser, output_file  # noqa: E402
+from al.errors import ALError  # noqa: E402
 from al.io import write_atomic  # noqa: E402
 
 BASELINE = "random"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main() -> int:
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs_dir")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300])
     parser.add_argument("-o", "--output", help="Markdown file to write (default: print only)")
     args = parser.parse_args()
+    if min(args.sizes) < 1:
+        parser.error(f"--sizes must be labeled-set sizes of at least 1, got {min(args.sizes)}; give e.g. --sizes "
+                     f"100 300")
 
     # (data set, strategy, start) -> seed -> {labeled-set size: macro-F1}
     values: dict[tuple[str, str, str], dict[int, dict[int, float]]] = defaultdict(dict)
-    for run in load_runs([args.runs_dir]):
-        key = (str(run.config["dataset"]), run.setting("strategy"), str(run.config.get("initial_strategy", "random")))
-        values[key][run.seed] = {int(r["n_labeled"]): float(r["macro_f1"]) for r in run.rounds}
+    try:
+        if args.output:
+            output_file(args.output, "-o")
+        for run in load_runs([args.runs_dir]):
+            key = (str(run.config["dataset"]), run.setting("strategy"),
+                   str(run.config.get("initial_strategy", "random")))
+            values[key][run.seed] = {int(r["n_labeled"]): float(r["macro_f1"]) for r in run.rounds}
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     lines = ["# Cold starts at fixed labeled-set sizes", "",
              f"`python benchmarks/cold_start_table.py {args.runs_dir} --sizes {' '.join(map(str, args.sizes))}`. "
@@ -75,7 +86,8 @@ def main() -> None:
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         write_atomic(Path(args.output), text + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
