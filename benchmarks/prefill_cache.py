@@ -9,7 +9,6 @@ give the same records as one on a cache it filled itself (``benchmarks/compare_r
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -17,18 +16,26 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 from al.config import load_yaml  # noqa: E402
 from al.embedders import SentenceEmbedder  # noqa: E402
+from al.errors import ALError  # noqa: E402
 from al.grid import expand_grid  # noqa: E402
 from al.simulate import load_config_corpus  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("grid", type=Path)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    _, runs = expand_grid(load_yaml(args.grid), str(args.grid))
+    if args.seed < 0:
+        parser.error(f"--seed must be 0 or more, got {args.seed}; give e.g. --seed 1")
+    try:
+        _, runs = expand_grid(load_yaml(args.grid), str(args.grid))
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     rng = np.random.default_rng(args.seed)
     seen: set[tuple] = set()
     for run in runs:
@@ -47,7 +54,8 @@ def main() -> None:
             start += size
         print(f"{c.dataset}: {len(texts)} texts in shuffled calls, {embedder.n_encoded_} encoded, "
               f"{time.perf_counter() - t:.0f} s", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
