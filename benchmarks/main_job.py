@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 from al.records import read_rounds  # noqa: E402
 
 
@@ -42,14 +43,17 @@ def run(extra: list[str], cache: Path, out: Path) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main() -> int:
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("extra", nargs="*", help="extra flags for al.simulate (after --)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "cache"
-        results = [("cold", run(args.extra, cache, Path(tmp) / "cold")),
-                   ("warm", run(args.extra, cache, Path(tmp) / "warm"))]
+        try:
+            results = [("cold", run(args.extra, cache, Path(tmp) / "cold")),
+                       ("warm", run(args.extra, cache, Path(tmp) / "warm"))]
+        except subprocess.CalledProcessError as exc:  # al.simulate has said why on stderr
+            return exc.returncode if exc.returncode > 0 else 1
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"date: {date.today()}")
     print(f"command: {results[0][1]['command']}\n")
@@ -58,7 +62,8 @@ def main() -> None:
     for name, r in results:
         print(f"| {name} | {r['wall']:.1f} | {r['embed']:.1f} | {r['train']:.1f} | {r['query']:.1f} | "
               f"{r['evaluate']:.1f} | {r['rounds']} | {r['final_macro_f1']:.4f} |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
