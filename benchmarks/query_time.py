@@ -28,6 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
+from al.errors import ALError  # noqa: E402
 from al.registry import get_strategy  # noqa: E402
 from al.strategy import PoolState  # noqa: E402
 
@@ -50,7 +52,11 @@ class FixedThresholds:
         return rng.random((n_samples, len(X), len(self.thresholds_)), dtype=np.float32)
 
 
-def synthetic_state(n_pool: int, n_labeled: int = 600, n_labels: int = 10, dim: int = 384, seed: int = 0) -> PoolState:
+#: Texts labeled in every synthetic pool.
+N_LABELED = 600
+
+
+def synthetic_state(n_pool: int, n_labeled: int = N_LABELED, n_labels: int = 10, dim: int = 384, seed: int = 0) -> PoolState:
     rng = np.random.default_rng(seed)
     emb = rng.normal(size=(n_pool, dim)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
@@ -81,12 +87,23 @@ def make(name: str, state: PoolState):
     return get_strategy(name)()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main() -> int:
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pools", nargs="+", type=int, default=[10_000, 100_000])
     parser.add_argument("--strategies", nargs="+", default=DEFAULT)
     parser.add_argument("-n", type=int, default=50)
     args = parser.parse_args()
+    if args.n < 1:
+        parser.error(f"-n must be at least 1, got {args.n}; give the query size, e.g. -n 50")
+    if min(args.pools) < N_LABELED + args.n:
+        parser.error(f"--pools sizes must be at least {N_LABELED + args.n} ({N_LABELED} labeled texts and -n "
+                     f"{args.n} to pick), got {min(args.pools)}; give larger pools, e.g. --pools 10000")
+    try:
+        for name in args.strategies:
+            get_strategy(name)
+    except ALError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; date: {date.today()}")
     print(f"command: python benchmarks/query_time.py {' '.join(sys.argv[1:])}\n")
     print("| strategy | " + " | ".join(f"{p:,} pool: s (peak MiB)" for p in args.pools) + " |")
@@ -109,7 +126,8 @@ def main() -> None:
                 raise SystemExit(f"{name} returned {len(picked)} picks")
             cells.append(f"{seconds:.2f} ({peak:.0f})")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
