@@ -13,7 +13,6 @@ Prints the best and median of ``--repeat`` runs of
 """
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -26,6 +25,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.classifiers.knn import KNNClassifier  # noqa: E402
+from al.cli import ArgumentParser  # noqa: E402
 
 
 def timed(call, repeat: int) -> tuple[float, float]:
@@ -38,7 +38,7 @@ def timed(call, repeat: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labeled", type=int, default=600)
     parser.add_argument("--queries", type=int, default=11000)
     parser.add_argument("--dev", type=int, default=2000)
@@ -46,6 +46,10 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    for name in ("labeled", "queries", "dev", "dim", "labels", "repeat"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}; give a positive count (default "
+                         f"{parser.get_default(name)})")
 
     rng = np.random.default_rng(0)
 
