@@ -12,7 +12,6 @@ process; prints the medians and their ratio.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import statistics
@@ -26,6 +25,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from al.cli import ArgumentParser  # noqa: E402
 from al.datasets.tabular import read_rows  # noqa: E402
 
 WORDS = "water food shelter medical help need please people area flood storm rain road bridge power".split()
@@ -59,10 +59,14 @@ def median_seconds(read: Callable[[Path], object], path: Path, repeats: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    for name in ("rows", "repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}; give a positive count (default "
+                         f"{parser.get_default(name)})")
     with tempfile.TemporaryDirectory() as folder:
         jsonl, csv = write_files(Path(folder), args.rows)
         print(f"{args.rows:,} rows; median of {args.repeats} reads each, in turn, in one process")

@@ -30,6 +30,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from al.cli import ArgumentParser  # noqa: E402
+
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"
 REUTERS_LABELS = "money-fx grain crude trade interest wheat corn dlr veg-oil oilseed".split()
 
@@ -110,11 +112,17 @@ def encoder(size: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("part", choices=["head", "run", "encoder"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--size", type=int, default=100, help="encoder: labeled texts")
     args = parser.parse_args()
+    for name in ("repeats", "size"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}; give a positive count (default "
+                         f"{parser.get_default(name)})")
+    if args.part == "encoder" and not REUTERS.is_file():
+        parser.error(f"encoder reads Reuters-21578 at {REUTERS}, which is missing; put reuters21578.tar.gz there")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     {"head": lambda: head(args.repeats), "run": lambda: run(args.repeats), "encoder": lambda: encoder(args.size)}[args.part]()
 
