@@ -36,6 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 from al.strategy import PoolState  # noqa: E402
 from strategies.multilabel import (  # noqa: E402
     MMC, Adaptive, adaptive_candidates, cardinality_inconsistency, max_margin_uncertainty,
@@ -150,13 +151,23 @@ def check_adaptive(rounds: int, seed: int, ties: list[int]) -> tuple[dict[int, i
     return agree, among, rounds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main() -> int:
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ties", type=int, nargs="+", default=[1, 20], help="Adaptive's ties_per_beta values")
     args = parser.parse_args()
-    import libact
+    if args.rounds < 1 or args.seed < 0 or min(args.ties) < 1:
+        parser.error(f"expected --rounds and --ties of at least 1 and --seed of 0 or more, got --rounds {args.rounds} "
+                     f"--seed {args.seed} --ties {' '.join(map(str, args.ties))}; give e.g. --rounds 200 --seed 0 "
+                     f"--ties 1 20")
+    try:
+        import libact
+    except ModuleNotFoundError:
+        print(f"error: expected libact 0.1.6 in this Python ({sys.executable}), found none; it needs old numpy and "
+              f"scipy, so install it in a virtual environment of its own (shared/ALGORITHMS.md, libact; the steps "
+              f"are in this script's --help) and run the script with that environment's python", file=sys.stderr)
+        return 2
 
     print(f"libact {getattr(libact, '__version__', '0.1.6')}; command: python benchmarks/libact_crosscheck.py "
           f"{' '.join(sys.argv[1:])}")
@@ -169,7 +180,8 @@ def main() -> None:
         print(f"Adaptive, ties_per_beta={t}: same pick in {agree[t]} of {n} rounds; libact's pick among our "
               f"candidates in {among[t]}")
     print(f"({time.perf_counter() - start:.0f} s)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
