@@ -38,10 +38,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=None, help="the first N pool texts (default: all)")
     parser.add_argument("--fit-steps", type=int, default=None,
                         help="steps of the head fit (default: MLMSurprisal's, 250); another count is another head")
@@ -55,9 +56,15 @@ def main() -> None:
     parser.add_argument("--shared-first", action="store_true",
                         help="with --shared: time the shared way first, then the old one (alternate the two orders)")
     args = parser.parse_args()
+    for name in ("n", "fit_steps"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}; give a positive "
+                         f"count, or leave it out for the default")
+    if args.cache is not None and args.cache.exists() and not args.cache.is_dir():
+        parser.error(f"--cache expects an empty or new directory; {args.cache} is a file: pass another path")
     if args.cache is not None and args.cache.exists() and any(args.cache.iterdir()):
-        parser.exit(2, f"alps_cost.py: --cache expects an empty or new directory; {args.cache} has files: "
-                       f"pass another path or empty it\n")
+        parser.error(f"--cache expects an empty or new directory; {args.cache} has files: pass another path or "
+                     f"empty it")
     with tempfile.TemporaryDirectory(prefix="al-alps-cost-") if args.cache is None else nullcontext(args.cache) as cache:
         os.environ["AL_CACHE_DIR"] = str(cache)
         import torch

@@ -26,12 +26,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=None, help="the first N pool texts (default: all)")
     args = parser.parse_args()
+    if args.n is not None and args.n < 1:
+        parser.error(f"--n must be at least 1, got {args.n}; give a positive count, or leave it out for the whole pool")
     with tempfile.TemporaryDirectory(prefix="al-alps-check-") as cache:
         os.environ["AL_CACHE_DIR"] = cache
         import torch

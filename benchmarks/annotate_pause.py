@@ -22,7 +22,6 @@ scripted person answering in milliseconds does not leave time to finish
 """
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import os
@@ -37,6 +36,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 LABELS = ["food", "water", "shelter", "medical_help"]
 
@@ -83,7 +83,7 @@ class Client:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", type=int, default=10000)
     parser.add_argument("--initial", type=int, default=100)
     parser.add_argument("--step", type=int, default=50)
@@ -93,6 +93,14 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=0.0, help="seconds the scripted person waits per answer")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
+    for name in ("pool", "initial", "step", "budget"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}; give a positive count (default "
+                         f"{parser.get_default(name)})")
+    if args.think < 0:
+        parser.error(f"--think must be 0 seconds or more, got {args.think}; give e.g. --think 2")
+    if args.workdir is not None and args.workdir.exists() and not args.workdir.is_dir():
+        parser.error(f"--workdir {args.workdir} is a file; give a folder (a new one is made)")
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="al-annotate-pause-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from al.cli import ArgumentParser  # noqa: E402
 
 
 def sync(device: Any) -> None:
@@ -75,7 +76,7 @@ def tiny_model(work: Path) -> Path:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="a saved transformers encoder (default with --tiny)")
     parser.add_argument("--data-path", default=None, help="Disaster Response's CSV (default: the packaged one)")
     parser.add_argument("--device", default="cuda")
@@ -88,6 +89,14 @@ def main() -> int:
     parser.add_argument("--tiny", action="store_true", help="a 2-layer BERT (a check of the script on a CPU)")
     parser.add_argument("--out", type=Path, default=None, help="folder for bert_step.json and the profiler table")
     args = parser.parse_args()
+    for name in ("n", "steps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}; give a positive count (default "
+                         f"{parser.get_default(name)})")
+    if args.variants < 0:
+        parser.error(f"--variants must be 0 or more, got {args.variants}; give e.g. --variants 6")
+    if args.model is not None and not args.model.is_dir():
+        parser.error(f"--model {args.model} is no directory; give a folder of a saved transformers encoder, or --tiny")
     with tempfile.TemporaryDirectory(prefix="al-bert-step-") as work:
         model = args.model or (tiny_model(Path(work)) if args.tiny else None)
         if model is None:

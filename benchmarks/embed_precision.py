@@ -28,6 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from al.cli import ArgumentParser  # noqa: E402
 from al.datasets import load_corpus  # noqa: E402
 from al.device import cpu_has_native_bf16, torch_threads  # noqa: E402
 from al.embedders import SentenceEmbedder, matrix_digest  # noqa: E402
@@ -45,11 +46,15 @@ def neighbour_overlap(A: np.ndarray, B: np.ndarray, k: int = 10) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="pool texts to encode per data set (the first n)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reuters", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"))
     args = parser.parse_args()
+    for name in ("n", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1, got {getattr(args, name)}; give a positive count (default "
+                         f"{parser.get_default(name)})")
     import torch
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 from al.datasets import load_corpus  # noqa: E402
 from al.embedders import SentenceEmbedder, canonical_batches  # noqa: E402
 
@@ -37,11 +38,15 @@ def padded_tokens_old(lengths: np.ndarray, batch_size: int = 64) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="pool texts to encode (the first n)")
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[64, 128, 256])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    for name, value in (("n", args.n), ("rounds", args.rounds), ("batch-sizes", min(args.batch_sizes))):
+        if value < 1:
+            parser.error(f"--{name} must be at least 1, got {value}; give positive counts (see --help for the "
+                         f"defaults)")
     import torch
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "

@@ -42,7 +42,6 @@ parent's CUDA context too, which made the task's embeddings).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import lzma
 import os
@@ -59,6 +58,7 @@ from typing import Any, Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # al's records reader (al is not installed on the GPU machine)
+from al.cli import ArgumentParser  # noqa: E402
 CARRIED = ROOT / ".gpu"
 #: Marks a ``--work`` folder as this script's, so that a rerun may empty it.
 WORK_MARK = ".al-gpu-work"
@@ -303,7 +303,7 @@ def report(facts: dict[str, Any], steps: list[dict[str, Any]], rounds: list[dict
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="where the results go ($OUT on the device machine)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/al-gpu"), help="unpacked files, cache, runs")
     parser.add_argument("--device", default=None, help="cuda (default), or cpu with --smoke")
@@ -321,6 +321,10 @@ def main() -> int:
                         help="seconds from the start by which every step has ended (default 540, inside the device "
                         "call's timeout_s of 570): a step gets at most what is left, less 20 s")
     args = parser.parse_args()
+    for name in ("patience", "peers_repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}; give a positive "
+                         f"count (default {parser.get_default(name)})")
     device = args.device or ("cpu" if args.smoke else "cuda")
     if not (CARRIED / "MANIFEST.json").is_file():
         print(f"error: expected {CARRIED}/MANIFEST.json, found none; run python benchmarks/gpu_pack.py on a machine "

@@ -13,7 +13,6 @@ another key, or a cache shared by unlike machines would change a run's records.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -21,6 +20,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 
 SETTINGS = {
     "this CPU": {},
@@ -40,9 +42,11 @@ print(arithmetic_key("cpu"))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400, help="texts to embed")
     args = parser.parse_args()
+    if args.n < 1:
+        parser.error(f"--n must be at least 1, got {args.n}; give a positive count (default 400)")
     rows, first = [], None
     with tempfile.TemporaryDirectory() as tmp:
         for name, variables in SETTINGS.items():

@@ -30,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import al.embedders  # noqa: E402
+from al.cli import ArgumentParser  # noqa: E402
 from al.datasets import load_corpus  # noqa: E402
 from al.embedders import SentenceEmbedder  # noqa: E402
 from al.embedders.surprisal import MLMSurprisal, fit_mlm_head  # noqa: E402
@@ -48,13 +49,19 @@ def same_bits(a: tuple, b: tuple) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=3000, help="the first N distinct pool texts; 0 for all (default 3000)")
     parser.add_argument("--fit-steps", type=int, default=60, help="steps of the head fit (default 60; ALPS's is 250)")
     parser.add_argument("--rounds", type=int, default=4, help="rounds, each way once per round (default 4)")
     parser.add_argument("--precision", choices=al.embedders.PRECISIONS, default="fp32",
                         help="the encoders' arithmetic, as --embed-precision (default fp32)")
     args = parser.parse_args()
+    if args.n < 0:
+        parser.error(f"--n must be 0 (the whole pool) or more, got {args.n}; give e.g. --n 3000")
+    for name in ("fit_steps", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}; give a positive "
+                         f"count (default {parser.get_default(name)})")
     import torch
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
