@@ -20,7 +20,6 @@ and data packages, small-text or dill. Packed here:
 """
 from __future__ import annotations
 
-import argparse
 import json
 import lzma
 import shutil
@@ -30,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from al.cli import ArgumentParser  # noqa: E402
 from al.annotate.data import file_digest  # noqa: E402  (SHA-256 of a file's bytes)
 
 #: What the device machine receives, at most (the device tool's limit).
@@ -80,7 +80,7 @@ def travelling_mib(folder: Path) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / ".gpu", help="the folder to write (default .gpu)")
     parser.add_argument("--reuters", type=Path, default=ROOT.parent / "shared" / "data" / "reuters21578.tar.gz")
     args = parser.parse_args()

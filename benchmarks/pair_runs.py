@@ -23,6 +23,7 @@ from typing import Sequence
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from al.analysis.comparison import expected_rounds, normalized_area  # noqa: E402
+from al.cli import ArgumentParser  # noqa: E402
 from al.errors import ALError, DataError  # noqa: E402
 from al.records import read_config, read_rounds  # noqa: E402
 
@@ -66,7 +67,7 @@ def twins(grid_out: Path, axis: str, a: str, b: str) -> tuple[dict[str, list[tup
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("grid_out", type=Path, help="the grid's output directory")
     parser.add_argument("--axis", required=True, help="the grid key whose two values are compared")
     parser.add_argument("--a", required=True, help="the reference value")
