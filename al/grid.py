@@ -337,6 +337,24 @@ def refusal(config: SimulationConfig) -> str | None:
     return None
 
 
+def missing_model(config: SimulationConfig, seen: dict[str, str | None]) -> str | None:
+    """Why ``config``'s run cannot load one of its models here (:func:`al.simulate.run_models`), or None;
+    ``seen`` keeps each model's answer, so a grid resolves each name once."""
+    from al.models import resolve_model
+    from al.simulate import run_models
+
+    for model in run_models(config):
+        if model not in seen:
+            try:
+                resolve_model(model)
+                seen[model] = None
+            except ALError as exc:
+                seen[model] = str(exc)
+        if seen[model] is not None:
+            return seen[model]
+    return None
+
+
 def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) -> list[Preparation]:
     """The once-per-pool work the unfinished runs share, one task each, costliest first.
 
@@ -656,6 +674,11 @@ def answers_http2(host: str, port: int, timeout: float) -> bool | None:
     return head[3] == 4  # a frame header: 3 bytes of length, then the type (4: SETTINGS)
 
 
+#: How to fix a ``--ray`` address that is refused.
+RAY_HINT = ("expected the address of a running Ray cluster's head (HOST:PORT, e.g. 10.0.0.5:6379, or auto for one "
+            "`ray start --head` started on this machine); start one, or leave out --ray to run here")
+
+
 def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> Any:
     """The ``ray`` module, connected to the cluster at ``address`` (unless Ray is up already).
 
@@ -668,6 +691,26 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
     head's) is one :class:`ConfigError` line too.
     """
     import logging
+
+    ray = check_ray(address, probe_timeout)
+    if ray.is_initialized():
+        return ray
+    try:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+    except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...
+        raise ConfigError(f"--ray {address}: cannot connect ({' '.join(str(exc).split())}); {RAY_HINT}") from None
+    return ray
+
+
+def check_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> Any:
+    """The ``ray`` module, once Ray imports and a ``HOST:PORT`` ``address`` answers as a Ray head's would
+    (:func:`connect_ray`; ``auto`` is for Ray to find, when it connects). Connects to nothing.
+
+    Raises
+    ------
+    ConfigError
+        Ray is not installed, nothing listens at the address, or what listens is no gRPC server.
+    """
     import socket
 
     try:
@@ -676,22 +719,16 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
         raise ConfigError("--ray needs Ray: pip install 'ray>=2.9'") from None
     if ray.is_initialized():
         return ray
-    hint = ("expected the address of a running Ray cluster's head (HOST:PORT, e.g. 10.0.0.5:6379, or auto for "
-            "one `ray start --head` started on this machine); start one, or leave out --ray to run here")
     target = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d{1,5})", address or "")
     if target:
         try:
             speaks_grpc = answers_http2(target[1], int(target[2]), probe_timeout)
         except OSError as exc:
             reason = "no answer" if isinstance(exc, socket.timeout) else (exc.strerror or type(exc).__name__).lower()
-            raise ConfigError(f"--ray {address}: nothing listens there ({reason}); {hint}") from None
+            raise ConfigError(f"--ray {address}: nothing listens there ({reason}); {RAY_HINT}") from None
         if speaks_grpc is False:  # Ray would retry for a minute before saying so
             raise ConfigError(f"--ray {address}: something listens there but it is not a Ray head (it does not answer "
-                              f"as a gRPC server does; the dashboard's port, 8265, takes jobs, not --ray); {hint}")
-    try:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
-    except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...
-        raise ConfigError(f"--ray {address}: cannot connect ({' '.join(str(exc).split())}); {hint}") from None
+                              f"as a gRPC server does; the dashboard's port, 8265, takes jobs, not --ray); {RAY_HINT}")
     return ray
 
 
@@ -921,10 +958,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in runs:
         if r.problem is not None:
             print(f"  not run: {r.name}: {r.problem}", file=sys.stderr)
+    models: dict[str, str | None] = {}  # on a Ray cluster the models are the workers' to have: not looked for here
+
+    def will_fail(config: SimulationConfig) -> str | None:
+        """What the run would say at once: its directory refuses it (an edited grid file rerun into the same
+        out), or a model it names cannot be loaded here."""
+        return refusal(config) or (None if args.ray else missing_model(config, models))
+
     if args.dry_run:
+        try:
+            if args.ray:
+                check_ray(args.ray)
+        except ALError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         refused = 0
-        for r in runnable:  # what the run would say at once (an edited grid file rerun into the same out)
-            if (message := refusal(r.config)) is not None:
+        for r in runnable:
+            if (message := will_fail(r.config)) is not None:
                 refused += 1
                 print(f"  will fail: {r.name}: {message}", file=sys.stderr)
         print("\n".join(r.name for r in runs))
@@ -952,7 +1002,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # a run its directory refuses (an edited grid file rerun into the same out) fails now, not after the
         # preparations or the runs before it, and nothing is prepared for it; the run itself still checks
-        refused = {r.name: message for r in runnable if (message := refusal(r.config)) is not None}
+        refused = {r.name: message for r in runnable if (message := will_fail(r.config)) is not None}
         to_run = [r for r in runnable if r.name not in refused]
         parallel = bool(args.ray) or args.workers > 1
         preparations = plan_preparation(to_run, refusals_checked=True) if parallel and to_run else []

@@ -532,6 +532,12 @@ def warn_duplicates(corpus: Any, quiet: bool) -> None:
               file=sys.stderr, flush=True)
 
 
+def run_models(config: SimulationConfig) -> list[str]:
+    """The models a run loads by name or path: its sentence encoder, and the classifier's own where it has one."""
+    classifier_model = config.classifier_kwargs().get("model")
+    return [config.model, *([classifier_model] if isinstance(classifier_model, str) else [])]
+
+
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     """Validate, build, resume or start, and run; returns every round's record."""
     from al.models import resolve_model
@@ -543,11 +549,8 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         from al.device import resolve_device
 
         resolve_device(config.device)
-    # resolve model names now: a typo must fail before anything is written
-    resolve_model(config.model)
-    classifier_model = config.classifier_kwargs().get("model")
-    if isinstance(classifier_model, str):
-        resolve_model(classifier_model)
+    for model in run_models(config):  # resolved now: a typo or a model not installed fails before anything is written
+        resolve_model(model)
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)

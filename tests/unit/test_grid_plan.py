@@ -246,3 +246,54 @@ def test_each_task_that_ends_is_logged_for_the_report_and_a_log_that_cannot_be_w
     err = capsys.readouterr().err
     assert err.count("warning: cannot add to ") == 1 and "preparations.jsonl (denied); the grid goes on" in err
     assert len(read_preparations(root)) == 4
+
+
+def test_a_model_that_cannot_load_here_is_a_run_that_will_fail_in_a_dry_run_and_fails_at_once(tmp_path, monkeypatch,
+                                                                                               capsys):
+    from al import grid
+
+    import al.models
+
+    path = tmp_path / "g.yaml"
+    missing = str(tmp_path / "no-such-model")
+    spec = {"out": str(tmp_path / "runs"), "settings": {**SETTINGS, "data_path": str(_csv(tmp_path / "d.csv"))},
+            "grid": {"model": ["all-MiniLM-L6-v2", missing, missing + "/"]}}  # the last two: one name, twice
+    path.write_text(yaml.safe_dump(spec))
+    bad = [r.name for r in expand_grid(spec)[1] if r.config.model.startswith(missing)]
+    looked: list[str] = []
+    resolve = al.models.resolve_model
+    monkeypatch.setattr(al.models, "resolve_model", lambda name: looked.append(name) or resolve(name))
+    assert main([str(path), "--dry-run"]) == 2
+    will_fail = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  will fail: ")]
+    assert will_fail == [f"  will fail: {name}: model path {model} does not exist; pass an existing directory or a "
+                         f"model name" for name, model in zip(bad, (missing, missing + "/"))]
+    assert sorted(looked) == sorted(["all-MiniLM-L6-v2", missing, missing + "/"])  # each name once
+    started = {}
+
+    def fake_local(runs, workers, preparations=(), watch=None):
+        started["runs"] = [r.name for r in runs]
+        for r in runs:
+            yield r, {"status": "done", "seconds": 2.0, "macro_f1": 0.5}
+
+    monkeypatch.setattr(grid, "run_local", fake_local)
+    assert main([str(path)]) == 2
+    assert started["runs"] == [r.name for r in expand_grid(spec)[1] if r.name not in bad]
+    err = capsys.readouterr().err
+    assert all(f"failed   {name}  " in err for name in bad)
+
+
+def test_a_dry_run_for_a_ray_cluster_checks_its_address_and_leaves_models_to_the_cluster(tmp_path, monkeypatch,
+                                                                                          capsys):
+    pytest.importorskip("ray")
+    import socket
+
+    path, _ = _grid_file(tmp_path, [0])
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    assert main([str(path), "--dry-run", "--ray", f"127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith(f"error: --ray 127.0.0.1:{port}: nothing listens there (connection refused); ")
+    monkeypatch.setattr("al.grid.check_ray", lambda address: None)
+    monkeypatch.setattr("al.models.resolve_model", lambda name: pytest.fail("a model looked for on the driver"))
+    assert main([str(path), "--dry-run", "--ray", "auto"]) == 0
