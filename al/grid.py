@@ -154,14 +154,14 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:
-            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {name}"
+            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {_given_in(unknown_fields, combo)}"
                               f"{did_you_mean(unknown_fields, fields)}{component_hint(unknown_fields)}")
         if any(run.name == name for run in runs):
             raise ConfigError(f"{source}: two cells are both named {name} and would share one run directory; "
                               f"list each value of an axis once (or give each mapping its own `name`)")
         if values.get("threads") is not None:
             raise ConfigError(f"{source}: threads is set by --workers in a grid (with several workers each gets "
-                              f"cores / workers threads; one worker runs in this process); remove it from {name}")
+                              f"cores / workers threads; one worker runs in this process); remove it from {_given_in(['threads'], combo)}")
         config = from_mapping(values, source)
         try:
             config.validate()
@@ -170,6 +170,12 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
             problem = str(exc)
         runs.append(GridRun(name, config, problem))
     return root, runs
+
+
+def _given_in(fields: Sequence[str], combo: Sequence[tuple[str, str, dict[str, Any]]]) -> str:
+    """Where a grid file gives ``fields``: ``settings``, or the values of the cell's axes (``combo``) that set them."""
+    return ", ".join(dict.fromkeys(next((f"grid.{axis} value {label!r}" for axis, label, updates in combo
+                                         if field in updates), "settings") for field in fields))
 
 
 def _label(key: str, value: Any, source: str) -> str:

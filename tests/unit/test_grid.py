@@ -606,9 +606,15 @@ def test_a_run_s_warnings_reach_the_grid_once_each_on_one_line(tmp_path, capsys)
     ({"out": "o", "settings": [1, 2]}, "`settings` must be a mapping such as {budget: 600}, got [1, 2]"),
     ({"out": [1]}, "`out` must be a directory path, got [1]"),
     ({"out": "o", "grid": {"seed": [0, 0]}}, "two cells are both named seed-0 and would share one run directory"),
-    ({"out": "o", "settings": {"budgt": 300}}, "unknown setting(s) ['budgt'] in run (did you mean budget?)"),
+    ({"out": "o", "settings": {"budgt": 300}}, "unknown setting(s) ['budgt'] in settings (did you mean budget?)"),
+    ({"out": "o", "settings": {"budgt": 300}, "grid": {"seed": [0]}},
+     "unknown setting(s) ['budgt'] in settings (did you mean budget?)"),  # not on the seed axis
+    ({"out": "o", "grid": {"seed": [0], "data": [{"name": "x", "dataset": "csv", "data_pth": "a.csv"}]}},
+     "unknown setting(s) ['data_pth'] in grid.data value 'x' (did you mean data_path?)"),
     ({"out": "o", "grid": {"stratgy": ["random"]}}, "grid.stratgy is not a setting (did you mean strategy?)"),
-], ids=["grid a list", "settings a list", "out a list", "one cell twice", "misspelt setting", "misspelt axis"])
+    ({"out": "o", "grid": {"data": [{"name": "few", "threads": 1}]}}, "; remove it from grid.data value 'few'"),
+], ids=["grid a list", "settings a list", "out a list", "one cell twice", "misspelt setting",
+        "misspelt setting beside an axis", "misspelt setting in an axis value", "misspelt axis", "threads on an axis"])
 def test_a_grid_file_of_the_wrong_shape_is_refused_in_one_line(spec, message):
     with pytest.raises(ConfigError) as exc:
         expand_grid(spec, "g.yaml")

@@ -407,5 +407,5 @@ def test_space_params_at_the_top_level_say_where_params_go(tmp_path):
     hint = "a space's params go inside it: space: {name: NAME, params: {...}}"
     with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) 'space_params'; {hint}")):
         from_mapping({"space": "cea", "space_params": {"epochs": 2}}, "s.yaml")
-    with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) ['space_params'] in space-cea; {hint}")):
+    with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) ['space_params'] in settings; {hint}")):
         expand_grid({"out": str(tmp_path), "settings": {"space_params": {"epochs": 3}}, "grid": {"space": ["cea"]}})
