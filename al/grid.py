@@ -79,7 +79,7 @@ from al.config import (
 from al.errors import ALError, ConfigError, RunBusyError, did_you_mean, raised_at
 from al.progress import duration, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
-from al.records import PREPARATIONS_FILE, append_preparation
+from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
 
 COMPONENT_FIELDS = COMPONENTS
 
@@ -767,8 +767,6 @@ class InFlight:
 
 def finished_rounds(run_dir: Path) -> int | None:
     """Rounds recorded in ``run_dir/rounds.jsonl`` (lines counted, not parsed); None if it cannot be read."""
-    from al.records import ROUNDS_FILE
-
     try:
         with open(run_dir / ROUNDS_FILE, "rb") as f:
             return sum(1 for line in f if line.strip())
@@ -954,6 +952,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes: list[str] = []
         root, runs = expand_grid(spec, args.grid, notes)
         output_dir(root, "the grid's out")
+        if (held := next((name for name in (CONFIG_FILE, ROUNDS_FILE) if (root / name).is_file()), None)) is not None:
+            raise ConfigError(f"the grid's out {root} is a run directory (it holds {held}), where the grid's runs "
+                              f"would be hidden below that run from al.report and al.plot; give a directory for the "
+                              f"grid's runs (a new one, or one a grid wrote)")
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
     except ALError as exc:

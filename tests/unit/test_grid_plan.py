@@ -297,3 +297,17 @@ def test_a_dry_run_for_a_ray_cluster_checks_its_address_and_leaves_models_to_the
     monkeypatch.setattr("al.grid.check_ray", lambda address: None)
     monkeypatch.setattr("al.models.resolve_model", lambda name: pytest.fail("a model looked for on the driver"))
     assert main([str(path), "--dry-run", "--ray", "auto"]) == 0
+
+
+def test_a_run_directory_as_the_grid_s_out_is_refused(tmp_path, capsys):
+    path, run = _grid_file(tmp_path, [0])
+    _store(run["seed-0"], 1)
+    inner = run["seed-0"].run_dir
+    before = sorted(p.name for p in inner.iterdir())
+    assert main([str(path), "--out", str(inner)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: the grid's out {inner} is a run directory (it holds config.json), where the grid's runs would be "
+        f"hidden below that run from al.report and al.plot; give a directory for the grid's runs (a new one, or one "
+        f"a grid wrote)\n")
+    assert sorted(p.name for p in inner.iterdir()) == before
+    assert main([str(path), "--dry-run", "--out", str(inner)]) == 2
