@@ -10,9 +10,11 @@ rounds (as many, each with the same picks and scores; timings are ignored), or
 how they differ: the first round that differs, the round counts, or that only one
 grid has the run. The last line says how many runs are identical; it says
 ``identical`` only when every run is, and the exit status is then 0 (1 when
-anything differs, 2 when a directory is missing). With ``--caches``, compares the
-vectors stored under both caches' ``embeddings/``, the ALPS heads under
-``alps/heads/`` and ALPS's vectors under ``alps/surprisal/``.
+anything differs, 2 when a directory is missing or holds no run). With ``--caches``,
+compares the vectors stored under both caches' ``embeddings/``, the ALPS heads under
+``alps/heads/`` and ALPS's vectors under ``alps/surprisal/``: entries only one cache
+holds are listed, and the exit status is 0 only when some entries are in both and
+none of them differs.
 """
 from __future__ import annotations
 
@@ -64,26 +66,39 @@ def shard_vectors(directory: Path) -> dict[bytes, np.ndarray]:
     return vectors
 
 
-def compare_shards(what: str, left_dir: Path, right_dir: Path) -> None:
-    """Print how many texts two shard directories share, how many of their vectors differ, and how many only one has."""
+def compare_shards(what: str, left_dir: Path, right_dir: Path) -> tuple[int, int]:
+    """Print how many texts two shard directories share, how many of their vectors differ, and how many only one
+    has; (vectors in both, of them differing)."""
     left, right = shard_vectors(left_dir), shard_vectors(right_dir)
     shared = [k for k in right if k in left]
     only = f"; {len(left) - len(shared)} only in A, {len(right) - len(shared)} only in B" \
         if len(shared) < max(len(left), len(right)) else ""
-    if shared:
-        gaps = np.array([np.abs(left[k] - right[k]).max() for k in shared])
-        print(f"{what}: {len(shared)} texts in both, {100 * (gaps > 0).mean():.1f} % differ, max |diff| "
-              f"{gaps.max():.2g}{only}")
-    else:
+    if not shared:
         print(f"{what}: no text in both{only}")
+        return 0, 0
+    gaps = np.array([np.abs(left[k] - right[k]).max() for k in shared])
+    print(f"{what}: {len(shared)} texts in both, {100 * (gaps > 0).mean():.1f} % differ, max |diff| "
+          f"{gaps.max():.2g}{only}")
+    return len(shared), int((gaps > 0).sum())
 
 
-def compare_caches(a: Path, b: Path) -> None:
-    models = sorted({p.name for cache in (a, b) for p in (cache / "embeddings").glob("*/")})
-    for model in models:
-        compare_shards(f"embeddings {model}", a / "embeddings" / model, b / "embeddings" / model)
+#: The folders of al's cache this script compares; a folder holding none of them is no cache of al's.
+CACHE_PARTS = ("embeddings", "alps")
+
+
+def compare_caches(a: Path, b: Path) -> tuple[int, int]:
+    """Print how two caches' entries compare; (entries in both: vectors and ALPS heads, of them differing)."""
     import torch
 
+    compared = differing = 0
+
+    def add(counts: tuple[int, int]) -> None:
+        nonlocal compared, differing
+        compared, differing = compared + counts[0], differing + counts[1]
+
+    models = sorted({p.name for cache in (a, b) for p in (cache / "embeddings").glob("*/")})
+    for model in models:
+        add(compare_shards(f"embeddings {model}", a / "embeddings" / model, b / "embeddings" / model))
     heads = sorted({p.relative_to(cache / "alps" / "heads") for cache in (a, b)
                     for p in (cache / "alps" / "heads").glob("*/*.pt")})
     for head in heads:
@@ -94,9 +109,11 @@ def compare_caches(a: Path, b: Path) -> None:
         x, y = torch.load(left, weights_only=True), torch.load(right, weights_only=True)
         gap = max((x[k] - y[k]).abs().max().item() for k in x)
         print(f"ALPS head {head}: max |diff| {gap:.2g}")
+        add((1, int(gap > 0)))
     surprisal = sorted({p.name for cache in (a, b) for p in (cache / "alps" / "surprisal").glob("*/")})
     for name in surprisal:
-        compare_shards(f"ALPS vectors {name}", a / "alps" / "surprisal" / name, b / "alps" / "surprisal" / name)
+        add(compare_shards(f"ALPS vectors {name}", a / "alps" / "surprisal" / name, b / "alps" / "surprisal" / name))
+    return compared, differing
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,10 +127,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} no directory; give two grids' "
               f"output directories", file=sys.stderr)
         return 2
+    caches = [p.expanduser() for p in args.caches or ()]
+    if (wrong := next((c for c in caches if not any((c / part).is_dir() for part in CACHE_PARTS)), None)) is not None:
+        print(f"error: --caches {wrong} is no cache of al's (expected a folder holding "
+              f"{' or '.join(part + '/' for part in CACHE_PARTS)}, "
+              f"as $AL_CACHE_DIR does); give the two caches the grids read", file=sys.stderr)
+        return 2
     names = {grid: run_names(grid) for grid in (args.a, args.b)}
     if not names[args.a] | names[args.b]:
         print(f"error: neither {args.a} nor {args.b} is or holds a run directory (with {CONFIG_FILE} or {ROUNDS_FILE}); "
               f"give two grids' output directories, or two run directories", file=sys.stderr)
+        return 2
+    if (empty := next((grid for grid in (args.a, args.b) if not names[grid]), None)) is not None:
+        print(f"error: {empty} is not and holds no run directory (with {CONFIG_FILE} or {ROUNDS_FILE}), where the "
+              f"other holds {len(names[args.b if empty == args.a else args.a])}; give the grid's output directory",
+              file=sys.stderr)
         return 2
     same, differ, only = 0, 0, {args.a: 0, args.b: 0}
     try:
@@ -141,9 +169,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(f"records differ: {same} of {total} runs the same, {differ} differ, {only[args.a]} only in {args.a}, "
               f"{only[args.b]} only in {args.b}")
-    if args.caches:
-        compare_caches(*(p.expanduser() for p in args.caches))
-    return 0 if same == total else 1
+    cache_ok = True
+    if caches:
+        compared, differing = compare_caches(*caches)
+        cache_ok = compared > 0 and differing == 0
+        print(f"caches: {compared} entries in both, {differing} differ" if compared else
+              "caches: nothing in both to compare")
+    return 0 if same == total and cache_ok else 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from benchmarks.compare_runs import main
@@ -68,3 +69,41 @@ def test_two_folders_without_runs_are_an_error_that_names_both_kinds(tmp_path, c
     (tmp_path / "B").mkdir()
     assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 2
     assert "give two grids' output directories, or two run directories" in capsys.readouterr().err
+
+
+def test_a_grid_folder_holding_no_run_beside_one_that_does_is_an_error(tmp_path, capsys):
+    write_run(tmp_path / "A", "strategy-random__seed-0", [0.4])
+    (tmp_path / "B").mkdir()
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"error: {tmp_path / 'B'} is not and holds no run directory" in err
+
+
+def _cache(root, vectors):
+    shard = root / "embeddings" / "model-x"
+    shard.mkdir(parents=True)
+    np.savez(shard / "shard-0.npz", keys=np.array(list(vectors), dtype="S16"),
+             vectors=np.array(list(vectors.values()), dtype=np.float32))
+    return root
+
+
+def test_caches_decide_the_exit_status_and_a_wrong_cache_path_is_refused(tmp_path, capsys):
+    write_run(tmp_path / "A", "r", [0.4, 0.5])
+    write_run(tmp_path / "B", "r", [0.4, 0.5])
+    grids = [str(tmp_path / "A"), str(tmp_path / "B")]
+    same = _cache(tmp_path / "c1", {b"t1": [1.0, 0.0], b"t2": [0.0, 1.0]})
+    also = _cache(tmp_path / "c2", {b"t1": [1.0, 0.0], b"t2": [0.0, 1.0], b"t3": [1.0, 1.0]})  # one more: listed
+    other = _cache(tmp_path / "c3", {b"t1": [1.0, 0.0], b"t2": [0.0, 0.5]})
+    assert main([*grids, "--caches", str(same), str(also)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == ["embeddings model-x: 2 texts in both, 0.0 % differ, max |diff| 0; 0 only in A, 1 only in B",
+                        "caches: 2 entries in both, 0 differ"]
+    assert main([*grids, "--caches", str(same), str(other)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "caches: 2 entries in both, 1 differ"
+    (tmp_path / "typo").mkdir()
+    for wrong in (tmp_path / "nowhere", tmp_path / "typo"):
+        assert main([*grids, "--caches", str(same), str(wrong)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err == (
+            f"error: --caches {wrong} is no cache of al's (expected a folder holding embeddings/ or alps/, as "
+            f"$AL_CACHE_DIR does); give the two caches the grids read\n")
