@@ -77,7 +77,7 @@ from al.config import (
     normalise_mapping, replace,
 )
 from al.errors import ALError, ConfigError, RunBusyError, did_you_mean, raised_at
-from al.progress import duration, progress, set_quiet
+from al.progress import counted, duration, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
 
@@ -962,7 +962,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     runnable = [r for r in runs if r.problem is None]
-    print(f"{len(runs)} simulations in {args.grid} -> {root}", file=sys.stderr)
+    if not args.quiet or args.dry_run:
+        print(f"{counted(len(runs), 'simulation')} in {args.grid} -> {root}", file=sys.stderr)
     for r in runs:
         if r.problem is not None:
             print(f"  not run: {r.name}: {r.problem}", file=sys.stderr)

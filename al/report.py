@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("runs_dir", help="directory holding run directories (e.g. a grid's out)")
     parser.add_argument("-o", "--output", default="report", help="report directory")
-    parser.add_argument("--baseline", default=None,
+    parser.add_argument("--baseline", default=argparse.SUPPRESS,
                         help="strategy every other is tested against (a row label, e.g. class_embedding@cea); "
                         "default: random, where the runs have it")
     parser.add_argument("--resamples", type=int, default=RESAMPLES,
@@ -66,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = output_dir(args.output, "-o")
         check_report_dir(out)
         earlier = earlier_report(out)
-        summary = build_report(Path(args.runs_dir), out, args.baseline, args.resamples, args.bootstrap_seed)
+        summary = build_report(Path(args.runs_dir), out, getattr(args, "baseline", None), args.resamples,
+                               args.bootstrap_seed)
         stale = sorted(report_figures(earlier) - report_figures(summary))
         for name in stale:  # the figures of settings the earlier report had and this one has not would mislead
             (out / name).unlink(missing_ok=True)

@@ -26,7 +26,8 @@ CHECKED = ("valid distinct unlabeled picks", "state and views unchanged", "only 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = ArgumentParser(
         prog="python -m al.testing",
-        description="Check strategies against the interface's rules on small synthetic pools (no model, seconds).",
+        description="Check strategies against the interface's rules on small synthetic pools (seconds and no model "
+        "for most; alps loads MiniLM and fits its head, about 1.5 minutes).",
         epilog="exit status: 0 when every strategy passes, 2 when any fails or cannot be built",
     )
     parser.add_argument("strategies", nargs="+", metavar="STRATEGY",

@@ -311,3 +311,15 @@ def test_a_run_directory_as_the_grid_s_out_is_refused(tmp_path, capsys):
         f"a grid wrote)\n")
     assert sorted(p.name for p in inner.iterdir()) == before
     assert main([str(path), "--dry-run", "--out", str(inner)]) == 2
+
+
+def test_quiet_leaves_out_the_grid_s_first_line_and_one_simulation_is_singular(tmp_path, monkeypatch, capsys):
+    from al import grid
+
+    path, _ = _grid_file(tmp_path, [0])
+    monkeypatch.setattr(grid, "run_local", lambda runs, *a, **k: ((r, {"status": "done", "seconds": 1.0,
+                                                                          "macro_f1": 0.5}) for r in runs))
+    assert main([str(path), "--quiet"]) == 0
+    assert capsys.readouterr().err.splitlines()[0].startswith("1 done in ")  # the closing line alone
+    assert main([str(path), "--dry-run", "--quiet"]) == 0
+    assert capsys.readouterr().err == f"1 simulation in {path} -> {tmp_path / 'runs'}\n"
