@@ -290,7 +290,7 @@ def reduction_summary(full: Corpus, reduced: Corpus) -> str:
     """What the label reduction left out of ``full`` to make ``reduced`` (before any pool subsample), one line.
 
     ``left out: 225 of 1,200 texts, which carry none of the 7 kept labels (180 carry no label at all); 3 of 10
-    labels``.
+    labels (x, y, z)``: the labels left out by their texts, most first, the first :data:`SHOWN_LABELS` named.
     """
     columns = [full.label_names.index(name) for name in reduced.label_names]
     counts = np.asarray(full.Y.sum(axis=1)).ravel()
@@ -301,5 +301,8 @@ def reduction_summary(full: Corpus, reduced: Corpus) -> str:
 
     texts = (f"{none:,} of {len(full.texts):,} texts, which {carry(none)} none of the {len(columns)} kept labels"
              f"{f' ({bare:,} {carry(bare)} no label at all)' if bare else ''}" if none else "no text")
-    dropped = full.n_labels - len(columns)
-    return f"left out: {texts}; {dropped} of {full.n_labels} labels"
+    totals = full.label_counts()
+    dropped = sorted(set(range(full.n_labels)) - set(columns), key=lambda j: (-totals[j], full.label_names[j]))
+    more = f" and {len(dropped) - SHOWN_LABELS} more" if len(dropped) > SHOWN_LABELS else ""
+    named = f" ({', '.join(full.label_names[j] for j in dropped[:SHOWN_LABELS])}{more})" if dropped else ""
+    return f"left out: {texts}; {len(dropped)} of {full.n_labels} labels{named}"

@@ -264,4 +264,4 @@ def test_the_reduction_summary_counts_what_was_left_out():
     reduced = make_corpus("t", list("abc"), Y[:3, :2], ["x", "y"],
                           {"train": np.array([0, 1]), "dev": np.array([2]), "test": np.array([], dtype=int)})
     assert reduction_summary(full, reduced) == ("left out: 2 of 5 texts, which carry none of the 2 kept labels (1 "
-                                                "carries no label at all); 1 of 3 labels")
+                                                "carries no label at all); 1 of 3 labels (z)")
