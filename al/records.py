@@ -128,7 +128,7 @@ def _json(path: Path, text: str, where: str = "") -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         place = f"{path} {where}".rstrip()
-        raise DataError(f"{place} is not JSON ({exc.msg}, column {exc.colno}); {_remedy(path)}") from None
+        raise DataError(f"{place} is not JSON ({exc.msg}: column {exc.colno}); {_remedy(path)}") from None
 
 
 def _other_entries(directory: Path) -> list[str]:

@@ -87,8 +87,10 @@ def test_an_out_whose_run_finished_no_round_says_removing_it_loses_nothing(tmp_p
 
 
 @pytest.mark.parametrize("name, text, message", [
-    ("config.json", '{"config": {"strategy": ', "config.json is not JSON (Expecting value, column 25); "),
+    ("config.json", '{"config": {"strategy": ', "config.json is not JSON (Expecting value: column 25); "),
     ("rounds.jsonl", '{"round": 0}\n{"round": 1, "picked": [', "rounds.jsonl line 2 is not JSON ("),
+    ("rounds.jsonl", '{"round": 0, "x": "ab\n', "rounds.jsonl line 1 is not JSON (Unterminated string starting at: "
+                                              "column 19); "),
     ("rounds.jsonl", '{"round": 0}\n[1]\n', "rounds.jsonl line 2 is not a round's record"),
     ("rounds.jsonl", b"\xff\xfe", "rounds.jsonl is not UTF-8 text"),
 ])
