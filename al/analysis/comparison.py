@@ -821,7 +821,7 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
             one_line_each = group_by == "strategy" and len(lines) == 1 and len(keys) == 1 and keys[0] != "data" \
                 and "." not in keys[0]  # --group-by that setting then draws one line per value
             fix = (f"split the lines with --group-by {keys[0]}" if one_line_each else
-                   "plot each setting's runs on their own (pass only their run directories, e.g. runs/disaster-*)")
+                   f"plot each setting's runs on their own (pass only their run directories, such as {paths[0]})")
             raise DataError(f"runs on the line {label!r} differ in {shown}{more}; a line averages the seeds of one "
                             f"setting: {fix}")
     lines_of_one_setting(runs, group_by, flat)
