@@ -320,15 +320,13 @@ class SimulationConfig:
         cls = self.space_class()
         if cls is None:
             return None
-        space = _construct(cls, self.space_kwargs(), f"space {self.space.name!r} ({self.space_scope} scope)")
-        space.check()
-        return space
+        return _construct(cls, self.space_kwargs(), f"space {self.space.name!r} ({self.space_scope} scope)", "check")
 
     def make_classifier_factory(self) -> Callable[[int], Any]:
         """``seed -> classifier``: a new, unfitted classifier per call."""
         cls, kwargs = self.classifier_class(), self.classifier_kwargs()
         where = f"classifier {self.classifier.name!r}"
-        return lambda seed: _construct(cls, {**kwargs, "seed": seed}, where)
+        return lambda seed: _construct(cls, {**kwargs, "seed": seed}, where, "_check_params")  # values: before data
 
     def resolved(self) -> dict[str, Any]:
         """Every setting with the components' params completed by their constructors' defaults.
@@ -433,9 +431,6 @@ class SimulationConfig:
         self._check_space()
         strategy = self.make_strategy()
         classifier = self.make_classifier_factory()(self.seed)
-        check_values = getattr(classifier, "_check_params", None)  # values, not only names, before data loads
-        if callable(check_values):
-            check_values()
         missing = [m for m in getattr(strategy, "classifier_methods", ()) if not callable(getattr(classifier, m, None))]
         if missing:
             from al.classifiers import CLASSIFIERS, classifier_class
@@ -622,12 +617,16 @@ def _json_ready(value: Any) -> Any:
         return repr(value)
 
 
-def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
+def _construct(cls: type, kwargs: dict[str, Any], where: str, own_check: str | None = None) -> Any:
     """``cls(**kwargs)``; what goes wrong is a one-line ConfigError naming ``where``.
 
     Parameters that do not bind to the signature are told apart from an
     error raised inside the constructor (a bad value, a bug), which is
-    reported with its type and the line that raised it.
+    reported with its type and the line that raised it. A true/false
+    parameter given anything else is refused before the constructor, an
+    integer or number one given another kind after it and after the method
+    ``own_check`` (the component's value checks, which know the ranges), where
+    the component has one (:func:`check_constructor_params`).
     """
     missing = sorted(getattr(cls, "__abstractmethods__", ()))
     if missing:
@@ -641,56 +640,91 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str) -> Any:
         raise ConfigError(f"{where} rejects its parameters {kwargs}: {exc}; accepted: {names}") from None
     except ValueError:  # no signature to read (a builtin): the call itself says
         pass
-    check_constructor_flags(cls, kwargs, where)
+    check_constructor_params(cls, kwargs, where, kinds=("bool",))  # "no" is truthy: before the constructor
     try:
-        return cls(**kwargs)
-    except ALError:
+        made = cls(**kwargs)
+    except ALError:  # its own check, which knows the range
         raise
     except Exception as exc:  # noqa: BLE001 - a constructor's own error is reported in one line
+        check_constructor_params(cls, kwargs, where)  # a value of another kind, said plainly where one broke it
         raise ConfigError(f"{where} could not be constructed with {kwargs}: {type(exc).__name__}: {exc}"
                           f"{_raised_at(exc)}") from exc
+    if own_check is not None and callable(getattr(made, own_check, None)):
+        getattr(made, own_check)()
+    check_constructor_params(cls, kwargs, where)  # what the constructor took without a word (k=2.5 for k: int)
+    return made
 
 
-def check_constructor_flags(cls: type, kwargs: Mapping[str, Any], where: str) -> None:
-    """:func:`check_true_or_false` on the parameters of ``cls``'s constructor (none to check under ``**kwargs``)."""
-    check_true_or_false((_parameters(cls) or {}).values(), kwargs, where)
+def check_constructor_params(cls: type, kwargs: Mapping[str, Any], where: str,
+                             kinds: Sequence[str] = ("bool", "int", "float")) -> None:
+    """:func:`check_param_types` on the parameters of ``cls``'s constructor (none to check under ``**kwargs``)."""
+    check_param_types((_parameters(cls) or {}).values(), kwargs, where, kinds)
 
 
-#: A parameter annotated so (as written, spaces and a ``typing.`` or ``t.`` prefix aside) takes true, false or None.
-_TRUE_FALSE_OR_NONE = ("bool|None", "None|bool", "Optional[bool]", "Union[bool,None]", "Union[bool,NoneType]")
+#: The kinds of value :func:`check_param_types` holds a parameter to, by its annotation (``bool`` also by a bool
+#: default where it has none).
+_KINDS = ("bool", "int", "float")
 
 
-def _takes_true_or_false(param: inspect.Parameter) -> str | None:
-    """``"flag"`` for a parameter that takes true or false, ``"optional"`` for true, false or None (``bool | None``,
-    or ``bool`` with a default of None), else None."""
+def _annotated_kind(param: inspect.Parameter) -> tuple[str, bool] | None:
+    """(``"bool"``, ``"int"`` or ``"float"``, whether None is allowed too) for a parameter annotated so (spaces and a
+    ``typing.`` or ``t.`` prefix aside; ``X | None``, ``Optional[X]``, ``Union[X, None]``, or ``X`` with a default
+    of None), or unannotated with a bool default; else None (anything goes)."""
     annotation = param.annotation
     if annotation is param.empty:
-        return "flag" if isinstance(param.default, bool) else None
-    text = annotation if isinstance(annotation, str) else "bool" if annotation is bool else str(annotation)
-    text = re.sub(r"\b(?:typing|t)\.", "", text.replace(" ", "").strip("'\""))  # quoted under postponed annotations
-    if text == "bool":
-        return "optional" if param.default is None else "flag"
-    return "optional" if text in _TRUE_FALSE_OR_NONE else None
+        return ("bool", False) if isinstance(param.default, bool) else None
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", None) \
+        if isinstance(annotation, type) else str(annotation)
+    text = re.sub(r"\b(?:typing|t)\.", "", (text or "").replace(" ", "").strip("'\""))  # quoted: postponed annotations
+    for kind in _KINDS:
+        if text == kind:
+            return kind, param.default is None
+        if text in (f"{kind}|None", f"None|{kind}", f"Optional[{kind}]", f"Union[{kind},None]",
+                    f"Union[{kind},NoneType]"):
+            return kind, True
+    return None
 
 
-def check_true_or_false(params: Iterable[inspect.Parameter], given: Mapping[str, Any], where: str) -> None:
-    """Refuse a value other than true or false for a parameter that takes one.
+def _is_kind(value: Any, kind: str) -> bool:
+    """Whether ``value`` is of ``kind``: a bool for ``bool``; an integer, not a bool, for ``int``; a real number,
+    not a bool, for ``float`` (an integer is one: ``learning_rate=1``)."""
+    import numbers
 
-    A parameter takes true or false when annotated ``bool`` (``bool | None``:
-    None too), or, unannotated, when its default is a bool. A YAML ``no`` or
-    ``off`` is text (:func:`yaml_loader`), and text is truthy: ``warm_start: no``
-    must not turn warm starts on. Wrappers of other libraries' callables
-    (:mod:`strategies.adapters`) pass those callables' parameters.
-    """
     import numpy as np
 
+    if isinstance(value, (bool, np.bool_)):
+        return kind == "bool"
+    return isinstance(value, numbers.Integral) if kind == "int" else \
+        isinstance(value, numbers.Real) if kind == "float" else False
+
+
+#: How each kind is written, for a refusal.
+_WRITE = {"bool": "write true or false (yes, no, on and off are read as text)",
+          "int": "write a whole number such as 5 (1e3 and 2.0 are read as fractions)",
+          "float": "write a number such as 0.5 or 1e-3"}
+
+
+def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, Any], where: str,
+                      kinds: Sequence[str] = ("bool", "int", "float")) -> None:
+    """Refuse a value of another kind for a parameter annotated ``bool``, ``int`` or ``float`` (:func:`_annotated_kind`).
+
+    A YAML ``no`` or ``off`` is text (:func:`yaml_loader`), and text is truthy:
+    ``warm_start: no`` must not turn warm starts on; ``k=2.5`` or ``k=abc`` must
+    not reach a ``k: int`` as a fraction or text. A parameter unannotated takes
+    what it is given, but one whose default is a bool takes true or false.
+    Wrappers of other libraries' callables (:mod:`strategies.adapters`) pass
+    those callables' parameters. ``kinds``: the kinds checked (a constructor's
+    own checks, which know the ranges, go between ``bool`` and the others).
+    """
     for param in params:
-        kind = _takes_true_or_false(param) if param.name in given else None
+        found = _annotated_kind(param) if param.name in given else None
         value = given.get(param.name)
-        if kind is None or isinstance(value, (bool, np.bool_)) or (kind == "optional" and value is None):
+        if found is None or found[0] not in kinds or _is_kind(value, found[0]) or (found[1] and value is None):
             continue
-        raise ConfigError(f"{where} param {param.name} must be true or false{' or null' if kind == 'optional' else ''}, "
-                          f"got {value!r}; write true or false (yes, no, on and off are read as text)")
+        kind, optional = found
+        expected = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
+        raise ConfigError(f"{where} param {param.name} must be {expected}{' or null' if optional else ''}, "
+                          f"got {value!r}; {_WRITE[kind]}")
 
 
 def _raised_at(exc: BaseException) -> str:

@@ -70,7 +70,7 @@ from typing import Any, Callable, ClassVar, Iterator
 
 import numpy as np
 
-from al.config import check_true_or_false
+from al.config import check_param_types
 from al.errors import ConfigError, QueryError
 from al.registry import register_prefix
 from al.strategy import PoolState, Strategy
@@ -259,7 +259,7 @@ class SmallTextStrategy(Strategy):
         defaults = spec.defaults()
         if "pbar" in inspect.signature(cls).parameters:
             defaults["pbar"] = None
-        check_true_or_false(inspect.signature(cls).parameters.values(), params, f"strategy {self.name!r}")
+        check_param_types(inspect.signature(cls).parameters.values(), params, f"strategy {self.name!r}")
         try:
             with warnings.catch_warnings():  # its notice of its own default's change (1.2): the metric used is known
                 warnings.filterwarnings("ignore", message="Default distance metric has changed", category=UserWarning)
@@ -392,7 +392,7 @@ class ModalStrategy(Strategy):
             raise ConfigError(
                 f"{self.name} rejects the parameters {sorted(unknown)}; it takes: {', '.join(sorted(named))}"
             )
-        check_true_or_false(signature, params, f"strategy {self.name!r}")
+        check_param_types(signature, params, f"strategy {self.name!r}")
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         unlabeled = state.indices_unlabeled

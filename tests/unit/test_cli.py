@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -780,7 +781,7 @@ def test_which_params_take_true_or_false():
     import inspect
     from typing import Optional
 
-    from al.config import check_true_or_false
+    from al.config import check_param_types
 
     def component(a: bool = True, b=False, c: bool | None = None, d: Optional[bool] = None, e: int = 1, f=None,
                   g: bool = None, h: "bool|None" = None, i: "t.Optional[bool]" = None):
@@ -788,27 +789,71 @@ def test_which_params_take_true_or_false():
 
     params = inspect.signature(component).parameters.values()
     for given in ({"a": True, "b": False}, {"c": None, "d": None, "g": None, "h": None, "i": None}, {"c": False},
-                  {"e": "x", "f": "no"}):
-        check_true_or_false(params, given, "strategy 'x'")
+                  {"e": 3, "f": "no"}):
+        check_param_types(params, given, "strategy 'x'")
     for name in "ghi":  # None allowed, text is not
         with pytest.raises(ConfigError, match=f"{name} must be true or false or null, got 'no'"):
-            check_true_or_false(params, {name: "no"}, "strategy 'x'")
+            check_param_types(params, {name: "no"}, "strategy 'x'")
     import numpy as np
 
-    check_true_or_false(params, {"a": np.bool_(True)}, "strategy 'x'")
+    check_param_types(params, {"a": np.bool_(True)}, "strategy 'x'")
     for name, value, message in (("a", "no", "a must be true or false, got 'no'"), ("a", None, "got None"),
                                  ("b", "off", "b must be true or false, got 'off'"),
                                  ("c", "yes", "c must be true or false or null, got 'yes'"),
                                  ("d", 1, "d must be true or false or null, got 1")):
         with pytest.raises(ConfigError, match=message):
-            check_true_or_false(params, {name: value}, "strategy 'x'")
+            check_param_types(params, {name: value}, "strategy 'x'")
+
+
+def test_params_annotated_int_or_float_take_numbers_of_that_kind():
+    """A ``k: int`` given 2.0 (YAML's 1e3 is 1000.0) or text is refused; a ``float`` takes an integer too."""
+    import inspect
+    from typing import Optional
+
+    import numpy as np
+
+    from al.config import check_param_types
+
+    def component(k: int = 5, rate: float = 0.1, cap: Optional[int] = None, width: "int | None" = None,
+                  level: int | str = 1, bare=3):
+        """A constructor's parameters."""
+
+    params = inspect.signature(component).parameters.values()
+    for given in ({"k": 3, "rate": 1}, {"k": np.int64(3), "rate": np.float32(0.5)}, {"cap": None, "width": None},
+                  {"level": "high", "bare": 2.5}):  # int | str and unannotated: anything
+        check_param_types(params, given, "strategy 'x'")
+    for name, value, message in (
+            ("k", 2.0, "strategy 'x' param k must be an integer, got 2.0; write a whole number such as 5 (1e3 and "
+                       "2.0 are read as fractions)"),
+            ("k", "abc", "param k must be an integer, got 'abc'"), ("k", True, "param k must be an integer, got True"),
+            ("cap", 1e3, "param cap must be an integer or null, got 1000.0"),
+            ("width", "x", "param width must be an integer or null, got 'x'"),
+            ("rate", "fast", "strategy 'x' param rate must be a number, got 'fast'; write a number such as 0.5 or "
+                             "1e-3"),
+            ("rate", None, "param rate must be a number, got None")):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            check_param_types(params, {name: value}, "strategy 'x'")
+    check_param_types(params, {"k": 2.0}, "strategy 'x'", kinds=("bool",))  # the bool check alone
+
+
+def test_a_strategy_of_your_own_gets_a_number_of_the_kind_it_declares(tmp_path, monkeypatch, capsys):
+    """Its constructor took k=2.5 for ``k: int`` without a word: refused while the settings are checked."""
+    (tmp_path / "kind_checked.py").write_text(
+        "from al.strategy import Strategy\n\n\nclass TopK(Strategy):\n"
+        "    def __init__(self, k: int = 5):\n        super().__init__()\n        self.k = k\n\n"
+        "    def query(self, state, n):\n        return state.indices_unlabeled[:n]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["--strategy", "kind_checked:TopK", "--strategy-param", "k=2.5", "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == ("error: strategy 'kind_checked:TopK' param k must be an integer, got 2.5; write a "
+                                       "whole number such as 5 (1e3 and 2.0 are read as fractions)\n")
+    assert not (tmp_path / "run").exists()
 
 
 def test_an_annotation_other_than_bool_lifts_the_check():
     """A default of False with ``int | bool`` takes 2; unannotated, the default's type says true or false."""
     import inspect
 
-    from al.config import check_true_or_false
+    from al.config import check_param_types
 
     def annotated(verbose: int | bool = False):
         """Takes a level too."""
@@ -816,9 +861,9 @@ def test_an_annotation_other_than_bool_lifts_the_check():
     def bare(verbose=False):
         """Takes true or false."""
 
-    check_true_or_false(inspect.signature(annotated).parameters.values(), {"verbose": 2}, "strategy 'x'")
+    check_param_types(inspect.signature(annotated).parameters.values(), {"verbose": 2}, "strategy 'x'")
     with pytest.raises(ConfigError, match="verbose must be true or false, got 2"):
-        check_true_or_false(inspect.signature(bare).parameters.values(), {"verbose": 2}, "strategy 'x'")
+        check_param_types(inspect.signature(bare).parameters.values(), {"verbose": 2}, "strategy 'x'")
 
 
 def test_a_classifier_made_from_python_refuses_text_for_true_or_false_as_a_settings_file_does():
