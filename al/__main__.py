@@ -1,4 +1,4 @@
-"""``python -m al``: the commands, one line each; ``python -m al COMMAND ARGS...`` runs ``python -m al.COMMAND ARGS...``.
+"""``python -m al``: the commands, one line each; ``python -m al COMMAND ARGS...`` runs ``python -m al.COMMAND``.
 
 Installed, the same is the ``al`` command (``al simulate --budget 600``), beside ``al-simulate`` and the others.
 """

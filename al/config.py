@@ -655,15 +655,15 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str, own_check: str | N
     return made
 
 
-def check_constructor_params(cls: type, kwargs: Mapping[str, Any], where: str,
-                             kinds: Sequence[str] = ("bool", "int", "float")) -> None:
-    """:func:`check_param_types` on the parameters of ``cls``'s constructor (none to check under ``**kwargs``)."""
-    check_param_types((_parameters(cls) or {}).values(), kwargs, where, kinds)
-
-
 #: The kinds of value :func:`check_param_types` holds a parameter to, by its annotation (``bool`` also by a bool
 #: default where it has none).
 _KINDS = ("bool", "int", "float")
+
+
+def check_constructor_params(cls: type, kwargs: Mapping[str, Any], where: str,
+                             kinds: Sequence[str] = _KINDS) -> None:
+    """:func:`check_param_types` on the parameters of ``cls``'s constructor (none to check under ``**kwargs``)."""
+    check_param_types((_parameters(cls) or {}).values(), kwargs, where, kinds)
 
 
 def _annotated_kind(param: inspect.Parameter) -> tuple[str, bool] | None:
@@ -705,8 +705,8 @@ _WRITE = {"bool": "write true or false (yes, no, on and off are read as text)",
 
 
 def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, Any], where: str,
-                      kinds: Sequence[str] = ("bool", "int", "float")) -> None:
-    """Refuse a value of another kind for a parameter annotated ``bool``, ``int`` or ``float`` (:func:`_annotated_kind`).
+                      kinds: Sequence[str] = _KINDS) -> None:
+    """Refuse a value of another kind for a parameter annotated ``bool``, ``int`` or ``float`` (``_annotated_kind``).
 
     A YAML ``no`` or ``off`` is text (:func:`yaml_loader`), and text is truthy:
     ``warm_start: no`` must not turn warm starts on; ``k=2.5`` or ``k=abc`` must

@@ -161,7 +161,8 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
                               f"list each value of an axis once (or give each mapping its own `name`)")
         if values.get("threads") is not None:
             raise ConfigError(f"{source}: threads is set by --workers in a grid (with several workers each gets "
-                              f"cores / workers threads; one worker runs in this process); remove it from {_given_in(['threads'], combo)}")
+                              f"cores / workers threads; one worker runs in this process); remove it from "
+                              f"{_given_in(['threads'], combo)}")
         config = from_mapping(values, source)
         try:
             config.validate()

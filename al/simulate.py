@@ -238,7 +238,8 @@ def flags_named(message: str, args: argparse.Namespace) -> str:
     old = next((flag for flag, param in _DEPRECATED_FLAGS.items()
                 if flag in args and f"has no parameter {param!r}" in message), None)
     if old is not None:  # a deprecated flag of the bert classifier's, given to another
-        return f"{message} (--{old.replace('_', '-')} sets the bert classifier's {_DEPRECATED_FLAGS[old]}; leave it out)"
+        flag = "--" + old.replace("_", "-")
+        return f"{message} ({flag} sets the bert classifier's {_DEPRECATED_FLAGS[old]}; leave it out)"
     named = next((key for key in given if message.startswith(f"{key} must ")), None)
     return message if named is None else f"{named} ({_flag_of(named)}){message[len(named):]}"
 
