@@ -447,18 +447,23 @@ class SimulationConfig:
         return self
 
     def _check_split_column(self) -> None:
-        """A ``split_column`` other than the default must be a column of a CSV file's header (a JSON-lines file's
-        columns are known only once every line is read: the load checks it there)."""
+        """A ``split_column`` other than the default must be a column of the data file: of a CSV file's header, or
+        a key of some object of a JSON-lines file (read up to the first object that holds it)."""
         from al.datasets import TABLE_OPTIONS, TABLE_FORMATS
 
         column = self.data_options.get("split_column", TABLE_OPTIONS["split_column"])
         path = Path(self.data_path).expanduser() if self.data_path else None
-        if column == TABLE_OPTIONS["split_column"] or path is None or path.suffix.lower() not in TABLE_FORMATS["csv"]:
+        if column == TABLE_OPTIONS["split_column"] or path is None or not path.is_file():
             return
-        from al.datasets.tabular import absent_split_column, csv_header
+        from al.datasets.tabular import absent_split_column, csv_header, jsonl_keys_without
 
-        names = csv_header(path)
-        if names is not None and column not in names:
+        suffix = path.suffix.lower()
+        if suffix in TABLE_FORMATS["csv"]:
+            names = csv_header(path)
+            names = names if names is not None and column not in names else None
+        else:
+            names = jsonl_keys_without(path, column) if suffix in TABLE_FORMATS["jsonl"] else None
+        if names is not None:
             raise ConfigError(str(absent_split_column(self.data_path, column, names)))
 
     def _check_types(self) -> None:

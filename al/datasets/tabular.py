@@ -164,6 +164,28 @@ def csv_header(path: str | Path) -> list[str] | None:
     return None
 
 
+def jsonl_keys_without(path: str | Path, key: str) -> list[str] | None:
+    """Every key of a JSON-lines file's objects (stripped, in order of first sight) where none is ``key``; None as
+    soon as one object holds ``key``, or where a line cannot be read (loading the file says why). A settings check
+    reads no further than the first object that holds it."""
+    seen: dict[str, None] = {}
+    try:
+        with open(path, encoding="utf-8-sig") as lines:
+            for line in lines:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    return None
+                keys = [str(k).strip() for k in row]
+                if key in keys:
+                    return None
+                seen.update(dict.fromkeys(keys))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return list(seen)
+
+
 def raise_interrupt(exc: BaseException) -> None:
     """Raise the :class:`KeyboardInterrupt` that ``exc`` wraps, if any; return otherwise.
 
