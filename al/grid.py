@@ -972,8 +972,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def will_fail(config: SimulationConfig) -> str | None:
         """What the run would say at once: its directory refuses it (an edited grid file rerun into the same
-        out), or a model it names cannot be loaded here."""
-        return refusal(config) or (None if args.ray else missing_model(config, models))
+        out), or, with rounds left to run, a model it names cannot be loaded here (a finished run loads none)."""
+        if (message := refusal(config)) is not None or args.ray:
+            return message
+        return missing_model(config, models) if (finished_rounds(config.run_dir) or 0) < config.n_rounds else None
 
     if args.dry_run:
         try:

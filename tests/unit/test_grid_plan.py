@@ -282,6 +282,24 @@ def test_a_model_that_cannot_load_here_is_a_run_that_will_fail_in_a_dry_run_and_
     assert all(f"failed   {name}  " in err for name in bad)
 
 
+def test_a_finished_run_loads_no_model_so_one_missing_here_does_not_fail_it(tmp_path, monkeypatch, capsys):
+    """Re-running a finished grid where its model is not installed (archived runs on a laptop) finds them done."""
+    import al.models
+    from al.errors import ModelError
+
+    path, run = _grid_file(tmp_path, [0, 1])
+    _store(run["seed-0"], 3)  # finished: 3 of 3 rounds
+    _store(run["seed-1"], 1)  # rounds left: it needs the model
+
+    def not_here(name):
+        raise ModelError(f"model {name!r} is not installed locally")
+
+    monkeypatch.setattr(al.models, "resolve_model", not_here)
+    assert main([str(path), "--dry-run"]) == 2
+    will_fail = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  will fail: ")]
+    assert will_fail == ["  will fail: seed-1: model 'all-MiniLM-L6-v2' is not installed locally"]
+
+
 def test_a_dry_run_for_a_ray_cluster_checks_its_address_and_leaves_models_to_the_cluster(tmp_path, monkeypatch,
                                                                                           capsys):
     pytest.importorskip("ray")
