@@ -68,9 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         earlier = earlier_report(out)
         summary = build_report(Path(args.runs_dir), out, getattr(args, "baseline", None), args.resamples,
                                args.bootstrap_seed)
-        stale = sorted(report_figures(earlier) - report_figures(summary))
-        for name in stale:  # the figures of settings the earlier report had and this one has not would mislead
-            (out / name).unlink(missing_ok=True)
+        # the figures of settings the earlier report had and this one has not would mislead
+        stale = [name for name in sorted(report_figures(earlier) - report_figures(summary)) if (out / name).is_file()]
+        for name in stale:
+            (out / name).unlink()
     except ALError as exc:
         if made and Path(args.output).is_dir() and not any(Path(args.output).iterdir()):
             Path(args.output).rmdir()  # no empty report directory left behind

@@ -90,19 +90,25 @@ FIGURE_NAMES = ("macro_f1", "micro_f1", "compute")
 
 
 def earlier_report(out: Path) -> dict[str, Any] | None:
-    """The ``summary.json`` an earlier report wrote in ``out`` (a mapping with its ``settings`` and
-    ``statistics``), or None: no such file, or not a report's."""
+    """The ``summary.json`` an earlier report wrote in ``out`` (a mapping with its ``settings``, as every version
+    wrote it), or None: no such file, or not a report's."""
     try:
         earlier = json.loads((out / "summary.json").read_text())
     except (OSError, ValueError):
         return None
-    ok = isinstance(earlier, dict) and isinstance(earlier.get("settings"), dict) and "statistics" in earlier
-    return earlier if ok else None
+    return earlier if isinstance(earlier, dict) and isinstance(earlier.get("settings"), dict) else None
+
+
+def _report_figure(name: str) -> bool:
+    """Whether a file named so is a setting's figure, as a report writes them first (:func:`report_figures`)."""
+    return name.endswith(tuple(f"-{figure}.png" for figure in FIGURE_NAMES))
 
 
 def check_report_dir(out: Path) -> None:
     """Refuse, before any work, a report directory that holds files no report wrote: a new or empty directory,
-    or one an earlier report wrote (found by its ``summary.json``), whose report files are then replaced.
+    one an earlier report wrote (found by its ``summary.json``), whose report files are then replaced, or one
+    holding only a report's figures (a report interrupted before its summary and pages). Hidden files
+    (``.DS_Store``) do not count.
 
     Raises
     ------
@@ -111,7 +117,7 @@ def check_report_dir(out: Path) -> None:
     """
     if not out.is_dir() or earlier_report(out) is not None:
         return
-    found = sorted(p.name for p in out.iterdir())
+    found = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and not _report_figure(p.name))
     if found:
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         raise ConfigError(f"-o {out} holds files no report wrote ({', '.join(found[:3])}{more}), which the report "

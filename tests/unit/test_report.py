@@ -531,3 +531,27 @@ def test_summary_json_holds_each_seed_s_numbers_unrounded(tmp_path):
     # area: (0.1 / 2 + 0.15 + last / 2) * 50 / 100 (the trapezoids over 100 -> 200 labeled, normalised)
     assert row["by_seed"]["area_macro_f1"] == pytest.approx({"0": (0.05 + 0.15 + 0.123456789 / 2) / 2,
                                                              "1": (0.05 + 0.15 + 0.1) / 2}, abs=1e-12)
+
+
+def test_a_folder_of_an_older_report_a_hidden_file_or_figures_alone_is_taken(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    for seed in range(2):
+        fake_run(runs, "random", seed, [0.2, 0.3, 0.4])
+    older = tmp_path / "older"  # a summary.json from before it recorded its statistics
+    older.mkdir()
+    (older / "summary.json").write_text(json.dumps({"spread": "population std", "settings": {}}))
+    (older / "report.md").write_text("# Active-learning comparison\n")
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / ".DS_Store").write_bytes(b"\0")
+    cut = tmp_path / "cut"  # a report interrupted after its figures, before its summary and pages
+    cut.mkdir()
+    (cut / "disaster-5-5-logreg-on-x-macro_f1.png").write_bytes(b"\x89PNG")
+    for out in (older, hidden, cut):
+        assert main([str(runs), "-o", str(out)]) == 0, capsys.readouterr().err
+        assert (out / "summary.json").is_file()
+    assert (hidden / ".DS_Store").is_file()
+    (cut / "notes.md").write_text("mine")
+    (cut / "summary.json").unlink()
+    assert main([str(runs), "-o", str(cut)]) == 2
+    assert "holds files no report wrote (notes.md, report.html, report.md)" in capsys.readouterr().err
