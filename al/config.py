@@ -293,7 +293,7 @@ class SimulationConfig:
 
     def make_strategy(self) -> Any:
         """A new strategy instance from ``strategy``."""
-        return _construct(self.strategy_class(), self.strategy_kwargs(), f"strategy {self.strategy.name!r}")
+        return construct(self.strategy_class(), self.strategy_kwargs(), f"strategy {self.strategy.name!r}")
 
     def space_class(self) -> type | None:
         """The class that fits the space (by ``space_scope``), or None for the pretrained space."""
@@ -320,13 +320,13 @@ class SimulationConfig:
         cls = self.space_class()
         if cls is None:
             return None
-        return _construct(cls, self.space_kwargs(), f"space {self.space.name!r} ({self.space_scope} scope)", "check")
+        return construct(cls, self.space_kwargs(), f"space {self.space.name!r} ({self.space_scope} scope)", "check")
 
     def make_classifier_factory(self) -> Callable[[int], Any]:
         """``seed -> classifier``: a new, unfitted classifier per call."""
         cls, kwargs = self.classifier_class(), self.classifier_kwargs()
         where = f"classifier {self.classifier.name!r}"
-        return lambda seed: _construct(cls, {**kwargs, "seed": seed}, where, "_check_params")  # values: before data
+        return lambda seed: construct(cls, {**kwargs, "seed": seed}, where, "_check_params")  # values: before data
 
     def resolved(self) -> dict[str, Any]:
         """Every setting with the components' params completed by their constructors' defaults.
@@ -622,7 +622,7 @@ def _json_ready(value: Any) -> Any:
         return repr(value)
 
 
-def _construct(cls: type, kwargs: dict[str, Any], where: str, own_check: str | None = None) -> Any:
+def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str | None = None) -> Any:
     """``cls(**kwargs)``; what goes wrong is a one-line ConfigError naming ``where``.
 
     Parameters that do not bind to the signature are told apart from an
@@ -654,8 +654,15 @@ def _construct(cls: type, kwargs: dict[str, Any], where: str, own_check: str | N
         check_constructor_params(cls, kwargs, where)  # a value of another kind, said plainly where one broke it
         raise ConfigError(f"{where} could not be constructed with {kwargs}: {type(exc).__name__}: {exc}"
                           f"{_raised_at(exc)}") from exc
-    if own_check is not None and callable(getattr(made, own_check, None)):
-        getattr(made, own_check)()
+    try:
+        if own_check is not None and callable(getattr(made, own_check, None)):
+            getattr(made, own_check)()
+    except ALError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - its check broke on a value of another kind ("abc" > 0), or a bug
+        check_constructor_params(cls, kwargs, where)
+        raise ConfigError(f"{where} could not check its parameters {kwargs}: {type(exc).__name__}: {exc}"
+                          f"{_raised_at(exc)}") from exc
     check_constructor_params(cls, kwargs, where)  # what the constructor took without a word (k=2.5 for k: int)
     return made
 

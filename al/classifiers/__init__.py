@@ -36,10 +36,6 @@ def make_classifier(name: str, **params: Any) -> Classifier:
     """A new, unfitted classifier ``name`` with keyword ``params``; a true/false parameter given anything else
     (``warm_start="no"``), or an integer or number one given another kind, is refused in one line
     (:func:`al.config.check_param_types`), as from a settings file."""
-    from al.config import check_constructor_params
+    from al.config import construct
 
-    cls = classifier_class(name)
-    check_constructor_params(cls, params, f"classifier {name!r}", kinds=("bool",))  # "no" is truthy: first
-    made = cls(**params)
-    check_constructor_params(cls, params, f"classifier {name!r}")
-    return made
+    return construct(classifier_class(name), params, f"classifier {name!r}")  # values: checked at fit, or by a run

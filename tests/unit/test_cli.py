@@ -872,3 +872,13 @@ def test_a_classifier_made_from_python_refuses_text_for_true_or_false_as_a_setti
     with pytest.raises(ConfigError, match="classifier 'knn' param warm_start must be true or false, got 'no'"):
         make_classifier("knn", warm_start="no")
     assert make_classifier("knn", warm_start=False).warm_start is False
+    with pytest.raises(ConfigError, match="^classifier 'logreg' param C must be a number, got 'abc'; write a number"):
+        make_classifier("logreg", C="abc")  # a number of another kind too
+    assert make_classifier("logreg", C=1).C == 1
+
+
+def test_a_component_s_own_check_that_breaks_on_text_is_one_line_naming_the_kind(capsys):
+    """bert's check compares learning_rate > 0, which raises TypeError for text: the kind is said instead."""
+    assert main(["--classifier", "bert", "--classifier-param", "learning_rate=abc"]) == 2
+    assert capsys.readouterr().err == ("error: classifier 'bert' param learning_rate must be a number, got 'abc'; "
+                                       "write a number such as 0.5 or 1e-3\n")
