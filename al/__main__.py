@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
-        print(usage())
+        print(usage(), file=sys.stdout if args else sys.stderr)  # no command: an error, said where errors go
         return 0 if args else 2
     if args[0] == "--version":
         from al import __version__

@@ -19,11 +19,12 @@ from al.errors import ConfigError
 FIX = "give one such, or leave it out for its default"
 
 
-def integer(owner: str, name: str, value: Any, at_least: int = 1) -> Any:
-    """``value`` if it is an integer (not a bool) of at least ``at_least``, else a ConfigError."""
+def integer(owner: str, name: str, value: Any, at_least: int = 1, why: str = "") -> Any:
+    """``value`` if it is an integer (not a bool) of at least ``at_least``, else a ConfigError; ``why``: the
+    reason for the bound, said after it (``"AM draws one positive, then negatives"``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < at_least:
         expected = "a positive integer" if at_least == 1 else f"an integer of at least {at_least}"
-        raise ConfigError(f"{owner} {name} must be {expected}, got {value!r}; {FIX}")
+        raise ConfigError(f"{owner} {name} must be {expected}{f' ({why})' if why else ''}, got {value!r}; {FIX}")
     return value
 
 

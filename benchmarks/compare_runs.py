@@ -13,8 +13,8 @@ grid has the run. The last line says how many runs are identical; it says
 anything differs, 2 when a directory is missing or holds no run). With ``--caches``,
 compares the vectors stored under both caches' ``embeddings/``, the ALPS heads under
 ``alps/heads/`` and ALPS's vectors under ``alps/surprisal/``: entries only one cache
-holds are listed, and the exit status is 0 only when some entries are in both and
-none of them differs.
+holds are counted (an ALPS head named), and the exit status is 0 only when some
+entries are in both and none of them differs.
 """
 from __future__ import annotations
 

@@ -622,7 +622,8 @@ class BertClassifier(Classifier):
             raise ConfigError(f"bert aux must be one of {', '.join(AUX)} (or None for none), got {self.aux!r}")
         if self.aux_positive not in ("shares", "exact"):
             raise ConfigError(f"bert aux_positive must be one of shares, exact; got {self.aux_positive!r}")
-        checks.integer("bert", "aux_negatives", self.aux_negatives, at_least=2 if self.aux == "am" else 1)  # am: 1 + n
+        checks.integer("bert", "aux_negatives", self.aux_negatives, at_least=2 if self.aux == "am" else 1,
+                       why="am draws one positive, then negatives" if self.aux == "am" else "")
         if self.aux_weight is not None:
             if isinstance(self.aux_weight, bool) or not isinstance(self.aux_weight, (int, float)) \
                     or not np.isfinite(self.aux_weight):

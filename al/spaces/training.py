@@ -93,8 +93,9 @@ def check_space_settings(space: Any, positive_ints: tuple[str, ...]) -> None:
     if space.positive not in POSITIVE:
         raise ConfigError(f"{owner} positive must be one of {', '.join(POSITIVE)}, got {space.positive!r}")
     for name in positive_ints:  # CEA's batches are of pairs; the others' losses compare the texts of a batch
-        checks.integer(owner, name, getattr(space, name), at_least=2 if name == "batch_size" and
-                       space.objective != "cea" else 1)
+        of_texts = name == "batch_size" and space.objective != "cea"
+        checks.integer(owner, name, getattr(space, name), at_least=2 if of_texts else 1,
+                       why="its loss compares the texts of a batch" if of_texts else "")
     checks.number(owner, "learning_rate", space.learning_rate, 0.0, low_open=True)
     check_objective_values(space)
 

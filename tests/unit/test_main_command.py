@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_no_command_lists_every_command_and_exits_2(capsys):
     assert main([]) == 2
-    out = capsys.readouterr().out
+    err = capsys.readouterr().err
     for name, (_, what) in COMMANDS.items():
-        assert re.search(rf"^  {name} +{re.escape(what)}$", out, re.M), name
-    assert main(["--help"]) == 0 and capsys.readouterr().out == out
+        assert re.search(rf"^  {name} +{re.escape(what)}$", err, re.M), name
+    assert main(["--help"]) == 0 and capsys.readouterr().out == err
 
 
 def test_every_runnable_module_of_al_is_a_command():

@@ -123,8 +123,9 @@ def test_clld_with_dev_label_distance_needs_a_dev_split():
     ({"name": "cea", "params": {"learning_rate": -1}}, r"space 'cea' learning_rate must be a number in \(0, inf\), got -1; give one such"),
     ({"name": "clld", "params": {"learning_rate": 0}}, r"space 'clld' learning_rate must be a number in \(0, inf\), got 0;"),
     ({"name": "snnl", "params": {"learning_rate": "abc"}}, r"space 'snnl' learning_rate must be a number in \(0, inf\), got 'abc';"),
-    ({"name": "clld", "params": {"batch_size": 1}}, "space 'clld' batch_size must be an integer of at least 2, got 1;"),
-    ({"name": "am", "params": {"batch_size": 1}}, "space 'am' batch_size must be an integer of at least 2, got 1;"),
+    ({"name": "clld", "params": {"batch_size": 1}},
+     "space 'clld' batch_size must be an integer of at least 2 \\(its loss compares the texts of a batch\\), got 1;"),
+    ({"name": "am", "params": {"batch_size": 1}}, "space 'am' batch_size must be an integer of at least 2 \\(its loss compares"),
 ])
 def test_bad_space_settings_fail_before_data_loads(space, match):
     with pytest.raises(ConfigError, match=match):
