@@ -147,6 +147,8 @@ _NOT_SETTINGS = {"config", "list_strategies", "describe", "quiet", "strategy_par
                  "learning_rate", "max_length", "warm_start"}
 _DEPRECATED_FLAGS = {"classifier_model": "model", "epochs": "max_epochs", "batch_size": "batch_size",
                      "learning_rate": "learning_rate", "max_length": "max_length", "warm_start": "warm_start"}
+#: The settings ``--describe`` reads: those that make the corpus (:func:`load_config_corpus`).
+_DESCRIBED_SETTINGS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "pool_size", "data_options")
 #: Settings read only with a fitted space (``--space NAME``), and those read only without ``labels``.
 _SPACE_SETTINGS = ("space_scope", "space_every", "space_for", "space_params")
 _FREQUENCY_SETTINGS = ("n_frequent", "n_rare")
@@ -665,6 +667,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from al.datasets import load_dataset
             from al.datasets.reduction import reduction_summary
 
+            unread = [key for key in given_settings(args)[0] if key not in _DESCRIBED_SETTINGS]
+            if unread:  # read by nothing here: refused, as everywhere
+                raise ConfigError(f"--describe prints the corpus and reads only the data settings, not "
+                                  f"{', '.join(_flag_of(key) for key in unread)}; leave "
+                                  f"{'it' if len(unread) == 1 else 'them'} out, or run without --describe")
             config.validate()
             corpus = load_config_corpus(config)
             print(corpus.describe())

@@ -283,6 +283,16 @@ def test_describe_prints_the_corpus(capsys):
                                             "other_weather, buildings, medical_products and 13 more)")
 
 
+def test_describe_refuses_flags_it_would_not_read_and_takes_a_settings_file_whole(tmp_path, capsys):
+    assert main(["--describe", "--strategy", "dal", "--budget", "300"]) == 2
+    assert capsys.readouterr().err == ("error: --describe prints the corpus and reads only the data settings, not "
+                                       "--strategy, --budget; leave them out, or run without --describe\n")
+    settings = tmp_path / "run.yaml"  # a run's settings file: its strategy and budget are the run's, not refused
+    settings.write_text("strategy: dal\nbudget: 300\npool_size: 2000\n")
+    assert main(["--config", str(settings), "--describe"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("; --pool-size keeps 2,000 pool texts")
+
+
 def test_list_strategies(capsys):
     """Each strategy with the params --strategy-param takes, at their defaults (the run's own, seed..., left out)."""
     assert main(["--list-strategies"]) == 0
