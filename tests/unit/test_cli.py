@@ -155,7 +155,7 @@ def test_a_warning_of_a_command_is_one_line(tmp_path):
     path.write_text("text,food,water,retweets\n" + "\n".join(rows) + "\n")
     result = subprocess.run(
         [sys.executable, "-m", "al.simulate", "--dataset", "csv", "--data-path", str(path), "--labels", "food",
-         "water", "--describe", "--out", str(tmp_path / "r")],
+         "water", "--describe"],
         capture_output=True, text=True, timeout=120,
     )  # 60 texts are too few for the labels to be measured: an error follows the warning
     warned = [line for line in result.stderr.splitlines() if "retweets" in line]
