@@ -38,7 +38,7 @@ from al.cli import ArgumentParser, output_dir
 from al.analysis.comparison import BOOTSTRAP_SEED, MAX_RESAMPLES, RESAMPLES, SEED_LIMIT
 from al.analysis.curves import counted
 from al.analysis.strategy_report import (
-    baseline_notes, build_report, check_report_dir, earlier_report, problems, report_figures,
+    baseline_notes, build_report, check_report_dir, problems, report_figures,
 )
 from al.errors import ALError, ConfigError
 
@@ -64,8 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ALError(f"{args.runs_dir} {state}; give the directory holding the runs (a grid's out, e.g. "
                           f"runs/quick)")
         out = output_dir(args.output, "-o")
-        check_report_dir(out)
-        earlier = earlier_report(out)
+        earlier = check_report_dir(out)  # its summary, read once: the figures it had
         summary = build_report(Path(args.runs_dir), out, getattr(args, "baseline", None), args.resamples,
                                args.bootstrap_seed)
         # the figures of settings the earlier report had and this one has not would mislead

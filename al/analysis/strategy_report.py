@@ -104,25 +104,32 @@ def _report_figure(name: str) -> bool:
     return name.endswith(tuple(f"-{figure}.png" for figure in FIGURE_NAMES))
 
 
-def check_report_dir(out: Path) -> None:
+def check_report_dir(out: Path) -> dict[str, Any] | None:
     """Refuse, before any work, a report directory that holds files no report wrote: a new or empty directory,
     one an earlier report wrote (found by its ``summary.json``), whose report files are then replaced, or one
     holding only a report's figures (a report interrupted before its summary and pages). Hidden files
     (``.DS_Store``) do not count.
+
+    Returns
+    -------
+    The earlier report's summary (:func:`earlier_report`), or None.
 
     Raises
     ------
     ConfigError
         One line naming a few of the files found.
     """
-    if not out.is_dir() or earlier_report(out) is not None:
-        return
+    if not out.is_dir():
+        return None
+    if (earlier := earlier_report(out)) is not None:
+        return earlier
     found = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and not _report_figure(p.name))
     if found:
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         raise ConfigError(f"-o {out} holds files no report wrote ({', '.join(found[:3])}{more}), which the report "
                           f"would mix with or replace; give a new or empty directory, or one an earlier al.report "
                           f"wrote (its report is then replaced)")
+    return None
 
 
 def report_figures(summary: dict[str, Any] | None) -> set[str]:

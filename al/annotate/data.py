@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from al.annotate.store import READING_KEY
+from al.datasets import TABLE_OPTIONS
 from al.datasets.tabular import (LIST_COLUMN, SEPARATORS, Table, label_list, label_source, read_rows, read_texts,
                                  zero_one_rows)
 from al.errors import ConfigError, DataError, did_you_mean
@@ -448,7 +449,7 @@ def _given(table: Table, label_names: Sequence[str], label_sep: str,
     columns = list(source.columns)
     if not columns:
         return given
-    if label_sep != "|":
+    if label_sep != TABLE_OPTIONS["label_sep"]:
         import warnings
 
         warnings.warn(f"--label-sep {label_sep!r} is read by nothing: {path}'s labels are 0/1 columns "
