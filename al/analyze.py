@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from al import __version__
-from al.cli import ArgumentParser, output_dir
+from al.cli import ArgumentParser, add_data_options, output_dir
 from al.errors import ALError, ConfigError
 
 
@@ -50,20 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d = SimulationConfig()
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", help=f"disaster (embedded default), reuters, csv or jsonl (default: {d.dataset})")
-    g.add_argument("--data-path", help="reuters: directory of reut2-*.sgm or reuters21578.tar.gz; csv/jsonl: the file")
-    g.add_argument("--labels", nargs="+", metavar="LABEL",
-                   help="keep exactly these labels (default: --frequent most and --rare least frequent)")
-    g.add_argument("--frequent", type=int, dest="n_frequent", metavar="K", help=f"frequent labels to keep (default: {d.n_frequent})")
-    g.add_argument("--rare", type=int, dest="n_rare", metavar="K", help=f"rare labels to keep (default: {d.n_rare})")
-    g.add_argument("--text-column", help="csv/jsonl: the text column (default 'text')")
-    g.add_argument("--label-columns", nargs="+",
-                   help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 column, "
-                   "or else the 'labels' column; a file with both must name which)")
-    g.add_argument("--label-sep", metavar="SEP",
-                   help="csv/jsonl: what joins the labels of a label-list cell that is not a JSON list, e.g. "
-                   "--label-sep , for 'food,water' (default '|')")
-    g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts (default: all)")
+    add_data_options(g, d.dataset, d.n_frequent, d.n_rare)
     g = p.add_argument_group("analysis")
     g.add_argument("--model", help=f"sentence-embedding model: name or local directory (default: {d.model})")
     g.add_argument("--embed-precision", choices=PRECISIONS,

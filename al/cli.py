@@ -47,6 +47,33 @@ class ArgumentParser(argparse.ArgumentParser):
         return did_you_mean([w.split("=", 1)[0] for w in message[len(prefix):].split() if w.startswith("--")], known)
 
 
+def add_data_options(group: argparse._ArgumentGroup, dataset: str, n_frequent: int, n_rare: int,
+                     label_sep_yaml: bool = False) -> None:
+    """The corpus options that ``al.simulate`` and ``al.analyze`` share, into ``group``, none with a default
+    (``SUPPRESS`` parsers: the defaults named in the help are :class:`al.config.SimulationConfig`'s).
+    ``label_sep_yaml`` names the settings file's form of ``--label-sep`` too."""
+    group.add_argument("--dataset", help=f"disaster (embedded default), reuters, csv or jsonl (default: {dataset})")
+    group.add_argument("--data-path",
+                       help="reuters: directory of reut2-*.sgm or reuters21578.tar.gz; csv/jsonl: the file; "
+                       "disaster: optional CSV (default: the installed package's)")
+    group.add_argument("--labels", nargs="+", metavar="LABEL",
+                       help="keep exactly these labels (default: --frequent most and --rare least frequent)")
+    group.add_argument("--frequent", type=int, dest="n_frequent", metavar="K",
+                       help=f"frequent labels to keep (default: {n_frequent})")
+    group.add_argument("--rare", type=int, dest="n_rare", metavar="K",
+                       help=f"rare labels to keep: the least frequent eligible labels (default: {n_rare})")
+    group.add_argument("--text-column", help="csv/jsonl: the text column (default 'text')")
+    group.add_argument("--label-columns", nargs="+",
+                       help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 "
+                       "column, or else the 'labels' column; a file with both must name which)")
+    yaml = "; YAML: data_options: {label_sep: ','}" if label_sep_yaml else ""
+    group.add_argument("--label-sep", metavar="SEP",
+                       help="csv/jsonl: what joins the labels of a label-list cell that is not a JSON list, e.g. "
+                       f"--label-sep , for 'food,water' (default '|'{yaml})")
+    group.add_argument("--pool-size", type=int,
+                       help="subsample the pool to this many texts, at most the pool's size (default: all)")
+
+
 def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:
     """``path`` checked as a file to write, before any work: not a directory, under folders (not files), in a
     folder this process can write (:func:`check_writable`), and ending in one of ``suffixes`` (lower case, with

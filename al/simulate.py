@@ -18,7 +18,7 @@ import warnings
 from typing import Any, Sequence
 
 from al import __version__
-from al.cli import ArgumentParser
+from al.cli import ArgumentParser, add_data_options
 from al.config import (
     SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml,
     merge_settings, normalise_mapping, parse_yaml, result_settings,
@@ -49,25 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keyword argument of the strategy's constructor (repeatable; VALUE parsed as YAML)")
     g.add_argument("--list-strategies", action="store_true", help="print the known strategies and exit")
     g = p.add_argument_group("data")
-    g.add_argument("--dataset", help=f"disaster (embedded default), reuters, csv or jsonl (default: {d.dataset})")
-    g.add_argument("--data-path",
-                   help="reuters: directory of reut2-*.sgm or reuters21578.tar.gz; csv/jsonl: the file; "
-                   "disaster: optional CSV (default: the installed package's)")
-    g.add_argument("--labels", nargs="+", metavar="LABEL",
-                   help="keep exactly these labels (default: --frequent most and --rare least frequent)")
-    g.add_argument("--frequent", type=int, dest="n_frequent", metavar="K",
-                   help=f"frequent labels to keep (default: {d.n_frequent})")
-    g.add_argument("--rare", type=int, dest="n_rare", metavar="K",
-                   help=f"rare labels to keep: the least frequent eligible labels (default: {d.n_rare})")
-    g.add_argument("--text-column", help="csv/jsonl: the text column (default 'text')")
-    g.add_argument("--label-columns", nargs="+",
-                   help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 column, "
-                   "or else the 'labels' column; a file with both must name which)")
-    g.add_argument("--label-sep", metavar="SEP",
-                   help="csv/jsonl: what joins the labels of a label-list cell that is not a JSON list, e.g. "
-                   "--label-sep , for 'food,water' (default '|'; YAML: data_options: {label_sep: ','})")
-    g.add_argument("--pool-size", type=int, help="subsample the pool to this many texts, at most the pool's size "
-                   "(default: all)")
+    add_data_options(g, d.dataset, d.n_frequent, d.n_rare, label_sep_yaml=True)
     g.add_argument("--describe", action="store_true", help="print the corpus summary and exit")
     g = p.add_argument_group("models")
     g.add_argument("--model", help="sentence-embedding model (name or local directory) for the strategies, the "
