@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from al import checks
+from al.errors import QueryError
 from al.registry import register
 from al.strategy import PoolState, Strategy, top_n
 
@@ -109,6 +110,9 @@ def inconsistency_scores(Y_pred: np.ndarray, Y_labeled: np.ndarray | sp.spmatrix
     ndarray of shape (n_unlabeled,)
     """
     Y_labeled = Y_labeled.toarray() if sp.issparse(Y_labeled) else np.asarray(Y_labeled)
+    if len(Y_labeled) == 0:
+        raise QueryError("cvirs needs at least one labeled text: s_inc is a mean distance to the labeled "
+                         "category vectors; label a text first, or use a strategy that needs no labels (random)")
     pred_patterns, pred_inverse = np.unique(np.asarray(Y_pred, dtype=np.int8), axis=0, return_inverse=True)
     true_patterns, true_counts = np.unique(Y_labeled.astype(np.int8), axis=0, return_counts=True)
     mean_distance = category_vector_distance(pred_patterns, true_patterns) @ true_counts / len(Y_labeled)

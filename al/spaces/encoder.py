@@ -37,7 +37,10 @@ class EncoderSpace:
     positive : {"shares", "exact"}
     alpha, eta, gamma, aux_weight, negatives, delta, lam : the objectives' weights
         (see :class:`al.spaces.head.HeadSpace`); None: the papers'. CLLD uses a
-        static all-ones label-distance matrix in this scope.
+        static all-ones label-distance matrix in this scope, and contrasts the
+        encoder's sentence embeddings themselves (its two dropout passes), with
+        no MLP projection head between (seed 003 eq. 3 has one; the head scope's
+        network plays that part there).
     amp : bool
         Mixed precision of the fine-tuning on a GPU (ignored on CPU).
     device : str

@@ -96,6 +96,10 @@ def test_positions_skip_special_tokens_and_depend_only_on_the_text():
     np.testing.assert_array_equal(chosen, choose_positions("some text", special, seed=0))
     assert not np.array_equal(chosen, choose_positions("other text", special, seed=0))
     assert not np.array_equal(chosen, choose_positions("some text", special, seed=1))
+    # with every token drawn (prob 1), exactly the non-special ones are chosen
+    special = [1, 0, 0, 1, 0, 1]
+    np.testing.assert_array_equal(choose_positions("some text", special, seed=0, prob=1.0),
+                                  [False, True, True, False, True, False])
 
 
 # ------------------------------------------------------------ selection

@@ -119,3 +119,19 @@ def test_small_text_differs_from_the_definition():
     their_top2 = theirs.query(FixedProba(), np.arange(3), unlabeled, np.array([]), sp.csr_matrix(Y_L), n=2)
     assert set(their_top2) == {0, 1}
     assert set(np.argsort(-ours)[:2]) == {0, 2}
+
+
+def test_a_probability_of_exactly_the_threshold_is_predicted_negative():
+    # x0 = [0.5, 0.9], x1 = [0.9, 0.1].  yhat = 1[p > 0.5]: x0 -> [0, 1], equal to y1 (distance 0) and the
+    # complement of y0 (distance 1): s_inc = 0.5 (with p >= 0.5 it would be [1, 1], at distance 1 from both: 1.0).
+    # margins |2p - 1|: x0 [0.0, 0.8], x1 [0.8, 0.8]; ranks: label 0 x0 1, x1 2; label 1 tied, 1.5 each;
+    # s_rank(x0) = ((2 - 1) + (2 - 1.5)) / (2 * (2 - 1)) = 0.75, so the score is 0.75 * 0.5 = 0.375.
+    proba = np.array([[0.5, 0.9], [0.9, 0.1]])
+    assert cvirs_scores(proba, Y_L)[0] == pytest.approx(0.375)
+
+
+def test_an_empty_labeled_set_is_refused_in_one_line():
+    from al.errors import QueryError
+
+    with pytest.raises(QueryError, match="at least one labeled text"):
+        cvirs_scores(PROBA, sp.csr_matrix((0, 2)))

@@ -136,6 +136,29 @@ def test_approximate_error_by_hand():
     assert np.allclose(approximate_error(np.stack([f, -f])), [2.1, 2.1])
 
 
+def test_adaptive_boundaries_by_hand():
+    # p = 0.5 is a predicted positive (f = 0 >= 0): (0.5, 0.2) has positives {0}, margin 0 - (-0.6) = 0.6,
+    # u = 1 / 0.6; one predicted label against a mean of 1.5: c = 0.5 (with p > 0.5: u = 0 and c = 1.5)
+    proba = np.array([[0.5, 0.2]])
+    assert max_margin_uncertainty(proba) == pytest.approx([1 / 0.6])
+    assert cardinality_inconsistency(proba, 1.5) == pytest.approx([0.5])
+    # f = 0 counts on both sides: (0, -0.5) -> max(1 - 0) + max(1 + 0, 1 - 0.5) = 1 + 1 = 2
+    # (with f > 0 for the positives it would be 0 + 1, with f < 0 for the negatives 1 + 0.5)
+    assert approximate_error(np.array([[0.0, -0.5]])) == pytest.approx(2.0)
+
+
+def test_adaptive_equal_errors_go_to_the_smaller_beta(monkeypatch):
+    # pool: two labeled texts (mean count 1.5), then ADAPTIVE_PROBA's rows at 2..5; with betas (0, 1) the
+    # candidates are row 2 of ADAPTIVE_PROBA (pool 4, q = c at beta 0) and row 1 (pool 3, q = u at beta 1).
+    # Exact ties of the look-ahead error do not arise from real fits, so the errors are set equal here.
+    proba = np.vstack([[[0.9, 0.1, 0.1], [0.2, 0.8, 0.9]], ADAPTIVE_PROBA])
+    monkeypatch.setattr(LookaheadHead, "lookahead_errors", lambda self, X, thetas, rows=None: np.full(len(thetas), 0.7))
+    strategy = Adaptive(betas=[0.0, 1.0])
+    picked = strategy.query(state_of(proba, [[1, 0, 0], [0, 1, 1]], [0, 1], np.eye(6)), 1)
+    assert [c["beta"] for c in strategy.last_info["candidates"]] == [0.0, 1.0]
+    assert strategy.last_info["beta"] == 0.0 and picked.tolist() == [4]
+
+
 def test_adaptive_with_a_single_candidate_takes_it_first_then_the_top_of_q():
     # all candidates the same text: x2 (index 3) must lead for every beta
     proba = np.vstack([[[0.9, 0.1, 0.1], [0.2, 0.8, 0.9]], ADAPTIVE_PROBA[:2], [[0.55, 0.52, 0.1]]])

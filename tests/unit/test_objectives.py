@@ -134,6 +134,16 @@ def test_cea_pairs_without_positive_or_without_negative():
     assert (anchors != partners).all()
 
 
+def test_cea_partners_are_drawn_uniformly_from_every_candidate():
+    # text 0 (label a) has positives {1, 2, 3} and negatives {4, 5, 6, 7}: over 4,000 epochs each positive
+    # should come about 1/3 of the time and each negative 1/4 (binomial sd about 0.0075 and 0.0068)
+    Y = np.array([[1, 0]] * 4 + [[0, 1]] * 4)
+    rng = np.random.default_rng(0)
+    drawn = np.array([sample_cea_pairs(Y, rng)[1][:2] for _ in range(4000)])  # text 0's positive, negative
+    np.testing.assert_allclose(np.bincount(drawn[:, 0], minlength=4)[1:] / 4000, [1 / 3] * 3, atol=0.03)
+    np.testing.assert_allclose(np.bincount(drawn[:, 1], minlength=8)[4:] / 4000, [1 / 4] * 4, atol=0.03)
+
+
 def test_cea_pairs_depend_on_the_generator_alone():
     Y = (np.random.default_rng(2).random((50, 3)) < 0.4).astype(np.int8)
     state = np.random.get_state()
@@ -244,6 +254,14 @@ def test_margin_loss_by_hand():
     # the margin delta moves anchor 1 only (anchor 0 stays below zero): (0 + 1.0 + 0.2) / 2 = 0.6
     assert margin_loss(anchor, positive, negatives, valid, delta=0.2,
                        positive_mask=[True, True, False]).item() == pytest.approx(0.6, abs=1e-6)
+
+
+def test_margin_loss_averages_the_valid_negatives():
+    # anchor (1, 0), positive (0, 1): s_pos = 0; negatives (1, 0) cos 1 and (1, 1) cos 0.707107, the third slot
+    # padding: mean 0.853553 (the 1/(n-1) mean, n - 1 = 2); max(0, 0.4 - 0 + 0.853553) = 1.253553
+    negatives = t([[[1, 0], [1, 1], [-5, 3]]])
+    loss = margin_loss(t([[1, 0]]), t([[0, 1]]), negatives, [[True, True, False]])
+    assert loss.item() == pytest.approx(1.253553, abs=1e-6)
 
 
 def test_margin_loss_without_any_complete_anchor_is_a_differentiable_zero():

@@ -108,6 +108,42 @@ def test_clld_with_dev_label_distance_needs_a_dev_split():
     assert fitted.transform(X).shape == (60, 16)
 
 
+def test_clld_adaptive_label_distance_follows_algorithm_1_s_schedule(monkeypatch):
+    # seed 003 Alg. 1: the matrix starts as ones and is updated once an epoch from epoch > epochs / 5 (here 10
+    # epochs: after epochs 3..10, counted from 1), LDM <- (counts - LDM) * (1 - epoch / epochs) + LDM; each
+    # epoch's batches use the matrix as it stood when the epoch began
+    import al.spaces.head as head
+    import al.spaces.objectives as objectives
+
+    updates, used = [], {}
+    real_update, real_loss = objectives.adaptive_label_distance, head.batch_loss
+
+    def update(ldm, confusion, step, total):
+        out = real_update(ldm, confusion, step, total)
+        updates.append((step, total, np.array(ldm), np.array(confusion), out))
+        return out
+
+    def loss(objective, batch, epoch, rng, params, positive, ldm):
+        used.setdefault(epoch, np.array(ldm))
+        return real_loss(objective, batch, epoch, rng, params, positive, ldm)
+
+    monkeypatch.setattr(objectives, "adaptive_label_distance", update)
+    monkeypatch.setattr(head, "batch_loss", loss)
+    X, Y = labeled_problem()
+    HeadSpace("clld", ldm="adaptive", epochs=10, dim=16, hidden=32).fit(X, Y, seed=0, dev_inputs=X[:20], Y_dev=Y[:20])
+    assert [(step, total) for step, total, *_ in updates] == [(e, 10) for e in range(3, 11)]
+    for epoch in range(3):
+        np.testing.assert_array_equal(used[epoch], np.ones((3, 3)))
+    for step, _, before, counts, after in updates:
+        epsilon = 1 - step / 10
+        np.testing.assert_allclose(after, (counts - before) * epsilon + before)
+        if step < 10:
+            np.testing.assert_array_equal(used[step], after)  # epoch `step` (from 0) is the next one
+    for (_, _, _, _, after), (_, _, before, _, _) in zip(updates, updates[1:]):
+        np.testing.assert_array_equal(before, after)
+    assert all(c.shape == (3, 3) and (c >= 0).all() and (c == np.round(c)).all() for _, _, _, c, _ in updates)
+
+
 # ---------------------------------------------------------------- settings
 
 
