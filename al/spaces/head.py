@@ -40,7 +40,8 @@ class HeadSpace:
     positive : {"shares", "exact"}
         Multi-label meaning of "same class" (:func:`al.spaces.objectives.positive_mask`).
     alpha, eta, gamma : SNNL (seed 002): weight of the loss summed over both
-        layers, and the annealing T = 1 / (eta + epoch) ** gamma; None: the paper's 100, 1, 0.55.
+        layers (negative entangles the classes, as the paper's -100 does), and the
+        annealing T = 1 / (eta + epoch) ** gamma; None: the paper's 100, 1, 0.55.
     aux_weight, negatives, delta : AAN / AM (seed 004): weight of the auxiliary
         loss, texts sampled per anchor, AM's margin; None: 1, 4, 0.4.
     lam : CLLD (seed 003): lam * BCE + (1 - lam) * contrastive; None: 0.5.

@@ -8,6 +8,7 @@ takes the place of their cross-entropy everywhere.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -112,9 +113,11 @@ def check_objective_values(space: Any) -> None:
             checks.integer(owner, name, value, at_least=2 if space.objective == "am" else 1)
         elif name == "lam":
             checks.number(owner, name, value, 0.0, 1.0)
+        elif name == "alpha":  # seed 002: 100 disentangles the classes, -100 entangles them (l.477-478)
+            checks.number(owner, name, value, -math.inf, low_open=True)
         elif name == "eta":  # T = 1 / (eta + epoch) ** gamma from epoch 0
             checks.number(owner, name, value, 0.0, low_open=True)
-        else:  # alpha, gamma, aux_weight, delta
+        else:  # gamma, aux_weight, delta
             checks.number(owner, name, value, 0.0)
     if space.objective == "clld" and hasattr(space, "confusable"):
         checks.integer(owner, "confusable", space.confusable, at_least=0)

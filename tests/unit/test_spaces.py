@@ -100,6 +100,17 @@ def test_cea_head_brings_texts_sharing_a_label_closer():
     assert S[share].mean() - S[disjoint].mean() > 0.4
 
 
+def test_snnl_s_sign_of_alpha_disentangles_or_entangles():
+    # seed 002 l.477-478: alpha = 100 pulls texts of a class together, -100 pushes them apart; the soft nearest
+    # neighbour loss of the fitted space (higher = more entangled) orders the three fits
+    from al.analysis.quality import soft_nearest_neighbour_loss
+
+    X, Y = labeled_problem()
+    loss = {alpha: soft_nearest_neighbour_loss(HeadSpace("snnl", alpha=alpha, **FAST).fit(X, Y, seed=0).transform(X),
+                                               Y, 0.1) for alpha in (100, 0, -100)}
+    assert loss[100] < loss[0] < loss[-100]
+
+
 def test_clld_with_dev_label_distance_needs_a_dev_split():
     X, Y = labeled_problem()
     with pytest.raises(ConfigError, match="dev split"):

@@ -103,7 +103,7 @@ def test_the_command_refuses_a_bad_value_in_one_line_before_any_data_loads_and_w
 
 
 SPACE_AND_CLASSIFIER = [
-    ({"space": {"name": "snnl", "params": {"alpha": "abc"}}}, r"space 'snnl' alpha must be a number in \[0, inf\)"),
+    ({"space": {"name": "snnl", "params": {"alpha": "abc"}}}, r"space 'snnl' alpha must be a number in \(-inf, inf\)"),
     ({"space": {"name": "snnl", "params": {"alpha": float("nan")}}}, "space 'snnl' alpha must be a number"),
     ({"space": {"name": "snnl", "params": {"gamma": "abc"}}}, "space 'snnl' gamma must be a number"),
     ({"space": {"name": "snnl", "params": {"eta": -1}}}, r"space 'snnl' eta must be a number in \(0, inf\), got -1"),
@@ -144,6 +144,7 @@ def test_space_classifier_and_their_pairing_are_checked_before_data_loads(settin
     {"space": {"name": "clld", "params": {"ldm": "adaptive"}}},
     {"space": {"name": "am", "params": {"negatives": 2, "delta": 0.0}}},
     {"space": {"name": "snnl", "params": {"alpha": 0, "gamma": 1.5, "eta": 0.5}}},
+    {"space": {"name": "snnl", "params": {"alpha": -100}}},  # seed 002's entangling setting
     {"classifier": {"name": "bert", "params": {"aux": "clld", "aux_tau": 3, "aux_confusable": [[0, 1]]}}},
     {"classifier": {"name": "bert", "params": {"aux_confusable": []}}},
     {"classifier": {"name": "bert", "params": {"aux": "am", "aux_delta": 0.2, "aux_negatives": 3}}},
