@@ -88,6 +88,10 @@ class NotPendingError(AnswerError):
     """An answer is for a text that is not waiting for one (answered already, in another tab, or never asked)."""
 
 
+class AnswerChangedError(AnswerError):
+    """A change of an answer that was changed elsewhere (another tab, the answers page) since the sender saw it."""
+
+
 def did_you_mean(words: Iterable[str], known: Iterable[str], cutoff: float = 0.7) -> str:
     """`` (did you mean budget?)``: the known names closest to misspelt ``words``, one each, for an error line.
 

@@ -7,15 +7,17 @@ Routes
 ``GET /api/state?wait=S``    what the page shows; waits up to S seconds (at most 30) for a text to answer
 ``POST /api/answer``         ``{"id", "labels": [...], "skipped": false, "seconds": 3.2}``: one answer,
                              on disk before the response
-``PUT /api/answers``         ``{"id", "labels": [...], "skipped": false}``: change an answer (the id in
-                             the body, not the path: an id may hold ``/`` or be ``.`` or ``..``)
+``PUT /api/answers``         ``{"id", "labels": [...], "skipped": false, "expected": {"labels", "skipped"}}``:
+                             change an answer (the id in the body, not the path: an id may hold ``/`` or be
+                             ``.`` or ``..``); ``expected``, optional, is the answer as the sender saw it
 ``GET /api/answers``         every answer, newest first
 
 Errors are HTTP 4xx with a one-line JSON ``detail``: 401 a missing or wrong
 token, 403 a request to a loopback server under another host name, 404 an
 unknown path or a text id the session does not have, 405 a method the path
 does not take (its ``Allow`` header names those it does), 409 a text that is
-not waiting for an answer, 422 an unknown label, a malformed body or a bad
+not waiting for an answer or a change of an answer that changed since its
+sender saw it, 422 an unknown label, a malformed body or a bad
 query parameter.
 
 Security: on a loopback address (the default) the server answers only
@@ -50,7 +52,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from al.annotate.session import Session, UnknownTextError
-from al.errors import ALError, NotPendingError, UnknownLabelError
+from al.errors import ALError, AnswerChangedError, NotPendingError, UnknownLabelError
 
 HERE = Path(__file__).resolve().parent
 #: The token cookie's name; a server given its port adds it (``al_token_8765``), as a cookie is the host's, any port.
@@ -73,12 +75,20 @@ class AnswerBody(BaseModel):
     seconds: float | None = None
 
 
+class SeenAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[str] = Field(default_factory=list, max_length=1000)
+    skipped: bool = False
+
+
 class EditBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str
     labels: list[str] = Field(default_factory=list, max_length=1000)
     skipped: bool = False
+    expected: SeenAnswer | None = None  # the answer as the sender saw it: refused (409) if it changed since
 
 
 def token_cookie(port: int | None) -> str:
@@ -267,6 +277,10 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     async def not_pending(request: Request, exc: NotPendingError) -> JSONResponse:
         return JSONResponse({"detail": _one_line(exc)}, status_code=409)
 
+    @app.exception_handler(AnswerChangedError)
+    async def changed_meanwhile(request: Request, exc: AnswerChangedError) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc)}, status_code=409)
+
     @app.exception_handler(UnknownTextError)
     async def unknown_text(request: Request, exc: UnknownTextError) -> JSONResponse:
         return JSONResponse({"detail": _one_line(exc)}, status_code=404)
@@ -315,7 +329,8 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
 
     @app.put("/api/answers")
     def edit(body: EditBody) -> dict[str, Any]:
-        stored = session.annotator.edit(body.id, body.labels, body.skipped)
+        seen = None if body.expected is None else (body.expected.labels, body.expected.skipped)
+        stored = session.annotator.edit(body.id, body.labels, body.skipped, expected=seen)
         return {"answer": stored.to_dict(), "state": session.state()}
 
     @app.get("/api/answers")

@@ -47,7 +47,7 @@ from al import __version__
 from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
-from al.errors import ALError, ConfigError, DataError, ForeignConfigError, NotPendingError, UnknownLabelError
+from al.errors import ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotPendingError, UnknownLabelError
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted
@@ -132,6 +132,10 @@ def _served(directory: Path) -> bool:
         return True
     return True
 
+
+#: What a person does after the loop stopped on an error (the page and the terminal say it).
+STOPPED_ADVICE = ("the answers so far are kept; stop this server (Ctrl-C in its terminal), fix the cause, and "
+                  "run the same command again to go on")
 
 class SessionClosed(Exception):
     """Raised inside the loop's thread when the session ends while it waits for answers."""
@@ -279,8 +283,7 @@ class HumanAnnotator:
             seconds = None
         with self._cond:
             if self._stopped is not None:
-                raise NotPendingError(f"the session stopped ({self._stopped}), so no answer is taken; every answer "
-                                      f"so far is kept: fix that and run the same command again to resume")
+                raise NotPendingError(f"the session stopped ({self._stopped}), so no answer is taken; {STOPPED_ADVICE}")
             index = self.position(text_id)
             if index not in self._pending or self.known(index):
                 raise NotPendingError(
@@ -291,13 +294,18 @@ class HumanAnnotator:
             self._cond.notify_all()
         return answer
 
-    def edit(self, text_id: str, labels: Sequence[str], skipped: bool = False) -> Answer:
+    def edit(self, text_id: str, labels: Sequence[str], skipped: bool = False,
+             expected: tuple[Sequence[str], bool] | None = None) -> Answer:
         """Change an answer given earlier; the loop reads the change from its next round on.
 
         (The running round keeps reading what it read so far, so that a
         restart replays it exactly.) Before the loop has read any label in
         this process (while the pool is embedded at a session's start), the
         change counts from the running round: nothing has read the old answer.
+        ``expected``: the answer (labels, skipped) as the sender saw it; where
+        the stored one differs (changed in another tab meanwhile), the change
+        is refused (:class:`~al.errors.AnswerChangedError`) rather than
+        overwriting what the sender never saw.
         """
         chosen = () if skipped else self.check_labels(labels)
         with self._cond:
@@ -305,6 +313,12 @@ class HumanAnnotator:
             if index not in self.store:
                 raise NotPendingError(f"text {text_id!r} has no answer to change"
                                       + (" (its labels come from the data file)" if index in self.texts.given else ""))
+            stored = self.store.get(index)
+            if expected is not None and (set(expected[0]), bool(expected[1])) != (set(stored.labels), stored.skipped):
+                now = "skipped" if stored.skipped else ", ".join(stored.labels) or "no label"
+                raise AnswerChangedError(f"the answer to text {text_id!r} was changed elsewhere (another tab?) since "
+                                         f"this page showed it; it is now: {now}; reload to see it, then change it "
+                                         f"again if need be")
             answer = self.store.edit(index, chosen, skipped, self.round + (1 if self.loop_asked else 0))
             self._cond.notify_all()
         return answer
@@ -530,19 +544,30 @@ class SessionRecords(RunRecords):
         return answer.skipped if seen is None else seen[1]
 
 
-def session_advice(rounds: Sequence[Mapping[str, Any]], budget: int) -> list[dict[str, Any]]:
+def session_advice(rounds: Sequence[Mapping[str, Any]], budget: int,
+                   one_sided: Sequence[str] = ()) -> list[dict[str, Any]]:
     """:func:`al.stopping.advice` after the rounds so far, ``labeled_budget`` read as a session's budget.
 
     A session's budget counts the texts shown, skips included (a skip spends
     its place), so the budget is spent once the texts a round trained on and
     skipped reach it, not its labeled texts alone (which never do after a skip).
+    While a label has only one side among the labeled texts (``one_sided``:
+    no text carries it, or every one does), the classifier is certain of it by
+    construction, so ``max_uncertainty`` says so instead of advising a stop.
 
     Parameters
     ----------
     rounds : the session's finished round records, in order (at least one)
     budget : int
+    one_sided : the labels that no labeled text carries, or that every one carries
     """
     said = advice(rounds, budget)
+    if one_sided:
+        names = ", ".join(one_sided[:3]) + (f" and {len(one_sided) - 3} more" if len(one_sided) > 3 else "")
+        said = [{"criterion": "max_uncertainty", "stop": False,
+                 "detail": f"not yet telling: {names} {'is' if len(one_sided) == 1 else 'are'} on every labeled "
+                           f"text or on none, and the classifier is sure of such a label whatever the text"}
+                if a["criterion"] == "max_uncertainty" else a for a in said]
     last = rounds[-1]
     shown = len(rounds[0].get("initial", ())) + sum(len(r.get("picked", ())) for r in rounds[:-1])
     n_labeled = int(last["n_labeled"])
@@ -987,6 +1012,8 @@ class Session:
             self.error = error
             if not isinstance(exc, ALError):
                 traceback.print_exc(file=sys.stderr)
+            print(f"error: the session stopped: {' '.join(error.split())}; {STOPPED_ADVICE}", file=sys.stderr,
+                  flush=True)
         finally:
             self.annotator.wake()
 
@@ -1030,6 +1057,10 @@ class Session:
                     counts[columns[name]] += 1
         return dict(zip(self.label_names, counts.tolist()))
 
+    def one_sided_labels(self, counts: Mapping[str, int], n_labeled: int) -> list[str]:
+        """The labels that no labeled text carries, or every one does (``counts``: :meth:`label_counts`)."""
+        return [name for name in self.label_names if counts[name] in (0, n_labeled)]
+
     def batch_size(self, round_: int) -> int:
         """Texts a person is asked about in round ``round_``: the start's unlabeled texts (round 0) and the picks."""
         config = self.config
@@ -1048,22 +1079,24 @@ class Session:
         rounds = self.records.rounds
         current_round = min(len(rounds), self.config.n_rounds - 1)
         answered, asked = len(self.store.in_round(current_round)), self.batch_size(current_round)
+        counts = self.label_counts()
         if self.error is not None:
-            phase, message = "failed", f"the session stopped: {self.error}"
+            phase, message = "failed", f"the session stopped: {self.error}. {STOPPED_ADVICE[0].upper()}{STOPPED_ADVICE[1:]}"
         elif self.finished:
             phase, message = "done", (f"the budget is spent: {n_labeled} texts labeled. Export them with "
                                       f"python -m al.annotate export {self.directory} -o labeled.jsonl")
         elif index is not None:
             phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
+            first = self.config.initial - len(self.texts.given)
+            if current_round == 0 and 0 < first < asked:  # the start's texts, then the first picks, in one batch
+                message += f" (the {first} initial texts, then the first {asked - first} picked)"
         elif not rounds and not self.annotator.loop_asked:  # the first texts may be answered already
             phase, message = "starting", (f"preparing: embedding {len(self.texts.texts)} texts (cached after the first "
                                           f"start) and training the first classifier")
         else:
             took = ""
-            if rounds:  # what the loop is doing now took this long last round (the query waits on the person)
-                last = rounds[-1]
-                spent = last.get("seconds_train", 0.0) + last.get("seconds_evaluate", 0.0)
-                took = f"; last round this took {spent:.1f} s"
+            if self.annotator.last_compute_seconds is not None:  # training, evaluation and the query, last time
+                took = f"; last time this took {self.annotator.last_compute_seconds:.1f} s"
             phase, message = "computing", (f"training the classifier on the {n_labeled} labeled texts and choosing "
                                            f"the next ones{took}")
         last = self._last_record or {}
@@ -1078,10 +1111,12 @@ class Session:
             "n_skipped": n_skipped,
             "shown": n_labeled + n_skipped,
             "budget": self.config.budget,
-            "label_counts": self.label_counts(),
+            "label_counts": counts,
             "last_compute_seconds": self.annotator.last_compute_seconds,
+            "computing_seconds": self.annotator.computing_for() if phase in ("starting", "computing") else None,
             "metrics": {k: last.get(k) for k in ("macro_f1", "micro_f1", "evaluation", "n_labeled")} if last else None,
-            "advice": session_advice(rounds, self.config.budget) if rounds else [],
+            "advice": session_advice(rounds, self.config.budget, self.one_sided_labels(counts, n_labeled))
+                      if rounds else [],
             "last_answer": ({**answers[-1].to_dict(), "text": self.texts.texts[answers[-1].pool_index]}
                             if answers else None),
         }

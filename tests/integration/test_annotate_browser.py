@@ -386,3 +386,104 @@ def test_esc_while_a_changed_answer_saves_ends_the_editing_and_shows_no_error(tm
         assert not page.el("editing").is_displayed() and page.current_id() != first
         assert server.stop() == 0
     assert answers_in(session / "answers.sqlite")[first] == (["food"], False)
+
+
+def test_long_texts_open_at_their_top_and_what_was_not_saved_is_said(tmp_path, disaster_messages):
+    """What a review found: a long text opened scrolled to where the last one was read; the ticks on a text were lost
+    when an earlier answer was brought back (u) and put away (Esc); number keys acted behind the list of keys; an
+    answer already given in another tab was refused with a message gone in milliseconds; an answer sent to a dead
+    server cleared its ticks without a word. Right-to-left texts are laid out by their own direction."""
+    texts = [f"START{i} " + "\n".join([message] * 60) for i, message in enumerate(disaster_messages(16, 7))]
+    session = tmp_path / "session"
+    with labeling(tmp_path, texts) as (driver, server, page):
+        def scrolled() -> list[int]:
+            return driver.execute_script("return [Math.round(window.scrollY), document.getElementById('text').scrollTop]")
+
+        first = page.wait_text()
+        assert page.el("text").get_attribute("dir") == "auto"
+        assert scrolled() == [0, 0]
+        driver.execute_script("window.scrollTo(0, document.body.scrollHeight); "
+                              "document.getElementById('text').scrollTop = 1e6")
+        assert scrolled() != [0, 0]
+        page.keys("1", page.Keys.ENTER)
+        second = page.wait_text(other_than=first)
+        assert scrolled() == [0, 0] and page.el("text").text.startswith("START")
+
+        page.keys("2")
+        page.keys("?")
+        page.keys("1")  # behind the open list: nothing
+        assert page.checked() == ["water"]
+        page.keys(page.Keys.ESCAPE, "u")
+        wait_for(lambda: page.current_id() == first, 30, "the last answer to come back")
+        assert page.checked() == ["food"]
+        page.keys(page.Keys.ESCAPE)
+        wait_for(lambda: page.current_id() == second, 30, "the text waiting for an answer")
+        assert page.checked() == ["water"]  # its ticks are back
+
+        tab_a = driver.current_window_handle
+        driver.switch_to.new_window("tab")
+        driver.get(server.address)
+        assert page.wait_text() == second
+        page.keys(page.Keys.ENTER)  # answered here, with no label
+        wait_for(lambda: page.current_id() != second, 30, "tab B to move on")
+        driver.switch_to.window(tab_a)
+        page.keys(page.Keys.ENTER)
+        said = f"Your answer to text {second} was not saved: it was answered already, perhaps in another tab"
+        wait_for(lambda: said in page.el("status").text, 30, "the refusal")
+        time.sleep(1.5)  # still said with the next text
+        assert said in page.el("status").text and page.current_id() not in (None, second), page.el("status").text
+        assert answers_in(session / "answers.sqlite")[second] == ([], False)
+
+        third = page.wait_text()
+        page.keys("3")
+        server.kill()
+        page.keys(page.Keys.ENTER)
+        wait_for(lambda: f"Your answer to text {third} was not saved: the server cannot be reached"
+                 in page.el("status").text, 30, "the lost answer to be told")
+        assert page.current_id() == third and page.checked() == ["shelter"]
+        assert third not in answers_in(session / "answers.sqlite")
+
+
+def test_the_answers_page_saves_what_it_shows_and_refuses_a_change_made_elsewhere(tmp_path, disaster_messages):
+    """A row ticked "skipped" shows no label; a row says its own save; a row whose answer was changed elsewhere
+    (another tab) since the page loaded is refused, not overwritten."""
+    import urllib.request
+
+    session = tmp_path / "session"
+    with labeling(tmp_path, disaster_messages(30, 11)) as (driver, server, page):
+        first = page.wait_text()
+        page.keys("1", "2", page.Keys.ENTER)
+        second = page.wait_text(other_than=first)
+        page.keys("3", page.Keys.ENTER)
+        wait_for(lambda: len(answers_in(session / "answers.sqlite")) == 2, 30, "two answers on disk")
+        driver.get(server.address + "answers")
+
+        def row(text_id: str):
+            return wait_for(lambda: driver.find_elements(page.By.CSS_SELECTOR, f'tr[data-id="{text_id}"]'), 30,
+                            f"the row of {text_id}")[0]
+
+        def row_status(text_id: str) -> str:
+            from selenium.common.exceptions import StaleElementReferenceException
+
+            try:  # the row is replaced by the stored answer's once saved
+                return " ".join(c.text for c in driver.find_elements(
+                    page.By.CSS_SELECTOR, f'tr[data-id="{text_id}"] .row-status'))
+            except StaleElementReferenceException:
+                return ""
+
+        row(first).find_element(page.By.CSS_SELECTOR, 'input[name="skipped"]').click()
+        assert not row(first).find_element(page.By.CSS_SELECTOR, 'input[value="food"]').is_enabled()
+        row(first).find_element(page.By.TAG_NAME, "button").click()
+        wait_for(lambda: "Saved the answer to text " + first in row_status(first), 30, "the row's own notice")
+        assert answers_in(session / "answers.sqlite")[first] == ([], True)
+        assert [b.is_selected() for b in row(first).find_elements(page.By.CSS_SELECTOR, 'input[name="label"]')] \
+            == [False, False, False]
+
+        request = urllib.request.Request(server.address + "api/answers", method="PUT", headers={
+            "Content-Type": "application/json"}, data=json.dumps({"id": second, "labels": ["food"]}).encode())
+        assert urllib.request.urlopen(request, timeout=30).status == 200  # another tab's change
+        row(second).find_element(page.By.CSS_SELECTOR, 'input[value="water"]').click()
+        row(second).find_element(page.By.TAG_NAME, "button").click()
+        wait_for(lambda: "was changed elsewhere" in row_status(second), 30, "the refusal in the row")
+        assert answers_in(session / "answers.sqlite")[second] == (["food"], False)
+        assert server.stop() == 0

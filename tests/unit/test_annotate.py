@@ -94,7 +94,10 @@ def test_a_person_labels_a_whole_session_and_the_records_read_like_a_run(pool, t
     computing = session.state()
     assert computing["phase"] == "computing" and computing["text"] is None
     assert "training the classifier on the 30 labeled texts" in computing["message"]
-    assert "last round this took" in computing["message"]
+    took = f"last time this took {state['last_compute_seconds']:.1f} s"  # training, evaluation and the query
+    assert took in computing["message"]
+    assert computing["computing_seconds"] is not None and computing["computing_seconds"] >= 0
+    assert state["computing_seconds"] is None  # only while the loop computes
     rounds = read_rounds(tmp_path / "s")
     assert [r["n_labeled"] for r in rounds] == [10, 15, 20, 25, 30]
     assert all(r["evaluation"].startswith("cross-validation: 5 folds") for r in rounds)
@@ -1181,6 +1184,22 @@ def test_the_budget_advice_reads_the_texts_each_round_was_shown():
                                                         "picked": []}], budget=10)}
     assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": True,
                                       "detail": "10 of 10 labeled when round 1 ended"}
+
+
+def test_max_uncertainty_advises_no_stop_while_a_label_is_one_sided():
+    from al.annotate.session import session_advice
+
+    rounds = [{"round": 0, "n_labeled": 10, "initial": list(range(10)), "picked": [10],
+               "stopping": {"kappa": None, "max_uncertainty": 0.0}}]
+    said = {a["criterion"]: a for a in session_advice(rounds, budget=20)}
+    assert said["max_uncertainty"]["stop"] is True  # 0.0 < 0.1: the criterion alone fires
+    said = {a["criterion"]: a for a in session_advice(rounds, budget=20, one_sided=["food", "water"])}
+    assert said["max_uncertainty"] == {
+        "criterion": "max_uncertainty", "stop": False,
+        "detail": "not yet telling: food, water are on every labeled text or on none, and the classifier is sure "
+                  "of such a label whatever the text"}
+    said = {a["criterion"]: a for a in session_advice(rounds, budget=20, one_sided=list("abcde"))}
+    assert said["max_uncertainty"]["detail"].startswith("not yet telling: a, b, c and 2 more are on every")
 
 
 # ---------------------------------------------------------------- the token

@@ -191,7 +191,7 @@ def test_device_cuda_without_a_gpu_is_refused_before_serving(pool, tmp_path, cap
     assert capsys.readouterr().out == ""  # no address printed
 
 
-def test_a_failed_session_shows_no_text_and_refuses_answers(pool, tmp_path):
+def test_a_failed_session_shows_no_text_and_refuses_answers(pool, tmp_path, capsys):
     def embed(texts):
         raise RuntimeError("CUDA error: no kernel image")
 
@@ -202,6 +202,10 @@ def test_a_failed_session_shows_no_text_and_refuses_answers(pool, tmp_path):
         while (state := client.get("/api/state").json())["phase"] != "failed" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert state["phase"] == "failed" and state["text"] is None, state
+        assert "kept; stop this server (Ctrl-C in its terminal)" in state["message"], state["message"]
+        err = capsys.readouterr().err  # the terminal says it too, in one line after the traceback
+        assert err.splitlines()[-1].startswith("error: the session stopped: RuntimeError: CUDA error: no kernel "
+                                               "image; the answers so far are kept; stop this server"), err
         pending = session.annotator.current()  # asked while the pool was embedded, and still waiting
         assert pending is not None
         text_id = session.texts.ids[pending]
@@ -305,5 +309,35 @@ def test_requests_refused_before_routing_carry_the_security_headers(pool, tmp_pa
         ):
             assert response.status_code == status, response.text
             assert {k: response.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, status
+    finally:
+        session.close()
+
+
+# ------------------------------------------------------------ two tabs changing one answer
+
+def test_a_change_of_an_answer_changed_elsewhere_since_is_refused(pool, tmp_path):
+    _, _, labels = pool
+    session = opened(pool, tmp_path / "s").start()
+    client = TestClient(create_app(session), base_url="http://127.0.0.1")
+    try:
+        text = client.get("/api/state", params={"wait": 30}).json()["text"]
+        assert client.post("/api/answer", json={"id": text["id"], "labels": [labels[0]]}).status_code == 200
+        seen = {"labels": [labels[0]], "skipped": False}  # what both tabs show
+        first = client.put("/api/answers", json={"id": text["id"], "labels": [labels[1]], "expected": seen})
+        assert first.status_code == 200, first.text
+        second = client.put("/api/answers", json={"id": text["id"], "labels": [labels[2]], "expected": seen})
+        assert second.status_code == 409, second.text
+        assert second.json()["detail"] == (f"the answer to text {text['id']!r} was changed elsewhere (another tab?) "
+                                           f"since this page showed it; it is now: {labels[1]}; reload to see it, "
+                                           f"then change it again if need be")
+        assert [a.labels for a in session.store.all()] == [(labels[1],)]  # the first change stands
+        # the same labels in another order are the same answer; without "expected" a change is taken as before
+        now = {"labels": [labels[1]], "skipped": False}
+        assert client.put("/api/answers", json={"id": text["id"], "labels": labels[:2], "expected": now}
+                          ).status_code == 200
+        assert client.put("/api/answers", json={"id": text["id"], "labels": [], "skipped": True,
+                                                "expected": {"labels": labels[1::-1]}}).status_code == 200
+        assert client.put("/api/answers", json={"id": text["id"], "labels": [labels[0]]}).status_code == 200
+        assert [(a.labels, a.skipped) for a in session.store.all()] == [((labels[0],), False)]
     finally:
         session.close()

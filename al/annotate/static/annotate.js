@@ -9,8 +9,10 @@
   // received in another may predate an answer (a slow server, a slow network): it is dropped, never shown.
   // notice: what the person's own last action did ("Changed the answer to text m5."), shown before the server's
   // message until the next answer or saved change, so that the state that follows the action does not hide it.
+  // draft: the current text's ticks while the last answer is being changed (u), restored after (Esc or saved).
+  // computing: when the loop began training and choosing (performance.now() ms), and what it says meanwhile.
   const page = { text: null, shownAt: 0, editing: null, busy: false, polling: false, last: null, done: false,
-                 epoch: 0, notice: null };
+                 epoch: 0, notice: null, draft: null, computing: null, helpOpen: false };
 
   function checked() {
     return boxes.filter((b) => b.checked).map((b) => b.value);
@@ -23,13 +25,27 @@
 
   function say(message, kind) {
     const status = $("status");
-    status.textContent = message;
+    status.textContent = sentence(message);
     status.dataset.kind = kind || "";
   }
 
-  function capitalized(message) {
-    return message ? message.charAt(0).toUpperCase() + message.slice(1) + "." : "";
+  // "text 1 of 4" -> "Text 1 of 4." (a message that ends in punctuation keeps it)
+  function sentence(message) {
+    if (!message) return "";
+    const text = message.charAt(0).toUpperCase() + message.slice(1);
+    return /[.!?…]$/.test(text) ? text : text + ".";
   }
+
+  function withNotice(message) {
+    return page.notice ? page.notice + " " + sentence(message) : message;
+  }
+
+  // while the loop trains and chooses, the status counts the seconds, so a long wait shows it is alive
+  setInterval(() => {
+    if (!page.computing || page.editing || page.text) return;
+    const seconds = Math.round((performance.now() - page.computing.since) / 1000);
+    say(withNotice(page.computing.message + " (" + seconds + " s so far)"), page.computing.phase);
+  }, 1000);
 
   function fmt(x, digits) {
     return x === null || x === undefined ? "–" : Number(x).toFixed(digits);
@@ -41,25 +57,37 @@
     form.dataset.hasText = text ? "yes" : "no";
     $("submit").disabled = !text && !page.editing;
     $("skip").disabled = !text || !!page.editing;
+    $("labels").disabled = !text && !page.editing;
     if (page.editing) return;
     if (!text) {
       $("text").textContent = "";
       $("text-id").textContent = "";
+      setBoxes([]);
       return;
     }
     if (changed) {
       $("text").textContent = text.text;
       $("text-id").textContent = "Text " + text.id;
-      setBoxes([]);
+      const draft = page.draft && page.draft.id === text.id ? page.draft.labels : [];
+      page.draft = null;
+      setBoxes(draft);
       page.shownAt = performance.now();
-      $("text").focus();
+      top();
     }
+  }
+
+  // a new text is read from its first line, its id and the status above it in view
+  function top() {
+    $("text").scrollTop = 0;
+    $("text").focus({ preventScroll: true });
+    window.scrollTo(0, 0);
   }
 
   function render(state) {
     page.last = state.last_answer;
     page.done = state.phase === "done" || state.phase === "failed";
     $("n-labeled").textContent = state.n_labeled;
+    $("n-shown").textContent = state.shown;
     $("budget").textContent = state.budget;
     $("n-skipped").textContent = state.n_skipped;
     $("round").textContent = state.round;
@@ -67,24 +95,31 @@
     $("batch").textContent = state.batch.asked ? state.batch.answered + " of " + state.batch.asked + " answered" : "–";
     $("budget-bar").max = state.budget;
     $("budget-bar").value = state.shown;
-    $("macro-f1").textContent = state.metrics ? fmt(state.metrics.macro_f1, 3) : "–";
+    $("macro-f1").textContent = state.metrics ? fmt(state.metrics.macro_f1, 3) +
+      (state.metrics.n_labeled ? " at " + state.metrics.n_labeled + " labeled" : "") : "–";
     $("evaluation").textContent = state.metrics && state.metrics.evaluation ? "Measured by " + state.metrics.evaluation : "";
     document.querySelectorAll("[data-count-for]").forEach((el) => {
       el.textContent = state.label_counts[el.dataset.countFor] || 0;
     });
     const advice = $("advice");
     advice.replaceChildren();
-    (state.advice.length ? state.advice : [{ criterion: "advice", stop: false, detail: "comes after the first round" }])
-      .forEach((a) => {
-        const li = document.createElement("li");
-        li.dataset.stop = a.stop ? "yes" : "no";
-        li.textContent = a.criterion.replace(/_/g, " ") + ": " + (a.stop ? "stop. " : "go on. ") + a.detail;
-        advice.appendChild(li);
-      });
+    if (!state.advice.length) {
+      const li = document.createElement("li");
+      li.textContent = "Advice comes after the first round.";
+      advice.appendChild(li);
+    }
+    state.advice.forEach((a) => {
+      const li = document.createElement("li");
+      li.dataset.stop = a.stop ? "yes" : "no";
+      li.textContent = a.criterion.replace(/_/g, " ") + ": " + (a.stop ? "stop. " : "go on. ") + a.detail;
+      advice.appendChild(li);
+    });
     $("undo").disabled = !state.last_answer;
+    page.computing = state.computing_seconds === null || state.computing_seconds === undefined ? null
+      : { since: performance.now() - 1000 * state.computing_seconds, message: state.message, phase: state.phase };
     if (!page.editing) {
-      const notice = page.notice && state.phase !== "failed" ? page.notice : null; // a change after the end too
-      say(notice ? notice + " " + capitalized(state.message) : state.message, state.phase);
+      if (state.phase === "failed") page.notice = null; // what stopped the session comes first
+      say(withNotice(state.message), state.phase);
     }
     showText(state.text);
   }
@@ -118,7 +153,7 @@
         if (state.text || page.done || page.editing) break;
       }
     } catch (e) {
-      say("Cannot reach the server (" + e.message + "); retrying…", "failed");
+      say(withNotice("Cannot reach the server (" + e.message + "); retrying…"), "failed");
       setTimeout(() => { page.polling = false; poll(); }, 2000);
       return;
     }
@@ -133,15 +168,25 @@
     page.epoch += 1;
     page.notice = null;
     const seconds = (performance.now() - page.shownAt) / 1000;
+    const id = page.text.id;
     try {
       const result = await call("POST", "/api/answer", {
-        id: page.text.id, labels: skipped ? [] : checked(), skipped: !!skipped, seconds,
+        id, labels: skipped ? [] : checked(), skipped: !!skipped, seconds,
       });
       page.text = null;
       render(result.state);
     } catch (e) {
-      say(e.message, "error");
-      page.text = null;
+      if (e.status === undefined) { // the server is not there: the text and its ticks stay, to be sent again
+        page.notice = "Your answer to text " + id + " was not saved: the server cannot be reached. Your ticks are " +
+          "kept; press Enter again once it is back.";
+      } else {
+        page.notice = e.status === 409 && !e.message.startsWith("the session stopped")
+          ? "Your answer to text " + id + " was not saved: it was answered already, perhaps in another tab " +
+            "(All answers shows and changes it)."
+          : sentence(e.message);
+        page.text = null;
+      }
+      say(page.notice, "error");
     } finally {
       page.epoch += 1;
       page.busy = false;
@@ -151,6 +196,7 @@
 
   function startEdit() {
     if (!page.last || page.busy) return;
+    if (page.text) page.draft = { id: page.text.id, labels: checked() }; // back when the change ends
     page.editing = page.last;
     $("editing").hidden = false;
     $("editing").textContent = "Changing your answer to text " + page.last.id + ": Enter saves, s marks it skipped, Esc cancels.";
@@ -159,7 +205,8 @@
     setBoxes(page.last.skipped ? [] : page.last.labels);
     $("submit").disabled = false;
     $("skip").disabled = false;
-    $("text").focus();
+    $("labels").disabled = false;
+    top();
   }
 
   function stopEdit() {
@@ -177,15 +224,21 @@
     page.busy = true;
     page.epoch += 1;
     try {
+      const seen = { labels: page.editing.labels, skipped: page.editing.skipped };
       const result = await call("PUT", "/api/answers",
-        { id: edited, labels: skipped ? [] : checked(), skipped: !!skipped });
+        { id: edited, labels: skipped ? [] : checked(), skipped: !!skipped, expected: seen });
       page.notice = "Changed the answer to text " + edited + ".";
       page.editing = null;
       $("editing").hidden = true;
       page.text = null;
       render(result.state);
     } catch (e) {
-      say(e.message, "error");
+      if (e.status === 409 && page.editing) { // changed in another tab meanwhile: u brings back what it is now
+        page.notice = "Not changed: " + sentence(e.message);
+        page.busy = false;
+        stopEdit();
+      }
+      say(page.notice && e.status === 409 ? page.notice : e.message, "error");
     } finally {
       page.epoch += 1;
       page.busy = false;
@@ -197,6 +250,7 @@
     const help = $("help");
     const show = open === undefined ? help.hidden : open;
     help.hidden = !show;
+    page.helpOpen = show;
     $("help-button").setAttribute("aria-expanded", show ? "true" : "false");
     if (show) $("help-close").focus(); else $("text").focus();
   }
@@ -216,6 +270,7 @@
       return;
     }
     if (event.key === "?") { event.preventDefault(); toggleHelp(); return; }
+    if (page.helpOpen) return; // the keys act on the form, which the list covers: close it first
     if (event.key === "Enter") {
       if (tag === "BUTTON" || tag === "A" || tag === "SUMMARY") return; // their own action
       event.preventDefault();
@@ -223,7 +278,11 @@
       return;
     }
     const box = boxes.find((b) => b.dataset.key === event.key);
-    if (box) { event.preventDefault(); box.checked = !box.checked; return; }
+    if (box) {
+      event.preventDefault();
+      if (page.text || page.editing) box.checked = !box.checked; // no text, nothing to label
+      return;
+    }
     if (event.key === "s") { event.preventDefault(); send(true); return; }
     if (event.key === "u") { event.preventDefault(); startEdit(); }
   });

@@ -12,19 +12,27 @@
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await response.json().catch(() => ({ detail: response.statusText }));
-    if (!response.ok) throw new Error(data.detail || "HTTP " + response.status);
+    if (!response.ok) {
+      const error = new Error(data.detail || "HTTP " + response.status);
+      error.status = response.status;
+      throw error;
+    }
     return data;
   }
 
+  // a row keeps the answer as the server last gave it (tr.answer): a save sends it as "expected", so a change made
+  // meanwhile elsewhere (another tab) is refused rather than overwritten unseen
   function row(answer, labels) {
     const tr = document.createElement("tr");
     tr.dataset.id = answer.id;
+    tr.answer = { labels: answer.labels, skipped: answer.skipped };
     const text = document.createElement("td");
     text.className = "text-cell";
     const id = document.createElement("div");
     id.className = "small";
     id.textContent = "Text " + answer.id + (answer.edited_at ? " (changed)" : "");
     const body = document.createElement("div");
+    body.dir = "auto";
     body.textContent = answer.text;
     text.append(id, body);
 
@@ -57,6 +65,8 @@
     skipBox.checked = answer.skipped;
     skipLabel.append(skipBox, document.createTextNode(" skipped"));
     skip.appendChild(skipLabel);
+    group.disabled = answer.skipped; // a skipped text has no labels
+    skipBox.addEventListener("change", () => { group.disabled = skipBox.checked; });
 
     const seconds = document.createElement("td");
     seconds.textContent = answer.seconds === null ? "–" : answer.seconds.toFixed(1);
@@ -73,24 +83,42 @@
     tr.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && event.target.tagName !== "BUTTON") { event.preventDefault(); saveRow(tr); }
     });
-    tr.append(text, cell, skip, seconds, round, save);
+    const saved = document.createElement("td");
+    saved.className = "row-status";
+    saved.setAttribute("role", "status");
+    tr.append(text, cell, skip, seconds, round, save, saved);
     return tr;
   }
 
+  function sayRow(tr, message, kind) {
+    const cell = tr.querySelector(".row-status");
+    cell.textContent = message;
+    cell.dataset.kind = kind || "";
+    status.textContent = message;
+  }
+
   async function saveRow(tr) {
-    const labels = Array.from(tr.querySelectorAll('input[name="label"]')).filter((b) => b.checked).map((b) => b.value);
     const skipped = tr.querySelector('input[name="skipped"]').checked;
+    const labels = skipped ? [] : Array.from(tr.querySelectorAll('input[name="label"]'))
+      .filter((b) => b.checked).map((b) => b.value);
     try {
-      await call("PUT", "/api/answers", { id: tr.dataset.id, labels, skipped });
-      status.textContent = "Saved the answer to text " + tr.dataset.id + ".";
+      const result = await call("PUT", "/api/answers", { id: tr.dataset.id, labels, skipped, expected: tr.answer });
+      const fresh = row({ ...result.answer, text: tr.querySelector(".text-cell div:last-child").textContent },
+                        labelNames);
+      tr.replaceWith(fresh); // the row as stored: a skipped one shows no label
+      sayRow(fresh, "Saved the answer to text " + fresh.dataset.id + ".");
     } catch (e) {
-      status.textContent = e.message;
+      const m = e.message.charAt(0).toUpperCase() + e.message.slice(1);
+      sayRow(tr, /[.!?]$/.test(m) ? m : m + ".", "error");
     }
   }
+
+  let labelNames = [];
 
   async function load() {
     try {
       const data = await call("GET", "/api/answers");
+      labelNames = data.labels;
       rows.replaceChildren(...data.answers.map((a) => row(a, data.labels)));
       status.textContent = data.answers.length + " answers.";
     } catch (e) {
