@@ -275,6 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_quiet("quiet" in args)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
+        from al.cache import check_cache_root
+
+        check_cache_root()
         result, out = run(args)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -37,10 +37,35 @@ def cache_root() -> Path:
     return Path(os.environ.get("AL_CACHE_DIR") or Path.home() / ".cache" / "al")
 
 
+def check_cache_root() -> None:
+    """Refuse, in one line (:class:`~al.errors.ConfigError`), a cache root that is a file, or that does not exist
+    and cannot be made; commands call it before they write anything. An existing directory is taken even when
+    read-only: an archived cache is read all the same."""
+    from al.errors import ConfigError
+
+    root = cache_root()
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"the cache {root} is a file; expected a directory: set AL_CACHE_DIR to a directory")
+    if not root.exists():
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot make the cache directory {root} ({exc.strerror or exc}); set AL_CACHE_DIR to "
+                              f"a directory you can write") from None
+
+
 def cache_dir(*parts: str) -> Path:
-    """``$AL_CACHE_DIR`` (default ``~/.cache/al``) joined with ``parts``, created."""
+    """``$AL_CACHE_DIR`` (default ``~/.cache/al``) joined with ``parts``, created (a
+    :class:`~al.errors.ConfigError` in one line where it cannot be)."""
+    from al.errors import ConfigError
+
     path = cache_root().joinpath(*parts)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        root = cache_root()
+        what = f"the cache {root} is a file" if root.is_file() else f"cannot make {path} ({exc.strerror or exc})"
+        raise ConfigError(f"{what}; set AL_CACHE_DIR to a directory you can write") from None
     return path
 
 

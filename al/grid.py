@@ -959,6 +959,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                               f"grid's runs (a new one, or one a grid wrote)")
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
+        if not args.ray:  # on a cluster the cache is each worker's
+            from al.cache import check_cache_root
+
+            check_cache_root()
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

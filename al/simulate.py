@@ -645,6 +645,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args, notes)
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
+        from al.cache import check_cache_root
+
+        check_cache_root()  # before the run directory is written
         if "describe" in args:
             from al.datasets import load_dataset
             from al.datasets.reduction import reduction_summary

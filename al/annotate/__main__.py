@@ -427,6 +427,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
+        from al.cache import check_cache_root
+
+        check_cache_root()
         with sigterm_stops():
             return serve(args)
     except ALError as exc:

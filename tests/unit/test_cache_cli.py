@@ -187,3 +187,35 @@ def test_a_prune_without_a_sound_criterion_is_one_line_exit_2(cache, capsys, arg
         main(argv)
     err = capsys.readouterr().err
     assert exc.value.code == 2 and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["al.simulate", "--budget", "150"], ["al.analyze", "--sizes", "100"],
+                                     ["al.annotate", "--data", "x.csv", "--labels", "a", "b"]])
+def test_a_cache_that_is_a_file_is_refused_in_one_line_before_anything_is_written(tmp_path, command):
+    import subprocess
+    import sys
+
+    (tmp_path / "afile").write_text("hi")
+    env = {**os.environ, "AL_CACHE_DIR": str(tmp_path / "afile")}
+    done = subprocess.run([sys.executable, "-m", *command, "--out", str(tmp_path / "out")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.splitlines()[-1] == (
+        f"error: the cache {tmp_path / 'afile'} is a file; expected a directory: set AL_CACHE_DIR to a directory"
+    ), done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_cache_directory_that_cannot_be_made_is_refused_in_one_line(tmp_path, monkeypatch):
+    from al.cache import cache_dir, check_cache_root
+    from al.errors import ConfigError
+
+    (tmp_path / "afile").write_text("hi")
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "afile" / "cache"))
+    with pytest.raises(ConfigError, match=r"cannot make the cache directory .*afile/cache \(Not a directory\); set "
+                                          r"AL_CACHE_DIR to a directory you can write"):
+        check_cache_root()
+    with pytest.raises(ConfigError, match=r"cannot make .*afile/cache/embeddings \(Not a directory\); set AL_CACHE_DIR"):
+        cache_dir("embeddings")
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "new"))
+    check_cache_root()
+    assert (tmp_path / "new").is_dir()
