@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import tempfile
+import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, NoReturn, Sequence
+from typing import Callable, Iterator, NoReturn, Sequence
 
 from al.errors import ConfigError, did_you_mean
 
@@ -170,3 +173,29 @@ def _stdout_gone() -> bool:
         return any(events & select.POLLERR for _, events in poll.poll(0))
     except (AttributeError, OSError, ValueError):  # no poll here, no file descriptor
         return False
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: the server stops as on Ctrl-C (a KeyboardInterrupt)."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def sigterm_stops() -> Iterator[None]:
+    """Inside the block SIGTERM raises :class:`Terminated` (main thread only), so cleanup runs as on Ctrl-C.
+
+    (``al.annotate``: uvicorn takes SIGTERM while it serves, stops gracefully,
+    puts back the handler found, this one, and raises the signal again, which
+    lands here. ``al.grid``: its workers stop with it.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

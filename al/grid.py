@@ -59,6 +59,7 @@ import itertools
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -70,7 +71,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Sequence
 
-from al.cli import ArgumentParser, output_dir
+from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops
 from al.config import (
     COMPONENTS,
     PATH_FIELDS, Component, SimulationConfig, component_hint, config_fields, from_mapping, load_yaml, merge_settings,
@@ -472,9 +473,6 @@ def exit_with_parent(parent: int, poll: float = 1.0) -> None:
     pid every ``poll`` seconds. A parent gone before this call (the worker was
     adopted already) ends the worker at once.
     """
-    import signal
-    import threading
-
     if _parent_death_signal(signal.SIGTERM):
         if os.getppid() != parent:  # died before the request was in place: no signal will come
             os.kill(os.getpid(), signal.SIGTERM)
@@ -613,8 +611,21 @@ def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Prep
     threads = max(1, available_cores() // workers)
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=(threads, os.getpid())) as pool:
-        yield from dispatch([*preparations, *runs], workers, lambda r, defer: pool.submit(*_task(r, defer)),
-                            wait_any, watch, prerequisites(preparations))
+        try:
+            yield from dispatch([*preparations, *runs], workers, lambda r, defer: pool.submit(*_task(r, defer)),
+                                wait_any, watch, prerequisites(preparations))
+        except BaseException:  # Ctrl-C or SIGTERM on this process alone, or the caller gone: the workers stop now
+            stop_workers(pool)
+            raise
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End ``pool``'s worker processes now (SIGTERM) and drop what waits, so that leaving the pool does not wait
+    for the simulations in flight (each resumes from its last finished round, as after any kill)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence[Preparation] = (),
@@ -1015,7 +1026,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    sigterm = ExitStack()
     try:
+        sigterm.enter_context(sigterm_stops())  # SIGTERM stops the grid and its workers as Ctrl-C does
         # a run its directory refuses (an edited grid file rerun into the same out) fails now, not after the
         # preparations or the runs before it, and nothing is prepared for it; the run itself still checks
         refused = {r.name: message for r in runnable if (message := will_fail(r.config)) is not None}
@@ -1067,9 +1080,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     beat.say(run_line(i, len(runnable), r.name, result, left))
                 warn(result.get("warnings", ()), beat)
                 bar.update(1)
+    except Terminated:
+        print("terminated; run the same command again to resume", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    finally:
+        sigterm.close()
     not_run = len(runs) - len(runnable)
     summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)

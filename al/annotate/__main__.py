@@ -28,13 +28,11 @@ import secrets
 import signal
 import socket
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from al.cli import ArgumentParser, output_dir, output_file
+from al.cli import ArgumentParser, Terminated, output_dir, output_file, sigterm_stops
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError
 from al.progress import counted
@@ -370,31 +368,6 @@ def shown_host(host: str) -> str:
 def url_host(host: str) -> str:
     """``host`` as a URL names it: an IPv6 address in brackets (``[::1]``), any other host as it is."""
     return f"[{host}]" if ":" in host else host
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread: the server stops as on Ctrl-C (a KeyboardInterrupt)."""
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
-
-
-@contextmanager
-def sigterm_stops() -> Iterator[None]:
-    """Inside the block SIGTERM raises :class:`Terminated` (main thread only), so cleanup runs as on Ctrl-C.
-
-    uvicorn takes SIGTERM while it serves, stops gracefully, puts back the
-    handler found (this one) and raises the signal again, which lands here.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def export(argv: Sequence[str]) -> int:
