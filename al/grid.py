@@ -737,7 +737,19 @@ def check_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> 
         raise ConfigError("--ray needs Ray: pip install 'ray>=2.9'") from None
     if ray.is_initialized():
         return ray
-    target = re.fullmatch(r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d{1,5})", address or "")
+    pattern = r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d{1,5})"
+    target = re.fullmatch(pattern, address or "")
+    if target is None and address:  # auto (RAY_ADDRESS, or the cluster `ray start` left on this machine), or wrong
+        try:
+            from ray._private.services import canonicalize_bootstrap_address
+        except ImportError:  # another Ray's layout: connecting will tell
+            return ray
+        try:
+            found = canonicalize_bootstrap_address(address)
+        except Exception as exc:  # noqa: BLE001 - Ray's own refusal (ValueError, ConnectionError), in one line
+            reason = str(exc).splitlines()[0].split(". Please")[0].rstrip(".")
+            raise ConfigError(f"--ray {address}: {reason}; {RAY_HINT}") from None
+        target = re.fullmatch(pattern, found or "")
     if target:
         try:
             speaks_grpc = answers_http2(target[1], int(target[2]), probe_timeout)

@@ -734,6 +734,25 @@ def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path, capsy
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("address, reason", [
+    ("notanaddress", "Invalid address format: notanaddress"),
+    ("auto", "Could not find any running Ray instance"),
+])
+def test_a_ray_address_that_is_none_or_finds_no_cluster_is_one_line_in_a_dry_run_too(tmp_path, capsys, monkeypatch,
+                                                                                    address, reason):
+    pytest.importorskip("ray")
+    if address == "auto" and Path("/tmp/ray/ray_current_cluster").exists():
+        pytest.skip("a Ray cluster is up here")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 200}}\n")
+    for dry in ([], ["--dry-run"]):
+        assert main([str(path), "--ray", address, *dry]) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert err[-1].startswith(f"error: --ray {address}: {reason}; expected the address of a running Ray "), err
+    assert not (tmp_path / "o").exists()
+
+
 def _serve_once(reply: bytes | None):
     """A loopback server that answers each connection with ``reply`` (None: reads and says nothing); its port."""
     import socket
@@ -795,7 +814,7 @@ def test_ray_auto_without_a_cluster_is_one_line(monkeypatch):
     if ray.is_initialized() or Path("/tmp/ray/ray_current_cluster").exists():
         pytest.skip("a Ray cluster is up here")
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    with pytest.raises(ConfigError, match=r"^--ray auto: cannot connect \(Could not find any running Ray instance"):
+    with pytest.raises(ConfigError, match=r"^--ray auto: Could not find any running Ray instance; expected the "):
         connect_ray("auto")
 
 
