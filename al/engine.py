@@ -870,11 +870,14 @@ class Simulation:
             except ALError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a strategy's own error: one line, naming where it was raised
-                kept = "no round was recorded" if not r else "round 0 is kept" if r == 1 else f"rounds 0-{r - 1} are kept"
+                # state.round, the strategy's own number (from 0); the console counts rounds from 1: neither is
+                # named as "round N" here, so the two cannot be confused
+                kept = ("no round was recorded" if not r else "the round before is kept" if r == 1
+                        else f"the {r} rounds before are kept")
                 raise QueryError(
                     f"strategy {self.strategy.name or type(self.strategy).__name__!r} raised {type(exc).__name__}: "
-                    f"{exc}{raised_at(exc)}, in round {r}'s query ({len(labeled)} texts labeled); {kept}: fix it "
-                    f"and run the same command to go on"
+                    f"{exc}{raised_at(exc)}, in the query at {len(labeled)} texts labeled (state.round {r}); "
+                    f"{kept}: fix it and run the same command to go on"
                 ) from exc
         picked = validate_answer(
             answer, state, n, self.strategy.name or type(self.strategy).__name__,

@@ -87,8 +87,8 @@ def test_a_strategy_s_own_exception_is_one_line_naming_its_line_and_the_rounds_k
     records = RunRecords(tmp_path / "run")
     line = FailsInItsSecondQuery.query.__code__.co_firstlineno + 2
     with pytest.raises(QueryError, match=rf"'FailsInItsSecondQuery' raised KeyError: 'missing' \(at .*"
-                                         rf"test_user_strategy.py:{line}\), in round 1's query \(30 texts labeled\); "
-                                         r"round 0 is kept: fix it and run the same command to go on$"):
+                                         rf"test_user_strategy.py:{line}\), in the query at 30 texts labeled \(state\.round 1\); "
+                                         r"the round before is kept: fix it and run the same command to go on$"):
         simulate(corpus, FailsInItsSecondQuery(), records=records)
     assert [r["round"] for r in read_rounds(tmp_path / "run")] == [0]
 
@@ -103,7 +103,7 @@ class CentersACopy(Center):
 def test_writing_into_a_view_fails_at_the_strategy_s_line_and_a_copy_runs(corpus):
     line = Center.query.__code__.co_firstlineno + 2  # emb -= ...
     with pytest.raises(QueryError, match=rf"'Center' raised ValueError: .*read-only \(at .*test_user_strategy.py:{line}\), "
-                                         r"in round 0's query \(20 texts labeled\); no round was recorded"):
+                                         r"in the query at 20 texts labeled \(state\.round 0\); no round was recorded"):
         simulate(corpus, Center())
     strip = lambda rounds: [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]  # noqa: E731
     assert strip(simulate(corpus, CentersACopy())) == strip(simulate(corpus, FirstN()))
