@@ -43,12 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from al.analysis.comparison import complete_runs
         from al.analysis.curves import counted, curves, format_curves, load_runs, plot_curves, points
 
-        formats = (".png", *sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes() if ext != "png"))
+        import shutil
+
+        # .pgf needs LaTeX (xelatex, matplotlib's default) to write: offered only where it is installed
+        formats = (".png", *sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes()
+                                   if ext != "png" and (ext != "pgf" or shutil.which("xelatex"))))
         if not Path(args.output).suffix and not Path(args.output).is_dir() and not args.output.endswith(("/", "\\")):
             args.output = f"{args.output}.png"  # as matplotlib does: a file name without an extension gets .png
         output_file(args.output, "-o", formats)
         runs, partial = complete_runs(load_runs(args.runs))
-        notes = [f"partial: {run.path} ({done} of {expected} rounds) — left out" for run, done, expected in partial]
+        notes = [f"missing: {path} (no finished round) — left out" for path in unstarted_runs(args.runs)]
+        notes += [f"partial: {run.path} ({done} of {expected} rounds) — left out" for run, done, expected in partial]
         if not runs:
             raise DataError(f"no run given is complete ({len(notes)} partial, e.g. {partial[0][0].path}: "
                             f"{partial[0][1]} of {partial[0][2]} rounds); finish them (the command that started them "
@@ -72,6 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(note, file=sys.stderr)
     print(f"wrote {path} ({counted(len(runs), 'run')})", file=sys.stderr)
     return 0
+
+
+def unstarted_runs(paths: Sequence[str]) -> list[Path]:
+    """Run directories at or below ``paths`` that finished no round yet (a ``config.json`` or ``.lock``, no
+    rounds): a run killed in its first round, or one a grid could not start."""
+    from al.analysis.curves import find_files
+    from al.records import CONFIG_FILE, read_rounds
+
+    started = {f.parent for p in paths if Path(p).is_dir() for name in (CONFIG_FILE, ".lock")
+               for f in find_files(Path(p), name)}
+    return sorted(d for d in started if not read_rounds(d))
 
 
 if __name__ == "__main__":

@@ -88,6 +88,23 @@ def test_unfinished_runs_are_named_and_left_out(tmp_path, capsys):
     assert "partial: " in captured.err and "random-2-killed (1 of 3 rounds) — left out" in captured.err
     assert "0.300 ± 0.141" in captured.out  # (0.2, 0.4) at 100: the killed run's 0.9 is not averaged in
     assert "(2 runs)" in captured.err
+    # a run killed in its first round (settings, no round): named as al.report names it
+    RunRecords(tmp_path / "runs" / "random-3").start({"strategy": "random", "seed": 3, "initial": 100, "step": 50,
+                                                       "budget": 200}, {})
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+    err = capsys.readouterr().err
+    assert f"missing: {tmp_path / 'runs' / 'random-3'} (no finished round) — left out" in err, err
+
+
+def test_an_image_format_that_needs_latex_is_offered_only_with_it(tmp_path, capsys, monkeypatch):
+    import shutil
+
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.pgf")]) == 2
+    err = capsys.readouterr().err
+    offered = err.split("expected one of ", 1)[1]
+    assert err.startswith("error: ") and ".pdf" in offered and ".pgf" not in offered and len(err.splitlines()) == 1
 
 
 def test_runs_of_other_settings_never_share_a_line(tmp_path, capsys):
