@@ -639,6 +639,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_quiet(quiet)
     try:
         if "list_strategies" in args:
+            unread = [_flags().get(key, "--" + key) for key in vars(args) if key not in ("list_strategies", "quiet")]
+            if unread:  # read by nothing here: refused, as everywhere
+                raise ConfigError(f"--list-strategies prints the known strategies and reads no other option, not "
+                                  f"{', '.join(unread)}; leave {'it' if len(unread) == 1 else 'them'} out, or run "
+                                  f"without --list-strategies")
             print(strategy_list())
             return 0
         notes: list[str] = []

@@ -892,3 +892,11 @@ def test_a_component_s_own_check_that_breaks_on_text_is_one_line_naming_the_kind
     assert main(["--classifier", "bert", "--classifier-param", "learning_rate=abc"]) == 2
     assert capsys.readouterr().err == ("error: classifier 'bert' param learning_rate must be a number, got 'abc'; "
                                        "write a number such as 0.5 or 1e-3\n")
+
+
+def test_list_strategies_refuses_the_options_it_does_not_read(capsys):
+    assert main(["--list-strategies", "--budget", "-5", "--dataset", "nosuch"]) == 2
+    assert capsys.readouterr().err == ("error: --list-strategies prints the known strategies and reads no other option, "
+                                       "not --budget, --dataset; leave them out, or run without --list-strategies\n")
+    assert main(["--list-strategies", "--quiet"]) == 0
+    assert "class_embedding" in capsys.readouterr().out
