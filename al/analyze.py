@@ -113,6 +113,26 @@ def earlier_analysis(out: Path) -> dict | None:
     return earlier if isinstance(earlier, dict) else None
 
 
+def check_analysis_dir(out: Path) -> None:
+    """Refuse, before any work, an ``--out`` that holds files no analysis wrote (a user's notes, a run, a
+    report): a new or empty directory, or one an earlier analysis wrote (its ``analysis.json``; that analysis is
+    then replaced). Hidden files (``.DS_Store``) do not count.
+
+    Raises
+    ------
+    ConfigError
+        One line naming a few of the files found.
+    """
+    if not out.is_dir() or earlier_analysis(out) is not None:
+        return
+    found = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    if found:
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        raise ConfigError(f"--out {out} holds files no analysis wrote ({', '.join(found[:3])}{more}), which the "
+                          f"analysis would mix with or replace; give a new or empty directory, or one an earlier "
+                          f"al.analyze wrote (its analysis is then replaced)")
+
+
 def remove_stale_figures(out: Path, earlier: dict | None, written: set[str]) -> list[str]:
     """Remove the figures the ``earlier`` analysis in ``out`` wrote that this one did not; their names.
 
@@ -167,6 +187,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     if "out" not in args and config.embed_precision != "fp32":  # never over an fp32 analysis
         out = out.with_name(f"{out.name}-{config.embed_precision}")
     output_dir(out, "--out")
+    check_analysis_dir(out)
     if "out" not in args:  # the default folder of a file's name holds one file's analysis
         from al.simulate import data_file_digest
 

@@ -89,3 +89,23 @@ def test_the_same_file_edited_is_analysed_again_in_its_default_folder(tmp_path, 
     assert f"{data} changed since its analysis in " in capsys.readouterr().err
     written = [json.loads(p.read_text()) for p in tmp_path.glob("analysis/*/analysis.json")]
     assert [w["data_digest"] for w in written] == [data_file_digest(str(data))]
+
+
+def test_an_out_folder_holding_files_no_analysis_wrote_is_refused(tmp_path):
+    import pytest
+
+    from al.analyze import check_analysis_dir
+    from al.errors import ConfigError
+
+    check_analysis_dir(tmp_path / "new")  # a new folder
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / ".DS_Store").write_text("")
+    check_analysis_dir(tmp_path / "empty")  # empty but for a hidden file
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "summary.md").write_text("my notes")
+    with pytest.raises(ConfigError, match=r"^--out .*notes holds files no analysis wrote \(summary\.md\), which the "
+                                          r"analysis would mix with or replace; give a new or empty directory"):
+        check_analysis_dir(notes)
+    (notes / "analysis.json").write_text('{"sizes": []}')  # an earlier analysis: replaced
+    check_analysis_dir(notes)
