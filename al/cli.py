@@ -27,6 +27,22 @@ def one_line_warning(message: Warning | str, category: type[Warning], filename: 
     return f"warning: {' '.join(str(message).split())}\n"
 
 
+def _shown_once(show: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` that shows each message once per command (a solver's convergence warning repeated
+    at every fit of a run is one line, not a hundred): the seen messages start afresh at each parse."""
+    show = getattr(show, "shows", show)  # a command run twice in one process (tests) wraps the original once
+    seen: set[tuple[type, str]] = set()
+
+    def shown_once(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+        key = (category, " ".join(str(message).split()))
+        if key not in seen:
+            seen.add(key)
+            show(message, category, *args, **kwargs)
+
+    shown_once.shows = show  # type: ignore[attr-defined]
+    return shown_once
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """:class:`argparse.ArgumentParser` whose errors are one line: the problem, a close option name for a
     misspelt one, and where the options are listed; exit code 2. Parsing also makes the command's
@@ -35,6 +51,7 @@ class ArgumentParser(argparse.ArgumentParser):
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
                          ) -> tuple[argparse.Namespace, list[str]]:
         warnings.formatwarning = one_line_warning
+        warnings.showwarning = _shown_once(warnings.showwarning)
         return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:

@@ -900,3 +900,19 @@ def test_list_strategies_refuses_the_options_it_does_not_read(capsys):
                                        "not --budget, --dataset; leave them out, or run without --list-strategies\n")
     assert main(["--list-strategies", "--quiet"]) == 0
     assert "class_embedding" in capsys.readouterr().out
+
+
+def test_a_command_shows_each_warning_once():
+    import warnings
+
+    from al.cli import ArgumentParser
+
+    parser = ArgumentParser(prog="x")
+    with warnings.catch_warnings(record=True) as shown:  # what the command's showwarning passes on
+        warnings.simplefilter("always")
+        for _ in range(2):  # two commands in one process: each shows it once
+            parser.parse_args([])
+            for i in range(3):
+                warnings.warn("lbfgs failed  to converge", UserWarning)  # the same message, however spaced
+            warnings.warn("another one", UserWarning)
+    assert [str(w.message) for w in shown] == ["lbfgs failed  to converge", "another one"] * 2
