@@ -810,6 +810,14 @@ def normalise_mapping(values: Mapping[str, Any], source: str = "config", *, stor
             if classifier["name"] != "bert":
                 legacy = {k: v for k, v in legacy.items() if k == "threshold"}
         mapped = {LEGACY_CLASSIFIER_KEYS[k]: v for k, v in legacy.items()}
+        bert_only = sorted(k for k in legacy if k != "threshold")
+        if bert_only and classifier["name"] != "bert" and not stored:  # read by nothing: said as whose it is
+            bert = {LEGACY_CLASSIFIER_KEYS[k]: legacy[k] for k in bert_only}
+            them = "it" if len(bert_only) == 1 else "them"
+            raise ConfigError(f"{source}: {', '.join(bert_only)} at the top level {'is' if them == 'it' else 'are'} "
+                              f"the bert classifier's (deprecated there), and classifier {classifier['name']} reads "
+                              f"{them} not; leave {them} out, or fine-tune with classifier: {{name: bert, params: "
+                              f"{_inline(bert)}}}")
         classifier["params"] = {**mapped, **classifier["params"]}
         values["classifier"] = classifier
         if mapped and not stored:

@@ -68,8 +68,13 @@ def test_flat_bert_settings_map_to_the_classifier_params():
     assert values["classifier"] == {"name": "bert", "params": {"max_epochs": 4, "learning_rate": 2e-5}}
     assert notes == ['x.yaml: epochs, learning_rate at the top level are deprecated; write classifier: '
                      '{name: bert, params: {max_epochs: 4, learning_rate: 2e-05}}']
-    with pytest.raises(ConfigError, match="classifier 'logreg' has no parameter 'max_epochs'"):
-        from_mapping(normalise_mapping({"epochs": 4}, "x")[0]).validate()
+    # with another classifier they are read by nothing: said as whose they are, with the bert line that reads them
+    with pytest.raises(ConfigError, match=r"^x: epochs at the top level is the bert classifier's \(deprecated "
+                                          r"there\), and classifier logreg reads it not; leave it out, or fine-tune "
+                                          r"with classifier: \{name: bert, params: \{max_epochs: 4\}\}$"):
+        normalise_mapping({"epochs": 4, "threshold": "dev"}, "x")
+    values, _ = normalise_mapping({"threshold": "dev"}, "x")  # the one key every classifier reads
+    assert values["classifier"] == {"name": "logreg", "params": {"threshold": "dev"}}
 
 
 @pytest.mark.parametrize("value, message", [
