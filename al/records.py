@@ -248,7 +248,7 @@ class RunRecords:
             directory, or cannot be written.
         """
         previous = self.compare(settings, stored_settings, data_digest, corpus_digest)
-        self._check_writable()
+        self.check_writable()
         return previous
 
     def compare(
@@ -317,7 +317,7 @@ class RunRecords:
             return None
         return "it finished no round"
 
-    def _check_writable(self) -> None:
+    def check_writable(self) -> None:
         """Create a file in the directory and remove it again, leaving no folder it had to create."""
         missing = [p for p in (self.directory, *self.directory.parents) if not p.exists()]
         probe = None

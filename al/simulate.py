@@ -539,7 +539,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
-    stored = records.check(settings, stored_settings, data_digest=data_digest)  # before any data loads
+    stored = records.compare(settings, stored_settings, data_digest=data_digest)  # before any data loads
     source = strategy_source(config)
     if (changed := source_changed(stored, source, out)) is not None:
         warnings.warn(changed, UserWarning, stacklevel=2)
@@ -548,6 +548,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         if not quiet:
             print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
         return finished
+    records.check_writable()  # a finished run is read only (archives may be read-only); one with rounds left is written
     if out.is_dir():
         with run_lock(out):  # another process writing it: say so now, before the data and the model load
             pass

@@ -187,8 +187,11 @@ def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch)
     def no_probe(self):
         raise AssertionError("a finished run was probed for writing")
 
-    monkeypatch.setattr(RunRecords, "_check_writable", no_probe)
+    monkeypatch.setattr(RunRecords, "check_writable", no_probe)
     assert run_one(config)["status"] == "complete"
+    from al.simulate import run
+
+    assert [r["round"] for r in run(SimulationConfig(**config), quiet=True)] == [0, 1]  # al.simulate: the same
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()} == before
 
 
