@@ -166,6 +166,7 @@ class SessionExport:
     from_database: int = 0
     without_text: int = 0
     unreadable: str | None = None
+    given_left_out: tuple[int, int] | None = None  # (labeled in the file now, at the session's start)
 
     def warning(self) -> str | None:
         """One line for a data file that changed since the session began (None where it did not)."""
@@ -175,7 +176,8 @@ class SessionExport:
         if self.unreadable is not None:
             said += f" and cannot be read as the session read it ({self.unreadable})"
         if not self.from_database:
-            return f"{said}; every answer still has its id and text there, so none was exported from the database"
+            return (f"{said}; every answer still has its id and text there, so none was exported from the "
+                    f"database{self._given_note()}")
         said += (f"; {counted(self.from_database, 'answer')} {'was' if self.from_database == 1 else 'were'} "
                  f"exported from the session's database (the file no longer holds "
                  f"{'its' if self.from_database == 1 else 'their'} id with the text the session showed)")
@@ -183,7 +185,14 @@ class SessionExport:
             said += (f", {self.without_text} of them without {'its' if self.without_text == 1 else 'their'} text "
                      f"(\"text\": null: the database did not keep it); restore that file, or pass it with --data, "
                      f"to export them with their text")
-        return said
+        return said + self._given_note()
+
+    def _given_note(self) -> str:
+        if self.given_left_out is None:
+            return ""
+        now, then = self.given_left_out
+        return (f"; the file labels {now} texts itself where the session began with {then}, so none of the file's "
+                f"own labels was exported, only the session's answers (read the file itself for its labels)")
 
 
 def matches_as_prefix(path: Path, digest: str) -> bool:
@@ -309,17 +318,22 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None,
         apart.append({"id": text_id, "text": text, **{name: int(name in chosen) for name in labels},
                       "source": "person"})
     answered_ids = {r["id"] for r in apart}
+    n_given = session.get("n_given")
+    given_left_out = None  # a changed file labeling other texts than the session began with: its labels are its own
+    if changed and texts is not None and isinstance(n_given, int) and len(texts.given) != n_given:
+        given_left_out = (len(texts.given), n_given)
     out: list[dict[str, Any]] = []
     for i, (text_id, text) in enumerate(zip(ids, pool)):
         if i in at:
             values, source = [int(name in at[i]) for name in labels], "person"
-        elif i in texts.given and text_id not in answered_ids:
+        elif i in texts.given and text_id not in answered_ids and given_left_out is None:
             values, source = texts.given[i].tolist(), "given"
             counts["given"] += 1
         else:
             continue
         out.append({"id": text_id, "text": text, **dict(zip(labels, values)), "source": source})
-    return SessionExport(out + apart, counts, data_path, changed, len(apart), without_text, unreadable)
+    return SessionExport(out + apart, counts, data_path, changed, len(apart), without_text, unreadable,
+                         given_left_out)
 
 
 #: Files of al's runs and sessions: export writes no file so named, wherever it lies (``answers.sqlite*`` too).

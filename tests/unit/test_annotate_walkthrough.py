@@ -40,6 +40,23 @@ def lines_of(path):
 
 # ------------------------------------------------------------ 1. a data file changed since the session began
 
+def test_a_changed_file_labeling_other_texts_adds_none_of_its_labels_to_the_export(pool, tmp_path, capsys):
+    """--data naming a file that labels texts itself where the session's did not (a superset file): only the
+    session's answers are exported, and the line says why (2,311 rows "given" came with them before)."""
+    path, Y, labels = pool
+    answered = answer(pool, tmp_path / "s", 12)
+    other = tmp_path / "labeled.jsonl"
+    rows = [json.loads(line) for line in lines_of(path)]
+    other.write_text("".join(json.dumps({**r, **({} if r["id"] in answered else {"labels": [labels[0]]})}) + "\n"
+                             for r in rows))
+    got, err = exported(tmp_path / "s", tmp_path / "out.jsonl", capsys, "--data", str(other))
+    assert set(got) == set(answered) and {r["source"] for r in got.values()} == {"person"}
+    warning = err.strip().splitlines()[0]
+    assert warning.endswith(f"; the file labels {len(rows) - 12} texts itself where the session began with 0, so none "
+                            f"of the file's own labels was exported, only the session's answers (read the file "
+                            f"itself for its labels)"), err
+
+
 def test_every_answer_is_exported_after_the_data_file_changed(pool, tmp_path, capsys):
     path, Y, labels = pool
     answered = answer(pool, tmp_path / "s", 12)
