@@ -408,7 +408,8 @@ class SimulationConfig:
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.pool_size is not None and (not isinstance(self.pool_size, int) or isinstance(self.pool_size, bool)
                                            or self.pool_size <= 0):
-            raise ConfigError(f"pool_size must be a positive integer or None, got {self.pool_size!r}")
+            raise ConfigError(f"pool_size must be a positive integer, or left out (null) for the whole pool, got "
+                              f"{self.pool_size!r}")
         from al.embedders import PRECISIONS
 
         if self.embed_precision not in PRECISIONS:
@@ -476,8 +477,10 @@ class SimulationConfig:
         for name, example in OPTIONAL_PATH_SETTINGS.items():
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
+                hint = ("quote it in YAML if it reads as a number" if not isinstance(value, str)
+                        else "give a path, or leave it out for the default")
                 raise ConfigError(f"{name} must be a path such as {example} (a string) or null, got {value!r} "
-                                  f"({type(value).__name__}); quote it in YAML if it reads as a number")
+                                  f"({type(value).__name__}); {hint}")
         labels = self.labels
         if labels is not None and (not isinstance(labels, tuple)
                                    or not all(isinstance(label, str) and label.strip() for label in labels)):

@@ -409,7 +409,8 @@ class Simulation:
                     f"{len(self.start)} with {len(start)} distinct; pass as many start texts as --initial"
                 )
         if self.initial > n_pool:
-            raise DataError(f"initial labeled set ({self.initial}) is larger than the pool ({n_pool} texts)")
+            raise DataError(f"initial labeled set ({self.initial}) is larger than the pool ({n_pool} texts); lower "
+                            f"--initial, or keep more pool texts (--pool-size)")
         if self.budget > n_pool:
             raise DataError(
                 f"budget ({self.budget}) is larger than the pool ({n_pool} texts); lower --budget"

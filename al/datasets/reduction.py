@@ -173,7 +173,7 @@ def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
             f"known labels: {', '.join(corpus.label_names)}"
         )
     if len(set(labels)) != len(labels):
-        raise DataError(f"--labels lists a label twice: {list(labels)}")
+        raise DataError(f"--labels lists a label twice: {list(labels)}; name each label once")
     return [index[name] for name in labels]
 
 

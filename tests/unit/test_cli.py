@@ -625,7 +625,7 @@ def test_an_error_quoting_a_multi_line_message_stays_one_line():
     ("out: 5\n", "out must be a path such as runs/my-run"),
     ("model: [a]\n", "model must be a string such as all-MiniLM-L6-v2, got ['a'] (list)"),
     ("dataset: [csv]\n", "dataset must be a string such as disaster, got ['csv'] (list)"),
-    ("pool_size: true\n", "pool_size must be a positive integer or None, got True"),
+    ("pool_size: true\n", "pool_size must be a positive integer, or left out (null) for the whole pool, got True"),
     ("labels: 5\n", "labels must be a list of label names"),
     ("strategy: random\nstrategy: cvirs\n", "sim.yaml: key 'strategy' is given twice (lines 1 and 2); keep one"),
     ("space_every: 3\n", "space_every (--space-every) is read only with a fitted space"),

@@ -222,7 +222,7 @@ WRONG_TYPES = {
     "model list": (["a"], "model must be a string such as all-MiniLM-L6-v2, got ['a'] (list)"),
     "dataset": (["csv"], "dataset must be a string such as disaster, got ['csv'] (list)"),
     "device": (0, "device must be a string such as auto, got 0 (int)"),
-    "pool_size": (True, "pool_size must be a positive integer or None, got True"),
+    "pool_size": (True, "pool_size must be a positive integer, or left out (null) for the whole pool, got True"),
     "labels": (5, "labels must be a list of label names such as [food, water] (or one name), got 5;"),
     "labels of numbers": ([1, "food"], "labels must be a list of label names such as [food, water] (or one name), "
                                        "got [1, 'food']; quote a name"),
