@@ -363,6 +363,25 @@ def missing_model(config: SimulationConfig, seen: dict[str, str | None]) -> str 
     return None
 
 
+def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | None]) -> str | None:
+    """Why ``config``'s corpus cannot be read and reduced as it asks (too few labels for ``n_frequent`` +
+    ``n_rare``, a label it names that the data lacks, a ``pool_size`` beyond the pool...), or None; ``seen``
+    keeps each corpus's answer, so a dry run reads each once."""
+    from al.simulate import corpus_identity, load_config_corpus
+
+    try:
+        identity = corpus_identity(config)
+    except ALError as exc:
+        return str(exc)
+    if identity not in seen:
+        try:
+            load_config_corpus(config)
+            seen[identity] = None
+        except ALError as exc:
+            seen[identity] = str(exc)
+    return seen[identity]
+
+
 def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) -> list[Preparation]:
     """The once-per-pool work the unfinished runs share, one task each, costliest first.
 
@@ -1012,8 +1031,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         refused = 0
+        corpora: dict[Any, str | None] = {}
         for r in runnable:
-            if (message := will_fail(r.config)) is not None:
+            message = will_fail(r.config)
+            if message is None and (finished_rounds(r.config.run_dir) or 0) < r.config.n_rounds:
+                message = unreadable_corpus(r.config, corpora)  # read here (a run would read it first)
+            if message is not None:
                 refused += 1
                 print(f"  will fail: {r.name}: {message}", file=sys.stderr)
         print("\n".join(r.name for r in runs))

@@ -195,6 +195,27 @@ def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch)
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()} == before
 
 
+def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_path, capsys, monkeypatch):
+    """A grid whose data cannot give the labels it asks for (10 of a 2-label file) failed every run at once while
+    --dry-run said rc 0; now the dry run reads each corpus (once) and names them."""
+    import al.simulate
+
+    read = []
+    real = al.simulate.load_config_corpus
+    monkeypatch.setattr(al.simulate, "load_config_corpus", lambda config: read.append(config.seed) or real(config))
+    data = _csv(tmp_path / "d.csv")
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, initial: 10, step: 5, "
+                    f"budget: 20}}\ngrid: {{seed: [0, 1]}}\n")
+    assert main([str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("will fail: ") == 2 and "will fail: seed-1: corpus 'd' has 2 labels" in err, err
+    assert "but 5 frequent + 5 rare = 10 were asked for" in err and len(read) == 1
+    path.write_text(path.read_text().replace("budget: 20}", "budget: 20, labels: [a, b]}"))
+    assert main([str(path), "--dry-run"]) == 0
+    assert "will fail" not in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
 def test_dry_run_lists_and_reports(tmp_path, capsys):
     import yaml
 
