@@ -250,6 +250,16 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
 
     if (finished := complete()) is not None:
         return finished
+    if not run_dir.exists():  # a new run whose data cannot give what it asks leaves no folder behind
+        from al.simulate import load_config_corpus
+
+        try:
+            load_config_corpus(config)  # kept in this process: the run reads it from there
+        except ALError as exc:
+            return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
+                    "message": str(exc)}
+        except Exception:  # noqa: BLE001 - anything else the run meets, and reports, itself
+            pass
     with ExitStack() as held:
         try:
             held.enter_context(run_lock(run_dir))  # the run inside takes it again: re-entrant in this process

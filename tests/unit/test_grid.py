@@ -211,6 +211,9 @@ def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_p
     err = capsys.readouterr().err
     assert err.count("will fail: ") == 2 and "will fail: seed-1: corpus 'd' has 2 labels" in err, err
     assert "but 5 frequent + 5 rare = 10 were asked for" in err and len(read) == 1
+    assert main([str(path), "--workers", "1"]) == 2  # run, they fail at once and leave no folder behind
+    assert err.count("seed-") and not (tmp_path / "o").exists()
+    capsys.readouterr()
     path.write_text(path.read_text().replace("budget: 20}", "budget: 20, labels: [a, b]}"))
     assert main([str(path), "--dry-run"]) == 0
     assert "will fail" not in capsys.readouterr().err and not (tmp_path / "o").exists()
