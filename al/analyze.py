@@ -113,10 +113,16 @@ def earlier_analysis(out: Path) -> dict | None:
     return earlier if isinstance(earlier, dict) else None
 
 
+#: The figures an analysis draws (:mod:`al.analysis.embedding_analysis`): an analysis stopped before its
+#: ``analysis.json`` leaves some of them.
+ANALYSIS_FIGURE = re.compile(r"proximity\.png|(margins|pca)-([a-z]+-)?\d+\.png")
+
+
 def check_analysis_dir(out: Path) -> None:
     """Refuse, before any work, an ``--out`` that holds files no analysis wrote (a user's notes, a run, a
-    report): a new or empty directory, or one an earlier analysis wrote (its ``analysis.json``; that analysis is
-    then replaced). Hidden files (``.DS_Store``) do not count.
+    report): a new or empty directory, one an earlier analysis wrote (its ``analysis.json``; that analysis is
+    then replaced), or one holding only an analysis's figures (one stopped before it ended). Hidden files
+    (``.DS_Store``) do not count.
 
     Raises
     ------
@@ -125,7 +131,7 @@ def check_analysis_dir(out: Path) -> None:
     """
     if not out.is_dir() or earlier_analysis(out) is not None:
         return
-    found = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    found = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and not ANALYSIS_FIGURE.fullmatch(p.name))
     if found:
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         raise ConfigError(f"--out {out} holds files no analysis wrote ({', '.join(found[:3])}{more}), which the "

@@ -39,19 +39,25 @@ def cache_root() -> Path:
 
 def check_cache_root() -> None:
     """Refuse, in one line (:class:`~al.errors.ConfigError`), a cache root that is a file, or that does not exist
-    and cannot be made; commands call it before they write anything. An existing directory is taken even when
-    read-only: an archived cache is read all the same."""
+    and could not be made (its nearest existing parent is no directory, or not writable); commands call it before
+    they write anything. Makes nothing. An existing directory is taken even when read-only: an archived cache is
+    read all the same."""
     from al.errors import ConfigError
 
     root = cache_root()
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"the cache {root} is a file; expected a directory: set AL_CACHE_DIR to a directory")
-    if not root.exists():
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot make the cache directory {root} ({exc.strerror or exc}); set AL_CACHE_DIR to "
-                              f"a directory you can write") from None
+    try:
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"the cache {root} is a file; expected a directory: set AL_CACHE_DIR to a directory")
+        parent = root
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if parent != root and not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+            why = "Not a directory" if not parent.is_dir() else "Permission denied"
+            raise ConfigError(f"cannot make the cache directory {root} ({why}: {parent}); set AL_CACHE_DIR to "
+                              f"a directory you can write")
+    except OSError as exc:  # a parent that cannot be searched
+        raise ConfigError(f"cannot reach the cache directory {root} ({exc.strerror or exc}); set AL_CACHE_DIR to "
+                          f"a directory you can write") from None
 
 
 def cache_dir(*parts: str) -> Path:

@@ -818,9 +818,9 @@ def normalise_mapping(values: Mapping[str, Any], source: str = "config", *, stor
             bert = {LEGACY_CLASSIFIER_KEYS[k]: legacy[k] for k in bert_only}
             them = "it" if len(bert_only) == 1 else "them"
             raise ConfigError(f"{source}: {', '.join(bert_only)} at the top level {'is' if them == 'it' else 'are'} "
-                              f"the bert classifier's (deprecated there), and classifier {classifier['name']} reads "
-                              f"{them} not; leave {them} out, or fine-tune with classifier: {{name: bert, params: "
-                              f"{_inline(bert)}}}")
+                              f"the bert classifier's (deprecated there), and {source} names no bert classifier "
+                              f"beside {them} (classifier {classifier['name']}); write classifier: {{name: bert, "
+                              f"params: {_inline(bert)}}} there, or leave {them} out")
         classifier["params"] = {**mapped, **classifier["params"]}
         values["classifier"] = classifier
         if mapped and not stored:

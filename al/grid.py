@@ -44,7 +44,7 @@ complete before) or is ``busy`` (another command is running it: two grid
 commands on one directory share its runs, and each ends 0); 2 when any could
 not run or failed (``not run``, ``failed``: each line says why, and the same
 command takes up what is left once it is fixed) or the grid file, ``--out`` or
-``--ray`` is refused; 1 only for an internal error (a traceback); 130 on Ctrl-C.
+``--ray`` is refused; 1 only for an internal error (a traceback); 130 on Ctrl-C, 143 on SIGTERM.
 
 While it works, the grid says what each worker is on (:class:`Heartbeat`):
 each simulation in flight with its finished rounds, on the progress bar of a
@@ -773,8 +773,9 @@ def check_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> 
             from ray._private.services import canonicalize_bootstrap_address
         except ImportError:  # another Ray's layout: connecting will tell
             return ray
-        try:
-            found = canonicalize_bootstrap_address(address)
+        given = os.environ.get("RAY_ADDRESS", "") if address == "auto" else ""
+        try:  # a Ray Client address (ray://...) in RAY_ADDRESS is Ray's to connect to, as given
+            found = given if "://" in given else canonicalize_bootstrap_address(address)
         except Exception as exc:  # noqa: BLE001 - Ray's own refusal (ValueError, ConnectionError), in one line
             reason = str(exc).splitlines()[0].split(". Please")[0].rstrip(".")
             raise ConfigError(f"--ray {address}: {reason}; {RAY_HINT}") from None
@@ -984,7 +985,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Finished runs are skipped, interrupted ones resumed.",
         epilog="exit status: 0 when every simulation finished (or is busy in another grid command on the same "
         "directory); 2 when any could not run or failed (each line says why) or the input was refused; 1 for an "
-        "internal error; 130 on Ctrl-C",
+        "internal error; 130 on Ctrl-C, 143 on SIGTERM",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("grid", help="YAML grid file (see simulations/)")
@@ -1011,10 +1012,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                               f"grid's runs (a new one, or one a grid wrote)")
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
-        if not args.ray:  # on a cluster the cache is each worker's
+        if not args.ray and any((finished_rounds(r.config.run_dir) or 0) < r.config.n_rounds
+                                for r in runs if r.problem is None):  # finished runs read no cache
             from al.cache import check_cache_root
 
-            check_cache_root()
+            check_cache_root()  # on a cluster the cache is each worker's
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

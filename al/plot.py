@@ -52,12 +52,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.output = f"{args.output}.png"  # as matplotlib does: a file name without an extension gets .png
         output_file(args.output, "-o", formats)
         runs, partial = complete_runs(load_runs(args.runs))
-        notes = [f"missing: {path} (no finished round) — left out" for path in unstarted_runs(args.runs)]
+        missing = unstarted_runs(args.runs)
+        notes = [f"missing: {path} (no finished round) — left out" for path in missing]
+        missing_note = f"; {len(missing)} with no finished round, e.g. {missing[0]}" if missing else ""
         notes += [f"partial: {run.path} ({done} of {expected} rounds) — left out" for run, done, expected in partial]
         if not runs:
-            raise DataError(f"no run given is complete ({len(notes)} partial, e.g. {partial[0][0].path}: "
-                            f"{partial[0][1]} of {partial[0][2]} rounds); finish them (the command that started them "
-                            f"resumes them) and plot again")
+            raise DataError(f"no run given is complete ({len(partial)} partial, e.g. {partial[0][0].path}: "
+                            f"{partial[0][1]} of {partial[0][2]} rounds{missing_note}); finish them (the command that "
+                            f"started them resumes them) and plot again")
         without = {run.path for run in runs if not points(run, args.metric)[0]}
         notes += [f"no {args.metric}: {path} (null in every round) — left out" for path in sorted(without)]
         runs = [run for run in runs if run.path not in without]

@@ -548,6 +548,9 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         if not quiet:
             print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
         return finished
+    from al.cache import check_cache_root
+
+    check_cache_root()  # rounds left: a cache that cannot be used is one line before the run directory is written
     records.check_writable()  # a finished run is read only (archives may be read-only); one with rounds left is written
     if out.is_dir():
         with run_lock(out):  # another process writing it: say so now, before the data and the model load
@@ -651,9 +654,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = config_from_args(args, notes)
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
-        from al.cache import check_cache_root
-
-        check_cache_root()  # before the run directory is written
         if "describe" in args:
             from al.datasets import load_dataset
             from al.datasets.reduction import reduction_summary

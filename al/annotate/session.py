@@ -137,6 +137,14 @@ def _served(directory: Path) -> bool:
 STOPPED_ADVICE = ("the answers so far are kept; stop this server (Ctrl-C in its terminal), fix the cause, and "
                   "run the same command again to go on")
 
+
+def stopped_advice(error: str) -> str:
+    """:data:`STOPPED_ADVICE` as a sentence after ``error``; where the error says already to run the command again
+    (a strategy's), only what it leaves out: the answers are kept, and this server stops first."""
+    if "run the same command" in error:
+        return "The answers so far are kept; stop this server (Ctrl-C in its terminal) before that"
+    return STOPPED_ADVICE[0].upper() + STOPPED_ADVICE[1:]
+
 class SessionClosed(Exception):
     """Raised inside the loop's thread when the session ends while it waits for answers."""
 
@@ -544,24 +552,25 @@ class SessionRecords(RunRecords):
         return answer.skipped if seen is None else seen[1]
 
 
-def session_advice(rounds: Sequence[Mapping[str, Any]], budget: int,
-                   one_sided: Sequence[str] = ()) -> list[dict[str, Any]]:
+def session_advice(rounds: Sequence[Mapping[str, Any]], budget: int) -> list[dict[str, Any]]:
     """:func:`al.stopping.advice` after the rounds so far, ``labeled_budget`` read as a session's budget.
 
     A session's budget counts the texts shown, skips included (a skip spends
     its place), so the budget is spent once the texts a round trained on and
     skipped reach it, not its labeled texts alone (which never do after a skip).
-    While a label has only one side among the labeled texts (``one_sided``:
-    no text carries it, or every one does), the classifier is certain of it by
-    construction, so ``max_uncertainty`` says so instead of advising a stop.
+    While a label had only one side among the texts the last round trained on
+    (its ``labeled_counts``: no text carried it, or every one did), that
+    classifier was certain of it by construction, so ``max_uncertainty`` says
+    so instead of advising a stop.
 
     Parameters
     ----------
     rounds : the session's finished round records, in order (at least one)
     budget : int
-    one_sided : the labels that no labeled text carries, or that every one carries
     """
     said = advice(rounds, budget)
+    last_counts = rounds[-1].get("labeled_counts") or {}
+    one_sided = [name for name, count in last_counts.items() if count in (0, rounds[-1]["n_labeled"])]
     if one_sided:
         names = ", ".join(one_sided[:3]) + (f" and {len(one_sided) - 3} more" if len(one_sided) > 3 else "")
         said = [{"criterion": "max_uncertainty", "stop": False,
@@ -1012,8 +1021,8 @@ class Session:
             self.error = error
             if not isinstance(exc, ALError):
                 traceback.print_exc(file=sys.stderr)
-            print(f"error: the session stopped: {' '.join(error.split())}; {STOPPED_ADVICE}", file=sys.stderr,
-                  flush=True)
+            print(f"error: the session stopped: {' '.join(error.rstrip('.').split())}. {stopped_advice(error)}",
+                  file=sys.stderr, flush=True)
         finally:
             self.annotator.wake()
 
@@ -1057,10 +1066,6 @@ class Session:
                     counts[columns[name]] += 1
         return dict(zip(self.label_names, counts.tolist()))
 
-    def one_sided_labels(self, counts: Mapping[str, int], n_labeled: int) -> list[str]:
-        """The labels that no labeled text carries, or every one does (``counts``: :meth:`label_counts`)."""
-        return [name for name in self.label_names if counts[name] in (0, n_labeled)]
-
     def batch_size(self, round_: int) -> int:
         """Texts a person is asked about in round ``round_``: the start's unlabeled texts (round 0) and the picks."""
         config = self.config
@@ -1081,7 +1086,7 @@ class Session:
         answered, asked = len(self.store.in_round(current_round)), self.batch_size(current_round)
         counts = self.label_counts()
         if self.error is not None:
-            phase, message = "failed", f"the session stopped: {self.error}. {STOPPED_ADVICE[0].upper()}{STOPPED_ADVICE[1:]}"
+            phase, message = "failed", f"the session stopped: {self.error.rstrip('.')}. {stopped_advice(self.error)}"
         elif self.finished:
             phase, message = "done", (f"the budget is spent: {n_labeled} texts labeled. Export them with "
                                       f"python -m al.annotate export {self.directory} -o labeled.jsonl")
@@ -1115,8 +1120,7 @@ class Session:
             "last_compute_seconds": self.annotator.last_compute_seconds,
             "computing_seconds": self.annotator.computing_for() if phase in ("starting", "computing") else None,
             "metrics": {k: last.get(k) for k in ("macro_f1", "micro_f1", "evaluation", "n_labeled")} if last else None,
-            "advice": session_advice(rounds, self.config.budget, self.one_sided_labels(counts, n_labeled))
-                      if rounds else [],
+            "advice": session_advice(rounds, self.config.budget) if rounds else [],
             "last_answer": ({**answers[-1].to_dict(), "text": self.texts.texts[answers[-1].pool_index]}
                             if answers else None),
         }

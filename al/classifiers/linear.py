@@ -62,7 +62,8 @@ class LogisticRegressionClassifier(Classifier):
     def _check_params(self) -> None:
         """Refuse bad values before any data loads (a run's validation calls this), not at the first fit."""
         if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not 0 < self.C < math.inf:
-            raise ConfigError(f"logreg C must be a positive number, got {self.C!r}; e.g. --classifier-param C=0.5")
+            raise ConfigError(f"logreg C must be a positive number, got {self.C!r}; e.g. C=0.5 (--classifier-param "
+                              f"C=0.5)")
         weights = self.class_weight
         per_class = isinstance(weights, dict) and set(map(str, weights)) <= {"0", "1"} and all(
             isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w < math.inf for w in weights.values())

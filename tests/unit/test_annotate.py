@@ -1190,15 +1190,18 @@ def test_max_uncertainty_advises_no_stop_while_a_label_is_one_sided():
     from al.annotate.session import session_advice
 
     rounds = [{"round": 0, "n_labeled": 10, "initial": list(range(10)), "picked": [10],
-               "stopping": {"kappa": None, "max_uncertainty": 0.0}}]
+               "stopping": {"kappa": None, "max_uncertainty": 0.0}, "labeled_counts": {"food": 3, "water": 4}}]
     said = {a["criterion"]: a for a in session_advice(rounds, budget=20)}
     assert said["max_uncertainty"]["stop"] is True  # 0.0 < 0.1: the criterion alone fires
-    said = {a["criterion"]: a for a in session_advice(rounds, budget=20, one_sided=["food", "water"])}
+    # as the last round trained: food on every labeled text, water on none (whatever was answered since)
+    rounds[0]["labeled_counts"] = {"food": 10, "water": 0, "shelter": 4}
+    said = {a["criterion"]: a for a in session_advice(rounds, budget=20)}
     assert said["max_uncertainty"] == {
         "criterion": "max_uncertainty", "stop": False,
         "detail": "not yet telling: food, water are on every labeled text or on none, and the classifier is sure "
                   "of such a label whatever the text"}
-    said = {a["criterion"]: a for a in session_advice(rounds, budget=20, one_sided=list("abcde"))}
+    rounds[0]["labeled_counts"] = dict.fromkeys("abcde", 0)
+    said = {a["criterion"]: a for a in session_advice(rounds, budget=20)}
     assert said["max_uncertainty"]["detail"].startswith("not yet telling: a, b, c and 2 more are on every")
 
 

@@ -202,10 +202,11 @@ def test_a_failed_session_shows_no_text_and_refuses_answers(pool, tmp_path, caps
         while (state := client.get("/api/state").json())["phase"] != "failed" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert state["phase"] == "failed" and state["text"] is None, state
-        assert "kept; stop this server (Ctrl-C in its terminal)" in state["message"], state["message"]
+        assert "The answers so far are kept; stop this server (Ctrl-C in its terminal)" in state["message"], state["message"]
         err = capsys.readouterr().err  # the terminal says it too, in one line after the traceback
-        assert err.splitlines()[-1].startswith("error: the session stopped: RuntimeError: CUDA error: no kernel "
-                                               "image; the answers so far are kept; stop this server"), err
+        assert err.splitlines()[-1] == ("error: the session stopped: RuntimeError: CUDA error: no kernel image. The "
+                                        "answers so far are kept; stop this server (Ctrl-C in its terminal), fix the "
+                                        "cause, and run the same command again to go on"), err
         pending = session.annotator.current()  # asked while the pool was embedded, and still waiting
         assert pending is not None
         text_id = session.texts.ids[pending]
@@ -341,3 +342,12 @@ def test_a_change_of_an_answer_changed_elsewhere_since_is_refused(pool, tmp_path
         assert [(a.labels, a.skipped) for a in session.store.all()] == [((labels[0],), False)]
     finally:
         session.close()
+
+
+def test_a_strategy_s_error_that_says_to_run_the_command_again_is_not_told_twice():
+    from al.annotate.session import stopped_advice
+
+    assert stopped_advice("strategy 'x' raised KeyError: 'k'; no round was recorded: fix it and run the same command "
+                          "to go on") == "The answers so far are kept; stop this server (Ctrl-C in its terminal) before that"
+    assert stopped_advice("RuntimeError: boom").startswith("The answers so far are kept; stop this server (Ctrl-C in its "
+                                                          "terminal), fix the cause, and run the same command again")

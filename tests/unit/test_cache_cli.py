@@ -211,11 +211,11 @@ def test_a_cache_directory_that_cannot_be_made_is_refused_in_one_line(tmp_path, 
 
     (tmp_path / "afile").write_text("hi")
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "afile" / "cache"))
-    with pytest.raises(ConfigError, match=r"cannot make the cache directory .*afile/cache \(Not a directory\); set "
-                                          r"AL_CACHE_DIR to a directory you can write"):
+    with pytest.raises(ConfigError, match=r"cannot make the cache directory .*afile/cache \(Not a directory: .*afile\); "
+                                          r"set AL_CACHE_DIR to a directory you can write"):
         check_cache_root()
     with pytest.raises(ConfigError, match=r"cannot make .*afile/cache/embeddings \(Not a directory\); set AL_CACHE_DIR"):
         cache_dir("embeddings")
-    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "new"))
-    check_cache_root()
-    assert (tmp_path / "new").is_dir()
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "new" / "cache"))
+    check_cache_root()  # can be made: nothing is made yet
+    assert not (tmp_path / "new").exists()

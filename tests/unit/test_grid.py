@@ -192,6 +192,9 @@ def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch)
     from al.simulate import run
 
     assert [r["round"] for r in run(SimulationConfig(**config), quiet=True)] == [0, 1]  # al.simulate: the same
+    (tmp_path / "afile").write_text("")
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "afile"))  # no cache to read from: a finished run needs none
+    assert [r["round"] for r in run(SimulationConfig(**config), quiet=True)] == [0, 1]
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()} == before
 
 

@@ -70,8 +70,9 @@ def test_flat_bert_settings_map_to_the_classifier_params():
                      '{name: bert, params: {max_epochs: 4, learning_rate: 2e-05}}']
     # with another classifier they are read by nothing: said as whose they are, with the bert line that reads them
     with pytest.raises(ConfigError, match=r"^x: epochs at the top level is the bert classifier's \(deprecated "
-                                          r"there\), and classifier logreg reads it not; leave it out, or fine-tune "
-                                          r"with classifier: \{name: bert, params: \{max_epochs: 4\}\}$"):
+                                          r"there\), and x names no bert classifier beside it \(classifier logreg\); "
+                                          r"write classifier: \{name: bert, params: \{max_epochs: 4\}\} there, or "
+                                          r"leave it out$"):
         normalise_mapping({"epochs": 4, "threshold": "dev"}, "x")
     values, _ = normalise_mapping({"threshold": "dev"}, "x")  # the one key every classifier reads
     assert values["classifier"] == {"name": "logreg", "params": {"threshold": "dev"}}

@@ -40,11 +40,12 @@
     return page.notice ? page.notice + " " + sentence(message) : message;
   }
 
-  // while the loop trains and chooses, the status counts the seconds, so a long wait shows it is alive
+  // while the loop trains and chooses, the seconds are counted beside the status (not read out each second), so
+  // a long wait shows it is alive; a server that cannot be reached ends the count (poll)
   setInterval(() => {
-    if (!page.computing || page.editing || page.text) return;
-    const seconds = Math.round((performance.now() - page.computing.since) / 1000);
-    say(withNotice(page.computing.message + " (" + seconds + " s so far)"), page.computing.phase);
+    const counting = page.computing && !page.editing && !page.text;
+    $("elapsed").textContent = counting
+      ? "(" + Math.round((performance.now() - page.computing.since) / 1000) + " s so far)" : "";
   }, 1000);
 
   function fmt(x, digits) {
@@ -153,6 +154,8 @@
         if (state.text || page.done || page.editing) break;
       }
     } catch (e) {
+      page.computing = null; // what it computed is unknown now
+      $("elapsed").textContent = "";
       say(withNotice("Cannot reach the server (" + e.message + "); retrying…"), "failed");
       setTimeout(() => { page.polling = false; poll(); }, 2000);
       return;

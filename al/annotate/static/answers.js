@@ -98,6 +98,8 @@
   }
 
   async function saveRow(tr) {
+    if (tr.saving) return; // Enter twice or a double click: one save (a second would find its own change)
+    tr.saving = true;
     const skipped = tr.querySelector('input[name="skipped"]').checked;
     const labels = skipped ? [] : Array.from(tr.querySelectorAll('input[name="label"]'))
       .filter((b) => b.checked).map((b) => b.value);
@@ -110,6 +112,8 @@
     } catch (e) {
       const m = e.message.charAt(0).toUpperCase() + e.message.slice(1);
       sayRow(tr, /[.!?]$/.test(m) ? m : m + ".", "error");
+    } finally {
+      tr.saving = false; // the row saved is replaced by a fresh one
     }
   }
 
