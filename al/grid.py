@@ -362,15 +362,20 @@ def missing_model(config: SimulationConfig, seen: dict[str, str | None]) -> str 
     from al.simulate import run_models
 
     for model in run_models(config):
-        if model not in seen:
-            try:
-                resolve_model(model)
-                seen[model] = None
-            except ALError as exc:
-                seen[model] = str(exc)
-        if seen[model] is not None:
-            return seen[model]
+        if (problem := _once(seen, model, lambda: resolve_model(model))) is not None:
+            return problem
     return None
+
+
+def _once(seen: dict[Any, str | None], key: Any, check: Callable[[], object]) -> str | None:
+    """``check()``'s refusal (an :class:`ALError`'s line) or None, kept in ``seen`` under ``key``: asked once."""
+    if key not in seen:
+        try:
+            check()
+            seen[key] = None
+        except ALError as exc:
+            seen[key] = str(exc)
+    return seen[key]
 
 
 def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | None]) -> str | None:
@@ -383,13 +388,7 @@ def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | None]) -> 
         identity = corpus_identity(config)
     except ALError as exc:
         return str(exc)
-    if identity not in seen:
-        try:
-            load_config_corpus(config)
-            seen[identity] = None
-        except ALError as exc:
-            seen[identity] = str(exc)
-    return seen[identity]
+    return _once(seen, identity, lambda: load_config_corpus(config))
 
 
 def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) -> list[Preparation]:
