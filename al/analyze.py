@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from al import __version__
-from al.cli import ArgumentParser, add_data_options, output_dir
+from al.cli import ArgumentParser, add_data_options, check_own_folder, output_dir
 from al.errors import ALError, ConfigError
 
 
@@ -131,12 +131,7 @@ def check_analysis_dir(out: Path) -> None:
     """
     if not out.is_dir() or earlier_analysis(out) is not None:
         return
-    found = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and not ANALYSIS_FIGURE.fullmatch(p.name))
-    if found:
-        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-        raise ConfigError(f"--out {out} holds files no analysis wrote ({', '.join(found[:3])}{more}), which the "
-                          f"analysis would mix with or replace; give a new or empty directory, or one an earlier "
-                          f"al.analyze wrote (its analysis is then replaced)")
+    check_own_folder(out, "--out", "analysis", "al.analyze", lambda name: bool(ANALYSIS_FIGURE.fullmatch(name)))
 
 
 def remove_stale_figures(out: Path, earlier: dict | None, written: set[str]) -> list[str]:

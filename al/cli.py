@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, NoReturn, Sequence
 
-from al.errors import ConfigError, did_you_mean
+from al.errors import ConfigError, and_more, did_you_mean
 
 
 def one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -92,6 +92,25 @@ def add_data_options(group: argparse._ArgumentGroup, dataset: str, n_frequent: i
                        f"--label-sep , for 'food,water' (default '|'{yaml})")
     group.add_argument("--pool-size", type=int,
                        help="subsample the pool to this many texts, at most the pool's size (default: all)")
+
+
+def check_own_folder(out: Path, flag: str, thing: str, command: str, own: Callable[[str], bool]) -> None:
+    """Refuse, before any work, an output folder holding files that ``command`` did not write (a user's notes, a
+    run), which its ``thing`` would mix with or replace; files for which ``own(name)`` holds, and hidden ones
+    (``.DS_Store``), do not count. The caller has taken a folder an earlier ``thing`` wrote already.
+
+    Raises
+    ------
+    ConfigError
+        One line naming a few of the files found.
+    """
+    if not out.is_dir():
+        return
+    found = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and not own(p.name))
+    if found:
+        raise ConfigError(f"{flag} {out} holds files no {thing} wrote ({', '.join(found[:3])}{and_more(len(found))}), "
+                          f"which the {thing} would mix with or replace; give a new or empty directory, or one an "
+                          f"earlier {command} wrote (its {thing} is then replaced)")
 
 
 def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:

@@ -92,6 +92,11 @@ class AnswerChangedError(AnswerError):
     """A change of an answer that was changed elsewhere (another tab, the answers page) since the sender saw it."""
 
 
+def and_more(total: int, shown: int = 3) -> str:
+    """`` and 4 more``: what a message that names the first ``shown`` of ``total`` things leaves out ("" for none)."""
+    return f" and {total - shown} more" if total > shown else ""
+
+
 def did_you_mean(words: Iterable[str], known: Iterable[str], cutoff: float = 0.7) -> str:
     """`` (did you mean budget?)``: the known names closest to misspelt ``words``, one each, for an error line.
 

@@ -818,6 +818,11 @@ class InFlight:
         return [(item, now - since) for item, since in entries]
 
 
+def has_rounds_left(config: SimulationConfig) -> bool:
+    """Whether ``config``'s run has rounds left to run (its directory, if any, holds fewer; unreadable: taken as so)."""
+    return (finished_rounds(config.run_dir) or 0) < config.n_rounds
+
+
 def finished_rounds(run_dir: Path) -> int | None:
     """Rounds recorded in ``run_dir/rounds.jsonl`` (lines counted, not parsed); None if it cannot be read."""
     try:
@@ -1011,8 +1016,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                               f"grid's runs (a new one, or one a grid wrote)")
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
-        if not args.ray and any((finished_rounds(r.config.run_dir) or 0) < r.config.n_rounds
-                                for r in runs if r.problem is None):  # finished runs read no cache
+        if not args.ray and any(has_rounds_left(r.config) for r in runs if r.problem is None):  # finished: no cache
             from al.cache import check_cache_root
 
             check_cache_root()  # on a cluster the cache is each worker's
@@ -1032,7 +1036,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out), or, with rounds left to run, a model it names cannot be loaded here (a finished run loads none)."""
         if (message := refusal(config)) is not None or args.ray:
             return message
-        return missing_model(config, models) if (finished_rounds(config.run_dir) or 0) < config.n_rounds else None
+        return missing_model(config, models) if has_rounds_left(config) else None
 
     if args.dry_run:
         try:
@@ -1045,7 +1049,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpora: dict[Any, str | None] = {}
         for r in runnable:
             message = will_fail(r.config)
-            if message is None and (finished_rounds(r.config.run_dir) or 0) < r.config.n_rounds:
+            if message is None and has_rounds_left(r.config):
                 message = unreadable_corpus(r.config, corpora)  # read here (a run would read it first)
             if message is not None:
                 refused += 1

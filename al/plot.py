@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from matplotlib.backend_bases import FigureCanvasBase
 
         from al.analysis.comparison import complete_runs
-        from al.analysis.curves import counted, curves, format_curves, load_runs, plot_curves, points
+        from al.analysis.curves import counted, curves, format_curves, load_runs, plot_curves, points, unstarted_runs
 
         import shutil
 
@@ -79,17 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(note, file=sys.stderr)
     print(f"wrote {path} ({counted(len(runs), 'run')})", file=sys.stderr)
     return 0
-
-
-def unstarted_runs(paths: Sequence[str]) -> list[Path]:
-    """Run directories at or below ``paths`` that finished no round yet (a ``config.json`` or ``.lock``, no
-    rounds): a run killed in its first round, or one a grid could not start."""
-    from al.analysis.curves import find_files
-    from al.records import CONFIG_FILE, read_rounds
-
-    started = {f.parent for p in paths if Path(p).is_dir() for name in (CONFIG_FILE, ".lock")
-               for f in find_files(Path(p), name)}
-    return sorted(d for d in started if not read_rounds(d))
 
 
 if __name__ == "__main__":

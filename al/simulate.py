@@ -235,6 +235,13 @@ def _flag_of(key: str) -> str:
     return _flags().get(dest, "--" + key.replace("_", "-"))
 
 
+def refuse_unread(flag: str, what: str, keys: Sequence[str]) -> None:
+    """Refuse the options of settings ``keys`` that ``flag`` leaves unread (it ``what``), as everywhere: one line."""
+    if keys:
+        raise ConfigError(f"{flag} {what}, not {', '.join(_flag_of(key) for key in keys)}; leave "
+                          f"{'it' if len(keys) == 1 else 'them'} out, or run without {flag}")
+
+
 @functools.cache
 def _flags() -> dict[str, str]:
     """Each option's destination -> its long flag."""
@@ -643,11 +650,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     set_quiet(quiet)
     try:
         if "list_strategies" in args:
-            unread = [_flags().get(key, "--" + key) for key in vars(args) if key not in ("list_strategies", "quiet")]
-            if unread:  # read by nothing here: refused, as everywhere
-                raise ConfigError(f"--list-strategies prints the known strategies and reads no other option, not "
-                                  f"{', '.join(unread)}; leave {'it' if len(unread) == 1 else 'them'} out, or run "
-                                  f"without --list-strategies")
+            refuse_unread("--list-strategies", "prints the known strategies and reads no other option",
+                          [key for key in vars(args) if key not in ("list_strategies", "quiet")])
             print(strategy_list())
             return 0
         notes: list[str] = []
@@ -658,11 +662,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from al.datasets import load_dataset
             from al.datasets.reduction import reduction_summary
 
-            unread = [key for key in given_settings(args)[0] if key not in _DESCRIBED_SETTINGS]
-            if unread:  # read by nothing here: refused, as everywhere
-                raise ConfigError(f"--describe prints the corpus and reads only the data settings, not "
-                                  f"{', '.join(_flag_of(key) for key in unread)}; leave "
-                                  f"{'it' if len(unread) == 1 else 'them'} out, or run without --describe")
+            refuse_unread("--describe", "prints the corpus and reads only the data settings",
+                          [key for key in given_settings(args)[0] if key not in _DESCRIBED_SETTINGS])
             config.validate()
             corpus = load_config_corpus(config)
             print(corpus.describe())

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from al.analysis.curves import Run, component_label, counted, plain_numbers, points
-from al.errors import ConfigError, DataError, did_you_mean
+from al.errors import ConfigError, DataError, and_more, did_you_mean
 from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, given_data_options, n_rounds
 
 #: Paired differences are rounded to this many decimals before the signed-rank test, so that two
@@ -773,7 +773,7 @@ def lines_of_one_setting(runs: Sequence[Run], group_by: str = "strategy",
     if not keys:
         return
     shown = "; ".join(_values_with_a_run(k, paths, flat) for k in keys[:3])
-    more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+    more = and_more(len(keys))
     if any(not _of_strategy(k) for k in keys):
         raise DataError(f"the lines differ in {shown}{more}, not only in {apart}: al.report puts such runs in "
                         f"different settings, and one figure would compare them as alike; {whole}")
@@ -817,7 +817,7 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
         keys = _without_params_of([k for k in _varying([flat[p] for p in paths]) if k.split(".")[0] != group_by])
         if keys:
             shown = "; ".join(_values_with_a_run(k, paths, flat) for k in keys[:3])
-            more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+            more = and_more(len(keys))
             one_line_each = group_by == "strategy" and len(lines) == 1 and len(keys) == 1 and keys[0] != "data" \
                 and "." not in keys[0]  # --group-by that setting then draws one line per value
             fix = (f"split the lines with --group-by {keys[0]}" if one_line_each else

@@ -18,7 +18,7 @@ import numpy as np
 from al.errors import DataError
 from al.io import write_bytes_atomic
 from al.progress import counted  # noqa: F401 - re-exported: the reports' and plots' wording
-from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
+from al.records import CONFIG_FILE, LOCK_FILE, ROUNDS_FILE, read_config, read_rounds
 
 #: How every table, legend and text states the spread.
 SPREAD = "mean ± sample std over seeds (ddof = 1; one seed: the mean alone)"
@@ -142,6 +142,14 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
                             f"or al.grid wrote (its --out), or one above such directories")
         found.extend(below)
     return sorted(set(found))
+
+
+def unstarted_runs(paths: Iterable[str | Path]) -> list[Path]:
+    """Run directories at or below ``paths`` that finished no round yet (a ``config.json`` or ``.lock``, no
+    rounds): a run killed in its first round, or one that could not start; :func:`load_runs` leaves them out."""
+    started = {f.parent for p in map(Path, paths) if p.is_dir() for name in (CONFIG_FILE, LOCK_FILE)
+               for f in find_files(p, name)}
+    return sorted(d for d in started if not read_rounds(d))
 
 
 def load_runs(paths: Iterable[str | Path]) -> list[Run]:

@@ -42,11 +42,12 @@ from al.analysis.comparison import (
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
-    SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, load_runs, render_curves,
+    SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, load_runs, render_curves, unstarted_runs,
 )
+from al.cli import check_own_folder
 from al.errors import ConfigError, DataError
 from al.io import write_atomic, write_bytes_atomic
-from al.records import CONFIG_FILE, PREPARATIONS_FILE, read_preparations, read_rounds
+from al.records import PREPARATIONS_FILE, read_preparations
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -119,16 +120,9 @@ def check_report_dir(out: Path) -> dict[str, Any] | None:
     ConfigError
         One line naming a few of the files found.
     """
-    if not out.is_dir():
-        return None
-    if (earlier := earlier_report(out)) is not None:
+    if out.is_dir() and (earlier := earlier_report(out)) is not None:
         return earlier
-    found = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and not _report_figure(p.name))
-    if found:
-        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-        raise ConfigError(f"-o {out} holds files no report wrote ({', '.join(found[:3])}{more}), which the report "
-                          f"would mix with or replace; give a new or empty directory, or one an earlier al.report "
-                          f"wrote (its report is then replaced)")
+    check_own_folder(out, "-o", "report", "al.report", _report_figure)
     return None
 
 
@@ -179,8 +173,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     if not 0 <= bootstrap_seed < SEED_LIMIT:
         raise ConfigError(f"bootstrap_seed must be 0 to 2**32 - 1, got {bootstrap_seed}")
     out.mkdir(parents=True, exist_ok=True)
-    dirs = sorted({p.parent for name in (CONFIG_FILE, ".lock") for p in find_files(runs_dir, name)})
-    empty = [d for d in dirs if not read_rounds(d)]
+    empty = unstarted_runs([runs_dir])
     runs = load_runs(find_run_dirs([runs_dir]))
     table, partial, unevaluated = summarize(runs)
     if not table and unevaluated and not partial:

@@ -82,12 +82,8 @@ class SeenAnswer(BaseModel):
     skipped: bool = False
 
 
-class EditBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EditBody(SeenAnswer):
     id: str
-    labels: list[str] = Field(default_factory=list, max_length=1000)
-    skipped: bool = False
     expected: SeenAnswer | None = None  # the answer as the sender saw it: refused (409) if it changed since
 
 

@@ -47,7 +47,8 @@ from al import __version__
 from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
-from al.errors import ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotPendingError, UnknownLabelError
+from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotPendingError,
+                       UnknownLabelError, and_more)
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted
@@ -572,7 +573,7 @@ def session_advice(rounds: Sequence[Mapping[str, Any]], budget: int) -> list[dic
     last_counts = rounds[-1].get("labeled_counts") or {}
     one_sided = [name for name, count in last_counts.items() if count in (0, rounds[-1]["n_labeled"])]
     if one_sided:
-        names = ", ".join(one_sided[:3]) + (f" and {len(one_sided) - 3} more" if len(one_sided) > 3 else "")
+        names = ", ".join(one_sided[:3]) + and_more(len(one_sided))
         said = [{"criterion": "max_uncertainty", "stop": False,
                  "detail": f"not yet telling: {names} {'is' if len(one_sided) == 1 else 'are'} on every labeled "
                            f"text or on none, and the classifier is sure of such a label whatever the text"}
@@ -1084,7 +1085,6 @@ class Session:
         rounds = self.records.rounds
         current_round = min(len(rounds), self.config.n_rounds - 1)
         answered, asked = len(self.store.in_round(current_round)), self.batch_size(current_round)
-        counts = self.label_counts()
         if self.error is not None:
             phase, message = "failed", f"the session stopped: {self.error.rstrip('.')}. {stopped_advice(self.error)}"
         elif self.finished:
@@ -1116,7 +1116,7 @@ class Session:
             "n_skipped": n_skipped,
             "shown": n_labeled + n_skipped,
             "budget": self.config.budget,
-            "label_counts": counts,
+            "label_counts": self.label_counts(),
             "last_compute_seconds": self.annotator.last_compute_seconds,
             "computing_seconds": self.annotator.computing_for() if phase in ("starting", "computing") else None,
             "metrics": {k: last.get(k) for k in ("macro_f1", "micro_f1", "evaluation", "n_labeled")} if last else None,

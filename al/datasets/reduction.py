@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from al.datasets.corpus import SPLITS, Corpus, make_corpus
-from al.errors import DataError
+from al.errors import DataError, and_more
 
 #: A label is *eligible* only if it has at least this many texts in the pool...
 MIN_POOL_TEXTS = 20
@@ -72,7 +72,7 @@ def pick_frequent_rare(
         counts = corpus.label_counts("train")
         others = sorted(set(range(corpus.n_labels)) - set(eligible.tolist()),
                         key=lambda j: (-counts[j], corpus.label_names[j]))
-        more = f" and {len(others) - SHOWN_LABELS} more" if len(others) > SHOWN_LABELS else ""
+        more = and_more(len(others), SHOWN_LABELS)
         shown = (f"not eligible: {_described(corpus, others[:SHOWN_LABELS])}{more}" if others
                  else "every label of the corpus is eligible")
         short_of_eval = [j for j in others if min_pool <= counts[j] <= MAX_POOL_SHARE * len(corpus.splits["train"])]
@@ -151,7 +151,7 @@ def warn_lookalikes(corpus: Corpus, kept: Sequence[str], named: bool) -> None:
     import warnings
 
     shown = ", ".join(f"{name!r} ({n} text(s), like {like!r})" for name, n, like in found[:SHOWN_LABELS])
-    more = f" and {len(found) - SHOWN_LABELS} more" if len(found) > SHOWN_LABELS else ""
+    more = and_more(len(found), SHOWN_LABELS)
     how = "--labels keeps {} and leaves" if named else "--frequent/--rare keep {} and leave"
     keep = "add it to --labels" if named else "name the labels to keep with --labels"
     warnings.warn(
@@ -207,7 +207,7 @@ def check_eligible(
     others = sorted(eligible - set(columns), key=lambda j: (-counts[j], corpus.label_names[j]))
     if others:
         shown = ", ".join(f"{corpus.label_names[j]} ({counts[j]})" for j in others[:SHOWN_LABELS])
-        more = f" and {len(others) - SHOWN_LABELS} more" if len(others) > SHOWN_LABELS else ""
+        more = and_more(len(others), SHOWN_LABELS)
         instead = f"eligible labels not picked: {shown}{more}"
     else:
         instead = "no other label of this corpus is eligible"
@@ -303,6 +303,6 @@ def reduction_summary(full: Corpus, reduced: Corpus) -> str:
              f"{f' ({bare:,} {carry(bare)} no label at all)' if bare else ''}" if none else "no text")
     totals = full.label_counts()
     dropped = sorted(set(range(full.n_labels)) - set(columns), key=lambda j: (-totals[j], full.label_names[j]))
-    more = f" and {len(dropped) - SHOWN_LABELS} more" if len(dropped) > SHOWN_LABELS else ""
+    more = and_more(len(dropped), SHOWN_LABELS)
     named = f" ({', '.join(full.label_names[j] for j in dropped[:SHOWN_LABELS])}{more})" if dropped else ""
     return f"left out: {texts}; {len(dropped)} of {full.n_labels} labels{named}"
