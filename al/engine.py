@@ -327,6 +327,21 @@ def round_record(
     }
 
 
+def check_pool_sizes(initial: int, budget: int, n_pool: int) -> None:
+    """Refuse an initial labeled set or a budget larger than a pool of ``n_pool`` texts.
+
+    Raises
+    ------
+    DataError
+        Naming the size, the pool's and the setting to lower.
+    """
+    if initial > n_pool:
+        raise DataError(f"initial labeled set ({initial}) is larger than the pool ({n_pool} texts); lower "
+                        f"--initial, or keep more pool texts (--pool-size)")
+    if budget > n_pool:
+        raise DataError(f"budget ({budget}) is larger than the pool ({n_pool} texts); lower --budget")
+
+
 @dataclass
 class Simulation:
     """One active-learning simulation on a corpus.
@@ -408,13 +423,7 @@ class Simulation:
                     f"start must hold initial={self.initial} distinct pool positions (0..{n_pool - 1}), got "
                     f"{len(self.start)} with {len(start)} distinct; pass as many start texts as --initial"
                 )
-        if self.initial > n_pool:
-            raise DataError(f"initial labeled set ({self.initial}) is larger than the pool ({n_pool} texts); lower "
-                            f"--initial, or keep more pool texts (--pool-size)")
-        if self.budget > n_pool:
-            raise DataError(
-                f"budget ({self.budget}) is larger than the pool ({n_pool} texts); lower --budget"
-            )
+        check_pool_sizes(self.initial, self.budget, n_pool)
         if self.budget <= self.initial or self.step <= 0:
             raise ConfigError(
                 f"need step > 0 and budget > initial, got step={self.step}, budget={self.budget}, "

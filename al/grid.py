@@ -81,6 +81,7 @@ from al.errors import ALError, ConfigError, RunBusyError, did_you_mean, raised_a
 from al.progress import counted, duration, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
+from al.simulate import in_file_terms
 
 COMPONENT_FIELDS = COMPONENTS
 
@@ -169,7 +170,7 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
             config.validate()
             problem = None
         except ALError as exc:
-            problem = str(exc)
+            problem = in_file_terms(str(exc))
         runs.append(GridRun(name, config, problem))
     return root, runs
 
@@ -251,10 +252,11 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     if (finished := complete()) is not None:
         return finished
     if not run_dir.exists():  # a new run whose data cannot give what it asks leaves no folder behind
+        from al.engine import check_pool_sizes
         from al.simulate import load_config_corpus
 
-        try:
-            load_config_corpus(config)  # kept in this process: the run reads it from there
+        try:  # the corpus is kept in this process: the run reads it from there
+            check_pool_sizes(config.initial, config.budget, len(load_config_corpus(config).splits["train"]))
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
                     "message": str(exc)}
@@ -320,6 +322,17 @@ def prepare_one(config_values: dict[str, Any], part: str, splits: Sequence[str] 
     return {"status": "prepared", "seconds": time.perf_counter() - start, "warnings": _messages(caught)}
 
 
+def in_file_terms_of(result: dict[str, Any]) -> dict[str, Any]:
+    """A run's or preparation's result with its message and warnings naming settings as the grid file does
+    (:func:`al.simulate.in_file_terms`): "lower budget", not "lower --budget"."""
+    told = {}
+    if result.get("message"):
+        told["message"] = in_file_terms(result["message"])
+    if result.get("warnings"):
+        told["warnings"] = [in_file_terms(w) for w in result["warnings"]]
+    return {**result, **told}
+
+
 def _code_error(exc: Exception) -> str:
     """One line for an exception that is no al error (a bug in a plugin's code): its type, text and line."""
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}{raised_at(exc)}"
@@ -378,17 +391,27 @@ def _once(seen: dict[Any, str | None], key: Any, check: Callable[[], object]) ->
     return seen[key]
 
 
-def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | None]) -> str | None:
+def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> str | None:
     """Why ``config``'s corpus cannot be read and reduced as it asks (too few labels for ``n_frequent`` +
-    ``n_rare``, a label it names that the data lacks, a ``pool_size`` beyond the pool...), or None; ``seen``
-    keeps each corpus's answer, so a dry run reads each once."""
+    ``n_rare``, a label it names that the data lacks, a ``pool_size`` beyond the pool...) or cannot hold its
+    ``initial`` and ``budget``, or None; ``seen`` keeps each corpus's refusal or pool size, so a dry run reads
+    each once."""
+    from al.engine import check_pool_sizes
     from al.simulate import corpus_identity, load_config_corpus
 
     try:
         identity = corpus_identity(config)
+        if identity not in seen:
+            try:
+                seen[identity] = len(load_config_corpus(config).splits["train"])
+            except ALError as exc:
+                seen[identity] = str(exc)
+        if isinstance(seen[identity], str):
+            return str(seen[identity])
+        check_pool_sizes(config.initial, config.budget, int(seen[identity]))
     except ALError as exc:
         return str(exc)
-    return _once(seen, identity, lambda: load_config_corpus(config))
+    return None
 
 
 def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) -> list[Preparation]:
@@ -1046,14 +1069,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         refused = 0
-        corpora: dict[Any, str | None] = {}
+        corpora: dict[Any, str | int] = {}
         for r in runnable:
             message = will_fail(r.config)
             if message is None and has_rounds_left(r.config):
                 message = unreadable_corpus(r.config, corpora)  # read here (a run would read it first)
             if message is not None:
                 refused += 1
-                print(f"  will fail: {r.name}: {message}", file=sys.stderr)
+                print(f"  will fail: {r.name}: {in_file_terms(message)}", file=sys.stderr)
         print("\n".join(r.name for r in runs))
         return exit_status({"failed": refused} if refused else {}, len(runs) - len(runnable))  # as the grid would
     if not runnable:
@@ -1105,6 +1128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 as beat:
             i = 0
             for r, result in results:
+                result = in_file_terms_of(result)
                 if isinstance(r, Preparation):
                     if not args.quiet:  # a failed one is computed by its runs, which report their own errors
                         detail = result["message"] if result["status"] == "failed" else f"({result['seconds']:.0f} s)"

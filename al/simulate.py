@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import os
 import sys
 import warnings
@@ -233,6 +234,44 @@ def _flag_of(key: str) -> str:
     ``strategy_params``: ``--strategy-param``)."""
     dest = key.removesuffix("s") if key.endswith("_params") else key
     return _flags().get(dest, "--" + key.replace("_", "-"))
+
+
+#: How a settings file writes what a flag sets, where it is not the flag's destination.
+_FILE_KEYS = {"strategy_param": "strategy params", "classifier_param": "classifier params",
+              "space_param": "space params", "threshold": "classifier params threshold", "stopping": "stopping: false",
+              **{option: f"data_options {option}" for option in ("text_column", "label_columns", "label_sep")},
+              **{flag: f"classifier params {param}" for flag, param in _DEPRECATED_FLAGS.items()}}
+#: Flags that set no setting of a file's (``--out`` of a grid's run is the grid's to name).
+_NOT_FILE_FLAGS = frozenset({"config", "list_strategies", "describe", "quiet", "help", "version", "out"})
+
+
+def in_file_terms(message: str) -> str:
+    """``message`` with each of this command's flags named as a grid or ``--config`` file sets it, for a
+    message met by a run that a file describes: "lower --budget" -> "lower budget", "--frequent/--rare" ->
+    "n_frequent/n_rare", "--strategy-param" -> "strategy params", "--label-sep" -> "data_options label_sep",
+    "--space NAME" -> "space: NAME". Other text (and other commands' flags) is left as it is."""
+    dests = {flag: dest for dest, flag in _flags().items() if dest not in _NOT_FILE_FLAGS}
+
+    def key(match: re.Match) -> str:
+        flag, value = match.group(1), match.group(2)
+        if flag not in dests:
+            return match.group(0)
+        dest = dests[flag]
+        name = _FILE_KEYS.get(dest, dest)
+        if value is None or value.rstrip(":") in _NOT_VALUES or dest in _FILE_KEYS or not (
+                dest in _NAMED_SETTINGS or value.isupper() or re.fullmatch(r"[\d.e+-]+", value)):
+            return name + match.group(0)[len(flag):]
+        return f"{name}: {value}"
+
+    return re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{][^\s,;)]*))?", key, message)
+
+
+#: Settings whose flag a message may follow with a name ("--classifier bert"): a file writes "classifier: bert".
+_NAMED_SETTINGS = frozenset({"classifier", "strategy", "space", "dataset", "initial_strategy", "device",
+                             "embed_precision", "space_scope", "space_for", "model"})
+#: Words that follow a flag in a message without being its value ("--space and --space-for").
+_NOT_VALUES = frozenset({"and", "or", "is", "are", "must", "to", "with", "takes", "in", "of", "for", "at", "as",
+                         "beside", "here", "too", "alone", "only", "sets", "gives", "keeps", "over", "but", "if"})
 
 
 def refuse_unread(flag: str, what: str, keys: Sequence[str]) -> None:

@@ -222,6 +222,48 @@ def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_p
     assert "will fail" not in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
+def test_a_budget_or_initial_set_beyond_the_pool_is_named_by_the_dry_run_in_the_files_words(tmp_path, capsys,
+                                                                                              monkeypatch):
+    """A budget larger than the pool passed --dry-run (rc 0), then failed its run saying "lower --budget" (a flag
+    the grid file has not) and left an empty run folder; a cell without labels said "give --labels"."""
+    import al.simulate
+
+    read = []
+    real = al.simulate.load_config_corpus
+    monkeypatch.setattr(al.simulate, "load_config_corpus", lambda config: read.append(config.budget) or real(config))
+    data = _csv(tmp_path / "d.csv")  # 40 labeled pool texts
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, initial: 10, step: 5, "
+                    f"labels: [a, b]}}\ngrid: {{budget: [20, 50]}}\n")
+    assert main([str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "will fail: budget-50: budget (50) is larger than the pool (40 texts); lower budget\n" in err, err
+    assert err.count("will fail") == 1 and len(read) == 1  # read once for both cells
+    assert main([str(path), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "failed   budget-50  budget (50) is larger than the pool (40 texts); lower budget  (" in err, err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir() if p.is_dir()) == ["budget-20"]  # no empty folder
+    path.write_text(f"out: {tmp_path / 'o2'}\nsettings: {{dataset: csv, data_path: {data}, initial: 10, step: 5, "
+                    f"budget: 20, n_frequent: 0, n_rare: 0}}\ngrid: {{seed: [0]}}\n")
+    assert main([str(path), "--dry-run"]) == 2
+    assert "not run: seed-0: no labels asked for: give labels, or n_frequent/n_rare above 0" in capsys.readouterr().err
+
+
+def test_messages_met_by_a_files_run_name_its_settings_as_the_file_does():
+    from al.simulate import in_file_terms
+
+    assert in_file_terms("lower --initial, or keep more pool texts (--pool-size)") == (
+        "lower initial, or keep more pool texts (pool_size)")
+    assert in_file_terms("lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name them with --labels") == (
+        "lower n_frequent/n_rare (n_frequent: 3 n_rare: 3 keeps all 6) or name them with labels")
+    assert in_file_terms("add --space NAME (cea, snnl); use --classifier bert, or --space and --space-for") == (
+        "add space: NAME (cea, snnl); use classifier: bert, or space and space_for")
+    assert in_file_terms("give --strategy-param k=1 and --label-sep ';' with --threshold 0.3") == (
+        "give strategy params k=1 and data_options label_sep ';' with classifier params threshold 0.3")
+    assert in_file_terms("--workers 2, --out x, --seeds, ---budget, a--budget") == (
+        "--workers 2, --out x, --seeds, ---budget, a--budget")  # the grid's own flags, and no flag of simulate's
+
+
 def test_dry_run_lists_and_reports(tmp_path, capsys):
     import yaml
 
