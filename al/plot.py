@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from matplotlib.backend_bases import FigureCanvasBase
 
-        from al.analysis.comparison import complete_runs
+        from al.analysis.comparison import complete_runs, line_labels, unequal_seeds
         from al.analysis.curves import counted, curves, format_curves, load_runs, plot_curves, points, unstarted_runs
 
         import shutil
@@ -67,6 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise DataError(f"no complete run has a value of {args.metric} (null in every round); give another "
                             f"--metric")
         curve_list = curves(runs, args.metric, args.group_by)
+        if args.group_by != "seed":
+            lines = line_labels(runs, args.group_by)
+            seeds: dict[str, list[int]] = {}
+            for run in runs:
+                seeds.setdefault(lines[run.path], []).append(run.seed)
+            if (note := unequal_seeds(seeds)) is not None:
+                notes.append(f"note: {note}")
         path = plot_curves(curve_list, args.output, args.metric, args.title)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)

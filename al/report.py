@@ -38,7 +38,7 @@ from al.cli import ArgumentParser, output_dir
 from al.analysis.comparison import BOOTSTRAP_SEED, MAX_RESAMPLES, RESAMPLES, SEED_LIMIT
 from al.analysis.curves import counted
 from al.analysis.strategy_report import (
-    baseline_notes, build_report, check_report_dir, problems, report_figures,
+    baseline_notes, build_report, check_report_dir, problems, report_figures, seed_notes,
 )
 from al.errors import ALError, ConfigError
 
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(args.output, ignore_errors=True)
         print("interrupted; nothing written, run the same command again for the report", file=sys.stderr)
         return 130
-    for line in problems(summary) + baseline_notes(summary):
+    for line in problems(summary) + baseline_notes(summary) + seed_notes(summary):
         print(line, file=sys.stderr)
     if stale:
         print(f"removed {counted(len(stale), 'figure')} of the earlier report in {out} ({', '.join(stale)})",

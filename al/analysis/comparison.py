@@ -71,6 +71,7 @@ METHODS = {
     "normal": "normal approximation with tie correction, no continuity correction "
               "(scipy.stats.wilcoxon, method='asymptotic'; more than 50 non-zero differences)",
     "none": "no test (no non-zero difference)",
+    "single": "no test (a single non-zero difference: its smallest possible p is 1)",
 }
 
 
@@ -162,7 +163,9 @@ def paired_test(values: Sequence[float], baseline: Sequence[float]) -> PairedTes
     assignments of the mid-ranks (:func:`signed_rank_exact`) with ties and
     ``n_test <= 50``; the normal approximation (tie-corrected, no continuity
     correction) above 50. With ``n_test`` seeds the smallest possible p is
-    ``2 / 2^n_test`` (0.25 with 3, 0.031 with 6, 0.002 with 10).
+    ``2 / 2^n_test`` (0.25 with 3, 0.031 with 6, 0.002 with 10); with one it
+    is 1, so a single non-zero difference gets no test (and no place in a
+    Holm family).
 
     Parameters
     ----------
@@ -179,8 +182,8 @@ def paired_test(values: Sequence[float], baseline: Sequence[float]) -> PairedTes
     wins = int((diff > 0).sum())
     mean = float(diff.mean()) if len(diff) else 0.0
     nonzero = diff[diff != 0]
-    if len(nonzero) == 0:
-        return PairedTest(len(diff), mean, None, None, wins, 0, "none")
+    if len(nonzero) <= 1:  # one sign of one rank: p = 1 whatever it is, a test that cannot tell anything
+        return PairedTest(len(diff), mean, None, None, wins, len(nonzero), "single" if len(nonzero) else "none")
     tied = len(np.unique(np.abs(nonzero))) < len(nonzero)
     if len(nonzero) > EXACT_MAX_N:
         result = wilcoxon(nonzero, zero_method="wilcox", alternative="two-sided", method="asymptotic",
@@ -270,7 +273,7 @@ def compare(summaries: Mapping[str, "StrategySummary"], metric: str, baseline: s
     """Every strategy's per-seed ``metric`` against ``baseline``'s, paired by seed, Holm-adjusted together.
 
     The Holm family is the comparisons of this call that have a test
-    (:func:`holm`); a strategy with no non-zero difference has none and no
+    (:func:`holm`); a strategy with fewer than two non-zero differences has none and no
     adjusted p. Empty when the baseline has no run.
     """
     if baseline not in summaries:
@@ -845,6 +848,33 @@ class StrategySummary:
     macro_curve: dict[int, tuple[list[int], list[float]]] = field(default_factory=dict)
     #: per seed: the run directory
     paths: dict[int, Path] = field(default_factory=dict)
+
+
+def seed_ranges(seeds: Sequence[int]) -> str:
+    """Seeds as short text: ``[0, 1, 2, 3, 4, 7]`` -> ``"0-4, 7"``."""
+    spans: list[list[int]] = []
+    for seed in sorted(set(seeds)):
+        if spans and seed == spans[-1][1] + 1:
+            spans[-1][1] = seed
+        else:
+            spans.append([seed, seed])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def unequal_seeds(seeds_by_line: Mapping[str, Sequence[int]], baseline: str | None = None) -> str | None:
+    """What a reader must know when the lines of one setting ran different seeds, or None when all ran the same.
+
+    A line's mean, band and reach are over its own seeds, so a line with seeds the others lack differs from
+    them by those seeds' initial sets too (every strategy of one seed starts from the same one); the paired
+    columns count only the seeds shared with ``baseline``.
+    """
+    sets = {line: frozenset(seeds) for line, seeds in seeds_by_line.items()}
+    if len(set(sets.values())) <= 1:
+        return None
+    each = "; ".join(f"{line} {seed_ranges(sorted(sets[line]))}" for line in sorted(sets))
+    paired = f", the paired comparisons over the seeds each shares with {baseline}" if baseline in sets else ""
+    return (f"the lines ran different seeds ({each}): each line's mean and band are over its own seeds{paired}; "
+            f"run the missing seeds for like-for-like lines")
 
 
 #: The timings a round records, as the compute table shows them; ``seconds_space`` only with a task-specific space.

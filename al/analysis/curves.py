@@ -300,22 +300,35 @@ def format_curves(curve_list: Sequence[Curve], metric: str = "macro_f1") -> str:
     return "\n".join(lines)
 
 
+def line_colors(names: Iterable[str]) -> dict[str, Any]:
+    """One colour per line name, by its place among all ``names`` sorted: a report gives every figure the
+    names of all its settings, so a strategy keeps its colour from figure to figure (tab10; tab20 above 10)."""
+    import matplotlib
+
+    names = sorted(set(names))
+    palette = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"].colors
+    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+
 def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: str | None = None,
-                  fmt: str = "png") -> bytes:
+                  fmt: str = "png", colors: Mapping[str, Any] | None = None) -> bytes:
     """The curves with a ±1 sample-std band (ddof = 1), as the bytes of an image in format ``fmt``.
 
-    The band is drawn where a size has at least two runs; the legend says what
-    it is, and how many runs each line averages.
+    The band is drawn where a size has at least two runs; the legend, beside
+    the axes (it hides no band), says what it is, and how many runs each line
+    averages. ``colors``: each line's colour by its name (:func:`line_colors`;
+    default: those of the lines drawn).
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    colors = line_colors(c.strategy for c in curve_list) if colors is None else colors
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=150)
     banded = False
     for c in curve_list:
-        line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3,
+        line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3, color=colors.get(c.strategy),
                         label=f"{c.strategy} ({counted(int(c.n_runs.max()), 'run')})")
         several = c.n_runs > 1
         if several.any():
@@ -327,8 +340,9 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
     ax.set_ylabel(label)
     ax.set_title(title or f"{label} by labeled-set size")
     ax.grid(alpha=0.3)
-    ax.legend(title="line: mean; band: ± sample std (ddof = 1)" if banded else "one run each: no spread",
-              title_fontsize="small")
+    ax.legend(title="line: mean\nband: ± sample std (ddof = 1)" if banded else "one run each: no spread",
+              title_fontsize="small", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              borderaxespad=0.0)
     fig.tight_layout()
     buffer = io.BytesIO()
     try:

@@ -38,11 +38,12 @@ import numpy as np
 from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
     SECONDS, SEED_LIMIT,
-    Comparison, PairedTest, Reach, StrategySummary, compare, reach, reach_target, summarize,
+    Comparison, PairedTest, Reach, StrategySummary, compare, reach, reach_target, summarize, unequal_seeds,
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
-    SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, load_runs, render_curves, unstarted_runs,
+    SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs, render_curves,
+    unstarted_runs,
 )
 from al.cli import check_own_folder
 from al.errors import ConfigError, DataError
@@ -204,6 +205,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         summary["unevaluated"] = [str(run.path.relative_to(runs_dir)) for run in unevaluated]
 
     stems = figure_stems(sorted(table))
+    colors = line_colors(known)  # a strategy keeps its colour in every setting's figures
     images: dict[str, bytes] = {}  # written once every table is built
     for setting, strategies in sorted(table.items()):
         slug = stems[setting]
@@ -213,7 +215,8 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         for metric in ("macro_f1", "micro_f1"):
             figures[metric] = f"{slug}-{metric}.png"
             images[figures[metric]] = render_curves(curves(setting_runs, metric, labels=row_label), metric,
-                                                    title=f"{metric.replace('_f1', '-F1')}: {setting}")
+                                                    title=f"{metric.replace('_f1', '-F1')}: {setting}",
+                                                    colors=colors)
         compared = {attr: {c.strategy: c for c in compare(strategies, attr, baseline, resamples, bootstrap_seed)}
                     for attr, _, _ in COMPARED}
 
@@ -237,6 +240,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                             (("final_macro_f1", s.final_macro), ("final_micro_f1", s.final_micro),
                              ("area_macro_f1", s.area_macro))},  # the numbers behind the "mean ± std" texts
             })
+        seeds_note = unequal_seeds({name: list(s.final_macro) for name, s in strategies.items()}, baseline)
         groups = next((r.meta.get("corpus", {}).get("label_groups") for r in setting_runs), None)
         pool_share = _pool_share(setting_runs)
         groups_source = "the data set's frequent / rare pick"
@@ -263,10 +267,13 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                          "label_columns": label_columns, "groups": groups, "groups_source": groups_source,
                          "compute": compute_rows, "compute_columns": compute_columns,
                          "comparisons": comparisons, "reach": reach_block, "stopping": stopping, "picks": picks,
-                         "space": space, "picks_columns": list(dict.fromkeys(k for row in picks for k in row))})
+                         "space": space, "picks_columns": list(dict.fromkeys(k for row in picks for k in row)),
+                         "unequal_seeds": seeds_note})
         summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
                                         "comparisons": comparisons, "reach": reach_block, "stopping": stopping,
                                         "picks_per_100": picks, "space_diagnostics": space}
+        if seeds_note:
+            summary["settings"][setting]["unequal_seeds"] = seeds_note
 
     preparations = preparation_rows(runs_dir)
     if preparations:
@@ -501,7 +508,7 @@ def _ci_text(c: Comparison) -> str:
 
 def _test_text(t: PairedTest) -> str:
     if t.p_value is None:
-        return "no test (no non-zero difference)" if t.n else "no shared seed"
+        return METHODS[t.method] if t.n else "no shared seed"
     text = {"exact": "exact", "exact-ties": "exact (ties)", "normal": "normal approx."}[t.method]
     zeros = t.n - t.n_test
     return text + (f", {zeros} zero difference{'s' if zeros > 1 else ''} dropped (n_test={t.n_test})" if zeros else "")
@@ -636,6 +643,12 @@ def baseline_notes(summary: dict[str, Any]) -> list[str]:
             if all(row["strategy"] != baseline for row in sec["strategies"])]
 
 
+def seed_notes(summary: dict[str, Any]) -> list[str]:
+    """One line per setting whose strategies ran different seeds (:func:`~al.analysis.comparison.unequal_seeds`)."""
+    return [f"note: in {setting}, {sec['unequal_seeds']}" for setting, sec in summary["settings"].items()
+            if sec.get("unequal_seeds")]
+
+
 def _method_lines(summary: dict[str, Any], baseline: str) -> list[str]:
     """The statistics, stated once at the top of the report (Markdown list items)."""
     boot = summary["statistics"]["bootstrap"]
@@ -647,7 +660,8 @@ def _method_lines(summary: dict[str, Any], baseline: str) -> list[str]:
         f"(scipy.stats.wilcoxon, method='exact') when no two |differences| tie and at most {EXACT_MAX_N} are "
         f"non-zero, exact over all 2^n sign assignments of the mid-ranks when some tie, and the "
         f"tie-corrected normal approximation above {EXACT_MAX_N}. With n seeds the smallest possible p is "
-        f"2/2^n (0.25 for 3, 0.031 for 6, 0.002 for 10).",
+        f"2/2^n (0.25 for 3, 0.031 for 6, 0.002 for 10); with one it is 1, so a single non-zero difference gets "
+        f"no test (and no place in Holm's m).",
         f"- 95 % CI: percentile bootstrap of the mean paired difference, {counted(boot['resamples'], 'resample')} of "
         f"seeds with replacement from numpy.random.default_rng({boot['seed']}) (fresh per comparison); with "
         f"fewer than {boot['min_seeds']} seeds, no interval (\"too few seeds\").",
@@ -670,6 +684,8 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
     for sec in sections:
         parts += [f"## {sec['setting']}", "", f"![macro-F1]({sec['figures']['macro_f1']})",
                   f"![micro-F1]({sec['figures']['micro_f1']})", "", _table_md(sec["rows"], MAIN_COLUMNS), ""]
+        if sec["unequal_seeds"]:
+            parts += [f"**Note:** {sec['unequal_seeds'][0].upper()}{sec['unequal_seeds'][1:]}.", ""]
         label_columns = sec["label_columns"]
         for title, above, rows, foot in _comparison_notes(sec, baseline):
             parts += [f"### {title}", "", above, "", _table_md(rows, COMPARISON_COLUMNS), "", foot, ""]
@@ -723,6 +739,9 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
         parts.append(f"<h2>{html.escape(sec['setting'])}</h2>")
         parts.append("".join(f"<img src='{html.escape(sec['figures'][k])}' alt='{k}'>" for k in ("macro_f1", "micro_f1")))
         parts.append(_table_html(sec["rows"], MAIN_COLUMNS))
+        if sec["unequal_seeds"]:
+            note = sec["unequal_seeds"]
+            parts.append(f"<p><strong>Note:</strong> {html.escape(note[0].upper() + note[1:])}.</p>")
         for title, above, rows, foot in _comparison_notes(sec, baseline):
             parts.append(f"<h3>{html.escape(title)}</h3><p>{html.escape(above)}</p>")
             parts.append(_table_html(rows, COMPARISON_COLUMNS))

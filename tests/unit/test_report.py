@@ -212,6 +212,39 @@ def test_two_long_settings_get_figures_of_their_own(tmp_path):
     assert len(figures) == 2 and figures[0] != figures[1] and all((out / f).is_file() for f in figures)
 
 
+def test_a_strategy_keeps_its_colour_in_every_setting_s_figure(tmp_path, monkeypatch):
+    """Colours followed each figure's own sorted lines: margin was blue in one setting's figure, orange in the
+    other's. Now every figure colours by the report's whole set of row labels."""
+    import matplotlib
+
+    import al.analysis.strategy_report as strategy_report
+    from al.analysis.curves import line_colors, render_curves
+
+    tab10 = matplotlib.colormaps["tab10"].colors
+    assert line_colors(["random", "cvirs", "margin", "cvirs"]) == {"cvirs": tab10[0], "margin": tab10[1],
+                                                                    "random": tab10[2]}
+    assert len(set(line_colors(f"s{i}" for i in range(12)).values())) == 12  # tab20 past ten lines
+    drawn = []
+
+    def recording(curve_list, metric, title=None, fmt="png", colors=None):
+        drawn.append({c.strategy: colors[c.strategy] for c in curve_list})
+        return render_curves(curve_list, metric, title, fmt, colors)
+
+    monkeypatch.setattr(strategy_report, "render_curves", recording)
+    for model, strategies in (("all-MiniLM-L6-v2", ("margin", "random")), ("all-MiniLM-L12-v2", ("cvirs", "margin"))):
+        for strategy in strategies:
+            records = RunRecords(tmp_path / "runs" / f"{model}-{strategy}")
+            records.start({**CONFIG, "strategy": strategy, "seed": 0, "model": model}, GROUPS)
+            for i in range(3):
+                records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "micro_f1": 0.5,
+                                "per_label_f1": {"a": 0.5, "b": 0.5}, "seconds_train": 1.0,
+                                "seconds_query": 1.0, "seconds_evaluate": 1.0})
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 0
+    assert len(drawn) == 4 and {"margin", "random"} in [set(d) for d in drawn] and {"cvirs", "margin"} in [
+        set(d) for d in drawn]
+    assert {d["margin"] for d in drawn} == {tab10[1]}  # second of cvirs, margin, random in both settings
+
+
 def test_the_compute_table_shows_the_seconds_spent_fitting_a_space(tmp_path):
     space = {"space": {"name": "cea", "params": {}}, "space_scope": "head", "space_every": 1, "space_for": "all"}
     for seed in range(2):

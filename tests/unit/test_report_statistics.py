@@ -246,6 +246,52 @@ def test_only_seeds_both_ran_are_paired_and_few_seeds_get_no_interval(tmp_path):
     assert main_rows["dal"]["seeds"] == [0, 1, 9]  # the run is shown, only its pairs are tested
 
 
+def test_lines_of_other_seeds_are_named_in_the_report_on_stderr_and_by_al_plot(tmp_path, capsys):
+    """A strategy with seeds random lacks was averaged over them beside random's, with no word said."""
+    from al.plot import main as plot
+
+    three_strategies(tmp_path / "runs")
+    for seed in (6, 7, 9):
+        write_run(tmp_path / "runs", "dal", seed, [0.40, 0.50, 0.90])
+    write_run(tmp_path / "runs", "dal", 0, [0.40, 0.50, 0.55])
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    said = ("the lines ran different seeds (cvirs 0-5; dal 0, 6-7, 9; margin 0-5; random 0-5): each line's mean "
+            "and band are over its own seeds, the paired comparisons over the seeds each shares with random; run "
+            "the missing seeds for like-for-like lines")
+    assert setting["unequal_seeds"] == said
+    assert f"**Note:** T{said[1:]}." in (out / "report.md").read_text()
+    assert f"note: in {next(iter(json.loads((out / 'summary.json').read_text())['settings']))}, {said}\n" in \
+        capsys.readouterr().err
+    assert plot([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+    assert f"note: {said.split(', the paired')[0]}; run the missing" in capsys.readouterr().err
+    for seed in (6, 7, 9):
+        (tmp_path / "runs" / f"dal-{seed}" / "rounds.jsonl").unlink()
+        (tmp_path / "runs" / f"dal-{seed}" / "config.json").unlink()
+        (tmp_path / "runs" / f"dal-{seed}").rmdir()
+    for seed in range(1, 6):
+        write_run(tmp_path / "runs", "dal", seed, [0.40, 0.50, 0.60])
+    _, setting, out = report(tmp_path / "runs", tmp_path)  # the same seeds: nothing said
+    assert "unequal_seeds" not in setting and "Note:" not in (out / "report.md").read_text()
+    assert "different seeds" not in capsys.readouterr().err
+
+
+def test_a_single_non_zero_difference_is_no_test_and_not_in_holms_family(tmp_path):
+    """Its smallest possible p is 1: it was tested (W=0, p=1) and made every other p Holm-adjusted over one more."""
+    one = paired_test([0.5, 0.6, 0.7], [0.5, 0.6, 0.65])  # two zero differences, one non-zero
+    assert (one.p_value, one.statistic, one.n, one.n_test, one.wins, one.method) == (None, None, 3, 1, 1, "single")
+    assert paired_test([0.6], [0.5]).p_value is None
+    assert paired_test([0.6, 0.7], [0.5, 0.5]).p_value == pytest.approx(0.5)  # two: a test, however weak
+    three_strategies(tmp_path / "runs")
+    write_run(tmp_path / "runs", "dal", 0, [0.40, 0.50, 0.55])  # one pair with random: +0.01
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    final = setting["comparisons"]["final_macro_f1"]
+    dal = rows_of(final)["dal"]
+    assert (dal["n"], dal["p"], dal["p_holm"], dal["method"]) == (1, None, None, "single")
+    assert final["m"] == 2  # cvirs and margin: 0.03125 and 0.0625 -> 2 * 0.03125, max(that, 0.0625)
+    assert [rows_of(final)[s]["p_holm"] for s in ("cvirs", "margin")] == pytest.approx([0.0625, 0.0625])
+    assert "no test (a single non-zero difference: its smallest possible p is 1)" in (out / "report.md").read_text()
+
+
 def test_a_strategy_in_a_task_specific_space_is_its_own_row_and_curve(tmp_path):
     space = {"space": {"name": "cea", "params": {"epochs": 20}}, "space_scope": "head", "space_every": 1}
     pretrained = {"space": {"name": "pretrained", "params": {}}, "space_scope": None, "space_every": None}
