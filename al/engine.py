@@ -49,11 +49,11 @@ from al.classifiers.base import Classifier, passes_described
 from al.config import SPACE_READERS, check_space_readers, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
-from al.errors import ALError, ConfigError, DataError, QueryError, raised_at
+from al.errors import ALError, ConfigError, DataError, InterfaceError, QueryError, raised_at
 from al.metrics import evaluate
 from al.progress import progress
 from al.records import RunRecords
-from al.strategy import PoolState, Strategy, validate_answer
+from al.strategy import PoolState, Strategy, read_only, validate_answer
 
 INITIAL, STRATEGY, CLASSIFIER, SPACE = 0, 1, 2, 3
 GLOBAL_GENERATORS = 4  # what a strategy draws from process-wide generators (np.random, random, torch)
@@ -838,14 +838,14 @@ class Simulation:
         def oracle(indices: np.ndarray) -> sp.csr_matrix:
             indices = np.asarray(indices)
             if indices.ndim != 1 or (len(indices) and not np.issubdtype(indices.dtype, np.integer)):
-                raise QueryError(f"state.reveal got an array of shape {indices.shape} and dtype {indices.dtype}; "
-                                 f"expected a 1-d integer array of unlabeled pool indices")
+                raise InterfaceError(f"state.reveal got an array of shape {indices.shape} and dtype {indices.dtype}; "
+                                     f"expected a 1-d integer array of unlabeled pool indices")
             indices = indices.astype(np.int64)
             inside = (indices >= 0) & (indices < len(allowed))
             bad = indices[~(inside & allowed[np.where(inside, indices, 0)])]
             if len(bad):
-                raise QueryError(f"state.reveal got {len(bad)} of {len(indices)} indices that are not unlabeled pool "
-                                 f"texts (e.g. {bad[:5].tolist()}); reveal only indices from state.indices_unlabeled")
+                raise InterfaceError(f"state.reveal got {len(bad)} of {len(indices)} indices that are not unlabeled "
+                                     f"pool texts (e.g. {bad[:5].tolist()}); reveal only indices from state.indices_unlabeled")
             revealed.append(indices)
             return annotator.labels(indices)
 
@@ -862,6 +862,8 @@ class Simulation:
         }
         if features.pool_embeddings is not None:
             views["embeddings"] = lambda: features.pool_embeddings
+        # a strategy calling a getter itself gets what state.view gives: nothing of the run's to change
+        views = {name: (lambda get=get: read_only(get())) for name, get in views.items()}
         state = PoolState(  # its own read-only copies of the indices, and read-only views
             indices_labeled=labeled,
             indices_unlabeled=unlabeled,
@@ -875,18 +877,24 @@ class Simulation:
         )
         built_in = type(self.strategy).__module__.split(".")[0] == "strategies"  # draws from its own generators
         with seeded_global_random(np.random.SeedSequence([self.seed, r, GLOBAL_GENERATORS]), torch_too=not built_in):
+            # state.round, the strategy's own number (from 0); the console counts rounds from 1: neither is
+            # named as "round N" here, so the two cannot be confused
+            where = f"in the query at {len(labeled)} texts labeled (state.round {r})"
+            kept = ("no round was recorded" if not r else "the round before is kept" if r == 1
+                    else f"the {r} rounds before are kept")
+            name = self.strategy.name or type(self.strategy).__name__
             try:
                 answer, info = self.strategy.select(state, n)
+            except QueryError as exc:  # al's helpers used wrongly (top_n, reveal, a view): say whose query it was
+                if built_in:
+                    raise
+                raise type(exc)(f"strategy {name!r}, {where}: {exc}; {kept}: fix it and run the same command to go "
+                                f"on") from None
             except ALError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a strategy's own error: one line, naming where it was raised
-                # state.round, the strategy's own number (from 0); the console counts rounds from 1: neither is
-                # named as "round N" here, so the two cannot be confused
-                kept = ("no round was recorded" if not r else "the round before is kept" if r == 1
-                        else f"the {r} rounds before are kept")
-                raise QueryError(
-                    f"strategy {self.strategy.name or type(self.strategy).__name__!r} raised {type(exc).__name__}: "
-                    f"{exc}{raised_at(exc)}, in the query at {len(labeled)} texts labeled (state.round {r}); "
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - a strategy's own error (sys.exit too): one
+                raise QueryError(                    # line, naming where it was raised
+                    f"strategy {name!r} raised {type(exc).__name__}: {exc}{raised_at(exc)}, {where}; "
                     f"{kept}: fix it and run the same command to go on"
                 ) from exc
         picked = validate_answer(

@@ -323,10 +323,15 @@ def _from_path(spec: str) -> type[Strategy]:
     if not module_name or not attr:
         raise ConfigError(f"strategy path {spec!r} must look like package.module:ClassName")
     if "/" in module_name or "\\" in module_name or (module_name.endswith(".py") and os.path.isfile(module_name)):
-        parts = os.path.splitext(module_name)[0].replace("\\", "/").split("/")
-        dotted = ".".join(part for part in parts if part not in ("", ".", ".."))
-        raise ConfigError(f"strategy {spec!r} names a file; name its module instead: {dotted}:{attr}, with the folder "
-                          f"holding {dotted.split('.')[0]} on PYTHONPATH (or as the working directory)")
+        path = os.path.splitext(module_name.replace("\\", "/"))[0]
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if not os.path.isabs(path) and all(part.isidentifier() for part in parts):  # a module below this folder
+            dotted = ".".join(parts)
+            raise ConfigError(f"strategy {spec!r} names a file; name its module instead: {dotted}:{attr}, with the "
+                              f"folder holding {parts[0]} on PYTHONPATH (or as the working directory)")
+        folder, stem = os.path.dirname(path) or ".", os.path.basename(path)  # absolute, or no dotted name
+        raise ConfigError(f"strategy {spec!r} names a file; name its module instead: {stem}:{attr}, with its folder "
+                          f"on PYTHONPATH (PYTHONPATH={folder}) or run from {folder}")
     parents = {".".join(module_name.split(".")[:depth]) for depth in range(1, module_name.count(".") + 2)}
     try:
         module = _import_user_module(module_name)

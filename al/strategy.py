@@ -39,14 +39,18 @@ REQUIREMENTS: Mapping[str, str] = {
 def read_only(value: Any) -> Any:
     """What a strategy may see of ``value`` without being able to change it.
 
-    An ndarray becomes a read-only view (no copy), a CSR or CSC matrix a copy
-    with read-only arrays, a list a tuple; anything else (the classifier) is
-    returned as it is.
+    An ndarray becomes a read-only view (no copy) through a read-only buffer,
+    so that neither its ``base`` nor its ``WRITEABLE`` flag leads back to the
+    caller's memory; a CSR or CSC matrix a copy with read-only arrays, a list
+    a tuple; anything else (the classifier) is returned as it is.
     """
     if isinstance(value, np.ndarray):
-        view = value.view()
-        view.flags.writeable = False
-        return view
+        try:
+            return np.asarray(memoryview(value).toreadonly())
+        except (TypeError, ValueError):  # no buffer of its dtype (objects): a plain read-only view
+            view = value.view()
+            view.flags.writeable = False
+            return view
     if sp.issparse(value) and value.format in ("csr", "csc"):
         copy = value.copy()
         for part in (copy.data, copy.indices, copy.indptr):
@@ -247,7 +251,7 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     Raises
     ------
     InterfaceError
-        If ``scores`` is not 1-d with one score per candidate.
+        If ``scores`` is not 1-d with one score per candidate, or ``n`` exceeds the candidates.
     """
     scores = np.asarray(scores)
     if scores.ndim != 1:
@@ -261,7 +265,8 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
             f"e.g. state.proba[state.indices_unlabeled]"
         )
     if n > len(candidates):
-        raise QueryError(f"asked for {n} texts but only {len(candidates)} are unlabeled")
+        raise InterfaceError(f"top_n was asked for {n} of {len(candidates)} candidates; give it at least {n} "
+                         f"(e.g. state.indices_unlabeled), or ask for at most {len(candidates)}")
     order = np.lexsort((candidates, -scores))
     return candidates[order[:n]]
 
@@ -302,11 +307,22 @@ def validate_answer(
         if picked.min() >= 0 and picked.max() < len(unlabeled):  # rng.permutation(len(state.indices_unlabeled))
             how += ("; if these are positions in state.indices_unlabeled, return state.indices_unlabeled[positions] "
                     "(the pool's indices)")
-        raise QueryError(
-            f"strategy {strategy_name!r} returned {counted(len(not_unlabeled), 'index', 'indices')} that "
-            f"{'is not an unlabeled pool text' if len(not_unlabeled) == 1 else 'are not unlabeled pool texts'} "
-            f"({_some(not_unlabeled)}); {how}"
-        )
+        n_pool = len(unlabeled) + len(state.indices_labeled)
+        labeled = np.intersect1d(not_unlabeled, state.indices_labeled)
+        outside = not_unlabeled[(not_unlabeled < 0) | (not_unlabeled >= n_pool)]
+        other = np.setdiff1d(not_unlabeled, np.concatenate([labeled, outside]))
+        said = []
+        if len(labeled):
+            said.append(f"{counted(len(labeled), 'index', 'indices')} of "
+                        f"{'a text' if len(labeled) == 1 else 'texts'} labeled already ({_some(labeled)})")
+        if len(outside):
+            said.append(f"{counted(len(outside), 'index', 'indices')} outside the pool of {n_pool:,} texts "
+                        f"(0..{n_pool - 1}: {_some(outside)})")
+        if len(other):
+            said.append(f"{counted(len(other), 'index', 'indices')} that "
+                        f"{'is not an unlabeled pool text' if len(other) == 1 else 'are not unlabeled pool texts'} "
+                        f"({_some(other)})")
+        raise QueryError(f"strategy {strategy_name!r} returned {' and '.join(said)}; {how}")
     if revealed is not None and len(revealed):
         peeked = np.setdiff1d(revealed, picked)
         if len(peeked):

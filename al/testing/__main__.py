@@ -74,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
-        except Exception as exc:  # noqa: BLE001 -- the strategy's own failure: its line, and the next strategy
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 -- the strategy's own failure (sys.exit too): its
+            # line, and the next strategy
             failed += 1
             print(f"error: {label} raised {type(exc).__name__} on a synthetic pool: {' '.join(str(exc).split())}"
                   f"{raised_at(exc)} (run al.testing.check_strategy on it in Python for the traceback)",

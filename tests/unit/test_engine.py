@@ -217,8 +217,8 @@ class Peeks(Strategy):
     [
         (Returns(lambda s, n: s.indices_unlabeled[: n - 1]), "returned 9 indices; expected 10"),
         (Returns(lambda s, n: np.repeat(s.indices_unlabeled[:1], n)), "duplicate"),
-        (Returns(lambda s, n: s.indices_labeled[:n]), "not unlabeled"),
-        (Returns(lambda s, n: np.arange(n) + 10**6), "not unlabeled"),
+        (Returns(lambda s, n: s.indices_labeled[:n]), "returned 10 indices of texts labeled already"),
+        (Returns(lambda s, n: np.arange(n) + 10**6), r"returned 10 indices outside the pool of [\d,]+ texts \(0\.\.\d+: 1000000, "),
         (Returns(lambda s, n: s.indices_unlabeled[:n].astype(float)), "dtype float64; return an int array"),
         (Returns(lambda s, n: None), "returned NoneType; return an int array of 10 distinct indices"),
         (Peeks(), "revealed the labels of 1 text it did not pick"),

@@ -222,11 +222,12 @@ class Unseeded(Strategy):
 
 
 class Mutates(Strategy):
-    """Unlocks the read-only indices and writes into them."""
+    """Writes into the read-only indices through their memory (their flag cannot be unlocked)."""
 
     def query(self, state, n):
-        state.indices_labeled.flags.writeable = True
-        state.indices_labeled[0] = state.indices_unlabeled[0]
+        import ctypes
+
+        ctypes.memmove(state.indices_labeled.ctypes.data, state.indices_unlabeled.ctypes.data, 8)
         return state.indices_unlabeled[1 : n + 1]
 
 
@@ -359,6 +360,19 @@ def test_a_file_path_for_a_strategy_is_told_its_module_name(spec, dotted, tmp_pa
     with pytest.raises(ConfigError, match=rf"strategy '{re.escape(spec)}' names a file; name its module instead: "
                                           rf"{dotted}, with the folder holding {dotted.split('.')[0].split(':')[0]} on "
                                           r"PYTHONPATH"):
+        get_strategy(spec)
+
+
+@pytest.mark.parametrize("spec", ["{tmp}/strat-review/mine.py:Dup", "../up/mine.py:Dup"])
+def test_a_file_path_with_no_dotted_module_name_is_told_its_folder(spec, tmp_path, monkeypatch):
+    """/tmp/strat-review/mine.py:Dup was told "tmp.strat-review.mine:Dup" with "the folder holding tmp" on
+    PYTHONPATH: no module name."""
+    monkeypatch.chdir(tmp_path)
+    spec = spec.format(tmp=tmp_path)
+    folder = spec.rsplit("/", 1)[0]
+    with pytest.raises(ConfigError, match=rf"^strategy '{re.escape(spec)}' names a file; name its module instead: "
+                                          rf"mine:Dup, with its folder on PYTHONPATH \(PYTHONPATH={re.escape(folder)}\) "
+                                          rf"or run from {re.escape(folder)}$"):
         get_strategy(spec)
 
 

@@ -19,7 +19,7 @@ from tests.conftest import hash_embed
 def test_positions_in_the_unlabeled_set_are_named_as_such():
     state, _ = make_state()  # labeled 0-11, unlabeled 12-59
     positions = np.arange(5)  # what rng.permutation(len(state.indices_unlabeled))[:5] may give
-    with pytest.raises(QueryError, match=r"^strategy 'mine' returned 5 indices that are not unlabeled pool texts "
+    with pytest.raises(QueryError, match=r"^strategy 'mine' returned 5 indices of texts labeled already "
                                          r"\(0, 1, 2, 3, 4\); return an int array of 5 distinct indices from "
                                          r"state\.indices_unlabeled; if these are positions in "
                                          r"state\.indices_unlabeled, return state\.indices_unlabeled\[positions\] "
@@ -29,8 +29,8 @@ def test_positions_in_the_unlabeled_set_are_named_as_such():
 
 def test_an_index_beyond_the_unlabeled_count_is_no_position():
     state, _ = make_state()
-    with pytest.raises(QueryError, match=r"^strategy 'mine' returned 1 index that is not an unlabeled pool text "
-                                         r"\(70\); return an int array of 5 distinct indices from "
+    with pytest.raises(QueryError, match=r"^strategy 'mine' returned 1 index outside the pool of 60 texts "
+                                         r"\(0\.\.59: 70\); return an int array of 5 distinct indices from "
                                          r"state\.indices_unlabeled$"):
         validate_answer(np.r_[state.indices_unlabeled[:4], 70], state, 5, "mine")
 

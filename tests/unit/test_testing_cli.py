@@ -49,6 +49,22 @@ class SetInInfo(Strategy):
         return state.indices_unlabeled[:n]
 
 
+class Exits(Strategy):
+    """Ends the process from its query (a script's habit): no check, no run may end with it, exit 0."""
+
+    def query(self, state, n):
+        raise SystemExit(0)
+
+
+class FewCandidates(Strategy):
+    """Asks top_n for more texts than the candidates it gives it."""
+
+    def query(self, state, n):
+        from al.strategy import top_n
+
+        return top_n(np.zeros(3), state.indices_unlabeled[:3], n)
+
+
 class Seeded(Strategy):
     """Takes the run's seed."""
 
@@ -152,3 +168,23 @@ def test_what_a_strategy_caches_for_the_synthetic_pools_is_not_kept(broken_modul
     import os
 
     assert os.environ["AL_CACHE_DIR"] == str(tmp_path / "cache")  # the user's setting back
+
+
+def test_a_strategy_that_exits_the_process_is_its_line_and_the_next_strategy_is_checked(broken_module, capsys):
+    """``raise SystemExit(0)`` in a query ended al.testing (and al.simulate, and a grid) at once with exit 0."""
+    assert main([f"{broken_module}:Exits", "margin"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("ok: margin")
+    where = sys.modules[broken_module].__file__
+    assert captured.err.strip() == (f"error: {broken_module}:Exits raised SystemExit on a synthetic pool: 0 "
+                                    f"(at {where}:{line_of('raise SystemExit')}) "
+                                    f"(run al.testing.check_strategy on it in Python for the traceback)")
+
+
+def test_top_n_asked_for_more_than_its_candidates_is_the_strategy_s_fault_in_its_words(broken_module, capsys):
+    """It said "asked for 5 texts but only 3 are unlabeled" (false: the pool had many) as a check that could not
+    run."""
+    assert main([f"{broken_module}:FewCandidates"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: strategy '{broken_module}:FewCandidates': top_n was asked for 5 of 3 candidates; give it at least "
+        f"5 (e.g. state.indices_unlabeled), or ask for at most 3")

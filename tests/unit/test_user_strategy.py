@@ -127,30 +127,89 @@ class Alias(Strategy):
 def test_an_answer_is_checked_against_the_engine_s_unlabeled_set_not_the_strategy_s(corpus):
     with pytest.raises(QueryError, match="raised ValueError: .*read-only"):
         simulate(corpus, Alias())
-    # a strategy that unlocks its copy and writes into it changes nothing of the engine's
-    with pytest.raises(QueryError, match=r"returned 1 index that is not an unlabeled pool text"):
+    # its copy cannot be unlocked (a read-only buffer: no flag or base leads back to writable memory)
+    with pytest.raises(QueryError, match=r"raised ValueError: cannot set WRITEABLE flag to True of this array"):
         simulate(corpus, Alias(unlock=True))
 
 
 class Unlocks(Strategy):
-    """Unlocks a view and writes into it: what the read-only flag alone cannot stop."""
+    """Unlocks a view and writes into it (``raw``: through its memory, which no flag can stop)."""
 
-    def __init__(self, view: str):
+    def __init__(self, view: str, raw: bool = False):
         super().__init__()
-        self.view = view
+        self.view, self.raw = view, raw
         self.requires = frozenset({view})
 
     def query(self, state, n):
         array = state.view(self.view)
-        array.flags.writeable = True
-        array[:] = 0
+        if self.raw:
+            import ctypes
+
+            ctypes.memset(array.ctypes.data, 0, array.nbytes)
+        else:
+            array.flags.writeable = True
+            array[:] = 0
         return state.indices_unlabeled[:n]
 
 
 @pytest.mark.parametrize("view", ["embeddings", "proba"])
 def test_conformance_catches_a_view_changed_by_a_query(view):
-    with pytest.raises(ConformanceError, match=rf"changed the state it was given \({view}"):
+    with pytest.raises(ValueError, match="cannot set WRITEABLE flag to True of this array"):
         check_strategy(lambda: Unlocks(view))
+    with pytest.raises(ConformanceError, match=rf"changed the state it was given \({view}"):
+        check_strategy(lambda: Unlocks(view, raw=True))
+
+
+class Exits(Strategy):
+    def query(self, state, n):
+        import sys
+
+        sys.exit(0)
+
+
+class FewCandidates(Strategy):
+    def query(self, state, n):
+        from al.strategy import top_n
+
+        return top_n(np.zeros(3), state.indices_unlabeled[:3], n)
+
+
+def test_a_query_that_exits_the_process_or_misuses_al_s_helpers_is_one_line_naming_the_query(corpus):
+    """sys.exit(0) in a query ended the run with exit 0 and nothing said (a grid's worker with it); an error of
+    al's helpers (top_n, state.reveal) came without the strategy's name, the query, or what is kept."""
+    with pytest.raises(QueryError, match=r"^strategy 'Exits' raised SystemExit: 0 \(at .*\), in the query at 20 "
+                                         r"texts labeled \(state\.round 0\); no round was recorded: fix it"):
+        simulate(corpus, Exits())
+    with pytest.raises(QueryError, match=r"^strategy 'FewCandidates', in the query at 20 texts labeled \(state\.round "
+                                         r"0\): top_n was asked for 10 of 3 candidates; give it at least 10 .*; no "
+                                         r"round was recorded: fix it and run the same command to go on$"):
+        simulate(corpus, FewCandidates())
+
+
+class ThroughItsBase(Strategy):
+    """Writes the run's own vectors through the view's ``base``, or a view taken from ``state.views`` itself."""
+
+    requires = frozenset({"embeddings"})
+
+    def __init__(self, how: str = "base"):
+        super().__init__()
+        self.how = how
+
+    def query(self, state, n):
+        if self.how == "base":
+            np.asarray(state.embeddings.base)[:] = 0
+        else:
+            state.views["embeddings"]()[:] = 0
+        return state.indices_unlabeled[:n]
+
+
+@pytest.mark.parametrize("how, error", [("base", "read-only"), ("views", "read-only")])
+def test_a_strategy_cannot_reach_the_run_s_vectors_through_a_view_s_base_or_the_views_themselves(corpus, how,
+                                                                                                   error):
+    """``state.embeddings.base[:] = 0`` wrote the run's own vectors (macro-F1 0.47 -> 0.28 with no word said), and
+    ``state.views["embeddings"]()`` gave the run's array itself."""
+    with pytest.raises(QueryError, match=rf"strategy 'ThroughItsBase' raised (ValueError|TypeError): .*{error}"):
+        simulate(corpus, ThroughItsBase(how))
 
 
 class Refits(Strategy):
@@ -175,8 +234,9 @@ def test_a_state_keeps_its_own_copies_of_the_indices():
     labeled, unlabeled = np.arange(3), np.arange(3, 10)
     state = PoolState(labeled, unlabeled, sp.csr_matrix(np.eye(3, dtype=np.int8)), ("a", "b", "c"),
                       np.random.default_rng(0))
-    state.indices_unlabeled.flags.writeable = True
-    state.indices_unlabeled[0] = 0
+    with pytest.raises(ValueError, match="cannot set WRITEABLE flag"):
+        state.indices_unlabeled.flags.writeable = True
+    assert not np.shares_memory(state.indices_unlabeled, unlabeled)
     assert unlabeled[0] == 3 and labeled.flags.writeable and unlabeled.flags.writeable
 
 
@@ -738,7 +798,10 @@ def test_a_package_failing_for_another_reason_is_not_called_shadowed(monkeypatch
     (lambda s, n: np.r_[s.indices_unlabeled[:3], s.indices_unlabeled[:2]],
      r"returned duplicate indices \(12, 13\); return an int array of 5 distinct"),
     (lambda s, n: np.r_[s.indices_unlabeled[: n - 1], s.indices_labeled[:1]],
-     r"returned 1 index that is not an unlabeled pool text \(0\); return"),
+     r"returned 1 index of a text labeled already \(0\); return"),
+    (lambda s, n: np.r_[s.indices_unlabeled[: n - 2], s.indices_labeled[:1], -3],
+     r"returned 1 index of a text labeled already \(0\) and 1 index outside the pool of 60 texts \(0\.\.59: -3\); "
+     r"return"),
 ])
 def test_refusals_say_what_came_and_how_to_fix_it(answer, message):
     state, _ = make_state()
@@ -762,8 +825,10 @@ class RevealFloat(Strategy):
 
 
 def test_reveal_refuses_float_indices(corpus):
-    with pytest.raises(QueryError, match=r"^state\.reveal got an array of shape \(2,\) and dtype float64; expected "
-                                         r"a 1-d integer array"):
+    with pytest.raises(QueryError, match=r"^strategy 'RevealFloat', in the query at 20 texts labeled \(state\.round 0\): "
+                                         r"state\.reveal got an array of shape \(2,\) and dtype float64; expected "
+                                         r"a 1-d integer array .*; no round was recorded: fix it and run the same "
+                                         r"command to go on$"):
         simulate(corpus, RevealFloat())
 
 
