@@ -588,6 +588,33 @@ def _of_strategy(key: str) -> bool:
     return key.split(".")[0] in STRATEGY_SETTINGS
 
 
+def setting_conditions(runs: Sequence[Run]) -> dict[str, str]:
+    """What the runs of one setting hold fixed (:func:`conditions`, the strategy's own and the seed left out), for
+    a report to state what was compared: ``{"budget": "300", "classifier": "logreg", "classifier.C": "1.0"...}``."""
+    flat = _conditions_by_path(runs)
+    first = flat[runs[0].path]
+    return {key: value for key, value in first.items()
+            if not _of_strategy(key) and all(flat[run.path].get(key) == value for run in runs)}
+
+
+def provenance_note(runs: Sequence[Run]) -> str | None:
+    """What a reader must know when the runs of one setting come from other versions of al, or read other pool
+    vectors (another machine's kernels, libraries or cache; ``embeddings_digest``), or None when they agree."""
+    versions = sorted({str(run.meta.get("version")) for run in runs})
+    digests: dict[str, int] = Counter(run.meta["embeddings_digest"] for run in runs
+                                      if isinstance(run.meta.get("embeddings_digest"), str))
+    said = []
+    if len(versions) > 1:
+        said.append(f"were run by al {', '.join(versions)}")
+    if len(digests) > 1:
+        each = ", ".join(f"{digest[:12]} in {counted(n, 'run')}" for digest, n in digests.most_common())
+        said.append(f"read {len(digests)} different sets of pool vectors (embeddings_digest {each})")
+    if not said:
+        return None
+    return (f"its runs {' and '.join(said)}: their differences may come from that as well as from the strategies; "
+            f"rerun them with one version on one kind of machine for a clean comparison")
+
+
 def settings_of(runs: Sequence[Run]) -> dict[Path, str]:
     """Each run's setting: what its tables hold fixed, so that its runs pair by seed.
 

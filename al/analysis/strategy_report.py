@@ -38,7 +38,8 @@ import numpy as np
 from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
     SECONDS, SEED_LIMIT,
-    Comparison, PairedTest, Reach, StrategySummary, compare, reach, reach_target, summarize, unequal_seeds,
+    Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target,
+    setting_conditions, summarize, unequal_seeds,
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
@@ -241,6 +242,11 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                              ("area_macro_f1", s.area_macro))},  # the numbers behind the "mean ± std" texts
             })
         seeds_note = unequal_seeds({name: list(s.final_macro) for name, s in strategies.items()}, baseline)
+        held = setting_conditions(setting_runs)
+        versions = sorted({str(r.meta.get("version")) for r in setting_runs})
+        mixed = provenance_note(setting_runs)
+        run_dirs = {name: {str(seed): _relative(path, runs_dir) for seed, path in sorted(s.paths.items())}
+                    for name, s in sorted(strategies.items())}
         groups = next((r.meta.get("corpus", {}).get("label_groups") for r in setting_runs), None)
         pool_share = _pool_share(setting_runs)
         groups_source = "the data set's frequent / rare pick"
@@ -268,12 +274,15 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                          "compute": compute_rows, "compute_columns": compute_columns,
                          "comparisons": comparisons, "reach": reach_block, "stopping": stopping, "picks": picks,
                          "space": space, "picks_columns": list(dict.fromkeys(k for row in picks for k in row)),
-                         "unequal_seeds": seeds_note})
-        summary["settings"][setting] = {"strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
+                         "unequal_seeds": seeds_note, "conditions": held, "versions": versions, "mixed": mixed})
+        summary["settings"][setting] = {"conditions": held, "al_versions": versions, "runs": run_dirs,
+                                        "strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
                                         "comparisons": comparisons, "reach": reach_block, "stopping": stopping,
                                         "picks_per_100": picks, "space_diagnostics": space}
         if seeds_note:
             summary["settings"][setting]["unequal_seeds"] = seeds_note
+        if mixed:
+            summary["settings"][setting]["mixed_provenance"] = mixed
 
     preparations = preparation_rows(runs_dir)
     if preparations:
@@ -644,9 +653,26 @@ def baseline_notes(summary: dict[str, Any]) -> list[str]:
 
 
 def seed_notes(summary: dict[str, Any]) -> list[str]:
-    """One line per setting whose strategies ran different seeds (:func:`~al.analysis.comparison.unequal_seeds`)."""
-    return [f"note: in {setting}, {sec['unequal_seeds']}" for setting, sec in summary["settings"].items()
-            if sec.get("unequal_seeds")]
+    """One line per setting whose strategies ran different seeds (:func:`~al.analysis.comparison.unequal_seeds`),
+    and one per setting whose runs came from other versions of al or read other pool vectors
+    (:func:`~al.analysis.comparison.provenance_note`)."""
+    return [f"note: in {setting}, {sec[key]}" for setting, sec in summary["settings"].items()
+            for key in ("unequal_seeds", "mixed_provenance") if sec.get(key)]
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` below ``root`` as text (``.``: the run given is the directory itself); absolute where it is not
+    below it (a link followed out)."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def held_text(sec: dict[str, Any]) -> str:
+    """One line of what a setting's runs held fixed, and the version(s) of al that ran them."""
+    held = ", ".join(f"{key}={value}" for key, value in sec["conditions"].items())
+    return f"Held fixed in every run of this setting: {held}; run by al {', '.join(sec['versions'])}."
 
 
 def _method_lines(summary: dict[str, Any], baseline: str) -> list[str]:
@@ -682,7 +708,10 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
     if incomplete:
         parts += ["## Incomplete runs", "", *[f"- {p}" for p in incomplete], ""]
     for sec in sections:
-        parts += [f"## {sec['setting']}", "", f"![macro-F1]({sec['figures']['macro_f1']})",
+        parts += [f"## {sec['setting']}", "", held_text(sec), ""]
+        if sec["mixed"]:
+            parts += [f"**Note:** {sec['mixed'][0].upper()}{sec['mixed'][1:]}.", ""]
+        parts += [f"![macro-F1]({sec['figures']['macro_f1']})",
                   f"![micro-F1]({sec['figures']['micro_f1']})", "", _table_md(sec["rows"], MAIN_COLUMNS), ""]
         if sec["unequal_seeds"]:
             parts += [f"**Note:** {sec['unequal_seeds'][0].upper()}{sec['unequal_seeds'][1:]}.", ""]
@@ -736,7 +765,9 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
     if incomplete:
         parts.append("<h2>Incomplete runs</h2><ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in incomplete) + "</ul>")
     for sec in sections:
-        parts.append(f"<h2>{html.escape(sec['setting'])}</h2>")
+        parts.append(f"<h2>{html.escape(sec['setting'])}</h2><p><small>{html.escape(held_text(sec))}</small></p>")
+        if sec["mixed"]:
+            parts.append(f"<p><strong>Note:</strong> {html.escape(sec['mixed'][0].upper() + sec['mixed'][1:])}.</p>")
         parts.append("".join(f"<img src='{html.escape(sec['figures'][k])}' alt='{k}'>" for k in ("macro_f1", "micro_f1")))
         parts.append(_table_html(sec["rows"], MAIN_COLUMNS))
         if sec["unequal_seeds"]:

@@ -275,6 +275,33 @@ def test_lines_of_other_seeds_are_named_in_the_report_on_stderr_and_by_al_plot(t
     assert "different seeds" not in capsys.readouterr().err
 
 
+def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_versions_or_vectors(tmp_path, capsys):
+    """report.md and summary.json named no budget, step, classifier param or run folder; runs of another al version
+    or other pool vectors were paired with no word said."""
+    for seed in range(2):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], meta={"embeddings_digest": "a" * 16})
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.62], meta={"embeddings_digest": "a" * 16})
+    summary, setting, out = report(tmp_path / "runs", tmp_path)
+    assert setting["conditions"]["budget"] == "200" and setting["conditions"]["step"] == "50"
+    assert setting["conditions"]["classifier"] == "logreg" and "strategy" not in setting["conditions"]
+    assert "seed" not in setting["conditions"]
+    assert setting["runs"] == {"cvirs": {"0": "cvirs-0", "1": "cvirs-1"}, "random": {"0": "random-0", "1": "random-1"}}
+    assert setting["al_versions"] == ["0.1.0"] and "mixed_provenance" not in setting
+    md = (out / "report.md").read_text()
+    assert "Held fixed in every run of this setting: dataset=disaster, " in md and ", budget=200, " in md
+    assert md.count("; run by al 0.1.0.") == 1 and "Note:" not in md and "note:" not in capsys.readouterr().err
+    config = json.loads((tmp_path / "runs" / "cvirs-1" / "config.json").read_text())
+    config.update(version="0.2.0", embeddings_digest="b" * 16)
+    (tmp_path / "runs" / "cvirs-1" / "config.json").write_text(json.dumps(config))
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    said = ("its runs were run by al 0.1.0, 0.2.0 and read 2 different sets of pool vectors (embeddings_digest "
+            "aaaaaaaaaaaa in 3 runs, bbbbbbbbbbbb in 1 run): their differences may come from that as well as from "
+            "the strategies; rerun them with one version on one kind of machine for a clean comparison")
+    assert setting["mixed_provenance"] == said and setting["al_versions"] == ["0.1.0", "0.2.0"]
+    assert f"**Note:** I{said[1:]}." in (out / "report.md").read_text()
+    assert f", {said}\n" in capsys.readouterr().err
+
+
 def test_a_single_non_zero_difference_is_no_test_and_not_in_holms_family(tmp_path):
     """Its smallest possible p is 1: it was tested (W=0, p=1) and made every other p Holm-adjusted over one more."""
     one = paired_test([0.5, 0.6, 0.7], [0.5, 0.6, 0.65])  # two zero differences, one non-zero
