@@ -897,10 +897,11 @@ class Simulation:
                     f"strategy {name!r} raised {type(exc).__name__}: {exc}{raised_at(exc)}, {where}; "
                     f"{kept}: fix it and run the same command to go on"
                 ) from exc
-        picked = validate_answer(
-            answer, state, n, self.strategy.name or type(self.strategy).__name__,
-            np.concatenate(revealed) if revealed else None, unlabeled=unlabeled,
-        )
+        try:
+            picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None,
+                                     unlabeled=unlabeled)
+        except QueryError as exc:
+            raise type(exc)(f"{exc} ({where}); {kept}: fix it and run the same command to go on") from None
         unasked = picked[~np.isin(picked, np.concatenate(revealed))] if revealed else picked
         if len(unasked):
             annotator.labels(unasked)  # a person answers these now, in the strategy's order

@@ -118,8 +118,11 @@ def raised_at(exc: BaseException) -> str:
     The innermost frame of its traceback outside the ``al`` package, the
     standard library and installed libraries (a user's strategy, or a
     built-in one under ``strategies/`` in a checkout); the innermost frame of
-    all where every frame is theirs; "" without a traceback.
+    all where every frame is theirs; "" without a traceback. A syntax error is
+    where its file could not be compiled.
     """
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:  # the file it could not compile, not the
+        return f" (at {exc.filename}:{exc.lineno})"                   # importer that tried
     frames = []
     tb = exc.__traceback__
     while tb is not None:

@@ -383,7 +383,10 @@ def _check_class(cls: object, where: str, name: str | None = None) -> type[Strat
     """``cls`` checked as a Strategy subclass with known ``requires``; named ``name`` (or ``module:Class``)
     unless it sets ``name`` itself: a subclass of a built-in does not answer to the built-in's name."""
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise ConfigError(f"{where} is {cls!r}, not a subclass of al.strategy.Strategy")
+        fix = (f"name its class, {type(cls).__name__}, not an instance of it (parameters come from "
+               f"--strategy-param)" if isinstance(cls, Strategy) else
+               "name a class that subclasses al.strategy.Strategy and defines query(self, state, n)")
+        raise ConfigError(f"{where} is {cls!r}, not a subclass of al.strategy.Strategy; {fix}")
     if "name" not in vars(cls) or not cls.name:
         cls.name = name or f"{cls.__module__}:{cls.__qualname__}"
     check_requires(cls, f"strategy {cls.name!r}")

@@ -146,6 +146,8 @@ def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"{flag} expects KEY=VALUE, got {item!r}")
+        if key in params:
+            raise ConfigError(f"{flag} gives {key} twice ({key}={json.dumps(params[key])} and {item}); give it once")
         try:
             params[key] = parse_yaml(raw)
         except yaml.YAMLError:

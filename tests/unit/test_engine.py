@@ -229,6 +229,19 @@ def test_invalid_answers_are_rejected(corpus, strategy, message):
         simulate(corpus, strategy).run()
 
 
+def test_an_answer_refused_after_the_first_round_says_what_is_kept_and_how_to_go_on(corpus):
+    """A bad answer in a later round said nothing of the rounds kept, where an exception in the query did."""
+    class LateDuplicates(Strategy):
+        def query(self, state, n):
+            return state.indices_unlabeled[np.r_[0, np.arange(n - 1)] if state.round == 2 else np.arange(n)]
+
+    with pytest.raises(QueryError, match=r"^strategy 'LateDuplicates' returned duplicate indices \(\d+\); return an "
+                                         r"int array of 10 distinct indices from state\.indices_unlabeled \(in the "
+                                         r"query at \d+ texts labeled \(state\.round 2\)\); the 2 rounds before are "
+                                         r"kept: fix it and run the same command to go on$"):
+        simulate(corpus, LateDuplicates()).run()
+
+
 def test_strategy_asking_for_a_missing_view_gets_a_clear_error(corpus):
     class WantsTexts(Strategy):
         def query(self, state, n):

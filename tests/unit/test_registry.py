@@ -173,6 +173,8 @@ def user_package(tmp_path, monkeypatch):
 
         class NotAStrategy:
             pass
+
+        instance = FirstUnlabeled()
     """))
     dist = tmp_path / "mystrategies-1.0.dist-info"
     dist.mkdir()
@@ -199,7 +201,10 @@ def test_entry_point(user_package):
     [
         ("mystrategies:Missing", "has no attribute 'Missing'; its strategies: FirstUnlabeled"),
         ("mystrategies:FirstUnlabelled", "has no attribute 'FirstUnlabelled' \\(did you mean FirstUnlabeled\\?\\)"),
-        ("mystrategies:NotAStrategy", "not a subclass of al.strategy.Strategy"),
+        ("mystrategies:NotAStrategy", "not a subclass of al.strategy.Strategy; name a class that subclasses "
+                                      "al.strategy.Strategy and defines query"),
+        ("mystrategies:instance", r"is FirstUnlabeled\(\), not a subclass of "
+                                  r"al\.strategy\.Strategy; name its class, FirstUnlabeled, not an instance of it"),
         ("no_such_module:X", "cannot import module 'no_such_module'"),
         ("mystrategies:", "must look like package.module:ClassName"),
     ],
@@ -391,3 +396,12 @@ def test_an_import_error_inside_a_user_s_module_names_its_line_not_a_missing_mod
                                           r"named 'notamodule'; run from the folder holding it, or add that folder "
                                           r"to PYTHONPATH$"):
         get_strategy("notamodule:X")
+
+
+def test_a_syntax_error_in_a_user_s_module_names_its_own_line(tmp_path, monkeypatch):
+    """It named "<frozen importlib._bootstrap>:241", the importer, not the file."""
+    (tmp_path / "syntaxerr.py").write_text("from al.strategy import Strategy\n\nclass S(Strategy)\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ConfigError, match=rf"module syntaxerr failed to import: SyntaxError: .* \(at "
+                                          rf"{re.escape(str(tmp_path / 'syntaxerr.py'))}:3\)$"):
+        get_strategy("syntaxerr:S")

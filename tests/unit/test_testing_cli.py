@@ -131,6 +131,13 @@ def test_an_unknown_name_or_parameter_is_refused_before_any_check(capsys):
     assert "sub_batchs" in capsys.readouterr().err
 
 
+def test_a_parameter_given_twice_is_refused(capsys):
+    """--strategy-param k=3 --strategy-param k=4 kept 4 unsaid."""
+    assert main(["dal", "--strategy-param", "sub_batches=2", "--strategy-param", "sub_batches=3"]) == 2
+    assert capsys.readouterr().err.strip() == ("error: --strategy-param gives sub_batches twice (sub_batches=2 and "
+                                               "sub_batches=3); give it once")
+
+
 def test_params_reach_the_strategy(capsys):
     assert main(["dal", "--strategy-param", "sub_batches=2", "--strategy-param", "max_epochs=3"]) == 0
     assert capsys.readouterr().out.startswith("ok: dal(")
