@@ -34,7 +34,7 @@ from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any, Callable, TypeVar
 
-from al.errors import ALError, ConfigError, did_you_mean, raised_at
+from al.errors import ALError, ConfigError, and_more, did_you_mean, raised_at
 from al.strategy import Strategy, check_requires
 
 STRATEGY_GROUP = "al.strategies"
@@ -82,7 +82,10 @@ def register_prefix(prefix: str) -> Callable[[Factory], Factory]:
 
     The factory takes ``NAME`` and returns a Strategy class, raising
     :class:`ConfigError` for names it does not know. Installed packages declare
-    an ``al.strategy_families`` entry point instead.
+    an ``al.strategy_families`` entry point instead. A factory may carry
+    ``names``, the names it serves (a sequence of str, or a callable returning
+    one): ``--list-strategies`` and its errors then list them
+    (:func:`family_names`).
     """
 
     def decorate(factory: Factory) -> Factory:
@@ -180,9 +183,12 @@ def get_strategy(spec: str) -> type[Strategy]:
             except ALError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a plugin's factory should raise ConfigError; any error is one line
+                names = family_names(prefix)
+                known = (f"its names: {', '.join(names[:12])}{and_more(len(names), 12)}"
+                         f"{did_you_mean([member], names)}" if names else
+                         f"see {prefix}:* in --list-strategies, and the family's documentation, for its names")
                 raise ConfigError(f"strategy {spec!r} could not be made: the factory of family {prefix!r} raised "
-                                  f"{type(exc).__name__}: {exc}{raised_at(exc)}; see {prefix}:* in "
-                                  f"--list-strategies for its names") from exc
+                                  f"{type(exc).__name__}: {exc}{raised_at(exc)}; {known}") from exc
             return _check_class(made, spec)
         return _from_path(spec)
     declared = _declared(STRATEGY_GROUP)
@@ -192,6 +198,25 @@ def get_strategy(spec: str) -> type[Strategy]:
     if spec in _REGISTRY:
         return _REGISTRY[spec]
     raise ConfigError(_unknown(spec))
+
+
+def family_names(prefix: str) -> list[str] | None:
+    """The names family ``prefix`` serves, from its factory's ``names``; None where it gives none (or none that
+    reads as a list of names). Loads the family's module.
+
+    Raises
+    ------
+    ConfigError
+        If the family's module cannot be loaded.
+    """
+    factory = _family(prefix)
+    names = getattr(factory, "names", None)
+    try:
+        names = names() if callable(names) else names
+        listed = [str(name) for name in names] if names is not None and not isinstance(names, str) else None
+    except Exception:  # noqa: BLE001 - a plugin's list that cannot be read: its errors say less, nothing breaks
+        return None
+    return listed or None
 
 
 def _family(prefix: str) -> Factory | None:

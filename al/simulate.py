@@ -664,12 +664,18 @@ def strategy_list() -> str:
     import json
 
     from al.config import default_params, required_params
-    from al.registry import available, get_strategy
+    from al.registry import available, family_names, get_strategy
 
     lines = []
     for name in available():
         if name.endswith(":*"):
-            lines.append(f"{name:<18} a family: {name[:-1]}NAME names one of its strategies (see the README)")
+            try:
+                names = family_names(name[:-2])
+            except ALError as exc:
+                lines.append(f"{name:<18} cannot be loaded: {exc}")
+                continue
+            served = f"; NAME is one of {', '.join(names)}" if names else " (see the family's documentation)"
+            lines.append(f"{name:<18} a family: {name[:-1]}NAME names one of its strategies{served}")
             continue
         try:
             cls = get_strategy(name)

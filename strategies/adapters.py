@@ -316,6 +316,9 @@ def smalltext_strategy(name: str) -> type[Strategy]:
     })
 
 
+smalltext_strategy.names = tuple(SMALLTEXT_STRATEGIES)  # type: ignore[attr-defined]  # --list-strategies shows them
+
+
 # --- modAL -------------------------------------------------------------------------------------------------------
 
 
@@ -427,3 +430,6 @@ def modal_strategy(name: str) -> type[Strategy]:
         "wrapped": name,
         "requires": MODAL_FUNCTIONS[name][1],
     })
+
+
+modal_strategy.names = tuple(MODAL_FUNCTIONS)  # type: ignore[attr-defined]  # --list-strategies shows them

@@ -301,7 +301,10 @@ def test_list_strategies(capsys):
     assert lines["random"] == "random"
     assert " sub_batches=10 " in lines["dal"] and "warm_start=false" in lines["dal"] and "seed" not in lines["dal"]
     assert " fit_steps=250 " in lines["alps"] and "surprisal" not in lines["alps"]  # a function: Python only
-    assert lines["smalltext:*"].endswith("smalltext:NAME names one of its strategies (see the README)")
+    assert lines["smalltext:*"].endswith("smalltext:NAME names one of its strategies; NAME is one of RandomSampling, "
+                                         "LeastConfidence, PredictionEntropy, BreakingTies, "
+                                         "CategoryVectorInconsistencyAndRanking, EmbeddingKMeans, GreedyCoreset, "
+                                         "LightweightCoreset, ContrastiveActiveLearning, DiscriminativeActiveLearning")
 
 
 def test_embed_precision_from_a_flag_or_a_file_and_a_bad_one_in_one_line(tmp_path, capsys):

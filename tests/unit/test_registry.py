@@ -337,6 +337,26 @@ def test_a_family_factory_s_own_exception_is_one_config_error_line(monkeypatch):
         get_strategy("mine:nosuch")
 
 
+def test_a_family_that_names_its_members_has_them_listed_and_in_its_errors(monkeypatch):
+    """A plugin's family could not tell a user its names: --list-strategies sent them to al's README."""
+    from al.simulate import strategy_list
+
+    def factory(member):
+        return {"first": RandomSampling, "second": RandomSampling}[member]
+
+    monkeypatch.setitem(registry._PREFIXES, "mine", factory)
+    assert "mine:*             a family: mine:NAME names one of its strategies (see the family's documentation)" in \
+        strategy_list().splitlines()
+    factory.names = lambda: ["first", "second"]
+    assert "mine:*             a family: mine:NAME names one of its strategies; NAME is one of first, second" in \
+        strategy_list().splitlines()
+    with pytest.raises(ConfigError, match=r"raised KeyError: 'frist' \(at .*\); its names: first, second \(did you "
+                                          r"mean first\?\)$"):
+        get_strategy("mine:frist")
+    factory.names = "first"  # not a list of names: said as if none were given
+    assert registry.family_names("mine") is None
+
+
 def test_run_params_naming_no_run_setting_are_refused_when_the_class_loads(monkeypatch):
     class Typo(Strategy):
         run_params = {"my_seed": "sed"}
