@@ -335,7 +335,8 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
             std = np.where(several, c.std, 0.0)
             ax.fill_between(c.sizes, c.mean - std, c.mean + std, where=several, color=line.get_color(), alpha=0.2)
             banded = True
-    label = metric.replace("_", "-").replace("f1", "F1")
+    label = (f"seconds ({metric.removeprefix('seconds_')})" if metric.startswith("seconds_")
+             else metric.replace("_", "-").replace("f1", "F1"))
     ax.set_xlabel("labeled texts")
     ax.set_ylabel(label)
     ax.set_title(title or f"{label} by labeled-set size")
