@@ -327,6 +327,15 @@ def round_record(
     }
 
 
+def _same_kind(exc: QueryError, message: str) -> QueryError:
+    """An error of ``exc``'s class saying ``message``; a :class:`QueryError` where that class takes other
+    arguments (a user's own subclass)."""
+    try:
+        return type(exc)(message)
+    except Exception:  # noqa: BLE001 - its constructor wants more than a message
+        return QueryError(message)
+
+
 def check_pool_sizes(initial: int, budget: int, n_pool: int) -> None:
     """Refuse an initial labeled set or a budget larger than a pool of ``n_pool`` texts.
 
@@ -888,8 +897,9 @@ class Simulation:
             except QueryError as exc:  # al's helpers used wrongly (top_n, reveal, a view): say whose query it was
                 if built_in:
                     raise
-                raise type(exc)(f"strategy {name!r}, {where}: {exc}; {kept}: fix it and run the same command to go "
-                                f"on") from None
+                said = (f"{exc} ({where})" if str(exc).startswith(f"strategy {name!r} ")
+                        else f"strategy {name!r}, {where}: {exc}")
+                raise _same_kind(exc, f"{said}; {kept}: fix it and run the same command to go on") from None
             except ALError:
                 raise
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - a strategy's own error (sys.exit too): one
@@ -899,9 +909,9 @@ class Simulation:
                 ) from exc
         try:
             picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None,
-                                     unlabeled=unlabeled)
+                                     unlabeled=unlabeled, pool_size=len(features.pool_texts))
         except QueryError as exc:
-            raise type(exc)(f"{exc} ({where}); {kept}: fix it and run the same command to go on") from None
+            raise _same_kind(exc, f"{exc} ({where}); {kept}: fix it and run the same command to go on") from None
         unasked = picked[~np.isin(picked, np.concatenate(revealed))] if revealed else picked
         if len(unasked):
             annotator.labels(unasked)  # a person answers these now, in the strategy's order

@@ -121,8 +121,8 @@ def raised_at(exc: BaseException) -> str:
     all where every frame is theirs; "" without a traceback. A syntax error is
     where its file could not be compiled.
     """
-    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno:  # the file it could not compile, not the
-        return f" (at {exc.filename}:{exc.lineno})"                   # importer that tried
+    if isinstance(exc, SyntaxError) and exc.filename and exc.lineno and os.path.isfile(exc.filename):
+        return f" (at {exc.filename}:{exc.lineno})"  # the file it could not compile, not the importer that tried
     frames = []
     tb = exc.__traceback__
     while tb is not None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from importlib.machinery import PathFinder
 from importlib.metadata import EntryPoint, entry_points
@@ -180,8 +181,12 @@ def get_strategy(spec: str) -> type[Strategy]:
         if factory is not None:
             try:
                 made = factory(member)
-            except ALError:
-                raise
+            except ALError as exc:  # its own refusal: with the names it serves, where it does not give them
+                names = family_names(prefix)
+                if not names or any(name in str(exc) for name in names):
+                    raise
+                raise ConfigError(f"{exc}; its names: {', '.join(names[:12])}{and_more(len(names), 12)}"
+                                  f"{did_you_mean([member], names)}") from None
             except Exception as exc:  # noqa: BLE001 - a plugin's factory should raise ConfigError; any error is one line
                 names = family_names(prefix)
                 known = (f"its names: {', '.join(names[:12])}{and_more(len(names), 12)}"
@@ -355,6 +360,12 @@ def _from_path(spec: str) -> type[Strategy]:
             raise ConfigError(f"strategy {spec!r} names a file; name its module instead: {dotted}:{attr}, with the "
                               f"folder holding {parts[0]} on PYTHONPATH (or as the working directory)")
         folder, stem = os.path.dirname(path) or ".", os.path.basename(path)  # absolute, or no dotted name
+        if not stem.isidentifier():
+            name = re.sub(r"\W", "_", stem)
+            name = name if name.isidentifier() else f"m_{name}"
+            raise ConfigError(f"strategy {spec!r} names a file whose name is no module name; rename it, e.g. to "
+                              f"{name}.py, and give {name}:{attr}, with its folder on PYTHONPATH "
+                              f"(PYTHONPATH={folder}) or run from {folder}")
         raise ConfigError(f"strategy {spec!r} names a file; name its module instead: {stem}:{attr}, with its folder "
                           f"on PYTHONPATH (PYTHONPATH={folder}) or run from {folder}")
     parents = {".".join(module_name.split(".")[:depth]) for depth in range(1, module_name.count(".") + 2)}

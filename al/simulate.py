@@ -142,12 +142,14 @@ def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
     import yaml
 
     params: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise ConfigError(f"{flag} expects KEY=VALUE, got {item!r}")
-        if key in params:
-            raise ConfigError(f"{flag} gives {key} twice ({key}={json.dumps(params[key])} and {item}); give it once")
+        if key in given:
+            raise ConfigError(f"{flag} gives {key} twice ({given[key]} and {item}); give it once")
+        given[key] = item
         try:
             params[key] = parse_yaml(raw)
         except yaml.YAMLError:
@@ -265,12 +267,13 @@ def in_file_terms(message: str) -> str:
             return name + match.group(0)[len(flag):]
         return f"{name}: {value}"
 
-    return re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{][^\s,;)]*))?", key, message)
+    return re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{][^\s,;)]*|-\d[^\s,;)]*))?", key, message)
 
 
 #: Settings whose flag a message may follow with a name ("--classifier bert"): a file writes "classifier: bert".
 _NAMED_SETTINGS = frozenset({"classifier", "strategy", "space", "dataset", "initial_strategy", "device",
-                             "embed_precision", "space_scope", "space_for", "model"})
+                             "embed_precision", "space_scope", "space_for", "model", "data_path",
+                             "label_descriptions"})
 #: Words that follow a flag in a message without being its value ("--space and --space-for").
 _NOT_VALUES = frozenset({"and", "or", "is", "are", "must", "to", "with", "takes", "in", "of", "for", "at", "as",
                          "beside", "here", "too", "alone", "only", "sets", "gives", "keeps", "over", "but", "if"})

@@ -36,21 +36,34 @@ REQUIREMENTS: Mapping[str, str] = {
 }
 
 
+def _read_only_alias(array: np.ndarray) -> np.ndarray:
+    """``array``'s memory as a new read-only array: its base exports the memory read-only and holds ``array``
+    only in a closure, so no attribute of the result reaches ``array`` and its flag cannot be set back."""
+    interface = {**array.__array_interface__}
+    interface["data"] = (interface["data"][0], True)
+
+    class ReadOnlyBuffer:
+        __slots__ = ()
+        __array_interface__ = property(lambda self: (array, interface)[1])  # keeps ``array`` alive
+
+    return np.asarray(ReadOnlyBuffer())
+
+
 def read_only(value: Any) -> Any:
     """What a strategy may see of ``value`` without being able to change it.
 
-    An ndarray becomes a read-only view (no copy) through a read-only buffer,
-    so that neither its ``base`` nor its ``WRITEABLE`` flag leads back to the
-    caller's memory; a CSR or CSC matrix a copy with read-only arrays, a list
-    a tuple; anything else (the classifier) is returned as it is.
+    An ndarray becomes a read-only view (no copy) of memory exported as
+    read-only, so that neither its ``WRITEABLE`` flag nor any attribute (its
+    ``base``) leads back to the caller's writable array; a CSR or CSC matrix a
+    copy with read-only arrays, a list a tuple; anything else (the classifier)
+    is returned as it is.
     """
-    if isinstance(value, np.ndarray):
-        try:
-            return np.asarray(memoryview(value).toreadonly())
-        except (TypeError, ValueError):  # no buffer of its dtype (objects): a plain read-only view
-            view = value.view()
-            view.flags.writeable = False
-            return view
+    if type(value) is np.ndarray:
+        return _read_only_alias(value)
+    if isinstance(value, np.ndarray):  # a subclass (a masked array keeps its mask): a read-only view of it
+        view = value.view()
+        view.flags.writeable = False
+        return view
     if sp.issparse(value) and value.format in ("csr", "csc"):
         copy = value.copy()
         for part in (copy.data, copy.indices, copy.indptr):
@@ -273,7 +286,7 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
 
 def validate_answer(
     answer: Any, state: PoolState, n: int, strategy_name: str, revealed: np.ndarray | None = None,
-    unlabeled: np.ndarray | None = None,
+    unlabeled: np.ndarray | None = None, pool_size: int | None = None,
 ) -> np.ndarray:
     """Check a strategy's answer: ``n`` distinct unlabeled pool indices.
 
@@ -282,6 +295,10 @@ def validate_answer(
     unlabeled : ndarray of int, shape (n_unlabeled,), optional
         The unlabeled pool as the caller keeps it (the engine passes its own);
         default ``state.indices_unlabeled``.
+    pool_size : int, optional
+        Texts in the pool, skipped ones included (an annotation session's
+        declined texts are neither labeled nor unlabeled); default
+        ``len(unlabeled) + len(state.indices_labeled)``.
 
     Raises
     ------
@@ -307,7 +324,7 @@ def validate_answer(
         if picked.min() >= 0 and picked.max() < len(unlabeled):  # rng.permutation(len(state.indices_unlabeled))
             how += ("; if these are positions in state.indices_unlabeled, return state.indices_unlabeled[positions] "
                     "(the pool's indices)")
-        n_pool = len(unlabeled) + len(state.indices_labeled)
+        n_pool = len(unlabeled) + len(state.indices_labeled) if pool_size is None else pool_size
         labeled = np.intersect1d(not_unlabeled, state.indices_labeled)
         outside = not_unlabeled[(not_unlabeled < 0) | (not_unlabeled >= n_pool)]
         other = np.setdiff1d(not_unlabeled, np.concatenate([labeled, outside]))
@@ -318,7 +335,7 @@ def validate_answer(
         if len(outside):
             said.append(f"{counted(len(outside), 'index', 'indices')} outside the pool of {n_pool:,} texts "
                         f"(0..{n_pool - 1}: {_some(outside)})")
-        if len(other):
+        if len(other):  # texts in the pool that are neither labeled nor offered (a person declined them)
             said.append(f"{counted(len(other), 'index', 'indices')} that "
                         f"{'is not an unlabeled pool text' if len(other) == 1 else 'are not unlabeled pool texts'} "
                         f"({_some(other)})")

@@ -597,10 +597,16 @@ def setting_conditions(runs: Sequence[Run]) -> dict[str, str]:
             if not _of_strategy(key) and all(flat[run.path].get(key) == value for run in runs)}
 
 
+def run_versions(runs: Sequence[Run]) -> list[str]:
+    """The versions of al that made ``runs``, as text ("an unrecorded version" for a run that stored none)."""
+    return sorted({str(run.meta["version"]) if run.meta.get("version") else "an unrecorded version"
+                   for run in runs})
+
+
 def provenance_note(runs: Sequence[Run]) -> str | None:
     """What a reader must know when the runs of one setting come from other versions of al, or read other pool
     vectors (another machine's kernels, libraries or cache; ``embeddings_digest``), or None when they agree."""
-    versions = sorted({str(run.meta.get("version")) for run in runs})
+    versions = run_versions(runs)
     digests: dict[str, int] = Counter(run.meta["embeddings_digest"] for run in runs
                                       if isinstance(run.meta.get("embeddings_digest"), str))
     said = []

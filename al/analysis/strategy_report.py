@@ -38,7 +38,7 @@ import numpy as np
 from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
     SECONDS, SEED_LIMIT,
-    Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target,
+    Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target, run_versions,
     setting_conditions, summarize, unequal_seeds,
 )
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
@@ -243,7 +243,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
             })
         seeds_note = unequal_seeds({name: list(s.final_macro) for name, s in strategies.items()}, baseline)
         held = setting_conditions(setting_runs)
-        versions = sorted({str(r.meta.get("version")) for r in setting_runs})
+        versions = run_versions(setting_runs)
         mixed = provenance_note(setting_runs)
         run_dirs = {name: {str(seed): _relative(path, runs_dir) for seed, path in sorted(s.paths.items())}
                     for name, s in sorted(strategies.items())}

@@ -356,6 +356,14 @@ def test_a_family_that_names_its_members_has_them_listed_and_in_its_errors(monke
     factory.names = "first"  # not a list of names: said as if none were given
     assert registry.family_names("mine") is None
 
+    def refusing(member):  # as a factory should: its own ConfigError, which names none
+        raise ConfigError(f"mine has no {member}")
+
+    refusing.names = ("alpha", "beta")
+    monkeypatch.setitem(registry._PREFIXES, "mine", refusing)
+    with pytest.raises(ConfigError, match=r"^mine has no alpah; its names: alpha, beta \(did you mean alpha\?\)$"):
+        get_strategy("mine:alpah")
+
 
 def test_run_params_naming_no_run_setting_are_refused_when_the_class_loads(monkeypatch):
     class Typo(Strategy):
@@ -386,6 +394,15 @@ def test_a_file_path_for_a_strategy_is_told_its_module_name(spec, dotted, tmp_pa
                                           rf"{dotted}, with the folder holding {dotted.split('.')[0].split(':')[0]} on "
                                           r"PYTHONPATH"):
         get_strategy(spec)
+
+
+def test_a_file_whose_name_is_no_module_name_is_told_to_rename_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my-strat.py").write_text("")
+    with pytest.raises(ConfigError, match=r"^strategy 'my-strat.py:C' names a file whose name is no module name; "
+                                          r"rename it, e.g. to my_strat.py, and give my_strat:C, with its folder on "
+                                          r"PYTHONPATH \(PYTHONPATH=\.\) or run from \.$"):
+        get_strategy("my-strat.py:C")
 
 
 @pytest.mark.parametrize("spec", ["{tmp}/strat-review/mine.py:Dup", "../up/mine.py:Dup"])

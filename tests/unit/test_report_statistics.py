@@ -300,6 +300,11 @@ def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_ver
     assert setting["mixed_provenance"] == said and setting["al_versions"] == ["0.1.0", "0.2.0"]
     assert f"**Note:** I{said[1:]}." in (out / "report.md").read_text()
     assert f", {said}\n" in capsys.readouterr().err
+    config.pop("version")  # a run that recorded none
+    (tmp_path / "runs" / "cvirs-1" / "config.json").write_text(json.dumps(config))
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    assert setting["al_versions"] == ["0.1.0", "an unrecorded version"]
+    assert "were run by al 0.1.0, an unrecorded version and read" in setting["mixed_provenance"]
 
 
 def test_a_single_non_zero_difference_is_no_test_and_not_in_holms_family(tmp_path):

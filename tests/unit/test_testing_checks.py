@@ -35,6 +35,16 @@ def test_an_index_beyond_the_unlabeled_count_is_no_position():
         validate_answer(np.r_[state.indices_unlabeled[:4], 70], state, 5, "mine")
 
 
+def test_a_text_in_the_pool_that_is_neither_labeled_nor_offered_is_not_called_outside_the_pool():
+    """An annotation session's skipped texts are in neither index set: a pick of one was "outside the pool"."""
+    state, _ = make_state()  # labeled 0-11, unlabeled 12-59
+    offered = PoolState(state.indices_labeled, state.indices_unlabeled[:-10], state.y_labeled, state.label_names,
+                        state.rng)  # 50-59 skipped
+    with pytest.raises(QueryError, match=r"^strategy 'mine' returned 1 index that is not an unlabeled pool text "
+                                         r"\(55\); return"):
+        validate_answer(np.r_[offered.indices_unlabeled[:4], 55], offered, 5, "mine", pool_size=60)
+
+
 # ------------------------------------------------------------ top_n
 
 

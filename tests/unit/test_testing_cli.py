@@ -136,6 +136,8 @@ def test_a_parameter_given_twice_is_refused(capsys):
     assert main(["dal", "--strategy-param", "sub_batches=2", "--strategy-param", "sub_batches=3"]) == 2
     assert capsys.readouterr().err.strip() == ("error: --strategy-param gives sub_batches twice (sub_batches=2 and "
                                                "sub_batches=3); give it once")
+    assert main(["dal", "--strategy-param", "d=2020-01-01", "--strategy-param", "d=3"]) == 2  # no JSON form: said
+    assert capsys.readouterr().err.strip() == "error: --strategy-param gives d twice (d=2020-01-01 and d=3); give it once"
 
 
 def test_params_reach_the_strategy(capsys):

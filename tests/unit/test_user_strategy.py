@@ -174,6 +174,30 @@ class FewCandidates(Strategy):
         return top_n(np.zeros(3), state.indices_unlabeled[:3], n)
 
 
+class MyError(QueryError):
+    def __init__(self, code, detail):
+        super().__init__(f"{code}: {detail}")
+
+
+class RaisesItsOwn(Strategy):
+    def query(self, state, n):
+        raise MyError(7, "no luck")
+
+
+class Interrupted(Strategy):
+    def query(self, state, n):
+        raise KeyboardInterrupt
+
+
+def test_a_query_s_own_query_error_subclass_and_an_interrupt(corpus):
+    """A QueryError subclass taking other arguments crashed the wrapping with a TypeError; an interrupt must pass."""
+    with pytest.raises(QueryError, match=r"^strategy 'RaisesItsOwn', in the query at 20 texts labeled \(state\.round "
+                                         r"0\): 7: no luck; no round was recorded"):
+        simulate(corpus, RaisesItsOwn())
+    with pytest.raises(KeyboardInterrupt):
+        simulate(corpus, Interrupted())
+
+
 def test_a_query_that_exits_the_process_or_misuses_al_s_helpers_is_one_line_naming_the_query(corpus):
     """sys.exit(0) in a query ended the run with exit 0 and nothing said (a grid's worker with it); an error of
     al's helpers (top_n, state.reveal) came without the strategy's name, the query, or what is kept."""
@@ -198,12 +222,27 @@ class ThroughItsBase(Strategy):
     def query(self, state, n):
         if self.how == "base":
             np.asarray(state.embeddings.base)[:] = 0
-        else:
+        elif self.how == "views":
             state.views["embeddings"]()[:] = 0
+        else:  # every attribute reachable from the view and its bases, and each one's own
+            seen, reach, wrote = set(), [state.embeddings, state.views["embeddings"]()], False
+            while reach:
+                value = reach.pop()
+                if id(value) in seen:
+                    continue
+                seen.add(id(value))
+                if isinstance(value, np.ndarray) and value.flags.writeable:
+                    value[:] = 0  # the run's own array, writable
+                    wrote = True
+                for attr in ("base", "obj"):
+                    if getattr(value, attr, None) is not None:
+                        reach.append(getattr(value, attr))
+            if not wrote:
+                raise ValueError("no attribute leads to writable memory (read-only)")
         return state.indices_unlabeled[:n]
 
 
-@pytest.mark.parametrize("how, error", [("base", "read-only"), ("views", "read-only")])
+@pytest.mark.parametrize("how, error", [("base", "read-only"), ("views", "read-only"), ("attributes", "read-only")])
 def test_a_strategy_cannot_reach_the_run_s_vectors_through_a_view_s_base_or_the_views_themselves(corpus, how,
                                                                                                    error):
     """``state.embeddings.base[:] = 0`` wrote the run's own vectors (macro-F1 0.47 -> 0.28 with no word said), and
