@@ -53,7 +53,7 @@ from al.errors import ALError, ConfigError, DataError, InterfaceError, QueryErro
 from al.metrics import evaluate
 from al.progress import progress
 from al.records import RunRecords
-from al.strategy import PoolState, Strategy, read_only, validate_answer
+from al.strategy import PoolState, Strategy, validate_answer
 
 INITIAL, STRATEGY, CLASSIFIER, SPACE = 0, 1, 2, 3
 GLOBAL_GENERATORS = 4  # what a strategy draws from process-wide generators (np.random, random, torch)
@@ -871,8 +871,6 @@ class Simulation:
         }
         if features.pool_embeddings is not None:
             views["embeddings"] = lambda: features.pool_embeddings
-        # a strategy calling a getter itself gets what state.view gives: nothing of the run's to change
-        views = {name: (lambda get=get: read_only(get())) for name, get in views.items()}
         state = PoolState(  # its own read-only copies of the indices, and read-only views
             indices_labeled=labeled,
             indices_unlabeled=unlabeled,

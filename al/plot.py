@@ -67,9 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not runs:
             raise DataError(f"no complete run has a value of {args.metric} (null in every round); give another "
                             f"--metric")
-        curve_list = curves(runs, args.metric, args.group_by)
+        lines = line_labels(runs, args.group_by)
+        curve_list = curves(runs, args.metric, args.group_by, labels=lines)
         if args.group_by != "seed":
-            lines = line_labels(runs, args.group_by)
             seeds: dict[str, list[int]] = {}
             for run in runs:
                 seeds.setdefault(lines[run.path], []).append(run.seed)

@@ -33,7 +33,7 @@ import sys
 from importlib.machinery import PathFinder
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from al.errors import ALError, ConfigError, and_more, did_you_mean, raised_at
 from al.strategy import Strategy, check_requires
@@ -185,12 +185,10 @@ def get_strategy(spec: str) -> type[Strategy]:
                 names = family_names(prefix)
                 if not names or any(name in str(exc) for name in names):
                     raise
-                raise ConfigError(f"{exc}; its names: {', '.join(names[:12])}{and_more(len(names), 12)}"
-                                  f"{did_you_mean([member], names)}") from None
+                raise ConfigError(f"{exc}; {_names_text(names, member)}") from None
             except Exception as exc:  # noqa: BLE001 - a plugin's factory should raise ConfigError; any error is one line
                 names = family_names(prefix)
-                known = (f"its names: {', '.join(names[:12])}{and_more(len(names), 12)}"
-                         f"{did_you_mean([member], names)}" if names else
+                known = (_names_text(names, member) if names else
                          f"see {prefix}:* in --list-strategies, and the family's documentation, for its names")
                 raise ConfigError(f"strategy {spec!r} could not be made: the factory of family {prefix!r} raised "
                                   f"{type(exc).__name__}: {exc}{raised_at(exc)}; {known}") from exc
@@ -222,6 +220,11 @@ def family_names(prefix: str) -> list[str] | None:
     except Exception:  # noqa: BLE001 - a plugin's list that cannot be read: its errors say less, nothing breaks
         return None
     return listed or None
+
+
+def _names_text(names: Sequence[str], member: str) -> str:
+    """``its names: a, b (did you mean a?)`` for a family's error about ``member``: at most 12 named."""
+    return f"its names: {', '.join(names[:12])}{and_more(len(names), 12)}{did_you_mean([member], names)}"
 
 
 def _family(prefix: str) -> Factory | None:

@@ -49,6 +49,11 @@ def _read_only_alias(array: np.ndarray) -> np.ndarray:
     return np.asarray(ReadOnlyBuffer())
 
 
+def _read_only_getter(get: Callable[[], Any]) -> Callable[[], Any]:
+    """``get`` whose value comes back through :func:`read_only`."""
+    return lambda: read_only(get())
+
+
 def read_only(value: Any) -> Any:
     """What a strategy may see of ``value`` without being able to change it.
 
@@ -108,6 +113,8 @@ class PoolState:
         for name in ("indices_labeled", "indices_unlabeled"):
             object.__setattr__(self, name, read_only(np.array(getattr(self, name))))
         object.__setattr__(self, "y_labeled", read_only(self.y_labeled))
+        # each getter gives what state.view gives, also when a strategy calls it itself: nothing to change
+        object.__setattr__(self, "views", {name: _read_only_getter(get) for name, get in self.views.items()})
 
     @property
     def n_labels(self) -> int:
@@ -131,7 +138,7 @@ class PoolState:
                     f"view {name!r} is not available in this simulation; available: "
                     f"{', '.join(sorted(self.views)) or 'none'} (declare it in the strategy's `requires`)"
                 )
-            self._cache[name] = read_only(self.views[name]())
+            self._cache[name] = self.views[name]()
         return self._cache[name]
 
     texts = property(lambda self: self.view("texts"), doc=VIEWS["texts"])

@@ -669,6 +669,11 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: a capital first letter and a full stop."""
+    return f"{text[:1].upper()}{text[1:]}."
+
+
 def held_text(sec: dict[str, Any]) -> str:
     """One line of what a setting's runs held fixed, and the version(s) of al that ran them."""
     held = ", ".join(f"{key}={value}" for key, value in sec["conditions"].items())
@@ -710,11 +715,11 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
     for sec in sections:
         parts += [f"## {sec['setting']}", "", held_text(sec), ""]
         if sec["mixed"]:
-            parts += [f"**Note:** {sec['mixed'][0].upper()}{sec['mixed'][1:]}.", ""]
+            parts += [f"**Note:** {_sentence(sec['mixed'])}", ""]
         parts += [f"![macro-F1]({sec['figures']['macro_f1']})",
                   f"![micro-F1]({sec['figures']['micro_f1']})", "", _table_md(sec["rows"], MAIN_COLUMNS), ""]
         if sec["unequal_seeds"]:
-            parts += [f"**Note:** {sec['unequal_seeds'][0].upper()}{sec['unequal_seeds'][1:]}.", ""]
+            parts += [f"**Note:** {_sentence(sec['unequal_seeds'])}", ""]
         label_columns = sec["label_columns"]
         for title, above, rows, foot in _comparison_notes(sec, baseline):
             parts += [f"### {title}", "", above, "", _table_md(rows, COMPARISON_COLUMNS), "", foot, ""]
@@ -767,12 +772,11 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
     for sec in sections:
         parts.append(f"<h2>{html.escape(sec['setting'])}</h2><p><small>{html.escape(held_text(sec))}</small></p>")
         if sec["mixed"]:
-            parts.append(f"<p><strong>Note:</strong> {html.escape(sec['mixed'][0].upper() + sec['mixed'][1:])}.</p>")
+            parts.append(f"<p><strong>Note:</strong> {html.escape(_sentence(sec['mixed']))}</p>")
         parts.append("".join(f"<img src='{html.escape(sec['figures'][k])}' alt='{k}'>" for k in ("macro_f1", "micro_f1")))
         parts.append(_table_html(sec["rows"], MAIN_COLUMNS))
         if sec["unequal_seeds"]:
-            note = sec["unequal_seeds"]
-            parts.append(f"<p><strong>Note:</strong> {html.escape(note[0].upper() + note[1:])}.</p>")
+            parts.append(f"<p><strong>Note:</strong> {html.escape(_sentence(sec['unequal_seeds']))}</p>")
         for title, above, rows, foot in _comparison_notes(sec, baseline):
             parts.append(f"<h3>{html.escape(title)}</h3><p>{html.escape(above)}</p>")
             parts.append(_table_html(rows, COMPARISON_COLUMNS))
