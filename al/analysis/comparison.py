@@ -323,6 +323,7 @@ class Reach:
         """Median over all seeds, a seed that never reached the target counting as +infinity; None where that
         median is not reached (no more than half the seeds reached the target).
 
+        Over an even number of seeds it is the mean of the middle two, which may lie between measured sizes.
         The median of the seeds that reached it alone would flatter a strategy that often never does.
         """
         if not self.by_seed:

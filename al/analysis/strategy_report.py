@@ -589,7 +589,8 @@ def _reach_text(sec: dict[str, Any], baseline: str) -> str:
             f"Per run, the smallest labeled-set size whose macro-F1 reaches it (a measured round, no "
             f"interpolation; – : not reached within the budget). The median is over all seeds, a seed that never "
             f"reached the target counting as infinitely many texts: it is a number only when more than half the "
-            f"seeds reached it, else \"not reached\"; seeds reached: k of n.")
+            f"seeds reached it, else \"not reached\" (over an even number of seeds, the mean of the middle two, "
+            f"which may lie between measured sizes); seeds reached: k of n.")
 
 
 STOPPING_COLUMNS = ["strategy", "criterion", "stopped", "labeled_at_stop", "macro_f1_given_up", "labels_saved"]
