@@ -210,16 +210,23 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
 
 def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: argparse.Namespace, say) -> dict:
     """Load, embed, analyse and write into ``out`` (checked by :func:`run`); the result."""
+    from al.analysis.curves import counted
     from al.analysis.embedding_analysis import analyze_pool, check_sizes
     from al.embedders import SentenceEmbedder
     from al.simulate import load_config_corpus
 
     t = time.perf_counter()
-    corpus = load_config_corpus(config)
+    corpus = load_config_corpus(config, analysis=True)
     pool = corpus.splits["train"]
     check_sizes(sizes, len(pool), k)
+    if "space" in args and config.make_space().uses_dev and not len(corpus.splits["dev"]):
+        raise ConfigError(f"space {args.space!r} with ldm=adaptive or confusable > 0 reads the dev split, and "
+                          f"{corpus.name} has no dev text; use --space-param ldm=static --space-param confusable=0, "
+                          f"or give the file dev texts (its split column)")
+    data = data_description(config, corpus)
     seconds = {"load": round(time.perf_counter() - t, 3)}
-    say(f"{corpus.name}: {len(pool)} pool texts, {corpus.n_labels} labels; embedding with {config.model}")
+    say(f"{corpus.name}: {len(pool)} pool texts, {counted(corpus.n_labels, 'label')} ({', '.join(corpus.label_names)}); "
+        f"{data['left_out']}; embedding with {config.model}")
 
     t = time.perf_counter()
     embedder = SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision)
@@ -230,7 +237,7 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     from al.simulate import data_file_digest
 
     meta = {"version": __version__, "dataset": corpus.name, "model": config.model,
-            "embed_precision": config.embed_precision, "seconds": seconds}
+            "embed_precision": config.embed_precision, "data": data, "seconds": seconds}
     if config.dataset in ("csv", "jsonl"):
         meta.update(data_file=str(Path(config.data_path).resolve()), data_digest=data_file_digest(config.data_path))
     space_fn = None
@@ -245,6 +252,21 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     if stale:
         say(f"removed {len(stale)} figure(s) of an earlier analysis in {out} ({', '.join(stale)})")
     return result
+
+
+def data_description(config, corpus) -> dict:
+    """What of the data file the analysis reads: the pool (the train split, as ``al.simulate``'s), the dev and
+    test texts it leaves unread, and what the label reduction left out (:func:`al.datasets.reduction.reduction_summary`)."""
+    from al.datasets import load_dataset
+    from al.datasets.reduction import reduction_summary
+    from al.simulate import DATA_SEED
+
+    full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
+    left_out = reduction_summary(full, corpus)
+    if config.pool_size is not None:
+        left_out += f"; --pool-size keeps {len(corpus.splits['train']):,} pool texts"
+    return {"pool_texts": int(len(corpus.splits["train"])), "dev_texts": int(len(corpus.splits["dev"])),
+            "test_texts": int(len(corpus.splits["test"])), "left_out": left_out}
 
 
 def space_mapper(config, corpus, embeddings, say):
@@ -276,16 +298,14 @@ def space_mapper(config, corpus, embeddings, say):
 
 def format_proximity(result: dict) -> str:
     """Plain text: per size and label, observed / chance."""
-    from al.analysis.embedding_analysis import k_searched
-
     names = result["label_names"]
-    width = max(12, *(len(n) + 2 for n in names))
-    lines = [f"texts with label j among the k = {k_searched(result)} unlabeled texts nearest centroid j: "
-             f"observed / chance",
+    width = max(18, *(len(n) + 2 for n in names))
+    lines = [f"texts with label j among the k = {result['k']} unlabeled texts nearest centroid j: "
+             f"observed / chance (the most possible: min(k, unlabeled texts with j))",
              f"{'|L|':>6}" + "".join(f"{n:>{width}}" for n in names)]
     for e in result["sizes"]:
-        cells = [("-" if p["observed"] is None else f"{p['observed']} / {p['expected']:.1f}").rjust(width)
-                 for p in (e["proximity"][n] for n in names)]
+        cells = [("-" if p["observed"] is None else f"{p['observed']} / {p['expected']:.1f} ({p['possible']})"
+                  ).rjust(width) for p in (e["proximity"][n] for n in names)]
         lines.append(f"{e['size']:>6}" + "".join(cells))
     return "\n".join(lines)
 
@@ -302,7 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_cache_root()
         result, out = run(args)
     except ALError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from al.simulate import flags_named
+
+        print(f"error: {flags_named(str(exc), args)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing written, run the same command again for the analysis", file=sys.stderr)

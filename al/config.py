@@ -24,7 +24,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import AbstractSet as Set, Any, Callable, Iterable, Mapping, Sequence
 
 from al.errors import ALError, ClassifierNeededError, ConfigError, DataError, did_you_mean
 
@@ -508,12 +508,23 @@ class SimulationConfig:
             raise ConfigError("the space's objective is its name (--space NAME), not a space parameter; remove it")
         from al.spaces.training import check_objective_params
 
-        self._check_params(self.space, self.space_class(), "space")
+        from al.spaces import space_class
+
+        other = next(scope for scope in ("head", "encoder") if scope != self.space_scope)
+        from al.spaces.training import OBJECTIVE_PARAMS, _ALL_OBJECTIVE_PARAMS
+
+        others = _ALL_OBJECTIVE_PARAMS - set(OBJECTIVE_PARAMS.get(self.space.name, ()))  # another objective's
+        self._check_params(self.space, self.space_class(), "space", unlisted=others,
+                           elsewhere=(f"the {other} scope: --space-scope {other}", space_class(other)))
         check_objective_params(self.space.name, dict(self.space.params))
         self.make_space()
 
     @staticmethod
-    def _check_params(component: Component, cls: type, what: str) -> None:
+    def _check_params(component: Component, cls: type, what: str, unlisted: Set[str] = frozenset(),
+                      elsewhere: tuple[str, type] | None = None) -> None:
+        """Refuse params ``cls`` does not take, or that the run sets; ``unlisted``: params it takes that the
+        message does not offer (another objective's); ``elsewhere``: (where, class) that takes other params (a
+        space's other scope), named where it takes every unknown one."""
         accepted = _parameters(cls)
         if accepted is None:  # **kwargs: the constructor checks them itself
             return
@@ -528,9 +539,13 @@ class SimulationConfig:
             )
         unknown = sorted(given - set(accepted))
         if unknown:
-            names = ", ".join(sorted(set(accepted) - set(run_set) - {"objective"})) or "none"
+            names = ", ".join(sorted(set(accepted) - set(run_set) - {"objective"} - set(unlisted))) or "none"
+            there = ""
+            if elsewhere is not None and set(unknown) <= set(_parameters(elsewhere[1]) or {}) - set(unlisted):
+                there = f" ({'it' if len(unknown) == 1 else 'they'} belong{'s' if len(unknown) == 1 else ''} to " \
+                        f"{elsewhere[0]})"
             raise ConfigError(
-                f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}; accepted: {names}"
+                f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}{there}; accepted: {names}"
             )
 
 

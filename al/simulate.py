@@ -385,8 +385,9 @@ def corpus_identity(config: SimulationConfig) -> tuple:
             json.dumps(dict(config.data_options), sort_keys=True, default=str), config.pool_size)
 
 
-def load_config_corpus(config: SimulationConfig):
-    """The reduced (and optionally subsampled) corpus a config describes.
+def load_config_corpus(config: SimulationConfig, analysis: bool = False):
+    """The reduced (and optionally subsampled) corpus a config describes (``analysis``: as ``python -m
+    al.analyze`` reads it, the pool alone counting; :func:`al.datasets.reduction.reduce_labels`).
 
     Kept per process (the last few, by settings and the data file's digest): a grid
     worker runs many simulations on one corpus and parses it once. A
@@ -396,12 +397,13 @@ def load_config_corpus(config: SimulationConfig):
     from al.datasets import load_corpus
     from al.datasets.reduction import subsample_pool
 
-    identity = corpus_identity(config)
+    identity = (*corpus_identity(config), analysis)
     if identity in _LOADED_CORPORA:
         return _LOADED_CORPORA[identity]
     corpus = load_corpus(
         config.dataset, config.data_path, labels=list(config.labels) if config.labels else None,
-        n_frequent=config.n_frequent, n_rare=config.n_rare, seed=DATA_SEED, **dict(config.data_options),
+        n_frequent=config.n_frequent, n_rare=config.n_rare, seed=DATA_SEED, analysis=analysis,
+        **dict(config.data_options),
     )
     if config.pool_size is not None:
         n_pool = len(corpus.splits["train"])

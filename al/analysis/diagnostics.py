@@ -53,7 +53,7 @@ def diagnostics(
 
         n_labeled, n_unlabeled, k
         labeled_counts  {label: labeled texts}
-        proximity       {label: {observed, expected, ratio}}   see al.analysis.proximity
+        proximity       {label: {observed, expected, ratio, possible, ceiling}}   see al.analysis.proximity
         margins         {label: {n_texts, own, other, margin}}  see al.analysis.margins
         quality         snnl {T: loss}, snnl_uniform, snnl_anchors, silhouette,
                         davies_bouldin, calinski_harabasz, kmeans {k, nmi, ari, accuracy}

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from al.analysis.curves import counted
 from al.analysis.diagnostics import diagnostics
 from al.analysis.margins import centroid_margins, plot_margins
 from al.analysis.pca import pca_projection, plot_pca
@@ -51,7 +52,8 @@ SUMMARY_FILE = "summary.md"
 MULTI_LABEL_RULES = (
     "A text with several labels counts for each of them in the centroids, the proximity counts and the "
     "margins, and is drawn once per label in the PCA. Soft nearest neighbour loss: two texts are of the same "
-    "class when they share at least one label (anchors with no such text are left out). Silhouette, "
+    "class when they share at least one label, and texts with no label are one class of their own (anchors "
+    "with no other text of their class are left out). Silhouette, "
     "Davies-Bouldin, Calinski-Harabasz and k-means agreement: each text counts once, under its primary "
     "label, the rarest of its labels in the labeled set."
 )
@@ -68,7 +70,8 @@ def labeled_splits(n_pool: int, sizes: Sequence[int], seed: int) -> list[tuple[n
 
 
 def check_sizes(sizes: Sequence[int], n_pool: int, k: int) -> list[int]:
-    """Sorted distinct sizes, each at least 2 and below the pool size; ``k`` positive."""
+    """Sorted distinct sizes, each at least 2 and below the pool size; ``k`` positive and below the unlabeled
+    texts each size leaves (the k nearest would be all of them, and every ratio to chance 1 by construction)."""
     if not sizes:
         raise ConfigError("--sizes needs at least one labeled-set size")
     if k < 1:
@@ -80,6 +83,13 @@ def check_sizes(sizes: Sequence[int], n_pool: int, k: int) -> list[int]:
             raise ConfigError(
                 f"--sizes: {s} leaves no unlabeled text in a pool of {n_pool} texts; give sizes below {n_pool}"
             )
+    largest = max(sizes)
+    if k >= n_pool - largest:
+        raise ConfigError(
+            f"--k {k} searches every one of the {n_pool - largest} unlabeled texts left at |L| = {largest} (pool of "
+            f"{n_pool}): every centroid would find all of them and its ratio to chance would be 1 by construction; "
+            f"give --k below {n_pool - largest}" + (f" or sizes below {n_pool - k}" if n_pool - k > 2 else "")
+        )
     return sorted(set(int(s) for s in sizes))
 
 
@@ -148,6 +158,7 @@ def analyze_pool(
         "seed": seed,
         "temperatures": [float(t) for t in temperatures],
         "multi_label_rules": MULTI_LABEL_RULES,
+        **({"held_out": int(held_out)} if space is not None else {}),
         "sizes": [],
         "figures": {},
     }
@@ -226,7 +237,7 @@ def _space_entry(adapted: np.ndarray, labeled: np.ndarray, unlabeled: np.ndarray
 def comparison_table(result: dict[str, Any]) -> str:
     """Markdown: per size, the pretrained space and the fitted one side by side."""
     name = result["space"]
-    head = ["labeled", "space", "proximity ratio (mean over labels)", "mean margin", "SNNL T=1 (labeled)",
+    head = ["labeled", "space", "proximity ratio (mean over labels)", "mean margin (labeled)", "SNNL T=1 (labeled)",
             "silhouette (labeled)", "SNNL T=1 (held out)", "silhouette (held out)", "k-means NMI (held out)",
             "ARI (held out)"]
     lines = ["| " + " | ".join(head) + " |", "|---:|---|" + "---:|" * (len(head) - 2)]
@@ -276,16 +287,22 @@ def _fmt(x: float | None, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
 
 
+def _cell(text: str) -> str:
+    """``text`` as one Markdown table cell: a ``|`` in a label's name would end the cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
 def proximity_table(result: dict[str, Any]) -> str:
-    """Markdown: per size and label, ``observed / chance (ratio)``."""
+    """Markdown: per size and label, ``observed / chance (ratio, at most its ceiling)``."""
     names = result["label_names"]
-    lines = ["| labeled | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]
+    lines = ["| labeled | " + " | ".join(map(_cell, names)) + " |", "|---:|" + "---:|" * len(names)]
     for e in result["sizes"]:
         cells = []
         for n in names:
             p = e["proximity"][n]
+            most = f", at most {_fmt(p['ceiling'], 2)}" if p.get("ceiling") is not None else ""
             cells.append("no centroid" if p["observed"] is None else
-                         f"{p['observed']} / {p['expected']:.1f} ({_fmt(p['ratio'], 2)})")
+                         f"{p['observed']} / {p['expected']:.1f} ({_fmt(p['ratio'], 2)}{most})")
         lines.append(f"| {e['size']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -299,7 +316,7 @@ def margins_table(result: dict[str, Any]) -> str:
     for n in names:
         cells = [f"{_fmt(m['own'])} / {_fmt(m['other'])} / {_fmt(m['margin'])}"
                  for m in (e["margins"][n] for e in result["sizes"])]
-        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        lines.append(f"| {_cell(n)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -319,51 +336,71 @@ def quality_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def k_searched(result: dict[str, Any]) -> str:
-    """``100``, or ``100 (5 at |L| = 25: fewer unlabeled texts)`` where a size's pool left fewer than k to search."""
-    clipped = [f"{e['k']} at |L| = {e['size']}" for e in result["sizes"] if e.get("k", result["k"]) != result["k"]]
-    return f"{result['k']} ({', '.join(clipped)}: fewer unlabeled texts)" if clipped else str(result["k"])
-
-
 def reading(result: dict[str, Any]) -> str:
-    """One paragraph that says in words what the numbers show."""
-    names, entries, k = result["label_names"], result["sizes"], k_searched(result)
+    """One paragraph that says in words what the numbers show (only what they define)."""
+    names, entries, k = result["label_names"], result["sizes"], result["k"]
     if not entries:
         return "No labeled-set size was analysed."
     observed, expected = proximity_matrices(result)
+    possible = per_label(result, "proximity", "possible") if all(
+        "possible" in p for e in entries for p in e["proximity"].values()) else None
     found = ~np.isnan(observed)
     obs_sum, exp_sum = np.where(found, observed, 0).sum(axis=0), np.where(found, expected, 0).sum(axis=0)
-    label_ratio = np.full(len(names), np.nan)
+    label_ratio, label_ceiling = np.full(len(names), np.nan), np.full(len(names), np.nan)
     np.divide(obs_sum, exp_sum, out=label_ratio, where=exp_sum > 0)
+    if possible is not None:
+        np.divide(np.where(found, possible, 0).sum(axis=0), exp_sum, out=label_ceiling, where=exp_sum > 0)
     pooled = obs_sum.sum() / exp_sum.sum() if exp_sum.sum() > 0 else float("nan")
     ratios = per_label(result, "proximity", "ratio")
-    ratio = float(np.median(ratios[np.isfinite(ratios)])) if np.isfinite(ratios).any() else float("nan")
-    above = int((observed[found] > expected[found]).sum())
-    if ratio >= 1.5:
-        verdict = ("so the centroids find texts of their class clearly more often than a random draw would, "
-                   "unlike the paper's Table 2, where almost none of the 100 nearest texts carried the class")
-    elif ratio > 1.1:
-        verdict = "so the centroids find their class only somewhat more often than a random draw"
+    if not np.isfinite(ratios).any():
+        parts = [f"No label had a centroid and unlabeled texts of its own at sizes "
+                 f"{', '.join(str(e['size']) for e in entries)}: no proximity to read."]
     else:
-        verdict = "so the centroids find their class no more often than a random draw, as in the paper's Table 2"
-    parts = [
-        f"Across labeled-set sizes {', '.join(str(e['size']) for e in entries)}, the {k} unlabeled texts nearest "
-        f"a class centroid carried its label {ratio:.2f} times as often as chance (median over label-size pairs; "
-        f"{pooled:.2f} pooled over labels; above chance for {above} of {int(found.sum())} pairs), {verdict}."
-    ]
-    if np.isfinite(label_ratio).any():
-        best, worst = int(np.nanargmax(label_ratio)), int(np.nanargmin(label_ratio))
-        parts.append(f"The best-placed centroid is {names[best]}'s (ratio {label_ratio[best]:.2f} over all sizes), "
-                     f"the worst {names[worst]}'s ({label_ratio[worst]:.2f}).")
+        ratio = float(np.median(ratios[np.isfinite(ratios)]))
+        above = int((observed[found] > expected[found]).sum())
+        if ratio >= 1.5:
+            verdict = ("so the centroids find texts of their class clearly more often than a random draw would, "
+                       "unlike the paper's Table 2, where almost none of the 100 nearest texts carried the class")
+        elif ratio > 1.1:
+            verdict = "so the centroids find their class only somewhat more often than a random draw"
+        else:
+            verdict = "so the centroids find their class no more often than a random draw, as in the paper's Table 2"
+        ceilings = per_label(result, "proximity", "ceiling") if possible is not None else np.full_like(ratios, np.nan)
+        ceiling = float(np.median(ceilings[np.isfinite(ceilings)])) if np.isfinite(ceilings).any() else None
+        most = (f", whose median ceiling, every one of the k nearest carrying the label (or all its unlabeled "
+                f"texts, where it has fewer than k), is {ceiling:.2f}" if ceiling is not None else "")
+        parts = [
+            f"Across labeled-set sizes {', '.join(str(e['size']) for e in entries)}, the {k} unlabeled texts nearest "
+            f"a class centroid carried its label {ratio:.2f} times as often as chance (median over label-size pairs"
+            f"{most}; {pooled:.2f} pooled over labels; above chance for {above} of {int(found.sum())} pairs), "
+            f"{verdict}."
+        ]
+        if ceiling is not None and ceiling < 1.5:
+            parts.append("With ceilings this low (labels on a large share of the unlabeled texts), a ratio near 1 "
+                         "says little; compare each ratio with its ceiling in the table below.")
+        shown = np.flatnonzero(np.isfinite(label_ratio))
+        if len(shown) >= 2:
+            best, worst = int(shown[np.argmax(label_ratio[shown])]), int(shown[np.argmin(label_ratio[shown])])
+
+            def placed(j: int) -> str:
+                limit = f", at most {label_ceiling[j]:.2f}" if np.isfinite(label_ceiling[j]) else ""
+                return f"{label_ratio[j]:.2f}{limit}"
+
+            parts.append(f"The best-placed centroid is that of {names[best]} (ratio {placed(best)} over all sizes), "
+                         f"the worst that of {names[worst]} ({placed(worst)}).")
     margins = per_label(result, "margins", "margin")
     first, last = entries[0], entries[-1]
-    parts.append(
-        f"Labeled texts sit closer to their own centroid than to the others for {int((margins > 0).sum())} of "
-        f"{int(np.isfinite(margins).sum())} label-size pairs, with a mean margin of "
-        f"{_fmt(first['summary']['mean_margin'])} cosine distance at |L| = {first['size']} and "
-        f"{_fmt(last['summary']['mean_margin'])} at |L| = {last['size']} (the paper: about 0.2 on eurlex, "
-        f"0.4 on arXiv)."
-    )
+    if np.isfinite(margins).any():
+        at_last = f" and {_fmt(last['summary']['mean_margin'])} at |L| = {last['size']}" if last is not first else ""
+        parts.append(
+            f"Labeled texts sit closer to their own centroid than to the others for {int((margins > 0).sum())} of "
+            f"{int(np.isfinite(margins).sum())} label-size pairs, with a mean margin of "
+            f"{_fmt(first['summary']['mean_margin'])} cosine distance at |L| = {first['size']}{at_last} (the paper: "
+            f"about 0.2 on eurlex, 0.4 on arXiv)."
+        )
+    else:
+        parts.append("No distance margin is defined: a margin compares a label's own centroid with the others, and "
+                     "no two labels had labeled texts.")
     few = [n for n in names if 0 < first["labeled_counts"][n] <= 2]
     if few:
         parts.append(
@@ -373,15 +410,37 @@ def reading(result: dict[str, Any]) -> str:
     q = first["quality"]
     if q["snnl"]:
         t_low = next(iter(q["snnl"]))
-        separated = (q["silhouette"] or 0) > 0.25
-        parts.append(
-            f"At |L| = {first['size']} the soft nearest neighbour loss at T = {t_low} is {_fmt(q['snnl'][t_low])} "
-            f"against {_fmt(q['snnl_uniform'])} if distances carried no class information, the silhouette of the "
-            f"primary labels is {_fmt(q['silhouette'])} and k-means recovers them with NMI "
-            f"{_fmt(q['kmeans']['nmi'])} and accuracy {_fmt(q['kmeans']['accuracy'])}: the classes are "
-            + ("well separated" if separated else "far from separated") + " in this embedding space."
-        )
+        loss = (f"At |L| = {first['size']} the soft nearest neighbour loss at T = {t_low} is "
+                f"{_fmt(q['snnl'][t_low])} against {_fmt(q['snnl_uniform'])} if distances carried no class "
+                f"information")
+        if q["silhouette"] is None:
+            parts.append(f"{loss}; the silhouette and the k-means agreement are undefined here: they need at least "
+                         f"two primary labels among the labeled texts.")
+        else:
+            separated = q["silhouette"] > 0.25
+            parts.append(
+                f"{loss}, the silhouette of the primary labels is {_fmt(q['silhouette'])} and k-means recovers them "
+                f"with NMI {_fmt(q['kmeans']['nmi'])} and accuracy {_fmt(q['kmeans']['accuracy'])}: the classes are "
+                + ("well separated" if separated else "far from separated") + " in this embedding space."
+            )
     return " ".join(parts)
+
+
+def _a(word: str) -> str:
+    """``a cea``, ``an am``, ``an snnl`` (said as letters: es-en-en-el), ``an aan``."""
+    said_with_vowel = word[:1].lower() in "aeiou" or word.lower() in ("snnl",)
+    return f"{'an' if said_with_vowel else 'a'} {word}"
+
+
+def _held_out_sizes(result: dict[str, Any]) -> str:
+    """``2,000``, or ``2,000 (330 at |L| = 300: all its unlabeled texts)`` where a size left fewer."""
+    asked = result.get("held_out")
+    counts = {e["size"]: e["held_out"]["n_texts"] for e in result["sizes"] if "held_out" in e}
+    if not counts:
+        return "no"
+    main = asked if asked is not None else max(counts.values())
+    fewer = [f"{n:,} at |L| = {size}" for size, n in counts.items() if n != main]
+    return f"{main:,}" + (f" ({', '.join(fewer)}: all its unlabeled texts)" if fewer else "")
 
 
 def render_summary(result: dict[str, Any]) -> str:
@@ -390,15 +449,21 @@ def render_summary(result: dict[str, Any]) -> str:
     title = f"# Class-embedding analysis: {result.get('dataset', 'pool')}"
     if result.get("model"):
         title += f", {result['model']}"
+    data = result.get("data")
+    read = (f" The pool is the data's train split, al.simulate's pool; its {data['dev_texts']:,} dev and "
+            f"{data['test_texts']:,} test texts are not read. Labels kept: {', '.join(result['label_names'])}; "
+            f"{data['left_out']}." if data else "")
     lines = [
         title, "",
-        f"Pool of {result['pool_size']} texts, {len(result['label_names'])} labels. Each labeled set is a random "
+        f"Pool of {result['pool_size']} texts, {counted(len(result['label_names']), 'label')}.{read} "
+        f"Each labeled set is a random "
         f"sample of the pool (seed {result['seed']}; a larger set contains the smaller ones); the rest of the pool is "
-        f"unlabeled. k = {k_searched(result)} unlabeled texts are searched around each class centroid (cosine, exact).",
+        f"unlabeled. k = {result['k']} unlabeled texts are searched around each class centroid (cosine, exact).",
         "", "## Reading", "", reading(result), "",
         "## Centroid proximity (the paper's Table 2)", "",
-        f"Unlabeled texts carrying label j among the k = {k_searched(result)} nearest to the centroid of j: observed / expected "
-        f"by chance (= share of unlabeled texts with j x k), and their ratio in brackets.", "",
+        f"Unlabeled texts carrying label j among the k = {result['k']} nearest to the centroid of j: observed / expected "
+        f"by chance (= share of unlabeled texts with j x k), and in brackets their ratio and the most it can be "
+        f"(min(k, unlabeled texts with j) / expected: near 1 for a label on most unlabeled texts).", "",
         proximity_table(result), "",
         "## Distance to the class centroids (the paper's Figures 3-4)", "",
         "Mean cosine distance of the labeled texts of each label to their own centroid and to the other "
@@ -415,10 +480,12 @@ def render_summary(result: dict[str, Any]) -> str:
         name = result["space"]
         lines += [
             f"## Pretrained vs the {name} space", "",
-            f"For each labeled set, a {name} space is fitted on those labeled texts alone; the unlabeled pool is "
+            f"For each labeled set, {_a(name)} space is fitted on those labeled texts alone; the unlabeled pool is "
             f"mapped into it. Proximity counts the unlabeled texts (never the ones the space was fitted on) nearest "
-            f"each centroid, as above; \"held out\" scores are measured on a seeded sample of unlabeled texts. A "
-            f"space that only memorises its training texts improves the labeled columns and not the held-out ones.",
+            f"each centroid, as above; \"held out\" scores are measured on a seeded sample of "
+            f"{_held_out_sizes(result)} unlabeled texts. \"Mean margin\" is measured on the labeled texts the space "
+            f"was fitted on, as the other \"labeled\" columns: a space that only memorises its training texts "
+            f"improves the labeled columns and not the held-out ones.",
             "", comparison_table(result), "",
         ]
     lines += ["## Figures", ""]

@@ -55,22 +55,31 @@ class Proximity:
     observed : ndarray of shape (n_labels,), float; NaN for labels without a centroid.
     expected : ndarray of shape (n_labels,): ``k`` x share of unlabeled texts carrying the label.
     ratio : ndarray of shape (n_labels,): observed / expected (NaN where undefined).
+    possible : ndarray of shape (n_labels,), int: the most ``observed`` can be, ``min(k, unlabeled texts with
+        the label)``.
+    ceiling : ndarray of shape (n_labels,): the most ``ratio`` can be, possible / expected: near 1 for a label
+        on most unlabeled texts, so that a ratio near 1 there says little (NaN where undefined).
     """
 
     k: int
     observed: np.ndarray
     expected: np.ndarray
     ratio: np.ndarray
+    possible: np.ndarray
+    ceiling: np.ndarray
 
     def as_dict(self, label_names: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """{label: {observed, expected, ratio}}; missing values are None."""
+        """{label: {observed, expected, ratio, possible, ceiling}}; missing values are None."""
         return {
             name: {
                 "observed": None if np.isnan(o) else int(o),
                 "expected": json_float(e),
                 "ratio": json_float(r),
+                "possible": int(p),
+                "ceiling": json_float(c),
             }
-            for name, o, e, r in zip(label_names, self.observed, self.expected, self.ratio)
+            for name, o, e, r, p, c in zip(label_names, self.observed, self.expected, self.ratio, self.possible,
+                                           self.ceiling)
         }
 
 
@@ -96,7 +105,9 @@ def centroid_proximity(
 
     Returns
     -------
-    Proximity
+    Proximity, with each label's ceiling: the k nearest hold at most
+    ``min(k, P)`` of its ``P`` unlabeled texts, so the ratio is at most
+    ``min(k, P) / expected``.
 
     References
     ----------
@@ -116,9 +127,12 @@ def centroid_proximity(
     if len(present) and k:
         found = nearest_neighbours(centroids[present], embeddings_unlabeled, k)
         observed[present] = Yu[found, present[:, None]].sum(axis=1)
+    possible = np.minimum(k, Yu.sum(axis=0)).astype(np.int64) if len(Yu) else np.zeros(len(centroids), np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(expected > 0, observed / np.where(expected > 0, expected, 1.0), np.nan)
-    return Proximity(k, observed, expected, ratio)
+        ceiling = np.where(expected > 0, possible / np.where(expected > 0, expected, 1.0), np.nan)
+    ceiling[np.isnan(observed)] = np.nan
+    return Proximity(k, observed, expected, ratio, possible, ceiling)
 
 
 def plot_proximity(

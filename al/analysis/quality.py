@@ -3,8 +3,9 @@
 Multi-label rules, applied everywhere in this module:
 
 * **Soft nearest neighbour loss**: two texts are of the *same class* when they
-  share at least one label. An anchor with no other text sharing a label has
-  no same-class neighbour (its term would be ``-log 0``) and is left out of the
+  share at least one label; texts with no label are one class of their own (as
+  in the trained loss). An anchor with no other text of its class has no
+  same-class neighbour (its term would be ``-log 0``) and is left out of the
   mean; :func:`embedding_quality` reports how many anchors were used.
 * **Silhouette, Davies-Bouldin, Calinski-Harabasz, k-means agreement**: every
   text gets one *primary label*, the rarest of its labels in the set being

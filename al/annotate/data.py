@@ -108,7 +108,7 @@ def _shown(key: str, value: Any, legacy_union: bool = False) -> str:
         if legacy_union:
             return f"no --label-columns ({LEGACY_UNION}, as the session began)"
         return ("no --label-columns (the columns named as the labels, or else the 'labels' column)" if value is None
-                else f"--label-columns {' '.join(value)}")
+                else f"--label-columns {' '.join(map(shlex.quote, value))}")
     return f"{READING_FLAGS[key]} {value!r}"
 
 

@@ -161,18 +161,21 @@ def load_corpus(
     n_frequent: int = 5,
     n_rare: int = 5,
     seed: int = 0,
+    analysis: bool = False,
     **options: Any,
 ) -> Corpus:
     """Load ``name`` and reduce it to ``labels`` or to ``n_frequent`` + ``n_rare`` labels.
 
     Named ``labels`` must be eligible like automatically picked ones
-    (:func:`~al.datasets.reduction.check_eligible`), else :class:`DataError`.
+    (:func:`~al.datasets.reduction.check_eligible`), else :class:`DataError`;
+    ``analysis``: the pool alone counts (:func:`~al.datasets.reduction.reduce_labels`).
     In a file of the user's own (:data:`USER_FILE_DATASETS`) a label left out
     that looks like a kept one, a misspelt value most often, is a warning
     (:func:`~al.datasets.reduction.warn_lookalikes`).
     """
     corpus = load_dataset(name, path, seed=seed, **options)
-    reduced = reduce_labels(corpus, labels, n_frequent, n_rare, user_file=name in USER_FILE_DATASETS)
+    reduced = reduce_labels(corpus, labels, n_frequent, n_rare, user_file=name in USER_FILE_DATASETS,
+                            analysis=analysis)
     if name in USER_FILE_DATASETS:
         warn_lookalikes(corpus, reduced.label_names, named=bool(labels))
     return reduced

@@ -18,6 +18,9 @@ from al.errors import DataError, and_more
 MIN_POOL_TEXTS = 20
 #: ...and at least this many in the dev and in the test split...
 MIN_EVAL_TEXTS = 10
+#: A label ``python -m al.analyze`` is asked for by name needs this many pool texts alone (one labeled and one
+#: unlabeled, at the least): the analysis reads no dev or test text and measures no F1.
+MIN_ANALYSIS_POOL_TEXTS = 2
 #: ...and sit on at most this share of the pool: a label on more than half of
 #: all texts is an umbrella ("related" in Disaster Response is on 97% of the
 #: texts that carry any category), which label reduction would make constant.
@@ -82,9 +85,8 @@ def pick_frequent_rare(
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
         raise DataError(
-            f"corpus {corpus.name!r} has {n} labels with >= {min_pool} pool texts, >= {min_eval} dev "
-            f"and >= {min_eval} test texts and at most {MAX_POOL_SHARE:.0%} of the pool "
-            f"({len(corpus.splits['train'])} texts), but {n_frequent} frequent + {n_rare} rare = {needed} were "
+            f"corpus {corpus.name!r} has {n} labels with {_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
+            f"but {n_frequent} frequent + {n_rare} rare = {needed} were "
             f"asked for ({shown}); lower --frequent/--rare{keep_all} or name the labels with --labels{split}"
         )
     counts = corpus.label_counts("train")
@@ -94,6 +96,12 @@ def pick_frequent_rare(
     frequent = order[:n_frequent]
     rare = sorted(order[len(order) - n_rare :] if n_rare else [], key=lambda j: (counts[j], names[j]))
     return [names[j] for j in [*frequent, *rare]]
+
+
+def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:
+    """``>= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the pool (800 texts)``."""
+    evaluation = f", >= {min_eval} dev and >= {min_eval} test texts" if min_eval else ""
+    return f">= {min_pool} pool texts{evaluation} and at most {MAX_POOL_SHARE:.0%} of the pool ({n_pool} texts)"
 
 
 def _described(corpus: Corpus, columns: Sequence[int]) -> str:
@@ -211,15 +219,16 @@ def check_eligible(
         instead = f"eligible labels not picked: {shown}{more}"
     else:
         instead = "no other label of this corpus is eligible"
+    cannot = "be learned and measured" if min_eval else "be analysed"
     raise DataError(
-        f"--labels: {len(bad)} label(s) of corpus {corpus.name!r} cannot be learned and measured: {described}; "
-        f"every kept label needs >= {min_pool} pool texts, >= {min_eval} dev and >= {min_eval} test texts and at "
-        f"most {MAX_POOL_SHARE:.0%} of the pool ({n_pool} texts); pick other labels ({instead}) "
+        f"--labels: {len(bad)} label(s) of corpus {corpus.name!r} cannot {cannot}: {described}; "
+        f"every kept label needs {_rule(n_pool, min_pool, min_eval)}; pick other labels ({instead}) "
         f"or use --frequent/--rare"
     )
 
 
-def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = True) -> Corpus:
+def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = True,
+                  splits_needed: Sequence[str] = SPLITS) -> Corpus:
     """Keep only ``labels`` (in that order) and, by default, texts carrying at least one.
 
     With two labels or more, a text with none of them is dropped (as in the
@@ -232,8 +241,9 @@ def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = 
     Raises
     ------
     DataError
-        If a requested label is not in the corpus, or a split is left with no
-        text carrying one (with ``drop_unlabeled``) or with no text at all.
+        If a requested label is not in the corpus, or a split of ``splits_needed``
+        is left with no text carrying one (with ``drop_unlabeled``) or with no
+        text at all.
     """
     columns = _label_columns(corpus, labels)
     Y = corpus.Y[:, columns].tocsr()
@@ -242,7 +252,7 @@ def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = 
     new_index = np.full(len(keep), -1, dtype=np.int64)
     new_index[keep] = np.arange(keep.sum())
     splits = {s: new_index[idx[keep[idx]]] for s, idx in corpus.splits.items()}
-    for split in SPLITS:
+    for split in splits_needed:
         if len(splits[split]) == 0 or (drop_unlabeled and not labeled[corpus.splits[split]].any()):
             raise DataError(f"no {split} text of corpus {corpus.name!r} carries any of the labels {list(labels)}")
     return make_corpus(corpus.name, corpus.texts[keep], Y[keep], list(labels), splits)
@@ -254,23 +264,32 @@ def reduce_labels(
     n_frequent: int = 5,
     n_rare: int = 5,
     user_file: bool = False,
+    analysis: bool = False,
 ) -> Corpus:
     """The corpus reduced to ``labels``, or to :func:`pick_frequent_rare` labels if None (``user_file``: see there).
 
     An explicit pick must pass the same eligibility rule as the automatic one
     (:func:`check_eligible`), so every kept label can be learned and measured.
+    ``analysis``: for ``python -m al.analyze``, which reads the pool alone. A
+    label named there needs only :data:`MIN_ANALYSIS_POOL_TEXTS` pool texts and
+    no dev or test text; the automatic pick stays the simulation's (the labels
+    a run would keep), but without dev or test texts in the corpus (a file
+    whose ``split`` column puts every text in train) it counts the pool alone.
 
     Raises
     ------
     DataError
         An unknown, repeated or ineligible label; too few eligible labels.
     """
+    pool_only = analysis and (labels or any(len(corpus.splits[s]) == 0 for s in ("dev", "test")))
+    min_pool = MIN_ANALYSIS_POOL_TEXTS if analysis and labels else MIN_POOL_TEXTS
+    min_eval = 0 if pool_only else MIN_EVAL_TEXTS
     if labels:
         chosen = list(labels)
-        check_eligible(corpus, chosen)
+        check_eligible(corpus, chosen, min_pool, min_eval)
     else:
-        chosen = pick_frequent_rare(corpus, n_frequent, n_rare, user_file=user_file)
-    return select_labels(corpus, chosen)
+        chosen = pick_frequent_rare(corpus, n_frequent, n_rare, min_pool, min_eval, user_file=user_file)
+    return select_labels(corpus, chosen, splits_needed=("train",) if analysis else SPLITS)
 
 
 def subsample_pool(corpus: Corpus, size: int, seed: int = 0) -> Corpus:

@@ -609,7 +609,7 @@ def label_source(
         raise DataError(
             f"{table.path} holds both a {LIST_COLUMN!r} list column and 0/1 label column(s) "
             f"{', '.join(map(repr, columns))}; say which hold the labels: --label-columns {LIST_COLUMN}, or "
-            f"--label-columns {' '.join(columns)}"
+            f"--label-columns {' '.join(map(shlex.quote, columns))}"
         )
     if columns:
         return LabelSource(tuple(columns), False)

@@ -319,6 +319,22 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     )
 
 
+def set_aside_damaged(path: Path, exc: BaseException, then: str) -> None:
+    """Rename a cache file that cannot be read to ``<name>.damaged`` (no later read trips on it; kept for a
+    look) and warn in one line naming it, what was wrong and what happens ``then``."""
+    import warnings
+
+    target = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:  # another process set it aside first
+        return
+    except OSError:
+        target = path
+    warnings.warn(f"cache file {path} cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
+                  f"set aside as {target.name}, {then}", UserWarning, stacklevel=3)
+
+
 #: The attribute of an exception raised by a computation of vectors that holds ``(positions, vectors)`` of those
 #: it finished (:meth:`EmbeddingCache.get_or_compute` caches them).
 PARTIAL = "al_partial"
@@ -354,8 +370,18 @@ class EmbeddingCache:
         for path in sorted(self.directory.glob("shard-*.npz")):
             if path.name in self._seen:
                 continue
-            with np.load(path) as shard:
-                keys, vectors = shard["keys"], shard["vectors"]
+            try:
+                with np.load(path) as shard:
+                    keys, vectors = shard["keys"], shard["vectors"]
+                if keys.ndim != 1 or vectors.ndim != 2 or len(keys) != len(vectors) or keys.dtype != f"S{KEY_BYTES}":
+                    raise ValueError(f"keys of shape {keys.shape} ({keys.dtype}) and vectors of shape {vectors.shape}")
+            except FileNotFoundError:  # another process set it aside meanwhile
+                continue
+            except MemoryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a damaged file (disk, a copy cut short): its vectors are recomputed
+                set_aside_damaged(path, exc, "its vectors are computed again")
+                continue
             self._seen.add(path.name)
             self._shards.append(vectors)
             s = len(self._shards) - 1

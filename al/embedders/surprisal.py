@@ -567,14 +567,14 @@ class MLMSurprisal:
 
         _, head = head_module(self._mlm)
         self._mlm.get_output_embeddings().weight = self._mlm.get_input_embeddings().weight
-        head_key += self.precision_key  # a head fitted over a bf16 encoder is another head
-        path = cache_dir("alps", "heads", self.model_key) / f"{head_key}.pt"
+        key = head_key + self.precision_key  # a head fitted over a bf16 encoder is another head
+        path = cache_dir("alps", "heads", self.model_key) / f"{key}.pt"
         loss = None
         tied = self._mlm.get_input_embeddings().weight
         if self._initial_head is None:  # before any fit: a second pool's head must not start from the first's
             self._initial_head = {k: p.detach().clone() for k, p in head.named_parameters() if p is not tied}
         if not path.is_file():  # written atomically: complete once it exists, read without the lock
-            with cache_lock(path.with_name(f".{head_key}.lock")):  # one process fits, the others wait and load
+            with cache_lock(path.with_name(f".{key}.lock")):  # one process fits, the others wait and load
                 if not path.is_file():
                     self._warn_fitted_head("fitting it now, once for this pool, and caching it")  # before the wait
                     with torch.no_grad():
@@ -588,7 +588,15 @@ class MLMSurprisal:
                     warnings.warn(f"ALPS: the MLM head {self.head_} ended at masked-LM loss {loss:.2f} "
                                   f"(final tenth of its steps); cached for later runs", UserWarning, stacklevel=3)
         if loss is None:
-            head.load_state_dict(torch.load(path, weights_only=True), strict=False)
+            try:
+                head.load_state_dict(torch.load(path, weights_only=True), strict=False)
+            except MemoryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a damaged file: set aside, and the head is fitted again
+                from al.embedders import set_aside_damaged
+
+                set_aside_damaged(path, exc, "the head is fitted again")
+                return self._fitted_head(texts, head_key)
             self._warn_fitted_head("loaded from the cache")
         mark_used(path)  # for python -m al.cache prune --unused-for
 

@@ -463,10 +463,10 @@ def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:
         if found is None:
             raise ModelError(f"model directory {path} holds no config.json; expected a saved transformers model")
         return found
+    if path.exists():  # a file (data/mine.csv reads like a hub id, but it lies here)
+        raise ModelError(f"model path {text} is a file, not a directory; expected a model directory (holding "
+                         f"config.json) or a model name such as all-MiniLM-L6-v2")
     if text.startswith((".", "/", "~")) or os.sep in text and not _looks_like_hub_id(text):
-        if path.exists():
-            raise ModelError(f"model path {text} is a file, not a directory; expected a model directory (holding "
-                             f"config.json) or a model name such as all-MiniLM-L6-v2")
         raise ModelError(f"model path {text} does not exist; pass an existing directory or a model name")
 
     name = canonical_name(text)

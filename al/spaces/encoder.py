@@ -15,12 +15,13 @@ bfloat16 / float16 autocast. The re-embedding follows the run's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import DataError
+from al.errors import ALError, DataError
 from al.spaces.training import Batch, batch_loss, check_space_settings, minibatches, resolve_params
 
 
@@ -82,8 +83,17 @@ class EncoderSpace:
         self.precision = precision
 
     def check(self) -> None:
-        """Refuse bad settings before any data loads."""
+        """Refuse bad settings before any data loads (a ``model`` given as a path: that it holds a model)."""
+        from al.errors import ConfigError
+        from al.models import resolve_model
+
         check_space_settings(self, ("epochs", "batch_size", "max_length"))
+        text = str(self.model)
+        if text.startswith((".", "/", "~")) or Path(text).expanduser().exists():  # a path: checked here, no hub
+            try:
+                resolve_model(text)
+            except ALError as exc:
+                raise ConfigError(f"space {self.objective!r} (encoder scope) parameter model: {exc}") from None
 
     def fit(self, inputs: Sequence[str], Y: sp.csr_matrix, seed: int, dev_inputs: Any = None,
             Y_dev: sp.csr_matrix | None = None) -> "FittedEncoder":

@@ -64,7 +64,12 @@ def test_proximity_counts_and_chance_by_hand():
     np.testing.assert_allclose(p.observed, [1, 2, np.nan])
     np.testing.assert_allclose(p.expected, [2 / 3, 1, 2 / 3])
     np.testing.assert_allclose(p.ratio, [1.5, 2.0, np.nan])
-    assert p.as_dict("ABC")["C"] == {"observed": None, "expected": 0.666667, "ratio": None}
+    # the most each can find: min(k, unlabeled texts with it) = min(2, 2), min(2, 3), min(2, 2); ratio at most
+    # that over chance: 2 / (2/3) = 3, 2 / 1 = 2, and C none (no centroid)
+    np.testing.assert_array_equal(p.possible, [2, 2, 2])
+    np.testing.assert_allclose(p.ceiling, [3.0, 2.0, np.nan])
+    assert p.as_dict("ABC")["C"] == {"observed": None, "expected": 0.666667, "ratio": None, "possible": 2,
+                                     "ceiling": None}
 
 
 def test_proximity_clips_k_to_the_unlabeled_set():
@@ -234,7 +239,7 @@ def test_diagnostics_combines_the_hand_computed_numbers():
     json.dumps(d, allow_nan=False)
     assert (d["n_labeled"], d["n_unlabeled"], d["k"]) == (2, 6, 2)
     assert d["labeled_counts"] == {"A": 1, "B": 1, "C": 0}
-    assert d["proximity"]["A"] == {"observed": 1, "expected": 0.666667, "ratio": 1.5}
+    assert d["proximity"]["A"] == {"observed": 1, "expected": 0.666667, "ratio": 1.5, "possible": 2, "ceiling": 3.0}
     assert d["proximity"]["B"]["observed"] == 2 and d["proximity"]["C"]["observed"] is None
     # one text per centroid: own distance 0, other = 1 - cos(90 deg) = 1
     assert d["margins"]["A"] == {"n_texts": 1, "own": 0.0, "other": 1.0, "margin": 1.0}
@@ -473,14 +478,17 @@ def test_kmeans_agreement_does_not_depend_on_the_order_of_the_rows():
         assert kmeans_agreement(X[order], labels[order], seed=0) == first
 
 
-def test_a_k_clipped_to_the_unlabeled_texts_left_is_printed_as_used():
-    from al.analysis.embedding_analysis import render_summary
-    from al.analyze import format_proximity
-
+def test_a_k_that_searches_every_unlabeled_text_is_refused():
+    """k at least the unlabeled texts a size leaves: every centroid would find them all, each ratio 1 by
+    construction (it was clipped and read as "no better than chance")."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 8)).astype(np.float32)
     Y = (rng.random((30, 3)) < 0.4).astype(int)
-    result = analyze_pool(X / np.linalg.norm(X, axis=1, keepdims=True), Y, ["a", "b", "c"], [10, 25], k=10)
-    assert [e["k"] for e in result["sizes"]] == [10, 5]  # 5 unlabeled texts remain at |L| = 25
-    assert "k = 10 (5 at |L| = 25: fewer unlabeled texts)" in format_proximity(result)
-    assert render_summary(result).count("10 (5 at |L| = 25: fewer unlabeled texts)") >= 2
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    with pytest.raises(ConfigError, match=r"--k 5 searches every one of the 5 unlabeled texts left at \|L\| = 25 "
+                       r"\(pool of 30\).*give --k below 5 or sizes below 25"):
+        analyze_pool(X, Y, ["a", "b", "c"], [10, 25], k=5)
+    result = analyze_pool(X, Y, ["a", "b", "c"], [10, 25], k=4)  # one below: searched, not all
+    assert [e["k"] for e in result["sizes"]] == [4, 4]
+
+

@@ -108,3 +108,36 @@ def test_an_embedding_cache_locks_each_set_of_missing_texts_on_its_own(tmp_path)
         holder.join(timeout=60)
     assert vectors.tolist() == [[7.0, 7.0]]
     assert cache.get_or_compute(first, lambda rows: np.zeros((len(rows), 2))).shape == (2, 2)
+
+
+@pytest.mark.parametrize("damage", ["cut short", "not a zip", "keys and vectors disagree"])
+def test_a_damaged_shard_is_set_aside_with_a_warning_and_its_vectors_computed_again(tmp_path, damage):
+    """A shard the disk or a copy damaged stopped every run reading the cache with a traceback (BadZipFile)."""
+    import io
+
+    import numpy as np
+
+    from al.embedders import EmbeddingCache, text_keys
+
+    folder = tmp_path / "emb"
+    folder.mkdir()
+    keys = text_keys(["a storm", "a flood", "wheat"])
+    vectors = np.arange(6, dtype=np.float32).reshape(3, 2)
+    assert EmbeddingCache(folder).get_or_compute(keys, lambda rows: vectors[rows]).tolist() == vectors.tolist()
+    (shard,) = folder.glob("shard-*.npz")
+    if damage == "cut short":
+        shard.write_bytes(shard.read_bytes()[:200])
+    elif damage == "not a zip":
+        shard.write_text("garbage")
+    else:
+        buffer = io.BytesIO()
+        np.savez(buffer, keys=keys[:2], vectors=vectors)
+        shard.write_bytes(buffer.getvalue())
+    computed = []
+    with pytest.warns(UserWarning, match=rf"cache file {shard} cannot be read \(.*\); set aside as "
+                                         rf"{shard.name}.damaged, its vectors are computed again"):
+        again = EmbeddingCache(folder).get_or_compute(keys, lambda rows: computed.append(len(rows)) or vectors[rows])
+    assert again.tolist() == vectors.tolist() and computed == [3]
+    assert (folder / f"{shard.name}.damaged").is_file() and not shard.exists()
+    assert EmbeddingCache(folder).get_or_compute(keys, lambda rows: pytest.fail("recomputed")).tolist() == \
+        vectors.tolist()

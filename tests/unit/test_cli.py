@@ -63,6 +63,17 @@ BAD_INPUTS = {
     "threads zero": (["--threads", "0"], "threads (--threads) must be a positive integer (or left out: the process's own), got 0"),
     "label descriptions a directory": (["--initial-strategy", "label_names", "--label-descriptions", "."],
                                        "label descriptions file . is a directory; give a YAML file"),
+    "space param of the other scope": (["--space", "clld", "--space-scope", "encoder", "--space-param", "ldm=adaptive"],
+                                       "space 'clld' has no parameter 'ldm' (it belongs to the head scope: "
+                                       "--space-scope head); accepted: amp, batch_size, epochs, lam, learning_rate, "
+                                       "max_length, model, positive"),
+    "another objective's param not offered": (["--space", "cea", "--space-param", "foo=1"],
+                                              "space 'cea' has no parameter 'foo'; accepted: batch_size, dim, dropout, "
+                                              "epochs, hidden, learning_rate, positive"),
+    "encoder space's model path missing": (["--space", "cea", "--space-scope", "encoder", "--space-param",
+                                            "model=./no/such/model"],
+                                           "space 'cea' (encoder scope) parameter model: model path ./no/such/model "
+                                           "does not exist"),
     "pool size above the pool": (["--pool-size", "99999999", "--budget", "150"],
                                  "pool_size (99999999) is larger than the pool of disaster (11572 texts); give at most "
                                  "11572, or leave --pool-size out"),
@@ -657,13 +668,18 @@ def test_a_flag_overriding_the_file_s_choice_is_no_conflict(tmp_path):
     assert config.space_every == 2 and config.space_scope == "encoder"
 
 
-def test_a_model_path_that_is_a_file_is_called_a_file(tmp_path, capsys):
+def test_a_model_path_that_is_a_file_is_called_a_file(tmp_path, capsys, monkeypatch):
     model = tmp_path / "weights.bin"
     model.write_text("")
     assert main(["--model", str(model), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert f"model path {model} is a file, not a directory; expected a model directory" in err
     assert err.count("\n") == 1 and not (tmp_path / "r").exists()
+    monkeypatch.chdir(tmp_path)  # data/mine.csv reads like a hub id (owner/name), but it lies here
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "mine.csv").write_text("text\n")
+    assert main(["--model", "data/mine.csv", "--out", str(tmp_path / "r")]) == 2
+    assert "model path data/mine.csv is a file, not a directory" in capsys.readouterr().err
 
 
 def test_a_gpu_that_is_not_there_is_refused_before_anything_is_written(tmp_path, monkeypatch, capsys):

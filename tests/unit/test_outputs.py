@@ -120,7 +120,7 @@ def test_ctrl_c_or_an_error_in_analyze_leaves_no_half_made_folder(tmp_path, monk
 
     out = tmp_path / "an"
 
-    def interrupted(config):
+    def interrupted(config, analysis=False):
         out.mkdir()
         (out / "proximity.png").write_text("half")
         raise stop()

@@ -65,6 +65,16 @@ def test_columns_that_are_clearly_not_labels_are_still_ignored(tmp_path):
 # 2 -------------------------------------------------------------- one rule for al.simulate and al.annotate
 
 
+def test_the_label_columns_offered_are_quoted_for_the_shell(tmp_path):
+    """A column name with a space or a comma, pasted from the advice, must be one argument."""
+    path = tmp_path / "both.csv"
+    path.write_text('text,labels,medical help,"search, and rescue"\n' +
+                    "".join(f"text {i},medical help,{i % 2},{1 - i % 2}\n" for i in range(40)))
+    with pytest.raises(DataError, match=r"--label-columns labels, or --label-columns 'medical help' "
+                                        r"'search, and rescue'$"):
+        load_table(path)
+
+
 def test_both_readers_take_the_same_labels_from_a_file_with_a_list_and_zero_one_columns(tmp_path):
     path = tmp_path / "both.jsonl"
     rows = [{"text": f"text {i}", "labels": ["food"] if i % 2 else ["water"], "food": int(i % 3 == 0),

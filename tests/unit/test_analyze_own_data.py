@@ -1,0 +1,140 @@
+"""``python -m al.analyze`` on a researcher's own file: what it reads, what it says, and what it never claims."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from al.analysis.embedding_analysis import analyze_pool, proximity_table, reading
+from al.errors import DataError
+from tests.conftest import hash_embed
+
+
+class HashEmbedder:
+    """Stands in for the sentence encoder (no model)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def encode(self, texts):
+        return hash_embed(texts)
+
+
+def _rows(n: int, seed: int, split_of=lambda i: "train"):
+    """``n`` texts, labels food (about 40 %), water (30 %) and rare (the first 12 texts), all with a split."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        labels = [name for name, p in (("food", 0.4), ("water", 0.3)) if rng.random() < p]
+        if i < 12:
+            labels.append("rare")
+        rows.append((f"message {i} about {' '.join(labels) or 'nothing'} number {rng.integers(1e9)}",
+                     "|".join(labels), split_of(i)))
+    return rows
+
+
+def _write(path, rows):
+    path.write_text("text,labels,split\n" + "".join(f"{t},{labels},{split}\n" for t, labels, split in rows))
+    return path
+
+
+@pytest.fixture
+def hashed(monkeypatch, tmp_path):
+    import al.embedders
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_file_with_every_text_in_train_and_a_rare_label_is_analysed(hashed, capsys):
+    """The analysis reads the pool alone: a label with 12 pool texts and none in dev or test (which a simulation
+    could not measure) is analysed when named, and a file that puts every text in train too."""
+    from al.analyze import main
+
+    data = _write(hashed / "alltrain.csv", _rows(300, 0))
+    assert main(["--dataset", "csv", "--data-path", str(data), "--labels", "food", "rare", "--sizes", "40",
+                 "--k", "20", "--out", "out"]) == 0
+    result = json.loads((hashed / "out" / "analysis.json").read_text())
+    assert result["label_names"] == ["food", "rare"]
+    assert result["data"]["pool_texts"] == result["pool_size"] > 0
+    assert (result["data"]["dev_texts"], result["data"]["test_texts"]) == (0, 0)
+    summary = (hashed / "out" / "summary.md").read_text()
+    assert "its 0 dev and 0 test texts are not read" in summary
+    assert "1 of 3 labels (water)" in summary  # what the reduction left out is said
+    assert "left out:" in capsys.readouterr().err
+
+    # the simulation's rule is unchanged: the same label cannot be learned and measured there
+    from al.simulate import main as simulate
+
+    assert simulate(["--dataset", "csv", "--data-path", str(data), "--labels", "food", "rare", "--describe"]) == 2
+    assert "cannot be learned and measured" in capsys.readouterr().err
+
+
+def test_the_automatic_pick_is_the_simulations_where_dev_and_test_exist(tmp_path):
+    from al.datasets import load_corpus
+
+    data = _write(tmp_path / "d.csv", _rows(600, 1, split_of=lambda i: ("train", "train", "train", "dev", "test")[i % 5]
+                                            if i >= 12 else "train"))
+    simulated = load_corpus("csv", data, n_frequent=1, n_rare=1)
+    analysed = load_corpus("csv", data, n_frequent=1, n_rare=1, analysis=True)
+    assert list(simulated.label_names) == list(analysed.label_names) == ["food", "water"]  # rare: no dev/test texts, not picked
+    rows = [(t, labels.replace("|rare", "").replace("rare", "") if i else "food|rare", split)
+            for i, (t, labels, split) in enumerate(_rows(60, 2))]  # rare on one text alone
+    with pytest.raises(DataError, match=r"cannot be analysed: 'rare' \(pool 1 = 2%.*needs >= 2 pool texts and at "
+                                        r"most 50% of the pool"):
+        load_corpus("csv", _write(tmp_path / "one.csv", rows), labels=["food", "rare"], analysis=True)
+
+
+def test_clld_reading_dev_is_refused_before_embedding_without_dev_texts(hashed, capsys):
+    from al.analyze import main
+
+    data = _write(hashed / "alltrain.csv", _rows(200, 3))
+    assert main(["--dataset", "csv", "--data-path", str(data), "--labels", "food", "water", "--sizes", "40",
+                 "--k", "20", "--space", "clld", "--space-param", "ldm=adaptive", "--out", "o", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "reads the dev split, and alltrain has no dev text" in err and "ldm=static" in err
+    assert err.count("\n") == 1 and not (hashed / "o").exists()
+
+
+def test_one_label_gives_no_best_worst_no_margin_and_no_separation_verdict():
+    """With one label there is no other centroid and one primary label: nothing is compared that is not there."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Y = (rng.random((120, 1)) < 0.3).astype(int)
+    text = reading(analyze_pool(X, Y, ["food"], [30, 60], k=20))
+    assert "best-placed" not in text and "0 of 0" not in text and "mean margin of –" not in text
+    assert "No distance margin is defined" in text
+    assert "silhouette and the k-means agreement are undefined here" in text
+    assert "separated" not in text
+
+
+def test_the_reading_names_each_ratios_ceiling():
+    """A label on most unlabeled texts cannot reach a high ratio: the reading and the table say how high it could."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Y = np.stack([rng.random(400) < 0.8, rng.random(400) < 0.1], axis=1).astype(int)
+    result = analyze_pool(X, Y, ["common", "rare"], [100], k=50)
+    p = result["sizes"][0]["proximity"]
+    unlabeled = Y[np.sort(np.random.default_rng(0).permutation(400)[100:])]
+    for j, name in enumerate(["common", "rare"]):  # by hand: min(k, P) / (k P / n)
+        positives = int(unlabeled[:, j].sum())
+        assert p[name]["possible"] == min(50, positives)
+        assert p[name]["ceiling"] == pytest.approx(min(50, positives) / (50 * positives / 300), abs=1e-6)
+    assert p["common"]["ceiling"] < 1.5
+    assert f"at most {p['common']['ceiling']:.2f}" in proximity_table(result)
+    assert "whose median ceiling" in reading(result)
+
+
+def test_a_label_name_holding_a_bar_stays_in_its_markdown_cell():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(100, 8)).astype(np.float32)
+    Y = (rng.random((100, 2)) < 0.4).astype(int)
+    table = proximity_table(analyze_pool(X / np.linalg.norm(X, axis=1, keepdims=True), Y, ["food|aid", "storm"],
+                                         [30], k=10))
+    header = table.splitlines()[0]
+    assert header == "| labeled | food\\|aid | storm |"
+    assert all(line.replace("\\|", "").count("|") == 4 for line in table.splitlines())
