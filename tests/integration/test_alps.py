@@ -83,6 +83,25 @@ def test_fitted_head_vectors_cache_and_query(texts, monkeypatch, tmp_path):
     np.testing.assert_array_equal(again, vectors)
 
 
+def test_a_damaged_cached_head_is_set_aside_and_fitted_again(texts, monkeypatch, tmp_path):
+    """A head file cut short (a disk, a copy) stopped ALPS with a traceback; now it is fitted again, the same."""
+    monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache"))
+    fits = []
+    real_fit = surprisal.fit_mlm_head
+    monkeypatch.setattr(surprisal, "fit_mlm_head", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        vectors = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS)(texts[:40])
+    (head,) = (tmp_path / "cache" / "alps" / "heads").glob("*/*.pt")
+    head.write_bytes(head.read_bytes()[:100])
+    with pytest.warns(UserWarning) as said:
+        again = MLMSurprisal(mlm_head="fit", fit_steps=FIT_STEPS)(texts[:40])
+    assert any(re.search(rf"cache file {re.escape(str(head))} cannot be read .*set aside as {head.name}\.damaged, "
+                         rf"the head is fitted again", str(w.message)) for w in said)
+    assert fits == [1, 1] and head.is_file() and head.with_name(head.name + ".damaged").is_file()
+    np.testing.assert_array_equal(again, vectors)
+
+
 def test_a_checkpoint_with_an_mlm_head_is_used_as_is(texts, tmp_path):
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
