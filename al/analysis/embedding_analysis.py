@@ -423,7 +423,25 @@ def reading(result: dict[str, Any]) -> str:
                 f"with NMI {_fmt(q['kmeans']['nmi'])} and accuracy {_fmt(q['kmeans']['accuracy'])}: the classes are "
                 + ("well separated" if separated else "far from separated") + " in this embedding space."
             )
+    if result.get("space"):
+        parts.append(_space_reading(result))
     return " ".join(parts)
+
+
+def _space_reading(result: dict[str, Any]) -> str:
+    """One sentence per fitted space: proximity and held-out silhouette, pretrained -> fitted, at each size."""
+    name = result["space"]
+
+    def change(pretrained: float | None, fitted: float | None, digits: int) -> str:
+        return f"{_fmt(pretrained, digits)} -> {_fmt(fitted, digits)}"
+
+    steps = []
+    for e in result["sizes"]:
+        held = e["held_out"]
+        steps.append(f"|L| = {e['size']}: proximity ratio {change(e['summary']['mean_ratio'], e['adapted']['summary']['mean_ratio'], 2)}, "
+                     f"held-out silhouette {change(held['pretrained']['silhouette'], held[name]['silhouette'], 3)}")
+    return (f"In {_a(name)} space fitted on each labeled set (pretrained -> {name}; the proximity ratio is the mean "
+            f"over labels, on unlabeled texts the space never saw): {'; '.join(steps)}.")
 
 
 def _a(word: str) -> str:

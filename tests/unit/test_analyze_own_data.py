@@ -138,3 +138,19 @@ def test_a_label_name_holding_a_bar_stays_in_its_markdown_cell():
     header = table.splitlines()[0]
     assert header == "| labeled | food\\|aid | storm |"
     assert all(line.replace("\\|", "").count("|") == 4 for line in table.splitlines())
+
+
+def test_the_reading_says_what_a_fitted_space_changed():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Y = (rng.random((200, 2)) < 0.4).astype(int)
+    result = analyze_pool(X, Y, ["a", "b"], [40, 80], k=20, space=lambda labeled, Y_labeled, seed: X[:, ::-1].copy(),
+                          space_name="am", held_out=50)
+    text = reading(result)
+    for e in result["sizes"]:
+        said = (f"|L| = {e['size']}: proximity ratio {e['summary']['mean_ratio']:.2f} -> "
+                f"{e['adapted']['summary']['mean_ratio']:.2f}, held-out silhouette "
+                f"{e['held_out']['pretrained']['silhouette']:.3f} -> {e['held_out']['am']['silhouette']:.3f}")
+        assert said in text
+    assert "In an am space fitted on each labeled set" in text
