@@ -19,13 +19,14 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
 from al import __version__
-from al.cli import ArgumentParser, add_data_options, check_own_folder, output_dir
+from al.cli import ArgumentParser, Terminated, add_data_options, check_own_folder, output_dir, sigterm_stops
 from al.errors import ALError, ConfigError
 
 
@@ -320,15 +321,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from al.cache import check_cache_root
 
         check_cache_root()
-        result, out = run(args)
+        with sigterm_stops():  # a kill's SIGTERM stops it as Ctrl-C does: the vectors finished are kept
+            result, out = run(args)
     except ALError as exc:
         from al.simulate import flags_named
 
         print(f"error: {flags_named(str(exc), args)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted; nothing written, run the same command again for the analysis", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{stopped}; nothing written, run the same command again for the analysis", file=sys.stderr)
+        return 128 + signal.SIGTERM if isinstance(exc, Terminated) else 130
     print(format_proximity(result))
     n_figures = 1 + 2 * len(result["sizes"])
     if result.get("space"):

@@ -237,8 +237,12 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     start = time.perf_counter()
 
     def complete() -> dict[str, Any] | None:
-        """A finished run's result: complete, or failed if it holds other settings or data (an edited grid file)."""
-        done = read_rounds(run_dir)
+        """A finished run's result: complete, or failed if it holds other settings or data (an edited grid file),
+        or records that cannot be read (a damaged ``rounds.jsonl``)."""
+        try:
+            done = read_rounds(run_dir)
+        except ALError as exc:
+            return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
         if len(done) < config.n_rounds:
             return None
         try:  # reads only (archives may be read-only); data that moved with its runs is known by its digest,
@@ -344,7 +348,8 @@ def _messages(caught: Sequence[warnings.WarningMessage]) -> list[str]:
 
 
 def refusal(config: SimulationConfig) -> str | None:
-    """Why ``config``'s run directory will refuse it, or None: it holds a run with other result settings or data.
+    """Why ``config``'s run directory will refuse it, or None: it holds a run with other result settings or data,
+    or records that cannot be read (a damaged ``config.json`` or ``rounds.jsonl``).
 
     The comparison the run itself makes (:func:`al.simulate.compare_stored`),
     reading only: settings and the data file's digest first; the corpus is
@@ -354,11 +359,16 @@ def refusal(config: SimulationConfig) -> str | None:
     refusal. Anything else that goes wrong here is not one either: the run
     meets it and says so, as it did before this look.
     """
-    from al.records import RunRecords
+    from al.records import RunRecords, read_config, read_rounds
     from al.simulate import compare_stored
 
     if not config.run_dir.exists():  # nothing stored (a grid's first start): nothing to compare
         return None
+    try:
+        read_config(config.run_dir)
+        read_rounds(config.run_dir)
+    except ALError as exc:  # damaged records: the run stops on them at once
+        return str(exc)
     try:
         compare_stored(config, RunRecords(config.run_dir))
     except ConfigError as exc:  # other settings or data
@@ -500,6 +510,32 @@ def _task(item: GridRun | Preparation, defer: bool) -> tuple[Any, ...]:
     return run_one, item.config.to_dict(), defer
 
 
+#: Whether this worker process is running a task (:func:`in_pool`), which SIGTERM then stops with its work kept.
+_TASK_RUNNING = False
+
+
+def in_pool(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """``function(*args)`` in a pool worker: SIGTERM stops it as Ctrl-C stops a lone run, keeping what it finished
+    (an embedding's vectors, its rounds), then ends the worker (:func:`_stop_worker`)."""
+    global _TASK_RUNNING
+    _TASK_RUNNING = True
+    try:
+        return function(*args)
+    except Terminated:
+        os._exit(128 + signal.SIGTERM)  # what it finished is on disk: the same grid command resumes it
+    finally:
+        _TASK_RUNNING = False
+
+
+def _stop_worker(signum: int, frame: object) -> None:
+    """A pool worker's SIGTERM: a task stops where it is (:class:`Terminated`, caught by :func:`in_pool`), an idle
+    worker ends at once. Once: the saving that follows is not cut short by the next (its parent's end)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if not _TASK_RUNNING:
+        os._exit(128 + signum)
+    raise Terminated
+
+
 def _init_worker(threads: int, parent: int | None = None) -> None:
     """A grid worker's share of the cores: torch, BLAS and OpenMP pools each get at most ``threads``
     (:func:`al.device.limit_threads`; ``python -m al.simulate --threads`` gives a lone run the same).
@@ -509,6 +545,8 @@ def _init_worker(threads: int, parent: int | None = None) -> None:
     """
     from al.device import limit_threads
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C reaches the grid, which stops its workers
+    signal.signal(signal.SIGTERM, _stop_worker)
     if parent is not None:
         exit_with_parent(parent)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -559,6 +597,12 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: The status of a task whose worker process died under it (:func:`run_local`); :func:`dispatch` runs it again once.
+LOST = "lost"
+WORKER_LOST = ("a grid worker process ended abruptly (killed, by the out-of-memory killer perhaps) while this task "
+               "was in flight")
+
+
 def dispatch(
     runs: Sequence[Any],
     capacity: int,
@@ -588,12 +632,19 @@ def dispatch(
     lock, as a lone run does. Records are those of a lone run: a deferred run
     resumes from its finished rounds. ``watch``, if given, holds what is in
     flight (:class:`InFlight`, which :class:`Heartbeat` reports).
+
+    A task that comes back :data:`LOST` (its worker died under it, and with it
+    every task in flight) goes back to the front of the queue and resumes from
+    its finished rounds, its result then carrying a warning; lost a second
+    time, it is failed (a task that kills its worker, by memory most often,
+    would kill the next one too).
     """
     watch = watch if watch is not None else InFlight()
     queue = deque(runs)
     aside: list[tuple[Any, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
     running: dict[Hashable, Any] = {}
     unended = {id(r) for r in queue}  # by identity: a task may be unhashable, and two tasks may be equal
+    lost: set[int] = set()  # tasks lost once with their worker
 
     def ready(task: Any) -> bool:
         """Whether every task ``task`` waits for has ended."""
@@ -618,6 +669,17 @@ def dispatch(
         for handle, result in wait_any(list(running)):
             r = running.pop(handle)
             watch.ended(r)
+            if result["status"] == LOST and id(r) not in lost:
+                lost.add(id(r))
+                queue.appendleft(r)
+                continue
+            if result["status"] == LOST:
+                out = getattr(getattr(r, "config", None), "run_dir", "")
+                result = {**result, "out": str(out), "status": "failed", "message": f"{result['message']}, twice; what it finished is "
+                          f"kept: the same grid command resumes it (with fewer --workers if memory ran out)"}
+            elif id(r) in lost and result["status"] != "deferred":
+                result = {**result, "warnings": [*result.get("warnings", ()), f"{WORKER_LOST}; it ran again and "
+                                                 f"resumed from its finished rounds"]}
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
                 continue
@@ -654,28 +716,65 @@ def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Prep
             yield r, result
         return
     import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
+
+    threads = max(1, available_cores() // workers)
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(threads, os.getpid()))
+
+    pools = [new_pool()]  # the last one takes new tasks; one whose worker died is replaced
+
+    def start(r: GridRun | Preparation, defer: bool) -> Hashable:
+        try:
+            return pools[-1].submit(in_pool, *_task(r, defer))
+        except BrokenProcessPool:
+            pools[-1].shutdown(wait=False, cancel_futures=True)
+            pools.append(new_pool())
+            return pools[-1].submit(in_pool, *_task(r, defer))
 
     def wait_any(futures: list[Hashable]) -> list[tuple[Hashable, dict[str, Any]]]:
         done, _ = wait(futures, return_when=FIRST_COMPLETED)  # type: ignore[arg-type]
-        return [(f, f.result()) for f in done]  # type: ignore[attr-defined]
+        ended = []
+        for f in done:
+            try:
+                ended.append((f, f.result()))  # type: ignore[attr-defined]
+            except BrokenProcessPool:  # a worker was killed (the OOM killer, kill): every task in flight is lost
+                ended.append((f, {"status": LOST, "seconds": 0.0, "message": WORKER_LOST}))
+        return ended
 
-    threads = max(1, available_cores() // workers)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(threads, os.getpid())) as pool:
-        try:
-            yield from dispatch([*preparations, *runs], workers, lambda r, defer: pool.submit(*_task(r, defer)),
-                                wait_any, watch, prerequisites(preparations))
-        except BaseException:  # Ctrl-C or SIGTERM on this process alone, or the caller gone: the workers stop now
+    try:
+        yield from dispatch([*preparations, *runs], workers, start, wait_any, watch, prerequisites(preparations))
+    except BaseException:  # Ctrl-C or SIGTERM on this process alone, or the caller gone: the workers stop now
+        for pool in pools:
             stop_workers(pool)
-            raise
+        raise
+    finally:
+        for pool in pools:
+            pool.shutdown(wait=True)
 
 
-def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End ``pool``'s worker processes now (SIGTERM) and drop what waits, so that leaving the pool does not wait
-    for the simulations in flight (each resumes from its last finished round, as after any kill)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+#: Seconds stopped workers have to save what they finished (an embedding's vectors) before they are killed.
+STOP_GRACE = 20.0
+
+
+def stop_workers(pool: ProcessPoolExecutor, grace: float = STOP_GRACE) -> None:
+    """End ``pool``'s worker processes now and drop what waits, so that leaving the pool does not wait for the
+    simulations in flight (each resumes from its last finished round, as after any kill).
+
+    SIGTERM first: a task stops where it is and keeps what it finished, as a lone run on Ctrl-C does
+    (:func:`in_pool`); a worker still alive after ``grace`` seconds is killed.
+    """
+    processes = [p for p in list((getattr(pool, "_processes", None) or {}).values()) if p.is_alive()]
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
         if process.is_alive():
-            process.terminate()
+            process.kill()
     pool.shutdown(wait=False, cancel_futures=True)
 
 

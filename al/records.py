@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Iterator
 from al.config import changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
 from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError
 from al.io import remove_stale_temporaries, write_atomic  # noqa: F401 - write_atomic re-exported
+from al.progress import counted
 
 CONFIG_FILE = "config.json"
 ROUNDS_FILE = "rounds.jsonl"
@@ -93,12 +94,18 @@ def read_rounds(directory: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     rounds = []
-    for number, line in enumerate(_read_text(path).splitlines(), 1):
-        if line.strip():
+    lines = [(number, line) for number, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()]
+    for number, line in lines:
+        try:
             record = _json(path, line, f"line {number}")
             if not isinstance(record, dict):
                 raise DataError(f"{path} line {number} is not a round's record (a JSON object); {_remedy(path)}")
-            rounds.append(record)
+        except DataError as exc:
+            if number != lines[-1][0] or _other_entries(path.parent):  # a session's: its answers decide, not this
+                raise
+            raise DataError(f"{exc}; or, since it is the last line (cut short, perhaps), delete that line alone: the "
+                            f"run then resumes after its {counted(len(rounds), 'finished round')}") from None
+        rounds.append(record)
     return rounds
 
 
@@ -224,7 +231,10 @@ class RunRecords:
         before, now = previous.get("strategy_source") or {}, meta.get("strategy_source") or {}
         if before.get("digest") and now.get("digest") and before["digest"] != now["digest"]:  # a user edited it
             resume["strategy_source"] = [before["digest"], now["digest"]]
-        kept["resumes"] = [*(kept.get("resumes") or []), resume]
+        earlier = list(kept.get("resumes") or [])
+        if earlier and isinstance(earlier[-1], dict) and earlier[-1].get("after_round") == len(self.rounds):
+            earlier.pop()  # a resume stopped between config.json and its round's rounds.jsonl: no round came of it
+        kept["resumes"] = [*earlier, resume]
         self.settings = settings
         self.meta = {**meta, **kept}
         self._config_pending = True

@@ -14,17 +14,18 @@ import functools
 import json
 import re
 import os
+import signal
 import sys
 import warnings
 from typing import Any, Sequence
 
 from al import __version__
-from al.cli import ArgumentParser, add_data_options
+from al.cli import ArgumentParser, Terminated, add_data_options, sigterm_stops
 from al.config import (
     SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml,
     merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
-from al.errors import ALError, ConfigError, DataError
+from al.errors import ALError, ConfigError, DataError, and_more
 from al.progress import set_quiet
 
 DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every run seed
@@ -728,10 +729,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             config.validate()  # a bad value gets its one line before it reaches torch
             limit_threads(config.threads)
-        rounds = run(config, quiet=quiet)
+        with sigterm_stops():  # a kill's SIGTERM (a scheduler's, timeout's) stops it as Ctrl-C does, work kept
+            rounds = run(config, quiet=quiet)
     except ALError as exc:
         print(f"error: {flags_named(str(exc), args)}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("terminated; run the same command again to resume from the last finished round", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume from the last finished round", file=sys.stderr)
         return 130
@@ -741,6 +746,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if has_signals(rounds):
         print("\nwhere each stopping criterion would have stopped (al.stopping):")
         print(stop_table(stop_rounds(rounds, max_labeled=config.budget)))
+    elif any("stopping" in record for record in rounds):  # resumed across --no-stopping: a gap in the windows
+        missing = [str(record.get("n_labeled", "?")) for record in rounds if "stopping" not in record]
+        print(f"note: no stopping table: the rounds at {', '.join(missing[:8])}{and_more(len(missing), 8)} labeled "
+              f"texts ran with --no-stopping, and the criteria read windows of successive rounds (kappa compares each "
+              f"round's predictions with the last's); a run without --no-stopping from the start records them all",
+              file=sys.stderr)
     print(f"records: {config.run_dir / 'rounds.jsonl'}", file=sys.stderr)
     return 0
 

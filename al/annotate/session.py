@@ -283,9 +283,11 @@ class HumanAnnotator:
         UnknownLabelError
             A label the session does not have (nothing is stored).
         NotPendingError
-            The text is not waiting for an answer: answered already (perhaps
-            in another tab), labeled in the data file, or not asked yet; or
-            the loop stopped on an error (:meth:`fail`), so no text waits.
+            The text is not waiting for an answer: answered otherwise already
+            (perhaps in another tab), labeled in the data file, or not asked
+            yet; or the loop stopped on an error (:meth:`fail`), so no text
+            waits. The answer it holds, sent again, is taken as given (its
+            reply may have been lost with the server) and returned.
         """
         chosen = () if skipped else self.check_labels(labels)
         if seconds is not None and not (0.0 <= float(seconds) <= MAX_ANSWER_SECONDS):
@@ -294,6 +296,10 @@ class HumanAnnotator:
             if self._stopped is not None:
                 raise NotPendingError(f"the session stopped ({self._stopped}), so no answer is taken; {STOPPED_ADVICE}")
             index = self.position(text_id)
+            if index in self.store:
+                stored = self.store.get(index)
+                if (stored.skipped, set(stored.labels)) == (bool(skipped), set(chosen)):
+                    return stored  # the same answer again: its reply was lost (a server killed after saving it)
             if index not in self._pending or self.known(index):
                 raise NotPendingError(
                     f"text {text_id!r} is not waiting for an answer (answered already, perhaps in another tab, or "

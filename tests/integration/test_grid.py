@@ -237,3 +237,29 @@ def test_a_signal_to_the_grid_alone_stops_its_workers_at_once(tmp_path, small_js
         if process.poll() is None:
             process.kill()
     assert all((tmp_path / "runs" / f"seed-{s}" / "config.json").is_file() for s in (0, 1))  # the runs are there
+
+
+@pytest.mark.parametrize("kills, status", [(1, 0), (2, 2)], ids=["once", "twice"])
+def test_a_worker_killed_under_a_run_sends_it_back_once_then_fails_it_and_the_grid_goes_on(
+        tmp_path, small_jsonl, capsys, kills, status):
+    """A worker killed outright (the OOM killer) broke the pool: a traceback, exit 1, and the other runs neither
+    run nor reported. Now the runs in flight go back in the queue and resume; a run lost twice is failed."""
+    path, spec = grid_file(tmp_path, small_jsonl, strategies=("random", "cvirs"), seeds=(0,))
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    killer = {"name": "tests.integration.slow_strategy:KillsItsProcess", "params": {"flag_dir": str(flags),
+                                                                                 "kills": kills}}
+    spec["grid"]["strategy"] = [killer, "random"]
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert main([str(path), "--workers", "2"]) == status
+    err = capsys.readouterr().err
+    assert len(list(flags.iterdir())) == kills
+    assert "Traceback" not in err and "BrokenProcessPool" not in err
+    assert sum(f"[{i}/2]" in err for i in (1, 2)) == 2  # each run reported
+    if kills == 1:
+        assert "a grid worker process ended abruptly" in err and "it ran again and resumed" in err
+        assert_complete(spec, 2)  # the other run, lost with it if it was in flight, resumed too
+        assert main([str(path), "--workers", "2"]) == 0
+    else:
+        assert "failed" in err and "ended abruptly (killed, by the out-of-memory killer perhaps) while this task " \
+               "was in flight, twice; what it finished is kept: the same grid command resumes it" in err

@@ -189,6 +189,25 @@ def test_a_text_that_is_not_pending_is_refused(pool, tmp_path):
         session.close()
 
 
+def test_the_same_answer_sent_again_is_taken_once(pool, tmp_path):
+    """A server killed after saving an answer and before replying: the page sends it again to the restarted one,
+    which took it as "not waiting for an answer", and the page said the answer was not saved."""
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        text = client.get("/api/state", params={"wait": 30}).json()["text"]
+        body = {"id": text["id"], "labels": ["label2", "label1"], "seconds": 2.0}
+        assert client.post("/api/answer", json=body).status_code == 200
+        again = client.post("/api/answer", json={**body, "labels": ["label1", "label2"]})  # another order: the same
+        assert again.status_code == 200, again.text
+        assert [(a.labels, a.skipped) for a in session.store.all()] == [(("label1", "label2"), False)]
+        other = client.post("/api/answer", json={**body, "labels": ["label1"]})
+        assert other.status_code == 409 and "not waiting for an answer" in other.json()["detail"]
+        skipped = client.post("/api/answer", json={**body, "skipped": True})
+        assert skipped.status_code == 409
+    finally:
+        session.close()
+
+
 def test_a_second_tab_answering_the_same_text_is_refused_and_the_first_answer_kept(pool, tmp_path):
     session, first = open_session(pool, tmp_path / "s")
     second = TestClient(first.app, base_url="http://127.0.0.1")

@@ -470,6 +470,20 @@ def test_no_stopping_leaves_the_stop_set_pass_out_and_a_bad_value_gets_one_line(
     assert code == 2 and err == "error: stopping must be true or false, got 'maybe'\n"
 
 
+def test_a_run_resumed_across_no_stopping_says_why_it_has_no_stopping_table(tmp_path, capsys, monkeypatch):
+    """Rounds run with --no-stopping, then without: the table was left out without a word."""
+    import al.simulate
+
+    signals = {"kappa": None, "max_uncertainty": 0.9}
+    rounds = [{"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "micro_f1": 0.7,
+               **({"stopping": signals} if i >= 2 else {})} for i in range(4)]
+    monkeypatch.setattr(al.simulate, "run", lambda config, quiet: rounds)
+    assert main(["--out", str(tmp_path / "run"), "--budget", "250"]) == 0
+    captured = capsys.readouterr()
+    assert "where each stopping criterion would have stopped" not in captured.out
+    assert "note: no stopping table: the rounds at 100, 150 labeled texts ran with --no-stopping" in captured.err
+
+
 def test_threads_limit_the_process_and_are_not_a_result_setting(tmp_path, monkeypatch):
     """--threads 1 runs on one torch thread (a two-worker grid's share on two cores), set by the command alone:
     run() called from Python leaves its caller's threads as they are; a run resumes on any count."""

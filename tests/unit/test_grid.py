@@ -198,6 +198,35 @@ def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch)
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()} == before
 
 
+def test_damaged_records_fail_their_run_alone_and_the_dry_run_names_them(tmp_path, capsys):
+    """A rounds.jsonl cut short in one run stopped the whole grid with a traceback (exit 1), and --dry-run passed
+    it, as it passed an empty config.json."""
+    from al.records import RunRecords
+
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: random, initial: 100, step: 50, budget: 150}}\n"
+                    f"grid: {{seed: [0, 1, 2]}}\n")
+    for seed in (0, 1, 2):
+        config = {"strategy": "random", "initial": 100, "step": 50, "budget": 150, "seed": seed,
+                  "out": str(tmp_path / "o" / f"seed-{seed}")}
+        records = RunRecords(tmp_path / "o" / f"seed-{seed}")
+        records.start(SimulationConfig(**config).resolved(), {})
+        for i in range(2):
+            records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+    rounds = tmp_path / "o" / "seed-1" / "rounds.jsonl"
+    rounds.write_bytes(rounds.read_bytes()[:-20])
+    (tmp_path / "o" / "seed-2" / "config.json").write_text("")
+    assert main([str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("will fail: ") == 2 and f"will fail: seed-1: {rounds} line 2 is not JSON" in err, err
+    assert "delete that line alone: the run then resumes after its 1 finished round" in err
+    assert "will fail: seed-2: " in err and "config.json" in err
+    assert main([str(path), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "complete seed-0" in err.replace("  ", " "), err
+    assert "failed   seed-1" in err and "failed   seed-2" in err and "1 complete, 2 failed" in err
+
+
 def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_path, capsys, monkeypatch):
     """A grid whose data cannot give the labels it asks for (10 of a 2-label file) failed every run at once while
     --dry-run said rc 0; now the dry run reads each corpus (once) and names them."""

@@ -102,6 +102,25 @@ def test_a_resume_changes_nothing_until_its_first_new_round_then_keeps_the_first
     assert stored["config"]["threads"] == 1 and len(read_rounds(tmp_path)) == 3
 
 
+def test_a_resume_killed_between_its_config_and_its_round_is_listed_once(tmp_path):
+    """config.json is written just before the round's rounds.jsonl: a kill between the two left a resume that
+    made no round, and each such kill added another."""
+    _run(tmp_path)
+    for threads in (1, 2, 3):  # three resumes, each stopped after config.json
+        records = RunRecords(tmp_path)
+        records.start({**SETTINGS, "threads": threads}, {"version": "0.2.0"})
+        records._write_config()  # what append() writes first
+    records = RunRecords(tmp_path)
+    records.start({**SETTINGS, "threads": 4}, {"version": "0.2.0"})
+    records.append({"round": 2, "n_labeled": 60})
+    assert read_config(tmp_path)["resumes"] == [{"after_round": 2, "version": "0.2.0",
+                                                 "changed": {"threads": [3, 4]}}]
+    records = RunRecords(tmp_path)  # a resume after that round is another entry
+    records.start({**SETTINGS, "threads": 4}, {"version": "0.2.1"})
+    records.append({"round": 3, "n_labeled": 70})
+    assert [r["after_round"] for r in read_config(tmp_path)["resumes"]] == [2, 3]
+
+
 def test_rounds_without_their_config_are_refused_not_overwritten(tmp_path):
     _run(tmp_path)
     (tmp_path / "config.json").unlink()
