@@ -226,8 +226,8 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
                           f"or give the file dev texts (its split column)")
     data = data_description(config, corpus)
     seconds = {"load": round(time.perf_counter() - t, 3)}
-    say(f"{corpus.name}: {len(pool)} pool texts, {counted(corpus.n_labels, 'label')} ({', '.join(corpus.label_names)}); "
-        f"{data['left_out']}; embedding with {config.model}")
+    say(f"{corpus.name}: {len(pool)} pool texts, {counted(corpus.n_labels, 'label')} "
+        f"({', '.join(corpus.label_names)}); {data['left_out']}; embedding with {config.model}")
 
     t = time.perf_counter()
     embedder = SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision)
@@ -257,7 +257,8 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
 
 def data_description(config, corpus) -> dict:
     """What of the data file the analysis reads: the pool (the train split, as ``al.simulate``'s), the dev and
-    test texts it leaves unread, and what the label reduction left out (:func:`al.datasets.reduction.reduction_summary`)."""
+    test texts it leaves unread, and what the label reduction left out
+    (:func:`al.datasets.reduction.reduction_summary`)."""
     from al.datasets import load_dataset
     from al.datasets.reduction import reduction_summary
     from al.simulate import DATA_SEED

@@ -675,8 +675,9 @@ def dispatch(
                 continue
             if result["status"] == LOST:
                 out = getattr(getattr(r, "config", None), "run_dir", "")
-                result = {**result, "out": str(out), "status": "failed", "message": f"{result['message']}, twice; what it finished is "
-                          f"kept: the same grid command resumes it (with fewer --workers if memory ran out)"}
+                result = {**result, "out": str(out), "status": "failed",
+                          "message": f"{result['message']}, twice; what it finished is kept: the same grid command "
+                                     f"resumes it (with fewer --workers if memory ran out)"}
             elif id(r) in lost and result["status"] != "deferred":
                 result = {**result, "warnings": [*result.get("warnings", ()), f"{WORKER_LOST}; it ran again and "
                                                  f"resumed from its finished rounds"]}
@@ -760,8 +761,8 @@ STOP_GRACE = 20.0
 
 
 def stop_workers(pool: ProcessPoolExecutor, grace: float = STOP_GRACE) -> None:
-    """End ``pool``'s worker processes now and drop what waits, so that leaving the pool does not wait for the
-    simulations in flight (each resumes from its last finished round, as after any kill).
+    """End ``pool``'s worker processes (within ``grace`` seconds) and drop what waits, so that leaving the pool
+    does not wait for the simulations in flight (each resumes from its last finished round, as after any kill).
 
     SIGTERM first: a task stops where it is and keeps what it finished, as a lone run on Ctrl-C does
     (:func:`in_pool`); a worker still alive after ``grace`` seconds is killed.

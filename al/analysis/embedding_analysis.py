@@ -438,8 +438,9 @@ def _space_reading(result: dict[str, Any]) -> str:
     steps = []
     for e in result["sizes"]:
         held = e["held_out"]
-        steps.append(f"|L| = {e['size']}: proximity ratio {change(e['summary']['mean_ratio'], e['adapted']['summary']['mean_ratio'], 2)}, "
-                     f"held-out silhouette {change(held['pretrained']['silhouette'], held[name]['silhouette'], 3)}")
+        ratio = change(e["summary"]["mean_ratio"], e["adapted"]["summary"]["mean_ratio"], 2)
+        silhouette = change(held["pretrained"]["silhouette"], held[name]["silhouette"], 3)
+        steps.append(f"|L| = {e['size']}: proximity ratio {ratio}, held-out silhouette {silhouette}")
     return (f"In {_a(name)} space fitted on each labeled set (pretrained -> {name}; the proximity ratio is the mean "
             f"over labels, on unlabeled texts the space never saw): {'; '.join(steps)}.")
 

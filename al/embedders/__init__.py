@@ -379,7 +379,7 @@ class EmbeddingCache:
                 continue
             except MemoryError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a damaged file (disk, a copy cut short): its vectors are recomputed
+            except Exception as exc:  # noqa: BLE001 - a damaged file (a disk, a copy cut short): computed again
                 set_aside_damaged(path, exc, "its vectors are computed again")
                 continue
             self._seen.add(path.name)
