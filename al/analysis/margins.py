@@ -128,7 +128,11 @@ def plot_margins(margins: Margins, label_names: Sequence[str], title: str | None
     ax.set_ylabel("mean cosine distance")
     ax.set_title(title or "Cosine distance of labeled texts to class centroids")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize="small")
+    drawn = np.concatenate([margins.own, margins.other])
+    drawn = drawn[np.isfinite(drawn)]
+    if len(drawn) and drawn.max() > 0:  # room above the bars: the legend covers none
+        ax.set_ylim(0, 1.3 * float(drawn.max()))
+    ax.legend(fontsize="small", loc="upper center", ncol=2)
     fig.tight_layout()
     return fig
 
