@@ -229,7 +229,8 @@ class SimulationConfig:
 
     @property
     def run_dir(self) -> Path:
-        """``out``, or ``runs/<dataset>-<strategy>-<classifier>-seed<seed>``."""
+        """``out``, or ``runs/<dataset>-<strategy>[-<space>-<scope>[-for-<space_for>]]-<classifier>-seed<seed>``
+        (the space's part only for a fitted space, its ``-for-`` part only where it serves less than all)."""
         if self.out:
             return Path(self.out).expanduser()
         strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)

@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, help=f"seed of every random choice (default: {d.seed})")
     g = p.add_argument_group("run")
     g.add_argument("--out",
-                   help="run directory (default runs/<dataset>-<strategy>-<classifier>-seed<seed>); "
+                   help="run directory (default runs/<dataset>-<strategy>-<classifier>-seed<seed>, with "
+                   "-<space>-<scope> after the strategy for a fitted space); "
                    "an existing one with the same settings is resumed")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
     g.add_argument("--threads", type=int,

@@ -203,8 +203,10 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
     sizes, values = [], []
     for r in run.rounds:
         if metric not in r:
+            timings = sorted({k for x in run.rounds for k in x if k.startswith("seconds_")})
             raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}; its metrics: "
-                            f"{', '.join(numeric_metrics(run))}")
+                            f"{', '.join(numeric_metrics(run))}" + (f"; its timings: {', '.join(timings)}" if timings
+                                                                     else ""))
         value = r[metric]
         if value is None:
             continue

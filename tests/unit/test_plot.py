@@ -58,7 +58,12 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
     out = str(tmp_path / "c.png")
     assert main([str(tmp_path / "runs"), "--metric", "f1", "-o", out]) == 2
-    assert "has no metric 'f1'; its metrics: macro_f1, micro_f1" in capsys.readouterr().err
+    assert "has no metric 'f1'; its metrics: macro_f1, micro_f1\n" in capsys.readouterr().err
+    fake_run(tmp_path / "timed", "random", 0, [0.2, 0.4], name=None)
+    for path in (tmp_path / "timed").glob("*/rounds.jsonl"):  # as runs record them: the timings are plotted too
+        path.write_text(path.read_text().replace('"round"', '"seconds_query":1.5,"round"'))
+    assert main([str(tmp_path / "timed"), "--metric", "seconds_qeury", "-o", out]) == 2
+    assert "its metrics: macro_f1, micro_f1; its timings: seconds_query" in capsys.readouterr().err
     assert main([str(tmp_path / "runs"), "--group-by", "strategi", "-o", out]) == 2
     err = capsys.readouterr().err
     assert ("--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: budget, "
