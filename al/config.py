@@ -507,13 +507,10 @@ class SimulationConfig:
             return
         if "objective" in self.space.params:
             raise ConfigError("the space's objective is its name (--space NAME), not a space parameter; remove it")
-        from al.spaces.training import check_objective_params
-
         from al.spaces import space_class
+        from al.spaces.training import _ALL_OBJECTIVE_PARAMS, OBJECTIVE_PARAMS, check_objective_params
 
         other = next(scope for scope in ("head", "encoder") if scope != self.space_scope)
-        from al.spaces.training import OBJECTIVE_PARAMS, _ALL_OBJECTIVE_PARAMS
-
         others = _ALL_OBJECTIVE_PARAMS - set(OBJECTIVE_PARAMS.get(self.space.name, ()))  # another objective's
         self._check_params(self.space, self.space_class(), "space", unlisted=others,
                            elsewhere=(f"the {other} scope: --space-scope {other}", space_class(other)))

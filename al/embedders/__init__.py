@@ -327,12 +327,13 @@ def set_aside_damaged(path: Path, exc: BaseException, then: str) -> None:
     target = path.with_name(path.name + ".damaged")
     try:
         os.replace(path, target)
+        aside = f"set aside as {target.name}"
     except FileNotFoundError:  # another process set it aside first
         return
-    except OSError:
-        target = path
+    except OSError as rename:
+        aside = f"left where it is (it cannot be renamed either: {rename.strerror or rename})"
     warnings.warn(f"cache file {path} cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
-                  f"set aside as {target.name}, {then}", UserWarning, stacklevel=3)
+                  f"{aside}, {then}", UserWarning, stacklevel=3)
 
 
 #: The attribute of an exception raised by a computation of vectors that holds ``(positions, vectors)`` of those
