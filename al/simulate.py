@@ -269,7 +269,8 @@ def in_file_terms(message: str) -> str:
             return name + match.group(0)[len(flag):]
         return f"{name}: {value}"
 
-    return re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{][^\s,;)]*|-\d[^\s,;)]*))?", key, message)
+    told = re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{][^\s,;)]*|-\d[^\s,;)]*))?", key, message)
+    return re.sub(r"(?<![\w-])(\w+(?: \w+)?) \(\1\)", r"\1", told)  # "--label-sep (data_options label_sep)": once
 
 
 #: Settings whose flag a message may follow with a name ("--classifier bert"): a file writes "classifier: bert".

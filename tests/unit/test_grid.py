@@ -290,6 +290,8 @@ def test_messages_met_by_a_files_run_name_its_settings_as_the_file_does():
     assert in_file_terms("give --strategy-param k=1 and --label-sep ';' with --threshold 0.3") == (
         "give strategy params k=1 and data_options label_sep ';' with classifier params threshold 0.3")
     assert in_file_terms("got --step -1; give --data-path x.csv") == "got step: -1; give data_path: x.csv"
+    assert in_file_terms("leave --label-sep (data_options label_sep) out; pool_size (--pool-size) must") == (
+        "leave data_options label_sep out; pool_size must")  # a flag beside its file key: said once
     assert in_file_terms("--workers 2, --out x, --seeds, ---budget, a--budget") == (
         "--workers 2, --out x, --seeds, ---budget, a--budget")  # the grid's own flags, and no flag of simulate's
 
