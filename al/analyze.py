@@ -329,10 +329,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"error: {flags_named(str(exc), args)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as exc:
-        stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(f"{stopped}; nothing written, run the same command again for the analysis", file=sys.stderr)
-        return 128 + signal.SIGTERM if isinstance(exc, Terminated) else 130
+    except Terminated:
+        print("terminated; nothing written, run the same command again for the analysis", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        print("interrupted; nothing written, run the same command again for the analysis", file=sys.stderr)
+        return 130
     print(format_proximity(result))
     n_figures = 1 + 2 * len(result["sizes"])
     if result.get("space"):

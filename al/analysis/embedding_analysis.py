@@ -300,9 +300,9 @@ def proximity_table(result: dict[str, Any]) -> str:
         cells = []
         for n in names:
             p = e["proximity"][n]
-            most = f", at most {_fmt(p['ceiling'], 2)}" if p.get("ceiling") is not None else ""
             cells.append("no centroid" if p["observed"] is None else
-                         f"{p['observed']} / {p['expected']:.1f} ({_fmt(p['ratio'], 2)}{most})")
+                         f"{p['observed']} / {p['expected']:.1f} ({_fmt(p['ratio'], 2)}, at most "
+                         f"{_fmt(p['ceiling'], 2)})")
         lines.append(f"| {e['size']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -342,14 +342,12 @@ def reading(result: dict[str, Any]) -> str:
     if not entries:
         return "No labeled-set size was analysed."
     observed, expected = proximity_matrices(result)
-    possible = per_label(result, "proximity", "possible") if all(
-        "possible" in p for e in entries for p in e["proximity"].values()) else None
+    possible = per_label(result, "proximity", "possible")
     found = ~np.isnan(observed)
     obs_sum, exp_sum = np.where(found, observed, 0).sum(axis=0), np.where(found, expected, 0).sum(axis=0)
     label_ratio, label_ceiling = np.full(len(names), np.nan), np.full(len(names), np.nan)
     np.divide(obs_sum, exp_sum, out=label_ratio, where=exp_sum > 0)
-    if possible is not None:
-        np.divide(np.where(found, possible, 0).sum(axis=0), exp_sum, out=label_ceiling, where=exp_sum > 0)
+    np.divide(np.where(found, possible, 0).sum(axis=0), exp_sum, out=label_ceiling, where=exp_sum > 0)
     pooled = obs_sum.sum() / exp_sum.sum() if exp_sum.sum() > 0 else float("nan")
     ratios = per_label(result, "proximity", "ratio")
     if not np.isfinite(ratios).any():
@@ -365,17 +363,17 @@ def reading(result: dict[str, Any]) -> str:
             verdict = "so the centroids find their class only somewhat more often than a random draw"
         else:
             verdict = "so the centroids find their class no more often than a random draw, as in the paper's Table 2"
-        ceilings = per_label(result, "proximity", "ceiling") if possible is not None else np.full_like(ratios, np.nan)
-        ceiling = float(np.median(ceilings[np.isfinite(ceilings)])) if np.isfinite(ceilings).any() else None
+        ceilings = per_label(result, "proximity", "ceiling")
+        ceiling = float(np.median(ceilings[np.isfinite(ceilings)]))  # finite wherever a ratio is
         most = (f", whose median ceiling, every one of the k nearest carrying the label (or all its unlabeled "
-                f"texts, where it has fewer than k), is {ceiling:.2f}" if ceiling is not None else "")
+                f"texts, where it has fewer than k), is {ceiling:.2f}")
         parts = [
             f"Across labeled-set sizes {', '.join(str(e['size']) for e in entries)}, the {k} unlabeled texts nearest "
             f"a class centroid carried its label {ratio:.2f} times as often as chance (median over label-size pairs"
             f"{most}; {pooled:.2f} pooled over labels; above chance for {above} of {int(found.sum())} pairs), "
             f"{verdict}."
         ]
-        if ceiling is not None and ceiling < 1.5:
+        if ceiling < 1.5:
             parts.append("With ceilings this low (labels on a large share of the unlabeled texts), a ratio near 1 "
                          "says little; compare each ratio with its ceiling in the table below.")
         shown = np.flatnonzero(np.isfinite(label_ratio))
@@ -453,13 +451,10 @@ def _a(word: str) -> str:
 
 def _held_out_sizes(result: dict[str, Any]) -> str:
     """``2,000``, or ``2,000 (330 at |L| = 300: all its unlabeled texts)`` where a size left fewer."""
-    asked = result.get("held_out")
-    counts = {e["size"]: e["held_out"]["n_texts"] for e in result["sizes"] if "held_out" in e}
-    if not counts:
-        return "no"
-    main = asked if asked is not None else max(counts.values())
-    fewer = [f"{n:,} at |L| = {size}" for size, n in counts.items() if n != main]
-    return f"{main:,}" + (f" ({', '.join(fewer)}: all its unlabeled texts)" if fewer else "")
+    asked = result["held_out"]
+    fewer = [f"{e['held_out']['n_texts']:,} at |L| = {e['size']}" for e in result["sizes"]
+             if e["held_out"]["n_texts"] != asked]
+    return f"{asked:,}" + (f" ({', '.join(fewer)}: all its unlabeled texts)" if fewer else "")
 
 
 def render_summary(result: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ALError, DataError
+from al.errors import ALError, ConfigError, DataError
 from al.spaces.training import Batch, batch_loss, check_space_settings, minibatches, resolve_params
 
 
@@ -84,7 +84,6 @@ class EncoderSpace:
 
     def check(self) -> None:
         """Refuse bad settings before any data loads (a ``model`` given as a path: that it holds a model)."""
-        from al.errors import ConfigError
         from al.models import resolve_model
 
         check_space_settings(self, ("epochs", "batch_size", "max_length"))
