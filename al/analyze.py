@@ -231,9 +231,13 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
 
     t = time.perf_counter()
     embedder = SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision)
-    embeddings = embedder.encode(corpus.texts[pool].tolist())
+    pool_texts = corpus.texts[pool].tolist()
+    embeddings = embedder.encode(pool_texts)
     seconds["embed"] = round(time.perf_counter() - t, 3)
-    say(f"embedded in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
+    fresh, distinct = embedder.n_encoded_, len(set(pool_texts))
+    how = ("vectors read from the cache" if not fresh else
+           f"{counted(fresh, 'text')} embedded" + (f", {distinct - fresh} read from the cache" if fresh < distinct else ""))
+    say(f"{how} in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
 
     from al.simulate import data_file_digest
 

@@ -10,9 +10,10 @@ class HashEmbedder:
     """Stands in for the sentence encoder (no model)."""
 
     def __init__(self, *args, **kwargs):
-        pass
+        self.n_encoded_ = 0  # texts run through the model, as SentenceEmbedder counts them (no cache here)
 
     def encode(self, texts):
+        self.n_encoded_ += len(set(texts))
         return hash_embed(texts)
 
 

@@ -15,9 +15,10 @@ class HashEmbedder:
     """Stands in for the sentence encoder (no model)."""
 
     def __init__(self, *args, **kwargs):
-        pass
+        self.n_encoded_ = 0  # texts run through the model, as SentenceEmbedder counts them (no cache here)
 
     def encode(self, texts):
+        self.n_encoded_ += len(set(texts))
         return hash_embed(texts)
 
 
@@ -63,13 +64,38 @@ def test_a_file_with_every_text_in_train_and_a_rare_label_is_analysed(hashed, ca
     summary = (hashed / "out" / "summary.md").read_text()
     assert "its 0 dev and 0 test texts are not read" in summary
     assert "1 of 3 labels (water)" in summary  # what the reduction left out is said
-    assert "left out:" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "left out:" in said
+    assert f"\n{result['pool_size']} texts embedded in " in said  # every vector computed (the stand-in has no cache)
 
     # the simulation's rule is unchanged: the same label cannot be learned and measured there
     from al.simulate import main as simulate
 
     assert simulate(["--dataset", "csv", "--data-path", str(data), "--labels", "food", "rare", "--describe"]) == 2
     assert "cannot be learned and measured" in capsys.readouterr().err
+
+
+def test_the_embedding_line_says_how_many_vectors_came_from_the_cache(hashed, monkeypatch, capsys):
+    import al.embedders
+    from al.analyze import main
+
+    class Cached(HashEmbedder):
+        """Every vector in the cache, or all but 5."""
+        fresh = 0
+
+        def encode(self, texts):
+            self.n_encoded_ = self.fresh
+            return hash_embed(texts)
+
+    data = _write(hashed / "d.csv", _rows(300, 0))
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", Cached)
+    argv = ["--dataset", "csv", "--data-path", str(data), "--labels", "food", "--sizes", "40", "--k", "20", "--out"]
+    assert main([*argv, "a"]) == 0
+    assert "\nvectors read from the cache in " in capsys.readouterr().err
+    Cached.fresh = 5
+    assert main([*argv, "b"]) == 0
+    n_pool = json.loads((hashed / "b" / "analysis.json").read_text())["pool_size"]
+    assert f"\n5 texts embedded, {n_pool - 5} read from the cache in " in capsys.readouterr().err
 
 
 def test_the_automatic_pick_is_the_simulations_where_dev_and_test_exist(tmp_path):
