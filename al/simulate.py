@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import warnings
-from typing import Any, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from al import __version__
 from al.cli import ArgumentParser, Terminated, add_data_options, sigterm_stops
@@ -219,6 +219,32 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
     return from_mapping(settings, source=source)
 
 
+def file_set_options(args: argparse.Namespace) -> frozenset[str]:
+    """The options (flag destinations) whose settings ``--config``'s file gives and the command line does not:
+    a message about them names them as the file does (:func:`in_file_terms`). Empty without a readable file."""
+    if "config" not in args:
+        return frozenset()
+    try:
+        raw = load_yaml(args.config)
+    except ALError:
+        return frozenset()
+    if not isinstance(raw, Mapping):
+        return frozenset()
+    dests: set[str] = set()
+    for key, value in raw.items():
+        dests.add(str(key))
+        if isinstance(value, Mapping):
+            if key in ("strategy", "classifier", "space") and value.get("params"):
+                dests.add(f"{key}_param")
+            if key == "data_options":
+                dests.update(map(str, value))
+        if str(key).endswith("_params") and value:  # strategy_params: {...}, flat
+            dests.add(str(key).removesuffix("s"))
+    if "classifier_param" in dests or "classifier_params" in raw:
+        dests.add("threshold")
+    return frozenset(dests - set(vars(args)))
+
+
 def flags_named(message: str, args: argparse.Namespace) -> str:
     """``message`` with the setting it opens with ("NAME must ...") named by its flag too, where a flag gave it:
     "initial must be ..." -> "initial (--initial) must be ..."."""
@@ -251,12 +277,14 @@ _FILE_KEYS = {"strategy_param": "strategy params", "classifier_param": "classifi
 _NOT_FILE_FLAGS = frozenset({"config", "list_strategies", "describe", "quiet", "help", "version", "out"})
 
 
-def in_file_terms(message: str) -> str:
+def in_file_terms(message: str, only: Collection[str] | None = None) -> str:
     """``message`` with each of this command's flags named as a grid or ``--config`` file sets it, for a
     message met by a run that a file describes: "lower --budget" -> "lower budget", "--frequent/--rare" ->
     "n_frequent/n_rare", "--strategy-param" -> "strategy params", "--label-sep" -> "data_options label_sep",
-    "--space NAME" -> "space: NAME". Other text (and other commands' flags) is left as it is."""
-    dests = {flag: dest for dest, flag in _flags().items() if dest not in _NOT_FILE_FLAGS}
+    "--space NAME" -> "space: NAME". Other text (and other commands' flags) is left as it is; with ``only``
+    (option destinations, :func:`file_set_options`), the flags of those options alone."""
+    dests = {flag: dest for dest, flag in _flags().items()
+             if dest not in _NOT_FILE_FLAGS and (only is None or dest in only)}
 
     def key(match: re.Match) -> str:
         flag, value = match.group(1), match.group(2)
@@ -734,7 +762,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with sigterm_stops():  # a kill's SIGTERM (a scheduler's, timeout's) stops it as Ctrl-C does, work kept
             rounds = run(config, quiet=quiet)
     except ALError as exc:
-        print(f"error: {flags_named(str(exc), args)}", file=sys.stderr)
+        message = flags_named(str(exc), args)
+        if "config" in args:  # a setting the file gives, named as the file writes it
+            message = in_file_terms(message, only=file_set_options(args))
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except Terminated:
         print("terminated; run the same command again to resume from the last finished round", file=sys.stderr)

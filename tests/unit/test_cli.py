@@ -656,8 +656,8 @@ def test_an_error_quoting_a_multi_line_message_stays_one_line():
     ("pool_size: true\n", "pool_size must be a positive integer, or left out (null) for the whole pool, got True"),
     ("labels: 5\n", "labels must be a list of label names"),
     ("strategy: random\nstrategy: cvirs\n", "sim.yaml: key 'strategy' is given twice (lines 1 and 2); keep one"),
-    ("space_every: 3\n", "space_every (--space-every) is read only with a fitted space"),
-    ("labels: [food]\nn_rare: 2\n", "labels ['food'] and n_rare (--rare) both choose the labels"),
+    ("space_every: 3\n", "error: space_every is read only with a fitted space"),  # the file's key, no flag
+    ("labels: [food]\nn_rare: 2\n", "error: labels ['food'] and n_rare both choose the labels"),
 ])
 def test_a_settings_file_with_a_wrong_or_ignored_setting_gets_one_line(text, message, tmp_path, monkeypatch, capsys):
     import al.datasets
@@ -817,6 +817,32 @@ def test_a_bad_value_from_a_config_file_keeps_the_file_s_name_for_it(tmp_path, c
     (tmp_path / "c.yaml").write_text("initial: 0\n")
     assert main(["--config", str(tmp_path / "c.yaml"), "--quiet"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == ["error: initial must be a positive integer, got 0"]
+
+
+def test_advice_names_a_setting_as_the_config_file_writes_it_and_a_flag_given_as_the_flag(tmp_path, capsys):
+    """The file's pool_size is told as ``pool_size``; the same setting given by a flag over the file, as the flag."""
+    (tmp_path / "c.yaml").write_text("pool_size: 99999999\nbudget: 150\n")
+    assert main(["--config", str(tmp_path / "c.yaml"), "--quiet"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert said.endswith("give at most 11572, or leave pool_size out to use the whole pool"), said
+    assert main(["--config", str(tmp_path / "c.yaml"), "--pool-size", "88888888", "--quiet"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert said.endswith("give at most 11572, or leave --pool-size out to use the whole pool"), said
+
+
+def test_file_set_options_reads_the_file_s_keys_and_leaves_out_the_flags_given(tmp_path):
+    from al.simulate import file_set_options
+
+    def told(text: str, *flags: str) -> frozenset:
+        path = tmp_path / "c.yaml"
+        path.write_text(text)
+        return file_set_options(build_parser().parse_args(["--config", str(path), *flags]))
+
+    assert told("budget: 200\nstrategy: {name: dal, params: {warm_start: true}}\ndata_options: {label_sep: ';'}\n",
+                "--budget", "300") == {"strategy", "strategy_param", "data_options", "label_sep"}
+    assert told("strategy_params: {k: 1}\n") == {"strategy_params", "strategy_param"}
+    assert told("- a list\n") == frozenset()
+    assert file_set_options(build_parser().parse_args([])) == frozenset()
 
 
 def test_which_params_take_true_or_false():
