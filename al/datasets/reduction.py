@@ -309,7 +309,8 @@ def reduction_summary(full: Corpus, reduced: Corpus) -> str:
     """What the label reduction left out of ``full`` to make ``reduced`` (before any pool subsample), one line.
 
     ``left out: 225 of 1,200 texts, which carry none of the 7 kept labels (180 carry no label at all); 3 of 10
-    labels (x, y, z)``: the labels left out by their texts, most first, the first :data:`SHOWN_LABELS` named.
+    labels (x, y, z)``: the labels left out by their texts, most first, the first :data:`SHOWN_LABELS` named
+    (quoted when a name holds a comma); ``; no label`` when every label is kept.
     """
     columns = [full.label_names.index(name) for name in reduced.label_names]
     counts = np.asarray(full.Y.sum(axis=1)).ravel()
@@ -322,6 +323,9 @@ def reduction_summary(full: Corpus, reduced: Corpus) -> str:
              f"{f' ({bare:,} {carry(bare)} no label at all)' if bare else ''}" if none else "no text")
     totals = full.label_counts()
     dropped = sorted(set(range(full.n_labels)) - set(columns), key=lambda j: (-totals[j], full.label_names[j]))
-    more = and_more(len(dropped), SHOWN_LABELS)
-    named = f" ({', '.join(full.label_names[j] for j in dropped[:SHOWN_LABELS])}{more})" if dropped else ""
+    if not dropped:
+        return f"left out: {texts}; no label"
+    shown = [full.label_names[j] for j in dropped[:SHOWN_LABELS]]
+    shown = [repr(name) for name in shown] if any("," in name for name in shown) else shown  # "a, b": one label?
+    named = f" ({', '.join(shown)}{and_more(len(dropped), SHOWN_LABELS)})"
     return f"left out: {texts}; {len(dropped)} of {full.n_labels} labels{named}"
