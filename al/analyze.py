@@ -345,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         adapted = {**result, "sizes": [{**e["adapted"], "size": e["size"]} for e in result["sizes"]]}
         print(f"\nin the {result['space']} space fitted on each labeled set:")
         print(format_proximity(adapted))
-        n_figures += 2 * len(result["sizes"])
+        n_figures += 1 + 2 * len(result["sizes"])
     print(f"wrote {out}/analysis.json, summary.md and {n_figures} figures", file=sys.stderr)
     return 0
 

@@ -203,8 +203,17 @@ def analyze_pool(
     result["seconds"] = {**result.pop("seconds", {}), "analysis": round(time.perf_counter() - started, 3)}
     if out is not None:
         observed, expected = proximity_matrices(result)
-        result["figures"]["proximity"] = save_figure(
-            plot_proximity(sizes, observed, expected, label_names, k), out / "proximity.png").name
+        result["figures"]["proximity"] = save_figure(plot_proximity(
+            sizes, observed, expected, label_names, k, possible=per_label(result, "proximity", "possible")),
+            out / "proximity.png").name
+        if space is not None:
+            fitted = {**result, "sizes": [e["adapted"] for e in result["sizes"]]}
+            observed, expected = proximity_matrices(fitted)
+            result["figures"][f"proximity_{space_name}"] = save_figure(plot_proximity(
+                sizes, observed, expected, label_names, k, possible=per_label(fitted, "proximity", "possible"),
+                title=f"Unlabeled texts nearest each class centroid that carry its label (k = {k})\n"
+                      f"in the {space_name} space fitted on each labeled set"),
+                out / f"proximity-{space_name}.png").name
         write_report(result, out)
     return result
 
@@ -505,6 +514,10 @@ def render_summary(result: dict[str, Any]) -> str:
     lines += ["## Figures", ""]
     if "proximity" in result["figures"]:
         lines += [f"![proximity]({result['figures']['proximity']})", ""]
+    fitted = result["figures"].get(f"proximity_{result.get('space')}")
+    if fitted:
+        lines += [f"In the {result['space']} space fitted on each labeled set:", "", f"![proximity, {result['space']}]"
+                  f"({fitted})", ""]
     for e in entries:
         figs = e.get("figures", {})
         if figs:

@@ -142,8 +142,9 @@ def plot_proximity(
     label_names: Sequence[str],
     k: int,
     title: str | None = None,
+    possible: np.ndarray | None = None,
 ) -> "Figure":
-    """Grouped bars: per label, one bar per labeled-set size; chance as black ticks.
+    """Grouped bars: per label, one bar per labeled-set size; chance as black ticks, the most possible as grey.
 
     Parameters
     ----------
@@ -152,6 +153,8 @@ def plot_proximity(
     label_names : sequence of str, length n_labels
     k : int, neighbours per centroid (for the labels)
     title : str or None
+    possible : ndarray of shape (n_sizes, n_labels), optional
+        The most texts with the label the k nearest can hold, min(k, its unlabeled texts).
     """
     from matplotlib.figure import Figure
 
@@ -166,6 +169,9 @@ def plot_proximity(
         ax.bar(pos, np.nan_to_num(observed[s]), width, label=f"|L| = {size}")
         ax.scatter(pos, expected[s], marker="_", s=120, color="black", zorder=3,
                    label="expected by chance" if s == 0 else None)
+        if possible is not None:
+            ax.scatter(pos, np.asarray(possible, float)[s], marker="_", s=120, color="grey", zorder=3,
+                       label="the most possible" if s == 0 else None)
     ax.set_xticks(x, list(label_names), rotation=30, ha="right")
     ax.set_xlabel("label")
     ax.set_ylabel(f"texts with the label among the {k} nearest")

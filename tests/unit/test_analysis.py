@@ -305,6 +305,11 @@ def test_proximity_figure(tmp_path):
     assert ax.get_title().startswith("Unlabeled texts nearest each class centroid")
     assert ax.get_xlabel() == "label" and ax.get_ylabel() == "texts with the label among the 100 nearest"
     assert_png(save_figure(fig, tmp_path / "proximity.png"))
+    ceilings = plot_proximity([100], np.array([[1, 2]]), np.array([[0.5, 1]]), ["A", "B"], k=3,
+                              possible=np.array([[3, 2]])).axes[0]
+    assert "the most possible" in ceilings.get_legend_handles_labels()[1]
+    grey = [c for c in ceilings.collections if c.get_label() == "the most possible"][0]
+    assert grey.get_offsets()[:, 1].tolist() == [3, 2]  # min(k, the label's unlabeled texts), per bar
 
 
 # -- the report over several sizes -------------------------------------------------------------------------
@@ -408,10 +413,12 @@ def test_analyze_pool_with_a_space_compares_both_and_fits_on_the_labeled_set_onl
         assert held["n_texts"] == 50 and set(held) == {"n_texts", "pretrained", "cea"}
         assert held["pretrained"] != held["cea"]
     assert result["space"] == "cea"
-    for png in ["pca-cea-20.png", "margins-cea-60.png"]:
+    for png in ["pca-cea-20.png", "margins-cea-60.png", "proximity-cea.png"]:
         assert_png(tmp_path / png)
+    assert result["figures"] == {"proximity": "proximity.png", "proximity_cea": "proximity-cea.png"}
     summary = (tmp_path / "summary.md").read_text()
     assert "## Pretrained vs the cea space" in summary
+    assert "![proximity, cea](proximity-cea.png)" in summary
     section = summary.split("## Pretrained vs the cea space")[1].split("## Figures")[0]
     rows = [line for line in section.splitlines() if line.startswith("| 60 |")]
     assert [r.split("|")[2].strip() for r in rows] == ["pretrained", "cea"]
