@@ -287,7 +287,7 @@ def space_mapper(config, corpus, embeddings, say):
     pool, dev = corpus.splits["train"], corpus.splits["dev"]
     pool_texts = corpus.texts[pool].tolist()
 
-    def fit_and_map(labeled, Y_labeled, seed):
+    def fit_and_map(labeled, Y_labeled, seed):  # -> (the pool in the space (n_pool, dim), what the fit reports)
         by_texts = space.input == "texts"
         inputs = [pool_texts[i] for i in labeled] if by_texts else embeddings[labeled]
         dev_inputs = Y_dev = None
@@ -297,7 +297,7 @@ def space_mapper(config, corpus, embeddings, say):
             Y_dev = corpus.Y[dev]
         say(f"fitting the {config.space.name} space ({config.space_scope} scope) on {len(labeled)} labeled texts")
         fitted = space.fit(inputs, sp.csr_matrix(np.asarray(Y_labeled)), seed, dev_inputs, Y_dev)
-        return fitted.transform(pool_texts if by_texts else embeddings)
+        return fitted.transform(pool_texts if by_texts else embeddings), fitted.info()
 
     return fit_and_map
 

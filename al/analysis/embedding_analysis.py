@@ -133,7 +133,9 @@ def analyze_pool(
         extended with the time of the analysis.
     space : callable (labeled pool positions, their labels (n_labeled, n_labels), seed) -> ndarray (n_pool, dim'), optional
         Fits a task-specific space on the labeled set alone and maps the whole
-        pool into it; each size is then analysed in both spaces.
+        pool into it; each size is then analysed in both spaces. It may return
+        ``(ndarray, facts)`` instead: what the fit reports (its loss in the first
+        and last epoch), recorded as the size's ``adapted["fit"]``.
     space_name : str
         What the report calls the fitted space (``cea``, ...).
     held_out : int
@@ -185,10 +187,13 @@ def analyze_pool(
             entry["seconds"]["figures"] = round(time.perf_counter() - t, 3)
         if space is not None:
             t = time.perf_counter()
-            adapted = space(labeled, Yd[labeled], seed)
+            adapted, fit = space(labeled, Yd[labeled], seed), {}
+            if isinstance(adapted, tuple):
+                adapted, fit = adapted
             fit_seconds = time.perf_counter() - t
             entry["adapted"] = _space_entry(adapted, labeled, unlabeled, Yd, label_names, k, temperatures, seed,
                                             out, size, space_name)
+            entry["adapted"]["fit"] = dict(fit)
             entry["adapted"]["seconds"]["fit"] = round(fit_seconds, 3)
             sample = np.sort(np.random.default_rng([seed, size]).choice(
                 unlabeled, min(held_out, len(unlabeled)), replace=False))
@@ -511,6 +516,11 @@ def render_summary(result: dict[str, Any]) -> str:
             f"improves the labeled columns and not the held-out ones.",
             "", comparison_table(result), "",
         ]
+        losses = [(e["size"], e["adapted"].get("fit", {})) for e in entries]
+        losses = [f"|L| = {size}: {fit['loss_first_epoch']:.4f} -> {fit['loss']:.4f} ({counted(fit['epochs'], 'epoch')})"
+                  for size, fit in losses if {"loss", "loss_first_epoch", "epochs"} <= set(fit)]
+        if losses:
+            lines += [f"The {name} objective's training loss, first epoch -> last: {'; '.join(losses)}.", ""]
     lines += ["## Figures", ""]
     if "proximity" in result["figures"]:
         lines += [f"![proximity]({result['figures']['proximity']})", ""]

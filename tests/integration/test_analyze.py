@@ -59,4 +59,7 @@ def test_analysis_before_and_after_a_cea_space(tmp_path, capsys):
         assert entry["adapted"]["n_unlabeled"] == 400 - entry["size"]
         assert entry["held_out"]["n_texts"] == 100
         assert (out / f"pca-cea-{entry['size']}.png").read_bytes().startswith(PNG)
-    assert "## Pretrained vs the cea space" in (out / "summary.md").read_text()
+        assert entry["adapted"]["fit"]["epochs"] == 5 and entry["adapted"]["fit"]["loss"] > 0  # the fit's own report
+    assert (out / "proximity-cea.png").read_bytes().startswith(PNG)
+    summary = (out / "summary.md").read_text()
+    assert "## Pretrained vs the cea space" in summary and "The cea objective's training loss" in summary

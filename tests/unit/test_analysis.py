@@ -399,7 +399,7 @@ def test_analyze_pool_with_a_space_compares_both_and_fits_on_the_labeled_set_onl
     def space(labeled, Y_labeled, seed):
         seen.append((labeled.copy(), np.asarray(Y_labeled).copy()))
         fitted = HeadSpace("cea", epochs=5, dim=16, hidden=32).fit(X[labeled], sp.csr_matrix(Y_labeled), seed)
-        return fitted.transform(X)
+        return fitted.transform(X), fitted.info()
 
     result = analyze_pool(X, corpus.Y[pool], corpus.label_names, [20, 60], k=10, seed=0, out=tmp_path,
                           space=space, space_name="cea", held_out=50)
@@ -412,6 +412,7 @@ def test_analyze_pool_with_a_space_compares_both_and_fits_on_the_labeled_set_onl
         held = entry["held_out"]
         assert held["n_texts"] == 50 and set(held) == {"n_texts", "pretrained", "cea"}
         assert held["pretrained"] != held["cea"]
+        assert adapted["fit"]["epochs"] == 5 and adapted["fit"]["loss"] < adapted["fit"]["loss_first_epoch"]
     assert result["space"] == "cea"
     for png in ["pca-cea-20.png", "margins-cea-60.png", "proximity-cea.png"]:
         assert_png(tmp_path / png)
@@ -419,6 +420,9 @@ def test_analyze_pool_with_a_space_compares_both_and_fits_on_the_labeled_set_onl
     summary = (tmp_path / "summary.md").read_text()
     assert "## Pretrained vs the cea space" in summary
     assert "![proximity, cea](proximity-cea.png)" in summary
+    fits = [e["adapted"]["fit"] for e in result["sizes"]]
+    assert (f"training loss, first epoch -> last: |L| = 20: {fits[0]['loss_first_epoch']:.4f} -> "
+            f"{fits[0]['loss']:.4f} (5 epochs); |L| = 60: ") in summary
     section = summary.split("## Pretrained vs the cea space")[1].split("## Figures")[0]
     rows = [line for line in section.splitlines() if line.startswith("| 60 |")]
     assert [r.split("|")[2].strip() for r in rows] == ["pretrained", "cea"]
