@@ -637,14 +637,15 @@ def dispatch(
     every task in flight) goes back to the front of the queue and resumes from
     its finished rounds, its result then carrying a warning; lost a second
     time, it is failed (a task that kills its worker, by memory most often,
-    would kill the next one too).
+    would kill the next one too), its message ending in the result's
+    ``advice`` (default: fewer ``--workers``).
     """
     watch = watch if watch is not None else InFlight()
     queue = deque(runs)
     aside: list[tuple[Any, set[Hashable]]] = []  # deferred runs and the handles in flight when they were
     running: dict[Hashable, Any] = {}
     unended = {id(r) for r in queue}  # by identity: a task may be unhashable, and two tasks may be equal
-    lost: set[int] = set()  # tasks lost once with their worker
+    lost: dict[int, str] = {}  # tasks lost once with their worker -> how
 
     def ready(task: Any) -> bool:
         """Whether every task ``task`` waits for has ended."""
@@ -670,16 +671,17 @@ def dispatch(
             r = running.pop(handle)
             watch.ended(r)
             if result["status"] == LOST and id(r) not in lost:
-                lost.add(id(r))
+                lost[id(r)] = result["message"]
                 queue.appendleft(r)
                 continue
             if result["status"] == LOST:
                 out = getattr(getattr(r, "config", None), "run_dir", "")
+                advice = result.pop("advice", "with fewer --workers if memory ran out")
                 result = {**result, "out": str(out), "status": "failed",
                           "message": f"{result['message']}, twice; what it finished is kept: the same grid command "
-                                     f"resumes it (with fewer --workers if memory ran out)"}
+                                     f"resumes it ({advice})"}
             elif id(r) in lost and result["status"] != "deferred":
-                result = {**result, "warnings": [*result.get("warnings", ()), f"{WORKER_LOST}; it ran again and "
+                result = {**result, "warnings": [*result.get("warnings", ()), f"{lost[id(r)]}; it ran again and "
                                                  f"resumed from its finished rounds"]}
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
@@ -792,7 +794,9 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     a cluster some of it may still wait for a CPU).
     """
     ray = connect_ray(address)
-    remote = {f: ray.remote(num_cpus=1)(f) for f in (run_one, prepare_one)}
+    # no retries of Ray's own: a task whose worker or node died comes back LOST, and dispatch runs it again once
+    remote = {f: ray.remote(num_cpus=1, max_retries=0)(f) for f in (run_one, prepare_one)}
+    lost_with_worker = ray_worker_losses(ray)
 
     def start(r: GridRun | Preparation, defer: bool) -> Hashable:
         function, *arguments = _task(r, defer)
@@ -800,10 +804,28 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
 
     def wait_any(refs: list[Hashable]) -> list[tuple[Hashable, dict[str, Any]]]:
         ready, _ = ray.wait(refs, num_returns=1)
-        return [(ref, ray.get(ref)) for ref in ready]
+        ended = []
+        for ref in ready:
+            try:
+                ended.append((ref, ray.get(ref)))
+            except lost_with_worker as exc:  # killed (the OOM killer), its node gone (a preempted machine)
+                ended.append((ref, {"status": LOST, "seconds": 0.0, "message": f"{RAY_WORKER_LOST} "
+                                    f"({type(exc).__name__})", "advice": "on machines with more memory if it ran out"}))
+        return ended
 
     items = [*preparations, *runs]
     yield from dispatch(items, len(items), start, wait_any, watch, prerequisites(preparations))
+
+
+#: What a run lost with its Ray worker or node is told (:func:`run_ray`).
+RAY_WORKER_LOST = ("a Ray worker process or its machine ended abruptly (killed, by the out-of-memory killer perhaps, or "
+                   "the node lost) while this task was in flight")
+
+
+def ray_worker_losses(ray: Any) -> tuple[type[BaseException], ...]:
+    """The errors ``ray.get`` raises for a task whose worker process or node died under it (not the task's own)."""
+    names = ("WorkerCrashedError", "NodeDiedError", "OutOfMemoryError", "LocalRayletDiedError", "ObjectLostError")
+    return tuple(getattr(ray.exceptions, name) for name in names if hasattr(ray.exceptions, name))
 
 
 #: Seconds :func:`connect_ray` waits for a TCP connection to a cluster's address before it gives up.

@@ -1,6 +1,7 @@
 """Grids of real simulations (all-MiniLM-L6-v2 on ~200 texts): workers, Ray, two commands at once."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -56,6 +57,37 @@ def test_ray_local_cluster(tmp_path, small_jsonl):
     assert [p.part for p in preparations] == ["embeddings"]  # the pool's one pass, as a task of its own
     assert sorted(results) == [("GridRun", "done"), ("GridRun", "done"), ("Preparation", "prepared")]
     assert_complete(spec, 2)
+
+
+@pytest.mark.parametrize("kills", [1, 2], ids=["once", "twice"])
+def test_a_ray_worker_killed_under_a_run_sends_it_back_once_then_fails_it(tmp_path, small_jsonl, kills):
+    """A Ray worker killed under a run (the OOM killer, a lost node) ended the grid with WorkerCrashedError's
+    traceback after Ray's own retries; now the run comes back lost, runs again once, and is failed the second
+    time, as with local workers."""
+    ray = pytest.importorskip("ray")
+    path, spec = grid_file(tmp_path, small_jsonl, strategies=("random",), seeds=(0,))
+    flags = tmp_path / "flags"
+    flags.mkdir()
+    spec["grid"]["strategy"] = [{"name": "tests.integration.slow_strategy:KillsItsProcess",
+                                 "params": {"flag_dir": str(flags), "kills": kills}}]
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(sys.path)}})
+    try:
+        _, runs = expand_grid(spec)
+        results = [result for _, result in run_ray(runs, None)]
+    finally:
+        ray.shutdown()
+    assert len(list(flags.iterdir())) == kills
+    [result] = results
+    if kills == 1:
+        assert result["status"] == "done", result
+        assert any("a Ray worker process or its machine ended abruptly" in w and "it ran again and resumed" in w
+                   for w in result["warnings"]), result
+        assert_complete(spec, 1)
+    else:
+        assert result["status"] == "failed", result
+        assert "ended abruptly" in result["message"] and "(WorkerCrashedError), twice; what it finished is kept: " \
+               "the same grid command resumes it (on machines with more memory if it ran out)" in result["message"]
 
 
 def test_two_grid_commands_on_one_directory(tmp_path, small_jsonl):
