@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from al.analysis.curves import counted
 from al.analysis.diagnostics import diagnostics
-from al.analysis.margins import centroid_margins, plot_margins
+from al.analysis.margins import MIN_MARGIN_TEXTS, centroid_margins, mean_margin, plot_margins
 from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import plot_proximity
 from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality
@@ -261,7 +261,7 @@ def comparison_table(result: dict[str, Any]) -> str:
             t1 = next((v for t, v in q["snnl"].items() if float(t) == 1.0), None)
             h1 = next((v for t, v in h["snnl"].items() if float(t) == 1.0), None)
             lines.append("| " + " | ".join([
-                str(e["size"]), label, _fmt(d["summary"]["mean_ratio"], 2), _fmt(d["summary"]["mean_margin"]),
+                str(e["size"]), label, _fmt(d["summary"]["mean_ratio"], 2), _fmt(mean_margin(d["margins"])),
                 _fmt(t1), _fmt(q["silhouette"]), _fmt(h1), _fmt(h["silhouette"]), _fmt(h["kmeans"]["nmi"]),
                 _fmt(h["kmeans"]["ari"])]) + " |")
     return "\n".join(lines)
@@ -401,18 +401,19 @@ def reading(result: dict[str, Any]) -> str:
             parts.append(f"The best-placed centroid is that of {names[best]} (ratio {placed(best)} over all sizes), "
                          f"the worst that of {names[worst]} ({placed(worst)}).")
     margins = per_label(result, "margins", "margin")
+    margins[per_label(result, "margins", "n_texts") < MIN_MARGIN_TEXTS] = np.nan  # a lone text is its centroid
     first, last = entries[0], entries[-1]
     if np.isfinite(margins).any():
-        at_last = f" and {_fmt(last['summary']['mean_margin'])} at |L| = {last['size']}" if last is not first else ""
+        at_last = f" and {_fmt(mean_margin(last['margins']))} at |L| = {last['size']}" if last is not first else ""
         parts.append(
             f"Labeled texts sit closer to their own centroid than to the others for {int((margins > 0).sum())} of "
-            f"{int(np.isfinite(margins).sum())} label-size pairs, with a mean margin of "
-            f"{_fmt(first['summary']['mean_margin'])} cosine distance at |L| = {first['size']}{at_last} (the paper: "
-            f"about 0.2 on eurlex, 0.4 on arXiv)."
+            f"{int(np.isfinite(margins).sum())} label-size pairs with at least {MIN_MARGIN_TEXTS} labeled texts (a "
+            f"label's only text is its centroid), with a mean margin of {_fmt(mean_margin(first['margins']))} cosine "
+            f"distance at |L| = {first['size']}{at_last} (the paper: about 0.2 on eurlex, 0.4 on arXiv)."
         )
     else:
-        parts.append("No distance margin is defined: a margin compares a label's own centroid with the others, and "
-                     "no two labels had labeled texts.")
+        parts.append(f"No distance margin is defined: a margin compares a label's own centroid with the others, and "
+                     f"no two labels had {MIN_MARGIN_TEXTS} labeled texts or more.")
     few = [n for n in names if 0 < first["labeled_counts"][n] <= 2]
     if few:
         parts.append(
@@ -512,7 +513,7 @@ def render_summary(result: dict[str, Any]) -> str:
             f"mapped into it. Proximity counts the unlabeled texts (never the ones the space was fitted on) nearest "
             f"each centroid, as above; \"held out\" scores are measured on a seeded sample of "
             f"{_held_out_sizes(result)} unlabeled texts. \"Mean margin\" is measured on the labeled texts the space "
-            f"was fitted on, as the other \"labeled\" columns: a space that only memorises its training texts "
+            f"was fitted on (labels with at least {MIN_MARGIN_TEXTS} of them), as the other \"labeled\" columns: a space that only memorises its training texts "
             f"improves the labeled columns and not the held-out ones.",
             "", comparison_table(result), "",
         ]

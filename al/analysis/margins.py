@@ -9,7 +9,7 @@ sec. 5.2 and Figures 3-4 (``../shared/seeds/001``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,6 +60,19 @@ class Margins:
             name: {"n_texts": int(n), "own": json_float(o), "other": json_float(t), "margin": json_float(m)}
             for name, n, o, t, m in zip(label_names, self.n_texts, self.own, self.other, self.margin)
         }
+
+
+#: Labeled texts a label needs for its margin to count in :func:`mean_margin`: a label's only labeled text is its
+#: centroid, at distance 0 from it, so its margin is just its distance to the other centroids.
+MIN_MARGIN_TEXTS = 2
+
+
+def mean_margin(margins: Mapping[str, Mapping[str, Any]]) -> float | None:
+    """Mean margin of the labels with at least :data:`MIN_MARGIN_TEXTS` labeled texts, from
+    :meth:`Margins.as_dict`'s ``{label: {n_texts, margin, ...}}``; None where no label has."""
+    values = [m["margin"] for m in margins.values()
+              if m.get("margin") is not None and (m.get("n_texts") or 0) >= MIN_MARGIN_TEXTS]
+    return float(np.mean(values)) if values else None
 
 
 def centroid_margins(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, centroids: np.ndarray) -> Margins:

@@ -21,9 +21,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from al.analysis.margins import mean_margin as margin_mean
+
 #: The columns of :func:`diagnostics_rows`.
-DIAGNOSTIC_COLUMNS = ["strategy", "seeds", "proximity_first", "proximity_last", "rare_proximity_first",
-                      "rare_proximity_last", "margin_first", "margin_last"]
+DIAGNOSTIC_COLUMNS = ["strategy", "seeds", "proximity_first", "ceiling_first", "proximity_last", "ceiling_last",
+                      "rare_proximity_first", "rare_ceiling_first", "rare_proximity_last", "rare_ceiling_last",
+                      "margin_first", "margin_last"]
 
 
 def pick_rates(rounds: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:
@@ -44,25 +47,29 @@ def pick_rates(rounds: Sequence[Mapping[str, Any]]) -> dict[str, float] | None:
             for label in last["labeled_counts"]}
 
 
-def proximity_ratio(record: Mapping[str, Any], labels: Sequence[str] | None = None) -> float | None:
+def proximity_ratio(record: Mapping[str, Any], labels: Sequence[str] | None = None,
+                    key: str = "ratio") -> float | None:
     """Mean over ``labels`` (default: all) of a round's centroid proximity observed / chance; None without diagnostics.
 
     Labels without a centroid (no labeled text yet) or with no unlabeled text
-    carrying them have no ratio and are left out of the mean.
+    carrying them have no ratio and are left out of the mean. ``key="ceiling"``:
+    the mean of the same labels' ceilings, the most each ratio could be
+    (min(k, the label's unlabeled texts) / chance); None where a record has none.
     """
     proximity = (record.get("diagnostics") or {}).get("proximity")
     if not proximity:
         return None
     names = list(proximity) if labels is None else [l for l in labels if l in proximity]
-    ratios = [proximity[l]["ratio"] for l in names if proximity[l].get("ratio") is not None]
-    return float(np.mean(ratios)) if ratios else None
+    names = [l for l in names if proximity[l].get("ratio") is not None]
+    values = [proximity[l].get(key) for l in names]
+    return float(np.mean(values)) if values and None not in values else None
 
 
 def mean_margin(record: Mapping[str, Any]) -> float | None:
-    """A round's mean cosine-distance margin over labels (other - own; positive: texts nearer their own centroid)."""
-    summary = (record.get("diagnostics") or {}).get("summary") or {}
-    value = summary.get("mean_margin")
-    return None if value is None else float(value)
+    """A round's mean cosine-distance margin (other - own; positive: texts nearer their own centroid) over the
+    labels with at least :data:`~al.analysis.margins.MIN_MARGIN_TEXTS` labeled texts
+    (:func:`al.analysis.margins.mean_margin`); None where none has, or without diagnostics."""
+    return margin_mean((record.get("diagnostics") or {}).get("margins") or {})
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -105,7 +112,8 @@ def _rate_row(name: str, seeds: Any, rates: Mapping[str, float], groups: Mapping
 
 def diagnostics_rows(rounds_by_strategy: Mapping[str, Sequence[Sequence[Mapping[str, Any]]]],
                      groups: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
-    """Per strategy whose runs carry diagnostics: proximity (all labels, rare labels) and margin, first and last round.
+    """Per strategy whose runs carry diagnostics: proximity (all labels, rare labels) with its ceiling, and margin,
+    first and last round.
 
     Each value is the mean over runs of the per-run value (:func:`proximity_ratio`,
     :func:`mean_margin`), three decimals; "–" where no run has it.
@@ -116,14 +124,14 @@ def diagnostics_rows(rounds_by_strategy: Mapping[str, Sequence[Sequence[Mapping[
         runs = [rounds for rounds in runs if rounds and "diagnostics" in rounds[0] and "diagnostics" in rounds[-1]]
         if not runs:
             continue
-        values = {
-            "proximity_first": _mean([proximity_ratio(r[0]) for r in runs]),
-            "proximity_last": _mean([proximity_ratio(r[-1]) for r in runs]),
-            "rare_proximity_first": _mean([proximity_ratio(r[0], rare) for r in runs]) if rare else None,
-            "rare_proximity_last": _mean([proximity_ratio(r[-1], rare) for r in runs]) if rare else None,
-            "margin_first": _mean([mean_margin(r[0]) for r in runs]),
-            "margin_last": _mean([mean_margin(r[-1]) for r in runs]),
-        }
+        values = {}
+        for when, at in (("first", 0), ("last", -1)):
+            for prefix, labels in (("", None), ("rare_", rare)):
+                for measure, key in (("proximity", "ratio"), ("ceiling", "ceiling")):
+                    values[f"{prefix}{measure}_{when}"] = _mean(
+                        [proximity_ratio(r[at], labels, key) for r in runs]) if labels or not prefix else None
+        values.update(margin_first=_mean([mean_margin(r[0]) for r in runs]),
+                      margin_last=_mean([mean_margin(r[-1]) for r in runs]))
         rows.append({"strategy": name, "seeds": len(runs),
                      **{k: "–" if v is None else round(v, 3) for k, v in values.items()}})
     return rows

@@ -41,6 +41,7 @@ from al.analysis.comparison import (
     Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target, run_versions,
     setting_conditions, summarize, unequal_seeds,
 )
+from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
     SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs, render_curves,
@@ -443,10 +444,15 @@ PICKS_NOTE = ("Label occurrences among the texts each strategy picked (round 0's
               "picked texts, mean over seeds; a text with two labels counts for both. *pool (chance)*: what a "
               "uniform draw from the pool picks. *rare_sum*: occurrences of the rare labels.")
 SPACE_NOTE = ("From the diagnostics recorded every round (runs made with --diagnostics), in the space the strategy "
-              "read: centroid proximity = texts carrying the label among the 100 unlabeled texts nearest its centroid, "
-              "over the count chance gives (1 = no better than a random draw), mean over labels (rare: over the rare "
-              "labels), then over seeds; margin = mean cosine distance to the other centroids minus to the own "
-              "(positive: labeled texts nearer their own centroid). first / last: round 0 and the last round.")
+              "read: centroid proximity = texts carrying the label among the k (100) unlabeled texts nearest its "
+              "centroid, over the count chance gives (1 = no better than a random draw), mean over the labels that "
+              "have a centroid and unlabeled texts (rare: over the rare labels), then over seeds; a label without a "
+              "labeled text (often a rare one in round 0) is left out, so first and last may average other labels. "
+              "ceiling = the mean over the same labels of the most each ratio could be, min(k, the label's unlabeled "
+              "texts) / chance: a rare label's is high, a frequent one's near 1, so a mean ratio is read against it. "
+              f"margin = mean cosine distance to the other centroids minus to the own (positive: labeled texts nearer "
+              f"their own centroid), over the labels with at least {MIN_MARGIN_TEXTS} labeled texts (a label's only "
+              f"text is its centroid, at distance 0). first / last: round 0 and the last round.")
 
 
 def statistics_note(resamples: int = RESAMPLES, bootstrap_seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:

@@ -137,6 +137,31 @@ def test_one_label_gives_no_best_worst_no_margin_and_no_separation_verdict():
     assert "separated" not in text
 
 
+def test_a_label_on_one_labeled_text_is_left_out_of_the_margin_it_would_inflate():
+    """Texts on the unit circle in 2-D: a at 0 and 90 degrees (centroid at 45), b alone at 180 (its own centroid).
+    a's own distance 1 - cos 45 = 0.29289; to b's centroid 1 - cos 180 = 2 and 1 - cos 90 = 1, mean 1.5: margin
+    0.5 + sqrt(0.5) = 1.20711; b's margin would be 1 - cos 135 = 1.70711 to a's centroid, own 0. The mean over
+    labels with 2 or more texts is a's alone."""
+    from al.analysis.margins import mean_margin
+
+    X = np.array([[1, 0], [0, 1], [-1, 0]] + [[np.cos(t), np.sin(t)] for t in np.linspace(0.1, 6, 30)],
+                 dtype=np.float32)
+    Y = np.array([[1, 0], [1, 0], [0, 1]] + [[int(i % 3 == 0), int(i % 5 == 0)] for i in range(30)])
+    labeled = np.arange(3)
+    result = analyze_pool(X, Y, ["a", "b"], [3], k=5, seed=0)  # its own random 3: the margins are checked below
+    from al.analysis.diagnostics import diagnostics
+
+    d = diagnostics(X[labeled], Y[labeled], X[3:], Y[3:], ["a", "b"], k=5)
+    a = 0.5 + np.sqrt(0.5)
+    assert d["margins"]["a"]["margin"] == pytest.approx(a, abs=1e-5)
+    assert d["margins"]["b"]["margin"] == pytest.approx(1 + np.sqrt(0.5), abs=1e-5)
+    assert d["summary"]["mean_margin"] == pytest.approx((a + 1 + np.sqrt(0.5)) / 2, abs=1e-5)  # as recorded
+    assert mean_margin(d["margins"]) == pytest.approx(a, abs=1e-5)  # b's lone text left out
+    text = reading({**result, "sizes": [{**result["sizes"][0], **d}]})
+    assert "for 1 of 1 label-size pairs with at least 2 labeled texts" in text
+    assert f"mean margin of {a:.3f} cosine distance at |L| = 3" in text
+
+
 def test_the_reading_names_each_ratios_ceiling():
     """A label on most unlabeled texts cannot reach a high ratio: the reading and the table say how high it could."""
     rng = np.random.default_rng(1)

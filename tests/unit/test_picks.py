@@ -12,11 +12,16 @@ from al.report import main
 GROUPS = {"frequent": ["a"], "rare": ["b", "c"]}
 
 
-def record(n_labeled, counts, ratios=None, margin=None):
+def record(n_labeled, counts, ratios=None, margin=None, ceilings=(5.0, 6.0, 10.0), margins=None):
+    """A round's record; with ``ratios``, diagnostics whose labels a, b, c have ``margin`` each (or ``margins``)
+    over 3 labeled texts each (or ``counts``' where given as ``margins``)."""
     r = {"n_labeled": n_labeled, "labeled_counts": dict(zip("abc", counts))}
     if ratios is not None:
-        r["diagnostics"] = {"proximity": {l: {"observed": None, "expected": None, "ratio": x}
-                                          for l, x in zip("abc", ratios)},
+        margins = margins or [(margin, 3)] * 3
+        r["diagnostics"] = {"proximity": {l: {"observed": None, "expected": None, "ratio": x,
+                                              "ceiling": None if x is None else c}
+                                          for l, x, c in zip("abc", ratios, ceilings)},
+                            "margins": {l: {"n_texts": n, "margin": m} for l, (m, n) in zip("abc", margins)},
                             "summary": {"mean_margin": margin}}
     return r
 
@@ -47,6 +52,17 @@ def test_proximity_and_margin_by_hand():
     assert proximity_ratio(r, ["b"]) is None
     assert mean_margin(r) == 0.25
     assert proximity_ratio(record(100, [1, 1, 1])) is None and mean_margin(record(100, [1, 1, 1])) is None
+    # ceilings of the labels that have a ratio: (5 + 10) / 2 = 7.5; rare b, c: c's alone, 10
+    assert proximity_ratio(r, key="ceiling") == pytest.approx(7.5)
+    assert proximity_ratio(r, ["b", "c"], key="ceiling") == pytest.approx(10.0)
+    # a label on one labeled text (its centroid, at distance 0) does not count in the margin: (0.1 + 0.3) / 2
+    singles = record(100, [1, 1, 1], [1.0, 1.0, 1.0], margins=[(0.1, 2), (0.9, 1), (0.3, 40)])
+    assert mean_margin(singles) == pytest.approx(0.2)
+    assert mean_margin(record(100, [1, 1, 1], [1.0, 1.0, 1.0], margins=[(0.9, 1)] * 3)) is None
+    old = record(100, [1, 1, 1], [3.0, None, 1.0])  # recorded before ceilings were
+    for label in "abc":
+        del old["diagnostics"]["proximity"][label]["ceiling"]
+    assert proximity_ratio(old, key="ceiling") is None and proximity_ratio(old) == pytest.approx(2.0)
 
 
 def test_diagnostics_rows_first_and_last_round_over_runs():
@@ -55,8 +71,10 @@ def test_diagnostics_rows_first_and_last_round_over_runs():
     rows = diagnostics_rows({"ce": [run1, run2], "plain": [[record(100, [1, 1, 1])]]}, GROUPS)
     # first: run1 mean (4+2+0)/3 = 2, run2 2 -> 2; rare (2+0)/2 = 1 and 2 -> 1.5; margin (0.1 + 0.3) / 2 = 0.2
     # last: run1 2, run2 (1+1+4)/3 = 2 -> 2; rare 2 and (1+4)/2 = 2.5 -> 2.25; margin 0.4
-    assert rows == [{"strategy": "ce", "seeds": 2, "proximity_first": 2.0, "proximity_last": 2.0,
-                     "rare_proximity_first": 1.5, "rare_proximity_last": 2.25, "margin_first": 0.2,
+    # ceilings (5, 6, 10) in every round: all labels 7, rare 8
+    assert rows == [{"strategy": "ce", "seeds": 2, "proximity_first": 2.0, "ceiling_first": 7.0,
+                     "rare_proximity_first": 1.5, "rare_ceiling_first": 8.0, "proximity_last": 2.0,
+                     "ceiling_last": 7.0, "rare_proximity_last": 2.25, "rare_ceiling_last": 8.0, "margin_first": 0.2,
                      "margin_last": 0.4}]
 
 
@@ -75,9 +93,13 @@ def test_report_shows_picks_and_space_tables(tmp_path):
                                 "micro_f1": 0.5, "per_label_f1": {"a": 0.5, "b": 0.2, "c": 0.1},
                                 "labeled_counts": dict(zip("abc", counts)), "seconds_train": 1.0,
                                 "seconds_query": 0.1, "seconds_evaluate": 0.1,
-                                "diagnostics": {"proximity": {"a": {"ratio": 2.0}, "b": {"ratio": 1.0},
-                                                              "c": {"ratio": 3.0 + i}},
-                                                "summary": {"mean_margin": 0.1}}})
+                                "diagnostics": {"proximity": {"a": {"ratio": 2.0, "ceiling": 2.0},
+                                                              "b": {"ratio": 1.0, "ceiling": 50.0},
+                                                              "c": {"ratio": 3.0 + i, "ceiling": 90.0}},
+                                                "margins": {"a": {"n_texts": 50, "margin": 0.1},
+                                                            "b": {"n_texts": 1 + 11 * i, "margin": 0.8},
+                                                            "c": {"n_texts": 3, "margin": 0.3}},
+                                                "summary": {"mean_margin": 0.4 if i == 0 else 0.2}}})
     out = tmp_path / "report"
     assert main([str(runs), "-o", str(out)]) == 0
     setting = next(iter(json.loads((out / "summary.json").read_text())["settings"].values()))
@@ -89,7 +111,12 @@ def test_report_shows_picks_and_space_tables(tmp_path):
     # first round: (2 + 1 + 3) / 3 = 2, rare (1 + 3) / 2 = 2; last: (2 + 1 + 4) / 3 = 2.333, rare 2.5
     assert space["random"]["proximity_first"] == 2.0 and space["random"]["rare_proximity_last"] == 2.5
     assert space["class_embedding"]["proximity_last"] == pytest.approx(2.333)
+    # ceilings (2 + 50 + 90) / 3 = 47.333, rare (50 + 90) / 2 = 70; margin first: b's one text left out,
+    # (0.1 + 0.3) / 2 = 0.2; last: b on 12 texts, (0.1 + 0.8 + 0.3) / 3 = 0.4
+    assert (space["random"]["ceiling_first"], space["random"]["rare_ceiling_last"]) == (47.333, 70.0)
+    assert (space["random"]["margin_first"], space["random"]["margin_last"]) == (0.2, 0.4)
     text = (out / "report.md").read_text()
+    assert "| random | 2 | 2.0 | 47.333 | 2.333 | 47.333 | 2.0 | 70.0 | 2.5 | 70.0 | 0.2 | 0.4 |" in text
     assert "What the picks carried" in text and "| pool (chance) | – | 50.0 | 2.0 | 1.0 | 3.0 |" in text
     assert "The space each strategy read" in text
     assert "What the picks carried" in (out / "report.html").read_text()
