@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from al.analysis.curves import Run, component_label, counted, plain_numbers, points
+from al.analysis.curves import Run, component_label, counted, plain_numbers, points, queried
 from al.errors import ConfigError, DataError, and_more, did_you_mean
 from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, given_data_options, n_rounds
 
@@ -967,17 +967,6 @@ def round_seconds(record: dict[str, Any], key: str) -> float:
     if key == "seconds_query" and isinstance(record.get("seconds_prepare"), (int, float)):
         seconds += float(record["seconds_prepare"])
     return seconds
-
-
-def queried(run: Run) -> list[dict[str, Any]]:
-    """The rounds of ``run`` that asked the strategy: those whose ``picked`` is not empty.
-
-    The last round of a run that reached its budget picks nothing, and its
-    ``seconds_query`` (about 0) is no query's time. A record without
-    ``picked`` counts as a query unless it is the run's last round.
-    """
-    last = len(run.rounds) - 1
-    return [r for i, r in enumerate(run.rounds) if (r["picked"] if "picked" in r else i != last)]
 
 
 def compare_to_baseline(summaries: dict[str, StrategySummary], metric: str, baseline: str = "random") -> dict[str, PairedTest]:

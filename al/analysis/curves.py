@@ -188,11 +188,24 @@ def numeric_metrics(run: Run) -> list[str]:
     return sorted({k for r in run.rounds for k, v in r.items() if isinstance(v, float) and not k.startswith("seconds")})
 
 
+def queried(run: Run) -> list[dict[str, Any]]:
+    """The rounds of ``run`` that asked the strategy: those whose ``picked`` is not empty.
+
+    The last round of a run that reached its budget picks nothing, and its
+    ``seconds_query`` (about 0) is no query's time. A record without
+    ``picked`` counts as a query unless it is the run's last round.
+    """
+    last = len(run.rounds) - 1
+    return [r for i, r in enumerate(run.rounds) if (r["picked"] if "picked" in r else i != last)]
+
+
 def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
     """A run's labeled-set sizes and its ``metric`` at each, rounds where ``metric`` is null left out.
 
     An annotation session records ``macro_f1: null`` while at most one text is
-    labeled (there is nothing to evaluate on): such rounds have no point.
+    labeled (there is nothing to evaluate on): such rounds have no point. For
+    ``seconds_query``, the rounds that asked the strategy alone (:func:`queried`):
+    a run's last round picks nothing, and its 0 s is no query's time.
 
     Raises
     ------
@@ -201,7 +214,7 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
         not a number (``per_label_f1``, ``picked``).
     """
     sizes, values = [], []
-    for r in run.rounds:
+    for r in (queried(run) if metric == "seconds_query" else run.rounds):
         if metric not in r:
             timings = sorted({k for x in run.rounds for k in x if k.startswith("seconds_")})
             raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}; its metrics: "

@@ -36,6 +36,21 @@ def test_mean_and_std_over_seeds_by_hand(tmp_path):
     np.testing.assert_array_equal(by_name["random"].n_runs, [2, 2])
 
 
+def test_a_round_that_queried_nothing_has_no_query_time_point(tmp_path):
+    """The last round of a run that reached its budget picks nothing: its seconds_query 0 is no query's time."""
+    fake_run(tmp_path, "random", 0, [0.2, 0.4, 0.5])
+    path = next(tmp_path.glob("*/rounds.jsonl"))
+    lines = path.read_text().splitlines()
+    lines = [line.replace('"round"', f'"seconds_query":{s},"round"') for line, s in zip(lines, (1.5, 2.5, 0.0))]
+    assert '"picked":[2]' in lines[2]
+    path.write_text("\n".join(lines[:2] + [lines[2].replace('"picked":[2]', '"picked":[]')]) + "\n")
+    [curve] = curves(load_runs([tmp_path]), metric="seconds_query")
+    np.testing.assert_array_equal(curve.sizes, [100, 150])
+    np.testing.assert_allclose(curve.mean, [1.5, 2.5])
+    [curve] = curves(load_runs([tmp_path]), metric="macro_f1")  # every round has its score
+    np.testing.assert_array_equal(curve.sizes, [100, 150, 200])
+
+
 def test_plot_cli_writes_a_png(tmp_path, capsys):
     fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4, 0.5])
     fake_run(tmp_path / "runs", "random", 1, [0.3, 0.5, 0.5])
