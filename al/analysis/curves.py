@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from al.errors import DataError
+from al.errors import DataError, and_more
 from al.io import write_bytes_atomic
 from al.progress import counted  # noqa: F401 - re-exported: the reports' and plots' wording
 from al.records import CONFIG_FILE, LOCK_FILE, ROUNDS_FILE, read_config, read_rounds
@@ -160,12 +161,13 @@ def load_runs(paths: Iterable[str | Path]) -> list[Run]:
     DataError
         If none did, a run has rounds but no config, or its stored seed is not an integer.
     """
-    runs = []
+    runs, empty = [], []
     for path in find_run_dirs(paths):
         stored = read_config(path) or {}
         config = stored.pop("config", None)
         if config is None:
-            raise DataError(f"{path} has {ROUNDS_FILE} but no {CONFIG_FILE}")
+            raise DataError(f"{path} has {ROUNDS_FILE} but no {CONFIG_FILE}; expected both as al.simulate writes "
+                            f"them: restore its {CONFIG_FILE}, or leave that directory out")
         seed = config.get("seed", 0)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise DataError(f"{path}: stored seed {seed!r} is not an integer; expected the seed al.simulate writes "
@@ -174,8 +176,12 @@ def load_runs(paths: Iterable[str | Path]) -> list[Run]:
         rounds = read_rounds(path)
         if rounds:
             runs.append(Run(path, config, rounds, stored))
+        else:
+            empty.append(path)
     if not runs:
-        raise DataError("no finished round in the given run directories")
+        its = f"its {ROUNDS_FILE} is empty" if len(empty) == 1 else f"their {ROUNDS_FILE} files are empty"
+        raise DataError(f"no finished round in {', '.join(map(str, empty[:3]))}{and_more(len(empty), 3)}: {its}; "
+                        f"resume the runs with the command that started them, or give runs that finished a round")
     return runs
 
 
@@ -186,6 +192,17 @@ def _is_number(value: Any) -> bool:
 def numeric_metrics(run: Run) -> list[str]:
     """The metrics a run's rounds record as numbers (``macro_f1``, ``micro_f1``, ...), timings aside."""
     return sorted({k for r in run.rounds for k, v in r.items() if isinstance(v, float) and not k.startswith("seconds")})
+
+
+#: Timings a run records on the first round each process runs (round 0, or a resume's first), not every round.
+ONCE_PER_PROCESS = frozenset({"seconds_embed", "seconds_replay", "seconds_prepare"})
+
+
+def every_round(run: Run) -> list[str]:
+    """The numeric metrics and timings every round of ``run`` records (what al.plot can draw for it)."""
+    keys = [k for k in numeric_metrics(run) + sorted({k for x in run.rounds for k in x if k.startswith("seconds_")})
+            if all(k in r for r in run.rounds)]
+    return list(dict.fromkeys(keys))
 
 
 def queried(run: Run) -> list[dict[str, Any]]:
@@ -213,15 +230,25 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
         If a round lacks ``metric`` or its size ``n_labeled``, or ``metric`` is
         not a number (``per_label_f1``, ``picked``).
     """
-    sizes, values = [], []
+    sizes, values, warned = [], [], False
     for r in (queried(run) if metric == "seconds_query" else run.rounds):
         if metric not in r:
-            timings = sorted({k for x in run.rounds for k in x if k.startswith("seconds_")})
+            known = numeric_metrics(run) + sorted({k for x in run.rounds for k in x if k.startswith("seconds_")})
+            if metric in known:  # another round has it: a timing of a process's first round, a damaged record
+                once = " (recorded on a process's first round alone)" if metric in ONCE_PER_PROCESS else ""
+                raise DataError(f"{run.path}: round {r.get('round')} has no {metric!r}, which other rounds record"
+                                f"{once}; plot a metric every round records: {', '.join(every_round(run))}")
+            timings = [k for k in known if k.startswith("seconds_")]
             raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}; its metrics: "
                             f"{', '.join(numeric_metrics(run))}" + (f"; its timings: {', '.join(timings)}" if timings
                                                                      else ""))
         value = r[metric]
         if value is None:
+            if not str(r.get("evaluation", "")).startswith("none") and not warned:
+                warned = True  # a session's round with one labeled text records its reason: no warning
+                warnings.warn(f"{run.path}: round {r.get('round')} records {metric} null and no reason for it (an "
+                              f"edited or damaged record?); that round has no point, and curves and areas read the "
+                              f"others", stacklevel=2)
             continue
         if not _is_number(value):
             raise DataError(f"{run.path}: {metric} is no number (round {r.get('round')} holds a "

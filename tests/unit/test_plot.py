@@ -1,6 +1,8 @@
 """Curves: aggregation by hand, and the figure itself."""
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,8 @@ def fake_run(root, strategy, seed, values, name=None, **config):
                    "budget": 100 + 50 * (len(values) - 1), **config}, {})
     for i, v in enumerate(values):
         records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": v, "micro_f1": None if v is None else v / 2,
-                        "picked": [i], "per_label_f1": {"a": v}})
+                        "picked": [i], "per_label_f1": {"a": v},
+                        **({"evaluation": "none (only 1 labeled text)"} if v is None else {})})  # as sessions say
 
 
 def test_mean_and_std_over_seeds_by_hand(tmp_path):
@@ -79,6 +82,18 @@ def test_plot_cli_bad_input(tmp_path, capsys):
         path.write_text(path.read_text().replace('"round"', '"seconds_query":1.5,"round"'))
     assert main([str(tmp_path / "timed"), "--metric", "seconds_qeury", "-o", out]) == 2
     assert "its metrics: macro_f1, micro_f1; its timings: seconds_query" in capsys.readouterr().err
+    for path in (tmp_path / "timed").glob("*/rounds.jsonl"):  # a resume's first round: seconds_embed there alone
+        first, second = path.read_text().splitlines()
+        path.write_text(first + "\n" + second.replace('"round"', '"seconds_embed":3.0,"round"') + "\n")
+    assert main([str(tmp_path / "timed"), "--metric", "seconds_embed", "-o", out]) == 2
+    assert ("round 0 has no 'seconds_embed', which other rounds record (recorded on a process's first round alone); "
+            "plot a metric every round records: macro_f1, micro_f1, seconds_query\n") in capsys.readouterr().err
+    empty = tmp_path / "empty-rounds" / "r"
+    RunRecords(empty).start({"strategy": "random", "seed": 0}, {})
+    (empty / "rounds.jsonl").write_text("")
+    assert main([str(empty), "-o", out]) == 2
+    assert (f"no finished round in {empty}: its rounds.jsonl is empty; resume the runs with the command that started "
+            f"them") in capsys.readouterr().err
     assert main([str(tmp_path / "runs"), "--group-by", "strategi", "-o", out]) == 2
     err = capsys.readouterr().err
     assert ("--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: budget, "
@@ -195,6 +210,18 @@ def test_rounds_without_a_value_have_no_point_and_a_run_without_any_is_named(tmp
     assert "no macro_f1: " in captured.err and "random-2 (null in every round) — left out" in captured.err
     lines = captured.out.splitlines()
     assert [line.split()[0] for line in lines[2:]] == ["150", "200"] and "0.500 ± 0.141" in captured.out
+
+
+def test_a_null_score_with_no_reason_is_a_warning_not_a_silent_gap(tmp_path, capsys):
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4, 0.6])
+    path = tmp_path / "runs" / "random-0" / "rounds.jsonl"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none
+        assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+    path.write_text(path.read_text().replace('"macro_f1":0.4,', '"macro_f1":null,'))
+    with pytest.warns(UserWarning, match=re.escape(f"{path.parent}: round 1 records macro_f1 null and no reason for "
+                                                   f"it (an edited or damaged record?); that round has no point")):
+        assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
 
 
 def test_runs_reached_through_links_are_read_once(tmp_path, capsys):
