@@ -183,8 +183,13 @@ class CacheEntry:
         return self.path.name
 
 
+#: What a cache file that could not be read is renamed to end in (:func:`al.embedders.set_aside_damaged`).
+DAMAGED_SUFFIX = ".damaged"
+
+
 def _size_and_time(path: Path) -> tuple[int, float]:
-    """Bytes under ``path`` and the latest modification time of anything in it (its ``.used`` mark included)."""
+    """Bytes under ``path`` and the latest modification time of anything in it (its ``.used`` mark included);
+    files set aside as damaged are entries of their own, not counted here."""
     if path.is_file():
         stat = path.stat()
         return stat.st_size, stat.st_mtime
@@ -194,9 +199,9 @@ def _size_and_time(path: Path) -> tuple[int, float]:
             stat = item.lstat()
         except OSError:  # removed meanwhile
             continue
-        if item.is_file():
+        if item.is_file() and not item.name.endswith(DAMAGED_SUFFIX):
             size += stat.st_size
-        latest = max(latest, stat.st_mtime)
+            latest = max(latest, stat.st_mtime)
     return size, latest
 
 
@@ -247,7 +252,9 @@ def cache_entries(root: Path | None = None) -> list[CacheEntry]:
         found += [("ALPS head", p, True) for p in sorted(heads.glob("*/*.pt")) if not _hidden(p)]
     corpora = root / "corpora"
     if corpora.is_dir():
-        found += [("corpus", p, False) for p in sorted(corpora.glob("*/*")) if p.is_file() and not _hidden(p)]
+        found += [("corpus", p, False) for p in sorted(corpora.glob("*/*"))
+                  if p.is_file() and not _hidden(p) and not p.name.endswith(DAMAGED_SUFFIX)]
+    found += [("damaged file", p, False) for p in sorted(root.rglob(f"*{DAMAGED_SUFFIX}")) if p.is_file()]
     kinds = {_ARITHMETIC.search(p.stem if p.is_file() else p.name) for _, p, keyed in found if keyed}
     local = local_arithmetic_keys([m.group(2) for m in kinds if m is not None])
     entries = []
@@ -257,7 +264,8 @@ def cache_entries(root: Path | None = None) -> list[CacheEntry]:
         except OSError:  # removed meanwhile
             continue
         model = path.parent.name if kind == "ALPS head" else path.name
-        status = _status(path.stem if path.is_file() else path.name, model, local) if keyed else ""
+        status = _status(path.stem if path.is_file() else path.name, model, local) if keyed else (
+            "set aside" if kind == "damaged file" else "")
         entries.append(CacheEntry(kind, path, size, used, status))
     return sorted(entries, key=lambda e: -e.size)
 
@@ -294,7 +302,8 @@ def stale_locks(root: Path, now: float | None = None, remove: bool = False) -> l
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 2**20:,.1f} MB"
+    """``size`` bytes in binary units: ``22.1 MiB``, ``4.9 KiB`` below one MiB."""
+    return f"{size / 2**20:,.1f} MiB" if size >= 2**20 else f"{size / 2**10:,.1f} KiB"
 
 
 def _day(seconds: float) -> str:
@@ -360,11 +369,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                        "variables such as ATEN_CPU_CAPABILITY): run it where the simulations run. On a cache shared "
                        "by several machines (a Ray cluster), this removes the others' entries too. Vectors of a "
                        "model version no longer used are read here if asked: --unused-for removes them")
+    prune.add_argument("--damaged", action="store_true",
+                       help="files set aside as NAME.damaged: cache files that could not be read (a disk's fault, a "
+                       "copy cut short), kept for a look; what they held was computed again")
     prune.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     args = parser.parse_args(argv)
     if args.command == "prune":
-        if args.unused_for is None and not args.not_read_here:
-            parser.error("prune needs a criterion: --unused-for DAYS, --not-read-here, or both")
+        if args.unused_for is None and not args.not_read_here and not args.damaged:
+            parser.error("prune needs a criterion: --unused-for DAYS, --not-read-here, --damaged, or more of them")
         if args.unused_for is not None and not args.unused_for >= 0:
             parser.error(f"--unused-for must be a number of days >= 0; got {args.unused_for}")
     root = cache_root()
@@ -383,12 +395,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         now = time.time()
         doomed = [e for e in entries
                   if (args.not_read_here and e.status in ("old format", "other kernels"))
+                  or (args.damaged and e.kind == "damaged file")
                   or (args.unused_for is not None and now - e.last_used > args.unused_for * 86400)]
+        # an entry's damaged files go with it
+        doomed += [e for e in entries if e.kind == "damaged file" and e not in doomed
+                   and any(e.path.is_relative_to(d.path) for d in doomed if d.path.is_dir())]
         verb = "would remove" if args.dry_run else "removed"
         for e in doomed:
             if not args.dry_run:
                 try:
                     _remove(e.path)
+                except FileNotFoundError:  # a damaged file inside an entry removed before it
+                    pass
                 except OSError as exc:
                     print(f"error: cannot remove {e.path}: {exc.strerror or exc}; check its permissions (nothing "
                           f"after it was removed)", file=sys.stderr)

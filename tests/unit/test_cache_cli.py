@@ -150,6 +150,37 @@ def test_an_entry_in_use_is_marked_again_as_a_long_run_goes_on(tmp_path, monkeyp
     assert time.time() - (entry / ".used").stat().st_mtime < 60
 
 
+def test_damaged_files_are_listed_apart_and_pruned_with_damaged(cache, capsys):
+    """A shard and a head that could not be read, set aside as NAME.damaged: listed as such (not in their entry's
+    size), removed by --damaged alone, and with their entry when it goes."""
+    root, entries = cache
+    shard = entries["here"] / "shard-1.npz.damaged"
+    shard.write_bytes(b"x" * 3000)
+    head = entries["head"].with_name(entries["head"].name + ".damaged")
+    head.write_bytes(b"y" * 70)
+    other = entries["other"] / "shard-9.npz.damaged"
+    other.write_bytes(b"z" * 10)
+    found = {e.path: e for e in cache_entries(root)}
+    assert {found[p].kind for p in (shard, head, other)} == {"damaged file"}
+    assert {found[p].status for p in (shard, head, other)} == {"set aside"}
+    assert found[entries["here"]].size == (entries["here"] / "shard-0.npz").stat().st_size  # the shard alone
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "damaged file" in out and "2.9 KiB" in out and out.splitlines()[-1].startswith("13 entries, ")
+    assert main(["prune", "--not-read-here"]) == 0  # the other machine's entry goes with its damaged shard
+    assert not other.exists() and shard.exists() and head.exists()
+    assert "removed embeddings/m@pkg-0123456789ab-lendefault-canonical1-b64-fp32-cpu-avx512-0123abcd/shard-9.npz" \
+           ".damaged (damaged file" in capsys.readouterr().out
+    assert main(["prune", "--damaged"]) == 0
+    assert not shard.exists() and not head.exists() and entries["here"].exists() and entries["head"].exists()
+
+
+def test_sizes_are_in_binary_units_as_labelled():
+    from al.cache import _megabytes
+
+    assert (_megabytes(23_214_252), _megabytes(5_000), _megabytes(2**20)) == ("22.1 MiB", "4.9 KiB", "1.0 MiB")
+
+
 def test_temporaries_are_not_entries_and_a_linked_entry_is_removed_as_a_link(cache, tmp_path):
     root, entries = cache
     (entries["corpus"].parent / ".modapte-tmp123.json").write_text("[")
@@ -178,7 +209,7 @@ def test_a_missing_cache_still_checks_the_options_and_a_file_is_refused(tmp_path
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["prune"], "prune needs a criterion: --unused-for DAYS, --not-read-here, or both"),
+    (["prune"], "prune needs a criterion: --unused-for DAYS, --not-read-here, --damaged, or more of them"),
     (["prune", "--unused-for", "-1"], "--unused-for must be a number of days >= 0; got -1.0"),
     (["prune", "--unused-for", "nan"], "--unused-for must be a number of days >= 0; got nan"),
 ])
