@@ -73,7 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--held-out", type=int, metavar="N",
                    help="unlabeled texts whose quality is measured in both spaces (default: 2000)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--version", action="version", version=f"al {__version__}")
     return p
 
 

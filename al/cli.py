@@ -16,7 +16,7 @@ import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, NoReturn, Sequence
+from typing import Any, Callable, Iterator, NoReturn, Sequence
 
 from al.errors import ConfigError, and_more, did_you_mean
 
@@ -46,7 +46,14 @@ def _shown_once(show: Callable[..., None]) -> Callable[..., None]:
 class ArgumentParser(argparse.ArgumentParser):
     """:class:`argparse.ArgumentParser` whose errors are one line: the problem, a close option name for a
     misspelt one, and where the options are listed; exit code 2. Parsing also makes the command's
-    warnings one line each (:func:`one_line_warning`)."""
+    warnings one line each (:func:`one_line_warning`). Every command has ``--version``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from al import __version__
+
+        self.add_argument("--version", action="version", version=f"al {__version__}",
+                          help="print al's version and exit")
 
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
                          ) -> tuple[argparse.Namespace, list[str]]:

@@ -1138,7 +1138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("grid", help="YAML grid file (see simulations/)")
-    parser.add_argument("--workers", type=int, default=1, help="simulations at once on this machine")
+    parser.add_argument("--workers", type=int, default=argparse.SUPPRESS,
+                        help="simulations at once on this machine (default: 1)")
     parser.add_argument("--ray", default=None, metavar="ADDRESS",
                         help="run as Ray tasks on the cluster at ADDRESS ('auto': the local cluster's)")
     parser.add_argument("--out", default=None, help="override the grid file's `out`")
@@ -1146,6 +1147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="list the simulations and exit: 2 if any cannot run or its directory will refuse it")
     parser.add_argument("--quiet", action="store_true", help="only the closing line and errors")
     args = parser.parse_args(argv)
+    if args.ray and "workers" in args:
+        parser.error(f"--workers {args.workers} sets the simulations at once on this machine, and --ray runs them on "
+                     f"the cluster, one task per CPU it has free; leave out --workers, or --ray")
+    args.workers = getattr(args, "workers", 1)
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
     try:

@@ -122,7 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not record what the stopping criteria read (saves a pass of the classifier over the "
                    "stop set every round, about 15 %% of a fine-tuned run; picks and scores are the same)")
     g.add_argument("--quiet", action="store_true", help="no progress lines: only the curve table, the stopping table and the records' path at the end")
-    p.add_argument("--version", action="version", version=f"al {__version__}")
     return p
 
 

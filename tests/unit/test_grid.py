@@ -826,6 +826,17 @@ def test_a_grid_with_one_cell_not_run_and_one_done_exits_2(tmp_path, monkeypatch
     assert capsys.readouterr().err.splitlines()[-1].startswith("1 done, 1 not run in ")
 
 
+def test_workers_beside_ray_is_refused_as_an_option_nothing_reads(tmp_path, capsys):
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 200}}\n")
+    with pytest.raises(SystemExit) as exc:
+        main([str(path), "--ray", "127.0.0.1:1", "--workers", "2", "--dry-run"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1
+    assert "error: --workers 2 sets the simulations at once on this machine, and --ray runs them on the cluster" in err
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path, capsys):
     pytest.importorskip("ray")
     path = tmp_path / "g.yaml"

@@ -52,6 +52,19 @@ def test_an_unknown_command_is_one_line_with_exit_2(word, close, capsys):
                    f"them\n")
 
 
+@pytest.mark.parametrize("command", ["simulate", "grid", "report", "plot", "analyze", "annotate", "cache", "testing"])
+def test_every_command_prints_its_version(command, capsys):
+    """--version before anything a command requires (grid's file, report's runs): the version, exit 0."""
+    import importlib
+
+    from al import __version__
+
+    module = importlib.import_module(f"al.{command}" + (".__main__" if command in ("annotate", "testing") else ""))
+    with pytest.raises(SystemExit) as exc:
+        module.main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out == f"al {__version__}\n"
+
+
 def test_python_dash_m_al_and_the_installed_command():
     done = subprocess.run([sys.executable, "-m", "al", "--version"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.startswith("al "), done.stderr
