@@ -912,7 +912,10 @@ def unequal_seeds(seeds_by_line: Mapping[str, Sequence[int]], baseline: str | No
 
 
 #: The timings a round records, as the compute table shows them; ``seconds_space`` only with a task-specific space.
-SECONDS = ("seconds_train", "seconds_query", "seconds_evaluate", "seconds_space")
+SECONDS = ("seconds_train", "seconds_query", "seconds_evaluate", "seconds_space", "seconds_stopping",
+           "seconds_diagnostics")
+#: Parts of :data:`SECONDS` that only some runs record (a fitted space, the stopping signals, --diagnostics).
+OPTIONAL_SECONDS = ("seconds_space", "seconds_stopping", "seconds_diagnostics")
 
 
 def summarize(runs: Sequence[Run]) -> tuple[dict[str, dict[str, StrategySummary]], list[tuple[Run, int, int]],

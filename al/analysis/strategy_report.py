@@ -37,7 +37,7 @@ import numpy as np
 
 from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
-    SECONDS, SEED_LIMIT,
+    OPTIONAL_SECONDS, SECONDS, SEED_LIMIT,
     Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target, run_versions,
     setting_conditions, summarize, unequal_seeds,
 )
@@ -367,9 +367,10 @@ def per_label_rows(strategies: dict[str, StrategySummary], groups: dict[str, lis
 def compute_table(strategies: dict[str, StrategySummary]) -> tuple[list[dict[str, Any]], list[str]]:
     """Per strategy, the mean seconds per round of each part (``–`` where its runs record none); the columns.
 
-    ``space`` (fitting a task-specific space) is a column when any run records it.
+    ``space`` (fitting a task-specific space), ``stopping`` (the stopping signals' pass over the stop set) and
+    ``diagnostics`` (``--diagnostics``) are columns when any run records them.
     """
-    parts = [key for key in SECONDS if key != "seconds_space"
+    parts = [key for key in SECONDS if key not in OPTIONAL_SECONDS
              or any(s.seconds.get(key) for s in strategies.values())]
     rows = [{"strategy": name, **{key.replace("seconds_", ""): round(float(np.mean(strategies[name].seconds[key])), 3)
                                   if strategies[name].seconds.get(key) else "–" for key in parts}}
@@ -432,8 +433,9 @@ def _pool_share(runs: list[Any]) -> dict[str, float] | None:
 
 
 COMPUTE_NOTE = ("Mean seconds per round over every round of every seed; query: over the rounds that queried "
-                "(a run's last round queries nothing). Once-per-pool work a grid ran as a task of its own is in no "
-                "run's seconds: see 'Once-per-pool work outside the runs' where the grid logged it.")
+                "(a run's last round queries nothing); stopping: the stopping signals' pass over the stop set, "
+                "diagnostics: --diagnostics, where runs record them. Once-per-pool work a grid ran as a task of its "
+                "own is in no run's seconds: see 'Once-per-pool work outside the runs' where the grid logged it.")
 PREPARATIONS_NOTE = ("Tasks a grid with more than one worker (or on Ray) ran apart from its runs, from its "
                      "preparations.jsonl: each pool's embedding pass and each strategy's pool work (ALPS's MLM head "
                      "fit and surprisal pass), once for all the runs that read it, before them. Their seconds are in no "

@@ -382,13 +382,18 @@ def test_a_strategy_s_work_run_ahead_of_the_embedding_counts_as_its_first_query_
             extra = {"seconds_prepare": 30.0} if i == 0 else {}
             records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
                             "per_label_f1": {"a": value, "b": value}, "seconds_train": 1.0, "seconds_query": 2.0,
-                            "seconds_evaluate": 0.5, "picked": [i] if i < 2 else [], **extra})
+                            "seconds_evaluate": 0.5, "picked": [i] if i < 2 else [], "seconds_stopping": 0.1 * i,
+                            "seconds_diagnostics": 0.6 * seed, **extra})
     out = tmp_path / "report"
     assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
     (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
     compute = {row["strategy"]: row for row in setting["compute"]}
     assert compute["alps"]["query"] == pytest.approx(17.0)  # (2 + 30 + 2) / 2: the two rounds that queried
     assert compute["alps"]["train"] == pytest.approx(1.0)
+    # every round of both seeds: stopping (0 + 0.1 + 0.2) / 3 = 0.1, diagnostics (0 x 3 + 0.6 x 3) / 6 = 0.3
+    assert (compute["alps"]["stopping"], compute["alps"]["diagnostics"]) == (pytest.approx(0.1), pytest.approx(0.3))
+    assert (compute["random"]["stopping"], compute["random"]["diagnostics"]) == ("–", "–")  # recorded neither
+    assert list(compute["alps"]) == ["strategy", "train", "query", "evaluate", "stopping", "diagnostics"]
 
 
 @pytest.mark.parametrize("name", ["class_embedding@cea_knn_{i}",
