@@ -684,8 +684,10 @@ def _sentence(text: str) -> str:
 
 
 def held_text(sec: dict[str, Any]) -> str:
-    """One line of what a setting's runs held fixed, and the version(s) of al that ran them."""
-    held = ", ".join(f"{key}={value}" for key, value in sec["conditions"].items())
+    """One line of what a setting's runs held fixed, and the version(s) of al that ran them; settings left at
+    nothing (``labels=None``: the automatic pick; ``pool_size=None``: the whole pool) are not listed."""
+    held = ", ".join(f"{key}={value}" for key, value in sec["conditions"].items()
+                     if str(value) not in ("None", "{}", "[]", ""))
     return f"Held fixed in every run of this setting: {held}; run by al {', '.join(sec['versions'])}."
 
 
