@@ -253,8 +253,11 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         groups_source = "the data set's frequent / rare pick"
         if not groups:
             groups, groups_source = frequency_groups(pool_share), "the pool: rare = the less frequent half"
+        order = {row["strategy"]: i for i, row in enumerate(rows)}  # the main table's: the baseline first
         label_rows, label_columns = per_label_rows(strategies, groups, setting_runs)
+        label_rows.sort(key=lambda row: order[row["strategy"]])
         compute_rows, compute_columns = compute_table(strategies)
+        compute_rows.sort(key=lambda row: order[row["strategy"]])
         figures["compute"] = f"{slug}-compute.png"
         images[figures["compute"]] = _compute_chart(compute_rows, compute_columns[1:], setting)
         comparisons = {key: _comparison_block(list(compared[attr].values()), baseline) for attr, key, _ in COMPARED}

@@ -370,6 +370,8 @@ def test_counts_of_one_are_singular(tmp_path, capsys):
     (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
     assert {r["strategy"]: r["seeds_reached"] for r in setting["reach"]["rows"]} == {"cvirs": "1 of 1 seed",
                                                                                        "random": "1 of 1 seed"}
+    for table in ("strategies", "per_label_f1", "compute"):  # one order in every table: the baseline first
+        assert [row["strategy"] for row in setting[table]] == ["random", "cvirs"], table
 
 
 def test_a_strategy_s_work_run_ahead_of_the_embedding_counts_as_its_first_query_s(tmp_path):
