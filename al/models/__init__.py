@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from al.cache import cache_dir, cache_root, mark_used
-from al.errors import ModelError
+from al.errors import ModelError, and_more
 from al.io import atomic_directory, write_atomic
 
 
@@ -231,6 +231,28 @@ def _find_config_dir(root: Path) -> Path | None:
         if (config.parent / "modules.json").is_file() or any(config.parent.glob("*.safetensors")):
             return config.parent
     return None
+
+
+def _model_in(path: Path) -> Path:
+    """The model a user's directory ``path`` names: itself when it holds ``config.json``, else the one folder
+    directly in it that does (an archive unpacked into a folder of its own); never one deeper down.
+
+    Raises
+    ------
+    ModelError
+        If neither, or several folders in it hold a model.
+    """
+    if (path / "config.json").is_file():
+        return path
+    inside = sorted(child for child in path.iterdir() if child.is_dir() and (child / "config.json").is_file())
+    if len(inside) == 1:
+        return inside[0]
+    if inside:
+        names = ", ".join(child.name for child in inside[:4]) + and_more(len(inside), 4)
+        raise ModelError(f"model directory {path} holds {len(inside)} models ({names}); give the one to load, "
+                         f"e.g. {inside[0]}")
+    raise ModelError(f"model directory {path} holds no config.json, nor does any folder directly in it; expected a "
+                     f"saved transformers or sentence-transformers model")
 
 
 KNOWN_MODELS: dict[str, KnownModel] = {
@@ -459,10 +481,7 @@ def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:
     text = os.fspath(name_or_path)
     path = Path(text).expanduser()
     if path.is_dir():
-        found = _find_config_dir(path)
-        if found is None:
-            raise ModelError(f"model directory {path} holds no config.json; expected a saved transformers model")
-        return found
+        return _model_in(path)
     if path.exists():  # a file (data/mine.csv reads like a hub id, but it lies here)
         raise ModelError(f"model path {text} is a file, not a directory; expected a model directory (holding "
                          f"config.json) or a model name such as all-MiniLM-L6-v2")

