@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import NotFittedError
+from al.errors import ConfigError, NotFittedError, did_you_mean
 
 ClassifierInput = Literal["texts", "embeddings"]
 
@@ -99,6 +99,25 @@ def passes_described(classifier: Any, purpose: str) -> AbstractContextManager[No
     """``classifier.describe_passes(purpose)``, or nothing for a classifier without it (not a :class:`Classifier`)."""
     describe = getattr(classifier, "describe_passes", None)
     return describe(purpose) if callable(describe) else nullcontext()
+
+
+def fixed_threshold(threshold: Any) -> float:
+    """The one decision threshold ``threshold`` sets for every label: 0.5 for ``"fixed"`` (and for ``"dev"``
+    before tuning), or the number itself in (0, 1].
+
+    Raises
+    ------
+    ConfigError
+        Anything else, in one line saying what is taken.
+    """
+    if isinstance(threshold, str) and threshold in ("fixed", "dev"):
+        return 0.5
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+            or not 0.0 < float(threshold) <= 1.0:
+        close = did_you_mean([threshold], ["fixed", "dev"], cutoff=0.6) if isinstance(threshold, str) else ""
+        raise ConfigError(f"threshold must be a number in (0, 1], 'fixed' (0.5) or 'dev' (per label, tuned on the "
+                          f"dev split), got {threshold!r}{close}")
+    return float(threshold)
 
 
 def tune_thresholds(

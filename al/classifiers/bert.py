@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warmup
 
-from al.classifiers.base import Classifier, tune_thresholds
+from al.classifiers.base import Classifier, fixed_threshold, tune_thresholds
 from al.device import autocast, cudnn_attention_off, resolve_device, seeded_torch, warn_if_bf16_emulated
 from al import checks
 from al.errors import ConfigError
@@ -114,9 +114,10 @@ class BertClassifier(Classifier):
         ``"auto"``: per-label BCE weight of positives ``n_neg / n_pos`` from the
         training labels, clipped to [1, 30] (1 for labels with no positive).
         Counters the pull towards predicting no label when positives are rare.
-    threshold : {"fixed", "dev"}
-        ``"fixed"``: 0.5 for every label; ``"dev"``: per label, the threshold that
-        maximises F1 on the dev data (:func:`~al.classifiers.base.tune_thresholds`).
+    threshold : float, "fixed" or "dev"
+        ``"fixed"``: 0.5 for every label; a number in (0, 1]: that for every label;
+        ``"dev"``: per label, the threshold that maximises F1 on the dev data
+        (:func:`~al.classifiers.base.tune_thresholds`).
     warm_start : bool
         If True, a second :meth:`fit` continues from the weights (and tokenizer)
         of the previous one, with a fresh optimizer and schedule, and needs the
@@ -211,7 +212,7 @@ class BertClassifier(Classifier):
         weight_decay: float = 0.01,
         warmup_ratio: float = 0.1,
         pos_weight: Literal["auto"] | None = "auto",
-        threshold: Literal["fixed", "dev"] = "fixed",
+        threshold: Literal["fixed", "dev"] | float = "fixed",
         warm_start: bool = False,
         device: str = "auto",
         mixed_precision: Literal["auto", "bf16", "fp16", "no"] = "auto",
@@ -291,7 +292,7 @@ class BertClassifier(Classifier):
         if self.threshold == "dev":  # on the kept epoch's dev probabilities, computed when it was evaluated
             self.thresholds_ = tune_thresholds(best_dev_proba, dev[1])
         else:
-            self.thresholds_ = np.full(n_labels, 0.5, dtype=np.float32)
+            self.thresholds_ = np.full(n_labels, fixed_threshold(self.threshold), dtype=np.float32)
         return self
 
     def _train(
@@ -356,6 +357,9 @@ class BertClassifier(Classifier):
             if 0 < self.best_epoch_ < self.n_epochs_:  # a later epoch was worse on dev: back to the best one
                 best_weights.seek(0)
                 self.model_.load_state_dict(torch.load(best_weights, map_location=self.device_, weights_only=True))
+        if self.n_epochs_ == 0 and dev is not None and self.threshold == "dev":  # max_epochs=0: the weights as given
+            with self._passes_described(f"bert: evaluating on {len(dev[1]):,} dev texts for the thresholds"):
+                best_dev_proba = self._forward_encoded(dev[0])[1]
         return best_dev_proba
 
     def fit_seconds(self) -> dict[str, float]:
@@ -401,6 +405,10 @@ class BertClassifier(Classifier):
             with quiet_loading():
                 self.tokenizer_ = AutoTokenizer.from_pretrained(path)
                 encoder = AutoModel.from_pretrained(path)
+            limit = model_token_limit(encoder.config, self.tokenizer_)
+            if limit is not None and self.max_length > limit:
+                raise ConfigError(f"max_length {self.max_length} is more tokens than {self.model} reads ({limit}: "
+                                  f"its position embeddings); give at most max_length={limit}")
             self.model_ = _EncoderWithHead(encoder, n_labels, generator)
         self.n_labels_ = n_labels
         self.model_.to(self.device_)
@@ -470,7 +478,7 @@ class BertClassifier(Classifier):
 
     def _dev_macro_f1(self, proba: np.ndarray, Y_dev: np.ndarray) -> float:
         """Dev macro-F1 of dev probabilities (n_dev, n_labels) at the thresholds this model would be fitted with."""
-        thresholds = tune_thresholds(proba, Y_dev) if self.threshold == "dev" else 0.5
+        thresholds = tune_thresholds(proba, Y_dev) if self.threshold == "dev" else fixed_threshold(self.threshold)
         return macro_f1(Y_dev, proba >= thresholds)
 
     # ------------------------------------------------------------- inference
@@ -602,9 +610,9 @@ class BertClassifier(Classifier):
         checks.number("bert", "weight_decay", self.weight_decay, 0.0)
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio!r}")
+        fixed_threshold(self.threshold)
         choices = {
             "pos_weight": ("auto", None),
-            "threshold": ("fixed", "dev"),
             "mixed_precision": ("auto", "bf16", "fp16", "no"),
         }
         for name, allowed in choices.items():
@@ -744,6 +752,15 @@ def _check_labels(Y: sp.spmatrix | np.ndarray, name: str, n_rows: int) -> np.nda
     if dense.shape[0] != n_rows:
         raise ConfigError(f"{name} has {dense.shape[0]} rows but there are {n_rows} texts; they must match")
     return (dense != 0).astype(np.int8)
+
+
+def model_token_limit(config: Any, tokenizer: Any) -> int | None:
+    """The most tokens a text may have for ``config``'s model: its position embeddings (less RoBERTa's offset,
+    which the tokenizer's ``model_max_length`` gives), or None where the model has no such limit."""
+    positions = getattr(config, "max_position_embeddings", None)
+    told = getattr(tokenizer, "model_max_length", None)
+    limits = [int(n) for n in (positions, told) if isinstance(n, int) and 0 < n < 1_000_000]
+    return min(limits) if limits else None
 
 
 def _pos_weight(Y: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from al.classifiers.base import Classifier, tune_thresholds
+from al.classifiers.base import Classifier, fixed_threshold, tune_thresholds
 from al.errors import ConfigError
 
 #: The largest k searched on dev (the paper's range is 1-100).
@@ -276,13 +276,7 @@ class KNNClassifier(Classifier):
             raise ConfigError(f"k must be a positive integer or 'dev', got {k!r}")
         if self.weights not in WEIGHTS:
             raise ConfigError(f"weights must be one of {', '.join(WEIGHTS)}, got {self.weights!r}")
-        threshold = self.threshold
-        if threshold in ("fixed", "dev"):
-            return 0.5
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)) \
-                or not 0.0 < float(threshold) <= 1.0:
-            raise ConfigError(f"threshold must be a number in (0, 1], 'fixed' (0.5) or 'dev', got {threshold!r}")
-        return float(threshold)
+        return fixed_threshold(self.threshold)
 
 
 def knn_votes(

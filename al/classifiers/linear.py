@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
-from al.classifiers.base import Classifier, tune_thresholds
+from al.classifiers.base import Classifier, fixed_threshold, tune_thresholds
 from al.errors import ConfigError
 
 
@@ -30,8 +30,9 @@ class LogisticRegressionClassifier(Classifier):
         ``"balanced"`` reweights each label's positives by n_neg / n_pos, so
         rare labels are not drowned by negatives; ``{0: w0, 1: w1}`` weighs the
         negatives and positives of every label so (scikit-learn's meaning).
-    threshold : {"fixed", "dev"}
-        0.5 for every label, or per-label thresholds that maximise dev F1.
+    threshold : float, "fixed" or "dev"
+        0.5 for every label (``"fixed"``), another number in (0, 1] for every label,
+        or per-label thresholds that maximise dev F1 (``"dev"``).
     max_iter : int
     seed : int
         ``random_state`` of the solver (lbfgs itself is deterministic).
@@ -40,7 +41,7 @@ class LogisticRegressionClassifier(Classifier):
     input = "embeddings"
 
     def __init__(
-        self, *, C: float = 1.0, class_weight: str | None = "balanced", threshold: str = "fixed", max_iter: int = 1000,
+        self, *, C: float = 1.0, class_weight: str | None = "balanced", threshold: str | float = "fixed", max_iter: int = 1000,
         seed: int = 0,
     ) -> None:
         self.seed = seed
@@ -70,8 +71,7 @@ class LogisticRegressionClassifier(Classifier):
         if weights not in ("balanced", None) and not per_class:
             raise ConfigError(f"class_weight must be balanced, null (none) or per class such as {{0: 1, 1: 5}} "
                               f"(positive weights), got {weights!r}")
-        if self.threshold not in ("fixed", "dev"):
-            raise ConfigError(f"threshold must be fixed or dev, got {self.threshold!r}")
+        fixed_threshold(self.threshold)
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or self.max_iter < 1:
             raise ConfigError(f"max_iter must be a positive integer, got {self.max_iter!r}")
 
@@ -92,7 +92,7 @@ class LogisticRegressionClassifier(Classifier):
             warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
             warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
             self.model_.fit(X, Y_dense)
-        self.thresholds_ = np.full(Y_dense.shape[1], 0.5, dtype=np.float32)
+        self.thresholds_ = np.full(Y_dense.shape[1], fixed_threshold(self.threshold), dtype=np.float32)
         if self.threshold == "dev" and X_dev is not None and Y_dev is not None:
             self.thresholds_ = tune_thresholds(self.predict_proba(X_dev), Y_dev)
         return self

@@ -147,6 +147,23 @@ def test_errors(task):
         BertClassifier(threshold="dev", **SMALL).fit(X[:10], Y[:10])
     with pytest.raises(ConfigError, match="threshold"):
         BertClassifier(threshold="tuned", **SMALL).fit(X[:10], Y[:10])
+    # MiniLM reads 512 tokens: 513 broke the first dev or test text that long, after training; now before it
+    with pytest.raises(ConfigError, match=r"^max_length 513 is more tokens than all-MiniLM-L6-v2 reads \(512: its "
+                                          r"position embeddings\); give at most max_length=512$"):
+        BertClassifier(max_length=513, device="cpu").fit(X[:10], Y[:10])
+
+
+def test_no_epoch_and_dev_thresholds_tune_on_the_weights_as_given(task):
+    """max_epochs=0 keeps the initial weights; with threshold="dev" the fit crashed on dev probabilities it never
+    computed. They are the untrained model's now, and the thresholds those that tune_thresholds gives for them."""
+    X, Y = task["train"]
+    X_dev, Y_dev = task["validation"]
+    model = BertClassifier(max_epochs=0, threshold="dev", **SMALL).fit(X[:20], Y[:20], X_dev, Y_dev)
+    assert (model.n_epochs_, model.best_epoch_) == (0, 0)
+    np.testing.assert_array_equal(model.thresholds_, tune_thresholds(model.predict_proba(X_dev), Y_dev))
+    fixed = BertClassifier(max_epochs=0, threshold=0.3, **SMALL).fit(X[:20], Y[:20], X_dev, Y_dev)
+    np.testing.assert_array_equal(fixed.thresholds_, np.full(Y.shape[1], 0.3, dtype=np.float32))
+    np.testing.assert_array_equal(fixed.predict(X_dev[:30]), fixed.predict_proba(X_dev[:30]) >= np.float32(0.3))
 
 
 def test_the_best_epoch_comes_back_exactly_and_dev_is_tokenised_once(task, monkeypatch):

@@ -286,3 +286,11 @@ def test_a_caller_names_the_passes_inside_its_block(tiny, progress_shown):
         "bert: predicting the 8 test texts", "bert: predicting representations of the 5 pool texts",
         "bert: predicting the 8 test texts", "bert: predicting 8 texts", "bert: representations of 5 texts",
     ]
+
+
+def test_the_token_limit_is_the_smaller_of_the_position_embeddings_and_the_tokenizer_s_own():
+    from types import SimpleNamespace as NS
+
+    assert bert.model_token_limit(NS(max_position_embeddings=512), NS(model_max_length=int(1e30))) == 512
+    assert bert.model_token_limit(NS(max_position_embeddings=514), NS(model_max_length=512)) == 512  # RoBERTa
+    assert bert.model_token_limit(NS(), NS()) is None  # no such limit said: none enforced

@@ -49,7 +49,7 @@ BAD_INPUTS = {
     "bert-only param on logreg": (["--classifier-param", "max_epochs=3"], "classifier 'logreg' has no parameter"),
     "logreg C not a number": (["--classifier-param", "C=abc"], "C must be a positive number, got 'abc'"),
     "logreg C negative": (["--classifier-param", "C=-1"], "C must be a positive number, got -1"),
-    "logreg threshold misspelt": (["--classifier-param", "threshold=dve"], "threshold must be fixed or dev, got 'dve'"),
+    "logreg threshold misspelt": (["--classifier-param", "threshold=dve"], "threshold must be a number in (0, 1], 'fixed' (0.5) or 'dev' (per label, tuned on the dev split), got 'dve' (did you mean dev?)"),
     "bert choice written as Python's None": (["--classifier", "bert", "--classifier-param", "pos_weight=none"],
                                              "pos_weight must be one of auto, null, got 'none'"),
     "logreg class weight misspelt": (["--classifier-param", "class_weight=balnced"],
