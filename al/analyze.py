@@ -115,7 +115,7 @@ def earlier_analysis(out: Path) -> dict | None:
 
 #: The figures an analysis draws (:mod:`al.analysis.embedding_analysis`): an analysis stopped before its
 #: ``analysis.json`` leaves some of them.
-ANALYSIS_FIGURE = re.compile(r"proximity\.png|(margins|pca)-([a-z]+-)?\d+\.png")
+ANALYSIS_FIGURE = re.compile(r"proximity(-[a-z]+)?\.png|(margins|pca)-([a-z]+-)?\d+\.png")
 
 
 def check_analysis_dir(out: Path) -> None:

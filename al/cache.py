@@ -399,7 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   or (args.unused_for is not None and now - e.last_used > args.unused_for * 86400)]
         # an entry's damaged files go with it
         doomed += [e for e in entries if e.kind == "damaged file" and e not in doomed
-                   and any(e.path.is_relative_to(d.path) for d in doomed if d.path.is_dir())]
+                   and any(e.path.is_relative_to(d.path) if d.path.is_dir() else
+                           e.path == d.path.with_name(d.path.name + DAMAGED_SUFFIX) for d in doomed)]
         verb = "would remove" if args.dry_run else "removed"
         for e in doomed:
             if not args.dry_run:

@@ -239,7 +239,10 @@ def file_set_options(args: argparse.Namespace) -> frozenset[str]:
                 dests.update(map(str, value))
         if str(key).endswith("_params") and value:  # strategy_params: {...}, flat
             dests.add(str(key).removesuffix("s"))
-    if "classifier_param" in dests or "classifier_params" in raw:
+    classifier = raw.get("classifier")
+    nested = classifier.get("params") if isinstance(classifier, Mapping) else None
+    if "threshold" in raw or any(isinstance(params, Mapping) and "threshold" in params
+                                 for params in (raw.get("classifier_params"), nested)):
         dests.add("threshold")
     return frozenset(dests - set(vars(args)))
 

@@ -181,7 +181,8 @@ def load_runs(paths: Iterable[str | Path]) -> list[Run]:
     if not runs:
         its = f"its {ROUNDS_FILE} is empty" if len(empty) == 1 else f"their {ROUNDS_FILE} files are empty"
         raise DataError(f"no finished round in {', '.join(map(str, empty[:3]))}{and_more(len(empty), 3)}: {its}; "
-                        f"resume the runs with the command that started them, or give runs that finished a round")
+                        f"wait for a run still in its first round, resume a stopped one with the command that "
+                        f"started it, or give runs that finished a round")
     return runs
 
 

@@ -58,7 +58,9 @@ def diagnostics(
         quality         snnl {T: loss}, snnl_uniform, snnl_anchors, silhouette,
                         davies_bouldin, calinski_harabasz, kmeans {k, nmi, ari, accuracy}
                         see al.analysis.quality for the multi-label rules
-        summary         mean_ratio (over labels with a centroid), mean_margin,
+        summary         mean_ratio (over labels with a centroid), mean_margin (over the same
+                        labels: a lone text's 0 own distance included; readers use
+                        al.analysis.margins.mean_margin, 2 labeled texts or more),
                         labels_without_centroid
 
     References

@@ -6,6 +6,7 @@ directory::
 
     analysis.json          every number (settings, per size: diagnostics, PCA variance, timings)
     proximity.png          observed vs chance counts near each centroid, all sizes
+    proximity-<space>.png  the same in the fitted space (with --space)
     margins-<size>.png     own vs other centroid distance per label (Figures 3-4)
     pca-<size>.png         2-D PCA of labeled texts and centroids (Figures 5-6)
     summary.md             tables, figure links and a plain reading of the numbers
@@ -193,7 +194,7 @@ def analyze_pool(
             fit_seconds = time.perf_counter() - t
             entry["adapted"] = _space_entry(adapted, labeled, unlabeled, Yd, label_names, k, temperatures, seed,
                                             out, size, space_name)
-            entry["adapted"]["fit"] = dict(fit)
+            entry["adapted"]["fit"] = dict(fit or {})
             entry["adapted"]["seconds"]["fit"] = round(fit_seconds, 3)
             sample = np.sort(np.random.default_rng([seed, size]).choice(
                 unlabeled, min(held_out, len(unlabeled)), replace=False))
@@ -414,12 +415,14 @@ def reading(result: dict[str, Any]) -> str:
     else:
         parts.append(f"No distance margin is defined: a margin compares a label's own centroid with the others, and "
                      f"no two labels had {MIN_MARGIN_TEXTS} labeled texts or more.")
-    few = [n for n in names if 0 < first["labeled_counts"][n] <= 2]
-    if few:
-        parts.append(
-            f"At |L| = {first['size']}, {', '.join(few)} had at most two labeled texts, so their own distance is "
-            "small by construction (the centroid of one text is that text)."
-        )
+    lone = [n for n in names if 0 < first["labeled_counts"][n] < MIN_MARGIN_TEXTS]
+    two = [n for n in names if MIN_MARGIN_TEXTS <= first["labeled_counts"][n] <= 2]
+    if lone:
+        parts.append(f"At |L| = {first['size']}, {', '.join(lone)} had a single labeled text, its own centroid at "
+                     f"distance 0, and {'is' if len(lone) == 1 else 'are'} left out of the mean margin.")
+    if two:
+        parts.append(f"At |L| = {first['size']}, {', '.join(two)} had two labeled texts, so their own distance is "
+                     f"small by construction (each text is half of its centroid).")
     q = first["quality"]
     if q["snnl"]:
         t_low = next(iter(q["snnl"]))

@@ -492,8 +492,9 @@ def statistics_note(resamples: int = RESAMPLES, bootstrap_seed: int = BOOTSTRAP_
                       "comparison table of that metric), wins",
         "compute": "mean seconds per round over every round of every seed; query: over the rounds that queried "
                    "(a run's last round queries nothing), with a strategy's work run ahead of the embedding "
-                   "(seconds_prepare) in the round that records it; work a grid's preparation task did, or a "
-                   "cache held already, is in no run's seconds",
+                   "(seconds_prepare) in the round that records it; space, stopping and diagnostics where runs "
+                   "record them; work a grid's preparation task did, or a cache held already, is in no run's "
+                   "seconds",
     }
 
 
@@ -690,7 +691,7 @@ def held_text(sec: dict[str, Any]) -> str:
     """One line of what a setting's runs held fixed, and the version(s) of al that ran them; settings left at
     nothing (``labels=None``: the automatic pick; ``pool_size=None``: the whole pool) are not listed."""
     held = ", ".join(f"{key}={value}" for key, value in sec["conditions"].items()
-                     if str(value) not in ("None", "{}", "[]", ""))
+                     if "." in key or str(value) not in ("None", "{}", "[]", ""))  # a component's null is said
     return f"Held fixed in every run of this setting: {held}; run by al {', '.join(sec['versions'])}."
 
 

@@ -327,6 +327,7 @@ def set_aside_damaged(path: Path, exc: BaseException, then: str) -> None:
     target = path.with_name(path.name + ".damaged")
     try:
         os.replace(path, target)
+        os.utime(target)  # its age is since it was set aside: python -m al.cache prune --unused-for keeps it a while
         aside = f"set aside as {target.name}"
     except FileNotFoundError:  # another process set it aside first
         return

@@ -112,7 +112,7 @@ def test_an_out_folder_holding_files_no_analysis_wrote_is_refused(tmp_path):
     check_analysis_dir(notes)
     stopped = tmp_path / "stopped"  # an analysis stopped before its analysis.json: its figures only
     stopped.mkdir()
-    for name in ("margins-100.png", "pca-100.png", "pca-cea-200.png", "proximity.png"):
+    for name in ("margins-100.png", "pca-100.png", "pca-cea-200.png", "proximity.png", "proximity-cea.png"):
         (stopped / name).write_text("")
     check_analysis_dir(stopped)
     (stopped / "holiday.png").write_text("")

@@ -160,6 +160,8 @@ def test_a_label_on_one_labeled_text_is_left_out_of_the_margin_it_would_inflate(
     text = reading({**result, "sizes": [{**result["sizes"][0], **d}]})
     assert "for 1 of 1 label-size pairs with at least 2 labeled texts" in text
     assert f"mean margin of {a:.3f} cosine distance at |L| = 3" in text
+    assert "At |L| = 3, b had a single labeled text, its own centroid at distance 0, and is left out of the mean " \
+           "margin." in text and "At |L| = 3, a had two labeled texts, so their own distance is small" in text
 
 
 def test_the_reading_names_each_ratios_ceiling():

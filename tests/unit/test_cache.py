@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from pathlib import Path
@@ -133,11 +134,13 @@ def test_a_damaged_shard_is_set_aside_with_a_warning_and_its_vectors_computed_ag
         buffer = io.BytesIO()
         np.savez(buffer, keys=keys[:2], vectors=vectors)
         shard.write_bytes(buffer.getvalue())
+    os.utime(shard, (1e9, 1e9))  # written long ago: set aside now, its age starts again
     computed = []
     with pytest.warns(UserWarning, match=rf"cache file {shard} cannot be read \(.*\); set aside as "
                                          rf"{shard.name}.damaged, its vectors are computed again"):
         again = EmbeddingCache(folder).get_or_compute(keys, lambda rows: computed.append(len(rows)) or vectors[rows])
     assert again.tolist() == vectors.tolist() and computed == [3]
     assert (folder / f"{shard.name}.damaged").is_file() and not shard.exists()
+    assert time.time() - (folder / f"{shard.name}.damaged").stat().st_mtime < 60  # prune --unused-for keeps it
     assert EmbeddingCache(folder).get_or_compute(keys, lambda rows: pytest.fail("recomputed")).tolist() == \
         vectors.tolist()

@@ -160,15 +160,17 @@ def test_damaged_files_are_listed_apart_and_pruned_with_damaged(cache, capsys):
     head.write_bytes(b"y" * 70)
     other = entries["other"] / "shard-9.npz.damaged"
     other.write_bytes(b"z" * 10)
+    other_head = entries["other head"].with_name(entries["other head"].name + ".damaged")
+    other_head.write_bytes(b"w" * 10)
     found = {e.path: e for e in cache_entries(root)}
     assert {found[p].kind for p in (shard, head, other)} == {"damaged file"}
     assert {found[p].status for p in (shard, head, other)} == {"set aside"}
     assert found[entries["here"]].size == (entries["here"] / "shard-0.npz").stat().st_size  # the shard alone
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert "damaged file" in out and "2.9 KiB" in out and out.splitlines()[-1].startswith("13 entries, ")
-    assert main(["prune", "--not-read-here"]) == 0  # the other machine's entry goes with its damaged shard
-    assert not other.exists() and shard.exists() and head.exists()
+    assert "damaged file" in out and "2.9 KiB" in out and out.splitlines()[-1].startswith("14 entries, ")
+    assert main(["prune", "--not-read-here"]) == 0  # the other machine's entries go with their damaged copies
+    assert not other.exists() and not other_head.exists() and shard.exists() and head.exists()
     assert "removed embeddings/m@pkg-0123456789ab-lendefault-canonical1-b64-fp32-cpu-avx512-0123abcd/shard-9.npz" \
            ".damaged (damaged file" in capsys.readouterr().out
     assert main(["prune", "--damaged"]) == 0

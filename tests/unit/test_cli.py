@@ -841,6 +841,10 @@ def test_file_set_options_reads_the_file_s_keys_and_leaves_out_the_flags_given(t
     assert told("budget: 200\nstrategy: {name: dal, params: {warm_start: true}}\ndata_options: {label_sep: ';'}\n",
                 "--budget", "300") == {"strategy", "strategy_param", "data_options", "label_sep"}
     assert told("strategy_params: {k: 1}\n") == {"strategy_params", "strategy_param"}
+    assert told("classifier: {name: knn, params: {k: 3}}\n") == {"classifier", "classifier_param"}  # no threshold
+    assert "threshold" in told("classifier: {name: knn, params: {threshold: dev}}\n")
+    assert "threshold" in told("threshold: dev\n") and "threshold" in told("classifier_params: {threshold: 0.3}\n")
+    assert "threshold" not in told("classifier_params: [0.3]\n")
     assert told("- a list\n") == frozenset()
     assert file_set_options(build_parser().parse_args([])) == frozenset()
 

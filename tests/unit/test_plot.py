@@ -92,8 +92,8 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     RunRecords(empty).start({"strategy": "random", "seed": 0}, {})
     (empty / "rounds.jsonl").write_text("")
     assert main([str(empty), "-o", out]) == 2
-    assert (f"no finished round in {empty}: its rounds.jsonl is empty; resume the runs with the command that started "
-            f"them") in capsys.readouterr().err
+    assert (f"no finished round in {empty}: its rounds.jsonl is empty; wait for a run still in its first round, "
+            f"resume a stopped one with the command that started it") in capsys.readouterr().err
     assert main([str(tmp_path / "runs"), "--group-by", "strategi", "-o", out]) == 2
     err = capsys.readouterr().err
     assert ("--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: budget, "

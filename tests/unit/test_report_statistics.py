@@ -291,6 +291,12 @@ def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_ver
     assert "Held fixed in every run of this setting: dataset=disaster, " in md and ", budget=200" in md
     held = next(line for line in md.splitlines() if line.startswith("Held fixed"))
     assert "=None" not in held and "={}" not in held  # settings left at nothing (labels: the automatic pick)
+    from al.analysis.strategy_report import held_text
+
+    shown = held_text({"conditions": {"labels": "None", "classifier": "logreg", "classifier.class_weight": "None"},
+                       "versions": ["0.1.0"]})  # a component's null is a choice: said
+    assert shown == "Held fixed in every run of this setting: classifier=logreg, classifier.class_weight=None; run " \
+                    "by al 0.1.0."
     assert md.count("; run by al 0.1.0.") == 1 and "Note:" not in md and "note:" not in capsys.readouterr().err
     config = json.loads((tmp_path / "runs" / "cvirs-1" / "config.json").read_text())
     config.update(version="0.2.0", embeddings_digest="b" * 16)
