@@ -81,7 +81,9 @@ class PlainProgress:
         now = time.perf_counter()
         if now - self.start < self.delay:
             return
-        if self.last is None or now - self.last >= self.interval:
+        if self._share() == 1.0:  # complete: the closing line says so ("... done in"), not a 100 % line before it
+            self.last = now
+        elif self.last is None or now - self.last >= self.interval:
             self._line(now)
 
     def close(self, stopped: bool = False) -> None:
