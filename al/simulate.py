@@ -218,6 +218,20 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
     return from_mapping(settings, source=source)
 
 
+def resume_advice(config: SimulationConfig | None) -> str:
+    """What the same command does after a stop: resume after the rounds its directory holds (counted as the
+    console counts them), or, with none finished yet, start the run again (vectors embedded so far are cached)."""
+    from al.records import read_rounds
+
+    try:
+        done = len(read_rounds(config.run_dir)) if config is not None else 0
+    except (ALError, OSError):  # damaged records: the next run says so
+        done = 0
+    if done:
+        return f"run the same command again to resume after round {done}"
+    return "no round finished yet: the same command starts the run again (vectors embedded so far are kept)"
+
+
 def file_set_options(args: argparse.Namespace) -> frozenset[str]:
     """The options (flag destinations) whose settings ``--config``'s file gives and the command line does not:
     a message about them names them as the file does (:func:`in_file_terms`). Empty without a readable file."""
@@ -770,10 +784,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {message}", file=sys.stderr)
         return 2
     except Terminated:
-        print("terminated; run the same command again to resume from the last finished round", file=sys.stderr)
+        print(f"terminated; {resume_advice(locals().get('config'))}", file=sys.stderr)
         return 128 + signal.SIGTERM
     except KeyboardInterrupt:
-        print("interrupted; run the same command again to resume from the last finished round", file=sys.stderr)
+        print(f"interrupted; {resume_advice(locals().get('config'))}", file=sys.stderr)
         return 130
     print(curve_table(rounds))
     from al.stopping import has_signals, stop_rounds, stop_table

@@ -979,3 +979,20 @@ def test_a_command_shows_each_warning_once():
                 warnings.warn("lbfgs failed  to converge", UserWarning)  # the same message, however spaced
             warnings.warn("another one", UserWarning)
     assert [str(w.message) for w in shown] == ["lbfgs failed  to converge", "another one"] * 2
+
+
+def test_the_line_after_a_stop_says_where_the_same_command_goes_on(tmp_path):
+    """A stop in round 0 said 'resume from the last finished round' when none had finished."""
+    from al.records import RunRecords
+    from al.simulate import resume_advice
+
+    config = config_from_args(build_parser().parse_args(["--out", str(tmp_path / "run")]))
+    assert resume_advice(config) == ("no round finished yet: the same command starts the run again (vectors "
+                                     "embedded so far are kept)")
+    records = RunRecords(tmp_path / "run")
+    records.start({"strategy": "random", "seed": 0}, {})
+    assert resume_advice(config).startswith("no round finished yet")
+    for i in range(2):
+        records.append({"round": i, "n_labeled": 100 + 50 * i})
+    assert resume_advice(config) == "run the same command again to resume after round 2"
+    assert resume_advice(None).startswith("no round finished yet")  # stopped before the settings were read
