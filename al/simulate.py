@@ -783,12 +783,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = in_file_terms(message, only=file_set_options(args))
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except Terminated:
-        print(f"terminated; {resume_advice(locals().get('config'))}", file=sys.stderr)
-        return 128 + signal.SIGTERM
-    except KeyboardInterrupt:
-        print(f"interrupted; {resume_advice(locals().get('config'))}", file=sys.stderr)
-        return 130
+    except (Terminated, KeyboardInterrupt) as stop:
+        advice = "run the same command again" if "describe" in args else resume_advice(locals().get("config"))
+        print(f"{'terminated' if isinstance(stop, Terminated) else 'interrupted'}; {advice}", file=sys.stderr)
+        return 128 + signal.SIGTERM if isinstance(stop, Terminated) else 130
     print(curve_table(rounds))
     from al.stopping import has_signals, stop_rounds, stop_table
 
