@@ -270,8 +270,10 @@ def data_description(config, corpus) -> dict:
     left_out = reduction_summary(full, corpus)
     if config.pool_size is not None:
         left_out += f"; --pool-size keeps {len(corpus.splits['train']):,} pool texts"
+    space = config.make_space()
+    reads_dev = space is not None and space.uses_dev  # clld's adaptive or confusable label distances
     return {"pool_texts": int(len(corpus.splits["train"])), "dev_texts": int(len(corpus.splits["dev"])),
-            "test_texts": int(len(corpus.splits["test"])), "left_out": left_out}
+            "test_texts": int(len(corpus.splits["test"])), "left_out": left_out, "dev_read_by_space": reads_dev}
 
 
 def space_mapper(config, corpus, embeddings, say):

@@ -482,9 +482,11 @@ def render_summary(result: dict[str, Any]) -> str:
     if result.get("model"):
         title += f", {result['model']}"
     data = result.get("data")
-    read = (f" The pool is the data's train split, al.simulate's pool; its {data['dev_texts']:,} dev and "
-            f"{data['test_texts']:,} test texts are not read. Labels kept: {', '.join(result['label_names'])}; "
-            f"{data['left_out']}." if data else "")
+    unread = (f"its {data['dev_texts']:,} dev texts are read only by the {result.get('space')} fit (its label "
+              f"distances), its {data['test_texts']:,} test texts not at all" if data and data.get("dev_read_by_space")
+              else f"its {data['dev_texts']:,} dev and {data['test_texts']:,} test texts are not read" if data else "")
+    read = (f" The pool is the data's train split, al.simulate's pool; {unread}. Labels kept: "
+            f"{', '.join(result['label_names'])}; {data['left_out']}." if data else "")
     lines = [
         title, "",
         f"Pool of {result['pool_size']} texts, {counted(len(result['label_names']), 'label')}.{read} "

@@ -23,7 +23,7 @@ from al.device import autocast, cudnn_attention_off, resolve_device, seeded_torc
 from al import checks
 from al.errors import ConfigError
 from al.metrics import macro_f1
-from al.models import quiet_loading, resolve_model
+from al.models import quiet_loading, resolve_model, token_limit
 from al.progress import progress
 
 MAX_POS_WEIGHT = 30.0  # cap of the per-label BCE weight n_neg / n_pos
@@ -405,7 +405,7 @@ class BertClassifier(Classifier):
             with quiet_loading():
                 self.tokenizer_ = AutoTokenizer.from_pretrained(path)
                 encoder = AutoModel.from_pretrained(path)
-            limit = model_token_limit(encoder.config, self.tokenizer_)
+            limit = token_limit(encoder.config, self.tokenizer_)
             if limit is not None and self.max_length > limit:
                 raise ConfigError(f"max_length {self.max_length} is more tokens than {self.model} reads ({limit}: "
                                   f"its position embeddings); give at most max_length={limit}")
@@ -752,15 +752,6 @@ def _check_labels(Y: sp.spmatrix | np.ndarray, name: str, n_rows: int) -> np.nda
     if dense.shape[0] != n_rows:
         raise ConfigError(f"{name} has {dense.shape[0]} rows but there are {n_rows} texts; they must match")
     return (dense != 0).astype(np.int8)
-
-
-def model_token_limit(config: Any, tokenizer: Any) -> int | None:
-    """The most tokens a text may have for ``config``'s model: its position embeddings (less RoBERTa's offset,
-    which the tokenizer's ``model_max_length`` gives), or None where the model has no such limit."""
-    positions = getattr(config, "max_position_embeddings", None)
-    told = getattr(tokenizer, "model_max_length", None)
-    limits = [int(n) for n in (positions, told) if isinstance(n, int) and 0 < n < 1_000_000]
-    return min(limits) if limits else None
 
 
 def _pos_weight(Y: np.ndarray) -> np.ndarray:

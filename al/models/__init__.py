@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Any, Callable
 
 from al.cache import cache_dir, cache_root, mark_used
 from al.errors import ModelError, and_more
@@ -231,6 +231,23 @@ def _find_config_dir(root: Path) -> Path | None:
         if (config.parent / "modules.json").is_file() or any(config.parent.glob("*.safetensors")):
             return config.parent
     return None
+
+
+#: Model types whose position ids start after the padding index (``pad_token_id + 1`` positions are never a token's).
+_OFFSET_POSITIONS = frozenset({"roberta", "xlm-roberta", "camembert", "mpnet", "longformer"})
+
+
+def token_limit(config: Any, tokenizer: Any = None) -> int | None:
+    """The most tokens a text may have for a transformer of ``config``: its ``max_position_embeddings`` (less
+    the padding offset of RoBERTa-like models), and at most the ``model_max_length`` a tokenizer loaded from the
+    model's files says; None where neither says a limit. (A sentence-transformers model's own tokenizer says its
+    ``max_seq_length`` there, not the model's limit: pass None for it.)"""
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int) and getattr(config, "model_type", None) in _OFFSET_POSITIONS:
+        positions -= int(getattr(config, "pad_token_id", 0) or 0) + 1
+    told = getattr(tokenizer, "model_max_length", None)
+    limits = [int(n) for n in (positions, told) if isinstance(n, int) and 0 < n < 1_000_000]
+    return min(limits) if limits else None
 
 
 def _model_in(path: Path) -> Path:

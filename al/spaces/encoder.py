@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al.errors import ALError, ConfigError, DataError
-from al.spaces.training import Batch, batch_loss, check_space_settings, minibatches, resolve_params
+from al.spaces.training import Batch, batch_loss, check_fit, check_space_settings, minibatches, resolve_params
 
 
 class EncoderSpace:
@@ -101,7 +101,7 @@ class EncoderSpace:
         from sentence_transformers import SentenceTransformer
 
         from al.device import cudnn_attention_off, resolve_device, seeded_torch
-        from al.models import quiet_loading, resolve_model
+        from al.models import quiet_loading, resolve_model, token_limit
         from al.progress import progress
         from al.spaces.objectives import sample_cea_pairs
 
@@ -119,6 +119,11 @@ class EncoderSpace:
         with seeded_torch(seed, [] if device == "cpu" else [torch.device(device)]):
             with quiet_loading():
                 encoder = SentenceTransformer(str(resolve_model(self.model)), device=device)
+            limit = token_limit(encoder[0].auto_model.config)  # its tokenizer says max_seq_length
+            if limit is not None and self.max_length > limit:
+                raise ConfigError(f"space {self.objective!r} (encoder scope) max_length {self.max_length} is more tokens "
+                                  f"than {self.model} reads ({limit}: its position embeddings); give at most "
+                                  f"max_length={limit}")
             encoder.max_seq_length = self.max_length
             dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
             dim = dimension()
@@ -168,6 +173,7 @@ class EncoderSpace:
                             bar.update(1)
                     losses.append(total / max(count, 1))
         encoder.eval()
+        check_fit(self.objective, "encoder", losses, self.learning_rate, np.zeros(0))  # NaN weights: NaN loss
         facts = {"epochs": self.epochs, "loss": round(losses[-1], 5), "loss_first_epoch": round(losses[0], 5),
                  "device": device}
         if device == "cpu":  # a fine-tuning's last bits depend on torch's thread count

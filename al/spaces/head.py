@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from al.errors import ConfigError, DataError
 from al.optim import Adam
-from al.spaces.training import (CLLD_TAU, Batch, batch_loss, check_space_settings, minibatches, pair_loss,
+from al.spaces.training import (CLLD_TAU, Batch, batch_loss, check_fit, check_space_settings, minibatches, pair_loss,
                                  resolve_params)
 
 LDM_MODES = ("static", "adaptive")
@@ -99,8 +99,8 @@ class HeadSpace:
             raise ConfigError(f"space {self.objective!r} ldm must be one of {', '.join(LDM_MODES)}, got {self.ldm!r}")
         if self.dropout is not None and (isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float))
                                          or not 0 <= self.dropout < 1):
-            raise ConfigError(f"space {self.objective!r} dropout must be a number in [0, 1) or None, got "
-                              f"{self.dropout!r}")
+            raise ConfigError(f"space {self.objective!r} dropout must be a number in [0, 1), or null (YAML; or leave it "
+                              f"out) for the objective's own, got {self.dropout!r}")
         if self.objective == "clld" and self.dropout == 0:
             raise ConfigError("clld contrasts two dropout views of each text; give dropout > 0 (or leave it None: 0.1)")
 
@@ -134,8 +134,10 @@ class HeadSpace:
             ldm = self._static_ldm(X, Y_dense, dev_inputs, Y_dev, seed)
             losses = self._train(net, X, Y_dense, rng, ldm, dev_inputs, Y_dev)
         net.eval()
-        return FittedHead(net, self.objective, {"epochs": self.epochs, "loss": round(losses[-1], 5),
-                                                "loss_first_epoch": round(losses[0], 5)})
+        fitted = FittedHead(net, self.objective, {"epochs": self.epochs, "loss": round(losses[-1], 5),
+                                                  "loss_first_epoch": round(losses[0], 5)})
+        check_fit(self.objective, "head", losses, self.learning_rate, fitted.transform(X))
+        return fitted
 
     # ------------------------------------------------------------ training
 

@@ -198,3 +198,20 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.nd
 
 
 Progress = Callable[[int], None]
+
+
+def check_fit(objective: str, scope: str, losses: list[float], learning_rate: float, mapped: np.ndarray) -> None:
+    """Refuse a fit that diverged: a loss or a mapped vector not finite (the space would be noise, its picks
+    index order, and its loss a NaN in the records). A loss that rises over the epochs is no sign of it here:
+    CLLD's adaptive label distances change between epochs, and its loss with them.
+
+    ``losses``: the mean training loss of each epoch; ``mapped``: the fitted space's vectors of its own
+    training texts (n, dim).
+    """
+    where = f"space {objective!r} ({scope} scope)"
+    bad = next((epoch for epoch, loss in enumerate(losses, 1) if not np.isfinite(loss)), None)
+    if bad is not None or not np.isfinite(mapped).all():
+        what = (f"its training loss became {losses[bad - 1]} in epoch {bad}" if bad is not None
+                else "its vectors are not finite")
+        raise ConfigError(f"{where} diverged: {what}; lower its learning_rate (given {learning_rate:g}), e.g. "
+                          f"--space-param learning_rate={learning_rate / 10:g}")

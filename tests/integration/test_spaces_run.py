@@ -78,6 +78,21 @@ def test_encoder_fit_changes_the_space_and_reads_only_its_labels(small_jsonl):
     np.testing.assert_array_equal(SentenceEmbedder(device="cpu").encode(texts[:5]), pretrained[:5])
 
 
+def test_an_encoder_space_refuses_a_max_length_above_the_model_s_before_it_trains(small_jsonl, monkeypatch):
+    """513 fine-tuned, then broke on the first text that long when the pool was mapped (a traceback)."""
+    import torch
+
+    from al.errors import ConfigError
+    from al.spaces.encoder import EncoderSpace
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", lambda *a, **k: pytest.fail("trained"))
+    texts = ["a first text", "a second one", "and a third"]
+    with pytest.raises(ConfigError, match=r"^space 'cea' \(encoder scope\) max_length 513 is more tokens than "
+                                          r"all-MiniLM-L6-v2 reads \(512: its position embeddings\); give at most "
+                                          r"max_length=512$"):
+        EncoderSpace("cea", device="cpu", max_length=513).fit(texts, np.eye(3, dtype=np.int8), seed=0)
+
+
 @pytest.mark.parametrize("objective", ["cea", "aan"])
 def test_an_encoder_space_s_forward_passes_never_run_beside_the_last_step_s_gradients(small_jsonl, objective,
                                                                                      monkeypatch):

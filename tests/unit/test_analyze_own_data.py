@@ -124,6 +124,24 @@ def test_clld_reading_dev_is_refused_before_embedding_without_dev_texts(hashed, 
     assert err.count("\n") == 1 and not (hashed / "o").exists()
 
 
+def test_the_summary_says_when_a_clld_fit_reads_the_dev_split(hashed):
+    """It said 'its dev and test texts are not read' while clld's adaptive label distances read dev."""
+    from al.analyze import main
+
+    data = _write(hashed / "split.csv", _rows(400, 3, split_of=lambda i: ("train", "train", "train", "dev", "test")[i % 5]))
+    argv = ["--dataset", "csv", "--data-path", str(data), "--labels", "food", "water", "--sizes", "40", "--k", "20",
+            "--held-out", "50", "--quiet", "--space", "clld"]
+    assert main([*argv, "--space-param", "ldm=adaptive", "--out", "adaptive"]) == 0
+    assert main([*argv, "--out", "static"]) == 0
+    adaptive, static = ((hashed / name / "summary.md").read_text() for name in ("adaptive", "static"))
+    data = json.loads((hashed / "static" / "analysis.json").read_text())["data"]
+    dev, test = data["dev_texts"], data["test_texts"]
+    assert dev > 0 and test > 0
+    assert (f"its {dev} dev texts are read only by the clld fit (its label distances), its {test} test texts not at "
+            f"all") in adaptive
+    assert f"its {dev} dev and {test} test texts are not read" in static
+
+
 def test_one_label_gives_no_best_worst_no_margin_and_no_separation_verdict():
     """With one label there is no other centroid and one primary label: nothing is compared that is not there."""
     rng = np.random.default_rng(0)

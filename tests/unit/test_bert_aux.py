@@ -291,6 +291,11 @@ def test_a_caller_names_the_passes_inside_its_block(tiny, progress_shown):
 def test_the_token_limit_is_the_smaller_of_the_position_embeddings_and_the_tokenizer_s_own():
     from types import SimpleNamespace as NS
 
-    assert bert.model_token_limit(NS(max_position_embeddings=512), NS(model_max_length=int(1e30))) == 512
-    assert bert.model_token_limit(NS(max_position_embeddings=514), NS(model_max_length=512)) == 512  # RoBERTa
-    assert bert.model_token_limit(NS(), NS()) is None  # no such limit said: none enforced
+    from al.models import token_limit
+
+    assert token_limit(NS(max_position_embeddings=512), NS(model_max_length=int(1e30))) == 512
+    assert token_limit(NS(max_position_embeddings=514), NS(model_max_length=512)) == 512  # RoBERTa
+    assert token_limit(NS(), NS()) is None  # no such limit said: none enforced
+    # position ids of RoBERTa-like models (mpnet: all-mpnet-base-v2) start after the padding index 1: 514 - 2
+    assert token_limit(NS(max_position_embeddings=514, model_type="mpnet", pad_token_id=1)) == 512
+    assert token_limit(NS(max_position_embeddings=512, model_type="bert", pad_token_id=0)) == 512

@@ -457,3 +457,33 @@ def test_space_params_at_the_top_level_say_where_params_go(tmp_path):
         from_mapping({"space": "cea", "space_params": {"epochs": 2}}, "s.yaml")
     with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) ['space_params'] in settings; {hint}")):
         expand_grid({"out": str(tmp_path), "settings": {"space_params": {"epochs": 3}}, "grid": {"space": ["cea"]}})
+
+
+def test_a_fit_that_diverges_is_refused_not_recorded_as_nan():
+    """learning_rate=1e30 gave loss NaN: with space_for strategy the run ended 'fine', picks in index order and
+    "loss": NaN in rounds.jsonl; with space_for all a scikit-learn traceback."""
+    from al.spaces.head import HeadSpace
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 16)).astype(np.float32)
+    Y = sp.csr_matrix((rng.random((40, 3)) < 0.4).astype(np.int8))
+    with pytest.raises(ConfigError, match=r"^space 'cea' \(head scope\) diverged: its training loss became nan in "
+                                          r"epoch 1; lower its learning_rate \(given 1e\+30\), e\.g\. --space-param "
+                                          r"learning_rate=1e\+29$"):
+        HeadSpace("cea", learning_rate=1e30, hidden=8, dim=4).fit(X, Y, 0)
+    assert np.isfinite(HeadSpace("cea", hidden=8, dim=4).fit(X, Y, 0).info()["loss"])  # the default trains
+
+
+def test_check_fit_refuses_vectors_that_are_not_finite_and_takes_a_loss_that_rose():
+    import warnings
+
+    from al.spaces.training import check_fit
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_fit("cea", "head", [0.5, 0.4], 1e-3, np.ones((2, 3)))  # a fit as it should be: nothing said
+        check_fit("clld", "head", [0.41, 69.2], 1e-3, np.ones((2, 3)))  # clld's adaptive distances: its loss rises
+    with pytest.raises(ConfigError, match="its vectors are not finite"):
+        check_fit("cea", "head", [0.5, 0.4], 1e-3, np.array([[np.inf, 0.0]]))
+    with pytest.raises(ConfigError, match=r"training loss became inf in epoch 2"):
+        check_fit("snnl", "encoder", [2.0, float("inf")], 0.5, np.zeros(0))
