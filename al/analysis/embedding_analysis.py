@@ -518,8 +518,8 @@ def render_summary(result: dict[str, Any]) -> str:
             f"mapped into it. Proximity counts the unlabeled texts (never the ones the space was fitted on) nearest "
             f"each centroid, as above; \"held out\" scores are measured on a seeded sample of "
             f"{_held_out_sizes(result)} unlabeled texts. \"Mean margin\" is measured on the labeled texts the space "
-            f"was fitted on (labels with at least {MIN_MARGIN_TEXTS} of them), as the other \"labeled\" columns: a space that only memorises its training texts "
-            f"improves the labeled columns and not the held-out ones.",
+            f"was fitted on (labels with at least {MIN_MARGIN_TEXTS} of them), as the other \"labeled\" columns: a "
+            f"space that only memorises its training texts improves the labeled columns and not the held-out ones.",
             "", comparison_table(result), "",
         ]
         losses = [(e["size"], e["adapted"].get("fit", {})) for e in entries]

@@ -121,8 +121,8 @@ class EncoderSpace:
                 encoder = SentenceTransformer(str(resolve_model(self.model)), device=device)
             limit = token_limit(encoder[0].auto_model.config)  # its tokenizer says max_seq_length
             if limit is not None and self.max_length > limit:
-                raise ConfigError(f"space {self.objective!r} (encoder scope) max_length {self.max_length} is more tokens "
-                                  f"than {self.model} reads ({limit}: its position embeddings); give at most "
+                raise ConfigError(f"space {self.objective!r} (encoder scope) max_length {self.max_length} is more "
+                                  f"tokens than {self.model} reads ({limit}: its position embeddings); give at most "
                                   f"max_length={limit}")
             encoder.max_seq_length = self.max_length
             dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
