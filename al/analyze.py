@@ -19,14 +19,13 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
 from al import __version__
-from al.cli import ArgumentParser, Terminated, add_data_options, check_own_folder, output_dir, sigterm_stops
+from al.cli import ArgumentParser, add_data_options, check_own_folder, output_dir, sigterm_stops, stopped
 from al.errors import ALError, ConfigError
 
 
@@ -334,12 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"error: {flags_named(str(exc), args)}", file=sys.stderr)
         return 2
-    except Terminated:
-        print("terminated; nothing written, run the same command again for the analysis", file=sys.stderr)
-        return 128 + signal.SIGTERM
-    except KeyboardInterrupt:
-        print("interrupted; nothing written, run the same command again for the analysis", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
+        return stopped(stop, "nothing written, run the same command again for the analysis")
     print(format_proximity(result))
     n_figures = 1 + 2 * len(result["sizes"])
     if result.get("space"):

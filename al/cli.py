@@ -226,6 +226,16 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
+def stopped(stop: KeyboardInterrupt, advice: str | None = None) -> int:
+    """A command's exit status after Ctrl-C (130) or SIGTERM (:class:`Terminated`, 143), saying first, with
+    ``advice``, ``interrupted; ADVICE`` or ``terminated; ADVICE`` on stderr."""
+    import sys
+
+    if advice is not None:
+        print(f"{'terminated' if isinstance(stop, Terminated) else 'interrupted'}; {advice}", file=sys.stderr)
+    return 128 + signal.SIGTERM if isinstance(stop, Terminated) else 130
+
+
 @contextmanager
 def sigterm_stops() -> Iterator[None]:
     """Inside the block SIGTERM raises :class:`Terminated` (main thread only), so cleanup runs as on Ctrl-C.

@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Sequence
 
-from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops
+from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped
 from al.config import (
     COMPONENTS,
     PATH_FIELDS, Component, SimulationConfig, component_hint, config_fields, from_mapping, load_yaml, merge_settings,
@@ -1281,12 +1281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     beat.say(run_line(i, len(runnable), r.name, result, left))
                 warn(result.get("warnings", ()), beat)
                 bar.update(1)
-    except Terminated:
-        print("terminated; run the same command again to resume", file=sys.stderr)
-        return 128 + signal.SIGTERM
-    except KeyboardInterrupt:
-        print("interrupted; run the same command again to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
+        return stopped(stop, "run the same command again to resume")
     finally:
         sigterm.close()
     not_run = len(runs) - len(runnable)

@@ -14,13 +14,12 @@ import functools
 import json
 import re
 import os
-import signal
 import sys
 import warnings
 from typing import Any, Collection, Mapping, Sequence
 
 from al import __version__
-from al.cli import ArgumentParser, Terminated, add_data_options, sigterm_stops
+from al.cli import ArgumentParser, add_data_options, sigterm_stops, stopped
 from al.config import (
     SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml,
     merge_settings, normalise_mapping, parse_yaml, result_settings,
@@ -783,10 +782,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = in_file_terms(message, only=file_set_options(args))
         print(f"error: {message}", file=sys.stderr)
         return 2
-    except (Terminated, KeyboardInterrupt) as stop:
-        advice = "run the same command again" if "describe" in args else resume_advice(locals().get("config"))
-        print(f"{'terminated' if isinstance(stop, Terminated) else 'interrupted'}; {advice}", file=sys.stderr)
-        return 128 + signal.SIGTERM if isinstance(stop, Terminated) else 130
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
+        return stopped(stop, "run the same command again" if "describe" in args
+                       else resume_advice(locals().get("config")))
     print(curve_table(rounds))
     from al.stopping import has_signals, stop_rounds, stop_table
 

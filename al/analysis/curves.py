@@ -199,11 +199,14 @@ def numeric_metrics(run: Run) -> list[str]:
 ONCE_PER_PROCESS = frozenset({"seconds_embed", "seconds_replay", "seconds_prepare"})
 
 
+def recorded(run: Run) -> list[str]:
+    """The numeric metrics, then the timings, that any round of ``run`` records (what al.plot can draw)."""
+    return numeric_metrics(run) + sorted({k for x in run.rounds for k in x if k.startswith("seconds_")})
+
+
 def every_round(run: Run) -> list[str]:
-    """The numeric metrics and timings every round of ``run`` records (what al.plot can draw for it)."""
-    keys = [k for k in numeric_metrics(run) + sorted({k for x in run.rounds for k in x if k.startswith("seconds_")})
-            if all(k in r for r in run.rounds)]
-    return list(dict.fromkeys(keys))
+    """Those of :func:`recorded` that every round of ``run`` records."""
+    return [k for k in recorded(run) if all(k in r for r in run.rounds)]
 
 
 def queried(run: Run) -> list[dict[str, Any]]:
@@ -234,7 +237,7 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
     sizes, values, warned = [], [], False
     for r in (queried(run) if metric == "seconds_query" else run.rounds):
         if metric not in r:
-            known = numeric_metrics(run) + sorted({k for x in run.rounds for k in x if k.startswith("seconds_")})
+            known = recorded(run)
             if metric in known:  # another round has it: a timing of a process's first round, a damaged record
                 once = " (recorded on a process's first round alone)" if metric in ONCE_PER_PROCESS else ""
                 raise DataError(f"{run.path}: round {r.get('round')} has no {metric!r}, which other rounds record"

@@ -522,9 +522,9 @@ def render_summary(result: dict[str, Any]) -> str:
             f"space that only memorises its training texts improves the labeled columns and not the held-out ones.",
             "", comparison_table(result), "",
         ]
-        losses = [(e["size"], e["adapted"].get("fit", {})) for e in entries]
-        losses = [f"|L| = {size}: {fit['loss_first_epoch']:.4f} -> {fit['loss']:.4f} ({counted(fit['epochs'], 'epoch')})"
-                  for size, fit in losses if {"loss", "loss_first_epoch", "epochs"} <= set(fit)]
+        losses = [f"|L| = {e['size']}: {fit['loss_first_epoch']:.4f} -> {fit['loss']:.4f} "
+                  f"({counted(fit['epochs'], 'epoch')})" for e in entries
+                  if {"loss", "loss_first_epoch", "epochs"} <= set(fit := e["adapted"].get("fit", {}))]
         if losses:
             lines += [f"The {name} objective's training loss, first epoch -> last: {'; '.join(losses)}.", ""]
     lines += ["## Figures", ""]

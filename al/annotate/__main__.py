@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from al.cli import ArgumentParser, Terminated, output_dir, output_file, sigterm_stops
+from al.cli import ArgumentParser, output_dir, output_file, sigterm_stops, stopped
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError
 from al.progress import counted
@@ -408,10 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Terminated:  # before the server ran
-        return 128 + signal.SIGTERM
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as stop:  # before the server ran (SIGTERM: Terminated)
+        return stopped(stop)
 
 
 if __name__ == "__main__":
