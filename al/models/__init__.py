@@ -251,8 +251,9 @@ def token_limit(config: Any, tokenizer: Any = None) -> int | None:
 
 
 def _model_in(path: Path) -> Path:
-    """The model a user's directory ``path`` names: itself when it holds ``config.json``, else the one folder
-    directly in it that does (an archive unpacked into a folder of its own); never one deeper down.
+    """The model a user's directory ``path`` names: itself when it holds ``config.json``, the snapshot a Hugging
+    Face cache folder (``models--ORG--NAME``) points to, else the one folder directly in it that holds
+    ``config.json`` (an archive unpacked into a folder of its own); never one deeper down.
 
     Raises
     ------
@@ -261,6 +262,8 @@ def _model_in(path: Path) -> Path:
     """
     if (path / "config.json").is_file():
         return path
+    if (path / "snapshots").is_dir():
+        return _snapshot_in(path)
     inside = sorted(child for child in path.iterdir() if child.is_dir() and (child / "config.json").is_file())
     if len(inside) == 1:
         return inside[0]
@@ -270,6 +273,31 @@ def _model_in(path: Path) -> Path:
                          f"e.g. {inside[0]}")
     raise ModelError(f"model directory {path} holds no config.json, nor does any folder directly in it; expected a "
                      f"saved transformers or sentence-transformers model")
+
+
+def _snapshot_in(path: Path) -> Path:
+    """The model in a Hugging Face cache folder ``path`` (``models--ORG--NAME``): the snapshot ``refs/main``
+    names, else its only snapshot that holds ``config.json``.
+
+    Raises
+    ------
+    ModelError
+        If the ref names no snapshot with a model and there is not exactly one to fall back on.
+    """
+    ref = path / "refs" / "main"
+    if ref.is_file():
+        named = path / "snapshots" / ref.read_text(encoding="utf-8", errors="replace").strip()
+        if (named / "config.json").is_file():
+            return named
+    snapshots = sorted(child for child in (path / "snapshots").iterdir() if (child / "config.json").is_file())
+    if len(snapshots) == 1:
+        return snapshots[0]
+    if snapshots:
+        names = ", ".join(child.name for child in snapshots[:4]) + and_more(len(snapshots), 4)
+        raise ModelError(f"Hugging Face cache folder {path} holds {len(snapshots)} snapshots ({names}) and refs/main "
+                         f"names none of them; give the one to load, e.g. {snapshots[0]}")
+    raise ModelError(f"Hugging Face cache folder {path} holds no snapshot with a config.json; expected "
+                     f"snapshots/REVISION/config.json (download the model again, or give its folder)")
 
 
 KNOWN_MODELS: dict[str, KnownModel] = {

@@ -35,3 +35,24 @@ def test_a_model_directory_is_itself_or_the_one_folder_directly_in_it(tmp_path):
     (tmp_path / "a" / "b" / "other" / "config.json").write_text("{}")
     with pytest.raises(ModelError, match=r"holds 2 models \(model, other\); give the one to load"):
         al.models.resolve_model(tmp_path / "a" / "b")
+
+
+def test_a_hugging_face_cache_folder_loads_the_snapshot_its_ref_names(tmp_path):
+    """``~/.cache/huggingface/hub/models--ORG--NAME`` holds its model two levels down, under
+    ``snapshots/REVISION``; pointing ``--model`` at it was refused as holding no model."""
+    cache = tmp_path / "models--org--name"
+    for revision in ("aaa111", "bbb222"):
+        (cache / "snapshots" / revision).mkdir(parents=True)
+        (cache / "snapshots" / revision / "config.json").write_text("{}")
+    (cache / "refs").mkdir()
+    (cache / "refs" / "main").write_text("bbb222")
+    assert al.models.resolve_model(cache) == cache / "snapshots" / "bbb222"
+    (cache / "refs" / "main").write_text("gone333")
+    with pytest.raises(ModelError, match=r"holds 2 snapshots \(aaa111, bbb222\) and refs/main names none of them"):
+        al.models.resolve_model(cache)
+    (cache / "refs" / "main").unlink()
+    (cache / "snapshots" / "aaa111" / "config.json").unlink()
+    assert al.models.resolve_model(cache) == cache / "snapshots" / "bbb222"
+    (cache / "snapshots" / "bbb222" / "config.json").unlink()
+    with pytest.raises(ModelError, match=r"holds no snapshot with a config.json"):
+        al.models.resolve_model(cache)
