@@ -638,9 +638,25 @@ def stopping_rows(runs_by_strategy: dict[str, list[Any]]) -> list[dict[str, Any]
     return rows
 
 
+def _decimals(value: Any) -> int | None:
+    """Decimal places ``value`` shows as written (``0.22`` → 2), or None for what is not a plain float."""
+    if not isinstance(value, float) or isinstance(value, bool) or not np.isfinite(value):
+        return None
+    text = str(value)
+    return None if "e" in text or "." not in text else len(text.split(".")[1])
+
+
+def _display(rows: list[dict[str, Any]], columns: list[str]) -> list[list[str]]:
+    """Cells of ``rows`` as text, each column's floats padded to the places its longest one shows, so that a
+    rounded 0.22 reads 0.220 beside 0.846 (rows keep their numbers for the JSON)."""
+    places = {c: max((d for r in rows if (d := _decimals(r.get(c))) is not None), default=None) for c in columns}
+    return [[f"{r[c]:.{places[c]}f}" if _decimals(r.get(c)) is not None else str(r.get(c, "")) for c in columns]
+            for r in rows]
+
+
 def _table_md(rows: list[dict[str, Any]], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _display(rows, columns)]
     return "\n".join(lines)
 
 
@@ -765,8 +781,8 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
 
 def _table_html(rows: list[dict[str, Any]], columns: list[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
-                   for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
+                   for cells in _display(rows, columns))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

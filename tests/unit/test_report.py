@@ -479,7 +479,7 @@ def test_the_once_per_pool_work_a_grid_logged_is_listed_outside_the_runs(tmp_pat
     assert "## Once-per-pool work outside the runs" in lines
     assert "| task | status | seconds | ended | runs | message |" in lines  # one grid: no grid column
     assert "| disaster: alps's pool work | prepared | 177.25 | 2026-12-04T21:13:21Z | 2 |  |" in lines
-    assert ("| disaster: embeddings (all-MiniLM-L6-v2, fp32) | failed | 0.5 | 2026-12-04T21:13:40Z | 4 | disk full |"
+    assert ("| disaster: embeddings (all-MiniLM-L6-v2, fp32) | failed | 0.50 | 2026-12-04T21:13:40Z | 4 | disk full |"
             in lines)
     assert "<h2>Once-per-pool work outside the runs</h2>" in (out / "report.html").read_text()
 
@@ -597,3 +597,17 @@ def test_a_folder_of_an_older_report_a_hidden_file_or_figures_alone_is_taken(tmp
     (cut / "summary.json").unlink()
     assert main([str(runs), "-o", str(cut)]) == 2
     assert "holds files no report wrote (notes.md, report.html, report.md)" in capsys.readouterr().err
+
+
+def test_a_table_pads_each_columns_floats_to_the_places_its_longest_shows():
+    """Rounded to 3 places for the JSON, 0.22 and 0.2 were shown bare beside 0.846: a ragged column that reads
+    as less precise than it is."""
+    from al.analysis.strategy_report import _table_html, _table_md
+
+    rows = [{"strategy": "random", "fire": 0.22, "rare_mean": 0.2, "seeds": 4, "labels": "–"},
+            {"strategy": "cvirs", "fire": 0.846, "rare_mean": 0.25, "seeds": 4, "labels": "–"}]
+    columns = ["strategy", "fire", "rare_mean", "seeds", "labels"]
+    assert _table_md(rows, columns).splitlines()[2:] == ["| random | 0.220 | 0.20 | 4 | – |",
+                                                         "| cvirs | 0.846 | 0.25 | 4 | – |"]
+    assert "<td>0.220</td><td>0.20</td><td>4</td>" in _table_html(rows, columns)
+    assert rows[0]["fire"] == 0.22  # the rows (the JSON's) keep their numbers
