@@ -98,7 +98,8 @@ def add_data_options(group: argparse._ArgumentGroup, dataset: str, n_frequent: i
                        help="csv/jsonl: what joins the labels of a label-list cell that is not a JSON list, e.g. "
                        f"--label-sep , for 'food,water' (default '|'{yaml})")
     group.add_argument("--pool-size", type=int,
-                       help="subsample the pool to this many texts, at most the pool's size (default: all)")
+                       help="subsample the pool to this many texts, at most the pool's size; the dev and test splits "
+                            "stay whole, so scores compare with full-pool runs (default: all)")
 
 
 def check_own_folder(out: Path, flag: str, thing: str, command: str, own: Callable[[str], bool]) -> None:
