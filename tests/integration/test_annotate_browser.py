@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +33,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
 def _browser():
+    """Headless Chromium. Its temporary folders (profile, singleton socket) go into a short folder of their own,
+    removed on ``quit()``: Chromium leaves its socket folders in ``/tmp`` otherwise, and a pytest ``tmp_path``
+    is too long for a socket's path."""
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.skip("no /usr/bin/chromium or /usr/bin/chromedriver: install the distribution's chromium and "
@@ -42,10 +47,23 @@ def _browser():
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--window-size=1280,860", "--disable-extensions", "--no-first-run"):
         options.add_argument(flag)
+    scratch = tempfile.mkdtemp(prefix="al-chromium-")
     try:
-        return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER), env={**os.environ, "TMPDIR": scratch}),
+                                  options=options)
     except Exception as exc:  # noqa: BLE001 - any failure to start the browser is a reason to skip, not to fail
+        shutil.rmtree(scratch, ignore_errors=True)
         pytest.skip(f"chromium did not start headless here: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    quit_browser = driver.quit
+
+    def quit_and_clean() -> None:
+        try:
+            quit_browser()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    driver.quit = quit_and_clean
+    return driver
 
 
 class Server:
