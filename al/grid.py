@@ -77,7 +77,7 @@ from al.config import (
     PATH_FIELDS, Component, SimulationConfig, component_hint, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace,
 )
-from al.errors import ALError, ConfigError, RunBusyError, did_you_mean, raised_at
+from al.errors import ALError, ConfigError, RunBusyError, and_more, did_you_mean, raised_at
 from al.progress import counted, duration, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
@@ -123,9 +123,17 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
     notes = [] if notes is None else notes
     top = ("out", "settings", "grid", "description")
     unknown = sorted(set(spec) - set(top), key=str)
+    if unknown and "grid" not in spec and set(map(str, unknown)) <= set(config_fields()):
+        raise ConfigError(f"{source} holds one simulation's settings ({', '.join(map(str, unknown[:4]))}"
+                          f"{and_more(len(unknown), 4)}), not a grid; run it with python -m al.simulate --config "
+                          f"{source}, or put them under `settings:` beside `out:` and a `grid:` of what varies")
     if unknown:
-        raise ConfigError(f"{source}: unknown top-level key(s) {unknown}{did_you_mean([str(k) for k in unknown], top)}; "
-                          f"expected out, settings, grid, description")
+        settings = [str(k) for k in unknown if str(k) in config_fields()]
+        where = (f" ({', '.join(settings)} {'is a setting' if len(settings) == 1 else 'are settings'}: put "
+                 f"{'it' if len(settings) == 1 else 'them'} under `settings:`, or list values under `grid:`)"
+                 if settings else "")
+        raise ConfigError(f"{source}: unknown top-level key(s) {unknown}{did_you_mean([str(k) for k in unknown], top)}"
+                          f"{where}; expected out, settings, grid, description")
     if "out" not in spec:
         raise ConfigError(f"{source}: missing `out`, the directory that will hold one run directory per simulation")
     for key, example in (("settings", "{budget: 600}"), ("grid", "{strategy: [random, cvirs]}")):

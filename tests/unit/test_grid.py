@@ -56,6 +56,11 @@ def test_expansion_is_the_product(tmp_path, monkeypatch):
         ({"out": "x", "extra": 1}, "unknown top-level key"),
         ({"out": "x", "setings": {}}, "unknown top-level key\\(s\\) \\['setings'\\] \\(did you mean settings\\?\\)"),
         ({"out": "x", "settings": {"threads": 1}}, "threads is set by --workers in a grid"),
+        ({"out": "x", "budget": 600, "strategyy": 1}, r"\['budget', 'strategyy'\] \(budget is a setting: put it under "
+                                                      r"`settings:`, or list values under `grid:`\)"),
+        ({"strategy": "cvirs", "budget": 600, "seed": 0}, r"grid holds one simulation's settings \(budget, seed, "
+                                                          r"strategy\), not a grid; run it with python -m al.simulate "
+                                                          r"--config grid, or put them under `settings:`"),
     ],
 )
 def test_bad_grid_files(spec, message):
