@@ -867,6 +867,9 @@ def from_mapping(values: Mapping[str, Any], source: str = "config") -> Simulatio
     if options:
         raise ConfigError(f"{source}: {', '.join(map(repr, options))} is an option of the data file; write it under "
                           f"data_options, e.g. data_options: {{{options[0]}: ...}}")
+    if {"grid", "settings"} & set(unknown):
+        raise ConfigError(f"{source} is a grid file (it has {' and '.join(k for k in ('settings', 'grid') if k in unknown)}"
+                          f"), not one simulation's settings; run it with python -m al.grid {source}")
     if unknown:
         raise ConfigError(f"{source}: unknown setting(s) {', '.join(map(repr, unknown))}"
                           f"{did_you_mean(unknown, known)}{component_hint(unknown)}; known: {', '.join(sorted(known))}")

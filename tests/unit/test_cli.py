@@ -276,6 +276,9 @@ def test_bad_yaml_files(tmp_path, capsys):
         ("strategy: [random\nbudget: 3\n", "is not valid YAML at line"),
         ("- random\n- cvirs\n", "must hold a mapping of settings, got list"),
         ("strategy: {name: random, parms: {}}\n", "strategy must be a name or a mapping {name: ..., params: {...}}"),
+        ("out: runs/g\nsettings: {budget: 300}\ngrid: {strategy: [random]}\n",
+         f"{path} is a grid file (it has settings and grid), not one simulation's settings; run it with "
+         f"python -m al.grid {path}"),
     ]:
         path.write_text(text)
         assert main(["--config", str(path), "--out", str(tmp_path / "r")]) == 2
