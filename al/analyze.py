@@ -159,7 +159,8 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
             print(message, file=sys.stderr, flush=True)
 
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if k in args}
-    options = {k: getattr(args, k) for k in ("text_column", "label_columns", "label_sep") if k in args}
+    options = {k: getattr(args, k) for k in ("text_column", "label_columns", "label_sep", "split_column")
+               if k in args}
     if options:  # as al.simulate passes them
         given["data_options"] = options
     if "space" in args:

@@ -93,6 +93,9 @@ def add_data_options(group: argparse._ArgumentGroup, dataset: str, n_frequent: i
     group.add_argument("--label-columns", nargs="+",
                        help="csv/jsonl: 0/1 label columns, or one column listing labels (default: every 0/1 "
                        "column, or else the 'labels' column; a file with both must name which)")
+    group.add_argument("--split-column",
+                       help="csv/jsonl: the column that puts each row in train, dev (or validation) or test "
+                       "(default 'split'; without one, each text goes where a hash of it falls)")
     yaml = "; YAML: data_options: {label_sep: ','}" if label_sep_yaml else ""
     group.add_argument("--label-sep", metavar="SEP",
                        help="csv/jsonl: what joins the labels of a label-list cell that is not a JSON list, e.g. "

@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Flags that are not settings of a simulation.
 _NOT_SETTINGS = {"config", "list_strategies", "describe", "quiet", "strategy_param", "classifier_param", "space_param",
-                 "text_column", "label_columns", "label_sep", "threshold", "classifier_model", "epochs", "batch_size",
+                 "text_column", "label_columns", "label_sep", "split_column", "threshold", "classifier_model", "epochs", "batch_size",
                  "learning_rate", "max_length", "warm_start"}
 _DEPRECATED_FLAGS = {"classifier_model": "model", "epochs": "max_epochs", "batch_size": "batch_size",
                      "learning_rate": "learning_rate", "max_length": "max_length", "warm_start": "warm_start"}
@@ -196,6 +196,8 @@ def given_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]
         options["label_columns"] = list(args.label_columns)
     if "label_sep" in args:
         options["label_sep"] = args.label_sep
+    if "split_column" in args:
+        options["split_column"] = args.split_column
     if options:
         given["data_options"] = options
     return given, notes
@@ -286,7 +288,8 @@ def _flag_of(key: str) -> str:
 #: How a settings file writes what a flag sets, where it is not the flag's destination.
 _FILE_KEYS = {"strategy_param": "strategy params", "classifier_param": "classifier params",
               "space_param": "space params", "threshold": "classifier params threshold", "stopping": "stopping: false",
-              **{option: f"data_options {option}" for option in ("text_column", "label_columns", "label_sep")},
+              **{option: f"data_options {option}" for option in ("text_column", "label_columns", "label_sep",
+                                                                   "split_column")},
               **{flag: f"classifier params {param}" for flag, param in _DEPRECATED_FLAGS.items()}}
 #: Flags that set no setting of a file's (``--out`` of a grid's run is the grid's to name).
 _NOT_FILE_FLAGS = frozenset({"config", "list_strategies", "describe", "quiet", "help", "version", "out"})

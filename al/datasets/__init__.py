@@ -56,8 +56,8 @@ def check_data_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     known = DATA_OPTIONS.get(name, {})
     unknown = sorted(set(options) - set(known))
     if unknown:
-        takes = (f"known: {', '.join(sorted(known))}" if known else "it takes none (--text-column, --label-columns "
-                 "and --label-sep read a file of your own: --dataset csv or jsonl)")
+        takes = (f"known: {', '.join(sorted(known))}" if known else "it takes none (--text-column, --label-columns, "
+                 "--label-sep and --split-column read a file of your own: --dataset csv or jsonl)")
         raise DataError(f"data_options: dataset {name!r} has no option(s) {', '.join(map(repr, unknown))}"
                         f"{did_you_mean(unknown, known)}; {takes}")
     out = dict(options)

@@ -79,8 +79,8 @@ def pick_frequent_rare(
         shown = (f"not eligible: {_described(corpus, others[:SHOWN_LABELS])}{more}" if others
                  else "every label of the corpus is eligible")
         short_of_eval = [j for j in others if min_pool <= counts[j] <= MAX_POOL_SHARE * len(corpus.splits["train"])]
-        split = (f", or give the file a `split` column (train/dev/test) that puts more texts of "
-                 f"{', '.join(repr(corpus.label_names[j]) for j in short_of_eval[:3])} in dev and test"
+        split = (f", or put more texts of {', '.join(repr(corpus.label_names[j]) for j in short_of_eval[:3])} in "
+                 f"dev and test with a split column of the file's (train/dev/test; --split-column)"
                  if short_of_eval and user_file else "")
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
@@ -99,9 +99,9 @@ def pick_frequent_rare(
 
 
 def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:
-    """``>= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the pool (800 texts)``."""
+    """``>= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the 800 pool texts``."""
     evaluation = f", >= {min_eval} dev and >= {min_eval} test texts" if min_eval else ""
-    return f">= {min_pool} pool texts{evaluation} and at most {MAX_POOL_SHARE:.0%} of the pool ({n_pool} texts)"
+    return f">= {min_pool} pool texts{evaluation} and at most {MAX_POOL_SHARE:.0%} of the {n_pool:,} pool texts"
 
 
 def _described(corpus: Corpus, columns: Sequence[int]) -> str:

@@ -34,8 +34,15 @@ A text repeated so often that its copies move a split's share of the rows by
 more than 5 points from its share of the distinct texts is a warning
 (:func:`duplication_skew`). With the file's own split column, a test text
 that also stands in train or dev is a warning (:func:`split_overlap`), and a
-``split_column`` that names no column is refused. A text given twice with
-other labels is a warning (:func:`conflicting_labels`).
+``split_column`` (``--split-column``) that names no column is refused;
+without one, a column of split names under another name (``Split``,
+``fold``) is a warning naming the flag (:func:`split_like_column`). A text
+given twice with other labels is a warning (:func:`conflicting_labels`).
+
+Texts are stripped and their line breaks written ``\\n``, so a file saved with
+Windows line endings reads the same. A 0/1 label column found by the rule
+above that holds only zeros (an exported sheet's unused category) is left out
+with a warning; one named by ``--label-columns`` is refused.
 """
 from __future__ import annotations
 
@@ -625,6 +632,9 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
     """
     if isinstance(value, (list, tuple)):
         items = list(value)
+    elif isinstance(value, dict):
+        raise DataError(f"{where}: the label cell holds a mapping ({_shown(value)}); expected a list of label names "
+                        f"such as [\"a\", \"b\"] (for {{\"a\": 1, \"b\": 0}}, list the names whose value is 1)")
     elif _missing(value):
         return None
     else:
@@ -704,17 +714,28 @@ def load_table(
 
         warnings.warn(f"{path}: {note}", UserWarning, stacklevel=2)
     never = [name for name, count in zip(names, Y.sum(axis=0)) if count == 0]
-    if never:
+    if never and label_columns is not None:  # named by the user: a column of zeros is a mistake to say
         raise DataError(
             f"{path}: label column(s) {', '.join(map(repr, never))} hold only zeros; expected at least one "
-            f"positive text per label: drop the column or name the label columns with --label-columns"
+            f"positive text per label: leave {'it' if len(never) == 1 else 'them'} out of --label-columns"
         )
+    if never:  # an exported sheet's unused category: no text to learn it from, nothing to score
+        import warnings
+
+        keep = [j for j, name in enumerate(names) if name not in never]
+        if not keep:
+            raise DataError(f"{path}: every label column ({', '.join(map(repr, never))}) holds only zeros; expected "
+                            f"at least one positive text per label")
+        warnings.warn(f"{path}: label column(s) {', '.join(map(repr, never))} hold only zeros, so no text carries "
+                      f"{'it' if len(never) == 1 else 'them'}: left out", UserWarning, stacklevel=2)
+        Y, names = Y[:, keep], [names[j] for j in keep]
     splits = _splits(table, texts, split_column)
     return make_corpus(path.stem, texts, Y, names, splits)
 
 
 def read_texts(table: Table, text_column: str) -> list[str]:
-    """The text column, each text stripped.
+    """The text column, each text stripped and its line breaks written ``\\n`` (a file saved with Windows line
+    endings, ``\\r\\n`` inside its quoted cells, reads the same texts, split and digest as one saved with ``\\n``).
 
     Raises
     ------
@@ -725,7 +746,8 @@ def read_texts(table: Table, text_column: str) -> list[str]:
     if text_column not in frame.columns:
         raise DataError(f"{table.path} has no text column {text_column!r}{table.columns_hint([text_column])}; "
                         f"name it with --text-column")
-    texts = frame[text_column].fillna("").astype(str).str.strip()
+    texts = (frame[text_column].fillna("").astype(str).str.replace("\r\n", "\n", regex=False)
+             .str.replace("\r", "\n", regex=False).str.strip())
     empty = np.flatnonzero(texts.str.len().to_numpy() == 0)
     if len(empty):
         raise DataError(f"{table.where(int(empty[0]))}: empty text in column {text_column!r} (blank or missing; "
@@ -846,6 +868,12 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
         return splits
     if split_column != TABLE_OPTIONS["split_column"]:
         raise absent_split_column(path, split_column, [str(c) for c in frame.columns])
+    if (column := split_like_column(table)) is not None:
+        import warnings
+
+        warnings.warn(f"{path}: column {column!r} holds only split names (train, dev, test), but the split read is "
+                      f"the {split_column!r} column's, which the file lacks, so each text goes where its hash falls; "
+                      f"to split by {column!r}: --split-column {shlex.quote(column)}", UserWarning, stacklevel=3)
     try:
         splits = hash_splits(texts)
     except DataError as exc:
@@ -859,10 +887,23 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
     return splits
 
 
+def split_like_column(table: Table) -> str | None:
+    """The first column whose every cell names a split (``Split``, ``fold``, ``set``: train, dev or validation,
+    test), which the automatic split leaves unread; None when there is none."""
+    for column in table.frame.columns:
+        values = table.frame[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or values.isna().any():
+            continue
+        cells = values.map(lambda v: str(v).strip().lower())
+        if cells.isin(list(SPLIT_ALIASES)).all() and cells.nunique() >= 2:
+            return str(column)
+    return None
+
+
 def absent_split_column(path: str | Path, column: str, names: Sequence[str]) -> DataError:
     """The one line for a ``split_column`` that names none of the file's columns ``names``."""
     return DataError(f"{path} has no split column {column!r}{did_you_mean([column], names)}; columns: "
-                     f"{', '.join(names)}; fix data_options split_column, or leave it out for the automatic split")
+                     f"{', '.join(names)}; fix --split-column (data_options split_column), or leave it out for the automatic split")
 
 
 def split_overlap(texts: Sequence[str], splits: dict[str, np.ndarray]) -> str | None:

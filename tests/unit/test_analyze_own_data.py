@@ -109,7 +109,7 @@ def test_the_automatic_pick_is_the_simulations_where_dev_and_test_exist(tmp_path
     rows = [(t, labels.replace("|rare", "").replace("rare", "") if i else "food|rare", split)
             for i, (t, labels, split) in enumerate(_rows(60, 2))]  # rare on one text alone
     with pytest.raises(DataError, match=r"cannot be analysed: 'rare' \(pool 1 = 2%.*needs >= 2 pool texts and at "
-                                        r"most 50% of the pool"):
+                                        r"most 50% of the 60 pool texts"):
         load_corpus("csv", _write(tmp_path / "one.csv", rows), labels=["food", "rare"], analysis=True)
 
 

@@ -21,8 +21,11 @@ def files(tmp_path):
 
 
 CASES = {
-    "label column of zeros": (["--dataset", "csv", "--data-path", "zeros.csv"],
-                              "label column(s) 'a' hold only zeros; expected at least one positive"),
+    "label column of zeros named": (["--dataset", "csv", "--data-path", "zeros.csv", "--label-columns", "a", "b"],
+                                    "label column(s) 'a' hold only zeros; expected at least one positive text per "
+                                    "label: leave it out of --label-columns"),
+    "every label column zeros": (["--dataset", "csv", "--data-path", "zeros.csv", "--label-columns", "a"],
+                                 "label column(s) 'a' hold only zeros"),
     "jsonl line not json": (["--dataset", "jsonl", "--data-path", "broken.jsonl"],
                             "broken.jsonl line 3 is not JSON (Expecting property name enclosed in double quotes"),
     "jsonl line not an object": (["--dataset", "jsonl", "--data-path", "array.jsonl"],

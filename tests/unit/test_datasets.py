@@ -60,9 +60,9 @@ def test_frequent_and_rare_by_hand():
         pick_frequent_rare(corpus, 4, 3, user_file=True)
     assert str(caught.value) == (
         "corpus 'counts' has 6 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
-        "pool (750 texts), but 4 frequent + 3 rare = 7 were asked for (not eligible: 'L5' (pool 30 = 4%, dev 3, "
-        "test 10)); lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name the labels with --labels, or give the file a `split` column "
-        "(train/dev/test) that puts more texts of 'L5' in dev and test")  # L5 is short of dev texts only
+        "750 pool texts, but 4 frequent + 3 rare = 7 were asked for (not eligible: 'L5' (pool 30 = 4%, dev 3, "
+        "test 10)); lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name the labels with --labels, or put more texts of 'L5' in dev "
+        "and test with a split column of the file's (train/dev/test; --split-column)")  # L5 is short of dev texts only
 
 
 def test_too_few_eligible_labels_lists_the_others_most_pool_texts_first():
@@ -72,7 +72,7 @@ def test_too_few_eligible_labels_lists_the_others_most_pool_texts_first():
         pick_frequent_rare(corpus, 2, 1)
     assert str(caught.value) == (
         "corpus 'counts' has 2 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
-        "pool (1800 texts), but 2 frequent + 1 rare = 3 were asked for (not eligible: "
+        "1,800 pool texts, but 2 frequent + 1 rare = 3 were asked for (not eligible: "
         + ", ".join(f"'L{j}' (pool {j + 6} = {(j + 6) / 1800:.0%}, dev 10, test 10)" for j in range(13, 1, -1))
         + " and 2 more); lower --frequent/--rare (--frequent 1 --rare 1 keeps all 2) or name the labels with --labels")
     everything = corpus_with_counts([40], [10], [10])
@@ -177,6 +177,58 @@ def test_bad_tables(tmp_path, content, kwargs, message):
     path.write_text(content)
     with pytest.raises(DataError, match=message):
         load_dataset("csv", path, **kwargs)
+
+
+def test_a_file_saved_with_windows_line_endings_reads_the_same_corpus(tmp_path):
+    """``\\r\\n`` inside quoted cells (unix2dos, git's autocrlf) stayed in the texts: another hash, so another
+    automatic split and another digest, and a run could not resume on the re-saved file."""
+    rows = "".join(f'"report {i},\nline two of {i}",{i % 2},{1 - i % 2}\n' for i in range(40))
+    unix, windows = tmp_path / "unix.csv", tmp_path / "windows.csv"
+    unix.write_bytes(("text,a,b\n" + rows).encode())
+    windows.write_bytes(("\ufefftext,a,b\n" + rows).replace("\n", "\r\n").encode())
+    c, d = load_dataset("csv", unix), load_dataset("csv", windows)
+    assert b"\r\n" in windows.read_bytes() and c.texts_of("train")[0].count("\n") == 1
+    assert c.digest() == d.digest() and list(c.texts) == list(d.texts)
+
+
+def test_a_column_of_split_names_under_another_name_is_a_warning_and_the_flag_reads_it(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("text,a,Split\n" + "".join(f"text {i},{i % 2},{('train', 'dev', 'test')[i % 3]}\n"
+                                               for i in range(30)))
+    with pytest.warns(UserWarning, match=r"column 'Split' holds only split names \(train, dev, test\), but the split "
+                                         r"read is the 'split' column's, which the file lacks, so each text goes where "
+                                         r"its hash falls; to split by 'Split': --split-column Split"):
+        hashed = load_dataset("csv", path)
+    assert len(hashed.splits["dev"]) != 10
+    own = load_dataset("csv", path, split_column="Split")
+    assert {s: len(i) for s, i in own.splits.items()} == {"train": 10, "dev": 10, "test": 10}
+    assert own.label_names == ("a",)
+
+
+def test_an_all_zero_label_column_found_by_the_rule_is_left_out_with_a_warning(tmp_path):
+    """An exported sheet's unused category stopped every run, even one whose --labels left it out."""
+    path = tmp_path / "data.csv"
+    path.write_text("text,a,b,fire\n" + "".join(f"text {i},{i % 2},{1 - i % 2},0\n" for i in range(30)))
+    with pytest.warns(UserWarning, match=r"label column\(s\) 'fire' hold only zeros, so no text carries it: left out"):
+        c = load_dataset("csv", path)
+    assert c.label_names == ("a", "b") and c.Y.shape == (30, 2)
+    with pytest.raises(DataError, match=r"'fire' hold only zeros; .*: leave it out of --label-columns"):
+        load_dataset("csv", path, label_columns=["a", "fire"])
+
+
+def test_a_mapping_as_a_label_cell_is_refused(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_text("".join(json.dumps({"text": f"t {i}", "labels": {"a": 1, "b": 0}}) + "\n" for i in range(5)))
+    with pytest.raises(DataError, match=r"data.jsonl line 1: the label cell holds a mapping \(\{'a': 1, 'b': 0\}\); "
+                                        r"expected a list of label names"):
+        load_dataset("jsonl", path)
+
+
+def test_describe_aligns_label_names_shorter_than_the_header():
+    c = make_corpus("c", ["x", "y", "z"], np.array([[1], [1], [1]]), ["1"],
+                    {"train": np.array([0]), "dev": np.array([1]), "test": np.array([2])})
+    lines = c.describe().splitlines()
+    assert lines[-2] == "  label   train     dev    test" and lines[-1] == "  1           1       1       1"
 
 
 def test_unknown_dataset_and_missing_path(tmp_path):

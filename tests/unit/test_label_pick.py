@@ -59,7 +59,7 @@ def test_an_ineligible_label_is_refused_with_its_counts(counts, shown):
     message = str(info.value)
     assert "\n" not in message
     assert shown in message and "'good'" not in message
-    assert "needs >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the pool (100 texts)" in message
+    assert "needs >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the 100 pool texts" in message
     assert "pick other labels (eligible labels not picked: spare (25))" in message
 
 

@@ -182,7 +182,7 @@ def test_a_split_column_missing_from_a_csv_header_is_refused_while_the_settings_
     data = tmp_path / "texts.csv"
     data.write_text("\ufefftext,food,split\na,1,train\n")
     with pytest.raises(ConfigError, match=r"texts.csv has no split column 'splt' \(did you mean split\?\); columns: "
-                                          r"text, food, split; fix data_options split_column"):
+                                          r"text, food, split; fix --split-column \(data_options split_column\)"):
         SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "splt"}).validate()
     for options in ({"split_column": "split"}, {}):  # named, or the default (absent: the hash split, at load)
         SimulationConfig(dataset="csv", data_path=str(data), data_options=options).validate()
@@ -192,7 +192,7 @@ def test_a_split_column_no_object_of_a_json_lines_file_holds_is_refused_while_th
     data = tmp_path / "texts.jsonl"
     data.write_text('{"text": "a", " food": 1}\n\n{"text": "b", "food": 0, "part": "test"}\n')
     with pytest.raises(ConfigError, match=r"texts.jsonl has no split column 'prat' \(did you mean part\?\); columns: "
-                                          r"text, food, part; fix data_options split_column"):
+                                          r"text, food, part; fix --split-column \(data_options split_column\)"):
         SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "prat"}).validate()
     # held by an object after the first: taken (the load reads it); a line that is no JSON: the load says so
     SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "part"}).validate()

@@ -689,8 +689,8 @@ def test_a_user_file_short_of_dev_texts_for_a_label_is_told_of_the_split_column(
     rows += [f"dev {i},{'a|b' if i < 2 else 'a'},dev" for i in range(20)]  # b: 2 dev texts, too few
     rows += [f"test {i},{'a|b' if i % 2 else 'a'},test" for i in range(20)]
     path = write_csv(tmp_path / "d.csv", "text,labels,split", rows)
-    with pytest.raises(DataError, match=r"or give the file a `split` column \(train/dev/test\) that puts more texts "
-                                        r"of 'b' in dev and test$"):
+    with pytest.raises(DataError, match=r"or put more texts of 'b' in dev and test with a split column of the "
+                                        r"file's \(train/dev/test; --split-column\)$"):
         load_corpus("csv", path, n_frequent=1, n_rare=1)
 
 
@@ -746,7 +746,7 @@ def test_a_split_column_named_but_absent_is_refused_not_replaced_by_the_hash_spl
     rows = [f"{r},{'test' if i % 10 == 0 else 'train'}" for i, r in enumerate(zero_one_rows())]
     path = write_csv(tmp_path / "t.csv", "text,food,water,split", rows)
     with pytest.raises(DataError, match=r"t.csv has no split column 'part'.*columns: text, food, water, split; fix "
-                                        r"data_options split_column"):
+                                        r"--split-column \(data_options split_column\)"):
         load_dataset("csv", path, split_column="part")
     assert len(load_dataset("csv", path).splits["test"]) == 6  # the file's own column, by default
 
