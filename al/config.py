@@ -651,8 +651,13 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
     """
     missing = sorted(getattr(cls, "__abstractmethods__", ()))
     if missing:
+        import difflib
+
+        own = [k for k in vars(cls) if not k.startswith("_")]
+        near = [k for k in own if difflib.get_close_matches(k, missing, n=1, cutoff=0.7)]
         raise ConfigError(f"{where} ({cls.__module__}.{cls.__qualname__}) does not implement "
-                          f"{', '.join(missing)}; define {'it' if len(missing) == 1 else 'them'} in the class")
+                          f"{', '.join(missing)}; define {'it' if len(missing) == 1 else 'them'} in the class"
+                          + (f" (it defines {', '.join(near)}: misspelt?)" if near else ""))
     try:
         inspect.signature(cls).bind(**kwargs)
     except TypeError as exc:

@@ -428,9 +428,30 @@ def _check_class(cls: object, where: str, name: str | None = None) -> type[Strat
         raise ConfigError(f"{where} is {cls!r}, not a subclass of al.strategy.Strategy; {fix}")
     if "name" not in vars(cls) or not cls.name:
         cls.name = name or f"{cls.__module__}:{cls.__qualname__}"
+    _check_query_signature(cls)
     check_requires(cls, f"strategy {cls.name!r}")
     _check_run_params(cls)
     return cls
+
+
+def _check_query_signature(cls: type[Strategy]) -> None:
+    """``query`` must take ``(state, n)`` as the engine passes them, checked on load rather than after the data
+    and the first fit (an abstract, missing ``query`` is said when the class is made)."""
+    import inspect
+
+    query = getattr(cls, "query", None)
+    if not callable(query) or getattr(query, "__isabstractmethod__", False):
+        return
+    bound = isinstance(inspect.getattr_static(cls, "query"), (staticmethod, classmethod))  # no self to pass
+    try:
+        signature = inspect.signature(query)
+        signature.bind(*(() if bound else (None,)), None, 1)  # (self,) state, n
+    except TypeError:
+        raise ConfigError(f"strategy {cls.name!r} defines query{signature}; expected query(self, state, n): the "
+                          f"loop calls strategy.query(state, n) with the round's PoolState and how many texts to "
+                          f"pick") from None
+    except ValueError:  # no signature to read
+        pass
 
 
 def _check_run_params(cls: type[Strategy]) -> None:

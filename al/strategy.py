@@ -271,7 +271,8 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     Raises
     ------
     InterfaceError
-        If ``scores`` is not 1-d with one score per candidate, or ``n`` exceeds the candidates.
+        If ``scores`` is not 1-d with one score per candidate, holds NaN (it would rank in index order), or
+        ``n`` exceeds the candidates.
     """
     scores = np.asarray(scores)
     if scores.ndim != 1:
@@ -287,6 +288,14 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     if n > len(candidates):
         raise InterfaceError(f"top_n was asked for {n} of {len(candidates)} candidates; give it at least {n} "
                          f"(e.g. state.indices_unlabeled), or ask for at most {len(candidates)}")
+    nan = np.isnan(scores) if scores.dtype.kind in "fc" else np.zeros(len(scores), dtype=bool)
+    if nan.any():
+        raise InterfaceError(
+            f"top_n got {int(nan.sum())} NaN score(s) of {len(scores)} (candidate {int(candidates[nan.argmax()])}'s "
+            f"first), which would rank in index order; expected numbers: a mean over no texts (a label with none "
+            f"labeled) or 0/0 gives NaN, so handle that case, or rank them last with np.nan_to_num(scores, "
+            f"nan=-np.inf)"
+        )
     order = np.lexsort((candidates, -scores))
     return candidates[order[:n]]
 

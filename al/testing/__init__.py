@@ -7,8 +7,8 @@ or, in a pytest suite, ``test_my_strategy = strategy_conformance_test(MyStrategy
 
 The checks build small synthetic pools (random embeddings, probabilities and a
 fitted logistic-regression classifier; no model download) and verify that the
-strategy returns ``n`` distinct unlabeled indices, is reproducible with the same
-generator, answers a state as a new instance would after answering another one,
+strategy returns ``n`` distinct unlabeled indices (also in a later round where a
+label has no labeled text), is reproducible with the same generator, answers a state as a new instance would after answering another one,
 leaves the state and its views unchanged, reveals labels only of texts it picks,
 declares the views it reads, calls ``state.reveal`` and ``top_n`` as they
 expect, and keeps ``last_info`` JSON-ready.
@@ -37,17 +37,21 @@ def make_state(
     rng_seed: int = 1,
     views: set[str] | None = None,
     classifier: Callable[[], Any] | None = None,
+    round: int = 0,
+    bare_label: bool = False,
 ) -> tuple[PoolState, list[np.ndarray]]:
     """A synthetic :class:`PoolState` and the list its oracle appends revealed indices to.
 
-    Every label has at least one labeled text. ``views`` limits the views
+    Every label has at least one labeled text, unless ``bare_label``: then the last label has none (as in a
+    real first round, where a rare label's texts are all in the pool). ``round`` is ``state.round``. ``views`` limits the views
     offered, and the annotator to ``"reveal"`` in it (default: all of
     :data:`al.strategy.REQUIREMENTS`). ``classifier`` makes the unfitted
     classifier behind the ``classifier``, ``proba`` and ``representations``
     views; it is fitted on the labeled texts' embeddings (its ``inputs``) and
     must take ``input = "embeddings"`` (default: logistic regression).
     """
-    state, revealed, _ = _synthetic(n_pool, n_labeled, n_labels, dim, seed, rng_seed, views, classifier)
+    state, revealed, _ = _synthetic(n_pool, n_labeled, n_labels, dim, seed, rng_seed, views, classifier, round,
+                                    bare_label)
     return state, revealed
 
 
@@ -60,6 +64,8 @@ def _synthetic(
     rng_seed: int = 1,
     views: set[str] | None = None,
     classifier: Callable[[], Any] | None = None,
+    round: int = 0,
+    bare_label: bool = False,
 ) -> tuple[PoolState, list[np.ndarray], np.ndarray]:
     """:func:`make_state`'s state and list, and a private copy of the classifier's inputs (to probe it with)."""
     from al.classifiers.linear import LogisticRegressionClassifier
@@ -71,6 +77,12 @@ def _synthetic(
     centers = gen.normal(size=(n_labels, dim))
     emb = Y @ centers + 0.5 * gen.normal(size=(n_pool, dim))
     emb = (emb / np.linalg.norm(emb, axis=1, keepdims=True)).astype(np.float32)
+    if bare_label:  # the labeled texts first, none of them of the last label
+        order = np.argsort(Y[:, -1], kind="stable")
+        Y, emb = Y[order], emb[order]
+        if Y[:n_labeled, -1].any():
+            raise ValueError(f"bare_label: only {int((Y[:, -1] == 0).sum())} texts lack the last label; "
+                             f"ask for fewer than {n_labeled} labeled")
     labeled = np.arange(n_labeled)
     Y_pool = sp.csr_matrix(Y)
     fitted = (classifier or LogisticRegressionClassifier)().fit(emb[labeled], Y_pool[labeled])
@@ -96,6 +108,7 @@ def _synthetic(
         y_labeled=Y_pool[labeled],
         label_names=tuple(f"label{j}" for j in range(n_labels)),
         rng=np.random.default_rng(rng_seed),
+        round=round,
         views=available,
         oracle=oracle if views is None or "reveal" in views else None,
     )
@@ -236,6 +249,17 @@ def check_strategy(
     everything = len(small.indices_unlabeled)
     _valid(_query(make(), small, everything, name), small, everything, name, revealed,
            f" (n was the whole unlabeled pool, {everything})")
+
+    # 5. a later round, a label with no labeled text (a real run's first rounds on rare labels: means over no
+    # texts give NaN), more texts labeled
+    bare, revealed = make_state(n_pool=80, n_labeled=30, views=views, classifier=classifier, round=3,
+                                bare_label=True)
+    where = f" (in round 3, where label {bare.label_names[-1]!r} has no labeled text)"
+    try:
+        answer = _query(make(), bare, n, name)
+    except ConformanceError as exc:
+        raise ConformanceError(f"{exc}{where}") from exc
+    _valid(answer, bare, n, name, revealed, where)
 
 
 def strategy_conformance_test(factory: Callable[[], Strategy] | type[Strategy]) -> Callable[[], None]:

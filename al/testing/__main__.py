@@ -20,7 +20,7 @@ from al.errors import ALError, ClassifierNeededError, ConfigError, raised_at
 #: What :func:`al.testing.check_strategy` verified when it returns, for the ``ok`` line.
 CHECKED = ("valid distinct unlabeled picks", "state and views unchanged", "only declared views read",
            "JSON-ready last_info", "same picks with the same seed", "same picks after other queries",
-           "n equal to the whole pool")
+           "n equal to the whole pool", "a later round with a label not yet labeled")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

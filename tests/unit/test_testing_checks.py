@@ -63,6 +63,49 @@ def test_top_n_refuses_a_score_matrix():
     assert issubclass(InterfaceError, QueryError)  # the engine reports it as any strategy error
 
 
+def test_top_n_refuses_nan_scores_which_would_rank_in_index_order():
+    """A centroid of a label with no labeled text is a mean over nothing: NaN similarities, and lexsort put them
+    last in index order, so a run picked the pool's first texts without a word."""
+    candidates = np.array([7, 3, 5, 9])
+    with pytest.raises(InterfaceError, match=r"^top_n got 2 NaN score\(s\) of 4 \(candidate 3's first\), which would "
+                                             r"rank in index order; .*np\.nan_to_num\(scores, nan=-np\.inf\)$"):
+        top_n(np.array([0.2, np.nan, 0.9, np.nan]), candidates, 2)
+    ranked = top_n(np.nan_to_num(np.array([0.2, np.nan, 0.9, np.nan]), nan=-np.inf), candidates, 3)
+    assert ranked.tolist() == [5, 7, 3]  # -inf last, ties by index; inf is a number, not refused
+    assert top_n(np.array([np.inf, 1.0, -np.inf, 0.0]), candidates, 4).tolist() == [7, 3, 9, 5]
+    assert top_n(np.array([2, 1, 3, 0]), candidates, 2).tolist() == [5, 7]  # integer scores
+
+
+class NearestTheRarestCentroid(Strategy):
+    """Texts nearest the centroid of the label with the fewest labeled texts: NaN when it has none."""
+    requires = frozenset({"embeddings"})
+
+    def query(self, state, n):
+        Y = state.y_labeled.toarray()
+        members = state.indices_labeled[Y[:, Y.sum(axis=0).argmin()] == 1]
+        with np.errstate(invalid="ignore"):
+            centroid = state.embeddings[members].mean(axis=0) if len(members) else np.full(8, np.nan)
+        return top_n(state.embeddings[state.indices_unlabeled] @ centroid, state.indices_unlabeled, n)
+
+
+class SchedulesThreeRounds(Strategy):
+    requires = frozenset({"proba"})
+    weights = (1.0, 0.5, 0.25)
+
+    def query(self, state, n):
+        return top_n(self.weights[state.round] * state.proba[state.indices_unlabeled].max(axis=1),
+                     state.indices_unlabeled, n)
+
+
+def test_check_strategy_asks_a_later_round_where_a_label_has_no_labeled_text():
+    """Both passed every check of round 0 with every label labeled, and failed in a real run."""
+    with pytest.raises(ConformanceError, match=r"^strategy 'NearestTheRarestCentroid': top_n got 50 NaN score\(s\) "
+                                               r"of 50 .* \(in round 3, where label 'label3' has no labeled text\)$"):
+        check_strategy(NearestTheRarestCentroid)
+    with pytest.raises(IndexError):  # its own error, unchanged
+        check_strategy(SchedulesThreeRounds)
+
+
 class ScoresThePool(Strategy):
     requires = frozenset({"proba"})
 

@@ -539,6 +539,15 @@ USER_CLASSES = """
         def qeury(self, state, n):
             return state.indices_unlabeled[:n]
 
+    class NoN(Strategy):
+        def query(self, state):
+            return state.indices_unlabeled[:50]
+
+    class StaticQuery(Strategy):
+        @staticmethod
+        def query(state, n):
+            return state.indices_unlabeled[:n]
+
     class InitBug(Strategy):
         def __init__(self, k: int = 3):
             super().__init__()
@@ -612,7 +621,10 @@ class KwALPS(ALPS):
 
 
 @pytest.mark.parametrize("cls, params, message", [
-    ("Abstract", {}, r"\(usermod_strategy\.Abstract\) does not implement query; define it in the class$"),
+    ("Abstract", {}, r"\(usermod_strategy\.Abstract\) does not implement query; define it in the class \(it "
+                     r"defines qeury: misspelt\?\)$"),
+    ("NoN", {}, r"defines query\(self, state\); expected query\(self, state, n\): the loop calls "
+                r"strategy\.query\(state, n\)"),  # said on load, not after the data and the first fit
     ("InitBug", {}, r"could not be constructed with \{\}: TypeError: object of type 'int' has no len\(\) "
                     r"\(at .*usermod_strategy\.py:\d+\)$"),
     ("InitValue", {"k": -1}, r"could not be constructed with \{'k': -1\}: ValueError: k must be >= 0"),
@@ -623,6 +635,11 @@ def test_constructor_errors_are_one_config_error_line(user_module, cls, params, 
     with pytest.raises(ConfigError, match=rf"^strategy '{module}:{cls}'.* {message}") as info:
         SimulationConfig(strategy={"name": f"{module}:{cls}", "params": params}).validate()
     assert "\n" not in str(info.value) and "rejects its parameters" not in str(info.value)
+
+
+def test_a_static_query_taking_state_and_n_is_accepted(user_module):
+    module = user_module(USER_CLASSES)
+    assert SimulationConfig(strategy=f"{module}:StaticQuery").validate().make_strategy().query is not None
 
 
 def test_a_constructor_error_on_the_command_line_is_one_line_and_exit_2(tmp_path):
