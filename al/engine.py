@@ -51,12 +51,14 @@ from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
 from al.errors import ALError, ConfigError, DataError, InterfaceError, QueryError, raised_at
 from al.metrics import evaluate
-from al.progress import progress
+from al.progress import heartbeat, progress
 from al.records import RunRecords
 from al.strategy import PoolState, Strategy, validate_answer
 
 INITIAL, STRATEGY, CLASSIFIER, SPACE = 0, 1, 2, 3
 GLOBAL_GENERATORS = 4  # what a strategy draws from process-wide generators (np.random, random, torch)
+#: (delay, interval) in seconds of the lines a query that shows no progress of its own prints while it runs.
+QUERY_HEARTBEAT = (15.0, 30.0)
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -891,7 +893,8 @@ class Simulation:
                     else f"the {r} rounds before are kept")
             name = self.strategy.name or type(self.strategy).__name__
             try:
-                answer, info = self.strategy.select(state, n)
+                with heartbeat(f"query ({name}, {len(labeled):,} texts labeled)", *QUERY_HEARTBEAT):
+                    answer, info = self.strategy.select(state, n)
             except QueryError as exc:  # al's helpers used wrongly (top_n, reveal, a view): say whose query it was
                 if built_in:
                     raise

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from typing import Iterator, TextIO
 
 _quiet = False
+_open_displays = 0  # progress() displays open now: a step that reports itself needs no heartbeat
 
 
 def set_quiet(quiet: bool) -> None:
@@ -186,6 +187,8 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
                    dynamic_ncols=True)
     else:
         bar = PlainProgress(total, desc, unit, delay, work=work)
+    global _open_displays
+    _open_displays += 1
     try:
         yield bar
     except BaseException:  # Ctrl-C, an error: not "done"
@@ -194,4 +197,35 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
         else:
             bar.close()  # type: ignore[attr-defined]
         raise
+    finally:
+        _open_displays -= 1
     bar.close()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterator[None]:
+    """``desc: 45 s so far`` on stderr after ``delay`` seconds and every ``interval`` after, while a step
+    that may report nothing of its own runs (a user's strategy); silent while a :func:`progress` display is
+    open (the step reports itself), under ``--quiet``, and for a step done within ``delay``."""
+    if _quiet:
+        yield
+        return
+    import threading
+
+    done = threading.Event()
+    start = time.perf_counter()
+
+    def beat() -> None:
+        wait = delay
+        while not done.wait(wait):
+            if not _open_displays:
+                print(f"{desc}: {duration(time.perf_counter() - start)} so far", file=sys.stderr, flush=True)
+            wait = interval
+
+    thread = threading.Thread(target=beat, name="al-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()

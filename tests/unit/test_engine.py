@@ -549,3 +549,35 @@ def test_the_engine_names_what_each_prediction_pass_is_for(corpus):
     assert (f"the {n_pool:,} pool texts (for the strategy)", "predict_proba") in calls
     assert ("the stop set's 50 texts (stopping criteria)", "predict_proba") in calls
     assert all(purpose is not None for purpose, _ in calls)  # no pass left unnamed
+
+
+def test_a_slow_query_that_shows_no_progress_of_its_own_prints_that_it_is_still_running(corpus, monkeypatch, capsys):
+    """A user's query of 40 s was 40 s of silence between the starting line and the round's line."""
+    import time
+
+    import al.engine
+    from al.progress import progress, set_quiet
+
+    monkeypatch.setattr(al.engine, "QUERY_HEARTBEAT", (0.05, 0.1))
+
+    def slow(state, n):
+        time.sleep(0.32)
+        return state.indices_unlabeled[:n]
+
+    def reporting(state, n):  # a query with a progress display of its own gets no heartbeat over it
+        with progress(3, "scoring", unit="passes", delay=10.0):
+            time.sleep(0.32)
+        return state.indices_unlabeled[:n]
+
+    simulate(corpus, Returns(slow), budget=30).run()
+    lines = capsys.readouterr().err.splitlines()
+    beats = [line for line in lines if line.startswith("query (")]
+    assert len(beats) >= 2 and beats[0] == "query (Returns, 20 texts labeled): 0 s so far", lines
+    simulate(corpus, Returns(reporting), budget=30).run()
+    assert "so far" not in capsys.readouterr().err
+    set_quiet(True)
+    try:
+        simulate(corpus, Returns(slow), budget=30).run()
+    finally:
+        set_quiet(False)
+    assert "so far" not in capsys.readouterr().err
