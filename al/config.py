@@ -702,10 +702,15 @@ def check_constructor_params(cls: type, kwargs: Mapping[str, Any], where: str,
 def _annotated_kind(param: inspect.Parameter) -> tuple[str, bool] | None:
     """(``"bool"``, ``"int"`` or ``"float"``, whether None is allowed too) for a parameter annotated so (spaces and a
     ``typing.`` or ``t.`` prefix aside; ``X | None``, ``Optional[X]``, ``Union[X, None]``, or ``X`` with a default
-    of None), or unannotated with a bool default; else None (anything goes)."""
+    of None), or unannotated with a bool default, or with a number's (``"float"``, None allowed); else None
+    (anything goes)."""
     annotation = param.annotation
     if annotation is param.empty:
-        return ("bool", False) if isinstance(param.default, bool) else None
+        if isinstance(param.default, bool):
+            return "bool", False
+        if isinstance(param.default, (int, float)):  # k=3: a number (2.5 too: the default says no more), or null
+            return "float", True
+        return None
     text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", None) \
         if isinstance(annotation, type) else str(annotation)
     text = re.sub(r"\b(?:typing|t)\.", "", (text or "").replace(" ", "").strip("'\""))  # quoted: postponed annotations
@@ -744,7 +749,8 @@ def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, A
     A YAML ``no`` or ``off`` is text (:func:`yaml_loader`), and text is truthy:
     ``warm_start: no`` must not turn warm starts on; ``k=2.5`` or ``k=abc`` must
     not reach a ``k: int`` as a fraction or text. A parameter unannotated takes
-    what it is given, but one whose default is a bool takes true or false.
+    what it is given, but one whose default is a bool takes true or false, and
+    one whose default is a number takes a number or null.
     Wrappers of other libraries' callables (:mod:`strategies.adapters`) pass
     those callables' parameters. ``kinds``: the kinds checked (a constructor's
     own checks, which know the ranges, go between ``bool`` and the others).
@@ -756,8 +762,9 @@ def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, A
             continue
         kind, optional = found
         expected = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
+        write = _WRITE[kind] if kind != "int" or isinstance(value, float) else _WRITE[kind].split(" (")[0]
         raise ConfigError(f"{where} param {param.name} must be {expected}{' or null' if optional else ''}, "
-                          f"got {value!r}; {_WRITE[kind]}")
+                          f"got {value!r}; {write}")
 
 
 def _raised_at(exc: BaseException) -> str:

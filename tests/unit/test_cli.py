@@ -896,12 +896,14 @@ def test_params_annotated_int_or_float_take_numbers_of_that_kind():
 
     params = inspect.signature(component).parameters.values()
     for given in ({"k": 3, "rate": 1}, {"k": np.int64(3), "rate": np.float32(0.5)}, {"cap": None, "width": None},
-                  {"level": "high", "bare": 2.5}):  # int | str and unannotated: anything
+                  {"level": "high", "bare": 2.5}, {"bare": None}):  # int | str: anything; unannotated: a number
         check_param_types(params, given, "strategy 'x'")
     for name, value, message in (
             ("k", 2.0, "strategy 'x' param k must be an integer, got 2.0; write a whole number such as 5 (1e3 and "
                        "2.0 are read as fractions)"),
-            ("k", "abc", "param k must be an integer, got 'abc'"), ("k", True, "param k must be an integer, got True"),
+            ("k", "abc", "param k must be an integer, got 'abc'; write a whole number such as 5"),
+            ("k", True, "param k must be an integer, got True"),
+            ("bare", "abc", "param bare must be a number or null, got 'abc'; write a number such as 0.5"),
             ("cap", 1e3, "param cap must be an integer or null, got 1000.0"),
             ("width", "x", "param width must be an integer or null, got 'x'"),
             ("rate", "fast", "strategy 'x' param rate must be a number, got 'fast'; write a number such as 0.5 or "

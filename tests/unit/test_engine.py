@@ -556,9 +556,11 @@ def test_a_slow_query_that_shows_no_progress_of_its_own_prints_that_it_is_still_
     import time
 
     import al.engine
+    import al.progress
     from al.progress import progress, set_quiet
 
     monkeypatch.setattr(al.engine, "QUERY_HEARTBEAT", (0.05, 0.1))
+    monkeypatch.setattr(al.progress, "_quiet", False)  # as a command without --quiet leaves it
 
     def slow(state, n):
         time.sleep(0.32)
@@ -576,8 +578,5 @@ def test_a_slow_query_that_shows_no_progress_of_its_own_prints_that_it_is_still_
     simulate(corpus, Returns(reporting), budget=30).run()
     assert "so far" not in capsys.readouterr().err
     set_quiet(True)
-    try:
-        simulate(corpus, Returns(slow), budget=30).run()
-    finally:
-        set_quiet(False)
+    simulate(corpus, Returns(slow), budget=30).run()
     assert "so far" not in capsys.readouterr().err
