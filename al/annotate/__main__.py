@@ -219,7 +219,8 @@ def prepare_session(args: argparse.Namespace, embed=None):
     session_block = found[0]["config"]["session"] if found is not None else {}
     if found is not None or (Path(config.out) / CONFIG_FILE).is_file():
         # someone else's config.json, another data file or other settings are named before the file is read
-        SessionRecords(config.out, None, locked=False).compare({**config.resolved(), "session": session_block},
+        given_file = {**session_block, "data_sha256": file_digest(Path(config.data_path))}
+        SessionRecords(config.out, None, locked=False).compare({**config.resolved(), "session": given_file},
                                                                 stored_settings)
     recorded = recorded_reading(session_block, found[1], where) if found is not None else {}
     advice = (f"; {HOLDS_NO_ANSWERS}, so removing that directory loses nothing; or pass another --out"

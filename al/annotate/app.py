@@ -61,7 +61,9 @@ TOKEN_COOKIE = "al_token"
 MAX_BODY_BYTES = 64 * 1024
 #: Headers on every response: nothing cached, no sniffing, no referrer, never framed.
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-                    "X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+                    "X-Frame-Options": "DENY",
+                    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+                                               "base-uri 'none'"}
 #: Number keys of the first ten labels, in order.
 KEYS = "1234567890"
 
@@ -230,16 +232,14 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     def refused(request: Request) -> Response | None:
-        """The answer to a request turned away before routing (403, 411, 413, 415, 401) or the token's redirect
-        (303); None for a request to route."""
+        """The answer to a request turned away before routing (403 for another host, then 401 without the
+        token, then 403, 411, 413, 415 for a change) or the token's redirect (303); None for a request to route."""
         if loopback and not is_loopback(_host_name(request.headers.get("host", ""))):
+            proxy = (f" (behind a proxy for {', '.join(sorted(allowed_origins))}: have it pass the server's own Host, "
+                     f"e.g. nginx's proxy_set_header Host 127.0.0.1:{port})" if allowed_origins and port else "")
             return JSONResponse({"detail": f"this server answers on its loopback address only, not "
                                            f"{_one_line(request.headers.get('host', 'no host'))[:100]!r}; open "
-                                           f"{_loopback_url(request, port)}"}, status_code=403)
-        if request.method not in ("GET", "HEAD") and _routed(app, request):
-            change = _refused_change(request, allowed_origins)
-            if change is not None:
-                return change
+                                           f"{_loopback_url(request, port)}{proxy}"}, status_code=403)
         if token is not None:
             bearer = request.headers.get("authorization", "")
             query = request.query_params.get("token")
@@ -250,10 +250,13 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
                                                "(it ends in ?token=...)"}, status_code=401)
             if query is not None and request.method == "GET":
                 rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-                target = request.url.path + ("?" + urlencode(rest) if rest else "")
+                # one leading slash: //host/ or /\host/ would send the browser to another site
+                target = "/" + request.url.path.lstrip("/\\") + ("?" + urlencode(rest) if rest else "")
                 response = RedirectResponse(target, status_code=303)
                 response.set_cookie(cookie, token, httponly=True, samesite="strict")
                 return response
+        if request.method not in ("GET", "HEAD") and _routed(app, request):  # after the token: no route is
+            return _refused_change(request, allowed_origins)                  # described to a caller without it
         return None
 
     @app.middleware("http")

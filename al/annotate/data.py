@@ -612,8 +612,11 @@ def _read(path: str | Path, label_names: Sequence[str], text_column: str, label_
                 raise DataError(f"{table.where(row)}: blank id; give every text an id, or drop the id column "
                                 f"(rows are then numbered)")
             if text_id in seen:
-                raise DataError(f"{table.where(row)}: id {text_id!r} is on {table.row_name(seen[text_id])} already; "
-                                f"ids must be unique")
+                raw = table.frame["id"].iat[row]
+                written = f" (written {raw!r}; ids are read stripped of surrounding spaces)" \
+                    if isinstance(raw, str) and raw != text_id else ""
+                raise DataError(f"{table.where(row)}: id {text_id!r}{written} is on {table.row_name(seen[text_id])} "
+                                f"already; ids must be unique")
             seen[text_id] = row
     else:
         ids = [str(i) for i in range(len(texts))]

@@ -515,8 +515,9 @@ class SessionRecords(RunRecords):
         ------
         ConfigError
             ``config.json`` is there but no session wrote it (:func:`is_session_config`);
-            the data file the session began with (same path) holds other bytes now:
-            a session's pool must not change, so it resumes only on that file, and
+            the data file given holds other bytes than the one the session began
+            with (the same bytes at another path are the same file): a session's
+            pool must not change, so it resumes only on that file, and
             its answers so far can be exported meanwhile (a session holding no
             answer is said to be removable instead).
         """
@@ -531,14 +532,21 @@ class SessionRecords(RunRecords):
         if previous is not None:
             before, now = stored_settings(previous), settings
             began = (before.get("session") or {}).get("data_sha256")
-            if (before.get("data_path") == now.get("data_path") and began is not None
-                    and began != (now.get("session") or {}).get("data_sha256")):
-                said = f"{now.get('data_path')} changed since the session began (other bytes)"
+            given = (now.get("session") or {}).get("data_sha256")
+            if began is not None and given == began and before.get("data_path") != now.get("data_path"):
+                # the same bytes at another path, or the same path spelt otherwise (from another folder)
+                settings = {**settings, "data_path": before.get("data_path")}
+            elif began is not None and given is not None and given != began:
+                said = (f"{now.get('data_path')} changed since the session began (other bytes)"
+                        if before.get("data_path") == now.get("data_path") else
+                        f"{now.get('data_path')} is not the session's data file, {before.get('data_path')} (other "
+                        f"bytes)")
+                restore = ("restore that file to resume" if before.get("data_path") == now.get("data_path") else
+                           "give that file (its bytes, at any path) to resume")
                 empty = self.nothing_to_lose()
                 if empty:
-                    raise ConfigError(f"{said}; {empty}, so removing {self.directory} loses nothing; or restore that "
-                                      f"file to resume")
-                raise ConfigError(f"{said}; restore that file to resume, or export the answers so far with "
+                    raise ConfigError(f"{said}; {empty}, so removing {self.directory} loses nothing; or {restore}")
+                raise ConfigError(f"{said}; {restore}, or export the answers so far with "
                                   f"`python -m al.annotate export {self.directory} -o FILE`")
         return super().compare(settings, stored_settings, data_digest, corpus_digest)
 

@@ -396,6 +396,8 @@ def test_a_database_of_another_session_is_refused(pool, tmp_path, capsys):
     ("", "is empty"),
     ("\n\n", "is empty"),
     ('{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n', "texts.jsonl line 2: id '1' is on line 1 already"),
+    ('{"id": "a", "text": "a"}\n{"id": " a", "text": "b"}\n',
+     "texts.jsonl line 2: id 'a' (written ' a'; ids are read stripped of surrounding spaces) is on line 1 already"),
     ('{"text": "a", "labels": ["nope"]}\n', "'nope' are not among the session's labels"),
     ('{"body": "a"}\n', "no text column 'text'"),
 ])
@@ -519,6 +521,27 @@ def test_a_token_guards_every_request_on_a_non_loopback_server(pool, tmp_path):
         session.close()
 
 
+def test_without_the_token_nothing_is_said_of_routes_and_its_redirect_stays_on_the_server(pool, tmp_path):
+    """A request without the token learnt what a route takes (415, 411, 403 for an Origin) before its 401; the
+    token's redirect from //evil.example/?token=... sent the browser to //evil.example/, another site."""
+    session, _ = open_session(pool, tmp_path / "s", start=False)
+    try:
+        client = TestClient(create_app(session, token="s3cret", loopback=False), base_url="http://192.0.2.7:8765")
+        for headers in ({"Content-Type": "text/plain"}, {"Origin": "http://evil.example"}, {}):
+            response = client.post("/api/answer", content=b"{}", headers=headers)
+            assert response.status_code == 401 and "wrong token" in response.json()["detail"], headers
+        response = client.post("/api/answer", content=b"x", headers={"Content-Type": "text/plain", "X-Token": "s3cret"})
+        assert response.status_code == 415  # with the token: what a change must be
+        for path in ("//evil.example/", "/%2f%2fevil.example/", "///evil.example/x"):
+            redirect = client.get(f"http://192.0.2.7:8765{path}?token=s3cret&a=1", follow_redirects=False)
+            location = redirect.headers["location"]
+            assert redirect.status_code == 303 and location.startswith("/") and not location.startswith("//"), path
+            assert location.endswith("?a=1")
+        assert "default-src 'self'" in client.get("/", headers={"X-Token": "s3cret"}).headers["Content-Security-Policy"]
+    finally:
+        session.close()
+
+
 def test_a_loopback_server_refuses_other_host_names(pool, tmp_path):
     """Only localhost and loopback IP addresses: a DNS name that merely starts like one may rebind to it."""
     session, client = open_session(pool, tmp_path / "s", start=False)
@@ -566,6 +589,12 @@ def test_only_the_server_s_own_page_may_change_answers(pool, tmp_path):
         assert edit_from("http://lab.example:8080").status_code == 200  # its port kept, the default one dropped
         assert edit_from("http://label.example.org").status_code == 403
         assert edit_from("http://lab.example").status_code == 403
+        behind = TestClient(create_app(session, origins=["https://label.example.org"], port=8765),
+                            base_url="https://label.example.org")  # a proxy that passes the public Host on
+        refused = behind.get("/api/state")
+        assert refused.status_code == 403 and refused.json()["detail"].endswith(
+            "(behind a proxy for https://label.example.org: have it pass the server's own Host, e.g. nginx's "
+            "proxy_set_header Host 127.0.0.1:8765)")
         page = client.get("/")
         assert page.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]

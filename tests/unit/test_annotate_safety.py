@@ -285,8 +285,8 @@ def test_another_data_file_on_a_session_read_with_its_own_text_column_is_named_a
     capsys.readouterr()
     assert main(flags(pool, out)) == 2  # texts.jsonl, read with 'text'
     err = one_line(capsys)
-    assert err.startswith(f"error: {out} holds a session with other settings (data_path: '{bodies}' -> '{path}')")
-    assert "pass another --out" in err and "text column" not in err, err
+    assert err.startswith(f"error: {path} is not the session's data file, {bodies} (other bytes); ")
+    assert f"removing {out} loses nothing" in err and "text column" not in err, err
 
 
 # ------------------------------------------------------------ 7. security headers on early refusals

@@ -165,6 +165,32 @@ def test_a_session_resumes_only_on_its_own_file_and_says_so_in_plain_words(pool,
                    f"file to resume\n"), err
 
 
+def test_a_session_resumes_on_its_file_given_by_another_path(pool, tmp_path, capsys, serve_nothing, monkeypatch):
+    """Given from another folder, or as a copy, the same bytes were refused as other settings (data_path), with
+    the advice to pass another --out: to leave the answers behind."""
+    path = pool[0]
+    answer(pool, tmp_path / "s", 3)
+    monkeypatch.chdir(tmp_path)
+    assert main(flags(pool, tmp_path / "s", data="texts.jsonl")) == 0  # relative, from the file's folder
+    copy = tmp_path / "copy" / "same.jsonl"
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    monkeypatch.chdir(copy.parent)
+    assert main(flags(pool, tmp_path / "s", data="same.jsonl")) == 0  # a copy, from elsewhere
+    capsys.readouterr()
+    copy.write_text(path.read_text() + json.dumps({"id": "new", "text": "added"}) + "\n")
+    assert main(flags(pool, tmp_path / "s", data=copy)) == 2
+    recorded = json.loads((tmp_path / "s" / "config.json").read_text())["config"]["data_path"]  # as last given
+    assert recorded in ("texts.jsonl", "same.jsonl", str(path))
+    assert capsys.readouterr().err == (
+        f"error: {copy} is not the session's data file, {recorded} (other bytes); give that file (its bytes, "
+        f"at any path) to resume, or export the answers so far with `python -m al.annotate export {tmp_path / 's'} "
+        f"-o FILE`\n")
+    copy.write_bytes(path.read_bytes())
+    rows, _ = exported(tmp_path / "s", tmp_path / "out.jsonl", capsys, "--data", str(copy))
+    assert len(rows) == 3 and all(r["source"] == "person" for r in rows.values())
+
+
 def test_export_reads_a_moved_data_file_given_with_data(pool, tmp_path, capsys):
     path = pool[0]
     answered = answer(pool, tmp_path / "s", 4)
