@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from al.datasets.corpus import SPLITS, Corpus, make_corpus
-from al.errors import DataError, and_more
+from al.errors import DataError, and_more, did_you_mean
 
 #: A label is *eligible* only if it has at least this many texts in the pool...
 MIN_POOL_TEXTS = 20
@@ -121,7 +121,9 @@ def lookalike_labels(
     """Labels of ``corpus`` left out of ``kept`` that look like a kept one: a misspelt label value, most often.
 
     A label looks like a kept one if its name is the same in another case,
-    or close to it (:func:`difflib.get_close_matches` at ``cutoff``, case aside).
+    or close to it (:func:`difflib.get_close_matches` at ``cutoff``, case aside),
+    unless the two differ in their digits alone (``tag16`` and ``tag156``, ICD
+    codes: a numbered family, not a typo).
 
     Returns
     -------
@@ -139,9 +141,13 @@ def lookalike_labels(
         if name in kept:
             continue
         close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=cutoff)
-        if close:
+        if close and (name.casefold() == close[0] or _without_digits(name) != _without_digits(close[0])):
             found.append((name, int(counts[j]), folded[close[0]]))
     return sorted(found, key=lambda f: (-f[1], f[0]))
+
+
+def _without_digits(name: str) -> str:
+    return "".join(c for c in name.casefold() if not c.isdigit())
 
 
 def warn_lookalikes(corpus: Corpus, kept: Sequence[str], named: bool) -> None:
@@ -177,8 +183,8 @@ def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
     missing = [name for name in labels if name not in index]
     if missing:
         raise DataError(
-            f"label(s) {', '.join(map(repr, missing))} not in corpus {corpus.name!r}; "
-            f"known labels: {', '.join(corpus.label_names)}"
+            f"label(s) {', '.join(map(repr, missing))} not in corpus {corpus.name!r}"
+            f"{did_you_mean(missing, corpus.label_names)}; known labels: {', '.join(corpus.label_names)}"
         )
     if len(set(labels)) != len(labels):
         raise DataError(f"--labels lists a label twice: {list(labels)}; name each label once")

@@ -61,7 +61,7 @@ import pandas as pd
 
 from al.datasets import TABLE_OPTIONS
 from al.datasets.corpus import Corpus, make_corpus
-from al.errors import DataError, did_you_mean
+from al.errors import DataError, and_more, did_you_mean
 
 SPLIT_ALIASES = {"train": "train", "dev": "dev", "validation": "dev", "valid": "dev", "val": "dev", "test": "test"}
 #: The column listing each text's labels, unless ``--label-columns`` names another.
@@ -443,7 +443,10 @@ def _read_json_lines(path: Path) -> Table:
                     f"expected one JSON object per line"
                 ) from None
             if not isinstance(row, dict):
-                raise DataError(f"{path} line {number} holds a {type(row).__name__}; expected a JSON object")
+                whole = (" (the whole file one JSON array, as pandas' orient='records' writes it? write one object "
+                         "a line: DataFrame.to_json(path, orient='records', lines=True))"
+                         if number == 1 and isinstance(row, list) and row and isinstance(row[0], dict) else "")
+                raise DataError(f"{path} line {number} holds a {type(row).__name__}; expected a JSON object{whole}")
             keys = tuple(row)
             if len(keys) < len(last.pairs):  # a key written twice (refused, unless blank: blank keys are "Unnamed: i")
                 pairs = last.pairs
@@ -656,8 +659,10 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
     return [str(v).strip() for v in items if v is not None and str(v).strip()]
 
 
-def zero_one_rows(table: Table, columns: Sequence[str], rows: Iterable[int] | None = None) -> np.ndarray:
-    """The 0/1 label matrix of ``columns`` (int8, shape (n_rows, n_columns)), every cell 0 or 1.
+def zero_one_rows(table: Table, columns: Sequence[str], rows: Iterable[int] | None = None,
+                  named: bool = True) -> np.ndarray:
+    """The 0/1 label matrix of ``columns`` (int8, shape (n_rows, n_columns)), every cell 0 or 1; ``named``:
+    the user named the columns (``--label-columns``), else the rule found them.
 
     Raises
     ------
@@ -673,8 +678,10 @@ def zero_one_rows(table: Table, columns: Sequence[str], rows: Iterable[int] | No
         row = int(rows[i])
         cell = values.iat[row, j]
         shown = "is empty" if _missing(cell) else f"holds {_shown(cell)}"
+        leave = ("leave the column out of --label-columns" if named else
+                 "name the label columns with --label-columns, leaving it out")
         raise DataError(f"{table.where(row)}: label column {columns[j]!r} {shown}; expected 0 or 1: write 0 or 1 "
-                        f"in each of its cells, or leave the column out of --label-columns")
+                        f"in each of its cells, or {leave}")
     return Y.iloc[rows].to_numpy(dtype=np.int8)
 
 
@@ -698,8 +705,10 @@ def load_table(
     texts = read_texts(table, text_column)
     source = label_source(table, label_columns, reserved={text_column, split_column, "id"})
     if not source.columns:
+        columns = [str(c) for c in table.frame.columns if str(c) not in (text_column, split_column, "id")]
         raise DataError(
-            f"{path} has no 0/1 label columns and no {LIST_COLUMN!r} column; name them with --label-columns"
+            f"{path} has no 0/1 label columns and no {LIST_COLUMN!r} column; name them with --label-columns "
+            f"(its other columns: {', '.join(columns[:8]) + and_more(len(columns), 8) if columns else 'none'})"
         )
     if source.is_list:
         Y, names = _from_label_lists(table, source.columns[0], label_sep)
@@ -708,7 +717,7 @@ def load_table(
             raise DataError(f"--label-sep {label_sep!r} is read by nothing: {path}'s labels are 0/1 columns "
                             f"({', '.join(map(str, source.columns))}), not a column listing them; leave --label-sep "
                             f"(data_options label_sep) out")
-        Y, names = zero_one_rows(table, source.columns), list(map(str, source.columns))
+        Y, names = zero_one_rows(table, source.columns, named=label_columns is not None), list(map(str, source.columns))
     if (note := conflicting_labels(texts, Y)) is not None:
         import warnings
 
@@ -855,9 +864,10 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
             first = int(unknown[0])
             shown = "an empty cell" if _missing(raw.iat[first]) else _shown(raw.iat[first])
             others = sorted({str(v) for v in raw.iloc[unknown] if not _missing(v)})
+            values = f"; values {others}" if others else ""
             raise DataError(
-                f"{table.where(first)}: column {split_column!r} holds {shown} ({len(unknown)} such row(s); values "
-                f"{others}); expected train, dev (or validation), test"
+                f"{table.where(first)}: column {split_column!r} holds {shown} ({len(unknown)} such row(s){values}); "
+                f"expected train, dev (or validation), test in every row"
             )
         mapped = cells.map(SPLIT_ALIASES).to_numpy()
         splits = {s: np.flatnonzero(mapped == s) for s in ("train", "dev", "test")}

@@ -224,6 +224,37 @@ def test_a_mapping_as_a_label_cell_is_refused(tmp_path):
         load_dataset("jsonl", path)
 
 
+@pytest.mark.parametrize("name, content, kwargs, message", [
+    ("a.csv", "text,Labels\nx,a\ny,b\nz,a\n", {},
+     r"a.csv has no 0/1 label columns and no 'labels' column; name them with --label-columns \(its other columns: "
+     r"Labels\)$"),
+    ("a.jsonl", '{"text": "x", "a": 1, "split": "train"}\n{"text": "y", "a": 0}\n', {},
+     r"a.jsonl line 2: column 'split' holds an empty cell \(1 such row\(s\)\); expected train, dev \(or "
+     r"validation\), test in every row$"),
+    ("a.json", '[{"text": "x", "labels": ["a"]}, {"text": "y", "labels": ["b"]}]\n', {},
+     r"a.json line 1 holds a list; expected a JSON object \(the whole file one JSON array, as pandas' "
+     r"orient='records' writes it\? .*lines=True\)\)$"),
+    ("a.csv", "text,a,b\nx,1,0\ny,,1\nz,0,1\n", {},
+     r"a.csv line 3: label column 'a' is empty; expected 0 or 1: write 0 or 1 in each of its cells, or name the "
+     r"label columns with --label-columns, leaving it out$"),
+    ("a.csv", "text,a,b\nx,1,0\ny,,1\nz,0,1\n", {"label_columns": ["a", "b"]},
+     r"or leave the column out of --label-columns$"),
+])
+def test_what_a_file_s_refusal_suggests_fits_what_was_given(tmp_path, name, content, kwargs, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        load_dataset("jsonl" if name.endswith(("jsonl", "json")) else "csv", path, **kwargs)
+
+
+def test_an_unknown_label_gets_a_did_you_mean():
+    corpus = make_corpus("c", ["x", "y", "z"], np.array([[1, 0], [0, 1], [1, 1]]), ["food", "water"],
+                         {"train": np.array([0]), "dev": np.array([1]), "test": np.array([2])})
+    with pytest.raises(DataError, match=r"label\(s\) 'fod' not in corpus 'c' \(did you mean food\?\); known labels: "
+                                        r"food, water$"):
+        select_labels(corpus, ["fod", "water"])
+
+
 def test_describe_aligns_label_names_shorter_than_the_header():
     c = make_corpus("c", ["x", "y", "z"], np.array([[1], [1], [1]]), ["1"],
                     {"train": np.array([0]), "dev": np.array([1]), "test": np.array([2])})

@@ -563,11 +563,12 @@ def test_the_automatic_pick_warns_of_a_label_that_looks_like_a_picked_one(tmp_pa
 @pytest.mark.parametrize("name, like", [
     ("fod", "food"), ("Water", "water"), ("SHELTER", "shelter"), ("foood", "food"), ("watr", "water"),
     ("medical help", "medical_help"), ("floods", None), ("related", None), ("shelters_nearby", None),
+    ("tag16", None), ("TAG156", "tag156"), ("tags156", "tag156"),  # a numbered family is no typo; case and letters are
 ])
 def test_which_labels_left_out_look_like_a_kept_one(name, like):
     from al.datasets.reduction import lookalike_labels
 
-    kept = ["food", "water", "shelter", "medical_help", "aid_related"]
+    kept = ["food", "water", "shelter", "medical_help", "aid_related", "tag156"]
     Y = np.eye(len(kept) + 1, dtype=np.int8).repeat(2, axis=0)  # each label on two texts
     corpus = make_corpus("x", [f"t{i}" for i in range(len(Y))], Y, [*kept, name],
                          {"train": np.arange(0, len(Y), 2), "dev": [1, 3, 5], "test": [7, 9, 11]})
