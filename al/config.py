@@ -94,6 +94,8 @@ class Component:
             if unknown or not isinstance(value.get("name"), str) or not value.get("name"):
                 raise ConfigError(
                     f"{what} must be a name or a mapping {{name: ..., params: {{...}}}}, got {dict(value)!r}"
+                    + (f": unknown key(s) {', '.join(map(repr, unknown))}"
+                       f"{did_you_mean(map(str, unknown), ('name', 'params'))}" if unknown else "")
                 )
             params = value.get("params") or {}
             if not isinstance(params, Mapping):
@@ -663,7 +665,11 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
     except TypeError as exc:
         accepted = _parameters(cls)
         names = ", ".join(sorted(set(accepted or {}) - set(_run_set(cls)))) if accepted is not None else "see its docs"
-        raise ConfigError(f"{where} rejects its parameters {kwargs}: {exc}; accepted: {names}") from None
+        missing = re.search(r"missing a required argument: '(\w+)'", str(exc))
+        kind = where.split(" ", 1)[0]
+        give = (f"; give it with --{kind}-param {missing[1]}=VALUE (in YAML: {kind}: {{name: ..., params: "
+                f"{{{missing[1]}: VALUE}}}})" if missing and kind in COMPONENTS else "")
+        raise ConfigError(f"{where} rejects its parameters {kwargs}: {exc}; accepted: {names}{give}") from None
     except ValueError:  # no signature to read (a builtin): the call itself says
         pass
     check_constructor_params(cls, kwargs, where, kinds=("bool",))  # "no" is truthy: before the constructor

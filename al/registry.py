@@ -348,6 +348,9 @@ def _unknown(spec: str) -> str:
             f"{STRATEGY_GROUP} and {FAMILY_GROUP} are empty, so al's installed metadata is missing or stale; "
             f"reinstall it (`pip install -e .` in the checkout) or pass package.module:Class"
         )
+    module, _, attr = spec.rpartition(".")
+    if module and attr[:1].isupper() and ":" not in spec and PathFinder.find_spec(module.split(".")[0]) is not None:
+        return (f"unknown strategy {spec!r}; a class in a module is written with a colon: {module}:{attr}")
     return f"unknown strategy {spec!r}{did_you_mean([spec], known)}; known: {', '.join(known)}; or pass package.module:Class"
 
 
@@ -388,7 +391,8 @@ def _from_path(spec: str) -> type[Strategy]:
     if cls is None:
         classes = sorted(name for name, value in vars(module).items()
                          if isinstance(value, type) and issubclass(value, Strategy) and value is not Strategy
-                         and value.__module__ == module.__name__)
+                         and value.__module__ == module.__name__ and not name.startswith("_")
+                         and not getattr(value, "__abstractmethods__", None))
         listed = f"; its strategies: {', '.join(classes)}" if classes else "; it defines no Strategy subclass"
         raise ConfigError(f"module {module_name!r} has no attribute {attr!r}{did_you_mean([attr], classes)}{listed}")
     return _check_class(cls, spec)

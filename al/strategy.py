@@ -324,7 +324,11 @@ def validate_answer(
     how = f"return an int array of {n} distinct indices from state.indices_unlabeled"
     picked = _index_array(answer)
     if picked is None:
-        raise QueryError(f"strategy {strategy_name!r} returned {_describe(answer)}; {how}")
+        scores = (isinstance(answer, np.ndarray) and answer.ndim == 1 and answer.dtype.kind == "f"
+                  and len(answer) == len(state.indices_unlabeled if unlabeled is None else unlabeled) != n)
+        hint = ("; scores, one per unlabeled text? rank them: top_n(scores, state.indices_unlabeled, n)"
+                if scores else "")
+        raise QueryError(f"strategy {strategy_name!r} returned {_describe(answer)}; {how}{hint}")
     if len(picked) != n:
         raise QueryError(f"strategy {strategy_name!r} returned {counted(len(picked), 'index', 'indices')}; expected "
                          f"{n}: {how}")

@@ -892,3 +892,47 @@ def test_json_info_leaves_plain_values_as_they_are():
     info = {"targets": ["a", "b"], "beta": 0.25, "counts": {1: 2}, "n": 3, "none": None}
     assert json_info(info, "x") == info
     assert json.dumps(json_info(info, "x")) == json.dumps(info)
+
+
+def test_what_a_mistake_in_naming_or_configuring_a_strategy_is_told(user_module):
+    module = user_module(USER_CLASSES + """
+    class _Base(Strategy):
+        pass
+    """)
+    with pytest.raises(ConfigError, match=rf"^unknown strategy '{module}\.Seeded'; a class in a module is written "
+                                          rf"with a colon: {module}:Seeded$"):
+        SimulationConfig(strategy=f"{module}.Seeded").validate()
+    with pytest.raises(ConfigError, match=r"its strategies: (?!.*_Base)(?!.*Abstract)"):
+        SimulationConfig(strategy=f"{module}:Seedd").validate()
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) 'parms' \(did you mean params\?\)$"):
+        SimulationConfig(strategy={"name": f"{module}:Seeded", "parms": {"n_init": 3}}).validate()
+
+
+def test_a_missing_required_parameter_says_how_to_give_it(user_module):
+    module = user_module("""
+    from al.strategy import Strategy
+
+    class NeedsK(Strategy):
+        def __init__(self, k: int):
+            super().__init__()
+            self.k = k
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+    """)
+    with pytest.raises(ConfigError, match=r"missing a required argument: 'k'; accepted: k; give it with "
+                                          r"--strategy-param k=VALUE \(in YAML: strategy: \{name: \.\.\., params: "
+                                          r"\{k: VALUE\}\}\)$"):
+        SimulationConfig(strategy=f"{module}:NeedsK").validate()
+
+
+def test_scores_returned_for_indices_are_named_as_such():
+    from al.errors import QueryError
+    from al.strategy import validate_answer
+    from al.testing import make_state
+
+    state, _ = make_state()
+    scores = state.proba[state.indices_unlabeled].max(axis=1)
+    with pytest.raises(QueryError, match=r"returned an array of shape \(48,\) and dtype float\d+; .*; scores, one per "
+                                         r"unlabeled text\? rank them: top_n\(scores, state\.indices_unlabeled, n\)$"):
+        validate_answer(scores, state, 5, "x")
