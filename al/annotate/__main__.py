@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from al.cli import ArgumentParser, output_dir, output_file, sigterm_stops, stopped
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
-from al.errors import ALError, ConfigError
+from al.errors import ALError, ConfigError, did_you_mean
 from al.progress import counted
 
 DEFAULT_HOST = "127.0.0.1"
@@ -170,6 +170,8 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     if ("labels" in args) == ("label_file" in args):
         raise ConfigError("give the labels with --labels A B C or with --label-file FILE (one of them)")
     labels = check_label_names(args.labels) if "labels" in args else read_label_file(args.label_file)
+    if not str(args.out).strip():
+        raise ConfigError(f"--out must name the session's folder, got {args.out!r}; e.g. --out sessions/mine")
     data = Path(args.data)
     dataset = "csv" if data.suffix.lower() in (".csv", ".tsv") else "jsonl"
     merged = merge_settings(base, given)
@@ -398,6 +400,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["export"]:
         return export(argv[1:])
+    if argv and not argv[0].startswith("-"):  # the start command takes options alone
+        print(f"error: unknown command {argv[0]!r}{did_you_mean([argv[0]], ['export'])}; python -m al.annotate "
+              f"--data FILE --labels A B --out DIR starts or resumes a session, python -m al.annotate export DIR -o "
+              f"FILE exports one", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
@@ -407,7 +414,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with sigterm_stops():
             return serve(args)
     except ALError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        message = str(exc)
+        named = next((key for key in vars(args) if message.startswith(f"{key} must ")), None)
+        if named is not None:  # "initial must be ..." -> "initial (--initial) must be ..."
+            message = f"{named} (--{named.replace('_', '-')}){message[len(named):]}"
+        print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:  # before the server ran (SIGTERM: Terminated)
         return stopped(stop)

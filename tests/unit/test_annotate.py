@@ -410,6 +410,20 @@ def test_bad_data_files_fail_on_the_command_line_with_exit_2(tmp_path, capsys, c
     assert err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
 
 
+def test_command_line_mistakes_name_the_flag_and_the_command(tmp_path, capsys, pool):
+    start = ["--data", str(pool[0]), "--labels", "a", "b"]
+    for argv, said in (
+            ([*start, "--out", str(tmp_path / "s"), "--initial", "0"],
+             "error: initial (--initial) must be a positive integer, got 0\n"),
+            ([*start, "--out", " "], "error: --out must name the session's folder, got ' '; e.g. --out sessions/mine\n"),
+            (["exprot", str(tmp_path / "s"), "-o", "x.jsonl"],
+             "error: unknown command 'exprot' (did you mean export?); python -m al.annotate --data FILE --labels A B "
+             "--out DIR starts or resumes a session, python -m al.annotate export DIR -o FILE exports one\n")):
+        assert main(argv) == 2
+        assert capsys.readouterr().err == said
+    assert not (tmp_path / "s").exists()
+
+
 def test_bad_labels_fail_on_the_command_line(tmp_path, capsys, pool):
     code = main(["--data", str(pool[0]), "--labels", "a", "a", "--out", str(tmp_path / "s")])
     assert code == 2 and "more than once" in capsys.readouterr().err
