@@ -271,7 +271,8 @@ class HumanAnnotator:
     def position(self, text_id: str) -> int:
         index = self._index.get(str(text_id))
         if index is None:
-            raise UnknownTextError(f"no text with id {text_id!r} in this session; ask /api/state for the current one")
+            shown = repr(text_id) if len(str(text_id)) <= 100 else f"{str(text_id)[:100]!r}... ({len(str(text_id)):,} characters)"
+            raise UnknownTextError(f"no text with id {shown} in this session; ask /api/state for the current one")
         return index
 
     def answer(self, text_id: str, labels: Sequence[str], skipped: bool = False,

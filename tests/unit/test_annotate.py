@@ -157,6 +157,7 @@ def test_an_unknown_label_is_refused_and_nothing_is_stored(pool, tmp_path):
     ({"id": "t1", "labels": "label0"}, 422, "labels"),
     ({"id": "t1", "labels": [], "colour": "red"}, 422, "colour"),
     ({"id": "nope", "labels": []}, 404, "no text with id 'nope'"),
+    ({"id": "x" * 60_000, "labels": []}, 404, f"no text with id '{'x' * 100}'... (60,000 characters) in this session"),
 ])
 def test_malformed_answers_get_a_one_line_reason(pool, tmp_path, body, status, words):
     session, client = open_session(pool, tmp_path / "s")
