@@ -13,6 +13,7 @@ import numpy as np
 
 from al.datasets.corpus import SPLITS, Corpus, make_corpus
 from al.errors import DataError, and_more, did_you_mean
+from al.progress import counted
 
 #: A label is *eligible* only if it has at least this many texts in the pool...
 MIN_POOL_TEXTS = 20
@@ -85,7 +86,7 @@ def pick_frequent_rare(
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
         raise DataError(
-            f"corpus {corpus.name!r} has {n} labels with {_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
+            f"corpus {corpus.name!r} has {counted(n, 'label')} with {_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
             f"but {n_frequent} frequent + {n_rare} rare = {needed} were "
             f"asked for ({shown}); lower --frequent/--rare{keep_all} or name the labels with --labels{split}"
         )
