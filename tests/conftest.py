@@ -71,6 +71,14 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path_factory.mktemp("al-cache")))
 
 
+@pytest.fixture(autouse=True)
+def fresh_reads(monkeypatch):
+    """Every test reads its data afresh (a test may patch a reader, or count what a load warns)."""
+    import al.datasets
+
+    monkeypatch.setattr(al.datasets, "_LAST_READ", {})
+
+
 class DropoutLogreg(LogisticRegressionClassifier):
     """Logistic regression with a stand-in for MC dropout: seeded Gaussian noise on the logits (no model).
 

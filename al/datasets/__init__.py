@@ -127,13 +127,46 @@ def unknown_dataset(name: str) -> str:
     return message
 
 
+#: The corpus the last :func:`load_dataset` call read, by what it read: a command that loads the full corpus twice
+#: (the label reduction, then what it left out) parses the file once.
+_LAST_READ: dict[tuple, Corpus] = {}
+
+
 def load_dataset(name: str, path: str | Path | None = None, *, seed: int = 0, **options: Any) -> Corpus:
-    """The full corpus ``name`` (all labels), read from ``path`` where it needs one."""
+    """The full corpus ``name`` (all labels), read from ``path`` where it needs one.
+
+    The same call on the same file bytes again (its content digest) returns the corpus read before.
+    """
     if name not in DATASETS:
         raise DataError(unknown_dataset(name))
     check_data_path(name, path)
     options = check_data_options(name, options)
-    return DATASETS[name](Path(path).expanduser() if path is not None else None, seed=seed, **options)
+    resolved = Path(path).expanduser() if path is not None else None
+    key = _read_key(name, resolved, seed, options)
+    if key is not None and key in _LAST_READ:
+        return _LAST_READ[key]
+    corpus = DATASETS[name](resolved, seed=seed, **options)
+    if key is not None:
+        _LAST_READ.clear()
+        _LAST_READ[key] = corpus
+    return corpus
+
+
+def _read_key(name: str, path: Path | None, seed: int, options: Mapping[str, Any]) -> tuple | None:
+    """What a corpus read from ``path`` depends on: the data set, the file's bytes, the seed and the options;
+    None for a directory (Reuters' SGML files), which is read afresh each time."""
+    import hashlib
+    import json
+
+    if path is None:
+        return name, None, seed, json.dumps(dict(options), sort_keys=True, default=str)
+    if not path.is_file():
+        return None
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return name, digest.hexdigest(), seed, json.dumps(dict(options), sort_keys=True, default=str)
 
 
 def check_data_path(name: str, path: str | Path | None) -> None:

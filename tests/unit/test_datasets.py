@@ -351,3 +351,20 @@ def test_the_reduction_summary_counts_what_was_left_out():
     assert reduction_summary(full, full).endswith("(1 carries no label at all); no label")  # every label kept
     commas = make_corpus("t", list("abcde"), Y, ["x", "y", "z, or w"], full.splits)
     assert reduction_summary(commas, reduced).endswith("; 1 of 3 labels ('z, or w')")
+
+
+def test_the_same_file_is_parsed_once_until_its_bytes_change(tmp_path, monkeypatch):
+    """al.analyze and --describe read the full corpus twice (the reduction, then what it left out)."""
+    import al.datasets.tabular
+
+    reads = []
+    real = al.datasets.tabular.read_rows
+    monkeypatch.setattr(al.datasets.tabular, "read_rows", lambda path: reads.append(path) or real(path))
+    path = tmp_path / "data.csv"
+    path.write_text("text,a\n" + "".join(f"text {i},{i % 2}\n" for i in range(30)))
+    first = load_dataset("csv", path)
+    assert load_dataset("csv", path) is first and len(reads) == 1
+    assert load_dataset("csv", path, label_columns=["a"]) is not first  # other options
+    path.write_text("text,a\n" + "".join(f"text {i},{1 - i % 2}\n" for i in range(30)))  # same size, other bytes
+    again = load_dataset("csv", path)
+    assert again is not first and len(reads) == 3 and again.Y.toarray()[0, 0] == 1
