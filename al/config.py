@@ -930,11 +930,21 @@ def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     A setting ``old`` lacks was added later (that run used its default) and is
     not compared; so is a data option (``data_options``) at its default, given
     or not. A path setting (:data:`PATH_FIELDS`) is the same when both name
-    one existing file, however spelt (relative, absolute, through a link).
+    one existing file, however spelt (relative, absolute, through a link); a
+    classifier threshold ``"fixed"`` is 0.5 (:func:`_canonical`).
     """
     old, new = given_data_options(result_settings(old)), given_data_options(result_settings(new))
-    return sorted(k for k in old if old.get(k) != new.get(k)
+    return sorted(k for k in old if _canonical(k, old.get(k)) != _canonical(k, new.get(k))
                   and not (k in PATH_FIELDS and _same_file(old.get(k), new.get(k))))
+
+
+def _canonical(key: str, value: Any) -> Any:
+    """``value`` of setting ``key`` in one spelling of what it does: a classifier's threshold ``"fixed"`` is 0.5
+    (knn's default is written 0.5, logreg's and bert's ``"fixed"``: --threshold fixed is the same run)."""
+    if key == "classifier" and isinstance(value, Mapping) and isinstance(value.get("params"), Mapping) \
+            and value["params"].get("threshold") == "fixed":
+        return {**value, "params": {**value["params"], "threshold": 0.5}}
+    return value
 
 
 def given_data_options(config: dict[str, Any]) -> dict[str, Any]:

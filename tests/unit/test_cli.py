@@ -1001,3 +1001,16 @@ def test_the_line_after_a_stop_says_where_the_same_command_goes_on(tmp_path):
         records.append({"round": i, "n_labeled": 100 + 50 * i})
     assert resume_advice(config) == "run the same command again to resume after round 2"
     assert resume_advice(None).startswith("no round finished yet")  # stopped before the settings were read
+
+
+def test_a_fixed_threshold_is_the_same_run_as_its_number():
+    """knn writes its default threshold 0.5, logreg "fixed": --threshold fixed on a knn run was refused as other
+    settings (classifier.params.threshold: 0.5 -> 'fixed'), and --classifier-param threshold=0.5 on a logreg one."""
+    from al.config import changed_settings
+
+    for classifier in ("knn", "logreg"):
+        default = config_of(["--classifier", classifier]).resolved()
+        for given in (["--threshold", "fixed"], ["--classifier-param", "threshold=0.5"]):
+            assert changed_settings(default, config_of(["--classifier", classifier, *given]).resolved()) == []
+        other = config_of(["--classifier", classifier, "--classifier-param", "threshold=0.4"]).resolved()
+        assert changed_settings(default, other) == ["classifier"]
