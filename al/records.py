@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 import threading
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -168,6 +169,9 @@ class RunRecords:
 
     #: What the directory holds, as a refusal names it.
     what = "run"
+    #: A run with other settings that finished no round (nothing else in its directory) is started afresh, not
+    #: refused: a value refused once the run began (a classifier's, in its first fit) left only its config.json.
+    replaces_unfinished = True
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -314,6 +318,10 @@ class RunRecords:
                 kind = " and ".join(k for k, v in (("settings", details), ("data", data)) if v)
                 details = "; ".join(details + data)
                 empty = self.nothing_to_lose()
+                if empty and self.replaces_unfinished:  # a setting refused after config.json was written, fixed
+                    warnings.warn(f"{self.directory} held a {self.what} with other {kind} ({details}) that {empty}: "
+                                  f"started afresh", UserWarning, stacklevel=2)
+                    return None
                 advice = (f"{empty}, so removing that directory loses nothing; or pass another --out" if empty
                           else "pass another --out" if _other_entries(self.directory)  # a session's answers, for one
                           else "pass another --out or remove that directory")

@@ -76,13 +76,23 @@ def test_an_out_holding_another_run_is_refused_before_data_loads(tmp_path, monke
     assert (out / "rounds.jsonl").read_text() == '{"round": 0}\n'
 
 
-def test_an_out_whose_run_finished_no_round_says_removing_it_loses_nothing(tmp_path, capsys):
+def test_an_out_whose_run_finished_no_round_is_started_afresh(tmp_path, capsys, monkeypatch):
+    """A value refused in the first fit (bert's max_length) left a config.json, and the corrected command on the
+    same --out was refused as other settings: with nothing to lose, the run starts afresh, said in a warning."""
+    import al.simulate
+    from al.errors import ConfigError
+
+    def build(*args, **kwargs):
+        raise ConfigError("stopped where the data would load")
+
+    monkeypatch.setattr(al.simulate, "build_simulation", build)
     out = tmp_path / "run"
     out.mkdir()
     (out / "config.json").write_text(json.dumps({"config": {"strategy": {"name": "random", "params": {}}}}))
-    assert main(["--strategy", "cvirs", "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert "it finished no round, so removing that directory loses nothing" in err and err.count("\n") == 1
+    with pytest.warns(UserWarning, match=rf"^{out} held a run with other settings \(strategy.name: 'random' -> "
+                                         rf"'cvirs'; .*\) that it finished no round: started afresh$"):
+        assert main(["--strategy", "cvirs", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == "error: stopped where the data would load\n"
     (out / "answers.sqlite").write_text("")  # something else lives there: no such promise, nor advice to remove
     assert main(["--strategy", "cvirs", "--out", str(out)]) == 2
     err = capsys.readouterr().err
