@@ -210,13 +210,37 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
     source = "flags"
     if "config" in args:
         source = args.config
-        base, file_notes = normalise_mapping(load_yaml(args.config), args.config)
-        notes += file_notes
+        loaded = load_yaml(args.config)
+        if is_run_config(loaded):  # a run's config.json: its settings, to run it again (elsewhere with --out)
+            base = settings_of_run(loaded)
+            notes.append(f"{args.config} is a run's config.json: its settings are read, all but out (give --out, "
+                         f"or the run's default directory is used)")
+        else:
+            base, file_notes = normalise_mapping(loaded, args.config)
+            notes += file_notes
+            if not loaded:
+                notes.append(f"{args.config} holds no settings: every setting is at its default")
     given, flag_notes = given_settings(args)
     notes += flag_notes
     settings = merge_settings(base, given)
     _check_unread_settings(base, given, settings, source)
     return from_mapping(settings, source=source)
+
+
+def is_run_config(mapping: dict[str, Any]) -> bool:
+    """Whether ``mapping`` is a run directory's ``config.json`` (its settings under ``config``, beside ``version``)."""
+    return isinstance(mapping.get("config"), dict) and "version" in mapping
+
+
+def settings_of_run(stored: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``config.json`` as a settings file: its resolved settings (:func:`stored_settings`), without
+    ``out``, the nulls (a setting not given, or read by nothing: a pretrained space's ``space_scope``) and,
+    with named labels, the frequent / rare counts, which a file would give as set."""
+    settings = {k: v for k, v in stored_settings(stored).items()
+                if k != "out" and k in SimulationConfig.__dataclass_fields__ and v is not None}
+    if settings.get("labels"):  # named labels: the frequent / rare counts were read by nothing
+        settings = {k: v for k, v in settings.items() if k not in ("n_frequent", "n_rare")}
+    return settings
 
 
 def resume_advice(config: SimulationConfig | None) -> str:

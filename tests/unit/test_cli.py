@@ -341,6 +341,7 @@ def test_a_run_from_before_embed_precision_resumes_in_fp32_and_refuses_bf16(tmp_
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "config.json").write_text(json.dumps({"config": old}))
+    (run_dir / "rounds.jsonl").write_text('{"round": 0}\n')  # a round finished: a run to keep
     records = RunRecords(run_dir)
     records.check(resolved, stored_settings)  # the same run: resumes
     bf16 = config_of(["--strategy", "random", "--embed-precision", "bf16"]).resolved()
@@ -1014,3 +1015,31 @@ def test_a_fixed_threshold_is_the_same_run_as_its_number():
             assert changed_settings(default, config_of(["--classifier", classifier, *given]).resolved()) == []
         other = config_of(["--classifier", classifier, "--classifier-param", "threshold=0.4"]).resolved()
         assert changed_settings(default, other) == ["classifier"]
+
+
+@pytest.mark.parametrize("argv", [
+    [],
+    ["--strategy", "margin", "--pool-size", "2000", "--budget", "250", "--seed", "1"],
+    ["--labels", "food", "water", "--classifier", "knn", "--threshold", "dev"],
+    ["--space", "cea", "--space-scope", "head", "--space-for", "strategy", "--strategy", "class_embedding"],
+])
+def test_a_run_s_config_json_given_as_config_is_that_run_again(tmp_path, argv, capsys):
+    """It was refused as unknown settings 'config', 'corpus', ... (did you mean label_descriptions?), and its
+    config block alone as null space options 'read only with a fitted space'."""
+    original = config_of([*argv, "--out", str(tmp_path / "first")]).resolved()
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"config": original, "version": "0.1.0", "corpus": {"name": "disaster"}}))
+    notes = []
+    again = config_from_args(build_parser().parse_args(["--config", str(path), "--out", str(tmp_path / "again")]),
+                             notes)
+    assert {**again.resolved(), "out": None} == {**original, "out": None}
+    assert notes == [f"{path} is a run's config.json: its settings are read, all but out (give --out, or the run's "
+                     f"default directory is used)"]
+
+
+def test_an_empty_config_file_is_said_to_hold_no_settings(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing yet\n")
+    notes = []
+    config = config_from_args(build_parser().parse_args(["--config", str(path)]), notes)
+    assert notes == [f"{path} holds no settings: every setting is at its default"] and config.budget == 600

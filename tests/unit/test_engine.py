@@ -178,7 +178,9 @@ def test_a_run_given_records_continues_after_their_rounds_only(corpus, tmp_path)
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    RunRecords(tmp_path).start({"strategy": "random", "seed": 0, "out": "a"}, {})
+    records = RunRecords(tmp_path)
+    records.start({"strategy": "random", "seed": 0, "out": "a"}, {})
+    records.append({"round": 0, "picked": []})  # a round finished: a run to keep
     RunRecords(tmp_path).start({"strategy": "random", "seed": 0, "out": "b"}, {})  # out may differ
     with pytest.raises(ConfigError, match="seed: 0 -> 1"):
         RunRecords(tmp_path).start({"strategy": "random", "seed": 1, "out": "a"}, {})

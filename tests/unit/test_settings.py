@@ -13,7 +13,12 @@ from al.simulate import stored_settings
 
 
 def start(directory, config: SimulationConfig):
-    return RunRecords(directory).start(config.resolved(), {}, stored_settings=stored_settings)
+    """Start or resume a run in ``directory`` and finish a round of it (a run with none is replaced, not
+    compared; a resume writes its settings with its first round)."""
+    records = RunRecords(directory)
+    rounds = records.start(config.resolved(), {}, stored_settings=stored_settings)
+    records.append({"round": len(rounds), "picked": []})
+    return rounds
 
 
 def test_resolved_params_are_completed_by_the_constructors_defaults():
@@ -187,8 +192,11 @@ def test_a_run_whose_data_moved_with_it_is_known_by_the_data_file_s_digest(tmp_p
 
     def begin(path):
         config = SimulationConfig(dataset="csv", data_path=str(path))
-        return RunRecords(run).start(config.resolved(), {"data_digest": data_file_digest(str(path))},
-                                     stored_settings=stored_settings)
+        records = RunRecords(run)
+        rounds = records.start(config.resolved(), {"data_digest": data_file_digest(str(path))},
+                               stored_settings=stored_settings)
+        records.append({"round": len(rounds), "picked": []})  # a run to keep; a resume writes its settings so
+        return rounds
 
     begin(first)
     second.parent.mkdir()
