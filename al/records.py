@@ -40,7 +40,25 @@ PREPARATIONS_FILE = "preparations.jsonl"
 #: Facts a run records in ``config.json`` while it runs, kept when it resumes.
 RECORDED_FACTS = frozenset({"embeddings_digest", "classifier_model_key"})
 #: Facts of how the first rounds were made, kept when a run resumes (each resume is listed in ``resumes``).
-FIRST_FACTS = ("version", "resumes")
+FIRST_FACTS = ("version", "packages", "resumes")
+#: The distributions whose versions a run records (``packages``): what its numbers were computed with.
+RECORDED_PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "transformers", "sentence-transformers",
+                     "faiss-cpu", "small-text", "modal-python")
+
+
+def package_versions() -> dict[str, str]:
+    """Python's and each of :data:`RECORDED_PACKAGES`' installed version (those installed), from their metadata:
+    nothing is imported."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
 
 #: (run directory, thread) pairs whose lock is held here (:func:`run_lock` is re-entrant within a thread).
 _HELD: set[tuple[str, int]] = set()
@@ -232,6 +250,10 @@ class RunRecords:
         if None not in (previous.get("data_digest"), meta.get("data_digest")) and \
                 previous["data_digest"] != meta["data_digest"]:  # the same corpus from a re-saved file
             resume["data_digest"] = [previous["data_digest"], meta["data_digest"]]
+        first, now_packages = previous.get("packages") or {}, meta.get("packages") or {}
+        moved = {name: [first.get(name), v] for name, v in now_packages.items() if first and first.get(name) != v}
+        if moved:  # the resumed rounds were computed with other versions: said beside them
+            resume["packages"] = moved
         before, now = previous.get("strategy_source") or {}, meta.get("strategy_source") or {}
         if before.get("digest") and now.get("digest") and before["digest"] != now["digest"]:  # a user edited it
             resume["strategy_source"] = [before["digest"], now["digest"]]

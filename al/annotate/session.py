@@ -52,7 +52,7 @@ from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, Fore
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted
-from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, read_config
+from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config
 from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
 from al.stopping import StoppingSignals, advice
 
@@ -853,6 +853,7 @@ class Session:
             self.store.keep_texts(self.texts.texts)  # answers stored before they kept their text (the same file)
             meta = {
                 "version": __version__,
+                "packages": package_versions(),
                 "given": {"strategy": config.strategy.to_dict(), "classifier": config.classifier.to_dict()},
                 "corpus": {
                     "name": Path(self.options.data_path).stem,

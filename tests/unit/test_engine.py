@@ -582,3 +582,21 @@ def test_a_slow_query_that_shows_no_progress_of_its_own_prints_that_it_is_still_
     set_quiet(True)
     simulate(corpus, Returns(slow), budget=30).run()
     assert "so far" not in capsys.readouterr().err
+
+
+def test_a_run_records_its_packages_and_a_resume_under_others_says_which(tmp_path):
+    """config.json held al's version alone: not numpy's, torch's or scikit-learn's, which the numbers depend on."""
+    from al.records import package_versions
+
+    found = package_versions()
+    assert {"python", "numpy", "scikit-learn", "torch"} <= set(found)
+    settings = {"strategy": "random", "seed": 0}
+    records = RunRecords(tmp_path)
+    records.start(settings, {"version": "0.1.0", "packages": {"numpy": "2.0", "torch": "2.13.0"}})
+    records.append({"round": 0, "picked": []})
+    again = RunRecords(tmp_path)
+    again.start(settings, {"version": "0.2.0", "packages": {"numpy": "2.1", "torch": "2.13.0"}})
+    again.append({"round": 1, "picked": []})
+    stored = read_config(tmp_path)
+    assert stored["packages"] == {"numpy": "2.0", "torch": "2.13.0"}  # those of the first rounds, as version
+    assert stored["resumes"][-1]["packages"] == {"numpy": ["2.0", "2.1"]}
