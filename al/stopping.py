@@ -307,7 +307,9 @@ class StoppingSignals:
     ``stopping`` holds ``kappa`` (agreement of this round's stop-set
     predictions with the previous round's; None in the first round),
     ``max_uncertainty`` (largest :func:`uncertainty` over the unlabeled
-    pool), ``stop_set_size`` and ``predictions`` (this round's stop-set
+    pool; None where every probability is 0 or 1, as a one-neighbour vote's:
+    such a classifier states no uncertainty, so the criterion cannot read
+    one), ``stop_set_size`` and ``predictions`` (this round's stop-set
     predictions, packed, so that a resumed run compares with the round
     before it); the time it took goes beside it, as the record's ``seconds_stopping``.
 
@@ -357,11 +359,14 @@ class StoppingSignals:
             candidates = np.intersect1d(stop, view.indices_unlabeled)
         if not len(candidates):
             top = None
-        elif one_pass:
-            top = float(uncertainty(stop_proba[np.isin(stop, candidates)]).max())
         else:
-            with passes_described(classifier, f"the {len(candidates):,} unlabeled pool texts (stopping criteria)"):
-                top = float(uncertainty(classifier.predict_proba(view.features.pool_rows(candidates))).max())
+            if one_pass:
+                proba = stop_proba[np.isin(stop, candidates)]
+            else:
+                with passes_described(classifier, f"the {len(candidates):,} unlabeled pool texts (stopping criteria)"):
+                    proba = classifier.predict_proba(view.features.pool_rows(candidates))
+            # every probability 0 or 1 (a one-neighbour vote): no uncertainty to read, not certainty
+            top = None if np.all((proba == 0) | (proba == 1)) else float(uncertainty(proba).max())
         self._previous = (view.round, predictions)
         return {"stopping": {
             "kappa": None if kappa is None else round(kappa, 6),

@@ -205,3 +205,18 @@ def test_on_the_stop_set_the_classifier_reads_each_stop_text_once_per_round():
     stop = stop_set(300, 100, 0)
     by_hand = uncertainty(one.predict_proba(pool[np.intersect1d(stop, unlabeled)])).max()
     assert got["max_uncertainty"] == round(float(by_hand), 6)
+
+
+@pytest.mark.parametrize("uncertainty_on", ["pool", "stop_set"])
+def test_a_classifier_whose_probabilities_are_all_0_or_1_states_no_uncertainty(corpus, uncertainty_on):
+    """A one-neighbour vote gives every text and label 0 or 1: u = 0 everywhere, and max_uncertainty said "stop"
+    after the first round, whatever the classifier had learnt."""
+    from al.classifiers.knn import KNNClassifier
+
+    observer = StoppingSignals(stop_set_size=100, uncertainty_on=uncertainty_on)
+    one = simulate(corpus, observers=[observer], make_classifier=lambda s: KNNClassifier(k=1)).run()
+    assert all(r["stopping"]["max_uncertainty"] is None for r in one)
+    assert stop_rounds(one, max_labeled=60)["max_uncertainty"]["stop_round"] is None
+    five = simulate(corpus, observers=[StoppingSignals(stop_set_size=100, uncertainty_on=uncertainty_on)],
+                    make_classifier=lambda s: KNNClassifier(k=5)).run()
+    assert all(0.0 < r["stopping"]["max_uncertainty"] <= 1.0 for r in five)
