@@ -480,10 +480,11 @@ class SimulationConfig:
         for name, example in OPTIONAL_PATH_SETTINGS.items():
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
-                hint = ("quote it in YAML if it reads as a number" if not isinstance(value, str)
-                        else "give a path, or leave it out for the default")
+                if isinstance(value, str):  # '' from a flag or a file: no path at all
+                    raise ConfigError(f"{name} must name a path such as {example}, got an empty one ({value!r}); "
+                                      f"give a path, or leave it out for the default")
                 raise ConfigError(f"{name} must be a path such as {example} (a string) or null, got {value!r} "
-                                  f"({type(value).__name__}); {hint}")
+                                  f"({type(value).__name__}); quote it in YAML if it reads as a number")
         labels = self.labels
         if labels is not None and (not isinstance(labels, tuple)
                                    or not all(isinstance(label, str) and label.strip() for label in labels)):

@@ -350,7 +350,8 @@ def check_pool_sizes(initial: int, budget: int, n_pool: int) -> None:
         raise DataError(f"initial labeled set ({initial}) is larger than the pool ({n_pool} texts); lower "
                         f"--initial, or keep more pool texts (--pool-size)")
     if budget > n_pool:
-        raise DataError(f"budget ({budget}) is larger than the pool ({n_pool} texts); lower --budget")
+        raise DataError(f"budget ({budget}) is larger than the pool ({n_pool} texts); lower --budget, or keep "
+                        f"more pool texts (--pool-size)")
 
 
 @dataclass

@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="label_names start: a YAML file label -> text to embed instead of the label's name")
     g.add_argument("--step", type=int, help=f"texts queried per round (default: {d.step})")
     g.add_argument("--budget", type=int, help=f"labeled-set size at the end (default: {d.budget})")
-    g.add_argument("--seed", type=int, help=f"seed of every random choice (default: {d.seed})")
+    g.add_argument("--seed", type=int, help=f"seed of every random choice of the loop: the first labeled set, the "
+                   f"strategy's and the classifier's draws; the data's splits and --pool-size's subsample are the same "
+                   f"for every seed, so that seeds pair (default: {d.seed})")
     g = p.add_argument_group("run")
     g.add_argument("--out",
                    help="run directory (default runs/<dataset>-<strategy>-<classifier>-seed<seed>, with "

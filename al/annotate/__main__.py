@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
                    f"al.simulate (default: {d.step})")
     g.add_argument("--budget", type=int, help=f"texts to show in all, the initial ones and skips included, at most "
                    f"the texts of --data (default: {d.budget})")
-    g.add_argument("--seed", type=int, help=f"seed of every random choice (default: {d.seed})")
+    g.add_argument("--seed", type=int, help=f"seed of every random choice of the loop: the first labeled set, the "
+                   f"strategy's and the classifier's draws (default: {d.seed})")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
     g.add_argument("--threads", type=int, metavar="N",
                    help="at most N torch, BLAS and OpenMP threads for the session's process (default: the "

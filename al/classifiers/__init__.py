@@ -14,7 +14,7 @@ import importlib
 from typing import Any
 
 from al.classifiers.base import Classifier, tune_thresholds
-from al.errors import ConfigError
+from al.errors import ConfigError, did_you_mean
 
 __all__ = ["CLASSIFIERS", "Classifier", "make_classifier", "tune_thresholds"]
 
@@ -27,7 +27,8 @@ CLASSIFIERS: dict[str, str] = {
 
 def classifier_class(name: str) -> type[Classifier]:
     if name not in CLASSIFIERS:
-        raise ConfigError(f"unknown classifier {name!r}; known: {', '.join(sorted(CLASSIFIERS))}")
+        raise ConfigError(f"unknown classifier {name!r}{did_you_mean([name], CLASSIFIERS)}; known: "
+                          f"{', '.join(sorted(CLASSIFIERS))}")
     module, _, attr = CLASSIFIERS[name].partition(":")
     return getattr(importlib.import_module(module), attr)
 

@@ -29,6 +29,7 @@ BAD_INPUTS = {
     "unknown model": (["--model", "no-such-model-xyz"], "model 'no-such-model-xyz' is not installed locally"),
     "missing model dir": (["--model", "./no/such/dir"], "model path ./no/such/dir does not exist"),
     "unknown classifier": (["--classifier", "svm"], "unknown classifier 'svm'; known: bert, knn, logreg"),
+    "misspelt classifier": (["--classifier", "knnn"], "unknown classifier 'knnn' (did you mean knn?); known: "),
     "budget not above initial": (["--budget", "100"], "budget (100) must be larger than the initial labeled set (100)"),
     "step zero": (["--step", "0"], "step (--step) must be a positive integer, got 0"),
     "step negative": (["--step", "-5"], "step (--step) must be a positive integer, got -5"),
@@ -130,6 +131,12 @@ def test_bad_input(argv, message, tmp_path, capsys):
     assert err.startswith("error: ") and message in err
     assert err.count("\n") == 1, err  # one line, no traceback
     assert not out.exists()  # nothing half-written
+
+
+def test_an_empty_out_is_named_as_empty(capsys):
+    assert main(["--out", ""]) == 2
+    assert capsys.readouterr().err == ("error: out (--out) must name a path such as runs/my-run, got an empty one "
+                                       "(''); give a path, or leave it out for the default\n")
 
 
 def test_a_deprecated_bert_flag_given_to_another_classifier_says_whose_it_is(tmp_path, capsys):
