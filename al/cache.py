@@ -316,7 +316,8 @@ def environment_line(local: Sequence[str]) -> str:
 
     set_here = [f"{name}={os.environ[name]}" for name in KERNEL_VARIABLES if os.environ.get(name)]
     return (f"read here: computed with this environment's kernels and library versions ({', '.join(local)}"
-            f"{'; ' + ', '.join(set_here) if set_here else ''}); run this where the simulations run")
+            f"{'; ' + ', '.join(set_here) if set_here else ''}); run this where the simulations run; '-': an "
+            f"entry that depends on no kernel (a parsed corpus), read anywhere")
 
 
 def format_entries(entries: Sequence[CacheEntry], root: Path, local: Sequence[str] = ()) -> str:
@@ -376,9 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "prune":
         if args.unused_for is None and not args.not_read_here and not args.damaged:
-            parser.error("prune needs a criterion: --unused-for DAYS, --not-read-here, --damaged, or more of them")
+            prune.error("prune needs a criterion: --unused-for DAYS, --not-read-here, --damaged, or more of them")
         if args.unused_for is not None and not args.unused_for >= 0:
-            parser.error(f"--unused-for must be a number of days >= 0; got {args.unused_for}")
+            prune.error(f"--unused-for must be a number of days >= 0; got {args.unused_for}")
     root = cache_root()
     if root.exists() and not root.is_dir():
         print(f"error: the cache {root} is a file; expected a directory: set AL_CACHE_DIR to a directory",
