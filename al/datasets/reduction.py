@@ -317,7 +317,8 @@ def reduction_summary(full: Corpus, reduced: Corpus) -> str:
 
     ``left out: 225 of 1,200 texts, which carry none of the 7 kept labels (180 carry no label at all); 3 of 10
     labels (x, y, z)``: the labels left out by their texts, most first, the first :data:`SHOWN_LABELS` named
-    (quoted when a name holds a comma); ``; no label`` when every label is kept.
+    (quoted when a name holds a comma); ``; every label kept`` when every label is kept, and
+    ``left out: nothing (every text and label kept)`` when nothing is.
     """
     columns = [full.label_names.index(name) for name in reduced.label_names]
     counts = np.asarray(full.Y.sum(axis=1)).ravel()
@@ -331,7 +332,8 @@ def reduction_summary(full: Corpus, reduced: Corpus) -> str:
     totals = full.label_counts()
     dropped = sorted(set(range(full.n_labels)) - set(columns), key=lambda j: (-totals[j], full.label_names[j]))
     if not dropped:
-        return f"left out: {texts}; no label"
+        return "left out: nothing (every text and label kept)" if not none else \
+            f"left out: {texts}; every label kept"
     shown = [full.label_names[j] for j in dropped[:SHOWN_LABELS]]
     shown = [repr(name) for name in shown] if any("," in name for name in shown) else shown  # "a, b": one label?
     named = f" ({', '.join(shown)}{and_more(len(dropped), SHOWN_LABELS)})"

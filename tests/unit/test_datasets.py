@@ -348,7 +348,9 @@ def test_the_reduction_summary_counts_what_was_left_out():
                           {"train": np.array([0, 1]), "dev": np.array([2]), "test": np.array([], dtype=int)})
     assert reduction_summary(full, reduced) == ("left out: 2 of 5 texts, which carry none of the 2 kept labels (1 "
                                                 "carries no label at all); 1 of 3 labels (z)")
-    assert reduction_summary(full, full).endswith("(1 carries no label at all); no label")  # every label kept
+    assert reduction_summary(full, full).endswith("(1 carries no label at all); every label kept")
+    bare = make_corpus("t", list("abc"), Y[:3], ["x", "y", "z"], reduced.splits)
+    assert reduction_summary(bare, bare) == "left out: nothing (every text and label kept)"
     commas = make_corpus("t", list("abcde"), Y, ["x", "y", "z, or w"], full.splits)
     assert reduction_summary(commas, reduced).endswith("; 1 of 3 labels ('z, or w')")
 
