@@ -386,10 +386,11 @@ def _check_unread_settings(base: dict[str, Any], given: dict[str, Any], settings
     space = Component.coerce(settings.get("space", PRETRAINED), f"{source}: space")
     extra = unread(_SPACE_SETTINGS, "space")
     if space.name == PRETRAINED and extra:
-        names = ", ".join(f"{k.removesuffix('_params')} ({_flag_of(k)})" for k in extra)
-        raise ConfigError(f"{names} {'is' if len(extra) == 1 else 'are'} read only with a fitted space, but the "
+        names = ", ".join(f"{k.replace('_params', ' params')} ({_flag_of(k)})" for k in extra)
+        one = len(extra) == 1 and not extra[0].endswith("_params")
+        raise ConfigError(f"{names} {'is' if one else 'are'} read only with a fitted space, but the "
                           f"space is {PRETRAINED}; add --space NAME (cea, snnl, aan, am, clld) or drop "
-                          f"{'it' if len(extra) == 1 else 'them'}")
+                          f"{'it' if one else 'them'}")
     extra = unread(_FREQUENCY_SETTINGS, "labels")
     labels = settings.get("labels")
     if labels and extra:

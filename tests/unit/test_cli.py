@@ -97,6 +97,9 @@ REFUSED_BEFORE_DATA = {
                                     "space_scope (--space-scope) is read only with a fitted space, but the space is "
                                     "pretrained; add --space NAME"),
     "space every without a space": (["--space-every", "3"], "space_every (--space-every) is read only with a fitted"),
+    "space params without a space": (["--space-param", "epochs=3"],
+                                     "space params (--space-param) are read only with a fitted space, but the space is "
+                                     "pretrained; add --space NAME (cea, snnl, aan, am, clld) or drop them"),
     # YAML 1.2: "no" and "off" are text, and a true/false param given text is refused, not read as truthy
     "strategy bool param given no": (["--strategy", "dal", "--strategy-param", "warm_start=no"],
                                      "strategy 'dal' param warm_start must be true or false, got 'no'; write true"),
