@@ -655,6 +655,7 @@ def run_models(config: SimulationConfig) -> list[str]:
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     """Validate, build, resume or start, and run; returns every round's record."""
     from al.models import resolve_model
+    from al.device import device_type
     from al.records import RunRecords, package_versions, read_rounds, run_lock
 
     config.validate()
@@ -694,6 +695,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     meta = {
         "version": __version__,
         "packages": package_versions(),  # what the numbers were computed with (those of the first rounds kept)
+        "device_type": device_type(config.device),  # what --device auto chose: cpu or cuda
         "data_digest": data_digest,  # the data file's content: a run whose data moved is still known
         "corpus_digest": corpus.digest(),  # what it reads, packaged data included: a resume on other data is refused
         # the label descriptions' content: reports tell runs apart by it, not by how the path was spelt
