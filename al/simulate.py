@@ -16,6 +16,7 @@ import re
 import os
 import sys
 import warnings
+from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
 from al import __version__
@@ -243,6 +244,41 @@ def settings_of_run(stored: dict[str, Any]) -> dict[str, Any]:
     if settings.get("labels"):  # named labels: the frequent / rare counts were read by nothing
         settings = {k: v for k, v in settings.items() if k not in ("n_frequent", "n_rare")}
     return settings
+
+
+def labeled_texts(run_dir: str | Path) -> list[dict[str, Any]]:
+    """Every text a run labeled, in the order it came: the first labeled set, then each round's picks.
+
+    ``{"after_round": None for the first set, else the round whose query picked it (counted from 0, as
+    ``round`` in rounds.jsonl), "pool_index": its index in the pool, "text": ..., "labels": [its gold
+    labels]}``. The run's corpus is loaded again from its settings (the data file at its recorded path,
+    read from the current directory).
+
+    Raises
+    ------
+    DataError
+        The data read now is not the data the run read (its ``corpus_digest``).
+    """
+    import numpy as np
+
+    from al.records import read_config, read_rounds
+
+    stored = read_config(Path(run_dir))
+    if stored is None:
+        raise DataError(f"{run_dir} holds no run ({Path(run_dir) / 'config.json'} is missing)")
+    corpus = load_config_corpus(from_mapping(settings_of_run(stored), f"{run_dir}/config.json"))
+    if stored.get("corpus_digest") not in (None, corpus.digest()):
+        raise DataError(f"the data read now is not what {run_dir} read (corpus digest {corpus.digest()}, the run's "
+                        f"{stored['corpus_digest']}); restore its data file (data_path in its config.json)")
+    pool = corpus.splits["train"]
+    rows = []
+    for record in read_rounds(Path(run_dir)):
+        batches = ([(None, record["initial"])] if "initial" in record else []) + [(record["round"], record["picked"])]
+        for after, indices in batches:
+            for i in indices:
+                rows.append({"after_round": after, "pool_index": int(i), "text": str(corpus.texts[pool[i]]),
+                             "labels": [corpus.label_names[j] for j in np.flatnonzero(corpus.Y[pool[i]].toarray())]})
+    return rows
 
 
 def resume_advice(config: SimulationConfig | None) -> str:

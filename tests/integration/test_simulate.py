@@ -31,6 +31,31 @@ def test_three_rounds_with_minilm(small_jsonl, tmp_path, strategy):
         assert x["picked"] == y["picked"] and x["macro_f1"] == y["macro_f1"]
 
 
+def test_the_texts_a_run_labeled_are_read_back_from_its_records(small_jsonl, tmp_path, monkeypatch):
+    """rounds.jsonl holds pool indices: which rows of the user's file the strategy chose could not be told."""
+    import json
+
+    from al.errors import DataError
+    from al.simulate import labeled_texts
+
+    data = tmp_path / "mine.jsonl"
+    data.write_text(small_jsonl.read_text())
+    args = ["--dataset", "jsonl", "--data-path", str(data), "--labels", *LABELS, "--strategy", "class_embedding"]
+    assert run(args, tmp_path / "a") == 0
+    rounds = read_rounds(tmp_path / "a")
+    rows = labeled_texts(tmp_path / "a")
+    assert [r["after_round"] for r in rows] == [None] * 20 + [0] * 20 + [1] * 20
+    assert [r["pool_index"] for r in rows] == rounds[0]["initial"] + rounds[0]["picked"] + rounds[1]["picked"]
+    given = {json.loads(line)["text"].strip(): {label for label in LABELS if json.loads(line)[label]}
+             for line in data.read_text().splitlines()}
+    assert all(set(r["labels"]) == given[r["text"]] for r in rows)
+    assert {label: sum(label in r["labels"] for r in rows) for label in LABELS} == rounds[-1]["labeled_counts"]
+    monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
+    data.write_text(data.read_text().replace(rows[0]["text"], rows[0]["text"] + " edited", 1))
+    with pytest.raises(DataError, match="the data read now is not what"):
+        labeled_texts(tmp_path / "a")
+
+
 def test_embeddings_are_cached_across_runs(small_jsonl):
     texts = pd.read_json(small_jsonl, lines=True)["text"].tolist()
     first = SentenceEmbedder("all-MiniLM-L6-v2")
