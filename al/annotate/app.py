@@ -6,7 +6,8 @@ Routes
 ``GET /answers``             every answer so far, each one editable
 ``GET /api/state?wait=S``    what the page shows; waits up to S seconds (at most 30) for a text to answer
 ``POST /api/answer``         ``{"id", "labels": [...], "skipped": false, "seconds": 3.2}``: one answer,
-                             on disk before the response
+                             on disk before the response (a skip keeps no labels: those sent with it are
+                             dropped; ``seconds`` outside 0 to a day is stored as null)
 ``PUT /api/answers``         ``{"id", "labels": [...], "skipped": false, "expected": {"labels", "skipped"}}``:
                              change an answer (the id in the body, not the path: an id may hold ``/`` or be
                              ``.`` or ``..``); ``expected``, optional, is the answer as the sender saw it
