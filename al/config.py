@@ -887,8 +887,9 @@ def from_mapping(values: Mapping[str, Any], source: str = "config") -> Simulatio
         raise ConfigError(f"{source}: {', '.join(map(repr, options))} is an option of the data file; write it under "
                           f"data_options, e.g. data_options: {{{options[0]}: ...}}")
     if {"grid", "settings"} & set(unknown):
-        raise ConfigError(f"{source} is a grid file (it has {' and '.join(k for k in ('settings', 'grid') if k in unknown)}"
-                          f"), not one simulation's settings; run it with python -m al.grid {source}")
+        has = " and ".join(k for k in ("settings", "grid") if k in unknown)
+        raise ConfigError(f"{source} is a grid file (it has {has}), not one simulation's settings; run it with "
+                          f"python -m al.grid {source}")
     if unknown:
         raise ConfigError(f"{source}: unknown setting(s) {', '.join(map(repr, unknown))}"
                           f"{did_you_mean(unknown, known)}{component_hint(unknown)}; known: {', '.join(sorted(known))}")
@@ -932,14 +933,14 @@ def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     not compared; so is a data option (``data_options``) at its default, given
     or not. A path setting (:data:`PATH_FIELDS`) is the same when both name
     one existing file, however spelt (relative, absolute, through a link); a
-    classifier threshold ``"fixed"`` is 0.5 (:func:`_canonical`).
+    classifier threshold ``"fixed"`` is 0.5 (:func:`canonical`).
     """
     old, new = given_data_options(result_settings(old)), given_data_options(result_settings(new))
-    return sorted(k for k in old if _canonical(k, old.get(k)) != _canonical(k, new.get(k))
+    return sorted(k for k in old if canonical(k, old.get(k)) != canonical(k, new.get(k))
                   and not (k in PATH_FIELDS and _same_file(old.get(k), new.get(k))))
 
 
-def _canonical(key: str, value: Any) -> Any:
+def canonical(key: str, value: Any) -> Any:
     """``value`` of setting ``key`` in one spelling of what it does: a classifier's threshold ``"fixed"`` is 0.5
     (knn's default is written 0.5, logreg's and bert's ``"fixed"``: --threshold fixed is the same run)."""
     if key == "classifier" and isinstance(value, Mapping) and isinstance(value.get("params"), Mapping) \

@@ -188,7 +188,8 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
     else:
         bar = PlainProgress(total, desc, unit, delay, work=work)
     global _open_displays
-    _open_displays += 1
+    shown = not isinstance(bar, _Silent)  # a display that prints nothing leaves the heartbeat on
+    _open_displays += shown
     try:
         yield bar
     except BaseException:  # Ctrl-C, an error: not "done"
@@ -198,7 +199,7 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
             bar.close()  # type: ignore[attr-defined]
         raise
     finally:
-        _open_displays -= 1
+        _open_displays -= shown
     bar.close()  # type: ignore[attr-defined]
 
 

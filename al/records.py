@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from al.config import changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
+from al.config import canonical, changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
 from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError
 from al.io import remove_stale_temporaries, write_atomic  # noqa: F401 - write_atomic re-exported
 from al.progress import counted
@@ -40,7 +40,7 @@ PREPARATIONS_FILE = "preparations.jsonl"
 #: Facts a run records in ``config.json`` while it runs, kept when it resumes.
 RECORDED_FACTS = frozenset({"embeddings_digest", "classifier_model_key"})
 #: Facts of how the first rounds were made, kept when a run resumes (each resume is listed in ``resumes``).
-FIRST_FACTS = ("version", "packages", "resumes")
+FIRST_FACTS = ("version", "packages", "device_type", "resumes")
 #: The distributions whose versions a run records (``packages``): what its numbers were computed with.
 RECORDED_PACKAGES = ("numpy", "scipy", "scikit-learn", "torch", "transformers", "sentence-transformers",
                      "faiss-cpu", "small-text", "modal-python")
@@ -197,6 +197,7 @@ class RunRecords:
         self.settings: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self._config_pending = False  # a resume's config.json waits for its first new round
+        self._replaced: str | None = None  # what compare() found replaceable (a run that finished no round)
 
     def start(
         self,
@@ -236,8 +237,11 @@ class RunRecords:
             changes results (anything but ``NON_RESULT_SETTINGS``), or that
             read other data.
         """
+        self._replaced = None
         previous = self.check(settings, stored_settings, data_digest=meta.get("data_digest"),
                               corpus_digest=meta.get("corpus_digest"))
+        if self._replaced is not None:  # said here, holding the lock, not where it was only compared
+            warnings.warn(self._replaced, UserWarning, stacklevel=2)
         self.rounds = read_rounds(self.directory) if previous is not None else []
         if not self.rounds:
             self.settings, self.meta = settings, dict(meta)
@@ -246,14 +250,23 @@ class RunRecords:
         kept = {k: v for k, v in previous.items() if k in RECORDED_FACTS or k in FIRST_FACTS}
         old = stored_settings(previous)
         resume = {"after_round": len(self.rounds), "version": meta.get("version"),
-                  "changed": {k: [old.get(k), v] for k, v in settings.items() if k in old and old.get(k) != v}}
+                  "changed": {k: [old.get(k), v] for k, v in settings.items()
+                              if k in old and canonical(k, old.get(k)) != canonical(k, v)}}
         if None not in (previous.get("data_digest"), meta.get("data_digest")) and \
                 previous["data_digest"] != meta["data_digest"]:  # the same corpus from a re-saved file
             resume["data_digest"] = [previous["data_digest"], meta["data_digest"]]
-        first, now_packages = previous.get("packages") or {}, meta.get("packages") or {}
-        moved = {name: [first.get(name), v] for name, v in now_packages.items() if first and first.get(name) != v}
-        if moved:  # the resumed rounds were computed with other versions: said beside them
-            resume["packages"] = moved
+        for fact in ("packages", "device_type"):  # what the resumed rounds were computed with, where it changed
+            if fact not in meta:
+                continue
+            if fact not in previous:  # first rounds from before it was recorded: unknown, not today's
+                kept[fact] = None
+            first, now = previous.get(fact), meta[fact]
+            if isinstance(now, dict):
+                moved = {name: [(first or {}).get(name), v] for name, v in now.items() if (first or {}).get(name) != v}
+            else:
+                moved = [first, now] if first != now else None
+            if moved:
+                resume[fact] = moved
         before, now = previous.get("strategy_source") or {}, meta.get("strategy_source") or {}
         if before.get("digest") and now.get("digest") and before["digest"] != now["digest"]:  # a user edited it
             resume["strategy_source"] = [before["digest"], now["digest"]]
@@ -341,8 +354,8 @@ class RunRecords:
                 details = "; ".join(details + data)
                 empty = self.nothing_to_lose()
                 if empty and self.replaces_unfinished:  # a setting refused after config.json was written, fixed
-                    warnings.warn(f"{self.directory} held a {self.what} with other {kind} ({details}) that {empty}: "
-                                  f"started afresh", UserWarning, stacklevel=2)
+                    self._replaced = (f"{self.directory} held a {self.what} with other {kind} ({details}) that "
+                                      f"{empty}: started afresh")  # warned by start(), under the lock
                     return None
                 advice = (f"{empty}, so removing that directory loses nothing; or pass another --out" if empty
                           else "pass another --out" if _other_entries(self.directory)  # a session's answers, for one

@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Flags that are not settings of a simulation.
 _NOT_SETTINGS = {"config", "list_strategies", "describe", "quiet", "strategy_param", "classifier_param", "space_param",
-                 "text_column", "label_columns", "label_sep", "split_column", "threshold", "classifier_model", "epochs", "batch_size",
+                 "text_column", "label_columns", "label_sep", "split_column", "threshold", "classifier_model", "epochs",
+                 "batch_size",
                  "learning_rate", "max_length", "warm_start"}
 _DEPRECATED_FLAGS = {"classifier_model": "model", "epochs": "max_epochs", "batch_size": "batch_size",
                      "learning_rate": "learning_rate", "max_length": "max_length", "warm_start": "warm_start"}
@@ -249,9 +250,9 @@ def settings_of_run(stored: dict[str, Any]) -> dict[str, Any]:
 def labeled_texts(run_dir: str | Path) -> list[dict[str, Any]]:
     """Every text a run labeled, in the order it came: the first labeled set, then each round's picks.
 
-    ``{"after_round": None for the first set, else the round whose query picked it (counted from 0, as
-    ``round`` in rounds.jsonl), "pool_index": its index in the pool, "text": ..., "labels": [its gold
-    labels]}``. The run's corpus is loaded again from its settings (the data file at its recorded path,
+    Each row: ``after_round``, None for the first set, else the round whose query picked the text (counted
+    from 0, as ``round`` in rounds.jsonl); ``pool_index``, its index in the pool; ``text``; ``labels``, its
+    gold labels. The run's corpus is loaded again from its settings (the data file at its recorded path,
     read from the current directory).
 
     Raises

@@ -272,6 +272,8 @@ def advice(rounds: Sequence[Mapping[str, Any]], budget: int, **settings: Any) ->
                   f"(stop when {window} average at least {kappa_threshold})" if kappas
                   else f"needs {window} rounds after the first to compare predictions")
     u_text = (f"largest uncertainty left {last_u:.3f} (stop below {threshold})" if last_u is not None
+              else "the classifier states no uncertainty (every probability 0 or 1, as a one-neighbour vote): "
+                   "this criterion cannot fire" if any(s.get("stop_set_size") for s in signals)
               else "no round trained yet")
     return [
         {"criterion": "stabilizing_predictions", "stop": found["stabilizing_predictions"]["stop_round"] is not None,

@@ -640,7 +640,7 @@ def stopping_rows(runs_by_strategy: dict[str, list[Any]]) -> list[dict[str, Any]
 
 def _decimals(value: Any) -> int | None:
     """Decimal places ``value`` shows as written (``0.22`` → 2), or None for what is not a plain float."""
-    if not isinstance(value, float) or isinstance(value, bool) or not np.isfinite(value):
+    if not isinstance(value, float) or not np.isfinite(value):
         return None
     text = str(value)
     return None if "e" in text or "." not in text else len(text.split(".")[1])

@@ -63,8 +63,8 @@ MAX_BODY_BYTES = 64 * 1024
 #: Headers on every response: nothing cached, no sniffing, no referrer, never framed.
 SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
                     "X-Frame-Options": "DENY",
-                    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; "
-                                               "base-uri 'none'"}
+                    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                                               "form-action 'self'; base-uri 'none'"}
 #: Number keys of the first ten labels, in order.
 KEYS = "1234567890"
 

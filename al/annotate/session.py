@@ -271,7 +271,8 @@ class HumanAnnotator:
     def position(self, text_id: str) -> int:
         index = self._index.get(str(text_id))
         if index is None:
-            shown = repr(text_id) if len(str(text_id)) <= 100 else f"{str(text_id)[:100]!r}... ({len(str(text_id)):,} characters)"
+            text = str(text_id)
+            shown = repr(text) if len(text) <= 100 else f"{text[:100]!r}... ({len(text):,} characters)"
             raise UnknownTextError(f"no text with id {shown} in this session; ask /api/state for the current one")
         return index
 

@@ -153,20 +153,20 @@ def load_dataset(name: str, path: str | Path | None = None, *, seed: int = 0, **
 
 
 def _read_key(name: str, path: Path | None, seed: int, options: Mapping[str, Any]) -> tuple | None:
-    """What a corpus read from ``path`` depends on: the data set, the file's bytes, the seed and the options;
-    None for a directory (Reuters' SGML files), which is read afresh each time."""
+    """What a corpus read from ``path`` depends on: the data set, the file (its name is the corpus's) and its
+    bytes, the seed and the options; None for a directory (Reuters' SGML files), which is read afresh each time."""
     import hashlib
     import json
 
     if path is None:
-        return name, None, seed, json.dumps(dict(options), sort_keys=True, default=str)
+        return name, None, None, seed, json.dumps(dict(options), sort_keys=True, default=str)
     if not path.is_file():
         return None
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return name, digest.hexdigest(), seed, json.dumps(dict(options), sort_keys=True, default=str)
+    return name, str(path.resolve()), digest.hexdigest(), seed, json.dumps(dict(options), sort_keys=True, default=str)
 
 
 def check_data_path(name: str, path: str | Path | None) -> None:

@@ -86,7 +86,8 @@ def pick_frequent_rare(
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
         raise DataError(
-            f"corpus {corpus.name!r} has {counted(n, 'label')} with {_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
+            f"corpus {corpus.name!r} has {counted(n, 'label')} with "
+            f"{_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
             f"but {n_frequent} frequent + {n_rare} rare = {needed} were "
             f"asked for ({shown}); lower --frequent/--rare{keep_all} or name the labels with --labels{split}"
         )

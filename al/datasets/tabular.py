@@ -39,8 +39,8 @@ without one, a column of split names under another name (``Split``,
 ``fold``) is a warning naming the flag (:func:`split_like_column`). A text
 given twice with other labels is a warning (:func:`conflicting_labels`).
 
-Texts are stripped and their line breaks written ``\\n``, so a file saved with
-Windows line endings reads the same. A 0/1 label column found by the rule
+Texts are stripped and their ``\\r\\n`` line breaks written ``\\n``, so a file saved
+with Windows line endings reads the same (a lone ``\\r`` stays). A 0/1 label column found by the rule
 above that holds only zeros (an exported sheet's unused category) is left out
 with a warning; one named by ``--label-columns`` is refused.
 """
@@ -743,8 +743,9 @@ def load_table(
 
 
 def read_texts(table: Table, text_column: str) -> list[str]:
-    """The text column, each text stripped and its line breaks written ``\\n`` (a file saved with Windows line
-    endings, ``\\r\\n`` inside its quoted cells, reads the same texts, split and digest as one saved with ``\\n``).
+    """The text column, each text stripped and its Windows line breaks (``\\r\\n`` inside quoted cells) written
+    ``\\n``: a file saved with Windows line endings reads the same texts, split and digest as one saved with
+    ``\\n``. A lone ``\\r`` stays as it is.
 
     Raises
     ------
@@ -755,8 +756,7 @@ def read_texts(table: Table, text_column: str) -> list[str]:
     if text_column not in frame.columns:
         raise DataError(f"{table.path} has no text column {text_column!r}{table.columns_hint([text_column])}; "
                         f"name it with --text-column")
-    texts = (frame[text_column].fillna("").astype(str).str.replace("\r\n", "\n", regex=False)
-             .str.replace("\r", "\n", regex=False).str.strip())
+    texts = frame[text_column].fillna("").astype(str).str.replace("\r\n", "\n", regex=False).str.strip()
     empty = np.flatnonzero(texts.str.len().to_numpy() == 0)
     if len(empty):
         raise DataError(f"{table.where(int(empty[0]))}: empty text in column {text_column!r} (blank or missing; "
@@ -902,7 +902,7 @@ def split_like_column(table: Table) -> str | None:
     test), which the automatic split leaves unread; None when there is none."""
     for column in table.frame.columns:
         values = table.frame[column]
-        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or values.isna().any():
+        if pd.api.types.is_numeric_dtype(values) or values.isna().any():  # bool is numeric too
             continue
         cells = values.map(lambda v: str(v).strip().lower())
         if cells.isin(list(SPLIT_ALIASES)).all() and cells.nunique() >= 2:
@@ -913,7 +913,8 @@ def split_like_column(table: Table) -> str | None:
 def absent_split_column(path: str | Path, column: str, names: Sequence[str]) -> DataError:
     """The one line for a ``split_column`` that names none of the file's columns ``names``."""
     return DataError(f"{path} has no split column {column!r}{did_you_mean([column], names)}; columns: "
-                     f"{', '.join(names)}; fix --split-column (data_options split_column), or leave it out for the automatic split")
+                     f"{', '.join(names)}; fix --split-column (data_options split_column), or leave it out for the "
+                     f"automatic split")
 
 
 def split_overlap(texts: Sequence[str], splits: dict[str, np.ndarray]) -> str | None:

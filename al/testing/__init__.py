@@ -7,9 +7,10 @@ or, in a pytest suite, ``test_my_strategy = strategy_conformance_test(MyStrategy
 
 The checks build small synthetic pools (random embeddings, probabilities and a
 fitted logistic-regression classifier; no model download) and verify that the
-strategy returns ``n`` distinct unlabeled indices (also in a later round where a
-label has no labeled text), is reproducible with the same generator, answers a state as a new instance would after answering another one,
-leaves the state and its views unchanged, reveals labels only of texts it picks,
+strategy returns ``n`` distinct unlabeled indices (also in a later round where
+a label has no labeled text), is reproducible with the same generator, answers
+a state as a new instance would after answering another one, leaves the state
+and its views unchanged, reveals labels only of texts it picks,
 declares the views it reads, calls ``state.reveal`` and ``top_n`` as they
 expect, and keeps ``last_info`` JSON-ready.
 """
@@ -43,7 +44,8 @@ def make_state(
     """A synthetic :class:`PoolState` and the list its oracle appends revealed indices to.
 
     Every label has at least one labeled text, unless ``bare_label``: then the last label has none (as in a
-    real first round, where a rare label's texts are all in the pool). ``round`` is ``state.round``. ``views`` limits the views
+    real first round, where a rare label's texts are all in the pool). ``round`` is ``state.round``.
+    ``views`` limits the views
     offered, and the annotator to ``"reveal"`` in it (default: all of
     :data:`al.strategy.REQUIREMENTS`). ``classifier`` makes the unfitted
     classifier behind the ``classifier``, ``proba`` and ``representations``
@@ -81,8 +83,8 @@ def _synthetic(
         order = np.argsort(Y[:, -1], kind="stable")
         Y, emb = Y[order], emb[order]
         if Y[:n_labeled, -1].any():
-            raise ValueError(f"bare_label: only {int((Y[:, -1] == 0).sum())} texts lack the last label; "
-                             f"ask for fewer than {n_labeled} labeled")
+            raise ValueError(f"bare_label: only {int((Y[:, -1] == 0).sum())} texts lack the last label; ask for "
+                             f"at most that many labeled, not {n_labeled}")
     labeled = np.arange(n_labeled)
     Y_pool = sp.csr_matrix(Y)
     fitted = (classifier or LogisticRegressionClassifier)().fit(emb[labeled], Y_pool[labeled])

@@ -89,12 +89,20 @@ def test_an_out_whose_run_finished_no_round_is_started_afresh(tmp_path, capsys, 
     out = tmp_path / "run"
     out.mkdir()
     (out / "config.json").write_text(json.dumps({"config": {"strategy": {"name": "random", "params": {}}}}))
+    assert main(["--strategy", "cvirs", "--out", str(out)]) == 2  # compared: not refused, nothing said or written
+    assert capsys.readouterr().err == "error: stopped where the data would load\n"
+    assert json.loads((out / "config.json").read_text())["config"]["strategy"]["name"] == "random"
+    from al.config import SimulationConfig
+    from al.records import RunRecords
+    from al.simulate import stored_settings
+
+    settings = SimulationConfig(strategy="cvirs", out=str(out)).resolved()
     with pytest.warns(UserWarning, match=rf"^{out} held a run with other settings \(strategy.name: 'random' -> "
                                          rf"'cvirs'; .*\) that it finished no round: started afresh$"):
-        assert main(["--strategy", "cvirs", "--out", str(out)]) == 2
-    assert capsys.readouterr().err == "error: stopped where the data would load\n"
+        assert RunRecords(out).start(settings, {}, stored_settings=stored_settings) == []  # under the lock, in a run
+    assert json.loads((out / "config.json").read_text())["config"] == settings
     (out / "answers.sqlite").write_text("")  # something else lives there: no such promise, nor advice to remove
-    assert main(["--strategy", "cvirs", "--out", str(out)]) == 2
+    assert main(["--strategy", "margin", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "loses nothing" not in err and "remove" not in err and err.rstrip().endswith("pass another --out")
 

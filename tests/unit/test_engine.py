@@ -579,6 +579,14 @@ def test_a_slow_query_that_shows_no_progress_of_its_own_prints_that_it_is_still_
     assert len(beats) >= 2 and beats[0] == "query (Returns, 20 texts labeled): 0 s so far", lines
     simulate(corpus, Returns(reporting), budget=30).run()
     assert "so far" not in capsys.readouterr().err
+
+    def hidden(state, n):  # a display turned off (bert's show_progress=False) is no progress of its own
+        with progress(3, "scoring", unit="passes", enabled=False):
+            time.sleep(0.32)
+        return state.indices_unlabeled[:n]
+
+    simulate(corpus, Returns(hidden), budget=30).run()
+    assert "so far" in capsys.readouterr().err
     set_quiet(True)
     simulate(corpus, Returns(slow), budget=30).run()
     assert "so far" not in capsys.readouterr().err
@@ -600,3 +608,19 @@ def test_a_run_records_its_packages_and_a_resume_under_others_says_which(tmp_pat
     stored = read_config(tmp_path)
     assert stored["packages"] == {"numpy": "2.0", "torch": "2.13.0"}  # those of the first rounds, as version
     assert stored["resumes"][-1]["packages"] == {"numpy": ["2.0", "2.1"]}
+
+
+def test_a_resume_of_a_run_from_before_packages_were_recorded_does_not_claim_today_s_for_it(tmp_path):
+    settings = {"strategy": "random", "seed": 0, "classifier": {"name": "knn", "params": {"threshold": 0.5}}}
+    records = RunRecords(tmp_path)
+    records.start(settings, {"version": "0.0.9"})
+    records.append({"round": 0, "picked": []})
+    again = RunRecords(tmp_path)
+    fixed = {**settings, "classifier": {"name": "knn", "params": {"threshold": "fixed"}}}
+    again.start(fixed, {"version": "0.1.0", "packages": {"numpy": "2.1"}, "device_type": "cpu"})
+    again.append({"round": 1, "picked": []})
+    stored = read_config(tmp_path)
+    assert stored["packages"] is None and stored["device_type"] is None  # unknown for the first rounds
+    resume = stored["resumes"][-1]
+    assert resume["packages"] == {"numpy": [None, "2.1"]} and resume["device_type"] == [None, "cpu"]
+    assert resume["changed"] == {}  # threshold 'fixed' is 0.5: no change to report

@@ -217,6 +217,8 @@ def test_a_classifier_whose_probabilities_are_all_0_or_1_states_no_uncertainty(c
     one = simulate(corpus, observers=[observer], make_classifier=lambda s: KNNClassifier(k=1)).run()
     assert all(r["stopping"]["max_uncertainty"] is None for r in one)
     assert stop_rounds(one, max_labeled=60)["max_uncertainty"]["stop_round"] is None
+    said = {a["criterion"]: a["detail"] for a in advice(one, 60)}
+    assert said["max_uncertainty"].startswith("the classifier states no uncertainty")  # not "no round trained yet"
     five = simulate(corpus, observers=[StoppingSignals(stop_set_size=100, uncertainty_on=uncertainty_on)],
                     make_classifier=lambda s: KNNClassifier(k=5)).run()
     assert all(0.0 < r["stopping"]["max_uncertainty"] <= 1.0 for r in five)

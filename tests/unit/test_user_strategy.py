@@ -639,7 +639,11 @@ def test_constructor_errors_are_one_config_error_line(user_module, cls, params, 
 
 def test_a_static_query_taking_state_and_n_is_accepted(user_module):
     module = user_module(USER_CLASSES)
-    assert SimulationConfig(strategy=f"{module}:StaticQuery").validate().make_strategy().query is not None
+    from al.testing import make_state
+
+    strategy = SimulationConfig(strategy=f"{module}:StaticQuery").validate().make_strategy()
+    state, _ = make_state()
+    assert strategy.query(state, 3).tolist() == state.indices_unlabeled[:3].tolist()
 
 
 def test_a_constructor_error_on_the_command_line_is_one_line_and_exit_2(tmp_path):
