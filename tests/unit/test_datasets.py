@@ -189,6 +189,9 @@ def test_a_file_saved_with_windows_line_endings_reads_the_same_corpus(tmp_path):
     c, d = load_dataset("csv", unix), load_dataset("csv", windows)
     assert b"\r\n" in windows.read_bytes() and c.texts_of("train")[0].count("\n") == 1
     assert c.digest() == d.digest() and list(c.texts) == list(d.texts)
+    lone = tmp_path / "lone.csv"
+    lone.write_bytes(b'text,a,b\n' + b"".join(f'"scraped {i}\rtext",{i % 2},{1 - i % 2}\n'.encode() for i in range(40)))
+    assert load_dataset("csv", lone).texts[0].count("\r") == 1  # a lone carriage return is left as it is
 
 
 def test_a_column_of_split_names_under_another_name_is_a_warning_and_the_flag_reads_it(tmp_path):
@@ -370,3 +373,6 @@ def test_the_same_file_is_parsed_once_until_its_bytes_change(tmp_path, monkeypat
     path.write_text("text,a\n" + "".join(f"text {i},{1 - i % 2}\n" for i in range(30)))  # same size, other bytes
     again = load_dataset("csv", path)
     assert again is not first and len(reads) == 3 and again.Y.toarray()[0, 0] == 1
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    assert load_dataset("csv", copy).name == "copy"  # the same bytes under another name: its own corpus name
