@@ -61,8 +61,9 @@ def test_frequent_and_rare_by_hand():
     assert str(caught.value) == (
         "corpus 'counts' has 6 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
         "750 pool texts, but 4 frequent + 3 rare = 7 were asked for (not eligible: 'L5' (pool 30 = 4%, dev 3, "
-        "test 10)); lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name the labels with --labels, or put more texts of 'L5' in dev "
-        "and test with a split column of the file's (train/dev/test; --split-column)")  # L5 is short of dev texts only
+        "test 10)); lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name the labels with --labels, "
+        "or put more texts of 'L5' in dev and test with a split column of the file's (train/dev/test; "
+        "--split-column)")  # L5 is short of dev texts only
 
 
 def test_too_few_eligible_labels_lists_the_others_most_pool_texts_first():
