@@ -13,6 +13,8 @@ Routes
                              ``.`` or ``..``); ``expected``, optional, is the answer as the sender saw it
 ``GET /api/answers``         every answer, newest first
 
+Every ``GET`` route answers ``HEAD`` too (headers alone: uptime checks, ``curl -I``).
+
 Errors are HTTP 4xx with a one-line JSON ``detail``: 401 a missing or wrong
 token, 403 a request to a loopback server under another host name, 404 an
 unknown path or a text id the session does not have, 405 a method the path
@@ -310,15 +312,15 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
                 "n_rounds": session.config.n_rounds,
                 "strategy": session.config.strategy.label()}
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(request, "index.html", page_context(request))
 
-    @app.get("/answers", response_class=HTMLResponse)
+    @app.api_route("/answers", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def answers_page(request: Request) -> HTMLResponse:
         return templates.TemplateResponse(request, "answers.html", page_context(request))
 
-    @app.get("/api/state")
+    @app.api_route("/api/state", methods=["GET", "HEAD"])
     def state(wait: float = 0.0) -> dict[str, Any]:
         return session.state(wait=min(max(wait, 0.0), 30.0))
 
@@ -333,7 +335,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         stored = session.annotator.edit(body.id, body.labels, body.skipped, expected=seen)
         return {"answer": stored.to_dict(), "state": session.state()}
 
-    @app.get("/api/answers")
+    @app.api_route("/api/answers", methods=["GET", "HEAD"])
     def answers() -> dict[str, Any]:
         return {"labels": list(session.label_names), "answers": session.answers()}
 

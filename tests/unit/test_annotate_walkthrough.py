@@ -369,7 +369,10 @@ def test_http_errors_say_what_was_wrong(pool, tmp_path):
             assert response.status_code == 405, (method, path, response.text)
             allowed = response.headers["allow"]
             assert response.json()["detail"] == f"{method} is not a method of {path}; it takes {allowed}"
-        assert client.delete("/api/answers").headers["allow"] == "GET, PUT"
+        assert client.delete("/api/answers").headers["allow"] == "GET, HEAD, PUT"
+        for path in ("/", "/answers", "/api/state", "/api/answers", "/static/annotate.js"):  # uptime checks, curl -I
+            head = client.head(path)
+            assert head.status_code == 200 and head.content == b"", (path, head.status_code)
         assert client.post("/static/annotate.js").headers["allow"] == "GET, HEAD"
         assert client.delete("/nowhere").status_code == 404
 
