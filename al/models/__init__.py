@@ -265,14 +265,9 @@ def _model_in(path: Path) -> Path:
     if (path / "snapshots").is_dir():
         return _snapshot_in(path)
     inside = sorted(child for child in path.iterdir() if child.is_dir() and (child / "config.json").is_file())
-    if len(inside) == 1:
-        return inside[0]
-    if inside:
-        names = ", ".join(child.name for child in inside[:4]) + and_more(len(inside), 4)
-        raise ModelError(f"model directory {path} holds {len(inside)} models ({names}); give the one to load, "
-                         f"e.g. {inside[0]}")
-    raise ModelError(f"model directory {path} holds no config.json, nor does any folder directly in it; expected a "
-                     f"saved transformers or sentence-transformers model")
+    return _the_one(inside, f"model directory {path}", "models", "",
+                    f"model directory {path} holds no config.json, nor does any folder directly in it; expected a "
+                    f"saved transformers or sentence-transformers model")
 
 
 def _snapshot_in(path: Path) -> Path:
@@ -290,14 +285,26 @@ def _snapshot_in(path: Path) -> Path:
         if (named / "config.json").is_file():
             return named
     snapshots = sorted(child for child in (path / "snapshots").iterdir() if (child / "config.json").is_file())
-    if len(snapshots) == 1:
-        return snapshots[0]
-    if snapshots:
-        names = ", ".join(child.name for child in snapshots[:4]) + and_more(len(snapshots), 4)
-        raise ModelError(f"Hugging Face cache folder {path} holds {len(snapshots)} snapshots ({names}) and refs/main "
-                         f"names none of them; give the one to load, e.g. {snapshots[0]}")
-    raise ModelError(f"Hugging Face cache folder {path} holds no snapshot with a config.json; expected "
-                     f"snapshots/REVISION/config.json (download the model again, or give its folder)")
+    return _the_one(snapshots, f"Hugging Face cache folder {path}", "snapshots", " and refs/main names none of them",
+                    f"Hugging Face cache folder {path} holds no snapshot with a config.json; expected "
+                    f"snapshots/REVISION/config.json (download the model again, or give its folder)")
+
+
+def _the_one(found: list[Path], where: str, kind: str, several_note: str, none: str) -> Path:
+    """The only folder in ``found``, which lists the ``kind`` (plural) of folder found in ``where``.
+
+    Raises
+    ------
+    ModelError
+        If there are several (naming them, then ``several_note``), or none (``none``).
+    """
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ModelError(none)
+    names = ", ".join(child.name for child in found[:4]) + and_more(len(found), 4)
+    raise ModelError(f"{where} holds {len(found)} {kind} ({names}){several_note}; give the one to load, "
+                     f"e.g. {found[0]}")
 
 
 KNOWN_MODELS: dict[str, KnownModel] = {
