@@ -232,14 +232,21 @@ class SimulationConfig:
     @property
     def run_dir(self) -> Path:
         """``out``, or ``runs/<dataset>-<strategy>[-<space>-<scope>[-for-<space_for>]]-<classifier>-seed<seed>``
-        (the space's part only for a fitted space, its ``-for-`` part only where it serves less than all)."""
+        (the space's part only for a fitted space, its ``-for-`` part only where it serves less than all; a user's
+        file gives ``<dataset>`` as ``csv-<file stem>`` or ``jsonl-<file stem>``, so two files do not share one)."""
+        from al.datasets import USER_FILE_DATASETS
+
         if self.out:
             return Path(self.out).expanduser()
         strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)
         space = "" if self.space.name == PRETRAINED else f"-{self.space.name}-{self.space_scope}"
         if space and self.space_for != "all":
             space += f"-for-{self.space_for}"
-        return Path("runs") / f"{self.dataset}-{strategy}{space}-{self.classifier.name}-seed{self.seed}"
+        dataset = self.dataset
+        if dataset in USER_FILE_DATASETS and self.data_path:
+            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.data_path).stem).strip("._-")
+            dataset += f"-{stem or 'data'}"
+        return Path("runs") / f"{dataset}-{strategy}{space}-{self.classifier.name}-seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: components as ``{name, params}`` with the params as given."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -264,6 +265,17 @@ def test_one_label_given_as_a_string_is_a_one_label_list():
 def test_a_run_directory_under_home_is_expanded(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert SimulationConfig(out="~/runs/x").run_dir == tmp_path / "runs" / "x"
+
+
+def test_a_users_file_names_its_default_run_directory():
+    """Every own-data run used to default to ``runs/csv-...``: a second file's run met the first file's records
+    and was refused as other data."""
+    tickets = SimulationConfig(dataset="csv", data_path="~/data/My Tickets (v2).csv", strategy="random")
+    assert tickets.run_dir == Path("runs/csv-My_Tickets_v2-random-logreg-seed0")
+    assert SimulationConfig(dataset="jsonl", data_path="a/b.jsonl", seed=3).run_dir.name == \
+        "jsonl-b-class_embedding-logreg-seed3"
+    assert SimulationConfig(dataset="csv", data_path="a/b.csv", out="mine").run_dir == Path("mine")
+    assert SimulationConfig().run_dir == Path("runs/disaster-class_embedding-logreg-seed0")
 
 
 def test_seeds_run_from_zero_to_below_max_seed():
