@@ -904,8 +904,11 @@ def split_like_column(table: Table) -> str | None:
         values = table.frame[column]
         if pd.api.types.is_numeric_dtype(values) or values.isna().any():  # bool is numeric too
             continue
+        names = list(SPLIT_ALIASES)
+        if not values.iloc[:50].map(lambda v: str(v).strip().lower()).isin(names).all():
+            continue  # a text column is passed over on its first cells, not mapped whole
         cells = values.map(lambda v: str(v).strip().lower())
-        if cells.isin(list(SPLIT_ALIASES)).all() and cells.nunique() >= 2:
+        if cells.isin(names).all() and cells.nunique() >= 2:
             return str(column)
     return None
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -207,6 +208,12 @@ def test_a_column_of_split_names_under_another_name_is_a_warning_and_the_flag_re
     own = load_dataset("csv", path, split_column="Split")
     assert {s: len(i) for s, i in own.splits.items()} == {"train": 10, "dev": 10, "test": 10}
     assert own.label_names == ("a",)
+    late = tmp_path / "late.csv"  # split names in the first 50 cells only: a column of another kind
+    late.write_text("text,a,Split\n" + "".join(f"text {i},{i % 2},{('train', 'dev', 'test')[i % 3] if i < 60 else 'x'}\n"
+                                               for i in range(61)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_dataset("csv", late)
 
 
 def test_an_all_zero_label_column_found_by_the_rule_is_left_out_with_a_warning(tmp_path):
