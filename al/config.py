@@ -458,13 +458,13 @@ class SimulationConfig:
         return self
 
     def _check_split_column(self) -> None:
-        """A ``split_column`` other than the default must be a column of the data file: of a CSV file's header, or
+        """A ``split_column`` given (``split`` too) must be a column of the data file: of a CSV file's header, or
         a key of some object of a JSON-lines file (read up to the first object that holds it)."""
-        from al.datasets import TABLE_OPTIONS, TABLE_FORMATS
+        from al.datasets import TABLE_FORMATS
 
-        column = self.data_options.get("split_column", TABLE_OPTIONS["split_column"])
+        column = self.data_options.get("split_column")
         path = Path(self.data_path).expanduser() if self.data_path else None
-        if column == TABLE_OPTIONS["split_column"] or path is None or not path.is_file():
+        if column is None or path is None or not path.is_file():
             return
         from al.datasets.tabular import absent_split_column, csv_header, jsonl_keys_without
 

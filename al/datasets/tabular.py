@@ -34,7 +34,7 @@ A text repeated so often that its copies move a split's share of the rows by
 more than 5 points from its share of the distinct texts is a warning
 (:func:`duplication_skew`). With the file's own split column, a test text
 that also stands in train or dev is a warning (:func:`split_overlap`), and a
-``split_column`` (``--split-column``) that names no column is refused;
+``split_column`` (``--split-column``, ``split`` too) that names no column is refused;
 without one, a column of split names under another name (``Split``,
 ``fold``) is a warning naming the flag (:func:`split_like_column`). A text
 given twice with other labels is a warning (:func:`conflicting_labels`).
@@ -694,9 +694,12 @@ def load_table(
     text_column: str = TABLE_OPTIONS["text_column"],
     label_columns: Sequence[str] | str | None = TABLE_OPTIONS["label_columns"],
     label_sep: str = TABLE_OPTIONS["label_sep"],
-    split_column: str = TABLE_OPTIONS["split_column"],
+    split_column: str | None = None,
 ) -> Corpus:
-    """Load a labeled table into a :class:`Corpus` (see the module docstring)."""
+    """Load a labeled table into a :class:`Corpus` (see the module docstring). ``split_column`` None reads the
+    ``split`` column where there is one; a column named, ``split`` too, must be there."""
+    split_required = split_column is not None
+    split_column = split_column if split_column is not None else TABLE_OPTIONS["split_column"]
     table = read_rows(path)
     path = table.path
     if len(table.frame.index) == 0 and len(table.frame.columns) and path.suffix.lower() in (".csv", ".tsv"):
@@ -738,7 +741,7 @@ def load_table(
         warnings.warn(f"{path}: label column(s) {', '.join(map(repr, never))} hold only zeros, so no text carries "
                       f"{'it' if len(never) == 1 else 'them'}: left out", UserWarning, stacklevel=2)
         Y, names = Y[:, keep], [names[j] for j in keep]
-    splits = _splits(table, texts, split_column)
+    splits = _splits(table, texts, split_column, split_required)
     return make_corpus(path.stem, texts, Y, names, splits)
 
 
@@ -854,7 +857,7 @@ def hash_splits(texts: Sequence[str]) -> dict[str, np.ndarray]:
             "test": np.flatnonzero(ranks < end_test)}
 
 
-def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, np.ndarray]:
+def _splits(table: Table, texts: Sequence[str], split_column: str, required: bool) -> dict[str, np.ndarray]:
     frame, path = table.frame, table.path
     if split_column in frame.columns:
         raw = frame[split_column].astype(object)
@@ -876,7 +879,7 @@ def _splits(table: Table, texts: Sequence[str], split_column: str) -> dict[str, 
 
             warnings.warn(f"{path} column {split_column!r}: {note}", UserWarning, stacklevel=3)
         return splits
-    if split_column != TABLE_OPTIONS["split_column"]:
+    if required:
         raise absent_split_column(path, split_column, [str(c) for c in frame.columns])
     if (column := split_like_column(table)) is not None:
         import warnings

@@ -205,6 +205,8 @@ def test_a_column_of_split_names_under_another_name_is_a_warning_and_the_flag_re
                                          r"its hash falls; to split by 'Split': --split-column Split"):
         hashed = load_dataset("csv", path)
     assert len(hashed.splits["dev"]) != 10
+    with pytest.raises(DataError, match=r"has no split column 'split' \(did you mean Split\?\)"):
+        load_dataset("csv", path, split_column="split")  # named, the default name too must be there
     own = load_dataset("csv", path, split_column="Split")
     assert {s: len(i) for s, i in own.splits.items()} == {"train": 10, "dev": 10, "test": 10}
     assert own.label_names == ("a",)

@@ -186,6 +186,10 @@ def test_a_split_column_missing_from_a_csv_header_is_refused_while_the_settings_
         SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "splt"}).validate()
     for options in ({"split_column": "split"}, {}):  # named, or the default (absent: the hash split, at load)
         SimulationConfig(dataset="csv", data_path=str(data), data_options=options).validate()
+    data.write_text("text,food,Split\na,1,train\n")
+    SimulationConfig(dataset="csv", data_path=str(data)).validate()
+    with pytest.raises(ConfigError, match=r"has no split column 'split' \(did you mean Split\?\)"):
+        SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "split"}).validate()
 
 
 def test_a_split_column_no_object_of_a_json_lines_file_holds_is_refused_while_the_settings_are_validated(tmp_path):
