@@ -189,27 +189,33 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         out = out.with_name(f"{out.name}-{config.embed_precision}")
     output_dir(out, "--out")
     check_analysis_dir(out)
+    owner = None
     if "out" not in args:  # the default folder of a file's name holds one file's analysis
         from al.simulate import data_file_digest
 
         earlier = earlier_analysis(out) or {}
         digest = data_file_digest(config.data_path) if config.dataset in ("csv", "jsonl") else None
+        elsewhere = earlier.get("data_file") is not None and not same_file(earlier.get("data_file"), config.data_path)
         if earlier.get("data_digest") not in (None, digest):
-            if not same_file(earlier.get("data_file"), config.data_path):
+            if elsewhere:
                 raise ConfigError(f"{out} holds the analysis of another file of that name ({earlier.get('data_file')}); "
                                   f"pass --out for this one's")
             say(f"{config.data_path} changed since its analysis in {out}; analysing it again there")
+        elif elsewhere:  # a copy of the same bytes: analysed again, and the folder stays the first file's
+            owner = earlier["data_file"]
     made = not out.exists()
     try:
-        return analyze(config, out, sizes, k, seed, args, say), out
+        return analyze(config, out, sizes, k, seed, args, say, data_file=owner), out
     except (ALError, KeyboardInterrupt):
         if made:  # a half-written analysis this command began: nothing of it is left
             shutil.rmtree(out, ignore_errors=True)
         raise
 
 
-def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: argparse.Namespace, say) -> dict:
-    """Load, embed, analyse and write into ``out`` (checked by :func:`run`); the result."""
+def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: argparse.Namespace, say,
+            data_file: str | None = None) -> dict:
+    """Load, embed, analyse and write into ``out`` (checked by :func:`run`); the result. ``data_file``: the file
+    recorded as the one analysed (default: ``config.data_path``, resolved)."""
     from al.analysis.curves import counted
     from al.analysis.embedding_analysis import analyze_pool, check_sizes
     from al.embedders import SentenceEmbedder
@@ -243,7 +249,8 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     meta = {"version": __version__, "dataset": corpus.name, "model": config.model,
             "embed_precision": config.embed_precision, "data": data, "seconds": seconds}
     if config.dataset in ("csv", "jsonl"):
-        meta.update(data_file=str(Path(config.data_path).resolve()), data_digest=data_file_digest(config.data_path))
+        meta.update(data_file=data_file or str(Path(config.data_path).resolve()),
+                    data_digest=data_file_digest(config.data_path))
     space_fn = None
     if "space" in args:
         meta["space_settings"] = {key: config.resolved()[key] for key in ("space", "space_scope")}

@@ -68,6 +68,16 @@ def test_a_file_of_the_same_name_elsewhere_is_refused_the_default_folder(tmp_pat
         f"holds the analysis of another file of that name ({tmp_path / 'a' / 'data.csv'}); pass --out for this one's")
     assert main([*common, "--data-path", str(tmp_path / "a" / "data.csv")]) == 0  # its own file: again
     assert main([*common, "--data-path", str(tmp_path / "b" / "data.csv"), "--out", str(tmp_path / "b-out")]) == 0
+    # a copy of the same bytes is analysed there, and the folder stays a's: the copy edited later is refused
+    (tmp_path / "c").mkdir()
+    copy = tmp_path / "c" / "data.csv"
+    copy.write_bytes((tmp_path / "a" / "data.csv").read_bytes())
+    assert main([*common, "--data-path", str(copy)]) == 0
+    _csv(copy, 1)
+    capsys.readouterr()
+    assert main([*common, "--data-path", str(copy)]) == 2
+    assert f"another file of that name ({tmp_path / 'a' / 'data.csv'})" in capsys.readouterr().err
+    assert main([*common, "--data-path", str(tmp_path / "a" / "data.csv")]) == 0
 
 
 def test_the_same_file_edited_is_analysed_again_in_its_default_folder(tmp_path, monkeypatch, capsys):
