@@ -188,12 +188,13 @@ DAMAGED_SUFFIX = ".damaged"
 
 
 def _size_and_time(path: Path) -> tuple[int, float]:
-    """Bytes under ``path`` and the latest modification time of anything in it (its ``.used`` mark included);
-    files set aside as damaged are entries of their own, not counted here."""
+    """Bytes under ``path`` and the latest modification time of a file in it (its ``.used`` mark included; the
+    folder's own time where it holds none). Files set aside as damaged are entries of their own, not counted here;
+    lock files and the folder's own time are not a use (a prune that takes or removes a stale lock touches them)."""
     if path.is_file():
         stat = path.stat()
         return stat.st_size, stat.st_mtime
-    size, latest = 0, path.stat().st_mtime
+    size, latest = 0, None
     for item in path.rglob("*"):
         try:
             stat = item.lstat()
@@ -201,8 +202,14 @@ def _size_and_time(path: Path) -> tuple[int, float]:
             continue
         if item.is_file() and not item.name.endswith(DAMAGED_SUFFIX):
             size += stat.st_size
-            latest = max(latest, stat.st_mtime)
-    return size, latest
+            if not _is_lock(item):
+                latest = stat.st_mtime if latest is None else max(latest, stat.st_mtime)
+    return size, path.stat().st_mtime if latest is None else latest
+
+
+def _is_lock(path: Path) -> bool:
+    """Whether ``path`` is a cache lock file (``.lock-*`` in an entry, ``.*.lock`` beside a head)."""
+    return path.name.startswith(".lock-") or (path.name.startswith(".") and path.name.endswith(".lock"))
 
 
 def _status(key: str, model: str, local: Sequence[str]) -> str:

@@ -98,6 +98,21 @@ def test_prune_unused_for_keeps_what_a_run_read_since(cache, tmp_path):
     assert kept == {"here", "corpus"}
 
 
+def test_a_prune_that_takes_or_removes_stale_locks_does_not_make_their_entries_look_used(cache, capsys):
+    """Removing a stale lock changed its folder's time, which the listing read as a use: no later
+    ``--unused-for`` removed the entry."""
+    root, entries = cache
+    (entries["old"] / ".lock-0123456789abcdef").touch()
+    _age(entries["old"], 40)
+    assert main(["prune", "--unused-for", "30", "--dry-run"]) == 0  # takes the stale lock, and keeps it
+    assert main(["prune", "--damaged"]) == 0  # removes it
+    assert "and 1 lock file" in capsys.readouterr().err
+    assert not (entries["old"] / ".lock-0123456789abcdef").exists()
+    assert time.time() - {e.path: e for e in cache_entries(root)}[entries["old"]].last_used > 39 * DAY
+    assert main(["prune", "--unused-for", "30"]) == 0
+    assert not entries["old"].exists()
+
+
 def test_only_old_lock_files_that_nobody_holds_are_stale(tmp_path):
     folder = tmp_path / "embeddings" / "k"
     folder.mkdir(parents=True)
