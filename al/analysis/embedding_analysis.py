@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 JSON_FILE = "analysis.json"
 SUMMARY_FILE = "summary.md"
+#: Below this many labeled texts per primary label, the reading calls no verdict on separation (k-means on a
+#: handful of texts recovers them trivially).
+MIN_TEXTS_PER_CLUSTER = 5
 
 MULTI_LABEL_RULES = (
     "A text with several labels counts for each of them in the centroids, the proximity counts and the "
@@ -299,7 +302,11 @@ def save_figure(fig: "Figure", path: str | Path) -> Path:
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
-    return "–" if x is None else f"{x:.{digits}f}"
+    """``x`` to ``digits`` places, a value that rounds to zero as ``0.000`` (never ``-0.000``); None as a dash."""
+    if x is None:
+        return "–"
+    shown = f"{x:.{digits}f}"
+    return shown[1:] if shown.startswith("-") and float(shown) == 0 else shown
 
 
 def _cell(text: str) -> str:
@@ -330,6 +337,7 @@ def margins_table(result: dict[str, Any]) -> str:
     lines = [head, "|---|" + "---:|" * len(sizes)]
     for n in names:
         cells = [f"{_fmt(m['own'])} / {_fmt(m['other'])} / {_fmt(m['margin'])}"
+                 + (" (1 text)" if m.get("n_texts") == 1 else "")
                  for m in (e["margins"][n] for e in result["sizes"])]
         lines.append(f"| {_cell(n)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -433,11 +441,21 @@ def reading(result: dict[str, Any]) -> str:
             parts.append(f"{loss}; the silhouette and the k-means agreement are undefined here: they need at least "
                          f"two primary labels among the labeled texts.")
         else:
-            separated = q["silhouette"] > 0.25
+            k = q["kmeans"].get("k") or 0
+            if k and first["size"] < MIN_TEXTS_PER_CLUSTER * k:  # k-means on a handful of texts finds them trivially
+                verdict = (f"with {first['size']} labeled texts under {k} primary labels (fewer than "
+                           f"{MIN_TEXTS_PER_CLUSTER} a label) these figures say little about how separated the classes "
+                           f"are; read them at a larger size")
+            elif q["silhouette"] > 0.25:
+                verdict = "the classes are well separated in this embedding space"
+            elif (q["kmeans"]["nmi"] or 0) >= 0.5:
+                verdict = ("k-means finds the classes, but they are not compact and apart (silhouette at most 0.25) "
+                           "in this embedding space")
+            else:
+                verdict = "the classes are far from separated in this embedding space"
             parts.append(
                 f"{loss}, the silhouette of the primary labels is {_fmt(q['silhouette'])} and k-means recovers them "
-                f"with NMI {_fmt(q['kmeans']['nmi'])} and accuracy {_fmt(q['kmeans']['accuracy'])}: the classes are "
-                + ("well separated" if separated else "far from separated") + " in this embedding space."
+                f"with NMI {_fmt(q['kmeans']['nmi'])} and accuracy {_fmt(q['kmeans']['accuracy'])}: {verdict}."
             )
     if result.get("space"):
         parts.append(_space_reading(result))
@@ -501,7 +519,9 @@ def render_summary(result: dict[str, Any]) -> str:
         proximity_table(result), "",
         "## Distance to the class centroids (the paper's Figures 3-4)", "",
         "Mean cosine distance of the labeled texts of each label to their own centroid and to the other "
-        "centroids (mean over them); margin = other - own, positive when texts sit nearer their own centroid.", "",
+        "centroids (mean over them); margin = other - own, positive when texts sit nearer their own centroid. A "
+        "label with one labeled text (marked) is that text's own centroid, at distance 0: its margin is left out "
+        "of the mean margin.", "",
         margins_table(result), "",
         "## Embedding-space quality of the labeled set", "",
         "Soft nearest neighbour loss (cosine distance; lower = classes disentangled; \"uniform\" is its value "

@@ -225,3 +225,38 @@ def test_the_reading_says_what_a_fitted_space_changed():
                 f"{e['held_out']['pretrained']['silhouette']:.3f} -> {e['held_out']['am']['silhouette']:.3f}")
         assert said in text
     assert "In an am space fitted on each labeled set" in text
+
+
+def test_the_separation_verdict_reads_the_size_silhouette_and_k_means_together():
+    """With 5 labeled texts k-means 'recovered' the primary labels with NMI 1.000, and the reading still called the
+    classes far from separated: it looked at the silhouette alone."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Y = (rng.random((200, 3)) < 0.4).astype(int)
+    result = analyze_pool(X, Y, ["a", "b", "c"], [60], k=20)
+    entry = result["sizes"][0]
+
+    def verdict(size, silhouette, nmi, k=3):
+        q = {**entry["quality"], "silhouette": silhouette, "kmeans": {**entry["quality"]["kmeans"], "k": k,
+                                                                      "nmi": nmi}}
+        return reading({**result, "sizes": [{**entry, "size": size, "quality": q}]})
+
+    small = verdict(14, 0.05, 1.0)
+    assert ("with 14 labeled texts under 3 primary labels (fewer than 5 a label) these figures say little about how "
+            "separated the classes are") in small and "far from separated" not in small
+    assert "far from separated" not in verdict(15, 0.05, 0.9)  # 5 a label: judged
+    assert "k-means finds the classes, but they are not compact and apart" in verdict(15, 0.05, 0.9)
+    assert "the classes are far from separated in this embedding space" in verdict(15, 0.05, 0.2)
+    assert "the classes are well separated in this embedding space" in verdict(15, 0.3, 0.2)
+
+
+def test_the_margins_table_marks_a_label_on_one_labeled_text_and_shows_no_negative_zero():
+    from al.analysis.embedding_analysis import margins_table
+
+    result = {"label_names": ["a", "b"], "sizes": [{"size": 3, "margins": {
+        "a": {"n_texts": 2, "own": 0.25, "other": 0.5, "margin": 0.25},
+        "b": {"n_texts": 1, "own": -1e-8, "other": 0.523, "margin": 0.523}}}]}
+    lines = margins_table(result).splitlines()
+    assert lines[2] == "| a | 0.250 / 0.500 / 0.250 |"
+    assert lines[3] == "| b | 0.000 / 0.523 / 0.523 (1 text) |"
