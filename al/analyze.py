@@ -26,7 +26,7 @@ from typing import Sequence
 
 from al import __version__
 from al.cli import ArgumentParser, add_data_options, check_own_folder, output_dir, sigterm_stops, stopped
-from al.errors import ALError, ConfigError
+from al.errors import ALError, ConfigError, did_you_mean
 
 
 DEFAULT_SIZES = (100, 200, 500, 1500)
@@ -64,8 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "with --space and -bf16 with --embed-precision bf16)")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N, for embedding (default: {d.device})")
     g = p.add_argument_group("task-specific space (compared with the pretrained one)")
-    g.add_argument("--space", choices=["cea", "snnl", "aan", "am", "clld"],
-                   help="fit this space on each labeled set and report both spaces side by side")
+    g.add_argument("--space", metavar="NAME",
+                   help="fit this space on each labeled set (cea, snnl, aan, am or clld) and report both spaces "
+                   "side by side")
     g.add_argument("--space-scope", choices=["head", "encoder"], help=f"(default: {d.space_scope})")
     g.add_argument("--space-param", action="append", metavar="KEY=VALUE",
                    help="keyword argument of the space (repeatable), as in al.simulate")
@@ -165,13 +166,21 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         given["data_options"] = options
     if "space" in args:
         from al.simulate import parse_params
+        from al.spaces import OBJECTIVES
 
+        if args.space not in OBJECTIVES:
+            raise ConfigError(f"--space {args.space!r} names no fitted space{did_you_mean([args.space], OBJECTIVES)}; "
+                              f"known: {', '.join(OBJECTIVES)} (leave --space out for the pretrained space alone)")
         params = parse_params(args.space_param, "--space-param") if "space_param" in args else {}
         given["space"] = {"name": args.space, "params": params}
         if "space_scope" in args:
             given["space_scope"] = args.space_scope
     elif "space_param" in args or "space_scope" in args or "held_out" in args:
-        raise ConfigError("--space-param, --space-scope and --held-out need --space NAME (cea, snnl, aan, am, clld)")
+        flags = [f"--{k.replace('_', '-')}" for k in ("space_param", "space_scope", "held_out") if k in args]
+        one = len(flags) == 1
+        raise ConfigError(f"{' and '.join(flags)} {'needs' if one else 'need'} --space NAME (cea, snnl, aan, am, "
+                          f"clld): {'it sets' if one else 'they set'} the fitted space; add --space or drop "
+                          f"{'it' if one else 'them'}")
     for name, value, least in (("--seed", getattr(args, "seed", 0), 0), ("--held-out", getattr(args, "held_out", 1), 1)):
         if value < least:
             raise ConfigError(f"{name} must be at least {least}, got {value}")

@@ -552,8 +552,10 @@ class SimulationConfig:
             if elsewhere is not None and set(unknown) <= set(_parameters(elsewhere[1]) or {}) - set(unlisted):
                 there = f" ({'it' if len(unknown) == 1 else 'they'} belong{'s' if len(unknown) == 1 else ''} to " \
                         f"{elsewhere[0]})"
+            guess = "" if there else did_you_mean(unknown, set(accepted) - set(run_set) - set(unlisted))
             raise ConfigError(
-                f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}{there}; accepted: {names}"
+                f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}{there}{guess}; "
+                f"accepted: {names}"
             )
 
 

@@ -108,8 +108,21 @@ def did_you_mean(words: Iterable[str], known: Iterable[str], cutoff: float = 0.7
     known = [str(k) for k in known]
     guesses: list[str] = []
     for word in words:
-        guesses += [g for g in difflib.get_close_matches(str(word), known, n=1, cutoff=cutoff) if g not in guesses]
+        close = difflib.get_close_matches(str(word), known, n=1, cutoff=cutoff) or _swapped(str(word), known)
+        guesses += [g for g in close if g not in guesses]
     return f" (did you mean {' or '.join(guesses)}?)" if guesses else ""
+
+
+def _swapped(word: str, known: list[str]) -> list[str]:
+    """The first of ``known`` that is ``word`` with two neighbouring letters swapped (``cvs`` -> ``csv``): short
+    names that a typist's slip leaves below difflib's cutoff."""
+    for name in known:
+        if len(name) == len(word) and name != word:
+            differ = [i for i, (a, b) in enumerate(zip(word, name)) if a != b]
+            if len(differ) == 2 and differ[1] == differ[0] + 1 and word[differ[0]] == name[differ[1]] \
+                    and word[differ[1]] == name[differ[0]]:
+                return [name]
+    return []
 
 
 def raised_at(exc: BaseException) -> str:

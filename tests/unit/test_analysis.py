@@ -366,7 +366,13 @@ BAD_INPUTS = {
     "labels absent": (["--labels", "food", "unicorns"], "label(s) 'unicorns' not in corpus 'disaster'"),
     "negative seed": (["--seed", "-1"], "--seed must be at least 0, got -1"),
     "held-out below one": (["--space", "cea", "--held-out", "-5"], "--held-out must be at least 1, got -5"),
-    "held-out without a space": (["--held-out", "100"], "--held-out need --space NAME"),
+    "held-out without a space": (["--held-out", "100"], "--held-out needs --space NAME (cea, snnl, aan, am, clld): "
+                                                        "it sets the fitted space; add --space or drop it"),
+    "two space flags without a space": (["--held-out", "100", "--space-scope", "head"],
+                                        "--space-scope and --held-out need --space NAME"),
+    "misspelt space": (["--space", "cae"], "--space 'cae' names no fitted space (did you mean cea?); known: cea, snnl"),
+    "the pretrained space named": (["--space", "pretrained"], "(leave --space out for the pretrained space alone)"),
+    "transposed dataset": (["--dataset", "cvs"], "unknown dataset 'cvs' (did you mean csv?)"),
 }
 
 

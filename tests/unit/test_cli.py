@@ -44,9 +44,9 @@ BAD_INPUTS = {
     "strategy rejects param": (["--strategy", "random", "--strategy-param", "k=1"],
                                "strategy 'random' has no parameter 'k'; accepted: none"),
     "misspelled strategy param": (["--strategy", "dal", "--strategy-param", "sub_batchs=5"],
-                                  "strategy 'dal' has no parameter 'sub_batchs'; accepted: "),
+                                  "strategy 'dal' has no parameter 'sub_batchs' (did you mean sub_batches?); accepted: "),
     "misspelled classifier param": (["--classifier-param", "treshold=dev"],
-                                    "classifier 'logreg' has no parameter 'treshold'; accepted: C, class_weight, "),
+                                    "classifier 'logreg' has no parameter 'treshold' (did you mean threshold?); accepted: C, class_weight, "),
     "bert-only param on logreg": (["--classifier-param", "max_epochs=3"], "classifier 'logreg' has no parameter"),
     "logreg C not a number": (["--classifier-param", "C=abc"], "C must be a positive number, got 'abc'"),
     "logreg C negative": (["--classifier-param", "C=-1"], "C must be a positive number, got -1"),
@@ -56,7 +56,7 @@ BAD_INPUTS = {
     "logreg class weight misspelt": (["--classifier-param", "class_weight=balnced"],
                                      "class_weight must be balanced, null (none) or per class such as {0: 1, 1: 5}"),
     "misspelled knn param": (["--classifier", "knn", "--classifier-param", "wieghts=similarity"],
-                             "classifier 'knn' has no parameter 'wieghts'; accepted: k, threshold, warm_start, weights"),
+                             "classifier 'knn' has no parameter 'wieghts' (did you mean weights?); accepted: k, threshold, warm_start, weights"),
     "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
     "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
                                       "precision is set by the run's embed_precision (--embed-precision)"),
@@ -260,7 +260,7 @@ def test_unknown_parameters_fail_before_any_data_loads(tmp_path, monkeypatch, ca
     monkeypatch.setattr(al.datasets, "load_corpus", no_loading)
     code = main(["--strategy", "cvirs", "--strategy-param", "treshold=0.4", "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
-    assert code == 2 and "strategy 'cvirs' has no parameter 'treshold'; accepted: " in err
+    assert code == 2 and "strategy 'cvirs' has no parameter 'treshold' (did you mean threshold?); accepted: " in err
     assert err.count("\n") == 1 and not (tmp_path / "r").exists()
 
 
