@@ -605,8 +605,9 @@ def run_versions(runs: Sequence[Run]) -> list[str]:
 
 
 def provenance_note(runs: Sequence[Run]) -> str | None:
-    """What a reader must know when the runs of one setting come from other versions of al, or read other pool
-    vectors (another machine's kernels, libraries or cache; ``embeddings_digest``), or None when they agree."""
+    """What a reader must know when the runs of one setting come from other versions of al, read other pool
+    vectors (another machine's kernels, libraries or cache; ``embeddings_digest``), or ran a user's strategy file
+    as edited in between (:func:`strategy_edits`), or None when they agree."""
     versions = run_versions(runs)
     digests: dict[str, int] = Counter(run.meta["embeddings_digest"] for run in runs
                                       if isinstance(run.meta.get("embeddings_digest"), str))
@@ -616,10 +617,60 @@ def provenance_note(runs: Sequence[Run]) -> str | None:
     if len(digests) > 1:
         each = ", ".join(f"{digest[:12]} in {counted(n, 'run')}" for digest, n in digests.most_common())
         said.append(f"read {len(digests)} different sets of pool vectors (embeddings_digest {each})")
-    if not said:
+    edited = strategy_edits(runs)
+    if not said and not edited:
         return None
-    return (f"its runs {' and '.join(said)}: their differences may come from that as well as from the strategies; "
-            f"rerun them with one version on one kind of machine for a clean comparison")
+    parts = []
+    if said:
+        parts.append(f"its runs {' and '.join(said)}: their differences may come from that as well as from the "
+                     f"strategies; rerun them with one version on one kind of machine for a clean comparison")
+    if edited:
+        parts.append(f"{'; '.join(edited)}: the runs do not all come from the same code; rerun them (another --out, "
+                     f"or the run folders removed) for a clean comparison")
+    return "; ".join(parts)
+
+
+def source_digests(run: Run) -> list[str]:
+    """The digests of a user's strategy file that ``run``'s rounds came from, in order: the first start's and each
+    resume's after an edit (``config.json``: ``strategy_source``, ``resumes[].strategy_source``); [] for a built-in
+    strategy."""
+    digests: list[str] = []
+    for resume in run.meta.get("resumes") or []:
+        change = resume.get("strategy_source") if isinstance(resume, dict) else None
+        if isinstance(change, list) and len(change) == 2:
+            digests += [d for d in change if isinstance(d, str) and (not digests or digests[-1] != d)]
+    source = run.meta.get("strategy_source")
+    last = source.get("digest") if isinstance(source, dict) else None
+    if isinstance(last, str) and (not digests or digests[-1] != last):
+        digests.append(last)
+    return digests
+
+
+def strategy_edits(runs: Sequence[Run]) -> list[str]:
+    """Per strategy of ``runs`` whose file was edited between its runs or within one: what the reader must know
+    (which seeds ran which digest, which runs were resumed on other code); [] when each ran one version."""
+    by_strategy: dict[str, list[Run]] = defaultdict(list)
+    for run in runs:
+        by_strategy[run.strategy].append(run)
+    notes = []
+    for name, group in sorted(by_strategy.items()):
+        used = {run.path: source_digests(run) for run in group}
+        versions = {d for digests in used.values() for d in digests}
+        if len(versions) < 2:
+            continue
+        resumed = sorted(run.seed for run in group if len(set(used[run.path])) > 1)
+        seeds: dict[str, list[int]] = defaultdict(list)
+        for run in group:
+            if used[run.path]:
+                seeds[used[run.path][-1]].append(run.seed)
+        each = ", ".join(f"{d[:12]} in seed{'s' if len(v) > 1 else ''} {', '.join(map(str, sorted(v)))}"
+                         for d, v in sorted(seeds.items(), key=lambda item: min(item[1])))
+        note = f"{name}'s file was edited between its runs ({len(versions)} versions; last: {each})"
+        if resumed:
+            note += (f", and seed{'s' if len(resumed) > 1 else ''} {', '.join(map(str, resumed))} "
+                     f"{'were' if len(resumed) > 1 else 'was'} resumed on other code than {'their' if len(resumed) > 1 else 'its'} first rounds")
+        notes.append(note)
+    return notes
 
 
 def settings_of(runs: Sequence[Run]) -> dict[Path, str]:

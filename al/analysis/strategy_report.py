@@ -683,8 +683,8 @@ def baseline_notes(summary: dict[str, Any]) -> list[str]:
 
 def seed_notes(summary: dict[str, Any]) -> list[str]:
     """One line per setting whose strategies ran different seeds (:func:`~al.analysis.comparison.unequal_seeds`),
-    and one per setting whose runs came from other versions of al or read other pool vectors
-    (:func:`~al.analysis.comparison.provenance_note`)."""
+    and one per setting whose runs came from other versions of al, read other pool vectors or ran an edited
+    strategy file (:func:`~al.analysis.comparison.provenance_note`)."""
     return [f"note: in {setting}, {sec[key]}" for setting, sec in summary["settings"].items()
             for key in ("unequal_seeds", "mixed_provenance") if sec.get(key)]
 

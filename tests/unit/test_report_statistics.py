@@ -315,6 +315,36 @@ def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_ver
     assert "were run by al 0.1.0, an unrecorded version and read" in setting["mixed_provenance"]
 
 
+def test_the_report_says_when_a_users_strategy_file_was_edited_between_its_runs_or_within_one(tmp_path, capsys):
+    """Each run stores its strategy file's digest, and a resume after an edit records the change; the report paired
+    seeds of other code with no word said."""
+    def source(digest):
+        return {"strategy_source": {"file": "/x/myal.py", "digest": digest}}
+
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60])
+        write_run(tmp_path / "runs", "mine", seed, [0.40, 0.50, 0.62], meta=source("a" * 64))
+    _, setting, _ = report(tmp_path / "runs", tmp_path)
+    assert "mixed_provenance" not in setting  # one version in every run
+    config = json.loads((tmp_path / "runs" / "mine-2" / "config.json").read_text())
+    config.update(source("b" * 64))
+    (tmp_path / "runs" / "mine-2" / "config.json").write_text(json.dumps(config))
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    said = ("mine's file was edited between its runs (2 versions; last: aaaaaaaaaaaa in seeds 0, 1, bbbbbbbbbbbb in "
+            "seed 2): the runs do not all come from the same code; rerun them (another --out, or the run folders "
+            "removed) for a clean comparison")
+    assert setting["mixed_provenance"] == said
+    assert f"**Note:** M{said[1:]}." in (out / "report.md").read_text()
+    assert said in capsys.readouterr().err
+    config = json.loads((tmp_path / "runs" / "mine-1" / "config.json").read_text())  # resumed after an edit
+    config.update(source("c" * 64), resumes=[{"after_round": 1, "strategy_source": ["a" * 64, "c" * 64]}])
+    (tmp_path / "runs" / "mine-1" / "config.json").write_text(json.dumps(config))
+    _, setting, _ = report(tmp_path / "runs", tmp_path)
+    assert setting["mixed_provenance"].startswith(
+        "mine's file was edited between its runs (3 versions; last: aaaaaaaaaaaa in seed 0, cccccccccccc in seed 1, "
+        "bbbbbbbbbbbb in seed 2), and seed 1 was resumed on other code than its first rounds: ")
+
+
 def test_a_single_non_zero_difference_is_no_test_and_not_in_holms_family(tmp_path):
     """Its smallest possible p is 1: it was tested (W=0, p=1) and made every other p Holm-adjusted over one more."""
     one = paired_test([0.5, 0.6, 0.7], [0.5, 0.6, 0.65])  # two zero differences, one non-zero
