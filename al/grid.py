@@ -1153,7 +1153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="override the grid file's `out`")
     parser.add_argument("--dry-run", action="store_true",
                         help="list the simulations and exit: 2 if any cannot run or its directory will refuse it")
-    parser.add_argument("--quiet", action="store_true", help="only the closing line and errors")
+    parser.add_argument("--quiet", action="store_true", help="only the closing line, warnings and errors")
     args = parser.parse_args(argv)
     if args.ray and "workers" in args:
         parser.error(f"--workers {args.workers} sets the simulations at once on this machine, and --ray runs them on "
@@ -1224,7 +1224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def warn(messages: Sequence[str], beat: Heartbeat) -> None:
         for message in messages:  # each distinct one once per grid, on one line
-            if not args.quiet and message not in warned:
+            if message not in warned:  # --quiet too: a warning is not progress
                 warned.add(message)
                 beat.say(f"warning: {' '.join(message.split())}")
 

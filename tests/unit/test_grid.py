@@ -708,8 +708,8 @@ def test_a_run_s_warnings_reach_the_grid_once_each_on_one_line(tmp_path, capsys)
     err = capsys.readouterr().err
     assert err.count("warning: a strategy's warning,\nsplit") == 0
     assert err.count("warning: a strategy's warning, split over lines") == 1  # two runs, two queries each: once
-    assert main([str(path), "--quiet", "--out", str(tmp_path / "again")]) == 0
-    assert "warning:" not in capsys.readouterr().err
+    assert main([str(path), "--quiet", "--out", str(tmp_path / "again")]) == 0  # a warning is not progress
+    assert capsys.readouterr().err.count("warning: a strategy's warning, split over lines") == 1
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -1052,6 +1052,23 @@ def test_a_grid_that_works_silently_says_what_it_is_working_on(tmp_path, monkeyp
     assert err.index("working: seed-1") > err.index("[1/2] done     seed-0")
     assert main([str(path), "--quiet", "--out", str(tmp_path / "quiet")]) == 0
     assert "working:" not in capsys.readouterr().err
+
+
+def test_quiet_keeps_the_runs_warnings(tmp_path, monkeypatch, capsys):
+    """--quiet left out every warning a run gave, an edited strategy file's among them: only progress goes."""
+    from al import grid
+
+    def warning_run(config_values, defer_busy_caches=False):
+        _rounds_file(Path(config_values["out"]), 3)
+        return {"status": "done", "seconds": 0.1, "macro_f1": 0.5, "warnings": ["mine.py changed since r last ran"]}
+
+    monkeypatch.setattr(grid, "run_one", warning_run)
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {_csv(tmp_path / 'd.csv')}, "
+                    f"labels: [a, b], initial: 10, step: 5, budget: 20}}\ngrid: {{seed: [0, 1]}}\n")
+    assert main([str(path), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning: mine.py changed since r last ran") == 1 and "[1/2]" not in err, err
 
 
 def test_a_user_s_strategy_edited_since_its_run_is_noted_and_the_resume_records_it(tmp_path, monkeypatch):
