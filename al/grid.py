@@ -895,10 +895,21 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
     if ray.is_initialized():
         return ray
     try:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
+                 runtime_env=import_path_env() if address else None)
     except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...
         raise ConfigError(f"--ray {address}: cannot connect ({' '.join(str(exc).split())}); {RAY_HINT}") from None
     return ray
+
+
+def import_path_env() -> dict[str, Any]:
+    """A Ray job's ``runtime_env`` under which its workers import what this process imports: a cluster's workers
+    start in the environment ``ray start`` had, without this command's ``PYTHONPATH`` or folder, where a user's
+    strategy module (``mine:Mine``) is found. Both go before the workers' own ``PYTHONPATH``; on a machine of the
+    cluster that lacks them, they are passed over."""
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [os.path.abspath(p) for p in paths] + [os.getcwd()]
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join([*dict.fromkeys(paths), "${PYTHONPATH}"])}}
 
 
 def check_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> Any:

@@ -940,6 +940,19 @@ def test_ray_auto_without_a_cluster_is_one_line(monkeypatch):
         connect_ray("auto")
 
 
+def test_a_clusters_workers_import_with_the_commands_path_and_folder(tmp_path, monkeypatch):
+    """Workers of a cluster that ``ray start`` began elsewhere lacked the command's PYTHONPATH and folder: a
+    strategy module the command (and its --dry-run) found could not be imported there."""
+    from al.grid import import_path_env
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["sub", "", str(tmp_path / "lib")]))
+    assert import_path_env() == {"env_vars": {"PYTHONPATH": os.pathsep.join(
+        [str(tmp_path / "sub"), str(tmp_path / "lib"), str(tmp_path), "${PYTHONPATH}"])}}
+    monkeypatch.delenv("PYTHONPATH")
+    assert import_path_env()["env_vars"]["PYTHONPATH"] == f"{tmp_path}{os.pathsep}${{PYTHONPATH}}"
+
+
 def _rounds_file(run_dir: Path, n: int) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "rounds.jsonl").write_text("".join(f'{{"round": {i}}}\n' for i in range(n)))
