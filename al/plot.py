@@ -52,9 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not Path(args.output).suffix and not Path(args.output).is_dir() and not args.output.endswith(("/", "\\")):
             args.output = f"{args.output}.png"  # as matplotlib does: a file name without an extension gets .png
         output_file(args.output, "-o", formats)
-        runs, partial = complete_runs(load_runs(args.runs))
+        damaged: list[tuple[Path, str]] = []
+        runs, partial = complete_runs(load_runs(args.runs, damaged=damaged))
         missing = unstarted_runs(args.runs)
         notes = [f"missing: {path} (no finished round) — left out" for path in missing]
+        notes += [f"damaged: {path} ({why}) — left out" for path, why in damaged]
         missing_note = f"; {len(missing)} with no finished round, e.g. {missing[0]}" if missing else ""
         notes += [f"partial: {run.path} ({done} of {expected} rounds) — left out" for run, done, expected in partial]
         if not runs:

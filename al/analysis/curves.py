@@ -150,40 +150,73 @@ def unstarted_runs(paths: Iterable[str | Path]) -> list[Path]:
     rounds): a run killed in its first round, or one that could not start; :func:`load_runs` leaves them out."""
     started = {f.parent for p in map(Path, paths) if p.is_dir() for name in (CONFIG_FILE, LOCK_FILE)
                for f in find_files(p, name)}
-    return sorted(d for d in started if not read_rounds(d))
+    return sorted(d for d in started if _no_rounds(d))
 
 
-def load_runs(paths: Iterable[str | Path]) -> list[Run]:
+def _no_rounds(run_dir: Path) -> bool:
+    """Whether ``run_dir`` recorded no round; records that cannot be read are :func:`load_runs`' to name."""
+    try:
+        return not read_rounds(run_dir)
+    except DataError:
+        return False
+
+
+def load_runs(paths: Iterable[str | Path], damaged: list[tuple[Path, str]] | None = None) -> list[Run]:
     """Every run directory given or below those given (:func:`find_run_dirs`) that finished a round.
+
+    ``damaged``: where given, a run whose records cannot be read is added to it (its path, why) and left out,
+    instead of stopping the whole read.
 
     Raises
     ------
     DataError
-        If none did, a run has rounds but no config, or its stored seed is not an integer.
+        If none did, or (without ``damaged``) a run has rounds but no config, records that cannot be read, or a
+        stored seed that is not an integer.
     """
     runs, empty = [], []
     for path in find_run_dirs(paths):
-        stored = read_config(path) or {}
-        config = stored.pop("config", None)
-        if config is None:
-            raise DataError(f"{path} has {ROUNDS_FILE} but no {CONFIG_FILE}; expected both as al.simulate writes "
-                            f"them: restore its {CONFIG_FILE}, or leave that directory out")
-        seed = config.get("seed", 0)
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise DataError(f"{path}: stored seed {seed!r} is not an integer; expected the seed al.simulate writes "
-                            f"(is {CONFIG_FILE} from al.simulate?)")
-        config.setdefault("embed_precision", "fp32")  # runs from before the setting embedded in fp32
-        rounds = read_rounds(path)
-        if rounds:
-            runs.append(Run(path, config, rounds, stored))
+        try:
+            run = _load_run(path)
+        except DataError as exc:
+            if damaged is None:
+                raise
+            damaged.append((path, str(exc)))
+            continue
+        if run is not None:
+            runs.append(run)
         else:
             empty.append(path)
+    if not runs and damaged:
+        raise DataError(f"no run could be read: {damaged[0][1]}" + (f" (and {len(damaged) - 1} more damaged)"
+                                                                     if len(damaged) > 1 else ""))
     if not runs:
         its = f"its {ROUNDS_FILE} is empty" if len(empty) == 1 else f"their {ROUNDS_FILE} files are empty"
         raise DataError(f"no finished round in {', '.join(map(str, empty[:3]))}{and_more(len(empty), 3)}: {its}; "
                         f"wait for a run still in its first round, resume a stopped one with the command that "
                         f"started it, or give runs that finished a round")
     return runs
+
+
+def _load_run(path: Path) -> Run | None:
+    """The run in ``path``; None if it finished no round.
+
+    Raises
+    ------
+    DataError
+        If it has rounds but no config, records that cannot be read, or a stored seed that is not an integer.
+    """
+    stored = read_config(path) or {}
+    config = stored.pop("config", None)
+    if config is None:
+        raise DataError(f"{path} has {ROUNDS_FILE} but no {CONFIG_FILE}; expected both as al.simulate writes "
+                        f"them: restore its {CONFIG_FILE}, or leave that directory out")
+    seed = config.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise DataError(f"{path}: stored seed {seed!r} is not an integer; expected the seed al.simulate writes "
+                        f"(is {CONFIG_FILE} from al.simulate?)")
+    config.setdefault("embed_precision", "fp32")  # runs from before the setting embedded in fp32
+    rounds = read_rounds(path)
+    return Run(path, config, rounds, stored) if rounds else None
 
 
 def _is_number(value: Any) -> bool:

@@ -177,7 +177,8 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         raise ConfigError(f"bootstrap_seed must be 0 to 2**32 - 1, got {bootstrap_seed}")
     out.mkdir(parents=True, exist_ok=True)
     empty = unstarted_runs([runs_dir])
-    runs = load_runs(find_run_dirs([runs_dir]))
+    damaged: list[tuple[Path, str]] = []
+    runs = load_runs(find_run_dirs([runs_dir]), damaged=damaged)
     table, partial, unevaluated = summarize(runs)
     if not table and unevaluated and not partial:
         raise DataError(f"no run under {runs_dir} has a macro-F1 (e.g. {unevaluated[0].path}: null in every round); "
@@ -205,6 +206,8 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         summary["partial"].append({"run": str(run.path.relative_to(runs_dir)), "rounds": done, "expected": expected})
     if unevaluated:
         summary["unevaluated"] = [str(run.path.relative_to(runs_dir)) for run in unevaluated]
+    if damaged:
+        summary["damaged"] = [{"run": _relative(path, runs_dir), "why": why} for path, why in damaged]
 
     stems = figure_stems(sorted(table))
     colors = line_colors(known)  # a strategy keeps its colour in every setting's figures
@@ -665,11 +668,13 @@ MAIN_COLUMNS = ["strategy", "seeds", "final_macro_f1", "area_macro_f1", "final_m
 
 
 def problems(summary: dict[str, Any]) -> list[str]:
-    """One line per partial, empty or unevaluated run in ``summary``: what it is and that it is left out."""
+    """One line per partial, empty, unevaluated or damaged run in ``summary``: what it is and that it is left
+    out."""
     out = [f"partial: {p['run']} ({p['rounds']} of {p['expected']} rounds) — left out of the tables"
            for p in summary["partial"]]
     out += [f"missing: {e} (no finished round) — left out" for e in summary["empty"]]
     out += [f"no macro-F1: {e} (null in every round) — left out" for e in summary.get("unevaluated", [])]
+    out += [f"damaged: {d['run']} ({d['why']}) — left out" for d in summary.get("damaged", [])]
     return out
 
 

@@ -129,6 +129,13 @@ def test_unfinished_runs_are_named_and_left_out(tmp_path, capsys):
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
     err = capsys.readouterr().err
     assert f"missing: {tmp_path / 'runs' / 'random-3'} (no finished round) — left out" in err, err
+    # a run whose records cannot be read: named and left out, as al.report does
+    damaged = tmp_path / "runs" / "random-1" / "rounds.jsonl"
+    damaged.write_text(damaged.read_text()[:-20] + "\n")
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+    captured = capsys.readouterr()
+    assert f"damaged: {tmp_path / 'runs' / 'random-1'} ({damaged} line 3 is not JSON" in captured.err, captured.err
+    assert "0.200 ± " not in captured.out and "(1 run)" in captured.err
 
 
 def test_an_image_format_that_needs_latex_is_offered_only_with_it(tmp_path, capsys, monkeypatch):

@@ -345,6 +345,30 @@ def test_the_report_says_when_a_users_strategy_file_was_edited_between_its_runs_
         "bbbbbbbbbbbb in seed 2), and seed 1 was resumed on other code than its first rounds: ")
 
 
+def test_a_damaged_run_is_named_and_left_out_and_the_report_goes_on(tmp_path, capsys):
+    """One damaged rounds.jsonl, or a run folder that lost its config.json, stopped the whole report."""
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60])
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.62])
+    (tmp_path / "runs" / "cvirs-2" / "rounds.jsonl").write_text('{"round": 0, "n_labeled": 100, "macro_f1": 0.4}\n'
+                                                             '{"round": 1, "n_lab\n{"round": 2}\n')
+    (tmp_path / "runs" / "random-2" / "config.json").unlink()
+    summary, setting, out = report(tmp_path / "runs", tmp_path)
+    assert [d["run"] for d in summary["damaged"]] == ["cvirs-2", "random-2"]
+    assert "random-2" in summary["damaged"][1]["why"] and "no config.json" in summary["damaged"][1]["why"]
+    assert setting["runs"] == {"cvirs": {"0": "cvirs-0", "1": "cvirs-1"}, "random": {"0": "random-0", "1": "random-1"}}
+    err = capsys.readouterr().err
+    assert "damaged: cvirs-2 (" in err and ") — left out" in err
+    assert "- damaged: random-2 (" in (out / "report.md").read_text()
+    for seed in range(2):  # nothing readable at all: the first reason, in one line
+        for name in ("random", "cvirs"):
+            (tmp_path / "runs" / f"{name}-{seed}" / "config.json").unlink()
+    from al.report import main
+
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "again")]) == 2
+    assert capsys.readouterr().err.startswith("error: no run could be read: ")
+
+
 def test_a_single_non_zero_difference_is_no_test_and_not_in_holms_family(tmp_path):
     """Its smallest possible p is 1: it was tested (W=0, p=1) and made every other p Holm-adjusted over one more."""
     one = paired_test([0.5, 0.6, 0.7], [0.5, 0.6, 0.65])  # two zero differences, one non-zero
