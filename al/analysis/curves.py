@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from al.errors import DataError, and_more
+from al.errors import DataError, and_more, did_you_mean
 from al.io import write_bytes_atomic
 from al.progress import counted  # noqa: F401 - re-exported: the reports' and plots' wording
 from al.records import CONFIG_FILE, LOCK_FILE, ROUNDS_FILE, read_config, read_rounds
@@ -219,6 +219,47 @@ def _load_run(path: Path) -> Run | None:
     return Run(path, config, rounds, stored) if rounds else None
 
 
+def lookup(record: dict[str, Any], metric: str) -> tuple[bool, Any]:
+    """Whether ``record`` holds ``metric``, and its value: a key, or a dotted path into its mappings
+    (``per_label_f1.food``, ``diagnostics.summary.mean_ratio``)."""
+    if metric in record:
+        return True, record[metric]
+    value: Any = record
+    for key in metric.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return False, None
+        value = value[key]
+    return True, value
+
+
+def nested_metrics(run: Run) -> list[str]:
+    """The dotted paths to numbers in the mappings ``run``'s rounds record (``per_label_f1.food``, ...)."""
+    paths: set[str] = set()
+
+    def walk(value: Any, prefix: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{prefix}.{key}")
+        elif _is_number(value) or value is None:
+            paths.add(prefix)
+
+    for r in run.rounds:
+        for key, value in r.items():
+            if isinstance(value, dict):
+                walk(value, key)
+    return sorted(paths)
+
+
+def _nested_hint(run: Run) -> str:
+    """``; per label: per_label_f1.LABEL (per_label_f1.food, ...)`` where the rounds record such mappings."""
+    nested = nested_metrics(run)
+    if not nested:
+        return ""
+    groups = sorted({path.rsplit(".", 1)[0] for path in nested}, key=lambda g: (g != "per_label_f1", g.count("."), g))
+    shown = ", ".join(f"{g}.NAME" for g in groups[:3]) + and_more(len(groups), 3)
+    return f"; or a number inside a mapping, {shown} (e.g. {nested[0]})"
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -269,17 +310,16 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
     """
     sizes, values, warned = [], [], False
     for r in (queried(run) if metric == "seconds_query" else run.rounds):
-        if metric not in r:
+        found, value = lookup(r, metric)
+        if not found:
             known = recorded(run)
-            if metric in known:  # another round has it: a timing of a process's first round, a damaged record
-                once = " (recorded on a process's first round alone)" if metric in ONCE_PER_PROCESS else ""
+            if metric in known or any(lookup(x, metric)[0] for x in run.rounds):  # a timing of a process's first
+                once = " (recorded on a process's first round alone)" if metric in ONCE_PER_PROCESS else ""  # round
                 raise DataError(f"{run.path}: round {r.get('round')} has no {metric!r}, which other rounds record"
                                 f"{once}; plot a metric every round records: {', '.join(every_round(run))}")
-            timings = [k for k in known if k.startswith("seconds_")]
-            raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}; its metrics: "
-                            f"{', '.join(numeric_metrics(run))}" + (f"; its timings: {', '.join(timings)}" if timings
-                                                                     else ""))
-        value = r[metric]
+            raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}"
+                            f"{did_you_mean([metric], known + nested_metrics(run))}; metrics every round records: "
+                            f"{', '.join(every_round(run))}" + _nested_hint(run))
         if value is None:
             if not str(r.get("evaluation", "")).startswith("none") and not warned:
                 warned = True  # a session's round with one labeled text records its reason: no warning
@@ -289,7 +329,8 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
             continue
         if not _is_number(value):
             raise DataError(f"{run.path}: {metric} is no number (round {r.get('round')} holds a "
-                            f"{type(value).__name__}); give a numeric metric: {', '.join(numeric_metrics(run))}")
+                            f"{type(value).__name__}); give a numeric metric: {', '.join(numeric_metrics(run))}"
+                            + _nested_hint(run))
         if not _is_number(r.get("n_labeled")):
             raise DataError(f"{run.path}: round {r.get('round')} has no labeled-set size (n_labeled); expected the "
                             f"records al.simulate writes (is {ROUNDS_FILE} from al.simulate?)")
@@ -412,10 +453,17 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
         several = c.n_runs > 1
         if several.any():
             std = np.where(several, c.std, 0.0)
-            ax.fill_between(c.sizes, c.mean - std, c.mean + std, where=several, color=line.get_color(), alpha=0.2)
+            low = c.mean - std
+            if metric.startswith("seconds_"):  # a time is never below 0 s
+                low = np.maximum(low, 0.0)
+            ax.fill_between(c.sizes, low, c.mean + std, where=several, color=line.get_color(), alpha=0.2)
             banded = True
-    label = (f"seconds ({metric.removeprefix('seconds_')})" if metric.startswith("seconds_")
-             else metric.replace("_", "-").replace("f1", "F1"))
+    if metric.startswith("seconds_"):
+        label = f"seconds ({metric.removeprefix('seconds_')})"
+    elif metric.startswith("per_label_f1."):
+        label = f"F1 of {metric.removeprefix('per_label_f1.')}"
+    else:
+        label = metric.replace("_", "-").replace("f1", "F1")
     ax.set_xlabel("labeled texts")
     ax.set_ylabel(label)
     ax.set_title(title or f"{label} by labeled-set size")

@@ -76,12 +76,16 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
     out = str(tmp_path / "c.png")
     assert main([str(tmp_path / "runs"), "--metric", "f1", "-o", out]) == 2
-    assert "has no metric 'f1'; its metrics: macro_f1, micro_f1\n" in capsys.readouterr().err
+    assert ("has no metric 'f1'; metrics every round records: macro_f1, micro_f1; or a number inside a mapping, "
+            "per_label_f1.NAME (e.g. per_label_f1.a)\n") in capsys.readouterr().err
+    assert main([str(tmp_path / "runs"), "--metric", "macro_F1", "-o", out]) == 2
+    assert "has no metric 'macro_F1' (did you mean macro_f1?); " in capsys.readouterr().err
     fake_run(tmp_path / "timed", "random", 0, [0.2, 0.4], name=None)
     for path in (tmp_path / "timed").glob("*/rounds.jsonl"):  # as runs record them: the timings are plotted too
         path.write_text(path.read_text().replace('"round"', '"seconds_query":1.5,"round"'))
     assert main([str(tmp_path / "timed"), "--metric", "seconds_qeury", "-o", out]) == 2
-    assert "its metrics: macro_f1, micro_f1; its timings: seconds_query" in capsys.readouterr().err
+    assert ("(did you mean seconds_query?); metrics every round records: macro_f1, micro_f1, seconds_query; "
+            in capsys.readouterr().err)
     for path in (tmp_path / "timed").glob("*/rounds.jsonl"):  # a resume's first round: seconds_embed there alone
         first, second = path.read_text().splitlines()
         path.write_text(first + "\n" + second.replace('"round"', '"seconds_embed":3.0,"round"') + "\n")
@@ -107,6 +111,23 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     assert not (tmp_path / "figs.png").exists() and not (tmp_path / "new.png").exists()
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "curves")]) == 0  # no extension: png
     assert (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_one_labels_f1_and_a_diagnostics_figure_are_plotted_by_their_dotted_path(tmp_path, capsys):
+    """Only top-level numbers could be drawn: a rare label's curve, or a --diagnostics figure per round, could not."""
+    for seed, values in ((0, [0.2, 0.4, 0.6]), (1, [0.4, 0.6, 0.8])):
+        fake_run(tmp_path / "runs", "random", seed, values)
+        path = tmp_path / "runs" / f"random-{seed}" / "rounds.jsonl"
+        path.write_text("".join(line.replace('"round"', f'"diagnostics":{{"summary":{{"mean_ratio":{seed + i}}}}},'
+                                             f'"round"') + "\n" for i, line in enumerate(path.read_text().splitlines())))
+    out = str(tmp_path / "c.png")
+    assert main([str(tmp_path / "runs"), "--metric", "per_label_f1.a", "-o", out]) == 0
+    printed = capsys.readouterr().out
+    assert "0.300 ± 0.141" in printed and "0.700 ± 0.141" in printed  # (0.2, 0.4) at 100, (0.6, 0.8) at 200
+    assert main([str(tmp_path / "runs"), "--metric", "diagnostics.summary.mean_ratio", "-o", out]) == 0
+    assert "2.500 ± 0.707" in capsys.readouterr().out  # (2, 3) at 200
+    assert main([str(tmp_path / "runs"), "--metric", "per_label_f1.b", "-o", out]) == 2
+    assert "has no metric 'per_label_f1.b' (did you mean per_label_f1.a?)" in capsys.readouterr().err
 
 
 # -- what shares a line, what is left out --------------------------------------------------------------------------
