@@ -467,7 +467,8 @@ def conditions(run: Run) -> dict[str, str]:
     component params completed by their constructors' defaults); a setting it lacks at
     :class:`~al.config.SimulationConfig`'s default, which that run used (as :func:`expected_rounds` assumes); a
     component as its name (``strategy``) and one entry per param (``strategy.sub_batches``); the data file as the
-    first 12 hex digits of its digest (``data``; None where none was recorded), not its path, and ``data_options``
+    first 12 hex digits of its digest (``data``; None where none was recorded), not its path; ``n_frequent`` and
+    ``n_rare`` only where no ``labels`` were named (they are not read then), and ``data_options``
     with those at their defaults left out, as a resume compares them; the label descriptions file
     (``label_descriptions.file``) by its digest too (its path where no digest was recorded). The keys of
     :data:`NOT_A_CONDITION` are left out. Among other runs, ``data`` and ``data_options`` are what
@@ -481,6 +482,9 @@ def conditions(run: Run) -> dict[str, str]:
     if not isinstance(space, Mapping) or space.get("name", PRETRAINED) == PRETRAINED:
         config.update(space_scope=None, space_every=None, space_for=None)  # they mean nothing without a fit
     config = given_data_options(config)  # an option at its default is no option given
+    if config.get("labels"):  # labels named: the frequent / rare pick is not read
+        config.pop("n_frequent", None)
+        config.pop("n_rare", None)
     digest = run.meta.get("data_digest")
     config["data"] = digest[:12] if isinstance(digest, str) else None
     described = config.get("label_descriptions")

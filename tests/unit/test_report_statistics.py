@@ -284,6 +284,7 @@ def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_ver
     summary, setting, out = report(tmp_path / "runs", tmp_path)
     assert setting["conditions"]["budget"] == "200" and setting["conditions"]["step"] == "50"
     assert setting["conditions"]["classifier"] == "logreg" and "strategy" not in setting["conditions"]
+    assert "n_frequent" in setting["conditions"]  # read: no labels were named
     assert "seed" not in setting["conditions"]
     assert setting["runs"] == {"cvirs": {"0": "cvirs-0", "1": "cvirs-1"}, "random": {"0": "random-0", "1": "random-1"}}
     assert setting["al_versions"] == ["0.1.0"] and "mixed_provenance" not in setting
@@ -343,6 +344,17 @@ def test_the_report_says_when_a_users_strategy_file_was_edited_between_its_runs_
     assert setting["mixed_provenance"].startswith(
         "mine's file was edited between its runs (3 versions; last: aaaaaaaaaaaa in seed 0, cccccccccccc in seed 1, "
         "bbbbbbbbbbbb in seed 2), and seed 1 was resumed on other code than its first rounds: ")
+
+
+def test_labels_named_leave_the_frequent_rare_pick_out_of_what_a_setting_held_fixed(tmp_path):
+    """A report of runs made with --labels said "Held fixed: ... n_frequent=5, n_rare=5", settings never read."""
+    for seed in range(2):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], labels=["a", "b"], n_frequent=3)
+        write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.62], labels=["a", "b"])  # n_frequent 5: the same
+    summary, setting, out = report(tmp_path / "runs", tmp_path)
+    assert setting["conditions"]["labels"] == '["a", "b"]'
+    assert "n_frequent" not in setting["conditions"] and "n_rare" not in setting["conditions"]
+    assert "n_frequent" not in (out / "report.md").read_text()
 
 
 def test_a_damaged_run_is_named_and_left_out_and_the_report_goes_on(tmp_path, capsys):
