@@ -454,6 +454,29 @@ class EmbeddingCache:
         return out
 
 
+def unread_texts(texts: Sequence[str], input_ids: Sequence[Sequence[int]], tokenizer: Any, max_length: int,
+                 model: str) -> str | None:
+    """What a user should know of ``texts`` whose tokens (``input_ids``, cut at ``max_length``) the model reads
+    only in part (longer than ``max_length`` tokens: the rest is never read) or not at all (nothing but unknown
+    tokens, emoji alone: all such texts get one vector); None when every text is read whole."""
+    at_limit = [i for i, ids in enumerate(input_ids) if len(ids) >= max_length]
+    long: list[int] = []
+    if at_limit:  # cut one token later: a text of exactly max_length tokens is read whole
+        longer = tokenizer([texts[i] for i in at_limit], truncation=True, max_length=max_length + 1)["input_ids"]
+        long = [i for i, ids in zip(at_limit, longer) if len(ids) > max_length]
+    unk, special = tokenizer.unk_token_id, set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}
+    unknown = [i for i, ids in enumerate(input_ids)
+               if unk is not None and (words := [t for t in ids if t not in special]) and all(t == unk for t in words)]
+    said = []
+    if long:
+        said.append(f"{len(long)} of {len(texts)} texts are longer than {model}'s {max_length} tokens (e.g. "
+                    f"{texts[long[0]][:40]!r}...): only their first {max_length} are read")
+    if unknown:
+        said.append(f"{len(unknown)} of {len(texts)} texts hold nothing the model's vocabulary knows (e.g. {texts[unknown[0]][:40]!r}): "
+                    f"each is read as unknown tokens alone, and such texts get one and the same vector")
+    return "; ".join(said) if said else None
+
+
 class SentenceEmbedder:
     """Encode texts with a sentence-transformers model, with an on-disk cache.
 
@@ -607,18 +630,23 @@ class SentenceEmbedder:
         shown, counted_before = self.show_progress, self.n_encoded_
         self.show_progress = False
         try:
-            fresh = self._encode(list(texts))
+            fresh = self._encode(list(texts), warn=False)
         finally:
             self.show_progress, self.n_encoded_ = shown, counted_before
         return fresh.shape == np.shape(vectors) and np.array_equal(fresh, vectors)
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        """Run the model over ``texts`` in canonical batches: ndarray (n_texts, dim), float32, unit norm."""
+    def _encode(self, texts: list[str], warn: bool = True) -> np.ndarray:
+        """Run the model over ``texts`` in canonical batches: ndarray (n_texts, dim), float32, unit norm. ``warn``:
+        say how many texts the model reads only in part, or not at all (:func:`unread_texts`)."""
         import torch
 
         encoder = self._load()
         tokenizer, max_length = encoder.tokenizer, encoder.max_seq_length
         encoded = tokenizer(texts, truncation=True, max_length=max_length)  # each text alone: no padding
+        if warn and (note := unread_texts(texts, encoded["input_ids"], tokenizer, max_length, self.model)):
+            import warnings
+
+            warnings.warn(note, UserWarning, stacklevel=2)
         names = list(encoded.keys())
         features = [{name: encoded[name][i] for name in names} for i in range(len(texts))]
         batches = canonical_batches([len(f["input_ids"]) for f in features], max_length, self.batch_size)

@@ -175,3 +175,24 @@ def test_vectors_embedded_before_a_ctrl_c_are_kept_and_the_same_command_embeds_t
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "whole"))
     embedders.EmbeddingCache._open.clear()
     np.testing.assert_array_equal(resumed, SentenceEmbedder(device="cpu", batch_size=4).encode(texts))
+
+
+def test_texts_the_model_reads_in_part_or_not_at_all_are_a_warning():
+    """A text longer than the model's 256 tokens was cut with no word said, and emoji-only texts, read as unknown
+    tokens alone, all got one vector."""
+    embedder = SentenceEmbedder(cache=False, device="cpu", show_progress=False)
+    limit = embedder._load().max_seq_length
+    exact = "x " * (limit - 2)  # with [CLS] and [SEP]: exactly the limit, read whole
+    assert len(embedder._encoder.tokenizer(exact)["input_ids"]) == limit
+    texts = ["We need water. " * 100, exact, "😀", "🍞💧🏥🙏", "send food to the camp"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        vectors = embedder.encode(texts)
+    (said,) = [str(w.message) for w in caught if "tokens" in str(w.message)]
+    assert said.startswith(f"1 of 5 texts are longer than all-MiniLM-L6-v2's {limit} tokens (e.g. 'We need water. ")
+    assert f"only their first {limit} are read; 2 of 5 texts hold nothing the model's vocabulary knows" in said
+    assert np.array_equal(vectors[2], vectors[3])  # what the warning says of them
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        embedder.encode([exact, "send food to the camp"])
+    assert not [w for w in caught if "tokens" in str(w.message)]
