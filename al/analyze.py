@@ -240,7 +240,10 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
                           f"or give the file dev texts (its split column)")
     data = data_description(config, corpus)
     seconds = {"load": round(time.perf_counter() - t, 3)}
-    say(f"{corpus.name}: {len(pool)} pool texts, {counted(corpus.n_labels, 'label')} "
+    distinct = len(set(corpus.texts[pool].tolist()))
+    repeats = f" ({distinct} distinct: a repeated text is embedded once and counts each time)" \
+        if distinct < len(pool) else ""
+    say(f"{corpus.name}: {len(pool)} pool texts{repeats}, {counted(corpus.n_labels, 'label')} "
         f"({', '.join(corpus.label_names)}); {data['left_out']}; embedding with {config.model}")
 
     t = time.perf_counter()

@@ -128,3 +128,24 @@ def test_an_out_folder_holding_files_no_analysis_wrote_is_refused(tmp_path):
     (stopped / "holiday.png").write_text("")
     with pytest.raises(ConfigError, match=r"holds files no analysis wrote \(holiday\.png\)"):
         check_analysis_dir(stopped)
+
+
+def test_repeated_pool_texts_are_said_where_the_pool_is_counted(tmp_path, monkeypatch, capsys):
+    """'400 pool texts' then '399 texts embedded', with no word on why."""
+    import al.embedders
+    from al.analyze import main
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    monkeypatch.chdir(tmp_path)
+    path = _csv(tmp_path / "data.csv", 0)
+    lines = path.read_text().splitlines()
+    train = [line for line in lines[1:] if line.endswith(",train")]
+    path.write_text("\n".join([*lines, train[0]]) + "\n")  # one pool text twice
+    common = ["--dataset", "csv", "--data-path", str(path), "--frequent", "1", "--rare", "1", "--k", "10",
+              "--sizes", "20"]
+    assert main(common) == 0
+    import re
+
+    found = re.search(r"(\d+) pool texts \((\d+) distinct: a repeated text is embedded once and counts each time\)",
+                      capsys.readouterr().err)
+    assert found and int(found[2]) == int(found[1]) - 1
