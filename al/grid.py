@@ -160,7 +160,14 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         name = "__".join(f"{key}-{label}" for key, label, _ in combo) or "run"
         for field in PATH_FIELDS:
             if isinstance(values.get(field), (str, os.PathLike)) and values[field]:  # other types: validate says
-                values[field] = str(Path(values[field]).expanduser().resolve())
+                given = Path(values[field]).expanduser()
+                values[field] = str(given.resolve())
+                beside = Path(source).parent / given
+                if not given.is_absolute() and not given.exists() and beside.exists() and Path(source).is_file():
+                    note = (f"{field} {str(given)!r} is read from the current directory ({Path.cwd()}), which does "
+                            f"not hold it; the grid file's folder does ({beside.resolve()}): run from there, or give "
+                            f"the path from here or in full")
+                    notes += [note] if note not in notes else []
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:

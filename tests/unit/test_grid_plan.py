@@ -341,3 +341,21 @@ def test_quiet_leaves_out_the_grid_s_first_line_and_one_simulation_is_singular(t
     assert capsys.readouterr().err.splitlines()[0].startswith("1 done in ")  # the closing line alone
     assert main([str(path), "--dry-run", "--quiet"]) == 0
     assert capsys.readouterr().err == f"1 simulation in {path} -> {tmp_path / 'runs'}\n"
+
+
+def test_a_relative_data_path_the_grid_files_folder_holds_is_named_from_another_folder(tmp_path, monkeypatch, capsys):
+    """From another folder, every cell said 'data path .../elsewhere/d.csv does not exist', with the file beside the
+    grid file and no word on where relative paths are read from."""
+    _csv(tmp_path / "d.csv")
+    (tmp_path / "g.yaml").write_text("out: runs\nsettings: {dataset: csv, data_path: d.csv, labels: [a, b], "
+                                     "initial: 10, step: 5, budget: 20}\ngrid: {seed: [0, 1]}\n")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["../g.yaml", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count(f"warning: data_path 'd.csv' is read from the current directory ({tmp_path / 'elsewhere'}), "
+                     f"which does not hold it; the grid file's folder does ({tmp_path / 'd.csv'}): run from there, or "
+                     f"give the path from here or in full") == 1, err
+    monkeypatch.chdir(tmp_path)
+    assert main(["g.yaml", "--dry-run"]) == 0
+    assert "warning" not in capsys.readouterr().err
