@@ -890,8 +890,9 @@ class Simulation:
             # state.round, the strategy's own number (from 0); the console counts rounds from 1: neither is
             # named as "round N" here, so the two cannot be confused
             where = f"in the query at {len(labeled)} texts labeled (state.round {r})"
-            kept = ("no round was recorded" if not r else "the round before is kept" if r == 1
-                    else f"the {r} rounds before are kept")
+            kept = ("no round was recorded" if not r else
+                    "this round's training and evaluation are not kept, " + ("the round before is" if r == 1
+                                                                              else f"the {r} rounds before are"))
             name = self.strategy.name or type(self.strategy).__name__
             try:
                 with heartbeat(f"query ({name}, {len(labeled):,} texts labeled)", *QUERY_HEARTBEAT):

@@ -239,8 +239,9 @@ def test_an_answer_refused_after_the_first_round_says_what_is_kept_and_how_to_go
 
     with pytest.raises(QueryError, match=r"^strategy 'LateDuplicates' returned duplicate indices \(\d+\); return an "
                                          r"int array of 10 distinct indices from state\.indices_unlabeled \(in the "
-                                         r"query at \d+ texts labeled \(state\.round 2\)\); the 2 rounds before are "
-                                         r"kept: fix it and run the same command to go on$"):
+                                         r"query at \d+ texts labeled \(state\.round 2\)\); this round's training "
+                                         r"and evaluation are not kept, the 2 rounds before are: fix it and run the "
+                                         r"same command to go on$"):
         simulate(corpus, LateDuplicates()).run()
 
 
