@@ -233,6 +233,14 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     t = time.perf_counter()
     corpus = load_config_corpus(config, analysis=True)
     pool = corpus.splits["train"]
+    if "sizes" not in args:  # the default sizes that fit this pool (the k nearest among texts left unlabeled)
+        fitting = [size for size in sizes if size < len(pool) - k]
+        if fitting and len(fitting) < len(sizes):
+            left = [size for size in sizes if size not in fitting]
+            say(f"default size{'s' if len(left) > 1 else ''} {' '.join(map(str, left))} left out: "
+                f"{'they leave' if len(left) > 1 else 'it leaves'} fewer than --k {k} unlabeled texts in the pool of "
+                f"{len(pool)}; --sizes chooses others")
+            sizes = fitting
     check_sizes(sizes, len(pool), k)
     if "space" in args and config.make_space().uses_dev and not len(corpus.splits["dev"]):
         raise ConfigError(f"space {args.space!r} with ldm=adaptive or confusable > 0 reads the dev split, and "

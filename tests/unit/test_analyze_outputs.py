@@ -149,3 +149,24 @@ def test_repeated_pool_texts_are_said_where_the_pool_is_counted(tmp_path, monkey
     found = re.search(r"(\d+) pool texts \((\d+) distinct: a repeated text is embedded once and counts each time\)",
                       capsys.readouterr().err)
     assert found and int(found[2]) == int(found[1]) - 1
+
+
+def test_default_sizes_that_do_not_fit_a_small_pool_are_left_out_with_a_note(tmp_path, monkeypatch, capsys):
+    """A first analysis of a small file failed on the default sizes (1500 leaves no unlabeled text)."""
+    import json
+
+    import al.embedders
+    from al.analyze import main
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    monkeypatch.chdir(tmp_path)
+    common = ["--dataset", "csv", "--data-path", str(_csv(tmp_path / "data.csv", 0)), "--frequent", "1", "--rare",
+              "1", "--k", "20"]
+    assert main(common) == 0
+    err = capsys.readouterr().err
+    assert "default sizes 200 500 1500 left out: they leave fewer than --k 20 unlabeled texts in the pool of 177; " \
+           "--sizes chooses others" in err
+    result = json.loads((tmp_path / "analysis" / "data.csv-all-MiniLM-L6-v2" / "analysis.json").read_text())
+    assert [e["size"] for e in result["sizes"]] == [100]
+    assert main([*common, "--sizes", "100", "1500"]) == 2  # sizes given: refused as given
+    assert "--sizes: 1500 leaves no unlabeled text in a pool of " in capsys.readouterr().err
