@@ -1262,7 +1262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parallel = bool(args.ray) or args.workers > 1
         preparations = plan_preparation(to_run, refusals_checked=True) if parallel and to_run else []
         if preparations and not args.quiet:
-            print(f"first {len(preparations)} once-per-pool tasks the runs share: "
+            tasks = "the once-per-pool task" if len(preparations) == 1 else \
+                f"{len(preparations)} once-per-pool tasks"
+            print(f"first {tasks} the runs share: "
                   f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
         watch = InFlight()
         results: Iterator[tuple[GridRun | Preparation, dict[str, Any]]] = iter(

@@ -585,7 +585,9 @@ def _comparison_notes(sec: dict[str, Any], baseline: str) -> list[tuple[str, str
         above = (f"Δ = strategy − {baseline} per seed; n = seeds run by both (pairs); wins = seeds where the "
                  f"strategy is higher; W = the smaller signed-rank sum, min(T+, T−); p = two-sided Wilcoxon p.")
         foot = (f"p (Holm): Holm–Bonferroni step-down adjustment over the m = {block['m']} "
-                f"comparison{'s' if block['m'] != 1 else ''} with {baseline} in this table.")
+                f"comparison{'s' if block['m'] != 1 else ''} with {baseline} in this table." if block["m"] else
+                "p (Holm): none; no comparison in this table has a p value (a test needs at least 2 seeds whose "
+                "difference is not zero).")
         if any(r["ci_low"] is not None and r["n"] < FEW_SEEDS_CI for r in block["rows"]):
             foot += f" {FEW_SEEDS_NOTE}"
         out.append((title, above, _comparison_rows(block), foot))

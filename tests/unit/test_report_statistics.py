@@ -357,6 +357,17 @@ def test_labels_named_leave_the_frequent_rare_pick_out_of_what_a_setting_held_fi
     assert "n_frequent" not in (out / "report.md").read_text()
 
 
+def test_a_table_with_no_test_says_so_instead_of_an_adjustment_over_zero_comparisons(tmp_path):
+    write_run(tmp_path / "runs", "random", 0, [0.40, 0.50, 0.60])
+    write_run(tmp_path / "runs", "cvirs", 0, [0.40, 0.50, 0.62])
+    _, setting, out = report(tmp_path / "runs", tmp_path)
+    assert setting["comparisons"]["final_macro_f1"]["m"] == 0
+    text = (out / "report.md").read_text()
+    assert "over the m = 0" not in text
+    assert ("p (Holm): none; no comparison in this table has a p value (a test needs at least 2 seeds whose "
+            "difference is not zero).") in text
+
+
 def test_a_damaged_run_is_named_and_left_out_and_the_report_goes_on(tmp_path, capsys):
     """One damaged rounds.jsonl, or a run folder that lost its config.json, stopped the whole report."""
     for seed in range(3):
