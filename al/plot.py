@@ -15,10 +15,31 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from al.cli import ArgumentParser, output_file
 from al.errors import ALError, DataError
+
+
+def default_title(runs: Sequence[Any], metric: str) -> str:
+    """The figure's title: the metric, and under it the data and the classifier the runs share
+    (``mydata, 8 labels: logreg on all-MiniLM-L6-v2``)."""
+    from al.analysis.curves import axis_label
+
+    def shared(of) -> str | None:
+        """What every run gives ``of`` it, or None where they differ (the lines of --group-by dataset...)."""
+        values = {str(of(run)) for run in runs}
+        return values.pop() if len(values) == 1 else None
+
+    def data(run) -> str:
+        corpus = run.meta.get("corpus") or {}
+        n_labels = len(corpus.get("label_names") or run.config.get("labels") or [])
+        return f"{corpus.get('name') or run.config.get('dataset', '?')}" + (f", {n_labels} labels" if n_labels else "")
+
+    classifier = shared(lambda run: run.setting("classifier"))
+    model = shared(lambda run: run.config.get("classifier_model") or run.config.get("model"))
+    parts = [part for part in (shared(data), classifier and f"{classifier} on {model}" if model else classifier) if part]
+    return f"{axis_label(metric)} by labeled-set size" + (f"\n{': '.join(parts)}" if parts else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seeds.setdefault(lines[run.path], []).append(run.seed)
             if (note := unequal_seeds(seeds)) is not None:
                 notes.append(f"note: {note}")
-        path = plot_curves(curve_list, args.output, args.metric, args.title)
+        path = plot_curves(curve_list, args.output, args.metric, args.title or default_title(runs, args.metric))
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -23,6 +23,8 @@ from al.records import CONFIG_FILE, LOCK_FILE, ROUNDS_FILE, read_config, read_ro
 
 #: How every table, legend and text states the spread.
 SPREAD = "mean ± sample std over seeds (ddof = 1; one seed: the mean alone)"
+#: The strategy every comparison is made against by default; figures and tables put its line first.
+BASELINE = "random"
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
@@ -389,7 +391,7 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
         for size, value in zip(*points(run, metric)):
             grouped[labels[run.path]][size].append(value)
     out = []
-    for key in sorted(grouped):
+    for key in sorted(grouped, key=lambda name: (name != BASELINE, name)):  # the baseline first, as reports put it
         sizes = np.array(sorted(grouped[key]))
         values = [grouped[key][s] for s in sizes]
         stats = [mean_std(v) for v in values]
@@ -418,6 +420,15 @@ def format_curves(curve_list: Sequence[Curve], metric: str = "macro_f1") -> str:
             cells.append(text.rjust(width))
         lines.append(f"{size:>8}" + "".join(cells))
     return "\n".join(lines)
+
+
+def axis_label(metric: str) -> str:
+    """How a figure names ``metric``: ``macro-F1``, ``seconds (query)``, ``F1 of food``."""
+    if metric.startswith("seconds_"):
+        return f"seconds ({metric.removeprefix('seconds_')})"
+    if metric.startswith("per_label_f1."):
+        return f"F1 of {metric.removeprefix('per_label_f1.')}"
+    return metric.replace("_", "-").replace("f1", "F1")
 
 
 def line_colors(names: Iterable[str]) -> dict[str, Any]:
@@ -458,12 +469,7 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
                 low = np.maximum(low, 0.0)
             ax.fill_between(c.sizes, low, c.mean + std, where=several, color=line.get_color(), alpha=0.2)
             banded = True
-    if metric.startswith("seconds_"):
-        label = f"seconds ({metric.removeprefix('seconds_')})"
-    elif metric.startswith("per_label_f1."):
-        label = f"F1 of {metric.removeprefix('per_label_f1.')}"
-    else:
-        label = metric.replace("_", "-").replace("f1", "F1")
+    label = axis_label(metric)
     ax.set_xlabel("labeled texts")
     ax.set_ylabel(label)
     ax.set_title(title or f"{label} by labeled-set size")

@@ -44,7 +44,7 @@ from al.analysis.comparison import (
 from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
-    SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs, render_curves,
+    BASELINE, SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs, render_curves,
     unstarted_runs,
 )
 from al.cli import check_own_folder
@@ -86,7 +86,7 @@ COMPARED = (("area_macro", "area_macro_f1", "area under the macro-F1 curve"),
             ("final_macro", "final_macro_f1", "final macro-F1"))
 
 
-DEFAULT_BASELINE = "random"
+DEFAULT_BASELINE = BASELINE
 
 
 #: Each setting's figures, as ``{stem}-{name}.png`` (:func:`figure_stems`).

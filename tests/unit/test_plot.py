@@ -216,7 +216,7 @@ def test_the_legend_counts_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, *a, **kw: labels.append(kw.get("label")) or
                         plot(self, *a, **kw))
     render_curves(curves(load_runs([tmp_path])))
-    assert labels == ["cvirs (1 run)", "random (2 runs)"]
+    assert labels == ["random (2 runs)", "cvirs (1 run)"]  # the baseline first, as reports put it
 
 
 @pytest.mark.parametrize("metric, kind", [("per_label_f1", "dict"), ("picked", "list")])
@@ -383,3 +383,19 @@ def test_runs_of_two_strategies_on_one_line_are_named_by_strategy_not_by_each_pa
     runs = tmp_path / "runs"
     assert (f"runs on the line '0' differ in strategy (dal: {runs / 'dal-0'}, random: {runs / 'random-0'}); a line "
             f"averages") in str(caught.value)
+
+
+def test_the_default_title_names_what_the_lines_share(tmp_path):
+    """The default title named the metric alone; a figure taken out of its folder did not say what data it shows."""
+    from al.plot import default_title
+
+    fake_run(tmp_path / "a", "random", 0, [0.2, 0.4], dataset="disaster", classifier="logreg",
+             model="all-MiniLM-L6-v2", labels=["food", "water"])
+    fake_run(tmp_path / "a", "cvirs", 0, [0.2, 0.4], dataset="disaster", classifier="logreg",
+             model="all-MiniLM-L6-v2", labels=["food", "water"])
+    runs = load_runs([tmp_path / "a"])
+    assert default_title(runs, "macro_f1") == "macro-F1 by labeled-set size\ndisaster, 2 labels: logreg on all-MiniLM-L6-v2"
+    fake_run(tmp_path / "b", "random", 0, [0.2, 0.4], dataset="disaster", classifier="knn", model="all-MiniLM-L6-v2",
+             labels=["food", "water"])
+    both = load_runs([tmp_path / "a", tmp_path / "b"])  # --group-by classifier: the classifier is no shared part
+    assert default_title(both, "per_label_f1.food") == "F1 of food by labeled-set size\ndisaster, 2 labels"
