@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -23,8 +24,13 @@ from al.errors import ConfigError, and_more, did_you_mean
 
 def one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                      line: str | None = None) -> str:
-    """``warning: <message>`` on one line: a command's warnings read like its errors (no source line, no class)."""
-    return f"warning: {' '.join(str(message).split())}\n"
+    """``warning: <message>`` on one line: a command's warnings read like its errors (no source line, no class).
+    A library's arithmetic warning (numpy's ``divide by zero encountered in divide``) says nothing of where it
+    arose: it names the file and line that met it, for a report of it."""
+    where = ""
+    if issubclass(category, RuntimeWarning) and re.search(r"\bencountered in [\w ]+$", str(message)):
+        where = f" (at {Path(filename).name}:{lineno})"
+    return f"warning: {' '.join(str(message).split())}{where}\n"
 
 
 def _shown_once(show: Callable[..., None]) -> Callable[..., None]:

@@ -186,6 +186,18 @@ def test_a_warning_of_a_command_is_one_line(tmp_path):
     assert "UserWarning" not in result.stderr and "warnings.warn" not in result.stderr
 
 
+def test_a_librarys_arithmetic_warning_names_where_it_arose_and_al_s_own_do_not():
+    from al.cli import one_line_warning
+
+    assert one_line_warning("divide by zero encountered in divide", RuntimeWarning, "/x/al/report.py", 12) == \
+        "warning: divide by zero encountered in divide (at report.py:12)\n"
+    assert one_line_warning("invalid value encountered in scalar divide", RuntimeWarning, "/x/y.py", 3).endswith(
+        " (at y.py:3)\n")
+    assert one_line_warning("bf16 is\nslow here", RuntimeWarning, "/x/al/device.py", 9) == "warning: bf16 is slow here\n"
+    assert one_line_warning("data encountered in divide", UserWarning, "/x/al/a.py", 1) == \
+        "warning: data encountered in divide\n"
+
+
 def test_help_documents_every_option():
     text = build_parser().format_help()
     for flag in ["--dataset", "--data-path", "--labels", "--model", "--classifier", "--initial", "--step",
