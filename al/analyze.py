@@ -210,8 +210,8 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
                 raise ConfigError(f"{out} holds the analysis of another file of that name ({earlier.get('data_file')}); "
                                   f"pass --out for this one's")
             say(f"{config.data_path} changed since its analysis in {out}; analysing it again there")
-        elif elsewhere:  # a copy of the same bytes: analysed again, and the folder stays the first file's
-            owner = earlier["data_file"]
+        elif elsewhere and earlier.get("data_digest") == digest:  # a copy of the same bytes: analysed there, and
+            owner = earlier["data_file"]  # the folder stays the first file's
     made = not out.exists()
     try:
         return analyze(config, out, sizes, k, seed, args, say, data_file=owner), out
@@ -236,10 +236,12 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     if "sizes" not in args:  # the default sizes that fit this pool (the k nearest among texts left unlabeled)
         fitting = [size for size in sizes if size < len(pool) - k]
         if fitting and len(fitting) < len(sizes):
+            import warnings
+
             left = [size for size in sizes if size not in fitting]
-            say(f"default size{'s' if len(left) > 1 else ''} {' '.join(map(str, left))} left out: "
-                f"{'they leave' if len(left) > 1 else 'it leaves'} fewer than --k {k} unlabeled texts in the pool of "
-                f"{len(pool)}; --sizes chooses others")
+            warnings.warn(f"default size{'s' if len(left) > 1 else ''} {' '.join(map(str, left))} left out: "
+                          f"{'they leave' if len(left) > 1 else 'it leaves'} --k {k} or fewer unlabeled texts in the "
+                          f"pool of {len(pool)}; --sizes chooses others", UserWarning, stacklevel=2)
             sizes = fitting
     check_sizes(sizes, len(pool), k)
     if "space" in args and config.make_space().uses_dev and not len(corpus.splits["dev"]):

@@ -29,8 +29,19 @@ def one_line_warning(message: Warning | str, category: type[Warning], filename: 
     arose: it names the file and line that met it, for a report of it."""
     where = ""
     if issubclass(category, RuntimeWarning) and re.search(r"\bencountered in [\w ]+$", str(message)):
-        where = f" (at {Path(filename).name}:{lineno})"
+        where = f" (at {_package_path(filename)}:{lineno})"
     return f"warning: {' '.join(str(message).split())}{where}\n"
+
+
+def _package_path(filename: str) -> str:
+    """``filename`` from its top package's folder (``sklearn/metrics/_ranking.py``, ``al/report.py``): the
+    folder on ``sys.path`` that holds it is left out; a file outside them is named as it is."""
+    import sys
+
+    path = os.path.realpath(filename)
+    roots = sorted((os.path.realpath(p) for p in sys.path if p and os.path.isdir(p)), key=len, reverse=True)
+    root = next((r for r in roots if path.startswith(r.rstrip(os.sep) + os.sep)), None)
+    return os.path.relpath(path, root) if root else filename
 
 
 def _shown_once(show: Callable[..., None]) -> Callable[..., None]:

@@ -547,12 +547,13 @@ class SimulationConfig:
             )
         unknown = sorted(given - set(accepted))
         if unknown:
-            names = ", ".join(sorted(set(accepted) - set(run_set) - {"objective"} - set(unlisted))) or "none"
+            offered = set(accepted) - set(run_set) - {"objective"} - set(unlisted)
+            names = ", ".join(sorted(offered)) or "none"
             there = ""
             if elsewhere is not None and set(unknown) <= set(_parameters(elsewhere[1]) or {}) - set(unlisted):
                 there = f" ({'it' if len(unknown) == 1 else 'they'} belong{'s' if len(unknown) == 1 else ''} to " \
                         f"{elsewhere[0]})"
-            guess = "" if there else did_you_mean(unknown, set(accepted) - set(run_set) - set(unlisted))
+            guess = "" if there else did_you_mean(unknown, offered)
             raise ConfigError(
                 f"{what} {component.name!r} has no parameter {', '.join(map(repr, unknown))}{there}{guess}; "
                 f"accepted: {names}"

@@ -912,10 +912,11 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
 def import_path_env() -> dict[str, Any]:
     """A Ray job's ``runtime_env`` under which its workers import what this process imports: a cluster's workers
     start in the environment ``ray start`` had, without this command's ``PYTHONPATH`` or folder, where a user's
-    strategy module (``mine:Mine``) is found. Both go before the workers' own ``PYTHONPATH``; on a machine of the
-    cluster that lacks them, they are passed over."""
+    strategy module (``mine:Mine``) is found. Both go before the workers' own ``PYTHONPATH``, in this command's
+    order (its folder first, as ``python -m`` has it); on a machine of the cluster that lacks them, they are passed
+    over."""
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    paths = [os.path.abspath(p) for p in paths] + [os.getcwd()]
+    paths = [os.getcwd()] + [os.path.abspath(p) for p in paths]  # python -m puts its folder first
     return {"env_vars": {"PYTHONPATH": os.pathsep.join([*dict.fromkeys(paths), "${PYTHONPATH}"])}}
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from al.cli import ArgumentParser, output_file
 from al.errors import ALError, DataError
@@ -23,22 +23,31 @@ from al.errors import ALError, DataError
 
 def default_title(runs: Sequence[Any], metric: str) -> str:
     """The figure's title: the metric, and under it the data and the classifier the runs share
-    (``mydata, 8 labels: logreg on all-MiniLM-L6-v2``)."""
+    (``mydata, 8 labels: logreg on all-MiniLM-L6-v2``); a part the runs differ in (``--group-by``) is left out."""
     from al.analysis.curves import axis_label
 
-    def shared(of) -> str | None:
-        """What every run gives ``of`` it, or None where they differ (the lines of --group-by dataset...)."""
-        values = {str(of(run)) for run in runs}
+    def shared(of: Callable[[Any], str | None]) -> str | None:
+        values = {of(run) for run in runs}
         return values.pop() if len(values) == 1 else None
 
-    def data(run) -> str:
+    def data(run: Any) -> str:
         corpus = run.meta.get("corpus") or {}
         n_labels = len(corpus.get("label_names") or run.config.get("labels") or [])
-        return f"{corpus.get('name') or run.config.get('dataset', '?')}" + (f", {n_labels} labels" if n_labels else "")
+        return str(corpus.get("name") or run.config.get("dataset", "?")) + (f", {n_labels} labels" if n_labels else "")
 
-    classifier = shared(lambda run: run.setting("classifier"))
-    model = shared(lambda run: run.config.get("classifier_model") or run.config.get("model"))
-    parts = [part for part in (shared(data), classifier and f"{classifier} on {model}" if model else classifier) if part]
+    def encoder(run: Any) -> str | None:
+        """The model the classifier reads: a fine-tuned classifier's own (its ``model`` param), else the run's."""
+        classifier = run.config.get("classifier")
+        params = (classifier.get("params") or {}) if isinstance(classifier, dict) else {}
+        return params.get("model") or run.config.get("classifier_model") or run.config.get("model")
+
+    def classifier_name(run: Any) -> str | None:
+        classifier = run.config.get("classifier")
+        return classifier.get("name") if isinstance(classifier, dict) else classifier
+
+    classifier, model = shared(classifier_name), shared(encoder)
+    reads = f"{classifier} on {model}" if classifier and model else classifier
+    parts = [part for part in (shared(data), reads) if part]
     return f"{axis_label(metric)} by labeled-set size" + (f"\n{': '.join(parts)}" if parts else "")
 
 

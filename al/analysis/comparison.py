@@ -669,10 +669,14 @@ def strategy_edits(runs: Sequence[Run]) -> list[str]:
                 seeds[used[run.path][-1]].append(run.seed)
         each = ", ".join(f"{d[:12]} in seed{'s' if len(v) > 1 else ''} {', '.join(map(str, sorted(v)))}"
                          for d, v in sorted(seeds.items(), key=lambda item: min(item[1])))
-        note = f"{name}'s file was edited between its runs ({len(versions)} versions; last: {each})"
+        between = len(seeds) > 1  # the runs ended on different code; else each edit came within a run
+        note = (f"{name}'s file was edited {'between its runs' if between else 'within a run'} "
+                f"({len(versions)} versions; last: {each})")
         if resumed:
-            note += (f", and seed{'s' if len(resumed) > 1 else ''} {', '.join(map(str, resumed))} "
-                     f"{'were' if len(resumed) > 1 else 'was'} resumed on other code than {'their' if len(resumed) > 1 else 'its'} first rounds")
+            several = len(resumed) > 1
+            note += (f", and seed{'s' if several else ''} {', '.join(map(str, resumed))} "
+                     f"{'were' if several else 'was'} resumed on other code than {'their' if several else 'its'} "
+                     f"first rounds")
         notes.append(note)
     return notes
 

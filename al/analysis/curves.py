@@ -223,43 +223,48 @@ def _load_run(path: Path) -> Run | None:
 
 def lookup(record: dict[str, Any], metric: str) -> tuple[bool, Any]:
     """Whether ``record`` holds ``metric``, and its value: a key, or a dotted path into its mappings
-    (``per_label_f1.food``, ``diagnostics.summary.mean_ratio``)."""
+    (``per_label_f1.food``, ``diagnostics.summary.mean_ratio``); a key that holds dots itself (a label ``U.S.``)
+    is matched whole, the longest first."""
     if metric in record:
         return True, record[metric]
-    value: Any = record
-    for key in metric.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return False, None
-        value = value[key]
-    return True, value
+    parts = metric.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        head = ".".join(parts[:cut])
+        if isinstance(record.get(head), dict):
+            found, value = lookup(record[head], ".".join(parts[cut:]))
+            if found:
+                return True, value
+    return False, None
 
 
-def nested_metrics(run: Run) -> list[str]:
-    """The dotted paths to numbers in the mappings ``run``'s rounds record (``per_label_f1.food``, ...)."""
-    paths: set[str] = set()
+def nested_metrics(run: Run) -> dict[str, list[str]]:
+    """The numbers inside the mappings ``run``'s rounds record, by the path of the mapping that holds them:
+    ``{"per_label_f1": ["per_label_f1.food", ...], ...}``."""
+    groups: dict[str, set[str]] = defaultdict(set)
 
-    def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(inner, f"{prefix}.{key}")
-        elif _is_number(value) or value is None:
-            paths.add(prefix)
+    def walk(value: Any, path: str) -> None:
+        for key, inner in value.items():
+            if isinstance(inner, dict):
+                walk(inner, f"{path}.{key}")
+            elif _is_number(inner) or inner is None:
+                groups[path].add(f"{path}.{key}")
 
     for r in run.rounds:
         for key, value in r.items():
             if isinstance(value, dict):
                 walk(value, key)
-    return sorted(paths)
+    return {group: sorted(paths) for group, paths in groups.items()}
 
 
 def _nested_hint(run: Run) -> str:
-    """``; per label: per_label_f1.LABEL (per_label_f1.food, ...)`` where the rounds record such mappings."""
+    """``; or a number inside a mapping, per_label_f1.NAME, ... (e.g. per_label_f1.food)`` where the rounds record
+    such mappings."""
     nested = nested_metrics(run)
     if not nested:
         return ""
-    groups = sorted({path.rsplit(".", 1)[0] for path in nested}, key=lambda g: (g != "per_label_f1", g.count("."), g))
+    groups = sorted(nested, key=lambda g: (g != "per_label_f1", g.count("."), g))
     shown = ", ".join(f"{g}.NAME" for g in groups[:3]) + and_more(len(groups), 3)
-    return f"; or a number inside a mapping, {shown} (e.g. {nested[0]})"
+    return f"; or a number inside a mapping, {shown} (e.g. {nested[groups[0]][0]})"
 
 
 def _is_number(value: Any) -> bool:
@@ -319,8 +324,9 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
                 once = " (recorded on a process's first round alone)" if metric in ONCE_PER_PROCESS else ""  # round
                 raise DataError(f"{run.path}: round {r.get('round')} has no {metric!r}, which other rounds record"
                                 f"{once}; plot a metric every round records: {', '.join(every_round(run))}")
+            inside = [path for paths in nested_metrics(run).values() for path in paths]
             raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}"
-                            f"{did_you_mean([metric], known + nested_metrics(run))}; metrics every round records: "
+                            f"{did_you_mean([metric], known + inside)}; metrics every round records: "
                             f"{', '.join(every_round(run))}" + _nested_hint(run))
         if value is None:
             if not str(r.get("evaluation", "")).startswith("none") and not warned:
@@ -356,7 +362,7 @@ class Curve:
 
 
 def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strategy",
-           labels: Mapping[Path, str] | None = None) -> list[Curve]:
+           labels: Mapping[Path, str] | None = None, first: str = BASELINE) -> list[Curve]:
     """Aggregate runs into mean ± sample std (ddof = 1) per size, one curve per group.
 
     Rounds whose ``metric`` is null have no point (:func:`points`). Which runs
@@ -374,6 +380,7 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
         None: :func:`al.analysis.comparison.line_labels`, which refuses to put runs of
         different settings (data sets, budgets, ...), or the same simulation twice, on one line,
         and runs that ``al.report`` puts in different settings on lines of one figure
+    first : the group whose curve comes first (the baseline, as reports order their rows); the others by name
 
     Raises
     ------
@@ -391,7 +398,7 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
         for size, value in zip(*points(run, metric)):
             grouped[labels[run.path]][size].append(value)
     out = []
-    for key in sorted(grouped, key=lambda name: (name != BASELINE, name)):  # the baseline first, as reports put it
+    for key in sorted(grouped, key=lambda name: (name != first, name)):
         sizes = np.array(sorted(grouped[key]))
         values = [grouped[key][s] for s in sizes]
         stats = [mean_std(v) for v in values]

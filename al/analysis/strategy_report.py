@@ -44,8 +44,8 @@ from al.analysis.comparison import (
 from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
-    BASELINE, SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs, render_curves,
-    unstarted_runs,
+    BASELINE, SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs,
+    render_curves, unstarted_runs,
 )
 from al.cli import check_own_folder
 from al.errors import ConfigError, DataError
@@ -84,9 +84,6 @@ def figure_stems(settings: Sequence[str]) -> dict[str, str]:
 #: The metrics compared with the baseline, as (StrategySummary attribute, summary.json key, words).
 COMPARED = (("area_macro", "area_macro_f1", "area under the macro-F1 curve"),
             ("final_macro", "final_macro_f1", "final macro-F1"))
-
-
-DEFAULT_BASELINE = BASELINE
 
 
 #: Each setting's figures, as ``{stem}-{name}.png`` (:func:`figure_stems`).
@@ -191,7 +188,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                         f"command that started them resumes them) and report again")
     known = sorted({label for strategies in table.values() for label in strategies})
     explicit = baseline is not None
-    baseline = baseline if explicit else DEFAULT_BASELINE  # a report without random runs compares nothing
+    baseline = baseline if explicit else BASELINE  # a report without random runs compares nothing
     if table and baseline not in known and explicit:
         raise ConfigError(f"baseline {baseline!r} is not a strategy of any setting in {runs_dir}; expected one "
                           f"of: {', '.join(known)} (give it with --baseline)")
@@ -219,8 +216,8 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         figures = {}
         for metric in ("macro_f1", "micro_f1"):
             figures[metric] = f"{slug}-{metric}.png"
-            images[figures[metric]] = render_curves(curves(setting_runs, metric, labels=row_label), metric,
-                                                    title=f"{metric.replace('_f1', '-F1')}: {setting}",
+            lines = curves(setting_runs, metric, labels=row_label, first=baseline)
+            images[figures[metric]] = render_curves(lines, metric, title=f"{metric.replace('_f1', '-F1')}: {setting}",
                                                     colors=colors)
         compared = {attr: {c.strategy: c for c in compare(strategies, attr, baseline, resamples, bootstrap_seed)}
                     for attr, _, _ in COMPARED}

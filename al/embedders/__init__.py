@@ -458,7 +458,7 @@ def unread_texts(texts: Sequence[str], input_ids: Sequence[Sequence[int]], token
                  model: str) -> str | None:
     """What a user should know of ``texts`` whose tokens (``input_ids``, cut at ``max_length``) the model reads
     only in part (longer than ``max_length`` tokens: the rest is never read) or not at all (nothing but unknown
-    tokens, emoji alone: all such texts get one vector); None when every text is read whole."""
+    tokens, emoji alone: such texts get near one vector); None when every text is read whole."""
     at_limit = [i for i, ids in enumerate(input_ids) if len(ids) >= max_length]
     long: list[int] = []
     if at_limit:  # cut one token later: a text of exactly max_length tokens is read whole
@@ -472,8 +472,9 @@ def unread_texts(texts: Sequence[str], input_ids: Sequence[Sequence[int]], token
         said.append(f"{len(long)} of {len(texts)} texts are longer than {model}'s {max_length} tokens (e.g. "
                     f"{texts[long[0]][:40]!r}...): only their first {max_length} are read")
     if unknown:
-        said.append(f"{len(unknown)} of {len(texts)} texts hold nothing the model's vocabulary knows (e.g. {texts[unknown[0]][:40]!r}): "
-                    f"each is read as unknown tokens alone, and such texts get one and the same vector")
+        said.append(f"{len(unknown)} of {len(texts)} texts hold nothing the model's vocabulary knows (e.g. "
+                    f"{texts[unknown[0]][:40]!r}): each is read as unknown tokens alone, so such texts get near one "
+                    f"vector, told apart only by how many unknown tokens they hold")
     return "; ".join(said) if said else None
 
 

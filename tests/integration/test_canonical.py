@@ -184,14 +184,16 @@ def test_texts_the_model_reads_in_part_or_not_at_all_are_a_warning():
     limit = embedder._load().max_seq_length
     exact = "x " * (limit - 2)  # with [CLS] and [SEP]: exactly the limit, read whole
     assert len(embedder._encoder.tokenizer(exact)["input_ids"]) == limit
-    texts = ["We need water. " * 100, exact, "😀", "🍞💧🏥🙏", "send food to the camp"]
+    texts = ["We need water. " * 100, exact, "😀", "🍞💧🏥🙏", "😀 😀", "send food to the camp"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         vectors = embedder.encode(texts)
     (said,) = [str(w.message) for w in caught if "tokens" in str(w.message)]
-    assert said.startswith(f"1 of 5 texts are longer than all-MiniLM-L6-v2's {limit} tokens (e.g. 'We need water. ")
-    assert f"only their first {limit} are read; 2 of 5 texts hold nothing the model's vocabulary knows" in said
-    assert np.array_equal(vectors[2], vectors[3])  # what the warning says of them
+    assert said.startswith(f"1 of 6 texts are longer than all-MiniLM-L6-v2's {limit} tokens (e.g. 'We need water. ")
+    assert f"only their first {limit} are read; 3 of 6 texts hold nothing the model's vocabulary knows" in said
+    assert said.endswith("so such texts get near one vector, told apart only by how many unknown tokens they hold")
+    assert np.array_equal(vectors[2], vectors[3])  # one unknown token each (a run of emoji is one word)
+    assert 0.8 < float(vectors[2] @ vectors[4]) < 0.999  # two: near, not equal
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         embedder.encode([exact, "send food to the camp"])

@@ -1,7 +1,11 @@
 """Where ``python -m al.analyze`` writes: a folder per data file, holding one analysis."""
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
+import pytest
 
 from tests.conftest import hash_embed, synthetic_corpus
 
@@ -81,8 +85,6 @@ def test_a_file_of_the_same_name_elsewhere_is_refused_the_default_folder(tmp_pat
 
 
 def test_the_same_file_edited_is_analysed_again_in_its_default_folder(tmp_path, monkeypatch, capsys):
-    import json
-
     import al.embedders
     from al.analyze import main
     from al.simulate import data_file_digest
@@ -144,8 +146,6 @@ def test_repeated_pool_texts_are_said_where_the_pool_is_counted(tmp_path, monkey
     common = ["--dataset", "csv", "--data-path", str(path), "--frequent", "1", "--rare", "1", "--k", "10",
               "--sizes", "20"]
     assert main(common) == 0
-    import re
-
     found = re.search(r"(\d+) pool texts \((\d+) distinct: a repeated text is embedded once and counts each time\)",
                       capsys.readouterr().err)
     assert found and int(found[2]) == int(found[1]) - 1
@@ -153,8 +153,6 @@ def test_repeated_pool_texts_are_said_where_the_pool_is_counted(tmp_path, monkey
 
 def test_default_sizes_that_do_not_fit_a_small_pool_are_left_out_with_a_note(tmp_path, monkeypatch, capsys):
     """A first analysis of a small file failed on the default sizes (1500 leaves no unlabeled text)."""
-    import json
-
     import al.embedders
     from al.analyze import main
 
@@ -162,10 +160,9 @@ def test_default_sizes_that_do_not_fit_a_small_pool_are_left_out_with_a_note(tmp
     monkeypatch.chdir(tmp_path)
     common = ["--dataset", "csv", "--data-path", str(_csv(tmp_path / "data.csv", 0)), "--frequent", "1", "--rare",
               "1", "--k", "20"]
-    assert main(common) == 0
-    err = capsys.readouterr().err
-    assert "default sizes 200 500 1500 left out: they leave fewer than --k 20 unlabeled texts in the pool of 177; " \
-           "--sizes chooses others" in err
+    with pytest.warns(UserWarning, match=r"^default sizes 200 500 1500 left out: they leave --k 20 or fewer unlabeled "
+                                         r"texts in the pool of 177; --sizes chooses others$"):
+        assert main([*common, "--quiet"]) == 0  # it changes what is analysed: a warning, under --quiet too
     result = json.loads((tmp_path / "analysis" / "data.csv-all-MiniLM-L6-v2" / "analysis.json").read_text())
     assert [e["size"] for e in result["sizes"]] == [100]
     assert main([*common, "--sizes", "100", "1500"]) == 2  # sizes given: refused as given

@@ -44,9 +44,11 @@ BAD_INPUTS = {
     "strategy rejects param": (["--strategy", "random", "--strategy-param", "k=1"],
                                "strategy 'random' has no parameter 'k'; accepted: none"),
     "misspelled strategy param": (["--strategy", "dal", "--strategy-param", "sub_batchs=5"],
-                                  "strategy 'dal' has no parameter 'sub_batchs' (did you mean sub_batches?); accepted: "),
+                                  "strategy 'dal' has no parameter 'sub_batchs' (did you mean sub_batches?); "
+                                  "accepted: "),
     "misspelled classifier param": (["--classifier-param", "treshold=dev"],
-                                    "classifier 'logreg' has no parameter 'treshold' (did you mean threshold?); accepted: C, class_weight, "),
+                                    "classifier 'logreg' has no parameter 'treshold' (did you mean threshold?); "
+                                    "accepted: C, class_weight, "),
     "bert-only param on logreg": (["--classifier-param", "max_epochs=3"], "classifier 'logreg' has no parameter"),
     "logreg C not a number": (["--classifier-param", "C=abc"], "C must be a positive number, got 'abc'"),
     "logreg C negative": (["--classifier-param", "C=-1"], "C must be a positive number, got -1"),
@@ -56,7 +58,8 @@ BAD_INPUTS = {
     "logreg class weight misspelt": (["--classifier-param", "class_weight=balnced"],
                                      "class_weight must be balanced, null (none) or per class such as {0: 1, 1: 5}"),
     "misspelled knn param": (["--classifier", "knn", "--classifier-param", "wieghts=similarity"],
-                             "classifier 'knn' has no parameter 'wieghts' (did you mean weights?); accepted: k, threshold, warm_start, weights"),
+                             "classifier 'knn' has no parameter 'wieghts' (did you mean weights?); accepted: k, "
+                             "threshold, warm_start, weights"),
     "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
     "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
                                       "precision is set by the run's embed_precision (--embed-precision)"),
@@ -186,14 +189,31 @@ def test_a_warning_of_a_command_is_one_line(tmp_path):
     assert "UserWarning" not in result.stderr and "warnings.warn" not in result.stderr
 
 
+def test_a_misspelt_parameter_is_never_guessed_as_one_that_is_refused():
+    """'objectiv' was answered 'did you mean objective?', and objective is refused as a space parameter."""
+    from al.config import SimulationConfig
+    from al.errors import ConfigError
+
+    with pytest.raises(ConfigError) as refused:
+        SimulationConfig(space={"name": "cea", "params": {"objectiv": "x"}}).validate()
+    err = str(refused.value)
+    assert "space 'cea' has no parameter 'objectiv'; accepted: " in err and "did you mean" not in err
+
+
 def test_a_librarys_arithmetic_warning_names_where_it_arose_and_al_s_own_do_not():
     from al.cli import one_line_warning
 
-    assert one_line_warning("divide by zero encountered in divide", RuntimeWarning, "/x/al/report.py", 12) == \
-        "warning: divide by zero encountered in divide (at report.py:12)\n"
-    assert one_line_warning("invalid value encountered in scalar divide", RuntimeWarning, "/x/y.py", 3).endswith(
-        " (at y.py:3)\n")
-    assert one_line_warning("bf16 is\nslow here", RuntimeWarning, "/x/al/device.py", 9) == "warning: bf16 is slow here\n"
+    import sklearn.metrics
+
+    from al import report
+
+    assert one_line_warning("divide by zero encountered in divide", RuntimeWarning, report.__file__, 12) == \
+        "warning: divide by zero encountered in divide (at al/report.py:12)\n"
+    ranking = sklearn.metrics._ranking.__file__  # a library's, named from its package as a report needs it
+    assert one_line_warning("invalid value encountered in scalar divide", RuntimeWarning, ranking, 3).endswith(
+        " (at sklearn/metrics/_ranking.py:3)\n")
+    assert one_line_warning("bf16 is\nslow here", RuntimeWarning, "/x/al/device.py", 9) == \
+        "warning: bf16 is slow here\n"
     assert one_line_warning("data encountered in divide", UserWarning, "/x/al/a.py", 1) == \
         "warning: data encountered in divide\n"
 

@@ -210,9 +210,9 @@ def test_a_column_of_split_names_under_another_name_is_a_warning_and_the_flag_re
     own = load_dataset("csv", path, split_column="Split")
     assert {s: len(i) for s, i in own.splits.items()} == {"train": 10, "dev": 10, "test": 10}
     assert own.label_names == ("a",)
-    late = tmp_path / "late.csv"  # split names in the first 50 cells only: a column of another kind
-    late.write_text("text,a,Split\n" + "".join(f"text {i},{i % 2},{('train', 'dev', 'test')[i % 3] if i < 60 else 'x'}\n"
-                                               for i in range(61)))
+    late = tmp_path / "late.csv"  # split names in its first 60 cells, then another value: no column of splits
+    late.write_text("text,a,Split\n" + "".join(f"text {i},{i % 2},{('train', 'dev', 'test')[i % 3] if i < 60 else 'x'}"
+                                               f"\n" for i in range(61)))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_dataset("csv", late)

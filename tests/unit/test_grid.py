@@ -947,8 +947,27 @@ def test_a_clusters_workers_import_with_the_commands_path_and_folder(tmp_path, m
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["sub", "", str(tmp_path / "lib")]))
-    assert import_path_env() == {"env_vars": {"PYTHONPATH": os.pathsep.join(
-        [str(tmp_path / "sub"), str(tmp_path / "lib"), str(tmp_path), "${PYTHONPATH}"])}}
+    env = {"env_vars": {"PYTHONPATH": os.pathsep.join(
+        [str(tmp_path), str(tmp_path / "sub"), str(tmp_path / "lib"), "${PYTHONPATH}"])}}
+    assert import_path_env() == env
+
+    import al.grid
+
+    class Ray:  # what connect_ray hands to ray.init for a cluster's address, and for a cluster of its own
+        def __init__(self):
+            self.given = []
+
+        def is_initialized(self):
+            return False
+
+        def init(self, **kwargs):
+            self.given.append(kwargs.get("runtime_env"))
+
+    ray = Ray()
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: ray)
+    al.grid.connect_ray("127.0.0.1:6379")
+    al.grid.connect_ray(None)
+    assert ray.given == [env, None]
     monkeypatch.delenv("PYTHONPATH")
     assert import_path_env()["env_vars"]["PYTHONPATH"] == f"{tmp_path}{os.pathsep}${{PYTHONPATH}}"
 

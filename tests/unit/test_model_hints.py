@@ -57,13 +57,3 @@ def test_a_hugging_face_cache_folder_loads_the_snapshot_its_ref_names(tmp_path):
     with pytest.raises(ModelError, match=r"holds no snapshot with a config.json"):
         al.models.resolve_model(cache)
 
-
-def test_a_model_directory_whose_name_holds_braces_is_named_as_it_is(tmp_path):
-    """The messages are built from the path as it is; a path with ``{}`` in it is not a template."""
-    folder = tmp_path / "models {v2}"
-    for name in ("a", "b"):
-        (folder / name).mkdir(parents=True)
-        (folder / name / "config.json").write_text("{}")
-    with pytest.raises(ModelError) as refused:
-        al.models.resolve_model(folder)
-    assert str(refused.value).startswith(f"model directory {folder} holds 2 models (a, b); give the one to load, e.g. ")

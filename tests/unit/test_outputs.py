@@ -107,7 +107,7 @@ def test_ctrl_c_in_plot_is_one_line(tmp_path, monkeypatch, capsys):
     from al import plot
     from al.analysis import curves
 
-    monkeypatch.setattr(curves, "load_runs", lambda runs: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(curves, "load_runs", lambda runs, damaged=None: (_ for _ in ()).throw(KeyboardInterrupt))
     assert plot.main([str(tmp_path), "-o", str(tmp_path / "c.png")]) == 130
     assert capsys.readouterr().err == "interrupted; nothing written, run the same command again for the figure\n"
     assert not (tmp_path / "c.png").exists()

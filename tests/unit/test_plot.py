@@ -118,8 +118,9 @@ def test_one_labels_f1_and_a_diagnostics_figure_are_plotted_by_their_dotted_path
     for seed, values in ((0, [0.2, 0.4, 0.6]), (1, [0.4, 0.6, 0.8])):
         fake_run(tmp_path / "runs", "random", seed, values)
         path = tmp_path / "runs" / f"random-{seed}" / "rounds.jsonl"
+        lines = path.read_text().splitlines()
         path.write_text("".join(line.replace('"round"', f'"diagnostics":{{"summary":{{"mean_ratio":{seed + i}}}}},'
-                                             f'"round"') + "\n" for i, line in enumerate(path.read_text().splitlines())))
+                                             f'"round"') + "\n" for i, line in enumerate(lines)))
     out = str(tmp_path / "c.png")
     assert main([str(tmp_path / "runs"), "--metric", "per_label_f1.a", "-o", out]) == 0
     printed = capsys.readouterr().out
@@ -128,6 +129,17 @@ def test_one_labels_f1_and_a_diagnostics_figure_are_plotted_by_their_dotted_path
     assert "2.500 ± 0.707" in capsys.readouterr().out  # (2, 3) at 200
     assert main([str(tmp_path / "runs"), "--metric", "per_label_f1.b", "-o", out]) == 2
     assert "has no metric 'per_label_f1.b' (did you mean per_label_f1.a?)" in capsys.readouterr().err
+
+
+def test_a_label_whose_name_holds_dots_is_matched_whole():
+    from al.analysis.curves import Run, lookup, nested_metrics
+
+    record = {"per_label_f1": {"U.S.": 0.5, "U": {"S": 0.1}, "a": None}, "macro_f1": 0.4}
+    assert lookup(record, "per_label_f1.U.S.") == (True, 0.5)
+    assert lookup(record, "per_label_f1.U.S") == (True, 0.1)  # the path through the mappings that hold it
+    assert lookup(record, "per_label_f1.b") == (False, None) and lookup(record, "macro_f1") == (True, 0.4)
+    assert nested_metrics(Run(Path("r"), {}, [record])) == {
+        "per_label_f1": ["per_label_f1.U.S.", "per_label_f1.a"], "per_label_f1.U": ["per_label_f1.U.S"]}
 
 
 # -- what shares a line, what is left out --------------------------------------------------------------------------
@@ -217,6 +229,7 @@ def test_the_legend_counts_runs(tmp_path, monkeypatch):
                         plot(self, *a, **kw))
     render_curves(curves(load_runs([tmp_path])))
     assert labels == ["random (2 runs)", "cvirs (1 run)"]  # the baseline first, as reports put it
+    assert [c.strategy for c in curves(load_runs([tmp_path]), first="cvirs")] == ["cvirs", "random"]  # --baseline
 
 
 @pytest.mark.parametrize("metric, kind", [("per_label_f1", "dict"), ("picked", "list")])
@@ -394,8 +407,12 @@ def test_the_default_title_names_what_the_lines_share(tmp_path):
     fake_run(tmp_path / "a", "cvirs", 0, [0.2, 0.4], dataset="disaster", classifier="logreg",
              model="all-MiniLM-L6-v2", labels=["food", "water"])
     runs = load_runs([tmp_path / "a"])
-    assert default_title(runs, "macro_f1") == "macro-F1 by labeled-set size\ndisaster, 2 labels: logreg on all-MiniLM-L6-v2"
+    assert default_title(runs, "macro_f1") == \
+        "macro-F1 by labeled-set size\ndisaster, 2 labels: logreg on all-MiniLM-L6-v2"
     fake_run(tmp_path / "b", "random", 0, [0.2, 0.4], dataset="disaster", classifier="knn", model="all-MiniLM-L6-v2",
              labels=["food", "water"])
     both = load_runs([tmp_path / "a", tmp_path / "b"])  # --group-by classifier: the classifier is no shared part
     assert default_title(both, "per_label_f1.food") == "F1 of food by labeled-set size\ndisaster, 2 labels"
+    fake_run(tmp_path / "c", "random", 0, [0.2, 0.4], dataset="disaster", model="all-MiniLM-L6-v2",
+             classifier={"name": "bert", "params": {"model": "bert-base-uncased"}})
+    assert default_title(load_runs([tmp_path / "c"]), "macro_f1").endswith(": bert on bert-base-uncased")

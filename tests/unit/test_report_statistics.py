@@ -344,6 +344,14 @@ def test_the_report_says_when_a_users_strategy_file_was_edited_between_its_runs_
     assert setting["mixed_provenance"].startswith(
         "mine's file was edited between its runs (3 versions; last: aaaaaaaaaaaa in seed 0, cccccccccccc in seed 1, "
         "bbbbbbbbbbbb in seed 2), and seed 1 was resumed on other code than its first rounds: ")
+    for seed in (0, 2):  # every run ends on the new code, one of them resumed on it: an edit within a run
+        config = json.loads((tmp_path / "runs" / f"mine-{seed}" / "config.json").read_text())
+        config.update(source("c" * 64))
+        (tmp_path / "runs" / f"mine-{seed}" / "config.json").write_text(json.dumps(config))
+    _, setting, _ = report(tmp_path / "runs", tmp_path)
+    assert setting["mixed_provenance"].startswith(
+        "mine's file was edited within a run (2 versions; last: cccccccccccc in seeds 0, 1, 2), and seed 1 was "
+        "resumed on other code than its first rounds: ")
 
 
 def test_labels_named_leave_the_frequent_rare_pick_out_of_what_a_setting_held_fixed(tmp_path):
