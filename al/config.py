@@ -234,16 +234,19 @@ class SimulationConfig:
         """``out``, or ``runs/<dataset>-<strategy>[-<space>-<scope>[-for-<space_for>]]-<classifier>-seed<seed>``
         (the space's part only for a fitted space, its ``-for-`` part only where it serves less than all; a user's
         file gives ``<dataset>`` as ``csv-<file stem>`` or ``jsonl-<file stem>``, so two files do not share one)."""
+        return Path(self.out).expanduser() if self.out else self.default_run_dir()
+
+    def default_run_dir(self, named_after_file: bool = True) -> Path:
+        """:attr:`run_dir` without ``out``; ``named_after_file`` False: as earlier versions named a run on a user's
+        file, ``runs/csv-<strategy>-...`` for every file."""
         from al.datasets import USER_FILE_DATASETS
 
-        if self.out:
-            return Path(self.out).expanduser()
         strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)
         space = "" if self.space.name == PRETRAINED else f"-{self.space.name}-{self.space_scope}"
         if space and self.space_for != "all":
             space += f"-for-{self.space_for}"
         dataset = self.dataset
-        if dataset in USER_FILE_DATASETS and self.data_path:
+        if named_after_file and dataset in USER_FILE_DATASETS and self.data_path:
             stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.data_path).stem).strip("._-")
             dataset += f"-{stem or 'data'}"
         return Path("runs") / f"{dataset}-{strategy}{space}-{self.classifier.name}-seed{self.seed}"

@@ -690,6 +690,21 @@ def run_models(config: SimulationConfig) -> list[str]:
     return [config.model, *([classifier_model] if isinstance(classifier_model, str) else [])]
 
 
+def older_default_run(config: SimulationConfig, data_digest: str | None) -> Path | None:
+    """The run directory an earlier version gave this run by default (``runs/csv-<strategy>-...``, not named after
+    the file), where it holds a run of the same file and the default directory now holds none."""
+    from al.datasets import USER_FILE_DATASETS
+
+    if config.out or config.dataset not in USER_FILE_DATASETS or not config.data_path or config.run_dir.exists():
+        return None
+    older = config.default_run_dir(named_after_file=False)
+    try:
+        stored = json.loads((older / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return older if isinstance(stored, dict) and data_digest and stored.get("data_digest") == data_digest else None
+
+
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     """Validate, build, resume or start, and run; returns every round's record."""
     from al.models import resolve_model
@@ -707,6 +722,10 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
+    if (moved := older_default_run(config, data_digest)) is not None:
+        warnings.warn(f"{moved} holds a run of this file, under the default name runs on your own files had before "
+                      f"they were named after the file; this run starts in {out}: to resume that one instead, stop "
+                      f"this and pass --out {moved}", UserWarning, stacklevel=2)
     stored = records.compare(settings, stored_settings, data_digest=data_digest)  # before any data loads
     source = strategy_source(config)
     if (changed := source_changed(stored, source, out)) is not None:

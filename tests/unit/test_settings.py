@@ -278,6 +278,30 @@ def test_a_users_file_names_its_default_run_directory():
     assert SimulationConfig().run_dir == Path("runs/disaster-class_embedding-logreg-seed0")
 
 
+def test_a_run_under_the_older_default_name_of_the_same_file_is_named(tmp_path, monkeypatch):
+    """Runs on a user's file moved to a folder named after it: the same command met no run, and said nothing of the
+    one in the folder it used to resume."""
+    from al.simulate import data_file_digest, older_default_run
+
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "my-data.csv"
+    data.write_text("text,a\nx,1\n")
+    config = SimulationConfig(dataset="csv", data_path=str(data), strategy="random")
+    older = Path("runs/csv-random-logreg-seed0")
+    assert config.default_run_dir(named_after_file=False) == older
+    digest = data_file_digest(str(data))
+    assert older_default_run(config, digest) is None  # nothing there
+    older.mkdir(parents=True)
+    (older / "config.json").write_text(json.dumps({"config": {}, "data_digest": "other"}))
+    assert older_default_run(config, digest) is None  # another file's run
+    (older / "config.json").write_text(json.dumps({"config": {}, "data_digest": digest}))
+    assert older_default_run(config, digest) == older
+    assert older_default_run(SimulationConfig(dataset="csv", data_path=str(data), strategy="random", out="x"),
+                             digest) is None  # --out given
+    config.run_dir.mkdir(parents=True)  # the new folder holds a run: it is the one resumed
+    assert older_default_run(config, digest) is None
+
+
 def test_seeds_run_from_zero_to_below_max_seed():
     from al.config import MAX_SEED
 
