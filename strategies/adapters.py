@@ -32,9 +32,14 @@ build; nothing in them is called.
 
 The probabilities are our per-label sigmoids, passed as they are: strategies
 written for one distribution over classes (small-text's BreakingTies,
-LeastConfidence, PredictionEntropy; modAL's uncertainty, margin and entropy
-sampling) read a row of label probabilities as such a distribution, exactly as
-they do when handed any multi-label classifier.
+LeastConfidence, PredictionEntropy, ContrastiveActiveLearning; modAL's
+uncertainty, margin, entropy and uncertainty batch sampling:
+:data:`ONE_DISTRIBUTION`) read a row of label probabilities as such a
+distribution, exactly as they do when handed any multi-label classifier. With
+one label (a binary task) such a row is one number, which they would score
+alike for every text (margin, entropy) or read backwards (1 - p: the most
+confident negatives first); they get the binary task's distribution
+``[1 - p, p]`` instead (:func:`class_distribution`).
 
 Randomness
 ----------
@@ -104,6 +109,18 @@ class SmallTextSpec:
     requires: frozenset[str]
     defaults: Callable[[], dict[str, Any]] = dict
     trains_on_dataset: bool = False
+
+
+#: The wrapped strategies that read a row of probabilities as one distribution over classes.
+ONE_DISTRIBUTION = frozenset({"LeastConfidence", "PredictionEntropy", "BreakingTies", "ContrastiveActiveLearning",
+                              "uncertainty_sampling", "margin_sampling", "entropy_sampling",
+                              "uncertainty_batch_sampling"})
+
+
+def class_distribution(proba: np.ndarray) -> np.ndarray:
+    """``proba`` (n, n_labels) as a strategy of :data:`ONE_DISTRIBUTION` reads it: as it is, but for one label
+    (a binary task), whose probability p becomes the distribution ``[1 - p, p]`` (n, 2)."""
+    return np.hstack([1.0 - proba, proba]) if proba.shape[1] == 1 else proba
 
 
 #: small-text 1.4 query strategies that run on probabilities and/or embeddings. Wrapped as they are:
@@ -223,13 +240,15 @@ class _SmallTextClassifier:
         (otherwise None, which small-text's embedding strategies accept).
     """
 
-    def __init__(self, state: PoolState, embed_proba: bool) -> None:
+    def __init__(self, state: PoolState, embed_proba: bool, one_distribution: bool = False) -> None:
         self._state = state
         self._embed_proba = embed_proba
+        self._one_distribution = one_distribution
 
     def predict_proba(self, dataset: _PoolRows) -> np.ndarray:
-        """ndarray of shape (len(dataset), n_labels)."""
-        return self._state.proba[dataset.rows]
+        """ndarray of shape (len(dataset), n_labels); (len(dataset), 2) for one label read as one distribution."""
+        proba = self._state.proba[dataset.rows]
+        return class_distribution(proba) if self._one_distribution else proba
 
     def embed(
         self, dataset: _PoolRows, return_proba: bool = False, **kwargs: Any
@@ -269,7 +288,8 @@ class SmallTextStrategy(Strategy):
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         dataset = self._dataset(state)
-        clf = _SmallTextClassifier(state, embed_proba="proba" in self.requires)
+        clf = _SmallTextClassifier(state, embed_proba="proba" in self.requires,
+                                   one_distribution=self.wrapped in ONE_DISTRIBUTION)
         with seeded_global_numpy(state.rng):
             picked = self._strategy.query(
                 clf, dataset, state.indices_unlabeled.copy(), state.indices_labeled.copy(),
@@ -400,8 +420,9 @@ class ModalStrategy(Strategy):
     def query(self, state: PoolState, n: int) -> np.ndarray:
         unlabeled = state.indices_unlabeled
         with_embeddings = "embeddings" in self.requires
+        proba = state.proba[unlabeled]
         estimator = ProbaEstimator(
-            state.proba[unlabeled],
+            class_distribution(proba) if self.wrapped in ONE_DISTRIBUTION else proba,
             state.classifier.thresholds_ if "classifier" in self.requires else 0.5,
             state.embeddings[state.indices_labeled] if with_embeddings else None,
         )

@@ -119,6 +119,18 @@ def test_hand_checked_picks_on_a_tiny_pool():
     assert picks("modal:min_confidence") == {2, 3}
 
 
+@pytest.mark.parametrize("spec", ["smalltext:LeastConfidence", "smalltext:PredictionEntropy", "smalltext:BreakingTies",
+                                  "modal:uncertainty_sampling", "modal:margin_sampling", "modal:entropy_sampling"])
+def test_one_label_is_read_as_the_binary_distribution_1_minus_p_p(spec):
+    """With one label, a row was one number: margin and entropy scored every text alike (picks in index order),
+    least confidence took the most confident negatives (1 - p), and BreakingTies raised IndexError."""
+    proba = np.array([[0.9], [0.1], [0.01], [0.62], [0.99], [0.45], [0.2], [0.05]])
+    state = PoolState(indices_labeled=np.array([0, 1]), indices_unlabeled=np.arange(2, 8),
+                      y_labeled=sp.csr_matrix(np.array([[1], [0]])), label_names=("spam",),
+                      rng=np.random.default_rng(0), views={"proba": lambda: proba})
+    assert sorted(get_strategy(spec)().query(state, 2).tolist()) == [3, 5]  # 0.62 and 0.45: nearest 0.5
+
+
 def test_smalltext_breaking_ties_equals_the_library_on_its_own_classifier():
     from small_text.query_strategies import BreakingTies
 
