@@ -193,6 +193,10 @@ def get_strategy(spec: str) -> type[Strategy]:
                 raise ConfigError(f"strategy {spec!r} could not be made: the factory of family {prefix!r} raised "
                                   f"{type(exc).__name__}: {exc}{raised_at(exc)}; {known}") from exc
             return _check_class(made, spec)
+        alike = [f for f in sorted(set(_PREFIXES) | set(_declared(FAMILY_GROUP))) if _plain(f) == _plain(prefix)]
+        if alike:  # modAL:margin_sampling, small-text:BreakingTies: the library's own spelling of a family's name
+            raise ConfigError(f"strategy {spec!r}: {prefix!r} is no strategy family (did you mean "
+                              f"{alike[0]}:{member}?); families are named in --list-strategies")
         return _from_path(spec)
     declared = _declared(STRATEGY_GROUP)
     if spec in declared:
@@ -201,6 +205,12 @@ def get_strategy(spec: str) -> type[Strategy]:
     if spec in _REGISTRY:
         return _REGISTRY[spec]
     raise ConfigError(_unknown(spec))
+
+
+def _plain(name: str) -> str:
+    """``name`` lower-cased without ``-``, ``_`` and ``.``: how a family's name and a library's spelling of it
+    (``modAL``, ``small-text``) are compared."""
+    return re.sub(r"[-_.]", "", name.lower())
 
 
 def family_names(prefix: str) -> list[str] | None:

@@ -76,7 +76,7 @@ from typing import Any, Callable, ClassVar, Iterator
 import numpy as np
 
 from al.config import check_param_types
-from al.errors import ConfigError, QueryError
+from al.errors import ConfigError, QueryError, did_you_mean
 from al.registry import register_prefix
 from al.strategy import PoolState, Strategy
 
@@ -210,7 +210,9 @@ def _check_name(library: str, name: str, supported: dict[str, Any], refused: dic
     if name in refused:
         raise ConfigError(f"{library} strategy {name!r} cannot run in this loop: {refused[name]}; supported: {known}")
     if name not in supported:
-        raise ConfigError(f"unknown {library} strategy {name!r}; supported: {known}")
+        starting = sorted(n for n in supported if name and n.lower().startswith(name.lower()))  # margin: margin_...
+        guess = did_you_mean([name], supported) or (f" (did you mean {' or '.join(starting)}?)" if starting else "")
+        raise ConfigError(f"unknown {library} strategy {name!r}{guess}; supported: {known}")
 
 
 # --- small-text --------------------------------------------------------------------------------------------------

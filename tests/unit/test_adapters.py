@@ -248,12 +248,24 @@ def test_registry_resolves_the_families():
     assert get_strategy("modal:margin_sampling").name == "modal:margin_sampling"
 
 
-@pytest.mark.parametrize("spec, listed", [
-    ("smalltext:BreakingTie", "BreakingTies, CategoryVectorInconsistencyAndRanking"),
-    ("modal:margin", "margin_sampling, max_loss"),
+@pytest.mark.parametrize("spec, guess, listed", [
+    ("smalltext:BreakingTie", "BreakingTies", "BreakingTies, CategoryVectorInconsistencyAndRanking"),
+    ("smalltext:breakingties", "BreakingTies", "BreakingTies, CategoryVectorInconsistencyAndRanking"),
+    ("modal:margin", "margin_sampling", "margin_sampling, max_loss"),
 ])
-def test_unknown_names_list_the_supported_ones(spec, listed):
-    with pytest.raises(ConfigError, match=f"unknown .* strategy '{spec.partition(':')[2]}'; supported: .*{listed}"):
+def test_unknown_names_list_the_supported_ones(spec, guess, listed):
+    with pytest.raises(ConfigError, match=f"unknown .* strategy '{spec.partition(':')[2]}' \\(did you mean {guess}\\?\\); "
+                                          f"supported: .*{listed}"):
+        get_strategy(spec)
+
+
+@pytest.mark.parametrize("spec, meant", [("modAL:margin_sampling", "modal:margin_sampling"),
+                                         ("small-text:BreakingTies", "smalltext:BreakingTies"),
+                                         ("Small_Text:GreedyCoreset", "smalltext:GreedyCoreset")])
+def test_a_librarys_own_spelling_of_a_family_gets_the_familys_name(spec, meant):
+    """modAL:margin_sampling said modAL defines no Strategy subclass; small-text:... to add a folder to PYTHONPATH."""
+    with pytest.raises(ConfigError, match=f"^strategy '{spec}': '{spec.partition(':')[0]}' is no strategy family "
+                                          f"\\(did you mean {meant}\\?\\)"):
         get_strategy(spec)
 
 
