@@ -254,8 +254,9 @@ def test_registry_resolves_the_families():
     ("modal:margin", "margin_sampling", "margin_sampling, max_loss"),
 ])
 def test_unknown_names_list_the_supported_ones(spec, guess, listed):
-    with pytest.raises(ConfigError, match=f"unknown .* strategy '{spec.partition(':')[2]}' \\(did you mean {guess}\\?\\); "
-                                          f"supported: .*{listed}"):
+    name = spec.partition(":")[2]
+    with pytest.raises(ConfigError, match=f"unknown .* strategy '{name}' \\(did you mean {guess}\\?\\); supported: "
+                                          f".*{listed}"):
         get_strategy(spec)
 
 
