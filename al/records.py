@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from al.config import canonical, changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
 from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError
-from al.io import remove_stale_temporaries, write_atomic  # noqa: F401 - write_atomic re-exported
+from al.io import file_digest, remove_stale_temporaries, write_atomic  # noqa: F401 - write_atomic re-exported
 from al.progress import counted
 
 CONFIG_FILE = "config.json"
@@ -340,6 +340,9 @@ class RunRecords:
             changed = changed_settings(old, settings)
             if data_digest is not None and previous.get("data_digest") == data_digest:
                 changed = [k for k in changed if k != "data_path"]  # the same bytes at another path
+            described = file_digest(settings.get("label_descriptions"))  # by content too, as the data file is
+            if described is not None and previous.get("label_descriptions_digest") == described:
+                changed = [k for k in changed if k != "label_descriptions"]
             # what matters through what is read, when the corpus read is the same (or not loaded yet)
             excused = left_to_corpus(previous, settings, stored_settings, data_digest) \
                 if corpus_digest in (None, previous.get("corpus_digest")) else []
@@ -347,7 +350,9 @@ class RunRecords:
             details = [_difference(k, old.get(k), settings.get(k)) for k in changed[:5]]
             data = [f"{what} changed: {key} {str(previous[key])[:16]} -> {digest[:16]}"
                     for key, digest, what in (("data_digest", data_digest, "the data file's bytes"),
-                                              ("corpus_digest", corpus_digest, "the texts, labels or splits it reads"))
+                                              ("corpus_digest", corpus_digest, "the texts, labels or splits it reads"),
+                                              ("label_descriptions_digest", described,
+                                               "the label descriptions file's bytes"))
                     if digest is not None and previous.get(key) not in (None, digest) and key not in excused]
             if details or data:
                 kind = " and ".join(k for k, v in (("settings", details), ("data", data)) if v)

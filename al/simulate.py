@@ -444,16 +444,10 @@ _KEEP_CORPORA = 4
 
 
 def data_file_digest(path: str | None) -> str | None:
-    """blake2b of a data file's bytes (about 10 ms for Reuters' 8 MB); None for no file or a directory."""
-    import hashlib
+    """blake2b of a data file's bytes (:func:`al.io.file_digest`); None for no file or a directory."""
+    from al.io import file_digest
 
-    try:
-        if path and os.path.isfile(path):
-            with open(path, "rb") as f:
-                return hashlib.file_digest(f, "blake2b").hexdigest()
-    except OSError:
-        pass
-    return None
+    return file_digest(path)
 
 
 def strategy_source(config: SimulationConfig) -> dict[str, str] | None:

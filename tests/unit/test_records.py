@@ -38,6 +38,23 @@ def test_a_resume_on_other_data_is_refused_and_on_the_same_data_accepted(tmp_pat
     assert len(RunRecords(other).start(dict(SETTINGS), {"data_digest": "x", "corpus_digest": "y"})) == 2
 
 
+def test_a_label_descriptions_file_is_compared_by_its_bytes_as_the_data_file_is(tmp_path):
+    """An edited descriptions file met 'complete; nothing to do'; the same bytes at another path were refused."""
+    from al.io import file_digest
+
+    first, copy = tmp_path / "ld.yaml", tmp_path / "moved.yaml"
+    first.write_text("food: meals\n")
+    copy.write_text("food: meals\n")
+    run = tmp_path / "run"
+    _run(run, settings={**SETTINGS, "label_descriptions": str(first)},
+         meta={"label_descriptions_digest": file_digest(first)})
+    assert RunRecords(run).check({**SETTINGS, "label_descriptions": str(copy)}) is not None  # the same bytes
+    first.write_text("food: meals and water\n")
+    with pytest.raises(ConfigError, match=r"other data \(the label descriptions file.s bytes changed: "
+                                          r"label_descriptions_digest [0-9a-f]{16} -> [0-9a-f]{16}\); "):
+        RunRecords(run).check({**SETTINGS, "label_descriptions": str(first)})
+
+
 def test_other_bytes_of_the_data_file_are_left_to_the_corpus_and_kept_in_the_resumes(tmp_path):
     """A data file converted to CRLF, or re-saved by a spreadsheet: other bytes, the same texts, labels and splits."""
     _run(tmp_path, meta={"data_digest": "aaa", "corpus_digest": "c1"})
