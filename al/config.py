@@ -601,7 +601,11 @@ def _iterable(value: Any) -> bool:
 
 
 def _parameters(cls: type) -> dict[str, inspect.Parameter] | None:
-    """Keyword parameters of ``cls``'s constructor; None when it takes ``**kwargs``."""
+    """Keyword parameters of ``cls``'s constructor (a class that passes ``**kwargs`` on says its own with a
+    ``wrapped_parameters`` classmethod: a peer library's strategy); None when it takes ``**kwargs`` otherwise."""
+    wrapped = getattr(cls, "wrapped_parameters", None)
+    if callable(wrapped):
+        return dict(wrapped())
     params = dict(inspect.signature(cls.__init__).parameters)
     params.pop("self", None)
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):

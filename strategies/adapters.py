@@ -205,6 +205,21 @@ def seeded_global_numpy(rng: np.random.Generator) -> Iterator[None]:
         np.random.set_state(saved)
 
 
+def _plain_parameters(signature: inspect.Signature, skip: set[str], defaults: dict[str, Any]
+                      ) -> dict[str, inspect.Parameter]:
+    """The keyword parameters of a peer's strategy that a run can set: those without a default, and those whose
+    default (``defaults``, else the signature's) is None, true/false, a number or a text, at that default; ``skip``
+    left out, and ``*args``/``**kwargs``. A default of another kind (a factory) has no command-line or grid form."""
+    out = {}
+    for name, param in signature.parameters.items():
+        if name in skip or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default = defaults.get(name, param.default)
+        if default is param.empty or default is None or isinstance(default, (bool, int, float, str)):
+            out[name] = param.replace(default=default, kind=param.KEYWORD_ONLY)
+    return out
+
+
 def _check_name(library: str, name: str, supported: dict[str, Any], refused: dict[str, str]) -> None:
     known = ", ".join(sorted(supported))
     if name in refused:
@@ -271,6 +286,13 @@ class SmallTextStrategy(Strategy):
     """
 
     wrapped: ClassVar[str] = ""
+
+    @classmethod
+    def wrapped_parameters(cls) -> dict[str, inspect.Parameter]:
+        """The small-text strategy's parameters a run can set, at the defaults this adapter gives
+        (:func:`_plain_parameters`; ``pbar`` is this adapter's: None)."""
+        library = getattr(_import_optional("small_text.query_strategies", "small-text"), cls.wrapped)
+        return _plain_parameters(inspect.signature(library), {"pbar"}, SMALLTEXT_STRATEGIES[cls.wrapped].defaults())
 
     def __init__(self, **params: Any) -> None:
         super().__init__()
@@ -400,13 +422,22 @@ class ModalStrategy(Strategy):
     """
 
     wrapped: ClassVar[str] = ""
+    #: The function's parameters this adapter sets itself.
+    reserved: ClassVar[frozenset[str]] = frozenset({"classifier", "X", "X_pool", "n_instances"})
+
+    @classmethod
+    def wrapped_parameters(cls) -> dict[str, inspect.Parameter]:
+        """The modAL function's parameters a run can set, at their defaults (:func:`_plain_parameters`)."""
+        module, _ = MODAL_FUNCTIONS[cls.wrapped]
+        function = getattr(_import_optional(module, "modal-python"), cls.wrapped)
+        return _plain_parameters(inspect.signature(function), set(cls.reserved), {})
 
     def __init__(self, **params: Any) -> None:
         super().__init__()
         self.params = params
         module, _ = MODAL_FUNCTIONS[self.wrapped]
         self._function = getattr(_import_optional(module, "modal-python"), self.wrapped)
-        reserved = {"classifier", "X", "X_pool", "n_instances"}
+        reserved = set(self.reserved)
         if reserved & set(params):
             raise ConfigError(f"{self.name} sets {sorted(reserved & set(params))} itself; remove them")
         # keywords a function forwards to predict_proba (**kwargs) have nowhere to go here

@@ -300,6 +300,29 @@ def test_parameters_reach_the_wrapped_strategy():
         get_strategy("modal:margin_sampling")(n_instances=3)
 
 
+def test_a_wrapped_strategys_defaults_are_its_params_as_al_s_own_are():
+    """normalize=true given (small-text's default) was another run than normalize left out; a misspelt parameter
+    got no did-you-mean; a factory, which no command line can give, was taken and failed at the first query."""
+    from al.config import SimulationConfig, default_params
+
+    def resolved(name, params):
+        return SimulationConfig(strategy={"name": name, "params": params}).resolved()["strategy"]["params"]
+
+    assert resolved("smalltext:EmbeddingKMeans", {}) == resolved("smalltext:EmbeddingKMeans", {"normalize": True}) \
+        == {"normalize": True}
+    assert resolved("modal:margin_sampling", {"random_tie_break": False}) == resolved("modal:margin_sampling", {})
+    assert default_params(get_strategy("smalltext:DiscriminativeActiveLearning")) == {
+        "num_iterations": 1, "unlabeled_factor": 10}  # this adapter's num_iterations; no factory, no pbar
+    for name, params, said in (
+            ("smalltext:EmbeddingKMeans", {"normalise": False}, r"has no parameter 'normalise' \(did you mean "
+                                                                r"normalize\?\); accepted: normalize$"),
+            ("smalltext:DiscriminativeActiveLearning", {"classifier_factory": "x"},
+             r"has no parameter 'classifier_factory'; accepted: num_iterations, unlabeled_factor$"),
+            ("modal:margin_sampling", {"n_instances": 3}, r"has no parameter 'n_instances'; accepted: random_tie_break")):
+        with pytest.raises(ConfigError, match=said):
+            SimulationConfig(strategy={"name": name, "params": params}).validate()
+
+
 @pytest.mark.parametrize("spec, modules, pip", [
     ("smalltext:BreakingTies", ["small_text", "small_text.query_strategies"], "pip install small-text"),
     ("modal:margin_sampling", ["modAL", "modAL.uncertainty"], "pip install modal-python"),
