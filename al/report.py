@@ -44,8 +44,8 @@ from al.errors import ALError, ConfigError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = ArgumentParser(prog="python -m al.report", description=__doc__.split("\n\n")[0],
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = ArgumentParser(prog="python -m al.report", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                            description=__doc__.split("\n\n")[0].replace("``", ""))  # the docstring's markup aside
     parser.add_argument("runs_dir", help="directory holding run directories (e.g. a grid's out)")
     parser.add_argument("-o", "--output", default="report", help="report directory")
     parser.add_argument("--baseline", default=argparse.SUPPRESS,

@@ -39,13 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = SimulationConfig()
     p = ArgumentParser(
         prog="python -m al.simulate",
-        description="Simulate active learning for multi-label text classification: start from a random "
-        "labeled set, train, let a strategy pick the next texts, reveal their gold labels, repeat until "
+        description="Simulate active learning for multi-label text classification: start from a small "
+        "labeled set (random unless --initial-strategy says otherwise), train, let a strategy pick the next texts, reveal their gold labels, repeat until "
         "the budget is spent; record macro-F1 and more after every round.",
         argument_default=argparse.SUPPRESS,
     )
     g = p.add_argument_group("strategy")
-    g.add_argument("--strategy", help=f"registered name (see --list-strategies) or package.module:Class "
+    g.add_argument("--strategy", help=f"registered name (see --list-strategies), a family's member such as "
+                   f"smalltext:BreakingTies or modal:margin_sampling, or package.module:Class "
                    f"(default: {d.strategy.name})")
     g.add_argument("--strategy-param", action="append", metavar="KEY=VALUE",
                    help="keyword argument of the strategy's constructor (repeatable; VALUE parsed as YAML)")

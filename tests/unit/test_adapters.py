@@ -318,7 +318,8 @@ def test_a_wrapped_strategys_defaults_are_its_params_as_al_s_own_are():
                                                                 r"normalize\?\); accepted: normalize$"),
             ("smalltext:DiscriminativeActiveLearning", {"classifier_factory": "x"},
              r"has no parameter 'classifier_factory'; accepted: num_iterations, unlabeled_factor$"),
-            ("modal:margin_sampling", {"n_instances": 3}, r"has no parameter 'n_instances'; accepted: random_tie_break")):
+            ("modal:margin_sampling", {"n_instances": 3},
+             r"has no parameter 'n_instances'; accepted: random_tie_break")):
         with pytest.raises(ConfigError, match=said):
             SimulationConfig(strategy={"name": name, "params": params}).validate()
 
