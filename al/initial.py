@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from al.errors import ConfigError, DataError, did_you_mean
+from al.errors import ConfigError, DataError, and_more, did_you_mean
 
 
 def _check_size(size: int, n_pool: int) -> int:
@@ -222,8 +222,11 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     try:
         loaded = yaml.load(text, Loader=_keys_as_written())
     except yaml.YAMLError as exc:
-        raise DataError(f"label descriptions file {str(path)!r} is not valid YAML ({type(exc).__name__}); "
-                        f"expected a mapping label -> text") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = f": {exc.problem}" if getattr(exc, "problem", None) else ""
+        raise DataError(f"label descriptions file {str(path)!r} is not valid YAML{where}{problem} "
+                        f"({type(exc).__name__}); expected a mapping label -> text") from None
     except _RepeatedKey as exc:
         raise DataError(f"label descriptions file {str(path)!r} describes {exc.args[0]!r} twice; "
                         f"describe each label once") from None
@@ -241,4 +244,12 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     if bad:
         raise DataError(f"label descriptions file {str(path)!r}: the value of {', '.join(bad)} is not a non-empty "
                         f"string; write each description as text")
+    missing = [name for name in names if name not in loaded]
+    if missing:
+        import warnings
+
+        warnings.warn(f"label descriptions file {str(path)!r} describes {len(names) - len(missing)} of the run's "
+                      f"{len(names)} labels; {', '.join(missing[:5])}{and_more(len(missing), 5)} take"
+                      f"{'s' if len(missing) == 1 else ''} {'its' if len(missing) == 1 else 'their'} name instead",
+                      UserWarning, stacklevel=2)
     return {name: loaded[name].strip() if name in loaded else label_text(name) for name in names}

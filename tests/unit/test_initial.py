@@ -81,7 +81,10 @@ def test_kmeans_start_is_a_function_of_the_seed():
 def test_label_descriptions_with_fallback_to_the_name(tmp_path):
     path = tmp_path / "labels.yaml"
     path.write_text("money-fx: foreign exchange markets and currencies\n")
-    assert load_label_descriptions(path, ["money-fx", "veg-oil", "medical_help"]) == {
+    with pytest.warns(UserWarning, match=r"describes 1 of the run's 3 labels; veg-oil, medical_help take their name "
+                                         r"instead$"):  # a file for other labels, or a typo, said so
+        described = load_label_descriptions(path, ["money-fx", "veg-oil", "medical_help"])
+    assert described == {
         "money-fx": "foreign exchange markets and currencies",
         "veg-oil": "veg oil",
         "medical_help": "medical help",
@@ -101,7 +104,8 @@ def test_a_label_description_no_is_text(tmp_path):
     ("grain: 3\n", r"the value of grain is not a non-empty string"),
     ("grain: [a, b]\n", r"the value of grain is not a non-empty string"),
     ("- grain\n", r"holds a list; expected a mapping label -> text"),
-    ("grain: [unclosed\n", r"is not valid YAML"),
+    ("grain: [unclosed\n", r"is not valid YAML at line 2, column 1: expected ',' or ']', but got '<stream end>' "
+                            r"\(ParserError\)"),
 ])
 def test_bad_label_descriptions_are_one_line_data_errors(tmp_path, content, message):
     path = tmp_path / "labels.yaml"
