@@ -245,7 +245,7 @@ def test_the_surprisal_pass_gives_the_pool_s_sentence_vectors_the_same_bits(text
     assert short == len(texts) and alps.sentences_given_ == short
     encoded = []
     real_encode = embedder._encode
-    monkeypatch.setattr(embedder, "_encode", lambda t: encoded.append(list(t)) or real_encode(t))
+    monkeypatch.setattr(embedder, "_encode", lambda t, **kw: encoded.append(list(t)) or real_encode(t, **kw))
     vectors_shared = embedder.encode(pool)
     assert encoded == [[long_text]]  # the rest came from the surprisal pass
     assert np.array_equal(vectors_shared, vectors_apart)
@@ -327,7 +327,7 @@ def test_a_shared_pass_stopped_by_ctrl_c_keeps_the_checked_sentence_vectors_it_g
     assert 0 < alps.sentences_given_ < len(texts)
     encoded = []
     real_encode = embedder._encode
-    monkeypatch.setattr(embedder, "_encode", lambda t: encoded.append(len(t)) or real_encode(t))
+    monkeypatch.setattr(embedder, "_encode", lambda t, **kw: encoded.append(len(t)) or real_encode(t, **kw))
     assert np.array_equal(embedder.encode(texts), expected)
     assert sum(encoded) == len(set(texts)) - alps.sentences_given_
 

@@ -211,7 +211,8 @@ def test_an_alps_preparation_gives_the_pool_s_vectors_and_the_embedding_one_comp
     assert (strategy_work.part, embeddings.part) == ("strategy", "embeddings")
     encoded = []
     real_encode = SentenceEmbedder._encode
-    monkeypatch.setattr(SentenceEmbedder, "_encode", lambda self, t: encoded.append(len(t)) or real_encode(self, t))
+    monkeypatch.setattr(SentenceEmbedder, "_encode",
+                        lambda self, t, **kw: encoded.append(len(t)) or real_encode(self, t, **kw))
     assert prepare_one(strategy_work.config.to_dict(), "strategy")["status"] == "prepared"
     checked = sum(encoded)  # the embedder's own pass over each pass shape's first texts: the bit check
     assert prepare_one(embeddings.config.to_dict(), "embeddings", embeddings.splits)["status"] == "prepared"

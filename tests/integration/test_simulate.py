@@ -137,7 +137,8 @@ def test_a_cold_alps_run_embeds_its_pool_in_the_surprisal_pass_and_records_the_s
             "--strategy-param", "fit_steps=3"]
     encoded = []
     real_encode = SentenceEmbedder._encode
-    monkeypatch.setattr(SentenceEmbedder, "_encode", lambda self, t: encoded.append(len(t)) or real_encode(self, t))
+    monkeypatch.setattr(SentenceEmbedder, "_encode",
+                        lambda self, t, **kw: encoded.append(len(t)) or real_encode(self, t, **kw))
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cold"))
     with pytest.warns(UserWarning, match="ALPS"):
         assert run(args, tmp_path / "cold-run") == 0
