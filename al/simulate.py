@@ -692,12 +692,14 @@ def older_default_run(config: SimulationConfig, data_digest: str | None) -> Path
 
     if config.out or config.dataset not in USER_FILE_DATASETS or not config.data_path or config.run_dir.exists():
         return None
+    from al.records import read_config
+
     older = config.default_run_dir(named_after_file=False)
     try:
-        stored = json.loads((older / "config.json").read_text())
-    except (OSError, ValueError):
+        stored = read_config(older) or {}
+    except ALError:  # damaged, or another program's: not this file's run
         return None
-    return older if isinstance(stored, dict) and data_digest and stored.get("data_digest") == data_digest else None
+    return older if data_digest and stored.get("data_digest") == data_digest else None
 
 
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:

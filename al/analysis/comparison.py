@@ -621,17 +621,12 @@ def provenance_note(runs: Sequence[Run]) -> str | None:
     if len(digests) > 1:
         each = ", ".join(f"{digest[:12]} in {counted(n, 'run')}" for digest, n in digests.most_common())
         said.append(f"read {len(digests)} different sets of pool vectors (embeddings_digest {each})")
-    edited = strategy_edits(runs)
-    if not said and not edited:
-        return None
-    parts = []
-    if said:
-        parts.append(f"its runs {' and '.join(said)}: their differences may come from that as well as from the "
-                     f"strategies; rerun them with one version on one kind of machine for a clean comparison")
-    if edited:
+    parts = [f"its runs {' and '.join(said)}: their differences may come from that as well as from the strategies; "
+             f"rerun them with one version on one kind of machine for a clean comparison"] if said else []
+    if edited := strategy_edits(runs):
         parts.append(f"{'; '.join(edited)}: the runs do not all come from the same code; rerun them (another --out, "
                      f"or the run folders removed) for a clean comparison")
-    return "; ".join(parts)
+    return "; ".join(parts) or None
 
 
 def source_digests(run: Run) -> list[str]:
