@@ -592,6 +592,29 @@ def n_rounds(initial: int, step: int, budget: int) -> int:
     return 1 + -(-(budget - initial) // step)
 
 
+def rounds_continued(initial: int, step: int, budget: int, rounds: Sequence[Mapping[str, Any]]) -> int:
+    """How many of a run's finished ``rounds`` a run of ``budget`` continues from: those that picked what it picks.
+
+    Round ``r`` picks ``min(step, budget - shown)`` texts, ``shown`` being the
+    initial ones and every earlier pick. A run stored with a smaller budget
+    shares its rounds up to the first one that picked fewer (its last round
+    picks none, and a last step that shrank to fit the old budget picks fewer
+    than ``step``): from there on the larger budget is computed anew, so that
+    an extended run is the run a fresh one of ``budget`` would be. Rounds
+    recorded with this budget are all kept.
+
+    >>> rounds_continued(100, 50, 300, [{"picked": [0] * 50}, {"picked": [0] * 50}, {"picked": []}])
+    2
+    """
+    shown = initial
+    for index, record in enumerate(rounds):
+        due = max(0, min(step, budget - shown))
+        if len(record.get("picked") or ()) != due:
+            return index
+        shown += due
+    return len(rounds)
+
+
 def _iterable(value: Any) -> bool:
     try:
         iter(value)

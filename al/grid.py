@@ -245,7 +245,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     """
     from al.cache import CacheBusy
     from al.records import RunRecords, read_rounds, run_lock
-    from al.simulate import compare_stored, run, source_changed, strategy_source
+    from al.simulate import compare_stored, continued_rounds, run, source_changed, strategy_source
 
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
@@ -258,7 +258,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
             done = read_rounds(run_dir)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
-        if len(done) < config.n_rounds:
+        if continued_rounds(config, done) < config.n_rounds:  # rounds left, or a budget raised since
             return None
         try:  # reads only (archives may be read-only); data that moved with its runs is known by its digest,
             stored = compare_stored(config, RunRecords(run_dir))  # a data file re-saved with other bytes by its corpus
@@ -465,7 +465,7 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     (``refusals_checked``: the caller left such runs out already).
     """
     from al.records import read_rounds
-    from al.simulate import build_simulation, corpus_identity
+    from al.simulate import build_simulation, continued_rounds, corpus_identity
 
     embeddings: dict[tuple, tuple[SimulationConfig, Any, set[str]]] = {}  # key -> first config, corpus, splits
     plans: dict[tuple, Preparation] = {}
@@ -473,7 +473,7 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     for r in runs:
         config = r.config
         try:
-            if r.problem is not None or len(read_rounds(config.run_dir)) >= config.n_rounds \
+            if r.problem is not None or continued_rounds(config, read_rounds(config.run_dir)) >= config.n_rounds \
                     or (not refusals_checked and refusal(config) is not None):
                 continue
             corpus, simulation = build_simulation(_preparing(config))
@@ -991,8 +991,17 @@ class InFlight:
 
 
 def has_rounds_left(config: SimulationConfig) -> bool:
-    """Whether ``config``'s run has rounds left to run (its directory, if any, holds fewer; unreadable: taken as so)."""
-    return (finished_rounds(config.run_dir) or 0) < config.n_rounds
+    """Whether ``config``'s run has rounds left to run: its directory, if any, holds fewer, or holds them for a
+    smaller budget (:func:`al.simulate.continued_rounds`); unreadable: taken as so."""
+    from al.records import read_rounds
+    from al.simulate import continued_rounds
+
+    if (finished_rounds(config.run_dir) or 0) < config.n_rounds:
+        return True
+    try:
+        return continued_rounds(config, read_rounds(config.run_dir)) < config.n_rounds
+    except ALError:  # the run says what is wrong
+        return True
 
 
 def finished_rounds(run_dir: Path) -> int | None:
@@ -1276,7 +1285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       else run_local(to_run, args.workers, preparations, watch=watch))
         # the estimate of time left (time_left): the pace of the runs that work, the count of those with work left
         before = {r.name: finished_rounds(r.config.run_dir) or 0 for r in to_run}
-        to_do = {r.name: r for r in to_run if before[r.name] < r.config.n_rounds}
+        to_do = {r.name: r for r in to_run if has_rounds_left(r.config)}
         worked: list[tuple[float, int]] = []
         runs_began = 0.0  # when the first of them began
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \

@@ -190,6 +190,9 @@ class RunRecords:
     #: A run with other settings that finished no round (nothing else in its directory) is started afresh, not
     #: refused: a value refused once the run began (a classifier's, in its first fit) left only its config.json.
     replaces_unfinished = True
+    #: Settings a resume may raise: a run asked for a larger budget continues the stored one
+    #: (:func:`al.config.rounds_continued` says from which round).
+    raisable = frozenset({"budget"})
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
@@ -204,6 +207,7 @@ class RunRecords:
         settings: dict[str, Any],
         meta: dict[str, Any],
         stored_settings: Callable[[dict[str, Any]], dict[str, Any]] = lambda stored: stored.get("config", {}),
+        continued: Callable[[list[dict[str, Any]]], int] | None = None,
     ) -> list[dict[str, Any]]:
         """Begin, or resume if the directory holds a run of the same settings.
 
@@ -225,6 +229,10 @@ class RunRecords:
             ``data_digest`` and ``corpus_digest`` are compared with the stored ones
         stored_settings : a stored ``config.json`` -> its resolved settings
             (maps the layouts of earlier versions)
+        continued : the stored rounds -> how many of them this run continues
+            from (a raised budget recomputes the rounds that picked for the
+            old one); default all. Those after it are dropped from
+            ``rounds.jsonl`` with the first new round, not before.
 
         Returns
         -------
@@ -243,6 +251,8 @@ class RunRecords:
         if self._replaced is not None:  # said here, holding the lock, not where it was only compared
             warnings.warn(self._replaced, UserWarning, stacklevel=2)
         self.rounds = read_rounds(self.directory) if previous is not None else []
+        if continued is not None:
+            self.rounds = self.rounds[: continued(self.rounds)]
         if not self.rounds:
             self.settings, self.meta = settings, dict(meta)
             self._write_config()
@@ -337,7 +347,8 @@ class RunRecords:
                               f"their settings are unknown; restore its {CONFIG_FILE}, or pass another --out")
         if previous is not None:
             old = stored_settings(previous)
-            changed = changed_settings(old, settings)
+            changed = [k for k in changed_settings(old, settings)
+                       if not (k in self.raisable and _raised(old.get(k), settings.get(k)))]
             if data_digest is not None and previous.get("data_digest") == data_digest:
                 changed = [k for k in changed if k != "data_path"]  # the same bytes at another path
             described = file_digest(settings.get("label_descriptions"))  # by content too, as the data file is
@@ -365,6 +376,8 @@ class RunRecords:
                 advice = (f"{empty}, so removing that directory loses nothing; or pass another --out" if empty
                           else "pass another --out" if _other_entries(self.directory)  # a session's answers, for one
                           else "pass another --out or remove that directory")
+                if "budget" in changed and "budget" in self.raisable:  # lowered: a larger one would have continued it
+                    advice += " (a budget can be raised, and the run continues; not lowered)"
                 raise ConfigError(f"{self.directory} holds a {self.what} with other {kind} ({details}); {advice}")
         return previous
 
@@ -456,6 +469,12 @@ def left_to_corpus(
     if data_digest is not None and stored.get("data_digest") not in (None, data_digest):
         left.append("data_digest")
     return left
+
+
+def _raised(old: Any, new: Any) -> bool:
+    """Whether ``new`` is an integer larger than the integer ``old``."""
+    integers = all(isinstance(v, int) and not isinstance(v, bool) for v in (old, new))
+    return integers and new > old
 
 
 def _difference(key: str, old: Any, new: Any) -> str:

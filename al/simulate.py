@@ -671,6 +671,14 @@ def compare_stored(config: SimulationConfig, records: Any) -> dict[str, Any] | N
     return stored
 
 
+def continued_rounds(config: SimulationConfig, rounds: Sequence[dict[str, Any]]) -> int:
+    """How many of a run directory's finished ``rounds`` ``config``'s run continues from
+    (:func:`al.config.rounds_continued`: all, unless its budget was raised)."""
+    from al.config import rounds_continued
+
+    return rounds_continued(config.initial, config.step, config.budget, rounds)
+
+
 def warn_duplicates(corpus: Any, quiet: bool) -> None:
     """One line when texts repeat: they are legitimate data and stay in the pool."""
     duplicated = corpus.n_duplicated_texts()
@@ -727,7 +735,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     source = strategy_source(config)
     if (changed := source_changed(stored, source, out)) is not None:
         warnings.warn(changed, UserWarning, stacklevel=2)
-    if stored is not None and len(finished := read_rounds(out)) >= config.n_rounds:  # nothing to do, nothing written
+    if stored is not None and continued_rounds(config, finished := read_rounds(out)) >= config.n_rounds:  # all done
         compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now
         if not quiet:
             print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
@@ -777,10 +785,13 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
                    meta: dict[str, Any], corpus: Any, quiet: bool) -> list[dict[str, Any]]:
     """:func:`run` once built and holding the directory's lock: start or resume, and run."""
     out = config.run_dir
-    existing = records.start(settings, meta, stored_settings=stored_settings)
+    existing = records.start(settings, meta, stored_settings=stored_settings,
+                             continued=lambda rounds: continued_rounds(config, rounds))
     keep_space_precision(simulation.space, existing)
     if not quiet:
-        state = f"resuming after round {len(existing)}" if existing else "starting"
+        raised = (records.meta.get("resumes") or [{}])[-1].get("changed", {}).get("budget") if existing else None
+        state = (f"extending to budget {config.budget} (was {raised[0]}): resuming after round {len(existing)}"
+                 if raised else f"resuming after round {len(existing)}" if existing else "starting")
         space = "" if config.space.name == "pretrained" else \
             f" in the {config.space.label()} space ({config.space_scope} scope, re-fit every {config.space_every}" \
             f"{'' if config.space_for == 'all' else ', read by the ' + config.space_for + ' alone'})"

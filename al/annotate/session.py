@@ -494,6 +494,7 @@ class SessionRecords(RunRecords):
 
     what = "session"
     replaces_unfinished = False  # its answers may be in the database before a round finishes: never replaced
+    raisable = frozenset()  # a session's budget is its own: another one is another session
 
     def __init__(self, directory: str | Path, store: AnswerStore | None, locked: bool = True) -> None:
         super().__init__(directory)

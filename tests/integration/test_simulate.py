@@ -84,9 +84,33 @@ def test_cli_resumes_a_killed_run(small_jsonl, tmp_path, capsys):
     assert [r["picked"] for r in resumed] == [r["picked"] for r in full]
     assert [r["macro_f1"] for r in resumed] == [r["macro_f1"] for r in full]
     # other settings in the same directory are refused, nothing overwritten
-    assert main([*args, "--initial", "20", "--step", "20", "--budget", "80", "--out", str(tmp_path / "killed")]) == 2
-    assert "holds a run with other settings (budget: 60 -> 80)" in capsys.readouterr().err
+    assert main([*args, "--initial", "20", "--step", "10", "--budget", "60", "--out", str(tmp_path / "killed")]) == 2
+    assert "holds a run with other settings (step: 20 -> 10)" in capsys.readouterr().err
     assert read_rounds(tmp_path / "killed") == resumed
+
+
+def test_a_finished_run_given_a_larger_budget_continues_into_the_run_a_fresh_one_would_be(small_jsonl, tmp_path,
+                                                                                          capsys):
+    """Budget 50 (rounds at 20, 40, 50: the round at 40 picked 10, the last step shrunk to fit), then 60 in the
+    same directory: the rounds from 40 on are computed again, and the records are those of a run of budget 60
+    from the start."""
+    args = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--labels", *LABELS, "--strategy", "cvirs",
+            "--initial", "20", "--step", "20"]
+    assert main([*args, "--budget", "60", "--out", str(tmp_path / "fresh"), "--quiet"]) == 0
+    assert main([*args, "--budget", "50", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert [r["n_labeled"] for r in read_rounds(tmp_path / "run")] == [20, 40, 50]
+    capsys.readouterr()
+    assert main([*args, "--budget", "60", "--out", str(tmp_path / "run")]) == 0
+    assert "extending to budget 60 (was 50): resuming after round 1" in capsys.readouterr().err
+
+    def without_times(rounds):
+        return [{k: v for k, v in r.items() if not k.startswith("seconds") and k != "resumed"} for r in rounds]
+
+    assert without_times(read_rounds(tmp_path / "run")) == without_times(read_rounds(tmp_path / "fresh"))
+    assert read_config(tmp_path / "run")["config"]["budget"] == 60
+    assert main([*args, "--budget", "40", "--out", str(tmp_path / "run")]) == 2
+    assert "(budget: 60 -> 40); pass another --out or remove that directory (a budget can be raised, and the run " \
+           "continues; not lowered)" in capsys.readouterr().err
 
 
 def test_bert_classifier_through_the_loop(small_jsonl, tmp_path):

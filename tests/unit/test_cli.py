@@ -416,7 +416,8 @@ def test_a_finished_run_asked_with_other_data_options_loads_its_data_to_compare(
     records = RunRecords(out)
     records.start(config.resolved(), {"corpus_digest": "c1"})
     for r in range(config.n_rounds):
-        records.append({"round": r, "n_labeled": 100 + 50 * r, "macro_f1": 0.5, "micro_f1": 0.6})
+        records.append({"round": r, "n_labeled": 100 + 50 * r, "macro_f1": 0.5, "micro_f1": 0.6,
+                        "picked": [0] * (50 if r + 1 < config.n_rounds else 0)})
     loaded = []
 
     def load(*args, **kwargs):

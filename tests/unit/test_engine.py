@@ -625,3 +625,68 @@ def test_a_resume_of_a_run_from_before_packages_were_recorded_does_not_claim_tod
     resume = stored["resumes"][-1]
     assert resume["packages"] == {"numpy": [None, "2.1"]} and resume["device_type"] == [None, "cpu"]
     assert resume["changed"] == {}  # threshold 'fixed' is 0.5: no change to report
+
+
+def test_rounds_continued_keeps_the_rounds_that_picked_what_the_larger_budget_picks():
+    """By hand, initial 100, step 50: a budget of 200 ran rounds at 100, 150, 200 (picks 50, 50, 0); one of 220
+    ran 100, 150, 200, 220 (picks 50, 50, 20, 0)."""
+    from al.config import rounds_continued
+
+    def picks(*counts):
+        return [{"picked": [0] * n} for n in counts]
+
+    assert rounds_continued(100, 50, 300, picks(50, 50, 0)) == 2  # the last round picked none: computed again
+    assert rounds_continued(100, 50, 300, picks(50, 50, 20, 0)) == 2  # a shrunk step: 50 are due at 200
+    assert rounds_continued(100, 50, 250, picks(50, 50, 50, 0)) == 4  # the same budget: all kept, complete
+    assert rounds_continued(100, 50, 250, picks(50, 50)) == 2  # a run stopped early keeps what it has
+    assert rounds_continued(100, 50, 120, picks(20, 0)) == 2
+    assert rounds_continued(100, 50, 300, picks(20, 0)) == 0  # nothing to keep: a fresh run
+    assert rounds_continued(100, 50, 300, []) == 0
+
+
+@pytest.mark.parametrize("first_budget", [40, 45])
+def test_a_run_extended_to_a_larger_budget_records_what_a_fresh_one_of_that_budget_does(corpus, tmp_path,
+                                                                                        first_budget):
+    """A finished run of budget 40 (its last step full) or 45 (its last step shrunk to 5), run again with budget
+    60: the rounds that picked for the old budget are computed again, and the records equal a fresh run's."""
+    from al.config import rounds_continued
+
+    def run(directory, budget, settings_budget=None):
+        records = RunRecords(directory)
+        records.start({"seed": 0, "budget": settings_budget or budget}, {},
+                      continued=lambda rounds: rounds_continued(20, 10, budget, rounds))
+        return simulate(corpus, ClassEmbedding(), records=records, budget=budget).run()
+
+    fresh = run(tmp_path / "fresh", 60)
+    first = run(tmp_path / "run", first_budget)
+    assert [len(r["picked"]) for r in first] == ([10, 10, 0] if first_budget == 40 else [10, 10, 5, 0])
+    extended = run(tmp_path / "run", 60)
+    assert strip_times(extended) == strip_times(fresh) == strip_times(read_rounds(tmp_path / "run"))
+    assert [r["n_labeled"] for r in extended] == [20, 30, 40, 50, 60]
+    assert read_config(tmp_path / "run")["resumes"] == [
+        {"after_round": 2, "version": None, "changed": {"budget": [first_budget, 60]}}]
+    assert extended[2].get("resumed") is True
+
+
+def test_an_extension_killed_between_its_config_and_its_first_round_continues_the_same(corpus, tmp_path):
+    """config.json says budget 60 while rounds.jsonl still holds the budget-40 run's rounds (its last one picked
+    none): the next start drops that round again rather than continuing after it."""
+    from al.config import rounds_continued
+
+    def start(budget):
+        records = RunRecords(tmp_path / "run")
+        records.start({"seed": 0, "budget": budget}, {},
+                      continued=lambda rounds: rounds_continued(20, 10, budget, rounds))
+        return records
+
+    simulate(corpus, records=start(40), budget=40).run()
+    stored = json.loads((tmp_path / "run" / "config.json").read_text())
+    stored["config"]["budget"] = 60  # what the extension wrote before it was killed
+    (tmp_path / "run" / "config.json").write_text(json.dumps(stored))
+    assert len(read_rounds(tmp_path / "run")) == 3
+    records = start(60)
+    assert len(records.rounds) == 2
+    rounds = simulate(corpus, records=records, budget=60).run()
+    fresh = RunRecords(tmp_path / "fresh")
+    fresh.start({"seed": 0, "budget": 60}, {})
+    assert strip_times(rounds) == strip_times(simulate(corpus, records=fresh, budget=60).run())

@@ -79,7 +79,8 @@ def test_a_locked_run_is_busy_and_a_finished_one_complete(tmp_path):
     records = RunRecords(tmp_path / "r")
     records.start(config, {})
     for i in range(2):
-        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
+                        "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
     result = run_one(config)
     assert result["status"] == "complete" and result["rounds"] == 2
 
@@ -92,7 +93,8 @@ def test_a_finished_run_with_other_settings_fails_and_is_not_counted_complete(tm
     records = RunRecords(tmp_path / "r")
     records.start(SimulationConfig(**config).resolved(), {})
     for i in range(3):
-        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
+                        "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
     result = run_one({**config, "budget": 150, "strategy": "cvirs"})
     assert result["status"] == "failed"
     assert "other settings" in result["message"] and "budget: 200 -> 150" in result["message"]
@@ -143,7 +145,8 @@ def test_a_finished_run_whose_data_moved_with_it_is_still_complete(tmp_path):
     records = RunRecords(tmp_path / "r")
     records.start(SimulationConfig(**config).resolved(), {"data_digest": data_file_digest(str(data))})
     for i in range(2):
-        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
+                        "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
     moved = tmp_path / "b" / "texts.csv"
     moved.parent.mkdir()
     data.rename(moved)
@@ -167,7 +170,8 @@ def test_a_finished_run_on_a_re_saved_data_file_is_complete_and_on_other_texts_f
     records.start(SimulationConfig(**config).resolved(),
                   {"data_digest": data_file_digest(str(data)), "corpus_digest": corpus_digest})
     for i in range(2):
-        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
+                        "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
     before = {p.name: p.read_bytes() for p in (tmp_path / "r").iterdir()}
     data.write_bytes(data.read_bytes().replace(b"\n", b"\r\n"))
     assert run_one(config)["status"] == "complete"
@@ -186,7 +190,8 @@ def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch)
     records = RunRecords(tmp_path / "r")
     records.start(SimulationConfig(**config).resolved(), {})
     for i in range(2):
-        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
+                        "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()}
 
     def no_probe(self):
@@ -217,7 +222,8 @@ def test_damaged_records_fail_their_run_alone_and_the_dry_run_names_them(tmp_pat
         records = RunRecords(tmp_path / "o" / f"seed-{seed}")
         records.start(SimulationConfig(**config).resolved(), {})
         for i in range(2):
-            records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": []})
+            records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
+                        "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
     rounds = tmp_path / "o" / "seed-1" / "rounds.jsonl"
     rounds.write_bytes(rounds.read_bytes()[:-20])
     (tmp_path / "o" / "seed-2" / "config.json").write_text("")
@@ -628,7 +634,8 @@ def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_
     assert plan[4].readers == {r.name for r in runs if "large" in r.name}
 
     real = al.records.read_rounds  # every run on the small pool finished: nothing to prepare for it
-    monkeypatch.setattr(al.records, "read_rounds", lambda d: [{}] * 3 if "small" in str(d) else real(d))
+    finished = [{"picked": [0] * 5}, {"picked": [0] * 5}, {"picked": []}]  # 10, 15, 20 labeled
+    monkeypatch.setattr(al.records, "read_rounds", lambda d: finished if "small" in str(d) else real(d))
     assert [Path(p.config.data_path).stem for p in plan_preparation(runs)] == ["large"] * 3
 
 
@@ -1117,7 +1124,7 @@ def test_a_user_s_strategy_edited_since_its_run_is_noted_and_the_resume_records_
     assert source["file"] == str(tmp_path / "mine.py") and len(source["digest"]) == 128
     records = RunRecords(tmp_path / "r")
     records.start(SimulationConfig(**config).resolved(), {"strategy_source": source})
-    records.append({"round": 0, "n_labeled": 100, "macro_f1": 0.5, "picked": []})
+    records.append({"round": 0, "n_labeled": 100, "macro_f1": 0.5, "picked": [0] * 50})
     assert source_changed(records.compare(SimulationConfig(**config).resolved()), source, "r") is None
 
     (tmp_path / "mine.py").write_text(code + "# edited\n")
@@ -1139,3 +1146,26 @@ def test_a_user_s_strategy_edited_since_its_run_is_noted_and_the_resume_records_
     assert result["status"] == "complete"
     assert result["warnings"] == [source_changed(stored, strategy_source(SimulationConfig(**config)),
                                                  tmp_path / "r")] != [None]
+
+
+def test_a_run_whose_budget_was_raised_has_rounds_left_even_where_its_line_count_says_complete(tmp_path):
+    """A budget-220 run (rounds at 100, 150, 200, 220) in a grid raised to 250 has as many rounds as 250 needs
+    (100, 150, 200, 250): counting lines took it for complete, and the grid skipped it."""
+    import json
+
+    from al.grid import has_rounds_left
+
+    def stored(picks):
+        run_dir = tmp_path / "-".join(map(str, picks))
+        run_dir.mkdir()
+        (run_dir / "rounds.jsonl").write_text("".join(json.dumps({"round": i, "picked": [0] * n}) + "\n"
+                                                      for i, n in enumerate(picks)))
+        return run_dir
+
+    def left(run_dir, budget):
+        return has_rounds_left(SimulationConfig(initial=100, step=50, budget=budget, out=str(run_dir)))
+
+    shrunk, whole = stored([50, 50, 20, 0]), stored([50, 50, 50, 0])
+    assert left(shrunk, 250) and not left(whole, 250) and left(whole, 300)
+    assert not left(shrunk, 220)
+    assert left(tmp_path / "none", 250)

@@ -18,10 +18,12 @@ def _store(config: SimulationConfig, rounds: int, meta: dict | None = None, **ed
     """A run directory as an earlier grid command left it: ``config`` (``edited``) with ``rounds`` finished."""
     from al.records import RunRecords
 
-    records = RunRecords(config.run_dir)
-    records.start(SimulationConfig(**{**config.to_dict(), **edited}).resolved(), meta or {})
+    records, stored = RunRecords(config.run_dir), SimulationConfig(**{**config.to_dict(), **edited})
+    records.start(stored.resolved(), meta or {})
     for i in range(rounds):
-        records.append({"round": i, "n_labeled": 10 + 5 * i, "macro_f1": 0.5, "picked": []})
+        n_labeled = stored.initial + stored.step * i
+        records.append({"round": i, "n_labeled": n_labeled, "macro_f1": 0.5,
+                        "picked": [0] * max(0, min(stored.step, stored.budget - n_labeled))})
 
 
 def _digests(config: SimulationConfig) -> dict[str, str]:

@@ -74,8 +74,8 @@ def test_other_bytes_of_the_data_file_are_left_to_the_corpus_and_kept_in_the_res
     stored = read_config(tmp_path)
     assert stored["data_digest"] == "ccc" and stored["corpus_digest"] == "c1" and len(stored["resumes"]) == 2
     # other settings as well: refused before the data loads, on the settings (the bytes are not what decides)
-    with pytest.raises(ConfigError, match=r"other settings \(budget: 60 -> 90\); pass"):
-        RunRecords(tmp_path).check({**SETTINGS, "budget": 90}, data_digest="ddd")
+    with pytest.raises(ConfigError, match=r"other settings \(budget: 60 -> 30\); pass"):
+        RunRecords(tmp_path).check({**SETTINGS, "budget": 30}, data_digest="ddd")
 
 
 def test_other_data_options_that_read_the_same_corpus_resume_and_others_do_not(tmp_path):
@@ -202,3 +202,25 @@ def test_a_second_thread_of_one_process_is_refused_too(tmp_path):
         thread.start()
         thread.join(30)
     assert len(errors) == 1 and "is being written by another process" in errors[0]
+
+
+def test_a_budget_may_be_raised_on_resume_and_not_lowered(tmp_path):
+    """A raised budget continues the run (the resume records the change); a lowered one is refused, saying so."""
+    _run(tmp_path)
+    records = RunRecords(tmp_path)
+    assert len(records.start({**SETTINGS, "budget": 90}, {"version": "0.2.0"}, continued=lambda rounds: 1)) == 1
+    records.append({"round": 1, "n_labeled": 40, "again": True})
+    assert read_config(tmp_path)["config"]["budget"] == 90
+    assert read_config(tmp_path)["resumes"] == [{"after_round": 1, "version": "0.2.0",
+                                                 "changed": {"budget": [60, 90]}}]
+    assert [r.get("again") for r in read_rounds(tmp_path)] == [None, True]  # the dropped round is gone
+    with pytest.raises(ConfigError) as lowered:
+        RunRecords(tmp_path).check({**SETTINGS, "budget": 60})
+    assert str(lowered.value) == (f"{tmp_path} holds a run with other settings (budget: 90 -> 60); pass another --out "
+                                  f"or remove that directory (a budget can be raised, and the run continues; not "
+                                  f"lowered)")
+    with pytest.raises(ConfigError, match=r"other settings \(strategy: 'random' -> 'cvirs'\); pass another --out or "
+                                          r"remove that directory$"):
+        RunRecords(tmp_path).check({**SETTINGS, "budget": 120, "strategy": "cvirs"})
+    with pytest.raises(ConfigError, match=r"budget: 90 -> True"):  # not a number: never taken as a larger one
+        RunRecords(tmp_path).check({**SETTINGS, "budget": True})

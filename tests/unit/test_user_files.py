@@ -166,7 +166,7 @@ def test_a_data_file_re_saved_with_other_line_endings_resumes_its_run(tmp_path, 
     first = data_file_digest(str(data))
     records = RunRecords(config.run_dir)
     records.start(config.resolved(), {"data_digest": first, "corpus_digest": load_config_corpus(config).digest()})
-    records.append({"round": 0, "n_labeled": 100, "macro_f1": 0.5, "micro_f1": 0.6})
+    records.append({"round": 0, "n_labeled": 100, "macro_f1": 0.5, "micro_f1": 0.6, "picked": list(range(50))})
     data.write_bytes(text.replace("\n", "\r\n").encode())
     built = []
 
@@ -175,7 +175,7 @@ def test_a_data_file_re_saved_with_other_line_endings_resumes_its_run(tmp_path, 
             space = None
 
             def run(self):
-                records.append({"round": 1, "n_labeled": 150, "macro_f1": 0.5, "micro_f1": 0.6})
+                records.append({"round": 1, "n_labeled": 150, "macro_f1": 0.5, "micro_f1": 0.6, "picked": []})
                 return list(records.rounds)
 
         built.append(config)
