@@ -444,6 +444,7 @@ class SimulationConfig:
         self._check_params(self.classifier, self.classifier_class(), "classifier")
         self._check_space()
         strategy = self.make_strategy()
+        strategy.check_query_sizes(query_sizes(self.initial, self.step, self.budget))
         classifier = self.make_classifier_factory()(self.seed)
         missing = [m for m in getattr(strategy, "classifier_methods", ()) if not callable(getattr(classifier, m, None))]
         if missing:
@@ -613,6 +614,12 @@ def rounds_continued(initial: int, step: int, budget: int, rounds: Sequence[Mapp
             return index
         shown += due
     return len(rounds)
+
+
+def query_sizes(initial: int, step: int, budget: int) -> list[int]:
+    """The distinct numbers of texts a run's queries ask for, largest first: ``step``, and a last step shrunk to fit
+    the budget, e.g. ``query_sizes(100, 50, 620) == [50, 20]``."""
+    return sorted({min(step, budget - labeled) for labeled in range(initial, budget, step)}, reverse=True)
 
 
 def _iterable(value: Any) -> bool:

@@ -71,7 +71,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterator, Sequence
 
 import numpy as np
 
@@ -309,6 +309,20 @@ class SmallTextStrategy(Strategy):
                 self._strategy = cls(**{**defaults, **params})
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{self.name} rejects the parameters {params}: {exc}") from None
+
+    def check_query_sizes(self, sizes: Sequence[int]) -> None:
+        """small-text's DiscriminativeActiveLearning splits a query into ``num_iterations`` parts of at least one
+        text each: more parts than the smallest query's texts is refused now, not at the first query."""
+        parts = getattr(self._strategy, "num_iterations", None)
+        if self.wrapped != "DiscriminativeActiveLearning" or not isinstance(parts, int) or not sizes \
+                or parts <= min(sizes):
+            return
+        smallest = min(sizes)
+        which, other = (("the last query asks for", "or make --budget minus --initial a multiple of --step")
+                        if smallest < max(sizes) else ("each query asks for", "or raise --step"))
+        raise ConfigError(f"strategy {self.name!r} splits each query into num_iterations={parts} parts of at least one "
+                          f"text, and {which} {smallest}; lower --strategy-param num_iterations to at most {smallest}, "
+                          f"{other}")
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         dataset = self._dataset(state)

@@ -346,3 +346,33 @@ def test_import_needs_neither_library():
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "frozenset({'proba'}) modal:margin_sampling\n"
+
+
+def test_query_sizes_are_the_step_and_a_last_step_shrunk_to_fit():
+    from al.config import query_sizes
+
+    assert query_sizes(100, 50, 600) == [50]
+    assert query_sizes(100, 50, 620) == [50, 20]  # 100, 150, ..., 600, then 20 to reach 620
+    assert query_sizes(100, 50, 120) == [20]
+    assert query_sizes(10, 7, 30) == [7, 6]  # 10, 17, 24, then 6
+
+
+def test_smalltext_dal_with_more_parts_than_a_query_has_texts_is_refused_while_settings_are_checked():
+    """num_iterations above the query size met a ValueError at the first query, after the pool was embedded."""
+    from al.config import Component, SimulationConfig
+
+    def config(num_iterations, budget):
+        return SimulationConfig(strategy=Component("smalltext:DiscriminativeActiveLearning",
+                                                      {"num_iterations": num_iterations}), step=50, budget=budget)
+
+    with pytest.raises(ConfigError) as each:
+        config(51, 600).validate()
+    assert str(each.value) == (
+        "strategy 'smalltext:DiscriminativeActiveLearning' splits each query into num_iterations=51 parts of at least "
+        "one text, and each query asks for 50; lower --strategy-param num_iterations to at most 50, or raise --step")
+    with pytest.raises(ConfigError, match=r"the last query asks for 20; lower --strategy-param num_iterations to at "
+                                          r"most 20, or make --budget minus --initial a multiple of --step$"):
+        config(21, 620).validate()
+    config(50, 600).validate()
+    config(20, 620).validate()
+    SimulationConfig(strategy=Component("smalltext:GreedyCoreset", {}), step=5, budget=110).validate()
