@@ -815,26 +815,31 @@ def strategy_list() -> str:
     from al.config import default_params, required_params
     from al.registry import available, family_names, get_strategy
 
-    lines = []
-    for name in available():
-        if name.endswith(":*"):
-            try:
-                names = family_names(name[:-2])
-            except ALError as exc:
-                lines.append(f"{name:<18} cannot be loaded: {exc}")
-                continue
-            served = f"; NAME is one of {', '.join(names)}" if names else " (see the family's documentation)"
-            lines.append(f"{name:<18} a family: {name[:-1]}NAME names one of its strategies{served}")
-            continue
+    def described(name: str) -> str:
+        """``name``'s params at their defaults, or why it cannot be loaded."""
         try:
             cls = get_strategy(name)
             params = default_params(cls)
         except ALError as exc:
+            return f"cannot be loaded: {exc}"
+        required = [k for k in required_params(cls) if k not in params]
+        return " ".join([*(f"{k}=<required>" for k in required), *(f"{k}={json.dumps(v)}" for k, v in params.items())])
+
+    lines = []
+    for name in available():
+        if not name.endswith(":*"):
+            lines.append(f"{name:<18} {described(name)}".rstrip())
+            continue
+        try:
+            names = family_names(name[:-2])
+        except ALError as exc:
             lines.append(f"{name:<18} cannot be loaded: {exc}")
             continue
-        required = [k for k in required_params(cls) if k not in params]
-        shown = [*(f"{k}=<required>" for k in required), *(f"{k}={json.dumps(v)}" for k, v in params.items())]
-        lines.append(f"{name:<18} {' '.join(shown)}".rstrip())
+        served = ", each below with its params" if names else " (see the family's documentation)"
+        lines.append(f"{name:<18} a family: {name[:-1]}NAME names one of its strategies{served}")
+        members = [name[:-1] + member for member in names or ()]
+        width = max(map(len, members), default=0)
+        lines += [f"  {member:<{width}}  {described(member)}".rstrip() for member in members]
     return "\n".join(lines)
 
 

@@ -357,10 +357,16 @@ def test_list_strategies(capsys):
     assert lines["random"] == "random"
     assert " sub_batches=10 " in lines["dal"] and "warm_start=false" in lines["dal"] and "seed" not in lines["dal"]
     assert " fit_steps=250 " in lines["alps"] and "surprisal" not in lines["alps"]  # a function: Python only
-    assert lines["smalltext:*"].endswith("smalltext:NAME names one of its strategies; NAME is one of RandomSampling, "
-                                         "LeastConfidence, PredictionEntropy, BreakingTies, "
-                                         "CategoryVectorInconsistencyAndRanking, EmbeddingKMeans, GreedyCoreset, "
-                                         "LightweightCoreset, ContrastiveActiveLearning, DiscriminativeActiveLearning")
+    assert lines["smalltext:*"].endswith("smalltext:NAME names one of its strategies, each below with its params")
+    members = [name for name in lines if name.startswith("smalltext:") and name != "smalltext:*"]
+    assert members == ["smalltext:RandomSampling", "smalltext:LeastConfidence", "smalltext:PredictionEntropy",
+                       "smalltext:BreakingTies", "smalltext:CategoryVectorInconsistencyAndRanking",
+                       "smalltext:EmbeddingKMeans", "smalltext:GreedyCoreset", "smalltext:LightweightCoreset",
+                       "smalltext:ContrastiveActiveLearning", "smalltext:DiscriminativeActiveLearning"]
+    # each member with the params --strategy-param takes, at the library's defaults
+    assert lines["smalltext:DiscriminativeActiveLearning"].split()[1:] == ["num_iterations=1", "unlabeled_factor=10"]
+    assert lines["smalltext:RandomSampling"] == "  smalltext:RandomSampling"
+    assert lines["modal:margin_sampling"].split()[1:] == ["random_tie_break=false"]
 
 
 def test_embed_precision_from_a_flag_or_a_file_and_a_bad_one_in_one_line(tmp_path, capsys):
