@@ -186,7 +186,8 @@ def _keys_as_written() -> type:
     return yaml12_booleans(KeysAsWritten)
 
 
-def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dict[str, str]:
+def load_label_descriptions(path: str | Path, label_names: Sequence[str],
+                            left_out_labels: Sequence[str] = ()) -> dict[str, str]:
     """Label -> the text to embed for it, from a YAML mapping; labels it does not name fall back to their name.
 
     The file maps label names to descriptions, e.g. ``money-fx: foreign exchange
@@ -197,6 +198,8 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     ----------
     path : YAML file
     label_names : the run's labels
+    left_out_labels : labels of the data set the run left out (:attr:`al.datasets.Corpus.left_out_labels`): the
+        file may describe them (one file for every label of a data set), and they are not read
 
     Each key is read as it is written (a label named ``1``, ``yes`` or ``null``
     is that text, not YAML's number, boolean or null).
@@ -210,8 +213,8 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     ConfigError
         If the file is missing, a directory or not UTF-8 text.
     DataError
-        If it is not a YAML mapping, names a label the run does not have or
-        one label twice, or gives a value that is not a non-empty string.
+        If it is not a YAML mapping, names a label the data set does not have
+        or one label twice, or gives a value that is not a non-empty string.
     """
     import yaml
 
@@ -235,15 +238,18 @@ def load_label_descriptions(path: str | Path, label_names: Sequence[str]) -> dic
     if not isinstance(loaded, dict):
         raise DataError(f"label descriptions file {str(path)!r} holds a {type(loaded).__name__}; "
                         f"expected a mapping label -> text")
-    names = list(label_names)
-    unknown = sorted(str(k) for k in loaded if k not in names)
+    names, left_out = list(label_names), set(left_out_labels)
+    unknown = sorted(str(k) for k in loaded if k not in names and k not in left_out)
     if unknown:
+        known = names + sorted(left_out)
+        others = f" (and {len(left_out)} the run left out)" if left_out else ""
         raise DataError(f"label descriptions file {str(path)!r} names unknown label(s) {', '.join(unknown)}"
-                        f"{did_you_mean(unknown, names)}; the run's labels: {', '.join(names)}")
+                        f"{did_you_mean(unknown, known)}; the run's labels: {', '.join(names)}{others}")
     bad = [str(k) for k, v in loaded.items() if not isinstance(v, str) or not v.strip()]
     if bad:
         raise DataError(f"label descriptions file {str(path)!r}: the value of {', '.join(bad)} is not a non-empty "
                         f"string; write each description as text")
+    loaded = {k: v for k, v in loaded.items() if k in names}  # descriptions of left-out labels are not read
     missing = [name for name in names if name not in loaded]
     if missing:
         import warnings

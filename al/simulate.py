@@ -589,7 +589,8 @@ def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
 
     names = list(corpus.label_names)
     if config.initial_strategy == "label_names":  # the file is checked before the pool is embedded
-        described = (load_label_descriptions(config.label_descriptions, names) if config.label_descriptions
+        described = (load_label_descriptions(config.label_descriptions, names, corpus.left_out_labels)
+                     if config.label_descriptions
                      else {name: label_text(name) for name in names})
     pool_embeddings = embed(corpus.texts[corpus.splits["train"]].tolist())
     if config.initial_strategy == "kmeans":

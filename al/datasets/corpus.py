@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +27,10 @@ class Corpus:
     splits : mapping of str to ndarray of int
         ``"train"`` (the active-learning pool), ``"dev"`` and ``"test"``:
         disjoint absolute indices into ``texts``.
+    left_out_labels : tuple of str
+        Labels of the source data that a label reduction left out (not part
+        of :meth:`digest`): a file describing every label of the data set is
+        read for the kept ones, and a name in neither is a typo.
     """
 
     name: str
@@ -34,6 +38,7 @@ class Corpus:
     Y: sp.csr_matrix
     label_names: tuple[str, ...]
     splits: Mapping[str, np.ndarray] = field(repr=False)
+    left_out_labels: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n_texts = len(self.texts)
@@ -130,6 +135,7 @@ def make_corpus(
     Y: np.ndarray | sp.spmatrix,
     label_names: list[str] | tuple[str, ...],
     splits: Mapping[str, np.ndarray],
+    left_out_labels: Sequence[str] = (),
 ) -> Corpus:
     """Build a :class:`Corpus`, normalising dtypes (object texts, int8 CSR 0/1)."""
     texts_arr = np.asarray(list(texts), dtype=object)
@@ -142,6 +148,7 @@ def make_corpus(
         Y=Y_csr,
         label_names=tuple(str(n) for n in label_names),
         splits={k: np.asarray(v, dtype=np.int64) for k, v in splits.items()},
+        left_out_labels=tuple(str(n) for n in left_out_labels),
     )
 
 

@@ -263,7 +263,8 @@ def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = 
     for split in splits_needed:
         if len(splits[split]) == 0 or (drop_unlabeled and not labeled[corpus.splits[split]].any()):
             raise DataError(f"no {split} text of corpus {corpus.name!r} carries any of the labels {list(labels)}")
-    return make_corpus(corpus.name, corpus.texts[keep], Y[keep], list(labels), splits)
+    left_out = [*corpus.left_out_labels, *(name for name in corpus.label_names if name not in labels)]
+    return make_corpus(corpus.name, corpus.texts[keep], Y[keep], list(labels), splits, left_out)
 
 
 def reduce_labels(
@@ -310,7 +311,8 @@ def subsample_pool(corpus: Corpus, size: int, seed: int = 0) -> Corpus:
     new_index = np.full(len(corpus.texts), -1, dtype=np.int64)
     new_index[keep] = np.arange(len(keep))
     splits = {"train": new_index[keep_pool], "dev": new_index[corpus.splits["dev"]], "test": new_index[corpus.splits["test"]]}
-    return make_corpus(corpus.name, corpus.texts[keep], corpus.Y[keep], corpus.label_names, splits)
+    return make_corpus(corpus.name, corpus.texts[keep], corpus.Y[keep], corpus.label_names, splits,
+                       corpus.left_out_labels)
 
 
 def reduction_summary(full: Corpus, reduced: Corpus) -> str:

@@ -145,3 +145,36 @@ def test_cold_start_grid_expands():
 
     _, runs = expand_grid(parse_yaml((SIMULATIONS / "cold-start.yaml").read_text()), "cold-start.yaml")
     assert len(runs) == 2 * 3 * 2 * 10
+
+
+def test_a_file_describing_labels_the_run_left_out_is_read_for_the_kept_ones_and_a_typo_still_refused(tmp_path):
+    """One file for every label of a data set: a run keeping some of them refused it, naming the others unknown."""
+    path = tmp_path / "labels.yaml"
+    path.write_text("grain: cereals\nnat-gas: natural gas\ncrude: oil\n")
+    assert load_label_descriptions(path, ["grain", "corn"], ["nat-gas", "crude", "ship"]) == {
+        "grain": "cereals", "corn": "corn"}
+    path.write_text("grain: cereals\nnat-gs: natural gas\n")
+    with pytest.raises(DataError) as typo:
+        load_label_descriptions(path, ["grain", "corn"], ["nat-gas", "crude"])
+    assert str(typo.value).endswith("names unknown label(s) nat-gs (did you mean nat-gas?); the run's labels: grain, "
+                                    "corn (and 2 the run left out)")
+    path.write_text("grain: cereals\ncrude: 3\n")  # a left-out label's description is still checked
+    with pytest.raises(DataError, match="the value of crude is not a non-empty string"):
+        load_label_descriptions(path, ["grain"], ["crude"])
+
+
+def test_a_reduced_corpus_knows_the_labels_it_left_out_and_its_digest_does_not_count_them():
+    from al.datasets.corpus import make_corpus
+    from al.datasets.reduction import select_labels, subsample_pool
+    from tests.conftest import synthetic_corpus
+
+    corpus = synthetic_corpus(n_texts=300, n_labels=4)
+    assert corpus.left_out_labels == ()
+    names = list(corpus.label_names)
+    kept = select_labels(corpus, names[:2])
+    assert kept.left_out_labels == tuple(names[2:])
+    assert select_labels(kept, names[:1]).left_out_labels == (*names[2:], names[1])
+    smaller = subsample_pool(kept, 50)
+    assert smaller.left_out_labels == kept.left_out_labels
+    same = make_corpus(kept.name, kept.texts, kept.Y, kept.label_names, kept.splits)
+    assert same.digest() == kept.digest() and same.left_out_labels == ()
