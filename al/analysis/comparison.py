@@ -460,8 +460,9 @@ def _text(value: Any) -> str:
     return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list, tuple)) else str(value)
 
 
-def conditions(run: Run) -> dict[str, str]:
-    """What a run's results depend on besides its seed, flat, as text: ``{"budget": "200", "classifier.C": "1.0"}``.
+def conditions(run: Run, as_text: bool = True) -> dict[str, Any]:
+    """What a run's results depend on besides its seed, flat, as text: ``{"budget": "200", "classifier.C": "1.0"}``
+    (``as_text`` False: as JSON values, ``{"budget": 200, "classifier.C": 1}``, for ``summary.json``).
 
     The stored config as this version resolves it (:func:`al.simulate.stored_settings`: earlier layouts mapped,
     component params completed by their constructors' defaults); a setting it lacks at
@@ -491,15 +492,16 @@ def conditions(run: Run) -> dict[str, str]:
     if described:  # its content, however the path was spelt; the path where a run did not record it
         digest = run.meta.get("label_descriptions_digest")
         config["label_descriptions.file"] = digest[:12] if isinstance(digest, str) else str(described)
-    out: dict[str, str] = {}
+    shown = _text if as_text else plain_numbers
+    out: dict[str, Any] = {}
     for key, value in config.items():
         if key in NOT_A_CONDITION:
             continue
         if key in COMPONENTS and isinstance(value, Mapping):
             out[key] = str(value.get("name"))
-            out.update({f"{key}.{k}": _text(v) for k, v in (value.get("params") or {}).items()})
+            out.update({f"{key}.{k}": shown(v) for k, v in (value.get("params") or {}).items()})
         else:
-            out[key] = _text(value)
+            out[key] = shown(value)
     return out
 
 
@@ -600,6 +602,19 @@ def setting_conditions(runs: Sequence[Run]) -> dict[str, str]:
     first = flat[runs[0].path]
     return {key: value for key, value in first.items()
             if not _of_strategy(key) and all(flat[run.path].get(key) == value for run in runs)}
+
+
+def held_values(runs: Sequence[Run], held: Mapping[str, str]) -> dict[str, Any]:
+    """``held`` (:func:`setting_conditions` of ``runs``) as JSON values, for ``summary.json``: numbers as numbers,
+    ``null`` for none, lists and mappings as such; ``data`` and ``data_options`` as :func:`same_data` made them."""
+    typed = conditions(runs[0], as_text=False)
+    out: dict[str, Any] = {}
+    for key, text in held.items():
+        if key in ("data", "data_options"):
+            out[key] = None if text == "None" else json.loads(text) if key == "data_options" else text
+        else:
+            out[key] = typed.get(key, text)
+    return out
 
 
 def run_versions(runs: Sequence[Run]) -> list[str]:

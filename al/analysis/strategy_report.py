@@ -39,7 +39,7 @@ from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
     OPTIONAL_SECONDS, SECONDS, SEED_LIMIT,
     Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target, run_versions,
-    setting_conditions, summarize, unequal_seeds,
+    held_values, setting_conditions, summarize, unequal_seeds,
 )
 from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
@@ -279,7 +279,8 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                          "comparisons": comparisons, "reach": reach_block, "stopping": stopping, "picks": picks,
                          "space": space, "picks_columns": list(dict.fromkeys(k for row in picks for k in row)),
                          "unequal_seeds": seeds_note, "conditions": held, "versions": versions, "mixed": mixed})
-        summary["settings"][setting] = {"conditions": held, "al_versions": versions, "runs": run_dirs,
+        summary["settings"][setting] = {"conditions": held_values(setting_runs, held), "al_versions": versions,
+                                        "runs": run_dirs,
                                         "strategies": rows, "per_label_f1": label_rows, "compute": compute_rows,
                                         "comparisons": comparisons, "reach": reach_block, "stopping": stopping,
                                         "picks_per_100": picks, "space_diagnostics": space}

@@ -282,8 +282,10 @@ def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_ver
         write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], meta={"embeddings_digest": "a" * 16})
         write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.62], meta={"embeddings_digest": "a" * 16})
     summary, setting, out = report(tmp_path / "runs", tmp_path)
-    assert setting["conditions"]["budget"] == "200" and setting["conditions"]["step"] == "50"
+    assert setting["conditions"]["budget"] == 200 and setting["conditions"]["step"] == 50  # JSON values, not text
     assert setting["conditions"]["classifier"] == "logreg" and "strategy" not in setting["conditions"]
+    assert setting["conditions"]["classifier.C"] == 1 and setting["conditions"]["labels"] is None
+    assert setting["conditions"]["data_options"] == {} and setting["conditions"]["pool_size"] is None
     assert "n_frequent" in setting["conditions"]  # read: no labels were named
     assert "seed" not in setting["conditions"]
     assert setting["runs"] == {"cvirs": {"0": "cvirs-0", "1": "cvirs-1"}, "random": {"0": "random-0", "1": "random-1"}}
@@ -360,7 +362,7 @@ def test_labels_named_leave_the_frequent_rare_pick_out_of_what_a_setting_held_fi
         write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], labels=["a", "b"], n_frequent=3)
         write_run(tmp_path / "runs", "cvirs", seed, [0.40, 0.50, 0.62], labels=["a", "b"])  # n_frequent 5: the same
     summary, setting, out = report(tmp_path / "runs", tmp_path)
-    assert setting["conditions"]["labels"] == '["a", "b"]'
+    assert setting["conditions"]["labels"] == ["a", "b"]
     assert "n_frequent" not in setting["conditions"] and "n_rare" not in setting["conditions"]
     assert "n_frequent" not in (out / "report.md").read_text()
 
