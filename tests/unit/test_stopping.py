@@ -39,6 +39,26 @@ def test_agreement_of_multi_label_predictions_counts_every_decision():
         prediction_agreement(previous, current[:2])
 
 
+def test_multi_label_agreement_pools_the_decisions_and_is_not_a_mean_of_per_label_kappas():
+    """6 texts x 2 labels, the second label never predicted in one round: by hand, pooled, 12 decisions, 10 agree
+    (p_o = 5/6); ones 4/12 and 2/12, p_e = 1/3 * 1/6 + 2/3 * 5/6 = 11/18; kappa = (5/6 - 11/18) / (7/18) = 4/7.
+    Per label it would be 2/3 and 0 (mean 1/3): the pooled kappa is what the criterion reads."""
+    previous = np.array([[1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 1]])
+    current = np.array([[1, 0], [1, 0], [0, 0], [0, 0], [0, 0], [0, 0]])
+    assert prediction_agreement(previous, current) == pytest.approx(4 / 7)
+    assert [cohen_kappa(previous[:, j], current[:, j]) for j in range(2)] == pytest.approx([2 / 3, 0.0])
+    # a label predicted by neither round adds six agreeing zeros: p_o = 16/18 = 72/81, ones 4/18 and 2/18,
+    # p_e = 2/9 * 1/9 + 7/9 * 8/9 = 58/81, kappa = (72/81 - 58/81) / (23/81) = 14/23: defined, and higher
+    silent = np.zeros((6, 1), dtype=int)
+    assert prediction_agreement(np.hstack([previous, silent]), np.hstack([current, silent])) == pytest.approx(14 / 23)
+
+
+def test_a_window_whose_mean_is_exactly_the_threshold_stops():
+    """"at least 0.99": three kappas of 0.99 average 0.98999999999999999 in floating point and did not stop."""
+    assert stabilizing_predictions([None, 0.99, 0.99, 0.99]) == 3
+    assert stabilizing_predictions([None, 0.99, 0.99, 0.9899]) is None
+
+
 def test_stabilizing_predictions_by_hand():
     kappas = [None, 0.90, 0.99, 0.995, 0.99, 1.0]
     # round 2: the window (None, 0.90, 0.99) holds a None; round 3: (0.90 + 0.99 + 0.995) / 3 = 0.9617 < 0.99;
