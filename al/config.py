@@ -444,7 +444,7 @@ class SimulationConfig:
         self._check_params(self.classifier, self.classifier_class(), "classifier")
         self._check_space()
         strategy = self.make_strategy()
-        strategy.check_query_sizes(query_sizes(self.initial, self.step, self.budget))
+        strategy.check_query_sizes(query_sizes(self.initial, self.step, self.budget), self.step)
         classifier = self.make_classifier_factory()(self.seed)
         missing = [m for m in getattr(strategy, "classifier_methods", ()) if not callable(getattr(classifier, m, None))]
         if missing:
@@ -675,9 +675,11 @@ def default_params(cls: type) -> dict[str, Any]:
     """The params a component of ``cls`` can be given, at their defaults (what ``--list-strategies`` shows).
 
     A param annotated as a ``Callable`` (ALPS's injected ``surprisal``) is left
-    out: a function has no command-line or grid-file form.
+    out: a function has no command-line or grid-file form; unless its default
+    is a name (modAL's ``metric: Union[str, Callable] = "euclidean"``).
     """
-    functions = {k for k, p in (_parameters(cls) or {}).items() if "Callable" in str(p.annotation)}
+    functions = {k for k, p in (_parameters(cls) or {}).items()
+                 if "Callable" in str(p.annotation) and not isinstance(p.default, str)}
     return {k: v for k, v in _resolved_params(cls, {}).items() if k not in functions}
 
 

@@ -992,16 +992,22 @@ class InFlight:
 
 def has_rounds_left(config: SimulationConfig) -> bool:
     """Whether ``config``'s run has rounds left to run: its directory, if any, holds fewer, or holds them for a
-    smaller budget (:func:`al.simulate.continued_rounds`); unreadable: taken as so."""
+    smaller budget (:func:`kept_rounds`); unreadable: taken as so."""
+    return (kept_rounds(config) or 0) < config.n_rounds
+
+
+def kept_rounds(config: SimulationConfig) -> int | None:
+    """The rounds of ``config``'s run directory its run keeps: all, but those a raised budget computes again
+    (:func:`al.simulate.continued_rounds`); 0 for none, None if they cannot be read."""
     from al.records import read_rounds
     from al.simulate import continued_rounds
 
-    if (finished_rounds(config.run_dir) or 0) < config.n_rounds:
-        return True
+    if not finished_rounds(config.run_dir):  # none, or unreadable (on a cluster, another machine's)
+        return finished_rounds(config.run_dir)
     try:
-        return continued_rounds(config, read_rounds(config.run_dir)) < config.n_rounds
-    except ALError:  # the run says what is wrong
-        return True
+        return continued_rounds(config, read_rounds(config.run_dir))
+    except (ALError, OSError):  # damaged: the run says what is wrong
+        return None
 
 
 def finished_rounds(run_dir: Path) -> int | None:
@@ -1027,7 +1033,7 @@ def working_line(tasks: Sequence[tuple[Any, float]], timed: bool = True, short: 
     for item, seconds in tasks:
         details = []
         if isinstance(item, GridRun):
-            done = finished_rounds(item.config.run_dir)
+            done = kept_rounds(item.config)
             if not timed and not done:
                 waiting += 1
                 continue
@@ -1284,7 +1290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = itertools.chain(results, run_ray(to_run, args.ray, preparations, watch=watch) if args.ray
                                       else run_local(to_run, args.workers, preparations, watch=watch))
         # the estimate of time left (time_left): the pace of the runs that work, the count of those with work left
-        before = {r.name: finished_rounds(r.config.run_dir) or 0 for r in to_run}
+        before = {r.name: kept_rounds(r.config) or 0 for r in to_run}
         to_do = {r.name: r for r in to_run if has_rounds_left(r.config)}
         worked: list[tuple[float, int]] = []
         runs_began = 0.0  # when the first of them began
@@ -1313,7 +1319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if not args.quiet or result["status"] == "failed":
                     flying = {} if args.ray else {item.name: seconds for item, seconds in watch.snapshot()
                                                   if isinstance(item, GridRun) and item.name in to_do}
-                    rounds_left = [t.config.n_rounds - ((finished_rounds(t.config.run_dir) if name in flying else None)
+                    rounds_left = [t.config.n_rounds - ((kept_rounds(t.config) if name in flying else None)
                                                         or before[name]) for name, t in to_do.items()]
                     left = time_left(worked, rounds_left, now - runs_began, list(flying.values()))
                     beat.say(run_line(i, len(runnable), r.name, result, left))

@@ -200,6 +200,8 @@ class RunRecords:
         self.settings: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self._config_pending = False  # a resume's config.json waits for its first new round
+        self.dropped = 0  # stored rounds that start() left to be computed again (a raised budget)
+        self.raised: dict[str, list[Any]] = {}  # raisable settings raised since the stored rounds: key -> [old, new]
         self._replaced: str | None = None  # what compare() found replaceable (a run that finished no round)
 
     def start(
@@ -231,8 +233,11 @@ class RunRecords:
             (maps the layouts of earlier versions)
         continued : the stored rounds -> how many of them this run continues
             from (a raised budget recomputes the rounds that picked for the
-            old one); default all. Those after it are dropped from
-            ``rounds.jsonl`` with the first new round, not before.
+            old one); default all, and required where a budget was raised.
+            Those after it are dropped from ``rounds.jsonl`` with the first
+            new round, not before; ``dropped`` counts them, ``raised`` holds
+            the raised settings as ``[old, new]``, and the ``resumes`` entries
+            of rounds computed again are composed into this resume's.
 
         Returns
         -------
@@ -250,15 +255,23 @@ class RunRecords:
                               corpus_digest=meta.get("corpus_digest"))
         if self._replaced is not None:  # said here, holding the lock, not where it was only compared
             warnings.warn(self._replaced, UserWarning, stacklevel=2)
-        self.rounds = read_rounds(self.directory) if previous is not None else []
-        if continued is not None:
-            self.rounds = self.rounds[: continued(self.rounds)]
+        stored = read_rounds(self.directory) if previous is not None else []
+        old = stored_settings(previous) if previous is not None else {}
+        self.raised = {k: [old[k], settings[k]] for k in self.raisable
+                       if k in old and k in settings and _raised(old[k], settings[k])}
+        if self.raised and continued is None:  # the stored last round picked for the old budget: never kept as is
+            raise ValueError(f"{', '.join(self.raised)} raised since the stored rounds: pass continued= to say which "
+                             f"of them this run keeps (al.config.rounds_continued)")
+        self.rounds = stored[: continued(stored)] if continued is not None else stored
+        self.dropped = len(stored) - len(self.rounds)
         if not self.rounds:
             self.settings, self.meta = settings, dict(meta)
-            self._write_config()
+            if stored:  # every stored round is computed again: the stored run stays whole until the first new one
+                self._config_pending = True
+            else:
+                self._write_config()
             return []
         kept = {k: v for k, v in previous.items() if k in RECORDED_FACTS or k in FIRST_FACTS}
-        old = stored_settings(previous)
         resume = {"after_round": len(self.rounds), "version": meta.get("version"),
                   "changed": {k: [old.get(k), v] for k, v in settings.items()
                               if k in old and canonical(k, old.get(k)) != canonical(k, v)}}
@@ -280,10 +293,19 @@ class RunRecords:
         before, now = previous.get("strategy_source") or {}, meta.get("strategy_source") or {}
         if before.get("digest") and now.get("digest") and before["digest"] != now["digest"]:  # a user edited it
             resume["strategy_source"] = [before["digest"], now["digest"]]
-        earlier = list(kept.get("resumes") or [])
-        if earlier and isinstance(earlier[-1], dict) and earlier[-1].get("after_round") == len(self.rounds):
-            earlier.pop()  # a resume stopped between config.json and its round's rounds.jsonl: no round came of it
+        # entries after the rounds kept describe rounds computed again (a raised budget), or none (a resume stopped
+        # between config.json and its round's rounds.jsonl): composed into this one, so no change is lost
+        earlier: list[dict[str, Any]] = []
+        later: list[dict[str, Any]] = []
+        for entry in kept.get("resumes") or []:
+            if isinstance(entry, dict):
+                after = entry.get("after_round")
+                (earlier if isinstance(after, int) and after < len(self.rounds) else later).append(entry)
+        if later:
+            resume = _composed([*later, resume])
         kept["resumes"] = [*earlier, resume]
+        self.raised.update({k: pair for k, pair in resume["changed"].items()
+                            if k in self.raisable and _raised(*pair)})  # raised by a resume that left no round
         self.settings = settings
         self.meta = {**meta, **kept}
         self._config_pending = True
@@ -377,7 +399,7 @@ class RunRecords:
                           else "pass another --out" if _other_entries(self.directory)  # a session's answers, for one
                           else "pass another --out or remove that directory")
                 if "budget" in changed and "budget" in self.raisable:  # lowered: a larger one would have continued it
-                    advice += " (a budget can be raised, and the run continues; not lowered)"
+                    advice = f"a budget can be raised to continue a run, not lowered: {advice}"
                 raise ConfigError(f"{self.directory} holds a {self.what} with other {kind} ({details}); {advice}")
         return previous
 
@@ -469,6 +491,38 @@ def left_to_corpus(
     if data_digest is not None and stored.get("data_digest") not in (None, data_digest):
         left.append("data_digest")
     return left
+
+
+def _composed(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One ``resumes`` entry for consecutive ones (oldest first): the last's round and version, and each change
+    from its value before the first to its value after the last (one that came back is none)."""
+    def pair(first: Any, last: Any) -> Any:
+        old = first[0] if isinstance(first, list) and len(first) == 2 else None
+        return [old, last[1]] if isinstance(last, list) and len(last) == 2 else last
+
+    out: dict[str, Any] = {}
+    for entry in entries:
+        for key, value in entry.items():
+            if key in ("after_round", "version"):
+                out[key] = value
+            elif isinstance(value, dict):  # changed settings, package versions: name -> [before, after]
+                merged = dict(out.get(key) or {})
+                merged.update({name: pair(merged.get(name, now), now) for name, now in value.items()})
+                out[key] = merged
+            else:  # data_digest, device_type, strategy_source: [before, after]
+                out[key] = pair(out.get(key, value), value)
+    def same(value: Any) -> bool:
+        return isinstance(value, list) and len(value) == 2 and value[0] == value[1]
+
+    for key, value in list(out.items()):
+        if isinstance(value, dict):
+            out[key] = {k: v for k, v in value.items() if not same(v)}
+            if not out[key] and key != "changed":
+                del out[key]
+        elif same(value):
+            del out[key]
+    out.setdefault("changed", {})
+    return out
 
 
 def _raised(old: Any, new: Any) -> bool:

@@ -290,7 +290,7 @@ def resume_advice(config: SimulationConfig | None) -> str:
     from al.records import read_rounds
 
     try:
-        done = len(read_rounds(config.run_dir)) if config is not None else 0
+        done = continued_rounds(config, read_rounds(config.run_dir)) if config is not None else 0
     except (ALError, OSError):  # damaged records: the next run says so
         done = 0
     if done:
@@ -790,14 +790,17 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
                              continued=lambda rounds: continued_rounds(config, rounds))
     keep_space_precision(simulation.space, existing)
     if not quiet:
-        raised = (records.meta.get("resumes") or [{}])[-1].get("changed", {}).get("budget") if existing else None
-        state = (f"extending to budget {config.budget} (was {raised[0]}): resuming after round {len(existing)}"
-                 if raised else f"resuming after round {len(existing)}" if existing else "starting")
+        state, again = f"resuming after round {len(existing)}" if existing else "starting", ""
+        if (raised := records.raised.get("budget")) is not None:
+            first, last = len(existing) + 1, len(existing) + records.dropped  # as the console counts rounds
+            again = "" if not records.dropped else f"; its stored round {first} is computed again" if first == last \
+                else f"; its stored rounds {first}-{last} are computed again"
+            state = f"extending to budget {raised[1]} (was {raised[0]}): {state}"
         space = "" if config.space.name == "pretrained" else \
             f" in the {config.space.label()} space ({config.space_scope} scope, re-fit every {config.space_every}" \
             f"{'' if config.space_for == 'all' else ', read by the ' + config.space_for + ' alone'})"
         print(f"{state}: {config.strategy.label()}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
-              f"texts, {corpus.n_labels} labels), {config.classifier.label()} classifier -> {out}",
+              f"texts, {corpus.n_labels} labels), {config.classifier.label()} classifier -> {out}{again}",
               file=sys.stderr, flush=True)
     if len(existing) >= config.n_rounds:
         if not quiet:

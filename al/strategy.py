@@ -236,10 +236,11 @@ class Strategy(ABC):
         """
         return None
 
-    def check_query_sizes(self, sizes: Sequence[int]) -> None:
+    def check_query_sizes(self, sizes: Sequence[int], step: int) -> None:
         """Refuse, while the run's settings are validated (before any data loads), query sizes this strategy cannot
-        serve: ``sizes`` are the ``n`` its queries will get (:func:`al.config.query_sizes`). Raise
-        :class:`al.errors.ConfigError` naming the parameter to change; default: every size is served."""
+        serve: ``sizes`` are the ``n`` its queries will get (:func:`al.config.query_sizes`), ``step`` the run's
+        (a size below it is a last step shrunk to fit the budget). Raise :class:`al.errors.ConfigError` naming the
+        parameter to change; default: every size is served."""
 
     @classmethod
     def prepares_pool(cls) -> bool:

@@ -310,16 +310,26 @@ class SmallTextStrategy(Strategy):
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{self.name} rejects the parameters {params}: {exc}") from None
 
-    def check_query_sizes(self, sizes: Sequence[int]) -> None:
+    def check_query_sizes(self, sizes: Sequence[int], step: int) -> None:
         """small-text's DiscriminativeActiveLearning splits a query into ``num_iterations`` parts of at least one
-        text each: more parts than the smallest query's texts is refused now, not at the first query."""
+        text each: fewer than one part, or more parts than the smallest query's texts, is refused now, not at the
+        first query after the pool is embedded."""
         parts = getattr(self._strategy, "num_iterations", None)
-        if self.wrapped != "DiscriminativeActiveLearning" or not isinstance(parts, int) or not sizes \
-                or parts <= min(sizes):
+        if self.wrapped != "DiscriminativeActiveLearning" or not isinstance(parts, int) or isinstance(parts, bool):
+            return
+        if parts < 1:
+            raise ConfigError(f"strategy {self.name!r} splits each query into num_iterations parts, got "
+                              f"num_iterations={parts}; give --strategy-param num_iterations a positive integer "
+                              f"(small-text's default: 1)")
+        if not sizes or parts <= min(sizes):
             return
         smallest = min(sizes)
-        which, other = (("the last query asks for", "or make --budget minus --initial a multiple of --step")
-                        if smallest < max(sizes) else ("each query asks for", "or raise --step"))
+        if smallest == step:
+            which, other = "each query asks for", "or raise --step"
+        elif len(sizes) > 1:
+            which, other = "the last query asks for", "or make --budget minus --initial a multiple of --step"
+        else:  # one query, shrunk to fit the budget
+            which, other = "its one query asks for", "or raise --budget minus --initial"
         raise ConfigError(f"strategy {self.name!r} splits each query into num_iterations={parts} parts of at least one "
                           f"text, and {which} {smallest}; lower --strategy-param num_iterations to at most {smallest}, "
                           f"{other}")

@@ -101,7 +101,9 @@ def test_a_finished_run_given_a_larger_budget_continues_into_the_run_a_fresh_one
     assert [r["n_labeled"] for r in read_rounds(tmp_path / "run")] == [20, 40, 50]
     capsys.readouterr()
     assert main([*args, "--budget", "60", "--out", str(tmp_path / "run")]) == 0
-    assert "extending to budget 60 (was 50): resuming after round 1" in capsys.readouterr().err
+    line = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("extending"))
+    assert line.startswith("extending to budget 60 (was 50): resuming after round 1: cvirs on small")
+    assert line.endswith("; its stored rounds 2-3 are computed again")
 
     def without_times(rounds):
         return [{k: v for k, v in r.items() if not k.startswith("seconds") and k != "resumed"} for r in rounds]
@@ -109,8 +111,8 @@ def test_a_finished_run_given_a_larger_budget_continues_into_the_run_a_fresh_one
     assert without_times(read_rounds(tmp_path / "run")) == without_times(read_rounds(tmp_path / "fresh"))
     assert read_config(tmp_path / "run")["config"]["budget"] == 60
     assert main([*args, "--budget", "40", "--out", str(tmp_path / "run")]) == 2
-    assert "(budget: 60 -> 40); pass another --out or remove that directory (a budget can be raised, and the run " \
-           "continues; not lowered)" in capsys.readouterr().err
+    assert "(budget: 60 -> 40); a budget can be raised to continue a run, not lowered: pass another --out or " \
+           "remove that directory" in capsys.readouterr().err
 
 
 def test_bert_classifier_through_the_loop(small_jsonl, tmp_path):

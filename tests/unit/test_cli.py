@@ -367,6 +367,9 @@ def test_list_strategies(capsys):
     assert lines["smalltext:DiscriminativeActiveLearning"].split()[1:] == ["num_iterations=1", "unlabeled_factor=10"]
     assert lines["smalltext:RandomSampling"] == "  smalltext:RandomSampling"
     assert lines["modal:margin_sampling"].split()[1:] == ["random_tie_break=false"]
+    # a param a function or a name may fill is shown at its named default; one only a function fills is not
+    assert lines["modal:uncertainty_batch_sampling"].split()[1:] == ['metric="euclidean"', "n_jobs=null"]
+    assert "surprisal" not in lines["alps"]
 
 
 def test_embed_precision_from_a_flag_or_a_file_and_a_bad_one_in_one_line(tmp_path, capsys):
@@ -1048,9 +1051,11 @@ def test_the_line_after_a_stop_says_where_the_same_command_goes_on(tmp_path):
     records.start({"strategy": "random", "seed": 0}, {})
     assert resume_advice(config).startswith("no round finished yet")
     for i in range(2):
-        records.append({"round": i, "n_labeled": 100 + 50 * i})
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "picked": [0] * 50})
     assert resume_advice(config) == "run the same command again to resume after round 2"
     assert resume_advice(None).startswith("no round finished yet")  # stopped before the settings were read
+    records.append({"round": 2, "n_labeled": 200, "picked": []})  # a finished run of budget 200, extended to 600:
+    assert resume_advice(config) == "run the same command again to resume after round 2"  # round 3 is computed again
 
 
 def test_a_fixed_threshold_is_the_same_run_as_its_number():

@@ -980,8 +980,10 @@ def test_a_clusters_workers_import_with_the_commands_path_and_folder(tmp_path, m
 
 
 def _rounds_file(run_dir: Path, n: int) -> None:
+    """``n`` finished rounds of a run with initial 10, step 5, budget 20 (3 rounds: picks 5, 5, none)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "rounds.jsonl").write_text("".join(f'{{"round": {i}}}\n' for i in range(n)))
+    (run_dir / "rounds.jsonl").write_text("".join(f'{{"round": {i}, "picked": {[0] * 5 if i < 2 else []}}}\n'
+                                                  for i in range(n)))
 
 
 def test_the_working_line_names_each_task_its_rounds_and_time(tmp_path):
@@ -1169,3 +1171,10 @@ def test_a_run_whose_budget_was_raised_has_rounds_left_even_where_its_line_count
     assert left(shrunk, 250) and not left(whole, 250) and left(whole, 300)
     assert not left(shrunk, 220)
     assert left(tmp_path / "none", 250)
+    # what progress lines and the time left count: the rounds kept, not the lines (4/5, then 3/5, then 4/5)
+    from al.grid import kept_rounds
+
+    def kept(run_dir, budget):
+        return kept_rounds(SimulationConfig(initial=100, step=50, budget=budget, out=str(run_dir)))
+
+    assert (kept(shrunk, 300), kept(shrunk, 220), kept(whole, 300), kept(tmp_path / "none", 300)) == (2, 4, 3, 0)

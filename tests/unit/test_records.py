@@ -74,7 +74,7 @@ def test_other_bytes_of_the_data_file_are_left_to_the_corpus_and_kept_in_the_res
     stored = read_config(tmp_path)
     assert stored["data_digest"] == "ccc" and stored["corpus_digest"] == "c1" and len(stored["resumes"]) == 2
     # other settings as well: refused before the data loads, on the settings (the bytes are not what decides)
-    with pytest.raises(ConfigError, match=r"other settings \(budget: 60 -> 30\); pass"):
+    with pytest.raises(ConfigError, match=r"other settings \(budget: 60 -> 30\); a budget can be raised"):
         RunRecords(tmp_path).check({**SETTINGS, "budget": 30}, data_digest="ddd")
 
 
@@ -130,8 +130,8 @@ def test_a_resume_killed_between_its_config_and_its_round_is_listed_once(tmp_pat
     records = RunRecords(tmp_path)
     records.start({**SETTINGS, "threads": 4}, {"version": "0.2.0"})
     records.append({"round": 2, "n_labeled": 60})
-    assert read_config(tmp_path)["resumes"] == [{"after_round": 2, "version": "0.2.0",
-                                                 "changed": {"threads": [3, 4]}}]
+    assert read_config(tmp_path)["resumes"] == [{"after_round": 2, "version": "0.2.0",  # the first rounds' None
+                                                 "changed": {"threads": [None, 4]}}]
     records = RunRecords(tmp_path)  # a resume after that round is another entry
     records.start({**SETTINGS, "threads": 4}, {"version": "0.2.1"})
     records.append({"round": 3, "n_labeled": 70})
@@ -216,11 +216,59 @@ def test_a_budget_may_be_raised_on_resume_and_not_lowered(tmp_path):
     assert [r.get("again") for r in read_rounds(tmp_path)] == [None, True]  # the dropped round is gone
     with pytest.raises(ConfigError) as lowered:
         RunRecords(tmp_path).check({**SETTINGS, "budget": 60})
-    assert str(lowered.value) == (f"{tmp_path} holds a run with other settings (budget: 90 -> 60); pass another --out "
-                                  f"or remove that directory (a budget can be raised, and the run continues; not "
-                                  f"lowered)")
+    assert str(lowered.value) == (f"{tmp_path} holds a run with other settings (budget: 90 -> 60); a budget can be "
+                                  f"raised to continue a run, not lowered: pass another --out or remove that "
+                                  f"directory")
     with pytest.raises(ConfigError, match=r"other settings \(strategy: 'random' -> 'cvirs'\); pass another --out or "
                                           r"remove that directory$"):
         RunRecords(tmp_path).check({**SETTINGS, "budget": 120, "strategy": "cvirs"})
     with pytest.raises(ConfigError, match=r"budget: 90 -> True"):  # not a number: never taken as a larger one
         RunRecords(tmp_path).check({**SETTINGS, "budget": True})
+
+
+def test_an_extension_that_computes_every_stored_round_again_leaves_the_stored_run_whole_until_its_first_round(
+        tmp_path):
+    """A budget of 120 with initial 100 and step 50: its first round picked 20, so a budget of 300 keeps none. The
+    new config.json was written at once, beside the old rounds, and a Ctrl-C then lost the stored run."""
+    _run(tmp_path)
+    before = (tmp_path / "config.json").read_bytes()
+    records = RunRecords(tmp_path)
+    assert records.start({**SETTINGS, "budget": 90}, {"version": "0.2.0"}, continued=lambda rounds: 0) == []
+    assert records.dropped == 2 and records.raised == {"budget": [60, 90]}
+    assert (tmp_path / "config.json").read_bytes() == before and len(read_rounds(tmp_path)) == 2
+    records.append({"round": 0, "n_labeled": 20, "new": True})
+    assert read_config(tmp_path)["config"]["budget"] == 90 and "resumes" not in read_config(tmp_path)
+    assert read_rounds(tmp_path) == [{"round": 0, "n_labeled": 20, "new": True}]
+
+
+def test_resumes_that_left_no_round_or_whose_rounds_were_computed_again_are_composed_into_the_next(tmp_path):
+    """An extension killed between its config.json and its first round lost its budget change from ``resumes``; a
+    resume of rounds an extension computed again stayed listed, after a later round than the next entry's."""
+    _run(tmp_path, rounds=3)
+    threads = RunRecords(tmp_path)  # resumed after round 3 on one thread
+    threads.start({**SETTINGS, "threads": 1}, {"version": "0.1.0"})
+    threads.append({"round": 3, "n_labeled": 80})
+    killed = RunRecords(tmp_path)  # raised to 90 keeping 2 rounds: config.json written, then killed
+    killed.start({**SETTINGS, "threads": 2, "budget": 90}, {"version": "0.2.0"}, continued=lambda rounds: 2)
+    killed._write_config()
+    again = RunRecords(tmp_path)
+    again.start({**SETTINGS, "threads": 2, "budget": 90}, {"version": "0.2.0"}, continued=lambda rounds: 2)
+    assert again.raised == {"budget": [60, 90]}  # the console still says it extends
+    again.append({"round": 2, "n_labeled": 60})
+    assert read_config(tmp_path)["resumes"] == [
+        {"after_round": 2, "version": "0.2.0", "changed": {"threads": [None, 2], "budget": [60, 90]}}]
+
+
+def test_composed_resumes_keep_each_change_from_its_first_value_to_its_last():
+    from al.records import _composed
+
+    entries = [{"after_round": 3, "version": "0.1", "changed": {"a": [1, 2], "b": [0, 5]},
+                "packages": {"torch": ["2.12", "2.13"]}, "data_digest": ["x", "y"]},
+               {"after_round": 2, "version": "0.2", "changed": {"a": [2, 3], "b": [5, 0]},
+                "packages": {"torch": ["2.13", "2.12"], "numpy": ["1", "2"]}, "data_digest": ["y", "z"],
+                "device_type": ["cpu", "cuda"]}]
+    assert _composed(entries) == {"after_round": 2, "version": "0.2", "changed": {"a": [1, 3]},
+                                  "packages": {"numpy": ["1", "2"]}, "data_digest": ["x", "z"],
+                                  "device_type": ["cpu", "cuda"]}
+    assert _composed([{"after_round": 1, "version": None, "changed": {}}]) == {"after_round": 1, "version": None,
+                                                                              "changed": {}}
