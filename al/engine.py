@@ -405,6 +405,10 @@ class Simulation:
     start : ndarray of int, shape (initial,), optional
         Pool positions labeled at the start instead of the random draw
         (:func:`initial_indices`); a session starts from the texts already labeled.
+    start_reasons : sequence of str, length initial, optional
+        Why each text of ``start`` was taken, in ``start``'s order (a
+        ``label_names`` start: the label whose name took it); round 0's record
+        holds them as ``initial_reasons``, aligned with its sorted ``initial``.
     """
 
     corpus: Corpus
@@ -424,6 +428,7 @@ class Simulation:
     annotator: Annotator | None = None
     evaluator: Evaluator | None = None
     start: np.ndarray | None = None
+    start_reasons: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         n_pool = len(self.corpus.splits["train"])
@@ -435,6 +440,9 @@ class Simulation:
                     f"start must hold initial={self.initial} distinct pool positions (0..{n_pool - 1}), got "
                     f"{len(self.start)} with {len(start)} distinct; pass as many start texts as --initial"
                 )
+        if self.start_reasons is not None and (self.start is None or len(self.start_reasons) != len(self.start)):
+            raise ConfigError(f"start_reasons must give one reason per start text, got "
+                              f"{len(self.start_reasons)} for {0 if self.start is None else len(self.start)}")
         check_pool_sizes(self.initial, self.budget, n_pool)
         if self.budget <= self.initial or self.step <= 0:
             raise ConfigError(
@@ -600,6 +608,9 @@ class Simulation:
             skipped = picked[annotator.skipped(picked)]
             if r == 0:
                 extra["initial"] = initial.tolist()
+                if self.start_reasons is not None and self.start is not None and not n_done:
+                    reason = dict(zip(np.asarray(self.start, dtype=np.int64).tolist(), self.start_reasons))
+                    extra["initial_reasons"] = [str(reason[i]) for i in initial.tolist()]
                 skipped = np.concatenate([initial[annotator.skipped(initial)], skipped])
             if len(skipped):
                 extra["skipped"] = skipped.tolist()

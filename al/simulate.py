@@ -570,8 +570,18 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
         space=config.make_space(),
         space_every=config.space_every,
         space_for=config.space_for,
-        start=cold_start(config, corpus, embedder.encode),
+        start=(start := cold_start(config, corpus, embedder.encode)),
+        start_reasons=start_reasons(config, corpus, start),
     )
+
+
+def start_reasons(config: SimulationConfig, corpus: Any, start: Any) -> list[str] | None:
+    """Why each text of a ``label_names`` start (:func:`cold_start`, in the order taken) was taken: the label whose
+    name (or description) took it, labels taking turns (:func:`al.initial.label_name_start`); None otherwise."""
+    if start is None or config.initial_strategy != "label_names":
+        return None
+    names = list(corpus.label_names)
+    return [names[k % len(names)] for k in range(len(start))]
 
 
 def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:

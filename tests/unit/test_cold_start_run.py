@@ -85,3 +85,29 @@ def test_a_bad_label_descriptions_file_is_refused_before_the_pool_is_embedded(co
 
     with pytest.raises(DataError, match="names unknown label"):
         cold_start(config, corpus, embed)
+
+
+def test_a_label_names_start_records_which_label_took_each_text(corpus):
+    """Round 0 recorded the sorted start alone: which label's name took a text could not be told."""
+    from al.classifiers.linear import LogisticRegressionClassifier
+    from al.errors import ConfigError
+    from al.initial import label_name_start, label_text
+    from al.simulate import start_reasons
+
+    config = SimulationConfig(initial_strategy="label_names", initial=12)
+    start = cold_start(config, corpus, hash_embed)
+    names = list(corpus.label_names)
+    assert start_reasons(config, corpus, start) == names * 3  # labels take turns: 4 labels, 12 texts
+    assert start_reasons(SimulationConfig(initial_strategy="kmeans"), corpus, start) is None
+    pool = hash_embed(corpus.texts[corpus.splits["train"]].tolist())
+    taken = label_name_start(hash_embed([label_text(n) for n in names]), pool, 12)  # in the order taken
+    rounds = Simulation(corpus=corpus, strategy=RandomSampling(), embed=hash_embed,
+                        make_classifier=lambda s: LogisticRegressionClassifier(seed=s), initial=12, step=10,
+                        budget=32, start=start, start_reasons=start_reasons(config, corpus, start)).run()
+    by_text = dict(zip(rounds[0]["initial"], rounds[0]["initial_reasons"]))
+    assert by_text == {int(taken[k]): names[k % 4] for k in range(12)}
+    assert rounds[0]["initial"] == sorted(by_text) and "initial_reasons" not in rounds[1]
+    with pytest.raises(ConfigError, match="one reason per start text, got 2 for 12"):
+        Simulation(corpus=corpus, strategy=RandomSampling(), embed=hash_embed,
+                   make_classifier=lambda s: LogisticRegressionClassifier(seed=s), initial=12, step=10, budget=32,
+                   start=start, start_reasons=names[:2])
