@@ -8,7 +8,8 @@ Two run directories (``runs/a runs/b``) are compared as two grids of one run.
 For each run directory of either grid, prints whether both hold it with the same
 rounds (as many, each with the same picks and scores; timings are ignored), or
 how they differ: the first round that differs, the round counts, or that only one
-grid has the run. The last line says how many runs are identical; it says
+grid has the run, and which result settings differ where the two stored other ones
+(``settings differ: budget 200 -> 300``). The last line says how many runs are identical; it says
 ``identical`` only when every run is, and the exit status is then 0 (1 when
 anything differs, 2 when a directory is missing or holds no run). With ``--caches``,
 compares the vectors stored under both caches' ``embeddings/``, the ALPS heads under
@@ -44,6 +45,22 @@ def difference(a: Path, b: Path) -> str | None:
         if any(x.get(key) != y.get(key) for key in COMPARED):
             return f"differs from round {x.get('round')} on" + (f" ({counts})" if len(left) != len(right) else "")
     return f"differs: {counts}" if len(left) != len(right) else None
+
+
+def settings_difference(a: Path, b: Path) -> str:
+    """``, settings differ: budget 200 -> 300`` where the two runs' stored result settings differ (as a resume
+    compares them: :func:`al.config.changed_settings`), else empty; a run without ``config.json`` is not compared."""
+    from al.config import changed_settings
+    from al.simulate import stored_settings
+
+    stored = [read_config(a), read_config(b)]
+    if None in stored:
+        return ""
+    left, right = (stored_settings(config) for config in stored)
+    changed = changed_settings(left, right)
+    shown = [f"{key} {left.get(key)!r} -> {right.get(key)!r}" for key in changed[:3]]
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    return f", settings differ: {'; '.join(shown)}{more}" if changed else ""
 
 
 def is_run(directory: Path) -> bool:
@@ -159,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             embeddings = "" if None in digests else \
                 ", embeddings digest equal" if digests[0] == digests[1] else f", embeddings digests {digests}"
             shown = f"{args.a} and {args.b}" if name == "." else name  # two run directories: name both
-            print(f"{shown}: {how or 'same'}{embeddings}")
+            print(f"{shown}: {how or 'same'}{embeddings}{settings_difference(args.a / name, args.b / name)}")
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

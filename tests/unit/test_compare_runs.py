@@ -110,3 +110,15 @@ def test_caches_decide_the_exit_status_and_a_wrong_cache_path_is_refused(tmp_pat
         assert captured.out == "" and captured.err == (
             f"error: --caches {wrong} is no cache of al's (expected a folder holding embeddings/ or alps/, as "
             f"$AL_CACHE_DIR does); give the two caches the grids read\n")
+
+
+def test_runs_stored_with_other_settings_say_which(tmp_path, capsys):
+    """A run extended to another budget in one grid differed "from round 3 on" with no word of why."""
+    write_run(tmp_path / "A", "strategy-random__seed-0", [0.4, 0.5, 0.6])
+    write_run(tmp_path / "B", "strategy-random__seed-0", [0.4, 0.5, 0.6, 0.7])
+    stored = json.loads((tmp_path / "B" / "strategy-random__seed-0" / "config.json").read_text())
+    stored["config"].update(budget=250, step=50, threads=2)  # threads changes no result: not named
+    (tmp_path / "B" / "strategy-random__seed-0" / "config.json").write_text(json.dumps(stored))
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "strategy-random__seed-0: differs: 3 vs 4 rounds, settings differ: budget 600 -> 250")
