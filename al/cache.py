@@ -423,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{verb} {e.path.relative_to(root)} ({e.kind}, {_megabytes(e.size)}, last used "
                   f"{_day(e.last_used)}{', ' + e.status if e.status else ''})")
         locks = stale_locks(root, now, remove=not args.dry_run)
+        for lock in locks:
+            print(f"{verb} {lock.relative_to(root)} (a lock file nothing holds)")
         kept = len(entries) - len(doomed)
         print(f"{verb} {counted(len(doomed), 'entry', 'entries')} ({_megabytes(sum(e.size for e in doomed))}) and "
               f"{counted(len(locks), 'lock file', 'lock files')}; {counted(kept, 'entry', 'entries')} kept", file=sys.stderr)

@@ -105,8 +105,11 @@ def test_a_prune_that_takes_or_removes_stale_locks_does_not_make_their_entries_l
     (entries["old"] / ".lock-0123456789abcdef").touch()
     _age(entries["old"], 40)
     assert main(["prune", "--unused-for", "30", "--dry-run"]) == 0  # takes the stale lock, and keeps it
+    lock = (entries["old"] / ".lock-0123456789abcdef").relative_to(root)
+    assert f"would remove {lock} (a lock file nothing holds)" in capsys.readouterr().out.splitlines()  # counted: named
     assert main(["prune", "--damaged"]) == 0  # removes it
-    assert "and 1 lock file" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "and 1 lock file" in captured.err and f"removed {lock} (a lock file nothing holds)" in captured.out
     assert not (entries["old"] / ".lock-0123456789abcdef").exists()
     assert time.time() - {e.path: e for e in cache_entries(root)}[entries["old"]].last_used > 39 * DAY
     assert main(["prune", "--unused-for", "30"]) == 0
