@@ -473,6 +473,24 @@ class ModalStrategy(Strategy):
                 f"{self.name} rejects the parameters {sorted(unknown)}; it takes: {', '.join(sorted(named))}"
             )
         check_param_types(signature, params, f"strategy {self.name!r}")
+        if isinstance(params.get("metric"), str):  # a distance's name reaches scikit-learn at the first query
+            self._check_metric(params["metric"])
+
+    def _check_metric(self, metric: str) -> None:
+        """Refuse a ``metric`` scikit-learn's pairwise distances do not know, now rather than after the pool is
+        embedded (scikit-learn's own check, on a 1 x 1 problem)."""
+        from sklearn.metrics import pairwise_distances_argmin_min
+
+        try:
+            pairwise_distances_argmin_min(np.zeros((1, 2)), np.ones((1, 2)), metric=metric)
+        except (TypeError, ValueError) as exc:  # InvalidParameterError is a ValueError
+            from sklearn.metrics.pairwise import distance_metrics
+
+            known = sorted(distance_metrics())
+            raise ConfigError(f"strategy {self.name!r}: metric {metric!r} is no distance scikit-learn knows"
+                              f"{did_you_mean([metric], known)} ({type(exc).__name__}); give one of "
+                              f"{', '.join(known)}, or a SciPy distance such as 'correlation' or "
+                              f"'chebyshev'") from None
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         unlabeled = state.indices_unlabeled

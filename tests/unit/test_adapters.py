@@ -385,3 +385,14 @@ def test_smalltext_dal_with_more_parts_than_a_query_has_texts_is_refused_while_s
     config(50, 600).validate()
     config(20, 620).validate()
     SimulationConfig(strategy=Component("smalltext:GreedyCoreset", {}), step=5, budget=110).validate()
+
+
+def test_a_modal_metric_no_distance_knows_is_refused_when_the_strategy_is_made():
+    """metric=cosin reached scikit-learn at the first query, after the pool was embedded."""
+    make = get_strategy("modal:uncertainty_batch_sampling")
+    with pytest.raises(ConfigError, match=r"^strategy 'modal:uncertainty_batch_sampling': metric 'cosin' is no "
+                                          r"distance scikit-learn knows \(did you mean cosine\?\) "
+                                          r"\(InvalidParameterError\); give one of .*cosine, euclidean"):
+        make(metric="cosin")
+    for metric in ("cosine", "euclidean", "correlation", "chebyshev"):
+        make(metric=metric)
