@@ -46,13 +46,13 @@ import scipy.sparse as sp
 from al import __version__
 from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
-from al.config import SimulationConfig, result_settings
+from al.config import SimulationConfig, result_settings, rounds_continued
 from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotPendingError,
                        UnknownLabelError, and_more)
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted
-from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config
+from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config, read_rounds
 from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
 from al.stopping import StoppingSignals, advice
 
@@ -494,7 +494,8 @@ class SessionRecords(RunRecords):
 
     what = "session"
     replaces_unfinished = False  # its answers may be in the database before a round finishes: never replaced
-    raisable = frozenset()  # a session's budget is its own: another one is another session
+    # a larger budget continues the session, unless a stored round that picked for the old one holds answers
+    # (Session.open refuses that: a person's answers are never dropped)
 
     def __init__(self, directory: str | Path, store: AnswerStore | None, locked: bool = True) -> None:
         super().__init__(directory)
@@ -853,6 +854,7 @@ class Session:
                 self.digest = self.store.settings_digest = stored_digest  # (params added since read as defaults)
             self.store.open()
             self.store.keep_texts(self.texts.texts)  # answers stored before they kept their text (the same file)
+            self._check_raised_budget(previous)
             meta = {
                 "version": __version__,
                 "packages": package_versions(),
@@ -866,7 +868,7 @@ class Session:
                 },
                 "session": {"settings_digest": self.digest, "database": self.store.path.name},
             }
-            existing = self.records.start(settings, meta, stored_settings)
+            existing = self.records.start(settings, meta, stored_settings, continued=self._continued)
             self.annotator = HumanAnnotator(self.store, self.texts, self.label_names)
             self.annotator.round = len(existing)
             if existing:
@@ -947,6 +949,27 @@ class Session:
                               f"of {self.options.data_path}")
         drawn = np.random.default_rng([self.config.seed, 0, 0]).choice(others, need, replace=False)
         return np.sort(np.concatenate([given, drawn]))
+
+    def _continued(self, rounds: Sequence[Mapping[str, Any]]) -> int:
+        """The stored rounds this session keeps (:func:`al.config.rounds_continued`: all, unless its budget was
+        raised, when the round that picked nothing at the old budget's end is computed again)."""
+        return rounds_continued(self.config.initial, self.config.step, self.config.budget, rounds)
+
+    def _check_raised_budget(self, previous: Mapping[str, Any] | None) -> None:
+        """Refuse a raised budget that would compute again a stored round holding answers: the last batch shrank
+        to fit the old budget, and a larger one picks that round's batch anew."""
+        old = ((previous or {}).get("config") or {}).get("budget")
+        if not isinstance(old, int) or isinstance(old, bool) or self.config.budget <= old:
+            return
+        rounds = read_rounds(self.directory)
+        kept = self._continued(rounds)
+        answered = [a for a in self.store.all() if a.round >= kept]
+        if answered:
+            raise ConfigError(
+                f"{self.directory}: its last batch shrank to fit --budget {old} and holds "
+                f"{counted(len(answered), 'answer')}; a budget of {self.config.budget} would pick that batch anew and "
+                f"drop them: keep --budget {old}, or start another session with --out (export this one's answers "
+                f"with `python -m al.annotate export {self.directory} -o FILE`)")
 
     def _simulation(self):
         from al.engine import Simulation

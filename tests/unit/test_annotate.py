@@ -25,7 +25,7 @@ from al.annotate.app import create_app  # noqa: E402
 from al.annotate.export import export_session  # noqa: E402
 from al.annotate.store import DB_FILE  # noqa: E402
 from al.errors import ConfigError, DataError  # noqa: E402
-from al.records import read_rounds  # noqa: E402
+from al.records import read_config, read_rounds  # noqa: E402
 from tests.conftest import hash_embed, synthetic_corpus  # noqa: E402
 from tests.unit.annotate_cli import LOOP, pool  # noqa: E402,F401
 
@@ -1419,3 +1419,41 @@ def test_a_correction_made_while_the_pool_is_embedded_counts_from_round_0(pool, 
     rounds = read_rounds(tmp_path / "s")
     assert list(rounds[0]["labeled_counts"].values()) == Y[rounds[0]["initial"]].sum(axis=0).tolist()
     assert pool[1][int(corrected[1:])].tolist() != [1, 0, 0, 1]  # the correction changed what round 0 read
+
+
+def test_a_finished_session_given_a_larger_budget_goes_on_as_one_of_that_budget_would(pool, tmp_path):
+    """A person who labeled 20 texts could not go on to 30 in the same session: another budget was refused."""
+    whole, client = open_session(pool, tmp_path / "whole", "--budget", "30")
+    try:
+        Person(client, pool).answer()
+    finally:
+        whole.close()
+    first, client = open_session(pool, tmp_path / "s")  # --budget 20: 10, then batches of 5 and 5
+    try:
+        assert Person(client, pool).answer()["phase"] == "done"
+    finally:
+        first.close()
+    assert [len(r["picked"]) for r in read_rounds(tmp_path / "s")] == [5, 5, 0]
+    more, client = open_session(pool, tmp_path / "s", "--budget", "30")
+    try:
+        state = Person(client, pool).answer()
+    finally:
+        more.close()
+    assert state["phase"] == "done" and state["n_labeled"] == 30
+    assert stripped(read_rounds(tmp_path / "s")) == stripped(read_rounds(tmp_path / "whole"))
+    assert read_config(tmp_path / "s")["resumes"][-1]["changed"] == {"budget": [20, 30]}
+
+
+def test_a_larger_budget_is_refused_where_it_would_pick_an_answered_shrunk_batch_anew(pool, tmp_path):
+    """--budget 18 ends with a batch of 3 (10, 15, 18): a budget of 30 would pick 5 there instead, and the three
+    answers given would be dropped."""
+    first, client = open_session(pool, tmp_path / "s", "--budget", "18")
+    try:
+        Person(client, pool).answer()
+    finally:
+        first.close()
+    before = {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir() if p.is_file()}
+    with pytest.raises(ConfigError, match=r"its last batch shrank to fit --budget 18 and holds 3 answers; a budget of "
+                                          r"30 would pick that batch anew and drop them: keep --budget 18"):
+        open_session(pool, tmp_path / "s", "--budget", "30", start=False)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir() if p.is_file() and p.name in before} == before
