@@ -75,5 +75,6 @@ def load_disaster(path: str | Path | None = None) -> Corpus:
         ours: np.flatnonzero(frame["split"].to_numpy() == theirs) for theirs, ours in SPLIT_NAMES.items()
     }
     return make_corpus(
-        "disaster", texts.to_numpy(), Y[:, keep], [c for c, k in zip(label_columns, keep) if k], splits
+        "disaster", texts.to_numpy(), Y[:, keep], [c for c, k in zip(label_columns, keep) if k], splits,
+        left_out_labels=[c for c, k in zip(label_columns, keep) if not k],  # child_alone: no message carries it
     )

@@ -742,7 +742,7 @@ def load_table(
                       f"{'it' if len(never) == 1 else 'them'}: left out", UserWarning, stacklevel=2)
         Y, names = Y[:, keep], [names[j] for j in keep]
     splits = _splits(table, texts, split_column, split_required)
-    return make_corpus(path.stem, texts, Y, names, splits)
+    return make_corpus(path.stem, texts, Y, names, splits, left_out_labels=never)
 
 
 def read_texts(table: Table, text_column: str) -> list[str]:

@@ -178,3 +178,34 @@ def test_a_reduced_corpus_knows_the_labels_it_left_out_and_its_digest_does_not_c
     assert smaller.left_out_labels == kept.left_out_labels
     same = make_corpus(kept.name, kept.texts, kept.Y, kept.label_names, kept.splits)
     assert same.digest() == kept.digest() and same.left_out_labels == ()
+
+
+def test_labels_a_loader_drops_count_as_left_out_and_a_run_s_descriptions_reach_the_loader(tmp_path):
+    """A CSV's all-zero label column (and Disaster's child_alone) never reached left_out_labels: a file describing
+    every label of the data set was refused naming it unknown."""
+    from al.config import SimulationConfig
+    from al.datasets import load_dataset
+    from al.datasets.reduction import select_labels
+    from al.simulate import cold_start
+    from tests.conftest import hash_embed
+
+    data = tmp_path / "texts.csv"
+    rows = [f"text {i} about {'food' if i % 2 else 'water'},{i % 2},{(i + 1) % 2},{int(i % 5 == 0)},0"
+            for i in range(60)]
+    data.write_text("text,food,water,shelter,unused\n" + "\n".join(rows) + "\n")
+    with pytest.warns(UserWarning, match="'unused' hold only zeros"):
+        full = load_dataset("csv", str(data))
+    assert full.left_out_labels == ("unused",)
+    corpus = select_labels(full, ["food", "water"])
+    assert set(corpus.left_out_labels) == {"shelter", "unused"}
+    described = tmp_path / "d.yaml"
+    described.write_text("food: meals\nunused: a category nobody used\nshelter: tents\n")
+    config = SimulationConfig(initial_strategy="label_names", initial=4, label_descriptions=str(described))
+    seen = []
+
+    def embed(texts):
+        seen.extend(texts)
+        return hash_embed(texts)
+
+    assert len(cold_start(config, corpus, embed)) == 4  # the file reached the start through left_out_labels
+    assert "meals" in seen and "tents" not in seen and "water" in seen
