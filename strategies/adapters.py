@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -314,13 +315,13 @@ class SmallTextStrategy(Strategy):
         """small-text's DiscriminativeActiveLearning splits a query into ``num_iterations`` parts of at least one
         text each: fewer than one part, or more parts than the smallest query's texts, is refused now, not at the
         first query after the pool is embedded."""
-        parts = getattr(self._strategy, "num_iterations", None)
-        if self.wrapped != "DiscriminativeActiveLearning" or not isinstance(parts, int) or isinstance(parts, bool):
+        if self.wrapped != "DiscriminativeActiveLearning":
             return
-        if parts < 1:
+        parts = getattr(self._strategy, "num_iterations", None)
+        if not isinstance(parts, int) or isinstance(parts, bool) or parts < 1:  # 2.0 and null passed as numbers
             raise ConfigError(f"strategy {self.name!r} splits each query into num_iterations parts, got "
-                              f"num_iterations={parts}; give --strategy-param num_iterations a positive integer "
-                              f"(small-text's default: 1)")
+                              f"num_iterations={json.dumps(parts)}; give --strategy-param num_iterations a positive "
+                              f"integer (small-text's default: 1)")
         if not sizes or parts <= min(sizes):
             return
         smallest = min(sizes)

@@ -1,6 +1,7 @@
 """small-text and modAL strategies in our loop: conformance, simulations, reference picks, library quirks."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import warnings
@@ -373,9 +374,9 @@ def test_smalltext_dal_with_more_parts_than_a_query_has_texts_is_refused_while_s
     with pytest.raises(ConfigError, match=r"the last query asks for 20; lower --strategy-param num_iterations to at "
                                           r"most 20, or make --budget minus --initial a multiple of --step$"):
         config(21, 620).validate()
-    for parts in (0, -1):  # met a ZeroDivisionError or "returned 0 indices" after the pool was embedded
-        with pytest.raises(ConfigError, match=rf"got num_iterations={parts}; give --strategy-param num_iterations a "
-                                              r"positive integer \(small-text's default: 1\)$"):
+    for parts in (0, -1, 2.0, None):  # met a ZeroDivisionError, "returned 0 indices" or a TypeError at the query
+        with pytest.raises(ConfigError, match=rf"got num_iterations={json.dumps(parts)}; give --strategy-param "
+                                              r"num_iterations a positive integer \(small-text's default: 1\)$"):
             config(parts, 600).validate()
     one = SimulationConfig(strategy=Component("smalltext:DiscriminativeActiveLearning", {"num_iterations": 30}),
                            initial=190, step=20, budget=200)  # one query, of 10: raising --step changes nothing
