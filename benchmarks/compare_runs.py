@@ -51,6 +51,7 @@ def settings_difference(a: Path, b: Path) -> str:
     """``, settings differ: budget 200 -> 300`` where the two runs' stored result settings differ (as a resume
     compares them: :func:`al.config.changed_settings`), else empty; a run without ``config.json`` is not compared."""
     from al.config import changed_settings
+    from al.records import _difference
     from al.simulate import stored_settings
 
     stored = [read_config(a), read_config(b)]
@@ -58,7 +59,10 @@ def settings_difference(a: Path, b: Path) -> str:
         return ""
     left, right = (stored_settings(config) for config in stored)
     changed = changed_settings(left, right)
-    shown = [f"{key} {left.get(key)!r} -> {right.get(key)!r}" for key in changed[:3]]
+    for key, digest in (("data_path", "data_digest"), ("label_descriptions", "label_descriptions_digest")):
+        if stored[0].get(digest) is not None and stored[0].get(digest) == stored[1].get(digest):
+            changed = [k for k in changed if k != key]  # the same bytes at another path, as a resume reads it
+    shown = [_difference(key, left.get(key), right.get(key)) for key in changed[:3]]
     more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
     return f", settings differ: {'; '.join(shown)}{more}" if changed else ""
 

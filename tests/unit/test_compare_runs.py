@@ -121,4 +121,12 @@ def test_runs_stored_with_other_settings_say_which(tmp_path, capsys):
     (tmp_path / "B" / "strategy-random__seed-0" / "config.json").write_text(json.dumps(stored))
     assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 1
     assert capsys.readouterr().out.splitlines()[0] == (
-        "strategy-random__seed-0: differs: 3 vs 4 rounds, settings differ: budget 600 -> 250")
+        "strategy-random__seed-0: differs: 3 vs 4 rounds, settings differ: budget: 600 -> 250")
+    # a component's param by its path; the same data file's bytes at another path is no difference
+    for grid, C, path in (("A", 1.0, "/data/a.csv"), ("B", 0.5, "/elsewhere/a.csv")):
+        config = {"config": {"strategy": "random", "seed": 0, "dataset": "csv", "data_path": path,
+                             "classifier": {"name": "logreg", "params": {"C": C}}}, "data_digest": "d" * 16}
+        (tmp_path / grid / "strategy-random__seed-0" / "config.json").write_text(json.dumps(config))
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "strategy-random__seed-0: differs: 3 vs 4 rounds, settings differ: classifier.params.C: 1.0 -> 0.5")
