@@ -268,6 +268,9 @@ class RunRecords:
             self.settings, self.meta = settings, dict(meta)
             if stored:  # every stored round is computed again: the stored run stays whole until the first new one
                 self._config_pending = True
+                if self.raised:  # a run extended from its first round on: said as a resume after none
+                    self.meta["resumes"] = [{"after_round": 0, "version": meta.get("version"),
+                                             "changed": dict(self.raised)}]
             else:
                 self._write_config()
             return []

@@ -254,7 +254,8 @@ def labeled_texts(run_dir: str | Path) -> list[dict[str, Any]]:
 
     Each row: ``after_round``, None for the first set, else the round whose query picked the text (counted
     from 0, as ``round`` in rounds.jsonl); ``pool_index``, its index in the pool; ``text``; ``labels``, its
-    gold labels. The run's corpus is loaded again from its settings (the data file at its recorded path,
+    gold labels; for a ``label_names`` start's texts, ``taken_by``, the label whose name took it
+    (``initial_reasons``). The run's corpus is loaded again from its settings (the data file at its recorded path,
     read from the current directory).
 
     Raises
@@ -277,10 +278,12 @@ def labeled_texts(run_dir: str | Path) -> list[dict[str, Any]]:
     rows = []
     for record in read_rounds(Path(run_dir)):
         batches = ([(None, record["initial"])] if "initial" in record else []) + [(record["round"], record["picked"])]
+        reasons = dict(zip(record.get("initial", ()), record.get("initial_reasons", ())))
         for after, indices in batches:
             for i in indices:
                 rows.append({"after_round": after, "pool_index": int(i), "text": str(corpus.texts[pool[i]]),
-                             "labels": [corpus.label_names[j] for j in np.flatnonzero(corpus.Y[pool[i]].toarray())]})
+                             "labels": [corpus.label_names[j] for j in np.flatnonzero(corpus.Y[pool[i]].toarray())],
+                             **({"taken_by": reasons[i]} if after is None and i in reasons else {})})
     return rows
 
 
@@ -826,7 +829,7 @@ def strategy_list() -> str:
     """
     import json
 
-    from al.config import default_params, required_params
+    from al.config import _parameters, default_params, required_params
     from al.registry import available, family_names, get_strategy
 
     def described(name: str) -> str:
@@ -837,6 +840,8 @@ def strategy_list() -> str:
         except ALError as exc:
             return f"cannot be loaded: {exc}"
         required = [k for k in required_params(cls) if k not in params]
+        flags = {k for k, p in (_parameters(cls) or {}).items() if p.annotation in (bool, "bool")}
+        params = {k: bool(v) if k in flags and v in (0, 1) else v for k, v in params.items()}  # modAL's `bool = 1`
         return " ".join([*(f"{k}=<required>" for k in required), *(f"{k}={json.dumps(v)}" for k, v in params.items())])
 
     lines = []

@@ -50,6 +50,11 @@ def test_the_texts_a_run_labeled_are_read_back_from_its_records(small_jsonl, tmp
              for line in data.read_text().splitlines()}
     assert all(set(r["labels"]) == given[r["text"]] for r in rows)
     assert {label: sum(label in r["labels"] for r in rows) for label in LABELS} == rounds[-1]["labeled_counts"]
+    assert not any("taken_by" in r for r in rows)  # a random start: no label took a text
+    assert run([*args, "--initial-strategy", "label_names"], tmp_path / "named") == 0
+    named, first = labeled_texts(tmp_path / "named"), read_rounds(tmp_path / "named")[0]
+    assert [r["taken_by"] for r in named[:20]] == first["initial_reasons"] and "taken_by" not in named[20]
+    assert sorted(first["initial_reasons"]) == sorted(LABELS * 5)  # 4 labels take turns: 5 texts each
     monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
     data.write_text(data.read_text().replace(rows[0]["text"], rows[0]["text"] + " edited", 1))
     with pytest.raises(DataError, match="the data read now is not what"):

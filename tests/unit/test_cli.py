@@ -370,6 +370,7 @@ def test_list_strategies(capsys):
     # a param a function or a name may fill is shown at its named default; one only a function fills is not
     assert lines["modal:uncertainty_batch_sampling"].split()[1:] == ['metric="euclidean"', "n_jobs=null"]
     assert "surprisal" not in lines["alps"]
+    assert lines["modal:max_score"].split()[1:] == ["random_tie_break=true"]  # modAL's `bool = 1`, as it is given
 
 
 def test_embed_precision_from_a_flag_or_a_file_and_a_bad_one_in_one_line(tmp_path, capsys):

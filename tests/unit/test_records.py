@@ -237,7 +237,8 @@ def test_an_extension_that_computes_every_stored_round_again_leaves_the_stored_r
     assert records.dropped == 2 and records.raised == {"budget": [60, 90]}
     assert (tmp_path / "config.json").read_bytes() == before and len(read_rounds(tmp_path)) == 2
     records.append({"round": 0, "n_labeled": 20, "new": True})
-    assert read_config(tmp_path)["config"]["budget"] == 90 and "resumes" not in read_config(tmp_path)
+    assert read_config(tmp_path)["config"]["budget"] == 90
+    assert read_config(tmp_path)["resumes"] == [{"after_round": 0, "version": "0.2.0", "changed": {"budget": [60, 90]}}]
     assert read_rounds(tmp_path) == [{"round": 0, "n_labeled": 20, "new": True}]
 
 
