@@ -418,8 +418,8 @@ def _once(seen: dict[Any, str | None], key: Any, check: Callable[[], object]) ->
 
 def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> str | None:
     """Why ``config``'s corpus cannot be read and reduced as it asks (too few labels for ``n_frequent`` +
-    ``n_rare``, a label it names that the data lacks, a ``pool_size`` beyond the pool...) or cannot hold its
-    ``initial`` and ``budget``, or None; ``seen`` keeps each corpus's refusal or pool size, so a dry run reads
+    ``n_rare``, a label it names that the data lacks, a ``pool_size`` beyond the pool...), cannot hold its
+    ``initial`` and ``budget``, or its label descriptions file names a label the data lacks, or None; ``seen`` keeps each corpus's refusal or pool size, so a dry run reads
     each once."""
     from al.engine import check_pool_sizes
     from al.simulate import corpus_identity, load_config_corpus
@@ -434,6 +434,13 @@ def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> s
         if isinstance(seen[identity], str):
             return str(seen[identity])
         check_pool_sizes(config.initial, config.budget, int(seen[identity]))
+        if config.initial_strategy == "label_names" and config.label_descriptions:  # read before the pool embeds
+            from al.initial import load_label_descriptions
+
+            corpus = load_config_corpus(config)  # kept from the read above
+            with warnings.catch_warnings():  # a file describing some labels only: the run itself says so
+                warnings.simplefilter("ignore", UserWarning)
+                load_label_descriptions(config.label_descriptions, corpus.label_names, corpus.left_out_labels)
     except ALError as exc:
         return str(exc)
     return None

@@ -1178,3 +1178,21 @@ def test_a_run_whose_budget_was_raised_has_rounds_left_even_where_its_line_count
         return kept_rounds(SimulationConfig(initial=100, step=50, budget=budget, out=str(run_dir)))
 
     assert (kept(shrunk, 300), kept(shrunk, 220), kept(whole, 300), kept(tmp_path / "none", 300)) == (2, 4, 3, 0)
+
+
+def test_a_dry_run_reads_the_label_descriptions_a_run_would_read_first(tmp_path):
+    """A misspelt label in the descriptions file passed --dry-run and failed each run once it started."""
+    from al.grid import unreadable_corpus
+
+    data = _csv(tmp_path / "texts.csv")
+    described = tmp_path / "d.yaml"
+
+    def config(text):
+        described.write_text(text)
+        return SimulationConfig(dataset="csv", data_path=str(data), labels=["a", "b"], initial=10, step=5, budget=20,
+                                initial_strategy="label_names", label_descriptions=str(described))
+
+    assert unreadable_corpus(config("a: first\nb: second\n"), {}) is None
+    assert unreadable_corpus(config("a: first\nc: third\n"), {}) == (
+        f"label descriptions file {str(described)!r} names unknown label(s) c; the run's labels: a, b")
+    assert unreadable_corpus(config("a: first\n"), {}) is None  # a file describing some labels: the run warns
