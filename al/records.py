@@ -25,7 +25,7 @@ import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import AbstractSet as Set, Any, Callable, Iterable, Iterator
 
 from al.config import canonical, changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
 from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError
@@ -268,9 +268,14 @@ class RunRecords:
             self.settings, self.meta = settings, dict(meta)
             if stored:  # every stored round is computed again: the stored run stays whole until the first new one
                 self._config_pending = True
-                if self.raised:  # a run extended from its first round on: said as a resume after none
-                    self.meta["resumes"] = [{"after_round": 0, "version": meta.get("version"),
-                                             "changed": dict(self.raised)}]
+                # a run extended from its first round on: said as a resume after none (with any earlier entry, of
+                # rounds computed again now, or of an extension killed before its first round)
+                entries = [e for e in previous.get("resumes") or [] if isinstance(e, dict)]
+                if entries or self.raised:
+                    resume = _composed([*entries, {"after_round": 0, "version": meta.get("version"),
+                                                   "changed": dict(self.raised)}])
+                    self.meta["resumes"] = [resume]
+                    self.raised.update(_raised_in(resume, self.raisable))
             else:
                 self._write_config()
             return []
@@ -307,8 +312,7 @@ class RunRecords:
         if later:
             resume = _composed([*later, resume])
         kept["resumes"] = [*earlier, resume]
-        self.raised.update({k: pair for k, pair in resume["changed"].items()
-                            if k in self.raisable and _raised(*pair)})  # raised by a resume that left no round
+        self.raised.update(_raised_in(resume, self.raisable))  # raised by a resume that left no round, too
         self.settings = settings
         self.meta = {**meta, **kept}
         self._config_pending = True
@@ -514,6 +518,7 @@ def _composed(entries: list[dict[str, Any]]) -> dict[str, Any]:
                 out[key] = merged
             else:  # data_digest, device_type, strategy_source: [before, after]
                 out[key] = pair(out.get(key, value), value)
+
     def same(value: Any) -> bool:
         return isinstance(value, list) and len(value) == 2 and value[0] == value[1]
 
@@ -526,6 +531,12 @@ def _composed(entries: list[dict[str, Any]]) -> dict[str, Any]:
             del out[key]
     out.setdefault("changed", {})
     return out
+
+
+def _raised_in(resume: dict[str, Any], raisable: Set[str]) -> dict[str, list[Any]]:
+    """The settings of ``raisable`` that a ``resumes`` entry raised, as ``[old, new]``."""
+    return {k: pair for k, pair in (resume.get("changed") or {}).items()
+            if k in raisable and isinstance(pair, list) and len(pair) == 2 and _raised(*pair)}
 
 
 def _raised(old: Any, new: Any) -> bool:

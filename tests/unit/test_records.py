@@ -236,7 +236,11 @@ def test_an_extension_that_computes_every_stored_round_again_leaves_the_stored_r
     assert records.start({**SETTINGS, "budget": 90}, {"version": "0.2.0"}, continued=lambda rounds: 0) == []
     assert records.dropped == 2 and records.raised == {"budget": [60, 90]}
     assert (tmp_path / "config.json").read_bytes() == before and len(read_rounds(tmp_path)) == 2
-    records.append({"round": 0, "n_labeled": 20, "new": True})
+    records._write_config()  # what append() writes first: killed here, the next start reads budget 90 already
+    again = RunRecords(tmp_path)
+    assert again.start({**SETTINGS, "budget": 90}, {"version": "0.2.0"}, continued=lambda rounds: 0) == []
+    assert again.raised == {"budget": [60, 90]} and again.dropped == 2  # still said as an extension
+    again.append({"round": 0, "n_labeled": 20, "new": True})
     assert read_config(tmp_path)["config"]["budget"] == 90
     assert read_config(tmp_path)["resumes"] == [{"after_round": 0, "version": "0.2.0", "changed": {"budget": [60, 90]}}]
     assert read_rounds(tmp_path) == [{"round": 0, "n_labeled": 20, "new": True}]
