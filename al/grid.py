@@ -419,8 +419,8 @@ def _once(seen: dict[Any, str | None], key: Any, check: Callable[[], object]) ->
 def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> str | None:
     """Why ``config``'s corpus cannot be read and reduced as it asks (too few labels for ``n_frequent`` +
     ``n_rare``, a label it names that the data lacks, a ``pool_size`` beyond the pool...), cannot hold its
-    ``initial`` and ``budget``, or its label descriptions file names a label the data lacks, or None; ``seen`` keeps each corpus's refusal or pool size, so a dry run reads
-    each once."""
+    ``initial`` and ``budget``, or its label descriptions file names a label the data lacks, or None; ``seen``
+    keeps each corpus's refusal or pool size, so a dry run reads each once."""
     from al.engine import check_pool_sizes
     from al.simulate import corpus_identity, load_config_corpus
 
