@@ -956,17 +956,22 @@ class Session:
         return rounds_continued(self.config.initial, self.config.step, self.config.budget, rounds)
 
     def _check_raised_budget(self, previous: Mapping[str, Any] | None) -> None:
-        """Refuse a raised budget that would compute again a stored round holding answers: the last batch shrank
-        to fit the old budget, and a larger one picks that round's batch anew."""
+        """Refuse a raised budget that would pick anew a batch holding answers: a batch that shrank to fit the old
+        budget (a stored round, or the round in progress), and every round after a stored one computed again."""
         old = ((previous or {}).get("config") or {}).get("budget")
         if not isinstance(old, int) or isinstance(old, bool) or self.config.budget <= old:
             return
         rounds = read_rounds(self.directory)
         kept = self._continued(rounds)
+        if kept == len(rounds):  # nothing stored is computed again: only the round in progress may pick otherwise
+            shown = self.config.initial + sum(len(r.get("picked") or ()) for r in rounds)
+            step = self.config.step
+            if min(step, old - shown) == min(step, self.config.budget - shown):
+                return
         answered = [a for a in self.store.all() if a.round >= kept]
         if answered:
             raise ConfigError(
-                f"{self.directory}: its last batch shrank to fit --budget {old} and holds "
+                f"{self.directory}: its batch of round {kept + 1} shrank to fit --budget {old} and holds "
                 f"{counted(len(answered), 'answer')}; a budget of {self.config.budget} would pick that batch anew and "
                 f"drop them: keep --budget {old}, or start another session with --out (export this one's answers "
                 f"with `python -m al.annotate export {self.directory} -o FILE`)")

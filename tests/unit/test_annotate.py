@@ -1453,7 +1453,29 @@ def test_a_larger_budget_is_refused_where_it_would_pick_an_answered_shrunk_batch
     finally:
         first.close()
     before = {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir() if p.is_file()}
-    with pytest.raises(ConfigError, match=r"its last batch shrank to fit --budget 18 and holds 3 answers; a budget of "
-                                          r"30 would pick that batch anew and drop them: keep --budget 18"):
+    with pytest.raises(ConfigError, match=r"its batch of round 2 shrank to fit --budget 18 and holds 3 answers; a "
+                                          r"budget of 30 would pick that batch anew and drop them: keep --budget 18"):
         open_session(pool, tmp_path / "s", "--budget", "30", start=False)
     assert {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir() if p.is_file() and p.name in before} == before
+
+
+def test_a_session_stopped_mid_round_goes_on_under_a_larger_budget_when_its_batch_stays_the_same(pool, tmp_path):
+    """Round 0 in progress (3 answers, its batch of 5 the same under either budget): the answers are kept."""
+    whole, client = open_session(pool, tmp_path / "whole", "--budget", "25")
+    try:
+        Person(client, pool).answer()
+    finally:
+        whole.close()
+    first, client = open_session(pool, tmp_path / "s")
+    try:
+        Person(client, pool).answer(3)
+    finally:
+        first.close()
+    assert read_rounds(tmp_path / "s") == []
+    more, client = open_session(pool, tmp_path / "s", "--budget", "25")
+    try:
+        assert len(more.store.all()) == 3
+        Person(client, pool).answer()
+    finally:
+        more.close()
+    assert stripped(read_rounds(tmp_path / "s")) == stripped(read_rounds(tmp_path / "whole"))

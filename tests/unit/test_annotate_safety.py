@@ -98,7 +98,7 @@ def test_a_start_never_removes_a_session_another_server_made_a_moment_before(poo
     other_session_appears(monkeypatch, pool, tmp_path)
     out = tmp_path / "new"
     with pytest.raises(ConfigError, match="holds a session with other settings"):
-        opened(pool, out, "--budget", "25")  # fails once it holds the lock: other settings
+        opened(pool, out, "--step", "4")  # fails once it holds the lock: other settings
     assert (out / DB_FILE).is_file() and (out / "config.json").is_file()  # the other server's answers are there
 
 
