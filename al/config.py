@@ -229,6 +229,11 @@ class SimulationConfig:
         """Training rounds: one per evaluation at initial, initial + step, ..., budget."""
         return n_rounds(self.initial, self.step, self.budget)
 
+    def continued_rounds(self, rounds: Sequence[Mapping[str, Any]]) -> int:
+        """How many of a run directory's finished ``rounds`` this run continues from (:func:`rounds_continued`:
+        all, unless its budget was raised)."""
+        return rounds_continued(self.initial, self.step, self.budget, rounds)
+
     @property
     def run_dir(self) -> Path:
         """``out``, or ``runs/<dataset>-<strategy>[-<space>-<scope>[-for-<space_for>]]-<classifier>-seed<seed>``

@@ -245,7 +245,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     """
     from al.cache import CacheBusy
     from al.records import RunRecords, read_rounds, run_lock
-    from al.simulate import compare_stored, continued_rounds, run, source_changed, strategy_source
+    from al.simulate import compare_stored, run, source_changed, strategy_source
 
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
@@ -258,7 +258,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
             done = read_rounds(run_dir)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": 0.0, "message": str(exc)}
-        if continued_rounds(config, done) < config.n_rounds:  # rounds left, or a budget raised since
+        if config.continued_rounds(done) < config.n_rounds:  # rounds left, or a budget raised since
             return None
         try:  # reads only (archives may be read-only); data that moved with its runs is known by its digest,
             stored = compare_stored(config, RunRecords(run_dir))  # a data file re-saved with other bytes by its corpus
@@ -472,7 +472,7 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     (``refusals_checked``: the caller left such runs out already).
     """
     from al.records import read_rounds
-    from al.simulate import build_simulation, continued_rounds, corpus_identity
+    from al.simulate import build_simulation, corpus_identity
 
     embeddings: dict[tuple, tuple[SimulationConfig, Any, set[str]]] = {}  # key -> first config, corpus, splits
     plans: dict[tuple, Preparation] = {}
@@ -480,7 +480,7 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
     for r in runs:
         config = r.config
         try:
-            if r.problem is not None or continued_rounds(config, read_rounds(config.run_dir)) >= config.n_rounds \
+            if r.problem is not None or config.continued_rounds(read_rounds(config.run_dir)) >= config.n_rounds \
                     or (not refusals_checked and refusal(config) is not None):
                 continue
             corpus, simulation = build_simulation(_preparing(config))
@@ -1005,14 +1005,13 @@ def has_rounds_left(config: SimulationConfig) -> bool:
 
 def kept_rounds(config: SimulationConfig) -> int | None:
     """The rounds of ``config``'s run directory its run keeps: all, but those a raised budget computes again
-    (:func:`al.simulate.continued_rounds`); 0 for none, None if they cannot be read."""
+    (:meth:`SimulationConfig.continued_rounds`); 0 for none, None if they cannot be read."""
     from al.records import read_rounds
-    from al.simulate import continued_rounds
 
     if not finished_rounds(config.run_dir):  # none, or unreadable (on a cluster, another machine's)
         return finished_rounds(config.run_dir)
     try:
-        return continued_rounds(config, read_rounds(config.run_dir))
+        return config.continued_rounds(read_rounds(config.run_dir))
     except (ALError, OSError):  # damaged: the run says what is wrong
         return None
 

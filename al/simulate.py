@@ -293,7 +293,7 @@ def resume_advice(config: SimulationConfig | None) -> str:
     from al.records import read_rounds
 
     try:
-        done = continued_rounds(config, read_rounds(config.run_dir)) if config is not None else 0
+        done = config.continued_rounds(read_rounds(config.run_dir)) if config is not None else 0
     except (ALError, OSError):  # damaged records: the next run says so
         done = 0
     if done:
@@ -685,14 +685,6 @@ def compare_stored(config: SimulationConfig, records: Any) -> dict[str, Any] | N
     return stored
 
 
-def continued_rounds(config: SimulationConfig, rounds: Sequence[dict[str, Any]]) -> int:
-    """How many of a run directory's finished ``rounds`` ``config``'s run continues from
-    (:func:`al.config.rounds_continued`: all, unless its budget was raised)."""
-    from al.config import rounds_continued
-
-    return rounds_continued(config.initial, config.step, config.budget, rounds)
-
-
 def warn_duplicates(corpus: Any, quiet: bool) -> None:
     """One line when texts repeat: they are legitimate data and stay in the pool."""
     duplicated = corpus.n_duplicated_texts()
@@ -749,7 +741,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     source = strategy_source(config)
     if (changed := source_changed(stored, source, out)) is not None:
         warnings.warn(changed, UserWarning, stacklevel=2)
-    if stored is not None and continued_rounds(config, finished := read_rounds(out)) >= config.n_rounds:  # all done
+    if stored is not None and config.continued_rounds(finished := read_rounds(out)) >= config.n_rounds:  # all done
         compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now
         if not quiet:
             print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
@@ -800,7 +792,7 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
     """:func:`run` once built and holding the directory's lock: start or resume, and run."""
     out = config.run_dir
     existing = records.start(settings, meta, stored_settings=stored_settings,
-                             continued=lambda rounds: continued_rounds(config, rounds))
+                             continued=config.continued_rounds)
     keep_space_precision(simulation.space, existing)
     if not quiet:
         state, again = f"resuming after round {len(existing)}" if existing else "starting", ""

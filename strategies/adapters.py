@@ -479,7 +479,7 @@ class ModalStrategy(Strategy):
 
     def _check_metric(self, metric: str) -> None:
         """Refuse a ``metric`` scikit-learn's pairwise distances do not know, now rather than after the pool is
-        embedded (scikit-learn's own check, on a 1 x 1 problem)."""
+        embedded (scikit-learn's own check, on a one-row problem)."""
         from sklearn.metrics import pairwise_distances_argmin_min
 
         try:

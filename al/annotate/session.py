@@ -46,7 +46,7 @@ import scipy.sparse as sp
 from al import __version__
 from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
-from al.config import SimulationConfig, result_settings, rounds_continued
+from al.config import SimulationConfig, result_settings
 from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotPendingError,
                        UnknownLabelError, and_more)
 from al.io import remove_stale_temporaries
@@ -868,7 +868,7 @@ class Session:
                 },
                 "session": {"settings_digest": self.digest, "database": self.store.path.name},
             }
-            existing = self.records.start(settings, meta, stored_settings, continued=self._continued)
+            existing = self.records.start(settings, meta, stored_settings, continued=self.config.continued_rounds)
             self.annotator = HumanAnnotator(self.store, self.texts, self.label_names)
             self.annotator.round = len(existing)
             if existing:
@@ -950,11 +950,6 @@ class Session:
         drawn = np.random.default_rng([self.config.seed, 0, 0]).choice(others, need, replace=False)
         return np.sort(np.concatenate([given, drawn]))
 
-    def _continued(self, rounds: Sequence[Mapping[str, Any]]) -> int:
-        """The stored rounds this session keeps (:func:`al.config.rounds_continued`: all, unless its budget was
-        raised, when the round that picked nothing at the old budget's end is computed again)."""
-        return rounds_continued(self.config.initial, self.config.step, self.config.budget, rounds)
-
     def _check_raised_budget(self, previous: Mapping[str, Any] | None) -> None:
         """Refuse a raised budget that would pick anew a batch holding answers: a batch that shrank to fit the old
         budget (a stored round, or the round in progress), and every round after a stored one computed again."""
@@ -962,7 +957,7 @@ class Session:
         if not isinstance(old, int) or isinstance(old, bool) or self.config.budget <= old:
             return
         rounds = read_rounds(self.directory)
-        kept = self._continued(rounds)
+        kept = self.config.continued_rounds(rounds)
         if kept == len(rounds):  # nothing stored is computed again: only the round in progress may pick otherwise
             shown = self.config.initial + sum(len(r.get("picked") or ()) for r in rounds)
             step = self.config.step

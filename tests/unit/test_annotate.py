@@ -1421,24 +1421,22 @@ def test_a_correction_made_while_the_pool_is_embedded_counts_from_round_0(pool, 
     assert pool[1][int(corrected[1:])].tolist() != [1, 0, 0, 1]  # the correction changed what round 0 read
 
 
+def answered_session(pool, out, *extra, n=None):
+    """Open a session in ``out`` (``extra`` flags), answer ``n`` texts (all, when None) with their gold labels,
+    close it; the last state."""
+    session, client = open_session(pool, out, *extra)
+    try:
+        return Person(client, pool).answer(n)
+    finally:
+        session.close()
+
+
 def test_a_finished_session_given_a_larger_budget_goes_on_as_one_of_that_budget_would(pool, tmp_path):
     """A person who labeled 20 texts could not go on to 30 in the same session: another budget was refused."""
-    whole, client = open_session(pool, tmp_path / "whole", "--budget", "30")
-    try:
-        Person(client, pool).answer()
-    finally:
-        whole.close()
-    first, client = open_session(pool, tmp_path / "s")  # --budget 20: 10, then batches of 5 and 5
-    try:
-        assert Person(client, pool).answer()["phase"] == "done"
-    finally:
-        first.close()
+    answered_session(pool, tmp_path / "whole", "--budget", "30")
+    assert answered_session(pool, tmp_path / "s")["phase"] == "done"  # --budget 20: 10, then batches of 5 and 5
     assert [len(r["picked"]) for r in read_rounds(tmp_path / "s")] == [5, 5, 0]
-    more, client = open_session(pool, tmp_path / "s", "--budget", "30")
-    try:
-        state = Person(client, pool).answer()
-    finally:
-        more.close()
+    state = answered_session(pool, tmp_path / "s", "--budget", "30")
     assert state["phase"] == "done" and state["n_labeled"] == 30
     assert stripped(read_rounds(tmp_path / "s")) == stripped(read_rounds(tmp_path / "whole"))
     assert read_config(tmp_path / "s")["resumes"][-1]["changed"] == {"budget": [20, 30]}
@@ -1447,11 +1445,7 @@ def test_a_finished_session_given_a_larger_budget_goes_on_as_one_of_that_budget_
 def test_a_larger_budget_is_refused_where_it_would_pick_an_answered_shrunk_batch_anew(pool, tmp_path):
     """--budget 18 ends with a batch of 3 (10, 15, 18): a budget of 30 would pick 5 there instead, and the three
     answers given would be dropped."""
-    first, client = open_session(pool, tmp_path / "s", "--budget", "18")
-    try:
-        Person(client, pool).answer()
-    finally:
-        first.close()
+    answered_session(pool, tmp_path / "s", "--budget", "18")
     before = {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir() if p.is_file()}
     with pytest.raises(ConfigError, match=r"its batch of round 2 shrank to fit --budget 18 and holds 3 answers; a "
                                           r"budget of 30 would pick that batch anew and drop them: keep --budget 18"):
@@ -1461,16 +1455,8 @@ def test_a_larger_budget_is_refused_where_it_would_pick_an_answered_shrunk_batch
 
 def test_a_session_stopped_mid_round_goes_on_under_a_larger_budget_when_its_batch_stays_the_same(pool, tmp_path):
     """Round 0 in progress (3 answers, its batch of 5 the same under either budget): the answers are kept."""
-    whole, client = open_session(pool, tmp_path / "whole", "--budget", "25")
-    try:
-        Person(client, pool).answer()
-    finally:
-        whole.close()
-    first, client = open_session(pool, tmp_path / "s")
-    try:
-        Person(client, pool).answer(3)
-    finally:
-        first.close()
+    answered_session(pool, tmp_path / "whole", "--budget", "25")
+    answered_session(pool, tmp_path / "s", n=3)
     assert read_rounds(tmp_path / "s") == []
     more, client = open_session(pool, tmp_path / "s", "--budget", "25")
     try:
