@@ -394,15 +394,18 @@ def refusal(config: SimulationConfig) -> str | None:
 
 
 def missing_model(config: SimulationConfig, seen: dict[str, str | None]) -> str | None:
-    """Why ``config``'s run cannot load one of its models here (:func:`al.simulate.run_models`), or None;
-    ``seen`` keeps each model's answer, so a grid resolves each name once."""
+    """Why ``config``'s run cannot load its first model that cannot load here, or None (:func:`missing_models`)."""
+    return next(iter(missing_models(config, seen)), None)
+
+
+def missing_models(config: SimulationConfig, seen: dict[str, str | None]) -> list[str]:
+    """Why ``config``'s run cannot load each of its models that cannot load here (:func:`al.simulate.run_models`),
+    in the run's order; ``seen`` keeps each model's answer, so a grid resolves each name once."""
     from al.models import resolve_model
     from al.simulate import run_models
 
-    for model in run_models(config):
-        if (problem := _once(seen, model, lambda: resolve_model(model))) is not None:
-            return problem
-    return None
+    problems = (_once(seen, model, lambda: resolve_model(model)) for model in run_models(config))
+    return [problem for problem in problems if problem is not None]
 
 
 def _once(seen: dict[Any, str | None], key: Any, check: Callable[[], object]) -> str | None:
@@ -1245,12 +1248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         refused = 0
         corpora: dict[Any, str | int] = {}
-        for r in runnable:
-            message = will_fail(r.config)
-            if message is None and has_rounds_left(r.config):
-                message = unreadable_corpus(r.config, corpora)  # read here (a run would read it first)
-            if message is not None:
-                refused += 1
+        for r in runnable:  # every problem of a run, so one dry run shows all there is to fix
+            problems = [refusal(r.config)]
+            if has_rounds_left(r.config):
+                problems += [] if args.ray else missing_models(r.config, models)
+                problems.append(unreadable_corpus(r.config, corpora))  # read here (a run would read it first)
+            problems = [message for message in dict.fromkeys(problems) if message is not None]
+            refused += bool(problems)
+            for message in problems:
                 print(f"  will fail: {r.name}: {in_file_terms(message)}", file=sys.stderr)
         print("\n".join(r.name for r in runs))
         return exit_status({"failed": refused} if refused else {}, len(runs) - len(runnable))  # as the grid would

@@ -284,6 +284,29 @@ def test_a_model_that_cannot_load_here_is_a_run_that_will_fail_in_a_dry_run_and_
     assert all(f"failed   {name}  " in err for name in bad)
 
 
+def test_a_dry_run_names_every_problem_of_a_run_not_only_its_first(tmp_path, monkeypatch, capsys):
+    """A cell whose directory holds other settings, whose sentence encoder and classifier's model are missing here
+    and whose pool is smaller than its budget: four lines, so one dry run shows all there is to fix."""
+    monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
+    path = tmp_path / "g.yaml"
+    model, other = str(tmp_path / "no-such-model"), str(tmp_path / "no-other-model")
+    spec = {"out": str(tmp_path / "runs"),
+            "settings": {**SETTINGS, "budget": 500, "data_path": str(_csv(tmp_path / "d.csv")), "model": model,
+                         "classifier": {"name": "bert", "params": {"model": other}}},
+            "grid": {"seed": [0]}}
+    path.write_text(yaml.safe_dump(spec))
+    (run,) = expand_grid(spec)[1]
+    _store(run.config, 1, budget=600)
+    assert main([str(path), "--dry-run"]) == 2
+    will_fail = [line.split(": ", 2)[2] for line in capsys.readouterr().err.splitlines()
+                 if line.startswith(f"  will fail: {run.name}: ")]
+    assert len(will_fail) == 4, will_fail
+    assert "holds a run with other settings (budget: 600 -> 500)" in will_fail[0]
+    assert will_fail[1].startswith(f"model path {model} does not exist")
+    assert will_fail[2].startswith(f"model path {other} does not exist")
+    assert "budget" in will_fail[3] and "pool" in will_fail[3]
+
+
 def test_a_finished_run_loads_no_model_so_one_missing_here_does_not_fail_it(tmp_path, monkeypatch, capsys):
     """Re-running a finished grid where its model is not installed (archived runs on a laptop) finds them done."""
     import al.models
