@@ -78,7 +78,7 @@ from al.config import (
     normalise_mapping, replace,
 )
 from al.errors import ALError, ConfigError, RunBusyError, and_more, did_you_mean, raised_at
-from al.progress import counted, duration, progress, set_quiet
+from al.progress import counted, duration, heartbeat, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
 from al.simulate import in_file_terms
@@ -911,12 +911,60 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
     ray = check_ray(address, probe_timeout)
     if ray.is_initialized():
         return ray
+    logged: list[str] = []
     try:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
-                 runtime_env=import_path_env() if address else None)
+        # Ray's core logs each refused try (a line a second) for about 20 s before it gives up: held, and said in one
+        with fd_stderr_held(logged), heartbeat(f"connecting to the Ray cluster at {address}", *RAY_CONNECT_HEARTBEAT):
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
+                     runtime_env=import_path_env() if address else None)
     except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...
+        if RAY_AUTH_REFUSED in "".join(logged):
+            raise ConfigError(ray_auth_advice(address)) from None
         raise ConfigError(f"--ray {address}: cannot connect ({' '.join(str(exc).split())}); {RAY_HINT}") from None
+    sys.stderr.write("".join(logged))  # connected: what Ray said (a warning) is the user's to read
     return ray
+
+
+#: Seconds before the first "connecting ... so far" line, and between such lines.
+RAY_CONNECT_HEARTBEAT = (3.0, 5.0)
+#: What Ray's core logs when a cluster refuses a connection for its authentication token.
+RAY_AUTH_REFUSED = "InvalidAuthToken"
+
+
+def ray_auth_advice(address: str | None) -> str:
+    """One line for a cluster that refused this command's connection for its authentication token: none was sent
+    (Ray sends one to a HOST:PORT only under ``RAY_AUTH_MODE=token``), or it was not the cluster's."""
+    where = "Ray reads the token from ~/.ray/auth_token, the file RAY_AUTH_TOKEN_PATH names, or RAY_AUTH_TOKEN"
+    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+        return (f"--ray {address}: the cluster asks for Ray's authentication token, and Ray sends none to an address "
+                f"given as HOST:PORT unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m al.grid "
+                f"...` ({where}), or give --ray auto for a cluster started on this machine")
+    return (f"--ray {address}: the cluster refused the authentication token this command sent; give it the token of "
+            f"the cluster's head ({where}; `ray get-auth-token` on the head prints it)")
+
+
+@contextmanager
+def fd_stderr_held(into: list[str]) -> Iterator[None]:
+    """Run the block with file descriptor 2 written to a temporary file (what a library's C++ core logs too, and its
+    logging handlers, which hold the stream they began with); its text is added to ``into`` after the block,
+    whatever it raised. ``sys.stderr`` goes on to the terminal meanwhile (a heartbeat's lines)."""
+    import tempfile
+    from contextlib import redirect_stderr
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held, open(os.dup(saved), "w", buffering=1, encoding=sys.stderr.encoding or "utf-8",
+                                                 errors="backslashreplace") as terminal:
+        os.dup2(held.fileno(), 2)
+        try:
+            with redirect_stderr(terminal):
+                yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            into.append(held.read().decode("utf-8", errors="replace"))
 
 
 def import_path_env() -> dict[str, Any]:
@@ -1241,8 +1289,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.dry_run:
         try:
-            if args.ray:
-                check_ray(args.ray)
+            if args.ray:  # connected once, as the grid would (a cluster that refuses this command's token...)
+                ray = check_ray(args.ray)
+                if not ray.is_initialized():
+                    connect_ray(args.ray)
+                    ray.shutdown()
         except ALError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

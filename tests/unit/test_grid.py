@@ -979,6 +979,87 @@ def test_a_clusters_workers_import_with_the_commands_path_and_folder(tmp_path, m
     assert import_path_env()["env_vars"]["PYTHONPATH"] == f"{tmp_path}{os.pathsep}${{PYTHONPATH}}"
 
 
+class _RayCore:
+    """What connect_ray hands its address to: ``init`` logs ``logged`` on file descriptor 2 (as Ray's C++ core does,
+    past ``sys.stderr``), then raises ``raises`` if given."""
+
+    def __init__(self, logged: str, raises: Exception | None = None):
+        self.logged, self.raises = logged, raises
+
+    def is_initialized(self):
+        return False
+
+    def init(self, **kwargs):
+        os.write(2, self.logged.encode())
+        if self.raises is not None:
+            raise self.raises
+
+
+REFUSED_TOKEN = ("[2026-12-06 02:51:54,123 W 13949 13949] gcs_client.cc:210: Failed to get cluster ID from GCS server: "
+                 "Unauthenticated: RPC error: InvalidAuthToken: Authentication token is missing or incorrect\n")
+
+
+@pytest.mark.parametrize("mode", [None, "token"])
+def test_a_cluster_that_refuses_the_token_is_one_line_saying_what_to_set_and_its_log_is_held(monkeypatch, capfd, mode):
+    """A cluster `ray start --head` began with token authentication (Ray's default) refuses a HOST:PORT connection
+    that sends no token; Ray's core logged a line a second for 20 s, then said only 'Failed to connect'."""
+    import al.grid
+
+    if mode is None:
+        monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    else:
+        monkeypatch.setenv("RAY_AUTH_MODE", mode)
+    core = _RayCore(REFUSED_TOKEN * 20, ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390"))
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: core)
+    with pytest.raises(ConfigError) as refused:
+        al.grid.connect_ray("127.0.0.1:6390")
+    said = str(refused.value)
+    assert "\n" not in said and said.startswith("--ray 127.0.0.1:6390: the cluster ")
+    if mode is None:
+        assert "Ray sends none to an address given as HOST:PORT unless RAY_AUTH_MODE=token is set" in said
+        assert "`RAY_AUTH_MODE=token python -m al.grid ...`" in said and "--ray auto" in said
+    else:
+        assert "refused the authentication token this command sent" in said and "ray get-auth-token" in said
+    assert "InvalidAuthToken" not in "".join(capfd.readouterr())  # held, not shown
+
+    core = _RayCore("no token here\n", ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390"))
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: core)
+    with pytest.raises(ConfigError, match=r"^--ray 127.0.0.1:6390: cannot connect \(Failed to connect to Ray cluster "):
+        al.grid.connect_ray("127.0.0.1:6390")
+
+
+def test_what_ray_logs_while_it_connects_is_shown_once_it_has_connected(monkeypatch, capfd):
+    import al.grid
+
+    warned = "WARNING authentication_token_setup.py:85 -- Token authentication is enabled for this Ray cluster.\n"
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: _RayCore(warned))
+    al.grid.connect_ray("auto")
+    assert capfd.readouterr().err == warned
+
+
+def test_a_file_descriptor_2_held_keeps_what_was_written_on_it_and_python_s_stderr_goes_on_to_the_terminal():
+    """In a process of its own: pytest's capture writes sys.stderr past file descriptor 2."""
+    import subprocess
+
+    code = """if True:
+        import os, sys
+        from al.grid import fd_stderr_held
+        held = []
+        try:
+            with fd_stderr_held(held):
+                os.write(2, b"from C++\\n")
+                print("from python", file=sys.stderr)
+                raise KeyError("stops")
+        except KeyError:
+            pass
+        os.write(2, b"after\\n")
+        print(repr(held))
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "['from C++\\n']\n" and done.stderr == "from python\nafter\n"
+
+
 def _rounds_file(run_dir: Path, n: int) -> None:
     """``n`` finished rounds of a run with initial 10, step 5, budget 20 (3 rounds: picks 5, 5, none)."""
     run_dir.mkdir(parents=True, exist_ok=True)

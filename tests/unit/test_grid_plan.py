@@ -325,7 +325,7 @@ def test_a_finished_run_loads_no_model_so_one_missing_here_does_not_fail_it(tmp_
     assert will_fail == ["  will fail: seed-1: model 'all-MiniLM-L6-v2' is not installed locally"]
 
 
-def test_a_dry_run_for_a_ray_cluster_checks_its_address_and_leaves_models_to_the_cluster(tmp_path, monkeypatch,
+def test_a_dry_run_for_a_ray_cluster_connects_to_it_and_leaves_models_to_the_cluster(tmp_path, monkeypatch,
                                                                                           capsys):
     pytest.importorskip("ray")
     import socket
@@ -337,9 +337,37 @@ def test_a_dry_run_for_a_ray_cluster_checks_its_address_and_leaves_models_to_the
     assert main([str(path), "--dry-run", "--ray", f"127.0.0.1:{port}"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[-1].startswith(f"error: --ray 127.0.0.1:{port}: nothing listens there (connection refused); ")
-    monkeypatch.setattr("al.grid.check_ray", lambda address: None)
+
+    class Ray:  # a cluster that takes the connection: connected once, then let go
+        def __init__(self):
+            self.calls, self.up = [], False
+
+        def is_initialized(self):
+            return self.up
+
+        def init(self, **kwargs):
+            self.calls.append(("init", kwargs["address"]))
+            self.up = True
+
+        def shutdown(self):
+            self.calls.append(("shutdown",))
+            self.up = False
+
+    ray = Ray()
+    monkeypatch.setattr("al.grid.check_ray", lambda address, probe_timeout=None: ray)
     monkeypatch.setattr("al.models.resolve_model", lambda name: pytest.fail("a model looked for on the driver"))
     assert main([str(path), "--dry-run", "--ray", "auto"]) == 0
+    assert ray.calls == [("init", "auto"), ("shutdown",)]
+
+    from tests.unit.test_grid import REFUSED_TOKEN, _RayCore  # a cluster that refuses the connection's token
+
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    refusing = _RayCore(REFUSED_TOKEN, ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390"))
+    monkeypatch.setattr("al.grid.check_ray", lambda address, probe_timeout=None: refusing)
+    capsys.readouterr()
+    assert main([str(path), "--dry-run", "--ray", "127.0.0.1:6390"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(
+        "error: --ray 127.0.0.1:6390: the cluster asks for Ray's authentication token")
 
 
 def test_a_run_directory_as_the_grid_s_out_is_refused(tmp_path, capsys):
