@@ -951,9 +951,13 @@ def fd_stderr_held(into: list[str]) -> Iterator[None]:
     import tempfile
     from contextlib import redirect_stderr
 
+    if sys.stderr is None:  # no standard error (2>&-): nothing to hold, nothing shown
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
-    with tempfile.TemporaryFile() as held, open(os.dup(saved), "w", buffering=1, encoding=sys.stderr.encoding or "utf-8",
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    with tempfile.TemporaryFile() as held, open(os.dup(saved), "w", buffering=1, encoding=encoding,
                                                  errors="backslashreplace") as terminal:
         os.dup2(held.fileno(), 2)
         try:
