@@ -933,14 +933,15 @@ RAY_AUTH_REFUSED = "InvalidAuthToken"
 
 def ray_auth_advice(address: str | None) -> str:
     """One line for a cluster that refused this command's connection for its authentication token: none was sent
-    (Ray sends one to a HOST:PORT only under ``RAY_AUTH_MODE=token``), or it was not the cluster's."""
+    (Ray sends one to a HOST:PORT only under ``RAY_AUTH_MODE=token``; for ``auto``, one it finds), or it was not the
+    cluster's."""
     where = "Ray reads the token from ~/.ray/auth_token, the file RAY_AUTH_TOKEN_PATH names, or RAY_AUTH_TOKEN"
-    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token" and address not in (None, "auto"):
         return (f"--ray {address}: the cluster asks for Ray's authentication token, and Ray sends none to an address "
                 f"given as HOST:PORT unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m al.grid "
                 f"...` ({where}), or give --ray auto for a cluster started on this machine")
-    return (f"--ray {address}: the cluster refused the authentication token this command sent; give it the token of "
-            f"the cluster's head ({where}; `ray get-auth-token` on the head prints it)")
+    return (f"--ray {address}: the cluster refused the authentication token this command sent, or found none; give "
+            f"it the token of the cluster's head ({where}; `ray get-auth-token` on the head prints it)")
 
 
 @contextmanager
