@@ -31,6 +31,8 @@ from typing import Iterator, TextIO
 
 _quiet = False
 _open_displays = 0  # progress() displays open now: a step that reports itself needs no heartbeat
+_waits = 0  # waits on a person open now (waiting_on_a_person)
+_waited = 0.0  # seconds spent in such waits so far, the open ones up to when they began
 
 
 def set_quiet(quiet: bool) -> None:
@@ -41,6 +43,17 @@ def set_quiet(quiet: bool) -> None:
 
 def is_quiet() -> bool:
     return _quiet
+
+
+@contextmanager
+def quiet_while(quiet: bool) -> Iterator[None]:
+    """:func:`set_quiet` for the block, then as it was (a command's ``main`` called in-process leaves no trace)."""
+    before = _quiet
+    set_quiet(quiet)
+    try:
+        yield
+    finally:
+        set_quiet(before)
 
 
 class PlainProgress:
@@ -204,23 +217,49 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
 
 
 @contextmanager
+def waiting_on_a_person() -> Iterator[None]:
+    """A step that waits for a person's answers (a labeling session's strategy that asks as it picks): the time
+    is the person's, so a :func:`heartbeat` neither counts it nor prints meanwhile."""
+    global _waits, _waited
+    began = time.perf_counter()
+    _waits += 1
+    try:
+        yield
+    finally:
+        _waits -= 1
+        _waited += time.perf_counter() - began
+
+
+@contextmanager
 def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterator[None]:
-    """``desc: 45 s so far`` on stderr after ``delay`` seconds and every ``interval`` after, while a step
-    that may report nothing of its own runs (a user's strategy); silent while a :func:`progress` display is
-    open (the step reports itself), under ``--quiet``, and for a step done within ``delay``."""
+    """``desc: 45 s so far`` on stderr after ``delay`` seconds of the step's own time and every ``interval``
+    after, while a step that may report nothing of its own runs (a user's strategy); silent while a
+    :func:`progress` display is open (the step reports itself), under ``--quiet``, for a step done within
+    ``delay``, and while it waits on a person (:func:`waiting_on_a_person`: not counted either)."""
     if _quiet:
         yield
         return
     import threading
 
     done = threading.Event()
-    start = time.perf_counter()
+    start, waited_before = time.perf_counter(), _waited
+
+    def own_time() -> float:
+        """Seconds since the step began, less those of its waits on a person that ended (read with none open)."""
+        return time.perf_counter() - start - (_waited - waited_before)
 
     def beat() -> None:
-        wait = delay
+        wait, due = delay, delay
         while not done.wait(wait):
+            if _waits:  # a person's time: the step's own clock stands still
+                wait = min(1.0, delay, interval)
+                continue
+            if (left := due - own_time()) > 0:  # waits ended since: the step's own time is not due yet
+                wait = left
+                continue
             if not _open_displays:
-                print(f"{desc}: {duration(time.perf_counter() - start)} so far", file=sys.stderr, flush=True)
+                print(f"{desc}: {duration(own_time())} so far", file=sys.stderr, flush=True)
+            due = own_time() + interval
             wait = interval
 
     thread = threading.Thread(target=beat, name="al-heartbeat", daemon=True)

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from al.cli import ArgumentParser, output_dir, output_file, sigterm_stops, stopped
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError, did_you_mean
-from al.progress import counted
+from al.progress import counted, quiet_while
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -412,7 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from al.cache import check_cache_root
 
         check_cache_root()
-        with sigterm_stops():
+        with sigterm_stops(), quiet_while("quiet" in args):  # the address alone: no progress, no "... so far"
             return serve(args)
     except ALError as exc:
         message = str(exc)

@@ -51,7 +51,7 @@ from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, Fore
                        UnknownLabelError, and_more)
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
-from al.progress import counted
+from al.progress import counted, waiting_on_a_person
 from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config, read_rounds
 from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
 from al.stopping import StoppingSignals, advice
@@ -201,10 +201,11 @@ class HumanAnnotator:
                 self._computing_since = None
                 self._pending = missing
                 self._cond.notify_all()
-                while not all(i in self.store for i in missing):
-                    if self._closed:
-                        raise SessionClosed
-                    self._cond.wait(0.5)
+                with waiting_on_a_person():  # a strategy asking as it picks: no "query ... so far" for this time
+                    while not all(i in self.store for i in missing):
+                        if self._closed:
+                            raise SessionClosed
+                        self._cond.wait(0.5)
             if missing or self._pending:  # waited, or asked ahead (ask_ahead) and all answered before the loop came
                 self._pending = []
                 self._waited_once = True

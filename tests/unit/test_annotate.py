@@ -27,7 +27,7 @@ from al.annotate.store import DB_FILE  # noqa: E402
 from al.errors import ConfigError, DataError  # noqa: E402
 from al.records import read_config, read_rounds  # noqa: E402
 from tests.conftest import hash_embed, synthetic_corpus  # noqa: E402
-from tests.unit.annotate_cli import LOOP, pool  # noqa: E402,F401
+from tests.unit.annotate_cli import LOOP, flags, opened, pool, serve_nothing  # noqa: E402,F401
 
 
 def open_session(pool, out, *extra, start=True):
@@ -121,6 +121,44 @@ def test_a_person_labels_a_whole_session_and_the_records_read_like_a_run(pool, t
     assert report([str(tmp_path), "-o", str(tmp_path / "report")]) == 0
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert len(summary["settings"]) == 1
+
+
+def test_quiet_prints_the_address_alone_and_silences_progress_while_it_serves(pool, tmp_path, capsys, monkeypatch,
+                                                                              serve_nothing):
+    """--quiet ("print the address only") left the process's progress on: a query's "so far" lines came through."""
+    import uvicorn
+
+    import al.progress
+    from al.progress import is_quiet
+
+    monkeypatch.setattr(al.progress, "_quiet", False)
+    seen = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: seen.append(is_quiet()))
+    assert main(flags(pool, tmp_path / "s", "--quiet")) == 0
+    assert seen == [True] and not is_quiet()  # quiet while it served, as it was after
+    out, err = capsys.readouterr()
+    assert re.fullmatch(r"annotate at http://127\.0\.0\.1:\d+/\n", out) and err == ""
+    assert main(flags(pool, tmp_path / "s")) == 0
+    assert seen == [True, False] and "Ctrl-C stops" in capsys.readouterr().err
+
+
+def test_the_loop_waiting_for_a_person_s_answers_is_a_person_s_time(pool, tmp_path):
+    """What a query's heartbeat leaves out (al.progress.waiting_on_a_person): class_embedding asks as it picks."""
+    import time
+
+    import al.progress
+
+    session = opened(pool, tmp_path / "s").start()
+    client = TestClient(create_app(session), base_url="http://127.0.0.1")
+    try:
+        assert client.get("/api/state", params={"wait": 30}).json()["text"] is not None
+        deadline = time.monotonic() + 30
+        while not al.progress._waits and time.monotonic() < deadline:  # the loop asks for the first texts
+            time.sleep(0.05)
+        assert al.progress._waits == 1
+    finally:
+        session.close()
+    assert al.progress._waits == 0
 
 
 def test_each_answer_is_committed_before_the_response(pool, tmp_path):

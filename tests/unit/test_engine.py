@@ -593,6 +593,29 @@ def test_a_slow_query_that_shows_no_progress_of_its_own_prints_that_it_is_still_
     assert "so far" not in capsys.readouterr().err
 
 
+def test_a_heartbeat_neither_prints_nor_counts_the_time_a_step_waits_on_a_person(monkeypatch, capsys):
+    """A labeling session's strategy that asks as it picks (class_embedding) waited for the person's answers under
+    its query's heartbeat: "query (class_embedding, 29 texts labeled): 45 s so far" while the CPU was idle."""
+    import time
+
+    import al.progress
+    from al.progress import heartbeat, waiting_on_a_person
+
+    monkeypatch.setattr(al.progress, "_quiet", False)
+    with heartbeat("query", delay=0.2, interval=0.2):
+        time.sleep(0.05)
+        with waiting_on_a_person():
+            time.sleep(0.8)  # four intervals of a person's time
+        time.sleep(0.05)  # the step's own time, 0.1 s in all: below the delay
+    assert capsys.readouterr().err == ""
+
+    with heartbeat("query", delay=0.2, interval=10.0):
+        with waiting_on_a_person():
+            time.sleep(0.5)
+        time.sleep(0.45)  # 0.45 s of its own: one line, after 0.2 of them
+    assert capsys.readouterr().err == "query: 0 s so far\n"
+
+
 def test_a_run_records_its_packages_and_a_resume_under_others_says_which(tmp_path):
     """config.json held al's version alone: not numpy's, torch's or scikit-learn's, which the numbers depend on."""
     from al.records import package_versions
