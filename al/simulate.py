@@ -739,9 +739,10 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
                       f"this and pass --out {moved}", UserWarning, stacklevel=2)
     stored = records.compare(settings, stored_settings, data_digest=data_digest)  # before any data loads
     source = strategy_source(config)
-    if (changed := source_changed(stored, source, out)) is not None:
+    finished = read_rounds(out) if stored is not None else []
+    if finished and (changed := source_changed(stored, source, out)) is not None:  # no round: nothing from the old
         warnings.warn(changed, UserWarning, stacklevel=2)
-    if stored is not None and config.continued_rounds(finished := read_rounds(out)) >= config.n_rounds:  # all done
+    if stored is not None and config.continued_rounds(finished) >= config.n_rounds:  # all done
         compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now
         if not quiet:
             print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)

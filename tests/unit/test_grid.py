@@ -1197,6 +1197,54 @@ def test_quiet_keeps_the_runs_warnings(tmp_path, monkeypatch, capsys):
     assert err.count("warning: mine.py changed since r last ran") == 1 and "[1/2]" not in err, err
 
 
+@pytest.mark.parametrize("rounds_before", [0, 1])
+def test_an_edit_to_a_user_s_strategy_is_noted_only_where_rounds_came_from_the_code_before(tmp_path, monkeypatch,
+                                                                                         rounds_before):
+    """A strategy whose first query failed left a run of no round; fixed as the error said, the same command warned
+    that "the rounds recorded there come from the code as it was then" and to pass another --out."""
+    import warnings
+
+    import al.simulate
+    from al.records import RunRecords
+    from al.simulate import load_config_corpus, run, strategy_source
+
+    data = tmp_path / "t.csv"
+    data.write_text("text,food,water\n" + "".join(f"text number {i},{int(i % 3 == 0)},{int(i % 2 == 0)}\n"
+                                                   for i in range(400)))
+    code = "from strategies.random_sampling import RandomSampling\n\n\nclass Mine(RandomSampling):\n    pass\n"
+    module = f"edited{rounds_before}"  # a module of its own: one imported before is another file
+    (tmp_path / f"{module}.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = SimulationConfig(strategy=f"{module}:Mine", dataset="csv", data_path=str(data),
+                              n_frequent=2, n_rare=0, initial=100, step=50, budget=150, out=str(tmp_path / "r"))
+    records = RunRecords(config.run_dir)
+    records.start(config.resolved(), {"strategy_source": strategy_source(config)})
+    for i in range(rounds_before):
+        records.append({"round": i, "n_labeled": 100, "macro_f1": 0.5, "picked": list(range(50))})
+    (tmp_path / f"{module}.py").write_text(code + "# fixed\n")
+
+    def build(config, records=None, on_round=None, quiet=True):  # the real corpus; the engine's rounds made up
+        class Run:
+            space = None
+
+            def run(self):
+                for i in range(len(records.rounds), 2):
+                    records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
+                                    "picked": list(range(50)) if i == 0 else []})
+                return list(records.rounds)
+
+        return load_config_corpus(config), Run()
+
+    monkeypatch.setattr(al.simulate, "build_simulation", build)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(run(config, quiet=True)) == 2
+    noted = [str(w.message) for w in caught if "changed since" in str(w.message)]
+    assert noted == ([f"{tmp_path / module}.py changed since {tmp_path / 'r'} last ran: the rounds recorded there "
+                      f"come from the code as it was then; pass another --out to run the new code from the start"]
+                     if rounds_before else [])
+
+
 def test_a_user_s_strategy_edited_since_its_run_is_noted_and_the_resume_records_it(tmp_path, monkeypatch):
     """Settings alone call an edited strategy's run the same: its file's digest, recorded, tells them apart."""
     from al.records import RunRecords
