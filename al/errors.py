@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sysconfig
-from typing import Iterable
+from typing import Iterable, Sequence
 
 
 class ALError(Exception):
@@ -103,14 +103,21 @@ def did_you_mean(words: Iterable[str], known: Iterable[str], cutoff: float = 0.7
     ``""`` when none is close (:func:`difflib.get_close_matches` at ``cutoff``);
     several guesses are joined with ``or``, each named once.
     """
-    import difflib  # only when an error is being worded: every module imports this one
-
     known = [str(k) for k in known]
     guesses: list[str] = []
     for word in words:
-        close = difflib.get_close_matches(str(word), known, n=1, cutoff=cutoff) or _swapped(str(word), known)
-        guesses += [g for g in close if g not in guesses]
+        if (guess := closest(str(word), known, cutoff)) is not None and guess not in guesses:
+            guesses.append(guess)
     return f" (did you mean {' or '.join(guesses)}?)" if guesses else ""
+
+
+def closest(word: str, known: Sequence[str], cutoff: float = 0.7) -> str | None:
+    """The one of ``known`` that a misspelt ``word`` most likely meant (:func:`did_you_mean`), or None."""
+    import difflib  # only when an error is being worded: every module imports this one
+
+    close = ([k for k in known if k.lower() == word.lower() and k != word][:1]  # CSV: csv
+             or difflib.get_close_matches(word, known, n=1, cutoff=cutoff) or _swapped(word, known))
+    return close[0] if close else None
 
 
 def _swapped(word: str, known: list[str]) -> list[str]:

@@ -461,8 +461,9 @@ def _given(table: Table, label_names: Sequence[str], label_sep: str,
     filled = frame[columns].notna().to_numpy()
     missing = [n for n in label_names if n not in columns]
     if missing and filled.any():
-        raise DataError(f"{path} has label columns for {', '.join(columns)} but not for {', '.join(missing)}; "
-                        f"give every label a column, or use one '{LIST_COLUMN}' column")
+        guess = did_you_mean(missing, [str(c) for c in frame.columns if c not in columns])  # --labels fod: food
+        raise DataError(f"{path} has label columns for {', '.join(columns)} but not for {', '.join(missing)}"
+                        f"{guess}; give every label a column, or use one '{LIST_COLUMN}' column")
     partial = np.flatnonzero(filled.any(axis=1) & ~filled.all(axis=1))
     if len(partial):
         raise DataError(f"{table.where(int(partial[0]))}: some label columns are filled and some empty; fill all "

@@ -40,7 +40,7 @@ from typing import Any, Mapping
 from al.annotate.data import (SessionFacts, SessionTexts, file_digest, old_session_reading, read_session_texts,
                               recorded_reading, resolve_reading)
 from al.annotate.store import DB_FILE, connect_read_only, has_texts, read_meta
-from al.errors import ALError, ConfigError, DataError, ForeignConfigError
+from al.errors import ALError, ConfigError, DataError, ForeignConfigError, closest
 from al.io import write_atomic
 from al.progress import counted
 from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds
@@ -83,6 +83,15 @@ def no_session(directory: str | Path) -> ConfigError:
     if foreign:
         return ConfigError(f"{directory} holds a {CONFIG_FILE} that no annotation session wrote (a simulation's "
                            f"run, or another program's file); pass the --out of python -m al.annotate")
+    if not Path(directory).exists():  # a misspelt folder: the sessions beside it are the likely meant ones
+        parent = Path(directory).parent
+        try:
+            beside = [entry.name for entry in parent.iterdir() if (entry / DB_FILE).is_file()] if parent.is_dir() else []
+        except OSError:
+            beside = []
+        guess = closest(Path(directory).name, beside)
+        return ConfigError(f"{directory} does not exist{f' (did you mean {parent / guess}?)' if guess else ''}; "
+                           f"pass the --out of python -m al.annotate")
     return ConfigError(f"{directory} holds no annotation session ({CONFIG_FILE} and {DB_FILE}); pass the --out of "
                        f"python -m al.annotate")
 

@@ -535,7 +535,7 @@ def test_export_writes_what_dataset_jsonl_loads(pool, tmp_path, capsys):
                         initial=4, step=4, budget=12).run()
     assert [r["n_labeled"] for r in replay] == [4, 8, 12]
     assert main(["export", str(tmp_path / "nothing"), "-o", str(out)]) == 2
-    assert "holds no annotation session" in capsys.readouterr().err
+    assert f"{tmp_path / 'nothing'} does not exist; " in capsys.readouterr().err
 
 
 def test_a_dev_file_measures_every_round(pool, tmp_path):

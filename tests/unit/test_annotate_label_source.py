@@ -483,3 +483,17 @@ def test_session_rows_without_options_reads_a_recorded_session(both_ways, tmp_pa
     exported = session_rows(tmp_path / "s")
     rows, counts = exported.rows, exported.counts
     assert counts == {"given": 6, "person": 0, "skipped": 0} and len(rows) == 6
+
+
+def test_a_label_with_no_column_whose_name_is_close_to_a_column_s_is_guessed(tmp_path):
+    """--labels fod water on a file with food and water columns: the error named no column to use instead."""
+    from al.annotate.data import read_session_texts
+
+    path = tmp_path / "texts.csv"
+    path.write_text("text,food,water\n" + "".join(f"text {i},{i % 2},{int(i % 3 == 0)}\n" for i in range(4)))
+    with pytest.raises(DataError) as refused:
+        read_session_texts(path, ["fod", "water"])
+    assert str(refused.value) == (f"{path} has label columns for water but not for fod (did you mean food?); give "
+                                  f"every label a column, or use one 'labels' column")
+    with pytest.raises(DataError, match=r"but not for Food \(did you mean food\?\); "):
+        read_session_texts(path, ["Food", "water"])

@@ -270,8 +270,19 @@ def test_export_into_a_folder_that_holds_no_session_says_so(tmp_path, capsys, ma
         folder.mkdir()
     assert main(["export", str(folder), "-o", str(folder / "x.jsonl")]) == 2
     err = one_line(capsys)
-    assert err == (f"error: {folder} holds no annotation session (config.json and {DB_FILE}); pass the --out of "
-                   f"python -m al.annotate\n"), err
+    held = "holds no annotation session (config.json and answers.sqlite)" if make else "does not exist"
+    assert err == f"error: {folder} {held}; pass the --out of python -m al.annotate\n", err
+
+
+def test_export_of_a_misspelt_session_folder_names_the_session_beside_it(tmp_path, capsys):
+    (tmp_path / "aid").mkdir()
+    (tmp_path / "aid" / DB_FILE).write_bytes(b"")  # a session's database: what tells a session's folder
+    (tmp_path / "other").mkdir()
+    assert main(["export", str(tmp_path / "ai"), "-o", str(tmp_path / "x.jsonl")]) == 2
+    assert one_line(capsys) == (f"error: {tmp_path / 'ai'} does not exist (did you mean {tmp_path / 'aid'}?); pass "
+                                f"the --out of python -m al.annotate\n")
+    assert main(["export", str(tmp_path / "zzz"), "-o", str(tmp_path / "x.jsonl")]) == 2
+    assert one_line(capsys) == f"error: {tmp_path / 'zzz'} does not exist; pass the --out of python -m al.annotate\n"
 
 
 def test_another_data_file_on_a_session_read_with_its_own_text_column_is_named_as_such(pool, tmp_path, capsys,

@@ -695,6 +695,8 @@ def test_did_you_mean_names_each_close_guess_once():
     assert did_you_mean(["stratgy", "bugdet", "budgte"], known) == " (did you mean strategy or budget?)"
     assert did_you_mean(["zzz"], known) == ""
     assert did_you_mean([], known) == ""
+    assert did_you_mean(["CSV"], ["csv", "jsonl"]) == " (did you mean csv?)"  # case alone: below difflib's cutoff
+    assert did_you_mean(["Seed"], known) == " (did you mean seed?)"
 
 
 def test_an_error_quoting_a_multi_line_message_stays_one_line():
