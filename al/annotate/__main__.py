@@ -322,7 +322,10 @@ def serve(args: argparse.Namespace) -> int:
         address = f"http://{url_host(shown_host(host))}:{actual}/" + (f"?token={token}" if token else "")
         config = session.config
         if "quiet" not in args:
-            print(f"{start_state(len(session.records.rounds), len(session.store.all()))} "
+            state = start_state(len(session.records.rounds), len(session.store.all()))
+            if (raised := session.records.raised.get("budget")) is not None:  # as al.simulate says it
+                state = f"extending to budget {raised[1]} (was {raised[0]}): {state}"
+            print(f"{state} "
                   f"{counted(len(session.texts.texts), 'text')} of {session.options.data_path}"
                   f"{given_note(len(session.texts.given))}, labels {', '.join(session.label_names)}; "
                   f"{config.strategy.label()} picks {batch_plan(config.initial, config.step, config.budget)} -> "

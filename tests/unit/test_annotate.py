@@ -1480,6 +1480,25 @@ def test_a_finished_session_given_a_larger_budget_goes_on_as_one_of_that_budget_
     assert read_config(tmp_path / "s")["resumes"][-1]["changed"] == {"budget": [20, 30]}
 
 
+def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, capsys, monkeypatch):
+    """--budget 70 on a session of 60 went on without a word, where al.simulate says "extending to budget"."""
+    import uvicorn
+
+    import al.annotate.__main__ as cli
+
+    answered_session(pool, tmp_path / "s")  # --budget 20: done
+    real_prepare = cli.prepare_session  # then main with hash embeddings, and a server that returns at once
+    monkeypatch.setattr(cli, "prepare_session", lambda args: real_prepare(args, embed=hash_embed))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    capsys.readouterr()
+    assert main(flags(pool, tmp_path / "s", "--budget", "30")) == 0
+    first = capsys.readouterr().err.splitlines()[0]
+    # its last round (20 labeled, no batch) is computed again under the larger budget, with a batch
+    assert first.startswith("extending to budget 30 (was 20): resuming after round 2: 20 answers so far, "), first
+    assert main(flags(pool, tmp_path / "s")) == 0  # --budget 20 again: no round was computed for 30, no extension
+    assert capsys.readouterr().err.splitlines()[0].startswith("resuming after round 3: 20 answers so far, ")
+
+
 def test_a_larger_budget_is_refused_where_it_would_pick_an_answered_shrunk_batch_anew(pool, tmp_path):
     """--budget 18 ends with a batch of 3 (10, 15, 18): a budget of 30 would pick 5 there instead, and the three
     answers given would be dropped."""
