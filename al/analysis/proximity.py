@@ -160,7 +160,7 @@ def plot_proximity(
 
     observed, expected = np.asarray(observed, float), np.asarray(expected, float)
     n_sizes, n_labels = observed.shape
-    fig = Figure(figsize=(max(7.0, 0.9 * n_labels + 2), 4.8), dpi=120)
+    fig = Figure(figsize=(max(7.0, 0.9 * n_labels + 2) + 1.6, 4.8), dpi=120)  # + the legend beside the bars
     ax = fig.subplots()
     width = 0.8 / n_sizes
     x = np.arange(n_labels)
@@ -177,7 +177,8 @@ def plot_proximity(
     ax.set_ylabel(f"texts with the label among the {k} nearest")
     ax.set_title(title or f"Unlabeled texts nearest each class centroid that carry its label (k = {k})")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize="small")
+    # beside the bars: inside, it covered the marks near the top (the most possible is often k)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 
