@@ -895,7 +895,7 @@ RAY_HINT = ("expected the address of a running Ray cluster's head (HOST:PORT, e.
             "`ray start --head` started on this machine); start one, or leave out --ray to run here")
 
 
-def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> Any:
+def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT, quiet: bool = False) -> Any:
     """The ``ray`` module, connected to the cluster at ``address`` (unless Ray is up already).
 
     A ``HOST:PORT`` (or ``ray://HOST:PORT``) address is first probed with a TCP
@@ -904,7 +904,11 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
     gRPC one (a web server, the dashboard's port), Ray itself would retry for
     a minute and more, logging as it goes. Ray's own
     failure to connect (``auto`` with no cluster here, a port that is no Ray
-    head's) is one :class:`ConfigError` line too.
+    head's, a cluster that refuses this command's authentication token) is one
+    :class:`ConfigError` line too: what Ray's core logs on file descriptor 2
+    meanwhile (a line a second) is held, shown once connected. ``quiet``: no
+    "connecting ... so far" lines. ``address`` None starts a cluster of this
+    process's own, as :func:`ray.init` does, nothing held.
     """
     import logging
 
@@ -912,16 +916,20 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -
     if ray.is_initialized():
         return ray
     logged: list[str] = []
+    beat = nullcontext() if quiet else heartbeat(f"connecting to the Ray cluster at {address}", *RAY_CONNECT_HEARTBEAT)
     try:
-        # Ray's core logs each refused try (a line a second) for about 20 s before it gives up: held, and said in one
-        with fd_stderr_held(logged), heartbeat(f"connecting to the Ray cluster at {address}", *RAY_CONNECT_HEARTBEAT):
+        with (fd_stderr_held(logged) if address else nullcontext()), beat:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
                      runtime_env=import_path_env() if address else None)
     except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...
-        if RAY_AUTH_REFUSED in "".join(logged):
+        refusal = getattr(getattr(ray, "exceptions", None), "AuthenticationError", ())  # RAY_AUTH_MODE=token, none
+        said = " ".join(str(exc).split())
+        if isinstance(exc, refusal) or RAY_AUTH_REFUSED in said or RAY_AUTH_REFUSED in "".join(logged):
             raise ConfigError(ray_auth_advice(address)) from None
-        raise ConfigError(f"--ray {address}: cannot connect ({' '.join(str(exc).split())}); {RAY_HINT}") from None
-    sys.stderr.write("".join(logged))  # connected: what Ray said (a warning) is the user's to read
+        last = next((line.strip() for line in reversed("".join(logged).splitlines()) if line.strip()), "")
+        last = f"; Ray's last log line: {' '.join(last.split())[:300]}" if last and last not in said else ""
+        raise ConfigError(f"--ray {address}: cannot connect ({said}{last}); {RAY_HINT}") from None
+    sys.stderr.write("".join(logged))  # connected: what Ray's core said (a warning) is the user's to read
     return ray
 
 
@@ -933,10 +941,14 @@ RAY_AUTH_REFUSED = "InvalidAuthToken"
 
 def ray_auth_advice(address: str | None) -> str:
     """One line for a cluster that refused this command's connection for its authentication token: none was sent
-    (Ray sends one to a HOST:PORT only under ``RAY_AUTH_MODE=token``; for ``auto``, one it finds), or it was not the
-    cluster's."""
+    (Ray sends one to a HOST:PORT only under ``RAY_AUTH_MODE=token``; for ``auto``, one it finds, unless
+    ``RAY_AUTH_MODE=disabled``), or it was not the cluster's."""
     where = "Ray reads the token from ~/.ray/auth_token, the file RAY_AUTH_TOKEN_PATH names, or RAY_AUTH_TOKEN"
-    if os.environ.get("RAY_AUTH_MODE", "").lower() != "token" and address not in (None, "auto"):
+    mode = os.environ.get("RAY_AUTH_MODE", "").lower()
+    if mode == "disabled":
+        return (f"--ray {address}: the cluster asks for Ray's authentication token, and RAY_AUTH_MODE=disabled sends "
+                f"none; set RAY_AUTH_MODE=token ({where})")
+    if mode != "token" and address not in (None, "auto"):
         return (f"--ray {address}: the cluster asks for Ray's authentication token, and Ray sends none to an address "
                 f"given as HOST:PORT unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m al.grid "
                 f"...` ({where}), or give --ray auto for a cluster started on this machine")
@@ -946,30 +958,42 @@ def ray_auth_advice(address: str | None) -> str:
 
 @contextmanager
 def fd_stderr_held(into: list[str]) -> Iterator[None]:
-    """Run the block with file descriptor 2 written to a temporary file (what a library's C++ core logs too, and its
-    logging handlers, which hold the stream they began with); its text is added to ``into`` after the block,
-    whatever it raised. ``sys.stderr`` goes on to the terminal meanwhile (a heartbeat's lines)."""
+    """Run the block with file descriptor 2 written to a temporary file (what a library's C++ core logs there,
+    past ``sys.stderr``); its text is added to ``into`` after the block, whatever it raised. Where ``sys.stderr``
+    is file descriptor 2, it goes on to the terminal meanwhile (a heartbeat's lines); where it is not (a
+    notebook, a capture), it is left as it is. Nothing is held where file descriptor 2 cannot be copied."""
     import tempfile
     from contextlib import redirect_stderr
 
-    if sys.stderr is None:  # no standard error (2>&-): nothing to hold, nothing shown
+    try:
+        on_fd2 = sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # a stream that is no file (io.StringIO, a capture)
+        on_fd2 = False
+    if sys.stderr is not None:
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (2>&-): nothing to hold
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
-    with tempfile.TemporaryFile() as held, open(os.dup(saved), "w", buffering=1, encoding=encoding,
-                                                 errors="backslashreplace") as terminal:
-        os.dup2(held.fileno(), 2)
-        try:
-            with redirect_stderr(terminal):
+    try:
+        with tempfile.TemporaryFile() as held, ExitStack() as stack:
+            if on_fd2:
+                encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+                terminal = stack.enter_context(open(os.dup(saved), "w", buffering=1, encoding=encoding,
+                                                    errors="backslashreplace"))
+                stack.enter_context(redirect_stderr(terminal))
+            try:
+                os.dup2(held.fileno(), 2)
                 yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            held.seek(0)
-            into.append(held.read().decode("utf-8", errors="replace"))
+            finally:
+                if sys.stderr is not None:
+                    sys.stderr.flush()
+                os.dup2(saved, 2)
+                held.seek(0)
+                into.append(held.read().decode("utf-8", errors="replace"))
+    finally:
+        os.close(saved)
 
 
 def import_path_env() -> dict[str, Any]:
@@ -1293,15 +1317,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return missing_model(config, models) if has_rounds_left(config) else None
 
     if args.dry_run:
+        unreachable = False  # the cluster: said, and the runs' own problems after it
         try:
             if args.ray:  # connected once, as the grid would (a cluster that refuses this command's token...)
                 ray = check_ray(args.ray)
                 if not ray.is_initialized():
-                    connect_ray(args.ray)
+                    connect_ray(args.ray, quiet=args.quiet)
                     ray.shutdown()
         except ALError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 2
+            unreachable = True
+        except KeyboardInterrupt as stop:
+            return stopped(stop, "nothing was run")
         refused = 0
         corpora: dict[Any, str | int] = {}
         for r in runnable:  # every problem of a run, so one dry run shows all there is to fix
@@ -1314,6 +1341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for message in problems:
                 print(f"  will fail: {r.name}: {in_file_terms(message)}", file=sys.stderr)
         print("\n".join(r.name for r in runs))
+        if unreachable:
+            return 2
         return exit_status({"failed": refused} if refused else {}, len(runs) - len(runnable))  # as the grid would
     if not runnable:
         print(f"error: none of the {len(runs)} simulations can run (each 'not run' line above says why); fix "
@@ -1331,10 +1360,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.ray:
-            connect_ray(args.ray)  # before any work: a cluster that is not there is one line
+            connect_ray(args.ray, quiet=args.quiet)  # before any work: a cluster that is not there is one line
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as stop:  # while Ray connects (up to 20 s of its retries)
+        return stopped(stop, "nothing was run")
     sigterm = ExitStack()
     try:
         sigterm.enter_context(sigterm_stops())  # SIGTERM stops the grid and its workers as Ctrl-C does

@@ -1032,6 +1032,44 @@ def test_a_cluster_that_refuses_the_token_is_one_line_saying_what_to_set_and_its
         al.grid.connect_ray("127.0.0.1:6390")
 
 
+def test_ray_s_own_authentication_error_and_a_disabled_mode_are_said_as_such(monkeypatch, capfd):
+    """RAY_AUTH_MODE=token with no token here: Ray raises AuthenticationError at once, logging nothing on fd 2."""
+    import types
+
+    import al.grid
+
+    class AuthenticationError(RuntimeError):
+        pass
+
+    core = _RayCore("", AuthenticationError("Token authentication is enabled but no authentication token was found"))
+    core.exceptions = types.SimpleNamespace(AuthenticationError=AuthenticationError)
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: core)
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    with pytest.raises(ConfigError, match=r"^--ray 10\.0\.0\.5:6379: the cluster refused the authentication token "
+                                          r"this command sent, or found none; give it the token of the cluster's head"):
+        al.grid.connect_ray("10.0.0.5:6379")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    refused = _RayCore(REFUSED_TOKEN, ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390"))
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: refused)
+    with pytest.raises(ConfigError, match=r"^--ray auto: the cluster asks for Ray's authentication token, and "
+                                          r"RAY_AUTH_MODE=disabled sends none; set RAY_AUTH_MODE=token \("):
+        al.grid.connect_ray("auto")
+
+
+def test_a_failure_that_is_not_the_token_names_ray_s_last_log_line(monkeypatch, capfd):
+    import al.grid
+
+    logged = "[W gcs_client.cc:210] Failed to get cluster ID from GCS server: Unavailable: failed to connect\n" * 3
+    core = _RayCore(logged, ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390"))
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: core)
+    with pytest.raises(ConfigError) as refused:
+        al.grid.connect_ray("127.0.0.1:6390")
+    assert str(refused.value).startswith("--ray 127.0.0.1:6390: cannot connect (Failed to connect to Ray cluster at "
+                                         "192.0.2.2:6390; Ray's last log line: [W gcs_client.cc:210] Failed to get "
+                                         "cluster ID from GCS server: Unavailable: failed to connect); expected ")
+    assert "gcs_client" not in "".join(capfd.readouterr())  # held: said once, in the error
+
+
 def test_what_ray_logs_while_it_connects_is_shown_once_it_has_connected(monkeypatch, capfd):
     import al.grid
 

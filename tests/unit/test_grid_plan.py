@@ -330,7 +330,7 @@ def test_a_dry_run_for_a_ray_cluster_connects_to_it_and_leaves_models_to_the_clu
     pytest.importorskip("ray")
     import socket
 
-    path, _ = _grid_file(tmp_path, [0])
+    path, run = _grid_file(tmp_path, [0])
     with socket.socket() as closed:  # a port nothing listens on
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
@@ -365,9 +365,37 @@ def test_a_dry_run_for_a_ray_cluster_connects_to_it_and_leaves_models_to_the_clu
     refusing = _RayCore(REFUSED_TOKEN, ConnectionError("Failed to connect to Ray cluster at 192.0.2.2:6390"))
     monkeypatch.setattr("al.grid.check_ray", lambda address, probe_timeout=None: refusing)
     capsys.readouterr()
+    _store(run["seed-0"], 1, budget=25)  # and a run its directory refuses: said after the cluster, in the same dry run
     assert main([str(path), "--dry-run", "--ray", "127.0.0.1:6390"]) == 2
-    assert capsys.readouterr().err.splitlines()[-1].startswith(
-        "error: --ray 127.0.0.1:6390: the cluster asks for Ray's authentication token")
+    err = capsys.readouterr().err.splitlines()
+    assert err[1].startswith("error: --ray 127.0.0.1:6390: the cluster asks for Ray's authentication token"), err
+    assert err[2].startswith("  will fail: seed-0: ") and "(budget: 25 -> 20)" in err[2], err
+
+
+def test_a_slow_connection_says_it_is_still_connecting_unless_quiet_and_ctrl_c_stops_it_in_one_line(
+        tmp_path, monkeypatch, capfd):
+    import time
+
+    import al.grid
+    from tests.unit.test_grid import _RayCore
+
+    class Slow(_RayCore):
+        def init(self, **kwargs):
+            time.sleep(0.35)
+            raise KeyboardInterrupt
+
+    import al.progress
+
+    monkeypatch.setattr(al.progress, "_quiet", False)  # as a command leaves it (a worker run in-process sets it)
+    monkeypatch.setattr(al.grid, "RAY_CONNECT_HEARTBEAT", (0.1, 0.1))
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: Slow(""))
+    path, _ = _grid_file(tmp_path, [0])
+    assert main([str(path), "--ray", "127.0.0.1:6390"]) == 130
+    err = capfd.readouterr().err
+    assert "connecting to the Ray cluster at 127.0.0.1:6390: 0 s so far\n" in err
+    assert err.endswith("interrupted; nothing was run\n") and "Traceback" not in err
+    assert main([str(path), "--ray", "127.0.0.1:6390", "--quiet"]) == 130
+    assert "so far" not in capfd.readouterr().err
 
 
 def test_a_run_directory_as_the_grid_s_out_is_refused(tmp_path, capsys):
