@@ -25,6 +25,7 @@ work, while the line still counts the items:
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from typing import Iterator, TextIO
@@ -32,7 +33,8 @@ from typing import Iterator, TextIO
 _quiet = False
 _open_displays = 0  # progress() displays open now: a step that reports itself needs no heartbeat
 _waits = 0  # waits on a person open now (waiting_on_a_person)
-_waited = 0.0  # seconds spent in such waits so far, the open ones up to when they began
+_waited = 0.0  # seconds spent in such waits that ended
+_waits_lock = threading.Lock()  # the two change together, and a heartbeat reads them from its own thread
 
 
 def set_quiet(quiet: bool) -> None:
@@ -222,12 +224,20 @@ def waiting_on_a_person() -> Iterator[None]:
     is the person's, so a :func:`heartbeat` neither counts it nor prints meanwhile."""
     global _waits, _waited
     began = time.perf_counter()
-    _waits += 1
+    with _waits_lock:
+        _waits += 1
     try:
         yield
     finally:
-        _waits -= 1
-        _waited += time.perf_counter() - began
+        with _waits_lock:
+            _waits -= 1
+            _waited += time.perf_counter() - began
+
+
+def _waits_now() -> tuple[int, float]:
+    """(waits on a person open now, seconds of those that ended), read together."""
+    with _waits_lock:
+        return _waits, _waited
 
 
 @contextmanager
@@ -239,28 +249,23 @@ def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterato
     if _quiet:
         yield
         return
-    import threading
-
     done = threading.Event()
-    start, waited_before = time.perf_counter(), _waited
-
-    def own_time() -> float:
-        """Seconds since the step began, less those of its waits on a person that ended (read with none open)."""
-        return time.perf_counter() - start - (_waited - waited_before)
+    start, waited_before = time.perf_counter(), _waits_now()[1]
 
     def beat() -> None:
         wait, due = delay, delay
         while not done.wait(wait):
-            if _waits:  # a person's time: the step's own clock stands still
+            open_waits, waited = _waits_now()
+            if open_waits:  # a person's time: the step's own clock stands still
                 wait = min(1.0, delay, interval)
                 continue
-            if (left := due - own_time()) > 0:  # waits ended since: the step's own time is not due yet
+            own = time.perf_counter() - start - (waited - waited_before)  # less the person's time
+            if (left := due - own) > 0:  # waits ended since: the step's own time is not due yet
                 wait = left
                 continue
             if not _open_displays:
-                print(f"{desc}: {duration(own_time())} so far", file=sys.stderr, flush=True)
-            due = own_time() + interval
-            wait = interval
+                print(f"{desc}: {duration(own)} so far", file=sys.stderr, flush=True)
+            due, wait = own + interval, interval
 
     thread = threading.Thread(target=beat, name="al-heartbeat", daemon=True)
     thread.start()

@@ -740,7 +740,8 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     stored = records.compare(settings, stored_settings, data_digest=data_digest)  # before any data loads
     source = strategy_source(config)
     finished = read_rounds(out) if stored is not None else []
-    if finished and (changed := source_changed(stored, source, out)) is not None:  # no round: nothing from the old
+    # only where rounds the run keeps came from the old code: none stored, or all computed again (a raised budget)
+    if config.continued_rounds(finished) and (changed := source_changed(stored, source, out)) is not None:
         warnings.warn(changed, UserWarning, stacklevel=2)
     if stored is not None and config.continued_rounds(finished) >= config.n_rounds:  # all done
         compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now

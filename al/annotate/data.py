@@ -448,6 +448,12 @@ def _given(table: Table, label_names: Sequence[str], label_sep: str,
     given: dict[int, np.ndarray] = {}
     columns = list(source.columns)
     if not columns:
+        if guess := did_you_mean(label_names, _zero_one_columns(frame)):  # --labels fod on a file with food
+            import warnings
+
+            warnings.warn(f"{path} has no column named as a label ({', '.join(label_names)}), so none of its texts "
+                          f"is labeled in the file{guess}; name the labels as its 0/1 columns to read them",
+                          UserWarning, stacklevel=2)
         return given
     if label_sep != TABLE_OPTIONS["label_sep"]:
         import warnings
@@ -461,7 +467,7 @@ def _given(table: Table, label_names: Sequence[str], label_sep: str,
     filled = frame[columns].notna().to_numpy()
     missing = [n for n in label_names if n not in columns]
     if missing and filled.any():
-        guess = did_you_mean(missing, [str(c) for c in frame.columns if c not in columns])  # --labels fod: food
+        guess = did_you_mean(missing, [c for c in _zero_one_columns(frame) if c not in columns])  # fod: food
         raise DataError(f"{path} has label columns for {', '.join(columns)} but not for {', '.join(missing)}"
                         f"{guess}; give every label a column, or use one '{LIST_COLUMN}' column")
     partial = np.flatnonzero(filled.any(axis=1) & ~filled.all(axis=1))
@@ -531,6 +537,17 @@ def separator_hint(unknown: Sequence[str], label_names: Sequence[str], label_sep
     flag = "$'\\t'" if best == "\t" else shlex.quote(best)
     return (f"the row's labels look joined by {best!r}, but labels are split at {label_sep!r}: pass --label-sep {flag} "
             f"(or fix the row)")
+
+
+def _zero_one_columns(frame: Any) -> list[str]:
+    """The columns of ``frame`` holding 0 and 1 alone (empty cells aside): those that may be label columns, not the
+    text or id columns, for a guess at a misspelt label."""
+    found = []
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if len(values) and values.astype(str).str.strip().isin(["0", "1", "0.0", "1.0"]).all():
+            found.append(str(column))
+    return found
 
 
 def legacy_union_given(table: Table, label_names: Sequence[str], label_sep: str) -> dict[int, np.ndarray]:

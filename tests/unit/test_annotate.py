@@ -143,7 +143,8 @@ def test_quiet_prints_the_address_alone_and_silences_progress_while_it_serves(po
 
 
 def test_the_loop_waiting_for_a_person_s_answers_is_a_person_s_time(pool, tmp_path):
-    """What a query's heartbeat leaves out (al.progress.waiting_on_a_person): class_embedding asks as it picks."""
+    """The loop waiting in HumanAnnotator.labels is a person's time (al.progress.waiting_on_a_person), which a
+    query's heartbeat leaves out: class_embedding asks there as it picks (here, the first batch's wait)."""
     import time
 
     import al.progress

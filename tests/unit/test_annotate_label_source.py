@@ -497,3 +497,12 @@ def test_a_label_with_no_column_whose_name_is_close_to_a_column_s_is_guessed(tmp
                                   f"every label a column, or use one 'labels' column")
     with pytest.raises(DataError, match=r"but not for Food \(did you mean food\?\); "):
         read_session_texts(path, ["Food", "water"])
+    with pytest.raises(DataError) as refused:  # the text column is no label column to guess
+        read_session_texts(path, ["txt", "water"])
+    assert "did you mean" not in str(refused.value)
+    with pytest.warns(UserWarning) as said:  # no label has a column: nothing is labeled in the file, and it says so
+        texts = read_session_texts(path, ["fod"])
+    assert not texts.given
+    assert [str(w.message) for w in said] == [f"{path} has no column named as a label (fod), so none of its texts is "
+                                              f"labeled in the file (did you mean food?); name the labels as its 0/1 "
+                                              f"columns to read them"]

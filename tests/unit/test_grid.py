@@ -1235,11 +1235,12 @@ def test_quiet_keeps_the_runs_warnings(tmp_path, monkeypatch, capsys):
     assert err.count("warning: mine.py changed since r last ran") == 1 and "[1/2]" not in err, err
 
 
-@pytest.mark.parametrize("rounds_before", [0, 1])
+@pytest.mark.parametrize("rounds_before, stored_budget", [(0, 150), (1, 150), (1, 120)])
 def test_an_edit_to_a_user_s_strategy_is_noted_only_where_rounds_came_from_the_code_before(tmp_path, monkeypatch,
-                                                                                         rounds_before):
+                                                                                         rounds_before, stored_budget):
     """A strategy whose first query failed left a run of no round; fixed as the error said, the same command warned
-    that "the rounds recorded there come from the code as it was then" and to pass another --out."""
+    that "the rounds recorded there come from the code as it was then" and to pass another --out. Nor is it so
+    where a raised budget computes every stored round again (budget 120: round 0's batch shrank to 20)."""
     import warnings
 
     import al.simulate
@@ -1250,15 +1251,15 @@ def test_an_edit_to_a_user_s_strategy_is_noted_only_where_rounds_came_from_the_c
     data.write_text("text,food,water\n" + "".join(f"text number {i},{int(i % 3 == 0)},{int(i % 2 == 0)}\n"
                                                    for i in range(400)))
     code = "from strategies.random_sampling import RandomSampling\n\n\nclass Mine(RandomSampling):\n    pass\n"
-    module = f"edited{rounds_before}"  # a module of its own: one imported before is another file
+    module = f"edited{rounds_before}_{stored_budget}"  # a module of its own: one imported before is another file
     (tmp_path / f"{module}.py").write_text(code)
     monkeypatch.syspath_prepend(str(tmp_path))
     config = SimulationConfig(strategy=f"{module}:Mine", dataset="csv", data_path=str(data),
                               n_frequent=2, n_rare=0, initial=100, step=50, budget=150, out=str(tmp_path / "r"))
     records = RunRecords(config.run_dir)
-    records.start(config.resolved(), {"strategy_source": strategy_source(config)})
+    records.start(SimulationConfig(**{**config.to_dict(), "budget": stored_budget}).resolved(), {"strategy_source": strategy_source(config)})
     for i in range(rounds_before):
-        records.append({"round": i, "n_labeled": 100, "macro_f1": 0.5, "picked": list(range(50))})
+        records.append({"round": i, "n_labeled": 100, "macro_f1": 0.5, "picked": list(range(stored_budget - 100))})
     (tmp_path / f"{module}.py").write_text(code + "# fixed\n")
 
     def build(config, records=None, on_round=None, quiet=True):  # the real corpus; the engine's rounds made up
@@ -1280,7 +1281,7 @@ def test_an_edit_to_a_user_s_strategy_is_noted_only_where_rounds_came_from_the_c
     noted = [str(w.message) for w in caught if "changed since" in str(w.message)]
     assert noted == ([f"{tmp_path / module}.py changed since {tmp_path / 'r'} last ran: the rounds recorded there "
                       f"come from the code as it was then; pass another --out to run the new code from the start"]
-                     if rounds_before else [])
+                     if rounds_before and stored_budget == 150 else [])
 
 
 def test_a_user_s_strategy_edited_since_its_run_is_noted_and_the_resume_records_it(tmp_path, monkeypatch):
