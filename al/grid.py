@@ -1320,9 +1320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         unreachable = False  # the cluster: said, and the runs' own problems after it
         try:
             if args.ray:  # connected once, as the grid would (a cluster that refuses this command's token...)
-                ray = check_ray(args.ray)
-                if not ray.is_initialized():
-                    connect_ray(args.ray, quiet=args.quiet)
+                up_before = getattr(sys.modules.get("ray"), "is_initialized", lambda: False)()
+                ray = connect_ray(args.ray, quiet=args.quiet)  # its address probed first
+                if not up_before:
                     ray.shutdown()
         except ALError as exc:
             print(f"error: {exc}", file=sys.stderr)
