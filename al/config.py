@@ -397,7 +397,7 @@ class SimulationConfig:
         if self.budget <= self.initial:
             raise ConfigError(
                 f"budget ({self.budget}) must be larger than the initial labeled set ({self.initial}): "
-                f"the budget is the labeled-set size at the end"
+                f"the budget is the labeled-set size at the end; raise --budget or lower --initial"
             )
         if self.initial_strategy not in INITIAL_STRATEGIES:
             raise ConfigError(f"initial_strategy must be one of {', '.join(INITIAL_STRATEGIES)}, "

@@ -147,7 +147,9 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
     axes = []
     for key, values in (spec.get("grid") or {}).items():
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"{source}: grid.{key} must be a non-empty list, got {values!r}")
+            example = f"; e.g. {key}: [{values}]" if isinstance(values, (str, int, float)) else ""  # one value
+            raise ConfigError(f"{source}: grid.{key} must be a non-empty list, got {values!r}{example} (a value every "
+                              f"simulation shares goes in settings)")
         axes.append([(key, _label(key, v, source), _fields(key, v, source)) for v in values])
     runs = []
     fields = set(config_fields())

@@ -331,6 +331,10 @@ def _preparation_columns(rows: list[dict[str, Any]]) -> list[str]:
             + (["message"] if any(r["message"] for r in rows) else []))
 
 
+#: Decimal places of the per-label F1 table, every column shown so (0.000 beside 0.879).
+LABEL_F1_PLACES = 3
+
+
 def per_label_rows(strategies: dict[str, StrategySummary], groups: dict[str, list[str]] | None,
                    runs: Sequence[Run]) -> tuple[list[dict[str, Any]], list[str]]:
     """Per strategy, the mean over seeds of each label's final F1 (and of the frequent and the rare ones); the columns.
@@ -360,10 +364,10 @@ def per_label_rows(strategies: dict[str, StrategySummary], groups: dict[str, lis
     for name in sorted(strategies):
         per_seed = list(strategies[name].per_label.values())
         mean = {label: float(np.mean([p[label] for p in per_seed])) for label in labels} if per_seed else {}
-        row = {"strategy": name, **{label: round(v, 3) for label, v in mean.items()}}
+        row = {"strategy": name, **{label: round(v, LABEL_F1_PLACES) for label, v in mean.items()}}
         if groups and mean:
-            row["frequent_mean"] = round(float(np.mean([mean[l] for l in groups["frequent"]])), 3)
-            row["rare_mean"] = round(float(np.mean([mean[l] for l in groups["rare"]])), 3)
+            row["frequent_mean"] = round(float(np.mean([mean[l] for l in groups["frequent"]])), LABEL_F1_PLACES)
+            row["rare_mean"] = round(float(np.mean([mean[l] for l in groups["rare"]])), LABEL_F1_PLACES)
         rows.append(row)
     return rows, ["strategy", *labels, *(["frequent_mean", "rare_mean"] if groups and labels else [])]
 
@@ -649,17 +653,19 @@ def _decimals(value: Any) -> int | None:
     return None if "e" in text or "." not in text else len(text.split(".")[1])
 
 
-def _display(rows: list[dict[str, Any]], columns: list[str]) -> list[list[str]]:
-    """Cells of ``rows`` as text, each column's floats padded to the places its longest one shows, so that a
-    rounded 0.22 reads 0.220 beside 0.846 (rows keep their numbers for the JSON)."""
+def _display(rows: list[dict[str, Any]], columns: list[str], least: int = 0) -> list[list[str]]:
+    """Cells of ``rows`` as text, each column's floats padded to the places its longest one shows, and to at least
+    ``least`` (a table whose numbers are all rounded alike: F1 0.0 and 0.5 read 0.000 and 0.500 beside another
+    column's 0.879), so that a rounded 0.22 reads 0.220 beside 0.846 (rows keep their numbers for the JSON)."""
     places = {c: max((d for r in rows if (d := _decimals(r.get(c))) is not None), default=None) for c in columns}
+    places = {c: None if d is None else max(d, least) for c, d in places.items()}
     return [[f"{r[c]:.{places[c]}f}" if _decimals(r.get(c)) is not None else str(r.get(c, "")) for c in columns]
             for r in rows]
 
 
-def _table_md(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def _table_md(rows: list[dict[str, Any]], columns: list[str], least: int = 0) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cells) + " |" for cells in _display(rows, columns)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _display(rows, columns, least)]
     return "\n".join(lines)
 
 
@@ -766,7 +772,7 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         if sec["groups"]:
             parts += [f"Frequent: {', '.join(sec['groups']['frequent'])}; rare: {', '.join(sec['groups']['rare'])} "
                       f"(from {sec['groups_source']}).", ""]
-        parts += [_table_md(sec["labels"], label_columns), ""]
+        parts += [_table_md(sec["labels"], label_columns, least=LABEL_F1_PLACES), ""]
         if sec["picks"]:
             parts += ["### What the picks carried (label occurrences per 100 picked texts)", "", PICKS_NOTE, "",
                       _table_md(sec["picks"], sec["picks_columns"]), ""]
@@ -784,10 +790,10 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
     return "\n".join(parts)
 
 
-def _table_html(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def _table_html(rows: list[dict[str, Any]], columns: list[str], least: int = 0) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
-                   for cells in _display(rows, columns))
+                   for cells in _display(rows, columns, least))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -823,7 +829,7 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
             parts.append(_table_html(_reach_rows(sec["reach"]), REACH_COLUMNS))
         parts.append("<h3>Per-label F1 at the end</h3>")
         if sec["labels"]:
-            parts.append(_table_html(sec["labels"], sec["label_columns"]))
+            parts.append(_table_html(sec["labels"], sec["label_columns"], least=LABEL_F1_PLACES))
         if sec["picks"]:
             parts.append(f"<h3>What the picks carried</h3><p>{html.escape(PICKS_NOTE)}</p>")
             parts.append(_table_html(sec["picks"], sec["picks_columns"]))

@@ -184,9 +184,14 @@ def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
     index = {name: j for j, name in enumerate(corpus.label_names)}
     missing = [name for name in labels if name not in index]
     if missing:
+        joined = next((name for name in missing if "," in name), None)  # --labels fire,hospitals
+        apart = (f"; labels are given apart, not joined by commas: --labels {' '.join(joined.split(','))}"
+                 if joined else "")
+        parts = [part.strip() for name in missing for part in (name.split(",") if "," in name else [name])]
         raise DataError(
             f"label(s) {', '.join(map(repr, missing))} not in corpus {corpus.name!r}"
-            f"{did_you_mean(missing, corpus.label_names)}; known labels: {', '.join(corpus.label_names)}"
+            f"{did_you_mean([p for p in parts if p not in index], corpus.label_names)}{apart}; known labels: "
+            f"{', '.join(corpus.label_names)}"
         )
     if len(set(labels)) != len(labels):
         raise DataError(f"--labels lists a label twice: {list(labels)}; name each label once")

@@ -168,7 +168,7 @@ def test_no_traceback_from_a_real_process(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr == "error: budget (50) must be larger than the initial labeled set (100): " \
-                            "the budget is the labeled-set size at the end\n"
+                            "the budget is the labeled-set size at the end; raise --budget or lower --initial\n"
     assert result.stdout == ""
 
 

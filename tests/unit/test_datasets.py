@@ -266,6 +266,9 @@ def test_an_unknown_label_gets_a_did_you_mean():
     with pytest.raises(DataError, match=r"label\(s\) 'fod' not in corpus 'c' \(did you mean food\?\); known labels: "
                                         r"food, water$"):
         select_labels(corpus, ["fod", "water"])
+    with pytest.raises(DataError, match=r"^label\(s\) 'fod,water' not in corpus 'c' \(did you mean food\?\); labels "
+                                        r"are given apart, not joined by commas: --labels fod water; known labels: "):
+        select_labels(corpus, ["fod,water"])  # --labels fod,water
 
 
 def test_describe_aligns_label_names_shorter_than_the_header():

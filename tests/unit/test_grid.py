@@ -50,6 +50,9 @@ def test_expansion_is_the_product(tmp_path, monkeypatch):
     [
         ({"settings": {}}, "missing `out`"),
         ({"out": "x", "grid": {"strategy": []}}, "non-empty list"),
+        ({"out": "x", "grid": {"strategy": "random"}}, r"grid.strategy must be a non-empty list, got 'random'; e.g. "
+                                                       r"strategy: \[random\] \(a value every simulation shares goes in "
+                                                       r"settings\)$"),
         ({"out": "x", "grid": {"strategee": ["random"]}}, "grid.strategee is not a setting"),
         ({"out": "x", "grid": {"data": [{"dataset": "disaster"}]}}, "needs a `name`"),
         ({"out": "x", "settings": {"budgett": 3}}, "unknown setting"),

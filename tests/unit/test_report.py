@@ -142,6 +142,21 @@ def test_a_complete_run_is_counted_from_its_own_stored_settings(tmp_path, capsys
     assert [row["seeds"] for row in setting["strategies"]] == [[0]]
 
 
+def test_the_per_label_table_shows_every_f1_to_three_places(tmp_path):
+    """A label whose F1 was 0.0 or 0.5 in every run read '0.0' and '0.5' beside another label's 0.879."""
+    runs = tmp_path / "runs"
+    records = RunRecords(runs / "random-0")
+    records.start({**CONFIG, "strategy": "random", "seed": 0, "initial": 10, "step": 10, "budget": 20}, GROUPS)
+    for i, size in enumerate([10, 20]):
+        records.append({"round": i, "n_labeled": size, "macro_f1": 0.5, "micro_f1": 0.6,
+                        "per_label_f1": {"a": 0.5, "b": 0.879}, "seconds_train": 1.0, "seconds_query": 1.0,
+                        "seconds_evaluate": 1.0})
+    assert main([str(runs), "-o", str(tmp_path / "report")]) == 0
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| random | 0.500 | 0.879 |" in report, report
+    assert "<td>random</td><td>0.500</td><td>0.879</td>" in (tmp_path / "report" / "report.html").read_text()
+
+
 def test_round_settings_a_stored_config_lacks_come_from_the_config_defaults(monkeypatch):
     import al.config
 
