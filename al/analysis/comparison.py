@@ -762,6 +762,10 @@ def run_labels(runs: Sequence[Run]) -> dict[Path, str]:
     return labels
 
 
+#: Pairs of duplicate runs a refusal names; the rest are counted.
+SHOWN_PAIRS = 3
+
+
 def one_run_per_seed(runs: Sequence[Run], labels: Mapping[Path, str], fix: str) -> None:
     """Refuse the same simulation twice: two runs of one setting (:func:`settings_of`), label and seed.
 
@@ -784,6 +788,7 @@ def one_run_per_seed(runs: Sequence[Run], labels: Mapping[Path, str], fix: str) 
     """
     settings = settings_of(runs)
     seen: dict[tuple[str, str, int], Run] = {}
+    pairs: list[str] = []  # every pair, so that one report names all there is to fix
     for run in sorted(runs, key=lambda r: r.path):
         key = (settings[run.path], labels[run.path], run.seed)
         if key in seen:
@@ -795,9 +800,13 @@ def one_run_per_seed(runs: Sequence[Run], labels: Mapping[Path, str], fix: str) 
                 if corpus is not None and corpus == run.meta.get("corpus_digest") else
                 f"; {files[0]} and {files[1]} count as one data, as a run that recorded no digest of what it read "
                 f"is not told apart")
-            raise DataError(f"{first.path} and {run.path} are the same simulation ({labels[run.path]}, seed "
-                            f"{run.seed}{why}); expected one run per seed: {fix}")
+            pairs.append(f"{first.path} and {run.path} are the same simulation ({labels[run.path]}, seed "
+                         f"{run.seed}{why})")
+            continue
         seen[key] = run
+    if pairs:
+        raise DataError(f"{'; '.join(pairs[:SHOWN_PAIRS])}{and_more(len(pairs), SHOWN_PAIRS)}; expected one run per "
+                        f"seed: {fix}")
 
 
 def _without_params_of(keys: Sequence[str]) -> list[str]:

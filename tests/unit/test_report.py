@@ -375,6 +375,26 @@ def test_the_same_simulation_under_two_names_is_refused_naming_both_and_the_fix(
     assert main([str(runs / "curves"), "-o", str(out)]) == 0  # the folder the README reports on now
 
 
+def test_every_pair_of_the_same_simulation_is_named_in_one_refusal(tmp_path, capsys):
+    """A grid run twice into two folders: the report named the first pair only, so each fix met the next."""
+    runs = tmp_path / "runs"
+    for copy in ("a", "b"):
+        for seed in range(2):
+            fake_run(runs / copy, "random", seed, [0.2, 0.3, 0.4])
+    assert main([str(runs), "-o", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.count("are the same simulation") == 2, err
+    assert (f"{runs / 'a' / 'random-0'} and {runs / 'b' / 'random-0'} are the same simulation (random, seed 0); "
+            f"{runs / 'a' / 'random-1'} and {runs / 'b' / 'random-1'} are the same simulation (random, seed 1); "
+            f"expected one run per seed: ") in err
+    for seed in range(2, 4):  # more than three pairs: the first three named, the rest counted
+        for copy in ("a", "b"):
+            fake_run(runs / copy, "random", seed, [0.2, 0.3, 0.4])
+    assert main([str(runs), "-o", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("are the same simulation") == 3 and "(random, seed 2) and 1 more; expected one run per seed" in err
+
+
 def test_counts_of_one_are_singular(tmp_path, capsys):
     fake_run(tmp_path / "runs", "random", 0, [0.2, 0.3, 0.4])
     fake_run(tmp_path / "runs", "cvirs", 0, [0.2, 0.4, 0.6])
