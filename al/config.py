@@ -1136,14 +1136,14 @@ def parse_yaml(text: str) -> Any:
     return yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
 
 
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    """The mapping in a YAML file."""
+def load_yaml(path: str | Path, what: str = "config file", expected: str = "a YAML file of settings") -> dict[str, Any]:
+    """The mapping in a YAML file; ``what`` and ``expected`` name it in a refusal (a grid file, not settings)."""
     import yaml
 
     from al.io import read_text
 
     path = Path(path)
-    text = read_text(path, "config file", "a YAML file of settings")
+    text = read_text(path, what, expected)
     try:
         data = parse_yaml(text)
     except ConfigError as exc:  # a key given twice

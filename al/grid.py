@@ -1284,7 +1284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
     try:
-        spec = load_yaml(args.grid)
+        spec = load_yaml(args.grid, "grid file", "a YAML grid file (out, settings, grid; see simulations/)")
         if args.out:
             spec["out"] = args.out
         notes: list[str] = []

@@ -660,10 +660,13 @@ def test_a_settings_file_that_is_not_utf8_text_or_is_a_directory_gets_one_line(t
         (main, ["--config", str(tmp_path / "binary.yaml")], "is not UTF-8 text (byte 0xff at offset 0)"),
         (main, ["--config", str(tmp_path)], "is a directory; expected a YAML file of settings"),
         (grid, [str(tmp_path / "binary.yaml"), "--dry-run"], "is not UTF-8 text (byte 0xff at offset 0)"),
+        (grid, [str(tmp_path / "none.yaml")], "does not exist; expected a YAML grid file (out, settings, grid; see "
+                                              "simulations/)"),
     ):
         assert run([*argv, *(["--out", str(tmp_path / "run")] if run is main else [])]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("error: config file ") and message in err and err.count("\n") == 1, err
+        named = "config file " if run is main else "grid file "  # a grid file is no file of one run's settings
+        assert err.startswith(f"error: {named}") and message in err and err.count("\n") == 1, err
 
 
 def test_a_bf16_encoder_space_run_stored_before_the_setting_reached_it_resumes_in_fp32():
