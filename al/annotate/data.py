@@ -50,8 +50,8 @@ import pandas as pd
 
 from al.annotate.store import READING_KEY
 from al.datasets import TABLE_OPTIONS
-from al.datasets.tabular import (LIST_COLUMN, SEPARATORS, Table, label_list, label_source, read_rows, read_texts,
-                                 zero_one_rows)
+from al.datasets.tabular import (LIST_COLUMN, SEPARATORS, Table, as_zero_one, label_list, label_source, read_rows,
+                                 read_texts, zero_one_rows)
 from al.errors import ConfigError, DataError, did_you_mean
 
 #: Column names a label may not take: the export writes them beside the label columns.
@@ -542,12 +542,8 @@ def separator_hint(unknown: Sequence[str], label_names: Sequence[str], label_sep
 def _zero_one_columns(frame: Any) -> list[str]:
     """The columns of ``frame`` holding 0 and 1 alone (empty cells aside): those that may be label columns, not the
     text or id columns, for a guess at a misspelt label."""
-    found = []
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if len(values) and values.astype(str).str.strip().isin(["0", "1", "0.0", "1.0"]).all():
-            found.append(str(column))
-    return found
+    return [str(column) for column in frame.columns
+            if len(values := frame[column].dropna()) and as_zero_one(values).notna().all()]
 
 
 def legacy_union_given(table: Table, label_names: Sequence[str], label_sep: str) -> dict[int, np.ndarray]:

@@ -30,6 +30,11 @@ def pool(tmp_path):
 @pytest.fixture
 def serve_nothing(monkeypatch):
     """``main`` with hash embeddings and a server that returns at once (as if stopped by Ctrl-C)."""
+    serve_nothing_now(monkeypatch)
+
+
+def serve_nothing_now(monkeypatch) -> None:
+    """:func:`serve_nothing` from here on in a test (one that first opens sessions of its own)."""
     import uvicorn
 
     import al.annotate.__main__ as cli

@@ -27,7 +27,7 @@ from al.annotate.store import DB_FILE  # noqa: E402
 from al.errors import ConfigError, DataError  # noqa: E402
 from al.records import read_config, read_rounds  # noqa: E402
 from tests.conftest import hash_embed, synthetic_corpus  # noqa: E402
-from tests.unit.annotate_cli import LOOP, flags, opened, pool, serve_nothing  # noqa: E402,F401
+from tests.unit.annotate_cli import LOOP, flags, opened, pool, serve_nothing, serve_nothing_now  # noqa: E402,F401
 
 
 def open_session(pool, out, *extra, start=True):
@@ -1483,14 +1483,8 @@ def test_a_finished_session_given_a_larger_budget_goes_on_as_one_of_that_budget_
 
 def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, capsys, monkeypatch):
     """--budget 70 on a session of 60 went on without a word, where al.simulate says "extending to budget"."""
-    import uvicorn
-
-    import al.annotate.__main__ as cli
-
     answered_session(pool, tmp_path / "s")  # --budget 20: done
-    real_prepare = cli.prepare_session  # then main with hash embeddings, and a server that returns at once
-    monkeypatch.setattr(cli, "prepare_session", lambda args: real_prepare(args, embed=hash_embed))
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    serve_nothing_now(monkeypatch)  # then main with hash embeddings, and a server that returns at once
     capsys.readouterr()
     assert main(flags(pool, tmp_path / "s", "--budget", "30")) == 0
     first = capsys.readouterr().err.splitlines()[0]
