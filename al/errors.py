@@ -116,8 +116,21 @@ def closest(word: str, known: Sequence[str], cutoff: float = 0.7) -> str | None:
     import difflib  # only when an error is being worded: every module imports this one
 
     close = ([k for k in known if k.lower() == word.lower() and k != word][:1]  # CSV: csv
-             or difflib.get_close_matches(word, known, n=1, cutoff=cutoff) or _swapped(word, known))
+             or difflib.get_close_matches(word, known, n=1, cutoff=cutoff) or _swapped(word, known)
+             or _one_letter_off(word, known))
     return close[0] if close else None
+
+
+def _one_letter_off(word: str, known: list[str]) -> list[str]:
+    """The first of ``known`` that is ``word`` with one letter more or one fewer, case aside (``CC`` -> ``C``,
+    ``dl`` -> ``dal``): a doubled or dropped key that difflib's ratio puts below its cutoff in a short name."""
+    folded = word.lower()
+    for name in known:
+        shorter, longer = sorted((folded, name.lower()), key=len)
+        if shorter and len(longer) == len(shorter) + 1 and any(
+                longer[:i] + longer[i + 1:] == shorter for i in range(len(longer))):
+            return [name]
+    return []
 
 
 def _swapped(word: str, known: list[str]) -> list[str]:

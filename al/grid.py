@@ -84,6 +84,7 @@ from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_prepa
 from al.simulate import in_file_terms
 
 COMPONENT_FIELDS = COMPONENTS
+SHOWN_RUNS = 3  # runs named on a line of what stops several (the rest counted)
 
 
 @dataclass(frozen=True)
@@ -1306,9 +1307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runnable = [r for r in runs if r.problem is None]
     if not args.quiet or args.dry_run:
         print(f"{counted(len(runs), 'simulation')} in {args.grid} -> {root}", file=sys.stderr)
-    for r in runs:
-        if r.problem is not None:
-            print(f"  not run: {r.name}: {r.problem}", file=sys.stderr)
+    for line in problem_lines("not run", [(r.name, r.problem) for r in runs if r.problem is not None]):
+        print(line, file=sys.stderr)
     models: dict[str, str | None] = {}  # on a Ray cluster the models are the workers' to have: not looked for here
 
     def will_fail(config: SimulationConfig) -> str | None:
@@ -1331,21 +1331,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             unreachable = True
         except KeyboardInterrupt as stop:
             return stopped(stop, "nothing was run")
-        refused = 0
+        refused: list[tuple[str, str]] = []
         corpora: dict[Any, str | int] = {}
         for r in runnable:  # every problem of a run, so one dry run shows all there is to fix
             problems = [refusal(r.config)]
             if has_rounds_left(r.config):
                 problems += [] if args.ray else missing_models(r.config, models)
                 problems.append(unreadable_corpus(r.config, corpora))  # read here (a run would read it first)
-            problems = [message for message in dict.fromkeys(problems) if message is not None]
-            refused += bool(problems)
-            for message in problems:
-                print(f"  will fail: {r.name}: {in_file_terms(message)}", file=sys.stderr)
+            refused += [(r.name, in_file_terms(message)) for message in dict.fromkeys(problems) if message is not None]
+        for line in problem_lines("will fail", refused):
+            print(line, file=sys.stderr)
+        failing = len({name for name, _ in refused})
         print("\n".join(r.name for r in runs))
         if unreachable:
             return 2
-        return exit_status({"failed": refused} if refused else {}, len(runs) - len(runnable))  # as the grid would
+        return exit_status({"failed": failing} if failing else {}, len(runs) - len(runnable))  # as the grid would
     if not runnable:
         print(f"error: none of the {len(runs)} simulations can run (each 'not run' line above says why); fix "
               f"{args.grid}", file=sys.stderr)
@@ -1433,6 +1433,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return exit_status(counts, not_run)
+
+
+def problem_lines(kind: str, problems: Sequence[tuple[str, str]], shown: int = SHOWN_RUNS) -> list[str]:
+    """``  not run: NAME: why`` lines for (run name, why) pairs, one line per distinct why in the order first
+    met, naming the first ``shown`` of the runs it stops: a misspelt value shared by sixty cells is one line."""
+    names: dict[str, list[str]] = {}
+    for name, message in problems:
+        names.setdefault(message, []).append(name)
+    return [f"  {kind}: {', '.join(runs[:shown])}{and_more(len(runs), shown)}: {message}"
+            for message, runs in names.items()]
 
 
 def log_preparation(root: Path, task: Preparation, result: dict[str, Any]) -> str | None:

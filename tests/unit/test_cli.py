@@ -700,6 +700,10 @@ def test_did_you_mean_names_each_close_guess_once():
     assert did_you_mean([], known) == ""
     assert did_you_mean(["CSV"], ["csv", "jsonl"]) == " (did you mean csv?)"  # case alone: below difflib's cutoff
     assert did_you_mean(["Seed"], known) == " (did you mean seed?)"
+    assert did_you_mean(["CC"], ["C", "max_iter"]) == " (did you mean C?)"  # a doubled key: below the cutoff
+    assert did_you_mean(["dl"], ["dal", "random"]) == " (did you mean dal?)"  # a dropped one
+    assert did_you_mean(["x"], ["C", "max_iter"]) == ""  # one letter for another in a one-letter name: no guess
+    assert did_you_mean(["CCC"], ["C"]) == ""  # two letters off
 
 
 def test_an_error_quoting_a_multi_line_message_stays_one_line():

@@ -255,7 +255,7 @@ def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_p
                     f"budget: 20}}\ngrid: {{seed: [0, 1]}}\n")
     assert main([str(path), "--dry-run"]) == 2
     err = capsys.readouterr().err
-    assert err.count("will fail: ") == 2 and "will fail: seed-1: corpus 'd' has 2 labels" in err, err
+    assert err.count("will fail: ") == 1 and "will fail: seed-0, seed-1: corpus 'd' has 2 labels" in err, err
     assert "but 5 frequent + 5 rare = 10 were asked for" in err and len(read) == 1
     assert main([str(path), "--workers", "1"]) == 2  # run, they fail at once and leave no folder behind
     assert err.count("seed-") and not (tmp_path / "o").exists()
@@ -320,7 +320,13 @@ def test_dry_run_lists_and_reports(tmp_path, capsys):
     assert main([str(path), "--dry-run"]) == 2  # as the grid would end: a cell cannot run
     captured = capsys.readouterr()
     assert len(captured.out.split()) == 12
-    assert "not run: data-disaster__strategy-not_implemented_yet__seed-0: unknown strategy" in captured.err
+    not_run = [line for line in captured.err.splitlines() if line.startswith("  not run: ")]
+    assert len(not_run) == 2, captured.err  # one line per reason, naming the runs it stops (the rest counted)
+    assert not_run[0].startswith("  not run: data-disaster__strategy-not_implemented_yet__seed-0, "
+                                 "data-disaster__strategy-not_implemented_yet__seed-1: unknown strategy"), not_run
+    assert not_run[1] == ("  not run: data-reuters__strategy-random__seed-0, data-reuters__strategy-random__seed-1, "
+                          "data-reuters__strategy-cvirs__seed-0 and 3 more: data path /no/such/reuters.tar.gz does not "
+                          "exist; fix data_path")
 
 
 def _csv(path: Path, n: int = 60, flip: int = 30) -> Path:
@@ -750,8 +756,8 @@ def test_workers_below_one_or_a_grid_with_nothing_to_run_exit_2(tmp_path, capsys
     assert exc.value.code == 2 and "--workers must be at least 1, got 0" in capsys.readouterr().err
     assert main([str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("not run: ") == 2 and err.endswith("error: none of the 2 simulations can run (each 'not run' "
-                                                          f"line above says why); fix {path}\n"), err
+    assert err.count("not run: ") == 1 and "not run: seed-0, seed-1: budget (10) must be larger" in err  # one reason
+    assert err.endswith(f"error: none of the 2 simulations can run (each 'not run' line above says why); fix {path}\n")
 
 
 def test_a_path_setting_of_the_wrong_type_is_a_cell_not_run_not_a_traceback(tmp_path, capsys):
