@@ -1080,6 +1080,19 @@ class InFlight:
         return [(item, now - since) for item, since in entries]
 
 
+def readiness(configs: Sequence[SimulationConfig]) -> str:
+    """``ready: 2 new, 1 to resume (after 3 of 11 rounds), 1 complete``: where the runs of ``configs`` stand,
+    for a dry run (a grid run again after it finished runs nothing)."""
+    kept = [kept_rounds(config) or 0 for config in configs]
+    new = sum(rounds == 0 for rounds in kept)
+    resume = [(rounds, config.n_rounds) for rounds, config in zip(kept, configs) if 0 < rounds < config.n_rounds]
+    complete = len(configs) - new - len(resume)
+    after = (f" (after {resume[0][0]} of {resume[0][1]} rounds)" if len(resume) == 1 else "")
+    parts = [f"{new} new" if new else "", f"{len(resume)} to resume{after}" if resume else "",
+             f"{complete} complete" + (" (nothing to run)" if complete == len(configs) else "") if complete else ""]
+    return "ready: " + ", ".join(part for part in parts if part)
+
+
 def has_rounds_left(config: SimulationConfig) -> bool:
     """Whether ``config``'s run has rounds left to run: its directory, if any, holds fewer, or holds them for a
     smaller budget (:func:`kept_rounds`); unreadable: taken as so."""
@@ -1342,6 +1355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in problem_lines("will fail", refused):
             print(line, file=sys.stderr)
         failing = len({name for name, _ in refused})
+        ready = [r.config for r in runnable if r.name not in {name for name, _ in refused}]
+        if ready and not unreachable and not args.quiet:
+            print(f"  {readiness(ready)}", file=sys.stderr)
         print("\n".join(r.name for r in runs))
         if unreachable:
             return 2

@@ -211,6 +211,27 @@ def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch)
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()} == before
 
 
+def test_the_dry_run_says_which_runs_are_new_which_resume_and_which_are_complete(tmp_path, capsys):
+    """A grid run again after it finished runs nothing, and its dry run listed the names alone: nothing said so."""
+    from al.records import RunRecords
+
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: random, initial: 100, step: 50, budget: 150}}\n"
+                    f"grid: {{seed: [0, 1, 2]}}\n")
+    for seed, rounds in ((0, 2), (1, 1)):  # seed-0 finished, seed-1 stopped after round 0, seed-2 never began
+        config = {"strategy": "random", "initial": 100, "step": 50, "budget": 150, "seed": seed,
+                  "out": str(tmp_path / "o" / f"seed-{seed}")}
+        records = RunRecords(tmp_path / "o" / f"seed-{seed}")
+        records.start(SimulationConfig(**config).resolved(), {})
+        for i in range(rounds):
+            records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "picked": [0] * 50 * (1 - i)})
+    assert main([str(path), "--dry-run"]) == 0
+    assert capsys.readouterr().err.splitlines()[1:] == ["  ready: 1 new, 1 to resume (after 1 of 2 rounds), 1 complete"]
+    path.write_text(path.read_text().replace("[0, 1, 2]", "[0]"))
+    assert main([str(path), "--dry-run"]) == 0
+    assert capsys.readouterr().err.splitlines()[1:] == ["  ready: 1 complete (nothing to run)"]
+
+
 def test_damaged_records_fail_their_run_alone_and_the_dry_run_names_them(tmp_path, capsys):
     """A rounds.jsonl cut short in one run stopped the whole grid with a traceback (exit 1), and --dry-run passed
     it, as it passed an empty config.json."""
