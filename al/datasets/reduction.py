@@ -7,6 +7,7 @@ Active Learning for Multi-Label Text Classification", AACL-IJCNLP 2022, sec. 4.1
 """
 from __future__ import annotations
 
+import shlex
 from typing import Sequence
 
 import numpy as np
@@ -85,11 +86,12 @@ def pick_frequent_rare(
                  if short_of_eval and user_file else "")
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
+        joined = _joined_names(corpus.label_names) if user_file else ""
         raise DataError(
             f"corpus {corpus.name!r} has {counted(n, 'label')} with "
             f"{_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
             f"but {n_frequent} frequent + {n_rare} rare = {needed} were "
-            f"asked for ({shown}); lower --frequent/--rare{keep_all} or name the labels with --labels{split}"
+            f"asked for ({shown}); {joined}lower --frequent/--rare{keep_all} or name the labels with --labels{split}"
         )
     counts = corpus.label_counts("train")
     names = np.asarray(corpus.label_names, dtype=object)
@@ -98,6 +100,20 @@ def pick_frequent_rare(
     frequent = order[:n_frequent]
     rare = sorted(order[len(order) - n_rare :] if n_rare else [], key=lambda j: (counts[j], names[j]))
     return [names[j] for j in [*frequent, *rare]]
+
+
+def _joined_names(names: Sequence[str]) -> str:
+    """``label names such as 'fire;food' hold ';': if it joins labels, pass --label-sep ';'; else ``: a user
+    file's labels split at another separator are one label per combination, too rare each to be eligible
+    (:func:`al.datasets.tabular.separator_note` warns as the file is read); "" if no name holds one."""
+    from al.datasets.tabular import SEPARATORS
+
+    holding = {char: [name for name in names if char in name] for char in SEPARATORS}
+    char = max(holding, key=lambda c: (len(holding[c]), -SEPARATORS.index(c)))
+    if not holding[char]:
+        return ""
+    flag = "$'\\t'" if char == "\t" else shlex.quote(char)
+    return f"label names such as {holding[char][0]!r} hold {char!r}: if it joins labels, pass --label-sep {flag}; else "
 
 
 def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:

@@ -67,6 +67,25 @@ def test_frequent_and_rare_by_hand():
         "--split-column)")  # L5 is short of dev texts only
 
 
+def test_too_few_eligible_labels_of_a_file_whose_names_hold_a_separator_name_the_label_sep_to_pass():
+    """'fire;food' read at '|' is a label of its own, too rare to be eligible: the warning as the file was read named
+    --label-sep, the error that stopped the command did not."""
+    counts = corpus_with_counts([30, 5, 5], [10] * 3, [10] * 3)
+    corpus = make_corpus("mine", counts.texts, counts.Y, ["fire", "fire;food", "water;fire"], counts.splits)
+    for user_file, hint in ((True, True), (False, False)):  # a packaged corpus's names are its own
+        with pytest.raises(DataError) as caught:
+            pick_frequent_rare(corpus, 1, 1, user_file=user_file)
+        assert ("); label names such as 'fire;food' hold ';': if it joins labels, pass --label-sep ';'; else lower "
+                "--frequent/--rare" in str(caught.value)) is hint, str(caught.value)
+    tabbed = make_corpus("mine", counts.texts, counts.Y, ["fire", "a\tb", "c\td"], counts.splits)
+    with pytest.raises(DataError) as caught:
+        pick_frequent_rare(tabbed, 1, 1, user_file=True)
+    assert "label names such as 'a\\tb' hold '\\t': if it joins labels, pass --label-sep $'\\t'; " in str(caught.value)
+    with pytest.raises(DataError) as caught:
+        pick_frequent_rare(corpus_with_counts([30, 5], [10] * 2, [10] * 2), 1, 1, user_file=True)
+    assert "--label-sep" not in str(caught.value)  # no name holds one
+
+
 def test_too_few_eligible_labels_lists_the_others_most_pool_texts_first():
     # L0-L13: 6..19 pool texts, too few; L14 and L15 eligible; the pool is 3 * 600 = 1800 texts
     corpus = corpus_with_counts([*range(6, 20), 600, 360], [10] * 16, [10] * 16)
