@@ -689,7 +689,7 @@ def warn_duplicates(corpus: Any, quiet: bool) -> None:
     """One line when texts repeat: they are legitimate data and stay in the pool."""
     duplicated = corpus.n_duplicated_texts()
     if duplicated and not quiet:
-        print(f"warning: {duplicated} texts of {corpus.name} repeat an earlier text (kept: duplicates are data)",
+        print(f"note: {duplicated} texts of {corpus.name} repeat an earlier text (kept: duplicates are data)",
               file=sys.stderr, flush=True)
 
 

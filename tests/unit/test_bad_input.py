@@ -202,7 +202,7 @@ def test_duplicated_texts_are_kept_with_one_warning(tmp_path, capsys):
     corpus = load_table(data)
     assert len(corpus.texts) == 80 and corpus.n_duplicated_texts() == 50  # 30 distinct texts, all 80 kept
     warn_duplicates(corpus, quiet=False)
-    assert capsys.readouterr().err == "warning: 50 texts of dup repeat an earlier text (kept: duplicates are data)\n"
+    assert capsys.readouterr().err == "note: 50 texts of dup repeat an earlier text (kept: duplicates are data)\n"
     warn_duplicates(corpus, quiet=True)
     assert capsys.readouterr().err == ""
 
