@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from al.analysis.curves import Run, component_label, counted, plain_numbers, points, queried
+from al.analysis.curves import Run, counted, plain_numbers, points, queried, value_text
 from al.errors import ConfigError, DataError, and_more, did_you_mean
 from al.config import COMPONENTS, NON_RESULT_SETTINGS, PRETRAINED, given_data_options, n_rounds
 
@@ -431,15 +431,7 @@ def setting_of(run: Run) -> str:
 def classifier_label(run: Run) -> str:
     """The classifier as given, less the params given at their defaults: ``logreg(C=1.0)`` is ``logreg``, as
     :func:`conditions` makes them one condition, so that such runs share a setting and their seeds pair."""
-    from al.config import completed_params
-
-    given = run.meta.get("given", {}).get("classifier", run.config.get("classifier"))
-    if not isinstance(given, Mapping) or not isinstance(given.get("params") or {}, Mapping) or "name" not in given:
-        return run.setting("classifier")
-    bare = {"classifier": {"name": given["name"], "params": {}}, "model": run.config.get("model")}
-    defaults = completed_params(bare)["classifier"].get("params") or {}
-    return component_label(given["name"], {k: v for k, v in (given.get("params") or {}).items()
-                                           if k not in defaults or _text(defaults[k]) != _text(v)})
+    return run.setting("classifier")  # its params given at their defaults left out (al.analysis.curves.beyond_defaults)
 
 
 #: Stored settings that do not make two runs different conditions: the seed pairs them, the rest is where and how
@@ -451,13 +443,6 @@ CORPUS_SETTINGS = ("dataset", "labels", "n_frequent", "n_rare", "pool_size")
 #: Settings that belong to a row's strategy label (:attr:`Run.strategy` names the space it read too), not to the
 #: setting the row is compared in.
 STRATEGY_SETTINGS = ("strategy", "space", "space_scope", "space_every", "space_for")
-
-
-def _text(value: Any) -> str:
-    """A condition's value as text; whole floats as ints (:func:`~al.analysis.curves.plain_numbers`): ``C=1`` is
-    ``C=1.0``."""
-    value = plain_numbers(value)
-    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list, tuple)) else str(value)
 
 
 def conditions(run: Run, as_text: bool = True) -> dict[str, Any]:
@@ -492,7 +477,7 @@ def conditions(run: Run, as_text: bool = True) -> dict[str, Any]:
     if described:  # its content, however the path was spelt; the path where a run did not record it
         digest = run.meta.get("label_descriptions_digest")
         config["label_descriptions.file"] = digest[:12] if isinstance(digest, str) else str(described)
-    shown = _text if as_text else plain_numbers
+    shown = value_text if as_text else plain_numbers
     out: dict[str, Any] = {}
     for key, value in config.items():
         if key in NOT_A_CONDITION:

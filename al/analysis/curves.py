@@ -6,7 +6,9 @@ undefined, and the mean is shown alone.
 """
 from __future__ import annotations
 
+import functools
 import io
+import json
 import os
 import warnings
 from collections import defaultdict
@@ -71,6 +73,32 @@ def component_label(name: Any, params: Mapping[str, Any]) -> str:
                         if params else "")
 
 
+def beyond_defaults(key: str, component: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The params of a run's ``key`` component (``strategy``, ``classifier``, ``space``) as given, less those given
+    at their constructor's default: one simulation, which its seeds pair with the runs that left them out
+    (``al.simulate`` takes them as one run too). Params of a component that cannot be loaded stay as given."""
+    params = component.get("params") or {}
+    if not isinstance(params, Mapping) or not params:
+        return dict(params) if isinstance(params, Mapping) else {}
+    defaults = dict(_defaults(key, str(component["name"]), config.get("model"), config.get("space_scope")))
+    return {k: v for k, v in params.items() if k not in defaults or value_text(defaults[k]) != value_text(v)}
+
+
+@functools.lru_cache(maxsize=None)
+def _defaults(key: str, name: str, model: Any, space_scope: Any) -> tuple[tuple[str, Any], ...]:
+    """A component's params at their defaults, as a run completes them (:func:`al.config.completed_params`)."""
+    from al.config import completed_params
+
+    bare = {key: {"name": name, "params": {}}, "model": model, "space_scope": space_scope}
+    return tuple((completed_params(bare)[key].get("params") or {}).items())
+
+
+def value_text(value: Any) -> str:
+    """A setting's or param's value as text, whole floats as ints (:func:`plain_numbers`): ``C=1`` is ``C=1.0``."""
+    value = plain_numbers(value)
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list, tuple)) else str(value)
+
+
 @dataclass(frozen=True)
 class Run:
     """One run directory's config and finished rounds."""
@@ -81,10 +109,11 @@ class Run:
     meta: dict = field(default_factory=dict)  # the rest of config.json: version, corpus
 
     def setting(self, name: str) -> str:
-        """A setting as text; a component as its label (``dal(sub_batches=5)``), with the params as given."""
+        """A setting as text; a component as its label (``dal(sub_batches=5)``), with the params as given less
+        those given at their defaults (:func:`beyond_defaults`: ``cvirs(threshold=0.5)`` is ``cvirs``)."""
         value = self.meta.get("given", {}).get(name, self.config.get(name, "?"))
         if isinstance(value, dict) and "name" in value:
-            return component_label(value["name"], value.get("params") or {})
+            return component_label(value["name"], beyond_defaults(name, value, self.config))
         return str(value)
 
     @property

@@ -479,6 +479,34 @@ def test_a_classifier_param_given_at_its_default_is_the_same_setting(tmp_path):
                                 "disaster (1+1), logreg(C=2) on all-MiniLM-L6-v2"]
 
 
+def test_a_strategy_param_given_at_its_default_is_the_same_row_and_its_seeds_pair(tmp_path):
+    """cvirs run once as is and once with --strategy-param threshold=0.5 (its default) made two rows of one seed
+    each, so no seed paired with random: al.simulate takes the two for one run."""
+    from strategies.cvirs import CVIRS
+    import inspect
+
+    from al.analysis.curves import Run
+
+    assert inspect.signature(CVIRS).parameters["threshold"].default == 0.5
+    for seed, params in enumerate([{}, {"threshold": 0.5}, {"threshold": 0.5}, {"threshold": 0.3}]):
+        for strategy in ({"name": "random", "params": {}}, {"name": "cvirs", "params": params}):
+            records = RunRecords(tmp_path / "runs" / f"{strategy['name']}-{seed}")
+            records.start({**CONFIG, "strategy": strategy, "seed": seed}, {**GROUPS, "given": {"strategy": strategy}})
+            for i, value in enumerate([0.2, 0.3 + 0.01 * seed * (strategy["name"] == "cvirs"), 0.4]):
+                records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
+                                "per_label_f1": {"a": value, "b": value}, "seconds_train": 1.0,
+                                "seconds_query": 1.0, "seconds_evaluate": 1.0})
+    out = tmp_path / "report"
+    assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
+    rows = {row["strategy"]: row for row in setting["strategies"]}
+    assert sorted(rows) == ["cvirs", "cvirs(threshold=0.3)", "random"]
+    assert rows["cvirs"]["seeds"] == [0, 1, 2] and rows["cvirs(threshold=0.3)"]["seeds"] == [3]
+    run = Run(tmp_path, {"strategy": {"name": "nosuch", "params": {"k": 1}}}, [],
+              {"given": {"strategy": {"name": "nosuch", "params": {"k": 1}}}})
+    assert run.strategy == "nosuch(k=1)"  # a strategy that cannot be loaded keeps its params as given
+
+
 def test_the_once_per_pool_work_a_grid_logged_is_listed_outside_the_runs(tmp_path):
     """A grid's preparations.jsonl (append_preparation): every task in the report and summary.json, in order; a
     line a crash cut short is skipped; without the file there is no such section."""
