@@ -901,9 +901,11 @@ class Simulation:
             # state.round, the strategy's own number (from 0); the console counts rounds from 1: neither is
             # named as "round N" here, so the two cannot be confused
             where = f"in the query at {len(labeled)} texts labeled (state.round {r})"
-            kept = ("no round was recorded" if not r else
+            kept = ("no round was recorded: fix it and run the same command to go on" if not r else
                     "this round's training and evaluation are not kept, " + ("the round before is" if r == 1
-                                                                              else f"the {r} rounds before are"))
+                                                                              else f"the {r} rounds before are")
+                    + ": fix it and run the same command to go on from " + ("it" if r == 1 else "them")
+                    + " (picked by the code as it was; another --out runs the fixed code from the start)")
             name = self.strategy.name or type(self.strategy).__name__
             try:
                 with heartbeat(f"query ({name}, {len(labeled):,} texts labeled)", *QUERY_HEARTBEAT):
@@ -913,19 +915,19 @@ class Simulation:
                     raise
                 said = (f"{exc} ({where})" if str(exc).startswith(f"strategy {name!r} ")
                         else f"strategy {name!r}, {where}: {exc}")
-                raise _same_kind(exc, f"{said}; {kept}: fix it and run the same command to go on") from None
+                raise _same_kind(exc, f"{said}; {kept}") from None
             except ALError:
                 raise
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - a strategy's own error (sys.exit too): one
                 raise QueryError(                    # line, naming where it was raised
                     f"strategy {name!r} raised {type(exc).__name__}: {exc}{raised_at(exc)}, {where}; "
-                    f"{kept}: fix it and run the same command to go on"
+                    f"{kept}"
                 ) from exc
         try:
             picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None,
                                      unlabeled=unlabeled, pool_size=len(features.pool_texts))
         except QueryError as exc:
-            raise _same_kind(exc, f"{exc} ({where}); {kept}: fix it and run the same command to go on") from None
+            raise _same_kind(exc, f"{exc} ({where}); {kept}") from None
         unasked = picked[~np.isin(picked, np.concatenate(revealed))] if revealed else picked
         if len(unasked):
             annotator.labels(unasked)  # a person answers these now, in the strategy's order

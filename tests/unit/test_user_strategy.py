@@ -89,7 +89,8 @@ def test_a_strategy_s_own_exception_is_one_line_naming_its_line_and_the_rounds_k
     with pytest.raises(QueryError, match=rf"'FailsInItsSecondQuery' raised KeyError: 'missing' \(at .*"
                                          rf"test_user_strategy.py:{line}\), in the query at 30 texts labeled \(state\.round 1\); "
                                          r"this round's training and evaluation are not kept, the round before is: "
-                                         r"fix it and run the same command to go on$"):
+                                         r"fix it and run the same command to go on from it \(picked by the code as "
+                                         r"it was; another --out runs the fixed code from the start\)$"):
         simulate(corpus, FailsInItsSecondQuery(), records=records)
     assert [r["round"] for r in read_rounds(tmp_path / "run")] == [0]
 
