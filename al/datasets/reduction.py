@@ -122,12 +122,20 @@ def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:
     return f">= {min_pool} pool texts{evaluation} and at most {MAX_POOL_SHARE:.0%} of the {n_pool:,} pool texts"
 
 
+def pool_share(count: int, n_pool: int) -> str:
+    """``4%``: a label's share of the pool, to one place where whole percents would put it on the cap's other
+    side (126 of 251 texts is ``50.2%``, not ``50%``, which the rule "at most 50%" would let pass)."""
+    share = count / max(n_pool, 1)
+    whole = f"{share:.0%}"
+    return f"{share:.1%}" if whole == f"{MAX_POOL_SHARE:.0%}" and share != MAX_POOL_SHARE else whole
+
+
 def _described(corpus: Corpus, columns: Sequence[int]) -> str:
     """``'a' (pool 30 = 4%, dev 3, test 10), ...``: each label's counts, as the eligibility rule reads them."""
     n_pool = len(corpus.splits["train"])
     counts = {split: corpus.label_counts(split) for split in SPLITS}
     return ", ".join(
-        f"{corpus.label_names[j]!r} (pool {counts['train'][j]} = {counts['train'][j] / max(n_pool, 1):.0%}, "
+        f"{corpus.label_names[j]!r} (pool {counts['train'][j]} = {pool_share(counts['train'][j], n_pool)}, "
         f"dev {counts['dev'][j]}, test {counts['test'][j]})"
         for j in columns
     )

@@ -153,3 +153,19 @@ def test_the_disaster_picks_used_in_tests_are_eligible():
     for pick in (["food", "water", "shelter", "medical_help"], ["food", "water"],
                  ["request", "food", "water", "shelter", "weather_related"]):
         check_eligible(disaster, pick)
+
+
+def test_a_share_just_over_the_cap_is_not_shown_as_the_cap():
+    """126 of 251 pool texts read 'pool 126 = 50%' beside 'at most 50% of the 251 pool texts': as if it passed."""
+    from al.datasets.reduction import pool_share
+
+    assert (pool_share(126, 251), pool_share(125, 251), pool_share(125, 250), pool_share(5, 100)) == (
+        "50.2%", "49.8%", "50%", "5%")
+    Y = np.zeros((291, 2), dtype=np.int8)
+    Y[:126, 0] = Y[251:261, 0] = Y[271:281, 0] = 1  # 'a': 126 of 251 pool texts, 10 dev, 10 test
+    Y[126:156, 1] = Y[261:271, 1] = Y[281:291, 1] = 1
+    corpus = make_corpus("toy", [f"text {i}" for i in range(291)], Y, ["a", "b"],
+                         {"train": np.arange(251), "dev": np.arange(251, 271), "test": np.arange(271, 291)})
+    with pytest.raises(DataError, match=r"'a' \(pool 126 = 50\.2%, dev 10, test 10\); every kept label needs .* at "
+                                        r"most 50% of the 251 pool texts"):
+        check_eligible(corpus, ["a", "b"])
