@@ -52,6 +52,11 @@ SUMMARY_FILE = "summary.md"
 #: Below this many labeled texts per primary label, the reading calls no verdict on separation (k-means on a
 #: handful of texts recovers them trivially).
 MIN_TEXTS_PER_CLUSTER = 5
+#: A median proximity ratio this far (as a share) from chance to its ceiling is read as "near the ceiling": under
+#: a low ceiling (a label on much of the pool) a ratio of 1.49 can be every text the k nearest could carry.
+NEAR_CEILING = 0.8
+#: k at this share or more of the unlabeled texts: the reading says the k nearest are much of the pool.
+LARGE_K_SHARE = 0.5
 
 MULTI_LABEL_RULES = (
     "A text with several labels counts for each of them in the centroids, the proximity counts and the "
@@ -379,23 +384,35 @@ def reading(result: dict[str, Any]) -> str:
     else:
         ratio = float(np.median(ratios[np.isfinite(ratios)]))
         above = int((observed[found] > expected[found]).sum())
+        ceilings = per_label(result, "proximity", "ceiling")
+        ceiling = float(np.median(ceilings[np.isfinite(ceilings)]))  # finite wherever a ratio is
+        room = np.isfinite(ratios) & (ceilings > 1)  # the pairs where the ceiling leaves room above chance
+        reach = float(np.median((ratios[room] - 1) / (ceilings[room] - 1))) if room.any() else float("nan")
         if ratio >= 1.5:
             verdict = ("so the centroids find texts of their class clearly more often than a random draw would, "
                        "unlike the paper's Table 2, where almost none of the 100 nearest texts carried the class")
+        elif reach >= NEAR_CEILING:
+            verdict = (f"which is near the ceiling (a median {reach:.0%} of the way from chance to it): the centroids "
+                       f"find about every text of their class they could, where chance is high, the labels being on "
+                       f"a large share of the unlabeled texts")
         elif ratio > 1.1:
             verdict = "so the centroids find their class only somewhat more often than a random draw"
         else:
             verdict = "so the centroids find their class no more often than a random draw, as in the paper's Table 2"
-        ceilings = per_label(result, "proximity", "ceiling")
-        ceiling = float(np.median(ceilings[np.isfinite(ceilings)]))  # finite wherever a ratio is
         most = (f", whose median ceiling, every one of the k nearest carrying the label (or all its unlabeled "
                 f"texts, where it has fewer than k), is {ceiling:.2f}")
+        sizes = ", ".join(str(e["size"]) for e in entries)
         parts = [
-            f"Across labeled-set sizes {', '.join(str(e['size']) for e in entries)}, the {k} unlabeled texts nearest "
-            f"a class centroid carried its label {ratio:.2f} times as often as chance (median over label-size pairs"
-            f"{most}; {pooled:.2f} pooled over labels; above chance for {above} of {int(found.sum())} pairs), "
-            f"{verdict}."
+            f"{'At labeled-set size' if len(entries) == 1 else 'Across labeled-set sizes'} {sizes}, the {k} "
+            f"unlabeled texts nearest a class centroid carried its label {ratio:.2f} times as often as chance "
+            f"(median over label-size pairs{most}; {pooled:.2f} pooled over labels; above chance for {above} of "
+            f"{int(found.sum())} pairs), {verdict}."
         ]
+        unlabeled = result["pool_size"] - entries[0]["size"]  # the most, at the smallest size
+        if unlabeled > 0 and k >= LARGE_K_SHARE * unlabeled:
+            parts.append(f"k = {k} is {k / unlabeled:.0%} of the {unlabeled} unlabeled texts at |L| = "
+                         f"{entries[0]['size']}: the nearest texts are much of the pool, so no ratio can rise far above "
+                         f"1 (see the ceilings); a smaller --k reads the centroids' neighbourhoods.")
         if ceiling < 1.5:
             parts.append("With ceilings this low (labels on a large share of the unlabeled texts), a ratio near 1 "
                          "says little; compare each ratio with its ceiling in the table below.")

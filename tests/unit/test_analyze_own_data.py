@@ -260,3 +260,28 @@ def test_the_margins_table_marks_a_label_on_one_labeled_text_and_shows_no_negati
     lines = margins_table(result).splitlines()
     assert lines[2] == "| a | 0.250 / 0.500 / 0.250 |"
     assert lines[3] == "| b | 0.000 / 0.523 / 0.523 (1 text) |"
+
+
+def test_a_ratio_near_a_low_ceiling_is_read_as_near_it_and_a_k_over_half_the_pool_is_named():
+    """k = 100 on 153 unlabeled texts: every ceiling is at most 153/100 = 1.53, and a ratio of 1.48 (nearly every
+    text the 100 nearest could carry) was read as finding the class "only somewhat more often than a random draw"."""
+    rng = np.random.default_rng(1)
+    Y = np.zeros((253, 2), int)
+    Y[:115, 0] = Y[200:, 1] = 1
+    X = rng.normal(size=(253, 8)).astype(np.float32) * 0.1
+    X[:111, 0] += 3
+    X[111:115, 1] += 3  # four 'water' texts in the 'fire' cluster
+    X[200:251, 1] += 3
+    X[251:, 1] -= 3  # two 'fire' texts opposite its cluster: the farthest from its centroid
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    result = analyze_pool(X, Y, ["water", "fire"], [100], k=100)
+    proximity = result["sizes"][0]["proximity"]
+    ratios = [proximity[name]["ratio"] for name in ("water", "fire")]
+    assert all(1.1 < r < 1.5 for r in ratios) and {proximity[n]["ceiling"] for n in ("water", "fire")} == {1.53}
+    reach = np.median([(r - 1) / (1.53 - 1) for r in ratios])  # by hand: the share of the way from chance
+    text = reading(result)
+    assert text.startswith("At labeled-set size 100, the 100 unlabeled texts")  # one size: not "Across sizes 100"
+    assert f"which is near the ceiling (a median {reach:.0%} of the way from chance to it)" in text
+    assert "only somewhat" not in text
+    assert "k = 100 is 65% of the 153 unlabeled texts at |L| = 100" in text
+    assert "k = 10 is" not in reading(analyze_pool(X, Y, ["water", "fire"], [100], k=10))
