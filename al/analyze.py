@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     An output directory this call made is removed again when the work stops on an error or Ctrl-C.
     """
     from al.analysis.embedding_analysis import check_sizes
-    from al.config import MAX_SEED, SimulationConfig
+    from al.config import MAX_SEED, PRETRAINED, SimulationConfig
     from al.models import resolve_model
 
     def say(message: str) -> None:
@@ -164,6 +164,8 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
                if k in args}
     if options:  # as al.simulate passes them
         given["data_options"] = options
+    if getattr(args, "space", None) == PRETRAINED and not {"space_param", "space_scope", "held_out"} & set(vars(args)):
+        del args.space  # al.simulate's default spelt out: the pretrained space alone (what fits it: refused below)
     if "space" in args:
         from al.simulate import parse_params
         from al.spaces import OBJECTIVES

@@ -371,7 +371,11 @@ BAD_INPUTS = {
     "two space flags without a space": (["--held-out", "100", "--space-scope", "head"],
                                         "--space-scope and --held-out need --space NAME"),
     "misspelt space": (["--space", "cae"], "--space 'cae' names no fitted space (did you mean cea?); known: cea, snnl"),
-    "the pretrained space named": (["--space", "pretrained"], "(leave --space out for the pretrained space alone)"),
+    "the pretrained space fitted": (["--space", "pretrained", "--held-out", "100"],
+                                    "--space 'pretrained' names no fitted space; known: cea, snnl, aan, am, clld (leave "
+                                    "--space out for the pretrained space alone)"),
+    "the pretrained space named is al.simulate's default": (["--space", "pretrained", "--k", "0"],
+                                                            "--k must be a positive integer, got 0"),
     "transposed dataset": (["--dataset", "cvs"], "unknown dataset 'cvs' (did you mean csv?)"),
 }
 
