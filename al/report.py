@@ -87,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"removed {counted(len(stale), 'figure')} of the earlier report in {out} ({', '.join(stale)})",
               file=sys.stderr)
     settings = counted(len(summary["settings"]), "setting")
-    print(f"wrote {Path(args.output) / 'report.md'} and report.html ({settings})", file=sys.stderr)
+    figures = counted(sum((out / name).is_file() for name in report_figures(summary)), "figure")
+    print(f"wrote {Path(args.output) / 'report.md'}, report.html, summary.json and {figures} ({settings})",
+          file=sys.stderr)
     return 0
 
 

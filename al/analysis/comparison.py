@@ -800,14 +800,17 @@ def _without_params_of(keys: Sequence[str]) -> list[str]:
     return [k for k in keys if "." not in k or k.split(".")[0] not in keys]
 
 
-def _values_with_a_run(key: str, paths: Sequence[Path], flat: Mapping[Path, Mapping[str, str]]) -> str:
+def _values_with_a_run(key: str, paths: Sequence[Path], flat: Mapping[Path, Mapping[str, str]],
+                       runs: Sequence[Run] = ()) -> str:
     """``key (value: a run directory, ...)``: each value of the condition ``key`` among ``paths`` with the first
     run (in path order) that has it, so that a message names a run to look at for each; a param one component has
-    and another has not is ``not set``."""
+    and another has not is ``not set``. The data are named by their files (``mydata.csv``, :func:`_file_names` of
+    ``runs``) where each run read one, not by their digests."""
     first: dict[str, Path] = {}
     for path in sorted(paths):
         first.setdefault(flat[path].get(key, "not set"), path)
-    return f"{key} ({', '.join(f'{value}: {path}' for value, path in sorted(first.items()))})"
+    files = _file_names([run for run in runs if run.path in first.values()], flat) if key == "data" else {}
+    return f"{key} ({', '.join(f'{files.get(value, value)}: {path}' for value, path in sorted(first.items()))})"
 
 
 #: Conditions that come with a ``--group-by`` setting besides its own (and its params): the space's scope, period
@@ -872,7 +875,7 @@ def lines_of_one_setting(runs: Sequence[Run], group_by: str = "strategy",
                         f"compares the lines of one setting: {whole}")
     if not keys:
         return
-    shown = "; ".join(_values_with_a_run(k, paths, flat) for k in keys[:3])
+    shown = "; ".join(_values_with_a_run(k, paths, flat, runs) for k in keys[:3])
     more = and_more(len(keys))
     if any(not _of_strategy(k) for k in keys):
         raise DataError(f"the lines differ in {shown}{more}, not only in {apart}: al.report puts such runs in "
@@ -916,7 +919,7 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
     for label, paths in sorted(lines.items()):
         keys = _without_params_of([k for k in _varying([flat[p] for p in paths]) if k.split(".")[0] != group_by])
         if keys:
-            shown = "; ".join(_values_with_a_run(k, paths, flat) for k in keys[:3])
+            shown = "; ".join(_values_with_a_run(k, paths, flat, runs) for k in keys[:3])
             more = and_more(len(keys))
             one_line_each = group_by == "strategy" and len(lines) == 1 and len(keys) == 1 and keys[0] != "data" \
                 and "." not in keys[0]  # --group-by that setting then draws one line per value

@@ -309,6 +309,7 @@ def test_a_data_digest_some_runs_did_not_record_is_unknown_not_another_setting(t
     """Runs written before data_digest was recorded share a line with newer runs on the same file; two recorded
     digests that differ never do."""
     import json
+    import shutil
 
     for seed, digest in ((0, "abc123456789ff"), (1, None), (2, "abc123456789ff")):
         fake_run(tmp_path / "runs", "random", seed, [0.2, 0.4], dataset="jsonl", data_path="d.jsonl")
@@ -320,8 +321,14 @@ def test_a_data_digest_some_runs_did_not_record_is_unknown_not_another_setting(t
     fake_run(tmp_path / "runs", "random", 3, [0.2, 0.4], dataset="jsonl", data_path="d.jsonl")
     path = tmp_path / "runs" / "random-3" / "config.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "data_digest": "def000000000ff"}))
-    with pytest.raises(DataError, match=r"differ in data \(None: \S+random-1, abc123456789: \S+random-0, "
-                                        r"def000000000: \S+random-3\)"):
+    with pytest.raises(DataError, match=r"differ in data \(d\.jsonl@None: \S+random-1, d\.jsonl@abc123456789: "
+                                        r"\S+random-0, d\.jsonl@def000000000: \S+random-3\)"):  # one name, other bytes
+        curves(load_runs([tmp_path / "runs"]))
+    shutil.rmtree(tmp_path / "runs" / "random-3")
+    fake_run(tmp_path / "runs", "random", 3, [0.2, 0.4], dataset="jsonl", data_path="other.jsonl")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "data_digest": "def000000000ff"}))
+    with pytest.raises(DataError, match=r"differ in data \(d\.jsonl@None: \S+random-1, d\.jsonl@abc123456789: "
+                                        r"\S+random-0, other\.jsonl: \S+random-3\)"):  # named by its file, not digest
         curves(load_runs([tmp_path / "runs"]))
 
 

@@ -400,7 +400,7 @@ def test_counts_of_one_are_singular(tmp_path, capsys):
     fake_run(tmp_path / "runs", "cvirs", 0, [0.2, 0.4, 0.6])
     out = tmp_path / "report"
     assert main([str(tmp_path / "runs"), "-o", str(out), "--resamples", "1"]) == 0
-    assert capsys.readouterr().err.endswith("report.html (1 setting)\n")
+    assert capsys.readouterr().err.endswith("report.html, summary.json and 3 figures (1 setting)\n")
     assert "1 resample of seeds" in (out / "report.md").read_text()
     (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
     assert {r["strategy"]: r["seeds_reached"] for r in setting["reach"]["rows"]} == {"cvirs": "1 of 1 seed",
@@ -479,7 +479,7 @@ def test_a_classifier_param_given_at_its_default_is_the_same_setting(tmp_path):
                                 "disaster (1+1), logreg(C=2) on all-MiniLM-L6-v2"]
 
 
-def test_a_strategy_param_given_at_its_default_is_the_same_row_and_its_seeds_pair(tmp_path):
+def test_a_strategy_param_given_at_its_default_is_the_same_row_and_its_seeds_pair(tmp_path, capsys):
     """cvirs run once as is and once with --strategy-param threshold=0.5 (its default) made two rows of one seed
     each, so no seed paired with random: al.simulate takes the two for one run."""
     from strategies.cvirs import CVIRS
@@ -498,6 +498,8 @@ def test_a_strategy_param_given_at_its_default_is_the_same_row_and_its_seeds_pai
                                 "seconds_query": 1.0, "seconds_evaluate": 1.0})
     out = tmp_path / "report"
     assert main([str(tmp_path / "runs"), "-o", str(out)]) == 0
+    assert len(list(out.glob("*.png"))) == 3 and capsys.readouterr().err.endswith(
+        f"wrote {out / 'report.md'}, report.html, summary.json and 3 figures (1 setting)\n")  # every file it wrote
     (setting,) = json.loads((out / "summary.json").read_text())["settings"].values()
     rows = {row["strategy"]: row for row in setting["strategies"]}
     assert sorted(rows) == ["cvirs", "cvirs(threshold=0.3)", "random"]
