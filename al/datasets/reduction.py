@@ -340,8 +340,16 @@ def subsample_pool(corpus: Corpus, size: int, seed: int = 0) -> Corpus:
     new_index = np.full(len(corpus.texts), -1, dtype=np.int64)
     new_index[keep] = np.arange(len(keep))
     splits = {"train": new_index[keep_pool], "dev": new_index[corpus.splits["dev"]], "test": new_index[corpus.splits["test"]]}
-    return make_corpus(corpus.name, corpus.texts[keep], corpus.Y[keep], corpus.label_names, splits,
-                       corpus.left_out_labels)
+    cut = make_corpus(corpus.name, corpus.texts[keep], corpus.Y[keep], corpus.label_names, splits,
+                      corpus.left_out_labels)
+    if absent := [name for name, count in zip(cut.label_names, cut.label_counts("train")) if count == 0]:
+        import warnings
+
+        shown = ", ".join(absent[:SHOWN_LABELS]) + and_more(len(absent), SHOWN_LABELS)
+        warnings.warn(f"--pool-size {size} leaves {counted(len(absent), 'kept label')} of {corpus.name} without a "
+                      f"pool text ({shown}): no strategy can pick one, and each enters macro-F1 as 0 in every "
+                      f"round; raise --pool-size, or name the labels to keep with --labels", stacklevel=2)
+    return cut
 
 
 def reduction_summary(full: Corpus, reduced: Corpus) -> str:
