@@ -202,6 +202,7 @@ class RunRecords:
         self._config_pending = False  # a resume's config.json waits for its first new round
         self.dropped = 0  # stored rounds that start() left to be computed again (a raised budget)
         self.raised: dict[str, list[Any]] = {}  # raisable settings raised since the stored rounds: key -> [old, new]
+        self.raised_on_stored: dict[str, list[Any]] = {}  # ... since the stored config.json: key -> [stored, new]
         self._replaced: str | None = None  # what compare() found replaceable (a run that finished no round)
 
     def start(
@@ -259,6 +260,7 @@ class RunRecords:
         old = stored_settings(previous) if previous is not None else {}
         self.raised = {k: [old[k], settings[k]] for k in self.raisable
                        if k in old and k in settings and _raised(old[k], settings[k])}
+        self.raised_on_stored = dict(self.raised)  # a budget raised twice: [35, 38], where raised may say [30, 38]
         if self.raised and continued is None:  # the stored last round picked for the old budget: never kept as is
             raise ValueError(f"{', '.join(self.raised)} raised since the stored rounds: pass continued= to say which "
                              f"of them this run keeps (al.config.rounds_continued)")

@@ -802,7 +802,8 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
             first, last = len(existing) + 1, len(existing) + records.dropped  # as the console counts rounds
             again = "" if not records.dropped else f"; its stored round {first} is computed again" if first == last \
                 else f"; its stored rounds {first}-{last} are computed again"
-            state = f"extending to budget {raised[1]} (was {raised[0]}): {state}"
+            was = records.raised_on_stored.get("budget", raised)[0]  # the stored run's, whatever rounds it keeps
+            state = f"extending to budget {raised[1]} (was {was}): {state}"
         space = "" if config.space.name == "pretrained" else \
             f" in the {config.space.label()} space ({config.space_scope} scope, re-fit every {config.space_every}" \
             f"{'' if config.space_for == 'all' else ', read by the ' + config.space_for + ' alone'})"

@@ -324,7 +324,8 @@ def serve(args: argparse.Namespace) -> int:
         if "quiet" not in args:
             state = start_state(len(session.records.rounds), len(session.store.all()))
             if (raised := session.records.raised.get("budget")) is not None:  # as al.simulate says it
-                state = f"extending to budget {raised[1]} (was {raised[0]}): {state}"
+                was = session.records.raised_on_stored.get("budget", raised)[0]
+                state = f"extending to budget {raised[1]} (was {was}): {state}"
             print(f"{state} "
                   f"{counted(len(session.texts.texts), 'text')} of {session.options.data_path}"
                   f"{given_note(len(session.texts.given))}, labels {', '.join(session.label_names)}; "

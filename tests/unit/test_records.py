@@ -246,6 +246,21 @@ def test_an_extension_that_computes_every_stored_round_again_leaves_the_stored_r
     assert read_rounds(tmp_path) == [{"round": 0, "n_labeled": 20, "new": True}]
 
 
+def test_a_budget_raised_twice_says_the_stored_budget_though_the_rounds_kept_are_of_the_first(tmp_path):
+    """60 -> 70 -> 90, where 90 computes again the round that picked for 70: the console said 'was 60' of a
+    directory holding a finished budget-70 run; resumes keeps [60, 90], the history of the rounds kept."""
+    _run(tmp_path)
+    first = RunRecords(tmp_path)
+    first.start({**SETTINGS, "budget": 70}, {"version": "0.1.0"}, continued=lambda rounds: 2)
+    assert first.raised == first.raised_on_stored == {"budget": [60, 70]}
+    first.append({"round": 2, "n_labeled": 70})
+    second = RunRecords(tmp_path)
+    second.start({**SETTINGS, "budget": 90}, {"version": "0.1.0"}, continued=lambda rounds: 2)
+    assert second.raised == {"budget": [60, 90]} and second.raised_on_stored == {"budget": [70, 90]}
+    second.append({"round": 2, "n_labeled": 80})
+    assert read_config(tmp_path)["resumes"] == [{"after_round": 2, "version": "0.1.0", "changed": {"budget": [60, 90]}}]
+
+
 def test_resumes_that_left_no_round_or_whose_rounds_were_computed_again_are_composed_into_the_next(tmp_path):
     """An extension killed between its config.json and its first round lost its budget change from ``resumes``; a
     resume of rounds an extension computed again stayed listed, after a later round than the next entry's."""
