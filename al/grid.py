@@ -74,8 +74,8 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped
 from al.config import (
     COMPONENTS,
-    PATH_FIELDS, Component, SimulationConfig, component_hint, config_fields, from_mapping, load_yaml, merge_settings,
-    normalise_mapping, replace,
+    PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
+    normalise_mapping, replace, unknown_settings_hint,
 )
 from al.errors import ALError, ConfigError, RunBusyError, and_more, did_you_mean, raised_at
 from al.progress import counted, duration, heartbeat, progress, set_quiet
@@ -175,7 +175,7 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:
             raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {_given_in(unknown_fields, combo)}"
-                              f"{did_you_mean(unknown_fields, fields)}{component_hint(unknown_fields)}")
+                              f"{unknown_settings_hint(unknown_fields, fields)}")
         if any(run.name == name for run in runs):
             raise ConfigError(f"{source}: two cells are both named {name} and would share one run directory; "
                               f"list each value of an axis once (or give each mapping its own `name`)")

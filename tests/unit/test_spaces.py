@@ -457,6 +457,13 @@ def test_space_params_at_the_top_level_say_where_params_go(tmp_path):
         from_mapping({"space": "cea", "space_params": {"epochs": 2}}, "s.yaml")
     with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) ['space_params'] in settings; {hint}")):
         expand_grid({"out": str(tmp_path), "settings": {"space_params": {"epochs": 3}}, "grid": {"space": ["cea"]}})
+    # the flag's name, --space-param, as a key: no misspelt space_for
+    with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) 'space_param'; {hint}; known: ")):
+        from_mapping({"space": "cea", "space_param": {"epochs": 2}}, "s.yaml")
+    with pytest.raises(ConfigError, match=re.escape(f"unknown setting(s) ['space_param'] in settings; {hint}")):
+        expand_grid({"out": str(tmp_path), "settings": {"space_param": {"epochs": 3}}, "grid": {"space": ["cea"]}})
+    with pytest.raises(ConfigError, match=re.escape("unknown setting(s) 'spaec' (did you mean space?); known: ")):
+        from_mapping({"spaec": "cea"}, "s.yaml")  # a misspelt setting still gets its guess
 
 
 def test_a_fit_that_diverges_is_refused_not_recorded_as_nan():
