@@ -409,9 +409,11 @@ class SimulationConfig:
             descriptions = Path(self.label_descriptions).expanduser()
             if not descriptions.is_file():
                 what = ("is a directory" if descriptions.is_dir() else "is not a regular file" if descriptions.exists()
-                        else "does not exist")
+                        else "does not exist" + ("" if descriptions.is_absolute() else
+                                                 f" (a relative path is read from the current directory: looked for "
+                                                 f"{Path.cwd() / descriptions})"))
                 raise ConfigError(f"label descriptions file {self.label_descriptions} {what}; "
-                                  f"give a YAML file mapping label -> text")
+                                  f"give a YAML file mapping label -> text (--label-descriptions)")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < MAX_SEED:
             raise ConfigError(f"seed must be an integer from 0 to {MAX_SEED - 1} (numpy and scikit-learn take "
                               f"32-bit seeds), got {self.seed!r}")

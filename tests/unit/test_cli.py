@@ -67,6 +67,9 @@ BAD_INPUTS = {
     "threads zero": (["--threads", "0"], "threads (--threads) must be a positive integer (or left out: the process's own), got 0"),
     "label descriptions a directory": (["--initial-strategy", "label_names", "--label-descriptions", "."],
                                        "label descriptions file . is a directory; give a YAML file"),
+    "label descriptions not there": (["--initial-strategy", "label_names", "--label-descriptions", "sub/d.yaml"],
+                                     "label descriptions file sub/d.yaml does not exist (a relative path is read from "
+                                     "the current directory: looked for "),
     "space param of the other scope": (["--space", "clld", "--space-scope", "encoder", "--space-param", "ldm=adaptive"],
                                        "space 'clld' has no parameter 'ldm' (it belongs to the head scope: "
                                        "--space-scope head); accepted: amp, batch_size, epochs, lam, learning_rate, "
