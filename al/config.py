@@ -732,7 +732,9 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
     check_constructor_params(cls, kwargs, where, kinds=("bool",))  # "no" is truthy: before the constructor
     try:
         made = cls(**kwargs)
-    except ALError:  # its own check, which knows the range
+    except ConfigError as exc:  # its own check, which knows the range
+        raise _naming(exc, where) from None
+    except ALError:
         raise
     except Exception as exc:  # noqa: BLE001 - a constructor's own error is reported in one line
         check_constructor_params(cls, kwargs, where)  # a value of another kind, said plainly where one broke it
@@ -741,6 +743,8 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
     try:
         if own_check is not None and callable(getattr(made, own_check, None)):
             getattr(made, own_check)()
+    except ConfigError as exc:
+        raise _naming(exc, where) from None
     except ALError:
         raise
     except Exception as exc:  # noqa: BLE001 - its check broke on a value of another kind ("abc" > 0), or a bug
@@ -749,6 +753,16 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
                           f"{_raised_at(exc)}") from exc
     check_constructor_params(cls, kwargs, where)  # what the constructor took without a word (k=2.5 for k: int)
     return made
+
+
+def _naming(exc: ConfigError, where: str) -> ConfigError:
+    """A component's own refusal of a value (``k must be a positive integer or 'dev', got 0``) with the component
+    it is of (``classifier 'knn': k must ...``), as a settings file or a grid cell reads it; as it is where it names
+    the component already (``logreg C must ...``)."""
+    name = where.split("'")[1] if where.count("'") >= 2 else where
+    if str(exc).startswith((where, f"{name} ")):
+        return exc
+    return ConfigError(f"{where}: {exc}")
 
 
 #: The kinds of value :func:`check_param_types` holds a parameter to, by its annotation (``bool`` also by a bool

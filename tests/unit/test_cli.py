@@ -61,6 +61,10 @@ BAD_INPUTS = {
                              "classifier 'knn' has no parameter 'wieghts' (did you mean weights?); accepted: k, "
                              "threshold, warm_start, weights"),
     "seed as a classifier param": (["--classifier-param", "seed=3"], "seed is set by the run"),
+    "a classifier's own refusal names it": (["--classifier", "knn", "--classifier-param", "k=0"],
+                                            "error: classifier 'knn': k must be a positive integer or 'dev', got 0"),
+    "a refusal that names its classifier is not named twice": (["--classifier-param", "C=-1"],
+                                                                "error: logreg C must be a positive number, got -1"),
     "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
                                       "precision is set by the run's embed_precision (--embed-precision)"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
