@@ -907,7 +907,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if has_signals(rounds):
         print("\nwhere each stopping criterion would have stopped (al.stopping; given up: the final macro-F1 minus "
-              "the stop's, negative where stopping there scores higher):")
+              "the stop's, negative where stopping there scores higher; labels saved: the texts labeled after the "
+              "stop):")
         print(stop_table(stop_rounds(rounds, max_labeled=config.budget)))
     elif any("stopping" in record for record in rounds):  # resumed across --no-stopping: a gap in the windows
         missing = [str(record.get("n_labeled", "?")) for record in rounds if "stopping" not in record]
