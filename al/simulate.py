@@ -880,7 +880,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             refuse_unread("--describe", "prints the corpus and reads only the data settings",
                           [key for key in given_settings(args)[0] if key not in _DESCRIBED_SETTINGS])
             config.validate()
-            corpus = load_config_corpus(config)
+            try:
+                corpus = load_config_corpus(config)
+            except DataError:  # the labels cannot be picked: every label's counts, to pick them by, then why
+                full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
+                print(f"{full.describe()}\n(every label of the corpus, before the label reduction, which failed:)")
+                raise
             print(corpus.describe())
             full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
             print(reduction_summary(full, corpus)

@@ -346,6 +346,23 @@ def test_describe_prints_the_corpus(capsys):
                                             "other_weather, buildings, medical_products and 13 more)")
 
 
+def test_describe_of_a_file_whose_labels_cannot_be_picked_prints_every_label_then_why(tmp_path, capsys):
+    """A new file of 2 labels under the default 5 + 5: --describe, where a user looks up the counts to pick labels
+    by, was the eligibility error alone."""
+    data = tmp_path / "d.csv"
+    rows = ["text,a,b,split"] + [f"pool {i},{int(i < 30)},{int(i % 3 == 0)},train" for i in range(60)]
+    rows += [f"{split} {i},{int(i < 10)},{int(i % 2)},{split}" for split in ("dev", "test") for i in range(20)]
+    data.write_text("\n".join(rows) + "\n")
+    assert main(["--dataset", "csv", "--data-path", str(data), "--describe"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.startswith("corpus d: 100 texts, 2 labels") and "  a          30      10      10" in captured.out
+    assert captured.out.endswith("(every label of the corpus, before the label reduction, which failed:)\n")
+    assert captured.err.startswith("error: corpus 'd' has 2 labels with >= 20 pool texts") and \
+        "(--frequent 1 --rare 1 keeps all 2)" in captured.err and captured.err.count("\n") == 1
+    assert main(["--dataset", "csv", "--data-path", str(data), "--describe", "--frequent", "1", "--rare", "1"]) == 0
+    assert "before the label reduction" not in capsys.readouterr().out
+
+
 def test_describe_refuses_flags_it_would_not_read_and_takes_a_settings_file_whole(tmp_path, capsys):
     assert main(["--describe", "--strategy", "dal", "--budget", "300"]) == 2
     assert capsys.readouterr().err == ("error: --describe prints the corpus and reads only the data settings, not "
