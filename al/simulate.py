@@ -549,7 +549,13 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
     if config.diagnostics:
         from al.observers import EmbeddingDiagnostics
 
-        observers.append(EmbeddingDiagnostics(seed=config.seed))
+        observers.append(diagnostics := EmbeddingDiagnostics(seed=config.seed))
+        n_pool = len(corpus.splits["train"])
+        if n_pool - config.budget <= diagnostics.k:  # the last round's unlabeled texts: the fewest
+            warnings.warn(f"--diagnostics searches the {diagnostics.k} unlabeled texts nearest each centroid, and from "
+                          f"{max(n_pool - diagnostics.k, config.initial)} labeled texts on the pool of {n_pool} holds "
+                          f"no more than {diagnostics.k} unlabeled texts: there each proximity ratio is 1 by "
+                          f"construction (its ceiling is 1), whatever the space", stacklevel=2)
     if config.stopping:
         from al.stopping import StoppingSignals
 

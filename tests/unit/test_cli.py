@@ -551,6 +551,27 @@ def test_no_stopping_leaves_the_stop_set_pass_out_and_a_bad_value_gets_one_line(
     assert code == 2 and err == "error: stopping must be true or false, got 'maybe'\n"
 
 
+def test_diagnostics_on_a_pool_that_runs_short_of_k_unlabeled_texts_warns_that_their_ratios_are_1():
+    """--pool-size 150 --budget 60: from 50 labeled texts on every text is among the 100 nearest, so every
+    recorded proximity ratio is exactly 1, which nothing said."""
+    import warnings
+
+    from al.simulate import build_simulation
+
+    with pytest.warns(UserWarning) as caught:
+        build_simulation(config_of(["--diagnostics", "--pool-size", "150", "--initial", "20", "--step", "10",
+                                    "--budget", "60"]))
+    assert [str(w.message) for w in caught] == [
+        "--diagnostics searches the 100 unlabeled texts nearest each centroid, and from 50 labeled texts on the pool "
+        "of 150 holds no more than 100 unlabeled texts: there each proximity ratio is 1 by construction (its ceiling "
+        "is 1), whatever the space"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build_simulation(config_of(["--diagnostics", "--pool-size", "161", "--initial", "20", "--step", "10",
+                                    "--budget", "60"]))  # 101 unlabeled texts left at the end: k never reaches all
+        build_simulation(config_of(["--pool-size", "150", "--initial", "20", "--step", "10", "--budget", "60"]))
+
+
 def test_a_run_resumed_across_no_stopping_says_why_it_has_no_stopping_table(tmp_path, capsys, monkeypatch):
     """Rounds run with --no-stopping, then without: the table was left out without a word."""
     import al.simulate
