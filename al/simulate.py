@@ -607,6 +607,12 @@ def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
     from al.initial import kmeans_start, label_name_start, label_text, load_label_descriptions
 
     names = list(corpus.label_names)
+    if config.initial_strategy == "label_names" and config.initial < len(names):  # turns in label order
+        left = names[config.initial:]
+        warnings.warn(f"--initial {config.initial} gives a text to {config.initial} of the {len(names)} labels only: "
+                      f"labels take turns in the run's label order ({'frequent first, ' if not config.labels else ''}"
+                      f"{', '.join(names[:3])}, ...), and {', '.join(left[:3])}{and_more(len(left), 3)} get none; "
+                      f"raise --initial to {len(names)} or more for a text of each", stacklevel=2)
     if config.initial_strategy == "label_names":  # the file is checked before the pool is embedded
         described = (load_label_descriptions(config.label_descriptions, names, corpus.left_out_labels)
                      if config.label_descriptions

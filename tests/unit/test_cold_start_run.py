@@ -50,6 +50,27 @@ def test_label_names_start_embeds_names_or_descriptions(corpus, tmp_path):
     assert Y[described].sum(axis=0).min() >= 2  # every label is in the start
 
 
+def test_a_label_names_start_smaller_than_the_labels_warns_which_get_none(corpus):
+    """--initial 5 with 10 labels: the turns go in label order, frequent first, and the rare labels a cold start
+    most needs got no text, without a word."""
+    import warnings
+
+    names = list(corpus.label_names)
+    assert len(names) > 3
+    with pytest.warns(UserWarning) as caught:
+        cold_start(SimulationConfig(initial_strategy="label_names", initial=2), corpus, hash_embed)
+    rest = names[2:]
+    assert [str(w.message) for w in caught] == [
+        f"--initial 2 gives a text to 2 of the {len(names)} labels only: labels take turns in the run's label order "
+        f"(frequent first, {', '.join(names[:3])}, ...), and {', '.join(rest[:3])}"
+        f"{f' and {len(rest) - 3} more' if len(rest) > 3 else ''} get none; raise --initial to {len(names)} or more "
+        f"for a text of each"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cold_start(SimulationConfig(initial_strategy="label_names", initial=len(names)), corpus, hash_embed)
+        cold_start(SimulationConfig(initial_strategy="kmeans", initial=2), corpus, hash_embed)
+
+
 def test_every_strategy_of_a_seed_gets_the_same_start_and_it_is_recorded(corpus):
     start = cold_start(SimulationConfig(initial_strategy="kmeans", initial=20, seed=1), corpus, hash_embed)
     from al.classifiers.linear import LogisticRegressionClassifier
