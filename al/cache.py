@@ -309,7 +309,10 @@ def stale_locks(root: Path, now: float | None = None, remove: bool = False) -> l
 
 
 def _megabytes(size: int) -> str:
-    """``size`` bytes in binary units: ``22.1 MiB``, ``4.9 KiB`` below one MiB."""
+    """``size`` bytes in binary units: ``22.1 MiB``, ``4.9 KiB`` below one MiB, ``5 B`` below 100 bytes (not a
+    ``0.0 KiB`` that reads as empty)."""
+    if size < 100:
+        return f"{size} B"
     return f"{size / 2**20:,.1f} MiB" if size >= 2**20 else f"{size / 2**10:,.1f} KiB"
 
 
@@ -352,8 +355,6 @@ def _remove(path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m al.cache [list]`` and ``python -m al.cache prune ...``; see ``--help``."""
-    import argparse
-
     from al.cli import ArgumentParser
 
     parser = ArgumentParser(
@@ -365,7 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("list", help="each entry: kind, size, last use, whether this machine reads it (the default)")
     prune = sub.add_parser(
-        "prune", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "prune",
         help="remove entries by the criteria given (at least one), and lock files nothing holds",
         description="Remove every entry that meets any criterion given, and lock files that no process holds "
         "(older than an hour). Run it while no simulation uses the cache.")

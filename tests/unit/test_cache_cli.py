@@ -199,6 +199,7 @@ def test_sizes_are_in_binary_units_as_labelled():
     from al.cache import _megabytes
 
     assert (_megabytes(23_214_252), _megabytes(5_000), _megabytes(2**20)) == ("22.1 MiB", "4.9 KiB", "1.0 MiB")
+    assert (_megabytes(5), _megabytes(0), _megabytes(100)) == ("5 B", "0 B", "0.1 KiB")  # not "0.0 KiB"
 
 
 def test_temporaries_are_not_entries_and_a_linked_entry_is_removed_as_a_link(cache, tmp_path):
