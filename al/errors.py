@@ -39,6 +39,11 @@ class DataError(ALError):
     """A data set cannot be found, read or reduced as asked."""
 
 
+class LabelPickError(DataError):
+    """The labels asked for cannot be picked from a corpus that was read: too few eligible, unknown or ineligible
+    names (``--describe`` then shows every label's counts to pick by)."""
+
+
 class ForeignConfigError(DataError):
     """A ``config.json`` that is JSON but holds no run's settings: another program's file, or one edited by hand."""
 

@@ -25,8 +25,8 @@ from al.config import (
     SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml,
     merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
-from al.errors import ALError, ConfigError, DataError, and_more
-from al.progress import set_quiet
+from al.errors import ALError, ConfigError, DataError, LabelPickError, and_more
+from al.progress import counted, set_quiet
 
 DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every run seed
 
@@ -541,10 +541,16 @@ def keep_space_precision(space: Any, rounds: Sequence[dict[str, Any]]) -> None:
 
 def build_simulation(config: SimulationConfig, records=None, on_round=None, quiet: bool = True):
     """Corpus and :class:`~al.engine.Simulation` for ``config``; no model is loaded yet."""
+    from al.datasets.reduction import labels_without_pool_texts
     from al.embedders import SentenceEmbedder
     from al.engine import Simulation
 
     corpus = load_config_corpus(config)
+    if config.pool_size is not None and (absent := labels_without_pool_texts(corpus)):
+        warnings.warn(f"--pool-size {config.pool_size} leaves {counted(len(absent), 'kept label')} of {corpus.name} "
+                      f"without a pool text ({', '.join(absent[:3])}{and_more(len(absent), 3)}): no strategy can "
+                      f"pick one, and each enters macro-F1 as 0 in every round; raise --pool-size"
+                      f"{'' if config.labels else ', or name the labels to keep with --labels'}", stacklevel=2)
     observers = []
     if config.diagnostics:
         from al.observers import EmbeddingDiagnostics
@@ -892,14 +898,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             refuse_unread("--describe", "prints the corpus and reads only the data settings",
                           [key for key in given_settings(args)[0] if key not in _DESCRIBED_SETTINGS])
             config.validate()
+            full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
             try:
                 corpus = load_config_corpus(config)
-            except DataError:  # the labels cannot be picked: every label's counts, to pick them by, then why
-                full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
+            except LabelPickError:  # every label's counts, to pick labels by, then why
                 print(f"{full.describe()}\n(every label of the corpus, before the label reduction, which failed:)")
                 raise
             print(corpus.describe())
-            full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
             print(reduction_summary(full, corpus)
                   + (f"; --pool-size keeps {config.pool_size:,} pool texts" if config.pool_size else ""))
             return 0

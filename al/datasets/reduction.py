@@ -7,13 +7,12 @@ Active Learning for Multi-Label Text Classification", AACL-IJCNLP 2022, sec. 4.1
 """
 from __future__ import annotations
 
-import shlex
 from typing import Sequence
 
 import numpy as np
 
 from al.datasets.corpus import SPLITS, Corpus, make_corpus
-from al.errors import DataError, and_more, did_you_mean
+from al.errors import DataError, LabelPickError, and_more, did_you_mean
 from al.progress import counted
 
 #: A label is *eligible* only if it has at least this many texts in the pool...
@@ -86,8 +85,8 @@ def pick_frequent_rare(
                  if short_of_eval and user_file else "")
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
-        joined = _joined_names(corpus.label_names) if user_file else ""
-        raise DataError(
+        joined = _label_sep_hint([corpus.label_names[j] for j in others]) if user_file else ""
+        raise LabelPickError(
             f"corpus {corpus.name!r} has {counted(n, 'label')} with "
             f"{_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
             f"but {n_frequent} frequent + {n_rare} rare = {needed} were "
@@ -102,18 +101,18 @@ def pick_frequent_rare(
     return [names[j] for j in [*frequent, *rare]]
 
 
-def _joined_names(names: Sequence[str]) -> str:
-    """``label names such as 'fire;food' hold ';': if it joins labels, pass --label-sep ';'; else ``: a user
-    file's labels split at another separator are one label per combination, too rare each to be eligible
-    (:func:`al.datasets.tabular.separator_note` warns as the file is read); "" if no name holds one."""
-    from al.datasets.tabular import SEPARATORS
+def _label_sep_hint(ineligible: Sequence[str]) -> str:
+    """``label names such as 'fire;food' hold ';': if it joins labels, pass --label-sep ';'; else ``, where two
+    ineligible labels or more hold one separator (:func:`al.datasets.tabular.joining_separator`): a column of
+    labels split at another separator makes one label per combination, too rare each to be eligible (the file's
+    reading warns of it too, :func:`~al.datasets.tabular.separator_note`); "" otherwise (one odd 0/1 column name)."""
+    from al.datasets.tabular import joining_separator, separator_flag
 
-    holding = {char: [name for name in names if char in name] for char in SEPARATORS}
-    char = max(holding, key=lambda c: (len(holding[c]), -SEPARATORS.index(c)))
-    if not holding[char]:
+    joining = joining_separator(ineligible)
+    if joining is None or len(joining[1]) < 2:
         return ""
-    flag = "$'\\t'" if char == "\t" else shlex.quote(char)
-    return f"label names such as {holding[char][0]!r} hold {char!r}: if it joins labels, pass --label-sep {flag}; else "
+    char, found = joining
+    return f"label names such as {found[0]!r} hold {char!r}: if it joins labels, pass --label-sep {separator_flag(char)}; else "
 
 
 def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:
@@ -123,11 +122,13 @@ def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:
 
 
 def pool_share(count: int, n_pool: int) -> str:
-    """``4%``: a label's share of the pool, to one place where whole percents would put it on the cap's other
-    side (126 of 251 texts is ``50.2%``, not ``50%``, which the rule "at most 50%" would let pass)."""
+    """``4%``: a label's share of the pool, to as many places as it takes to tell it from the cap where whole
+    percents would read as the cap (126 of 251 texts is ``50.2%``, not ``50%``, which "at most 50%" lets pass)."""
     share = count / max(n_pool, 1)
-    whole = f"{share:.0%}"
-    return f"{share:.1%}" if whole == f"{MAX_POOL_SHARE:.0%}" and share != MAX_POOL_SHARE else whole
+    places = 0
+    while share != MAX_POOL_SHARE and f"{share:.{places}%}" == f"{MAX_POOL_SHARE:.{places}%}" and places < 6:
+        places += 1  # 5787 of 11572: 50.008%, never a "50.0%" beside "at most 50%"
+    return f"{share:.{places}%}"
 
 
 def _described(corpus: Corpus, columns: Sequence[int]) -> str:
@@ -212,7 +213,7 @@ def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
         apart = (f"; labels are given apart, not joined by commas: --labels {' '.join(joined.split(','))}"
                  if joined else "")
         parts = [part.strip() for name in missing for part in (name.split(",") if "," in name else [name])]
-        raise DataError(
+        raise LabelPickError(
             f"label(s) {', '.join(map(repr, missing))} not in corpus {corpus.name!r}"
             f"{did_you_mean([p for p in parts if p not in index], corpus.label_names)}{apart}; known labels: "
             f"{', '.join(corpus.label_names)}"
@@ -257,7 +258,7 @@ def check_eligible(
     else:
         instead = "no other label of this corpus is eligible"
     cannot = "be learned and measured" if min_eval else "be analysed"
-    raise DataError(
+    raise LabelPickError(
         f"--labels: {len(bad)} label(s) of corpus {corpus.name!r} cannot {cannot}: {described}; "
         f"every kept label needs {_rule(n_pool, min_pool, min_eval)}; pick other labels ({instead}) "
         f"or use --frequent/--rare"
@@ -340,16 +341,14 @@ def subsample_pool(corpus: Corpus, size: int, seed: int = 0) -> Corpus:
     new_index = np.full(len(corpus.texts), -1, dtype=np.int64)
     new_index[keep] = np.arange(len(keep))
     splits = {"train": new_index[keep_pool], "dev": new_index[corpus.splits["dev"]], "test": new_index[corpus.splits["test"]]}
-    cut = make_corpus(corpus.name, corpus.texts[keep], corpus.Y[keep], corpus.label_names, splits,
-                      corpus.left_out_labels)
-    if absent := [name for name, count in zip(cut.label_names, cut.label_counts("train")) if count == 0]:
-        import warnings
+    return make_corpus(corpus.name, corpus.texts[keep], corpus.Y[keep], corpus.label_names, splits,
+                       corpus.left_out_labels)
 
-        shown = ", ".join(absent[:SHOWN_LABELS]) + and_more(len(absent), SHOWN_LABELS)
-        warnings.warn(f"--pool-size {size} leaves {counted(len(absent), 'kept label')} of {corpus.name} without a "
-                      f"pool text ({shown}): no strategy can pick one, and each enters macro-F1 as 0 in every "
-                      f"round; raise --pool-size, or name the labels to keep with --labels", stacklevel=2)
-    return cut
+
+def labels_without_pool_texts(corpus: Corpus) -> list[str]:
+    """The kept labels without a text in the pool: none but after a ``--pool-size`` cut (labels are picked on
+    the whole pool)."""
+    return [name for name, count in zip(corpus.label_names, corpus.label_counts("train")) if count == 0]
 
 
 def reduction_summary(full: Corpus, reduced: Corpus) -> str:

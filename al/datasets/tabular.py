@@ -794,6 +794,23 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
     return Y, names
 
 
+def joining_separator(names: Iterable[str]) -> tuple[str, list[str]] | None:
+    """The one of :data:`SEPARATORS` that most label ``names`` hold (ties: the earlier), with those names; None if
+    no name holds one: labels read from a joined string but split at another separator."""
+    names = list(names)
+    holding = {char: [name for name in names if char in name] for char in SEPARATORS}
+    holding = {char: found for char, found in holding.items() if found}
+    if not holding:
+        return None
+    char = max(holding, key=lambda c: (len(holding[c]), -SEPARATORS.index(c)))
+    return char, holding[char]
+
+
+def separator_flag(char: str) -> str:
+    """``char`` as the shell takes it after ``--label-sep``: ``';'``, ``$'\\t'``."""
+    return "$'\\t'" if char == "\t" else shlex.quote(char)
+
+
 def separator_note(names: dict[str, int], sep: str) -> str | None:
     """What is wrong where label names split at ``sep`` hold a separator (:data:`SEPARATORS`); else None.
 
@@ -808,14 +825,11 @@ def separator_note(names: dict[str, int], sep: str) -> str | None:
     names : each label name read from a joined string, with its count of texts
     sep : the separator in use
     """
-    holding = {char: [name for name in names if char in name] for char in SEPARATORS}
-    holding = {char: found for char, found in holding.items() if found}
-    if not holding:
+    if (joining := joining_separator(names)) is None:
         return None
-    char = max(holding, key=lambda c: (len(holding[c]), -SEPARATORS.index(c)))
-    found = holding[char]
+    char, found = joining
     example = min(found, key=lambda name: (-names[name], name))
-    flag = "$'\\t'" if char == "\t" else shlex.quote(char)
+    flag = separator_flag(char)
     return (f"{len(found)} label name(s) hold {char!r}, e.g. {example!r} (on {names[example]} text(s)), where labels "
             f"are split at {sep!r} (--label-sep); expected one label per name: if {char!r} joins the labels, pass "
             f"--label-sep {flag} (in YAML: data_options: {{label_sep: {json.dumps(char)}}}); if it is part of "

@@ -572,6 +572,22 @@ def test_diagnostics_on_a_pool_that_runs_short_of_k_unlabeled_texts_warns_that_t
         build_simulation(config_of(["--pool-size", "150", "--initial", "20", "--step", "10", "--budget", "60"]))
 
 
+def test_a_pool_cut_that_leaves_a_kept_label_without_a_text_warns_as_the_run_is_built():
+    """Said where the run is built (a grid's worker passes it on with the run's name), not where the corpus is
+    cut, which a worker does once for all its runs."""
+    from al.simulate import build_simulation
+
+    for flags, advice in (([], "; raise --pool-size, or name the labels to keep with --labels"),
+                          (["--labels", "aid_related", "weather_related", "direct_report", "request", "other_aid",
+                            "hospitals", "fire", "missing_people", "aid_centers", "clothing"], "; raise --pool-size")):
+        with pytest.warns(UserWarning) as caught:
+            build_simulation(config_of(["--pool-size", "60", "--initial", "10", "--step", "10", "--budget", "30",
+                                        *flags]))
+        assert [str(w.message) for w in caught] == [
+            "--pool-size 60 leaves 1 kept label of disaster without a pool text (clothing): no strategy can pick one, "
+            f"and each enters macro-F1 as 0 in every round{advice}"]
+
+
 def test_a_run_resumed_across_no_stopping_says_why_it_has_no_stopping_table(tmp_path, capsys, monkeypatch):
     """Rounds run with --no-stopping, then without: the table was left out without a word."""
     import al.simulate

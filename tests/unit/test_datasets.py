@@ -84,6 +84,10 @@ def test_too_few_eligible_labels_of_a_file_whose_names_hold_a_separator_name_the
     with pytest.raises(DataError) as caught:
         pick_frequent_rare(corpus_with_counts([30, 5], [10] * 2, [10] * 2), 1, 1, user_file=True)
     assert "--label-sep" not in str(caught.value)  # no name holds one
+    odd = make_corpus("mine", counts.texts, counts.Y, ["fire;smoke", "b", "c;d"], counts.splits)
+    with pytest.raises(DataError) as caught:  # 0/1 columns: one ineligible name holding ';' (the eligible one aside)
+        pick_frequent_rare(odd, 1, 1, user_file=True)
+    assert "--label-sep" not in str(caught.value)
 
 
 def test_too_few_eligible_labels_lists_the_others_most_pool_texts_first():
@@ -134,26 +138,19 @@ def test_subsample_pool_keeps_dev_and_test(corpus):
     assert set(small.texts_of("train")) <= set(corpus.texts_of("train"))
 
 
-def test_a_pool_cut_that_leaves_a_kept_label_without_a_text_says_so():
+def test_a_pool_cut_can_leave_a_kept_label_without_a_text_and_says_which():
     """--pool-size 60 on Disaster Response kept 'clothing' with no pool text, silently: a 0 in every macro-F1."""
-    import warnings
+    from al.datasets.reduction import labels_without_pool_texts
 
     corpus = corpus_with_counts([30, 1, 60], [10] * 3, [10] * 3)  # 'L1' on a single pool text
     pool = corpus.splits["train"]
-    seed = next(s for s in range(100)  # a cut of 20 texts that misses L1's text (by hand from the same draw)
-                if not corpus.Y[np.random.default_rng(s).choice(pool, 20, replace=False), 1].sum())
-    with pytest.warns(UserWarning) as caught:
-        small = subsample_pool(corpus, 20, seed=seed)
-    assert small.label_counts("train")[1] == 0 and len(caught) == 1
-    assert str(caught[0].message) == (
-        "--pool-size 20 leaves 1 kept label of counts without a pool text (L1): no strategy can pick one, and each "
-        "enters macro-F1 as 0 in every round; raise --pool-size, or name the labels to keep with --labels")
-    keeps = next(s for s in range(100) if corpus.Y[np.random.default_rng(s).choice(pool, 20, replace=False), 1].sum()
-                 and corpus.Y[np.random.default_rng(s).choice(pool, 20, replace=False), 0].sum())
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        subsample_pool(corpus, 20, seed=keeps)  # a cut that keeps a text of every label: nothing to say
-        assert subsample_pool(corpus, len(pool)) is corpus  # the whole pool is no cut
+    draws = {s: corpus.Y[np.random.default_rng(s).choice(pool, 20, replace=False)].toarray().sum(axis=0)
+             for s in range(100)}  # by hand, the draw subsample_pool makes
+    misses = next(s for s, counts in draws.items() if counts[1] == 0)
+    keeps = next(s for s, counts in draws.items() if counts.all())
+    assert labels_without_pool_texts(subsample_pool(corpus, 20, seed=misses)) == ["L1"]
+    assert labels_without_pool_texts(subsample_pool(corpus, 20, seed=keeps)) == []
+    assert labels_without_pool_texts(corpus) == []
 
 
 def test_disaster_from_its_package():

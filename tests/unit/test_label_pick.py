@@ -161,6 +161,7 @@ def test_a_share_just_over_the_cap_is_not_shown_as_the_cap():
 
     assert (pool_share(126, 251), pool_share(125, 251), pool_share(125, 250), pool_share(5, 100)) == (
         "50.2%", "49.8%", "50%", "5%")
+    assert (pool_share(5787, 11572), pool_share(2001, 4000), pool_share(1999, 4000)) == ("50.01%", "50.02%", "49.98%")
     Y = np.zeros((291, 2), dtype=np.int8)
     Y[:126, 0] = Y[251:261, 0] = Y[271:281, 0] = 1  # 'a': 126 of 251 pool texts, 10 dev, 10 test
     Y[126:156, 1] = Y[261:271, 1] = Y[281:291, 1] = 1
