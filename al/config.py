@@ -733,7 +733,7 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
     try:
         made = cls(**kwargs)
     except ConfigError as exc:  # its own check, which knows the range
-        raise _naming(exc, where) from None
+        raise _with_component(exc, where) from None
     except ALError:
         raise
     except Exception as exc:  # noqa: BLE001 - a constructor's own error is reported in one line
@@ -744,7 +744,7 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
         if own_check is not None and callable(getattr(made, own_check, None)):
             getattr(made, own_check)()
     except ConfigError as exc:
-        raise _naming(exc, where) from None
+        raise _with_component(exc, where) from None
     except ALError:
         raise
     except Exception as exc:  # noqa: BLE001 - its check broke on a value of another kind ("abc" > 0), or a bug
@@ -755,14 +755,17 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
     return made
 
 
-def _naming(exc: ConfigError, where: str) -> ConfigError:
+def _with_component(exc: ConfigError, where: str) -> ConfigError:
     """A component's own refusal of a value (``k must be a positive integer or 'dev', got 0``) with the component
     it is of (``classifier 'knn': k must ...``), as a settings file or a grid cell reads it; as it is where it names
-    the component already (``logreg C must ...``)."""
+    the component already (``logreg C must ...``, ``space 'cea' epochs must ...`` of ``space 'cea' (head scope)``)."""
     name = where.split("'")[1] if where.count("'") >= 2 else where
-    if str(exc).startswith((where, f"{name} ")):
+    if str(exc).startswith((where, where.split(" (")[0], f"{name} ")):
         return exc
-    return ConfigError(f"{where}: {exc}")
+    try:
+        return type(exc)(f"{where}: {exc}")  # its kind kept (ClassifierNeededError ...)
+    except TypeError:  # a kind that takes other arguments
+        return ConfigError(f"{where}: {exc}")
 
 
 #: The kinds of value :func:`check_param_types` holds a parameter to, by its annotation (``bool`` also by a bool

@@ -122,18 +122,17 @@ def closest(word: str, known: Sequence[str], cutoff: float = 0.7) -> str | None:
 
     close = ([k for k in known if k.lower() == word.lower() and k != word][:1]  # CSV: csv
              or difflib.get_close_matches(word, known, n=1, cutoff=cutoff) or _swapped(word, known)
-             or _one_letter_off(word, known))
+             or _doubled_key(word, known))
     return close[0] if close else None
 
 
-def _one_letter_off(word: str, known: list[str]) -> list[str]:
-    """The first of ``known`` that is ``word`` with one letter more or one fewer, case aside (``CC`` -> ``C``,
-    ``dl`` -> ``dal``): a doubled or dropped key that difflib's ratio puts below its cutoff in a short name."""
+def _doubled_key(word: str, known: list[str]) -> list[str]:
+    """The first of ``known`` that is ``word`` with one doubled letter single, case aside (``CC`` -> ``C``): a
+    held key, below difflib's cutoff in a one-letter name. Not any letter more (``cv`` is no ``C``)."""
     folded = word.lower()
     for name in known:
-        shorter, longer = sorted((folded, name.lower()), key=len)
-        if shorter and len(longer) == len(shorter) + 1 and any(
-                longer[:i] + longer[i + 1:] == shorter for i in range(len(longer))):
+        if len(folded) == len(name) + 1 and any(folded[i] == folded[i + 1] and folded[:i] + folded[i + 1:] ==
+                                                name.lower() for i in range(len(name))):
             return [name]
     return []
 

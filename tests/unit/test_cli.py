@@ -65,6 +65,8 @@ BAD_INPUTS = {
                                             "error: classifier 'knn': k must be a positive integer or 'dev', got 0"),
     "a refusal that names its classifier is not named twice": (["--classifier-param", "C=-1"],
                                                                 "error: logreg C must be a positive number, got -1"),
+    "a refusal that names its space is not named twice": (["--space", "cea", "--space-param", "epochs=0"],
+                                                           "error: space 'cea' epochs must be a positive integer"),
     "precision as a strategy param": (["--strategy", "alps", "--strategy-param", "precision=bf16"],
                                       "precision is set by the run's embed_precision (--embed-precision)"),
     "bad classifier param": (["--classifier-param", "C"], "--classifier-param expects KEY=VALUE"),
@@ -762,9 +764,8 @@ def test_did_you_mean_names_each_close_guess_once():
     assert did_you_mean(["CSV"], ["csv", "jsonl"]) == " (did you mean csv?)"  # case alone: below difflib's cutoff
     assert did_you_mean(["Seed"], known) == " (did you mean seed?)"
     assert did_you_mean(["CC"], ["C", "max_iter"]) == " (did you mean C?)"  # a doubled key: below the cutoff
-    assert did_you_mean(["dl"], ["dal", "random"]) == " (did you mean dal?)"  # a dropped one
-    assert did_you_mean(["x"], ["C", "max_iter"]) == ""  # one letter for another in a one-letter name: no guess
-    assert did_you_mean(["CCC"], ["C"]) == ""  # two letters off
+    assert did_you_mean(["cc"], ["C"]) == " (did you mean C?)"
+    assert did_you_mean(["cv", "kn", "a"], ["C", "k", "ab"]) == ""  # another letter more, or one fewer: no guess
 
 
 def test_an_error_quoting_a_multi_line_message_stays_one_line():
