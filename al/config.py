@@ -940,12 +940,12 @@ def component_hint(unknown: Sequence[str]) -> str:
     """``; a space's params go inside it: ...`` for an unknown ``space_params`` or ``space_param`` key (the flag's
     name, ``--space-param``), or a classifier's or strategy's."""
     for key in unknown:
-        if (component := _params_of(key)) is not None:
+        if (component := _component_of_params(key)) is not None:
             return f"; a {component}'s params go inside it: {component}: {{name: NAME, params: {{...}}}}"
     return ""
 
 
-def _params_of(key: str) -> str | None:
+def _component_of_params(key: str) -> str | None:
     """The component whose params an unknown key ``space_params`` / ``space_param`` means, or None."""
     component = key.rsplit("_", 1)[0] if key.endswith(("_params", "_param")) else None
     return component if component in COMPONENTS else None
@@ -954,7 +954,7 @@ def _params_of(key: str) -> str | None:
 def unknown_settings_hint(unknown: Sequence[str], known: Iterable[str]) -> str:
     """A did-you-mean for misspelt settings and :func:`component_hint` for params put beside their component
     (``space_param`` is no misspelt ``space_for``)."""
-    return did_you_mean([k for k in unknown if _params_of(k) is None], known) + component_hint(unknown)
+    return did_you_mean([k for k in unknown if _component_of_params(k) is None], known) + component_hint(unknown)
 
 
 def _inline(params: Mapping[str, Any]) -> str:

@@ -1083,13 +1083,16 @@ class InFlight:
 def readiness(configs: Sequence[SimulationConfig]) -> str:
     """``ready: 2 new, 1 to resume (after 3 of 11 rounds), 1 complete``: where the runs of ``configs`` stand,
     for a dry run (a grid run again after it finished runs nothing)."""
-    kept = [kept_rounds(config) or 0 for config in configs]
+    kept = [kept_rounds(config) for config in configs]
+    unread = sum(rounds is None for rounds in kept)  # on a cluster, another machine's directory
     new = sum(rounds == 0 for rounds in kept)
-    resume = [(rounds, config.n_rounds) for rounds, config in zip(kept, configs) if 0 < rounds < config.n_rounds]
-    complete = len(configs) - new - len(resume)
+    resume = [(rounds, config.n_rounds) for rounds, config in zip(kept, configs)
+              if rounds is not None and 0 < rounds < config.n_rounds]
+    complete = len(configs) - unread - new - len(resume)
     after = (f" (after {resume[0][0]} of {resume[0][1]} rounds)" if len(resume) == 1 else "")
     parts = [f"{new} new" if new else "", f"{len(resume)} to resume{after}" if resume else "",
-             f"{complete} complete" + (" (nothing to run)" if complete == len(configs) else "") if complete else ""]
+             f"{complete} complete" + (" (nothing to run)" if complete == len(configs) else "") if complete else "",
+             f"{unread} whose records cannot be read here" if unread else ""]
     return "ready: " + ", ".join(part for part in parts if part)
 
 
@@ -1354,14 +1357,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             refused += [(r.name, in_file_terms(message)) for message in dict.fromkeys(problems) if message is not None]
         for line in problem_lines("will fail", refused):
             print(line, file=sys.stderr)
-        failing = len({name for name, _ in refused})
-        ready = [r.config for r in runnable if r.name not in {name for name, _ in refused}]
+        failing = {name for name, _ in refused}
+        ready = [r.config for r in runnable if r.name not in failing]
         if ready and not unreachable and not args.quiet:
             print(f"  {readiness(ready)}", file=sys.stderr)
         print("\n".join(r.name for r in runs))
         if unreachable:
             return 2
-        return exit_status({"failed": failing} if failing else {}, len(runs) - len(runnable))  # as the grid would
+        return exit_status({"failed": len(failing)} if failing else {}, len(runs) - len(runnable))  # as the grid would
     if not runnable:
         print(f"error: none of the {len(runs)} simulations can run (each 'not run' line above says why); fix "
               f"{args.grid}", file=sys.stderr)

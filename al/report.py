@@ -87,9 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"removed {counted(len(stale), 'figure')} of the earlier report in {out} ({', '.join(stale)})",
               file=sys.stderr)
     settings = counted(len(summary["settings"]), "setting")
-    figures = counted(sum((out / name).is_file() for name in report_figures(summary)), "figure")
-    print(f"wrote {Path(args.output) / 'report.md'}, report.html, summary.json and {figures} ({settings})",
-          file=sys.stderr)
+    n_figures = sum((out / name).is_file() for name in report_figures(summary))
+    files = f"report.html, summary.json and {counted(n_figures, 'figure')}" if n_figures else "report.html and summary.json"
+    print(f"wrote {Path(args.output) / 'report.md'}, {files} ({settings})", file=sys.stderr)
     return 0
 
 

@@ -558,8 +558,10 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
         observers.append(diagnostics := EmbeddingDiagnostics(seed=config.seed))
         n_pool = len(corpus.splits["train"])
         if n_pool - config.budget <= diagnostics.k:  # the last round's unlabeled texts: the fewest
+            sizes = [*range(config.initial, config.budget, config.step), config.budget]  # each round's labeled texts
+            first = next(size for size in sizes if n_pool - size <= diagnostics.k)
             warnings.warn(f"--diagnostics searches the {diagnostics.k} unlabeled texts nearest each centroid, and from "
-                          f"{max(n_pool - diagnostics.k, config.initial)} labeled texts on the pool of {n_pool} holds "
+                          f"{first} labeled texts on the pool of {n_pool} holds "
                           f"no more than {diagnostics.k} unlabeled texts: there each proximity ratio is 1 by "
                           f"construction (its ceiling is 1), whatever the space", stacklevel=2)
     if config.stopping:
@@ -617,7 +619,7 @@ def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
         left = names[config.initial:]
         warnings.warn(f"--initial {config.initial} gives a text to {config.initial} of the {len(names)} labels only: "
                       f"labels take turns in the run's label order ({'frequent first, ' if not config.labels else ''}"
-                      f"{', '.join(names[:3])}, ...), and {', '.join(left[:3])}{and_more(len(left), 3)} get none; "
+                      f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}), and {', '.join(left[:3])}{and_more(len(left), 3)} get none; "
                       f"raise --initial to {len(names)} or more for a text of each", stacklevel=2)
     if config.initial_strategy == "label_names":  # the file is checked before the pool is embedded
         described = (load_label_descriptions(config.label_descriptions, names, corpus.left_out_labels)

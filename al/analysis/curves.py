@@ -6,7 +6,6 @@ undefined, and the mean is shown alone.
 """
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
@@ -80,17 +79,28 @@ def beyond_defaults(key: str, component: Mapping[str, Any], config: Mapping[str,
     params = component.get("params") or {}
     if not isinstance(params, Mapping) or not params:
         return dict(params) if isinstance(params, Mapping) else {}
-    defaults = dict(_defaults(key, str(component["name"]), config.get("model"), config.get("space_scope")))
+    defaults = _defaults(key, str(component["name"]), config.get("model"), config.get("space_scope"))
     return {k: v for k, v in params.items() if k not in defaults or value_text(defaults[k]) != value_text(v)}
 
 
-@functools.lru_cache(maxsize=None)
-def _defaults(key: str, name: str, model: Any, space_scope: Any) -> tuple[tuple[str, Any], ...]:
-    """A component's params at their defaults, as a run completes them (:func:`al.config.completed_params`)."""
+#: Components' params at their defaults by (key, name, model, scope), for :func:`beyond_defaults`: a report reads
+#: every run's labels several times. Only components that could be loaded are kept (a user's module found later).
+_DEFAULTS: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+
+
+def _defaults(key: str, name: str, model: Any, space_scope: Any) -> dict[str, Any]:
+    """A component's params at their defaults, as a run completes them (:func:`al.config.completed_params`);
+    {} where it cannot be loaded."""
     from al.config import completed_params
 
-    bare = {key: {"name": name, "params": {}}, "model": model, "space_scope": space_scope}
-    return tuple((completed_params(bare)[key].get("params") or {}).items())
+    cache_key = (key, name, repr(model), repr(space_scope))
+    if cache_key not in _DEFAULTS:
+        bare = {key: {"name": name, "params": {}}, "model": model, "space_scope": space_scope}
+        defaults = dict(completed_params(bare)[key].get("params") or {})
+        if not defaults:
+            return defaults
+        _DEFAULTS[cache_key] = defaults
+    return _DEFAULTS[cache_key]
 
 
 def value_text(value: Any) -> str:

@@ -52,9 +52,12 @@ SUMMARY_FILE = "summary.md"
 #: Below this many labeled texts per primary label, the reading calls no verdict on separation (k-means on a
 #: handful of texts recovers them trivially).
 MIN_TEXTS_PER_CLUSTER = 5
-#: A median proximity ratio this far (as a share) from chance to its ceiling is read as "near the ceiling": under
-#: a low ceiling (a label on much of the pool) a ratio of 1.49 can be every text the k nearest could carry.
+#: A median over label-size pairs of how far each ratio went from chance (1) to its ceiling, at least this, is read
+#: as "near the ceiling": under a low ceiling (a label on much of the pool) a ratio of 1.49 can be every text the
+#: k nearest could carry. Only pairs whose ceiling is at least 1 + MIN_ROOM count (a ratio of 1.01 under a ceiling
+#: of 1.01 is chance).
 NEAR_CEILING = 0.8
+MIN_ROOM = 0.1
 #: k at this share or more of the unlabeled texts: the reading says the k nearest are much of the pool.
 LARGE_K_SHARE = 0.5
 
@@ -386,7 +389,7 @@ def reading(result: dict[str, Any]) -> str:
         above = int((observed[found] > expected[found]).sum())
         ceilings = per_label(result, "proximity", "ceiling")
         ceiling = float(np.median(ceilings[np.isfinite(ceilings)]))  # finite wherever a ratio is
-        room = np.isfinite(ratios) & (ceilings > 1)  # the pairs where the ceiling leaves room above chance
+        room = np.isfinite(ratios) & (ceilings >= 1 + MIN_ROOM)  # pairs whose ceiling leaves room above chance
         reach = float(np.median((ratios[room] - 1) / (ceilings[room] - 1))) if room.any() else float("nan")
         if ratio >= 1.5:
             verdict = ("so the centroids find texts of their class clearly more often than a random draw would, "

@@ -211,7 +211,7 @@ def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch)
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()} == before
 
 
-def test_the_dry_run_says_which_runs_are_new_which_resume_and_which_are_complete(tmp_path, capsys):
+def test_the_dry_run_says_which_runs_are_new_which_resume_and_which_are_complete(tmp_path, capsys, monkeypatch):
     """A grid run again after it finished runs nothing, and its dry run listed the names alone: nothing said so."""
     from al.records import RunRecords
 
@@ -230,6 +230,12 @@ def test_the_dry_run_says_which_runs_are_new_which_resume_and_which_are_complete
     path.write_text(path.read_text().replace("[0, 1, 2]", "[0]"))
     assert main([str(path), "--dry-run"]) == 0
     assert capsys.readouterr().err.splitlines()[1:] == ["  ready: 1 complete (nothing to run)"]
+    from al import grid
+
+    configs = [SimulationConfig(strategy="random", initial=100, step=50, budget=150, seed=seed,
+                                out=str(tmp_path / "o" / f"seed-{seed}")) for seed in (0, 1)]
+    monkeypatch.setattr(grid, "kept_rounds", lambda config: None if config.seed == 1 else 2)
+    assert grid.readiness(configs) == "ready: 1 complete, 1 whose records cannot be read here"  # not "new"
 
 
 def test_damaged_records_fail_their_run_alone_and_the_dry_run_names_them(tmp_path, capsys):
