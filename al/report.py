@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
     settings = counted(len(summary["settings"]), "setting")
     n_figures = sum((out / name).is_file() for name in report_figures(summary))
-    files = f"report.html, summary.json and {counted(n_figures, 'figure')}" if n_figures else "report.html and summary.json"
+    files = (f"report.html, summary.json and {counted(n_figures, 'figure')}" if n_figures
+             else "report.html and summary.json")
     print(f"wrote {Path(args.output) / 'report.md'}, {files} ({settings})", file=sys.stderr)
     return 0
 

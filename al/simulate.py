@@ -616,11 +616,11 @@ def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
 
     names = list(corpus.label_names)
     if config.initial_strategy == "label_names" and config.initial < len(names):  # turns in label order
-        left = names[config.initial:]
+        left, order = names[config.initial:], ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
         warnings.warn(f"--initial {config.initial} gives a text to {config.initial} of the {len(names)} labels only: "
                       f"labels take turns in the run's label order ({'frequent first, ' if not config.labels else ''}"
-                      f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}), and {', '.join(left[:3])}{and_more(len(left), 3)} get none; "
-                      f"raise --initial to {len(names)} or more for a text of each", stacklevel=2)
+                      f"{order}), and {', '.join(left[:3])}{and_more(len(left), 3)} get none; raise --initial to "
+                      f"{len(names)} or more for a text of each", stacklevel=2)
     if config.initial_strategy == "label_names":  # the file is checked before the pool is embedded
         described = (load_label_descriptions(config.label_descriptions, names, corpus.left_out_labels)
                      if config.label_descriptions

@@ -112,7 +112,8 @@ def _label_sep_hint(ineligible: Sequence[str]) -> str:
     if joining is None or len(joining[1]) < 2:
         return ""
     char, found = joining
-    return f"label names such as {found[0]!r} hold {char!r}: if it joins labels, pass --label-sep {separator_flag(char)}; else "
+    return (f"label names such as {found[0]!r} hold {char!r}: if it joins labels, pass --label-sep "
+            f"{separator_flag(char)}; else ")
 
 
 def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:
