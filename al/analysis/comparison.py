@@ -424,14 +424,9 @@ def setting_of(run: Run) -> str:
     classifier = c.get("classifier")
     if isinstance(classifier, dict):  # {name, params}: a bert classifier names the encoder it fine-tunes
         encoder = (classifier.get("params") or {}).get("model") or c.get("model")
-        return f"{c.get('dataset')} ({labels}), {classifier_label(run)} on {encoder}"
+        # its params given at their defaults left out (logreg(C=1.0) is logreg: al.analysis.curves.beyond_defaults)
+        return f"{c.get('dataset')} ({labels}), {run.setting('classifier')} on {encoder}"
     return f"{c.get('dataset')} ({labels}), {classifier} on {c.get('classifier_model') or c.get('model')}"
-
-
-def classifier_label(run: Run) -> str:
-    """The classifier as given, less the params given at their defaults: ``logreg(C=1.0)`` is ``logreg``, as
-    :func:`conditions` makes them one condition, so that such runs share a setting and their seeds pair."""
-    return run.setting("classifier")  # its params given at their defaults left out (al.analysis.curves.beyond_defaults)
 
 
 #: Stored settings that do not make two runs different conditions: the seed pairs them, the rest is where and how
