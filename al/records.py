@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable, Iterable, Iterator
 
 from al.config import canonical, changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
-from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError
+from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError, and_more
 from al.io import file_digest, remove_stale_temporaries, write_atomic  # noqa: F401 - write_atomic re-exported
 from al.progress import counted
 
@@ -161,6 +161,28 @@ def _other_entries(directory: Path) -> list[str]:
     """Names in a run directory besides its records and hidden files (a session's answers, a user's notes)."""
     return [p.name for p in Path(directory).iterdir() if p.name not in (CONFIG_FILE, ROUNDS_FILE)
             and not p.name.startswith(".")]
+
+
+#: How deep below a new run's directory :func:`runs_below` looks (a grid's out holds runs one level down).
+RUNS_BELOW_DEPTH = 2
+
+
+def runs_below(directory: Path, depth: int = RUNS_BELOW_DEPTH) -> list[Path]:
+    """Directories up to ``depth`` levels below ``directory`` that hold a run's records (``config.json`` or
+    ``rounds.jsonl``), sorted; hidden folders are left out. Bounded, so a large folder given as --out is not
+    walked whole."""
+    found: set[Path] = set()
+    level = [Path(directory)]
+    for _ in range(depth):
+        below = []
+        for folder in level:
+            try:
+                below += [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+            except OSError:  # unreadable: nothing known below it
+                continue
+        found.update(p for p in below if (p / ROUNDS_FILE).is_file() or (p / CONFIG_FILE).is_file())
+        level = below
+    return sorted(found)
 
 
 def read_config(directory: Path) -> dict[str, Any] | None:
@@ -376,6 +398,12 @@ class RunRecords:
         if previous is None and read_rounds(self.directory):
             raise ConfigError(f"{self.directory} holds finished rounds ({ROUNDS_FILE}) but no {CONFIG_FILE}, so "
                               f"their settings are unknown; restore its {CONFIG_FILE}, or pass another --out")
+        if previous is None and self.directory.is_dir() and (nested := runs_below(self.directory)):
+            # a grid's out, or a folder of runs: records written beside them would hide them from al.report
+            shown = ", ".join(str(p.relative_to(self.directory)) for p in nested[:3]) + and_more(len(nested), 3)
+            raise ConfigError(f"{self.directory} holds runs in its folders ({shown}): a grid's out or a folder of "
+                              f"runs, not one {self.what}'s directory; give this {self.what} a folder of its own, "
+                              f"e.g. --out {self.directory / 'NAME'}")
         if previous is not None:
             old = stored_settings(previous)
             changed = [k for k in changed_settings(old, settings)

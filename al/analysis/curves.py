@@ -166,16 +166,14 @@ def find_files(root: Path, name: str) -> list[Path]:
 
 
 def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
-    """Run directories given directly, or found below the given directories (:func:`find_files`)."""
+    """Run directories given, and those below the given directories (:func:`find_files`): a run written at the
+    top of a folder of runs (before al.simulate refused that) hides none of them."""
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise DataError(f"{path} does not exist; expected a run directory (with {ROUNDS_FILE}) or a parent of some")
-        if (path / ROUNDS_FILE).is_file():
-            found.append(path)
-            continue
-        below = sorted(p.parent for p in find_files(path, ROUNDS_FILE))
+        below = sorted(p.parent for p in find_files(path, ROUNDS_FILE))  # the path itself too, if a run
         if not below:
             if (path / CONFIG_FILE).is_file() or find_files(path, CONFIG_FILE):
                 raise DataError(f"no run under {path} has finished a round yet ({ROUNDS_FILE} comes with the first); "

@@ -146,6 +146,30 @@ def test_rounds_without_their_config_are_refused_not_overwritten(tmp_path):
     assert len(read_rounds(tmp_path)) == 2
 
 
+def test_a_new_run_in_a_folder_of_runs_is_refused_and_those_runs_are_still_found(tmp_path):
+    from al.analysis.curves import find_run_dirs
+
+    _run(tmp_path / "grid" / "random-0")
+    _run(tmp_path / "grid" / "deeper" / "cvirs-0")
+    (tmp_path / "grid" / ".hidden" / "x").mkdir(parents=True)  # hidden folders are not looked in
+    (tmp_path / "grid" / ".hidden" / "x" / "config.json").write_text("{}")
+    with pytest.raises(ConfigError, match=r"grid holds runs in its folders \(deeper/cvirs-0, random-0\): a grid's "
+                                          r"out or a folder of runs, not one run's directory; give this run a folder "
+                                          r"of its own, e.g. --out .*grid/NAME$"):
+        RunRecords(tmp_path / "grid").check(dict(SETTINGS))
+    assert not (tmp_path / "grid" / "config.json").exists()
+    # a run written there before the refusal resumes, and the folder's runs are read beside it
+    _run(tmp_path / "old")
+    _run(tmp_path / "old" / "random-0")
+    assert len(RunRecords(tmp_path / "old").start(dict(SETTINGS), {"version": "0.1.0"})) == 2
+    assert find_run_dirs([tmp_path / "old"]) == [tmp_path / "old", tmp_path / "old" / "random-0"]
+    assert find_run_dirs([tmp_path / "grid"]) == [tmp_path / "grid" / "deeper" / "cvirs-0",
+                                                   tmp_path / "grid" / "random-0"]
+    # deeper than two levels is not looked for: a large folder given as --out is not walked whole
+    _run(tmp_path / "far" / "a" / "b" / "run")
+    assert len(RunRecords(tmp_path / "far").start(dict(SETTINGS), {"version": "0.1.0"})) == 0
+
+
 def _hold(directory, ready, release):
     with run_lock(directory):
         ready.set()
