@@ -223,6 +223,20 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         raise
 
 
+def fitting_sizes_advice(sizes: Sequence[int], n_pool: int, k: int) -> str:
+    """Why none of the default ``sizes`` fits a pool of ``n_pool`` texts with ``k`` neighbours, and a --sizes and
+    --k that do: k at most a fifth of the pool, sizes a quarter and a half of it (each leaving more than k)."""
+    given = f"default sizes {' '.join(map(str, sizes))} each leave" if len(sizes) > 1 else \
+        f"default size {sizes[0]} leaves"
+    said = (f"the {given} --k {k} or fewer unlabeled texts in this pool of {n_pool} (the k nearest would be all of "
+            f"them, and every ratio to chance 1)")
+    k_fit = min(k, n_pool // 5)
+    fit = sorted({size for size in (n_pool // 4, n_pool // 2) if 2 <= size < n_pool - k_fit})
+    if k_fit < 1 or not fit:
+        return f"{said}; the pool is too small to analyse: give a file with more pool texts"
+    return f"{said}; give smaller ones with fewer neighbours, e.g. --sizes {' '.join(map(str, fit))} --k {k_fit}"
+
+
 def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: argparse.Namespace, say,
             data_file: str | None = None) -> dict:
     """Load, embed, analyse and write into ``out`` (checked by :func:`run`); the result. ``data_file``: the file
@@ -237,7 +251,9 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     pool = corpus.splits["train"]
     if "sizes" not in args:  # the default sizes that fit this pool (the k nearest among texts left unlabeled)
         fitting = [size for size in sizes if size < len(pool) - k]
-        if fitting and len(fitting) < len(sizes):
+        if not fitting:
+            raise ConfigError(fitting_sizes_advice(sizes, len(pool), k))
+        if len(fitting) < len(sizes):
             import warnings
 
             left = [size for size in sizes if size not in fitting]

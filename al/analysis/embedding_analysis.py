@@ -420,7 +420,7 @@ def reading(result: dict[str, Any]) -> str:
             parts.append("With ceilings this low (labels on a large share of the unlabeled texts), a ratio near 1 "
                          "says little; compare each ratio with its ceiling in the table below.")
         shown = np.flatnonzero(np.isfinite(label_ratio))
-        if len(shown) >= 2:
+        if len(shown) >= 2 and np.ptp(np.round(label_ratio[shown], 2)) > 0:  # as printed: all alike, no best
             best, worst = int(shown[np.argmax(label_ratio[shown])]), int(shown[np.argmin(label_ratio[shown])])
 
             def placed(j: int) -> str:

@@ -155,6 +155,21 @@ def test_one_label_gives_no_best_worst_no_margin_and_no_separation_verdict():
     assert "separated" not in text
 
 
+def test_labels_placed_alike_have_no_best_and_worst_centroid():
+    """Every text carries both labels: each ratio is 1.00 at its ceiling, and 'the best-placed centroid is food
+    (1.00), the worst water (1.00)' named a difference that is not there."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 8)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    text = reading(analyze_pool(X, np.ones((60, 2), dtype=int), ["food", "water"], [30], k=20))
+    assert "carried its label 1.00 times as often as chance" in text
+    assert "best-placed" not in text
+    Y = np.ones((60, 2), dtype=int)
+    Y[::2, 1] = 0  # water on half the texts, gathered about one direction: its ratio near 2, food's 1
+    X[1::2] = X[1::2] * 0.1 + np.eye(8, dtype=np.float32)[0]
+    assert "best-placed" in reading(analyze_pool(X, Y, ["food", "water"], [30], k=20))
+
+
 def test_a_label_on_one_labeled_text_is_left_out_of_the_margin_it_would_inflate():
     """Texts on the unit circle in 2-D: a at 0 and 90 degrees (centroid at 45), b alone at 180 (its own centroid).
     a's own distance 1 - cos 45 = 0.29289; to b's centroid 1 - cos 180 = 2 and 1 - cos 90 = 1, mean 1.5: margin
