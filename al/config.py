@@ -379,17 +379,85 @@ class SimulationConfig:
         Raises
         ------
         ConfigError
-            On the first bad setting, saying what was expected and what came.
+            On the first bad setting (:meth:`problems` gives them all), saying
+            what was expected and what came.
         """
-        from al.datasets import DATASETS, check_data_options, check_data_path, unknown_dataset
+        problems = self.problems()
+        if problems:
+            raise problems[0]
+        return self
 
-        self._check_types()
+    def problems(self) -> list[ALError]:
+        """Every bad setting :meth:`validate` refuses, in its order: one per independent part (the data, the sizes,
+        the seed, the strategy, the classifier ...), so a grid's dry run names all there is to fix in a cell, not
+        the first alone. A part that reads another that failed is not checked (the strategy's query sizes after
+        bad sizes; a constructor, which is given the run's seed and device, after a bad seed or device). Errors
+        that are no :class:`al.errors.ALError` (a bug in a plugin's constructor) are raised."""
+        found: list[ALError] = []
+
+        def part(check: Callable[[], Any], *needs: bool) -> bool:
+            """Run ``check`` where every part it ``needs`` passed; whether it passed (False where not run)."""
+            if not all(needs):
+                return False
+            try:
+                check()
+            except ALError as exc:  # a ConfigError; a DataError from the data file's split column
+                found.append(exc)
+                return False
+            return True
+
+        if not part(self._check_types):  # words, paths and label lists: the rest reads them
+            return found
+        dataset = part(self._check_dataset)
+        sizes = part(self._check_sizes)
+        part(self._check_initial)
+        seed = part(self._check_seed)
+        part(self._check_labels)
+        part(self._check_switches)
+        part(self._check_pool_size)
+        compute = part(self._check_compute)
+        part(self._check_data_file, dataset)
+        strategy_ok = part(lambda: self._check_params(self.strategy, self.strategy_class(), "strategy"))
+        classifier_ok = part(lambda: self._check_params(self.classifier, self.classifier_class(), "classifier"))
+        space_ok = part(self._check_space, seed, compute)  # builds the space, given the run's device
+        built: dict[str, Any] = {}
+        strategy_ok = part(lambda: built.update(strategy=self.make_strategy()), strategy_ok, seed, compute)
+        part(lambda: built["strategy"].check_query_sizes(query_sizes(self.initial, self.step, self.budget), self.step),
+             strategy_ok, sizes)
+        classifier_ok = part(lambda: built.update(classifier=self.make_classifier_factory()(self.seed)), classifier_ok,
+                             seed, compute)
+        readers_ok = part(lambda: self._check_classifier_methods(built["strategy"], built["classifier"]),
+                          strategy_ok, classifier_ok)
+        if self.space.name != PRETRAINED:  # what a grid's --dry-run and each cell check, before data loads
+            part(lambda: check_space_readers(self.space_for, repr(built["strategy"].name or
+                                                                  type(built["strategy"]).__name__),
+                                             "embeddings" in built["strategy"].requires, built["classifier"].input),
+                 readers_ok, space_ok)
+        return found
+
+    def _check_dataset(self) -> None:
+        """The dataset's name and its data options."""
+        from al.datasets import DATASETS, check_data_options, unknown_dataset
+
         if self.dataset not in DATASETS:
             raise ConfigError(unknown_dataset(self.dataset))
         try:
             check_data_options(self.dataset, self.data_options)
         except DataError as exc:
             raise ConfigError(str(exc)) from None
+
+    def _check_data_file(self) -> None:
+        """The data path of a known dataset, and the split column its file has."""
+        from al.datasets import check_data_path
+
+        try:
+            check_data_path(self.dataset, self.data_path)
+        except DataError as exc:
+            raise ConfigError(str(exc)) from None
+        self._check_split_column()
+
+    def _check_sizes(self) -> None:
+        """initial, step and budget: positive integers, the budget above the initial set."""
         for name in ("initial", "step", "budget"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -399,6 +467,9 @@ class SimulationConfig:
                 f"budget ({self.budget}) must be larger than the initial labeled set ({self.initial}): "
                 f"the budget is the labeled-set size at the end; raise --budget or lower --initial"
             )
+
+    def _check_initial(self) -> None:
+        """How the first labeled set is chosen, and the label descriptions file its label_names start reads."""
         if self.initial_strategy not in INITIAL_STRATEGIES:
             raise ConfigError(f"initial_strategy must be one of {', '.join(INITIAL_STRATEGIES)}, "
                               f"got {self.initial_strategy!r}")
@@ -414,22 +485,35 @@ class SimulationConfig:
                                                  f"{Path.cwd() / descriptions})"))
                 raise ConfigError(f"label descriptions file {self.label_descriptions} {what}; "
                                   f"give a YAML file mapping label -> text (--label-descriptions)")
+
+    def _check_seed(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < MAX_SEED:
             raise ConfigError(f"seed must be an integer from 0 to {MAX_SEED - 1} (numpy and scikit-learn take "
                               f"32-bit seeds), got {self.seed!r}")
+
+    def _check_labels(self) -> None:
+        """n_frequent and n_rare, and some label asked for."""
         for name in ("n_frequent", "n_rare"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
         if not self.labels and self.n_frequent + self.n_rare == 0:
             raise ConfigError("no labels asked for: give --labels, or --frequent/--rare above 0")
-        for name in ("diagnostics", "stopping"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+
+    def _check_pool_size(self) -> None:
         if self.pool_size is not None and (not isinstance(self.pool_size, int) or isinstance(self.pool_size, bool)
                                            or self.pool_size <= 0):
             raise ConfigError(f"pool_size must be a positive integer, or left out (null) for the whole pool, got "
                               f"{self.pool_size!r}")
+
+    def _check_switches(self) -> None:
+        """diagnostics and stopping."""
+        for name in ("diagnostics", "stopping"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+
+    def _check_compute(self) -> None:
+        """embed_precision, threads and device."""
         from al.embedders import PRECISIONS
 
         if self.embed_precision not in PRECISIONS:
@@ -442,17 +526,9 @@ class SimulationConfig:
             self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)
         ):
             raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
-        try:
-            check_data_path(self.dataset, self.data_path)
-        except DataError as exc:
-            raise ConfigError(str(exc)) from None
-        self._check_split_column()
-        self._check_params(self.strategy, self.strategy_class(), "strategy")
-        self._check_params(self.classifier, self.classifier_class(), "classifier")
-        self._check_space()
-        strategy = self.make_strategy()
-        strategy.check_query_sizes(query_sizes(self.initial, self.step, self.budget), self.step)
-        classifier = self.make_classifier_factory()(self.seed)
+
+    def _check_classifier_methods(self, strategy: Any, classifier: Any) -> None:
+        """The classifier has the methods the strategy calls (``classifier_methods``)."""
         missing = [m for m in getattr(strategy, "classifier_methods", ()) if not callable(getattr(classifier, m, None))]
         if missing:
             from al.classifiers import CLASSIFIERS, classifier_class
@@ -463,10 +539,6 @@ class SimulationConfig:
                 f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which classifier "
                 f"{self.classifier.name!r} lacks; use --classifier {' or '.join(able) or 'of your own that has it'}, "
                 f"or another strategy")
-        if self.space.name != PRETRAINED:  # what a grid's --dry-run and each cell check, before data loads
-            check_space_readers(self.space_for, repr(strategy.name or type(strategy).__name__),
-                                "embeddings" in strategy.requires, classifier.input)
-        return self
 
     def _check_split_column(self) -> None:
         """A ``split_column`` given (``split`` too) must be a column of the data file: of a CSV file's header, or
@@ -833,8 +905,10 @@ def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, A
     one whose default is a number takes a number or null.
     Wrappers of other libraries' callables (:mod:`strategies.adapters`) pass
     those callables' parameters. ``kinds``: the kinds checked (a constructor's
-    own checks, which know the ranges, go between ``bool`` and the others).
+    own checks, which know the ranges, go between ``bool`` and the others). Every such parameter is named, in
+    one line: a second was found only once the first was mended.
     """
+    wrong = []
     for param in params:
         found = _annotated_kind(param) if param.name in given else None
         value = given.get(param.name)
@@ -843,8 +917,9 @@ def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, A
         kind, optional = found
         expected = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
         write = _WRITE[kind] if kind != "int" or isinstance(value, float) else _WRITE[kind].split(" (")[0]
-        raise ConfigError(f"{where} param {param.name} must be {expected}{' or null' if optional else ''}, "
-                          f"got {value!r}; {write}")
+        wrong.append(f"param {param.name} must be {expected}{' or null' if optional else ''}, got {value!r}; {write}")
+    if wrong:
+        raise ConfigError(f"{where} {'; and '.join(wrong)}")
 
 
 def _raised_at(exc: BaseException) -> str:

@@ -89,11 +89,13 @@ SHOWN_RUNS = 3  # runs named on a line of what stops several (the rest counted)
 
 @dataclass(frozen=True)
 class GridRun:
-    """One cell of the grid: its directory name, config, and why it cannot run (if so)."""
+    """One cell of the grid: its directory name, config, and why it cannot run (if so): ``problem`` the first
+    reason, ``problems`` every one (:meth:`al.config.SimulationConfig.problems`)."""
 
     name: str
     config: SimulationConfig
     problem: str | None = None
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,12 +186,8 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
                               f"cores / workers threads; one worker runs in this process); remove it from "
                               f"{_given_in(['threads'], combo)}")
         config = from_mapping(values, source)
-        try:
-            config.validate()
-            problem = None
-        except ALError as exc:
-            problem = in_file_terms(str(exc))
-        runs.append(GridRun(name, config, problem))
+        problems = tuple(dict.fromkeys(in_file_terms(str(exc)) for exc in config.problems()))
+        runs.append(GridRun(name, config, problems[0] if problems else None, problems))
     return root, runs
 
 
@@ -1323,7 +1321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runnable = [r for r in runs if r.problem is None]
     if not args.quiet or args.dry_run:
         print(f"{counted(len(runs), 'simulation')} in {args.grid} -> {root}", file=sys.stderr)
-    for line in problem_lines("not run", [(r.name, r.problem) for r in runs if r.problem is not None]):
+    for line in problem_lines("not run", [(r.name, problem) for r in runs for problem in r.problems or
+                                          ([r.problem] if r.problem is not None else [])]):
         print(line, file=sys.stderr)
     models: dict[str, str | None] = {}  # on a Ray cluster the models are the workers' to have: not looked for here
 
@@ -1350,7 +1349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         refused: list[tuple[str, str]] = []
         corpora: dict[Any, str | int] = {}
         for r in runnable:  # every problem of a run, so one dry run shows all there is to fix
-            problems = [refusal(r.config)]
+            problems = [its_directory(refusal(r.config), r.config.run_dir)]
             if has_rounds_left(r.config):
                 problems += [] if args.ray else missing_models(r.config, models)
                 problems.append(unreadable_corpus(r.config, corpora))  # read here (a run would read it first)
@@ -1452,6 +1451,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return exit_status(counts, not_run)
+
+
+def its_directory(message: str | None, run_dir: Path) -> str | None:
+    """``message`` with the run's own directory, where it opens it, said as "its directory": each run's refusal
+    then reads alike, and :func:`problem_lines` gives sixty runs of a lowered budget one line, not sixty."""
+    if message is None or not message.startswith(f"{run_dir} "):
+        return message
+    return "its directory" + message[len(str(run_dir)):]
 
 
 def problem_lines(kind: str, problems: Sequence[tuple[str, str]], shown: int = SHOWN_RUNS) -> list[str]:

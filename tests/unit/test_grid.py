@@ -349,8 +349,10 @@ def test_dry_run_lists_and_reports(tmp_path, capsys):
     assert len(captured.out.split()) == 12
     not_run = [line for line in captured.err.splitlines() if line.startswith("  not run: ")]
     assert len(not_run) == 2, captured.err  # one line per reason, naming the runs it stops (the rest counted)
+    # every problem of a cell: reuters' cells of the unknown strategy are named for it too, not for their path alone
     assert not_run[0].startswith("  not run: data-disaster__strategy-not_implemented_yet__seed-0, "
-                                 "data-disaster__strategy-not_implemented_yet__seed-1: unknown strategy"), not_run
+                                 "data-disaster__strategy-not_implemented_yet__seed-1, "
+                                 "data-reuters__strategy-not_implemented_yet__seed-0 and 1 more: unknown strategy"), not_run
     assert not_run[1] == ("  not run: data-reuters__strategy-random__seed-0, data-reuters__strategy-random__seed-1, "
                           "data-reuters__strategy-cvirs__seed-0 and 3 more: data path /no/such/reuters.tar.gz does not "
                           "exist; fix data_path")

@@ -179,6 +179,12 @@ def test_a_dry_run_names_the_runs_their_directories_will_refuse(tmp_path, capsys
     assert captured.out.split() == ["seed-0", "seed-1", "seed-2"]
     refused = [line for line in captured.err.splitlines() if line.startswith("  will fail: ")]
     assert len(refused) == 1 and refused[0].startswith("  will fail: seed-1: ") and "budget: 25 -> 20" in refused[0]
+    # the same refusal of several runs is one line: each run's directory is "its directory" (it was one line each)
+    _store(run["seed-2"], 1, budget=25)
+    assert main([str(path), "--dry-run"]) == 2
+    refused = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  will fail: ")]
+    assert len(refused) == 1 and refused[0].startswith("  will fail: seed-1, seed-2: its directory holds a run with "
+                                                       "other settings (budget: 25 -> 20); "), refused
 
 
 def test_a_resumed_run_sets_the_pace_of_the_rounds_it_ran(tmp_path, monkeypatch, capsys):

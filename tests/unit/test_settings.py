@@ -324,3 +324,39 @@ def test_a_key_given_twice_in_a_settings_file_is_refused_with_both_lines(tmp_pat
         load_yaml(path)
     path.write_text("base: &b {budget: 300}\nrun:\n  <<: *b\n  budget: 400\n")  # a merge may be overridden
     assert load_yaml(path)["run"] == {"budget": 400}
+
+
+def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_meets_them():
+    """A grid's dry run named a cell's first problem only: its misspelt strategy showed once the budget was mended."""
+    config = from_mapping({"budget": "250", "strategy": "class_embeding", "seed": 3, "threads": 0})
+    messages = [str(p) for p in config.problems()]
+    assert len(messages) == 3, messages
+    assert messages[0] == "budget must be a positive integer, got '250'"
+    assert messages[1].startswith("threads must be a positive integer")
+    assert messages[2].startswith("unknown strategy 'class_embeding' (did you mean class_embedding?)")
+    with pytest.raises(ConfigError, match="^budget must be a positive integer"):  # validate: the first
+        config.validate()
+    # a part that reads one that failed is not checked: no query sizes after bad sizes, no constructor given a bad
+    # seed (both would say more of the same, or fail on it)
+    assert [str(p) for p in from_mapping({"budget": 0, "strategy": "dal"}).problems()] == [
+        "budget must be a positive integer, got 0"]
+    only_seed = from_mapping({"seed": -1, "classifier": "knn", "strategy": "cvirs"}).problems()
+    assert len(only_seed) == 1 and str(only_seed[0]).startswith("seed must be an integer from 0")
+    assert SimulationConfig().problems() == []
+
+
+def test_every_param_of_the_wrong_kind_is_named_in_one_line():
+    """alpha=abc and topk=2.5: topk was named once alpha was mended."""
+    import inspect
+
+    from al.config import check_param_types
+
+    def component(alpha: float = 0.5, topk: int = 5, keep: bool = False):
+        """A constructor's parameters."""
+
+    params = inspect.signature(component).parameters.values()
+    with pytest.raises(ConfigError) as caught:
+        check_param_types(params, {"alpha": "abc", "topk": 2.5, "keep": True}, "strategy 'x'")
+    assert str(caught.value) == (
+        "strategy 'x' param alpha must be a number, got 'abc'; write a number such as 0.5 or 1e-3; and param topk "
+        "must be an integer, got 2.5; write a whole number such as 5 (1e3 and 2.0 are read as fractions)")
