@@ -20,6 +20,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "testing": ("al.testing.__main__", "check a strategy of your own against the interface's rules"),
 }
 
+#: Words a user may try for a command, and the command that does it (named in the error, not run).
+OTHER_WORDS: dict[str, str] = {
+    "check": "testing", "test": "testing", "lint": "testing", "run": "simulate", "sim": "simulate",
+    "label": "annotate", "labeling": "annotate", "labelling": "annotate", "serve": "annotate", "analyse": "analyze",
+    "compare": "report", "curves": "plot",
+}
+
 
 def usage() -> str:
     """The command list ``python -m al`` prints."""
@@ -43,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"al {__version__}")
         return 0
     if args[0] not in COMMANDS:
-        print(f"error: unknown command {args[0]!r}{did_you_mean([args[0]], COMMANDS)}; known: "
+        meant = (f" (did you mean {OTHER_WORDS[args[0].lower()]}?)" if args[0].lower() in OTHER_WORDS
+                 else did_you_mean([args[0]], COMMANDS))
+        print(f"error: unknown command {args[0]!r}{meant}; known: "
               f"{', '.join(COMMANDS)}; python -m al lists them", file=sys.stderr)
         return 2
     return importlib.import_module(COMMANDS[args[0]][0]).main(args[1:])

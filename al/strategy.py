@@ -297,8 +297,8 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     nan = np.isnan(scores) if scores.dtype.kind in "fc" else np.zeros(len(scores), dtype=bool)
     if nan.any():
         raise InterfaceError(
-            f"top_n got {int(nan.sum())} NaN score(s) of {len(scores)} (candidate {int(candidates[nan.argmax()])}'s "
-            f"first), which would rank in index order; expected numbers: a mean over no texts (a label with none "
+            f"top_n got {int(nan.sum())} NaN score(s) of {len(scores)} (the first at candidate "
+            f"{int(candidates[nan.argmax()])}), which would rank in index order; expected numbers: a mean over no texts (a label with none "
             f"labeled) or 0/0 gives NaN, so handle that case, or rank them last with np.nan_to_num(scores, "
             f"nan=-np.inf)"
         )
@@ -341,9 +341,10 @@ def validate_answer(
     values, counts = np.unique(picked, return_counts=True)
     repeated = values[counts > 1]
     if len(repeated):
-        raise QueryError(
-            f"strategy {strategy_name!r} returned duplicate indices ({_some(repeated)}); {how}"
-        )
+        times = counts[counts > 1]
+        said = (f"index {int(repeated[0])} {int(times[0])} times" if len(repeated) == 1 else
+                f"{len(repeated)} indices more than once ({_some(repeated)})")
+        raise QueryError(f"strategy {strategy_name!r} returned duplicate indices: {said}; {how}")
     unlabeled = state.indices_unlabeled if unlabeled is None else unlabeled
     not_unlabeled = np.setdiff1d(picked, unlabeled)
     if len(not_unlabeled):

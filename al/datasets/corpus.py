@@ -113,7 +113,7 @@ class Corpus:
 
     def describe(self) -> str:
         """A plain-text summary: texts per split, per-label counts, cardinality."""
-        lines = [f"corpus {self.name}: {len(self.texts)} texts, {self.n_labels} labels; "
+        lines = [f"corpus {self.name}: {len(self.texts)} texts, {self.n_labels} label{'' if self.n_labels == 1 else 's'}; "
                  "train is the pool the strategies pick from"]
         for split in SPLITS:
             Y = self.Y_of(split)

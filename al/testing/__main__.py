@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         except ALError as exc:
             failed += 1
-            print(f"error: {exc}", file=sys.stderr)
+            shared = (" (--strategy-param reaches every strategy named: check them in separate commands)"
+                      if args.strategy_param and len(args.strategies) > 1 and " has no parameter " in str(exc) else "")
+            print(f"error: {exc}{shared}", file=sys.stderr)
             continue
         label = config.strategy.label()
         try:

@@ -314,6 +314,7 @@ def test_describe_aligns_label_names_shorter_than_the_header():
                     {"train": np.array([0]), "dev": np.array([1]), "test": np.array([2])})
     lines = c.describe().splitlines()
     assert lines[-2] == "  label   train     dev    test" and lines[-1] == "  1           1       1       1"
+    assert lines[0].startswith("corpus c: 3 texts, 1 label; ")  # not "1 labels"
 
 
 def test_unknown_dataset_and_missing_path(tmp_path):

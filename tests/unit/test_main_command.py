@@ -44,7 +44,8 @@ def test_a_command_runs_with_the_arguments_after_its_name(capsys):
     assert exited.value.code == 0 and "usage: python -m al.plot" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("word, close", [("simulat", " (did you mean simulate?)"), ("train", "")])
+@pytest.mark.parametrize("word, close", [("simulat", " (did you mean simulate?)"), ("train", ""),
+                                         ("check", " (did you mean testing?)"), ("Label", " (did you mean annotate?)")])
 def test_an_unknown_command_is_one_line_with_exit_2(word, close, capsys):
     assert main([word, "--budget", "600"]) == 2
     err = capsys.readouterr().err
@@ -71,3 +72,9 @@ def test_python_dash_m_al_and_the_installed_command():
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
     assert "al = al.__main__:main" in setup["options.entry_points"]["console_scripts"].splitlines()
+
+
+def test_every_other_word_names_a_command():
+    from al.__main__ import OTHER_WORDS
+
+    assert set(OTHER_WORDS.values()) <= set(COMMANDS) and not set(OTHER_WORDS) & set(COMMANDS)

@@ -128,7 +128,13 @@ def test_an_unknown_name_or_parameter_is_refused_before_any_check(capsys):
     assert main(["cvirz"]) == 2
     assert "did you mean cvirs" in capsys.readouterr().err
     assert main(["dal", "--strategy-param", "sub_batchs=2"]) == 2
-    assert "sub_batchs" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "sub_batchs" in err and "reaches every strategy" not in err  # one strategy: nothing shared to say
+    # a param of one strategy of two: the error says the flag went to both
+    assert main(["random", "dal", "--strategy-param", "sub_batches=2"]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "error: strategy 'random' has no parameter 'sub_batches'; accepted: none (--strategy-param reaches every "
+        "strategy named: check them in separate commands)")
 
 
 def test_a_parameter_given_twice_is_refused(capsys):

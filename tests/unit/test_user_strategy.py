@@ -858,7 +858,7 @@ def test_a_package_failing_for_another_reason_is_not_called_shadowed(monkeypatch
     (lambda s, n: s.indices_unlabeled[:n, None], r"returned an array of shape \(5, 1\) and dtype int64; "),
     (lambda s, n: s.indices_unlabeled[:1], r"returned 1 index; expected 5: return an int array"),
     (lambda s, n: np.r_[s.indices_unlabeled[:3], s.indices_unlabeled[:2]],
-     r"returned duplicate indices \(12, 13\); return an int array of 5 distinct"),
+     r"returned duplicate indices: 2 indices more than once \(12, 13\); return an int array of 5 distinct"),
     (lambda s, n: np.r_[s.indices_unlabeled[: n - 1], s.indices_labeled[:1]],
      r"returned 1 index of a text labeled already \(0\); return"),
     (lambda s, n: np.r_[s.indices_unlabeled[: n - 2], s.indices_labeled[:1], -3],
@@ -910,6 +910,11 @@ def test_what_a_mistake_in_naming_or_configuring_a_strategy_is_told(user_module)
         SimulationConfig(strategy=f"{module}.Seeded").validate()
     with pytest.raises(ConfigError, match=r"its strategies: (?!.*_Base)(?!.*Abstract)"):
         SimulationConfig(strategy=f"{module}:Seedd").validate()
+    with pytest.raises(ConfigError, match=rf"^unknown strategy '{module}'; a module of that name can be imported: "
+                                          rf"name its strategy class with a colon, {module}:ClassName \("):
+        SimulationConfig(strategy=module).validate()  # the module alone: it listed the built-in strategies
+    with pytest.raises(ConfigError, match=r"^unknown strategy 'json'; known: "):  # a standard module is no hint
+        SimulationConfig(strategy="json").validate()
     with pytest.raises(ConfigError, match=r"unknown key\(s\) 'parms' \(did you mean params\?\)$"):
         SimulationConfig(strategy={"name": f"{module}:Seeded", "parms": {"n_init": 3}}).validate()
 
