@@ -1370,13 +1370,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     start = time.perf_counter()
     counts: dict[str, int] = {}
-    warned: set[str] = set()
+    warned: dict[str, list[str]] = {}  # each warning said, with its run's directory as "its directory": the runs
+    # it was said of again, unsaid until the end
 
-    def warn(messages: Sequence[str], beat: Heartbeat) -> None:
+    def warn(messages: Sequence[str], beat: Heartbeat, run: GridRun | None = None) -> None:
         for message in messages:  # each distinct one once per grid, on one line
-            if message not in warned:  # --quiet too: a warning is not progress
-                warned.add(message)
+            alike = message.replace(str(run.config.run_dir), "its directory") if run is not None else message
+            if alike not in warned:  # --quiet too: a warning is not progress
+                warned[alike] = []
                 beat.say(f"warning: {' '.join(message.split())}")
+            elif run is not None and alike != message:
+                warned[alike].append(run.name)
+
+    def warned_again() -> None:
+        """One line for each warning said of other runs too (an edited strategy's file, of every run of it)."""
+        for alike, names in warned.items():
+            if names:
+                print(f"warning: the same of {counted(len(names), 'more run')} ({', '.join(names[:SHOWN_RUNS])}"
+                      f"{and_more(len(names), SHOWN_RUNS)}): {' '.join(alike.split())}", file=sys.stderr)
 
     try:
         if args.ray:
@@ -1441,12 +1452,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                         or before[name]) for name, t in to_do.items()]
                     left = time_left(worked, rounds_left, now - runs_began, list(flying.values()))
                     beat.say(run_line(i, len(runnable), r.name, result, left))
-                warn(result.get("warnings", ()), beat)
+                warn(result.get("warnings", ()), beat, r)
                 bar.update(1)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         return stopped(stop, "run the same command again to resume")
     finally:
         sigterm.close()
+        warned_again()
     not_run = len(runs) - len(runnable)
     summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)

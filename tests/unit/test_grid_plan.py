@@ -446,3 +446,26 @@ def test_a_relative_data_path_the_grid_files_folder_holds_is_named_from_another_
     monkeypatch.chdir(tmp_path)
     assert main(["g.yaml", "--dry-run"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_a_warning_said_of_each_run_s_own_directory_is_one_line_and_the_runs_counted(tmp_path, monkeypatch,
+                                                                                    capsys):
+    """An edited strategy file warned once per finished run, each line naming its own directory."""
+    from al import grid
+
+    path, run = _grid_file(tmp_path, [0, 1, 2, 3])
+
+    def fake_local(runs, workers, preparations=(), watch=None):
+        for r in runs:
+            yield r, {"status": "complete", "seconds": 0.0, "macro_f1": 0.5, "rounds": 3,
+                      "warnings": [f"mine.py changed since {r.config.run_dir} last ran: pass another --out",
+                                   "a warning of every run alike"]}
+
+    monkeypatch.setattr(grid, "run_local", fake_local)
+    assert main([str(path)]) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert warned == [f"warning: mine.py changed since {run['seed-0'].run_dir} last ran: pass another --out",
+                      "warning: a warning of every run alike",
+                      "warning: the same of 3 more runs (seed-1, seed-2, seed-3): mine.py changed since its "
+                      "directory last ran: pass another --out"], err
