@@ -52,7 +52,7 @@ from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, Fore
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
-from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config, read_rounds
+from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config
 from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
 from al.stopping import StoppingSignals, advice
 
@@ -856,6 +856,7 @@ class Session:
             self.store.open()
             self.store.keep_texts(self.texts.texts)  # answers stored before they kept their text (the same file)
             self._check_raised_budget(previous)
+            self.store.note_budget(config.budget)  # the budget answers from now on are given under
             meta = {
                 "version": __version__,
                 "packages": package_versions(),
@@ -952,25 +953,42 @@ class Session:
         return np.sort(np.concatenate([given, drawn]))
 
     def _check_raised_budget(self, previous: Mapping[str, Any] | None) -> None:
-        """Refuse a raised budget that would pick anew a batch holding answers: a batch that shrank to fit the old
-        budget (a stored round, or the round in progress), and every round after a stored one computed again."""
-        old = ((previous or {}).get("config") or {}).get("budget")
-        if not isinstance(old, int) or isinstance(old, bool) or self.config.budget <= old:
+        """Refuse a budget under which a batch holding answers would be another batch: one that shrank to fit the
+        budget the answers were given under, or that budget's last batch (an extension, stopped while its batch was
+        answered, then asked for the budget before it), and every round after a stored one computed again.
+
+        The budget the answers were given under is the one the store noted (:meth:`AnswerStore.note_budget`), else
+        the stored ``config.json``'s; it is noted anew once this check passes.
+        """
+        stored = ((previous or {}).get("config") or {}).get("budget")
+        given = self.store.answering_budget() or stored
+        budget, step = self.config.budget, self.config.step
+        if not isinstance(given, int) or isinstance(given, bool) or budget == given:
             return
-        rounds = read_rounds(self.directory)
-        kept = self.config.continued_rounds(rounds)
-        if kept == len(rounds):  # nothing stored is computed again: only the round in progress may pick otherwise
-            shown = self.config.initial + sum(len(r.get("picked") or ()) for r in rounds)
-            step = self.config.step
-            if min(step, old - shown) == min(step, self.config.budget - shown):
-                return
-        answered = [a for a in self.store.all() if a.round >= kept]
-        if answered:
-            raise ConfigError(
-                f"{self.directory}: its batch of round {kept + 1} shrank to fit --budget {old} and holds "
-                f"{counted(len(answered), 'answer')}; a budget of {self.config.budget} would pick that batch anew and "
-                f"drop them: keep --budget {old}, or start another session with --out (export this one's answers "
-                f"with `python -m al.annotate export {self.directory} -o FILE`)")
+        # the first round whose batch differs under the two budgets (each round before it asked the same batch)
+        shown, differs, was = self.config.initial, 0, 0
+        while shown < max(given, budget):
+            was, now = min(step, max(0, given - shown)), min(step, max(0, budget - shown))
+            if was != now:
+                break
+            shown, differs = shown + now, differs + 1
+        answered = [a for a in self.store.all() if a.round >= differs]
+        if not answered:
+            return
+        held = counted(len(answered), "answer")
+        export = (f"start another session with --out (export this one's answers with `python -m al.annotate export "
+                  f"{self.directory} -o FILE`)")
+        if budget < given:  # an extension stopped in its batch, then run with the budget before it
+            raise ConfigError(f"{self.directory}: its batch of round {differs + 1} was asked under --budget {given} "
+                              f"and holds {held}; a budget of {budget} would ask another batch there and drop them: "
+                              f"give --budget {given} to go on, or {export}")
+        if was == 0:  # answers past the noted budget's end: an extension by a version that did not note its budget
+            raise ConfigError(f"{self.directory}: its round {differs + 1} holds {held} given under a budget above "
+                              f"{given} that was not recorded (an extension by an earlier version, stopped in that "
+                              f"batch), so which batch they answered is not known; {export}")
+        raise ConfigError(
+            f"{self.directory}: its batch of round {differs + 1} shrank to fit --budget {given} and holds {held}; a "
+            f"budget of {budget} would pick that batch anew and drop them: keep --budget {given}, or {export}")
 
     def _simulation(self):
         from al.engine import Simulation

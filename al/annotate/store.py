@@ -6,8 +6,9 @@ at any moment (and the machine losing power). All SQL is parameterised.
 
 Tables::
 
-    meta     key TEXT PRIMARY KEY, value TEXT     -- the session's settings digest, label names, and how
-             it reads its files (``reading``: JSON of text_column, label_sep, label_columns)
+    meta     key TEXT PRIMARY KEY, value TEXT     -- the session's settings digest, label names, how
+             it reads its files (``reading``: JSON of text_column, label_sep, label_columns), and the
+             ``budget`` its latest answers were given under
     answers  pool_index INTEGER PRIMARY KEY,      -- position of the text in the session's pool
              seq INTEGER UNIQUE (1, 2, ...: the order of answering), text_id TEXT,
              labels TEXT (JSON list of label names), skipped INTEGER (0/1),
@@ -40,6 +41,8 @@ from al.errors import ConfigError, NotPendingError
 DB_FILE = "answers.sqlite"
 #: The meta key recording how the session reads its data and dev files (see :class:`al.annotate.data.Reading`).
 READING_KEY = "reading"
+#: The meta key recording the ``--budget`` the latest answers were given under.
+BUDGET_KEY = "budget"
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -207,6 +210,7 @@ class AnswerStore:
                 if not has_texts(db):  # a database from before answers kept their text
                     db.execute("ALTER TABLE answers ADD COLUMN text TEXT")
         self._db = db
+        self._meta = {**stored, **dict(rows)}
         self._cache = {a.pool_index: a for a in self._read_all()}
         for i, r, labels, skipped in db.execute(
                 "SELECT pool_index, round, labels, skipped FROM versions ORDER BY pool_index, round").fetchall():
@@ -218,6 +222,24 @@ class AnswerStore:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+    def answering_budget(self) -> int | None:
+        """The ``--budget`` the latest answers were given under (:meth:`note_budget`); None where none was noted
+        (a new session, or one from before sessions noted it)."""
+        value = getattr(self, "_meta", {}).get(BUDGET_KEY)
+        return int(value) if value is not None and value.isdigit() else None
+
+    def note_budget(self, budget: int) -> None:
+        """Note, durably, that answers from now on are given under ``budget``: a session extended to a larger budget
+        and stopped in its new batch holds answers its ``config.json`` (written with a round) knows nothing of."""
+        if self.answering_budget() == budget:
+            return
+        with self._lock:
+            db = self._connection()
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (BUDGET_KEY, str(int(budget))))
+            self._meta[BUDGET_KEY] = str(int(budget))
 
     # ------------------------------------------------------------ reading
 

@@ -1481,6 +1481,39 @@ def test_a_finished_session_given_a_larger_budget_goes_on_as_one_of_that_budget_
     assert read_config(tmp_path / "s")["resumes"][-1]["changed"] == {"budget": [20, 30]}
 
 
+def test_an_extension_stopped_in_its_new_batch_goes_on_and_is_not_lost_to_the_budget_before_it(pool, tmp_path):
+    """--budget 20 done, then 30: two answers in the new batch, stopped. The same command was refused ("its batch
+    shrank to fit --budget 20"), config.json still saying 20; --budget 20 then asked nothing, the answers lost."""
+    answered_session(pool, tmp_path / "whole", "--budget", "30")
+    answered_session(pool, tmp_path / "s")  # --budget 20: done
+    answered_session(pool, tmp_path / "s", "--budget", "30", n=2)  # stopped in round 3's batch
+    assert read_config(tmp_path / "s")["config"]["budget"] == 20  # no round of the extension written yet
+    before = {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir() if p.is_file() and p.suffix != ".sqlite"}
+    # the budget before the extension asks another batch (none) where two answers are: refused, nothing changed
+    with pytest.raises(ConfigError, match=r"its batch of round 3 was asked under --budget 30 and holds 2 answers; a "
+                                          r"budget of 20 would ask another batch there and drop them: give --budget "
+                                          r"30 to go on, or start another session"):
+        open_session(pool, tmp_path / "s", start=False)
+    with pytest.raises(ConfigError, match=r"round 3 was asked under --budget 30 .* give --budget 30 to go on"):
+        open_session(pool, tmp_path / "s", "--budget", "22", start=False)  # a batch of 2 there, not 5
+    assert {p.name: p.read_bytes() for p in (tmp_path / "s").iterdir() if p.name in before} == before
+    state = answered_session(pool, tmp_path / "s", "--budget", "30")  # the same command goes on from them
+    assert state["phase"] == "done" and state["n_labeled"] == 30
+    assert stripped(read_rounds(tmp_path / "s")) == stripped(read_rounds(tmp_path / "whole"))
+    # a larger budget whose batches holding answers stay the same goes on too (round 3's batch: 5 under both)
+    answered_session(pool, tmp_path / "t")
+    answered_session(pool, tmp_path / "t", "--budget", "30", n=2)
+    assert answered_session(pool, tmp_path / "t", "--budget", "35")["n_labeled"] == 35
+    # such answers in a session of a version that did not note the budget: not known which batch, refused as such
+    answered_session(pool, tmp_path / "u")
+    answered_session(pool, tmp_path / "u", "--budget", "30", n=2)
+    with sqlite3.connect(tmp_path / "u" / "answers.sqlite") as db:
+        db.execute("DELETE FROM meta WHERE key = 'budget'")
+    with pytest.raises(ConfigError, match=r"its round 3 holds 2 answers given under a budget above 20 that was not "
+                                          r"recorded .* so which batch they answered is not known; start another"):
+        open_session(pool, tmp_path / "u", "--budget", "30", start=False)
+
+
 def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, capsys, monkeypatch):
     """--budget 70 on a session of 60 went on without a word, where al.simulate says "extending to budget"."""
     answered_session(pool, tmp_path / "s")  # --budget 20: done
