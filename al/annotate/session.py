@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -53,7 +54,7 @@ from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
 from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config
-from al.simulate import stored_settings  # settings added later read as their defaults, as for runs
+from al.simulate import source_changed, stored_settings, strategy_source  # stored: settings added later as defaults
 from al.stopping import StoppingSignals, advice
 
 #: Held (``flock``) by the process serving a session, so that two never serve one directory.
@@ -869,8 +870,12 @@ class Session:
                     "label_groups": None,
                 },
                 "session": {"settings_digest": self.digest, "database": self.store.path.name},
+                "strategy_source": strategy_source(config),  # a user's strategy's file: its edits noted on resume
             }
             existing = self.records.start(settings, meta, stored_settings, continued=self.config.continued_rounds)
+            if existing and (changed := source_changed(previous, meta["strategy_source"], self.directory)):
+                warnings.warn(changed.replace("pass another --out", "start another session with --out"),
+                              UserWarning, stacklevel=2)  # only where rounds it keeps came from the old code
             self.annotator = HumanAnnotator(self.store, self.texts, self.label_names)
             self.annotator.round = len(existing)
             if existing:

@@ -1514,6 +1514,34 @@ def test_an_extension_stopped_in_its_new_batch_goes_on_and_is_not_lost_to_the_bu
         open_session(pool, tmp_path / "u", "--budget", "30", start=False)
 
 
+def test_a_session_resumed_on_its_strategy_file_edited_is_told_and_records_it(pool, tmp_path, monkeypatch):
+    """A user's strategy fixed after a session stopped: the session went on without the note a run gives, and its
+    config.json held no strategy_source for al.report to note."""
+    import sys
+    import warnings
+
+    folder = tmp_path / "code"
+    folder.mkdir()
+    source = ("import numpy as np\nfrom al.strategy import Strategy\n\n\nclass First(Strategy):\n"
+              "    def query(self, state, n):\n        return np.sort(state.indices_unlabeled)[:n]\n")
+    (folder / "session_strategy.py").write_text(source)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "session_strategy", raising=False)
+    answered_session(pool, tmp_path / "s", "--strategy", "session_strategy:First", n=16)  # round 0 done, 1 more
+    assert len(read_rounds(tmp_path / "s")) == 1
+    stored = read_config(tmp_path / "s")["strategy_source"]
+    assert stored["file"] == str((folder / "session_strategy.py").resolve()) and stored["digest"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # unchanged: no note
+        open_session(pool, tmp_path / "s", "--strategy", "session_strategy:First", start=False)[0].close()
+    (folder / "session_strategy.py").write_text(source + "# fixed\n")
+    with pytest.warns(UserWarning, match=r"session_strategy.py changed since .*s last ran: the rounds recorded "
+                                         r"there come from the code as it was then; start another session with --out"):
+        answered_session(pool, tmp_path / "s", "--strategy", "session_strategy:First")
+    digests = read_config(tmp_path / "s")["resumes"][-1]["strategy_source"]
+    assert digests[0] == stored["digest"] and digests[1] != stored["digest"]  # for al.report's note
+
+
 def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, capsys, monkeypatch):
     """--budget 70 on a session of 60 went on without a word, where al.simulate says "extending to budget"."""
     answered_session(pool, tmp_path / "s")  # --budget 20: done
