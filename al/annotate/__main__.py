@@ -75,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_reading_options(g, "; a resumed session reads its files as it began (leave these out)")
     g.add_argument("--folds", type=int, help="cross-validation folds without --dev (default 5)")
     g = p.add_argument_group("server")
-    g.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}: this machine only); any other "
-                   f"address needs the token printed at start (0.0.0.0 or ::, every interface, is printed as this "
-                   f"machine's name)")
+    g.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}: this machine only); an address "
+                   f"other than a loopback one (127.x.x.x, ::1, localhost) needs the token printed at start (0.0.0.0 "
+                   f"or ::, every interface, is printed as this machine's name)")
     g.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}; 0: any free port)")
     g.add_argument("--token", help=f"the token to require, at least {MIN_TOKEN_LENGTH} characters; the environment "
                    f"variable {TOKEN_ENV} gives it too, out of sight of other users' process lists (default: "
@@ -244,6 +244,8 @@ def prepare_session(args: argparse.Namespace, embed=None):
         dev_texts, Y_dev = read_dev(args.dev, config.labels, **reading)
         dev = (dev_texts, Y_dev, Path(args.dev))
         dev_digest = file_digest(Path(args.dev))
+        if (note := dev_in_pool(dev_texts, texts.texts, args.dev, config.data_path)) is not None:
+            print(f"warning: {note}", file=sys.stderr)
     guidelines = None
     if "guidelines" in args:
         from al.io import read_text
@@ -257,6 +259,22 @@ def prepare_session(args: argparse.Namespace, embed=None):
                              label_columns_in_config=found is None or "label_columns" in session_block,
                              legacy_union=read_as.legacy_union)
     return Session(config, texts, options, embed=embed).check()
+
+
+def dev_in_pool(dev_texts: Sequence[str], pool_texts: Sequence[str], dev_path: Any, data_path: Any) -> str | None:
+    """The warning for --dev texts that are also in the pool (compared with runs of spaces as one, ends stripped:
+    an export of the session itself), or None: each round's scores would be measured partly on texts the
+    classifier is trained on once they are labeled."""
+    def plain(text: str) -> str:
+        return " ".join(str(text).split())
+
+    pool = {plain(t) for t in pool_texts}
+    shared = sum(plain(t) in pool for t in dev_texts)
+    if not shared:
+        return None
+    return (f"{shared} of the {len(dev_texts)} texts of --dev {dev_path} are also in {data_path}: a text labeled in "
+            f"the session is then scored on after it is trained on, so each round's dev scores read high; give dev "
+            f"texts the pool does not hold")
 
 
 def listen(host: str, port: int) -> socket.socket:

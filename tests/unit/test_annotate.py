@@ -555,6 +555,25 @@ def test_a_dev_file_measures_every_round(pool, tmp_path):
     assert rounds[-1]["macro_f1"] > 0.5  # label words make the synthetic task easy
 
 
+def test_dev_texts_that_are_also_in_the_pool_are_warned_of(pool, tmp_path, capsys):
+    """The session's own export given as --dev started without a word: its scores then read texts trained on."""
+    path, Y, labels = pool
+    pool_texts = [json.loads(line)["text"] for line in path.read_text().splitlines()]
+    others = synthetic_corpus(120, seed=5).texts
+    dev = tmp_path / "dev.jsonl"
+    rows = [(f" {t.replace(' ', '  ', 1)} ", y) for t, y in zip(pool_texts[:30], Y[:30])]  # spaced otherwise
+    rows += [(t, y) for t, y in zip([t for t in others if t not in set(pool_texts)][:10], Y[:10])]
+    dev.write_text("".join(json.dumps({"text": t, **dict(zip(labels, y.tolist()))}) + "\n" for t, y in rows))
+    open_session(pool, tmp_path / "s", "--dev", str(dev), start=False)[0].close()
+    assert capsys.readouterr().err == (
+        f"warning: 30 of the 40 texts of --dev {dev} are also in {path}: a text labeled in the session is then "
+        f"scored on after it is trained on, so each round's dev scores read high; give dev texts the pool does not "
+        f"hold\n")
+    dev.write_text("".join(json.dumps({"text": t, **dict(zip(labels, y.tolist()))}) + "\n" for t, y in rows[30:]))
+    open_session(pool, tmp_path / "t", "--dev", str(dev), start=False)[0].close()
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_a_token_guards_every_request_on_a_non_loopback_server(pool, tmp_path):
     session, _ = open_session(pool, tmp_path / "s", start=False)
     try:
