@@ -344,11 +344,14 @@ def serve(args: argparse.Namespace) -> int:
             if (raised := session.records.raised.get("budget")) is not None:  # as al.simulate says it
                 was = session.records.raised_on_stored.get("budget", raised)[0]
                 state = f"extending to budget {raised[1]} (was {was}): {state}"
+            session.say = lambda line: print(line, file=sys.stderr, flush=True)
             print(f"{state} "
                   f"{counted(len(session.texts.texts), 'text')} of {session.options.data_path}"
                   f"{given_note(len(session.texts.given))}, labels {', '.join(session.label_names)}; "
                   f"{config.strategy.label()} picks {batch_plan(config.initial, config.step, config.budget)} -> "
                   f"{session.directory}", file=sys.stderr)
+            if len(session.records.rounds) >= config.n_rounds:  # nothing to ask: the page shows the answers
+                print(f"complete: {session.done_message()} (a larger --budget asks more)", file=sys.stderr)
         print(f"annotate at {address}", flush=True)
         if "quiet" not in args:
             print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)

@@ -777,6 +777,8 @@ class Session:
         self.label_names: tuple[str, ...] = tuple(config.labels or ())
         self.error: str | None = None
         self.finished = False
+        #: Where the end of the budget is said in the terminal (``print`` to stderr by the command; None: nowhere).
+        self.say: Callable[[str], None] | None = None
         self.started_at = time.monotonic()
         self._thread: threading.Thread | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="al-evaluate")
@@ -1075,9 +1077,12 @@ class Session:
         try:
             if not self.records.rounds:  # the first texts while the pool is embedded (the loop asks them first)
                 self.annotator.ask_ahead(self.simulation.start)
-            if len(self.records.rounds) < self.config.n_rounds:
+            ran = len(self.records.rounds) < self.config.n_rounds
+            if ran:
                 self.simulation.run()
             self.finished = True
+            if ran and self.say is not None:  # a session complete when it opened said so in its start line
+                self.say(f"done: {self.done_message()} (the page stays up until Ctrl-C)")
         except SessionClosed:
             return
         except Exception as exc:  # noqa: BLE001 - shown on the page; the traceback goes to stderr
@@ -1133,6 +1138,14 @@ class Session:
                     counts[columns[name]] += 1
         return dict(zip(self.label_names, counts.tolist()))
 
+    def done_message(self, n_labeled: int | None = None) -> str:
+        """``the budget is spent: N texts labeled. Export them with python -m al.annotate export DIR -o FILE``."""
+        if n_labeled is None:
+            answers = self.store.all()
+            n_labeled = len(self.texts.given) + sum(not a.skipped for a in answers)
+        return (f"the budget is spent: {n_labeled} texts labeled. Export them with: python -m al.annotate export "
+                f"{self.directory} -o labeled.jsonl")
+
     def batch_size(self, round_: int) -> int:
         """Texts a person is asked about in round ``round_``: the start's unlabeled texts (round 0) and the picks."""
         config = self.config
@@ -1154,8 +1167,7 @@ class Session:
         if self.error is not None:
             phase, message = "failed", f"the session stopped: {self.error.rstrip('.')}. {stopped_advice(self.error)}"
         elif self.finished:
-            phase, message = "done", (f"the budget is spent: {n_labeled} texts labeled. Export them with "
-                                      f"python -m al.annotate export {self.directory} -o labeled.jsonl")
+            phase, message = "done", self.done_message(n_labeled)  # no full stop: the command is copied whole
         elif index is not None:
             phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
             first = self.config.initial - len(self.texts.given)

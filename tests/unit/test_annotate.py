@@ -1571,7 +1571,26 @@ def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, ca
     # its last round (20 labeled, no batch) is computed again under the larger budget, with a batch
     assert first.startswith("extending to budget 30 (was 20): resuming after round 2: 20 answers so far, "), first
     assert main(flags(pool, tmp_path / "s")) == 0  # --budget 20 again: no round was computed for 30, no extension
-    assert capsys.readouterr().err.splitlines()[0].startswith("resuming after round 3: 20 answers so far, ")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("resuming after round 3: 20 answers so far, ")
+    # complete: said in the terminal, not on the page alone (it served the answers without a word)
+    assert err[1] == (f"complete: the budget is spent: 20 texts labeled. Export them with: python -m al.annotate "
+                      f"export {tmp_path / 's'} -o labeled.jsonl (a larger --budget asks more)")
+
+
+def test_the_end_of_the_budget_is_said_in_the_terminal_once(pool, tmp_path):
+    """The page said the budget was spent; the terminal that started the session said nothing."""
+    said = []
+    session, client = open_session(pool, tmp_path / "s", start=False)
+    session.say = said.append
+    session.start()
+    try:
+        state = Person(client, pool).answer()
+    finally:
+        session.close()
+    assert said == [f"done: the budget is spent: 20 texts labeled. Export them with: python -m al.annotate export "
+                    f"{tmp_path / 's'} -o labeled.jsonl (the page stays up until Ctrl-C)"]
+    assert state["message"] == said[0][len("done: "):-len(" (the page stays up until Ctrl-C)")]  # the page's words
 
 
 def test_a_larger_budget_is_refused_where_it_would_pick_an_answered_shrunk_batch_anew(pool, tmp_path):
