@@ -265,6 +265,9 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None,
     session = config["session"]
     labels = list(config["labels"])
     data_path = Path(config["data_path"] if data is None else data)
+    started_at = stored.get("data_file")  # the file as the session found it, whatever folder export runs in
+    if data is None and not data_path.is_file() and isinstance(started_at, str) and Path(started_at).is_file():
+        data_path = Path(started_at)
     expected = (stored.get("session") or {}).get("settings_digest")
     if expected is not None and meta.get("settings_digest") != expected:
         raise ConfigError(f"{db_path} holds the answers of another session (settings digest "
@@ -273,8 +276,10 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None,
     if not data_path.is_file():
         state = "is a directory" if data_path.is_dir() else "is not there"
         if data is None:
-            raise DataError(f"the session's data file {data_path} {state} (paths are as given at start); run export "
-                            f"from the directory the session was started in, or pass --data FILE where it is now")
+            raise DataError(f"the session's data file {data_path} {state} (paths are as given at start"
+                            f"{', and ' + started_at + ' is not there either' if isinstance(started_at, str) else ''}); "
+                            f"run export from the directory the session was started in, or pass --data FILE where it "
+                            f"is now")
         raise DataError(f"--data {data_path} {state}; expected the data file the session labeled (it began with "
                         f"{config['data_path']})")
     changed = file_digest(data_path) != session["data_sha256"]

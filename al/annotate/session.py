@@ -873,6 +873,7 @@ class Session:
                 },
                 "session": {"settings_digest": self.digest, "database": self.store.path.name},
                 "strategy_source": strategy_source(config),  # a user's strategy's file: its edits noted on resume
+                "data_file": str(Path(config.data_path).resolve()),  # export finds it from any folder
             }
             existing = self.records.start(settings, meta, stored_settings, continued=self.config.continued_rounds)
             if existing and (changed := source_changed(previous, meta["strategy_source"], self.directory)):

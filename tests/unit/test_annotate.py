@@ -1081,6 +1081,31 @@ def test_a_blank_id_is_refused_with_its_row_and_source_is_no_label_name(tmp_path
 # ---------------------------------------------------------------- export writes nowhere it would destroy
 
 
+def test_export_from_another_folder_finds_a_data_file_given_by_a_relative_path(pool, tmp_path, monkeypatch, capsys):
+    """A session started with --data texts.jsonl in its folder could be exported from that folder only."""
+    path = pool[0]
+    monkeypatch.chdir(path.parent)
+    session, client = open_session((path.relative_to(path.parent), *pool[1:]), tmp_path / "s")
+    try:
+        Person(client, pool).answer(15)
+    finally:
+        session.close()
+    assert read_config(tmp_path / "s")["config"]["data_path"] == "texts.jsonl"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["export", str(tmp_path / "s"), "-o", "labeled.jsonl"]) == 0
+    assert len((elsewhere / "labeled.jsonl").read_text().splitlines()) == 15
+    capsys.readouterr()
+    path.rename(tmp_path / "moved.jsonl")  # moved: neither path holds it; --data says where it is now
+    assert main(["export", str(tmp_path / "s"), "-o", "again.jsonl"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: the session's data file texts.jsonl is not there (paths are as given at start, and {path} is not "
+        f"there either); run export from the directory the session was started in, or pass --data FILE where it is "
+        f"now\n")
+    assert main(["export", str(tmp_path / "s"), "-o", "again.jsonl", "--data", str(tmp_path / "moved.jsonl")]) == 0
+
+
 def test_export_never_writes_over_the_session_s_own_files_or_its_data_or_dev_file(pool, tmp_path, capsys):
     dev = tmp_path / "dev.jsonl"
     corpus = synthetic_corpus(30, seed=5)
