@@ -145,6 +145,9 @@ def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Pa
     """``path`` checked as a file to write, before any work: not a directory, under folders (not files), in a
     folder this process can write (:func:`check_writable`), and ending in one of ``suffixes`` (lower case, with
     the dot) when given; else a one-line :class:`ConfigError`."""
+    if str(path) == "-":  # the usual name of standard output: not written to
+        raise ConfigError(f"{what} - (standard output) is not written to: the output is a file; give its path, e.g. "
+                          f"{what} out{suffixes[0] if suffixes else ''}")
     path = Path(path)
     if path.is_dir():
         example = path / f"out{suffixes[0] if suffixes else ''}"

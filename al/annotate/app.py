@@ -11,7 +11,7 @@ Routes
 ``PUT /api/answers``         ``{"id", "labels": [...], "skipped": false, "expected": {"labels", "skipped"}}``:
                              change an answer (the id in the body, not the path: an id may hold ``/`` or be
                              ``.`` or ``..``); ``expected``, optional, is the answer as the sender saw it
-``GET /api/answers``         every answer, newest first
+``GET /api/answers``         ``{"labels", "answers"}``: the session's labels and every answer, newest first
 
 Every ``GET`` route answers ``HEAD`` too (headers alone: uptime checks, ``curl -I``).
 

@@ -270,12 +270,13 @@ class HumanAnnotator:
             )
         return tuple(name for name in self.label_names if name in set(labels))
 
-    def position(self, text_id: str) -> int:
+    def position(self, text_id: str, listed_at: str = "/api/state for the current one") -> int:
+        """The pool position of ``text_id``; :class:`UnknownTextError` naming where the ids are (``listed_at``)."""
         index = self._index.get(str(text_id))
         if index is None:
             text = str(text_id)
             shown = repr(text) if len(text) <= 100 else f"{text[:100]!r}... ({len(text):,} characters)"
-            raise UnknownTextError(f"no text with id {shown} in this session; ask /api/state for the current one")
+            raise UnknownTextError(f"no text with id {shown} in this session; ask {listed_at}")
         return index
 
     def answer(self, text_id: str, labels: Sequence[str], skipped: bool = False,
@@ -328,7 +329,7 @@ class HumanAnnotator:
         """
         chosen = () if skipped else self.check_labels(labels)
         with self._cond:
-            index = self.position(text_id)
+            index = self.position(text_id, "/api/answers for the answers to change")
             if index not in self.store:
                 raise NotPendingError(f"text {text_id!r} has no answer to change"
                                       + (" (its labels come from the data file)" if index in self.texts.given else ""))

@@ -288,7 +288,9 @@ def test_an_edited_answer_is_what_the_loop_reads_from_then_on(pool, tmp_path):
         response = client.put("/api/answers", json={"id": first, "labels": ["label3", "label0"]})
         assert response.status_code == 200
         assert response.json()["answer"]["labels"] == ["label0", "label3"]  # the session's order
-        assert client.put("/api/answers", json={"id": "t199999", "labels": []}).status_code == 404  # no such text
+        missing = client.put("/api/answers", json={"id": "t199999", "labels": []})  # no such text
+        assert missing.status_code == 404 and missing.json()["detail"] == (
+            "no text with id 't199999' in this session; ask /api/answers for the answers to change")
         assert client.put("/api/answers", json={"id": first, "labels": ["nope"]}).status_code == 422
         person.answer()
     finally:
@@ -1406,6 +1408,14 @@ def test_export_refuses_a_name_that_is_not_json_lines_before_reading_the_session
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "expected one of .jsonl, .ndjson, .json (e.g. -o " in err, err
     assert not (tmp_path / name).exists()
+
+
+def test_export_to_standard_output_is_refused_as_such(tmp_path, capsys, monkeypatch):
+    """-o - read as a file named '-' with no extension, and its advice was -o -.jsonl."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(tmp_path / "no-session"), "-o", "-"]) == 2
+    assert capsys.readouterr().err == ("error: -o - (standard output) is not written to: the output is a file; give "
+                                       "its path, e.g. -o out.jsonl\n")
 
 
 def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_path):
