@@ -96,7 +96,7 @@ def plot_pca(
     evr = projection.explained_variance_ratio
     ax.set_xlabel(f"PC1 ({100 * evr[0]:.1f}%)")
     ax.set_ylabel(f"PC2 ({100 * evr[1]:.1f}%)")
-    ax.set_title(title or "PCA of labeled texts and class centroids (enlarged, outlined)")
+    ax.set_title(title or "PCA of labeled texts and their class centroids (large outlined markers)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", markerscale=1.5, loc="best", title="label (texts)")
     fig.tight_layout()

@@ -663,8 +663,20 @@ def _display(rows: list[dict[str, Any]], columns: list[str], least: int = 0) -> 
             for r in rows]
 
 
-def _table_md(rows: list[dict[str, Any]], columns: list[str], least: int = 0) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+#: The main table's headers in words (``summary.json`` keeps the keys); ``{baseline}``: the baseline's row label.
+HEADERS = {"final_macro_f1": "final macro-F1", "area_macro_f1": "area (macro-F1)", "final_micro_f1": "final micro-F1",
+           "vs_baseline_final": "vs {baseline}, final", "vs_baseline_area": "vs {baseline}, area"}
+
+
+def _headers(columns: list[str], baseline: str | None) -> list[str]:
+    """``columns`` as a table heads them: :data:`HEADERS` in words where ``baseline`` is given, else the keys."""
+    if baseline is None:
+        return columns
+    return [HEADERS.get(c, c).replace("{baseline}", baseline) for c in columns]
+
+
+def _table_md(rows: list[dict[str, Any]], columns: list[str], least: int = 0, baseline: str | None = None) -> str:
+    lines = ["| " + " | ".join(_headers(columns, baseline)) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cells) + " |" for cells in _display(rows, columns, least)]
     return "\n".join(lines)
 
@@ -759,7 +771,7 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         if sec["mixed"]:
             parts += [f"**Note:** {_sentence(sec['mixed'])}", ""]
         parts += [f"![macro-F1]({sec['figures']['macro_f1']})",
-                  f"![micro-F1]({sec['figures']['micro_f1']})", "", _table_md(sec["rows"], MAIN_COLUMNS), ""]
+                  f"![micro-F1]({sec['figures']['micro_f1']})", "", _table_md(sec["rows"], MAIN_COLUMNS, baseline=baseline), ""]
         if sec["unequal_seeds"]:
             parts += [f"**Note:** {_sentence(sec['unequal_seeds'])}", ""]
         label_columns = sec["label_columns"]
@@ -790,8 +802,8 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
     return "\n".join(parts)
 
 
-def _table_html(rows: list[dict[str, Any]], columns: list[str], least: int = 0) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+def _table_html(rows: list[dict[str, Any]], columns: list[str], least: int = 0, baseline: str | None = None) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in _headers(columns, baseline))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
                    for cells in _display(rows, columns, least))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -816,7 +828,7 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
         if sec["mixed"]:
             parts.append(f"<p><strong>Note:</strong> {html.escape(_sentence(sec['mixed']))}</p>")
         parts.append("".join(f"<img src='{html.escape(sec['figures'][k])}' alt='{k}'>" for k in ("macro_f1", "micro_f1")))
-        parts.append(_table_html(sec["rows"], MAIN_COLUMNS))
+        parts.append(_table_html(sec["rows"], MAIN_COLUMNS, baseline=baseline))
         if sec["unequal_seeds"]:
             parts.append(f"<p><strong>Note:</strong> {html.escape(_sentence(sec['unequal_seeds']))}</p>")
         for title, above, rows, foot in _comparison_notes(sec, baseline):

@@ -84,6 +84,10 @@ def test_report_with_missing_and_partial_runs(tmp_path, capsys):
         assert png.read_bytes()[:4] == b"\x89PNG"
     assert len(list(out.glob("*.png"))) == 3
     assert "<img src=" in html and "![macro-F1]" in md
+    # the main table is headed in words, naming the baseline (its keys were the headers: final_macro_f1 ...)
+    assert ("| strategy | seeds | final macro-F1 | area (macro-F1) | final micro-F1 | vs random, final | vs random, "
+            "area |") in md
+    assert "<th>vs random, area</th>" in html and "final_macro_f1" not in md
 
 
 def test_report_bad_input(tmp_path, capsys):
