@@ -575,6 +575,25 @@ def test_an_unknown_baseline_is_an_error_listing_the_strategies(tmp_path, capsys
     assert "baseline 'randon' is not a strategy of any setting" in err and "cvirs, margin, random" in err
 
 
+def test_a_baseline_named_without_its_params_is_its_one_row(tmp_path, capsys):
+    """--baseline mine:Gap was refused where its row is mine:Gap(alpha=0.7): the whole label, quoted, was needed."""
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60])
+        write_run(tmp_path / "runs" / "a", "cvirs", seed, [0.45, 0.55, 0.65],
+                  strategy={"name": "cvirs", "params": {"threshold": 0.3}})
+    _, setting, _ = report(tmp_path / "runs", tmp_path, "--baseline", "cvirs")
+    assert setting["strategies"][0]["strategy"] == "cvirs(threshold=0.3)"
+    assert setting["strategies"][0]["vs_baseline_final"] == "baseline"
+    for seed in range(3):  # a second row of it: which one is not guessed
+        write_run(tmp_path / "runs" / "b", "cvirs", seed, [0.45, 0.55, 0.65],
+                  strategy={"name": "cvirs", "params": {"threshold": 0.4}})
+    capsys.readouterr()
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "again"), "--baseline", "cvirs"]) == 2
+    assert capsys.readouterr().err == (
+        "error: baseline 'cvirs' has 2 rows, of other params: cvirs(threshold=0.3), cvirs(threshold=0.4); give one "
+        "of them whole (quoted for the shell: --baseline 'cvirs(threshold=0.3)')\n")
+
+
 def test_another_baseline(tmp_path):
     three_strategies(tmp_path / "runs")
     _, setting, _ = report(tmp_path / "runs", tmp_path, "--baseline", "cvirs")
