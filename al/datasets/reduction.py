@@ -225,7 +225,8 @@ def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
 
 
 def check_eligible(
-    corpus: Corpus, labels: Sequence[str], min_pool: int = MIN_POOL_TEXTS, min_eval: int = MIN_EVAL_TEXTS
+    corpus: Corpus, labels: Sequence[str], min_pool: int = MIN_POOL_TEXTS, min_eval: int = MIN_EVAL_TEXTS,
+    user_file: bool = False,
 ) -> None:
     """Refuse an explicit label pick that the automatic pick would not make.
 
@@ -241,7 +242,8 @@ def check_eligible(
     ------
     DataError
         One line naming each offending label with its pool / dev / test
-        counts, what is required, and eligible labels to pick instead.
+        counts, what is required, and eligible labels to pick instead (``user_file``: or a split column that
+        puts more texts of the labels short of dev or test texts there).
     """
     columns = _label_columns(corpus, labels)
     eligible = set(eligible_labels(corpus, min_pool, min_eval).tolist())
@@ -259,10 +261,14 @@ def check_eligible(
     else:
         instead = "no other label of this corpus is eligible"
     cannot = "be learned and measured" if min_eval else "be analysed"
+    automatic = " or use --frequent/--rare" if eligible else ""  # none eligible: the automatic pick fails too
+    short_of_eval = [j for j in bad if min_eval and min_pool <= counts[j] <= MAX_POOL_SHARE * n_pool]
+    split = (f"; or put more texts of {', '.join(repr(corpus.label_names[j]) for j in short_of_eval[:3])} in dev "
+             f"and test with a split column of the file's (train/dev/test; --split-column)"
+             if short_of_eval and user_file else "")
     raise LabelPickError(
         f"--labels: {len(bad)} label(s) of corpus {corpus.name!r} cannot {cannot}: {described}; "
-        f"every kept label needs {_rule(n_pool, min_pool, min_eval)}; pick other labels ({instead}) "
-        f"or use --frequent/--rare"
+        f"every kept label needs {_rule(n_pool, min_pool, min_eval)}; pick other labels ({instead}){automatic}{split}"
     )
 
 
@@ -326,7 +332,7 @@ def reduce_labels(
     min_eval = 0 if pool_only else MIN_EVAL_TEXTS
     if labels:
         chosen = list(labels)
-        check_eligible(corpus, chosen, min_pool, min_eval)
+        check_eligible(corpus, chosen, min_pool, min_eval, user_file=user_file)
     else:
         chosen = pick_frequent_rare(corpus, n_frequent, n_rare, min_pool, min_eval, user_file=user_file)
     return select_labels(corpus, chosen, splits_needed=("train",) if analysis else SPLITS)

@@ -71,6 +71,16 @@ def test_every_offending_label_is_named_in_one_line():
     assert message.startswith("--labels: 2 label(s) of corpus 'toy' cannot be learned and measured: "
                               "'a' (pool 5 = 5%, dev 1, test 2), 'c' (pool 60 = 60%, dev 30, test 30);")
     assert "no other label of this corpus is eligible" in message and "\n" not in message
+    assert message.endswith("or use --frequent/--rare")  # 'b' is eligible: an automatic pick of one label works
+    # a user's file: the label short of dev and test texts alone may get them from a split column ('c' cannot)
+    short = corpus_with({"a": (30, 3, 2), "b": (30, 15, 15), "c": (60, 30, 30)})
+    with pytest.raises(DataError) as info:
+        check_eligible(short, ["a", "b", "c"], user_file=True)
+    assert str(info.value).endswith("or use --frequent/--rare; or put more texts of 'a' in dev and test with a split "
+                                    "column of the file's (train/dev/test; --split-column)")
+    with pytest.raises(DataError) as info:  # none eligible: no automatic pick to offer
+        check_eligible(corpus_with({"a": (5, 1, 2)}), ["a"])
+    assert str(info.value).endswith("pick other labels (no other label of this corpus is eligible)")
 
 
 def test_names_are_checked_before_counts():
