@@ -230,11 +230,17 @@ def fitting_sizes_advice(sizes: Sequence[int], n_pool: int, k: int) -> str:
         f"default size {sizes[0]} leaves"
     said = (f"the {given} --k {k} or fewer unlabeled texts in this pool of {n_pool} (the k nearest would be all of "
             f"them, and every ratio to chance 1)")
-    k_fit = min(k, n_pool // 5)
-    fit = sorted({size for size in (n_pool // 4, n_pool // 2) if 2 <= size < n_pool - k_fit})
+    def fitting(k_fit: int) -> list[int]:
+        return sorted({size for size in (n_pool // 4, n_pool // 2) if 2 <= size < n_pool - k_fit})
+
+    k_fit = k if fitting(k) else min(k, n_pool // 5)  # the --k given, where smaller sizes fit it
+    fit = fitting(k_fit)
     if k_fit < 1 or not fit:
         return f"{said}; the pool is too small to analyse: give a file with more pool texts"
-    return f"{said}; give smaller ones with fewer neighbours, e.g. --sizes {' '.join(map(str, fit))} --k {k_fit}"
+    sizes_given = f"--sizes {' '.join(map(str, fit))}"
+    if k_fit == k:
+        return f"{said}; give smaller ones, e.g. {sizes_given}"
+    return f"{said}; give smaller ones with fewer neighbours, e.g. {sizes_given} --k {k_fit}"
 
 
 def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: argparse.Namespace, say,

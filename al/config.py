@@ -410,18 +410,21 @@ class SimulationConfig:
             return found
         dataset = part(self._check_dataset)
         sizes = part(self._check_sizes)
-        part(self._check_initial)
+        initial = part(self._check_initial)
         seed = part(self._check_seed)
-        part(self._check_labels)
-        part(self._check_switches)
-        part(self._check_pool_size)
+        labels = part(self._check_labels)
+        switches = part(self._check_switches)
+        pool_size = part(self._check_pool_size)
         compute = part(self._check_compute)
-        part(self._check_data_file, dataset)
+        data_file = part(self._check_data_file, dataset)
+        basics = (dataset, sizes, initial, labels, switches, pool_size, data_file)
         strategy_ok = part(lambda: self._check_params(self.strategy, self.strategy_class(), "strategy"))
         classifier_ok = part(lambda: self._check_params(self.classifier, self.classifier_class(), "classifier"))
-        space_ok = part(self._check_space, seed, compute)  # builds the space, given the run's device
+        space_ok = part(self._check_space, compute)  # builds the space, given the run's device
         built: dict[str, Any] = {}
-        strategy_ok = part(lambda: built.update(strategy=self.make_strategy()), strategy_ok, seed, compute)
+        # the constructor is given the run's seed and device, and the settings the class's run_params name
+        strategy_ok = part(lambda: built.update(strategy=self.make_strategy()), strategy_ok, seed, compute,
+                           *(basics if strategy_ok and self._reads_more_settings() else ()))
         part(lambda: built["strategy"].check_query_sizes(query_sizes(self.initial, self.step, self.budget), self.step),
              strategy_ok, sizes)
         classifier_ok = part(lambda: built.update(classifier=self.make_classifier_factory()(self.seed)), classifier_ok,
@@ -434,6 +437,12 @@ class SimulationConfig:
                                              "embeddings" in built["strategy"].requires, built["classifier"].input),
                  readers_ok, space_ok)
         return found
+
+    def _reads_more_settings(self) -> bool:
+        """Whether the strategy's ``run_params`` name a setting beyond the seed, device and precision (a user's
+        strategy given the budget): its constructor then waits on every part of the settings."""
+        declared = getattr(self.strategy_class(), "run_params", None) or {}
+        return bool(set(declared.values()) - {"seed", "device", "embed_precision"})
 
     def _check_dataset(self) -> None:
         """The dataset's name and its data options."""

@@ -1455,10 +1455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warn(result.get("warnings", ()), beat, r)
                 bar.update(1)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
+        warned_again()  # before the line that says how to go on
         return stopped(stop, "run the same command again to resume")
     finally:
         sigterm.close()
-        warned_again()
+    warned_again()
     not_run = len(runs) - len(runnable)
     summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)

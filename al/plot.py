@@ -33,7 +33,8 @@ def default_title(runs: Sequence[Any], metric: str) -> str:
     def data(run: Any) -> str:
         corpus = run.meta.get("corpus") or {}
         n_labels = len(corpus.get("label_names") or run.config.get("labels") or [])
-        return str(corpus.get("name") or run.config.get("dataset", "?")) + (f", {n_labels} label{'' if n_labels == 1 else 's'}" if n_labels else "")
+        counted_labels = f", {n_labels} label{'' if n_labels == 1 else 's'}" if n_labels else ""
+        return str(corpus.get("name") or run.config.get("dataset", "?")) + counted_labels
 
     def encoder(run: Any) -> str | None:
         """The model the classifier reads: a fine-tuned classifier's own (its ``model`` param), else the run's."""

@@ -168,19 +168,29 @@ RUNS_BELOW_DEPTH = 2
 
 
 def runs_below(directory: Path, depth: int = RUNS_BELOW_DEPTH) -> list[Path]:
-    """Directories up to ``depth`` levels below ``directory`` that hold a run's records (``config.json`` or
-    ``rounds.jsonl``), sorted; hidden folders are left out. Bounded, so a large folder given as --out is not
-    walked whole."""
+    """Directories up to ``depth`` levels below ``directory`` that hold a run's records (a ``rounds.jsonl``, or a
+    ``config.json`` of al's: a model folder's is another program's), sorted; hidden folders and those this user
+    cannot read are left out. Bounded, so a large folder given as --out is not walked whole."""
+    def holds_run(folder: Path) -> bool:
+        if os.path.isfile(folder / ROUNDS_FILE):  # os.path: False, not an error, where it cannot look
+            return True
+        if not os.path.isfile(folder / CONFIG_FILE):
+            return False
+        try:
+            return read_config(folder) is not None
+        except (DataError, OSError):  # another program's JSON, or none at all
+            return False
+
     found: set[Path] = set()
     level = [Path(directory)]
     for _ in range(depth):
         below = []
         for folder in level:
             try:
-                below += [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+                below += [p for p in folder.iterdir() if not p.name.startswith(".") and os.path.isdir(p)]
             except OSError:  # unreadable: nothing known below it
                 continue
-        found.update(p for p in below if (p / ROUNDS_FILE).is_file() or (p / CONFIG_FILE).is_file())
+        found.update(p for p in below if holds_run(p))
         level = below
     return sorted(found)
 

@@ -361,8 +361,10 @@ def _unknown(spec: str) -> str:
     module, _, attr = spec.rpartition(".")
     if module and attr[:1].isupper() and ":" not in spec and PathFinder.find_spec(module.split(".")[0]) is not None:
         return (f"unknown strategy {spec!r}; a class in a module is written with a colon: {module}:{attr}")
+    found = PathFinder.find_spec(spec) if spec.isidentifier() else None
     if spec.isidentifier() and spec not in sys.stdlib_module_names and (
-            os.path.isfile(f"{spec}.py") or PathFinder.find_spec(spec) is not None):  # a user's module, named alone
+            os.path.isfile(f"{spec}.py")
+            or found is not None and found.origin not in (None, "namespace")):  # a user's module (not a bare folder)
         return (f"unknown strategy {spec!r}; a module of that name can be imported: name its strategy class with a "
                 f"colon, {spec}:ClassName (a wrong name lists the module's classes)")
     return f"unknown strategy {spec!r}{did_you_mean([spec], known)}; known: {', '.join(known)}; or pass package.module:Class"

@@ -828,7 +828,8 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
             f" in the {config.space.label()} space ({config.space_scope} scope, re-fit every {config.space_every}" \
             f"{'' if config.space_for == 'all' else ', read by the ' + config.space_for + ' alone'})"
         print(f"{state}: {config.strategy.label()}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
-              f"texts, {corpus.n_labels} label{'' if corpus.n_labels == 1 else 's'}), {config.classifier.label()} classifier -> {out}{again}",
+              f"texts, {corpus.n_labels} label{'' if corpus.n_labels == 1 else 's'}), {config.classifier.label()} "
+              f"classifier -> {out}{again}",
               file=sys.stderr, flush=True)
     if len(existing) >= config.n_rounds:
         if not quiet:

@@ -298,7 +298,8 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     if nan.any():
         raise InterfaceError(
             f"top_n got {int(nan.sum())} NaN score(s) of {len(scores)} (the first at candidate "
-            f"{int(candidates[nan.argmax()])}), which would rank in index order; expected numbers: a mean over no texts (a label with none "
+            f"{int(candidates[nan.argmax()])}), which would rank in index order; expected numbers: a mean over no "
+            f"texts (a label with none "
             f"labeled) or 0/0 gives NaN, so handle that case, or rank them last with np.nan_to_num(scores, "
             f"nan=-np.inf)"
         )

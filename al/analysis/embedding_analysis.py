@@ -193,7 +193,8 @@ def analyze_pool(
                     margins, label_names, title=f"Cosine distance of labeled texts to class centroids, |L| = {size}"),
                     out / f"margins-{size}.png").name,
                 "pca": save_figure(plot_pca(
-                    projection, Yl, label_names, title=f"PCA of {size} labeled texts and their class centroids (large outlined markers)"),
+                    projection, Yl, label_names,
+                    title=f"PCA of {size} labeled texts and their class centroids (large outlined markers)"),
                     out / f"pca-{size}.png").name,
             }
             entry["seconds"]["figures"] = round(time.perf_counter() - t, 3)

@@ -781,7 +781,8 @@ def _markdown(sections: list[dict[str, Any]], summary: dict[str, Any], baseline:
         if sec["mixed"]:
             parts += [f"**Note:** {_sentence(sec['mixed'])}", ""]
         parts += [f"![macro-F1]({sec['figures']['macro_f1']})",
-                  f"![micro-F1]({sec['figures']['micro_f1']})", "", _table_md(sec["rows"], MAIN_COLUMNS, baseline=baseline), ""]
+                  f"![micro-F1]({sec['figures']['micro_f1']})", "",
+                  _table_md(sec["rows"], MAIN_COLUMNS, baseline=baseline), ""]
         if sec["unequal_seeds"]:
             parts += [f"**Note:** {_sentence(sec['unequal_seeds'])}", ""]
         label_columns = sec["label_columns"]

@@ -266,8 +266,13 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None,
     labels = list(config["labels"])
     data_path = Path(config["data_path"] if data is None else data)
     started_at = stored.get("data_file")  # the file as the session found it, whatever folder export runs in
-    if data is None and not data_path.is_file() and isinstance(started_at, str) and Path(started_at).is_file():
-        data_path = Path(started_at)
+    started_at = started_at if isinstance(started_at, str) else None
+    if data is None and started_at is not None and started_at != str(data_path.resolve()):
+        # the path as given, read from this folder, may be another file of that name: the session's own bytes
+        # decide, and the file where the session found it comes first
+        candidates = [Path(started_at), data_path]
+        data_path = next((p for p in candidates if p.is_file() and file_digest(p) == session["data_sha256"]),
+                         next((p for p in candidates if p.is_file()), data_path))
     expected = (stored.get("session") or {}).get("settings_digest")
     if expected is not None and meta.get("settings_digest") != expected:
         raise ConfigError(f"{db_path} holds the answers of another session (settings digest "
@@ -276,10 +281,12 @@ def session_rows(directory: str | Path, given: Mapping[str, Any] | None = None,
     if not data_path.is_file():
         state = "is a directory" if data_path.is_dir() else "is not there"
         if data is None:
-            raise DataError(f"the session's data file {data_path} {state} (paths are as given at start"
-                            f"{', and ' + started_at + ' is not there either' if isinstance(started_at, str) else ''}); "
-                            f"run export from the directory the session was started in, or pass --data FILE where it "
-                            f"is now")
+            if started_at is not None:
+                state = "is a directory" if Path(started_at).is_dir() else "is not there"
+                raise DataError(f"the session's data file {started_at} {state} (nor is {config['data_path']} from "
+                                f"here); pass --data FILE where it is now")
+            raise DataError(f"the session's data file {data_path} {state} (paths are as given at start); run export "
+                            f"from the directory the session was started in, or pass --data FILE where it is now")
         raise DataError(f"--data {data_path} {state}; expected the data file the session labeled (it began with "
                         f"{config['data_path']})")
     changed = file_digest(data_path) != session["data_sha256"]

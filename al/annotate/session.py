@@ -970,9 +970,32 @@ class Session:
         the stored ``config.json``'s; it is noted anew once this check passes.
         """
         stored = ((previous or {}).get("config") or {}).get("budget")
-        given = self.store.answering_budget() or stored
+        noted = self.store.answering_budget()
+        given = noted or stored
         budget, step = self.config.budget, self.config.step
-        if not isinstance(given, int) or isinstance(given, bool) or budget == given:
+        if not isinstance(given, int) or isinstance(given, bool):
+            return
+        export = (f"start another session with --out (export this one's answers with `python -m al.annotate export "
+                  f"{self.directory} -o FILE`)")
+        start: set[int] | None = None
+
+        def answered_from(round_: int) -> list[Answer]:
+            """The answers of round ``round_`` on; round 0's start texts aside (its seeded draw is any budget's)."""
+            nonlocal start
+            start = set(self.start_indices().tolist()) if start is None else start
+            return [a for a in self.store.all()
+                    if a.round >= round_ and not (a.round == 0 and a.pool_index in start)]
+
+        def unrecorded(round_: int, held: str) -> ConfigError:
+            """Answers past the budget's end: an extension by a version that did not note its budget."""
+            return ConfigError(f"{self.directory}: its round {round_ + 1} holds {held} given under a budget above "
+                               f"{given} that was not recorded (an extension by an earlier version, stopped in that "
+                               f"batch), so which batch they answered is not known; {export}")
+
+        if budget == given:
+            last = self.config.n_rounds - 1  # the last round asks nothing: answers there came from an extension
+            if noted is None and (orphans := answered_from(last)):
+                raise unrecorded(last, counted(len(orphans), "answer"))
             return
         # the first round whose batch differs under the two budgets (each round before it asked the same batch)
         shown, differs, was = self.config.initial, 0, 0
@@ -981,20 +1004,16 @@ class Session:
             if was != now:
                 break
             shown, differs = shown + now, differs + 1
-        answered = [a for a in self.store.all() if a.round >= differs]
+        answered = answered_from(differs)
         if not answered:
             return
         held = counted(len(answered), "answer")
-        export = (f"start another session with --out (export this one's answers with `python -m al.annotate export "
-                  f"{self.directory} -o FILE`)")
         if budget < given:  # an extension stopped in its batch, then run with the budget before it
             raise ConfigError(f"{self.directory}: its batch of round {differs + 1} was asked under --budget {given} "
                               f"and holds {held}; a budget of {budget} would ask another batch there and drop them: "
                               f"give --budget {given} to go on, or {export}")
-        if was == 0:  # answers past the noted budget's end: an extension by a version that did not note its budget
-            raise ConfigError(f"{self.directory}: its round {differs + 1} holds {held} given under a budget above "
-                              f"{given} that was not recorded (an extension by an earlier version, stopped in that "
-                              f"batch), so which batch they answered is not known; {export}")
+        if was == 0:
+            raise unrecorded(differs, held)
         raise ConfigError(
             f"{self.directory}: its batch of round {differs + 1} shrank to fit --budget {given} and holds {held}; a "
             f"budget of {budget} would pick that batch anew and drop them: keep --budget {given}, or {export}")
@@ -1145,8 +1164,8 @@ class Session:
         if n_labeled is None:
             answers = self.store.all()
             n_labeled = len(self.texts.given) + sum(not a.skipped for a in answers)
-        return (f"the budget is spent: {n_labeled} texts labeled. Export them with: python -m al.annotate export "
-                f"{self.directory} -o labeled.jsonl")
+        return (f"the budget is spent: {counted(n_labeled, 'text')} labeled. Export them with: python -m "
+                f"al.annotate export {self.directory} -o labeled.jsonl")
 
     def batch_size(self, round_: int) -> int:
         """Texts a person is asked about in round ``round_``: the start's unlabeled texts (round 0) and the picks."""

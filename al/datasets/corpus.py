@@ -113,7 +113,8 @@ class Corpus:
 
     def describe(self) -> str:
         """A plain-text summary: texts per split, per-label counts, cardinality."""
-        lines = [f"corpus {self.name}: {len(self.texts)} texts, {self.n_labels} label{'' if self.n_labels == 1 else 's'}; "
+        labels = f"{self.n_labels} label{'' if self.n_labels == 1 else 's'}"
+        lines = [f"corpus {self.name}: {len(self.texts)} texts, {labels}; "
                  "train is the pool the strategies pick from"]
         for split in SPLITS:
             Y = self.Y_of(split)

@@ -171,9 +171,9 @@ def test_default_sizes_that_do_not_fit_a_small_pool_are_left_out_with_a_note(tmp
     assert main([*common[:-1], "80", "--out", "none"]) == 2
     err = capsys.readouterr().err
     assert err == ("error: the default sizes 100 200 500 1500 each leave --k 80 or fewer unlabeled texts in this pool "
-                   "of 177 (the k nearest would be all of them, and every ratio to chance 1); give smaller ones with "
-                   "fewer neighbours, e.g. --sizes 44 88 --k 35\n")
-    assert main([*common[:-1], "35", "--sizes", "44", "88", "--out", "advised", "--quiet"]) == 0  # the advice runs
+                   "of 177 (the k nearest would be all of them, and every ratio to chance 1); give smaller ones, e.g. "
+                   "--sizes 44 88\n")
+    assert main([*common[:-1], "80", "--sizes", "44", "88", "--out", "advised", "--quiet"]) == 0  # the advice runs
 
 
 def test_the_advice_for_a_pool_no_default_size_fits():
@@ -182,6 +182,7 @@ def test_the_advice_for_a_pool_no_default_size_fits():
     # a fifth of 112 is 22, a quarter 28, a half 56; each leaves more than 22 unlabeled
     assert fitting_sizes_advice((100, 200), 112, 100).endswith("e.g. --sizes 28 56 --k 22")
     assert fitting_sizes_advice((100,), 112, 10).startswith("the default size 100 leaves --k 10 or fewer")
-    assert fitting_sizes_advice((100,), 112, 10).endswith("e.g. --sizes 28 56 --k 10")  # a k that fits is kept
+    assert fitting_sizes_advice((100,), 112, 10).endswith("give smaller ones, e.g. --sizes 28 56")  # k fits: kept
+    assert fitting_sizes_advice((100,), 112, 60).endswith("give smaller ones, e.g. --sizes 28")  # 56 leaves 56 <= 60
     assert fitting_sizes_advice((100,), 4, 100).endswith("the pool is too small to analyse: give a file with more "
                                                          "pool texts")

@@ -1096,15 +1096,15 @@ def test_export_from_another_folder_finds_a_data_file_given_by_a_relative_path(p
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
+    (elsewhere / "texts.jsonl").write_text(path.read_text()[:-200])  # another file of that name here: not read
     assert main(["export", str(tmp_path / "s"), "-o", "labeled.jsonl"]) == 0
     assert len((elsewhere / "labeled.jsonl").read_text().splitlines()) == 15
-    capsys.readouterr()
+    assert "warning" not in capsys.readouterr().err  # it said the session's file had changed
+    (elsewhere / "texts.jsonl").unlink()
     path.rename(tmp_path / "moved.jsonl")  # moved: neither path holds it; --data says where it is now
     assert main(["export", str(tmp_path / "s"), "-o", "again.jsonl"]) == 2
-    assert capsys.readouterr().err == (
-        f"error: the session's data file texts.jsonl is not there (paths are as given at start, and {path} is not "
-        f"there either); run export from the directory the session was started in, or pass --data FILE where it is "
-        f"now\n")
+    assert capsys.readouterr().err == (f"error: the session's data file {path} is not there (nor is texts.jsonl from "
+                                       f"here); pass --data FILE where it is now\n")
     assert main(["export", str(tmp_path / "s"), "-o", "again.jsonl", "--data", str(tmp_path / "moved.jsonl")]) == 0
 
 
@@ -1566,6 +1566,20 @@ def test_an_extension_stopped_in_its_new_batch_goes_on_and_is_not_lost_to_the_bu
     with pytest.raises(ConfigError, match=r"its round 3 holds 2 answers given under a budget above 20 that was not "
                                           r"recorded .* so which batch they answered is not known; start another"):
         open_session(pool, tmp_path / "u", "--budget", "30", start=False)
+    # ... and under the budget config.json holds, where its last round asks nothing (the answers went unread)
+    with pytest.raises(ConfigError, match=r"its round 3 holds 2 answers given under a budget above 20 that was not "):
+        open_session(pool, tmp_path / "u", start=False)
+
+
+def test_answers_to_the_start_alone_hold_no_budget_back(pool, tmp_path):
+    """--budget 12 (a first batch of 2 picks after the 10 start texts), 3 start texts answered: --budget 20 was
+    refused as a batch that shrank, yet the seeded start is the same under any budget."""
+    answered_session(pool, tmp_path / "s", "--budget", "12", n=3)
+    more, _ = open_session(pool, tmp_path / "s", "--budget", "20", start=False)
+    more.close()
+    answered_session(pool, tmp_path / "t", "--budget", "12", n=11)  # the start and one of the 2 picks: refused
+    with pytest.raises(ConfigError, match=r"its batch of round 1 shrank to fit --budget 12 and holds 1 answer; "):
+        open_session(pool, tmp_path / "t", "--budget", "20", start=False)
 
 
 def test_a_session_resumed_on_its_strategy_file_edited_is_told_and_records_it(pool, tmp_path, monkeypatch):

@@ -237,7 +237,8 @@ def test_an_answer_refused_after_the_first_round_says_what_is_kept_and_how_to_go
         def query(self, state, n):
             return state.indices_unlabeled[np.r_[0, np.arange(n - 1)] if state.round == 2 else np.arange(n)]
 
-    with pytest.raises(QueryError, match=r"^strategy 'LateDuplicates' returned duplicate indices: index \d+ 2 times; return an "
+    with pytest.raises(QueryError, match=r"^strategy 'LateDuplicates' returned duplicate indices: index \d+ 2 "
+                                         r"times; return an "
                                          r"int array of 10 distinct indices from state\.indices_unlabeled \(in the "
                                          r"query at \d+ texts labeled \(state\.round 2\)\); this round's training "
                                          r"and evaluation are not kept, the 2 rounds before are: fix it and run the "

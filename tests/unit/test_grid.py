@@ -352,7 +352,8 @@ def test_dry_run_lists_and_reports(tmp_path, capsys):
     # every problem of a cell: reuters' cells of the unknown strategy are named for it too, not for their path alone
     assert not_run[0].startswith("  not run: data-disaster__strategy-not_implemented_yet__seed-0, "
                                  "data-disaster__strategy-not_implemented_yet__seed-1, "
-                                 "data-reuters__strategy-not_implemented_yet__seed-0 and 1 more: unknown strategy"), not_run
+                                 "data-reuters__strategy-not_implemented_yet__seed-0 and 1 more: unknown "
+                                 "strategy"), not_run
     assert not_run[1] == ("  not run: data-reuters__strategy-random__seed-0, data-reuters__strategy-random__seed-1, "
                           "data-reuters__strategy-cvirs__seed-0 and 3 more: data path /no/such/reuters.tar.gz does not "
                           "exist; fix data_path")

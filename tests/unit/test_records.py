@@ -153,6 +153,10 @@ def test_a_new_run_in_a_folder_of_runs_is_refused_and_those_runs_are_still_found
     _run(tmp_path / "grid" / "deeper" / "cvirs-0")
     (tmp_path / "grid" / ".hidden" / "x").mkdir(parents=True)  # hidden folders are not looked in
     (tmp_path / "grid" / ".hidden" / "x" / "config.json").write_text("{}")
+    (tmp_path / "grid" / "models" / "bert").mkdir(parents=True)  # another program's config.json: no run
+    (tmp_path / "grid" / "models" / "bert" / "config.json").write_text('{"hidden_size": 768}')
+    (tmp_path / "grid" / "locked").mkdir()  # a folder this user cannot look into: left out, no error
+    (tmp_path / "grid" / "locked").chmod(0)
     with pytest.raises(ConfigError, match=r"grid holds runs in its folders \(deeper/cvirs-0, random-0\): a grid's "
                                           r"out or a folder of runs, not one run's directory; give this run a folder "
                                           r"of its own, e.g. --out .*grid/NAME$"):
@@ -163,8 +167,14 @@ def test_a_new_run_in_a_folder_of_runs_is_refused_and_those_runs_are_still_found
     _run(tmp_path / "old" / "random-0")
     assert len(RunRecords(tmp_path / "old").start(dict(SETTINGS), {"version": "0.1.0"})) == 2
     assert find_run_dirs([tmp_path / "old"]) == [tmp_path / "old", tmp_path / "old" / "random-0"]
+    (tmp_path / "grid" / "locked").chmod(0o755)
     assert find_run_dirs([tmp_path / "grid"]) == [tmp_path / "grid" / "deeper" / "cvirs-0",
                                                    tmp_path / "grid" / "random-0"]
+    from al.records import runs_below
+
+    (tmp_path / "models" / "bert").mkdir(parents=True)
+    (tmp_path / "models" / "bert" / "config.json").write_text('{"hidden_size": 768}')
+    assert runs_below(tmp_path / "models") == []
     # deeper than two levels is not looked for: a large folder given as --out is not walked whole
     _run(tmp_path / "far" / "a" / "b" / "run")
     assert len(RunRecords(tmp_path / "far").start(dict(SETTINGS), {"version": "0.1.0"})) == 0

@@ -343,6 +343,23 @@ def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_me
     only_seed = from_mapping({"seed": -1, "classifier": "knn", "strategy": "cvirs"}).problems()
     assert len(only_seed) == 1 and str(only_seed[0]).startswith("seed must be an integer from 0")
     assert SimulationConfig().problems() == []
+    # a space is given no seed: its params are checked beside a bad seed
+    seed_and_space = [str(p) for p in from_mapping({"seed": -1, "space": {"name": "cea",
+                                                                           "params": {"epochs": "x"}}}).problems()]
+    assert len(seed_and_space) == 2 and "space 'cea'" in seed_and_space[1] and "epochs" in seed_and_space[1]
+
+
+def test_a_strategy_given_other_settings_is_not_built_on_a_bad_one(tmp_path, monkeypatch):
+    """run_params naming the budget: a bad budget was said twice, once as a strategy param never given."""
+    (tmp_path / "budgeted_strategy.py").write_text(
+        "from al.strategy import Strategy\n\n\nclass Budgeted(Strategy):\n"
+        "    run_params = {'budget': 'budget'}\n\n"
+        "    def __init__(self, budget: int = 10):\n        super().__init__()\n        self.budget = budget\n\n"
+        "    def query(self, state, n):\n        return state.indices_unlabeled[:n]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    problems = [str(p) for p in from_mapping({"budget": "250", "strategy": "budgeted_strategy:Budgeted"}).problems()]
+    assert problems == ["budget must be a positive integer, got '250'"]
+    assert from_mapping({"budget": 250, "strategy": "budgeted_strategy:Budgeted"}).problems() == []
 
 
 def test_every_param_of_the_wrong_kind_is_named_in_one_line():

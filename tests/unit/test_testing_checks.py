@@ -67,7 +67,8 @@ def test_top_n_refuses_nan_scores_which_would_rank_in_index_order():
     """A centroid of a label with no labeled text is a mean over nothing: NaN similarities, and lexsort put them
     last in index order, so a run picked the pool's first texts without a word."""
     candidates = np.array([7, 3, 5, 9])
-    with pytest.raises(InterfaceError, match=r"^top_n got 2 NaN score\(s\) of 4 \(the first at candidate 3\), which would "
+    with pytest.raises(InterfaceError, match=r"^top_n got 2 NaN score\(s\) of 4 \(the first at candidate 3\), "
+                                             r"which would "
                                              r"rank in index order; .*np\.nan_to_num\(scores, nan=-np\.inf\)$"):
         top_n(np.array([0.2, np.nan, 0.9, np.nan]), candidates, 2)
     ranked = top_n(np.nan_to_num(np.array([0.2, np.nan, 0.9, np.nan]), nan=-np.inf), candidates, 3)
@@ -279,7 +280,8 @@ class Duplicates(Strategy):
 
 
 def test_a_refused_answer_names_the_strategy_once():
-    with pytest.raises(ConformanceError, match=r"^strategy 'Duplicates' returned duplicate indices: index 12 \d+ times; return "):
+    with pytest.raises(ConformanceError,
+                       match=r"^strategy 'Duplicates' returned duplicate indices: index 12 \d+ times; return "):
         check_strategy(Duplicates)
     with pytest.raises(ConformanceError, match=r"^strategy 'mine:Duplicates' returned duplicate"):
         check_strategy(Duplicates, name="mine:Duplicates")

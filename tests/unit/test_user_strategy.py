@@ -915,6 +915,12 @@ def test_what_a_mistake_in_naming_or_configuring_a_strategy_is_told(user_module)
         SimulationConfig(strategy=module).validate()  # the module alone: it listed the built-in strategies
     with pytest.raises(ConfigError, match=r"^unknown strategy 'json'; known: "):  # a standard module is no hint
         SimulationConfig(strategy="json").validate()
+    from pathlib import Path
+
+    folder = Path(sys.modules[module].__file__).parent / "data_folder"  # a bare folder on the path: no module hint
+    folder.mkdir()
+    with pytest.raises(ConfigError, match=r"^unknown strategy 'data_folder'; known: "):
+        SimulationConfig(strategy="data_folder").validate()
     with pytest.raises(ConfigError, match=r"unknown key\(s\) 'parms' \(did you mean params\?\)$"):
         SimulationConfig(strategy={"name": f"{module}:Seeded", "parms": {"n_init": 3}}).validate()
 
