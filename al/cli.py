@@ -202,15 +202,22 @@ def _parents_are_folders(path: Path, what: str) -> None:
             return
 
 
-def exit_with(main: Callable[[], int]) -> NoReturn:
+#: The status of a command whose work a closed output pipe cut short: the shell's for a writer killed by SIGPIPE.
+CUT_SHORT = 128 + 13
+
+
+def exit_with(main: Callable[[], int], cut_short: int = 0) -> NoReturn:
     """``sys.exit(main())``, and quietly when the reader of the output went away (``... | head``).
 
     Python would print a ``BrokenPipeError`` traceback and exit 1; what was
-    read is what the reader asked for. The status ``main`` returned stands
-    (0 where it stopped writing because of it); a ``BrokenPipeError`` while
-    standard output is still read (another pipe's) is an error as before.
-    Standard output is pointed at ``/dev/null`` so that the flush at exit
-    does not fail again.
+    read is what the reader asked for. The status ``main`` returned stands;
+    where it stopped writing because of it, ``cut_short``: 0 for a command
+    whose output is its result (a report's lines), :data:`CUT_SHORT` for one
+    that stopped its work there (a simulation between rounds: a script must
+    not take it for finished; its records resume). A ``BrokenPipeError``
+    while standard output is still read (another pipe's) is an error as
+    before. Standard output is pointed at ``/dev/null`` so that the flush at
+    exit does not fail again.
     """
     import sys
 
@@ -219,7 +226,7 @@ def exit_with(main: Callable[[], int]) -> NoReturn:
     except BrokenPipeError:
         if not _stdout_gone():
             raise
-        code = 0
+        code = cut_short
     try:
         sys.stdout.flush()
     except BrokenPipeError:

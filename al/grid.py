@@ -1520,6 +1520,6 @@ def exit_status(counts: dict[str, int], not_run: int) -> int:
 
 
 if __name__ == "__main__":
-    from al.cli import exit_with
+    from al.cli import CUT_SHORT, exit_with
 
-    exit_with(main)
+    exit_with(main, cut_short=CUT_SHORT)
