@@ -16,6 +16,7 @@ References
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -905,9 +906,13 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
     flat = _conditions_by_path(runs)
     if group_by == "strategy":
         labels = run_labels(runs)
+    elif group_by == "space":  # with its scope, period and readers, which may differ between the lines
+        labels = {run.path: run.space_label() for run in runs}
     else:  # a setting a run does not store is its default; a component is named with its params as given
         labels = {run.path: run.setting(group_by) if group_by in COMPONENTS or group_by not in flat[run.path]
                   else flat[run.path][group_by] for run in runs}
+        if all(re.fullmatch(r"-?[\d.e+-]+|True|False|None|null|true|false", label) for label in labels.values()):
+            labels = {path: f"{group_by}={label}" for path, label in labels.items()}  # a bare 0 or 50 says nothing
     lines: dict[str, list[Path]] = defaultdict(list)
     for run in runs:
         lines[labels[run.path]].append(run.path)

@@ -130,14 +130,19 @@ class Run:
     def strategy(self) -> str:
         """The strategy's label, and the space it read when not the pretrained one: ``class_embedding@cea``
         (``@cea-encoder`` for the encoder scope, ``/every2`` when re-fit every 2 rounds)."""
+        space = self.space_label()
+        return self.setting("strategy") if space == "pretrained" else f"{self.setting('strategy')}@{space}"
+
+    def space_label(self) -> str:
+        """The space the run read, with what comes with it: ``cea``, ``cea-encoder/every2 (strategy only)``;
+        ``pretrained`` for none fitted."""
         space = self.config.get("space")
         if not isinstance(space, dict) or space.get("name", "pretrained") == "pretrained":
-            return self.setting("strategy")
-        label = self.setting("space")
+            return "pretrained"
         scope = "" if self.config.get("space_scope") == "head" else f"-{self.config.get('space_scope')}"
         every = self.config.get("space_every") or 1
         reader = self.config.get("space_for") or "all"
-        return (f"{self.setting('strategy')}@{label}{scope}" + (f"/every{every}" if every != 1 else "")
+        return (f"{self.setting('space')}{scope}" + (f"/every{every}" if every != 1 else "")
                 + ("" if reader == "all" else f" ({reader} only)"))
 
     @property

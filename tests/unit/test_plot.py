@@ -360,7 +360,7 @@ def readme_runs(root, random=True):
     fake_run(root, "class_embedding", 0, [0.2, 0.4], name="disaster-class_embedding-logreg-seed0")
 
 
-@pytest.mark.parametrize("group_by, label", [("strategy", "class_embedding"), ("budget", "150")])
+@pytest.mark.parametrize("group_by, label", [("strategy", "class_embedding"), ("budget", "budget=150")])
 def test_the_same_simulation_under_two_names_is_refused_naming_both_and_the_fix(tmp_path, capsys, group_by, label):
     runs = tmp_path / "runs"
     readme_runs(runs, random=group_by == "strategy")  # --group-by budget: one strategy, one line
@@ -401,7 +401,7 @@ def test_runs_of_two_strategies_on_one_line_are_named_by_strategy_not_by_each_pa
     with pytest.raises(DataError) as caught:
         curves(load_runs([tmp_path / "runs"]), group_by="seed")
     runs = tmp_path / "runs"
-    assert (f"runs on the line '0' differ in strategy (dal: {runs / 'dal-0'}, random: {runs / 'random-0'}); a line "
+    assert (f"runs on the line 'seed=0' differ in strategy (dal: {runs / 'dal-0'}, random: {runs / 'random-0'}); a line "
             f"averages") in str(caught.value)
 
 

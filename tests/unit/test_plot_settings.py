@@ -121,7 +121,9 @@ def test_group_by_a_setting_draws_runs_that_differ_in_it_alone(tmp_path, capsys)
         fake_run(runs, "random", seed, [0.2, 0.3, 0.4], name=f"b200-{seed}")
     assert len(sections(runs)) == 2  # another budget: another setting of the report
     assert main([str(runs), "-o", str(tmp_path / "x.png"), "--group-by", "budget"]) == 0  # what the lines tell apart
-    assert "(4 runs)" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert "(4 runs)" in captured.err
+    assert captured.out.splitlines()[1].split() == ["labeled", "budget=150", "budget=200"]  # not a bare 150, 200
 
 
 def test_group_by_refuses_lines_that_differ_in_another_setting(tmp_path, capsys):
@@ -158,3 +160,11 @@ def test_group_by_space_draws_the_space_and_what_comes_with_it(tmp_path, capsys)
     assert main([str(runs), "-o", str(tmp_path / "x.png"), "--group-by", "space"]) == 0
     table = capsys.readouterr().out
     assert "cea" in table and "pretrained" in table
+    # what comes with a space is named on its line: snnl read by the strategy alone, at round 0 of another start,
+    # was a line named 'snnl' beside 'cea', the difference credited to the space
+    for seed in (0, 1):
+        fake_run(runs, "class_embedding", seed, [0.5, 0.6], name=f"snnl-{seed}", space={"name": "snnl", "params": {}},
+                 space_scope="encoder", space_every=2, space_for="strategy")
+    assert main([str(runs), "-o", str(tmp_path / "y.png"), "--group-by", "space"]) == 0
+    header = capsys.readouterr().out.splitlines()[1].split()
+    assert header == ["labeled", "cea", "pretrained", "snnl-encoder/every2", "(strategy", "only)"], header
