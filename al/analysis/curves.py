@@ -13,6 +13,7 @@ import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from textwrap import fill
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -490,6 +491,10 @@ def line_colors(names: Iterable[str]) -> dict[str, Any]:
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
 
+#: Characters of a figure's title per line (an 8-inch figure whose legend sits beside the axes).
+TITLE_WIDTH = 70
+
+
 def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: str | None = None,
                   fmt: str = "png", colors: Mapping[str, Any] | None = None) -> bytes:
     """The curves with a ±1 sample-std band (ddof = 1), as the bytes of an image in format ``fmt``.
@@ -521,7 +526,7 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
     label = axis_label(metric)
     ax.set_xlabel("labeled texts")
     ax.set_ylabel(label)
-    ax.set_title(title or f"{label} by labeled-set size")
+    ax.set_title(fill(title or f"{label} by labeled-set size", TITLE_WIDTH))  # a long setting: lines, not cut off
     ax.grid(alpha=0.3)
     ax.legend(title="line: mean\nband: ± sample std (ddof = 1)" if banded else "one run each: no spread",
               title_fontsize="small", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
@@ -529,7 +534,7 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
     fig.tight_layout()
     buffer = io.BytesIO()
     try:
-        fig.savefig(buffer, format=fmt)
+        fig.savefig(buffer, format=fmt, bbox_inches="tight")  # a wide legend beside the axes: nothing cut off
     finally:
         plt.close(fig)
     return buffer.getvalue()

@@ -31,6 +31,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from textwrap import fill
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -44,8 +45,8 @@ from al.analysis.comparison import (
 from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
-    BASELINE, SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs,
-    render_curves, unstarted_runs,
+    BASELINE, SPREAD, TITLE_WIDTH, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors,
+    load_runs, render_curves, unstarted_runs,
 )
 from al.cli import check_own_folder
 from al.errors import ConfigError, DataError
@@ -399,7 +400,7 @@ def compute_table(strategies: dict[str, StrategySummary]) -> tuple[list[dict[str
 def _compute_chart(rows: list[dict[str, Any]], parts: Sequence[str], setting: str) -> bytes:
     """A PNG of :func:`compute_figure`."""
     buffer = io.BytesIO()
-    compute_figure(rows, parts, setting).savefig(buffer, format="png")
+    compute_figure(rows, parts, setting).savefig(buffer, format="png", bbox_inches="tight")
     return buffer.getvalue()
 
 
@@ -412,9 +413,9 @@ def compute_figure(rows: list[dict[str, Any]], parts: Sequence[str], setting: st
     from matplotlib.figure import Figure
 
     names = [str(row["strategy"]) for row in rows]
-    title = f"compute per round: {setting}"
+    title = fill(f"compute per round: {setting}", TITLE_WIDTH)
     longest = max([len(name) for name in names] + [0])
-    width = max(7.0, 5.2 + 0.075 * longest, 1.0 + 0.09 * len(title))  # inches: labels, bars, legend; the title
+    width = max(7.0, 5.2 + 0.075 * longest)  # inches: labels, bars, legend; the title wraps
     fig = Figure(figsize=(width, 1.6 + 0.35 * len(rows)), dpi=120)
     ax = fig.subplots()
     left = np.zeros(len(rows))
