@@ -455,10 +455,11 @@ class EmbeddingCache:
 
 
 def unread_texts(texts: Sequence[str], input_ids: Sequence[Sequence[int]], tokenizer: Any, max_length: int,
-                 model: str) -> str | None:
+                 model: str, reader: str | None = None) -> str | None:
     """What a user should know of ``texts`` whose tokens (``input_ids``, cut at ``max_length``) the model reads
     only in part (longer than ``max_length`` tokens: the rest is never read) or not at all (nothing but unknown
-    tokens, emoji alone: such texts get near one vector); None when every text is read whole."""
+    tokens, emoji alone: such texts get near one vector); None when every text is read whole. ``reader``: what
+    reads them where it is not ``model`` itself (a fitted encoder, with its own max_length and how to raise it)."""
     at_limit = [i for i, ids in enumerate(input_ids) if len(ids) >= max_length]
     long: list[int] = []
     if at_limit:  # cut one token later: a text of exactly max_length tokens is read whole
@@ -469,8 +470,8 @@ def unread_texts(texts: Sequence[str], input_ids: Sequence[Sequence[int]], token
                if unk is not None and (words := [t for t in ids if t not in special]) and all(t == unk for t in words)]
     said = []
     if long:
-        said.append(f"{len(long)} of {len(texts)} texts are longer than {model}'s {max_length} tokens (e.g. "
-                    f"{texts[long[0]][:40]!r}...): only their first {max_length} are read")
+        said.append(f"{len(long)} of {len(texts)} texts are longer than {reader or model + chr(39) + 's'} "
+                    f"{max_length} tokens (e.g. {texts[long[0]][:40]!r}...): only their first {max_length} are read")
     if unknown:
         said.append(f"{len(unknown)} of {len(texts)} texts hold nothing the model's vocabulary knows (e.g. "
                     f"{texts[unknown[0]][:40]!r}): each is read as unknown tokens alone, so such texts get near one "
@@ -540,6 +541,8 @@ class SentenceEmbedder:
         self.precision = precision
         self.batch_size = batch_size
         self.max_length = max_length
+        #: What reads the texts, where not the model as shipped (a fitted encoder): named when texts are cut
+        self.reader: str | None = None
         self.device = device
         self.cache = cache
         self.show_progress = show_progress
@@ -644,7 +647,8 @@ class SentenceEmbedder:
         encoder = self._load()
         tokenizer, max_length = encoder.tokenizer, encoder.max_seq_length
         encoded = tokenizer(texts, truncation=True, max_length=max_length)  # each text alone: no padding
-        if warn and (note := unread_texts(texts, encoded["input_ids"], tokenizer, max_length, self.model)):
+        if warn and (note := unread_texts(texts, encoded["input_ids"], tokenizer, max_length, self.model,
+                                          self.reader)):
             import warnings
 
             warnings.warn(note, UserWarning, stacklevel=2)

@@ -222,6 +222,8 @@ class FittedEncoder:
         embedder = SentenceEmbedder(self.model, cache=False, max_length=self.encoder.max_seq_length,
                                     precision=self.precision)
         embedder._encoder = self.encoder  # the fine-tuned weights, never written to the shared cache
+        # its max_length is the space's (--space-param max_length), not the model's own
+        embedder.reader = "the fitted encoder's max_length (--space-param max_length) of"
         return embedder.encode(list(inputs))
 
     def info(self) -> dict[str, Any]:

@@ -853,3 +853,23 @@ def test_the_surprisal_pass_counts_texts_and_weighs_each_pass_by_its_padded_toke
     assert [n for n, _ in bar["updates"]] == [len(b.rows) for b in batches]
     assert [work for _, work in bar["updates"]] == [b.n_rows * b.length for b in batches]
     assert sorted(ran) == sorted(work for _, work in bar["updates"]) and bar["work"] == sum(ran) == 600
+
+
+def test_texts_cut_by_a_fitted_encoder_name_its_max_length_not_the_model():
+    """An encoder space's max_length 128 was said as all-MiniLM-L6-v2's, which reads 256."""
+    from al.embedders import unread_texts
+
+    class Words:
+        """Each word a token id 5, an unknown word none."""
+        unk_token_id, all_special_ids = 0, [0, 1, 2]
+
+        def __call__(self, texts, truncation=True, max_length=None):
+            return {"input_ids": [[1, *[5] * len(t.split())][:max_length] for t in texts]}
+
+    texts = ["a b c d e f", "a b"]
+    ids = Words()(texts, max_length=4)["input_ids"]
+    assert unread_texts(texts, ids, Words(), 4, "all-MiniLM-L6-v2").startswith(
+        "1 of 2 texts are longer than all-MiniLM-L6-v2's 4 tokens (e.g. 'a b c d e f'...)")
+    assert unread_texts(texts, ids, Words(), 4, "all-MiniLM-L6-v2", "the fitted encoder's max_length "
+                        "(--space-param max_length) of").startswith(
+        "1 of 2 texts are longer than the fitted encoder's max_length (--space-param max_length) of 4 tokens")
