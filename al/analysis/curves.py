@@ -491,6 +491,11 @@ def line_colors(names: Iterable[str]) -> dict[str, Any]:
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
 
+def is_score(metric: str) -> bool:
+    """Whether ``metric`` is a score in [0, 1]: an F1, precision or recall (``macro_f1``, ``per_label_f1.food``)."""
+    return any(part in metric.split(".")[0] for part in ("f1", "precision", "recall"))
+
+
 #: Characters of a figure's title per line (an 8-inch figure whose legend sits beside the axes).
 TITLE_WIDTH = 70
 
@@ -518,10 +523,12 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
         several = c.n_runs > 1
         if several.any():
             std = np.where(several, c.std, 0.0)
-            low = c.mean - std
+            low, high = c.mean - std, c.mean + std
             if metric.startswith("seconds_"):  # a time is never below 0 s
                 low = np.maximum(low, 0.0)
-            ax.fill_between(c.sizes, low, c.mean + std, where=several, color=line.get_color(), alpha=0.2)
+            if is_score(metric):  # an F1, precision or recall lies in [0, 1]: so does its band
+                low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+            ax.fill_between(c.sizes, low, high, where=several, color=line.get_color(), alpha=0.2)
             banded = True
     label = axis_label(metric)
     ax.set_xlabel("labeled texts")

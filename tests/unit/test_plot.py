@@ -423,3 +423,22 @@ def test_the_default_title_names_what_the_lines_share(tmp_path):
     fake_run(tmp_path / "c", "random", 0, [0.2, 0.4], dataset="disaster", model="all-MiniLM-L6-v2",
              classifier={"name": "bert", "params": {"model": "bert-base-uncased"}})
     assert default_title(load_runs([tmp_path / "c"]), "macro_f1").endswith(": bert on bert-base-uncased")
+
+
+def test_a_score_s_band_stays_within_0_and_1_and_a_time_s_above_0(monkeypatch):
+    """per_label_f1.hospitals: 0.02 ± 0.07 drew a band down to -0.05."""
+    import matplotlib.axes
+
+    from al.analysis.curves import Curve
+
+    drawn = []
+    monkeypatch.setattr(matplotlib.axes.Axes, "fill_between",
+                        lambda self, x, low, high, **kw: drawn.append((np.asarray(low), np.asarray(high))))
+    curve = Curve("random", np.array([100, 150]), np.array([0.02, 0.97]), np.array([0.07, 0.05]), np.array([3, 3]))
+    for metric, low, high in (("per_label_f1.hospitals", [0.0, 0.92], [0.09, 1.0]),
+                              ("macro_recall", [0.0, 0.92], [0.09, 1.0]),
+                              ("seconds_query", [0.0, 0.92], [0.09, 1.02])):
+        drawn.clear()
+        render_curves([curve], metric)
+        np.testing.assert_allclose(drawn[0][0], low)
+        np.testing.assert_allclose(drawn[0][1], high)
