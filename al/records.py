@@ -585,12 +585,20 @@ def _raised(old: Any, new: Any) -> bool:
     return integers and new > old
 
 
+_NOT_SET = object()  # a key one mapping has and the other has not
+
+
 def _difference(key: str, old: Any, new: Any) -> str:
+    """``strategy.params.k: 3 -> 5``: how a setting changed; another component is named alone (its params are
+    another component's, not changed ones), and a key one side lacks is ``not set`` there."""
     if isinstance(old, dict) and isinstance(new, dict):
-        inner = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if "name" in old and "name" in new and old["name"] != new["name"]:
+            return f"{key}: {old['name']!r} -> {new['name']!r}"
+        inner = sorted(k for k in set(old) | set(new) if old.get(k, _NOT_SET) != new.get(k, _NOT_SET))
         if inner and len(inner) <= 3:
-            return "; ".join(_difference(f"{key}.{k}", old.get(k), new.get(k)) for k in inner)
-    return f"{key}: {old!r} -> {new!r}"
+            return "; ".join(_difference(f"{key}.{k}", old.get(k, _NOT_SET), new.get(k, _NOT_SET)) for k in inner)
+    shown = ["not set" if value is _NOT_SET else repr(value) for value in (old, new)]
+    return f"{key}: {shown[0]} -> {shown[1]}"
 
 
 def _jsonl(records: Iterable[dict[str, Any]]) -> str:

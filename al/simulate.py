@@ -219,8 +219,10 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
         loaded = load_yaml(args.config)
         if is_run_config(loaded):  # a run's config.json: its settings, to run it again (elsewhere with --out)
             base = settings_of_run(loaded)
-            notes.append(f"{args.config} is a run's config.json: its settings are read, all but out (give --out, "
-                         f"or the run's default directory is used)")
+            if "out" not in args:  # given: where it goes is said
+                notes.append(f"{args.config} is a run's config.json: its settings are read, all but out, so this "
+                             f"run goes to the default directory; give --out {Path(args.config).parent} to resume "
+                             f"that run, or another --out")
         else:
             base, file_notes = normalise_mapping(loaded, args.config)
             notes += file_notes

@@ -1167,8 +1167,10 @@ def test_a_run_s_config_json_given_as_config_is_that_run_again(tmp_path, argv, c
     again = config_from_args(build_parser().parse_args(["--config", str(path), "--out", str(tmp_path / "again")]),
                              notes)
     assert {**again.resolved(), "out": None} == {**original, "out": None}
-    assert notes == [f"{path} is a run's config.json: its settings are read, all but out (give --out, or the run's "
-                     f"default directory is used)"]
+    assert notes == []  # --out given: where the run goes is said; it warned to give --out
+    config_from_args(build_parser().parse_args(["--config", str(path)]), notes)
+    assert notes == [f"{path} is a run's config.json: its settings are read, all but out, so this run goes to the "
+                     f"default directory; give --out {tmp_path} to resume that run, or another --out"]
 
 
 def test_an_empty_config_file_is_said_to_hold_no_settings(tmp_path):

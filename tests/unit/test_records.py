@@ -326,3 +326,15 @@ def test_composed_resumes_keep_each_change_from_its_first_value_to_its_last():
                                   "device_type": ["cpu", "cuda"]}
     assert _composed([{"after_round": 1, "version": None, "changed": {}}]) == {"after_round": 1, "version": None,
                                                                               "changed": {}}
+
+
+def test_a_setting_changed_is_said_as_it_changed():
+    """Another strategy was said with the old one's params as changed: strategy.params.threshold: 0.5 -> None."""
+    from al.records import _difference
+
+    assert _difference("strategy", {"name": "cvirs", "params": {"threshold": 0.5}},
+                       {"name": "margin", "params": {}}) == "strategy: 'cvirs' -> 'margin'"
+    assert _difference("strategy", {"name": "dal", "params": {"sub_batches": 10}},
+                       {"name": "dal", "params": {"sub_batches": 5, "warm_start": None}}) == (
+        "strategy.params.sub_batches: 10 -> 5; strategy.params.warm_start: not set -> None")
+    assert _difference("budget", 600, 500) == "budget: 600 -> 500"
