@@ -181,8 +181,8 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         flags = [f"--{k.replace('_', '-')}" for k in ("space_param", "space_scope", "held_out") if k in args]
         one = len(flags) == 1
         raise ConfigError(f"{' and '.join(flags)} {'needs' if one else 'need'} --space NAME (cea, snnl, aan, am, "
-                          f"clld): {'it sets' if one else 'they set'} the fitted space; add --space or drop "
-                          f"{'it' if one else 'them'}")
+                          f"clld): {'it is' if one else 'they are'} read by the fitted space alone; add --space or "
+                          f"drop {'it' if one else 'them'}")
     for name, value, least in (("--seed", getattr(args, "seed", 0), 0), ("--held-out", getattr(args, "held_out", 1), 1)):
         if value < least:
             raise ConfigError(f"{name} must be at least {least}, got {value}")

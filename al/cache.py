@@ -387,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.unused_for is None and not args.not_read_here and not args.damaged:
             prune.error("prune needs a criterion: --unused-for DAYS, --not-read-here, --damaged, or more of them")
         if args.unused_for is not None and not args.unused_for >= 0:
-            prune.error(f"--unused-for must be a number of days >= 0; got {args.unused_for}")
+            prune.error(f"--unused-for must be a number of days >= 0; got {args.unused_for:g}")
     root = cache_root()
     if root.exists() and not root.is_dir():
         print(f"error: the cache {root} is a file; expected a directory: set AL_CACHE_DIR to a directory",

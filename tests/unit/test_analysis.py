@@ -367,7 +367,7 @@ BAD_INPUTS = {
     "negative seed": (["--seed", "-1"], "--seed must be at least 0, got -1"),
     "held-out below one": (["--space", "cea", "--held-out", "-5"], "--held-out must be at least 1, got -5"),
     "held-out without a space": (["--held-out", "100"], "--held-out needs --space NAME (cea, snnl, aan, am, clld): "
-                                                        "it sets the fitted space; add --space or drop it"),
+                                                        "it is read by the fitted space alone; add --space or drop it"),
     "two space flags without a space": (["--held-out", "100", "--space-scope", "head"],
                                         "--space-scope and --held-out need --space NAME"),
     "misspelt space": (["--space", "cae"], "--space 'cae' names no fitted space (did you mean cea?); known: cea, snnl"),

@@ -231,7 +231,7 @@ def test_a_missing_cache_still_checks_the_options_and_a_file_is_refused(tmp_path
 
 @pytest.mark.parametrize("argv, message", [
     (["prune"], "prune needs a criterion: --unused-for DAYS, --not-read-here, --damaged, or more of them"),
-    (["prune", "--unused-for", "-1"], "--unused-for must be a number of days >= 0; got -1.0"),
+    (["prune", "--unused-for", "-1"], "--unused-for must be a number of days >= 0; got -1"),
     (["prune", "--unused-for", "nan"], "--unused-for must be a number of days >= 0; got nan"),
 ])
 def test_a_prune_without_a_sound_criterion_is_one_line_exit_2(cache, capsys, argv, message):
