@@ -146,6 +146,10 @@ class EncoderSpace:
                     total, count = 0.0, 0
                     if self.objective == "cea":
                         anchors, partners, targets = sample_cea_pairs(Y_dense, rng, positive=self.positive)
+                        # the pairs drawn (a text without a partner sharing a label has one, not two): the total
+                        # the bar counts towards, taking each epoch to come as this one
+                        batches = -(-len(anchors) // self.batch_size)
+                        bar.total = bar.n + batches * (self.epochs - epoch)
                         for rows in minibatches(len(anchors), self.batch_size, rng):
                             features = [self._tokens(encoder, [texts[i] for i in anchors[rows]], device),
                                         self._tokens(encoder, [texts[i] for i in partners[rows]], device)]

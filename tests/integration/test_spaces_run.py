@@ -168,3 +168,31 @@ def test_an_encoder_space_fits_under_the_attention_kernels_al_chooses_for_its_de
     monkeypatch.setattr(al.device, "cudnn_attention_off", recorded)
     EncoderSpace("aan", device="cpu", epochs=1, batch_size=8).fit(corpus.texts[pool].tolist(), corpus.Y[pool], seed=0)
     assert entered == ["cpu"]
+
+
+def test_an_encoder_fit_counts_the_batches_of_the_pairs_it_draws(small_jsonl, monkeypatch):
+    """Two pairs a text was the bar's total; a text with no negative (or no positive) partner has one: the bar
+    said 2/13 batches and ended '12 batches done'."""
+    from contextlib import contextmanager
+
+    import al.progress
+    from al.datasets import load_corpus
+    from al.spaces.encoder import EncoderSpace
+
+    bars = []
+    real_progress = al.progress.progress
+
+    @contextmanager
+    def recorded(*args, **kwargs):
+        with real_progress(*args, **kwargs) as bar:
+            yield bar
+            bars.append((bar.n, bar.total))
+
+    monkeypatch.setattr(al.progress, "progress", recorded)  # imported by the fit when it runs
+    corpus = load_corpus("jsonl", str(small_jsonl), n_frequent=4, n_rare=0)
+    texts = corpus.texts[corpus.splits["train"]].tolist()[:40]
+    Y = np.zeros((40, 2), dtype=np.int8)
+    Y[:, 0] = 1  # every text shares label 0: none has a negative partner, so 40 pairs, not 80
+    Y[::4, 1] = 1
+    EncoderSpace("cea", device="cpu", batch_size=16).fit(texts, Y, seed=0)
+    assert bars == [(3, 3)], bars  # 40 pairs in batches of 16 (it counted towards 5)
