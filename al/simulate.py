@@ -477,6 +477,14 @@ def strategy_source(config: SimulationConfig) -> dict[str, str] | None:
     return None if digest is None else {"file": path, "digest": digest}
 
 
+def not_recorded(stored: Mapping[str, Any] | None, config: SimulationConfig) -> str:
+    """`` (its rounds ran without --diagnostics ...)``: what a complete run asked for anew does not get, or ""."""
+    if config.diagnostics and not ((stored or {}).get("config") or {}).get("diagnostics"):
+        return (" (its rounds ran without --diagnostics, and a complete run records no more: give another --out to "
+                "run it with them, or python -m al.analyze for the pool's diagnostics)")
+    return ""
+
+
 def source_changed(stored: dict[str, Any] | None, now: dict[str, str] | None, out: Any) -> str | None:
     """The note for a run directory whose strategy's file changed since it last ran there, or None."""
     before = (stored or {}).get("strategy_source")
@@ -768,7 +776,8 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     if stored is not None and config.continued_rounds(finished) >= config.n_rounds:  # all done
         compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now
         if not quiet:
-            print(f"{out} is complete ({len(finished)} rounds); nothing to do", file=sys.stderr)
+            print(f"{out} is complete ({len(finished)} rounds); nothing to do{not_recorded(stored, config)}",
+                  file=sys.stderr)
         return finished
     from al.cache import check_cache_root
 

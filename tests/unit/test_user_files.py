@@ -150,7 +150,7 @@ def test_label_sep_flag_of_annotate_reaches_the_session_and_its_export(tmp_path)
 # 4 -------------------------------------------------------------- a JSON-lines file without --dataset
 
 
-def test_a_data_file_re_saved_with_other_line_endings_resumes_its_run(tmp_path, monkeypatch):
+def test_a_data_file_re_saved_with_other_line_endings_resumes_its_run(tmp_path, monkeypatch, capsys):
     """CRLF line endings (or a spreadsheet's re-save) change a file's bytes, not what is read from it: its run
     resumes, recording the new digest; finished, it is complete; other texts are refused in one line."""
     import al.simulate
@@ -187,6 +187,14 @@ def test_a_data_file_re_saved_with_other_line_endings_resumes_its_run(tmp_path, 
     assert stored["data_digest"] == second != first and stored["resumes"][-1]["data_digest"] == [first, second]
     built.clear()
     assert len(run(config, quiet=True)) == 2 and not built  # finished: complete, nothing built
+    from dataclasses import replace
+
+    capsys.readouterr()
+    assert len(run(replace(config, diagnostics=True))) == 2 and not built  # asked for anew: said to be not recorded
+    assert capsys.readouterr().err == (
+        f"{config.run_dir} is complete (2 rounds); nothing to do (its rounds ran without --diagnostics, and a "
+        f"complete run records no more: give another --out to run it with them, or python -m al.analyze for the "
+        f"pool's diagnostics)\n")
     data.write_text(text.replace("text number 6,", "text number six,"))
     with pytest.raises(ConfigError) as refused:
         run(config, quiet=True)
