@@ -159,8 +159,13 @@ class _TqdmWork:
 
 
 class _Silent:
+    """A bar that says nothing, but counts as the others do (``n``, ``total``: a caller may read or set them)."""
+
+    def __init__(self, total: int | None = None) -> None:
+        self.total, self.n = total, 0
+
     def update(self, n: int = 1, work: float | None = None) -> None:
-        pass
+        self.n += n
 
     def close(self) -> None:
         pass
@@ -192,7 +197,7 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
     the share done and the time left are the work's, the line still counts ``total`` items.
     """
     if _quiet or not enabled:
-        bar: object = _Silent()
+        bar: object = _Silent(total)
     elif sys.stderr.isatty() and work is not None:
         bar = _TqdmWork(total, desc, unit, delay, work)
     elif sys.stderr.isatty():

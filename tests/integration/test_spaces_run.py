@@ -196,3 +196,6 @@ def test_an_encoder_fit_counts_the_batches_of_the_pairs_it_draws(small_jsonl, mo
     Y[::4, 1] = 1
     EncoderSpace("cea", device="cpu", batch_size=16).fit(texts, Y, seed=0)
     assert bars == [(3, 3)], bars  # 40 pairs in batches of 16 (it counted towards 5)
+    monkeypatch.setattr(al.progress, "_quiet", True)  # --quiet, and every grid task: a silent bar counts alike
+    EncoderSpace("cea", device="cpu", batch_size=16).fit(texts[:20], Y[:20], seed=0)
+    assert bars[1:] == [(2, 2)], bars
