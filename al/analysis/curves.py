@@ -491,13 +491,20 @@ def line_colors(names: Iterable[str]) -> dict[str, Any]:
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
 
+#: Characters of a figure's title per line (an 8-inch figure whose legend sits beside the axes).
+TITLE_WIDTH = 70
+
+
+def wrapped(title: str, width: int = TITLE_WIDTH) -> str:
+    """``title`` in lines of at most ``width`` characters, its own line breaks kept, never inside a word or a
+    name (``all-MiniLM-L6-v2`` stays whole)."""
+    return "\n".join(fill(line, width, break_on_hyphens=False, break_long_words=False) or line
+                     for line in title.splitlines())
+
+
 def is_score(metric: str) -> bool:
     """Whether ``metric`` is a score in [0, 1]: an F1, precision or recall (``macro_f1``, ``per_label_f1.food``)."""
     return any(part in metric.split(".")[0] for part in ("f1", "precision", "recall"))
-
-
-#: Characters of a figure's title per line (an 8-inch figure whose legend sits beside the axes).
-TITLE_WIDTH = 70
 
 
 def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: str | None = None,
@@ -533,7 +540,7 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
     label = axis_label(metric)
     ax.set_xlabel("labeled texts")
     ax.set_ylabel(label)
-    ax.set_title(fill(title or f"{label} by labeled-set size", TITLE_WIDTH))  # a long setting: lines, not cut off
+    ax.set_title(wrapped(title or f"{label} by labeled-set size"))  # a long setting: lines, not cut off
     ax.grid(alpha=0.3)
     ax.legend(title="line: mean\nband: ± sample std (ddof = 1)" if banded else "one run each: no spread",
               title_fontsize="small", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),

@@ -31,7 +31,6 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from textwrap import fill
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -45,8 +44,8 @@ from al.analysis.comparison import (
 from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
-    BASELINE, SPREAD, TITLE_WIDTH, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors,
-    load_runs, render_curves, unstarted_runs,
+    BASELINE, SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs,
+    render_curves, unstarted_runs, wrapped,
 )
 from al.cli import check_own_folder
 from al.errors import ConfigError, DataError
@@ -408,12 +407,12 @@ def compute_figure(rows: list[dict[str, Any]], parts: Sequence[str], setting: st
     """Per strategy (a row each, so long names never overlap), the mean seconds per round of each part, stacked.
 
     A figure of its own (no pyplot: a notebook's backend and open figures are left alone), as wide as its
-    longest row label and its title need.
+    longest row label needs; a long title is wrapped (:func:`~al.analysis.curves.wrapped`).
     """
     from matplotlib.figure import Figure
 
     names = [str(row["strategy"]) for row in rows]
-    title = fill(f"compute per round: {setting}", TITLE_WIDTH)
+    title = wrapped(f"compute per round: {setting}")
     longest = max([len(name) for name in names] + [0])
     width = max(7.0, 5.2 + 0.075 * longest)  # inches: labels, bars, legend; the title wraps
     fig = Figure(figsize=(width, 1.6 + 0.35 * len(rows)), dpi=120)

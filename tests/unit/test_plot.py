@@ -442,3 +442,26 @@ def test_a_score_s_band_stays_within_0_and_1_and_a_time_s_above_0(monkeypatch):
         render_curves([curve], metric)
         np.testing.assert_allclose(drawn[0][0], low)
         np.testing.assert_allclose(drawn[0][1], high)
+
+
+def test_a_long_title_is_wrapped_between_words_keeping_its_own_lines(monkeypatch):
+    """A report's setting title was cut off at both edges; fill() then joined al.plot's two lines and broke
+    all-MiniLM-L6-v2 at a hyphen."""
+    import matplotlib.axes
+
+    from al.analysis.curves import Curve, wrapped
+    from al.analysis.strategy_report import compute_figure
+
+    title = "macro-F1 by labeled-set size\ndisaster, 10 labels: logreg on all-MiniLM-L6-v2 [budget=200, step=50, seed=0]"
+    assert wrapped(title) == ("macro-F1 by labeled-set size\ndisaster, 10 labels: logreg on all-MiniLM-L6-v2 "
+                              "[budget=200, step=50,\nseed=0]")  # at most 70 characters a line
+    titles = []
+    real = matplotlib.axes.Axes.set_title
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title", lambda self, text, *a, **kw: titles.append(text) or
+                        real(self, text, *a, **kw))
+    curve = Curve("random", np.array([100, 150]), np.array([0.2, 0.3]), np.array([0.1, 0.1]), np.array([2, 2]))
+    render_curves([curve], "macro_f1", title=title)
+    compute_figure([{"strategy": "random", "train": 1.0}], ["train"], "disaster, 10 labels: logreg on "
+                   "all-MiniLM-L6-v2 [budget=200, step=50, initial=100]")
+    assert titles == [wrapped(title), "compute per round: disaster, 10 labels: logreg on all-MiniLM-L6-v2\n"
+                                      "[budget=200, step=50, initial=100]"]
