@@ -58,10 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return importlib.import_module(COMMANDS[args[0]][0]).main(args[1:])
 
 
-#: Commands whose work a closed output pipe cuts short (:data:`al.cli.CUT_SHORT`), as ``python -m al.COMMAND``.
-WORKING = frozenset({"simulate", "grid", "annotate", "analyze"})
-
 if __name__ == "__main__":
-    from al.cli import CUT_SHORT, exit_with
+    from al.cli import exit_with
 
-    exit_with(main, cut_short=CUT_SHORT if sys.argv[1:2] and sys.argv[1] in WORKING else 0)
+    exit_with(main)

@@ -204,20 +204,29 @@ def _parents_are_folders(path: Path, what: str) -> None:
 
 #: The status of a command whose work a closed output pipe cut short: the shell's for a writer killed by SIGPIPE.
 CUT_SHORT = 128 + 13
+_work_cut_short = False  # a closed pipe stopped the work (:func:`sigterm_stops`' block), not the printing after it
 
 
-def exit_with(main: Callable[[], int], cut_short: int = 0) -> NoReturn:
+def work_cut_short() -> None:
+    """Record that a closed output pipe stopped the command's work (its rounds, a grid's runs): it exits
+    :data:`CUT_SHORT`, not 0 (:func:`exit_with`)."""
+    global _work_cut_short
+    _work_cut_short = True
+
+
+def exit_with(main: Callable[[], int]) -> NoReturn:
     """``sys.exit(main())``, and quietly when the reader of the output went away (``... | head``).
 
     Python would print a ``BrokenPipeError`` traceback and exit 1; what was
     read is what the reader asked for. The status ``main`` returned stands;
-    where it stopped writing because of it, ``cut_short``: 0 for a command
-    whose output is its result (a report's lines), :data:`CUT_SHORT` for one
-    that stopped its work there (a simulation between rounds: a script must
-    not take it for finished; its records resume). A ``BrokenPipeError``
-    while standard output is still read (another pipe's) is an error as
-    before. Standard output is pointed at ``/dev/null`` so that the flush at
-    exit does not fail again.
+    where it stopped writing because of it, 0 where its work was done (the
+    lines it printed after, a report's), :data:`CUT_SHORT` where the pipe
+    stopped the work itself (:func:`work_cut_short`: a simulation between
+    rounds, whose progress lines met ``2>&1 | head``; a script must not take
+    it for finished, and its records resume). A ``BrokenPipeError`` while
+    standard output is still read (another pipe's) is an error as before.
+    Standard output is pointed at ``/dev/null`` so that the flush at exit
+    does not fail again.
     """
     import sys
 
@@ -226,7 +235,7 @@ def exit_with(main: Callable[[], int], cut_short: int = 0) -> NoReturn:
     except BrokenPipeError:
         if not _stdout_gone():
             raise
-        code = cut_short
+        code = CUT_SHORT if _work_cut_short else 0
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -269,7 +278,8 @@ def stopped(stop: KeyboardInterrupt, advice: str | None = None) -> int:
 
 @contextmanager
 def sigterm_stops() -> Iterator[None]:
-    """Inside the block SIGTERM raises :class:`Terminated` (main thread only), so cleanup runs as on Ctrl-C.
+    """Inside the block SIGTERM raises :class:`Terminated` (main thread only), so cleanup runs as on Ctrl-C; a
+    closed output pipe that stops the block's work is recorded (:func:`work_cut_short`).
 
     (``al.annotate``: uvicorn takes SIGTERM while it serves, stops gracefully,
     puts back the handler found, this one, and raises the signal again, which
@@ -281,5 +291,8 @@ def sigterm_stops() -> Iterator[None]:
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
+    except BrokenPipeError:  # the output's reader went away while the work ran: it stopped there
+        work_cut_short()
+        raise
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Sequence
 
-from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped
+from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped, work_cut_short
 from al.config import (
     COMPONENTS,
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
@@ -1457,6 +1457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         warned_again()  # before the line that says how to go on
         return stopped(stop, "run the same command again to resume")
+    except BrokenPipeError:  # the output's reader went away while runs were left: they stop here, as on Ctrl-C
+        work_cut_short()
+        raise
     finally:
         sigterm.close()
     warned_again()
@@ -1520,6 +1523,6 @@ def exit_status(counts: dict[str, int], not_run: int) -> int:
 
 
 if __name__ == "__main__":
-    from al.cli import CUT_SHORT, exit_with
+    from al.cli import exit_with
 
-    exit_with(main, cut_short=CUT_SHORT)
+    exit_with(main)

@@ -451,6 +451,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from al.cli import CUT_SHORT, exit_with
+    from al.cli import exit_with
 
-    exit_with(main, cut_short=CUT_SHORT)
+    exit_with(main)

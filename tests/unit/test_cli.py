@@ -865,9 +865,9 @@ def test_a_reader_that_went_away_is_no_error():
     import subprocess
     import sys
 
-    def gone(body: str, cut_short: int = 0) -> subprocess.CompletedProcess:
-        script = (f"import sys, time\nfrom al.cli import exit_with\ndef main():\n{body}\n"
-                  f"exit_with(main, cut_short={cut_short})\n")
+    def gone(body: str) -> subprocess.CompletedProcess:
+        script = (f"import sys, time\nfrom al.cli import exit_with, sigterm_stops\ndef main():\n{body}\n"
+                  f"exit_with(main)\n")
         env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe's output is buffered
         child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True, env=env)
@@ -879,12 +879,13 @@ def test_a_reader_that_went_away_is_no_error():
     assert (done.returncode, done.stderr) == (2, "")
     done = gone("    time.sleep(0.5)\n    for i in range(100000):\n        print(i)\n    return 2")  # stopped writing
     assert (done.returncode, done.stderr) == (0, "")
-    # a simulation stopped between rounds: exited 0, and a script took the run for finished
-    from al.cli import CUT_SHORT
-
-    done = gone("    time.sleep(0.5)\n    for i in range(100000):\n        print(i)\n    return 0", CUT_SHORT)
+    # a simulation stopped between rounds (its work, inside sigterm_stops, met the closed pipe): exited 0, and a
+    # script took the run for finished
+    done = gone("    time.sleep(0.5)\n    with sigterm_stops():\n        for i in range(100000):\n            print(i)\n"
+                "    return 0")
     assert (done.returncode, done.stderr) == (141, "")
-    done = gone("    time.sleep(0.5)\n    print('x' * 100)\n    return 0", CUT_SHORT)  # its work done: 0 stands
+    done = gone("    time.sleep(0.5)\n    with sigterm_stops():\n        pass\n    for i in range(100000):\n"
+                "        print(i)\n    return 0")  # its work done, the lines after it cut: 0
     assert (done.returncode, done.stderr) == (0, "")
     other = subprocess.run([sys.executable, "-c", "from al.cli import exit_with\n"
                             "def main():\n    raise BrokenPipeError('a worker went away')\nexit_with(main)\n"],

@@ -71,7 +71,36 @@ def test_python_dash_m_al_and_the_installed_command():
     assert done.returncode == 0 and done.stdout.startswith("al "), done.stderr
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg")
-    assert "al = al.__main__:main" in setup["options.entry_points"]["console_scripts"].splitlines()
+    scripts = dict(line.split(" = ") for line in setup["options.entry_points"]["console_scripts"].split("\n") if line)
+    assert scripts["al"] == "al.console:al"
+    # every command installed, each through exit_with as python -m runs it (a closed pipe: no traceback)
+    assert {name: target for name, target in scripts.items() if name != "al"} == {
+        f"al-{command}": f"al.console:{command}" for command in COMMANDS}
+    import al.console
+
+    ran = []
+    real = al.console._run
+    try:
+        al.console._run = ran.append
+        for command in ["al", *COMMANDS]:
+            getattr(al.console, command)()
+    finally:
+        al.console._run = real
+    assert ran == ["al.__main__", *(module for module, _ in COMMANDS.values())]
+
+
+def test_an_installed_command_whose_reader_went_away_is_no_traceback(tmp_path):
+    """al grid g.yaml --dry-run | head -1 printed a BrokenPipeError traceback (exit 1): the console scripts called
+    main without exit_with."""
+    script = ("import sys, time\nfrom al import console\nsys.argv = ['al-testing', 'random']\n"
+              "import al.testing.__main__ as t\nreal = t.main\n"
+              "def main(argv=None):\n    time.sleep(0.5)\n    for i in range(100000):\n        print(i)\n    return 0\n"
+              "t.main = main\nconsole.testing()\n")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             cwd=ROOT)
+    child.stdout.close()
+    err = child.stderr.read()
+    assert (child.wait(), err) == (0, "")
 
 
 def test_every_other_word_names_a_command():
