@@ -427,7 +427,7 @@ class RunRecords:
             excused = left_to_corpus(previous, settings, stored_settings, data_digest) \
                 if corpus_digest in (None, previous.get("corpus_digest")) else []
             changed = [k for k in changed if k not in excused]
-            details = [_difference(k, old.get(k), settings.get(k)) for k in changed[:5]]
+            details = [_difference(k, old.get(k, _NOT_SET), settings.get(k, _NOT_SET)) for k in changed[:5]]
             data = [f"{what} changed: {key} {str(previous[key])[:16]} -> {digest[:16]}"
                     for key, digest, what in (("data_digest", data_digest, "the data file's bytes"),
                                               ("corpus_digest", corpus_digest, "the texts, labels or splits it reads"),

@@ -214,15 +214,13 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
     notes = [] if notes is None else notes
     base: dict[str, Any] = {}
     source = "flags"
+    run_config = False  # --config names a run's config.json
     if "config" in args:
         source = args.config
         loaded = load_yaml(args.config)
         if is_run_config(loaded):  # a run's config.json: its settings, to run it again (elsewhere with --out)
             base = settings_of_run(loaded)
-            if "out" not in args:  # given: where it goes is said
-                notes.append(f"{args.config} is a run's config.json: its settings are read, all but out, so this "
-                             f"run goes to the default directory; give --out {Path(args.config).parent} to resume "
-                             f"that run, or another --out")
+            run_config = True
         else:
             base, file_notes = normalise_mapping(loaded, args.config)
             notes += file_notes
@@ -231,6 +229,15 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
     given, flag_notes = given_settings(args)
     notes += flag_notes
     settings = merge_settings(base, given)
+    if run_config and "out" not in args:  # --out given, or the run's own default directory: where it goes is said
+        try:
+            default = from_mapping(settings, source).run_dir.resolve()
+        except ALError:  # a bad setting: said when the settings are checked
+            default = None
+        if default is not None and default != Path(args.config).resolve().parent:
+            notes.append(f"{args.config} is a run's config.json: its settings are read, all but out, so this run "
+                         f"goes to the default directory; give --out {Path(args.config).parent} to resume that run, "
+                         f"or another --out")
     _check_unread_settings(base, given, settings, source)
     return from_mapping(settings, source=source)
 
@@ -477,9 +484,10 @@ def strategy_source(config: SimulationConfig) -> dict[str, str] | None:
     return None if digest is None else {"file": path, "digest": digest}
 
 
-def not_recorded(stored: Mapping[str, Any] | None, config: SimulationConfig) -> str:
-    """`` (its rounds ran without --diagnostics ...)``: what a complete run asked for anew does not get, or ""."""
-    if config.diagnostics and not ((stored or {}).get("config") or {}).get("diagnostics"):
+def not_recorded(rounds: Sequence[Mapping[str, Any]], config: SimulationConfig) -> str:
+    """`` (its rounds ran without --diagnostics ...)``: what a complete run asked for anew does not get, or ""
+    (its ``rounds`` tell: a resume may have turned the setting on or off since they ran)."""
+    if config.diagnostics and not any("diagnostics" in r for r in rounds):
         return (" (its rounds ran without --diagnostics, and a complete run records no more: give another --out to "
                 "run it with them, or python -m al.analyze for the pool's diagnostics)")
     return ""
@@ -776,7 +784,7 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     if stored is not None and config.continued_rounds(finished) >= config.n_rounds:  # all done
         compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now
         if not quiet:
-            print(f"{out} is complete ({len(finished)} rounds); nothing to do{not_recorded(stored, config)}",
+            print(f"{out} is complete ({len(finished)} rounds); nothing to do{not_recorded(finished, config)}",
                   file=sys.stderr)
         return finished
     from al.cache import check_cache_root
@@ -844,7 +852,8 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
               file=sys.stderr, flush=True)
     if len(existing) >= config.n_rounds:
         if not quiet:
-            print(f"{out} is complete ({len(existing)} rounds); nothing to do", file=sys.stderr)
+            print(f"{out} is complete ({len(existing)} rounds); nothing to do{not_recorded(existing, config)}",
+                  file=sys.stderr)
         return existing
     return simulation.run()
 

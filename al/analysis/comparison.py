@@ -928,8 +928,8 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
             raise DataError(f"runs on the line {label!r} differ in {shown}{more}; a line averages the seeds of one "
                             f"setting: {fix}")
     lines_of_one_setting(runs, group_by, flat)
-    one_run_per_seed(runs, labels, "plot one of them: leave the other out of what you give (its run directory, or "
-                     "a folder holding it)")
+    one_run_per_seed(runs, labels, "plot one of them: give its run directory, or a folder that holds one of them "
+                     "only")
     return labels
 
 

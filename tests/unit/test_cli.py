@@ -1158,7 +1158,7 @@ def test_a_fixed_threshold_is_the_same_run_as_its_number():
     ["--labels", "food", "water", "--classifier", "knn", "--threshold", "dev"],
     ["--space", "cea", "--space-scope", "head", "--space-for", "strategy", "--strategy", "class_embedding"],
 ])
-def test_a_run_s_config_json_given_as_config_is_that_run_again(tmp_path, argv, capsys):
+def test_a_run_s_config_json_given_as_config_is_that_run_again(tmp_path, argv, capsys, monkeypatch):
     """It was refused as unknown settings 'config', 'corpus', ... (did you mean label_descriptions?), and its
     config block alone as null space options 'read only with a fitted space'."""
     original = config_of([*argv, "--out", str(tmp_path / "first")]).resolved()
@@ -1172,6 +1172,13 @@ def test_a_run_s_config_json_given_as_config_is_that_run_again(tmp_path, argv, c
     config_from_args(build_parser().parse_args(["--config", str(path)]), notes)
     assert notes == [f"{path} is a run's config.json: its settings are read, all but out, so this run goes to the "
                      f"default directory; give --out {tmp_path} to resume that run, or another --out"]
+    monkeypatch.chdir(tmp_path)
+    own = config_of(argv).run_dir  # the run in its own default directory: that is where it goes, no note
+    own.mkdir(parents=True)
+    (own / "config.json").write_text(path.read_text())
+    notes.clear()
+    config_from_args(build_parser().parse_args(["--config", str(own / "config.json")]), notes)
+    assert notes == []
 
 
 def test_an_empty_config_file_is_said_to_hold_no_settings(tmp_path):

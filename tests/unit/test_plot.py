@@ -369,8 +369,8 @@ def test_the_same_simulation_under_two_names_is_refused_naming_both_and_the_fix(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert (f"error: {runs / 'curves' / 'class_embedding-0'} and {runs / 'disaster-class_embedding-logreg-seed0'} "
-            f"are the same simulation ({label}, seed 0); expected one run per seed: plot one of them: leave the other "
-            f"out of what you give (its run directory, or a folder holding it)") in err
+            f"are the same simulation ({label}, seed 0); expected one run per seed: plot one of them: give its run "
+            f"directory, or a folder that holds one of them only") in err
     assert not out.exists()
     with pytest.raises(DataError, match="are the same simulation"):  # curves() refuses it as well
         curves(load_runs([runs]), group_by=group_by)
