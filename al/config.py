@@ -631,6 +631,15 @@ class SimulationConfig:
         given = set(component.params)
         run_set = _run_set(cls)
         injected = sorted(given & set(run_set) & set(accepted))
+        declared = getattr(cls, "run_params", None)  # a strategy that declares them gets those alone (ALPS)
+        fixed = [k for k in injected if what == "strategy" and declared and k not in declared]
+        if fixed:
+            raise ConfigError(
+                f"{what} {component.name!r}: {', '.join(fixed)} is fixed at its default "
+                f"({', '.join(f'{k}={accepted[k].default!r}' for k in fixed)}), and the run's "
+                f"{' and '.join('--' + k for k in fixed)} does not reach it (what it computes is cached once per "
+                f"pool, for every run); remove it from the {what}'s params"
+            )
         if injected:
             settings = ", ".join(f"{run_set[k]} (--{run_set[k].replace('_', '-')})" for k in injected)
             raise ConfigError(
