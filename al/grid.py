@@ -403,10 +403,10 @@ def missing_models(config: SimulationConfig, seen: dict[str, str | None]) -> lis
     """Why ``config``'s run cannot load each of its models that cannot load here (:func:`al.simulate.run_models`),
     in the run's order; ``seen`` keeps each model's answer, so a grid resolves each name once."""
     from al.models import resolve_model
-    from al.simulate import run_models
+    from al.simulate import run_models, where_model
 
-    problems = (_once(seen, model, lambda: resolve_model(model)) for model in run_models(config))
-    return [problem for problem in problems if problem is not None]
+    problems = ((where, _once(seen, model, lambda: resolve_model(model))) for model, where in run_models(config))
+    return [where_model(where, problem) for where, problem in problems if problem is not None]
 
 
 def _once(seen: dict[Any, str | None], key: Any, check: Callable[[], object]) -> str | None:

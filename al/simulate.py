@@ -731,10 +731,24 @@ def warn_duplicates(corpus: Any, quiet: bool) -> None:
               file=sys.stderr, flush=True)
 
 
-def run_models(config: SimulationConfig) -> list[str]:
-    """The models a run loads by name or path: its sentence encoder, and the classifier's own where it has one."""
+def run_models(config: SimulationConfig) -> list[tuple[str, str]]:
+    """The models a run loads by name or path, each with where it is given ("" for --model): its sentence encoder,
+    the classifier's own where it has one, and a strategy's own (ALPS's masked LM, ``model=``)."""
+    found = [(config.model, "")]
     classifier_model = config.classifier_kwargs().get("model")
-    return [config.model, *([classifier_model] if isinstance(classifier_model, str) else [])]
+    if isinstance(classifier_model, str) and "model" in config.classifier.params:
+        found.append((classifier_model, f"classifier {config.classifier.name!r} param model"))
+    elif isinstance(classifier_model, str):  # the run's --model, passed on to it
+        found.append((classifier_model, ""))
+    strategy_model = config.strategy.params.get("model")
+    if isinstance(strategy_model, str):
+        found.append((strategy_model, f"strategy {config.strategy.name!r} param model"))
+    return found
+
+
+def where_model(where: str, message: str) -> str:
+    """A model's refusal, naming the param that gave it (``strategy 'alps' param model: ...``) unless --model."""
+    return f"{where}: {message}" if where else message
 
 
 def older_default_run(config: SimulationConfig, data_digest: str | None) -> Path | None:
@@ -766,8 +780,13 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         from al.device import resolve_device
 
         resolve_device(config.device)
-    for model in run_models(config):  # resolved now: a typo or a model not installed fails before anything is written
-        resolve_model(model)
+    for model, where in run_models(config):  # resolved now: a typo or a model not installed fails before anything
+        try:  # is written
+            resolve_model(model)
+        except ALError as exc:
+            if not where:
+                raise
+            raise ConfigError(where_model(where, str(exc))) from None
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)

@@ -1200,3 +1200,19 @@ def test_an_empty_config_file_is_said_to_hold_no_settings(tmp_path):
     notes = []
     config = config_from_args(build_parser().parse_args(["--config", str(path)]), notes)
     assert notes == [f"{path} holds no settings: every setting is at its default"] and config.budget == 600
+
+
+def test_a_strategy_s_own_model_is_resolved_before_anything_is_written(tmp_path, capsys):
+    """ALPS's model=/nonexistent started the run (its config.json written) and failed after the data loaded, in
+    the words of --model's own error."""
+    from al.simulate import main, run_models
+
+    assert run_models(config_of(["--strategy", "alps", "--strategy-param", "model=x"])) == [
+        ("all-MiniLM-L6-v2", ""), ("x", "strategy 'alps' param model")]
+    assert run_models(config_of(["--classifier", "bert", "--classifier-param", "model=y"]))[1] == (
+        "y", "classifier 'bert' param model")
+    out = tmp_path / "run"
+    assert main(["--strategy", "alps", "--strategy-param", f"model={tmp_path / 'none'}", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"error: strategy 'alps' param model: model path {tmp_path / 'none'} does not "
+                                       f"exist; pass an existing directory or a model name\n")
+    assert not out.exists()
