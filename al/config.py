@@ -935,6 +935,8 @@ def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, A
         kind, optional = found
         expected = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
         write = _WRITE[kind] if kind != "int" or isinstance(value, float) else _WRITE[kind].split(" (")[0]
+        if param.annotation is param.empty and isinstance(param.default, (int, float)) and kind == "float":
+            write = f"write a number such as {param.default!r} (its default)"  # an integer's default: not 0.5
         wrong.append(f"param {param.name} must be {expected}{' or null' if optional else ''}, got {value!r}; {write}")
     if wrong:
         raise ConfigError(f"{where} {'; and '.join(wrong)}")

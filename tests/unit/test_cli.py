@@ -1050,7 +1050,7 @@ def test_params_annotated_int_or_float_take_numbers_of_that_kind():
                        "2.0 are read as fractions)"),
             ("k", "abc", "param k must be an integer, got 'abc'; write a whole number such as 5"),
             ("k", True, "param k must be an integer, got True"),
-            ("bare", "abc", "param bare must be a number or null, got 'abc'; write a number such as 0.5"),
+            ("bare", "abc", "param bare must be a number or null, got 'abc'; write a number such as 3 (its default)"),
             ("cap", 1e3, "param cap must be an integer or null, got 1000.0"),
             ("width", "x", "param width must be an integer or null, got 'x'"),
             ("rate", "fast", "strategy 'x' param rate must be a number, got 'fast'; write a number such as 0.5 or "
