@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.validate()
         except ClassifierNeededError as exc:  # it calls what the checks' logistic regression has not
             failed += 1
-            print(f"error: {config.strategy.label()} could not be checked: {exc}{advice}", file=sys.stderr)
+            needs = str(exc).split("; use --classifier")[0]  # a flag of al.simulate's, not of this command
+            print(f"error: {config.strategy.label()} could not be checked: {needs}{advice}", file=sys.stderr)
             continue
         except ALError as exc:
             failed += 1

@@ -155,6 +155,7 @@ def test_a_strategy_needing_another_classifier_says_how_to_check_it(capsys):
     assert main(["bald"]) == 2
     err = capsys.readouterr().err
     assert "could not be checked" in err and "check_strategy(cls, classifier=" in err
+    assert "--classifier" not in err  # al.simulate's flag: this command has none
 
 
 def test_a_strategy_s_own_exception_is_its_line_and_the_next_strategy_is_checked(broken_module, capsys):
