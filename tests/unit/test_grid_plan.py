@@ -309,7 +309,7 @@ def test_a_dry_run_names_every_problem_of_a_run_not_only_its_first(tmp_path, mon
     assert len(will_fail) == 4, will_fail
     assert "holds a run with other settings (budget: 600 -> 500)" in will_fail[0]
     assert will_fail[1].startswith(f"model path {model} does not exist")
-    assert will_fail[2].startswith(f"model path {other} does not exist")
+    assert will_fail[2].startswith(f"classifier 'bert' param model: model path {other} does not exist")  # its param
     assert "budget" in will_fail[3] and "pool" in will_fail[3]
 
 
