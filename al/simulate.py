@@ -733,16 +733,18 @@ def warn_duplicates(corpus: Any, quiet: bool) -> None:
 
 def run_models(config: SimulationConfig) -> list[tuple[str, str]]:
     """The models a run loads by name or path, each with where it is given ("" for --model): its sentence encoder,
-    the classifier's own where it has one, and a strategy's own (ALPS's masked LM, ``model=``)."""
+    the classifier's own where it has one, and a strategy's own, given in the params its class names in
+    ``model_params`` (ALPS's masked LM, ``model=``; a param of another strategy named ``model`` is its own
+    business)."""
     found = [(config.model, "")]
     classifier_model = config.classifier_kwargs().get("model")
     if isinstance(classifier_model, str) and "model" in config.classifier.params:
         found.append((classifier_model, f"classifier {config.classifier.name!r} param model"))
     elif isinstance(classifier_model, str):  # the run's --model, passed on to it
         found.append((classifier_model, ""))
-    strategy_model = config.strategy.params.get("model")
-    if isinstance(strategy_model, str):
-        found.append((strategy_model, f"strategy {config.strategy.name!r} param model"))
+    for param in getattr(config.strategy_class(), "model_params", ()):  # a strategy's own (ALPS's masked LM)
+        if isinstance(value := config.strategy.params.get(param), str):
+            found.append((value, f"strategy {config.strategy.name!r} param {param}"))
     return found
 
 

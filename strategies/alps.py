@@ -179,6 +179,7 @@ class ALPS(Strategy):
 
     requires = frozenset({"texts"})
     run_params = {"device": "device", "precision": "embed_precision"}  # its masked LM runs where and as the run says
+    model_params = ("model",)  # params naming a model it loads: resolved with the run's, before anything is written
 
     def __init__(
         self,

@@ -1211,6 +1211,16 @@ def test_a_strategy_s_own_model_is_resolved_before_anything_is_written(tmp_path,
         ("all-MiniLM-L6-v2", ""), ("x", "strategy 'alps' param model")]
     assert run_models(config_of(["--classifier", "bert", "--classifier-param", "model=y"]))[1] == (
         "y", "classifier 'bert' param model")
+    from al.config import SimulationConfig
+    from al.strategy import Strategy
+
+    class OwnModel(Strategy):  # a param named model that names no model: not resolved
+        def __init__(self, model: str = "linear"):
+            super().__init__()
+
+    config = SimulationConfig(strategy={"name": "x", "params": {"model": "linear"}})
+    object.__setattr__(config, "strategy_class", lambda: OwnModel)  # frozen: this instance alone
+    assert run_models(config) == [("all-MiniLM-L6-v2", "")]
     out = tmp_path / "run"
     assert main(["--strategy", "alps", "--strategy-param", f"model={tmp_path / 'none'}", "--out", str(out)]) == 2
     assert capsys.readouterr().err == (f"error: strategy 'alps' param model: model path {tmp_path / 'none'} does not "
