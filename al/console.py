@@ -6,7 +6,7 @@ head``) is no traceback, and a closed pipe that stopped a command's work exits 1
 from __future__ import annotations
 
 import importlib
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 from al.cli import exit_with
 
@@ -15,37 +15,20 @@ def _run(module: str) -> NoReturn:
     exit_with(importlib.import_module(module).main)
 
 
-def al() -> NoReturn:
-    _run("al.__main__")
+def _command(module: str) -> Callable[[], NoReturn]:
+    """The entry point of the command whose ``main`` is in ``module`` (imported when it runs, not before)."""
+    def run() -> NoReturn:
+        _run(module)
+
+    return run
 
 
-def simulate() -> NoReturn:
-    _run("al.simulate")
-
-
-def plot() -> NoReturn:
-    _run("al.plot")
-
-
-def grid() -> NoReturn:
-    _run("al.grid")
-
-
-def report() -> NoReturn:
-    _run("al.report")
-
-
-def analyze() -> NoReturn:
-    _run("al.analyze")
-
-
-def annotate() -> NoReturn:
-    _run("al.annotate.__main__")
-
-
-def cache() -> NoReturn:
-    _run("al.cache")
-
-
-def testing() -> NoReturn:
-    _run("al.testing.__main__")
+al = _command("al.__main__")
+simulate = _command("al.simulate")
+plot = _command("al.plot")
+grid = _command("al.grid")
+report = _command("al.report")
+analyze = _command("al.analyze")
+annotate = _command("al.annotate.__main__")
+cache = _command("al.cache")
+testing = _command("al.testing.__main__")
