@@ -89,13 +89,17 @@ SHOWN_RUNS = 3  # runs named on a line of what stops several (the rest counted)
 
 @dataclass(frozen=True)
 class GridRun:
-    """One cell of the grid: its directory name, config, and why it cannot run (if so): ``problem`` the first
-    reason, ``problems`` every one (:meth:`al.config.SimulationConfig.problems`)."""
+    """One cell of the grid: its directory name, config, and every reason it cannot run
+    (:meth:`al.config.SimulationConfig.problems`; none: it can)."""
 
     name: str
     config: SimulationConfig
-    problem: str | None = None
     problems: tuple[str, ...] = ()
+
+    @property
+    def problem(self) -> str | None:
+        """The first reason it cannot run, or None."""
+        return self.problems[0] if self.problems else None
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,7 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
                               f"{_given_in(['threads'], combo)}")
         config = from_mapping(values, source)
         problems = tuple(dict.fromkeys(in_file_terms(str(exc)) for exc in config.problems()))
-        runs.append(GridRun(name, config, problems[0] if problems else None, problems))
+        runs.append(GridRun(name, config, problems))
     return root, runs
 
 
@@ -1321,8 +1325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runnable = [r for r in runs if r.problem is None]
     if not args.quiet or args.dry_run:
         print(f"{counted(len(runs), 'simulation')} in {args.grid} -> {root}", file=sys.stderr)
-    for line in problem_lines("not run", [(r.name, problem) for r in runs for problem in r.problems or
-                                          ([r.problem] if r.problem is not None else [])]):
+    for line in problem_lines("not run", [(r.name, problem) for r in runs for problem in r.problems]):
         print(line, file=sys.stderr)
     models: dict[str, str | None] = {}  # on a Ray cluster the models are the workers' to have: not looked for here
 
