@@ -969,8 +969,10 @@ def test_a_bad_value_from_a_config_file_keeps_the_file_s_name_for_it(tmp_path, c
     assert capsys.readouterr().err.strip().splitlines() == ["error: initial must be a positive integer, got 0"]
 
 
-def test_advice_names_a_setting_as_the_config_file_writes_it_and_a_flag_given_as_the_flag(tmp_path, capsys):
+def test_advice_names_a_setting_as_the_config_file_writes_it_and_a_flag_given_as_the_flag(tmp_path, capsys,
+                                                                                           monkeypatch):
     """The file's pool_size is told as ``pool_size``; the same setting given by a flag over the file, as the flag."""
+    monkeypatch.chdir(tmp_path)  # the default run directory is not the checkout's (README command 1 writes one there)
     (tmp_path / "c.yaml").write_text("pool_size: 99999999\nbudget: 150\n")
     assert main(["--config", str(tmp_path / "c.yaml"), "--quiet"]) == 2
     said = capsys.readouterr().err.strip()
