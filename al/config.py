@@ -1237,21 +1237,35 @@ def yaml_loader() -> type:
         re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
         list("-+0123456789"),
     )
-    return yaml12_booleans(Loader)
+    return yaml12_scalars(Loader)
 
 
-def yaml12_booleans(loader: type) -> type:
-    """``loader`` (a subclass of PyYAML's SafeLoader) reading only ``true`` and ``false`` as booleans, as YAML 1.2.
+def yaml12_scalars(loader: type) -> type:
+    """``loader`` (a subclass of PyYAML's SafeLoader) reading booleans and integers as YAML 1.2 does.
 
-    YAML 1.1's ``yes``, ``no``, ``on`` and ``off`` are read as text. The
-    resolvers are ``loader``'s own copy: SafeLoader's are left alone.
+    Only ``true`` and ``false`` are booleans: YAML 1.1's ``yes``, ``no``, ``on``
+    and ``off`` are read as text. Integers are decimal (``1_000`` allowed),
+    ``0o17`` or ``0x1f``: ``010`` is ten (1.1: octal 8), and ``1:30`` and
+    ``0b11`` are text (1.1: 90 and 3). The resolvers are ``loader``'s own copy: SafeLoader's are left alone.
     """
+    import yaml
+
+    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int"}
     loader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in replaced]
         for first, resolvers in loader.yaml_implicit_resolvers.items()
     }
     loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                                  list("tTfF"))
+    loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9](?:_?[0-9])*|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                                 list("-+0123456789"))
+
+    def integer(constructor: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+        text = constructor.construct_scalar(node)
+        base = {"0o": 8, "0x": 16}.get(text[:2], 10)
+        return int(text[2:] if base != 10 else text, base)
+
+    loader.add_constructor("tag:yaml.org,2002:int", integer)
     return loader
 
 

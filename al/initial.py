@@ -164,10 +164,10 @@ class _RepeatedKey(Exception):
 
 def _keys_as_written() -> type:
     """A safe YAML loader whose mapping keys are the text written (``1:``, ``yes:`` are the strings "1", "yes"),
-    values read with YAML 1.2's booleans (a description ``no`` is text, as in every settings file)."""
+    values read with YAML 1.2's booleans and integers (a description ``no`` is text, as in every settings file)."""
     import yaml
 
-    from al.config import yaml12_booleans
+    from al.config import yaml12_scalars
 
     class KeysAsWritten(yaml.SafeLoader):
         pass
@@ -183,7 +183,7 @@ def _keys_as_written() -> type:
         return out
 
     KeysAsWritten.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    return yaml12_booleans(KeysAsWritten)
+    return yaml12_scalars(KeysAsWritten)
 
 
 def load_label_descriptions(path: str | Path, label_names: Sequence[str],

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from al.errors import ConfigError
-from al.simulate import build_parser, config_from_args, main
+from al.simulate import build_parser, config_from_args, main, parse_params
 
 
 @pytest.fixture
@@ -277,6 +277,18 @@ def test_yaml_no_and_yes_are_text_true_and_false_are_booleans(tmp_path):
     config = config_of(["--config", str(path)])
     assert config.classifier.params == {"mixed_precision": "no"}
     assert config.labels == ("yes", "no", "on", "off") and config.stopping is False
+
+
+def test_yaml_integers_are_read_as_yaml_1_2_reads_them(tmp_path):
+    """``k=010`` is ten, not YAML 1.1's octal 8; ``1:30`` is text, not 1.1's sexagesimal 90."""
+    config = config_of(["--strategy", "cvirs", "--strategy-param", "k=010"])
+    assert config.strategy.params == {"k": 10}
+    assert parse_params(["a=1_000", "b=0x1f", "c=-012", "d=1:30", "e=0b11"], "--strategy-param") == \
+        {"a": 1000, "b": 31, "c": -12, "d": "1:30", "e": "0b11"}
+    path = tmp_path / "sim.yaml"
+    path.write_text("budget: 0600\nseed: 010\n")
+    config = config_of(["--config", str(path)])
+    assert (config.budget, config.seed) == (600, 10)
 
 
 def test_nested_components_from_yaml_and_flags(tmp_path):
