@@ -105,11 +105,19 @@ class SmallTextSpec:
     trains_on_dataset : the strategy fits its own small-text classifiers on the
         dataset, so it gets a ``SklearnDataset`` of the pool embeddings whose
         labels are all ``LABEL_UNLABELED`` (never gold labels)
+    integers : unannotated parameters its docstring types ``int``: checked as
+        integers (``k=2.5`` is refused now, not by a ``TypeError`` at the first query)
     """
 
     requires: frozenset[str]
     defaults: Callable[[], dict[str, Any]] = dict
     trains_on_dataset: bool = False
+    integers: frozenset[str] = frozenset()
+
+    def parameters(self, library: type) -> list[inspect.Parameter]:
+        """``library``'s constructor parameters, those of :attr:`integers` annotated ``int``."""
+        return [param.replace(annotation=int) if param.name in self.integers and param.annotation is param.empty
+                else param for param in inspect.signature(library).parameters.values()]
 
 
 #: The wrapped strategies that read a row of probabilities as one distribution over classes.
@@ -133,12 +141,13 @@ SMALLTEXT_STRATEGIES: dict[str, SmallTextSpec] = {
     "LeastConfidence": SmallTextSpec(PROBA),
     "PredictionEntropy": SmallTextSpec(PROBA),
     "BreakingTies": SmallTextSpec(PROBA),
-    "CategoryVectorInconsistencyAndRanking": SmallTextSpec(PROBA),
+    "CategoryVectorInconsistencyAndRanking": SmallTextSpec(PROBA, integers=frozenset({"batch_size"})),
     "EmbeddingKMeans": SmallTextSpec(EMBEDDINGS),
-    "GreedyCoreset": SmallTextSpec(EMBEDDINGS),
+    "GreedyCoreset": SmallTextSpec(EMBEDDINGS, integers=frozenset({"batch_size"})),
     "LightweightCoreset": SmallTextSpec(EMBEDDINGS),
-    "ContrastiveActiveLearning": SmallTextSpec(EMBEDDINGS | PROBA),
-    "DiscriminativeActiveLearning": SmallTextSpec(EMBEDDINGS, _discriminator_defaults, trains_on_dataset=True),
+    "ContrastiveActiveLearning": SmallTextSpec(EMBEDDINGS | PROBA, integers=frozenset({"k", "batch_size"})),
+    "DiscriminativeActiveLearning": SmallTextSpec(EMBEDDINGS, _discriminator_defaults, trains_on_dataset=True,
+                                                  integers=frozenset({"num_iterations", "unlabeled_factor"})),
 }
 
 #: small-text strategies that cannot run here, and why.
@@ -293,7 +302,8 @@ class SmallTextStrategy(Strategy):
         """The small-text strategy's parameters a run can set, at the defaults this adapter gives
         (:func:`_plain_parameters`; ``pbar`` is this adapter's: None)."""
         library = getattr(_import_optional("small_text.query_strategies", "small-text"), cls.wrapped)
-        return _plain_parameters(inspect.signature(library), {"pbar"}, SMALLTEXT_STRATEGIES[cls.wrapped].defaults())
+        spec = SMALLTEXT_STRATEGIES[cls.wrapped]
+        return _plain_parameters(inspect.Signature(spec.parameters(library)), {"pbar"}, spec.defaults())
 
     def __init__(self, **params: Any) -> None:
         super().__init__()
@@ -303,7 +313,7 @@ class SmallTextStrategy(Strategy):
         defaults = spec.defaults()
         if "pbar" in inspect.signature(cls).parameters:
             defaults["pbar"] = None
-        check_param_types(inspect.signature(cls).parameters.values(), params, f"strategy {self.name!r}")
+        check_param_types(spec.parameters(cls), params, f"strategy {self.name!r}")
         try:
             with warnings.catch_warnings():  # its notice of its own default's change (1.2): the metric used is known
                 warnings.filterwarnings("ignore", message="Default distance metric has changed", category=UserWarning)

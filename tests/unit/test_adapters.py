@@ -301,6 +301,27 @@ def test_parameters_reach_the_wrapped_strategy():
         get_strategy("modal:margin_sampling")(n_instances=3)
 
 
+def test_a_wrapped_count_refuses_a_fraction_before_the_pool_is_embedded():
+    """small-text leaves its counts unannotated (typed ``int`` in its docstrings): ``k=2.5`` was taken and raised a
+    TypeError inside scikit-learn at the first query; ``normalize`` and other parameters keep what they had."""
+    from al.config import SimulationConfig
+
+    with pytest.raises(ConfigError, match=r"param k must be an integer, got 2.5; .*; and param batch_size must be "
+                                          r"an integer, got 1000.0"):
+        get_strategy("smalltext:ContrastiveActiveLearning")(k=2.5, batch_size=1e3)
+    for name, param in (("smalltext:DiscriminativeActiveLearning", "unlabeled_factor"),
+                        ("smalltext:DiscriminativeActiveLearning", "num_iterations"),
+                        ("smalltext:GreedyCoreset", "batch_size"),
+                        ("smalltext:CategoryVectorInconsistencyAndRanking", "batch_size")):
+        with pytest.raises(ConfigError, match=f"param {param} must be an integer, got 2.5"):
+            SimulationConfig(strategy={"name": name, "params": {param: 2.5}}).validate()
+    assert get_strategy("smalltext:ContrastiveActiveLearning")(k=3)._strategy.k == 3
+    with pytest.raises(ConfigError, match=r"param prediction_threshold must be a number.*got 'high'"):
+        get_strategy("smalltext:CategoryVectorInconsistencyAndRanking")(prediction_threshold="high")
+    assert get_strategy("smalltext:CategoryVectorInconsistencyAndRanking")(
+        prediction_threshold=1)._strategy.prediction_threshold == 1  # a number's default takes an integer
+
+
 def test_a_wrapped_strategys_defaults_are_its_params_as_al_s_own_are():
     """normalize=true given (small-text's default) was another run than normalize left out; a misspelt parameter
     got no did-you-mean; a factory, which no command line can give, was taken and failed at the first query."""
