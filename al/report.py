@@ -49,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("runs_dir", help="directory holding run directories (e.g. a grid's out)")
     parser.add_argument("-o", "--output", default="report", help="report directory")
     parser.add_argument("--baseline", default=argparse.SUPPRESS,
-                        help="strategy every other is tested against (a row label, e.g. class_embedding@cea); "
+                        help="strategy every other is tested against (a row label, e.g. class_embedding@cea, or a "
+                        "strategy's name where one row of it alone is there); "
                         "default: random, where the runs have it")
     parser.add_argument("--resamples", type=int, default=RESAMPLES,
                         help=f"bootstrap resamples of seeds (1 to {MAX_RESAMPLES:,})")

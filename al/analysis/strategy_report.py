@@ -190,13 +190,13 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     explicit = baseline is not None
     baseline = baseline if explicit else BASELINE  # a report without random runs compares nothing
     if table and baseline not in known and explicit:
-        # a strategy named without its params, where one row of it alone is there: walkstrats:Gap for
-        # walkstrats:Gap(alpha=0.7), which the shell would have made quoted
-        rows_of = [label for label in known if label.startswith(f"{baseline}(")]
+        # a strategy named without its params or space, where one row of it alone is there: walkstrats:Gap for
+        # walkstrats:Gap(alpha=0.7), which the shell would have made quoted, or dal for dal@cea
+        rows_of = [label for label in known if label.startswith((f"{baseline}(", f"{baseline}@"))]
         if len(rows_of) == 1:
             baseline = rows_of[0]
         elif rows_of:
-            raise ConfigError(f"baseline {baseline!r} has {len(rows_of)} rows, of other params: "
+            raise ConfigError(f"baseline {baseline!r} has {len(rows_of)} rows, of other params or spaces: "
                               f"{', '.join(rows_of)}; give one of them whole (quoted for the shell: "
                               f"--baseline '{rows_of[0]}')")
     if table and baseline not in known and explicit:

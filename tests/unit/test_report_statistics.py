@@ -590,8 +590,23 @@ def test_a_baseline_named_without_its_params_is_its_one_row(tmp_path, capsys):
     capsys.readouterr()
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "again"), "--baseline", "cvirs"]) == 2
     assert capsys.readouterr().err == (
-        "error: baseline 'cvirs' has 2 rows, of other params: cvirs(threshold=0.3), cvirs(threshold=0.4); give one "
+        "error: baseline 'cvirs' has 2 rows, of other params or spaces: cvirs(threshold=0.3), cvirs(threshold=0.4); give one "
         "of them whole (quoted for the shell: --baseline 'cvirs(threshold=0.3)')\n")
+
+
+def test_a_baseline_named_without_its_space_is_its_one_row(tmp_path, capsys):
+    """--baseline dal was refused where its row is dal@cea, the one space it ran in."""
+    space = {"space": {"name": "cea", "params": {}}, "space_scope": "head", "space_every": 1}
+    for seed in range(3):
+        write_run(tmp_path / "runs", "random", seed, [0.40, 0.50, 0.60], **space)
+        write_run(tmp_path / "runs", "dal", seed, [0.40, 0.50, 0.60 + 0.01 * (seed + 1)], **space)
+    _, setting, _ = report(tmp_path / "runs", tmp_path, "--baseline", "dal")
+    assert [r["strategy"] for r in setting["strategies"]] == ["dal@cea", "random@cea"]
+    assert setting["strategies"][0]["vs_baseline_final"] == "baseline"
+    assert rows_of(setting["comparisons"]["final_macro_f1"])["random@cea"]["mean_difference"] == pytest.approx(-0.02)
+    capsys.readouterr()
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "again"), "--baseline", "da"]) == 2
+    assert "baseline 'da' is not a strategy of any setting" in capsys.readouterr().err  # a prefix is no name
 
 
 def test_another_baseline(tmp_path):
