@@ -1257,15 +1257,19 @@ def yaml12_scalars(loader: type) -> type:
     }
     loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                                  list("tTfF"))
-    loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9](?:_?[0-9])*|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-                                 list("-+0123456789"))
+    integer = re.compile(r"^(?:[-+]?[0-9](?:_?[0-9])*|0o[0-7]+|0x[0-9a-fA-F]+)$")
+    loader.add_implicit_resolver("tag:yaml.org,2002:int", integer, list("-+0123456789"))
 
-    def integer(constructor: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    def construct_integer(constructor: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
         text = constructor.construct_scalar(node)
         base = {"0o": 8, "0x": 16}.get(text[:2], 10)
-        return int(text[2:] if base != 10 else text, base)
+        try:
+            return int(text[2:] if base != 10 else text, base)
+        except ValueError:  # tagged !!int, but no integer: a YAML error, with its line
+            raise yaml.constructor.ConstructorError(None, None, f"!!int {text!r} is no integer",
+                                                    node.start_mark) from None
 
-    loader.add_constructor("tag:yaml.org,2002:int", integer)
+    loader.add_constructor("tag:yaml.org,2002:int", construct_integer)
     return loader
 
 

@@ -289,6 +289,9 @@ def test_yaml_integers_are_read_as_yaml_1_2_reads_them(tmp_path):
     path.write_text("budget: 0600\nseed: 010\n")
     config = config_of(["--config", str(path)])
     assert (config.budget, config.seed) == (600, 10)
+    path.write_text("budget: 600\nseed: !!int abc\n")  # a tag on no integer: the file's error, not a ValueError
+    with pytest.raises(ConfigError, match=r"is not valid YAML at line 2, column 7: !!int 'abc' is no integer"):
+        config_of(["--config", str(path)])
 
 
 def test_nested_components_from_yaml_and_flags(tmp_path):
