@@ -146,8 +146,9 @@ SMALLTEXT_STRATEGIES: dict[str, SmallTextSpec] = {
     "GreedyCoreset": SmallTextSpec(EMBEDDINGS, integers=frozenset({"batch_size"})),
     "LightweightCoreset": SmallTextSpec(EMBEDDINGS),
     "ContrastiveActiveLearning": SmallTextSpec(EMBEDDINGS | PROBA, integers=frozenset({"k", "batch_size"})),
+    # num_iterations: SmallTextStrategy.check_query_sizes, which knows the query sizes
     "DiscriminativeActiveLearning": SmallTextSpec(EMBEDDINGS, _discriminator_defaults, trains_on_dataset=True,
-                                                  integers=frozenset({"num_iterations", "unlabeled_factor"})),
+                                                  integers=frozenset({"unlabeled_factor"})),
 }
 
 #: small-text strategies that cannot run here, and why.

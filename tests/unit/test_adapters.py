@@ -310,7 +310,6 @@ def test_a_wrapped_count_refuses_a_fraction_before_the_pool_is_embedded():
                                           r"an integer, got 1000.0"):
         get_strategy("smalltext:ContrastiveActiveLearning")(k=2.5, batch_size=1e3)
     for name, param in (("smalltext:DiscriminativeActiveLearning", "unlabeled_factor"),
-                        ("smalltext:DiscriminativeActiveLearning", "num_iterations"),
                         ("smalltext:GreedyCoreset", "batch_size"),
                         ("smalltext:CategoryVectorInconsistencyAndRanking", "batch_size")):
         with pytest.raises(ConfigError, match=f"param {param} must be an integer, got 2.5"):
