@@ -65,6 +65,31 @@ def corpus() -> Corpus:
     return synthetic_corpus()
 
 
+#: What a test session may leave in the checkout: bytecode, the test tools' own caches, an editable install.
+SESSION_LITTER = ("__pycache__", ".pytest_cache", ".hypothesis", ".benchmarks")
+
+
+def _checkout_outputs() -> set[str]:
+    """The checkout's top-level entries and those of ``runs/``, where a command run in it writes by default."""
+    found = {p.name for p in REPO.iterdir()}
+    runs = REPO / "runs"
+    if runs.is_dir():
+        found |= {f"runs/{p.name}" for p in runs.iterdir()}
+    return {name for name in found if name not in SESSION_LITTER and not name.endswith(".egg-info")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_left_as_found():
+    """No test writes into the checkout: a run directory a test made there refused README command 1's next run,
+    and one made by README command 1 first refused a test that ran in the checkout."""
+    before = _checkout_outputs()
+    yield
+    new = sorted(_checkout_outputs() - before)
+    if new:
+        pytest.fail(f"tests wrote into the checkout {REPO}: {', '.join(new)}; a test that runs a command must "
+                    f"run it in tmp_path (monkeypatch.chdir(tmp_path)) or give it --out", pytrace=False)
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, monkeypatch):
     """Every test gets its own embedding/model cache directory."""
