@@ -10,7 +10,10 @@ removed after its checks.
 from __future__ import annotations
 
 import os
+import re
 import sys
+import warnings
+from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Sequence
 
@@ -61,10 +64,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}{shared}", file=sys.stderr)
             continue
         label = config.strategy.label()
+        cached = ""
         try:
             with TemporaryDirectory(prefix="al-testing-") as scratch:
                 os.environ["AL_CACHE_DIR"] = scratch  # what a strategy caches for the synthetic pools goes with them
-                check_strategy(config.make_strategy, name=label)
+                try:
+                    with warnings.catch_warnings(record=True) as caught:
+                        check_strategy(config.make_strategy, name=label)
+                finally:
+                    show_alike_once(caught)
+                if any(Path(scratch).iterdir()):
+                    cached = "; what it cached for the synthetic pools went to a temporary cache, now removed"
         except ConformanceError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
@@ -86,8 +96,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         finally:
             _restore("AL_CACHE_DIR", cache)
-        print(f"ok: {label} ({', '.join(CHECKED)})")
+        print(f"ok: {label} ({', '.join(CHECKED)}){cached}")
     return 2 if failed else 0
+
+
+def show_alike_once(caught: Sequence[warnings.WarningMessage]) -> None:
+    """Show the warnings a check raised, those alike but for their numbers once: a warning of each synthetic pool
+    (an MLM head fitted for it, its loss) is one line, with how often it came."""
+    alike: dict[tuple[type, str], list[warnings.WarningMessage]] = {}
+    for caught_one in caught:
+        key = (caught_one.category, re.sub(r"\d+(?:\.\d+)?", "#", " ".join(str(caught_one.message).split())))
+        alike.setdefault(key, []).append(caught_one)
+    for (category, _), each in alike.items():
+        first = each[0]
+        text = str(first.message) + (f" (said {len(each)} times, for {len(each)} synthetic pools or checks; the "
+                                     f"first shown)" if len(each) > 1 else "")
+        warnings.showwarning(category(text), category, first.filename, first.lineno)
 
 
 def _restore(variable: str, value: str | None) -> None:

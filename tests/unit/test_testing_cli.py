@@ -1,6 +1,7 @@
 """``python -m al.testing``: the conformance checks by strategy name, one line each."""
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -26,6 +27,17 @@ class Caches(Strategy):
         from al.cache import cache_dir
 
         (cache_dir("mine") / "x").mkdir(parents=True, exist_ok=True)
+        return state.indices_unlabeled[:n]
+
+
+class WarnsPerPool(Strategy):
+    """Warns of each pool it meets, with its size (as ALPS does of the MLM head it fits for each), and of a choice."""
+
+    def query(self, state, n):
+        import warnings
+
+        warnings.warn(f"a pool of {len(state.indices_unlabeled)} texts (loss {len(state.indices_unlabeled) / 7:.2f})")
+        warnings.warn("using the first texts")
         return state.indices_unlabeled[:n]
 
 
@@ -184,6 +196,26 @@ def test_what_a_strategy_caches_for_the_synthetic_pools_is_not_kept(broken_modul
     import os
 
     assert os.environ["AL_CACHE_DIR"] == str(tmp_path / "cache")  # the user's setting back
+
+
+def test_warnings_alike_but_for_their_numbers_are_one_line_and_a_temporary_cache_is_said(broken_module, capsys):
+    """ALPS's warning of the MLM head fitted for each synthetic pool, with its loss, came four times, and "cached for
+    later runs" of a cache removed after the checks."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as shown:  # what the command's showwarning passes on
+        warnings.simplefilter("always")
+        assert main([f"{broken_module}:WarnsPerPool", f"{broken_module}:Caches"]) == 0
+    lines = [str(w.message) for w in shown]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("a pool of ") and "texts (loss " in lines[0] and lines[0].endswith("; the first shown)")
+    said = re.search(r"\(said (\d+) times, for \1 synthetic pools or checks;", lines[0])
+    assert said and int(said.group(1)) > 3
+    assert lines[1].startswith("using the first texts (said ")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("a later round with a label not yet labeled)")  # cached nothing: nothing said
+    assert out[1].endswith("a later round with a label not yet labeled); what it cached for the synthetic pools "
+                           "went to a temporary cache, now removed")
 
 
 def test_a_strategy_that_exits_the_process_is_its_line_and_the_next_strategy_is_checked(broken_module, capsys):
