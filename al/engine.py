@@ -338,20 +338,27 @@ def _same_kind(exc: QueryError, message: str) -> QueryError:
         return QueryError(message)
 
 
-def check_pool_sizes(initial: int, budget: int, n_pool: int) -> None:
+def check_pool_sizes(initial: int, budget: int, n_pool: int, pool_size: int | None = None) -> None:
     """Refuse an initial labeled set or a budget larger than a pool of ``n_pool`` texts.
+
+    ``pool_size``: the ``--pool-size`` the pool was cut to, if any; only then
+    is raising it advised (without it the pool is every text of the data's
+    pool split that carries a kept label).
 
     Raises
     ------
     DataError
         Naming the size, the pool's and the setting to lower.
     """
+    more = (" or raise --pool-size (leave it out for the whole pool)" if pool_size is not None else
+            " or give data whose pool holds more texts (the pool is the texts of the train split that carry a kept "
+            "label)")
     if initial > n_pool:
         raise DataError(f"initial labeled set ({initial}) is larger than the pool ({n_pool} texts); lower "
-                        f"--initial, or keep more pool texts (--pool-size)")
+                        f"--initial to at most {n_pool},{more}")
     if budget > n_pool:
-        raise DataError(f"budget ({budget}) is larger than the pool ({n_pool} texts); lower --budget, or keep "
-                        f"more pool texts (--pool-size)")
+        raise DataError(f"budget ({budget}) is larger than the pool ({n_pool} texts); lower --budget to at most "
+                        f"{n_pool},{more}")
 
 
 @dataclass

@@ -280,7 +280,8 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         from al.simulate import load_config_corpus
 
         try:  # the corpus is kept in this process: the run reads it from there
-            check_pool_sizes(config.initial, config.budget, len(load_config_corpus(config).splits["train"]))
+            check_pool_sizes(config.initial, config.budget, len(load_config_corpus(config).splits["train"]),
+                             config.pool_size)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
                     "message": str(exc)}
@@ -441,7 +442,7 @@ def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> s
                 seen[identity] = str(exc)
         if isinstance(seen[identity], str):
             return str(seen[identity])
-        check_pool_sizes(config.initial, config.budget, int(seen[identity]))
+        check_pool_sizes(config.initial, config.budget, int(seen[identity]), config.pool_size)
         if config.initial_strategy == "label_names" and config.label_descriptions:  # read before the pool embeds
             from al.initial import load_label_descriptions
 

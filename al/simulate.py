@@ -561,9 +561,10 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
     """Corpus and :class:`~al.engine.Simulation` for ``config``; no model is loaded yet."""
     from al.datasets.reduction import labels_without_pool_texts
     from al.embedders import SentenceEmbedder
-    from al.engine import Simulation
+    from al.engine import Simulation, check_pool_sizes
 
     corpus = load_config_corpus(config)
+    check_pool_sizes(config.initial, config.budget, len(corpus.splits["train"]), config.pool_size)
     if config.pool_size is not None and (absent := labels_without_pool_texts(corpus)):
         warnings.warn(f"--pool-size {config.pool_size} leaves {counted(len(absent), 'kept label')} of {corpus.name} "
                       f"without a pool text ({', '.join(absent[:3])}{and_more(len(absent), 3)}): no strategy can "

@@ -35,7 +35,13 @@ BAD_INPUTS = {
     "step negative": (["--step", "-5"], "step (--step) must be a positive integer, got -5"),
     "initial larger than pool": (
         ["--pool-size", "50", "--initial", "60", "--budget", "100"],
-        "initial labeled set (60) is larger than the pool (50 texts)",
+        "initial labeled set (60) is larger than the pool (50 texts); lower --initial to at most 50, or raise "
+        "--pool-size (leave it out for the whole pool)",
+    ),
+    "budget larger than the whole pool": (
+        ["--budget", "20000"],
+        "budget (20000) is larger than the pool (11572 texts); lower --budget to at most 11572, or give data whose "
+        "pool holds more texts (the pool is the texts of the train split that carry a kept label)",
     ),
     "labels absent": (["--labels", "food", "unicorns"], "label(s) 'unicorns' not in corpus 'disaster'"),
     "missing data path": (["--dataset", "reuters", "--data-path", "/no/such/reuters.tar.gz"], "does not exist"),

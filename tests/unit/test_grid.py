@@ -307,13 +307,15 @@ def test_a_budget_or_initial_set_beyond_the_pool_is_named_by_the_dry_run_in_the_
                     f"labels: [a, b]}}\ngrid: {{budget: [20, 50]}}\n")
     assert main([str(path), "--dry-run"]) == 2
     err = capsys.readouterr().err
-    assert ("will fail: budget-50: budget (50) is larger than the pool (40 texts); lower budget, or keep more pool "
-            "texts (pool_size)\n") in err, err
+    assert ("will fail: budget-50: budget (50) is larger than the pool (40 texts); lower budget to at most 40, "
+            "or give data whose pool holds more texts (the pool is the texts of the train split that carry a kept "
+            "label)\n") in err, err
     assert err.count("will fail") == 1 and len(read) == 1  # read once for both cells
     assert main([str(path), "--workers", "1"]) == 2
     err = capsys.readouterr().err
-    assert ("failed   budget-50  budget (50) is larger than the pool (40 texts); lower budget, or keep more pool "
-            "texts (pool_size)  (") in err, err
+    assert ("failed   budget-50  budget (50) is larger than the pool (40 texts); lower budget to at most 40, or "
+            "give data whose pool holds more texts (the pool is the texts of the train split that carry a kept "
+            "label)  (") in err, err
     assert sorted(p.name for p in (tmp_path / "o").iterdir() if p.is_dir()) == ["budget-20"]  # no empty folder
     path.write_text(f"out: {tmp_path / 'o2'}\nsettings: {{dataset: csv, data_path: {data}, initial: 10, step: 5, "
                     f"budget: 20, n_frequent: 0, n_rare: 0}}\ngrid: {{seed: [0]}}\n")
