@@ -191,8 +191,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     baseline = baseline if explicit else BASELINE  # a report without random runs compares nothing
     if table and baseline not in known and explicit:
         # a strategy named without its params or space, where one row of it alone is there: walkstrats:Gap for
-        # walkstrats:Gap(alpha=0.7), which the shell would have made quoted, or dal for dal@cea
-        rows_of = [label for label in known if label.startswith((f"{baseline}(", f"{baseline}@"))]
+        # walkstrats:Gap(alpha=0.7), which the shell would have made quoted, dal for dal@cea, or dal@cea for
+        # "dal@cea (strategy only)"
+        rows_of = [label for label in known if label.startswith((f"{baseline}(", f"{baseline}@", f"{baseline} ("))]
         if len(rows_of) == 1:
             baseline = rows_of[0]
         elif rows_of:

@@ -607,6 +607,12 @@ def test_a_baseline_named_without_its_space_is_its_one_row(tmp_path, capsys):
     capsys.readouterr()
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "again"), "--baseline", "da"]) == 2
     assert "baseline 'da' is not a strategy of any setting" in capsys.readouterr().err  # a prefix is no name
+    for seed in range(3):  # the space read by the strategy alone: the row says so, the name the README gives finds it
+        write_run(tmp_path / "only", "random", seed, [0.40, 0.50, 0.60])
+        write_run(tmp_path / "only", "class_embedding", seed, [0.40, 0.50, 0.70], **space, space_for="strategy")
+    _, setting, _ = report(tmp_path / "only", tmp_path / "third", "--baseline", "class_embedding@cea")
+    assert setting["strategies"][0]["strategy"] == "class_embedding@cea (strategy only)"
+    assert setting["strategies"][0]["vs_baseline_final"] == "baseline"
 
 
 def test_another_baseline(tmp_path):
