@@ -233,6 +233,7 @@ class RunRecords:
         self.meta: dict[str, Any] = {}
         self._config_pending = False  # a resume's config.json waits for its first new round
         self.dropped = 0  # stored rounds that start() left to be computed again (a raised budget)
+        self.dropped_labeled: list[int] = []  # their labeled-set sizes
         self.raised: dict[str, list[Any]] = {}  # raisable settings raised since the stored rounds: key -> [old, new]
         self.raised_on_stored: dict[str, list[Any]] = {}  # ... since the stored config.json: key -> [stored, new]
         self._replaced: str | None = None  # what compare() found replaceable (a run that finished no round)
@@ -298,6 +299,7 @@ class RunRecords:
                              f"of them this run keeps (al.config.rounds_continued)")
         self.rounds = stored[: continued(stored)] if continued is not None else stored
         self.dropped = len(stored) - len(self.rounds)
+        self.dropped_labeled = [int(r.get("n_labeled", -1)) for r in stored[len(self.rounds):]]
         if not self.rounds:
             self.settings, self.meta = settings, dict(meta)
             if stored:  # every stored round is computed again: the stored run stays whole until the first new one

@@ -860,9 +860,10 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
     if not quiet:
         state, again = f"resuming after round {len(existing)}" if existing else "starting", ""
         if (raised := records.raised.get("budget")) is not None:
-            first, last = len(existing) + 1, len(existing) + records.dropped  # as the console counts rounds
-            again = "" if not records.dropped else f"; its stored round {first} is computed again" if first == last \
-                else f"; its stored rounds {first}-{last} are computed again"
+            sizes = [str(n) for n in records.dropped_labeled]  # by size: the console counts rounds from 1, records 0
+            at = " and ".join([", ".join(sizes[:-1]), sizes[-1]] if len(sizes) > 1 else sizes)
+            again = "" if not sizes else (f"; its stored round{'s' if len(sizes) > 1 else ''} at {at} labeled texts "
+                                          f"{'are' if len(sizes) > 1 else 'is'} computed again")
             was = records.raised_on_stored.get("budget", raised)[0]  # the stored run's, whatever rounds it keeps
             state = f"extending to budget {raised[1]} (was {was}): {state}"
         space = "" if config.space.name == "pretrained" else \

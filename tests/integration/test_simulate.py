@@ -108,7 +108,7 @@ def test_a_finished_run_given_a_larger_budget_continues_into_the_run_a_fresh_one
     assert main([*args, "--budget", "60", "--out", str(tmp_path / "run")]) == 0
     line = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("extending"))
     assert line.startswith("extending to budget 60 (was 50): resuming after round 1: cvirs on small")
-    assert line.endswith("; its stored rounds 2-3 are computed again")
+    assert line.endswith("; its stored rounds at 40 and 50 labeled texts are computed again")
 
     def without_times(rounds):
         return [{k: v for k, v in r.items() if not k.startswith("seconds") and k != "resumed"} for r in rounds]
