@@ -297,8 +297,9 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     nan = np.isnan(scores) if scores.dtype.kind in "fc" else np.zeros(len(scores), dtype=bool)
     if nan.any():
         raise InterfaceError(
-            f"top_n got {int(nan.sum())} NaN score(s) of {len(scores)} (the first at candidate "
-            f"{int(candidates[nan.argmax()])}), which would rank in index order; expected numbers: a mean over no "
+            f"top_n got {int(nan.sum())} NaN score(s) of {len(scores)} (the first is scores[{int(nan.argmax())}], "
+            f"of pool text {int(candidates[nan.argmax()])}), which would rank in index order; expected numbers: a "
+            f"mean over no "
             f"texts (a label with none "
             f"labeled) or 0/0 gives NaN, so handle that case, or rank them last with np.nan_to_num(scores, "
             f"nan=-np.inf)"

@@ -67,7 +67,7 @@ def test_top_n_refuses_nan_scores_which_would_rank_in_index_order():
     """A centroid of a label with no labeled text is a mean over nothing: NaN similarities, and lexsort put them
     last in index order, so a run picked the pool's first texts without a word."""
     candidates = np.array([7, 3, 5, 9])
-    with pytest.raises(InterfaceError, match=r"^top_n got 2 NaN score\(s\) of 4 \(the first at candidate 3\), "
+    with pytest.raises(InterfaceError, match=r"^top_n got 2 NaN score\(s\) of 4 \(the first is scores\[1\], of pool text 3\), "
                                              r"which would "
                                              r"rank in index order; .*np\.nan_to_num\(scores, nan=-np\.inf\)$"):
         top_n(np.array([0.2, np.nan, 0.9, np.nan]), candidates, 2)
