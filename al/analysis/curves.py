@@ -367,7 +367,14 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
                 once = " (recorded on a process's first round alone)" if metric in ONCE_PER_PROCESS else ""  # round
                 raise DataError(f"{run.path}: round {r.get('round')} has no {metric!r}, which other rounds record"
                                 f"{once}; plot a metric every round records: {', '.join(every_round(run))}")
-            inside = [path for paths in nested_metrics(run).values() for path in paths]
+            nested = nested_metrics(run)
+            group = max((g for g in nested if metric.startswith(f"{g}.")), key=len, default=None)
+            if group is not None:  # per_label_f1.hazmat: a name its mapping does not hold; name them all
+                names = [path.removeprefix(f"{group}.") for path in nested[group]]
+                raise DataError(f"{run.path}: round {r.get('round')} has no {metric!r}: {group} holds "
+                                f"{', '.join(names[:12])}{and_more(len(names), 12)}"
+                                f"{did_you_mean([metric.removeprefix(f'{group}.')], names)}; give one of them")
+            inside = [path for paths in nested.values() for path in paths]
             raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}"
                             f"{did_you_mean([metric], known + inside)}; metrics every round records: "
                             f"{', '.join(every_round(run))}" + _nested_hint(run))

@@ -128,7 +128,13 @@ def test_one_labels_f1_and_a_diagnostics_figure_are_plotted_by_their_dotted_path
     assert main([str(tmp_path / "runs"), "--metric", "diagnostics.summary.mean_ratio", "-o", out]) == 0
     assert "2.500 ± 0.707" in capsys.readouterr().out  # (2, 3) at 200
     assert main([str(tmp_path / "runs"), "--metric", "per_label_f1.b", "-o", out]) == 2
-    assert "has no metric 'per_label_f1.b' (did you mean per_label_f1.a?)" in capsys.readouterr().err
+    assert "round 0 has no 'per_label_f1.b': per_label_f1 holds a; give one of them\n" in \
+        capsys.readouterr().err  # a label the run lacks: its labels named ("did you mean per_label_f1.a?" alone)
+    assert main([str(tmp_path / "runs"), "--metric", "per_label_f1.A", "-o", out]) == 2
+    assert "has no 'per_label_f1.A': per_label_f1 holds a (did you mean a?); give one of them\n" in \
+        capsys.readouterr().err
+    assert main([str(tmp_path / "runs"), "--metric", "diagnostics.summary.mean", "-o", out]) == 2
+    assert "has no 'diagnostics.summary.mean': diagnostics.summary holds mean_ratio" in capsys.readouterr().err
 
 
 def test_a_label_whose_name_holds_dots_is_matched_whole():
