@@ -409,6 +409,7 @@ class SimulationConfig:
         if not part(self._check_types):  # words, paths and label lists: the rest reads them
             return found
         dataset = part(self._check_dataset)
+        options = part(self._check_data_options, dataset)
         sizes = part(self._check_sizes)
         initial = part(self._check_initial)
         seed = part(self._check_seed)
@@ -417,7 +418,8 @@ class SimulationConfig:
         pool_size = part(self._check_pool_size)
         compute = part(self._check_compute)
         data_file = part(self._check_data_file, dataset)
-        basics = (dataset, sizes, initial, labels, switches, pool_size, data_file)
+        data_file = part(self._check_split_column, dataset, options, data_file)  # the split column its file has
+        basics = (dataset, options, sizes, initial, labels, switches, pool_size, data_file)
         strategy_ok = part(lambda: self._check_params(self.strategy, self.strategy_class(), "strategy"))
         classifier_ok = part(lambda: self._check_params(self.classifier, self.classifier_class(), "classifier"))
         space_ok = part(self._check_space, compute)  # builds the space, given the run's device
@@ -445,25 +447,29 @@ class SimulationConfig:
         return bool(set(declared.values()) - {"seed", "device", "embed_precision"})
 
     def _check_dataset(self) -> None:
-        """The dataset's name and its data options."""
-        from al.datasets import DATASETS, check_data_options, unknown_dataset
+        """The dataset's name."""
+        from al.datasets import DATASETS, unknown_dataset
 
         if self.dataset not in DATASETS:
             raise ConfigError(unknown_dataset(self.dataset))
+
+    def _check_data_options(self) -> None:
+        """The data options a known dataset takes."""
+        from al.datasets import check_data_options
+
         try:
             check_data_options(self.dataset, self.data_options)
         except DataError as exc:
             raise ConfigError(str(exc)) from None
 
     def _check_data_file(self) -> None:
-        """The data path of a known dataset, and the split column its file has."""
+        """The data path of a known dataset."""
         from al.datasets import check_data_path
 
         try:
             check_data_path(self.dataset, self.data_path)
         except DataError as exc:
             raise ConfigError(str(exc)) from None
-        self._check_split_column()
 
     def _check_sizes(self) -> None:
         """initial, step and budget: positive integers, the budget above the initial set."""

@@ -313,6 +313,20 @@ def test_a_dry_run_names_every_problem_of_a_run_not_only_its_first(tmp_path, mon
     assert "budget" in will_fail[3] and "pool" in will_fail[3]
 
 
+def test_a_misspelt_data_option_and_a_missing_data_file_are_both_named(tmp_path, capsys):
+    """The missing file showed only once the data option was mended: the option's check held the path's back."""
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump({"out": str(tmp_path / "runs"),
+                                    "settings": {"dataset": "jsonl", "data_path": str(tmp_path / "nosuch.jsonl"),
+                                                 "data_options": {"split_colum": "fold"}, "budget": 200},
+                                    "grid": {"seed": [0]}}))
+    assert main([str(path), "--dry-run"]) == 2
+    not_run = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  not run: ")]
+    assert len(not_run) == 2, not_run
+    assert "has no option(s) 'split_colum' (did you mean split_column?)" in not_run[0]
+    assert f"data path {tmp_path / 'nosuch.jsonl'} does not exist" in not_run[1]
+
+
 def test_a_finished_run_loads_no_model_so_one_missing_here_does_not_fail_it(tmp_path, monkeypatch, capsys):
     """Re-running a finished grid where its model is not installed (archived runs on a laptop) finds them done."""
     import al.models
