@@ -770,6 +770,10 @@ def read_texts(table: Table, text_column: str) -> list[str]:
     return texts.tolist()
 
 
+#: Rows from which a list column with at least one distinct label per two rows is warned of as an id column.
+MIN_ROWS_FOR_ID_CHECK = 20
+
+
 def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, list[str]]:
     """The label matrix and names of a list column; a separator inside names read from joined strings is a
     warning (:func:`separator_note`)."""
@@ -787,6 +791,14 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
 
         warnings.warn(f"{table.path} column {column!r}: {note}", UserWarning, stacklevel=3)
     names = sorted({label for labels in lists for label in labels})
+    if len(lists) >= MIN_ROWS_FOR_ID_CHECK and len(names) >= len(lists) / 2:  # 't0', 't1'...: a row's own name
+        import warnings
+
+        warnings.warn(f"{table.path} column {column!r} holds {len(names):,} distinct labels in {len(lists):,} rows "
+                      f"(such as {', '.join(map(repr, names[:3]))}): an id or text column rather than labels? name "
+                      f"the column(s) that hold the labels with --label-columns (the file's columns: "
+                      f"{', '.join(map(str, table.frame.columns[:8]))}{and_more(len(table.frame.columns), 8)})",
+                      UserWarning, stacklevel=3)
     index = {name: j for j, name in enumerate(names)}
     Y = np.zeros((len(lists), len(names)), dtype=np.int8)
     for i, labels in enumerate(lists):

@@ -49,6 +49,25 @@ def test_one_class_column_named_alone_lists_its_values_as_labels(tmp_path):
     assert load_table(path, label_columns=["label"]).label_names == ("0", "1", "2")
 
 
+def test_an_id_column_named_as_the_labels_is_warned_of_with_the_files_columns(tmp_path):
+    """--label-columns id read every id as a label: the reduction's refusal then listed 't0', 't1'... and advised
+    fewer labels, which no setting could give."""
+    rows = [f"t{i},text number {i},{'food|water' if i % 3 else 'food'}" for i in range(40)]
+    path = write_csv(tmp_path / "t.csv", "id,text,tags", rows)
+    with pytest.warns(UserWarning, match=r"column 'id' holds 40 distinct labels in 40 rows \(such as 't0', 't1', "
+                                         r"'t10'\): an id or text column rather than labels\? name the column\(s\) "
+                                         r"that hold the labels with --label-columns \(the file's columns: id, text, "
+                                         r"tags\)$"):
+        load_table(path, label_columns=["id"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the real label column: no word
+        assert load_table(path, label_columns=["tags"]).label_names == ("food", "water")
+    few = write_csv(tmp_path / "few.csv", "id,text", [f"t{i},text number {i}" for i in range(19)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # too few rows to tell
+        assert len(load_table(few, label_columns=["id"]).label_names) == 19
+
+
 def test_a_count_that_is_mostly_zero_or_one_still_loads_the_file(tmp_path):
     rows = [f"text number {i},{i % 2},{5 if i == 10 else i % 2}" for i in range(60)]
     path = write_csv(tmp_path / "t.csv", "text,food,retweets", rows)
