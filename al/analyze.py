@@ -26,7 +26,7 @@ from typing import Sequence
 
 from al import __version__
 from al.cli import ArgumentParser, add_data_options, check_own_folder, output_dir, sigterm_stops, stopped
-from al.errors import ALError, ConfigError, did_you_mean
+from al.errors import ALError, ConfigError, and_more, did_you_mean
 
 
 DEFAULT_SIZES = (100, 200, 500, 1500)
@@ -279,6 +279,13 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
         if distinct < len(pool) else ""
     say(f"{corpus.name}: {len(pool)} pool texts{repeats}, {counted(corpus.n_labels, 'label')} "
         f"({', '.join(corpus.label_names)}); {data['left_out']}; embedding with {config.model}")
+    earlier_labels = (earlier_analysis(out) or {}).get("label_names")
+    if "out" not in args and isinstance(earlier_labels, list) and earlier_labels != list(corpus.label_names):
+        import warnings
+
+        warnings.warn(f"{out} holds an analysis of other labels ({', '.join(map(str, earlier_labels[:6]))}"
+                      f"{and_more(len(earlier_labels), 6)}), which this one replaces; pass --out to keep both",
+                      UserWarning, stacklevel=2)
 
     t = time.perf_counter()
     embedder = SentenceEmbedder(config.model, device=config.device, precision=config.embed_precision)

@@ -98,6 +98,27 @@ def test_the_embedding_line_says_how_many_vectors_came_from_the_cache(hashed, mo
     assert f"\n5 texts embedded, {n_pool - 5} read from the cache in " in capsys.readouterr().err
 
 
+def test_an_analysis_of_other_labels_in_the_default_folder_says_it_replaces_the_earlier(hashed):
+    """A second analysis of the same file with other --labels replaced the first in its default folder with no
+    word but the figures it removed."""
+    import warnings
+
+    from al.analyze import main
+
+    data = _write(hashed / "d.csv", _rows(300, 0))
+    argv = ["--dataset", "csv", "--data-path", str(data), "--sizes", "40", "--k", "20", "--labels"]
+    assert main([*argv, "food", "water"]) == 0
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert main([*argv, "food", "water", "--quiet"]) == 0  # the same labels again: no word
+        assert main([*argv, "food", "rare", "--quiet"]) == 0
+        assert main([*argv, "food", "--out", "own"]) == 0  # a folder of one's own: nothing replaced there
+    replaced = [str(w.message) for w in shown if "replaces" in str(w.message)]
+    assert len(replaced) == 1 and replaced[0].endswith(
+        "d.csv-all-MiniLM-L6-v2 holds an analysis of other labels (food, water), which this one replaces; pass "
+        "--out to keep both"), replaced
+
+
 def test_the_automatic_pick_is_the_simulations_where_dev_and_test_exist(tmp_path):
     from al.datasets import load_corpus
 
