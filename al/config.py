@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable, Iterable, Mapping, Sequence
 
-from al.errors import ALError, ClassifierNeededError, ConfigError, DataError, did_you_mean
+from al.errors import ALError, ClassifierNeededError, ConfigError, DataError, SpaceReadersError, did_you_mean
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
@@ -968,15 +968,15 @@ def check_space_readers(space_for: str, strategy_name: str, strategy_reads: bool
     ``classifier_input``: what the classifier reads (``"embeddings"``, ``"texts"``...).
     """
     if not strategy_reads and classifier_input != "embeddings":
-        raise ConfigError(
+        raise SpaceReadersError(
             f"a task-specific space changes embeddings, but neither strategy {strategy_name} nor the "
             f"classifier reads them; use --space pretrained, or a strategy or classifier that reads embeddings"
         )
     if space_for == "strategy" and not strategy_reads:
-        raise ConfigError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings; "
+        raise SpaceReadersError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings; "
                           f"use --space-for all or classifier, or a strategy that reads embeddings")
     if space_for == "classifier" and classifier_input != "embeddings":
-        raise ConfigError(f"--space-for classifier, but the classifier reads {classifier_input}, "
+        raise SpaceReadersError(f"--space-for classifier, but the classifier reads {classifier_input}, "
                           f"not embeddings; use --space-for all or strategy, or an embedding classifier")
 
 

@@ -31,6 +31,10 @@ class ClassifierNeededError(ConfigError):
     """A strategy calls a classifier method (its ``classifier_methods``) that the run's classifier lacks."""
 
 
+class SpaceReadersError(ConfigError):
+    """A task-specific space that nothing chosen to read it reads (the strategy, the classifier or both)."""
+
+
 class RunBusyError(ConfigError):
     """Another process is writing the run directory (it holds the directory's lock)."""
 

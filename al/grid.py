@@ -77,7 +77,7 @@ from al.config import (
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace, unknown_settings_hint,
 )
-from al.errors import ALError, ConfigError, RunBusyError, and_more, did_you_mean, raised_at
+from al.errors import ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, raised_at
 from al.progress import counted, duration, heartbeat, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
@@ -190,9 +190,23 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
                               f"cores / workers threads; one worker runs in this process); remove it from "
                               f"{_given_in(['threads'], combo)}")
         config = from_mapping(values, source)
-        problems = tuple(dict.fromkeys(in_file_terms(str(exc)) for exc in config.problems()))
+        problems = tuple(dict.fromkeys(in_file_terms(str(exc)) + _pairing_hint(exc, combo)
+                                       for exc in config.problems()))
         runs.append(GridRun(name, config, problems))
     return root, runs
+
+
+def _pairing_hint(exc: Exception, combo: Sequence[tuple[str, str, dict[str, Any]]]) -> str:
+    """For a space nothing in the cell reads, where the strategy and the space come from two axes crossed: how to
+    pair them in one axis of mappings instead, so each strategy meets only the spaces it reads."""
+    if not isinstance(exc, SpaceReadersError):
+        return ""
+    from_axis = {field: axis for axis, _, updates in combo for field in updates}
+    if from_axis.get("strategy") in (None, from_axis.get("space")) or "space" not in from_axis:
+        return ""
+    return (f" (axes {from_axis['strategy']} and {from_axis['space']} cross every strategy with every space: pair "
+            f"them in one axis of mappings, e.g. arm: [{{name: random, strategy: random}}, {{name: ce-cea, strategy: "
+            f"class_embedding, space: cea}}], as simulations/spaces.yaml does)")
 
 
 def _given_in(fields: Sequence[str], combo: Sequence[tuple[str, str, dict[str, Any]]]) -> str:

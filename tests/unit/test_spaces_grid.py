@@ -83,3 +83,21 @@ def test_encoder_grid_compares_the_scopes_of_one_space_on_reuters():
                       ("class_embedding", "cea", ("encoder", 2)): 3}
     assert all(r.config.dataset == "reuters" and r.config.budget == 400 and r.config.space_for == "strategy"
                for r in runs)
+
+
+def test_a_strategy_axis_crossed_with_a_space_axis_is_told_how_to_pair_them():
+    """random x cea under space_for: strategy is refused, as it must be; the refusal did not say how a grid gives
+    each strategy only the spaces it reads (one axis of mappings)."""
+    spec = {"out": "runs/x", "settings": {"space_for": "strategy", "budget": 200},
+            "grid": {"strategy": ["random", "class_embedding"], "space": ["pretrained", "cea"]}}
+    problems = {run.name: run.problems for run in expand_grid(spec)[1]}
+    (refusal,) = problems["strategy-random__space-cea"]
+    assert refusal.startswith("space_for: strategy, but strategy 'random' reads no embeddings; ")
+    assert refusal.endswith("(axes strategy and space cross every strategy with every space: pair them in one axis "
+                            "of mappings, e.g. arm: [{name: random, strategy: random}, {name: ce-cea, strategy: "
+                            "class_embedding, space: cea}], as simulations/spaces.yaml does)")
+    assert not any(problems[name] for name in problems if name != "strategy-random__space-cea")
+    paired = {"out": "runs/x", "settings": {"space_for": "strategy", "budget": 200},  # one axis: the user's pairing
+              "grid": {"arm": [{"name": "r", "strategy": "random", "space": "cea"}]}}
+    (run,) = expand_grid(paired)[1]
+    assert run.problems and "pair them" not in run.problems[0]
