@@ -563,13 +563,16 @@ def in_pool(function: Callable[..., dict[str, Any]], *args: Any) -> dict[str, An
     """``function(*args)`` in a pool worker: SIGTERM stops it as Ctrl-C stops a lone run, keeping what it finished
     (an embedding's vectors, its rounds), then ends the worker (:func:`_stop_worker`)."""
     global _TASK_RUNNING
-    _TASK_RUNNING = True
     try:
-        return function(*args)
-    except Terminated:
+        _TASK_RUNNING = True
+        try:
+            return function(*args)
+        finally:
+            _TASK_RUNNING = False
+    except Terminated:  # in the task, or as it ended (the signal between its return and the flag's reset): a
+        # Terminated that left this frame was taken for the task's result, and the worker, its SIGTERM now ignored,
+        # waited for the next task of a grid that was gone
         os._exit(128 + signal.SIGTERM)  # what it finished is on disk: the same grid command resumes it
-    finally:
-        _TASK_RUNNING = False
 
 
 def _stop_worker(signum: int, frame: object) -> None:

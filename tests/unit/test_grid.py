@@ -844,6 +844,44 @@ def test_grid_workers_end_when_the_grid_is_killed(tmp_path):
     assert not left
 
 
+_SIGNAL_AS_THE_TASK_ENDS = """
+import inspect, signal, sys
+from al import grid
+from al.cli import Terminated
+
+signal.signal(signal.SIGTERM, grid._stop_worker)
+reset = next(i for i, line in enumerate(inspect.getsource(grid.in_pool).splitlines())
+             if "_TASK_RUNNING = False" in line) + grid.in_pool.__code__.co_firstlineno
+
+
+def tracer(frame, event, arg):  # the grid's SIGTERM landing between the task's return and the flag's reset
+    if frame.f_code is grid.in_pool.__code__:
+        if event == "line" and frame.f_lineno == reset:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as _stop_worker leaves it
+            raise Terminated
+        return tracer
+    return None
+
+
+sys.settrace(tracer)
+result = grid.in_pool(lambda: {"status": "done"})
+sys.settrace(None)
+print("returned", result, flush=True)  # a Terminated taken for the task's result: the worker lives on
+"""
+
+
+def test_a_worker_signalled_as_its_task_ends_exits_rather_than_waiting_for_a_grid_that_is_gone(tmp_path):
+    """A grid killed outright as a worker's task returned left that worker for ever: the Terminated raised as its
+    flag was reset left in_pool, was sent back as the task's result, and the worker, its SIGTERM ignored, waited
+    for a next task."""
+    import subprocess
+
+    script = tmp_path / "ends.py"
+    script.write_text(_SIGNAL_AS_THE_TASK_ENDS)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (143, ""), (done.returncode, done.stdout, done.stderr[-500:])
+
+
 def test_a_worker_whose_parent_is_gone_already_ends_at_once(monkeypatch):
     import signal
 
