@@ -262,18 +262,31 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread: the server stops as on Ctrl-C (a KeyboardInterrupt)."""
 
 
+#: Whether SIGTERM reached :func:`_raise_terminated` since :func:`sigterm_stops` was entered: a library whose
+#: blocking call catches the :class:`Terminated` raised inside it and raises a KeyboardInterrupt of its own
+#: (``ray.wait``) loses its type, not this.
+_SIGTERM_RECEIVED = False
+
+
 def _raise_terminated(signum: int, frame: object) -> None:
+    global _SIGTERM_RECEIVED
+    _SIGTERM_RECEIVED = True
     raise Terminated
 
 
+def by_sigterm(stop: KeyboardInterrupt) -> bool:
+    """Whether ``stop`` came from SIGTERM: a :class:`Terminated`, or a KeyboardInterrupt raised after one."""
+    return isinstance(stop, Terminated) or _SIGTERM_RECEIVED
+
+
 def stopped(stop: KeyboardInterrupt, advice: str | None = None) -> int:
-    """A command's exit status after Ctrl-C (130) or SIGTERM (:class:`Terminated`, 143), saying first, with
+    """A command's exit status after Ctrl-C (130) or SIGTERM (:func:`by_sigterm`, 143), saying first, with
     ``advice``, ``interrupted; ADVICE`` or ``terminated; ADVICE`` on stderr."""
     import sys
 
     if advice is not None:
-        print(f"{'terminated' if isinstance(stop, Terminated) else 'interrupted'}; {advice}", file=sys.stderr)
-    return 128 + signal.SIGTERM if isinstance(stop, Terminated) else 130
+        print(f"{'terminated' if by_sigterm(stop) else 'interrupted'}; {advice}", file=sys.stderr)
+    return 128 + signal.SIGTERM if by_sigterm(stop) else 130
 
 
 @contextmanager
@@ -285,9 +298,11 @@ def sigterm_stops() -> Iterator[None]:
     puts back the handler found, this one, and raises the signal again, which
     lands here. ``al.grid``: its workers stop with it.)
     """
+    global _SIGTERM_RECEIVED
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _SIGTERM_RECEIVED = False
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield

@@ -940,10 +940,16 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT, q
         return ray
     logged: list[str] = []
     beat = nullcontext() if quiet else heartbeat(f"connecting to the Ray cluster at {address}", *RAY_CONNECT_HEARTBEAT)
+    main_thread = threading.current_thread() is threading.main_thread()
+    sigterm = signal.getsignal(signal.SIGTERM) if main_thread else None
     try:
         with (fd_stderr_held(logged) if address else nullcontext()), beat:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
                      runtime_env=import_path_env() if address else None)
+    except SystemExit as exc:  # SIGTERM while it connects: ray.init's own handler exits with the signal's number
+        if exc.code == signal.SIGTERM and sigterm is not None and sigterm is not signal.SIG_DFL:
+            raise Terminated from None  # this command's handler was in place: stop as it would have
+        raise
     except Exception as exc:  # noqa: BLE001 -- Ray raises ConnectionError, RuntimeError, TimeoutError...
         refusal = getattr(getattr(ray, "exceptions", None), "AuthenticationError", ())  # RAY_AUTH_MODE=token, none
         said = " ".join(str(exc).split())
@@ -952,8 +958,33 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT, q
         last = next((line.strip() for line in reversed("".join(logged).splitlines()) if line.strip()), "")
         last = f"; Ray's last log line: {' '.join(last.split())[:300]}" if last and last not in said else ""
         raise ConfigError(f"--ray {address}: cannot connect ({said}{last}); {RAY_HINT}") from None
+    finally:
+        if sigterm is not None:  # ray.init puts in its handler (sys.exit): this command's goes back
+            signal.signal(signal.SIGTERM, sigterm)
     sys.stderr.write("".join(logged))  # connected: what Ray's core said (a warning) is the user's to read
     return ray
+
+
+def ray_connected() -> bool:
+    """Whether this process is connected to a Ray cluster already (Ray imported and initialised)."""
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
+
+
+def shutdown_ray_undisturbed(ray: Any = None) -> None:
+    """Close this process's Ray connection (``ray``: the module, by default the one imported) with Ctrl-C and
+    SIGTERM held off meanwhile: a second Ctrl-C landing in Ray's own shutdown at exit printed its traceback and
+    once aborted the process (``munmap_chunk()``)."""
+    ray = ray if ray is not None else sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return
+    held = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)} if held else {}
+    try:
+        ray.shutdown()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 #: Seconds before the first "connecting ... so far" line, and between such lines.
@@ -1357,11 +1388,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         unreachable = False  # the cluster: said, and the runs' own problems after it
         try:
-            if args.ray:  # connected once, as the grid would (a cluster that refuses this command's token...)
-                up_before = getattr(sys.modules.get("ray"), "is_initialized", lambda: False)()
-                ray = connect_ray(args.ray, quiet=args.quiet)  # its address probed first
-                if not up_before:
-                    ray.shutdown()
+            with sigterm_stops():  # SIGTERM while Ray connects stops as Ctrl-C does
+                if args.ray:  # connected once, as the grid would (a cluster that refuses this command's token...)
+                    up_before = ray_connected()
+                    ray = connect_ray(args.ray, quiet=args.quiet)  # its address probed first
+                    if not up_before:
+                        shutdown_ray_undisturbed(ray)
         except ALError as exc:
             print(f"error: {exc}", file=sys.stderr)
             unreachable = True
@@ -1410,17 +1442,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"warning: the same of {counted(len(names), 'more run')} ({', '.join(names[:SHOWN_RUNS])}"
                       f"{and_more(len(names), SHOWN_RUNS)}): {' '.join(alike.split())}", file=sys.stderr)
 
+    sigterm = ExitStack()
+    sigterm.enter_context(sigterm_stops())  # SIGTERM stops the grid and its workers as Ctrl-C does
+    if args.ray and not ray_connected():  # this command's connection: it closes it, undisturbed, when it ends
+        sigterm.callback(shutdown_ray_undisturbed)
     try:
         if args.ray:
             connect_ray(args.ray, quiet=args.quiet)  # before any work: a cluster that is not there is one line
     except ALError as exc:
+        sigterm.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt as stop:  # while Ray connects (up to 20 s of its retries)
-        return stopped(stop, "nothing was run")
-    sigterm = ExitStack()
+    except KeyboardInterrupt as stop:  # while Ray connects (up to 20 s of its retries), Ctrl-C or SIGTERM
+        code = stopped(stop, "nothing was run")
+        sigterm.close()
+        return code
     try:
-        sigterm.enter_context(sigterm_stops())  # SIGTERM stops the grid and its workers as Ctrl-C does
         # a run its directory refuses (an edited grid file rerun into the same out) fails now, not after the
         # preparations or the runs before it, and nothing is prepared for it; the run itself still checks
         refused = {r.name: message for r in runnable if (message := will_fail(r.config)) is not None}

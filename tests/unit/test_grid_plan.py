@@ -345,6 +345,87 @@ def test_a_finished_run_loads_no_model_so_one_missing_here_does_not_fail_it(tmp_
     assert will_fail == ["  will fail: seed-1: model 'all-MiniLM-L6-v2' is not installed locally"]
 
 
+class RayThatInstallsItsHandler:
+    """Stands in for Ray where signals are concerned: ``init`` puts in Ray's own SIGTERM handler (``sys.exit(15)``),
+    as ray.init does, and may be sent SIGTERM while it connects; ``shutdown`` notes the handlers it met."""
+
+    def __init__(self, signalled: bool = False):
+        self.up, self.signalled, self.met = False, signalled, None
+
+    def is_initialized(self):
+        return self.up
+
+    def init(self, **kwargs):
+        import os
+        import signal
+        import sys
+
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(signum))
+        if self.signalled:
+            os.kill(os.getpid(), signal.SIGTERM)
+        self.up = True
+
+    def shutdown(self):
+        import signal
+
+        self.met = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+        self.up = False
+
+
+def test_sigterm_while_ray_connects_stops_the_grid_as_sigterm_does(tmp_path, monkeypatch, capsys):
+    """ray.init puts in its own SIGTERM handler: a SIGTERM while it connected exited 15 without a word, and the
+    grid's own handler was gone for the rest of the command."""
+    import signal
+
+    path, _ = _grid_file(tmp_path, [0])
+    ray = RayThatInstallsItsHandler(signalled=True)
+    monkeypatch.setattr("al.grid.check_ray", lambda address, probe_timeout=None: ray)
+    before = signal.getsignal(signal.SIGTERM)
+    for flags in (["--dry-run"], []):
+        assert main([str(path), *flags, "--ray", "auto"]) == 143
+        assert capsys.readouterr().err.splitlines()[-1] == "terminated; nothing was run"
+        assert signal.getsignal(signal.SIGTERM) is before  # Ray's handler is not left behind
+
+
+def test_a_keyboard_interrupt_raised_after_sigterm_is_said_as_sigterm():
+    """ray.wait catches the Terminated raised inside it and raises a KeyboardInterrupt of its own: a grid on Ray
+    stopped by SIGTERM said "interrupted" and exited 130, not 143."""
+    import os
+    import signal
+
+    from al.cli import Terminated, sigterm_stops, stopped
+
+    with sigterm_stops():
+        try:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(1000):  # the handler runs between bytecodes
+                    pass
+            except Terminated:
+                raise KeyboardInterrupt from None  # what the library raises in its place
+        except KeyboardInterrupt as stop:
+            assert type(stop) is KeyboardInterrupt and stopped(stop) == 143
+    with sigterm_stops():  # a new block starts afresh: Ctrl-C is Ctrl-C
+        assert stopped(KeyboardInterrupt()) == 130
+
+
+def test_the_grid_closes_its_ray_connection_with_ctrl_c_held_off(tmp_path, monkeypatch):
+    """A second Ctrl-C in Ray's own shutdown at exit printed a traceback and once aborted the process."""
+    import signal
+
+    import al.grid
+
+    path, _ = _grid_file(tmp_path, [0])
+    ray = RayThatInstallsItsHandler()
+    monkeypatch.setattr("al.grid.check_ray", lambda address, probe_timeout=None: ray)
+    monkeypatch.setitem(__import__("sys").modules, "ray", ray)
+    monkeypatch.setattr(al.grid, "run_ray", lambda *args, **kwargs: iter(()))
+    handlers = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))
+    main([str(path), "--ray", "auto"])
+    assert ray.met == (signal.SIG_IGN, signal.SIG_IGN) and not ray.up
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
+
+
 def test_a_dry_run_for_a_ray_cluster_connects_to_it_and_leaves_models_to_the_cluster(tmp_path, monkeypatch,
                                                                                           capsys):
     pytest.importorskip("ray")
