@@ -845,6 +845,8 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     # no retries of Ray's own: a task whose worker or node died comes back LOST, and dispatch runs it again once
     remote = {f: ray.remote(num_cpus=1, max_retries=0)(f) for f in (run_one, prepare_one)}
     lost_with_worker = ray_worker_losses(ray)
+    raylet_gone = tuple(getattr(ray.exceptions, name) for name in ("LocalRayletDiedError",)
+                        if hasattr(ray.exceptions, name))
 
     def start(r: GridRun | Preparation, defer: bool) -> Hashable:
         function, *arguments = _task(r, defer)
@@ -856,6 +858,9 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
         for ref in ready:
             try:
                 ended.append((ref, ray.get(ref)))
+            except raylet_gone as exc:  # this machine's Ray is gone (ray stop, a crash): no run can go on here
+                ended.append((ref, {"status": "failed", "seconds": 0.0,
+                                    "message": RAY_CLUSTER_GONE.format(error=type(exc).__name__)}))
             except lost_with_worker as exc:  # killed (the OOM killer), its node gone (a preempted machine)
                 ended.append((ref, {"status": LOST, "seconds": 0.0, "message": f"{RAY_WORKER_LOST} "
                                     f"({type(exc).__name__})", "advice": "on machines with more memory if it ran out"}))
@@ -865,6 +870,10 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     yield from dispatch(items, len(items), start, wait_any, watch, prerequisites(preparations))
 
 
+#: What a run is told whose machine's Ray ended under it (:func:`run_ray`): the cluster stopped, not one worker.
+RAY_CLUSTER_GONE = ("this machine's Ray (its raylet) ended while this task was in flight ({error}): the cluster was "
+                    "stopped (ray stop) or crashed; what the run finished is kept: start the cluster again and run "
+                    "the same grid command to resume it")
 #: What a run lost with its Ray worker or node is told (:func:`run_ray`).
 RAY_WORKER_LOST = ("a Ray worker process or its machine ended abruptly (killed, by the out-of-memory killer perhaps, or "
                    "the node lost) while this task was in flight")

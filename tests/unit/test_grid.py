@@ -1447,3 +1447,40 @@ def test_a_dry_run_reads_the_label_descriptions_a_run_would_read_first(tmp_path)
     assert unreadable_corpus(config("a: first\nc: third\n"), {}) == (
         f"label descriptions file {str(described)!r} names unknown label(s) c; the run's labels: a, b")
     assert unreadable_corpus(config("a: first\n"), {}) is None  # a file describing some labels: the run warns
+
+
+def test_a_run_whose_machines_ray_ended_is_failed_once_as_the_cluster_stopped(tmp_path, monkeypatch):
+    """`ray stop` under a Ray grid read as a worker killed twice, by the out-of-memory killer perhaps."""
+    import types
+
+    from al import grid
+
+    class LocalRayletDiedError(Exception):
+        pass
+
+    class WorkerCrashedError(Exception):
+        pass
+
+    submitted = []
+
+    class Ray:
+        exceptions = types.SimpleNamespace(LocalRayletDiedError=LocalRayletDiedError,
+                                           WorkerCrashedError=WorkerCrashedError)
+
+        def remote(self, **options):
+            return lambda function: types.SimpleNamespace(remote=lambda *args: submitted.append(args) or
+                                                          len(submitted))
+
+        def wait(self, refs, num_returns):
+            return refs[:1], refs[1:]
+
+        def get(self, ref):
+            raise LocalRayletDiedError("the local raylet died")
+
+    monkeypatch.setattr(grid, "connect_ray", lambda address, **kwargs: Ray())
+    run = grid.GridRun("seed-0", SimulationConfig(out=str(tmp_path / "seed-0")), ())
+    [(item, result)] = list(grid.run_ray([run], "auto"))
+    assert len(submitted) == 1  # not sent again: no run can go on on this machine
+    assert result["status"] == "failed" and result["message"].startswith(
+        "this machine's Ray (its raylet) ended while this task was in flight (LocalRayletDiedError): the cluster was "
+        "stopped (ray stop) or crashed; ")
