@@ -1089,6 +1089,7 @@ def check_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> 
         return ray
     pattern = r"(?:ray://)?\[?([^\[\]/]+?)\]?:(\d{1,5})"
     target = re.fullmatch(pattern, address or "")
+    named = address  # how a refusal names the address: auto with the one it found, and where from
     if target is None and address:  # auto (RAY_ADDRESS, or the cluster `ray start` left on this machine), or wrong
         try:
             from ray._private.services import canonicalize_bootstrap_address
@@ -1101,14 +1102,16 @@ def check_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> 
             reason = str(exc).splitlines()[0].split(". Please")[0].rstrip(".")
             raise ConfigError(f"--ray {address}: {reason}; {RAY_HINT}") from None
         target = re.fullmatch(pattern, found or "")
+        if found and address == "auto":
+            named = f"auto (RAY_ADDRESS={given})" if given else f"auto ({found})"
     if target:
         try:
             speaks_grpc = answers_http2(target[1], int(target[2]), probe_timeout)
         except OSError as exc:
             reason = "no answer" if isinstance(exc, socket.timeout) else (exc.strerror or type(exc).__name__).lower()
-            raise ConfigError(f"--ray {address}: nothing listens there ({reason}); {RAY_HINT}") from None
+            raise ConfigError(f"--ray {named}: nothing listens there ({reason}); {RAY_HINT}") from None
         if speaks_grpc is False:  # Ray would retry for a minute before saying so
-            raise ConfigError(f"--ray {address}: something listens there but it is not a Ray head (it does not answer "
+            raise ConfigError(f"--ray {named}: something listens there but it is not a Ray head (it does not answer "
                               f"as a gRPC server does; the dashboard's port, 8265, takes jobs, not --ray); {RAY_HINT}")
     return ray
 

@@ -942,6 +942,17 @@ def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path, capsy
     assert not (tmp_path / "o").exists()
 
 
+def test_ray_auto_that_reads_ray_address_names_it(tmp_path, capsys, monkeypatch):
+    """RAY_ADDRESS overrides auto in Ray: a refusal of "--ray auto: nothing listens there" named neither."""
+    pytest.importorskip("ray")
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 200}}\n")
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:1")
+    assert main([str(path), "--ray", "auto", "--dry-run"]) == 2
+    assert "error: --ray auto (RAY_ADDRESS=127.0.0.1:1): nothing listens there (connection refused); " in \
+        capsys.readouterr().err
+
+
 @pytest.mark.parametrize("address, reason", [
     ("notanaddress", "Invalid address format: notanaddress"),
     ("auto", "Could not find any running Ray instance"),
