@@ -1357,6 +1357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="list the simulations and exit: 2 if any cannot run or its directory will refuse it")
     parser.add_argument("--quiet", action="store_true", help="only the closing line, warnings and errors")
     args = parser.parse_args(argv)
+    if args.ray is not None and not args.ray.strip():  # --ray "$HEAD" with HEAD unset ran here without a word
+        parser.error("--ray got an empty address (an unset shell variable?); give the cluster's head as HOST:PORT, or "
+                     "auto for one started on this machine, or leave out --ray to run here")
     if args.ray and "workers" in args:
         parser.error(f"--workers {args.workers} sets the simulations at once on this machine, and --ray runs them on "
                      f"the cluster, one task per CPU it has free; leave out --workers, or --ray")

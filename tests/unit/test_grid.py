@@ -942,6 +942,18 @@ def test_a_ray_address_where_nothing_listens_is_one_line_at_once(tmp_path, capsy
     assert not (tmp_path / "o").exists()
 
 
+def test_an_empty_ray_address_is_refused_not_run_here(tmp_path, capsys):
+    """--ray "$HEAD" with HEAD unset gave --ray "", which ran the grid on this machine without a word."""
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 200}}\n")
+    with pytest.raises(SystemExit) as exc:
+        main([str(path), "--ray", " ", "--dry-run"])
+    assert exc.value.code == 2
+    assert "error: --ray got an empty address (an unset shell variable?); give the cluster's head as HOST:PORT" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
 def test_ray_auto_that_reads_ray_address_names_it(tmp_path, capsys, monkeypatch):
     """RAY_ADDRESS overrides auto in Ray: a refusal of "--ray auto: nothing listens there" named neither."""
     pytest.importorskip("ray")
