@@ -262,7 +262,7 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread: the server stops as on Ctrl-C (a KeyboardInterrupt)."""
 
 
-#: Whether SIGTERM reached :func:`_raise_terminated` since :func:`sigterm_stops` was entered: a library whose
+#: Whether SIGTERM reached :func:`_raise_terminated` inside :func:`sigterm_stops`'s block: a library whose
 #: blocking call catches the :class:`Terminated` raised inside it and raises a KeyboardInterrupt of its own
 #: (``ray.wait``) loses its type, not this.
 _SIGTERM_RECEIVED = False
@@ -311,3 +311,4 @@ def sigterm_stops() -> Iterator[None]:
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
+        _SIGTERM_RECEIVED = False  # read by stopped() inside the block only: a later Ctrl-C is Ctrl-C

@@ -976,7 +976,7 @@ def check_space_readers(space_for: str, strategy_name: str, strategy_reads: bool
         raise SpaceReadersError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings; "
                           f"use --space-for all or classifier, or a strategy that reads embeddings")
     if space_for == "classifier" and classifier_input != "embeddings":
-        raise SpaceReadersError(f"--space-for classifier, but the classifier reads {classifier_input}, "
+        raise ConfigError(f"--space-for classifier, but the classifier reads {classifier_input}, "
                           f"not embeddings; use --space-for all or strategy, or an embedding classifier")
 
 
@@ -1238,25 +1238,21 @@ def yaml_loader() -> type:
                         raise ConfigError(f"key {key_node.value!r} is given twice ({where}); keep one of them")
             return super().construct_mapping(node, deep=deep)
 
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-        list("-+0123456789"),
-    )
     return yaml12_scalars(Loader)
 
 
 def yaml12_scalars(loader: type) -> type:
-    """``loader`` (a subclass of PyYAML's SafeLoader) reading booleans and integers as YAML 1.2 does.
+    """``loader`` (a subclass of PyYAML's SafeLoader) reading booleans and numbers as YAML 1.2 does.
 
     Only ``true`` and ``false`` are booleans: YAML 1.1's ``yes``, ``no``, ``on``
     and ``off`` are read as text. Integers are decimal (``1_000`` allowed),
-    ``0o17`` or ``0x1f``: ``010`` is ten (1.1: octal 8), and ``1:30`` and
-    ``0b11`` are text (1.1: 90 and 3). The resolvers are ``loader``'s own copy: SafeLoader's are left alone.
+    ``0o17`` or ``0x1f``: ``010`` is ten (1.1: octal 8), and ``1:30``,
+    ``1:30.5`` and ``0b11`` are text (1.1: 90, 90.5 and 3). ``2e-5`` and
+    ``1e3`` are floats (1.1: text). The resolvers are ``loader``'s own copy: SafeLoader's are left alone.
     """
     import yaml
 
-    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int"}
+    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
     loader.yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in replaced]
         for first, resolvers in loader.yaml_implicit_resolvers.items()
@@ -1265,6 +1261,9 @@ def yaml12_scalars(loader: type) -> type:
                                  list("tTfF"))
     integer = re.compile(r"^(?:[-+]?[0-9](?:_?[0-9])*|0o[0-7]+|0x[0-9a-fA-F]+)$")
     loader.add_implicit_resolver("tag:yaml.org,2002:int", integer, list("-+0123456789"))
+    real = re.compile(r"^(?:[-+]?(?:\.[0-9][0-9_]*|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+                      r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")  # 2e-5 too (1.1: text); 1:30.5 is text
+    loader.add_implicit_resolver("tag:yaml.org,2002:float", real, list("-+0123456789."))
 
     def construct_integer(constructor: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
         text = constructor.construct_scalar(node)

@@ -353,9 +353,9 @@ def check_pool_sizes(initial: int, budget: int, n_pool: int, pool_size: int | No
     more = (" or raise --pool-size (leave it out for the whole pool)" if pool_size is not None else
             " or give data whose pool holds more texts (the pool is the texts of the train split that carry a kept "
             "label)")
-    if initial > n_pool:
+    if initial > n_pool:  # the budget, above the initial set, is then above the pool too
         raise DataError(f"initial labeled set ({initial}) is larger than the pool ({n_pool} texts); lower "
-                        f"--initial to at most {n_pool},{more}")
+                        f"--initial to at most {n_pool - 1} and --budget to at most {n_pool},{more}")
     if budget > n_pool:
         raise DataError(f"budget ({budget}) is larger than the pool ({n_pool} texts); lower --budget to at most "
                         f"{n_pool},{more}")

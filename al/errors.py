@@ -32,7 +32,7 @@ class ClassifierNeededError(ConfigError):
 
 
 class SpaceReadersError(ConfigError):
-    """A task-specific space that nothing chosen to read it reads (the strategy, the classifier or both)."""
+    """A task-specific space given to a strategy that reads no embeddings, and to nothing else that reads them."""
 
 
 class RunBusyError(ConfigError):

@@ -981,14 +981,16 @@ def ray_connected() -> bool:
 
 
 def shutdown_ray_undisturbed(ray: Any = None) -> None:
-    """Close this process's Ray connection (``ray``: the module, by default the one imported) with Ctrl-C and
-    SIGTERM held off meanwhile: a second Ctrl-C landing in Ray's own shutdown at exit printed its traceback and
-    once aborted the process (``munmap_chunk()``)."""
+    """Close this process's Ray connection (``ray``: the module, by default the one imported) with Ctrl-C held off
+    meanwhile: a second Ctrl-C landing in Ray's own shutdown at exit printed its traceback and once aborted the
+    process (``munmap_chunk()``). SIGTERM ends the process at once meanwhile (a shutdown that hangs on a cluster
+    gone can still be stopped)."""
     ray = ray if ray is not None else sys.modules.get("ray")
     if ray is None or not ray.is_initialized():
         return
     held = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)} if held else {}
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, signal.SIG_DFL)} if held else {}
     try:
         ray.shutdown()
     finally:

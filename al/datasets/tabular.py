@@ -52,6 +52,7 @@ import hashlib
 import json
 import re
 import shlex
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -770,7 +771,7 @@ def read_texts(table: Table, text_column: str) -> list[str]:
     return texts.tolist()
 
 
-#: Rows from which a list column with at least one distinct label per two rows is warned of as an id column.
+#: Rows from which a list column where nearly every row has a label of its own is warned of as an id column.
 MIN_ROWS_FOR_ID_CHECK = 20
 
 
@@ -791,7 +792,9 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
 
         warnings.warn(f"{table.path} column {column!r}: {note}", UserWarning, stacklevel=3)
     names = sorted({label for labels in lists for label in labels})
-    if len(lists) >= MIN_ROWS_FOR_ID_CHECK and len(names) >= len(lists) / 2:  # 't0', 't1'...: a row's own name
+    once = Counter(label for labels in lists for label in set(labels))
+    if len(lists) >= MIN_ROWS_FOR_ID_CHECK and sum(n == 1 for n in once.values()) >= 0.9 * len(lists):
+        # 't0', 't1'...: nearly every row names a label no other row has, its own name
         import warnings
 
         warnings.warn(f"{table.path} column {column!r} holds {len(names):,} distinct labels in {len(lists):,} rows "

@@ -102,16 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def show_alike_once(caught: Sequence[warnings.WarningMessage]) -> None:
     """Show the warnings a check raised, those alike but for their numbers once: a warning of each synthetic pool
-    (an MLM head fitted for it, its loss) is one line, with how often it came."""
+    (an MLM head fitted for it, its loss) is one line, which says how many others like it came."""
     alike: dict[tuple[type, str], list[warnings.WarningMessage]] = {}
     for caught_one in caught:
         key = (caught_one.category, re.sub(r"\d+(?:\.\d+)?", "#", " ".join(str(caught_one.message).split())))
         alike.setdefault(key, []).append(caught_one)
     for (category, _), each in alike.items():
         first = each[0]
-        text = str(first.message) + (f" (said {len(each)} times, for {len(each)} synthetic pools or checks; the "
-                                     f"first shown)" if len(each) > 1 else "")
-        warnings.showwarning(category(text), category, first.filename, first.lineno)
+        more = len({" ".join(str(w.message).split()) for w in each}) - 1  # the same text again is no other
+        text = str(first.message) + (f" (and {more} more like it with other numbers, on the synthetic pools)"
+                                     if more else "")
+        warnings.showwarning(text, category, first.filename, first.lineno)
 
 
 def _restore(variable: str, value: str | None) -> None:

@@ -35,8 +35,8 @@ BAD_INPUTS = {
     "step negative": (["--step", "-5"], "step (--step) must be a positive integer, got -5"),
     "initial larger than pool": (
         ["--pool-size", "50", "--initial", "60", "--budget", "100"],
-        "initial labeled set (60) is larger than the pool (50 texts); lower --initial to at most 50, or raise "
-        "--pool-size (leave it out for the whole pool)",
+        "initial labeled set (60) is larger than the pool (50 texts); lower --initial to at most 49 and --budget to "
+        "at most 50, or raise --pool-size (leave it out for the whole pool)",
     ),
     "budget larger than the whole pool": (
         ["--budget", "20000"],
@@ -289,8 +289,9 @@ def test_yaml_integers_are_read_as_yaml_1_2_reads_them(tmp_path):
     """``k=010`` is ten, not YAML 1.1's octal 8; ``1:30`` is text, not 1.1's sexagesimal 90."""
     config = config_of(["--strategy", "cvirs", "--strategy-param", "k=010"])
     assert config.strategy.params == {"k": 10}
-    assert parse_params(["a=1_000", "b=0x1f", "c=-012", "d=1:30", "e=0b11"], "--strategy-param") == \
-        {"a": 1000, "b": 31, "c": -12, "d": "1:30", "e": "0b11"}
+    assert parse_params(["a=1_000", "b=0x1f", "c=-012", "d=1:30", "e=0b11", "f=1:30.5", "g=2e-5", "h=.5"],
+                        "--strategy-param") == \
+        {"a": 1000, "b": 31, "c": -12, "d": "1:30", "e": "0b11", "f": "1:30.5", "g": 2e-5, "h": 0.5}
     path = tmp_path / "sim.yaml"
     path.write_text("budget: 0600\nseed: 010\n")
     config = config_of(["--config", str(path)])

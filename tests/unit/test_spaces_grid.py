@@ -101,3 +101,7 @@ def test_a_strategy_axis_crossed_with_a_space_axis_is_told_how_to_pair_them():
               "grid": {"arm": [{"name": "r", "strategy": "random", "space": "cea"}]}}
     (run,) = expand_grid(paired)[1]
     assert run.problems and "pair them" not in run.problems[0]
+    texts = {**spec, "settings": {"space_for": "classifier", "budget": 200, "classifier": "bert"}}
+    problems = {run.name: run.problems for run in expand_grid(texts)[1]}  # the classifier reads no space: pairing
+    (refusal,) = problems["strategy-class_embedding__space-cea"]
+    assert refusal.startswith("space_for: classifier, but the classifier reads texts") and "pair them" not in refusal

@@ -66,6 +66,11 @@ def test_an_id_column_named_as_the_labels_is_warned_of_with_the_files_columns(tm
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # too few rows to tell
         assert len(load_table(few, label_columns=["id"]).label_names) == 19
+    many = write_csv(tmp_path / "many.csv", "text,labels",  # a small sample of many labels: 28 on 40 rows, most
+                     [f"text number {i},l{i % 28}|l{(i * 7) % 28}" for i in range(40)])  # on two rows or more
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_table(many).label_names) == 28
 
 
 def test_a_count_that_is_mostly_zero_or_one_still_loads_the_file(tmp_path):
