@@ -279,7 +279,8 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
         if distinct < len(pool) else ""
     say(f"{corpus.name}: {len(pool)} pool texts{repeats}, {counted(corpus.n_labels, 'label')} "
         f"({', '.join(corpus.label_names)}); {data['left_out']}; embedding with {config.model}")
-    earlier_labels = (earlier_analysis(out) or {}).get("label_names")
+    earlier = earlier_analysis(out)  # what this one replaces: its labels now, its figures once written
+    earlier_labels = (earlier or {}).get("label_names")
     if "out" not in args and isinstance(earlier_labels, list) and earlier_labels != list(corpus.label_names):
         import warnings
 
@@ -308,7 +309,6 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     if "space" in args:
         meta["space_settings"] = {key: config.resolved()[key] for key in ("space", "space_scope")}
         space_fn = space_mapper(config, corpus, embeddings, say)
-    earlier = earlier_analysis(out)
     result = analyze_pool(embeddings, corpus.Y[pool], corpus.label_names, sizes, k=k, seed=seed,
                           out=out, meta=meta, space=space_fn, space_name=getattr(args, "space", "adapted"),
                           held_out=getattr(args, "held_out", 2000))

@@ -1248,7 +1248,8 @@ def yaml12_scalars(loader: type) -> type:
     and ``off`` are read as text. Integers are decimal (``1_000`` allowed),
     ``0o17`` or ``0x1f``: ``010`` is ten (1.1: octal 8), and ``1:30``,
     ``1:30.5`` and ``0b11`` are text (1.1: 90, 90.5 and 3). ``2e-5`` and
-    ``1e3`` are floats (1.1: text). The resolvers are ``loader``'s own copy: SafeLoader's are left alone.
+    ``1e3`` are floats (1.1: text). The resolvers are ``loader``'s own copy:
+    SafeLoader's are left alone.
     """
     import yaml
 

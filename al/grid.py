@@ -845,8 +845,7 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     # no retries of Ray's own: a task whose worker or node died comes back LOST, and dispatch runs it again once
     remote = {f: ray.remote(num_cpus=1, max_retries=0)(f) for f in (run_one, prepare_one)}
     lost_with_worker = ray_worker_losses(ray)
-    raylet_gone = tuple(getattr(ray.exceptions, name) for name in ("LocalRayletDiedError",)
-                        if hasattr(ray.exceptions, name))
+    raylet_gone = getattr(ray.exceptions, "LocalRayletDiedError", ())  # () catches nothing
 
     def start(r: GridRun | Preparation, defer: bool) -> Hashable:
         function, *arguments = _task(r, defer)

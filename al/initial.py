@@ -164,7 +164,7 @@ class _RepeatedKey(Exception):
 
 def _keys_as_written() -> type:
     """A safe YAML loader whose mapping keys are the text written (``1:``, ``yes:`` are the strings "1", "yes"),
-    values read with YAML 1.2's booleans and integers (a description ``no`` is text, as in every settings file)."""
+    values read with YAML 1.2's booleans and numbers (a description ``no`` is text, as in every settings file)."""
     import yaml
 
     from al.config import yaml12_scalars

@@ -232,11 +232,16 @@ class RunRecords:
         self.settings: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self._config_pending = False  # a resume's config.json waits for its first new round
-        self.dropped = 0  # stored rounds that start() left to be computed again (a raised budget)
-        self.dropped_labeled: list[int] = []  # their labeled-set sizes
+        self.dropped_labeled: list[int] = []  # labeled-set sizes of the stored rounds start() left to be computed
+        # again (a raised budget)
         self.raised: dict[str, list[Any]] = {}  # raisable settings raised since the stored rounds: key -> [old, new]
         self.raised_on_stored: dict[str, list[Any]] = {}  # ... since the stored config.json: key -> [stored, new]
         self._replaced: str | None = None  # what compare() found replaceable (a run that finished no round)
+
+    @property
+    def dropped(self) -> int:
+        """How many stored rounds start() left to be computed again (a raised budget)."""
+        return len(self.dropped_labeled)
 
     def start(
         self,
@@ -298,7 +303,6 @@ class RunRecords:
             raise ValueError(f"{', '.join(self.raised)} raised since the stored rounds: pass continued= to say which "
                              f"of them this run keeps (al.config.rounds_continued)")
         self.rounds = stored[: continued(stored)] if continued is not None else stored
-        self.dropped = len(stored) - len(self.rounds)
         self.dropped_labeled = [int(r.get("n_labeled", -1)) for r in stored[len(self.rounds):]]
         if not self.rounds:
             self.settings, self.meta = settings, dict(meta)

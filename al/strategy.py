@@ -299,10 +299,8 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
         raise InterfaceError(
             f"top_n got {int(nan.sum())} NaN score(s) of {len(scores)} (the first is scores[{int(nan.argmax())}], "
             f"of pool text {int(candidates[nan.argmax()])}), which would rank in index order; expected numbers: a "
-            f"mean over no "
-            f"texts (a label with none "
-            f"labeled) or 0/0 gives NaN, so handle that case, or rank them last with np.nan_to_num(scores, "
-            f"nan=-np.inf)"
+            f"mean over no texts (a label with none labeled) or 0/0 gives NaN, so handle that case, or rank them "
+            f"last with np.nan_to_num(scores, nan=-np.inf)"
         )
     order = np.lexsort((candidates, -scores))
     return candidates[order[:n]]

@@ -791,9 +791,9 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
         import warnings
 
         warnings.warn(f"{table.path} column {column!r}: {note}", UserWarning, stacklevel=3)
-    names = sorted({label for labels in lists for label in labels})
-    once = Counter(label for labels in lists for label in set(labels))
-    if len(lists) >= MIN_ROWS_FOR_ID_CHECK and sum(n == 1 for n in once.values()) >= 0.9 * len(lists):
+    rows_of = Counter(label for labels in lists for label in set(labels))  # label -> the rows that carry it
+    names = sorted(rows_of)
+    if len(lists) >= MIN_ROWS_FOR_ID_CHECK and sum(n == 1 for n in rows_of.values()) >= 0.9 * len(lists):
         # 't0', 't1'...: nearly every row names a label no other row has, its own name
         import warnings
 
