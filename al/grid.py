@@ -177,6 +177,11 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
                             f"not hold it; the grid file's folder does ({beside.resolve()}): run from there, or give "
                             f"the path from here or in full")
                     notes += [note] if note not in notes else []
+                elif not given.is_absolute() and not given.exists():
+                    note = (f"{field} {str(given)!r} is read from the current directory ({Path.cwd()}), which does "
+                            f"not hold it: run the grid from the folder its relative paths start from (the "
+                            f"checkout's root for simulations/), or give the path in full")
+                    notes += [note] if note not in notes else []
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:

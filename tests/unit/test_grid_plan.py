@@ -543,6 +543,22 @@ def test_a_relative_data_path_the_grid_files_folder_holds_is_named_from_another_
     assert "warning" not in capsys.readouterr().err
 
 
+def test_a_relative_data_path_found_nowhere_says_where_it_was_read_from(tmp_path, monkeypatch, capsys):
+    """simulations/quick.yaml run from another folder: each cell said 'data path /elsewhere/../shared/... does not
+    exist' with the path made absolute, and no word on where relative paths are read from."""
+    (tmp_path / "g.yaml").write_text("out: runs\nsettings: {dataset: csv, data_path: ../d.csv, labels: [a, b], "
+                                     "initial: 10, step: 5, budget: 20}\ngrid: {seed: [0, 1]}\n")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["../g.yaml", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count(f"warning: data_path '../d.csv' is read from the current directory ({tmp_path / 'elsewhere'}), "
+                     f"which does not hold it: run the grid from the folder its relative paths start from") == 1, err
+    _csv(tmp_path / "d.csv")
+    assert main(["../g.yaml", "--dry-run"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_a_warning_said_of_each_run_s_own_directory_is_one_line_and_the_runs_counted(tmp_path, monkeypatch,
                                                                                     capsys):
     """An edited strategy file warned once per finished run, each line naming its own directory."""
