@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.cli import ArgumentParser  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 
 def main() -> None:
@@ -56,6 +56,9 @@ def main() -> None:
     parser.add_argument("--shared-first", action="store_true",
                         help="with --shared: time the shared way first, then the old one (alternate the two orders)")
     args = parser.parse_args()
+    if args.shared_first and not args.shared:
+        parser.error("--shared-first orders the two ways of --shared, and --shared was not given; add --shared, or "
+                     "leave out --shared-first")
     for name in ("n", "fit_steps"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}; give a positive "
@@ -117,7 +120,7 @@ def main() -> None:
     flags += ("" if args.precision == "fp32" else f" --precision {args.precision}") + (" --shared" if args.shared else "")
     flags += " --shared-first" if args.shared and args.shared_first else ""
     print(f"`python benchmarks/alps_cost.py{flags}` on {date.today()}, "
-          f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} on {torch.get_num_threads()} threads; "
+          f"{describe()}, {os.cpu_count()} cores, torch {torch.__version__} on {torch.get_num_threads()} threads; "
           f"{len(texts)} Disaster Response pool texts; head {alps.head_}")
     print(f"embedding pass          {embed:7.1f} s")
     print(f"ALPS head (load + fit)  {fit:7.1f} s")

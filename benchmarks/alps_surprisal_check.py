@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.cli import ArgumentParser  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 
 def main() -> None:
@@ -64,7 +64,7 @@ def main() -> None:
 
     a, b = vectors["torch"], vectors["scipy"]
     print(f"`python benchmarks/alps_surprisal_check.py{'' if args.n is None else f' --n {args.n}'}` on {date.today()}, "
-          f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} on {torch.get_num_threads()} threads; "
+          f"{describe()}, {os.cpu_count()} cores, torch {torch.__version__} on {torch.get_num_threads()} threads; "
           f"{len(texts)} distinct Disaster Response pool texts")
     for name, value in seconds.items():
         print(f"surprisal pass, log-sum-exp in {name:12s} {value:7.1f} s")

@@ -22,6 +22,7 @@ scripted person answering in milliseconds does not leave time to finish
 """
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import os
@@ -37,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.cli import ArgumentParser  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 LABELS = ["food", "water", "shelter", "medical_help"]
 
@@ -83,7 +85,7 @@ class Client:
 
 
 def main() -> int:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pool", type=int, default=10000)
     parser.add_argument("--initial", type=int, default=100)
     parser.add_argument("--step", type=int, default=50)
@@ -164,7 +166,7 @@ def main() -> int:
         return (f"median {statistics.median(values):.3f} s, max {max(values):.3f} s, "
                 f"mean {statistics.mean(values):.3f} s over {len(values)}")
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python "
+    print(f"machine: {describe()}, {os.cpu_count()} cores, python "
           f"{platform.python_version()}; {date.today().isoformat()}")
     print(f"pool {args.pool} texts, {args.strategy}, logreg on all-MiniLM-L6-v2, initial {args.initial}, step "
           f"{args.step}, budget {args.budget}, evaluation: {records[0].get('evaluation')}")
@@ -177,7 +179,7 @@ def main() -> int:
     train = [r["seconds_train"] for r in records]
     print(f"per round: train {statistics.median(train):.3f} s, evaluate "
           f"{statistics.median(r['seconds_evaluate'] for r in records):.3f} s, stopping signals "
-          f"{statistics.median(r['stopping']['seconds'] for r in records):.3f} s (medians)")
+          f"{statistics.median(r['seconds_stopping'] for r in records):.3f} s (medians)")
     return 0
 
 

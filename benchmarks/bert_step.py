@@ -42,12 +42,14 @@ import json
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from al.cli import ArgumentParser  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 
 def sync(device: Any) -> None:
@@ -76,10 +78,11 @@ def tiny_model(work: Path) -> Path:
 
 
 def main() -> int:
-    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, default=None, help="a saved transformers encoder (default with --tiny)")
     parser.add_argument("--data-path", default=None, help="Disaster Response's CSV (default: the packaged one)")
-    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--device", default=None,
+                        help="cpu, cuda or cuda:N (default: cuda where torch sees a GPU, else cpu)")
     parser.add_argument("--n", type=int, default=400, help="training texts (default 400)")
     parser.add_argument("--steps", type=int, default=30, help="timed steps of each kind (default 30)")
     parser.add_argument("--mixed-precision", default="auto", choices=["auto", "bf16", "fp16", "no"])
@@ -95,6 +98,13 @@ def main() -> int:
                          f"{parser.get_default(name)})")
     if args.variants < 0:
         parser.error(f"--variants must be 0 or more, got {args.variants}; give e.g. --variants 6")
+    import torch
+
+    if args.device is None:
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error(f"--device {args.device} asked for, but torch sees no GPU here; give --device cpu (or leave "
+                     f"--device out)")
     if args.model is not None and not args.model.is_dir():
         parser.error(f"--model {args.model} is no directory; give a folder of a saved transformers encoder, or --tiny")
     with tempfile.TemporaryDirectory(prefix="al-bert-step-") as work:
@@ -130,7 +140,11 @@ def measure(args: argparse.Namespace, model: Path) -> None:
                          show_progress=False, max_epochs=15)
     clf._check_params()
     clf.device_ = device = torch.device(args.device)
-    result: dict[str, Any] = {"device": str(device), "model": str(model), "n": len(texts), "steps": args.steps,
+    result: dict[str, Any] = {"command": "python benchmarks/bert_step.py " + " ".join(sys.argv[1:]),
+                              "date": datetime.now().isoformat(timespec="seconds"), "machine": describe(),
+                              "device": str(device),
+                              "model": "a 2-layer BERT (--tiny)" if args.tiny and args.model is None else str(model),
+                              "n": len(texts), "steps": args.steps,
                               "batch_size": clf.batch_size, "autocast": str(clf._autocast_dtype()),
                               "torch": torch.__version__}
     if device.type == "cuda":

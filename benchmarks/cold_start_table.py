@@ -12,6 +12,7 @@ this adds the sizes the question names.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -27,7 +28,7 @@ BASELINE = "random"
 
 
 def main() -> int:
-    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs_dir")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300])
     parser.add_argument("-o", "--output", help="Markdown file to write (default: print only)")
@@ -48,6 +49,13 @@ def main() -> int:
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    starts = sorted({k[2] for k in values} - {BASELINE})
+    if not starts or BASELINE not in {k[2] for k in values}:
+        print(f"error: the runs under {args.runs_dir} start only {'from ' + starts[0] if starts else 'at random'}; "
+              f"expected runs of a {BASELINE} start and another (initial_strategy label_names or kmeans), as "
+              f"simulations/cold-start.yaml makes", file=sys.stderr)
+        return 2
+    held = sorted({n for seeds in values.values() for sizes in seeds.values() for n in sizes})
 
     lines = ["# Cold starts at fixed labeled-set sizes", "",
              f"`python benchmarks/cold_start_table.py {args.runs_dir} --sizes {' '.join(map(str, args.sizes))}`. "
@@ -71,6 +79,11 @@ def main() -> int:
                                  "start_mean": sum(mine) / len(mine), "random_mean": sum(theirs) / len(theirs),
                                  "diff": test.mean_difference, "ci": ci, "p": test.p_value, "wins": test.wins})
             adjusted = holm([r["p"] if r["p"] is not None else 1.0 for r in rows]) if rows else []
+            if not rows:
+                lines += [f"## {dataset}, {size} labeled texts", "",
+                          f"No start has a paired {BASELINE} start measured at {size} labeled texts (the runs' "
+                          f"labeled-set sizes: {', '.join(map(str, held))}).", ""]
+                continue
             lines += [f"## {dataset}, {size} labeled texts", "",
                       "| strategy | start | seeds | macro-F1 (start) | macro-F1 (random start) | difference [95 % CI] "
                       "| p | p (Holm) | seeds won |", "|---|---|---:|---:|---:|---|---:|---:|---:|"]

@@ -2,11 +2,15 @@
 
     python benchmarks/compare_reports.py OLD/summary.json NEW/summary.json
 
-Prints, per setting and strategy, the mean final macro-F1 and area of each report, and the
-largest per-seed change of the area (the summaries keep the area per seed, rounded to 4 places).
+Prints, per setting and strategy that both reports hold, the mean final macro-F1 and area of
+each report with its seed count, and the largest per-seed change of the area over the seeds
+both hold (the summaries keep the area per seed, rounded to 4 places). Means over other seeds
+are not comparable: where the seeds differ, the row says so. The rows only one report holds
+are listed after the table.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -28,7 +32,7 @@ def mean(text: str) -> float:
 
 
 def main() -> int:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
     args = parser.parse_args()
@@ -45,14 +49,23 @@ def main() -> int:
                   f"that python -m al.report wrote in its output folder", file=sys.stderr)
             return 2
     old, new = summaries
-    print("| setting | strategy | final macro-F1 old -> new | area old -> new | largest per-seed area change |")
-    print("|---|---|---|---|---|")
+    print("| setting | strategy | seeds old -> new | final macro-F1 old -> new | area old -> new | largest per-seed "
+          "area change (shared seeds) |")
+    print("|---|---|---|---|---|---|")
     for key in sorted(set(old) & set(new)):
         a, b = old[key], new[key]
         seeds = set(a["area_by_seed"]) & set(b["area_by_seed"])
-        gap = max(abs(a["area_by_seed"][s] - b["area_by_seed"][s]) for s in seeds) if seeds else float("nan")
-        print(f"| {key[0]} | {key[1]} | {mean(a['final_macro_f1']):.4f} -> {mean(b['final_macro_f1']):.4f} | "
-              f"{mean(a['area_macro_f1']):.4f} -> {mean(b['area_macro_f1']):.4f} | {gap:.4f} |")
+        gap = f"{max(abs(a['area_by_seed'][s] - b['area_by_seed'][s]) for s in seeds):.4f} ({len(seeds)})" \
+            if seeds else "no seed in both"
+        counts = f"{len(a['area_by_seed'])} -> {len(b['area_by_seed'])}" + \
+            ("" if set(a["area_by_seed"]) == set(b["area_by_seed"]) else " (other seeds)")
+        print(f"| {key[0]} | {key[1]} | {counts} | {mean(a['final_macro_f1']):.4f} -> {mean(b['final_macro_f1']):.4f} "
+              f"| {mean(a['area_macro_f1']):.4f} -> {mean(b['area_macro_f1']):.4f} | {gap} |")
+    for name, only in (("old", sorted(set(old) - set(new))), ("new", sorted(set(new) - set(old)))):
+        if only:
+            print(f"\nonly in the {name} report ({len(only)}): " + "; ".join(f"{s} / {r}" for s, r in only))
+    if not set(old) & set(new):
+        print("\nno setting and strategy is in both reports")
     return 0
 
 

@@ -3,6 +3,7 @@
     python benchmarks/compare_runs.py runs/quick-w1 runs/quick-w2
     python benchmarks/compare_runs.py runs/quick-w2 runs/quick-cold-w2 \
         --caches ~/.cache/al /tmp/cold-cache
+    python benchmarks/compare_runs.py --caches ~/.cache/al /tmp/cold-cache   # the caches alone
 
 Two run directories (``runs/a runs/b``) are compared as two grids of one run.
 For each run directory of either grid, prints whether both hold it with the same
@@ -27,6 +28,7 @@ from typing import Sequence
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from al.cli import ArgumentParser  # noqa: E402
 from al.errors import ALError  # noqa: E402
 from al.records import CONFIG_FILE, ROUNDS_FILE, read_config, read_rounds  # noqa: E402
 
@@ -34,16 +36,27 @@ COMPARED = ("picked", "macro_f1", "micro_f1", "per_label_f1", "labeled_counts")
 
 
 def difference(a: Path, b: Path) -> str | None:
-    """How the records of two run directories differ (``differs from round 2 on``, ``differs: 3 vs 1 rounds``), or None.
+    """How the records of two run directories differ, or None.
 
-    Records differ where a round differs in ``COMPARED`` fields, or where one
-    directory holds more rounds than the other.
+    ``differs from round 2 on (picked, macro_f1)``: the first round that differs in ``COMPARED`` fields, and
+    those fields; ``differs: 3 vs 1 rounds``: one directory holds more rounds. A shorter run whose rounds are
+    the other's but for its last round's picks (the last round of a budget picks nothing; a run with a larger
+    budget goes on) is said so: ``the same 2 rounds, then 3 vs 2 rounds (the shorter run's last round picks
+    nothing)``.
     """
     left, right = read_rounds(a), read_rounds(b)
     counts = f"{len(left)} vs {len(right)} rounds"
-    for x, y in zip(left, right):
-        if any(x.get(key) != y.get(key) for key in COMPARED):
-            return f"differs from round {x.get('round')} on" + (f" ({counts})" if len(left) != len(right) else "")
+    shorter = min(len(left), len(right))
+    for i, (x, y) in enumerate(zip(left, right)):
+        fields = [key for key in COMPARED if x.get(key) != y.get(key)]
+        if not fields:
+            continue
+        last = left[i] if len(left) == shorter else right[i]
+        if fields == ["picked"] and i == shorter - 1 and len(left) != len(right) and not last.get("picked"):
+            return (f"the same {shorter} rounds but for the last one's picks, then {counts} (the shorter run's "
+                    f"last round picks nothing)")
+        return f"differs from round {x.get('round')} on ({', '.join(fields)})" + \
+            (f" ({counts})" if len(left) != len(right) else "")
     return f"differs: {counts}" if len(left) != len(right) else None
 
 
@@ -137,24 +150,41 @@ def compare_caches(a: Path, b: Path) -> tuple[int, int]:
     return compared, differing
 
 
+def caches_alone(caches: Sequence[Path]) -> int:
+    """Compare two caches and say so in the closing line; the exit status as with run directories."""
+    compared, differing = compare_caches(*caches)
+    print(f"caches: {compared} entries in both, {differing} differ" if compared else
+          "caches: nothing in both to compare")
+    return 0 if compared > 0 and differing == 0 else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
-    parser.add_argument("--caches", nargs=2, type=Path, metavar=("CACHE_A", "CACHE_B"))
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("a", type=Path, nargs="?", help="a grid's output directory, or a run directory")
+    parser.add_argument("b", type=Path, nargs="?", help="the other, of the same kind")
+    parser.add_argument("--caches", nargs=2, type=Path, metavar=("CACHE_A", "CACHE_B"),
+                        help="two caches ($AL_CACHE_DIR folders) whose stored vectors and ALPS heads to compare too; "
+                        "alone (no directories), the caches only")
     args = parser.parse_args(argv)
-    missing = [str(d) for d in (args.a, args.b) if not d.is_dir()]
-    if missing:
-        print(f"error: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} no directory; give two grids' "
-              f"output directories", file=sys.stderr)
-        return 2
+    if args.b is None and not (args.a is None and args.caches):
+        parser.error("expected two directories to compare (A B), or --caches CACHE_A CACHE_B alone, got "
+                     + ("one directory" if args.a is not None else "neither"))
     caches = [p.expanduser() for p in args.caches or ()]
     if (wrong := next((c for c in caches if not any((c / part).is_dir() for part in CACHE_PARTS)), None)) is not None:
         print(f"error: --caches {wrong} is no cache of al's (expected a folder holding "
               f"{' or '.join(part + '/' for part in CACHE_PARTS)}, "
               f"as $AL_CACHE_DIR does); give the two caches the grids read", file=sys.stderr)
         return 2
+    if args.a is None:
+        return caches_alone(caches)
+    missing = [str(d) for d in (args.a, args.b) if not d.is_dir()]
+    if missing:
+        print(f"error: {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} no directory; give two grids' "
+              f"output directories", file=sys.stderr)
+        return 2
     names = {grid: run_names(grid) for grid in (args.a, args.b)}
+    if not names[args.a] | names[args.b] and caches:  # two folders without runs (RESULTS.md 12.14): the caches
+        return caches_alone(caches)
     if not names[args.a] | names[args.b]:
         print(f"error: neither {args.a} nor {args.b} is or holds a run directory (with {CONFIG_FILE} or {ROUNDS_FILE}); "
               f"give two grids' output directories, or two run directories", file=sys.stderr)

@@ -32,6 +32,7 @@ from al.cli import ArgumentParser  # noqa: E402
 from al.datasets import load_corpus  # noqa: E402
 from al.device import cpu_has_native_bf16, torch_threads  # noqa: E402
 from al.embedders import SentenceEmbedder, matrix_digest  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 
 def neighbour_overlap(A: np.ndarray, B: np.ndarray, k: int = 10) -> float:
@@ -48,22 +49,30 @@ def neighbour_overlap(A: np.ndarray, B: np.ndarray, k: int = 10) -> float:
 def main() -> None:
     parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="pool texts to encode per data set (the first n)")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--reuters", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"))
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes of each precision (the median is shown)")
+    parser.add_argument("--reuters", default=None,
+                        help="Reuters-21578's reuters21578.tar.gz (default: ../shared/data/ beside the checkout, "
+                        "skipped when absent there)")
     args = parser.parse_args()
+    if args.reuters is not None and not Path(args.reuters).exists():
+        parser.error(f"--reuters {args.reuters} does not exist; give the path of reuters21578.tar.gz, or leave "
+                     f"--reuters out")
+    reuters = Path(args.reuters) if args.reuters else ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"
     for name in ("n", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1, got {getattr(args, name)}; give a positive count (default "
                          f"{parser.get_default(name)})")
     import torch
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "
+    print(f"machine: {describe()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "
           f"native bf16: {cpu_has_native_bf16()}, Python {platform.python_version()}, torch {torch.__version__}; "
           f"date: {date.today()}")
     print(f"command: python benchmarks/embed_precision.py {' '.join(sys.argv[1:])}")
     pools = {"disaster": load_corpus("disaster", None, n_frequent=5, n_rare=5, seed=0)}
-    if Path(args.reuters).exists():
-        pools["reuters"] = load_corpus("reuters", args.reuters, n_frequent=5, n_rare=5, seed=0)
+    if reuters.exists():
+        pools["reuters"] = load_corpus("reuters", reuters, n_frequent=5, n_rare=5, seed=0)
+    else:
+        print(f"(Reuters skipped: {reuters} is absent)")
     embedders = {p: SentenceEmbedder(cache=False, device="cpu", precision=p, show_progress=False)
                  for p in ("fp32", "bf16")}
     encoder = embedders["fp32"]._load()
@@ -83,14 +92,15 @@ def main() -> None:
                 seconds[precision].append(time.perf_counter() - start)
         rate = {p: len(texts) / statistics.median(s) for p, s in seconds.items()}
         cosine = (vectors["fp32"] * vectors["bf16"]).sum(axis=1)
+        checked = texts[:500]
         with torch_threads(1):
-            one = embedders["bf16"]._encode(texts[:500])
+            one = embedders["bf16"]._encode(checked)
         with torch_threads(2):
-            two = embedders["bf16"]._encode(texts[:500])
+            two = embedders["bf16"]._encode(checked)
         same = "same bits" if matrix_digest(one) == matrix_digest(two) else "DIFFER"
         print(f"| {name} | {len(texts)} | {rate['fp32']:.1f} | {rate['bf16']:.1f} | {rate['bf16'] / rate['fp32']:.2f} | "
               f"{cosine.min():.5f} | {np.quantile(cosine, 0.001):.5f} | {np.median(cosine):.6f} | "
-              f"{neighbour_overlap(vectors['fp32'], vectors['bf16']):.3f} | {same} (500 texts) |", flush=True)
+              f"{neighbour_overlap(vectors['fp32'], vectors['bf16']):.3f} | {same} ({len(checked)} texts) |", flush=True)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.cli import ArgumentParser  # noqa: E402
 from al.datasets import load_corpus  # noqa: E402
 from al.embedders import SentenceEmbedder, canonical_batches  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 
 def padded_tokens_old(lengths: np.ndarray, batch_size: int = 64) -> int:
@@ -49,7 +50,7 @@ def main() -> None:
                          f"defaults)")
     import torch
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "
+    print(f"machine: {describe()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}, "
           f"Python {platform.python_version()}; date: {date.today()}")
     print(f"command: python benchmarks/embed_speed.py {' '.join(sys.argv[1:])}")
     corpus = load_corpus("disaster", None, n_frequent=5, n_rare=5, seed=0)

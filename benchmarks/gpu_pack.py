@@ -20,6 +20,7 @@ and data packages, small-text or dill. Packed here:
 """
 from __future__ import annotations
 
+import argparse
 import json
 import lzma
 import shutil
@@ -80,7 +81,7 @@ def travelling_mib(folder: Path) -> float:
 
 
 def main() -> int:
-    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / ".gpu", help="the folder to write (default .gpu)")
     parser.add_argument("--reuters", type=Path, default=ROOT.parent / "shared" / "data" / "reuters21578.tar.gz")
     args = parser.parse_args()
@@ -122,7 +123,14 @@ def main() -> int:
         print(f"error: {size:.1f} MiB is over the device tool's {LIMIT_MIB} MiB; remove untracked files from the "
               "working tree or carry less", file=sys.stderr)
         return 2
-    print(f'device run: command "{DEVICE_COMMAND}", carry [".gpu"], timeout_s 570')
+    out = args.out.resolve()
+    if not out.is_relative_to(ROOT):
+        print(f"warning: {out} is outside the checkout ({ROOT}); the device tool carries folders of the checkout: "
+              f"pack into one there (the default, .gpu, is git-ignored)", file=sys.stderr)
+        return 0
+    carried = out.relative_to(ROOT).as_posix()
+    command = DEVICE_COMMAND + ("" if out == ROOT / ".gpu" else f" --pack {carried}")
+    print(f'device run: command "{command}", carry ["{carried}"], timeout_s 570')
     return 0
 
 

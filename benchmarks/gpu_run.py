@@ -42,6 +42,7 @@ parent's CUDA context too, which made the task's embeddings).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import lzma
 import os
@@ -303,9 +304,11 @@ def report(facts: dict[str, Any], steps: list[dict[str, Any]], rounds: list[dict
 
 
 def main() -> int:
-    parser = ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="where the results go ($OUT on the device machine)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/al-gpu"), help="unpacked files, cache, runs")
+    parser.add_argument("--pack", type=Path, default=CARRIED,
+                        help="the folder benchmarks/gpu_pack.py wrote, carried to the device (default .gpu)")
     parser.add_argument("--device", default=None, help="cuda (default), or cpu with --smoke")
     parser.add_argument("--smoke", action="store_true", help="tiny settings and a tiny BERT: checks every step")
     parser.add_argument("--bert", type=Path, default=None, help="real weights of bert-base-uncased (a directory)")
@@ -326,9 +329,9 @@ def main() -> int:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}; give a positive "
                          f"count (default {parser.get_default(name)})")
     device = args.device or ("cpu" if args.smoke else "cuda")
-    if not (CARRIED / "MANIFEST.json").is_file():
-        print(f"error: expected {CARRIED}/MANIFEST.json, found none; run python benchmarks/gpu_pack.py on a machine "
-              "with al installed and carry .gpu", file=sys.stderr)
+    if not (args.pack / "MANIFEST.json").is_file():
+        print(f"error: expected {args.pack}/MANIFEST.json, found none; run python benchmarks/gpu_pack.py on a machine "
+              "with al installed and carry its folder (.gpu, or --pack DIR)", file=sys.stderr)
         return 2
     if args.bert is not None and not (args.bert / "config.json").is_file():
         print(f"error: --bert {args.bert} holds no config.json; pass a saved transformers model", file=sys.stderr)
@@ -357,7 +360,7 @@ def main() -> int:
         args.work.mkdir(parents=True)
         (args.work / WORK_MARK).touch()
         site = args.work / "site"
-        install(CARRIED / "wheels", site)
+        install(args.pack / "wheels", site)
         paths = [str(ROOT), str(site), *filter(None, [os.environ.get("PYTHONPATH")])]  # the tree's code first
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "AL_CACHE_DIR": str(args.work / "cache"),
                "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -372,8 +375,8 @@ def main() -> int:
               "not; see the error above", file=sys.stderr)
         return 2
     try:
-        minilm = unpack_minilm(CARRIED / "minilm", args.work / "minilm")
-        csv = unxz(CARRIED / "disaster_response_messages.csv.xz", args.work / "disaster_response_messages.csv")
+        minilm = unpack_minilm(args.pack / "minilm", args.work / "minilm")
+        csv = unxz(args.pack / "disaster_response_messages.csv.xz", args.work / "disaster_response_messages.csv")
         bert = args.bert or bert_base_shaped(minilm, args.work / "bert-base-shaped", args.smoke)
     except Exception as exc:  # noqa: BLE001 - safetensors, transformers and lzma raise many types: one line
         print(f"error: unpacking the carried model and data failed ({type(exc).__name__}: {exc}); expected the "
@@ -398,7 +401,7 @@ def main() -> int:
             shutil.copy2(run_dir / "rounds.jsonl", args.out / "paper-rounds.jsonl")
     if "peers" in args.steps:
         argv = [sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--rows", "fine-tuned", "--device", device,
-                "--model", str(minilm), "--data-path", str(CARRIED / "reuters21578.tar.gz"),
+                "--model", str(minilm), "--data-path", str(args.pack / "reuters21578.tar.gz"),
                 "--out", str(args.out / "peers")]
         argv += ["--quick", "--repeats", "1"] if args.smoke else ["--repeats", str(args.peers_repeats)]
         steps.append(timed_step("peers, fine-tuned row", argv, env, allowed(args.peers_timeout)))

@@ -13,16 +13,19 @@ another key, or a cache shared by unlike machines would change a run's records.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.cli import ArgumentParser  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 SETTINGS = {
     "this CPU": {},
@@ -42,7 +45,7 @@ print(arithmetic_key("cpu"))
 
 
 def main() -> None:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=400, help="texts to embed")
     args = parser.parse_args()
     if args.n < 1:
@@ -57,6 +60,7 @@ def main() -> None:
             first = X if first is None else first
             differ = (X != first).any(axis=1).mean()
             rows.append((name, differ, float(np.abs(X - first).max()), done.stdout.strip().splitlines()[-1]))
+    print(f"`python benchmarks/kernel_bits.py {' '.join(sys.argv[1:])}` on {date.today()}, {describe()}; {args.n} texts")
     print("| setting | vectors differing from this CPU's | max abs diff | kernels key |\n|---|---:|---:|---|")
     for name, differ, largest, key in rows:
         print(f"| {name} | {differ:.1%} | {largest:.2g} | `{key}` |")

@@ -13,11 +13,12 @@ Prints the best and median of ``--repeat`` runs of
 """
 from __future__ import annotations
 
+import argparse
 import os
-import platform
 import statistics
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.classifiers.knn import KNNClassifier  # noqa: E402
 from al.cli import ArgumentParser  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 
 def timed(call, repeat: int) -> tuple[float, float]:
@@ -38,7 +40,7 @@ def timed(call, repeat: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labeled", type=int, default=600)
     parser.add_argument("--queries", type=int, default=11000)
     parser.add_argument("--dev", type=int, default=2000)
@@ -63,7 +65,7 @@ def main() -> None:
     X, Y = vectors(args.labeled + 50), labels(args.labeled + 50)
     X_dev, Y_dev, queries = vectors(args.dev), labels(args.dev), vectors(args.queries)
     n = args.labeled
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
+    print(f"{describe()}, {os.cpu_count()} CPUs, {date.today()}; "
           f"|L|={n}, dim={args.dim}, {args.labels} labels, best / median of {args.repeat}")
     for weights in ("uniform", "similarity"):
         for k in (10, 100):

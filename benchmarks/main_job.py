@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from al.cli import ArgumentParser  # noqa: E402
 from al.records import read_rounds  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 
 def run(extra: list[str], cache: Path, out: Path) -> dict:
@@ -54,7 +55,7 @@ def main() -> int:
                        ("warm", run(args.extra, cache, Path(tmp) / "warm"))]
         except subprocess.CalledProcessError as exc:  # al.simulate has said why on stderr
             return exc.returncode if exc.returncode > 0 else 1
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+    print(f"machine: {describe()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"date: {date.today()}")
     print(f"command: {results[0][1]['command']}\n")
     print("| cache | wall s | embed s | train s | query s | evaluate s | rounds | final macro-F1 |")

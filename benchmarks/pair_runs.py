@@ -78,9 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise DataError(f"{args.grid_out} is no directory; give the grid's output directory (its `out`)")
         pairs, skipped = twins(args.grid_out, args.axis, args.a, args.b)
         if not pairs:
+            named = [parts for p in args.grid_out.iterdir() if p.is_dir() and (parts := name_parts(p.name))]
+            values = sorted({parts[args.axis] for parts in named if args.axis in parts})
+            held = (f"the runs' {args.axis} values: {', '.join(values)}" if values else
+                    f"no run name holds {args.axis}-…; their keys: "
+                    f"{', '.join(sorted({k for parts in named for k in parts})) or 'none'}")
+            first = f": {skipped[0].removeprefix('skipped ')}" if skipped else ""
             raise DataError(f"no finished pair of runs named {args.axis}-{args.a} and {args.axis}-{args.b} in "
-                            f"{args.grid_out} ({len(skipped)} skipped); check --axis, --a and --b against the run "
-                            f"names")
+                            f"{args.grid_out} ({len(skipped)} skipped{first}); {held}; check --axis, --a and --b")
         rows = {}
         for setting, seeds in pairs.items():
             cells = []

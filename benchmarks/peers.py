@@ -1,6 +1,6 @@
 """al against its peers on one task, each run a whole process: wall time, peak RSS, macro-F1.
 
-    python benchmarks/peers.py --quick                 # a smaller table in about 5 minutes
+    python benchmarks/peers.py --quick                 # a smaller table in about 4 minutes
     python benchmarks/peers.py --repeats 3             # the table in RESULTS.md section 12
     python benchmarks/peers.py --rows fine-tuned same-work   # the fine-tuned row, and both tools doing the same work
     python benchmarks/peers.py --rows fine-tuned --device cuda --model DIR   # on a GPU (benchmarks/gpu_run.py)
@@ -53,7 +53,8 @@ process only, as the adapters in ``strategies/adapters.py`` describe:
   which transformers 5 removed: the tokenizer gets an ``encode_plus`` that calls
   ``tokenizer(...)`` with the same arguments (the same fields come back).
 
-Writes ``peers.json`` (every run) and ``peers.md`` (the table) under ``--out``.
+Writes ``peers.json`` (every run) and ``peers.md`` (the table) under ``--out`` (default: ``peers-quick``
+or ``peers-full`` in the current directory).
 """
 from __future__ import annotations
 
@@ -75,6 +76,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.machine import describe  # noqa: E402
 
 LABELS = ["money-fx", "grain", "crude", "trade", "interest", "wheat", "corn", "dlr", "ship", "oilseed"]
 MODEL = "all-MiniLM-L6-v2"
@@ -411,7 +413,6 @@ def same_picks(arms: Sequence[Arm]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = sys.argv[1] if argv is None and len(sys.argv) > 1 else (argv[0] if argv else "")
     if sub in ("_modal", "_smalltext"):
         p = argparse.ArgumentParser()
@@ -431,6 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             run_smalltext(a.task, a.seed, protocol, a.result, on_dev=a.on_dev, model=a.model, device=a.device)
         return 0
+    from al.cli import ArgumentParser  # here, not above: a peer's timed process imports nothing of al's
+
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="budget 300 (frozen) and 150 (fine-tuned), 2 epochs, 64 tokens")
     parser.add_argument("--repeats", type=int, default=1, help="seeds 0 .. R-1, each a repeat of every run")
     parser.add_argument("--rows", nargs="+", default=["frozen", "fine-tuned"], choices=["frozen", "fine-tuned", "same-work"],
@@ -442,26 +446,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu", help="cpu, or cuda for the fine-tuned rows on a GPU (both tools; "
                         "the sentence embeddings of the task too); default cpu")
     parser.add_argument("--model", default=MODEL, help=f"the encoder, a name or local directory (default {MODEL})")
-    parser.add_argument("--data-path", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"))
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/peers"))
+    parser.add_argument("--data-path", default=str(ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"),
+                        help="Reuters-21578's reuters21578.tar.gz (default: ../shared/data/ beside the checkout)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the folder peers.md and peers.json go to (default: peers-quick or peers-full in the "
+                        "current directory; the tables RESULTS.md cites are benchmarks/peers/, written with --out)")
     args = parser.parse_args(argv)
+    for name in ("repeats", "tuned_repeats"):
+        if (value := getattr(args, name)) is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, got {value}; give how many seeds to run "
+                         f"(seeds 0 .. R-1)")
     if not Path(args.data_path).exists():
-        print(f"error: Reuters not found at {args.data_path}; pass --data-path to reuters21578.tar.gz", file=sys.stderr)
-        return 2
+        parser.error(f"Reuters not found at {args.data_path}; pass --data-path to reuters21578.tar.gz")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out} is a file; give a folder for peers.md and peers.json")
     protocol, name = (QUICK, "quick") if args.quick else (FULL, "full")
     seeds = list(range(args.repeats))
     tuned_seeds = list(range(args.tuned_repeats if args.tuned_repeats is not None else args.repeats))
     from al.device import cpu_has_native_bf16
 
     if not re.fullmatch(r"cpu|cuda(:\d+)?", args.device):
-        print(f"error: --device must be cpu, cuda or cuda:N, got {args.device!r}", file=sys.stderr)
-        return 2
+        parser.error(f"--device must be cpu, cuda or cuda:N, got {args.device!r}")
     if args.device != "cpu":
         import torch
 
         if not torch.cuda.is_available():
-            print(f"error: --device {args.device} asked for, but torch sees no GPU; use --device cpu", file=sys.stderr)
-            return 2
+            parser.error(f"--device {args.device} asked for, but torch sees no GPU; use --device cpu")
         native_bf16 = torch.cuda.is_bf16_supported()
     else:
         native_bf16 = cpu_has_native_bf16()
@@ -488,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             device=args.device)
     md = table(arms)
     check = same_picks(arms)
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    machine = f"{describe()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     if args.device != "cpu":
         import torch
 
@@ -499,10 +509,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{'run' if bf16 else 'not run (no fine-tuned row, no native bf16 on this device, or --no-bf16)'}.")
     text = "\n\n".join(x for x in (header, md, check, phase_lines(arms)) if x)
     print("\n" + text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "peers.md").write_text(text + "\n")
-    (args.out / "peers.json").write_text(json.dumps({"protocol": asdict(protocol), "name": name, "header": header,
-                                                     "arms": [asdict(a) for a in arms]}, indent=1))
+    out = args.out if args.out is not None else Path(f"peers-{name}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "peers.md").write_text(text + "\n")
+    (out / "peers.json").write_text(json.dumps({"protocol": asdict(protocol), "name": name, "header": header,
+                                                "arms": [asdict(a) for a in arms]}, indent=1))
+    print(f"\nwrote {out / 'peers.md'} (the table) and {out / 'peers.json'} (every run)")
     return 0
 
 

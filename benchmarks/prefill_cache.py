@@ -9,6 +9,7 @@ give the same records as one on a cache it filled itself (``benchmarks/compare_r
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ from al.simulate import load_config_corpus  # noqa: E402
 
 
 def main() -> int:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("grid", type=Path)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

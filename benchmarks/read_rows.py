@@ -12,12 +12,14 @@ process; prints the medians and their ratio.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import statistics
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from al.cli import ArgumentParser  # noqa: E402
 from al.datasets.tabular import read_rows  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 WORDS = "water food shelter medical help need please people area flood storm rain road bridge power".split()
 LABELS = ["food", "water", "shelter", "medical", "infrastructure", "weather"]
@@ -59,7 +62,7 @@ def median_seconds(read: Callable[[Path], object], path: Path, repeats: int) -> 
 
 
 def main() -> None:
-    parser = ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
@@ -69,6 +72,7 @@ def main() -> None:
                          f"{parser.get_default(name)})")
     with tempfile.TemporaryDirectory() as folder:
         jsonl, csv = write_files(Path(folder), args.rows)
+        print(f"`python benchmarks/read_rows.py {' '.join(sys.argv[1:])}` on {date.today()}, {describe()}")
         print(f"{args.rows:,} rows; median of {args.repeats} reads each, in turn, in one process")
         for name, path, plain in (("JSON lines", jsonl, plain_jsonl),
                                   ("CSV", csv, lambda p: pd.read_csv(p, keep_default_na=False, na_values=[""]))):

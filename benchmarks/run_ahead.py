@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -35,6 +34,7 @@ from al.datasets import load_corpus  # noqa: E402
 from al.embedders import SentenceEmbedder  # noqa: E402
 from al.embedders.surprisal import MLMSurprisal, fit_mlm_head  # noqa: E402
 from al.progress import set_quiet  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 PHASES = ("embedding pass", "ALPS head fit", "ALPS surprisal pass")
 
@@ -106,7 +106,7 @@ def main() -> None:
 
     print(f"\n`python benchmarks/run_ahead.py --n {args.n} --fit-steps {args.fit_steps} --rounds {args.rounds} "
           f"--precision {args.precision}` on "
-          f"{date.today()}, {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} on "
+          f"{date.today()}, {describe()}, {os.cpu_count()} cores, torch {torch.__version__} on "
           f"{torch.get_num_threads()} threads; {len(texts)} Disaster Response pool texts")
     print("\n| way | " + " | ".join(f"{phase}, median s" for phase in PHASES) + " | ALPS / embedding |")
     print("|---|" + "---:|" * (len(PHASES) + 1))

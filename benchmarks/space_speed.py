@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -31,13 +30,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from al.cli import ArgumentParser  # noqa: E402
+from benchmarks.machine import describe  # noqa: E402
 
 REUTERS = ROOT.parent / "shared" / "data" / "reuters21578.tar.gz"
 REUTERS_LABELS = "money-fx grain crude trade interest wheat corn dlr veg-oil oilseed".split()
 
 
 def machine() -> str:
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {date.today()}, "
+    return (f"{describe()}, {os.cpu_count()} cores, {date.today()}, "
             f"load average {os.getloadavg()[0]:.1f}")
 
 

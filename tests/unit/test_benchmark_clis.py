@@ -33,6 +33,12 @@ REFUSED = [
     ("knn_speed.py", "--labeled", "0"),
     ("read_rows.py", "--rows", "0"),
     ("space_speed.py", "head", "--repeats", "0"),
+    ("peers.py", "--repeats", "0"),  # it had spent a minute preparing, then printed a table of NaN
+    ("peers.py", "--quick", "--tuned-repeats", "-1"),
+    ("peers.py", "--repeats", "abc"),
+    ("alps_cost.py", "--shared-first"),  # without --shared it had run the whole measurement
+    ("embed_precision.py", "--reuters", "/nonexist.tar.gz"),  # it had left Reuters out without a word
+    ("compare_runs.py", "/nonexist"),
 ]
 
 
@@ -59,3 +65,44 @@ def test_help_describes_the_script(script):
     done = run(script, "--help")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: ") and "DAL" in done.stdout
+
+
+def test_compare_reports_shows_seed_counts_and_names_the_rows_of_one_report_alone():
+    """The quick grid (3 seeds) against the spaces study (10 seeds): means over other seeds, and the rows only one
+    report holds, had been shown as if alike, and the others dropped without a word."""
+    done = run("compare_reports.py", "benchmarks/quick-report/summary.json", "benchmarks/spaces-report/summary.json")
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| disaster")]
+    assert rows and all("| 3 -> 10 (other seeds) |" in row and row.endswith("(3) |") for row in rows), done.stdout
+    assert "only in the old report (7): disaster (5+5), logreg on all-MiniLM-L6-v2 / alps;" in done.stdout
+    assert "only in the new report (15):" in done.stdout
+
+
+def _run_record(directory, start, seed, sizes_f1):
+    import json
+
+    directory.mkdir(parents=True)
+    (directory / "config.json").write_text(json.dumps({"config": {
+        "dataset": "disaster", "strategy": {"name": "random", "params": {}}, "initial_strategy": start,
+        "seed": seed, "initial": 10, "step": 10, "budget": 10 + 10 * (len(sizes_f1) - 1)}}))
+    (directory / "rounds.jsonl").write_text("".join(
+        json.dumps({"round": i, "n_labeled": n, "macro_f1": f1, "picked": []}) + "\n"
+        for i, (n, f1) in enumerate(sizes_f1)))
+
+
+def test_cold_start_table_refuses_runs_of_one_start_and_names_sizes_no_run_reached(tmp_path):
+    """A grid without an initial_strategy axis had given empty tables and 'Holm over the 0 comparisons', rc 0."""
+    for seed in (0, 1):
+        _run_record(tmp_path / "g" / f"start-random__seed-{seed}", "random", seed, [(10, 0.1), (20, 0.2)])
+    done = run("cold_start_table.py", str(tmp_path / "g"), "--sizes", "20")
+    assert done.returncode == 2 and done.stdout == "", done
+    assert done.stderr.splitlines() == [
+        f"error: the runs under {tmp_path / 'g'} start only at random; expected runs of a random start and another "
+        f"(initial_strategy label_names or kmeans), as simulations/cold-start.yaml makes"]
+    for seed in (0, 1):
+        _run_record(tmp_path / "g" / f"start-kmeans__seed-{seed}", "kmeans", seed, [(10, 0.3), (20, 0.4)])
+    done = run("cold_start_table.py", str(tmp_path / "g"), "--sizes", "20", "300")
+    assert done.returncode == 0, done.stderr
+    assert "| random | kmeans | 2 | 0.4000 | 0.2000 | +0.2000" in done.stdout
+    assert ("No start has a paired random start measured at 300 labeled texts (the runs' labeled-set sizes: 10, "
+            "20).") in done.stdout

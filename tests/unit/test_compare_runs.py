@@ -39,7 +39,7 @@ def test_a_shorter_record_and_a_missing_run_are_differences(tmp_path, capsys):
     assert lines[:4] == ["strategy-random__seed-0: differs: 3 vs 1 rounds",
                          f"strategy-random__seed-1: only in {tmp_path / 'A'}",
                          f"strategy-random__seed-2: only in {tmp_path / 'B'}",
-                         "strategy-random__seed-3: differs from round 1 on (3 vs 2 rounds)"]
+                         "strategy-random__seed-3: differs from round 1 on (macro_f1) (3 vs 2 rounds)"]
     assert "identical" not in lines[-1]
     assert lines[-1] == (f"records differ: 0 of 4 runs the same, 2 differ, 1 only in {tmp_path / 'A'}, 1 only in "
                          f"{tmp_path / 'B'}")
@@ -61,7 +61,26 @@ def test_two_run_directories_are_compared_as_two_grids_of_one_run(tmp_path, caps
     assert main([str(a), str(b)]) == 0
     assert capsys.readouterr().out.splitlines() == [f"{a} and {b}: same", "1 of 1 runs identical"]
     assert main([str(a), str(c)]) == 1
-    assert capsys.readouterr().out.splitlines()[0] == f"{a} and {c}: differs from round 1 on"
+    assert capsys.readouterr().out.splitlines()[0] == f"{a} and {c}: differs from round 1 on (macro_f1)"
+
+
+def test_a_run_with_a_smaller_budget_is_said_to_be_the_other_s_rounds_cut_short(tmp_path, capsys):
+    """Budget 150 against 200 at one seed said 'differs from round 1 on': its last round picks nothing, where the
+    other's round 1 picks its next batch, and nothing else of round 1 differs."""
+    write_run(tmp_path / "A", "r", [0.4, 0.5, 0.6])
+    write_run(tmp_path / "B", "r", [0.4, 0.5])
+    last = tmp_path / "B" / "r" / "rounds.jsonl"
+    rounds = [json.loads(line) for line in last.read_text().splitlines()]
+    rounds[-1]["picked"] = []
+    last.write_text("".join(json.dumps(r) + "\n" for r in rounds))
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "r: the same 2 rounds but for the last one's picks, then 3 vs 2 rounds (the shorter run's last round "
+        "picks nothing)")
+    rounds[-1]["macro_f1"] = 0.9  # more than the picks differ: the round and its fields
+    last.write_text("".join(json.dumps(r) + "\n" for r in rounds))
+    assert main([str(tmp_path / "A"), str(tmp_path / "B")]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == "r: differs from round 1 on (picked, macro_f1) (3 vs 2 rounds)"
 
 
 def test_two_folders_without_runs_are_an_error_that_names_both_kinds(tmp_path, capsys):
@@ -110,6 +129,26 @@ def test_caches_decide_the_exit_status_and_a_wrong_cache_path_is_refused(tmp_pat
         assert captured.out == "" and captured.err == (
             f"error: --caches {wrong} is no cache of al's (expected a folder holding embeddings/ or alps/, as "
             f"$AL_CACHE_DIR does); give the two caches the grids read\n")
+
+
+def test_caches_alone_are_compared_without_run_directories(tmp_path, capsys):
+    """RESULTS.md 12.14 compared two caches alone (two empty folders then); that had become an error."""
+    same = _cache(tmp_path / "c1", {b"t1": [1.0, 0.0]})
+    also = _cache(tmp_path / "c2", {b"t1": [1.0, 0.0]})
+    other = _cache(tmp_path / "c3", {b"t1": [0.5, 0.0]})
+    assert main(["--caches", str(same), str(also)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "caches: 1 entries in both, 0 differ"
+    assert main(["--caches", str(same), str(other)]) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == "caches: 1 entries in both, 1 differ"
+    (tmp_path / "e1").mkdir()
+    (tmp_path / "e2").mkdir()
+    assert main([str(tmp_path / "e1"), str(tmp_path / "e2"), "--caches", str(same), str(also)]) == 0  # as 12.14 did
+    assert capsys.readouterr().out.splitlines()[-1] == "caches: 1 entries in both, 0 differ"
+    with pytest.raises(SystemExit) as exited:
+        main([str(tmp_path / "c1")])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "expected two directories to compare (A B), or --caches" in err
 
 
 def test_runs_stored_with_other_settings_say_which(tmp_path, capsys):
