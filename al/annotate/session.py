@@ -53,7 +53,7 @@ from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, Fore
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
-from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config
+from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config, read_rounds
 from al.simulate import source_changed, stored_settings, strategy_source  # stored: settings added later as defaults
 from al.stopping import StoppingSignals, advice
 
@@ -784,6 +784,8 @@ class Session:
         self._thread: threading.Thread | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="al-evaluate")
         self._last_record: dict[str, Any] | None = None
+        #: A raised budget's stored rounds, those computed again included: what the page shows until they are.
+        self._stored_rounds: list[dict[str, Any]] = []
         self._lock: Any = None
         self._checked = False
         #: Set when the session closes: the embedder it made stops between passes (nothing new is computed).
@@ -884,6 +886,8 @@ class Session:
             self.annotator.round = len(existing)
             if existing:
                 self._last_record = existing[-1]
+            if self.records.dropped:  # they measure the same labeled texts again: shown as stored till then
+                self._stored_rounds = read_rounds(self.directory)
             self.simulation = self._simulation()
         except BaseException:
             lock, self._lock = self._lock, None  # kept until the directory is gone: no other server can take it
@@ -1204,6 +1208,10 @@ class Session:
             phase, message = "computing", (f"training the classifier on the {n_labeled} labeled texts and choosing "
                                            f"the next ones{took}")
         last = self._last_record or {}
+        shown = rounds
+        if len(rounds) < len(self._stored_rounds):  # an extension's stored rounds not computed again yet
+            shown = self._stored_rounds
+            last = shown[-1]
         return {
             "phase": phase,
             "message": message,
@@ -1219,7 +1227,7 @@ class Session:
             "last_compute_seconds": self.annotator.last_compute_seconds,
             "computing_seconds": self.annotator.computing_for() if phase in ("starting", "computing") else None,
             "metrics": {k: last.get(k) for k in ("macro_f1", "micro_f1", "evaluation", "n_labeled")} if last else None,
-            "advice": session_advice(rounds, self.config.budget) if rounds else [],
+            "advice": session_advice(shown, self.config.budget) if shown else [],
             "last_answer": ({**answers[-1].to_dict(), "text": self.texts.texts[answers[-1].pool_index]}
                             if answers else None),
         }

@@ -448,8 +448,9 @@ def test_long_texts_open_at_their_top_and_what_was_not_saved_is_said(tmp_path, d
         page.keys(page.Keys.ENTER)
         said = f"Your answer to text {second} was not saved: it was answered already, perhaps in another tab"
         wait_for(lambda: said in page.el("status").text, 30, "the refusal")
-        time.sleep(1.5)  # still said with the next text
+        time.sleep(1.5)  # still said with the next text, and still marked as an error (it had turned grey in 0.3 s)
         assert said in page.el("status").text and page.current_id() not in (None, second), page.el("status").text
+        assert page.status() == "error"
         assert answers_in(session / "answers.sqlite")[second] == ([], False)
 
         third = page.wait_text()
@@ -460,6 +461,20 @@ def test_long_texts_open_at_their_top_and_what_was_not_saved_is_said(tmp_path, d
                  in page.el("status").text, 30, "the lost answer to be told")
         assert page.current_id() == third and page.checked() == ["shelter"]
         assert third not in answers_in(session / "answers.sqlite")
+        # the same command again on the same port: the page says the server is back (it had gone on saying it
+        # could not be reached), and Enter sends the kept ticks
+        port = server.address.rstrip("/").rsplit(":", 1)[1]
+        again = Server(["--data", str(tmp_path / "texts.jsonl"), "--labels", *LABELS, "--out", str(session),
+                        "--port", port, *LOOP], tmp_path / "server-again.log")
+        try:
+            wait_for(lambda: f"The server is back. Your answer to text {third} is not saved yet: press Enter to send "
+                     f"it." in page.el("status").text, 120, "the page to see the server back")
+            assert page.status() == "error" and page.checked() == ["shelter"]
+            page.keys(page.Keys.ENTER)
+            wait_for(lambda: third in answers_in(session / "answers.sqlite"), 30, "the kept answer to be saved")
+            assert answers_in(session / "answers.sqlite")[third] == (["shelter"], False)
+        finally:
+            again.close()
 
 
 def test_the_answers_page_saves_what_it_shows_and_refuses_a_change_made_elsewhere(tmp_path, disaster_messages):

@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
@@ -1421,7 +1422,6 @@ def test_export_to_standard_output_is_refused_as_such(tmp_path, capsys, monkeypa
 def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_path):
     """The start is a seeded draw that needs no embedding: the person answers it while the pool is embedded,
     and the session's records are those of one whose person waited for the embedding."""
-    import threading
 
     from al.classifiers.linear import LogisticRegressionClassifier
 
@@ -1485,8 +1485,6 @@ def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_pa
 def test_a_correction_made_while_the_pool_is_embedded_counts_from_round_0(pool, tmp_path):
     """Nothing has read the first answers yet, so round 0 trains on the corrected one; after that, a correction
     counts from the next round (test_an_edited_answer_is_what_the_loop_reads_from_then_on)."""
-    import threading
-
     path, _, labels = pool
     release = threading.Event()
 
@@ -1533,6 +1531,34 @@ def test_a_finished_session_given_a_larger_budget_goes_on_as_one_of_that_budget_
     assert state["phase"] == "done" and state["n_labeled"] == 30
     assert stripped(read_rounds(tmp_path / "s")) == stripped(read_rounds(tmp_path / "whole"))
     assert read_config(tmp_path / "s")["resumes"][-1]["changed"] == {"budget": [20, 30]}
+
+
+def test_an_extended_session_shows_its_stored_last_round_until_it_is_computed_again(pool, tmp_path):
+    """--budget 20 done, then 30: the page showed round 1's macro-F1 and advice (15 labeled) where it had shown round
+    2's (20 labeled), until the extension had computed round 2 again."""
+    done = answered_session(pool, tmp_path / "s")
+    assert done["metrics"]["n_labeled"] == 20
+    release = threading.Event()
+
+    def slow_embed(texts):
+        assert release.wait(60), "the test never released the embedding"
+        return hash_embed(texts)
+
+    path, _, labels = pool
+    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"), *LOOP,
+                                      "--budget", "30"])
+    session = build_session(args, embed=slow_embed).start()
+    try:
+        state = session.state()
+        assert state["metrics"] == done["metrics"]  # round 2 as stored, not round 1
+        budget = {"criterion": "labeled_budget", "stop": False, "detail": "20 of 30 labeled when round 3 ended"}
+        assert state["advice"] == [a if a["criterion"] != "labeled_budget" else budget for a in done["advice"]]
+        release.set()
+        client = TestClient(create_app(session), base_url="http://127.0.0.1")
+        assert Person(client, pool).answer(1)["metrics"]["n_labeled"] == 20  # round 2 computed again
+    finally:
+        release.set()
+        session.close()
 
 
 def test_an_extension_stopped_in_its_new_batch_goes_on_and_is_not_lost_to_the_budget_before_it(pool, tmp_path):

@@ -10,9 +10,14 @@
   // notice: what the person's own last action did ("Changed the answer to text m5."), shown before the server's
   // message until the next answer or saved change, so that the state that follows the action does not hide it.
   // draft: the current text's ticks while the last answer is being changed (u), restored after (Esc or saved).
+  // noticeIsError: the notice says an answer or a change was not saved; it stays marked as an error (red) under
+  // the states that follow, until the next answer or change.
+  // unsent: the id of a text whose answer the server could not be reached for (its ticks kept); once a state comes
+  // again, the notice says the server is back.
   // computing: when the loop began training and choosing (performance.now() ms), and what it says meanwhile.
   const page = { text: null, shownAt: 0, editing: null, busy: false, polling: false, last: null, done: false,
-                 epoch: 0, notice: null, draft: null, computing: null, helpOpen: false };
+                 epoch: 0, notice: null, noticeIsError: false, unsent: null, draft: null, computing: null,
+                 helpOpen: false };
 
   function checked() {
     return boxes.filter((b) => b.checked).map((b) => b.value);
@@ -118,9 +123,15 @@
     $("undo").disabled = !state.last_answer;
     page.computing = state.computing_seconds === null || state.computing_seconds === undefined ? null
       : { since: performance.now() - 1000 * state.computing_seconds, message: state.message, phase: state.phase };
+    if (page.unsent !== null) { // a state came: the server is back
+      page.notice = state.text && state.text.id === page.unsent
+        ? "The server is back. Your answer to text " + page.unsent + " is not saved yet: press Enter to send it."
+        : "The server is back. Your answer to text " + page.unsent + " was not saved.";
+      page.unsent = null;
+    }
     if (!page.editing) {
       if (state.phase === "failed") page.notice = null; // what stopped the session comes first
-      say(withNotice(state.message), state.phase);
+      say(withNotice(state.message), page.notice && page.noticeIsError ? "error" : state.phase);
     }
     showText(state.text);
   }
@@ -170,6 +181,8 @@
     page.busy = true;
     page.epoch += 1;
     page.notice = null;
+    page.noticeIsError = false;
+    page.unsent = null;
     const seconds = (performance.now() - page.shownAt) / 1000;
     const id = page.text.id;
     try {
@@ -182,6 +195,7 @@
       if (e.status === undefined) { // the server is not there: the text and its ticks stay, to be sent again
         page.notice = "Your answer to text " + id + " was not saved: the server cannot be reached. Your ticks are " +
           "kept; press Enter again once it is back.";
+        page.unsent = id;
       } else {
         page.notice = e.status === 409 && !e.message.startsWith("the session stopped")
           ? "Your answer to text " + id + " was not saved: it was answered already, perhaps in another tab " +
@@ -189,6 +203,7 @@
           : sentence(e.message);
         page.text = null;
       }
+      page.noticeIsError = true;
       say(page.notice, "error");
     } finally {
       page.epoch += 1;
@@ -224,6 +239,8 @@
   async function saveEdit(skipped) {
     const edited = page.editing.id; // Esc while it saves ends the editing, not the save
     page.notice = null; // an earlier change's, until this one is saved
+    page.noticeIsError = false;
+    page.unsent = null;
     page.busy = true;
     page.epoch += 1;
     try {
@@ -238,6 +255,7 @@
     } catch (e) {
       if (e.status === 409 && page.editing) { // changed in another tab meanwhile: u brings back what it is now
         page.notice = "Not changed: " + sentence(e.message);
+        page.noticeIsError = true;
         page.busy = false;
         stopEdit();
       }
