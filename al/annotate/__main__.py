@@ -367,7 +367,9 @@ def serve(args: argparse.Namespace) -> int:
         session.close(timeout=5)
         sock.close()
     if "quiet" not in args:
-        print(f"stopped; every answer is in {session.store.path}; the same command resumes", file=sys.stderr)
+        then = ("the session is complete; a larger --budget asks more" if session.finished else
+                "the same command resumes")
+        print(f"stopped; every answer is in {session.store.path}; {then}", file=sys.stderr)
     return 0
 
 

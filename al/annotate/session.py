@@ -1197,7 +1197,8 @@ class Session:
             phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
             first = self.config.initial - len(self.texts.given)
             if current_round == 0 and 0 < first < asked:  # the start's texts, then the first picks, in one batch
-                message += f" (the {first} initial texts, then the first {asked - first} picked)"
+                message += (f" (the {first} initial {'text' if first == 1 else 'texts'}, then the first "
+                            f"{asked - first} picked)")
         elif not rounds and not self.annotator.loop_asked:  # the first texts may be answered already
             phase, message = "starting", (f"preparing: embedding {len(self.texts.texts)} texts (cached after the first "
                                           f"start) and training the first classifier")

@@ -487,7 +487,10 @@ class _LastPairs:
 
 def _shown(value: Any) -> str:
     """A cell as a message quotes it: ``'yes'``, ``2``, ``[1, 2]`` (a numpy scalar as its Python value)."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, float) and value.is_integer():  # 2 in a column pandas read as floats (an empty cell)
+        value = int(value)
+    return repr(value)
 
 
 def _missing(value: Any) -> bool:

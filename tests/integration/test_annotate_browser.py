@@ -508,6 +508,9 @@ def test_the_answers_page_saves_what_it_shows_and_refuses_a_change_made_elsewher
         assert not row(first).find_element(page.By.CSS_SELECTOR, 'input[value="food"]').is_enabled()
         row(first).find_element(page.By.TAG_NAME, "button").click()
         wait_for(lambda: "Saved the answer to text " + first in row_status(first), 30, "the row's own notice")
+        focused = driver.switch_to.active_element  # the row saved keeps the keyboard (it had gone to the page)
+        assert focused.tag_name == "button" and driver.execute_script(
+            "return arguments[0].closest('tr').dataset.id", focused) == first
         assert answers_in(session / "answers.sqlite")[first] == ([], True)
         assert [b.is_selected() for b in row(first).find_elements(page.By.CSS_SELECTOR, 'input[name="label"]')] \
             == [False, False, False]

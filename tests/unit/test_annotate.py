@@ -1277,7 +1277,7 @@ def test_sigterm_stops_the_server_as_ctrl_c_does(pool, tmp_path):
             process.kill()
             process.wait(30)
     assert code == 0, err
-    assert f"stopped; every answer is in {out / DB_FILE}" in err and "Traceback" not in err, err
+    assert f"stopped; every answer is in {out / DB_FILE}; the same command resumes" in err and "Traceback" not in err, err
     assert not (out / f"{DB_FILE}-wal").exists() and not (out / f"{DB_FILE}-shm").exists()  # closed: checkpointed
     db = sqlite3.connect(out / DB_FILE)
     assert db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 2
@@ -1651,6 +1651,19 @@ def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, ca
     # complete: said in the terminal, not on the page alone (it served the answers without a word)
     assert err[1] == (f"complete: the budget is spent: 20 texts labeled. Export them with: python -m al.annotate "
                       f"export {tmp_path / 's'} -o labeled.jsonl (a larger --budget asks more)")
+    # and stopped, it is not said to resume (it had said "the same command resumes")
+    assert err[-1] == (f"stopped; every answer is in {tmp_path / 's' / DB_FILE}; the session is complete; a larger "
+                       f"--budget asks more")
+
+
+def test_a_first_batch_of_one_start_text_and_the_first_picks_says_text_once(pool, tmp_path):
+    """'(the 1 initial texts, then the first 5 picked)'."""
+    session, client = open_session(pool, tmp_path / "s", "--initial", "1", "--strategy", "random")
+    try:
+        state, _ = Person(client, pool).next_text()
+        assert state["message"] == "text 1 of 6 in this round's batch (the 1 initial text, then the first 5 picked)"
+    finally:
+        session.close()
 
 
 def test_the_end_of_the_budget_is_said_in_the_terminal_once(pool, tmp_path):

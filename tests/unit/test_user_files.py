@@ -329,6 +329,9 @@ def test_every_row_is_named_by_its_line_in_the_file(tmp_path):
     bad = write_csv(tmp_path / "bad.csv", "text,food,water", ["a,1,0", "b,0,0", "c,2,0"])
     with pytest.raises(DataError, match="bad.csv line 4: label column 'food' holds 2; expected 0 or 1"):
         read_session_texts(bad, ["food", "water"])
+    floats = write_csv(tmp_path / "floats.csv", "text,food,water", ["a,,", "b,2,0"])  # read as floats: not '2.0'
+    with pytest.raises(DataError, match="floats.csv line 3: label column 'food' holds 2; expected 0 or 1"):
+        read_session_texts(floats, ["food", "water"])
 
 
 def test_a_row_with_more_cells_than_the_header_is_named(tmp_path):

@@ -32,6 +32,7 @@
     id.className = "small";
     id.textContent = "Text " + answer.id + (answer.edited_at ? " (changed)" : "");
     const body = document.createElement("div");
+    body.className = "answer-text";
     body.dir = "auto";
     body.textContent = answer.text;
     text.append(id, body);
@@ -105,9 +106,14 @@
       .filter((b) => b.checked).map((b) => b.value);
     try {
       const result = await call("PUT", "/api/answers", { id: tr.dataset.id, labels, skipped, expected: tr.answer });
-      const fresh = row({ ...result.answer, text: tr.querySelector(".text-cell div:last-child").textContent },
-                        labelNames);
+      const fresh = row({ ...result.answer, text: tr.querySelector(".answer-text").textContent }, labelNames);
+      const controls = (r) => Array.from(r.querySelectorAll("input, button"));
+      const focused = controls(tr).indexOf(document.activeElement);
       tr.replaceWith(fresh); // the row as stored: a skipped one shows no label
+      if (focused >= 0) { // the keyboard stays in the row saved (on its Save button where a label went disabled)
+        const target = controls(fresh)[focused];
+        (target && !target.matches(":disabled") ? target : fresh.querySelector("button")).focus();
+      }
       sayRow(fresh, "Saved the answer to text " + fresh.dataset.id + ".");
     } catch (e) {
       const m = e.message.charAt(0).toUpperCase() + e.message.slice(1);
