@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 from al.annotate.store import READING_KEY
 from al.datasets import TABLE_OPTIONS
