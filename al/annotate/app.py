@@ -40,6 +40,7 @@ method (any other gets its 404 or 405 first). Pages may not be framed.
 from __future__ import annotations
 
 import hmac
+import html
 import ipaddress
 from pathlib import Path
 from typing import Any, Sequence
@@ -207,6 +208,19 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _refused(request: Request, detail: str, status_code: int) -> Response:
+    """A refusal: JSON ``{"detail": ...}``, or, to a browser opening a page (a GET of no ``/api/`` path that
+    accepts HTML), the same words as a page, so that a person does not read a JSON object."""
+    wants_page = (request.method == "GET" and not request.url.path.startswith("/api/")
+                  and "text/html" in request.headers.get("accept", ""))
+    if not wants_page:
+        return JSONResponse({"detail": detail}, status_code=status_code)
+    words = html.escape(detail[0].upper() + detail[1:])
+    return HTMLResponse(f"<!doctype html><html lang=en><meta charset=utf-8><title>Not served</title>"
+                        f"<body style='font:1.1rem system-ui,sans-serif;max-width:40rem;margin:3rem auto'>"
+                        f"<p>{words}.</p></body></html>", status_code=status_code)
+
+
 def create_app(session: Session, *, token: str | None = None, loopback: bool = True,
                origins: Sequence[str] = (), port: int | None = None) -> FastAPI:
     """The app serving ``session``.
@@ -240,17 +254,17 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         if loopback and not is_loopback(_host_name(request.headers.get("host", ""))):
             proxy = (f" (behind a proxy for {', '.join(sorted(allowed_origins))}: have it pass the server's own Host, "
                      f"e.g. nginx's proxy_set_header Host 127.0.0.1:{port})" if allowed_origins and port else "")
-            return JSONResponse({"detail": f"this server answers on its loopback address only, not "
-                                           f"{_one_line(request.headers.get('host', 'no host'))[:100]!r}; open "
-                                           f"{_loopback_url(request, port)}{proxy}"}, status_code=403)
+            return _refused(request, f"this server answers on its loopback address only, not "
+                                     f"{_one_line(request.headers.get('host', 'no host'))[:100]!r}; open "
+                                     f"{_loopback_url(request, port)}{proxy}", 403)
         if token is not None:
             bearer = request.headers.get("authorization", "")
             query = request.query_params.get("token")
             given = (request.headers.get("x-token") or (bearer[7:] if bearer.lower().startswith("bearer ") else None)
                      or query or request.cookies.get(cookie) or "")
             if not hmac.compare_digest(given.encode(), token.encode()):
-                return JSONResponse({"detail": "missing or wrong token; open the address printed at start "
-                                               "(it ends in ?token=...)"}, status_code=401)
+                return _refused(request, "missing or wrong token; open the address printed at start (it ends in "
+                                         "?token=...)", 401)
             if query is not None and request.method == "GET":
                 rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
                 # one leading slash: //host/ or /\host/ would send the browser to another site

@@ -587,6 +587,12 @@ def test_a_token_guards_every_request_on_a_non_loopback_server(pool, tmp_path):
             assert response.status_code == 401 and "wrong token" in response.json()["detail"]
         assert client.post("/api/answer", json={"id": "t0", "labels": []}).status_code == 401
         assert client.get("/api/state", headers={"X-Token": "s3cre"}).status_code == 401
+        # a browser opening the page without the token reads the refusal as a page, not as a JSON object
+        page = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert page.status_code == 401 and page.headers["content-type"].startswith("text/html")
+        assert "<p>Missing or wrong token; open the address printed at start (it ends in ?token=...).</p>" in page.text
+        api = client.get("/api/state", headers={"Accept": "text/html,*/*"})  # the page's own calls: JSON as before
+        assert api.status_code == 401 and "wrong token" in api.json()["detail"]
         assert client.get("/api/state", headers={"X-Token": "s3cret"}).status_code == 200
         assert client.get("/api/state", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         redirect = client.get("/?token=s3cret", follow_redirects=False)

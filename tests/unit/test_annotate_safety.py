@@ -312,7 +312,9 @@ def test_requests_refused_before_routing_carry_the_security_headers(pool, tmp_pa
         json_type = {"Content-Type": "application/json"}
         for response, status in (
                 (loopback.get("/api/state"), 403),
+                (loopback.get("/", headers={"Accept": "text/html"}), 403),  # the refusal as a page
                 (guarded.get("/api/state"), 401),
+                (guarded.get("/", headers={"Accept": "text/html"}), 401),
                 (guarded.get("/?token=s3cret-s3cret-s3cret", follow_redirects=False), 303),
                 (own.post("/api/answer", content=b"{}", headers={"Content-Type": "text/plain"}), 415),
                 (own.post("/api/answer", content=b"{" * 70_000, headers=json_type), 413),
@@ -321,6 +323,18 @@ def test_requests_refused_before_routing_carry_the_security_headers(pool, tmp_pa
         ):
             assert response.status_code == status, response.text
             assert {k: response.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS, status
+    finally:
+        session.close()
+
+
+def test_a_refusal_shown_as_a_page_escapes_the_host_it_quotes(pool, tmp_path):
+    """The Host header is the requester's: quoted in a page, it is text, never markup."""
+    session = opened(pool, tmp_path / "s")
+    try:
+        client = TestClient(create_app(session), base_url="http://127.0.0.1")
+        page = client.get("/", headers={"Accept": "text/html", "Host": "<script>alert(1)</script>"})
+        assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+        assert "<script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     finally:
         session.close()
 
