@@ -459,7 +459,8 @@ def unread_texts(texts: Sequence[str], input_ids: Sequence[Sequence[int]], token
     """What a user should know of ``texts`` whose tokens (``input_ids``, cut at ``max_length``) the model reads
     only in part (longer than ``max_length`` tokens: the rest is never read) or not at all (nothing but unknown
     tokens, emoji alone: such texts get near one vector); None when every text is read whole. ``reader``: what
-    reads them where it is not ``model`` itself (a fitted encoder, with its own max_length and how to raise it)."""
+    reads them where it is not ``model`` itself (a fitted encoder, with its own max_length and how to raise it).
+    ``texts`` are those embedded now: the cached ones were said of when they were embedded."""
     at_limit = [i for i, ids in enumerate(input_ids) if len(ids) >= max_length]
     long: list[int] = []
     if at_limit:  # cut one token later: a text of exactly max_length tokens is read whole
@@ -470,10 +471,10 @@ def unread_texts(texts: Sequence[str], input_ids: Sequence[Sequence[int]], token
                if unk is not None and (words := [t for t in ids if t not in special]) and all(t == unk for t in words)]
     said = []
     if long:
-        said.append(f"{len(long)} of {len(texts)} texts are longer than {reader or model + chr(39) + 's'} "
+        said.append(f"{len(long)} of the {len(texts)} texts embedded now are longer than {reader or model + chr(39) + 's'} "
                     f"{max_length} tokens (e.g. {texts[long[0]][:40]!r}...): only their first {max_length} are read")
     if unknown:
-        said.append(f"{len(unknown)} of {len(texts)} texts hold nothing the model's vocabulary knows (e.g. "
+        said.append(f"{len(unknown)} of the {len(texts)} texts embedded now hold nothing the model's vocabulary knows (e.g. "
                     f"{texts[unknown[0]][:40]!r}): each is read as unknown tokens alone, so such texts get near one "
                     f"vector, told apart only by how many unknown tokens they hold")
     return "; ".join(said) if said else None
