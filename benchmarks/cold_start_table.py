@@ -51,11 +51,10 @@ def main() -> int:
         return 2
     starts = sorted({k[2] for k in values} - {BASELINE})
     if not starts or BASELINE not in {k[2] for k in values}:
-        print(f"error: the runs under {args.runs_dir} start only {'from ' + starts[0] if starts else 'at random'}; "
-              f"expected runs of a {BASELINE} start and another (initial_strategy label_names or kmeans), as "
-              f"simulations/cold-start.yaml makes", file=sys.stderr)
+        held = f"only from {', '.join(starts)}" if starts else "only at random"
+        print(f"error: the runs under {args.runs_dir} start {held}; expected runs of a {BASELINE} start and another "
+              f"(initial_strategy label_names or kmeans), as simulations/cold-start.yaml makes", file=sys.stderr)
         return 2
-    held = sorted({n for seeds in values.values() for sizes in seeds.values() for n in sizes})
 
     lines = ["# Cold starts at fixed labeled-set sizes", "",
              f"`python benchmarks/cold_start_table.py {args.runs_dir} --sizes {' '.join(map(str, args.sizes))}`. "
@@ -80,9 +79,12 @@ def main() -> int:
                                  "diff": test.mean_difference, "ci": ci, "p": test.p_value, "wins": test.wins})
             adjusted = holm([r["p"] if r["p"] is not None else 1.0 for r in rows]) if rows else []
             if not rows:
+                held = sorted({n for key, seeds in values.items() if key[0] == dataset
+                               for sizes in seeds.values() for n in sizes})
                 lines += [f"## {dataset}, {size} labeled texts", "",
-                          f"No start has a paired {BASELINE} start measured at {size} labeled texts (the runs' "
-                          f"labeled-set sizes: {', '.join(map(str, held))}).", ""]
+                          f"No run of another start has a {BASELINE}-start twin (same strategy and seed) with both "
+                          f"measured at {size} labeled texts (the sizes this data set's runs reach: "
+                          f"{', '.join(map(str, held))}).", ""]
                 continue
             lines += [f"## {dataset}, {size} labeled texts", "",
                       "| strategy | start | seeds | macro-F1 (start) | macro-F1 (random start) | difference [95 % CI] "

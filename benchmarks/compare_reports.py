@@ -65,7 +65,8 @@ def main() -> int:
         if only:
             print(f"\nonly in the {name} report ({len(only)}): " + "; ".join(f"{s} / {r}" for s, r in only))
     if not set(old) & set(new):
-        print("\nno setting and strategy is in both reports")
+        print("\nno setting and strategy is in both reports: a setting is named by its data, labels and "
+              "classifier, so reports of grids on other data or labels share none")
     return 0
 
 

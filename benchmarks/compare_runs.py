@@ -41,8 +41,8 @@ def difference(a: Path, b: Path) -> str | None:
     ``differs from round 2 on (picked, macro_f1)``: the first round that differs in ``COMPARED`` fields, and
     those fields; ``differs: 3 vs 1 rounds``: one directory holds more rounds. A shorter run whose rounds are
     the other's but for its last round's picks (the last round of a budget picks nothing; a run with a larger
-    budget goes on) is said so: ``the same 2 rounds, then 3 vs 2 rounds (the shorter run's last round picks
-    nothing)``.
+    budget goes on) is said so: ``the same 2 rounds but for the last one's picks, then 3 vs 2 rounds (the
+    shorter run's last round picks nothing)``.
     """
     left, right = read_rounds(a), read_rounds(b)
     counts = f"{len(left)} vs {len(right)} rounds"
@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--caches", nargs=2, type=Path, metavar=("CACHE_A", "CACHE_B"),
                         help="two caches ($AL_CACHE_DIR folders) whose stored vectors and ALPS heads to compare too; "
                         "alone (no directories), the caches only")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # A --caches C1 C2 B, as before A and B became optional
     if args.b is None and not (args.a is None and args.caches):
         parser.error("expected two directories to compare (A B), or --caches CACHE_A CACHE_B alone, got "
                      + ("one directory" if args.a is not None else "neither"))

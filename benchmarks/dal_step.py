@@ -30,8 +30,8 @@ for i in range(2):
     t = time.perf_counter()
     m, info = _train(XL, XU, 1, 256, 3, 1e-3, 256, 50, 0.98)
     dt = time.perf_counter() - t
-    print(f"whole training {i + 1}: {info['epochs']} epochs to {info['train_accuracy']:.3f} training accuracy, {dt:.2f} s, "
-          f"{dt / info['epochs'] * 1e3:.1f} ms an epoch")
+    print(f"whole training {i + 1}: {info['epochs']} epochs to {info['train_accuracy']:.3f} training accuracy, "
+          f"{dt:.2f} s, {dt / info['epochs'] * 1e3:.1f} ms an epoch")
 # each part of a step, on one batch of 256
 X = torch.from_numpy(np.vstack([XL, XU]))
 y = torch.cat([torch.zeros(400, dtype=torch.long), torch.ones(4000, dtype=torch.long)])

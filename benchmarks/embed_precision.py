@@ -100,7 +100,8 @@ def main() -> None:
         same = "same bits" if matrix_digest(one) == matrix_digest(two) else "DIFFER"
         print(f"| {name} | {len(texts)} | {rate['fp32']:.1f} | {rate['bf16']:.1f} | {rate['bf16'] / rate['fp32']:.2f} | "
               f"{cosine.min():.5f} | {np.quantile(cosine, 0.001):.5f} | {np.median(cosine):.6f} | "
-              f"{neighbour_overlap(vectors['fp32'], vectors['bf16']):.3f} | {same} ({len(checked)} texts) |", flush=True)
+              f"{neighbour_overlap(vectors['fp32'], vectors['bf16']):.3f} | {same} ({len(checked)} texts) |",
+              flush=True)
 
 
 if __name__ == "__main__":

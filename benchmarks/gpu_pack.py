@@ -85,6 +85,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / ".gpu", help="the folder to write (default .gpu)")
     parser.add_argument("--reuters", type=Path, default=ROOT.parent / "shared" / "data" / "reuters21578.tar.gz")
     args = parser.parse_args()
+    out = args.out.resolve()
+    ignored = out.is_relative_to(ROOT) and subprocess.run(
+        ["git", "-C", str(ROOT), "check-ignore", "-q", f"{out}/"], capture_output=True).returncode == 0  # a folder
+    if not ignored:
+        parser.error(f"--out {args.out} is {'not git-ignored' if out.is_relative_to(ROOT) else 'outside the checkout'}; "
+                     f"the device tool carries git-ignored folders of the checkout ({ROOT}): give one (the default, "
+                     f".gpu, is)")
     if not args.reuters.is_file():
         print(f"error: Reuters not found at {args.reuters}; pass --reuters PATH/reuters21578.tar.gz", file=sys.stderr)
         return 2
@@ -123,11 +130,6 @@ def main() -> int:
         print(f"error: {size:.1f} MiB is over the device tool's {LIMIT_MIB} MiB; remove untracked files from the "
               "working tree or carry less", file=sys.stderr)
         return 2
-    out = args.out.resolve()
-    if not out.is_relative_to(ROOT):
-        print(f"warning: {out} is outside the checkout ({ROOT}); the device tool carries folders of the checkout: "
-              f"pack into one there (the default, .gpu, is git-ignored)", file=sys.stderr)
-        return 0
     carried = out.relative_to(ROOT).as_posix()
     command = DEVICE_COMMAND + ("" if out == ROOT / ".gpu" else f" --pack {carried}")
     print(f'device run: command "{command}", carry ["{carried}"], timeout_s 570')

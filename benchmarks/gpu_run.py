@@ -366,7 +366,8 @@ def main() -> int:
                "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     except (subprocess.CalledProcessError, OSError) as exc:
         print(f"error: installing al and the wheels failed ({type(exc).__name__}: {exc}); expected pip with "
-              "setuptools and the carried .gpu/wheels, and a writable --work; see pip's output above", file=sys.stderr)
+              f"setuptools and the carried {args.pack}/wheels, and a writable --work; see pip's output above",
+              file=sys.stderr)
         return 2
     try:
         check_strategies(env)
@@ -380,7 +381,7 @@ def main() -> int:
         bert = args.bert or bert_base_shaped(minilm, args.work / "bert-base-shaped", args.smoke)
     except Exception as exc:  # noqa: BLE001 - safetensors, transformers and lzma raise many types: one line
         print(f"error: unpacking the carried model and data failed ({type(exc).__name__}: {exc}); expected the "
-              ".gpu folder of benchmarks/gpu_pack.py; pack it again", file=sys.stderr)
+              f"{args.pack} folder of benchmarks/gpu_pack.py; pack it again", file=sys.stderr)
         return 2
     print(f"setup: {time.perf_counter() - started:.1f} s", flush=True)
 

@@ -354,7 +354,9 @@ def serve(args: argparse.Namespace) -> int:
                 print(f"complete: {session.done_message()} (a larger --budget asks more)", file=sys.stderr)
         print(f"annotate at {address}", flush=True)
         if "quiet" not in args:
-            print("Ctrl-C stops; the same command resumes where you left off", file=sys.stderr, flush=True)
+            resumes = "" if session.finished or len(session.records.rounds) >= config.n_rounds else \
+                "; the same command resumes where you left off"
+            print(f"Ctrl-C stops{resumes}", file=sys.stderr, flush=True)
         app = create_app(session, token=token, loopback=loopback, origins=origins, port=actual)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                                timeout_graceful_shutdown=2))

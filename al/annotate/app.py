@@ -217,8 +217,7 @@ def _refused(request: Request, detail: str, status_code: int) -> Response:
         return JSONResponse({"detail": detail}, status_code=status_code)
     words = html.escape(detail[0].upper() + detail[1:])
     return HTMLResponse(f"<!doctype html><html lang=en><meta charset=utf-8><title>Not served</title>"
-                        f"<body style='font:1.1rem system-ui,sans-serif;max-width:40rem;margin:3rem auto'>"
-                        f"<p>{words}.</p></body></html>", status_code=status_code)
+                        f"<body><p>{words}.</p></body></html>", status_code=status_code)
 
 
 def create_app(session: Session, *, token: str | None = None, loopback: bool = True,

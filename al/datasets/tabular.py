@@ -898,8 +898,8 @@ def _splits(table: Table, texts: Sequence[str], split_column: str, required: boo
         if len(unknown):
             first = int(unknown[0])
             shown = "an empty cell" if _missing(raw.iat[first]) else _shown(raw.iat[first])
-            others = sorted({str(v) for v in raw.iloc[unknown] if not _missing(v)})
-            values = f"; values {others}" if others else ""
+            others = sorted({_shown(v) for v in raw.iloc[unknown] if not _missing(v)})
+            values = f"; values {', '.join(others)}" if others else ""
             raise DataError(
                 f"{table.where(first)}: column {split_column!r} holds {shown} ({len(unknown)} such row(s){values}); "
                 f"expected train, dev (or validation), test in every row"

@@ -1561,7 +1561,9 @@ def test_an_extended_session_shows_its_stored_last_round_until_it_is_computed_ag
         assert state["advice"] == [a if a["criterion"] != "labeled_budget" else budget for a in done["advice"]]
         release.set()
         client = TestClient(create_app(session), base_url="http://127.0.0.1")
-        assert Person(client, pool).answer(1)["metrics"]["n_labeled"] == 20  # round 2 computed again
+        Person(client, pool).answer(5)  # round 2's new batch: its record is written once it is answered
+        assert len(read_rounds(tmp_path / "s")[2]["picked"]) == 5  # round 2 computed again, now with a batch
+        assert session.state()["metrics"]["n_labeled"] in (20, 25)  # the records' own from here on
     finally:
         release.set()
         session.close()

@@ -42,6 +42,18 @@ REFUSED = [
 ]
 
 
+#: What the refusal must say, where another refusal of the same command could also end it with 2 (peers.py
+#: without ../shared/data says "Reuters not found").
+SAID = {
+    ("peers.py", "--repeats", "0"): "--repeats must be at least 1, got 0",
+    ("peers.py", "--quick", "--tuned-repeats", "-1"): "--tuned-repeats must be at least 1, got -1",
+    ("peers.py", "--repeats", "abc"): "invalid int value: 'abc'",
+    ("alps_cost.py", "--shared-first"): "--shared was not given",
+    ("embed_precision.py", "--reuters", "/nonexist.tar.gz"): "--reuters /nonexist.tar.gz does not exist",
+    ("compare_runs.py", "/nonexist"): "expected two directories to compare (A B), or --caches",
+}
+
+
 @pytest.mark.parametrize("argv", REFUSED, ids=" ".join)
 def test_a_bad_argument_is_one_error_line_and_exit_2(argv):
     done = run(*argv)
@@ -49,6 +61,7 @@ def test_a_bad_argument_is_one_error_line_and_exit_2(argv):
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert SAID.get(argv, "") in lines[0]
     assert done.stdout == ""
 
 
@@ -104,5 +117,10 @@ def test_cold_start_table_refuses_runs_of_one_start_and_names_sizes_no_run_reach
     done = run("cold_start_table.py", str(tmp_path / "g"), "--sizes", "20", "300")
     assert done.returncode == 0, done.stderr
     assert "| random | kmeans | 2 | 0.4000 | 0.2000 | +0.2000" in done.stdout
-    assert ("No start has a paired random start measured at 300 labeled texts (the runs' labeled-set sizes: 10, "
-            "20).") in done.stdout
+    assert ("No run of another start has a random-start twin (same strategy and seed) with both measured at 300 "
+            "labeled texts (the sizes this data set's runs reach: 10, 20).") in done.stdout
+    for seed in (0, 1):  # two other starts and no random one: both named
+        _run_record(tmp_path / "h" / f"start-kmeans__seed-{seed}", "kmeans", seed, [(10, 0.3)])
+        _run_record(tmp_path / "h" / f"start-label_names__seed-{seed}", "label_names", seed, [(10, 0.3)])
+    done = run("cold_start_table.py", str(tmp_path / "h"))
+    assert done.returncode == 2 and "start only from kmeans, label_names; expected" in done.stderr, done.stderr

@@ -119,6 +119,8 @@ def test_caches_decide_the_exit_status_and_a_wrong_cache_path_is_refused(tmp_pat
                         "caches: 2 entries in both, 0 differ"]
     assert main([*grids, "--caches", str(same), str(other)]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "caches: 2 entries in both, 1 differ"
+    assert main([grids[0], "--caches", str(same), str(also), grids[1]]) == 0  # the options between the directories
+    assert capsys.readouterr().out.splitlines()[-1] == "caches: 2 entries in both, 0 differ"
     apart = _cache(tmp_path / "c4", {b"t9": [1.0, 0.0]})  # an al cache, but no text in both: nothing shown equal
     assert main([*grids, "--caches", str(same), str(apart)]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "caches: nothing in both to compare"

@@ -124,9 +124,15 @@
     page.computing = state.computing_seconds === null || state.computing_seconds === undefined ? null
       : { since: performance.now() - 1000 * state.computing_seconds, message: state.message, phase: state.phase };
     if (page.unsent !== null) { // a state came: the server is back
-      page.notice = state.text && state.text.id === page.unsent
-        ? "The server is back. Your answer to text " + page.unsent + " is not saved yet: press Enter to send it."
-        : "The server is back. Your answer to text " + page.unsent + " was not saved.";
+      const id = page.unsent;
+      if (state.text && state.text.id === id) {
+        page.notice = "The server is back. Your answer to text " + id + " is not saved yet: press Enter to send it.";
+      } else if (state.last_answer && state.last_answer.id === id) { // stored before its response was lost
+        page.notice = "The server is back. Text " + id + " is answered (All answers shows the answer).";
+        page.noticeIsError = false;
+      } else {
+        page.notice = "The server is back. Your answer to text " + id + " was not saved.";
+      }
       page.unsent = null;
     }
     if (!page.editing) {
@@ -240,7 +246,6 @@
     const edited = page.editing.id; // Esc while it saves ends the editing, not the save
     page.notice = null; // an earlier change's, until this one is saved
     page.noticeIsError = false;
-    page.unsent = null;
     page.busy = true;
     page.epoch += 1;
     try {
