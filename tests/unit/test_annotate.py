@@ -1659,7 +1659,8 @@ def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, ca
     # complete: said in the terminal, not on the page alone (it served the answers without a word)
     assert err[1] == (f"complete: the budget is spent: 20 texts labeled. Export them with: python -m al.annotate "
                       f"export {tmp_path / 's'} -o labeled.jsonl (a larger --budget asks more)")
-    # and stopped, it is not said to resume (it had said "the same command resumes")
+    # and stopped, it is not said to resume (it had said "the same command resumes", and so had its start)
+    assert "Ctrl-C stops" in err and not any("resumes where you left off" in line for line in err), err
     assert err[-1] == (f"stopped; every answer is in {tmp_path / 's' / DB_FILE}; the session is complete; a larger "
                        f"--budget asks more")
 
