@@ -67,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--space", metavar="NAME",
                    help="fit this space on each labeled set (cea, snnl, aan, am or clld) and report both spaces "
                    "side by side")
-    g.add_argument("--space-scope", choices=["head", "encoder"], help=f"(default: {d.space_scope})")
+    g.add_argument("--space-scope", choices=["head", "encoder"],
+                   help="head: a projection trained on the frozen cached embeddings (seconds); encoder: fine-tune "
+                   f"the sentence encoder and re-embed (the papers' setting) (default: {d.space_scope})")
     g.add_argument("--space-param", action="append", metavar="KEY=VALUE",
                    help="keyword argument of the space (repeatable), as in al.simulate")
     g.add_argument("--held-out", type=int, metavar="N",
@@ -166,6 +168,12 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         given["data_options"] = options
     if getattr(args, "space", None) == PRETRAINED and not {"space_param", "space_scope", "held_out"} & set(vars(args)):
         del args.space  # al.simulate's default spelt out: the pretrained space alone (what fits it: refused below)
+    if getattr(args, "space", None) == PRETRAINED:  # with what fits a space
+        flags = [f"--{k.replace('_', '-')}" for k in ("space_param", "space_scope", "held_out") if k in args]
+        one = len(flags) == 1
+        raise ConfigError(f"{' and '.join(flags)} {'is' if one else 'are'} read by a fitted space alone, and --space "
+                          f"pretrained fits none; give --space NAME (cea, snnl, aan, am, clld), or drop "
+                          f"{'it' if one else 'them'}")
     if "space" in args:
         from al.simulate import parse_params
         from al.spaces import OBJECTIVES

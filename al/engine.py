@@ -51,7 +51,7 @@ from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
 from al.errors import ALError, ConfigError, DataError, InterfaceError, QueryError, raised_at
 from al.metrics import evaluate
-from al.progress import heartbeat, progress
+from al.progress import counted, heartbeat, is_quiet, progress
 from al.records import RunRecords
 from al.strategy import PoolState, Strategy, validate_answer
 
@@ -818,6 +818,9 @@ class Simulation:
         reads_space = (self.space is not None and self._classifier_probe.input == "embeddings"
                        and self.space_for != "strategy")
         at_round = getattr(annotator, "at_round", None)
+        if not is_quiet():  # said first: the fits' own lines (bert's epochs) would read as a new round's
+            print(f"resuming: refitting the warm-started classifier on the {counted(n_done, 'finished round')}, as "
+                  f"the run did before it stopped (nothing is evaluated or recorded)", file=sys.stderr, flush=True)
         with progress(n_done, "resuming: refitting the warm-started classifier on the finished rounds",
                       unit="rounds") as bar:
             for r in range(n_done):

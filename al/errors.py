@@ -125,9 +125,19 @@ def closest(word: str, known: Sequence[str], cutoff: float = 0.7) -> str | None:
     import difflib  # only when an error is being worded: every module imports this one
 
     close = ([k for k in known if k.lower() == word.lower() and k != word][:1]  # CSV: csv
+             or [k for k in SHORT_NAMES.get(word.lower(), ()) if k in known][:1]
              or difflib.get_close_matches(word, known, n=1, cutoff=cutoff) or _swapped(word, known)
              or _doubled_key(word, known))
     return close[0] if close else None
+
+
+#: Short names other libraries take for parameters al spells out (``lr`` for ``learning_rate``), each with the
+#: names it may mean, the first of them a component accepts being the guess; difflib finds none of these.
+SHORT_NAMES = {
+    "lr": ("learning_rate",), "epoch": ("epochs", "max_epochs"), "n_epochs": ("epochs", "max_epochs"),
+    "num_epochs": ("epochs", "max_epochs"), "bs": ("batch_size",), "wd": ("weight_decay",),
+    "maxlen": ("max_length",), "seq_len": ("max_length",), "max_seq_length": ("max_length",),
+}
 
 
 def _doubled_key(word: str, known: list[str]) -> list[str]:

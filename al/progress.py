@@ -115,7 +115,8 @@ class PlainProgress:
         if final and stopped:
             text = f"{self.desc}: stopped after {duration(elapsed)}, {count} {self.unit}"
         elif final:
-            text = f"{self.desc}: {self.n:,} {self.unit} done in {duration(elapsed)}"
+            text = f"{self.desc}: {self.n:,} {_one_of(self.unit) if self.n == 1 else self.unit} done in " \
+                   f"{duration(elapsed)}"
         elif share is not None:
             left = f", about {duration(elapsed * (1 - share) / share)} left" if 0 < share < 1 else ""
             of = " of the work" if self.work is not None else ""
@@ -169,6 +170,13 @@ class _Silent:
 
     def close(self) -> None:
         pass
+
+
+def _one_of(unit: str) -> str:
+    """The singular of a progress unit: ``rounds`` -> ``round``, ``batches`` -> ``batch``; ``it`` as it is."""
+    if unit.endswith(("ches", "shes", "sses", "xes")):
+        return unit[:-2]
+    return unit[:-1] if unit.endswith("s") and not unit.endswith("ss") else unit
 
 
 def counted(n: int, noun: str, plural: str | None = None) -> str:

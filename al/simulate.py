@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--classifier-param", action="append", metavar="KEY=VALUE",
                    help="keyword argument of the classifier's constructor (repeatable; VALUE parsed as YAML), "
                    "e.g. C=0.5 or class_weight=null (logreg); model=bert-base-uncased, max_epochs=5, "
-                   "learning_rate=2e-5, max_length=64, warm_start=true (bert)")
+                   "learning_rate=2e-5, max_length=64, warm_start=true, aux=snnl|aan|am|clld (bert's auxiliary "
+                   "objectives: README, 'Auxiliary objectives'); a misspelt name is refused with the full list")
     g.add_argument("--threshold", choices=["fixed", "dev"],
                    help="the classifier's decision threshold: 0.5, or per label tuned on the dev split "
                    "(same as --classifier-param threshold=...; default: fixed)")
@@ -90,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                    f"(default: {d.space_for})")
     g.add_argument("--space-param", action="append", metavar="KEY=VALUE",
                    help="keyword argument of the space (repeatable), e.g. epochs=30, dim=128, positive=exact, "
-                   "alpha=100 (snnl), negatives=4 (aan, am), delta=0.4 (am), lam=0.5, ldm=adaptive (clld)")
+                   "alpha=100 (snnl), negatives=4 (aan, am), delta=0.4 (am), lam=0.5, ldm=adaptive (clld); "
+                   "the encoder scope takes model, epochs, learning_rate, batch_size, max_length, amp, not dim; a misspelt "
+                   "name is refused with the full list")
     g = p.add_argument_group("loop")
     g.add_argument("--initial", type=int, help=f"labeled texts to start from, chosen by --initial-strategy (default: {d.initial})")
     g.add_argument("--initial-strategy", choices=["random", "label_names", "kmeans"],

@@ -657,13 +657,15 @@ class BertClassifier(Classifier):
                               f"aux={self.aux!r} ({readers_of}); give that aux, or leave "
                               f"{'it' if len(unread) == 1 else 'them'} out")
         pairs = self.aux_confusable
-        if isinstance(pairs, (str, bytes)) or not all(
+        if not isinstance(pairs, (list, tuple)) or not all(
             isinstance(pair, (list, tuple)) and len(pair) == 2
             and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in pair)
             for pair in pairs
         ):
-            raise ConfigError(f"bert aux_confusable must be a list of label index pairs such as [[0, 1], [2, 5]], "
-                              f"got {pairs!r}")
+            count = (" (a count of pairs is a fitted space's confusable=k; bert's aux_confusable names the pairs)"
+                     if isinstance(pairs, (int, np.integer)) and not isinstance(pairs, bool) else "")
+            raise ConfigError(f"bert aux_confusable must be a list of label index pairs such as [[0, 1], [2, 5]] "
+                              f"(indices in the run's label order), got {pairs!r}{count}")
 
     def predict_proba_dropout(self, X: Sequence[str], n_samples: int, seed: int) -> np.ndarray:
         """Per-label probabilities of ``n_samples`` stochastic forward passes with dropout on (MC dropout).

@@ -167,7 +167,10 @@ def test_training_with_aux_is_deterministic_on_cpu(tiny, aux):
     ({"aux": "clld", "aux_weight": 2}, "aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]"),
     ({"aux": "aan", "aux_positive": "same"}, "aux_positive must be one of shares, exact; got 'same'"),
     ({"aux": "clld", "aux_confusable": [0, 1]}, "aux_confusable must be a list of label index pairs such as "
-                                                "[[0, 1], [2, 5]], got [0, 1]"),
+                                                "[[0, 1], [2, 5]] (indices in the run's label order), got [0, 1]"),
+    # a count, as a fitted space's confusable takes: it had failed with TypeError: 'int' object is not iterable
+    ({"aux": "clld", "aux_confusable": 2}, "got 2 (a count of pairs is a fitted space's confusable=k; bert's "
+                                           "aux_confusable names the pairs)"),
 ])
 def test_bad_aux_settings_fail_before_any_model_loads(params, message):
     with pytest.raises(ConfigError, match=re.escape(message)):

@@ -801,6 +801,11 @@ def test_did_you_mean_names_each_close_guess_once():
     assert did_you_mean(["CC"], ["C", "max_iter"]) == " (did you mean C?)"  # a doubled key: below the cutoff
     assert did_you_mean(["cc"], ["C"]) == " (did you mean C?)"
     assert did_you_mean(["cv", "kn", "a"], ["C", "k", "ab"]) == ""  # another letter more, or one fewer: no guess
+    # other libraries' short names, which difflib finds nothing for: the name each component accepts
+    assert did_you_mean(["lr"], ["learning_rate", "dim"]) == " (did you mean learning_rate?)"
+    assert did_you_mean(["epoch"], ["max_epochs", "model"]) == " (did you mean max_epochs?)"  # bert
+    assert did_you_mean(["epoch"], ["epochs", "max_epochs"]) == " (did you mean epochs?)"  # a space
+    assert did_you_mean(["lr"], ["C", "max_iter"]) == ""  # logreg takes no learning rate: no guess
 
 
 def test_an_error_quoting_a_multi_line_message_stays_one_line():

@@ -132,9 +132,10 @@ def _knn(seed):
 
 
 @pytest.mark.parametrize("make", [lambda s: Carried(seed=s), _knn], ids=["carried weights", "knn index"])
-def test_a_resumed_warm_started_run_refits_the_finished_rounds_first(corpus, tmp_path, make):
+def test_a_resumed_warm_started_run_refits_the_finished_rounds_first(corpus, tmp_path, make, capsys):
     """Under warm_start a fit continues from the rounds before it: after a crash the new process refits them
-    (nothing recorded), so the resumed run records what an uninterrupted one does, classifier facts included."""
+    (nothing recorded), so the resumed run records what an uninterrupted one does, classifier facts included. The
+    refit is said before it starts: bert's epoch lines had read as a new round's."""
     config = {"seed": 0}
     made = []
 
@@ -154,7 +155,11 @@ def test_a_resumed_warm_started_run_refits_the_finished_rounds_first(corpus, tmp
     resumed = RunRecords(tmp_path / "crashed")
     resumed.start(config, {})
     made.clear()
+    capsys.readouterr()
     rounds = simulate(corpus, ClassEmbedding(), records=resumed, make_classifier=make_classifier).run()
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "resuming: refitting the warm-started classifier on the 3 finished rounds, as the run did before it stopped "
+        "(nothing is evaluated or recorded)")
     assert strip_times(rounds) == strip_times(expected)
     assert strip_times(read_rounds(tmp_path / "crashed")) == strip_times(expected)
     assert rounds[3]["seconds_replay"] >= 0 and "seconds_replay" not in rounds[4]

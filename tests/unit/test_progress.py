@@ -60,6 +60,11 @@ def test_off_a_terminal_progress_is_plain_and_quiet_silences_it(clock, capsys):
         clock.now += 1
         bar.update(4)
     assert capsys.readouterr().err == "work: 4 steps done in 1 s\n"  # complete: one line, not a 100 % one before it
+    for unit, one in (("rounds", "round"), ("batches", "batch"), ("texts", "text"), ("it", "it")):  # "1 rounds"
+        with progress(1, "work", unit=unit, delay=0.0) as bar:
+            clock.now += 1
+            bar.update(1)
+        assert capsys.readouterr().err == f"work: 1 {one} done in 1 s\n"
     set_quiet(True)
     try:
         with progress(4, "work", delay=0.0) as bar:
