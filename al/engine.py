@@ -569,6 +569,10 @@ class Simulation:
                 fit_round = r - r % self.space_every
                 # the last round queries nothing: fit only if the classifier or an observer reads the space
                 if fit_round != space_round and (n > 0 or self._space_read_without_a_query):
+                    if fit_round < r and not is_quiet():  # a resume in a period of --space-every: said, not a new fit
+                        print(f"resuming: fitting round {fit_round + 1}'s space again (it serves rounds "
+                              f"{fit_round + 1}-{fit_round + self.space_every}: --space-every {self.space_every})",
+                              file=sys.stderr, flush=True)
                     t = time.perf_counter()
                     fitted_labeled = shown[: sizes[fit_round]]  # the labeled set of the fit's round
                     fitted_labeled = fitted_labeled[~annotator.skipped(fitted_labeled)]

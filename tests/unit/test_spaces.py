@@ -336,7 +336,7 @@ def test_space_for_reaches_config_flags_run_dir_and_labels():
     assert stored_settings({"config": old})["space_for"] == "all"
 
 
-def test_a_resumed_run_refits_the_space_it_was_using(corpus, tmp_path):
+def test_a_resumed_run_refits_the_space_it_was_using(corpus, tmp_path, capsys):
     expected = simulate(corpus, HeadSpace("aan", **FAST), every=2).run()
 
     class Crash(Exception):
@@ -352,8 +352,10 @@ def test_a_resumed_run_refits_the_space_it_was_using(corpus, tmp_path):
         simulate(corpus, HeadSpace("aan", **FAST), records=records, every=2, on_round=crash_after_round_2).run()
     again = RunRecords(tmp_path)
     again.start({"space": "aan"}, {})
+    capsys.readouterr()
     simulate(corpus, HeadSpace("aan", **FAST), records=again, every=2).run()
     assert strip_times(read_rounds(tmp_path)) == strip_times(expected)
+    said = capsys.readouterr().err
 
     def crash_after_round_3(record):  # round 3 uses the space of round 2: the resumed run must refit that one
         if record["round"] == 3:
@@ -367,6 +369,8 @@ def test_a_resumed_run_refits_the_space_it_was_using(corpus, tmp_path):
     other.start({"space": "aan"}, {})
     simulate(corpus, HeadSpace("aan", **FAST), records=other, every=2).run()
     assert strip_times(read_rounds(tmp_path / "b")) == strip_times(expected)
+    # said, where nothing had told a space fitted again from a new one (the console counts rounds from 1)
+    assert said.count("resuming: fitting round 3's space again (it serves rounds 3-4: --space-every 2)") == 1, said
 
 
 class RecordingSpace(HeadSpace):
