@@ -317,6 +317,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         if (finished := complete()) is not None:  # finished by another process since the first look
             return finished
         done = read_rounds(run_dir)
+        extended = bool(done) and stored_budget(config) is not None  # read before the run writes its own
         try:
             with _in_worker(defer_busy_caches) as caught:
                 rounds = run(config, quiet=True)
@@ -329,7 +330,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         except Exception as exc:  # noqa: BLE001 - a bug in one run's code (a plugin's) must not stop the others
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
                     "message": _code_error(exc), "warnings": _messages(caught)}
-    status = "resumed" if done else "done"
+    status = "extended" if extended else "resumed" if done else "done"
     return {"status": status, "out": str(run_dir), "rounds": len(rounds), "seconds": time.perf_counter() - start,
             "macro_f1": rounds[-1]["macro_f1"], "warnings": _messages(caught)}
 
@@ -1150,16 +1151,22 @@ class InFlight:
 
 
 def readiness(configs: Sequence[SimulationConfig]) -> str:
-    """``ready: 2 new, 1 to resume (after 3 of 11 rounds), 1 complete``: where the runs of ``configs`` stand,
-    for a dry run (a grid run again after it finished runs nothing)."""
+    """``ready: 2 new, 1 to resume (after 3 of 11 rounds), 4 to extend (budget 250 -> 300), 1 complete``: where
+    the runs of ``configs`` stand, for a dry run (a grid run again after it finished runs nothing)."""
     kept = [kept_rounds(config) for config in configs]
     unread = sum(rounds is None for rounds in kept)  # on a cluster, another machine's directory
     new = sum(rounds == 0 for rounds in kept)
-    resume = [(rounds, config.n_rounds) for rounds, config in zip(kept, configs)
-              if rounds is not None and 0 < rounds < config.n_rounds]
-    complete = len(configs) - unread - new - len(resume)
+    partial = [(rounds, config) for rounds, config in zip(kept, configs)
+               if rounds is not None and 0 < rounds < config.n_rounds]
+    raised = [(stored_budget(config), config.budget) for _, config in partial]
+    resume = [(rounds, config.n_rounds) for (rounds, config), (old, _) in zip(partial, raised) if old is None]
+    extend = sorted({(old, new) for old, new in raised if old is not None})
+    n_extend = len(partial) - len(resume)
+    complete = len(configs) - unread - new - len(partial)
     after = (f" (after {resume[0][0]} of {resume[0][1]} rounds)" if len(resume) == 1 else "")
+    budgets = f" (budget {extend[0][0]} -> {extend[0][1]})" if len(extend) == 1 else " (budgets raised)"
     parts = [f"{new} new" if new else "", f"{len(resume)} to resume{after}" if resume else "",
+             f"{n_extend} to extend{budgets}" if n_extend else "",
              f"{complete} complete" + (" (nothing to run)" if complete == len(configs) else "") if complete else "",
              f"{unread} whose records cannot be read here" if unread else ""]
     return "ready: " + ", ".join(part for part in parts if part)
@@ -1182,6 +1189,18 @@ def kept_rounds(config: SimulationConfig) -> int | None:
         return config.continued_rounds(read_rounds(config.run_dir))
     except (ALError, OSError):  # damaged: the run says what is wrong
         return None
+
+
+def stored_budget(config: SimulationConfig) -> int | None:
+    """The budget ``config``'s run directory holds rounds of where it is below ``config``'s (the grid's budget was
+    raised: the run is extended); None otherwise, or where the directory cannot be read."""
+    from al.records import read_config
+
+    try:
+        stored = (read_config(config.run_dir) or {}).get("config", {}).get("budget")
+    except (ALError, OSError, AttributeError):
+        return None
+    return stored if isinstance(stored, int) and not isinstance(stored, bool) and stored < config.budget else None
 
 
 def finished_rounds(run_dir: Path) -> int | None:
@@ -1285,7 +1304,7 @@ class Heartbeat:
 
 
 #: Statuses of a run that did its work now (its seconds are a run's): the pace of the grid is theirs.
-WORKED = frozenset({"done", "resumed"})
+WORKED = frozenset({"done", "resumed", "extended"})
 
 
 def time_left(worked: Sequence[tuple[float, int]], rounds_left: Sequence[int], elapsed: float,
@@ -1586,7 +1605,7 @@ def log_preparation(root: Path, task: Preparation, result: dict[str, Any]) -> st
 
 
 #: Statuses of a finished cell: the run has all its rounds.
-FINISHED = frozenset({"done", "resumed", "complete"})
+FINISHED = frozenset({"done", "resumed", "extended", "complete"})
 
 
 def exit_status(counts: dict[str, int], not_run: int) -> int:

@@ -379,7 +379,10 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
                             f"{did_you_mean([metric], known + inside)}; metrics every round records: "
                             f"{', '.join(every_round(run))}" + _nested_hint(run))
         if value is None:
-            if not str(r.get("evaluation", "")).startswith("none") and not warned:
+            # null by design: kappa compares a round's predictions with the round before (none before the first);
+            # max_uncertainty has no text to read on a spent pool, or no uncertainty in 0/1 probabilities
+            by_design = (metric == "stopping.kappa" and r is run.rounds[0]) or metric == "stopping.max_uncertainty"
+            if not by_design and not str(r.get("evaluation", "")).startswith("none") and not warned:
                 warned = True  # a session's round with one labeled text records its reason: no warning
                 warnings.warn(f"{run.path}: round {r.get('round')} records {metric} null and no reason for it (an "
                               f"edited or damaged record?); that round has no point, and curves and areas read the "

@@ -48,7 +48,7 @@ from al.analysis.curves import (
     render_curves, unstarted_runs, wrapped,
 )
 from al.cli import check_own_folder
-from al.errors import ConfigError, DataError
+from al.errors import ConfigError, DataError, did_you_mean
 from al.io import write_atomic, write_bytes_atomic
 from al.records import PREPARATIONS_FILE, read_preparations
 
@@ -201,8 +201,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
                               f"{', '.join(rows_of)}; give one of them whole (quoted for the shell: "
                               f"--baseline '{rows_of[0]}')")
     if table and baseline not in known and explicit:
-        raise ConfigError(f"baseline {baseline!r} is not a strategy of any setting in {runs_dir}; expected one "
-                          f"of: {', '.join(known)} (give it with --baseline)")
+        raise ConfigError(f"baseline {baseline!r} is not a strategy of any setting in {runs_dir}"
+                          f"{did_you_mean([baseline], known)}; expected one of: {', '.join(known)} (give it with "
+                          f"--baseline)")
     row_label = {path: label for strategies in table.values() for label, s in strategies.items()
                  for path in s.paths.values()}  # each complete run's row label
     sections: list[dict[str, Any]] = []
@@ -821,6 +822,13 @@ def _table_html(rows: list[dict[str, Any]], columns: list[str], least: int = 0, 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _prose(text: str) -> str:
+    """Markdown prose as HTML: escaped, its ``*emphasis*`` and ```code``` as ``<em>`` and ``<code>``."""
+    escaped = html.escape(text)
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    return re.sub(r"(?<![\w/*])\*([^*\s](?:[^*]*[^*\s])?)\*(?![\w*])", r"<em>\1</em>", escaped)
+
+
 def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str) -> str:
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Active-learning comparison</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
@@ -830,7 +838,7 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
              f"under the macro-F1 curve; vs {baseline}: mean paired difference, Wilcoxon signed-rank W, two-sided "
              f"p Holm-adjusted over the strategies compared with {baseline} in the setting (per metric; the "
              f"unadjusted p is in the tables below), seeds won.</p>",
-             "<ul>" + "".join(f"<li>{html.escape(line[2:])}</li>" for line in _method_lines(summary, baseline))
+             "<ul>" + "".join(f"<li>{_prose(line[2:])}</li>" for line in _method_lines(summary, baseline))
              + "</ul>"]
     incomplete = problems(summary)
     if incomplete:
@@ -844,30 +852,30 @@ def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str
         if sec["unequal_seeds"]:
             parts.append(f"<p><strong>Note:</strong> {html.escape(_sentence(sec['unequal_seeds']))}</p>")
         for title, above, rows, foot in _comparison_notes(sec, baseline):
-            parts.append(f"<h3>{html.escape(title)}</h3><p>{html.escape(above)}</p>")
+            parts.append(f"<h3>{html.escape(title)}</h3><p>{_prose(above)}</p>")
             parts.append(_table_html(rows, COMPARISON_COLUMNS))
-            parts.append(f"<p><small>{html.escape(foot)}</small></p>")
+            parts.append(f"<p><small>{_prose(foot)}</small></p>")
         parts.append(f"<h3>{html.escape(_reach_title(sec, baseline))}</h3>"
-                     f"<p>{html.escape(_reach_text(sec, baseline))}</p>")
+                     f"<p>{_prose(_reach_text(sec, baseline))}</p>")
         if sec["reach"]["rows"]:
             parts.append(_table_html(_reach_rows(sec["reach"]), REACH_COLUMNS))
         parts.append("<h3>Per-label F1 at the end</h3>")
         if sec["labels"]:
             parts.append(_table_html(sec["labels"], sec["label_columns"], least=LABEL_F1_PLACES))
         if sec["picks"]:
-            parts.append(f"<h3>What the picks carried</h3><p>{html.escape(PICKS_NOTE)}</p>")
+            parts.append(f"<h3>What the picks carried</h3><p>{_prose(PICKS_NOTE)}</p>")
             parts.append(_table_html(sec["picks"], sec["picks_columns"]))
         if sec["space"]:
-            parts.append(f"<h3>The space each strategy read</h3><p>{html.escape(SPACE_NOTE)}</p>")
+            parts.append(f"<h3>The space each strategy read</h3><p>{_prose(SPACE_NOTE)}</p>")
             parts.append(_table_html(sec["space"], DIAGNOSTIC_COLUMNS))
-        parts.append(f"<h3>Compute per round</h3><p>{html.escape(COMPUTE_NOTE)}</p>"
+        parts.append(f"<h3>Compute per round</h3><p>{_prose(COMPUTE_NOTE)}</p>"
                      f"<img src='{html.escape(sec['figures']['compute'])}' alt='compute'>")
         parts.append(_table_html(sec["compute"], sec["compute_columns"]))
         if sec["stopping"]:
-            parts.append(f"<h3>Where the stopping criteria would have stopped</h3><p>{html.escape(STOPPING_NOTE)}</p>")
+            parts.append(f"<h3>Where the stopping criteria would have stopped</h3><p>{_prose(STOPPING_NOTE)}</p>")
             parts.append(_table_html(sec["stopping"], STOPPING_COLUMNS))
     if summary.get("preparations"):
-        parts.append(f"<h2>Once-per-pool work outside the runs</h2><p>{html.escape(PREPARATIONS_NOTE)}</p>")
+        parts.append(f"<h2>Once-per-pool work outside the runs</h2><p>{_prose(PREPARATIONS_NOTE)}</p>")
         parts.append(_table_html(summary["preparations"], _preparation_columns(summary["preparations"])))
     parts.append("</body></html>")
     return "\n".join(parts)

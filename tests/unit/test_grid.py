@@ -1454,6 +1454,32 @@ def test_a_run_whose_budget_was_raised_has_rounds_left_even_where_its_line_count
     assert (kept(shrunk, 300), kept(shrunk, 220), kept(whole, 300), kept(tmp_path / "none", 300)) == (2, 4, 3, 0)
 
 
+def test_a_raised_budget_is_an_extension_in_the_dry_run_and_the_run_lines(tmp_path, monkeypatch):
+    """Budget 200 -> 250 in the grid file: the dry run said "16 to resume" and each line "resumed", where
+    al.simulate says "extending to budget 250 (was 200)"."""
+    import al.simulate
+    from al.grid import readiness
+    from al.records import RunRecords
+
+    config = {"strategy": "random", "initial": 100, "step": 50, "budget": 200, "out": str(tmp_path / "r")}
+    records = RunRecords(tmp_path / "r")
+    records.start(SimulationConfig(**config).resolved(), {})
+    for i in range(3):
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
+                        "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
+    raised = {**config, "budget": 250}
+    assert readiness([SimulationConfig(**raised)]) == "ready: 1 to extend (budget 200 -> 250)"
+    assert readiness([SimulationConfig(**config)]) == "ready: 1 complete (nothing to run)"
+    monkeypatch.setattr(al.simulate, "run", lambda config, quiet: [{"macro_f1": 0.5}] * 4)
+    assert run_one(raised)["status"] == "extended"
+    partial = {**config, "out": str(tmp_path / "p")}  # a run stopped after round 0, the same budget: resumed
+    records = RunRecords(tmp_path / "p")
+    records.start(SimulationConfig(**partial).resolved(), {})
+    records.append({"round": 0, "n_labeled": 100, "macro_f1": 0.5, "picked": [0] * 50})
+    assert readiness([SimulationConfig(**partial)]) == "ready: 1 to resume (after 1 of 3 rounds)"
+    assert run_one(partial)["status"] == "resumed"
+
+
 def test_a_dry_run_reads_the_label_descriptions_a_run_would_read_first(tmp_path):
     """A misspelt label in the descriptions file passed --dry-run and failed each run once it started."""
     from al.grid import unreadable_corpus

@@ -119,7 +119,9 @@ def test_report_shows_picks_and_space_tables(tmp_path):
     assert "| random | 2 | 2.0 | 47.333 | 2.333 | 47.333 | 2.0 | 70.0 | 2.5 | 70.0 | 0.2 | 0.4 |" in text
     assert "What the picks carried" in text and "| pool (chance) | – | 50.0 | 2.0 | 1.0 | 3.0 |" in text
     assert "The space each strategy read" in text
-    assert "What the picks carried" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "What the picks carried" in page
+    assert "<em>pool (chance)</em>" in page and "*pool (chance)*" not in page  # the Markdown's emphasis, rendered
 
 
 def test_labels_without_a_stored_pick_are_split_by_pool_frequency():

@@ -1,6 +1,7 @@
 """Curves: aggregation by hand, and the figure itself."""
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from pathlib import Path
@@ -269,6 +270,28 @@ def test_a_null_score_with_no_reason_is_a_warning_not_a_silent_gap(tmp_path, cap
     with pytest.warns(UserWarning, match=re.escape(f"{path.parent}: round 1 records macro_f1 null and no reason for "
                                                    f"it (an edited or damaged record?); that round has no point")):
         assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
+
+
+def test_a_kappa_null_in_the_first_round_is_no_damaged_record(tmp_path):
+    """Kappa compares a round's predictions with the round before: the first round has none to compare with, and
+    --metric stopping.kappa had warned of an edited or damaged record in every run."""
+    from al.analysis.curves import points
+
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4, 0.6])
+    path = tmp_path / "runs" / "random-0" / "rounds.jsonl"
+    rounds = [json.loads(line) for line in path.read_text().splitlines()]
+    for r, kappa in zip(rounds, [None, 0.5, 0.7]):
+        r["stopping"] = {"kappa": kappa, "max_uncertainty": 0.4}
+    path.write_text("".join(json.dumps(r) + "\n" for r in rounds))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # none
+        (run,) = load_runs([tmp_path / "runs"])
+        assert points(run, "stopping.kappa") == ([150, 200], [0.5, 0.7])
+    rounds[1]["stopping"]["kappa"] = None  # a later round's: still said
+    path.write_text("".join(json.dumps(r) + "\n" for r in rounds))
+    (run,) = load_runs([tmp_path / "runs"])
+    with pytest.warns(UserWarning, match="round 1 records stopping.kappa null and no reason for it"):
+        points(run, "stopping.kappa")
 
 
 def test_runs_reached_through_links_are_read_once(tmp_path, capsys):

@@ -573,6 +573,7 @@ def test_an_unknown_baseline_is_an_error_listing_the_strategies(tmp_path, capsys
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report"), "--baseline", "randon"]) == 2
     err = capsys.readouterr().err
     assert "baseline 'randon' is not a strategy of any setting" in err and "cvirs, margin, random" in err
+    assert "(did you mean random?); expected one of" in err
 
 
 def test_a_baseline_named_without_its_params_is_its_one_row(tmp_path, capsys):
