@@ -467,7 +467,9 @@ def format_curves(curve_list: Sequence[Curve], metric: str = "macro_f1") -> str:
     """
     sizes = sorted({int(s) for c in curve_list for s in c.sizes})
     width = max(len("0.000 ± 0.000") + 2, *(len(c.strategy) + 2 for c in curve_list))
-    lines = [f"{metric}: {SPREAD}", f"{'labeled':>8}" + "".join(f"{c.strategy:>{width}}" for c in curve_list)]
+    alone = all(int(np.max(c.n_runs, initial=0)) <= 1 for c in curve_list)  # --group-by seed: one run a column
+    header = f"{metric}: one run each, no spread" if alone else f"{metric}: {SPREAD}"
+    lines = [header, f"{'labeled':>8}" + "".join(f"{c.strategy:>{width}}" for c in curve_list)]
     for size in sizes:
         cells = []
         for c in curve_list:

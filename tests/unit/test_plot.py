@@ -272,6 +272,18 @@ def test_a_null_score_with_no_reason_is_a_warning_not_a_silent_gap(tmp_path, cap
         assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
 
 
+def test_the_table_header_says_one_run_a_column_where_there_is_no_spread(tmp_path):
+    """--group-by seed: each column one run, and the header said 'mean ± sample std over seeds'."""
+    from al.analysis.curves import format_curves
+
+    fake_run(tmp_path, "random", 0, [0.2, 0.4])
+    fake_run(tmp_path, "random", 1, [0.4, 0.8])
+    runs = load_runs([tmp_path])
+    assert format_curves(curves(runs)).splitlines()[0] == \
+        "macro_f1: mean ± sample std over seeds (ddof = 1; one seed: the mean alone)"
+    assert format_curves(curves(runs, group_by="seed")).splitlines()[0] == "macro_f1: one run each, no spread"
+
+
 def test_a_kappa_null_in_the_first_round_is_no_damaged_record(tmp_path):
     """Kappa compares a round's predictions with the round before: the first round has none to compare with, and
     --metric stopping.kappa had warned of an edited or damaged record in every run."""
