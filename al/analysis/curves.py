@@ -554,7 +554,8 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
     ax.set_ylabel(label)
     ax.set_title(wrapped(title or f"{label} by labeled-set size"))  # a long setting: lines, not cut off
     ax.grid(alpha=0.3)
-    ax.legend(title="line: mean\nband: ± sample std (ddof = 1)" if banded else "one run each: no spread",
+    kept_in = "\n(cut at 0 and 1)" if is_score(metric) else "\n(cut at 0 s)" if metric.startswith("seconds_") else ""
+    ax.legend(title=f"line: mean\nband: ± sample std (ddof = 1){kept_in}" if banded else "one run each: no spread",
               title_fontsize="small", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
               borderaxespad=0.0)
     fig.tight_layout()

@@ -483,6 +483,15 @@ def test_a_score_s_band_stays_within_0_and_1_and_a_time_s_above_0(monkeypatch):
         render_curves([curve], metric)
         np.testing.assert_allclose(drawn[0][0], low)
         np.testing.assert_allclose(drawn[0][1], high)
+    legends = []  # and the legend says the band is cut (it said "± sample std" alone)
+    real = matplotlib.axes.Axes.legend
+    monkeypatch.setattr(matplotlib.axes.Axes, "legend",
+                        lambda self, *a, **kw: legends.append(kw.get("title")) or real(self, *a, **kw))
+    for metric in ("per_label_f1.hospitals", "seconds_query", "stopping.kappa"):
+        render_curves([curve], metric)
+    assert legends == ["line: mean\nband: ± sample std (ddof = 1)\n(cut at 0 and 1)",
+                       "line: mean\nband: ± sample std (ddof = 1)\n(cut at 0 s)",
+                       "line: mean\nband: ± sample std (ddof = 1)"]
 
 
 def test_a_long_title_is_wrapped_between_words_keeping_its_own_lines(monkeypatch):
