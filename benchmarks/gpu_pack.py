@@ -89,7 +89,8 @@ def main() -> int:
     ignored = out.is_relative_to(ROOT) and subprocess.run(
         ["git", "-C", str(ROOT), "check-ignore", "-q", f"{out}/"], capture_output=True).returncode == 0  # a folder
     if not ignored:
-        parser.error(f"--out {args.out} is {'not git-ignored' if out.is_relative_to(ROOT) else 'outside the checkout'}; "
+        where = "not git-ignored" if out.is_relative_to(ROOT) else "outside the checkout"
+        parser.error(f"--out {args.out} is {where}; "
                      f"the device tool carries git-ignored folders of the checkout ({ROOT}): give one (the default, "
                      f".gpu, is)")
     if not args.reuters.is_file():

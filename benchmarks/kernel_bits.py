@@ -60,7 +60,8 @@ def main() -> None:
             first = X if first is None else first
             differ = (X != first).any(axis=1).mean()
             rows.append((name, differ, float(np.abs(X - first).max()), done.stdout.strip().splitlines()[-1]))
-    print(f"`python benchmarks/kernel_bits.py {' '.join(sys.argv[1:])}` on {date.today()}, {describe()}; {args.n} texts")
+    print(f"`python benchmarks/kernel_bits.py {' '.join(sys.argv[1:])}` on {date.today()}, {describe()}; "
+          f"{args.n} texts")
     print("| setting | vectors differing from this CPU's | max abs diff | kernels key |\n|---|---:|---:|---|")
     for name, differ, largest, key in rows:
         print(f"| {name} | {differ:.1%} | {largest:.2g} | `{key}` |")

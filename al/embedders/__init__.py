@@ -471,12 +471,13 @@ def unread_texts(texts: Sequence[str], input_ids: Sequence[Sequence[int]], token
                if unk is not None and (words := [t for t in ids if t not in special]) and all(t == unk for t in words)]
     said = []
     if long:
-        said.append(f"{len(long)} of the {len(texts)} texts embedded now are longer than {reader or model + chr(39) + 's'} "
-                    f"{max_length} tokens (e.g. {texts[long[0]][:40]!r}...): only their first {max_length} are read")
+        said.append(f"{len(long)} of the {len(texts)} texts embedded now are longer than "
+                    f"{reader or model + chr(39) + 's'} {max_length} tokens (e.g. {texts[long[0]][:40]!r}...): "
+                    f"only their first {max_length} are read")
     if unknown:
-        said.append(f"{len(unknown)} of the {len(texts)} texts embedded now hold nothing the model's vocabulary knows (e.g. "
-                    f"{texts[unknown[0]][:40]!r}): each is read as unknown tokens alone, so such texts get near one "
-                    f"vector, told apart only by how many unknown tokens they hold")
+        said.append(f"{len(unknown)} of the {len(texts)} texts embedded now hold nothing the model's vocabulary "
+                    f"knows (e.g. {texts[unknown[0]][:40]!r}): each is read as unknown tokens alone, so such texts "
+                    f"get near one vector, told apart only by how many unknown tokens they hold")
     return "; ".join(said) if said else None
 
 

@@ -189,8 +189,10 @@ def test_texts_the_model_reads_in_part_or_not_at_all_are_a_warning():
         warnings.simplefilter("always")
         vectors = embedder.encode(texts)
     (said,) = [str(w.message) for w in caught if "tokens" in str(w.message)]
-    assert said.startswith(f"1 of the 6 texts embedded now are longer than all-MiniLM-L6-v2's {limit} tokens (e.g. 'We need water. ")
-    assert f"only their first {limit} are read; 3 of the 6 texts embedded now hold nothing the model's vocabulary knows" in said
+    assert said.startswith(f"1 of the 6 texts embedded now are longer than all-MiniLM-L6-v2's {limit} tokens "
+                           f"(e.g. 'We need water. ")
+    assert (f"only their first {limit} are read; 3 of the 6 texts embedded now hold nothing the model's vocabulary "
+            f"knows") in said
     assert said.endswith("so such texts get near one vector, told apart only by how many unknown tokens they hold")
     assert np.array_equal(vectors[2], vectors[3])  # one unknown token each (a run of emoji is one word)
     assert 0.8 < float(vectors[2] @ vectors[4]) < 0.999  # two: near, not equal

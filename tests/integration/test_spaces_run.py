@@ -77,8 +77,8 @@ def test_encoder_fit_changes_the_space_and_reads_only_its_labels(small_jsonl):
     # the pretrained cache is untouched by the fine-tuned encoder
     np.testing.assert_array_equal(SentenceEmbedder(device="cpu").encode(texts[:5]), pretrained[:5])
     # a text it cuts is said as cut at the space's max_length, not the model's (which reads 256)
-    with pytest.warns(UserWarning, match=r"^1 of the 1 texts embedded now are longer than the fitted encoder's max_length "
-                                         r"\(--space-param max_length\) of 128 tokens"):
+    with pytest.warns(UserWarning, match=r"^1 of the 1 texts embedded now are longer than the fitted encoder's "
+                                         r"max_length \(--space-param max_length\) of 128 tokens"):
         fitted.transform(["water " * 200])
 
 

@@ -372,8 +372,8 @@ BAD_INPUTS = {
                                         "--space-scope and --held-out need --space NAME"),
     "misspelt space": (["--space", "cae"], "--space 'cae' names no fitted space (did you mean cea?); known: cea, snnl"),
     "the pretrained space fitted": (["--space", "pretrained", "--held-out", "100"],
-                                    "--held-out is read by a fitted space alone, and --space pretrained fits none; give "
-                                    "--space NAME (cea, snnl, aan, am, clld), or drop it"),
+                                    "--held-out is read by a fitted space alone, and --space pretrained fits none; "
+                                    "give --space NAME (cea, snnl, aan, am, clld), or drop it"),
     "the pretrained space given params": (["--space", "pretrained", "--space-param", "epochs=3"],
                                           "--space-param is read by a fitted space alone, and --space pretrained fits "
                                           "none"),

@@ -872,4 +872,5 @@ def test_texts_cut_by_a_fitted_encoder_name_its_max_length_not_the_model():
         "1 of the 2 texts embedded now are longer than all-MiniLM-L6-v2's 4 tokens (e.g. 'a b c d e f'...)")
     assert unread_texts(texts, ids, Words(), 4, "all-MiniLM-L6-v2", "the fitted encoder's max_length "
                         "(--space-param max_length) of").startswith(
-        "1 of the 2 texts embedded now are longer than the fitted encoder's max_length (--space-param max_length) of 4 tokens")
+        "1 of the 2 texts embedded now are longer than the fitted encoder's max_length (--space-param max_length) "
+        "of 4 tokens")
