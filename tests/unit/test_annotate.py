@@ -12,6 +12,7 @@ import shutil
 import signal
 import sqlite3
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -1563,6 +1564,9 @@ def test_an_extended_session_shows_its_stored_last_round_until_it_is_computed_ag
         release.set()
         client = TestClient(create_app(session), base_url="http://127.0.0.1")
         Person(client, pool).answer(5)  # round 2's new batch: its record is written once it is answered
+        deadline = time.monotonic() + 30  # by the loop's thread, after the last answer's response
+        while not read_rounds(tmp_path / "s")[2]["picked"] and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert len(read_rounds(tmp_path / "s")[2]["picked"]) == 5  # round 2 computed again, now with a batch
         assert session.state()["metrics"]["n_labeled"] in (20, 25)  # the records' own from here on
     finally:
