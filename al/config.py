@@ -974,7 +974,7 @@ def check_space_readers(space_for: str, strategy_name: str, strategy_reads: bool
         )
     if space_for == "strategy" and not strategy_reads:
         raise SpaceReadersError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings; "
-                          f"use --space-for all or classifier, or a strategy that reads embeddings")
+                                f"use --space-for all or classifier, or a strategy that reads embeddings")
     if space_for == "classifier" and classifier_input != "embeddings":
         raise ConfigError(f"--space-for classifier, but the classifier reads {classifier_input}, "
                           f"not embeddings; use --space-for all or strategy, or an embedding classifier")

@@ -232,8 +232,8 @@ class RunRecords:
         self.settings: dict[str, Any] = {}
         self.meta: dict[str, Any] = {}
         self._config_pending = False  # a resume's config.json waits for its first new round
-        self.dropped_labeled: list[int] = []  # labeled-set sizes of the stored rounds start() left to be computed
-        # again (a raised budget)
+        self.dropped_rounds: list[dict[str, Any]] = []  # the stored rounds start() left to be computed again (a
+        # raised budget), as stored: rounds.jsonl keeps them until the first new round
         self.raised: dict[str, list[Any]] = {}  # raisable settings raised since the stored rounds: key -> [old, new]
         self.raised_on_stored: dict[str, list[Any]] = {}  # ... since the stored config.json: key -> [stored, new]
         self._replaced: str | None = None  # what compare() found replaceable (a run that finished no round)
@@ -241,7 +241,12 @@ class RunRecords:
     @property
     def dropped(self) -> int:
         """How many stored rounds start() left to be computed again (a raised budget)."""
-        return len(self.dropped_labeled)
+        return len(self.dropped_rounds)
+
+    @property
+    def dropped_labeled(self) -> list[int]:
+        """The labeled-set sizes of :attr:`dropped_rounds`."""
+        return [int(r.get("n_labeled", -1)) for r in self.dropped_rounds]
 
     def start(
         self,
@@ -303,7 +308,7 @@ class RunRecords:
             raise ValueError(f"{', '.join(self.raised)} raised since the stored rounds: pass continued= to say which "
                              f"of them this run keeps (al.config.rounds_continued)")
         self.rounds = stored[: continued(stored)] if continued is not None else stored
-        self.dropped_labeled = [int(r.get("n_labeled", -1)) for r in stored[len(self.rounds):]]
+        self.dropped_rounds = stored[len(self.rounds):]
         if not self.rounds:
             self.settings, self.meta = settings, dict(meta)
             if stored:  # every stored round is computed again: the stored run stays whole until the first new one

@@ -339,6 +339,7 @@ def serve(args: argparse.Namespace) -> int:
         actual = sock.getsockname()[1]  # with --port 0, the one the system chose
         address = f"http://{url_host(shown_host(host))}:{actual}/" + (f"?token={token}" if token else "")
         config = session.config
+        complete = len(session.records.rounds) >= config.n_rounds  # nothing to ask: the page shows the answers
         if "quiet" not in args:
             state = start_state(len(session.records.rounds), len(session.store.all()))
             if (raised := session.records.raised.get("budget")) is not None:  # as al.simulate says it
@@ -350,12 +351,11 @@ def serve(args: argparse.Namespace) -> int:
                   f"{given_note(len(session.texts.given))}, labels {', '.join(session.label_names)}; "
                   f"{config.strategy.label()} picks {batch_plan(config.initial, config.step, config.budget)} -> "
                   f"{session.directory}", file=sys.stderr)
-            if len(session.records.rounds) >= config.n_rounds:  # nothing to ask: the page shows the answers
+            if complete:
                 print(f"complete: {session.done_message()} (a larger --budget asks more)", file=sys.stderr)
         print(f"annotate at {address}", flush=True)
         if "quiet" not in args:
-            resumes = "" if session.finished or len(session.records.rounds) >= config.n_rounds else \
-                "; the same command resumes where you left off"
+            resumes = "" if complete or session.finished else "; the same command resumes where you left off"
             print(f"Ctrl-C stops{resumes}", file=sys.stderr, flush=True)
         app = create_app(session, token=token, loopback=loopback, origins=origins, port=actual)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",

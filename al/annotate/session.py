@@ -53,7 +53,7 @@ from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, Fore
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
-from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config, read_rounds
+from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config
 from al.simulate import source_changed, stored_settings, strategy_source  # stored: settings added later as defaults
 from al.stopping import StoppingSignals, advice
 
@@ -887,7 +887,7 @@ class Session:
             if existing:
                 self._last_record = existing[-1]
             if self.records.dropped:  # they measure the same labeled texts again: shown as stored till then
-                self._stored_rounds = read_rounds(self.directory)
+                self._stored_rounds = [*existing, *self.records.dropped_rounds]
             self.simulation = self._simulation()
         except BaseException:
             lock, self._lock = self._lock, None  # kept until the directory is gone: no other server can take it

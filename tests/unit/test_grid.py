@@ -88,16 +88,22 @@ def test_a_locked_run_is_busy_and_a_finished_one_complete(tmp_path):
     assert result["status"] == "complete" and result["rounds"] == 2
 
 
-def test_a_finished_run_with_other_settings_fails_and_is_not_counted_complete(tmp_path):
-    """An edited grid file (here a smaller budget, so the old run holds enough rounds) must not reuse old runs."""
+def stored_run(config: dict, n_rounds: int) -> None:
+    """``config``'s run directory holding its first ``n_rounds`` rounds (initial 100, step 50; each round picks a
+    batch of 50 but the budget's last), as al.simulate stores them."""
     from al.records import RunRecords
 
-    config = {"strategy": "random", "initial": 100, "step": 50, "budget": 200, "out": str(tmp_path / "r")}
-    records = RunRecords(tmp_path / "r")
+    records = RunRecords(Path(config["out"]))
     records.start(SimulationConfig(**config).resolved(), {})
-    for i in range(3):
+    for i in range(n_rounds):
         records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
                         "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
+
+
+def test_a_finished_run_with_other_settings_fails_and_is_not_counted_complete(tmp_path):
+    """An edited grid file (here a smaller budget, so the old run holds enough rounds) must not reuse old runs."""
+    config = {"strategy": "random", "initial": 100, "step": 50, "budget": 200, "out": str(tmp_path / "r")}
+    stored_run(config, 3)
     result = run_one({**config, "budget": 150, "strategy": "cvirs"})
     assert result["status"] == "failed"
     assert "other settings" in result["message"] and "budget: 200 -> 150" in result["message"]
@@ -1459,23 +1465,16 @@ def test_a_raised_budget_is_an_extension_in_the_dry_run_and_the_run_lines(tmp_pa
     al.simulate says "extending to budget 250 (was 200)"."""
     import al.simulate
     from al.grid import readiness
-    from al.records import RunRecords
 
     config = {"strategy": "random", "initial": 100, "step": 50, "budget": 200, "out": str(tmp_path / "r")}
-    records = RunRecords(tmp_path / "r")
-    records.start(SimulationConfig(**config).resolved(), {})
-    for i in range(3):
-        records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5,
-                        "picked": [0] * (50 if 100 + 50 * i < config["budget"] else 0)})
+    stored_run(config, 3)
     raised = {**config, "budget": 250}
     assert readiness([SimulationConfig(**raised)]) == "ready: 1 to extend (budget 200 -> 250)"
     assert readiness([SimulationConfig(**config)]) == "ready: 1 complete (nothing to run)"
     monkeypatch.setattr(al.simulate, "run", lambda config, quiet: [{"macro_f1": 0.5}] * 4)
     assert run_one(raised)["status"] == "extended"
     partial = {**config, "out": str(tmp_path / "p")}  # a run stopped after round 0, the same budget: resumed
-    records = RunRecords(tmp_path / "p")
-    records.start(SimulationConfig(**partial).resolved(), {})
-    records.append({"round": 0, "n_labeled": 100, "macro_f1": 0.5, "picked": [0] * 50})
+    stored_run(partial, 1)
     assert readiness([SimulationConfig(**partial)]) == "ready: 1 to resume (after 1 of 3 rounds)"
     assert run_one(partial)["status"] == "resumed"
 
