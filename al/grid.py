@@ -1510,12 +1510,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"first {tasks} the runs share: "
                   f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
         watch = InFlight()
-        results: Iterator[tuple[GridRun | Preparation, dict[str, Any]]] = iter(
-            [(r, {"status": "failed", "out": str(r.config.run_dir), "seconds": 0.0, "message": refused[r.name]})
-             for r in runnable if r.name in refused])
+        results: Iterator[tuple[GridRun | Preparation, dict[str, Any]]] = iter(())
         if to_run:
-            results = itertools.chain(results, run_ray(to_run, args.ray, preparations, watch=watch) if args.ray
-                                      else run_local(to_run, args.workers, preparations, watch=watch))
+            results = run_ray(to_run, args.ray, preparations, watch=watch) if args.ray \
+                else run_local(to_run, args.workers, preparations, watch=watch)
         # the estimate of time left (time_left): the pace of the runs that work, the count of those with work left
         before = {r.name: kept_rounds(r.config) or 0 for r in to_run}
         to_do = {r.name: r for r in to_run if has_rounds_left(r.config)}
@@ -1524,7 +1522,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \
                 Heartbeat(watch, bar, timed=not args.ray) if not args.quiet else nullcontext(Heartbeat(watch, bar)) \
                 as beat:
-            i = 0
+            # the runs refused at once: one line per distinct why, as the dry run says them (a lowered budget
+            # refuses every run of the grid alike), counted as failed runs
+            for line in problem_lines("failed", [(r.name, in_file_terms(its_directory(refused[r.name],
+                                                                                    r.config.run_dir)))
+                                                 for r in runnable if r.name in refused]):
+                beat.say(line)
+            if refused:
+                counts["failed"] = len(refused)
+                bar.update(len(refused))
+            i = len(refused)
             for r, result in results:
                 result = in_file_terms_of(result)
                 if isinstance(r, Preparation):

@@ -271,7 +271,8 @@ def test_damaged_records_fail_their_run_alone_and_the_dry_run_names_them(tmp_pat
     assert main([str(path), "--workers", "1"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "complete seed-0" in err.replace("  ", " "), err
-    assert "failed   seed-1" in err and "failed   seed-2" in err and "1 complete, 2 failed" in err
+    assert f"  failed: seed-1: {rounds} line 2 is not JSON" in err and "  failed: seed-2: " in err, err
+    assert "1 complete, 2 failed" in err
 
 
 def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_path, capsys, monkeypatch):

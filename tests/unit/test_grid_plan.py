@@ -88,7 +88,7 @@ def test_a_run_its_directory_refuses_fails_at_once_and_is_neither_prepared_nor_s
     assert main([str(path), "--workers", "2"]) == 2
     assert started["runs"] == ["seed-0", "seed-2"]
     assert [p.part for p in started["preparations"]] == ["embeddings"]  # for the runs that will read it
-    assert "[1/3] failed   seed-1  " in started["err"] and "other settings (budget: 25 -> 20)" in started["err"]
+    assert "\n  failed: seed-1: its directory holds a run with other settings (budget: 25 -> 20)" in started["err"]
     assert capsys.readouterr().err.splitlines()[-1].startswith("2 done, 1 failed in ")
 
     for name in ("seed-0", "seed-2"):  # every run refused: nothing planned, no worker started
@@ -97,7 +97,12 @@ def test_a_run_its_directory_refuses_fails_at_once_and_is_neither_prepared_nor_s
     monkeypatch.setattr(grid, "plan_preparation", lambda *a, **k: pytest.fail("preparations for refused runs"))
     assert main([str(path), "--workers", "2"]) == 2
     err = capsys.readouterr().err
-    assert "once-per-pool" not in err and err.count("] failed   seed-") == 3 and "3 failed in " in err
+    assert "once-per-pool" not in err and "3 failed in " in err
+    # one line for the three alike refusals (a lowered budget refuses every run of a grid), as the dry run says it
+    failed = [line for line in err.splitlines() if "failed" in line and "3 failed in " not in line]
+    assert failed == ["  failed: seed-0, seed-1, seed-2: its directory holds a run with other settings (budget: 25 -> "
+                      "20); a budget can be raised to continue a run, not lowered: pass another --out or remove that "
+                      "directory"], err
 
 
 @pytest.mark.parametrize("worked, rounds_left, elapsed, in_flight, left", [
@@ -287,7 +292,7 @@ def test_a_model_that_cannot_load_here_is_a_run_that_will_fail_in_a_dry_run_and_
     assert main([str(path)]) == 2
     assert started["runs"] == [r.name for r in expand_grid(spec)[1] if r.name not in bad]
     err = capsys.readouterr().err
-    assert all(f"failed   {name}  " in err for name in bad)
+    assert all(f"  failed: {name}: model path " in err for name in bad), err
 
 
 def test_a_dry_run_names_every_problem_of_a_run_not_only_its_first(tmp_path, monkeypatch, capsys):
