@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from matplotlib.backend_bases import FigureCanvasBase
 
         from al.analysis.comparison import complete_runs, line_labels, unequal_seeds
-        from al.analysis.curves import counted, curves, format_curves, load_runs, plot_curves, points, unstarted_runs
+        from al.analysis.curves import (counted, curves, format_curves, load_runs, plot_curves, points,
+                                        records_metric, unrecorded, unstarted_runs)
 
         import shutil
 
@@ -96,8 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise DataError(f"no run given is complete ({len(partial)} partial, e.g. {partial[0][0].path}: "
                             f"{partial[0][1]} of {partial[0][2]} rounds{missing_note}); finish them (the command that "
                             f"started them resumes them) and plot again")
-        without = {run.path for run in runs if not points(run, args.metric)[0]}
-        notes += [f"no {args.metric}: {path} (null in every round) — left out" for path in sorted(without)]
+        if not any(records_metric(run, args.metric) for run in runs):  # the metric's name, not one run's records
+            raise DataError(f"{'the run given records' if len(runs) == 1 else 'the runs given record'} "
+                            f"{unrecorded(runs[0], args.metric)}")
+        # a run that records it in no round (a --diagnostics metric, runs made without it) or null in every round
+        unrecorded_by = {run.path for run in runs if not records_metric(run, args.metric)}
+        without = unrecorded_by | {run.path for run in runs if run.path not in unrecorded_by
+                                   and not points(run, args.metric)[0]}
+        notes += [f"no {args.metric}: {path} ({'not recorded' if path in unrecorded_by else 'null in every round'})"
+                  f" — left out" for path in sorted(without)]
         runs = [run for run in runs if run.path not in without]
         if not runs:
             raise DataError(f"no complete run has a value of {args.metric} (null in every round); give another "

@@ -344,6 +344,26 @@ def queried(run: Run) -> list[dict[str, Any]]:
     return [r for i, r in enumerate(run.rounds) if (r["picked"] if "picked" in r else i != last)]
 
 
+def records_metric(run: Run, metric: str) -> bool:
+    """Whether any round of ``run`` holds ``metric`` (a top-level key, or ``GROUP.NAME`` inside a mapping)."""
+    return any(lookup(r, metric)[0] for r in run.rounds)
+
+
+def unrecorded(run: Run, metric: str) -> str:
+    """Why no round of ``run`` records ``metric``, what it records instead: ``no metric 'macro_f2' (did you mean
+    macro_f1?); metrics every round records: ...``, or, for a name its mapping lacks, ``no 'per_label_f1.foo':
+    per_label_f1 holds ...``."""
+    nested = nested_metrics(run)
+    group = max((g for g in nested if metric.startswith(f"{g}.")), key=len, default=None)
+    if group is not None:  # per_label_f1.hazmat: a name its mapping does not hold; name them all
+        names = [path.removeprefix(f"{group}.") for path in nested[group]]
+        return (f"no {metric!r}: {group} holds {', '.join(names[:12])}{and_more(len(names), 12)}"
+                f"{did_you_mean([metric.removeprefix(f'{group}.')], names)}; give one of them")
+    inside = [path for paths in nested.values() for path in paths]
+    return (f"no metric {metric!r}{did_you_mean([metric], recorded(run) + inside)}; metrics every round records: "
+            f"{', '.join(every_round(run))}" + _nested_hint(run))
+
+
 def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
     """A run's labeled-set sizes and its ``metric`` at each, rounds where ``metric`` is null left out.
 
@@ -362,22 +382,11 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
     for r in (queried(run) if metric == "seconds_query" else run.rounds):
         found, value = lookup(r, metric)
         if not found:
-            known = recorded(run)
-            if metric in known or any(lookup(x, metric)[0] for x in run.rounds):  # a timing of a process's first
-                once = " (recorded on a process's first round alone)" if metric in ONCE_PER_PROCESS else ""  # round
+            if records_metric(run, metric):  # a timing of a process's first round
+                once = " (recorded on a process's first round alone)" if metric in ONCE_PER_PROCESS else ""
                 raise DataError(f"{run.path}: round {r.get('round')} has no {metric!r}, which other rounds record"
                                 f"{once}; plot a metric every round records: {', '.join(every_round(run))}")
-            nested = nested_metrics(run)
-            group = max((g for g in nested if metric.startswith(f"{g}.")), key=len, default=None)
-            if group is not None:  # per_label_f1.hazmat: a name its mapping does not hold; name them all
-                names = [path.removeprefix(f"{group}.") for path in nested[group]]
-                raise DataError(f"{run.path}: round {r.get('round')} has no {metric!r}: {group} holds "
-                                f"{', '.join(names[:12])}{and_more(len(names), 12)}"
-                                f"{did_you_mean([metric.removeprefix(f'{group}.')], names)}; give one of them")
-            inside = [path for paths in nested.values() for path in paths]
-            raise DataError(f"{run.path}: round {r.get('round')} has no metric {metric!r}"
-                            f"{did_you_mean([metric], known + inside)}; metrics every round records: "
-                            f"{', '.join(every_round(run))}" + _nested_hint(run))
+            raise DataError(f"{run.path}: round {r.get('round')} has {unrecorded(run, metric)}")
         if value is None:
             # null by design: kappa compares a round's predictions with the round before (none before the first);
             # max_uncertainty has no text to read on a spent pool, or no uncertainty in 0/1 probabilities

@@ -77,10 +77,11 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
     out = str(tmp_path / "c.png")
     assert main([str(tmp_path / "runs"), "--metric", "f1", "-o", out]) == 2
-    assert ("has no metric 'f1'; metrics every round records: macro_f1, micro_f1; or a number inside a mapping, "
-            "per_label_f1.NAME (e.g. per_label_f1.a)\n") in capsys.readouterr().err
+    # the metric's name is wrong, not one run's records: no run's path opens the line
+    assert ("error: the run given records no metric 'f1'; metrics every round records: macro_f1, micro_f1; or a "
+            "number inside a mapping, per_label_f1.NAME (e.g. per_label_f1.a)\n") in capsys.readouterr().err
     assert main([str(tmp_path / "runs"), "--metric", "macro_F1", "-o", out]) == 2
-    assert "has no metric 'macro_F1' (did you mean macro_f1?); " in capsys.readouterr().err
+    assert "error: the run given records no metric 'macro_F1' (did you mean macro_f1?); " in capsys.readouterr().err
     fake_run(tmp_path / "timed", "random", 0, [0.2, 0.4], name=None)
     for path in (tmp_path / "timed").glob("*/rounds.jsonl"):  # as runs record them: the timings are plotted too
         path.write_text(path.read_text().replace('"round"', '"seconds_query":1.5,"round"'))
@@ -129,13 +130,19 @@ def test_one_labels_f1_and_a_diagnostics_figure_are_plotted_by_their_dotted_path
     assert main([str(tmp_path / "runs"), "--metric", "diagnostics.summary.mean_ratio", "-o", out]) == 0
     assert "2.500 ± 0.707" in capsys.readouterr().out  # (2, 3) at 200
     assert main([str(tmp_path / "runs"), "--metric", "per_label_f1.b", "-o", out]) == 2
-    assert "round 0 has no 'per_label_f1.b': per_label_f1 holds a; give one of them\n" in \
-        capsys.readouterr().err  # a label the run lacks: its labels named ("did you mean per_label_f1.a?" alone)
+    assert "error: the runs given record no 'per_label_f1.b': per_label_f1 holds a; give one of them\n" in \
+        capsys.readouterr().err  # a label the runs lack: their labels named ("did you mean per_label_f1.a?" alone)
+    fake_run(tmp_path / "runs", "random", 2, [0.2, 0.4, 0.6])  # a run made without --diagnostics: left out, said
+    assert main([str(tmp_path / "runs"), "--metric", "diagnostics.summary.mean_ratio", "-o", out]) == 0
+    printed = capsys.readouterr()
+    assert "2.500 ± 0.707" in printed.out and "(2 runs)" in printed.err
+    left_out = f"no diagnostics.summary.mean_ratio: {tmp_path / 'runs' / 'random-2'} (not recorded) — left out"
+    assert left_out in printed.err
     assert main([str(tmp_path / "runs"), "--metric", "per_label_f1.A", "-o", out]) == 2
-    assert "has no 'per_label_f1.A': per_label_f1 holds a (did you mean a?); give one of them\n" in \
+    assert "record no 'per_label_f1.A': per_label_f1 holds a (did you mean a?); give one of them\n" in \
         capsys.readouterr().err
     assert main([str(tmp_path / "runs"), "--metric", "diagnostics.summary.mean", "-o", out]) == 2
-    assert "has no 'diagnostics.summary.mean': diagnostics.summary holds mean_ratio" in capsys.readouterr().err
+    assert "record no 'diagnostics.summary.mean': diagnostics.summary holds mean_ratio" in capsys.readouterr().err
 
 
 def test_a_label_whose_name_holds_dots_is_matched_whole():
