@@ -122,7 +122,7 @@ class Corpus:
             card = Y.sum() / n if n else 0.0
             multi = int((np.asarray(Y.sum(axis=1)).ravel() > 1).sum())
             lines.append(f"  {split:<5} {n:>7} texts  label cardinality {card:.2f}  multi-label texts {multi}")
-        width = max(len("label"), *(len(name) for name in self.label_names))
+        width = max([len("label"), *(len(name) for name in self.label_names)])
         lines.append(f"  {'label':<{width}} " + " ".join(f"{s:>7}" for s in SPLITS))
         counts = {s: self.label_counts(s) for s in SPLITS}
         for j, name in enumerate(self.label_names):

@@ -78,7 +78,7 @@ def pick_frequent_rare(
                         key=lambda j: (-counts[j], corpus.label_names[j]))
         more = and_more(len(others), SHOWN_LABELS)
         shown = (f"not eligible: {_described(corpus, others[:SHOWN_LABELS])}{more}" if others
-                 else "every label of the corpus is eligible")
+                 else "every label of the corpus is eligible" if corpus.n_labels else "the corpus has no label")
         short_of_eval = [j for j in others if min_pool <= counts[j] <= MAX_POOL_SHARE * len(corpus.splits["train"])]
         split = (f", or put more texts of {', '.join(repr(corpus.label_names[j]) for j in short_of_eval[:3])} in "
                  f"dev and test with a split column of the file's (train/dev/test; --split-column)"

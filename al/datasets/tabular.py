@@ -796,6 +796,10 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
         warnings.warn(f"{table.path} column {column!r}: {note}", UserWarning, stacklevel=3)
     rows_of = Counter(label for labels in lists for label in set(labels))  # label -> the rows that carry it
     names = sorted(rows_of)
+    if not names:  # a corpus of no label: nothing to learn, and no label to pick or name
+        raise DataError(f"{table.path} column {column!r} is empty in all {len(lists):,} rows: no text has a label; "
+                        f"expected each text's labels joined by {sep!r} (e.g. water{sep}food), or name the 0/1 label "
+                        f"columns with --label-columns")
     if len(lists) >= MIN_ROWS_FOR_ID_CHECK and sum(n == 1 for n in rows_of.values()) >= 0.9 * len(lists):
         # 't0', 't1'...: nearly every row names a label no other row has, its own name
         import warnings

@@ -827,3 +827,33 @@ def test_json_lines_of_empty_objects_are_named_by_the_missing_text_column_not_a_
     path.write_text("{}\n{}\n")
     with pytest.raises(DataError, match="has no text column 'text'"):
         load_table(path)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_label_column_empty_in_every_row_is_said_as_such(tmp_path, suffix, capsys):
+    """A file whose label column is empty in every row loaded as a corpus of no label: `--describe` died with a
+    TypeError (the widest of no label name) and a run said '0 labels eligible ... (every label of the corpus is
+    eligible)'."""
+    from al.simulate import main
+
+    path = tmp_path / f"nolab.{suffix}"
+    rows = [{"text": f"text {i} about water", "labels": "" if suffix == "csv" else []} for i in range(40)]
+    if suffix == "csv":
+        path.write_text("text,labels\n" + "".join(f"{r['text']},\n" for r in rows))
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match=r"column 'labels' is empty in all 40 rows: no text has a label; expected"):
+        load_table(path)
+    assert main(["--describe", "--dataset", suffix, "--data-path", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "is empty in all 40 rows" in err and "Traceback" not in err
+
+
+def test_a_corpus_of_no_label_describes_itself_and_its_label_pick_says_so():
+    from al.datasets.reduction import pick_frequent_rare
+
+    splits = {"train": np.arange(20), "dev": np.arange(20, 25), "test": np.arange(25, 30)}
+    corpus = make_corpus("none", [f"t{i}" for i in range(30)], np.zeros((30, 0), dtype=np.int8), [], splits)
+    assert "0 labels" in corpus.describe()
+    with pytest.raises(DataError, match=r"\(the corpus has no label\)"):
+        pick_frequent_rare(corpus, 1, 0)
