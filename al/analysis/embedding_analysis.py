@@ -412,11 +412,14 @@ def reading(result: dict[str, Any]) -> str:
             f"(median over label-size pairs{most}; {pooled:.2f} pooled over labels; above chance for {above} of "
             f"{int(found.sum())} pairs), {verdict}."
         ]
-        unlabeled = result["pool_size"] - entries[0]["size"]  # the most, at the smallest size
-        if unlabeled > 0 and k >= LARGE_K_SHARE * unlabeled:
-            parts.append(f"k = {k} is {k / unlabeled:.0%} of the {unlabeled} unlabeled texts at |L| = "
-                         f"{entries[0]['size']}: the nearest texts are much of the pool, so no ratio can rise far above "
-                         f"1 (see the ceilings); a smaller --k reads the centroids' neighbourhoods.")
+        # every size whose unlabeled texts k is half of or more: the largest sizes leave the fewest
+        crowded = [(e["size"], unlabeled) for e in entries if 0 < (unlabeled := result["pool_size"] - e["size"])
+                   and k >= LARGE_K_SHARE * unlabeled]
+        if crowded:
+            shares = [f"{k / unlabeled:.0%} of the {unlabeled} unlabeled texts at |L| = {size}"
+                      for size, unlabeled in crowded]
+            parts.append(f"k = {k} is {', '.join(shares)}: the nearest texts are much of the pool, so no ratio can "
+                         f"rise far above 1 (see the ceilings); a smaller --k reads the centroids' neighbourhoods.")
         if ceiling < 1.5:
             parts.append("With ceilings this low (labels on a large share of the unlabeled texts), a ratio near 1 "
                          "says little; compare each ratio with its ceiling in the table below.")

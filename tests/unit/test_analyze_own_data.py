@@ -321,3 +321,10 @@ def test_a_ratio_near_a_low_ceiling_is_read_as_near_it_and_a_k_over_half_the_poo
     assert "only somewhat" not in text
     assert "k = 100 is 65% of the 153 unlabeled texts at |L| = 100" in text
     assert "k = 10 is" not in reading(analyze_pool(X, Y, ["water", "fire"], [100], k=10))
+    # 233 and 183 unlabeled texts at 20 and 70: k = 100 is under half of the first, over half of the second alone
+    # (the note had read the smallest size alone, which leaves the most)
+    text = reading(analyze_pool(X, Y, ["water", "fire"], [20, 70], k=100))
+    assert "k = 100 is 55% of the 183 unlabeled texts at |L| = 70: the nearest" in text, text
+    text = reading(analyze_pool(X, Y, ["water", "fire"], [70, 100], k=100))
+    assert ("k = 100 is 55% of the 183 unlabeled texts at |L| = 70, 65% of the 153 unlabeled texts at |L| = 100: "
+            in text)
