@@ -261,19 +261,33 @@ def settings_of_run(stored: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def labeled_texts(run_dir: str | Path) -> list[dict[str, Any]]:
+def started_in(run_dir: str | Path, out: str | None) -> Path | None:
+    """The directory a run was started from, where its recorded ``out`` is relative: ``run_dir`` (resolved) less
+    ``out``'s parts (``/work/runs/a`` for ``out: runs/a`` gives ``/work``); None where ``out`` is absolute or
+    names another folder."""
+    if not out or Path(out).is_absolute() or ".." in Path(out).parts:
+        return None
+    parts = [part for part in Path(out).parts if part != "."]
+    resolved = Path(run_dir).resolve()
+    if not parts or list(resolved.parts[-len(parts):]) != parts:
+        return None
+    return resolved.parents[len(parts) - 1]
+
+
+def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> list[dict[str, Any]]:
     """Every text a run labeled, in the order it came: the first labeled set, then each round's picks.
 
     Each row: ``after_round``, None for the first set, else the round whose query picked the text (counted
     from 0, as ``round`` in rounds.jsonl); ``pool_index``, its index in the pool; ``text``; ``labels``, its
     gold labels; for a ``label_names`` start's texts, ``taken_by``, the label whose name took it
-    (``initial_reasons``). The run's corpus is loaded again from its settings (the data file at its recorded path,
-    read from the current directory).
+    (``initial_reasons``). The run's corpus is loaded again from its settings: ``data_path`` where given (the
+    data file moved), else the file at its recorded path; a relative one not found from the current directory is
+    looked for from the directory the run was started in (:func:`started_in`).
 
     Raises
     ------
     DataError
-        The data read now is not the data the run read (its ``corpus_digest``).
+        The data file cannot be found, or the data read now is not the data the run read (its ``corpus_digest``).
     """
     import numpy as np
 
@@ -282,7 +296,26 @@ def labeled_texts(run_dir: str | Path) -> list[dict[str, Any]]:
     stored = read_config(Path(run_dir))
     if stored is None:
         raise DataError(f"{run_dir} holds no run ({Path(run_dir) / 'config.json'} is missing)")
-    corpus = load_config_corpus(from_mapping(settings_of_run(stored), f"{run_dir}/config.json"))
+    settings = settings_of_run(stored)
+    recorded = settings.get("data_path")
+    if data_path is not None:
+        settings["data_path"] = str(data_path)
+    elif recorded and not Path(recorded).is_absolute() and not Path(recorded).exists():
+        start = started_in(run_dir, stored.get("config", {}).get("out"))
+        if start is None or not (start / recorded).exists():
+            raise DataError(f"{run_dir}'s data file {recorded} (data_path in its config.json, relative) is found "
+                            f"neither from {Path.cwd()} nor from the directory the run was started in"
+                            f"{f' ({start})' if start is not None else ''}; pass its path now: "
+                            f"labeled_texts(RUN_DIR, data_path=...)")
+        settings["data_path"] = str(start / recorded)
+    try:
+        corpus = load_config_corpus(from_mapping(settings, f"{run_dir}/config.json"))
+    except ALError as exc:  # another file than the run's (given or found) fails as that file, said as such
+        read = settings.get("data_path")
+        if read == recorded or stored.get("data_digest") in (None, data_file_digest(read)):
+            raise
+        raise DataError(f"{read} is not the data file {run_dir} read (its bytes differ from the run's data_digest), "
+                        f"and it does not load with the run's settings: {exc}") from None
     if stored.get("corpus_digest") not in (None, corpus.digest()):
         raise DataError(f"the data read now is not what {run_dir} read (corpus digest {corpus.digest()}, the run's "
                         f"{stored['corpus_digest']}); restore its data file (data_path in its config.json)")

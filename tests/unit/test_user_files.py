@@ -857,3 +857,38 @@ def test_a_corpus_of_no_label_describes_itself_and_its_label_pick_says_so():
     assert "0 labels" in corpus.describe()
     with pytest.raises(DataError, match=r"\(the corpus has no label\)"):
         pick_frequent_rare(corpus, 1, 0)
+
+
+def test_the_texts_a_run_labeled_are_read_from_elsewhere_than_where_it_started(tmp_path, monkeypatch):
+    """config.json keeps data_path as typed (`data/d.csv`): `labeled_texts(RUN_DIR)` worked only from the directory
+    the run was started in, and said 'fix --data-path' to a Python call."""
+    from al.config import SimulationConfig
+    from al.records import RunRecords
+    from al.simulate import data_file_digest, labeled_texts, load_config_corpus
+    from tests.unit.test_grid import _csv
+
+    (tmp_path / "work" / "data").mkdir(parents=True)
+    _csv(tmp_path / "work" / "data" / "d.csv")
+    monkeypatch.chdir(tmp_path / "work")
+    config = SimulationConfig(dataset="csv", data_path="data/d.csv", labels=["a", "b"], initial=10, step=5,
+                              budget=15, out="runs/r")
+    corpus = load_config_corpus(config)
+    records = RunRecords(config.run_dir)
+    records.start(config.resolved(), {"corpus_digest": corpus.digest(), "data_digest": data_file_digest("data/d.csv")})
+    records.append({"round": 0, "n_labeled": 10, "initial": list(range(10)), "picked": [30, 31, 32, 33, 34]})
+    pool = corpus.splits["train"]
+    expected = [str(corpus.texts[pool[i]]) for i in [*range(10), 30, 31, 32, 33, 34]]
+    assert [r["text"] for r in labeled_texts("runs/r")] == expected  # from where it started
+    monkeypatch.chdir(tmp_path)
+    assert [r["text"] for r in labeled_texts("work/runs/r")] == expected  # the data found from where it started
+    moved = tmp_path / "moved"
+    (tmp_path / "work" / "runs" / "r").rename(moved)
+    with pytest.raises(DataError, match=r"data file data/d.csv \(data_path in its config.json, relative\) is "
+                                        r"found neither from .* pass its path now: "
+                                        r"labeled_texts\(RUN_DIR, data_path=\.\.\.\)"):
+        labeled_texts(moved)
+    assert [r["text"] for r in labeled_texts(moved, data_path=tmp_path / "work" / "data" / "d.csv")] == expected
+    other = _csv(tmp_path / "other.csv", n=25)  # another file: its own error, said to be another file's
+    with pytest.raises(DataError, match=r"other.csv is not the data file .* read \(its bytes differ from the run's "
+                                        r"data_digest\), and it does not load with the run's settings: "):
+        labeled_texts(moved, data_path=other)
