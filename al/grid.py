@@ -1152,7 +1152,8 @@ class InFlight:
 
 def readiness(configs: Sequence[SimulationConfig]) -> str:
     """``ready: 2 new, 1 to resume (after 3 of 11 rounds), 4 to extend (budget 250 -> 300), 1 complete``: where
-    the runs of ``configs`` stand, for a dry run (a grid run again after it finished runs nothing)."""
+    the runs of ``configs`` stand, for a dry run (a grid run again after it finished runs nothing). Runs to resume
+    after as many rounds say ``(after 2 of 11 rounds each)``; after unlike counts, ``(after 2 to 5 of 11 rounds)``."""
     kept = [kept_rounds(config) for config in configs]
     unread = sum(rounds is None for rounds in kept)  # on a cluster, another machine's directory
     new = sum(rounds == 0 for rounds in kept)
@@ -1163,7 +1164,10 @@ def readiness(configs: Sequence[SimulationConfig]) -> str:
     extend = sorted({(old, new) for old, new in raised if old is not None})
     n_extend = len(partial) - len(resume)
     complete = len(configs) - unread - new - len(partial)
-    after = (f" (after {resume[0][0]} of {resume[0][1]} rounds)" if len(resume) == 1 else "")
+    done, totals = sorted({rounds for rounds, _ in resume}), sorted({total for _, total in resume})
+    of = f" of {totals[0]} rounds" if len(totals) == 1 else " finished rounds"
+    after = ("" if not resume else f" (after {done[0]}{of}{' each' if len(resume) > 1 else ''})" if len(done) == 1
+             else f" (after {done[0]} to {done[-1]}{of})")
     budgets = f" (budget {extend[0][0]} -> {extend[0][1]})" if len(extend) == 1 else " (budgets raised)"
     parts = [f"{new} new" if new else "", f"{len(resume)} to resume{after}" if resume else "",
              f"{n_extend} to extend{budgets}" if n_extend else "",

@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("run")
     g.add_argument("--out",
                    help="run directory (default runs/<dataset>-<strategy>-<classifier>-seed<seed>, with "
-                   "-<space>-<scope> after the strategy for a fitted space; <dataset> is csv-<file stem> or "
+                   "-<space>-<scope> after the strategy for a fitted space, and -for-<space_for> after that "
+                   "unless --space-for all; <dataset> is csv-<file stem> or "
                    "jsonl-<file stem> for your own file); "
                    "an existing one with the same settings is resumed")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")

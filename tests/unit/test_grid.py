@@ -1477,7 +1477,15 @@ def test_a_raised_budget_is_an_extension_in_the_dry_run_and_the_run_lines(tmp_pa
     partial = {**config, "out": str(tmp_path / "p")}  # a run stopped after round 0, the same budget: resumed
     stored_run(partial, 1)
     assert readiness([SimulationConfig(**partial)]) == "ready: 1 to resume (after 1 of 3 rounds)"
-    assert run_one(partial)["status"] == "resumed"
+    assert run_one(partial)["status"] == "resumed"  # (al.simulate.run stubbed: partial keeps its round)
+    alike = {**partial, "out": str(tmp_path / "q")}  # two runs stopped after as many rounds: the count said, each
+    stored_run(alike, 1)
+    assert readiness([SimulationConfig(**partial), SimulationConfig(**alike)]) == \
+        "ready: 2 to resume (after 1 of 3 rounds each)"
+    further = {**partial, "out": str(tmp_path / "f"), "budget": 300}  # after 2 of 5 and 1 of 3: the range
+    stored_run(further, 2)
+    assert readiness([SimulationConfig(**c) for c in (partial, alike, further)]) == \
+        "ready: 3 to resume (after 1 to 2 finished rounds)"
 
 
 def test_a_dry_run_reads_the_label_descriptions_a_run_would_read_first(tmp_path):
