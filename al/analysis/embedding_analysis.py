@@ -58,6 +58,8 @@ MIN_TEXTS_PER_CLUSTER = 5
 #: of 1.01 is chance).
 NEAR_CEILING = 0.8
 MIN_ROOM = 0.1
+#: A median ceiling below this: labels on a large share of the unlabeled texts, chance near the most a ratio can be.
+LOW_CEILING = 1.5
 #: k at this share or more of the unlabeled texts: the reading says the k nearest are much of the pool.
 LARGE_K_SHARE = 0.5
 
@@ -399,6 +401,10 @@ def reading(result: dict[str, Any]) -> str:
             verdict = (f"which is near the ceiling (a median {reach:.0%} of the way from chance to it): the centroids "
                        f"find about every text of their class they could, where chance is high, the labels being on "
                        f"a large share of the unlabeled texts")
+        elif ceiling < LOW_CEILING:  # chance is near the most there is: "no better than chance" would say too much
+            verdict = (f"which is a median {reach:.0%} of the way from chance to its ceiling"
+                       if room.any() and reach > 0.05 else "which is about chance" if room.any()
+                       else "where the ceilings leave no room above chance")
         elif ratio > 1.1:
             verdict = "so the centroids find their class only somewhat more often than a random draw"
         else:
@@ -420,7 +426,7 @@ def reading(result: dict[str, Any]) -> str:
                       for size, unlabeled in crowded]
             parts.append(f"k = {k} is {', '.join(shares)}: the nearest texts are much of the pool, so no ratio can "
                          f"rise far above 1 (see the ceilings); a smaller --k reads the centroids' neighbourhoods.")
-        if ceiling < 1.5:
+        if ceiling < LOW_CEILING:
             parts.append("With ceilings this low (labels on a large share of the unlabeled texts), a ratio near 1 "
                          "says little; compare each ratio with its ceiling in the table below.")
         shown = np.flatnonzero(np.isfinite(label_ratio))
@@ -431,7 +437,8 @@ def reading(result: dict[str, Any]) -> str:
                 limit = f", at most {label_ceiling[j]:.2f}" if np.isfinite(label_ceiling[j]) else ""
                 return f"{label_ratio[j]:.2f}{limit}"
 
-            parts.append(f"The best-placed centroid is that of {names[best]} (ratio {placed(best)} over all sizes), "
+            over = " over all sizes" if len(entries) > 1 else ""
+            parts.append(f"The best-placed centroid is that of {names[best]} (ratio {placed(best)}{over}), "
                          f"the worst that of {names[worst]} ({placed(worst)}).")
     margins = per_label(result, "margins", "margin")
     margins[per_label(result, "margins", "n_texts") < MIN_MARGIN_TEXTS] = np.nan  # a lone text is its centroid

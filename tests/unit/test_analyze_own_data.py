@@ -328,3 +328,25 @@ def test_a_ratio_near_a_low_ceiling_is_read_as_near_it_and_a_k_over_half_the_poo
     text = reading(analyze_pool(X, Y, ["water", "fire"], [70, 100], k=100))
     assert ("k = 100 is 55% of the 183 unlabeled texts at |L| = 70, 65% of the 153 unlabeled texts at |L| = 100: "
             in text)
+
+
+def test_a_ratio_under_a_low_ceiling_is_not_read_as_the_papers_chance():
+    """Labels on most texts (ceilings about 1.2) and random vectors: the reading said "no more often than a random
+    draw, as in the paper's Table 2", then that a ratio near 1 says little under such ceilings."""
+    rng = np.random.default_rng(3)
+    Y = (rng.random((400, 2)) < 0.8).astype(int)
+    noise = rng.normal(size=(400, 16)).astype(np.float32)
+    for shift, reached in ((0.0, None), (0.2, "which is a median {:.0%} of the way from chance to its ceiling.")):
+        X = noise.copy()
+        X[:, :2] += shift * Y  # a little of each label in its own direction, or none
+        X /= np.linalg.norm(X, axis=1, keepdims=True)
+        result = analyze_pool(X, Y, ["water", "fire"], [100], k=50)
+        proximity = result["sizes"][0]["proximity"]
+        ratios = [proximity[n]["ratio"] for n in ("water", "fire")]
+        ceilings = [proximity[n]["ceiling"] for n in ("water", "fire")]
+        assert all(c < 1.5 for c in ceilings) and all(r <= 1.1 for r in ratios)
+        reach = np.median([(r - 1) / (c - 1) for r, c in zip(ratios, ceilings)])  # by hand
+        text = reading(result)
+        said = "which is about chance." if reached is None else reached.format(reach)
+        assert "Table 2" not in text and said in text and (reached is None) == (reach <= 0.05), (reach, text)
+        assert "a ratio near 1 says little" in text and "over all sizes" not in text  # one size
