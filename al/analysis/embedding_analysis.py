@@ -593,8 +593,10 @@ def render_summary(result: dict[str, Any]) -> str:
                       f"(PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)", ""]
         adapted = e.get("adapted", {}).get("figures")
         if adapted:
+            evr = e["adapted"].get("pca", {}).get("explained_variance_ratio")
+            variance = f" (PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)" if evr else ""
             lines += [f"{e['size']} labeled texts in the {result['space']} space: [margins]({adapted['margins']}), "
-                      f"[PCA]({adapted['pca']})", ""]
+                      f"[PCA]({adapted['pca']}){variance}", ""]
     if result.get("seconds"):
         s = result["seconds"]
         lines += ["## Timings", "", ", ".join(f"{name} {v:.1f} s" for name, v in s.items()), ""]

@@ -439,6 +439,9 @@ def test_analyze_pool_with_a_space_compares_both_and_fits_on_the_labeled_set_onl
     section = summary.split("## Pretrained vs the cea space")[1].split("## Figures")[0]
     rows = [line for line in section.splitlines() if line.startswith("| 60 |")]
     assert [r.split("|")[2].strip() for r in rows] == ["pretrained", "cea"]
+    evr = result["sizes"][1]["adapted"]["pca"]["explained_variance_ratio"]  # the fitted space's PCA, as the pretrained
+    assert (f"60 labeled texts in the cea space: [margins](margins-cea-60.png), [PCA](pca-cea-60.png) "
+            f"(PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)") in summary
 
 
 def test_the_text_column_of_a_csv_is_named_as_in_simulate(tmp_path, capsys):
