@@ -304,7 +304,8 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     fresh, distinct = embedder.n_encoded_, len(set(pool_texts))
     how = ("vectors read from the cache" if not fresh else
            f"{counted(fresh, 'text')} embedded" + (f", {distinct - fresh} read from the cache" if fresh < distinct else ""))
-    say(f"{how} in {seconds['embed']:.1f} s; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
+    loading = " (the model's loading included)" if fresh else ""  # the embedding progress line counts the pass alone
+    say(f"{how} in {seconds['embed']:.1f} s{loading}; analysing sizes {' '.join(map(str, sorted(set(sizes))))}")
 
     from al.simulate import data_file_digest
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -91,11 +92,15 @@ def test_the_embedding_line_says_how_many_vectors_came_from_the_cache(hashed, mo
     monkeypatch.setattr(al.embedders, "SentenceEmbedder", Cached)
     argv = ["--dataset", "csv", "--data-path", str(data), "--labels", "food", "--sizes", "40", "--k", "20", "--out"]
     assert main([*argv, "a"]) == 0
-    assert "\nvectors read from the cache in " in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "\nvectors read from the cache in " in err and "loading included" not in err  # no model loaded
     Cached.fresh = 5
     assert main([*argv, "b"]) == 0
     n_pool = json.loads((hashed / "b" / "analysis.json").read_text())["pool_size"]
-    assert f"\n5 texts embedded, {n_pool - 5} read from the cache in " in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"\n5 texts embedded, {n_pool - 5} read from the cache in " in err
+    # longer than the embedding progress line's own "done in": the model's loading is in it, and said to be
+    assert re.search(r"read from the cache in \d+\.\d s \(the model's loading included\); analysing sizes 40", err)
 
 
 def test_an_analysis_of_other_labels_in_the_default_folder_says_it_replaces_the_earlier(hashed):
