@@ -545,9 +545,13 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
     colors = line_colors(c.strategy for c in curve_list) if colors is None else colors
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=150)
     banded = False
-    for c in curve_list:
+    for i, c in enumerate(curve_list):
+        # a line drawn over an earlier one of the same values hides it whole: its legend entry says whose it is
+        twin = next((d.strategy for d in curve_list[:i] if np.array_equal(d.sizes, c.sizes)
+                     and np.array_equal(d.mean, c.mean)), None)
         line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3, color=colors.get(c.strategy),
-                        label=f"{c.strategy} ({counted(int(c.n_runs.max()), 'run')})")
+                        label=f"{c.strategy} ({counted(int(c.n_runs.max()), 'run')}"
+                              f"{f'; the same curve as {twin}, drawn over it' if twin is not None else ''})")
         several = c.n_runs > 1
         if several.any():
             std = np.where(several, c.std, 0.0)

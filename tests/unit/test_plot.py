@@ -522,3 +522,22 @@ def test_a_long_title_is_wrapped_between_words_keeping_its_own_lines(monkeypatch
                    "all-MiniLM-L6-v2 [budget=200, step=50, initial=100]")
     assert titles == [wrapped(title), "compute per round: disaster, 10 labels: logreg on all-MiniLM-L6-v2\n"
                                       "[budget=200, step=50, initial=100]"]
+
+
+def test_a_curve_drawn_over_another_of_the_same_values_says_so_in_the_legend(monkeypatch):
+    """Two strategies that picked the same texts: the second line hid the first whole, and nothing said so."""
+    import matplotlib.axes
+
+    from al.analysis.curves import Curve
+
+    labels = []
+    real = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot",
+                        lambda self, *a, **kw: labels.append(kw.get("label")) or real(self, *a, **kw))
+    sizes, n = np.array([100, 150]), np.array([3, 3])
+    first = Curve("MaxEntropy", sizes, np.array([0.2, 0.3]), np.array([0.1, 0.1]), n)
+    same = Curve("MaxEntropy(eps=0.1)", sizes, np.array([0.2, 0.3]), np.array([0.05, 0.1]), n)
+    other = Curve("random", sizes, np.array([0.2, 0.31]), np.array([0.1, 0.1]), n)
+    render_curves([first, same, other])
+    assert labels == ["MaxEntropy (3 runs)",
+                      "MaxEntropy(eps=0.1) (3 runs; the same curve as MaxEntropy, drawn over it)", "random (3 runs)"]
