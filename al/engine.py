@@ -914,7 +914,7 @@ class Simulation:
         with seeded_global_random(np.random.SeedSequence([self.seed, r, GLOBAL_GENERATORS]), torch_too=not built_in):
             # state.round, the strategy's own number (from 0); the console counts rounds from 1: neither is
             # named as "round N" here, so the two cannot be confused
-            where = f"in the query at {len(labeled)} texts labeled (state.round {r})"
+            where = f"in the query at {len(labeled)} texts labeled, state.round {r}"
             kept = ("no round was recorded: fix it and run the same command to go on" if not r else
                     "this round's training and evaluation are not kept, " + ("the round before is" if r == 1
                                                                               else f"the {r} rounds before are")

@@ -1483,7 +1483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         """One line for each warning said of other runs too (an edited strategy's file, of every run of it)."""
         for alike, names in warned.items():
             if names:
-                print(f"warning: the same of {counted(len(names), 'more run')} ({', '.join(names[:SHOWN_RUNS])}"
+                print(f"warning: the same for {counted(len(names), 'more run')} ({', '.join(names[:SHOWN_RUNS])}"
                       f"{and_more(len(names), SHOWN_RUNS)}): {' '.join(alike.split())}", file=sys.stderr)
 
     sigterm = ExitStack()

@@ -517,11 +517,13 @@ def _a(word: str) -> str:
 
 
 def _held_out_sizes(result: dict[str, Any]) -> str:
-    """``2,000``, or ``2,000 (330 at |L| = 300: all its unlabeled texts)`` where a size left fewer."""
+    """``2,000 unlabeled texts``, or ``2,000 unlabeled texts (all of them where a size leaves fewer: 330 at
+    |L| = 300)``."""
     asked = result["held_out"]
     fewer = [f"{e['held_out']['n_texts']:,} at |L| = {e['size']}" for e in result["sizes"]
              if e["held_out"]["n_texts"] != asked]
-    return f"{asked:,}" + (f" ({', '.join(fewer)}: all its unlabeled texts)" if fewer else "")
+    return f"{asked:,} unlabeled texts" + (f" (all of them where a size leaves fewer: {', '.join(fewer)})"
+                                           if fewer else "")
 
 
 def render_summary(result: dict[str, Any]) -> str:
@@ -568,7 +570,7 @@ def render_summary(result: dict[str, Any]) -> str:
             f"For each labeled set, {_a(name)} space is fitted on those labeled texts alone; the unlabeled pool is "
             f"mapped into it. Proximity counts the unlabeled texts (never the ones the space was fitted on) nearest "
             f"each centroid, as above; \"held out\" scores are measured on a seeded sample of "
-            f"{_held_out_sizes(result)} unlabeled texts. \"Mean margin\" is measured on the labeled texts the space "
+            f"{_held_out_sizes(result)}. \"Mean margin\" is measured on the labeled texts the space "
             f"was fitted on (labels with at least {MIN_MARGIN_TEXTS} of them), as the other \"labeled\" columns: a "
             f"space that only memorises its training texts improves the labeled columns and not the held-out ones.",
             "", comparison_table(result), "",

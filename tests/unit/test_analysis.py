@@ -439,6 +439,12 @@ def test_analyze_pool_with_a_space_compares_both_and_fits_on_the_labeled_set_onl
     section = summary.split("## Pretrained vs the cea space")[1].split("## Figures")[0]
     rows = [line for line in section.splitlines() if line.startswith("| 60 |")]
     assert [r.split("|")[2].strip() for r in rows] == ["pretrained", "cea"]
+    assert "\"held out\" scores are measured on a seeded sample of 50 unlabeled texts. \"Mean margin\"" in summary
+    from al.analysis.embedding_analysis import _held_out_sizes
+
+    fewer = {"held_out": 2000, "sizes": [{"size": 100, "held_out": {"n_texts": 2000}},
+                                         {"size": 300, "held_out": {"n_texts": 330}}]}
+    assert _held_out_sizes(fewer) == "2,000 unlabeled texts (all of them where a size leaves fewer: 330 at |L| = 300)"
     evr = result["sizes"][1]["adapted"]["pca"]["explained_variance_ratio"]  # the fitted space's PCA, as the pretrained
     assert (f"60 labeled texts in the cea space: [margins](margins-cea-60.png), [PCA](pca-cea-60.png) "
             f"(PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)") in summary

@@ -583,5 +583,5 @@ def test_a_warning_said_of_each_run_s_own_directory_is_one_line_and_the_runs_cou
     warned = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert warned == [f"warning: mine.py changed since {run['seed-0'].run_dir} last ran: pass another --out",
                       "warning: a warning of every run alike",
-                      "warning: the same of 3 more runs (seed-1, seed-2, seed-3): mine.py changed since its "
+                      "warning: the same for 3 more runs (seed-1, seed-2, seed-3): mine.py changed since its "
                       "directory last ran: pass another --out"], err

@@ -87,7 +87,7 @@ def test_a_strategy_s_own_exception_is_one_line_naming_its_line_and_the_rounds_k
     records = RunRecords(tmp_path / "run")
     line = FailsInItsSecondQuery.query.__code__.co_firstlineno + 2
     with pytest.raises(QueryError, match=rf"'FailsInItsSecondQuery' raised KeyError: 'missing' \(at .*"
-                                         rf"test_user_strategy.py:{line}\), in the query at 30 texts labeled \(state\.round 1\); "
+                                         rf"test_user_strategy.py:{line}\), in the query at 30 texts labeled, state\.round 1; "
                                          r"this round's training and evaluation are not kept, the round before is: "
                                          r"fix it and run the same command to go on from it \(picked by the code as "
                                          r"it was; another --out runs the fixed code from the start\)$"):
@@ -105,7 +105,7 @@ class CentersACopy(Center):
 def test_writing_into_a_view_fails_at_the_strategy_s_line_and_a_copy_runs(corpus):
     line = Center.query.__code__.co_firstlineno + 2  # emb -= ...
     with pytest.raises(QueryError, match=rf"'Center' raised ValueError: .*read-only \(at .*test_user_strategy.py:{line}\), "
-                                         r"in the query at 20 texts labeled \(state\.round 0\); no round was recorded"):
+                                         r"in the query at 20 texts labeled, state\.round 0; no round was recorded"):
         simulate(corpus, Center())
     strip = lambda rounds: [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]  # noqa: E731
     assert strip(simulate(corpus, CentersACopy())) == strip(simulate(corpus, FirstN()))
@@ -193,8 +193,8 @@ class Interrupted(Strategy):
 
 def test_a_query_s_own_query_error_subclass_and_an_interrupt(corpus):
     """A QueryError subclass taking other arguments crashed the wrapping with a TypeError; an interrupt must pass."""
-    with pytest.raises(QueryError, match=r"^strategy 'RaisesItsOwn', in the query at 20 texts labeled \(state\.round "
-                                         r"0\): 7: no luck; no round was recorded"):
+    with pytest.raises(QueryError, match=r"^strategy 'RaisesItsOwn', in the query at 20 texts labeled, state\.round "
+                                         r"0: 7: no luck; no round was recorded"):
         simulate(corpus, RaisesItsOwn())
     with pytest.raises(KeyboardInterrupt):
         simulate(corpus, Interrupted())
@@ -204,10 +204,10 @@ def test_a_query_that_exits_the_process_or_misuses_al_s_helpers_is_one_line_nami
     """sys.exit(0) in a query ended the run with exit 0 and nothing said (a grid's worker with it); an error of
     al's helpers (top_n, state.reveal) came without the strategy's name, the query, or what is kept."""
     with pytest.raises(QueryError, match=r"^strategy 'Exits' raised SystemExit: 0 \(at .*\), in the query at 20 "
-                                         r"texts labeled \(state\.round 0\); no round was recorded: fix it"):
+                                         r"texts labeled, state\.round 0; no round was recorded: fix it"):
         simulate(corpus, Exits())
-    with pytest.raises(QueryError, match=r"^strategy 'FewCandidates', in the query at 20 texts labeled \(state\.round "
-                                         r"0\): top_n was asked for 10 of 3 candidates; give it at least 10 .*; no "
+    with pytest.raises(QueryError, match=r"^strategy 'FewCandidates', in the query at 20 texts labeled, state\.round "
+                                         r"0: top_n was asked for 10 of 3 candidates; give it at least 10 .*; no "
                                          r"round was recorded: fix it and run the same command to go on$"):
         simulate(corpus, FewCandidates())
 
@@ -887,7 +887,7 @@ class RevealFloat(Strategy):
 
 
 def test_reveal_refuses_float_indices(corpus):
-    with pytest.raises(QueryError, match=r"^strategy 'RevealFloat', in the query at 20 texts labeled \(state\.round 0\): "
+    with pytest.raises(QueryError, match=r"^strategy 'RevealFloat', in the query at 20 texts labeled, state\.round 0: "
                                          r"state\.reveal got an array of shape \(2,\) and dtype float64; expected "
                                          r"a 1-d integer array .*; no round was recorded: fix it and run the same "
                                          r"command to go on$"):
