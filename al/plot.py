@@ -23,7 +23,8 @@ from al.errors import ALError, DataError
 
 def default_title(runs: Sequence[Any], metric: str) -> str:
     """The figure's title: the metric, and under it the data and the classifier the runs share
-    (``mydata, 8 labels: logreg on all-MiniLM-L6-v2``); a part the runs differ in (``--group-by``) is left out."""
+    (``mydata, 8 labels: logreg on all-MiniLM-L6-v2``; ``..., a pool of 2,000 texts (pool_size)`` for a pool
+    subsample); a part the runs differ in (``--group-by``) is left out."""
     from al.analysis.curves import axis_label
 
     def shared(of: Callable[[Any], str | None]) -> str | None:
@@ -34,7 +35,9 @@ def default_title(runs: Sequence[Any], metric: str) -> str:
         corpus = run.meta.get("corpus") or {}
         n_labels = len(corpus.get("label_names") or run.config.get("labels") or [])
         counted_labels = f", {n_labels} label{'' if n_labels == 1 else 's'}" if n_labels else ""
-        return str(corpus.get("name") or run.config.get("dataset", "?")) + counted_labels
+        pool = run.config.get("pool_size")  # a subsample of the pool: curves on it are not the whole pool's
+        sampled = f", a pool of {pool:,} texts (pool_size)" if isinstance(pool, int) and pool > 0 else ""
+        return str(corpus.get("name") or run.config.get("dataset", "?")) + counted_labels + sampled
 
     def encoder(run: Any) -> str | None:
         """The model the classifier reads: a fine-tuned classifier's own (its ``model`` param), else the run's."""

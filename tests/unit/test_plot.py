@@ -471,6 +471,11 @@ def test_the_default_title_names_what_the_lines_share(tmp_path):
     fake_run(tmp_path / "c", "random", 0, [0.2, 0.4], dataset="disaster", model="all-MiniLM-L6-v2",
              classifier={"name": "bert", "params": {"model": "bert-base-uncased"}})
     assert default_title(load_runs([tmp_path / "c"]), "macro_f1").endswith(": bert on bert-base-uncased")
+    fake_run(tmp_path / "d", "random", 0, [0.2, 0.4], dataset="disaster", classifier="logreg",
+             model="all-MiniLM-L6-v2", labels=["food", "water"], pool_size=2000)  # a subsample: not the whole pool
+    assert default_title(load_runs([tmp_path / "d"]), "macro_f1") == ("macro-F1 by labeled-set size\ndisaster, 2 "
+                                                                     "labels, a pool of 2,000 texts (pool_size): "
+                                                                     "logreg on all-MiniLM-L6-v2")
 
 
 def test_a_score_s_band_stays_within_0_and_1_and_a_time_s_above_0(monkeypatch):
