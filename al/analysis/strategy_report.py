@@ -405,24 +405,31 @@ def _compute_chart(rows: list[dict[str, Any]], parts: Sequence[str], setting: st
     return buffer.getvalue()
 
 
+#: The compute figure's part colours: a qualitative map unlike the curves' tab10 / tab20, whose colours name strategies.
+COMPUTE_PALETTE = "Set2"
+
+
 def compute_figure(rows: list[dict[str, Any]], parts: Sequence[str], setting: str) -> "Figure":
     """Per strategy (a row each, so long names never overlap), the mean seconds per round of each part, stacked.
 
     A figure of its own (no pyplot: a notebook's backend and open figures are left alone), as wide as its
     longest row label needs; a long title is wrapped (:func:`~al.analysis.curves.wrapped`).
     """
+    import matplotlib
     from matplotlib.figure import Figure
 
     names = [str(row["strategy"]) for row in rows]
     title = wrapped(f"compute per round: {setting}")
     longest = max([len(name) for name in names] + [0])
     width = max(7.0, 5.2 + 0.075 * longest)  # inches: labels, bars, legend; the title wraps
-    fig = Figure(figsize=(width, 1.6 + 0.35 * len(rows)), dpi=120)
+    fig = Figure(figsize=(width, 1.6 + 0.35 * len(rows)), dpi=150)  # as the curves' figures
     ax = fig.subplots()
     left = np.zeros(len(rows))
-    for part in parts:
+    # the parts' colours are none of the curves' (tab10, one per strategy): orange here is no strategy's time
+    shades = matplotlib.colormaps[COMPUTE_PALETTE].colors
+    for i, part in enumerate(parts):
         values = np.array([row[part] if isinstance(row[part], (int, float)) else 0.0 for row in rows])
-        ax.barh(names, values, left=left, label=part)
+        ax.barh(names, values, left=left, label=part, color=shades[i % len(shades)])
         left += values
     ax.invert_yaxis()  # the table's order, top to bottom
     ax.set_xlabel("seconds per round (mean)")

@@ -457,6 +457,12 @@ def test_the_compute_figure_s_strategy_names_never_overlap_and_everything_stays_
     assert ax.get_window_extent().width >= 0.3 * width  # room left for the bars
     bars = [patch.get_width() for patch in ax.patches]
     assert bars[:12] == [1.0 + i for i in range(12)] and bars[12:24] == [2.0] * 12 and bars[24:] == [0.0] * 12
+    # a colour per part, none of them a curve's (the curves' tab10 and tab20 name strategies), at the curves' dpi
+    import matplotlib
+
+    part_colours = [tuple(ax.patches[12 * i].get_facecolor()[:3]) for i in range(3)]
+    curve_colours = {tuple(c) for m in ("tab10", "tab20") for c in matplotlib.colormaps[m].colors}
+    assert len(set(part_colours)) == 3 and not set(part_colours) & curve_colours and fig.dpi == 150
 
 
 def test_a_classifier_param_given_at_its_default_is_the_same_setting(tmp_path):
