@@ -160,6 +160,7 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         axes.append([(key, _label(key, v, source), _fields(key, v, source)) for v in values])
     runs = []
     fields = set(config_fields())
+    unknown: str | None = None  # the first cell's unknown settings, refused after the rest are read
     for combo in itertools.product(*axes) if axes else [()]:
         values = dict(settings)
         for _, _, updates in combo:
@@ -184,9 +185,10 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
                     notes += [note] if note not in notes else []
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
-        if unknown_fields:
-            raise ConfigError(f"{source}: unknown setting(s) {unknown_fields} in {_given_in(unknown_fields, combo)}"
-                              f"{unknown_settings_hint(unknown_fields, fields)}")
+        if unknown_fields:  # said once every cell is read: with what else the cells would refuse (a misspelt value)
+            unknown = unknown or (f"{source}: unknown setting(s) {unknown_fields} in "
+                                  f"{_given_in(unknown_fields, combo)}{unknown_settings_hint(unknown_fields, fields)}")
+            values = {key: value for key, value in values.items() if key in fields}
         if any(run.name == name for run in runs):
             raise ConfigError(f"{source}: two cells are both named {name} and would share one run directory; "
                               f"list each value of an axis once (or give each mapping its own `name`)")
@@ -198,6 +200,11 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         problems = tuple(dict.fromkeys(in_file_terms(str(exc)) + _pairing_hint(exc, combo)
                                        for exc in config.problems()))
         runs.append(GridRun(name, config, problems))
+    if unknown is not None:  # with the misspelt names the cells hold (not what the settings left out would change)
+        also = list(dict.fromkeys(problem for run in runs for problem in run.problems
+                                  if problem.startswith("unknown ")))
+        raise ConfigError(unknown + (f"; and the cells would refuse: {'; '.join(also[:3])}"
+                                     f"{and_more(len(also), 3)}" if also else ""))
     return root, runs
 
 

@@ -787,6 +787,21 @@ def test_a_grid_file_of_the_wrong_shape_is_refused_in_one_line(spec, message):
     assert message in str(exc.value) and "\n" not in str(exc.value)
 
 
+def test_a_misspelt_setting_is_said_with_the_misspelt_names_of_the_cells_not_before_them():
+    """A misspelt key hid a misspelt strategy: fixing the one showed the other on the next try."""
+    spec = {"out": "o", "settings": {"budgt": 300}, "grid": {"strategy": ["random", "clas_embedding", "cvrs"]}}
+    with pytest.raises(ConfigError) as exc:
+        expand_grid(spec, "g.yaml")
+    said = str(exc.value)
+    assert said.startswith("g.yaml: unknown setting(s) ['budgt'] in settings (did you mean budget?); and the cells "
+                           "would refuse: unknown strategy 'clas_embedding' (did you mean class_embedding?); known: ")
+    assert "unknown strategy 'cvrs' (did you mean cvirs?)" in said and "\n" not in said
+    # what the misspelt key leaves at its default is no problem to say (budget 600 is not above step 700)
+    with pytest.raises(ConfigError, match=r"^g.yaml: unknown setting\(s\) \['budgt'\] in settings \(did you mean "
+                                          r"budget\?\)$"):
+        expand_grid({"out": "o", "settings": {"budgt": 1000, "step": 700}}, "g.yaml")
+
+
 def test_workers_below_one_or_a_grid_with_nothing_to_run_exit_2(tmp_path, capsys):
     path = tmp_path / "g.yaml"
     path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 10}}\ngrid: {{seed: [0, 1]}}\n")
