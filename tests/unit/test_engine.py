@@ -245,7 +245,7 @@ def test_an_answer_refused_after_the_first_round_says_what_is_kept_and_how_to_go
     with pytest.raises(QueryError, match=r"^strategy 'LateDuplicates' returned duplicate indices: index \d+ 2 "
                                          r"times; return an "
                                          r"int array of 10 distinct indices from state\.indices_unlabeled \(in the "
-                                         r"query at \d+ texts labeled \(state\.round 2\)\); this round's training "
+                                         r"query at \d+ texts labeled, state\.round 2\); this round's training "
                                          r"and evaluation are not kept, the 2 rounds before are: fix it and run the "
                                          r"same command to go on from them \(picked by the code as it was; another "
                                          r"--out runs the fixed code from the start\)$"):
