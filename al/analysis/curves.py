@@ -389,8 +389,10 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
             raise DataError(f"{run.path}: round {r.get('round')} has {unrecorded(run, metric)}")
         if value is None:
             # null by design: kappa compares a round's predictions with the round before (none before the first);
-            # max_uncertainty has no text to read on a spent pool, or no uncertainty in 0/1 probabilities
-            by_design = (metric == "stopping.kappa" and r is run.rounds[0]) or metric == "stopping.max_uncertainty"
+            # max_uncertainty has no text to read on a spent pool, or no uncertainty in 0/1 probabilities; a
+            # --diagnostics figure is null where undefined (a label with no centroid yet, none of its texts unlabeled)
+            by_design = ((metric == "stopping.kappa" and r is run.rounds[0]) or metric == "stopping.max_uncertainty"
+                         or metric.startswith("diagnostics."))
             if not by_design and not str(r.get("evaluation", "")).startswith("none") and not warned:
                 warned = True  # a session's round with one labeled text records its reason: no warning
                 warnings.warn(f"{run.path}: round {r.get('round')} records {metric} null and no reason for it (an "
@@ -494,11 +496,14 @@ def format_curves(curve_list: Sequence[Curve], metric: str = "macro_f1") -> str:
 
 
 def axis_label(metric: str) -> str:
-    """How a figure names ``metric``: ``macro-F1``, ``seconds (query)``, ``F1 of food``."""
+    """How a figure names ``metric``: ``macro-F1``, ``seconds (query)``, ``F1 of food``; another dotted path as
+    typed (``diagnostics.summary.mean_ratio``: its keys and label names are not renamed)."""
     if metric.startswith("seconds_"):
         return f"seconds ({metric.removeprefix('seconds_')})"
     if metric.startswith("per_label_f1."):
         return f"F1 of {metric.removeprefix('per_label_f1.')}"
+    if "." in metric:
+        return metric
     return metric.replace("_", "-").replace("f1", "F1")
 
 

@@ -311,6 +311,14 @@ def test_a_kappa_null_in_the_first_round_is_no_damaged_record(tmp_path):
     (run,) = load_runs([tmp_path / "runs"])
     with pytest.warns(UserWarning, match="round 1 records stopping.kappa null and no reason for it"):
         points(run, "stopping.kappa")
+    # a --diagnostics ratio is null where undefined (a label with no centroid yet): no damaged record either
+    for r, ratio in zip(rounds, [None, 1.5, 2.0]):
+        r["diagnostics"] = {"proximity": {"aid_centers": {"ratio": ratio}}}
+    path.write_text("".join(json.dumps(r) + "\n" for r in rounds))
+    (run,) = load_runs([tmp_path / "runs"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert points(run, "diagnostics.proximity.aid_centers.ratio") == ([150, 200], [1.5, 2.0])
 
 
 def test_runs_reached_through_links_are_read_once(tmp_path, capsys):
@@ -468,6 +476,10 @@ def test_the_default_title_names_what_the_lines_share(tmp_path):
              labels=["food", "water"])
     both = load_runs([tmp_path / "a", tmp_path / "b"])  # --group-by classifier: the classifier is no shared part
     assert default_title(both, "per_label_f1.food") == "F1 of food by labeled-set size\ndisaster, 2 labels"
+    # a dotted path as typed: its keys and label names are not renamed (mean-ratio, missing-people)
+    assert default_title(both, "diagnostics.proximity.missing_people.ratio").startswith(
+        "diagnostics.proximity.missing_people.ratio by labeled-set size")
+    assert default_title(both, "micro_f1").startswith("micro-F1 by")
     fake_run(tmp_path / "c", "random", 0, [0.2, 0.4], dataset="disaster", model="all-MiniLM-L6-v2",
              classifier={"name": "bert", "params": {"model": "bert-base-uncased"}})
     assert default_title(load_runs([tmp_path / "c"]), "macro_f1").endswith(": bert on bert-base-uncased")
