@@ -688,15 +688,19 @@ def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
 
 
 def format_round(record: dict[str, Any], n_rounds: int) -> str:
-    space = f"space {record['seconds_space']:.1f}s  " if "seconds_space" in record else ""
+    """A finished round's console line: its scores, then every part of its time the record holds, in the order
+    they ran (a process's first round: the embedding pass and a resume's replay first; the stopping criteria's
+    pass and ``--diagnostics`` last)."""
     dev = f" (dev {record['seconds_train_dev']:.1f}s)" if "seconds_train_dev" in record else ""
     ahead = f" (+{record['seconds_prepare']:.1f}s before the embedding)" if "seconds_prepare" in record else ""
-    return (
-        f"round {record['round'] + 1:>2}/{n_rounds}  labeled {record['n_labeled']:>5}  "
-        f"macro-F1 {record['macro_f1']:.3f}  micro-F1 {record['micro_f1']:.3f}  {space}"
-        f"train {record['seconds_train']:.1f}s{dev}  query {record['seconds_query']:.1f}s{ahead}  "
-        f"eval {record['seconds_evaluate']:.1f}s"
-    )
+    parts = [f"{name} {record[key]:.1f}s" for key, name in (("seconds_embed", "embed"), ("seconds_replay", "replay"),
+                                                           ("seconds_space", "space")) if key in record]
+    parts += [f"train {record['seconds_train']:.1f}s{dev}", f"query {record['seconds_query']:.1f}s{ahead}",
+              f"eval {record['seconds_evaluate']:.1f}s"]
+    parts += [f"{name} {record[key]:.1f}s" for key, name in (("seconds_stopping", "stop"),
+                                                           ("seconds_diagnostics", "diagnostics")) if key in record]
+    return (f"round {record['round'] + 1:>2}/{n_rounds}  labeled {record['n_labeled']:>5}  "
+            f"macro-F1 {record['macro_f1']:.3f}  micro-F1 {record['micro_f1']:.3f}  " + "  ".join(parts))
 
 
 def curve_table(rounds: Sequence[dict[str, Any]]) -> str:

@@ -979,6 +979,13 @@ def test_a_round_line_shows_the_strategy_s_work_run_ahead_of_the_embedding():
               "seconds_query": 0.25, "seconds_evaluate": 0.5}
     assert "query 0.2s  eval" in format_round(record, 11)
     assert "query 0.2s (+75.3s before the embedding)  eval" in format_round({**record, "seconds_prepare": 75.31}, 11)
+    # every part of the round's time its record holds, in the order it ran: a bert round's stop-set pass was not
+    # on the line, so its parts did not add up to the round
+    timed = {**record, "seconds_embed": 40.04, "seconds_replay": 3.0, "seconds_space": 2.0, "seconds_train_dev": 0.4,
+             "seconds_stopping": 2.5, "seconds_diagnostics": 1.25}
+    assert format_round(timed, 11) == ("round  1/11  labeled   100  macro-F1 0.500  micro-F1 0.600  embed 40.0s  "
+                                       "replay 3.0s  space 2.0s  train 1.0s (dev 0.4s)  query 0.2s  eval 0.5s  "
+                                       "stop 2.5s  diagnostics 1.2s")
 
 
 @pytest.mark.parametrize("argv, said", [
