@@ -703,6 +703,22 @@ def format_round(record: dict[str, Any], n_rounds: int) -> str:
             f"macro-F1 {record['macro_f1']:.3f}  micro-F1 {record['micro_f1']:.3f}  " + "  ".join(parts))
 
 
+def skipped_note(record: dict[str, Any], said: set[str], strategy: str) -> str | None:
+    """A note for the labels the round's query skipped (``strategy_info.skipped_labels``: class_embedding's
+    labels with no labeled text, hence no centroid) that no earlier note named, or None; ``said`` gains them.
+    Such a label gets no pick, and its F1 stays where it is, until a text of it comes in with another's picks."""
+    skipped = (record.get("strategy_info") or {}).get("skipped_labels") or []
+    new = [str(label) for label in skipped if str(label) not in said]
+    if not new or not record.get("picked"):
+        return None
+    said.update(new)
+    one = len(new) == 1
+    return (f"note: {strategy} picked nothing for {', '.join(new)}: no labeled text carries {'it' if one else 'them'}, "
+            f"so {'it has' if one else 'they have'} no centroid; {'it gets' if one else 'they get'} no pick until "
+            f"{'one of its texts comes' if one else 'texts of theirs come'} in with another label's picks "
+            f"(strategy_info.skipped_labels)")
+
+
 def curve_table(rounds: Sequence[dict[str, Any]]) -> str:
     lines = [f"{'labeled':>8} {'macro-F1':>9} {'micro-F1':>9}"]
     lines += [f"{r['n_labeled']:>8} {r['macro_f1']:>9.4f} {r['micro_f1']:>9.4f}" for r in rounds]
@@ -858,9 +874,13 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
         with run_lock(out):  # another process writing it: say so now, before the data and the model load
             pass
 
+    skipped_said: set[str] = set()  # labels a strategy skipped for want of a labeled text, said once each
+
     def progress(record: dict[str, Any]) -> None:
         if not quiet:
             print(format_round(record, config.n_rounds), file=sys.stderr, flush=True)
+            if new := skipped_note(record, skipped_said, config.strategy.label()):
+                print(new, file=sys.stderr, flush=True)
 
     corpus, simulation = build_simulation(config, records, progress, quiet=quiet)
     warn_duplicates(corpus, quiet)

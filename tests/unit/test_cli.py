@@ -1262,3 +1262,22 @@ def test_a_strategy_s_own_model_is_resolved_before_anything_is_written(tmp_path,
     assert capsys.readouterr().err == (f"error: strategy 'alps' param model: model path {tmp_path / 'none'} does not "
                                        f"exist; pass an existing directory or a model name\n")
     assert not out.exists()
+
+
+def test_a_label_the_strategy_skipped_is_said_once_on_the_console():
+    """class_embedding skips a label with no labeled text (no centroid) for whole rounds: it was in rounds.jsonl
+    alone, and its F1 stayed 0 with nothing on screen to say why."""
+    from al.simulate import skipped_note
+
+    said: set[str] = set()
+    record = {"picked": [1, 2], "strategy_info": {"skipped_labels": ["veg-oil"]}}
+    assert skipped_note(record, said, "class_embedding") == (
+        "note: class_embedding picked nothing for veg-oil: no labeled text carries it, so it has no centroid; it "
+        "gets no pick until one of its texts comes in with another label's picks (strategy_info.skipped_labels)")
+    assert skipped_note(record, said, "class_embedding") is None  # said once
+    both = {"picked": [3], "strategy_info": {"skipped_labels": ["veg-oil", "fire", "aid"]}}
+    assert skipped_note(both, said, "class_embedding").startswith(
+        "note: class_embedding picked nothing for fire, aid: no labeled text carries them, so they have no centroid; "
+        "they get no pick until texts of theirs come in")
+    assert skipped_note({"picked": [], "strategy_info": {"skipped_labels": ["x"]}}, said, "s") is None  # no query
+    assert skipped_note({"picked": [1], "strategy_info": {"targets": ["a"]}}, said, "s") is None
