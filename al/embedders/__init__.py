@@ -545,6 +545,8 @@ class SentenceEmbedder:
         self.max_length = max_length
         #: What reads the texts, where not the model as shipped (a fitted encoder): named when texts are cut
         self.reader: str | None = None
+        #: What the embedding progress line says it embeds with, where not the model as shipped (a fitted encoder)
+        self.described_as: str | None = None
         self.device = device
         self.cache = cache
         self.show_progress = show_progress
@@ -672,8 +674,8 @@ class SentenceEmbedder:
         # short texts run first, many to a pass: the time left is estimated from the padded tokens
         try:
             with encoder_passes(encode, batches, device=encoder.device, stop=self.stop) as passes, \
-                    progress(len(texts), f"embedding with {self.model}", unit="texts", enabled=self.show_progress,
-                             work=padded_tokens(batches)) as bar:
+                    progress(len(texts), f"embedding with {self.described_as or self.model}", unit="texts",
+                             enabled=self.show_progress, work=padded_tokens(batches)) as bar:
                 for batch, vectors in passes:
                     if out is None:
                         out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)

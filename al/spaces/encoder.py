@@ -228,6 +228,7 @@ class FittedEncoder:
         embedder._encoder = self.encoder  # the fine-tuned weights, never written to the shared cache
         # its max_length is the space's (--space-param max_length), not the model's own
         embedder.reader = "the fitted encoder's max_length (--space-param max_length) of"
+        embedder.described_as = f"the fitted encoder (fine-tuned {self.model})"
         return embedder.encode(list(inputs))
 
     def info(self) -> dict[str, Any]:

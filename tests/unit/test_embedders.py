@@ -820,6 +820,10 @@ def test_embedding_progress_counts_texts_and_weighs_each_pass_by_its_padded_toke
     assert [work for _, work in bar["updates"]] == [b.n_rows * b.length for b in batches]
     assert sorted(encoder.ran) == sorted(work for _, work in bar["updates"])  # what each pass ran, filler rows too
     assert bar["work"] == sum(encoder.ran) == 600
+    fitted, _ = embedder()  # a fitted space's encoder: not the pretrained model the line named
+    fitted.described_as = "the fitted encoder (fine-tuned fake)"
+    fitted.encode(TEXTS)
+    assert shown[-1]["desc"] == "embedding with the fitted encoder (fine-tuned fake)"
     # after the short texts (13 passes of 4 x 8 tokens): 88% of the texts, but 69% of the work
     assert sum(n for n, _ in bar["updates"][:13]) == 50 and sum(w for _, w in bar["updates"][:13]) == 416
 

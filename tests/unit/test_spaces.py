@@ -498,3 +498,18 @@ def test_check_fit_refuses_vectors_that_are_not_finite_and_takes_a_loss_that_ros
         check_fit("cea", "head", [0.5, 0.4], 1e-3, np.array([[np.inf, 0.0]]))
     with pytest.raises(ConfigError, match=r"training loss became inf in epoch 2"):
         check_fit("snnl", "encoder", [2.0, float("inf")], 0.5, np.zeros(0))
+
+
+def test_a_fitted_encoder_s_embedding_pass_is_named_as_the_fitted_encoder(monkeypatch):
+    """Its progress line said 'embedding with all-MiniLM-L6-v2' right after 'fitting the cea encoder space'."""
+    import al.embedders
+    from al.spaces.encoder import FittedEncoder
+
+    class Encoder:
+        max_seq_length = 128
+
+    seen = {}
+    monkeypatch.setattr(al.embedders.SentenceEmbedder, "encode",
+                        lambda self, texts: seen.update(said=self.described_as, cache=self.cache) or texts)
+    FittedEncoder(Encoder(), "all-MiniLM-L6-v2", {}).transform(["a text"])
+    assert seen == {"said": "the fitted encoder (fine-tuned all-MiniLM-L6-v2)", "cache": False}
