@@ -482,6 +482,15 @@ class Simulation:
         return "embeddings" in self.strategy.requires
 
     @property
+    def space_readers(self) -> list[str]:
+        """Who reads the fitted space: ``["strategy", "classifier"]``, one of them, or none (no space)."""
+        if self.space is None:
+            return []
+        return ([name for name, reads in (("strategy", self._strategy_reads_embeddings),
+                                          ("classifier", self._classifier_probe.input == "embeddings"))
+                 if reads and self.space_for in ("all", name)])
+
+    @property
     def _space_read_without_a_query(self) -> bool:
         """Whether anything but the strategy's query reads the fitted space: the classifier, or an observer."""
         classifier_reads = self._classifier_probe.input == "embeddings" and self.space_for != "strategy"

@@ -927,9 +927,12 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
                                           f"{'are' if len(sizes) > 1 else 'is'} computed again")
             was = records.raised_on_stored.get("budget", raised)[0]  # the stored run's, whatever rounds it keeps
             state = f"extending to budget {raised[1]} (was {was}): {state}"
+        readers = " and the ".join(simulation.space_readers)
+        alone = " alone" if len(simulation.space_readers) == 1 else ""
+        every = "every round" if config.space_every == 1 else f"every {config.space_every} rounds"
         space = "" if config.space.name == "pretrained" else \
-            f" in the {config.space.label()} space ({config.space_scope} scope, re-fit every {config.space_every}" \
-            f"{'' if config.space_for == 'all' else ', read by the ' + config.space_for + ' alone'})"
+            f" in the {config.space.label()} space ({config.space_scope} scope, re-fit {every}, read by the " \
+            f"{readers}{alone})"
         print(f"{state}: {config.strategy.label()}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
               f"texts, {corpus.n_labels} label{'' if corpus.n_labels == 1 else 's'}), {config.classifier.label()} "
               f"classifier -> {out}{again}",

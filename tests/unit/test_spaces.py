@@ -513,3 +513,16 @@ def test_a_fitted_encoder_s_embedding_pass_is_named_as_the_fitted_encoder(monkey
                         lambda self, texts: seen.update(said=self.described_as, cache=self.cache) or texts)
     FittedEncoder(Encoder(), "all-MiniLM-L6-v2", {}).transform(["a text"])
     assert seen == {"said": "the fitted encoder (fine-tuned all-MiniLM-L6-v2)", "cache": False}
+
+
+def test_who_reads_the_fitted_space_is_what_the_start_line_names(corpus):
+    """The start line said nothing of the classifier reading the space under --space-for all (its round-0 score
+    then moves with the space before any query)."""
+    from strategies.random_sampling import RandomSampling
+
+    space = HeadSpace("cea", **FAST)
+    assert simulate(corpus, space).space_readers == ["strategy", "classifier"]
+    assert simulate(corpus, space, space_for="strategy").space_readers == ["strategy"]
+    assert simulate(corpus, space, space_for="classifier").space_readers == ["classifier"]
+    assert simulate(corpus, space, strategy=RandomSampling()).space_readers == ["classifier"]  # reads no embedding
+    assert simulate(corpus, None).space_readers == []
