@@ -860,12 +860,17 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     lost_with_worker = ray_worker_losses(ray)
     raylet_gone = getattr(ray.exceptions, "LocalRayletDiedError", ())  # () catches nothing
 
+    in_flight: set[Hashable] = set()  # submitted, not back: what a stop cancels
+
     def start(r: GridRun | Preparation, defer: bool) -> Hashable:
         function, *arguments = _task(r, defer)
-        return remote[function].remote(*arguments)
+        ref = remote[function].remote(*arguments)
+        in_flight.add(ref)
+        return ref
 
     def wait_any(refs: list[Hashable]) -> list[tuple[Hashable, dict[str, Any]]]:
         ready, _ = ray.wait(refs, num_returns=1)
+        in_flight.difference_update(ready)
         ended = []
         for ref in ready:
             try:
@@ -879,7 +884,33 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
         return ended
 
     items = [*preparations, *runs]
-    yield from dispatch(items, len(items), start, wait_any, watch, prerequisites(preparations))
+    try:
+        yield from dispatch(items, len(items), start, wait_any, watch, prerequisites(preparations))
+    except BaseException:  # Ctrl-C or SIGTERM, or the caller gone: the tasks stop now, keeping what they finished
+        stop_ray_tasks(ray, list(in_flight))
+        raise
+
+
+def stop_ray_tasks(ray: Any, refs: Sequence[Hashable], grace: float = STOP_GRACE) -> None:
+    """Stop the Ray tasks ``refs`` as :func:`stop_workers` stops a pool's: each is interrupted where it is (Ray's
+    cancel raises KeyboardInterrupt in the task, which keeps what it finished, an embedding pass's vectors, as a
+    lone run on Ctrl-C does); those not ended within ``grace`` seconds are killed with their workers."""
+    if not refs:
+        return
+    for ref in refs:
+        try:
+            ray.cancel(ref, force=False)
+        except Exception:  # noqa: BLE001 - ended meanwhile, or the cluster gone: nothing left to stop
+            pass
+    try:
+        _, left = ray.wait(list(refs), num_returns=len(refs), timeout=grace)
+    except Exception:  # noqa: BLE001 - the cluster gone under it
+        return
+    for ref in left:
+        try:
+            ray.cancel(ref, force=True)
+        except Exception:  # noqa: BLE001
+            pass
 
 
 #: What a run is told whose machine's Ray ended under it (:func:`run_ray`): the cluster stopped, not one worker.
@@ -1571,6 +1602,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warn(result.get("warnings", ()), beat, r)
                 bar.update(1)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
+        # a stop between two results: the tasks in flight stop now, as they do on one inside the wait for them
+        # (a Ray grid's, before the cluster connection closes under them)
+        getattr(locals().get("results"), "close", lambda: None)()
         warned_again()  # before the line that says how to go on
         return stopped(stop, "run the same command again to resume")
     except BrokenPipeError:  # the output's reader went away while runs were left: they stop here, as on Ctrl-C

@@ -1556,3 +1556,79 @@ def test_a_run_whose_machines_ray_ended_is_failed_once_as_the_cluster_stopped(tm
     assert result["status"] == "failed" and result["message"].startswith(
         "this machine's Ray (its raylet) ended while this task was in flight (LocalRayletDiedError): the cluster was "
         "stopped (ray stop) or crashed; ")
+
+
+@pytest.mark.parametrize("stopped_where", ["in the wait", "between two results"])
+def test_a_stopped_ray_grid_interrupts_its_tasks_so_they_keep_what_they_finished(tmp_path, monkeypatch,
+                                                                                 stopped_where):
+    """Ctrl-C on a Ray grid closed the connection under its tasks, killing them: an embedding pass lost every vector
+    it had computed, where local workers keep them (SIGTERM, then STOP_GRACE seconds to save)."""
+    import types
+
+    from al import grid
+
+    calls, refs = [], iter(range(100))
+
+    class Ray:
+        exceptions = types.SimpleNamespace()
+
+        def remote(self, **options):
+            return lambda function: types.SimpleNamespace(remote=lambda *args: f"ref-{next(refs)}")
+
+        def wait(self, waited, num_returns, timeout=None):
+            calls.append(("wait", sorted(waited), num_returns, timeout))
+            if num_returns == 1 and stopped_where == "in the wait":
+                raise KeyboardInterrupt  # Ctrl-C while the grid waits for a task
+            if num_returns == 1:
+                return waited[:1], waited[1:]
+            return sorted(waited)[:1], sorted(waited)[1:]  # after the interrupt: one ended within the grace
+
+        def get(self, ref):
+            return {"status": "done", "seconds": 1.0, "rounds": 3, "macro_f1": 0.5}
+
+        def cancel(self, ref, force=False):
+            calls.append(("cancel", ref, force))
+
+    monkeypatch.setattr(grid, "connect_ray", lambda address, **kwargs: Ray())
+    runs = [grid.GridRun(f"seed-{i}", SimulationConfig(out=str(tmp_path / f"seed-{i}")), ()) for i in range(3)]
+    results = grid.run_ray(runs, "auto")
+    if stopped_where == "in the wait":
+        with pytest.raises(KeyboardInterrupt):
+            next(results)
+        in_flight = ["ref-0", "ref-1", "ref-2"]
+    else:
+        next(results)  # one result taken; the grid then stops between two (the caller closes the generator)
+        results.close()
+        in_flight = ["ref-1", "ref-2"]
+    stops = calls[[c[0] for c in calls].index("cancel"):]
+    assert sorted(stops[:len(in_flight)]) == [("cancel", ref, False) for ref in in_flight]  # interrupted, not killed
+    assert stops[len(in_flight)] == ("wait", in_flight, len(in_flight), grid.STOP_GRACE)  # time to save
+    assert stops[len(in_flight) + 1:] == [("cancel", ref, True) for ref in in_flight[1:]]  # killed after it
+
+
+def test_ctrl_c_between_two_results_stops_the_tasks_before_the_grid_returns(tmp_path, monkeypatch, capsys):
+    """A stop that came while the grid printed a result left the tasks' generator to the garbage collector: a Ray
+    grid closed its connection first, killing the tasks without the time to save."""
+    from al import grid
+
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: random, initial: 100, step: 50, budget: 150}}\n"
+                    f"grid: {{seed: [0, 1]}}\n")
+    events = []
+
+    def tasks(runs, workers, preparations=(), watch=None):
+        try:
+            for r in runs:
+                yield r, {"status": "done", "seconds": 1.0, "rounds": 2, "macro_f1": 0.5}
+        finally:
+            events.append("tasks stopped")
+
+    def line(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the grid says the first result
+
+    monkeypatch.setattr(grid, "run_local", tasks)
+    monkeypatch.setattr(grid, "run_line", line)
+    real_stopped = grid.stopped
+    monkeypatch.setattr(grid, "stopped", lambda *a: events.append("grid says it stopped") or real_stopped(*a))
+    assert main([str(path), "--workers", "2"]) == 130
+    assert events == ["tasks stopped", "grid says it stopped"]
