@@ -1104,15 +1104,22 @@ def fd_stderr_held(into: list[str]) -> Iterator[None]:
         os.close(saved)
 
 
+#: Settings of this command's environment its Ray workers get too (where set): the cache they read and fill
+#: (al.cache; a path on a shared disk for a cluster of several machines) and where and whether models load.
+FORWARDED_ENV = ("AL_CACHE_DIR", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
 def import_path_env() -> dict[str, Any]:
-    """A Ray job's ``runtime_env`` under which its workers import what this process imports: a cluster's workers
-    start in the environment ``ray start`` had, without this command's ``PYTHONPATH`` or folder, where a user's
-    strategy module (``mine:Mine``) is found. Both go before the workers' own ``PYTHONPATH``, in this command's
-    order (its folder first, as ``python -m`` has it); on a machine of the cluster that lacks them, they are passed
-    over."""
+    """A Ray job's ``runtime_env`` under which its workers import what this process imports and read the caches it
+    reads: a cluster's workers start in the environment ``ray start`` had, without this command's ``PYTHONPATH``
+    or folder, where a user's strategy module (``mine:Mine``) is found, nor its ``AL_CACHE_DIR``
+    (:data:`FORWARDED_ENV`). The paths go before the workers' own ``PYTHONPATH``, in this command's order (its
+    folder first, as ``python -m`` has it); on a machine of the cluster that lacks them, they are passed over."""
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     paths = [os.getcwd()] + [os.path.abspath(p) for p in paths]  # python -m puts its folder first
-    return {"env_vars": {"PYTHONPATH": os.pathsep.join([*dict.fromkeys(paths), "${PYTHONPATH}"])}}
+    forwarded = {name: os.path.abspath(os.path.expanduser(os.environ[name])) if name in ("AL_CACHE_DIR", "HF_HOME")
+                 else os.environ[name] for name in FORWARDED_ENV if os.environ.get(name)}
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join([*dict.fromkeys(paths), "${PYTHONPATH}"]), **forwarded}}
 
 
 def check_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> Any:

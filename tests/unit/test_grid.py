@@ -1077,10 +1077,19 @@ def test_a_clusters_workers_import_with_the_commands_path_and_folder(tmp_path, m
     from al.grid import import_path_env
 
     monkeypatch.chdir(tmp_path)
+    for name in ("AL_CACHE_DIR", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["sub", "", str(tmp_path / "lib")]))
     env = {"env_vars": {"PYTHONPATH": os.pathsep.join(
         [str(tmp_path), str(tmp_path / "sub"), str(tmp_path / "lib"), "${PYTHONPATH}"])}}
     assert import_path_env() == env
+    # the command's cache (a relative path made whole) and model settings: a Ray grid's workers filled ~/.cache/al
+    monkeypatch.setenv("AL_CACHE_DIR", "shared-cache")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert import_path_env()["env_vars"] == {**env["env_vars"], "AL_CACHE_DIR": str(tmp_path / "shared-cache"),
+                                             "HF_HUB_OFFLINE": "1"}
+    monkeypatch.delenv("AL_CACHE_DIR")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
 
     import al.grid
 
