@@ -301,16 +301,18 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
 
     if (finished := complete()) is not None:
         return finished
+    loading: list[warnings.WarningMessage] = []  # what reading the corpus here warns of: the run's warnings
     if not run_dir.exists():  # a new run whose data cannot give what it asks leaves no folder behind
         from al.engine import check_pool_sizes
         from al.simulate import load_config_corpus
 
-        try:  # the corpus is kept in this process: the run reads it from there
-            check_pool_sizes(config.initial, config.budget, len(load_config_corpus(config).splits["train"]),
-                             config.pool_size)
+        try:  # the corpus is kept in this process: the run reads it from there (and warns of it no more)
+            with _in_worker(defer_busy_caches) as loading:
+                check_pool_sizes(config.initial, config.budget, len(load_config_corpus(config).splits["train"]),
+                                 config.pool_size)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
-                    "message": str(exc)}
+                    "message": str(exc), "warnings": _messages(loading)}
         except Exception:  # noqa: BLE001 - anything else the run meets, and reports, itself
             pass
     with ExitStack() as held:
@@ -330,16 +332,16 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
                 rounds = run(config, quiet=True)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
-                    "message": str(exc), "warnings": _messages(caught)}
+                    "message": str(exc), "warnings": _messages([*loading, *caught])}
         except CacheBusy as exc:
             return {"status": "deferred", "out": str(run_dir), "seconds": time.perf_counter() - start,
                     "message": str(exc)}
         except Exception as exc:  # noqa: BLE001 - a bug in one run's code (a plugin's) must not stop the others
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
-                    "message": _code_error(exc), "warnings": _messages(caught)}
+                    "message": _code_error(exc), "warnings": _messages([*loading, *caught])}
     status = "extended" if extended else "resumed" if done else "done"
     return {"status": status, "out": str(run_dir), "rounds": len(rounds), "seconds": time.perf_counter() - start,
-            "macro_f1": rounds[-1]["macro_f1"], "warnings": _messages(caught)}
+            "macro_f1": rounds[-1]["macro_f1"], "warnings": _messages([*loading, *caught])}
 
 
 def _preparing(config: SimulationConfig) -> SimulationConfig:
@@ -1549,10 +1551,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # a run its directory refuses (an edited grid file rerun into the same out) fails now, not after the
         # preparations or the runs before it, and nothing is prepared for it; the run itself still checks
-        refused = {r.name: message for r in runnable if (message := will_fail(r.config)) is not None}
-        to_run = [r for r in runnable if r.name not in refused]
-        parallel = bool(args.ray) or args.workers > 1
-        preparations = plan_preparation(to_run, refusals_checked=True) if parallel and to_run else []
+        # what reading the corpora here warns of (planning the preparations builds the runs) is said as the runs'
+        # warnings are, once per grid: a task's or run's same warning is not said again
+        with warnings.catch_warnings(record=True) as planning:
+            refused = {r.name: message for r in runnable if (message := will_fail(r.config)) is not None}
+            to_run = [r for r in runnable if r.name not in refused]
+            parallel = bool(args.ray) or args.workers > 1
+            preparations = plan_preparation(to_run, refusals_checked=True) if parallel and to_run else []
         if preparations and not args.quiet:
             tasks = "the once-per-pool task" if len(preparations) == 1 else \
                 f"{len(preparations)} once-per-pool tasks"
@@ -1571,6 +1576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \
                 Heartbeat(watch, bar, timed=not args.ray) if not args.quiet else nullcontext(Heartbeat(watch, bar)) \
                 as beat:
+            warn(_messages(planning), beat)
             # the runs refused at once: one line per distinct why, as the dry run says them (a lowered budget
             # refuses every run of the grid alike), counted as failed runs
             for line in problem_lines("failed", [(r.name, in_file_terms(its_directory(refused[r.name],

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from al.config import SimulationConfig
 from al.errors import ConfigError
@@ -1641,3 +1642,54 @@ def test_ctrl_c_between_two_results_stops_the_tasks_before_the_grid_returns(tmp_
     monkeypatch.setattr(grid, "stopped", lambda *a: events.append("grid says it stopped") or real_stopped(*a))
     assert main([str(path), "--workers", "2"]) == 130
     assert events == ["tasks stopped", "grid says it stopped"]
+
+
+def _csv_with_a_conflict(path: Path) -> Path:
+    """:func:`_csv`'s file with one pool text twice under other labels: reading it warns."""
+    _csv(path)
+    path.write_text(path.read_text() + "pool 1,0,0,train\n")
+    return path
+
+
+def test_a_warning_reading_the_data_is_said_once_per_grid(tmp_path, monkeypatch, capfd):
+    """Planning the preparations read the corpus here and warned; the preparation task warned the same, and a worker's
+    own reading of it, outside the run's record of warnings, printed it a third time as a raw Python warning."""
+    from al import grid
+
+    data = _csv_with_a_conflict(tmp_path / "d.csv")
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump({"out": str(tmp_path / "o"), "settings": {
+        "dataset": "csv", "data_path": str(data), "labels": ["a", "b"], "initial": 10, "step": 5, "budget": 20},
+        "grid": {"strategy": ["random", "class_embedding"]}}))
+    said = "stand more than once with other labels"
+
+    def tasks(runs, workers, preparations=(), watch=None):
+        for p in preparations:  # as a worker's preparation returns it: its warning recorded
+            yield p, {"status": "prepared", "seconds": 1.0, "warnings": [
+                f"{data}: 1 text(s) {said}, e.g. 'pool 1'; kept as given: if a copy is a mistake, fix or remove it"]}
+        for r in runs:
+            yield r, {"status": "done", "seconds": 1.0, "rounds": 3, "macro_f1": 0.5}
+
+    monkeypatch.setattr(grid, "run_local", tasks)
+    monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})
+    monkeypatch.setattr("al.datasets._LAST_READ", {})
+    import warnings
+
+    with warnings.catch_warnings():  # shown as a command shows them (pytest records them otherwise)
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, *args, **kwargs: print(f"warning: {message}", file=sys.stderr)
+        assert main([str(path), "--workers", "2"]) == 0
+    err = capfd.readouterr().err
+    assert err.count(said) == 1 and f"warning: {data}: 1 text(s) {said}" in err, err
+
+    # a worker reads the corpus before the run (its pool size checked): what that warns of is the run's warning
+    import al.simulate
+
+    monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})  # a fresh worker: it reads the file
+    monkeypatch.setattr("al.datasets._LAST_READ", {})
+    monkeypatch.setattr(al.simulate, "run", lambda config, quiet: [{"macro_f1": 0.5}] * 3)
+    config = {"dataset": "csv", "data_path": str(data), "labels": ["a", "b"], "initial": 10, "step": 5, "budget": 20,
+              "out": str(tmp_path / "lone")}
+    result = run_one(config)
+    assert result["status"] == "done" and any(said in w for w in result["warnings"]), result
+    assert said not in capfd.readouterr().err  # nothing printed by the worker itself
