@@ -744,8 +744,10 @@ def dispatch(
                           "message": f"{result['message']}, twice; what it finished is kept: the same grid command "
                                      f"resumes it ({advice})"}
             elif id(r) in lost and result["status"] != "deferred":
-                result = {**result, "warnings": [*result.get("warnings", ()), f"{lost[id(r)]}; it ran again and "
-                                                 f"resumed from its finished rounds"]}
+                again = ("it ran again and failed (its line says why)" if result["status"] == "failed" else
+                         "it ran again and resumed from its finished rounds" if isinstance(r, GridRun) else
+                         "it ran again")  # a preparation has no rounds: it computes what its cache lacks
+                result = {**result, "warnings": [*result.get("warnings", ()), f"{lost[id(r)]}; {again}"]}
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
                 continue

@@ -1693,3 +1693,32 @@ def test_a_warning_reading_the_data_is_said_once_per_grid(tmp_path, monkeypatch,
     result = run_one(config)
     assert result["status"] == "done" and any(said in w for w in result["warnings"]), result
     assert said not in capfd.readouterr().err  # nothing printed by the worker itself
+
+
+@pytest.mark.parametrize("second, said", [
+    ("done", "; it ran again and resumed from its finished rounds"),
+    ("failed", "; it ran again and failed (its line says why)"),  # `ray stop`: it had said it resumed
+])
+def test_a_task_lost_once_says_how_its_second_run_ended(second, said):
+    from al.grid import LOST, Preparation, dispatch
+
+    outcomes = {"run": [LOST, second]}
+    handles = iter(range(100))
+    started = {}
+
+    def start(r, defer):
+        handle = next(handles)
+        started[handle] = r
+        return handle
+
+    def wait_any(waited):
+        return [(h, {"status": outcomes[started[h].name].pop(0), "seconds": 0.0, "message": "lost with its worker"})
+                for h in waited[:1]]
+
+    [(_, result)] = list(dispatch(fake_runs(["run"]), 1, start, wait_any))
+    assert result["status"] == second and result["warnings"] == [f"lost with its worker{said}"]
+    preparation = Preparation("d: embeddings", fake_runs(["x"])[0].config, "embeddings", 100,
+                              readers=frozenset({"x"}))
+    outcomes[preparation.name] = [LOST, "prepared"]  # no rounds to resume from
+    [(_, result)] = list(dispatch([preparation], 1, start, wait_any))
+    assert result["warnings"] == ["lost with its worker; it ran again"]
