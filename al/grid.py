@@ -995,7 +995,8 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT, q
     if ray.is_initialized():
         return ray
     logged: list[str] = []
-    beat = nullcontext() if quiet else heartbeat(f"connecting to the Ray cluster at {address}", *RAY_CONNECT_HEARTBEAT)
+    beat = nullcontext() if quiet else heartbeat(f"connecting to the Ray cluster at {ray_target(address)}",
+                                                 *RAY_CONNECT_HEARTBEAT)
     main_thread = threading.current_thread() is threading.main_thread()
     sigterm = signal.getsignal(signal.SIGTERM) if main_thread else None
     try:
@@ -1051,6 +1052,13 @@ RAY_CONNECT_HEARTBEAT = (3.0, 5.0)
 RAY_AUTH_REFUSED = "InvalidAuthToken"
 
 
+def ray_target(address: str | None) -> str | None:
+    """``address`` as the user should read it: ``auto (RAY_ADDRESS=HOST:PORT)`` where Ray's auto reads a head's
+    address from ``RAY_ADDRESS`` first."""
+    named = os.environ.get("RAY_ADDRESS", "").strip() if address == "auto" else ""
+    return f"{address} (RAY_ADDRESS={named})" if named not in ("", "auto") else address
+
+
 def ray_auth_advice(address: str | None) -> str:
     """One line for a cluster that refused this command's connection for its authentication token: none was sent
     (Ray sends one to a HOST:PORT only under ``RAY_AUTH_MODE=token``; for ``auto``, one it finds, unless
@@ -1060,10 +1068,13 @@ def ray_auth_advice(address: str | None) -> str:
     if mode == "disabled":
         return (f"--ray {address}: the cluster asks for Ray's authentication token, and RAY_AUTH_MODE=disabled sends "
                 f"none; set RAY_AUTH_MODE=token ({where})")
-    if mode != "token" and address not in (None, "auto"):
-        return (f"--ray {address}: the cluster asks for Ray's authentication token, and Ray sends none to an address "
-                f"given as HOST:PORT unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m al.grid "
-                f"...` ({where}), or give --ray auto for a cluster started on this machine")
+    named = os.environ.get("RAY_ADDRESS", "").strip()  # what auto reads first: a HOST:PORT there is one given
+    if mode != "token" and (address not in (None, "auto") or named not in ("", "auto")):
+        given = (f"an address given as HOST:PORT" if address not in (None, "auto")
+                 else f"a HOST:PORT, as --ray auto reads RAY_ADDRESS={named},")
+        return (f"--ray {address}: the cluster asks for Ray's authentication token, and Ray sends none to {given} "
+                f"unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m al.grid ...` ({where}), or "
+                f"give --ray auto{' with RAY_ADDRESS unset' if named else ''} for a cluster started on this machine")
     return (f"--ray {address}: the cluster refused the authentication token this command sent, or found none; give "
             f"it the token of the cluster's head ({where}; `ray get-auth-token` on the head prints it)")
 

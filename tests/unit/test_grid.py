@@ -1188,6 +1188,17 @@ def test_ray_s_own_authentication_error_and_a_disabled_mode_are_said_as_such(mon
     with pytest.raises(ConfigError, match=r"^--ray auto: the cluster asks for Ray's authentication token, and "
                                           r"RAY_AUTH_MODE=disabled sends none; set RAY_AUTH_MODE=token \("):
         al.grid.connect_ray("auto")
+    # auto that reads a HOST:PORT from RAY_ADDRESS: Ray sends no token there without RAY_AUTH_MODE=token (the
+    # advice had been to give the token, which ~/.ray/auth_token held already)
+    monkeypatch.delenv("RAY_AUTH_MODE")
+    monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
+    with pytest.raises(ConfigError, match=r"^--ray auto: the cluster asks for Ray's authentication token, and Ray "
+                                          r"sends none to a HOST:PORT, as --ray auto reads RAY_ADDRESS=127\.0\.0\.1:6379,"
+                                          r" unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m "
+                                          r"al\.grid \.\.\.` .*or give --ray auto with RAY_ADDRESS unset for a "):
+        al.grid.connect_ray("auto")
+    assert al.grid.ray_target("auto") == "auto (RAY_ADDRESS=127.0.0.1:6379)"  # what "connecting to ..." names
+    assert al.grid.ray_target("10.0.0.5:6379") == "10.0.0.5:6379"
 
 
 def test_a_failure_that_is_not_the_token_names_ray_s_last_log_line(monkeypatch, capfd):
