@@ -1193,8 +1193,9 @@ def test_ray_s_own_authentication_error_and_a_disabled_mode_are_said_as_such(mon
     monkeypatch.delenv("RAY_AUTH_MODE")
     monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
     with pytest.raises(ConfigError, match=r"^--ray auto: the cluster asks for Ray's authentication token, and Ray "
-                                          r"sends none to a HOST:PORT, as --ray auto reads RAY_ADDRESS=127\.0\.0\.1:6379,"
-                                          r" unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m "
+                                          r"sends none to a HOST:PORT, as --ray auto reads "
+                                          r"RAY_ADDRESS=127\.0\.0\.1:6379, unless RAY_AUTH_MODE=token is set; run "
+                                          r"`RAY_AUTH_MODE=token python -m "
                                           r"al\.grid \.\.\.` .*or give --ray auto with RAY_ADDRESS unset for a "):
         al.grid.connect_ray("auto")
     assert al.grid.ray_target("auto") == "auto (RAY_ADDRESS=127.0.0.1:6379)"  # what "connecting to ..." names
