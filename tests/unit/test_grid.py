@@ -1734,3 +1734,14 @@ def test_a_task_lost_once_says_how_its_second_run_ended(second, said):
     outcomes[preparation.name] = [LOST, "prepared"]  # no rounds to resume from
     [(_, result)] = list(dispatch([preparation], 1, start, wait_any))
     assert result["warnings"] == ["lost with its worker; it ran again"]
+
+
+def test_a_ray_port_out_of_range_is_said_as_such(tmp_path, capsys):
+    """--ray 127.0.0.1:99999 said "nothing listens there": the socket had wrapped the port round to 34463."""
+    pytest.importorskip("ray")
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 200}}\n")
+    for port in (99999, 0):
+        assert main([str(path), "--ray", f"127.0.0.1:{port}", "--dry-run"]) == 2
+        assert (f"error: --ray 127.0.0.1:{port}: port {port} is out of range (1 to 65535); give the head's port, "
+                f"6379 unless") in capsys.readouterr().err
