@@ -405,6 +405,8 @@ def _compute_chart(rows: list[dict[str, Any]], parts: Sequence[str], setting: st
     return buffer.getvalue()
 
 
+#: The compute figure's axis: each part a mean over the rounds that ran it (a run's last round queries nothing).
+COMPUTE_AXIS = "mean seconds per round (query: over the rounds that queried)"
 #: The compute figure's part colours: a qualitative map unlike the curves' tab10 / tab20, whose colours name strategies.
 COMPUTE_PALETTE = "Set2"
 
@@ -432,7 +434,7 @@ def compute_figure(rows: list[dict[str, Any]], parts: Sequence[str], setting: st
         ax.barh(names, values, left=left, label=part, color=shades[i % len(shades)])
         left += values
     ax.invert_yaxis()  # the table's order, top to bottom
-    ax.set_xlabel("seconds per round (mean)")
+    ax.set_xlabel(COMPUTE_AXIS)
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)  # beside the bars
     fig.tight_layout()

@@ -463,6 +463,7 @@ def test_the_compute_figure_s_strategy_names_never_overlap_and_everything_stays_
     part_colours = [tuple(ax.patches[12 * i].get_facecolor()[:3]) for i in range(3)]
     curve_colours = {tuple(c) for m in ("tab10", "tab20") for c in matplotlib.colormaps[m].colors}
     assert len(set(part_colours)) == 3 and not set(part_colours) & curve_colours and fig.dpi == 150
+    assert ax.get_xlabel() == "mean seconds per round (query: over the rounds that queried)"  # as the table's means
 
 
 def test_a_classifier_param_given_at_its_default_is_the_same_setting(tmp_path):
