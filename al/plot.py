@@ -22,9 +22,9 @@ from al.errors import ALError, DataError
 
 
 def default_title(runs: Sequence[Any], metric: str) -> str:
-    """The figure's title: the metric, and under it the data and the classifier the runs share
-    (``mydata, 8 labels: logreg on all-MiniLM-L6-v2``; ``..., a pool of 2,000 texts (pool_size)`` for a pool
-    subsample); a part the runs differ in (``--group-by``) is left out."""
+    """The figure's title: the metric, and under it the data and the classifier the runs share, named as al.report
+    names a setting (``mydata (5+5), logreg on all-MiniLM-L6-v2``; ``mydata (5+5), a pool of 2,000 texts
+    (pool_size), ...`` for a pool subsample); a part the runs differ in (``--group-by``) is left out."""
     from al.analysis.curves import axis_label
 
     def shared(of: Callable[[Any], str | None]) -> str | None:
@@ -32,12 +32,13 @@ def default_title(runs: Sequence[Any], metric: str) -> str:
         return values.pop() if len(values) == 1 else None
 
     def data(run: Any) -> str:
-        corpus = run.meta.get("corpus") or {}
-        n_labels = len(corpus.get("label_names") or run.config.get("labels") or [])
-        counted_labels = f", {n_labels} label{'' if n_labels == 1 else 's'}" if n_labels else ""
-        pool = run.config.get("pool_size")  # a subsample of the pool: curves on it are not the whole pool's
+        """The data set and its labels as al.report names a setting: ``disaster (5+5)``, ``mine (labels=a,b)``."""
+        corpus, c = run.meta.get("corpus") or {}, run.config
+        labels = "labels=" + ",".join(c["labels"]) if c.get("labels") else \
+            f"{c.get('n_frequent', 5)}+{c.get('n_rare', 5)}"
+        pool = c.get("pool_size")  # a subsample of the pool: curves on it are not the whole pool's
         sampled = f", a pool of {pool:,} texts (pool_size)" if isinstance(pool, int) and pool > 0 else ""
-        return str(corpus.get("name") or run.config.get("dataset", "?")) + counted_labels + sampled
+        return f"{corpus.get('name') or c.get('dataset', '?')} ({labels}){sampled}"
 
     def encoder(run: Any) -> str | None:
         """The model the classifier reads: a fine-tuned classifier's own (its ``model`` param), else the run's."""
@@ -52,7 +53,7 @@ def default_title(runs: Sequence[Any], metric: str) -> str:
     classifier, model = shared(classifier_name), shared(encoder)
     reads = f"{classifier} on {model}" if classifier and model else classifier
     parts = [part for part in (shared(data), reads) if part]
-    return f"{axis_label(metric)} by labeled-set size" + (f"\n{': '.join(parts)}" if parts else "")
+    return f"{axis_label(metric)} by labeled-set size" + (f"\n{', '.join(parts)}" if parts else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -471,23 +471,23 @@ def test_the_default_title_names_what_the_lines_share(tmp_path):
              model="all-MiniLM-L6-v2", labels=["food", "water"])
     runs = load_runs([tmp_path / "a"])
     assert default_title(runs, "macro_f1") == \
-        "macro-F1 by labeled-set size\ndisaster, 2 labels: logreg on all-MiniLM-L6-v2"
+        "macro-F1 by labeled-set size\ndisaster (labels=food,water), logreg on all-MiniLM-L6-v2"  # as al.report
     fake_run(tmp_path / "b", "random", 0, [0.2, 0.4], dataset="disaster", classifier="knn", model="all-MiniLM-L6-v2",
              labels=["food", "water"])
     both = load_runs([tmp_path / "a", tmp_path / "b"])  # --group-by classifier: the classifier is no shared part
-    assert default_title(both, "per_label_f1.food") == "F1 of food by labeled-set size\ndisaster, 2 labels"
+    assert default_title(both, "per_label_f1.food") == "F1 of food by labeled-set size\ndisaster (labels=food,water)"
     # a dotted path as typed: its keys and label names are not renamed (mean-ratio, missing-people)
     assert default_title(both, "diagnostics.proximity.missing_people.ratio").startswith(
         "diagnostics.proximity.missing_people.ratio by labeled-set size")
     assert default_title(both, "micro_f1").startswith("micro-F1 by")
     fake_run(tmp_path / "c", "random", 0, [0.2, 0.4], dataset="disaster", model="all-MiniLM-L6-v2",
              classifier={"name": "bert", "params": {"model": "bert-base-uncased"}})
-    assert default_title(load_runs([tmp_path / "c"]), "macro_f1").endswith(": bert on bert-base-uncased")
+    assert default_title(load_runs([tmp_path / "c"]), "macro_f1").endswith("\ndisaster (5+5), bert on bert-base-uncased")
     fake_run(tmp_path / "d", "random", 0, [0.2, 0.4], dataset="disaster", classifier="logreg",
              model="all-MiniLM-L6-v2", labels=["food", "water"], pool_size=2000)  # a subsample: not the whole pool
-    assert default_title(load_runs([tmp_path / "d"]), "macro_f1") == ("macro-F1 by labeled-set size\ndisaster, 2 "
-                                                                     "labels, a pool of 2,000 texts (pool_size): "
-                                                                     "logreg on all-MiniLM-L6-v2")
+    assert default_title(load_runs([tmp_path / "d"]), "macro_f1") == ("macro-F1 by labeled-set size\ndisaster "
+                                                                     "(labels=food,water), a pool of 2,000 texts "
+                                                                     "(pool_size), logreg on all-MiniLM-L6-v2")
 
 
 def test_a_score_s_band_stays_within_0_and_1_and_a_time_s_above_0(monkeypatch):
