@@ -995,12 +995,13 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT, q
     if ray.is_initialized():
         return ray
     logged: list[str] = []
-    beat = nullcontext() if quiet else heartbeat(f"connecting to the Ray cluster at {ray_target(address)}",
-                                                 *RAY_CONNECT_HEARTBEAT)
+    doing = "starting a Ray cluster on this machine" if address is None else \
+        f"connecting to the Ray cluster at {ray_target(address)}"
+    beat = nullcontext() if quiet else heartbeat(doing, *RAY_CONNECT_HEARTBEAT)
     main_thread = threading.current_thread() is threading.main_thread()
     sigterm = signal.getsignal(signal.SIGTERM) if main_thread else None
     try:
-        with (fd_stderr_held(logged) if address else nullcontext()), beat:
+        with (fd_stderr_held(logged) if address else nullcontext()), beat, ray_notice_dropped():
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
                      runtime_env=import_path_env() if address else None)
     except SystemExit as exc:  # SIGTERM while it connects: ray.init's own handler exits with the signal's number
@@ -1020,6 +1021,29 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT, q
             signal.signal(signal.SIGTERM, sigterm)
     sys.stderr.write("".join(logged))  # connected: what Ray's core said (a warning) is the user's to read
     return ray
+
+
+#: Ray's logger of its token setup, whose notice on every connection ("Token authentication is enabled ... Set
+#: RAY_AUTH_MODE=disabled to opt out") says nothing to act on and invites turning the cluster's security off.
+RAY_TOKEN_LOGGER = "ray._private.authentication.authentication_token_setup"
+
+
+@contextmanager
+def ray_notice_dropped() -> Iterator[None]:
+    """Inside the block, Ray's "token authentication is enabled" notice is not shown (:data:`RAY_TOKEN_LOGGER`);
+    its other records are."""
+    import logging
+
+    class NoTokenNotice(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "Token authentication is enabled" not in record.getMessage()
+
+    logger, dropped = logging.getLogger(RAY_TOKEN_LOGGER), NoTokenNotice()
+    logger.addFilter(dropped)
+    try:
+        yield
+    finally:
+        logger.removeFilter(dropped)
 
 
 def ray_connected() -> bool:

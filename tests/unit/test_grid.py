@@ -1745,3 +1745,31 @@ def test_a_ray_port_out_of_range_is_said_as_such(tmp_path, capsys):
         assert main([str(path), "--ray", f"127.0.0.1:{port}", "--dry-run"]) == 2
         assert (f"error: --ray 127.0.0.1:{port}: port {port} is out of range (1 to 65535); give the head's port, "
                 f"6379 unless") in capsys.readouterr().err
+
+
+def test_ray_s_token_notice_is_not_shown_while_the_grid_connects():
+    """Every --ray command, --quiet too, printed "Token authentication is enabled ... Set RAY_AUTH_MODE=disabled to
+    opt out": nothing to act on, and an invitation to turn the cluster's security off."""
+    import logging
+
+    from al.grid import RAY_TOKEN_LOGGER, ray_notice_dropped
+
+    class Kept(logging.Handler):  # on the logger itself: Ray's loggers do not propagate once Ray is imported
+        def __init__(self):
+            super().__init__(logging.WARNING)
+            self.messages = []
+
+        def emit(self, record):
+            self.messages.append(record.getMessage())
+
+    logger, kept = logging.getLogger(RAY_TOKEN_LOGGER), Kept()
+    logger.addHandler(kept)
+    try:
+        with ray_notice_dropped():
+            logger.warning("Token authentication is enabled for this Ray cluster. Set RAY_AUTH_MODE=disabled to opt "
+                           "out.")
+            logger.warning("the token file cannot be read")  # anything else of Ray's is shown
+        logger.warning("Token authentication is enabled for this Ray cluster.")  # outside the connection: as Ray has it
+    finally:
+        logger.removeHandler(kept)
+    assert kept.messages == ["the token file cannot be read", "Token authentication is enabled for this Ray cluster."]
