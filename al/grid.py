@@ -1046,6 +1046,20 @@ def ray_notice_dropped() -> Iterator[None]:
         logger.removeFilter(dropped)
 
 
+def no_cpu_note(ray: Any) -> str | None:
+    """What to say of a cluster that offers no CPU (a head started with ``--num-cpus 0`` and no worker node yet),
+    where every task would wait, the grid saying it works: None where it has one, or cannot be asked."""
+    try:
+        cpus = float(ray.cluster_resources().get("CPU", 0))
+    except Exception:  # noqa: BLE001 - an older or other Ray: the tasks will tell
+        return None
+    if cpus >= 1:
+        return None
+    return ("the Ray cluster offers no CPU now (a head started with --num-cpus 0, and no worker node has joined): "
+            "every run waits until a node with CPUs joins; start one (ray start --address HEAD:PORT), or stop this "
+            "and start the head with CPUs")
+
+
 def ray_connected() -> bool:
     """Whether this process is connected to a Ray cluster already (Ray imported and initialised)."""
     ray = sys.modules.get("ray")
@@ -1578,8 +1592,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.ray and not ray_connected():  # this command's connection: it closes it, undisturbed, when it ends
         sigterm.callback(shutdown_ray_undisturbed)
     try:
-        if args.ray:
-            connect_ray(args.ray, quiet=args.quiet)  # before any work: a cluster that is not there is one line
+        if args.ray:  # before any work: a cluster that is not there is one line
+            if (idle := no_cpu_note(connect_ray(args.ray, quiet=args.quiet))) is not None:
+                print(f"warning: {idle}", file=sys.stderr)
     except ALError as exc:
         sigterm.close()
         print(f"error: {exc}", file=sys.stderr)

@@ -1773,3 +1773,17 @@ def test_ray_s_token_notice_is_not_shown_while_the_grid_connects():
     finally:
         logger.removeHandler(kept)
     assert kept.messages == ["the token file cannot be read", "Token authentication is enabled for this Ray cluster."]
+
+
+def test_a_ray_cluster_with_no_cpu_is_said_before_the_grid_waits_on_it():
+    """A head started with --num-cpus 0 and no worker node: the grid said it was working and waited for ever."""
+    import types
+
+    from al.grid import no_cpu_note
+
+    def cluster(cpus):
+        return types.SimpleNamespace(cluster_resources=lambda: {"CPU": cpus} if cpus is not None else {})
+
+    assert no_cpu_note(cluster(None)).startswith("the Ray cluster offers no CPU now (a head started with --num-cpus 0")
+    assert no_cpu_note(cluster(0.0)) is not None and no_cpu_note(cluster(2.0)) is None
+    assert no_cpu_note(types.SimpleNamespace()) is None  # a Ray that cannot be asked: nothing said
