@@ -1108,7 +1108,7 @@ def ray_auth_advice(address: str | None) -> str:
                 f"none; set RAY_AUTH_MODE=token ({where})")
     named = os.environ.get("RAY_ADDRESS", "").strip()  # what auto reads first: a HOST:PORT there is one given
     if mode != "token" and (address not in (None, "auto") or named not in ("", "auto")):
-        given = (f"an address given as HOST:PORT" if address not in (None, "auto")
+        given = ("an address given as HOST:PORT" if address not in (None, "auto")
                  else f"a HOST:PORT, as --ray auto reads RAY_ADDRESS={named},")
         return (f"--ray {address}: the cluster asks for Ray's authentication token, and Ray sends none to {given} "
                 f"unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m al.grid ...` ({where}), or "
