@@ -335,15 +335,16 @@ def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> l
 
 def resume_advice(config: SimulationConfig | None) -> str:
     """What the same command does after a stop: resume after the rounds its directory holds (counted as the
-    console counts them), or, with none finished yet, start the run again (vectors embedded so far are cached)."""
+    console counts them; the round in flight starts again), or, with none finished yet, start the run again
+    (vectors embedded so far are cached)."""
     from al.records import read_rounds
 
     try:
         done = config.continued_rounds(read_rounds(config.run_dir)) if config is not None else 0
     except (ALError, OSError):  # damaged records: the next run says so
         done = 0
-    if done:
-        return f"run the same command again to resume after round {done}"
+    if done:  # the round in flight is not kept: what it had trained or queried is computed again
+        return f"run the same command again to resume after round {done}; round {done + 1} starts again"
     return "no round finished yet: the same command starts the run again (vectors embedded so far are kept)"
 
 

@@ -56,7 +56,8 @@ def test_a_signal_mid_round_leaves_valid_records_and_the_run_resumes(small_jsonl
     if sig in (signal.SIGINT, signal.SIGTERM):  # SIGTERM (a scheduler's, timeout's) died silently, status -15
         assert code == (130 if sig == signal.SIGINT else 143)
         said = "interrupted" if sig == signal.SIGINT else "terminated"
-        assert err.splitlines()[-1] == f"{said}; run the same command again to resume after round 2"
+        assert err.splitlines()[-1] == f"{said}; run the same command again to resume after round 2; round 3 starts " \
+                                       f"again"
         assert "Traceback" not in err
     else:
         assert code == -signal.SIGKILL

@@ -1182,10 +1182,11 @@ def test_the_line_after_a_stop_says_where_the_same_command_goes_on(tmp_path):
     assert resume_advice(config).startswith("no round finished yet")
     for i in range(2):
         records.append({"round": i, "n_labeled": 100 + 50 * i, "picked": [0] * 50})
-    assert resume_advice(config) == "run the same command again to resume after round 2"
+    assert resume_advice(config) == "run the same command again to resume after round 2; round 3 starts again"
     assert resume_advice(None).startswith("no round finished yet")  # stopped before the settings were read
     records.append({"round": 2, "n_labeled": 200, "picked": []})  # a finished run of budget 200, extended to 600:
-    assert resume_advice(config) == "run the same command again to resume after round 2"  # round 3 is computed again
+    # round 3 is computed again
+    assert resume_advice(config) == "run the same command again to resume after round 2; round 3 starts again"
 
 
 def test_a_fixed_threshold_is_the_same_run_as_its_number():
