@@ -996,7 +996,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "list_strategies" in args:
             refuse_unread("--list-strategies", "prints the known strategies and reads no other option",
                           [key for key in vars(args) if key not in ("list_strategies", "quiet")])
-            print(strategy_list())
+            from al.progress import heartbeat
+
+            with heartbeat("listing the strategies (small-text's and modAL's take seconds to import)", 2.0, 5.0):
+                listed = strategy_list()
+            print(listed)
             return 0
         notes: list[str] = []
         config = config_from_args(args, notes)

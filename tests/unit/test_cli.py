@@ -397,9 +397,15 @@ def test_describe_refuses_flags_it_would_not_read_and_takes_a_settings_file_whol
     assert capsys.readouterr().out.rstrip().endswith("; --pool-size keeps 2,000 pool texts")
 
 
-def test_list_strategies(capsys):
+def test_list_strategies(capsys, monkeypatch):
     """Each strategy with the params --strategy-param takes, at their defaults (the run's own, seed..., left out)."""
+    import al.progress
+
+    beats = []  # the list takes seconds (small-text's and modAL's imports) and said nothing meanwhile
+    real = al.progress.heartbeat
+    monkeypatch.setattr(al.progress, "heartbeat", lambda desc, *times: beats.append((desc, times)) or real(desc, *times))
     assert main(["--list-strategies"]) == 0
+    assert beats == [("listing the strategies (small-text's and modAL's take seconds to import)", (2.0, 5.0))]
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert {"random", "class_embedding", "smalltext:*"} <= set(lines)
     assert lines["random"] == "random"
