@@ -321,5 +321,5 @@ def embedding_quality(
 
 
 def json_float(x: float | None, digits: int = 6) -> float | None:
-    """``x`` rounded for JSON; None for None, NaN and infinities."""
-    return None if x is None or not np.isfinite(x) else round(float(x), digits)
+    """``x`` rounded for JSON; None for None, NaN and infinities; a value that rounds to zero is 0.0, never -0.0."""
+    return None if x is None or not np.isfinite(x) else round(float(x), digits) + 0.0

@@ -525,3 +525,13 @@ def test_a_k_that_searches_every_unlabeled_text_is_refused():
     assert [e["k"] for e in result["sizes"]] == [4, 4]
 
 
+
+
+def test_a_value_that_rounds_to_zero_is_recorded_as_zero_not_minus_zero():
+    """A label's lone text sits at its centroid: its own distance, -1e-9 in floats, was recorded as -0.0."""
+    import json
+
+    from al.analysis.quality import json_float
+
+    assert json.dumps([json_float(-1e-9), json_float(-0.0), json_float(-0.25), json_float(float("nan"))]) == \
+        "[0.0, 0.0, -0.25, null]"
