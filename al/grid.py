@@ -160,7 +160,7 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         axes.append([(key, _label(key, v, source), _fields(key, v, source)) for v in values])
     runs = []
     fields = set(config_fields())
-    unknown: str | None = None  # the first cell's unknown settings, refused after the rest are read
+    unknown_said: str | None = None  # the first cell's unknown settings, refused after the rest are read
     for combo in itertools.product(*axes) if axes else [()]:
         values = dict(settings)
         for _, _, updates in combo:
@@ -186,8 +186,9 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:  # said once every cell is read: with what else the cells would refuse (a misspelt value)
-            unknown = unknown or (f"{source}: unknown setting(s) {unknown_fields} in "
-                                  f"{_given_in(unknown_fields, combo)}{unknown_settings_hint(unknown_fields, fields)}")
+            unknown_said = unknown_said or (f"{source}: unknown setting(s) {unknown_fields} in "
+                                            f"{_given_in(unknown_fields, combo)}"
+                                            f"{unknown_settings_hint(unknown_fields, fields)}")
             values = {key: value for key, value in values.items() if key in fields}
         if any(run.name == name for run in runs):
             raise ConfigError(f"{source}: two cells are both named {name} and would share one run directory; "
@@ -200,10 +201,10 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         problems = tuple(dict.fromkeys(in_file_terms(str(exc)) + _pairing_hint(exc, combo)
                                        for exc in config.problems()))
         runs.append(GridRun(name, config, problems))
-    if unknown is not None:  # with the misspelt names the cells hold (not what the settings left out would change)
+    if unknown_said is not None:  # with the misspelt names the cells hold (not what the keys left out would change)
         also = list(dict.fromkeys(problem for run in runs for problem in run.problems
                                   if problem.startswith("unknown ")))
-        raise ConfigError(unknown + (f"; and the cells would refuse: {'; '.join(also[:3])}"
+        raise ConfigError(unknown_said + (f"; and the cells would refuse: {'; '.join(also[:3])}"
                                      f"{and_more(len(also), 3)}" if also else ""))
     return root, runs
 
@@ -744,9 +745,12 @@ def dispatch(
                           "message": f"{result['message']}, twice; what it finished is kept: the same grid command "
                                      f"resumes it ({advice})"}
             elif id(r) in lost and result["status"] != "deferred":
-                again = ("it ran again and failed (its line says why)" if result["status"] == "failed" else
-                         "it ran again and resumed from its finished rounds" if isinstance(r, GridRun) else
-                         "it ran again")  # a preparation has no rounds: it computes what its cache lacks
+                again = {"failed": "it ran again and failed", "busy": "another command runs it now",
+                         "complete": "another command finished it meanwhile",
+                         "done": "it ran again from the start (no round of it had finished)"}.get(
+                    result["status"], "it ran again and resumed from its finished rounds")
+                if not isinstance(r, GridRun):  # a preparation has no rounds: it computes what its cache lacks
+                    again = "it ran again and failed" if result["status"] == "failed" else "it ran again"
                 result = {**result, "warnings": [*result.get("warnings", ()), f"{lost[id(r)]}; {again}"]}
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
@@ -899,8 +903,13 @@ def stop_ray_tasks(ray: Any, refs: Sequence[Hashable], grace: float = STOP_GRACE
     """Stop the Ray tasks ``refs`` as :func:`stop_workers` stops a pool's: each is interrupted where it is (Ray's
     cancel raises KeyboardInterrupt in the task, which keeps what it finished, an embedding pass's vectors, as a
     lone run on Ctrl-C does); those not ended within ``grace`` seconds are killed with their workers."""
-    if not refs:
+    if not refs or not ray.is_initialized():  # the connection closed already: asking would start another Ray
         return
+    try:
+        print(f"stopping: {counted(len(refs), 'task')} in flight {'has' if len(refs) == 1 else 'have'} up to "
+              f"{grace:.0f} s to keep what {'it' if len(refs) == 1 else 'they'} finished", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # the output's reader gone (a closed pipe): the tasks stop all the same
+        pass
     for ref in refs:
         try:
             ray.cancel(ref, force=False)
@@ -1056,8 +1065,8 @@ def no_cpu_note(ray: Any) -> str | None:
     if cpus >= 1:
         return None
     return ("the Ray cluster offers no CPU now (a head started with --num-cpus 0, and no worker node has joined): "
-            "every run waits until a node with CPUs joins; start one (ray start --address HEAD:PORT), or stop this "
-            "and start the head with CPUs")
+            "every run waits until a node with CPUs joins, one its autoscaler adds or one you start (ray start "
+            "--address HEAD:PORT); without either, stop this and start the head with CPUs")
 
 
 def ray_connected() -> bool:
@@ -1158,8 +1167,9 @@ def fd_stderr_held(into: list[str]) -> Iterator[None]:
 
 
 #: Settings of this command's environment its Ray workers get too (where set): the cache they read and fill
-#: (al.cache; a path on a shared disk for a cluster of several machines) and where and whether models load.
-FORWARDED_ENV = ("AL_CACHE_DIR", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+#: (al.cache; a path on a shared disk for a cluster of several machines). Where models come from (HF_HOME, the
+#: hub's offline flags) stays each machine's own: a path on this machine's disk may not exist on another.
+FORWARDED_ENV = ("AL_CACHE_DIR",)
 
 
 def import_path_env() -> dict[str, Any]:
@@ -1170,8 +1180,8 @@ def import_path_env() -> dict[str, Any]:
     folder first, as ``python -m`` has it); on a machine of the cluster that lacks them, they are passed over."""
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     paths = [os.getcwd()] + [os.path.abspath(p) for p in paths]  # python -m puts its folder first
-    forwarded = {name: os.path.abspath(os.path.expanduser(os.environ[name])) if name in ("AL_CACHE_DIR", "HF_HOME")
-                 else os.environ[name] for name in FORWARDED_ENV if os.environ.get(name)}
+    forwarded = {name: os.path.abspath(os.path.expanduser(os.environ[name])) for name in FORWARDED_ENV
+                 if os.environ.get(name)}
     return {"env_vars": {"PYTHONPATH": os.pathsep.join([*dict.fromkeys(paths), "${PYTHONPATH}"]), **forwarded}}
 
 
@@ -1266,9 +1276,15 @@ def readiness(configs: Sequence[SimulationConfig]) -> str:
     n_extend = len(partial) - len(resume)
     complete = len(configs) - unread - new - len(partial)
     done, totals = sorted({rounds for rounds, _ in resume}), sorted({total for _, total in resume})
-    of = f" of {totals[0]} rounds" if len(totals) == 1 else " finished rounds"
-    after = ("" if not resume else f" (after {done[0]}{of}{' each' if len(resume) > 1 else ''})" if len(done) == 1
-             else f" (after {done[0]} to {done[-1]}{of})")
+    if not resume:
+        after = ""
+    elif len(totals) == 1:  # one run length: "after 2 of 11 rounds", "after 2 to 5 of 11 rounds"
+        reached = str(done[0]) if len(done) == 1 else f"{done[0]} to {done[-1]}"
+        after = f" (after {reached} of {totals[0]} rounds{' each' if len(resume) > 1 and len(done) == 1 else ''})"
+    elif len(done) == 1:  # runs of other lengths stopped after as many rounds
+        after = f" (after {counted(done[0], 'finished round')} each)"
+    else:
+        after = f" (after {done[0]} to {done[-1]} finished rounds)"
     budgets = f" (budget {extend[0][0]} -> {extend[0][1]})" if len(extend) == 1 else " (budgets raised)"
     parts = [f"{new} new" if new else "", f"{len(resume)} to resume{after}" if resume else "",
              f"{n_extend} to extend{budgets}" if n_extend else "",
@@ -1603,6 +1619,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = stopped(stop, "nothing was run")
         sigterm.close()
         return code
+    results: Iterator[tuple[GridRun | Preparation, dict[str, Any]]] = iter(())
+
+    def close_tasks() -> None:
+        """Stop the tasks in flight now (a stop between two results, an error), keeping what they finished."""
+        try:
+            getattr(results, "close", lambda: None)()
+        except KeyboardInterrupt:  # a second Ctrl-C while they stop: no more waiting for them
+            pass
+
     try:
         # a run its directory refuses (an edited grid file rerun into the same out) fails now, not after the
         # preparations or the runs before it, and nothing is prepared for it; the run itself still checks
@@ -1619,7 +1644,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"first {tasks} the runs share: "
                   f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
         watch = InFlight()
-        results: Iterator[tuple[GridRun | Preparation, dict[str, Any]]] = iter(())
         if to_run:
             results = run_ray(to_run, args.ray, preparations, watch=watch) if args.ray \
                 else run_local(to_run, args.workers, preparations, watch=watch)
@@ -1672,13 +1696,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         # a stop between two results: the tasks in flight stop now, as they do on one inside the wait for them
         # (a Ray grid's, before the cluster connection closes under them)
-        getattr(locals().get("results"), "close", lambda: None)()
+        close_tasks()
         warned_again()  # before the line that says how to go on
         return stopped(stop, "run the same command again to resume")
     except BrokenPipeError:  # the output's reader went away while runs were left: they stop here, as on Ctrl-C
         work_cut_short()
         raise
     finally:
+        close_tasks()  # whatever ended the grid, before the Ray connection closes under the tasks
         sigterm.close()
     warned_again()
     not_run = len(runs) - len(runnable)

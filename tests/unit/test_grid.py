@@ -1087,8 +1087,8 @@ def test_a_clusters_workers_import_with_the_commands_path_and_folder(tmp_path, m
     # the command's cache (a relative path made whole) and model settings: a Ray grid's workers filled ~/.cache/al
     monkeypatch.setenv("AL_CACHE_DIR", "shared-cache")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert import_path_env()["env_vars"] == {**env["env_vars"], "AL_CACHE_DIR": str(tmp_path / "shared-cache"),
-                                             "HF_HUB_OFFLINE": "1"}
+    assert import_path_env()["env_vars"] == {**env["env_vars"], "AL_CACHE_DIR": str(tmp_path / "shared-cache")}
+    # where models come from stays each machine's own (a path here may not exist on another machine)
     monkeypatch.delenv("AL_CACHE_DIR")
     monkeypatch.delenv("HF_HUB_OFFLINE")
 
@@ -1523,6 +1523,10 @@ def test_a_raised_budget_is_an_extension_in_the_dry_run_and_the_run_lines(tmp_pa
     stored_run(further, 2)
     assert readiness([SimulationConfig(**c) for c in (partial, alike, further)]) == \
         "ready: 3 to resume (after 1 to 2 finished rounds)"
+    shorter = {**further, "out": str(tmp_path / "s")}  # after 1 of 3 and 1 of 5 rounds: one count, a singular noun
+    stored_run(shorter, 1)
+    assert readiness([SimulationConfig(**c) for c in (partial, shorter)]) == \
+        "ready: 2 to resume (after 1 finished round each)"
 
 
 def test_a_dry_run_reads_the_label_descriptions_a_run_would_read_first(tmp_path):
@@ -1581,7 +1585,7 @@ def test_a_run_whose_machines_ray_ended_is_failed_once_as_the_cluster_stopped(tm
 
 
 @pytest.mark.parametrize("stopped_where", ["in the wait", "between two results"])
-def test_a_stopped_ray_grid_interrupts_its_tasks_so_they_keep_what_they_finished(tmp_path, monkeypatch,
+def test_a_stopped_ray_grid_interrupts_its_tasks_so_they_keep_what_they_finished(tmp_path, monkeypatch, capsys,
                                                                                  stopped_where):
     """Ctrl-C on a Ray grid closed the connection under its tasks, killing them: an embedding pass lost every vector
     it had computed, where local workers keep them (SIGTERM, then STOP_GRACE seconds to save)."""
@@ -1611,6 +1615,9 @@ def test_a_stopped_ray_grid_interrupts_its_tasks_so_they_keep_what_they_finished
         def cancel(self, ref, force=False):
             calls.append(("cancel", ref, force))
 
+        def is_initialized(self):
+            return True
+
     monkeypatch.setattr(grid, "connect_ray", lambda address, **kwargs: Ray())
     runs = [grid.GridRun(f"seed-{i}", SimulationConfig(out=str(tmp_path / f"seed-{i}")), ()) for i in range(3)]
     results = grid.run_ray(runs, "auto")
@@ -1626,6 +1633,13 @@ def test_a_stopped_ray_grid_interrupts_its_tasks_so_they_keep_what_they_finished
     assert sorted(stops[:len(in_flight)]) == [("cancel", ref, False) for ref in in_flight]  # interrupted, not killed
     assert stops[len(in_flight)] == ("wait", in_flight, len(in_flight), grid.STOP_GRACE)  # time to save
     assert stops[len(in_flight) + 1:] == [("cancel", ref, True) for ref in in_flight[1:]]  # killed after it
+    assert f"stopping: {len(in_flight)} tasks in flight have up to 20 s to keep what they finished" in \
+        capsys.readouterr().err
+    closed = Ray()
+    closed.is_initialized = lambda: False  # the connection closed already: Ray's cancel would start another Ray
+    calls.clear()
+    grid.stop_ray_tasks(closed, ["ref-9"])
+    assert calls == []
 
 
 def test_ctrl_c_between_two_results_stops_the_tasks_before_the_grid_returns(tmp_path, monkeypatch, capsys):
@@ -1708,8 +1722,9 @@ def test_a_warning_reading_the_data_is_said_once_per_grid(tmp_path, monkeypatch,
 
 
 @pytest.mark.parametrize("second, said", [
-    ("done", "; it ran again and resumed from its finished rounds"),
-    ("failed", "; it ran again and failed (its line says why)"),  # `ray stop`: it had said it resumed
+    ("resumed", "; it ran again and resumed from its finished rounds"),
+    ("done", "; it ran again from the start (no round of it had finished)"),
+    ("failed", "; it ran again and failed"),  # `ray stop`: it had said it resumed
 ])
 def test_a_task_lost_once_says_how_its_second_run_ended(second, said):
     from al.grid import LOST, Preparation, dispatch
@@ -1729,6 +1744,9 @@ def test_a_task_lost_once_says_how_its_second_run_ended(second, said):
 
     [(_, result)] = list(dispatch(fake_runs(["run"]), 1, start, wait_any))
     assert result["status"] == second and result["warnings"] == [f"lost with its worker{said}"]
+    outcomes["run"] = [LOST, "busy"]  # another command took it meanwhile: it did not run again here
+    [(_, result)] = list(dispatch(fake_runs(["run"]), 1, start, wait_any))
+    assert result["warnings"] == ["lost with its worker; another command runs it now"]
     preparation = Preparation("d: embeddings", fake_runs(["x"])[0].config, "embeddings", 100,
                               readers=frozenset({"x"}))
     outcomes[preparation.name] = [LOST, "prepared"]  # no rounds to resume from
