@@ -112,7 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f" — left out" for path in sorted(without)]
         runs = [run for run in runs if run.path not in without]
         if not runs:
-            raise DataError(f"no complete run has a value of {args.metric} (null in every round); give another "
+            why = [part for part in (f"{len(unrecorded_by)} record none" if unrecorded_by else "",
+                                     f"{len(without - unrecorded_by)} null in every round"
+                                     if without - unrecorded_by else "") if part]
+            raise DataError(f"no complete run has a value of {args.metric} ({', '.join(why)}); give another "
                             f"--metric")
         lines = line_labels(runs, args.group_by)
         curve_list = curves(runs, args.metric, args.group_by, labels=lines)

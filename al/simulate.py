@@ -300,14 +300,17 @@ def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> l
     settings = settings_of_run(stored)
     recorded = settings.get("data_path")
     if data_path is not None:
+        if not Path(data_path).is_file():
+            raise DataError(f"data_path {data_path} is no file; give the path of the data file {run_dir} read "
+                            f"({recorded} when it ran)")
         settings["data_path"] = str(data_path)
     elif recorded and not Path(recorded).is_absolute() and not Path(recorded).exists():
         start = started_in(run_dir, stored.get("config", {}).get("out"))
         if start is None or not (start / recorded).exists():
-            raise DataError(f"{run_dir}'s data file {recorded} (data_path in its config.json, relative) is found "
-                            f"neither from {Path.cwd()} nor from the directory the run was started in"
-                            f"{f' ({start})' if start is not None else ''}; pass its path now: "
-                            f"labeled_texts(RUN_DIR, data_path=...)")
+            elsewhere = (f"nor from the directory the run was started in ({start})" if start is not None else
+                         "and the directory the run was started in cannot be told from its out")
+            raise DataError(f"{run_dir}'s data file {recorded} (data_path in its config.json, relative) is not found "
+                            f"from {Path.cwd()}, {elsewhere}; pass its path now: labeled_texts(RUN_DIR, data_path=...)")
         settings["data_path"] = str(start / recorded)
     try:
         corpus = load_config_corpus(from_mapping(settings, f"{run_dir}/config.json"))
@@ -343,6 +346,8 @@ def resume_advice(config: SimulationConfig | None) -> str:
         done = config.continued_rounds(read_rounds(config.run_dir)) if config is not None else 0
     except (ALError, OSError):  # damaged records: the next run says so
         done = 0
+    if done and config is not None and done >= config.n_rounds:  # stopped after its last round was written
+        return f"its {done} rounds are all written: the same command finds it complete"
     if done:  # the round in flight is not kept: what it had trained or queried is computed again
         return f"run the same command again to resume after round {done}; round {done + 1} starts again"
     return "no round finished yet: the same command starts the run again (vectors embedded so far are kept)"

@@ -60,6 +60,9 @@ NEAR_CEILING = 0.8
 MIN_ROOM = 0.1
 #: A median ceiling below this: labels on a large share of the unlabeled texts, chance near the most a ratio can be.
 LOW_CEILING = 1.5
+#: Under a low ceiling, a median reach (the share of the way from chance to the ceiling) of at most this is read
+#: as "no more than chance" (a negative one is below it).
+AT_CHANCE = 0.05
 #: k at this share or more of the unlabeled texts: the reading says the k nearest are much of the pool.
 LARGE_K_SHARE = 0.5
 
@@ -402,9 +405,12 @@ def reading(result: dict[str, Any]) -> str:
                        f"find about every text of their class they could, where chance is high, the labels being on "
                        f"a large share of the unlabeled texts")
         elif ceiling < LOW_CEILING:  # chance is near the most there is: "no better than chance" would say too much
-            verdict = (f"which is a median {reach:.0%} of the way from chance to its ceiling"
-                       if room.any() and reach > 0.05 else "which is about chance" if room.any()
-                       else "where the ceilings leave no room above chance")
+            if not room.any():
+                verdict = "where the ceilings leave no room above chance"
+            elif reach > AT_CHANCE:
+                verdict = f"which is a median {reach:.0%} of the way from chance to its ceiling"
+            else:  # at chance, or below it (fewer texts of the class near its centroid than a random draw gives)
+                verdict = "which is no more than chance"
         elif ratio > 1.1:
             verdict = "so the centroids find their class only somewhat more often than a random draw"
         else:

@@ -798,8 +798,8 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
     names = sorted(rows_of)
     if not names:  # a corpus of no label: nothing to learn, and no label to pick or name
         raise DataError(f"{table.path} column {column!r} is empty in all {len(lists):,} rows: no text has a label; "
-                        f"expected each text's labels joined by {sep!r} (e.g. water{sep}food), or name the 0/1 label "
-                        f"columns with --label-columns")
+                        f"expected each text's labels, a list or joined by {sep!r} (e.g. water{sep}food), or name the "
+                        f"0/1 label columns with --label-columns")
     if len(lists) >= MIN_ROWS_FOR_ID_CHECK and sum(n == 1 for n in rows_of.values()) >= 0.9 * len(lists):
         # 't0', 't1'...: nearly every row names a label no other row has, its own name
         import warnings

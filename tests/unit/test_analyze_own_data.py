@@ -352,6 +352,6 @@ def test_a_ratio_under_a_low_ceiling_is_not_read_as_the_papers_chance():
         assert all(c < 1.5 for c in ceilings) and all(r <= 1.1 for r in ratios)
         reach = np.median([(r - 1) / (c - 1) for r, c in zip(ratios, ceilings)])  # by hand
         text = reading(result)
-        said = "which is about chance." if reached is None else reached.format(reach)
+        said = "which is no more than chance." if reached is None else reached.format(reach)
         assert "Table 2" not in text and said in text and (reached is None) == (reach <= 0.05), (reach, text)
         assert "a ratio near 1 says little" in text and "over all sizes" not in text  # one size

@@ -1193,6 +1193,12 @@ def test_the_line_after_a_stop_says_where_the_same_command_goes_on(tmp_path):
     records.append({"round": 2, "n_labeled": 200, "picked": []})  # a finished run of budget 200, extended to 600:
     # round 3 is computed again
     assert resume_advice(config) == "run the same command again to resume after round 2; round 3 starts again"
+    whole = config_from_args(build_parser().parse_args(["--out", str(tmp_path / "whole")]))
+    records = RunRecords(tmp_path / "whole")
+    records.start({"strategy": "random", "seed": 0}, {})
+    for i in range(11):  # stopped after its last round was written: no round 12 to start again
+        records.append({"round": i, "n_labeled": 100 + 50 * i, "picked": [0] * 50 if i < 10 else []})
+    assert resume_advice(whole) == "its 11 rounds are all written: the same command finds it complete"
 
 
 def test_a_fixed_threshold_is_the_same_run_as_its_number():

@@ -1792,6 +1792,26 @@ def test_ray_s_token_notice_is_not_shown_while_the_grid_connects():
         logger.removeHandler(kept)
     assert kept.messages == ["the token file cannot be read", "Token authentication is enabled for this Ray cluster."]
 
+    import al.grid
+
+    class Ray:  # connects, logging the notice as Ray's token setup does
+        def is_initialized(self):
+            return False
+
+        def init(self, **kwargs):
+            logger.warning("Token authentication is enabled for this Ray cluster. Set RAY_AUTH_MODE=disabled to "
+                           "opt out.")
+
+    kept.messages.clear()
+    logger.addHandler(kept)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: Ray())
+            al.grid.connect_ray("10.0.0.5:6379", quiet=True)
+    finally:
+        logger.removeHandler(kept)
+    assert kept.messages == []  # the grid's connection drops it
+
 
 def test_a_ray_cluster_with_no_cpu_is_said_before_the_grid_waits_on_it():
     """A head started with --num-cpus 0 and no worker node: the grid said it was working and waited for ever."""

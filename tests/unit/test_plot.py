@@ -558,3 +558,17 @@ def test_a_curve_drawn_over_another_of_the_same_values_says_so_in_the_legend(mon
     render_curves([first, same, other])
     assert labels == ["MaxEntropy (3 runs)",
                       "MaxEntropy(eps=0.1) (3 runs; the same curve as MaxEntropy, drawn over it)", "random (3 runs)"]
+
+
+def test_no_run_with_a_value_of_the_metric_says_why_each_was_left_out(tmp_path, capsys):
+    """The refusal said "(null in every round)" of runs that record no such metric at all."""
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    fake_run(tmp_path / "runs", "random", 1, [0.3, 0.5])
+    path = tmp_path / "runs" / "random-0" / "rounds.jsonl"
+    rounds = [json.loads(line) for line in path.read_text().splitlines()]
+    for r in rounds:  # seed 0 records the metric, null in every round; seed 1 records none
+        r["stopping"] = {"max_uncertainty": None}
+    path.write_text("".join(json.dumps(r) + "\n" for r in rounds))
+    assert main([str(tmp_path / "runs"), "--metric", "stopping.max_uncertainty", "-o", str(tmp_path / "c.png")]) == 2
+    assert ("error: no complete run has a value of stopping.max_uncertainty (1 record none, 1 null in every round); "
+            "give another --metric") in capsys.readouterr().err

@@ -526,3 +526,22 @@ def test_who_reads_the_fitted_space_is_what_the_start_line_names(corpus):
     assert simulate(corpus, space, space_for="classifier").space_readers == ["classifier"]
     assert simulate(corpus, space, strategy=RandomSampling()).space_readers == ["classifier"]  # reads no embedding
     assert simulate(corpus, None).space_readers == []
+
+
+def test_the_start_line_names_who_reads_the_space_and_how_often_it_is_fitted(tmp_path, monkeypatch, capsys):
+    import al.embedders
+    from al.simulate import main
+    from tests.unit.test_analyze_own_data import HashEmbedder
+    from tests.unit.test_grid import _csv
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    data = _csv(tmp_path / "d.csv")
+    base = ["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--initial", "10", "--step", "5",
+            "--budget", "20", "--space", "cea", "--space-param", "epochs=2"]
+    said = {}
+    for name, extra in (("all", []), ("strategy", ["--space-for", "strategy", "--space-every", "2"])):
+        assert main([*base, *extra, "--strategy", "class_embedding", "--out", str(tmp_path / name)]) == 0
+        said[name] = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
+    assert "in the cea(epochs=2) space (head scope, re-fit every round, read by the strategy and the classifier) " \
+        in said["all"], said
+    assert "(head scope, re-fit every 2 rounds, read by the strategy alone) on " in said["strategy"], said

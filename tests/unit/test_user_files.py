@@ -842,7 +842,8 @@ def test_a_label_column_empty_in_every_row_is_said_as_such(tmp_path, suffix, cap
         path.write_text("text,labels\n" + "".join(f"{r['text']},\n" for r in rows))
     else:
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    with pytest.raises(DataError, match=r"column 'labels' is empty in all 40 rows: no text has a label; expected"):
+    with pytest.raises(DataError, match=r"column 'labels' is empty in all 40 rows: no text has a label; expected "
+                                        r"each text's labels, a list or joined by '\|' \(e\.g\. water\|food\)"):
         load_table(path)
     assert main(["--describe", "--dataset", suffix, "--data-path", str(path)]) == 2
     err = capsys.readouterr().err
@@ -884,9 +885,12 @@ def test_the_texts_a_run_labeled_are_read_from_elsewhere_than_where_it_started(t
     moved = tmp_path / "moved"
     (tmp_path / "work" / "runs" / "r").rename(moved)
     with pytest.raises(DataError, match=r"data file data/d.csv \(data_path in its config.json, relative\) is "
-                                        r"found neither from .* pass its path now: "
+                                        r"not found from .*, and the directory the run was started in cannot be "
+                                        r"told from its out; pass its path now: "
                                         r"labeled_texts\(RUN_DIR, data_path=\.\.\.\)"):
         labeled_texts(moved)
+    with pytest.raises(DataError, match=r"^data_path .*missing.csv is no file; give the path of the data file "):
+        labeled_texts(moved, data_path=tmp_path / "missing.csv")
     assert [r["text"] for r in labeled_texts(moved, data_path=tmp_path / "work" / "data" / "d.csv")] == expected
     other = _csv(tmp_path / "other.csv", n=25)  # another file: its own error, said to be another file's
     with pytest.raises(DataError, match=r"other.csv is not the data file .* read \(its bytes differ from the run's "
