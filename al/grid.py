@@ -1218,7 +1218,7 @@ def check_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT) -> 
             raise ConfigError(f"--ray {address}: {reason}; {RAY_HINT}") from None
         target = re.fullmatch(pattern, found or "")
         if found and address == "auto":
-            named = f"auto (RAY_ADDRESS={given})" if given else f"auto ({found})"
+            named = target_named if (target_named := ray_target(address)) != address else f"auto ({found})"
     if target and not 0 < int(target[2]) <= 65535:  # the socket would wrap it round (99999 is port 34463)
         raise ConfigError(f"--ray {named}: port {int(target[2])} is out of range (1 to 65535); give the head's port, "
                           f"6379 unless `ray start --head --port` said another")

@@ -33,12 +33,12 @@ def default_title(runs: Sequence[Any], metric: str) -> str:
 
     def data(run: Any) -> str:
         """The data set and its labels as al.report names a setting: ``disaster (5+5)``, ``mine (labels=a,b)``."""
+        from al.analysis.comparison import label_pick
+
         corpus, c = run.meta.get("corpus") or {}, run.config
-        labels = "labels=" + ",".join(c["labels"]) if c.get("labels") else \
-            f"{c.get('n_frequent', 5)}+{c.get('n_rare', 5)}"
         pool = c.get("pool_size")  # a subsample of the pool: curves on it are not the whole pool's
         sampled = f", a pool of {pool:,} texts (pool_size)" if isinstance(pool, int) and pool > 0 else ""
-        return f"{corpus.get('name') or c.get('dataset', '?')} ({labels}){sampled}"
+        return f"{corpus.get('name') or c.get('dataset', '?')} ({label_pick(c)}){sampled}"
 
     def encoder(run: Any) -> str | None:
         """The model the classifier reads: a fine-tuned classifier's own (its ``model`` param), else the run's."""
@@ -101,20 +101,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise DataError(f"no run given is complete ({len(partial)} partial, e.g. {partial[0][0].path}: "
                             f"{partial[0][1]} of {partial[0][2]} rounds{missing_note}); finish them (the command that "
                             f"started them resumes them) and plot again")
-        if not any(records_metric(run, args.metric) for run in runs):  # the metric's name, not one run's records
-            raise DataError(f"{'the run given records' if len(runs) == 1 else 'the runs given record'} "
-                            f"{unrecorded(runs[0], args.metric)}")
         # a run that records it in no round (a --diagnostics metric, runs made without it) or null in every round
         unrecorded_by = {run.path for run in runs if not records_metric(run, args.metric)}
-        without = unrecorded_by | {run.path for run in runs if run.path not in unrecorded_by
-                                   and not points(run, args.metric)[0]}
+        if len(unrecorded_by) == len(runs):  # the metric's name is wrong, not one run's records
+            raise DataError(f"{'the run given records' if len(runs) == 1 else 'the runs given record'} "
+                            f"{unrecorded(runs[0], args.metric)}")
+        null = {run.path for run in runs if run.path not in unrecorded_by and not points(run, args.metric)[0]}
         notes += [f"no {args.metric}: {path} ({'not recorded' if path in unrecorded_by else 'null in every round'})"
-                  f" — left out" for path in sorted(without)]
-        runs = [run for run in runs if run.path not in without]
+                  f" — left out" for path in sorted(unrecorded_by | null)]
+        runs = [run for run in runs if run.path not in unrecorded_by | null]
         if not runs:
-            why = [part for part in (f"{len(unrecorded_by)} record none" if unrecorded_by else "",
-                                     f"{len(without - unrecorded_by)} null in every round"
-                                     if without - unrecorded_by else "") if part]
+            why = [f"{len(unrecorded_by)} record none"] * bool(unrecorded_by) + [f"{len(null)} null in every round"]
             raise DataError(f"no complete run has a value of {args.metric} ({', '.join(why)}); give another "
                             f"--metric")
         lines = line_labels(runs, args.group_by)

@@ -418,10 +418,17 @@ def complete_runs(runs: Sequence[Run]) -> tuple[list[Run], list[tuple[Run, int, 
     return complete, partial
 
 
+def label_pick(config: Mapping[str, Any]) -> str:
+    """How a setting names a run's labels: ``labels=a,b`` for labels named, ``5+5`` for the frequent + rare pick."""
+    if config.get("labels"):
+        return "labels=" + ",".join(config["labels"])
+    return f"{config.get('n_frequent', 5)}+{config.get('n_rare', 5)}"
+
+
 def setting_of(run: Run) -> str:
     """The data set and the classifier: the start of a setting's name (:func:`settings_of`)."""
     c = run.config
-    labels = "labels=" + ",".join(c["labels"]) if c.get("labels") else f"{c.get('n_frequent', 5)}+{c.get('n_rare', 5)}"
+    labels = label_pick(c)
     classifier = c.get("classifier")
     if isinstance(classifier, dict):  # {name, params}: a bert classifier names the encoder it fine-tunes
         encoder = (classifier.get("params") or {}).get("model") or c.get("model")
