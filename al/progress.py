@@ -159,6 +159,23 @@ class _TqdmWork:
         self.bar.close()
 
 
+def _spaced_tqdm() -> type:
+    """tqdm, its slow rate read ``3.62 s/run`` (tqdm's own: ``3.62s/ runs`` for the unit `` runs``, which reads
+    ``2.50 runs/s`` when fast)."""
+    from tqdm.auto import tqdm
+
+    class SpacedTqdm(tqdm):  # type: ignore[misc, valid-type]
+        @staticmethod
+        def format_meter(*args: object, **kwargs: object) -> str:
+            line = tqdm.format_meter(*args, **kwargs)
+            unit = kwargs.get("unit")
+            if isinstance(unit, str) and unit.startswith(" "):
+                line = line.replace(f"s/{unit}", f" s/{_one_of(unit.strip())}")
+            return line
+
+    return SpacedTqdm
+
+
 class _Silent:
     """A bar that says nothing, but counts as the others do (``n``, ``total``: a caller may read or set them)."""
 
@@ -209,10 +226,8 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
     elif sys.stderr.isatty() and work is not None:
         bar = _TqdmWork(total, desc, unit, delay, work)
     elif sys.stderr.isatty():
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc=desc, unit=f" {unit}", delay=delay, leave=False, file=sys.stderr,
-                   dynamic_ncols=True)
+        bar = _spaced_tqdm()(total=total, desc=desc, unit=f" {unit}", delay=delay, leave=False, file=sys.stderr,
+                             dynamic_ncols=True)
     else:
         bar = PlainProgress(total, desc, unit, delay, work=work)
     global _open_displays

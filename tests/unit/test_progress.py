@@ -124,6 +124,19 @@ def test_on_a_terminal_the_bar_fills_with_the_work_and_names_the_texts(monkeypat
         assert hasattr(bar, "set_postfix_str")
 
 
+def test_on_a_terminal_a_slow_rate_reads_seconds_a_run_and_a_fast_one_runs_a_second(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(progress_module.sys, "stderr", terminal)
+    set_quiet(False)
+    with progress(30, "grid", unit="runs", delay=0.0) as bar:
+        slow = bar.format_meter(n=2, total=30, elapsed=7.24, unit=bar.unit, prefix="grid")
+        fast = bar.format_meter(n=20, total=30, elapsed=8.0, unit=bar.unit, prefix="grid")
+        unknown_total = bar.format_meter(n=2, total=None, elapsed=7.24, unit=bar.unit, prefix="grid")
+    assert "3.62 s/run]" in slow and "s/ runs" not in slow
+    assert "2.50 runs/s]" in fast
+    assert "3.62 s/run]" in unknown_total
+
+
 def test_durations():
     assert [progress_module.duration(s) for s in (4.2, 600, 7200)] == ["4 s", "10 min", "2.0 h"]
 
