@@ -869,11 +869,13 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
     raylet_gone = getattr(ray.exceptions, "LocalRayletDiedError", ())  # () catches nothing
 
     in_flight: set[Hashable] = set()  # submitted, not back: what a stop cancels
+    submitted: dict[Hashable, float] = {}  # when: a task lost says how long it was in flight, its own clock gone
 
     def start(r: GridRun | Preparation, defer: bool) -> Hashable:
         function, *arguments = _task(r, defer)
         ref = remote[function].remote(*arguments)
         in_flight.add(ref)
+        submitted[ref] = time.perf_counter()
         return ref
 
     def wait_any(refs: list[Hashable]) -> list[tuple[Hashable, dict[str, Any]]]:
@@ -881,13 +883,14 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
         in_flight.difference_update(ready)
         ended = []
         for ref in ready:
+            seconds = time.perf_counter() - submitted.pop(ref)  # since submitted: a wait for a CPU included
             try:
                 ended.append((ref, ray.get(ref)))
             except raylet_gone as exc:  # this machine's Ray is gone (ray stop, a crash): no run can go on here
-                ended.append((ref, {"status": "failed", "seconds": 0.0,
+                ended.append((ref, {"status": "failed", "seconds": seconds,
                                     "message": RAY_CLUSTER_GONE.format(error=type(exc).__name__)}))
             except lost_with_worker as exc:  # killed (the OOM killer), its node gone (a preempted machine)
-                ended.append((ref, {"status": LOST, "seconds": 0.0, "message": f"{RAY_WORKER_LOST} "
+                ended.append((ref, {"status": LOST, "seconds": seconds, "message": f"{RAY_WORKER_LOST} "
                                     f"({type(exc).__name__})", "advice": "on machines with more memory if it ran out"}))
         return ended
 

@@ -1570,15 +1570,19 @@ def test_a_run_whose_machines_ray_ended_is_failed_once_as_the_cluster_stopped(tm
                                                           len(submitted))
 
         def wait(self, refs, num_returns):
+            clock.now += 40.0  # the task in flight 40 s
             return refs[:1], refs[1:]
 
         def get(self, ref):
             raise LocalRayletDiedError("the local raylet died")
 
+    clock = types.SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(grid.time, "perf_counter", lambda: clock.now)
     monkeypatch.setattr(grid, "connect_ray", lambda address, **kwargs: Ray())
     run = grid.GridRun("seed-0", SimulationConfig(out=str(tmp_path / "seed-0")), ())
     [(item, result)] = list(grid.run_ray([run], "auto"))
     assert len(submitted) == 1  # not sent again: no run can go on on this machine
+    assert result["seconds"] == 40.0  # how long it was in flight, where it had said 0 s
     assert result["status"] == "failed" and result["message"].startswith(
         "this machine's Ray (its raylet) ended while this task was in flight (LocalRayletDiedError): the cluster was "
         "stopped (ray stop) or crashed; ")
