@@ -483,12 +483,15 @@ class Simulation:
 
     @property
     def space_readers(self) -> list[str]:
-        """Who reads the fitted space: ``["strategy", "classifier"]``, one of them, or none (no space)."""
+        """Who reads the fitted space: ``["strategy", "classifier", "diagnostics"]``, some of them, or none (no
+        space). Observers (``--diagnostics``) read the pool's embeddings the strategy is handed: the fitted space's,
+        unless it serves the classifier alone."""
         if self.space is None:
             return []
+        observed = any(o.requires_embeddings for o in self.observers) and self.space_for != "classifier"
         return ([name for name, reads in (("strategy", self._strategy_reads_embeddings),
                                           ("classifier", self._classifier_probe.input == "embeddings"))
-                 if reads and self.space_for in ("all", name)])
+                 if reads and self.space_for in ("all", name)] + (["diagnostics"] if observed else []))
 
     @property
     def _space_read_without_a_query(self) -> bool:

@@ -933,7 +933,8 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
                                           f"{'are' if len(sizes) > 1 else 'is'} computed again")
             was = records.raised_on_stored.get("budget", raised)[0]  # the stored run's, whatever rounds it keeps
             state = f"extending to budget {raised[1]} (was {was}): {state}"
-        readers = " and the ".join(simulation.space_readers)
+        readers = " and the ".join([", the ".join(simulation.space_readers[:-1]), simulation.space_readers[-1]]
+                                   if len(simulation.space_readers) > 1 else simulation.space_readers)
         alone = " alone" if len(simulation.space_readers) == 1 else ""
         every = "every round" if config.space_every == 1 else f"every {config.space_every} rounds"
         space = "" if config.space.name == "pretrained" else \

@@ -518,6 +518,7 @@ def test_a_fitted_encoder_s_embedding_pass_is_named_as_the_fitted_encoder(monkey
 def test_who_reads_the_fitted_space_is_what_the_start_line_names(corpus):
     """The start line said nothing of the classifier reading the space under --space-for all (its round-0 score
     then moves with the space before any query)."""
+    from al.observers import EmbeddingDiagnostics
     from strategies.random_sampling import RandomSampling
 
     space = HeadSpace("cea", **FAST)
@@ -526,6 +527,12 @@ def test_who_reads_the_fitted_space_is_what_the_start_line_names(corpus):
     assert simulate(corpus, space, space_for="classifier").space_readers == ["classifier"]
     assert simulate(corpus, space, strategy=RandomSampling()).space_readers == ["classifier"]  # reads no embedding
     assert simulate(corpus, None).space_readers == []
+    # --diagnostics measure in the space the strategy is handed: the fitted one, unless it serves the classifier alone
+    diagnostics = [EmbeddingDiagnostics(k=5)]
+    assert simulate(corpus, space, observers=diagnostics).space_readers == ["strategy", "classifier", "diagnostics"]
+    assert simulate(corpus, space, space_for="strategy", observers=diagnostics).space_readers == [
+        "strategy", "diagnostics"]
+    assert simulate(corpus, space, space_for="classifier", observers=diagnostics).space_readers == ["classifier"]
 
 
 def test_the_start_line_names_who_reads_the_space_and_how_often_it_is_fitted(tmp_path, monkeypatch, capsys):
@@ -539,9 +546,12 @@ def test_the_start_line_names_who_reads_the_space_and_how_often_it_is_fitted(tmp
     base = ["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--initial", "10", "--step", "5",
             "--budget", "20", "--space", "cea", "--space-param", "epochs=2"]
     said = {}
-    for name, extra in (("all", []), ("strategy", ["--space-for", "strategy", "--space-every", "2"])):
+    for name, extra in (("all", []), ("strategy", ["--space-for", "strategy", "--space-every", "2"]),
+                        ("diagnostics", ["--diagnostics"])):
         assert main([*base, *extra, "--strategy", "class_embedding", "--out", str(tmp_path / name)]) == 0
         said[name] = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
     assert "in the cea(epochs=2) space (head scope, re-fit every round, read by the strategy and the classifier) " \
         in said["all"], said
     assert "(head scope, re-fit every 2 rounds, read by the strategy alone) on " in said["strategy"], said
+    assert "(head scope, re-fit every round, read by the strategy, the classifier and the diagnostics) on " \
+        in said["diagnostics"], said
