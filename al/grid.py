@@ -1007,15 +1007,18 @@ def connect_ray(address: str | None, probe_timeout: float = RAY_PROBE_TIMEOUT, q
     if ray.is_initialized():
         return ray
     logged: list[str] = []
-    doing = "starting a Ray cluster on this machine" if address is None else \
-        f"connecting to the Ray cluster at {ray_target(address)}"
+    joined = os.environ.get("RAY_ADDRESS") if address is None else None  # ray.init() joins the cluster it names
+    doing = (f"connecting to the Ray cluster at {joined} (RAY_ADDRESS)" if joined else
+             "starting a Ray cluster on this machine" if address is None else
+             f"connecting to the Ray cluster at {ray_target(address)}")
+    remote = bool(address or joined)  # workers that may run on other machines: they need this command's imports
     beat = nullcontext() if quiet else heartbeat(doing, *RAY_CONNECT_HEARTBEAT)
     main_thread = threading.current_thread() is threading.main_thread()
     sigterm = signal.getsignal(signal.SIGTERM) if main_thread else None
     try:
-        with (fd_stderr_held(logged) if address else nullcontext()), beat, ray_notice_dropped():
+        with (fd_stderr_held(logged) if remote else nullcontext()), beat, ray_notice_dropped():
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
-                     runtime_env=import_path_env() if address else None)
+                     runtime_env=import_path_env() if remote else None)
     except SystemExit as exc:  # SIGTERM while it connects: ray.init's own handler exits with the signal's number
         if exc.code == signal.SIGTERM and sigterm is not None and sigterm is not signal.SIG_DFL:
             raise Terminated from None  # this command's handler was in place: stop as it would have

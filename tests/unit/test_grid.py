@@ -1,6 +1,7 @@
 """Grid files: expansion, validation before anything runs, locking."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import itertools
 import os
@@ -1109,6 +1110,15 @@ def test_a_clusters_workers_import_with_the_commands_path_and_folder(tmp_path, m
     al.grid.connect_ray("127.0.0.1:6379")
     al.grid.connect_ray(None)
     assert ray.given == [env, None]
+    # no address, RAY_ADDRESS set (the Python API): ray.init() joins that cluster, whose workers need the imports
+    said = []
+    monkeypatch.setattr(al.grid, "heartbeat", lambda doing, *timing: said.append(doing) or contextlib.nullcontext())
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    al.grid.connect_ray(None)
+    assert ray.given[-1] == env and said == ["connecting to the Ray cluster at 10.0.0.5:6379 (RAY_ADDRESS)"]
+    monkeypatch.delenv("RAY_ADDRESS")
+    al.grid.connect_ray(None)
+    assert ray.given[-1] is None and said[-1] == "starting a Ray cluster on this machine"
     monkeypatch.delenv("PYTHONPATH")
     assert import_path_env()["env_vars"]["PYTHONPATH"] == f"{tmp_path}{os.pathsep}${{PYTHONPATH}}"
 
