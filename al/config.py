@@ -22,11 +22,12 @@ import inspect
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable, Iterable, Mapping, Sequence
 
-from al.errors import ALError, ClassifierNeededError, ConfigError, DataError, SpaceReadersError, did_you_mean
+from al.errors import ALError, ClassifierNeededError, ConfigError, DataError, SpaceReadersError, closest, did_you_mean
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
@@ -632,7 +633,12 @@ class SimulationConfig:
         message does not offer (another objective's); ``elsewhere``: (where, class) that takes other params (a
         space's other scope), named where it takes every unknown one."""
         accepted = _parameters(cls)
-        if accepted is None:  # **kwargs: the constructor checks them itself
+        if accepted is None:  # **kwargs: the constructor checks them itself; a name near one it names is misspelt
+            named = set(_named_parameters(cls)) - set(_run_set(cls))
+            for key in sorted(set(component.params) - named):
+                if (meant := closest(key, sorted(named), cutoff=0.75)) is not None:
+                    warnings.warn(f"{what} {component.name!r}: param {key!r} goes to its **{_var_keyword(cls)}, "
+                                  f"not to its parameter {meant!r}: misspelt? (write {meant}=...)", stacklevel=2)
             return
         given = set(component.params)
         run_set = _run_set(cls)
@@ -739,11 +745,25 @@ def _parameters(cls: type) -> dict[str, inspect.Parameter] | None:
     wrapped = getattr(cls, "wrapped_parameters", None)
     if callable(wrapped):
         return dict(wrapped())
+    params = _named_parameters(cls)
+    return None if _var_keyword(cls) else params
+
+
+def _named_parameters(cls: type) -> dict[str, inspect.Parameter]:
+    """The parameters ``cls``'s constructor names (or its ``wrapped_parameters``), ``**kwargs`` or not."""
+    wrapped = getattr(cls, "wrapped_parameters", None)
+    if callable(wrapped):
+        return dict(wrapped())
     params = dict(inspect.signature(cls.__init__).parameters)
     params.pop("self", None)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return None
-    return {k: p for k, p in params.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+    return {k: p for k, p in params.items()
+            if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
+
+
+def _var_keyword(cls: type) -> str | None:
+    """The name of the ``**kwargs`` ``cls``'s constructor takes, or None."""
+    return next((p.name for p in inspect.signature(cls.__init__).parameters.values()
+                 if p.kind is inspect.Parameter.VAR_KEYWORD), None)
 
 
 def _run_set(cls: type) -> dict[str, str]:
@@ -871,8 +891,8 @@ _KINDS = ("bool", "int", "float")
 
 def check_constructor_params(cls: type, kwargs: Mapping[str, Any], where: str,
                              kinds: Sequence[str] = _KINDS) -> None:
-    """:func:`check_param_types` on the parameters of ``cls``'s constructor (none to check under ``**kwargs``)."""
-    check_param_types((_parameters(cls) or {}).values(), kwargs, where, kinds)
+    """:func:`check_param_types` on the parameters ``cls``'s constructor names (under ``**kwargs`` too)."""
+    check_param_types(_named_parameters(cls).values(), kwargs, where, kinds)
 
 
 def _annotated_kind(param: inspect.Parameter) -> tuple[str, bool] | None:

@@ -1116,6 +1116,30 @@ def test_a_strategy_of_your_own_gets_a_number_of_the_kind_it_declares(tmp_path, 
     assert not (tmp_path / "run").exists()
 
 
+def test_a_strategy_taking_kwargs_still_gets_the_kinds_its_named_parameters_declare(tmp_path, monkeypatch, capsys):
+    """A constructor with ``**extra`` took k=2.5, flag=yes (truthy text) and w=abc without a word: the check was
+    skipped for every parameter, its named ones too. A name near a named one, passed on to ``**extra``, is warned."""
+    (tmp_path / "open_ended.py").write_text(
+        "from al.strategy import Strategy\n\n\nclass T(Strategy):\n"
+        "    def __init__(self, k: int = 3, flag: bool = False, weight: float = 1.0, **extra):\n"
+        "        super().__init__()\n        self.k = k\n\n"
+        "    def query(self, state, n):\n        return state.indices_unlabeled[:n]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    base = ["--strategy", "open_ended:T", "--initial", "10", "--step", "5", "--budget", "20", "--pool-size", "200"]
+    for param, said in (("k=2.5", "param k must be an integer, got 2.5"),
+                        ("flag=yes", "param flag must be true or false, got 'yes'"),
+                        ("weight=abc", "param weight must be a number, got 'abc'")):
+        assert main([*base, "--strategy-param", param, "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: strategy 'open_ended:T' {said}") and err.count("\n") == 1, err
+        assert not (tmp_path / "run").exists()
+    from al.config import SimulationConfig
+
+    with pytest.warns(UserWarning, match=re.escape("strategy 'open_ended:T': param 'wieght' goes to its **extra, not "
+                                                   "to its parameter 'weight': misspelt? (write weight=...)")):
+        SimulationConfig(strategy={"name": "open_ended:T", "params": {"wieght": 2.0, "other": 1}}).validate()
+
+
 def test_an_annotation_other_than_bool_lifts_the_check():
     """A default of False with ``int | bool`` takes 2; unannotated, the default's type says true or false."""
     import inspect
