@@ -29,6 +29,12 @@ SPREAD = "mean ± sample std over seeds (ddof = 1; one seed: the mean alone)"
 BASELINE = "random"
 
 
+def legend_entry(text: str) -> str:
+    """``text`` as a legend shows it: matplotlib leaves out an entry whose label starts with ``_`` (a strategy
+    ``__main__:Mine`` of a script's own, a label ``_other``), so such a one starts with a zero-width space."""
+    return f"\u200b{text}" if text.startswith("_") else text
+
+
 def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
     """Mean and sample standard deviation (``ddof = 1``) of per-seed values.
 
@@ -554,9 +560,9 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
         # a line drawn over an earlier one of the same values hides it whole: its legend entry says whose it is
         twin = next((d.strategy for d in curve_list[:i] if np.array_equal(d.sizes, c.sizes)
                      and np.array_equal(d.mean, c.mean)), None)
+        drawn_over = f"; the same curve as {twin}, drawn over it" if twin is not None else ""
         line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3, color=colors.get(c.strategy),
-                        label=f"{c.strategy} ({counted(int(c.n_runs.max()), 'run')}"
-                              f"{f'; the same curve as {twin}, drawn over it' if twin is not None else ''})")
+                        label=legend_entry(f"{c.strategy} ({counted(int(c.n_runs.max()), 'run')}{drawn_over})"))
         several = c.n_runs > 1
         if several.any():
             std = np.where(several, c.std, 0.0)

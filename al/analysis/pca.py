@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from al.analysis.curves import legend_entry
 from al.analysis.quality import dense_labels
 from al.errors import DataError
 
@@ -89,7 +90,7 @@ def plot_pca(
         colour, marker = colours(j % colours.N), MARKERS[j % len(MARKERS)]
         pts = projection.points[Yd[:, j]]
         ax.scatter(pts[:, 0], pts[:, 1], s=14, marker=marker, color=colour, alpha=0.45, linewidths=0,
-                   label=f"{name} ({len(pts)})")
+                   label=legend_entry(f"{name} ({len(pts)})"))
         if not np.isnan(projection.centroids[j]).any():
             ax.scatter(*projection.centroids[j], s=260, marker=marker, color=colour, edgecolors="black",
                        linewidths=1.8, zorder=4)

@@ -288,6 +288,8 @@ def test_pca_figure(tmp_path):
     assert ax.get_title() == "pca title"
     assert ax.get_xlabel() == f"PC1 ({100 * evr[0]:.1f}%)" and ax.get_ylabel() == f"PC2 ({100 * evr[1]:.1f}%)"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["A (6)", "B (8)"]  # drawn once per label
+    underscored = plot_pca(projection, Y, ["_other", "B"]).axes[0]  # a label matplotlib would leave out
+    assert [t.get_text().lstrip("\u200b") for t in underscored.get_legend().get_texts()] == ["_other (6)", "B (8)"]
     assert_png(save_figure(fig, tmp_path / "pca.png"))
 
 

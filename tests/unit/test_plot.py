@@ -246,6 +246,21 @@ def test_the_legend_counts_runs(tmp_path, monkeypatch):
     assert [c.strategy for c in curves(load_runs([tmp_path]), first="cvirs")] == ["cvirs", "random"]  # --baseline
 
 
+def test_a_strategy_whose_name_starts_with_an_underscore_has_its_legend_entry(tmp_path, monkeypatch):
+    """A script's own strategy runs as ``__main__:Inline``: matplotlib leaves out a label starting with ``_``."""
+    import matplotlib.axes
+
+    fake_run(tmp_path, "mine:Other", 0, [0.2, 0.4])  # two strategies of one's own: their settings read alike
+    fake_run(tmp_path, "__main__:Inline", 0, [0.3, 0.5])
+    legends = []
+    legend = matplotlib.axes.Axes.legend
+    monkeypatch.setattr(matplotlib.axes.Axes, "legend", lambda self, *a, **kw: legends.append(legend(self, *a, **kw))
+                        or legends[-1])
+    render_curves(curves(load_runs([tmp_path])))
+    shown = [t.get_text() for t in legends[0].get_texts()]
+    assert sorted(text.lstrip("\u200b") for text in shown) == ["__main__:Inline (1 run)", "mine:Other (1 run)"]
+
+
 @pytest.mark.parametrize("metric, kind", [("per_label_f1", "dict"), ("picked", "list")])
 def test_a_metric_that_is_no_number_is_refused_in_one_line(tmp_path, capsys, metric, kind):
     fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
