@@ -375,8 +375,9 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
 
     An annotation session records ``macro_f1: null`` while at most one text is
     labeled (there is nothing to evaluate on): such rounds have no point. For
-    ``seconds_query``, the rounds that asked the strategy alone (:func:`queried`):
-    a run's last round picks nothing, and its 0 s is no query's time.
+    ``seconds_query`` and what a strategy records of its query (``strategy_info.NAME``), the rounds that asked
+    the strategy alone (:func:`queried`): a run's last round picks nothing, its 0 s is no query's time and its
+    ``strategy_info`` is empty.
 
     Raises
     ------
@@ -385,7 +386,7 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
         not a number (``per_label_f1``, ``picked``).
     """
     sizes, values, warned = [], [], False
-    for r in (queried(run) if metric == "seconds_query" else run.rounds):
+    for r in (queried(run) if metric == "seconds_query" or metric.startswith("strategy_info.") else run.rounds):
         found, value = lookup(r, metric)
         if not found:
             if records_metric(run, metric):  # a timing of a process's first round

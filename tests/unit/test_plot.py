@@ -55,6 +55,20 @@ def test_a_round_that_queried_nothing_has_no_query_time_point(tmp_path):
     np.testing.assert_array_equal(curve.sizes, [100, 150, 200])
 
 
+def test_what_a_strategy_records_of_its_queries_is_drawn_for_the_rounds_that_queried(tmp_path):
+    """The last round asks nothing and records ``strategy_info: {}``: al.plot --metric strategy_info.NAME refused
+    every run, 'round 2 has no ..., which other rounds record'."""
+    fake_run(tmp_path, "random", 0, [0.2, 0.4, 0.5])
+    path = next(tmp_path.glob("*/rounds.jsonl"))
+    lines = path.read_text().splitlines()
+    lines = [line.replace('"round"', f'"strategy_info":{info},"round"')
+             for line, info in zip(lines, ('{"cardinality":1.5}', '{"cardinality":2.0}', "{}"))]
+    path.write_text("\n".join(lines[:2] + [lines[2].replace('"picked":[2]', '"picked":[]')]) + "\n")
+    [curve] = curves(load_runs([tmp_path]), metric="strategy_info.cardinality")
+    np.testing.assert_array_equal(curve.sizes, [100, 150])
+    np.testing.assert_allclose(curve.mean, [1.5, 2.0])
+
+
 def test_plot_cli_writes_a_png(tmp_path, capsys):
     fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4, 0.5])
     fake_run(tmp_path / "runs", "random", 1, [0.3, 0.5, 0.5])
