@@ -668,7 +668,7 @@ def strategy_edits(runs: Sequence[Run]) -> list[str]:
         each = ", ".join(f"{d[:12]} in seed{'s' if len(v) > 1 else ''} {', '.join(map(str, sorted(v)))}"
                          for d, v in sorted(seeds.items(), key=lambda item: min(item[1])))
         between = len(seeds) > 1  # the runs ended on different code; else each edit came within a run
-        note = (f"{name}'s file was edited {'between its runs' if between else 'within a run'} "
+        note = (f"the strategy file of {name} was edited {'between its runs' if between else 'within a run'} "
                 f"({len(versions)} versions; last: {each})")
         if resumed:
             several = len(resumed) > 1
