@@ -33,8 +33,9 @@ from al.progress import counted
 
 
 def cache_root() -> Path:
-    """``$AL_CACHE_DIR``, default ``~/.cache/al`` (not created)."""
-    return Path(os.environ.get("AL_CACHE_DIR") or Path.home() / ".cache" / "al")
+    """``$AL_CACHE_DIR``, default ``~/.cache/al`` (not created); a ``~`` in it is the home directory, as a shell
+    would have made it (a ``.env`` file, a container's ``ENV`` or a service's settings leave it as written)."""
+    return Path(os.environ.get("AL_CACHE_DIR") or Path.home() / ".cache" / "al").expanduser()
 
 
 def check_cache_root() -> None:

@@ -271,3 +271,16 @@ def test_a_cache_directory_that_cannot_be_made_is_refused_in_one_line(tmp_path, 
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "new" / "cache"))
     check_cache_root()  # can be made: nothing is made yet
     assert not (tmp_path / "new").exists()
+
+
+def test_a_tilde_in_the_cache_setting_is_the_home_directory(tmp_path, monkeypatch):
+    """``AL_CACHE_DIR='~/alc'`` from a .env file (no shell to expand it) made a folder named '~' where the command ran,
+    and every text was embedded again there."""
+    from al.cache import cache_dir, cache_root
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AL_CACHE_DIR", "~/alc")
+    assert cache_root() == tmp_path / "home" / "alc"
+    assert cache_dir("embeddings") == tmp_path / "home" / "alc" / "embeddings"
+    assert (tmp_path / "home" / "alc" / "embeddings").is_dir() and not (tmp_path / "~").exists()
