@@ -90,6 +90,10 @@ class Component:
             return value
         if isinstance(value, str) and value:
             return cls(value, {})
+        if isinstance(value, type) and what.endswith("strategy"):  # a class itself (Python): by the name it has
+            from al.registry import spec_of
+
+            return cls(spec_of(value), {})
         if isinstance(value, Mapping):
             unknown = sorted(set(value) - {"name", "params"})
             if unknown or not isinstance(value.get("name"), str) or not value.get("name"):
@@ -130,7 +134,8 @@ class SimulationConfig:
         The query strategy and the classifier trained every round; params are
         their constructors' keyword arguments (``seed`` and ``device`` are set
         by the run). A classifier that takes ``model`` and is given none
-        fine-tunes ``model`` below.
+        fine-tunes ``model`` below. A strategy may be its class too, kept as the
+        name ``--strategy`` knows it by (:func:`al.registry.spec_of`).
     labels : list of str, or None
         Keep exactly these labels (one name given as a string is a one-label
         list); None keeps the ``n_frequent`` most and ``n_rare`` least frequent.

@@ -207,6 +207,16 @@ def get_strategy(spec: str) -> type[Strategy]:
     raise ConfigError(_unknown(spec))
 
 
+def spec_of(cls: type) -> str:
+    """The name ``--strategy`` knows ``cls`` by: the name it was registered or loaded as, its entry point's name,
+    or ``module:Class`` (``__main__:Mine`` for a class of the script that runs it: found while that script runs)."""
+    if isinstance(vars(cls).get("name"), str) and vars(cls)["name"]:
+        return vars(cls)["name"]
+    target = f"{cls.__module__}:{cls.__qualname__}"
+    registered = [name for name, ep in _declared(STRATEGY_GROUP).items() if ep.value.replace(" ", "") == target]
+    return registered[0] if registered else target
+
+
 def _plain(name: str) -> str:
     """``name`` lower-cased without ``-``, ``_`` and ``.``: how a family's name and a library's spelling of it
     (``modAL``, ``small-text``) are compared."""
@@ -404,6 +414,11 @@ def _from_path(spec: str) -> type[Strategy]:
         raise ConfigError(f"strategy {spec!r} could not be loaded: module {module_name} failed to import: "
                           f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
     cls = getattr(module, attr, None)
+    if cls is None and module_name == "__main__":  # a script's own class, named where the script does not run
+        here = module.__spec__.name if getattr(module, "__spec__", None) else "this command"
+        raise ConfigError(f"strategy {spec!r} is a class of the script that ran it, and {here} runs here as "
+                          f"__main__, not that script; move the class into a module of its own (mystrategies.py) "
+                          f"and give mystrategies:{attr}, or run it from that script (al.simulate.run)")
     if cls is None:
         classes = sorted(name for name, value in vars(module).items()
                          if isinstance(value, type) and issubclass(value, Strategy) and value is not Strategy

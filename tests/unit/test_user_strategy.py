@@ -953,3 +953,32 @@ def test_scores_returned_for_indices_are_named_as_such():
     with pytest.raises(QueryError, match=r"returned an array of shape \(48,\) and dtype float\d+; .*; scores, one per "
                                          r"unlabeled text\? rank them: top_n\(scores, state\.indices_unlabeled, n\)$"):
         validate_answer(scores, state, 5, "x")
+
+
+def test_a_strategy_class_given_to_the_python_api_goes_by_the_name_the_command_line_knows(tmp_path, monkeypatch):
+    """``SimulationConfig(strategy=MyClass)`` was refused ('must be a name or a mapping'): a class is its name."""
+    from strategies.cvirs import CVIRS
+
+    assert SimulationConfig(strategy=CVIRS).strategy.name == "cvirs"  # its entry point's name, as --strategy cvirs
+    assert SimulationConfig(strategy=Margin).strategy.name == "margin"
+    config = SimulationConfig(strategy=FirstN)
+    assert config.strategy.name == "tests.unit.test_user_strategy:FirstN"
+    config.validate()
+    assert config.strategy_class() is FirstN
+    with pytest.raises(ConfigError, match="classifier must be a name or a mapping"):  # the strategy's alone
+        SimulationConfig(classifier=FirstN)
+
+
+def test_a_scripts_own_strategy_named_where_that_script_does_not_run_says_to_move_it_into_a_module(monkeypatch):
+    """A run made from a script records ``__main__:Inline``; its config.json given to al.simulate said "module
+    '__main__' has no attribute 'Inline'; it defines no Strategy subclass", __main__ being al.simulate itself."""
+    import types
+
+    script = types.ModuleType("__main__")
+    script.__spec__ = types.SimpleNamespace(name="al.simulate")
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    with pytest.raises(ConfigError, match=r"^strategy '__main__:Inline' is a class of the script that ran it, and "
+                                          r"al\.simulate runs here as __main__, not that script; move the class into a "
+                                          r"module of its own \(mystrategies\.py\) and give mystrategies:Inline, or run "
+                                          r"it from that script \(al\.simulate\.run\)$"):
+        get_strategy("__main__:Inline")
