@@ -19,6 +19,7 @@ from typing import Sequence
 
 from al.cli import ArgumentParser
 from al.errors import ALError, ClassifierNeededError, ConfigError, raised_at
+from al.progress import heartbeat
 
 #: What :func:`al.testing.check_strategy` verified when it returns, for the ``ok`` line.
 CHECKED = ("valid distinct unlabeled picks", "state and views unchanged", "only declared views read",
@@ -69,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with TemporaryDirectory(prefix="al-testing-") as scratch:
                 os.environ["AL_CACHE_DIR"] = scratch  # what a strategy caches for the synthetic pools goes with them
                 try:
-                    with warnings.catch_warnings(record=True) as caught:
+                    with warnings.catch_warnings(record=True) as caught, \
+                            heartbeat(f"checking {label} on synthetic pools"):  # a slow query said nothing
                         check_strategy(config.make_strategy, name=label)
                 finally:
                     show_alike_once(caught)

@@ -236,3 +236,22 @@ def test_top_n_asked_for_more_than_its_candidates_is_the_strategy_s_fault_in_its
     assert capsys.readouterr().err.strip() == (
         f"error: strategy '{broken_module}:FewCandidates': top_n was asked for 5 of 3 candidates; give it at least "
         f"5 (e.g. state.indices_unlabeled), or ask for at most 3")
+
+
+def test_a_slow_strategy_s_checks_say_they_still_run(tmp_path, monkeypatch, capsys):
+    """A strategy taking 20 s a query printed nothing for minutes, where al.simulate says 'query ...: 15 s so far'."""
+    import functools
+
+    import al.progress
+    import al.testing.__main__ as cli
+
+    (tmp_path / "slowstrategies.py").write_text(
+        "import time\nfrom al.strategy import Strategy\n\n\nclass Slow(Strategy):\n"
+        "    def query(self, state, n):\n        time.sleep(0.05)\n        return state.indices_unlabeled[:n]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cli, "heartbeat", functools.partial(al.progress.heartbeat, delay=0.02, interval=60))
+    try:
+        assert main(["slowstrategies:Slow"]) == 0
+    finally:
+        sys.modules.pop("slowstrategies", None)
+    assert "checking slowstrategies:Slow on synthetic pools: 0 s so far\n" in capsys.readouterr().err
