@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from al.io import STALE_SECONDS
 from al.progress import counted
 
 
@@ -309,6 +310,38 @@ def stale_locks(root: Path, now: float | None = None, remove: bool = False) -> l
     return out
 
 
+def temporaries(root: Path, now: float | None = None, older_than: float | None = None,
+                remove: bool = False) -> list[tuple[Path, int]]:
+    """The temporaries under ``root`` (``.NAME.XXXX.tmp``: a write in progress, or one a killed writer left,
+    :func:`al.io.atomic_file`) untouched for ``older_than`` seconds (None: any age), with their bytes; with
+    ``remove``, removed. A run removes those a day old beside what it writes (:data:`al.io.STALE_SECONDS`)."""
+    now = time.time() if now is None else now
+    out = []
+    for path in sorted(root.rglob(".*.tmp")):
+        try:
+            if older_than is not None and now - path.lstat().st_mtime < older_than:
+                continue
+            size = _size_and_time(path)[0] if path.is_dir() else path.lstat().st_size
+            if remove and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif remove:
+                path.unlink()
+        except OSError:  # removed meanwhile (its writer finished, another prune)
+            continue
+        out.append((path, size))
+    return out
+
+
+def _said_each_or_counted(verb: str, paths: Sequence[Path], root: Path, what: str, plural: str) -> list[str]:
+    """A line per path (``removed embeddings/X/.lock-1 (a lock file nothing holds)``) up to three; more are one
+    line, counted, with the folders they are in (a day's runs leave a lock file each)."""
+    if len(paths) <= 3:
+        return [f"{verb} {p.relative_to(root)} ({what})" for p in paths]
+    folders = sorted({str(p.parent.relative_to(root)) for p in paths})
+    return [f"{verb} {len(paths)} {plural} in {counted(len(folders), 'folder')} ({', '.join(folders[:2])}"
+            f"{' and more' if len(folders) > 2 else ''})"]
+
+
 def _megabytes(size: int) -> str:
     """``size`` bytes in binary units: ``22.1 MiB``, ``4.9 KiB`` below one MiB, ``5 B`` below 100 bytes (not a
     ``0.0 KiB`` that reads as empty)."""
@@ -340,6 +373,12 @@ def format_entries(entries: Sequence[CacheEntry], root: Path, local: Sequence[st
                      f"{e.path.relative_to(root)}")
     total = sum(e.size for e in entries)
     lines.append(f"{counted(len(entries), 'entry', 'entries')}, {_megabytes(total)} in {root}")
+    left = temporaries(root)
+    if left:  # counted in their entries' sizes, and named nowhere else
+        old = len(temporaries(root, older_than=STALE_SECONDS))
+        size = _megabytes(sum(n for _, n in left))
+        lines.append(f"of which {counted(len(left), 'temporary', 'temporaries')} ({size}): writes in progress, or "
+                     f"left by killed ones; {old} a day old, which prune removes")
     return "\n".join(lines)
 
 
@@ -368,9 +407,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("list", help="each entry: kind, size, last use, whether this machine reads it (the default)")
     prune = sub.add_parser(
         "prune",
-        help="remove entries by the criteria given (at least one), and lock files nothing holds",
-        description="Remove every entry that meets any criterion given, and lock files that no process holds "
-        "(older than an hour). Run it while no simulation uses the cache.")
+        help="remove entries by the criteria given (at least one), lock files nothing holds, and what killed "
+        "writes left",
+        description="Remove every entry that meets any criterion given, lock files that no process holds "
+        "(older than an hour), and temporaries a killed write left (a day old). Run it while no simulation uses "
+        "the cache.")
     prune.add_argument("--unused-for", type=float, metavar="DAYS", default=None,
                        help="entries neither read nor written for DAYS days")
     prune.add_argument("--not-read-here", action="store_true",
@@ -425,11 +466,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{verb} {e.path.relative_to(root)} ({e.kind}, {_megabytes(e.size)}, last used "
                   f"{_day(e.last_used)}{', ' + e.status if e.status else ''})")
         locks = stale_locks(root, now, remove=not args.dry_run)
-        for lock in locks:
-            print(f"{verb} {lock.relative_to(root)} (a lock file nothing holds)")
+        for line in _said_each_or_counted(verb, locks, root, "a lock file nothing holds", "lock files nothing holds"):
+            print(line)
+        left = temporaries(root, now, older_than=STALE_SECONDS, remove=not args.dry_run)
+        for line in _said_each_or_counted(verb, [p for p, _ in left], root, "a temporary a killed write left",
+                                          "temporaries killed writes left"):
+            print(line)
         kept = len(entries) - len(doomed)
-        print(f"{verb} {counted(len(doomed), 'entry', 'entries')} ({_megabytes(sum(e.size for e in doomed))}) and "
-              f"{counted(len(locks), 'lock file', 'lock files')}; {counted(kept, 'entry', 'entries')} kept", file=sys.stderr)
+        leftovers = (f", {counted(len(left), 'temporary', 'temporaries')} ({_megabytes(sum(n for _, n in left))})"
+                     if left else "")
+        removed = f"{counted(len(doomed), 'entry', 'entries')} ({_megabytes(sum(e.size for e in doomed))})"
+        print(f"{verb} {removed}{leftovers} and {counted(len(locks), 'lock file', 'lock files')}; "
+              f"{counted(kept, 'entry', 'entries')} kept", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted; entries are removed one at a time, run the same command again for the rest",
               file=sys.stderr)

@@ -284,3 +284,29 @@ def test_a_tilde_in_the_cache_setting_is_the_home_directory(tmp_path, monkeypatc
     assert cache_root() == tmp_path / "home" / "alc"
     assert cache_dir("embeddings") == tmp_path / "home" / "alc" / "embeddings"
     assert (tmp_path / "home" / "alc" / "embeddings").is_dir() and not (tmp_path / "~").exists()
+
+
+def test_a_killed_writes_temporary_is_named_in_the_listing_and_a_day_old_one_is_pruned(cache, capsys):
+    """A `.shard-*.tmp` a killed write left counted in its entry's size, was named nowhere, and no prune removed it;
+    a day's runs leave a lock file each, and a prune named every one on a line of its own."""
+    root, entries = cache
+    left, live = entries["here"] / ".shard-0.npz.a1b2.tmp", entries["here"] / ".shard-1.npz.c3d4.tmp"
+    left.write_bytes(b"x" * 2048)
+    live.write_bytes(b"y" * 1024)
+    _age(left, 2)
+    for i in range(4):
+        (entries["other"] / f".lock-{i:016x}").touch()
+    _age(entries["other"], 40)
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "of which 2 temporaries (3.0 KiB): writes in progress, or left by killed ones; 1 a day old, which prune "
+        "removes")
+    assert main(["prune", "--damaged"]) == 0
+    captured = capsys.readouterr()
+    out = captured.out.splitlines()
+    assert f"removed {left.relative_to(root)} (a temporary a killed write left)" in out
+    assert not left.exists() and live.exists()  # a write in progress is left to its writer
+    # four: one line, counted, with the folder they are in (the fixture's heads' locks are new: kept)
+    assert [line for line in out if "lock" in line] == [
+        f"removed 4 lock files nothing holds in 1 folder ({entries['other'].relative_to(root)})"]
+    assert "removed 0 entries (0 B), 1 temporary (2.0 KiB) and 4 lock files; " in captured.err
