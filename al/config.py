@@ -27,7 +27,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable, Iterable, Mapping, Sequence
 
-from al.errors import ALError, ClassifierNeededError, ConfigError, DataError, SpaceReadersError, closest, did_you_mean
+from al.errors import (ALError, ClassifierNeededError, ConfigError, DataError, SpaceReadersError, closest, did_you_mean,
+                       exception_text)
 
 PRETRAINED = "pretrained"
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
@@ -859,7 +860,7 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
         raise
     except Exception as exc:  # noqa: BLE001 - a constructor's own error is reported in one line
         check_constructor_params(cls, kwargs, where)  # a value of another kind, said plainly where one broke it
-        raise ConfigError(f"{where} could not be constructed with {kwargs}: {type(exc).__name__}: {exc}"
+        raise ConfigError(f"{where} could not be constructed with {kwargs}: {exception_text(exc)}"
                           f"{_raised_at(exc)}") from exc
     try:
         if own_check is not None and callable(getattr(made, own_check, None)):
@@ -870,7 +871,7 @@ def construct(cls: type, kwargs: Mapping[str, Any], where: str, own_check: str |
         raise
     except Exception as exc:  # noqa: BLE001 - its check broke on a value of another kind ("abc" > 0), or a bug
         check_constructor_params(cls, kwargs, where)
-        raise ConfigError(f"{where} could not check its parameters {kwargs}: {type(exc).__name__}: {exc}"
+        raise ConfigError(f"{where} could not check its parameters {kwargs}: {exception_text(exc)}"
                           f"{_raised_at(exc)}") from exc
     check_constructor_params(cls, kwargs, where)  # what the constructor took without a word (k=2.5 for k: int)
     return made

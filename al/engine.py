@@ -49,7 +49,7 @@ from al.classifiers.base import Classifier, passes_described
 from al.config import SPACE_READERS, check_space_readers, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
-from al.errors import ALError, ConfigError, DataError, InterfaceError, QueryError, raised_at
+from al.errors import ALError, ConfigError, DataError, InterfaceError, QueryError, exception_text, raised_at
 from al.metrics import evaluate
 from al.progress import counted, heartbeat, is_quiet, progress
 from al.records import RunRecords
@@ -946,7 +946,7 @@ class Simulation:
                 raise
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - a strategy's own error (sys.exit too): one
                 raise QueryError(                    # line, naming where it was raised
-                    f"strategy {name!r} raised {type(exc).__name__}: {exc}{raised_at(exc)}, {where}; "
+                    f"strategy {name!r} raised {exception_text(exc)}{raised_at(exc)}, {where}; "
                     f"{kept}"
                 ) from exc
         try:

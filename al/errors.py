@@ -163,6 +163,13 @@ def _swapped(word: str, known: list[str]) -> list[str]:
     return []
 
 
+def exception_text(exc: BaseException) -> str:
+    """``ValueError: k must be >= 0``, its text on one line; ``MemoryError`` alone for one raised with no text
+    (not ``MemoryError: ``)."""
+    said = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+
+
 def raised_at(exc: BaseException) -> str:
     """`` (at path/file.py:12)``: where ``exc`` was raised in code a user may edit, for a one-line report.
 

@@ -77,7 +77,8 @@ from al.config import (
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace, unknown_settings_hint,
 )
-from al.errors import ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, raised_at
+from al.errors import (ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, exception_text,
+                       raised_at)
 from al.progress import counted, duration, heartbeat, progress, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
@@ -390,7 +391,7 @@ def in_file_terms_of(result: dict[str, Any]) -> dict[str, Any]:
 
 def _code_error(exc: Exception) -> str:
     """One line for an exception that is no al error (a bug in a plugin's code): its type, text and line."""
-    return f"{type(exc).__name__}: {' '.join(str(exc).split())}{raised_at(exc)}"
+    return f"{exception_text(exc)}{raised_at(exc)}"
 
 
 def _messages(caught: Sequence[warnings.WarningMessage]) -> list[str]:

@@ -35,7 +35,7 @@ from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 from typing import Any, Callable, Sequence, TypeVar
 
-from al.errors import ALError, ConfigError, and_more, did_you_mean, raised_at
+from al.errors import ALError, ConfigError, and_more, did_you_mean, exception_text, raised_at
 from al.strategy import Strategy, check_requires
 
 STRATEGY_GROUP = "al.strategies"
@@ -191,7 +191,7 @@ def get_strategy(spec: str) -> type[Strategy]:
                 known = (_names_text(names, member) if names else
                          f"see {prefix}:* in --list-strategies, and the family's documentation, for its names")
                 raise ConfigError(f"strategy {spec!r} could not be made: the factory of family {prefix!r} raised "
-                                  f"{type(exc).__name__}: {exc}{raised_at(exc)}; {known}") from exc
+                                  f"{exception_text(exc)}{raised_at(exc)}; {known}") from exc
             return _check_class(made, spec)
         alike = [f for f in sorted(set(_PREFIXES) | set(_declared(FAMILY_GROUP))) if _plain(f) == _plain(prefix)]
         if alike:  # modAL:margin_sampling, small-text:BreakingTies: the library's own spelling of a family's name
@@ -266,7 +266,7 @@ def _load(ep: EntryPoint, key: str, what: str) -> Any:
     try:
         module = importlib.import_module(ep.module)
     except Exception as exc:  # noqa: BLE001 - any error inside a plugin's module is reported, not raised
-        message = (f"{what} could not be loaded: module {ep.module} failed to import: {type(exc).__name__}: {exc}"
+        message = (f"{what} could not be loaded: module {ep.module} failed to import: {exception_text(exc)}"
                    f"{where}{_shadowed(ep.module)}")
         _FAILED[key] = message
         raise ConfigError(message) from exc
@@ -406,13 +406,13 @@ def _from_path(spec: str) -> type[Strategy]:
     except ModuleNotFoundError as exc:
         if exc.name not in parents:  # the module was found, and it imports one that is not there
             raise ConfigError(f"strategy {spec!r} could not be loaded: module {module_name} failed to import: "
-                              f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
+                              f"{exception_text(exc)}{raised_at(exc)}") from exc
         raise ConfigError(f"cannot import module {module_name!r} for strategy {spec!r}: {exc}"
                           f"{_shadowed(module_name) or '; run from the folder holding it, or add that folder to PYTHONPATH'}"
                           ) from None
     except Exception as exc:  # noqa: BLE001 - any error inside a user's module is reported, not raised
         raise ConfigError(f"strategy {spec!r} could not be loaded: module {module_name} failed to import: "
-                          f"{type(exc).__name__}: {exc}{raised_at(exc)}") from exc
+                          f"{exception_text(exc)}{raised_at(exc)}") from exc
     cls = getattr(module, attr, None)
     if cls is None and module_name == "__main__":  # a script's own class, named where the script does not run
         here = module.__spec__.name if getattr(module, "__spec__", None) else "this command"

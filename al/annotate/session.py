@@ -49,7 +49,7 @@ from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
 from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotPendingError,
-                       UnknownLabelError, and_more)
+                       UnknownLabelError, and_more, exception_text)
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
@@ -1113,7 +1113,7 @@ class Session:
         except Exception as exc:  # noqa: BLE001 - shown on the page; the traceback goes to stderr
             if self._stopping.is_set():  # the session is closing: what stopped the loop is no error of its own
                 return
-            error = str(exc) if isinstance(exc, ALError) else f"{type(exc).__name__}: {exc}"
+            error = str(exc) if isinstance(exc, ALError) else exception_text(exc)
             self.annotator.fail(error)  # answers are refused before the page can read that the session stopped
             self.error = error
             if not isinstance(exc, ALError):

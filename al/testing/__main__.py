@@ -92,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (Exception, SystemExit) as exc:  # noqa: BLE001 -- the strategy's own failure (sys.exit too): its
             # line, and the next strategy
             failed += 1
-            print(f"error: {label} raised {type(exc).__name__} on a synthetic pool: {' '.join(str(exc).split())}"
+            said = " ".join(str(exc).split())
+            print(f"error: {label} raised {type(exc).__name__} on a synthetic pool{': ' + said if said else ''}"
                   f"{raised_at(exc)} (run al.testing.check_strategy on it in Python for the traceback)",
                   file=sys.stderr)
             continue

@@ -982,3 +982,19 @@ def test_a_scripts_own_strategy_named_where_that_script_does_not_run_says_to_mov
                                           r"module of its own \(mystrategies\.py\) and give mystrategies:Inline, or run "
                                           r"it from that script \(al\.simulate\.run\)$"):
         get_strategy("__main__:Inline")
+
+
+def test_an_error_raised_with_no_text_is_its_type_alone(corpus):
+    """``MemoryError()`` read 'raised MemoryError: (at ...)'."""
+    from al.errors import exception_text
+
+    assert exception_text(MemoryError()) == "MemoryError"
+    assert exception_text(ValueError("k must\n be >= 0")) == "ValueError: k must be >= 0"
+
+    class OutOfMemory(Strategy):
+        def query(self, state, n):
+            raise MemoryError
+
+    with pytest.raises(QueryError, match=r"strategy 'OutOfMemory' raised MemoryError "
+                                         r"\(at .*test_user_strategy\.py:\d+\), "):
+        simulate(corpus, OutOfMemory())
