@@ -1391,7 +1391,7 @@ class Heartbeat:
     bar : the grid's progress display (a tqdm bar on a terminal)
     interval, tick : float, seconds (default ``HEARTBEAT_SECONDS``, and 1 s or a quarter of that)
     timed : bool
-        False on Ray (see :func:`working_line`).
+        False on Ray (see :func:`working_line`): the line says the grid's time instead (``working, 4 min so far:``).
     """
 
     def __init__(self, watch: InFlight, bar: Any, interval: float | None = None, tick: float | None = None,
@@ -1399,7 +1399,7 @@ class Heartbeat:
         self.watch, self.bar, self.timed = watch, bar, timed
         self.interval = HEARTBEAT_SECONDS if interval is None else interval
         self.tick = min(1.0, self.interval / 4) if tick is None else tick
-        self.last_said = time.monotonic()
+        self.began = self.last_said = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="grid-heartbeat", daemon=True)
 
@@ -1427,7 +1427,9 @@ class Heartbeat:
         if hasattr(self.bar, "set_postfix_str"):
             self.bar.set_postfix_str(working_line(tasks, self.timed, short=True), refresh=True)
         elif tasks and now - self.last_said >= self.interval:
-            self.say(f"working: {working_line(tasks, self.timed)}")
+            # untimed (Ray) tasks say no time of their own: the grid's says it has not stalled
+            so_far = "" if self.timed else f", {duration(now - self.began)} so far"
+            self.say(f"working{so_far}: {working_line(tasks, self.timed)}")
             self.last_said = now
 
 

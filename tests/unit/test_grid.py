@@ -1326,6 +1326,10 @@ def test_a_heartbeat_refreshes_a_terminal_bar_and_writes_a_log_line_only_after_s
     watch.ended(run)
     beat.beat(now=said + 1000.0)  # nothing in flight: nothing to say
     assert capsys.readouterr().err == ""
+    watch.began(run)
+    on_ray = Heartbeat(watch, Log(), interval=30.0, timed=False)  # a task's own time is not known there: the grid's
+    on_ray.beat(now=on_ray.began + 240.0)
+    assert capsys.readouterr().err == "working, 4 min so far: seed-0 (1 of 3 rounds)\n"
 
 
 def test_lines_from_the_grid_and_its_heartbeat_never_run_together(capsys):
