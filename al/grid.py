@@ -1129,6 +1129,11 @@ def ray_auth_advice(address: str | None) -> str:
         return (f"--ray {address}: the cluster asks for Ray's authentication token, and Ray sends none to {given} "
                 f"unless RAY_AUTH_MODE=token is set; run `RAY_AUTH_MODE=token python -m al.grid ...` ({where}), or "
                 f"give --ray auto{' with RAY_ADDRESS unset' if named else ''} for a cluster started on this machine")
+    named_file = os.environ.get("RAY_AUTH_TOKEN_PATH", "").strip()
+    if named_file and not os.environ.get("RAY_AUTH_TOKEN") and not os.path.isfile(os.path.expanduser(named_file)):
+        return (f"--ray {address}: the cluster asks for Ray's authentication token, and RAY_AUTH_TOKEN_PATH names "
+                f"{named_file}, which is no file here; write the head's token there (`ray get-auth-token` on the "
+                f"head prints it), or point RAY_AUTH_TOKEN_PATH at the file that holds it")
     return (f"--ray {address}: the cluster refused the authentication token this command sent, or found none; give "
             f"it the token of the cluster's head ({where}; `ray get-auth-token` on the head prints it)")
 

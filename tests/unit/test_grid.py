@@ -1210,6 +1210,16 @@ def test_ray_s_own_authentication_error_and_a_disabled_mode_are_said_as_such(mon
         al.grid.connect_ray("auto")
     assert al.grid.ray_target("auto") == "auto (RAY_ADDRESS=127.0.0.1:6379)"  # what "connecting to ..." names
     assert al.grid.ray_target("10.0.0.5:6379") == "10.0.0.5:6379"
+    # a token file named that is not there: said so, not the generic advice to give the token
+    monkeypatch.delenv("RAY_ADDRESS")
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", "/nonexistent/token")
+    monkeypatch.setattr(al.grid, "check_ray", lambda address, probe_timeout=None: core)
+    with pytest.raises(ConfigError, match=r"^--ray 10\.0\.0\.5:6379: the cluster asks for Ray's authentication token, "
+                                          r"and RAY_AUTH_TOKEN_PATH names /nonexistent/token, which is no file here; "
+                                          r"write the head's token there"):
+        al.grid.connect_ray("10.0.0.5:6379")
 
 
 def test_a_failure_that_is_not_the_token_names_ray_s_last_log_line(monkeypatch, capfd):
