@@ -713,11 +713,16 @@ def skipped_note(record: dict[str, Any], said: set[str], strategy: str) -> str |
     """A note for the labels the round's query skipped (``strategy_info.skipped_labels``: class_embedding's
     labels with no labeled text, hence no centroid) that no earlier note named, or None; ``said`` gains them.
     Such a label gets no pick, and its F1 stays where it is, until a text of it comes in with another's picks."""
-    skipped = (record.get("strategy_info") or {}).get("skipped_labels") or []
+    info = record.get("strategy_info") or {}
+    skipped = info.get("skipped_labels") or []
     new = [str(label) for label in skipped if str(label) not in said]
     if not new or not record.get("picked"):
         return None
     said.update(new)
+    if info.get("fallback"):  # no label had a centroid: every label skipped, the picks drawn at random
+        return (f"note: {strategy} drew its {len(record['picked'])} picks at random: no labeled text carries any "
+                f"label yet, so no label has a centroid; it picks by centroids once one does "
+                f"(strategy_info.fallback)")
     one = len(new) == 1
     return (f"note: {strategy} picked nothing for {', '.join(new)}: no labeled text carries {'it' if one else 'them'}, "
             f"so {'it has' if one else 'they have'} no centroid; {'it gets' if one else 'they get'} no pick until "

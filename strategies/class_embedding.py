@@ -38,7 +38,10 @@ def class_embedding_query(
     texts (counting texts picked earlier in the round, whose gold labels
     ``reveal`` returns as they are picked; ties broken by ``rng``), then the
     unlabeled text nearest (cosine) to that label's centroid. Labels with no
-    labeled text have no centroid and are skipped.
+    labeled text have no centroid and are skipped. While no labeled text
+    carries any label (a person answered "none" to every text so far), no
+    label has a centroid: the ``n`` picks are drawn at random by ``rng``
+    (ours; the paper's initial set always carries labels), ``targets`` empty.
 
     Parameters
     ----------
@@ -58,10 +61,11 @@ def class_embedding_query(
     """
     centroids, counts = class_centroids(embeddings[indices_labeled], y_labeled)
     has_centroid = counts > 0
-    if not has_centroid.any():
-        raise QueryError("class_embedding: no labeled text carries any label, so no centroid exists")
     if n > len(indices_unlabeled):
         raise QueryError(f"asked for {n} texts but only {len(indices_unlabeled)} are unlabeled")
+    if not has_centroid.any():  # nothing to be near yet: a uniform draw, until a label has a labeled text
+        drawn = rng.choice(len(indices_unlabeled), size=n, replace=False)
+        return np.asarray(indices_unlabeled, dtype=np.int64)[drawn], [], list(range(len(counts)))
     counts = counts.astype(np.float64)
     counts[~has_centroid] = np.inf  # never the "least frequent" label
     row_norms = np.linalg.norm(embeddings, axis=1)  # once per round; no copy of the pool
@@ -98,7 +102,9 @@ class ClassEmbedding(Strategy):
 
     After a query, ``last_info["targets"]`` holds the label each pick was made
     for and ``last_info["skipped_labels"]`` the labels that had no labeled text,
-    hence no centroid; the engine writes both into the round's record.
+    hence no centroid; the engine writes both into the round's record. A round
+    whose picks were drawn at random, no label having a centroid, adds
+    ``last_info["fallback"]``.
     """
 
     requires = frozenset({"embeddings", "reveal"})
@@ -111,4 +117,10 @@ class ClassEmbedding(Strategy):
             "targets": [state.label_names[j] for j in targets],
             "skipped_labels": [state.label_names[j] for j in skipped],
         }
+        if n and not targets:
+            self.last_info["fallback"] = RANDOM_FALLBACK
         return picked
+
+
+#: ``strategy_info.fallback`` of a round whose picks were drawn at random (:func:`class_embedding_query`).
+RANDOM_FALLBACK = "random: no labeled text carries any label yet, so no label has a centroid"

@@ -125,6 +125,24 @@ def test_a_person_labels_a_whole_session_and_the_records_read_like_a_run(pool, t
     assert len(summary["settings"]) == 1
 
 
+def test_a_person_who_finds_no_label_in_the_first_texts_goes_on_labeling(pool, tmp_path):
+    """Every text of the start answered with no label left class_embedding no centroid: the session stopped, and the
+    same command stopped again for ever (an answer changed since counts from the next round). Its picks are drawn at
+    random until a label has a labeled text, and the session goes on."""
+    session, client = open_session(pool, tmp_path / "s", "--budget", "30")
+    try:
+        person = Person(client, pool)
+        person.gold = lambda text_id: [] if len(person.answered) < 15 else Person.gold(person, text_id)
+        state = person.answer()
+    finally:
+        session.close()
+    assert state["phase"] == "done" and state["n_labeled"] == 30, state
+    rounds = read_rounds(tmp_path / "s")
+    assert rounds[0]["strategy_info"]["fallback"].startswith("random: no labeled text carries any label yet")
+    assert not rounds[0]["strategy_info"]["targets"] and len(rounds[0]["picked"]) == 5
+    assert "fallback" not in rounds[-2]["strategy_info"] and rounds[-2]["strategy_info"]["targets"]  # by centroids
+
+
 def test_quiet_prints_the_address_alone_and_silences_progress_while_it_serves(pool, tmp_path, capsys, monkeypatch,
                                                                               serve_nothing):
     """--quiet ("print the address only") left the process's progress on: a query's "so far" lines came through."""

@@ -106,7 +106,21 @@ def test_tie_breaks_differ_across_seeds():
     assert outcomes == {(2, 3), (2, 4)}
 
 
-def test_no_centroid_at_all_is_a_query_error():
-    state, _ = state_of([[1, 0], [0, 1], [1, 1]], [[0, 0, 0], [0, 0, 0], [1, 0, 0]], n_labeled=2)
-    with pytest.raises(QueryError, match="no centroid"):
-        ClassEmbedding().query(state, 1)
+@pytest.mark.parametrize("seed", range(4))
+def test_with_no_centroid_at_all_the_picks_are_a_seeded_uniform_draw(seed):
+    """A person who answered "none" to every text so far left no label a centroid: the query raised, the session
+    stopped, and the same command stopped again for ever. The picks are now drawn by the round's generator."""
+    emb = [[1, 0], [0, 1], [1, 1], [.6, .8], [.8, .6], [0, 1]]
+    Y = [[0, 0, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]]
+    state, revealed = state_of(emb, Y, n_labeled=2, seed=seed)
+    strategy = ClassEmbedding()
+    picked = strategy.query(state, 3)
+    unlabeled = np.arange(2, 6)
+    np.testing.assert_array_equal(picked, unlabeled[np.random.default_rng(seed).choice(4, size=3, replace=False)])
+    assert strategy.last_info == {"targets": [], "skipped_labels": ["A", "B", "C"],
+                                  "fallback": "random: no labeled text carries any label yet, so no label has a "
+                                              "centroid"}
+    assert revealed == []  # nothing to count: no label has a centroid to be near
+    state, _ = state_of(emb, Y, n_labeled=2, seed=seed)
+    with pytest.raises(QueryError, match="asked for 5 texts but only 4 are unlabeled"):
+        strategy.query(state, 5)

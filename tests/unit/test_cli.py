@@ -1318,3 +1318,7 @@ def test_a_label_the_strategy_skipped_is_said_once_on_the_console():
         "they get no pick until texts of theirs come in")
     assert skipped_note({"picked": [], "strategy_info": {"skipped_labels": ["x"]}}, said, "s") is None  # no query
     assert skipped_note({"picked": [1], "strategy_info": {"targets": ["a"]}}, said, "s") is None
+    drawn = {"picked": [4, 5], "strategy_info": {"targets": [], "skipped_labels": ["a", "b"], "fallback": "random"}}
+    assert skipped_note(drawn, set(), "class_embedding") == (
+        "note: class_embedding drew its 2 picks at random: no labeled text carries any label yet, so no label has a "
+        "centroid; it picks by centroids once one does (strategy_info.fallback)")
