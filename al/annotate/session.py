@@ -135,6 +135,9 @@ def _served(directory: Path) -> bool:
     return True
 
 
+#: Why a text that has no answer is not taken: the loop is computing (a restarted server's round again), or it was
+#: never asked. The page keeps the ticks of an answer refused so (``annotate.js``), to be sent when it is asked.
+NOT_ASKED_YET = "not asked yet: the session is computing, as a restarted server does before it asks again"
 #: What a person does after the loop stopped on an error (the page and the terminal say it).
 STOPPED_ADVICE = ("the answers so far are kept; stop this server (Ctrl-C in its terminal), fix the cause, and "
                   "run the same command again to go on")
@@ -305,11 +308,15 @@ class HumanAnnotator:
                 stored = self.store.get(index)
                 if (stored.skipped, set(stored.labels)) == (bool(skipped), set(chosen)):
                     return stored  # the same answer again: its reply was lost (a server killed after saving it)
-            if index not in self._pending or self.known(index):
+            if index in self.store or index in self.texts.given:
                 raise NotPendingError(
-                    f"text {text_id!r} is not waiting for an answer (answered already, perhaps in another tab, or "
-                    f"not asked yet); the next text is at /api/state"
+                    f"text {text_id!r} is not waiting for an answer (answered already, perhaps in another tab"
+                    f"{'' if index in self.store else ', or labeled in the data file'}); the next text is at "
+                    f"/api/state"
                 )
+            if index not in self._pending:  # a restarted server replaying its round, or an id never shown
+                raise NotPendingError(f"text {text_id!r} is not waiting for an answer yet ({NOT_ASKED_YET}); send "
+                                      f"it once /api/state shows it")
             answer = self.store.add(index, text_id, chosen, skipped, seconds, self.round, self.texts.texts[index])
             self._cond.notify_all()
         return answer

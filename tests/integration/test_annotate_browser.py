@@ -69,10 +69,10 @@ def _browser():
 class Server:
     """``python -m al.annotate`` in a subprocess; ``address`` once it prints it."""
 
-    def __init__(self, args: list[str], log: Path) -> None:
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
         self.log = open(log, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "al.annotate", *args], cwd=REPO,
-                                        stdout=subprocess.PIPE, stderr=self.log)
+                                        stdout=subprocess.PIPE, stderr=self.log, env=env)
         line = self.process.stdout.readline().decode()
         match = re.search(r"annotate at (http://127\.0\.0\.1:\d+/)", line)
         assert match, f"the server printed {line!r}; see {log}"
@@ -475,6 +475,65 @@ def test_long_texts_open_at_their_top_and_what_was_not_saved_is_said(tmp_path, d
             assert answers_in(session / "answers.sqlite")[third] == (["shelter"], False)
         finally:
             again.close()
+
+
+SLOW_STRATEGY = """
+import time
+from pathlib import Path
+
+from strategies.random_sampling import RandomSampling
+
+
+class SlowAfterRestart(RandomSampling):
+    \"\"\"Random sampling that takes 8 s a query once the file slow exists beside it.\"\"\"
+
+    def query(self, state, n):
+        if (Path(__file__).parent / "slow").exists():
+            time.sleep(8.0)
+        return super().query(state, n)
+"""
+
+
+def test_an_answer_sent_while_a_restarted_server_computes_keeps_its_ticks(tmp_path, disaster_messages):
+    """Enter pressed as a restarted server replayed its round (training, then the query, before it asks again) was
+    refused as 'answered already, perhaps in another tab', the ticks cleared, and the next Enter saved no label."""
+    (tmp_path / "slowstrategy.py").write_text(SLOW_STRATEGY)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    data = write_texts(tmp_path, disaster_messages(30, 11))
+    session = tmp_path / "session"
+    args = ["--data", str(data), "--labels", *LABELS, "--out", str(session), *LOOP, "--strategy",
+            "slowstrategy:SlowAfterRestart"]
+    driver = _browser()
+    server = Server([*args, "--port", "0"], tmp_path / "server.log", env=env)
+    page = Page(driver)
+    try:
+        driver.get(server.address)
+        for _ in range(4):  # the random start; then the first batch, which the query of round 0 chose
+            shown = page.wait_text()
+            page.keys("1", page.Keys.ENTER)
+            wait_for(lambda: page.current_id() != shown, 60, "the page to move on")
+        batch_text = page.wait_text()
+        page.keys("2")
+        server.kill()
+        (tmp_path / "slow").touch()  # the replayed query takes 8 s: the window an early Enter falls into
+        port = server.address.rstrip("/").rsplit(":", 1)[1]
+        server = Server([*args, "--port", port], tmp_path / "server-again.log", env=env)
+        page.keys(page.Keys.ENTER)  # the page still shows the text: sent at once, while the server computes
+        wait_for(lambda: f"Your answer to text {batch_text} was not saved: the session is not asking for it yet"
+                 in page.el("status").text, 30, "the early answer to be told")
+        assert "answered already" not in page.el("status").text
+        assert batch_text not in answers_in(session / "answers.sqlite")
+        wait_for(lambda: f"The server is back. Your answer to text {batch_text} is not saved yet: press Enter to "
+                 f"send it." in page.el("status").text, 60, "the text to be asked again")
+        assert page.current_id() == batch_text and page.checked() == ["water"]  # the ticks came back with it
+        page.keys(page.Keys.ENTER)
+        wait_for(lambda: batch_text in answers_in(session / "answers.sqlite"), 30, "the kept answer to be saved")
+        assert answers_in(session / "answers.sqlite")[batch_text] == (["water"], False)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nthe server's log and threads:\n{server.stacks()}") from exc
+    finally:
+        driver.quit()
+        server.close()
 
 
 def test_the_answers_page_saves_what_it_shows_and_refuses_a_change_made_elsewhere(tmp_path, disaster_messages):

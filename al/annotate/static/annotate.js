@@ -9,11 +9,12 @@
   // received in another may predate an answer (a slow server, a slow network): it is dropped, never shown.
   // notice: what the person's own last action did ("Changed the answer to text m5."), shown before the server's
   // message until the next answer or saved change, so that the state that follows the action does not hide it.
-  // draft: the current text's ticks while the last answer is being changed (u), restored after (Esc or saved).
+  // draft: the current text's ticks while the last answer is being changed (u), restored after (Esc or saved), or
+  // while an answer that was not saved waits for its text to be asked again (unsent).
   // noticeIsError: the notice says an answer or a change was not saved; it stays marked as an error (red) under
   // the states that follow, until the next answer or change.
-  // unsent: the id of a text whose answer the server could not be reached for (its ticks kept); once a state comes
-  // again, the notice says the server is back.
+  // unsent: the id of a text whose answer the server could not be reached for, or was not asking for yet (its ticks
+  // kept in draft); once a state asks a text again, the notice says the server is back.
   // computing: when the loop began training and choosing (performance.now() ms), and what it says meanwhile.
   const page = { text: null, shownAt: 0, editing: null, busy: false, polling: false, last: null, done: false,
                  epoch: 0, notice: null, noticeIsError: false, unsent: null, draft: null, computing: null,
@@ -123,7 +124,7 @@
     $("undo").disabled = !state.last_answer;
     page.computing = state.computing_seconds === null || state.computing_seconds === undefined ? null
       : { since: performance.now() - 1000 * state.computing_seconds, message: state.message, phase: state.phase };
-    if (page.unsent !== null) { // a state came: the server is back
+    if (page.unsent !== null && (state.text || page.done)) { // a text is asked (or none will be): the server is back
       const id = page.unsent;
       if (state.text && state.text.id === id) {
         page.notice = "The server is back. Your answer to text " + id + " is not saved yet: press Enter to send it.";
@@ -202,6 +203,14 @@
         page.notice = "Your answer to text " + id + " was not saved: the server cannot be reached. Your ticks are " +
           "kept; press Enter again once it is back.";
         page.unsent = id;
+        page.draft = { id, labels: checked() }; // back when the text is asked again, whatever the states between
+      } else if (e.status === 409 && e.message.includes("is not waiting for an answer yet")) {
+        // a restarted server computing its round again before it asks: the ticks wait for the text to come back
+        page.notice = "Your answer to text " + id + " was not saved: the session is not asking for it yet (a " +
+          "restarted server computes its round again first). Your ticks are kept; press Enter once it is back.";
+        page.unsent = id;
+        page.draft = { id, labels: checked() };
+        page.text = null;
       } else {
         page.notice = e.status === 409 && !e.message.startsWith("the session stopped")
           ? "Your answer to text " + id + " was not saved: it was answered already, perhaps in another tab " +
