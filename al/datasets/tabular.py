@@ -425,6 +425,7 @@ def _read_json_lines(path: Path) -> Table:
     decode = json.JSONDecoder(object_pairs_hook=last).decode
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
+    halves: list[int] = []  # lines with a lone surrogate escape (an emoji cut in half), read as U+FFFD
     names: dict[tuple[str, ...], tuple[str, ...] | None] = {}  # keys as written -> stripped (None: unchanged)
     with open(path, encoding="utf-8-sig") as f:  # universal newlines: every line ends in "\n" (the last maybe not)
         for number, line in enumerate(f, 1):
@@ -460,11 +461,39 @@ def _read_json_lines(path: Path) -> Table:
                     stripped = names[keys] = None if checked == keys else checked
                 if stripped is not None:
                     row = dict(zip(stripped, row.values()))
+            if _SURROGATE_ESCAPE.search(line):  # \\ud83d alone: no UTF-8 for it, so no hash, digest or model input
+                whole = _lone_surrogates_replaced(row)
+                if whole != row:
+                    row = whole
+                    halves.append(number)
             rows.append(row)
             lines.append(number)
     if not rows:
         raise DataError(f"{path} holds no JSON lines; expected one JSON object per line")
+    if halves:
+        import warnings
+
+        warnings.warn(f"{path} line {halves[0]}{and_more(len(halves), 1)} {'holds' if len(halves) == 1 else 'hold'} a lone surrogate escape "
+                      f"(such as \\ud83d: half of an emoji, a text cut in the middle of one), which no UTF-8 text "
+                      f"can hold; read as U+FFFD (\ufffd)", UserWarning, stacklevel=2)
     return Table(pd.DataFrame(rows), np.asarray(lines, dtype=np.int64), path)
+
+
+#: A JSON escape of a UTF-16 surrogate (``\\ud83d``): a line that has none holds no lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogates_replaced(value: Any) -> Any:
+    """``value`` (a JSON value) with every lone surrogate in its strings, keys too, replaced by U+FFFD; a pair
+    escaped as two (``\\ud83d\\ude00``) is one character already."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_lone_surrogates_replaced(v) for v in value]
+    if isinstance(value, dict):
+        return {_lone_surrogates_replaced(k): _lone_surrogates_replaced(v) for k, v in value.items()}
+    return value
 
 
 class _LastPairs:
@@ -711,6 +740,12 @@ def load_table(
                         f"expected one row per labeled text below it")
     texts = read_texts(table, text_column)
     source = label_source(table, label_columns, reserved={text_column, split_column, "id"})
+    if text_column in source.columns:  # the labels would be the model's input: every score a leak
+        others = [str(c) for c in table.frame.columns if str(c) != text_column]
+        raise DataError(f"{path}: column {text_column!r} is the text column (--text-column) and the label column at "
+                        f"once, so the labels would be read as the texts; name the texts' column with --text-column"
+                        f"{' or the labels with --label-columns' if label_columns else ''} (the file's other columns: "
+                        f"{', '.join(others) or 'none'})")
     if not source.columns:
         columns = [str(c) for c in table.frame.columns if str(c) not in (text_column, split_column, "id")]
         raise DataError(
@@ -763,7 +798,17 @@ def read_texts(table: Table, text_column: str) -> list[str]:
     if text_column not in frame.columns:
         raise DataError(f"{table.path} has no text column {text_column!r}{table.columns_hint([text_column])}; "
                         f"name it with --text-column")
-    texts = frame[text_column].fillna("").astype(str).str.replace("\r\n", "\n", regex=False).str.strip()
+    column = frame[text_column]
+    if column.dtype == object:  # a JSON line's list, object or true/false would be read as its Python spelling
+        kinds = column.map(lambda v: isinstance(v, (list, dict, bool))).to_numpy(dtype=bool)
+        if kinds.any():
+            first = int(np.flatnonzero(kinds)[0])
+            value = column.iloc[first]
+            kind = {list: "a list", dict: "an object"}.get(type(value), "true or false")
+            raise DataError(f"{table.where(first)}: the text in column {text_column!r} is {kind} ({_shown(value)[:60]}; "
+                            f"{int(kinds.sum())} such row(s)); expected a string: write each text as one string "
+                            f"(join its parts), or name the text's column with --text-column")
+    texts = column.fillna("").astype(str).str.replace("\r\n", "\n", regex=False).str.strip()
     empty = np.flatnonzero(texts.str.len().to_numpy() == 0)
     if len(empty):
         raise DataError(f"{table.where(int(empty[0]))}: empty text in column {text_column!r} (blank or missing; "

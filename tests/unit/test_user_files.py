@@ -896,3 +896,50 @@ def test_the_texts_a_run_labeled_are_read_from_elsewhere_than_where_it_started(t
     with pytest.raises(DataError, match=r"other.csv is not the data file .* read \(its bytes differ from the run's "
                                         r"data_digest\), and it does not load with the run's settings: "):
         labeled_texts(moved, data_path=other)
+
+
+# ---------------------------------------------------------------- texts that are no strings, halves of emoji
+
+
+def test_a_lone_surrogate_escape_in_a_json_line_is_read_as_a_replacement_character(tmp_path):
+    """A tweet cut mid-emoji, written by json.dumps, ends in \\ud83d: hashing it for the split raised
+    UnicodeEncodeError with a traceback (exit 1)."""
+    rows = [{"text": f"need water in camp {i}" + (" \ud83d" if i in (7, 9) else " \ud83d\ude00" if i == 8 else ""),
+             "labels": ["\udc80water"] if i == 7 else ["water"] if i % 2 else ["food"]} for i in range(60)]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert "\\ud83d" in path.read_text()
+    with pytest.warns(UserWarning, match=r"t\.jsonl line 8 and 1 more hold a lone surrogate escape \(such as "
+                                         r"\\ud83d: half of an emoji, .*; read as U\+FFFD") as caught:
+        table = read_rows(path)
+    assert len(caught) == 1
+    texts = table.frame["text"].tolist()
+    assert texts[7] == "need water in camp 7 \ufffd" and texts[8] == "need water in camp 8 \U0001F600"  # a pair: whole
+    assert all(t.encode("utf-8") for t in texts) and text_hash(texts[7]) >= 0
+    assert table.frame["labels"][7] == ["\ufffdwater"]  # a label's too
+
+
+@pytest.mark.parametrize("value, kind", [(["in", "the", "north"], "a list"), ({"title": "x"}, "an object"),
+                                         (True, "true or false")])
+def test_a_text_that_is_a_list_object_or_boolean_is_refused_not_read_as_its_python_spelling(tmp_path, value, kind):
+    """{"text": ["in", "the", ...]} was embedded as "['in', 'the', ...]"."""
+    rows = [{"text": value if i == 3 else f"text number {i}", "labels": ["a"]} for i in range(30)]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match=rf"^{path} line 4: the text in column 'text' is {kind} \(.*; 1 such row\(s\)\); "
+                                        r"expected a string: write each text as one string \(join its parts\), or "
+                                        r"name the text's column with --text-column$"):
+        load_table(path)
+
+
+def test_the_text_column_cannot_be_the_label_column(tmp_path):
+    """--text-column labels on a file with a labels column embedded the label strings: every score a leak."""
+    path = write_csv(tmp_path / "t.csv", "text,labels", [f"text number {i},{'food|water' if i % 2 else 'food'}"
+                                                           for i in range(60)])
+    with pytest.raises(DataError, match=r"column 'labels' is the text column \(--text-column\) and the label column at "
+                                        r"once, so the labels would be read as the texts; name the texts' column with "
+                                        r"--text-column \(the file's other columns: text\)$"):
+        load_table(path, text_column="labels")
+    with pytest.raises(DataError, match=r"column 'text' is the text column .* --text-column or the labels with "
+                                        r"--label-columns \(the file's other columns: labels\)$"):
+        load_table(path, label_columns=["text"])
