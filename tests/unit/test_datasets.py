@@ -207,7 +207,8 @@ def test_csv_label_string_column(tmp_path):
     [
         ("text,a\nhello,1\n ,0\n", {}, "bad.csv line 3: empty text"),
         ("body,a\nhello,1\n", {}, "no text column 'text'"),
-        ("text,a\nhello,3\n", {"label_columns": ["a", "text"]}, "expected 0 or 1"),
+        ("text,a,b\nhello,3,0\n", {"label_columns": ["a", "b"]}, "expected 0 or 1"),
+        ("text,a\nhello,1\n", {"label_columns": ["a", "text"]}, "the text column .* and the label column at once"),
         ("text,a\nhello,1\n", {"label_columns": ["b"]}, "no column"),
         ("text,split,a\nhello,holdout,1\n", {}, "expected train, dev"),
     ],
