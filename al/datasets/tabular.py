@@ -823,12 +823,21 @@ def read_texts(table: Table, text_column: str) -> list[str]:
 MIN_ROWS_FOR_ID_CHECK = 20
 
 
+#: A list column's cell that is one of these, whole, is an empty cell written as text (``str(None)``, pandas'
+#: ``astype(str)`` of NaN, a JSON null as text): no label.
+MISSING_SPELLINGS = frozenset({"None", "nan", "NaN", "null"})
+
+
 def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, list[str]]:
     """The label matrix and names of a list column; a separator inside names read from joined strings is a
     warning (:func:`separator_note`)."""
     lists: list[list[str]] = []
     joined: dict[str, int] = {}  # a label name read from a string joined by sep -> its texts
+    spelt_missing: list[int] = []  # rows whose whole cell is "None" or "nan": an empty cell written as text
     for row, value in enumerate(table.frame[column]):
+        if isinstance(value, str) and value.strip() in MISSING_SPELLINGS:
+            spelt_missing.append(row)
+            value = None
         labels = label_list(value, sep, table.where(row)) or []
         lists.append(labels)
         if isinstance(value, str) and not value.strip().startswith("["):
@@ -839,6 +848,13 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
         import warnings
 
         warnings.warn(f"{table.path} column {column!r}: {note}", UserWarning, stacklevel=3)
+    if spelt_missing:
+        import warnings
+
+        spellings = sorted({str(table.frame[column].iloc[row]).strip() for row in spelt_missing})
+        warnings.warn(f"{table.where(spelt_missing[0])}{and_more(len(spelt_missing), 1)}: column {column!r} holds "
+                      f"{' or '.join(map(repr, spellings))}, as str(None) or pandas' astype(str) write an empty cell; "
+                      f"read as no label (a label of that name: give it another)", UserWarning, stacklevel=3)
     rows_of = Counter(label for labels in lists for label in set(labels))  # label -> the rows that carry it
     names = sorted(rows_of)
     if not names:  # a corpus of no label: nothing to learn, and no label to pick or name

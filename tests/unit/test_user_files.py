@@ -943,3 +943,16 @@ def test_the_text_column_cannot_be_the_label_column(tmp_path):
     with pytest.raises(DataError, match=r"column 'text' is the text column .* --text-column or the labels with "
                                         r"--label-columns \(the file's other columns: labels\)$"):
         load_table(path, label_columns=["text"])
+
+
+def test_none_or_nan_written_as_text_in_a_label_list_is_no_label(tmp_path):
+    """str(None) and df.astype(str) write 'None' and 'nan' for an empty cell: read as a label, it was picked as a
+    frequent one and counted in macro-F1."""
+    rows = [f"text number {i},{'None' if i % 5 == 0 else 'nan' if i == 7 else 'food|water' if i % 2 else 'food'}"
+            for i in range(60)]
+    path = write_csv(tmp_path / "t.csv", "text,labels", rows)
+    with pytest.warns(UserWarning, match=r"t\.csv line 2 and 12 more: column 'labels' holds 'None' or 'nan', as "
+                                         r"str\(None\) or pandas' astype\(str\) write an empty cell; read as no label"):
+        corpus = load_table(path)
+    assert corpus.label_names == ("food", "water")
+    assert corpus.Y[0].sum() == 0 and corpus.Y[7].sum() == 0 and corpus.Y[1].sum() == 2
