@@ -86,11 +86,12 @@ def pick_frequent_rare(
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
         joined = _label_sep_hint([corpus.label_names[j] for j in others]) if user_file else ""
+        advice = (_empty_split_advice(corpus, min_eval, user_file) or
+                  f"{joined}lower --frequent/--rare{keep_all} or name the labels with --labels{split}")
         raise LabelPickError(
             f"corpus {corpus.name!r} has {counted(n, 'label')} with "
             f"{_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
-            f"but {n_frequent} frequent + {n_rare} rare = {needed} were "
-            f"asked for ({shown}); {joined}lower --frequent/--rare{keep_all} or name the labels with --labels{split}"
+            f"but {n_frequent} frequent + {n_rare} rare = {needed} were asked for ({shown}); {advice}"
         )
     counts = corpus.label_counts("train")
     names = np.asarray(corpus.label_names, dtype=object)
@@ -266,10 +267,25 @@ def check_eligible(
     split = (f"; or put more texts of {', '.join(repr(corpus.label_names[j]) for j in short_of_eval[:3])} in dev "
              f"and test with a split column of the file's (train/dev/test; --split-column)"
              if short_of_eval and user_file else "")
+    advice = _empty_split_advice(corpus, min_eval, user_file) or f"pick other labels ({instead}){automatic}{split}"
     raise LabelPickError(
         f"--labels: {len(bad)} label(s) of corpus {corpus.name!r} cannot {cannot}: {described}; "
-        f"every kept label needs {_rule(n_pool, min_pool, min_eval)}; pick other labels ({instead}){automatic}{split}"
+        f"every kept label needs {_rule(n_pool, min_pool, min_eval)}; {advice}"
     )
+
+
+def _empty_split_advice(corpus: Corpus, min_eval: int, user_file: bool) -> str:
+    """What to do where the corpus has no dev or no test text at all (a download's train/test split column): no
+    label can be eligible, whatever is picked; "" where each split holds texts."""
+    empty = [split for split in ("dev", "test") if min_eval and not len(corpus.splits[split])]
+    if not empty:
+        return ""
+    missing = " and no ".join(empty)
+    if not user_file:
+        return f"the corpus has no {missing} text, so no label can be measured"
+    return (f"the corpus has no {missing} text, so no label can be measured: the file's split column marks none; mark "
+            f"some train rows {' and '.join(empty)} (about a tenth each), or rename the column so that each text "
+            f"goes where its hash falls")
 
 
 def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = True,

@@ -956,3 +956,23 @@ def test_none_or_nan_written_as_text_in_a_label_list_is_no_label(tmp_path):
         corpus = load_table(path)
     assert corpus.label_names == ("food", "water")
     assert corpus.Y[0].sum() == 0 and corpus.Y[7].sum() == 0 and corpus.Y[1].sum() == 2
+
+
+def test_a_split_column_without_dev_rows_is_refused_naming_the_missing_split(tmp_path):
+    """A download's train/test split left every label with 0 dev texts: the reduction refused every label and
+    advised fewer labels or --labels, which no setting could help."""
+    rows = [f"text number {i},{'test' if i % 5 == 0 else 'train'},{'food|water' if i % 2 else 'food'}"
+            for i in range(60)]
+    path = write_csv(tmp_path / "t.csv", "text,split,labels", rows)
+    from al.datasets.reduction import check_eligible, pick_frequent_rare
+
+    corpus = load_table(path)
+    said = (r"; the corpus has no dev text, so no label can be measured: the file's split column marks none; mark "
+            r"some train rows dev \(about a tenth each\), or rename the column so that each text goes where its hash "
+            r"falls$")
+    with pytest.raises(DataError, match=r"^corpus 't' has 0 labels with .*'food' \(pool 48 = 100%, dev 0, test 12\), .*\)"
+                                        + said):
+        pick_frequent_rare(corpus, 1, 1, user_file=True)
+    with pytest.raises(DataError, match=r"^--labels: 1 label\(s\) of corpus 't' cannot be learned and measured: "
+                                        + ".*" + said):
+        check_eligible(corpus, ["water"], user_file=True)
