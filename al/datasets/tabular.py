@@ -254,7 +254,13 @@ def _read_csv(path: Path, sep: str) -> Table:
             if record and (len(record) > 1 or record[0].strip()):  # pandas skips blank lines too
                 if header is None:
                     header, header_line = record, start
-                    other = [s for s in (";", "\t", "|") if s != sep and len(header) == 1 and s in header[0]]
+                    other = [s for s in (",", ";", "\t", "|") if s != sep and len(header) == 1 and s in header[0]]
+                    if other and other[0] == ",":  # a CSV saved as .tsv
+                        raise DataError(
+                            f"{path}'s header (line {header_line}) is one column, {header[0][:60]!r}, holding ',': "
+                            f"the file looks separated by commas, not tabs, as its .tsv suffix says; rename it "
+                            f"{path.with_suffix('.csv').name}, or save it with tabs"
+                        )
                     if other:  # a text column and labels make two columns at least
                         raise DataError(
                             f"{path}'s header (line {header_line}) is one column, {header[0][:60]!r}, holding "

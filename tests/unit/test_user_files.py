@@ -976,3 +976,13 @@ def test_a_split_column_without_dev_rows_is_refused_naming_the_missing_split(tmp
     with pytest.raises(DataError, match=r"^--labels: 1 label\(s\) of corpus 't' cannot be learned and measured: "
                                         + ".*" + said):
         check_eligible(corpus, ["water"], user_file=True)
+
+
+def test_a_csv_saved_as_tsv_is_said_so(tmp_path):
+    """A comma-separated file named .tsv was told it has no text column 'text' (its columns: 'text,labels')."""
+    path = tmp_path / "t.tsv"
+    path.write_text("text,labels\n" + "".join(f"text number {i},food\n" for i in range(30)))
+    with pytest.raises(DataError, match=r"t\.tsv's header \(line 1\) is one column, 'text,labels', holding ',': the file "
+                                        r"looks separated by commas, not tabs, as its \.tsv suffix says; rename it "
+                                        r"t\.csv, or save it with tabs$"):
+        load_table(path)
