@@ -557,8 +557,16 @@ def as_zero_one(column: pd.Series) -> pd.Series:
 YES_NO = ({"yes", "no"}, {"y", "n"}, {"true", "false"}, {"t", "f"})
 
 
-def _is_zero_one(table: Table, column: str, named: bool = False) -> bool:
-    """Whether a column's filled cells (at least one) are all 0 or 1; ``named``: by ``--label-columns``.
+def _yes_no_words(values: pd.Series) -> bool:
+    """Whether a column's filled cells (at least one) are all the words of one pair of :data:`YES_NO`."""
+    words = {str(v).strip().lower() for v in values[values.notna()]}
+    return bool(words) and any(words <= pair for pair in YES_NO)
+
+
+def _is_zero_one(table: Table, column: str, named: bool = False,
+                 yes_no: list[tuple[str, str]] | None = None) -> bool:
+    """Whether a column's filled cells (at least one) are all 0 or 1; ``named``: by ``--label-columns``; a column
+    of only yes/no words (:data:`YES_NO`) is added to ``yes_no`` where given, else warned of.
 
     A column not named that is 0/1 in all but a few cells (:data:`STRAY_SHARE`)
     may be a label column with a mistake in it, or a count or score that is
@@ -571,7 +579,9 @@ def _is_zero_one(table: Table, column: str, named: bool = False) -> bool:
     n_filled = int(filled.sum())
     words = ({str(v).strip().lower() for v in values[filled]}  # labels come from 0/1 columns: this may be one
              if not named and len(odd) == n_filled and LIST_COLUMN not in table.frame.columns else set())
-    if words and any(words <= pair for pair in YES_NO):
+    if words and any(words <= pair for pair in YES_NO) and yes_no is not None:
+        yes_no.append((column, "/".join(sorted(words, reverse=True))))
+    elif words and any(words <= pair for pair in YES_NO):
         import warnings
 
         warnings.warn(
@@ -589,6 +599,16 @@ def _is_zero_one(table: Table, column: str, named: bool = False) -> bool:
             UserWarning, stacklevel=2,
         )
     return n_filled > 0 and not len(odd)
+
+
+_ONE_NOT_READ = "it is not read as a label column; if it is one, write its"
+_SEVERAL_NOT_READ = "they are not read as label columns; if they are, write their"
+
+
+def yes_no_said(columns: Sequence[str], words: str = "yes/no words") -> str:
+    """``column 'spam' holds only yes/no`` / ``columns 'a', 'b' and 3 more hold only yes/no words``."""
+    shown = ", ".join(map(repr, columns[:4])) + and_more(len(columns), 4)
+    return f"column {shown} holds only {words}" if len(columns) == 1 else f"columns {shown} hold only {words}"
 
 
 @dataclass(frozen=True)
@@ -644,7 +664,17 @@ def label_source(
     if names is not None:
         columns = [name for name in names if name in frame.columns]
     else:
-        columns = [c for c in frame.columns if c not in {*reserved, LIST_COLUMN} and _is_zero_one(table, c)]
+        yes_no: list[tuple[str, str]] = []  # (column, its words) of columns of yes/no words: one warning for all
+        columns = [c for c in frame.columns if c not in {*reserved, LIST_COLUMN} and _is_zero_one(table, c,
+                                                                                               yes_no=yes_no)]
+        if yes_no:
+            import warnings
+
+            one = len(yes_no) == 1
+            words = " or ".join(dict.fromkeys(w for _, w in yes_no))
+            warnings.warn(f"{table.path}: {yes_no_said([c for c, _ in yes_no], words)}, not 0 or 1, so "
+                          f"{_ONE_NOT_READ if one else _SEVERAL_NOT_READ} cells as 1 and 0",
+                          UserWarning, stacklevel=2)
         unnamed = [c for c in columns if UNNAMED.fullmatch(str(c))]
         if unnamed:
             import warnings
@@ -754,8 +784,12 @@ def load_table(
                         f"{', '.join(others) or 'none'})")
     if not source.columns:
         columns = [str(c) for c in table.frame.columns if str(c) not in (text_column, split_column, "id")]
+        worded = [c for c in columns if not as_zero_one(table.frame[c]).notna().any()
+                  and _yes_no_words(table.frame[c])]
+        fix = (f"{yes_no_said(worded)}: write the cells of the label columns as 1 and 0"
+               if worded else "name them with --label-columns")
         raise DataError(
-            f"{path} has no 0/1 label columns and no {LIST_COLUMN!r} column; name them with --label-columns "
+            f"{path} has no 0/1 label columns and no {LIST_COLUMN!r} column; {fix} "
             f"(its other columns: {', '.join(columns[:8]) + and_more(len(columns), 8) if columns else 'none'})"
         )
     if source.is_list:
