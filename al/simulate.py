@@ -305,7 +305,12 @@ def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> l
                             f"({recorded} when it ran)")
         settings["data_path"] = str(data_path)
     elif recorded and not Path(recorded).is_absolute() and not Path(recorded).exists():
-        start = started_in(run_dir, stored.get("config", {}).get("out"))
+        out = stored.get("config", {}).get("out")
+        if out is None:  # the default folder, runs/NAME, relative to where it was started
+            made = from_mapping(settings, f"{run_dir}/config.json")
+            outs = [str(made.default_run_dir(named)) for named in (True, False)]
+            out = next((o for o in outs if started_in(run_dir, o) is not None), None)
+        start = started_in(run_dir, out)
         if start is None or not (start / recorded).exists():
             elsewhere = (f"nor from the directory the run was started in ({start})" if start is not None else
                          "and the directory the run was started in cannot be told from its out")

@@ -1002,3 +1002,27 @@ def test_label_columns_of_yes_and_no_are_one_warning_and_the_refusal_says_why(tm
     assert [str(w.message).split(": ", 1)[1] for w in caught] == [
         "columns 'water', 'food', 'fire' hold only yes/no, not 0 or 1, so they are not read as label columns; if they "
         "are, write their cells as 1 and 0"]
+
+
+def test_the_texts_a_run_in_its_default_folder_labeled_are_read_from_elsewhere(tmp_path, monkeypatch):
+    """A run of the default folder records out: null, so the directory it was started in 'cannot be told': the
+    README's own example (run(config); labeled_texts(config.run_dir)) failed from any other directory."""
+    from al.config import SimulationConfig
+    from al.records import RunRecords
+    from al.simulate import data_file_digest, labeled_texts, load_config_corpus
+    from tests.unit.test_grid import _csv
+
+    (tmp_path / "work" / "data").mkdir(parents=True)
+    _csv(tmp_path / "work" / "data" / "d.csv")
+    monkeypatch.chdir(tmp_path / "work")
+    config = SimulationConfig(dataset="csv", data_path="data/d.csv", labels=["a", "b"], initial=10, step=5,
+                              budget=15)
+    corpus = load_config_corpus(config)
+    records = RunRecords(config.run_dir)
+    records.start(config.resolved(), {"corpus_digest": corpus.digest(), "data_digest": data_file_digest("data/d.csv")})
+    records.append({"round": 0, "n_labeled": 10, "initial": list(range(10)), "picked": [30, 31]})
+    assert config.out is None and config.run_dir.parts[0] == "runs"
+    pool = corpus.splits["train"]
+    expected = [str(corpus.texts[pool[i]]) for i in [*range(10), 30, 31]]
+    monkeypatch.chdir(tmp_path)
+    assert [r["text"] for r in labeled_texts(tmp_path / "work" / config.run_dir)] == expected
