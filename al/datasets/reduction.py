@@ -144,15 +144,22 @@ def _described(corpus: Corpus, columns: Sequence[int]) -> str:
     )
 
 
+#: The most texts a label close to a kept one's name may carry, as a share of the kept one's, to be warned of as its
+#: misspelling (:func:`lookalike_labels`).
+MISSPELT_SHARE = 0.25
+
+
 def lookalike_labels(
     corpus: Corpus, kept: Sequence[str], cutoff: float = LOOKALIKE_CUTOFF
 ) -> list[tuple[str, int, str]]:
     """Labels of ``corpus`` left out of ``kept`` that look like a kept one: a misspelt label value, most often.
 
     A label looks like a kept one if its name is the same in another case,
-    or close to it (:func:`difflib.get_close_matches` at ``cutoff``, case aside),
-    unless the two differ in their digits alone (``tag16`` and ``tag156``, ICD
-    codes: a numbered family, not a typo).
+    or close to it (:func:`difflib.get_close_matches` at ``cutoff``, case aside)
+    and carried by at most :data:`MISSPELT_SHARE` of the kept one's texts (a
+    misspelling is rare beside what it misspells: ``flood`` on 309 texts is
+    no typo of ``food`` on 402), unless the two differ in their digits alone
+    (``tag16`` and ``tag156``, ICD codes: a numbered family, not a typo).
 
     Returns
     -------
@@ -165,12 +172,14 @@ def lookalike_labels(
     for name in kept:
         folded.setdefault(name.casefold(), name)
     counts = corpus.label_counts()
+    count_of = dict(zip(corpus.label_names, counts.tolist()))
     found = []
     for j, name in enumerate(corpus.label_names):
         if name in kept:
             continue
         close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=cutoff)
-        if close and (name.casefold() == close[0] or _without_digits(name) != _without_digits(close[0])):
+        if close and (name.casefold() == close[0] or (_without_digits(name) != _without_digits(close[0])
+                                                      and counts[j] <= MISSPELT_SHARE * count_of[folded[close[0]]])):
             found.append((name, int(counts[j]), folded[close[0]]))
     return sorted(found, key=lambda f: (-f[1], f[0]))
 

@@ -606,10 +606,19 @@ def test_which_labels_left_out_look_like_a_kept_one(name, like):
     from al.datasets.reduction import lookalike_labels
 
     kept = ["food", "water", "shelter", "medical_help", "aid_related", "tag156"]
-    Y = np.eye(len(kept) + 1, dtype=np.int8).repeat(2, axis=0)  # each label on two texts
-    corpus = make_corpus("x", [f"t{i}" for i in range(len(Y))], Y, [*kept, name],
-                         {"train": np.arange(0, len(Y), 2), "dev": [1, 3, 5], "test": [7, 9, 11]})
-    assert lookalike_labels(corpus, kept) == ([(name, 2, like)] if like else [])
+
+    def corpus_with(n_kept: int, n_name: int):
+        Y = np.concatenate([np.eye(len(kept) + 1, dtype=np.int8)[:-1].repeat(n_kept, axis=0),
+                            np.eye(len(kept) + 1, dtype=np.int8)[-1:].repeat(n_name, axis=0)])
+        return make_corpus("x", [f"t{i}" for i in range(len(Y))], Y, [*kept, name],
+                           {"train": np.arange(0, len(Y), 2), "dev": [1, 3, 5], "test": [7, 9, 11]})
+
+    # a misspelling is rare beside what it misspells: 2 texts beside 8 each
+    assert lookalike_labels(corpus_with(8, 2), kept) == ([(name, 2, like)] if like else [])
+    # a label on as many texts as the kept one is a label of its own ('flood' beside 'food'), unless only its case
+    # differs
+    alike_in_case = like is not None and name.casefold() == like
+    assert lookalike_labels(corpus_with(8, 8), kept) == ([(name, 8, like)] if alike_in_case else [])
 
 
 # 15 ------------------------------------------------------------- another separator inside label names
