@@ -563,6 +563,18 @@ class SessionRecords(RunRecords):
                     raise ConfigError(f"{said}; {empty}, so removing {self.directory} loses nothing; or {restore}")
                 raise ConfigError(f"{said}; {restore}, or export the answers so far with "
                                   f"`python -m al.annotate export {self.directory} -o FILE`")
+            was, is_ = before.get("session") or {}, settings.get("session") or {}
+            if was.get("dev_sha256") and is_.get("dev_sha256") and was["dev_sha256"] != is_["dev_sha256"]:
+                # the rounds so far were scored on the dev file as it was: the answers are not what changed
+                said = (f"dev file {is_.get('dev')} changed since the session began (other bytes)"
+                        if was.get("dev") == is_.get("dev") else
+                        f"dev file {is_.get('dev')} is not the session's, {was.get('dev')} (other bytes)")
+                raise ConfigError(f"{said}, and its rounds were scored on it; restore it (its bytes, at any path) to "
+                                  f"resume, or export the answers so far with `python -m al.annotate export "
+                                  f"{self.directory} -o FILE` for a new session")
+            if was.get("dev_sha256") and was.get("dev_sha256") == is_.get("dev_sha256") and \
+                    was.get("dev") != is_.get("dev"):  # the same bytes at another path: the session's
+                settings = {**settings, "session": {**is_, "dev": was.get("dev")}}
         return super().compare(settings, stored_settings, data_digest, corpus_digest)
 
     def append(self, record: dict[str, Any]) -> None:

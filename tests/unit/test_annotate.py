@@ -582,6 +582,31 @@ def test_a_dev_file_measures_every_round(pool, tmp_path):
     assert rounds[-1]["macro_f1"] > 0.5  # label words make the synthetic task easy
 
 
+def test_a_dev_file_changed_since_the_session_began_is_said_so_not_other_settings(pool, tmp_path):
+    """A dev file cut by a line was 'other settings (session.dev_sha256: ...); pass another --out': advice to leave
+    the session's answers behind."""
+    corpus = synthetic_corpus(120, seed=5)
+    dev = tmp_path / "dev.jsonl"
+    lines = [json.dumps({"text": text, **dict(zip(corpus.label_names, y.tolist()))}) + "\n"
+             for text, y in zip(corpus.texts, corpus.Y.toarray())]
+    dev.write_text("".join(lines))
+    session, client = open_session(pool, tmp_path / "s", "--dev", str(dev))
+    try:
+        Person(client, pool).answer(12)
+    finally:
+        session.close()
+    moved = tmp_path / "elsewhere.jsonl"
+    shutil.copy(dev, moved)  # the same bytes at another path: the same session
+    session, _ = open_session(pool, tmp_path / "s", "--dev", str(moved))
+    session.close()
+    moved.write_text("".join(lines[:-1]))
+    with pytest.raises(ConfigError, match=rf"^dev file {re.escape(str(moved))} changed since the session began \(other "
+                                          rf"bytes\), and its rounds were scored on it; restore it \(its bytes, at any "
+                                          rf"path\) to resume, or export the answers so far with `python -m "
+                                          rf"al\.annotate export .* -o FILE` for a new session$"):
+        open_session(pool, tmp_path / "s", "--dev", str(moved))
+
+
 def test_dev_texts_that_are_also_in_the_pool_are_warned_of(pool, tmp_path, capsys):
     """The session's own export given as --dev started without a word: its scores then read texts trained on."""
     path, Y, labels = pool
