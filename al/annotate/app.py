@@ -242,6 +242,9 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     if token is not None and not token:
         raise ValueError("an empty token would let every request in; give a token, or None for none")
     allowed_origins = frozenset(_origin(o) for o in origins)
+    # the host names --origin gives: a reverse proxy that passes the public Host on (Caddy does) is let through; a
+    # page whose name was rebound to this address sends its own name, never one of these
+    proxied_hosts = frozenset((urlsplit(o).hostname or "").lower() for o in allowed_origins) - {""}
     cookie = token_cookie(port)
     app = FastAPI(title="al annotate", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -250,7 +253,8 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
     def refused(request: Request) -> Response | None:
         """The answer to a request turned away before routing (403 for another host, then 401 without the
         token, then 403, 411, 413, 415 for a change) or the token's redirect (303); None for a request to route."""
-        if loopback and not is_loopback(_host_name(request.headers.get("host", ""))):
+        host = _host_name(request.headers.get("host", ""))
+        if loopback and not is_loopback(host) and host.lower().strip("[]") not in proxied_hosts:
             proxy = (f" (behind a proxy for {', '.join(sorted(allowed_origins))}: have it pass the server's own Host, "
                      f"e.g. nginx's proxy_set_header Host 127.0.0.1:{port})" if allowed_origins and port else "")
             return _refused(request, f"this server answers on its loopback address only, not "

@@ -721,8 +721,11 @@ def test_only_the_server_s_own_page_may_change_answers(pool, tmp_path):
         assert edit_from("http://label.example.org").status_code == 403
         assert edit_from("http://lab.example").status_code == 403
         behind = TestClient(create_app(session, origins=["https://label.example.org"], port=8765),
-                            base_url="https://label.example.org")  # a proxy that passes the public Host on
-        refused = behind.get("/api/state")
+                            base_url="https://label.example.org")  # a proxy that passes the public Host on (Caddy)
+        assert behind.get("/api/state").status_code == 200
+        rebound = TestClient(create_app(session, origins=["https://label.example.org"], port=8765),
+                             base_url="http://attacker.example")  # a name rebound to this address: its own Host
+        refused = rebound.get("/api/state")
         assert refused.status_code == 403 and refused.json()["detail"].endswith(
             "(behind a proxy for https://label.example.org: have it pass the server's own Host, e.g. nginx's "
             "proxy_set_header Host 127.0.0.1:8765)")
