@@ -421,7 +421,11 @@ def export(argv: Sequence[str]) -> int:
     warning = exported.warning()
     if warning is not None:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"wrote {counts['given'] + counts['person']} labeled texts to {args.output} ({counts['person']} answered, "
+    written = counts["given"] + counts["person"]
+    if not written:  # an empty file is no training data: said, not only counted
+        print(f"warning: the session {args.session} holds no labeled text yet (no answer, none labeled in the data "
+              f"file): {args.output} is empty", file=sys.stderr)
+    print(f"wrote {counted(written, 'labeled text')} to {args.output} ({counts['person']} answered, "
           f"{counts['given']} labeled in the data file; {counts['skipped']} skipped left out)", file=sys.stderr)
     return 0
 

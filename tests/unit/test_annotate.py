@@ -531,6 +531,18 @@ def export_and_read(session_dir, output):
     return [json.loads(line) for line in output.read_text().splitlines()], counts
 
 
+def test_export_of_a_session_with_no_labeled_text_warns_that_its_file_is_empty(pool, tmp_path, capsys):
+    """An export with nothing in it wrote an empty file, exit 0, and 'wrote 0 labeled texts' alone."""
+    session, _ = open_session(pool, tmp_path / "s")
+    session.close()
+    out = tmp_path / "labeled.jsonl"
+    assert main(["export", str(tmp_path / "s"), "-o", str(out)]) == 0
+    assert capsys.readouterr().err.startswith(f"warning: the session {tmp_path / 's'} holds no labeled text yet (no "
+                                              f"answer, none labeled in the data file): {out} is empty\nwrote 0 "
+                                              f"labeled texts to ")
+    assert out.read_text() == ""
+
+
 def test_export_writes_what_dataset_jsonl_loads(pool, tmp_path, capsys):
     session, client = open_session(pool, tmp_path / "s")
     try:

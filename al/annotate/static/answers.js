@@ -130,7 +130,7 @@
       const data = await call("GET", "/api/answers");
       labelNames = data.labels;
       rows.replaceChildren(...data.answers.map((a) => row(a, data.labels)));
-      status.textContent = data.answers.length + " answers.";
+      status.textContent = data.answers.length + (data.answers.length === 1 ? " answer." : " answers.");
     } catch (e) {
       status.textContent = e.message;
     }
