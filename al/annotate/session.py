@@ -1050,7 +1050,7 @@ class Session:
         if embed is None:
             from al.embedders import SentenceEmbedder
 
-            embed = SentenceEmbedder(config.model, device=config.device, show_progress=False,
+            embed = SentenceEmbedder(config.model, device=config.device, show_progress=True,
                                      precision=config.embed_precision, stop=self._stopping).encode
         make_classifier = config.make_classifier_factory()
         return Simulation(
