@@ -42,6 +42,7 @@ from __future__ import annotations
 import hmac
 import html
 import ipaddress
+import re
 from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlencode, urlsplit
@@ -96,6 +97,12 @@ class EditBody(SeenAnswer):
 def token_cookie(port: int | None) -> str:
     """Name of the token cookie of a server on ``port`` (``al_token_8765``; ``al_token`` when not known)."""
     return TOKEN_COOKIE if port is None else f"{TOKEN_COOKIE}_{int(port)}"
+
+
+def name_parts(name: str) -> list[str]:
+    """``medical_help`` as ``["medical_", "help"]``: a label's name cut after each ``_``, ``-``, ``/`` or ``.``, where
+    the page may wrap it (``<wbr>``) rather than mid-word (``medical_he`` / ``lp``)."""
+    return [part for part in re.split(r"(?<=[_\-/.])", name) if part]
 
 
 def is_loopback(host: str) -> bool:
@@ -322,7 +329,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         return JSONResponse({"detail": _one_line(detail)}, status_code=exc.status_code, headers=headers)
 
     def page_context(request: Request) -> dict[str, Any]:
-        labels = [{"name": name, "key": KEYS[j] if j < len(KEYS) else None}
+        labels = [{"name": name, "key": KEYS[j] if j < len(KEYS) else None, "parts": name_parts(name)}
                   for j, name in enumerate(session.label_names)]
         return {"request": request, "labels": labels, "name": Path(session.options.data_path).name,
                 "guidelines": session.options.guidelines, "budget": session.config.budget,

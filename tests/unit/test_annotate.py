@@ -795,12 +795,15 @@ def test_a_short_token_or_a_port_out_of_range_is_refused_before_the_session_is_m
 
 
 def test_the_page_serves_its_own_assets_and_names_every_label(pool, tmp_path):
+    from al.annotate.app import name_parts
+
     (tmp_path / "guide.txt").write_text("Label what the message asks for.")
     session, client = open_session(pool, tmp_path / "s", "--guidelines", str(tmp_path / "guide.txt"), start=False)
     try:
         page = client.get("/").text
         for j, name in enumerate(pool[2]):
             assert f'value="{name}"' in page and f'data-key="{j + 1}"' in page
+            assert f'<span class="label-name">{"<wbr>".join(name_parts(name))}</span>' in page
         assert "Label what the message asks for." in page
         assert 'aria-live="polite"' in page
         for src in ("/static/annotate.js", "/static/annotate.css", "/static/answers.js"):
@@ -812,6 +815,15 @@ def test_the_page_serves_its_own_assets_and_names_every_label(pool, tmp_path):
         assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
     finally:
         session.close()
+
+
+def test_a_long_label_name_wraps_at_its_underscores_not_mid_word():
+    """'medical_help' broke as 'medical_he' / 'lp' in a narrow column."""
+    from al.annotate.app import name_parts
+
+    assert name_parts("medical_help") == ["medical_", "help"]
+    assert name_parts("aid-related/other.x") == ["aid-", "related/", "other.", "x"]
+    assert name_parts("food") == ["food"] and "".join(name_parts("_a__b_")) == "_a__b_"
 
 
 def test_a_threshold_tuned_on_dev_is_refused(pool, tmp_path):
