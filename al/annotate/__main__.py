@@ -46,6 +46,8 @@ TOKEN_ENV = "AL_ANNOTATE_TOKEN"
 #: What an export may be called: it is JSON lines, as ``--dataset jsonl`` reads them (``.json`` too).
 EXPORT_SUFFIXES = (".jsonl", ".ndjson", ".json")
 #: Flags of the start command that are settings of the session, not of the simulation config.
+#: The largest guidelines file a session shows (it goes into every page load).
+MAX_GUIDELINES_BYTES = 64 * 1024
 _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "label_columns",
                   "label_sep", "host", "port", "token", "origin", "folds", "quiet", "config"}
 
@@ -251,6 +253,10 @@ def prepare_session(args: argparse.Namespace, embed=None):
         from al.io import read_text
 
         guidelines = read_text(args.guidelines, "guidelines file", "a short text shown above each text").strip()
+        if len(guidelines.encode()) > MAX_GUIDELINES_BYTES:  # sent with every page: a short text, not a manual
+            raise ConfigError(f"guidelines file {args.guidelines} holds {len(guidelines.encode()):,} bytes; expected "
+                              f"a short text shown above each text (at most {MAX_GUIDELINES_BYTES // 1024} KiB): "
+                              f"give a summary, and a link to the full guide in it")
     folds = getattr(args, "folds", 5)
     if not isinstance(folds, int) or folds < 2:
         raise ConfigError(f"--folds must be at least 2, got {folds}")

@@ -817,6 +817,19 @@ def test_the_page_serves_its_own_assets_and_names_every_label(pool, tmp_path):
         session.close()
 
 
+def test_a_guidelines_file_of_megabytes_is_refused(pool, tmp_path, capsys):
+    """A 2 MB guidelines file went into every page load."""
+    path, _, labels = pool
+    guide = tmp_path / "guide.txt"
+    guide.write_text("Tick what the message asks for. " * 3000)
+    assert main(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"), "--guidelines", str(guide),
+                 *LOOP]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: guidelines file {guide} holds 95,999 bytes; expected a short text shown above each text "
+                   f"(at most 64 KiB): give a summary, and a link to the full guide in it\n"), err
+    assert not (tmp_path / "s").exists()
+
+
 def test_a_long_label_name_wraps_at_its_underscores_not_mid_word():
     """'medical_help' broke as 'medical_he' / 'lp' in a narrow column."""
     from al.annotate.app import name_parts
