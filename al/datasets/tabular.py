@@ -139,7 +139,7 @@ def read_rows(path: str | Path) -> Table:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson", ".json"):
         raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl: save or rename it "
-                        f"as one (--dataset csv reads .csv and .tsv, jsonl reads .jsonl)")
+                        f"as one (.csv and .tsv: a table with a header row, .jsonl: one JSON object a line)")
     if suffix in (".csv", ".tsv") and _blank(path):
         raise DataError(f"data path {path} is empty; expected a header row and one row per labeled text")
     try:
