@@ -52,6 +52,17 @@ def eligible_labels(
     return np.flatnonzero(ok)
 
 
+def binary_eligible(corpus: Corpus, min_pool: int = MIN_POOL_TEXTS, min_eval: int = MIN_EVAL_TEXTS) -> np.ndarray:
+    """Indices of labels that can be named alone (``--labels spam``): a binary task, every text kept, its texts
+    without the label its negatives. Each side needs ``>= min_pool`` pool texts and ``>= min_eval`` texts in dev
+    and in test; no cap on the share (a label on 65 % of the texts is a 65/35 task, not a constant)."""
+    ok = np.ones(corpus.n_labels, dtype=bool)
+    for split, least in (("train", min_pool), ("dev", min_eval), ("test", min_eval)):
+        positives = corpus.label_counts(split)
+        ok &= (positives >= least) & (len(corpus.splits[split]) - positives >= least)
+    return np.flatnonzero(ok)
+
+
 def pick_frequent_rare(
     corpus: Corpus,
     n_frequent: int = 5,
@@ -243,7 +254,8 @@ def check_eligible(
     Every label in ``labels`` must be eligible (:func:`eligible_labels`): at
     least ``min_pool`` texts in the pool (``train``), at least ``min_eval``
     in each of ``dev`` (threshold tuning, early stopping) and ``test`` (its
-    F1), and on at most ``MAX_POOL_SHARE`` of the pool. A label missing from
+    F1), and on at most ``MAX_POOL_SHARE`` of the pool; a label named alone
+    may be on more of the pool where enough texts lack it (:func:`binary_eligible`). A label missing from
     dev or test would enter macro-F1 as a meaningless 0; a label on most of
     the pool is close to a constant. Counts are taken on ``corpus`` before
     reduction, as the automatic pick does.
@@ -257,6 +269,8 @@ def check_eligible(
     """
     columns = _label_columns(corpus, labels)
     eligible = set(eligible_labels(corpus, min_pool, min_eval).tolist())
+    if len(columns) == 1:  # a binary task keeps every text: a label on most of them is no constant if enough lack it
+        eligible |= set(binary_eligible(corpus, min_pool, min_eval).tolist())
     bad = [j for j in columns if j not in eligible]
     if not bad:
         return

@@ -1035,3 +1035,23 @@ def test_the_texts_a_run_in_its_default_folder_labeled_are_read_from_elsewhere(t
     expected = [str(corpus.texts[pool[i]]) for i in [*range(10), 30, 31]]
     monkeypatch.chdir(tmp_path)
     assert [r["text"] for r in labeled_texts(tmp_path / "work" / config.run_dir)] == expected
+
+
+def test_one_label_named_alone_may_be_on_most_texts_where_enough_lack_it(tmp_path):
+    """A spam/ham file whose one label is on 65 % of the texts could not be run at all: 'at most 50% of the pool
+    texts; pick other labels (no other label of this corpus is eligible)'. Named alone it is a 65/35 binary task."""
+    from al.datasets.reduction import check_eligible, reduce_labels
+
+    path = write_csv(tmp_path / "t.csv", "text,ham", [f"text number {i},{int(i % 20 < 13)}" for i in range(600)])
+    corpus = load_table(path)
+    reduced = reduce_labels(corpus, ["ham"], user_file=True)
+    assert reduced.label_names == ("ham",) and len(reduced.texts) == 600  # every text: its negatives too
+    share = reduced.label_counts("train")[0] / len(reduced.splits["train"])
+    assert 0.55 < share < 0.75
+    with pytest.raises(DataError, match="at most 50%"):  # beside another label, the cap holds
+        always = write_csv(tmp_path / "u.csv", "text,ham,spam",
+                           [f"text number {i},{int(i % 20 < 13)},{int(i % 20 >= 13)}" for i in range(600)])
+        check_eligible(load_table(always), ["ham", "spam"])
+    every = write_csv(tmp_path / "v.csv", "text,ham,x", [f"text number {i},1,{i % 2}" for i in range(600)])
+    with pytest.raises(DataError, match=r"'ham' \(pool \d+ = 100%"):  # on every text: a constant still
+        check_eligible(load_table(every), ["ham"])
