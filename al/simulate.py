@@ -950,9 +950,15 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
         space = "" if config.space.name == "pretrained" else \
             f" in the {config.space.label()} space ({config.space_scope} scope, re-fit {every}, read by the " \
             f"{readers}{alone})"
+        from al.datasets import USER_FILE_DATASETS
+
+        picked = ""  # a user's file whose labels the frequent / rare pick cut: said, as --describe says which
+        if config.dataset in USER_FILE_DATASETS and config.labels is None and corpus.left_out_labels:
+            picked = (f" of the file's {corpus.n_labels + len(corpus.left_out_labels)}: the {config.n_frequent} most "
+                      f"and {config.n_rare} least frequent, --describe names the others")
         print(f"{state}: {config.strategy.label()}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
-              f"texts, {corpus.n_labels} label{'' if corpus.n_labels == 1 else 's'}), {config.classifier.label()} "
-              f"classifier -> {out}{again}",
+              f"texts, {corpus.n_labels} label{'' if corpus.n_labels == 1 else 's'}{picked}), "
+              f"{config.classifier.label()} classifier -> {out}{again}",
               file=sys.stderr, flush=True)
     if len(existing) >= config.n_rounds:
         if not quiet:

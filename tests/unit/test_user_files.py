@@ -1055,3 +1055,24 @@ def test_one_label_named_alone_may_be_on_most_texts_where_enough_lack_it(tmp_pat
     every = write_csv(tmp_path / "v.csv", "text,ham,x", [f"text number {i},1,{i % 2}" for i in range(600)])
     with pytest.raises(DataError, match=r"'ham' \(pool \d+ = 100%"):  # on every text: a constant still
         check_eligible(load_table(every), ["ham"])
+
+
+def test_the_start_line_says_how_many_of_a_files_labels_the_pick_kept(tmp_path, monkeypatch, capsys):
+    """12 eligible labels, 5 + 5 kept: the start line said '10 labels', and only --describe told of the 2 dropped."""
+    import al.embedders
+    from al.simulate import main
+    from tests.unit.test_analyze_own_data import HashEmbedder
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    names = [f"label{j:02d}" for j in range(12)]
+    path = write_csv(tmp_path / "t.csv", "text,labels", [f"text number {i} {names[i % 12]},{names[i % 12]}"
+                                                         for i in range(2400)])
+    base = ["--dataset", "csv", "--data-path", str(path), "--strategy", "random", "--initial", "20", "--step", "10",
+            "--budget", "30"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
+    assert "(1599 pool texts, 10 labels of the file's 12: the 5 most and 5 least frequent, --describe names the " \
+           "others), logreg" in start, start
+    assert main([*base, "--labels", *names[:3], "--out", str(tmp_path / "b")]) == 0  # named: nothing to say
+    start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
+    assert "3 labels), logreg" in start, start
