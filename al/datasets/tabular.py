@@ -446,9 +446,11 @@ def _read_json_lines(path: Path) -> Table:
                         f"a file joined to the one above it would; expected one JSON object per line: remove the "
                         f"mark (save each part as UTF-8 without BOM before joining them)"
                     ) from None
+                array = (" (the whole file one JSON array, indented? write one object a line: DataFrame.to_json(path, "
+                         "orient='records', lines=True))" if number == 1 and line.strip() == "[" else "")
                 raise DataError(
                     f"{path} line {number} is not JSON ({exc.msg} at column {exc.colno}): {line.strip()[:60]!r}; "
-                    f"expected one JSON object per line"
+                    f"expected one JSON object per line{array}"
                 ) from None
             if not isinstance(row, dict):
                 whole = (" (the whole file one JSON array, as pandas' orient='records' writes it? write one object "

@@ -1076,3 +1076,14 @@ def test_the_start_line_says_how_many_of_a_files_labels_the_pick_kept(tmp_path, 
     assert main([*base, "--labels", *names[:3], "--out", str(tmp_path / "b")]) == 0  # named: nothing to say
     start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
     assert "3 labels), logreg" in start, start
+
+
+def test_an_indented_json_array_is_told_to_be_written_one_object_a_line(tmp_path):
+    """json.dump(rows, f, indent=2) into a .jsonl: 'line 1 is not JSON (...): '['', where a one-line array is told
+    what to do."""
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps([{"text": f"text {i}", "labels": ["a"]} for i in range(3)], indent=2))
+    with pytest.raises(DataError, match=r"line 1 is not JSON \(.*\): '\['; expected one JSON object per line \(the "
+                                        r"whole file one JSON array, indented\? write one object a line: "
+                                        r"DataFrame\.to_json\(path, orient='records', lines=True\)\)$"):
+        load_table(path)
