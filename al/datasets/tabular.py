@@ -865,8 +865,9 @@ def read_texts(table: Table, text_column: str) -> list[str]:
 MIN_ROWS_FOR_ID_CHECK = 20
 
 
-#: A list column's cell that is one of these, whole, is an empty cell written as text (``str(None)``, pandas'
-#: ``astype(str)`` of NaN, a JSON null as text): no label.
+#: A list column's cell that is one of these, whole, may be an empty cell written as text (``str(None)``, pandas'
+#: ``astype(str)`` of NaN, a JSON null as text): read as the label it names, with a warning (a run made on such a
+#: file reads the same corpus again).
 MISSING_SPELLINGS = frozenset({"None", "nan", "NaN", "null"})
 
 
@@ -875,11 +876,10 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
     warning (:func:`separator_note`)."""
     lists: list[list[str]] = []
     joined: dict[str, int] = {}  # a label name read from a string joined by sep -> its texts
-    spelt_missing: list[int] = []  # rows whose whole cell is "None" or "nan": an empty cell written as text
+    spelt_missing: list[int] = []  # rows whose whole cell is "None" or "nan": an empty cell written as text?
     for row, value in enumerate(table.frame[column]):
         if isinstance(value, str) and value.strip() in MISSING_SPELLINGS:
             spelt_missing.append(row)
-            value = None
         labels = label_list(value, sep, table.where(row)) or []
         lists.append(labels)
         if isinstance(value, str) and not value.strip().startswith("["):
@@ -895,8 +895,9 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
 
         spellings = sorted({str(table.frame[column].iloc[row]).strip() for row in spelt_missing})
         warnings.warn(f"{table.where(spelt_missing[0])}{and_more(len(spelt_missing), 1)}: column {column!r} holds "
-                      f"{' or '.join(map(repr, spellings))}, as str(None) or pandas' astype(str) write an empty cell; "
-                      f"read as no label (a label of that name: give it another)", UserWarning, stacklevel=3)
+                      f"{' or '.join(map(repr, spellings))}, as str(None) or pandas' astype(str) write an empty cell, "
+                      f"and it is read as a label of that name; if such cells mean no label, leave them empty",
+                      UserWarning, stacklevel=3)
     rows_of = Counter(label for labels in lists for label in set(labels))  # label -> the rows that carry it
     names = sorted(rows_of)
     if not names:  # a corpus of no label: nothing to learn, and no label to pick or name
