@@ -316,13 +316,20 @@ def temporaries(root: Path, now: float | None = None, older_than: float | None =
     :func:`al.io.atomic_file`) untouched for ``older_than`` seconds (None: any age), with their bytes; with
     ``remove``, removed. A run removes those a day old beside what it writes (:data:`al.io.STALE_SECONDS`)."""
     now = time.time() if now is None else now
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root):  # never into a temporary folder: what it holds is its own
+        found += [Path(folder, name) for name in files if name.startswith(".") and name.endswith(".tmp")]
+        found += [Path(folder, name) for name in dirs if name.startswith(".") and name.endswith(".tmp")]
+        dirs[:] = [name for name in dirs if not (name.startswith(".") and name.endswith(".tmp"))]
     out = []
-    for path in sorted(root.rglob(".*.tmp")):
+    for path in sorted(found):
         try:
-            if older_than is not None and now - path.lstat().st_mtime < older_than:
+            folder = path.is_dir() and not path.is_symlink()
+            # a folder's age is its newest file's: one written into deep down is a live write
+            size, touched = _size_and_time(path) if folder else (path.lstat().st_size, path.lstat().st_mtime)
+            if older_than is not None and now - touched < older_than:
                 continue
-            size = _size_and_time(path)[0] if path.is_dir() else path.lstat().st_size
-            if remove and path.is_dir() and not path.is_symlink():
+            if remove and folder:
                 shutil.rmtree(path)
             elif remove:
                 path.unlink()
@@ -374,11 +381,12 @@ def format_entries(entries: Sequence[CacheEntry], root: Path, local: Sequence[st
     total = sum(e.size for e in entries)
     lines.append(f"{counted(len(entries), 'entry', 'entries')}, {_megabytes(total)} in {root}")
     left = temporaries(root)
-    if left:  # counted in their entries' sizes, and named nowhere else
-        old = len(temporaries(root, older_than=STALE_SECONDS))
+    if left:  # named nowhere else (those inside an entry's folder count in its size too)
+        now = time.time()
+        old = sum(now - _size_and_time(p)[1] >= STALE_SECONDS for p, _ in left)
         size = _megabytes(sum(n for _, n in left))
-        lines.append(f"of which {counted(len(left), 'temporary', 'temporaries')} ({size}): writes in progress, or "
-                     f"left by killed ones; {old} a day old, which prune removes")
+        lines.append(f"temporaries: {len(left)} ({size}), writes in progress or left by killed ones; {old} a day "
+                     f"old, which prune removes")
     return "\n".join(lines)
 
 

@@ -299,7 +299,7 @@ def test_a_killed_writes_temporary_is_named_in_the_listing_and_a_day_old_one_is_
     _age(entries["other"], 40)
     assert main(["list"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "of which 2 temporaries (3.0 KiB): writes in progress, or left by killed ones; 1 a day old, which prune "
+        "temporaries: 2 (3.0 KiB), writes in progress or left by killed ones; 1 a day old, which prune "
         "removes")
     assert main(["prune", "--damaged"]) == 0
     captured = capsys.readouterr()
@@ -310,3 +310,25 @@ def test_a_killed_writes_temporary_is_named_in_the_listing_and_a_day_old_one_is_
     assert [line for line in out if "lock" in line] == [
         f"removed 4 lock files nothing holds in 1 folder ({entries['other'].relative_to(root)})"]
     assert "removed 0 entries (0 B), 1 temporary (2.0 KiB) and 4 lock files; " in captured.err
+
+
+def test_a_temporary_folder_is_one_temporary_aged_by_its_newest_file(cache, capsys):
+    """A model's unpacking folder (.NAME.XXXX.tmp) was walked into, its own temporaries counted a second time, and
+    aged by the folder's own time, which a write deep inside does not change: prune could remove a live write."""
+    from al.cache import STALE_SECONDS, temporaries
+
+    root, _ = cache
+    unpacking = root / "models" / ".m.1a2b.tmp"
+    (unpacking / "sub").mkdir(parents=True)
+    (unpacking / "sub" / ".part.tmp").write_bytes(b"p" * 1000)
+    (unpacking / "weights.bin").write_bytes(b"w" * 3000)
+    _age(unpacking, 2)
+    os.utime(unpacking / "weights.bin")  # written a moment ago, deep down: the folder's time unchanged
+    assert temporaries(root) == [(unpacking, 4000)]  # one temporary, its contents counted once
+    assert temporaries(root, older_than=STALE_SECONDS) == []  # live: its newest file is new
+    assert main(["prune", "--damaged"]) == 0
+    assert unpacking.is_dir()
+    _age(unpacking, 2)
+    assert main(["prune", "--damaged"]) == 0
+    assert not unpacking.exists()
+    assert "removed models/.m.1a2b.tmp (a temporary a killed write left)" in capsys.readouterr().out
