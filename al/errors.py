@@ -97,6 +97,11 @@ class NotPendingError(AnswerError):
     """An answer is for a text that is not waiting for one (answered already, in another tab, or never asked)."""
 
 
+class NotAskedError(NotPendingError):
+    """An answer for a text the session does not ask now (a restarted server computing its round, or an id not in
+    this round's batch): a page keeps its ticks for when it is asked (``reason`` ``not_asked`` in the 409)."""
+
+
 class AnswerChangedError(AnswerError):
     """A change of an answer that was changed elsewhere (another tab, the answers page) since the sender saw it."""
 

@@ -57,7 +57,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from al.annotate.session import Session, UnknownTextError
-from al.errors import ALError, AnswerChangedError, NotPendingError, UnknownLabelError
+from al.errors import ALError, AnswerChangedError, NotAskedError, NotPendingError, UnknownLabelError
 
 HERE = Path(__file__).resolve().parent
 #: The token cookie's name; a server given its port adds it (``al_token_8765``), as a cookie is the host's, any port.
@@ -301,7 +301,9 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
 
     @app.exception_handler(NotPendingError)
     async def not_pending(request: Request, exc: NotPendingError) -> JSONResponse:
-        return JSONResponse({"detail": _one_line(exc)}, status_code=409)
+        # not_asked: the page keeps the answer's ticks for when the text is asked (a restarted server computing)
+        reason = {"reason": "not_asked"} if isinstance(exc, NotAskedError) else {}
+        return JSONResponse({"detail": _one_line(exc), **reason}, status_code=409)
 
     @app.exception_handler(AnswerChangedError)
     async def changed_meanwhile(request: Request, exc: AnswerChangedError) -> JSONResponse:

@@ -48,8 +48,8 @@ from al import __version__
 from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
-from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotPendingError,
-                       UnknownLabelError, and_more, exception_text)
+from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotAskedError,
+                       NotPendingError, UnknownLabelError, and_more, exception_text)
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
@@ -308,15 +308,17 @@ class HumanAnnotator:
                 stored = self.store.get(index)
                 if (stored.skipped, set(stored.labels)) == (bool(skipped), set(chosen)):
                     return stored  # the same answer again: its reply was lost (a server killed after saving it)
-            if index in self.store or index in self.texts.given:
+            if self.known(index):
                 raise NotPendingError(
                     f"text {text_id!r} is not waiting for an answer (answered already, perhaps in another tab"
                     f"{'' if index in self.store else ', or labeled in the data file'}); the next text is at "
                     f"/api/state"
                 )
-            if index not in self._pending:  # a restarted server replaying its round, or an id never shown
-                raise NotPendingError(f"text {text_id!r} is not waiting for an answer yet ({NOT_ASKED_YET}); send "
-                                      f"it once /api/state shows it")
+            if index not in self._pending:  # a restarted server replaying its round, or an id not asked now
+                asking = any(i not in self.store for i in self._pending)  # a text waits: this one is another's
+                why = "not in the batch this round asks" if asking else NOT_ASKED_YET
+                raise NotAskedError(f"text {text_id!r} is not waiting for an answer yet ({why}); send it once "
+                                    f"/api/state shows it")
             answer = self.store.add(index, text_id, chosen, skipped, seconds, self.round, self.texts.texts[index])
             self._cond.notify_all()
         return answer

@@ -244,12 +244,27 @@ def test_a_text_that_is_not_pending_is_refused(pool, tmp_path):
         not_asked = next(f"t{i}" for i in range(200)
                          if f"t{i}" not in person.answered and f"t{i}" != current and i not in session.start_indices())
         response = client.post("/api/answer", json={"id": not_asked, "labels": []})
-        # not "answered already": the page keeps the ticks of an answer refused so (a restarted server computing)
-        assert response.status_code == 409 and response.json()["detail"] == (
-            f"text {not_asked!r} is not waiting for an answer yet (not asked yet: the session is computing, as a "
-            f"restarted server does before it asks again); send it once /api/state shows it")
+        # not "answered already": the page keeps the ticks of an answer refused so, by its reason
+        assert response.status_code == 409 and response.json() == {
+            "detail": f"text {not_asked!r} is not waiting for an answer yet (not in the batch this round asks); send "
+                      f"it once /api/state shows it", "reason": "not_asked"}
+        assert "reason" not in again.json()  # answered already: nothing to keep
         assert len(session.store.all()) == 2
         assert session.store.get(int(person.answered[0][1:])).labels == tuple(person.gold(person.answered[0]))
+    finally:
+        session.close()
+
+
+def test_an_answer_sent_while_nothing_is_asked_says_the_session_computes(pool, tmp_path):
+    """A restarted server computes its round before it asks: an answer sent meanwhile (a page that kept the text)
+    is 'not asked yet', with the reason the page keeps its ticks by."""
+    session, client = open_session(pool, tmp_path / "s", start=False)  # nothing asked yet
+    try:
+        response = client.post("/api/answer", json={"id": "t3", "labels": []})
+        assert response.status_code == 409 and response.json() == {
+            "detail": "text 't3' is not waiting for an answer yet (not asked yet: the session is computing, as a "
+                      "restarted server does before it asks again); send it once /api/state shows it",
+            "reason": "not_asked"}
     finally:
         session.close()
 

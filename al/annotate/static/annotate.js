@@ -75,9 +75,9 @@
     if (changed) {
       $("text").textContent = text.text;
       $("text-id").textContent = "Text " + text.id;
-      const draft = page.draft && page.draft.id === text.id ? page.draft.labels : [];
-      page.draft = null;
-      setBoxes(draft);
+      const own = page.draft && page.draft.id === text.id; // kept for its own text, whatever is asked before it
+      setBoxes(own ? page.draft.labels : []);
+      if (own) page.draft = null;
       page.shownAt = performance.now();
       top();
     }
@@ -124,17 +124,24 @@
     $("undo").disabled = !state.last_answer;
     page.computing = state.computing_seconds === null || state.computing_seconds === undefined ? null
       : { since: performance.now() - 1000 * state.computing_seconds, message: state.message, phase: state.phase };
-    if (page.unsent !== null && (state.text || page.done)) { // a text is asked (or none will be): the server is back
+    if (page.unsent !== null) { // a state came: the server is back
       const id = page.unsent;
-      if (state.text && state.text.id === id) {
-        page.notice = "The server is back. Your answer to text " + id + " is not saved yet: press Enter to send it.";
-      } else if (state.last_answer && state.last_answer.id === id) { // stored before its response was lost
+      if (state.last_answer && state.last_answer.id === id) { // stored before its response was lost
         page.notice = "The server is back. Text " + id + " is answered (All answers shows the answer).";
         page.noticeIsError = false;
-      } else {
-        page.notice = "The server is back. Your answer to text " + id + " was not saved.";
+        page.draft = null;
+        page.unsent = null;
+      } else if (state.text && state.text.id === id) {
+        page.notice = "The server is back. Your answer to text " + id + " is not saved yet: press Enter to send it.";
+        page.unsent = null;
+      } else if (state.text || page.done) {
+        page.notice = "The server is back. Your answer to text " + id + " is not saved yet" +
+          (page.done ? "." : ": its ticks come back when it is asked again.");
+        page.unsent = null;
+      } else { // computing its round first (a restarted server): the text comes back after
+        page.notice = "The server is back and computes its round first. Your answer to text " + id + " is not " +
+          "saved yet: its ticks come back when it is asked again.";
       }
-      page.unsent = null;
     }
     if (!page.editing) {
       if (state.phase === "failed") page.notice = null; // what stopped the session comes first
@@ -155,6 +162,7 @@
     if (!response.ok) {
       const error = new Error(data && data.detail ? data.detail : "HTTP " + response.status);
       error.status = response.status;
+      error.reason = data && data.reason; // "not_asked": a text the session does not ask now
       throw error;
     }
     return data;
@@ -196,6 +204,7 @@
       const result = await call("POST", "/api/answer", {
         id, labels: skipped ? [] : checked(), skipped: !!skipped, seconds,
       });
+      if (page.draft && page.draft.id === id) page.draft = null; // sent: no ticks to bring back
       page.text = null;
       render(result.state);
     } catch (e) {
@@ -204,7 +213,7 @@
           "kept; press Enter again once it is back.";
         page.unsent = id;
         page.draft = { id, labels: checked() }; // back when the text is asked again, whatever the states between
-      } else if (e.status === 409 && e.message.includes("is not waiting for an answer yet")) {
+      } else if (e.status === 409 && e.reason === "not_asked") {
         // a restarted server computing its round again before it asks: the ticks wait for the text to come back
         page.notice = "Your answer to text " + id + " was not saved: the session is not asking for it yet (a " +
           "restarted server computes its round again first). Your ticks are kept; press Enter once it is back.";
