@@ -719,15 +719,18 @@ def skipped_note(record: dict[str, Any], said: set[str], strategy: str) -> str |
     labels with no labeled text, hence no centroid) that no earlier note named, or None; ``said`` gains them.
     Such a label gets no pick, and its F1 stays where it is, until a text of it comes in with another's picks."""
     info = record.get("strategy_info") or {}
+    if info.get("fallback") and record.get("picked"):  # no label had a centroid: the picks drawn at random
+        if "\0fallback" in said:
+            return None
+        said.add("\0fallback")  # said once; a label skipped in a later round is said then (it is not marked here)
+        return (f"note: {strategy} drew its {counted(len(record['picked']), 'pick')} at random: no labeled text "
+                f"carries any label yet, so no label has a centroid; it picks by centroids once one does "
+                f"(strategy_info.fallback)")
     skipped = info.get("skipped_labels") or []
     new = [str(label) for label in skipped if str(label) not in said]
     if not new or not record.get("picked"):
         return None
     said.update(new)
-    if info.get("fallback"):  # no label had a centroid: every label skipped, the picks drawn at random
-        return (f"note: {strategy} drew its {len(record['picked'])} picks at random: no labeled text carries any "
-                f"label yet, so no label has a centroid; it picks by centroids once one does "
-                f"(strategy_info.fallback)")
     one = len(new) == 1
     return (f"note: {strategy} picked nothing for {', '.join(new)}: no labeled text carries {'it' if one else 'them'}, "
             f"so {'it has' if one else 'they have'} no centroid; {'it gets' if one else 'they get'} no pick until "

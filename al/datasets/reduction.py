@@ -268,10 +268,10 @@ def check_eligible(
         puts more texts of the labels short of dev or test texts there).
     """
     columns = _label_columns(corpus, labels)
-    eligible = set(eligible_labels(corpus, min_pool, min_eval).tolist())
-    if len(columns) == 1:  # a binary task keeps every text: a label on most of them is no constant if enough lack it
-        eligible |= set(binary_eligible(corpus, min_pool, min_eval).tolist())
-    bad = [j for j in columns if j not in eligible]
+    eligible = set(eligible_labels(corpus, min_pool, min_eval).tolist())  # what the automatic pick may take
+    alone = len(columns) == 1  # a binary task keeps every text: on most of them, no constant if enough lack it
+    alone_eligible = binary_eligible(corpus, min_pool, min_eval) if alone else np.empty(0, dtype=np.int64)
+    bad = [j for j in columns if j not in eligible and j not in alone_eligible]
     if not bad:
         return
     n_pool = len(corpus.splits["train"])
@@ -291,9 +291,11 @@ def check_eligible(
              f"and test with a split column of the file's (train/dev/test; --split-column)"
              if short_of_eval and user_file else "")
     advice = _empty_split_advice(corpus, min_eval, user_file) or f"pick other labels ({instead}){automatic}{split}"
+    rule = (f"a label named alone needs >= {min_pool} pool texts with it and as many without it"
+            + (f", and >= {min_eval} of each in dev and in test" if min_eval else "")) if alone else \
+        f"every kept label needs {_rule(n_pool, min_pool, min_eval)}"
     raise LabelPickError(
-        f"--labels: {len(bad)} label(s) of corpus {corpus.name!r} cannot {cannot}: {described}; "
-        f"every kept label needs {_rule(n_pool, min_pool, min_eval)}; {advice}"
+        f"--labels: {len(bad)} label(s) of corpus {corpus.name!r} cannot {cannot}: {described}; {rule}; {advice}"
     )
 
 

@@ -1319,6 +1319,12 @@ def test_a_label_the_strategy_skipped_is_said_once_on_the_console():
     assert skipped_note({"picked": [], "strategy_info": {"skipped_labels": ["x"]}}, said, "s") is None  # no query
     assert skipped_note({"picked": [1], "strategy_info": {"targets": ["a"]}}, said, "s") is None
     drawn = {"picked": [4, 5], "strategy_info": {"targets": [], "skipped_labels": ["a", "b"], "fallback": "random"}}
-    assert skipped_note(drawn, set(), "class_embedding") == (
+    fresh: set[str] = set()
+    assert skipped_note(drawn, fresh, "class_embedding") == (
         "note: class_embedding drew its 2 picks at random: no labeled text carries any label yet, so no label has a "
         "centroid; it picks by centroids once one does (strategy_info.fallback)")
+    assert skipped_note(drawn, fresh, "class_embedding") is None  # said once
+    later = {"picked": [6], "strategy_info": {"targets": ["a"], "skipped_labels": ["b"]}}
+    assert skipped_note(later, fresh, "class_embedding").startswith(  # not taken as said by the random round
+        "note: class_embedding picked nothing for b: no labeled text carries it")
+    assert skipped_note({**drawn, "picked": [4]}, set(), "s").startswith("note: s drew its 1 pick at random")

@@ -1088,3 +1088,13 @@ def test_an_indented_json_array_is_told_to_be_written_one_object_a_line(tmp_path
                                         r"whole file one JSON array, indented\? write one object a line: "
                                         r"DataFrame\.to_json\(path, orient='records', lines=True\)\)$"):
         load_table(path)
+
+
+def test_one_label_named_alone_is_refused_by_its_own_rule(tmp_path):
+    """Its refusal said 'every kept label needs ... at most 50% of the pool', which is not the rule it is held to."""
+    from al.datasets.reduction import check_eligible
+
+    every = write_csv(tmp_path / "v.csv", "text,ham,x", [f"text number {i},1,{i % 2}" for i in range(600)])
+    with pytest.raises(DataError, match=r"; a label named alone needs >= 20 pool texts with it and as many without "
+                                        r"it, and >= 10 of each in dev and in test; pick other labels"):
+        check_eligible(load_table(every), ["ham"])
