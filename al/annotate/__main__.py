@@ -45,9 +45,9 @@ MIN_TOKEN_LENGTH = 16
 TOKEN_ENV = "AL_ANNOTATE_TOKEN"
 #: What an export may be called: it is JSON lines, as ``--dataset jsonl`` reads them (``.json`` too).
 EXPORT_SUFFIXES = (".jsonl", ".ndjson", ".json")
-#: Flags of the start command that are settings of the session, not of the simulation config.
 #: The largest guidelines file a session shows (it goes into every page load).
 MAX_GUIDELINES_BYTES = 64 * 1024
+#: Flags of the start command that are settings of the session, not of the simulation config.
 _SESSION_FLAGS = {"data", "labels", "label_file", "out", "guidelines", "dev", "text_column", "label_columns",
                   "label_sep", "host", "port", "token", "origin", "folds", "quiet", "config"}
 
@@ -429,8 +429,9 @@ def export(argv: Sequence[str]) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     written = counts["given"] + counts["person"]
     if not written:  # an empty file is no training data: said, not only counted
-        print(f"warning: the session {args.session} holds no labeled text yet (no answer, none labeled in the data "
-              f"file): {args.output} is empty", file=sys.stderr)
+        skips = f", {counts['skipped']} skipped" if counts["skipped"] else ""
+        print(f"warning: the session {args.session} holds no labeled text yet (no labeled answer{skips}, none "
+              f"labeled in the data file): {args.output} is empty", file=sys.stderr)
     print(f"wrote {counted(written, 'labeled text')} to {args.output} ({counts['person']} answered, "
           f"{counts['given']} labeled in the data file; {counts['skipped']} skipped left out)", file=sys.stderr)
     return 0

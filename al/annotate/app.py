@@ -262,8 +262,9 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         token, then 403, 411, 413, 415 for a change) or the token's redirect (303); None for a request to route."""
         host = _host_name(request.headers.get("host", ""))
         if loopback and not is_loopback(host) and host.lower().strip("[]") not in proxied_hosts:
-            proxy = (f" (behind a proxy for {', '.join(sorted(allowed_origins))}: have it pass the server's own Host, "
-                     f"e.g. nginx's proxy_set_header Host 127.0.0.1:{port})" if allowed_origins and port else "")
+            proxy = (f" (behind a proxy for {', '.join(sorted(allowed_origins))}: have it pass that public Host on, "
+                     f"or the server's own, e.g. nginx's proxy_set_header Host 127.0.0.1:{port})"
+                     if allowed_origins and port else "")
             return _refused(request, f"this server answers on its loopback address only, not "
                                      f"{_one_line(request.headers.get('host', 'no host'))[:100]!r}; open "
                                      f"{_loopback_url(request, port)}{proxy}", 403)

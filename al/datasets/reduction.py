@@ -308,9 +308,10 @@ def _empty_split_advice(corpus: Corpus, min_eval: int, user_file: bool) -> str:
     missing = " and no ".join(empty)
     if not user_file:
         return f"the corpus has no {missing} text, so no label can be measured"
+    tenth = "about a tenth each" if len(empty) > 1 else "about a tenth"
     return (f"the corpus has no {missing} text, so no label can be measured: the file's split column marks none; mark "
-            f"some train rows {' and '.join(empty)} (about a tenth each), or rename the column so that each text "
-            f"goes where its hash falls")
+            f"some train rows {' and '.join(empty)} ({tenth}), or rename the split column so that it is not read "
+            f"(each text then goes to train, dev or test by a hash of it)")
 
 
 def select_labels(corpus: Corpus, labels: Sequence[str], drop_unlabeled: bool = True,

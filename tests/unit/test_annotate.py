@@ -577,8 +577,8 @@ def test_export_of_a_session_with_no_labeled_text_warns_that_its_file_is_empty(p
     out = tmp_path / "labeled.jsonl"
     assert main(["export", str(tmp_path / "s"), "-o", str(out)]) == 0
     assert capsys.readouterr().err.startswith(f"warning: the session {tmp_path / 's'} holds no labeled text yet (no "
-                                              f"answer, none labeled in the data file): {out} is empty\nwrote 0 "
-                                              f"labeled texts to ")
+                                              f"labeled answer, none labeled in the data file): {out} is empty\n"
+                                              f"wrote 0 labeled texts to ")
     assert out.read_text() == ""
 
 
@@ -778,8 +778,8 @@ def test_only_the_server_s_own_page_may_change_answers(pool, tmp_path):
                              base_url="http://attacker.example")  # a name rebound to this address: its own Host
         refused = rebound.get("/api/state")
         assert refused.status_code == 403 and refused.json()["detail"].endswith(
-            "(behind a proxy for https://label.example.org: have it pass the server's own Host, e.g. nginx's "
-            "proxy_set_header Host 127.0.0.1:8765)")
+            "(behind a proxy for https://label.example.org: have it pass that public Host on, or the server's own, "
+            "e.g. nginx's proxy_set_header Host 127.0.0.1:8765)")
         page = client.get("/")
         assert page.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]

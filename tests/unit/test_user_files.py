@@ -978,8 +978,8 @@ def test_a_split_column_without_dev_rows_is_refused_naming_the_missing_split(tmp
 
     corpus = load_table(path)
     said = (r"; the corpus has no dev text, so no label can be measured: the file's split column marks none; mark "
-            r"some train rows dev \(about a tenth each\), or rename the column so that each text goes where its hash "
-            r"falls$")
+            r"some train rows dev \(about a tenth\), or rename the split column so that it is not read \(each text "
+            r"then goes to train, dev or test by a hash of it\)$")
     with pytest.raises(DataError, match=r"^corpus 't' has 0 labels with .*'food' \(pool 48 = 100%, dev 0, test 12\), .*\)"
                                         + said):
         pick_frequent_rare(corpus, 1, 1, user_file=True)
