@@ -80,7 +80,8 @@ class Component:
 
     @classmethod
     def coerce(cls, value: Any, what: str) -> "Component":
-        """``"name"``, ``{name, params}`` or a Component -> a Component.
+        """``"name"``, ``{name, params}`` or a Component -> a Component; for a strategy, its class too, as the name
+        or the mapping's ``name`` (kept as the name ``--strategy`` knows it by, :func:`al.registry.spec_of`).
 
         Raises
         ------
@@ -89,12 +90,13 @@ class Component:
         """
         if isinstance(value, Component):
             return value
+        strategy = what.endswith("strategy")
+        if strategy and isinstance(value, Mapping) and isinstance(value.get("name"), type):
+            value = {**value, "name": _spec_of(value["name"])}
         if isinstance(value, str) and value:
             return cls(value, {})
-        if isinstance(value, type) and what.endswith("strategy"):  # a class itself (Python): by the name it has
-            from al.registry import spec_of
-
-            return cls(spec_of(value), {})
+        if isinstance(value, type) and strategy:  # a class itself (Python): by the name it has
+            return cls(_spec_of(value), {})
         if isinstance(value, Mapping):
             unknown = sorted(set(value) - {"name", "params"})
             if unknown or not isinstance(value.get("name"), str) or not value.get("name"):
@@ -107,7 +109,8 @@ class Component:
             if not isinstance(params, Mapping):
                 raise ConfigError(f"{what}.params must be a mapping of keyword arguments, got {params!r}")
             return cls(value["name"], dict(params))
-        raise ConfigError(f"{what} must be a name or a mapping {{name: ..., params: {{...}}}}, got {value!r}")
+        raise ConfigError(f"{what} must be a name{', a Strategy class' if strategy else ''} or a mapping "
+                          f"{{name: ..., params: {{...}}}}, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "params": dict(self.params)}
@@ -743,6 +746,13 @@ def _iterable(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _spec_of(cls: type) -> str:
+    """:func:`al.registry.spec_of` (imported when a class is given: the registry imports the strategies' base)."""
+    from al.registry import spec_of
+
+    return spec_of(cls)
 
 
 def _parameters(cls: type) -> dict[str, inspect.Parameter] | None:

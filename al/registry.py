@@ -208,13 +208,16 @@ def get_strategy(spec: str) -> type[Strategy]:
 
 
 def spec_of(cls: type) -> str:
-    """The name ``--strategy`` knows ``cls`` by: the name it was registered or loaded as, its entry point's name,
-    or ``module:Class`` (``__main__:Mine`` for a class of the script that runs it: found while that script runs)."""
-    if isinstance(vars(cls).get("name"), str) and vars(cls)["name"]:
-        return vars(cls)["name"]
+    """The name ``--strategy`` knows ``cls`` by: its entry point's name, the family member or path it was loaded
+    as (``smalltext:BreakingTies``), or ``module:Class`` (``__main__:Mine`` for a class of the script that runs
+    it: found while that script runs). A name given by ``@register`` alone is not one: another process knows it
+    only once the module is imported."""
     target = f"{cls.__module__}:{cls.__qualname__}"
     registered = [name for name, ep in _declared(STRATEGY_GROUP).items() if ep.value.replace(" ", "") == target]
-    return registered[0] if registered else target
+    if registered:
+        return registered[0]
+    loaded = vars(cls).get("name")
+    return loaded if isinstance(loaded, str) and ":" in loaded else target
 
 
 def _plain(name: str) -> str:

@@ -967,6 +967,17 @@ def test_a_strategy_class_given_to_the_python_api_goes_by_the_name_the_command_l
     assert config.strategy_class() is FirstN
     with pytest.raises(ConfigError, match="classifier must be a name or a mapping"):  # the strategy's alone
         SimulationConfig(classifier=FirstN)
+    given = SimulationConfig(strategy={"name": FirstN, "params": {}}).strategy  # a mapping naming the class
+    assert given.name == "tests.unit.test_user_strategy:FirstN"
+    from al.registry import register
+    from al.strategy import Strategy
+
+    @register("first_n_in_this_process")  # known by that name only where the module is imported
+    class Registered(Strategy):
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+
+    assert SimulationConfig(strategy=Registered).strategy.name.endswith("test_user_strategy:" + Registered.__qualname__)
 
 
 def test_a_scripts_own_strategy_named_where_that_script_does_not_run_says_to_move_it_into_a_module(monkeypatch):
