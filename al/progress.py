@@ -24,6 +24,7 @@ work, while the line still counts the items:
 """
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
@@ -159,6 +160,7 @@ class _TqdmWork:
         self.bar.close()
 
 
+@functools.lru_cache(maxsize=None)
 def _spaced_tqdm() -> type:
     """tqdm, its slow rate read ``3.62 s/run`` (tqdm's own: ``3.62s/ runs`` for the unit `` runs``, which reads
     ``2.50 runs/s`` when fast)."""

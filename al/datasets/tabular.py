@@ -63,6 +63,7 @@ import pandas as pd
 from al.datasets import TABLE_OPTIONS
 from al.datasets.corpus import Corpus, make_corpus
 from al.errors import DataError, and_more, did_you_mean
+from al.progress import counted
 
 SPLIT_ALIASES = {"train": "train", "dev": "dev", "validation": "dev", "valid": "dev", "val": "dev", "test": "test"}
 #: The column listing each text's labels, unless ``--label-columns`` names another.
@@ -481,7 +482,8 @@ def _read_json_lines(path: Path) -> Table:
     if halves:
         import warnings
 
-        warnings.warn(f"{path} line {halves[0]}{and_more(len(halves), 1)} {'holds' if len(halves) == 1 else 'hold'} a lone surrogate escape "
+        hold = "holds" if len(halves) == 1 else "hold"
+        warnings.warn(f"{path} line {halves[0]}{and_more(len(halves), 1)} {hold} a lone surrogate escape "
                       f"(such as \\ud83d: half of an emoji, a text cut in the middle of one), which no UTF-8 text "
                       f"can hold; read as U+FFFD (\ufffd)", UserWarning, stacklevel=2)
     return Table(pd.DataFrame(rows), np.asarray(lines, dtype=np.int64), path)
@@ -847,9 +849,10 @@ def read_texts(table: Table, text_column: str) -> list[str]:
             first = int(np.flatnonzero(kinds)[0])
             value = column.iloc[first]
             kind = {list: "a list", dict: "an object"}.get(type(value), "true or false")
-            raise DataError(f"{table.where(first)}: the text in column {text_column!r} is {kind} ({_shown(value)[:60]}; "
-                            f"{int(kinds.sum())} such row(s)); expected a string: write each text as one string "
-                            f"(join its parts), or name the text's column with --text-column")
+            raise DataError(f"{table.where(first)}: the text in column {text_column!r} is {kind} "
+                            f"({_shown(value)[:60]}; {counted(int(kinds.sum()), 'such row')}); expected a string: "
+                            f"write each text as one string (join its parts), or name the text's column with "
+                            f"--text-column")
     texts = column.fillna("").astype(str).str.replace("\r\n", "\n", regex=False).str.strip()
     empty = np.flatnonzero(texts.str.len().to_numpy() == 0)
     if len(empty):

@@ -333,9 +333,9 @@ def test_the_report_says_when_a_users_strategy_file_was_edited_between_its_runs_
     config.update(source("b" * 64))
     (tmp_path / "runs" / "mine-2" / "config.json").write_text(json.dumps(config))
     _, setting, out = report(tmp_path / "runs", tmp_path)
-    said = ("the strategy file of mine was edited between its runs (2 versions; last: aaaaaaaaaaaa in seeds 0, 1, bbbbbbbbbbbb in "
-            "seed 2): the runs do not all come from the same code; rerun them (another --out, or the run folders "
-            "removed) for a clean comparison")
+    said = ("the strategy file of mine was edited between its runs (2 versions; last: aaaaaaaaaaaa in seeds 0, 1, "
+            "bbbbbbbbbbbb in seed 2): the runs do not all come from the same code; rerun them (another --out, or the "
+            "run folders removed) for a clean comparison")
     assert setting["mixed_provenance"] == said
     assert f"**Note:** T{said[1:]}." in (out / "report.md").read_text()  # never the strategy's name capitalised
     assert said in capsys.readouterr().err
@@ -344,16 +344,16 @@ def test_the_report_says_when_a_users_strategy_file_was_edited_between_its_runs_
     (tmp_path / "runs" / "mine-1" / "config.json").write_text(json.dumps(config))
     _, setting, _ = report(tmp_path / "runs", tmp_path)
     assert setting["mixed_provenance"].startswith(
-        "the strategy file of mine was edited between its runs (3 versions; last: aaaaaaaaaaaa in seed 0, cccccccccccc in seed 1, "
-        "bbbbbbbbbbbb in seed 2), and seed 1 was resumed on other code than its first rounds: ")
+        "the strategy file of mine was edited between its runs (3 versions; last: aaaaaaaaaaaa in seed 0, "
+        "cccccccccccc in seed 1, bbbbbbbbbbbb in seed 2), and seed 1 was resumed on other code than its first rounds: ")
     for seed in (0, 2):  # every run ends on the new code, one of them resumed on it: an edit within a run
         config = json.loads((tmp_path / "runs" / f"mine-{seed}" / "config.json").read_text())
         config.update(source("c" * 64))
         (tmp_path / "runs" / f"mine-{seed}" / "config.json").write_text(json.dumps(config))
     _, setting, _ = report(tmp_path / "runs", tmp_path)
     assert setting["mixed_provenance"].startswith(
-        "the strategy file of mine was edited within a run (2 versions; last: cccccccccccc in seeds 0, 1, 2), and seed 1 was "
-        "resumed on other code than its first rounds: ")
+        "the strategy file of mine was edited within a run (2 versions; last: cccccccccccc in seeds 0, 1, 2), and "
+        "seed 1 was resumed on other code than its first rounds: ")
 
 
 def test_labels_named_leave_the_frequent_rare_pick_out_of_what_a_setting_held_fixed(tmp_path):

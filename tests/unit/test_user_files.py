@@ -935,7 +935,8 @@ def test_a_text_that_is_a_list_object_or_boolean_is_refused_not_read_as_its_pyth
     rows = [{"text": value if i == 3 else f"text number {i}", "labels": ["a"]} for i in range(30)]
     path = tmp_path / "t.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    with pytest.raises(DataError, match=rf"^{path} line 4: the text in column 'text' is {kind} \(.*; 1 such row\(s\)\); "
+    with pytest.raises(DataError, match=rf"^{path} line 4: the text in column 'text' is {kind} \(.*; 1 such "
+                                        r"row\); "
                                         r"expected a string: write each text as one string \(join its parts\), or "
                                         r"name the text's column with --text-column$"):
         load_table(path)
@@ -980,7 +981,8 @@ def test_a_split_column_without_dev_rows_is_refused_naming_the_missing_split(tmp
     said = (r"; the corpus has no dev text, so no label can be measured: the file's split column marks none; mark "
             r"some train rows dev \(about a tenth\), or rename the split column so that it is not read \(each text "
             r"then goes to train, dev or test by a hash of it\)$")
-    with pytest.raises(DataError, match=r"^corpus 't' has 0 labels with .*'food' \(pool 48 = 100%, dev 0, test 12\), .*\)"
+    with pytest.raises(DataError, match=r"^corpus 't' has 0 labels with .*'food' \(pool 48 = 100%, dev 0, "
+                                        r"test 12\), .*\)"
                                         + said):
         pick_frequent_rare(corpus, 1, 1, user_file=True)
     with pytest.raises(DataError, match=r"^--labels: 1 label\(s\) of corpus 't' cannot be learned and measured: "
@@ -992,8 +994,8 @@ def test_a_csv_saved_as_tsv_is_said_so(tmp_path):
     """A comma-separated file named .tsv was told it has no text column 'text' (its columns: 'text,labels')."""
     path = tmp_path / "t.tsv"
     path.write_text("text,labels\n" + "".join(f"text number {i},food\n" for i in range(30)))
-    with pytest.raises(DataError, match=r"t\.tsv's header \(line 1\) is one column, 'text,labels', holding ',': the file "
-                                        r"looks separated by commas, not tabs, as its \.tsv suffix says; rename it "
+    with pytest.raises(DataError, match=r"t\.tsv's header \(line 1\) is one column, 'text,labels', holding ',': "
+                                        r"the file looks separated by commas, not tabs, as its \.tsv suffix says; rename it "
                                         r"t\.csv, or save it with tabs$"):
         load_table(path)
 

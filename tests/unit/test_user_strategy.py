@@ -990,8 +990,8 @@ def test_a_scripts_own_strategy_named_where_that_script_does_not_run_says_to_mov
     monkeypatch.setitem(sys.modules, "__main__", script)
     with pytest.raises(ConfigError, match=r"^strategy '__main__:Inline' is a class of the script that ran it, and "
                                           r"al\.simulate runs here as __main__, not that script; move the class into a "
-                                          r"module of its own \(mystrategies\.py\) and give mystrategies:Inline, or run "
-                                          r"it from that script \(al\.simulate\.run\)$"):
+                                          r"module of its own \(mystrategies\.py\) and give mystrategies:Inline, or "
+                                          r"run it from that script \(al\.simulate\.run\)$"):
         get_strategy("__main__:Inline")
 
 
