@@ -29,6 +29,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -1185,12 +1186,15 @@ class Session:
         return dict(zip(self.label_names, counts.tolist()))
 
     def done_message(self, n_labeled: int | None = None) -> str:
-        """``the budget is spent: N texts labeled. Export them with python -m al.annotate export DIR -o FILE``."""
+        """``the budget is spent: N texts labeled. Export them with python -m al.annotate export DIR -o FILE``, FILE
+        named after the session's folder (``aid-labeled.jsonl``): one name for every session's export would write
+        over another's."""
         if n_labeled is None:
             answers = self.store.all()
             n_labeled = len(self.texts.given) + sum(not a.skipped for a in answers)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.directory.resolve().name).strip("._-") or "session"
         return (f"the budget is spent: {counted(n_labeled, 'text')} labeled. Export them with: python -m "
-                f"al.annotate export {self.directory} -o labeled.jsonl")
+                f"al.annotate export {self.directory} -o {name}-labeled.jsonl")
 
     def batch_size(self, round_: int) -> int:
         """Texts a person is asked about in round ``round_``: the start's unlabeled texts (round 0) and the picks."""

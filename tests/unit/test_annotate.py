@@ -1790,7 +1790,7 @@ def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, ca
     assert err[0].startswith("resuming after round 3: 20 answers so far, ")
     # complete: said in the terminal, not on the page alone (it served the answers without a word)
     assert err[1] == (f"complete: the budget is spent: 20 texts labeled. Export them with: python -m al.annotate "
-                      f"export {tmp_path / 's'} -o labeled.jsonl (a larger --budget asks more)")
+                      f"export {tmp_path / 's'} -o s-labeled.jsonl (a larger --budget asks more)")
     # and stopped, it is not said to resume (it had said "the same command resumes", and so had its start)
     assert "Ctrl-C stops" in err and not any("resumes where you left off" in line for line in err), err
     assert err[-1] == (f"stopped; every answer is in {tmp_path / 's' / DB_FILE}; the session is complete; a larger "
@@ -1818,7 +1818,7 @@ def test_the_end_of_the_budget_is_said_in_the_terminal_once(pool, tmp_path):
     finally:
         session.close()
     assert said == [f"done: the budget is spent: 20 texts labeled. Export them with: python -m al.annotate export "
-                    f"{tmp_path / 's'} -o labeled.jsonl (the page stays up until Ctrl-C)"]
+                    f"{tmp_path / 's'} -o s-labeled.jsonl (the page stays up until Ctrl-C)"]  # its folder's name
     assert state["message"] == said[0][len("done: "):-len(" (the page stays up until Ctrl-C)")]  # the page's words
 
 
