@@ -148,6 +148,8 @@ def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Pa
     if str(path) == "-":  # the usual name of standard output: not written to
         raise ConfigError(f"{what} - (standard output) is not written to: the output is a file; give its path, e.g. "
                           f"{what} out{suffixes[0] if suffixes else ''}")
+    if not str(path).strip():  # Path("") is ".", a directory: say what was given
+        raise ConfigError(f"{what} is empty; give a file path, e.g. {what} out{suffixes[0] if suffixes else ''}")
     path = Path(path)
     if path.is_dir():
         example = path / f"out{suffixes[0] if suffixes else ''}"

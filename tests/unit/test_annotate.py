@@ -1552,6 +1552,8 @@ def test_export_to_standard_output_is_refused_as_such(tmp_path, capsys, monkeypa
     assert main(["export", str(tmp_path / "no-session"), "-o", "-"]) == 2
     assert capsys.readouterr().err == ("error: -o - (standard output) is not written to: the output is a file; give "
                                        "its path, e.g. -o out.jsonl\n")
+    assert main(["export", str(tmp_path / "no-session"), "-o", ""]) == 2  # it was '-o . is a directory'
+    assert capsys.readouterr().err == "error: -o is empty; give a file path, e.g. -o out.jsonl\n"
 
 
 def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_path):
