@@ -546,30 +546,6 @@ def export_and_read(session_dir, output):
     return [json.loads(line) for line in output.read_text().splitlines()], counts
 
 
-def test_the_first_embedding_of_a_session_shows_its_progress_on_the_terminal(pool, tmp_path, monkeypatch):
-    """A session's embedding pass (578 s for a large pool) printed nothing on the terminal: its progress was off."""
-    import al.embedders
-
-    made = {}
-
-    class Embedder:
-        def __init__(self, model, **kwargs):
-            made.update(kwargs)
-
-        def encode(self, texts):
-            raise AssertionError("not called here")
-
-    monkeypatch.setattr(al.embedders, "SentenceEmbedder", Embedder)
-    path, _, labels = pool
-    args = build_parser().parse_args(["--data", str(path), "--labels", *labels, "--out", str(tmp_path / "s"), *LOOP])
-    session = build_session(args)  # no embed given: the real embedder's, as the command makes it
-    try:
-        session._simulation()
-    finally:
-        session.close()
-    assert made["show_progress"] is True  # the process's --quiet silences it (set_quiet)
-
-
 def test_export_of_a_session_with_no_labeled_text_warns_that_its_file_is_empty(pool, tmp_path, capsys):
     """An export with nothing in it wrote an empty file, exit 0, and 'wrote 0 labeled texts' alone."""
     session, _ = open_session(pool, tmp_path / "s")

@@ -263,6 +263,8 @@ def test_a_session_s_embedder_stops_between_passes_when_it_closes(pool, tmp_path
         session.close(timeout=5)
     assert time.monotonic() - started < 2 and not session._thread.is_alive()
     assert session.error is None and made["stop"].is_set()
+    # its pass shows its progress on the terminal (578 s for a large pool had printed nothing); --quiet silences it
+    assert made["show_progress"] is True
 
 
 def test_no_new_pass_starts_once_the_stop_is_set():
