@@ -311,10 +311,11 @@ def stale_locks(root: Path, now: float | None = None, remove: bool = False) -> l
 
 
 def temporaries(root: Path, now: float | None = None, older_than: float | None = None,
-                remove: bool = False) -> list[tuple[Path, int]]:
+                remove: bool = False) -> list[tuple[Path, int, float]]:
     """The temporaries under ``root`` (``.NAME.XXXX.tmp``: a write in progress, or one a killed writer left,
-    :func:`al.io.atomic_file`) untouched for ``older_than`` seconds (None: any age), with their bytes; with
-    ``remove``, removed. A run removes those a day old beside what it writes (:data:`al.io.STALE_SECONDS`)."""
+    :func:`al.io.atomic_file`) untouched for ``older_than`` seconds (None: any age), with their bytes and when
+    last touched; with ``remove``, removed. A run removes those a day old beside what it writes
+    (:data:`al.io.STALE_SECONDS`)."""
     now = time.time() if now is None else now
     found: list[Path] = []
     for folder, dirs, files in os.walk(root):  # never into a temporary folder: what it holds is its own
@@ -335,7 +336,7 @@ def temporaries(root: Path, now: float | None = None, older_than: float | None =
                 path.unlink()
         except OSError:  # removed meanwhile (its writer finished, another prune)
             continue
-        out.append((path, size))
+        out.append((path, size, touched))
     return out
 
 
@@ -383,8 +384,8 @@ def format_entries(entries: Sequence[CacheEntry], root: Path, local: Sequence[st
     left = temporaries(root)
     if left:  # named nowhere else (those inside an entry's folder count in its size too)
         now = time.time()
-        old = sum(now - _size_and_time(p)[1] >= STALE_SECONDS for p, _ in left)
-        size = _megabytes(sum(n for _, n in left))
+        old = sum(now - touched >= STALE_SECONDS for _, _, touched in left)
+        size = _megabytes(sum(n for _, n, _ in left))
         lines.append(f"temporaries: {len(left)} ({size}), writes in progress or left by killed ones; {old} a day "
                      f"old, which prune removes")
     return "\n".join(lines)
@@ -477,11 +478,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in _said_each_or_counted(verb, locks, root, "a lock file nothing holds", "lock files nothing holds"):
             print(line)
         left = temporaries(root, now, older_than=STALE_SECONDS, remove=not args.dry_run)
-        for line in _said_each_or_counted(verb, [p for p, _ in left], root, "a temporary a killed write left",
+        for line in _said_each_or_counted(verb, [p for p, _, _ in left], root, "a temporary a killed write left",
                                           "temporaries killed writes left"):
             print(line)
         kept = len(entries) - len(doomed)
-        leftovers = (f", {counted(len(left), 'temporary', 'temporaries')} ({_megabytes(sum(n for _, n in left))})"
+        leftovers = (f", {counted(len(left), 'temporary', 'temporaries')} ({_megabytes(sum(n for _, n, _ in left))})"
                      if left else "")
         removed = f"{counted(len(doomed), 'entry', 'entries')} ({_megabytes(sum(e.size for e in doomed))})"
         print(f"{verb} {removed}{leftovers} and {counted(len(locks), 'lock file', 'lock files')}; "

@@ -758,11 +758,9 @@ def _spec_of(cls: type) -> str:
 def _parameters(cls: type) -> dict[str, inspect.Parameter] | None:
     """Keyword parameters of ``cls``'s constructor (a class that passes ``**kwargs`` on says its own with a
     ``wrapped_parameters`` classmethod: a peer library's strategy); None when it takes ``**kwargs`` otherwise."""
-    wrapped = getattr(cls, "wrapped_parameters", None)
-    if callable(wrapped):
-        return dict(wrapped())
-    params = _named_parameters(cls)
-    return None if _var_keyword(cls) else params
+    if callable(getattr(cls, "wrapped_parameters", None)) or _var_keyword(cls) is None:
+        return _named_parameters(cls)
+    return None
 
 
 def _named_parameters(cls: type) -> dict[str, inspect.Parameter]:

@@ -583,16 +583,15 @@ def _is_zero_one(table: Table, column: str, named: bool = False,
     n_filled = int(filled.sum())
     words = ({str(v).strip().lower() for v in values[filled]}  # labels come from 0/1 columns: this may be one
              if not named and len(odd) == n_filled and LIST_COLUMN not in table.frame.columns else set())
-    if words and any(words <= pair for pair in YES_NO) and yes_no is not None:
-        yes_no.append((column, "/".join(sorted(words, reverse=True))))
-    elif words and any(words <= pair for pair in YES_NO):
-        import warnings
+    if words and any(words <= pair for pair in YES_NO):
+        said = "/".join(sorted(words, reverse=True))
+        if yes_no is not None:
+            yes_no.append((column, said))
+        else:
+            import warnings
 
-        warnings.warn(
-            f"{table.path}: column {column!r} holds only {'/'.join(sorted(words, reverse=True))}, not 0 or 1, so "
-            f"it is not read as a label column; if it is one, write its cells as 1 and 0",
-            UserWarning, stacklevel=2,
-        )
+            warnings.warn(f"{table.path}: {yes_no_said([column], said)}, not 0 or 1, so {_ONE_NOT_READ} cells as 1 "
+                          f"and 0", UserWarning, stacklevel=2)
     if not named and n_filled >= 4 and 0 < len(odd) <= max(1, int(STRAY_SHARE * n_filled)):
         import warnings
 
