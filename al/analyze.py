@@ -156,6 +156,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     from al.analysis.embedding_analysis import check_sizes
     from al.config import MAX_SEED, PRETRAINED, SimulationConfig
     from al.models import resolve_model
+    from al.simulate import default_pick_read
 
     def say(message: str) -> None:
         if not quiet:
@@ -201,6 +202,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     quiet = "quiet" in args
     check_sizes(sizes, sys.maxsize, k)  # sign and emptiness, before anything loads
     resolve_model(config.model)
+    config = default_pick_read(config, args, quiet, analysis=True)
     out = Path(args.out) if "out" in args else default_out(config.dataset, config.model, config.data_path)
     if "out" not in args and "space" in args:
         out = out.with_name(f"{out.name}-{args.space}-{config.space_scope}")

@@ -45,7 +45,13 @@ class DataError(ALError):
 
 class LabelPickError(DataError):
     """The labels asked for cannot be picked from a corpus that was read: too few eligible, unknown or ineligible
-    names (``--describe`` then shows every label's counts to pick by)."""
+    names (``--describe`` then shows every label's counts to pick by).
+
+    ``keep_all``: (frequent, rare) that keep every eligible label, where too few (two or more) are eligible for
+    what was asked and nothing suggests the file was misread; else None.
+    """
+
+    keep_all: tuple[int, int] | None = None
 
 
 class ForeignConfigError(DataError):

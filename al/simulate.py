@@ -169,6 +169,58 @@ def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
     return params
 
 
+def all_labels_kept(config: SimulationConfig, args: argparse.Namespace,
+                    error: LabelPickError) -> tuple[SimulationConfig, str] | None:
+    """``config`` keeping every eligible label, and a note saying so, where the default pick (``n_frequent`` +
+    ``n_rare``, neither the command line nor ``--config``'s file naming labels or counts) asked for more labels than
+    the corpus has eligible (``error.keep_all``); else None: the error stands.
+
+    A rerun of the same command picks the same labels, so a run started so resumes.
+    """
+    picked = {"labels", *_FREQUENCY_SETTINGS}
+    if error.keep_all is None or picked & set(vars(args)) or picked & file_set_options(args):
+        return None
+    from dataclasses import replace
+
+    n_frequent, n_rare = error.keep_all
+    n = n_frequent + n_rare
+    source = Path(config.data_path).name if config.data_path else config.dataset
+    note = (f"{source} has {n} eligible labels, fewer than the default {config.n_frequent} frequent + "
+            f"{config.n_rare} rare: keeping all {n} ({n_frequent} frequent + {n_rare} rare, as --frequent {n_frequent} "
+            f"--rare {n_rare}); --labels or --frequent/--rare pick others")
+    return replace(config, n_frequent=n_frequent, n_rare=n_rare), note
+
+
+def default_pick_read(config: SimulationConfig, args: argparse.Namespace, quiet: bool = False,
+                      analysis: bool = False) -> SimulationConfig:
+    """``config``, or on a user's file with fewer eligible labels than the default pick asks for, ``config``
+    keeping them all (:func:`all_labels_kept`, said unless ``quiet``): decided before a run compares its
+    settings with a stored run's, so the same command resumes. The corpus read is kept for the run; a stored run
+    of the same counts is not read for it (a complete one reads no data)."""
+    from al.datasets import USER_FILE_DATASETS
+    from al.records import read_config
+
+    config.validate()
+    if config.dataset not in USER_FILE_DATASETS or config.labels:
+        return config
+    if not analysis:
+        try:
+            stored = (read_config(config.run_dir) or {}).get("config", {})
+        except ALError:  # damaged, or another program's: the run says so
+            stored = {}
+        if (stored.get("n_frequent"), stored.get("n_rare")) == (config.n_frequent, config.n_rare):
+            return config
+    try:
+        load_config_corpus(config, analysis=analysis)
+    except LabelPickError as exc:
+        if (kept := all_labels_kept(config, args, exc)) is None:
+            raise
+        config, note = kept
+        if not quiet:
+            print(f"note: {note}", file=sys.stderr)
+    return config
+
+
 def given_settings(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
     """The settings the command line actually gives (no defaults), and deprecation lines for old flags."""
     given = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
@@ -1040,7 +1092,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.validate()
             full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
             try:
-                corpus = load_config_corpus(config)
+                corpus = load_config_corpus(default_pick_read(config, args))
             except LabelPickError:  # every label's counts, to pick labels by, then why
                 print(f"{full.describe()}\n(every label of the corpus, before the label reduction, which failed:)")
                 raise
@@ -1054,6 +1106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.validate()  # a bad value gets its one line before it reaches torch
             limit_threads(config.threads)
         with sigterm_stops():  # a kill's SIGTERM (a scheduler's, timeout's) stops it as Ctrl-C does, work kept
+            config = default_pick_read(config, args, quiet)
             rounds = run(config, quiet=quiet)
     except ALError as exc:
         message = flags_named(str(exc), args)

@@ -99,11 +99,14 @@ def pick_frequent_rare(
         joined = _label_sep_hint([corpus.label_names[j] for j in others]) if user_file else ""
         advice = (_empty_split_advice(corpus, min_eval, user_file) or
                   f"{joined}lower --frequent/--rare{keep_all} or name the labels with --labels{split}")
-        raise LabelPickError(
+        error = LabelPickError(
             f"corpus {corpus.name!r} has {counted(n, 'label')} with "
             f"{_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
             f"but {n_frequent} frequent + {n_rare} rare = {needed} were asked for ({shown}); {advice}"
         )
+        if n >= 2 and not joined:  # a plain shortfall, no sign of a misread file
+            error.keep_all = (n - n // 2, n // 2)
+        raise error
     counts = corpus.label_counts("train")
     names = np.asarray(corpus.label_names, dtype=object)
     # sort by count descending, then name ascending

@@ -94,6 +94,27 @@ def test_cli_resumes_a_killed_run(small_jsonl, tmp_path, capsys):
     assert read_rounds(tmp_path / "killed") == resumed
 
 
+def test_a_file_of_fewer_eligible_labels_than_the_default_pick_keeps_them_all_and_resumes(small_jsonl, tmp_path,
+                                                                                          capsys):
+    """Four labels under the default 5 + 5, none named: the run keeps all four, says so, records the counts it used,
+    and the same command with a larger budget resumes it (the counts decided before the stored settings are read)."""
+    args = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--strategy", "random", "--initial", "20",
+            "--step", "20", "--out", str(tmp_path / "run")]
+    assert main([*args, "--budget", "40"]) == 0
+    err = capsys.readouterr().err
+    assert ("note: small.jsonl has 4 eligible labels, fewer than the default 5 frequent + 5 rare: keeping all 4 (2 "
+            "frequent + 2 rare, as --frequent 2 --rare 2); --labels or --frequent/--rare pick others\n") in err
+    stored = read_config(tmp_path / "run")
+    assert (stored["config"]["n_frequent"], stored["config"]["n_rare"]) == (2, 2)
+    assert sorted(stored["corpus"]["label_names"]) == sorted(LABELS)
+    assert main([*args, "--budget", "60"]) == 0
+    said = capsys.readouterr().err
+    assert "extending to budget 60 (was 40): resuming after round 1: random on small (200 pool texts, 4 labels)" in said
+    assert [r["n_labeled"] for r in read_rounds(tmp_path / "run")] == [20, 40, 60]
+    assert main([*args, "--budget", "60", "--frequent", "5"]) == 2  # counts given are kept as given
+    assert "but 5 frequent + 5 rare = 10 were asked for" in capsys.readouterr().err
+
+
 def test_a_finished_run_given_a_larger_budget_continues_into_the_run_a_fresh_one_would_be(small_jsonl, tmp_path,
                                                                                           capsys):
     """Budget 50 (rounds at 20, 40, 50: the round at 40 picked 10, the last step shrunk to fit), then 60 in the

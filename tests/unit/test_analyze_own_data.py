@@ -76,6 +76,22 @@ def test_a_file_with_every_text_in_train_and_a_rare_label_is_analysed(hashed, ca
     assert "cannot be learned and measured" in capsys.readouterr().err
 
 
+def test_a_file_of_fewer_labels_than_the_default_pick_is_analysed_with_all_of_them(hashed, capsys):
+    """Two eligible labels under the default 5 + 5, none named (rare's 12 pool texts are too few): both are analysed,
+    said; counts given stand."""
+    from al.analyze import main
+
+    data = _write(hashed / "three.csv", _rows(300, 0))
+    assert main(["--dataset", "csv", "--data-path", str(data), "--sizes", "40", "--k", "20", "--out", "out"]) == 0
+    assert sorted(json.loads((hashed / "out" / "analysis.json").read_text())["label_names"]) == ["food", "water"]
+    assert capsys.readouterr().err.startswith(
+        "note: three.csv has 2 eligible labels, fewer than the default 5 frequent + 5 rare: keeping all 2 (1 frequent "
+        "+ 1 rare, as --frequent 1 --rare 1); --labels or --frequent/--rare pick others\n")
+    assert main(["--dataset", "csv", "--data-path", str(data), "--sizes", "40", "--k", "20", "--out", "given",
+                 "--frequent", "2"]) == 2
+    assert "but 2 frequent + 5 rare = 7 were asked for" in capsys.readouterr().err
+
+
 def test_the_embedding_line_says_how_many_vectors_came_from_the_cache(hashed, monkeypatch, capsys):
     import al.embedders
     from al.analyze import main

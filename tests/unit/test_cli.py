@@ -371,20 +371,29 @@ def test_describe_prints_the_corpus(capsys):
 
 
 def test_describe_of_a_file_whose_labels_cannot_be_picked_prints_every_label_then_why(tmp_path, capsys):
-    """A new file of 2 labels under the default 5 + 5: --describe, where a user looks up the counts to pick labels
-    by, was the eligibility error alone."""
+    """A new file of 2 labels under 5 + 5 given: --describe, where a user looks up the counts to pick labels by,
+    was the eligibility error alone. Under the default 5 + 5, not given, the file keeps both labels, said."""
     data = tmp_path / "d.csv"
     rows = ["text,a,b,split"] + [f"pool {i},{int(i < 30)},{int(i % 3 == 0)},train" for i in range(60)]
     rows += [f"{split} {i},{int(i < 10)},{int(i % 2)},{split}" for split in ("dev", "test") for i in range(20)]
     data.write_text("\n".join(rows) + "\n")
-    assert main(["--dataset", "csv", "--data-path", str(data), "--describe"]) == 2
+    assert main(["--dataset", "csv", "--data-path", str(data), "--describe", "--frequent", "5"]) == 2
     captured = capsys.readouterr()
     assert captured.out.startswith("corpus d: 100 texts, 2 labels") and "  a          30      10      10" in captured.out
     assert captured.out.endswith("(every label of the corpus, before the label reduction, which failed:)\n")
     assert captured.err.startswith("error: corpus 'd' has 2 labels with >= 20 pool texts") and \
         "(--frequent 1 --rare 1 keeps all 2)" in captured.err and captured.err.count("\n") == 1
-    assert main(["--dataset", "csv", "--data-path", str(data), "--describe", "--frequent", "1", "--rare", "1"]) == 0
-    assert "before the label reduction" not in capsys.readouterr().out
+    settings = tmp_path / "run.yaml"  # a settings file's counts are given too
+    settings.write_text(f"dataset: csv\ndata_path: {data}\nn_rare: 5\n")
+    assert main(["--config", str(settings), "--describe"]) == 2
+    assert "but 5 frequent + 5 rare = 10 were asked for" in capsys.readouterr().err
+    for given in ([], ["--frequent", "1", "--rare", "1"]):
+        assert main(["--dataset", "csv", "--data-path", str(data), "--describe", *given]) == 0
+        captured = capsys.readouterr()
+        assert captured.out.startswith("corpus d: 70 texts, 2 labels") and "label reduction" not in captured.out
+        assert captured.err == ("" if given else "note: d.csv has 2 eligible labels, fewer than the default 5 frequent "
+                                "+ 5 rare: keeping all 2 (1 frequent + 1 rare, as --frequent 1 --rare 1); --labels or "
+                                "--frequent/--rare pick others\n")
 
 
 def test_describe_refuses_flags_it_would_not_read_and_takes_a_settings_file_whole(tmp_path, capsys):

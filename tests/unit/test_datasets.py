@@ -65,6 +65,7 @@ def test_frequent_and_rare_by_hand():
         "test 10)); lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name the labels with --labels, "
         "or put more texts of 'L5' in dev and test with a split column of the file's (train/dev/test; "
         "--split-column)")  # L5 is short of dev texts only
+    assert caught.value.keep_all == (3, 3)  # what a command's default pick falls back to (al.simulate)
 
 
 def test_too_few_eligible_labels_of_a_file_whose_names_hold_a_separator_name_the_label_sep_to_pass():
@@ -77,6 +78,13 @@ def test_too_few_eligible_labels_of_a_file_whose_names_hold_a_separator_name_the
             pick_frequent_rare(corpus, 1, 1, user_file=user_file)
         assert ("); label names such as 'fire;food' hold ';': if it joins labels, pass --label-sep ';'; else lower "
                 "--frequent/--rare" in str(caught.value)) is hint, str(caught.value)
+        assert caught.value.keep_all is None  # one eligible label: never a run's pick kept by default
+    two = corpus_with_counts([30, 30, 5, 5], [10] * 4, [10] * 4)
+    two = make_corpus("mine", two.texts, two.Y, ["fire", "water", "fire;water", "water;fire"], two.splits)
+    for user_file, kept in ((True, None), (False, (1, 1))):  # two eligible: kept unless a name looks joined
+        with pytest.raises(DataError) as caught:
+            pick_frequent_rare(two, 2, 2, user_file=user_file)
+        assert caught.value.keep_all == kept
     tabbed = make_corpus("mine", counts.texts, counts.Y, ["fire", "a\tb", "c\td"], counts.splits)
     with pytest.raises(DataError) as caught:
         pick_frequent_rare(tabbed, 1, 1, user_file=True)
