@@ -42,6 +42,7 @@ from al.analysis.proximity import plot_proximity
 from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality
 from al.centroids import class_centroids
 from al.errors import ConfigError
+from al.progress import heartbeat
 from al.io import atomic_file, write_atomic
 
 if TYPE_CHECKING:
@@ -184,8 +185,9 @@ def analyze_pool(
     for size, (labeled, unlabeled) in zip(sizes, labeled_splits(len(embeddings), sizes, seed)):
         X, Yl = embeddings[labeled], Yd[labeled]
         t = time.perf_counter()
-        entry = {"size": size, **diagnostics(X, Yl, embeddings[unlabeled], Yd[unlabeled], label_names,
-                                             k=k, temperatures=temperatures, seed=seed)}
+        with heartbeat(f"analysing |L| = {size} (its pairwise distances grow with its square)", 5.0, 15.0):
+            entry = {"size": size, **diagnostics(X, Yl, embeddings[unlabeled], Yd[unlabeled], label_names,
+                                                 k=k, temperatures=temperatures, seed=seed)}
         centroids, _ = class_centroids(X, Yl)
         projection = pca_projection(X, centroids)
         entry["pca"] = {"explained_variance_ratio": [round(float(v), 6) for v in projection.explained_variance_ratio]}
@@ -209,17 +211,19 @@ def analyze_pool(
             if isinstance(adapted, tuple):
                 adapted, fit = adapted
             fit_seconds = time.perf_counter() - t
-            entry["adapted"] = _space_entry(adapted, labeled, unlabeled, Yd, label_names, k, temperatures, seed,
-                                            out, size, space_name)
+            with heartbeat(f"analysing |L| = {size} in the {space_name} space", 5.0, 15.0):
+                entry["adapted"] = _space_entry(adapted, labeled, unlabeled, Yd, label_names, k, temperatures, seed,
+                                                out, size, space_name)
             entry["adapted"]["fit"] = dict(fit or {})
             entry["adapted"]["seconds"]["fit"] = round(fit_seconds, 3)
             sample = np.sort(np.random.default_rng([seed, size]).choice(
                 unlabeled, min(held_out, len(unlabeled)), replace=False))
-            entry["held_out"] = {
-                "n_texts": int(len(sample)),
-                "pretrained": embedding_quality(embeddings[sample], Yd[sample], temperatures, seed),
-                space_name: embedding_quality(adapted[sample], Yd[sample], temperatures, seed),
-            }
+            with heartbeat(f"measuring {len(sample)} held-out texts in both spaces at |L| = {size}", 5.0, 15.0):
+                entry["held_out"] = {
+                    "n_texts": int(len(sample)),
+                    "pretrained": embedding_quality(embeddings[sample], Yd[sample], temperatures, seed),
+                    space_name: embedding_quality(adapted[sample], Yd[sample], temperatures, seed),
+                }
         result["sizes"].append(entry)
     if space is not None:
         result["space"] = space_name
@@ -433,19 +437,27 @@ def reading(result: dict[str, Any]) -> str:
             parts.append(f"k = {k} is {', '.join(shares)}: the nearest texts are much of the pool, so no ratio can "
                          f"rise far above 1 (see the ceilings); a smaller --k reads the centroids' neighbourhoods.")
         if ceiling < LOW_CEILING:
-            parts.append("With ceilings this low (labels on a large share of the unlabeled texts), a ratio near 1 "
-                         "says little; compare each ratio with its ceiling in the table below.")
-        shown = np.flatnonzero(np.isfinite(label_ratio))
-        if len(shown) >= 2 and np.ptp(np.round(label_ratio[shown], 2)) > 0:  # as printed: all alike, no best
-            best, worst = int(shown[np.argmax(label_ratio[shown])]), int(shown[np.argmin(label_ratio[shown])])
+            why = ("k a large share of the unlabeled texts" if crowded else
+                   "labels on a large share of the unlabeled texts")
+            parts.append(f"With ceilings this low ({why}), a ratio near 1 says little; compare each ratio with its "
+                         f"ceiling in the table below.")
+        # ranked by the share of the way from chance to the ceiling: a raw ratio is mostly how rare the label is
+        # (a label on most texts cannot rise far above 1 however well its centroid finds them)
+        shown = np.flatnonzero(np.isfinite(label_ratio) & (label_ceiling >= 1 + MIN_ROOM))
+        label_reach = np.full(len(names), np.nan)
+        label_reach[shown] = (label_ratio[shown] - 1) / (label_ceiling[shown] - 1)
+        if len(shown) >= 2 and np.ptp(np.round(label_reach[shown], 2)) > 0:  # as printed: all alike, no best
+            best, worst = int(shown[np.argmax(label_reach[shown])]), int(shown[np.argmin(label_reach[shown])])
 
             def placed(j: int) -> str:
-                limit = f", at most {label_ceiling[j]:.2f}" if np.isfinite(label_ceiling[j]) else ""
-                return f"{label_ratio[j]:.2f}{limit}"
+                way = (f"{label_reach[j]:.0%} of the way from chance to it" if label_reach[j] >= 0 else
+                       "below chance")
+                return f"ratio {label_ratio[j]:.2f}, at most {label_ceiling[j]:.2f}: {way}"
 
             over = " over all sizes" if len(entries) > 1 else ""
-            parts.append(f"The best-placed centroid is that of {names[best]} (ratio {placed(best)}{over}), "
-                         f"the worst that of {names[worst]} ({placed(worst)}).")
+            parts.append(f"Measured by how far its ratio got from chance towards its ceiling, the best-placed centroid "
+                         f"is that of {names[best]} ({placed(best)}{over}), the worst that of {names[worst]} "
+                         f"({placed(worst)}).")
     margins = per_label(result, "margins", "margin")
     margins[per_label(result, "margins", "n_texts") < MIN_MARGIN_TEXTS] = np.nan  # a lone text is its centroid
     first, last = entries[0], entries[-1]

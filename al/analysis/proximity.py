@@ -149,7 +149,8 @@ def plot_proximity(
     Parameters
     ----------
     sizes : sequence of int, length n_sizes
-    observed, expected : ndarray of shape (n_sizes, n_labels); NaN bars are left out.
+    observed, expected : ndarray of shape (n_sizes, n_labels); a NaN observed (no centroid) is a cross at 0, its
+        chance and most possible left out.
     label_names : sequence of str, length n_labels
     k : int, neighbours per centroid (for the labels)
     title : str or None
@@ -164,14 +165,18 @@ def plot_proximity(
     ax = fig.subplots()
     width = 0.8 / n_sizes
     x = np.arange(n_labels)
+    missing = np.isnan(observed)  # no centroid (no labeled text of the label): no bar, no ticks, a cross at 0
     for s, size in enumerate(sizes):
         pos = x - 0.4 + width * (s + 0.5)
         ax.bar(pos, np.nan_to_num(observed[s]), width, label=f"|L| = {size}")
-        ax.scatter(pos, expected[s], marker="_", s=120, color="black", zorder=3,
+        ax.scatter(pos, np.where(missing[s], np.nan, expected[s]), marker="_", s=120, color="black", zorder=3,
                    label="expected by chance" if s == 0 else None)
         if possible is not None:
-            ax.scatter(pos, np.asarray(possible, float)[s], marker="_", s=120, color="grey", zorder=3,
-                       label="the most possible" if s == 0 else None)
+            ax.scatter(pos, np.where(missing[s], np.nan, np.asarray(possible, float)[s]), marker="_", s=120,
+                       color="grey", zorder=3, label="the most possible" if s == 0 else None)
+        if missing[s].any():
+            ax.scatter(pos[missing[s]], np.zeros(int(missing[s].sum())), marker="x", s=30, color="dimgrey", zorder=3,
+                       label="no centroid (no labeled text)" if not missing[:s].any() else None)
     ax.set_xticks(x, list(label_names), rotation=30, ha="right")
     ax.set_xlabel("label")
     ax.set_ylabel(f"texts with the label among the {k} nearest")

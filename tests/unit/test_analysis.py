@@ -312,6 +312,13 @@ def test_proximity_figure(tmp_path):
     assert "the most possible" in ceilings.get_legend_handles_labels()[1]
     grey = [c for c in ceilings.collections if c.get_label() == "the most possible"][0]
     assert grey.get_offsets()[:, 1].tolist() == [3, 2]  # min(k, the label's unlabeled texts), per bar
+    # B at |L| = 100 has no centroid: no chance or most-possible tick over an empty bar (it read as 'found none')
+    absent = plot_proximity([100, 200], np.array([[1, np.nan], [3, 4]]), np.array([[2, 2.5], [2, 2.5]]), ["A", "B"],
+                            k=100, possible=np.array([[9, 9], [8, 8]])).axes[0]
+    marks = {c.get_label(): c.get_offsets() for c in absent.collections if not c.get_label().startswith("_")}
+    assert np.ma.getmaskarray(marks["expected by chance"][:, 1]).tolist() == [False, True]  # the first size's ticks
+    assert np.ma.getmaskarray(marks["the most possible"][:, 1]).tolist() == [False, True]
+    np.testing.assert_allclose(marks["no centroid (no labeled text)"], [[1 - 0.4 + 0.4 * 0.5, 0.0]])  # B, first bar
 
 
 # -- the report over several sizes -------------------------------------------------------------------------
@@ -393,6 +400,37 @@ def test_bad_input(argv, message, tmp_path, capsys):
     assert err.startswith("error: ") and message in err
     assert err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_each_sizes_analysis_says_it_is_working_when_it_takes_long(monkeypatch, capsys):
+    """|L| = 8000 took 13 s with nothing printed after 'analysing sizes 8000': each size's pass, in each space, and
+    the held-out measure run under a heartbeat (its line after 5 s, every 15 s after)."""
+    from contextlib import contextmanager
+
+    import al.analysis.embedding_analysis as analysis
+    from al.spaces.head import HeadSpace
+    from tests.conftest import hash_embed, synthetic_corpus
+
+    beats = []
+
+    @contextmanager
+    def heartbeat(desc, delay, interval):
+        beats.append((desc, delay, interval))
+        yield
+
+    monkeypatch.setattr(analysis, "heartbeat", heartbeat)
+    corpus = synthetic_corpus(n_texts=300)
+    pool = corpus.splits["train"]
+    X = hash_embed(corpus.texts[pool].tolist())
+
+    def space(labeled, Y_labeled, seed):
+        return HeadSpace("cea", epochs=2, dim=8, hidden=16).fit(X[labeled], sp.csr_matrix(Y_labeled), seed).transform(X)
+
+    analysis.analyze_pool(X, corpus.Y[pool], corpus.label_names, [20, 40], k=10, space=space, space_name="cea",
+                          held_out=50)
+    assert beats == [(f"{what}", 5.0, 15.0) for size in (20, 40) for what in (
+        f"analysing |L| = {size} (its pairwise distances grow with its square)", f"analysing |L| = {size} in the cea "
+        f"space", f"measuring 50 held-out texts in both spaces at |L| = {size}")]
 
 
 def test_sizes_must_be_integers(capsys):

@@ -207,9 +207,30 @@ def test_labels_placed_alike_have_no_best_and_worst_centroid():
     assert "carried its label 1.00 times as often as chance" in text
     assert "best-placed" not in text
     Y = np.ones((60, 2), dtype=int)
-    Y[::2, 1] = 0  # water on half the texts, gathered about one direction: its ratio near 2, food's 1
+    Y[::2, 1] = 0  # water on half the texts, gathered about one direction: its ratio near 2, food's 1 at its ceiling
     X[1::2] = X[1::2] * 0.1 + np.eye(8, dtype=np.float32)[0]
-    assert "best-placed" in reading(analyze_pool(X, Y, ["food", "water"], [30], k=20))
+    assert "best-placed" not in reading(analyze_pool(X, Y, ["food", "water"], [30], k=20))  # food: no room to rank
+
+
+def test_the_best_and_worst_placed_centroids_are_ranked_by_the_way_from_chance_to_the_ceiling():
+    """The raw ratio is mostly how rare a label is: on the Disaster Response data 'the worst that of aid_related
+    (1.29, at most 1.33)' named a centroid whose 100 nearest texts were 96 to 98 of its own."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 16)).astype(np.float32)
+    Y = np.zeros((200, 2), dtype=int)
+    Y[:100, 0] = 1  # common: half the texts, all tight about one direction
+    X[:100] = X[:100] * 0.05 + np.eye(16, dtype=np.float32)[0]
+    Y[100:130, 1] = 1  # rare: 30 texts, 15 tight about another direction, 15 anywhere
+    X[100:115] = X[100:115] * 0.05 + np.eye(16, dtype=np.float32)[1]
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    result = analyze_pool(X, Y, ["common", "rare"], [50], k=20)
+    proximity = result["sizes"][0]["proximity"]
+    # by hand: common 20 found of 20 possible, chance 10.53 -> ratio = ceiling = 1.90, the whole way (1.0);
+    # rare 13 found, chance 3.07, 20 possible -> ratio 4.24 under a ceiling of 6.52: (4.24 - 1) / (6.52 - 1) = 0.59
+    assert [proximity[j]["observed"] for j in ("common", "rare")] == [20, 13]
+    assert ("Measured by how far its ratio got from chance towards its ceiling, the best-placed centroid is that of "
+            "common (ratio 1.90, at most 1.90: 100% of the way from chance to it), the worst that of rare (ratio "
+            "4.24, at most 6.52: 59% of the way from chance to it).") in reading(result)
 
 
 def test_a_label_on_one_labeled_text_is_left_out_of_the_margin_it_would_inflate():
@@ -371,3 +392,7 @@ def test_a_ratio_under_a_low_ceiling_is_not_read_as_the_papers_chance():
         said = "which is no more than chance." if reached is None else reached.format(reach)
         assert "Table 2" not in text and said in text and (reached is None) == (reach <= 0.05), (reach, text)
         assert "a ratio near 1 says little" in text and "over all sizes" not in text  # one size
+        assert "With ceilings this low (labels on a large share of the unlabeled texts)" in text  # k = 50 of 300
+    # k = 250 of the 300 unlabeled texts: each ceiling is 300 / max(k, the label's unlabeled texts), k's doing
+    crowded = reading(analyze_pool(X, Y, ["water", "fire"], [100], k=250))
+    assert "With ceilings this low (k a large share of the unlabeled texts), a ratio near 1 says little" in crowded
