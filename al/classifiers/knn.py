@@ -273,7 +273,8 @@ class KNNClassifier(Classifier):
         """Check the parameters' values; returns the fixed threshold (0.5 for "fixed"/"dev")."""
         k = self.k
         if k != "dev" and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
-            raise ConfigError(f"k must be a positive integer or 'dev', got {k!r}")
+            raise ConfigError(f"k must be a positive integer or 'dev', got {k!r}; give k=10, say, or k=dev (the "
+                              f"default: chosen each round on dev macro-F1)")
         if self.weights not in WEIGHTS:
             raise ConfigError(f"weights must be one of {', '.join(WEIGHTS)}, got {self.weights!r}")
         return fixed_threshold(self.threshold)
