@@ -74,7 +74,7 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped, work_cut_short
 from al.config import (
     COMPONENTS,
-    PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
+    NON_RESULT_SETTINGS, PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace, unknown_settings_hint,
 )
 from al.errors import (ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, exception_text,
@@ -184,6 +184,10 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
                             f"not hold it: run the grid from the folder its relative paths start from (the "
                             f"checkout's root for simulations/), or give the path in full")
                     notes += [note] if note not in notes else []
+        if values.get("out") is not None:  # it would be overwritten below: read by nothing
+            raise ConfigError(f"{source}: out in {_given_in(['out'], combo)} is read by nothing: each run of a grid "
+                              f"goes to its cell's folder below the file's top-level out (or --out); remove it, or "
+                              f"move it to the top level")
         values["out"] = str(root / name)
         unknown_fields = sorted(set(values) - fields)
         if unknown_fields:  # said once every cell is read: with what else the cells would refuse (a misspelt value)
@@ -433,6 +437,29 @@ def refusal(config: SimulationConfig) -> str | None:
 def missing_model(config: SimulationConfig, seen: dict[str, str | None]) -> str | None:
     """Why ``config``'s run cannot load its first model that cannot load here, or None (:func:`missing_models`)."""
     return next(iter(missing_models(config, seen)), None)
+
+
+def same_simulations(runs: Sequence[GridRun]) -> list[str]:
+    """``A and B are the same simulation (...)`` for each pair of cells whose settings are equal once every
+    component's defaults are filled in (``cvirs`` and ``cvirs`` given ``threshold: 0.5``, its default), where
+    they differ only in where the run goes and how it runs (:data:`~al.config.NON_RESULT_SETTINGS`)."""
+    seen: dict[str, str] = {}
+    pairs = []
+    for run in runs:
+        if run.problem is not None:  # said as its own problem; unresolvable
+            continue
+        try:
+            resolved = run.config.resolved()
+        except ALError:  # a problem the run says when it starts
+            continue
+        key = json.dumps({k: v for k, v in resolved.items() if k not in NON_RESULT_SETTINGS}, sort_keys=True,
+                         default=str)
+        if key in seen:
+            pairs.append(f"cells {seen[key]} and {run.name} are the same simulation "
+                         f"({run.config.strategy.label()}, seed {run.config.seed}, once defaults are filled in)")
+        else:
+            seen[key] = run.name
+    return pairs
 
 
 def missing_models(config: SimulationConfig, seen: dict[str, str | None]) -> list[str]:
@@ -1532,6 +1559,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec["out"] = args.out
         notes: list[str] = []
         root, runs = expand_grid(spec, args.grid, notes)
+        if pairs := same_simulations(runs):
+            raise ConfigError(f"{args.grid}: {'; '.join(pairs[:SHOWN_RUNS])}{and_more(len(pairs), SHOWN_RUNS)}; "
+                              f"each would be run twice, and al.report and al.plot refuse a folder holding both: list "
+                              f"it once")
         output_dir(root, "the grid's out")
         if (held := next((name for name in (CONFIG_FILE, ROUNDS_FILE) if (root / name).is_file()), None)) is not None:
             raise ConfigError(f"the grid's out {root} is a run directory (it holds {held}), where the grid's runs "
@@ -1580,6 +1611,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             problems = [its_directory(refusal(r.config), r.config.run_dir)]
             if has_rounds_left(r.config):
                 problems += [] if args.ray else missing_models(r.config, models)
+                if not args.ray and r.config.device.startswith("cuda"):  # a GPU this machine lacks: as the run says
+                    from al.device import resolve_device
+
+                    problems.append(_once(models, ("device", r.config.device),
+                                          lambda device=r.config.device: resolve_device(device)))
                 problems.append(unreadable_corpus(r.config, corpora))  # read here (a run would read it first)
             refused += [(r.name, in_file_terms(message)) for message in dict.fromkeys(problems) if message is not None]
         for line in problem_lines("will fail", refused):

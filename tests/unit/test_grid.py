@@ -61,6 +61,8 @@ def test_expansion_is_the_product(tmp_path, monkeypatch):
         ({"out": "x", "extra": 1}, "unknown top-level key"),
         ({"out": "x", "setings": {}}, "unknown top-level key\\(s\\) \\['setings'\\] \\(did you mean settings\\?\\)"),
         ({"out": "x", "settings": {"threads": 1}}, "threads is set by --workers in a grid"),
+        ({"out": "x", "settings": {"out": "runs/zzz"}}, r"^grid: out in settings is read by nothing: each run of a grid "
+                                                         r"goes to its cell's folder below the file's top-level out"),
         ({"out": "x", "budget": 600, "strategyy": 1}, r"\['budget', 'strategyy'\] \(budget is a setting: put it under "
                                                       r"`settings:`, or list values under `grid:`\)"),
         ({"strategy": "cvirs", "budget": 600, "seed": 0}, r"grid holds one simulation's settings \(budget, seed, "
@@ -217,6 +219,39 @@ def test_a_finished_run_is_compared_without_writing_to_it(tmp_path, monkeypatch)
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "afile"))  # no cache to read from: a finished run needs none
     assert [r["round"] for r in run(SimulationConfig(**config), quiet=True)] == [0, 1]
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "r").iterdir()} == before
+
+
+def test_two_cells_that_are_one_simulation_once_defaults_are_filled_in_are_refused(tmp_path, capsys):
+    """cvirs and cvirs given threshold 0.5, its default: the grid ran both, and al.report and al.plot then refused
+    the grid's folder as holding one simulation twice."""
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 150}}\ngrid:\n  strategy: [random, cvirs, "
+                    f"{{name: cvirs, params: {{threshold: 0.5}}}}, {{name: cvirs, params: {{threshold: 0.3}}}}]\n"
+                    f"  seed: [0, 1]\n")
+    for dry in (["--dry-run"], []):
+        assert main([str(path), *dry]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {path}: cells strategy-cvirs__seed-0 and strategy-cvirs_threshold=0.5__seed-0 are the same "
+            f"simulation (cvirs(threshold=0.5), seed 0, once defaults are filled in); cells strategy-cvirs__seed-1 and "
+            f"strategy-cvirs_threshold=0.5__seed-1 are the same simulation (cvirs(threshold=0.5), seed 1, once "
+            f"defaults are filled in); each would be run twice, and al.report and al.plot refuse a folder holding "
+            f"both: list it once\n")
+        assert not (tmp_path / "o").exists()
+    path.write_text(path.read_text().replace("threshold: 0.5", "threshold: 0.4"))
+    assert main([str(path), "--dry-run"]) == 0
+
+
+def test_the_dry_run_names_a_gpu_this_machine_lacks(tmp_path, capsys, monkeypatch):
+    """device: cuda on a machine without one was 'ready' in the dry run; each run then failed on it."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 150, device: cuda}}\ngrid: {{seed: [0, 1]}}\n")
+    assert main([str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "will fail: seed-0, seed-1: device 'cuda' asked for, but no CUDA GPU is visible" in err, err
+    assert "ready" not in err
 
 
 def test_the_dry_run_says_which_runs_are_new_which_resume_and_which_are_complete(tmp_path, capsys, monkeypatch):
