@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import inspect
 import json
 import os
@@ -120,6 +121,35 @@ class Component:
         if not self.params:
             return self.name
         return f"{self.name}({', '.join(f'{k}={v}' for k, v in sorted(self.params.items()))})"
+
+
+#: The longest params part of a run directory's name; a longer one is a digest of the params.
+MAX_PARAMS_IN_NAME = 60
+
+
+def _folder_part(component: Component, component_class: Callable[[], type], with_params: bool = True) -> str:
+    """A component's part of a default run directory's name: its name, then the params given that differ from its
+    constructor's defaults (a run's ``config.json`` gives them all), ``_k=v`` each (sorted; characters other than
+    letters, digits and ``_.=,-`` as ``_``), or ``_params-<digest>`` where they would be longer than
+    :data:`MAX_PARAMS_IN_NAME`."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", component.name)
+    if not with_params or not component.params:
+        return name
+    try:
+        defaults = default_params(component_class())
+    except ALError:  # an unknown name: refused where it is run, named by what was given meanwhile
+        defaults = {}
+    given = {key: value for key, value in component.params.items()
+             if key not in defaults or _json_ready(value) != _json_ready(defaults[key])}
+    if not given:
+        return name
+    spelt = "_".join(f"{key}={json.dumps(value, sort_keys=True, default=str).strip(chr(34))}"
+                     for key, value in sorted(given.items()))
+    params = re.sub(r"[^A-Za-z0-9_.=,-]+", "_", spelt).strip("_")
+    if len(params) > MAX_PARAMS_IN_NAME:
+        digest = hashlib.sha256(json.dumps(given, sort_keys=True, default=str).encode()).hexdigest()
+        params = f"params-{digest[:10]}"
+    return f"{name}_{params}"
 
 
 @dataclass(frozen=True)
@@ -248,15 +278,18 @@ class SimulationConfig:
     def run_dir(self) -> Path:
         """``out``, or ``runs/<dataset>-<strategy>[-<space>-<scope>[-for-<space_for>]]-<classifier>-seed<seed>``
         (the space's part only for a fitted space, its ``-for-`` part only where it serves less than all; a user's
-        file gives ``<dataset>`` as ``csv-<file stem>`` or ``jsonl-<file stem>``, so two files do not share one)."""
+        file gives ``<dataset>`` as ``csv-<file stem>`` or ``jsonl-<file stem>``, so two files do not share one; a
+        strategy or classifier given params other than its defaults is named with them, ``cvirs_threshold=0.3``, so
+        two variants do not share one)."""
         return Path(self.out).expanduser() if self.out else self.default_run_dir()
 
-    def default_run_dir(self, named_after_file: bool = True) -> Path:
-        """:attr:`run_dir` without ``out``; ``named_after_file`` False: as earlier versions named a run on a user's
-        file, ``runs/csv-<strategy>-...`` for every file."""
+    def default_run_dir(self, named_after_file: bool = True, with_params: bool = True) -> Path:
+        """:attr:`run_dir` without ``out``; as earlier versions named it: ``named_after_file`` False, a run on a
+        user's file ``runs/csv-<strategy>-...`` for every file; ``with_params`` False, the components by name
+        alone."""
         from al.datasets import USER_FILE_DATASETS
 
-        strategy = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.strategy.name)
+        strategy = _folder_part(self.strategy, self.strategy_class, with_params)
         space = "" if self.space.name == PRETRAINED else f"-{self.space.name}-{self.space_scope}"
         if space and self.space_for != "all":
             space += f"-for-{self.space_for}"
@@ -264,7 +297,8 @@ class SimulationConfig:
         if named_after_file and dataset in USER_FILE_DATASETS and self.data_path:
             stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.data_path).stem).strip("._-")
             dataset += f"-{stem or 'data'}"
-        return Path("runs") / f"{dataset}-{strategy}{space}-{self.classifier.name}-seed{self.seed}"
+        classifier = _folder_part(self.classifier, self.classifier_class, with_params)
+        return Path("runs") / f"{dataset}-{strategy}{space}-{classifier}-seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: components as ``{name, params}`` with the params as given."""
@@ -486,7 +520,9 @@ class SimulationConfig:
         for name in ("initial", "step", "budget"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+                default = next(f.default for f in fields(self) if f.name == name)
+                raise ConfigError(f"{name} must be a positive integer (a number of texts), got {value!r}; give "
+                                  f"--{name} {default}, say, its default")
         if self.budget <= self.initial:
             raise ConfigError(
                 f"budget ({self.budget}) must be larger than the initial labeled set ({self.initial}): "

@@ -73,8 +73,8 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 
 from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped, work_cut_short
 from al.config import (
-    COMPONENTS,
-    NON_RESULT_SETTINGS, PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
+    COMPONENTS, NON_RESULT_SETTINGS,
+    PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace, unknown_settings_hint,
 )
 from al.errors import (ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, exception_text,

@@ -360,7 +360,7 @@ def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> l
         out = stored.get("config", {}).get("out")
         if out is None:  # the default folder, runs/NAME, relative to where it was started
             made = from_mapping(settings, f"{run_dir}/config.json")
-            outs = [str(made.default_run_dir(named)) for named in (True, False)]
+            outs = [str(made.default_run_dir(named, params)) for named in (True, False) for params in (True, False)]
             out = next((o for o in outs if started_in(run_dir, o) is not None), None)
         start = started_in(run_dir, out)
         if start is None or not (start / recorded).exists():
@@ -638,7 +638,7 @@ def load_config_corpus(config: SimulationConfig, analysis: bool = False):
     if config.pool_size is not None:
         n_pool = len(corpus.splits["train"])
         if config.pool_size > n_pool:
-            raise DataError(f"pool_size ({config.pool_size}) is larger than the pool of {corpus.name} ({n_pool} "
+            raise DataError(f"--pool-size {config.pool_size} is larger than the pool of {corpus.name} ({n_pool} "
                             f"texts); give at most {n_pool}, or leave --pool-size out to use the whole pool")
         corpus = subsample_pool(corpus, config.pool_size, seed=DATA_SEED)
     for array in (corpus.texts, corpus.Y.data, corpus.Y.indices, corpus.Y.indptr, *corpus.splits.values()):
@@ -882,21 +882,34 @@ def where_model(where: str, message: str) -> str:
     return f"{where}: {message}" if where else message
 
 
-def older_default_run(config: SimulationConfig, data_digest: str | None) -> Path | None:
-    """The run directory an earlier version gave this run by default (``runs/csv-<strategy>-...``, not named after
-    the file), where it holds a run of the same file and the default directory now holds none."""
+def older_default_run(config: SimulationConfig, data_digest: str | None,
+                      settings: Mapping[str, Any] | None = None) -> Path | None:
+    """The run directory an earlier version gave this run by default, where it holds a run of the same data and the
+    default directory now holds none: ``runs/csv-<strategy>-...`` (not named after a user's file), or a name without
+    the strategy's and the classifier's params, where it holds a run of the same ones (``settings``: this run's
+    resolved settings, :meth:`~al.config.SimulationConfig.resolved`)."""
     from al.datasets import USER_FILE_DATASETS
 
-    if config.out or config.dataset not in USER_FILE_DATASETS or not config.data_path or config.run_dir.exists():
+    if config.out or config.run_dir.exists():
         return None
     from al.records import read_config
 
-    older = config.default_run_dir(named_after_file=False)
-    try:
-        stored = read_config(older) or {}
-    except ALError:  # damaged, or another program's: not this file's run
-        return None
-    return older if data_digest and stored.get("data_digest") == data_digest else None
+    user_file = config.dataset in USER_FILE_DATASETS and bool(config.data_path)
+    with_params = config.run_dir != config.default_run_dir(with_params=False)  # named after params given
+    olders = [config.default_run_dir(named, with_params=False) for named in ((True, False) if user_file else (True,))]
+    for older in dict.fromkeys(older for older in olders if older != config.run_dir):
+        try:
+            stored = read_config(older) or {}
+        except ALError:  # damaged, or another program's: not this run's
+            continue
+        same_data = (bool(data_digest) and stored.get("data_digest") == data_digest if user_file
+                     else stored.get("config", {}).get("dataset") == config.dataset)
+        settings = settings if settings is not None or not with_params else config.resolved()
+        same_components = not with_params or all(stored.get("config", {}).get(key) == settings[key]
+                                                 for key in ("strategy", "classifier"))
+        if stored and same_data and same_components:
+            return older
+    return None
 
 
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
@@ -921,10 +934,14 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
-    if (moved := older_default_run(config, data_digest)) is not None:
-        warnings.warn(f"{moved} holds a run of this file, under the default name runs on your own files had before "
-                      f"they were named after the file; this run starts in {out}: to resume that one instead, stop "
-                      f"this and pass --out {moved}", UserWarning, stacklevel=2)
+    if (moved := older_default_run(config, data_digest, settings)) is not None:
+        after = [what for what, named in (
+            ("the file", config.data_path and moved == config.default_run_dir(False, with_params=False)),
+            ("the params given", out != config.default_run_dir(with_params=False))) if named]
+        warnings.warn(f"{moved} holds a run of {'this file' if config.data_path else 'these settings'}, under the "
+                      f"default name an earlier version gave it (now named after {' and '.join(after)}); this run "
+                      f"starts in {out}: to resume that one instead, stop this and pass --out {moved}",
+                      UserWarning, stacklevel=2)
     stored = records.compare(settings, stored_settings, data_digest=data_digest)  # before any data loads
     source = strategy_source(config)
     finished = read_rounds(out) if stored is not None else []

@@ -496,7 +496,8 @@ def test_command_line_mistakes_name_the_flag_and_the_command(tmp_path, capsys, p
     start = ["--data", str(pool[0]), "--labels", "a", "b"]
     for argv, said in (
             ([*start, "--out", str(tmp_path / "s"), "--initial", "0"],
-             "error: initial (--initial) must be a positive integer, got 0\n"),
+             "error: initial (--initial) must be a positive integer (a number of texts), got 0; give --initial 100, "
+             "say, its default\n"),
             ([*start, "--out", " "], "error: --out must name the session's folder, got ' '; e.g. --out sessions/mine\n"),
             (["exprot", str(tmp_path / "s"), "-o", "x.jsonl"],
              "error: unknown command 'exprot' (did you mean export?); python -m al.annotate --data FILE --labels A B "

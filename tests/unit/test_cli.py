@@ -31,8 +31,9 @@ BAD_INPUTS = {
     "unknown classifier": (["--classifier", "svm"], "unknown classifier 'svm'; known: bert, knn, logreg"),
     "misspelt classifier": (["--classifier", "knnn"], "unknown classifier 'knnn' (did you mean knn?); known: "),
     "budget not above initial": (["--budget", "100"], "budget (100) must be larger than the initial labeled set (100)"),
-    "step zero": (["--step", "0"], "step (--step) must be a positive integer, got 0"),
-    "step negative": (["--step", "-5"], "step (--step) must be a positive integer, got -5"),
+    "step zero": (["--step", "0"], "step (--step) must be a positive integer (a number of texts), got 0; give "
+                                   "--step 50, say, its default"),
+    "step negative": (["--step", "-5"], "step (--step) must be a positive integer (a number of texts), got -5"),
     "initial larger than pool": (
         ["--pool-size", "50", "--initial", "60", "--budget", "100"],
         "initial labeled set (60) is larger than the pool (50 texts); lower --initial to at most 49 and --budget to "
@@ -94,7 +95,7 @@ BAD_INPUTS = {
                                            "space 'cea' (encoder scope) parameter model: model path ./no/such/model "
                                            "does not exist"),
     "pool size above the pool": (["--pool-size", "99999999", "--budget", "150"],
-                                 "pool_size (99999999) is larger than the pool of disaster (11572 texts); give at most "
+                                 "--pool-size 99999999 is larger than the pool of disaster (11572 texts); give at most "
                                  "11572, or leave --pool-size out"),
 }
 
@@ -1004,7 +1005,8 @@ def test_a_round_line_shows_the_strategy_s_work_run_ahead_of_the_embedding():
 
 
 @pytest.mark.parametrize("argv, said", [
-    (["--initial", "0"], "error: initial (--initial) must be a positive integer, got 0"),
+    (["--initial", "0"], "error: initial (--initial) must be a positive integer (a number of texts), got 0; give "
+                         "--initial 100, say, its default"),
     (["--space", "cea", "--space-every", "0"], "error: space_every (--space-every) must be a positive integer, got 0"),
 ])
 def test_a_bad_value_given_by_a_flag_is_named_by_its_flag(argv, said, capsys):
@@ -1015,7 +1017,8 @@ def test_a_bad_value_given_by_a_flag_is_named_by_its_flag(argv, said, capsys):
 def test_a_bad_value_from_a_config_file_keeps_the_file_s_name_for_it(tmp_path, capsys):
     (tmp_path / "c.yaml").write_text("initial: 0\n")
     assert main(["--config", str(tmp_path / "c.yaml"), "--quiet"]) == 2
-    assert capsys.readouterr().err.strip().splitlines() == ["error: initial must be a positive integer, got 0"]
+    assert capsys.readouterr().err.strip().splitlines() == ["error: initial must be a positive integer (a number of "
+                                                            "texts), got 0; give initial: 100, say, its default"]
 
 
 def test_advice_names_a_setting_as_the_config_file_writes_it_and_a_flag_given_as_the_flag(tmp_path, capsys,

@@ -61,8 +61,9 @@ def test_expansion_is_the_product(tmp_path, monkeypatch):
         ({"out": "x", "extra": 1}, "unknown top-level key"),
         ({"out": "x", "setings": {}}, "unknown top-level key\\(s\\) \\['setings'\\] \\(did you mean settings\\?\\)"),
         ({"out": "x", "settings": {"threads": 1}}, "threads is set by --workers in a grid"),
-        ({"out": "x", "settings": {"out": "runs/zzz"}}, r"^grid: out in settings is read by nothing: each run of a grid "
-                                                         r"goes to its cell's folder below the file's top-level out"),
+        ({"out": "x", "settings": {"out": "runs/zzz"}}, r"^grid: out in settings is read by nothing: each run of a "
+                                                         r"grid goes to its cell's folder below the file's top-level "
+                                                         r"out"),
         ({"out": "x", "budget": 600, "strategyy": 1}, r"\['budget', 'strategyy'\] \(budget is a setting: put it under "
                                                       r"`settings:`, or list values under `grid:`\)"),
         ({"strategy": "cvirs", "budget": 600, "seed": 0}, r"grid holds one simulation's settings \(budget, seed, "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -278,6 +279,28 @@ def test_a_users_file_names_its_default_run_directory():
     assert SimulationConfig().run_dir == Path("runs/disaster-class_embedding-logreg-seed0")
 
 
+def test_a_strategy_or_classifier_given_params_names_its_default_run_directory_with_them():
+    """Two variants of one strategy met in one folder, the second refused as other settings, with the advice to pass
+    another --out."""
+    cvirs = SimulationConfig(strategy={"name": "cvirs", "params": {"threshold": 0.3}})
+    assert cvirs.run_dir == Path("runs/disaster-cvirs_threshold=0.3-logreg-seed0")
+    assert cvirs.default_run_dir(with_params=False) == Path("runs/disaster-cvirs-logreg-seed0")
+    both = SimulationConfig(dataset="csv", data_path="t.csv",
+                            classifier={"name": "logreg", "params": {"threshold": "dev"}},
+                            strategy={"name": "dal", "params": {"warm_start": True, "sub_batches": 5}})
+    assert both.run_dir.name == "csv-t-dal_sub_batches=5_warm_start=true-logreg_threshold=dev-seed0"  # sorted
+    assert SimulationConfig(strategy={"name": "alps", "params": {"model": "/m/my model"}}).run_dir.name == \
+        "disaster-alps_model=_m_my_model-logreg-seed0"
+    long = SimulationConfig(strategy={"name": "adaptive", "params": {"betas": [0.05 * i for i in range(21)]}})
+    assert re.fullmatch(r"disaster-adaptive_params-[0-9a-f]{10}-logreg-seed0", long.run_dir.name)
+    assert long.run_dir != SimulationConfig(strategy={"name": "adaptive", "params": {"betas": [0.1]}}).run_dir
+    # a default given, or every param of a run's config.json (resolved): the folder of the params left out
+    assert SimulationConfig(strategy={"name": "cvirs", "params": {"threshold": 0.5}}).run_dir == \
+        Path("runs/disaster-cvirs-logreg-seed0")
+    for config in (SimulationConfig(strategy="dal", classifier="knn"), cvirs, both):
+        assert from_mapping(config.resolved()).run_dir == config.run_dir
+
+
 def test_a_run_under_the_older_default_name_of_the_same_file_is_named(tmp_path, monkeypatch):
     """Runs on a user's file moved to a folder named after it: the same command met no run, and said nothing of the
     one in the folder it used to resume."""
@@ -300,6 +323,30 @@ def test_a_run_under_the_older_default_name_of_the_same_file_is_named(tmp_path, 
                              digest) is None  # --out given
     config.run_dir.mkdir(parents=True)  # the new folder holds a run: it is the one resumed
     assert older_default_run(config, digest) is None
+
+
+def test_a_run_under_the_default_name_without_its_params_is_named_where_it_holds_the_same_ones(tmp_path, monkeypatch):
+    """Default folders gained the params given: the same command met no run, and said nothing of the one it resumed
+    before; a run of other params (or none) there is not this one."""
+    from al.simulate import older_default_run
+
+    monkeypatch.chdir(tmp_path)
+    config = SimulationConfig(strategy={"name": "cvirs", "params": {"threshold": 0.3}})
+    older = config.default_run_dir(with_params=False)
+    older.mkdir(parents=True)
+    stored = {"config": config.resolved()}
+    for threshold, named in ((0.5, None), (0.3, older)):
+        stored["config"]["strategy"]["params"]["threshold"] = threshold
+        (older / "config.json").write_text(json.dumps(stored))
+        assert older_default_run(config, None) == named
+        assert older_default_run(config, None, config.resolved()) == named
+    (older / "config.json").write_text(json.dumps({"config": {**stored["config"], "dataset": "reuters"}}))
+    assert older_default_run(config, None) is None  # another data set's
+    (older / "config.json").write_text(json.dumps(stored))
+    plain = SimulationConfig(strategy="cvirs")  # no params: its folder is the older one, resumed as before
+    assert plain.run_dir == older and older_default_run(plain, None) is None
+    config.run_dir.mkdir(parents=True)
+    assert older_default_run(config, None) is None
 
 
 def test_seeds_run_from_zero_to_below_max_seed():
@@ -331,7 +378,8 @@ def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_me
     config = from_mapping({"budget": "250", "strategy": "class_embeding", "seed": 3, "threads": 0})
     messages = [str(p) for p in config.problems()]
     assert len(messages) == 3, messages
-    assert messages[0] == "budget must be a positive integer, got '250'"
+    assert messages[0] == ("budget must be a positive integer (a number of texts), got '250'; give --budget 600, say, "
+                           "its default")
     assert messages[1].startswith("threads must be a positive integer")
     assert messages[2].startswith("unknown strategy 'class_embeding' (did you mean class_embedding?)")
     with pytest.raises(ConfigError, match="^budget must be a positive integer"):  # validate: the first
@@ -339,7 +387,7 @@ def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_me
     # a part that reads one that failed is not checked: no query sizes after bad sizes, no constructor given a bad
     # seed (both would say more of the same, or fail on it)
     assert [str(p) for p in from_mapping({"budget": 0, "strategy": "dal"}).problems()] == [
-        "budget must be a positive integer, got 0"]
+        "budget must be a positive integer (a number of texts), got 0; give --budget 600, say, its default"]
     only_seed = from_mapping({"seed": -1, "classifier": "knn", "strategy": "cvirs"}).problems()
     assert len(only_seed) == 1 and str(only_seed[0]).startswith("seed must be an integer from 0")
     assert SimulationConfig().problems() == []
@@ -358,7 +406,8 @@ def test_a_strategy_given_other_settings_is_not_built_on_a_bad_one(tmp_path, mon
         "    def query(self, state, n):\n        return state.indices_unlabeled[:n]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     problems = [str(p) for p in from_mapping({"budget": "250", "strategy": "budgeted_strategy:Budgeted"}).problems()]
-    assert problems == ["budget must be a positive integer, got '250'"]
+    assert problems == ["budget must be a positive integer (a number of texts), got '250'; give --budget 600, say, "
+                        "its default"]
     assert from_mapping({"budget": 250, "strategy": "budgeted_strategy:Budgeted"}).problems() == []
 
 
