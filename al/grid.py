@@ -1469,12 +1469,22 @@ class Heartbeat:
 WORKED = frozenset({"done", "resumed", "extended"})
 
 
+def run_kind(config: SimulationConfig) -> tuple:
+    """What sets a run's pace per round (:func:`time_left`): its strategy, classifier, space, model and data."""
+    return (config.strategy.label(), config.classifier.label(), config.space.label(), config.space_scope,
+            config.model, config.embed_precision, config.dataset, config.data_path, config.pool_size)
+
+
 def time_left(worked: Sequence[tuple[float, int]], rounds_left: Sequence[int], elapsed: float,
-              in_flight: Sequence[float] = ()) -> float | None:
+              in_flight: Sequence[float] = (), worked_kinds: Sequence[Hashable] | None = None,
+              left_kinds: Sequence[Hashable] | None = None) -> float | None:
     """Seconds until the runs still to do are done, at the pace per round of those that did work; None before one did.
 
     A round takes the seconds of the runs that did work over the rounds they
-    ran (a resumed run ran only the rounds it had left); the runs share the
+    ran (a resumed run ran only the rounds it had left); with ``worked_kinds`` and ``left_kinds`` (each run's
+    :func:`run_kind`, in the order of ``worked`` and ``rounds_left``), a run still to do takes the pace of the
+    runs of its kind, where one did work (a grid's random runs are no pace for its DAL runs), else that of all
+    of them. The runs share the
     workers as they did so far (busy seconds over ``elapsed``, at least one
     at once), and the grid takes at least as long as the run with the most
     rounds left. Runs found complete, busy or refused take no time and set
@@ -1494,19 +1504,29 @@ def time_left(worked: Sequence[tuple[float, int]], rounds_left: Sequence[int], e
         return None
     busy = sum(seconds for seconds, _ in worked)
     per_round = busy / rounds
+    kind_seconds: dict[Hashable, float] = {}
+    kind_rounds: dict[Hashable, int] = {}
+    if worked_kinds is not None and left_kinds is not None:
+        for (seconds, n), kind in zip(worked, worked_kinds):
+            kind_seconds[kind] = kind_seconds.get(kind, 0.0) + seconds
+            kind_rounds[kind] = kind_rounds.get(kind, 0) + n
+    pace = {kind: kind_seconds[kind] / n for kind, n in kind_rounds.items() if n > 0}
     spent = sum(min(seconds, elapsed) for seconds in in_flight)  # only time within the clocked window
     at_once = max(1.0, (busy + spent) / elapsed) if elapsed > 0 else 1.0
-    left = [max(n, 0) * per_round for n in rounds_left]
+    kinds = left_kinds if left_kinds is not None and worked_kinds is not None else [None] * len(rounds_left)
+    left = [max(n, 0) * pace.get(kind, per_round) for n, kind in zip(rounds_left, kinds)]
     return max(sum(left) / at_once, max(left))
 
 
-def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | None = None) -> str:
+def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | None = None, untimed: int = 0) -> str:
     """``[i/n] status name  macro-F1 x  (s s, about t left)``: one line per finished simulation.
 
-    ``left``: :func:`time_left` (None: no estimate).
+    ``left``: :func:`time_left` (None: no estimate); ``untimed``: runs still to do of a kind none has set the
+    pace of yet (counted at the pace of all, said so).
     """
     detail = f"macro-F1 {result['macro_f1']:.4f}" if "macro_f1" in result else result.get("message", "")
-    estimate = f", about {duration(left)} left" if left is not None else ""
+    guess = f", {counted(untimed, 'run')} of settings not timed yet" if untimed else ""
+    estimate = f", about {duration(left)} left{guess}" if left is not None else ""
     return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{estimate})"
 
 
@@ -1701,6 +1721,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         before = {r.name: kept_rounds(r.config) or 0 for r in to_run}
         to_do = {r.name: r for r in to_run if has_rounds_left(r.config)}
         worked: list[tuple[float, int]] = []
+        worked_kinds: list[tuple] = []  # each worked run's run_kind: the pace of the runs of its kind
         runs_began = 0.0  # when the first of them began
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \
                 Heartbeat(watch, bar, timed=not args.ray) if not args.quiet else nullcontext(Heartbeat(watch, bar)) \
@@ -1733,14 +1754,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if result["status"] in WORKED and ran > 0:
                     runs_began = min(now - result["seconds"], runs_began) if worked else now - result["seconds"]
                     worked.append((result["seconds"], ran))
+                    worked_kinds.append(run_kind(r.config))
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
                 if not args.quiet or result["status"] == "failed":
                     flying = {} if args.ray else {item.name: seconds for item, seconds in watch.snapshot()
                                                   if isinstance(item, GridRun) and item.name in to_do}
                     rounds_left = [t.config.n_rounds - ((kept_rounds(t.config) if name in flying else None)
                                                         or before[name]) for name, t in to_do.items()]
-                    left = time_left(worked, rounds_left, now - runs_began, list(flying.values()))
-                    beat.say(run_line(i, len(runnable), r.name, result, left))
+                    left_kinds = [run_kind(t.config) for t in to_do.values()]
+                    left = time_left(worked, rounds_left, now - runs_began, list(flying.values()), worked_kinds,
+                                     left_kinds)
+                    untimed = sum(kind not in worked_kinds for kind, n in zip(left_kinds, rounds_left) if n > 0)
+                    beat.say(run_line(i, len(runnable), r.name, result, left, untimed))
                 warn(result.get("warnings", ()), beat, r)
                 bar.update(1)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)

@@ -9,6 +9,7 @@ import yaml
 
 from al.config import SimulationConfig
 from al.grid import expand_grid, main
+from al.progress import duration
 from tests.unit.test_grid import _csv
 
 SETTINGS = {"dataset": "csv", "labels": ["a", "b"], "initial": 10, "step": 5, "budget": 20}  # 3 rounds
@@ -123,6 +124,19 @@ def test_time_left(worked, rounds_left, elapsed, in_flight, left):
     assert time_left(worked, rounds_left, elapsed, in_flight) == (None if left is None else pytest.approx(left))
 
 
+def test_time_left_takes_each_kind_of_run_at_its_own_pace():
+    """A grid's random run took 1 s a round, its DAL run 10: the estimate for two random and one DAL run left was
+    the mean pace, 5.5 s a round (the grid's line said 'about 3 s left' with a minute of DAL runs to go)."""
+    from al.grid import run_line, time_left
+
+    worked, kinds = [(10.0, 10), (100.0, 10)], ["random", "dal"]
+    assert time_left(worked, [10, 10, 10], 110.0) == pytest.approx(165.0)  # no kinds: 30 rounds at 5.5 s
+    assert time_left(worked, [10, 10, 10], 110.0, (), kinds, ["random", "random", "dal"]) == pytest.approx(120.0)
+    assert time_left(worked, [10], 110.0, (), kinds, ["cvirs"]) == pytest.approx(55.0)  # untimed: the pace of all
+    line = run_line(3, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, 55.0, untimed=1)
+    assert line == "[3/6] done     x  macro-F1 0.5000  (5 s, about 55 s left, 1 run of settings not timed yet)"
+
+
 @pytest.mark.parametrize("workers, lines", [
     (1, ["[4/6] done     seed-3  macro-F1 0.5000  (60 s, about 2 min left)",
          "[5/6] done     seed-4  macro-F1 0.5000  (60 s, about 60 s left)",
@@ -172,6 +186,35 @@ def test_a_resumed_grid_estimates_from_the_runs_that_work(tmp_path, monkeypatch,
     err = capsys.readouterr().err.splitlines()
     assert "[1/6] complete seed-0  macro-F1 0.5000  (0 s)" in err  # no run did work yet: no estimate
     assert [line for line in err if "] done" in line] == lines
+
+
+def test_a_grid_estimates_each_strategy_at_its_own_pace_and_says_which_are_not_timed_yet(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """Random runs first at 1 s a round, then margin runs at 10: the line after the random runs priced the margin
+    runs at random's pace and did not say so."""
+    from al import grid
+
+    path = tmp_path / "g.yaml"
+    spec = {"out": str(tmp_path / "runs"), "settings": {**SETTINGS, "data_path": str(_csv(tmp_path / "d.csv"))},
+            "grid": {"strategy": ["random", "margin"], "seed": [0, 1]}}
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    clock = [1000.0]
+    monkeypatch.setattr(grid.time, "perf_counter", lambda: clock[0])
+
+    def fake_local(runs, workers, preparations=(), watch=None):
+        for p in preparations:
+            yield p, {"status": "prepared", "seconds": 0.0}
+        for r in runs:  # in the file's order: the random runs first
+            seconds = (1.0 if r.config.strategy.name == "random" else 10.0) * r.config.n_rounds
+            clock[0] += seconds
+            yield r, {"status": "done", "seconds": seconds, "macro_f1": 0.5, "rounds": r.config.n_rounds}
+
+    monkeypatch.setattr(grid, "run_local", fake_local)
+    assert main([str(path), "--workers", "1"]) == 0
+    n = expand_grid(spec)[1][0].config.n_rounds
+    done = [line for line in capsys.readouterr().err.splitlines() if "] done" in line]
+    assert done[1].endswith(f"({n} s, about {duration(2 * n)} left, 2 runs of settings not timed yet)")  # all's pace
+    assert done[2].endswith(f"({10 * n} s, about {duration(10 * n)} left)")  # margin's own pace, not (1 + 10) / 2
 
 
 def test_a_dry_run_names_the_runs_their_directories_will_refuse(tmp_path, capsys):
