@@ -702,6 +702,7 @@ def dispatch(
     wait_any: Callable[[list[Hashable]], list[tuple[Hashable, dict[str, Any]]]],
     watch: InFlight | None = None,
     waits_for: Callable[[Any], Sequence[Any]] | None = None,
+    lost_alone: bool = False,
 ) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Keep at most ``capacity`` simulations in flight, in grid order; yield (run, result) as each ends.
 
@@ -730,7 +731,9 @@ def dispatch(
     its finished rounds, its result then carrying a warning; lost a second
     time, it is failed (a task that kills its worker, by memory most often,
     would kill the next one too), its message ending in the result's
-    ``advice`` (default: fewer ``--workers``).
+    ``advice`` (default: fewer ``--workers``). ``lost_alone``: a worker's death takes every task in flight
+    with it (a process pool breaks whole), so a task lost once runs again alone, nothing beside it: lost a
+    second time, the loss is its own, not a neighbour's that ran out of memory.
     """
     watch = watch if watch is not None else InFlight()
     queue = deque(runs)
@@ -738,6 +741,7 @@ def dispatch(
     running: dict[Hashable, Any] = {}
     unended = {id(r) for r in queue}  # by identity: a task may be unhashable, and two tasks may be equal
     lost: dict[int, str] = {}  # tasks lost once with their worker -> how
+    alone: set[int] = set()  # tasks lost once that have not ended again: each runs alone (lost_alone)
 
     def ready(task: Any) -> bool:
         """Whether every task ``task`` waits for has ended."""
@@ -745,11 +749,16 @@ def dispatch(
 
     while queue or aside or running:
         while len(running) < capacity and (queue or aside):
+            if any(id(task) in alone for task in running.values()):
+                break  # a task lost once runs alone
             at = next((i for i, task in enumerate(queue) if ready(task)), None)
+            if at is not None and id(queue[at]) in alone and running:
+                break  # it starts once the tasks in flight have ended
             if at is not None:
                 r = queue[at]
                 del queue[at]  # by position: an equal task further on is another one
-                running[start(r, any(map(ready, queue)))] = r  # defer only when there is something else to start
+                # defer only when there is something else to start, and never a task that runs alone
+                running[start(r, any(map(ready, queue)) and id(r) not in alone)] = r
             elif aside:
                 r, _ = aside.pop(0)
                 running[start(r, False)] = r
@@ -764,6 +773,8 @@ def dispatch(
             watch.ended(r)
             if result["status"] == LOST and id(r) not in lost:
                 lost[id(r)] = result["message"]
+                if lost_alone:
+                    alone.add(id(r))
                 queue.appendleft(r)
                 continue
             if result["status"] == LOST:
@@ -783,6 +794,7 @@ def dispatch(
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
                 continue
+            alone.discard(id(r))
             unended.discard(id(r))
             released = [handle in blockers or not blockers for _, blockers in aside]
             back = [a for (a, _), go in zip(aside, released) if go]
@@ -845,7 +857,8 @@ def run_local(runs: Sequence[GridRun], workers: int, preparations: Sequence[Prep
         return ended
 
     try:
-        yield from dispatch([*preparations, *runs], workers, start, wait_any, watch, prerequisites(preparations))
+        yield from dispatch([*preparations, *runs], workers, start, wait_any, watch, prerequisites(preparations),
+                            lost_alone=True)
     except BaseException:  # Ctrl-C or SIGTERM on this process alone, or the caller gone: the workers stop now
         for pool in pools:
             stop_workers(pool)

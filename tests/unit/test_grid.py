@@ -1818,6 +1818,39 @@ def test_a_task_lost_once_says_how_its_second_run_ended(second, said):
     assert result["warnings"] == ["lost with its worker; it ran again"]
 
 
+def test_tasks_lost_with_a_process_pool_run_again_alone_so_a_second_loss_is_their_own():
+    """One worker killed (out of memory) breaks the pool: every task in flight comes back lost. They ran again side
+    by side, so a healthy task beside the one that ran out of memory again was lost twice, and failed."""
+    from al.grid import LOST, dispatch
+
+    runs = fake_runs(["hungry", "healthy", "next", "last"])
+    handles = iter(range(100))
+    started, in_flight, beside = {}, set(), {}
+    outcomes = {"hungry": [LOST, LOST], "healthy": [LOST, "done"], "next": ["done"], "last": ["done"]}
+
+    def start(r, defer):
+        handle = next(handles)
+        started[handle] = r
+        beside.setdefault(r.name, []).append(sorted(started[h].name for h in in_flight))
+        in_flight.add(handle)
+        return handle
+
+    def wait_any(waited):
+        if len(waited) == 2 and {started[h].name for h in waited} == {"hungry", "healthy"}:
+            ended = waited  # the pool breaks: both at once
+        else:
+            ended = waited[:1]
+        in_flight.difference_update(ended)
+        return [(h, {"status": outcomes[started[h].name].pop(0), "seconds": 0.0, "message": "lost"}) for h in ended]
+
+    results = {r.name: result for r, result in dispatch(runs, 2, start, wait_any, lost_alone=True)}
+    assert beside["hungry"] == [[], []] and beside["healthy"] == [["hungry"], []]  # again: each alone
+    assert results["hungry"]["status"] == "failed" and "twice" in results["hungry"]["message"]
+    assert results["healthy"]["status"] == "done" and results["healthy"]["warnings"]
+    assert results["next"]["status"] == results["last"]["status"] == "done"
+    assert beside["next"] == [[]] and beside["last"] == [["next"]]  # side by side again once the lost ones ended
+
+
 def test_a_ray_port_out_of_range_is_said_as_such(tmp_path, capsys):
     """--ray 127.0.0.1:99999 said "nothing listens there": the socket had wrapped the port round to 34463."""
     pytest.importorskip("ray")
