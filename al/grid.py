@@ -462,6 +462,20 @@ def same_simulations(runs: Sequence[GridRun]) -> list[str]:
     return pairs
 
 
+def edited_since(config: SimulationConfig) -> str | None:
+    """What the grid would warn of ``config``'s run directory: a user's strategy file edited since it last ran there
+    (:func:`al.simulate.source_changed`), with ``{runs}`` where its directory is named; None where nothing is, or
+    the records cannot be read (the dry run names that)."""
+    from al.records import read_config
+    from al.simulate import source_changed, strategy_source
+
+    try:
+        note = source_changed(read_config(config.run_dir), strategy_source(config), "{runs}")
+    except ALError:
+        return None
+    return note
+
+
 def missing_models(config: SimulationConfig, seen: dict[str, str | None]) -> list[str]:
     """Why ``config``'s run cannot load each of its models that cannot load here (:func:`al.simulate.run_models`),
     in the run's order; ``seen`` keeps each model's answer, so a grid resolves each name once."""
@@ -1640,7 +1654,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return stopped(stop, "nothing was run")
         refused: list[tuple[str, str]] = []
         corpora: dict[Any, str | int] = {}
+        edited: dict[str, list[str]] = {}  # a user's strategy file edited since runs of it ran -> those runs
         for r in runnable:  # every problem of a run, so one dry run shows all there is to fix
+            if (note := edited_since(r.config)) is not None:
+                edited.setdefault(note, []).append(r.name)
             problems = [its_directory(refusal(r.config), r.config.run_dir)]
             if has_rounds_left(r.config):
                 problems += [] if args.ray else missing_models(r.config, models)
@@ -1651,6 +1668,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                           lambda device=r.config.device: resolve_device(device)))
                 problems.append(unreadable_corpus(r.config, corpora))  # read here (a run would read it first)
             refused += [(r.name, in_file_terms(message)) for message in dict.fromkeys(problems) if message is not None]
+        for note, names in edited.items():  # as the grid warns of it
+            runs_named = (f"{counted(len(names), 'run')} ({', '.join(names[:SHOWN_RUNS])}"
+                          f"{and_more(len(names), SHOWN_RUNS)})")
+            print(f"warning: {note.replace('{runs}', runs_named)}", file=sys.stderr)
         for line in problem_lines("will fail", refused):
             print(line, file=sys.stderr)
         failing = {name for name, _ in refused}

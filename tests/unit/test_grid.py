@@ -1490,6 +1490,28 @@ def test_an_edit_to_a_user_s_strategy_is_noted_only_where_rounds_came_from_the_c
                      if rounds_before and stored_budget == 150 else [])
 
 
+def test_the_dry_run_warns_of_a_strategy_file_edited_since_its_runs_ran(tmp_path, monkeypatch, capsys):
+    """The grid warned that mystrategies.py changed since its runs ran; its dry run said 'ready' alone."""
+    from al.records import RunRecords
+    from al.simulate import strategy_source
+
+    code = "from strategies.random_sampling import RandomSampling\n\n\nclass Mine(RandomSampling):\n    pass\n"
+    (tmp_path / "mine.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: 'mine:Mine', budget: 150}}\n"
+                    f"grid: {{seed: [0, 1]}}\n")
+    for seed in (0, 1):
+        config = SimulationConfig(strategy="mine:Mine", budget=150, seed=seed, out=str(tmp_path / "o" / f"seed-{seed}"))
+        RunRecords(config.run_dir).start(config.resolved(), {"strategy_source": strategy_source(config)})
+    assert main([str(path), "--dry-run"]) == 0
+    assert "changed since" not in capsys.readouterr().err
+    (tmp_path / "mine.py").write_text(code + "# edited\n")
+    assert main([str(path), "--dry-run"]) == 0
+    assert (f"warning: {tmp_path / 'mine.py'} changed since 2 runs (seed-0, seed-1) last ran: the rounds recorded "
+            f"there come from the code as it was then") in capsys.readouterr().err
+
+
 def test_a_user_s_strategy_edited_since_its_run_is_noted_and_the_resume_records_it(tmp_path, monkeypatch):
     """Settings alone call an edited strategy's run the same: its file's digest, recorded, tells them apart."""
     from al.records import RunRecords
