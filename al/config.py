@@ -129,7 +129,8 @@ MAX_PARAMS_IN_NAME = 60
 
 def _folder_part(component: Component, component_class: Callable[[], type], with_params: bool = True) -> str:
     """A component's part of a default run directory's name: its name, then the params given that differ from its
-    constructor's defaults (a run's ``config.json`` gives them all), ``_k=v`` each (sorted; characters other than
+    constructor's defaults (a run's ``config.json`` gives them all; ``show_progress`` and the like aside, which
+    change no result), ``_k=v`` each (sorted; characters other than
     letters, digits and ``_.=,-`` as ``_``), or ``_params-<digest>`` where they would be longer than
     :data:`MAX_PARAMS_IN_NAME`."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", component.name)
@@ -139,8 +140,9 @@ def _folder_part(component: Component, component_class: Callable[[], type], with
         defaults = default_params(component_class())
     except ALError:  # an unknown name: refused where it is run, named by what was given meanwhile
         defaults = {}
-    given = {key: value for key, value in component.params.items()
-             if key not in defaults or _json_ready(value) != _json_ready(defaults[key])}
+    given = {key: int(value) if isinstance(value, float) and value.is_integer() else value  # 1.0 spelt as 1
+             for key, value in component.params.items() if key not in DISPLAY_PARAMS
+             and (key not in defaults or _json_ready(value) != _json_ready(defaults[key]))}
     if not given:
         return name
     spelt = "_".join(f"{key}={json.dumps(value, sort_keys=True, default=str).strip(chr(34))}"

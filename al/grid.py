@@ -455,8 +455,8 @@ def same_simulations(runs: Sequence[GridRun]) -> list[str]:
         key = json.dumps({k: v for k, v in resolved.items() if k not in NON_RESULT_SETTINGS}, sort_keys=True,
                          default=str)
         if key in seen:
-            pairs.append(f"cells {seen[key]} and {run.name} are the same simulation "
-                         f"({run.config.strategy.label()}, seed {run.config.seed}, once defaults are filled in)")
+            pairs.append(f"cells {seen[key]} and {run.name} are the same simulation (their settings are equal "
+                         f"once every component's defaults are filled in)")
         else:
             seen[key] = run.name
     return pairs

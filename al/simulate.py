@@ -112,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run directory (default runs/<dataset>-<strategy>-<classifier>-seed<seed>, with "
                    "-<space>-<scope> after the strategy for a fitted space, and -for-<space_for> after that "
                    "unless --space-for all; <dataset> is csv-<file stem> or "
-                   "jsonl-<file stem> for your own file); "
-                   "an existing one with the same settings is resumed")
+                   "jsonl-<file stem> for your own file; a strategy's or classifier's params other than its "
+                   "defaults follow its name, cvirs_threshold=0.3); an existing one with the same settings is resumed")
     g.add_argument("--device", help=f"auto, cpu, cuda or cuda:N (default: {d.device})")
     g.add_argument("--threads", type=int,
                    help="at most N torch, BLAS and OpenMP threads for this process (default: the process's own, "
@@ -177,8 +177,8 @@ def all_labels_kept(config: SimulationConfig, args: argparse.Namespace,
 
     A rerun of the same command picks the same labels, so a run started so resumes.
     """
-    picked = {"labels", *_FREQUENCY_SETTINGS}
-    if error.keep_all is None or picked & set(vars(args)) or picked & file_set_options(args):
+    picked = ("labels", *_FREQUENCY_SETTINGS)
+    if error.keep_all is None or set(picked) & set(vars(args)) or file_gives(args, picked):
         return None
     from dataclasses import replace
 
@@ -191,12 +191,27 @@ def all_labels_kept(config: SimulationConfig, args: argparse.Namespace,
     return replace(config, n_frequent=n_frequent, n_rare=n_rare), note
 
 
+def file_gives(args: argparse.Namespace, keys: Sequence[str]) -> bool:
+    """Whether ``--config``'s file (a run's ``config.json`` too) gives one of ``keys`` a value (not null, not an
+    empty list)."""
+    if "config" not in args:
+        return False
+    try:
+        raw = load_yaml(args.config)
+    except ALError:
+        return False
+    if isinstance(raw, Mapping) and isinstance(raw.get("config"), Mapping):  # a run's config.json: its settings
+        raw = raw["config"]
+    return isinstance(raw, Mapping) and any(raw.get(key) not in (None, [], "") for key in keys)
+
+
 def default_pick_read(config: SimulationConfig, args: argparse.Namespace, quiet: bool = False,
                       analysis: bool = False) -> SimulationConfig:
     """``config``, or on a user's file with fewer eligible labels than the default pick asks for, ``config``
     keeping them all (:func:`all_labels_kept`, said unless ``quiet``): decided before a run compares its
-    settings with a stored run's, so the same command resumes. The corpus read is kept for the run; a stored run
-    of the same counts is not read for it (a complete one reads no data)."""
+    settings with a stored run's, so the same command resumes. A corpus read with ``config``'s own counts is kept
+    for the run (with others, the run reads it again); a stored run of the same counts is not read for it (a
+    complete one reads no data)."""
     from al.datasets import USER_FILE_DATASETS
     from al.records import read_config
 
@@ -902,12 +917,16 @@ def older_default_run(config: SimulationConfig, data_digest: str | None,
             stored = read_config(older) or {}
         except ALError:  # damaged, or another program's: not this run's
             continue
+        if not stored:
+            continue
+        try:  # as this version reads it (an earlier version's flat settings, params added since at their defaults)
+            then = stored_settings(stored) if with_params else stored.get("config", {})
+        except ALError:
+            continue
         same_data = (bool(data_digest) and stored.get("data_digest") == data_digest if user_file
-                     else stored.get("config", {}).get("dataset") == config.dataset)
+                     else then.get("dataset") == config.dataset)
         settings = settings if settings is not None or not with_params else config.resolved()
-        same_components = not with_params or all(stored.get("config", {}).get(key) == settings[key]
-                                                 for key in ("strategy", "classifier"))
-        if stored and same_data and same_components:
+        if same_data and (not with_params or all(then.get(key) == settings[key] for key in ("strategy", "classifier"))):
             return older
     return None
 
@@ -935,13 +954,17 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)
     if (moved := older_default_run(config, data_digest, settings)) is not None:
+        from al.datasets import USER_FILE_DATASETS
+
+        user_file = config.dataset in USER_FILE_DATASETS and bool(config.data_path)
+        params = out != config.default_run_dir(with_params=False)
         after = [what for what, named in (
-            ("the file", config.data_path and moved == config.default_run_dir(False, with_params=False)),
-            ("the params given", out != config.default_run_dir(with_params=False))) if named]
-        warnings.warn(f"{moved} holds a run of {'this file' if config.data_path else 'these settings'}, under the "
-                      f"default name an earlier version gave it (now named after {' and '.join(after)}); this run "
-                      f"starts in {out}: to resume that one instead, stop this and pass --out {moved}",
-                      UserWarning, stacklevel=2)
+            ("the file", user_file and moved == config.default_run_dir(False, with_params=False)),
+            ("the params given", params)) if named]
+        held = ("a run of this file" if user_file else "a run") + (" with these params" if params else "")
+        warnings.warn(f"{moved} holds {held}, under the default name an earlier version gave it (now named after "
+                      f"{' and '.join(after)}); this run starts in {out}: to resume that one instead, stop this and "
+                      f"pass --out {moved}", UserWarning, stacklevel=2)
     stored = records.compare(settings, stored_settings, data_digest=data_digest)  # before any data loads
     source = strategy_source(config)
     finished = read_rounds(out) if stored is not None else []

@@ -233,10 +233,10 @@ def test_two_cells_that_are_one_simulation_once_defaults_are_filled_in_are_refus
         assert main([str(path), *dry]) == 2
         assert capsys.readouterr().err == (
             f"error: {path}: cells strategy-cvirs__seed-0 and strategy-cvirs_threshold=0.5__seed-0 are the same "
-            f"simulation (cvirs(threshold=0.5), seed 0, once defaults are filled in); cells strategy-cvirs__seed-1 and "
-            f"strategy-cvirs_threshold=0.5__seed-1 are the same simulation (cvirs(threshold=0.5), seed 1, once "
-            f"defaults are filled in); each would be run twice, and al.report and al.plot refuse a folder holding "
-            f"both: list it once\n")
+            f"simulation (their settings are equal once every component's defaults are filled in); cells "
+            f"strategy-cvirs__seed-1 and strategy-cvirs_threshold=0.5__seed-1 are the same simulation (their settings "
+            f"are equal once every component's defaults are filled in); each would be run twice, and al.report and "
+            f"al.plot refuse a folder holding both: list it once\n")
         assert not (tmp_path / "o").exists()
     path.write_text(path.read_text().replace("threshold: 0.5", "threshold: 0.4"))
     assert main([str(path), "--dry-run"]) == 0
@@ -1496,20 +1496,22 @@ def test_the_dry_run_warns_of_a_strategy_file_edited_since_its_runs_ran(tmp_path
     from al.simulate import strategy_source
 
     code = "from strategies.random_sampling import RandomSampling\n\n\nclass Mine(RandomSampling):\n    pass\n"
-    (tmp_path / "mine.py").write_text(code)
+    (tmp_path / "drymine.py").write_text(code)
     monkeypatch.syspath_prepend(str(tmp_path))
     path = tmp_path / "g.yaml"
-    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: 'mine:Mine', budget: 150}}\n"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: 'drymine:Mine', budget: 150}}\n"
                     f"grid: {{seed: [0, 1]}}\n")
     for seed in (0, 1):
-        config = SimulationConfig(strategy="mine:Mine", budget=150, seed=seed, out=str(tmp_path / "o" / f"seed-{seed}"))
+        config = SimulationConfig(strategy="drymine:Mine", budget=150, seed=seed,
+                                  out=str(tmp_path / "o" / f"seed-{seed}"))
         RunRecords(config.run_dir).start(config.resolved(), {"strategy_source": strategy_source(config)})
     assert main([str(path), "--dry-run"]) == 0
     assert "changed since" not in capsys.readouterr().err
-    (tmp_path / "mine.py").write_text(code + "# edited\n")
+    (tmp_path / "drymine.py").write_text(code + "# edited\n")
     assert main([str(path), "--dry-run"]) == 0
-    assert (f"warning: {tmp_path / 'mine.py'} changed since 2 runs (seed-0, seed-1) last ran: the rounds recorded "
+    assert (f"warning: {tmp_path / 'drymine.py'} changed since 2 runs (seed-0, seed-1) last ran: the rounds recorded "
             f"there come from the code as it was then") in capsys.readouterr().err
+    sys.modules.pop("drymine", None)
 
 
 def test_a_user_s_strategy_edited_since_its_run_is_noted_and_the_resume_records_it(tmp_path, monkeypatch):

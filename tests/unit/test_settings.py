@@ -297,6 +297,10 @@ def test_a_strategy_or_classifier_given_params_names_its_default_run_directory_w
     # a default given, or every param of a run's config.json (resolved): the folder of the params left out
     assert SimulationConfig(strategy={"name": "cvirs", "params": {"threshold": 0.5}}).run_dir == \
         Path("runs/disaster-cvirs-logreg-seed0")
+    assert SimulationConfig(classifier={"name": "bert", "params": {"show_progress": False}}).run_dir.name == \
+        "disaster-class_embedding-bert-seed0"  # changes no result
+    assert {SimulationConfig(classifier={"name": "logreg", "params": {"threshold": t}}).run_dir.name
+            for t in (1, 1.0)} == {"disaster-class_embedding-logreg_threshold=1-seed0"}
     for config in (SimulationConfig(strategy="dal", classifier="knn"), cvirs, both):
         assert from_mapping(config.resolved()).run_dir == config.run_dir
 
@@ -342,6 +346,16 @@ def test_a_run_under_the_default_name_without_its_params_is_named_where_it_holds
         assert older_default_run(config, None, config.resolved()) == named
     (older / "config.json").write_text(json.dumps({"config": {**stored["config"], "dataset": "reuters"}}))
     assert older_default_run(config, None) is None  # another data set's
+    (older / "config.json").write_text(json.dumps(stored))
+    # an earlier version's flat settings, and a classifier stored before it gained a param: read as this version
+    flat = {"dataset": "disaster", "strategy": "cvirs", "strategy_params": {"threshold": 0.3}, "classifier": "logreg",
+            "seed": 0, "budget": 600}
+    resolved = config.resolved()
+    short = {**resolved, "classifier": {"name": "logreg", "params": {
+        k: v for k, v in resolved["classifier"]["params"].items() if k != "max_iter"}}}
+    for earlier in (flat, short):
+        (older / "config.json").write_text(json.dumps({"config": earlier}))
+        assert older_default_run(config, None) == older
     (older / "config.json").write_text(json.dumps(stored))
     plain = SimulationConfig(strategy="cvirs")  # no params: its folder is the older one, resumed as before
     assert plain.run_dir == older and older_default_run(plain, None) is None
