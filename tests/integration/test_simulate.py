@@ -61,6 +61,24 @@ def test_the_texts_a_run_labeled_are_read_back_from_its_records(small_jsonl, tmp
         labeled_texts(tmp_path / "a")
 
 
+def test_a_default_folder_named_after_params_finds_its_relative_data_file_from_elsewhere(small_jsonl, tmp_path,
+                                                                                          monkeypatch):
+    """A run of the default folder records out: null; labeled_texts finds where it was started by the folder's
+    name, which now names the strategy's params."""
+    from al.simulate import labeled_texts
+
+    (tmp_path / "mine.jsonl").write_text(small_jsonl.read_text())
+    monkeypatch.chdir(tmp_path)
+    assert main(["--dataset", "jsonl", "--data-path", "mine.jsonl", "--labels", *LABELS, "--strategy", "cvirs",
+                 "--strategy-param", "threshold=0.3", "--initial", "20", "--step", "20", "--budget", "40",
+                 "--quiet"]) == 0
+    run_dir = tmp_path / "runs" / "jsonl-mine-cvirs_threshold=0.3-logreg-seed0"
+    assert read_config(run_dir)["config"]["out"] is None
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert len(labeled_texts(run_dir)) == 40
+
+
 def test_embeddings_are_cached_across_runs(small_jsonl):
     texts = pd.read_json(small_jsonl, lines=True)["text"].tolist()
     first = SentenceEmbedder("all-MiniLM-L6-v2")
