@@ -519,12 +519,21 @@ class SimulationConfig:
 
     def _check_sizes(self) -> None:
         """initial, step and budget: positive integers, the budget above the initial set."""
+        def positive(value: Any) -> bool:
+            return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
         for name in ("initial", "step", "budget"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            if not positive(value):
                 default = next(f.default for f in fields(self) if f.name == name)
+                if name == "initial" and positive(self.budget) and default >= self.budget:
+                    advice = f"a number below --budget ({self.budget})"  # the default would be refused next
+                elif name == "budget" and positive(self.initial) and default <= self.initial:
+                    advice = f"a number above --initial ({self.initial})"
+                else:
+                    advice = f"--{name} {default}, say, its default"
                 raise ConfigError(f"{name} must be a positive integer (a number of texts), got {value!r}; give "
-                                  f"--{name} {default}, say, its default")
+                                  f"{advice}")
         if self.budget <= self.initial:
             raise ConfigError(
                 f"budget ({self.budget}) must be larger than the initial labeled set ({self.initial}): "

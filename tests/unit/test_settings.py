@@ -387,6 +387,16 @@ def test_a_key_given_twice_in_a_settings_file_is_refused_with_both_lines(tmp_pat
     assert load_yaml(path)["run"] == {"budget": 400}
 
 
+def test_a_bad_size_is_advised_a_value_the_other_sizes_take():
+    """--initial 0 with --budget 100 was advised --initial 100, its default, which the budget then refuses."""
+    said = []
+    for given in ({"initial": 0, "budget": 100}, {"budget": 0, "initial": 700}, {"budget": 0}):
+        with pytest.raises(ConfigError) as caught:
+            SimulationConfig(**given).validate()
+        said.append(str(caught.value).split("; give ")[1])
+    assert said == ["a number below --budget (100)", "a number above --initial (700)", "--budget 600, say, its default"]
+
+
 def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_meets_them():
     """A grid's dry run named a cell's first problem only: its misspelt strategy showed once the budget was mended."""
     config = from_mapping({"budget": "250", "strategy": "class_embeding", "seed": 3, "threads": 0})
