@@ -202,6 +202,10 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     quiet = "quiet" in args
     check_sizes(sizes, sys.maxsize, k)  # sign and emptiness, before anything loads
     resolve_model(config.model)
+    if config.device.startswith("cuda"):  # a GPU that is not there: said before the data loads, as al.simulate does
+        from al.device import resolve_device
+
+        resolve_device(config.device)
     config = default_pick_read(config, args, quiet, analysis=True)
     out = Path(args.out) if "out" in args else default_out(config.dataset, config.model, config.data_path)
     if "out" not in args and "space" in args:

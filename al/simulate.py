@@ -219,6 +219,7 @@ def default_pick_read(config: SimulationConfig, args: argparse.Namespace, quiet:
     if config.dataset not in USER_FILE_DATASETS or config.labels:
         return config
     if not analysis:
+        check_device_and_models(config)  # before the data loads, as the run checks them
         try:
             stored = (read_config(config.run_dir) or {}).get("config", {})
         except ALError:  # damaged, or another program's: the run says so
@@ -931,25 +932,32 @@ def older_default_run(config: SimulationConfig, data_digest: str | None,
     return None
 
 
-def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
-    """Validate, build, resume or start, and run; returns every round's record."""
+def check_device_and_models(config: SimulationConfig) -> None:
+    """Refuse a GPU that is not there and a model that cannot be loaded (a typo, one not installed), before any
+    data loads or anything is written."""
     from al.models import resolve_model
-    from al.device import device_type
-    from al.records import RunRecords, package_versions, read_rounds, run_lock
 
-    config.validate()
-    out = config.run_dir
-    if config.device.startswith("cuda"):  # a GPU that is not there must fail before anything is written
+    if config.device.startswith("cuda"):
         from al.device import resolve_device
 
         resolve_device(config.device)
-    for model, where in run_models(config):  # resolved now: a typo or a model not installed fails before anything
-        try:  # is written
+    for model, where in run_models(config):
+        try:
             resolve_model(model)
         except ALError as exc:
             if not where:
                 raise
             raise ConfigError(where_model(where, str(exc))) from None
+
+
+def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
+    """Validate, build, resume or start, and run; returns every round's record."""
+    from al.device import device_type
+    from al.records import RunRecords, package_versions, read_rounds, run_lock
+
+    config.validate()
+    out = config.run_dir
+    check_device_and_models(config)
     records = RunRecords(out)
     settings = config.resolved()
     data_digest = data_file_digest(config.data_path)

@@ -897,6 +897,14 @@ def test_a_gpu_that_is_not_there_is_refused_before_anything_is_written(tmp_path,
     err = capsys.readouterr().err
     assert err == "error: device 'cuda:1' asked for, but no CUDA GPU is visible; use --device cpu or auto\n"
     assert not (tmp_path / "r").exists()
+    (tmp_path / "mine.csv").write_text("text,labels\n" + "".join(f"text {i},a\n" for i in range(30)))
+    own = ["--dataset", "csv", "--data-path", str(tmp_path / "mine.csv"), "--device", "cuda:1"]
+    assert main([*own, "--out", str(tmp_path / "r")]) == 2  # a file of one's own: read before the run to pick labels
+    assert capsys.readouterr().err == err
+    from al.analyze import main as analyze
+
+    assert analyze([*own, "--out", str(tmp_path / "a")]) == 2
+    assert capsys.readouterr().err == err and not (tmp_path / "a").exists()
 
 
 def test_ctrl_c_while_the_data_loads_is_an_interruption_not_a_bad_file(tmp_path, monkeypatch, capsys):
