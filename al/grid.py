@@ -527,6 +527,25 @@ def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> s
     return None
 
 
+#: The settings that read and reduce a corpus and size a run on it (:func:`unreadable_data`).
+DATA_SETTINGS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "data_options", "pool_size", "initial",
+                 "step", "budget")
+
+
+def unreadable_data(config: SimulationConfig, seen: dict[Any, str | int]) -> str | None:
+    """:func:`unreadable_corpus` of a cell that other settings refuse, its data settings alone (the others at their
+    defaults); None where those are not sound themselves (their own problems are said)."""
+    import dataclasses
+
+    probe = dataclasses.replace(SimulationConfig(), **{key: getattr(config, key) for key in DATA_SETTINGS})
+    try:
+        if probe.problems():
+            return None
+    except Exception:  # noqa: BLE001 - values the checks cannot read: said as the cell's own problems
+        return None
+    return unreadable_corpus(probe, seen)
+
+
 def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) -> list[Preparation]:
     """The once-per-pool work the unfinished runs share, one task each, costliest first.
 
@@ -1627,7 +1646,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     runnable = [r for r in runs if r.problem is None]
     if not args.quiet or args.dry_run:
         print(f"{counted(len(runs), 'simulation')} in {args.grid} -> {root}", file=sys.stderr)
-    for line in problem_lines("not run", [(r.name, problem) for r in runs for problem in r.problems]):
+    not_run = [(r.name, problem) for r in runs for problem in r.problems]
+    corpora: dict[Any, str | int] = {}  # each corpus read once by the dry run
+    if args.dry_run:  # what a cell's data would refuse too, where its data settings are sound: one dry run says all
+        for r in runs:
+            if r.problem is not None and (problem := unreadable_data(r.config, corpora)) not in (None, *r.problems):
+                not_run.append((r.name, in_file_terms(problem)))
+    for line in problem_lines("not run", not_run):
         print(line, file=sys.stderr)
     models: dict[str, str | None] = {}  # on a Ray cluster the models are the workers' to have: not looked for here
 
@@ -1653,7 +1678,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt as stop:
             return stopped(stop, "nothing was run")
         refused: list[tuple[str, str]] = []
-        corpora: dict[Any, str | int] = {}
         edited: dict[str, list[str]] = {}  # a user's strategy file edited since runs of it ran -> those runs
         for r in runnable:  # every problem of a run, so one dry run shows all there is to fix
             if (note := edited_since(r.config)) is not None:

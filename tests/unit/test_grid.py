@@ -337,6 +337,24 @@ def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_p
     assert "will fail" not in capsys.readouterr().err and not (tmp_path / "o").exists()
 
 
+def test_the_dry_run_names_what_the_data_refuses_of_a_cell_other_settings_refuse_too(tmp_path, capsys):
+    """A budget beyond the pool beside a misspelt strategy param: the dry run named the param alone, and the budget
+    only once the param was mended (README: a dry run shows all there is to fix)."""
+    data = _csv(tmp_path / "d.csv")
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, labels: [a, b], initial: 10, "
+                    f"step: 5, budget: 5000}}\ngrid: {{strategy: [{{name: cvirs, params: {{treshold: 0.3}}}}]}}\n")
+    assert main([str(path), "--dry-run"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if "not run:" in line]
+    assert len(lines) == 2 and "has no parameter 'treshold'" in lines[0], lines
+    assert lines[1].startswith("  not run: strategy-cvirs_treshold=0.3: budget (5000) is larger than the pool (")
+    assert "lower budget to at most" in lines[1]  # in the file's words
+    path.write_text(path.read_text().replace("budget: 5000", "budget: -5"))  # a size refused itself: said once
+    assert main([str(path), "--dry-run"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if "not run:" in line]
+    assert len(lines) == 2 and "budget must be a positive integer" in lines[0] + lines[1], lines
+
+
 def test_a_budget_or_initial_set_beyond_the_pool_is_named_by_the_dry_run_in_the_files_words(tmp_path, capsys,
                                                                                               monkeypatch):
     """A budget larger than the pool passed --dry-run (rc 0), then failed its run saying "lower --budget" (a flag
