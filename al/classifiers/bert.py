@@ -367,12 +367,18 @@ class BertClassifier(Classifier):
         return {"dev": float(getattr(self, "seconds_dev_", 0.0))}
 
     def info(self) -> dict[str, Any]:
-        """Epochs run, the epoch kept, the auxiliary objective and (on a CPU) the thread count, beside the thresholds."""
+        """Epochs run, the epoch kept, the auxiliary objective and (on a CPU) the thread count, beside the thresholds;
+        each epoch's mean training loss (``train_loss``: the loss minimised), with ``aux`` its auxiliary objective
+        (``aux_loss``, unweighted), and with dev data its dev macro-F1 (``dev_macro_f1``, which picks the epoch
+        kept), six decimals."""
         out = {**super().info(), "n_epochs": int(self.n_epochs_), "best_epoch": int(self.best_epoch_), "aux": self.aux}
         if getattr(self, "cpu_threads_", None) is not None:  # a fine-tuning's last bits depend on it
             out["cpu_threads"] = self.cpu_threads_
         if self.aux is not None:
             out["aux_weight"] = self._aux_weight()
+        for key in ("train_loss", "aux_loss", "dev_macro_f1"):
+            if values := getattr(self, f"{key}_", None):
+                out[key] = [round(float(value), 6) for value in values]
         return out
 
     def _aux_weight(self) -> float:

@@ -86,7 +86,19 @@ def test_without_aux_training_is_what_it_was_before(tiny):
     clf = BertClassifier(model=tiny, max_epochs=3, batch_size=3, seed=3, learning_rate=1e-3, **TINY).fit(X8, Y8)
     assert clf.predict_proba(X8) == pytest.approx(BEFORE_AUX, abs=1e-6)
     assert clf.aux_loss_ == [] and clf.info() == {"n_epochs": 3, "best_epoch": 3, "aux": None,
-                                                  "cpu_threads": torch.get_num_threads()}
+                                                  "cpu_threads": torch.get_num_threads(),
+                                                  "train_loss": [round(x, 6) for x in clf.train_loss_]}
+    assert len(clf.train_loss_) == 3
+
+
+def test_a_fit_with_dev_data_records_each_epochs_dev_macro_f1_and_keeps_the_best(tiny):
+    """The epoch kept was recorded, the dev macro-F1 that chose it was not."""
+    clf = BertClassifier(model=tiny, max_epochs=4, patience=4, batch_size=3, seed=3, learning_rate=1e-3,
+                         **TINY).fit(X8, Y8, X6, Y6)
+    info = clf.info()
+    assert len(info["dev_macro_f1"]) == len(info["train_loss"]) == info["n_epochs"] == 4
+    assert info["dev_macro_f1"] == [round(f, 6) for f in clf.dev_macro_f1_]
+    assert info["best_epoch"] == int(np.argmax(clf.dev_macro_f1_)) + 1  # the first epoch of the best score
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -138,7 +150,10 @@ def test_the_loss_minimised_is_the_task_loss_plus_the_weighted_objective(tiny, t
     assert clf.aux_loss_[-1] == pytest.approx(objective.item(), rel=1e-5)
     assert clf.train_loss_[-1] == pytest.approx(expected.item(), rel=1e-5)
     assert clf.info() == {"n_epochs": 2, "best_epoch": 2, "aux": aux, "aux_weight": weight,
-                          "cpu_threads": torch.get_num_threads()}
+                          "cpu_threads": torch.get_num_threads(),  # each epoch's, the last pinned above by hand
+                          "train_loss": [round(x, 6) for x in clf.train_loss_],
+                          "aux_loss": [round(x, 6) for x in clf.aux_loss_]}
+    assert len(clf.aux_loss_) == 2 and clf.info()["aux_loss"][-1] == pytest.approx(objective.item(), abs=1e-6)
     assert clf.transform(X6).shape == (m, 32)
 
 
