@@ -206,6 +206,8 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         from al.device import resolve_device
 
         resolve_device(config.device)
+    if hasattr(space := config.make_space(), "check_model"):  # a max_length its model cannot read: before the data
+        space.check_model()
     config = default_pick_read(config, args, quiet, analysis=True)
     out = Path(args.out) if "out" in args else default_out(config.dataset, config.model, config.data_path)
     if "out" not in args and "space" in args:

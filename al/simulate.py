@@ -933,8 +933,8 @@ def older_default_run(config: SimulationConfig, data_digest: str | None,
 
 
 def check_device_and_models(config: SimulationConfig) -> None:
-    """Refuse a GPU that is not there and a model that cannot be loaded (a typo, one not installed), before any
-    data loads or anything is written."""
+    """Refuse a GPU that is not there, a model that cannot be loaded (a typo, one not installed) and a fitted
+    space's setting its model cannot take, before any data loads or anything is written."""
     from al.models import resolve_model
 
     if config.device.startswith("cuda"):
@@ -948,6 +948,8 @@ def check_device_and_models(config: SimulationConfig) -> None:
             if not where:
                 raise
             raise ConfigError(where_model(where, str(exc))) from None
+    if hasattr(space := config.make_space(), "check_model"):  # what the space's model cannot read (max_length)
+        space.check_model()
 
 
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:

@@ -94,6 +94,25 @@ class EncoderSpace:
             except ALError as exc:
                 raise ConfigError(f"space {self.objective!r} (encoder scope) parameter model: {exc}") from None
 
+    def check_model(self) -> None:
+        """Refuse a ``max_length`` over the model's token limit, read from its ``config.json`` alone: before any
+        data loads or embeds (the fit checks it again on the loaded model)."""
+        from transformers import AutoConfig
+
+        from al.models import resolve_model, token_limit
+
+        try:
+            config = AutoConfig.from_pretrained(str(resolve_model(self.model)))
+        except Exception:  # noqa: BLE001 - a model this cannot read: the fit loads it and says what is wrong
+            return
+        self._check_limit(token_limit(config))
+
+    def _check_limit(self, limit: int | None) -> None:
+        if limit is not None and self.max_length > limit:
+            raise ConfigError(f"space {self.objective!r} (encoder scope) max_length {self.max_length} is more "
+                              f"tokens than {self.model} reads ({limit}: its position embeddings); give at most "
+                              f"max_length={limit}")
+
     def fit(self, inputs: Sequence[str], Y: sp.csr_matrix, seed: int, dev_inputs: Any = None,
             Y_dev: sp.csr_matrix | None = None) -> "FittedEncoder":
         """Fine-tune from the pretrained weights on the labeled ``inputs`` (texts) and ``Y`` (n, n_labels)."""
@@ -119,11 +138,7 @@ class EncoderSpace:
         with seeded_torch(seed, [] if device == "cpu" else [torch.device(device)]):
             with quiet_loading():
                 encoder = SentenceTransformer(str(resolve_model(self.model)), device=device)
-            limit = token_limit(encoder[0].auto_model.config)  # its tokenizer says max_seq_length
-            if limit is not None and self.max_length > limit:
-                raise ConfigError(f"space {self.objective!r} (encoder scope) max_length {self.max_length} is more "
-                                  f"tokens than {self.model} reads ({limit}: its position embeddings); give at most "
-                                  f"max_length={limit}")
+            self._check_limit(token_limit(encoder[0].auto_model.config))  # its tokenizer says max_seq_length
             encoder.max_seq_length = self.max_length
             dimension = getattr(encoder, "get_embedding_dimension", None) or encoder.get_sentence_embedding_dimension
             dim = dimension()

@@ -883,6 +883,23 @@ def test_a_model_path_that_is_a_file_is_called_a_file(tmp_path, capsys, monkeypa
     assert "model path data/mine.csv is a file, not a directory" in capsys.readouterr().err
 
 
+def test_an_encoder_space_s_max_length_over_its_model_s_is_refused_before_the_data_loads(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """It was refused at the space's first fit, after the pool's embedding pass (minutes on a cold cache)."""
+    import al.datasets
+
+    monkeypatch.setattr(al.datasets, "load_corpus", lambda *a, **k: pytest.fail("data loaded"))
+    given = ["--space", "cea", "--space-scope", "encoder", "--space-param", "max_length=9999"]
+    said = ("error: space 'cea' (encoder scope) max_length 9999 is more tokens than all-MiniLM-L6-v2 reads (512: its "
+            "position embeddings); give at most max_length=512\n")
+    assert main([*given, "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == said and not (tmp_path / "r").exists()
+    from al.analyze import main as analyze
+
+    assert analyze([*given, "--out", str(tmp_path / "a")]) == 2
+    assert capsys.readouterr().err == said and not (tmp_path / "a").exists()
+
+
 def test_a_gpu_that_is_not_there_is_refused_before_anything_is_written(tmp_path, monkeypatch, capsys):
     import al.datasets
     import al.device
