@@ -140,9 +140,12 @@ def _folder_part(component: Component, component_class: Callable[[], type], with
         defaults = default_params(component_class())
     except ALError:  # an unknown name: refused where it is run, named by what was given meanwhile
         defaults = {}
+    def same(key: str, value: Any) -> Any:  # one spelling of what it does: a threshold "fixed" is 0.5 (canonical)
+        return 0.5 if key == "threshold" and value == "fixed" else _json_ready(value)
+
     given = {key: int(value) if isinstance(value, float) and value.is_integer() else value  # 1.0 spelt as 1
              for key, value in component.params.items() if key not in DISPLAY_PARAMS
-             and (key not in defaults or _json_ready(value) != _json_ready(defaults[key]))}
+             and (key not in defaults or same(key, value) != same(key, defaults[key]))}
     if not given:
         return name
     spelt = "_".join(f"{key}={json.dumps(value, sort_keys=True, default=str).strip(chr(34))}"

@@ -301,6 +301,9 @@ def test_a_strategy_or_classifier_given_params_names_its_default_run_directory_w
         "disaster-class_embedding-bert-seed0"  # changes no result
     assert {SimulationConfig(classifier={"name": "logreg", "params": {"threshold": t}}).run_dir.name
             for t in (1, 1.0)} == {"disaster-class_embedding-logreg_threshold=1-seed0"}
+    for name in ("logreg", "knn"):  # a threshold 'fixed' is 0.5, the default of both however each writes it
+        assert {SimulationConfig(classifier={"name": name, "params": {"threshold": t}}).run_dir.name
+                for t in ("fixed", 0.5)} == {f"disaster-class_embedding-{name}-seed0"}
     for config in (SimulationConfig(strategy="dal", classifier="knn"), cvirs, both):
         assert from_mapping(config.resolved()).run_dir == config.run_dir
 
