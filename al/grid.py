@@ -73,7 +73,7 @@ from typing import Any, Callable, Hashable, Iterator, Sequence
 
 from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped, work_cut_short
 from al.config import (
-    COMPONENTS, NON_RESULT_SETTINGS,
+    COMPONENTS, NON_RESULT_SETTINGS, canonical,
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
     normalise_mapping, replace, unknown_settings_hint,
 )
@@ -452,8 +452,8 @@ def same_simulations(runs: Sequence[GridRun]) -> list[str]:
             resolved = run.config.resolved()
         except ALError:  # a problem the run says when it starts
             continue
-        key = json.dumps({k: v for k, v in resolved.items() if k not in NON_RESULT_SETTINGS}, sort_keys=True,
-                         default=str)
+        key = json.dumps({k: canonical(k, v) for k, v in resolved.items() if k not in NON_RESULT_SETTINGS},
+                         sort_keys=True, default=str)  # a threshold "fixed" is 0.5, as the runs' settings compare
         if key in seen:
             pairs.append(f"cells {seen[key]} and {run.name} are the same simulation (their settings are equal "
                          f"once every component's defaults are filled in)")

@@ -240,6 +240,12 @@ def test_two_cells_that_are_one_simulation_once_defaults_are_filled_in_are_refus
         assert not (tmp_path / "o").exists()
     path.write_text(path.read_text().replace("threshold: 0.5", "threshold: 0.4"))
     assert main([str(path), "--dry-run"]) == 0
+    capsys.readouterr()
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 150}}\ngrid:\n  classifier: [logreg, {{name: logreg, "
+                    f"params: {{threshold: 0.5}}}}]\n")  # logreg's default written "fixed": 0.5 is the same run
+    assert main([str(path), "--dry-run"]) == 2
+    assert "cells classifier-logreg and classifier-logreg_threshold=0.5 are the same simulation" in \
+        capsys.readouterr().err
 
 
 def test_the_dry_run_names_a_gpu_this_machine_lacks(tmp_path, capsys, monkeypatch):
