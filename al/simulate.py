@@ -206,10 +206,11 @@ def file_gives(args: argparse.Namespace, keys: Sequence[str]) -> bool:
 
 
 def default_pick_read(config: SimulationConfig, args: argparse.Namespace, quiet: bool = False,
-                      analysis: bool = False) -> SimulationConfig:
+                      analysis: bool = False, describe: bool = False) -> SimulationConfig:
     """``config``, or on a user's file with fewer eligible labels than the default pick asks for, ``config``
     keeping them all (:func:`all_labels_kept`, said unless ``quiet``): decided before a run compares its
-    settings with a stored run's, so the same command resumes. A corpus read with ``config``'s own counts is kept
+    settings with a stored run's, so the same command resumes (``describe``: for ``--describe``, which checks no
+    model and reads no run). A corpus read with ``config``'s own counts is kept
     for the run (with others, the run reads it again); a stored run of the same counts is not read for it (a
     complete one reads no data)."""
     from al.datasets import USER_FILE_DATASETS
@@ -218,7 +219,7 @@ def default_pick_read(config: SimulationConfig, args: argparse.Namespace, quiet:
     config.validate()
     if config.dataset not in USER_FILE_DATASETS or config.labels:
         return config
-    if not analysis:
+    if not analysis and not describe:  # a run's (--describe reads the data settings alone)
         check_device_and_models(config)  # before the data loads, as the run checks them
         try:
             stored = (read_config(config.run_dir) or {}).get("config", {})
@@ -1142,7 +1143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.validate()
             full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
             try:
-                corpus = load_config_corpus(default_pick_read(config, args))
+                corpus = load_config_corpus(default_pick_read(config, args, describe=True))
             except LabelPickError:  # every label's counts, to pick labels by, then why
                 print(f"{full.describe()}\n(every label of the corpus, before the label reduction, which failed:)")
                 raise

@@ -388,8 +388,8 @@ def test_describe_of_a_file_whose_labels_cannot_be_picked_prints_every_label_the
     settings.write_text(f"dataset: csv\ndata_path: {data}\nn_rare: 5\n")
     assert main(["--config", str(settings), "--describe"]) == 2
     assert "but 5 frequent + 5 rare = 10 were asked for" in capsys.readouterr().err
-    settings.write_text(f"dataset: csv\ndata_path: {data}\nlabels: []\n")  # named none
-    assert main(["--config", str(settings), "--describe"]) == 0
+    settings.write_text(f"dataset: csv\ndata_path: {data}\nlabels: []\nmodel: no-such-model\n")  # named none
+    assert main(["--config", str(settings), "--describe"]) == 0  # and the model is no data setting: not looked for
     assert "keeping all 2" in capsys.readouterr().err
     for given in ([], ["--frequent", "1", "--rare", "1"]):
         assert main(["--dataset", "csv", "--data-path", str(data), "--describe", *given]) == 0
