@@ -127,7 +127,8 @@ class Component:
 MAX_PARAMS_IN_NAME = 60
 
 
-def _folder_part(component: Component, component_class: Callable[[], type], with_params: bool = True) -> str:
+def _folder_part(component: Component, component_class: Callable[[], type], with_params: bool = True,
+                 classifier: bool = False) -> str:
     """A component's part of a default run directory's name: its name, then the params given that differ from its
     constructor's defaults (a run's ``config.json`` gives them all; ``show_progress`` and the like aside, which
     change no result), ``_k=v`` each (sorted; characters other than
@@ -140,8 +141,8 @@ def _folder_part(component: Component, component_class: Callable[[], type], with
         defaults = default_params(component_class())
     except ALError:  # an unknown name: refused where it is run, named by what was given meanwhile
         defaults = {}
-    def same(key: str, value: Any) -> Any:  # one spelling of what it does: a threshold "fixed" is 0.5 (canonical)
-        return 0.5 if key == "threshold" and value == "fixed" else _json_ready(value)
+    def same(key: str, value: Any) -> Any:  # one spelling of what it does: a classifier's threshold "fixed" is 0.5
+        return 0.5 if classifier and key == "threshold" and value == "fixed" else _json_ready(value)
 
     given = {key: int(value) if isinstance(value, float) and value.is_integer() else value  # 1.0 spelt as 1
              for key, value in component.params.items() if key not in DISPLAY_PARAMS
@@ -302,7 +303,7 @@ class SimulationConfig:
         if named_after_file and dataset in USER_FILE_DATASETS and self.data_path:
             stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.data_path).stem).strip("._-")
             dataset += f"-{stem or 'data'}"
-        classifier = _folder_part(self.classifier, self.classifier_class, with_params)
+        classifier = _folder_part(self.classifier, self.classifier_class, with_params, classifier=True)
         return Path("runs") / f"{dataset}-{strategy}{space}-{classifier}-seed{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -530,7 +531,8 @@ class SimulationConfig:
             if not positive(value):
                 default = next(f.default for f in fields(self) if f.name == name)
                 if name == "initial" and positive(self.budget) and default >= self.budget:
-                    advice = f"a number below --budget ({self.budget})"  # the default would be refused next
+                    advice = (f"a number below --budget ({self.budget})" if self.budget > 1 else  # the default: refused
+                              f"--initial {default} and a --budget above it")
                 elif name == "budget" and positive(self.initial) and default <= self.initial:
                     advice = f"a number above --initial ({self.initial})"
                 else:

@@ -79,7 +79,7 @@ from al.config import (
 )
 from al.errors import (ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, exception_text,
                        raised_at)
-from al.progress import counted, duration, heartbeat, progress, set_quiet
+from al.progress import counted, duration, heartbeat, progress, quiet_while, set_quiet
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
 from al.simulate import in_file_terms
@@ -267,8 +267,9 @@ def _in_worker(defer_busy_caches: bool) -> Iterator[list[warnings.WarningMessage
     """
     from al.cache import deferring_busy_locks
 
-    set_quiet(True)  # parallel workers' progress would interleave; the grid reports per task
-    with deferring_busy_locks() if defer_busy_caches else nullcontext(), \
+    # parallel workers' progress would interleave; the grid reports per task (then as it was: a grid run in this
+    # process, one worker or the Python API, leaves no trace)
+    with quiet_while(True), deferring_busy_locks() if defer_busy_caches else nullcontext(), \
             warnings.catch_warnings(record=True) as caught:
         yield caught
 
@@ -529,7 +530,7 @@ def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> s
 
 #: The settings that read and reduce a corpus and size a run on it (:func:`unreadable_data`).
 DATA_SETTINGS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "data_options", "pool_size", "initial",
-                 "step", "budget")
+                 "step", "budget", "initial_strategy", "label_descriptions")
 
 
 def unreadable_data(config: SimulationConfig, seen: dict[Any, str | int]) -> str | None:
@@ -676,6 +677,7 @@ def _init_worker(threads: int, parent: int | None = None) -> None:
         exit_with_parent(parent)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     limit_threads(threads)
+    set_quiet(True)  # a worker process's progress would interleave with the others': the grid reports per task
 
 
 def exit_with_parent(parent: int, poll: float = 1.0) -> None:
@@ -1650,8 +1652,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpora: dict[Any, str | int] = {}  # each corpus read once by the dry run
     if args.dry_run:  # what a cell's data would refuse too, where its data settings are sound: one dry run says all
         for r in runs:
-            if r.problem is not None and (problem := unreadable_data(r.config, corpora)) not in (None, *r.problems):
-                not_run.append((r.name, in_file_terms(problem)))
+            if r.problem is not None and (problem := unreadable_data(r.config, corpora)) is not None:
+                not_run.append((r.name, in_file_terms(problem)))  # its own problems: none of the data settings
     for line in problem_lines("not run", not_run):
         print(line, file=sys.stderr)
     models: dict[str, str | None] = {}  # on a Ray cluster the models are the workers' to have: not looked for here

@@ -377,8 +377,8 @@ class BertClassifier(Classifier):
         if self.aux is not None:
             out["aux_weight"] = self._aux_weight()
         for key in ("train_loss", "aux_loss", "dev_macro_f1"):
-            if values := getattr(self, f"{key}_", None):
-                out[key] = [round(float(value), 6) for value in values]
+            if values := getattr(self, f"{key}_", None):  # a loss that overflowed (fp16): null, strict JSON
+                out[key] = [round(float(value), 6) if np.isfinite(value) else None for value in values]
         return out
 
     def _aux_weight(self) -> float:

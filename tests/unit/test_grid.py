@@ -248,6 +248,18 @@ def test_two_cells_that_are_one_simulation_once_defaults_are_filled_in_are_refus
         capsys.readouterr().err
 
 
+def test_a_grid_run_in_this_process_leaves_the_progress_display_as_it_was(tmp_path, monkeypatch):
+    """A one-worker grid runs its simulations in this process, quiet: the quiet stayed on after it (a later run from
+    the same Python session, or test, showed no progress)."""
+    import al.progress
+    from al import grid
+
+    monkeypatch.setattr(al.progress, "_quiet", False)
+    with grid._in_worker(False):  # how a task runs
+        assert al.progress.is_quiet()
+    assert not al.progress.is_quiet()
+
+
 def test_the_dry_run_names_a_gpu_this_machine_lacks(tmp_path, capsys, monkeypatch):
     """device: cuda on a machine without one was 'ready' in the dry run; each run then failed on it."""
     import torch
