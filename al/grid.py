@@ -1692,6 +1692,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                     problems.append(_once(models, ("device", r.config.device),
                                           lambda device=r.config.device: resolve_device(device)))
+                if not args.ray and hasattr(space := r.config.make_space(), "check_model"):  # max_length, as run says
+                    problems.append(_once(models, ("space", json.dumps(r.config.space_kwargs(), sort_keys=True,
+                                                                       default=str)), space.check_model))
                 problems.append(unreadable_corpus(r.config, corpora))  # read here (a run would read it first)
             refused += [(r.name, in_file_terms(message)) for message in dict.fromkeys(problems) if message is not None]
         for note, names in edited.items():  # as the grid warns of it

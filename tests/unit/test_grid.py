@@ -248,6 +248,16 @@ def test_two_cells_that_are_one_simulation_once_defaults_are_filled_in_are_refus
         capsys.readouterr().err
 
 
+def test_the_dry_run_names_an_encoder_space_max_length_its_model_cannot_read(tmp_path, capsys):
+    """Each run refuses it at once; the dry run said ready."""
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{budget: 150, space: {{name: cea, params: {{max_length: "
+                    f"9999}}}}, space_scope: encoder}}\ngrid: {{seed: [0, 1]}}\n")
+    assert main([str(path), "--dry-run"]) == 2
+    assert ("will fail: seed-0, seed-1: space 'cea' (encoder scope) max_length 9999 is more tokens than "
+            "all-MiniLM-L6-v2 reads (512: its position embeddings)") in capsys.readouterr().err
+
+
 def test_a_grid_run_in_this_process_leaves_the_progress_display_as_it_was(tmp_path, monkeypatch):
     """A one-worker grid runs its simulations in this process, quiet: the quiet stayed on after it (a later run from
     the same Python session, or test, showed no progress)."""
