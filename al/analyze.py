@@ -208,7 +208,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         resolve_device(config.device)
     if hasattr(space := config.make_space(), "check_model"):  # a max_length its model cannot read: before the data
         space.check_model()
-    config = default_pick_read(config, args, quiet, analysis=True)
+    config = default_pick_read(config, args, analysis=True)
     out = Path(args.out) if "out" in args else default_out(config.dataset, config.model, config.data_path)
     if "out" not in args and "space" in args:
         out = out.with_name(f"{out.name}-{args.space}-{config.space_scope}")

@@ -205,10 +205,10 @@ def file_gives(args: argparse.Namespace, keys: Sequence[str]) -> bool:
     return isinstance(raw, Mapping) and any(raw.get(key) not in (None, [], "") for key in keys)
 
 
-def default_pick_read(config: SimulationConfig, args: argparse.Namespace, quiet: bool = False,
-                      analysis: bool = False, describe: bool = False) -> SimulationConfig:
+def default_pick_read(config: SimulationConfig, args: argparse.Namespace, analysis: bool = False,
+                      describe: bool = False) -> SimulationConfig:
     """``config``, or on a user's file with fewer eligible labels than the default pick asks for, ``config``
-    keeping them all (:func:`all_labels_kept`, said unless ``quiet``): decided before a run compares its
+    keeping them all (:func:`all_labels_kept`, said, under ``--quiet`` too): decided before a run compares its
     settings with a stored run's, so the same command resumes (``describe``: for ``--describe``, which checks no
     model and reads no run). A corpus read with ``config``'s own counts is kept
     for the run (with others, the run reads it again); a stored run of the same counts is not read for it (a
@@ -233,8 +233,7 @@ def default_pick_read(config: SimulationConfig, args: argparse.Namespace, quiet:
         if (kept := all_labels_kept(config, args, exc)) is None:
             raise
         config, note = kept
-        if not quiet:
-            print(f"note: {note}", file=sys.stderr)
+        print(f"note: {note}", file=sys.stderr)  # --quiet too: it says what the run reads, as a warning would
     return config
 
 
@@ -1157,7 +1156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             config.validate()  # a bad value gets its one line before it reaches torch
             limit_threads(config.threads)
         with sigterm_stops():  # a kill's SIGTERM (a scheduler's, timeout's) stops it as Ctrl-C does, work kept
-            config = default_pick_read(config, args, quiet)
+            config = default_pick_read(config, args)
             rounds = run(config, quiet=quiet)
     except ALError as exc:
         message = flags_named(str(exc), args)

@@ -118,7 +118,7 @@ def test_a_file_of_fewer_eligible_labels_than_the_default_pick_keeps_them_all_an
     and the same command with a larger budget resumes it (the counts decided before the stored settings are read)."""
     args = ["--dataset", "jsonl", "--data-path", str(small_jsonl), "--strategy", "random", "--initial", "20",
             "--step", "20", "--out", str(tmp_path / "run")]
-    assert main([*args, "--budget", "40"]) == 0
+    assert main([*args, "--budget", "40", "--quiet"]) == 0  # said under --quiet too: it is what the run reads
     err = capsys.readouterr().err
     assert ("note: small.jsonl has 4 eligible labels, fewer than the default 5 frequent + 5 rare: keeping all 4 (2 "
             "frequent + 2 rare, as --frequent 2 --rare 2); --labels or --frequent/--rare pick others\n") in err
