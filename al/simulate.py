@@ -767,9 +767,9 @@ def cold_start(config: SimulationConfig, corpus: Any, embed: Any) -> Any:
 
 
 def format_round(record: dict[str, Any], n_rounds: int) -> str:
-    """A finished round's console line: its scores, then every part of its time the record holds, in the order
-    they ran (a process's first round: the embedding pass and a resume's replay first; the stopping criteria's
-    pass and ``--diagnostics`` last)."""
+    """A finished round's console line: its scores, then every part of its time the record holds (a process's
+    first round: the embedding pass and a resume's replay first; ``query`` before ``eval``, which ran first, as
+    earlier versions printed them; the stopping criteria's pass and ``--diagnostics`` last)."""
     dev = f" (dev {record['seconds_train_dev']:.1f}s)" if "seconds_train_dev" in record else ""
     ahead = f" (+{record['seconds_prepare']:.1f}s before the embedding)" if "seconds_prepare" in record else ""
     parts = [f"{name} {record[key]:.1f}s" for key, name in (("seconds_embed", "embed"), ("seconds_replay", "replay"),
