@@ -567,12 +567,15 @@ class SentenceEmbedder:
 
     def _load(self) -> Any:
         if self._encoder is None:
-            from sentence_transformers import SentenceTransformer
-
             from al.device import resolve_device
+            from al.progress import heartbeat
 
             path, device = str(resolve_model(self.model)), resolve_device(self.device)
-            with quiet_loading():  # "Loading weights" bars would drown the per-round lines
+            # the libraries' import and the weights: seconds with nothing said, a minute on a busy machine
+            said = heartbeat(f"loading {self.model}", 3.0, 15.0) if self.show_progress else nullcontext()
+            with said, quiet_loading():  # "Loading weights" bars would drown the per-round lines
+                from sentence_transformers import SentenceTransformer
+
                 self._encoder = SentenceTransformer(path, device=device)
             if self.max_length is not None:
                 self._encoder.max_seq_length = self.max_length

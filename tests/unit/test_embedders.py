@@ -878,3 +878,36 @@ def test_texts_cut_by_a_fitted_encoder_name_its_max_length_not_the_model():
                         "(--space-param max_length) of").startswith(
         "1 of the 2 texts embedded now are longer than the fitted encoder's max_length (--space-param max_length) "
         "of 4 tokens")
+
+
+@pytest.mark.parametrize("shown", [True, False])
+def test_loading_the_model_says_it_is_working_unless_progress_is_off(monkeypatch, shown):
+    """A run printed its start line, then nothing for 6 to 8 s while sentence-transformers imported and the weights
+    loaded: the load runs under a heartbeat (its line after 3 s, every 15 s after), silent without progress."""
+    from contextlib import contextmanager
+
+    import sentence_transformers
+
+    import al.progress
+
+    beats, made = [], []
+
+    @contextmanager
+    def heartbeat(desc, delay, interval):
+        beats.append((desc, delay, interval))
+        yield
+
+    class Loaded:
+        max_seq_length = 256
+
+        def __init__(self, path, device):
+            made.append((path, device))
+
+        def eval(self):
+            return self
+
+    monkeypatch.setattr(al.progress, "heartbeat", heartbeat)
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", Loaded)
+    embedder = SentenceEmbedder("all-MiniLM-L6-v2", device="cpu", show_progress=shown, cache=False)
+    assert isinstance(embedder._load(), Loaded) and len(made) == 1
+    assert beats == ([("loading all-MiniLM-L6-v2", 3.0, 15.0)] if shown else [])
