@@ -127,6 +127,25 @@ class Component:
 MAX_PARAMS_IN_NAME = 60
 
 
+def not_default_params(component: Component, component_class: Callable[[], type],
+                       classifier: bool = False) -> dict[str, Any]:
+    """The params of ``component`` that differ from its constructor's defaults (a run's ``config.json`` gives them
+    all), ``show_progress`` and the like aside, which change no result; a classifier's threshold ``"fixed"`` is 0.5
+    (:func:`canonical`). All of them where the class cannot be found (refused where it is run)."""
+    if not component.params:
+        return {}
+    try:
+        defaults = default_params(component_class())
+    except ALError:
+        defaults = {}
+
+    def same(key: str, value: Any) -> Any:  # one spelling of what it does
+        return 0.5 if classifier and key == "threshold" and value == "fixed" else _json_ready(value)
+
+    return {key: value for key, value in component.params.items() if key not in DISPLAY_PARAMS
+            and (key not in defaults or same(key, value) != same(key, defaults[key]))}
+
+
 def _folder_part(component: Component, component_class: Callable[[], type], with_params: bool = True,
                  classifier: bool = False) -> str:
     """A component's part of a default run directory's name: its name, then the params given that differ from its
@@ -135,18 +154,9 @@ def _folder_part(component: Component, component_class: Callable[[], type], with
     letters, digits and ``_.=,-`` as ``_``), or ``_params-<digest>`` where they would be longer than
     :data:`MAX_PARAMS_IN_NAME`."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", component.name)
-    if not with_params or not component.params:
-        return name
-    try:
-        defaults = default_params(component_class())
-    except ALError:  # an unknown name: refused where it is run, named by what was given meanwhile
-        defaults = {}
-    def same(key: str, value: Any) -> Any:  # one spelling of what it does: a classifier's threshold "fixed" is 0.5
-        return 0.5 if classifier and key == "threshold" and value == "fixed" else _json_ready(value)
-
     given = {key: int(value) if isinstance(value, float) and value.is_integer() else value  # 1.0 spelt as 1
-             for key, value in component.params.items() if key not in DISPLAY_PARAMS
-             and (key not in defaults or same(key, value) != same(key, defaults[key]))}
+             for key, value in (not_default_params(component, component_class, classifier) if with_params
+                                else {}).items()}
     if not given:
         return name
     spelt = "_".join(f"{key}={json.dumps(value, sort_keys=True, default=str).strip(chr(34))}"
@@ -305,6 +315,14 @@ class SimulationConfig:
             dataset += f"-{stem or 'data'}"
         classifier = _folder_part(self.classifier, self.classifier_class, with_params, classifier=True)
         return Path("runs") / f"{dataset}-{strategy}{space}-{classifier}-seed{self.seed}"
+
+    def shown(self, which: str) -> str:
+        """How the console names component ``which`` (``strategy``, ``classifier``): its label with the params
+        that differ from its defaults (:func:`not_default_params`), so a run read from a ``config.json``, which
+        gives every param, is named as the command that made it was."""
+        component = getattr(self, which)
+        params = not_default_params(component, getattr(self, f"{which}_class"), classifier=which == "classifier")
+        return Component(component.name, params).label()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: components as ``{name, params}`` with the params as given."""

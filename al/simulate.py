@@ -1061,9 +1061,9 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
         if config.dataset in USER_FILE_DATASETS and config.labels is None and corpus.left_out_labels:
             picked = (f" of the file's {corpus.n_labels + len(corpus.left_out_labels)}: the {config.n_frequent} most "
                       f"and {config.n_rare} least frequent, --describe names the others")
-        print(f"{state}: {config.strategy.label()}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
+        print(f"{state}: {config.shown('strategy')}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
               f"texts, {corpus.n_labels} label{'' if corpus.n_labels == 1 else 's'}{picked}), "
-              f"{config.classifier.label()} classifier -> {out}{again}",
+              f"{config.shown('classifier')} classifier -> {out}{again}",
               file=sys.stderr, flush=True)
     if len(existing) >= config.n_rounds:
         if not quiet:

@@ -1368,3 +1368,24 @@ def test_a_label_the_strategy_skipped_is_said_once_on_the_console():
     assert skipped_note(later, fresh, "class_embedding").startswith(  # not taken as said by the random round
         "note: class_embedding picked nothing for b: no labeled text carries it")
     assert skipped_note({**drawn, "picked": [4]}, set(), "s").startswith("note: s drew its 1 pick at random")
+
+
+def test_a_run_read_from_its_config_json_is_named_on_the_start_line_as_the_command_named_it(tmp_path, monkeypatch,
+                                                                                           capsys):
+    """`--config runs/X/config.json --out runs/X-again` printed `logreg(C=1.0, class_weight=balanced, max_iter=1000,
+    threshold=fixed) classifier`, as if every default were a variant; the command had said `logreg classifier`."""
+    import al.embedders
+    from tests.unit.test_analyze_own_data import HashEmbedder
+    from tests.unit.test_grid import _csv
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    data = _csv(tmp_path / "d.csv")
+    base = ["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--initial", "10", "--step", "5",
+            "--budget", "20", "--strategy", "cvirs", "--strategy-param", "threshold=0.3"]
+    said = []
+    for argv in ([*base, "--out", str(tmp_path / "first")],
+                 ["--config", str(tmp_path / "first" / "config.json"), "--out", str(tmp_path / "again")]):
+        assert main(argv) == 0
+        said.append(next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: ")))
+    assert said[0].startswith("starting: cvirs(threshold=0.3) on d ") and " logreg classifier -> " in said[0]
+    assert said[1] == said[0].replace(str(tmp_path / "first"), str(tmp_path / "again"))

@@ -306,6 +306,12 @@ def test_a_strategy_or_classifier_given_params_names_its_default_run_directory_w
                 for t in ("fixed", 0.5)} == {f"disaster-class_embedding-{name}-seed0"}
     for config in (SimulationConfig(strategy="dal", classifier="knn"), cvirs, both):
         assert from_mapping(config.resolved()).run_dir == config.run_dir
+        again = from_mapping(config.resolved())  # the console names it as the command that made it did
+        assert [again.shown(which) for which in ("strategy", "classifier")] == \
+            [config.shown(which) for which in ("strategy", "classifier")]
+    assert (both.shown("strategy"), both.shown("classifier")) == ("dal(sub_batches=5, warm_start=True)",
+                                                                  "logreg(threshold=dev)")
+    assert from_mapping(SimulationConfig().resolved()).shown("classifier") == "logreg"  # not logreg(C=1.0, ...)
 
 
 def test_a_run_under_the_older_default_name_of_the_same_file_is_named(tmp_path, monkeypatch):
