@@ -293,6 +293,14 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
         if is_run_config(loaded):  # a run's config.json: its settings, to run it again (elsewhere with --out)
             base = settings_of_run(loaded)
             run_config = True
+            recorded = base.get("data_path")
+            if isinstance(recorded, str) and not Path(recorded).is_absolute() and not Path(recorded).exists() \
+                    and "data_path" not in args:  # relative to where the run was started, as labeled_texts reads it
+                start = run_started_in(Path(args.config).parent, loaded, base)
+                if start is not None and (start / recorded).exists():
+                    base["data_path"] = str(start / recorded)
+                    notes.append(f"data_path {recorded} of {args.config} is not found from here ({Path.cwd()}): "
+                                 f"read from the directory the run was started in, {start / recorded}")
         else:
             base, file_notes = normalise_mapping(loaded, args.config)
             notes += file_notes
@@ -343,6 +351,21 @@ def started_in(run_dir: str | Path, out: str | None) -> Path | None:
     return resolved.parents[len(parts) - 1]
 
 
+def run_started_in(run_dir: str | Path, stored: dict[str, Any], settings: dict[str, Any]) -> Path | None:
+    """The directory the run in ``run_dir`` (its ``config.json``, ``stored``, read as ``settings``) was started
+    from: by its recorded ``out`` where relative (:func:`started_in`), or for the default folder (``out`` null)
+    by the names a default folder has had; None where it cannot be told."""
+    out = stored.get("config", {}).get("out")
+    if out is None:  # the default folder, runs/NAME, relative to where it was started
+        try:
+            made = from_mapping(settings, f"{run_dir}/config.json")
+        except ALError:
+            return None
+        outs = [str(made.default_run_dir(named, params)) for named in (True, False) for params in (True, False)]
+        out = next((o for o in outs if started_in(run_dir, o) is not None), None)
+    return started_in(run_dir, out)
+
+
 def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> list[dict[str, Any]]:
     """Every text a run labeled, in the order it came: the first labeled set, then each round's picks.
 
@@ -373,12 +396,7 @@ def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> l
                             f"({recorded} when it ran)")
         settings["data_path"] = str(data_path)
     elif recorded and not Path(recorded).is_absolute() and not Path(recorded).exists():
-        out = stored.get("config", {}).get("out")
-        if out is None:  # the default folder, runs/NAME, relative to where it was started
-            made = from_mapping(settings, f"{run_dir}/config.json")
-            outs = [str(made.default_run_dir(named, params)) for named in (True, False) for params in (True, False)]
-            out = next((o for o in outs if started_in(run_dir, o) is not None), None)
-        start = started_in(run_dir, out)
+        start = run_started_in(run_dir, stored, settings)
         if start is None or not (start / recorded).exists():
             elsewhere = (f"nor from the directory the run was started in ({start})" if start is not None else
                          "and the directory the run was started in cannot be told from its out")

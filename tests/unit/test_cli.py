@@ -1389,3 +1389,29 @@ def test_a_run_read_from_its_config_json_is_named_on_the_start_line_as_the_comma
         said.append(next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: ")))
     assert said[0].startswith("starting: cvirs(threshold=0.3) on d ") and " logreg classifier -> " in said[0]
     assert said[1] == said[0].replace(str(tmp_path / "first"), str(tmp_path / "again"))
+
+
+def test_a_run_s_config_json_given_from_elsewhere_reads_its_relative_data_file_where_the_run_was_started(
+        tmp_path, monkeypatch, capsys):
+    """The README's `--config runs/X/config.json --out runs/X-again` said 'data path d.csv does not exist' from
+    another directory, where labeled_texts on the same run finds the file."""
+    import al.embedders
+    from al.records import read_rounds
+    from tests.unit.test_analyze_own_data import HashEmbedder
+    from tests.unit.test_grid import _csv
+
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    (tmp_path / "project").mkdir()
+    _csv(tmp_path / "project" / "d.csv")
+    monkeypatch.chdir(tmp_path / "project")
+    assert main(["--dataset", "csv", "--data-path", "d.csv", "--labels", "a", "b", "--initial", "10", "--step", "5",
+                 "--budget", "20", "--out", "runs/first", "--quiet"]) == 0
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    capsys.readouterr()
+    first = tmp_path / "project" / "runs" / "first"
+    assert main(["--config", str(first / "config.json"), "--out", "again", "--quiet"]) == 0
+    assert capsys.readouterr().err.startswith(
+        f"warning: data_path d.csv of {first / 'config.json'} is not found from here ({tmp_path / 'elsewhere'}): read "
+        f"from the directory the run was started in, {tmp_path / 'project' / 'd.csv'}\n")
+    assert [r["picked"] for r in read_rounds("again")] == [r["picked"] for r in read_rounds(first)]
