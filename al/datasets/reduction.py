@@ -132,9 +132,11 @@ def _label_sep_hint(ineligible: Sequence[str]) -> str:
 
 
 def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:
-    """``>= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the 800 pool texts``."""
+    """``>= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the 800 pool texts before the label
+    reduction`` (the counts a label is picked by: the run's pool is those that carry a kept label)."""
     evaluation = f", >= {min_eval} dev and >= {min_eval} test texts" if min_eval else ""
-    return f">= {min_pool} pool texts{evaluation} and at most {MAX_POOL_SHARE:.0%} of the {n_pool:,} pool texts"
+    return (f">= {min_pool} pool texts{evaluation} and at most {MAX_POOL_SHARE:.0%} of the {n_pool:,} pool texts "
+            f"before the label reduction")
 
 
 def pool_share(count: int, n_pool: int) -> str:
@@ -233,6 +235,11 @@ def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
     """Column of each name in ``labels``; DataError for an unknown or repeated name."""
     index = {name: j for j, name in enumerate(corpus.label_names)}
     missing = [name for name in labels if name not in index]
+    empty = [name for name in missing if name in set(corpus.left_out_labels or ())]
+    if empty:  # a column the data holds, on no text (Disaster Response's PII, child_alone): left out as read
+        raise LabelPickError(
+            f"label(s) {', '.join(map(repr, empty))} of corpus {corpus.name!r} carry no text (a column of only "
+            f"zeros, left out as the data was read); name labels that texts carry: {', '.join(corpus.label_names)}")
     if missing:
         joined = next((name for name in missing if "," in name), None)  # --labels fire,hospitals
         apart = (f"; labels are given apart, not joined by commas: --labels {' '.join(joined.split(','))}"

@@ -61,10 +61,10 @@ def test_frequent_and_rare_by_hand():
         pick_frequent_rare(corpus, 4, 3, user_file=True)
     assert str(caught.value) == (
         "corpus 'counts' has 6 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
-        "750 pool texts, but 4 frequent + 3 rare = 7 were asked for (not eligible: 'L5' (pool 30 = 4%, dev 3, "
-        "test 10)); lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name the labels with --labels, "
-        "or put more texts of 'L5' in dev and test with a split column of the file's (train/dev/test; "
-        "--split-column)")  # L5 is short of dev texts only
+        "750 pool texts before the label reduction, but 4 frequent + 3 rare = 7 were asked for (not eligible: 'L5' "
+        "(pool 30 = 4%, dev 3, test 10)); lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6) or name the "
+        "labels with --labels, or put more texts of 'L5' in dev and test with a split column of the file's "
+        "(train/dev/test; --split-column)")  # L5 is short of dev texts only
     assert caught.value.keep_all == (3, 3)  # what a command's default pick falls back to (al.simulate)
 
 
@@ -105,7 +105,7 @@ def test_too_few_eligible_labels_lists_the_others_most_pool_texts_first():
         pick_frequent_rare(corpus, 2, 1)
     assert str(caught.value) == (
         "corpus 'counts' has 2 labels with >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the "
-        "1,800 pool texts, but 2 frequent + 1 rare = 3 were asked for (not eligible: "
+        "1,800 pool texts before the label reduction, but 2 frequent + 1 rare = 3 were asked for (not eligible: "
         + ", ".join(f"'L{j}' (pool {j + 6} = {(j + 6) / 1800:.0%}, dev 10, test 10)" for j in range(13, 1, -1))
         + " and 2 more); lower --frequent/--rare (--frequent 1 --rare 1 keeps all 2) or name the labels with --labels")
     everything = corpus_with_counts([40], [10], [10])
@@ -437,3 +437,18 @@ def test_the_same_file_is_parsed_once_until_its_bytes_change(tmp_path, monkeypat
     copy = tmp_path / "copy.csv"
     copy.write_bytes(path.read_bytes())
     assert load_dataset("csv", copy).name == "copy"  # the same bytes under another name: its own corpus name
+
+
+def test_a_label_whose_column_holds_only_zeros_is_said_to_carry_no_text():
+    """--labels PII food said "'PII' not in corpus 'disaster'", though PII is a column of the file (all 0, left out
+    as the data was read)."""
+    from al.datasets.reduction import reduce_labels
+
+    counts = corpus_with_counts([30, 30], [10, 10], [10, 10])
+    corpus = make_corpus("d", counts.texts, counts.Y, ["food", "water"], counts.splits, left_out_labels=["PII"])
+    with pytest.raises(DataError) as caught:
+        reduce_labels(corpus, ["PII", "food"])
+    assert str(caught.value) == ("label(s) 'PII' of corpus 'd' carry no text (a column of only zeros, left out as the "
+                                 "data was read); name labels that texts carry: food, water")
+    with pytest.raises(DataError, match=r"^label\(s\) 'fod' not in corpus 'd' \(did you mean food\?\)"):
+        reduce_labels(corpus, ["fod"])
