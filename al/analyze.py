@@ -395,10 +395,15 @@ def format_proximity(result: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from al.progress import set_quiet
+    from al.progress import quiet_while
 
     args = build_parser().parse_args(argv)
-    set_quiet("quiet" in args)
+    with quiet_while("quiet" in args):  # then as it was: a main called in-process leaves no trace
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
+    """:func:`main` once its arguments are parsed."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         from al.cache import check_cache_root

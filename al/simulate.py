@@ -26,7 +26,7 @@ from al.config import (
     merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
 from al.errors import ALError, ConfigError, DataError, LabelPickError, and_more
-from al.progress import counted, set_quiet
+from al.progress import counted, quiet_while
 
 DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every run seed
 
@@ -1132,11 +1132,15 @@ def strategy_list() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    with quiet_while("quiet" in args):  # then as it was: a main called in-process (a notebook, a test) leaves no trace
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
+    """:func:`main` once its arguments are parsed."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     quiet = "quiet" in args
-    set_quiet(quiet)
     try:
         if "list_strategies" in args:
             refuse_unread("--list-strategies", "prints the known strategies and reads no other option",

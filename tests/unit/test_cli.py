@@ -1415,3 +1415,14 @@ def test_a_run_s_config_json_given_from_elsewhere_reads_its_relative_data_file_w
         f"warning: data_path d.csv of {first / 'config.json'} is not found from here ({tmp_path / 'elsewhere'}): read "
         f"from the directory the run was started in, {tmp_path / 'project' / 'd.csv'}\n")
     assert [r["picked"] for r in read_rounds("again")] == [r["picked"] for r in read_rounds(first)]
+
+
+def test_a_command_called_in_process_leaves_the_progress_display_as_it_was(tmp_path):
+    """`main([... "--quiet"])` left every later run of the same process quiet (a notebook, the next test)."""
+    import al.progress
+    from al.analyze import main as analyze
+
+    assert not al.progress.is_quiet()
+    for command, bad in ((main, ["--budget", "-1"]), (analyze, ["--seed", "-1"])):  # refused at once: said, rc 2
+        assert command([*bad, "--quiet", "--out", str(tmp_path / "x")]) == 2
+        assert not al.progress.is_quiet()
