@@ -1675,6 +1675,14 @@ def test_a_dry_run_reads_the_label_descriptions_a_run_would_read_first(tmp_path)
     assert unreadable_corpus(config("a: first\nc: third\n"), {}) == (
         f"label descriptions file {str(described)!r} names unknown label(s) c; the run's labels: a, b")
     assert unreadable_corpus(config("a: first\n"), {}) is None  # a file describing some labels: the run warns
+    # a cell other settings refuse (a misspelt strategy param) is read for its data alone, descriptions included
+    from dataclasses import replace
+
+    from al.grid import unreadable_data
+
+    refused = replace(config("a: first\nc: third\n"), strategy={"name": "cvirs", "params": {"treshold": 0.3}})
+    assert refused.problems() and unreadable_data(refused, {}) == (
+        f"label descriptions file {str(described)!r} names unknown label(s) c; the run's labels: a, b")
 
 
 def test_a_run_whose_machines_ray_ended_is_failed_once_as_the_cluster_stopped(tmp_path, monkeypatch):
