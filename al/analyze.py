@@ -155,8 +155,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     """
     from al.analysis.embedding_analysis import check_sizes
     from al.config import MAX_SEED, PRETRAINED, SimulationConfig
-    from al.models import resolve_model
-    from al.simulate import default_pick_read
+    from al.simulate import check_device_and_models, default_pick_read
 
     def say(message: str) -> None:
         if not quiet:
@@ -201,13 +200,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     sizes, k, seed = getattr(args, "sizes", list(DEFAULT_SIZES)), getattr(args, "k", DEFAULT_K), getattr(args, "seed", 0)
     quiet = "quiet" in args
     check_sizes(sizes, sys.maxsize, k)  # sign and emptiness, before anything loads
-    resolve_model(config.model)
-    if config.device.startswith("cuda"):  # a GPU that is not there: said before the data loads, as al.simulate does
-        from al.device import resolve_device
-
-        resolve_device(config.device)
-    if hasattr(space := config.make_space(), "check_model"):  # a max_length its model cannot read: before the data
-        space.check_model()
+    check_device_and_models(config)  # a GPU, the model, a space's max_length: before the data loads, as a run does
     config = default_pick_read(config, args, analysis=True)
     out = Path(args.out) if "out" in args else default_out(config.dataset, config.model, config.data_path)
     if "out" not in args and "space" in args:
