@@ -307,7 +307,7 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
             if not loaded:
                 notes.append(f"{args.config} holds no settings: every setting is at its default")
     given, flag_notes = given_settings(args)
-    notes += flag_notes
+    notes += flag_notes + replaced_params(base, given, source)
     settings = merge_settings(base, given)
     if run_config and "out" not in args:  # --out given, or the run's own default directory: where it goes is said
         try:
@@ -320,6 +320,26 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
                          f"or another --out")
     _check_unread_settings(base, given, settings, source)
     return from_mapping(settings, source=source)
+
+
+def replaced_params(base: Mapping[str, Any], given: Mapping[str, Any], source: str) -> list[str]:
+    """A note for each component the flags name anew (``--classifier knn`` over the file's ``logreg``) whose
+    params in ``source`` are therefore not read (:func:`al.config.merge_settings` drops them)."""
+    from al.config import COMPONENTS, Component
+
+    notes = []
+    for key in COMPONENTS:
+        if key not in given or key not in base:
+            continue
+        try:
+            old, new = Component.coerce(base[key], key), Component.coerce(given[key], key)
+        except ALError:  # a bad shape: said when the settings are checked
+            continue
+        if old.name != new.name and old.params:
+            params = ", ".join(f"{k}={v}" for k, v in sorted(old.params.items()))
+            notes.append(f"--{key} {new.name} replaces {source}'s {key} {old.name}, so its params ({params}) are not "
+                         f"read; give --{key}-param KEY=VALUE for {new.name}'s own")
+    return notes
 
 
 def is_run_config(mapping: dict[str, Any]) -> bool:

@@ -157,7 +157,7 @@ def given_reading(args: argparse.Namespace) -> dict[str, Any]:
 def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     """The loop's settings: ``--config`` laid under the flags given, as in ``al.simulate``; data and labels set here."""
     from al.annotate.data import check_label_names, read_label_file
-    from al.simulate import given_settings
+    from al.simulate import given_settings, replaced_params
 
     base: dict = {}
     source = "flags"
@@ -168,7 +168,7 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
             print(f"warning: {note}", file=sys.stderr)
     loop = argparse.Namespace(**{k: v for k, v in vars(args).items() if k not in _SESSION_FLAGS})
     given, notes = given_settings(loop)
-    for note in notes:
+    for note in notes + replaced_params(base, given, source):
         print(f"warning: {note}", file=sys.stderr)
     if ("labels" in args) == ("label_file" in args):
         raise ConfigError("give the labels with --labels A B C or with --label-file FILE (one of them)")

@@ -343,6 +343,20 @@ def test_flat_settings_of_earlier_versions_are_mapped_with_one_deprecation_line(
     assert "--max-length is deprecated; use --classifier-param max_length=64" in notes[2]
 
 
+def test_a_flag_naming_another_component_says_the_files_params_are_not_read(tmp_path):
+    path = tmp_path / "sim.yaml"
+    path.write_text("classifier: {name: logreg, params: {C: 0.5}}\nstrategy: {name: cvirs, params: {threshold: 0.4}}\n")
+    notes = []
+    config = config_from_args(build_parser().parse_args(["--config", str(path), "--classifier", "knn"]), notes)
+    assert config.classifier.name == "knn" and "C" not in config.classifier.params
+    assert notes == [f"--classifier knn replaces {path}'s classifier logreg, so its params (C=0.5) are not read; "
+                     "give --classifier-param KEY=VALUE for knn's own"]
+    notes = []  # the same name keeps the file's params, a component without params loses nothing: no note
+    config = config_from_args(build_parser().parse_args(["--config", str(path), "--classifier", "logreg",
+                                                         "--strategy", "cvirs"]), notes)
+    assert config.classifier.params["C"] == 0.5 and config.strategy.params == {"threshold": 0.4} and notes == []
+
+
 def test_bad_yaml_files(tmp_path, capsys):
     path = tmp_path / "sim.yaml"
     for text, message in [
