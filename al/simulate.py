@@ -123,12 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--config", metavar="YAML",
                    help="read settings from a YAML file (keys as in al.config.SimulationConfig; strategy and "
                    "classifier as {name, params}); flags given on the command line override it")
-    g.add_argument("--diagnostics", action="store_true",
+    g.add_argument("--diagnostics", action=argparse.BooleanOptionalAction,
                    help="record embedding-space diagnostics every round (centroid proximity, distance margins, "
-                   "clustering quality of the labeled set; uses unlabeled gold labels for measurement only)")
-    g.add_argument("--no-stopping", dest="stopping", action="store_false",
-                   help="do not record what the stopping criteria read (saves a pass of the classifier over the "
-                   "stop set every round, about 15 %% of a fine-tuned run; picks and scores are the same)")
+                   "clustering quality of the labeled set; uses unlabeled gold labels for measurement only; "
+                   "default: off; --no-diagnostics undoes a --config file's)")
+    g.add_argument("--stopping", action=argparse.BooleanOptionalAction,
+                   help="record what the stopping criteria read (default: on; --no-stopping saves a pass of the "
+                   "classifier over the stop set every round, about 15 %% of a fine-tuned run; picks and scores "
+                   "are the same)")
     g.add_argument("--quiet", action="store_true", help="no progress lines: only the curve table, the stopping table and the records' path at the end")
     return p
 
@@ -568,8 +570,12 @@ def refuse_unread(flag: str, what: str, keys: Sequence[str]) -> None:
 
 @functools.cache
 def _flags() -> dict[str, str]:
-    """Each option's destination -> its long flag."""
-    return {action.dest: action.option_strings[-1] for action in build_parser()._actions if action.option_strings}
+    """Each option's destination -> its long flag; for an on/off option, the flag that turns its default
+    (``SimulationConfig``'s) around: ``--no-stopping``, ``--diagnostics``."""
+    defaults = SimulationConfig()
+    return {action.dest: (f"--{'no-' if getattr(defaults, action.dest, False) else ''}{action.dest}"
+                          if isinstance(action, argparse.BooleanOptionalAction) else action.option_strings[-1])
+            for action in build_parser()._actions if action.option_strings}
 
 
 def _check_unread_settings(base: dict[str, Any], given: dict[str, Any], settings: dict[str, Any], source: str) -> None:

@@ -357,6 +357,20 @@ def test_a_flag_naming_another_component_says_the_files_params_are_not_read(tmp_
     assert config.classifier.params["C"] == 0.5 and config.strategy.params == {"threshold": 0.4} and notes == []
 
 
+def test_on_off_flags_undo_a_config_files_choice(tmp_path):
+    path = tmp_path / "sim.yaml"
+    path.write_text("diagnostics: true\nstopping: false\n")
+
+    def read(*flags):
+        config = config_from_args(build_parser().parse_args(["--config", str(path), *flags]))
+        return config.diagnostics, config.stopping
+
+    assert read() == (True, False)
+    assert read("--no-diagnostics", "--stopping") == (False, True)
+    assert read("--diagnostics", "--no-stopping") == (True, False)
+    assert build_parser().parse_args([]) == build_parser().parse_args([]) and not vars(build_parser().parse_args([]))
+
+
 def test_bad_yaml_files(tmp_path, capsys):
     path = tmp_path / "sim.yaml"
     for text, message in [
