@@ -53,7 +53,7 @@ from al.errors import ALError, ConfigError, DataError, InterfaceError, QueryErro
 from al.metrics import evaluate
 from al.progress import counted, heartbeat, is_quiet, progress
 from al.records import RunRecords
-from al.strategy import PoolState, Strategy, validate_answer
+from al.strategy import PoolState, Strategy, validate_answer, write_advice
 
 INITIAL, STRATEGY, CLASSIFIER, SPACE = 0, 1, 2, 3
 GLOBAL_GENERATORS = 4  # what a strategy draws from process-wide generators (np.random, random, torch)
@@ -336,6 +336,32 @@ def _same_kind(exc: QueryError, message: str) -> QueryError:
         return type(exc)(message)
     except Exception:  # noqa: BLE001 - its constructor wants more than a message
         return QueryError(message)
+
+
+#: Pool texts whose probabilities stand for a user strategy's classifier before and after its query.
+PROBED_TEXTS = 4
+
+
+def classifier_probe(classifier: Any, features: "Features") -> tuple[np.ndarray | None, np.ndarray]:
+    """What a query must leave as it was: the classifier's decision thresholds (``thresholds_``, None without
+    them) and its probabilities (PROBED_TEXTS, n_labels) for the first pool texts."""
+    thresholds = getattr(classifier, "thresholds_", None)
+    rows = features.pool_rows(np.arange(min(PROBED_TEXTS, len(features.pool_texts))))
+    return (None if thresholds is None else np.array(thresholds, dtype=float, copy=True),
+            np.array(classifier.predict_proba(rows), dtype=float))
+
+
+def classifier_changed(before: tuple[np.ndarray | None, np.ndarray], after: tuple[np.ndarray | None, np.ndarray]
+                       ) -> str | None:
+    """How the classifier changed between two :func:`classifier_probe` s, or None. Probabilities are compared
+    to 1e-4 (a GPU's mixed precision may vary below it; a classifier fitted again moves them further)."""
+    (thresholds, proba), (thresholds_now, proba_now) = before, after
+    if (thresholds is None) != (thresholds_now is None) or (
+            thresholds is not None and not np.array_equal(thresholds, thresholds_now)):
+        return "its decision thresholds (thresholds_) differ after the query"
+    if proba.shape != proba_now.shape or not np.allclose(proba, proba_now, rtol=0, atol=1e-4):
+        return "it predicts otherwise after the query"
+    return None
 
 
 def check_pool_sizes(initial: int, budget: int, n_pool: int, pool_size: int | None = None) -> None:
@@ -923,6 +949,9 @@ class Simulation:
             oracle=oracle if "reveal" in self.strategy.requires else None,
         )
         built_in = type(self.strategy).__module__.split(".")[0] == "strategies"  # draws from its own generators
+        # the round's records, its observers and the next query read the classifier after this one: a user
+        # strategy that changed it (fitted it again, set its thresholds) is refused, as al.testing refuses it
+        probe = None if built_in else classifier_probe(classifier, features)
         with seeded_global_random(np.random.SeedSequence([self.seed, r, GLOBAL_GENERATORS]), torch_too=not built_in):
             # state.round, the strategy's own number (from 0); the console counts rounds from 1: neither is
             # named as "round N" here, so the two cannot be confused
@@ -946,9 +975,14 @@ class Simulation:
                 raise
             except (Exception, SystemExit) as exc:  # noqa: BLE001 - a strategy's own error (sys.exit too): one
                 raise QueryError(                    # line, naming where it was raised
-                    f"strategy {name!r} raised {exception_text(exc)}{raised_at(exc)}, {where}; "
+                    f"strategy {name!r} raised {exception_text(exc)}{raised_at(exc)}, {where}{write_advice(exc)}; "
                     f"{kept}"
                 ) from exc
+        if probe is not None and (change := classifier_changed(probe, classifier_probe(classifier, features))):
+            raise QueryError(f"strategy {name!r} changed the classifier it was given ({change}), {where}: the "
+                             f"round's records and the stopping criteria read it after the query; fit a copy, e.g. "
+                             f"sklearn.base.clone(state.classifier), or copy.deepcopy(state.classifier) to start "
+                             f"from its weights; {kept}")
         try:
             picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None,
                                      unlabeled=unlabeled, pool_size=len(features.pool_texts))

@@ -79,6 +79,17 @@ def read_only(value: Any) -> Any:
     return value
 
 
+def write_advice(exc: BaseException) -> str:
+    """``; what to do`` where ``exc`` is numpy's or Python's refusal to write into what a strategy was shown
+    (:func:`read_only`), for a one-line report of its error; "" for any other."""
+    said = str(exc)
+    if isinstance(exc, ValueError) and ("read-only" in said or "WRITEABLE flag" in said):
+        return "; the state's arrays are read-only: change a copy, e.g. emb = state.embeddings.copy()"
+    if isinstance(exc, TypeError) and "'tuple' object does not support item assignment" in said:
+        return "; if it is state.texts, a read-only tuple: change a copy, list(state.texts)"
+    return ""
+
+
 @dataclass(frozen=True)
 class PoolState:
     """What a strategy may see in one round; its arrays are read-only (copy one to change it).

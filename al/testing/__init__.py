@@ -123,14 +123,20 @@ FROM_CLASSIFIER = ("proba", "representations")
 
 def _contents(state: PoolState, inputs: np.ndarray) -> dict[str, Any]:
     """What ``state`` holds, copied: its indices, labels, and each array or sequence view built afresh (so
-    that a change to what a view reads shows); the classifier as its predictions for ``inputs``."""
+    that a change to what a view reads shows); the classifier as its probabilities and predictions for
+    ``inputs`` (a change to its decision thresholds shows in the second)."""
     out: dict[str, Any] = {"indices_labeled": np.array(state.indices_labeled),
                            "indices_unlabeled": np.array(state.indices_unlabeled),
                            "y_labeled": state.y_labeled.toarray()}
     for key, build in state.views.items():
         value = build()
-        if key == "classifier":
-            out[key] = np.array(value.predict_proba(inputs))
+        if key == "classifier":  # its probabilities, and what it predicts from them (its thresholds_ too)
+            predicted = value.predict(inputs)
+            predicted = predicted.toarray() if sp.issparse(predicted) else np.asarray(predicted)
+            thresholds = getattr(value, "thresholds_", None)
+            out[key] = np.concatenate([np.array(value.predict_proba(inputs), dtype=float).ravel(),
+                                       predicted.astype(float).ravel(),
+                                       np.ravel(thresholds if thresholds is not None else []).astype(float)])
         elif isinstance(value, np.ndarray):
             out[key] = value.copy()
         elif isinstance(value, (list, tuple)):

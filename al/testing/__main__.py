@@ -19,10 +19,11 @@ from typing import Sequence
 
 from al.cli import ArgumentParser
 from al.errors import ALError, ClassifierNeededError, ConfigError, raised_at
+from al.strategy import write_advice
 from al.progress import heartbeat
 
 #: What :func:`al.testing.check_strategy` verified when it returns, for the ``ok`` line.
-CHECKED = ("valid distinct unlabeled picks", "state and views unchanged", "only declared views read",
+CHECKED = ("valid distinct unlabeled picks", "state, views and classifier unchanged", "only declared views read",
            "JSON-ready last_info", "same picks with the same seed", "same picks after other queries",
            "n equal to the whole pool", "a later round with a label not yet labeled")
 
@@ -94,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed += 1
             said = " ".join(str(exc).split())
             print(f"error: {label} raised {type(exc).__name__} on a synthetic pool{': ' + said if said else ''}"
-                  f"{raised_at(exc)} (run al.testing.check_strategy on it in Python for the traceback)",
+                  f"{raised_at(exc)} (run al.testing.check_strategy on it in Python for the traceback)"
+                  f"{write_advice(exc)}",
                   file=sys.stderr)
             continue
         finally:

@@ -20,6 +20,17 @@ class Crashes(Strategy):
         raise ValueError("my\\nbug")
 
 
+class Normalises(Strategy):
+    """Writes into the embeddings it was shown."""
+
+    requires = frozenset({"embeddings"})
+
+    def query(self, state, n):
+        emb = state.embeddings
+        emb /= 2
+        return state.indices_unlabeled[:n]
+
+
 class Caches(Strategy):
     """Writes into al's cache, as ALPS does with its masked-LM head."""
 
@@ -178,6 +189,15 @@ def test_a_strategy_s_own_exception_is_its_line_and_the_next_strategy_is_checked
     assert captured.err.strip() == (f"error: {broken_module}:Crashes raised ValueError on a synthetic pool: my bug "
                                     f"(at {where}:{line_of('raise ValueError')}) "
                                     f"(run al.testing.check_strategy on it in Python for the traceback)")
+
+
+def test_writing_into_a_view_says_the_arrays_are_read_only_and_how_to_copy(broken_module, capsys):
+    assert main([f"{broken_module}:Normalises"]) == 2
+    where = sys.modules[broken_module].__file__
+    assert capsys.readouterr().err.strip() == (
+        f"error: {broken_module}:Normalises raised ValueError on a synthetic pool: output array is read-only "
+        f"(at {where}:{line_of('emb /= 2')}) (run al.testing.check_strategy on it in Python for the traceback); "
+        f"the state's arrays are read-only: change a copy, e.g. emb = state.embeddings.copy()")
 
 
 def test_an_exception_raised_inside_numpy_names_the_strategy_s_line(broken_module, capsys):

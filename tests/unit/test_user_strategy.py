@@ -19,7 +19,7 @@ from al.engine import Simulation
 from al.errors import ConfigError, QueryError
 from al.records import RunRecords, read_rounds
 from al.registry import get_strategy
-from al.strategy import VIEWS, PoolState, Strategy, json_info, validate_answer
+from al.strategy import VIEWS, PoolState, Strategy, json_info, top_n, validate_answer
 from al.testing import ConformanceError, check_strategy, make_state
 from strategies.uncertainty import Margin
 from tests.conftest import REPO, hash_embed
@@ -105,7 +105,9 @@ class CentersACopy(Center):
 def test_writing_into_a_view_fails_at_the_strategy_s_line_and_a_copy_runs(corpus):
     line = Center.query.__code__.co_firstlineno + 2  # emb -= ...
     with pytest.raises(QueryError, match=rf"'Center' raised ValueError: .*read-only \(at .*test_user_strategy.py:{line}\), "
-                                         r"in the query at 20 texts labeled, state\.round 0; no round was recorded"):
+                                         r"in the query at 20 texts labeled, state\.round 0; the state's arrays are "
+                                         r"read-only: change a copy, e\.g\. emb = state\.embeddings\.copy\(\); no "
+                                         r"round was recorded"):
         simulate(corpus, Center())
     strip = lambda rounds: [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]  # noqa: E731
     assert strip(simulate(corpus, CentersACopy())) == strip(simulate(corpus, FirstN()))
@@ -124,6 +126,22 @@ class Alias(Strategy):
             candidates.flags.writeable = True
         candidates[0] = state.indices_labeled[0]
         return candidates[:n]
+
+
+class RenamesATextsItem(Strategy):
+    requires = frozenset({"texts"})
+
+    def query(self, state, n):
+        texts = state.texts
+        texts[0] = texts[0].lower()
+        return state.indices_unlabeled[:n]
+
+
+def test_writing_into_the_texts_says_they_are_a_tuple_and_how_to_copy(corpus):
+    with pytest.raises(QueryError, match=r"raised TypeError: 'tuple' object does not support item assignment \(at .*"
+                                         r"\), in the query at 20 texts labeled, state\.round 0; if it is state\.texts, "
+                                         r"a read-only tuple: change a copy, list\(state\.texts\); no round"):
+        simulate(corpus, RenamesATextsItem())
 
 
 def test_an_answer_is_checked_against_the_engine_s_unlabeled_set_not_the_strategy_s(corpus):
@@ -269,6 +287,57 @@ def test_conformance_catches_a_classifier_trained_by_a_query():
     with pytest.raises(ConformanceError, match=r"changed the classifier it was given .*and so does proba\); "
                                                r"the classifier view is read-only by convention: fit a copy"):
         check_strategy(Refits)
+
+
+class SetsThresholds(Strategy):
+    """Moves the round's classifier's decision thresholds: its proba stays, what it predicts does not."""
+
+    requires = frozenset({"classifier"})
+
+    def query(self, state, n):
+        state.classifier.thresholds_ = np.full(state.n_labels, 0.99)
+        return state.indices_unlabeled[:n]
+
+
+class RefitsOnLabeled(Strategy):
+    """Fits the round's classifier again on part of the labeled texts."""
+
+    requires = frozenset({"classifier", "inputs"})
+
+    def query(self, state, n):
+        state.classifier.fit(state.inputs[state.indices_labeled[:10]], state.y_labeled[:10])
+        return state.indices_unlabeled[:n]
+
+
+class ScoresWithACopy(Strategy):
+    requires = frozenset({"classifier", "inputs"})
+
+    def query(self, state, n):
+        import copy
+
+        mine = copy.deepcopy(state.classifier)
+        mine.thresholds_ = np.full(state.n_labels, 0.99)
+        mine.fit(state.inputs[state.indices_labeled[:10]], state.y_labeled[:10])
+        return top_n(mine.predict_proba(state.inputs[state.indices_unlabeled]).max(1), state.indices_unlabeled, n)
+
+
+@pytest.mark.parametrize("strategy, change", [(SetsThresholds, r"its decision thresholds \(thresholds_\) differ"),
+                                              (RefitsOnLabeled, "it predicts otherwise")])
+def test_a_run_refuses_a_query_that_changed_the_round_s_classifier(corpus, strategy, change):
+    """The round's records, its stopping criteria and its classifier_info read the classifier after the query:
+    thresholds moved there gave other kappas, without a word."""
+    with pytest.raises(QueryError, match=rf"^strategy '{strategy.__name__}' changed the classifier it was given "
+                                         rf"\({change}.*\), in the query at 20 texts labeled, state\.round 0: .*fit "
+                                         r"a copy, e\.g\. sklearn\.base\.clone\(state\.classifier\).*no round was "
+                                         r"recorded"):
+        simulate(corpus, strategy())
+    assert len(simulate(corpus, ScoresWithACopy())) == 3
+
+
+def test_conformance_catches_thresholds_moved_by_a_query():
+    with pytest.raises(ConformanceError, match=r"^strategy 'SetsThresholds' changed the classifier it was given"):
+        check_strategy(SetsThresholds)
+    check_strategy(ScoresWithACopy)
 
 
 def test_a_state_keeps_its_own_copies_of_the_indices():
