@@ -177,7 +177,8 @@ class PoolState:
         Raises
         ------
         InterfaceError
-            If ``indices`` is neither a 1-d integer array nor an integer.
+            If ``indices`` is neither a 1-d integer array nor an integer, or names a text outside
+            ``indices_unlabeled``.
         """
         if self.oracle is None:
             raise ViewNotAvailableError(
@@ -191,6 +192,11 @@ class PoolState:
                 f"state.reveal got {_describe(indices)}; expected a 1-d integer array of unlabeled pool indices "
                 f"the strategy picks this round"
             )
+        outside = asked[~np.isin(asked, self.indices_unlabeled)]
+        if len(outside):  # as the run's annotator refuses them, in a check on a synthetic pool too
+            raise InterfaceError(f"state.reveal got {len(outside)} of {len(asked)} indices that are not unlabeled pool "
+                                 f"texts (e.g. {outside[:5].tolist()}); reveal only indices from "
+                                 f"state.indices_unlabeled")
         return self.oracle(asked)
 
 

@@ -208,6 +208,29 @@ def test_a_refused_reveal_is_a_conformance_error():
         check_strategy(RevealsFloats)
 
 
+class RevealsOutside(Strategy):
+    """Reveals a labeled text's labels, or one past the pool, as ``which`` says."""
+
+    requires = frozenset({"reveal"})
+
+    def __init__(self, which: str = "labeled"):
+        super().__init__()
+        self.which = which
+
+    def query(self, state, n):
+        state.reveal(state.indices_labeled[0] if self.which == "labeled" else 10**6)
+        return state.indices_unlabeled[:n]
+
+
+@pytest.mark.parametrize("which, shown", [("labeled", "0"), ("past", "1000000")])
+def test_a_reveal_outside_the_unlabeled_texts_is_refused_as_a_run_refuses_it(which, shown):
+    """The check said "revealed the labels of 1 text it did not pick", or an IndexError of the synthetic pool."""
+    with pytest.raises(ConformanceError, match=rf"^strategy 'RevealsOutside': state\.reveal got 1 of 1 indices that "
+                                               rf"are not unlabeled pool texts \(e\.g\. \[{shown}\]\); reveal only "
+                                               rf"indices from state\.indices_unlabeled$"):
+        check_strategy(lambda: RevealsOutside(which), name="RevealsOutside")
+
+
 class RevealsOneAtATime(Strategy):
     requires = frozenset({"reveal"})
 
