@@ -367,6 +367,46 @@ def test_a_state_that_left_the_server_before_an_answer_never_brings_the_answered
     assert sorted(answers_in(session / "answers.sqlite")) == sorted(answered)
 
 
+#: Every state polled reaches the page 1 s late, every answer's response 3 s late (the server stored it at once).
+SLOW_STATE_SLOWER_ANSWER = """
+const real = window.fetch;
+window.fetch = (url, init) => {
+  const answer = real(url, init);
+  const late = (ms) => answer.then((response) => new Promise((ok) => setTimeout(() => ok(response), ms)));
+  if (String(url).startsWith("/api/state") && (!init || !init.method || init.method === "GET")) return late(1000);
+  if (String(url).startsWith("/api/answer") && init && init.method === "POST") return late(3000);
+  return answer;
+};
+"""
+
+
+def test_the_next_text_shows_only_once_the_answer_before_it_is_stored(tmp_path, disaster_messages):
+    """A poll sent as a text appeared, answered at once: the poll came back while the answer's response was on its
+    way, and its next poll brought the next text, shown while the answer was still being sent. Its Enter was then
+    thrown away without a word (an answer was already going out), and the answer's response, arriving, cleared the
+    ticks made on it (a review's scripted run stalled after 9 answers)."""
+    session = tmp_path / "session"
+    with labeling(tmp_path, disaster_messages(40, 3)) as (driver, server, page):
+        first = page.wait_text()
+        driver.execute_script(SLOW_STATE_SLOWER_ANSWER)
+        page.keys(page.Keys.ENTER)  # no poll goes out while a text is shown: this answer alone is late
+        second = page.wait_text(60, other_than=first)  # its response came, and a poll went out as it showed
+        page.keys(page.Keys.ENTER)  # while that poll is on its way
+        sent = time.monotonic()
+        shown = set()
+        while time.monotonic() - sent < 2.7:  # the answer's response is 3 s late: the page waits for it
+            shown.add(page.current_id())
+            time.sleep(0.05)
+        assert shown == {second}, f"while the answer to {second} was on its way the page showed {shown}"
+        third = page.wait_text(60, other_than=second)
+        page.keys("1", page.Keys.ENTER)
+        wait_for(lambda: answers_in(session / "answers.sqlite").get(third) == (["food"], False), 30,
+                 f"the answer to {third} on disk")
+        assert page.status() != "error", page.el("status").text
+        assert server.stop() == 0
+    assert answers_in(session / "answers.sqlite") == {first: ([], False), second: ([], False), third: (["food"], False)}
+
+
 #: Wraps the page's fetch so that every ``PUT`` (a changed answer) reaches the page 1.5 s after the server answered it.
 SLOW_CHANGE = SLOW_STATE.replace(
     'String(url).startsWith("/api/state") && (!init || !init.method || init.method === "GET")',

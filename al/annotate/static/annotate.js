@@ -175,6 +175,9 @@
       for (;;) {
         const asked = page.epoch;
         const state = await call("GET", "/api/state?wait=" + (page.text || page.editing ? 0 : 20));
+        // an answer or a change is on its way: its response shows the state after it, and polls again then (a
+        // state shown now could be the next text, whose Enter would be dropped and whose ticks that response clears)
+        if (page.busy) break;
         if (asked !== page.epoch) continue; // an answer or a change went out meanwhile: this state may be older
         render(state);
         if (state.text || page.done || page.editing) break;
