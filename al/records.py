@@ -458,6 +458,8 @@ class RunRecords:
                           else "pass another --out or remove that directory")
                 if "budget" in changed and "budget" in self.raisable:  # lowered: a larger one would have continued it
                     advice = f"a budget can be raised to continue a run, not lowered: {advice}"
+                elif details and not data and not empty:  # what it was made with is before each ->
+                    advice = f"give the settings it was made with again (before each ->) to resume it, or {advice}"
                 raise ConfigError(f"{self.directory} holds a {self.what} with other {kind} ({details}); {advice}")
         return previous
 
@@ -606,6 +608,7 @@ def _difference(key: str, old: Any, new: Any) -> str:
         if "name" in old and "name" in new and old["name"] != new["name"]:
             return f"{key}: {old['name']!r} -> {new['name']!r}"
         inner = sorted(k for k in set(old) | set(new) if old.get(k, _NOT_SET) != new.get(k, _NOT_SET))
+        inner = [k for k in inner if not (k.endswith("_sha256") and k.removesuffix("_sha256") in inner)]  # its file's
         if inner and len(inner) <= 3:
             return "; ".join(_difference(f"{key}.{k}", old.get(k, _NOT_SET), new.get(k, _NOT_SET)) for k in inner)
     shown = ["not set" if value is _NOT_SET else repr(value) for value in (old, new)]

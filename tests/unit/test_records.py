@@ -253,8 +253,9 @@ def test_a_budget_may_be_raised_on_resume_and_not_lowered(tmp_path):
     assert str(lowered.value) == (f"{tmp_path} holds a run with other settings (budget: 90 -> 60); a budget can be "
                                   f"raised to continue a run, not lowered: pass another --out or remove that "
                                   f"directory")
-    with pytest.raises(ConfigError, match=r"other settings \(strategy: 'random' -> 'cvirs'\); pass another --out or "
-                                          r"remove that directory$"):
+    with pytest.raises(ConfigError, match=r"other settings \(strategy: 'random' -> 'cvirs'\); give the settings it "
+                                          r"was made with again \(before each ->\) to resume it, or pass another "
+                                          r"--out or remove that directory$"):
         RunRecords(tmp_path).check({**SETTINGS, "budget": 120, "strategy": "cvirs"})
     with pytest.raises(ConfigError, match=r"budget: 90 -> True"):  # not a number: never taken as a larger one
         RunRecords(tmp_path).check({**SETTINGS, "budget": True})
@@ -338,3 +339,9 @@ def test_a_setting_changed_is_said_as_it_changed():
                        {"name": "dal", "params": {"sub_batches": 5, "warm_start": None}}) == (
         "strategy.params.sub_batches: 10 -> 5; strategy.params.warm_start: not set -> None")
     assert _difference("budget", 600, 500) == "budget: 600 -> 500"
+    # a file's digest is said with its path, not beside it (a session given --dev showed a hash)
+    assert _difference("session", {"dev": None, "dev_sha256": None, "folds": 5},
+                       {"dev": "d.jsonl", "dev_sha256": "fb30c739", "folds": None}) == (
+        "session.dev: None -> 'd.jsonl'; session.folds: 5 -> None")
+    assert _difference("session", {"dev": "d.jsonl", "dev_sha256": "ab"}, {"dev": "d.jsonl", "dev_sha256": "cd"}) == (
+        "session.dev_sha256: 'ab' -> 'cd'")
