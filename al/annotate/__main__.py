@@ -240,6 +240,8 @@ def prepare_session(args: argparse.Namespace, embed=None):
     reading = read_as.to_dict()
     text_column, label_sep, label_columns = reading["text_column"], reading["label_sep"], reading["label_columns"]
     texts = read_session_texts(config.data_path, config.labels, max_id_length=MAX_ID_LENGTH, **reading)
+    if (note := repeated_texts(texts.texts, texts.ids, config.data_path)) is not None:
+        print(f"warning: {note}", file=sys.stderr)
     dev = None
     dev_digest = None
     if "dev" in args:
@@ -265,6 +267,26 @@ def prepare_session(args: argparse.Namespace, embed=None):
                              label_columns_in_config=found is None or "label_columns" in session_block,
                              legacy_union=read_as.legacy_union)
     return Session(config, texts, options, embed=embed).check()
+
+
+def repeated_texts(texts: Sequence[str], ids: Sequence[str], data_path: Any) -> str | None:
+    """The warning for texts of the pool that repeat an earlier one (runs of spaces as one, ends stripped), or None:
+    each is a text of its own, which may be asked and labeled apart."""
+    first: dict[str, str] = {}
+    repeats: list[tuple[str, str]] = []
+    for text, text_id in zip(texts, ids):
+        plain = " ".join(str(text).split())
+        if plain in first:
+            repeats.append((text_id, first[plain]))
+        else:
+            first[plain] = text_id
+    if not repeats:
+        return None
+    shown, earlier = repeats[0]
+    one = len(repeats) == 1
+    return (f"{counted(len(repeats), 'text')} of {data_path} repeat{'s' if one else ''} an earlier one "
+            f"({'' if one else 'e.g. '}id {shown!r} repeats {earlier!r}): each is asked and labeled on its own; "
+            f"remove the repeats from the file to label each text once")
 
 
 def dev_in_pool(dev_texts: Sequence[str], pool_texts: Sequence[str], dev_path: Any, data_path: Any) -> str | None:

@@ -654,6 +654,22 @@ def test_dev_texts_that_are_also_in_the_pool_are_warned_of(pool, tmp_path, capsy
     assert "warning" not in capsys.readouterr().err
 
 
+def test_texts_that_repeat_an_earlier_one_are_warned_of(pool, tmp_path, capsys):
+    """A file with a text twice started without a word: the text could be asked twice and labeled two ways."""
+    path, _, _ = pool
+    lines = path.read_text().splitlines()
+    open_session(pool, tmp_path / "s", start=False)[0].close()
+    assert "warning" not in capsys.readouterr().err
+    rows = [json.loads(line) for line in lines]
+    rows[7]["text"] = "  " + rows[6]["text"].replace(" ", "  ") + " "  # spaced otherwise: the same text
+    rows[9]["text"], rows[12]["text"] = rows[3]["text"], rows[3]["text"]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    open_session(pool, tmp_path / "t", start=False)[0].close()
+    assert capsys.readouterr().err == (
+        f"warning: 3 texts of {path} repeat an earlier one (e.g. id 't7' repeats 't6'): each is asked and labeled "
+        f"on its own; remove the repeats from the file to label each text once\n")
+
+
 def test_a_token_guards_every_request_on_a_non_loopback_server(pool, tmp_path):
     session, _ = open_session(pool, tmp_path / "s", start=False)
     try:
