@@ -49,8 +49,8 @@ from al import __version__
 from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
-from al.errors import (ALError, AnswerChangedError, ConfigError, DataError, ForeignConfigError, NotAskedError,
-                       NotPendingError, UnknownLabelError, and_more, exception_text)
+from al.errors import (ALError, AnswerChangedError, ClassifierNeededError, ConfigError, DataError,
+                       ForeignConfigError, NotAskedError, NotPendingError, UnknownLabelError, and_more, exception_text)
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
@@ -640,10 +640,35 @@ def validate_loop(config: SimulationConfig) -> SimulationConfig:
     those with the data file, known only once it is read.
     """
     sizes = (config.initial, config.budget)
-    if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes) and config.budget <= config.initial:
-        replace(config, budget=config.initial + 1).validate()  # every other setting, as al.simulate checks it
-        return config
-    return config.validate()
+    try:
+        if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes) and \
+                config.budget <= config.initial:
+            replace(config, budget=config.initial + 1).validate()  # every other setting, as al.simulate checks it
+            return config
+        return config.validate()
+    except ClassifierNeededError as exc:  # the classifiers it names: those a session can fit
+        raise ClassifierNeededError(session_classifiers(config, str(exc))) from None
+
+
+def session_classifiers(config: SimulationConfig, message: str) -> str:
+    """``message`` (the strategy's classifier methods lacking) with the classifiers offered cut to those that
+    read no dev split (a session has none): ``bald``'s dropout is bert's alone, which reads one in every fit."""
+    from al.classifiers import CLASSIFIERS, classifier_class
+    from al.config import Component
+
+    methods = getattr(config.strategy_class(), "classifier_methods", ())
+    able = [name for name in CLASSIFIERS if all(callable(getattr(classifier_class(name), m, None)) for m in methods)]
+    usable = [name for name in able if not replace(config, classifier=Component(name, {}))
+              .make_classifier_factory()(config.seed).uses_dev]
+    head = message.split("; use --classifier")[0]
+    if usable:
+        return f"{head}; use --classifier {' or '.join(usable)}, or another strategy"
+    if not able:
+        return f"{head}, and no classifier of al's has it: choose another strategy"
+    one = len(able) == 1
+    return (f"{head}; only {' and '.join(able)} {'has' if one else 'have'} it, and {'it reads' if one else 'they read'} "
+            f"a dev split in every fit, which a session has none of (--dev only measures each round): choose another "
+            f"strategy")
 
 
 def check_sizes(initial: int, budget: int, n_pool: int, n_given: int, source: str | Path) -> None:

@@ -333,6 +333,17 @@ def test_bert_is_refused_as_a_classifier_that_cannot_train_in_a_session(pool, tm
     assert "so bert cannot be used in a session" in message and "threshold=fixed" not in message, message
 
 
+def test_a_strategy_needing_bert_s_dropout_is_refused_without_offering_bert(pool, tmp_path):
+    """--strategy bald said "use --classifier bert", which the session then refused."""
+    args = build_parser().parse_args(flags(pool, tmp_path / "s", "--strategy", "bald"))
+    with pytest.raises(ConfigError) as caught:
+        prepare_session(args, embed=hash_embed)
+    assert str(caught.value) == (
+        "strategy 'bald' needs a classifier with predict_proba_dropout, which classifier 'logreg' lacks; only bert has "
+        "it, and it reads a dev split in every fit, which a session has none of (--dev only measures each round): "
+        "choose another strategy")
+
+
 def test_a_classifier_that_reads_no_dev_split_is_taken(pool, tmp_path):
     prepare_session(build_parser().parse_args(flags(pool, tmp_path / "s", "--classifier", "knn",
                                                     "--classifier-param", "k=10")), embed=hash_embed)
