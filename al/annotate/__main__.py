@@ -329,7 +329,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from al.annotate.app import create_app, is_loopback
-    from al.annotate.session import batch_plan
+    from al.annotate.session import batch_plan, more_budget
 
     host = getattr(args, "host", DEFAULT_HOST)
     if host.startswith("[") and host.endswith("]"):  # an IPv6 address as a URL writes it: [::1]
@@ -380,7 +380,8 @@ def serve(args: argparse.Namespace) -> int:
                   f"{config.strategy.label()} picks {batch_plan(config.initial, config.step, config.budget)} -> "
                   f"{session.directory}", file=sys.stderr)
             if complete:
-                print(f"complete: {session.done_message()} (a larger --budget asks more)", file=sys.stderr)
+                print(f"complete: {session.done_message()} "
+                      f"({more_budget(config.initial, config.step, config.budget)})", file=sys.stderr)
         print(f"annotate at {address}", flush=True)
         if "quiet" not in args:
             resumes = "" if complete or session.finished else "; the same command resumes where you left off"
@@ -397,8 +398,8 @@ def serve(args: argparse.Namespace) -> int:
         session.close(timeout=5)
         sock.close()
     if "quiet" not in args:
-        then = ("the session is complete; a larger --budget asks more" if session.finished else
-                "the same command resumes")
+        then = (f"the session is complete; {more_budget(config.initial, config.step, config.budget)}"
+                if session.finished else "the same command resumes")
         print(f"stopped; every answer is in {session.store.path}; {then}", file=sys.stderr)
     return 0
 

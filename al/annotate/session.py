@@ -781,11 +781,23 @@ def batch_plan(initial: int, step: int, budget: int) -> str:
     gives one batch of what is left, said as such.
     """
     full, rest = divmod(budget - initial, step)
-    if full == 0:
-        batches = f"1 batch of {rest} (--step {step} capped by the budget)"
-    else:
-        batches = f"{full} batch{'es' if full > 1 else ''} of {step}" + (f" and a last of {rest}" if rest else "")
+    batches = (f"1 batch of {rest}" if full == 0 else
+               f"{full} batch{'es' if full > 1 else ''} of {step}" + (f" and a last of {rest}" if rest else ""))
+    if rest:  # a larger budget would ask that batch anew, dropping its answers (Session._check_raised_budget)
+        whole = " or ".join(str(b) for b in (initial + full * step, initial + (full + 1) * step) if b > initial)
+        batches += (f" ({'--step ' + str(step) + ' capped by the budget, ' if full == 0 else ''}cut short: once it "
+                    f"is answered, a larger --budget cannot extend the session; --budget {whole} ends on whole "
+                    f"batches)")
     return f"{batches} after the {initial} initial texts, {budget} in all"
+
+
+def more_budget(initial: int, step: int, budget: int) -> str:
+    """What a larger budget does to a complete session of these sizes: ask more, or nothing where its last batch
+    was cut short to fit ``budget`` (the larger one would ask that batch anew, dropping its answers)."""
+    if (budget - initial) % step == 0:
+        return "a larger --budget asks more"
+    return (f"its last batch was cut short to fit --budget {budget}, so a larger --budget cannot extend it: start "
+            f"another session with --out")
 
 
 def settings_digest(settings: Mapping[str, Any]) -> str:

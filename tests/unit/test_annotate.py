@@ -918,9 +918,12 @@ def test_the_command_line_names_every_size_conflict_at_once_and_writes_nothing(t
 
 
 @pytest.mark.parametrize("initial, step, budget, plan", [
-    (10, 50, 30, "1 batch of 20 (--step 50 capped by the budget) after the 10 initial texts, 30 in all"),
+    (10, 50, 30, "1 batch of 20 (--step 50 capped by the budget, cut short: once it is answered, a larger --budget "
+                 "cannot extend the session; --budget 60 ends on whole batches) after the 10 initial texts, 30 in all"),
     (100, 50, 600, "10 batches of 50 after the 100 initial texts, 600 in all"),
-    (100, 50, 620, "10 batches of 50 and a last of 20 after the 100 initial texts, 620 in all"),
+    (100, 50, 620, "10 batches of 50 and a last of 20 (cut short: once it is answered, a larger --budget cannot "
+                   "extend the session; --budget 600 or 650 ends on whole batches) after the 100 initial texts, 620 "
+                   "in all"),
     (10, 5, 15, "1 batch of 5 after the 10 initial texts, 15 in all"),
 ])
 def test_the_start_says_the_batches_a_session_asks(initial, step, budget, plan):
@@ -930,6 +933,15 @@ def test_the_start_says_the_batches_a_session_asks(initial, step, budget, plan):
 
     assert batch_plan(initial, step, budget) == plan
     assert n_rounds(initial, step, budget) - 1 == int(plan.split()[0]) + ("a last" in plan)  # batches = rounds - 1
+
+
+def test_a_complete_session_whose_last_batch_was_cut_short_is_not_said_to_take_a_larger_budget():
+    """"complete: ... (a larger --budget asks more)", where every larger budget was then refused."""
+    from al.annotate.session import more_budget
+
+    assert more_budget(10, 5, 20) == "a larger --budget asks more"
+    assert more_budget(6, 4, 20) == ("its last batch was cut short to fit --budget 20, so a larger --budget cannot "
+                                     "extend it: start another session with --out")
 
 
 def test_a_busy_port_leaves_no_session_so_the_corrected_command_starts(pool, tmp_path, monkeypatch, capsys):
