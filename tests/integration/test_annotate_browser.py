@@ -407,6 +407,42 @@ def test_the_next_text_shows_only_once_the_answer_before_it_is_stored(tmp_path, 
     assert answers_in(session / "answers.sqlite") == {first: ([], False), second: ([], False), third: (["food"], False)}
 
 
+#: The page's first answer fails as a network failure does, before it reaches the server.
+FIRST_ANSWER_LOST = """
+const real = window.fetch;
+let lost = false;
+window.fetch = (url, init) => {
+  if (!lost && String(url).startsWith("/api/answer") && init && init.method === "POST") {
+    lost = true;
+    return Promise.reject(new TypeError("Failed to fetch"));
+  }
+  return real(url, init);
+};
+"""
+
+
+def test_an_answer_sent_again_records_the_seconds_to_its_first_enter(tmp_path, disaster_messages):
+    """The server out of reach as the person pressed Enter: the answer sent again once it was back recorded the
+    seconds until then, the time the server was away included (12 s in a review, most of it downtime)."""
+    session = tmp_path / "session"
+    with labeling(tmp_path, disaster_messages(40, 3)) as (driver, server, page):
+        first = page.wait_text()
+        driver.execute_script(FIRST_ANSWER_LOST)
+        page.keys("1", page.Keys.ENTER)
+        wait_for(lambda: f"Your answer to text {first} was not saved: the server cannot be reached"
+                 in page.el("status").text, 30, "the lost answer to be told")
+        time.sleep(3.0)  # the server away
+        page.keys(page.Keys.ENTER)
+        wait_for(lambda: first in answers_in(session / "answers.sqlite"), 30, f"the answer to {first} on disk")
+        assert server.stop() == 0
+    connection = sqlite3.connect(f"file:{session / 'answers.sqlite'}?mode=ro", uri=True)
+    try:
+        (labels, seconds), = connection.execute("SELECT labels, seconds FROM answers WHERE text_id = ?", (first,))
+    finally:
+        connection.close()
+    assert json.loads(labels) == ["food"] and 0 < seconds < 2.5, seconds
+
+
 #: Wraps the page's fetch so that every ``PUT`` (a changed answer) reaches the page 1.5 s after the server answered it.
 SLOW_CHANGE = SLOW_STATE.replace(
     'String(url).startsWith("/api/state") && (!init || !init.method || init.method === "GET")',

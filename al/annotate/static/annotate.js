@@ -16,9 +16,11 @@
   // unsent: the id of a text whose answer the server could not be reached for, or was not asking for yet (its ticks
   // kept in draft); once a state asks a text again, the notice says the server is back.
   // computing: when the loop began training and choosing (performance.now() ms), and what it says meanwhile.
+  // spent: {id, seconds} of an answer that could not be sent: the seconds it took, sent when it goes out at last
+  // (not the time the server was away).
   const page = { text: null, shownAt: 0, editing: null, busy: false, polling: false, last: null, done: false,
                  epoch: 0, notice: null, noticeIsError: false, unsent: null, draft: null, computing: null,
-                 helpOpen: false };
+                 helpOpen: false, spent: null };
 
   function checked() {
     return boxes.filter((b) => b.checked).map((b) => b.value);
@@ -201,13 +203,14 @@
     page.notice = null;
     page.noticeIsError = false;
     page.unsent = null;
-    const seconds = (performance.now() - page.shownAt) / 1000;
     const id = page.text.id;
+    const seconds = page.spent && page.spent.id === id ? page.spent.seconds : (performance.now() - page.shownAt) / 1000;
     try {
       const result = await call("POST", "/api/answer", {
         id, labels: skipped ? [] : checked(), skipped: !!skipped, seconds,
       });
       if (page.draft && page.draft.id === id) page.draft = null; // sent: no ticks to bring back
+      page.spent = null;
       page.text = null;
       render(result.state);
     } catch (e) {
@@ -216,12 +219,14 @@
           "kept; press Enter again once it is back.";
         page.unsent = id;
         page.draft = { id, labels: checked() }; // back when the text is asked again, whatever the states between
+        page.spent = { id, seconds };
       } else if (e.status === 409 && e.reason === "not_asked") {
         // a restarted server computing its round again before it asks: the ticks wait for the text to come back
         page.notice = "Your answer to text " + id + " was not saved: the session is not asking for it yet (a " +
           "restarted server computes its round again first). Your ticks are kept; press Enter once it is back.";
         page.unsent = id;
         page.draft = { id, labels: checked() };
+        page.spent = { id, seconds };
         page.text = null;
       } else {
         page.notice = e.status === 409 && !e.message.startsWith("the session stopped")
