@@ -1268,8 +1268,9 @@ class Session:
             took = ""
             if self.annotator.last_compute_seconds is not None:  # training, evaluation and the query, last time
                 took = f"; last time this took {self.annotator.last_compute_seconds:.1f} s"
-            phase, message = "computing", (f"training the classifier on the {n_labeled} labeled texts and choosing "
-                                           f"the next ones{took}")
+            then = ("measuring it (the budget is spent: no text follows)" if n_labeled + n_skipped >= self.config.budget
+                    else "choosing the next ones")
+            phase, message = "computing", f"training the classifier on the {n_labeled} labeled texts and {then}{took}"
         last = self._last_record or {}
         shown = rounds
         if len(rounds) < len(self._stored_rounds):  # an extension's stored rounds not computed again yet

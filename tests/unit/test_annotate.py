@@ -95,7 +95,8 @@ def test_a_person_labels_a_whole_session_and_the_records_read_like_a_run(pool, t
     session.finished = False
     computing = session.state()
     assert computing["phase"] == "computing" and computing["text"] is None
-    assert "training the classifier on the 30 labeled texts" in computing["message"]
+    assert "training the classifier on the 30 labeled texts and measuring it (the budget is spent: no text " \
+           "follows)" in computing["message"]  # it said "and choosing the next ones"
     took = f"last time this took {state['last_compute_seconds']:.1f} s"  # training, evaluation and the query
     assert took in computing["message"]
     assert computing["computing_seconds"] is not None and computing["computing_seconds"] >= 0
@@ -1604,7 +1605,7 @@ def test_the_first_texts_are_on_the_page_while_the_pool_is_embedded(pool, tmp_pa
             fitted.set()
             LogisticRegressionClassifier.fit = real_fit
         assert training["phase"] == "computing", training
-        assert "training the classifier on the 10 labeled texts" in training["message"]
+        assert "training the classifier on the 10 labeled texts and choosing the next ones" in training["message"]
         state, text = person.next_text()  # the first picks: the loop measured how long it computed them
         assert text is not None and session.annotator.last_compute_seconds is not None
         assert person.answer()["phase"] == "done"
