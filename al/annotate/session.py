@@ -984,8 +984,10 @@ class Session:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.seek(0)
-            holder = lock.read().strip() or "another process"
+            holder = lock.read().split()
             lock.close()
+            holder = (f"process {holder[2]} on {holder[0]}" if len(holder) == 3 and holder[1] == "pid"  # as written
+                      else " ".join(holder) or "another process")
             raise ConfigError(f"{directory} is being served already (by {holder}); use that page, or stop that "
                               f"server first") from None
         lock.seek(0)

@@ -442,7 +442,8 @@ def test_a_change_made_mid_round_counts_from_the_next_round_so_a_restart_replays
 def test_two_servers_never_serve_one_session(pool, tmp_path):
     first, _ = open_session(pool, tmp_path / "s", start=False)
     try:
-        with pytest.raises(ConfigError, match="is being served already \\(by .* pid \\d+\\)"):
+        with pytest.raises(ConfigError, match=rf"is being served already \(by process {os.getpid()} on "
+                                              rf"{re.escape(os.uname().nodename)}\); use that page"):
             open_session(pool, tmp_path / "s", start=False)
     finally:
         first.close()
