@@ -442,6 +442,7 @@ def export(argv: Sequence[str]) -> int:
         check_output(args.session, args.output, "-o", data)
         output_file(args.output, "-o", EXPORT_SUFFIXES)
         check_output_folder(args.output, "-o")
+        replaced = Path(args.output).is_file()  # said: an earlier export of another session there is gone
         exported = export_session(args.session, args.output, "-o", given_reading(args), data)
     except ALError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -455,7 +456,8 @@ def export(argv: Sequence[str]) -> int:
         skips = f", {counts['skipped']} skipped" if counts["skipped"] else ""
         print(f"warning: the session {args.session} holds no labeled text yet (no labeled answer{skips}, none "
               f"labeled in the data file): {args.output} is empty", file=sys.stderr)
-    print(f"wrote {counted(written, 'labeled text')} to {args.output} ({counts['person']} answered, "
+    print(f"wrote {counted(written, 'labeled text')} to {args.output}"
+          f"{', replacing the file there' if replaced else ''} ({counts['person']} answered, "
           f"{counts['given']} labeled in the data file; {counts['skipped']} skipped left out)", file=sys.stderr)
     return 0
 

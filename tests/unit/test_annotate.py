@@ -1294,6 +1294,8 @@ def test_export_reads_a_session_whose_path_holds_uri_characters(pool, tmp_path, 
     assert code == 0 and err.startswith("wrote 3 labeled texts"), err
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "out.jsonl"])  # no stray database made
+    code, err = main(["export", name, "-o", "out.jsonl"]), capsys.readouterr().err  # again: the file is replaced
+    assert code == 0 and err.startswith("wrote 3 labeled texts to out.jsonl, replacing the file there ("), err
 
     def refuse(*args, **kwargs):
         raise sqlite3.OperationalError("unable to open database file")
