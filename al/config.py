@@ -970,7 +970,7 @@ def _with_component(exc: ConfigError, where: str) -> ConfigError:
 
 #: The kinds of value :func:`check_param_types` holds a parameter to, by its annotation (``bool`` also by a bool
 #: default where it has none).
-_KINDS = ("bool", "int", "float")
+_KINDS = ("bool", "int", "float", "str")
 
 
 def check_constructor_params(cls: type, kwargs: Mapping[str, Any], where: str,
@@ -1012,6 +1012,8 @@ def _is_kind(value: Any, kind: str) -> bool:
 
     if isinstance(value, (bool, np.bool_)):
         return kind == "bool"
+    if kind == "str":
+        return isinstance(value, str)
     return isinstance(value, numbers.Integral) if kind == "int" else \
         isinstance(value, numbers.Real) if kind == "float" else False
 
@@ -1043,10 +1045,14 @@ def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, A
         if found is None or found[0] not in kinds or _is_kind(value, found[0]) or (found[1] and value is None):
             continue
         kind, optional = found
-        expected = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
-        write = _WRITE[kind] if kind != "int" or isinstance(value, float) else _WRITE[kind].split(" (")[0]
+        expected = {"bool": "true or false", "int": "an integer", "float": "a number", "str": "text"}[kind]
+        write = _WRITE.get(kind, "") if kind != "int" or isinstance(value, float) else _WRITE[kind].split(" (")[0]
         if param.annotation is param.empty and isinstance(param.default, (int, float)) and kind == "float":
             write = f"write a number such as {param.default!r} (its default)"  # an integer's default: not 0.5
+        if kind == "str":  # 3, true or 2020-01-01 unquoted: YAML's number, bool or date
+            flag = where.split(" ", 1)[0] if where.split(" ", 1)[0] in COMPONENTS else "strategy"
+            write = (f"quote it ({param.name}: '{value}' in YAML, --{flag}-param {param.name}='\"{value}\"' in a "
+                     f"shell): unquoted, it is read as a number, true/false or a date")
         wrong.append(f"param {param.name} must be {expected}{' or null' if optional else ''}, got {value!r}; {write}")
     if wrong:
         raise ConfigError(f"{where} {'; and '.join(wrong)}")

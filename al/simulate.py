@@ -1132,8 +1132,9 @@ def strategy_list() -> str:
         try:
             cls = get_strategy(name)
             params = default_params(cls)
-        except ALError as exc:
-            return f"cannot be loaded: {exc}"
+        except ALError as exc:  # "strategy 'x' could not be loaded: module ...": the name starts the line already
+            said = re.sub(r"^strategy (?:family )?'[^']*' could not be loaded: ", "", str(exc))
+            return f"cannot be loaded: {said}"
         required = [k for k in required_params(cls) if k not in params]
         flags = {k for k, p in (_parameters(cls) or {}).items() if p.annotation in (bool, "bool")}
         params = {k: bool(v) if k in flags and v in (0, 1) else v for k, v in params.items()}  # modAL's `bool = 1`
@@ -1147,7 +1148,8 @@ def strategy_list() -> str:
         try:
             names = family_names(name[:-2])
         except ALError as exc:
-            lines.append(f"{name:<18} cannot be loaded: {exc}")
+            said = re.sub(r"^strategy (?:family )?'[^']*' could not be loaded: ", "", str(exc))
+            lines.append(f"{name:<18} cannot be loaded: {said}")
             continue
         served = ", each below with its params" if names else " (see the family's documentation)"
         lines.append(f"{name:<18} a family: {name[:-1]}NAME names one of its strategies{served}")

@@ -1138,6 +1138,29 @@ def test_which_params_take_true_or_false():
             check_param_types(params, {name: value}, "strategy 'x'")
 
 
+def test_params_annotated_str_take_text_only():
+    """A ``mode: str`` given mode=3 took the number 3 without a word, so ``mode == "3"`` was silently false."""
+    import datetime
+    import inspect
+
+    from al.config import check_param_types
+
+    def component(mode: str = "max", model: "str | None" = None, free=None):
+        """A constructor's parameters."""
+
+    params = inspect.signature(component).parameters.values()
+    check_param_types(params, {"mode": "3", "model": None, "free": 3}, "strategy 'x'")
+    for value in (3, 2.5, True, datetime.date(2020, 1, 1)):
+        with pytest.raises(ConfigError, match=rf"^strategy 'x' param mode must be text, got {re.escape(repr(value))}; "
+                                              rf"quote it \(mode: '{re.escape(str(value))}' in YAML, --strategy-param "
+                                              rf"mode='\"{re.escape(str(value))}\"' in a shell\): unquoted, it is "
+                                              rf"read as a number, true/false or a date$"):
+            check_param_types(params, {"mode": value}, "strategy 'x'")
+    with pytest.raises(ConfigError, match=r"^classifier 'y' param model must be text or null, got 7; quote it "
+                                          r"\(model: '7' in YAML, --classifier-param model="):
+        check_param_types(params, {"model": 7}, "classifier 'y'")
+
+
 def test_params_annotated_int_or_float_take_numbers_of_that_kind():
     """A ``k: int`` given 2.0 (YAML's 1e3 is 1000.0) or text is refused; a ``float`` takes an integer too."""
     import inspect

@@ -147,6 +147,13 @@ def test_a_plugin_that_fails_to_import_is_named_and_the_rest_works(broken_plugin
     assert get_strategy("last").name == "last"  # an entry point names an undecorated class
     assert get_strategy("class_embedding") is ClassEmbedding
     check_strategy(get_strategy("last"))
+    from al.simulate import strategy_list
+
+    listed = strategy_list().splitlines()  # why, once: the name starts the line ("broken  cannot be loaded: strategy
+    assert (f"{'broken':<18} cannot be loaded: module fake_al_plugin failed to import: RuntimeError: plugin is "
+            f"broken (entry point of distribution fake-al-plugin)") in listed  # 'broken' could not be loaded: ...")
+    assert f"{'brokenfamily:*':<18} cannot be loaded: module fake_al_plugin failed to import: RuntimeError: plugin " \
+        f"is broken (entry point of distribution fake-al-plugin)" in listed
 
 
 def test_unknown_name_with_nothing_registered_says_how_to_fix_it(monkeypatch):
