@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, NoReturn, Sequence
 
-from al.errors import ConfigError, and_more, did_you_mean
+from al.errors import ConfigError, and_more, did_you_mean, is_users
 
 
 def one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -28,9 +28,25 @@ def one_line_warning(message: Warning | str, category: type[Warning], filename: 
     A library's arithmetic warning (numpy's ``divide by zero encountered in divide``) says nothing of where it
     arose: it names the file and line that met it, for a report of it."""
     where = ""
-    if issubclass(category, RuntimeWarning) and re.search(r"\bencountered in [\w ]+$", str(message)):
+    if issubclass(category, RuntimeWarning) and re.search(r"\bencountered in [\w ]+$|^Mean of empty slice|^Degrees of "
+                                                          r"freedom <= 0", str(message)):
         where = f" (at {_package_path(filename)}:{lineno})"
     return f"warning: {' '.join(str(message).split())}{where}\n"
+
+
+def _users_line(filename: str, lineno: int) -> tuple[str, int]:
+    """The innermost line of a user's code (:func:`al.errors.is_users`) on the stack of the warning being shown, where
+    a library's own line (``numpy/_core/_methods.py:134``) is ``filename``; else ``(filename, lineno)``."""
+    import sys
+
+    if is_users(filename):
+        return filename, lineno
+    frame = sys._getframe(2)
+    while frame is not None:
+        if is_users(frame.f_code.co_filename):
+            return frame.f_code.co_filename, frame.f_lineno
+        frame = frame.f_back
+    return filename, lineno
 
 
 def _package_path(filename: str) -> str:
@@ -50,11 +66,14 @@ def _shown_once(show: Callable[..., None]) -> Callable[..., None]:
     show = getattr(show, "shows", show)  # a command run twice in one process (tests) wraps the original once
     seen: set[tuple[type, str]] = set()
 
-    def shown_once(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    def shown_once(message: Warning | str, category: type[Warning], filename: str, lineno: int, *args: object,
+                   **kwargs: object) -> None:
         key = (category, " ".join(str(message).split()))
         if key not in seen:
             seen.add(key)
-            show(message, category, *args, **kwargs)
+            if issubclass(category, RuntimeWarning):  # numpy's arithmetic warning: where a user's code met it
+                filename, lineno = _users_line(filename, lineno)
+            show(message, category, filename, lineno, *args, **kwargs)
 
     shown_once.shows = show  # type: ignore[attr-defined]
     return shown_once

@@ -199,9 +199,15 @@ def raised_at(exc: BaseException) -> str:
         tb = tb.tb_next
     if not frames:
         return ""
-    theirs = [os.path.dirname(os.path.abspath(__file__)) + os.sep, *{
-        os.path.abspath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
-    }]
-    own = [(f, n) for f, n in frames if not os.path.abspath(f).startswith(tuple(theirs)) and not f.startswith("<")]
+    own = [(f, n) for f, n in frames if is_users(f)]
     path, line = (own or frames)[-1]
     return f" (at {path}:{line})"
+
+
+def is_users(filename: str) -> bool:
+    """Whether ``filename`` is code a user may edit: outside the ``al`` package, the standard library and installed
+    libraries (a user's strategy, or a built-in one under ``strategies/`` in a checkout), and not ``<string>``."""
+    theirs = (os.path.dirname(os.path.abspath(__file__)) + os.sep, *{
+        os.path.abspath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
+    })
+    return not filename.startswith("<") and not os.path.abspath(filename).startswith(theirs)

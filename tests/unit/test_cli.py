@@ -234,6 +234,25 @@ def test_a_librarys_arithmetic_warning_names_where_it_arose_and_al_s_own_do_not(
         "warning: data encountered in divide\n"
 
 
+def test_numpy_s_warning_names_the_line_of_the_user_s_code_that_met_it():
+    """A strategy's mean over no texts said "warning: Mean of empty slice" alone, its next warning numpy's own line."""
+    import inspect
+
+    import numpy as np
+
+    from al.cli import _shown_once, one_line_warning
+
+    shown = []
+    show = _shown_once(lambda message, category, filename, lineno, *rest: shown.append((filename, lineno)))
+    numpy_file = np.__file__  # a library's line, as numpy's warnings give it
+    show("Mean of empty slice", RuntimeWarning, numpy_file, 134); line = inspect.currentframe().f_lineno  # noqa: E702
+    show("a user's own warning", UserWarning, numpy_file, 7)  # not an arithmetic one: where it says
+    assert shown == [(__file__, line), (numpy_file, 7)]
+    assert one_line_warning("Mean of empty slice", RuntimeWarning, "/u/mine.py", 3) == \
+        "warning: Mean of empty slice (at /u/mine.py:3)\n"
+    assert one_line_warning("Degrees of freedom <= 0 for slice", RuntimeWarning, "/u/mine.py", 4).endswith("4)\n")
+
+
 def test_help_documents_every_option():
     text = build_parser().format_help()
     for flag in ["--dataset", "--data-path", "--labels", "--model", "--classifier", "--initial", "--step",
