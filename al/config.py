@@ -980,8 +980,8 @@ def check_constructor_params(cls: type, kwargs: Mapping[str, Any], where: str,
 
 
 def _annotated_kind(param: inspect.Parameter) -> tuple[str, bool] | None:
-    """(``"bool"``, ``"int"`` or ``"float"``, whether None is allowed too) for a parameter annotated so (spaces and a
-    ``typing.`` or ``t.`` prefix aside; ``X | None``, ``Optional[X]``, ``Union[X, None]``, or ``X`` with a default
+    """(``"bool"``, ``"int"``, ``"float"`` or ``"str"``, whether None is allowed too) for a parameter annotated so
+    (spaces and a ``typing.`` or ``t.`` prefix aside; ``X | None``, ``Optional[X]``, ``Union[X, None]``, or ``X`` with a default
     of None), or unannotated with a bool default, or with a number's (``"float"``, None allowed); else None
     (anything goes)."""
     annotation = param.annotation
@@ -1005,15 +1005,18 @@ def _annotated_kind(param: inspect.Parameter) -> tuple[str, bool] | None:
 
 def _is_kind(value: Any, kind: str) -> bool:
     """Whether ``value`` is of ``kind``: a bool for ``bool``; an integer, not a bool, for ``int``; a real number,
-    not a bool, for ``float`` (an integer is one: ``learning_rate=1``)."""
+    not a bool, for ``float`` (an integer is one: ``learning_rate=1``); for ``str``, anything but what YAML reads
+    from text left unquoted (a bool, a number, a date): a dict, a list or a path may be what a ``str`` param takes
+    too (logreg's ``class_weight`` per class), and its own check says."""
+    import datetime
     import numbers
 
     import numpy as np
 
+    if kind == "str":
+        return not isinstance(value, (bool, np.bool_, numbers.Number, datetime.date))
     if isinstance(value, (bool, np.bool_)):
         return kind == "bool"
-    if kind == "str":
-        return isinstance(value, str)
     return isinstance(value, numbers.Integral) if kind == "int" else \
         isinstance(value, numbers.Real) if kind == "float" else False
 
@@ -1026,7 +1029,8 @@ _WRITE = {"bool": "write true or false (yes, no, on and off are read as text)",
 
 def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, Any], where: str,
                       kinds: Sequence[str] = _KINDS) -> None:
-    """Refuse a value of another kind for a parameter annotated ``bool``, ``int`` or ``float`` (``_annotated_kind``).
+    """Refuse a value of another kind for a parameter annotated ``bool``, ``int``, ``float`` or ``str``
+    (``_annotated_kind``; for ``str``, a bool, number or date: :func:`_is_kind`).
 
     A YAML ``no`` or ``off`` is text (:func:`yaml_loader`), and text is truthy:
     ``warm_start: no`` must not turn warm starts on; ``k=2.5`` or ``k=abc`` must
@@ -1051,7 +1055,8 @@ def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, A
             write = f"write a number such as {param.default!r} (its default)"  # an integer's default: not 0.5
         if kind == "str":  # 3, true or 2020-01-01 unquoted: YAML's number, bool or date
             flag = where.split(" ", 1)[0] if where.split(" ", 1)[0] in COMPONENTS else "strategy"
-            write = (f"quote it ({param.name}: '{value}' in YAML, --{flag}-param {param.name}='\"{value}\"' in a "
+            text = json.dumps(value) if isinstance(value, bool) else str(value)  # as typed: true, not True
+            write = (f"quote it ({param.name}: '{text}' in YAML, --{flag}-param {param.name}='\"{text}\"' in a "
                      f"shell): unquoted, it is read as a number, true/false or a date")
         wrong.append(f"param {param.name} must be {expected}{' or null' if optional else ''}, got {value!r}; {write}")
     if wrong:

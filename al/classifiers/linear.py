@@ -41,7 +41,7 @@ class LogisticRegressionClassifier(Classifier):
     input = "embeddings"
 
     def __init__(
-        self, *, C: float = 1.0, class_weight: str | None = "balanced", threshold: str | float = "fixed",
+        self, *, C: float = 1.0, class_weight: str | dict | None = "balanced", threshold: str | float = "fixed",
         max_iter: int = 1000, seed: int = 0,
     ) -> None:
         self.seed = seed

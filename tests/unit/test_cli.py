@@ -1161,6 +1161,7 @@ def test_params_annotated_str_take_text_only():
     """A ``mode: str`` given mode=3 took the number 3 without a word, so ``mode == "3"`` was silently false."""
     import datetime
     import inspect
+    from pathlib import Path
 
     from al.config import check_param_types
 
@@ -1169,12 +1170,17 @@ def test_params_annotated_str_take_text_only():
 
     params = inspect.signature(component).parameters.values()
     check_param_types(params, {"mode": "3", "model": None, "free": 3}, "strategy 'x'")
-    for value in (3, 2.5, True, datetime.date(2020, 1, 1)):
+    for value in ({0: 1, 1: 5}, ["a"], Path("m"), None):  # what YAML does not misread: the component's own check says
+        check_param_types(params, {"mode": value}, "strategy 'x'")
+    for value, typed in ((3, "3"), (2.5, "2.5"), (True, "true"), (datetime.date(2020, 1, 1), "2020-01-01")):
         with pytest.raises(ConfigError, match=rf"^strategy 'x' param mode must be text, got {re.escape(repr(value))}; "
-                                              rf"quote it \(mode: '{re.escape(str(value))}' in YAML, --strategy-param "
-                                              rf"mode='\"{re.escape(str(value))}\"' in a shell\): unquoted, it is "
+                                              rf"quote it \(mode: '{typed}' in YAML, --strategy-param "
+                                              rf"mode='\"{typed}\"' in a shell\): unquoted, it is "
                                               rf"read as a number, true/false or a date$"):
             check_param_types(params, {"mode": value}, "strategy 'x'")
+    from al.config import SimulationConfig
+
+    SimulationConfig(classifier={"name": "logreg", "params": {"class_weight": {0: 1, 1: 5}}}).validate()  # per class
     with pytest.raises(ConfigError, match=r"^classifier 'y' param model must be text or null, got 7; quote it "
                                           r"\(model: '7' in YAML, --classifier-param model="):
         check_param_types(params, {"model": 7}, "classifier 'y'")
