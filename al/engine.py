@@ -346,9 +346,12 @@ def classifier_probe(classifier: Any, features: "Features") -> tuple[np.ndarray 
     """What a query must leave as it was: the classifier's decision thresholds (``thresholds_``, None without
     them) and its probabilities (PROBED_TEXTS, n_labels) for the first pool texts."""
     thresholds = getattr(classifier, "thresholds_", None)
+    try:
+        thresholds = None if thresholds is None else np.array(thresholds, dtype=float, copy=True)
+    except (TypeError, ValueError):  # not numbers (a user's classifier): not compared
+        thresholds = None
     rows = features.pool_rows(np.arange(min(PROBED_TEXTS, len(features.pool_texts))))
-    return (None if thresholds is None else np.array(thresholds, dtype=float, copy=True),
-            np.array(classifier.predict_proba(rows), dtype=float))
+    return thresholds, np.array(classifier.predict_proba(rows), dtype=float)
 
 
 def classifier_changed(before: tuple[np.ndarray | None, np.ndarray], after: tuple[np.ndarray | None, np.ndarray]
@@ -357,9 +360,9 @@ def classifier_changed(before: tuple[np.ndarray | None, np.ndarray], after: tupl
     to 1e-4 (a GPU's mixed precision may vary below it; a classifier fitted again moves them further)."""
     (thresholds, proba), (thresholds_now, proba_now) = before, after
     if (thresholds is None) != (thresholds_now is None) or (
-            thresholds is not None and not np.array_equal(thresholds, thresholds_now)):
+            thresholds is not None and not np.array_equal(thresholds, thresholds_now, equal_nan=True)):
         return "its decision thresholds (thresholds_) differ after the query"
-    if proba.shape != proba_now.shape or not np.allclose(proba, proba_now, rtol=0, atol=1e-4):
+    if proba.shape != proba_now.shape or not np.allclose(proba, proba_now, rtol=0, atol=1e-4, equal_nan=True):
         return "it predicts otherwise after the query"
     return None
 
@@ -928,11 +931,25 @@ class Simulation:
             with passes_described(classifier, f"{what}the {len(features.pool_texts):,} pool texts (for the strategy)"):
                 return method(features.pool)
 
+        built_in = type(self.strategy).__module__.split(".")[0] == "strategies"  # draws from its own generators
+        # the round's records, its observers and the next query read the classifier after this one: a user
+        # strategy that got it is probed as it gets it and after its query, and refused if it changed it (fitted
+        # it again, set its thresholds), as al.testing refuses it
+        probed: list[tuple[np.ndarray | None, np.ndarray]] = []
+
+        def handed_classifier() -> Classifier:
+            if not built_in:
+                try:
+                    probed.append(classifier_probe(classifier, features))
+                except Exception:  # noqa: BLE001 - one that cannot predict now: the strategy's use of it will say
+                    pass
+            return classifier
+
         views: dict[str, Callable[[], Any]] = {
             "texts": lambda: features.pool_texts,
             "proba": lambda: pool_pass(classifier.predict_proba),
             "representations": lambda: pool_pass(classifier.transform, "representations of "),
-            "classifier": lambda: classifier,
+            "classifier": handed_classifier,
             "inputs": lambda: features.pool,
         }
         if features.pool_embeddings is not None:
@@ -948,10 +965,6 @@ class Simulation:
             # the annotator holds every pool text's gold labels: only a strategy that declares it gets one
             oracle=oracle if "reveal" in self.strategy.requires else None,
         )
-        built_in = type(self.strategy).__module__.split(".")[0] == "strategies"  # draws from its own generators
-        # the round's records, its observers and the next query read the classifier after this one: a user
-        # strategy that changed it (fitted it again, set its thresholds) is refused, as al.testing refuses it
-        probe = None if built_in else classifier_probe(classifier, features)
         with seeded_global_random(np.random.SeedSequence([self.seed, r, GLOBAL_GENERATORS]), torch_too=not built_in):
             # state.round, the strategy's own number (from 0); the console counts rounds from 1: neither is
             # named as "round N" here, so the two cannot be confused
@@ -978,11 +991,16 @@ class Simulation:
                     f"strategy {name!r} raised {exception_text(exc)}{raised_at(exc)}, {where}{write_advice(exc)}; "
                     f"{kept}"
                 ) from exc
-        if probe is not None and (change := classifier_changed(probe, classifier_probe(classifier, features))):
-            raise QueryError(f"strategy {name!r} changed the classifier it was given ({change}), {where}: the "
-                             f"round's records and the stopping criteria read it after the query; fit a copy, e.g. "
-                             f"sklearn.base.clone(state.classifier), or copy.deepcopy(state.classifier) to start "
-                             f"from its weights; {kept}")
+        if probed:
+            advice = (f"the round's records and the stopping criteria read it after the query; fit a copy, "
+                      f"copy.deepcopy(state.classifier); {kept}")
+            try:
+                change = classifier_changed(probed[0], classifier_probe(classifier, features))
+            except Exception as exc:  # noqa: BLE001 - left unable to predict (a part of it deleted): the query's doing
+                change = f"it cannot predict after the query: {exception_text(exc)}"
+            if change is not None:
+                raise QueryError(f"strategy {name!r} changed the classifier it was given ({change}), {where}: "
+                                 f"{advice}")
         try:
             picked = validate_answer(answer, state, n, name, np.concatenate(revealed) if revealed else None,
                                      unlabeled=unlabeled, pool_size=len(features.pool_texts))

@@ -131,7 +131,7 @@ def _contents(state: PoolState, inputs: np.ndarray) -> dict[str, Any]:
     for key, build in state.views.items():
         value = build()
         if key == "classifier":  # its probabilities, and what it predicts from them (its thresholds_ too)
-            predicted = value.predict(inputs)
+            predicted = value.predict(inputs) if callable(getattr(value, "predict", None)) else np.empty(0)
             predicted = predicted.toarray() if sp.issparse(predicted) else np.asarray(predicted)
             thresholds = getattr(value, "thresholds_", None)
             out[key] = np.concatenate([np.array(value.predict_proba(inputs), dtype=float).ravel(),
@@ -147,7 +147,8 @@ def _contents(state: PoolState, inputs: np.ndarray) -> dict[str, Any]:
 def _same(a: np.ndarray | list, b: Any) -> bool:
     """Equal contents: an array to an array of one shape, a list to a list or tuple."""
     if isinstance(a, np.ndarray):
-        return isinstance(b, np.ndarray) and a.shape == b.shape and bool(np.array_equal(a, b))
+        return isinstance(b, np.ndarray) and a.shape == b.shape and bool(
+            np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f"))
     return isinstance(b, (list, tuple)) and a == list(b)
 
 
@@ -228,8 +229,7 @@ def check_strategy(
         with_it = [key for key in FROM_CLASSIFIER if key in changed]
         _fail(name, f"changed the classifier it was given (it predicts otherwise after the query"
                     f"{', and so does ' + ', '.join(with_it) if with_it else ''}); the classifier view is read-only "
-                    f"by convention: fit a copy, e.g. sklearn.base.clone(state.classifier), or "
-                    f"copy.deepcopy(state.classifier) to start from its weights")
+                    f"by convention: fit a copy, copy.deepcopy(state.classifier)")
     if changed:
         _fail(name, f"changed the state it was given ({', '.join(changed)}); copy what you change, "
                     f"e.g. np.array(state.{changed[0]})")

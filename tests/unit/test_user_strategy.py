@@ -309,6 +309,14 @@ class RefitsOnLabeled(Strategy):
         return state.indices_unlabeled[:n]
 
 
+class BreaksTheClassifier(Strategy):
+    requires = frozenset({"classifier"})
+
+    def query(self, state, n):
+        del state.classifier.model_
+        return state.indices_unlabeled[:n]
+
+
 class ScoresWithACopy(Strategy):
     requires = frozenset({"classifier", "inputs"})
 
@@ -322,16 +330,48 @@ class ScoresWithACopy(Strategy):
 
 
 @pytest.mark.parametrize("strategy, change", [(SetsThresholds, r"its decision thresholds \(thresholds_\) differ"),
-                                              (RefitsOnLabeled, "it predicts otherwise")])
+                                              (RefitsOnLabeled, "it predicts otherwise"),
+                                              (BreaksTheClassifier, "it cannot predict after the query: AttributeError")])
 def test_a_run_refuses_a_query_that_changed_the_round_s_classifier(corpus, strategy, change):
     """The round's records, its stopping criteria and its classifier_info read the classifier after the query:
     thresholds moved there gave other kappas, without a word."""
     with pytest.raises(QueryError, match=rf"^strategy '{strategy.__name__}' changed the classifier it was given "
                                          rf"\({change}.*\), in the query at 20 texts labeled, state\.round 0: .*fit "
-                                         r"a copy, e\.g\. sklearn\.base\.clone\(state\.classifier\).*no round was "
-                                         r"recorded"):
+                                         r"a copy, copy\.deepcopy\(state\.classifier\); no round was recorded"):
         simulate(corpus, strategy())
     assert len(simulate(corpus, ScoresWithACopy())) == 3
+
+
+class NoisyClassifier(LogisticRegressionClassifier):
+    """Probabilities with noise of their own: another at each call."""
+
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        return np.clip(proba + np.random.default_rng().normal(0, 0.01, proba.shape), 0, 1)
+
+
+def test_only_a_user_strategy_that_got_the_classifier_is_probed(corpus, monkeypatch):
+    """A strategy that reads proba alone cannot change the classifier, and a built-in one is not probed at all."""
+    import al.engine
+
+    def run(strategy):
+        return Simulation(corpus, strategy, lambda s: NoisyClassifier(seed=s), hash_embed, initial=20, step=10,
+                          budget=40, seed=0).run()
+
+    class ProbaOnly(Strategy):
+        requires = frozenset({"proba"})
+
+        def query(self, state, n):
+            return top_n(state.proba[state.indices_unlabeled].max(1), state.indices_unlabeled, n)
+
+    assert len(run(ProbaOnly())) == 3  # the noisy classifier, never probed
+    with pytest.raises(QueryError, match="changed the classifier it was given \\(it predicts otherwise"):
+        run(ScoresWithACopy())  # it got the classifier: probed, and probabilities that vary call to call read as
+    probes = []                 # a change (no classifier of al's does that)
+    monkeypatch.setattr(al.engine, "classifier_probe", lambda *args: probes.append(args))
+    pytest.importorskip("modAL")
+    assert "classifier" in get_strategy("modal:max_score").requires  # a built-in that reads the classifier
+    assert len(run(get_strategy("modal:max_score")())) == 3 and not probes  # never probed
 
 
 def test_conformance_catches_thresholds_moved_by_a_query():
