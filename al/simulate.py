@@ -327,7 +327,7 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
 def replaced_params(base: Mapping[str, Any], given: Mapping[str, Any], source: str) -> list[str]:
     """A note for each component the flags name anew (``--classifier knn`` over the file's ``logreg``) whose
     params in ``source`` are therefore not read (:func:`al.config.merge_settings` drops them)."""
-    from al.config import COMPONENTS, Component
+    from al.config import COMPONENTS, Component, not_default_params
 
     notes = []
     for key in COMPONENTS:
@@ -337,11 +337,24 @@ def replaced_params(base: Mapping[str, Any], given: Mapping[str, Any], source: s
             old, new = Component.coerce(base[key], key), Component.coerce(given[key], key)
         except ALError:  # a bad shape: said when the settings are checked
             continue
-        if old.name != new.name and old.params:
-            params = ", ".join(f"{k}={v}" for k, v in sorted(old.params.items()))
+        if old.name == new.name:
+            continue
+        # those set otherwise than the defaults (a run's config.json gives every one)
+        of_class = {"strategy": lambda: SimulationConfig(strategy=old).strategy_class(),
+                    "classifier": lambda: SimulationConfig(classifier=old).classifier_class(),
+                    "space": _scope_decides}[key]
+        set_otherwise = not_default_params(old, of_class, classifier=key == "classifier")
+        if set_otherwise:
+            shown = sorted(set_otherwise.items())
+            params = ", ".join(f"{k}={v}" for k, v in shown[:5]) + and_more(len(shown), 5)
             notes.append(f"--{key} {new.name} replaces {source}'s {key} {old.name}, so its params ({params}) are not "
                          f"read; give --{key}-param KEY=VALUE for {new.name}'s own")
     return notes
+
+
+def _scope_decides() -> type:
+    """A space's class, which its scope decides, not its name: none known here, so every param given is named."""
+    raise ConfigError("a space's class is its scope's")
 
 
 def is_run_config(mapping: dict[str, Any]) -> bool:

@@ -374,6 +374,19 @@ def test_a_flag_naming_another_component_says_the_files_params_are_not_read(tmp_
     config = config_from_args(build_parser().parse_args(["--config", str(path), "--classifier", "logreg",
                                                          "--strategy", "cvirs"]), notes)
     assert config.classifier.params["C"] == 0.5 and config.strategy.params == {"threshold": 0.4} and notes == []
+    from al.config import SimulationConfig, default_params
+
+    # a run's config.json gives every param: only those set otherwise are named (502 characters of defaults before)
+    every = {**default_params(SimulationConfig(classifier="bert").classifier_class()), "max_epochs": 3}
+    path.write_text(json.dumps({"classifier": {"name": "bert", "params": every}}))
+    notes = []
+    config_from_args(build_parser().parse_args(["--config", str(path), "--classifier", "logreg"]), notes)
+    assert notes == [f"--classifier logreg replaces {path}'s classifier bert, so its params (max_epochs=3) are not "
+                     "read; give --classifier-param KEY=VALUE for logreg's own"]
+    path.write_text(json.dumps({"classifier": {"name": "bert", "params": {**every, "max_epochs": 15}}}))
+    notes = []  # all at their defaults: nothing the file set is lost
+    config_from_args(build_parser().parse_args(["--config", str(path), "--classifier", "logreg"]), notes)
+    assert notes == []
 
 
 def test_on_off_flags_undo_a_config_files_choice(tmp_path):
