@@ -447,7 +447,7 @@ class RunRecords:
                     if digest is not None and previous.get(key) not in (None, digest) and key not in excused]
             if details or data:
                 kind = " and ".join(k for k, v in (("settings", details), ("data", data)) if v)
-                details = "; ".join(details + data)
+                details = "; ".join(details + data) + (f";{and_more(len(changed), 5)}" if len(changed) > 5 else "")
                 empty = self.nothing_to_lose()
                 if empty and self.replaces_unfinished:  # a setting refused after config.json was written, fixed
                     self._replaced = (f"{self.directory} held a {self.what} with other {kind} ({details}) that "

@@ -84,7 +84,7 @@ def write_advice(exc: BaseException) -> str:
     (:func:`read_only`), for a one-line report of its error; "" for any other."""
     said = str(exc)
     if isinstance(exc, ValueError) and ("read-only" in said or "WRITEABLE flag" in said):
-        return "; the state's arrays are read-only: change a copy, e.g. emb = state.embeddings.copy()"
+        return "; if it is one of the state's arrays, read-only: change a copy, e.g. emb = state.embeddings.copy()"
     if isinstance(exc, TypeError) and "'tuple' object does not support item assignment" in said:
         return "; if it is state.texts, a read-only tuple: change a copy, list(state.texts)"
     return ""

@@ -240,7 +240,8 @@ def prepare_session(args: argparse.Namespace, embed=None):
     reading = read_as.to_dict()
     text_column, label_sep, label_columns = reading["text_column"], reading["label_sep"], reading["label_columns"]
     texts = read_session_texts(config.data_path, config.labels, max_id_length=MAX_ID_LENGTH, **reading)
-    if (note := repeated_texts(texts.texts, texts.ids, config.data_path)) is not None:
+    begun = found is not None and not holds_nothing(config.out)  # its file cannot change now
+    if (note := repeated_texts(texts.texts, texts.ids, config.data_path, begun)) is not None:
         print(f"warning: {note}", file=sys.stderr)
     dev = None
     dev_digest = None
@@ -269,9 +270,10 @@ def prepare_session(args: argparse.Namespace, embed=None):
     return Session(config, texts, options, embed=embed).check()
 
 
-def repeated_texts(texts: Sequence[str], ids: Sequence[str], data_path: Any) -> str | None:
+def repeated_texts(texts: Sequence[str], ids: Sequence[str], data_path: Any, begun: bool = False) -> str | None:
     """The warning for texts of the pool that repeat an earlier one (runs of spaces as one, ends stripped), or None:
-    each is a text of its own, which may be asked and labeled apart."""
+    each is a text of its own, which may be asked and labeled apart. ``begun``: a session with answers, whose
+    file cannot change (removing the repeats then needs a new session)."""
     first: dict[str, str] = {}
     repeats: list[tuple[str, str]] = []
     for text, text_id in zip(texts, ids):
@@ -284,9 +286,10 @@ def repeated_texts(texts: Sequence[str], ids: Sequence[str], data_path: Any) -> 
         return None
     shown, earlier = repeats[0]
     one = len(repeats) == 1
+    fix = ("the session holds answers, so its file cannot change: a file without the repeats needs another --out"
+           if begun else "remove the repeats from the file to label each text once")
     return (f"{counted(len(repeats), 'text')} of {data_path} repeat{'s' if one else ''} an earlier one "
-            f"({'' if one else 'e.g. '}id {shown!r} repeats {earlier!r}): each is asked and labeled on its own; "
-            f"remove the repeats from the file to label each text once")
+            f"({'' if one else 'e.g. '}id {shown!r} repeats {earlier!r}): each copy is a text of its own; {fix}")
 
 
 def dev_in_pool(dev_texts: Sequence[str], pool_texts: Sequence[str], dev_path: Any, data_path: Any) -> str | None:

@@ -785,8 +785,8 @@ def batch_plan(initial: int, step: int, budget: int) -> str:
                f"{full} batch{'es' if full > 1 else ''} of {step}" + (f" and a last of {rest}" if rest else ""))
     if rest:  # a larger budget would ask that batch anew, dropping its answers (Session._check_raised_budget)
         whole = " or ".join(str(b) for b in (initial + full * step, initial + (full + 1) * step) if b > initial)
-        batches += (f" ({'--step ' + str(step) + ' capped by the budget, ' if full == 0 else ''}cut short: once it "
-                    f"is answered, a larger --budget cannot extend the session; --budget {whole} ends on whole "
+        batches += (f" ({'--step ' + str(step) + ' capped by the budget, ' if full == 0 else ''}cut short: once any "
+                    f"of it is answered, a larger --budget cannot extend the session; --budget {whole} ends on whole "
                     f"batches)")
     return f"{batches} after the {initial} initial texts, {budget} in all"
 

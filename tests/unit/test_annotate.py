@@ -666,10 +666,17 @@ def test_texts_that_repeat_an_earlier_one_are_warned_of(pool, tmp_path, capsys):
     rows[7]["text"] = "  " + rows[6]["text"].replace(" ", "  ") + " "  # spaced otherwise: the same text
     rows[9]["text"], rows[12]["text"] = rows[3]["text"], rows[3]["text"]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    open_session(pool, tmp_path / "t", start=False)[0].close()
-    assert capsys.readouterr().err == (
-        f"warning: 3 texts of {path} repeat an earlier one (e.g. id 't7' repeats 't6'): each is asked and labeled "
-        f"on its own; remove the repeats from the file to label each text once\n")
+    session, client = open_session(pool, tmp_path / "t")
+    try:
+        Person(client, pool).answer(3)
+    finally:
+        session.close()
+    repeats = (f"warning: 3 texts of {path} repeat an earlier one (e.g. id 't7' repeats 't6'): each copy is a text of "
+               f"its own; ")
+    assert capsys.readouterr().err == f"{repeats}remove the repeats from the file to label each text once\n"
+    open_session(pool, tmp_path / "t", start=False)[0].close()  # resumed with answers: the file cannot change
+    assert capsys.readouterr().err == (f"{repeats}the session holds answers, so its file cannot change: a file without "
+                                       f"the repeats needs another --out\n")
 
 
 def test_a_token_guards_every_request_on_a_non_loopback_server(pool, tmp_path):
@@ -920,11 +927,11 @@ def test_the_command_line_names_every_size_conflict_at_once_and_writes_nothing(t
 
 
 @pytest.mark.parametrize("initial, step, budget, plan", [
-    (10, 50, 30, "1 batch of 20 (--step 50 capped by the budget, cut short: once it is answered, a larger --budget "
-                 "cannot extend the session; --budget 60 ends on whole batches) after the 10 initial texts, 30 in all"),
+    (10, 50, 30, "1 batch of 20 (--step 50 capped by the budget, cut short: once any of it is answered, a larger "
+                 "--budget cannot extend the session; --budget 60 ends on whole batches) after the 10 initial texts, 30 in all"),
     (100, 50, 600, "10 batches of 50 after the 100 initial texts, 600 in all"),
-    (100, 50, 620, "10 batches of 50 and a last of 20 (cut short: once it is answered, a larger --budget cannot "
-                   "extend the session; --budget 600 or 650 ends on whole batches) after the 100 initial texts, 620 "
+    (100, 50, 620, "10 batches of 50 and a last of 20 (cut short: once any of it is answered, a larger --budget "
+                   "cannot extend the session; --budget 600 or 650 ends on whole batches) after the 100 initial texts, 620 "
                    "in all"),
     (10, 5, 15, "1 batch of 5 after the 10 initial texts, 15 in all"),
 ])

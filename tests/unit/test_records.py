@@ -329,6 +329,17 @@ def test_composed_resumes_keep_each_change_from_its_first_value_to_its_last():
                                                                               "changed": {}}
 
 
+def test_a_refusal_naming_five_changed_settings_says_how_many_more_changed(tmp_path):
+    """"give the settings it was made with again (before each ->)" read as the whole list where it was cut."""
+    settings = {**SETTINGS, **{key: 1 for key in "abcdef"}}
+    records = RunRecords(tmp_path)
+    records.start(settings, {"version": "0.1.0"})
+    records.append({"round": 0})
+    with pytest.raises(ConfigError, match=r"\(a: 1 -> 9; b: 1 -> 9; c: 1 -> 9; d: 1 -> 9; e: 1 -> 9; and 1 more\); "
+                                          r"give the settings it was made with again"):
+        RunRecords(tmp_path).check({**settings, **{key: 9 for key in "abcdef"}})
+
+
 def test_a_setting_changed_is_said_as_it_changed():
     """Another strategy was said with the old one's params as changed: strategy.params.threshold: 0.5 -> None."""
     from al.records import _difference

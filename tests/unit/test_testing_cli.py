@@ -197,7 +197,7 @@ def test_writing_into_a_view_says_the_arrays_are_read_only_and_how_to_copy(broke
     assert capsys.readouterr().err.strip() == (
         f"error: {broken_module}:Normalises raised ValueError on a synthetic pool: output array is read-only "
         f"(at {where}:{line_of('emb /= 2')}) (run al.testing.check_strategy on it in Python for the traceback); "
-        f"the state's arrays are read-only: change a copy, e.g. emb = state.embeddings.copy()")
+        f"if it is one of the state's arrays, read-only: change a copy, e.g. emb = state.embeddings.copy()")
 
 
 def test_an_exception_raised_inside_numpy_names_the_strategy_s_line(broken_module, capsys):

@@ -105,9 +105,9 @@ class CentersACopy(Center):
 def test_writing_into_a_view_fails_at_the_strategy_s_line_and_a_copy_runs(corpus):
     line = Center.query.__code__.co_firstlineno + 2  # emb -= ...
     with pytest.raises(QueryError, match=rf"'Center' raised ValueError: .*read-only \(at .*test_user_strategy.py:{line}\), "
-                                         r"in the query at 20 texts labeled, state\.round 0; the state's arrays are "
-                                         r"read-only: change a copy, e\.g\. emb = state\.embeddings\.copy\(\); no "
-                                         r"round was recorded"):
+                                         r"in the query at 20 texts labeled, state\.round 0; if it is one of the "
+                                         r"state's arrays, read-only: change a copy, e\.g\. emb = "
+                                         r"state\.embeddings\.copy\(\); no round was recorded"):
         simulate(corpus, Center())
     strip = lambda rounds: [{k: v for k, v in r.items() if not k.startswith("seconds")} for r in rounds]  # noqa: E731
     assert strip(simulate(corpus, CentersACopy())) == strip(simulate(corpus, FirstN()))

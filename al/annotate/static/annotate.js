@@ -210,7 +210,7 @@
         id, labels: skipped ? [] : checked(), skipped: !!skipped, seconds,
       });
       if (page.draft && page.draft.id === id) page.draft = null; // sent: no ticks to bring back
-      page.spent = null;
+      if (page.spent && page.spent.id === id) page.spent = null; // another's stays for when it is asked again
       page.text = null;
       render(result.state);
     } catch (e) {
