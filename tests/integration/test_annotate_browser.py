@@ -431,7 +431,7 @@ def test_an_answer_sent_again_records_the_seconds_to_its_first_enter(tmp_path, d
         page.keys("1", page.Keys.ENTER)
         wait_for(lambda: f"Your answer to text {first} was not saved: the server cannot be reached"
                  in page.el("status").text, 30, "the lost answer to be told")
-        time.sleep(3.0)  # the server away
+        time.sleep(5.0)  # the server away
         page.keys(page.Keys.ENTER)
         wait_for(lambda: first in answers_in(session / "answers.sqlite"), 30, f"the answer to {first} on disk")
         assert server.stop() == 0
@@ -440,7 +440,7 @@ def test_an_answer_sent_again_records_the_seconds_to_its_first_enter(tmp_path, d
         (labels, seconds), = connection.execute("SELECT labels, seconds FROM answers WHERE text_id = ?", (first,))
     finally:
         connection.close()
-    assert json.loads(labels) == ["food"] and 0 < seconds < 2.5, seconds
+    assert json.loads(labels) == ["food"] and 0 < seconds < 4.0, seconds  # to the first Enter: under 1 s here
 
 
 #: Wraps the page's fetch so that every ``PUT`` (a changed answer) reaches the page 1.5 s after the server answered it.
