@@ -823,9 +823,13 @@ def dispatch(
                          "complete": "another command finished it meanwhile",
                          "done": "it ran again from the start (no round of it had finished)"}.get(
                     result["status"], "it ran again and resumed from its finished rounds")
+                how = lost[id(r)]
                 if not isinstance(r, GridRun):  # a preparation has no rounds: it computes what its cache lacks
                     again = "it ran again and failed" if result["status"] == "failed" else "it ran again"
-                result = {**result, "warnings": [*result.get("warnings", ()), f"{lost[id(r)]}; {again}"]}
+                elif (out := getattr(getattr(r, "config", None), "run_dir", None)) is not None:
+                    # named: each run lost is said (the grid says a warning once, the runs alike counted after)
+                    how = how.replace("while this task was", f"while the run of {out} was")
+                result = {**result, "warnings": [*result.get("warnings", ()), f"{how}; {again}"]}
             if result["status"] == "deferred":
                 aside.append((r, set(running)))
                 continue

@@ -1896,6 +1896,29 @@ def test_a_task_lost_once_says_how_its_second_run_ended(second, said):
     assert result["warnings"] == ["lost with its worker; it ran again"]
 
 
+def test_each_run_lost_with_a_worker_is_named_in_its_warning():
+    """Two runs lost with one worker gave one warning, of "this task": the grid says a warning once, so the second
+    run's, alike, was neither said nor counted."""
+    from al.grid import LOST, WORKER_LOST, dispatch
+
+    runs = fake_runs(["a", "b"])
+    outcomes = {"a": [LOST, "resumed"], "b": [LOST, "resumed"]}
+    started = {}
+
+    def start(r, defer):
+        started[len(started)] = r
+        return len(started) - 1
+
+    def wait_any(waited):
+        return [(h, {"status": outcomes[started[h].name].pop(0), "seconds": 0.0, "message": WORKER_LOST})
+                for h in waited]
+
+    said = {r.name: result["warnings"] for r, result in dispatch(runs, 2, start, wait_any)}
+    for r in runs:
+        assert said[r.name] == [f"{WORKER_LOST.replace('this task', f'the run of {r.config.run_dir}')}; it ran again "
+                                f"and resumed from its finished rounds"]
+
+
 def test_tasks_lost_with_a_process_pool_run_again_alone_so_a_second_loss_is_their_own():
     """One worker killed (out of memory) breaks the pool: every task in flight comes back lost. They ran again side
     by side, so a healthy task beside the one that ran out of memory again was lost twice, and failed."""
