@@ -271,7 +271,9 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         compute_rows, compute_columns = compute_table(strategies)
         compute_rows.sort(key=lambda row: order[row["strategy"]])
         figures["compute"] = f"{slug}-compute.png"
-        images[figures["compute"]] = _compute_chart(compute_rows, compute_columns[1:], setting)
+        # drawn from the means unrounded: a part under half a millisecond is a sliver, not nothing
+        images[figures["compute"]] = _compute_chart(compute_table(strategies, digits=None)[0], compute_columns[1:],
+                                                    setting)
         comparisons = {key: _comparison_block(list(compared[attr].values()), baseline) for attr, key, _ in COMPARED}
         target = reach_target(strategies, baseline, REACH_FRACTION)
         reach_block = {"baseline": baseline, "fraction": REACH_FRACTION,
@@ -384,15 +386,21 @@ def per_label_rows(strategies: dict[str, StrategySummary], groups: dict[str, lis
     return rows, ["strategy", *labels, *(["frequent_mean", "rare_mean"] if groups and labels else [])]
 
 
-def compute_table(strategies: dict[str, StrategySummary]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Per strategy, the mean seconds per round of each part (``–`` where its runs record none); the columns.
+def compute_table(strategies: dict[str, StrategySummary], digits: int | None = 3
+                  ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per strategy, the mean seconds per round of each part (``–`` where its runs record none), to ``digits``
+    decimals (None: unrounded, as the compute figure draws them); the columns.
 
     ``space`` (fitting a task-specific space), ``stopping`` (the stopping signals' pass over the stop set) and
     ``diagnostics`` (``--diagnostics``) are columns when any run records them.
     """
     parts = [key for key in SECONDS if key not in OPTIONAL_SECONDS
              or any(s.seconds.get(key) for s in strategies.values())]
-    rows = [{"strategy": name, **{key.replace("seconds_", ""): round(float(np.mean(strategies[name].seconds[key])), 3)
+    def mean(values: Sequence[float]) -> float:
+        value = float(np.mean(values))
+        return value if digits is None else round(value, digits)
+
+    rows = [{"strategy": name, **{key.replace("seconds_", ""): mean(strategies[name].seconds[key])
                                   if strategies[name].seconds.get(key) else "–" for key in parts}}
             for name in sorted(strategies)]
     return rows, ["strategy", *(key.replace("seconds_", "") for key in parts)]

@@ -283,6 +283,26 @@ def test_the_compute_table_shows_the_seconds_spent_fitting_a_space(tmp_path):
     assert "| strategy | train | query | evaluate | space |" in (out / "report.md").read_text()
 
 
+def test_the_compute_figure_draws_the_means_unrounded(tmp_path, monkeypatch):
+    """Its bars were the table's values, rounded to 3 decimals: a part under half a millisecond drew as nothing."""
+    import al.analysis.strategy_report as strategy_report
+
+    for seed in range(2):
+        records = RunRecords(tmp_path / "runs" / f"r-{seed}")
+        records.start({**CONFIG, "strategy": "random", "seed": seed}, GROUPS)
+        for i, value in enumerate([0.2, 0.3, 0.4]):
+            records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
+                            "per_label_f1": {"a": value, "b": value}, "seconds_train": 0.0004,
+                            "seconds_query": 0.0002, "seconds_evaluate": 0.5})
+    drawn = []
+    real = strategy_report.compute_figure
+    monkeypatch.setattr(strategy_report, "compute_figure", lambda rows, *rest: drawn.append(rows) or real(rows, *rest))
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 0
+    (setting,) = json.loads((tmp_path / "report" / "summary.json").read_text())["settings"].values()
+    assert setting["compute"][0]["train"] == 0.0  # the table: three decimals
+    assert drawn[0][0]["train"] == pytest.approx(0.0004) and drawn[0][0]["query"] == pytest.approx(0.0002)
+
+
 def session_rounds(root, name, seed, macro, per_label=True):
     """An annotation session's records: macro- and micro-F1 null, and no per-label F1, while at most one text is
     labeled."""
