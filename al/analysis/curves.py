@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -469,13 +470,20 @@ def curves(runs: Sequence[Run], metric: str = "macro_f1", group_by: str = "strat
         for size, value in zip(*points(run, metric)):
             grouped[labels[run.path]][size].append(value)
     out = []
-    for key in sorted(grouped, key=lambda name: (name != first, name)):
+    for key in sorted(grouped, key=lambda name: (name != first, natural_key(name))):
         sizes = np.array(sorted(grouped[key]))
         values = [grouped[key][s] for s in sizes]
         stats = [mean_std(v) for v in values]
         out.append(Curve(key, sizes, np.array([m for m, _ in stats]),
                          np.array([np.nan if s is None else s for _, s in stats]), np.array([len(v) for v in values])))
     return out
+
+
+def natural_key(text: str) -> tuple[tuple[int, float, str], ...]:
+    """``text`` as its runs of digits and the rest, the numbers compared as numbers: ``pool_size=500`` before
+    ``pool_size=1000``, ``seed 2`` before ``seed 10`` (a number before text where the two meet)."""
+    return tuple((0, float(part), "") if re.fullmatch(r"\d+(?:\.\d+)?", part) else (1, 0.0, part)
+                 for part in re.split(r"(\d+(?:\.\d+)?)", text) if part)
 
 
 def format_curves(curve_list: Sequence[Curve], metric: str = "macro_f1") -> str:

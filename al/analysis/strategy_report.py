@@ -45,7 +45,7 @@ from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
     BASELINE, SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs,
-    render_curves, unstarted_runs, wrapped,
+    natural_key, render_curves, unstarted_runs, wrapped,
 )
 from al.cli import check_own_folder
 from al.errors import ConfigError, DataError, did_you_mean
@@ -221,7 +221,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
     stems = figure_stems(sorted(table))
     colors = line_colors(known)  # a strategy keeps its colour in every setting's figures
     images: dict[str, bytes] = {}  # written once every table is built
-    for setting, strategies in sorted(table.items()):
+    for setting, strategies in sorted(table.items(), key=lambda item: natural_key(item[0])):  # 500 before 1000
         slug = stems[setting]
         paths = {path for s in strategies.values() for path in s.paths.values()}
         setting_runs = [r for r in runs if r.path in paths]

@@ -303,6 +303,30 @@ def test_the_compute_figure_draws_the_means_unrounded(tmp_path, monkeypatch):
     assert drawn[0][0]["train"] == pytest.approx(0.0004) and drawn[0][0]["query"] == pytest.approx(0.0002)
 
 
+def test_settings_that_differ_in_a_number_are_in_its_order(tmp_path):
+    """pool_size=1000 came before pool_size=500: the settings were sorted as text."""
+    from al.analysis.curves import natural_key
+
+    assert sorted(["pool_size=1000", "pool_size=500", "seed 10", "seed 2"], key=natural_key) == \
+        ["pool_size=500", "pool_size=1000", "seed 2", "seed 10"]
+    for pool_size in (1000, 500):
+        for seed in range(2):
+            records = RunRecords(tmp_path / "runs" / f"p{pool_size}-{seed}")
+            records.start({**CONFIG, "strategy": "random", "seed": seed, "pool_size": pool_size}, GROUPS)
+            for i, value in enumerate([0.2, 0.3, 0.4]):
+                records.append({"round": i, "n_labeled": 100 + 50 * i, "macro_f1": value, "micro_f1": value,
+                                "per_label_f1": {"a": value, "b": value}})
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 0
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert [setting.split("pool_size=")[1].rstrip("]") for setting in summary["settings"]] == ["500", "1000"]
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert text.index("pool_size=500") < text.index("pool_size=1000")
+    from al.analysis.curves import curves, load_runs
+
+    lines = curves(load_runs([tmp_path / "runs"]), group_by="pool_size")  # al.plot --group-by pool_size
+    assert [line.strategy for line in lines] == ["pool_size=500", "pool_size=1000"]
+
+
 def session_rounds(root, name, seed, macro, per_label=True):
     """An annotation session's records: macro- and micro-F1 null, and no per-label F1, while at most one text is
     labeled."""
