@@ -87,8 +87,9 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=30, help="timed steps of each kind (default 30)")
     parser.add_argument("--mixed-precision", default="auto", choices=["auto", "bf16", "fp16", "no"])
     parser.add_argument("--variants", type=int, default=6,
-                        help="first-sight variants to run, of: al's kernels, PyTorch's pick, cudnn, efficient, math "
-                        "(these three on a GPU), al's padded to a multiple of 8 (default: all)")
+                        help="how many of the first-sight variants to run, in this order: al's kernels, PyTorch's "
+                        "pick, cudnn, efficient, math (these three on a GPU), al's padded to a multiple of 8 (default: "
+                        "6, all)")
     parser.add_argument("--tiny", action="store_true", help="a 2-layer BERT (a check of the script on a CPU)")
     parser.add_argument("--out", type=Path, default=None, help="folder for bert_step.json and the profiler table")
     args = parser.parse_args()
@@ -107,12 +108,21 @@ def main() -> int:
                      f"--device out)")
     if args.model is not None and not args.model.is_dir():
         parser.error(f"--model {args.model} is no directory; give a folder of a saved transformers encoder, or --tiny")
+    if args.data_path is not None and not Path(args.data_path).is_file():  # before a model is built or read
+        parser.error(f"--data-path {args.data_path} is no file; give Disaster Response's CSV, or leave it out for the "
+                     f"packaged one")
+    from al.errors import ALError
+
     with tempfile.TemporaryDirectory(prefix="al-bert-step-") as work:
         model = args.model or (tiny_model(Path(work)) if args.tiny else None)
         if model is None:
             print("error: expected --model DIR or --tiny, got neither; pass a saved encoder", file=sys.stderr)
             return 2
-        measure(args, model)
+        try:
+            measure(args, model)
+        except ALError as exc:  # a model folder without a config.json, data that cannot be read: one line
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -39,6 +39,7 @@ REFUSED = [
     ("alps_cost.py", "--shared-first"),  # without --shared it had run the whole measurement
     ("embed_precision.py", "--reuters", "/nonexist.tar.gz"),  # it had left Reuters out without a word
     ("compare_runs.py", "/nonexist"),
+    ("bert_step.py", "--tiny", "--device", "cpu", "--data-path", "/nonexist.csv"),  # a traceback, after the model
 ]
 
 
@@ -51,6 +52,7 @@ SAID = {
     ("alps_cost.py", "--shared-first"): "--shared was not given",
     ("embed_precision.py", "--reuters", "/nonexist.tar.gz"): "--reuters /nonexist.tar.gz does not exist",
     ("compare_runs.py", "/nonexist"): "expected two directories to compare (A B), or --caches",
+    ("bert_step.py", "--tiny", "--device", "cpu", "--data-path", "/nonexist.csv"): "--data-path /nonexist.csv is no file",
 }
 
 
