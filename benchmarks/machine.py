@@ -14,13 +14,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cpu_name() -> str:
-    """``Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz (avx512)``: the model name and :func:`al.device.cpu_tag`."""
+    """``Intel(R) Xeon(R) Processor (family 6 model 207, avx512, amx)``: the model name, the family and model
+    numbers where the name is generic (a virtual machine's: two Xeons of other speeds read alike), the widest
+    vector unit (:func:`al.device.cpu_tag`) and AMX where the CPU has it (bf16 matrix units: RESULTS.md 12.7)."""
     from al.device import cpu_description, cpu_tag
 
     description = cpu_description()
     name = (description.get("model name") or description.get("machdep.cpu.brand_string")
             or description.get("processor") or description.get("machine") or "unknown CPU")
-    return f"{name} ({cpu_tag(description)})"
+    parts = [cpu_tag(description)]
+    if description.get("model"):
+        parts.insert(0, f"family {description.get('cpu family', '?')} model {description['model']}")
+    if "amx_tile" in description.get("simd", "").split():
+        parts.append("amx")
+    return f"{name} ({', '.join(parts)})"
 
 
 def commit() -> str:
@@ -40,3 +47,13 @@ def commit() -> str:
 def describe() -> str:
     """:func:`cpu_name` and :func:`commit`, one phrase for a results header."""
     return f"{cpu_name()}, {commit()}"
+
+
+if __name__ == "__main__":  # what a results header of this machine says (the benchmarks import describe())
+    import sys
+
+    if sys.argv[1:]:
+        print(f"usage: python benchmarks/machine.py (no options): prints what a results header says of this machine "
+              f"and checkout, e.g. {describe()}")
+    else:
+        print(describe())
