@@ -342,12 +342,24 @@ def set_aside_damaged(path: Path, exc: BaseException, then: str) -> None:
 PARTIAL = "al_partial"
 
 
+def _npy_shape(archive: Any, member: str) -> tuple[int, ...]:
+    """The shape of ``member`` (an ``.npy`` file) of an open zip ``archive``, read from its header alone."""
+    with archive.open(member) as f:
+        version = np.lib.format.read_magic(f)
+        header = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                  np.lib.format.read_array_header_2_0)
+        return header(f)[0]
+
+
 class EmbeddingCache:
     """A directory of ``.npz`` shards, each holding ``keys`` (S16) and ``vectors`` (float32).
 
     Shards are only ever added, and a key's vector never changes, so one
     instance per directory serves a whole process (:meth:`open`): a grid worker
-    reads each shard once, not once per simulation.
+    reads each shard once, not once per simulation. Every shard's keys are
+    indexed; a shard's vectors are read when a lookup first needs one of them,
+    so a process holds the vectors of the texts it reads, not of every text
+    ever embedded with the model (a cache that served other corpora).
     """
 
     _open: ClassVar[dict[str, "EmbeddingCache"]] = {}
@@ -365,18 +377,21 @@ class EmbeddingCache:
         remove_stale_temporaries(directory, ".shard-")  # each shard has its own name: no later write clears these
         mark_used(directory)  # for python -m al.cache prune --unused-for
         self._index: dict[bytes, tuple[int, int]] = {}
-        self._shards: list[np.ndarray] = []
+        self._shards: list[np.ndarray | None] = []  # a shard's vectors, None until a lookup needs them
+        self._paths: list[Path | None] = []  # where each shard's vectors are read from (None: added here)
         self._seen: set[str] = set()
 
     def _refresh(self) -> None:
+        """Index the keys of the shards not seen yet (their vectors' shape checked from the file's header)."""
         for path in sorted(self.directory.glob("shard-*.npz")):
             if path.name in self._seen:
                 continue
             try:
                 with np.load(path) as shard:
-                    keys, vectors = shard["keys"], shard["vectors"]
-                if keys.ndim != 1 or vectors.ndim != 2 or len(keys) != len(vectors) or keys.dtype != f"S{KEY_BYTES}":
-                    raise ValueError(f"keys of shape {keys.shape} ({keys.dtype}) and vectors of shape {vectors.shape}")
+                    keys = shard["keys"]
+                    shape = _npy_shape(shard.zip, "vectors.npy")
+                if keys.ndim != 1 or len(shape) != 2 or len(keys) != shape[0] or keys.dtype != f"S{KEY_BYTES}":
+                    raise ValueError(f"keys of shape {keys.shape} ({keys.dtype}) and vectors of shape {shape}")
             except FileNotFoundError:  # another process set it aside meanwhile
                 continue
             except MemoryError:
@@ -385,14 +400,42 @@ class EmbeddingCache:
                 set_aside_damaged(path, exc, "its vectors are computed again")
                 continue
             self._seen.add(path.name)
-            self._shards.append(vectors)
+            self._shards.append(None)
+            self._paths.append(path)
             s = len(self._shards) - 1
             self._index.update({k: (s, i) for i, k in enumerate(keys.tolist())})
+
+    def _vectors(self, s: int) -> np.ndarray | None:
+        """Shard ``s``'s vectors, read on first use; None where its file is gone or damaged now (its keys are then
+        dropped from the index, and computed again)."""
+        if self._shards[s] is None:
+            path = self._paths[s]
+            try:
+                with np.load(path) as shard:
+                    vectors = shard["vectors"]
+                if vectors.ndim != 2:
+                    raise ValueError(f"vectors of shape {vectors.shape}")
+            except FileNotFoundError:  # pruned meanwhile (python -m al.cache prune)
+                vectors = None
+            except MemoryError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - damaged since its keys were read
+                set_aside_damaged(path, exc, "its vectors are computed again")
+                vectors = None
+            if vectors is None:
+                self._index = {k: hit for k, hit in self._index.items() if hit[0] != s}
+                return None
+            self._shards[s] = vectors
+        return self._shards[s]
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(found mask of shape (n,), vectors of the found keys in order, or None)."""
         self._refresh()
-        hits = [self._index.get(k) for k in keys.tolist()]
+        while True:
+            hits = [self._index.get(k) for k in keys.tolist()]
+            needed = sorted({h[0] for h in hits if h is not None})
+            if all(self._vectors(s) is not None for s in needed):  # else: its keys left the index, look again
+                break
         found = np.array([h is not None for h in hits], dtype=bool)
         if not found.any():
             return found, None
@@ -406,6 +449,7 @@ class EmbeddingCache:
             np.savez(f, keys=keys, vectors=vectors)
         self._seen.add(name)
         self._shards.append(vectors)
+        self._paths.append(None)
         s = len(self._shards) - 1
         self._index.update({k: (s, i) for i, k in enumerate(keys.tolist())})
 
