@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def cpu_name() -> str:
     """``Intel(R) Xeon(R) Processor (family 6 model 207, avx512, amx)``: the model name, the family and model
-    numbers where the name is generic (a virtual machine's: two Xeons of other speeds read alike), the widest
-    vector unit (:func:`al.device.cpu_tag`) and AMX where the CPU has it (bf16 matrix units: RESULTS.md 12.7)."""
+    numbers where the CPU gives them (a virtual machine's generic name reads alike on two Xeons of other speeds),
+    the widest vector unit (:func:`al.device.cpu_tag`) and AMX where the CPU has it (bf16 matrix units: RESULTS.md
+    12.7)."""
     from al.device import cpu_description, cpu_tag
 
     description = cpu_description()
