@@ -49,7 +49,7 @@ from al.classifiers.base import Classifier, passes_described
 from al.config import SPACE_READERS, check_space_readers, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
-from al.errors import ALError, ConfigError, DataError, InterfaceError, QueryError, exception_text, raised_at
+from al.errors import ALError, ConfigError, DataError, QueryError, exception_text, raised_at
 from al.metrics import evaluate
 from al.progress import counted, heartbeat, is_quiet, progress
 from al.records import RunRecords
@@ -910,20 +910,9 @@ class Simulation:
         annotator: Annotator,
     ) -> tuple[np.ndarray, dict[str, Any]]:
         revealed: list[np.ndarray] = []
-        allowed = np.zeros(Y_pool.shape[0], dtype=bool)
-        allowed[unlabeled] = True
-
         def oracle(indices: np.ndarray) -> sp.csr_matrix:
-            indices = np.asarray(indices)
-            if indices.ndim != 1 or (len(indices) and not np.issubdtype(indices.dtype, np.integer)):
-                raise InterfaceError(f"state.reveal got an array of shape {indices.shape} and dtype {indices.dtype}; "
-                                     f"expected a 1-d integer array of unlabeled pool indices")
-            indices = indices.astype(np.int64)
-            inside = (indices >= 0) & (indices < len(allowed))
-            bad = indices[~(inside & allowed[np.where(inside, indices, 0)])]
-            if len(bad):
-                raise InterfaceError(f"state.reveal got {len(bad)} of {len(indices)} indices that are not unlabeled "
-                                     f"pool texts (e.g. {bad[:5].tolist()}); reveal only indices from state.indices_unlabeled")
+            """Gold labels of unlabeled pool texts: ``indices`` as :meth:`PoolState.reveal` checked them (a 1-d
+            int64 array of the state's unlabeled texts, which are the run's own)."""
             revealed.append(indices)
             return annotator.labels(indices)
 

@@ -6,6 +6,7 @@ came, and how to fix it.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sysconfig
 from typing import Iterable, Sequence
@@ -207,7 +208,12 @@ def raised_at(exc: BaseException) -> str:
 def is_users(filename: str) -> bool:
     """Whether ``filename`` is code a user may edit: outside the ``al`` package, the standard library and installed
     libraries (a user's strategy, or a built-in one under ``strategies/`` in a checkout), and not ``<string>``."""
-    theirs = (os.path.dirname(os.path.abspath(__file__)) + os.sep, *{
+    return not filename.startswith("<") and not os.path.abspath(filename).startswith(_not_users())
+
+
+@functools.cache
+def _not_users() -> tuple[str, ...]:
+    """The folders of :func:`is_users`'s others: the ``al`` package's, the standard library's, installed libraries'."""
+    return (os.path.dirname(os.path.abspath(__file__)) + os.sep, *{
         os.path.abspath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib", "purelib", "platlib")
     })
-    return not filename.startswith("<") and not os.path.abspath(filename).startswith(theirs)

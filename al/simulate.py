@@ -1145,9 +1145,8 @@ def strategy_list() -> str:
         try:
             cls = get_strategy(name)
             params = default_params(cls)
-        except ALError as exc:  # "strategy 'x' could not be loaded: module ...": the name starts the line already
-            said = re.sub(r"^strategy (?:family )?'[^']*' could not be loaded: ", "", str(exc))
-            return f"cannot be loaded: {said}"
+        except ALError as exc:
+            return not_loaded(exc)
         required = [k for k in required_params(cls) if k not in params]
         flags = {k for k, p in (_parameters(cls) or {}).items() if p.annotation in (bool, "bool")}
         params = {k: bool(v) if k in flags and v in (0, 1) else v for k, v in params.items()}  # modAL's `bool = 1`
@@ -1161,8 +1160,7 @@ def strategy_list() -> str:
         try:
             names = family_names(name[:-2])
         except ALError as exc:
-            said = re.sub(r"^strategy (?:family )?'[^']*' could not be loaded: ", "", str(exc))
-            lines.append(f"{name:<18} cannot be loaded: {said}")
+            lines.append(f"{name:<18} {not_loaded(exc)}")
             continue
         served = ", each below with its params" if names else " (see the family's documentation)"
         lines.append(f"{name:<18} a family: {name[:-1]}NAME names one of its strategies{served}")
@@ -1170,6 +1168,12 @@ def strategy_list() -> str:
         width = max(map(len, members), default=0)
         lines += [f"  {member:<{width}}  {described(member)}".rstrip() for member in members]
     return "\n".join(lines)
+
+
+def not_loaded(exc: ALError) -> str:
+    """``cannot be loaded: module ...``: why a listed strategy or family cannot be loaded, without the
+    ``strategy 'x' could not be loaded:`` its error opens with (the name starts the line already)."""
+    return "cannot be loaded: " + re.sub(r"^strategy (?:family )?'[^']*' could not be loaded: ", "", str(exc))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
