@@ -21,6 +21,7 @@ import functools
 import hashlib
 import inspect
 import json
+import numbers
 import os
 import re
 import warnings
@@ -32,6 +33,8 @@ from al.errors import (ALError, ClassifierNeededError, ConfigError, DataError, S
                        exception_text)
 
 PRETRAINED = "pretrained"
+#: Settings that take a whole number.
+INTEGER_SETTINGS = ("n_frequent", "n_rare", "pool_size", "space_every", "initial", "step", "budget", "seed", "threads")
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
 #: Constructor arguments the engine sets itself: a seed per round, the run's device.
 INJECTED_PARAMS = frozenset({"seed", "device"})
@@ -273,6 +276,14 @@ class SimulationConfig:
         for name in (*OPTIONAL_PATH_SETTINGS, "model"):  # a model may be a local directory
             if isinstance(getattr(self, name), os.PathLike):
                 object.__setattr__(self, name, os.fspath(getattr(self, name)))
+        for name in INTEGER_SETTINGS:  # numpy's integers (a sweep over np.arange) are integers
+            value = getattr(self, name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
+                object.__setattr__(self, name, int(value))
+        if self.space.name == PRETRAINED:  # a run's config.json records them as null there: read by nothing
+            for name in ("space_scope", "space_every", "space_for"):
+                if getattr(self, name) is None:
+                    object.__setattr__(self, name, SimulationConfig.__dataclass_fields__[name].default)
         labels = self.labels
         if isinstance(labels, str):  # one label, as ``--labels food`` gives it
             object.__setattr__(self, "labels", (labels,))

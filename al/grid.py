@@ -283,7 +283,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
     """
     from al.cache import CacheBusy
     from al.records import RunRecords, read_rounds, run_lock
-    from al.simulate import compare_stored, run, source_changed, strategy_source
+    from al.simulate import compare_stored, run_as_command, source_changed, strategy_source
 
     config = SimulationConfig(**config_values)
     run_dir = config.run_dir
@@ -336,7 +336,7 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
         extended = bool(done) and stored_budget(config) is not None  # read before the run writes its own
         try:
             with _in_worker(defer_busy_caches) as caught:
-                rounds = run(config, quiet=True)
+                rounds = run_as_command(config, quiet=True)
         except ALError as exc:
             return {"status": "failed", "out": str(run_dir), "seconds": time.perf_counter() - start,
                     "message": str(exc), "warnings": _messages([*loading, *caught])}

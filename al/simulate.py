@@ -10,6 +10,8 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
 import functools
 import json
 import re
@@ -17,7 +19,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any, Collection, Iterator, Mapping, Sequence
 
 from al import __version__
 from al.cli import ArgumentParser, add_data_options, sigterm_stops, stopped
@@ -404,6 +406,8 @@ def run_started_in(run_dir: str | Path, stored: dict[str, Any], settings: dict[s
 def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> list[dict[str, Any]]:
     """Every text a run labeled, in the order it came: the first labeled set, then each round's picks.
 
+    Its errors and warnings name settings as ``SimulationConfig``'s keywords (as :func:`run`'s do).
+
     Each row: ``after_round``, None for the first set, else the round whose query picked the text (counted
     from 0, as ``round`` in rounds.jsonl); ``pool_index``, its index in the pool; ``text``; ``labels``, its
     gold labels; for a ``label_names`` start's texts, ``taken_by``, the label whose name took it
@@ -416,6 +420,13 @@ def labeled_texts(run_dir: str | Path, data_path: str | Path | None = None) -> l
     DataError
         The data file cannot be found, or the data read now is not the data the run read (its ``corpus_digest``).
     """
+    caller = sys._getframe(1)
+    with in_python_terms(caller.f_code.co_filename, caller.f_lineno):
+        return _labeled_texts(run_dir, data_path)
+
+
+def _labeled_texts(run_dir: str | Path, data_path: str | Path | None) -> list[dict[str, Any]]:
+    """:func:`labeled_texts`, its messages naming the command's flags."""
     import numpy as np
 
     from al.records import read_config, read_rounds
@@ -539,30 +550,58 @@ _FILE_KEYS = {"strategy_param": "strategy params", "classifier_param": "classifi
               **{flag: f"classifier params {param}" for flag, param in _DEPRECATED_FLAGS.items()}}
 #: Flags that set no setting of a file's (``--out`` of a grid's run is the grid's to name).
 _NOT_FILE_FLAGS = frozenset({"config", "list_strategies", "describe", "quiet", "help", "version", "out"})
+_DATA_OPTIONS = ("text_column", "label_columns", "label_sep", "split_column")
+#: The settings of :data:`_FILE_KEYS` as a call from Python gives them (``SimulationConfig``'s keywords).
+_PYTHON_KEYS = {"strategy_param": "strategy params", "classifier_param": "classifier params",
+                "space_param": "space params", "threshold": "classifier params threshold",
+                "stopping": "stopping=False", "out": "out=",
+                **{option: f'data_options["{option}"]' for option in _DATA_OPTIONS},
+                **{flag: f"classifier params {param}" for flag, param in _DEPRECATED_FLAGS.items()}}
+#: Flags that set no keyword of ``SimulationConfig``'s.
+_NOT_PYTHON_FLAGS = frozenset({"config", "list_strategies", "describe", "quiet", "help", "version"})
 
 
-def in_file_terms(message: str, only: Collection[str] | None = None) -> str:
+def in_file_terms(message: str, only: Collection[str] | None = None, python: bool = False) -> str:
     """``message`` with each of this command's flags named as a grid or ``--config`` file sets it, for a
     message met by a run that a file describes: "lower --budget" -> "lower budget", "--frequent/--rare" ->
     "n_frequent/n_rare", "--strategy-param" -> "strategy params", "--label-sep" -> "data_options label_sep",
     "--space NAME" -> "space: NAME". Other text (and other commands' flags) is left as it is; with ``only``
-    (option destinations, :func:`file_set_options`), the flags of those options alone."""
+    (option destinations, :func:`file_set_options`), the flags of those options alone.
+
+    ``python``: as :class:`~al.config.SimulationConfig`'s keywords name them, for a message met by a
+    :func:`run` called from Python: "--space NAME" -> "space='NAME'", "--budget 600" -> "budget=600",
+    "another --out" -> "another out", "--label-sep" -> 'data_options["label_sep"]', and "run the same
+    command again" -> "call run() again with the same config".
+    """
+    keys = _PYTHON_KEYS if python else _FILE_KEYS
     dests = {flag: dest for dest, flag in _flags().items()
-             if dest not in _NOT_FILE_FLAGS and (only is None or dest in only)}
+             if dest not in (_NOT_PYTHON_FLAGS if python else _NOT_FILE_FLAGS) and (only is None or dest in only)}
 
     def key(match: re.Match) -> str:
         flag, value = match.group(1), match.group(2)
         if flag not in dests:
             return match.group(0)
         dest = dests[flag]
-        name = _FILE_KEYS.get(dest, dest)
-        if value is None or value.rstrip(":") in _NOT_VALUES or dest in _FILE_KEYS or not (
+        name = keys.get(dest, dest)
+        if python and dest in _DATA_OPTIONS and value is not None and value.rstrip(":") not in _NOT_VALUES:
+            return f"data_options={{{dest!r}: {value!r}}}"
+        if python and dest == "out" and value is not None and value.rstrip(":") not in _NOT_VALUES:
+            return f"out={value!r}"
+        if value is None or value.rstrip(":") in _NOT_VALUES or dest in keys or not (
                 dest in _NAMED_SETTINGS or value.isupper() or re.fullmatch(r"[\d.e+-]+", value)):
             return name + match.group(0)[len(flag):]
-        return f"{name}: {value}"
+        if not python:
+            return f"{name}: {value}"
+        named = dest in _NAMED_SETTINGS and not value.isupper() and value[0] not in "'\""
+        return f"{name}={value!r}" if named else f"{name}={value}"
 
     told = re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{][^\s,;)]*|-\d[^\s,;)]*))?", key, message)
-    return re.sub(r"(?<![\w-])(\w+(?: \w+)?) \(\1\)", r"\1", told)  # "--label-sep (data_options label_sep)": once
+    told = re.sub(r"(?<![\w-])(\w+(?: \w+)?) \(\1\)", r"\1", told)  # "--label-sep (data_options label_sep)": once
+    if python:
+        told = re.sub(r'(data_options\["(\w+)"\]) \(data_options \2\)', r"\1", told)
+        told = re.sub(r"\brun the same command( again)?", "call run() again with the same config", told)
+        told = re.sub(r"\bthe same command\b", "the same run() call", told)
+    return told
 
 
 #: Settings whose flag a message may follow with a name ("--classifier bert"): a file writes "classifier: bert".
@@ -649,12 +688,43 @@ def strategy_source(config: SimulationConfig) -> dict[str, str] | None:
     try:
         path = os.path.realpath(inspect.getsourcefile(cls) or "")
     except TypeError:  # defined where no file is (an interactive session)
-        return None
+        path = None
     project = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-    if cls.__module__.split(".")[0] == "strategies" and path.startswith(os.path.join(project, "strategies", "")):
+    if path and cls.__module__.split(".")[0] == "strategies" and path.startswith(os.path.join(project, "strategies",
+                                                                                                 "")):
         return None
-    digest = data_file_digest(path)
-    return None if digest is None else {"file": path, "digest": digest}
+    digest = data_file_digest(path) if path else None
+    if digest is None:  # a notebook's cell, standard input: the class's own code stands for its file
+        return {"file": f"strategy {cls.__qualname__} (defined in {cls.__module__}, no file)",
+                "digest": class_code_digest(cls)}
+    return {"file": path, "digest": digest}
+
+
+def class_code_digest(cls: type) -> str:
+    """A blake2b digest of the code ``cls`` and its bases defined outside al give: each method's bytecode, names and
+    constants and each plain attribute's value, not where the code stands (a notebook cell run again at another
+    line gives the same digest; an edited ``query`` another)."""
+    import hashlib
+
+    def value_part(value: Any) -> Any:
+        if hasattr(value, "co_code"):
+            return [value.co_code, value.co_names, value.co_varnames, [value_part(c) for c in value.co_consts]]
+        if isinstance(value, (frozenset, set)):  # its order is the process's string hashing's
+            return sorted(repr(item) for item in value)
+        return repr(value)
+
+    parts = []
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] in ("al", "strategies", "builtins"):
+            continue
+        for name, value in sorted(vars(klass).items()):
+            value = getattr(value, "__func__", value)  # staticmethod, classmethod
+            value = getattr(value, "fget", value)  # property
+            if hasattr(value, "__code__"):
+                parts.append((klass.__qualname__, name, value_part(value.__code__)))
+            elif not name.startswith("__") and isinstance(value, (str, int, float, bool, tuple, frozenset, type(None))):
+                parts.append((klass.__qualname__, name, value_part(value)))
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
 def not_recorded(rounds: Sequence[Mapping[str, Any]], config: SimulationConfig) -> str:
@@ -1010,7 +1080,58 @@ def check_device_and_models(config: SimulationConfig) -> None:
 
 
 def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
-    """Validate, build, resume or start, and run; returns every round's record."""
+    """Run ``config``'s simulation from Python: validate, build, resume or start, and run; every round's record.
+
+    The records are those ``config.run_dir`` holds (``out``, else ``runs/<dataset>-<strategy>-...`` under the
+    current directory): a run found complete is not run again, and one stopped (Ctrl-C, a crash) goes on from
+    its last finished round. Progress goes to stderr unless ``quiet``. The thread count is the caller's
+    (``threads`` is recorded, not applied: :func:`al.device.limit_threads` applies it to a process).
+
+    Errors and warnings name settings as ``SimulationConfig``'s keywords ("lower budget", ``out=``), where
+    ``python -m al.simulate`` names its flags; a warning met inside al points at the line that called ``run``.
+
+    Raises
+    ------
+    TypeError
+        ``config`` is no :class:`~al.config.SimulationConfig`.
+    al.errors.ALError
+        A setting, the data, a model or a strategy cannot do what was asked (its subclasses say which); the run
+        directory keeps every round finished before it, and the same call resumes from there once it is fixed.
+    """
+    if not isinstance(config, SimulationConfig):
+        raise TypeError(f"run() takes a SimulationConfig, got {type(config).__name__} {config!r:.60}; build one "
+                        f"with SimulationConfig(budget=600, ...) or al.config.from_mapping(settings)")
+    caller = sys._getframe(1)
+    with in_python_terms(caller.f_code.co_filename, caller.f_lineno):
+        return run_as_command(config, quiet)
+
+
+@contextlib.contextmanager
+def in_python_terms(filename: str, lineno: int) -> Iterator[None]:
+    """Inside: al's errors and warnings name settings as ``SimulationConfig``'s keywords (:func:`in_file_terms`
+    with ``python``), and a warning raised in al's own code is shown at ``filename:lineno`` (the caller's)."""
+    shown = warnings.showwarning
+    package = os.path.join(os.path.dirname(os.path.realpath(__file__)), "")
+
+    def show(message: Warning | str, category: type[Warning], name: str, line_no: int, *rest: Any) -> None:
+        reworded = copy.copy(message) if isinstance(message, Warning) else message
+        if isinstance(reworded, Warning) and reworded.args and isinstance(reworded.args[0], str):
+            reworded.args = (in_file_terms(reworded.args[0], python=True), *reworded.args[1:])
+        if os.path.realpath(name).startswith(package):
+            name, line_no, rest = filename, lineno, rest[:1]  # the caller's line, read again from its file
+        shown(reworded, category, name, line_no, *rest)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        try:
+            yield
+        except ALError as exc:
+            exc.args = (in_file_terms(str(exc), python=True),)
+            raise
+
+
+def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
+    """:func:`run` as ``python -m al.simulate`` and a grid's workers call it: messages name the command's flags."""
     from al.device import device_type
     from al.records import RunRecords, package_versions, read_rounds, run_lock
 
@@ -1224,7 +1345,7 @@ def _main(args: argparse.Namespace) -> int:
             limit_threads(config.threads)
         with sigterm_stops():  # a kill's SIGTERM (a scheduler's, timeout's) stops it as Ctrl-C does, work kept
             config = default_pick_read(config, args)
-            rounds = run(config, quiet=quiet)
+            rounds = run_as_command(config, quiet=quiet)
     except ALError as exc:
         message = flags_named(str(exc), args)
         if "config" in args:  # a setting the file gives, named as the file writes it

@@ -711,7 +711,7 @@ def test_a_run_resumed_across_no_stopping_says_why_it_has_no_stopping_table(tmp_
     signals = {"kappa": None, "max_uncertainty": 0.9}
     rounds = [{"round": i, "n_labeled": 100 + 50 * i, "macro_f1": 0.5, "micro_f1": 0.7,
                **({"stopping": signals} if i >= 2 else {})} for i in range(4)]
-    monkeypatch.setattr(al.simulate, "run", lambda config, quiet: rounds)
+    monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: rounds)
     assert main(["--out", str(tmp_path / "run"), "--budget", "250"]) == 0
     captured = capsys.readouterr()
     assert "where each stopping criterion would have stopped" not in captured.out

@@ -126,7 +126,7 @@ def test_a_run_whose_code_raises_fails_alone_in_one_line_naming_where(tmp_path, 
     def broken(config, quiet=False):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(al.simulate, "run", broken)
+    monkeypatch.setattr(al.simulate, "run_as_command", broken)
     result = run_one({"strategy": "random", "initial": 100, "step": 50, "budget": 150, "out": str(tmp_path / "r")})
     line = broken.__code__.co_firstlineno + 1
     assert result["status"] == "failed"
@@ -1639,12 +1639,12 @@ def test_a_raised_budget_is_an_extension_in_the_dry_run_and_the_run_lines(tmp_pa
     raised = {**config, "budget": 250}
     assert readiness([SimulationConfig(**raised)]) == "ready: 1 to extend (budget 200 -> 250)"
     assert readiness([SimulationConfig(**config)]) == "ready: 1 complete (nothing to run)"
-    monkeypatch.setattr(al.simulate, "run", lambda config, quiet: [{"macro_f1": 0.5}] * 4)
+    monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: [{"macro_f1": 0.5}] * 4)
     assert run_one(raised)["status"] == "extended"
     partial = {**config, "out": str(tmp_path / "p")}  # a run stopped after round 0, the same budget: resumed
     stored_run(partial, 1)
     assert readiness([SimulationConfig(**partial)]) == "ready: 1 to resume (after 1 of 3 rounds)"
-    assert run_one(partial)["status"] == "resumed"  # (al.simulate.run stubbed: partial keeps its round)
+    assert run_one(partial)["status"] == "resumed"  # (al.simulate.run_as_command stubbed: partial keeps its round)
     alike = {**partial, "out": str(tmp_path / "q")}  # two runs stopped after as many rounds: the count said, each
     stored_run(alike, 1)
     assert readiness([SimulationConfig(**partial), SimulationConfig(**alike)]) == \
@@ -1855,7 +1855,7 @@ def test_a_warning_reading_the_data_is_said_once_per_grid(tmp_path, monkeypatch,
 
     monkeypatch.setattr("al.simulate._LOADED_CORPORA", {})  # a fresh worker: it reads the file
     monkeypatch.setattr("al.datasets._LAST_READ", {})
-    monkeypatch.setattr(al.simulate, "run", lambda config, quiet: [{"macro_f1": 0.5}] * 3)
+    monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: [{"macro_f1": 0.5}] * 3)
     config = {"dataset": "csv", "data_path": str(data), "labels": ["a", "b"], "initial": 10, "step": 5, "budget": 20,
               "out": str(tmp_path / "lone")}
     result = run_one(config)

@@ -1,0 +1,146 @@
+"""``al.simulate.run`` called from Python: its errors and warnings name ``SimulationConfig``'s keywords, not the
+command's flags, and a warning met inside al points at the caller's line."""
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+import types
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import al.simulate
+from al.config import SimulationConfig
+from al.errors import ConfigError, DataError
+from al.simulate import in_file_terms, run, source_changed, strategy_source
+
+
+def split_named_file(path: Path) -> Path:
+    """600 texts, 8 labels joined by ``|``, and a split column named ``Split`` (the rule reads ``split``)."""
+    rng = np.random.default_rng(1)
+    rows = ["text,labels,Split"]
+    for i in range(600):
+        labels = [name for name in "abcdefgh" if rng.random() < 0.2] or ["a"]
+        rows.append(f"message {i} about {' '.join(labels)},{'|'.join(labels)},"
+                    f"{rng.choice(['train', 'train', 'dev', 'test'])}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_an_error_of_run_names_the_keyword_to_change_not_the_flag(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        run(SimulationConfig(budget="200", out=str(tmp_path / "run")))
+    assert "give budget=600" in str(caught.value) and "--" not in str(caught.value)
+
+
+def test_a_warning_of_run_names_the_keyword_and_points_at_the_callers_line(tmp_path):
+    data = split_named_file(tmp_path / "split.csv")
+    config = SimulationConfig(dataset="csv", data_path=str(data), labels=["a", "b"], budget=5000,
+                              out=str(tmp_path / "run"))
+    with warnings.catch_warnings(record=True) as seen, pytest.raises(DataError) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        run(config)
+    assert "lower budget to at most" in str(caught.value) and "--budget" not in str(caught.value)
+    split = [w for w in seen if "'Split'" in str(w.message)]
+    assert len(split) == 1, [str(w.message) for w in seen]
+    assert "data_options={'split_column': 'Split'}" in str(split[0].message)
+    assert "--split-column" not in str(split[0].message)
+    assert (split[0].filename, split[0].lineno) == (__file__, line)
+
+
+def test_the_command_still_names_its_flags(tmp_path, capsys):
+    data = split_named_file(tmp_path / "split.csv")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        code = al.simulate.main(["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--budget",
+                                 "5000", "--out", str(tmp_path / "run")])
+    assert code == 2 and "lower --budget to at most" in capsys.readouterr().err
+    assert any("to split by 'Split': --split-column Split" in str(w.message) for w in seen)
+
+
+@pytest.mark.parametrize("given", [{"budget": 200}, "cvirs", None])
+def test_run_given_no_config_says_what_it_takes(given):
+    with pytest.raises(TypeError, match=r"run\(\) takes a SimulationConfig, got .*SimulationConfig\(budget=600"):
+        run(given)
+
+
+@pytest.mark.parametrize(("message", "said"), [
+    ("give --budget 600, say", "give budget=600, say"),
+    ("use --classifier bert", "use classifier='bert'"),
+    ("or pass another --out", "or pass another out="),
+    ("pass --out runs/x to resume", "pass out='runs/x' to resume"),
+    ("fix --split-column (data_options split_column)", 'fix data_options["split_column"]'),
+    ("lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6)", "lower n_frequent/n_rare (n_frequent=3 n_rare=3 "
+                                                                    "keeps all 6)"),
+    ("fix it and run the same command to go on", "fix it and call run() again with the same config to go on"),
+])
+def test_flags_in_python_terms(message, said):
+    assert in_file_terms(message, python=True) == said
+
+
+NOTEBOOK_CELL = '''
+from al.strategy import Strategy, top_n
+
+class Cell(Strategy):
+    kinds = frozenset({"a", "b", "c", "d"})
+
+    def query(self, state, n):
+        return top_n(-state.indices_unlabeled.astype(float), state.indices_unlabeled, n)
+'''
+
+
+def notebook_class(monkeypatch, source: str, lines_before: int = 0) -> type:
+    """``Cell`` as a notebook defines it: in a module of no file, at a line of its cell's."""
+    module = types.ModuleType("notebook_cells")
+    monkeypatch.setitem(sys.modules, "notebook_cells", module)
+    exec(compile("\n" * lines_before + source, "<cell>", "exec"), module.__dict__)
+    return module.Cell
+
+
+def test_a_strategy_of_no_file_is_known_by_its_code_not_where_it_stands(monkeypatch):
+    first = strategy_source(SimulationConfig(strategy=notebook_class(monkeypatch, NOTEBOOK_CELL)))
+    again = strategy_source(SimulationConfig(strategy=notebook_class(monkeypatch, NOTEBOOK_CELL, lines_before=7)))
+    edited = strategy_source(SimulationConfig(strategy=notebook_class(
+        monkeypatch, NOTEBOOK_CELL.replace("-state.indices", "state.indices"))))
+    constant = strategy_source(SimulationConfig(strategy=notebook_class(
+        monkeypatch, NOTEBOOK_CELL.replace('"d"}', '"e"}'))))
+    assert first == again and first["file"] == "strategy Cell (defined in notebook_cells, no file)"
+    assert len({first["digest"], edited["digest"], constant["digest"]}) == 3
+    note = source_changed({"strategy_source": first}, edited, "runs/nb")
+    assert note.startswith("strategy Cell (defined in notebook_cells, no file) changed since runs/nb last ran")
+    assert source_changed({"strategy_source": first}, again, "runs/nb") is None
+
+
+def test_a_strategy_of_no_file_digests_alike_in_another_process(tmp_path):
+    """A set's order is the process's string hashing's: the digest must not follow it."""
+    script = tmp_path / "digest.py"
+    script.write_text("import sys, types\nfrom al.simulate import class_code_digest\n"
+                      "module = types.ModuleType('cells'); sys.modules['cells'] = module\n"
+                      f"exec({NOTEBOOK_CELL!r}, module.__dict__)\nprint(class_code_digest(module.Cell))\n")
+    digests = {subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(digests) == 1 and len(digests.pop().strip()) == 32
+
+
+def test_numpy_integers_are_integers_of_a_config():
+    config = SimulationConfig(seed=np.int64(3), budget=np.int32(300), pool_size=np.uint16(2000), n_rare=np.int8(4))
+    config.validate()
+    assert (config.seed, config.budget, config.pool_size, config.n_rare) == (3, 300, 2000, 4)
+    assert all(type(v) is int for v in (config.seed, config.budget, config.pool_size, config.n_rare))
+    assert config.run_dir == SimulationConfig(seed=3, budget=300, pool_size=2000, n_rare=4).run_dir
+    with pytest.raises(ConfigError, match="seed must be an integer"):
+        SimulationConfig(seed=np.float64(3)).validate()
+
+
+def test_the_settings_a_run_records_give_its_config_again():
+    """``config.json``'s ``config`` (``resolved()``) records a pretrained space's scope, period and target as null."""
+    config = SimulationConfig(strategy={"name": "cvirs", "params": {"threshold": 0.4}}, budget=300, seed=2)
+    recorded = config.resolved()
+    assert recorded["space_scope"] is None
+    again = SimulationConfig(**recorded).validate()
+    assert again.resolved() == recorded and again.run_dir == config.run_dir
