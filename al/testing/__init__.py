@@ -16,6 +16,7 @@ expect, and keeps ``last_info`` JSON-ready.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Callable, NoReturn
 
 import numpy as np
@@ -179,7 +180,7 @@ def _valid(answer: Any, state: PoolState, n: int, name: str, revealed: list[np.n
 
 
 def check_strategy(
-    factory: Callable[[], Strategy] | type[Strategy],
+    factory: Callable[[], Strategy] | type[Strategy] | str,
     n: int = 5,
     classifier: Callable[[], Any] | None = None,
     name: str | None = None,
@@ -188,8 +189,9 @@ def check_strategy(
 
     Parameters
     ----------
-    factory : a Strategy subclass or a zero-argument callable returning a fresh instance
-    n : query size used by the checks
+    factory : a Strategy subclass, a zero-argument callable returning a fresh instance, or a strategy's name
+        (``"cvirs"``, ``"mystrategies:LeastConfident"``, as ``python -m al.testing`` takes it)
+    n : query size used by the checks, 1 to 48
     classifier : zero-argument callable returning the unfitted classifier of the synthetic
         pools (see :func:`make_state`), for strategies that need a particular kind
         (e.g. one with dropout); default logistic regression
@@ -206,6 +208,22 @@ def check_strategy(
     Exception
         Whatever the strategy raises for reasons of its own, unchanged.
     """
+    if isinstance(factory, str):  # a name, as python -m al.testing takes it
+        from al.registry import get_strategy
+
+        name, factory = name or factory, get_strategy(factory)
+    elif isinstance(factory, Strategy):
+        raise TypeError(f"check_strategy takes a Strategy class or a zero-argument callable that makes one, got the "
+                        f"instance {factory!r:.60}: the checks need fresh instances; pass {type(factory).__name__} "
+                        f"or lambda: {type(factory).__name__}(...) with its params")
+    if not callable(factory):
+        raise TypeError(f"check_strategy takes a Strategy class, a strategy's name or a zero-argument callable, got "
+                        f"{type(factory).__name__} {factory!r:.60}")
+    unlabeled = 60 - 12  # make_state's pool of the checks that ask for n
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= unlabeled:
+        raise ValueError(f"check_strategy's n must be a whole number from 1 to {unlabeled} (the unlabeled texts of "
+                         f"its synthetic pools), got {n!r}")
+    n = int(n)
     make = factory
     probe = make()
     name = name or type(probe).__name__

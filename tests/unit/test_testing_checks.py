@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from al.errors import InterfaceError, QueryError
+from al.errors import ConfigError, InterfaceError, QueryError
 from al.strategy import PoolState, Strategy, top_n, validate_answer
 from al.testing import ConformanceError, check_strategy, make_state
 from tests.conftest import hash_embed
@@ -313,3 +313,24 @@ def test_a_refused_answer_names_the_strategy_once():
 def test_make_state_is_still_a_state_and_its_reveal_list():
     state, revealed = make_state()
     assert isinstance(state, PoolState) and revealed == []
+
+
+def test_check_strategy_takes_a_name_as_the_command_does():
+    check_strategy("random", n=np.int64(5))
+    with pytest.raises(ConfigError, match="did you mean random"):
+        check_strategy("randm")
+
+
+@pytest.mark.parametrize(("given", "n", "error", "said"), [
+    ("instance", 5, TypeError, r"got the instance .*fresh instances; pass RandomSampling or lambda: RandomSampling"),
+    (3, 5, TypeError, "takes a Strategy class, a strategy's name or a zero-argument callable, got int 3"),
+    ("class", 0, ValueError, "n must be a whole number from 1 to 48 .*got 0"),
+    ("class", 49, ValueError, "n must be a whole number from 1 to 48 .*got 49"),
+    ("class", 2.0, ValueError, "n must be a whole number from 1 to 48 .*got 2.0"),
+])
+def test_check_strategy_refuses_what_it_cannot_check_in_its_own_words(given, n, error, said):
+    from strategies.random_sampling import RandomSampling
+
+    factory = {"instance": RandomSampling(), "class": RandomSampling}.get(given, given)
+    with pytest.raises(error, match=said):
+        check_strategy(factory, n=n)
