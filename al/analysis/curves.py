@@ -225,6 +225,8 @@ def load_runs(paths: Iterable[str | Path], damaged: list[tuple[Path, str]] | Non
         If none did, or (without ``damaged``) a run has rounds but no config, records that cannot be read, or a
         stored seed that is not an integer.
     """
+    if isinstance(paths, (str, os.PathLike)):  # one directory: not the characters of its name
+        paths = [paths]
     runs, empty = [], []
     for path in find_run_dirs(paths):
         try:

@@ -166,6 +166,11 @@ def analyze_pool(
     """
     label_names = list(label_names)
     Yd = dense_labels(Y)
+    embeddings = np.asarray(embeddings)
+    if embeddings.ndim != 2 or Yd.shape != (len(embeddings), len(label_names)):
+        raise ConfigError(f"analyze_pool got embeddings of shape {embeddings.shape}, labels of shape {Yd.shape} and "
+                          f"{len(label_names)} label names; expected (n_pool, dim), (n_pool, n_labels) and n_labels "
+                          f"names, row i of both the same pool text")
     started = time.perf_counter()
     sizes = check_sizes(sizes, len(embeddings), k)
     out = Path(out) if out is not None else None

@@ -132,7 +132,7 @@ def report_figures(summary: dict[str, Any] | None) -> set[str]:
     return {f"{stem}-{name}.png" for stem in stems for name in FIGURE_NAMES}
 
 
-def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resamples: int = RESAMPLES,
+def build_report(runs_dir: str | Path, out: str | Path, baseline: str | None = None, resamples: int = RESAMPLES,
                  bootstrap_seed: int = BOOTSTRAP_SEED) -> dict[str, Any]:
     """Read every run below ``runs_dir`` and write the comparison report into ``out``.
 
@@ -168,6 +168,7 @@ def build_report(runs_dir: Path, out: Path, baseline: str | None = None, resampl
         If ``baseline`` is given and is no strategy of any setting, ``resamples`` is not 1 to
         :data:`~al.analysis.comparison.MAX_RESAMPLES`, or ``bootstrap_seed`` not 0 to 2**32 - 1.
     """
+    runs_dir, out = Path(runs_dir), Path(out)  # a str given from Python too
     if not 1 <= resamples <= MAX_RESAMPLES:
         raise ConfigError(f"resamples must be a positive integer up to {MAX_RESAMPLES:,}, got {resamples:,}")
     if not 0 <= bootstrap_seed < SEED_LIMIT:

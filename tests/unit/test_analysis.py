@@ -575,3 +575,16 @@ def test_a_value_that_rounds_to_zero_is_recorded_as_zero_not_minus_zero():
 
     assert json.dumps([json_float(-1e-9), json_float(-0.0), json_float(-0.25), json_float(float("nan"))]) == \
         "[0.0, 0.0, -0.25, null]"
+
+
+@pytest.mark.parametrize("rows", [slice(0, 150), slice(None)])
+def test_analyze_pool_refuses_labels_of_other_texts_than_the_embeddings(rows):
+    from al.errors import ConfigError
+    from tests.conftest import hash_embed, synthetic_corpus
+
+    corpus = synthetic_corpus(n_texts=300)
+    pool = corpus.splits["train"]
+    X = hash_embed(corpus.texts[pool].tolist())
+    Y = corpus.Y[pool][rows] if rows != slice(None) else corpus.Y  # a part of the pool, or the whole corpus
+    with pytest.raises(ConfigError, match=r"analyze_pool got embeddings of shape \(\d+, \d+\), labels of shape"):
+        analyze_pool(X, Y, corpus.label_names, [20], k=10)

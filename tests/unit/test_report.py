@@ -731,3 +731,14 @@ def test_a_table_pads_each_columns_floats_to_the_places_its_longest_shows():
                                                          "| cvirs | 0.846 | 0.25 | 4 | – |"]
     assert "<td>0.220</td><td>0.20</td><td>4</td>" in _table_html(rows, columns)
     assert rows[0]["fire"] == 0.22  # the rows (the JSON's) keep their numbers
+
+
+def test_the_report_functions_take_a_directory_named_by_a_str(tmp_path):
+    from al.analysis.curves import load_runs
+    from al.analysis.strategy_report import build_report
+
+    for seed in range(2):
+        fake_run(tmp_path / "runs", "random", seed, [0.3, 0.4, 0.5])
+    assert [r.path.name for r in load_runs(str(tmp_path / "runs"))] == ["random-0", "random-1"]
+    summary = build_report(str(tmp_path / "runs"), str(tmp_path / "report"))
+    assert (tmp_path / "report" / "summary.json").exists() and summary["settings"]
