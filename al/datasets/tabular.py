@@ -1058,9 +1058,15 @@ def split_like_column(table: Table) -> str | None:
     return None
 
 
+#: Column names that say a column holds splits, whatever its cells (``fold`` is nearer ``food`` in spelling).
+SPLIT_COLUMN_WORDS = frozenset({"split", "splits", "fold", "set", "subset", "partition"})
+
+
 def absent_split_column(path: str | Path, column: str, names: Sequence[str]) -> DataError:
     """The one line for a ``split_column`` that names none of the file's columns ``names``."""
-    return DataError(f"{path} has no split column {column!r}{did_you_mean([column], names)}; columns: "
+    named = [n for n in names if n.strip().lower() in SPLIT_COLUMN_WORDS and n != column]  # before a near spelling
+    guess = f" (did you mean {named[0]}?)" if named else did_you_mean([column], names)
+    return DataError(f"{path} has no split column {column!r}{guess}; columns: "
                      f"{', '.join(names)}; fix --split-column (data_options split_column), or leave it out for the "
                      f"automatic split")
 

@@ -1100,3 +1100,11 @@ def test_one_label_named_alone_is_refused_by_its_own_rule(tmp_path):
     with pytest.raises(DataError, match=r"; a label named alone needs >= 20 pool texts with it and as many without "
                                         r"it, and >= 10 of each in dev and in test; pick other labels"):
         check_eligible(load_table(every), ["ham"])
+
+
+def test_a_split_column_not_found_points_at_the_column_named_split_before_a_near_spelling():
+    from al.datasets.tabular import absent_split_column
+
+    said = str(absent_split_column("f.csv", "fold", ["text", "food", "water", "split"]))
+    assert "'fold' (did you mean split?)" in said
+    assert "(did you mean food?)" in str(absent_split_column("f.csv", "fod", ["text", "food", "water"]))
