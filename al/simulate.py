@@ -1103,7 +1103,28 @@ def run(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:
                         f"with SimulationConfig(budget=600, ...) or al.config.from_mapping(settings)")
     caller = sys._getframe(1)
     with in_python_terms(caller.f_code.co_filename, caller.f_lineno):
+        warn_unread_keywords(config)
         return run_as_command(config, quiet)
+
+
+def warn_unread_keywords(config: SimulationConfig) -> None:
+    """Warn of settings given other values than their defaults that ``config``'s run does not read: a space's
+    beside the pretrained space, ``n_frequent``/``n_rare`` beside ``labels`` (the command refuses them; from Python,
+    a loop over spaces or label sets may share them, as a grid's cells do)."""
+    from al.config import PRETRAINED
+
+    defaults = SimulationConfig()
+    if config.space.name == PRETRAINED:
+        unread = [f"{key}={getattr(config, key)!r}" for key in _SPACE_SETTINGS[:-1]
+                  if getattr(config, key) != getattr(defaults, key)]
+        unread += ["space params"] if config.space.params else []
+        if unread:
+            warnings.warn(f"{', '.join(unread)} {'is' if len(unread) == 1 else 'are'} read only with a fitted space, "
+                          f"and this run's space is {PRETRAINED}: not read (nor recorded)", UserWarning, stacklevel=3)
+    if config.labels and (unread := [f"{key}={getattr(config, key)!r}" for key in _FREQUENCY_SETTINGS
+                                     if getattr(config, key) != getattr(defaults, key)]):
+        warnings.warn(f"{' and '.join(unread)} not read: labels={list(config.labels)!r} keeps exactly those labels",
+                      UserWarning, stacklevel=3)
 
 
 @contextlib.contextmanager

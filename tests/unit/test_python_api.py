@@ -144,3 +144,26 @@ def test_the_settings_a_run_records_give_its_config_again():
     assert recorded["space_scope"] is None
     again = SimulationConfig(**recorded).validate()
     assert again.resolved() == recorded and again.run_dir == config.run_dir
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ({"space_scope": "encoder"}, "space_scope='encoder' is read only with a fitted space, and this run's space is "
+                                 "pretrained: not read"),
+    ({"space_every": 3, "space": {"name": "pretrained", "params": {"epochs": 2}}},
+     "space_every=3, space params are read only with a fitted space"),
+    ({"labels": ["a", "b"], "n_frequent": 2}, "n_frequent=2 not read: labels=['a', 'b'] keeps exactly those labels"),
+])
+def test_run_warns_of_a_keyword_its_run_does_not_read(tmp_path, monkeypatch, given, said):
+    monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: [])
+    with pytest.warns(UserWarning) as seen:
+        run(SimulationConfig(out=str(tmp_path / "run"), **given))
+    assert [said in str(w.message) for w in seen] == [True]
+    assert seen[0].filename == __file__
+
+
+def test_run_warns_of_nothing_for_defaults_and_a_fitted_space(tmp_path, monkeypatch):
+    monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(SimulationConfig(out=str(tmp_path / "a"), labels=["a", "b"]))
+        run(SimulationConfig(out=str(tmp_path / "b"), space="cea", space_scope="encoder", space_every=2))
