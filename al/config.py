@@ -189,9 +189,22 @@ class SimulationConfig:
         by the run). A classifier that takes ``model`` and is given none
         fine-tunes ``model`` below. A strategy may be its class too, kept as the
         name ``--strategy`` knows it by (:func:`al.registry.spec_of`).
+    dataset : str
+        ``disaster`` (packaged), ``reuters``, or ``csv`` / ``jsonl`` for a file of
+        one's own (:func:`al.datasets.load_corpus`).
+    data_path : str or path, or None
+        The data file (or Reuters' directory or ``.tar.gz``); None for ``disaster``.
+    data_options : mapping
+        How a file of one's own is read: ``text_column``, ``label_columns``,
+        ``label_sep``, ``split_column`` (README, "Data").
     labels : list of str, or None
         Keep exactly these labels (one name given as a string is a one-label
         list); None keeps the ``n_frequent`` most and ``n_rare`` least frequent.
+    n_frequent, n_rare : int
+        How many of the most and least frequent eligible labels are kept
+        (:func:`al.datasets.reduction.reduce_labels`); 5 + 5, as in the paper.
+    pool_size : int or None
+        A seeded sample of this many pool texts; None: the whole pool.
     model : str
         Sentence-embedding model (strategies' ``embeddings``, the logreg classifier).
     embed_precision : {"fp32", "bf16"}
@@ -239,7 +252,16 @@ class SimulationConfig:
         ``threads`` is part of what a run computes, but both can change the
         last bits of a fine-tuning's (``bert``, encoder-scope spaces):
         ``threads`` set to a grid worker's share gives a lone run that
-        worker's records.
+        worker's records (:func:`al.simulate.run` warns where it differs from
+        the process's).
+    initial, step, budget : int
+        The first labeled set's size, the texts each round adds, and the
+        labeled texts at which the run ends (100, 50, 600: 11 rounds).
+    label_descriptions : str or None
+        A YAML file label -> text for ``initial_strategy="label_names"``.
+    out : str or None
+        The run directory; None: ``runs/<dataset>-<strategy>-...-seed<seed>``
+        under the current directory (:attr:`run_dir`).
     """
 
     strategy: Component = field(default_factory=lambda: Component("class_embedding"))

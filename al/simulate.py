@@ -1125,6 +1125,13 @@ def warn_unread_keywords(config: SimulationConfig) -> None:
                                      if getattr(config, key) != getattr(defaults, key)]):
         warnings.warn(f"{' and '.join(unread)} not read: labels={list(config.labels)!r} keeps exactly those labels",
                       UserWarning, stacklevel=3)
+    if config.threads is not None and not isinstance(config.threads, bool) and isinstance(config.threads, int):
+        import torch
+
+        if (now := torch.get_num_threads()) != config.threads:
+            warnings.warn(f"threads={config.threads} is recorded with the run, not applied: run() leaves this "
+                          f"process's {now} torch threads as they are; call al.device.limit_threads({config.threads})"
+                          f" first (it holds for the rest of the process)", UserWarning, stacklevel=3)
 
 
 @contextlib.contextmanager

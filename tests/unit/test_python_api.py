@@ -167,3 +167,16 @@ def test_run_warns_of_nothing_for_defaults_and_a_fitted_space(tmp_path, monkeypa
         warnings.simplefilter("error")
         run(SimulationConfig(out=str(tmp_path / "a"), labels=["a", "b"]))
         run(SimulationConfig(out=str(tmp_path / "b"), space="cea", space_scope="encoder", space_every=2))
+
+
+def test_run_warns_that_threads_is_recorded_not_applied_where_the_process_runs_others(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: [])
+    other = torch.get_num_threads() + 1
+    with pytest.warns(UserWarning, match=rf"threads={other} is recorded with the run, not applied: .*"
+                                         rf"al.device.limit_threads\({other}\) first"):
+        run(SimulationConfig(out=str(tmp_path / "a"), threads=other))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run(SimulationConfig(out=str(tmp_path / "b"), threads=torch.get_num_threads()))
