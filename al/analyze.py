@@ -388,6 +388,8 @@ def format_proximity(result: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m al.analyze`` with ``argv`` (default: the command line's); the exit code (2: an error, said in one
+    line on stderr). From Python on vectors of one's own: :func:`al.analysis.embedding_analysis.analyze_pool`."""
     from al.progress import quiet_while
 
     args = build_parser().parse_args(argv)
