@@ -106,6 +106,7 @@ class Component:
             if unknown or not isinstance(value.get("name"), str) or not value.get("name"):
                 raise ConfigError(
                     f"{what} must be a name or a mapping {{name: ..., params: {{...}}}}, got {dict(value)!r}"
+                    + ("" if unknown or value.get("name") else ": it names no component (name: ...)")
                     + (f": unknown key(s) {', '.join(map(repr, unknown))}"
                        f"{did_you_mean(map(str, unknown), ('name', 'params'))}" if unknown else "")
                 )

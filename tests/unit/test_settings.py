@@ -88,6 +88,7 @@ def test_flat_bert_settings_map_to_the_classifier_params():
 @pytest.mark.parametrize("value, message", [
     (3, "strategy must be a name, a Strategy class or a mapping"),
     ({"name": "random", "param": {}}, "strategy must be a name or a mapping"),
+    ({"params": {"threshold": 0.3}}, r"strategy must be a name or a mapping .*: it names no component \(name: ...\)"),
     ({"name": "random", "params": [1]}, "strategy.params must be a mapping"),
 ])
 def test_malformed_components(value, message):
