@@ -282,6 +282,11 @@ class Strategy(ABC):
         return f"{type(self).__name__}({params})"
 
 
+def _shape_of(values: np.ndarray) -> str:
+    """``of shape (3, 2), dtype float64`` or ``5 (a number)``: what a malformed argument is, for an error line."""
+    return f"{values.item()!r} (a number)" if values.ndim == 0 else f"of shape {values.shape}, dtype {values.dtype}"
+
+
 def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     """The ``n`` candidates with the highest scores, best first; ties by lower index.
 
@@ -297,6 +302,12 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
         If ``scores`` is not 1-d with one score per candidate, holds NaN (it would rank in index order), or
         ``n`` exceeds the candidates.
     """
+    candidates = np.asarray(candidates)
+    if candidates.ndim != 1 or (candidates.size and candidates.dtype.kind not in "iu") or isinstance(n, bool) or not isinstance(
+            n, (int, np.integer)):
+        raise InterfaceError(f"top_n(scores, candidates, n) got candidates {_shape_of(candidates)} and n {n!r}; "
+                             f"expected candidates a 1-d array of pool indices (e.g. state.indices_unlabeled) and n "
+                             f"a whole number")
     scores = np.asarray(scores)
     if scores.ndim != 1:
         raise InterfaceError(
