@@ -303,8 +303,8 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
         ``n`` exceeds the candidates.
     """
     candidates = np.asarray(candidates)
-    if candidates.ndim != 1 or (candidates.size and candidates.dtype.kind not in "iu") or isinstance(n, bool) or not isinstance(
-            n, (int, np.integer)):
+    indices = candidates.ndim == 1 and (not candidates.size or candidates.dtype.kind in "iu")
+    if not indices or isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise InterfaceError(f"top_n(scores, candidates, n) got candidates {_shape_of(candidates)} and n {n!r}; "
                              f"expected candidates a 1-d array of pool indices (e.g. state.indices_unlabeled) and n "
                              f"a whole number")
