@@ -126,6 +126,13 @@ class Run:
     rounds: list[dict]
     meta: dict = field(default_factory=dict)  # the rest of config.json: version, corpus
 
+    def __repr__(self) -> str:
+        """``Run('runs/x', random, seed 0, 11 rounds, macro-F1 0.4853)``: not every round's record."""
+        last = self.rounds[-1].get("macro_f1") if self.rounds else None
+        f1 = f", macro-F1 {last:.4f}" if isinstance(last, (int, float)) else ""
+        return (f"Run({str(self.path)!r}, {self.strategy}, seed {self.config.get('seed', '?')}, "
+                f"{len(self.rounds)} rounds{f1})")
+
     def setting(self, name: str) -> str:
         """A setting as text; a component as its label (``dal(sub_batches=5)``), with the params as given less
         those given at their defaults (:func:`beyond_defaults`: ``cvirs(threshold=0.5)`` is ``cvirs``)."""

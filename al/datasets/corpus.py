@@ -40,6 +40,11 @@ class Corpus:
     splits: Mapping[str, np.ndarray] = field(repr=False)
     left_out_labels: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        """``Corpus('disaster', 14577 texts, 10 labels, train 11572 / dev 1382 / test 1623)``: not every text."""
+        sizes = " / ".join(f"{split} {len(self.splits[split])}" for split in SPLITS if split in self.splits)
+        return f"Corpus({self.name!r}, {len(self.texts)} texts, {len(self.label_names)} labels, {sizes})"
+
     def __post_init__(self) -> None:
         n_texts = len(self.texts)
         if self.Y.shape != (n_texts, len(self.label_names)):

@@ -742,3 +742,16 @@ def test_the_report_functions_take_a_directory_named_by_a_str(tmp_path):
     assert [r.path.name for r in load_runs(str(tmp_path / "runs"))] == ["random-0", "random-1"]
     summary = build_report(str(tmp_path / "runs"), str(tmp_path / "report"))
     assert (tmp_path / "report" / "summary.json").exists() and summary["settings"]
+
+
+def test_a_run_and_a_corpus_print_in_a_line_not_every_record(tmp_path):
+    from al.analysis.curves import load_runs
+    from tests.conftest import synthetic_corpus
+
+    fake_run(tmp_path, "random", 3, [0.3, 0.4, 0.5])
+    (run,) = load_runs([tmp_path])
+    assert repr(run) == f"Run({str(tmp_path / 'random-3')!r}, random, seed 3, 3 rounds, macro-F1 0.5000)"
+    corpus = synthetic_corpus(n_texts=300)
+    sizes = [len(corpus.splits[s]) for s in ("train", "dev", "test")]
+    assert repr(corpus) == (f"Corpus('{corpus.name}', 300 texts, {len(corpus.label_names)} labels, "
+                            f"train {sizes[0]} / dev {sizes[1]} / test {sizes[2]})")
