@@ -60,6 +60,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import sys
 import threading
 import time
@@ -69,7 +70,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Hashable, Iterator, Sequence
+from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence
 
 from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped, work_cut_short
 from al.config import (
@@ -348,7 +349,18 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
                     "message": _code_error(exc), "warnings": _messages([*loading, *caught])}
     status = "extended" if extended else "resumed" if done else "done"
     return {"status": status, "out": str(run_dir), "rounds": len(rounds), "seconds": time.perf_counter() - start,
+            "round_seconds": round_seconds(rounds[config.continued_rounds(done):]),
             "macro_f1": rounds[-1]["macro_f1"], "warnings": _messages([*loading, *caught])}
+
+
+#: A round's own seconds in its record (a classifier's parts, ``seconds_train_dev``, are within ``seconds_train``;
+#: ``seconds_embed``, ``seconds_prepare`` and ``seconds_replay`` are a process's, once).
+ROUND_SECONDS = ("seconds_space", "seconds_train", "seconds_evaluate", "seconds_query")
+
+
+def round_seconds(records: Sequence[Mapping[str, Any]]) -> float:
+    """The seconds ``records``' rounds took themselves: a run's time less what it paid once (loading, embedding)."""
+    return float(sum(r.get(key) or 0.0 for r in records for key in ROUND_SECONDS))
 
 
 def _preparing(config: SimulationConfig) -> SimulationConfig:
@@ -1527,13 +1539,17 @@ def run_kind(config: SimulationConfig) -> tuple:
             config.model, config.embed_precision, config.dataset, config.data_path, config.pool_size)
 
 
-def time_left(worked: Sequence[tuple[float, int]], rounds_left: Sequence[int], elapsed: float,
-              in_flight: Sequence[float] = (), worked_kinds: Sequence[Hashable] | None = None,
-              left_kinds: Sequence[Hashable] | None = None) -> float | None:
+def time_left(worked: Sequence[tuple[float, int] | tuple[float, int, float]], rounds_left: Sequence[int],
+              elapsed: float, in_flight: Sequence[float] = (), worked_kinds: Sequence[Hashable] | None = None,
+              left_kinds: Sequence[Hashable] | None = None, begun: Sequence[bool] | None = None) -> float | None:
     """Seconds until the runs still to do are done, at the pace per round of those that did work; None before one did.
 
     A round takes the seconds of the runs that did work over the rounds they
-    ran (a resumed run ran only the rounds it had left); with ``worked_kinds`` and ``left_kinds`` (each run's
+    ran (a resumed run ran only the rounds it had left); where a run's ``worked`` entry gives its rounds' own
+    seconds too (:func:`round_seconds`), a round takes those, and each run still to do that has not ``begun``
+    (all, without ``begun``) pays once the median of what the others paid beside their rounds (loading the data
+    and the model: a resumed run that ran one round in 5 s, 4 of them loading, is no pace of 5 s a round). With
+    ``worked_kinds`` and ``left_kinds`` (each run's
     :func:`run_kind`, in the order of ``worked`` and ``rounds_left``), a run still to do takes the pace of the
     runs of its kind, where one did work (a grid's random runs are no pace for its DAL runs), else that of all
     of them. The runs share the
@@ -1551,22 +1567,29 @@ def time_left(worked: Sequence[tuple[float, int]], rounds_left: Sequence[int], e
     in_flight : seconds each run in flight has been running; none on Ray, where a submitted run may still wait
         for a CPU
     """
-    rounds = sum(n for _, n in worked)
+    rounds = sum(entry[1] for entry in worked)
     if rounds <= 0 or not any(n > 0 for n in rounds_left):
         return None
-    busy = sum(seconds for seconds, _ in worked)
-    per_round = busy / rounds
+    busy = sum(entry[0] for entry in worked)
+    own = [min(entry[2], entry[0]) if len(entry) > 2 else entry[0] for entry in worked]  # the rounds' own seconds
+    once = [entry[0] - seconds for entry, seconds in zip(worked, own)]  # what each paid beside its rounds
+    per_round, per_run = sum(own) / rounds, statistics.median(once)
     kind_seconds: dict[Hashable, float] = {}
     kind_rounds: dict[Hashable, int] = {}
+    kind_once: dict[Hashable, list[float]] = {}
     if worked_kinds is not None and left_kinds is not None:
-        for (seconds, n), kind in zip(worked, worked_kinds):
+        for (entry, seconds, paid), kind in zip(zip(worked, own, once), worked_kinds):
             kind_seconds[kind] = kind_seconds.get(kind, 0.0) + seconds
-            kind_rounds[kind] = kind_rounds.get(kind, 0) + n
+            kind_rounds[kind] = kind_rounds.get(kind, 0) + entry[1]
+            kind_once.setdefault(kind, []).append(paid)
     pace = {kind: kind_seconds[kind] / n for kind, n in kind_rounds.items() if n > 0}
+    setup = {kind: statistics.median(paid) for kind, paid in kind_once.items()}
     spent = sum(min(seconds, elapsed) for seconds in in_flight)  # only time within the clocked window
     at_once = max(1.0, (busy + spent) / elapsed) if elapsed > 0 else 1.0
     kinds = left_kinds if left_kinds is not None and worked_kinds is not None else [None] * len(rounds_left)
-    left = [max(n, 0) * pace.get(kind, per_round) for n, kind in zip(rounds_left, kinds)]
+    started = begun if begun is not None else [False] * len(rounds_left)
+    left = [max(n, 0) * pace.get(kind, per_round) + (0.0 if n <= 0 or going else setup.get(kind, per_run))
+            for n, kind, going in zip(rounds_left, kinds, started)]
     return max(sum(left) / at_once, max(left))
 
 
@@ -1787,7 +1810,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the estimate of time left (time_left): the pace of the runs that work, the count of those with work left
         before = {r.name: kept_rounds(r.config) or 0 for r in to_run}
         to_do = {r.name: r for r in to_run if has_rounds_left(r.config)}
-        worked: list[tuple[float, int]] = []
+        worked: list[tuple[float, int, float]] = []  # (seconds, rounds run, their own seconds) of each
         worked_kinds: list[tuple] = []  # each worked run's run_kind: the pace of the runs of its kind
         runs_began = 0.0  # when the first of them began
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \
@@ -1820,7 +1843,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ran = result.get("rounds", 0) - before.get(r.name, 0)
                 if result["status"] in WORKED and ran > 0:
                     runs_began = min(now - result["seconds"], runs_began) if worked else now - result["seconds"]
-                    worked.append((result["seconds"], ran))
+                    worked.append((result["seconds"], ran, result.get("round_seconds", result["seconds"])))
                     worked_kinds.append(run_kind(r.config))
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
                 if not args.quiet or result["status"] == "failed":
@@ -1830,7 +1853,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                         or before[name]) for name, t in to_do.items()]
                     left_kinds = [run_kind(t.config) for t in to_do.values()]
                     left = time_left(worked, rounds_left, now - runs_began, list(flying.values()), worked_kinds,
-                                     left_kinds)
+                                     left_kinds, [name in flying for name in to_do])
                     untimed = sum(kind not in worked_kinds for kind, n in zip(left_kinds, rounds_left) if n > 0)
                     beat.say(run_line(i, len(runnable), r.name, result, left, untimed))
                 warn(result.get("warnings", ()), beat, r)

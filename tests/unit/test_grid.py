@@ -2023,3 +2023,17 @@ def test_a_ray_cluster_with_no_cpu_is_said_before_the_grid_waits_on_it():
     assert no_cpu_note(cluster(None)).startswith("the Ray cluster offers no CPU now (a head started with --num-cpus 0")
     assert no_cpu_note(cluster(0.0)) is not None and no_cpu_note(cluster(2.0)) is None
     assert no_cpu_note(types.SimpleNamespace()) is None  # a Ray that cannot be asked: nothing said
+
+
+def test_a_resumed_run_s_result_gives_the_own_seconds_of_the_rounds_it_ran_now(tmp_path, monkeypatch):
+    """What the grid's time-left estimate reads: a resumed run's seconds less its loading (time_left)."""
+    import al.simulate
+    from al.grid import run_one
+
+    config = {"strategy": "random", "initial": 100, "step": 50, "budget": 200, "out": str(tmp_path / "r")}
+    stored_run(config, 1)  # stopped after round 0: rounds 1 and 2 left
+    records = [{"macro_f1": 0.5, "seconds_train": 10.0 * (i + 1), "seconds_query": 1.0, "seconds_embed": 50.0}
+               for i in range(3)]
+    monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: records)
+    result = run_one(config)
+    assert result["status"] == "resumed" and result["round_seconds"] == pytest.approx(21.0 + 31.0)

@@ -124,6 +124,31 @@ def test_time_left(worked, rounds_left, elapsed, in_flight, left):
     assert time_left(worked, rounds_left, elapsed, in_flight) == (None if left is None else pytest.approx(left))
 
 
+def test_time_left_counts_what_a_run_pays_once_apart_from_its_rounds():
+    """A resumed grid's first run ran one round in 5 s, 4 of them loading: the 20 runs of 20 rounds left were said
+    to take 2,000 s (5 s a round) where each takes about 24."""
+    from al.grid import time_left
+
+    assert time_left([(5.0, 1, 1.0)], [20] * 20, 5.0) == pytest.approx(20 * (20 * 1.0 + 4.0))
+    # a run in flight has paid its loading already: its rounds alone
+    assert time_left([(5.0, 1, 1.0)], [20, 20], 5.0, (), None, None, [True, False]) == pytest.approx(20 + 24)
+    # the first run embedded the pool (100 s once), two others loaded from the cache (2 s): the median, not the mean
+    worked = [(110.0, 10, 10.0), (12.0, 10, 10.0), (12.0, 10, 10.0)]
+    assert time_left(worked, [10], 134.0) == pytest.approx(12.0)
+    # each kind its own: DAL's runs pay 30 s once and 10 s a round, random's 1 and 1
+    worked, kinds = [(11.0, 10, 10.0), (130.0, 10, 100.0)], ["random", "dal"]
+    assert time_left(worked, [10, 10], 141.0, (), kinds, ["random", "dal"]) == pytest.approx(141.0)
+    assert time_left(worked, [5], 141.0, (), kinds, ["cvirs"]) == pytest.approx(5 * 5.5 + 15.5)  # untimed: all's
+
+
+def test_a_run_s_result_gives_its_rounds_own_seconds_less_what_it_paid_once():
+    from al.grid import round_seconds
+
+    records = [{"seconds_train": 1.0, "seconds_train_dev": 0.4, "seconds_evaluate": 0.5, "seconds_query": 0.25,
+                "seconds_embed": 100.0, "seconds_replay": 3.0}, {"seconds_train": 2.0, "seconds_space": 1.0}]
+    assert round_seconds(records) == pytest.approx(1.75 + 3.0)
+
+
 def test_time_left_takes_each_kind_of_run_at_its_own_pace():
     """A grid's random run took 1 s a round, its DAL run 10: the estimate for two random and one DAL run left was
     the mean pace, 5.5 s a round (the grid's line said 'about 3 s left' with a minute of DAL runs to go)."""
