@@ -40,6 +40,9 @@ REFUSED = [
     ("embed_precision.py", "--reuters", "/nonexist.tar.gz"),  # it had left Reuters out without a word
     ("compare_runs.py", "/nonexist"),
     ("bert_step.py", "--tiny", "--device", "cpu", "--data-path", "/nonexist.csv"),  # a traceback, after the model
+    ("bert_epochs.py", "--sizes", "0"),
+    ("bert_epochs.py", "--check-epochs", "0"),
+    ("bert_epochs.py", "--sizes", "100000"),  # after the corpus loads, before any model does
 ]
 
 
@@ -53,6 +56,9 @@ SAID = {
     ("embed_precision.py", "--reuters", "/nonexist.tar.gz"): "--reuters /nonexist.tar.gz does not exist",
     ("compare_runs.py", "/nonexist"): "expected two directories to compare (A B), or --caches",
     ("bert_step.py", "--tiny", "--device", "cpu", "--data-path", "/nonexist.csv"): "--data-path /nonexist.csv is no file",
+    ("bert_epochs.py", "--sizes", "0"): "--sizes must be at least 1 each, got [0]",
+    ("bert_epochs.py", "--check-epochs", "0"): "--check-epochs must be at least 1, got 0",
+    ("bert_epochs.py", "--sizes", "100000"): "a size of 100000 is more than the pool's 11,572 texts",
 }
 
 
