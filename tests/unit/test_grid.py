@@ -1532,8 +1532,8 @@ def test_an_edit_to_a_user_s_strategy_is_noted_only_where_rounds_came_from_the_c
         assert len(run(config, quiet=True)) == 2
     noted = [str(w.message) for w in caught if "changed since" in str(w.message)]
     assert noted == ([f"{tmp_path / module}.py changed since {tmp_path / 'r'} last ran: the rounds recorded there "
-                      f"come from the code as it was then; pass another --out to run the new code from the start"]
-                     if rounds_before and stored_budget == 150 else [])
+                      f"come from the code as it was then; pass another out= to run the new code from the start"]
+                     if rounds_before and stored_budget == 150 else [])  # run() from Python: its keyword
 
 
 def test_the_dry_run_warns_of_a_strategy_file_edited_since_its_runs_ran(tmp_path, monkeypatch, capsys):
