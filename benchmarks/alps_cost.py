@@ -8,6 +8,10 @@
     python benchmarks/alps_cost.py --shared        # also a cold run's way: the surprisal pass embeds the pool
     python benchmarks/alps_cost.py --shared --shared-first  # that way first, the old one second
 
+On 2 cores the default's three passes took 110 to 114 s on a Xeon with AMX and 221 s on an AMD EPYC with AVX2,
+about 2 to 4 min (RESULTS.md section 12.16); ``--shared`` adds 79 to 146 s there, and ``--fit-steps 125`` took
+179 s (section 12.14).
+
 With an empty cache (a temporary ``AL_CACHE_DIR``, or ``--cache``), times: (1) embedding the
 pool with all-MiniLM-L6-v2 (``SentenceEmbedder.encode``, model load included),
 (2) ALPS's preparation, which loads the checkpoint as a masked LM and fits its

@@ -3,6 +3,9 @@
     python benchmarks/alps_surprisal_check.py            # the Disaster Response pool (11,572 texts)
     python benchmarks/alps_surprisal_check.py --n 2000   # its first 2,000 texts
 
+On 2 cores the default takes about 7 min (RESULTS.md section 12.2: a head fit of about 82 s, then passes of 106.0,
+146.6 and 98.9 s).
+
 With an empty cache (a temporary ``AL_CACHE_DIR``), fits ALPS's MLM head on the
 pool (all-MiniLM-L6-v2, ``mlm_head="fit"``) once, then runs the surprisal pass
 twice with that head: as ``al`` does (:func:`al.embedders.surprisal.token_surprisal_torch`)

@@ -3,6 +3,9 @@
     python benchmarks/annotate_pause.py                      # 10,000 pool texts, logreg, class_embedding
     python benchmarks/annotate_pause.py --pool 2000 --budget 250 --no-dev
 
+On 2 cores the default took about 10 min with the embedding cache to fill (RESULTS.md section 8: 578 s for 9,011
+texts, under load); with the cache filled, its 400 answers and their pauses take under a minute (section 8).
+
 A pool of Disaster Response messages (the packaged CSV's train split) is
 written as JSON lines with ids, the embedding cache is filled first (timed
 apart: the first start of a session embeds its pool once), then the server

@@ -2,6 +2,9 @@
 
     python benchmarks/dal_profile.py [N_LABELED]     # default 350, the middle of the quick grid's 100 -> 600
 
+On 2 cores the query at the default 350 took 10.55 s (RESULTS.md section 12.10; 15.5 s under load, section 11),
+with the pool's vectors cached; an empty cache first embeds the pool, about 1.5 to 2 min (section 13).
+
 Real cached all-MiniLM-L6-v2 vectors of the pool (11,572 texts) stand in for the
 classifier's representation (logreg's is the embedding itself); a random labeled
 set of N_LABELED texts; one query of 50 with the defaults (10 sub-batches, |U'| =

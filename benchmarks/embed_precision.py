@@ -3,6 +3,9 @@
     python benchmarks/embed_precision.py                  # 2,000 texts of each pool, 3 rounds
     python benchmarks/embed_precision.py --n 500 --rounds 2
 
+On 2 Xeon cores with native bf16 the default takes about 7 min (RESULTS.md section 12.7: at its median rates, the
+3 rounds of each precision on both pools are about 410 s); longer where bf16 is emulated (section 18).
+
 For the Disaster Response and the Reuters-21578 pools (the quick grid's two data
 sets; Reuters is skipped when ``../shared/data/reuters21578.tar.gz`` is absent),
 the first ``--n`` pool texts are encoded by :class:`al.embedders.SentenceEmbedder`

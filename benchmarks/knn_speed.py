@@ -1,6 +1,6 @@
 """Speed of the kNN classifier: predicting the pool, choosing k on dev, adding a round's texts.
 
-    python benchmarks/knn_speed.py
+    python benchmarks/knn_speed.py                 # about 5 s on 2 cores (RESULTS.md section 16: 4.96 s wall)
     python benchmarks/knn_speed.py --labeled 600 --queries 11000 --dev 2000 --repeat 5
 
 Synthetic L2-normalised 384-dimensional vectors, 10 labels (each on 20 % of the texts).

@@ -8,7 +8,7 @@ scipy, so it lives in its own virtual environment (see shared/ALGORITHMS.md):
         "Cython<3.1" "setuptools<70" six wheel joblib
     LIBACT_BUILD_HINTSVM=0 LIBACT_BUILD_VARIANCE_REDUCTION=0 \\
         /tmp/libact-venv/bin/pip install --no-build-isolation --no-deps libact==0.1.6
-    /tmp/libact-venv/bin/python benchmarks/libact_crosscheck.py --rounds 200
+    /tmp/libact-venv/bin/python benchmarks/libact_crosscheck.py --rounds 200   # 12.8 s, 2 cores (RESULTS.md section 16)
 
 Each round draws a random multi-label problem (features, labels, a labeled
 set) and asks both implementations for one text:

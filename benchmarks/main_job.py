@@ -3,6 +3,9 @@
     python benchmarks/main_job.py                     # the default job (logreg on MiniLM embeddings)
     python benchmarks/main_job.py -- --classifier bert --budget 150   # any extra simulate flags
 
+The default runs the job cold, then warm: about 3 min on 2 cores (RESULTS.md section 1: 161.7 s cold, 6.1 s warm);
+the cold run alone is under a minute on a Xeon with AMX (section 17).
+
 Prints one Markdown table row per run: wall time, seconds spent embedding, and the
 sums of train / query / evaluate seconds over rounds, read from the run's records.
 """

@@ -4,6 +4,10 @@
     python benchmarks/space_speed.py run         # the default job, pretrained vs --space cea (head), warm cache, interleaved
     python benchmarks/space_speed.py encoder     # MiniLM fine-tuned on Reuters (10-label pick), |L| = 100
 
+On 2 cores (RESULTS.md section 7): ``head`` about 15 s with the pool's vectors cached (30 fits of 0.17 to 0.95 s,
+under load), ``run`` a little over 1 min on a warm cache (its three pairs took 68.6 s, quiet), ``encoder`` about
+15 min under load (494 + 368 s).
+
 ``head`` fits :class:`al.spaces.head.HeadSpace` on the cached MiniLM
 embeddings of a random labeled set and maps the whole pool (11,572 texts):
 the work a simulation adds to each round. ``run`` times two whole
