@@ -1149,13 +1149,15 @@ def in_python_terms(filename: str, lineno: int) -> Iterator[None]:
             name, line_no, rest = filename, lineno, rest[:1]  # the caller's line, read again from its file
         shown(reworded, category, name, line_no, *rest)
 
-    with warnings.catch_warnings():
-        warnings.showwarning = show
-        try:
-            yield
-        except ALError as exc:
-            exc.args = (in_file_terms(str(exc), python=True),)
-            raise
+    warnings.showwarning = show  # not catch_warnings(): the filters a library adds as it loads inside stay
+    try:
+        yield
+    except ALError as exc:
+        exc.args = (in_file_terms(str(exc), python=True),)
+        raise
+    finally:
+        if warnings.showwarning is show:
+            warnings.showwarning = shown
 
 
 def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:

@@ -180,3 +180,16 @@ def test_run_warns_that_threads_is_recorded_not_applied_where_the_process_runs_o
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run(SimulationConfig(out=str(tmp_path / "b"), threads=torch.get_num_threads()))
+
+
+def test_run_leaves_the_warning_filters_a_library_adds_as_it_loads(tmp_path, monkeypatch):
+    def loads_a_library(config, quiet):
+        warnings.filterwarnings("ignore", message="a library's own noise")
+        return []
+
+    monkeypatch.setattr(al.simulate, "run_as_command", loads_a_library)
+    shown = warnings.showwarning
+    with warnings.catch_warnings():
+        run(SimulationConfig(out=str(tmp_path / "run")))
+        assert any(f[1] is not None and f[1].pattern == "a library's own noise" for f in warnings.filters)
+        assert warnings.showwarning is shown
