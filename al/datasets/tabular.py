@@ -138,9 +138,13 @@ def read_rows(path: str | Path) -> Table:
         what = "is not a regular file" if path.exists() else "does not exist"
         raise DataError(f"data path {path} {what}; expected a .csv or .jsonl file")
     suffix = path.suffix.lower()
+    if suffix in COMPRESSED:
+        raise DataError(f"data path {path} is compressed ({suffix}); expected the .csv, .tsv or .jsonl file itself: "
+                        f"{COMPRESSED[suffix].format(path=path)} and give the file inside")
     if suffix not in (".csv", ".tsv", ".jsonl", ".ndjson", ".json"):
-        raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl: save or rename it "
-                        f"as one (.csv and .tsv: a table with a header row, .jsonl: one JSON object a line)")
+        raise DataError(f"data path {path} has suffix {suffix!r}; expected .csv, .tsv or .jsonl (or .ndjson, .json "
+                        f"with one object a line): save or rename it as one (.csv and .tsv: a table with a header "
+                        f"row, .jsonl: one JSON object a line)")
     if suffix in (".csv", ".tsv") and _blank(path):
         raise DataError(f"data path {path} is empty; expected a header row and one row per labeled text")
     try:
@@ -215,18 +219,51 @@ def raise_interrupt(exc: BaseException) -> None:
         pending += [cause.__cause__, cause.__context__]
 
 
+#: Compressed files by suffix, with how to get the text out (``{path}``: the file).
+COMPRESSED = {".gz": "gunzip -k {path}", ".bz2": "bunzip2 -k {path}", ".xz": "unxz -k {path}",
+              ".zip": "unzip {path}", ".xlsx": "export the sheet as CSV UTF-8 (File > Save As)",
+              ".xls": "export the sheet as CSV UTF-8 (File > Save As)"}
+
+
 def _not_utf8(path: Path) -> DataError:
-    """The one line for a file that is not UTF-8: its first byte that is not, by line (as an editor counts them)."""
+    """The one line for a file that is not UTF-8: what it looks like instead where its first bytes tell (compressed,
+    a workbook, UTF-16), else its first byte that is not UTF-8, by line (as an editor counts them), and the 8-bit
+    encoding it decodes as."""
     data = path.read_bytes()
+    if data.startswith(b"\x1f\x8b"):
+        return DataError(f"{path} is gzip-compressed, not text; expected the text file: gunzip -c {path} > "
+                         f"{path.with_suffix('')}.uncompressed{path.suffix}, and give that")
+    if data.startswith(b"PK\x03\x04"):
+        return DataError(f"{path} is a zip archive (an .xlsx workbook?), not text; expected a CSV or JSON-lines "
+                         f"file: export the sheet as CSV UTF-8, or unzip it and give the file inside")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return DataError(f"{path} is UTF-16 text (it begins with a byte-order mark, as Excel's 'Unicode text' "
+                         f"writes it); expected UTF-8: save it as CSV UTF-8, or iconv -f UTF-16 -t UTF-8 {path}")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         before = data[:exc.start]
         breaks = re.findall(rb"\r\n|\r|\n", before)
         column = exc.start - max(before.rfind(b"\n"), before.rfind(b"\r"))
+        guess = _eight_bit(data)
         return DataError(f"{path} line {1 + len(breaks)} is not UTF-8 text (byte {data[exc.start]:#04x}, byte "
-                         f"{column} of the line); expected UTF-8 text: save the file as UTF-8")
+                         f"{column} of the line){guess}; expected UTF-8 text: save the file as UTF-8"
+                         + (f" (iconv -f {guess.split()[-1].rstrip(')')} -t UTF-8 {path})" if guess else ""))
     return DataError(f"{path} is not UTF-8 text; expected UTF-8 text: save the file as UTF-8")
+
+
+def _eight_bit(data: bytes) -> str:
+    """`` (it reads as CP1252)``: the 8-bit encoding a file that is not UTF-8 decodes as, Windows' before
+    Latin-1's (bytes 0x80-0x9f are printable in Windows-1252, control codes in Latin-1); "" for neither."""
+    for name, label in (("cp1252", "CP1252"), ("latin-1", "ISO-8859-1")):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if name == "latin-1" and re.search("[\x80-\x9f]", text):
+            return ""  # control codes: no text encoding that al can name
+        return f" (it reads as {label})"
+    return ""
 
 
 #: How :func:`_header` names a column whose header cell is empty (as pandas does): never a label of its own.
@@ -251,7 +288,7 @@ def _read_csv(path: Path, sep: str) -> Table:
     header: list[str] | None = None
     header_line = 1
     with contextlib.closing(_records(path, sep)) as records:
-        for start, _, record in records:
+        for start, end, record in records:
             if record and (len(record) > 1 or record[0].strip()):  # pandas skips blank lines too
                 if header is None:
                     header, header_line = record, start
@@ -263,13 +300,23 @@ def _read_csv(path: Path, sep: str) -> Table:
                             f"{path.with_suffix('.csv').name}, or save it with tabs"
                         )
                     if other:  # a text column and labels make two columns at least
+                        why = " (a spreadsheet's export where a comma is the decimal mark)" if other[0] == ";" else ""
                         raise DataError(
                             f"{path}'s header (line {header_line}) is one column, {header[0][:60]!r}, holding "
-                            f"{other[0]!r}: the file looks separated by {other[0]!r}, not {sep!r} (a spreadsheet's "
-                            f"export where a comma is the decimal mark); save it as CSV with commas"
-                            + (", or as .tsv" if other[0] == "\t" else "")
+                            f"{other[0]!r}: the file looks separated by {other[0]!r}, not {sep!r}{why}; save it as "
+                            f"CSV with commas" + (f", or rename it {path.with_suffix('.tsv').name}"
+                                                  if other[0] == "\t" else "")
                         )
                 elif len(record) > len(header):
+                    if end > start and any("\n" in cell or "\r" in cell for cell in record) or _odd_quotes(
+                            path, start):
+                        raise DataError(
+                            f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
+                            f"{len(header)}{f', read as one row through line {end}' if end > start else ''}: a "
+                            f"quote (\") opened on line {start} is likely not closed where its cell ends; close it "
+                            f"(a quote inside a cell is written twice: \"\"), or quote a cell that holds "
+                            f"{_SEP_NAMES[sep]}"
+                        )
                     raise DataError(
                         f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
                         f"{len(header)}; quote a cell that holds {_SEP_NAMES[sep]} (\"a, b\"), or name every column "
@@ -290,6 +337,16 @@ def _read_csv(path: Path, sep: str) -> Table:
 
 
 _SEP_NAMES = {",": "a comma", "\t": "a tab"}
+
+
+def _odd_quotes(path: Path, line: int) -> bool:
+    """Whether ``line`` of the file (from 1, as :func:`_records` counts) holds an odd number of quotes: one opened
+    and not closed on it, where no cell of its row goes on to the next line."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        for number, text in enumerate(re.split(r"\r\n|\r|\n", f.read()), 1):
+            if number == line:
+                return text.count('"') % 2 == 1
+    return False
 
 
 def _records(path: Path, sep: str) -> Iterator[tuple[int, int, list[str]]]:
@@ -457,7 +514,9 @@ def _read_json_lines(path: Path) -> Table:
                 whole = (" (the whole file one JSON array, as pandas' orient='records' writes it? write one object "
                          "a line: DataFrame.to_json(path, orient='records', lines=True))"
                          if number == 1 and isinstance(row, list) and row and isinstance(row[0], dict) else "")
-                raise DataError(f"{path} line {number} holds a {type(row).__name__}; expected a JSON object{whole}")
+                kind = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true/false",
+                        type(None): "null"}.get(type(row), type(row).__name__)
+                raise DataError(f"{path} line {number} holds {kind}, not an object; expected a JSON object{whole}")
             keys = tuple(row)
             if len(keys) < len(last.pairs):  # a key written twice (refused, unless blank: blank keys are "Unnamed: i")
                 pairs = last.pairs
@@ -749,11 +808,16 @@ def zero_one_rows(table: Table, columns: Sequence[str], rows: Iterable[int] | No
         i, j = np.argwhere(bad)[0]
         row = int(rows[i])
         cell = values.iat[row, j]
-        shown = "is empty" if _missing(cell) else f"holds {_shown(cell)}"
+        empty = bool(_missing(cell))
+        shown = "is empty" if empty else f"holds {_shown(cell)}"
+        count = int(values.iloc[rows, j].map(_missing).sum()) if empty else 0
+        more = f" ({count:,} of its cells are empty: write 0 in them, an empty cell is not read as 0)" \
+            if count > 1 else ""
         leave = ("leave the column out of --label-columns" if named else
                  "name the label columns with --label-columns, leaving it out")
-        raise DataError(f"{table.where(row)}: label column {columns[j]!r} {shown}; expected 0 or 1: write 0 or 1 "
-                        f"in each of its cells, or {leave}")
+        cell_of = "the cell of " if empty else ""
+        raise DataError(f"{table.where(row)}: {cell_of}label column {columns[j]!r} {shown}{more}; expected 0 or 1: "
+                        f"write 0 or 1 in each of its cells, or {leave}")
     return Y.iloc[rows].to_numpy(dtype=np.int8)
 
 

@@ -29,7 +29,7 @@ CASES = {
     "jsonl line not json": (["--dataset", "jsonl", "--data-path", "broken.jsonl"],
                             "broken.jsonl line 3 is not JSON (Expecting property name enclosed in double quotes"),
     "jsonl line not an object": (["--dataset", "jsonl", "--data-path", "array.jsonl"],
-                                 "array.jsonl line 2 holds a list; expected a JSON object"),
+                                 "array.jsonl line 2 holds an array, not an object; expected a JSON object"),
     "empty jsonl": (["--dataset", "jsonl", "--data-path", "empty.jsonl"], "holds no JSON lines"),
     "empty csv": (["--dataset", "csv", "--data-path", "empty.csv"],
                   "data path empty.csv is empty; expected a header row and one row per labeled text"),

@@ -292,11 +292,11 @@ def test_a_mapping_as_a_label_cell_is_refused(tmp_path):
      r"a.jsonl line 2: column 'split' holds an empty cell \(1 such row\(s\)\); expected train, dev \(or "
      r"validation\), test in every row$"),
     ("a.json", '[{"text": "x", "labels": ["a"]}, {"text": "y", "labels": ["b"]}]\n', {},
-     r"a.json line 1 holds a list; expected a JSON object \(the whole file one JSON array, as pandas' "
+     r"a.json line 1 holds an array, not an object; expected a JSON object \(the whole file one JSON array, as pandas' "
      r"orient='records' writes it\? .*lines=True\)\)$"),
     ("a.csv", "text,a,b\nx,1,0\ny,,1\nz,0,1\n", {},
-     r"a.csv line 3: label column 'a' is empty; expected 0 or 1: write 0 or 1 in each of its cells, or name the "
-     r"label columns with --label-columns, leaving it out$"),
+     r"a.csv line 3: the cell of label column 'a' is empty; expected 0 or 1: write 0 or 1 in each of its cells, or "
+     r"name the label columns with --label-columns, leaving it out$"),
     ("a.csv", "text,a,b\nx,1,0\ny,,1\nz,0,1\n", {"label_columns": ["a", "b"]},
      r"or leave the column out of --label-columns$"),
 ])

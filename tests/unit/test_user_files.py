@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -551,8 +552,9 @@ def test_a_byte_that_is_not_utf8_is_named_by_its_line(tmp_path, name, content, l
     path.write_bytes(content)
     with pytest.raises(DataError) as caught:
         read_rows(path)
-    assert str(caught.value) == (f"{path} line {line} is not UTF-8 text (byte 0xff, byte {byte} of the line); "
-                                 f"expected UTF-8 text: save the file as UTF-8")
+    assert str(caught.value) == (f"{path} line {line} is not UTF-8 text (byte 0xff, byte {byte} of the line) (it "
+                                 f"reads as CP1252); expected UTF-8 text: save the file as UTF-8 (iconv -f CP1252 -t "
+                                 f"UTF-8 {path})")
 
 
 # 14 ------------------------------------------------------------- a misspelt label value is said, not silently dropped
@@ -720,15 +722,17 @@ def test_a_column_of_other_words_is_no_label_and_says_nothing(tmp_path):
         assert load_dataset("csv", path).label_names == ("food",)
 
 
-@pytest.mark.parametrize("sep, advice", [(";", "save it as CSV with commas"), ("\t", "save it as CSV with commas, or as .tsv")])
+@pytest.mark.parametrize("sep, advice", [
+    (";", " (a spreadsheet's export where a comma is the decimal mark); save it as CSV with commas"),
+    ("\t", "; save it as CSV with commas, or rename it d.tsv"),  # a tab is no decimal mark's doing
+])
 def test_a_csv_separated_otherwise_is_named_for_what_it_is(tmp_path, sep, advice):
     path = tmp_path / "d.csv"
     path.write_text(f"text{sep}labels\nbread{sep}food\nclean water{sep}water\n")
     with pytest.raises(DataError) as caught:
         load_dataset("csv", path)
     assert str(caught.value) == (f"{path}'s header (line 1) is one column, {f'text{sep}labels'!r}, holding {sep!r}: "
-                                 f"the file looks separated by {sep!r}, not ',' (a spreadsheet's export where a comma "
-                                 f"is the decimal mark); {advice}")
+                                 f"the file looks separated by {sep!r}, not ','{advice}")
 
 
 def test_a_user_file_short_of_dev_texts_for_a_label_is_told_of_the_split_column(tmp_path):
@@ -1108,3 +1112,66 @@ def test_a_split_column_not_found_points_at_the_column_named_split_before_a_near
     said = str(absent_split_column("f.csv", "fold", ["text", "food", "water", "split"]))
     assert "'fold' (did you mean split?)" in said
     assert "(did you mean food?)" in str(absent_split_column("f.csv", "fod", ["text", "food", "water"]))
+
+
+# -------------------------------------------------------------- what a file that is no UTF-8 table is instead
+
+GOOD_CSV = "text,food,water\n" + "".join(f'"text {i}, about things",{i % 2},{i % 3 == 0:d}\n' for i in range(30))
+
+
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("d.csv.gz", None, r"is compressed \(\.gz\); expected the \.csv, \.tsv or \.jsonl file itself: gunzip -k "),
+    ("d.csv", "gzip", r"is gzip-compressed, not text; expected the text file: gunzip -c "),
+    ("d.csv", "zip", r"is a zip archive \(an \.xlsx workbook\?\), not text; .*export the sheet as CSV UTF-8"),
+    ("d.csv", "utf-16", r"is UTF-16 text \(it begins with a byte-order mark.*iconv -f UTF-16 -t UTF-8 "),
+    ("d.csv", "cp1252", r"line 2 is not UTF-8 text \(byte 0x97, byte 7 of the line\) \(it reads as CP1252\); "
+                        r"expected UTF-8 text: save the file as UTF-8 \(iconv -f CP1252 -t UTF-8 "),
+])
+def test_a_file_that_is_no_utf8_text_is_named_for_what_it_is(tmp_path, name, content, said):
+    import gzip
+    import zipfile
+
+    path = tmp_path / name
+    if content == "gzip" or content is None:
+        path.write_bytes(gzip.compress(GOOD_CSV.encode()))
+    elif content == "zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("sheet.xml", GOOD_CSV)
+    elif content == "utf-16":
+        path.write_text(GOOD_CSV, encoding="utf-16")
+    else:
+        path.write_bytes(GOOD_CSV.replace("text 0,", "text \u2014 0,", 1).encode("cp1252"))
+    with pytest.raises(DataError, match=said):
+        read_rows(path)
+
+
+@pytest.mark.parametrize(("lines", "said"), [
+    # a quote opened before a text and closed by the next row's: one row through line 4, too many cells
+    (['text,food,water', 'a,1,0', '"b, c,1,0', 'd,0,1', '"e, f",1,0'],
+     r"line 3 has 4 cells but the header \(line 1\) names 3, read as one row through line 5: a quote \(\"\) opened on "
+     r"line 3 is likely not closed where its cell ends"),
+    (['text,food,water', 'a,1,0', '""b, c",1,0'], r"line 3 has 4 cells .* names 3: a quote \(\"\) opened on line 3 "),
+    (['text,food,water', 'a,1,0', 'b, c,1,0'], r"line 3 has 4 cells but the header \(line 1\) names 3; quote a cell"),
+])
+def test_an_unclosed_quote_is_named_as_such_not_as_a_comma_to_quote(tmp_path, lines, said):
+    path = write_csv(tmp_path / "d.csv", lines[0], lines[1:])
+    with pytest.raises(DataError, match=said):
+        read_rows(path)
+
+
+def test_empty_cells_of_a_label_column_are_counted_and_said_not_to_be_zeros(tmp_path):
+    rows = [f"text {i},{'1' if i % 3 == 0 else ''},{i % 2}" for i in range(60)]
+    path = write_csv(tmp_path / "d.csv", "text,food,water", rows)
+    said = (r"line 3: the cell of label column 'food' is empty \(40 of its cells are empty: write 0 in them, an empty "
+            r"cell is not read as 0\); expected 0 or 1")
+    with pytest.raises(DataError, match=said):
+        load_table(path, label_columns=["food", "water"])
+
+
+@pytest.mark.parametrize(("line", "kind"), [('"a text"', "a string"), ("[1, 2]", "an array"), ("3", "a number"),
+                                            ("null", "null"), ("true", "true/false")])
+def test_a_json_line_that_is_no_object_is_named_by_json_s_words(tmp_path, line, kind):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"text": "one", "labels": ["a"]}\n' + line + "\n")
+    with pytest.raises(DataError, match=rf"line 2 holds {re.escape(kind)}, not an object; expected a JSON object"):
+        read_rows(path)
