@@ -951,6 +951,7 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
         if isinstance(value, str) and not value.strip().startswith("["):
             for label in set(labels):
                 joined[label] = joined.get(label, 0) + 1
+    refuse_joined_names(joined, {label for labels in lists for label in labels}, sep, f"{table.path} column {column!r}")
     note = separator_note(joined, sep)
     if note is not None:
         import warnings
@@ -1001,6 +1002,32 @@ def joining_separator(names: Iterable[str]) -> tuple[str, list[str]] | None:
 def separator_flag(char: str) -> str:
     """``char`` as the shell takes it after ``--label-sep``: ``';'``, ``$'\\t'``."""
     return "$'\\t'" if char == "\t" else shlex.quote(char)
+
+
+def refuse_joined_names(joined: dict[str, int], names: set[str], sep: str, where: str) -> None:
+    """Refuse label names that are other label names of the file joined by a separator (``food, water`` beside
+    ``food`` and ``water``), two or more: split at ``sep`` they are one label each, and a text of ``food, water``
+    is no text of ``food`` (a multi-label file read as another task, whatever labels are picked).
+
+    A cell written as a JSON list (``["food, water"]``) is not split, so names that hold a separator are kept
+    that way.
+    """
+    if (joining := joining_separator(joined)) is None:
+        return
+    char, found = joining
+    evident = [name for name in found if len(parts := [p.strip() for p in name.split(char)]) > 1
+               and all(part in names and part != name for part in parts)]
+    if len(evident) < 2:
+        return
+    example = max(evident, key=lambda name: (joined[name], name))
+    flag = separator_flag(char)
+    raise DataError(
+        f"{where}: {len(evident)} label names are other labels of the file joined by {char!r}, e.g. {example!r} (on "
+        f"{joined[example]:,} text(s)), where labels are split at {sep!r}: read so, a text of {example!r} is a text "
+        f"of neither {' nor '.join(repr(part.strip()) for part in example.split(char)[:2])}; pass --label-sep {flag} "
+        f"(in YAML: data_options: "
+        f"{{label_sep: {json.dumps(char)}}}), or, if such names are labels of their own, write those cells as JSON "
+        f"lists ([\"{example}\"])")
 
 
 def separator_note(names: dict[str, int], sep: str) -> str | None:

@@ -1175,3 +1175,30 @@ def test_a_json_line_that_is_no_object_is_named_by_json_s_words(tmp_path, line, 
     path.write_text('{"text": "one", "labels": ["a"]}\n' + line + "\n")
     with pytest.raises(DataError, match=rf"line 2 holds {re.escape(kind)}, not an object; expected a JSON object"):
         read_rows(path)
+
+
+def joined_rows(cell) -> list[str]:
+    """60 texts labeled food, water or shelter alone, and 30 with two of them joined by ``,`` (``cell`` writes them)."""
+    rows = [f"text {i},{['food', 'water', 'shelter'][i % 3]}" for i in range(60)]
+    pairs = ["food,water", "water,shelter", "food,shelter"]
+    return rows + [f"joined {i},{cell(pairs[i % 3])}" for i in range(30)]
+
+
+def test_labels_that_are_other_labels_joined_are_refused_whatever_picks_them(tmp_path):
+    path = write_csv(tmp_path / "d.csv", "text,labels", joined_rows(lambda pair: f'"{pair}"'))
+    said = (r"column 'labels': 3 label names are other labels of the file joined by ',', e.g. 'water,shelter' \(on 10 "
+            r"text\(s\)\), where labels are split at '\|': read so, a text of 'water,shelter' is a text of neither "
+            r"'water' nor 'shelter'; pass --label-sep , \(in YAML: data_options: \{label_sep: \",\"\}\), or, if such "
+            r"names are labels of their own, write those cells as JSON lists")
+    with pytest.raises(DataError, match=said):
+        load_table(path)
+    assert load_table(path, label_sep=",").label_names == ("food", "shelter", "water")
+
+
+def test_labels_of_their_own_that_hold_a_separator_are_read_from_json_lists_or_warned_of_alone(tmp_path):
+    as_lists = write_csv(tmp_path / "l.csv", "text,labels", joined_rows(lambda pair: '"' + json.dumps([pair]).replace(
+        '"', '""') + '"'))
+    assert "food,water" in load_table(as_lists).label_names
+    one = [f"text {i},{['food', 'water', 'shelter'][i % 3]}" for i in range(60)] + ['"joined","food,water"']
+    with pytest.warns(UserWarning, match="1 label name\\(s\\) hold ','"):  # one such name: a warning, as before
+        assert "food,water" in load_table(write_csv(tmp_path / "o.csv", "text,labels", one)).label_names
