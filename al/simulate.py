@@ -995,6 +995,25 @@ def compare_stored(config: SimulationConfig, records: Any) -> dict[str, Any] | N
     return stored
 
 
+def zero_one_columns_found(config: SimulationConfig) -> str | None:
+    """``labels read from the 0/1 columns ...``: for ``--describe`` of a file of one's own whose label columns the
+    rule found (none named), which those are, so that a 0/1 column of another kind (``needs_review``) is seen
+    before it is learned as a label; None where the labels come from a list column or were named."""
+    from al.datasets import USER_FILE_DATASETS
+    from al.datasets.tabular import TABLE_OPTIONS, label_source, read_rows
+
+    options = {**TABLE_OPTIONS, **dict(config.data_options)}
+    if config.dataset not in USER_FILE_DATASETS or options.get("label_columns"):
+        return None
+    source = label_source(read_rows(config.data_path), None, reserved={options["text_column"],
+                                                                        options["split_column"] or "split", "id"})
+    if source.is_list or not source.columns:
+        return None
+    return (f"labels read from the file's 0/1 columns: {', '.join(source.columns)} (every column of only 0 and 1 "
+            f"but the text, split and id columns; a 0/1 column that is no label, such as a review flag, is left out "
+            f"by naming the label columns with --label-columns)")
+
+
 def warn_duplicates(corpus: Any, quiet: bool) -> None:
     """One line when texts repeat: they are legitimate data and stay in the pool."""
     duplicated = corpus.n_duplicated_texts()
@@ -1367,6 +1386,10 @@ def _main(args: argparse.Namespace) -> int:
             print(corpus.describe())
             print(reduction_summary(full, corpus)
                   + (f"; --pool-size keeps {config.pool_size:,} pool texts" if config.pool_size else ""))
+            if (found := zero_one_columns_found(config)) is not None:
+                print(found)
+            if duplicated := corpus.n_duplicated_texts():
+                print(f"repeated: {duplicated:,} texts repeat an earlier text (kept: duplicates are data)")
             return 0
         if config.threads is not None:  # this process is the run's own: the limit outlives the run
             from al.device import limit_threads

@@ -425,7 +425,8 @@ def test_describe_prints_the_corpus(capsys):
     out = capsys.readouterr().out
     assert "corpus disaster" in out and "label cardinality" in out
     # the Disaster Response CSV: 26,246 messages, 35 categories; the 10 kept ones leave these out
-    assert out.rstrip().splitlines()[-1] == ("left out: 11,669 of 26,246 texts, which carry none of the 10 kept "
+    assert out.rstrip().splitlines()[-1] == "repeated: 45 texts repeat an earlier text (kept: duplicates are data)"
+    assert out.rstrip().splitlines()[-2] == ("left out: 11,669 of 26,246 texts, which carry none of the 10 kept "
                                             "labels (6,317 carry no label at all); 25 of 35 labels (related, food, earthquake, "
                                             "storm, shelter, floods, medical_help, infrastructure_related, water, "
                                             "other_weather, buildings, medical_products and 13 more)")
@@ -467,7 +468,7 @@ def test_describe_refuses_flags_it_would_not_read_and_takes_a_settings_file_whol
     settings = tmp_path / "run.yaml"  # a run's settings file: its strategy and budget are the run's, not refused
     settings.write_text("strategy: dal\nbudget: 300\npool_size: 2000\n")
     assert main(["--config", str(settings), "--describe"]) == 0
-    assert capsys.readouterr().out.rstrip().endswith("; --pool-size keeps 2,000 pool texts")
+    assert "; --pool-size keeps 2,000 pool texts\n" in capsys.readouterr().out
 
 
 def test_list_strategies(capsys, monkeypatch):

@@ -1202,3 +1202,18 @@ def test_labels_of_their_own_that_hold_a_separator_are_read_from_json_lists_or_w
     one = [f"text {i},{['food', 'water', 'shelter'][i % 3]}" for i in range(60)] + ['"joined","food,water"']
     with pytest.warns(UserWarning, match="1 label name\\(s\\) hold ','"):  # one such name: a warning, as before
         assert "food,water" in load_table(write_csv(tmp_path / "o.csv", "text,labels", one)).label_names
+
+
+def test_describe_names_the_0_1_columns_read_as_labels_and_the_repeated_texts(tmp_path, capsys):
+    from al.simulate import main
+
+    rows = [f"message number {i},{int(i % 3 == 0)},{int(i % 3 == 1)},{int(i % 7 == 0)}" for i in range(600)]
+    path = write_csv(tmp_path / "d.csv", "text,food,water,needs_review", rows + rows[:20])
+    assert main(["--dataset", "csv", "--data-path", str(path), "--describe"]) == 0
+    out = capsys.readouterr().out
+    assert ("labels read from the file's 0/1 columns: food, water, needs_review (every column of only 0 and 1 but "
+            "the text, split and id columns;") in out
+    # of the 20 repeated rows, the 14 with food or water stay (the reduction keeps the eligible labels' texts)
+    assert "repeated: 14 texts repeat an earlier text (kept: duplicates are data)" in out
+    assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--label-columns", "food", "water"]) == 0
+    assert "labels read from" not in capsys.readouterr().out
