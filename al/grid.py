@@ -1600,7 +1600,7 @@ def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | No
     pace of yet (counted at the pace of all, said so).
     """
     detail = f"macro-F1 {result['macro_f1']:.4f}" if "macro_f1" in result else result.get("message", "")
-    guess = f", {counted(untimed, 'run')} of settings not timed yet" if untimed else ""
+    guess = f", {counted(untimed, 'run')} counted at other settings' pace" if untimed else ""
     estimate = f", about {duration(left)} left{guess}" if left is not None else ""
     return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{estimate})"
 

@@ -962,7 +962,8 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
 
         spellings = sorted({str(table.frame[column].iloc[row]).strip() for row in spelt_missing})
         warnings.warn(f"{table.where(spelt_missing[0])}{and_more(len(spelt_missing), 1)}: column {column!r} holds "
-                      f"{' or '.join(map(repr, spellings))}, as str(None) or pandas' astype(str) write an empty cell, "
+                      f"{' or '.join(map(repr, spellings))}, as str(None), pandas' astype(str) or an export of a "
+                      f"database's or JSON's null write an empty cell, "
                       f"and it is read as a label of that name; if such cells mean no label, leave them empty",
                       UserWarning, stacklevel=3)
     rows_of = Counter(label for labels in lists for label in set(labels))  # label -> the rows that carry it

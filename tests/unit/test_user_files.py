@@ -967,8 +967,9 @@ def test_none_or_nan_written_as_text_in_a_label_list_is_warned_of(tmp_path):
             for i in range(60)]
     path = write_csv(tmp_path / "t.csv", "text,labels", rows)
     with pytest.warns(UserWarning, match=r"t\.csv line 2 and 12 more: column 'labels' holds 'None' or 'nan', as "
-                                         r"str\(None\) or pandas' astype\(str\) write an empty cell, and it is read as "
-                                         r"a label of that name; if such cells mean no label, leave them empty$"):
+                                         r"str\(None\), pandas' astype\(str\) or an export of a database's or JSON's "
+                                         r"null write an empty cell, and it is read as a label of that name; if such "
+                                         r"cells mean no label, leave them empty$"):
         corpus = load_table(path)
     assert corpus.label_names == ("None", "food", "nan", "water")  # as before
 
