@@ -842,7 +842,13 @@ def load_table(
         raise DataError(f"{path} has a header ({', '.join(map(str, table.frame.columns))}) but no data rows; "
                         f"expected one row per labeled text below it")
     texts = read_texts(table, text_column)
-    source = label_source(table, label_columns, reserved={text_column, split_column, "id"})
+    import warnings
+
+    with warnings.catch_warnings(record=True) as said:  # a yes/no column's warning: the refusal below says it too
+        warnings.simplefilter("always")
+        source = label_source(table, label_columns, reserved={text_column, split_column, "id"})
+    for warning in said if source.columns else [w for w in said if "yes/no" not in str(w.message)]:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     if text_column in source.columns:  # the labels would be the model's input: every score a leak
         others = [str(c) for c in table.frame.columns if str(c) != text_column]
         raise DataError(f"{path}: column {text_column!r} is the text column (--text-column) and the label column at "
@@ -857,7 +863,8 @@ def load_table(
                if worded else "name them with --label-columns")
         raise DataError(
             f"{path} has no 0/1 label columns and no {LIST_COLUMN!r} column; {fix} "
-            f"(its other columns: {', '.join(columns[:8]) + and_more(len(columns), 8) if columns else 'none'})"
+            f"(its columns besides the text, split and id: "
+            f"{', '.join(columns[:8]) + and_more(len(columns), 8) if columns else 'none'})"
         )
     if source.is_list:
         Y, names = _from_label_lists(table, source.columns[0], label_sep)
