@@ -127,12 +127,26 @@ class Corpus:
             card = Y.sum() / n if n else 0.0
             multi = int((np.asarray(Y.sum(axis=1)).ravel() > 1).sum())
             lines.append(f"  {split:<5} {n:>7} texts  label cardinality {card:.2f}  multi-label texts {multi}")
-        width = max([len("label"), *(len(name) for name in self.label_names)])
+        width = max([len("label"), *(display_width(name) for name in self.label_names)])
         lines.append(f"  {'label':<{width}} " + " ".join(f"{s:>7}" for s in SPLITS))
         counts = {s: self.label_counts(s) for s in SPLITS}
         for j, name in enumerate(self.label_names):
-            lines.append(f"  {name:<{width}} " + " ".join(f"{counts[s][j]:>7}" for s in SPLITS))
+            pad = " " * (width - display_width(name))
+            lines.append(f"  {name}{pad} " + " ".join(f"{counts[s][j]:>7}" for s in SPLITS))
         return "\n".join(lines)
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: two for a wide character (CJK, most emoji), none for a combining
+    mark or a variation selector, one for the rest (so that a table of label names lines up)."""
+    import unicodedata
+
+    def width(c: str) -> int:
+        if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf") or "\ufe00" <= c <= "\ufe0f":
+            return 0
+        return 2 if unicodedata.east_asian_width(c) in "WF" else 1
+
+    return sum(map(width, text))
 
 
 def make_corpus(

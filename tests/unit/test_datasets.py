@@ -452,3 +452,15 @@ def test_a_label_whose_column_holds_only_zeros_is_said_to_carry_no_text():
                                  "data was read); name labels that texts carry: food, water")
     with pytest.raises(DataError, match=r"^label\(s\) 'fod' not in corpus 'd' \(did you mean food\?\)"):
         reduce_labels(corpus, ["fod"])
+
+
+def test_describe_lines_up_label_names_of_wide_characters():
+    from al.datasets.corpus import display_width
+
+    names = ["food", "食物", "🌍 quake", "café"]
+    Y = np.eye(4, dtype=np.int8).repeat(3, axis=0)
+    corpus = make_corpus("wide", [f"t{i}" for i in range(12)], Y, names,
+                         {"train": np.arange(0, 12, 3), "dev": np.arange(1, 12, 3), "test": np.arange(2, 12, 3)})
+    rows = corpus.describe().splitlines()[-4:]
+    assert [display_width(row) for row in rows] == [display_width(rows[0])] * 4  # one width: the columns line up
+    assert [display_width(name) for name in names] == [4, 4, 8, 4]
