@@ -355,7 +355,8 @@ def run_one(config_values: dict[str, Any], defer_busy_caches: bool = False) -> d
 
 #: A round's own seconds in its record (a classifier's parts, ``seconds_train_dev``, are within ``seconds_train``;
 #: ``seconds_embed``, ``seconds_prepare`` and ``seconds_replay`` are a process's, once).
-ROUND_SECONDS = ("seconds_space", "seconds_train", "seconds_evaluate", "seconds_query")
+ROUND_SECONDS = ("seconds_space", "seconds_train", "seconds_evaluate", "seconds_query", "seconds_stopping",
+                 "seconds_diagnostics")
 
 
 def round_seconds(records: Sequence[Mapping[str, Any]]) -> float:

@@ -17,6 +17,7 @@ import json
 import re
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Any, Collection, Iterator, Mapping, Sequence
@@ -554,7 +555,7 @@ _DATA_OPTIONS = ("text_column", "label_columns", "label_sep", "split_column")
 #: The settings of :data:`_FILE_KEYS` as a call from Python gives them (``SimulationConfig``'s keywords).
 _PYTHON_KEYS = {"strategy_param": "strategy params", "classifier_param": "classifier params",
                 "space_param": "space params", "threshold": "classifier params threshold",
-                "stopping": "stopping=False", "out": "out=",
+                "stopping": "stopping=False",
                 **{option: f'data_options["{option}"]' for option in _DATA_OPTIONS},
                 **{flag: f"classifier params {param}" for flag, param in _DEPRECATED_FLAGS.items()}}
 #: Flags that set no keyword of ``SimulationConfig``'s.
@@ -569,9 +570,10 @@ def in_file_terms(message: str, only: Collection[str] | None = None, python: boo
     (option destinations, :func:`file_set_options`), the flags of those options alone.
 
     ``python``: as :class:`~al.config.SimulationConfig`'s keywords name them, for a message met by a
-    :func:`run` called from Python: "--space NAME" -> "space='NAME'", "--budget 600" -> "budget=600",
-    "another --out" -> "another out", "--label-sep" -> 'data_options["label_sep"]', and "run the same
-    command again" -> "call run() again with the same config".
+    :func:`run` called from Python: "--space NAME" -> "space=NAME", "--budget 600" -> "budget=600", "--classifier
+    bert" -> "classifier bert" (a word after a flag is taken for its value only where it is surely one: a number,
+    a placeholder), "another --out" -> "another out=", "--label-sep" -> 'data_options["label_sep"]', and "run the
+    same command again" -> "call run() again with the same config".
     """
     keys = _PYTHON_KEYS if python else _FILE_KEYS
     dests = {flag: dest for dest, flag in _flags().items()
@@ -583,17 +585,17 @@ def in_file_terms(message: str, only: Collection[str] | None = None, python: boo
             return match.group(0)
         dest = dests[flag]
         name = keys.get(dest, dest)
-        if python and dest in _DATA_OPTIONS and value is not None and value.rstrip(":") not in _NOT_VALUES:
-            return f"data_options={{{dest!r}: {value!r}}}"
-        if python and dest == "out" and value is not None and value.rstrip(":") not in _NOT_VALUES:
-            return f"out={value!r}"
-        if value is None or value.rstrip(":") in _NOT_VALUES or dest in keys or not (
+        valued = value is not None and value.rstrip(":") not in _NOT_VALUES
+        if python:  # a value only where it is surely one (a number, a placeholder): the word after may be prose
+            if dest == "out":
+                return ("out" if valued else "out=") + match.group(0)[len(flag):]
+            if valued and dest not in keys and (value.isupper() or re.fullmatch(r"[\d.e+-]+", value)):
+                return f"{name}={value}"
+            return name + match.group(0)[len(flag):]
+        if not valued or dest in keys or not (
                 dest in _NAMED_SETTINGS or value.isupper() or re.fullmatch(r"[\d.e+-]+", value)):
             return name + match.group(0)[len(flag):]
-        if not python:
-            return f"{name}: {value}"
-        named = dest in _NAMED_SETTINGS and not value.isupper() and value[0] not in "'\""
-        return f"{name}={value!r}" if named else f"{name}={value}"
+        return f"{name}: {value}"
 
     told = re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{][^\s,;)]*|-\d[^\s,;)]*))?", key, message)
     told = re.sub(r"(?<![\w-])(\w+(?: \w+)?) \(\1\)", r"\1", told)  # "--label-sep (data_options label_sep)": once
@@ -1136,7 +1138,6 @@ def warn_unread_keywords(config: SimulationConfig) -> None:
     if config.space.name == PRETRAINED:
         unread = [f"{key}={getattr(config, key)!r}" for key in _SPACE_SETTINGS[:-1]
                   if getattr(config, key) != getattr(defaults, key)]
-        unread += ["space params"] if config.space.params else []
         if unread:
             warnings.warn(f"{', '.join(unread)} {'is' if len(unread) == 1 else 'are'} read only with a fitted space, "
                           f"and this run's space is {PRETRAINED}: not read (nor recorded)", UserWarning, stacklevel=3)
@@ -1153,30 +1154,57 @@ def warn_unread_keywords(config: SimulationConfig) -> None:
                           f" first (it holds for the rest of the process)", UserWarning, stacklevel=3)
 
 
+#: Where each thread's innermost Python call of :func:`run` or :func:`labeled_texts` is (file, line); empty outside.
+_PYTHON_CALLERS = threading.local()
+_HOOK_LOCK = threading.Lock()
+_HOOK: dict[str, Any] = {"users": 0, "shown": None}  # how many calls are inside, the showwarning before the first
+
+
+def _show_in_python_terms(message: Warning | str, category: type[Warning], name: str, line_no: int,
+                          *rest: Any) -> None:
+    """``warnings.showwarning`` while a Python call of al is inside: in that call's thread, a warning's words name
+    keywords, and one raised in al's own code shows at the call's line; in any other thread, as it was."""
+    shown = _HOOK["shown"] or warnings._showwarning_orig  # type: ignore[attr-defined]
+    callers = getattr(_PYTHON_CALLERS, "stack", None)
+    if not callers:
+        return shown(message, category, name, line_no, *rest)
+    reworded = copy.copy(message) if isinstance(message, Warning) else message
+    if isinstance(reworded, Warning) and reworded.args and isinstance(reworded.args[0], str):
+        reworded.args = (in_file_terms(reworded.args[0], python=True), *reworded.args[1:])
+    if os.path.realpath(name).startswith(os.path.join(os.path.dirname(os.path.realpath(__file__)), "")):
+        name, line_no = callers[-1]
+        rest = rest[:1]  # the caller's line, read again from its file
+    shown(reworded, category, name, line_no, *rest)
+
+
 @contextlib.contextmanager
 def in_python_terms(filename: str, lineno: int) -> Iterator[None]:
     """Inside: al's errors and warnings name settings as ``SimulationConfig``'s keywords (:func:`in_file_terms`
-    with ``python``), and a warning raised in al's own code is shown at ``filename:lineno`` (the caller's)."""
-    shown = warnings.showwarning
-    package = os.path.join(os.path.dirname(os.path.realpath(__file__)), "")
+    with ``python``), and a warning raised in al's own code is shown at ``filename:lineno`` (the caller's).
 
-    def show(message: Warning | str, category: type[Warning], name: str, line_no: int, *rest: Any) -> None:
-        reworded = copy.copy(message) if isinstance(message, Warning) else message
-        if isinstance(reworded, Warning) and reworded.args and isinstance(reworded.args[0], str):
-            reworded.args = (in_file_terms(reworded.args[0], python=True), *reworded.args[1:])
-        if os.path.realpath(name).startswith(package):
-            name, line_no, rest = filename, lineno, rest[:1]  # the caller's line, read again from its file
-        shown(reworded, category, name, line_no, *rest)
-
-    warnings.showwarning = show  # not catch_warnings(): the filters a library adds as it loads inside stay
+    Only how warnings are shown changes (``warnings.showwarning``, installed by the first call in and restored by
+    the last out, whatever thread), not the filters: a filter a library adds as it loads inside stays, and a filter
+    of one's own matches al's words, with the flags."""
+    stack = _PYTHON_CALLERS.__dict__.setdefault("stack", [])
+    stack.append((filename, lineno))
+    with _HOOK_LOCK:
+        if _HOOK["users"] == 0:
+            _HOOK["shown"] = warnings.showwarning
+            warnings.showwarning = _show_in_python_terms
+        _HOOK["users"] += 1
     try:
         yield
     except ALError as exc:
         exc.args = (in_file_terms(str(exc), python=True),)
         raise
     finally:
-        if warnings.showwarning is show:
-            warnings.showwarning = shown
+        stack.pop()
+        with _HOOK_LOCK:
+            _HOOK["users"] -= 1
+            if _HOOK["users"] == 0:
+                if warnings.showwarning is _show_in_python_terms:
+                    warnings.showwarning = _HOOK["shown"]
+                _HOOK["shown"] = None
 
 
 def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[str, Any]]:

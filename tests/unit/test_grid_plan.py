@@ -145,8 +145,9 @@ def test_a_run_s_result_gives_its_rounds_own_seconds_less_what_it_paid_once():
     from al.grid import round_seconds
 
     records = [{"seconds_train": 1.0, "seconds_train_dev": 0.4, "seconds_evaluate": 0.5, "seconds_query": 0.25,
-                "seconds_embed": 100.0, "seconds_replay": 3.0}, {"seconds_train": 2.0, "seconds_space": 1.0}]
-    assert round_seconds(records) == pytest.approx(1.75 + 3.0)
+                "seconds_embed": 100.0, "seconds_replay": 3.0},
+               {"seconds_train": 2.0, "seconds_space": 1.0, "seconds_stopping": 0.5, "seconds_diagnostics": 0.25}]
+    assert round_seconds(records) == pytest.approx(1.75 + 3.75)  # stopping and diagnostics: each round's too
 
 
 def test_time_left_takes_each_kind_of_run_at_its_own_pace():

@@ -48,7 +48,7 @@ def test_a_warning_of_run_names_the_keyword_and_points_at_the_callers_line(tmp_p
     assert "lower budget to at most" in str(caught.value) and "--budget" not in str(caught.value)
     split = [w for w in seen if "'Split'" in str(w.message)]
     assert len(split) == 1, [str(w.message) for w in seen]
-    assert "data_options={'split_column': 'Split'}" in str(split[0].message)
+    assert "to split by 'Split': data_options[\"split_column\"] Split" in str(split[0].message)
     assert "--split-column" not in str(split[0].message)
     assert (split[0].filename, split[0].lineno) == (__file__, line)
 
@@ -71,9 +71,13 @@ def test_run_given_no_config_says_what_it_takes(given):
 
 @pytest.mark.parametrize(("message", "said"), [
     ("give --budget 600, say", "give budget=600, say"),
-    ("use --classifier bert", "use classifier='bert'"),
+    ("use --classifier bert", "use classifier bert"),  # a word after a flag: a value only where surely one
+    ("--classifier logreg or knn", "classifier logreg or knn"),
+    ("leave --label-columns out", 'leave data_options["label_columns"] out'),
+    ("add --space NAME (cea, snnl)", "add space=NAME (cea, snnl)"),
     ("or pass another --out", "or pass another out="),
-    ("pass --out runs/x to resume", "pass out='runs/x' to resume"),
+    ("pass an --out you can write to", "pass an out you can write to"),
+    ("pass --out runs/x to resume", "pass out runs/x to resume"),
     ("fix --split-column (data_options split_column)", 'fix data_options["split_column"]'),
     ("lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6)", "lower n_frequent/n_rare (n_frequent=3 n_rare=3 "
                                                                     "keeps all 6)"),
@@ -149,8 +153,8 @@ def test_the_settings_a_run_records_give_its_config_again():
 @pytest.mark.parametrize(("given", "said"), [
     ({"space_scope": "encoder"}, "space_scope='encoder' is read only with a fitted space, and this run's space is "
                                  "pretrained: not read"),
-    ({"space_every": 3, "space": {"name": "pretrained", "params": {"epochs": 2}}},
-     "space_every=3, space params are read only with a fitted space"),
+    ({"space_every": 3, "space_for": "strategy"},
+     "space_every=3, space_for='strategy' are read only with a fitted space"),
     ({"labels": ["a", "b"], "n_frequent": 2}, "n_frequent=2 not read: labels=['a', 'b'] keeps exactly those labels"),
 ])
 def test_run_warns_of_a_keyword_its_run_does_not_read(tmp_path, monkeypatch, given, said):
@@ -193,3 +197,39 @@ def test_run_leaves_the_warning_filters_a_library_adds_as_it_loads(tmp_path, mon
         run(SimulationConfig(out=str(tmp_path / "run")))
         assert any(f[1] is not None and f[1].pattern == "a library's own noise" for f in warnings.filters)
         assert warnings.showwarning is shown
+
+
+def test_overlapping_runs_in_two_threads_restore_how_warnings_show_and_reword_their_own_alone(tmp_path, monkeypatch):
+    """Thread A in, B in, A out, B out: the second call had saved the first's hook, so the hook stayed for good and
+    reworded every later warning of the process."""
+    import threading
+
+    a_in, b_in, a_out, warned = threading.Event(), threading.Event(), threading.Event(), threading.Event()
+
+    def first(config, quiet):
+        a_in.set()
+        b_in.wait(5)
+        warned.wait(5)
+        return []
+
+    def second(config, quiet):
+        b_in.set()
+        a_out.wait(5)
+        return []
+
+    monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: (first if config.seed == 1 else second)(
+        config, quiet))
+    before = warnings.showwarning
+    a = threading.Thread(target=lambda: (run(SimulationConfig(seed=1, out=str(tmp_path / "a"))), a_out.set()))
+    a.start()
+    a_in.wait(5)
+    b = threading.Thread(target=run, args=(SimulationConfig(seed=2, out=str(tmp_path / "b")),))
+    b.start()
+    b_in.wait(5)
+    with warnings.catch_warnings(record=True) as seen:  # this thread is in no run: its words stay
+        warnings.simplefilter("always")
+        warnings.warn("use --budget 5 here")
+    warned.set()
+    a.join(5)
+    b.join(5)
+    assert warnings.showwarning is before and [str(w.message) for w in seen] == ["use --budget 5 here"]
