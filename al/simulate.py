@@ -703,29 +703,56 @@ def strategy_source(config: SimulationConfig) -> dict[str, str] | None:
 
 
 def class_code_digest(cls: type) -> str:
-    """A blake2b digest of the code ``cls`` and its bases defined outside al give: each method's bytecode, names and
-    constants and each plain attribute's value, not where the code stands (a notebook cell run again at another
-    line gives the same digest; an edited ``query`` another)."""
+    """A blake2b digest of the code ``cls`` and its bases defined outside al give: each method's bytecode, names,
+    constants, defaults and closure (through decorators, ``functools.wraps``), and each other attribute's value,
+    not where the code stands (a notebook cell run again at another line gives the same digest, in any process;
+    an edited ``query``, default or attribute another). A value of no plain kind counts by its type's name."""
     import hashlib
+    import inspect
 
-    def value_part(value: Any) -> Any:
+    def value_part(value: Any, depth: int = 0) -> Any:
+        if depth > 8:  # a structure that refers to itself
+            return "..."
+        if isinstance(value, (staticmethod, classmethod)):
+            value = value.__func__
+        if isinstance(value, property):
+            return ["property", *(value_part(f, depth + 1) for f in (value.fget, value.fset, value.fdel))]
+        if inspect.isfunction(value) or inspect.ismethod(value):
+            function = inspect.unwrap(getattr(value, "__func__", value))
+            cells = []
+            for cell in function.__closure__ or ():
+                try:
+                    contents = cell.cell_contents
+                except ValueError:  # empty
+                    contents = None
+                cells.append(value_part(contents, depth + 1) if contents is not cls else "<the class>")
+            return ["function", value_part(function.__code__, depth + 1), value_part(function.__defaults__, depth + 1),
+                    value_part(function.__kwdefaults__, depth + 1), cells]
         if hasattr(value, "co_code"):
-            return [value.co_code, value.co_names, value.co_varnames, [value_part(c) for c in value.co_consts]]
+            return [value.co_code, value.co_names, value.co_varnames,
+                    [value_part(c, depth + 1) for c in value.co_consts]]
+        if isinstance(value, (str, bytes, int, float, complex, bool, type(None))):
+            return repr(value)
         if isinstance(value, (frozenset, set)):  # its order is the process's string hashing's
-            return sorted(repr(item) for item in value)
-        return repr(value)
+            return ["set", *sorted(repr(value_part(v, depth + 1)) for v in value)]
+        if isinstance(value, (tuple, list)):
+            return [type(value).__name__, *(value_part(v, depth + 1) for v in value)]
+        if isinstance(value, dict):
+            return ["dict", *sorted((repr(value_part(k, depth + 1)), value_part(v, depth + 1))
+                                    for k, v in value.items())]
+        if isinstance(value, type) or callable(value):  # a class, a builtin (np.mean): by name, not address
+            return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__qualname__)}"
+        return f"<{type(value).__module__}.{type(value).__qualname__}>"
 
     parts = []
     for klass in cls.__mro__:
         if klass.__module__.split(".")[0] in ("al", "strategies", "builtins"):
             continue
         for name, value in sorted(vars(klass).items()):
-            value = getattr(value, "__func__", value)  # staticmethod, classmethod
-            value = getattr(value, "fget", value)  # property
-            if hasattr(value, "__code__"):
-                parts.append((klass.__qualname__, name, value_part(value.__code__)))
-            elif not name.startswith("__") and isinstance(value, (str, int, float, bool, tuple, frozenset, type(None))):
-                parts.append((klass.__qualname__, name, value_part(value)))
+            if name in ("__dict__", "__weakref__", "__module__", "__qualname__", "__doc__", "__firstlineno__",
+                        "__static_attributes__"):
+                continue
+            parts.append((klass.__qualname__, name, value_part(value)))
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 

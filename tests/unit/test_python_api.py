@@ -88,12 +88,28 @@ def test_flags_in_python_terms(message, said):
 
 
 NOTEBOOK_CELL = '''
+import functools
+
+import numpy as np
+
 from al.strategy import Strategy, top_n
+
+
+def logged(query):
+    @functools.wraps(query)
+    def wrapper(self, state, n):
+        return query(self, state, n)
+    return wrapper
+
 
 class Cell(Strategy):
     kinds = frozenset({"a", "b", "c", "d"})
+    groups = (frozenset({"food", "water", "shelter", "medical"}), frozenset({"fire", "storm"}))
+    reducers = (np.mean, np.max)
+    weights = {"a": 1.0, "b": 2.0}
 
-    def query(self, state, n):
+    @logged
+    def query(self, state, n, temperature=1.0):
         return top_n(-state.indices_unlabeled.astype(float), state.indices_unlabeled, n)
 '''
 
@@ -113,8 +129,13 @@ def test_a_strategy_of_no_file_is_known_by_its_code_not_where_it_stands(monkeypa
         monkeypatch, NOTEBOOK_CELL.replace("-state.indices", "state.indices"))))
     constant = strategy_source(SimulationConfig(strategy=notebook_class(
         monkeypatch, NOTEBOOK_CELL.replace('"d"}', '"e"}'))))
+    default = strategy_source(SimulationConfig(strategy=notebook_class(
+        monkeypatch, NOTEBOOK_CELL.replace("temperature=1.0", "temperature=2.0"))))
+    weight = strategy_source(SimulationConfig(strategy=notebook_class(
+        monkeypatch, NOTEBOOK_CELL.replace('"b": 2.0', '"b": 5.0'))))
     assert first == again and first["file"] == "strategy Cell (defined in notebook_cells, no file)"
-    assert len({first["digest"], edited["digest"], constant["digest"]}) == 3
+    # the decorated query's own body, a set's member, a default, a dict's value: each another digest
+    assert len({first["digest"], edited["digest"], constant["digest"], default["digest"], weight["digest"]}) == 5
     note = source_changed({"strategy_source": first}, edited, "runs/nb")
     assert note.startswith("strategy Cell (defined in notebook_cells, no file) changed since runs/nb last ran")
     assert source_changed({"strategy_source": first}, again, "runs/nb") is None
@@ -128,6 +149,7 @@ def test_a_strategy_of_no_file_digests_alike_in_another_process(tmp_path):
                       f"exec({NOTEBOOK_CELL!r}, module.__dict__)\nprint(class_code_digest(module.Cell))\n")
     digests = {subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    # (a tuple of sets, a tuple of numpy's functions: their reprs hold hash orders and addresses)
     assert len(digests) == 1 and len(digests.pop().strip()) == 32
 
 
