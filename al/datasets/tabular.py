@@ -958,7 +958,9 @@ def _from_label_lists(table: Table, column: str, sep: str) -> tuple[np.ndarray, 
         if isinstance(value, str) and not value.strip().startswith("["):
             for label in set(labels):
                 joined[label] = joined.get(label, 0) + 1
-    refuse_joined_names(joined, {label for labels in lists for label in labels}, sep, f"{table.path} column {column!r}")
+    if not any(isinstance(value, str) and sep in value for value in table.frame[column]):  # sep joins no cell
+        refuse_joined_names(joined, {label for labels in lists for label in labels}, sep,
+                            f"{table.path} column {column!r}")
     note = separator_note(joined, sep)
     if note is not None:
         import warnings
@@ -1015,7 +1017,9 @@ def separator_flag(char: str) -> str:
 def refuse_joined_names(joined: dict[str, int], names: set[str], sep: str, where: str) -> None:
     """Refuse label names that are other label names of the file joined by a separator (``food, water`` beside
     ``food`` and ``water``), two or more: split at ``sep`` they are one label each, and a text of ``food, water``
-    is no text of ``food`` (a multi-label file read as another task, whatever labels are picked).
+    is no text of ``food`` (a multi-label file read as another task, whatever labels are picked). Called only
+    where ``sep`` joins no cell of the column: a file that joins its labels with ``sep`` may name a label
+    ``Food, drink`` beside ``Food`` and ``Drink``.
 
     A cell written as a JSON list (``["food, water"]``) is not split, so names that hold a separator are kept
     that way.

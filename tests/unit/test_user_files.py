@@ -1222,3 +1222,12 @@ def test_describe_names_the_0_1_columns_read_as_labels_and_the_repeated_texts(tm
     assert "repeated: 14 texts repeat an earlier text (kept: duplicates are data)" in out
     assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--label-columns", "food", "water"]) == 0
     assert "labels read from" not in capsys.readouterr().out
+
+
+def test_labels_holding_a_comma_are_kept_where_the_cells_join_labels_with_the_separator_read(tmp_path):
+    """'Food, Drink' beside 'Food' and 'Drink', every cell joined by '|': the file's own reading, not refused."""
+    rows = [f'text {i},"{["Food|Health, Safety", "Drink|Food, Drink", "Health|Safety"][i % 3]}"' for i in range(60)]
+    path = write_csv(tmp_path / "d.csv", "text,labels", rows)
+    with pytest.warns(UserWarning, match="label name\\(s\\) hold ','"):
+        names = load_table(path).label_names
+    assert set(names) == {"Food", "Health, Safety", "Drink", "Food, Drink", "Health", "Safety"}
