@@ -138,6 +138,9 @@ def read_rows(path: str | Path) -> Table:
         what = "is not a regular file" if path.exists() else "does not exist"
         raise DataError(f"data path {path} {what}; expected a .csv or .jsonl file")
     suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xls", ".ods"):
+        raise DataError(f"data path {path} is a spreadsheet workbook ({suffix}); expected a .csv, .tsv or .jsonl "
+                        f"file: export the sheet as CSV UTF-8 (File > Save As) and give that")
     if suffix in COMPRESSED:
         raise DataError(f"data path {path} is compressed ({suffix}); expected the .csv, .tsv or .jsonl file itself: "
                         f"{COMPRESSED[suffix].format(path=path)} and give the file inside")
@@ -221,8 +224,7 @@ def raise_interrupt(exc: BaseException) -> None:
 
 #: Compressed files by suffix, with how to get the text out (``{path}``: the file).
 COMPRESSED = {".gz": "gunzip -k {path}", ".bz2": "bunzip2 -k {path}", ".xz": "unxz -k {path}",
-              ".zip": "unzip {path}", ".xlsx": "export the sheet as CSV UTF-8 (File > Save As)",
-              ".xls": "export the sheet as CSV UTF-8 (File > Save As)"}
+              ".zip": "unzip {path}"}
 
 
 def _not_utf8(path: Path) -> DataError:
@@ -236,9 +238,13 @@ def _not_utf8(path: Path) -> DataError:
     if data.startswith(b"PK\x03\x04"):
         return DataError(f"{path} is a zip archive (an .xlsx workbook?), not text; expected a CSV or JSON-lines "
                          f"file: export the sheet as CSV UTF-8, or unzip it and give the file inside")
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return DataError(f"{path} is UTF-32 text (it begins with a byte-order mark); expected UTF-8: iconv -f UTF-32 "
+                         f"-t UTF-8 {path} > {path.with_suffix('')}.utf8{path.suffix}")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return DataError(f"{path} is UTF-16 text (it begins with a byte-order mark, as Excel's 'Unicode text' "
-                         f"writes it); expected UTF-8: save it as CSV UTF-8, or iconv -f UTF-16 -t UTF-8 {path}")
+                         f"writes it); expected UTF-8: save it as CSV UTF-8, or iconv -f UTF-16 -t UTF-8 {path} > "
+                         f"{path.with_suffix('')}.utf8{path.suffix}")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -246,24 +252,27 @@ def _not_utf8(path: Path) -> DataError:
         breaks = re.findall(rb"\r\n|\r|\n", before)
         column = exc.start - max(before.rfind(b"\n"), before.rfind(b"\r"))
         guess = _eight_bit(data)
+        converted = f"{path.with_suffix('')}.utf8{path.suffix}"
         return DataError(f"{path} line {1 + len(breaks)} is not UTF-8 text (byte {data[exc.start]:#04x}, byte "
                          f"{column} of the line){guess}; expected UTF-8 text: save the file as UTF-8"
-                         + (f" (iconv -f {guess.split()[-1].rstrip(')')} -t UTF-8 {path})" if guess else ""))
+                         + (f" (iconv -f CP1252 -t UTF-8 {path} > {converted})" if guess else
+                            f" from the encoding it was written in (iconv -f ENCODING -t UTF-8 {path} > {converted}, "
+                            f"ENCODING such as CP1251 or GBK)"))
     return DataError(f"{path} is not UTF-8 text; expected UTF-8 text: save the file as UTF-8")
 
 
 def _eight_bit(data: bytes) -> str:
-    """`` (it reads as CP1252)``: the 8-bit encoding a file that is not UTF-8 decodes as, Windows' before
-    Latin-1's (bytes 0x80-0x9f are printable in Windows-1252, control codes in Latin-1); "" for neither."""
-    for name, label in (("cp1252", "CP1252"), ("latin-1", "ISO-8859-1")):
-        try:
-            text = data.decode(name)
-        except UnicodeDecodeError:
-            continue
-        if name == "latin-1" and re.search("[\x80-\x9f]", text):
-            return ""  # control codes: no text encoding that al can name
-        return f" (it reads as {label})"
-    return ""
+    """`` (it reads as CP1252)`` where a file that is not UTF-8 looks like Western European text in Windows-1252:
+    it decodes so, and its bytes above 0x7f are a few letters among ASCII ones (accents in words of a Latin
+    script). "" otherwise: Cyrillic (CP1251), Greek or Chinese (GBK) text decodes as CP1252 too, every byte of
+    its words above 0x7f, and converting it from CP1252 would garble it."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return ""
+    high = sum(byte > 0x7F for byte in data)
+    ascii_letters = sum(65 <= byte <= 90 or 97 <= byte <= 122 for byte in data)
+    return " (it reads as CP1252)" if high <= 0.2 * (high + ascii_letters) else ""
 
 
 #: How :func:`_header` names a column whose header cell is empty (as pandas does): never a label of its own.
@@ -308,14 +317,21 @@ def _read_csv(path: Path, sep: str) -> Table:
                                                   if other[0] == "\t" else "")
                         )
                 elif len(record) > len(header):
-                    if end > start and any("\n" in cell or "\r" in cell for cell in record) or _odd_quotes(
-                            path, start):
+                    swallowed = end > start and any(sep in line for cell in record
+                                                    for line in re.split(r"\r\n|\r|\n", cell)[1:])
+                    if swallowed:  # a cell that runs over lines holding the separator: rows read into one cell
                         raise DataError(
                             f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
-                            f"{len(header)}{f', read as one row through line {end}' if end > start else ''}: a "
-                            f"quote (\") opened on line {start} is likely not closed where its cell ends; close it "
-                            f"(a quote inside a cell is written twice: \"\"), or quote a cell that holds "
-                            f"{_SEP_NAMES[sep]}"
+                            f"{len(header)}, read as one row through line {end}: a quote (\") opened on line "
+                            f"{start} is likely not closed where its cell ends; close it (a quote inside a cell is "
+                            f"written twice: \"\"), or quote a cell that holds {_SEP_NAMES[sep]}"
+                        )
+                    if end == start and _odd_quotes(path, start):
+                        raise DataError(
+                            f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
+                            f"{len(header)}, and an odd number of quotes (\"): a quote opened there is not closed, "
+                            f"or a cell that holds {_SEP_NAMES[sep]} is not quoted (12\" screen, great -> "
+                            f"\"12\"\" screen, great\"); close it, or quote that cell"
                         )
                     raise DataError(
                         f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "

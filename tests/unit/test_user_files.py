@@ -552,9 +552,10 @@ def test_a_byte_that_is_not_utf8_is_named_by_its_line(tmp_path, name, content, l
     path.write_bytes(content)
     with pytest.raises(DataError) as caught:
         read_rows(path)
+    converted = path.with_name(f"t.utf8{path.suffix}")
     assert str(caught.value) == (f"{path} line {line} is not UTF-8 text (byte 0xff, byte {byte} of the line) (it "
                                  f"reads as CP1252); expected UTF-8 text: save the file as UTF-8 (iconv -f CP1252 -t "
-                                 f"UTF-8 {path})")
+                                 f"UTF-8 {path} > {converted})")
 
 
 # 14 ------------------------------------------------------------- a misspelt label value is said, not silently dropped
@@ -1130,7 +1131,14 @@ GOOD_CSV = "text,food,water\n" + "".join(f'"text {i}, about things",{i % 2},{i %
     ("d.csv", "zip", r"is a zip archive \(an \.xlsx workbook\?\), not text; .*export the sheet as CSV UTF-8"),
     ("d.csv", "utf-16", r"is UTF-16 text \(it begins with a byte-order mark.*iconv -f UTF-16 -t UTF-8 "),
     ("d.csv", "cp1252", r"line 2 is not UTF-8 text \(byte 0x97, byte 7 of the line\) \(it reads as CP1252\); "
-                        r"expected UTF-8 text: save the file as UTF-8 \(iconv -f CP1252 -t UTF-8 "),
+                        r"expected UTF-8 text: save the file as UTF-8 \(iconv -f CP1252 -t UTF-8 .*d\.csv > "
+                        r".*d\.utf8\.csv\)$"),
+    # Cyrillic in CP1251 decodes as CP1252 too: converted from CP1252 it would be garbled, so no such guess
+    ("d.csv", "cp1251", r"line 2 is not UTF-8 text \(byte 0xcf, byte 1 of the line\); expected UTF-8 text: save the "
+                        r"file as UTF-8 from the encoding it was written in \(iconv -f ENCODING -t UTF-8 .* ENCODING "
+                        r"such as CP1251 or GBK\)$"),
+    ("d.xlsx", "zip", r"is a spreadsheet workbook \(\.xlsx\); expected a \.csv, \.tsv or \.jsonl file: export the "
+                      r"sheet"),
 ])
 def test_a_file_that_is_no_utf8_text_is_named_for_what_it_is(tmp_path, name, content, said):
     import gzip
@@ -1144,6 +1152,9 @@ def test_a_file_that_is_no_utf8_text_is_named_for_what_it_is(tmp_path, name, con
             archive.writestr("sheet.xml", GOOD_CSV)
     elif content == "utf-16":
         path.write_text(GOOD_CSV, encoding="utf-16")
+    elif content == "cp1251":
+        rows = "".join(f"Привет мир {i},{i % 2}\n" for i in range(9))
+        path.write_bytes(("text,food\n" + rows).encode("cp1251"))
     else:
         path.write_bytes(GOOD_CSV.replace("text 0,", "text \u2014 0,", 1).encode("cp1252"))
     with pytest.raises(DataError, match=said):
@@ -1155,8 +1166,13 @@ def test_a_file_that_is_no_utf8_text_is_named_for_what_it_is(tmp_path, name, con
     (['text,food,water', 'a,1,0', '"b, c,1,0', 'd,0,1', '"e, f",1,0'],
      r"line 3 has 4 cells but the header \(line 1\) names 3, read as one row through line 5: a quote \(\"\) opened on "
      r"line 3 is likely not closed where its cell ends"),
-    (['text,food,water', 'a,1,0', '""b, c",1,0'], r"line 3 has 4 cells .* names 3: a quote \(\"\) opened on line 3 "),
+    (['text,food,water', 'a,1,0', '""b, c",1,0'], r"line 3 has 4 cells .* names 3, and an odd number of quotes "
+                                                  r"\(\"\): a quote opened there is not closed, or a cell that holds a "
+                                                  r"comma is not quoted"),
     (['text,food,water', 'a,1,0', 'b, c,1,0'], r"line 3 has 4 cells but the header \(line 1\) names 3; quote a cell"),
+    # a text over two lines, quoted and closed, then a row whose comma is not quoted: the comma, not the quote
+    (['text,food,water', '"two\nlines",1,0', 'b, c,1,0'], r"line 4 has 4 cells but the header \(line 1\) names 3; "
+                                                         r"quote a cell"),
 ])
 def test_an_unclosed_quote_is_named_as_such_not_as_a_comma_to_quote(tmp_path, lines, said):
     path = write_csv(tmp_path / "d.csv", lines[0], lines[1:])
