@@ -304,10 +304,13 @@ def top_n(scores: np.ndarray, candidates: np.ndarray, n: int) -> np.ndarray:
     """
     candidates = np.asarray(candidates)
     indices = candidates.ndim == 1 and (not candidates.size or candidates.dtype.kind in "iu")
-    if not indices or isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+    if not indices:
         raise InterfaceError(f"top_n(scores, candidates, n) got candidates {_shape_of(candidates)} and n {n!r}; "
                              f"expected candidates a 1-d array of pool indices (e.g. state.indices_unlabeled) and n "
                              f"a whole number")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise InterfaceError(f"top_n(scores, candidates, n) got n {n!r}; expected a whole number (the n a query is "
+                             f"asked for; int(n) of a computed one)")
     scores = np.asarray(scores)
     if scores.ndim != 1:
         raise InterfaceError(

@@ -14,8 +14,8 @@ it) and the default model (all-MiniLM-L6-v2, max length 128, batch 16), on the C
 * **learning rate against** ``pos_weight``: each pair fits ``--check-epochs`` epochs on
   ``--check-size`` texts of the same permutation, without dev data (every epoch runs;
   threshold 0.5), and gives the test split's macro-F1 and how many labels it predicted
-  at least once (``pos_weight=None`` at a low rate predicts none: the collapse
-  ``../shared/DATA.md`` reports).
+  at least once (``pos_weight=None`` at a low rate predicts few of them: the collapse the
+  project's data notes report, where a peer's classifier predicted no positive label at all).
 
 Each fit is seeded (``seed=0``): the macro-F1 column is the same on a rerun on one machine;
 the seconds are the machine's.
