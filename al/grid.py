@@ -32,8 +32,9 @@ as a task of its own, costliest first (:func:`plan_preparation`): a strategy's
 pool work (ALPS's head fit and masked-LM pass) and each pool's embedding pass
 then run side by side instead of one after the other inside one run, and each
 run starts after the tasks it reads. Their seconds are in no run's records:
-each task that ends adds a line to ``OUT/preparations.jsonl`` (what it was,
-how it ended, its seconds, the runs that read it), which ``al.report`` lists.
+each task that ends, or is stopped (Ctrl-C, SIGTERM: ``stopped``), adds a line to
+``OUT/preparations.jsonl`` (what it was, how it ended, its seconds, the runs that read it), which
+``al.report`` lists.
 A worker whose next run needs what another run is computing does not wait for
 it while other runs are left to start: that run is set aside and taken up
 again when the other one ends (:func:`dispatch`). Records do not depend on the
@@ -1789,6 +1790,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:  # a second Ctrl-C while they stop: no more waiting for them
             pass
 
+    watch = InFlight()
     try:
         # a run its directory refuses (an edited grid file rerun into the same out) fails now, not after the
         # preparations or the runs before it, and nothing is prepared for it; the run itself still checks
@@ -1804,7 +1806,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{len(preparations)} once-per-pool tasks"
             print(f"first {tasks} the runs share: "
                   f"{'; '.join(p.name for p in preparations)}", file=sys.stderr)
-        watch = InFlight()
         if to_run:
             results = run_ray(to_run, args.ray, preparations, watch=watch) if args.ray \
                 else run_local(to_run, args.workers, preparations, watch=watch)
@@ -1862,7 +1863,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         # a stop between two results: the tasks in flight stop now, as they do on one inside the wait for them
         # (a Ray grid's, before the cluster connection closes under them)
+        stopped_tasks = [(item, seconds) for item, seconds in watch.snapshot() if isinstance(item, Preparation)]
         close_tasks()
+        for item, seconds in stopped_tasks:  # a line of its own: what it finished is kept, the next command ends it
+            log_preparation(root, item, {"status": "stopped", "seconds": seconds, "message": (
+                "stopped before its end (Ctrl-C or SIGTERM); what it finished is kept (the vectors embedded are "
+                "cached) and the next grid command does the rest")})
         warned_again()  # before the line that says how to go on
         return stopped(stop, "run the same command again to resume")
     except BrokenPipeError:  # the output's reader went away while runs were left: they stop here, as on Ctrl-C

@@ -2037,3 +2037,27 @@ def test_a_resumed_run_s_result_gives_the_own_seconds_of_the_rounds_it_ran_now(t
     monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: records)
     result = run_one(config)
     assert result["status"] == "resumed" and result["round_seconds"] == pytest.approx(21.0 + 31.0)
+
+
+def test_a_preparation_stopped_by_ctrl_c_is_logged_as_stopped(tmp_path, monkeypatch, capsys):
+    """An embedding pass stopped by Ctrl-C left no line in preparations.jsonl: the report listed nothing of it,
+    though its vectors were kept and used."""
+    from al import grid
+    from al.records import read_preparations
+
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: random, initial: 100, step: 50, budget: 150}}\n"
+                    f"grid: {{seed: [0, 1]}}\n")
+
+    def tasks(runs, workers, preparations=(), watch=None):
+        embedding = grid.Preparation("disaster: embeddings", runs[0].config, "embeddings", 1000, ("train",),
+                                     frozenset(r.name for r in runs))
+        watch.began(embedding)  # in flight, as a worker runs it, when Ctrl-C comes
+        raise KeyboardInterrupt
+        yield  # a generator, as run_local is
+
+    monkeypatch.setattr(grid, "run_local", tasks)
+    assert main([str(path), "--workers", "2"]) == 130
+    (entry,) = read_preparations(tmp_path / "o")
+    assert (entry["task"], entry["part"], entry["status"]) == ("disaster: embeddings", "embeddings", "stopped")
+    assert entry["message"].endswith("the next grid command does the rest") and entry["runs"] == ["seed-0", "seed-1"]
