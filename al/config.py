@@ -33,6 +33,8 @@ from al.errors import (ALError, ClassifierNeededError, ConfigError, DataError, S
                        exception_text)
 
 PRETRAINED = "pretrained"
+#: Settings read only with a fitted space (its scope, period and target); null in a pretrained run's record.
+FITTED_SPACE_SETTINGS = ("space_scope", "space_every", "space_for")
 #: Settings that take a whole number.
 INTEGER_SETTINGS = ("n_frequent", "n_rare", "pool_size", "space_every", "initial", "step", "budget", "seed", "threads")
 INITIAL_STRATEGIES = ("random", "label_names", "kmeans")
@@ -304,7 +306,7 @@ class SimulationConfig:
             if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
                 object.__setattr__(self, name, int(value))
         if self.space.name == PRETRAINED:  # a run's config.json records them as null there: read by nothing
-            for name in ("space_scope", "space_every", "space_for"):
+            for name in FITTED_SPACE_SETTINGS:
                 if getattr(self, name) is None:
                     object.__setattr__(self, name, SimulationConfig.__dataclass_fields__[name].default)
         labels = self.labels

@@ -211,6 +211,11 @@ def is_users(filename: str) -> bool:
     return not filename.startswith("<") and not os.path.abspath(filename).startswith(_not_users())
 
 
+def is_al(filename: str) -> bool:
+    """Whether ``filename`` is a file of the ``al`` package itself (one of :func:`is_users`'s others)."""
+    return os.path.abspath(filename).startswith(_not_users()[0])
+
+
 @functools.cache
 def _not_users() -> tuple[str, ...]:
     """The folders of :func:`is_users`'s others: the ``al`` package's, the standard library's, installed libraries'."""

@@ -25,10 +25,10 @@ from typing import Any, Collection, Iterator, Mapping, Sequence
 from al import __version__
 from al.cli import ArgumentParser, add_data_options, sigterm_stops, stopped
 from al.config import (
-    SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml,
+    FITTED_SPACE_SETTINGS, SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml,
     merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
-from al.errors import ALError, ConfigError, DataError, LabelPickError, and_more
+from al.errors import ALError, ConfigError, DataError, LabelPickError, and_more, is_al
 from al.progress import counted, quiet_while
 
 DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every run seed
@@ -148,7 +148,7 @@ _DEPRECATED_FLAGS = {"classifier_model": "model", "epochs": "max_epochs", "batch
 #: The settings ``--describe`` reads: those that make the corpus (:func:`load_config_corpus`).
 _DESCRIBED_SETTINGS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "pool_size", "data_options")
 #: Settings read only with a fitted space (``--space NAME``), and those read only without ``labels``.
-_SPACE_SETTINGS = ("space_scope", "space_every", "space_for", "space_params")
+_SPACE_SETTINGS = (*FITTED_SPACE_SETTINGS, "space_params")
 _FREQUENCY_SETTINGS = ("n_frequent", "n_rare")
 
 
@@ -1163,7 +1163,7 @@ def warn_unread_keywords(config: SimulationConfig) -> None:
 
     defaults = SimulationConfig()
     if config.space.name == PRETRAINED:
-        unread = [f"{key}={getattr(config, key)!r}" for key in _SPACE_SETTINGS[:-1]
+        unread = [f"{key}={getattr(config, key)!r}" for key in FITTED_SPACE_SETTINGS
                   if getattr(config, key) != getattr(defaults, key)]
         if unread:
             warnings.warn(f"{', '.join(unread)} {'is' if len(unread) == 1 else 'are'} read only with a fitted space, "
@@ -1198,7 +1198,7 @@ def _show_in_python_terms(message: Warning | str, category: type[Warning], name:
     reworded = copy.copy(message) if isinstance(message, Warning) else message
     if isinstance(reworded, Warning) and reworded.args and isinstance(reworded.args[0], str):
         reworded.args = (in_file_terms(reworded.args[0], python=True), *reworded.args[1:])
-    if os.path.realpath(name).startswith(os.path.join(os.path.dirname(os.path.realpath(__file__)), "")):
+    if is_al(name):
         name, line_no = callers[-1]
         rest = rest[:1]  # the caller's line, read again from its file
     shown(reworded, category, name, line_no, *rest)

@@ -745,14 +745,6 @@ def label_source(
         yes_no: list[tuple[str, str]] = []  # (column, its words) of columns of yes/no words: one warning for all
         columns = [c for c in frame.columns if c not in {*reserved, LIST_COLUMN} and _is_zero_one(table, c,
                                                                                                yes_no=yes_no)]
-        if yes_no:
-            import warnings
-
-            one = len(yes_no) == 1
-            words = " or ".join(dict.fromkeys(w for _, w in yes_no))
-            warnings.warn(f"{table.path}: {yes_no_said([c for c, _ in yes_no], words)}, not 0 or 1, so "
-                          f"{_ONE_NOT_READ if one else _SEVERAL_NOT_READ} cells as 1 and 0",
-                          UserWarning, stacklevel=2)
         unnamed = [c for c in columns if UNNAMED.fullmatch(str(c))]
         if unnamed:
             import warnings
@@ -762,6 +754,14 @@ def label_source(
                           f"they are not read as labels; name them in the header to read them", UserWarning,
                           stacklevel=2)
             columns = [c for c in columns if c not in unnamed]
+        if yes_no and (columns or LIST_COLUMN in frame.columns):  # with no labels read, the refusal names them
+            import warnings
+
+            one = len(yes_no) == 1
+            words = " or ".join(dict.fromkeys(w for _, w in yes_no))
+            warnings.warn(f"{table.path}: {yes_no_said([c for c, _ in yes_no], words)}, not 0 or 1, so "
+                          f"{_ONE_NOT_READ if one else _SEVERAL_NOT_READ} cells as 1 and 0",
+                          UserWarning, stacklevel=2)
     if columns and LIST_COLUMN in frame.columns:
         raise DataError(
             f"{table.path} holds both a {LIST_COLUMN!r} list column and 0/1 label column(s) "
@@ -858,13 +858,7 @@ def load_table(
         raise DataError(f"{path} has a header ({', '.join(map(str, table.frame.columns))}) but no data rows; "
                         f"expected one row per labeled text below it")
     texts = read_texts(table, text_column)
-    import warnings
-
-    with warnings.catch_warnings(record=True) as said:  # a yes/no column's warning: the refusal below says it too
-        warnings.simplefilter("always")
-        source = label_source(table, label_columns, reserved={text_column, split_column, "id"})
-    for warning in said if source.columns else [w for w in said if "yes/no" not in str(w.message)]:
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    source = label_source(table, label_columns, reserved={text_column, split_column, "id"})
     if text_column in source.columns:  # the labels would be the model's input: every score a leak
         others = [str(c) for c in table.frame.columns if str(c) != text_column]
         raise DataError(f"{path}: column {text_column!r} is the text column (--text-column) and the label column at "

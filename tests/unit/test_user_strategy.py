@@ -1120,25 +1120,14 @@ def test_an_error_raised_with_no_text_is_its_type_alone(corpus):
         simulate(corpus, OutOfMemory())
 
 
-class RevealOutside(Strategy):
-    """Reveals a labeled text, or one past the pool, as ``which`` says."""
-
-    requires = frozenset({"reveal"})
-
-    def __init__(self, which: str = "labeled"):
-        super().__init__()
-        self.which = which
-
-    def query(self, state, n):
-        state.reveal(state.indices_labeled[:1] if self.which == "labeled" else np.array([10**6]))
-        return state.indices_unlabeled[:n]
-
-
 @pytest.mark.parametrize("which", ["labeled", "past"])
 def test_a_run_refuses_a_reveal_outside_the_unlabeled_texts(corpus, which):
-    """The run's annotator would give a labeled text's labels again, or fail on an index past the pool."""
-    with pytest.raises(QueryError, match=r"^strategy 'RevealOutside', in the query at 20 texts labeled, state\.round "
+    """The run's annotator would give a labeled text's labels again, or fail on an index past the pool (the strategy
+    the checker's test refuses, run)."""
+    from tests.unit.test_testing_checks import RevealsOutside
+
+    with pytest.raises(QueryError, match=r"^strategy 'RevealsOutside', in the query at 20 texts labeled, state\.round "
                                          r"0: state\.reveal got 1 of 1 indices that are not unlabeled pool texts "
                                          r"\(e\.g\. \[\d+\]\); reveal only indices from state\.indices_unlabeled; no "
                                          r"round was recorded"):
-        simulate(corpus, RevealOutside(which))
+        simulate(corpus, RevealsOutside(which))
