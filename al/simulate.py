@@ -1043,6 +1043,22 @@ def zero_one_columns_found(config: SimulationConfig) -> str | None:
             f"by naming the label columns with --label-columns)")
 
 
+def separator_read(config: SimulationConfig) -> str | None:
+    """``cells separated by semicolons ...``: for ``--describe`` of a CSV file read at another separator than its
+    suffix's (:func:`al.datasets.tabular.column_separator`); None where it is read at that one, or is no CSV."""
+    from al.datasets.tabular import column_separator
+
+    path = Path(config.data_path) if config.dataset == "csv" and config.data_path else None
+    if path is None or path.suffix.lower() not in (".csv", ".tsv"):
+        return None
+    default, sep = "\t" if path.suffix.lower() == ".tsv" else ",", column_separator(path)
+    if sep == default:
+        return None
+    names = {",": "commas", ";": "semicolons", "\t": "tabs"}
+    return (f"cells separated by {names[sep]}: read at {names[default]} (a {path.suffix.lower()}'s), the header is one "
+            f"column holding {sep!r}")
+
+
 def warn_duplicates(corpus: Any, quiet: bool) -> None:
     """One line when texts repeat: they are legitimate data and stay in the pool."""
     duplicated = corpus.n_duplicated_texts()
@@ -1443,6 +1459,8 @@ def _main(args: argparse.Namespace) -> int:
                   + (f"; --pool-size keeps {config.pool_size:,} pool texts" if config.pool_size else ""))
             if (found := zero_one_columns_found(config)) is not None:
                 print(found)
+            if (separated := separator_read(config)) is not None:
+                print(separated)
             if duplicated := corpus.n_duplicated_texts():
                 print(f"repeated: {duplicated:,} texts repeat an earlier text (kept: duplicates are data)")
             return 0

@@ -17,6 +17,10 @@ a file with both a ``labels`` column and 0/1 label columns is refused until
 0/1 in all but a few cells is not read as labels, with a warning naming its
 first other value (a label column with a mistake, or a count that is mostly 0/1).
 
+A ``.csv`` is read at commas and a ``.tsv`` at tabs, or at semicolons or the other of
+the two where the header, so read, is one column holding that one alone
+(:func:`column_separator`).
+
 Header names (JSON keys) are stripped of surrounding whitespace; a name given
 twice is refused. Every error names a row by its line in the file, as an
 editor counts it (the header is line 1 of a CSV), not by pandas' count of
@@ -152,7 +156,7 @@ def read_rows(path: str | Path) -> Table:
         raise DataError(f"data path {path} is empty; expected a header row and one row per labeled text")
     try:
         if suffix in (".csv", ".tsv"):
-            return _read_csv(path, "\t" if suffix == ".tsv" else ",")
+            return _read_csv(path, column_separator(path))
         return _read_json_lines(path)
     except UnicodeDecodeError as exc:
         raise_interrupt(exc)
@@ -169,9 +173,8 @@ def csv_header(path: str | Path) -> list[str] | None:
     """A CSV or TSV file's header names, stripped, from its first record alone (a settings check reads no more);
     None where that record cannot be read (loading the file says why)."""
     path = Path(path)
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        with contextlib.closing(_records(path, sep)) as records:
+        with contextlib.closing(_records(path, column_separator(path))) as records:
             for _, _, record in records:
                 if record and (len(record) > 1 or record[0].strip()):  # the first record that is not blank
                     return [name.strip() for name in record]
@@ -291,6 +294,24 @@ def _header(names: Sequence[Any], path: Path, where: str) -> list[str]:
     return stripped
 
 
+def column_separator(path: Path) -> str:
+    """What separates a CSV file's cells: a comma in a ``.csv`` and a tab in a ``.tsv``, or another of the comma,
+    the semicolon (a spreadsheet's export where a comma is the decimal mark) and the tab where the header, read at
+    the suffix's, is one column holding that one of the other two alone: text and labels make two columns at
+    least, so no such file reads at the suffix's. A header holding both others, or ``|``, is left to
+    :func:`_read_csv`'s refusal."""
+    default = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        with contextlib.closing(_records(path, default)) as records:
+            for _, _, record in records:
+                if record and (len(record) > 1 or record[0].strip()):  # the header: the first record not blank
+                    held = [sep for sep in (",", ";", "\t") if sep != default and len(record) == 1 and sep in record[0]]
+                    return held[0] if len(held) == 1 else default
+    except (DataError, OSError, UnicodeDecodeError):  # reading the file at the suffix's separator says why
+        pass
+    return default
+
+
 def _read_csv(path: Path, sep: str) -> Table:
     """pandas reads the cells; the csv module finds the header, each row's first line and its cell count."""
     starts: list[int] = []
@@ -301,20 +322,13 @@ def _read_csv(path: Path, sep: str) -> Table:
             if record and (len(record) > 1 or record[0].strip()):  # pandas skips blank lines too
                 if header is None:
                     header, header_line = record, start
-                    other = [s for s in (",", ";", "\t", "|") if s != sep and len(header) == 1 and s in header[0]]
-                    if other and other[0] == ",":  # a CSV saved as .tsv
-                        raise DataError(
-                            f"{path}'s header (line {header_line}) is one column, {header[0][:60]!r}, holding ',': "
-                            f"the file looks separated by commas, not tabs, as its .tsv suffix says; rename it "
-                            f"{path.with_suffix('.csv').name}, or save it with tabs"
-                        )
-                    if other:  # a text column and labels make two columns at least
-                        why = " (a spreadsheet's export where a comma is the decimal mark)" if other[0] == ";" else ""
+                    held = [s for s in (",", ";", "\t", "|") if s != sep and len(header) == 1 and s in header[0]]
+                    if held:  # a text column and labels make two columns at least (column_separator left it)
                         raise DataError(
                             f"{path}'s header (line {header_line}) is one column, {header[0][:60]!r}, holding "
-                            f"{other[0]!r}: the file looks separated by {other[0]!r}, not {sep!r}{why}; save it as "
-                            f"CSV with commas" + (f", or rename it {path.with_suffix('.tsv').name}"
-                                                  if other[0] == "\t" else "")
+                            f"{' and '.join(map(repr, held))}: the file looks separated by "
+                            f"{repr(held[0]) if len(held) == 1 else 'one of them'}, not {_SEP_NAMES[sep][2:]}s; save "
+                            f"it with commas, semicolons or tabs between cells, its header holding no other of them"
                         )
                 elif len(record) > len(header):
                     swallowed = end > start and any(sep in line for cell in record
@@ -330,13 +344,14 @@ def _read_csv(path: Path, sep: str) -> Table:
                         raise DataError(
                             f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
                             f"{len(header)}, and an odd number of quotes (\"): a quote opened there is not closed, "
-                            f"or a cell that holds {_SEP_NAMES[sep]} is not quoted (12\" screen, great -> "
-                            f"\"12\"\" screen, great\"); close it, or quote that cell"
+                            f"or a cell that holds {_SEP_NAMES[sep]} is not quoted "
+                            f"(12\" screen{_in_example(sep)}great -> "
+                            f"\"12\"\" screen{_in_example(sep)}great\"); close it, or quote that cell"
                         )
                     raise DataError(
                         f"{path} line {start} has {len(record)} cells but the header (line {header_line}) names "
-                        f"{len(header)}; quote a cell that holds {_SEP_NAMES[sep]} (\"a, b\"), or name every column "
-                        f"in the header"
+                        f"{len(header)}; quote a cell that holds {_SEP_NAMES[sep]} (\"a{_in_example(sep)}b\"), or "
+                        f"name every column in the header"
                     )
                 else:
                     starts.append(start)
@@ -352,7 +367,12 @@ def _read_csv(path: Path, sep: str) -> Table:
     return Table(frame, lines, path)
 
 
-_SEP_NAMES = {",": "a comma", "\t": "a tab"}
+_SEP_NAMES = {",": "a comma", ";": "a semicolon", "\t": "a tab"}
+
+
+def _in_example(sep: str) -> str:
+    """The separator as an example cell shows it between two words: ``, `` or ``<tab>``."""
+    return "<tab>" if sep == "\t" else f"{sep} "
 
 
 def _odd_quotes(path: Path, line: int) -> bool:
@@ -444,7 +464,7 @@ def _csv_parser_error(path: Path, sep: str, exc: pd.errors.ParserError, header_l
         if line is not None and line[1] == saw and expected == n_names:
             return DataError(
                 f"{path} line {line[0]} has {saw} cells but the header (line {header_line}) names {expected}; "
-                f"quote a cell that holds {sep_name} (\"a, b\"), or name every column in the header"
+                f"quote a cell that holds {sep_name} (\"a{_in_example(sep)}b\"), or name every column in the header"
             )
         if line is not None and line[1] == saw:  # pandas took another line for the header, or split one otherwise
             return DataError(

@@ -510,7 +510,8 @@ def test_pandas_count_of_records_is_read_back_as_the_file_s_line(tmp_path, conte
     path = tmp_path / ("t.csv" if sep == "," else "t.tsv")
     path.write_text(content, newline="")
     expected = (f"{path} line {line} has 4 cells but the header (line {header_line}) names 3; quote a cell that holds "
-                f"{'a comma' if sep == ',' else 'a tab'} (\"a, b\"), or name every column in the header")
+                f"{'a comma' if sep == ',' else 'a tab'} (\"{'a, b' if sep == ',' else 'a<tab>b'}\"), or name every "
+                f"column in the header")
     with pytest.raises(DataError) as caught:  # read_rows finds the row before pandas reads
         read_rows(path)
     assert str(caught.value) == expected
@@ -723,17 +724,44 @@ def test_a_column_of_other_words_is_no_label_and_says_nothing(tmp_path):
         assert load_dataset("csv", path).label_names == ("food",)
 
 
-@pytest.mark.parametrize("sep, advice", [
-    (";", " (a spreadsheet's export where a comma is the decimal mark); save it as CSV with commas"),
-    ("\t", "; save it as CSV with commas, or rename it d.tsv"),  # a tab is no decimal mark's doing
-])
-def test_a_csv_separated_otherwise_is_named_for_what_it_is(tmp_path, sep, advice):
-    path = tmp_path / "d.csv"
-    path.write_text(f"text{sep}labels\nbread{sep}food\nclean water{sep}water\n")
+@pytest.mark.parametrize("suffix, sep", [(".csv", ";"), (".csv", "\t"), (".tsv", ","), (".tsv", ";")])
+def test_a_file_separated_otherwise_than_its_suffix_says_reads_as_its_comma_twin(tmp_path, suffix, sep):
+    """A spreadsheet's export with semicolons (a comma is its decimal mark), or tabs in a .csv, was refused; it is
+    read at what its one-column header holds: the same rows, lines and labels as the file with commas."""
+    rows = [["text", "labels", "split"], ['he said "2,5 litres; now"', "food|water", "train"],
+            ["line one\nline two, with a comma", "food", "test"], ["a, b; c", "water", "dev"]]
+
+    def written(path, sep):
+        import csv
+        with open(path, "w", newline="") as f:
+            csv.writer(f, delimiter=sep).writerows(rows)
+        return path
+
+    twin, other = read_rows(written(tmp_path / "twin.csv", ",")), read_rows(written(tmp_path / f"o{suffix}", sep))
+    assert other.frame.equals(twin.frame) and list(other.frame.columns) == ["text", "labels", "split"]
+    assert other.lines.tolist() == twin.lines.tolist() == [2, 3, 5]
+    assert other.frame["text"][0] == 'he said "2,5 litres; now"'
+
+
+@pytest.mark.parametrize("header, held", [("text|labels", "'|'"), ("text;labels\tsplit", "';' and '\\t'")])
+def test_a_header_of_one_column_holding_a_pipe_or_two_separators_is_refused(tmp_path, header, held):
+    """``|`` joins labels too, and a header with both a semicolon and a tab says not which separates."""
+    path = write_csv(tmp_path / "d.csv", header, ["bread|food", "clean water|water"])
     with pytest.raises(DataError) as caught:
         load_dataset("csv", path)
-    assert str(caught.value) == (f"{path}'s header (line 1) is one column, {f'text{sep}labels'!r}, holding {sep!r}: "
-                                 f"the file looks separated by {sep!r}, not ','{advice}")
+    by = "'|'" if held == "'|'" else "one of them"
+    assert str(caught.value) == (f"{path}'s header (line 1) is one column, {header!r}, holding {held}: the file "
+                                 f"looks separated by {by}, not commas; save it with commas, semicolons or tabs "
+                                 f"between cells, its header holding no other of them")
+
+
+def test_a_semicolon_file_names_the_semicolon_in_its_errors(tmp_path):
+    """A row of more cells than the header: the advice names what separates this file's cells."""
+    path = write_csv(tmp_path / "d.csv", "text;labels", ["bread;food", "clean; water;water"])
+    with pytest.raises(DataError, match=r"d\.csv line 3 has 3 cells but the header \(line 1\) names 2; quote a "
+                                        r"cell that holds a semicolon \(\"a; b\"\), or name every column in the "
+                                        r"header$"):
+        load_dataset("csv", path)
 
 
 def test_a_user_file_short_of_dev_texts_for_a_label_is_told_of_the_split_column(tmp_path):
@@ -996,16 +1024,6 @@ def test_a_split_column_without_dev_rows_is_refused_naming_the_missing_split(tmp
         check_eligible(corpus, ["water"], user_file=True)
 
 
-def test_a_csv_saved_as_tsv_is_said_so(tmp_path):
-    """A comma-separated file named .tsv was told it has no text column 'text' (its columns: 'text,labels')."""
-    path = tmp_path / "t.tsv"
-    path.write_text("text,labels\n" + "".join(f"text number {i},food\n" for i in range(30)))
-    with pytest.raises(DataError, match=r"t\.tsv's header \(line 1\) is one column, 'text,labels', holding ',': "
-                                        r"the file looks separated by commas, not tabs, as its \.tsv suffix says; rename it "
-                                        r"t\.csv, or save it with tabs$"):
-        load_table(path)
-
-
 def test_label_columns_of_yes_and_no_are_one_refusal_that_says_why(tmp_path):
     """Twelve yes/no columns printed twelve warnings, then 'no 0/1 label columns ...; name them with --label-columns',
     which refused them again ('holds yes; expected 0 or 1'); then one warning, and the refusal said it again."""
@@ -1238,6 +1256,24 @@ def test_describe_names_the_0_1_columns_read_as_labels_and_the_repeated_texts(tm
     assert "repeated: 14 texts repeat an earlier text (kept: duplicates are data)" in out
     assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--label-columns", "food", "water"]) == 0
     assert "labels read from" not in capsys.readouterr().out
+
+
+def test_describe_says_a_file_is_read_at_semicolons_and_a_split_column_is_checked_among_its_cells(tmp_path, capsys):
+    """The settings check reads the header at the separator loading reads it at: 'Split' is a cell of its own."""
+    from al.simulate import main
+
+    rows = [f"message number {i};{['food', 'water', 'shelter'][i % 3]};{['test', 'dev', *['train'] * 8][i % 10]}"
+            for i in range(600)]
+    path = write_csv(tmp_path / "d.csv", "text;labels;Split", rows)
+    assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--split-column", "Split"]) == 0
+    out = capsys.readouterr().out
+    assert "cells separated by semicolons: read at commas (a .csv's), the header is one column holding ';'\n" in out
+    assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--split-column", "fold"]) == 2
+    said = capsys.readouterr().err
+    assert "columns: text, labels, Split" in said and "fold" in said, said
+    assert main(["--dataset", "csv", "--data-path", str(write_csv(tmp_path / "c.csv", "text,labels", [
+        r.replace(";", ",", 1).rsplit(";", 1)[0] for r in rows])), "--describe"]) == 0
+    assert "cells separated" not in capsys.readouterr().out
 
 
 def test_labels_holding_a_comma_are_kept_where_the_cells_join_labels_with_the_separator_read(tmp_path):
