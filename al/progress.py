@@ -215,6 +215,16 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def elapsed(seconds: float) -> str:
+    """``45 s``, ``1 min 30 s``, ``12 min``, ``2 h 5 min 30 s``: a clock's time so far, to 10 s from 90 s on, so
+    that lines every 30 s never say one time twice (:func:`duration` rounds 90 s and 120 s both to ``2 min``)."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    hours, rest = divmod(int(round(seconds / 10)) * 10, 3600)
+    parts = zip((hours, *divmod(rest, 60)), ("h", "min", "s"))
+    return " ".join(f"{value} {unit}" for value, unit in parts if value)
+
+
 @contextmanager
 def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0, enabled: bool = True,
              work: float | None = None) -> Iterator[PlainProgress | _Silent | object]:
@@ -294,7 +304,7 @@ def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterato
                 wait = left
                 continue
             if not _open_displays:
-                print(f"{desc}: {duration(own)} so far", file=sys.stderr, flush=True)
+                print(f"{desc}: {elapsed(own)} so far", file=sys.stderr, flush=True)
             due, wait = own + interval, interval
 
     thread = threading.Thread(target=beat, name="al-heartbeat", daemon=True)
