@@ -1599,10 +1599,10 @@ def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | No
     """``[i/n] status name  macro-F1 x  (s s, about t left)``: one line per finished simulation.
 
     ``left``: :func:`time_left` (None: no estimate); ``untimed``: runs still to do of a kind none has set the
-    pace of yet (counted at the pace of all, said so).
+    pace of yet (counted at the pace of all, said so: ``guessed for 2 runs of settings not timed yet``).
     """
     detail = f"macro-F1 {result['macro_f1']:.4f}" if "macro_f1" in result else result.get("message", "")
-    guess = f", {counted(untimed, 'run')} counted at other settings' pace" if untimed else ""
+    guess = f", guessed for {counted(untimed, 'run')} of settings not timed yet" if untimed else ""
     estimate = f", about {duration(left)} left{guess}" if left is not None else ""
     return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{estimate})"
 
