@@ -79,6 +79,16 @@ def _shown_once(show: Callable[..., None]) -> Callable[..., None]:
     return shown_once
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that names each option's default where it has one: ``(default: None)`` and a flag's
+    ``(default: False)`` say nothing and are left out."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """:class:`argparse.ArgumentParser` whose errors are one line: the problem, a close option name for a
     misspelt one, and where the options are listed; exit code 2. Parsing also makes the command's

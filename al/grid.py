@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence
 
-from al.cli import ArgumentParser, Terminated, output_dir, sigterm_stops, stopped, work_cut_short
+from al.cli import ArgumentParser, DefaultsHelpFormatter, Terminated, output_dir, sigterm_stops, stopped, work_cut_short
 from al.config import (
     COMPONENTS, NON_RESULT_SETTINGS, canonical,
     PATH_FIELDS, Component, SimulationConfig, config_fields, from_mapping, load_yaml, merge_settings,
@@ -1629,13 +1629,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="exit status: 0 when every simulation finished (or is busy in another grid command on the same "
         "directory); 2 when any could not run or failed (each line says why) or the input was refused; 1 for an "
         "internal error; 130 on Ctrl-C, 143 on SIGTERM",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     parser.add_argument("grid", help="YAML grid file (see simulations/)")
     parser.add_argument("--workers", type=int, default=argparse.SUPPRESS,
                         help="simulations at once on this machine (default: 1)")
     parser.add_argument("--ray", default=None, metavar="ADDRESS",
-                        help="run as Ray tasks on the cluster at ADDRESS ('auto': the local cluster's)")
+                        help="run as Ray tasks on the cluster at ADDRESS: 'auto' for one started on this machine "
+                        "(ray start --head), else HOST:PORT (with RAY_AUTH_MODE=token where the cluster asks for "
+                        "Ray's token)")
     parser.add_argument("--out", default=None, help="override the grid file's `out`")
     parser.add_argument("--dry-run", action="store_true",
                         help="list the simulations and exit: 2 if any cannot run or its directory will refuse it")

@@ -12,12 +12,11 @@ refused, as ``al.report`` refuses it.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from al.cli import ArgumentParser, output_file
+from al.cli import ArgumentParser, DefaultsHelpFormatter, output_file
 from al.errors import ALError, DataError
 
 
@@ -62,18 +61,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Plot a metric against labeled-set size: mean ± sample std over seeds (ddof = 1; "
         "one seed: the mean alone), one line per strategy. The runs of one figure must be of one setting, as "
         "al.report tells settings apart (it draws one figure per setting).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="exit status: 0 when the figure is written (a line for each run left out); 2 when the input was "
+        "refused (one line says why); 130 on Ctrl-C",
+        formatter_class=DefaultsHelpFormatter,
     )
     p.add_argument("runs", nargs="+", help="run directories, or directories holding run directories")
     p.add_argument("-o", "--output", default="curves.png", help="image file to write")
     p.add_argument("--metric", default="macro_f1", help="a number each round records: macro_f1, micro_f1, "
                    "macro_precision, macro_recall, a timing (seconds_train, seconds_query, seconds_evaluate), or a "
-                   "number inside a mapping by its dotted path: one label's F1 (per_label_f1.food), a --diagnostics "
+                   "number inside a mapping by its dotted path: one label's F1 (per_label_f1.earthquake), a --diagnostics "
                    "figure (diagnostics.summary.mean_ratio)")
     p.add_argument("--group-by", default="strategy",
                    help="config key whose values become the lines; the runs must agree in every other setting, "
                    "the strategy included")
-    p.add_argument("--title", default=None)
+    p.add_argument("--title", default=None,
+                   help="the figure's title (default: the metric, and under it the data and classifier the runs share)")
     args = p.parse_args(argv)
     try:
         from matplotlib.backend_bases import FigureCanvasBase

@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from al.cli import ArgumentParser, output_dir
+from al.cli import ArgumentParser, DefaultsHelpFormatter, output_dir
 from al.analysis.comparison import BOOTSTRAP_SEED, MAX_RESAMPLES, RESAMPLES, SEED_LIMIT
 from al.analysis.curves import counted
 from al.analysis.strategy_report import (
@@ -44,8 +44,10 @@ from al.errors import ALError, ConfigError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = ArgumentParser(prog="python -m al.report", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-                            description=__doc__.split("\n\n")[0].replace("``", ""))  # the docstring's markup aside
+    parser = ArgumentParser(prog="python -m al.report", formatter_class=DefaultsHelpFormatter,
+                            description=__doc__.split("\n\n")[0].replace("``", ""),  # the docstring's markup aside
+                            epilog="exit status: 0 when the report is written (a line for each run left out); 2 "
+                            "when the input was refused (one line says why); 130 on Ctrl-C (nothing written)")
     parser.add_argument("runs_dir", help="directory holding run directories (e.g. a grid's out)")
     parser.add_argument("-o", "--output", default="report", help="report directory")
     parser.add_argument("--baseline", default=argparse.SUPPRESS,
