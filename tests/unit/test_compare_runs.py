@@ -64,6 +64,20 @@ def test_two_run_directories_are_compared_as_two_grids_of_one_run(tmp_path, caps
     assert capsys.readouterr().out.splitlines()[0] == f"{a} and {c}: differs from round 1 on (macro_f1)"
 
 
+@pytest.mark.parametrize("run_first", [True, False])
+def test_a_run_directory_against_a_grid_is_refused_in_one_line(tmp_path, capsys, run_first):
+    """It compared them, each run of the grid 'only in' one side: '0 of 3 runs the same', exit 1."""
+    for name in ("r", "s"):
+        write_run(tmp_path / "A", name, [0.4, 0.5])
+    write_run(tmp_path / "B", "r", [0.4, 0.5])
+    run, grid = tmp_path / "B" / "r", tmp_path / "A"
+    assert main([str(run), str(grid)] if run_first else [str(grid), str(run)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        f"error: {run} is a run directory and {grid} a grid's output holding 2; expected two of one kind: give two "
+        f"grids' output directories, or two run directories (one of its runs: {grid / 'r'})\n")
+
+
 def test_a_run_with_a_smaller_budget_is_said_to_be_the_other_s_rounds_cut_short(tmp_path, capsys):
     """Budget 150 against 200 at one seed said 'differs from round 1 on': its last round picks nothing, where the
     other's round 1 picks its next batch, and nothing else of round 1 differs."""
