@@ -981,8 +981,9 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
             try:
                 ended.append((ref, ray.get(ref)))
             except raylet_gone as exc:  # this machine's Ray is gone (ray stop, a crash): no run can go on here
-                ended.append((ref, {"status": "failed", "seconds": seconds,
-                                    "message": RAY_CLUSTER_GONE.format(error=type(exc).__name__)}))
+                tasks = counted(len(in_flight) + 1, "task")
+                in_flight.clear()  # nothing left to stop, nor to send a task to: the grid ends, one line for all
+                raise RayClusterGone(RAY_CLUSTER_GONE.format(tasks=tasks, error=type(exc).__name__)) from None
             except lost_with_worker as exc:  # killed (the OOM killer), its node gone (a preempted machine)
                 ended.append((ref, {"status": LOST, "seconds": seconds, "message": f"{RAY_WORKER_LOST} "
                                     f"({type(exc).__name__})", "advice": "on machines with more memory if it ran out"}))
@@ -1003,8 +1004,10 @@ def stop_ray_tasks(ray: Any, refs: Sequence[Hashable], grace: float = STOP_GRACE
     if not refs or not ray.is_initialized():  # the connection closed already: asking would start another Ray
         return
     try:
-        print(f"stopping: {counted(len(refs), 'task')} in flight {'has' if len(refs) == 1 else 'have'} up to "
-              f"{grace:.0f} s to keep what {'it' if len(refs) == 1 else 'they'} finished", file=sys.stderr, flush=True)
+        one = len(refs) == 1
+        print(f"stopping: {counted(len(refs), 'task')} sent to Ray (running, or waiting for a CPU) "
+              f"{'has' if one else 'have'} up to {grace:.0f} s to keep what {'it' if one else 'they'} finished",
+              file=sys.stderr, flush=True)
     except (OSError, ValueError):  # the output's reader gone (a closed pipe): the tasks stop all the same
         pass
     for ref in refs:
@@ -1023,10 +1026,14 @@ def stop_ray_tasks(ray: Any, refs: Sequence[Hashable], grace: float = STOP_GRACE
             pass
 
 
-#: What a run is told whose machine's Ray ended under it (:func:`run_ray`): the cluster stopped, not one worker.
-RAY_CLUSTER_GONE = ("this machine's Ray (its raylet) ended while this task was in flight ({error}): the cluster was "
-                    "stopped (ray stop) or crashed; what the run finished is kept: start the cluster again and run "
-                    "the same grid command to resume it")
+class RayClusterGone(ALError):
+    """This machine's Ray ended under a grid's tasks (:func:`run_ray`): no run can go on, and the grid ends."""
+
+
+#: What a grid whose machine's Ray ended under it says (:class:`RayClusterGone`): the cluster stopped, not a worker.
+RAY_CLUSTER_GONE = ("this machine's Ray (its raylet) ended with {tasks} sent to it ({error}): the cluster was stopped "
+                    "(ray stop) or crashed; what the runs finished is kept: start the cluster again and run the same "
+                    "grid command to resume them")
 #: What a run lost with its Ray worker or node is told (:func:`run_ray`).
 RAY_WORKER_LOST = ("a Ray worker process or its machine ended abruptly (killed, by the out-of-memory killer perhaps, or "
                    "the node lost) while this task was in flight")
@@ -1793,6 +1800,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
 
     watch = InFlight()
+    gone: str | None = None  # why a Ray grid ended before its runs (RayClusterGone)
+    i = 0  # the runs said so far
     try:
         # a run its directory refuses (an edited grid file rerun into the same out) fails now, not after the
         # preparations or the runs before it, and nothing is prepared for it; the run itself still checks
@@ -1862,6 +1871,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     beat.say(run_line(i, len(runnable), r.name, result, left, untimed))
                 warn(result.get("warnings", ()), beat, r)
                 bar.update(1)
+    except RayClusterGone as exc:  # no run can go on: one line for the tasks in flight, not one per run
+        gone = str(exc)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         # a stop between two results: the tasks in flight stop now, as they do on one inside the wait for them
         # (a Ray grid's, before the cluster connection closes under them)
@@ -1880,10 +1891,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         close_tasks()  # whatever ended the grid, before the Ray connection closes under the tasks
         sigterm.close()
     warned_again()
+    if gone is not None:
+        print(f"error: {gone}", file=sys.stderr)
     not_run = len(runs) - len(runnable)
-    summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else [])])
+    unfinished = len(runnable) - i if gone is not None else 0
+    summary = ", ".join([*(f"{n} {s}" for s, n in sorted(counts.items())), *([f"{not_run} not run"] if not_run else []),
+                         *([f"{unfinished} not finished"] if unfinished else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return exit_status(counts, not_run)
+    return 2 if gone is not None else exit_status(counts, not_run)
 
 
 def its_directory(message: str | None, run_dir: Path) -> str | None:

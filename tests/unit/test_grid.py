@@ -1685,8 +1685,9 @@ def test_a_dry_run_reads_the_label_descriptions_a_run_would_read_first(tmp_path)
         f"label descriptions file {str(described)!r} names unknown label(s) c; the run's labels: a, b")
 
 
-def test_a_run_whose_machines_ray_ended_is_failed_once_as_the_cluster_stopped(tmp_path, monkeypatch):
-    """`ray stop` under a Ray grid read as a worker killed twice, by the out-of-memory killer perhaps."""
+def test_a_grid_whose_machines_ray_ended_ends_in_one_line_as_the_cluster_stopped(tmp_path, monkeypatch):
+    """`ray stop` under a Ray grid read as a worker killed twice, by the out-of-memory killer perhaps; then each run in
+    flight was a line of the same failure (sixty for a grid of sixty): the grid ends, in one line."""
     import types
 
     from al import grid
@@ -1717,13 +1718,36 @@ def test_a_run_whose_machines_ray_ended_is_failed_once_as_the_cluster_stopped(tm
     clock = types.SimpleNamespace(now=1000.0)
     monkeypatch.setattr(grid.time, "perf_counter", lambda: clock.now)
     monkeypatch.setattr(grid, "connect_ray", lambda address, **kwargs: Ray())
-    run = grid.GridRun("seed-0", SimulationConfig(out=str(tmp_path / "seed-0")), ())
-    [(item, result)] = list(grid.run_ray([run], "auto"))
-    assert len(submitted) == 1  # not sent again: no run can go on on this machine
-    assert result["seconds"] == 40.0  # how long it was in flight, where it had said 0 s
-    assert result["status"] == "failed" and result["message"].startswith(
-        "this machine's Ray (its raylet) ended while this task was in flight (LocalRayletDiedError): the cluster was "
-        "stopped (ray stop) or crashed; ")
+    runs = [grid.GridRun(f"seed-{seed}", SimulationConfig(out=str(tmp_path / f"seed-{seed}")), ()) for seed in (0, 1)]
+    with pytest.raises(grid.RayClusterGone) as caught:
+        list(grid.run_ray(runs, "auto"))
+    assert len(submitted) == 2  # neither sent again: no run can go on on this machine
+    assert str(caught.value) == (
+        "this machine's Ray (its raylet) ended with 2 tasks sent to it (LocalRayletDiedError): the cluster was stopped "
+        "(ray stop) or crashed; what the runs finished is kept: start the cluster again and run the same grid "
+        "command to resume them")
+
+
+def test_a_ray_grid_whose_cluster_ended_says_it_once_and_counts_the_runs_not_finished(tmp_path, monkeypatch, capsys):
+    from al import grid
+
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: random, initial: 100, step: 50, budget: 150}}\n"
+                    f"grid: {{seed: [0, 1, 2]}}\n")
+
+    def tasks(runs, address, preparations=(), watch=None):
+        yield runs[0], {"status": "done", "seconds": 1.0, "rounds": 2, "macro_f1": 0.5}
+        raise grid.RayClusterGone("this machine's Ray (its raylet) ended with 2 tasks in flight (...)")
+
+    monkeypatch.setattr(grid, "ray_connected", lambda: True)
+    monkeypatch.setattr(grid, "connect_ray", lambda address, **kwargs: object())
+    monkeypatch.setattr(grid, "no_cpu_note", lambda ray: None)
+    monkeypatch.setattr(grid, "run_ray", tasks)
+    assert main([str(path), "--ray", "auto"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-3].startswith("[1/3] done     seed-0") and err[-2:] == [
+        "error: this machine's Ray (its raylet) ended with 2 tasks in flight (...)",
+        f"1 done, 2 not finished in {err[-1].split(' in ')[1]}"], err
 
 
 @pytest.mark.parametrize("stopped_where", ["in the wait", "between two results"])
@@ -1775,7 +1799,8 @@ def test_a_stopped_ray_grid_interrupts_its_tasks_so_they_keep_what_they_finished
     assert sorted(stops[:len(in_flight)]) == [("cancel", ref, False) for ref in in_flight]  # interrupted, not killed
     assert stops[len(in_flight)] == ("wait", in_flight, len(in_flight), grid.STOP_GRACE)  # time to save
     assert stops[len(in_flight) + 1:] == [("cancel", ref, True) for ref in in_flight[1:]]  # killed after it
-    assert f"stopping: {len(in_flight)} tasks in flight have up to 20 s to keep what they finished" in \
+    assert f"stopping: {len(in_flight)} tasks sent to Ray (running, or waiting for a CPU) have up to 20 s to keep " \
+        f"what they finished" in \
         capsys.readouterr().err
     closed = Ray()
     closed.is_initialized = lambda: False  # the connection closed already: Ray's cancel would start another Ray
