@@ -1840,11 +1840,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 counts["failed"] = len(refused)
                 bar.update(len(refused))
             i = len(refused)
+            first_said: dict[str, str] = {}  # a failure's message -> the task that said it first
             for r, result in results:
                 result = in_file_terms_of(result)
+                failed_as = None  # the task that failed alike before (a model missing on a Ray worker: every run)
+                shown = not args.quiet or not isinstance(r, Preparation)  # a failed run's line is said under --quiet
+                if result["status"] == "failed" and result.get("message") and shown:
+                    failed_as = first_said.setdefault(result["message"], r.name)
+                    failed_as = None if failed_as == r.name else failed_as
                 if isinstance(r, Preparation):
                     if not args.quiet:  # a failed one is computed by its runs, which report their own errors
-                        detail = result["message"] if result["status"] == "failed" else f"({result['seconds']:.0f} s)"
+                        detail = (f"the same failure as {failed_as}" if failed_as else result["message"]) \
+                            if result["status"] == "failed" else f"({result['seconds']:.0f} s)"
                         beat.say(f"[prepare] {result['status']:<8} {r.name}  {detail}")
                     warn(result.get("warnings", ()), beat)
                     if (problem := log_preparation(root, r, result)) is not None:
@@ -1868,7 +1875,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     left = time_left(worked, rounds_left, now - runs_began, list(flying.values()), worked_kinds,
                                      left_kinds, [name in flying for name in to_do])
                     untimed = sum(kind not in worked_kinds for kind, n in zip(left_kinds, rounds_left) if n > 0)
-                    beat.say(run_line(i, len(runnable), r.name, result, left, untimed))
+                    said = {**result, "message": f"the same failure as {failed_as}"} if failed_as else result
+                    beat.say(run_line(i, len(runnable), r.name, said, left, untimed))
                 warn(result.get("warnings", ()), beat, r)
                 bar.update(1)
     except RayClusterGone as exc:  # no run can go on: one line for the tasks in flight, not one per run

@@ -1728,6 +1728,28 @@ def test_a_grid_whose_machines_ray_ended_ends_in_one_line_as_the_cluster_stopped
         "command to resume them")
 
 
+def test_runs_that_fail_alike_say_the_message_once(tmp_path, monkeypatch, capsys):
+    """A model missing on a Ray cluster's workers (not checked here: models are each machine's own) failed the
+    once-per-pool task and every run, each line the same 170 characters; the first says it, the others name it."""
+    from al import grid
+
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{strategy: random, initial: 100, step: 50, budget: 150}}\n"
+                    f"grid: {{seed: [0, 1, 2, 3]}}\n")
+    missing = "model 'x' is not installed locally and the hub is unreachable; run once online"
+
+    def tasks(runs, workers, preparations=(), watch=None):
+        for r, message in zip(runs, [missing, missing, "another failure", missing]):
+            yield r, {"status": "failed", "seconds": 1.0, "message": message}
+
+    monkeypatch.setattr(grid, "run_local", tasks)
+    assert main([str(path), "--workers", "2"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[")]
+    assert [line.split(maxsplit=3)[2:] for line in lines] == [
+        ["seed-0", f"{missing}  (1 s)"], ["seed-1", "the same failure as seed-0  (1 s)"],
+        ["seed-2", "another failure  (1 s)"], ["seed-3", "the same failure as seed-0  (1 s)"]], lines
+
+
 def test_a_ray_grid_whose_cluster_ended_says_it_once_and_counts_the_runs_not_finished(tmp_path, monkeypatch, capsys):
     from al import grid
 
