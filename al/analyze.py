@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from al import __version__
-from al.cli import ArgumentParser, add_data_options, check_own_folder, output_dir, sigterm_stops, stopped
+from al.cli import ArgumentParser, add_data_options, output_dir, sigterm_stops, stopped
 from al.errors import ALError, ConfigError, and_more, did_you_mean
 
 
@@ -104,38 +104,6 @@ def same_file(earlier: str | None, path: str | None) -> bool:
         return False
 
 
-def earlier_analysis(out: Path) -> dict | None:
-    """The ``analysis.json`` an earlier analysis left in ``out``, or None (none, or not readable as one)."""
-    import json
-
-    try:
-        earlier = json.loads((out / "analysis.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return earlier if isinstance(earlier, dict) else None
-
-
-#: The figures an analysis draws (:mod:`al.analysis.embedding_analysis`): an analysis stopped before its
-#: ``analysis.json`` leaves some of them.
-ANALYSIS_FIGURE = re.compile(r"proximity(-[a-z]+)?\.png|(margins|pca)-([a-z]+-)?\d+\.png")
-
-
-def check_analysis_dir(out: Path) -> None:
-    """Refuse, before any work, an ``--out`` that holds files no analysis wrote (a user's notes, a run, a
-    report): a new or empty directory, one an earlier analysis wrote (its ``analysis.json``; that analysis is
-    then replaced), or one holding only an analysis's figures (one stopped before it ended). Hidden files
-    (``.DS_Store``) do not count.
-
-    Raises
-    ------
-    ConfigError
-        One line naming a few of the files found.
-    """
-    if not out.is_dir() or earlier_analysis(out) is not None:
-        return
-    check_own_folder(out, "--out", "analysis", "al.analyze", lambda name: bool(ANALYSIS_FIGURE.fullmatch(name)))
-
-
 def remove_stale_figures(out: Path, earlier: dict | None, written: set[str]) -> list[str]:
     """Remove the figures the ``earlier`` analysis in ``out`` wrote that this one did not; their names.
 
@@ -153,7 +121,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
 
     An output directory this call made is removed again when the work stops on an error or Ctrl-C.
     """
-    from al.analysis.embedding_analysis import check_sizes
+    from al.analysis.embedding_analysis import check_analysis_dir, check_sizes, earlier_analysis
     from al.config import MAX_SEED, PRETRAINED, SimulationConfig
     from al.simulate import check_device_and_models, default_pick_read
 
@@ -257,7 +225,7 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     """Load, embed, analyse and write into ``out`` (checked by :func:`run`); the result. ``data_file``: the file
     recorded as the one analysed (default: ``config.data_path``, resolved)."""
     from al.analysis.curves import counted
-    from al.analysis.embedding_analysis import analyze_pool, check_sizes
+    from al.analysis.embedding_analysis import analyze_pool, check_sizes, earlier_analysis
     from al.embedders import SentenceEmbedder
     from al.simulate import load_config_corpus
 

@@ -27,6 +27,7 @@ Active Learning for Multi-Label Text Classification", AACL-IJCNLP 2022, sec. 5.
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -41,6 +42,7 @@ from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import plot_proximity
 from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality
 from al.centroids import class_centroids
+from al.cli import check_own_folder
 from al.errors import ConfigError
 from al.progress import heartbeat
 from al.io import atomic_file, write_atomic
@@ -77,6 +79,35 @@ MULTI_LABEL_RULES = (
 )
 
 
+def earlier_analysis(out: Path) -> dict | None:
+    """The ``analysis.json`` an earlier analysis left in ``out``, or None (none, or not readable as one)."""
+    try:
+        earlier = json.loads((out / JSON_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return earlier if isinstance(earlier, dict) else None
+
+
+#: The figures an analysis draws: an analysis stopped before its ``analysis.json`` leaves some of them.
+ANALYSIS_FIGURE = re.compile(r"proximity(-[a-z]+)?\.png|(margins|pca)-([a-z]+-)?\d+\.png")
+
+
+def check_analysis_dir(out: Path, flag: str = "--out") -> None:
+    """Refuse, before any work, an output folder (``flag``: ``--out``, or :func:`analyze_pool`'s ``out``) that holds
+    files no analysis wrote (a user's notes, a run, a report): a new or empty directory, one an earlier analysis
+    wrote (its ``analysis.json``; that analysis is then replaced), or one holding only an analysis's figures (one
+    stopped before it ended). Hidden files (``.DS_Store``) do not count.
+
+    Raises
+    ------
+    ConfigError
+        One line naming a few of the files found.
+    """
+    if not out.is_dir() or earlier_analysis(out) is not None:
+        return
+    check_own_folder(out, flag, "analysis", "al.analyze", lambda name: bool(ANALYSIS_FIGURE.fullmatch(name)))
+
+
 def labeled_splits(n_pool: int, sizes: Sequence[int], seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(labeled, unlabeled) pool positions per size: prefixes of one seeded permutation.
 
@@ -87,28 +118,63 @@ def labeled_splits(n_pool: int, sizes: Sequence[int], seed: int) -> list[tuple[n
     return [(np.sort(order[:s]), np.sort(order[s:])) for s in sizes]
 
 
-def check_sizes(sizes: Sequence[int], n_pool: int, k: int) -> list[int]:
+def check_sizes(sizes: Sequence[int], n_pool: int, k: int, python: bool = False) -> list[int]:
     """Sorted distinct sizes, each at least 2 and below the pool size; ``k`` positive and below the unlabeled
-    texts each size leaves (the k nearest would be all of them, and every ratio to chance 1 by construction)."""
+    texts each size leaves (the k nearest would be all of them, and every ratio to chance 1 by construction).
+    Errors name ``--sizes`` and ``--k``, or with ``python`` :func:`analyze_pool`'s ``sizes=`` and ``k=``."""
+    sizes_name, k_name = ("sizes", "k") if python else ("--sizes", "--k")
     if not sizes:
-        raise ConfigError("--sizes needs at least one labeled-set size")
+        raise ConfigError(f"{sizes_name} needs at least one labeled-set size")
     if k < 1:
-        raise ConfigError(f"--k must be a positive integer, got {k}")
+        raise ConfigError(f"{k_name} must be a positive integer, got {k}")
     for s in sizes:
         if s < 2:
-            raise ConfigError(f"--sizes: each labeled-set size must be at least 2, got {s}")
+            raise ConfigError(f"{sizes_name}: each labeled-set size must be at least 2, got {s}")
         if s >= n_pool:
             raise ConfigError(
-                f"--sizes: {s} leaves no unlabeled text in a pool of {n_pool} texts; give sizes below {n_pool}"
+                f"{sizes_name}: {s} leaves no unlabeled text in a pool of {n_pool} texts; give sizes below {n_pool}"
             )
     largest = max(sizes)
     if k >= n_pool - largest:
         raise ConfigError(
-            f"--k {k} searches every one of the {n_pool - largest} unlabeled texts left at |L| = {largest} (pool of "
-            f"{n_pool}): every centroid would find all of them and its ratio to chance would be 1 by construction; "
-            f"give --k below {n_pool - largest}" + (f" or sizes below {n_pool - k}" if n_pool - k > 2 else "")
+            f"{'k=' if python else '--k '}{k} searches every one of the {n_pool - largest} unlabeled texts left at "
+            f"|L| = {largest} (pool of {n_pool}): every centroid would find all of them and its ratio to chance "
+            f"would be 1 by construction; give {k_name} below {n_pool - largest}"
+            + (f" or sizes below {n_pool - k}" if n_pool - k > 2 else "")
         )
     return sorted(set(int(s) for s in sizes))
+
+
+def check_pool(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, label_names: Sequence[str]) -> np.ndarray:
+    """``Y`` dense and boolean, once :func:`analyze_pool`'s inputs are found to fit: finite vectors, one row of
+    labels each, 0/1 labels (a probability of 0.7 is no label), distinct label names.
+
+    Raises
+    ------
+    ConfigError
+        One line: what came, what was expected.
+    """
+    values = Y.data if sp.issparse(Y) else np.asarray(Y)
+    Yd = dense_labels(Y)
+    if embeddings.ndim != 2 or Yd.shape != (len(embeddings), len(label_names)):
+        raise ConfigError(f"analyze_pool got embeddings of shape {embeddings.shape}, labels of shape {Yd.shape} and "
+                          f"{len(label_names)} label names; expected (n_pool, dim), (n_pool, n_labels) and n_labels "
+                          f"names, row i of both the same pool text")
+    if embeddings.dtype.kind not in "fiu" or not np.isfinite(embeddings).all():
+        bad = "numbers" if embeddings.dtype.kind not in "fiu" else \
+            f"row {int(np.flatnonzero(~np.isfinite(embeddings).all(axis=1))[0])} NaN or infinity"
+        raise ConfigError(f"analyze_pool got embeddings holding {bad}, dtype {embeddings.dtype}; expected finite "
+                          f"float vectors, one row a pool text: recompute that row (a diverged fit gives NaN)")
+    if values.dtype.kind not in "biuf" or not np.isin(values, (0, 1)).all():
+        odd = values[~np.isin(values, (0, 1))] if values.dtype.kind in "biuf" else values.ravel()
+        first = odd[0].item() if isinstance(odd[0], np.generic) else odd[0]
+        raise ConfigError(f"analyze_pool got labels holding {first!r} ({len(odd):,} values not 0 or 1); expected "
+                          f"Y of 0 and 1, 1 where a text carries the label: threshold scores first, e.g. Y >= 0.5")
+    if len(set(label_names)) != len(label_names):
+        twice = sorted({name for name in label_names if list(label_names).count(name) > 1})
+        raise ConfigError(f"analyze_pool got label names {', '.join(map(repr, twice))} more than once; expected one "
+                          f"distinct name per column of Y")
+    return Yd
 
 
 def analyze_pool(
@@ -165,15 +231,13 @@ def analyze_pool(
     dict, the content of ``analysis.json``.
     """
     label_names = list(label_names)
-    Yd = dense_labels(Y)
     embeddings = np.asarray(embeddings)
-    if embeddings.ndim != 2 or Yd.shape != (len(embeddings), len(label_names)):
-        raise ConfigError(f"analyze_pool got embeddings of shape {embeddings.shape}, labels of shape {Yd.shape} and "
-                          f"{len(label_names)} label names; expected (n_pool, dim), (n_pool, n_labels) and n_labels "
-                          f"names, row i of both the same pool text")
+    Yd = check_pool(embeddings, Y, label_names)
     started = time.perf_counter()
-    sizes = check_sizes(sizes, len(embeddings), k)
+    sizes = check_sizes([sizes] if isinstance(sizes, (int, np.integer)) else sizes, len(embeddings), k, python=True)
     out = Path(out) if out is not None else None
+    if out is not None:
+        check_analysis_dir(out, "out")
     result: dict[str, Any] = {
         **(meta or {}),
         "pool_size": int(len(embeddings)),
@@ -215,6 +279,13 @@ def analyze_pool(
             adapted, fit = space(labeled, Yd[labeled], seed), {}
             if isinstance(adapted, tuple):
                 adapted, fit = adapted
+            adapted = np.asarray(adapted)
+            if adapted.ndim != 2 or len(adapted) != len(embeddings) or not np.isfinite(adapted).all():
+                what = f"shape {adapted.shape}" if adapted.ndim != 2 or len(adapted) != len(embeddings) else \
+                    "NaN or infinity"
+                raise ConfigError(f"analyze_pool's space returned {what} at |L| = {size}; expected finite vectors of "
+                                  f"the whole pool, shape ({len(embeddings)}, dim): map every pool text, not the "
+                                  f"labeled ones alone")
             fit_seconds = time.perf_counter() - t
             with heartbeat(f"analysing |L| = {size} in the {space_name} space", 5.0, 15.0):
                 entry["adapted"] = _space_entry(adapted, labeled, unlabeled, Yd, label_names, k, temperatures, seed,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -11,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 from al.analysis.diagnostics import diagnostics
-from al.analysis.embedding_analysis import analyze_pool, labeled_splits, save_figure
+from al.analysis.embedding_analysis import analyze_pool, check_sizes, labeled_splits, save_figure
 from al.analysis.margins import centroid_margins, plot_margins
 from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import centroid_proximity, nearest_neighbours, plot_proximity
@@ -558,9 +559,11 @@ def test_a_k_that_searches_every_unlabeled_text_is_refused():
     X = rng.normal(size=(30, 8)).astype(np.float32)
     Y = (rng.random((30, 3)) < 0.4).astype(int)
     X /= np.linalg.norm(X, axis=1, keepdims=True)
-    with pytest.raises(ConfigError, match=r"--k 5 searches every one of the 5 unlabeled texts left at \|L\| = 25 "
-                       r"\(pool of 30\).*give --k below 5 or sizes below 25"):
+    with pytest.raises(ConfigError, match=r"^k=5 searches every one of the 5 unlabeled texts left at \|L\| = 25 "
+                       r"\(pool of 30\).*give k below 5 or sizes below 25$"):  # analyze_pool's own words
         analyze_pool(X, Y, ["a", "b", "c"], [10, 25], k=5)
+    with pytest.raises(ConfigError, match=r"^--k 5 searches every one .*give --k below 5 or sizes below 25$"):
+        check_sizes([10, 25], 30, 5)  # al.analyze's
     result = analyze_pool(X, Y, ["a", "b", "c"], [10, 25], k=4)  # one below: searched, not all
     assert [e["k"] for e in result["sizes"]] == [4, 4]
 
@@ -588,3 +591,50 @@ def test_analyze_pool_refuses_labels_of_other_texts_than_the_embeddings(rows):
     Y = corpus.Y[pool][rows] if rows != slice(None) else corpus.Y  # a part of the pool, or the whole corpus
     with pytest.raises(ConfigError, match=r"analyze_pool got embeddings of shape \(\d+, \d+\), labels of shape"):
         analyze_pool(X, Y, corpus.label_names, [20], k=10)
+
+
+def _pool(n=120, seed=0):
+    """Vectors and 0/1 labels of three labels, each label's texts near a corner of its own."""
+    rng = np.random.default_rng(seed)
+    Y = np.zeros((n, 3), dtype=int)
+    Y[np.arange(n), np.arange(n) % 3] = 1
+    return (Y @ np.eye(3, 8) + 0.3 * rng.normal(size=(n, 8))).astype(np.float32), Y
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda X, Y, names: (np.where(np.arange(len(X))[:, None] == 7, np.nan, X), Y, names),
+     r"analyze_pool got embeddings holding row 7 NaN or infinity, dtype float32; expected finite float vectors"),
+    (lambda X, Y, names: (X, Y * 0.7, names),
+     r"analyze_pool got labels holding 0\.7 \(120 values not 0 or 1\); expected Y of 0 and 1, .*Y >= 0\.5$"),
+    (lambda X, Y, names: (X, sp.csr_matrix(Y * 2), names), r"analyze_pool got labels holding 2 \(120 values not 0"),
+    (lambda X, Y, names: (X, Y, ["a", "b", "a"]), r"analyze_pool got label names 'a' more than once"),
+], ids=["nan-row", "probabilities", "sparse-twos", "names-twice"])
+def test_analyze_pool_refuses_what_it_would_read_wrong_in_one_line(change, said):
+    """A NaN row ended in scikit-learn's traceback (or passed, among the unlabeled texts); labels of 0.7 or 2 were read
+    as 1; a name given twice was two labels of one name."""
+    from al.errors import ConfigError
+
+    X, Y = _pool()
+    with pytest.raises(ConfigError, match=said):
+        analyze_pool(*change(X, Y, ["a", "b", "c"]), [30], k=20)
+
+
+def test_analyze_pool_speaks_python_takes_one_size_and_checks_its_space_and_its_folder(tmp_path):
+    """Its errors named --k and --sizes; sizes=30 was a TypeError; a space of the labeled texts alone an
+    IndexError; and it wrote into a run's folder, which al.analyze --out refuses."""
+    from al.errors import ConfigError
+
+    X, Y = _pool()
+    with pytest.raises(ConfigError, match=r"^k=100 searches every one of the 90 unlabeled texts .*; give k below 90 "):
+        analyze_pool(X, Y, ["a", "b", "c"], [30], k=100)
+    assert [s["size"] for s in analyze_pool(X, Y, ["a", "b", "c"], 30, k=20)["sizes"]] == [30]
+    with pytest.raises(ConfigError, match=r"^analyze_pool's space returned shape \(30, 8\) at \|L\| = 30; expected "
+                                          r"finite vectors of the whole pool, shape \(120, dim\)"):
+        analyze_pool(X, Y, ["a", "b", "c"], [30], k=20, space=lambda labeled, Y_labeled, seed: X[labeled])
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    with pytest.raises(ConfigError, match=rf"^out {re.escape(str(run))} holds files no analysis wrote "
+                                          rf"\(config\.json\), which the analysis would mix with or replace"):
+        analyze_pool(X, Y, ["a", "b", "c"], [30], k=20, out=run)
+    assert sorted(p.name for p in run.iterdir()) == ["config.json"]

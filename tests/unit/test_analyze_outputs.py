@@ -107,7 +107,7 @@ def test_the_same_file_edited_is_analysed_again_in_its_default_folder(tmp_path, 
 def test_an_out_folder_holding_files_no_analysis_wrote_is_refused(tmp_path):
     import pytest
 
-    from al.analyze import check_analysis_dir
+    from al.analysis.embedding_analysis import check_analysis_dir
     from al.errors import ConfigError
 
     check_analysis_dir(tmp_path / "new")  # a new folder
