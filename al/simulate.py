@@ -837,6 +837,8 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
 
     corpus = load_config_corpus(config)
     check_pool_sizes(config.initial, config.budget, len(corpus.splits["train"]), config.pool_size)
+    if (check_labels := getattr(config.classifier_class(), "check_labels", None)) is not None:
+        check_labels(config.classifier_kwargs(), corpus.label_names)  # bert's aux_confusable pairs: before any work
     if config.pool_size is not None and (absent := labels_without_pool_texts(corpus)):
         warnings.warn(f"--pool-size {config.pool_size} leaves {counted(len(absent), 'kept label')} of {corpus.name} "
                       f"without a pool text ({', '.join(absent[:3])}{and_more(len(absent), 3)}): no strategy can "

@@ -250,6 +250,19 @@ class BertClassifier(Classifier):
         self.aux_confusable = aux_confusable
         self.aux_tau = aux_tau
 
+    @staticmethod
+    def check_labels(params: dict[str, Any], label_names: Sequence[str]) -> None:
+        """Refuse, once the run's labels are known and before any work, ``aux_confusable`` pairs that are no two
+        distinct indices of them, naming each index's label; ``params``: the classifier's, as a run gives them."""
+        pairs = (params.get("aux_confusable") or ()) if params.get("aux") == "clld" else ()
+        n = len(label_names)
+        for pair in pairs:
+            a, b = (int(x) for x in pair)
+            if a == b or not (0 <= a < n and 0 <= b < n):
+                order = ", ".join(f"{i} {name}" for i, name in enumerate(label_names))
+                raise ConfigError(f"bert aux_confusable pair {[a, b]} is no two distinct indices of the run's "
+                                  f"{n} labels, in [0, {n}); its labels in order: {order}; give pairs of those")
+
     # ------------------------------------------------------------------ fit
 
     def fit(
@@ -646,6 +659,8 @@ class BertClassifier(Classifier):
             if self.aux == "clld" and not 0 <= self.aux_weight <= 1:
                 raise ConfigError(f"bert aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
                                   f"got {self.aux_weight!r}")
+            if self.aux in ("aan", "am"):  # the auxiliary loss's weight, as the head space's (SNNL's alpha may be < 0)
+                checks.number("bert", "aux_weight", self.aux_weight, 0.0)
         for name, value, low_open in (("aux_delta", self.aux_delta, False), ("aux_tau", self.aux_tau, True)):
             checks.number("bert", name, value, 0.0, low_open=low_open)
         readers = {"aux_weight": AUX, "aux_negatives": ("aan", "am"), "aux_delta": ("am",),

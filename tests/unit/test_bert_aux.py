@@ -194,6 +194,9 @@ def test_training_with_aux_is_deterministic_on_cpu(tiny, aux):
     ({"aux": "snnl", "aux_weight": float("nan")}, "bert aux_weight must be a finite number or None (the paper's), "
                                                   "got nan"),
     ({"aux": "clld", "aux_weight": 2}, "aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]"),
+    # a negative weight of the auxiliary loss trained, where the head space's aan refuses it (SNNL's alpha may be < 0)
+    ({"aux": "aan", "aux_weight": -1}, "bert aux_weight must be a number in [0, inf), got -1"),
+    ({"aux": "am", "aux_weight": -0.5}, "bert aux_weight must be a number in [0, inf), got -0.5"),
     ({"aux": "aan", "aux_positive": "same"}, "aux_positive must be one of shares, exact; got 'same'"),
     ({"aux": "clld", "aux_confusable": [0, 1]}, "aux_confusable must be a list of label index pairs such as "
                                                 "[[0, 1], [2, 5]] (indices in the run's label order), got [0, 1]"),
@@ -331,3 +334,28 @@ def test_the_token_limit_is_the_smaller_of_the_position_embeddings_and_the_token
     # position ids of RoBERTa-like models (mpnet: all-mpnet-base-v2) start after the padding index 1: 514 - 2
     assert token_limit(NS(max_position_embeddings=514, model_type="mpnet", pad_token_id=1)) == 512
     assert token_limit(NS(max_position_embeddings=512, model_type="bert", pad_token_id=0)) == 512
+
+
+def test_confusable_pairs_outside_the_runs_labels_are_refused_before_the_run_folder_is_made(tiny, tmp_path, capsys):
+    """The README's pair [5, 9] on a file of 4 labels: 'starting:', a run folder with its config.json, then an
+    error naming no parameter ('a confusable pair must be ...'); now one line naming aux_confusable and the labels."""
+    from al.simulate import main
+
+    names = ["food", "shelter", "water", "medical_help"]
+    rows = [f"message number {i},{names[i % 4]}|{names[(i // 4) % 4]},{['test', 'dev', *['train'] * 8][i % 10]}"
+            for i in range(800)]
+    data = tmp_path / "d.csv"
+    data.write_text("text,labels,split\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    argv = ["--dataset", "csv", "--data-path", str(data), "--classifier", "bert", "--classifier-param",
+            f"model={tiny}", "--classifier-param", "aux=clld", "--budget", "150", "--out", str(out)]
+    assert main([*argv, "--classifier-param", "aux_confusable=[[0, 1], [5, 9]]"]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith("error: bert aux_confusable pair [5, 9] is no two distinct indices of the run's 4 labels, in "
+                        "[0, 4); its labels in order: 0 food, 1 medical_help, 2 shelter, 3 water; give pairs of "
+                        "those\n"), err  # the run's order, not the file's: why it is said
+    assert not out.exists()
+    BertClassifier.check_labels({"aux": "clld", "aux_confusable": [[0, 3], [1, 2]]}, names)  # in range: no error
+    BertClassifier.check_labels({"aux": "aan", "aux_confusable": [[5, 9]]}, names)  # read by clld alone
+    with pytest.raises(ConfigError, match=r"pair \[2, 2\] is no two distinct indices"):
+        BertClassifier.check_labels({"aux": "clld", "aux_confusable": [[2, 2]]}, names)
