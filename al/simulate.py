@@ -1439,6 +1439,9 @@ def _main(args: argparse.Namespace) -> int:
                 listed = strategy_list()
             print(listed)
             return 0
+        if "describe" in args:  # before the settings are read together: their advice would name what it ignores
+            refuse_unread("--describe", "prints the corpus and reads only the data settings",
+                          [key for key in given_settings(args)[0] if key not in _DESCRIBED_SETTINGS])
         notes: list[str] = []
         config = config_from_args(args, notes)
         for note in notes:
@@ -1447,8 +1450,6 @@ def _main(args: argparse.Namespace) -> int:
             from al.datasets import load_dataset
             from al.datasets.reduction import reduction_summary
 
-            refuse_unread("--describe", "prints the corpus and reads only the data settings",
-                          [key for key in given_settings(args)[0] if key not in _DESCRIBED_SETTINGS])
             config.validate()
             full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
             try:

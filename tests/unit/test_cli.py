@@ -465,6 +465,10 @@ def test_describe_refuses_flags_it_would_not_read_and_takes_a_settings_file_whol
     assert main(["--describe", "--strategy", "dal", "--budget", "300"]) == 2
     assert capsys.readouterr().err == ("error: --describe prints the corpus and reads only the data settings, not "
                                        "--strategy, --budget; leave them out, or run without --describe\n")
+    # space params without a space: said to be unread by --describe, where the advice was to add --space NAME
+    assert main(["--describe", "--space-param", "epochs=3"]) == 2
+    assert capsys.readouterr().err == ("error: --describe prints the corpus and reads only the data settings, not "
+                                       "--space-param; leave it out, or run without --describe\n")
     settings = tmp_path / "run.yaml"  # a run's settings file: its strategy and budget are the run's, not refused
     settings.write_text("strategy: dal\nbudget: 300\npool_size: 2000\n")
     assert main(["--config", str(settings), "--describe"]) == 0
