@@ -97,8 +97,10 @@ def pick_frequent_rare(
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
         joined = _label_sep_hint([corpus.label_names[j] for j in others]) if user_file else ""
-        advice = (_empty_split_advice(corpus, min_eval, user_file) or
-                  f"{joined}lower --frequent/--rare{keep_all} or name the labels with --labels{split}")
+        # with none eligible, no lower count helps, nor a label named (it meets the same rule)
+        pick = f"lower --frequent/--rare{keep_all} or name the labels with --labels{split}" if n else \
+            split.removeprefix(", or ") or "no label of it can be learned and measured: use a larger corpus"
+        advice = _empty_split_advice(corpus, min_eval, user_file) or f"{joined}{pick}"
         error = LabelPickError(
             f"corpus {corpus.name!r} has {counted(n, 'label')} with "
             f"{_rule(len(corpus.splits['train']), min_pool, min_eval)}, "
@@ -386,7 +388,15 @@ def reduce_labels(
         chosen = list(labels)
         check_eligible(corpus, chosen, min_pool, min_eval, user_file=user_file)
     else:
-        chosen = pick_frequent_rare(corpus, n_frequent, n_rare, min_pool, min_eval, user_file=user_file)
+        try:
+            chosen = pick_frequent_rare(corpus, n_frequent, n_rare, min_pool, min_eval, user_file=user_file)
+        except LabelPickError as exc:
+            if not analysis:
+                raise
+            told = LabelPickError(f"{exc}; or, since al.analyze reads no dev or test text, name the labels with "
+                                  f"--labels: each needs only {MIN_ANALYSIS_POOL_TEXTS} pool texts here")
+            told.keep_all = exc.keep_all
+            raise told from None
     return select_labels(corpus, chosen, splits_needed=("train",) if analysis else SPLITS)
 
 

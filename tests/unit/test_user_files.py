@@ -1243,6 +1243,29 @@ def test_labels_of_their_own_that_hold_a_separator_are_read_from_json_lists_or_w
         assert "food,water" in load_table(write_csv(tmp_path / "o.csv", "text,labels", one)).label_names
 
 
+def test_with_no_eligible_label_the_advice_is_what_can_help_and_analyze_names_its_own_rule(tmp_path):
+    """0 eligible labels advised 'lower --frequent/--rare or name the labels with --labels': no count helps, and a
+    run's named label meets the same rule; al.analyze, which reads no dev or test text, takes named labels of 2."""
+    from al.datasets.reduction import pick_frequent_rare, reduce_labels
+
+    names = ["food", "shelter", "water"]
+    rows = [f"message number {i},{names[i % 3]},{['test', 'dev', *['train'] * 18][i % 20]}" for i in range(150)]
+    corpus = load_table(write_csv(tmp_path / "small.csv", "text,labels,split", rows))  # 7-8 dev and test texts
+    with pytest.raises(DataError) as caught:
+        pick_frequent_rare(corpus, user_file=True)
+    said = str(caught.value)
+    assert said.endswith("; put more texts of 'shelter', 'water', 'food' in dev and test with a split column of the "
+                         "file's (train/dev/test; --split-column)") and "lower --frequent" not in said, said
+    with pytest.raises(DataError) as caught:
+        pick_frequent_rare(corpus)  # no split column of a user's to suggest
+    assert str(caught.value).endswith("; no label of it can be learned and measured: use a larger corpus")
+    with pytest.raises(DataError) as caught:
+        reduce_labels(corpus, user_file=True, analysis=True)
+    assert str(caught.value) == said + ("; or, since al.analyze reads no dev or test text, name the labels with "
+                                        "--labels: each needs only 2 pool texts here")
+    assert reduce_labels(corpus, ["food", "water"], user_file=True, analysis=True).label_names == ("food", "water")
+
+
 def test_describe_names_the_0_1_columns_read_as_labels_and_the_repeated_texts(tmp_path, capsys):
     from al.simulate import main
 
