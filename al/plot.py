@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("-o", "--output", default="curves.png", help="image file to write")
     p.add_argument("--metric", default="macro_f1", help="a number each round records: macro_f1, micro_f1, "
                    "macro_precision, macro_recall, a timing (seconds_train, seconds_query, seconds_evaluate), or a "
-                   "number inside a mapping by its dotted path: one label's F1 (per_label_f1.earthquake), a "
+                   "number inside a mapping by its dotted path: one label's F1 (per_label_f1.fire), a "
                    "--diagnostics figure (diagnostics.summary.mean_ratio)")
     p.add_argument("--group-by", default="strategy",
                    help="config key whose values become the lines; the runs must agree in every other setting, "
