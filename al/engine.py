@@ -704,7 +704,9 @@ class Simulation:
         if getattr(self.space, "uses_dev", False):
             dev_inputs = texts[dev].tolist() if by_texts else self.embed(texts[dev].tolist())  # type: ignore[misc]
             Y_dev = self.corpus.Y[dev]
-        fitted = self.space.fit(inputs, y_fitted, seed, dev_inputs, Y_dev)
+        named = f"the {getattr(self.space, 'objective', type(self.space).__name__)} space"
+        with heartbeat(f"fitting {named} ({len(fitted_labeled):,} texts labeled)", *QUERY_HEARTBEAT):
+            fitted = self.space.fit(inputs, y_fitted, seed, dev_inputs, Y_dev)  # a head's 4,000 epochs: silent
 
         def mapped(split_inputs: Any, split: np.ndarray | None) -> np.ndarray:
             if by_texts:

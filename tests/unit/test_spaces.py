@@ -309,6 +309,26 @@ def test_the_last_round_fits_no_space_nobody_reads(corpus):
     assert [r["macro_f1"] for r in alone] == [r["macro_f1"] for r in watched]
 
 
+def test_a_slow_space_fit_prints_that_it_is_still_running(corpus, monkeypatch, capsys):
+    """A head of 4,000 epochs fitted for 19 s between the starting line and the round's line, saying nothing."""
+    import time
+
+    import al.engine
+    import al.progress
+
+    monkeypatch.setattr(al.engine, "QUERY_HEARTBEAT", (0.05, 0.1))
+    monkeypatch.setattr(al.progress, "_quiet", False)  # as a command without --quiet leaves it
+
+    class Slow(HeadSpace):
+        def fit(self, *args, **kwargs):
+            time.sleep(0.3)
+            return super().fit(*args, **kwargs)
+
+    simulate(corpus, Slow("cea", **FAST)).run()
+    beats = [line for line in capsys.readouterr().err.splitlines() if "so far" in line]
+    assert beats and beats[0] == "fitting the cea space (20 texts labeled): 0 s so far", beats
+
+
 def test_space_for_classifier_leaves_the_strategy_on_the_pretrained_vectors(corpus):
     spy = Spy()
     plain = simulate(corpus, None).run()
