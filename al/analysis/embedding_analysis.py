@@ -160,14 +160,21 @@ def check_pool(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, label_names:
         raise ConfigError(f"analyze_pool got embeddings of shape {embeddings.shape}, labels of shape {Yd.shape} and "
                           f"{len(label_names)} label names; expected (n_pool, dim), (n_pool, n_labels) and n_labels "
                           f"names, row i of both the same pool text")
-    if embeddings.dtype.kind not in "fiu" or not np.isfinite(embeddings).all():
-        bad = "numbers" if embeddings.dtype.kind not in "fiu" else \
-            f"row {int(np.flatnonzero(~np.isfinite(embeddings).all(axis=1))[0])} NaN or infinity"
-        raise ConfigError(f"analyze_pool got embeddings holding {bad}, dtype {embeddings.dtype}; expected finite "
-                          f"float vectors, one row a pool text: recompute that row (a diverged fit gives NaN)")
-    if values.dtype.kind not in "biuf" or not np.isin(values, (0, 1)).all():
-        odd = values[~np.isin(values, (0, 1))] if values.dtype.kind in "biuf" else values.ravel()
-        first = odd[0].item() if isinstance(odd[0], np.generic) else odd[0]
+    if embeddings.dtype.kind not in "fiu":
+        raise ConfigError(f"analyze_pool got embeddings of dtype {embeddings.dtype}; expected float vectors, one row "
+                          f"a pool text")
+    if not np.isfinite(embeddings).all():
+        row = int(np.flatnonzero(~np.isfinite(embeddings).all(axis=1))[0])
+        raise ConfigError(f"analyze_pool got embeddings holding NaN or infinity in row {row}; expected finite "
+                          f"vectors, one row a pool text: recompute that row (a diverged fit gives NaN)")
+    try:
+        numeric = values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"analyze_pool got labels of dtype {values.dtype} that are no numbers; expected Y of 0 "
+                          f"and 1, 1 where a text carries the label") from None
+    if not np.isin(numeric, (0, 1)).all():
+        odd = numeric[~np.isin(numeric, (0, 1))]
+        first = int(odd[0]) if float(odd[0]).is_integer() else float(odd[0])
         raise ConfigError(f"analyze_pool got labels holding {first!r} ({len(odd):,} values not 0 or 1); expected "
                           f"Y of 0 and 1, 1 where a text carries the label: threshold scores first, e.g. Y >= 0.5")
     if len(set(label_names)) != len(label_names):

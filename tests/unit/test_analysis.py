@@ -603,18 +603,26 @@ def _pool(n=120, seed=0):
 
 @pytest.mark.parametrize("change, said", [
     (lambda X, Y, names: (np.where(np.arange(len(X))[:, None] == 7, np.nan, X), Y, names),
-     r"analyze_pool got embeddings holding row 7 NaN or infinity, dtype float32; expected finite float vectors"),
+     r"analyze_pool got embeddings holding NaN or infinity in row 7; expected finite vectors"),
+    (lambda X, Y, names: (X, np.where(Y == 1, "yes", "no"), names),
+     r"analyze_pool got labels of dtype <U3 that are no numbers; expected Y of 0 and 1"),
+    (lambda X, Y, names: (X, Y.astype(object), names), None),  # 0 and 1 as Python ints: read
+    (lambda X, Y, names: (X, Y.astype(bool), names), None),
     (lambda X, Y, names: (X, Y * 0.7, names),
      r"analyze_pool got labels holding 0\.7 \(120 values not 0 or 1\); expected Y of 0 and 1, .*Y >= 0\.5$"),
     (lambda X, Y, names: (X, sp.csr_matrix(Y * 2), names), r"analyze_pool got labels holding 2 \(120 values not 0"),
     (lambda X, Y, names: (X, Y, ["a", "b", "a"]), r"analyze_pool got label names 'a' more than once"),
-], ids=["nan-row", "probabilities", "sparse-twos", "names-twice"])
+], ids=["nan-row", "words", "object-ints", "bools", "probabilities", "sparse-twos", "names-twice"])
 def test_analyze_pool_refuses_what_it_would_read_wrong_in_one_line(change, said):
     """A NaN row ended in scikit-learn's traceback (or passed, among the unlabeled texts); labels of 0.7 or 2 were read
     as 1; a name given twice was two labels of one name."""
     from al.errors import ConfigError
 
     X, Y = _pool()
+    if said is None:
+        counts = analyze_pool(*change(X, Y, ["a", "b", "c"]), [30], k=20)["pool_label_counts"]
+        assert counts == {"a": 40, "b": 40, "c": 40}
+        return
     with pytest.raises(ConfigError, match=said):
         analyze_pool(*change(X, Y, ["a", "b", "c"]), [30], k=20)
 
