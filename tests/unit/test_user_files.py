@@ -769,8 +769,8 @@ def test_a_user_file_short_of_dev_texts_for_a_label_is_told_of_the_split_column(
     rows += [f"dev {i},{'a|b' if i < 2 else 'a'},dev" for i in range(20)]  # b: 2 dev texts, too few
     rows += [f"test {i},{'a|b' if i % 2 else 'a'},test" for i in range(20)]
     path = write_csv(tmp_path / "d.csv", "text,labels,split", rows)
-    with pytest.raises(DataError, match=r"or put more texts of 'b' in dev and test with a split column of the "
-                                        r"file's \(train/dev/test; --split-column\)$"):
+    with pytest.raises(DataError, match=r"\); put more texts of 'b' in dev and test with a split column of the "
+                                        r"file's \(train/dev/test; --split-column\)$"):  # none eligible: no lower count
         load_corpus("csv", path, n_frequent=1, n_rare=1)
 
 
