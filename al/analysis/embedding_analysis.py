@@ -89,7 +89,7 @@ def earlier_analysis(out: Path) -> dict | None:
 
 
 #: The figures an analysis draws: an analysis stopped before its ``analysis.json`` leaves some of them.
-ANALYSIS_FIGURE = re.compile(r"proximity(-[a-z]+)?\.png|(margins|pca)-([a-z]+-)?\d+\.png")
+ANALYSIS_FIGURE = re.compile(r"proximity(-[\w.-]+)?\.png|(margins|pca)-([\w.-]+-)?\d+\.png")
 
 
 def check_analysis_dir(out: Path, flag: str = "--out") -> None:
@@ -155,28 +155,31 @@ def check_pool(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, label_names:
         One line: what came, what was expected.
     """
     values = Y.data if sp.issparse(Y) else np.asarray(Y)
-    Yd = dense_labels(Y)
-    if embeddings.ndim != 2 or Yd.shape != (len(embeddings), len(label_names)):
-        raise ConfigError(f"analyze_pool got embeddings of shape {embeddings.shape}, labels of shape {Yd.shape} and "
+    shape = Y.shape if sp.issparse(Y) else values.shape
+    if embeddings.ndim != 2 or len(shape) != 2 or shape != (len(embeddings), len(label_names)):
+        raise ConfigError(f"analyze_pool got embeddings of shape {embeddings.shape}, labels of shape {shape} and "
                           f"{len(label_names)} label names; expected (n_pool, dim), (n_pool, n_labels) and n_labels "
                           f"names, row i of both the same pool text")
     if embeddings.dtype.kind not in "fiu":
         raise ConfigError(f"analyze_pool got embeddings of dtype {embeddings.dtype}; expected float vectors, one row "
-                          f"a pool text")
+                          f"a pool text: pass np.asarray(X, dtype=np.float32)")
     if not np.isfinite(embeddings).all():
         row = int(np.flatnonzero(~np.isfinite(embeddings).all(axis=1))[0])
         raise ConfigError(f"analyze_pool got embeddings holding NaN or infinity in row {row}; expected finite "
                           f"vectors, one row a pool text: recompute that row (a diverged fit gives NaN)")
-    try:
-        numeric = values.astype(np.float64)
-    except (TypeError, ValueError):
-        raise ConfigError(f"analyze_pool got labels of dtype {values.dtype} that are no numbers; expected Y of 0 "
-                          f"and 1, 1 where a text carries the label") from None
-    if not np.isin(numeric, (0, 1)).all():
-        odd = numeric[~np.isin(numeric, (0, 1))]
-        first = int(odd[0]) if float(odd[0]).is_integer() else float(odd[0])
-        raise ConfigError(f"analyze_pool got labels holding {first!r} ({len(odd):,} values not 0 or 1); expected "
-                          f"Y of 0 and 1, 1 where a text carries the label: threshold scores first, e.g. Y >= 0.5")
+    numbers = values.dtype.kind in "biuf" or (values.dtype.kind == "O" and all(
+        isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in values.ravel()))
+    if not numbers:  # text ("0" reads as 1 where it is cast), complex, None
+        raise ConfigError(f"analyze_pool got labels of dtype {values.dtype}, not numbers; expected Y of 0 and 1, 1 "
+                          f"where a text carries the label: pass np.asarray(Y, dtype=int) of numbers")
+    odd = ~np.isin(values.astype(np.float64), (0, 1))
+    if odd.any():
+        first = values.ravel()[int(np.flatnonzero(odd.ravel())[0])]
+        first = first.item() if isinstance(first, np.generic) else first
+        raise ConfigError(f"analyze_pool got labels holding {first!r} ({int(odd.sum()):,} values not 0 or 1); "
+                          f"expected Y of 0 and 1, 1 where a text carries the label: threshold scores first, e.g. "
+                          f"Y >= 0.5")
+    Yd = dense_labels(Y.astype(np.float64) if sp.issparse(Y) else values.astype(np.float64))
     if len(set(label_names)) != len(label_names):
         twice = sorted({name for name in label_names if list(label_names).count(name) > 1})
         raise ConfigError(f"analyze_pool got label names {', '.join(map(repr, twice))} more than once; expected one "
@@ -241,7 +244,7 @@ def analyze_pool(
     embeddings = np.asarray(embeddings)
     Yd = check_pool(embeddings, Y, label_names)
     started = time.perf_counter()
-    sizes = check_sizes([sizes] if isinstance(sizes, (int, np.integer)) else sizes, len(embeddings), k, python=True)
+    sizes = check_sizes([int(size) for size in np.atleast_1d(sizes)], len(embeddings), k, python=True)
     out = Path(out) if out is not None else None
     if out is not None:
         check_analysis_dir(out, "out")

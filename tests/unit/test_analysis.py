@@ -605,14 +605,20 @@ def _pool(n=120, seed=0):
     (lambda X, Y, names: (np.where(np.arange(len(X))[:, None] == 7, np.nan, X), Y, names),
      r"analyze_pool got embeddings holding NaN or infinity in row 7; expected finite vectors"),
     (lambda X, Y, names: (X, np.where(Y == 1, "yes", "no"), names),
-     r"analyze_pool got labels of dtype <U3 that are no numbers; expected Y of 0 and 1"),
+     r"analyze_pool got labels of dtype <U3, not numbers; expected Y of 0 and 1"),
+    (lambda X, Y, names: (X, Y.astype(str), names),  # "0" cast to bool is True: every cell was a label
+     r"analyze_pool got labels of dtype <U21, not numbers; expected Y of 0 and 1"),
+    (lambda X, Y, names: (X, np.where(Y == 1, 1, None), names), r"analyze_pool got labels of dtype object, not "),
+    (lambda X, Y, names: (X, Y[:, 0], names), r"analyze_pool got embeddings of shape \(120, 8\), labels of shape "
+                                              r"\(120,\) and 3 label names"),
     (lambda X, Y, names: (X, Y.astype(object), names), None),  # 0 and 1 as Python ints: read
     (lambda X, Y, names: (X, Y.astype(bool), names), None),
     (lambda X, Y, names: (X, Y * 0.7, names),
      r"analyze_pool got labels holding 0\.7 \(120 values not 0 or 1\); expected Y of 0 and 1, .*Y >= 0\.5$"),
     (lambda X, Y, names: (X, sp.csr_matrix(Y * 2), names), r"analyze_pool got labels holding 2 \(120 values not 0"),
     (lambda X, Y, names: (X, Y, ["a", "b", "a"]), r"analyze_pool got label names 'a' more than once"),
-], ids=["nan-row", "words", "object-ints", "bools", "probabilities", "sparse-twos", "names-twice"])
+], ids=["nan-row", "words", "digit-strings", "none", "one-dimensional", "object-ints", "bools", "probabilities",
+        "sparse-twos", "names-twice"])
 def test_analyze_pool_refuses_what_it_would_read_wrong_in_one_line(change, said):
     """A NaN row ended in scikit-learn's traceback (or passed, among the unlabeled texts); labels of 0.7 or 2 were read
     as 1; a name given twice was two labels of one name."""
@@ -636,6 +642,7 @@ def test_analyze_pool_speaks_python_takes_one_size_and_checks_its_space_and_its_
     with pytest.raises(ConfigError, match=r"^k=100 searches every one of the 90 unlabeled texts .*; give k below 90 "):
         analyze_pool(X, Y, ["a", "b", "c"], [30], k=100)
     assert [s["size"] for s in analyze_pool(X, Y, ["a", "b", "c"], 30, k=20)["sizes"]] == [30]
+    assert [s["size"] for s in analyze_pool(X, Y, ["a", "b", "c"], np.array([60, 30]), k=20)["sizes"]] == [30, 60]
     with pytest.raises(ConfigError, match=r"^analyze_pool's space returned shape \(30, 8\) at \|L\| = 30; expected "
                                           r"finite vectors of the whole pool, shape \(120, dim\)"):
         analyze_pool(X, Y, ["a", "b", "c"], [30], k=20, space=lambda labeled, Y_labeled, seed: X[labeled])
