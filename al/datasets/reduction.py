@@ -70,6 +70,7 @@ def pick_frequent_rare(
     min_pool: int = MIN_POOL_TEXTS,
     min_eval: int = MIN_EVAL_TEXTS,
     user_file: bool = False,
+    analysis: bool = False,
 ) -> list[str]:
     """Names of the ``n_frequent`` most and ``n_rare`` least frequent eligible labels.
 
@@ -79,7 +80,8 @@ def pick_frequent_rare(
     and test: rare enough to be hard, frequent enough to be measured. Ties are
     broken by label name. Returned frequent first (descending), then rare
     (ascending). ``user_file``: the corpus is a user's file, whose ``split``
-    column a too-few-labels error may suggest.
+    column a too-few-labels error may suggest; ``analysis``: for ``python -m
+    al.analyze``, whose ``--labels`` take labels of fewer texts, as the error says.
     """
     eligible = eligible_labels(corpus, min_pool, min_eval)
     needed = n_frequent + n_rare
@@ -97,9 +99,16 @@ def pick_frequent_rare(
         n = len(eligible)
         keep_all = f" (--frequent {n - n // 2} --rare {n // 2} keeps {'it' if n == 1 else f'all {n}'})" if n else ""
         joined = _label_sep_hint([corpus.label_names[j] for j in others]) if user_file else ""
-        # with none eligible, no lower count helps, nor a label named (it meets the same rule)
-        pick = f"lower --frequent/--rare{keep_all} or name the labels with --labels{split}" if n else \
-            split.removeprefix(", or ") or "no label of it can be learned and measured: use a larger corpus"
+        named = "name the labels with --labels" + (
+            f" (al.analyze reads no dev or test text: each needs only {MIN_ANALYSIS_POOL_TEXTS} pool texts here)"
+            if analysis else "")
+        if n or analysis:
+            pick = f"{f'lower --frequent/--rare{keep_all} or ' if n else ''}{named}{split}"
+        else:  # with none eligible, no lower count helps a run, nor a label named (it meets the same rule)
+            common = all(counts[j] > MAX_POOL_SHARE * len(corpus.splits["train"]) for j in others)
+            pick = split.removeprefix(", or ") or ("no label of the corpus meets the rule, each on too much of the "
+                                                   "pool: use other data" if common else
+                                                   "use a larger corpus: no label has the texts the rule asks for")
         advice = _empty_split_advice(corpus, min_eval, user_file) or f"{joined}{pick}"
         error = LabelPickError(
             f"corpus {corpus.name!r} has {counted(n, 'label')} with "
@@ -388,15 +397,8 @@ def reduce_labels(
         chosen = list(labels)
         check_eligible(corpus, chosen, min_pool, min_eval, user_file=user_file)
     else:
-        try:
-            chosen = pick_frequent_rare(corpus, n_frequent, n_rare, min_pool, min_eval, user_file=user_file)
-        except LabelPickError as exc:
-            if not analysis:
-                raise
-            told = LabelPickError(f"{exc}; or, since al.analyze reads no dev or test text, name the labels with "
-                                  f"--labels: each needs only {MIN_ANALYSIS_POOL_TEXTS} pool texts here")
-            told.keep_all = exc.keep_all
-            raise told from None
+        chosen = pick_frequent_rare(corpus, n_frequent, n_rare, min_pool, min_eval, user_file=user_file,
+                                    analysis=analysis)
     return select_labels(corpus, chosen, splits_needed=("train",) if analysis else SPLITS)
 
 

@@ -1256,13 +1256,21 @@ def test_with_no_eligible_label_the_advice_is_what_can_help_and_analyze_names_it
     said = str(caught.value)
     assert said.endswith("; put more texts of 'shelter', 'water', 'food' in dev and test with a split column of the "
                          "file's (train/dev/test; --split-column)") and "lower --frequent" not in said, said
+    for short in ({}, {"min_pool": 50}):  # short of dev and test texts, then of pool texts (44-45 each)
+        with pytest.raises(DataError) as caught:
+            pick_frequent_rare(corpus, **short)  # no split column of a user's to suggest
+        assert str(caught.value).endswith("; use a larger corpus: no label has the texts the rule asks for")
+    common = load_table(write_csv(tmp_path / "common.csv", "text,labels", [f"text {i},food|water" for i in range(90)]))
     with pytest.raises(DataError) as caught:
-        pick_frequent_rare(corpus)  # no split column of a user's to suggest
-    assert str(caught.value).endswith("; no label of it can be learned and measured: use a larger corpus")
+        pick_frequent_rare(common)
+    assert str(caught.value).endswith("; no label of the corpus meets the rule, each on too much of the pool: use "
+                                      "other data")
     with pytest.raises(DataError) as caught:
         reduce_labels(corpus, user_file=True, analysis=True)
-    assert str(caught.value) == said + ("; or, since al.analyze reads no dev or test text, name the labels with "
-                                        "--labels: each needs only 2 pool texts here")
+    assert str(caught.value).endswith(
+        "; name the labels with --labels (al.analyze reads no dev or test text: each needs only 2 pool texts "
+        "here), or put more texts of 'shelter', 'water', 'food' in dev and test with a split column of the file's "
+        "(train/dev/test; --split-column)")
     assert reduce_labels(corpus, ["food", "water"], user_file=True, analysis=True).label_names == ("food", "water")
 
 
