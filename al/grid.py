@@ -518,7 +518,7 @@ def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> s
     ``initial`` and ``budget``, or its label descriptions file names a label the data lacks, or None; ``seen``
     keeps each corpus's refusal or pool size, so a dry run reads each once."""
     from al.engine import check_pool_sizes
-    from al.simulate import corpus_identity, load_config_corpus
+    from al.simulate import check_classifier_labels, corpus_identity, has_label_check, load_config_corpus
 
     try:
         identity = corpus_identity(config)
@@ -530,6 +530,8 @@ def unreadable_corpus(config: SimulationConfig, seen: dict[Any, str | int]) -> s
         if isinstance(seen[identity], str):
             return str(seen[identity])
         check_pool_sizes(config.initial, config.budget, int(seen[identity]), config.pool_size)
+        if has_label_check(config):  # bert's aux_confusable: the corpus kept from the read above
+            check_classifier_labels(config, load_config_corpus(config).label_names)
         if config.initial_strategy == "label_names" and config.label_descriptions:  # read before the pool embeds
             from al.initial import load_label_descriptions
 

@@ -829,6 +829,20 @@ def keep_space_precision(space: Any, rounds: Sequence[dict[str, Any]]) -> None:
         space.precision = "fp32"
 
 
+def has_label_check(config: SimulationConfig) -> bool:
+    """Whether the run's classifier checks its params against the labels (:func:`check_classifier_labels`)."""
+    from al.classifiers.base import Classifier
+
+    return getattr(config.classifier_class(), "check_labels", Classifier.check_labels) is not Classifier.check_labels
+
+
+def check_classifier_labels(config: SimulationConfig, label_names: Sequence[str]) -> None:
+    """The classifier's params checked against the run's labels (:meth:`al.classifiers.base.Classifier.check_labels`;
+    a classifier of a user's that is no subclass of it has none)."""
+    if (check := getattr(config.classifier_class(), "check_labels", None)) is not None:
+        check(config.classifier_kwargs(), label_names)
+
+
 def build_simulation(config: SimulationConfig, records=None, on_round=None, quiet: bool = True):
     """Corpus and :class:`~al.engine.Simulation` for ``config``; no model is loaded yet."""
     from al.datasets.reduction import labels_without_pool_texts
@@ -837,8 +851,7 @@ def build_simulation(config: SimulationConfig, records=None, on_round=None, quie
 
     corpus = load_config_corpus(config)
     check_pool_sizes(config.initial, config.budget, len(corpus.splits["train"]), config.pool_size)
-    if (check_labels := getattr(config.classifier_class(), "check_labels", None)) is not None:
-        check_labels(config.classifier_kwargs(), corpus.label_names)  # bert's aux_confusable pairs: before any work
+    check_classifier_labels(config, corpus.label_names)  # bert's aux_confusable pairs: before any work
     if config.pool_size is not None and (absent := labels_without_pool_texts(corpus)):
         warnings.warn(f"--pool-size {config.pool_size} leaves {counted(len(absent), 'kept label')} of {corpus.name} "
                       f"without a pool text ({', '.join(absent[:3])}{and_more(len(absent), 3)}): no strategy can "

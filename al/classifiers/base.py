@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, ClassVar, Literal, Sequence
+from typing import Any, ClassVar, Literal, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,6 +41,17 @@ class Classifier(ABC):
     def uses_dev(self) -> bool:
         """Whether :meth:`fit` reads dev data (early stopping, threshold tuning)."""
         return True
+
+    @staticmethod
+    def check_labels(params: Mapping[str, Any], label_names: Sequence[str]) -> None:
+        """Refuse ``params`` (the classifier's, as a run gives them) that do not fit the run's labels, once they
+        are known and before any work (bert's ``aux_confusable`` pairs of label indices); none here.
+
+        Raises
+        ------
+        ConfigError
+            One line naming the parameter and the run's labels.
+        """
 
     @abstractmethod
     def fit(

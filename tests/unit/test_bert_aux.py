@@ -359,3 +359,23 @@ def test_confusable_pairs_outside_the_runs_labels_are_refused_before_the_run_fol
     BertClassifier.check_labels({"aux": "aan", "aux_confusable": [[5, 9]]}, names)  # read by clld alone
     with pytest.raises(ConfigError, match=r"pair \[2, 2\] is no two distinct indices"):
         BertClassifier.check_labels({"aux": "clld", "aux_confusable": [[2, 2]]}, names)
+
+
+def test_a_grid_dry_run_names_confusable_pairs_outside_the_runs_labels(tiny, tmp_path, capsys):
+    """The dry run passed them, and every run then failed on them."""
+    from al.grid import main as grid
+
+    names = ["food", "shelter", "water", "medical_help"]
+    rows = [f"message number {i},{names[i % 4]}|{names[(i // 4) % 4]},{['test', 'dev', *['train'] * 8][i % 10]}"
+            for i in range(800)]
+    data = tmp_path / "d.csv"
+    data.write_text("text,labels,split\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, n_frequent: 2, n_rare: 2, "
+                    f"budget: 150, classifier: "
+                    f"{{name: bert, params: {{model: {tiny}, aux: clld, aux_confusable: [[0, 1], [5, 9]]}}}}}}\n"
+                    f"grid: {{seed: [0, 1]}}\n")
+    assert grid([str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "will fail: seed-0, seed-1: bert aux_confusable pair [5, 9] is no two distinct indices of the run's 4 " \
+           "labels, in [0, 4); its labels in order: 0 food," in err, err
