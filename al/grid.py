@@ -81,7 +81,7 @@ from al.config import (
 )
 from al.errors import (ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, exception_text,
                        raised_at)
-from al.progress import counted, duration, elapsed, heartbeat, progress, quiet_while, set_quiet
+from al.progress import counted, duration, heartbeat, progress, quiet_while, set_quiet, time_so_far
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
 from al.simulate import in_file_terms
@@ -1535,7 +1535,7 @@ class Heartbeat:
             self.bar.set_postfix_str(working_line(tasks, self.timed, short=True), refresh=True)
         elif tasks and now - self.last_said >= self.interval:
             # untimed (Ray) tasks say no time of their own: the grid's says it has not stalled
-            so_far = "" if self.timed else f", {elapsed(now - self.began)} so far"
+            so_far = "" if self.timed else f", {time_so_far(now - self.began)} so far"
             self.say(f"working{so_far}: {working_line(tasks, self.timed)}")
             self.last_said = now
 

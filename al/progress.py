@@ -215,7 +215,7 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def elapsed(seconds: float) -> str:
+def time_so_far(seconds: float) -> str:
     """``45 s``, ``1 min 30 s``, ``12 min``, ``2 h 5 min 30 s``: a clock's time so far, to 10 s from 90 s on, so
     that lines every 30 s never say one time twice (:func:`duration` rounds 90 s and 120 s both to ``2 min``)."""
     if seconds < 90:
@@ -304,7 +304,7 @@ def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterato
                 wait = left
                 continue
             if not _open_displays:
-                print(f"{desc}: {elapsed(own)} so far", file=sys.stderr, flush=True)
+                print(f"{desc}: {time_so_far(own)} so far", file=sys.stderr, flush=True)
             due, wait = own + interval, interval
 
     thread = threading.Thread(target=beat, name="al-heartbeat", daemon=True)

@@ -197,8 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (names[args.a] == {"."}) != (names[args.b] == {"."}):  # a run against a grid: "0 of 7 runs the same"
         run, grid = (args.a, args.b) if names[args.a] == {"."} else (args.b, args.a)
         within = f" (one of its runs: {grid / run.name})" if run.name in names[grid] else ""
-        print(f"error: {run} is a run directory and {grid} a grid's output holding {len(names[grid])}; expected two of "
-              f"one kind: give two grids' output directories, or two run directories{within}", file=sys.stderr)
+        print(f"error: {run} is a run directory and {grid} a grid's output holding {len(names[grid])} runs; "
+              f"expected two of one kind: give two grids' output directories, or two run directories{within}",
+              file=sys.stderr)
         return 2
     same, differ, only = 0, 0, {args.a: 0, args.b: 0}
     try:

@@ -659,8 +659,10 @@ class BertClassifier(Classifier):
             if self.aux == "clld" and not 0 <= self.aux_weight <= 1:
                 raise ConfigError(f"bert aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
                                   f"got {self.aux_weight!r}")
-            if self.aux in ("aan", "am"):  # the auxiliary loss's weight, as the head space's (SNNL's alpha may be < 0)
-                checks.number("bert", "aux_weight", self.aux_weight, 0.0)
+            if self.aux in ("aan", "am") and self.aux_weight < 0:  # as the head space's (SNNL's alpha may be < 0)
+                raise ConfigError(f"bert aux_weight is {self.aux.upper()}'s weight of its auxiliary loss and must be "
+                                  f"at least 0 (a negative one rewards the similarity the loss penalises), got "
+                                  f"{self.aux_weight!r}; give 0 or more, or leave it out for the paper's 1.0")
         for name, value, low_open in (("aux_delta", self.aux_delta, False), ("aux_tau", self.aux_tau, True)):
             checks.number("bert", name, value, 0.0, low_open=low_open)
         readers = {"aux_weight": AUX, "aux_negatives": ("aan", "am"), "aux_delta": ("am",),

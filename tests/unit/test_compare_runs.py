@@ -74,8 +74,8 @@ def test_a_run_directory_against_a_grid_is_refused_in_one_line(tmp_path, capsys,
     assert main([str(run), str(grid)] if run_first else [str(grid), str(run)]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == (
-        f"error: {run} is a run directory and {grid} a grid's output holding 2; expected two of one kind: give two "
-        f"grids' output directories, or two run directories (one of its runs: {grid / 'r'})\n")
+        f"error: {run} is a run directory and {grid} a grid's output holding 2 runs; expected two of one kind: give "
+        f"two grids' output directories, or two run directories (one of its runs: {grid / 'r'})\n")
 
 
 def test_a_run_with_a_smaller_budget_is_said_to_be_the_other_s_rounds_cut_short(tmp_path, capsys):

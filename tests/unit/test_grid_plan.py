@@ -160,7 +160,8 @@ def test_time_left_takes_each_kind_of_run_at_its_own_pace():
     assert time_left(worked, [10, 10, 10], 110.0, (), kinds, ["random", "random", "dal"]) == pytest.approx(120.0)
     assert time_left(worked, [10], 110.0, (), kinds, ["cvirs"]) == pytest.approx(55.0)  # untimed: the pace of all
     line = run_line(3, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, 55.0, untimed=1)
-    assert line == "[3/6] done     x  macro-F1 0.5000  (5 s, about 55 s left, guessed for 1 run of settings not timed yet)"
+    assert line == ("[3/6] done     x  macro-F1 0.5000  (5 s, about 55 s left, guessed for 1 run of settings not "
+                    "timed yet)")
 
 
 @pytest.mark.parametrize("workers, lines", [
@@ -239,7 +240,8 @@ def test_a_grid_estimates_each_strategy_at_its_own_pace_and_says_which_are_not_t
     assert main([str(path), "--workers", "1"]) == 0
     n = expand_grid(spec)[1][0].config.n_rounds
     done = [line for line in capsys.readouterr().err.splitlines() if "] done" in line]
-    assert done[1].endswith(f"({n} s, about {duration(2 * n)} left, guessed for 2 runs of settings not timed yet)")  # all's pace
+    # all's pace
+    assert done[1].endswith(f"({n} s, about {duration(2 * n)} left, guessed for 2 runs of settings not timed yet)")
     assert done[2].endswith(f"({10 * n} s, about {duration(10 * n)} left)")  # margin's own pace, not (1 + 10) / 2
 
 

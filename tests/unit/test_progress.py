@@ -143,10 +143,10 @@ def test_durations():
 
 def test_times_so_far_every_30_s_are_all_different():
     """A grid's 'working, 2 min so far' came twice (90 s and 120 s): the clock's lines say 10 s under an hour."""
-    said = [progress_module.elapsed(30 * k) for k in range(1, 240)]
+    said = [progress_module.time_so_far(30 * k) for k in range(1, 240)]
     assert len(set(said)) == len(said)
     assert said[:6] == ["30 s", "60 s", "1 min 30 s", "2 min", "2 min 30 s", "3 min"]
-    assert [progress_module.elapsed(s) for s in (89.4, 3598, 3630, 7504)] == ["89 s", "1 h", "1 h 30 s",
+    assert [progress_module.time_so_far(s) for s in (89.4, 3598, 3630, 7504)] == ["89 s", "1 h", "1 h 30 s",
                                                                               "2 h 5 min"]
 
 
