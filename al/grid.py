@@ -983,9 +983,8 @@ def run_ray(runs: Sequence[GridRun], address: str | None, preparations: Sequence
             try:
                 ended.append((ref, ray.get(ref)))
             except raylet_gone as exc:  # this machine's Ray is gone (ray stop, a crash): no run can go on here
-                tasks = counted(len(in_flight) + 1, "task")
                 in_flight.clear()  # nothing left to stop, nor to send a task to: the grid ends, one line for all
-                raise RayClusterGone(RAY_CLUSTER_GONE.format(tasks=tasks, error=type(exc).__name__)) from None
+                raise RayClusterGone(RAY_CLUSTER_GONE.format(error=type(exc).__name__)) from None
             except lost_with_worker as exc:  # killed (the OOM killer), its node gone (a preempted machine)
                 ended.append((ref, {"status": LOST, "seconds": seconds, "message": f"{RAY_WORKER_LOST} "
                                     f"({type(exc).__name__})", "advice": "on machines with more memory if it ran out"}))
@@ -1033,7 +1032,7 @@ class RayClusterGone(ALError):
 
 
 #: What a grid whose machine's Ray ended under it says (:class:`RayClusterGone`): the cluster stopped, not a worker.
-RAY_CLUSTER_GONE = ("this machine's Ray (its raylet) ended with {tasks} sent to it ({error}): the cluster was stopped "
+RAY_CLUSTER_GONE = ("this machine's Ray (its raylet) ended under the grid's tasks ({error}): the cluster was stopped "
                     "(ray stop) or crashed; what the runs finished is kept: start the cluster again and run the same "
                     "grid command to resume them")
 #: What a run lost with its Ray worker or node is told (:func:`run_ray`).
@@ -1636,7 +1635,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Run every simulation of a grid file: in parallel here, or as Ray tasks on a cluster. "
         "Finished runs are skipped, interrupted ones resumed.",
         epilog="exit status: 0 when every simulation finished (or is busy in another grid command on the same "
-        "directory); 2 when any could not run or failed (each line says why) or the input was refused; 1 for an "
+        "directory); 2 when any could not run or failed (each line says why), the input was refused, or a Ray "
+        "grid's cluster ended under it; 1 for an "
         "internal error; 130 on Ctrl-C, 143 on SIGTERM",
         formatter_class=DefaultsHelpFormatter,
     )
@@ -1842,14 +1842,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 counts["failed"] = len(refused)
                 bar.update(len(refused))
             i = len(refused)
-            first_said: dict[str, str] = {}  # a failure's message -> the task that said it first
+            first_said: dict[str, tuple[int, str]] = {}  # a failure's message -> the task that said it first, named
             for r, result in results:
                 result = in_file_terms_of(result)
                 failed_as = None  # the task that failed alike before (a model missing on a Ray worker: every run)
                 shown = not args.quiet or not isinstance(r, Preparation)  # a failed run's line is said under --quiet
                 if result["status"] == "failed" and result.get("message") and shown:
-                    failed_as = first_said.setdefault(result["message"], r.name)
-                    failed_as = None if failed_as == r.name else failed_as
+                    named = f"the once-per-pool task {r.name!r}" if isinstance(r, Preparation) else r.name
+                    first, failed_as = first_said.setdefault(result["message"], (id(r), named))
+                    failed_as = None if first == id(r) else failed_as
                 if isinstance(r, Preparation):
                     if not args.quiet:  # a failed one is computed by its runs, which report their own errors
                         detail = (f"the same failure as {failed_as}" if failed_as else result["message"]) \
@@ -1883,15 +1884,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 bar.update(1)
     except RayClusterGone as exc:  # no run can go on: one line for the tasks in flight, not one per run
         gone = str(exc)
+        log_stopped_preparations(root, watch, "this machine's Ray ended")
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         # a stop between two results: the tasks in flight stop now, as they do on one inside the wait for them
         # (a Ray grid's, before the cluster connection closes under them)
         stopped_tasks = [(item, seconds) for item, seconds in watch.snapshot() if isinstance(item, Preparation)]
         close_tasks()
-        for item, seconds in stopped_tasks:  # a line of its own: what it finished is kept, the next command ends it
-            log_preparation(root, item, {"status": "stopped", "seconds": seconds, "message": (
-                "stopped before its end (Ctrl-C or SIGTERM); what it finished is kept (the vectors embedded are "
-                "cached) and the next grid command does the rest")})
+        log_stopped_preparations(root, stopped_tasks, "Ctrl-C or SIGTERM")
         warned_again()  # before the line that says how to go on
         return stopped(stop, "run the same command again to resume")
     except BrokenPipeError:  # the output's reader went away while runs were left: they stop here, as on Ctrl-C
@@ -1909,6 +1908,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                          *([f"{unfinished} not finished"] if unfinished else [])])
     print(f"{summary} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return 2 if gone is not None else exit_status(counts, not_run)
+
+
+def log_stopped_preparations(root: Path, in_flight: InFlight | Sequence[tuple[Any, float]], why: str) -> None:
+    """A ``stopped`` line in the grid's preparations.jsonl for each once-per-pool task of ``in_flight`` (an
+    :class:`InFlight`, or its snapshot taken before the tasks stopped): what it finished is kept, the next
+    command ends it."""
+    tasks = in_flight.snapshot() if isinstance(in_flight, InFlight) else in_flight
+    for item, seconds in tasks:
+        if isinstance(item, Preparation):
+            log_preparation(root, item, {"status": "stopped", "seconds": seconds, "message": (
+                f"stopped before its end ({why}); what it finished is kept (the vectors embedded are cached) and "
+                f"the next grid command does the rest")})
 
 
 def its_directory(message: str | None, run_dir: Path) -> str | None:

@@ -1723,7 +1723,7 @@ def test_a_grid_whose_machines_ray_ended_ends_in_one_line_as_the_cluster_stopped
         list(grid.run_ray(runs, "auto"))
     assert len(submitted) == 2  # neither sent again: no run can go on on this machine
     assert str(caught.value) == (
-        "this machine's Ray (its raylet) ended with 2 tasks sent to it (LocalRayletDiedError): the cluster was stopped "
+        "this machine's Ray (its raylet) ended under the grid's tasks (LocalRayletDiedError): the cluster was stopped "
         "(ray stop) or crashed; what the runs finished is kept: start the cluster again and run the same grid "
         "command to resume them")
 
@@ -1749,6 +1749,20 @@ def test_runs_that_fail_alike_say_the_message_once(tmp_path, monkeypatch, capsys
         ["seed-0", f"{missing}  (1 s)"], ["seed-1", "the same failure as seed-0  (1 s)"],
         ["seed-2", "another failure  (1 s)"], ["seed-3", "the same failure as seed-0  (1 s)"]], lines
 
+    def prepared_first(runs, workers, preparations=(), watch=None):  # the once-per-pool task fails first
+        yield grid.Preparation("disaster: embeddings", runs[0].config, "embeddings", 0), {
+            "status": "failed", "seconds": 1.0, "message": missing}
+        yield from tasks(runs, workers)
+
+    monkeypatch.setattr(grid, "run_local", prepared_first)
+    assert main([str(path), "--workers", "2"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[")]
+    assert lines[0] == f"[prepare] failed   disaster: embeddings  {missing}"
+    assert lines[1].endswith("seed-0  the same failure as the once-per-pool task 'disaster: embeddings'  (1 s)")
+    assert main([str(path), "--workers", "2", "--quiet"]) == 2  # its line is not said: the first run says it all
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[")]
+    assert lines[0].endswith(f"seed-0  {missing}  (1 s)") and lines[1].endswith("the same failure as seed-0  (1 s)")
+
 
 def test_a_ray_grid_whose_cluster_ended_says_it_once_and_counts_the_runs_not_finished(tmp_path, monkeypatch, capsys):
     from al import grid
@@ -1759,7 +1773,8 @@ def test_a_ray_grid_whose_cluster_ended_says_it_once_and_counts_the_runs_not_fin
 
     def tasks(runs, address, preparations=(), watch=None):
         yield runs[0], {"status": "done", "seconds": 1.0, "rounds": 2, "macro_f1": 0.5}
-        raise grid.RayClusterGone("this machine's Ray (its raylet) ended with 2 tasks in flight (...)")
+        watch.began(grid.Preparation("disaster: embeddings", runs[0].config, "embeddings", 0))  # one in flight
+        raise grid.RayClusterGone("this machine's Ray (its raylet) ended under the grid's tasks (...)")
 
     monkeypatch.setattr(grid, "ray_connected", lambda: True)
     monkeypatch.setattr(grid, "connect_ray", lambda address, **kwargs: object())
@@ -1768,8 +1783,13 @@ def test_a_ray_grid_whose_cluster_ended_says_it_once_and_counts_the_runs_not_fin
     assert main([str(path), "--ray", "auto"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[-3].startswith("[1/3] done     seed-0") and err[-2:] == [
-        "error: this machine's Ray (its raylet) ended with 2 tasks in flight (...)",
+        "error: this machine's Ray (its raylet) ended under the grid's tasks (...)",
         f"1 done, 2 not finished in {err[-1].split(' in ')[1]}"], err
+    import json
+
+    (stopped,) = [json.loads(line) for line in (tmp_path / "o" / "preparations.jsonl").read_text().splitlines()]
+    assert stopped["status"] == "stopped" and stopped["message"].startswith(
+        "stopped before its end (this machine's Ray ended); what it finished is kept")
 
 
 @pytest.mark.parametrize("stopped_where", ["in the wait", "between two results"])
