@@ -1060,18 +1060,13 @@ def zero_one_columns_found(config: SimulationConfig) -> str | None:
 
 def separator_read(config: SimulationConfig) -> str | None:
     """``cells separated by semicolons ...``: for ``--describe`` of a CSV file read at another separator than its
-    suffix's (:func:`al.datasets.tabular.column_separator`); None where it is read at that one, or is no CSV."""
-    from al.datasets.tabular import column_separator
+    suffix's (:func:`al.datasets.tabular.column_separator_note`); None otherwise."""
+    from al.datasets.tabular import column_separator_note
 
     path = Path(config.data_path) if config.dataset == "csv" and config.data_path else None
     if path is None or path.suffix.lower() not in (".csv", ".tsv"):
         return None
-    default, sep = "\t" if path.suffix.lower() == ".tsv" else ",", column_separator(path)
-    if sep == default:
-        return None
-    names = {",": "commas", ";": "semicolons", "\t": "tabs"}
-    return (f"cells separated by {names[sep]}: read at {names[default]} (a {path.suffix.lower()}'s), the header is one "
-            f"column holding {sep!r}")
+    return column_separator_note(path)
 
 
 def warn_duplicates(corpus: Any, quiet: bool) -> None:

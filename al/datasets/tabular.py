@@ -18,8 +18,8 @@ a file with both a ``labels`` column and 0/1 label columns is refused until
 first other value (a label column with a mistake, or a count that is mostly 0/1).
 
 A ``.csv`` is read at commas and a ``.tsv`` at tabs, or at semicolons or the other of
-the two where the header, so read, is one column holding that one alone
-(:func:`column_separator`).
+the two where the header, so read, is one column holding that one alone and the
+first row splits as the header does (:func:`column_separator`).
 
 Header names (JSON keys) are stripped of surrounding whitespace; a name given
 twice is refused. Every error names a row by its line in the file, as an
@@ -294,22 +294,49 @@ def _header(names: Sequence[Any], path: Path, where: str) -> list[str]:
     return stripped
 
 
+#: The separators a CSV file's cells may have, by name (:func:`column_separator`).
+COLUMN_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+
+def suffix_separator(path: Path) -> str:
+    """What a CSV file's suffix says separates its cells: a tab for ``.tsv``, else a comma."""
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
 def column_separator(path: Path) -> str:
-    """What separates a CSV file's cells: a comma in a ``.csv`` and a tab in a ``.tsv``, or another of the comma,
-    the semicolon (a spreadsheet's export where a comma is the decimal mark) and the tab where the header, read at
-    the suffix's, is one column holding that one of the other two alone: text and labels make two columns at
-    least, so no such file reads at the suffix's. A header holding both others, or ``|``, is left to
-    :func:`_read_csv`'s refusal."""
-    default = "\t" if path.suffix.lower() == ".tsv" else ","
+    """What separates a CSV file's cells: its suffix's (:func:`suffix_separator`), or another of the comma, the
+    semicolon (a spreadsheet's export where a comma is the decimal mark) and the tab where the header, read at the
+    suffix's, is one column holding that one of the other two alone, and the first row after it, read at that
+    one, has as many cells as the header (text and labels make two columns at least, so no such file reads at the
+    suffix's). A one-column header holding both others, or ``|`` alone, is left to :func:`_read_csv`'s refusal."""
+    default = suffix_separator(path)
     try:
         with contextlib.closing(_records(path, default)) as records:
-            for _, _, record in records:
-                if record and (len(record) > 1 or record[0].strip()):  # the header: the first record not blank
-                    held = [sep for sep in (",", ";", "\t") if sep != default and len(record) == 1 and sep in record[0]]
-                    return held[0] if len(held) == 1 else default
+            header = next((record for _, _, record in records if record and (len(record) > 1 or record[0].strip())),
+                          None)
+        if header is None or len(header) != 1:
+            return default
+        held = [sep for sep in COLUMN_SEPARATORS if sep != default and sep in header[0]]
+        if len(held) != 1:
+            return default
+        with contextlib.closing(_records(path, held[0])) as records:
+            filled = (record for _, _, record in records if record and (len(record) > 1 or record[0].strip()))
+            first, row = next(filled, None), next(filled, None)
+        return held[0] if first is not None and (row is None or len(row) == len(first)) else default
     except (DataError, OSError, UnicodeDecodeError):  # reading the file at the suffix's separator says why
-        pass
-    return default
+        return default
+
+
+def column_separator_note(path: Path) -> str | None:
+    """``cells separated by semicolons (...)``: for ``--describe`` of a CSV file read at another separator than its
+    suffix's (:func:`column_separator`); None where it is read at that one."""
+    default, sep = suffix_separator(path), column_separator(path)
+    if sep == default:
+        return None
+    with open(path, encoding="utf-8-sig", newline="") as lines:
+        header = next((line.rstrip("\r\n") for line in lines if line.strip()), "")
+    return (f"cells separated by {COLUMN_SEPARATORS[sep]} (read at {sep!r}: at a {path.suffix.lower()}'s "
+            f"{COLUMN_SEPARATORS[default]} its header is one column, {header[:60]!r})")
 
 
 def _read_csv(path: Path, sep: str) -> Table:
@@ -327,7 +354,7 @@ def _read_csv(path: Path, sep: str) -> Table:
                         raise DataError(
                             f"{path}'s header (line {header_line}) is one column, {header[0][:60]!r}, holding "
                             f"{' and '.join(map(repr, held))}: the file looks separated by "
-                            f"{repr(held[0]) if len(held) == 1 else 'one of them'}, not {_SEP_NAMES[sep][2:]}s; save "
+                            f"{repr(held[0]) if len(held) == 1 else 'one of them'}, not {COLUMN_SEPARATORS[sep]}; save "
                             f"it with commas, semicolons or tabs between cells, its header holding no other of them"
                         )
                 elif len(record) > len(header):

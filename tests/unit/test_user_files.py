@@ -755,6 +755,18 @@ def test_a_header_of_one_column_holding_a_pipe_or_two_separators_is_refused(tmp_
                                  f"between cells, its header holding no other of them")
 
 
+def test_a_one_column_header_is_read_at_another_separator_only_where_its_first_row_splits_alike(tmp_path):
+    """'text; notes' over rows of one cell is one column holding a semicolon, not a file separated by them."""
+    from al.datasets.tabular import column_separator
+
+    one = write_csv(tmp_path / "one.csv", "text; notes", ["bread", "clean water"])
+    assert column_separator(one) == ","
+    two = write_csv(tmp_path / "two.csv", "text; notes", ["bread;food", "clean water;water"])
+    assert column_separator(two) == ";"
+    assert column_separator(write_csv(tmp_path / "bare.csv", "text;labels", [])) == ";"  # no row: the header says
+    assert column_separator(write_csv(tmp_path / "pipe.csv", "text|x;labels", ["a|b;food"])) == ";"
+
+
 def test_a_semicolon_file_names_the_semicolon_in_its_errors(tmp_path):
     """A row of more cells than the header: the advice names what separates this file's cells."""
     path = write_csv(tmp_path / "d.csv", "text;labels", ["bread;food", "clean; water;water"])
@@ -1298,7 +1310,8 @@ def test_describe_says_a_file_is_read_at_semicolons_and_a_split_column_is_checke
     path = write_csv(tmp_path / "d.csv", "text;labels;Split", rows)
     assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--split-column", "Split"]) == 0
     out = capsys.readouterr().out
-    assert "cells separated by semicolons: read at commas (a .csv's), the header is one column holding ';'\n" in out
+    assert ("cells separated by semicolons (read at ';': at a .csv's commas its header is one column, "
+            "'text;labels;Split')\n") in out
     assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--split-column", "fold"]) == 2
     said = capsys.readouterr().err
     assert "columns: text, labels, Split" in said and "fold" in said, said
