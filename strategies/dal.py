@@ -6,12 +6,13 @@ Gissin and Shalev-Shwartz, "Discriminative Active Learning", arXiv:1907.06347 (2
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from al import checks
 from al.device import seeded_torch, torch_threads
+from al.errors import ConfigError
 from al.optim import Adam
 from al.registry import register
 from al.strategy import PoolState, Strategy
@@ -283,6 +284,15 @@ class DAL(Strategy):
         self.learning_rate = checks.number("dal", "learning_rate", learning_rate, 0.0, low_open=True)
         self.batch_size = checks.integer("dal", "batch_size", batch_size)
         self.warm_start = warm_start
+
+    def check_query_sizes(self, sizes: Sequence[int], step: int) -> None:
+        """More sub-batches than a query of ``step`` texts has picks is refused: each would pick one text and the
+        run, named ``dal(sub_batches=100)``, would run fewer (a last query shrunk to fit the budget splits into as
+        many as it has picks, as the paper's ``min(sub_batches, n)``)."""
+        if self.sub_batches > step and step in sizes:
+            raise ConfigError(f"strategy 'dal' splits each query into sub_batches={self.sub_batches} parts of at "
+                              f"least one pick, and each query asks for {step}; lower --strategy-param sub_batches "
+                              f"to at most {step}, or raise --step")
 
     def query(self, state: PoolState, n: int) -> np.ndarray:
         picked, info = dal_query(

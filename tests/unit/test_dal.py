@@ -148,3 +148,20 @@ def test_the_discriminator_trains_as_with_torch_adam_and_never_imports_the_compi
             "print('torch._dynamo' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_more_sub_batches_than_a_query_has_picks_is_refused_while_settings_are_checked():
+    """sub_batches=100 at step 50 ran 50 sub-batches of one pick, under the name dal(sub_batches=100)."""
+    from al.config import Component, SimulationConfig
+    from al.errors import ConfigError
+
+    def config(sub_batches, budget):
+        return SimulationConfig(strategy=Component("dal", {"sub_batches": sub_batches}), step=50, budget=budget)
+
+    with pytest.raises(ConfigError) as caught:
+        config(51, 600).validate()
+    assert str(caught.value) == ("strategy 'dal' splits each query into sub_batches=51 parts of at least one pick, and "
+                                 "each query asks for 50; lower --strategy-param sub_batches to at most 50, or raise "
+                                 "--step")
+    config(50, 600).validate()
+    config(50, 620).validate()  # a last query of 20 splits into 20, as the paper's min(sub_batches, n)
