@@ -67,15 +67,17 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import math
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
-from typing import Any, Callable, ClassVar, Iterator, Sequence
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from al import checks
 from al.config import check_param_types
 from al.errors import ConfigError, QueryError, did_you_mean
 from al.registry import register_prefix
@@ -107,12 +109,15 @@ class SmallTextSpec:
         labels are all ``LABEL_UNLABELED`` (never gold labels)
     integers : unannotated parameters its docstring types ``int``: checked as
         integers (``k=2.5`` is refused now, not by a ``TypeError`` at the first query)
+    bounds : parameter -> (low, high, low_open, high_open): the interval its value must lie in, checked
+        before any data loads (``prediction_threshold=7`` ran, ``k=0`` failed at the first query)
     """
 
     requires: frozenset[str]
     defaults: Callable[[], dict[str, Any]] = dict
     trains_on_dataset: bool = False
     integers: frozenset[str] = frozenset()
+    bounds: Mapping[str, tuple[float, float, bool, bool]] = field(default_factory=dict)
 
     def parameters(self, library: type) -> list[inspect.Parameter]:
         """``library``'s constructor parameters, those of :attr:`integers` annotated ``int``."""
@@ -132,6 +137,9 @@ def class_distribution(proba: np.ndarray) -> np.ndarray:
     return np.hstack([1.0 - proba, proba]) if proba.shape[1] == 1 else proba
 
 
+#: A count's interval (:attr:`SmallTextSpec.bounds`): 1 or more.
+AT_LEAST_ONE = (1.0, math.inf, False, False)
+
 #: small-text 1.4 query strategies that run on probabilities and/or embeddings. Wrapped as they are:
 #: small-text's CVIRS scores category vectors by Hamming distance only (its entropy distance is computed,
 #: then dropped), unlike our ``cvirs``; DiscriminativeActiveLearning trains a logistic-regression
@@ -141,14 +149,18 @@ SMALLTEXT_STRATEGIES: dict[str, SmallTextSpec] = {
     "LeastConfidence": SmallTextSpec(PROBA),
     "PredictionEntropy": SmallTextSpec(PROBA),
     "BreakingTies": SmallTextSpec(PROBA),
-    "CategoryVectorInconsistencyAndRanking": SmallTextSpec(PROBA, integers=frozenset({"batch_size"})),
+    "CategoryVectorInconsistencyAndRanking": SmallTextSpec(PROBA, integers=frozenset({"batch_size"}), bounds={
+        "batch_size": AT_LEAST_ONE, "prediction_threshold": (0.0, 1.0, True, True),
+        "epsilon": (0.0, math.inf, True, False)}),
     "EmbeddingKMeans": SmallTextSpec(EMBEDDINGS),
-    "GreedyCoreset": SmallTextSpec(EMBEDDINGS, integers=frozenset({"batch_size"})),
+    "GreedyCoreset": SmallTextSpec(EMBEDDINGS, integers=frozenset({"batch_size"}), bounds={"batch_size": AT_LEAST_ONE}),
     "LightweightCoreset": SmallTextSpec(EMBEDDINGS),
-    "ContrastiveActiveLearning": SmallTextSpec(EMBEDDINGS | PROBA, integers=frozenset({"k", "batch_size"})),
+    "ContrastiveActiveLearning": SmallTextSpec(EMBEDDINGS | PROBA, integers=frozenset({"k", "batch_size"}),
+                                               bounds={"k": AT_LEAST_ONE, "batch_size": AT_LEAST_ONE}),
     # num_iterations: SmallTextStrategy.check_query_sizes, which knows the query sizes
     "DiscriminativeActiveLearning": SmallTextSpec(EMBEDDINGS, _discriminator_defaults, trains_on_dataset=True,
-                                                  integers=frozenset({"unlabeled_factor"})),
+                                                  integers=frozenset({"unlabeled_factor"}),
+                                                  bounds={"unlabeled_factor": AT_LEAST_ONE}),
 }
 
 #: small-text strategies that cannot run here, and why.
@@ -315,6 +327,10 @@ class SmallTextStrategy(Strategy):
         if "pbar" in inspect.signature(cls).parameters:
             defaults["pbar"] = None
         check_param_types(spec.parameters(cls), params, f"strategy {self.name!r}")
+        for name, (low, high, low_open, high_open) in spec.bounds.items():
+            if name in params:
+                checks.number(f"strategy {self.name!r}", name, params[name], low, high, low_open=low_open,
+                              high_open=high_open)
         try:
             with warnings.catch_warnings():  # its notice of its own default's change (1.2): the metric used is known
                 warnings.filterwarnings("ignore", message="Default distance metric has changed", category=UserWarning)

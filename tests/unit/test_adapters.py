@@ -318,7 +318,7 @@ def test_a_wrapped_count_refuses_a_fraction_before_the_pool_is_embedded():
     with pytest.raises(ConfigError, match=r"param prediction_threshold must be a number.*got 'high'"):
         get_strategy("smalltext:CategoryVectorInconsistencyAndRanking")(prediction_threshold="high")
     assert get_strategy("smalltext:CategoryVectorInconsistencyAndRanking")(
-        prediction_threshold=1)._strategy.prediction_threshold == 1  # a number's default takes an integer
+        epsilon=1)._strategy.epsilon == 1  # a number's default takes an integer
 
 
 def test_a_wrapped_strategys_defaults_are_its_params_as_al_s_own_are():
@@ -417,3 +417,20 @@ def test_a_modal_metric_no_distance_knows_is_refused_when_the_strategy_is_made()
         make(metric="cosin")
     for metric in ("cosine", "euclidean", "correlation", "chebyshev"):
         make(metric=metric)
+
+
+@pytest.mark.parametrize("name, params, said", [
+    ("smalltext:CategoryVectorInconsistencyAndRanking", {"prediction_threshold": 7}, "prediction_threshold must be a "
+     "number in (0, 1), got 7"),  # it ran, ranking ties by index
+    ("smalltext:DiscriminativeActiveLearning", {"unlabeled_factor": -1}, "unlabeled_factor must be a number in [1, "
+     "inf), got -1"),  # numpy's 'Negative dimensions' at the first query, after the pool was embedded
+    ("smalltext:ContrastiveActiveLearning", {"k": 0}, "k must be a number in [1, inf), got 0"),
+    ("smalltext:GreedyCoreset", {"batch_size": 0}, "batch_size must be a number in [1, inf), got 0"),
+])
+def test_smalltext_parameters_out_of_their_range_are_refused_while_settings_are_checked(name, params, said):
+    from al.config import Component, SimulationConfig
+
+    with pytest.raises(ConfigError) as caught:
+        SimulationConfig(strategy=Component(name, params), budget=150).validate()
+    assert str(caught.value) == f"strategy {name!r} {said}; give one such, or leave it out for its default"
+    SimulationConfig(strategy=Component(name, {}), budget=150).validate()  # the defaults lie inside
