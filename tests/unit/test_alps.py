@@ -154,10 +154,13 @@ def pool_state(texts, n_labeled=2, seed=0):
 
 def test_registered_and_checks_parameters_early():
     assert get_strategy("alps") is ALPS
-    with pytest.raises(ConfigError, match="mlm_head must be one of auto, pretrained, fit; got 'bert'"):
+    with pytest.raises(ConfigError, match="^mlm_head must be one of auto, pretrained, fit; got 'bert': give one of "
+                                          "them, or leave it out for auto$"):
         ALPS(mlm_head="bert")
-    with pytest.raises(ConfigError, match="fit_steps must be a positive integer"):
-        ALPS(fit_steps=0)
+    for steps in (0, True):  # the errors said no fix, where the strategy's other parameters' do
+        with pytest.raises(ConfigError, match=f"^fit_steps must be a positive integer; got {steps}: give one such, "
+                                              f"or leave it out for its default$"):
+            ALPS(fit_steps=steps)
     with pytest.raises(ConfigError, match="surprisal must be a function .* no command-line form\\); got 'foo'"):
         ALPS(surprisal="foo")  # --strategy-param surprisal=foo: one line, not a TypeError at the first query
 
