@@ -1888,7 +1888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)
         # a stop between two results: the tasks in flight stop now, as they do on one inside the wait for them
         # (a Ray grid's, before the cluster connection closes under them)
-        stopped_tasks = [(item, seconds) for item, seconds in watch.snapshot() if isinstance(item, Preparation)]
+        stopped_tasks = watch.snapshot()  # taken before they stop: closing them ends them
         close_tasks()
         log_stopped_preparations(root, stopped_tasks, "Ctrl-C or SIGTERM")
         warned_again()  # before the line that says how to go on

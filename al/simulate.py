@@ -839,8 +839,8 @@ def has_label_check(config: SimulationConfig) -> bool:
 def check_classifier_labels(config: SimulationConfig, label_names: Sequence[str]) -> None:
     """The classifier's params checked against the run's labels (:meth:`al.classifiers.base.Classifier.check_labels`;
     a classifier of a user's that is no subclass of it has none)."""
-    if (check := getattr(config.classifier_class(), "check_labels", None)) is not None:
-        check(config.classifier_kwargs(), label_names)
+    if has_label_check(config):
+        config.classifier_class().check_labels(config.classifier_kwargs(), label_names)
 
 
 def build_simulation(config: SimulationConfig, records=None, on_round=None, quiet: bool = True):
@@ -1063,10 +1063,9 @@ def separator_read(config: SimulationConfig) -> str | None:
     suffix's (:func:`al.datasets.tabular.column_separator_note`); None otherwise."""
     from al.datasets.tabular import column_separator_note
 
-    path = Path(config.data_path) if config.dataset == "csv" and config.data_path else None
-    if path is None or path.suffix.lower() not in (".csv", ".tsv"):
+    if config.dataset != "csv" or not config.data_path:  # a csv run's file is a .csv or .tsv: loading refuses others
         return None
-    return column_separator_note(path)
+    return column_separator_note(Path(config.data_path))
 
 
 def warn_duplicates(corpus: Any, quiet: bool) -> None:

@@ -338,16 +338,21 @@ def test_the_token_limit_is_the_smaller_of_the_position_embeddings_and_the_token
     assert token_limit(NS(max_position_embeddings=512, model_type="bert", pad_token_id=0)) == 512
 
 
+def four_label_file(path, names):
+    """A CSV of 800 texts, each of two of the four ``names``, with a split column (a tenth test, a tenth dev)."""
+    rows = [f"message number {i},{names[i % 4]}|{names[(i // 4) % 4]},{['test', 'dev', *['train'] * 8][i % 10]}"
+            for i in range(800)]
+    path.write_text("text,labels,split\n" + "\n".join(rows) + "\n")
+    return path
+
+
 def test_confusable_pairs_outside_the_runs_labels_are_refused_before_the_run_folder_is_made(tiny, tmp_path, capsys):
     """The README's pair [5, 9] on a file of 4 labels: 'starting:', a run folder with its config.json, then an
     error naming no parameter ('a confusable pair must be ...'); now one line naming aux_confusable and the labels."""
     from al.simulate import main
 
     names = ["food", "shelter", "water", "medical_help"]
-    rows = [f"message number {i},{names[i % 4]}|{names[(i // 4) % 4]},{['test', 'dev', *['train'] * 8][i % 10]}"
-            for i in range(800)]
-    data = tmp_path / "d.csv"
-    data.write_text("text,labels,split\n" + "\n".join(rows) + "\n")
+    data = four_label_file(tmp_path / "d.csv", names)
     out = tmp_path / "run"
     argv = ["--dataset", "csv", "--data-path", str(data), "--classifier", "bert", "--classifier-param",
             f"model={tiny}", "--classifier-param", "aux=clld", "--budget", "150", "--out", str(out)]
@@ -367,11 +372,7 @@ def test_a_grid_dry_run_names_confusable_pairs_outside_the_runs_labels(tiny, tmp
     """The dry run passed them, and every run then failed on them."""
     from al.grid import main as grid
 
-    names = ["food", "shelter", "water", "medical_help"]
-    rows = [f"message number {i},{names[i % 4]}|{names[(i // 4) % 4]},{['test', 'dev', *['train'] * 8][i % 10]}"
-            for i in range(800)]
-    data = tmp_path / "d.csv"
-    data.write_text("text,labels,split\n" + "\n".join(rows) + "\n")
+    data = four_label_file(tmp_path / "d.csv", ["food", "shelter", "water", "medical_help"])
     path = tmp_path / "g.yaml"
     path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, n_frequent: 2, n_rare: 2, "
                     f"budget: 150, classifier: "
