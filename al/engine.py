@@ -594,7 +594,9 @@ class Simulation:
         sizes = list(np.cumsum([len(initial), *(len(r["picked"]) for r in rounds)]))
         seconds_replay = None
         if n_done and n_done < self.n_rounds and self._carries_fits:
-            seconds_replay = self._replay_fits(n_done, base, labeled, sizes, annotator, dev)
+            seconds_replay, replayed_space = self._replay_fits(n_done, base, labeled, sizes, annotator, dev)
+            if replayed_space is not None:  # round n_done reads it, if in its period: not fitted a second time
+                features, space_round, space_info = replayed_space
         for r in range(n_done, self.n_rounds):
             labeled_mask = np.zeros(len(pool), dtype=bool)
             labeled_mask[labeled] = True  # skipped texts too: they never come back
@@ -621,9 +623,7 @@ class Simulation:
                                                   annotator.labels(fitted_labeled), dev)
                     seconds["space"] = time.perf_counter() - t
                     space_round = fit_round
-                    space_info = {"name": self.space.objective, "scope": self.space.scope, "fitted_round": fit_round,
-                                  "fitted_on": int(len(fitted_labeled)), "seconds_fit": round(seconds["space"], 4),
-                                  **facts}
+                    space_info = self._space_info(fit_round, len(fitted_labeled), seconds["space"], facts)
                 else:
                     seconds["space"] = 0.0
 
@@ -849,8 +849,14 @@ class Simulation:
         return getattr(self._classifier_probe, "warm_start", False) is True
 
     def _replay_fits(self, n_done: int, base: Features, shown_all: np.ndarray, sizes: Sequence[int],
-                     annotator: Annotator, dev: np.ndarray) -> float:
-        """Refit the carried classifier on rounds 0 .. ``n_done - 1``, as the run did before it stopped; seconds taken.
+                     annotator: Annotator, dev: np.ndarray,
+                     ) -> tuple[float, tuple[Features, int, dict[str, Any]] | None]:
+        """Refit the carried classifier on rounds 0 .. ``n_done - 1``, as the run did before it stopped.
+
+        Returns the seconds taken and, where the classifier reads a fitted
+        space, the last space fitted: (features, its round, its record
+        entry), which round ``n_done`` reuses when it falls in that space's
+        period of ``space_every`` (it is the fit that round would repeat).
 
         Under ``warm_start`` round ``n_done``'s fit continues from the model of
         the rounds before it (bert's weights; the kNN index, which it extends and
@@ -861,7 +867,7 @@ class Simulation:
         resumed run then records what an uninterrupted one would.
         """
         t = time.perf_counter()
-        features, space_round = base, -1
+        features, space_round, space_info = base, -1, {}
         reads_space = (self.space is not None and self._classifier_probe.input == "embeddings"
                        and self.space_for != "strategy")
         at_round = getattr(annotator, "at_round", None)
@@ -879,11 +885,18 @@ class Simulation:
                     if fit_round != space_round:
                         fitted = shown_all[: sizes[fit_round]]
                         fitted = fitted[~annotator.skipped(fitted)]
-                        features, _ = self._adapt(base, fit_round, fitted, annotator.labels(fitted), dev)
+                        t_fit = time.perf_counter()
+                        features, facts = self._adapt(base, fit_round, fitted, annotator.labels(fitted), dev)
                         space_round = fit_round
+                        space_info = self._space_info(fit_round, len(fitted), time.perf_counter() - t_fit, facts)
                 self._train(r, features, labeled, y_labeled, dev)
                 bar.update(1)
-        return time.perf_counter() - t
+        return time.perf_counter() - t, (features, space_round, space_info) if space_round >= 0 else None
+
+    def _space_info(self, fit_round: int, n_fitted: int, seconds_fit: float, facts: dict[str, Any]) -> dict[str, Any]:
+        """A round's ``space`` record: which fit it reads, on how many labeled texts, in how many seconds."""
+        return {"name": self.space.objective, "scope": self.space.scope, "fitted_round": fit_round,
+                "fitted_on": int(n_fitted), "seconds_fit": round(seconds_fit, 4), **facts}
 
     def _train(
         self, r: int, features: Features, labeled: np.ndarray, y_labeled: sp.csr_matrix, dev: np.ndarray,

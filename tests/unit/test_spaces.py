@@ -393,6 +393,47 @@ def test_a_resumed_run_refits_the_space_it_was_using(corpus, tmp_path, capsys):
     assert said.count("resuming: fitting round 3's space again (it serves rounds 3-4: --space-every 2)") == 1, said
 
 
+def test_a_resumed_warm_started_run_fits_the_space_of_its_period_once(corpus, tmp_path, capsys):
+    """A warm-started classifier reading the space refits the finished rounds first, the last space's fit among
+    them: the round that resumes in that space's period reads it, where it had been fitted a second time."""
+    from al.classifiers.knn import KNNClassifier
+
+    fitted_rounds = []
+
+    class CountingSpace(HeadSpace):
+        def fit(self, inputs, Y, seed, dev_inputs=None, Y_dev=None):
+            fitted_rounds.append(len(inputs))
+            return super().fit(inputs, Y, seed, dev_inputs, Y_dev)
+
+    def knn_run(records=None, on_round=None):
+        return Simulation(corpus=corpus, strategy=ClassEmbedding(),
+                          make_classifier=lambda s: KNNClassifier(k=3, seed=s), embed=hash_embed, initial=20, step=10, budget=60, seed=0, records=records,
+                          space=CountingSpace("cea", **FAST), space_every=2, on_round=on_round)
+
+    expected = knn_run().run()
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_round_2(record):  # round 3 reads round 2's space
+        if record["round"] == 2:
+            raise Crash
+
+    records = RunRecords(tmp_path)
+    records.start({"space": "cea"}, {})
+    with pytest.raises(Crash):
+        knn_run(records, crash_after_round_2).run()
+    again = RunRecords(tmp_path)
+    again.start({"space": "cea"}, {})
+    fitted_rounds.clear()
+    capsys.readouterr()
+    rounds = knn_run(again).run()
+    assert fitted_rounds == [20, 40, 60]  # rounds 0 and 2 for the refit, then round 4: round 2's not again
+    assert strip_times(read_rounds(tmp_path)) == strip_times(expected)
+    assert rounds[3]["seconds_space"] == 0.0 and rounds[3]["space"]["seconds_fit"] > 0
+    assert "fitting round 3's space again" not in capsys.readouterr().err
+
+
 class RecordingSpace(HeadSpace):
     """A head space that keeps the label rows each fit reads."""
 
