@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import tempfile
 import time
+import warnings
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Literal, Sequence
@@ -301,6 +302,8 @@ class BertClassifier(Classifier):
             self._prepare_model(n_labels, generator)
             dev_encoded = None if dev is None else (self._tokenize(dev[0]), dev[1])  # tokenised once per fit
             best_dev_proba = self._train(texts, Y_train, dev_encoded, generator)
+        if (diverged := self._divergence()) is not None:
+            warnings.warn(diverged, RuntimeWarning, stacklevel=2)
 
         if self.threshold == "dev":  # on the kept epoch's dev probabilities, computed when it was evaluated
             self.thresholds_ = tune_thresholds(best_dev_proba, dev[1])
@@ -374,6 +377,30 @@ class BertClassifier(Classifier):
             with self._passes_described(f"bert: evaluating on {len(dev[1]):,} dev texts for the thresholds"):
                 best_dev_proba = self._forward_encoded(dev[0])[1]
         return best_dev_proba
+
+    #: A training loss this many times its lowest epoch's, or more, in the last epoch reads as diverged.
+    DIVERGED_RISE = 2.0
+
+    def _divergence(self) -> str | None:
+        """What a warning says of the last fit's training loss where it diverged, else None.
+
+        Diverged: an epoch's mean loss is not a number or infinite (the
+        weights then are not numbers either, and no label is predicted), or
+        the last epoch's is :attr:`DIVERGED_RISE` times the lowest epoch's or
+        more. Both read as a learning rate too high for the encoder.
+        """
+        losses = [float(loss) for loss in self.train_loss_]
+        fix = (f"learning_rate={self.learning_rate:g} is likely too high: lower it (1e-4 suits a small encoder "
+               f"such as MiniLM, 2e-5 to 5e-5 bert-base)")
+        for epoch, loss in enumerate(losses, 1):
+            if not np.isfinite(loss):
+                return (f"bert's training loss became {loss} in epoch {epoch} of {len(losses)}: its weights are no "
+                        f"longer numbers, so it predicts no label; {fix}")
+        if len(losses) >= 2 and losses[-1] >= self.DIVERGED_RISE * min(losses):
+            lowest = int(np.argmin(losses)) + 1
+            return (f"bert's training loss rose from {min(losses):.4g} in epoch {lowest} to {losses[-1]:.4g} in "
+                    f"epoch {len(losses)}: training diverged; {fix}")
+        return None
 
     def fit_seconds(self) -> dict[str, float]:
         """``{"dev": s}``: the last fit's per-epoch dev evaluations (forward passes and macro-F1)."""
