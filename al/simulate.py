@@ -1339,6 +1339,18 @@ def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[s
         return _start_and_run(config, simulation, records, settings, meta, corpus, quiet)
 
 
+def space_fits(config: SimulationConfig, simulation: Any) -> str:
+    """How often a run fits its space, for the start line: ``re-fit every 2 rounds``, or ``fitted once ...`` where
+    ``--space-every`` spans every round that fits one (the last round fits none unless something but the query reads
+    the space)."""
+    fitting = config.n_rounds - (0 if simulation._space_read_without_a_query else 1)
+    if config.space_every > 1 and len(range(0, fitting, config.space_every)) == 1:
+        last = "" if fitting == config.n_rounds else ": the last queries nothing"
+        return (f"fitted once, on round 1's labeled texts (--space-every {config.space_every} spans the run's "
+                f"{counted(config.n_rounds, 'round')}{last})")
+    return "re-fit every round" if config.space_every == 1 else f"re-fit every {config.space_every} rounds"
+
+
 def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, settings: dict[str, Any],
                    meta: dict[str, Any], corpus: Any, quiet: bool) -> list[dict[str, Any]]:
     """:func:`run` once built and holding the directory's lock: start or resume, and run."""
@@ -1358,10 +1370,9 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
         readers = " and the ".join([", the ".join(simulation.space_readers[:-1]), simulation.space_readers[-1]]
                                    if len(simulation.space_readers) > 1 else simulation.space_readers)
         alone = " alone" if len(simulation.space_readers) == 1 else ""
-        every = "every round" if config.space_every == 1 else f"every {config.space_every} rounds"
         space = "" if config.space.name == "pretrained" else \
-            f" in the {config.space.label()} space ({config.space_scope} scope, re-fit {every}, read by the " \
-            f"{readers}{alone})"
+            f" in the {config.space.label()} space ({config.space_scope} scope, {space_fits(config, simulation)}, " \
+            f"read by the {readers}{alone})"
         from al.datasets import USER_FILE_DATASETS
 
         picked = ""  # a user's file whose labels the frequent / rare pick cut: said, as --describe says which

@@ -608,11 +608,18 @@ def test_the_start_line_names_who_reads_the_space_and_how_often_it_is_fitted(tmp
             "--budget", "20", "--space", "cea", "--space-param", "epochs=2"]
     said = {}
     for name, extra in (("all", []), ("strategy", ["--space-for", "strategy", "--space-every", "2"]),
-                        ("diagnostics", ["--diagnostics"])):
+                        ("diagnostics", ["--diagnostics"]), ("once", ["--space-every", "3"]),
+                        ("twice", ["--space-every", "2"])):
         assert main([*base, *extra, "--strategy", "class_embedding", "--out", str(tmp_path / name)]) == 0
         said[name] = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
     assert "in the cea(epochs=2) space (head scope, re-fit every round, read by the strategy and the classifier) " \
         in said["all"], said
-    assert "(head scope, re-fit every 2 rounds, read by the strategy alone) on " in said["strategy"], said
+    # 3 rounds (10, 15, 20 labeled). The last queries nothing: a space the strategy alone reads is fitted at rounds
+    # 0 and 1 with --space-every 1, at 0 alone with 2; one the classifier reads too, at 0 and 2 with 2, at 0 with 3
+    assert "(head scope, fitted once, on round 1's labeled texts (--space-every 2 spans the run's 3 rounds: the last " \
+        "queries nothing), read by the strategy alone) on " in said["strategy"], said
+    assert "(head scope, fitted once, on round 1's labeled texts (--space-every 3 spans the run's 3 rounds), " \
+        "read by the strategy and the classifier) on " in said["once"], said
+    assert "(head scope, re-fit every 2 rounds, read by the strategy and the classifier) on " in said["twice"], said
     assert "(head scope, re-fit every round, read by the strategy, the classifier and the diagnostics) on " \
         in said["diagnostics"], said
