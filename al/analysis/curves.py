@@ -531,18 +531,27 @@ def axis_label(metric: str) -> str:
     return metric.replace("_", "-").replace("f1", "F1")
 
 
+#: The colour of the ``random`` line in every figure, whatever else it shows: the reference a reader looks for first.
+RANDOM_COLOR = "black"
+
+
 def line_colors(names: Iterable[str]) -> dict[str, Any]:
-    """One colour per line name, by its place among all ``names`` sorted: a report gives every figure the
-    names of all its settings, so a strategy keeps its colour from figure to figure (tab10; tab20 above 10)."""
+    """One colour per line name: ``random`` black (:data:`RANDOM_COLOR`) in every figure, every other name by
+    its place among the others sorted. A report gives every figure the names of all its settings, so a strategy
+    keeps its colour from figure to figure (tab10; tab20 above 10 names)."""
     import matplotlib
 
-    names = sorted(set(names))
-    palette = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"].colors
-    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+    names = set(names)
+    others = sorted(names - {BASELINE})
+    palette = matplotlib.colormaps["tab10" if len(others) <= 10 else "tab20"].colors
+    return {**({BASELINE: RANDOM_COLOR} if BASELINE in names else {}),
+            **{name: palette[i % len(palette)] for i, name in enumerate(others)}}
 
 
 #: Characters of a figure's title per line (an 8-inch figure whose legend sits beside the axes).
 TITLE_WIDTH = 70
+#: Characters of a legend entry per line: a long setting's name takes lines, not the axes' width.
+LEGEND_WIDTH = 40
 
 
 def wrapped(title: str, width: int = TITLE_WIDTH) -> str:
@@ -579,8 +588,9 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
         twin = next((d.strategy for d in curve_list[:i] if np.array_equal(d.sizes, c.sizes)
                      and np.array_equal(d.mean, c.mean)), None)
         drawn_over = f"; the same curve as {twin}, drawn over it" if twin is not None else ""
+        runs = counted(int(c.n_runs.max()), "run").replace(" ", "\N{NO-BREAK SPACE}")  # one piece when wrapped
         line, = ax.plot(c.sizes, c.mean, marker="o", markersize=3, color=colors.get(c.strategy),
-                        label=legend_entry(f"{c.strategy} ({counted(int(c.n_runs.max()), 'run')}{drawn_over})"))
+                        label=legend_entry(wrapped(f"{c.strategy} ({runs}{drawn_over})", LEGEND_WIDTH)))
         several = c.n_runs > 1
         if several.any():
             std = np.where(several, c.std, 0.0)
@@ -600,10 +610,9 @@ def render_curves(curve_list: Sequence[Curve], metric: str = "macro_f1", title: 
     ax.legend(title=f"line: mean\nband: ± sample std (ddof = 1){kept_in}" if banded else "one run each: no spread",
               title_fontsize="small", fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
               borderaxespad=0.0)
-    fig.tight_layout()
     buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format=fmt, bbox_inches="tight")  # a wide legend beside the axes: nothing cut off
+    try:  # the axes keep their size (no tight_layout, which shrank them for a wide legend); the image grows to it
+        fig.savefig(buffer, format=fmt, bbox_inches="tight")
     finally:
         plt.close(fig)
     return buffer.getvalue()

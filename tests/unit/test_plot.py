@@ -256,7 +256,7 @@ def test_the_legend_counts_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, *a, **kw: labels.append(kw.get("label")) or
                         plot(self, *a, **kw))
     render_curves(curves(load_runs([tmp_path])))
-    assert labels == ["random (2 runs)", "cvirs (1 run)"]  # the baseline first, as reports put it
+    assert labels == ["random (2\xa0runs)", "cvirs (1\xa0run)"]  # the baseline first, as reports put it
     assert [c.strategy for c in curves(load_runs([tmp_path]), first="cvirs")] == ["cvirs", "random"]  # --baseline
 
 
@@ -272,7 +272,7 @@ def test_a_strategy_whose_name_starts_with_an_underscore_has_its_legend_entry(tm
                         or legends[-1])
     render_curves(curves(load_runs([tmp_path])))
     shown = [t.get_text() for t in legends[0].get_texts()]
-    assert sorted(text.lstrip("\u200b") for text in shown) == ["__main__:Inline (1 run)", "mine:Other (1 run)"]
+    assert sorted(text.lstrip("\u200b") for text in shown) == ["__main__:Inline (1\xa0run)", "mine:Other (1\xa0run)"]
 
 
 @pytest.mark.parametrize("metric, kind", [("per_label_f1", "dict"), ("picked", "list")])
@@ -585,8 +585,44 @@ def test_a_curve_drawn_over_another_of_the_same_values_says_so_in_the_legend(mon
     same = Curve("MaxEntropy(eps=0.1)", sizes, np.array([0.2, 0.3]), np.array([0.05, 0.1]), n)
     other = Curve("random", sizes, np.array([0.2, 0.31]), np.array([0.1, 0.1]), n)
     render_curves([first, same, other])
-    assert labels == ["MaxEntropy (3 runs)",
-                      "MaxEntropy(eps=0.1) (3 runs; the same curve as MaxEntropy, drawn over it)", "random (3 runs)"]
+    assert labels == ["MaxEntropy (3\xa0runs)",  # a no-break space: "3 runs" is never cut in two lines
+                      "MaxEntropy(eps=0.1) (3\xa0runs; the same\ncurve as MaxEntropy, drawn over it)",
+                      "random (3\xa0runs)"]
+
+
+def test_a_long_legend_entry_takes_lines_and_never_narrows_the_axes(monkeypatch):
+    """A report's legend of long setting names (class_embedding@cea(positive=exact) (strategy only) (10 runs)) sat
+    beside axes that tight_layout had shrunk to 40 % of the figure's width."""
+    import matplotlib.figure
+
+    from al.analysis.curves import Curve
+
+    seen = []
+    real = matplotlib.figure.Figure.savefig
+
+    def recording(self, *args, **kwargs):
+        ax = self.axes[0]
+        seen.append((self.get_size_inches().tolist(), ax.get_position().bounds,
+                     [t.get_text() for t in ax.get_legend().get_texts()]))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", recording)
+    sizes, n = np.array([100, 150]), np.array([2, 2])
+    short = Curve("random", sizes, np.array([0.2, 0.3]), np.array([0.1, 0.1]), n)
+    long = Curve("class_embedding@cea(positive=exact) (strategy only)", sizes, np.array([0.2, 0.4]),
+                 np.array([0.1, 0.1]), n)
+    narrow, wide = render_curves([short]), render_curves([short, long])
+    (size_1, axes_1, _), (size_2, axes_2, texts) = seen
+    assert size_1 == size_2 and axes_1 == axes_2  # the axes keep their place and size
+    assert texts[1] == "class_embedding@cea(positive=exact)\n(strategy only) (2\xa0runs)"
+    assert all(len(line) <= 40 for text in texts for line in text.splitlines())
+    # the saved image grows to hold the legend (bbox_inches="tight"): wider, as tall
+    import io
+
+    from PIL import Image
+
+    (w1, h1), (w2, h2) = (Image.open(io.BytesIO(image)).size for image in (narrow, wide))
+    assert w2 > w1 and h2 == h1
 
 
 def test_no_run_with_a_value_of_the_metric_says_why_each_was_left_out(tmp_path, capsys):
