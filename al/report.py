@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Sequence
 
 from al.cli import ArgumentParser, DefaultsHelpFormatter, output_dir
-from al.analysis.comparison import BOOTSTRAP_SEED, MAX_RESAMPLES, RESAMPLES, SEED_LIMIT
+from al.analysis.comparison import BOOTSTRAP_SEED, MAX_RESAMPLES, MIN_RESAMPLES, RESAMPLES, SEED_LIMIT
 from al.analysis.curves import counted
 from al.analysis.strategy_report import (
     baseline_notes, build_report, check_report_dir, problems, report_figures, seed_notes,
@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "strategy's name where one row of it alone is there); "
                         "default: random, where the runs have it")
     parser.add_argument("--resamples", type=int, default=RESAMPLES,
-                        help=f"bootstrap resamples of seeds (1 to {MAX_RESAMPLES:,})")
+                        help=f"bootstrap resamples of seeds ({MIN_RESAMPLES:,} to {MAX_RESAMPLES:,})")
     parser.add_argument("--bootstrap-seed", type=int, default=BOOTSTRAP_SEED,
                         help="seed of the bootstrap's generator, 0 to 2**32 - 1 (recorded in summary.json)")
     args = parser.parse_args(argv)
@@ -98,10 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def check_bootstrap(resamples: int, seed: int) -> None:
-    """One-line :class:`ConfigError` unless ``resamples`` is 1 to :data:`MAX_RESAMPLES` and ``seed`` a generator's."""
-    if not 1 <= resamples <= MAX_RESAMPLES:
-        raise ConfigError(f"--resamples must be 1 to {MAX_RESAMPLES:,} (more changes no digit of a 95 % interval), "
-                          f"got {resamples:,}; the default is {RESAMPLES:,}")
+    """One-line :class:`ConfigError` unless ``resamples`` is :data:`MIN_RESAMPLES` to :data:`MAX_RESAMPLES` and
+    ``seed`` a generator's."""
+    if not MIN_RESAMPLES <= resamples <= MAX_RESAMPLES:
+        why = ("fewer leave a 95 % interval's tails too few resamples to read" if resamples < MIN_RESAMPLES else
+               "more changes no digit of a 95 % interval")
+        raise ConfigError(f"--resamples must be {MIN_RESAMPLES:,} to {MAX_RESAMPLES:,} ({why}), got {resamples:,}; "
+                          f"the default is {RESAMPLES:,}")
     if not 0 <= seed < SEED_LIMIT:
         raise ConfigError(f"--bootstrap-seed must be 0 to 2**32 - 1 ({SEED_LIMIT - 1}), got {seed}; the default "
                           f"is {BOOTSTRAP_SEED}")

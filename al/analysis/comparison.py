@@ -36,6 +36,9 @@ EXACT_MAX_N = 50
 #: Bootstrap settings: resamples of seeds, the generator's seed, the interval's coverage, the fewest seeds.
 RESAMPLES = 10_000
 BOOTSTRAP_SEED = 0
+#: The fewest resamples an interval takes: a 95 % percentile interval reads its 2.5th and 97.5th percentiles,
+#: and below 1,000 resamples each tail holds fewer than 25 of them (at 1, the interval was one point).
+MIN_RESAMPLES = 1_000
 #: The most resamples an interval takes (its means alone are 8 bytes each), and the seeds a generator takes.
 MAX_RESAMPLES = 1_000_000
 SEED_LIMIT = 2**32

@@ -134,8 +134,10 @@ def test_ctrl_c_or_an_error_in_analyze_leaves_no_half_made_folder(tmp_path, monk
 @pytest.mark.parametrize("argv, message", [
     (["--bootstrap-seed", "-1"], "--bootstrap-seed must be 0 to 2**32 - 1 (4294967295), got -1"),
     (["--bootstrap-seed", str(2**32)], "--bootstrap-seed must be 0 to 2**32 - 1 (4294967295), got 4294967296"),
-    (["--resamples", "1000000000"], "--resamples must be 1 to 1,000,000"),
-    (["--resamples", "0"], "--resamples must be 1 to 1,000,000"),
+    (["--resamples", "1000000000"], "--resamples must be 1,000 to 1,000,000 (more changes no digit of a 95 % "
+                                    "interval), got 1,000,000,000; the default is 10,000"),
+    (["--resamples", "999"], "--resamples must be 1,000 to 1,000,000 (fewer leave a 95 % interval's tails too few "
+                             "resamples to read), got 999; the default is 10,000"),
 ])
 def test_bootstrap_settings_are_checked_before_any_work(tmp_path, capsys, argv, message):
     from al.report import main
