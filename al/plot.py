@@ -81,8 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from matplotlib.backend_bases import FigureCanvasBase
 
         from al.analysis.comparison import complete_runs, line_labels, unequal_seeds
-        from al.analysis.curves import (counted, curves, format_curves, load_runs, plot_curves, points,
-                                        records_metric, unrecorded, unstarted_runs)
+        from al.analysis.curves import (NOT_METRICS, counted, curves, every_round, format_curves, load_runs,
+                                        plot_curves, points, records_metric, unrecorded, unstarted_runs)
 
         import shutil
 
@@ -103,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise DataError(f"no run given is complete ({len(partial)} partial, e.g. {partial[0][0].path}: "
                             f"{partial[0][1]} of {partial[0][2]} rounds{missing_note}); finish them (the command that "
                             f"started them resumes them) and plot again")
+        if args.metric in NOT_METRICS:  # every round records them: drawn, a line of its own x axis
+            raise DataError(f"--metric {args.metric} is no metric ({NOT_METRICS[args.metric]}); give one every round "
+                            f"records: {', '.join(every_round(runs[0]))}")
         # a run that records it in no round (a --diagnostics metric, runs made without it) or null in every round
         unrecorded_by = {run.path for run in runs if not records_metric(run, args.metric)}
         if len(unrecorded_by) == len(runs):  # the metric's name is wrong, not one run's records

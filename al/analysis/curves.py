@@ -195,6 +195,9 @@ def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
             raise DataError(f"{path} does not exist; expected a run directory (with {ROUNDS_FILE}) or a parent of some")
         below = sorted(p.parent for p in find_files(path, ROUNDS_FILE))  # the path itself too, if a run
         if not below:
+            if path.is_file():
+                raise DataError(f"{path} is a file; give the directory holding the runs (a grid's out, e.g. "
+                                f"runs/quick), or a run's own (its --out)")
             if (path / CONFIG_FILE).is_file() or find_files(path, CONFIG_FILE):
                 raise DataError(f"no run under {path} has finished a round yet ({ROUNDS_FILE} comes with the first); "
                                 f"wait for one, or resume the runs with the command that started them")
@@ -335,6 +338,12 @@ def numeric_metrics(run: Run) -> list[str]:
     return sorted({k for r in run.rounds for k, v in r.items() if isinstance(v, float) and not k.startswith("seconds")})
 
 
+#: Metric groups a run records only when made with the flag of the same name (``diagnostics.summary.mean_ratio``).
+FLAG_METRICS = frozenset({"diagnostics"})
+
+#: What every round records that is no metric: the x axis (``n_labeled``) and the round's number.
+NOT_METRICS = {"n_labeled": "the x axis, labeled texts", "round": "the round's number"}
+
 #: Timings a run records on the first round each process runs (round 0, or a resume's first), not every round.
 ONCE_PER_PROCESS = frozenset({"seconds_embed", "seconds_replay", "seconds_prepare"})
 
@@ -376,8 +385,11 @@ def unrecorded(run: Run, metric: str) -> str:
         return (f"no {metric!r}: {group} holds {', '.join(names[:12])}{and_more(len(names), 12)}"
                 f"{did_you_mean([metric.removeprefix(f'{group}.')], names)}; give one of them")
     inside = [path for paths in nested.values() for path in paths]
-    return (f"no metric {metric!r}{did_you_mean([metric], recorded(run) + inside)}; metrics every round records: "
-            f"{', '.join(every_round(run))}" + _nested_hint(run))
+    group = metric.split(".")[0]
+    made_without = (f" (a run records it when made with --{group})"
+                    if group in FLAG_METRICS and "." in metric and not any(group in r for r in run.rounds) else "")
+    return (f"no metric {metric!r}{made_without}{did_you_mean([metric], recorded(run) + inside)}; metrics every "
+            f"round records: {', '.join(every_round(run))}" + _nested_hint(run))
 
 
 def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
@@ -418,7 +430,7 @@ def points(run: Run, metric: str) -> tuple[list[int], list[float]]:
             continue
         if not _is_number(value):
             raise DataError(f"{run.path}: {metric} is no number (round {r.get('round')} holds a "
-                            f"{type(value).__name__}); give a numeric metric: {', '.join(numeric_metrics(run))}"
+                            f"{type(value).__name__}); give a numeric metric: {', '.join(every_round(run))}"
                             + _nested_hint(run))
         if not _is_number(r.get("n_labeled")):
             raise DataError(f"{run.path}: round {r.get('round')} has no labeled-set size (n_labeled); expected the "

@@ -284,6 +284,33 @@ def test_a_metric_that_is_no_number_is_refused_in_one_line(tmp_path, capsys, met
     assert f"{metric} is no number (round 0 holds a {kind}); give a numeric metric: macro_f1, micro_f1" in err
 
 
+@pytest.mark.parametrize("metric, what", [("n_labeled", "the x axis, labeled texts"), ("round", "the round's number")])
+def test_the_x_axis_and_the_round_number_are_no_metric(tmp_path, capsys, metric, what):
+    """Both are numbers every round records: they were drawn, each a line of its own x axis (100.000 ± 0.000)."""
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    assert main([str(tmp_path / "runs"), "--metric", metric, "-o", str(tmp_path / "c.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --metric {metric} is no metric ({what}); give one every round records: macro_f1, "
+                          f"micro_f1") and err.count("\n") == 1, err
+    assert not (tmp_path / "c.png").exists()
+
+
+def test_a_diagnostics_metric_of_runs_made_without_the_flag_says_so(tmp_path, capsys):
+    fake_run(tmp_path / "runs", "random", 0, [0.2, 0.4])
+    assert main([str(tmp_path / "runs"), "--metric", "diagnostics.summary.mean_ratio"]) == 2
+    assert capsys.readouterr().err.startswith("error: the run given records no metric 'diagnostics.summary.mean_ratio' "
+                                              "(a run records it when made with --diagnostics); metrics every round")
+    assert main([str(tmp_path / "runs"), "--metric", "macro_f2"]) == 2  # a name of no flag: no such words
+    assert "(a run records it when made with" not in capsys.readouterr().err
+
+
+def test_a_file_given_for_the_runs_is_named_a_file(tmp_path, capsys):
+    (tmp_path / "grid.yaml").write_text("out: runs\n")
+    assert main([str(tmp_path / "grid.yaml")]) == 2
+    assert capsys.readouterr().err == (f"error: {tmp_path / 'grid.yaml'} is a file; give the directory holding the "
+                                       f"runs (a grid's out, e.g. runs/quick), or a run's own (its --out)\n")
+
+
 def test_rounds_without_a_value_have_no_point_and_a_run_without_any_is_named(tmp_path, capsys):
     """An annotation session writes macro_f1: null while at most one text is labeled."""
     fake_run(tmp_path / "runs", "random", 0, [None, 0.4, 0.6])
