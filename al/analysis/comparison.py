@@ -981,7 +981,8 @@ def unequal_seeds(seeds_by_line: Mapping[str, Sequence[int]], baseline: str | No
     sets = {line: frozenset(seeds) for line, seeds in seeds_by_line.items()}
     if len(set(sets.values())) <= 1:
         return None
-    each = "; ".join(f"{line} {seed_ranges(sorted(sets[line]))}" for line in sorted(sets))
+    each = "; ".join(f"{line}: seed{'s' if len(sets[line]) > 1 else ''} {seed_ranges(sorted(sets[line]))}"
+                     for line in sorted(sets))  # "mmc: seed 2", never "mmc 2", which reads as two seeds
     paired = f", the paired comparisons over the seeds each shares with {baseline}" if baseline in sets else ""
     return (f"the lines ran different seeds ({each}): each line's mean and band are over its own seeds{paired}; "
             f"run the missing seeds for like-for-like lines")

@@ -255,7 +255,8 @@ def test_lines_of_other_seeds_are_named_in_the_report_on_stderr_and_by_al_plot(t
         write_run(tmp_path / "runs", "dal", seed, [0.40, 0.50, 0.90])
     write_run(tmp_path / "runs", "dal", 0, [0.40, 0.50, 0.55])
     _, setting, out = report(tmp_path / "runs", tmp_path)
-    said = ("the lines ran different seeds (cvirs 0-5; dal 0, 6-7, 9; margin 0-5; random 0-5): each line's mean "
+    said = ("the lines ran different seeds (cvirs: seeds 0-5; dal: seeds 0, 6-7, 9; margin: seeds 0-5; random: "
+            "seeds 0-5): each line's mean "
             "and band are over its own seeds, the paired comparisons over the seeds each shares with random; run "
             "the missing seeds for like-for-like lines")
     assert setting["unequal_seeds"] == said
@@ -273,6 +274,9 @@ def test_lines_of_other_seeds_are_named_in_the_report_on_stderr_and_by_al_plot(t
     _, setting, out = report(tmp_path / "runs", tmp_path)  # the same seeds: nothing said
     assert "unequal_seeds" not in setting and "Note:" not in (out / "report.md").read_text()
     assert "different seeds" not in capsys.readouterr().err
+    from al.analysis.comparison import unequal_seeds
+
+    assert "(mmc: seed 2; random: seeds 0-2)" in unequal_seeds({"random": [0, 1, 2], "mmc": [2]})  # not "mmc 2"
 
 
 def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_versions_or_vectors(tmp_path, capsys):
