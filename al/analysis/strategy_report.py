@@ -45,7 +45,7 @@ from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
 from al.analysis.curves import (
     BASELINE, SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs,
-    natural_key, render_curves, unstarted_runs, wrapped,
+    mean_std, natural_key, render_curves, unstarted_runs, wrapped,
 )
 from al.cli import check_own_folder
 from al.errors import ConfigError, DataError, did_you_mean
@@ -254,6 +254,9 @@ def build_report(runs_dir: str | Path, out: str | Path, baseline: str | None = N
                 "by_seed": {key: {str(k): float(v) for k, v in sorted(values.items())} for key, values in
                             (("final_macro_f1", s.final_macro), ("final_micro_f1", s.final_micro),
                              ("area_macro_f1", s.area_macro))},  # the numbers behind the "mean ± std" texts
+                "mean_std": {key: dict(zip(("mean", "std"), map(_number, mean_std(list(values.values())))))
+                             for key, values in (("final_macro_f1", s.final_macro), ("final_micro_f1", s.final_micro),
+                                                 ("area_macro_f1", s.area_macro))},  # as numbers, unrounded
             })
         seeds_note = unequal_seeds({name: list(s.final_macro) for name, s in strategies.items()}, baseline)
         held = setting_conditions(setting_runs)
@@ -740,6 +743,11 @@ def seed_notes(summary: dict[str, Any]) -> list[str]:
     strategy file (:func:`~al.analysis.comparison.provenance_note`)."""
     return [f"note: in {setting}, {sec[key]}" for setting, sec in summary["settings"].items()
             for key in ("unequal_seeds", "mixed_provenance") if sec.get(key)]
+
+
+def _number(value: float | None) -> float | None:
+    """A mean or std for JSON: a float, or None where undefined (one seed's std)."""
+    return None if value is None else float(value)
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -693,6 +693,17 @@ def test_summary_json_holds_each_seed_s_numbers_unrounded(tmp_path):
     # area: (0.1 / 2 + 0.15 + last / 2) * 50 / 100 (the trapezoids over 100 -> 200 labeled, normalised)
     assert row["by_seed"]["area_macro_f1"] == pytest.approx({"0": (0.05 + 0.15 + 0.123456789 / 2) / 2,
                                                              "1": (0.05 + 0.15 + 0.1) / 2}, abs=1e-12)
+    # the table's "mean ± std" texts as numbers: mean 0.1617283945, sample std |0.2 - 0.123456789| / sqrt(2)
+    assert row["final_macro_f1"] == "0.1617 ± 0.0541"
+    assert row["mean_std"]["final_macro_f1"] == pytest.approx({"mean": 0.1617283945, "std": 0.0541242236},
+                                                              abs=1e-10)
+    assert row["mean_std"]["area_macro_f1"]["mean"] == pytest.approx(
+        ((0.05 + 0.15 + 0.123456789 / 2) / 2 + (0.05 + 0.15 + 0.1) / 2) / 2, abs=1e-12)
+    runs_one = tmp_path / "one"
+    fake_run(runs_one, "random", 0, [0.1, 0.15, 0.2])
+    assert main([str(runs_one), "-o", str(tmp_path / "r1")]) == 0
+    (setting,) = json.loads((tmp_path / "r1" / "summary.json").read_text())["settings"].values()
+    assert setting["strategies"][0]["mean_std"]["final_macro_f1"] == {"mean": 0.2, "std": None}  # undefined
 
 
 def test_a_folder_of_an_older_report_a_hidden_file_or_figures_alone_is_taken(tmp_path, capsys):
