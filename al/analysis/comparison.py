@@ -111,9 +111,18 @@ class PairedTest:
     method: str = "none"
 
     @property
+    def untested(self) -> str:
+        """Why there is no p, for a table's cell: ``no test: no non-zero difference``; "" where there is one."""
+        if self.p_value is not None:
+            return ""
+        return "no test: " + {"single": "one non-zero difference"}.get(self.method, "no non-zero difference")
+
+    @property
     def text(self) -> str:
-        if self.p_value is None:
-            return f"n={self.n}: no test"
+        if self.n == 0:
+            return "n=0: no test"
+        if self.p_value is None:  # the mean difference still says what the seeds gave, wins how they split
+            return f"{self.mean_difference:+.4f} ({self.untested}, wins {self.wins}/{self.n})"
         return f"{self.mean_difference:+.4f} (W={self.statistic:g}, p={self.p_value:.3g}, wins {self.wins}/{self.n})"
 
 

@@ -555,7 +555,7 @@ def _vs_text(c: Comparison) -> str:
     """The main table's cell: mean paired difference, W, Holm's adjusted p (as in the comparison table), wins."""
     t = c.test
     if c.p_holm is None:
-        return f"n={t.n}: no test"
+        return t.text  # "n=3: no test" had read as too few seeds where no difference was non-zero
     return f"{t.mean_difference:+.4f} (W={t.statistic:g}, p Holm={c.p_holm:.3g}, wins {t.wins}/{t.n})"
 
 

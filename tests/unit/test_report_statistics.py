@@ -421,6 +421,12 @@ def test_a_single_non_zero_difference_is_no_test_and_not_in_holms_family(tmp_pat
     assert final["m"] == 2  # cvirs and margin: 0.03125 and 0.0625 -> 2 * 0.03125, max(that, 0.0625)
     assert [rows_of(final)[s]["p_holm"] for s in ("cvirs", "margin")] == pytest.approx([0.0625, 0.0625])
     assert "no test (a single non-zero difference: its smallest possible p is 1)" in (out / "report.md").read_text()
+    # the main table's cell keeps the mean difference and says why there is no test ("n=1: no test" had read as
+    # too few seeds alone, and hid the mean)
+    row = next(r for r in setting["strategies"] if r["strategy"] == "dal")
+    assert row["vs_baseline_final"] == "+0.0100 (no test: one non-zero difference, wins 1/1)"
+    assert paired_test([0.5, 0.6, 0.7], [0.5, 0.6, 0.7]).text == "+0.0000 (no test: no non-zero difference, wins 0/3)"
+    assert paired_test([], []).text == "n=0: no test"
 
 
 def test_a_strategy_in_a_task_specific_space_is_its_own_row_and_curve(tmp_path):
