@@ -74,13 +74,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--group-by", default="strategy",
                    help="config key whose values become the lines; the runs must agree in every other setting, "
                    "the strategy included")
+    p.add_argument("--partial", action="store_true",
+                   help="draw runs that have not finished every round too, as far as they go (a run being written: "
+                   "its curve so far); their sizes average fewer runs, as each line's run count says")
     p.add_argument("--title", default=None,
                    help="the figure's title (default: the metric, and under it the data and classifier the runs share)")
     args = p.parse_args(argv)
     try:
         from matplotlib.backend_bases import FigureCanvasBase
 
-        from al.analysis.comparison import complete_runs, line_labels, unequal_seeds
+        from al.analysis.comparison import complete_runs, line_labels, partial_state, unequal_seeds
         from al.analysis.curves import (NOT_METRICS, counted, curves, every_round, format_curves, load_runs,
                                         plot_curves, points, records_metric, unrecorded, unstarted_runs)
 
@@ -98,11 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes = [f"missing: {path} (no finished round) — left out" for path in missing]
         notes += [f"damaged: {path} ({why}) — left out" for path, why in damaged]
         missing_note = f"; {len(missing)} with no finished round, e.g. {missing[0]}" if missing else ""
-        notes += [f"partial: {run.path} ({done} of {expected} rounds) — left out" for run, done, expected in partial]
+        fate = "drawn as far as it goes" if args.partial else "left out (--partial draws it)"
+        notes += [f"partial: {run.path} ({done} of {expected} rounds, {partial_state(run)}) — {fate}"
+                  for run, done, expected in partial]
+        if args.partial:
+            runs = sorted([*runs, *(run for run, _, _ in partial)], key=lambda run: run.path)
         if not runs:
             raise DataError(f"no run given is complete ({len(partial)} partial, e.g. {partial[0][0].path}: "
-                            f"{partial[0][1]} of {partial[0][2]} rounds{missing_note}); finish them (the command that "
-                            f"started them resumes them) and plot again")
+                            f"{partial[0][1]} of {partial[0][2]} rounds, {partial_state(partial[0][0])}"
+                            f"{missing_note}); finish them (the command that started them resumes them) and plot "
+                            f"again, or draw them as far as they go with --partial")
         if args.metric in NOT_METRICS:  # every round records them: drawn, a line of its own x axis
             raise DataError(f"--metric {args.metric} is no metric ({NOT_METRICS[args.metric]}); give one every round "
                             f"records: {', '.join(every_round(runs[0]))}")

@@ -107,6 +107,24 @@ def run_lock(directory: str | Path) -> Iterator[None]:
             _HELD.discard(key)
 
 
+def being_written(directory: str | Path) -> bool:
+    """Whether a process holds ``DIRECTORY/.lock`` (:func:`run_lock`): the run is going on, here or on another
+    machine whose lock this file system shows, rather than stopped."""
+    directory = Path(directory)
+    if any(held == os.path.realpath(directory) for held, _ in _HELD):
+        return True
+    try:
+        with open(directory / LOCK_FILE) as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    except OSError:  # no lock file: never started by al, or copied without it
+        return False
+    return False
+
+
 def read_rounds(directory: Path) -> list[dict[str, Any]]:
     """The finished rounds of a run directory, in order ([] if none); :class:`DataError` for a damaged file."""
     path = Path(directory) / ROUNDS_FILE

@@ -430,6 +430,13 @@ def complete_runs(runs: Sequence[Run]) -> tuple[list[Run], list[tuple[Run, int, 
     return complete, partial
 
 
+def partial_state(run: Run) -> str:
+    """Whether a partial run is ``being written`` (a process holds its lock: it goes on) or ``stopped``."""
+    from al.records import being_written
+
+    return "being written" if being_written(run.path) else "stopped"
+
+
 def label_pick(config: Mapping[str, Any]) -> str:
     """How a setting names a run's labels: ``labels=a,b`` for labels named, ``5+5`` for the frequent + rare pick."""
     if config.get("labels"):

@@ -39,7 +39,7 @@ from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
     OPTIONAL_SECONDS, SECONDS, SEED_LIMIT,
     Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target, run_versions,
-    held_values, setting_conditions, summarize, unequal_seeds,
+    held_values, partial_state, setting_conditions, summarize, unequal_seeds,
 )
 from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
@@ -213,7 +213,8 @@ def build_report(runs_dir: str | Path, out: str | Path, baseline: str | None = N
                                "settings": {}, "partial": [],
                                "empty": [str(d.relative_to(runs_dir)) for d in empty]}
     for run, done, expected in partial:
-        summary["partial"].append({"run": str(run.path.relative_to(runs_dir)), "rounds": done, "expected": expected})
+        summary["partial"].append({"run": str(run.path.relative_to(runs_dir)), "rounds": done, "expected": expected,
+                                   "being_written": partial_state(run) == "being written"})
     if unevaluated:
         summary["unevaluated"] = [str(run.path.relative_to(runs_dir)) for run in unevaluated]
     if damaged:
@@ -721,7 +722,8 @@ MAIN_COLUMNS = ["strategy", "seeds", "final_macro_f1", "area_macro_f1", "final_m
 def problems(summary: dict[str, Any]) -> list[str]:
     """One line per partial, empty, unevaluated or damaged run in ``summary``: what it is and that it is left
     out."""
-    out = [f"partial: {p['run']} ({p['rounds']} of {p['expected']} rounds) — left out of the tables"
+    out = [f"partial: {p['run']} ({p['rounds']} of {p['expected']} rounds, "
+           f"{'being written' if p.get('being_written') else 'stopped'}) — left out of the tables"
            for p in summary["partial"]]
     out += [f"missing: {e} (no finished round) — left out" for e in summary["empty"]]
     out += [f"no macro-F1: {e} (null in every round) — left out" for e in summary.get("unevaluated", [])]

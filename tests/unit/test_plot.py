@@ -181,9 +181,20 @@ def test_unfinished_runs_are_named_and_left_out(tmp_path, capsys):
     killed.write_text(killed.read_text().splitlines()[0] + "\n")  # 1 of its 3 rounds
     assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
     captured = capsys.readouterr()
-    assert "partial: " in captured.err and "random-2-killed (1 of 3 rounds) — left out" in captured.err
+    assert "partial: " in captured.err and "random-2-killed (1 of 3 rounds, stopped) — left out (--partial draws " \
+        "it)" in captured.err
     assert "0.300 ± 0.141" in captured.out  # (0.2, 0.4) at 100: the killed run's 0.9 is not averaged in
     assert "(2 runs)" in captured.err
+    # --partial: drawn as far as it goes (0.2, 0.4, 0.9 at 100: mean 0.5, sample std 0.361), said so; a run whose
+    # lock a process holds is being written, not stopped
+    from al.records import run_lock
+
+    with run_lock(tmp_path / "runs" / "random-2-killed"):
+        assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png"), "--partial"]) == 0
+    captured = capsys.readouterr()
+    assert "random-2-killed (1 of 3 rounds, being written) — drawn as far as it goes" in captured.err
+    assert "0.500 ± 0.361" in captured.out and "0.500 ± 0.141" in captured.out  # 150: the complete runs alone
+    assert "(3 runs)" in captured.err
     # a run killed in its first round (settings, no round): named as al.report names it
     RunRecords(tmp_path / "runs" / "random-3").start({"strategy": "random", "seed": 3, "initial": 100, "step": 50,
                                                        "budget": 200}, {})

@@ -356,3 +356,24 @@ def test_a_setting_changed_is_said_as_it_changed():
         "session.dev: None -> 'd.jsonl'; session.folds: 5 -> None")
     assert _difference("session", {"dev": "d.jsonl", "dev_sha256": "ab"}, {"dev": "d.jsonl", "dev_sha256": "cd"}) == (
         "session.dev_sha256: 'ab' -> 'cd'")
+
+
+def test_a_run_is_being_written_while_another_process_holds_its_lock(tmp_path):
+    """al.plot and al.report tell a partial run that goes on from one that stopped by its lock."""
+    import subprocess
+    import sys
+
+    from al.records import being_written
+
+    run = tmp_path / "run"
+    assert not being_written(run)  # no directory, no lock file
+    holder = subprocess.Popen([sys.executable, "-c", f"import sys, time\nfrom al.records import run_lock\n"
+                               f"with run_lock({str(run)!r}):\n    print('held', flush=True)\n    time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert being_written(run)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (run / ".lock").exists() and not being_written(run)  # the lock file stays; nothing holds it

@@ -61,8 +61,14 @@ def test_report_with_missing_and_partial_runs(tmp_path, capsys):
     out = tmp_path / "report"
     assert main([str(runs), "-o", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "partial: dal-0 (2 of 3 rounds)" in err and "missing: alps-0" in err
+    assert "partial: dal-0 (2 of 3 rounds, stopped) — left out of the tables" in err and "missing: alps-0" in err
     summary = json.loads((out / "summary.json").read_text())
+    assert summary["partial"] == [{"run": "dal-0", "rounds": 2, "expected": 3, "being_written": False}]
+    from al.records import run_lock
+
+    with run_lock(runs / "dal-0"):  # a process holds its lock: it goes on
+        assert main([str(runs), "-o", str(tmp_path / "while")]) == 0
+    assert "partial: dal-0 (2 of 3 rounds, being written) — left out of the tables" in capsys.readouterr().err
     (setting,) = summary["settings"]
     rows = {r["strategy"]: r for r in summary["settings"][setting]["strategies"]}
     assert set(rows) == {"random", "cvirs"}
@@ -141,7 +147,7 @@ def test_a_complete_run_is_counted_from_its_own_stored_settings(tmp_path, capsys
                             "per_label_f1": {"a": 0.5, "b": 0.5}, "seconds_train": 1.0, "seconds_query": 1.0,
                             "seconds_evaluate": 1.0})
     assert main([str(runs), "-o", str(tmp_path / "report")]) == 0
-    assert "partial: random-1 (5 of 6 rounds)" in capsys.readouterr().err
+    assert "partial: random-1 (5 of 6 rounds, stopped)" in capsys.readouterr().err
     (setting,) = json.loads((tmp_path / "report" / "summary.json").read_text())["settings"].values()
     assert [row["seeds"] for row in setting["strategies"]] == [[0]]
 
