@@ -281,10 +281,14 @@ def build_report(runs_dir: str | Path, out: str | Path, baseline: str | None = N
                                                     setting)
         comparisons = {key: _comparison_block(list(compared[attr].values()), baseline) for attr, key, _ in COMPARED}
         target = reach_target(strategies, baseline, REACH_FRACTION)
+        reached = [] if target is None else sorted(reach(strategies, target),
+                                                    key=lambda r: (r.strategy != baseline, r.strategy))
         reach_block = {"baseline": baseline, "fraction": REACH_FRACTION,
-                       "target": target, "rows": [] if target is None else
-                       [_reach_row(r) for r in sorted(reach(strategies, target),
-                                                      key=lambda r: (r.strategy != baseline, r.strategy))]}
+                       "target": target, "rows": [_reach_row(r) for r in reached],
+                       # every run at or above the target in its first round: the table cannot tell strategies apart
+                       "reached_before_any_query": bool(reached) and all(
+                           size == strategies[r.strategy].macro_curve[seed][0][0]
+                           for r in reached for seed, size in r.by_seed.items())}
         by_path = {r.path: r for r in setting_runs}
         runs_by = {name: [by_path[p] for p in s.paths.values() if p in by_path]
                    for name, s in sorted(strategies.items(), key=lambda item: (item[0] != baseline, item[0]))}
@@ -643,7 +647,10 @@ def _reach_text(sec: dict[str, Any], baseline: str) -> str:
             f"interpolation; – : not reached within the budget). The median is over all seeds, a seed that never "
             f"reached the target counting as infinitely many texts: it is a number only when more than half the "
             f"seeds reached it, else \"not reached\" (over an even number of seeds, the mean of the middle two, "
-            f"which may lie between measured sizes); seeds reached: k of n.")
+            f"which may lie between measured sizes); seeds reached: k of n."
+            + (" Every run reached it in its first round, before any query: the target lies at or below the initial "
+               "labeled set's macro-F1, so this table cannot tell the strategies apart here."
+               if block.get("reached_before_any_query") else ""))
 
 
 STOPPING_COLUMNS = ["strategy", "criterion", "stopped", "labeled_at_stop", "macro_f1_given_up", "labels_saved"]

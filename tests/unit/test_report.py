@@ -772,3 +772,20 @@ def test_a_run_and_a_corpus_print_in_a_line_not_every_record(tmp_path):
     sizes = [len(corpus.splits[s]) for s in ("train", "dev", "test")]
     assert repr(corpus) == (f"Corpus('{corpus.name}', 300 texts, {len(corpus.label_names)} labels, "
                             f"train {sizes[0]} / dev {sizes[1]} / test {sizes[2]})")
+
+
+def test_a_reach_target_every_run_met_before_any_query_is_said_to_tell_nothing(tmp_path):
+    """Every median was the initial set's 100 texts (0.95 x random's final below every first round), with no word."""
+    for seed in range(2):
+        fake_run(tmp_path / "flat", "random", seed, [0.50, 0.52, 0.50])  # target 0.95 * 0.50 = 0.475
+        fake_run(tmp_path / "flat", "cvirs", seed, [0.48, 0.55, 0.60])
+        fake_run(tmp_path / "rising", "random", seed, [0.30, 0.45, 0.50])  # 0.30 < 0.475: reached at 200
+        fake_run(tmp_path / "rising", "cvirs", seed, [0.48, 0.55, 0.60])
+    said = "Every run reached it in its first round, before any query"
+    for runs, before in (("flat", True), ("rising", False)):
+        assert main([str(tmp_path / runs), "-o", str(tmp_path / f"r-{runs}")]) == 0
+        (setting,) = json.loads((tmp_path / f"r-{runs}" / "summary.json").read_text())["settings"].values()
+        assert setting["reach"]["reached_before_any_query"] is before
+        assert (said in (tmp_path / f"r-{runs}" / "report.md").read_text()) is before
+        assert (said in (tmp_path / f"r-{runs}" / "report.html").read_text()) is before
+    assert {r["strategy"]: r["median_labeled"] for r in setting["reach"]["rows"]} == {"random": 200.0, "cvirs": 100.0}
