@@ -907,6 +907,23 @@ def lines_of_one_setting(runs: Sequence[Run], group_by: str = "strategy",
                     f"directories)")
 
 
+def _setting_glob(path: Path, paths: Sequence[Path]) -> str | None:
+    """A shell pattern for ``path``'s setting among grid runs named ``axis-value__...__seed-N`` in one folder: the
+    parts of its name that differ among ``paths`` (the seed aside) kept, the others ``*``
+    (``runs/mixed/data-dis300__*``); None where the runs are not so named."""
+    if "__" not in path.name or any(p.parent != path.parent for p in paths):
+        return None
+    named = [p.name.split("__") for p in paths]
+    if any(len(parts) != len(named[0]) for parts in named):
+        return None
+    kept = [part if not part.startswith("seed-") and any(other[i] != part for other in named) else "*"
+            for i, part in enumerate(path.name.split("__"))]
+    if all(part == "*" for part in kept):
+        return None
+    collapsed = [part for i, part in enumerate(kept) if part != "*" or i == 0 or kept[i - 1] != "*"]
+    return str(path.parent / "__".join(collapsed))
+
+
 def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, str]:
     """Each run's line in a plot: its row label (:func:`run_labels`), or its ``group_by`` setting.
 
@@ -949,8 +966,12 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
             more = and_more(len(keys))
             one_line_each = group_by == "strategy" and len(lines) == 1 and len(keys) == 1 and keys[0] != "data" \
                 and "." not in keys[0]  # --group-by that setting then draws one line per value
+            setting_apart = any(not _of_strategy(k) for k in keys)
             fix = (f"split the lines with --group-by {keys[0]}" if one_line_each else
-                   f"plot each setting's runs on their own (pass only their run directories, such as {paths[0]})")
+                   f"plot each setting's runs on their own (pass only their run directories, such as "
+                   f"{_setting_glob(paths[0], paths) or paths[0]})"
+                   + (", or give the folder to al.report, which draws one figure per setting" if setting_apart
+                      else ""))
             raise DataError(f"runs on the line {label!r} differ in {shown}{more}; a line averages the seeds of one "
                             f"setting: {fix}")
     lines_of_one_setting(runs, group_by, flat)

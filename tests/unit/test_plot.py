@@ -243,6 +243,19 @@ def test_runs_of_other_settings_never_share_a_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "plot each setting's runs on their own (pass only their run directories, such as " in err
     assert "runs/disaster-*" not in err  # an example of these runs, not of the default names
+    assert err.endswith(", or give the folder to al.report, which draws one figure per setting\n")
+    # a grid's runs (axis-value__...__seed-N): the pattern that takes one setting's runs, whatever the axes' order
+    grid = tmp_path / "grid"
+    for seed in (0, 1):
+        for strategy in ("random", "cvirs"):
+            fake_run(grid, strategy, seed, [0.2, 0.3, 0.4], name=f"strategy-{strategy}__data-dis__seed-{seed}")
+            fake_run(grid, strategy, seed, [0.6, 0.7, 0.8], name=f"strategy-{strategy}__data-reu__seed-{seed}",
+                     dataset="reuters")
+    assert main([str(grid), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"(pass only their run directories, such as {grid / '*__data-dis__*'}), or give the folder" in err, err
+    assert main([*map(str, sorted(grid.glob("*__data-dis__*"))), "-o", str(out)]) == 0  # the pattern works
+    assert "(4 runs)" in capsys.readouterr().err
 
 
 def test_a_setting_a_run_does_not_store_is_its_default(tmp_path):
