@@ -773,10 +773,14 @@ def _sentence(text: str) -> str:
     return f"{text[:1].upper()}{text[1:]}."
 
 
+#: Conditions the held-fixed line names in words of their own: ``data`` is the digest of what was read.
+HELD_NAMES = {"data": "data digest"}
+
+
 def held_text(sec: dict[str, Any]) -> str:
     """One line of what a setting's runs held fixed, and the version(s) of al that ran them; settings left at
     nothing (``labels=None``: the automatic pick; ``pool_size=None``: the whole pool) are not listed."""
-    held = ", ".join(f"{key}={value}" for key, value in sec["conditions"].items()
+    held = ", ".join(f"{HELD_NAMES.get(key, key)}={value}" for key, value in sec["conditions"].items()
                      if "." in key or str(value) not in ("None", "{}", "[]", ""))  # a component's null is said
     return f"Held fixed in every run of this setting: {held}; run by al {', '.join(sec['versions'])}."
 

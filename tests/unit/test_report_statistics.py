@@ -304,6 +304,8 @@ def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_ver
                        "versions": ["0.1.0"]})  # a component's null is a choice: said
     assert shown == "Held fixed in every run of this setting: classifier=logreg, classifier.class_weight=None; run " \
                     "by al 0.1.0."
+    shown = held_text({"conditions": {"dataset": "reuters", "data": "29e249b2fac9"}, "versions": ["0.1.0"]})
+    assert shown.startswith("Held fixed in every run of this setting: dataset=reuters, data digest=29e249b2fac9;")
     assert md.count("; run by al 0.1.0.") == 1 and "Note:" not in md and "note:" not in capsys.readouterr().err
     config = json.loads((tmp_path / "runs" / "cvirs-1" / "config.json").read_text())
     config.update(version="0.2.0", embeddings_digest="b" * 16)
