@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         out = out.with_name(f"{out.name}-{args.space}-{config.space_scope}")
     if "out" not in args and config.embed_precision != "fp32":  # never over an fp32 analysis
         out = out.with_name(f"{out.name}-{config.embed_precision}")
-    output_dir(out, "--out")
+    output_dir(args.out if "out" in args else out, "--out")  # as given: Path("") would read as "."
     check_analysis_dir(out)
     owner = None
     if "out" not in args:  # the default folder of a file's name holds one file's analysis

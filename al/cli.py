@@ -195,6 +195,8 @@ def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Pa
 def output_dir(path: str | Path, what: str) -> Path:
     """``path`` checked as a directory to write into, before any work: not a file, under folders (not files),
     and writable by this process (:func:`check_writable`)."""
+    if not str(path).strip():  # Path("") is "." : the working directory, which no one meant
+        raise ConfigError(f"{what} is empty; give the path of a directory to write into")
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{what} {path} is a file; give a directory (a new one, or one this command wrote)")

@@ -161,6 +161,20 @@ def test_an_empty_out_is_named_as_empty(capsys):
                                        "(''); give a path, or leave it out for the default\n")
 
 
+@pytest.mark.parametrize("command, flag", [("al.report", "-o"), ("al.analyze", "--out")])
+def test_an_empty_output_folder_is_named_as_empty_not_taken_for_the_working_directory(tmp_path, capsys, monkeypatch,
+                                                                                      command, flag):
+    """Path("") is ".": al.report -o '' said '-o . holds files no report wrote (...)'."""
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    argv = [str(tmp_path), flag, ""] if command == "al.report" else [flag, ""]
+    assert importlib.import_module(command).main(argv) == 2
+    assert capsys.readouterr().err == f"error: {flag} is empty; give the path of a directory to write into\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 def test_a_deprecated_bert_flag_given_to_another_classifier_says_whose_it_is(tmp_path, capsys):
     assert main(["--batch-size", "16", "--out", str(tmp_path / "run")]) == 2
     warning, error = capsys.readouterr().err.splitlines()
