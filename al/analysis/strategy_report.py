@@ -277,8 +277,8 @@ def build_report(runs_dir: str | Path, out: str | Path, baseline: str | None = N
         compute_rows.sort(key=lambda row: order[row["strategy"]])
         figures["compute"] = f"{slug}-compute.png"
         # drawn from the means unrounded: a part under half a millisecond is a sliver, not nothing
-        images[figures["compute"]] = _compute_chart(compute_table(strategies, digits=None)[0], compute_columns[1:],
-                                                    setting)
+        drawn = sorted(compute_table(strategies, digits=None)[0], key=lambda row: order[row["strategy"]])
+        images[figures["compute"]] = _compute_chart(drawn, compute_columns[1:], setting)  # the table's order
         comparisons = {key: _comparison_block(list(compared[attr].values()), baseline) for attr, key, _ in COMPARED}
         target = reach_target(strategies, baseline, REACH_FRACTION)
         reached = [] if target is None else sorted(reach(strategies, target),

@@ -308,6 +308,13 @@ def test_the_compute_figure_draws_the_means_unrounded(tmp_path, monkeypatch):
     (setting,) = json.loads((tmp_path / "report" / "summary.json").read_text())["settings"].values()
     assert setting["compute"][0]["train"] == 0.0  # the table: three decimals
     assert drawn[0][0]["train"] == pytest.approx(0.0004) and drawn[0][0]["query"] == pytest.approx(0.0002)
+    for seed in range(2):  # its bars in the table's order, the baseline first (they were alphabetical)
+        fake_run(tmp_path / "runs", "cvirs", seed, [0.2, 0.3, 0.4])
+    drawn.clear()
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "report")]) == 0
+    (setting,) = json.loads((tmp_path / "report" / "summary.json").read_text())["settings"].values()
+    assert [row["strategy"] for row in drawn[0]] == [row["strategy"] for row in setting["compute"]] == ["random",
+                                                                                                        "cvirs"]
 
 
 def test_settings_that_differ_in_a_number_are_in_its_order(tmp_path):
