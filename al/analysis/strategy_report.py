@@ -561,7 +561,7 @@ def _vs_text(c: Comparison) -> str:
     t = c.test
     if c.p_holm is None:
         return t.text  # "n=3: no test" had read as too few seeds where no difference was non-zero
-    return f"{t.mean_difference:+.4f} (W={t.statistic:g}, p Holm={c.p_holm:.3g}, wins {t.wins}/{t.n})"
+    return f"{t.mean_difference:+.4f} (W={t.statistic:g}, p Holm={c.p_holm:.4g}, wins {t.wins}/{t.n})"
 
 
 def _ci_text(c: Comparison) -> str:

@@ -796,3 +796,15 @@ def test_a_reach_target_every_run_met_before_any_query_is_said_to_tell_nothing(t
         assert (said in (tmp_path / f"r-{runs}" / "report.md").read_text()) is before
         assert (said in (tmp_path / f"r-{runs}" / "report.html").read_text()) is before
     assert {r["strategy"]: r["median_labeled"] for r in setting["reach"]["rows"]} == {"random": 200.0, "cvirs": 100.0}
+
+
+def test_the_main_table_and_the_comparison_table_give_one_p_alike(tmp_path):
+    """The main table gave p Holm=0.0312 (3 digits), the comparison table 0.03125 (4)."""
+    for seed in range(6):  # six positive differences, none tied: exact p = 2 / 2^6 = 0.03125; m = 1, so Holm's too
+        fake_run(tmp_path / "runs", "random", seed, [0.2, 0.3, 0.4])
+        fake_run(tmp_path / "runs", "cvirs", seed, [0.2, 0.3, 0.41 + 0.01 * seed])
+    assert main([str(tmp_path / "runs"), "-o", str(tmp_path / "r")]) == 0
+    (setting,) = json.loads((tmp_path / "r" / "summary.json").read_text())["settings"].values()
+    row = next(r for r in setting["strategies"] if r["strategy"] == "cvirs")
+    assert "p Holm=0.03125," in row["vs_baseline_final"]
+    assert "| 0.03125 | 0.03125 |" in (tmp_path / "r" / "report.md").read_text()  # p, p (Holm)
