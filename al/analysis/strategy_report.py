@@ -858,7 +858,8 @@ def _table_html(rows: list[dict[str, Any]], columns: list[str], least: int = 0, 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in _headers(columns, baseline))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
                    for cells in _display(rows, columns, least))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    # a wide table (one column per label) scrolls in its own box, not past the page's column and window
+    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _prose(text: str) -> str:
@@ -870,8 +871,9 @@ def _prose(text: str) -> str:
 
 def _html(sections: list[dict[str, Any]], summary: dict[str, Any], baseline: str) -> str:
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Active-learning comparison</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
-             "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}img{max-width:48%}</style>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;margin:1em 0}.scroll{overflow-x:auto}"
+             "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}img{max-width:48%}</style>",
              "</head><body><h1>Active-learning comparison</h1>",
              f"<p>Mean ± sample std over seeds (ddof = 1; one seed: the mean alone); area = normalised area "
              f"under the macro-F1 curve; vs {baseline}: mean paired difference, Wilcoxon signed-rank W, two-sided "
