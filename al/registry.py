@@ -427,9 +427,30 @@ def _from_path(spec: str) -> type[Strategy]:
                          if isinstance(value, type) and issubclass(value, Strategy) and value is not Strategy
                          and value.__module__ == module.__name__ and not name.startswith("_")
                          and not getattr(value, "__abstractmethods__", None))
+        if (hidden := _hidden_user_file(module_name, attr)) is not None:
+            raise ConfigError(f"module {module_name!r} has no attribute {attr!r}: {hidden}")
         listed = f"; its strategies: {', '.join(classes)}" if classes else "; it defines no Strategy subclass"
         raise ConfigError(f"module {module_name!r} has no attribute {attr!r}{did_you_mean([attr], classes)}{listed}")
     return _check_class(cls, spec)
+
+
+def _hidden_user_file(module_name: str, attr: str) -> str | None:
+    """Why a user's ``NAME.py`` (or ``NAME/``) in the working directory is not the module ``NAME`` imported: one of
+    the standard library, an installed package or al itself took the name first; None where nothing is hidden."""
+    top = module_name.split(".")[0]
+    imported = getattr(sys.modules.get(top), "__file__", None)
+    mine = next((path for path in (os.path.join(os.getcwd(), f"{top}.py"),
+                                   os.path.join(os.getcwd(), top, "__init__.py")) if os.path.isfile(path)), None)
+    if mine is None or imported is None or os.path.realpath(imported) == os.path.realpath(mine):
+        return None
+    whose = ("the package al itself" if top == "al" else "the standard library's module" if
+             top in sys.stdlib_module_names else "an installed package")
+    shown = os.path.relpath(mine) if mine.endswith(".py") else f"{os.path.relpath(os.path.dirname(mine))}/"
+    return (f"{top!r} is {whose} ({imported}), which hides your {shown}, as Python imports the first {top!r} it "
+            f"finds; rename your file, e.g. to my_{top}.py, and give my_{top}:{attr}"
+            if mine.endswith(".py") else
+            f"{top!r} is {whose} ({imported}), which hides your {shown}, as Python imports the first {top!r} it "
+            f"finds; rename your folder")
 
 
 def _import_user_module(module_name: str) -> ModuleType:

@@ -221,6 +221,54 @@ def test_bad_paths(user_package, spec, message):
         get_strategy(spec)
 
 
+@pytest.mark.parametrize("name, whose", [("random", "the standard library's module"),
+                                         ("al", "the package al itself"), ("numpy", "an installed package")])
+def test_a_user_s_file_hidden_by_a_module_of_its_name_is_named(tmp_path, monkeypatch, name, whose):
+    """random.py in the working directory: 'module 'random' has no attribute 'Mine'; it defines no Strategy
+    subclass' sent the user looking for a class, where the standard library's random had taken the name."""
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / f"{name}.py").write_text("from al.strategy import Strategy\nclass Mine(Strategy):\n"
+                                         "    def query(self, state, n):\n        return state.indices_unlabeled[:n]\n")
+    imported = importlib.import_module(name).__file__
+    with pytest.raises(ConfigError) as caught:
+        get_strategy(f"{name}:Mine")
+    assert str(caught.value) == (
+        f"module '{name}' has no attribute 'Mine': '{name}' is {whose} ({imported}), which hides your {name}.py, as "
+        f"Python imports the first '{name}' it finds; rename your file, e.g. to my_{name}.py, and give my_{name}:Mine")
+    (tmp_path / f"{name}.py").unlink()  # no file of that name here: the plain refusal
+    with pytest.raises(ConfigError, match=f"module '{name}' has no attribute 'Mine'; it defines no Strategy subclass"):
+        get_strategy(f"{name}:Mine")
+
+
+def test_files_of_the_working_directory_that_python_m_would_import_in_a_module_s_place_are_found(tmp_path):
+    from al import shadowing_files
+
+    for name in ("json.py", "numpy.py", "test.py", "mystrategies.py", "random.py"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "yaml").mkdir()
+    (tmp_path / "yaml" / "__init__.py").write_text("")
+    (tmp_path / "email").mkdir()  # a folder that is no package: nothing is imported from it
+    # random: imported already, so the standard library's stays; test: a name neither al nor a dependency imports
+    assert shadowing_files(str(tmp_path), frozenset({"random"})) == ["json.py", "numpy.py", "yaml/"]
+
+
+def test_python_m_from_a_folder_with_json_py_warns_before_it_fails(tmp_path):
+    import subprocess
+
+    (tmp_path / "json.py").write_text("")
+    done = subprocess.run([sys.executable, "-m", "al.cache", "--version"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.stderr.startswith("warning: json.py in the working directory has the name of a module of Python's "
+                                  "standard library or of a package al uses, and python -m imports it in its place: "
+                                  "al may fail to start; rename it, or run the installed command (al COMMAND)\n")
+    (tmp_path / "json.py").unlink()
+    done = subprocess.run([sys.executable, "-m", "al.cache", "--version"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stderr == ""
+
+
 class Duplicates(Strategy):
     def query(self, state, n):
         return [state.indices_unlabeled[0]] * n
