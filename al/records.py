@@ -477,7 +477,8 @@ class RunRecords:
                 if "budget" in changed and "budget" in self.raisable:  # lowered: a larger one would have continued it
                     advice = f"a budget can be raised to continue a run, not lowered: {advice}"
                 elif details and not data and not empty:  # what it was made with is before each ->
-                    advice = f"give the settings it was made with again (before each ->) to resume it, or {advice}"
+                    advice = (f"give the settings it was made with again (before each ->) and --out {self.directory} "
+                              f"to resume it (a setting off its default names another folder), or {advice}")
                 raise ConfigError(f"{self.directory} holds a {self.what} with other {kind} ({details}); {advice}")
         return previous
 

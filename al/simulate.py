@@ -588,6 +588,8 @@ def in_file_terms(message: str, only: Collection[str] | None = None, python: boo
         valued = value is not None and value.rstrip(":") not in _NOT_VALUES
         if python:  # a value only where it is surely one (a number, a placeholder): the word after may be prose
             if dest == "out":
+                if valued and value.startswith("/"):  # an absolute path: surely the folder, never prose
+                    return f"out={value!r}"
                 return ("out" if valued else "out=") + match.group(0)[len(flag):]
             if valued and dest not in keys and (value.isupper() or re.fullmatch(r"[\d.e+-]+", value)):
                 return f"{name}={value}"
@@ -597,7 +599,7 @@ def in_file_terms(message: str, only: Collection[str] | None = None, python: boo
             return name + match.group(0)[len(flag):]
         return f"{name}: {value}"
 
-    told = re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{][^\s,;)]*|-\d[^\s,;)]*))?", key, message)
+    told = re.sub(r"(?<![\w-])(--[a-z][a-z-]*)(?![\w-])(?: ([\w'\"{/][^\s,;)]*|-\d[^\s,;)]*))?", key, message)
     told = re.sub(r"(?<![\w-])(\w+(?: \w+)?) \(\1\)", r"\1", told)  # "--label-sep (data_options label_sep)": once
     if python:
         told = re.sub(r'(data_options\["(\w+)"\]) \(data_options \2\)', r"\1", told)

@@ -78,6 +78,7 @@ def test_run_given_no_config_says_what_it_takes(given):
     ("or pass another --out", "or pass another out="),
     ("pass an --out you can write to", "pass an out you can write to"),
     ("pass --out runs/x to resume", "pass out runs/x to resume"),
+    ("again (before each ->) and --out /tmp/r to resume it", "again (before each ->) and out='/tmp/r' to resume it"),
     ("fix --split-column (data_options split_column)", 'fix data_options["split_column"]'),
     ("lower --frequent/--rare (--frequent 3 --rare 3 keeps all 6)", "lower n_frequent/n_rare (n_frequent=3 n_rare=3 "
                                                                     "keeps all 6)"),
