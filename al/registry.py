@@ -27,6 +27,7 @@ ours) is refused when asked for, naming both, and never silently replaced.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import re
 import sys
@@ -481,10 +482,17 @@ def _check_class(cls: object, where: str, name: str | None = None) -> type[Strat
     """``cls`` checked as a Strategy subclass with known ``requires``; named ``name`` (or ``module:Class``)
     unless it sets ``name`` itself: a subclass of a built-in does not answer to the built-in's name."""
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        fix = (f"name its class, {type(cls).__name__}, not an instance of it (parameters come from "
-               f"--strategy-param)" if isinstance(cls, Strategy) else
-               "name a class that subclasses al.strategy.Strategy and defines query(self, state, n)")
-        raise ConfigError(f"{where} is {cls!r}, not a subclass of al.strategy.Strategy; {fix}")
+        if isinstance(cls, Strategy):
+            fix = (f"name its class, {type(cls).__name__}, not an instance of it (parameters come from "
+                   f"--strategy-param)")
+        elif inspect.isfunction(cls):  # a family's factory, perhaps: it is served by name, not by path
+            fix = ("name a class that subclasses al.strategy.Strategy; a function that returns one for a name (a "
+                   "family's factory) is served as FAMILY:NAME once registered under al.strategy_families (see "
+                   "the README's 'Writing a strategy')")
+        else:
+            fix = "name a class that subclasses al.strategy.Strategy and defines query(self, state, n)"
+        shown = f"the function {cls.__qualname__}" if inspect.isfunction(cls) else repr(cls)
+        raise ConfigError(f"{where} is {shown}, not a subclass of al.strategy.Strategy; {fix}")
     if "name" not in vars(cls) or not cls.name:
         cls.name = name or f"{cls.__module__}:{cls.__qualname__}"
     _check_query_signature(cls)

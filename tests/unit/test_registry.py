@@ -182,6 +182,9 @@ def user_package(tmp_path, monkeypatch):
             pass
 
         instance = FirstUnlabeled()
+
+        def make(name):
+            return FirstUnlabeled
     """))
     dist = tmp_path / "mystrategies-1.0.dist-info"
     dist.mkdir()
@@ -213,6 +216,10 @@ def test_entry_point(user_package):
         ("mystrategies:instance", r"is FirstUnlabeled\(\), not a subclass of "
                                   r"al\.strategy\.Strategy; name its class, FirstUnlabeled, not an instance of it"),
         ("no_such_module:X", "cannot import module 'no_such_module'"),
+        ("mystrategies:make", r"is the function make, not a subclass of al\.strategy\.Strategy; name a class that "
+                              r"subclasses al\.strategy\.Strategy; a function that returns one for a name \(a "
+                              r"family's factory\) is served as FAMILY:NAME once registered under "
+                              r"al\.strategy_families"),
         ("mystrategies:", "must look like package.module:ClassName"),
     ],
 )
