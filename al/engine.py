@@ -486,6 +486,7 @@ class Simulation:
                 f"initial={self.initial}"
             )
         self._classifier_probe = self.make_classifier(self.seed)
+        self._undeclared_said = False  # a user's strategy reading views it does not declare: warned once a run
         if self.embed is None and (self._needs_pool_embeddings or self._classifier_probe.input == "embeddings"):
             raise ConfigError("this strategy/classifier needs sentence embeddings, but no embedder was given")
         if self.space is not None:
@@ -995,6 +996,17 @@ class Simulation:
                     f"strategy {name!r} raised {exception_text(exc)}{raised_at(exc)}, {where}{write_advice(exc)}; "
                     f"{kept}"
                 ) from exc
+        undeclared = sorted(set(state._cache) - set(self.strategy.requires))
+        if undeclared and not built_in and not self._undeclared_said:
+            self._undeclared_said = True
+            import warnings
+
+            warnings.warn(f"strategy {name!r} read {', '.join(undeclared)} without declaring "
+                          f"{'it' if len(undeclared) == 1 else 'them'} in its requires "
+                          f"({', '.join(sorted(self.strategy.requires)) or 'none'}): a run offers every view, but "
+                          f"decides from requires what to compute for the strategy (the pool's embedding, whether a "
+                          f"fitted space serves it), and al.testing refuses such a strategy; add "
+                          f"{', '.join(repr(v) for v in undeclared)} to requires", UserWarning, stacklevel=2)
         if probed:
             advice = (f"the round's records and the stopping criteria read it after the query; fit a copy, "
                       f"copy.deepcopy(state.classifier); {kept}")

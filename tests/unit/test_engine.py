@@ -720,3 +720,32 @@ def test_an_extension_killed_between_its_config_and_its_first_round_continues_th
     fresh = RunRecords(tmp_path / "fresh")
     fresh.start({"seed": 0, "budget": 60}, {})
     assert strip_times(rounds) == strip_times(simulate(corpus, records=fresh, budget=60).run())
+
+
+class ReadsUndeclared(Strategy):
+    """Declares proba and reads the embeddings too: a run offers every view, al.testing refuses it."""
+
+    requires = frozenset({"proba"})
+
+    def query(self, state, n):
+        state.embeddings, state.proba
+        return state.indices_unlabeled[:n]
+
+
+class ReadsDeclared(ReadsUndeclared):
+    requires = frozenset({"proba", "embeddings"})
+
+
+def test_a_user_s_strategy_reading_a_view_it_does_not_declare_is_warned_of_once_a_run(corpus):
+    with pytest.warns(UserWarning) as caught:
+        simulate(corpus, ReadsUndeclared()).run()  # 4 queries
+    said = [str(w.message) for w in caught if "without declaring" in str(w.message)]
+    assert said == ["strategy 'ReadsUndeclared' read embeddings without declaring it in its requires (proba): a run "
+                    "offers every view, but decides from requires what to compute for the strategy (the pool's "
+                    "embedding, whether a fitted space serves it), and al.testing refuses such a strategy; add "
+                    "'embeddings' to requires"]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # declared: no word
+        simulate(corpus, ReadsDeclared()).run()
