@@ -512,6 +512,8 @@ def test_long_texts_open_at_their_top_and_what_was_not_saved_is_said(tmp_path, d
         page.keys(page.Keys.ESCAPE, "u")
         wait_for(lambda: page.current_id() == first, 30, "the last answer to come back")
         assert page.checked() == ["food"]
+        page.keys("u")  # again while changing: nothing (the changed answer's ticks had replaced the waiting text's)
+        assert page.current_id() == first and page.checked() == ["food"]
         page.keys(page.Keys.ESCAPE)
         wait_for(lambda: page.current_id() == second, 30, "the text waiting for an answer")
         assert page.checked() == ["water"]  # its ticks are back

@@ -245,7 +245,8 @@
   }
 
   function startEdit() {
-    if (!page.last || page.busy) return;
+    // u again while changing: nothing (it took the changed answer's ticks for the waiting text's draft)
+    if (!page.last || page.busy || page.editing) return;
     if (page.text) page.draft = { id: page.text.id, labels: checked() }; // back when the change ends
     page.editing = page.last;
     $("editing").hidden = false;
