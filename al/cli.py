@@ -185,7 +185,12 @@ def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Pa
         raise ConfigError(f"{what} {path} is a directory; give a file path, e.g. {example}")
     _parents_are_folders(path, what)
     if suffixes and path.suffix.lower() not in suffixes:
-        example = path.with_suffix(suffixes[0]) if path.name else f"out{suffixes[0]}"
+        stripped = path.name.rstrip(".")  # "labeled.jsonl." : a sentence's full stop copied with the command
+        if not stripped or path.parent == Path("/dev"):  # /dev/stdout: no file of its folder to suggest
+            example = Path(f"out{suffixes[0]}")
+        else:  # x.ndjson. -> x.ndjson, x.txt -> x.jsonl
+            example = path.with_name(stripped)
+            example = example if example.suffix.lower() in suffixes else example.with_suffix(suffixes[0])
         raise ConfigError(f"{what} {path} ends in {path.suffix or 'no extension'!s}; expected one of "
                           f"{', '.join(suffixes)} (e.g. {what} {example})")
     check_writable(path, what)

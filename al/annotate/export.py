@@ -391,8 +391,11 @@ def check_output(directory: str | Path, output: str | Path, what: str = "output"
     if target == home or home in target.parents:
         if stored_session(directory) is None or not (Path(directory) / DB_FILE).is_file():
             raise no_session(directory)
+        # an example beside it, never in it: the working directory may be the session's own
+        beside = home.parent / "labeled.jsonl"
+        outside = relative if not (relative := os.path.relpath(beside)).startswith(f"..{os.sep}..") else str(beside)
         raise ConfigError(f"{what} {output} is inside the session directory {directory} (its answers, records and "
-                          f"config live there); write the export elsewhere, e.g. {what} labeled.jsonl")
+                          f"config live there); write the export elsewhere, e.g. {what} {outside}")
     config = (run_config(directory) or {}).get("config", {})
     session = config.get("session") if isinstance(config.get("session"), dict) else {}
     for name, path in (("data file", config.get("data_path")), ("data file", None if data is None else str(data)),

@@ -285,6 +285,8 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
         page.keys("3", page.Keys.ENTER)
         wait_for(lambda: f"Changed the answer to text {last}." in page.el("status").text, 30, "the change's notice")
         assert page.status() == "done" and "The budget is spent" in page.el("status").text, page.el("status").text
+        # the command to copy ends the status, with no full stop after it (copied, it made -o s-labeled.jsonl.)
+        assert page.el("status").text.endswith(f"-o {session.name}-labeled.jsonl"), page.el("status").text
         expected[last] = (sorted(set(expected[last][0]) ^ {"shelter"}), False)
 
         # change an answer later, from the list of answers

@@ -1257,7 +1257,7 @@ def test_export_from_another_folder_finds_a_data_file_given_by_a_relative_path(p
     assert main(["export", str(tmp_path / "s"), "-o", "again.jsonl", "--data", str(tmp_path / "moved.jsonl")]) == 0
 
 
-def test_export_never_writes_over_the_session_s_own_files_or_its_data_or_dev_file(pool, tmp_path, capsys):
+def test_export_never_writes_over_the_session_s_own_files_or_its_data_or_dev_file(pool, tmp_path, capsys, monkeypatch):
     dev = tmp_path / "dev.jsonl"
     corpus = synthetic_corpus(30, seed=5)
     with open(dev, "w") as f:
@@ -1280,9 +1280,15 @@ def test_export_never_writes_over_the_session_s_own_files_or_its_data_or_dev_fil
                           (dev, "the session's dev file")):
         assert main(["export", str(tmp_path / "s"), "-o", str(target)]) == 2, target
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and words in err and "-o labeled.jsonl" in err, err
+        # an example beside the session's folder, never in it (that one from the folder itself had looped)
+        example = f"-o {tmp_path / 'labeled.jsonl'}" if "inside" in words else "-o labeled.jsonl"
+        assert err.count("\n") == 1 and words in err and example in err, err
     assert {p: p.read_bytes() for p in before} == before
     assert not (tmp_path / "s" / "labeled.jsonl").exists()
+    monkeypatch.chdir(tmp_path / "s")  # from the session's own folder: the example is beside it
+    assert main(["export", ".", "-o", "labeled.jsonl"]) == 2
+    beside = os.path.join("..", "labeled.jsonl")
+    assert capsys.readouterr().err.endswith(f"write the export elsewhere, e.g. -o {beside}\n")
     assert main(["export", str(tmp_path / "s"), "-o", str(tmp_path / "labeled.jsonl")]) == 0
     assert len((tmp_path / "labeled.jsonl").read_text().splitlines()) == 2
 
@@ -1554,12 +1560,17 @@ def test_the_token_may_come_from_the_environment(pool, tmp_path, monkeypatch, ca
     assert "AL_ANNOTATE_TOKEN" in build_parser().format_help()
 
 
-@pytest.mark.parametrize("name", ["labeled.csv", "labeled", "labeled.txt"])
-def test_export_refuses_a_name_that_is_not_json_lines_before_reading_the_session(tmp_path, capsys, name):
+@pytest.mark.parametrize("name, example", [("labeled.csv", "labeled.jsonl"), ("labeled", "labeled.jsonl"),
+                                           ("labeled.txt", "labeled.jsonl"),
+                                           ("s1-labeled.jsonl.", "s1-labeled.jsonl"),  # a full stop copied too
+                                           ("s1.ndjson.", "s1.ndjson")])
+def test_export_refuses_a_name_that_is_not_json_lines_before_reading_the_session(tmp_path, capsys, name, example):
     assert main(["export", str(tmp_path / "no-session"), "-o", str(tmp_path / name)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "expected one of .jsonl, .ndjson, .json (e.g. -o " in err, err
+    assert err.count("\n") == 1 and f"expected one of .jsonl, .ndjson, .json (e.g. -o {tmp_path / example})" in err, err
     assert not (tmp_path / name).exists()
+    assert main(["export", str(tmp_path / "no-session"), "-o", "/dev/stdout"]) == 2  # not /dev/stdout.jsonl
+    assert capsys.readouterr().err.endswith("expected one of .jsonl, .ndjson, .json (e.g. -o out.jsonl)\n")
 
 
 def test_export_to_standard_output_is_refused_as_such(tmp_path, capsys, monkeypatch):

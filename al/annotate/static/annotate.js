@@ -41,7 +41,8 @@
   function sentence(message) {
     if (!message) return "";
     const text = message.charAt(0).toUpperCase() + message.slice(1);
-    return /[.!?…]$/.test(text) ? text : text + ".";
+    // no full stop after a command to copy (": python -m al.annotate export ... -o x.jsonl"): it would be copied too
+    return /[.!?…]$/.test(text) || /: python -m \S[^:]*$/.test(text) ? text : text + ".";
   }
 
   function withNotice(message) {
