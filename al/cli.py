@@ -151,10 +151,12 @@ def add_data_options(group: argparse._ArgumentGroup, dataset: str, n_frequent: i
                             "stay whole, so scores compare with full-pool runs (default: all)")
 
 
-def check_own_folder(out: Path, flag: str, thing: str, command: str, own: Callable[[str], bool]) -> None:
+def check_own_folder(out: Path, flag: str, thing: str, command: str, own: Callable[[str], bool],
+                     then: str = "replaced") -> None:
     """Refuse, before any work, an output folder holding files that ``command`` did not write (a user's notes, a
     run), which its ``thing`` would mix with or replace; files for which ``own(name)`` holds, and hidden ones
-    (``.DS_Store``), do not count. The caller has taken a folder an earlier ``thing`` wrote already.
+    (``.DS_Store``), do not count. The caller has taken a folder an earlier ``thing`` wrote already, which is then
+    ``then`` (replaced, or resumed).
 
     Raises
     ------
@@ -167,7 +169,7 @@ def check_own_folder(out: Path, flag: str, thing: str, command: str, own: Callab
     if found:
         raise ConfigError(f"{flag} {out} holds files no {thing} wrote ({', '.join(found[:3])}{and_more(len(found))}), "
                           f"which the {thing} would mix with or replace; give a new or empty directory, or one an "
-                          f"earlier {command} wrote (its {thing} is then replaced)")
+                          f"earlier {command} wrote (its {thing} is then {then})")
 
 
 def output_file(path: str | Path, what: str, suffixes: Sequence[str] = ()) -> Path:

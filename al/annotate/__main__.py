@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from al.cli import ArgumentParser, output_dir, output_file, sigterm_stops, stopped
+from al.cli import ArgumentParser, check_own_folder, output_dir, output_file, sigterm_stops, stopped
 from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError, did_you_mean
 from al.progress import counted, quiet_while
@@ -195,8 +195,8 @@ def prepare_session(args: argparse.Namespace, embed=None):
     from al.annotate.data import (MAX_ID_LENGTH, file_digest, old_session_reading, read_dev, read_session_texts,
                                   recorded_reading, resolve_reading)
     from al.annotate.export import session_facts, stored_session
-    from al.annotate.session import (HOLDS_NO_ANSWERS, Session, SessionOptions, SessionRecords, holds_nothing,
-                                     validate_loop)
+    from al.annotate.session import (HOLDS_NO_ANSWERS, SESSION_FILES, Session, SessionOptions, SessionRecords,
+                                     holds_nothing, validate_loop)
     from al.records import CONFIG_FILE
     from al.simulate import stored_settings
 
@@ -205,6 +205,9 @@ def prepare_session(args: argparse.Namespace, embed=None):
         state = "is a directory" if Path(config.data_path).is_dir() else "does not exist"
         raise ConfigError(f"data file {config.data_path} {state}; expected a .csv or .jsonl file of texts")
     output_dir(config.out, "--out")  # a session folder that cannot be written fails before the data loads
+    if not (Path(config.out) / CONFIG_FILE).exists():  # a new session: never among a folder's other files (--out .)
+        check_own_folder(Path(config.out), "--out", "session", "al.annotate", lambda name: name in SESSION_FILES,
+                         then="resumed")
     validate_loop(config)  # --initial and --budget are checked with the pool's size, once the texts are read
     if config.device.startswith("cuda"):  # a GPU that is not there fails before anything is served or written
         from al.device import resolve_device

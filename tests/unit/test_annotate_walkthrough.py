@@ -466,3 +466,25 @@ def test_export_refuses_a_missing_folder_and_makes_none(pool, tmp_path, capsys):
     assert err == (f"error: the folder of -o {target} ({target.parent}) does not exist; create it first (mkdir -p "
                    f"{target.parent}), or write the export elsewhere\n"), err
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_new_session_never_goes_among_a_folder_s_other_files(pool, tmp_path, capsys, serve_nothing, monkeypatch):
+    """--out . (or a home-like folder) took the folder: config.json, answers.sqlite and .lock beside the user's files,
+    and exporting from there pointed the export back into it."""
+    home = tmp_path / "home"
+    (home / "docs").mkdir(parents=True)
+    (home / "important.txt").write_text("mine")
+    (home / ".hidden").write_text("")  # hidden files do not count
+    assert main(flags(pool, home)) == 2
+    assert capsys.readouterr().err == (
+        f"error: --out {home} holds files no session wrote (docs, important.txt), which the session would mix with or "
+        f"replace; give a new or empty directory, or one an earlier al.annotate wrote (its session is then resumed)\n")
+    monkeypatch.chdir(home)
+    assert main(flags(pool, ".")) == 2
+    assert capsys.readouterr().err.startswith("error: --out . holds files no session wrote (docs, important.txt)")
+    assert sorted(p.name for p in home.iterdir()) == [".hidden", "docs", "important.txt"]  # nothing written
+    (tmp_path / "empty").mkdir()
+    assert main(flags(pool, tmp_path / "empty")) == 0  # an empty folder is taken
+    answer(pool, tmp_path / "s", 3)
+    (tmp_path / "s" / "notes.txt").write_text("a note of the person's")  # a session's own folder: resumed
+    assert main(flags(pool, tmp_path / "s")) == 0
