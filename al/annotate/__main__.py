@@ -154,6 +154,11 @@ def given_reading(args: argparse.Namespace) -> dict[str, Any]:
     return given
 
 
+#: Settings a session sets itself from its flags (the data, its reading, the labels, the folder), so a config file's
+#: are not read (its labels are, where no flag gives them).
+SESSION_SETS = ("dataset", "data_path", "labels", "out", "pool_size", "data_options", "n_frequent", "n_rare")
+
+
 def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     """The loop's settings: ``--config`` laid under the flags given, as in ``al.simulate``; data and labels set here."""
     from al.annotate.data import check_label_names, read_label_file
@@ -170,15 +175,27 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     given, notes = given_settings(loop)
     for note in notes + replaced_params(base, given, source):
         print(f"warning: {note}", file=sys.stderr)
-    if ("labels" in args) == ("label_file" in args):
-        raise ConfigError("give the labels with --labels A B C or with --label-file FILE (one of them)")
-    labels = check_label_names(args.labels) if "labels" in args else read_label_file(args.label_file)
+    from_file = base.get("labels") if "labels" not in args and "label_file" not in args else None
+    if from_file is not None:  # the config file's labels: read where no flag gives them
+        if not isinstance(from_file, list) or not all(isinstance(name, str) for name in from_file):
+            raise ConfigError(f"labels in {source} must be a list of names, got {from_file!r}; e.g. labels: [food, "
+                              f"water], or give --labels A B C")
+        labels = check_label_names(from_file, f"labels in {source}")
+    elif ("labels" in args) == ("label_file" in args):
+        raise ConfigError("give the labels with --labels A B C or with --label-file FILE (one of them), or as "
+                          "labels: [A, B, C] in a --config file")
+    else:
+        labels = check_label_names(args.labels) if "labels" in args else read_label_file(args.label_file)
+    unread = [key for key in SESSION_SETS if key in base and key != "labels"]
+    if unread:  # a simulation's config file, given as it is: said, not silently left out
+        print(f"warning: {source} sets {', '.join(unread)}, which a session does not read from a config file (its "
+              f"texts are --data, read whole, and its folder --out); left out", file=sys.stderr)
     if not str(args.out).strip():
         raise ConfigError(f"--out must name the session's folder, got {args.out!r}; e.g. --out sessions/mine")
     data = Path(args.data)
     dataset = "csv" if data.suffix.lower() in (".csv", ".tsv") else "jsonl"
     merged = merge_settings(base, given)
-    for key in ("dataset", "data_path", "labels", "out", "pool_size", "data_options", "n_frequent", "n_rare"):
+    for key in SESSION_SETS:
         merged.pop(key, None)
     config = from_mapping(merged, source=source)
     return dataclasses.replace(config, dataset=dataset, data_path=str(data), labels=labels, out=str(args.out))

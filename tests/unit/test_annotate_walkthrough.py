@@ -488,3 +488,29 @@ def test_a_new_session_never_goes_among_a_folder_s_other_files(pool, tmp_path, c
     answer(pool, tmp_path / "s", 3)
     (tmp_path / "s" / "notes.txt").write_text("a note of the person's")  # a session's own folder: resumed
     assert main(flags(pool, tmp_path / "s")) == 0
+
+
+def test_a_config_file_s_labels_are_read_and_its_data_settings_said_to_be_left_out(pool, tmp_path, capsys,
+                                                                                  serve_nothing):
+    """A simulation's YAML given to a session: pool_size, dataset and n_frequent were dropped without a word, and its
+    labels refused with 'give the labels with --labels A B C or with --label-file FILE'."""
+    from al.annotate.__main__ import config_from_args
+
+    path, _, labels = pool
+    yaml_file = tmp_path / "loop.yaml"
+    yaml_file.write_text(f"labels: [{', '.join(labels)}]\npool_size: 50\ndataset: reuters\nn_frequent: 3\n"
+                         f"seed: 3\n")
+    without_labels = [a for a in flags(pool, tmp_path / "s") if a not in labels and a != "--labels"]
+    config = config_from_args(build_parser().parse_args([*without_labels, "--config", str(yaml_file)]))
+    assert config.labels == tuple(labels) and config.seed == 3 and config.pool_size is None
+    assert capsys.readouterr().err == (f"warning: {yaml_file} sets dataset, pool_size, n_frequent, which a session "
+                                       f"does not read from a config file (its texts are --data, read whole, and its "
+                                       f"folder --out); left out\n")
+    config = config_from_args(build_parser().parse_args([*flags(pool, tmp_path / "s"), "--config", str(yaml_file)]))
+    assert config.labels == tuple(labels)  # --labels given: the flag's
+    yaml_file.write_text("labels: food\n")
+    with pytest.raises(ConfigError, match=r"labels in .*loop\.yaml must be a list of names, got 'food'"):
+        config_from_args(build_parser().parse_args([*without_labels, "--config", str(yaml_file)]))
+    yaml_file.write_text("seed: 3\n")
+    with pytest.raises(ConfigError, match=r"or as labels: \[A, B, C\] in a --config file$"):
+        config_from_args(build_parser().parse_args([*without_labels, "--config", str(yaml_file)]))
