@@ -703,8 +703,10 @@ def check_sizes(initial: int, budget: int, n_pool: int, n_given: int, source: st
     if over:
         conflicts.append(f"{' and '.join(over)} {'are' if len(over) > 1 else 'is'} larger than the pool ({counted(n_pool, 'text')} "
                          f"of {source})")
-    if n_given > initial:
-        conflicts.append(f"{n_given} texts of {source} carry labels already, more than --initial ({initial})")
+    if n_given > initial:  # a row of 0s is an answer (none of the labels); one of empty cells is a text to ask about
+        every = " (every text: a row whose label cells are all 0 is labeled none; leave them empty for a text to ask " \
+                "about)" if n_given >= n_pool else ""
+        conflicts.append(f"{n_given} texts of {source} carry labels already{every}, more than --initial ({initial})")
     if not conflicts:
         return
     lowest = max(n_given, 1)  # initial may not drop below the texts labeled in the file
