@@ -491,6 +491,11 @@ def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: st
         if unknown:
             joined = isinstance(value, str) and not value.strip().startswith("[")  # split at label_sep
             hint = separator_hint(unknown, label_names, label_sep, table.frame[column]) if joined else None
+            holding = [name for name in label_names if label_sep in name]
+            if joined and holding:  # split at the separator a label's own name holds: no cell can name it
+                hint = (f"the label {holding[0]!r} holds the separator {label_sep!r} (--label-sep), so a cell split "
+                        f"at it cannot name that label; give another --label-sep, or the cell as a JSON list "
+                        f"({json.dumps([holding[0]])})")
             raise DataError(f"{table.where(row)}: label(s) {', '.join(map(repr, unknown))} are not among the "
                             f"session's labels ({', '.join(label_names)})"
                             + (f"; {hint}" if hint else f"{did_you_mean(unknown, label_names)}; fix the row or add "

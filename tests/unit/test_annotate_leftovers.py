@@ -25,6 +25,24 @@ EMPTY = ("it holds no answers (no text answered, no round finished), so removing
 
 # ------------------------------------------------------------ labels joined by another separator
 
+
+def test_a_label_holding_the_separator_is_named_and_a_json_list_reads_it(tmp_path, capsys):
+    """--labels 'a|b' c was accepted, and a cell "a|b" then read as 'a', 'b', 'not among the session's labels'."""
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"text": "x", "labels": "a|b"}\n{"text": "y"}\n{"text": "z"}\n')
+    assert main(["--data", str(path), "--labels", "a|b", "c", "--out", str(tmp_path / "s"), "--port", "0",
+                 "--initial", "1", "--budget", "2"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {path} line 1: label(s) 'a', 'b' are not among the session's labels (a|b, c); the label 'a|b' holds "
+        f"the separator '|' (--label-sep), so a cell split at it cannot name that label; give another --label-sep, "
+        f"or the cell as a JSON list ([\"a|b\"])\n")
+    path.write_text('{"text": "x", "labels": ["a|b"]}\n{"text": "y"}\n{"text": "z"}\n')  # as it says
+    read = read_session_texts(path, ["a|b", "c"])
+    assert read.given[0].tolist() == [1, 0]
+    path.write_text('{"text": "x", "labels": "a|b"}\n{"text": "y"}\n{"text": "z"}\n')
+    read = read_session_texts(path, ["a|b", "c"], label_sep=";")  # or another separator
+    assert read.given[0].tolist() == [1, 0]
+
 @pytest.mark.parametrize("name, content, sep, flag", [
     ("t.csv", 'text,labels\nbread and a tent,"food,shelter"\nclean water,water\n', ",", "--label-sep ,"),
     ("t.jsonl", '{"text": "a", "labels": "water"}\n{"text": "b", "labels": "food; shelter"}\n', ";",
