@@ -388,7 +388,9 @@ def serve(args: argparse.Namespace) -> int:
     try:
         session.open()
         actual = sock.getsockname()[1]  # with --port 0, the one the system chose
-        address = f"http://{url_host(shown_host(host))}:{actual}/" + (f"?token={token}" if token else "")
+        page = f"http://{url_host(shown_host(host))}:{actual}/"
+        session.note_address(page)  # never the token: a second start says where this page is
+        address = page + (f"?token={token}" if token else "")
         config = session.config
         complete = len(session.records.rounds) >= config.n_rounds  # nothing to ask: the page shows the answers
         if "quiet" not in args:

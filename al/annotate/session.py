@@ -111,7 +111,7 @@ def _served(directory: Path) -> bool:
     reused, or another machine's, reads as served (the advice is then left out).
     """
     try:
-        holder = (directory / LOCK_FILE).read_text().split()
+        holder = ((directory / LOCK_FILE).read_text().splitlines() or [""])[0].split()  # line 2: the page's address
     except FileNotFoundError:
         return False
     except (OSError, UnicodeDecodeError):
@@ -986,12 +986,14 @@ class Session:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.seek(0)
-            holder = lock.read().split()
+            lines = lock.read().splitlines() or [""]
             lock.close()
+            holder = lines[0].split()
             holder = (f"process {holder[2]} on {holder[0]}" if len(holder) == 3 and holder[1] == "pid"  # as written
                       else " ".join(holder) or "another process")
-            raise ConfigError(f"{directory} is being served already (by {holder}); use that page, or stop that "
-                              f"server first") from None
+            page = f" at {lines[1].strip()}" if len(lines) > 1 and lines[1].strip() else ""
+            raise ConfigError(f"{directory} is being served already{page} (by {holder}); use that page, or stop "
+                              f"that server first") from None
         lock.seek(0)
         lock.truncate()
         lock.write(f"{os.uname().nodename} pid {os.getpid()}\n")
@@ -1000,6 +1002,16 @@ class Session:
         for name in (CONFIG_FILE, ROUNDS_FILE):  # no other writer of these exists while the lock is held
             remove_stale_temporaries(directory, f".{name}.", older_than=None)
         return created
+
+    def note_address(self, address: str) -> None:
+        """Write the page's address (no token) under the holder's line of the lock file: a second start on this
+        directory names the page to use."""
+        if self._lock is None:
+            return
+        self._lock.seek(0)
+        self._lock.truncate()
+        self._lock.write(f"{os.uname().nodename} pid {os.getpid()}\n{address}\n")
+        self._lock.flush()
 
     def _corpus(self):
         from al.datasets.corpus import make_corpus

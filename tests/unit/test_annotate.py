@@ -445,6 +445,15 @@ def test_two_servers_never_serve_one_session(pool, tmp_path):
         with pytest.raises(ConfigError, match=rf"is being served already \(by process {os.getpid()} on "
                                               rf"{re.escape(os.uname().nodename)}\); use that page"):
             open_session(pool, tmp_path / "s", start=False)
+        first.note_address("http://127.0.0.1:8765/")  # once serving: the page to use is named (never a token)
+        with pytest.raises(ConfigError) as caught:
+            open_session(pool, tmp_path / "s", start=False)
+        assert str(caught.value) == (f"{tmp_path / 's'} is being served already at http://127.0.0.1:8765/ (by process "
+                                     f"{os.getpid()} on {os.uname().nodename}); use that page, or stop that server "
+                                     f"first")
+        from al.annotate.session import _served
+
+        assert _served(tmp_path / "s")  # the address line leaves the holder's line as it was read
     finally:
         first.close()
     again, _ = open_session(pool, tmp_path / "s", start=False)  # free once the first has closed
