@@ -185,8 +185,8 @@ class SessionExport:
         if self.unreadable is not None:
             said += f" and cannot be read as the session read it ({self.unreadable})"
         if not self.from_database:
-            return (f"{said}; every answer still has its id and text there, so none was exported from the "
-                    f"database{self._given_note()}")
+            return (f"{said}; every answer still has its id and text there, so all are exported as usual (none "
+                    f"needed the database's copy of its text){self._given_note()}")
         said += (f"; {counted(self.from_database, 'answer')} {'was' if self.from_database == 1 else 'were'} "
                  f"exported from the session's database (the file no longer holds "
                  f"{'its' if self.from_database == 1 else 'their'} id with the text the session showed)")
