@@ -515,3 +515,11 @@ def test_a_config_file_s_labels_are_read_and_its_data_settings_said_to_be_left_o
     yaml_file.write_text("seed: 3\n")
     with pytest.raises(ConfigError, match=r"or as labels: \[A, B, C\] in a --config file$"):
         config_from_args(build_parser().parse_args([*without_labels, "--config", str(yaml_file)]))
+
+
+def test_too_few_folds_say_what_to_give(pool, tmp_path, capsys, serve_nothing):
+    assert main(flags(pool, tmp_path / "s", "--folds", "1")) == 2
+    assert capsys.readouterr().err == ("error: --folds must be at least 2, got 1: cross-validation holds out one fold "
+                                       "of K; give --folds 2 or more (5 when left out), or measure on labeled texts "
+                                       "of your own with --dev FILE\n")
+    assert not (tmp_path / "s").exists()
