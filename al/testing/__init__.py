@@ -288,6 +288,49 @@ def check_strategy(
     _valid(answer, bare, n, name, revealed, where)
 
 
+def first_answer(name: str, params: dict[str, Any] | None = None, n: int = 5) -> list[int]:
+    """The answer of the strategy ``name`` (as ``--strategy`` takes it, with ``params``) to the first check's
+    synthetic state: what :func:`hash_seed_answers` compares across processes."""
+    from al.config import SimulationConfig
+
+    strategy = SimulationConfig(strategy={"name": name, "params": params or {}}).validate().make_strategy()
+    state, _, _ = _synthetic(views=set(strategy.requires))
+    return [int(i) for i in np.asarray(strategy.select(state, n)[0])]
+
+
+#: The hash seeds of the processes :func:`hash_seed_answers` compares: three, as two orders of a small set can agree
+#: (the four synthetic labels' set puts label0 third under seeds 1 and 2, second under 3, first under 4).
+HASH_SEEDS = ("1", "3", "4")
+
+
+def hash_seed_answers(name: str, params: dict[str, Any] | None = None, n: int = 5) -> dict[str, list[int]] | None:
+    """``{seed: answer}`` of :func:`first_answer` in a new process under each of :data:`HASH_SEEDS` for
+    ``PYTHONHASHSEED``: a strategy that iterates a set of strings (or a dict built from one) picks in an order that
+    changes from process to process, so a run is not repeated by the same command. None where a process failed (its
+    failure is for the in-process checks to report)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, sys\nfrom al.testing import first_answer\n"
+            "print(json.dumps(first_answer(sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]))))")
+    path = os.pathsep.join(dict.fromkeys(p for p in [os.getcwd(), *sys.path] if p))  # the user's module, as here
+    running = {seed: subprocess.Popen([sys.executable, "-c", code, name, json.dumps(params or {}), str(n)],
+                                      env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": path},
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+               for seed in HASH_SEEDS}  # at once: each is mostly its imports
+    answers = {}
+    for seed, process in running.items():
+        out, _ = process.communicate()
+        lines = out.strip().splitlines()
+        if process.returncode != 0 or not lines:
+            answers = None
+        elif answers is not None:
+            answers[seed] = json.loads(lines[-1])
+    return answers
+
+
 def strategy_conformance_test(factory: Callable[[], Strategy] | type[Strategy]) -> Callable[[], None]:
     """A pytest test function running :func:`check_strategy` on ``factory``."""
 

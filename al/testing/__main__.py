@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from al.config import SimulationConfig
     from al.simulate import parse_params
-    from al.testing import ConformanceError, check_strategy
+    from al.testing import ConformanceError, check_strategy, hash_seed_answers
 
     failed = 0
     cache = os.environ.get("AL_CACHE_DIR")
@@ -76,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         check_strategy(config.make_strategy, name=label)
                 finally:
                     show_alike_once(caught)
+                answers = None  # a user's strategy in processes of other hash seeds (built-ins: pinned by tests)
+                if type(config.make_strategy()).__module__.split(".")[0] != "strategies":
+                    with heartbeat(f"checking {label} in processes of other hash seeds"):
+                        answers = hash_seed_answers(name, params)  # their caches in this one's temporary cache
                 if any(Path(scratch).iterdir()):
                     cached = "; what it cached for the synthetic pools went to a temporary cache, now removed"
         except ConformanceError as exc:
@@ -101,7 +105,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         finally:
             _restore("AL_CACHE_DIR", cache)
-        print(f"ok: {label} ({', '.join(CHECKED)}){cached}")
+        if answers is not None and len({tuple(a) for a in answers.values()}) > 1:
+            failed += 1
+            shown = " and ".join(f"{a} under PYTHONHASHSEED={seed}" for seed, a in answers.items())
+            print(f"error: {label} picks {shown}: its answer depends on Python's hash seed, which changes from "
+                  f"process to process, so the same command picks otherwise in each run; it iterates a set of "
+                  f"strings, or a dict or list built from one: sort it first (sorted(...))", file=sys.stderr)
+            continue
+        seeded = ", the same picks in another process" if answers is not None else ""
+        print(f"ok: {label} ({', '.join(CHECKED)}{seeded}){cached}")
     return 2 if failed else 0
 
 

@@ -741,7 +741,7 @@ def test_a_user_s_strategy_reading_a_view_it_does_not_declare_is_warned_of_once_
         simulate(corpus, ReadsUndeclared()).run()  # 4 queries
     said = [str(w.message) for w in caught if "without declaring" in str(w.message)]
     assert said == ["strategy 'ReadsUndeclared' read embeddings without declaring it in its requires (proba): a run "
-                    "offers every view, but decides from requires what to compute for the strategy (the pool's "
+                    "offers the views it has, but decides from requires what to compute for the strategy (the pool's "
                     "embedding, whether a fitted space serves it), and al.testing refuses such a strategy; add "
                     "'embeddings' to requires"]
     import warnings

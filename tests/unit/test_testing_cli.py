@@ -88,6 +88,26 @@ class FewCandidates(Strategy):
         return top_n(np.zeros(3), state.indices_unlabeled[:3], n)
 
 
+class SetOrder(Strategy):
+    """Scores by the label first in a set of the label names: the first differs with Python's hash seed."""
+
+    requires = frozenset({"proba"})
+
+    def query(self, state, n):
+        first = state.label_names.index(next(iter(set(state.label_names))))
+        scores = state.proba[state.indices_unlabeled, first]
+        return state.indices_unlabeled[np.argsort(-scores, kind="stable")[:n]]
+
+
+class SortedOrder(SetOrder):
+    """The same, from the names sorted: one answer in every process."""
+
+    def query(self, state, n):
+        first = state.label_names.index(sorted(set(state.label_names))[0])
+        scores = state.proba[state.indices_unlabeled, first]
+        return state.indices_unlabeled[np.argsort(-scores, kind="stable")[:n]]
+
+
 class Seeded(Strategy):
     """Takes the run's seed."""
 
@@ -128,6 +148,23 @@ def test_a_broken_strategy_is_one_error_line_and_exit_2(broken_module, capsys):
     assert len(errors) == 1
     assert errors[0].startswith(f"error: strategy '{broken_module}:Repeats' returned duplicate indices")
     assert errors[0].count("Repeats") == 1  # the name typed, once
+
+
+def test_picks_that_change_with_python_s_hash_seed_are_refused(broken_module, capsys):
+    """Iterating a set of strings passed every in-process check, and each run of the same command picked otherwise."""
+    from al.testing import hash_seed_answers
+
+    answers = hash_seed_answers(f"{broken_module}:SetOrder")
+    assert answers is not None and len({tuple(a) for a in answers.values()}) > 1  # as the processes differ
+    assert main([f"{broken_module}:SetOrder", f"{broken_module}:SortedOrder"]) == 2
+    captured = capsys.readouterr()
+    (error,) = captured.err.strip().splitlines()
+    assert error.startswith(f"error: {broken_module}:SetOrder picks [") and error.endswith(
+        "under PYTHONHASHSEED=4: its answer depends on Python's hash seed, which changes from process to process, so "
+        "the same command picks otherwise in each run; it iterates a set of strings, or a dict or list built from "
+        "one: sort it first (sorted(...))")
+    assert captured.out.startswith(f"ok: {broken_module}:SortedOrder (") and captured.out.rstrip().endswith(
+        "the same picks in another process)")
 
 
 def test_a_fault_found_by_the_checks_is_the_strategy_s_error_not_a_check_that_could_not_run(broken_module, capsys):
@@ -233,9 +270,9 @@ def test_warnings_alike_but_for_their_numbers_are_one_line_and_a_temporary_cache
     assert said and int(said.group(1)) >= 2
     assert lines[1] == "using the first texts"  # the same text each time: shown once, as any command shows it
     out = capsys.readouterr().out.splitlines()
-    assert out[0].endswith("a later round with a label not yet labeled)")  # cached nothing: nothing said
-    assert out[1].endswith("a later round with a label not yet labeled); what it cached for the synthetic pools "
-                           "went to a temporary cache, now removed")
+    assert out[0].endswith("a later round with a label not yet labeled, the same picks in another process)")
+    assert out[1].endswith("the same picks in another process); what it cached for the synthetic pools went to a "
+                           "temporary cache, now removed")  # the other processes' caches too
 
 
 def test_a_strategy_that_exits_the_process_is_its_line_and_the_next_strategy_is_checked(broken_module, capsys):
