@@ -108,21 +108,42 @@ def run_lock(directory: str | Path) -> Iterator[None]:
 
 
 def being_written(directory: str | Path) -> bool:
-    """Whether a process holds ``DIRECTORY/.lock`` (:func:`run_lock`): the run is going on, here or on another
-    machine whose lock this file system shows, rather than stopped."""
+    """Whether a process holds ``DIRECTORY/.lock`` (:func:`run_lock`): the run is going on rather than stopped.
+
+    Read only: a lock taken to test it, even a shared one for an instant,
+    turns away a writer starting at that moment (``run_lock`` does not wait).
+    Linux lists the locks held in ``/proc/locks``; elsewhere the holder the
+    file names (``host pid``) is asked whether it lives. A lock held on
+    another machine (a shared disk) is not seen: read as not written.
+    """
     directory = Path(directory)
     if any(held == os.path.realpath(directory) for held, _ in _HELD):
         return True
+    lock = directory / LOCK_FILE
     try:
-        with open(directory / LOCK_FILE) as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    except OSError:  # no lock file: never started by al, or copied without it
+        stat = os.stat(lock)
+        with open("/proc/locks") as table:
+            held = table.read()
+    except FileNotFoundError:
+        if not lock.is_file():
+            return False
+        held = None
+    except OSError:
         return False
-    return False
+    if held is not None:  # "1: FLOCK  ADVISORY  WRITE 32666 fe:00:2187385 0 EOF"; "1: -> FLOCK ..." waits for it
+        key = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+        return any(len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == key
+                   for fields in map(str.split, held.splitlines()))
+    holder = lock.read_text(errors="replace").split()
+    if len(holder) != 2 or holder[0] != os.uname().nodename or not holder[1].isdigit():
+        return False
+    try:
+        os.kill(int(holder[1]), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        return True
+    return True
 
 
 def read_rounds(directory: Path) -> list[dict[str, Any]]:

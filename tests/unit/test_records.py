@@ -381,3 +381,17 @@ def test_a_run_is_being_written_while_another_process_holds_its_lock(tmp_path):
         holder.kill()
         holder.wait()
     assert (run / ".lock").exists() and not being_written(run)  # the lock file stays; nothing holds it
+
+
+def test_asking_whether_a_run_is_being_written_takes_no_lock(tmp_path, monkeypatch):
+    """It took a shared lock for an instant, and a run starting at that instant was refused as busy (run_lock does
+    not wait): 2,534 refusals in 8 s of a loop beside a starting one."""
+    import fcntl
+
+    from al.records import being_written
+
+    with run_lock(tmp_path / "run"):
+        pass  # the lock file stays, held by nobody
+    taken = []
+    monkeypatch.setattr(fcntl, "flock", lambda *args: taken.append(args))
+    assert not being_written(tmp_path / "run") and taken == []
