@@ -384,22 +384,30 @@ class BertClassifier(Classifier):
     def _divergence(self) -> str | None:
         """What a warning says of the last fit's training loss where it diverged, else None.
 
-        Diverged: an epoch's mean loss is not a number or infinite (the
-        weights then are not numbers either, and no label is predicted), or
-        the last epoch's is :attr:`DIVERGED_RISE` times the lowest epoch's or
-        more. Both read as a learning rate too high for the encoder.
+        Diverged: an epoch's mean loss is not a number or infinite, or the
+        last epoch's is above where the first began and :attr:`DIVERGED_RISE`
+        times the lowest epoch's or more (a loss that stays positive: an aux
+        objective of negative weight makes the sum negative, read as no sign).
+        Both read as a learning rate too high for the encoder. With dev data
+        the weights of the best epoch on dev are kept, which the warning names.
         """
         losses = [float(loss) for loss in self.train_loss_]
         fix = (f"learning_rate={self.learning_rate:g} is likely too high: lower it (1e-4 suits a small encoder "
                f"such as MiniLM, 2e-5 to 5e-5 bert-base)")
+        best = self.best_epoch_
+
+        def kept(diverged_at: int) -> str:
+            return (f"the weights of epoch {best}, the best on dev, are kept; " if 0 < best < diverged_at else "")
+
         for epoch, loss in enumerate(losses, 1):
             if not np.isfinite(loss):
-                return (f"bert's training loss became {loss} in epoch {epoch} of {len(losses)}: its weights are no "
-                        f"longer numbers, so it predicts no label; {fix}")
-        if len(losses) >= 2 and losses[-1] >= self.DIVERGED_RISE * min(losses):
-            lowest = int(np.argmin(losses)) + 1
-            return (f"bert's training loss rose from {min(losses):.4g} in epoch {lowest} to {losses[-1]:.4g} in "
-                    f"epoch {len(losses)}: training diverged; {fix}")
+                weights = kept(epoch) or "its weights are no longer numbers, so it predicts no label; "
+                return f"bert's training loss became {loss} in epoch {epoch} of {len(losses)}: {weights}{fix}"
+        lowest = min(losses, default=0.0)
+        if len(losses) >= 2 and lowest > 0 and losses[-1] >= max(self.DIVERGED_RISE * lowest, losses[0]):
+            at = int(np.argmin(losses)) + 1
+            return (f"bert's training loss rose from {lowest:.4g} in epoch {at} to {losses[-1]:.4g} in epoch "
+                    f"{len(losses)}: training diverged; {kept(len(losses))}{fix}")
         return None
 
     def fit_seconds(self) -> dict[str, float]:
