@@ -491,8 +491,9 @@ def _listed(table: Table, column: str, label_names: Sequence[str], label_sep: st
         if unknown:
             joined = isinstance(value, str) and not value.strip().startswith("[")  # split at label_sep
             hint = separator_hint(unknown, label_names, label_sep, table.frame[column]) if joined else None
-            holding = [name for name in label_names if label_sep in name]
-            if joined and holding:  # split at the separator a label's own name holds: no cell can name it
+            # split at the separator a label's own name holds (its pieces are the unknown ones): no cell can name it
+            holding = [name for name in label_names if label_sep in name and set(name.split(label_sep)) & set(unknown)]
+            if joined and holding:
                 hint = (f"the label {holding[0]!r} holds the separator {label_sep!r} (--label-sep), so a cell split "
                         f"at it cannot name that label; give another --label-sep, or the cell as a JSON list "
                         f"({json.dumps([holding[0]])})")

@@ -704,8 +704,9 @@ def check_sizes(initial: int, budget: int, n_pool: int, n_given: int, source: st
         conflicts.append(f"{' and '.join(over)} {'are' if len(over) > 1 else 'is'} larger than the pool ({counted(n_pool, 'text')} "
                          f"of {source})")
     if n_given > initial:  # a row of 0s is an answer (none of the labels); one of empty cells is a text to ask about
-        every = " (every text: a row whose label cells are all 0 is labeled none; leave them empty for a text to ask " \
-                "about)" if n_given >= n_pool else ""
+        every = (" (every text: 0 in every label cell, or an empty labels list, is an answer, none of the labels; a "
+                 "text to ask about gives no labels: empty label cells in a CSV, null or no key in JSON lines)"
+                 if n_given >= n_pool else "")
         conflicts.append(f"{n_given} texts of {source} carry labels already{every}, more than --initial ({initial})")
     if not conflicts:
         return

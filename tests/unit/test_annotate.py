@@ -906,9 +906,10 @@ def test_a_budget_larger_than_the_pool_is_refused(pool, tmp_path):
     (10, 30, 5, 5, DataError, "--budget (30) and --initial (10) are larger than the pool (5 texts of t.jsonl); add "
      "texts without labels to t.jsonl: a session needs one to ask about"),
     # every row labeled: 0/1 columns of 0s are answers (none of the labels); how to leave a text unlabeled is said
-    (10, 50, 100, 100, ConfigError, "100 texts of t.jsonl carry labels already (every text: a row whose label cells "
-     "are all 0 is labeled none; leave them empty for a text to ask about), more than --initial (10); add texts "
-     "without labels to t.jsonl: a session needs one to ask about"),
+    (10, 50, 100, 100, ConfigError, "100 texts of t.jsonl carry labels already (every text: 0 in every label cell, "
+     "or an empty labels list, is an answer, none of the labels; a text to ask about gives no labels: empty label "
+     "cells in a CSV, null or no key in JSON lines), more than --initial (10); add texts without labels to t.jsonl: "
+     "a session needs one to ask about"),
 ])
 def test_initial_budget_and_pool_are_checked_together_and_every_conflict_named(initial, budget, n_pool, n_given,
                                                                                error, message):

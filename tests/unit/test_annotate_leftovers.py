@@ -42,6 +42,12 @@ def test_a_label_holding_the_separator_is_named_and_a_json_list_reads_it(tmp_pat
     path.write_text('{"text": "x", "labels": "a|b"}\n{"text": "y"}\n{"text": "z"}\n')
     read = read_session_texts(path, ["a|b", "c"], label_sep=";")  # or another separator
     assert read.given[0].tolist() == [1, 0]
+    path.write_text('{"text": "x", "labels": "c|dd"}\n{"text": "y"}\n{"text": "z"}\n')  # a piece of no such label
+    assert main(["--data", str(path), "--labels", "a|b", "c", "d", "--out", str(tmp_path / "s"), "--port", "0",
+                 "--initial", "1", "--budget", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "'dd' are not among the session's labels (a|b, c, d) (did you mean d?)" in err and "a|b" not in \
+        err.split("labels (a|b, c, d)")[1], err
 
 @pytest.mark.parametrize("name, content, sep, flag", [
     ("t.csv", 'text,labels\nbread and a tent,"food,shelter"\nclean water,water\n', ",", "--label-sep ,"),
