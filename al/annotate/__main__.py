@@ -177,6 +177,8 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         print(f"warning: {note}", file=sys.stderr)
     from_file = base.get("labels") if "labels" not in args and "label_file" not in args else None
     if from_file is not None:  # the config file's labels: read where no flag gives them
+        if isinstance(from_file, str):  # one label, as al.simulate's config reads it
+            from_file = [from_file]
         if not isinstance(from_file, list) or not all(isinstance(name, str) for name in from_file):
             raise ConfigError(f"labels in {source} must be a list of names, got {from_file!r}; e.g. labels: [food, "
                               f"water], or give --labels A B C")

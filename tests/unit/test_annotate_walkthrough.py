@@ -509,8 +509,11 @@ def test_a_config_file_s_labels_are_read_and_its_data_settings_said_to_be_left_o
                                        f"folder --out); left out\n")
     config = config_from_args(build_parser().parse_args([*flags(pool, tmp_path / "s"), "--config", str(yaml_file)]))
     assert config.labels == tuple(labels)  # --labels given: the flag's
-    yaml_file.write_text("labels: food\n")
-    with pytest.raises(ConfigError, match=r"labels in .*loop\.yaml must be a list of names, got 'food'"):
+    yaml_file.write_text(f"labels: {labels[0]}\n")  # one label, as al.simulate reads it
+    config = config_from_args(build_parser().parse_args([*without_labels, "--config", str(yaml_file)]))
+    assert config.labels == (labels[0],)
+    yaml_file.write_text("labels: {food: 1}\n")
+    with pytest.raises(ConfigError, match=r"labels in .*loop\.yaml must be a list of names, got \{'food': 1\}"):
         config_from_args(build_parser().parse_args([*without_labels, "--config", str(yaml_file)]))
     yaml_file.write_text("seed: 3\n")
     with pytest.raises(ConfigError, match=r"or as labels: \[A, B, C\] in a --config file$"):
