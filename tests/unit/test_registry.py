@@ -252,12 +252,12 @@ def test_a_user_s_file_hidden_by_a_module_of_its_name_is_named(tmp_path, monkeyp
 def test_files_of_the_working_directory_that_python_m_would_import_in_a_module_s_place_are_found(tmp_path):
     from al import shadowing_files
 
-    for name in ("json.py", "numpy.py", "test.py", "mystrategies.py", "random.py"):
+    for name in ("json.py", "numpy.py", "test.py", "turtle.py", "mystrategies.py", "random.py"):
         (tmp_path / name).write_text("")
     (tmp_path / "yaml").mkdir()
     (tmp_path / "yaml" / "__init__.py").write_text("")
     (tmp_path / "email").mkdir()  # a folder that is no package: nothing is imported from it
-    # random: imported already, so the standard library's stays; test: a name neither al nor a dependency imports
+    # random: imported already, so the standard library's stays; test, turtle: modules no part of al's stack imports
     assert shadowing_files(str(tmp_path), frozenset({"random"})) == ["json.py", "numpy.py", "yaml/"]
 
 
@@ -267,9 +267,12 @@ def test_python_m_from_a_folder_with_json_py_warns_before_it_fails(tmp_path):
     (tmp_path / "json.py").write_text("")
     done = subprocess.run([sys.executable, "-m", "al.cache", "--version"], cwd=tmp_path, capture_output=True,
                           text=True)
-    assert done.stderr.startswith("warning: json.py in the working directory has the name of a module of Python's "
-                                  "standard library or of a package al uses, and python -m imports it in its place: "
-                                  "al may fail to start; rename it, or run the installed command (al COMMAND)\n")
+    assert done.stderr.startswith("warning: json.py in the working directory has the name of a module that al or a "
+                                  "library it uses imports, and python -m imports it in its place: al may fail to "
+                                  "start; rename it, or run the installed command (al COMMAND)\n")
+    done = subprocess.run([sys.executable, "-P", "-m", "al.cache", "--version"], cwd=tmp_path, capture_output=True,
+                          text=True)  # -P: the working directory is not on sys.path, and nothing is said
+    assert done.returncode == 0 and done.stderr == ""
     (tmp_path / "json.py").unlink()
     done = subprocess.run([sys.executable, "-m", "al.cache", "--version"], cwd=tmp_path, capture_output=True,
                           text=True)
