@@ -1001,9 +1001,10 @@ class Simulation:
             self._undeclared_said = True
             import warnings
 
+            declared = ", ".join(sorted(self.strategy.requires)) or "none"
             warnings.warn(f"strategy {name!r} read {', '.join(undeclared)} without declaring "
                           f"{'it' if len(undeclared) == 1 else 'them'} in its requires "
-                          f"({', '.join(sorted(self.strategy.requires)) or 'none'}): a run offers the views it has, but "
+                          f"({declared}): a run offers the views it has, but "
                           f"decides from requires what to compute for the strategy (the pool's embedding, whether a "
                           f"fitted space serves it), and al.testing refuses such a strategy; add "
                           f"{', '.join(repr(v) for v in undeclared)} to requires", UserWarning, stacklevel=2)

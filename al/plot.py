@@ -125,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = [run for run in runs if run.path not in unrecorded_by | null]
         if not runs:
             why = [f"{len(unrecorded_by)} record none"] * bool(unrecorded_by) + [f"{len(null)} null in every round"]
-            raise DataError(f"no complete run has a value of {args.metric} ({', '.join(why)}); give another "
-                            f"--metric")
+            raise DataError(f"no {'run given' if args.partial else 'complete run'} has a value of {args.metric} "
+                            f"({', '.join(why)}); give another --metric")
         lines = line_labels(runs, args.group_by)
         curve_list = curves(runs, args.metric, args.group_by, labels=lines)
         if args.group_by != "seed":

@@ -1346,10 +1346,10 @@ def space_fits(config: SimulationConfig, simulation: Any) -> str:
     ``--space-every`` spans every round that fits one (the last round fits none unless something but the query reads
     the space)."""
     fitting = config.n_rounds - (0 if simulation._space_read_without_a_query else 1)
-    if config.space_every > 1 and len(range(0, fitting, config.space_every)) == 1:
+    if len(range(0, fitting, config.space_every)) == 1:
         last = "" if fitting == config.n_rounds else ": the last queries nothing"
-        return (f"fitted once, on round 1's labeled texts (--space-every {config.space_every} spans the run's "
-                f"{counted(config.n_rounds, 'round')}{last})")
+        spans = f"--space-every {config.space_every} spans " if config.space_every > 1 else ""
+        return f"fitted once, on round 1's labeled texts ({spans}the run's {counted(config.n_rounds, 'round')}{last})"
     return "re-fit every round" if config.space_every == 1 else f"re-fit every {config.space_every} rounds"
 
 

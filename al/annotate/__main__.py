@@ -284,8 +284,9 @@ def prepare_session(args: argparse.Namespace, embed=None):
                               f"give a summary, and a link to the full guide in it")
     folds = getattr(args, "folds", 5)
     if not isinstance(folds, int) or folds < 2:
-        raise ConfigError(f"--folds must be at least 2, got {folds}: cross-validation holds out one fold of K; give "
-                          f"--folds 2 or more (5 when left out), or measure on labeled texts of your own with --dev FILE")
+        raise ConfigError(f"--folds must be at least 2, got {folds}: cross-validation holds out one fold of K; "
+                          f"give --folds 2 or more (5 when left out), or measure on labeled texts of your own with "
+                          f"--dev FILE")
     options = SessionOptions(Path(config.data_path), text_column, dev, dev_digest, guidelines, folds,
                              label_sep=label_sep, label_columns=label_columns,
                              label_columns_in_config=found is None or "label_columns" in session_block,

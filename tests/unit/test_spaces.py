@@ -407,7 +407,8 @@ def test_a_resumed_warm_started_run_fits_the_space_of_its_period_once(corpus, tm
 
     def knn_run(records=None, on_round=None):
         return Simulation(corpus=corpus, strategy=ClassEmbedding(),
-                          make_classifier=lambda s: KNNClassifier(k=3, seed=s), embed=hash_embed, initial=20, step=10, budget=60, seed=0, records=records,
+                          make_classifier=lambda s: KNNClassifier(k=3, seed=s), embed=hash_embed, initial=20,
+                          step=10, budget=60, seed=0, records=records,
                           space=CountingSpace("cea", **FAST), space_every=2, on_round=on_round)
 
     expected = knn_run().run()
@@ -609,7 +610,8 @@ def test_the_start_line_names_who_reads_the_space_and_how_often_it_is_fitted(tmp
     said = {}
     for name, extra in (("all", []), ("strategy", ["--space-for", "strategy", "--space-every", "2"]),
                         ("diagnostics", ["--diagnostics"]), ("once", ["--space-every", "3"]),
-                        ("twice", ["--space-every", "2"])):
+                        ("twice", ["--space-every", "2"]),
+                        ("two rounds", ["--space-for", "strategy", "--budget", "15"])):
         assert main([*base, *extra, "--strategy", "class_embedding", "--out", str(tmp_path / name)]) == 0
         said[name] = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
     assert "in the cea(epochs=2) space (head scope, re-fit every round, read by the strategy and the classifier) " \
@@ -621,5 +623,7 @@ def test_the_start_line_names_who_reads_the_space_and_how_often_it_is_fitted(tmp
     assert "(head scope, fitted once, on round 1's labeled texts (--space-every 3 spans the run's 3 rounds), " \
         "read by the strategy and the classifier) on " in said["once"], said
     assert "(head scope, re-fit every 2 rounds, read by the strategy and the classifier) on " in said["twice"], said
+    assert "(head scope, fitted once, on round 1's labeled texts (the run's 2 rounds: the last queries nothing), " \
+        "read by the strategy alone) on " in said["two rounds"], said  # at --space-every 1 too
     assert "(head scope, re-fit every round, read by the strategy, the classifier and the diagnostics) on " \
         in said["diagnostics"], said
