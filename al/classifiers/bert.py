@@ -6,6 +6,7 @@ This module imports torch and transformers; it is imported only when the
 from __future__ import annotations
 
 import inspect
+import os
 import tempfile
 import time
 import warnings
@@ -653,6 +654,10 @@ class BertClassifier(Classifier):
             warn_if_bf16_emulated("mixed_precision='bf16'", "mixed_precision='no'")
 
     def _check_params(self) -> None:
+        if not isinstance(self.model, (str, os.PathLike)) or not str(self.model).strip():  # null: a traceback had come
+            given = "null" if self.model is None else repr(self.model)
+            raise ConfigError(f"model must name the encoder to fine-tune, a hub name or a local folder, got {given}; "
+                              f"leave it out to fine-tune the run's --model")
         for name in ("max_length", "batch_size", "eval_batch_size", "patience"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
@@ -681,7 +686,7 @@ class BertClassifier(Classifier):
 
     def _check_aux_params(self) -> None:
         if self.aux is not None and self.aux not in AUX:
-            raise ConfigError(f"bert aux must be one of {', '.join(AUX)} (or None for none), got {self.aux!r}")
+            raise ConfigError(f"bert aux must be one of {', '.join(AUX)} (or null for none), got {self.aux!r}")
         if self.aux_positive not in ("shares", "exact"):
             raise ConfigError(f"bert aux_positive must be one of shares, exact; got {self.aux_positive!r}")
         checks.integer("bert", "aux_negatives", self.aux_negatives, at_least=2 if self.aux == "am" else 1,

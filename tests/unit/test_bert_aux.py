@@ -187,7 +187,7 @@ def test_training_with_aux_is_deterministic_on_cpu(tiny, aux):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"aux": "snl"}, "bert aux must be one of snnl, aan, am, clld (or None for none), got 'snl'"),
+    ({"aux": "snl"}, "bert aux must be one of snnl, aan, am, clld (or null for none), got 'snl'"),
     ({"aux": "am", "aux_negatives": 1}, "bert aux_negatives must be an integer of at least 2 (am draws one positive, then "
                                         "negatives), got 1; give one such"),
     ({"aux": "aan", "aux_negatives": 0}, "bert aux_negatives must be a positive integer, got 0; give one such"),

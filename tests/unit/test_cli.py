@@ -175,6 +175,16 @@ def test_an_empty_output_folder_is_named_as_empty_not_taken_for_the_working_dire
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.parametrize("given, shown", [("model=", "null"), ("model=''", "''"), ("model=null", "null")])
+def test_an_empty_bert_model_is_refused_before_the_data_loads(tmp_path, capsys, given, shown):
+    """model= (YAML's null) failed after the start line with a traceback from resolve_model, leaving config.json."""
+    assert main(["--classifier", "bert", "--classifier-param", given, "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == (f"error: classifier 'bert': model must name the encoder to fine-tune, a hub "
+                                       f"name or a local folder, got {shown}; leave it out to fine-tune the run's "
+                                       f"--model\n")
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_deprecated_bert_flag_given_to_another_classifier_says_whose_it_is(tmp_path, capsys):
     assert main(["--batch-size", "16", "--out", str(tmp_path / "run")]) == 2
     warning, error = capsys.readouterr().err.splitlines()
