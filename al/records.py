@@ -489,7 +489,7 @@ class RunRecords:
                 details = "; ".join(details + data) + (f";{and_more(len(changed), 5)}" if len(changed) > 5 else "")
                 empty = self.nothing_to_lose()
                 if empty and self.replaces_unfinished:  # a setting refused after config.json was written, fixed
-                    self._replaced = (f"{self.directory} held a {self.what} with other {kind} ({details}) that "
+                    self._replaced = (f"{self.directory} held a {self.what} with other {kind} ({details}), and "
                                       f"{empty}: started afresh")  # warned by start(), under the lock
                     return None
                 advice = (f"{empty}, so removing that directory loses nothing; or pass another --out" if empty

@@ -98,7 +98,7 @@ def test_an_out_whose_run_finished_no_round_is_started_afresh(tmp_path, capsys, 
 
     settings = SimulationConfig(strategy="cvirs", out=str(out)).resolved()
     with pytest.warns(UserWarning, match=rf"^{out} held a run with other settings \(strategy: 'random' -> "
-                                         rf"'cvirs'\) that it finished no round: started afresh$"):
+                                         rf"'cvirs'\), and it finished no round: started afresh$"):
         assert RunRecords(out).start(settings, {}, stored_settings=stored_settings) == []  # under the lock, in a run
     assert json.loads((out / "config.json").read_text())["config"] == settings
     (out / "answers.sqlite").write_text("")  # something else lives there: no such promise, nor advice to remove
