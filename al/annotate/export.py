@@ -393,7 +393,9 @@ def check_output(directory: str | Path, output: str | Path, what: str = "output"
             raise no_session(directory)
         # an example beside it, never in it: the working directory may be the session's own
         beside = home.parent / "labeled.jsonl"
-        outside = relative if not (relative := os.path.relpath(beside)).startswith(f"..{os.sep}..") else str(beside)
+        relative = os.path.relpath(beside)  # below the working directory, or just above it (from the session's own)
+        outside = relative if not relative.startswith("..") or relative == os.path.join("..", beside.name) \
+            else str(beside)
         raise ConfigError(f"{what} {output} is inside the session directory {directory} (its answers, records and "
                           f"config live there); write the export elsewhere, e.g. {what} {outside}")
     config = (run_config(directory) or {}).get("config", {})
