@@ -137,8 +137,13 @@ def being_written(directory: str | Path) -> bool:
     holder = lock.read_text(errors="replace").split()
     if len(holder) != 2 or holder[0] != os.uname().nodename or not holder[1].isdigit():
         return False
+    return process_alive(int(holder[1]))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` of this machine lives (one of another user's too), asked without a signal."""
     try:
-        os.kill(int(holder[1]), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # alive, another user's

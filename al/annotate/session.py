@@ -54,7 +54,7 @@ from al.errors import (ALError, AnswerChangedError, ClassifierNeededError, Confi
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
-from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, read_config
+from al.records import CONFIG_FILE, ROUNDS_FILE, RunRecords, package_versions, process_alive, read_config
 from al.simulate import source_changed, stored_settings, strategy_source  # stored: settings added later as defaults
 from al.stopping import StoppingSignals, advice
 
@@ -127,13 +127,7 @@ def _served(directory: Path) -> bool:
             except BlockingIOError:
                 return True
         return False
-    try:
-        os.kill(int(holder[2]), 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # alive, another user's
-        return True
-    return True
+    return process_alive(int(holder[2]))
 
 
 #: Why a text that has no answer is not taken: the loop is computing (a restarted server's round again), or it was
