@@ -39,7 +39,7 @@ from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
     OPTIONAL_SECONDS, SECONDS, SEED_LIMIT,
     Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target, run_versions,
-    held_values, partial_state, setting_conditions, summarize, unequal_seeds,
+    held_values, setting_conditions, summarize, unequal_seeds,
 )
 from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
@@ -48,6 +48,7 @@ from al.analysis.curves import (
     mean_std, natural_key, render_curves, unstarted_runs, wrapped,
 )
 from al.cli import check_own_folder
+from al.records import being_written
 from al.errors import ConfigError, DataError, did_you_mean
 from al.io import write_atomic, write_bytes_atomic
 from al.records import PREPARATIONS_FILE, read_preparations
@@ -214,7 +215,7 @@ def build_report(runs_dir: str | Path, out: str | Path, baseline: str | None = N
                                "empty": [str(d.relative_to(runs_dir)) for d in empty]}
     for run, done, expected in partial:
         summary["partial"].append({"run": str(run.path.relative_to(runs_dir)), "rounds": done, "expected": expected,
-                                   "being_written": partial_state(run) == "being written"})
+                                   "being_written": being_written(run.path)})
     if unevaluated:
         summary["unevaluated"] = [str(run.path.relative_to(runs_dir)) for run in unevaluated]
     if damaged:
