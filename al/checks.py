@@ -12,7 +12,7 @@ import math
 import numbers
 from typing import Any
 
-from al.errors import ConfigError
+from al.errors import ConfigError, spelled
 
 
 #: How to fix a refused value, the end of every check's message.
@@ -24,7 +24,7 @@ def integer(owner: str, name: str, value: Any, at_least: int = 1, why: str = "")
     reason for the bound, said after it (``"AM draws one positive, then negatives"``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < at_least:
         expected = "a positive integer" if at_least == 1 else f"an integer of at least {at_least}"
-        raise ConfigError(f"{owner} {name} must be {expected}{f' ({why})' if why else ''}, got {value!r}; {FIX}")
+        raise ConfigError(f"{owner} {name} must be {expected}{f' ({why})' if why else ''}, got {spelled(value)}; {FIX}")
     return value
 
 
@@ -42,5 +42,5 @@ def number(owner: str, name: str, value: Any, low: float, high: float = math.inf
     if not ok:
         upper = ", inf)" if math.isinf(high) else f", {high:g}{')' if high_open else ']'}"
         interval = f"{'(' if low_open else '['}{low:g}{upper}"
-        raise ConfigError(f"{owner} {name} must be a number in {interval}, got {value!r}; {FIX}")
+        raise ConfigError(f"{owner} {name} must be a number in {interval}, got {spelled(value)}; {FIX}")
     return value

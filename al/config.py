@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable, Iterable, Mapping, Sequence
 
 from al.errors import (ALError, ClassifierNeededError, ConfigError, DataError, SpaceReadersError, closest, did_you_mean,
-                       exception_text)
+                       exception_text, spelled)
 
 PRETRAINED = "pretrained"
 #: Settings read only with a fitted space (its scope, period and target); null in a pretrained run's record.
@@ -107,26 +107,33 @@ class Component:
             unknown = sorted(set(value) - {"name", "params"})
             if unknown or not isinstance(value.get("name"), str) or not value.get("name"):
                 raise ConfigError(
-                    f"{what} must be a name or a mapping {{name: ..., params: {{...}}}}, got {dict(value)!r}"
+                    f"{what} must be a name or a mapping {{name: ..., params: {{...}}}}, got {spelled(dict(value))}"
                     + ("" if unknown or value.get("name") else ": it names no component (name: ...)")
                     + (f": unknown key(s) {', '.join(map(repr, unknown))}"
                        f"{did_you_mean(map(str, unknown), ('name', 'params'))}" if unknown else "")
                 )
             params = value.get("params") or {}
             if not isinstance(params, Mapping):
-                raise ConfigError(f"{what}.params must be a mapping of keyword arguments, got {params!r}")
+                raise ConfigError(f"{what}.params must be a mapping of keyword arguments, got {spelled(params)}")
             return cls(value["name"], dict(params))
         raise ConfigError(f"{what} must be a name{', a Strategy class' if strategy else ''} or a mapping "
-                          f"{{name: ..., params: {{...}}}}, got {value!r}")
+                          f"{{name: ..., params: {{...}}}}, got {spelled(value)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "params": dict(self.params)}
 
-    def label(self) -> str:
-        """``name`` or ``name(key=value, ...)``: how reports and run directories name it."""
+    def label(self, spell: Callable[[Any], str] = str) -> str:
+        """``name`` or ``name(key=value, ...)``: how reports and run directories name it; ``spell`` writes each
+        value (the console's :func:`console_spelling`: ``warm_start=true``)."""
         if not self.params:
             return self.name
-        return f"{self.name}({', '.join(f'{k}={v}' for k, v in sorted(self.params.items()))})"
+        return f"{self.name}({', '.join(f'{k}={spell(v)}' for k, v in sorted(self.params.items()))})"
+
+
+def console_spelling(value: Any) -> str:
+    """A param's value on the console, as a command line or YAML file gives it: ``true``, ``false``, ``null``;
+    any other value as ``str`` gives it (``dev``, ``0.3``)."""
+    return spelled(value) if value is None or isinstance(value, bool) else str(value)
 
 
 #: The longest params part of a run directory's name; a longer one is a digest of the params.
@@ -358,7 +365,7 @@ class SimulationConfig:
         gives every param, is named as the command that made it was."""
         component = getattr(self, which)
         params = not_default_params(component, getattr(self, f"{which}_class"), classifier=which == "classifier")
-        return Component(component.name, params).label()
+        return Component(component.name, params).label(console_spelling)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: components as ``{name, params}`` with the params as given."""
@@ -591,7 +598,7 @@ class SimulationConfig:
                     advice = f"a number above --initial ({self.initial})"
                 else:
                     advice = f"--{name} {default}, say, its default"
-                raise ConfigError(f"{name} must be a positive integer (a number of texts), got {value!r}; give "
+                raise ConfigError(f"{name} must be a positive integer (a number of texts), got {spelled(value)}; give "
                                   f"{advice}")
         if self.budget <= self.initial:
             raise ConfigError(
@@ -603,7 +610,7 @@ class SimulationConfig:
         """How the first labeled set is chosen, and the label descriptions file its label_names start reads."""
         if self.initial_strategy not in INITIAL_STRATEGIES:
             raise ConfigError(f"initial_strategy must be one of {', '.join(INITIAL_STRATEGIES)}, "
-                              f"got {self.initial_strategy!r}")
+                              f"got {spelled(self.initial_strategy)}")
         if self.label_descriptions is not None:
             if self.initial_strategy != "label_names":
                 raise ConfigError("label_descriptions is read by --initial-strategy label_names only; "
@@ -620,14 +627,14 @@ class SimulationConfig:
     def _check_seed(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < MAX_SEED:
             raise ConfigError(f"seed must be an integer from 0 to {MAX_SEED - 1} (numpy and scikit-learn take "
-                              f"32-bit seeds), got {self.seed!r}")
+                              f"32-bit seeds), got {spelled(self.seed)}")
 
     def _check_labels(self) -> None:
         """n_frequent and n_rare, and some label asked for."""
         for name in ("n_frequent", "n_rare"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"{name} must be a non-negative integer, got {value!r}")
+                raise ConfigError(f"{name} must be a non-negative integer, got {spelled(value)}")
         if not self.labels and self.n_frequent + self.n_rare == 0:
             raise ConfigError("no labels asked for: give --labels, or --frequent/--rare above 0")
 
@@ -635,28 +642,29 @@ class SimulationConfig:
         if self.pool_size is not None and (not isinstance(self.pool_size, int) or isinstance(self.pool_size, bool)
                                            or self.pool_size <= 0):
             raise ConfigError(f"pool_size must be a positive integer, or left out (null) for the whole pool, got "
-                              f"{self.pool_size!r}")
+                              f"{spelled(self.pool_size)}")
 
     def _check_switches(self) -> None:
         """diagnostics and stopping."""
         for name in ("diagnostics", "stopping"):
             if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+                raise ConfigError(f"{name} must be true or false, got {spelled(getattr(self, name))}")
 
     def _check_compute(self) -> None:
         """embed_precision, threads and device."""
         from al.embedders import PRECISIONS
 
         if self.embed_precision not in PRECISIONS:
-            raise ConfigError(f"embed_precision must be one of {', '.join(PRECISIONS)}, got {self.embed_precision!r}")
+            raise ConfigError(f"embed_precision must be one of {', '.join(PRECISIONS)}, got "
+                              f"{spelled(self.embed_precision)}")
         if self.threads is not None and (not isinstance(self.threads, int) or isinstance(self.threads, bool)
                                          or self.threads < 1):
             raise ConfigError(f"threads must be a positive integer (or left out: the process's own), got "
-                              f"{self.threads!r}; e.g. --threads 1")
+                              f"{spelled(self.threads)}; e.g. --threads 1")
         if not isinstance(self.device, str) or not (
             self.device in ("auto", "cpu") or re.fullmatch(r"cuda(:\d+)?", self.device)
         ):
-            raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+            raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {spelled(self.device)}")
 
     def _check_classifier_methods(self, strategy: Any, classifier: Any) -> None:
         """The classifier has the methods the strategy calls (``classifier_methods``)."""
@@ -696,7 +704,7 @@ class SimulationConfig:
         for name, example in TEXT_SETTINGS.items():
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
-                raise ConfigError(f"{name} must be a string such as {example}, got {value!r} "
+                raise ConfigError(f"{name} must be a string such as {example}, got {spelled(value)} "
                                   f"({type(value).__name__}); give one word (quote it in YAML)")
         for name, example in OPTIONAL_PATH_SETTINGS.items():
             value = getattr(self, name)
@@ -704,26 +712,26 @@ class SimulationConfig:
                 if isinstance(value, str):  # '' from a flag or a file: no path at all
                     raise ConfigError(f"{name} must name a path such as {example}, got an empty one ({value!r}); "
                                       f"give a path, or leave it out for the default")
-                raise ConfigError(f"{name} must be a path such as {example} (a string) or null, got {value!r} "
+                raise ConfigError(f"{name} must be a path such as {example} (a string) or null, got {spelled(value)} "
                                   f"({type(value).__name__}); quote it in YAML if it reads as a number")
         labels = self.labels
         if labels is not None and (not isinstance(labels, tuple)
                                    or not all(isinstance(label, str) and label.strip() for label in labels)):
             shown = list(labels) if isinstance(labels, tuple) else labels
             raise ConfigError(f"labels must be a list of label names such as [food, water] (or one name), got "
-                              f"{shown!r}; quote a name that YAML reads as a number, true/false or null")
+                              f"{spelled(shown)}; quote a name that YAML reads as a number, true/false or null")
 
     def _check_space(self) -> None:
         from al.spaces import SCOPES, check_space_name
 
         check_space_name(self.space.name)
         if self.space_scope not in SCOPES:
-            raise ConfigError(f"space_scope must be one of {', '.join(SCOPES)}, got {self.space_scope!r}")
+            raise ConfigError(f"space_scope must be one of {', '.join(SCOPES)}, got {spelled(self.space_scope)}")
         every = self.space_every
         if not isinstance(every, int) or isinstance(every, bool) or every <= 0:
-            raise ConfigError(f"space_every must be a positive integer, got {every!r}")
+            raise ConfigError(f"space_every must be a positive integer, got {spelled(every)}")
         if self.space_for not in SPACE_READERS:
-            raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {self.space_for!r}")
+            raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {spelled(self.space_for)}")
         if self.space.name == PRETRAINED:
             if self.space.params:
                 raise ConfigError(f"the pretrained space takes no params, got {dict(self.space.params)}; "
@@ -1094,7 +1102,8 @@ def check_param_types(params: Iterable[inspect.Parameter], given: Mapping[str, A
             text = json.dumps(value) if isinstance(value, bool) else str(value)  # as typed: true, not True
             write = (f"quote it ({param.name}: '{text}' in YAML, --{flag}-param {param.name}='\"{text}\"' in a "
                      f"shell): unquoted, it is read as a number, true/false or a date")
-        wrong.append(f"param {param.name} must be {expected}{' or null' if optional else ''}, got {value!r}; {write}")
+        wrong.append(f"param {param.name} must be {expected}{' or null' if optional else ''}, got {spelled(value)}; "
+                     f"{write}")
     if wrong:
         raise ConfigError(f"{where} {'; and '.join(wrong)}")
 

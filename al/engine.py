@@ -49,7 +49,7 @@ from al.classifiers.base import Classifier, passes_described
 from al.config import SPACE_READERS, check_space_readers, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
-from al.errors import ALError, ConfigError, DataError, QueryError, exception_text, raised_at
+from al.errors import ALError, ConfigError, DataError, QueryError, exception_text, raised_at, spelled
 from al.metrics import evaluate
 from al.progress import counted, heartbeat, is_quiet, progress
 from al.records import RunRecords
@@ -491,10 +491,10 @@ class Simulation:
             raise ConfigError("this strategy/classifier needs sentence embeddings, but no embedder was given")
         if self.space is not None:
             if not isinstance(self.space_every, int) or self.space_every <= 0:
-                raise ConfigError(f"space_every must be a positive integer, got {self.space_every!r}")
+                raise ConfigError(f"space_every must be a positive integer, got {spelled(self.space_every)}")
             strategy_name = repr(self.strategy.name or type(self.strategy).__name__)
             if self.space_for not in SPACE_READERS:
-                raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {self.space_for!r}")
+                raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {spelled(self.space_for)}")
             check_space_readers(self.space_for, strategy_name, self._strategy_reads_embeddings,
                                 self._classifier_probe.input)
 
@@ -557,7 +557,7 @@ class Simulation:
         finds both cached and computes what it would have computed itself.
         """
         if part not in self.PREPARED_PARTS:
-            raise ConfigError(f"part must be one of {', '.join(self.PREPARED_PARTS)}; got {part!r}")
+            raise ConfigError(f"part must be one of {', '.join(self.PREPARED_PARTS)}; got {spelled(part)}")
         if part == "strategy":
             self.offer_encoder_pass()
             self.strategy.prepare(self.corpus.texts[self.corpus.splits["train"]].tolist())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sysconfig
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 
 class ALError(Exception):
@@ -111,6 +111,16 @@ class NotAskedError(NotPendingError):
 
 class AnswerChangedError(AnswerError):
     """A change of an answer that was changed elsewhere (another tab, the answers page) since the sender saw it."""
+
+
+def spelled(value: Any) -> str:
+    """A setting's value as a command line, a YAML file or ``config.json`` writes it, for messages: ``true``,
+    ``false``, ``null``; any other value as its ``repr`` (``'dev'``, ``0.5``)."""
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    return repr(value)
 
 
 def and_more(total: int, shown: int = 3) -> str:

@@ -80,7 +80,7 @@ from al.config import (
     normalise_mapping, replace, unknown_settings_hint,
 )
 from al.errors import (ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, exception_text,
-                       raised_at)
+                       raised_at, spelled)
 from al.progress import counted, duration, heartbeat, progress, quiet_while, set_quiet, time_so_far
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
@@ -148,9 +148,9 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         raise ConfigError(f"{source}: missing `out`, the directory that will hold one run directory per simulation")
     for key, example in (("settings", "{budget: 600}"), ("grid", "{strategy: [random, cvirs]}")):
         if spec.get(key) is not None and not isinstance(spec[key], dict):
-            raise ConfigError(f"{source}: `{key}` must be a mapping such as {example}, got {spec[key]!r}")
+            raise ConfigError(f"{source}: `{key}` must be a mapping such as {example}, got {spelled(spec[key])}")
     if not isinstance(spec["out"], str) or not spec["out"].strip():
-        raise ConfigError(f"{source}: `out` must be a directory path, got {spec['out']!r}")
+        raise ConfigError(f"{source}: `out` must be a directory path, got {spelled(spec['out'])}")
     root = Path(spec["out"]).expanduser().resolve()
     settings, settings_notes = normalise_mapping(dict(spec.get("settings") or {}), f"{source}: settings")
     notes += settings_notes
@@ -158,8 +158,8 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
     for key, values in (spec.get("grid") or {}).items():
         if not isinstance(values, list) or not values:
             example = f"; e.g. {key}: [{values}]" if isinstance(values, (str, int, float)) else ""  # one value
-            raise ConfigError(f"{source}: grid.{key} must be a non-empty list, got {values!r}{example} (a value every "
-                              f"simulation shares goes in settings)")
+            raise ConfigError(f"{source}: grid.{key} must be a non-empty list, got {spelled(values)}{example} (a "
+                              f"value every simulation shares goes in settings)")
         axes.append([(key, _label(key, v, source), _fields(key, v, source)) for v in values])
     runs = []
     fields = set(config_fields())

@@ -25,12 +25,12 @@ from typing import Sequence
 
 import numpy as np
 
-from al.errors import ConfigError, DataError, and_more, did_you_mean
+from al.errors import ConfigError, DataError, and_more, did_you_mean, spelled
 
 
 def _check_size(size: int, n_pool: int) -> int:
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-        raise ConfigError(f"the initial set size must be a non-negative integer, got {size!r}")
+        raise ConfigError(f"the initial set size must be a non-negative integer, got {spelled(size)}")
     if size > n_pool:
         raise ConfigError(f"the initial set ({size}) cannot be larger than the pool ({n_pool} texts); lower --initial")
     return int(size)

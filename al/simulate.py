@@ -25,10 +25,10 @@ from typing import Any, Collection, Iterator, Mapping, Sequence
 from al import __version__
 from al.cli import ArgumentParser, add_data_options, sigterm_stops, stopped
 from al.config import (
-    FITTED_SPACE_SETTINGS, SPACE_READERS, SimulationConfig, completed_params, config_fields, from_mapping, load_yaml,
-    merge_settings, normalise_mapping, parse_yaml, result_settings,
+    FITTED_SPACE_SETTINGS, SPACE_READERS, SimulationConfig, completed_params, config_fields, console_spelling,
+    from_mapping, load_yaml, merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
-from al.errors import ALError, ConfigError, DataError, LabelPickError, and_more, is_al
+from al.errors import ALError, ConfigError, DataError, LabelPickError, and_more, is_al, spelled
 from al.progress import counted, quiet_while
 
 DATA_SEED = 0  # the corpus (dev carving, pool subsample) is the same for every run seed
@@ -162,7 +162,7 @@ def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise ConfigError(f"{flag} expects KEY=VALUE, got {item!r}")
+            raise ConfigError(f"{flag} expects KEY=VALUE, got {spelled(item)}")
         if key in given:
             raise ConfigError(f"{flag} gives {key} twice ({given[key]} and {item}); give it once")
         given[key] = item
@@ -1374,7 +1374,8 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
                                    if len(simulation.space_readers) > 1 else simulation.space_readers)
         alone = " alone" if len(simulation.space_readers) == 1 else ""
         space = "" if config.space.name == "pretrained" else \
-            f" in the {config.space.label()} space ({config.space_scope} scope, {space_fits(config, simulation)}, " \
+            f" in the {config.space.label(console_spelling)} space ({config.space_scope} scope, " \
+            f"{space_fits(config, simulation)}, " \
             f"read by the {readers}{alone})"
         from al.datasets import USER_FILE_DATASETS
 

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 
 from al.classifiers.base import Classifier, passes_described
-from al.errors import ConfigError
+from al.errors import ConfigError, spelled
 
 if TYPE_CHECKING:
     from al.engine import RoundView
@@ -340,7 +340,7 @@ class StoppingSignals:
     def __init__(self, stop_set_size: int = STOP_SET_SIZE, seed: int = 0, records: "RunRecords | None" = None,
                  uncertainty_on: str = "pool") -> None:
         if uncertainty_on not in ("pool", "stop_set"):
-            raise ConfigError(f"uncertainty_on must be 'pool' or 'stop_set', got {uncertainty_on!r}")
+            raise ConfigError(f"uncertainty_on must be 'pool' or 'stop_set', got {spelled(uncertainty_on)}")
         self.stop_set_size = stop_set_size
         self.seed = seed
         self.records = records

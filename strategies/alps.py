@@ -35,7 +35,7 @@ import numpy as np
 
 from al import checks
 from al.embedders.surprisal import MLMSurprisal, pool_key
-from al.errors import ConfigError, EmptyPoolError
+from al.errors import ConfigError, EmptyPoolError, spelled
 from al.registry import register
 from al.strategy import PoolState, Strategy
 
@@ -198,7 +198,7 @@ class ALPS(Strategy):
         checks.integer("alps", "n_init", n_init)
         if surprisal is not None and not callable(surprisal):
             raise ConfigError(f"surprisal must be a function of the pool's texts, passed from Python (it has no "
-                              f"command-line form); got {surprisal!r}; leave it out to use the masked LM")
+                              f"command-line form); got {spelled(surprisal)}; leave it out to use the masked LM")
         self.model = model
         self.mlm_head = mlm_head
         self.fit_steps = fit_steps

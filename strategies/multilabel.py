@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al import checks
-from al.errors import ConfigError, QueryError
+from al.errors import ConfigError, QueryError, spelled
 from al.registry import register
 from al.strategy import PoolState, Strategy, top_n
 
@@ -506,9 +506,9 @@ class Adaptive(Strategy):
         values = np.asarray(betas) if isinstance(betas, (list, tuple, np.ndarray)) else np.zeros((0, 0))
         if values.ndim != 1 or not values.size or values.dtype.kind not in "iuf" \
                 or not ((values >= 0.0) & (values <= 1.0)).all():
-            raise ConfigError(f"adaptive betas must be a non-empty list of numbers in [0, 1], got {betas!r}")
+            raise ConfigError(f"adaptive betas must be a non-empty list of numbers in [0, 1], got {spelled(betas)}")
         if class_weight not in ("balanced", None):
-            raise ConfigError(f"adaptive class_weight must be 'balanced' or null, got {class_weight!r}")
+            raise ConfigError(f"adaptive class_weight must be 'balanced' or null, got {spelled(class_weight)}")
         self.betas = betas
         self.ties_per_beta = checks.integer("adaptive", "ties_per_beta", ties_per_beta)
         self.C = checks.number("adaptive", "C", C, 0.0, low_open=True)

@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ConfigError, DataError
+from al.errors import ConfigError, DataError, spelled
 
 #: Temperatures at which :func:`embedding_quality` reports the loss.
 TEMPERATURES = (0.1, 0.5, 1.0, 10.0)
@@ -93,7 +93,7 @@ def soft_nearest_neighbour_loss(
 
 def _snnl(D: np.ndarray, same: np.ndarray, others: np.ndarray, temperature: float) -> float:
     if not temperature > 0:
-        raise ConfigError(f"temperature must be positive, got {temperature!r}")
+        raise ConfigError(f"temperature must be positive, got {spelled(temperature)}")
     anchors = same.any(axis=1)
     if not anchors.any():
         return float("nan")

@@ -33,8 +33,8 @@ from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 from al.cli import ArgumentParser, check_own_folder, output_dir, output_file, sigterm_stops, stopped
-from al.config import SimulationConfig, from_mapping, load_yaml, merge_settings, normalise_mapping
-from al.errors import ALError, ConfigError, did_you_mean
+from al.config import SimulationConfig, console_spelling, from_mapping, load_yaml, merge_settings, normalise_mapping
+from al.errors import ALError, ConfigError, did_you_mean, spelled
 from al.progress import counted, quiet_while
 
 DEFAULT_HOST = "127.0.0.1"
@@ -146,9 +146,11 @@ def given_reading(args: argparse.Namespace) -> dict[str, Any]:
 
     given = {key: getattr(args, key) for key in READING_FLAGS if key in args}
     if "label_sep" in given and not given["label_sep"]:
-        raise ConfigError(f"--label-sep must be a character or string such as ',' or ';', got {given['label_sep']!r}")
+        raise ConfigError(f"--label-sep must be a character or string such as ',' or ';', got "
+                          f"{spelled(given['label_sep'])}")
     if "text_column" in given and not given["text_column"].strip():
-        raise ConfigError(f"--text-column must name a column, got {given['text_column']!r}; leave it out for 'text'")
+        raise ConfigError(f"--text-column must name a column, got {spelled(given['text_column'])}; leave it out for "
+                          f"'text'")
     if "label_columns" in given:
         given["label_columns"] = list(given["label_columns"])
     return given
@@ -180,8 +182,8 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         if isinstance(from_file, str):  # one label, as al.simulate's config reads it
             from_file = [from_file]
         if not isinstance(from_file, list) or not all(isinstance(name, str) for name in from_file):
-            raise ConfigError(f"labels in {source} must be a list of names, got {from_file!r}; e.g. labels: [food, "
-                              f"water], or give --labels A B C")
+            raise ConfigError(f"labels in {source} must be a list of names, got {spelled(from_file)}; e.g. labels: "
+                              f"[food, water], or give --labels A B C")
         labels = check_label_names(from_file, f"labels in {source}")
     elif ("labels" in args) == ("label_file" in args):
         raise ConfigError("give the labels with --labels A B C or with --label-file FILE (one of them), or as "
@@ -193,7 +195,7 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         print(f"warning: {source} sets {', '.join(unread)}, which a session does not read from a config file (its "
               f"texts are --data, read whole, and its folder --out); left out", file=sys.stderr)
     if not str(args.out).strip():
-        raise ConfigError(f"--out must name the session's folder, got {args.out!r}; e.g. --out sessions/mine")
+        raise ConfigError(f"--out must name the session's folder, got {spelled(args.out)}; e.g. --out sessions/mine")
     data = Path(args.data)
     dataset = "csv" if data.suffix.lower() in (".csv", ".tsv") else "jsonl"
     merged = merge_settings(base, given)
@@ -362,7 +364,7 @@ def serve(args: argparse.Namespace) -> int:
     if host.startswith("[") and host.endswith("]"):  # an IPv6 address as a URL writes it: [::1]
         host = host[1:-1]
     if not host.strip():  # the system would take it for every interface
-        raise ConfigError(f"--host must name an address, got {getattr(args, 'host')!r}; leave it out for "
+        raise ConfigError(f"--host must name an address, got {spelled(getattr(args, 'host'))}; leave it out for "
                           f"{DEFAULT_HOST} (this machine only), or pass --host 0.0.0.0 for every interface")
     port = getattr(args, "port", DEFAULT_PORT)
     if not 0 <= port <= 65535:
@@ -379,7 +381,8 @@ def serve(args: argparse.Namespace) -> int:
         parts = urlsplit(origin)
         if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
                 or parts.query or parts.fragment or parts.username is not None):
-            raise ConfigError(f"--origin must be a page's address such as https://label.example.org, got {origin!r}")
+            raise ConfigError(f"--origin must be a page's address such as https://label.example.org, got "
+                              f"{spelled(origin)}")
     if token is None and (not loopback or origins):  # a proxy's public page is not this machine alone
         token = secrets.token_urlsafe(24)
     session = prepare_session(args)  # every setting and file checked; nothing written yet
@@ -406,8 +409,8 @@ def serve(args: argparse.Namespace) -> int:
             print(f"{state} "
                   f"{counted(len(session.texts.texts), 'text')} of {session.options.data_path}"
                   f"{given_note(len(session.texts.given))}, labels {', '.join(session.label_names)}; "
-                  f"{config.strategy.label()} picks {batch_plan(config.initial, config.step, config.budget)} -> "
-                  f"{session.directory}", file=sys.stderr)
+                  f"{config.strategy.label(console_spelling)} picks "
+                  f"{batch_plan(config.initial, config.step, config.budget)} -> {session.directory}", file=sys.stderr)
             if complete:
                 print(f"complete: {session.done_message()} "
                       f"({more_budget(config.initial, config.step, config.budget)})", file=sys.stderr)

@@ -57,6 +57,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from al.annotate.session import Session, UnknownTextError
+from al.config import console_spelling
 from al.errors import ALError, AnswerChangedError, NotAskedError, NotPendingError, UnknownLabelError
 
 HERE = Path(__file__).resolve().parent
@@ -337,7 +338,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
         return {"request": request, "labels": labels, "name": Path(session.options.data_path).name,
                 "guidelines": session.options.guidelines, "budget": session.config.budget,
                 "n_rounds": session.config.n_rounds,
-                "strategy": session.config.strategy.label()}
+                "strategy": session.config.strategy.label(console_spelling)}
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:

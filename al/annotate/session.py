@@ -49,8 +49,8 @@ from al import __version__
 from al.annotate.data import Reading, SessionTexts
 from al.annotate.store import DB_FILE, Answer, AnswerStore, count_answers
 from al.config import SimulationConfig, result_settings
-from al.errors import (ALError, AnswerChangedError, ClassifierNeededError, ConfigError, DataError,
-                       ForeignConfigError, NotAskedError, NotPendingError, UnknownLabelError, and_more, exception_text)
+from al.errors import (ALError, AnswerChangedError, ClassifierNeededError, ConfigError, DataError, ForeignConfigError,
+                       NotAskedError, NotPendingError, UnknownLabelError, and_more, exception_text, spelled)
 from al.io import remove_stale_temporaries
 from al.metrics import evaluate
 from al.progress import counted, waiting_on_a_person
@@ -259,7 +259,7 @@ class HumanAnnotator:
     def check_labels(self, labels: Sequence[str]) -> tuple[str, ...]:
         """The labels in the session's order; UnknownLabelError for a name the session lacks."""
         if isinstance(labels, (str, bytes)) or not all(isinstance(n, str) for n in labels):
-            raise UnknownLabelError(f"labels must be a list of label names, got {labels!r}")
+            raise UnknownLabelError(f"labels must be a list of label names, got {spelled(labels)}")
         unknown = sorted(set(labels) - set(self.label_names))
         if unknown:
             raise UnknownLabelError(

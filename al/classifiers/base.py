@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal, Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ConfigError, NotFittedError, did_you_mean
+from al.errors import ConfigError, NotFittedError, did_you_mean, spelled
 
 ClassifierInput = Literal["texts", "embeddings"]
 
@@ -127,7 +127,7 @@ def fixed_threshold(threshold: Any) -> float:
             or not 0.0 < float(threshold) <= 1.0:
         close = did_you_mean([threshold], ["fixed", "dev"], cutoff=0.6) if isinstance(threshold, str) else ""
         raise ConfigError(f"threshold must be a number in (0, 1], 'fixed' (0.5) or 'dev' (per label, tuned on the "
-                          f"dev split), got {threshold!r}{close}")
+                          f"dev split), got {spelled(threshold)}{close}")
     return float(threshold)
 
 

@@ -23,7 +23,7 @@ from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warm
 from al.classifiers.base import Classifier, fixed_threshold, tune_thresholds
 from al.device import autocast, cudnn_attention_off, resolve_device, seeded_torch, warn_if_bf16_emulated
 from al import checks
-from al.errors import ConfigError
+from al.errors import ConfigError, spelled
 from al.metrics import macro_f1
 from al.models import quiet_loading, resolve_model, token_limit
 from al.progress import progress
@@ -661,14 +661,14 @@ class BertClassifier(Classifier):
         for name in ("max_length", "batch_size", "eval_batch_size", "patience"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+                raise ConfigError(f"{name} must be a positive integer, got {spelled(value)}")
         if not isinstance(self.max_epochs, (int, np.integer)) or self.max_epochs < 0:
-            raise ConfigError(f"max_epochs must be a non-negative integer, got {self.max_epochs!r}")
+            raise ConfigError(f"max_epochs must be a non-negative integer, got {spelled(self.max_epochs)}")
         if not self.learning_rate > 0:
-            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate!r}")
+            raise ConfigError(f"learning_rate must be positive, got {spelled(self.learning_rate)}")
         checks.number("bert", "weight_decay", self.weight_decay, 0.0)
         if not 0 <= self.warmup_ratio < 1:
-            raise ConfigError(f"warmup_ratio must lie in [0, 1), got {self.warmup_ratio!r}")
+            raise ConfigError(f"warmup_ratio must lie in [0, 1), got {spelled(self.warmup_ratio)}")
         fixed_threshold(self.threshold)
         choices = {
             "pos_weight": ("auto", None),
@@ -677,7 +677,7 @@ class BertClassifier(Classifier):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 shown = ", ".join("null" if choice is None else choice for choice in allowed)  # as written in YAML
-                raise ConfigError(f"{name} must be one of {shown}, got {getattr(self, name)!r}")
+                raise ConfigError(f"{name} must be one of {shown}, got {spelled(getattr(self, name))}")
         on_cpu = self.device == "cpu" or (self.device == "auto" and not torch.cuda.is_available())
         if self.mixed_precision == "fp16" and on_cpu:  # a missing GPU for device="cuda" is the fit's to report
             raise ConfigError(f"mixed_precision='fp16' needs cuda, and device {self.device!r} runs on the cpu; "
@@ -686,23 +686,23 @@ class BertClassifier(Classifier):
 
     def _check_aux_params(self) -> None:
         if self.aux is not None and self.aux not in AUX:
-            raise ConfigError(f"bert aux must be one of {', '.join(AUX)} (or null for none), got {self.aux!r}")
+            raise ConfigError(f"bert aux must be one of {', '.join(AUX)} (or null for none), got {spelled(self.aux)}")
         if self.aux_positive not in ("shares", "exact"):
-            raise ConfigError(f"bert aux_positive must be one of shares, exact; got {self.aux_positive!r}")
+            raise ConfigError(f"bert aux_positive must be one of shares, exact; got {spelled(self.aux_positive)}")
         checks.integer("bert", "aux_negatives", self.aux_negatives, at_least=2 if self.aux == "am" else 1,
                        why="am draws one positive, then negatives" if self.aux == "am" else "")
         if self.aux_weight is not None:
             if isinstance(self.aux_weight, bool) or not isinstance(self.aux_weight, (int, float)) \
                     or not np.isfinite(self.aux_weight):
                 raise ConfigError(f"bert aux_weight must be a finite number or None (the paper's), got "
-                                  f"{self.aux_weight!r}")
+                                  f"{spelled(self.aux_weight)}")
             if self.aux == "clld" and not 0 <= self.aux_weight <= 1:
                 raise ConfigError(f"bert aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
-                                  f"got {self.aux_weight!r}")
+                                  f"got {spelled(self.aux_weight)}")
             if self.aux in ("aan", "am") and self.aux_weight < 0:  # as the head space's (SNNL's alpha may be < 0)
                 raise ConfigError(f"bert aux_weight is {self.aux.upper()}'s weight of its auxiliary loss and must be "
                                   f"at least 0 (a negative one rewards the similarity the loss penalises), got "
-                                  f"{self.aux_weight!r}; give 0 or more, or leave it out for the paper's 1.0")
+                                  f"{spelled(self.aux_weight)}; give 0 or more, or leave it out for the paper's 1.0")
         for name, value, low_open in (("aux_delta", self.aux_delta, False), ("aux_tau", self.aux_tau, True)):
             checks.number("bert", name, value, 0.0, low_open=low_open)
         readers = {"aux_weight": AUX, "aux_negatives": ("aan", "am"), "aux_delta": ("am",),
@@ -728,7 +728,7 @@ class BertClassifier(Classifier):
             count = (" (a count of pairs is a fitted space's confusable=k; bert's aux_confusable names the pairs)"
                      if isinstance(pairs, (int, np.integer)) and not isinstance(pairs, bool) else "")
             raise ConfigError(f"bert aux_confusable must be a list of label index pairs such as [[0, 1], [2, 5]] "
-                              f"(indices in the run's label order), got {pairs!r}{count}")
+                              f"(indices in the run's label order), got {spelled(pairs)}{count}")
 
     def predict_proba_dropout(self, X: Sequence[str], n_samples: int, seed: int) -> np.ndarray:
         """Per-label probabilities of ``n_samples`` stochastic forward passes with dropout on (MC dropout).
@@ -755,7 +755,7 @@ class BertClassifier(Classifier):
         """
         self._check_fitted()
         if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-            raise ConfigError(f"n_samples must be a positive integer, got {n_samples!r}")
+            raise ConfigError(f"n_samples must be a positive integer, got {spelled(n_samples)}")
         texts = _check_texts(X, "X", allow_empty=True)
         out = np.empty((n_samples, len(texts), self.n_labels_), dtype=np.float32)
         encodings = self._tokenize(texts) if texts else {"input_ids": []}

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al.classifiers.base import Classifier, fixed_threshold, tune_thresholds
-from al.errors import ConfigError
+from al.errors import ConfigError, spelled
 
 #: The largest k searched on dev (the paper's range is 1-100).
 K_MAX = 100
@@ -273,10 +273,10 @@ class KNNClassifier(Classifier):
         """Check the parameters' values; returns the fixed threshold (0.5 for "fixed"/"dev")."""
         k = self.k
         if k != "dev" and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
-            raise ConfigError(f"k must be a positive integer or 'dev', got {k!r}; give k=10, say, or k=dev (the "
+            raise ConfigError(f"k must be a positive integer or 'dev', got {spelled(k)}; give k=10, say, or k=dev (the "
                               f"default: chosen each round on dev macro-F1)")
         if self.weights not in WEIGHTS:
-            raise ConfigError(f"weights must be one of {', '.join(WEIGHTS)}, got {self.weights!r}")
+            raise ConfigError(f"weights must be one of {', '.join(WEIGHTS)}, got {spelled(self.weights)}")
         return fixed_threshold(self.threshold)
 
 
@@ -305,7 +305,7 @@ def knn_votes(
     a vote of the j nearest neighbours, sum_i w_i y_il / sum_i w_i over i <= j.
     """
     if weights not in WEIGHTS:
-        raise ConfigError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
+        raise ConfigError(f"weights must be one of {', '.join(WEIGHTS)}, got {spelled(weights)}")
     labels = np.asarray(neighbour_labels, dtype=np.float64)
     n_queries, k, n_labels = labels.shape
     # Uniform shares are counts / j: sums of 0/1 are exact in float64, in any order.

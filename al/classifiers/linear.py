@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
 from al.classifiers.base import Classifier, fixed_threshold, tune_thresholds
-from al.errors import ConfigError
+from al.errors import ConfigError, spelled
 
 
 class LogisticRegressionClassifier(Classifier):
@@ -63,17 +63,17 @@ class LogisticRegressionClassifier(Classifier):
     def _check_params(self) -> None:
         """Refuse bad values before any data loads (a run's validation calls this), not at the first fit."""
         if isinstance(self.C, bool) or not isinstance(self.C, (int, float)) or not 0 < self.C < math.inf:
-            raise ConfigError(f"logreg C must be a positive number, got {self.C!r}; e.g. C=0.5 (--classifier-param "
-                              f"C=0.5)")
+            raise ConfigError(f"logreg C must be a positive number, got {spelled(self.C)}; e.g. C=0.5 "
+                              f"(--classifier-param C=0.5)")
         weights = self.class_weight
         per_class = isinstance(weights, dict) and set(map(str, weights)) <= {"0", "1"} and all(
             isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w < math.inf for w in weights.values())
         if weights not in ("balanced", None) and not per_class:
             raise ConfigError(f"class_weight must be balanced, null (none) or per class such as {{0: 1, 1: 5}} "
-                              f"(positive weights), got {weights!r}")
+                              f"(positive weights), got {spelled(weights)}")
         fixed_threshold(self.threshold)
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or self.max_iter < 1:
-            raise ConfigError(f"max_iter must be a positive integer, got {self.max_iter!r}")
+            raise ConfigError(f"max_iter must be a positive integer, got {spelled(self.max_iter)}")
 
     def fit(
         self,

@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 
 from al.datasets.corpus import SPLITS, Corpus, make_corpus
 from al.datasets.reduction import check_eligible, pick_frequent_rare, reduce_labels, select_labels, warn_lookalikes
-from al.errors import DataError, did_you_mean
+from al.errors import DataError, did_you_mean, spelled
 
 __all__ = [
     "DATASETS", "DATA_OPTIONS", "SPLITS", "Corpus", "check_data_options", "check_eligible", "load_corpus",
@@ -52,7 +52,7 @@ def check_data_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
         ones), or a value of the wrong kind.
     """
     if not isinstance(options, Mapping):
-        raise DataError(f"data_options must be a mapping such as {{label_sep: \",\"}}, got {options!r}")
+        raise DataError(f"data_options must be a mapping such as {{label_sep: \",\"}}, got {spelled(options)}")
     known = DATA_OPTIONS.get(name, {})
     unknown = sorted(set(options) - set(known))
     if unknown:
@@ -64,14 +64,14 @@ def check_data_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("text_column", "label_sep", "split_column"):  # a label separator may be a space
         if key in out and (not isinstance(out[key], str) or not (out[key] if key == "label_sep" else out[key].strip())):
             flag = "--" + key.replace("_", "-")
-            raise DataError(f"data_options: {key} must be a non-empty string ({flag}), got {out[key]!r}")
+            raise DataError(f"data_options: {key} must be a non-empty string ({flag}), got {spelled(out[key])}")
     columns = out.get("label_columns")
     if isinstance(columns, str):
         out["label_columns"] = columns = [columns]
     if columns is not None and (not isinstance(columns, (list, tuple)) or not columns
                                 or not all(isinstance(c, str) and c.strip() for c in columns)):
         raise DataError(f"data_options: label_columns must be a list of column names (--label-columns a b), "
-                        f"got {columns!r}")
+                        f"got {spelled(columns)}")
     return out
 
 

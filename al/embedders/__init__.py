@@ -580,9 +580,9 @@ class SentenceEmbedder:
         stop: threading.Event | None = None,
     ) -> None:
         if precision not in PRECISIONS:
-            from al.errors import ConfigError
+            from al.errors import ConfigError, spelled
 
-            raise ConfigError(f"embedding precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+            raise ConfigError(f"embedding precision must be one of {', '.join(PRECISIONS)}, got {spelled(precision)}")
         self.model = model
         self.precision = precision
         self.batch_size = batch_size

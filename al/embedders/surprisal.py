@@ -34,7 +34,7 @@ from al.cache import cache_dir, cache_lock, mark_used
 from al.embedders import (CANONICAL, PARTIAL, PRECISIONS, CanonicalBatch, EmbeddingCache, bucket_length,
                           canonical_batches, encoder_passes, padded_tokens, precision_key, text_keys)
 from al.checks import FIX
-from al.errors import ConfigError, ModelError
+from al.errors import ConfigError, ModelError, spelled
 from al.io import atomic_file
 from al.progress import progress
 from al.models import model_key, quiet_loading, resolve_model
@@ -460,16 +460,16 @@ class MLMSurprisal:
         precision: str = "fp32",
     ) -> None:
         if mlm_head not in MLM_HEAD_MODES:
-            raise ConfigError(f"mlm_head must be one of {', '.join(MLM_HEAD_MODES)}; got {mlm_head!r}: give one of "
-                              f"them, or leave it out for auto")
+            raise ConfigError(f"mlm_head must be one of {', '.join(MLM_HEAD_MODES)}; got {spelled(mlm_head)}: give "
+                              f"one of them, or leave it out for auto")
         if precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}: give one of "
-                              f"them")
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}; got {spelled(precision)}: give "
+                              f"one of them")
         for key, value in (("fit_steps", fit_steps), ("batch_size", batch_size)):
             if isinstance(value, bool) or not (isinstance(value, int) and value >= 1):
-                raise ConfigError(f"{key} must be a positive integer; got {value!r}: {FIX}")
+                raise ConfigError(f"{key} must be a positive integer; got {spelled(value)}: {FIX}")
         if isinstance(seed, bool) or not (isinstance(seed, int) and seed >= 0):
-            raise ConfigError(f"seed must be a non-negative integer; got {seed!r}: {FIX}")
+            raise ConfigError(f"seed must be a non-negative integer; got {spelled(seed)}: {FIX}")
         self.model = model
         self.mlm_head = mlm_head
         self.fit_steps = fit_steps

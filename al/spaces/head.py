@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ConfigError, DataError
+from al.errors import ConfigError, DataError, spelled
 from al.optim import Adam
 from al.spaces.training import (CLLD_TAU, Batch, batch_loss, check_fit, check_space_settings, minibatches, pair_loss,
                                  resolve_params)
@@ -96,11 +96,12 @@ class HeadSpace:
         """Refuse bad settings before any data loads."""
         check_space_settings(self, ("dim", "hidden", "epochs", "batch_size"))
         if self.ldm not in LDM_MODES:
-            raise ConfigError(f"space {self.objective!r} ldm must be one of {', '.join(LDM_MODES)}, got {self.ldm!r}")
+            raise ConfigError(f"space {self.objective!r} ldm must be one of {', '.join(LDM_MODES)}, got "
+                              f"{spelled(self.ldm)}")
         if self.dropout is not None and (isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float))
                                          or not 0 <= self.dropout < 1):
             raise ConfigError(f"space {self.objective!r} dropout must be a number in [0, 1), or null (YAML; or leave it "
-                              f"out) for the objective's own, got {self.dropout!r}")
+                              f"out) for the objective's own, got {spelled(self.dropout)}")
         if self.objective == "clld" and self.dropout == 0:
             raise ConfigError("clld contrasts two dropout views of each text; give dropout > 0 (or leave it None: 0.1)")
 

@@ -48,7 +48,7 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from al.errors import ConfigError
+from al.errors import ConfigError, spelled
 
 __all__ = [
     "POSITIVE",
@@ -94,7 +94,7 @@ def _dense_labels(Y: Any, name: str = "Y") -> np.ndarray:
 def _positive_mask_numpy(Y: np.ndarray, positive: str) -> np.ndarray:
     """:func:`positive_mask` on a dense bool ndarray, as an ndarray."""
     if positive not in POSITIVE:
-        raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}; got {positive!r}")
+        raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}; got {spelled(positive)}")
     if positive == "shares":
         counts = Y.astype(np.float32)  # float: BLAS; the products are small exact integers
         empty = ~Y.any(axis=1)
@@ -304,7 +304,7 @@ def soft_nearest_neighbour_loss(
     [SNNL]_ eq. 4-5 (l.300-368), after Frosst et al. (2019).
     """
     if not temperature > 0:
-        raise ConfigError(f"temperature must be positive, got {temperature!r}")
+        raise ConfigError(f"temperature must be positive, got {spelled(temperature)}")
     mask = positive_mask(Y, positive).to(z.device)
     if mask.shape[0] != z.shape[0]:
         raise ConfigError(f"z has {z.shape[0]} rows but Y has {mask.shape[0]}; they must match")
@@ -464,7 +464,7 @@ def sample_negative_supervision(
     """
     least = 2 if margin else 1
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < least:
-        raise ConfigError(f"n must be an integer >= {least} for {'AM' if margin else 'AAN'}, got {n!r}")
+        raise ConfigError(f"n must be an integer >= {least} for {'AM' if margin else 'AAN'}, got {spelled(n)}")
     mask = _positive_mask_numpy(_dense_labels(Y), positive)
     m = len(mask)
     n_neg = n - 1 if margin else n
@@ -509,7 +509,7 @@ def static_label_distance(
     [CLLD]_ sec. III (l.355-362), IV-B (l.534), ablation (l.597-599).
     """
     if not isinstance(n_labels, (int, np.integer)) or n_labels < 1:
-        raise ConfigError(f"n_labels must be a positive integer, got {n_labels!r}")
+        raise ConfigError(f"n_labels must be a positive integer, got {spelled(n_labels)}")
     ldm = np.ones((n_labels, n_labels))
     for pair in confusable:
         a, b = (int(x) for x in pair)
@@ -540,7 +540,7 @@ def confusable_pairs(confusion: np.ndarray, k: int) -> list[tuple[int, int]]:
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
         raise ConfigError(f"confusion must be a square matrix, got shape {C.shape}")
     if not isinstance(k, (int, np.integer)) or k < 0:
-        raise ConfigError(f"k must be a non-negative integer, got {k!r}")
+        raise ConfigError(f"k must be a non-negative integer, got {spelled(k)}")
     a, b = np.triu_indices(len(C), k=1)
     score = C[a, b] + C[b, a]
     order = np.lexsort((b, a, -score))  # by score descending, then a, then b
@@ -744,7 +744,7 @@ def clld_loss(
         raise ConfigError(f"logits must have shape ({M}, {labels.shape[1]}) or ({2 * M}, {labels.shape[1]}), "
                           f"got {tuple(logits.shape)}")
     if not 0 <= lam <= 1:
-        raise ConfigError(f"lam must lie in [0, 1], got {lam!r}")
+        raise ConfigError(f"lam must lie in [0, 1], got {spelled(lam)}")
     target = torch.from_numpy(labels.astype(np.float32)).to(device=logits.device, dtype=logits.dtype)
     bce = F.binary_cross_entropy_with_logits(logits[:M], target, pos_weight=pos_weight)
     return lam * bce + (1.0 - lam) * clld_contrastive_loss(z, labels, ldm, positive)

@@ -22,7 +22,7 @@ from typing import Any, Callable, NoReturn
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import InterfaceError, QueryError, ViewNotAvailableError
+from al.errors import InterfaceError, QueryError, ViewNotAvailableError, spelled
 from al.strategy import REQUIREMENTS, PoolState, Strategy, validate_answer
 
 
@@ -222,7 +222,7 @@ def check_strategy(
     unlabeled = 60 - 12  # make_state's pool of the checks that ask for n
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= unlabeled:
         raise ValueError(f"check_strategy's n must be a whole number from 1 to {unlabeled} (the unlabeled texts of "
-                         f"its synthetic pools), got {n!r}")
+                         f"its synthetic pools), got {spelled(n)}")
     n = int(n)
     make = factory
     probe = make()

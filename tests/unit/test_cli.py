@@ -929,7 +929,7 @@ def test_an_error_quoting_a_multi_line_message_stays_one_line():
     ("out: 5\n", "out must be a path such as runs/my-run"),
     ("model: [a]\n", "model must be a string such as all-MiniLM-L6-v2, got ['a'] (list)"),
     ("dataset: [csv]\n", "dataset must be a string such as disaster, got ['csv'] (list)"),
-    ("pool_size: true\n", "pool_size must be a positive integer, or left out (null) for the whole pool, got True"),
+    ("pool_size: true\n", "pool_size must be a positive integer, or left out (null) for the whole pool, got true"),
     ("labels: 5\n", "labels must be a list of label names"),
     ("strategy: random\nstrategy: cvirs\n", "sim.yaml: key 'strategy' is given twice (lines 1 and 2); keep one"),
     ("space_every: 3\n", "error: space_every is read only with a fitted space"),  # the file's key, no flag
@@ -1191,7 +1191,7 @@ def test_which_params_take_true_or_false():
     import numpy as np
 
     check_param_types(params, {"a": np.bool_(True)}, "strategy 'x'")
-    for name, value, message in (("a", "no", "a must be true or false, got 'no'"), ("a", None, "got None"),
+    for name, value, message in (("a", "no", "a must be true or false, got 'no'"), ("a", None, "got null"),
                                  ("b", "off", "b must be true or false, got 'off'"),
                                  ("c", "yes", "c must be true or false or null, got 'yes'"),
                                  ("d", 1, "d must be true or false or null, got 1")):
@@ -1214,8 +1214,10 @@ def test_params_annotated_str_take_text_only():
     check_param_types(params, {"mode": "3", "model": None, "free": 3}, "strategy 'x'")
     for value in ({0: 1, 1: 5}, ["a"], Path("m"), None):  # what YAML does not misread: the component's own check says
         check_param_types(params, {"mode": value}, "strategy 'x'")
+    from al.errors import spelled
+
     for value, typed in ((3, "3"), (2.5, "2.5"), (True, "true"), (datetime.date(2020, 1, 1), "2020-01-01")):
-        with pytest.raises(ConfigError, match=rf"^strategy 'x' param mode must be text, got {re.escape(repr(value))}; "
+        with pytest.raises(ConfigError, match=rf"^strategy 'x' param mode must be text, got {re.escape(spelled(value))}; "
                                               rf"quote it \(mode: '{typed}' in YAML, --strategy-param "
                                               rf"mode='\"{typed}\"' in a shell\): unquoted, it is "
                                               rf"read as a number, true/false or a date$"):
@@ -1249,13 +1251,13 @@ def test_params_annotated_int_or_float_take_numbers_of_that_kind():
             ("k", 2.0, "strategy 'x' param k must be an integer, got 2.0; write a whole number such as 5 (1e3 and "
                        "2.0 are read as fractions)"),
             ("k", "abc", "param k must be an integer, got 'abc'; write a whole number such as 5"),
-            ("k", True, "param k must be an integer, got True"),
+            ("k", True, "param k must be an integer, got true"),
             ("bare", "abc", "param bare must be a number or null, got 'abc'; write a number such as 3 (its default)"),
             ("cap", 1e3, "param cap must be an integer or null, got 1000.0"),
             ("width", "x", "param width must be an integer or null, got 'x'"),
             ("rate", "fast", "strategy 'x' param rate must be a number, got 'fast'; write a number such as 0.5 or "
                              "1e-3"),
-            ("rate", None, "param rate must be a number, got None")):
+            ("rate", None, "param rate must be a number, got null")):
         with pytest.raises(ConfigError, match=re.escape(message)):
             check_param_types(params, {name: value}, "strategy 'x'")
     check_param_types(params, {"k": 2.0}, "strategy 'x'", kinds=("bool",))  # the bool check alone
@@ -1544,3 +1546,26 @@ def test_a_command_called_in_process_leaves_the_progress_display_as_it_was(tmp_p
     for command, bad in ((main, ["--budget", "-1"]), (analyze, ["--seed", "-1"])):  # refused at once: said, rc 2
         assert command([*bad, "--quiet", "--out", str(tmp_path / "x")]) == 2
         assert not al.progress.is_quiet()
+
+
+def test_the_start_line_spells_params_as_a_command_line_or_yaml_file_gives_them(tmp_path, monkeypatch, capsys):
+    """It echoed `logreg(class_weight=None)` for `--classifier-param class_weight=null`, and a refused value read
+    `got True` for `true`: Python's spelling, where the user had typed the command line's."""
+    import al.embedders
+    from al.config import Component, console_spelling
+    from tests.unit.test_analyze_own_data import HashEmbedder
+    from tests.unit.test_grid import _csv
+
+    assert [console_spelling(v) for v in (True, False, None, "dev", 0.3, 5)] == ["true", "false", "null", "dev",
+                                                                                  "0.3", "5"]
+    assert Component("x", {"b": None, "a": True}).label(console_spelling) == "x(a=true, b=null)"
+    assert Component("x", {"b": None, "a": True}).label() == "x(a=True, b=None)"  # reports and folders: as before
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    data = _csv(tmp_path / "d.csv")
+    assert main(["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--initial", "10", "--step", "5",
+                 "--budget", "20", "--classifier-param", "class_weight=null", "--out", str(tmp_path / "r")]) == 0
+    start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
+    assert " logreg(class_weight=null) classifier -> " in start
+    assert main(["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--classifier-param",
+                 "C=true"]) == 2
+    assert "logreg C must be a positive number, got true; " in capsys.readouterr().err

@@ -156,7 +156,7 @@ def test_the_k_searched_is_capped_at_min_100_and_the_labeled_set(n, k_max):
     ({"k": 0}, False, "k must be a positive integer or 'dev', got 0; give k=10, say, or k=dev (the default: chosen "
                         "each round on dev macro-F1)"),
     ({"k": "all"}, False, "k must be a positive integer or 'dev', got 'all'"),
-    ({"k": True}, False, "k must be a positive integer or 'dev', got True"),
+    ({"k": True}, False, "k must be a positive integer or 'dev', got true"),
     ({"k": 3, "threshold": 1.5}, False, "threshold must be a number in (0, 1], 'fixed' (0.5) or 'dev' (per label, tuned on the dev split), got 1.5"),
 ])
 def test_bad_settings_raise_one_line_config_errors(params, fit_dev, message):

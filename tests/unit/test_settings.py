@@ -234,7 +234,7 @@ WRONG_TYPES = {
     "model list": (["a"], "model must be a string such as all-MiniLM-L6-v2, got ['a'] (list)"),
     "dataset": (["csv"], "dataset must be a string such as disaster, got ['csv'] (list)"),
     "device": (0, "device must be a string such as auto, got 0 (int)"),
-    "pool_size": (True, "pool_size must be a positive integer, or left out (null) for the whole pool, got True"),
+    "pool_size": (True, "pool_size must be a positive integer, or left out (null) for the whole pool, got true"),
     "labels": (5, "labels must be a list of label names such as [food, water] (or one name), got 5;"),
     "labels of numbers": ([1, "food"], "labels must be a list of label names such as [food, water] (or one name), "
                                        "got [1, 'food']; quote a name"),
@@ -310,7 +310,7 @@ def test_a_strategy_or_classifier_given_params_names_its_default_run_directory_w
         again = from_mapping(config.resolved())  # the console names it as the command that made it did
         assert [again.shown(which) for which in ("strategy", "classifier")] == \
             [config.shown(which) for which in ("strategy", "classifier")]
-    assert (both.shown("strategy"), both.shown("classifier")) == ("dal(sub_batches=5, warm_start=True)",
+    assert (both.shown("strategy"), both.shown("classifier")) == ("dal(sub_batches=5, warm_start=true)",
                                                                   "logreg(threshold=dev)")
     assert from_mapping(SimulationConfig().resolved()).shown("classifier") == "logreg"  # not logreg(C=1.0, ...)
 

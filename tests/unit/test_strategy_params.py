@@ -7,7 +7,7 @@ import pytest
 
 from al import checks
 from al.config import SimulationConfig
-from al.errors import ConfigError
+from al.errors import ConfigError, spelled
 from al.simulate import main
 
 
@@ -18,7 +18,7 @@ def test_integer_passes_integers_at_the_bound_or_above(value):
 
 @pytest.mark.parametrize("value, at_least", [(0, 1), (-1, 0), (1, 2), (True, 1), (1.0, 1), ("3", 1), (None, 1)])
 def test_integer_refuses_what_is_not_an_integer_or_below_the_bound(value, at_least):
-    with pytest.raises(ConfigError, match=rf"^s k must be .*, got {value!r}; give one such, or leave it out for its default$".replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ConfigError, match=rf"^s k must be .*, got {spelled(value)}; give one such, or leave it out for its default$".replace("(", r"\(").replace(")", r"\)")):
         checks.integer("s", "k", value, at_least=at_least)
 
 
