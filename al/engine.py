@@ -50,7 +50,7 @@ from al.config import SPACE_READERS, check_space_readers, n_rounds
 from al.datasets.corpus import Corpus
 from al.embedders import matrix_digest
 from al.errors import ALError, ConfigError, DataError, QueryError, exception_text, raised_at, spelled
-from al.metrics import evaluate
+from al.metrics import constant_prediction, evaluate
 from al.progress import counted, heartbeat, is_quiet, progress
 from al.records import RunRecords
 from al.strategy import PoolState, Strategy, validate_answer, write_advice
@@ -487,6 +487,7 @@ class Simulation:
             )
         self._classifier_probe = self.make_classifier(self.seed)
         self._undeclared_said = False  # a user's strategy reading views it does not declare: warned once a run
+        self._constant_said = False  # a classifier predicting one label set for every test text: warned once a run
         if self.embed is None and (self._needs_pool_embeddings or self._classifier_probe.input == "embeddings"):
             raise ConfigError("this strategy/classifier needs sentence embeddings, but no embedder was given")
         if self.space is not None:
@@ -643,6 +644,8 @@ class Simulation:
                 with passes_described(classifier, f"the {len(test):,} test texts"):
                     predicted = classifier.predict(features.test)
                 metrics = evaluate(corpus.Y[test], predicted, corpus.label_names)
+                if not self._constant_said:
+                    self._constant_said = self._warn_if_constant(r, len(labeled), predicted, classifier, metrics)
             seconds["evaluate"] = time.perf_counter() - t
 
             t = time.perf_counter()
@@ -685,6 +688,31 @@ class Simulation:
             labeled = np.concatenate([shown, picked])
             sizes.append(len(labeled))
         return rounds
+
+    def _warn_if_constant(self, r: int, n_labeled: int, predicted: Any, classifier: Classifier,
+                          metrics: Mapping[str, Any]) -> bool:
+        """Warn where round ``r``'s classifier gave every test text the same labels (its scores then are a constant
+        guess's: :func:`al.metrics.constant_prediction`); whether it did."""
+        said = constant_prediction(predicted, self.corpus.label_names, "test texts")
+        if said is None:
+            return False
+        import warnings
+
+        thresholds = np.asarray(getattr(classifier, "thresholds_", []), dtype=float).ravel()
+        at = ""
+        if len(thresholds):
+            at = (f" at threshold {thresholds[0]:g}" if np.all(thresholds == thresholds[0])
+                  else " at its per-label thresholds")
+        if said.startswith("no label"):
+            advice = ("no probability passed the threshold (too few labeled texts, or too short a fit): later "
+                      "rounds often do, and a lower threshold or threshold=dev may help sooner")
+        else:
+            advice = ("its probabilities do not tell the texts apart at this threshold: a higher one, threshold=dev "
+                      "or, for a fine-tuned classifier, another learning_rate or pos_weight may separate them")
+        warnings.warn(f"round {r + 1} ({counted(n_labeled, 'text')} labeled): the classifier predicted {said}{at}, "
+                      f"so the round's scores are a constant guess's (macro-F1 {metrics['macro_f1']:.3f}), not a "
+                      f"trained model's; {advice} (said once a run)", RuntimeWarning, stacklevel=2)
+        return True
 
     def _adapt(self, base: Features, fit_round: int, fitted_labeled: np.ndarray, y_fitted: sp.csr_matrix,
                dev: np.ndarray) -> tuple[Features, dict[str, Any]]:

@@ -87,3 +87,33 @@ def evaluate(Y_true: sp.csr_matrix | np.ndarray, Y_pred: np.ndarray, label_names
         "macro_recall": _mean(recall),
         "per_label_f1": {name: round(float(f), 6) for name, f in zip(label_names, f1)},
     }
+
+
+def constant_prediction(Y_pred: Any, label_names: Sequence[str], noun: str = "texts") -> str | None:
+    """What a prediction gives every text alike, where every row of ``Y_pred`` is the same, else None.
+
+    ``"all 10 labels for every one of the 2,000 texts"``, ``"no label for any of
+    the 2,000 texts"`` or ``"the same 2 labels (food, water) for every one of the
+    2,000 texts"``. Such a prediction's scores are a constant guess's: on every
+    label, recall is 1 or 0 and F1 follows from the label's frequency alone.
+    None for fewer than two texts, where any prediction is constant.
+
+    Parameters
+    ----------
+    Y_pred : ndarray or csr_matrix of shape (n_samples, n_labels), 0/1
+    label_names : sequence of str, length n_labels
+    noun : str
+        What the rows are, ``"test texts"``.
+    """
+    pred = (Y_pred.toarray() if sp.issparse(Y_pred) else np.asarray(Y_pred)).astype(bool)
+    if pred.ndim != 2 or len(pred) < 2 or not (pred == pred[0]).all():
+        return None
+    n_texts = f"{len(pred):,} {noun}"
+    given = [name for name, on in zip(label_names, pred[0]) if on]
+    if not given:
+        return f"no label for any of the {n_texts}"
+    if len(given) == pred.shape[1]:
+        return f"{'the one label' if len(given) == 1 else f'all {len(given)} labels'} for every one of the {n_texts}"
+    shown = ", ".join(given[:5]) + (f" and {len(given) - 5:,} more" if len(given) > 5 else "")
+    labels = "label" if len(given) == 1 else "labels"
+    return f"the same {len(given):,} {labels} ({shown}) for every one of the {n_texts}"

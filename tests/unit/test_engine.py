@@ -749,3 +749,55 @@ def test_a_user_s_strategy_reading_a_view_it_does_not_declare_is_warned_of_once_
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # declared: no word
         simulate(corpus, ReadsDeclared()).run()
+
+
+class Blind(LogisticRegressionClassifier):
+    """Fits as logreg does, then gives every text the probability ``p`` on every label."""
+
+    def __init__(self, p: float, **params):
+        super().__init__(**params)
+        self.p = p
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.thresholds_)), self.p, dtype=np.float32)
+
+
+@pytest.mark.parametrize("p, said", [
+    (0.9, "predicted all 4 labels for every one of the {n} test texts at threshold 0.5, so the round's scores are a "
+          "constant guess's (macro-F1 {f1}), not a trained model's; its probabilities do not tell the texts apart"),
+    (0.1, "predicted no label for any of the {n} test texts at threshold 0.5, so the round's scores are a constant "
+          "guess's (macro-F1 0.000), not a trained model's; no probability passed the threshold"),
+])
+def test_a_classifier_predicting_the_same_labels_for_every_test_text_is_warned_of_once_a_run(corpus, p, said):
+    with pytest.warns(RuntimeWarning) as caught:
+        rounds = simulate(corpus, make_classifier=lambda s: Blind(p, seed=s), budget=40).run()
+    constant = [str(w.message) for w in caught if "constant guess" in str(w.message)]
+    assert len(constant) == 1 and len(rounds) == 3  # one warning for three constant rounds
+    n_test = len(corpus.splits["test"])
+    # all-positive: each label's F1 is 2q / (1 + q), q its frequency in the test split
+    freq = corpus.Y[corpus.splits["test"]].toarray().mean(axis=0)
+    f1 = np.mean(2 * freq / (1 + freq))
+    assert rounds[0]["macro_f1"] == pytest.approx(f1 if p > 0.5 else 0.0)
+    assert constant[0].startswith("round 1 (20 texts labeled): the classifier ")
+    assert said.format(n=f"{n_test:,}", f1=f"{f1:.3f}") in constant[0]
+
+
+def test_a_classifier_that_tells_test_texts_apart_is_not_warned_of(corpus):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        simulate(corpus, budget=40).run()
+
+
+def test_constant_prediction_names_what_every_text_got():
+    from al.metrics import constant_prediction
+
+    names = ["food", "water", "shelter"]
+    assert constant_prediction(np.ones((3, 3)), names) == "all 3 labels for every one of the 3 texts"
+    assert constant_prediction(np.zeros((2, 3)), names, "test texts") == "no label for any of the 2 test texts"
+    assert constant_prediction(np.tile([1, 0, 1], (4, 1)), names) == (
+        "the same 2 labels (food, shelter) for every one of the 4 texts")
+    assert constant_prediction(np.ones((3, 1)), ["food"]) == "the one label for every one of the 3 texts"
+    assert constant_prediction(np.array([[1, 0, 1], [1, 0, 0]]), names) is None  # one text differs on one label
+    assert constant_prediction(np.ones((1, 3)), names) is None  # a single text: any prediction is constant
