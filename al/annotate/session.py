@@ -846,6 +846,8 @@ class Session:
         self._checked = False
         #: Set when the session closes: the embedder it made stops between passes (nothing new is computed).
         self._stopping = threading.Event()
+        #: (distinct texts to embed, distinct texts) of the pool's first embedding, once the loop knows them.
+        self._to_embed: tuple[int, int] | None = None
 
     # ------------------------------------------------------------ setting up
 
@@ -1101,8 +1103,13 @@ class Session:
         if embed is None:
             from al.embedders import SentenceEmbedder
 
-            embed = SentenceEmbedder(config.model, device=config.device, show_progress=True,
-                                     precision=config.embed_precision, stop=self._stopping).encode
+            embedder = SentenceEmbedder(config.model, device=config.device, show_progress=True,
+                                        precision=config.embed_precision, stop=self._stopping)
+
+            def embed(texts: Sequence[str]) -> np.ndarray:
+                if self._to_embed is None and hasattr(embedder, "uncached"):  # the pool, first: what the page says
+                    self._to_embed = (embedder.uncached(texts), len(set(texts)))
+                return embedder.encode(texts)
         make_classifier = config.make_classifier_factory()
         return Simulation(
             corpus=corpus,
@@ -1244,6 +1251,17 @@ class Session:
         return (f"the budget is spent: {counted(n_labeled, 'text')} labeled. Export them with: python -m "
                 f"al.annotate export {self.directory} -o {name}-labeled.jsonl")
 
+    def _preparing(self) -> str:
+        """What a session's start does before its first round: ``embedding 174 of the 401 texts (227 cached)``."""
+        if self._to_embed is None:  # not counted yet, or embeddings given (tests)
+            return f"embedding {len(self.texts.texts)} texts (cached after the first start)"
+        missing, distinct = self._to_embed
+        if not missing:
+            return f"reading the {distinct} texts' cached embeddings"
+        if missing == distinct:
+            return f"embedding {distinct} texts (cached after the first start)"
+        return f"embedding {missing} of the {distinct} texts ({distinct - missing} cached)"
+
     def batch_size(self, round_: int) -> int:
         """Texts a person is asked about in round ``round_``: the start's unlabeled texts (round 0) and the picks."""
         config = self.config
@@ -1273,8 +1291,7 @@ class Session:
                 message += (f" (the {first} initial {'text' if first == 1 else 'texts'}, then the first "
                             f"{asked - first} picked)")
         elif not rounds and not self.annotator.loop_asked:  # the first texts may be answered already
-            phase, message = "starting", (f"preparing: embedding {len(self.texts.texts)} texts (cached after the first "
-                                          f"start) and training the first classifier")
+            phase, message = "starting", f"preparing: {self._preparing()} and training the first classifier"
         else:
             took = ""
             if self.annotator.last_compute_seconds is not None:  # training, evaluation and the query, last time

@@ -653,6 +653,15 @@ class SentenceEmbedder:
             return self._encode([texts[i] for i in first])[inverse.ravel()]
         return self.vector_cache().get_or_compute(keys, lambda rows: self._encode([texts[i] for i in rows]))
 
+    def uncached(self, texts: Sequence[str]) -> int:
+        """How many distinct texts of ``texts`` :meth:`encode` would run through the model now (all, without the
+        cache)."""
+        keys = np.unique(text_keys(list(texts)))
+        if not self.cache or not len(keys):
+            return len(keys)
+        found, _ = self.vector_cache().lookup(keys)
+        return int((~found).sum())
+
     def vector_cache(self) -> EmbeddingCache:
         """This embedder's on-disk cache of vectors (:attr:`cache_key`), opened on first use."""
         if self._cache is None:

@@ -1888,3 +1888,20 @@ def test_a_session_stopped_mid_round_goes_on_under_a_larger_budget_when_its_batc
     finally:
         more.close()
     assert stripped(read_rounds(tmp_path / "s")) == stripped(read_rounds(tmp_path / "whole"))
+
+
+@pytest.mark.parametrize("to_embed, said", [
+    (None, "preparing: embedding 200 texts (cached after the first start) and training the first classifier"),
+    ((174, 200), "preparing: embedding 174 of the 200 texts (26 cached) and training the first classifier"),
+    ((200, 200), "preparing: embedding 200 texts (cached after the first start) and training the first classifier"),
+    ((0, 200), "preparing: reading the 200 texts' cached embeddings and training the first classifier"),
+])
+def test_a_starting_session_says_how_many_texts_it_embeds(pool, tmp_path, to_embed, said):
+    """The page said "embedding 401 texts" where 227 of them were cached and 174 were embedded."""
+    session, client = open_session(pool, tmp_path / "s", start=False)
+    try:
+        session._to_embed = to_embed  # as the session's embedder counts the pool's texts on its first call
+        state = client.get("/api/state").json()
+        assert (state["phase"], state["message"]) == ("starting", said)
+    finally:
+        session.close()

@@ -25,6 +25,7 @@ from al.embedders import (
     encoder_passes,
     matrix_digest,
     rows_per_batch,
+    text_keys,
 )
 from al.embedders.surprisal import MLMSurprisal
 from al.models import model_key
@@ -911,3 +912,14 @@ def test_loading_the_model_says_it_is_working_unless_progress_is_off(monkeypatch
     embedder = SentenceEmbedder("all-MiniLM-L6-v2", device="cpu", show_progress=shown, cache=False)
     assert isinstance(embedder._load(), Loaded) and len(made) == 1
     assert beats == ([("loading all-MiniLM-L6-v2", 3.0, 15.0)] if shown else [])
+
+
+def test_uncached_counts_the_distinct_texts_the_cache_lacks():
+    """What a session's start says it embeds (``embedding 174 of the 401 texts``): read from the cache, no model."""
+    embedder = SentenceEmbedder("sentence-transformers/all-MiniLM-L6-v2")
+    texts = ["water", "food", "water", "shelter"]
+    assert embedder.uncached(texts) == 3  # one text twice: encoded once
+    embedder.vector_cache().add(text_keys(["food"]), np.ones((1, 4), dtype=np.float32))
+    assert embedder.uncached(texts) == 2
+    assert embedder._encoder is None  # the model was never loaded
+    assert SentenceEmbedder("sentence-transformers/all-MiniLM-L6-v2", cache=False).uncached(["food"]) == 1
