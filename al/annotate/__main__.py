@@ -401,7 +401,7 @@ def serve(args: argparse.Namespace) -> int:
         config = session.config
         complete = len(session.records.rounds) >= config.n_rounds  # nothing to ask: the page shows the answers
         if "quiet" not in args:
-            state = start_state(len(session.records.rounds), len(session.store.all()))
+            state = start_state(len(session.records.rounds), len(session.store.all()), config.n_rounds - 1)
             if (raised := session.records.raised.get("budget")) is not None:  # as al.simulate says it
                 was = session.records.raised_on_stored.get("budget", raised)[0]
                 state = f"extending to budget {raised[1]} (was {was}): {state}"
@@ -436,12 +436,18 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_state(rounds: int, answers: int) -> str:
+def start_state(rounds: int, answers: int, n_batches: int) -> str:
     """How the start line begins: ``starting:``, or ``resuming:`` with the answers stored (skips included) and the
-    rounds finished, e.g. ``resuming after round 3: 120 answers so far,``."""
+    batches finished, e.g. ``resuming after batch 3 of 10: 120 answers so far,``.
+
+    A round's record is stored once its batch is answered (the first batch: the initial texts and the first
+    picks), so ``rounds`` stored count the batches done; the last round asks nothing, and a session's
+    ``n_batches`` is its rounds less one (:func:`batch_plan`).
+    """
     if not rounds and not answers:
         return "starting:"
-    return f"resuming{f' after round {rounds}' if rounds else ''}: {counted(answers, 'answer')} so far,"
+    done = f" after batch {min(rounds, n_batches)} of {n_batches}" if rounds else ""
+    return f"resuming{done}: {counted(answers, 'answer')} so far,"
 
 
 def given_note(n_given: int) -> str:

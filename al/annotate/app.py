@@ -337,7 +337,7 @@ def create_app(session: Session, *, token: str | None = None, loopback: bool = T
                   for j, name in enumerate(session.label_names)]
         return {"request": request, "labels": labels, "name": Path(session.options.data_path).name,
                 "guidelines": session.options.guidelines, "budget": session.config.budget,
-                "n_rounds": session.config.n_rounds,
+                "n_batches": session.config.n_rounds - 1,
                 "strategy": session.config.strategy.label(console_spelling)}
 
     @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)

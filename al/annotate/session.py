@@ -1311,6 +1311,9 @@ class Session:
             "batch": {"answered": answered, "asked": asked},
             "round": current_round + 1,
             "n_rounds": self.config.n_rounds,
+            # what the person answers: the last round only measures, and the first batch holds the initial texts
+            "batch_number": min(current_round + 1, self.config.n_rounds - 1),
+            "n_batches": self.config.n_rounds - 1,
             "n_labeled": n_labeled,
             "n_skipped": n_skipped,
             "shown": n_labeled + n_skipped,

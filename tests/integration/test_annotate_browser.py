@@ -228,12 +228,12 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
 
         # round 1: the random start (4 texts) and the strategy's batch (3), one skipped
         page.wait_text()
-        assert page.el("n-rounds").text == "4"
+        assert page.el("n-batches").text == "3"  # four rounds: the last one measures
         assert "drinking water" in driver.find_element(page.By.CSS_SELECTOR, ".guidelines-text").text
         for i in range(7):
             answer(skip=(i == 5))
         page.wait_text()
-        assert page.el("round").text == "2"  # the next batch came
+        assert page.el("batch-number").text == "2"  # the next batch came
 
         # help, then undo the last answer and change it (keyboard only)
         page.keys("?")
@@ -270,7 +270,7 @@ def test_a_person_labels_with_the_keyboard_survives_a_kill_and_exports(tmp_path,
         driver.get(server.address)
         resumed = page.wait_text()
         assert resumed not in expected  # the first text of the batch without an answer
-        assert page.el("round").text == "2"
+        assert page.el("batch-number").text == "2"
         while True:
             done = wait_for(lambda: page.current_id() or page.status() == "done", 240, "a text or the end")
             if done is True or page.status() == "done":

@@ -1827,10 +1827,10 @@ def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, ca
     assert main(flags(pool, tmp_path / "s", "--budget", "30")) == 0
     first = capsys.readouterr().err.splitlines()[0]
     # its last round (20 labeled, no batch) is computed again under the larger budget, with a batch
-    assert first.startswith("extending to budget 30 (was 20): resuming after round 2: 20 answers so far, "), first
+    assert first.startswith("extending to budget 30 (was 20): resuming after batch 2 of 4: 20 answers so far, "), first
     assert main(flags(pool, tmp_path / "s")) == 0  # --budget 20 again: no round was computed for 30, no extension
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("resuming after round 3: 20 answers so far, ")
+    assert err[0].startswith("resuming after batch 2 of 2: 20 answers so far, ")
     # complete: said in the terminal, not on the page alone (it served the answers without a word)
     assert err[1] == (f"complete: the budget is spent: 20 texts labeled. Export them with: python -m al.annotate "
                       f"export {tmp_path / 's'} -o s-labeled.jsonl (a larger --budget asks more)")
@@ -1888,6 +1888,25 @@ def test_a_session_stopped_mid_round_goes_on_under_a_larger_budget_when_its_batc
     finally:
         more.close()
     assert stripped(read_rounds(tmp_path / "s")) == stripped(read_rounds(tmp_path / "whole"))
+
+
+def test_the_page_counts_the_batches_a_person_answers_not_the_rounds(pool, tmp_path):
+    """--budget 20 from 10 in steps of 5 is 3 rounds, the last one measuring only: the page said "Round 1 of 3" ...
+    "Round 2 of 3" for the two batches, and "Round 3 of 3" with nothing left to ask."""
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        person = Person(client, pool)
+        state, _ = person.next_text()
+        assert (state["batch_number"], state["n_batches"], state["batch"]["asked"]) == (1, 2, 15)  # 10 initial + 5
+        state = person.answer(15)
+        state, _ = person.next_text()
+        assert (state["batch_number"], state["n_batches"], state["batch"]["asked"]) == (2, 2, 5)
+        state = person.answer()
+        assert (state["phase"], state["batch_number"], state["n_batches"]) == ("done", 2, 2)
+        page = client.get("/").text
+        assert '<dt>Batch</dt><dd><span id="batch-number">1</span> of <span id="n-batches">2</span></dd>' in page
+    finally:
+        session.close()
 
 
 @pytest.mark.parametrize("to_embed, said", [

@@ -100,8 +100,8 @@
     $("n-shown").textContent = state.shown;
     $("budget").textContent = state.budget;
     $("n-skipped").textContent = state.n_skipped;
-    $("round").textContent = state.round;
-    $("n-rounds").textContent = state.n_rounds;
+    $("batch-number").textContent = state.batch_number;
+    $("n-batches").textContent = state.n_batches;
     $("batch").textContent = state.batch.asked ? state.batch.answered + " of " + state.batch.asked + " answered" : "–";
     $("budget-bar").max = state.budget;
     $("budget-bar").value = state.shown;
