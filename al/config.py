@@ -115,6 +115,10 @@ class Component:
             params = value.get("params") or {}
             if not isinstance(params, Mapping):
                 raise ConfigError(f"{what}.params must be a mapping of keyword arguments, got {spelled(params)}")
+            for key, param in params.items():
+                if (glued := glued_key(param)) is not None:
+                    raise ConfigError(f"{what}.params {key}: YAML reads {glued!r} as one key with no value; a colon "
+                                      f"in a mapping needs a space after it: {{0: 1}}, not {{0:1}}")
             return cls(value["name"], dict(params))
         raise ConfigError(f"{what} must be a name{', a Strategy class' if strategy else ''} or a mapping "
                           f"{{name: ..., params: {{...}}}}, got {spelled(value)}")
@@ -128,6 +132,22 @@ class Component:
         if not self.params:
             return self.name
         return f"{self.name}({', '.join(f'{k}={spell(v)}' for k, v in sorted(self.params.items()))})"
+
+
+def glued_key(value: Any) -> str | None:
+    """The first key of a mapping in ``value`` that YAML made of ``0:1`` (a key holding a colon, with no value):
+    ``{0:1}`` is ``{"0:1": None}``, not ``{0: 1}``; None where there is none."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(k, str) and ":" in k and v is None:
+                return k
+            if (inner := glued_key(v)) is not None:
+                return inner
+    elif isinstance(value, list):
+        for v in value:
+            if (inner := glued_key(v)) is not None:
+                return inner
+    return None
 
 
 def console_spelling(value: Any) -> str:

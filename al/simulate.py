@@ -26,7 +26,7 @@ from al import __version__
 from al.cli import ArgumentParser, add_data_options, sigterm_stops, stopped
 from al.config import (
     FITTED_SPACE_SETTINGS, SPACE_READERS, SimulationConfig, completed_params, config_fields, console_spelling,
-    from_mapping, load_yaml, merge_settings, normalise_mapping, parse_yaml, result_settings,
+    from_mapping, glued_key, load_yaml, merge_settings, normalise_mapping, parse_yaml, result_settings,
 )
 from al.errors import ALError, ConfigError, DataError, LabelPickError, and_more, is_al, spelled
 from al.progress import counted, quiet_while
@@ -172,6 +172,10 @@ def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
             raise ConfigError(f"{flag} {item!r}: VALUE is not a YAML scalar; quote it") from None
         except ConfigError as exc:  # a mapping naming a key twice
             raise ConfigError(f"{flag} {item!r}: {exc}") from None
+        if (glued := glued_key(params[key])) is not None:
+            fixed = re.sub(r",(?=\S)", ", ", re.sub(r":(?=[^\s/])", ": ", raw))
+            raise ConfigError(f"{flag} {item!r}: YAML reads {glued!r} as one key with no value (a colon in a mapping "
+                              f"needs a space after it); write {key}='{fixed}'")
     return params
 
 

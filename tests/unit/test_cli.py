@@ -1569,3 +1569,20 @@ def test_the_start_line_spells_params_as_a_command_line_or_yaml_file_gives_them(
     assert main(["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--classifier-param",
                  "C=true"]) == 2
     assert "logreg C must be a positive number, got true; " in capsys.readouterr().err
+
+
+def test_a_mapping_param_written_without_a_space_after_its_colons_is_refused_with_the_fix(tmp_path, capsys):
+    """YAML reads {0:1,1:0} as {'0:1': None, '1:0': None}: the classifier then said its class_weight was wrong and
+    showed that mapping, with no word of why."""
+    from al.config import SimulationConfig, glued_key
+
+    assert glued_key({"0:1": None}) == "0:1" and glued_key([{"a": {"b:c": None}}]) == "b:c"
+    assert glued_key({0: 1, "url": "http://x"}) is None and glued_key({"a:b": 1}) is None  # a value: a real key
+    assert main(["--classifier-param", "class_weight={0:1,1:0}", "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == (
+        "error: --classifier-param 'class_weight={0:1,1:0}': YAML reads '0:1' as one key with no value (a colon in "
+        "a mapping needs a space after it); write class_weight='{0: 1, 1: 0}'\n")
+    with pytest.raises(ConfigError, match=r"^classifier.params class_weight: YAML reads '0:1' as one key with no "
+                                          r"value; a colon in a mapping needs a space after it: \{0: 1\}, not \{0:1\}$"):
+        SimulationConfig(classifier={"name": "logreg", "params": {"class_weight": {"0:1": None}}})
+    assert not (tmp_path / "r").exists()
