@@ -237,14 +237,20 @@ def stop_table(found: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _f1_of(record: Mapping[str, Any] | None) -> float | None:
+    """A round's macro-F1, None where it has none (a session's round before any label was given is null)."""
+    value = None if record is None else record.get("macro_f1")
+    return None if value is None else float(value)
+
+
 def _outcome(stop: int | None, rounds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     final = rounds[-1] if rounds else None
-    final_f1 = float(final["macro_f1"]) if final is not None and "macro_f1" in final else None
+    final_f1 = _f1_of(final)
     if stop is None:
         return {"stop_round": None, "n_labeled": None, "macro_f1": None, "final_macro_f1": final_f1,
                 "macro_f1_given_up": 0.0, "labels_saved": 0}
     at = rounds[stop]
-    f1 = float(at["macro_f1"]) if "macro_f1" in at else None
+    f1 = _f1_of(at)
     return {
         "stop_round": int(at.get("round", stop)),
         "n_labeled": int(at["n_labeled"]),

@@ -423,12 +423,15 @@ def cross_validated_metrics(make_classifier: Callable[[int], Any], X: Any, y_lab
 
     Returns
     -------
-    :func:`al.metrics.evaluate`'s dict plus ``evaluation`` (what was done).
+    :func:`al.metrics.evaluate`'s dict plus ``evaluation`` (what was done); macro- and micro-F1 None, and
+    ``evaluation`` saying why, with fewer than two labeled texts or no label given to any of them.
     """
     n = y_labeled.shape[0]
     k = min(folds, n)
     if k < 2:
         return {"macro_f1": None, "micro_f1": None, "evaluation": f"none (only {n} labeled text)"}
+    if not y_labeled.nnz:  # every label's F1 is 0 whatever the classifier predicts: nothing to measure
+        return {"macro_f1": None, "micro_f1": None, "evaluation": "none (no labeled text has a label yet)"}
     rng = np.random.default_rng([seed, n, 11])
     fold_of = rng.permutation(np.arange(n) % k)
     predicted = np.zeros(y_labeled.shape, dtype=np.int8)

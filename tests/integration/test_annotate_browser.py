@@ -664,3 +664,17 @@ def test_the_answers_page_saves_what_it_shows_and_refuses_a_change_made_elsewher
         wait_for(lambda: "was changed elsewhere" in row_status(second), 30, "the refusal in the row")
         assert answers_in(session / "answers.sqlite")[second] == (["food"], False)
         assert server.stop() == 0
+
+
+def test_a_round_with_no_label_given_yet_is_said_to_be_not_measured(tmp_path, disaster_messages):
+    """Every text of the first batch answered with no label: the page said "Macro-F1 0.000", a score no classifier
+    could change (every label's F1 is 0 with no positive), where nothing had been measured."""
+    with labeling(tmp_path, disaster_messages(40, 5)) as (driver, server, page):
+        shown = None
+        for _ in range(7):  # the first batch: the 4 initial texts and the first 3 picks
+            shown = page.wait_text(other_than=shown)
+            page.keys(page.Keys.ENTER)
+        said = wait_for(lambda: page.el("evaluation").text or None, 240, "the first round's evaluation")
+        assert said == "Not measured yet: no labeled text has a label yet"
+        assert page.el("macro-f1").text.startswith("–")
+        assert server.stop() == 0

@@ -133,6 +133,18 @@ def test_advice_says_what_each_criterion_reads():
                                       "detail": "30 of 60 labeled when round 2 ended"}
 
 
+def test_a_round_with_no_macro_f1_is_read_as_unmeasured_not_as_an_error():
+    """A session's round before any label was given records macro_f1 null: the page's advice raised TypeError."""
+    rounds = [{"round": 0, "n_labeled": 20, "macro_f1": None, "stopping": {"kappa": None, "max_uncertainty": 0.05}},
+              {"round": 1, "n_labeled": 30, "macro_f1": 0.4, "stopping": {"kappa": 0.8, "max_uncertainty": 0.5}}]
+    found = stop_rounds(rounds)
+    assert found["max_uncertainty"] == {"stop_round": 0, "n_labeled": 20, "macro_f1": None, "final_macro_f1": 0.4,
+                                        "macro_f1_given_up": None, "labels_saved": 10}
+    assert stop_rounds(rounds[:1])["max_uncertainty"]["final_macro_f1"] is None
+    assert {a["criterion"] for a in advice(rounds[:1], budget=60)} == {"max_uncertainty", "stabilizing_predictions",
+                                                                       "labeled_budget"}
+
+
 def test_the_stop_set_is_fixed_by_its_seed():
     assert np.array_equal(stop_set(500, 100, 0), stop_set(500, 100, 0))
     assert not np.array_equal(stop_set(500, 100, 0), stop_set(500, 100, 1))

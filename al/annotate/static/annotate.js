@@ -107,7 +107,9 @@
     $("budget-bar").value = state.shown;
     $("macro-f1").textContent = state.metrics ? fmt(state.metrics.macro_f1, 3) +
       (state.metrics.n_labeled ? " at " + state.metrics.n_labeled + " labeled" : "") : "–";
-    $("evaluation").textContent = state.metrics && state.metrics.evaluation ? "Measured by " + state.metrics.evaluation : "";
+    const evaluation = state.metrics && state.metrics.evaluation;
+    $("evaluation").textContent = !evaluation ? "" : state.metrics.macro_f1 === null
+      ? "Not measured yet: " + evaluation.replace(/^none \((.*)\)$/, "$1") : "Measured by " + evaluation;
     document.querySelectorAll("[data-count-for]").forEach((el) => {
       el.textContent = state.label_counts[el.dataset.countFor] || 0;
     });
