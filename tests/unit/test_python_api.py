@@ -88,6 +88,15 @@ def test_flags_in_python_terms(message, said):
     assert in_file_terms(message, python=True) == said
 
 
+def test_a_relative_out_that_names_a_folder_is_written_as_a_keyword(tmp_path, monkeypatch):
+    """A resume's advice "and --out runs/x" read "and out runs/x" in Python terms, where an absolute path read
+    "out='/tmp/r'"; a folder there is surely the value, whatever its path."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "x").mkdir(parents=True)
+    assert in_file_terms("again and --out runs/x to resume it", python=True) == "again and out='runs/x' to resume it"
+    assert in_file_terms("pass --out runs/y to resume", python=True) == "pass out runs/y to resume"  # no such folder
+
+
 NOTEBOOK_CELL = '''
 import functools
 
