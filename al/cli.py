@@ -26,12 +26,24 @@ def one_line_warning(message: Warning | str, category: type[Warning], filename: 
                      line: str | None = None) -> str:
     """``warning: <message>`` on one line: a command's warnings read like its errors (no source line, no class).
     A library's arithmetic warning (numpy's ``divide by zero encountered in divide``) says nothing of where it
-    arose: it names the file and line that met it, for a report of it."""
+    arose: it names the file and line that met it, for a report of it; so does a user's own warning (their
+    strategy's ``warnings.warn``), as their errors do."""
     where = ""
     if issubclass(category, RuntimeWarning) and re.search(r"\bencountered in [\w ]+$|^Mean of empty slice|^Degrees of "
                                                           r"freedom <= 0", str(message)):
         where = f" (at {_package_path(filename)}:{lineno})"
+    elif is_users(filename) and not _built_in_strategy(filename):  # a user's own warning: where, as an error says
+        where = f" (at {_package_path(filename)}:{lineno})"
     return f"warning: {' '.join(str(message).split())}{where}\n"
+
+
+def _built_in_strategy(filename: str) -> bool:
+    """Whether ``filename`` is one of the built-in strategies of a checkout (``strategies/`` beside ``al/``): code a
+    user may edit, whose warnings are al's own all the same."""
+    import al
+
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(al.__file__)))
+    return os.path.abspath(filename).startswith(os.path.join(checkout, "strategies") + os.sep)
 
 
 def _users_line(filename: str, lineno: int) -> tuple[str, int]:

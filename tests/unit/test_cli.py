@@ -252,10 +252,17 @@ def test_a_librarys_arithmetic_warning_names_where_it_arose_and_al_s_own_do_not(
     ranking = sklearn.metrics._ranking.__file__  # a library's, named from its package as a report needs it
     assert one_line_warning("invalid value encountered in scalar divide", RuntimeWarning, ranking, 3).endswith(
         " (at sklearn/metrics/_ranking.py:3)\n")
-    assert one_line_warning("bf16 is\nslow here", RuntimeWarning, "/x/al/device.py", 9) == \
+    from al import device
+    from strategies import alps
+
+    assert one_line_warning("bf16 is\nslow here", RuntimeWarning, device.__file__, 9) == \
         "warning: bf16 is slow here\n"
-    assert one_line_warning("data encountered in divide", UserWarning, "/x/al/a.py", 1) == \
+    assert one_line_warning("data encountered in divide", UserWarning, report.__file__, 1) == \
         "warning: data encountered in divide\n"
+    assert one_line_warning("fit_steps is small", UserWarning, alps.__file__, 5) == "warning: fit_steps is small\n"
+    # a user's own warning says where, as an error of theirs does
+    assert one_line_warning("no label\nseen", UserWarning, "/home/me/mine.py", 7) == \
+        "warning: no label seen (at /home/me/mine.py:7)\n"
 
 
 def test_numpy_s_warning_names_the_line_of_the_user_s_code_that_met_it():
@@ -1586,3 +1593,30 @@ def test_a_mapping_param_written_without_a_space_after_its_colons_is_refused_wit
                                           r"value; a colon in a mapping needs a space after it: \{0: 1\}, not \{0:1\}$"):
         SimulationConfig(classifier={"name": "logreg", "params": {"class_weight": {"0:1": None}}})
     assert not (tmp_path / "r").exists()
+
+
+def test_a_user_strategy_s_own_warning_names_its_line(tmp_path, monkeypatch):
+    """A strategy's warnings.warn said "warning: ..." with no place, where numpy's next to it named the line."""
+    import al.embedders
+    from tests.unit.test_analyze_own_data import HashEmbedder
+    from tests.unit.test_grid import _csv
+
+    (tmp_path / "warnmod.py").write_text(
+        "import warnings\n\nfrom al.strategy import Strategy\n\n\nclass Noisy(Strategy):\n"
+        "    def query(self, state, n):\n        warnings.warn('few texts left')\n"
+        "        return state.indices_unlabeled[:n]\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "warnmod", raising=False)
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    data = _csv(tmp_path / "d.csv")
+    import warnings
+
+    from al.cli import one_line_warning
+
+    with warnings.catch_warnings(record=True) as seen:  # what the command's showwarning is handed
+        warnings.simplefilter("always")
+        assert main(["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--initial", "10", "--step",
+                     "5", "--budget", "20", "--strategy", "warnmod:Noisy", "--out", str(tmp_path / "r")]) == 0
+    (w,) = [w for w in seen if str(w.message) == "few texts left"][:1]
+    assert one_line_warning(w.message, w.category, w.filename, w.lineno) == "warning: few texts left (at warnmod.py:8)\n"
+    sys.modules.pop("warnmod", None)
