@@ -661,14 +661,17 @@ class BertClassifier(Classifier):
         for name in ("max_length", "batch_size", "eval_batch_size", "patience"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {spelled(value)}")
+                raise ConfigError(f"{name} must be a positive integer, got {spelled(value)}; {checks.FIX}")
         if not isinstance(self.max_epochs, (int, np.integer)) or self.max_epochs < 0:
-            raise ConfigError(f"max_epochs must be a non-negative integer, got {spelled(self.max_epochs)}")
-        if not self.learning_rate > 0:
-            raise ConfigError(f"learning_rate must be positive, got {spelled(self.learning_rate)}")
+            raise ConfigError(f"max_epochs must be a non-negative integer, got {spelled(self.max_epochs)}; "
+                              f"{checks.FIX}")
+        rate = self.learning_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) or not 0 < rate < np.inf:
+            raise ConfigError(f"learning_rate must be a positive number, got {spelled(self.learning_rate)}; give one "
+                              f"such (1e-4 suits MiniLM, 2e-5 to 5e-5 bert-base), or leave it out for its default")
         checks.number("bert", "weight_decay", self.weight_decay, 0.0)
         if not 0 <= self.warmup_ratio < 1:
-            raise ConfigError(f"warmup_ratio must lie in [0, 1), got {spelled(self.warmup_ratio)}")
+            raise ConfigError(f"warmup_ratio must lie in [0, 1), got {spelled(self.warmup_ratio)}; {checks.FIX}")
         fixed_threshold(self.threshold)
         choices = {
             "pos_weight": ("auto", None),
@@ -677,7 +680,8 @@ class BertClassifier(Classifier):
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 shown = ", ".join("null" if choice is None else choice for choice in allowed)  # as written in YAML
-                raise ConfigError(f"{name} must be one of {shown}, got {spelled(getattr(self, name))}")
+                raise ConfigError(f"{name} must be one of {shown}, got {spelled(getattr(self, name))}; give one of "
+                                  f"them, or leave it out for its default")
         on_cpu = self.device == "cpu" or (self.device == "auto" and not torch.cuda.is_available())
         if self.mixed_precision == "fp16" and on_cpu:  # a missing GPU for device="cuda" is the fit's to report
             raise ConfigError(f"mixed_precision='fp16' needs cuda, and device {self.device!r} runs on the cpu; "

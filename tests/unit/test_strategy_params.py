@@ -127,6 +127,18 @@ SPACE_AND_CLASSIFIER = [
     ({"classifier": {"name": "bert", "params": {"aux": "aan", "aux_delta": 0.2}}},
      r"bert aux_delta is read by nothing with aux='aan' \(aux_delta by aux=am\)"),
     ({"classifier": {"name": "bert", "params": {"weight_decay": -1}}}, "bert weight_decay must be a number"),
+    # bert's own checks say what to give, as the others do (learning_rate=0 suggested nothing; inf passed)
+    *[({"classifier": {"name": "bert", "params": {"learning_rate": rate}}},
+       rf"^classifier 'bert': learning_rate must be a positive number, got {shown}; give one such \(1e-4 suits "
+       rf"MiniLM, 2e-5 to 5e-5 bert-base\), or leave it out for its default$")
+      for rate, shown in ((0, "0"), (math.inf, "inf"), (math.nan, "nan"), (-1e-5, "-1e-05"))],
+    ({"classifier": {"name": "bert", "params": {"batch_size": 0}}},
+     r"^classifier 'bert': batch_size must be a positive integer, got 0; give one such, or leave it out for its "
+     r"default$"),
+    ({"classifier": {"name": "bert", "params": {"warmup_ratio": 1}}},
+     r"warmup_ratio must lie in \[0, 1\), got 1; give one such, or leave it out for its default$"),
+    ({"classifier": {"name": "bert", "params": {"pos_weight": "none"}}},
+     r"pos_weight must be one of auto, null, got 'none'; give one of them, or leave it out for its default$"),
     ({"strategy": {"name": "bald"}},
      "strategy 'bald' needs a classifier with predict_proba_dropout, which classifier 'logreg' lacks; use "
      "--classifier bert, or another strategy"),
