@@ -666,6 +666,8 @@ class BertClassifier(Classifier):
             raise ConfigError(f"max_epochs must be a non-negative integer, got {spelled(self.max_epochs)}; "
                               f"{checks.FIX}")
         rate = self.learning_rate
+        if isinstance(rate, str):  # text: the run's check of the parameter's kind says so, with an example
+            raise TypeError(f"learning_rate must be a number, got {rate!r}")
         if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) or not 0 < rate < np.inf:
             raise ConfigError(f"learning_rate must be a positive number, got {spelled(self.learning_rate)}; give one "
                               f"such (1e-4 suits MiniLM, 2e-5 to 5e-5 bert-base), or leave it out for its default")
