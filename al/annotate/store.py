@@ -75,12 +75,52 @@ class Answer:
                 "edited_at": self.edited_at}
 
 
+class _ReadOnly(sqlite3.Connection):
+    """A read-only connection that, closed, leaves a session folder as it found it.
+
+    A read-only connection to a WAL database makes its ``-wal`` and ``-shm``
+    files and cannot remove them (only a connection that may write does, as
+    the last one to close): an export left two empty files in a session
+    folder that had none. Where neither was there before, a connection that
+    may write opens and closes after this one: the last to close, it removes
+    them, as SQLite removes them for a server that stops; while another
+    connection is open (a server started meanwhile), it is not the last and
+    removes nothing.
+    """
+
+    sidecars_before = True
+
+    def close(self) -> None:
+        super().close()
+        path = getattr(self, "path", None)
+        if self.sidecars_before or path is None or not _sidecars(path):
+            return
+        try:
+            db = sqlite3.connect(path)
+            try:
+                db.execute("SELECT COUNT(*) FROM sqlite_master").fetchall()  # opened for real: its close is the last
+            finally:
+                db.close()
+        except sqlite3.Error:  # a folder it may not write: the files stay, as before
+            pass
+
+
+def _sidecars(path: Path) -> list[Path]:
+    """The ``-wal`` and ``-shm`` files beside a database that are there."""
+    return [p for p in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")) if p.exists()]
+
+
 def connect_read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection to a session database (one line on failure)."""
+    """A read-only connection to a session database (one line on failure); closed, it removes the ``-wal`` and
+    ``-shm`` files it made where a database had none (:class:`_ReadOnly`)."""
+    path = Path(path).resolve()
+    before = bool(_sidecars(path))
     try:  # a URI from the path (percent-encoded: '#', '?' and '%' are a file name's, not the URI's)
-        return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+        db = sqlite3.connect(path.as_uri() + "?mode=ro", uri=True, factory=_ReadOnly)
     except sqlite3.Error as exc:
         raise ConfigError(f"cannot open {path} ({exc}); check that it is readable") from None
+    db.path, db.sidecars_before = path, before
+    return db
 
 
 def read_meta(directory: str | Path) -> dict[str, str]:

@@ -577,8 +577,11 @@ def test_export_writes_what_dataset_jsonl_loads(pool, tmp_path, capsys):
     finally:
         session.close()
     out = tmp_path / "labeled.jsonl"
+    before = sorted(p.name for p in (tmp_path / "s").iterdir())
     assert main(["export", str(tmp_path / "s"), "-o", str(out)]) == 0
     assert "labeled texts" in capsys.readouterr().err
+    # the session folder as it was: no empty answers.sqlite-wal / -shm left by the export's read-only connection
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == before and f"{DB_FILE}-wal" not in before
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     Y, names = pool[1], pool[2]
     answered = {a.text_id for a in session.store.all() if not a.skipped}
@@ -1930,3 +1933,28 @@ def test_a_starting_session_says_how_many_texts_it_embeds(pool, tmp_path, to_emb
         assert (state["phase"], state["message"]) == ("starting", said)
     finally:
         session.close()
+
+
+def test_a_read_only_look_at_a_served_database_leaves_its_files_to_the_server(tmp_path):
+    """The -wal and -shm files of a database a server holds open are the server's: a read (an export while it runs)
+    removes neither, and the server goes on writing."""
+    from al.annotate.store import connect_read_only
+
+    path = tmp_path / DB_FILE
+    server = sqlite3.connect(path)
+    server.execute("PRAGMA journal_mode=WAL")
+    server.execute("CREATE TABLE t (x)")
+    server.execute("INSERT INTO t VALUES (1)")
+    server.commit()
+    look = connect_read_only(path)
+    assert look.execute("SELECT x FROM t").fetchall() == [(1,)]
+    look.close()
+    assert (tmp_path / f"{DB_FILE}-wal").exists() and (tmp_path / f"{DB_FILE}-shm").exists()
+    server.execute("INSERT INTO t VALUES (2)")
+    server.commit()
+    server.close()  # the last connection: SQLite removes both
+    assert sorted(p.name for p in tmp_path.iterdir()) == [DB_FILE]
+    look = connect_read_only(path)
+    assert look.execute("SELECT x FROM t").fetchall() == [(1,), (2,)]
+    look.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [DB_FILE]  # nothing made by the look stays
