@@ -24,6 +24,7 @@ import json
 import numbers
 import os
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -362,10 +363,11 @@ class SimulationConfig:
         two variants do not share one)."""
         return Path(self.out).expanduser() if self.out else self.default_run_dir()
 
-    def default_run_dir(self, named_after_file: bool = True, with_params: bool = True) -> Path:
+    def default_run_dir(self, named_after_file: bool | str = True, with_params: bool = True) -> Path:
         """:attr:`run_dir` without ``out``; as earlier versions named it: ``named_after_file`` False, a run on a
-        user's file ``runs/csv-<strategy>-...`` for every file; ``with_params`` False, the components by name
-        alone."""
+        user's file ``runs/csv-<strategy>-...`` for every file; ``"ascii"``, named after the file's stem in ASCII
+        letters alone (``données é.csv`` and ``données è.csv`` both ``csv-donn_es``, every ``日本語.csv`` and
+        ``数据.csv`` ``csv-data``); ``with_params`` False, the components by name alone."""
         from al.datasets import USER_FILE_DATASETS
 
         strategy = _folder_part(self.strategy, self.strategy_class, with_params)
@@ -374,7 +376,9 @@ class SimulationConfig:
             space += f"-for-{self.space_for}"
         dataset = self.dataset
         if named_after_file and dataset in USER_FILE_DATASETS and self.data_path:
-            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(self.data_path).stem).strip("._-")
+            letters = r"A-Za-z0-9_" if named_after_file == "ascii" else r"\w"  # \w: any script's letters and digits
+            stem = unicodedata.normalize("NFC", Path(self.data_path).stem)  # é one letter, as macOS writes it too
+            stem = re.sub(rf"[^{letters}.-]+", "_", stem).strip("._-")
             dataset += f"-{stem or 'data'}"
         classifier = _folder_part(self.classifier, self.classifier_class, with_params, classifier=True)
         return Path("runs") / f"{dataset}-{strategy}{space}-{classifier}-seed{self.seed}"

@@ -404,7 +404,8 @@ def run_started_in(run_dir: str | Path, stored: dict[str, Any], settings: dict[s
             made = from_mapping(settings, f"{run_dir}/config.json")
         except ALError:
             return None
-        outs = [str(made.default_run_dir(named, params)) for named in (True, False) for params in (True, False)]
+        outs = [str(made.default_run_dir(named, params)) for named in (True, "ascii", False)
+                for params in (True, False)]
         out = next((o for o in outs if started_in(run_dir, o) is not None), None)
     return started_in(run_dir, out)
 
@@ -1120,7 +1121,8 @@ def older_default_run(config: SimulationConfig, data_digest: str | None,
 
     user_file = config.dataset in USER_FILE_DATASETS and bool(config.data_path)
     with_params = config.run_dir != config.default_run_dir(with_params=False)  # named after params given
-    olders = [config.default_run_dir(named, with_params=False) for named in ((True, False) if user_file else (True,))]
+    olders = [config.default_run_dir(named, params) for named in ((True, "ascii", False) if user_file else (True,))
+              for params in (True, False)]
     for older in dict.fromkeys(older for older in olders if older != config.run_dir):
         try:
             stored = read_config(older) or {}
@@ -1283,9 +1285,11 @@ def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[s
 
         user_file = config.dataset in USER_FILE_DATASETS and bool(config.data_path)
         params = out != config.default_run_dir(with_params=False)
+        by_name = [config.default_run_dir(named, False) for named in (True, "ascii", False)]  # params left out
         after = [what for what, named in (
-            ("the file", user_file and moved == config.default_run_dir(False, with_params=False)),
-            ("the params given", params)) if named]
+            ("the file", user_file and moved in (config.default_run_dir(False), by_name[2])),
+            ("the file's whole name", user_file and moved in (config.default_run_dir("ascii"), by_name[1])),
+            ("the params given", params and moved in by_name)) if named]
         held = ("a run of this file" if user_file else "a run") + (" with these params" if params else "")
         warnings.warn(f"{moved} holds {held}, under the default name an earlier version gave it (now named after "
                       f"{' and '.join(after)}); this run starts in {out}: to resume that one instead, stop this and "

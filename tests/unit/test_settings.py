@@ -339,6 +339,33 @@ def test_a_run_under_the_older_default_name_of_the_same_file_is_named(tmp_path, 
     assert older_default_run(config, digest) is None
 
 
+def test_files_named_in_other_letters_get_folders_of_their_own_and_their_earlier_one_is_named(tmp_path, monkeypatch):
+    """Folders kept ASCII letters alone: données é.csv and données è.csv shared csv-donn_es (the second run was
+    refused for other settings), and every 日本語.csv, 数据.csv ... shared csv-data."""
+    import unicodedata
+
+    from al.simulate import data_file_digest, older_default_run
+
+    def folder(name):
+        return SimulationConfig(dataset="csv", data_path=name, strategy="random").default_run_dir().name
+
+    assert folder("données é.csv") == "csv-données_é-random-logreg-seed0"
+    assert folder("données è.csv") == "csv-données_è-random-logreg-seed0"
+    assert folder(unicodedata.normalize("NFD", "données é.csv")) == folder("données é.csv")  # as macOS writes it
+    assert folder("日本語.csv") == "csv-日本語-random-logreg-seed0" != folder("数据.csv")
+    assert folder("my file (v2).csv") == "csv-my_file_v2-random-logreg-seed0"  # ASCII names as before
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "données.csv"
+    data.write_text("text,a\nx,1\n")
+    digest = data_file_digest(str(data))
+    config = SimulationConfig(dataset="csv", data_path=str(data), strategy="random")
+    older = config.default_run_dir(named_after_file="ascii")
+    assert older == Path("runs/csv-donn_es-random-logreg-seed0")
+    older.mkdir(parents=True)
+    (older / "config.json").write_text(json.dumps({"config": config.resolved(), "data_digest": digest}))
+    assert older_default_run(config, digest) == older  # the run made before: named, with the --out that resumes it
+
+
 def test_a_run_under_the_default_name_without_its_params_is_named_where_it_holds_the_same_ones(tmp_path, monkeypatch):
     """Default folders gained the params given: the same command met no run, and said nothing of the one it resumed
     before; a run of other params (or none) there is not this one."""
