@@ -841,8 +841,11 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
         try:
             items = json.loads(text)
         except json.JSONDecodeError:
-            raise DataError(f"{where}: cannot parse the label list {text!r}; expected a JSON list such as "
-                            f"[\"a\", \"b\"], or labels joined by {sep!r}") from None
+            items = _python_list(text)  # pandas' to_csv of a list column writes ['a', 'b']
+            if items is None:
+                raise DataError(f"{where}: cannot parse the label list {text!r}; expected a JSON list such as "
+                                f"[\"a\", \"b\"] (or Python's ['a', 'b'], as pandas writes a list), or labels "
+                                f"joined by {sep!r}") from None
         if not isinstance(items, list):
             raise DataError(f"{where}: the label list {text!r} is not a list; expected a JSON list such as "
                             f"[\"a\", \"b\"], or labels joined by {sep!r}")
@@ -851,6 +854,20 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
         raise DataError(f"{where}: the label list holds {_shown(nested)}, not a label name; expected a flat list of "
                         f"names such as [\"a\", \"b\"]")
     return [str(v).strip() for v in items if v is not None and str(v).strip()]
+
+
+def _python_list(text: str) -> list[Any] | None:
+    """``text`` read as a Python list literal of names (``['food', 'storm']``, as pandas' ``to_csv`` writes a list
+    cell; strings, numbers and None only), else None. A literal is parsed, never run."""
+    import ast
+
+    try:
+        items = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if not isinstance(items, list) or not all(v is None or isinstance(v, (str, int, float)) for v in items):
+        return None
+    return items
 
 
 def zero_one_rows(table: Table, columns: Sequence[str], rows: Iterable[int] | None = None,

@@ -1327,3 +1327,23 @@ def test_labels_holding_a_comma_are_kept_where_the_cells_join_labels_with_the_se
     with pytest.warns(UserWarning, match="label name\\(s\\) hold ','"):
         names = load_table(path).label_names
     assert set(names) == {"Food", "Health, Safety", "Drink", "Food, Drink", "Health", "Safety"}
+
+
+def test_a_list_column_as_pandas_writes_it_is_read_as_its_json_form_is(tmp_path):
+    """df.to_csv of a list column writes ['food', 'storm']: refused as no JSON list, the commonest way a pandas user
+    writes labels. Read as a Python literal (parsed, never run), it gives the corpus the JSON form gives."""
+    import pandas as pd
+
+    rows = [("flooded road", ["water", "storm"]), ("bread please", ["food"]), ("all fine", []),
+            ("no water", ["water"])]
+    frame = pd.DataFrame({"text": [t for t, _ in rows], "labels": [labels for _, labels in rows]})
+    frame.to_csv(tmp_path / "pandas.csv", index=False)
+    assert "\"['water', 'storm']\"" in (tmp_path / "pandas.csv").read_text()  # what pandas writes
+    frame.assign(labels=frame["labels"].map(json.dumps)).to_csv(tmp_path / "json.csv", index=False)
+    python, as_json = load_table(tmp_path / "pandas.csv"), load_table(tmp_path / "json.csv")
+    assert python.label_names == as_json.label_names == ("food", "storm", "water")
+    assert (python.Y != as_json.Y).nnz == 0 and list(python.texts) == list(as_json.texts)
+    (tmp_path / "code.csv").write_text("text,labels\nx,\"[__import__('os').getcwd()]\"\n")
+    with pytest.raises(DataError, match=r"code.csv line 2: cannot parse the label list .*\(or Python's \['a', 'b'\], "
+                                        r"as pandas writes a list\)"):
+        load_table(tmp_path / "code.csv")
