@@ -1391,7 +1391,7 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
         picked = ""  # a user's file whose labels the frequent / rare pick cut: said, as --describe says which
         if config.dataset in USER_FILE_DATASETS and config.labels is None and corpus.left_out_labels:
             picked = (f" of the file's {corpus.n_labels + len(corpus.left_out_labels)}: the {config.n_frequent} most "
-                      f"and {config.n_rare} least frequent, --describe names the others")
+                      f"and {config.n_rare} least frequent eligible ones, --describe says why the others are left out")
         print(f"{state}: {config.shown('strategy')}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
               f"texts, {corpus.n_labels} label{'' if corpus.n_labels == 1 else 's'}{picked}), "
               f"{config.shown('classifier')} classifier -> {out}{again}",
@@ -1484,12 +1484,14 @@ def _main(args: argparse.Namespace) -> int:
             config.validate()
             full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
             try:
-                corpus = load_config_corpus(default_pick_read(config, args, describe=True))
+                read = default_pick_read(config, args, describe=True)
+                corpus = load_config_corpus(read)
             except LabelPickError:  # every label's counts, to pick labels by, then why
                 print(f"{full.describe()}\n(every label of the corpus, before the label reduction, which failed:)")
                 raise
             print(corpus.describe())
-            print(reduction_summary(full, corpus)
+            picked = None if read.labels is not None else (read.n_frequent, read.n_rare)
+            print(reduction_summary(full, corpus, picked)
                   + (f"; --pool-size keeps {config.pool_size:,} pool texts" if config.pool_size else ""))
             if (found := zero_one_columns_found(config)) is not None:
                 print(found)

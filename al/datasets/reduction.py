@@ -422,13 +422,18 @@ def labels_without_pool_texts(corpus: Corpus) -> list[str]:
     return [name for name, count in zip(corpus.label_names, corpus.label_counts("train")) if count == 0]
 
 
-def reduction_summary(full: Corpus, reduced: Corpus) -> str:
+def reduction_summary(full: Corpus, reduced: Corpus, picked: tuple[int, int] | None | bool = False) -> str:
     """What the label reduction left out of ``full`` to make ``reduced`` (before any pool subsample), one line.
 
     ``left out: 225 of 1,200 texts, which carry none of the 7 kept labels (180 carry no label at all); 3 of 10
     labels (x, y, z)``: the labels left out by their texts, most first, the first :data:`SHOWN_LABELS` named
     (quoted when a name holds a comma); ``; every label kept`` when every label is kept, and
-    ``left out: nothing (every text and label kept)`` when nothing is.
+    ``left out: nothing (every text and label kept)`` when nothing is. Label columns no text of the file
+    carries (``full.left_out_labels``, which loading left out) are counted too, ``on no text: tools``.
+
+    ``picked`` says why each other label was left out: ``(n_frequent, n_rare)`` for the automatic pick
+    (``eligible, not among the 5 most and 5 least frequent: ...; under the rule of >= 20 pool texts ...: ...``),
+    None for labels named (``not named with --labels: ...``); False names them without a reason.
     """
     columns = [full.label_names.index(name) for name in reduced.label_names]
     counts = np.asarray(full.Y.sum(axis=1)).ravel()
@@ -441,10 +446,31 @@ def reduction_summary(full: Corpus, reduced: Corpus) -> str:
              f"{f' ({bare:,} {carry(bare)} no label at all)' if bare else ''}" if none else "no text")
     totals = full.label_counts()
     dropped = sorted(set(range(full.n_labels)) - set(columns), key=lambda j: (-totals[j], full.label_names[j]))
-    if not dropped:
+    never = [name for name in full.left_out_labels if name not in reduced.label_names]
+    if not dropped and not never:
         return "left out: nothing (every text and label kept)" if not none else \
             f"left out: {texts}; every label kept"
-    shown = [full.label_names[j] for j in dropped[:SHOWN_LABELS]]
-    shown = [repr(name) for name in shown] if any("," in name for name in shown) else shown  # "a, b": one label?
-    named = f" ({', '.join(shown)}{and_more(len(dropped), SHOWN_LABELS)})"
-    return f"left out: {texts}; {len(dropped)} of {full.n_labels} labels{named}"
+    groups: list[tuple[str, list[str]]] = []
+    if picked is False:
+        groups.append(("", [full.label_names[j] for j in dropped]))
+    else:
+        eligible = set(eligible_labels(full).tolist())
+        passed = [full.label_names[j] for j in dropped if j in eligible]
+        under = [full.label_names[j] for j in dropped if j not in eligible]
+        if picked is None:
+            groups.append(("not named with --labels", [full.label_names[j] for j in dropped]))
+        else:
+            n_frequent, n_rare = picked
+            groups.append((f"eligible, not among the {n_frequent} most and {n_rare} least frequent", passed))
+            groups.append((f"under the rule of {_rule(len(full.splits['train']), MIN_POOL_TEXTS, MIN_EVAL_TEXTS)}",
+                           under))
+    groups.append(("on no text", never))
+
+    def named(names: list[str]) -> str:
+        shown = names[:SHOWN_LABELS]
+        shown = [repr(name) for name in shown] if any("," in name for name in shown) else shown  # "a, b": one label?
+        return f"{', '.join(shown)}{and_more(len(names), SHOWN_LABELS)}"
+
+    said = "; ".join(f"{reason}: {named(names)}" if reason else named(names) for reason, names in groups if names)
+    n_left, n_all = len(dropped) + len(never), full.n_labels + len(never)
+    return f"left out: {texts}; {n_left} of {n_all} labels ({said})"

@@ -457,10 +457,13 @@ def test_describe_prints_the_corpus(capsys):
     assert "corpus disaster" in out and "label cardinality" in out
     # the Disaster Response CSV: 26,246 messages, 35 categories; the 10 kept ones leave these out
     assert out.rstrip().splitlines()[-1] == "repeated: 45 texts repeat an earlier text (kept: duplicates are data)"
-    assert out.rstrip().splitlines()[-2] == ("left out: 11,669 of 26,246 texts, which carry none of the 10 kept "
-                                            "labels (6,317 carry no label at all); 25 of 35 labels (related, food, earthquake, "
-                                            "storm, shelter, floods, medical_help, infrastructure_related, water, "
-                                            "other_weather, buildings, medical_products and 13 more)")
+    # why each label is left out: the pick, the eligibility rule, or no text at all (PII and child_alone)
+    assert out.rstrip().splitlines()[-2] == (
+        "left out: 11,669 of 26,246 texts, which carry none of the 10 kept labels (6,317 carry no label at all); 27 "
+        "of 37 labels (eligible, not among the 5 most and 5 least frequent: food, earthquake, storm, shelter, floods, "
+        "medical_help, infrastructure_related, water, other_weather, buildings, medical_products, transport and 9 "
+        "more; under the rule of >= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the 21,045 pool "
+        "texts before the label reduction: related, tools, shops, offer; on no text: PII, child_alone)")
 
 
 def test_describe_of_a_file_whose_labels_cannot_be_picked_prints_every_label_then_why(tmp_path, capsys):

@@ -419,6 +419,33 @@ def test_the_reduction_summary_counts_what_was_left_out():
     assert reduction_summary(commas, reduced).endswith("; 1 of 3 labels ('z, or w')")
 
 
+
+def test_the_reduction_summary_says_why_each_label_was_left_out():
+    """--describe said "left out: nothing (every text and label kept)" beside the warning that an all-zero column
+    was left out, and named the labels the pick left out without saying why (too rare? not picked?)."""
+    from al.datasets.reduction import reduction_summary
+
+    rng = np.random.default_rng(0)
+    n = 400
+    splits = {"train": np.arange(0, 300), "dev": np.arange(300, 350), "test": np.arange(350, 400)}
+    # a: on every text (above the 50% share); b, c, d: common; e: on 3 texts (below 20 pool texts)
+    Y = np.zeros((n, 5), dtype=np.int8)
+    Y[:, 0] = 1
+    Y[:, 1:4] = rng.random((n, 3)) < 0.3
+    Y[[0, 300, 350], 4] = 1
+    full = make_corpus("t", [f"t{i}" for i in range(n)], Y, list("abcde"), splits, left_out_labels=["never"])
+    reduced = select_labels(full, ["b", "c"])
+    said = reduction_summary(full, reduced, picked=(1, 1))
+    assert said.endswith("; 4 of 6 labels (eligible, not among the 1 most and 1 least frequent: d; under the rule of "
+                         ">= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the 300 pool texts "
+                         "before the label reduction: a, e; on no text: never)"), said
+    assert reduction_summary(full, reduced, picked=None).endswith("(not named with --labels: a, d, e; on no text: "
+                                                                  "never)")
+    assert reduction_summary(full, reduced).endswith("; 4 of 6 labels (a, d, e; on no text: never)")
+    every = select_labels(full, list("abcde"))
+    assert reduction_summary(full, every).endswith("; 1 of 6 labels (on no text: never)")  # not "every label kept"
+
+
 def test_the_same_file_is_parsed_once_until_its_bytes_change(tmp_path, monkeypatch):
     """al.analyze and --describe read the full corpus twice (the reduction, then what it left out)."""
     import al.datasets.tabular

@@ -1114,8 +1114,8 @@ def test_the_start_line_says_how_many_of_a_files_labels_the_pick_kept(tmp_path, 
             "--budget", "30"]
     assert main([*base, "--out", str(tmp_path / "a")]) == 0
     start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
-    assert "(1599 pool texts, 10 labels of the file's 12: the 5 most and 5 least frequent, --describe names the " \
-           "others), logreg" in start, start
+    assert "(1599 pool texts, 10 labels of the file's 12: the 5 most and 5 least frequent eligible ones, --describe " \
+           "says why the others are left out), logreg" in start, start
     assert main([*base, "--labels", *names[:3], "--out", str(tmp_path / "b")]) == 0  # named: nothing to say
     start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
     assert "3 labels), logreg" in start, start
