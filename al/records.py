@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable, Iterable, Iterator
 
 from al.config import canonical, changed_settings, n_rounds  # noqa: F401 - n_rounds re-exported
-from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError, and_more
+from al.errors import ConfigError, DataError, ForeignConfigError, RunBusyError, and_more, spelled
 from al.io import file_digest, remove_stale_temporaries, write_atomic  # noqa: F401 - write_atomic re-exported
 from al.progress import counted
 
@@ -656,7 +656,7 @@ def _difference(key: str, old: Any, new: Any) -> str:
         inner = [k for k in inner if not (k.endswith("_sha256") and k.removesuffix("_sha256") in inner)]  # its file's
         if inner and len(inner) <= 3:
             return "; ".join(_difference(f"{key}.{k}", old.get(k, _NOT_SET), new.get(k, _NOT_SET)) for k in inner)
-    shown = ["not set" if value is _NOT_SET else repr(value) for value in (old, new)]
+    shown = ["not set" if value is _NOT_SET else spelled(value) for value in (old, new)]  # null, true: as given
     return f"{key}: {shown[0]} -> {shown[1]}"
 
 

@@ -345,19 +345,20 @@ def test_a_refusal_naming_five_changed_settings_says_how_many_more_changed(tmp_p
 
 
 def test_a_setting_changed_is_said_as_it_changed():
-    """Another strategy was said with the old one's params as changed: strategy.params.threshold: 0.5 -> None."""
+    """Another strategy was said with the old one's params as changed: strategy.params.threshold: 0.5 -> None (now
+    null, as a file or command line writes it: pool_size: None -> 30 named no setting a user had given)."""
     from al.records import _difference
 
     assert _difference("strategy", {"name": "cvirs", "params": {"threshold": 0.5}},
                        {"name": "margin", "params": {}}) == "strategy: 'cvirs' -> 'margin'"
     assert _difference("strategy", {"name": "dal", "params": {"sub_batches": 10}},
                        {"name": "dal", "params": {"sub_batches": 5, "warm_start": None}}) == (
-        "strategy.params.sub_batches: 10 -> 5; strategy.params.warm_start: not set -> None")
+        "strategy.params.sub_batches: 10 -> 5; strategy.params.warm_start: not set -> null")
     assert _difference("budget", 600, 500) == "budget: 600 -> 500"
     # a file's digest is said with its path, not beside it (a session given --dev showed a hash)
     assert _difference("session", {"dev": None, "dev_sha256": None, "folds": 5},
                        {"dev": "d.jsonl", "dev_sha256": "fb30c739", "folds": None}) == (
-        "session.dev: None -> 'd.jsonl'; session.folds: 5 -> None")
+        "session.dev: null -> 'd.jsonl'; session.folds: 5 -> null")  # as a file or command gives them
     assert _difference("session", {"dev": "d.jsonl", "dev_sha256": "ab"}, {"dev": "d.jsonl", "dev_sha256": "cd"}) == (
         "session.dev_sha256: 'ab' -> 'cd'")
 
