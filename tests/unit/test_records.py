@@ -261,7 +261,7 @@ def test_a_budget_may_be_raised_on_resume_and_not_lowered(tmp_path):
                                      f"with again (before each ->) and --out {tmp_path} to resume it (a setting off "
                                      f"its default names another folder), or pass another --out or remove that "
                                      f"directory")
-    with pytest.raises(ConfigError, match=r"budget: 90 -> True"):  # not a number: never taken as a larger one
+    with pytest.raises(ConfigError, match=r"budget: 90 -> true"):  # not a number: never taken as a larger one
         RunRecords(tmp_path).check({**SETTINGS, "budget": True})
 
 
