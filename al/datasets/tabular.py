@@ -40,7 +40,10 @@ more than 5 points from its share of the distinct texts is a warning
 that also stands in train or dev is a warning (:func:`split_overlap`), and a
 ``split_column`` (``--split-column``, ``split`` too) that names no column is refused;
 without one, a column of split names under another name (``Split``,
-``fold``) is a warning naming the flag (:func:`split_like_column`). A text
+``fold``) is a warning naming the flag (:func:`split_like_column`). A split
+column that marks train and test texts and no dev text gets a tenth of the
+train split's distinct texts as dev, by hash as above, with a warning
+(:func:`dev_from_train`). A text
 given twice with other labels is a warning (:func:`conflicting_labels`).
 
 Texts are stripped and their ``\\r\\n`` line breaks written ``\\n``, so a file saved
@@ -1176,6 +1179,18 @@ def hash_splits(texts: Sequence[str]) -> dict[str, np.ndarray]:
             "test": np.flatnonzero(ranks < end_test)}
 
 
+def dev_from_train(splits: dict[str, np.ndarray], texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """``splits`` with a tenth of the train split's distinct texts (at least one, and one left) moved to dev: those
+    first in :func:`text_hash` order, so a repeated text's rows stay together, a row appended later moves no other
+    row, and no seed plays a part (a file's split column that marks train and test alone)."""
+    train = splits["train"]
+    distinct = sorted({texts[i] for i in train}, key=lambda text: (text_hash(text), text))
+    n_dev = min(max(int(np.ceil(len(distinct) / 10)), 1), len(distinct) - 1)
+    dev_texts = set(distinct[:n_dev])
+    to_dev = np.fromiter((texts[i] in dev_texts for i in train), dtype=bool, count=len(train))
+    return {"train": train[~to_dev], "dev": train[to_dev], "test": splits["test"]}
+
+
 def _splits(table: Table, texts: Sequence[str], split_column: str, required: bool) -> dict[str, np.ndarray]:
     frame, path = table.frame, table.path
     if split_column in frame.columns:
@@ -1193,6 +1208,15 @@ def _splits(table: Table, texts: Sequence[str], split_column: str, required: boo
             )
         mapped = cells.map(SPLIT_ALIASES).to_numpy()
         splits = {s: np.flatnonzero(mapped == s) for s in ("train", "dev", "test")}
+        if not len(splits["dev"]) and len(splits["test"]) and len(splits["train"]) >= 2:
+            splits = dev_from_train(splits, texts)
+            import warnings
+
+            warnings.warn(f"{path} column {split_column!r} marks train and test texts and no dev text: "
+                          f"{len(splits['dev']):,} of its {len(splits['dev']) + len(splits['train']):,} train texts "
+                          f"(a tenth of its distinct texts, by a hash of each) are dev, for the labels' eligibility, "
+                          f"tuned thresholds and early stopping; mark dev rows in that column to choose them",
+                          UserWarning, stacklevel=3)
         if (note := split_overlap(texts, splits)) is not None:
             import warnings
 

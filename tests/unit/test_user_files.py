@@ -844,7 +844,7 @@ def test_a_split_column_named_but_absent_is_refused_not_replaced_by_the_hash_spl
 
 
 def test_test_texts_repeated_in_train_and_texts_with_two_labelings_are_warned_of(tmp_path):
-    rows = [f"{r},{'test' if i < 6 else 'train'}" for i, r in enumerate(zero_one_rows())]
+    rows = [f"{r},{'test' if i < 6 else 'dev' if i < 12 else 'train'}" for i, r in enumerate(zero_one_rows())]
     rows += ["text number 0,0,1,train", "text number 1,0,1,train"]  # 0 as it was; 1 with other labels
     path = write_csv(tmp_path / "t.csv", "text,food,water,split", rows)
     with pytest.warns(UserWarning) as caught:
@@ -1015,25 +1015,46 @@ def test_none_or_nan_written_as_text_in_a_label_list_is_warned_of(tmp_path):
     assert corpus.label_names == ("None", "food", "nan", "water")  # as before
 
 
-def test_a_split_column_without_dev_rows_is_refused_naming_the_missing_split(tmp_path):
-    """A download's train/test split left every label with 0 dev texts: the reduction refused every label and
-    advised fewer labels or --labels, which no setting could help."""
+def test_a_split_column_without_dev_rows_gets_a_tenth_of_train_as_dev(tmp_path):
+    """A download's train/test split left every label with 0 dev texts: refused (the eligibility rule needs dev
+    texts), where train/test is the split users bring most. A tenth of the train split's distinct texts, by a hash
+    of each, is dev now: repeated texts together, the same rows however the file is ordered, said in a warning."""
+    from al.datasets.tabular import dev_from_train, text_hash
+
     rows = [f"text number {i},{'test' if i % 5 == 0 else 'train'},{'food|water' if i % 2 else 'food'}"
             for i in range(60)]
+    train_texts = {f"text number {i}" for i in range(60) if i % 5}
+    # by hand: the 5 distinct train texts first in hash order (48 distinct: a tenth is 4.8, rounded up)
+    first = sorted(train_texts, key=lambda t: (text_hash(t), t))[:5]
+    rows.append(f"{first[0]},train,food")  # a dev text given twice: both rows go to dev
     path = write_csv(tmp_path / "t.csv", "text,split,labels", rows)
-    from al.datasets.reduction import check_eligible, pick_frequent_rare
+    with pytest.warns(UserWarning, match=r"t\.csv column 'split' marks train and test texts and no dev text: 6 of its "
+                                         r"49 train texts \(a tenth of its distinct texts, by a hash of each\) are dev, "
+                                         r"for the labels' eligibility, tuned thresholds and early stopping; mark dev "
+                                         r"rows in that column to choose them$"):
+        corpus = load_table(path)
+    dev = [corpus.texts[i] for i in corpus.splits["dev"]]
+    assert sorted(dev) == sorted([*first, first[0]])
+    assert len(corpus.splits["test"]) == 12 and len(corpus.splits["train"]) == 43
+    shuffled = write_csv(tmp_path / "s.csv", "text,split,labels", rows[::-1])
+    with pytest.warns(UserWarning, match="are dev"):
+        again = load_table(shuffled)
+    assert sorted(again.texts[i] for i in again.splits["dev"]) == sorted(dev)  # the file's order plays no part
+    one = dev_from_train({"train": np.array([0, 1]), "dev": np.array([], dtype=int), "test": np.array([2])},
+                         ["a", "b", "c"])
+    assert len(one["dev"]) == 1 and len(one["train"]) == 1  # at least one dev text, and one train text left
+
+
+def test_a_split_column_of_train_texts_alone_is_refused_naming_the_missing_splits(tmp_path):
+    """Every row train: no dev and no test, which no carving of train into dev would mend alone."""
+    rows = [f"text number {i},train,{'food|water' if i % 2 else 'food'}" for i in range(60)]
+    path = write_csv(tmp_path / "t.csv", "text,split,labels", rows)
+    from al.datasets.reduction import pick_frequent_rare
 
     corpus = load_table(path)
-    said = (r"; the corpus has no dev text, so no label can be measured: the file's split column marks none; mark "
-            r"some train rows dev \(about a tenth\), or rename the split column so that it is not read \(each text "
-            r"then goes to train, dev or test by a hash of it\)$")
-    with pytest.raises(DataError, match=r"^corpus 't' has 0 labels with .*'food' \(pool 48 = 100%, dev 0, "
-                                        r"test 12\), .*\)"
-                                        + said):
+    assert len(corpus.splits["dev"]) == len(corpus.splits["test"]) == 0
+    with pytest.raises(DataError, match=r"^corpus 't' has 0 labels with .*'food' \(pool 60 = 100%, dev 0, test 0\)"):
         pick_frequent_rare(corpus, 1, 1, user_file=True)
-    with pytest.raises(DataError, match=r"^--labels: 1 label\(s\) of corpus 't' cannot be learned and measured: "
-                                        + ".*" + said):
-        check_eligible(corpus, ["water"], user_file=True)
 
 
 def test_label_columns_of_yes_and_no_are_one_refusal_that_says_why(tmp_path):
