@@ -117,9 +117,11 @@ class Table:
 
 
 def _blank(path: Path) -> bool:
-    """Whether the file holds nothing but whitespace (read a line at a time, never whole)."""
+    """Whether the file holds nothing but whitespace, after a UTF-8 byte-order mark an editor may write alone (read
+    a line at a time, never whole)."""
     with open(path, "rb") as f:
-        return not any(line.strip() for line in f)
+        return not any(line.removeprefix(b"\xef\xbb\xbf").strip() if n == 0 else line.strip()
+                       for n, line in enumerate(f))
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -1266,7 +1268,8 @@ SPLIT_COLUMN_WORDS = frozenset({"split", "splits", "fold", "set", "subset", "par
 def absent_split_column(path: str | Path, column: str, names: Sequence[str]) -> DataError:
     """The one line for a ``split_column`` that names none of the file's columns ``names``."""
     named = [n for n in names if n.strip().lower() in SPLIT_COLUMN_WORDS and n != column]  # before a near spelling
-    guess = f" (did you mean {named[0]}?)" if named else did_you_mean([column], names)
+    # a near spelling only where it is close: 'fold' is no typo of a label column 'food'
+    guess = f" (did you mean {named[0]}?)" if named else did_you_mean([column], names, cutoff=0.85)
     return DataError(f"{path} has no split column {column!r}{guess}; columns: "
                      f"{', '.join(names)}; fix --split-column (data_options split_column), or leave it out for the "
                      f"automatic split")

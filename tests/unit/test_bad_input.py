@@ -15,6 +15,7 @@ def files(tmp_path):
     (tmp_path / "array.jsonl").write_text('{"text": "a", "labels": ["x"]}\n[1, 2]\n')
     (tmp_path / "empty.jsonl").write_text("\n\n")
     (tmp_path / "empty.csv").write_text("\n")
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf")  # an editor's empty sheet saved as CSV UTF-8
     (tmp_path / "nan.csv").write_text("text,a\nfine,1\n,1\n")  # a blank cell: "nan" or "NA" would be texts
     (tmp_path / "wrong").mkdir()
     (tmp_path / "wrong" / "readme.txt").write_text("not the data\n")
@@ -33,6 +34,8 @@ CASES = {
     "empty jsonl": (["--dataset", "jsonl", "--data-path", "empty.jsonl"], "holds no JSON lines"),
     "empty csv": (["--dataset", "csv", "--data-path", "empty.csv"],
                   "data path empty.csv is empty; expected a header row and one row per labeled text"),
+    "csv of a byte-order mark alone": (["--dataset", "csv", "--data-path", "bom.csv"],  # pandas: "No columns to parse"
+                                       "data path bom.csv is empty; expected a header row and one row per labeled text"),
     "NaN text": (["--dataset", "csv", "--data-path", "nan.csv", "--labels", "a"],
                  "nan.csv line 3: empty text in column 'text' (blank or missing; 1 such row(s))"),
     "csv path is a directory": (["--dataset", "csv", "--data-path", "wrong"],

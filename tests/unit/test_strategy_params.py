@@ -214,3 +214,11 @@ def test_a_split_column_no_object_of_a_json_lines_file_holds_is_refused_while_th
     SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "part"}).validate()
     data.write_text('{"text": "a"}\n{not json\n')
     SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "prat"}).validate()
+
+
+def test_a_split_column_misspelt_is_not_taken_for_a_label_column_of_a_near_name(tmp_path):
+    """--split-column fold on a file of labels food, water: "(did you mean food?)", a label column."""
+    data = tmp_path / "texts.csv"
+    data.write_text("text,food,water\na,1,0\n")
+    with pytest.raises(ConfigError, match=r"texts.csv has no split column 'fold'; columns: text, food, water; fix"):
+        SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "fold"}).validate()
