@@ -1303,8 +1303,12 @@ def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[s
     if stored is not None and config.continued_rounds(finished) >= config.n_rounds:  # all done
         compare_stored(config, records)  # other data options or bytes of the same corpus: decided on it now
         if not quiet:
-            print(f"{out} is complete ({len(finished)} rounds); nothing to do{not_recorded(finished, config)}",
-                  file=sys.stderr)
+            resaved = ""  # refused above where the corpus changed: other bytes here are the same texts and labels
+            if None not in (stored.get("data_digest"), data_digest) and stored["data_digest"] != data_digest:
+                resaved = (f"; {Path(config.data_path).name}'s bytes changed since it ran (its config.json keeps the "
+                           f"data_digest it read), not its texts, labels or splits")
+            print(f"{out} is complete ({len(finished)} rounds); nothing to do{not_recorded(finished, config)}"
+                  f"{resaved}", file=sys.stderr)
         return finished
     from al.cache import check_cache_root
 

@@ -220,6 +220,11 @@ def test_a_data_file_re_saved_with_other_line_endings_resumes_its_run(tmp_path, 
         f"{config.run_dir} is complete (2 rounds); nothing to do (its rounds ran without --diagnostics, and a "
         f"complete run records no more: give another --out to run it with them, or python -m al.analyze for the "
         f"pool's diagnostics)\n")
+    data.write_text(text)  # re-saved once more: a complete run says its data file's bytes changed, not the corpus
+    assert len(run(config)) == 2 and not built
+    assert capsys.readouterr().err == (
+        f"{config.run_dir} is complete (2 rounds); nothing to do; texts.csv's bytes changed since it ran (its "
+        f"config.json keeps the data_digest it read), not its texts, labels or splits\n")
     data.write_text(text.replace("text number 6,", "text number six,"))
     with pytest.raises(ConfigError) as refused:
         run(config, quiet=True)
