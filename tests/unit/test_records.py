@@ -258,9 +258,9 @@ def test_a_budget_may_be_raised_on_resume_and_not_lowered(tmp_path):
     # the folder given too: a param given off its default (alpha=0.5 after the code's default became 0.4) names
     # another default folder, where following the advice had started a new run
     assert str(other.value).endswith(f"other settings (strategy: 'random' -> 'cvirs'); give the settings it was made "
-                                     f"with again (before each ->) and --out {tmp_path} to resume it (a setting off "
-                                     f"its default names another folder), or pass another --out or remove that "
-                                     f"directory")
+                                     f"with again (before each ->) and --out {tmp_path} to resume it (--out too: a "
+                                     f"default folder is named after the settings given), or pass another --out or "
+                                     f"remove that directory")
     with pytest.raises(ConfigError, match=r"budget: 90 -> true"):  # not a number: never taken as a larger one
         RunRecords(tmp_path).check({**SETTINGS, "budget": True})
 
