@@ -138,7 +138,7 @@ def test_a_run_stored_before_a_strategy_param_existed_resumes_at_its_default(tmp
     tmp_path.joinpath("rounds.jsonl").write_text(json.dumps({"round": 0, "picked": []}) + "\n")
     assert len(start(tmp_path, config)) == 1  # resumes
     tmp_path.joinpath("config.json").write_text(json.dumps({"config": old}))
-    with pytest.raises(ConfigError, match="strategy.params.warm_start: False -> True"):
+    with pytest.raises(ConfigError, match="strategy.params.warm_start: false -> true"):
         start(tmp_path, SimulationConfig(strategy={"name": "dal", "params": {"warm_start": True}}))
 
 
@@ -222,7 +222,7 @@ def test_a_setting_added_since_a_run_was_stored_is_compared_at_its_default(tmp_p
     tmp_path.joinpath("config.json").write_text(json.dumps({"config": old}))
     tmp_path.joinpath("rounds.jsonl").write_text(json.dumps({"round": 0, "picked": []}) + "\n")
     assert len(start(tmp_path, SimulationConfig(strategy="random"))) == 1  # resumes
-    with pytest.raises(ConfigError, match="pool_size: None -> 500"):
+    with pytest.raises(ConfigError, match="pool_size: null -> 500"):
         start(tmp_path, SimulationConfig(strategy="random", pool_size=500))
 
 
