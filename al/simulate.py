@@ -1391,11 +1391,16 @@ def _start_and_run(config: SimulationConfig, simulation: Any, records: Any, sett
             f"{space_fits(config, simulation)}, " \
             f"read by the {readers}{alone})"
         from al.datasets import USER_FILE_DATASETS
+        from al.datasets.reduction import SHOWN_LABELS
 
         picked = ""  # a user's file whose labels the frequent / rare pick cut: said, as --describe says which
-        if config.dataset in USER_FILE_DATASETS and config.labels is None and corpus.left_out_labels:
-            picked = (f" of the file's {corpus.n_labels + len(corpus.left_out_labels)}: the {config.n_frequent} most "
-                      f"and {config.n_rare} least frequent eligible ones, --describe says why the others are left out")
+        if config.dataset in USER_FILE_DATASETS and config.labels is None:  # found, not named: which they are
+            names = f": {', '.join(corpus.label_names[:SHOWN_LABELS])}{and_more(corpus.n_labels, SHOWN_LABELS)}"
+            picked = names
+            if corpus.left_out_labels:
+                picked = (f" of the file's {corpus.n_labels + len(corpus.left_out_labels)} (the {config.n_frequent} "
+                          f"most and {config.n_rare} least frequent eligible ones; --describe says why the others are "
+                          f"left out){names}")
         print(f"{state}: {config.shown('strategy')}{space} on {corpus.name} ({len(corpus.splits['train'])} pool "
               f"texts, {corpus.n_labels} label{'' if corpus.n_labels == 1 else 's'}{picked}), "
               f"{config.shown('classifier')} classifier -> {out}{again}",

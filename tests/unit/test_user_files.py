@@ -1140,11 +1140,17 @@ def test_the_start_line_says_how_many_of_a_files_labels_the_pick_kept(tmp_path, 
             "--budget", "30"]
     assert main([*base, "--out", str(tmp_path / "a")]) == 0
     start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
-    assert "(1599 pool texts, 10 labels of the file's 12: the 5 most and 5 least frequent eligible ones, --describe " \
-           "says why the others are left out), logreg" in start, start
+    assert "(1599 pool texts, 10 labels of the file's 12 (the 5 most and 5 least frequent eligible ones; --describe " \
+           "says why the others are left out): label08, label01, label02, label03, label10, label00, label06, label04, " \
+           "label09, label11), logreg" in start, start
     assert main([*base, "--labels", *names[:3], "--out", str(tmp_path / "b")]) == 0  # named: nothing to say
     start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
     assert "3 labels), logreg" in start, start
+    # every eligible label kept: found, not named, so the line names them (a 0/1 flag read as a label shows there)
+    assert main([*base, "--frequent", "6", "--rare", "6", "--out", str(tmp_path / "c")]) == 0
+    start = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("starting: "))
+    assert "(1917 pool texts, 12 labels: label" in start and "of the file's" not in start, start  # more texts kept
+    assert start.split("12 labels: ")[1].split(")")[0].count(", ") == 11, start
 
 
 def test_an_indented_json_array_is_told_to_be_written_one_object_a_line(tmp_path):
