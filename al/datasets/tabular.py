@@ -573,7 +573,9 @@ def _read_json_lines(path: Path) -> Table:
                         f"mark (save each part as UTF-8 without BOM before joining them)"
                     ) from None
                 array = (" (the whole file one JSON array, indented? write one object a line: DataFrame.to_json(path, "
-                         "orient='records', lines=True))" if number == 1 and line.strip() == "[" else "")
+                         "orient='records', lines=True))" if number == 1 and line.strip() == "[" else
+                         " (the whole file one indented JSON object? write each record as one object on a line of "
+                         "its own)" if number == 1 and line.strip() == "{" else "")
                 raise DataError(
                     f"{path} line {number} is not JSON ({exc.msg} at column {exc.colno}): {line.strip()[:60]!r}; "
                     f"expected one JSON object per line{array}"
@@ -606,6 +608,11 @@ def _read_json_lines(path: Path) -> Table:
             lines.append(number)
     if not rows:
         raise DataError(f"{path} holds no JSON lines; expected one JSON object per line")
+    if len(rows) == 1 and (held := _records_inside(rows[0])) is not None:  # {"data": [{...}, ...]}: an API's reply
+        key, n = held
+        raise DataError(f"{path} is one JSON object holding {n:,} records under {key!r}; expected one JSON object per "
+                        f"line, a record each: write them so (pandas: pd.DataFrame(json.load(f)[{key!r}]).to_json("
+                        f"path, orient='records', lines=True))")
     if halves:
         import warnings
 
@@ -619,6 +626,15 @@ def _read_json_lines(path: Path) -> Table:
 #: A JSON escape of a UTF-16 surrogate (``\\ud83d``): a line that has none holds no lone surrogate.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _records_inside(row: dict[str, Any]) -> tuple[str, int] | None:
+    """``(key, n)`` where a lone JSON object holds a list of ``n`` objects under ``key`` (``{"data": [{...}, ...]}``),
+    the records a file meant to hold one a line; else None."""
+    for key, value in row.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            return str(key), len(value)
+    return None
 
 
 def _lone_surrogates_replaced(value: Any) -> Any:

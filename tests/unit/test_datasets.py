@@ -294,6 +294,14 @@ def test_a_mapping_as_a_label_cell_is_refused(tmp_path):
     ("a.json", '[{"text": "x", "labels": ["a"]}, {"text": "y", "labels": ["b"]}]\n', {},
      r"a.json line 1 holds an array, not an object; expected a JSON object \(the whole file one JSON array, as pandas' "
      r"orient='records' writes it\? .*lines=True\)\)$"),
+    # an API's reply: the records under one key (the advice had been --text-column data, then "a list")
+    ("a.json", '{"data": [{"text": "x", "labels": ["a"]}, {"text": "y", "labels": ["b"]}]}\n', {},
+     r"a.json is one JSON object holding 2 records under 'data'; expected one JSON object per line, a record each: "
+     r"write them so \(pandas: pd.DataFrame\(json.load\(f\)\['data'\]\).to_json\(path, orient='records', "
+     r"lines=True\)\)$"),
+    ("a.jsonl", '{\n  "text": "x",\n  "labels": ["a"]\n}\n', {},
+     r"a.jsonl line 1 is not JSON .*; expected one JSON object per line \(the whole file one indented JSON object\? "
+     r"write each record as one object on a line of its own\)$"),
     ("a.csv", "text,a,b\nx,1,0\ny,,1\nz,0,1\n", {},
      r"a.csv line 3: the cell of label column 'a' is empty; expected 0 or 1: write 0 or 1 in each of its cells, or "
      r"name the label columns with --label-columns, leaving it out$"),
