@@ -954,8 +954,10 @@ def load_table(
         columns = [str(c) for c in table.frame.columns if str(c) not in (text_column, split_column, "id")]
         worded = [c for c in columns if not as_zero_one(table.frame[c]).notna().any()
                   and _yes_no_words(table.frame[c])]
-        fix = (f"{yes_no_said(worded)}: write the cells of the label columns as 1 and 0"
-               if worded else "name them with --label-columns")
+        near = [c for c in columns if c.strip().lower() in ("label", "labels", "tags", "categories", "category")]
+        fix = (f"{yes_no_said(worded)}: write the cells of the label columns as 1 and 0" if worded
+               else f"for a column listing each text's labels, as {LIST_COLUMN!r} would: --label-columns "
+                    f"{shlex.quote(near[0])}" if near else "name them with --label-columns")
         raise DataError(
             f"{path} has no 0/1 label columns and no {LIST_COLUMN!r} column; {fix} "
             f"(its columns besides the text, split and id: "

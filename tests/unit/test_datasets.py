@@ -285,9 +285,12 @@ def test_a_mapping_as_a_label_cell_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("name, content, kwargs, message", [
-    ("a.csv", "text,Labels\nx,a\ny,b\nz,a\n", {},
+    ("a.csv", "text,Labels\nx,a\ny,b\nz,a\n", {},  # the flag that reads it, whole (it had said no more than the flag)
+     r"a.csv has no 0/1 label columns and no 'labels' column; for a column listing each text's labels, as 'labels' "
+     r"would: --label-columns Labels \(its columns besides the text, split and id: Labels\)$"),
+    ("a.csv", "text,topic\nx,a\ny,b\nz,a\n", {},
      r"a.csv has no 0/1 label columns and no 'labels' column; name them with --label-columns \(its columns besides "
-     r"the text, split and id: Labels\)$"),
+     r"the text, split and id: topic\)$"),
     ("a.jsonl", '{"text": "x", "a": 1, "split": "train"}\n{"text": "y", "a": 0}\n', {},
      r"a.jsonl line 2: column 'split' holds an empty cell \(1 such row\(s\)\); expected train, dev \(or "
      r"validation\), test in every row$"),
