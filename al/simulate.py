@@ -497,6 +497,20 @@ def resume_advice(config: SimulationConfig | None) -> str:
     return "no round finished yet: the same command starts the run again (vectors embedded so far are kept)"
 
 
+def beside_the_file(message: str, args: argparse.Namespace) -> str:
+    """Where a ``--config`` file's relative ``data_path`` names no file from the working directory but one beside
+    the settings file, that it is read from the working directory (``""`` otherwise): ``... (it is there beside
+    walk/my.yaml: a relative path is read from the working directory, not the file's folder)``."""
+    found = re.match(r"data path (.+?) does not exist \(a relative path", message)
+    if not found or "data_path" not in file_set_options(args):
+        return ""
+    beside = Path(args.config).parent / found[1]
+    if not beside.exists():
+        return ""
+    return (f" (it is there beside {args.config}: a relative path in a settings file is read from the working "
+            f"directory, not the file's folder; write data_path: {beside}, or an absolute path)")
+
+
 def file_set_options(args: argparse.Namespace) -> frozenset[str]:
     """The options (flag destinations) whose settings ``--config``'s file gives and the command line does not:
     a message about them names them as the file does (:func:`in_file_terms`). Empty without a readable file."""
@@ -1521,6 +1535,7 @@ def _main(args: argparse.Namespace) -> int:
         message = flags_named(str(exc), args)
         if "config" in args:  # a setting the file gives, named as the file writes it
             message = in_file_terms(message, only=file_set_options(args))
+            message += beside_the_file(message, args)
         print(f"error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated)

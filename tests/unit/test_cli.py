@@ -1623,3 +1623,21 @@ def test_a_user_strategy_s_own_warning_names_its_line(tmp_path, monkeypatch):
     (w,) = [w for w in seen if str(w.message) == "few texts left"][:1]
     assert one_line_warning(w.message, w.category, w.filename, w.lineno) == "warning: few texts left (at warnmod.py:8)\n"
     sys.modules.pop("warnmod", None)
+
+
+def test_a_settings_file_s_data_path_found_beside_it_says_where_relative_paths_are_read(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """--config walk/my.yaml with data_path: texts.csv (beside it) said only that ./texts.csv did not exist."""
+    (tmp_path / "walk").mkdir()
+    (tmp_path / "walk" / "texts.csv").write_text("text,a\nx,1\n")
+    (tmp_path / "walk" / "my.yaml").write_text("dataset: csv\ndata_path: texts.csv\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--config", "walk/my.yaml", "--describe"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: data path texts.csv does not exist (a relative path is read from the current directory: looked for "
+        f"{tmp_path / 'texts.csv'}); fix data_path (it is there beside walk/my.yaml: a relative path in a settings "
+        f"file is read from the working directory, not the file's folder; write data_path: walk/texts.csv, or an "
+        f"absolute path)\n")
+    (tmp_path / "walk" / "texts.csv").unlink()  # nowhere: no word of the file's folder
+    assert main(["--config", "walk/my.yaml", "--describe"]) == 2
+    assert capsys.readouterr().err.endswith("); fix data_path\n")
