@@ -146,8 +146,8 @@ def _rule(n_pool: int, min_pool: int, min_eval: int) -> str:
     """``>= 20 pool texts, >= 10 dev and >= 10 test texts and at most 50% of the 800 pool texts before the label
     reduction`` (the counts a label is picked by: the run's pool is those that carry a kept label)."""
     evaluation = f", >= {min_eval} dev and >= {min_eval} test texts" if min_eval else ""
-    return (f">= {min_pool} pool texts{evaluation} and at most {MAX_POOL_SHARE:.0%} of the {n_pool:,} pool texts "
-            f"before the label reduction")
+    return (f">= {min_pool} pool texts{evaluation} and at most {MAX_POOL_SHARE:.0%} of the "
+            f"{counted(n_pool, 'pool text')} before the label reduction")
 
 
 def pool_share(count: int, n_pool: int) -> str:
