@@ -572,6 +572,10 @@ def reading(result: dict[str, Any]) -> str:
         loss = (f"At |L| = {first['size']} the soft nearest neighbour loss at T = {t_low} is "
                 f"{_fmt(q['snnl'][t_low])} against {_fmt(q['snnl_uniform'])} if distances carried no class "
                 f"information")
+        if q["snnl_uniform"] == 0:  # every labeled text shares a label with every other: no text of another class
+            loss = (f"At |L| = {first['size']} the soft nearest neighbour loss says nothing: every labeled text shares "
+                    f"a label with every other, so no text of another class sits near any, in any space (0 against "
+                    f"0)")
         if q["silhouette"] is None:
             parts.append(f"{loss}; the silhouette and the k-means agreement are undefined here: they need at least "
                          f"two primary labels among the labeled texts.")

@@ -206,6 +206,11 @@ def test_labels_placed_alike_have_no_best_and_worst_centroid():
     text = reading(analyze_pool(X, np.ones((60, 2), dtype=int), ["food", "water"], [30], k=20))
     assert "carried its label 1.00 times as often as chance" in text
     assert "best-placed" not in text
+    # every labeled text shares a label with every other: the loss is 0 in any space ("0.000 against 0.000" had read
+    # as a comparison)
+    assert ("At |L| = 30 the soft nearest neighbour loss says nothing: every labeled text shares a label with every "
+            "other, so no text of another class sits near any, in any space (0 against 0)") in text
+    assert "against 0.000 if distances" not in text
     Y = np.ones((60, 2), dtype=int)
     Y[::2, 1] = 0  # water on half the texts, gathered about one direction: its ratio near 2, food's 1 at its ceiling
     X[1::2] = X[1::2] * 0.1 + np.eye(8, dtype=np.float32)[0]
