@@ -849,8 +849,9 @@ class Session:
         self._checked = False
         #: Set when the session closes: the embedder it made stops between passes (nothing new is computed).
         self._stopping = threading.Event()
-        #: (distinct texts to embed, distinct texts) of the pool's first embedding, once the loop knows them.
+        #: (distinct texts to embed, distinct texts) of the pool, counted as the loop starts (:meth:`_count_to_embed`).
         self._to_embed: tuple[int, int] | None = None
+        self._embedder: Any = None  # the session's own SentenceEmbedder, where no embed was given
 
     # ------------------------------------------------------------ setting up
 
@@ -1106,13 +1107,10 @@ class Session:
         if embed is None:
             from al.embedders import SentenceEmbedder
 
-            embedder = SentenceEmbedder(config.model, device=config.device, show_progress=True,
-                                        precision=config.embed_precision, stop=self._stopping)
-
-            def embed(texts: Sequence[str]) -> np.ndarray:
-                if self._to_embed is None and hasattr(embedder, "uncached"):  # the pool, first: what the page says
-                    self._to_embed = (embedder.uncached(texts), len(set(texts)))
-                return embedder.encode(texts)
+            # its bound method: the engine finds the embedder through it (ALPS's encoder pass, shared)
+            self._embedder = SentenceEmbedder(config.model, device=config.device, show_progress=True,
+                                              precision=config.embed_precision, stop=self._stopping)
+            embed = self._embedder.encode
         make_classifier = config.make_classifier_factory()
         return Simulation(
             corpus=corpus,
@@ -1178,9 +1176,21 @@ class Session:
         except Exception:  # noqa: BLE001 - a warm-up that fails changes nothing; the real fit reports errors
             return
 
+    def _count_to_embed(self) -> None:
+        """Count the pool's texts the embedding cache lacks, for the page's first-start message; before the loop
+        runs, so before a strategy's preparation (ALPS's shared encoder pass) fills the cache."""
+        if self._embedder is None or self._to_embed is not None or not hasattr(self._embedder, "uncached"):
+            return
+        pool = self.simulation.corpus.texts[self.simulation.corpus.splits["train"]].tolist()
+        try:
+            self._to_embed = (self._embedder.uncached(pool), len(set(pool)))
+        except Exception:  # noqa: BLE001 - a cache the count cannot read: the page says it as before, the embedding
+            pass           # itself reports what is wrong
+
     def _run(self) -> None:
         try:
             if not self.records.rounds:  # the first texts while the pool is embedded (the loop asks them first)
+                self._count_to_embed()
                 self.annotator.ask_ahead(self.simulation.start)
             ran = len(self.records.rounds) < self.config.n_rounds
             if ran:
