@@ -135,6 +135,26 @@ class Component:
         return f"{self.name}({', '.join(f'{k}={spell(v)}' for k, v in sorted(self.params.items()))})"
 
 
+#: The most bytes (UTF-8) of a file's stem in a run folder's name; a longer one is cut, with a digest of it whole.
+MAX_STEM_BYTES = 100
+
+
+def file_stem_part(stem: str, ascii_only: bool = False) -> str:
+    """A data file's stem as a run folder names it: its letters, marks and digits (any script's, NFC-normalised, so
+    a name macOS decomposed is the same), ``_``, ``.`` and ``-``; each run of other characters one ``_``; cut to
+    :data:`MAX_STEM_BYTES` with 8 hex digits of the whole stem after it. ``ascii_only``: as earlier versions named
+    it, ASCII letters and digits alone, from the stem as given (``données`` -> ``donn_es``, uncut)."""
+    if ascii_only:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._-")
+    stem = unicodedata.normalize("NFC", stem)
+    kept = "".join(c if c in "_.-" or unicodedata.category(c)[0] in "LMN" else " " for c in stem)
+    part = re.sub(r" +", "_", kept).strip("._-")
+    if len(part.encode()) > MAX_STEM_BYTES:  # a file system takes 255 bytes a name: the rest of it needs room
+        cut = part.encode()[:MAX_STEM_BYTES].decode(errors="ignore").rstrip("._-")
+        part = f"{cut}-{hashlib.sha1(stem.encode()).hexdigest()[:8]}"
+    return part
+
+
 def glued_key(value: Any) -> str | None:
     """The first key of a mapping in ``value`` that YAML made of ``0:1`` (a key holding a colon, with no value):
     ``{0:1}`` is ``{"0:1": None}``, not ``{0: 1}``; None where there is none."""
@@ -376,10 +396,7 @@ class SimulationConfig:
             space += f"-for-{self.space_for}"
         dataset = self.dataset
         if named_after_file and dataset in USER_FILE_DATASETS and self.data_path:
-            letters = r"A-Za-z0-9_" if named_after_file == "ascii" else r"\w"  # \w: any script's letters and digits
-            stem = unicodedata.normalize("NFC", Path(self.data_path).stem)  # é one letter, as macOS writes it too
-            stem = re.sub(rf"[^{letters}.-]+", "_", stem).strip("._-")
-            dataset += f"-{stem or 'data'}"
+            dataset += f"-{file_stem_part(Path(self.data_path).stem, ascii_only=named_after_file == 'ascii') or 'data'}"
         classifier = _folder_part(self.classifier, self.classifier_class, with_params, classifier=True)
         return Path("runs") / f"{dataset}-{strategy}{space}-{classifier}-seed{self.seed}"
 

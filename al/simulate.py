@@ -1300,9 +1300,11 @@ def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[s
         user_file = config.dataset in USER_FILE_DATASETS and bool(config.data_path)
         params = out != config.default_run_dir(with_params=False)
         by_name = [config.default_run_dir(named, False) for named in (True, "ascii", False)]  # params left out
+        spelt_out = config.default_run_dir("ascii") != out  # the name holds letters ASCII lacks
         after = [what for what, named in (
             ("the file", user_file and moved in (config.default_run_dir(False), by_name[2])),
-            ("the file's whole name", user_file and moved in (config.default_run_dir("ascii"), by_name[1])),
+            ("the file's whole name", user_file and spelt_out and moved in (config.default_run_dir("ascii"),
+                                                                            by_name[1])),
             ("the params given", params and moved in by_name)) if named]
         held = ("a run of this file" if user_file else "a run") + (" with these params" if params else "")
         warnings.warn(f"{moved} holds {held}, under the default name an earlier version gave it (now named after "

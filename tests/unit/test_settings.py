@@ -354,6 +354,13 @@ def test_files_named_in_other_letters_get_folders_of_their_own_and_their_earlier
     assert folder(unicodedata.normalize("NFD", "données é.csv")) == folder("données é.csv")  # as macOS writes it
     assert folder("日本語.csv") == "csv-日本語-random-logreg-seed0" != folder("数据.csv")
     assert folder("my file (v2).csv") == "csv-my_file_v2-random-logreg-seed0"  # ASCII names as before
+    # marks of other scripts are kept (vowel signs had been '_': हिंदी and हांदी shared csv-ह_द), a long name is cut
+    assert folder("हिंदी.csv") == "csv-हिंदी-random-logreg-seed0" != folder("हांदी.csv")
+    long = folder("数" * 80 + ".csv")  # 240 bytes: the folder's name had been longer than a file system takes
+    assert len(long.encode()) < 200 and long != folder("数" * 81 + ".csv")
+    # earlier versions' name, from the stem as given: a decomposed é was two characters there
+    decomposed = SimulationConfig(dataset="csv", data_path=unicodedata.normalize("NFD", "données é.csv"))
+    assert decomposed.default_run_dir(named_after_file="ascii").name == "csv-donne_es_e-class_embedding-logreg-seed0"
     monkeypatch.chdir(tmp_path)
     data = tmp_path / "données.csv"
     data.write_text("text,a\nx,1\n")
@@ -487,3 +494,32 @@ def test_every_param_of_the_wrong_kind_is_named_in_one_line():
     assert str(caught.value) == (
         "strategy 'x' param alpha must be a number, got 'abc'; write a number such as 0.5 or 1e-3; and param topk "
         "must be an integer, got 2.5; write a whole number such as 5 (1e3 and 2.0 are read as fractions)")
+
+
+@pytest.mark.parametrize("name, said", [
+    ("data.csv", "(now named after the params given)"),  # an ASCII name: folder names of earlier versions alike
+    ("données.csv", "(now named after the file's whole name and the params given)"),
+])
+def test_the_earlier_folder_s_warning_says_what_the_name_is_now_after(tmp_path, monkeypatch, name, said):
+    """For data.csv with C=0.5, the warning said the folder was now named after "the file's whole name and the
+    params given", where an ASCII name is spelt as before."""
+    import al.embedders
+    from al.simulate import data_file_digest, main
+    from tests.unit.test_analyze_own_data import HashEmbedder
+    from tests.unit.test_grid import _csv
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(al.embedders, "SentenceEmbedder", HashEmbedder)
+    data = _csv(tmp_path / name)
+    args = ["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--initial", "10", "--step", "5",
+            "--budget", "20", "--strategy", "random", "--classifier-param", "C=0.5"]
+    config = SimulationConfig(dataset="csv", data_path=str(data), labels=("a", "b"), initial=10, step=5, budget=20,
+                              strategy="random", classifier={"name": "logreg", "params": {"C": 0.5}})
+    older = config.default_run_dir(named_after_file="ascii", with_params=False)
+    older.mkdir(parents=True)
+    (older / "config.json").write_text(json.dumps({"config": config.resolved(),
+                                                   "data_digest": data_file_digest(str(data))}))
+    with pytest.warns(UserWarning, match="under the default name an earlier version gave it") as caught:
+        assert main([*args, "--quiet"]) == 0
+    (warning,) = [str(w.message) for w in caught if "earlier version" in str(w.message)]
+    assert said + "; this run starts in " in warning, warning
