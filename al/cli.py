@@ -29,8 +29,7 @@ def one_line_warning(message: Warning | str, category: type[Warning], filename: 
     arose: it names the file and line that met it, for a report of it; so does a user's own warning (their
     strategy's ``warnings.warn``), as their errors do."""
     where = ""
-    if issubclass(category, RuntimeWarning) and re.search(r"\bencountered in [\w ]+$|^Mean of empty slice|^Degrees of "
-                                                          r"freedom <= 0", str(message)):
+    if _arithmetic(message, category):
         where = f" (at {_package_path(filename)}:{lineno})"
     elif is_users(filename) and not _built_in_strategy(filename):  # a user's own warning: where, as an error says
         where = f" (at {_package_path(filename)}:{lineno})"
@@ -44,6 +43,13 @@ def _built_in_strategy(filename: str) -> bool:
 
     checkout = os.path.dirname(os.path.dirname(os.path.abspath(al.__file__)))
     return os.path.abspath(filename).startswith(os.path.join(checkout, "strategies") + os.sep)
+
+
+def _arithmetic(message: Warning | str, category: type[Warning]) -> bool:
+    """Whether a warning is a library's arithmetic one (numpy's ``divide by zero encountered in divide``), which
+    says nothing of where it arose."""
+    return issubclass(category, RuntimeWarning) and re.search(
+        r"\bencountered in [\w ]+$|^Mean of empty slice|^Degrees of freedom <= 0", str(message)) is not None
 
 
 def _users_line(filename: str, lineno: int) -> tuple[str, int]:
@@ -83,7 +89,7 @@ def _shown_once(show: Callable[..., None]) -> Callable[..., None]:
         key = (category, " ".join(str(message).split()))
         if key not in seen:
             seen.add(key)
-            if issubclass(category, RuntimeWarning):  # numpy's arithmetic warning: where a user's code met it
+            if _arithmetic(message, category):  # numpy's arithmetic warning: where a user's code met it
                 filename, lineno = _users_line(filename, lineno)
             show(message, category, filename, lineno, *args, **kwargs)
 

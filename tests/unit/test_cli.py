@@ -278,7 +278,11 @@ def test_numpy_s_warning_names_the_line_of_the_user_s_code_that_met_it():
     numpy_file = np.__file__  # a library's line, as numpy's warnings give it
     show("Mean of empty slice", RuntimeWarning, numpy_file, 134); line = inspect.currentframe().f_lineno  # noqa: E702
     show("a user's own warning", UserWarning, numpy_file, 7)  # not an arithmetic one: where it says
-    assert shown == [(__file__, line), (numpy_file, 7)]
+    from al import engine
+
+    # al's own RuntimeWarning (a classifier's constant guess) stays al's: it was placed in the user's calling line
+    show("round 1: the classifier predicted no label", RuntimeWarning, engine.__file__, 9)
+    assert shown == [(__file__, line), (numpy_file, 7), (engine.__file__, 9)]
     assert one_line_warning("Mean of empty slice", RuntimeWarning, "/u/mine.py", 3) == \
         "warning: Mean of empty slice (at /u/mine.py:3)\n"
     assert one_line_warning("Degrees of freedom <= 0 for slice", RuntimeWarning, "/u/mine.py", 4).endswith("4)\n")
