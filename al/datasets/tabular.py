@@ -1228,7 +1228,7 @@ def _splits(table: Table, texts: Sequence[str], split_column: str, required: boo
             )
         mapped = cells.map(SPLIT_ALIASES).to_numpy()
         splits = {s: np.flatnonzero(mapped == s) for s in ("train", "dev", "test")}
-        if not len(splits["dev"]) and len(splits["test"]) and len(splits["train"]) >= 2:
+        if not len(splits["dev"]) and len(splits["test"]) and len({texts[i] for i in splits["train"]}) >= 2:
             splits = dev_from_train(splits, texts)
             import warnings
 

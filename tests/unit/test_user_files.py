@@ -1048,6 +1048,10 @@ def test_a_split_column_without_dev_rows_gets_a_tenth_of_train_as_dev(tmp_path):
     one = dev_from_train({"train": np.array([0, 1]), "dev": np.array([], dtype=int), "test": np.array([2])},
                          ["a", "b", "c"])
     assert len(one["dev"]) == 1 and len(one["train"]) == 1  # at least one dev text, and one train text left
+    same = write_csv(tmp_path / "same.csv", "text,split,labels", ["same,train,a", "same,train,a", "t1,test,a"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one distinct train text: nothing to move, nothing said ("0 of its 2")
+        assert len(load_table(same).splits["dev"]) == 0
 
 
 def test_a_split_column_of_train_texts_alone_is_refused_naming_the_missing_splits(tmp_path):
