@@ -487,7 +487,9 @@ class Simulation:
             )
         self._classifier_probe = self.make_classifier(self.seed)
         self._undeclared_said = False  # a user's strategy reading views it does not declare: warned once a run
-        self._constant_said = False  # a classifier predicting one label set for every test text: warned once a run
+        #: Kinds of constant prediction warned of this run (no label; the same labels): each once, so an early
+        #: round's "no label" does not silence a later "all labels" (:meth:`_warn_if_constant`).
+        self._constant_said: set[str] = set()
         if self.embed is None and (self._needs_pool_embeddings or self._classifier_probe.input == "embeddings"):
             raise ConfigError("this strategy/classifier needs sentence embeddings, but no embedder was given")
         if self.space is not None:
@@ -644,8 +646,7 @@ class Simulation:
                 with passes_described(classifier, f"the {len(test):,} test texts"):
                     predicted = classifier.predict(features.test)
                 metrics = evaluate(corpus.Y[test], predicted, corpus.label_names)
-                if not self._constant_said:
-                    self._constant_said = self._warn_if_constant(r, len(labeled), predicted, classifier, metrics)
+                self._warn_if_constant(r, len(labeled), predicted, classifier, metrics)
             seconds["evaluate"] = time.perf_counter() - t
 
             t = time.perf_counter()
@@ -690,29 +691,33 @@ class Simulation:
         return rounds
 
     def _warn_if_constant(self, r: int, n_labeled: int, predicted: Any, classifier: Classifier,
-                          metrics: Mapping[str, Any]) -> bool:
+                          metrics: Mapping[str, Any]) -> None:
         """Warn where round ``r``'s classifier gave every test text the same labels (its scores then are a constant
-        guess's: :func:`al.metrics.constant_prediction`); whether it did."""
+        guess's: :func:`al.metrics.constant_prediction`), once a run for no label and once for the same labels."""
         said = constant_prediction(predicted, self.corpus.label_names, "test texts")
-        if said is None:
-            return False
+        kind = None if said is None else "none" if said.startswith("no label") else "same"
+        if kind is None or kind in self._constant_said:
+            return
+        self._constant_said.add(kind)
         import warnings
 
-        thresholds = np.asarray(getattr(classifier, "thresholds_", []), dtype=float).ravel()
+        given = getattr(classifier, "thresholds_", None)
+        thresholds = np.asarray([] if given is None else given, dtype=float).ravel()
         at = ""
-        if len(thresholds):
+        if len(thresholds) and np.all(np.isfinite(thresholds)):
             at = (f" at threshold {thresholds[0]:g}" if np.all(thresholds == thresholds[0])
                   else " at its per-label thresholds")
-        if said.startswith("no label"):
+        if kind == "none":
+            sooner = "a lower threshold" if getattr(classifier, "threshold", None) == "dev" else \
+                "a lower threshold or threshold=dev"
             advice = ("no probability passed the threshold (too few labeled texts, or too short a fit): later "
-                      "rounds often do, and a lower threshold or threshold=dev may help sooner")
+                      f"rounds often do, and {sooner} may help sooner")
         else:
             advice = ("its probabilities do not tell the texts apart at this threshold: a higher one, threshold=dev "
                       "or, for a fine-tuned classifier, another learning_rate or pos_weight may separate them")
         warnings.warn(f"round {r + 1} ({counted(n_labeled, 'text')} labeled): the classifier predicted {said}{at}, "
                       f"so the round's scores are a constant guess's (macro-F1 {metrics['macro_f1']:.3f}), not a "
-                      f"trained model's; {advice} (said once a run)", RuntimeWarning, stacklevel=2)
-        return True
+                      f"trained model's; {advice} (said once a run of each kind)", RuntimeWarning, stacklevel=2)
 
     def _adapt(self, base: Features, fit_round: int, fitted_labeled: np.ndarray, y_fitted: sp.csr_matrix,
                dev: np.ndarray) -> tuple[Features, dict[str, Any]]:

@@ -94,7 +94,7 @@ def constant_prediction(Y_pred: Any, label_names: Sequence[str], noun: str = "te
 
     ``"all 10 labels for every one of the 2,000 texts"``, ``"no label for any of
     the 2,000 texts"`` or ``"the same 2 labels (food, water) for every one of the
-    2,000 texts"``. Such a prediction's scores are a constant guess's: on every
+    2,000 texts"`` (``"the same label (food) ..."``). Such a prediction's scores are a constant guess's: on every
     label, recall is 1 or 0 and F1 follows from the label's frequency alone.
     None for fewer than two texts, where any prediction is constant.
 
@@ -115,5 +115,5 @@ def constant_prediction(Y_pred: Any, label_names: Sequence[str], noun: str = "te
     if len(given) == pred.shape[1]:
         return f"{'the one label' if len(given) == 1 else f'all {len(given)} labels'} for every one of the {n_texts}"
     shown = ", ".join(given[:5]) + (f" and {len(given) - 5:,} more" if len(given) > 5 else "")
-    labels = "label" if len(given) == 1 else "labels"
-    return f"the same {len(given):,} {labels} ({shown}) for every one of the {n_texts}"
+    same = "the same label" if len(given) == 1 else f"the same {len(given):,} labels"
+    return f"{same} ({shown}) for every one of the {n_texts}"

@@ -782,6 +782,38 @@ def test_a_classifier_predicting_the_same_labels_for_every_test_text_is_warned_o
     assert said.format(n=f"{n_test:,}", f1=f"{f1:.3f}") in constant[0]
 
 
+class NoneThenAll(Blind):
+    """No label for any text in its first fit, every label after: the second is no less a constant guess."""
+
+    fits = 0
+
+    def fit(self, *args, **kwargs):
+        NoneThenAll.fits += 1
+        self.p = 0.1 if NoneThenAll.fits == 1 else 0.9
+        return super().fit(*args, **kwargs)
+
+
+def test_an_early_round_s_no_label_does_not_silence_a_later_all_labels(corpus):
+    """Warned once a run in all: a small start's harmless "no label" in round 1 kept the "all labels" of round 3
+    (bert with pos_weight=auto, the case the warning was written for) from being said."""
+    NoneThenAll.fits = 0
+    with pytest.warns(RuntimeWarning) as caught:
+        simulate(corpus, make_classifier=lambda s: NoneThenAll(0.1, seed=s), budget=50).run()
+    said = [str(w.message) for w in caught if "constant guess" in str(w.message)]
+    assert [m.split(": the classifier predicted ")[1].split(" ")[0] for m in said] == ["no", "all"], said
+    assert said[0].startswith("round 1 (20 texts labeled)") and said[1].startswith("round 2 (30 texts labeled)")
+    assert "a lower threshold or threshold=dev may help sooner" in said[0]
+
+    class TunedBlind(Blind):  # thresholds tuned on dev already: that is not suggested again
+        def fit(self, *args, **kwargs):
+            super().fit(*args, **kwargs)
+            self.threshold = "dev"
+            return self
+
+    with pytest.warns(RuntimeWarning, match="and a lower threshold may help sooner"):
+        simulate(corpus, make_classifier=lambda s: TunedBlind(0.1, seed=s), budget=30).run()
+
+
 def test_a_classifier_that_tells_test_texts_apart_is_not_warned_of(corpus):
     import warnings
 
@@ -799,5 +831,6 @@ def test_constant_prediction_names_what_every_text_got():
     assert constant_prediction(np.tile([1, 0, 1], (4, 1)), names) == (
         "the same 2 labels (food, shelter) for every one of the 4 texts")
     assert constant_prediction(np.ones((3, 1)), ["food"]) == "the one label for every one of the 3 texts"
+    assert constant_prediction(np.tile([0, 1, 0], (3, 1)), names) == "the same label (water) for every one of the 3 texts"
     assert constant_prediction(np.array([[1, 0, 1], [1, 0, 0]]), names) is None  # one text differs on one label
     assert constant_prediction(np.ones((1, 3)), names) is None  # a single text: any prediction is constant
