@@ -631,8 +631,10 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _records_inside(row: dict[str, Any]) -> tuple[str, int] | None:
     """``(key, n)`` where a lone JSON object holds a list of ``n`` objects under ``key`` (``{"data": [{...}, ...]}``),
     the records a file meant to hold one a line; else None."""
+    if "text" in row:  # a text with a cell of objects (a label cell so written): that cell's message says it
+        return None
     for key, value in row.items():
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        if isinstance(value, list) and len(value) >= 2 and all(isinstance(v, dict) for v in value):
             return str(key), len(value)
     return None
 

@@ -302,6 +302,9 @@ def test_a_mapping_as_a_label_cell_is_refused(tmp_path):
      r"a.json is one JSON object holding 2 records under 'data'; expected one JSON object per line, a record each: "
      r"write them so \(pandas: pd.DataFrame\(json.load\(f\)\['data'\]\).to_json\(path, orient='records', "
      r"lines=True\)\)$"),
+    # one text whose label cell holds objects: that cell's message, not "1 records under 'labels'"
+    ("a.jsonl", '{"text": "x", "labels": [{"n": 1}, {"n": 2}]}\n', {},
+     r"a.jsonl line 1: the label list holds \{'n': 1\}, not a label name; expected a flat list of names"),
     ("a.jsonl", '{\n  "text": "x",\n  "labels": ["a"]\n}\n', {},
      r"a.jsonl line 1 is not JSON .*; expected one JSON object per line \(the whole file one indented JSON object\? "
      r"write each record as one object on a line of its own\)$"),
