@@ -1339,7 +1339,7 @@ def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[s
     def progress(record: dict[str, Any]) -> None:
         if not quiet:
             print(format_round(record, config.n_rounds), file=sys.stderr, flush=True)
-            if new := skipped_note(record, skipped_said, config.strategy.label()):
+            if new := skipped_note(record, skipped_said, config.strategy.label(console_spelling)):
                 print(new, file=sys.stderr, flush=True)
 
     corpus, simulation = build_simulation(config, records, progress, quiet=quiet)

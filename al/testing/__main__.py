@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strategy-param", action="append", default=[], metavar="KEY=VALUE",
                         help="a constructor parameter for every strategy named (repeatable)")
     args = parser.parse_args(argv)
-    from al.config import SimulationConfig
+    from al.config import SimulationConfig, console_spelling
     from al.simulate import parse_params
     from al.testing import ConformanceError, check_strategy, hash_seed_answers
 
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ClassifierNeededError as exc:  # it calls what the checks' logistic regression has not
             failed += 1
             needs = str(exc).split("; use --classifier")[0]  # a flag of al.simulate's, not of this command
-            print(f"error: {config.strategy.label()} could not be checked: {needs}{advice}", file=sys.stderr)
+            print(f"error: {config.strategy.label(console_spelling)} could not be checked: {needs}{advice}", file=sys.stderr)
             continue
         except ALError as exc:
             failed += 1
@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                       if args.strategy_param and len(args.strategies) > 1 and " has no parameter " in str(exc) else "")
             print(f"error: {exc}{shared}", file=sys.stderr)
             continue
-        label = config.strategy.label()
+        label = config.strategy.label(console_spelling)
         cached = ""
         try:
             with TemporaryDirectory(prefix="al-testing-") as scratch:
