@@ -504,7 +504,8 @@ class RunRecords:
                     advice = f"a budget can be raised to continue a run, not lowered: {advice}"
                 elif details and not data and not empty:  # what it was made with is before each ->
                     advice = (f"give the settings it was made with again (before each ->) and --out {self.directory} "
-                              f"to resume it (--out too: a default folder is named after the settings given), or {advice}")
+                              f"to resume it (--out too: a default folder is named after the settings given), "
+                              f"or {advice}")
                 raise ConfigError(f"{self.directory} holds a {self.what} with other {kind} ({details}); {advice}")
         return previous
 

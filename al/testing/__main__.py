@@ -57,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ClassifierNeededError as exc:  # it calls what the checks' logistic regression has not
             failed += 1
             needs = str(exc).split("; use --classifier")[0]  # a flag of al.simulate's, not of this command
-            print(f"error: {config.strategy.label(console_spelling)} could not be checked: {needs}{advice}", file=sys.stderr)
+            print(f"error: {config.strategy.label(console_spelling)} could not be checked: {needs}{advice}",
+                  file=sys.stderr)
             continue
         except ALError as exc:
             failed += 1

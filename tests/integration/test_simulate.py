@@ -127,7 +127,8 @@ def test_a_file_of_fewer_eligible_labels_than_the_default_pick_keeps_them_all_an
     assert sorted(stored["corpus"]["label_names"]) == sorted(LABELS)
     assert main([*args, "--budget", "60"]) == 0
     said = capsys.readouterr().err
-    assert "extending to budget 60 (was 40): resuming after round 1: random on small (200 pool texts, 4 labels: " in said
+    assert ("extending to budget 60 (was 40): resuming after round 1: random on small (200 pool texts, 4 labels: "
+            in said)
     assert sorted(said.split("4 labels: ")[1].split(")")[0].split(", ")) == sorted(LABELS)  # found, so named
     assert [r["n_labeled"] for r in read_rounds(tmp_path / "run")] == [20, 40, 60]
     assert main([*args, "--budget", "60", "--frequent", "5"]) == 2  # counts given are kept as given

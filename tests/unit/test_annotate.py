@@ -1081,7 +1081,8 @@ def test_cross_validation_predicts_every_labeled_text_out_of_fold():
     assert again == metrics  # seeded folds
     alone = cross_validated_metrics(lambda s: Recording(seed=s), X[:1], sp.csr_matrix(Y[:1]), corpus.label_names, 4, 0)
     assert alone["macro_f1"] is None and alone["evaluation"] == "none (only 1 labeled text)"
-    # no label given to any text yet: every label's F1 is 0 whatever is predicted, so nothing is measured (it said 0.000)
+    # no label given to any text yet: every label's F1 is 0 whatever is predicted, so nothing is measured (it said
+    # 0.000)
     seen.clear()
     unlabeled = cross_validated_metrics(lambda s: Recording(seed=s), X[:80], sp.csr_matrix(Y.shape, dtype=np.int8),
                                         corpus.label_names, 4, 0)

@@ -35,7 +35,8 @@ CASES = {
     "empty csv": (["--dataset", "csv", "--data-path", "empty.csv"],
                   "data path empty.csv is empty; expected a header row and one row per labeled text"),
     "csv of a byte-order mark alone": (["--dataset", "csv", "--data-path", "bom.csv"],  # pandas: "No columns to parse"
-                                       "data path bom.csv is empty; expected a header row and one row per labeled text"),
+                                       "data path bom.csv is empty; expected a header row and one row per labeled "
+                                       "text"),
     "NaN text": (["--dataset", "csv", "--data-path", "nan.csv", "--labels", "a"],
                  "nan.csv line 3: empty text in column 'text' (blank or missing; 1 such row(s))"),
     "csv path is a directory": (["--dataset", "csv", "--data-path", "wrong"],

@@ -1231,7 +1231,8 @@ def test_params_annotated_str_take_text_only():
     from al.errors import spelled
 
     for value, typed in ((3, "3"), (2.5, "2.5"), (True, "true"), (datetime.date(2020, 1, 1), "2020-01-01")):
-        with pytest.raises(ConfigError, match=rf"^strategy 'x' param mode must be text, got {re.escape(spelled(value))}; "
+        with pytest.raises(ConfigError, match=rf"^strategy 'x' param mode must be text, got "
+                                              rf"{re.escape(spelled(value))}; "
                                               rf"quote it \(mode: '{typed}' in YAML, --strategy-param "
                                               rf"mode='\"{typed}\"' in a shell\): unquoted, it is "
                                               rf"read as a number, true/false or a date$"):
@@ -1625,7 +1626,8 @@ def test_a_user_strategy_s_own_warning_names_its_line(tmp_path, monkeypatch):
         assert main(["--dataset", "csv", "--data-path", str(data), "--labels", "a", "b", "--initial", "10", "--step",
                      "5", "--budget", "20", "--strategy", "warnmod:Noisy", "--out", str(tmp_path / "r")]) == 0
     (w,) = [w for w in seen if str(w.message) == "few texts left"][:1]
-    assert one_line_warning(w.message, w.category, w.filename, w.lineno) == "warning: few texts left (at warnmod.py:8)\n"
+    assert one_line_warning(w.message, w.category, w.filename, w.lineno) == \
+        "warning: few texts left (at warnmod.py:8)\n"
     sys.modules.pop("warnmod", None)
 
 

@@ -831,6 +831,7 @@ def test_constant_prediction_names_what_every_text_got():
     assert constant_prediction(np.tile([1, 0, 1], (4, 1)), names) == (
         "the same 2 labels (food, shelter) for every one of the 4 texts")
     assert constant_prediction(np.ones((3, 1)), ["food"]) == "the one label for every one of the 3 texts"
-    assert constant_prediction(np.tile([0, 1, 0], (3, 1)), names) == "the same label (water) for every one of the 3 texts"
+    assert constant_prediction(np.tile([0, 1, 0], (3, 1)), names) == (
+        "the same label (water) for every one of the 3 texts")
     assert constant_prediction(np.array([[1, 0, 1], [1, 0, 0]]), names) is None  # one text differs on one label
     assert constant_prediction(np.ones((1, 3)), names) is None  # a single text: any prediction is constant

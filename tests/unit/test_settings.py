@@ -354,7 +354,8 @@ def test_files_named_in_other_letters_get_folders_of_their_own_and_their_earlier
     assert folder(unicodedata.normalize("NFD", "données é.csv")) == folder("données é.csv")  # as macOS writes it
     assert folder("日本語.csv") == "csv-日本語-random-logreg-seed0" != folder("数据.csv")
     assert folder("my file (v2).csv") == "csv-my_file_v2-random-logreg-seed0"  # ASCII names as before
-    # marks of other scripts are kept (vowel signs had been '_': हिंदी and हांदी shared csv-ह_द), a long name is cut
+    # marks of other scripts are kept (vowel signs had been '_': हिंदी and हांदी shared csv-ह_द); a long name is
+    # cut
     assert folder("हिंदी.csv") == "csv-हिंदी-random-logreg-seed0" != folder("हांदी.csv")
     long = folder("数" * 80 + ".csv")  # 240 bytes: the folder's name had been longer than a file system takes
     assert len(long.encode()) < 200 and long != folder("数" * 81 + ".csv")
