@@ -241,7 +241,12 @@ def default_pick_read(config: SimulationConfig, args: argparse.Namespace, analys
         load_config_corpus(config, analysis=analysis)
     except LabelPickError as exc:
         if (kept := all_labels_kept(config, args, exc)) is None:
-            raise
+            picked = ("labels", *_FREQUENCY_SETTINGS)
+            if set(picked) & set(vars(args)) or file_gives(args, picked):
+                raise
+            asked = f"but {config.n_frequent} frequent + {config.n_rare} rare"  # the default: no user asked it
+            raise LabelPickError(str(exc).replace(asked, f"but the default {config.n_frequent} frequent + "
+                                                         f"{config.n_rare} rare", 1)) from None
         config, note = kept
         print(f"note: {note}", file=sys.stderr)  # --quiet too: it says what the run reads, as a warning would
     return config

@@ -1647,3 +1647,15 @@ def test_a_settings_file_s_data_path_found_beside_it_says_where_relative_paths_a
     (tmp_path / "walk" / "texts.csv").unlink()  # nowhere: no word of the file's folder
     assert main(["--config", "walk/my.yaml", "--describe"]) == 2
     assert capsys.readouterr().err.endswith("); fix data_path\n")
+
+
+def test_a_pick_no_one_asked_for_is_called_the_default(tmp_path, capsys):
+    """A file with no eligible label said "but 5 frequent + 5 rare = 10 were asked for" to a user who had asked for
+    nothing: the counts are the default's."""
+    data = tmp_path / "d.csv"
+    data.write_text("text,split,labels\n" + "".join(f"text {i},train,{'a|b' if i % 2 else 'a'}\n" for i in range(60)))
+    assert main(["--dataset", "csv", "--data-path", str(data), "--describe"]) == 2
+    assert "before the label reduction, but the default 5 frequent + 5 rare = 10 were asked for (" in \
+        capsys.readouterr().err
+    assert main(["--dataset", "csv", "--data-path", str(data), "--describe", "--rare", "5"]) == 2  # given: as given
+    assert "before the label reduction, but 5 frequent + 5 rare = 10 were asked for (" in capsys.readouterr().err
