@@ -135,6 +135,10 @@ class Component:
         return f"{self.name}({', '.join(f'{k}={spell(v)}' for k, v in sorted(self.params.items()))})"
 
 
+#: How a user's file has named its run's default folder, now first (:meth:`SimulationConfig.default_run_dir`'s
+#: ``named_after_file``): its stem in every script's letters, in ASCII letters alone, not at all.
+FOLDER_NAMINGS: tuple[bool | str, ...] = (True, "ascii", False)
+
 #: The most bytes (UTF-8) of a file's stem in a run folder's name; a longer one is cut, with a digest of it whole.
 MAX_STEM_BYTES = 100
 

@@ -25,8 +25,9 @@ from typing import Any, Collection, Iterator, Mapping, Sequence
 from al import __version__
 from al.cli import ArgumentParser, add_data_options, sigterm_stops, stopped
 from al.config import (
-    FITTED_SPACE_SETTINGS, SPACE_READERS, SimulationConfig, completed_params, config_fields, console_spelling,
-    from_mapping, glued_key, load_yaml, merge_settings, normalise_mapping, parse_yaml, result_settings,
+    FITTED_SPACE_SETTINGS, FOLDER_NAMINGS, SPACE_READERS, SimulationConfig, completed_params, config_fields,
+    console_spelling, from_mapping, glued_key, load_yaml, merge_settings, normalise_mapping, parse_yaml,
+    result_settings,
 )
 from al.errors import ALError, ConfigError, DataError, LabelPickError, and_more, is_al, spelled
 from al.progress import counted, quiet_while
@@ -179,6 +180,13 @@ def parse_params(items: Sequence[str], flag: str) -> dict[str, Any]:
     return params
 
 
+def pick_given(args: argparse.Namespace) -> bool:
+    """Whether the command line or ``--config``'s file names the labels or their counts (``n_frequent``, ``n_rare``),
+    rather than leaving the default pick."""
+    picked = ("labels", *_FREQUENCY_SETTINGS)
+    return bool(set(picked) & set(vars(args))) or file_gives(args, picked)
+
+
 def all_labels_kept(config: SimulationConfig, args: argparse.Namespace,
                     error: LabelPickError) -> tuple[SimulationConfig, str] | None:
     """``config`` keeping every eligible label, and a note saying so, where the default pick (``n_frequent`` +
@@ -187,8 +195,7 @@ def all_labels_kept(config: SimulationConfig, args: argparse.Namespace,
 
     A rerun of the same command picks the same labels, so a run started so resumes.
     """
-    picked = ("labels", *_FREQUENCY_SETTINGS)
-    if error.keep_all is None or set(picked) & set(vars(args)) or file_gives(args, picked):
+    if error.keep_all is None or pick_given(args):
         return None
     from dataclasses import replace
 
@@ -241,8 +248,7 @@ def default_pick_read(config: SimulationConfig, args: argparse.Namespace, analys
         load_config_corpus(config, analysis=analysis)
     except LabelPickError as exc:
         if (kept := all_labels_kept(config, args, exc)) is None:
-            picked = ("labels", *_FREQUENCY_SETTINGS)
-            if set(picked) & set(vars(args)) or file_gives(args, picked):
+            if pick_given(args):
                 raise
             asked = f"but {config.n_frequent} frequent + {config.n_rare} rare"  # the default: no user asked it
             raise LabelPickError(str(exc).replace(asked, f"but the default {config.n_frequent} frequent + "
@@ -409,7 +415,7 @@ def run_started_in(run_dir: str | Path, stored: dict[str, Any], settings: dict[s
             made = from_mapping(settings, f"{run_dir}/config.json")
         except ALError:
             return None
-        outs = [str(made.default_run_dir(named, params)) for named in (True, "ascii", False)
+        outs = [str(made.default_run_dir(named, params)) for named in FOLDER_NAMINGS
                 for params in (True, False)]
         out = next((o for o in outs if started_in(run_dir, o) is not None), None)
     return started_in(run_dir, out)
@@ -1140,7 +1146,7 @@ def older_default_run(config: SimulationConfig, data_digest: str | None,
 
     user_file = config.dataset in USER_FILE_DATASETS and bool(config.data_path)
     with_params = config.run_dir != config.default_run_dir(with_params=False)  # named after params given
-    olders = [config.default_run_dir(named, params) for named in ((True, "ascii", False) if user_file else (True,))
+    olders = [config.default_run_dir(named, params) for named in (FOLDER_NAMINGS if user_file else (True,))
               for params in (True, False)]
     for older in dict.fromkeys(older for older in olders if older != config.run_dir):
         try:
@@ -1304,7 +1310,7 @@ def run_as_command(config: SimulationConfig, quiet: bool = False) -> list[dict[s
 
         user_file = config.dataset in USER_FILE_DATASETS and bool(config.data_path)
         params = out != config.default_run_dir(with_params=False)
-        by_name = [config.default_run_dir(named, False) for named in (True, "ascii", False)]  # params left out
+        by_name = [config.default_run_dir(named, False) for named in FOLDER_NAMINGS]  # params left out
         spelt_out = config.default_run_dir("ascii") != out  # the name holds letters ASCII lacks
         after = [what for what, named in (
             ("the file", user_file and moved in (config.default_run_dir(False), by_name[2])),

@@ -655,8 +655,8 @@ class BertClassifier(Classifier):
 
     def _check_params(self) -> None:
         if not isinstance(self.model, (str, os.PathLike)) or not str(self.model).strip():  # null: a traceback had come
-            given = "null" if self.model is None else repr(self.model)
-            raise ConfigError(f"model must name the encoder to fine-tune, a hub name or a local folder, got {given}; "
+            raise ConfigError(f"model must name the encoder to fine-tune, a hub name or a local folder, got "
+                              f"{spelled(self.model)}; "
                               f"leave it out to fine-tune the run's --model")
         for name in ("max_length", "batch_size", "eval_batch_size", "patience"):
             value = getattr(self, name)

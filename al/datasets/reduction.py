@@ -453,17 +453,16 @@ def reduction_summary(full: Corpus, reduced: Corpus, picked: tuple[int, int] | N
     groups: list[tuple[str, list[str]]] = []
     if picked is False:
         groups.append(("", [full.label_names[j] for j in dropped]))
+    elif picked is None:
+        groups.append(("not named with --labels", [full.label_names[j] for j in dropped]))
     else:
         eligible = set(eligible_labels(full).tolist())
         passed = [full.label_names[j] for j in dropped if j in eligible]
         under = [full.label_names[j] for j in dropped if j not in eligible]
-        if picked is None:
-            groups.append(("not named with --labels", [full.label_names[j] for j in dropped]))
-        else:
-            n_frequent, n_rare = picked
-            groups.append((f"eligible, not among the {n_frequent} most and {n_rare} least frequent", passed))
-            groups.append((f"under the rule of {_rule(len(full.splits['train']), MIN_POOL_TEXTS, MIN_EVAL_TEXTS)}",
-                           under))
+        n_frequent, n_rare = picked
+        groups.append((f"eligible, not among the {n_frequent} most and {n_rare} least frequent", passed))
+        groups.append((f"under the rule of {_rule(len(full.splits['train']), MIN_POOL_TEXTS, MIN_EVAL_TEXTS)}",
+                       under))
     groups.append(("on no text", never))
 
     def named(names: list[str]) -> str:

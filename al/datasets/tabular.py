@@ -1204,9 +1204,12 @@ def hash_splits(texts: Sequence[str]) -> dict[str, np.ndarray]:
 def dev_from_train(splits: dict[str, np.ndarray], texts: Sequence[str]) -> dict[str, np.ndarray]:
     """``splits`` with a tenth of the train split's distinct texts (at least one, and one left) moved to dev: those
     first in :func:`text_hash` order, so a repeated text's rows stay together, a row appended later moves no other
-    row, and no seed plays a part (a file's split column that marks train and test alone)."""
+    row, and no seed plays a part (a file's split column that marks train and test alone). As they are where the
+    train split holds fewer than two distinct texts: none can go and leave one."""
     train = splits["train"]
     distinct = sorted({texts[i] for i in train}, key=lambda text: (text_hash(text), text))
+    if len(distinct) < 2:
+        return splits
     n_dev = min(max(int(np.ceil(len(distinct) / 10)), 1), len(distinct) - 1)
     dev_texts = set(distinct[:n_dev])
     to_dev = np.fromiter((texts[i] in dev_texts for i in train), dtype=bool, count=len(train))
@@ -1230,8 +1233,7 @@ def _splits(table: Table, texts: Sequence[str], split_column: str, required: boo
             )
         mapped = cells.map(SPLIT_ALIASES).to_numpy()
         splits = {s: np.flatnonzero(mapped == s) for s in ("train", "dev", "test")}
-        if not len(splits["dev"]) and len(splits["test"]) and len({texts[i] for i in splits["train"]}) >= 2:
-            splits = dev_from_train(splits, texts)
+        if not len(splits["dev"]) and len(splits["test"]) and len((splits := dev_from_train(splits, texts))["dev"]):
             import warnings
 
             warnings.warn(f"{path} column {split_column!r} marks train and test texts and no dev text: "
