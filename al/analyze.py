@@ -21,6 +21,7 @@ import re
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -79,10 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def default_out(dataset: str, model: str, data_path: str | None = None) -> Path:
-    """``analysis/<data>-<model>``: the data set's name, or a user's file's (``mydata.csv``)."""
+    """``analysis/<data>-<model>``: the data set's name, or a user's file's (``mydata.csv``, ``données é.csv`` as
+    ``données_é.csv``: its letters in any script, as :func:`al.config.file_stem_part` names a run's folder)."""
+    from al.config import file_stem_part
+
     name = Path(model).name if Path(model).expanduser().is_dir() else model.split("/")[-1]
-    data = Path(data_path).name if dataset in ("csv", "jsonl") and data_path else dataset
-    return Path("analysis") / re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data}-{name}")
+    data = file_stem_part(Path(data_path).name) or "data" if dataset in ("csv", "jsonl") and data_path else dataset
+    return Path("analysis") / f"{data}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}"
 
 
 def written_figures(result: dict) -> set[str]:
@@ -186,7 +190,9 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
         elsewhere = earlier.get("data_file") is not None and not same_file(earlier.get("data_file"), config.data_path)
         if earlier.get("data_digest") not in (None, digest):
             if elsewhere:
-                raise ConfigError(f"{out} holds the analysis of another file of that name ({earlier.get('data_file')}); "
+                alike = ("of that name" if Path(earlier["data_file"]).name == Path(config.data_path).name else
+                         "whose name gives the same folder")
+                raise ConfigError(f"{out} holds the analysis of another file {alike} ({earlier.get('data_file')}); "
                                   f"pass --out for this one's")
             say(f"{config.data_path} changed since its analysis in {out}; analysing it again there")
         elif elsewhere and earlier.get("data_digest") == digest:  # a copy of the same bytes: analysed there, and
@@ -237,8 +243,6 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
         if not fitting:
             raise ConfigError(fitting_sizes_advice(sizes, len(pool), k))
         if len(fitting) < len(sizes):
-            import warnings
-
             left = [size for size in sizes if size not in fitting]
             warnings.warn(f"default size{'s' if len(left) > 1 else ''} {' '.join(map(str, left))} left out: "
                           f"{'they leave' if len(left) > 1 else 'it leaves'} --k {k} or fewer unlabeled texts in the "
@@ -252,6 +256,13 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     data = data_description(config, corpus)
     seconds = {"load": round(time.perf_counter() - t, 3)}
     distinct = len(set(corpus.texts[pool].tolist()))
+    if distinct < 2 and len(pool) > 1:  # every text at one point: no centroid, margin or cluster to tell apart
+        column = (config.data_options or {}).get("text_column", "text")
+        where = (f"; is {column!r} the column of the texts? give theirs with --text-column"
+                 if config.dataset in ("csv", "jsonl") else "")
+        source = Path(config.data_path).name if config.dataset in ("csv", "jsonl") else corpus.name
+        raise ConfigError(f"{source}'s {len(pool):,} pool texts are one text repeated "
+                          f"({corpus.texts[pool][0][:40]!r}): nothing to analyse{where}")
     repeats = f" ({distinct} distinct: a repeated text is embedded once and counts each time)" \
         if distinct < len(pool) else ""
     say(f"{corpus.name}: {len(pool)} pool texts{repeats}, {counted(corpus.n_labels, 'label')} "
@@ -259,8 +270,6 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
     earlier = earlier_analysis(out)  # what this one replaces: its labels now, its figures once written
     earlier_labels = (earlier or {}).get("label_names")
     if "out" not in args and isinstance(earlier_labels, list) and earlier_labels != list(corpus.label_names):
-        import warnings
-
         warnings.warn(f"{out} holds an analysis of other labels ({', '.join(map(str, earlier_labels[:6]))}"
                       f"{and_more(len(earlier_labels), 6)}), which this one replaces; pass --out to keep both",
                       UserWarning, stacklevel=2)
@@ -372,7 +381,9 @@ def _main(args: argparse.Namespace) -> int:
         from al.cache import check_cache_root
 
         check_cache_root()
-        with sigterm_stops():  # a kill's SIGTERM stops it as Ctrl-C does: the vectors finished are kept
+        with sigterm_stops(), warnings.catch_warnings():  # a kill's SIGTERM stops it as Ctrl-C does: the vectors
+            # finished are kept; a test text also in train misleads nothing: the analysis reads no test text
+            warnings.filterwarnings("ignore", message=r".*test text\(s\) also stand in the train or dev split")
             result, out = run(args)
     except ALError as exc:
         from al.simulate import flags_named

@@ -37,10 +37,10 @@ import scipy.sparse as sp
 
 from al.analysis.curves import counted
 from al.analysis.diagnostics import diagnostics
-from al.analysis.margins import MIN_MARGIN_TEXTS, centroid_margins, mean_margin, plot_margins
+from al.analysis.margins import MIN_MARGIN_TEXTS, centroid_margins, mean_margin, plot_margins, shuffled_margins
 from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import plot_proximity
-from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality
+from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality, json_float
 from al.centroids import class_centroids
 from al.cli import check_own_folder
 from al.errors import ConfigError
@@ -55,6 +55,9 @@ SUMMARY_FILE = "summary.md"
 #: Below this many labeled texts per primary label, the reading calls no verdict on separation (k-means on a
 #: handful of texts recovers them trivially).
 MIN_TEXTS_PER_CLUSTER = 5
+#: A soft nearest neighbour loss at most this share of its uniform value reads as neighbours that mostly share a
+#: label, whatever the clustering scores of the rarest labels say.
+NEIGHBOURS_APART = 0.25
 #: A median over label-size pairs of how far each ratio went from chance (1) to its ceiling, at least this, is read
 #: as "near the ceiling": under a low ceiling (a label on much of the pool) a ratio of 1.49 can be every text the
 #: k nearest could carry. Only pairs whose ceiling is at least 1 + MIN_ROOM count (a ratio of 1.01 under a ceiling
@@ -143,6 +146,15 @@ def check_sizes(sizes: Sequence[int], n_pool: int, k: int, python: bool = False)
             + (f" or sizes below {n_pool - k}" if n_pool - k > 2 else "")
         )
     return sorted(set(int(s) for s in sizes))
+
+
+def _whole(value: Any, name: str, expected: str) -> int:
+    """``value`` as an int where it is a whole number (``50``, ``np.int64(50)``, ``50.0``); else one line."""
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        raise ConfigError(f"analyze_pool's {name} must be {'a whole number' if name == 'k' else 'whole numbers'} "
+                          f"({expected}), got {value!r}")
+    return int(value)
 
 
 def check_pool(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, label_names: Sequence[str]) -> np.ndarray:
@@ -244,7 +256,9 @@ def analyze_pool(
     embeddings = np.asarray(embeddings)
     Yd = check_pool(embeddings, Y, label_names)
     started = time.perf_counter()
-    sizes = check_sizes([int(size) for size in np.atleast_1d(sizes)], len(embeddings), k, python=True)
+    k = _whole(k, "k", "the unlabeled texts searched around each centroid, k=100 say")
+    sizes = check_sizes([_whole(size, "sizes", "each a labeled-set size, sizes=[100, 500] say")
+                         for size in np.atleast_1d(sizes)], len(embeddings), k, python=True)
     out = Path(out) if out is not None else None
     if out is not None:
         check_analysis_dir(out, "out")
@@ -267,9 +281,10 @@ def analyze_pool(
         with heartbeat(f"analysing |L| = {size} (its pairwise distances grow with its square)", 5.0, 15.0):
             entry = {"size": size, **diagnostics(X, Yl, embeddings[unlabeled], Yd[unlabeled], label_names,
                                                  k=k, temperatures=temperatures, seed=seed)}
+            entry["margins_shuffled"] = shuffled_margins(X, Yl, label_names, seed)
         centroids, _ = class_centroids(X, Yl)
         projection = pca_projection(X, centroids)
-        entry["pca"] = {"explained_variance_ratio": [round(float(v), 6) for v in projection.explained_variance_ratio]}
+        entry["pca"] = {"explained_variance_ratio": [json_float(v) for v in projection.explained_variance_ratio]}
         entry["seconds"] = {"diagnostics": round(time.perf_counter() - t, 3)}
         if out is not None:
             t = time.perf_counter()
@@ -339,9 +354,10 @@ def _space_entry(adapted: np.ndarray, labeled: np.ndarray, unlabeled: np.ndarray
     t = time.perf_counter()
     entry = diagnostics(X, Yl, adapted[unlabeled], Yd[unlabeled], label_names, k=k, temperatures=temperatures,
                         seed=seed)
+    entry["margins_shuffled"] = shuffled_margins(X, Yl, label_names, seed)
     centroids, _ = class_centroids(X, Yl)
     projection = pca_projection(X, centroids)
-    entry["pca"] = {"explained_variance_ratio": [round(float(v), 6) for v in projection.explained_variance_ratio]}
+    entry["pca"] = {"explained_variance_ratio": [json_float(v) for v in projection.explained_variance_ratio]}
     entry["seconds"] = {"diagnostics": round(time.perf_counter() - t, 3)}
     if out is not None:
         margins = centroid_margins(X, Yl, centroids)
@@ -359,7 +375,8 @@ def _space_entry(adapted: np.ndarray, labeled: np.ndarray, unlabeled: np.ndarray
 def comparison_table(result: dict[str, Any]) -> str:
     """Markdown: per size, the pretrained space and the fitted one side by side."""
     name = result["space"]
-    head = ["labeled", "space", "proximity ratio (mean over labels)", "mean margin (labeled)", "SNNL T=1 (labeled)",
+    head = ["labeled", "space", "proximity ratio, median over labels (mean)", "mean margin (labels shuffled), labeled",
+            "SNNL T=1 (labeled)",
             "silhouette (labeled)", "SNNL T=1 (held out)", "silhouette (held out)", "k-means NMI (held out)",
             "ARI (held out)"]
     lines = ["| " + " | ".join(head) + " |", "|---:|---|" + "---:|" * (len(head) - 2)]
@@ -369,10 +386,18 @@ def comparison_table(result: dict[str, Any]) -> str:
             t1 = next((v for t, v in q["snnl"].items() if float(t) == 1.0), None)
             h1 = next((v for t, v in h["snnl"].items() if float(t) == 1.0), None)
             lines.append("| " + " | ".join([
-                str(e["size"]), label, _fmt(d["summary"]["mean_ratio"], 2), _fmt(mean_margin(d["margins"])),
+                str(e["size"]), label, f"{_fmt(median_ratio(d), 2)} ({_fmt(d['summary']['mean_ratio'], 2)})",
+                f"{_fmt(mean_margin(d['margins']))} ({_fmt(d.get('margins_shuffled', {}).get('mean_margin'))})",
                 _fmt(t1), _fmt(q["silhouette"]), _fmt(h1), _fmt(h["silhouette"]), _fmt(h["kmeans"]["nmi"]),
                 _fmt(h["kmeans"]["ari"])]) + " |")
     return "\n".join(lines)
+
+
+def median_ratio(entry: dict[str, Any]) -> float | None:
+    """The median over labels of one size's proximity ratios (labels with a ratio), or None: the reading's figure,
+    where ``summary.mean_ratio`` is their mean, which a rare label's ratio can lead."""
+    ratios = [p["ratio"] for p in entry["proximity"].values() if p.get("ratio") is not None]
+    return float(np.median(ratios)) if ratios else None
 
 
 def proximity_matrices(result: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -390,7 +415,7 @@ def per_label(result: dict[str, Any], section: str, key: str) -> np.ndarray:
 def write_report(result: dict[str, Any], out: str | Path) -> None:
     """Write ``analysis.json`` and ``summary.md`` into ``out``, atomically."""
     out = Path(out)
-    write_atomic(out / JSON_FILE, json.dumps(result, indent=1) + "\n")
+    write_atomic(out / JSON_FILE, json.dumps(result, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
     write_atomic(out / SUMMARY_FILE, render_summary(result))
 
 
@@ -434,17 +459,31 @@ def proximity_table(result: dict[str, Any]) -> str:
 
 
 def margins_table(result: dict[str, Any]) -> str:
-    """Markdown: per label, own / other / margin for each size."""
+    """Markdown: per label, own / other / margin (and with the labels shuffled, where measured) for each size; then
+    the mean margins."""
     names = result["label_names"]
     sizes = [e["size"] for e in result["sizes"]]
-    head = "| label | " + " | ".join(f"own / other / margin, {s} labeled" for s in sizes) + " |"
+    measured = any(_shuffled(e) for e in result["sizes"])  # an analysis written before it was measured: none
+
+    def shuffled(value: float | None) -> str:
+        return f" ({_fmt(value)})" if measured else ""
+
+    head = "| label | " + " | ".join(f"own / other / margin{' (labels shuffled)' if measured else ''}, {s} labeled"
+                                     for s in sizes) + " |"
     lines = [head, "|---|" + "---:|" * len(sizes)]
     for n in names:
-        cells = [f"{_fmt(m['own'])} / {_fmt(m['other'])} / {_fmt(m['margin'])}"
-                 + (" (1 text)" if m.get("n_texts") == 1 else "")
-                 for m in (e["margins"][n] for e in result["sizes"])]
+        cells = [f"{_fmt(e['margins'][n]['own'])} / {_fmt(e['margins'][n]['other'])} / "
+                 f"{_fmt(e['margins'][n]['margin'])}{shuffled(_shuffled(e).get('margin', {}).get(n))}"
+                 + (" (1 text)" if e["margins"][n].get("n_texts") == 1 else "") for e in result["sizes"]]
         lines.append(f"| {_cell(n)} | " + " | ".join(cells) + " |")
+    means = [f"{_fmt(mean_margin(e['margins']))}{shuffled(_shuffled(e).get('mean_margin'))}" for e in result["sizes"]]
+    lines.append(f"| mean margin, labels with {MIN_MARGIN_TEXTS}+ texts | " + " | ".join(means) + " |")
     return "\n".join(lines)
+
+
+def _shuffled(entry: dict[str, Any]) -> dict[str, Any]:
+    """One size's ``margins_shuffled`` (an analysis written before it was measured has none: empty)."""
+    return entry.get("margins_shuffled") or {}
 
 
 def quality_table(result: dict[str, Any]) -> str:
@@ -546,15 +585,9 @@ def reading(result: dict[str, Any]) -> str:
                          f"({placed(worst)}).")
     margins = per_label(result, "margins", "margin")
     margins[per_label(result, "margins", "n_texts") < MIN_MARGIN_TEXTS] = np.nan  # a lone text is its centroid
-    first, last = entries[0], entries[-1]
+    first = entries[0]
     if np.isfinite(margins).any():
-        at_last = f" and {_fmt(mean_margin(last['margins']))} at |L| = {last['size']}" if last is not first else ""
-        parts.append(
-            f"Labeled texts sit closer to their own centroid than to the others for {int((margins > 0).sum())} of "
-            f"{int(np.isfinite(margins).sum())} label-size pairs with at least {MIN_MARGIN_TEXTS} labeled texts (a "
-            f"label's only text is its centroid), with a mean margin of {_fmt(mean_margin(first['margins']))} cosine "
-            f"distance at |L| = {first['size']}{at_last} (the paper: about 0.2 on eurlex, 0.4 on arXiv)."
-        )
+        parts += _margin_reading(result, margins)
     else:
         parts.append(f"No distance margin is defined: a margin compares a label's own centroid with the others, and "
                      f"no two labels had {MIN_MARGIN_TEXTS} labeled texts or more.")
@@ -576,9 +609,12 @@ def reading(result: dict[str, Any]) -> str:
             loss = (f"At |L| = {first['size']} the soft nearest neighbour loss says nothing: every labeled text shares "
                     f"a label with every other, so no text of another class sits near any, in any space (0 against "
                     f"0)")
+        elif q["snnl_uniform"] is None:  # no anchor: no labeled text has another of its class
+            loss = (f"At |L| = {first['size']} the soft nearest neighbour loss is undefined: no labeled text shares a "
+                    f"label with another")
         if q["silhouette"] is None:
-            parts.append(f"{loss}; the silhouette and the k-means agreement are undefined here: they need at least "
-                         f"two primary labels among the labeled texts.")
+            parts.append(f"{loss}; the silhouette and the k-means agreement are undefined here: "
+                         f"{_why_no_clusters(first)}.")
         else:
             k = q["kmeans"].get("k") or 0
             if k and first["size"] < MIN_TEXTS_PER_CLUSTER * k:  # k-means on a handful of texts finds them trivially
@@ -590,6 +626,12 @@ def reading(result: dict[str, Any]) -> str:
             elif (q["kmeans"]["nmi"] or 0) >= 0.5:
                 verdict = ("k-means finds the classes, but they are not compact and apart (silhouette at most 0.25) "
                            "in this embedding space")
+            elif q["snnl"][t_low] is not None and q["snnl_uniform"] and \
+                    q["snnl"][t_low] <= NEIGHBOURS_APART * q["snnl_uniform"]:
+                verdict = (f"a text's nearest labeled texts mostly share a label with it (the loss at most "
+                           f"{NEIGHBOURS_APART:.0%} of its uniform value), but the rarest labels do not form compact "
+                           f"clusters apart from each other in this embedding space (silhouette at most 0.25, NMI "
+                           f"under 0.5)")
             else:
                 verdict = "the classes are far from separated in this embedding space"
             parts.append(
@@ -599,6 +641,55 @@ def reading(result: dict[str, Any]) -> str:
     if result.get("space"):
         parts.append(_space_reading(result))
     return " ".join(parts)
+
+
+def _why_no_clusters(entry: dict[str, Any]) -> str:
+    """Why one size's silhouette and k-means are undefined (:func:`al.analysis.quality.cluster_separation`)."""
+    k = entry["quality"]["kmeans"].get("k") or 0
+    if k < 2:
+        return "they need at least two primary labels among the labeled texts"
+    return (f"they need more labeled texts carrying a label than primary labels ({k} here), and texts at more than "
+            f"one point of the space")
+
+
+def _margin_reading(result: dict[str, Any], margins: np.ndarray) -> list[str]:
+    """What the margins say, next to the same margins with the labels shuffled among the same texts
+    (:func:`al.analysis.margins.shuffled_margins`): a margin is positive by construction, and only what it has
+    above the shuffled one reads as the classes' doing. ``margins``: (n_sizes, n_labels), NaN where a label has
+    fewer than :data:`MIN_MARGIN_TEXTS` labeled texts."""
+    entries = result["sizes"]
+    measured = [e for e in entries if mean_margin(e["margins"]) is not None]  # some, where a margin is defined
+    ends = measured[:1] + measured[-1:] if len(measured) > 1 else measured
+
+    def at(values: list[str], unit: str = "") -> str:
+        return " and ".join(f"{value}{unit if i == 0 else ''} at |L| = {e['size']}"
+                            for i, (value, e) in enumerate(zip(values, ends)))
+
+    parts = [f"Labeled texts sit closer to their own centroid than to the others for {int((margins > 0).sum())} of "
+             f"{int(np.isfinite(margins).sum())} label-size pairs with at least {MIN_MARGIN_TEXTS} labeled texts (a "
+             f"label's only text is its centroid), with a mean margin of "
+             f"{at([_fmt(mean_margin(e['margins'])) for e in ends], ' cosine distance')} (the paper: about 0.2 on "
+             f"eurlex, 0.4 on arXiv)."]
+    shuffled = [_shuffled(e) for e in ends]
+    if any(s.get("mean_margin") is None for s in shuffled):  # an analysis written before it was measured
+        return parts
+    added = [mean_margin(e["margins"]) - s["mean_margin"] for e, s in zip(ends, shuffled)]
+    spread = [2 * (s.get("std") or 0.0) for s in shuffled]
+    chance = np.array([[(_shuffled(e).get("margin") or {}).get(n) for n in result["label_names"]] for e in entries],
+                      dtype=float)  # None -> NaN
+    defined = np.isfinite(margins) & np.isfinite(chance)
+    pairs = (f"; {int((margins[defined] > chance[defined]).sum())} of {int(defined.sum())} label-size pairs are above "
+             f"their shuffled margin" if defined.any() else "")
+    none_shown = [str(e["size"]) for e, d, w in zip(ends, added, spread) if d <= w]
+    plain = (f" (at |L| = {' and '.join(none_shown)} no more than twice the spread over shuffles: no class structure "
+             f"shows in the margins)" if none_shown else "")
+    parts.append(
+        f"With the labels shuffled among the same labeled texts ({shuffled[0]['n_shuffles']} shuffles, every label "
+        f"keeping its count), the mean margin is {at([_fmt(s['mean_margin']) for s in shuffled])}: a centroid is the "
+        f"mean of the very texts measured against it, so a margin is positive with no class information at all, the "
+        f"more so the fewer texts a label has. What the classes add is the rest, {at([_fmt(d) for d in added])}"
+        f"{plain}{pairs}.")
+    return parts
 
 
 def _space_reading(result: dict[str, Any]) -> str:
@@ -611,10 +702,10 @@ def _space_reading(result: dict[str, Any]) -> str:
     steps = []
     for e in result["sizes"]:
         held = e["held_out"]
-        ratio = change(e["summary"]["mean_ratio"], e["adapted"]["summary"]["mean_ratio"], 2)
+        ratio = change(median_ratio(e), median_ratio(e["adapted"]), 2)
         silhouette = change(held["pretrained"]["silhouette"], held[name]["silhouette"], 3)
         steps.append(f"|L| = {e['size']}: proximity ratio {ratio}, held-out silhouette {silhouette}")
-    return (f"In {_a(name)} space fitted on each labeled set (pretrained -> {name}; the proximity ratio is the mean "
+    return (f"In {_a(name)} space fitted on each labeled set (pretrained -> {name}; the proximity ratio is the median "
             f"over labels, on unlabeled texts the space never saw): {'; '.join(steps)}.")
 
 
@@ -632,6 +723,13 @@ def _held_out_sizes(result: dict[str, Any]) -> str:
              if e["held_out"]["n_texts"] != asked]
     return f"{asked:,} unlabeled texts" + (f" (all of them where a size leaves fewer: {', '.join(fewer)})"
                                            if fewer else "")
+
+
+def _variance(evr: Sequence[float | None]) -> str:
+    """`` (PC1 72.6%, PC2 8.5% of the variance)``; undefined (None: texts at one point), said so."""
+    if any(v is None for v in evr[:2]):
+        return " (no variance to explain: every labeled text at one point)"
+    return f" (PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)"
 
 
 def render_summary(result: dict[str, Any]) -> str:
@@ -698,13 +796,12 @@ def render_summary(result: dict[str, Any]) -> str:
     for e in entries:
         figs = e.get("figures", {})
         if figs:
-            evr = e["pca"]["explained_variance_ratio"]
-            lines += [f"{e['size']} labeled texts: [margins]({figs['margins']}), [PCA]({figs['pca']}) "
-                      f"(PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)", ""]
+            lines += [f"{e['size']} labeled texts: [margins]({figs['margins']}), [PCA]({figs['pca']})"
+                      f"{_variance(e['pca']['explained_variance_ratio'])}", ""]
         adapted = e.get("adapted", {}).get("figures")
         if adapted:
             evr = e["adapted"].get("pca", {}).get("explained_variance_ratio")
-            variance = f" (PC1 {100 * evr[0]:.1f}%, PC2 {100 * evr[1]:.1f}% of the variance)" if evr else ""
+            variance = _variance(evr) if evr else ""
             lines += [f"{e['size']} labeled texts in the {result['space']} space: [margins]({adapted['margins']}), "
                       f"[PCA]({adapted['pca']}){variance}", ""]
     if result.get("seconds"):

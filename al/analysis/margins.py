@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from al.analysis.quality import dense_labels, json_float, unit_rows
+from al.centroids import class_centroids
 from al.errors import DataError
 
 if TYPE_CHECKING:
@@ -116,6 +117,58 @@ def centroid_margins(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, centro
         if rest.any():
             other[j] = rows[:, rest].mean()
     return Margins(n_texts.astype(np.int64), own, other, other - own)
+
+
+#: Shuffles of the labeled texts' label sets behind :func:`shuffled_margins`.
+SHUFFLES = 20
+
+
+def shuffled_margins(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, label_names: Sequence[str], seed: int = 0,
+                     n_shuffles: int = SHUFFLES) -> dict[str, Any]:
+    """The margins with the labels shuffled among the same labeled texts: a chance reference for
+    :func:`centroid_margins`.
+
+    Each shuffle gives every labeled text another one's label set (a seeded permutation of the rows of ``Y``), so
+    every label keeps its count and every label set its co-occurrence, and the space its texts; what the texts'
+    classes add to a margin is gone. What is left is how a margin is measured: a centroid is the mean of the very
+    texts measured against it, and sits nearer them the fewer they are (two texts: each half of it), so a margin
+    is positive even then.
+
+    Parameters
+    ----------
+    embeddings : ndarray of shape (n_labeled, dim)
+    Y : (sparse) matrix of shape (n_labeled, n_labels), 0/1
+    label_names : sequence of str, length n_labels
+    seed : int
+        Seeds the permutations (``numpy.random.default_rng([seed, n_labeled])``).
+    n_shuffles : int
+
+    Returns
+    -------
+    dict, JSON-ready: ``n_shuffles``; ``mean_margin``, the mean over shuffles of :func:`mean_margin` (labels with
+    :data:`MIN_MARGIN_TEXTS` labeled texts or more; None where none has), and ``std`` its sample standard
+    deviation over them; ``margin``, ``{label: the mean over shuffles of its margin}`` (None where undefined).
+    """
+    Yd = dense_labels(Y)
+    rng = np.random.default_rng([seed, len(Yd)])
+    per_label, means = [], []
+    for _ in range(n_shuffles):
+        shuffled = Yd[rng.permutation(len(Yd))]
+        margins = centroid_margins(embeddings, shuffled, class_centroids(embeddings, shuffled)[0])
+        per_label.append(margins.margin)
+        means.append(mean_margin(margins.as_dict(label_names)))
+    means = [m for m in means if m is not None]
+    label_means = np.full(Yd.shape[1], np.nan)
+    if per_label:
+        stacked = np.array(per_label)
+        defined = np.isfinite(stacked).all(axis=0)  # every shuffle keeps each label's count: defined in all or none
+        label_means[defined] = stacked[:, defined].mean(axis=0)
+    return {
+        "n_shuffles": int(n_shuffles),
+        "mean_margin": json_float(np.mean(means)) if means else None,
+        "std": json_float(np.std(means, ddof=1)) if len(means) > 1 else None,
+        "margin": {name: json_float(m) for name, m in zip(label_names, label_means)},
+    }
 
 
 def plot_margins(margins: Margins, label_names: Sequence[str], title: str | None = None) -> "Figure":

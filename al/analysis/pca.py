@@ -95,8 +95,8 @@ def plot_pca(
             ax.scatter(*projection.centroids[j], s=260, marker=marker, color=colour, edgecolors="black",
                        linewidths=1.8, zorder=4)
     evr = projection.explained_variance_ratio
-    ax.set_xlabel(f"PC1 ({100 * evr[0]:.1f}%)")
-    ax.set_ylabel(f"PC2 ({100 * evr[1]:.1f}%)")
+    ax.set_xlabel(f"PC1 ({100 * evr[0]:.1f}%)" if np.isfinite(evr[0]) else "PC1")
+    ax.set_ylabel(f"PC2 ({100 * evr[1]:.1f}%)" if np.isfinite(evr[1]) else "PC2")
     ax.set_title(title or "PCA of labeled texts and their class centroids (large outlined markers)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", markerscale=1.5, loc="best", title="label (texts)")

@@ -176,8 +176,8 @@ def cluster_separation(embeddings: np.ndarray, labels: np.ndarray) -> dict[str, 
     -------
     dict with ``silhouette`` (higher = better separated, in [-1, 1]),
     ``davies_bouldin`` (lower = better) and ``calinski_harabasz`` (higher =
-    better); None where the scores are undefined (fewer than two clusters, or
-    as many clusters as samples).
+    better); None where the scores are undefined (fewer than two clusters, as
+    many clusters as samples, or every sample at one point).
 
     References
     ----------
@@ -187,7 +187,7 @@ def cluster_separation(embeddings: np.ndarray, labels: np.ndarray) -> dict[str, 
 
     X, labels = _kept(embeddings, labels)
     n_clusters = len(np.unique(labels))
-    if not 2 <= n_clusters <= len(labels) - 1:
+    if not 2 <= n_clusters <= len(labels) - 1 or not np.ptp(X, axis=0).any():  # all at one point: 0 reads as best
         return {"silhouette": None, "davies_bouldin": None, "calinski_harabasz": None}
     return {
         "silhouette": float(silhouette_score(X, labels, metric="cosine")),
@@ -245,8 +245,8 @@ def kmeans_agreement(
     Returns
     -------
     dict with ``k``, ``nmi`` (arithmetic normalisation, eq. 17), ``ari`` and
-    ``accuracy``; the scores are None with fewer than two labels, or no more
-    samples than labels.
+    ``accuracy``; the scores are None with fewer than two labels, no more
+    samples than labels, or every sample at one point.
 
     References
     ----------
@@ -260,7 +260,7 @@ def kmeans_agreement(
     order = np.lexsort(X.T[::-1])  # rows by value: k-means' start depends on row positions, the scores must not
     X, labels = X[order], labels[order]
     k = len(np.unique(labels))
-    if k < 2 or len(labels) <= k:
+    if k < 2 or len(labels) <= k or not np.ptp(X, axis=0).any():  # all at one point: any partition is arbitrary
         return {"k": k, "nmi": None, "ari": None, "accuracy": None}
     # one OpenMP thread: on a few thousand points, thread start-up and spinning
     # cost more than they save (30x slower on a busy 2-core machine)

@@ -340,9 +340,16 @@ def test_the_margins_table_marks_a_label_on_one_labeled_text_and_shows_no_negati
     result = {"label_names": ["a", "b"], "sizes": [{"size": 3, "margins": {
         "a": {"n_texts": 2, "own": 0.25, "other": 0.5, "margin": 0.25},
         "b": {"n_texts": 1, "own": -1e-8, "other": 0.523, "margin": 0.523}}}]}
-    lines = margins_table(result).splitlines()
+    lines = margins_table(result).splitlines()  # as an analysis written before the shuffled margins were measured
     assert lines[2] == "| a | 0.250 / 0.500 / 0.250 |"
     assert lines[3] == "| b | 0.000 / 0.523 / 0.523 (1 text) |"
+    assert lines[4] == "| mean margin, labels with 2+ texts | 0.250 |"  # b's lone text left out
+    result["sizes"][0]["margins_shuffled"] = {"n_shuffles": 20, "mean_margin": 0.1, "std": 0.01,
+                                              "margin": {"a": 0.1, "b": 0.5}}
+    lines = margins_table(result).splitlines()
+    assert lines[0] == "| label | own / other / margin (labels shuffled), 3 labeled |"
+    assert lines[2:] == ["| a | 0.250 / 0.500 / 0.250 (0.100) |", "| b | 0.000 / 0.523 / 0.523 (0.500) (1 text) |",
+                         "| mean margin, labels with 2+ texts | 0.250 (0.100) |"]
 
 
 def test_a_ratio_near_a_low_ceiling_is_read_as_near_it_and_a_k_over_half_the_pool_is_named():
