@@ -1324,11 +1324,18 @@ def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     not compared; so is a data option (``data_options``) at its default, given
     or not. A path setting (:data:`PATH_FIELDS`) is the same when both name
     one existing file, however spelt (relative, absolute, through a link); a
-    classifier threshold ``"fixed"`` is 0.5 (:func:`canonical`).
+    classifier threshold ``"fixed"`` is 0.5 (:func:`canonical`). Where both
+    name their labels, the counts of the automatic pick (``n_frequent``,
+    ``n_rare``), which neither read, are not compared.
     """
     old, new = given_data_options(result_settings(old)), given_data_options(result_settings(new))
-    return sorted(k for k in old if canonical(k, old.get(k)) != canonical(k, new.get(k))
+    unread = _FREQUENCY_COUNTS if old.get("labels") and new.get("labels") else ()
+    return sorted(k for k in old if k not in unread and canonical(k, old.get(k)) != canonical(k, new.get(k))
                   and not (k in PATH_FIELDS and _same_file(old.get(k), new.get(k))))
+
+
+#: The settings of the automatic label pick, read by no run that names its labels.
+_FREQUENCY_COUNTS = ("n_frequent", "n_rare")
 
 
 def canonical(key: str, value: Any) -> Any:

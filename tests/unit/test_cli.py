@@ -1413,6 +1413,31 @@ def test_a_fixed_threshold_is_the_same_run_as_its_number():
         assert changed_settings(default, other) == ["classifier"]
 
 
+def test_a_run_that_names_its_labels_resumes_whatever_counts_of_the_automatic_pick_come_beside_them(tmp_path):
+    """A settings file's n_frequent: 3 beside --labels is read by nothing, but was compared: a finished run made
+    without it was refused (n_frequent: 5 -> 3), in a grid too, where settings give it to every data entry."""
+    from al.config import changed_settings
+    from al.records import RunRecords
+
+    settings = tmp_path / "sim.yaml"
+    settings.write_text("n_frequent: 3\nn_rare: 2\n")
+    named = config_of(["--labels", "food", "water"]).resolved()
+    named_in_file = config_of(["--config", str(settings), "--labels", "food", "water"]).resolved()
+    assert (named_in_file["n_frequent"], named_in_file["n_rare"]) == (3, 2)
+    assert changed_settings(named, named_in_file) == changed_settings(named_in_file, named) == []
+    records = RunRecords(tmp_path / "run")
+    records.start(named, {})
+    records.append({"round": 0, "n_labeled": 100, "picked": []})
+    assert [r["n_labeled"] for r in RunRecords(tmp_path / "run").start(named_in_file, {})] == [100]  # resumed
+    # the automatic pick reads them: compared there, and between a pick and labels named
+    picked = config_of([]).resolved()
+    assert changed_settings(picked, config_of(["--config", str(settings)]).resolved()) == ["n_frequent", "n_rare"]
+    assert changed_settings(picked, named_in_file) == ["labels", "n_frequent", "n_rare"]
+    assert changed_settings(named_in_file, picked) == ["labels", "n_frequent", "n_rare"]
+    with pytest.raises(ConfigError, match=r"holds a run with other settings \(labels: "):
+        RunRecords(tmp_path / "run").start(picked, {})
+
+
 @pytest.mark.parametrize("argv", [
     [],
     ["--strategy", "margin", "--pool-size", "2000", "--budget", "250", "--seed", "1"],
