@@ -17,7 +17,7 @@ import threading
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, NoReturn, Sequence
+from typing import Any, Callable, Iterator, NoReturn, Sequence, TextIO
 
 from al.errors import ConfigError, and_more, did_you_mean, is_users
 
@@ -294,23 +294,24 @@ def exit_with(main: Callable[[], int]) -> NoReturn:
         if not _stdout_gone():
             raise
         code = CUT_SHORT if _work_cut_short else 0
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        pass
-    if _stdout_gone():
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    for stream in (sys.stdout, sys.stderr):  # ``2>&1 | head``: standard error's pipe went too
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            pass
+        if _stdout_gone(stream):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
     sys.exit(code)
 
 
-def _stdout_gone() -> bool:
-    """Whether standard output is a pipe whose reader has closed it."""
+def _stdout_gone(stream: TextIO | None = None) -> bool:
+    """Whether standard output (or ``stream``) is a pipe whose reader has closed it."""
     import select
     import sys
 
     try:
         poll = select.poll()
-        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        poll.register((sys.stdout if stream is None else stream).fileno(), select.POLLOUT)
         return any(events & select.POLLERR for _, events in poll.poll(0))
     except (AttributeError, OSError, ValueError):  # no poll here, no file descriptor
         return False

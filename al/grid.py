@@ -71,7 +71,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterator, Mapping, Sequence, TextIO
 
 from al.cli import ArgumentParser, DefaultsHelpFormatter, Terminated, output_dir, sigterm_stops, stopped, work_cut_short
 from al.config import (
@@ -1661,6 +1661,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.workers = getattr(args, "workers", 1)
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
+    gone: list[bool] = []  # a dry run's output pipe closed: its checks go on, unsaid, to the status they come to
+
+    def say(line: str, file: TextIO | None = None) -> None:
+        """``print``; in a dry run, a closed output pipe (``--dry-run 2>&1 | head -1``) stops the printing alone,
+        not the checks, whose status the command exits with: a script that reads one line learns of a problem."""
+        if gone:
+            return
+        try:
+            print(line, file=sys.stderr if file is None else file)
+        except BrokenPipeError:
+            if not args.dry_run:
+                raise
+            gone.append(True)
+
     try:
         spec = load_yaml(args.grid, "grid file", "a YAML grid file (out, settings, grid; see simulations/)")
         if args.out:
@@ -1677,17 +1691,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                               f"would be hidden below that run from al.report and al.plot; give a directory for the "
                               f"grid's runs (a new one, or one a grid wrote)")
         for note in notes:
-            print(f"warning: {note}", file=sys.stderr)
+            say(f"warning: {note}")
         if not args.ray and any(has_rounds_left(r.config) for r in runs if r.problem is None):  # finished: no cache
             from al.cache import check_cache_root
 
             check_cache_root()  # on a cluster the cache is each worker's
     except ALError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return 2
     runnable = [r for r in runs if r.problem is None]
     if not args.quiet or args.dry_run:
-        print(f"{counted(len(runs), 'simulation')} in {args.grid} -> {root}", file=sys.stderr)
+        say(f"{counted(len(runs), 'simulation')} in {args.grid} -> {root}")
     not_run = [(r.name, problem) for r in runs for problem in r.problems]
     corpora: dict[Any, str | int] = {}  # each corpus read once by the dry run
     if args.dry_run:  # what a cell's data would refuse too, where its data settings are sound: one dry run says all
@@ -1695,7 +1709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if r.problem is not None and (problem := unreadable_data(r.config, corpora)) is not None:
                 not_run.append((r.name, in_file_terms(problem)))  # its own problems: none of the data settings
     for line in problem_lines("not run", not_run):
-        print(line, file=sys.stderr)
+        say(line)
     models: dict[str, str | None] = {}  # on a Ray cluster the models are the workers' to have: not looked for here
 
     def will_fail(config: SimulationConfig) -> str | None:
@@ -1715,7 +1729,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if not up_before:
                         shutdown_ray_undisturbed(ray)
         except ALError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            say(f"error: {exc}")
             unreachable = True
         except KeyboardInterrupt as stop:
             return stopped(stop, "nothing was run")
@@ -1737,20 +1751,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                        default=str)), space.check_model))
                 problems.append(unreadable_corpus(r.config, corpora))  # read here (a run would read it first)
             refused += [(r.name, in_file_terms(message)) for message in dict.fromkeys(problems) if message is not None]
+        failing = {name for name, _ in refused}
+        status = 2 if unreachable else exit_status({"failed": len(failing)} if failing else {},
+                                                   len(runs) - len(runnable))  # as the grid would
         for note, names in edited.items():  # as the grid warns of it
             runs_named = (f"{counted(len(names), 'run')} ({', '.join(names[:SHOWN_RUNS])}"
                           f"{and_more(len(names), SHOWN_RUNS)})")
-            print(f"warning: {note.replace('{runs}', runs_named)}", file=sys.stderr)
+            say(f"warning: {note.replace('{runs}', runs_named)}")
         for line in problem_lines("will fail", refused):
-            print(line, file=sys.stderr)
-        failing = {name for name, _ in refused}
+            say(line)
         ready = [r.config for r in runnable if r.name not in failing]
         if ready and not unreachable and not args.quiet:
-            print(f"  {readiness(ready)}", file=sys.stderr)
-        print("\n".join(r.name for r in runs))
-        if unreachable:
-            return 2
-        return exit_status({"failed": len(failing)} if failing else {}, len(runs) - len(runnable))  # as the grid would
+            say(f"  {readiness(ready)}")
+        say("\n".join(r.name for r in runs), sys.stdout)
+        return status
     if not runnable:
         print(f"error: none of the {len(runs)} simulations can run (each 'not run' line above says why); fix "
               f"{args.grid}", file=sys.stderr)

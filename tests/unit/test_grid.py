@@ -452,6 +452,32 @@ def test_dry_run_lists_and_reports(tmp_path, capsys):
                           "exist; fix data_path")
 
 
+@pytest.mark.parametrize("closed", ["stdout", "both"])
+def test_a_dry_run_whose_reader_went_away_still_exits_with_what_it_found(tmp_path, closed):
+    """``al.grid g.yaml --dry-run 2>&1 | head -1`` exited 0 where it found cells that cannot run: the closed pipe
+    ended the command as one whose work was done. Its checks go on, unsaid, and it exits 2 (0 for a clean grid)."""
+    import subprocess
+
+    import yaml
+
+    def dry_run(spec: dict) -> tuple[int, str]:
+        path = tmp_path / "g.yaml"
+        path.write_text(yaml.safe_dump({**spec, "out": str(tmp_path / "runs")}, sort_keys=False))
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        child = subprocess.Popen([sys.executable, "-m", "al.grid", str(path), "--dry-run"], cwd=tmp_path,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE if closed == "stdout" else
+                                 subprocess.STDOUT, text=True, env=env)
+        child.stdout.close()  # the reader goes away before the first line
+        err = child.stderr.read() if child.stderr else ""
+        return child.wait(), err
+
+    code, err = dry_run(SPEC)
+    assert code == 2, err
+    assert "Traceback" not in err
+    clean = {"settings": {"budget": 200}, "grid": {"strategy": ["random"], "seed": [0]}}
+    assert dry_run(clean)[0] == 0
+
+
 def _csv(path: Path, n: int = 60, flip: int = 30) -> Path:
     lines = ["text,a,b,split"] + [f"pool {i},{int(i < flip)},{int(i % 3 == 0)},train" for i in range(n)]
     lines += [f"dev {i},{int(i < 10)},{int(i % 2)},dev" for i in range(20)]
