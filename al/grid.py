@@ -98,6 +98,9 @@ class GridRun:
     name: str
     config: SimulationConfig
     problems: tuple[str, ...] = ()
+    #: Whether the grid file names the cell's labels or the counts of its automatic pick: where it names none, a
+    #: user's file with fewer eligible labels than the default pick keeps them all (:func:`every_label_kept`).
+    pick_given: bool = True
 
     @property
     def problem(self) -> str | None:
@@ -207,13 +210,52 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         config = from_mapping(values, source)
         problems = tuple(dict.fromkeys(in_file_terms(str(exc)) + _pairing_hint(exc, combo)
                                        for exc in config.problems()))
-        runs.append(GridRun(name, config, problems))
+        pick_given = any(values.get(key) not in (None, [], "") for key in ("labels", "n_frequent", "n_rare"))
+        runs.append(GridRun(name, config, problems, pick_given))
     if unknown_said is not None:  # with the misspelt names the cells hold (not what the keys left out would change)
         also = list(dict.fromkeys(problem for run in runs for problem in run.problems
                                   if problem.startswith("unknown ")))
         raise ConfigError(unknown_said + (f"; and the cells would refuse: {'; '.join(also[:3])}"
                                      f"{and_more(len(also), 3)}" if also else ""))
     return root, runs
+
+
+def every_label_kept(runs: Sequence[GridRun]) -> tuple[list[GridRun], list[str]]:
+    """``runs``, each cell on a user's file whose grid file names no labels nor counts (:attr:`GridRun.pick_given`)
+    keeping every eligible label where the file has fewer than the default pick asks for, as ``al.simulate`` keeps
+    them (:func:`al.simulate.every_label_kept`); and a note for each file so read, in the grid file's terms.
+
+    Each file's corpus is read once here; one that cannot be read, or picked from otherwise, is left to the run
+    (and to ``--dry-run``), which says why.
+    """
+    from al.datasets import USER_FILE_DATASETS
+    from al.errors import LabelPickError
+    from al.simulate import every_label_kept as kept_all, load_config_corpus
+
+    kept: dict[str, tuple[int, int] | None] = {}  # the data settings of a cell -> the counts that keep every label
+    out, notes = [], []
+    for r in runs:
+        config = r.config
+        if r.pick_given or r.problem is not None or config.dataset not in USER_FILE_DATASETS:
+            out.append(r)
+            continue
+        key = json.dumps({k: v for k, v in config.resolved().items() if k in DATA_SETTINGS}, sort_keys=True,
+                         default=str)
+        if key not in kept:
+            kept[key] = None
+            try:
+                load_config_corpus(config)
+            except LabelPickError as exc:
+                if (every := kept_all(config, exc)) is not None:
+                    kept[key] = (every[0].n_frequent, every[0].n_rare)
+                    note = in_file_terms(every[1])
+                    notes += [note] if note not in notes else []
+            except ALError:  # the run (and a dry run) says what is wrong with the data
+                pass
+        counts = kept[key]
+        out.append(r if counts is None else
+                   GridRun(r.name, replace(config, n_frequent=counts[0], n_rare=counts[1]), r.problems, r.pick_given))
+    return out, notes
 
 
 def _pairing_hint(exc: Exception, combo: Sequence[tuple[str, str, dict[str, Any]]]) -> str:
@@ -1681,6 +1723,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec["out"] = args.out
         notes: list[str] = []
         root, runs = expand_grid(spec, args.grid, notes)
+        runs, kept_notes = every_label_kept(runs)
+        for note in kept_notes:  # --quiet too: it says what the runs read, as al.simulate says it
+            say(f"note: {note}")
         if pairs := same_simulations(runs):
             raise ConfigError(f"{args.grid}: {'; '.join(pairs[:SHOWN_RUNS])}{and_more(len(pairs), SHOWN_RUNS)}; "
                               f"each would be run twice, and al.report and al.plot refuse a folder holding both: list "

@@ -195,7 +195,16 @@ def all_labels_kept(config: SimulationConfig, args: argparse.Namespace,
 
     A rerun of the same command picks the same labels, so a run started so resumes.
     """
-    if error.keep_all is None or pick_given(args):
+    if pick_given(args):
+        return None
+    return every_label_kept(config, error)
+
+
+def every_label_kept(config: SimulationConfig, error: LabelPickError) -> tuple[SimulationConfig, str] | None:
+    """``config`` keeping every eligible label of a corpus whose default pick ``error`` refused for having too few
+    (``error.keep_all``), and the note that says so; else None. Only for a pick no one gave (:func:`all_labels_kept`;
+    a grid's cell whose file gives none)."""
+    if error.keep_all is None:
         return None
     from dataclasses import replace
 

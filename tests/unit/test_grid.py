@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import itertools
+import json
 import os
 import re
 import sys
@@ -352,7 +353,7 @@ def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_p
     data = _csv(tmp_path / "d.csv")
     path = tmp_path / "g.yaml"
     path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, initial: 10, step: 5, "
-                    f"budget: 20}}\ngrid: {{seed: [0, 1]}}\n")
+                    f"budget: 20, n_frequent: 5, n_rare: 5}}\ngrid: {{seed: [0, 1]}}\n")  # asked for: not kept
     assert main([str(path), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert err.count("will fail: ") == 1 and "will fail: seed-0, seed-1: corpus 'd' has 2 labels" in err, err
@@ -360,7 +361,7 @@ def test_dry_run_reads_each_corpus_once_and_names_the_runs_its_labels_fail(tmp_p
     assert main([str(path), "--workers", "1"]) == 2  # run, they fail at once and leave no folder behind
     assert err.count("seed-") and not (tmp_path / "o").exists()
     capsys.readouterr()
-    path.write_text(path.read_text().replace("budget: 20}", "budget: 20, labels: [a, b]}"))
+    path.write_text(path.read_text().replace("n_frequent: 5, n_rare: 5}", "labels: [a, b]}"))
     assert main([str(path), "--dry-run"]) == 0
     assert "will fail" not in capsys.readouterr().err and not (tmp_path / "o").exists()
 
@@ -381,6 +382,37 @@ def test_the_dry_run_names_what_the_data_refuses_of_a_cell_other_settings_refuse
     assert main([str(path), "--dry-run"]) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if "not run:" in line]
     assert len(lines) == 2 and "budget must be a positive integer" in lines[0] + lines[1], lines
+
+
+def test_a_grid_on_a_file_with_fewer_labels_than_the_default_pick_keeps_them_all_as_a_lone_run_does(tmp_path, capsys,
+                                                                                                       monkeypatch):
+    """A grid file naming no labels nor counts on a 2-label file failed every run (but 5 frequent + 5 rare = 10
+    were asked for), where al.simulate with the same settings keeps both labels with a note."""
+    import al.simulate
+
+    read = []
+    real = al.simulate.load_config_corpus
+    monkeypatch.setattr(al.simulate, "load_config_corpus",
+                        lambda config, **kwargs: read.append(config.seed) or real(config, **kwargs))
+    monkeypatch.chdir(tmp_path)
+    data = _csv(tmp_path / "d.csv")
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, initial: 10, step: 5, "
+                    f"budget: 20}}\ngrid: {{strategy: [random], seed: [0, 1]}}\n")
+    note = ("note: d.csv has 2 eligible labels, fewer than the default 5 frequent + 5 rare: keeping all 2 (1 frequent "
+            "+ 1 rare, as n_frequent: 1 n_rare: 1); labels or n_frequent/n_rare pick others")
+    assert main([str(path), "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines()[0] == note and "will fail" not in err and "ready: 2 new" in err, err
+    assert main([str(path), "--quiet"]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == note  # --quiet too: what the runs read
+    stored = json.loads((tmp_path / "o" / "strategy-random__seed-0" / "config.json").read_text())["config"]
+    assert (stored["n_frequent"], stored["n_rare"]) == (1, 1)
+    # a lone run of the same settings is the same run: it finds it complete
+    assert al.simulate.main(["--dataset", "csv", "--data-path", str(data), "--initial", "10", "--step", "5",
+                             "--budget", "20", "--strategy", "random", "--seed", "1", "--out", str(tmp_path / "o" / "strategy-random__seed-1")]) == 0
+    assert "complete" in capsys.readouterr().err
+    assert main([str(path), "--quiet"]) == 0  # and the grid resumes its finished runs
 
 
 def test_a_budget_or_initial_set_beyond_the_pool_is_named_by_the_dry_run_in_the_files_words(tmp_path, capsys,
