@@ -1982,10 +1982,15 @@ def log_stopped_preparations(root: Path, in_flight: InFlight | Sequence[tuple[An
 
 
 def its_directory(message: str | None, run_dir: Path) -> str | None:
-    """``message`` with the run's own directory, where it opens it, said as "its directory": each run's refusal
-    then reads alike, and :func:`problem_lines` gives sixty runs of a lowered budget one line, not sixty."""
+    """``message`` with the run's own directory, where it opens it, said as "its directory", and a lone run's way to
+    resume it (its settings again, with its --out) as the grid's: each run's refusal then reads alike, and
+    :func:`problem_lines` gives sixty runs of a lowered budget, or of a changed setting, one line, not sixty."""
     if message is None or not message.startswith(f"{run_dir} "):
         return message
+    resume = (f"give the settings it was made with again (before each ->) and --out {run_dir} to resume it (--out "
+              f"too: a default folder is named after the settings given), or ")  # a lone run's way, not a grid's
+    message = message.replace(resume, "give the grid file the settings it was made with again (before each ->) to "
+                                      "resume it, or ")
     return "its directory" + message[len(str(run_dir)):]
 
 

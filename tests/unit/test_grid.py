@@ -415,6 +415,28 @@ def test_a_grid_on_a_file_with_fewer_labels_than_the_default_pick_keeps_them_all
     assert main([str(path), "--quiet"]) == 0  # and the grid resumes its finished runs
 
 
+def test_a_setting_changed_under_finished_runs_is_one_line_with_the_grid_s_way_to_resume(tmp_path, capsys):
+    """C: 1.0 -> 0.5 in the grid file over four finished runs gave four lines of 300 characters, each naming its
+    run's folder in a lone run's advice (give the settings again with --out DIR)."""
+    data = _csv(tmp_path / "d.csv")
+    path = tmp_path / "g.yaml"
+    spec = (f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, initial: 10, step: 5, budget: 15, "
+            f"labels: [a, b], classifier: {{name: logreg, params: {{C: 1.0}}}}}}\n"
+            f"grid: {{strategy: [random, cvirs], seed: [0, 1]}}\n")
+    path.write_text(spec)
+    assert main([str(path), "--quiet"]) == 0
+    capsys.readouterr()
+    path.write_text(spec.replace("C: 1.0", "C: 0.5"))
+    expected = ("strategy-random__seed-0, strategy-random__seed-1, strategy-cvirs__seed-0 and 1 more: its directory "
+                "holds a run with other settings (classifier.params.C: 1.0 -> 0.5); give the grid file the settings "
+                "it was made with again (before each ->) to resume it, or pass another --out or remove that directory")
+    assert main([str(path), "--dry-run"]) == 2
+    assert [line for line in capsys.readouterr().err.splitlines() if "will fail" in line] == [
+        f"  will fail: {expected}"]
+    assert main([str(path)]) == 2
+    assert [line for line in capsys.readouterr().err.splitlines() if "failed:" in line] == [f"  failed: {expected}"]
+
+
 def test_a_budget_or_initial_set_beyond_the_pool_is_named_by_the_dry_run_in_the_files_words(tmp_path, capsys,
                                                                                               monkeypatch):
     """A budget larger than the pool passed --dry-run (rc 0), then failed its run saying "lower --budget" (a flag
