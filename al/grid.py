@@ -148,7 +148,8 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         raise ConfigError(f"{source}: unknown top-level key(s) {unknown}{did_you_mean([str(k) for k in unknown], top)}"
                           f"{where}; expected out, settings, grid, description")
     if "out" not in spec:
-        raise ConfigError(f"{source}: missing `out`, the directory that will hold one run directory per simulation")
+        raise ConfigError(f"{source}: missing `out`, the directory that will hold one run directory per simulation; "
+                          f"add out: runs/NAME to the file, or give --out")
     for key, example in (("settings", "{budget: 600}"), ("grid", "{strategy: [random, cvirs]}")):
         if spec.get(key) is not None and not isinstance(spec[key], dict):
             raise ConfigError(f"{source}: `{key}` must be a mapping such as {example}, got {spelled(spec[key])}")
@@ -164,6 +165,14 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
             raise ConfigError(f"{source}: grid.{key} must be a non-empty list, got {spelled(values)}{example} (a "
                               f"value every simulation shares goes in settings)")
         axes.append([(key, _label(key, v, source), _fields(key, v, source)) for v in values])
+    for key in settings:  # a plain setting every value of an axis replaces (components and mappings merge)
+        if key in COMPONENT_FIELDS or key in ("data_options", "strategy_params", "classifier_params", "space_params"):
+            continue
+        axis = next((axis for axis in axes if all(key in updates for _, _, updates in axis)), None)
+        if axis is not None:
+            name = axis[0][0]
+            raise ConfigError(f"{source}: settings.{key} is read by nothing: every value of grid.{name} sets {key}; "
+                              f"remove it from settings{'' if name == key else f', or from the values of grid.{name} that set it'}")
     runs = []
     fields = set(config_fields())
     unknown_said: str | None = None  # the first cell's unknown settings, refused after the rest are read
@@ -283,7 +292,13 @@ def _label(key: str, value: Any, source: str) -> str:
     if isinstance(value, dict):
         if "name" not in value:
             raise ConfigError(f"{source}: each mapping in grid.{key} needs a `name` (it names the run directory)")
-        return str(value["name"])
+        name = str(value["name"])
+        if not name.strip() or any(c in name for c in "/\\"):  # folders below the cell's (or on Windows)
+            fix = re.sub(r"[/\\]+", "_", name).strip() or key
+            raise ConfigError(f"{source}: grid.{key} name {name!r} is no folder name for the cell's run directory "
+                              f"(a '/' makes folders below it, an empty one names nothing); give one, e.g. name: "
+                              f"{fix}")
+        return name
     return str(value).replace("/", "_").replace(":", "_")
 
 

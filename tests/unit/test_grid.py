@@ -31,6 +31,38 @@ SPEC = {
 }
 
 
+@pytest.mark.parametrize("name, fix", [("my/data", "my_data"), ("a\\b", "a_b"), (" ", "data")])
+def test_a_mapping_named_with_a_slash_or_nothing_is_refused_not_made_folders_below_the_cell(tmp_path, name, fix):
+    """name: my/data ran into runs/x/data-my/data/: a folder below the cell's, which al.report reads as a run."""
+    spec = {"out": str(tmp_path / "o"), "grid": {"data": [{"name": name, "dataset": "disaster"}]}}
+    with pytest.raises(ConfigError) as caught:
+        expand_grid(spec, "g.yaml")
+    assert str(caught.value) == (f"g.yaml: grid.data name {name!r} is no folder name for the cell's run directory "
+                                 f"(a '/' makes folders below it, an empty one names nothing); give one, e.g. name: "
+                                 f"{fix}")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_setting_every_value_of_an_axis_replaces_is_refused_as_read_by_nothing(tmp_path):
+    """settings: {seed: 5} beside grid: {seed: [0]} passed the dry run without a word (the README: what would be
+    read by nothing is refused, as out in settings is)."""
+    out = str(tmp_path / "o")
+    with pytest.raises(ConfigError, match=r"^g\.yaml: settings\.seed is read by nothing: every value of grid\.seed "
+                                          r"sets seed; remove it from settings$"):
+        expand_grid({"out": out, "settings": {"seed": 5}, "grid": {"seed": [0, 1]}}, "g.yaml")
+    with pytest.raises(ConfigError, match=r"settings\.budget is read by nothing: every value of grid\.arm sets "
+                                          r"budget; remove it from settings, or from the values of grid\.arm"):
+        expand_grid({"out": out, "settings": {"budget": 300}, "grid": {"arm": [
+            {"name": "a", "budget": 200}, {"name": "b", "budget": 250}]}}, "g.yaml")
+    # read where one value leaves it, or where a component merges its params: no refusal
+    _, runs = expand_grid({"out": out, "settings": {"budget": 300}, "grid": {"arm": [
+        {"name": "a", "budget": 200}, {"name": "b", "seed": 1}]}}, "g.yaml")
+    assert [r.config.budget for r in runs] == [200, 300]
+    _, runs = expand_grid({"out": out, "settings": {"classifier": {"name": "logreg", "params": {"C": 2}}},
+                           "grid": {"classifier": ["logreg", "knn"]}}, "g.yaml")
+    assert runs[0].config.classifier.params == {"C": 2}
+
+
 def test_expansion_is_the_product(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     root, runs = expand_grid(SPEC)
