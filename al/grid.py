@@ -675,15 +675,23 @@ def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) ->
             key = ("strategy", identity, f"{type(strategy).__module__}.{type(strategy).__qualname__}", work)
             readers.setdefault(key, set()).add(r.name)
             if key not in plans:
-                plans[key] = Preparation(f"{corpus.name}: {config.strategy.label()}'s pool work", config, "strategy",
-                                         sum(map(len, corpus.texts[corpus.splits["train"]])))
+                plans[key] = Preparation(f"{_data_named(config, corpus)}: {config.strategy.label()}'s pool work",
+                                         config, "strategy", sum(map(len, corpus.texts[corpus.splits["train"]])))
     for key, (config, corpus, union) in embeddings.items():
         ordered = tuple(s for s in ("train", "test", "dev") if s in union)
         size = sum(len(text) for s in ordered for text in corpus.texts[corpus.splits[s]])
-        plans[key] = Preparation(f"{corpus.name}: embeddings ({config.model}, {config.embed_precision})", config,
-                                 "embeddings", size, ordered)
+        plans[key] = Preparation(f"{_data_named(config, corpus)}: embeddings ({config.model}, "
+                                 f"{config.embed_precision})", config, "embeddings", size, ordered)
     plans = {key: dataclasses.replace(p, readers=frozenset(readers[key])) for key, p in plans.items()}
     return sorted(plans.values(), key=lambda p: (p.part != "strategy", -p.size))
+
+
+def _data_named(config: SimulationConfig, corpus: Any) -> str:
+    """How a once-per-pool task names its data: a file of one's own by its name (``topics.csv`` and
+    ``topics.jsonl`` are two tasks), a packaged data set by its corpus's."""
+    from al.datasets import USER_FILE_DATASETS
+
+    return Path(config.data_path).name if config.dataset in USER_FILE_DATASETS and config.data_path else corpus.name
 
 
 def prerequisites(preparations: Sequence[Preparation]) -> Callable[[Any], tuple[Preparation, ...]]:

@@ -170,11 +170,11 @@ def test_pool_work_runs_first_as_its_own_tasks_and_the_records_are_a_lone_run_s(
     monkeypatch.setenv("AL_CACHE_DIR", str(tmp_path / "cache-grid"))
     assert main([str(path), "--workers", "2"]) == 0
     err = capsys.readouterr().err
-    assert ("first 2 once-per-pool tasks the runs share: small: alps(fit_steps=4)'s pool work; "
-            "small: embeddings (all-MiniLM-L6-v2, fp32)") in err
+    assert ("first 2 once-per-pool tasks the runs share: small.jsonl: alps(fit_steps=4)'s pool work; "
+            "small.jsonl: embeddings (all-MiniLM-L6-v2, fp32)") in err
     prepared = sorted(line.split("  (")[0] for line in err.splitlines() if line.startswith("[prepare]"))
-    assert prepared == ["[prepare] prepared small: alps(fit_steps=4)'s pool work",
-                        "[prepare] prepared small: embeddings (all-MiniLM-L6-v2, fp32)"]  # side by side
+    assert prepared == ["[prepare] prepared small.jsonl: alps(fit_steps=4)'s pool work",
+                        "[prepare] prepared small.jsonl: embeddings (all-MiniLM-L6-v2, fp32)"]  # side by side
     assert "2 done" in err
     assert len(list((tmp_path / "cache-grid" / "alps" / "heads").rglob("*.pt"))) == 1
     warned = [line for line in err.splitlines() if line.startswith("warning: ALPS:")]

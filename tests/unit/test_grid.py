@@ -871,7 +871,7 @@ def test_the_plan_runs_each_shared_pool_work_once_strategies_first_larger_pools_
     chars = {split: sum(map(len, corpus.texts[rows])) for split, rows in corpus.splits.items()}
     assert plan[0].size == chars["train"] and plan[2].size < plan[0].size  # the strategy reads the pool
     assert plan[4].size == chars["train"] + chars["test"]  # what a logistic regression's run embeds
-    assert plan[0].config.seed == 0 and plan[4].name == "large: embeddings (all-MiniLM-L6-v2, fp32)"
+    assert plan[0].config.seed == 0 and plan[4].name == "large.csv: embeddings (all-MiniLM-L6-v2, fp32)"
     # each task names the runs that read it: they start after it
     assert plan[0].readers == {f"data-large__strategy-alps{s}__seed-{seed}" for s in ("", "_n_init=3", "_fit_steps=250")
                                for seed in (0, 1)}
