@@ -566,7 +566,8 @@ class SimulationConfig:
             return found
         dataset = part(self._check_dataset)
         options = part(self._check_data_options, dataset)
-        sizes = part(self._check_sizes)
+        each_size = [part(lambda name=name: self._check_size(name)) for name in ("initial", "step", "budget")]
+        sizes = part(self._check_size_order, *each_size)  # a bad step and a bad budget: two problems
         initial = part(self._check_initial)
         seed = part(self._check_seed)
         labels = part(self._check_labels)
@@ -627,24 +628,26 @@ class SimulationConfig:
         except DataError as exc:
             raise ConfigError(str(exc)) from None
 
-    def _check_sizes(self) -> None:
-        """initial, step and budget: positive integers, the budget above the initial set."""
+    def _check_size(self, name: str) -> None:
+        """``name`` (initial, step or budget): a positive integer."""
         def positive(value: Any) -> bool:
             return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
-        for name in ("initial", "step", "budget"):
-            value = getattr(self, name)
-            if not positive(value):
-                default = next(f.default for f in fields(self) if f.name == name)
-                if name == "initial" and positive(self.budget) and default >= self.budget:
-                    advice = (f"a number below --budget ({self.budget})" if self.budget > 1 else  # the default: refused
-                              f"--initial {default} and a --budget above it")
-                elif name == "budget" and positive(self.initial) and default <= self.initial:
-                    advice = f"a number above --initial ({self.initial})"
-                else:
-                    advice = f"--{name} {default}, say, its default"
-                raise ConfigError(f"{name} must be a positive integer (a number of texts), got {spelled(value)}; give "
-                                  f"{advice}")
+        value = getattr(self, name)
+        if not positive(value):
+            default = next(f.default for f in fields(self) if f.name == name)
+            if name == "initial" and positive(self.budget) and default >= self.budget:
+                advice = (f"a number below --budget ({self.budget})" if self.budget > 1 else  # the default: refused
+                          f"--initial {default} and a --budget above it")
+            elif name == "budget" and positive(self.initial) and default <= self.initial:
+                advice = f"a number above --initial ({self.initial})"
+            else:
+                advice = f"--{name} {default}, say, its default"
+            raise ConfigError(f"{name} must be a positive integer (a number of texts), got {spelled(value)}; give "
+                              f"{advice}")
+
+    def _check_size_order(self) -> None:
+        """The budget above the initial set (each a positive integer, :meth:`_check_size`)."""
         if self.budget <= self.initial:
             raise ConfigError(
                 f"budget ({self.budget}) must be larger than the initial labeled set ({self.initial}): "

@@ -457,6 +457,11 @@ def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_me
     # seed (both would say more of the same, or fail on it)
     assert [str(p) for p in from_mapping({"budget": 0, "strategy": "dal"}).problems()] == [
         "budget must be a positive integer (a number of texts), got 0; give --budget 600, say, its default"]
+    # each size is its own part: a bad step and a bad budget are two problems, their order one more once both pass
+    assert [str(p).split(" (")[0] for p in from_mapping({"step": 20.5, "budget": "100"}).problems()] == [
+        "step must be a positive integer", "budget must be a positive integer"]
+    assert [str(p).split(":")[0] for p in from_mapping({"initial": 300, "budget": 200}).problems()] == [
+        "budget (200) must be larger than the initial labeled set (300)"]
     only_seed = from_mapping({"seed": -1, "classifier": "knn", "strategy": "cvirs"}).problems()
     assert len(only_seed) == 1 and str(only_seed[0]).startswith("seed must be an integer from 0")
     assert SimulationConfig().problems() == []
