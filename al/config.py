@@ -121,8 +121,11 @@ class Component:
                     raise ConfigError(f"{what}.params {key}: YAML reads {glued!r} as one key with no value; a colon "
                                       f"in a mapping needs a space after it: {{0: 1}}, not {{0:1}}")
             return cls(value["name"], dict(params))
+        several = (f"; a simulation runs one {what.rsplit(': ', 1)[-1]}: to compare several, list them in a grid "
+                   f"file's axis (grid: {{strategy: [random, cvirs]}}) and run python -m al.grid"
+                   if isinstance(value, (list, tuple)) and len(value) > 1 else "")
         raise ConfigError(f"{what} must be a name{', a Strategy class' if strategy else ''} or a mapping "
-                          f"{{name: ..., params: {{...}}}}, got {spelled(value)}")
+                          f"{{name: ..., params: {{...}}}}, got {spelled(value)}{several}")
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "params": dict(self.params)}

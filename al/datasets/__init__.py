@@ -120,6 +120,9 @@ DATASETS: dict[str, Callable[..., Corpus]] = {
 def unknown_dataset(name: str) -> str:
     """The message for a ``--dataset`` that names no data set; a file's path given there gets the flags that read it."""
     message = f"unknown dataset {name!r}{did_you_mean([name], DATASETS)}; known: {', '.join(sorted(DATASETS))}"
+    if (fmt := next((fmt for fmt, suffixes in TABLE_FORMATS.items() if f".{name.lower()}" in suffixes), None)) \
+            and fmt != name.lower():  # a format's name: tsv, ndjson, json
+        return f"{message}; a .{name.lower()} file is read by --dataset {fmt}"
     suffix = Path(name).suffix.lower()
     fmt = next((fmt for fmt, suffixes in TABLE_FORMATS.items() if suffix in suffixes), None)
     if fmt is not None:

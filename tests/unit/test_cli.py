@@ -26,6 +26,10 @@ BAD_INPUTS = {
     "misspelt dataset": (["--dataset", "reuter"], "unknown dataset 'reuter' (did you mean reuters?); known: "),
     "a file as dataset": (["--dataset", "my/texts.tsv"], "unknown dataset 'my/texts.tsv'; known: csv, disaster, "
                           "jsonl, reuters; for a file of your own give --dataset csv --data-path my/texts.tsv"),
+    "a format as dataset": (["--dataset", "tsv"], "unknown dataset 'tsv'; known: csv, disaster, jsonl, reuters; a .tsv "
+                            "file is read by --dataset csv"),
+    "json as dataset": (["--dataset", "json"], "unknown dataset 'json' (did you mean jsonl?); known: csv, disaster, "
+                        "jsonl, reuters; a .json file is read by --dataset jsonl"),
     "unknown model": (["--model", "no-such-model-xyz"], "model 'no-such-model-xyz' is not installed locally"),
     "missing model dir": (["--model", "./no/such/dir"], "model path ./no/such/dir does not exist"),
     "unknown classifier": (["--classifier", "svm"], "unknown classifier 'svm'; known: bert, knn, logreg"),
@@ -297,6 +301,15 @@ def test_help_documents_every_option():
 
 def config_of(argv):
     return config_from_args(build_parser().parse_args(argv))
+
+
+def test_a_settings_file_listing_several_strategies_is_pointed_to_a_grid(tmp_path):
+    path = tmp_path / "sim.yaml"
+    path.write_text("strategy: [random, cvirs]\n")
+    with pytest.raises(ConfigError, match=r"got \['random', 'cvirs'\]; a simulation runs one strategy: to compare "
+                                          r"several, list them in a grid file's axis \(grid: \{strategy: \[random, "
+                                          r"cvirs\]\}\) and run python -m al.grid$"):
+        config_of(["--config", str(path)])
 
 
 def test_yaml_config_and_flag_override(tmp_path):
