@@ -29,6 +29,7 @@ import html
 import io
 import json
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -61,7 +62,9 @@ STEM_LENGTH = 80
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+    """``text`` as a file-name part: its letters and digits, any script's (``données`` stays), lowercase, each run of
+    other characters one ``-``."""
+    return re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", text)).strip("-").lower()
 
 
 def figure_stems(settings: Sequence[str]) -> dict[str, str]:

@@ -217,6 +217,9 @@ def test_figure_stems_are_unique_and_stay_as_they_were_where_they_were():
     assert len(set(stems.values())) == 2 and all(len(s) <= STEM_LENGTH for s in stems.values())
     assert all(s.startswith("reuters-labels-money-fx-grain") and len(s.rsplit("-", 1)[1]) == 10 for s in stems.values())
     assert len(set(figure_stems(["a (b)", "a b"]).values())) == 2  # punctuation alike
+    # letters outside ASCII stay, as the run folders keep them (donn-es-csv was all that was left of données.csv)
+    assert figure_stems(["csv-données (5+5), logreg"]) == {"csv-données (5+5), logreg": "csv-données-5-5-logreg"}
+    assert figure_stems(["配送 (5+5)"]) == {"配送 (5+5)": "配送-5-5"}
 
 
 def test_two_long_settings_get_figures_of_their_own(tmp_path):
