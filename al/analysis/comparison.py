@@ -924,6 +924,11 @@ def _setting_glob(path: Path, paths: Sequence[Path]) -> str | None:
     return str(path.parent / "__".join(collapsed))
 
 
+#: Settings a run stores that tell no lines apart, and why.
+NO_LINES = {"out": "it is each run's own folder, so every run would be a line of its own",
+            "threads": "it changes no result, only how long a run took"}
+
+
 def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, str]:
     """Each run's line in a plot: its row label (:func:`run_labels`), or its ``group_by`` setting.
 
@@ -942,8 +947,11 @@ def line_labels(runs: Sequence[Run], group_by: str = "strategy") -> dict[Path, s
         run directory for each value, and how to plot the runs apart; or two
         runs on a line are the same simulation (:func:`one_run_per_seed`).
     """
+    if group_by in NO_LINES:
+        raise DataError(f"--group-by {group_by} draws no lines: {NO_LINES[group_by]}; group by a setting the runs "
+                        f"differ in, such as strategy (the default), classifier or space")
     if group_by != "strategy" and not any(group_by in run.config for run in runs):
-        known = sorted({key for run in runs for key in run.config})
+        known = sorted({key for run in runs for key in run.config} - set(NO_LINES))
         raise DataError(f"--group-by {group_by!r} is no setting of these runs{did_you_mean([group_by], known)}; "
                         f"known: {', '.join(known)}")
     flat = _conditions_by_path(runs)

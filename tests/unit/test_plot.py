@@ -119,6 +119,12 @@ def test_plot_cli_bad_input(tmp_path, capsys):
     assert ("--group-by 'strategi' is no setting of these runs (did you mean strategy?); known: budget, "
             "embed_precision, initial, seed, step, strategy") in err
     assert main([str(tmp_path / "runs"), "--group-by", "seed", "-o", out]) == 0
+    capsys.readouterr()
+    for setting, why in (("out", "it is each run's own folder, so every run would be a line of its own"),
+                         ("threads", "it changes no result, only how long a run took")):
+        assert main([str(tmp_path / "runs"), "--group-by", setting, "-o", out]) == 2
+        assert capsys.readouterr().err == (f"error: --group-by {setting} draws no lines: {why}; group by a setting "
+                                           f"the runs differ in, such as strategy (the default), classifier or space\n")
     (tmp_path / "figs").mkdir()
     for directory, message in ((str(tmp_path / "figs"), "figs is a directory; give a file path"),
                                (str(tmp_path / "new") + "/", "new ends in no extension; expected one of .png")):
