@@ -1758,6 +1758,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ConfigError(f"the grid's out {root} is a run directory (it holds {held}), where the grid's runs "
                               f"would be hidden below that run from al.report and al.plot; give a directory for the "
                               f"grid's runs (a new one, or one a grid wrote)")
+        if args.workers > (cores := available_cores()) and not args.ray:
+            notes.append(f"--workers {args.workers} runs up to {args.workers} simulations at once on {cores} core"
+                         f"{'s' if cores > 1 else ''}: they take turns on them, one thread each, and each holds its "
+                         f"own model and data in memory; --workers {cores} keeps every core busy")
         for note in notes:
             say(f"warning: {note}")
         if not args.ray and any(has_rounds_left(r.config) for r in runs if r.problem is None):  # finished: no cache

@@ -469,6 +469,23 @@ def test_a_setting_changed_under_finished_runs_is_one_line_with_the_grid_s_way_t
     assert [line for line in capsys.readouterr().err.splitlines() if "failed:" in line] == [f"  failed: {expected}"]
 
 
+def test_more_workers_than_cores_is_warned_of(tmp_path, capsys, monkeypatch):
+    """--workers 64 on 2 cores was taken without a word: 64 processes, each its own model, taking turns."""
+    import al.grid
+
+    data = _csv(tmp_path / "d.csv")
+    path = tmp_path / "g.yaml"
+    path.write_text(f"out: {tmp_path / 'o'}\nsettings: {{dataset: csv, data_path: {data}, initial: 10, step: 5, "
+                    f"budget: 15, labels: [a, b]}}\ngrid: {{seed: [0, 1]}}\n")
+    monkeypatch.setattr(al.grid, "available_cores", lambda: 2)
+    assert main([str(path), "--workers", "2", "--dry-run"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main([str(path), "--workers", "64", "--dry-run"]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "warning: --workers 64 runs up to 64 simulations at once on 2 cores: they take turns on them, one thread "
+        "each, and each holds its own model and data in memory; --workers 2 keeps every core busy")
+
+
 def test_a_budget_or_initial_set_beyond_the_pool_is_named_by_the_dry_run_in_the_files_words(tmp_path, capsys,
                                                                                               monkeypatch):
     """A budget larger than the pool passed --dry-run (rc 0), then failed its run saying "lower --budget" (a flag
