@@ -87,6 +87,8 @@ def _shown_once(show: Callable[..., None]) -> Callable[..., None]:
     def shown_once(message: Warning | str, category: type[Warning], filename: str, lineno: int, *args: object,
                    **kwargs: object) -> None:
         key = (category, " ".join(str(message).split()))
+        if (glyph := _missing_glyph(str(message))) is not None:  # one line for every character a font lacks
+            key, message = (category, "glyph"), glyph
         if key not in seen:
             seen.add(key)
             if _arithmetic(message, category):  # numpy's arithmetic warning: where a user's code met it
@@ -95,6 +97,27 @@ def _shown_once(show: Callable[..., None]) -> Callable[..., None]:
 
     shown_once.shows = show  # type: ignore[attr-defined]
     return shown_once
+
+
+#: matplotlib's warning for a character its font lacks: one for each character and each figure.
+_GLYPH = re.compile(r"Glyph \d+ \(\\N\{(?P<name>[^}]+)\}\) missing from font\(s\) (?P<font>.+?)\.?$")
+
+
+def _missing_glyph(message: str) -> str | None:
+    """matplotlib's "Glyph 37197 (\\N{CJK UNIFIED IDEOGRAPH-914D}) missing from font(s) DejaVu Sans." as one line
+    for them all (:func:`_shown_once` shows it once), or None for another message."""
+    import unicodedata
+
+    match = _GLYPH.match(" ".join(message.split()))
+    if match is None:
+        return None
+    try:
+        character = unicodedata.lookup(match["name"])
+    except KeyError:
+        character = match["name"]
+    return (f"the figures' font ({match['font']}) lacks some characters of the names drawn ({character!r} first): "
+            f"they are drawn as empty boxes, and nothing else changes; a font that has them, set as matplotlib's "
+            f"font.family (matplotlibrc), draws them")
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

@@ -292,6 +292,35 @@ def test_numpy_s_warning_names_the_line_of_the_user_s_code_that_met_it():
     assert one_line_warning("Degrees of freedom <= 0 for slice", RuntimeWarning, "/u/mine.py", 4).endswith("4)\n")
 
 
+def test_characters_the_figures_font_lacks_are_one_line_however_many_and_however_often():
+    """A label 配送 drew two matplotlib warnings a figure, for each figure: ten lines for one fact."""
+    import io
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    from al.cli import _shown_once
+
+    caught = []
+    for _ in range(2):  # two figures
+        fig = Figure()
+        fig.subplots().set_title("配送 café")
+        with warnings.catch_warnings(record=True) as each:
+            warnings.simplefilter("always")
+            fig.savefig(io.BytesIO(), format="png")
+        caught += [w for w in each if "missing from font" in str(w.message)]
+    if len(caught) < 4:
+        pytest.skip("this machine's matplotlib font has these characters")
+    shown = []
+    show = _shown_once(lambda message, category, filename, lineno, *rest: shown.append(str(message)))
+    for w in caught:
+        show(w.message, w.category, w.filename, w.lineno)
+    show("another warning", UserWarning, "x.py", 1)
+    assert shown == ["the figures' font (DejaVu Sans) lacks some characters of the names drawn ('配' first): they are "
+                     "drawn as empty boxes, and nothing else changes; a font that has them, set as matplotlib's "
+                     "font.family (matplotlibrc), draws them", "another warning"]
+
+
 def test_help_documents_every_option():
     text = build_parser().format_help()
     for flag in ["--dataset", "--data-path", "--labels", "--model", "--classifier", "--initial", "--step",
