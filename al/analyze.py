@@ -269,9 +269,10 @@ def analyze(config, out: Path, sizes: Sequence[int], k: int, seed: int, args: ar
         f"({', '.join(corpus.label_names)}); {data['left_out']}; embedding with {config.model}")
     earlier = earlier_analysis(out)  # what this one replaces: its labels now, its figures once written
     earlier_labels = (earlier or {}).get("label_names")
-    if "out" not in args and isinstance(earlier_labels, list) and earlier_labels != list(corpus.label_names):
+    if isinstance(earlier_labels, list) and earlier_labels != list(corpus.label_names):
         warnings.warn(f"{out} holds an analysis of other labels ({', '.join(map(str, earlier_labels[:6]))}"
-                      f"{and_more(len(earlier_labels), 6)}), which this one replaces; pass --out to keep both",
+                      f"{and_more(len(earlier_labels), 6)}), which this one replaces; pass "
+                      f"{'another --out' if 'out' in args else '--out'} to keep both",
                       UserWarning, stacklevel=2)
 
     t = time.perf_counter()

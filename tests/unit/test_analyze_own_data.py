@@ -133,11 +133,14 @@ def test_an_analysis_of_other_labels_in_the_default_folder_says_it_replaces_the_
         warnings.simplefilter("always")
         assert main([*argv, "food", "water", "--quiet"]) == 0  # the same labels again: no word
         assert main([*argv, "food", "rare", "--quiet"]) == 0
-        assert main([*argv, "food", "--out", "own"]) == 0  # a folder of one's own: nothing replaced there
+        assert main([*argv, "food", "--out", "own"]) == 0  # a new folder of one's own: nothing replaced there
+        assert main([*argv, "water", "--out", "own", "--quiet"]) == 0  # ... and then, other labels there
     replaced = [str(w.message) for w in shown if "replaces" in str(w.message)]
-    assert len(replaced) == 1 and replaced[0].endswith(
+    assert len(replaced) == 2 and replaced[0].endswith(
         "d.csv-all-MiniLM-L6-v2 holds an analysis of other labels (food, water), which this one replaces; pass "
         "--out to keep both"), replaced
+    assert replaced[1] == ("own holds an analysis of other labels (food), which this one replaces; pass another --out "
+                           "to keep both")
 
 
 def test_the_automatic_pick_is_the_simulations_where_dev_and_test_exist(tmp_path):
