@@ -1022,6 +1022,16 @@ def read_texts(table: Table, text_column: str) -> list[str]:
                             f"({_shown(value)[:60]}; {counted(int(kinds.sum()), 'such row')}); expected a string: "
                             f"write each text as one string (join its parts), or name the text's column with "
                             f"--text-column")
+    if column.dtype == object:  # a JSON line's number: read as its digits, which an id in the wrong field is too
+        numbers = column.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v)
+        if numbers.any():
+            import warnings
+
+            first = int(np.flatnonzero(numbers.to_numpy(dtype=bool))[0])
+            warnings.warn(f"{table.where(first)}: the text in column {text_column!r} is a number "
+                          f"({_shown(column.iloc[first])}; {counted(int(numbers.sum()), 'such row')}), read as the "
+                          f"text {str(column.iloc[first])!r}; if it is an id or a score, fix those rows, or name the "
+                          f"texts' column with --text-column", UserWarning, stacklevel=3)
     texts = column.fillna("").astype(str).str.replace("\r\n", "\n", regex=False).str.strip()
     empty = np.flatnonzero(texts.str.len().to_numpy() == 0)
     if len(empty):
@@ -1030,6 +1040,9 @@ def read_texts(table: Table, text_column: str) -> list[str]:
     if len(texts) > 2 and as_zero_one(frame[text_column]).notna().all():
         raise DataError(f"{table.path}: the text column {text_column!r} holds only 0 and 1, as a label column does; "
                         f"expected the texts: name their column with --text-column")
+    if column.dtype.kind in "iuf" and len(column) > 2:  # ids or scores, not texts
+        raise DataError(f"{table.path}: the text column {text_column!r} holds only numbers ({_shown(column.iloc[0])} "
+                        f"on {table.row_name(0)}); expected the texts: name their column with --text-column")
     return texts.tolist()
 
 

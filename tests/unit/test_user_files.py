@@ -992,6 +992,23 @@ def test_a_text_that_is_a_list_object_or_boolean_is_refused_not_read_as_its_pyth
         load_table(path)
 
 
+def test_a_json_number_as_a_text_is_read_as_its_digits_with_a_warning_and_a_column_of_numbers_is_refused(tmp_path):
+    """{"text": 12345} was read as "12345" without a word: an id in the text's field reads the same."""
+    rows = [{"text": 12345 + i if i in (3, 9) else f"text number {i}", "labels": ["a"]} for i in range(30)]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.warns(UserWarning, match=rf"^{path} line 4: the text in column 'text' is a number \(12348; 2 such "
+                                         r"rows\), read as the text '12348'; if it is an id or a score, fix those "
+                                         r"rows, or name the texts' column with --text-column$"):
+        table = load_table(path)
+    assert table.texts[3] == "12348" and table.texts[0] == "text number 0"
+    numbers = tmp_path / "n.csv"
+    numbers.write_text("text,labels\n" + "".join(f"{100 + i},a\n" for i in range(30)))
+    with pytest.raises(DataError, match=rf"^{numbers}: the text column 'text' holds only numbers \(100 on line 2\); "
+                                        r"expected the texts: name their column with --text-column$"):
+        load_table(numbers)
+
+
 def test_the_text_column_cannot_be_the_label_column(tmp_path):
     """--text-column labels on a file with a labels column embedded the label strings: every score a leak."""
     path = write_csv(tmp_path / "t.csv", "text,labels", [f"text number {i},{'food|water' if i % 2 else 'food'}"
