@@ -562,7 +562,8 @@ def file_set_options(args: argparse.Namespace) -> frozenset[str]:
 
 def flags_named(message: str, args: argparse.Namespace) -> str:
     """``message`` with the setting it opens with ("NAME must ...") named by its flag too, where a flag gave it:
-    "initial must be ..." -> "initial (--initial) must be ..."."""
+    "initial must be ..." -> "initial (--initial) must be ..."; by its file, where ``--config``'s file gave it:
+    "sim.yaml: initial must be ..."."""
     try:
         given, _ = given_settings(args)
     except ALError:
@@ -573,6 +574,10 @@ def flags_named(message: str, args: argparse.Namespace) -> str:
         flag = "--" + old.replace("_", "-")
         return f"{message} ({flag} sets the bert classifier's {_DEPRECATED_FLAGS[old]}; leave it out)"
     named = next((key for key in given if message.startswith(f"{key} must ")), None)
+    if named is None and "config" in args:  # a value the settings file gives: the file named, as its keys are
+        from_file = next((key for key in config_fields() if message.startswith(f"{key} must ")), None)
+        if from_file is not None and file_gives(args, [from_file]):
+            return f"{args.config}: {message}"
     return message if named is None else f"{named} ({_flag_of(named)}){message[len(named):]}"
 
 

@@ -332,6 +332,17 @@ def config_of(argv):
     return config_from_args(build_parser().parse_args(argv))
 
 
+def test_a_bad_value_a_settings_file_gives_is_said_with_the_file_s_name(tmp_path, capsys):
+    """step: 0 in sim.yaml said "error: step must be ..." where an unknown key said "sim.yaml: unknown setting"."""
+    path = tmp_path / "sim.yaml"
+    path.write_text("step: 0\nbudget: 200\n")
+    assert main(["--config", str(path), "--out", str(tmp_path / "r")]) == 2
+    assert capsys.readouterr().err == (f"error: {path}: step must be a positive integer (a number of texts), got 0; "
+                                       f"give step: 50, say, its default\n")
+    assert main(["--config", str(path), "--step", "0", "--out", str(tmp_path / "r")]) == 2  # the flag's value
+    assert capsys.readouterr().err.startswith("error: step (--step) must be a positive integer")
+
+
 def test_a_settings_file_listing_several_strategies_is_pointed_to_a_grid(tmp_path):
     path = tmp_path / "sim.yaml"
     path.write_text("strategy: [random, cvirs]\n")
@@ -592,7 +603,7 @@ def test_embed_precision_from_a_flag_or_a_file_and_a_bad_one_in_one_line(tmp_pat
     path.write_text("embed_precision: bf17\n")
     code = main(["--config", str(path), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
-    assert code == 2 and err == "error: embed_precision must be one of fp32, bf16, got 'bf17'\n"
+    assert code == 2 and err == f"error: {path}: embed_precision must be one of fp32, bf16, got 'bf17'\n"
 
 
 def test_a_run_from_before_embed_precision_resumes_in_fp32_and_refuses_bf16(tmp_path):
@@ -749,7 +760,7 @@ def test_no_stopping_leaves_the_stop_set_pass_out_and_a_bad_value_gets_one_line(
     path.write_text("stopping: maybe\n")
     code = main(["--config", str(path), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
-    assert code == 2 and err == "error: stopping must be true or false, got 'maybe'\n"
+    assert code == 2 and err == f"error: {path}: stopping must be true or false, got 'maybe'\n"
 
 
 def test_diagnostics_on_a_pool_that_runs_short_of_k_unlabeled_texts_warns_that_their_ratios_are_1():
@@ -1190,8 +1201,9 @@ def test_a_bad_value_given_by_a_flag_is_named_by_its_flag(argv, said, capsys):
 def test_a_bad_value_from_a_config_file_keeps_the_file_s_name_for_it(tmp_path, capsys):
     (tmp_path / "c.yaml").write_text("initial: 0\n")
     assert main(["--config", str(tmp_path / "c.yaml"), "--quiet"]) == 2
-    assert capsys.readouterr().err.strip().splitlines() == ["error: initial must be a positive integer (a number of "
-                                                            "texts), got 0; give initial: 100, say, its default"]
+    assert capsys.readouterr().err.strip().splitlines() == [f"error: {tmp_path / 'c.yaml'}: initial must be a positive "
+                                                            f"integer (a number of texts), got 0; give initial: 100, "
+                                                            f"say, its default"]
 
 
 def test_advice_names_a_setting_as_the_config_file_writes_it_and_a_flag_given_as_the_flag(tmp_path, capsys,
