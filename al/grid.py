@@ -1668,15 +1668,25 @@ def time_left(worked: Sequence[tuple[float, int] | tuple[float, int, float]], ro
     return max(sum(left) / at_once, max(left))
 
 
-def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | None = None, untimed: int = 0) -> str:
+def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | None = None, untimed: int = 0,
+             to_run: int | None = None) -> str:
     """``[i/n] status name  macro-F1 x  (s s, about t left)``: one line per finished simulation.
 
-    ``left``: :func:`time_left` (None: no estimate); ``untimed``: runs still to do of a kind none has set the
-    pace of yet (counted at the pace of all, said so: ``guessed for 2 runs of settings not timed yet``).
+    ``left``: :func:`time_left` of the runs still to do of kinds that set a pace (None: no estimate);
+    ``untimed``: runs still to do of a kind none has set the pace of yet, given no time (another strategy's pace
+    says nothing of DAL's), said apart: ``about 2 min left for the runs of timed settings, and 3 runs of settings
+    not timed yet``; ``to_run``: the runs still to do (all of them untimed: ``time left not known ...``).
     """
     detail = f"macro-F1 {result['macro_f1']:.4f}" if "macro_f1" in result else result.get("message", "")
-    guess = f", guessed for {counted(untimed, 'run')} of settings not timed yet" if untimed else ""
-    estimate = f", about {duration(left)} left{guess}" if left is not None else ""
+    if untimed and untimed == to_run:
+        estimate = (f", time left not known until one of the {counted(untimed, 'run')} left ends: none of their "
+                    f"settings has been timed" if untimed > 1 else
+                    ", time left not known until the run left ends: its settings have not been timed")
+    elif untimed:
+        estimate = (f", about {duration(left)} left for the runs of timed settings, and "
+                    f"{counted(untimed, 'run')} of settings not timed yet" if left is not None else "")
+    else:
+        estimate = f", about {duration(left)} left" if left is not None else ""
     return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{estimate})"
 
 
@@ -1961,11 +1971,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rounds_left = [t.config.n_rounds - ((kept_rounds(t.config) if name in flying else None)
                                                         or before[name]) for name, t in to_do.items()]
                     left_kinds = [run_kind(t.config) for t in to_do.values()]
-                    left = time_left(worked, rounds_left, now - runs_began, list(flying.values()), worked_kinds,
+                    timed = [n if kind in worked_kinds else 0 for kind, n in zip(left_kinds, rounds_left)]
+                    left = time_left(worked, timed, now - runs_began, list(flying.values()), worked_kinds,
                                      left_kinds, [name in flying for name in to_do])
-                    untimed = sum(kind not in worked_kinds for kind, n in zip(left_kinds, rounds_left) if n > 0)
+                    untimed = sum(kind not in worked_kinds for kind, n in zip(left_kinds, rounds_left) if n > 0) \
+                        if worked else 0  # before any run worked, no pace at all: no estimate, as said
                     said = {**result, "message": f"the same failure as {failed_as}"} if failed_as else result
-                    beat.say(run_line(i, len(runnable), r.name, said, left, untimed))
+                    beat.say(run_line(i, len(runnable), r.name, said, left, untimed, sum(n > 0 for n in rounds_left)))
                 warn(result.get("warnings", ()), beat, r)
                 bar.update(1)
     except RayClusterGone as exc:  # no run can go on: one line for the tasks in flight, not one per run

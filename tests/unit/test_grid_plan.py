@@ -159,9 +159,12 @@ def test_time_left_takes_each_kind_of_run_at_its_own_pace():
     assert time_left(worked, [10, 10, 10], 110.0) == pytest.approx(165.0)  # no kinds: 30 rounds at 5.5 s
     assert time_left(worked, [10, 10, 10], 110.0, (), kinds, ["random", "random", "dal"]) == pytest.approx(120.0)
     assert time_left(worked, [10], 110.0, (), kinds, ["cvirs"]) == pytest.approx(55.0)  # untimed: the pace of all
-    line = run_line(3, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, 55.0, untimed=1)
-    assert line == ("[3/6] done     x  macro-F1 0.5000  (5 s, about 55 s left, guessed for 1 run of settings not "
-                    "timed yet)")
+    line = run_line(3, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, 55.0, untimed=1, to_run=3)
+    assert line == ("[3/6] done     x  macro-F1 0.5000  (5 s, about 55 s left for the runs of timed settings, and 1 "
+                    "run of settings not timed yet)")
+    line = run_line(5, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, None, untimed=1, to_run=1)
+    assert line == ("[5/6] done     x  macro-F1 0.5000  (5 s, time left not known until the run left ends: its "
+                    "settings have not been timed)")
 
 
 @pytest.mark.parametrize("workers, lines", [
@@ -218,7 +221,8 @@ def test_a_resumed_grid_estimates_from_the_runs_that_work(tmp_path, monkeypatch,
 def test_a_grid_estimates_each_strategy_at_its_own_pace_and_says_which_are_not_timed_yet(tmp_path, monkeypatch,
                                                                                           capsys):
     """Random runs first at 1 s a round, then margin runs at 10: the line after the random runs priced the margin
-    runs at random's pace and did not say so."""
+    runs at random's pace and did not say so; then it said so, but with random's time (a grid of DAL runs read
+    'about 0 s left, guessed for 3 runs')."""
     from al import grid
 
     path = tmp_path / "g.yaml"
@@ -240,8 +244,11 @@ def test_a_grid_estimates_each_strategy_at_its_own_pace_and_says_which_are_not_t
     assert main([str(path), "--workers", "1"]) == 0
     n = expand_grid(spec)[1][0].config.n_rounds
     done = [line for line in capsys.readouterr().err.splitlines() if "] done" in line]
-    # all's pace
-    assert done[1].endswith(f"({n} s, about {duration(2 * n)} left, guessed for 2 runs of settings not timed yet)")
+    # no pace of random's is margin's: no time is guessed for its runs
+    assert done[0].endswith(f"({n} s, about {duration(n)} left for the runs of timed settings, and 2 runs of "
+                            f"settings not timed yet)")
+    assert done[1].endswith(f"({n} s, time left not known until one of the 2 runs left ends: none of their settings "
+                            f"has been timed)")
     assert done[2].endswith(f"({10 * n} s, about {duration(10 * n)} left)")  # margin's own pace, not (1 + 10) / 2
 
 
