@@ -24,6 +24,7 @@ import json
 import numbers
 import os
 import re
+import sys
 import unicodedata
 import warnings
 from dataclasses import dataclass, field, fields
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import AbstractSet as Set, Any, Callable, Iterable, Mapping, Sequence
 
 from al.errors import (ALError, ClassifierNeededError, ConfigError, DataError, SpaceReadersError, closest, did_you_mean,
-                       exception_text, spelled)
+                       exception_text, is_al, spelled)
 
 PRETRAINED = "pretrained"
 #: Settings read only with a fitted space (its scope, period and target); null in a pretrained run's record.
@@ -78,12 +79,41 @@ _LEGACY_DEFAULTS: Mapping[str, Any] = {
 }
 
 
+def _numpy_held(value: Any) -> bool:
+    """Whether ``value`` is, or holds in a list or mapping, a numpy scalar (``np.int64(5)`` from a sweep)."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_numpy_held(v) for v in value)
+    return isinstance(value, Mapping) and any(_numpy_held(k) or _numpy_held(v) for k, v in value.items())
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with its numpy scalars as Python's own (``np.int64(5)`` -> 5, ``np.float32(0.5)`` -> 0.5): a
+    param is recorded in JSON and checked as Python's numbers are, as the settings' own integers are."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
 class Component:
     """A pluggable part of a simulation: a registered name and its constructor's keyword params."""
 
     name: str
     params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.params, Mapping) and _numpy_held(self.params):
+            object.__setattr__(self, "params", {key: _plain(v) for key, v in self.params.items()})
 
     @classmethod
     def coerce(cls, value: Any, what: str) -> "Component":
@@ -368,7 +398,9 @@ class SimulationConfig:
         if isinstance(labels, str):  # one label, as ``--labels food`` gives it
             object.__setattr__(self, "labels", (labels,))
         elif labels is not None and not isinstance(labels, Mapping) and _iterable(labels):
-            object.__setattr__(self, "labels", tuple(labels))
+            if isinstance(labels, Set):  # a set's order is its hashes', another in each process: theirs, sorted
+                labels = sorted(labels, key=str)
+            object.__setattr__(self, "labels", tuple(_plain(label) for label in labels))  # np.str_ -> str
         # anything else stays as given: validate() refuses it in one line
 
     @property
@@ -539,8 +571,20 @@ class SimulationConfig:
         ------
         ConfigError
             On the first bad setting (:meth:`problems` gives them all), saying
-            what was expected and what came.
+            what was expected and what came; called from one's own code, in
+            its keywords (``budget=600``, ``got None``), as :func:`al.simulate.run`
+            says them.
         """
+        caller = sys._getframe(1)
+        if not is_al(caller.f_code.co_filename):  # a user's call: their words, not the command line's
+            from al.simulate import in_python_terms
+
+            with in_python_terms(caller.f_code.co_filename, caller.f_lineno):
+                return self._validated()
+        return self._validated()
+
+    def _validated(self) -> "SimulationConfig":
+        """:meth:`validate`, in the command line's words."""
         problems = self.problems()
         if problems:
             raise problems[0]

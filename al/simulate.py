@@ -617,8 +617,9 @@ def in_file_terms(message: str, only: Collection[str] | None = None, python: boo
     ``python``: as :class:`~al.config.SimulationConfig`'s keywords name them, for a message met by a
     :func:`run` called from Python: "--space NAME" -> "space=NAME", "--budget 600" -> "budget=600", "--classifier
     bert" -> "classifier bert" (a word after a flag is taken for its value only where it is surely one: a number,
-    a placeholder), "another --out" -> "another out=", "--label-sep" -> 'data_options["label_sep"]', and "run the
-    same command again" -> "call run() again with the same config".
+    a placeholder), "another --out" -> "another out=", "--label-sep" -> 'data_options["label_sep"]', "run the
+    same command again" -> "call run() again with the same config", and a value given as "got null" (or true,
+    false) -> "got None" (True, False).
     """
     keys = _PYTHON_KEYS if python else _FILE_KEYS
     dests = {flag: dest for dest, flag in _flags().items()
@@ -651,6 +652,9 @@ def in_file_terms(message: str, only: Collection[str] | None = None, python: boo
         told = re.sub(r'(data_options\["(\w+)"\]) \(data_options \2\)', r"\1", told)
         told = re.sub(r"\brun the same command( again)?", "call run() again with the same config", told)
         told = re.sub(r"\bthe same command\b", "the same run() call", told)
+        # a value as Python spells it (al.errors.spelled writes YAML's): "got null" -> "got None"
+        told = re.sub(r"\b(got|->) (null|true|false)\b",
+                      lambda m: f"{m[1]} {dict(null='None', true='True', false='False')[m[2]]}", told)
     return told
 
 
@@ -737,7 +741,7 @@ def strategy_source(config: SimulationConfig) -> dict[str, str] | None:
     cls = config.strategy_class()
     try:
         path = os.path.realpath(inspect.getsourcefile(cls) or "")
-    except TypeError:  # defined where no file is (an interactive session)
+    except (TypeError, OSError):  # defined where no file is (an interactive session; a notebook's __main__)
         path = None
     project = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     if path and cls.__module__.split(".")[0] == "strategies" and path.startswith(os.path.join(project, "strategies",

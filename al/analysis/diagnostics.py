@@ -12,9 +12,9 @@ import scipy.sparse as sp
 
 from al.analysis.margins import centroid_margins
 from al.analysis.proximity import centroid_proximity
-from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality
+from al.analysis.quality import TEMPERATURES, check_pool, embedding_quality, whole_number
 from al.centroids import class_centroids
-from al.errors import DataError
+from al.errors import ConfigError
 
 
 def diagnostics(
@@ -67,12 +67,16 @@ def diagnostics(
     ----------
     Wertz et al., AACL-IJCNLP 2022, sec. 5 (seed 001); Agarap and Azcarraga (seed 002).
     """
+    embeddings_labeled, embeddings_unlabeled = np.asarray(embeddings_labeled), np.asarray(embeddings_unlabeled)
+    Yl = check_pool(embeddings_labeled, Y_labeled, label_names, caller="diagnostics")
+    check_pool(embeddings_unlabeled, Y_unlabeled_for_evaluation_only, label_names, caller="diagnostics")
     label_names = list(label_names)
-    Yl = dense_labels(Y_labeled)
-    if Yl.shape != (len(embeddings_labeled), len(label_names)):
-        raise DataError(
-            f"labeled label matrix has shape {Yl.shape}, expected ({len(embeddings_labeled)}, {len(label_names)})"
-        )
+    if embeddings_labeled.shape[1] != embeddings_unlabeled.shape[1]:
+        raise ConfigError(f"diagnostics got labeled vectors of {embeddings_labeled.shape[1]} dimensions and unlabeled "
+                          f"ones of {embeddings_unlabeled.shape[1]}; expected both from one encoder")
+    k = whole_number(k, "k", "the unlabeled texts searched around each centroid, k=100 say", caller="diagnostics")
+    if k < 1:
+        raise ConfigError(f"diagnostics' k must be a positive integer, got {k}")
     centroids, counts = class_centroids(embeddings_labeled, Yl)
     proximity = centroid_proximity(centroids, embeddings_unlabeled, Y_unlabeled_for_evaluation_only, k)
     margins = centroid_margins(embeddings_labeled, Yl, centroids)

@@ -40,7 +40,7 @@ from al.analysis.diagnostics import diagnostics
 from al.analysis.margins import MIN_MARGIN_TEXTS, centroid_margins, mean_margin, plot_margins, shuffled_margins
 from al.analysis.pca import pca_projection, plot_pca
 from al.analysis.proximity import plot_proximity
-from al.analysis.quality import TEMPERATURES, dense_labels, embedding_quality, json_float
+from al.analysis.quality import TEMPERATURES, check_pool, embedding_quality, json_float, whole_number
 from al.centroids import class_centroids
 from al.cli import check_own_folder
 from al.errors import ConfigError
@@ -148,57 +148,6 @@ def check_sizes(sizes: Sequence[int], n_pool: int, k: int, python: bool = False)
     return sorted(set(int(s) for s in sizes))
 
 
-def _whole(value: Any, name: str, expected: str) -> int:
-    """``value`` as an int where it is a whole number (``50``, ``np.int64(50)``, ``50.0``); else one line."""
-    value = value.item() if isinstance(value, np.generic) else value
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
-        raise ConfigError(f"analyze_pool's {name} must be {'a whole number' if name == 'k' else 'whole numbers'} "
-                          f"({expected}), got {value!r}")
-    return int(value)
-
-
-def check_pool(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, label_names: Sequence[str]) -> np.ndarray:
-    """``Y`` dense and boolean, once :func:`analyze_pool`'s inputs are found to fit: finite vectors, one row of
-    labels each, 0/1 labels (a probability of 0.7 is no label), distinct label names.
-
-    Raises
-    ------
-    ConfigError
-        One line: what came, what was expected.
-    """
-    values = Y.data if sp.issparse(Y) else np.asarray(Y)
-    shape = Y.shape if sp.issparse(Y) else values.shape
-    if embeddings.ndim != 2 or len(shape) != 2 or shape != (len(embeddings), len(label_names)):
-        raise ConfigError(f"analyze_pool got embeddings of shape {embeddings.shape}, labels of shape {shape} and "
-                          f"{len(label_names)} label names; expected (n_pool, dim), (n_pool, n_labels) and n_labels "
-                          f"names, row i of both the same pool text")
-    if embeddings.dtype.kind not in "fiu":
-        raise ConfigError(f"analyze_pool got embeddings of dtype {embeddings.dtype}; expected float vectors, one row "
-                          f"a pool text: pass np.asarray(X, dtype=np.float32)")
-    if not np.isfinite(embeddings).all():
-        row = int(np.flatnonzero(~np.isfinite(embeddings).all(axis=1))[0])
-        raise ConfigError(f"analyze_pool got embeddings holding NaN or infinity in row {row}; expected finite "
-                          f"vectors, one row a pool text: recompute that row (a diverged fit gives NaN)")
-    numbers = values.dtype.kind in "biuf" or (values.dtype.kind == "O" and all(
-        isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in values.ravel()))
-    if not numbers:  # text ("0" reads as 1 where it is cast), complex, None
-        raise ConfigError(f"analyze_pool got labels of dtype {values.dtype}, not numbers; expected Y of 0 and 1, 1 "
-                          f"where a text carries the label: pass np.asarray(Y, dtype=int) of numbers")
-    odd = ~np.isin(values.astype(np.float64), (0, 1))
-    if odd.any():
-        first = values.ravel()[int(np.flatnonzero(odd.ravel())[0])]
-        first = first.item() if isinstance(first, np.generic) else first
-        raise ConfigError(f"analyze_pool got labels holding {first!r} ({int(odd.sum()):,} values not 0 or 1); "
-                          f"expected Y of 0 and 1, 1 where a text carries the label: threshold scores first, e.g. "
-                          f"Y >= 0.5")
-    Yd = dense_labels(Y.astype(np.float64) if sp.issparse(Y) else values.astype(np.float64))
-    if len(set(label_names)) != len(label_names):
-        twice = sorted({name for name in label_names if list(label_names).count(name) > 1})
-        raise ConfigError(f"analyze_pool got label names {', '.join(map(repr, twice))} more than once; expected one "
-                          f"distinct name per column of Y")
-    return Yd
-
-
 def analyze_pool(
     embeddings: np.ndarray,
     Y: sp.spmatrix | np.ndarray,
@@ -256,8 +205,8 @@ def analyze_pool(
     embeddings = np.asarray(embeddings)
     Yd = check_pool(embeddings, Y, label_names)
     started = time.perf_counter()
-    k = _whole(k, "k", "the unlabeled texts searched around each centroid, k=100 say")
-    sizes = check_sizes([_whole(size, "sizes", "each a labeled-set size, sizes=[100, 500] say")
+    k = whole_number(k, "k", "the unlabeled texts searched around each centroid, k=100 say")
+    sizes = check_sizes([whole_number(size, "sizes", "each a labeled-set size, sizes=[100, 500] say")
                          for size in np.atleast_1d(sizes)], len(embeddings), k, python=True)
     out = Path(out) if out is not None else None
     if out is not None:

@@ -323,3 +323,60 @@ def embedding_quality(
 def json_float(x: float | None, digits: int = 6) -> float | None:
     """``x`` rounded for JSON; None for None, NaN and infinities; a value that rounds to zero is 0.0, never -0.0."""
     return None if x is None or not np.isfinite(x) else round(float(x), digits) + 0.0
+
+
+def whole_number(value: Any, name: str, expected: str, caller: str = "analyze_pool") -> int:
+    """``value`` as an int where it is a whole number (``50``, ``np.int64(50)``, ``50.0``); else one line."""
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        owner = f"{caller}'" if caller.endswith("s") else f"{caller}'s"
+        raise ConfigError(f"{owner} {name} must be {'a whole number' if name == 'k' else 'whole numbers'} "
+                          f"({expected}), got {value!r}")
+    return int(value)
+
+
+def check_pool(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, label_names: Sequence[str],
+               caller: str = "analyze_pool") -> np.ndarray:
+    """``Y`` dense and boolean, once the inputs of ``caller`` (:func:`al.analysis.embedding_analysis.analyze_pool`,
+    :func:`al.analysis.diagnostics.diagnostics`) are found to fit: finite vectors, one row of labels each, 0/1
+    labels (a probability of 0.7 is no label), distinct label names given as a sequence (a string is no list).
+
+    Raises
+    ------
+    ConfigError
+        One line: what came, what was expected.
+    """
+    if isinstance(label_names, str):  # "abcd" would be four labels, a, b, c and d
+        raise ConfigError(f"{caller} got label names as one string {label_names!r}; expected a list of names, one per "
+                          f"column of Y: [{label_names!r}] for one label")
+    values = Y.data if sp.issparse(Y) else np.asarray(Y)
+    shape = Y.shape if sp.issparse(Y) else values.shape
+    if embeddings.ndim != 2 or len(shape) != 2 or shape != (len(embeddings), len(label_names)):
+        raise ConfigError(f"{caller} got embeddings of shape {embeddings.shape}, labels of shape {shape} and "
+                          f"{len(label_names)} label names; expected (n_pool, dim), (n_pool, n_labels) and n_labels "
+                          f"names, row i of both the same pool text")
+    if embeddings.dtype.kind not in "fiu":
+        raise ConfigError(f"{caller} got embeddings of dtype {embeddings.dtype}; expected float vectors, one row "
+                          f"a pool text: pass np.asarray(X, dtype=np.float32)")
+    if not np.isfinite(embeddings).all():
+        row = int(np.flatnonzero(~np.isfinite(embeddings).all(axis=1))[0])
+        raise ConfigError(f"{caller} got embeddings holding NaN or infinity in row {row}; expected finite "
+                          f"vectors, one row a pool text: recompute that row (a diverged fit gives NaN)")
+    numbers = values.dtype.kind in "biuf" or (values.dtype.kind == "O" and all(
+        isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)) for v in values.ravel()))
+    if not numbers:  # text ("0" reads as 1 where it is cast), complex, None
+        raise ConfigError(f"{caller} got labels of dtype {values.dtype}, not numbers; expected Y of 0 and 1, 1 "
+                          f"where a text carries the label: pass np.asarray(Y, dtype=int) of numbers")
+    odd = ~np.isin(values.astype(np.float64), (0, 1))
+    if odd.any():
+        first = values.ravel()[int(np.flatnonzero(odd.ravel())[0])]
+        first = first.item() if isinstance(first, np.generic) else first
+        raise ConfigError(f"{caller} got labels holding {first!r} ({int(odd.sum()):,} values not 0 or 1); "
+                          f"expected Y of 0 and 1, 1 where a text carries the label: threshold scores first, e.g. "
+                          f"Y >= 0.5")
+    Yd = dense_labels(Y.astype(np.float64) if sp.issparse(Y) else values.astype(np.float64))
+    if len(set(label_names)) != len(label_names):
+        twice = sorted({name for name in label_names if list(label_names).count(name) > 1})
+        raise ConfigError(f"{caller} got label names {', '.join(map(repr, twice))} more than once; expected one "
+                          f"distinct name per column of Y")
+    return Yd

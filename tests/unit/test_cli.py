@@ -708,7 +708,7 @@ def test_embed_precision_reaches_an_encoder_space_and_stays_out_of_its_stored_pa
 
 def test_precision_as_a_space_param_is_refused():
     with pytest.raises(ConfigError, match=r"precision is set by the run's embed_precision \(--embed-precision\)"):
-        config_of(["--space", "cea", "--space-scope", "encoder", "--space-param", "precision=bf16"]).validate()
+        config_of(["--space", "cea", "--space-scope", "encoder", "--space-param", "precision=bf16"])._validated()
     with pytest.raises(ConfigError, match=r"device is set by the run's device"):  # passed to a space whatever it declares
         config_of(["--space", "cea", "--space-scope", "encoder", "--space-param", "device=cpu"]).validate()
 
@@ -717,7 +717,7 @@ def test_a_seed_the_run_does_not_pass_is_said_to_be_fixed():
     """ALPS declares run_params without seed: 'seed is set by the run's seed (--seed)' sent the user to a flag that
     never reaches it (its vectors, cached once per pool, are every seed's)."""
     with pytest.raises(ConfigError) as refused:
-        config_of(["--strategy", "alps", "--strategy-param", "seed=1"]).validate()
+        config_of(["--strategy", "alps", "--strategy-param", "seed=1"])._validated()  # as the command validates
     assert str(refused.value) == ("strategy 'alps': seed is fixed at its default (seed=0), and the run's --seed does "
                                   "not reach it (what it computes is cached once per pool, for every run); remove it "
                                   "from the strategy's params")

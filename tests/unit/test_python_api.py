@@ -132,6 +132,16 @@ def notebook_class(monkeypatch, source: str, lines_before: int = 0) -> type:
     return module.Cell
 
 
+def test_a_strategy_defined_in_a_jupyter_cell_is_known_by_its_code(monkeypatch):
+    """Jupyter's cells run in a __main__ of no file, where inspect raises OSError, not TypeError: run() failed with
+    'source code not available' on a class check_strategy had passed."""
+    module = types.ModuleType("__main__")  # as IPython's kernel makes it: no __file__
+    monkeypatch.setitem(sys.modules, "__main__", module)
+    exec(compile(NOTEBOOK_CELL, "<ipython-input-3>", "exec"), module.__dict__)
+    source = strategy_source(SimulationConfig(strategy=module.Cell))
+    assert source["file"] == "strategy Cell (defined in __main__, no file)" and len(source["digest"]) > 16
+
+
 def test_a_strategy_of_no_file_is_known_by_its_code_not_where_it_stands(monkeypatch):
     first = strategy_source(SimulationConfig(strategy=notebook_class(monkeypatch, NOTEBOOK_CELL)))
     again = strategy_source(SimulationConfig(strategy=notebook_class(monkeypatch, NOTEBOOK_CELL, lines_before=7)))
@@ -265,3 +275,65 @@ def test_overlapping_runs_in_two_threads_restore_how_warnings_show_and_reword_th
     a.join(5)
     b.join(5)
     assert warnings.showwarning is before and [str(w.message) for w in seen] == ["use --budget 5 here"]
+
+
+def test_validate_called_from_python_names_keywords_and_python_values():
+    """SimulationConfig(budget=None).validate() said 'got null; give --budget 600': the command line's words to a
+    Python caller (run() reworded them; validate() did not)."""
+    with pytest.raises(ConfigError) as caught:
+        SimulationConfig(budget=None).validate()
+    assert str(caught.value) == ("budget must be a positive integer (a number of texts), got None; give budget=600, "
+                                 "say, its default")
+    with pytest.raises(ConfigError, match=r"got True$"):
+        SimulationConfig(seed=True).validate()
+    with pytest.raises(ConfigError, match=r"raise budget or lower initial$"):
+        SimulationConfig(initial=300, budget=200).validate()
+
+
+def test_numpy_scalars_in_a_component_s_params_are_python_s_numbers_recorded_and_checked_as_such():
+    """sub_batches=np.int64(5) passed validate() and then failed run() writing config.json (int64 is not JSON
+    serializable); logreg's C=np.int64(2) was refused where C=2 passes."""
+    import json
+
+    config = SimulationConfig(strategy={"name": "dal", "params": {"sub_batches": np.int64(5)}},
+                              classifier={"name": "logreg", "params": {"C": np.int64(2), "threshold": np.float32(0.5),
+                                                                       "class_weight": {np.int64(0): np.int64(1)}}})
+    assert config.validate() is config
+    assert type(config.strategy.params["sub_batches"]) is int and type(config.classifier.params["C"]) is int
+    assert json.loads(json.dumps(config.resolved()))["classifier"]["params"]["class_weight"] == {"0": 1}
+
+
+def test_labels_given_as_a_set_or_an_array_are_the_same_run_in_every_process():
+    """labels={"food", "water", ...} took the set's order, which PYTHONHASHSEED changes: other picks in another
+    process, and the same script refused its own run folder the next time."""
+    script = ("from al.config import SimulationConfig; import numpy as np; "
+              "print(SimulationConfig(labels={'food', 'water', 'shelter', 'request'}).labels, "
+              "SimulationConfig(labels=np.array(['water', 'food'])).labels)")
+    outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "3", "7")}
+    assert outputs == {"('food', 'request', 'shelter', 'water') ('water', 'food')\n"}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: {**a, "Y_labeled": a["Y_labeled"] * 0.3}, "diagnostics got labels holding 0.3"),
+    (lambda a: {**a, "embeddings_unlabeled": a["embeddings_unlabeled"][:, :3]},
+     "diagnostics got labeled vectors of 4 dimensions and unlabeled ones of 3; expected both from one encoder"),
+    (lambda a: {**a, "label_names": "ab"}, "diagnostics got label names as one string 'ab'"),
+    (lambda a: {**a, "k": 2.5}, "diagnostics' k must be a whole number"),
+    (lambda a: {**a, "embeddings_labeled": np.full_like(a["embeddings_labeled"], np.nan)},
+     "diagnostics got embeddings holding NaN or infinity in row 0"),
+])
+def test_diagnostics_checks_what_it_is_given_as_analyze_pool_does(change, message):
+    """diagnostics(...) computed on scores where analyze_pool refused them, and met a bad k or dimension with
+    faiss's own errors."""
+    from al.analysis.diagnostics import diagnostics
+
+    rng = np.random.default_rng(0)
+    good = {"embeddings_labeled": rng.normal(size=(20, 4)), "Y_labeled": np.eye(2, dtype=int)[np.arange(20) % 2],
+            "embeddings_unlabeled": rng.normal(size=(30, 4)),
+            "Y_unlabeled_for_evaluation_only": np.eye(2, dtype=int)[np.arange(30) % 2], "label_names": ["a", "b"],
+            "k": np.int64(5)}
+    assert diagnostics(**good)["k"] == 5  # a numpy integer is an integer
+    with pytest.raises(ConfigError) as caught:
+        diagnostics(**change(good))
+    assert message in str(caught.value)
