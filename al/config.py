@@ -807,7 +807,13 @@ class SimulationConfig:
                 if isinstance(value, str):  # '' from a flag or a file: no path at all
                     raise ConfigError(f"{name} must name a path such as {example}, got an empty one ({value!r}); "
                                       f"give a path, or leave it out for the default")
-                raise ConfigError(f"{name} must be a path such as {example} (a string) or null, got {spelled(value)} "
+                if type(value).__name__ in ("DataFrame", "Series") and name == "data_path":  # pandas, from Python
+                    raise ConfigError(f"data_path must be a path such as {example} (a string), got a pandas "
+                                      f"{type(value).__name__}; write it to a file first, df.to_csv('texts.csv', "
+                                      f"index=False), and give data_path='texts.csv' with dataset='csv'")
+                shown = spelled(value)
+                shown = shown if len(shown) <= 80 else f"{shown[:60]}..."  # an object's whole repr is no message
+                raise ConfigError(f"{name} must be a path such as {example} (a string) or null, got {shown} "
                                   f"({type(value).__name__}); quote it in YAML if it reads as a number")
         labels = self.labels
         if labels is not None and (not isinstance(labels, tuple)

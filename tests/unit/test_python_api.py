@@ -337,3 +337,18 @@ def test_diagnostics_checks_what_it_is_given_as_analyze_pool_does(change, messag
     with pytest.raises(ConfigError) as caught:
         diagnostics(**change(good))
     assert message in str(caught.value)
+
+
+def test_a_dataframe_as_data_path_is_refused_in_a_short_line_saying_how_to_give_it():
+    """data_path=df was refused with the DataFrame's whole repr (800 characters) and YAML's advice."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"text": [f"text {i}" for i in range(1500)], "food": [i % 2 for i in range(1500)]})
+    with pytest.raises(ConfigError) as caught:
+        SimulationConfig(dataset="csv", data_path=frame).validate()
+    assert str(caught.value) == ("data_path must be a path such as data/texts.csv (a string), got a pandas DataFrame; "
+                                 "write it to a file first, df.to_csv('texts.csv', index=False), and give "
+                                 "data_path='texts.csv' with dataset='csv'")
+    with pytest.raises(ConfigError) as caught:
+        SimulationConfig(dataset="csv", data_path=list(range(1000))).validate()
+    assert len(str(caught.value)) < 200
