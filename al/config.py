@@ -732,6 +732,10 @@ class SimulationConfig:
                 raise ConfigError(f"{name} must be a non-negative integer, got {spelled(value)}")
         if not self.labels and self.n_frequent + self.n_rare == 0:
             raise ConfigError("no labels asked for: give --labels, or --frequent/--rare above 0")
+        twice = sorted({label for label in self.labels or () if list(self.labels).count(label) > 1})
+        if twice:  # before any data loads (a grid's dry run, a Python caller's validate)
+            raise ConfigError(f"--labels lists {', '.join(map(repr, twice))} more than once: {list(self.labels)}; "
+                              f"name each label once")
 
     def _check_pool_size(self) -> None:
         if self.pool_size is not None and (not isinstance(self.pool_size, int) or isinstance(self.pool_size, bool)

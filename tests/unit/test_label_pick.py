@@ -91,6 +91,18 @@ def test_names_are_checked_before_counts():
         reduce_labels(corpus, ["a", "a"])
 
 
+def test_a_label_named_twice_is_refused_before_any_data_loads():
+    """labels=["a", "a"] passed validate() and was refused only once the data was read (a grid's dry run read it)."""
+    from al.config import SimulationConfig
+    from al.errors import ConfigError
+
+    problems = SimulationConfig(labels=["food", "water", "food"]).problems()
+    assert [str(p) for p in problems] == ["--labels lists 'food' more than once: ['food', 'water', 'food']; name each "
+                                          "label once"]
+    with pytest.raises(ConfigError, match=r"^labels lists 'food' more than once"):  # from Python, its keyword
+        SimulationConfig(labels=["food", "food"]).validate()
+
+
 def test_counts_are_taken_before_texts_without_a_kept_label_are_dropped():
     # 'x' is on 40 of 100 pool texts; after keeping 'x' and 'w' (on 25 of the same texts) the pool shrinks to
     # those 40 texts, where 'x' would be on 100 %: the share is judged as the automatic pick judges it, before
