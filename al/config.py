@@ -154,6 +154,10 @@ class Component:
         several = (f"; a simulation runs one {what.rsplit(': ', 1)[-1]}: to compare several, list them in a grid "
                    f"file's axis (grid: {{strategy: [random, cvirs]}}) and run python -m al.grid"
                    if isinstance(value, (list, tuple)) and len(value) > 1 else "")
+        if strategy and not isinstance(value, (str, list, tuple, Mapping)) and hasattr(value, "query"):
+            cls_name = type(value).__name__  # an instance: each run builds its own, seeded, from the class
+            several = (f"; pass the class and its params, {{'name': {cls_name}, 'params': {{...}}}}: each run builds "
+                       f"its own instance, given the run's seed")
         raise ConfigError(f"{what} must be a name{', a Strategy class' if strategy else ''} or a mapping "
                           f"{{name: ..., params: {{...}}}}, got {spelled(value)}{several}")
 

@@ -352,3 +352,11 @@ def test_a_dataframe_as_data_path_is_refused_in_a_short_line_saying_how_to_give_
     with pytest.raises(ConfigError) as caught:
         SimulationConfig(dataset="csv", data_path=list(range(1000))).validate()
     assert len(str(caught.value)) < 200
+
+
+def test_a_strategy_instance_is_refused_saying_to_pass_its_class_and_params():
+    from strategies.uncertainty import LeastConfidence
+
+    with pytest.raises(ConfigError, match=r"got LeastConfidence\(\); pass the class and its params, \{'name': "
+                                          r"LeastConfidence, 'params': \{\.\.\.\}\}: each run builds its own instance"):
+        SimulationConfig(strategy=LeastConfidence())
