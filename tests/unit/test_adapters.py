@@ -387,25 +387,25 @@ def test_smalltext_dal_with_more_parts_than_a_query_has_texts_is_refused_while_s
                                                       {"num_iterations": num_iterations}), step=50, budget=budget)
 
     with pytest.raises(ConfigError) as each:
-        config(51, 600).validate()
+        config(51, 600)._validated()
     assert str(each.value) == (
         "strategy 'smalltext:DiscriminativeActiveLearning' splits each query into num_iterations=51 parts of at least "
         "one text, and each query asks for 50; lower --strategy-param num_iterations to at most 50, or raise --step")
     with pytest.raises(ConfigError, match=r"the last query asks for 20; lower --strategy-param num_iterations to at "
                                           r"most 20, or make --budget minus --initial a multiple of --step$"):
-        config(21, 620).validate()
+        config(21, 620)._validated()
     for parts in (0, -1, 2.0, None):  # met a ZeroDivisionError, "returned 0 indices" or a TypeError at the query
         with pytest.raises(ConfigError, match=rf"got num_iterations={json.dumps(parts)}; give --strategy-param "
                                               r"num_iterations a positive integer \(small-text's default: 1\)$"):
-            config(parts, 600).validate()
+            config(parts, 600)._validated()
     one = SimulationConfig(strategy=Component("smalltext:DiscriminativeActiveLearning", {"num_iterations": 30}),
                            initial=190, step=20, budget=200)  # one query, of 10: raising --step changes nothing
     with pytest.raises(ConfigError, match=r"its one query asks for 10; lower --strategy-param num_iterations to at "
                                           r"most 10, or raise --budget minus --initial$"):
-        one.validate()
-    config(50, 600).validate()
-    config(20, 620).validate()
-    SimulationConfig(strategy=Component("smalltext:GreedyCoreset", {}), step=5, budget=110).validate()
+        one._validated()
+    config(50, 600)._validated()
+    config(20, 620)._validated()
+    SimulationConfig(strategy=Component("smalltext:GreedyCoreset", {}), step=5, budget=110)._validated()
 
 
 def test_a_modal_metric_no_distance_knows_is_refused_when_the_strategy_is_made():

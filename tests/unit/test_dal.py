@@ -159,9 +159,9 @@ def test_more_sub_batches_than_a_query_has_picks_is_refused_while_settings_are_c
         return SimulationConfig(strategy=Component("dal", {"sub_batches": sub_batches}), step=50, budget=budget)
 
     with pytest.raises(ConfigError) as caught:
-        config(51, 600).validate()
+        config(51, 600)._validated()
     assert str(caught.value) == ("strategy 'dal' splits each query into sub_batches=51 parts of at least one pick, and "
                                  "each query asks for 50; lower --strategy-param sub_batches to at most 50, or raise "
                                  "--step")
-    config(50, 600).validate()
-    config(50, 620).validate()  # a last query of 20 splits into 20, as the paper's min(sub_batches, n)
+    config(50, 600)._validated()
+    config(50, 620)._validated()  # a last query of 20 splits into 20, as the paper's min(sub_batches, n)

@@ -510,8 +510,8 @@ def test_space_for_is_checked_against_who_reads_embeddings(corpus):
 def test_who_reads_a_space_is_checked_by_the_settings_alone(settings, match):
     """Before data loads, so that a grid's --dry-run and its cell checks name such a cell."""
     with pytest.raises(ConfigError, match=re.escape(match)):
-        SimulationConfig(space="cea", **settings).validate()
-    SimulationConfig(space="cea", strategy="random").validate()  # the logreg classifier reads the space
+        SimulationConfig(space="cea", **settings)._validated()
+    SimulationConfig(space="cea", strategy="random")._validated()  # the logreg classifier reads the space
 
 
 def test_space_params_at_the_top_level_say_where_params_go(tmp_path):

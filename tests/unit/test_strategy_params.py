@@ -148,7 +148,7 @@ SPACE_AND_CLASSIFIER = [
 @pytest.mark.parametrize("settings, message", SPACE_AND_CLASSIFIER)
 def test_space_classifier_and_their_pairing_are_checked_before_data_loads(settings, message):
     with pytest.raises(ConfigError, match=message):
-        SimulationConfig(**settings).validate()
+        SimulationConfig(**settings)._validated()
 
 
 @pytest.mark.parametrize("settings", [
@@ -183,11 +183,11 @@ def test_a_data_file_of_the_other_format_or_missing_is_refused_while_the_setting
     data = tmp_path / "texts.csv"
     data.write_text("text,food\n")
     with pytest.raises(ConfigError, match=r"texts.csv is a .csv file, but --dataset is 'jsonl'; .*pass --dataset csv$"):
-        SimulationConfig(dataset="jsonl", data_path=str(data)).validate()
+        SimulationConfig(dataset="jsonl", data_path=str(data))._validated()
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=r"data path no/texts.csv does not exist \(a relative path is read from the "
                                           r"current directory: looked for .*no/texts.csv\); fix --data-path"):
-        SimulationConfig(dataset="csv", data_path="no/texts.csv").validate()
+        SimulationConfig(dataset="csv", data_path="no/texts.csv")._validated()
 
 
 def test_a_split_column_missing_from_a_csv_header_is_refused_while_the_settings_are_validated(tmp_path):
@@ -195,13 +195,13 @@ def test_a_split_column_missing_from_a_csv_header_is_refused_while_the_settings_
     data.write_text("\ufefftext,food,split\na,1,train\n")
     with pytest.raises(ConfigError, match=r"texts.csv has no split column 'splt' \(did you mean split\?\); columns: "
                                           r"text, food, split; fix --split-column \(data_options split_column\)"):
-        SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "splt"}).validate()
+        SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "splt"})._validated()
     for options in ({"split_column": "split"}, {}):  # named, or the default (absent: the hash split, at load)
-        SimulationConfig(dataset="csv", data_path=str(data), data_options=options).validate()
+        SimulationConfig(dataset="csv", data_path=str(data), data_options=options)._validated()
     data.write_text("text,food,Split\na,1,train\n")
-    SimulationConfig(dataset="csv", data_path=str(data)).validate()
+    SimulationConfig(dataset="csv", data_path=str(data))._validated()
     with pytest.raises(ConfigError, match=r"has no split column 'split' \(did you mean Split\?\)"):
-        SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "split"}).validate()
+        SimulationConfig(dataset="csv", data_path=str(data), data_options={"split_column": "split"})._validated()
 
 
 def test_a_split_column_no_object_of_a_json_lines_file_holds_is_refused_while_the_settings_are_validated(tmp_path):
@@ -209,11 +209,11 @@ def test_a_split_column_no_object_of_a_json_lines_file_holds_is_refused_while_th
     data.write_text('{"text": "a", " food": 1}\n\n{"text": "b", "food": 0, "part": "test"}\n')
     with pytest.raises(ConfigError, match=r"texts.jsonl has no split column 'prat' \(did you mean part\?\); columns: "
                                           r"text, food, part; fix --split-column \(data_options split_column\)"):
-        SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "prat"}).validate()
+        SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "prat"})._validated()
     # held by an object after the first: taken (the load reads it); a line that is no JSON: the load says so
-    SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "part"}).validate()
+    SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "part"})._validated()
     data.write_text('{"text": "a"}\n{not json\n')
-    SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "prat"}).validate()
+    SimulationConfig(dataset="jsonl", data_path=str(data), data_options={"split_column": "prat"})._validated()
 
 
 def test_a_split_column_misspelt_is_not_taken_for_a_label_column_of_a_near_name(tmp_path):

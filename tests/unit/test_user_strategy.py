@@ -701,10 +701,10 @@ USER_CLASSES = """
 
 def test_a_constructor_naming_seed_or_device_gets_the_run_s(user_module):
     module = user_module(USER_CLASSES)
-    strategy = SimulationConfig(strategy=f"{module}:Seeded", seed=7, device="cpu").validate().make_strategy()
+    strategy = SimulationConfig(strategy=f"{module}:Seeded", seed=7, device="cpu")._validated().make_strategy()
     assert (strategy.seed, strategy.device, strategy.n_init) == (7, "cpu", 3)
     with pytest.raises(ConfigError, match=r"seed is set by the run's seed \(--seed\)"):
-        SimulationConfig(strategy={"name": f"{module}:Seeded", "params": {"seed": 3}}).validate()
+        SimulationConfig(strategy={"name": f"{module}:Seeded", "params": {"seed": 3}})._validated()
     # a **kwargs constructor gets only what it is given
     assert SimulationConfig(strategy=f"{module}:Kw", seed=7).make_strategy().opts == {}
 
@@ -1049,7 +1049,7 @@ def test_a_missing_required_parameter_says_how_to_give_it(user_module):
     with pytest.raises(ConfigError, match=r"missing a required argument: 'k'; accepted: k; give it with "
                                           r"--strategy-param k=VALUE \(in YAML: strategy: \{name: \.\.\., params: "
                                           r"\{k: VALUE\}\}\)$"):
-        SimulationConfig(strategy=f"{module}:NeedsK").validate()
+        SimulationConfig(strategy=f"{module}:NeedsK")._validated()
 
 
 def test_scores_returned_for_indices_are_named_as_such():
