@@ -79,12 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def default_out(dataset: str, model: str, data_path: str | None = None) -> Path:
+def default_out(dataset: str, model: str, data_path: str | None = None, earlier: bool = False) -> Path:
     """``analysis/<data>-<model>``: the data set's name, or a user's file's (``mydata.csv``, ``données é.csv`` as
-    ``données_é.csv``: its letters in any script, as :func:`al.config.file_stem_part` names a run's folder)."""
+    ``données_é.csv``: its letters in any script, as :func:`al.config.file_stem_part` names a run's folder);
+    ``earlier``: as earlier versions named it, in ASCII letters alone (``donn_es_.csv``)."""
     from al.config import file_stem_part
 
     name = Path(model).name if Path(model).expanduser().is_dir() else model.split("/")[-1]
+    if earlier:
+        data = Path(data_path).name if dataset in ("csv", "jsonl") and data_path else dataset
+        return Path("analysis") / re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{data}-{name}")
     data = file_stem_part(Path(data_path).name) or "data" if dataset in ("csv", "jsonl") and data_path else dataset
     return Path("analysis") / f"{data}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}"
 
@@ -174,11 +178,15 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
     check_sizes(sizes, sys.maxsize, k)  # sign and emptiness, before anything loads
     check_device_and_models(config)  # a GPU, the model, a space's max_length: before the data loads, as a run does
     config = default_pick_read(config, args, analysis=True)
-    out = Path(args.out) if "out" in args else default_out(config.dataset, config.model, config.data_path)
-    if "out" not in args and "space" in args:
-        out = out.with_name(f"{out.name}-{args.space}-{config.space_scope}")
-    if "out" not in args and config.embed_precision != "fp32":  # never over an fp32 analysis
-        out = out.with_name(f"{out.name}-{config.embed_precision}")
+    def named(folder: Path) -> Path:
+        """The default folder with the parts a space and a precision add."""
+        if "space" in args:
+            folder = folder.with_name(f"{folder.name}-{args.space}-{config.space_scope}")
+        if config.embed_precision != "fp32":  # never over an fp32 analysis
+            folder = folder.with_name(f"{folder.name}-{config.embed_precision}")
+        return folder
+
+    out = Path(args.out) if "out" in args else named(default_out(config.dataset, config.model, config.data_path))
     output_dir(args.out if "out" in args else out, "--out")  # as given: Path("") would read as "."
     check_analysis_dir(out)
     owner = None
@@ -197,6 +205,12 @@ def run(args: argparse.Namespace) -> tuple[dict, Path]:
             say(f"{config.data_path} changed since its analysis in {out}; analysing it again there")
         elif elsewhere and earlier.get("data_digest") == digest:  # a copy of the same bytes: analysed there, and
             owner = earlier["data_file"]  # the folder stays the first file's
+    if "out" not in args and not out.exists():  # an analysis of this file in the folder earlier versions named
+        earlier_out = named(default_out(config.dataset, config.model, config.data_path, earlier=True))
+        if earlier_out != out and same_file((earlier_analysis(earlier_out) or {}).get("data_file"),
+                                            config.data_path):
+            say(f"note: an earlier analysis of {Path(config.data_path).name} is in {earlier_out} (named as earlier "
+                f"versions named it); this one goes to {out}")
     made = not out.exists()
     try:
         return analyze(config, out, sizes, k, seed, args, say, data_file=owner), out

@@ -100,21 +100,16 @@ def _shown_once(show: Callable[..., None]) -> Callable[..., None]:
 
 
 #: matplotlib's warning for a character its font lacks: one for each character and each figure.
-_GLYPH = re.compile(r"Glyph \d+ \(\\N\{(?P<name>[^}]+)\}\) missing from font\(s\) (?P<font>.+?)\.?$")
+_GLYPH = re.compile(r"Glyph (?P<code>\d+) \(.*\) missing from font\(s\) (?P<font>.+?)\.?$")
 
 
 def _missing_glyph(message: str) -> str | None:
     """matplotlib's "Glyph 37197 (\\N{CJK UNIFIED IDEOGRAPH-914D}) missing from font(s) DejaVu Sans." as one line
     for them all (:func:`_shown_once` shows it once), or None for another message."""
-    import unicodedata
-
     match = _GLYPH.match(" ".join(message.split()))
     if match is None:
         return None
-    try:
-        character = unicodedata.lookup(match["name"])
-    except KeyError:
-        character = match["name"]
+    character = chr(int(match["code"])) if int(match["code"]) < 0x110000 else match["code"]
     return (f"the figures' font ({match['font']}) lacks some characters of the names drawn ({character!r} first): "
             f"they are drawn as empty boxes, and nothing else changes; a font that has them, set as matplotlib's "
             f"font.family (matplotlibrc), draws them")
@@ -314,7 +309,7 @@ def exit_with(main: Callable[[], int]) -> NoReturn:
     try:
         code = main()
     except BrokenPipeError:
-        if not _stdout_gone():
+        if not _pipe_gone():
             raise
         code = CUT_SHORT if _work_cut_short else 0
     for stream in (sys.stdout, sys.stderr):  # ``2>&1 | head``: standard error's pipe went too
@@ -322,12 +317,12 @@ def exit_with(main: Callable[[], int]) -> NoReturn:
             stream.flush()
         except BrokenPipeError:
             pass
-        if _stdout_gone(stream):
+        if _pipe_gone(stream):
             os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
     sys.exit(code)
 
 
-def _stdout_gone(stream: TextIO | None = None) -> bool:
+def _pipe_gone(stream: TextIO | None = None) -> bool:
     """Whether standard output (or ``stream``) is a pipe whose reader has closed it."""
     import select
     import sys

@@ -151,8 +151,9 @@ class Component:
                     raise ConfigError(f"{what}.params {key}: YAML reads {glued!r} as one key with no value; a colon "
                                       f"in a mapping needs a space after it: {{0: 1}}, not {{0:1}}")
             return cls(value["name"], dict(params))
-        several = (f"; a simulation runs one {what.rsplit(': ', 1)[-1]}: to compare several, list them in a grid "
-                   f"file's axis (grid: {{strategy: [random, cvirs]}}) and run python -m al.grid"
+        field = what.rsplit(": ", 1)[-1]
+        several = (f"; a simulation runs one {field}: to compare several, list them in a grid file's axis (grid: "
+                   f"{{{field}: [{', '.join(map(str, value))}]}}) and run python -m al.grid"
                    if isinstance(value, (list, tuple)) and len(value) > 1 else "")
         if strategy and not isinstance(value, (str, list, tuple, Mapping)) and hasattr(value, "query"):
             cls_name = type(value).__name__  # an instance: each run builds its own, seeded, from the class
@@ -402,7 +403,7 @@ class SimulationConfig:
         if isinstance(labels, str):  # one label, as ``--labels food`` gives it
             object.__setattr__(self, "labels", (labels,))
         elif labels is not None and not isinstance(labels, Mapping) and _iterable(labels):
-            if isinstance(labels, Set):  # a set's order is its hashes', another in each process: theirs, sorted
+            if isinstance(labels, (set, frozenset)):  # a set's order is its hashes', another in each process
                 labels = sorted(labels, key=str)
             object.__setattr__(self, "labels", tuple(_plain(label) for label in labels))  # np.str_ -> str
         # anything else stays as given: validate() refuses it in one line
@@ -1381,6 +1382,10 @@ def result_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k not in NON_RESULT_SETTINGS}
 
 
+#: The settings of the automatic label pick, read by no run that names its labels.
+_FREQUENCY_COUNTS = ("n_frequent", "n_rare")
+
+
 def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The result settings of a stored run (``old``) that differ in ``new``, both resolved dicts.
 
@@ -1397,9 +1402,6 @@ def changed_settings(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
     return sorted(k for k in old if k not in unread and canonical(k, old.get(k)) != canonical(k, new.get(k))
                   and not (k in PATH_FIELDS and _same_file(old.get(k), new.get(k))))
 
-
-#: The settings of the automatic label pick, read by no run that names its labels.
-_FREQUENCY_COUNTS = ("n_frequent", "n_rare")
 
 
 def canonical(key: str, value: Any) -> Any:

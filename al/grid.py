@@ -99,7 +99,7 @@ class GridRun:
     config: SimulationConfig
     problems: tuple[str, ...] = ()
     #: Whether the grid file names the cell's labels or the counts of its automatic pick: where it names none, a
-    #: user's file with fewer eligible labels than the default pick keeps them all (:func:`every_label_kept`).
+    #: user's file with fewer eligible labels than the default pick keeps them all (:func:`keep_all_labels`).
     pick_given: bool = True
 
     @property
@@ -171,8 +171,9 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
         axis = next((axis for axis in axes if all(key in updates for _, _, updates in axis)), None)
         if axis is not None:
             name = axis[0][0]
+            values = "" if name == key else f", or from the values of grid.{name} that set it"
             raise ConfigError(f"{source}: settings.{key} is read by nothing: every value of grid.{name} sets {key}; "
-                              f"remove it from settings{'' if name == key else f', or from the values of grid.{name} that set it'}")
+                              f"remove it from settings{values}")
     runs = []
     fields = set(config_fields())
     unknown_said: str | None = None  # the first cell's unknown settings, refused after the rest are read
@@ -229,7 +230,7 @@ def expand_grid(spec: dict[str, Any], source: str = "grid", notes: list[str] | N
     return root, runs
 
 
-def every_label_kept(runs: Sequence[GridRun]) -> tuple[list[GridRun], list[str]]:
+def keep_all_labels(runs: Sequence[GridRun]) -> tuple[list[GridRun], list[str]]:
     """``runs``, each cell on a user's file whose grid file names no labels nor counts (:attr:`GridRun.pick_given`)
     keeping every eligible label where the file has fewer than the default pick asks for, as ``al.simulate`` keeps
     them (:func:`al.simulate.every_label_kept`); and a note for each file so read, in the grid file's terms.
@@ -239,7 +240,7 @@ def every_label_kept(runs: Sequence[GridRun]) -> tuple[list[GridRun], list[str]]
     """
     from al.datasets import USER_FILE_DATASETS
     from al.errors import LabelPickError
-    from al.simulate import every_label_kept as kept_all, load_config_corpus
+    from al.simulate import every_label_kept, load_config_corpus
 
     kept: dict[str, tuple[int, int] | None] = {}  # the data settings of a cell -> the counts that keep every label
     out, notes = [], []
@@ -255,7 +256,7 @@ def every_label_kept(runs: Sequence[GridRun]) -> tuple[list[GridRun], list[str]]
             try:
                 load_config_corpus(config)
             except LabelPickError as exc:
-                if (every := kept_all(config, exc)) is not None:
+                if (every := every_label_kept(config, exc)) is not None:
                     kept[key] = (every[0].n_frequent, every[0].n_rare)
                     note = in_file_terms(every[1])
                     notes += [note] if note not in notes else []
@@ -292,7 +293,7 @@ def _label(key: str, value: Any, source: str) -> str:
     if isinstance(value, dict):
         if "name" not in value:
             raise ConfigError(f"{source}: each mapping in grid.{key} needs a `name` (it names the run directory)")
-        name = str(value["name"])
+        name = "" if value["name"] is None else str(value["name"])  # name: (nothing) reads as null
         if not name.strip() or any(c in name for c in "/\\"):  # folders below the cell's (or on Windows)
             fix = re.sub(r"[/\\]+", "_", name).strip() or key
             raise ConfigError(f"{source}: grid.{key} name {name!r} is no folder name for the cell's run directory "
@@ -1756,7 +1757,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec["out"] = args.out
         notes: list[str] = []
         root, runs = expand_grid(spec, args.grid, notes)
-        runs, kept_notes = every_label_kept(runs)
+        runs, kept_notes = keep_all_labels(runs)
         for note in kept_notes:  # --quiet too: it says what the runs read, as al.simulate says it
             say(f"note: {note}")
         if pairs := same_simulations(runs):
@@ -2026,10 +2027,11 @@ def its_directory(message: str | None, run_dir: Path) -> str | None:
     :func:`problem_lines` gives sixty runs of a lowered budget, or of a changed setting, one line, not sixty."""
     if message is None or not message.startswith(f"{run_dir} "):
         return message
-    resume = (f"give the settings it was made with again (before each ->) and --out {run_dir} to resume it (--out "
-              f"too: a default folder is named after the settings given), or ")  # a lone run's way, not a grid's
-    message = message.replace(resume, "give the grid file the settings it was made with again (before each ->) to "
-                                      "resume it, or ")
+    from al.records import resume_with_settings
+
+    message = message.replace(resume_with_settings(run_dir),  # a lone run's way, not a grid's
+                              "give the grid file the settings it was made with again (before each ->) to resume it, "
+                              "or ")
     return "its directory" + message[len(str(run_dir)):]
 
 

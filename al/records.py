@@ -172,6 +172,13 @@ def read_rounds(directory: Path) -> list[dict[str, Any]]:
     return rounds
 
 
+def resume_with_settings(directory: Path) -> str:
+    """How a refusal of other settings says to resume the run in ``directory`` (a lone run's way; a grid says its
+    own, :func:`al.grid.its_directory`), ending where the other ways follow."""
+    return (f"give the settings it was made with again (before each ->) and --out {directory} to resume it (--out "
+            f"too: a default folder is named after the settings given), or ")
+
+
 def _remedy(path: Path) -> str:
     """What to do about a records file that does not parse: runs write theirs whole, so another hand changed it.
 
@@ -503,9 +510,7 @@ class RunRecords:
                 if "budget" in changed and "budget" in self.raisable:  # lowered: a larger one would have continued it
                     advice = f"a budget can be raised to continue a run, not lowered: {advice}"
                 elif details and not data and not empty:  # what it was made with is before each ->
-                    advice = (f"give the settings it was made with again (before each ->) and --out {self.directory} "
-                              f"to resume it (--out too: a default folder is named after the settings given), "
-                              f"or {advice}")
+                    advice = f"{resume_with_settings(self.directory)}{advice}"
                 raise ConfigError(f"{self.directory} holds a {self.what} with other {kind} ({details}); {advice}")
         return previous
 

@@ -653,8 +653,9 @@ def in_file_terms(message: str, only: Collection[str] | None = None, python: boo
         told = re.sub(r"\brun the same command( again)?", "call run() again with the same config", told)
         told = re.sub(r"\bthe same command\b", "the same run() call", told)
         # a value as Python spells it (al.errors.spelled writes YAML's): "got null" -> "got None"
-        told = re.sub(r"\b(got|->) (null|true|false)\b",
-                      lambda m: f"{m[1]} {dict(null='None', true='True', false='False')[m[2]]}", told)
+        python_value = {"null": "None", "true": "True", "false": "False"}
+        told = re.sub(r"(\bgot |-> )(null|true|false)\b", lambda m: m[1] + python_value[m[2]], told)
+        told = re.sub(r"(?<![\w'])(null|true|false)( -> )", lambda m: python_value[m[1]] + m[2], told)
     return told
 
 

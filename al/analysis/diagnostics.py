@@ -68,8 +68,9 @@ def diagnostics(
     Wertz et al., AACL-IJCNLP 2022, sec. 5 (seed 001); Agarap and Azcarraga (seed 002).
     """
     embeddings_labeled, embeddings_unlabeled = np.asarray(embeddings_labeled), np.asarray(embeddings_unlabeled)
-    Yl = check_pool(embeddings_labeled, Y_labeled, label_names, caller="diagnostics")
-    check_pool(embeddings_unlabeled, Y_unlabeled_for_evaluation_only, label_names, caller="diagnostics")
+    Yl = check_pool(embeddings_labeled, Y_labeled, label_names, caller="diagnostics (the labeled set)")
+    check_pool(embeddings_unlabeled, Y_unlabeled_for_evaluation_only, label_names,
+               caller="diagnostics (the unlabeled set)")
     label_names = list(label_names)
     if embeddings_labeled.shape[1] != embeddings_unlabeled.shape[1]:
         raise ConfigError(f"diagnostics got labeled vectors of {embeddings_labeled.shape[1]} dimensions and unlabeled "

@@ -324,8 +324,9 @@ def _space_entry(adapted: np.ndarray, labeled: np.ndarray, unlabeled: np.ndarray
 def comparison_table(result: dict[str, Any]) -> str:
     """Markdown: per size, the pretrained space and the fitted one side by side."""
     name = result["space"]
-    head = ["labeled", "space", "proximity ratio, median over labels (mean)", "mean margin (labels shuffled), labeled",
-            "SNNL T=1 (labeled)",
+    measured = any(_shuffled(e) for e in result["sizes"])  # an analysis written before it was measured: none
+    head = ["labeled", "space", "proximity ratio, median over labels (mean)",
+            f"mean margin{' (labels shuffled)' if measured else ''}, labeled", "SNNL T=1 (labeled)",
             "silhouette (labeled)", "SNNL T=1 (held out)", "silhouette (held out)", "k-means NMI (held out)",
             "ARI (held out)"]
     lines = ["| " + " | ".join(head) + " |", "|---:|---|" + "---:|" * (len(head) - 2)]
@@ -336,7 +337,7 @@ def comparison_table(result: dict[str, Any]) -> str:
             h1 = next((v for t, v in h["snnl"].items() if float(t) == 1.0), None)
             lines.append("| " + " | ".join([
                 str(e["size"]), label, f"{_fmt(median_ratio(d), 2)} ({_fmt(d['summary']['mean_ratio'], 2)})",
-                f"{_fmt(mean_margin(d['margins']))} ({_fmt(d.get('margins_shuffled', {}).get('mean_margin'))})",
+                _fmt(mean_margin(d["margins"])) + (f" ({_fmt(_shuffled(d).get('mean_margin'))})" if measured else ""),
                 _fmt(t1), _fmt(q["silhouette"]), _fmt(h1), _fmt(h["silhouette"]), _fmt(h["kmeans"]["nmi"]),
                 _fmt(h["kmeans"]["ari"])]) + " |")
     return "\n".join(lines)
@@ -364,8 +365,21 @@ def per_label(result: dict[str, Any], section: str, key: str) -> np.ndarray:
 def write_report(result: dict[str, Any], out: str | Path) -> None:
     """Write ``analysis.json`` and ``summary.md`` into ``out``, atomically."""
     out = Path(out)
-    write_atomic(out / JSON_FILE, json.dumps(result, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    write_atomic(out / JSON_FILE, json.dumps(_json_ready(result), indent=1, ensure_ascii=False, allow_nan=False)
+                 + "\n")
     write_atomic(out / SUMMARY_FILE, render_summary(result))
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with every float that is not finite as None (JSON has no NaN): a space's ``fit`` facts, say, a
+    loss that diverged."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_ready(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value
 
 
 def save_figure(fig: "Figure", path: str | Path) -> Path:
@@ -597,6 +611,9 @@ def _why_no_clusters(entry: dict[str, Any]) -> str:
     k = entry["quality"]["kmeans"].get("k") or 0
     if k < 2:
         return "they need at least two primary labels among the labeled texts"
+    if entry.get("n_labeled", entry["size"]) <= k:
+        return f"they need more labeled texts than primary labels, and {entry['size']} texts have {k}"
+    # more texts than primary labels: all at one point, or too few of them carry a label (the entry says not which)
     return (f"they need more labeled texts carrying a label than primary labels ({k} here), and texts at more than "
             f"one point of the space")
 

@@ -62,9 +62,11 @@ STEM_LENGTH = 80
 
 
 def _slug(text: str) -> str:
-    """``text`` as a file-name part: its letters and digits, any script's (``données`` stays), lowercase, each run of
-    other characters one ``-``."""
-    return re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", text)).strip("-").lower()
+    """``text`` as a file-name part: its letters, marks and digits, any script's (``données``, ``हिन्दी`` stay, as
+    :func:`al.config.file_stem_part` keeps them in run folders), lowercase, each run of other characters one
+    ``-``."""
+    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in unicodedata.normalize("NFC", text))
+    return re.sub(r" +", "-", kept).strip("-").lower()
 
 
 def figure_stems(settings: Sequence[str]) -> dict[str, str]:

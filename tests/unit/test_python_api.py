@@ -288,6 +288,10 @@ def test_validate_called_from_python_names_keywords_and_python_values():
         SimulationConfig(seed=True).validate()
     with pytest.raises(ConfigError, match=r"raise budget or lower initial$"):
         SimulationConfig(initial=300, budget=200).validate()
+    # both sides of a change, as a resume's refusal says them
+    assert in_file_terms("(pool_size: 500 -> null; labels: null -> ['a']; warm_start: true -> false; got 'true')",
+                         python=True) == "(pool_size: 500 -> None; labels: None -> ['a']; warm_start: True -> False; " \
+                                        "got 'true')"
 
 
 def test_numpy_scalars_in_a_component_s_params_are_python_s_numbers_recorded_and_checked_as_such():
@@ -315,13 +319,13 @@ def test_labels_given_as_a_set_or_an_array_are_the_same_run_in_every_process():
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda a: {**a, "Y_labeled": a["Y_labeled"] * 0.3}, "diagnostics got labels holding 0.3"),
+    (lambda a: {**a, "Y_labeled": a["Y_labeled"] * 0.3}, "diagnostics (the labeled set) got labels holding 0.3"),
     (lambda a: {**a, "embeddings_unlabeled": a["embeddings_unlabeled"][:, :3]},
      "diagnostics got labeled vectors of 4 dimensions and unlabeled ones of 3; expected both from one encoder"),
-    (lambda a: {**a, "label_names": "ab"}, "diagnostics got label names as one string 'ab'"),
+    (lambda a: {**a, "label_names": "ab"}, "diagnostics (the labeled set) got label names as one string 'ab'"),
     (lambda a: {**a, "k": 2.5}, "diagnostics' k must be a whole number"),
     (lambda a: {**a, "embeddings_labeled": np.full_like(a["embeddings_labeled"], np.nan)},
-     "diagnostics got embeddings holding NaN or infinity in row 0"),
+     "diagnostics (the labeled set) got embeddings holding NaN or infinity in row 0"),
 ])
 def test_diagnostics_checks_what_it_is_given_as_analyze_pool_does(change, message):
     """diagnostics(...) computed on scores where analyze_pool refused them, and met a bad k or dimension with

@@ -220,6 +220,7 @@ def test_figure_stems_are_unique_and_stay_as_they_were_where_they_were():
     # letters outside ASCII stay, as the run folders keep them (donn-es-csv was all that was left of données.csv)
     assert figure_stems(["csv-données (5+5), logreg"]) == {"csv-données (5+5), logreg": "csv-données-5-5-logreg"}
     assert figure_stems(["配送 (5+5)"]) == {"配送 (5+5)": "配送-5-5"}
+    assert figure_stems(["हिन्दी डेटा"]) == {"हिन्दी डेटा": "हिन्दी-डेटा"}  # its marks are letters' parts
 
 
 def test_two_long_settings_get_figures_of_their_own(tmp_path):
