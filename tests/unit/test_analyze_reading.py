@@ -189,8 +189,8 @@ def test_a_file_named_outside_ascii_gets_a_folder_of_its_own_name(tmp_path, monk
     earlier = tmp_path / "analysis" / "donn_es_.csv-all-MiniLM-L6-v2"  # as earlier versions named its folder
     assert main([*common, "--data-path", str(accented), "--out", str(earlier)]) == 0
     assert main([*common[:-1], "--data-path", str(accented)]) == 0
-    assert (f"note: an earlier analysis of données é.csv is in analysis/donn_es_.csv-all-MiniLM-L6-v2 (named as "
-            f"earlier versions named it); this one goes to analysis/données_é.csv-all-MiniLM-L6-v2") in \
+    assert ("note: an earlier analysis of données é.csv is in analysis/donn_es_.csv-all-MiniLM-L6-v2 (named as "
+            "earlier versions named it); this one goes to analysis/données_é.csv-all-MiniLM-L6-v2") in \
         capsys.readouterr().err
     shutil.rmtree(earlier)
     assert main([*common, "--data-path", str(_csv(tmp_path / "données è.csv", 1))]) == 0
