@@ -808,8 +808,8 @@ def available_cores() -> int:
 
 #: The status of a task whose worker process died under it (:func:`run_local`); :func:`dispatch` runs it again once.
 LOST = "lost"
-WORKER_LOST = ("a grid worker process ended abruptly (killed, by the out-of-memory killer perhaps) while this task "
-               "was in flight, in that worker or in another: the pool of workers ends with any of them")
+WORKER_LOST = ("a grid worker process ended abruptly (killed, by the out-of-memory killer perhaps; the pool of "
+               "workers ends with any of them) while this task was in flight")
 
 
 def dispatch(
