@@ -79,17 +79,6 @@ _LEGACY_DEFAULTS: Mapping[str, Any] = {
 }
 
 
-def _numpy_held(value: Any) -> bool:
-    """Whether ``value`` is, or holds in a list or mapping, a numpy scalar (``np.int64(5)`` from a sweep)."""
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_numpy_held(v) for v in value)
-    return isinstance(value, Mapping) and any(_numpy_held(k) or _numpy_held(v) for k, v in value.items())
-
-
 def _plain(value: Any) -> Any:
     """``value`` with its numpy scalars as Python's own (``np.int64(5)`` -> 5, ``np.float32(0.5)`` -> 0.5): a
     param is recorded in JSON and checked as Python's numbers are, as the settings' own integers are."""
@@ -112,8 +101,8 @@ class Component:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if isinstance(self.params, Mapping) and _numpy_held(self.params):
-            object.__setattr__(self, "params", {key: _plain(v) for key, v in self.params.items()})
+        if isinstance(self.params, Mapping):  # np.int64(5) from a sweep: Python's 5, in JSON and in checks
+            object.__setattr__(self, "params", _plain(self.params))
 
     @classmethod
     def coerce(cls, value: Any, what: str) -> "Component":
@@ -181,6 +170,13 @@ FOLDER_NAMINGS: tuple[bool | str, ...] = (True, "ascii", False)
 MAX_STEM_BYTES = 100
 
 
+def letters_kept(text: str, also: str = "") -> str:
+    """``text`` NFC-normalised (a name macOS decomposed is the same), each character that is no letter, mark or
+    digit of any script (and not in ``also``) a space: the part of a name a file or folder name keeps."""
+    return "".join(c if c in also or unicodedata.category(c)[0] in "LMN" else " "
+                   for c in unicodedata.normalize("NFC", text))
+
+
 def file_stem_part(stem: str, ascii_only: bool = False) -> str:
     """A data file's stem as a run folder names it: its letters, marks and digits (any script's, NFC-normalised, so
     a name macOS decomposed is the same), ``_``, ``.`` and ``-``; each run of other characters one ``_``; cut to
@@ -189,8 +185,7 @@ def file_stem_part(stem: str, ascii_only: bool = False) -> str:
     if ascii_only:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._-")
     stem = unicodedata.normalize("NFC", stem)
-    kept = "".join(c if c in "_.-" or unicodedata.category(c)[0] in "LMN" else " " for c in stem)
-    part = re.sub(r" +", "_", kept).strip("._-")
+    part = re.sub(r" +", "_", letters_kept(stem, also="_.-")).strip("._-")
     if len(part.encode()) > MAX_STEM_BYTES:  # a file system takes 255 bytes a name: the rest of it needs room
         cut = part.encode()[:MAX_STEM_BYTES].decode(errors="ignore").rstrip("._-")
         part = f"{cut}-{hashlib.sha1(stem.encode()).hexdigest()[:8]}"

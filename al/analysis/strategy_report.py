@@ -29,7 +29,6 @@ import html
 import io
 import json
 import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -48,6 +47,7 @@ from al.analysis.curves import (
     BASELINE, SPREAD, Run, counted, curves, find_files, find_run_dirs, format_mean_std, line_colors, load_runs,
     mean_std, natural_key, render_curves, unstarted_runs, wrapped,
 )
+from al.config import letters_kept
 from al.cli import check_own_folder
 from al.records import being_written
 from al.errors import ConfigError, DataError, did_you_mean
@@ -65,8 +65,7 @@ def _slug(text: str) -> str:
     """``text`` as a file-name part: its letters, marks and digits, any script's (``données``, ``हिन्दी`` stay, as
     :func:`al.config.file_stem_part` keeps them in run folders), lowercase, each run of other characters one
     ``-``."""
-    kept = "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in unicodedata.normalize("NFC", text))
-    return re.sub(r" +", "-", kept).strip("-").lower()
+    return re.sub(r" +", "-", letters_kept(text)).strip("-").lower()
 
 
 def figure_stems(settings: Sequence[str]) -> dict[str, str]:
