@@ -6,8 +6,9 @@ Routes
 ``GET /answers``             every answer so far, each one editable
 ``GET /api/state?wait=S``    what the page shows; waits up to S seconds (at most 30) for a text to answer
 ``POST /api/answer``         ``{"id", "labels": [...], "skipped": false, "seconds": 3.2}``: one answer,
-                             on disk before the response (a skip keeps no labels: those sent with it are
-                             dropped; ``seconds`` outside 0 to a day is stored as null)
+                             on disk before the response (``labels`` is required, ``[]`` for none, unless
+                             ``skipped`` is true: a skip keeps no labels, those sent with it are dropped;
+                             ``seconds`` outside 0 to a day is stored as null)
 ``PUT /api/answers``         ``{"id", "labels": [...], "skipped": false, "expected": {"labels", "skipped"}}``:
                              change an answer (the id in the body, not the path: an id may hold ``/`` or be
                              ``.`` or ``..``); ``expected``, optional, is the answer as the sender saw it
@@ -52,7 +53,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -74,20 +76,28 @@ SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosn
 KEYS = "1234567890"
 
 
-class AnswerBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str  # as long as the data file's ids (the body's length is capped: MAX_BODY_BYTES)
-    labels: list[str] = Field(default_factory=list, max_length=1000)
-    skipped: bool = False
-    seconds: float | None = None
-
-
 class SeenAnswer(BaseModel):
+    """An answer's labels and skip: ``labels`` must be sent (``[]`` for none of the labels) unless ``skipped`` is
+    true, so a body that forgot them is refused rather than stored as a text with no label; ``skipped`` is a JSON
+    boolean (``"no"`` is refused, not read as false)."""
     model_config = ConfigDict(extra="forbid")
 
-    labels: list[str] = Field(default_factory=list, max_length=1000)
-    skipped: bool = False
+    labels: list[str] | None = Field(default=None, max_length=1000)
+    skipped: StrictBool = False
+
+    @model_validator(mode="after")
+    def _labels_or_skip(self) -> "SeenAnswer":
+        if self.labels is None:
+            if not self.skipped:
+                raise PydanticCustomError("labels_missing", "labels is missing: send [] for none of the labels, or "
+                                                            '"skipped": true to skip the text')
+            self.labels = []
+        return self
+
+
+class AnswerBody(SeenAnswer):
+    id: str  # as long as the data file's ids (the body's length is capped: MAX_BODY_BYTES)
+    seconds: float | None = None
 
 
 class EditBody(SeenAnswer):

@@ -1301,8 +1301,10 @@ class Session:
             phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
             first = self.config.initial - len(self.texts.given)
             if current_round == 0 and 0 < first < asked:  # the start's texts, then the first picks, in one batch
-                message += (f" (the {first} initial {'text' if first == 1 else 'texts'}, then the first "
-                            f"{asked - first} picked)")
+                given = len(self.texts.given)
+                came = f"; {given} more came labeled in the file" if given else ""
+                message += (f" (the {first} initial {'text' if first == 1 else 'texts'}{' left' if given else ''}, "
+                            f"then the first {asked - first} picked{came})")
         elif not rounds and not self.annotator.loop_asked:  # the first texts may be answered already
             phase, message = "starting", f"preparing: {self._preparing()} and training the first classifier"
         else:

@@ -212,6 +212,27 @@ def test_an_unknown_label_is_refused_and_nothing_is_stored(pool, tmp_path):
         session.close()
 
 
+def test_an_answer_without_labels_is_refused_unless_it_skips(pool, tmp_path):
+    """A body that forgot "labels" was stored as none of the labels: negatives for every label, trained on."""
+    session, client = open_session(pool, tmp_path / "s")
+    try:
+        _, text = Person(client, pool).next_text()
+        for body in ({"id": text["id"]}, {"id": text["id"], "skipped": False}, {"id": text["id"], "skipped": "no"}):
+            response = client.post("/api/answer", json=body)
+            assert response.status_code == 422, (body, response.text)
+            assert session.store.all() == []
+        assert "labels is missing: send [] for none of the labels" in client.post(
+            "/api/answer", json={"id": text["id"]}).json()["detail"]
+        assert "skipped: Input should be a valid boolean" in client.post(
+            "/api/answer", json={"id": text["id"], "labels": [], "skipped": "no"}).json()["detail"]
+        skipped = client.post("/api/answer", json={"id": text["id"], "skipped": True})  # a skip needs no labels
+        assert skipped.status_code == 200 and skipped.json()["answer"]["skipped"] is True
+        edit = client.put("/api/answers", json={"id": text["id"]})
+        assert edit.status_code == 422 and "labels is missing" in edit.json()["detail"]
+    finally:
+        session.close()
+
+
 @pytest.mark.parametrize("body, status, words", [
     ({"labels": ["label0"]}, 422, "id: Field required"),
     ({"id": "t1", "labels": "label0"}, 422, "labels"),
@@ -543,6 +564,9 @@ def test_labels_given_in_the_file_start_the_session_and_are_never_asked(tmp_path
     try:
         assert set(range(6)) <= set(session.start_indices().tolist())
         person = Person(client, (path, Y, corpus.label_names))
+        state, _ = person.next_text()  # --initial 10: 4 left to ask after the 6 given ("the 10 initial" misread)
+        assert state["message"] == ("text 1 of 9 in this round's batch (the 4 initial texts left, then the first 5 "
+                                    "picked; 6 more came labeled in the file)"), state["message"]
         person.answer()
     finally:
         session.close()
