@@ -443,7 +443,16 @@ def _given(table: Table, label_names: Sequence[str], label_sep: str,
     frame, path = table.frame, table.path
     source = label_source(table, label_columns, names=label_names)
     if source.is_list:
-        return _listed(table, source.columns[0], label_names, label_sep)
+        column = source.columns[0]
+        blank = [row for row, value in enumerate(table.frame[column]) if isinstance(value, str) and not value.strip()]
+        if blank:  # a CSV's empty cell is read as missing (asked); a JSON "" is text
+            import warnings
+
+            warnings.warn(f"{table.where(blank[0])}"
+                          f"{f' and {len(blank) - 1} more row(s)' if len(blank) > 1 else ''}: the {column!r} cell "
+                          f"is \"\", read as labeled with none of the labels (as [] is); write null or leave it out "
+                          f"to have the text asked", UserWarning, stacklevel=2)
+        return _listed(table, column, label_names, label_sep)
     given: dict[int, np.ndarray] = {}
     columns = list(source.columns)
     if not columns:

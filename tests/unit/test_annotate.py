@@ -1049,6 +1049,20 @@ def test_the_session_modules_stay_light():
     assert done.stdout.strip() == "[]"
 
 
+def test_a_blank_label_list_in_json_lines_is_warned_of_as_none_of_the_labels(tmp_path):
+    """JSON's "" is not a CSV's empty cell (asked): read as [] as before (sessions resume the same), said aloud."""
+    from al.annotate.data import read_session_texts
+
+    path = tmp_path / "t.jsonl"
+    rows = [{"id": "a", "text": "need rice", "labels": "food"}, {"id": "b", "text": "roads", "labels": ""},
+            {"id": "c", "text": "calm"}, {"id": "d", "text": "dry", "labels": " "}]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with pytest.warns(UserWarning, match=r't.jsonl line 2 and 1 more row\(s\): the \'labels\' cell is "", read as '
+                                         r"labeled with none of the labels \(as \[\] is\); write null or leave it"):
+        texts = read_session_texts(path, ["food", "water"])
+    assert {i: row.tolist() for i, row in texts.given.items()} == {0: [1, 0], 1: [0, 0], 3: [0, 0]}
+
+
 def test_a_csv_file_with_label_columns_filled_for_some_rows(tmp_path):
     from al.annotate.data import read_session_texts
 
