@@ -1338,6 +1338,8 @@ class Session:
             "computing_seconds": self.annotator.computing_for() if phase in ("starting", "computing") else None,
             "metrics": {k: last.get(k) for k in ("macro_f1", "micro_f1", "evaluation", "n_labeled")} if last else None,
             "advice": session_advice(shown, self.config.budget) if shown else [],
+            # the round the advice (and the metrics) read, counted from 1: the batch since may have added labels
+            "advice_round": len(shown) or None,
             "last_answer": ({**answers[-1].to_dict(), "text": self.texts.texts[answers[-1].pool_index]}
                             if answers else None),
         }

@@ -677,4 +677,7 @@ def test_a_round_with_no_label_given_yet_is_said_to_be_not_measured(tmp_path, di
         said = wait_for(lambda: page.el("evaluation").text or None, 240, "the first round's evaluation")
         assert said == "Not measured yet: no labeled text has a label yet"
         assert page.el("macro-f1").text.startswith("–")
+        # the advice is dated: round 1 trained on the 4 initial texts, the 3 picks answered since count later
+        assert page.el("advice-when").text == ("As of round 1, trained on 4 labeled texts; answers since count from "
+                                               "the next round.")
         assert server.stop() == 0

@@ -1533,6 +1533,7 @@ def test_the_budget_advice_counts_skipped_texts_as_shown(pool, tmp_path):
     said = {a["criterion"]: a for a in state["advice"]}
     assert said["labeled_budget"] == {"criterion": "labeled_budget", "stop": True,
                                       "detail": "18 labeled and 2 skipped of 20 texts when round 3 ended"}
+    assert state["advice_round"] == 3  # the page dates the advice by it
 
 
 def test_the_budget_advice_reads_the_texts_each_round_was_shown():

@@ -115,6 +115,9 @@
     });
     const advice = $("advice");
     advice.replaceChildren();
+    $("advice-when").textContent = !state.advice_round ? "" : "As of round " + state.advice_round +
+      (state.metrics && state.metrics.n_labeled ? ", trained on " + state.metrics.n_labeled + " labeled texts" : "") +
+      "; answers since count from the next round.";
     if (!state.advice.length) {
       const li = document.createElement("li");
       li.textContent = "Advice comes after the first round.";
