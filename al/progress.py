@@ -285,12 +285,14 @@ def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterato
     """``desc: 45 s so far`` on stderr after ``delay`` seconds of the step's own time and every ``interval``
     after, while a step that may report nothing of its own runs (a user's strategy); silent while a
     :func:`progress` display is open (the step reports itself), under ``--quiet``, for a step done within
-    ``delay``, and while it waits on a person (:func:`waiting_on_a_person`: not counted either)."""
+    ``delay``, and while it waits on a person (:func:`waiting_on_a_person`: not counted either). A step that
+    said ``so far`` ends with ``desc: done in 50 s`` (else its last line seemed to hang), unless it raised."""
     if _quiet:
         yield
         return
     done = threading.Event()
     start, waited_before = time.perf_counter(), _waits_now()[1]
+    said: list[float] = []  # the step's own seconds at each line printed
 
     def beat() -> None:
         wait, due = delay, delay
@@ -305,12 +307,18 @@ def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterato
                 continue
             if not _open_displays:
                 print(f"{desc}: {time_so_far(own)} so far", file=sys.stderr, flush=True)
+                said.append(own)
             due, wait = own + interval, interval
 
     thread = threading.Thread(target=beat, name="al-heartbeat", daemon=True)
     thread.start()
+    finished = False
     try:
         yield
+        finished = True
     finally:
         done.set()
         thread.join()
+        if finished and said and not _open_displays:
+            own = time.perf_counter() - start - (_waits_now()[1] - waited_before)
+            print(f"{desc}: done in {time_so_far(own)}", file=sys.stderr, flush=True)

@@ -619,8 +619,13 @@ def test_a_heartbeat_neither_prints_nor_counts_the_time_a_step_waits_on_a_person
     with heartbeat("query", delay=0.2, interval=10.0):
         with waiting_on_a_person():
             time.sleep(0.5)
-        time.sleep(0.45)  # 0.45 s of its own: one line, after 0.2 of them
-    assert capsys.readouterr().err == "query: 0 s so far\n"
+        time.sleep(0.45)  # 0.45 s of its own: one line, after 0.2 of them, and the closing one
+    assert capsys.readouterr().err == "query: 0 s so far\nquery: done in 0 s\n"  # not a last line that seemed to hang
+
+    with pytest.raises(KeyError), heartbeat("query", delay=0.1, interval=10.0):
+        time.sleep(0.3)
+        raise KeyError("x")
+    assert capsys.readouterr().err == "query: 0 s so far\n"  # a step that raised is not said done
 
 
 def test_a_run_records_its_packages_and_a_resume_under_others_says_which(tmp_path):
