@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g = p.add_argument_group("session")
     g.add_argument("--data", required=True, metavar="FILE",
-                   help="CSV or JSON-lines file of texts (a 'text' column; optional 'id'; labels given already as "
+                   help="CSV (.csv, .tsv) or JSON-lines (.jsonl) file of texts (a 'text' column; optional 'id'; labels given already as "
                    "0/1 columns named as the labels or a 'labels' list column)")
     g.add_argument("--labels", nargs="+", metavar="LABEL", help="the labels to give (up to ten get number keys)")
     g.add_argument("--label-file", metavar="FILE", help="the labels, one per line (instead of --labels)")
@@ -185,7 +185,10 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
             raise ConfigError(f"labels in {source} must be a list of names, got {spelled(from_file)}; e.g. labels: "
                               f"[food, water], or give --labels A B C")
         labels = check_label_names(from_file, f"labels in {source}")
-    elif ("labels" in args) == ("label_file" in args):
+    elif "labels" in args and "label_file" in args:
+        raise ConfigError(f"--labels and --label-file were both given (--labels {' '.join(args.labels)}, --label-file "
+                          f"{args.label_file}); keep one of them")
+    elif "labels" not in args and "label_file" not in args:
         raise ConfigError("give the labels with --labels A B C or with --label-file FILE (one of them), or as "
                           "labels: [A, B, C] in a --config file")
     else:
@@ -224,7 +227,7 @@ def prepare_session(args: argparse.Namespace, embed=None):
     config = config_from_args(args)
     if not Path(config.data_path).is_file():
         state = "is a directory" if Path(config.data_path).is_dir() else "does not exist"
-        raise ConfigError(f"data file {config.data_path} {state}; expected a .csv or .jsonl file of texts")
+        raise ConfigError(f"data file {config.data_path} {state}; expected a .csv, .tsv or .jsonl file of texts")
     output_dir(config.out, "--out")  # a session folder that cannot be written fails before the data loads
     if not (Path(config.out) / CONFIG_FILE).exists():  # a new session: never among a folder's other files (--out .)
         check_own_folder(Path(config.out), "--out", "session", "al.annotate", lambda name: name in SESSION_FILES,

@@ -408,6 +408,19 @@ def check_label_names(names: Sequence[str], source: str = "--labels") -> tuple[s
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise ConfigError(f"{source} lists {', '.join(map(repr, repeated))} more than once; name each label once")
+    import warnings
+
+    if len(names) == 1 and len(parts := [p.strip() for p in re.split(r"[,;]", names[0]) if p.strip()]) > 1:
+        apart = (f"--labels {' '.join(shlex.quote(p) for p in parts)}" if source == "--labels" else
+                 "one per line" if source.startswith("label file") else json.dumps(parts))
+        warnings.warn(f"{source} names one label, {names[0]!r}; for {len(parts)} labels give them apart, e.g. "
+                      f"{apart}", UserWarning, stacklevel=2)
+    folded: dict[str, list[str]] = {}
+    for name in names:
+        folded.setdefault(name.casefold(), []).append(name)
+    if cased := [spellings for spellings in folded.values() if len(spellings) > 1]:
+        warnings.warn(f"{source}: {' and '.join(map(repr, cased[0]))} differ in case alone, so they are "
+                      f"{len(cased[0])} labels; name one if one is meant", UserWarning, stacklevel=2)
     return tuple(names)
 
 
@@ -627,9 +640,9 @@ def _read(path: str | Path, label_names: Sequence[str], text_column: str, label_
           label_columns: Sequence[str] | None, what: str, legacy_union: bool = False) -> tuple[Table, SessionTexts]:
     path = Path(path)
     if path.is_dir():
-        raise DataError(f"{what} {path} is a directory; expected a .csv or .jsonl file of texts")
+        raise DataError(f"{what} {path} is a directory; expected a .csv, .tsv or .jsonl file of texts")
     if not path.is_file():
-        raise DataError(f"{what} {path} does not exist; expected a .csv or .jsonl file of texts (check the path)")
+        raise DataError(f"{what} {path} does not exist; expected a .csv, .tsv or .jsonl file of texts (check the path)")
     table = _table(path)
     texts = _texts(table, text_column)
     if "id" in table.frame.columns:

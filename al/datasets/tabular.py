@@ -142,10 +142,10 @@ def read_rows(path: str | Path) -> Table:
     """
     path = Path(path)
     if path.is_dir():
-        raise DataError(f"data path {path} is a directory; expected a .csv or .jsonl file")
+        raise DataError(f"data path {path} is a directory; expected a .csv, .tsv or .jsonl file")
     if not path.is_file():
         what = "is not a regular file" if path.exists() else "does not exist"
-        raise DataError(f"data path {path} {what}; expected a .csv or .jsonl file")
+        raise DataError(f"data path {path} {what}; expected a .csv, .tsv or .jsonl file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xls", ".ods"):
         raise DataError(f"data path {path} is a spreadsheet workbook ({suffix}); expected a .csv, .tsv or .jsonl "

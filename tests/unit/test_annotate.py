@@ -545,9 +545,28 @@ def test_bad_labels_fail_on_the_command_line(tmp_path, capsys, pool):
     code = main(["--data", str(pool[0]), "--out", str(tmp_path / "s")])
     assert code == 2 and "--labels A B C or with --label-file" in capsys.readouterr().err
     (tmp_path / "labels.txt").write_text("# the labels\nlabel0\n\nlabel1\n")
-    from al.annotate.data import read_label_file
+    from al.annotate.data import check_label_names, read_label_file
 
     assert read_label_file(tmp_path / "labels.txt") == ("label0", "label1")
+    code = main(["--data", str(pool[0]), "--labels", "a", "--label-file", str(tmp_path / "labels.txt"), "--out",
+                 str(tmp_path / "s")])  # both: it said "give the labels ...", as if none were given
+    assert code == 2 and capsys.readouterr().err == (f"error: --labels and --label-file were both given (--labels a, "
+                                                     f"--label-file {tmp_path / 'labels.txt'}); keep one of them\n")
+    assert not (tmp_path / "s").exists()
+    # taken as given (a label may hold a comma or differ in case), and said
+    with pytest.warns(UserWarning, match=r"^--labels names one label, 'food,water, shelter'; for 3 labels give them "
+                                         r"apart, e.g. --labels food water shelter$"):
+        assert check_label_names(["food,water, shelter"]) == ("food,water, shelter",)
+    (tmp_path / "one.txt").write_text("food;water\n")
+    with pytest.warns(UserWarning, match="for 2 labels give them apart, e.g. one per line$"):
+        read_label_file(tmp_path / "one.txt")
+    with pytest.warns(UserWarning, match=r"^--labels: 'Food' and 'food' differ in case alone, so they are 2 labels"):
+        assert check_label_names(["Food", "water", "food"]) == ("Food", "water", "food")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_label_names(["Arts, Culture", "Sports"]) == ("Arts, Culture", "Sports")  # one of several
 
 
 def test_labels_given_in_the_file_start_the_session_and_are_never_asked(tmp_path):
@@ -1255,10 +1274,10 @@ def test_a_label_file_or_guidelines_that_cannot_be_read_get_one_line(pool, tmp_p
 
 
 def test_a_missing_dev_file_or_a_directory_as_data_is_named_as_such(pool, tmp_path):
-    with pytest.raises(DataError, match="dev file .*nope.csv does not exist; expected a .csv or .jsonl file"):
+    with pytest.raises(DataError, match="dev file .*nope.csv does not exist; expected a .csv, .tsv or .jsonl file"):
         open_session(pool, tmp_path / "s", "--dev", str(tmp_path / "nope.csv"), start=False)
     args = build_parser().parse_args(["--data", str(tmp_path), "--labels", "a", "--out", str(tmp_path / "t"), *LOOP])
-    with pytest.raises(ConfigError, match="data file .* is a directory; expected a .csv or .jsonl file of texts"):
+    with pytest.raises(ConfigError, match="data file .* is a directory; expected a .csv, .tsv or .jsonl file of texts"):
         build_session(args, embed=hash_embed)
 
 
