@@ -65,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g = p.add_argument_group("session")
     g.add_argument("--data", required=True, metavar="FILE",
-                   help="CSV (.csv, .tsv) or JSON-lines (.jsonl) file of texts (a 'text' column; optional 'id'; labels given already as "
-                   "0/1 columns named as the labels or a 'labels' list column)")
+                   help="CSV (.csv, .tsv) or JSON-lines (.jsonl) file of texts (a 'text' column; optional 'id'; "
+                   "labels given already as 0/1 columns named as the labels or a 'labels' list column)")
     g.add_argument("--labels", nargs="+", metavar="LABEL", help="the labels to give (up to ten get number keys)")
     g.add_argument("--label-file", metavar="FILE", help="the labels, one per line (instead of --labels)")
     g.add_argument("--out", required=True, metavar="SESSION_DIR",
