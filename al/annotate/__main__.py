@@ -129,9 +129,10 @@ def export_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="python -m al.annotate export",
                        description="Write a session's labeled texts as JSON lines (--dataset jsonl).",
                        argument_default=argparse.SUPPRESS)
-    p.add_argument("session", metavar="SESSION_DIR")
+    p.add_argument("session", metavar="SESSION_DIR", help="the session's folder (its --out when it was started)")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
-                   help=f"the JSON-lines file to write ({', '.join(EXPORT_SUFFIXES)}), in a folder that exists")
+                   help=f"the JSON-lines file to write ({', '.join(EXPORT_SUFFIXES)}), in a folder that exists; a file "
+                   f"already there is replaced (and said to be)")
     p.add_argument("--data", metavar="FILE",
                    help="the session's data file where it is now, if it moved (default: the path given at start)")
     add_reading_options(p.add_argument_group("reading the data file (only where the session did not record it)"),
@@ -404,10 +405,13 @@ def serve(args: argparse.Namespace) -> int:
         config = session.config
         complete = len(session.records.rounds) >= config.n_rounds  # nothing to ask: the page shows the answers
         if "quiet" not in args:
-            state = start_state(len(session.records.rounds), len(session.store.all()), config.n_rounds - 1)
+            state = start_state(len(session.records.rounds), len(session.store.all()), config.n_rounds - 1,
+                                complete)
             if (raised := session.records.raised.get("budget")) is not None:  # as al.simulate says it
                 was = session.records.raised_on_stored.get("budget", raised)[0]
-                state = f"extending to budget {raised[1]} (was {was}): {state}"
+                last = session.answered_under  # an extension stopped before its first round: config.json says `was`
+                also = f"; last started with --budget {last}" if last not in (None, was, raised[1]) else ""
+                state = f"extending to budget {raised[1]} (was {was}{also}): {state}"
             session.say = lambda line: print(line, file=sys.stderr, flush=True)
             print(f"{state} "
                   f"{counted(len(session.texts.texts), 'text')} of {session.options.data_path}"
@@ -439,9 +443,10 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_state(rounds: int, answers: int, n_batches: int) -> str:
+def start_state(rounds: int, answers: int, n_batches: int, complete: bool = False) -> str:
     """How the start line begins: ``starting:``, or ``resuming:`` with the answers stored (skips included) and the
-    batches finished, e.g. ``resuming after batch 3 of 10: 120 answers so far,``.
+    batches finished, e.g. ``resuming after batch 3 of 10: 120 answers so far,``; a ``complete`` session, which
+    asks nothing more, ``opening the complete session (10 batches): 500 answers,``.
 
     A round's record is stored once its batch is answered (the first batch: the initial texts and the first
     picks), so ``rounds`` stored count the batches done; the last round asks nothing, and a session's
@@ -449,6 +454,8 @@ def start_state(rounds: int, answers: int, n_batches: int) -> str:
     """
     if not rounds and not answers:
         return "starting:"
+    if complete:
+        return f"opening the complete session ({counted(n_batches, 'batch', 'batches')}): {counted(answers, 'answer')},"
     done = f" after batch {min(rounds, n_batches)} of {n_batches}" if rounds else ""
     return f"resuming{done}: {counted(answers, 'answer')} so far,"
 

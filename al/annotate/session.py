@@ -837,6 +837,7 @@ class Session:
         self.label_names: tuple[str, ...] = tuple(config.labels or ())
         self.error: str | None = None
         self.finished = False
+        self.answered_under: int | None = None  # the --budget of the start before this one (open() reads it)
         #: Where the end of the budget is said in the terminal (``print`` to stderr by the command; None: nowhere).
         self.say: Callable[[str], None] | None = None
         self.started_at = time.monotonic()
@@ -924,6 +925,7 @@ class Session:
             self.store.open()
             self.store.keep_texts(self.texts.texts)  # answers stored before they kept their text (the same file)
             self._check_raised_budget(previous)
+            self.answered_under = self.store.answering_budget()  # the last start's budget, before this one's
             self.store.note_budget(config.budget)  # the budget answers from now on are given under
             meta = {
                 "version": __version__,

@@ -1898,7 +1898,8 @@ def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, ca
     assert first.startswith("extending to budget 30 (was 20): resuming after batch 2 of 4: 20 answers so far, "), first
     assert main(flags(pool, tmp_path / "s")) == 0  # --budget 20 again: no round was computed for 30, no extension
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("resuming after batch 2 of 2: 20 answers so far, ")
+    # it asks nothing more: not "resuming after batch 2 of 2"
+    assert err[0].startswith("opening the complete session (2 batches): 20 answers, 200 texts of "), err[0]
     # complete: said in the terminal, not on the page alone (it served the answers without a word)
     assert err[1] == (f"complete: the budget is spent: 20 texts labeled. Export them with: python -m al.annotate "
                       f"export {tmp_path / 's'} -o s-labeled.jsonl (a larger --budget asks more)")
@@ -1906,6 +1907,12 @@ def test_a_session_given_a_larger_budget_says_so_as_it_starts(pool, tmp_path, ca
     assert "Ctrl-C stops" in err and not any("resumes where you left off" in line for line in err), err
     assert err[-1] == (f"stopped; every answer is in {tmp_path / 's' / DB_FILE}; the session is complete; a larger "
                        f"--budget asks more")
+    # an extension to 30 stopped before its first round (config.json still says 20), then 35: both budgets said
+    assert main(flags(pool, tmp_path / "s", "--budget", "30")) == 0
+    assert main(flags(pool, tmp_path / "s", "--budget", "35")) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in err if line.startswith("extending")] == [
+        "extending to budget 30 (was 20)", "extending to budget 35 (was 20; last started with --budget 30)"], err
 
 
 def test_a_first_batch_of_one_start_text_and_the_first_picks_says_text_once(pool, tmp_path):
