@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from al.classifiers.linear import LogisticRegressionClassifier
+from al.testing.dropout import DropoutLogreg  # noqa: F401 -- tests import it from here
 from al.datasets.corpus import Corpus, make_corpus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,17 +102,3 @@ def fresh_reads(monkeypatch):
     import al.datasets
 
     monkeypatch.setattr(al.datasets, "_LAST_READ", {})
-
-
-class DropoutLogreg(LogisticRegressionClassifier):
-    """Logistic regression with a stand-in for MC dropout: seeded Gaussian noise on the logits (no model).
-
-    Offers ``predict_proba_dropout(X, n_samples, seed)`` as the bert classifier
-    does, so strategies that need it (``bald``) run in unit tests.
-    """
-
-    def predict_proba_dropout(self, X, n_samples: int, seed: int) -> np.ndarray:
-        p = np.clip(self.predict_proba(X).astype(np.float64), 1e-6, 1 - 1e-6)
-        logits = np.log(p) - np.log1p(-p)
-        noise = np.random.default_rng(seed).normal(size=(n_samples, *p.shape))
-        return (1.0 / (1.0 + np.exp(-(logits + noise)))).astype(np.float32)

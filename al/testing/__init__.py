@@ -12,7 +12,9 @@ a label has no labeled text), is reproducible with the same generator, answers
 a state as a new instance would after answering another one, leaves the state
 and its views unchanged, reveals labels only of texts it picks,
 declares the views it reads, calls ``state.reveal`` and ``top_n`` as they
-expect, and keeps ``last_info`` JSON-ready.
+expect, keeps ``last_info`` JSON-ready, and, for a strategy a new process can
+import by name, answers the same under other hash seeds. A strategy that calls
+``predict_proba_dropout`` is checked on :class:`~al.testing.dropout.DropoutLogreg`.
 """
 from __future__ import annotations
 
@@ -184,6 +186,7 @@ def check_strategy(
     n: int = 5,
     classifier: Callable[[], Any] | None = None,
     name: str | None = None,
+    other_processes: bool = True,
 ) -> None:
     """Run every conformance check on a strategy; raise :class:`ConformanceError` on a failure.
 
@@ -197,6 +200,10 @@ def check_strategy(
         (e.g. one with dropout); default logistic regression
     name : how the messages name the strategy (``python -m al.testing``: the name typed);
         default its class name
+    other_processes : also compare the first answer in new processes of other hash seeds
+        (:func:`hash_seed_answers`, a few seconds), for a strategy a process can import by name: one of yours given
+        by its name, or a class of an importable module (not ``__main__``, not defined in a function) built with
+        the default classifier; a built-in's is pinned by al's tests
 
     Raises
     ------
@@ -208,6 +215,7 @@ def check_strategy(
     Exception
         Whatever the strategy raises for reasons of its own, unchanged.
     """
+    importable = _importable_name(factory) if other_processes and classifier is None else None  # as first_answer
     if isinstance(factory, str):  # a name, as python -m al.testing takes it
         from al.registry import get_strategy
 
@@ -229,6 +237,7 @@ def check_strategy(
     name = name or type(probe).__name__
     if not isinstance(probe, Strategy):
         _fail(name, f"is {type(probe)!r}, not a subclass of al.strategy.Strategy")
+    classifier = classifier or checks_classifier(probe)
     unknown = set(probe.requires) - set(REQUIREMENTS)
     if unknown:
         _fail(name, f"requires unknown view(s) {sorted(unknown)}; known: {sorted(REQUIREMENTS)}")
@@ -287,14 +296,64 @@ def check_strategy(
         raise ConformanceError(f"{exc}{where}") from exc
     _valid(answer, bare, n, name, revealed, where)
 
+    # 6. the same first answer in processes of other hash seeds (a set of strings iterates otherwise in each)
+    if importable is not None and not type(probe).__module__.startswith("strategies."):
+        if (said := hash_seed_failure(name, hash_seed_answers(importable, n=n))) is not None:
+            _fail(name, said)
+
+
+def checks_classifier(strategy: Strategy) -> Callable[[], Any] | None:
+    """The classifier the checks fit for ``strategy`` unless told another: the default logistic regression (None),
+    or :class:`~al.testing.dropout.DropoutLogreg` for one calling ``predict_proba_dropout`` (``bald``); None where
+    neither has what its ``classifier_methods`` name (the checks then report what it called)."""
+    from al.classifiers.linear import LogisticRegressionClassifier
+    from al.testing.dropout import DropoutLogreg
+
+    needs = getattr(strategy, "classifier_methods", ())
+    for candidate in (LogisticRegressionClassifier, DropoutLogreg):
+        if all(callable(getattr(candidate, method, None)) for method in needs):
+            return None if candidate is LogisticRegressionClassifier else candidate
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    """``al.testing.DropoutLogreg``, imported when asked for (it imports scikit-learn)."""
+    if name == "DropoutLogreg":
+        from al.testing.dropout import DropoutLogreg
+
+        return DropoutLogreg
+    raise AttributeError(f"module 'al.testing' has no attribute {name!r}")
+
+
+def _importable_name(factory: Any) -> str | None:
+    """The name ``--strategy`` takes for ``factory`` that a new process can import (a strategy's name as given; a
+    class ``module:Class`` of a module other than ``__main__``, defined at its top level), else None."""
+    if isinstance(factory, str):
+        return factory
+    if isinstance(factory, type) and issubclass(factory, Strategy) and factory.__module__ != "__main__" \
+            and "." not in factory.__qualname__ and "<" not in factory.__qualname__:
+        return f"{factory.__module__}:{factory.__qualname__}"
+    return None
+
+
+def hash_seed_failure(name: str, answers: dict[str, list[int]] | None) -> str | None:
+    """What a strategy whose answers (:func:`hash_seed_answers`) differ by hash seed does wrong; None if they agree
+    (or a process failed)."""
+    if answers is None or len({tuple(a) for a in answers.values()}) <= 1:
+        return None
+    shown = " and ".join(f"{a} under PYTHONHASHSEED={seed}" for seed, a in answers.items())
+    return (f"picks {shown}: its answer depends on Python's hash seed, which changes from process to process, so "
+            f"the same command picks otherwise in each run; it iterates a set of strings, or a dict or list built "
+            f"from one: sort it first (sorted(...))")
+
 
 def first_answer(name: str, params: dict[str, Any] | None = None, n: int = 5) -> list[int]:
     """The answer of the strategy ``name`` (as ``--strategy`` takes it, with ``params``) to the first check's
     synthetic state: what :func:`hash_seed_answers` compares across processes."""
     from al.config import SimulationConfig
 
-    strategy = SimulationConfig(strategy={"name": name, "params": params or {}}).validate().make_strategy()
-    state, _, _ = _synthetic(views=set(strategy.requires))
+    strategy = SimulationConfig(strategy={"name": name, "params": params or {}}).make_strategy()
+    state, _, _ = _synthetic(views=set(strategy.requires), classifier=checks_classifier(strategy))
     return [int(i) for i in np.asarray(strategy.select(state, n)[0])]
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 import sys
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from al.testing.__main__ import main
 
@@ -108,6 +110,14 @@ class SortedOrder(SetOrder):
         return state.indices_unlabeled[np.argsort(-scores, kind="stable")[:n]]
 
 
+class NeedsMargins(Strategy):
+    """Calls a classifier method neither the checks' logistic regression nor their dropout stand-in has."""
+    classifier_methods = ("predict_margins",)
+
+    def query(self, state, n):
+        return state.indices_unlabeled[:n]
+
+
 class Seeded(Strategy):
     """Takes the run's seed."""
 
@@ -163,6 +173,22 @@ def test_picks_that_change_with_python_s_hash_seed_are_refused(broken_module, ca
         "the same picks in another process)")
 
 
+def test_check_strategy_in_python_compares_other_hash_seeds_too(broken_module):
+    """The README lists the check among check_strategy's, and only python -m al.testing ran it."""
+    import importlib
+
+    from al.testing import ConformanceError, check_strategy
+
+    module = importlib.import_module(broken_module)
+    for given in (module.SetOrder, f"{broken_module}:SetOrder"):  # a class of an importable module, or a name
+        with pytest.raises(ConformanceError, match=r"picks \[.* under PYTHONHASHSEED=4: its answer depends on "
+                                                   r"Python's hash seed"):
+            check_strategy(given)
+    check_strategy(module.SortedOrder)
+    check_strategy(module.SetOrder, other_processes=False)  # asked not to: the in-process checks pass it
+    check_strategy(lambda: module.SetOrder())  # no name a process can import: not compared (documented)
+
+
 def test_a_fault_found_by_the_checks_is_the_strategy_s_error_not_a_check_that_could_not_run(broken_module, capsys):
     assert main([f"{broken_module}:SetInInfo"]) == 2
     assert capsys.readouterr().err.strip() == (
@@ -207,11 +233,27 @@ def test_params_reach_the_strategy(capsys):
     assert capsys.readouterr().out.startswith("ok: dal(")
 
 
-def test_a_strategy_needing_another_classifier_says_how_to_check_it(capsys):
-    assert main(["bald"]) == 2
+def test_a_strategy_needing_another_classifier_says_how_to_check_it(broken_module, capsys):
+    assert main([f"{broken_module}:NeedsMargins"]) == 2
     err = capsys.readouterr().err
     assert "could not be checked" in err and "check_strategy(cls, classifier=" in err
     assert "--classifier" not in err  # al.simulate's flag: this command has none
+
+
+def test_a_strategy_calling_predict_proba_dropout_is_checked_on_the_dropout_stand_in(capsys):
+    """python -m al.testing bald said "could not be checked", and the README's check_strategy(cls, classifier=...)
+    failed with the classifier one would pass (bert takes texts; the synthetic pools give vectors)."""
+    from al.testing import DropoutLogreg, check_strategy
+
+    assert main(["bald"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("; fitted al.testing.DropoutLogreg, noisy logits standing in "
+                                                     "for MC dropout")
+    check_strategy("bald")  # in Python too, with no classifier given
+    check_strategy("bald", classifier=DropoutLogreg)
+    draws = DropoutLogreg().fit(np.eye(4, dtype=np.float32), sp.csr_matrix(np.eye(4, dtype=np.int8)))
+    p = draws.predict_proba_dropout(np.eye(4, dtype=np.float32), n_samples=3, seed=0)
+    assert p.shape == (3, 4, 4) and p.dtype == np.float32 and not np.allclose(p[0], p[1])
+    assert np.array_equal(p, draws.predict_proba_dropout(np.eye(4, dtype=np.float32), n_samples=3, seed=0))
 
 
 def test_a_strategy_s_own_exception_is_its_line_and_the_next_strategy_is_checked(broken_module, capsys):
