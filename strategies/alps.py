@@ -143,7 +143,9 @@ class ALPS(Strategy):
     seed : int
         Fixes the token positions and the fitted head, so the vectors are the
         same in every round (and cacheable). k-means and the fill-up draws use
-        ``state.rng``.
+        ``state.rng``. Runs keep it at 0 (a ``seed`` strategy param is refused,
+        and the run's seed does not reach it: one cached head for every seed);
+        it is a parameter for Python callers alone.
     batch_size : int
         Texts of 16 tokens per forward pass of the surprisal pass (see
         :class:`~al.embedders.surprisal.MLMSurprisal`); part of the vector cache key.
