@@ -773,10 +773,16 @@ class SimulationConfig:
 
             able = [name for name in CLASSIFIERS if all(callable(getattr(classifier_class(name), m, None))
                                                         for m in missing)]
+            if able:
+                advice = f"use --classifier {' or '.join(able)}, or another strategy"
+            else:  # no classifier of al's has it: a misspelt classifier_methods entry, or a classifier to write
+                methods = sorted({m for name in CLASSIFIERS for m in dir(classifier_class(name))
+                                  if not m.startswith("_") and callable(getattr(classifier_class(name), m))})
+                advice = (f"no classifier of al's has it{did_you_mean(missing, methods)}: fix the strategy's "
+                          f"classifier_methods, or use another strategy")
             raise ClassifierNeededError(
                 f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which classifier "
-                f"{self.classifier.name!r} lacks; use --classifier {' or '.join(able) or 'of your own that has it'}, "
-                f"or another strategy")
+                f"{self.classifier.name!r} lacks; {advice}")
 
     def _check_split_column(self) -> None:
         """A ``split_column`` given (``split`` too) must be a column of the data file: of a CSV file's header, or

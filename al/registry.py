@@ -184,7 +184,8 @@ def get_strategy(spec: str) -> type[Strategy]:
                 made = factory(member)
             except ALError as exc:  # its own refusal: with the names it serves, where it does not give them
                 names = family_names(prefix)
-                if not names or any(name in str(exc) for name in names):
+                said = str(exc).replace(member, "")  # a name inside the one asked for ('lc' of 'lc:x') is not given
+                if not names or any(name in said for name in names):
                     raise
                 raise ConfigError(f"{exc}; {_names_text(names, member)}") from None
             except Exception as exc:  # noqa: BLE001 - a plugin's factory should raise ConfigError; any error is one line
@@ -427,12 +428,27 @@ def _from_path(spec: str) -> type[Strategy]:
         classes = sorted(name for name, value in vars(module).items()
                          if isinstance(value, type) and issubclass(value, Strategy) and value is not Strategy
                          and value.__module__ == module.__name__ and not name.startswith("_")
-                         and not getattr(value, "__abstractmethods__", None))
+                         and not getattr(value, "__abstractmethods__", None)
+                         and _loadable(value, f"{module_name}:{name}"))  # not one that would be refused if named
         if (hidden := _hidden_user_file(module_name, attr)) is not None:
             raise ConfigError(f"module {module_name!r} has no attribute {attr!r}: {hidden}")
         listed = f"; its strategies: {', '.join(classes)}" if classes else "; it defines no Strategy subclass"
         raise ConfigError(f"module {module_name!r} has no attribute {attr!r}{did_you_mean([attr], classes)}{listed}")
     return _check_class(cls, spec)
+
+
+def _loadable(cls: type, spec: str) -> bool:
+    """Whether ``cls``, named ``spec``, passes the checks a strategy's class gets when named (:func:`_check_class`),
+    left as it was (the name those checks give a class that has none is taken back)."""
+    named = "name" in vars(cls)
+    try:
+        _check_class(cls, spec)
+    except ConfigError:
+        return False
+    finally:
+        if not named and "name" in vars(cls):
+            delattr(cls, "name")
+    return True
 
 
 def _hidden_user_file(module_name: str, attr: str) -> str | None:

@@ -486,8 +486,10 @@ def check_requires(cls: type[Strategy], where: str) -> None:
     """
     requires = cls.requires
     if isinstance(requires, (str, bytes)) or not isinstance(requires, (set, frozenset, list, tuple)):
+        one = f"frozenset({{{requires!r}}})" if isinstance(requires, str) else "frozenset({'proba'})"
         raise ConfigError(
-            f"{where}: requires is {requires!r}; expected a frozenset of view names, e.g. frozenset({{'proba'}})"
+            f"{where}: requires is {requires!r}; expected a set of view names (a frozenset, set, list or tuple), "
+            f"e.g. {one}{' for that one view' if isinstance(requires, str) else ''}"
         )
     unknown = sorted(str(r) for r in set(requires) - set(REQUIREMENTS))
     if unknown:

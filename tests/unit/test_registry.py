@@ -429,6 +429,8 @@ def test_a_family_that_names_its_members_has_them_listed_and_in_its_errors(monke
     monkeypatch.setitem(registry._PREFIXES, "mine", refusing)
     with pytest.raises(ConfigError, match=r"^mine has no alpah; its names: alpha, beta \(did you mean alpha\?\)$"):
         get_strategy("mine:alpah")
+    with pytest.raises(ConfigError, match=r"^mine has no alpha:x; its names: alpha, beta"):  # 'alpha' is in the
+        get_strategy("mine:alpha:x")  # name asked for, not a list the factory gave
 
 
 def test_run_params_naming_no_run_setting_are_refused_when_the_class_loads(monkeypatch):

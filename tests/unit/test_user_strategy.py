@@ -826,7 +826,8 @@ def test_a_module_in_the_working_directory_is_found_without_it_on_sys_path(tmp_p
 
 @pytest.mark.parametrize("cls, message", [
     ("Typo", r"requires unknown view\(s\) 'embedings' \(did you mean embeddings\?\); known: classifier, embeddings"),
-    ("Spelt", r"requires is 'proba'; expected a frozenset of view names"),
+    ("Spelt", r"requires is 'proba'; expected a set of view names \(a frozenset, set, list or tuple\), e.g. "
+              r"frozenset\(\{'proba'\}\) for that one view"),
 ])
 def test_requires_is_checked_when_the_class_is_loaded(user_module, cls, message):
     module = user_module(USER_CLASSES)
@@ -1013,12 +1014,29 @@ def test_what_a_mistake_in_naming_or_configuring_a_strategy_is_told(user_module)
     module = user_module(USER_CLASSES + """
     class _Base(Strategy):
         pass
+
+
+    class OldSignature(Strategy):
+        def query(self, state):
+            return state.indices_unlabeled[:1]
+
+
+    class TextRequires(Strategy):
+        requires = "proba"
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
     """)
     with pytest.raises(ConfigError, match=rf"^unknown strategy '{module}\.Seeded'; a class in a module is written "
                                           rf"with a colon: {module}:Seeded$"):
         SimulationConfig(strategy=f"{module}.Seeded").validate()
-    with pytest.raises(ConfigError, match=r"its strategies: (?!.*_Base)(?!.*Abstract)"):
+    # those it lists can be named: not a class that names itself refused (query(self, state), requires a string)
+    with pytest.raises(ConfigError, match=r"its strategies: (?!.*_Base)(?!.*Abstract)(?!.*OldSignature)"
+                                          r"(?!.*TextRequires).*Seeded"):
         SimulationConfig(strategy=f"{module}:Seedd").validate()
+    assert "name" not in vars(sys.modules[module].Seeded)  # listing it named nothing
+    with pytest.raises(ConfigError, match=r"defines query\(self, state\)"):
+        SimulationConfig(strategy=f"{module}:OldSignature").validate()
     with pytest.raises(ConfigError, match=rf"^unknown strategy '{module}'; a module of that name can be imported: "
                                           rf"name its strategy class with a colon, {module}:ClassName \("):
         SimulationConfig(strategy=module).validate()  # the module alone: it listed the built-in strategies
@@ -1131,3 +1149,23 @@ def test_a_run_refuses_a_reveal_outside_the_unlabeled_texts(corpus, which):
                                          r"\(e\.g\. \[\d+\]\); reveal only indices from state\.indices_unlabeled; no "
                                          r"round was recorded"):
         simulate(corpus, RevealsOutside(which))
+
+
+def test_a_misspelt_classifier_method_is_named_with_the_one_meant(user_module):
+    """'needs a classifier with predict_probaa, ...; use --classifier of your own that has it': --classifier takes
+    al's classifiers alone, and the method was misspelt."""
+    module = user_module("""
+    from al.strategy import Strategy
+
+
+    class Misspelt(Strategy):
+        classifier_methods = ("predict_probaa",)
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
+    """)
+    with pytest.raises(ConfigError, match=r"^strategy '[\w:]+Misspelt' needs a classifier with predict_probaa, which "
+                                          r"classifier 'logreg' lacks; no classifier of al's has it \(did you mean "
+                                          r"predict_proba\?\): fix the strategy's classifier_methods, or use another "
+                                          r"strategy$"):
+        SimulationConfig(strategy=f"{module}:Misspelt")._validated()
