@@ -560,7 +560,7 @@ class Simulation:
         finds both cached and computes what it would have computed itself.
         """
         if part not in self.PREPARED_PARTS:
-            raise ConfigError(f"part must be one of {', '.join(self.PREPARED_PARTS)}; got {spelled(part)}")
+            raise ConfigError(f"part must be one of {', '.join(self.PREPARED_PARTS)}, got {spelled(part)}")
         if part == "strategy":
             self.offer_encoder_pass()
             self.strategy.prepare(self.corpus.texts[self.corpus.splits["train"]].tolist())

@@ -694,7 +694,7 @@ class BertClassifier(Classifier):
         if self.aux is not None and self.aux not in AUX:
             raise ConfigError(f"bert aux must be one of {', '.join(AUX)} (or null for none), got {spelled(self.aux)}")
         if self.aux_positive not in ("shares", "exact"):
-            raise ConfigError(f"bert aux_positive must be one of shares, exact; got {spelled(self.aux_positive)}")
+            raise ConfigError(f"bert aux_positive must be one of shares, exact, got {spelled(self.aux_positive)}")
         checks.integer("bert", "aux_negatives", self.aux_negatives, at_least=2 if self.aux == "am" else 1,
                        why="am draws one positive, then negatives" if self.aux == "am" else "")
         if self.aux_weight is not None:

@@ -460,16 +460,16 @@ class MLMSurprisal:
         precision: str = "fp32",
     ) -> None:
         if mlm_head not in MLM_HEAD_MODES:
-            raise ConfigError(f"mlm_head must be one of {', '.join(MLM_HEAD_MODES)}; got {spelled(mlm_head)}: give "
+            raise ConfigError(f"mlm_head must be one of {', '.join(MLM_HEAD_MODES)}, got {spelled(mlm_head)}; give "
                               f"one of them, or leave it out for auto")
         if precision not in PRECISIONS:
-            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}; got {spelled(precision)}: give "
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {spelled(precision)}; give "
                               f"one of them")
         for key, value in (("fit_steps", fit_steps), ("batch_size", batch_size)):
             if isinstance(value, bool) or not (isinstance(value, int) and value >= 1):
-                raise ConfigError(f"{key} must be a positive integer; got {spelled(value)}: {FIX}")
+                raise ConfigError(f"{key} must be a positive integer, got {spelled(value)}; {FIX}")
         if isinstance(seed, bool) or not (isinstance(seed, int) and seed >= 0):
-            raise ConfigError(f"seed must be a non-negative integer; got {spelled(seed)}: {FIX}")
+            raise ConfigError(f"seed must be a non-negative integer, got {spelled(seed)}; {FIX}")
         self.model = model
         self.mlm_head = mlm_head
         self.fit_steps = fit_steps

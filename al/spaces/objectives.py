@@ -94,7 +94,7 @@ def _dense_labels(Y: Any, name: str = "Y") -> np.ndarray:
 def _positive_mask_numpy(Y: np.ndarray, positive: str) -> np.ndarray:
     """:func:`positive_mask` on a dense bool ndarray, as an ndarray."""
     if positive not in POSITIVE:
-        raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}; got {spelled(positive)}")
+        raise ConfigError(f"positive must be one of {', '.join(POSITIVE)}, got {spelled(positive)}")
     if positive == "shares":
         counts = Y.astype(np.float32)  # float: BLAS; the products are small exact integers
         empty = ~Y.any(axis=1)

@@ -213,7 +213,7 @@ def test_bf16_surprisal_is_close_to_fp32_and_cached_apart(texts, monkeypatch, tm
     np.testing.assert_array_equal(fp32 > 0, bf16 > 0)  # the same chosen positions (they depend on the text alone)
     cosine = (fp32 * bf16).sum(axis=1)[np.linalg.norm(fp32, axis=1) > 0]
     assert cosine.min() > 0.99, cosine.min()
-    with pytest.raises(ConfigError, match="precision must be one of fp32, bf16; got 'fp16'"):
+    with pytest.raises(ConfigError, match="precision must be one of fp32, bf16, got 'fp16'"):
         MLMSurprisal(precision="fp16")
 
 

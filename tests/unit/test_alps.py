@@ -154,11 +154,11 @@ def pool_state(texts, n_labeled=2, seed=0):
 
 def test_registered_and_checks_parameters_early():
     assert get_strategy("alps") is ALPS
-    with pytest.raises(ConfigError, match="^mlm_head must be one of auto, pretrained, fit; got 'bert': give one of "
+    with pytest.raises(ConfigError, match="^mlm_head must be one of auto, pretrained, fit, got 'bert'; give one of "
                                           "them, or leave it out for auto$"):
         ALPS(mlm_head="bert")
     for steps, shown in ((0, "0"), (True, "true")):  # the errors said no fix, where the strategy's other params' do
-        with pytest.raises(ConfigError, match=f"^fit_steps must be a positive integer; got {shown}: give one such, "
+        with pytest.raises(ConfigError, match=f"^fit_steps must be a positive integer, got {shown}; give one such, "
                                               f"or leave it out for its default$"):
             ALPS(fit_steps=steps)
     with pytest.raises(ConfigError, match="surprisal must be a function .* no command-line form\\); got 'foo'"):

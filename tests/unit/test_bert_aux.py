@@ -199,7 +199,7 @@ def test_training_with_aux_is_deterministic_on_cpu(tiny, aux):
                                       "(a negative one rewards the similarity the loss penalises), got -1; give 0 or "
                                       "more, or leave it out for the paper's 1.0"),
     ({"aux": "am", "aux_weight": -0.5}, "bert aux_weight is AM's weight of its auxiliary loss and must be at least 0"),
-    ({"aux": "aan", "aux_positive": "same"}, "aux_positive must be one of shares, exact; got 'same'"),
+    ({"aux": "aan", "aux_positive": "same"}, "aux_positive must be one of shares, exact, got 'same'"),
     ({"aux": "clld", "aux_confusable": [0, 1]}, "aux_confusable must be a list of label index pairs such as "
                                                 "[[0, 1], [2, 5]] (indices in the run's label order), got [0, 1]"),
     # a count, as a fitted space's confusable takes: it had failed with TypeError: 'int' object is not iterable

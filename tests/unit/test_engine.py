@@ -495,7 +495,7 @@ def test_prepare_computes_what_the_run_reads_first_and_records_nothing(corpus, t
     assert sorted(embedded[2]) == sorted(embedded[0])  # what the run embedded before its first round
     seen = strategy.seen_texts[0]
     assert strategy.prepared == [seen] == [corpus.texts[corpus.splits["train"]].tolist()]  # state.texts, in order
-    with pytest.raises(ConfigError, match="part must be one of embeddings, strategy; got 'labels'"):
+    with pytest.raises(ConfigError, match="part must be one of embeddings, strategy, got 'labels'"):
         simulation.prepare("labels")
 
 

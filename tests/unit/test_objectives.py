@@ -73,7 +73,7 @@ def test_positive_mask_takes_ndarray_sparse_and_tensor(as_input):
 
 
 def test_unknown_convention_is_a_config_error():
-    with pytest.raises(ConfigError, match="positive must be one of shares, exact; got 'same'"):
+    with pytest.raises(ConfigError, match="positive must be one of shares, exact, got 'same'"):
         positive_mask(Y5, "same")
 
 
