@@ -771,18 +771,23 @@ class SimulationConfig:
         if missing:
             from al.classifiers import CLASSIFIERS, classifier_class
 
-            able = [name for name in CLASSIFIERS if all(callable(getattr(classifier_class(name), m, None))
-                                                        for m in missing)]
+            classes = {name: classifier_class(name) for name in CLASSIFIERS}
+            able = [name for name, cls in classes.items() if all(callable(getattr(cls, m, None)) for m in missing)]
+            # on no classifier of al's: a misspelt classifier_methods entry (or a classifier still to write)
+            unknown = [m for m in missing if not any(callable(getattr(cls, m, None)) for cls in classes.values())]
+            nowhere = ""
             if able:
                 advice = f"use --classifier {' or '.join(able)}, or another strategy"
-            else:  # no classifier of al's has it: a misspelt classifier_methods entry, or a classifier to write
-                methods = sorted({m for name in CLASSIFIERS for m in dir(classifier_class(name))
-                                  if not m.startswith("_") and callable(getattr(classifier_class(name), m))})
-                advice = (f"no classifier of al's has it{did_you_mean(missing, methods)}: fix the strategy's "
-                          f"classifier_methods, or use another strategy")
-            raise ClassifierNeededError(
-                f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which classifier "
-                f"{self.classifier.name!r} lacks; {advice}")
+            else:
+                methods = sorted({m for cls in classes.values() for m in dir(cls)
+                                  if not m.startswith("_") and callable(getattr(cls, m))})
+                meant = [f"{m} -> {guess}" for m in unknown if (guess := closest(m, methods)) is not None]
+                nowhere = (f"no classifier of al's has {', '.join(unknown)}"
+                           f"{' (did you mean ' + ', '.join(meant) + '?)' if meant else ''}")
+                advice = f"{nowhere}: fix the strategy's classifier_methods, or use another strategy"
+            needs = (f"strategy {self.strategy.name!r} needs a classifier with {', '.join(missing)}, which "
+                     f"classifier {self.classifier.name!r} lacks")
+            raise ClassifierNeededError(f"{needs}; {advice}", needs=needs, able=able, nowhere=nowhere)
 
     def _check_split_column(self) -> None:
         """A ``split_column`` given (``split`` too) must be a column of the data file: of a CSV file's header, or
@@ -1118,9 +1123,11 @@ def _with_component(exc: ConfigError, where: str) -> ConfigError:
     if str(exc).startswith((where, where.split(" (")[0], f"{name} ")):
         return exc
     try:
-        return type(exc)(f"{where}: {exc}")  # its kind kept (ClassifierNeededError ...)
+        wrapped = type(exc)(f"{where}: {exc}")  # its kind kept (ClassifierNeededError ...)
     except TypeError:  # a kind that takes other arguments
         return ConfigError(f"{where}: {exc}")
+    wrapped.__dict__.update(exc.__dict__)  # and what it carries (ClassifierNeededError's needs and able)
+    return wrapped
 
 
 #: The kinds of value :func:`check_param_types` holds a parameter to, by its annotation (``bool`` also by a bool

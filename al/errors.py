@@ -29,7 +29,19 @@ class ConfigError(ALError):
 
 
 class ClassifierNeededError(ConfigError):
-    """A strategy calls a classifier method (its ``classifier_methods``) that the run's classifier lacks."""
+    """A strategy calls a classifier method (its ``classifier_methods``) that the run's classifier lacks.
+
+    ``needs``: what is lacking, without advice (``strategy 'bald' needs a classifier with predict_proba_dropout,
+    which classifier 'logreg' lacks``), for a command that words its own; ``able``: al's classifiers that have
+    every method it calls; ``nowhere``: where none has, which methods no classifier of al's has, with the names
+    perhaps meant (``no classifier of al's has predict_probaa (did you mean predict_probaa -> predict_proba?)``).
+    """
+
+    def __init__(self, message: str, needs: str = "", able: Sequence[str] = (), nowhere: str = "") -> None:
+        super().__init__(message)
+        self.needs = needs or message
+        self.able = tuple(able)
+        self.nowhere = nowhere
 
 
 class SpaceReadersError(ConfigError):

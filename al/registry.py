@@ -184,8 +184,7 @@ def get_strategy(spec: str) -> type[Strategy]:
                 made = factory(member)
             except ALError as exc:  # its own refusal: with the names it serves, where it does not give them
                 names = family_names(prefix)
-                said = str(exc).replace(member, "")  # a name inside the one asked for ('lc' of 'lc:x') is not given
-                if not names or any(name in said for name in names):
+                if not names or _names_given(str(exc), member, names):
                     raise
                 raise ConfigError(f"{exc}; {_names_text(names, member)}") from None
             except Exception as exc:  # noqa: BLE001 - a plugin's factory should raise ConfigError; any error is one line
@@ -245,6 +244,16 @@ def family_names(prefix: str) -> list[str] | None:
     except Exception:  # noqa: BLE001 - a plugin's list that cannot be read: its errors say less, nothing breaks
         return None
     return listed or None
+
+
+def _names_given(message: str, member: str, names: Sequence[str]) -> bool:
+    """Whether a family's refusal of ``member`` names any of the family's ``names`` itself: as a whole word, outside
+    the name asked for (``lc`` of ``lc:x`` is none; nor is the ``a`` of ``alpha`` for a member ``a``)."""
+    def word(text: str) -> str:
+        return rf"(?<![\w:-]){re.escape(text)}(?![\w:-])"
+
+    said = re.sub(word(member), "", message)
+    return any(re.search(word(name), said) for name in names)
 
 
 def _names_text(names: Sequence[str], member: str) -> str:
@@ -425,29 +434,39 @@ def _from_path(spec: str) -> type[Strategy]:
                           f"__main__, not that script; move the class into a module of its own (mystrategies.py) "
                           f"and give mystrategies:{attr}, or run it from that script (al.simulate.run)")
     if cls is None:
-        classes = sorted(name for name, value in vars(module).items()
-                         if isinstance(value, type) and issubclass(value, Strategy) and value is not Strategy
-                         and value.__module__ == module.__name__ and not name.startswith("_")
-                         and not getattr(value, "__abstractmethods__", None)
-                         and _loadable(value, f"{module_name}:{name}"))  # not one that would be refused if named
+        subclasses = sorted(name for name, value in vars(module).items()
+                            if isinstance(value, type) and issubclass(value, Strategy) and value is not Strategy
+                            and value.__module__ == module.__name__ and not name.startswith("_")
+                            and not getattr(value, "__abstractmethods__", None))
+        # those that would be refused if named (query(self, state), requires a string) are said apart
+        classes = [name for name in subclasses if _loadable(getattr(module, name), f"{module_name}:{name}")]
+        refused = [name for name in subclasses if name not in classes]
         if (hidden := _hidden_user_file(module_name, attr)) is not None:
             raise ConfigError(f"module {module_name!r} has no attribute {attr!r}: {hidden}")
-        listed = f"; its strategies: {', '.join(classes)}" if classes else "; it defines no Strategy subclass"
-        raise ConfigError(f"module {module_name!r} has no attribute {attr!r}{did_you_mean([attr], classes)}{listed}")
+        listed = f"; its strategies: {', '.join(classes)}" if classes else ""
+        if refused:
+            listed += (f"{'; and' if classes else '; its Strategy subclasses'} {', '.join(refused)}, refused if "
+                       f"named (name one to see why)")
+        listed = listed or "; it defines no Strategy subclass"
+        raise ConfigError(f"module {module_name!r} has no attribute {attr!r}"
+                          f"{did_you_mean([attr], [*classes, *refused])}{listed}")
     return _check_class(cls, spec)
 
 
 def _loadable(cls: type, spec: str) -> bool:
     """Whether ``cls``, named ``spec``, passes the checks a strategy's class gets when named (:func:`_check_class`),
-    left as it was (the name those checks give a class that has none is taken back)."""
-    named = "name" in vars(cls)
+    left as it was (the name those checks give a class whose own is missing or empty is taken back)."""
+    missing = object()
+    own = vars(cls).get("name", missing)
     try:
         _check_class(cls, spec)
     except ConfigError:
         return False
     finally:
-        if not named and "name" in vars(cls):
+        if own is missing and "name" in vars(cls):
             delattr(cls, "name")
+        elif own is not missing and vars(cls).get("name", missing) is not own:
+            setattr(cls, "name", own)
     return True
 
 

@@ -200,7 +200,7 @@ class ALPS(Strategy):
         checks.integer("alps", "n_init", n_init)
         if surprisal is not None and not callable(surprisal):
             raise ConfigError(f"surprisal must be a function of the pool's texts, passed from Python (it has no "
-                              f"command-line form); got {spelled(surprisal)}; leave it out to use the masked LM")
+                              f"command-line form), got {spelled(surprisal)}; leave it out to use the masked LM")
         self.model = model
         self.mlm_head = mlm_head
         self.fit_steps = fit_steps

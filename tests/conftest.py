@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from al.testing.dropout import DropoutLogreg  # noqa: F401 -- tests import it from here
 from al.datasets.corpus import Corpus, make_corpus
 
 REPO = Path(__file__).resolve().parents[1]

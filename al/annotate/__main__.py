@@ -26,6 +26,7 @@ import faulthandler
 import os
 import secrets
 import signal
+import shlex
 import socket
 import sys
 from pathlib import Path
@@ -187,8 +188,8 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
                               f"[food, water], or give --labels A B C")
         labels = check_label_names(from_file, f"labels in {source}")
     elif "labels" in args and "label_file" in args:
-        raise ConfigError(f"--labels and --label-file were both given (--labels {' '.join(args.labels)}, --label-file "
-                          f"{args.label_file}); keep one of them")
+        raise ConfigError(f"--labels and --label-file were both given (--labels {shlex.join(args.labels)}, "
+                          f"--label-file {shlex.quote(args.label_file)}); keep one of them")
     elif "labels" not in args and "label_file" not in args:
         raise ConfigError("give the labels with --labels A B C or with --label-file FILE (one of them), or as "
                           "labels: [A, B, C] in a --config file")

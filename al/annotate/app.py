@@ -11,7 +11,8 @@ Routes
                              ``seconds`` outside 0 to a day is stored as null)
 ``PUT /api/answers``         ``{"id", "labels": [...], "skipped": false, "expected": {"labels", "skipped"}}``:
                              change an answer (the id in the body, not the path: an id may hold ``/`` or be
-                             ``.`` or ``..``); ``expected``, optional, is the answer as the sender saw it
+                             ``.`` or ``..``); ``expected``, optional, is the answer as the sender saw it;
+                             ``labels`` is required in both unless ``skipped`` is true
 ``GET /api/answers``         ``{"labels", "answers"}``: the session's labels and every answer, newest first
 
 Every ``GET`` route answers ``HEAD`` too (headers alone: uptime checks, ``curl -I``).
@@ -45,7 +46,7 @@ import html
 import ipaddress
 import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
@@ -81,6 +82,9 @@ class SeenAnswer(BaseModel):
     true, so a body that forgot them is refused rather than stored as a text with no label; ``skipped`` is a JSON
     boolean (``"no"`` is refused, not read as false)."""
     model_config = ConfigDict(extra="forbid")
+    #: What a body without labels (or with null) is told.
+    labels_missing: ClassVar[str] = ('labels is missing or null: send [] for none of the labels, or "skipped": true '
+                                     'to skip the text')
 
     labels: list[str] | None = Field(default=None, max_length=1000)
     skipped: StrictBool = False
@@ -89,10 +93,15 @@ class SeenAnswer(BaseModel):
     def _labels_or_skip(self) -> "SeenAnswer":
         if self.labels is None:
             if not self.skipped:
-                raise PydanticCustomError("labels_missing", "labels is missing: send [] for none of the labels, or "
-                                                            '"skipped": true to skip the text')
+                raise PydanticCustomError("labels_missing", self.labels_missing)
             self.labels = []
         return self
+
+
+class ExpectedAnswer(SeenAnswer):
+    """An edit's ``expected``: the answer as its sender last saw it."""
+    labels_missing: ClassVar[str] = ('labels is missing or null: the labels of the answer as you last saw it, [] for '
+                                     'none ("skipped": true for a skip)')
 
 
 class AnswerBody(SeenAnswer):
@@ -102,7 +111,7 @@ class AnswerBody(SeenAnswer):
 
 class EditBody(SeenAnswer):
     id: str
-    expected: SeenAnswer | None = None  # the answer as the sender saw it: refused (409) if it changed since
+    expected: ExpectedAnswer | None = None  # the answer as the sender saw it: refused (409) if it changed since
 
 
 def token_cookie(port: int | None) -> str:

@@ -458,13 +458,15 @@ def _given(table: Table, label_names: Sequence[str], label_sep: str,
     if source.is_list:
         column = source.columns[0]
         blank = [row for row, value in enumerate(table.frame[column]) if isinstance(value, str) and not value.strip()]
-        if blank:  # a CSV's empty cell is read as missing (asked); a JSON "" is text
+        if blank:  # an empty CSV cell is read as missing (asked); a JSON "" or a CSV cell of spaces is text
             import warnings
 
+            json_lines = table.path.suffix.lower() in (".jsonl", ".ndjson", ".json")
+            how = "write null or leave the key out" if json_lines else "leave the cell empty"
             warnings.warn(f"{table.where(blank[0])}"
                           f"{f' and {len(blank) - 1} more row(s)' if len(blank) > 1 else ''}: the {column!r} cell "
-                          f"is \"\", read as labeled with none of the labels (as [] is); write null or leave it out "
-                          f"to have the text asked", UserWarning, stacklevel=2)
+                          f"is blank ({table.frame[column].iloc[blank[0]]!r}), read as labeled with none of the "
+                          f"labels (as [] is); {how} to have the text asked", UserWarning, stacklevel=2)
         return _listed(table, column, label_names, label_sep)
     given: dict[int, np.ndarray] = {}
     columns = list(source.columns)

@@ -644,24 +644,22 @@ def validate_loop(config: SimulationConfig) -> SimulationConfig:
             return config
         return config.validate()
     except ClassifierNeededError as exc:  # the classifiers it names: those a session can fit
-        raise ClassifierNeededError(session_classifiers(config, str(exc))) from None
+        raise ClassifierNeededError(session_classifiers(config, exc), needs=exc.needs) from None
 
 
-def session_classifiers(config: SimulationConfig, message: str) -> str:
-    """``message`` (the strategy's classifier methods lacking) with the classifiers offered cut to those that
+def session_classifiers(config: SimulationConfig, exc: ClassifierNeededError) -> str:
+    """``exc``'s message (the strategy's classifier methods lacking) with the classifiers offered cut to those that
     read no dev split (a session has none): ``bald``'s dropout is bert's alone, which reads one in every fit."""
-    from al.classifiers import CLASSIFIERS, classifier_class
     from al.config import Component
 
-    methods = getattr(config.strategy_class(), "classifier_methods", ())
-    able = [name for name in CLASSIFIERS if all(callable(getattr(classifier_class(name), m, None)) for m in methods)]
+    able = list(exc.able)
     usable = [name for name in able if not replace(config, classifier=Component(name, {}))
               .make_classifier_factory()(config.seed).uses_dev]
-    head = message.split("; use --classifier")[0]
+    head = exc.needs
     if usable:
         return f"{head}; use --classifier {' or '.join(usable)}, or another strategy"
     if not able:
-        return f"{head}, and no classifier of al's has it: choose another strategy"
+        return str(exc)  # on no classifier of al's: its own advice (a misspelt method, or another strategy)
     one = len(able) == 1
     return (f"{head}; only {' and '.join(able)} {'has' if one else 'have'} it, and {'it reads' if one else 'they read'} "
             f"a dev split in every fit, which a session has none of (--dev only measures each round): choose another "
@@ -1303,10 +1301,9 @@ class Session:
             phase, message = "answering", f"text {min(answered + 1, asked)} of {asked} in this round's batch"
             first = self.config.initial - len(self.texts.given)
             if current_round == 0 and 0 < first < asked:  # the start's texts, then the first picks, in one batch
-                given = len(self.texts.given)
-                came = f"; {given} more came labeled in the file" if given else ""
-                message += (f" (the {first} initial {'text' if first == 1 else 'texts'}{' left' if given else ''}, "
-                            f"then the first {asked - first} picked{came})")
+                initial = (f"{first} of the {self.config.initial} initial texts not labeled in the file"
+                           if self.texts.given else f"{first} initial {'text' if first == 1 else 'texts'}")
+                message += f" (the {initial}, then the first {asked - first} picked)"
         elif not rounds and not self.annotator.loop_asked:  # the first texts may be answered already
             phase, message = "starting", f"preparing: {self._preparing()} and training the first classifier"
         else:

@@ -196,8 +196,10 @@ def check_strategy(
         (``"cvirs"``, ``"mystrategies:LeastConfident"``, as ``python -m al.testing`` takes it)
     n : query size used by the checks, 1 to 48
     classifier : zero-argument callable returning the unfitted classifier of the synthetic
-        pools (see :func:`make_state`), for strategies that need a particular kind
-        (e.g. one with dropout); default logistic regression
+        pools (see :func:`make_state`), for strategies that need a particular kind; default
+        logistic regression, or :class:`~al.testing.dropout.DropoutLogreg` for a strategy
+        calling ``predict_proba_dropout`` (:func:`checks_classifier`); one given leaves out the
+        comparison across hash seeds (its processes fit the default)
     name : how the messages name the strategy (``python -m al.testing``: the name typed);
         default its class name
     other_processes : also compare the first answer in new processes of other hash seeds

@@ -59,9 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ClassifierNeededError as exc:  # it calls what the checks' logistic regression has not
             if checks_classifier(config.make_strategy()) is None:  # nor the dropout stand-in
                 failed += 1
-                needs = str(exc).split("; use --classifier")[0]  # a flag of al.simulate's, not of this command
-                print(f"error: {config.strategy.label(console_spelling)} could not be checked: {needs}{advice}",
-                      file=sys.stderr)
+                nowhere = f"; {exc.nowhere}" if exc.nowhere else ""  # not --classifier: a flag of al.simulate's
+                print(f"error: {config.strategy.label(console_spelling)} could not be checked: {exc.needs}"
+                      f"{nowhere}{advice}", file=sys.stderr)
                 continue
             stand_in = "; fitted al.testing.DropoutLogreg, noisy logits standing in for MC dropout"
         except ALError as exc:

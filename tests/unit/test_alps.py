@@ -161,7 +161,7 @@ def test_registered_and_checks_parameters_early():
         with pytest.raises(ConfigError, match=f"^fit_steps must be a positive integer, got {shown}; give one such, "
                                               f"or leave it out for its default$"):
             ALPS(fit_steps=steps)
-    with pytest.raises(ConfigError, match="surprisal must be a function .* no command-line form\\); got 'foo'"):
+    with pytest.raises(ConfigError, match="surprisal must be a function .* no command-line form\\), got 'foo'"):
         ALPS(surprisal="foo")  # --strategy-param surprisal=foo: one line, not a TypeError at the first query
 
 

@@ -221,14 +221,18 @@ def test_an_answer_without_labels_is_refused_unless_it_skips(pool, tmp_path):
             response = client.post("/api/answer", json=body)
             assert response.status_code == 422, (body, response.text)
             assert session.store.all() == []
-        assert "labels is missing: send [] for none of the labels" in client.post(
-            "/api/answer", json={"id": text["id"]}).json()["detail"]
+        for body in ({"id": text["id"]}, {"id": text["id"], "labels": None}):
+            assert "labels is missing or null: send [] for none of the labels" in client.post(
+                "/api/answer", json=body).json()["detail"]
         assert "skipped: Input should be a valid boolean" in client.post(
             "/api/answer", json={"id": text["id"], "labels": [], "skipped": "no"}).json()["detail"]
         skipped = client.post("/api/answer", json={"id": text["id"], "skipped": True})  # a skip needs no labels
         assert skipped.status_code == 200 and skipped.json()["answer"]["skipped"] is True
         edit = client.put("/api/answers", json={"id": text["id"]})
         assert edit.status_code == 422 and "labels is missing" in edit.json()["detail"]
+        edit = client.put("/api/answers", json={"id": text["id"], "labels": [], "expected": {"skipped": False}})
+        assert edit.status_code == 422 and "expected: labels is missing or null: the labels of the answer as you " \
+                                           "last saw it, [] for none" in edit.json()["detail"]
     finally:
         session.close()
 
@@ -584,8 +588,8 @@ def test_labels_given_in_the_file_start_the_session_and_are_never_asked(tmp_path
         assert set(range(6)) <= set(session.start_indices().tolist())
         person = Person(client, (path, Y, corpus.label_names))
         state, _ = person.next_text()  # --initial 10: 4 left to ask after the 6 given ("the 10 initial" misread)
-        assert state["message"] == ("text 1 of 9 in this round's batch (the 4 initial texts left, then the first 5 "
-                                    "picked; 6 more came labeled in the file)"), state["message"]
+        assert state["message"] == ("text 1 of 9 in this round's batch (the 4 of the 10 initial texts not labeled "
+                                    "in the file, then the first 5 picked)"), state["message"]
         person.answer()
     finally:
         session.close()
@@ -1068,7 +1072,7 @@ def test_the_session_modules_stay_light():
     assert done.stdout.strip() == "[]"
 
 
-def test_a_blank_label_list_in_json_lines_is_warned_of_as_none_of_the_labels(tmp_path):
+def test_a_blank_label_list_is_warned_of_as_none_of_the_labels(tmp_path):
     """JSON's "" is not a CSV's empty cell (asked): read as [] as before (sessions resume the same), said aloud."""
     from al.annotate.data import read_session_texts
 
@@ -1076,10 +1080,18 @@ def test_a_blank_label_list_in_json_lines_is_warned_of_as_none_of_the_labels(tmp
     rows = [{"id": "a", "text": "need rice", "labels": "food"}, {"id": "b", "text": "roads", "labels": ""},
             {"id": "c", "text": "calm"}, {"id": "d", "text": "dry", "labels": " "}]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    with pytest.warns(UserWarning, match=r't.jsonl line 2 and 1 more row\(s\): the \'labels\' cell is "", read as '
-                                         r"labeled with none of the labels \(as \[\] is\); write null or leave it"):
+    with pytest.warns(UserWarning, match=r"t.jsonl line 2 and 1 more row\(s\): the 'labels' cell is blank \(''\), "
+                                         r"read as labeled with none of the labels \(as \[\] is\); write null or "
+                                         r"leave the key out to have the text asked$"):
         texts = read_session_texts(path, ["food", "water"])
     assert {i: row.tolist() for i, row in texts.given.items()} == {0: [1, 0], 1: [0, 0], 3: [0, 0]}
+    csv = tmp_path / "t.csv"  # a CSV cell of spaces alone is text too (an empty one is asked): its own advice
+    csv.write_text("id,text,labels\na,need rice,food\nb,roads,  \nc,calm,\n")
+    with pytest.warns(UserWarning, match=r"t.csv line 3: the 'labels' cell is blank \('  '\), read as labeled with "
+                                         r"none of the labels \(as \[\] is\); leave the cell empty to have the text "
+                                         r"asked$"):
+        texts = read_session_texts(csv, ["food", "water"])
+    assert {i: row.tolist() for i, row in texts.given.items()} == {0: [1, 0], 1: [0, 0]}
 
 
 def test_a_csv_file_with_label_columns_filled_for_some_rows(tmp_path):

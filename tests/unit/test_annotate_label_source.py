@@ -36,7 +36,7 @@ from al.records import read_rounds  # noqa: E402
 from tests.conftest import REPO, hash_embed, synthetic_corpus  # noqa: E402
 
 # row 10 of the JSON-lines pools holds "labels": "" on purpose (none of the labels); its warning is pinned elsewhere
-pytestmark = pytest.mark.filterwarnings("ignore:.*the 'labels' cell is \"\", read as labeled with none")
+pytestmark = pytest.mark.filterwarnings("ignore:.*the 'labels' cell is blank .*, read as labeled with none")
 
 LOOP = ["--initial", "10", "--step", "5", "--budget", "20", "--strategy", "random", "--folds", "2"]
 NAMES = [f"label{j}" for j in range(4)]

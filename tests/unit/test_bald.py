@@ -9,9 +9,9 @@ from al.classifiers.linear import LogisticRegressionClassifier
 from al.engine import Simulation
 from al.errors import ConfigError
 from al.strategy import PoolState
-from al.testing import make_state
+from al.testing import DropoutLogreg, make_state
 from strategies.bald import BALD, bald_scores, bernoulli_entropy
-from tests.conftest import DropoutLogreg, hash_embed, synthetic_corpus
+from tests.conftest import hash_embed, synthetic_corpus
 
 LN2 = np.log(2.0)
 H02 = -(0.2 * np.log(0.2) + 0.8 * np.log(0.8))  # 0.5004 nats

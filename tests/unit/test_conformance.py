@@ -18,8 +18,8 @@ import pytest
 from al.errors import ConfigError
 from al.registry import available, get_strategy
 from al.strategy import Strategy
-from al.testing import check_strategy
-from tests.conftest import DropoutLogreg, hash_embed
+from al.testing import DropoutLogreg, check_strategy
+from tests.conftest import hash_embed
 
 
 def fake_surprisal(texts):

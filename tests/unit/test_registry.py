@@ -432,6 +432,15 @@ def test_a_family_that_names_its_members_has_them_listed_and_in_its_errors(monke
     with pytest.raises(ConfigError, match=r"^mine has no alpha:x; its names: alpha, beta"):  # 'alpha' is in the
         get_strategy("mine:alpha:x")  # name asked for, not a list the factory gave
 
+    def listing(member):  # a refusal that names them itself: not named twice, whatever the member's letters
+        raise ConfigError(f"mine has no {member}; its names: alpha, beta.")
+
+    listing.names = ("alpha", "beta")
+    monkeypatch.setitem(registry._PREFIXES, "mine", listing)
+    for member in ("a", "alph", "beta:x"):
+        with pytest.raises(ConfigError, match=rf"^mine has no {member}; its names: alpha, beta\.$"):
+            get_strategy(f"mine:{member}")
+
 
 def test_run_params_naming_no_run_setting_are_refused_when_the_class_loads(monkeypatch):
     class Typo(Strategy):

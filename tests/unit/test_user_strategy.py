@@ -1030,11 +1030,29 @@ def test_what_a_mistake_in_naming_or_configuring_a_strategy_is_told(user_module)
     with pytest.raises(ConfigError, match=rf"^unknown strategy '{module}\.Seeded'; a class in a module is written "
                                           rf"with a colon: {module}:Seeded$"):
         SimulationConfig(strategy=f"{module}.Seeded").validate()
-    # those it lists can be named: not a class that names itself refused (query(self, state), requires a string)
-    with pytest.raises(ConfigError, match=r"its strategies: (?!.*_Base)(?!.*Abstract)(?!.*OldSignature)"
-                                          r"(?!.*TextRequires).*Seeded"):
+    # those it lists as strategies can be named; a class that would be refused (query(self, state), requires a
+    # string) is said apart
+    with pytest.raises(ConfigError, match=r"its strategies: (?!.*_Base)(?!.*Abstract)[^;]*Seeded[^;]*; and "
+                                          r"NoN, OldSignature, Spelt, TextRequires, Typo, refused if named \(name "
+                                          r"one to see why\)$"):  # USER_CLASSES' refused ones too
         SimulationConfig(strategy=f"{module}:Seedd").validate()
     assert "name" not in vars(sys.modules[module].Seeded)  # listing it named nothing
+    with pytest.raises(ConfigError, match=r"has no attribute 'OldSignatur' \(did you mean OldSignature\?\)"):
+        SimulationConfig(strategy=f"{module}:OldSignatur").validate()
+    only_refused = user_module("""
+    from al.strategy import Strategy
+
+
+    class OldSignature(Strategy):
+        name = ""  # empty: a lookup's checks name it, and give the name back
+
+        def query(self, state):
+            return state.indices_unlabeled[:1]
+    """)
+    with pytest.raises(ConfigError, match=r"has no attribute 'Old' ?; its Strategy subclasses OldSignature, refused "
+                                          r"if named \(name one to see why\)$"):  # not "it defines no subclass"
+        SimulationConfig(strategy=f"{only_refused}:Old").validate()
+    assert sys.modules[only_refused].OldSignature.name == ""
     with pytest.raises(ConfigError, match=r"defines query\(self, state\)"):
         SimulationConfig(strategy=f"{module}:OldSignature").validate()
     with pytest.raises(ConfigError, match=rf"^unknown strategy '{module}'; a module of that name can be imported: "
@@ -1151,7 +1169,7 @@ def test_a_run_refuses_a_reveal_outside_the_unlabeled_texts(corpus, which):
         simulate(corpus, RevealsOutside(which))
 
 
-def test_a_misspelt_classifier_method_is_named_with_the_one_meant(user_module):
+def test_a_misspelt_classifier_method_is_named_with_the_one_meant(user_module, capsys):
     """'needs a classifier with predict_probaa, ...; use --classifier of your own that has it': --classifier takes
     al's classifiers alone, and the method was misspelt."""
     module = user_module("""
@@ -1163,9 +1181,27 @@ def test_a_misspelt_classifier_method_is_named_with_the_one_meant(user_module):
 
         def query(self, state, n):
             return state.indices_unlabeled[:n]
+
+    class Mixed(Strategy):
+        classifier_methods = ("predict_proba_dropout", "predict_probaa")
+
+        def query(self, state, n):
+            return state.indices_unlabeled[:n]
     """)
     with pytest.raises(ConfigError, match=r"^strategy '[\w:]+Misspelt' needs a classifier with predict_probaa, which "
-                                          r"classifier 'logreg' lacks; no classifier of al's has it \(did you mean "
-                                          r"predict_proba\?\): fix the strategy's classifier_methods, or use another "
-                                          r"strategy$"):
+                                          r"classifier 'logreg' lacks; no classifier of al's has predict_probaa \(did "
+                                          r"you mean predict_probaa -> predict_proba\?\): fix the strategy's "
+                                          r"classifier_methods, or use another strategy$"):
         SimulationConfig(strategy=f"{module}:Misspelt")._validated()
+    # one spelt right (bert has it), one misspelt: the guess is for the misspelt one alone
+    with pytest.raises(ConfigError, match=r"with predict_proba_dropout, predict_probaa, which classifier 'logreg' "
+                                          r"lacks; no classifier of al's has predict_probaa \(did you mean "
+                                          r"predict_probaa -> predict_proba\?\): fix"):
+        SimulationConfig(strategy=f"{module}:Mixed")._validated()
+    from al.testing.__main__ import main
+
+    assert main([f"{module}:Misspelt"]) == 2
+    assert capsys.readouterr().err.startswith(  # not al.simulate's "or use another strategy"
+        f"error: {module}:Misspelt could not be checked: strategy '{module}:Misspelt' needs a classifier with "
+        f"predict_probaa, which classifier 'logreg' lacks; no classifier of al's has predict_probaa (did you mean "
+        f"predict_probaa -> predict_proba?) (these checks fit")

@@ -115,9 +115,10 @@
     });
     const advice = $("advice");
     advice.replaceChildren();
+    const trained = state.metrics && state.metrics.n_labeled;
     $("advice-when").textContent = !state.advice_round ? "" : "As of round " + state.advice_round +
-      (state.metrics && state.metrics.n_labeled ? ", trained on " + state.metrics.n_labeled + " labeled texts" : "") +
-      "; answers since count from the next round.";
+      (trained ? ", trained on " + trained + " labeled " + (trained === 1 ? "text" : "texts") : "") +
+      (state.phase === "done" ? "." : "; answers since count from the next round.");
     if (!state.advice.length) {
       const li = document.createElement("li");
       li.textContent = "Advice comes after the first round.";
