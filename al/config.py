@@ -640,7 +640,8 @@ class SimulationConfig:
         if self.space.name != PRETRAINED:  # what a grid's --dry-run and each cell check, before data loads
             part(lambda: check_space_readers(self.space_for, repr(built["strategy"].name or
                                                                   type(built["strategy"]).__name__),
-                                             "embeddings" in built["strategy"].requires, built["classifier"].input),
+                                             "embeddings" in built["strategy"].requires, built["classifier"].input,
+                                             "representations" in built["strategy"].requires),
                  readers_ok, space_ok)
         return found
 
@@ -1239,11 +1240,14 @@ def _raised_at(exc: BaseException) -> str:
 # ---------------------------------------------------------------- mappings
 
 
-def check_space_readers(space_for: str, strategy_name: str, strategy_reads: bool, classifier_input: str) -> None:
+def check_space_readers(space_for: str, strategy_name: str, strategy_reads: bool, classifier_input: str,
+                        strategy_reads_representations: bool = False) -> None:
     """Refuse a task-specific space that nothing chosen to read it reads (``space_for``: see :data:`SPACE_READERS`).
 
     ``strategy_reads``: whether the strategy declares ``embeddings``;
-    ``classifier_input``: what the classifier reads (``"embeddings"``, ``"texts"``...).
+    ``classifier_input``: what the classifier reads (``"embeddings"``, ``"texts"``...);
+    ``strategy_reads_representations``: whether it declares ``representations`` (DAL, coreset), which are the
+    fitted space's through an embedding classifier that reads it.
     """
     if not strategy_reads and classifier_input != "embeddings":
         raise SpaceReadersError(
@@ -1251,8 +1255,10 @@ def check_space_readers(space_for: str, strategy_name: str, strategy_reads: bool
             f"classifier reads them; use --space pretrained, or a strategy or classifier that reads embeddings"
         )
     if space_for == "strategy" and not strategy_reads:
-        raise SpaceReadersError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings; "
-                                f"use --space-for all or classifier, or a strategy that reads embeddings")
+        through = (" (it reads the classifier's representations, which are the fitted space's only with --space-for "
+                   "all or classifier)" if strategy_reads_representations and classifier_input == "embeddings" else "")
+        raise SpaceReadersError(f"--space-for strategy, but strategy {strategy_name} reads no embeddings view"
+                                f"{through}; use --space-for all or classifier, or a strategy that reads embeddings")
     if space_for == "classifier" and classifier_input != "embeddings":
         raise ConfigError(f"--space-for classifier, but the classifier reads {classifier_input}, "
                           f"not embeddings; use --space-for all or strategy, or an embedding classifier")

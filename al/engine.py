@@ -499,7 +499,7 @@ class Simulation:
             if self.space_for not in SPACE_READERS:
                 raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {spelled(self.space_for)}")
             check_space_readers(self.space_for, strategy_name, self._strategy_reads_embeddings,
-                                self._classifier_probe.input)
+                                self._classifier_probe.input, "representations" in self.strategy.requires)
 
     @property
     def n_rounds(self) -> int:

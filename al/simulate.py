@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                    f"(default: {d.space_for})")
     g.add_argument("--space-param", action="append", metavar="KEY=VALUE",
                    help="keyword argument of the space (repeatable), e.g. epochs=30, dim=128, positive=exact, "
-                   "alpha=100 (snnl), negatives=4 (aan, am), delta=0.4 (am), lam=0.5, ldm=adaptive (clld); "
+                   "alpha=100 (snnl), aux_weight=1.0, negatives=4 (aan, am), delta=0.4 (am), lam=0.5 (the weight "
+                   "of BCE), ldm=adaptive (clld); "
                    "the encoder scope takes model, epochs, learning_rate, batch_size, max_length, amp, not dim; "
                    "a misspelt name is refused with the full list")
     g = p.add_argument_group("loop")

@@ -23,7 +23,7 @@ from transformers import AutoModel, AutoTokenizer, get_linear_schedule_with_warm
 from al.classifiers.base import Classifier, fixed_threshold, tune_thresholds
 from al.device import autocast, cudnn_attention_off, resolve_device, seeded_torch, warn_if_bf16_emulated
 from al import checks
-from al.errors import ConfigError, spelled
+from al.errors import ConfigError, did_you_mean, spelled
 from al.metrics import macro_f1
 from al.models import quiet_loading, resolve_model, token_limit
 from al.progress import progress
@@ -694,14 +694,21 @@ class BertClassifier(Classifier):
         if self.aux is not None and self.aux not in AUX:
             raise ConfigError(f"bert aux must be one of {', '.join(AUX)} (or null for none), got {spelled(self.aux)}")
         if self.aux_positive not in ("shares", "exact"):
-            raise ConfigError(f"bert aux_positive must be one of shares, exact, got {spelled(self.aux_positive)}")
+            raise ConfigError(f"bert aux_positive must be one of shares, exact, got {spelled(self.aux_positive)}"
+                              f"{did_you_mean([str(self.aux_positive)], ('shares', 'exact'))}; {checks.FIX}")
+        if self.aux is not None:  # a batch of one text has no pair to compare: the objective would add nothing
+            checks.integer("bert", "batch_size", self.batch_size, at_least=2,
+                           why=f"aux={self.aux} compares the texts of a batch")
+            if self.max_epochs == 0:
+                raise ConfigError(f"bert aux={self.aux!r} is read by nothing with max_epochs=0 (nothing trains); give "
+                                  f"max_epochs of 1 or more, or leave aux out")
         checks.integer("bert", "aux_negatives", self.aux_negatives, at_least=2 if self.aux == "am" else 1,
                        why="am draws one positive, then negatives" if self.aux == "am" else "")
         if self.aux_weight is not None:
             if isinstance(self.aux_weight, bool) or not isinstance(self.aux_weight, (int, float)) \
                     or not np.isfinite(self.aux_weight):
-                raise ConfigError(f"bert aux_weight must be a finite number or None (the paper's), got "
-                                  f"{spelled(self.aux_weight)}")
+                raise ConfigError(f"bert aux_weight must be a finite number or null (the paper's), got "
+                                  f"{spelled(self.aux_weight)}; give one such, or leave it out for the paper's")
             if self.aux == "clld" and not 0 <= self.aux_weight <= 1:
                 raise ConfigError(f"bert aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]; "
                                   f"got {spelled(self.aux_weight)}")
@@ -735,6 +742,13 @@ class BertClassifier(Classifier):
                      if isinstance(pairs, (int, np.integer)) and not isinstance(pairs, bool) else "")
             raise ConfigError(f"bert aux_confusable must be a list of label index pairs such as [[0, 1], [2, 5]] "
                               f"(indices in the run's label order), got {spelled(pairs)}{count}")
+        seen: dict[frozenset[int], list[int]] = {}
+        for pair in pairs:
+            key = frozenset(int(x) for x in pair)
+            if key in seen:  # [[0, 1], [1, 0]]: one pair, its tau set twice (a typo, most likely)
+                raise ConfigError(f"bert aux_confusable lists the pair {list(seen[key])} twice (as {list(pair)}: a "
+                                  f"pair is unordered); name each pair once")
+            seen[key] = [int(x) for x in pair]
 
     def predict_proba_dropout(self, X: Sequence[str], n_samples: int, seed: int) -> np.ndarray:
         """Per-label probabilities of ``n_samples`` stochastic forward passes with dropout on (MC dropout).

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from al.errors import ConfigError, DataError, spelled
+from al.checks import FIX
+from al.errors import ConfigError, DataError, did_you_mean, spelled
 from al.optim import Adam
 from al.spaces.training import (CLLD_TAU, Batch, batch_loss, check_fit, check_space_settings, minibatches, pair_loss,
                                  resolve_params)
@@ -97,7 +98,7 @@ class HeadSpace:
         check_space_settings(self, ("dim", "hidden", "epochs", "batch_size"))
         if self.ldm not in LDM_MODES:
             raise ConfigError(f"space {self.objective!r} ldm must be one of {', '.join(LDM_MODES)}, got "
-                              f"{spelled(self.ldm)}")
+                              f"{spelled(self.ldm)}{did_you_mean([str(self.ldm)], LDM_MODES)}; {FIX}")
         if self.dropout is not None and (isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float))
                                          or not 0 <= self.dropout < 1):
             raise ConfigError(f"space {self.objective!r} dropout must be a number in [0, 1), or null (YAML; or leave it "

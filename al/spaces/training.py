@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from al.errors import ConfigError, spelled
+from al.checks import FIX
+from al.errors import ConfigError, did_you_mean, spelled
 
 #: Default weights of each objective, from its paper.
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -92,7 +93,8 @@ def check_space_settings(space: Any, positive_ints: tuple[str, ...]) -> None:
         raise ConfigError(f"space objective must be one of {', '.join(OBJECTIVES)}, got {spelled(space.objective)}")
     owner = f"space {space.objective!r}"
     if space.positive not in POSITIVE:
-        raise ConfigError(f"{owner} positive must be one of {', '.join(POSITIVE)}, got {spelled(space.positive)}")
+        raise ConfigError(f"{owner} positive must be one of {', '.join(POSITIVE)}, got {spelled(space.positive)}"
+                          f"{did_you_mean([str(space.positive)], POSITIVE)}; {FIX}")
     for name in positive_ints:  # CEA's batches are of pairs; the others' losses compare the texts of a batch
         of_texts = name == "batch_size" and space.objective != "cea"
         checks.integer(owner, name, getattr(space, name), at_least=2 if of_texts else 1,

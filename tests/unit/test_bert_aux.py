@@ -191,8 +191,8 @@ def test_training_with_aux_is_deterministic_on_cpu(tiny, aux):
     ({"aux": "am", "aux_negatives": 1}, "bert aux_negatives must be an integer of at least 2 (am draws one positive, then "
                                         "negatives), got 1; give one such"),
     ({"aux": "aan", "aux_negatives": 0}, "bert aux_negatives must be a positive integer, got 0; give one such"),
-    ({"aux": "snnl", "aux_weight": float("nan")}, "bert aux_weight must be a finite number or None (the paper's), "
-                                                  "got nan"),
+    ({"aux": "snnl", "aux_weight": float("nan")}, "bert aux_weight must be a finite number or null (the paper's), "
+                                                  "got nan; give one such, or leave it out for the paper's"),
     ({"aux": "clld", "aux_weight": 2}, "aux_weight is CLLD's lambda, the weight of BCE, and must lie in [0, 1]"),
     # a negative weight of the auxiliary loss trained, where the head space's aan refuses it (SNNL's alpha may be < 0)
     ({"aux": "aan", "aux_weight": -1}, "bert aux_weight is AAN's weight of its auxiliary loss and must be at least 0 "
@@ -200,6 +200,16 @@ def test_training_with_aux_is_deterministic_on_cpu(tiny, aux):
                                       "more, or leave it out for the paper's 1.0"),
     ({"aux": "am", "aux_weight": -0.5}, "bert aux_weight is AM's weight of its auxiliary loss and must be at least 0"),
     ({"aux": "aan", "aux_positive": "same"}, "aux_positive must be one of shares, exact, got 'same'"),
+    ({"aux": "aan", "aux_positive": "exat"}, "aux_positive must be one of shares, exact, got 'exat' (did you mean "
+                                             "exact?); give one such"),
+    # a batch of one text, or no epoch: the objective added nothing while the records named it
+    ({"aux": "snnl", "batch_size": 1}, "bert batch_size must be an integer of at least 2 (aux=snnl compares the "
+                                       "texts of a batch), got 1; give one such"),
+    ({"aux": "am", "max_epochs": 0}, "bert aux='am' is read by nothing with max_epochs=0 (nothing trains); give "
+                                     "max_epochs of 1 or more, or leave aux out"),
+    ({"aux": "clld", "aux_confusable": [[0, 1], [2, 3], [1, 0]]}, "bert aux_confusable lists the pair [0, 1] twice "
+                                                                  "(as [1, 0]: a pair is unordered); name each pair "
+                                                                  "once"),
     ({"aux": "clld", "aux_confusable": [0, 1]}, "aux_confusable must be a list of label index pairs such as "
                                                 "[[0, 1], [2, 5]] (indices in the run's label order), got [0, 1]"),
     # a count, as a fitted space's confusable takes: it had failed with TypeError: 'int' object is not iterable

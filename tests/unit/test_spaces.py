@@ -167,6 +167,8 @@ def test_clld_adaptive_label_distance_follows_algorithm_1_s_schedule(monkeypatch
     ({"name": "cea", "params": {"objective": "aan"}}, "objective is its name"),
     ({"name": "snnl", "params": {"epochs": 0}}, "space 'snnl' epochs must be a positive integer, got 0;"),
     ({"name": "aan", "params": {"positive": "some"}}, "space 'aan' positive must be one of shares, exact, got 'some'"),
+    ({"name": "am", "params": {"positive": "exat"}}, r"space 'am' positive must be one of shares, exact, got 'exat' "
+                                                     r"\(did you mean exact\?\); give one such"),
     ({"name": "cea", "params": {"learning_rate": -1}}, r"space 'cea' learning_rate must be a number in \(0, inf\), got -1; give one such"),
     ({"name": "clld", "params": {"learning_rate": 0}}, r"space 'clld' learning_rate must be a number in \(0, inf\), got 0;"),
     ({"name": "snnl", "params": {"learning_rate": "abc"}}, r"space 'snnl' learning_rate must be a number in \(0, inf\), got 'abc';"),
@@ -193,6 +195,9 @@ def test_scope_and_period_are_checked():
         SimulationConfig(space="cea", space_every=0).validate()
     with pytest.raises(ConfigError, match="has no parameter 'ldm'"):  # the encoder scope has a static LDM only
         SimulationConfig(space={"name": "clld", "params": {"ldm": "adaptive"}}, space_scope="encoder").validate()
+    with pytest.raises(ConfigError, match=r"^space 'clld' ldm must be one of static, adaptive, got 'adaptiv' \(did "
+                                          r"you mean adaptive\?\); give one such"):  # the head scope's
+        SimulationConfig(space={"name": "clld", "params": {"ldm": "adaptiv"}}).validate()
 
 
 def test_flags_reach_the_config_and_the_resolved_settings():
@@ -502,7 +507,12 @@ def test_space_for_is_checked_against_who_reads_embeddings(corpus):
 
 
 @pytest.mark.parametrize(("settings", "match"), [
-    ({"strategy": "random", "space_for": "strategy"}, "--space-for strategy, but strategy 'random' reads no embeddings"),
+    ({"strategy": "random", "space_for": "strategy"}, "--space-for strategy, but strategy 'random' reads no embeddings"
+                                                      " view; use"),
+    # DAL queries in the fitted space through logreg's representations under --space-for all: said, not "none"
+    ({"strategy": "dal", "space_for": "strategy"}, "strategy 'dal' reads no embeddings view (it reads the "
+                                                   "classifier's representations, which are the fitted space's only "
+                                                   "with --space-for all or classifier); use"),
     ({"strategy": "class_embedding", "space_for": "classifier", "classifier": "bert"},
      "--space-for classifier, but the classifier reads texts"),
     ({"strategy": "random", "classifier": "bert"}, "neither strategy 'random' nor the classifier reads them"),

@@ -92,7 +92,7 @@ def test_a_strategy_axis_crossed_with_a_space_axis_is_told_how_to_pair_them():
             "grid": {"strategy": ["random", "class_embedding"], "space": ["pretrained", "cea"]}}
     problems = {run.name: run.problems for run in expand_grid(spec)[1]}
     (refusal,) = problems["strategy-random__space-cea"]
-    assert refusal.startswith("space_for: strategy, but strategy 'random' reads no embeddings; ")
+    assert refusal.startswith("space_for: strategy, but strategy 'random' reads no embeddings view; ")
     assert refusal.endswith("(axes strategy and space cross every strategy with every space: pair them in one axis "
                             "of mappings, e.g. arm: [{name: random, strategy: random}, {name: ce-cea, strategy: "
                             "class_embedding, space: cea}], as simulations/spaces.yaml does)")
