@@ -133,11 +133,14 @@ class HeadSpace:
         with torch_threads(1), seeded_torch(seed):
             dropout = self.dropout if self.dropout is not None else (0.1 if self.objective == "clld" else 0.0)
             net = _Network(X.shape[1], self.hidden, self.dim, Y_dense.shape[1], dropout)
-            ldm = self._static_ldm(X, Y_dense, dev_inputs, Y_dev, seed)
+            ldm, pairs = self._static_ldm(X, Y_dense, dev_inputs, Y_dev, seed)
             losses = self._train(net, X, Y_dense, rng, ldm, dev_inputs, Y_dev)
         net.eval()
-        fitted = FittedHead(net, self.objective, {"epochs": self.epochs, "loss": round(losses[-1], 5),
-                                                  "loss_first_epoch": round(losses[0], 5)})
+        facts: dict[str, Any] = {"epochs": self.epochs, "loss": round(losses[-1], 5),
+                                 "loss_first_epoch": round(losses[0], 5)}
+        if pairs is not None:  # found on dev at each fit: which pairs got tau, by label index in the run's order
+            facts["confusable_pairs"] = [[int(a), int(b)] for a, b in pairs]
+        fitted = FittedHead(net, self.objective, facts)
         check_fit(self.objective, "head", losses, self.learning_rate, fitted.transform(X))
         return fitted
 
@@ -188,20 +191,23 @@ class HeadSpace:
         optimiser.step()
         return total + float(loss.detach()) * size, count + size
 
-    def _static_ldm(self, X: np.ndarray, Y: np.ndarray, dev_inputs: Any, Y_dev: Any, seed: int) -> np.ndarray | None:
-        """CLLD's starting label-distance matrix (see the class docstring); None for other objectives."""
+    def _static_ldm(self, X: np.ndarray, Y: np.ndarray, dev_inputs: Any, Y_dev: Any, seed: int
+                    ) -> tuple[np.ndarray | None, list[tuple[int, int]] | None]:
+        """CLLD's starting label-distance matrix (see the class docstring) and the confusable label pairs it puts
+        tau on (None unless ``confusable`` > 0); (None, None) for other objectives."""
         if self.objective != "clld":
-            return None
+            return None, None
         from al.spaces.objectives import confusable_pairs, multilabel_confusion, static_label_distance
 
         n_labels = Y.shape[1]
         if self.confusable <= 0:
-            return static_label_distance(n_labels)
+            return static_label_distance(n_labels), None
         from al.classifiers.linear import LogisticRegressionClassifier
 
         probe = LogisticRegressionClassifier(seed=seed).fit(X, sp.csr_matrix(Y))
         confusion = multilabel_confusion(_dense(Y_dev), probe.predict(np.asarray(dev_inputs, dtype=np.float32)))
-        return static_label_distance(n_labels, confusable_pairs(confusion, self.confusable), tau=self.tau)
+        pairs = confusable_pairs(confusion, self.confusable)
+        return static_label_distance(n_labels, pairs, tau=self.tau), pairs
 
 
 def _dense(Y: Any) -> np.ndarray:

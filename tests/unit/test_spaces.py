@@ -119,6 +119,22 @@ def test_clld_with_dev_label_distance_needs_a_dev_split():
     assert fitted.transform(X).shape == (60, 16)
 
 
+def test_clld_records_the_confusable_pairs_it_found_on_dev():
+    """confusable=k picks its pairs on dev at every fit, and no record said which: labels 0 and 1 share one centre
+    here, so the pair a probe confuses is (0, 1)."""
+    rng = np.random.default_rng(0)
+    Y = np.zeros((200, 4), dtype=np.int8)
+    Y[np.arange(200), rng.integers(0, 4, 200)] = 1
+    centres = 3 * rng.normal(size=(4, 24)).astype(np.float32)
+    centres[1] = centres[0]
+    X = (Y @ centres + rng.normal(size=(200, 24))).astype(np.float32)
+    train, dev = slice(0, 120), slice(120, 200)
+    fitted = HeadSpace("clld", confusable=1, **FAST).fit(X[train], sp.csr_matrix(Y[train]), seed=0,
+                                                        dev_inputs=X[dev], Y_dev=sp.csr_matrix(Y[dev]))
+    assert fitted.info()["confusable_pairs"] == [[0, 1]]
+    assert "confusable_pairs" not in HeadSpace("clld", **FAST).fit(X[train], sp.csr_matrix(Y[train]), seed=0).info()
+
+
 def test_clld_adaptive_label_distance_follows_algorithm_1_s_schedule(monkeypatch):
     # seed 003 Alg. 1: the matrix starts as ones and is updated once an epoch from epoch > epochs / 5 (here 10
     # epochs: after epochs 3..10, counted from 1), LDM <- (counts - LDM) * (1 - epoch / epochs) + LDM; each
