@@ -292,7 +292,7 @@ def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterato
         return
     done = threading.Event()
     start, waited_before = time.perf_counter(), _waits_now()[1]
-    said: list[float] = []  # the step's own seconds at each line printed
+    said = threading.Event()  # a "so far" line was printed
 
     def beat() -> None:
         wait, due = delay, delay
@@ -307,7 +307,7 @@ def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterato
                 continue
             if not _open_displays:
                 print(f"{desc}: {time_so_far(own)} so far", file=sys.stderr, flush=True)
-                said.append(own)
+                said.set()
             due, wait = own + interval, interval
 
     thread = threading.Thread(target=beat, name="al-heartbeat", daemon=True)
@@ -319,6 +319,6 @@ def heartbeat(desc: str, delay: float = 15.0, interval: float = 30.0) -> Iterato
     finally:
         done.set()
         thread.join()
-        if finished and said and not _open_displays:
+        if finished and said.is_set() and not _open_displays:
             own = time.perf_counter() - start - (_waits_now()[1] - waited_before)
             print(f"{desc}: done in {time_so_far(own)}", file=sys.stderr, flush=True)

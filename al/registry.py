@@ -455,18 +455,11 @@ def _from_path(spec: str) -> type[Strategy]:
 
 def _loadable(cls: type, spec: str) -> bool:
     """Whether ``cls``, named ``spec``, passes the checks a strategy's class gets when named (:func:`_check_class`),
-    left as it was (the name those checks give a class whose own is missing or empty is taken back)."""
-    missing = object()
-    own = vars(cls).get("name", missing)
+    left unnamed."""
     try:
-        _check_class(cls, spec)
+        _check_class(cls, spec, name_it=False)
     except ConfigError:
         return False
-    finally:
-        if own is missing and "name" in vars(cls):
-            delattr(cls, "name")
-        elif own is not missing and vars(cls).get("name", missing) is not own:
-            setattr(cls, "name", own)
     return True
 
 
@@ -513,9 +506,10 @@ def _import_user_module(module_name: str) -> ModuleType:
             raise
 
 
-def _check_class(cls: object, where: str, name: str | None = None) -> type[Strategy]:
-    """``cls`` checked as a Strategy subclass with known ``requires``; named ``name`` (or ``module:Class``)
-    unless it sets ``name`` itself: a subclass of a built-in does not answer to the built-in's name."""
+def _check_class(cls: object, where: str, name: str | None = None, name_it: bool = True) -> type[Strategy]:
+    """``cls`` checked as a Strategy subclass with known ``requires``; then, where ``name_it``, named ``name`` (or
+    ``module:Class``) unless it sets ``name`` itself: a subclass of a built-in does not answer to the built-in's
+    name."""
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         if isinstance(cls, Strategy):
             fix = (f"name its class, {type(cls).__name__}, not an instance of it (parameters come from "
@@ -528,15 +522,16 @@ def _check_class(cls: object, where: str, name: str | None = None) -> type[Strat
             fix = "name a class that subclasses al.strategy.Strategy and defines query(self, state, n)"
         shown = f"the function {cls.__qualname__}" if inspect.isfunction(cls) else repr(cls)
         raise ConfigError(f"{where} is {shown}, not a subclass of al.strategy.Strategy; {fix}")
-    if "name" not in vars(cls) or not cls.name:
-        cls.name = name or f"{cls.__module__}:{cls.__qualname__}"
-    _check_query_signature(cls)
-    check_requires(cls, f"strategy {cls.name!r}")
-    _check_run_params(cls)
+    label = vars(cls).get("name") or name or f"{cls.__module__}:{cls.__qualname__}"
+    _check_query_signature(cls, label)
+    check_requires(cls, f"strategy {label!r}")
+    _check_run_params(cls, label)
+    if name_it and not vars(cls).get("name"):
+        cls.name = label
     return cls
 
 
-def _check_query_signature(cls: type[Strategy]) -> None:
+def _check_query_signature(cls: type[Strategy], label: str) -> None:
     """``query`` must take ``(state, n)`` as the engine passes them, checked on load rather than after the data
     and the first fit (an abstract, missing ``query`` is said when the class is made)."""
     import inspect
@@ -549,24 +544,24 @@ def _check_query_signature(cls: type[Strategy]) -> None:
         signature = inspect.signature(query)
         signature.bind(*(() if bound else (None,)), None, 1)  # (self,) state, n
     except TypeError:
-        raise ConfigError(f"strategy {cls.name!r} defines query{signature}; expected query(self, state, n): the "
+        raise ConfigError(f"strategy {label!r} defines query{signature}; expected query(self, state, n): the "
                           f"loop calls strategy.query(state, n) with the round's PoolState and how many texts to "
                           f"pick") from None
     except ValueError:  # no signature to read
         pass
 
 
-def _check_run_params(cls: type[Strategy]) -> None:
+def _check_run_params(cls: type[Strategy], label: str) -> None:
     """``run_params`` must map constructor parameters to run settings (``{"device": "device"}``), checked on load."""
     from al.config import config_fields
 
     run_params = cls.run_params
     if not isinstance(run_params, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                    for k, v in run_params.items()):
-        raise ConfigError(f"strategy {cls.name!r} has run_params {run_params!r}; expected a dict of constructor "
+        raise ConfigError(f"strategy {label!r} has run_params {run_params!r}; expected a dict of constructor "
                           f"parameter -> run setting, e.g. {{'device': 'device'}}")
     settings = config_fields()
     unknown = sorted(v for v in run_params.values() if v not in settings)
     if unknown:
-        raise ConfigError(f"strategy {cls.name!r} has run_params naming {', '.join(map(repr, unknown))}, not a run "
+        raise ConfigError(f"strategy {label!r} has run_params naming {', '.join(map(repr, unknown))}, not a run "
                           f"setting{did_you_mean(unknown, settings)}; a run setting is a field of al.config.SimulationConfig")
