@@ -31,6 +31,11 @@ class Corpus:
         Labels of the source data that a label reduction left out (not part
         of :meth:`digest`): a file describing every label of the data set is
         read for the kept ones, and a name in neither is a typo.
+    unread_columns : tuple of str
+        Columns of a user's file that look like 0/1 label columns but for a
+        few cells, so were not read as labels (warned of as the file was
+        read; not part of :meth:`digest`): naming one as a label is a bad cell
+        to fix, not a typo.
     """
 
     name: str
@@ -39,6 +44,7 @@ class Corpus:
     label_names: tuple[str, ...]
     splits: Mapping[str, np.ndarray] = field(repr=False)
     left_out_labels: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    unread_columns: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def __repr__(self) -> str:
         """``Corpus('disaster', 14577 texts, 10 labels, train 11572 / dev 1382 / test 1623)``: not every text."""
@@ -156,6 +162,7 @@ def make_corpus(
     label_names: list[str] | tuple[str, ...],
     splits: Mapping[str, np.ndarray],
     left_out_labels: Sequence[str] = (),
+    unread_columns: Sequence[str] = (),
 ) -> Corpus:
     """Build a :class:`Corpus`, normalising dtypes (object texts, int8 CSR 0/1)."""
     texts_arr = np.asarray(list(texts), dtype=object)
@@ -169,6 +176,7 @@ def make_corpus(
         label_names=tuple(str(n) for n in label_names),
         splits={k: np.asarray(v, dtype=np.int64) for k, v in splits.items()},
         left_out_labels=tuple(str(n) for n in left_out_labels),
+        unread_columns=tuple(str(n) for n in unread_columns),
     )
 
 

@@ -251,6 +251,12 @@ def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
         raise LabelPickError(
             f"label(s) {', '.join(map(repr, empty))} of corpus {corpus.name!r} carry no text (a column of only "
             f"zeros, left out as the data was read); name labels that texts carry: {', '.join(corpus.label_names)}")
+    unread = [name for name in missing if name in set(corpus.unread_columns or ())]
+    if unread:  # a 0/1 column with a stray cell, warned of and not read: the cell is the mistake
+        raise LabelPickError(
+            f"label(s) {', '.join(map(repr, unread))} of corpus {corpus.name!r}: the file's column(s) of that name "
+            f"hold values other than 0 and 1 (the warning above says which), so were not read as labels; write "
+            f"the cells as 0 or 1, or name the label columns with --label-columns to be told of every bad cell")
     if missing:
         joined = next((name for name in missing if "," in name), None)  # --labels fire,hospitals
         apart = (f"; labels are given apart, not joined by commas: --labels {' '.join(joined.split(','))}"

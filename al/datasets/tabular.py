@@ -713,9 +713,10 @@ def _yes_no_words(values: pd.Series) -> bool:
 
 
 def _is_zero_one(table: Table, column: str, named: bool = False,
-                 yes_no: list[tuple[str, str]] | None = None) -> bool:
+                 yes_no: list[tuple[str, str]] | None = None, unread: list[str] | None = None) -> bool:
     """Whether a column's filled cells (at least one) are all 0 or 1; ``named``: by ``--label-columns``; a column
-    of only yes/no words (:data:`YES_NO`) is added to ``yes_no`` where given, else warned of.
+    of only yes/no words (:data:`YES_NO`) is added to ``yes_no`` where given, else warned of; a column warned of
+    (yes/no words, or a few stray cells) is added to ``unread`` where given.
 
     A column not named that is 0/1 in all but a few cells (:data:`STRAY_SHARE`)
     may be a label column with a mistake in it, or a count or score that is
@@ -730,6 +731,8 @@ def _is_zero_one(table: Table, column: str, named: bool = False,
              if not named and len(odd) == n_filled and LIST_COLUMN not in table.frame.columns else set())
     if words and any(words <= pair for pair in YES_NO):
         said = "/".join(sorted(words, reverse=True))
+        if unread is not None:
+            unread.append(column)
         if yes_no is not None:
             yes_no.append((column, said))
         else:
@@ -740,6 +743,8 @@ def _is_zero_one(table: Table, column: str, named: bool = False,
     if not named and n_filled >= 4 and 0 < len(odd) <= max(1, int(STRAY_SHARE * n_filled)):
         import warnings
 
+        if unread is not None:
+            unread.append(column)
         warnings.warn(
             f"{table.where(int(odd[0]))}: column {column!r} holds {_shown(values.iat[int(odd[0])])} where its other "
             f"{n_filled - len(odd)} filled cells are 0 or 1 ({len(odd)} such cell(s)), so it is not read as a label "
@@ -761,10 +766,12 @@ def yes_no_said(columns: Sequence[str], words: str = "yes/no words") -> str:
 
 @dataclass(frozen=True)
 class LabelSource:
-    """Where a file's labels are: one list column, or 0/1 columns (``columns``); neither: no labels."""
+    """Where a file's labels are: one list column, or 0/1 columns (``columns``); neither: no labels. ``unread``:
+    columns that look like label columns but for some cells (warned of, not read)."""
 
     columns: tuple[str, ...]
     is_list: bool
+    unread: tuple[str, ...] = ()
 
 
 def label_source(
@@ -813,8 +820,10 @@ def label_source(
         columns = [name for name in names if name in frame.columns]
     else:
         yes_no: list[tuple[str, str]] = []  # (column, its words) of columns of yes/no words: one warning for all
+        unread: list[str] = []
         columns = [c for c in frame.columns if c not in {*reserved, LIST_COLUMN} and _is_zero_one(table, c,
-                                                                                               yes_no=yes_no)]
+                                                                                               yes_no=yes_no,
+                                                                                               unread=unread)]
         unnamed = [c for c in columns if UNNAMED.fullmatch(str(c))]
         if unnamed:
             import warnings
@@ -838,11 +847,12 @@ def label_source(
             f"{', '.join(map(repr, columns))}; say which hold the labels: --label-columns {LIST_COLUMN}, or "
             f"--label-columns {' '.join(map(shlex.quote, columns))}"
         )
+    unread_columns = tuple(map(str, unread)) if names is None else ()
     if columns:
-        return LabelSource(tuple(columns), False)
+        return LabelSource(tuple(columns), False, unread_columns)
     if LIST_COLUMN in frame.columns:
-        return LabelSource((LIST_COLUMN,), True)
-    return LabelSource((), False)
+        return LabelSource((LIST_COLUMN,), True, unread_columns)
+    return LabelSource((), False, unread_columns)
 
 
 def label_list(value: Any, sep: str, where: str) -> list[str] | None:
@@ -994,7 +1004,7 @@ def load_table(
                       f"{'it' if len(never) == 1 else 'them'}: left out", UserWarning, stacklevel=2)
         Y, names = Y[:, keep], [names[j] for j in keep]
     splits = _splits(table, texts, split_column, split_required)
-    return make_corpus(path.stem, texts, Y, names, splits, left_out_labels=never)
+    return make_corpus(path.stem, texts, Y, names, splits, left_out_labels=never, unread_columns=source.unread)
 
 
 def read_texts(table: Table, text_column: str) -> list[str]:

@@ -43,6 +43,32 @@ def test_a_zero_one_column_with_a_stray_value_is_left_out_with_a_warning_not_sil
         load_table(path, label_columns=["food", "water"])  # named label columns: the cell must be fixed
 
 
+def test_naming_a_column_left_out_for_a_stray_value_as_a_label_points_at_the_cell_not_at_a_typo(tmp_path):
+    """--labels food, with food left out for one 'yes' cell, said "'food' not in corpus (did you mean ...?)": the
+    refusal now says the column is there and why it was not read; a yes/no column likewise."""
+    from al.datasets.reduction import reduce_labels
+
+    path = write_csv(tmp_path / "t.csv", "text,food,water", zero_one_rows(stray_row=7, stray="yes"))
+    with pytest.warns(UserWarning, match="column 'food' holds 'yes'"):
+        corpus = load_table(path)
+    assert corpus.unread_columns == ("food",) and corpus.label_names == ("water",)
+    with pytest.raises(DataError) as caught:
+        reduce_labels(corpus, ["food", "water"])
+    assert str(caught.value) == (
+        "label(s) 'food' of corpus 't': the file's column(s) of that name hold values other than 0 and 1 (the "
+        "warning above says which), so were not read as labels; write the cells as 0 or 1, or name the label "
+        "columns with --label-columns to be told of every bad cell")
+    with pytest.raises(DataError, match=r"^label\(s\) 'fod' not in corpus 't'"):  # a typo is still one
+        reduce_labels(corpus, ["fod"])
+    worded = write_csv(tmp_path / "w.csv", "text,food,water",
+                       [f"text number {i},{'yes' if i % 2 else 'no'},{(i + 1) % 2}" for i in range(60)])
+    with pytest.warns(UserWarning, match="column 'food' holds only yes/no"):
+        assert load_table(worded).unread_columns == ("food",)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_table(write_csv(tmp_path / "ok.csv", "text,food,water", zero_one_rows())).unread_columns == ()
+
+
 def test_one_class_column_named_alone_lists_its_values_as_labels(tmp_path):
     """A named column of classes 0, 1 and a rare 2 is a list column, as it always was: no stray-value refusal."""
     rows = [f"text number {i},{2 if i in (3, 30, 50) else i % 2}" for i in range(60)]
