@@ -1132,9 +1132,9 @@ def warn_duplicates(corpus: Any, quiet: bool) -> None:
 
 def run_models(config: SimulationConfig) -> list[tuple[str, str]]:
     """The models a run loads by name or path, each with where it is given ("" for --model): its sentence encoder,
-    the classifier's own where it has one, and a strategy's own, given in the params its class names in
+    the classifier's own where it has one, a strategy's own, given in the params its class names in
     ``model_params`` (ALPS's masked LM, ``model=``; a param of another strategy named ``model`` is its own
-    business)."""
+    business), and a fitted space's own (``--space-param model=``, encoder scope)."""
     found = [(config.model, "")]
     classifier_model = config.classifier_kwargs().get("model")
     if isinstance(classifier_model, str) and "model" in config.classifier.params:
@@ -1144,6 +1144,8 @@ def run_models(config: SimulationConfig) -> list[tuple[str, str]]:
     for param in getattr(config.strategy_class(), "model_params", ()):  # a strategy's own (ALPS's masked LM)
         if isinstance(value := config.strategy.params.get(param), str):
             found.append((value, f"strategy {config.strategy.name!r} param {param}"))
+    if isinstance(value := config.space.params.get("model"), str):  # an encoder-scope space's own encoder
+        found.append((value, f"space {config.space.name!r} ({config.space_scope} scope) param model"))
     return found
 
 

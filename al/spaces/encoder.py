@@ -92,7 +92,7 @@ class EncoderSpace:
             try:
                 resolve_model(text)
             except ALError as exc:
-                raise ConfigError(f"space {self.objective!r} (encoder scope) parameter model: {exc}") from None
+                raise ConfigError(f"space {self.objective!r} (encoder scope) param model: {exc}") from None
 
     def check_model(self) -> None:
         """Refuse a ``max_length`` over the model's token limit, read from its ``config.json`` alone: before any

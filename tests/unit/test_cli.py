@@ -96,7 +96,7 @@ BAD_INPUTS = {
                                               "epochs, hidden, learning_rate, positive"),
     "encoder space's model path missing": (["--space", "cea", "--space-scope", "encoder", "--space-param",
                                             "model=./no/such/model"],
-                                           "space 'cea' (encoder scope) parameter model: model path ./no/such/model "
+                                           "space 'cea' (encoder scope) param model: model path ./no/such/model "
                                            "does not exist"),
     "pool size above the pool": (["--pool-size", "99999999", "--budget", "150"],
                                  "--pool-size 99999999 is larger than the pool of disaster (11572 texts); give at most "
@@ -1552,6 +1552,15 @@ def test_a_strategy_s_own_model_is_resolved_before_anything_is_written(tmp_path,
     assert main(["--strategy", "alps", "--strategy-param", f"model={tmp_path / 'none'}", "--out", str(out)]) == 2
     assert capsys.readouterr().err == (f"error: strategy 'alps' param model: model path {tmp_path / 'none'} does not "
                                        f"exist; pass an existing directory or a model name\n")
+    assert not out.exists()
+    space = ["--space", "cea", "--space-scope", "encoder", "--space-param", "model=z"]
+    assert run_models(config_of(["--strategy", "class_embedding", *space]))[-1] == (
+        "z", "space 'cea' (encoder scope) param model")  # its fit loaded it after the data, the run named
+    space[-1] = f"model={tmp_path / 'none'}"
+    assert main(["--strategy", "class_embedding", *space, "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"error: space 'cea' (encoder scope) param model: model path "
+                                       f"{tmp_path / 'none'} does not exist; pass an existing directory or a model "
+                                       f"name\n")
     assert not out.exists()
 
 
