@@ -594,7 +594,8 @@ class SimulationConfig:
         """Every bad setting :meth:`validate` refuses, in its order: one per independent part (the data, the sizes,
         the seed, the strategy, the classifier ...), so a grid's dry run names all there is to fix in a cell, not
         the first alone. A part that reads another that failed is not checked (the strategy's query sizes after
-        bad sizes; a constructor, which is given the run's seed and device, after a bad seed or device). Errors
+        bad sizes; a constructor, which is given the run's device, after a bad device; after a bad seed it is
+        given seed 0, its params' values being the seed's business in no built-in class). Errors
         that are no :class:`al.errors.ALError` (a bug in a plugin's constructor) are raised."""
         found: list[ALError] = []
 
@@ -628,13 +629,15 @@ class SimulationConfig:
         classifier_ok = part(lambda: self._check_params(self.classifier, self.classifier_class(), "classifier"))
         space_ok = part(self._check_space, compute)  # builds the space, given the run's device
         built: dict[str, Any] = {}
-        # the constructor is given the run's seed and device, and the settings the class's run_params name
-        strategy_ok = part(lambda: built.update(strategy=self.make_strategy()), strategy_ok, seed, compute,
+        # the constructor is given the run's seed and device, and the settings the class's run_params name: after a
+        # bad seed (said above) it is built with seed 0, so that its params' values are checked too
+        made = self if seed else dataclasses.replace(self, seed=0)
+        strategy_ok = part(lambda: built.update(strategy=made.make_strategy()), strategy_ok, compute,
                            *(basics if strategy_ok and self._reads_more_settings() else ()))
         part(lambda: built["strategy"].check_query_sizes(query_sizes(self.initial, self.step, self.budget), self.step),
              strategy_ok, sizes)
-        classifier_ok = part(lambda: built.update(classifier=self.make_classifier_factory()(self.seed)), classifier_ok,
-                             seed, compute)
+        classifier_ok = part(lambda: built.update(classifier=made.make_classifier_factory()(made.seed)), classifier_ok,
+                             compute)
         readers_ok = part(lambda: self._check_classifier_methods(built["strategy"], built["classifier"]),
                           strategy_ok, classifier_ok)
         if self.space.name != PRETRAINED:  # what a grid's --dry-run and each cell check, before data loads

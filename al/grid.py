@@ -609,16 +609,19 @@ DATA_SETTINGS = ("dataset", "data_path", "labels", "n_frequent", "n_rare", "data
 
 def unreadable_data(config: SimulationConfig, seen: dict[Any, str | int]) -> str | None:
     """:func:`unreadable_corpus` of a cell that other settings refuse, its data settings alone (the others at their
-    defaults); None where those are not sound themselves (their own problems are said)."""
+    defaults; a bad ``step`` too, which neither the corpus nor the pool's size reads); None where those are not
+    sound themselves (their own problems are said)."""
     import dataclasses
 
-    probe = dataclasses.replace(SimulationConfig(), **{key: getattr(config, key) for key in DATA_SETTINGS})
-    try:
-        if probe.problems():
+    given = {key: getattr(config, key) for key in DATA_SETTINGS}
+    for probe in (dataclasses.replace(SimulationConfig(), **given),
+                  dataclasses.replace(SimulationConfig(), **{k: v for k, v in given.items() if k != "step"})):
+        try:
+            if not probe.problems():
+                return unreadable_corpus(probe, seen)
+        except Exception:  # noqa: BLE001 - values the checks cannot read: said as the cell's own problems
             return None
-    except Exception:  # noqa: BLE001 - values the checks cannot read: said as the cell's own problems
-        return None
-    return unreadable_corpus(probe, seen)
+    return None
 
 
 def plan_preparation(runs: Sequence[GridRun], refusals_checked: bool = False) -> list[Preparation]:

@@ -1809,6 +1809,11 @@ def test_a_dry_run_reads_the_label_descriptions_a_run_would_read_first(tmp_path)
     refused = replace(config("a: first\nc: third\n"), strategy={"name": "cvirs", "params": {"treshold": 0.3}})
     assert refused.problems() and unreadable_data(refused, {}) == (
         f"label descriptions file {str(described)!r} names unknown label(s) c; the run's labels: a, b")
+    # a bad step is read by neither the corpus nor the pool's size: a budget beyond the pool is said beside it
+    too_big = replace(config("a: first\nb: second\n"), step=0, budget=100_000)
+    assert [str(p).split(" (")[0] for p in too_big.problems()] == ["step must be a positive integer"]
+    assert unreadable_data(too_big, {}).startswith("budget (100000) is larger than the pool (")
+    assert unreadable_data(replace(too_big, budget=20), {}) is None  # a sound budget: only the step is said
 
 
 def test_a_grid_whose_machines_ray_ended_ends_in_one_line_as_the_cluster_stopped(tmp_path, monkeypatch):

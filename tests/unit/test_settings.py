@@ -456,8 +456,8 @@ def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_me
     assert messages[2].startswith("unknown strategy 'class_embeding' (did you mean class_embedding?)")
     with pytest.raises(ConfigError, match="^budget must be a positive integer"):  # validate: the first
         config.validate()
-    # a part that reads one that failed is not checked: no query sizes after bad sizes, no constructor given a bad
-    # seed (both would say more of the same, or fail on it)
+    # a part that reads one that failed is not checked: no query sizes after bad sizes (they would say more of the
+    # same); a constructor is given seed 0 after a bad seed, so its params' values are checked beside it
     assert [str(p) for p in from_mapping({"budget": 0, "strategy": "dal"}).problems()] == [
         "budget must be a positive integer (a number of texts), got 0; give --budget 600, say, its default"]
     # each size is its own part: a bad step and a bad budget are two problems, their order one more once both pass
@@ -467,6 +467,10 @@ def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_me
         "budget (200) must be larger than the initial labeled set (300)"]
     only_seed = from_mapping({"seed": -1, "classifier": "knn", "strategy": "cvirs"}).problems()
     assert len(only_seed) == 1 and str(only_seed[0]).startswith("seed must be an integer from 0")
+    seed_and_c = [str(p) for p in from_mapping({"seed": "1", "classifier": {"name": "logreg",
+                                                                           "params": {"C": "high"}}}).problems()]
+    assert len(seed_and_c) == 2 and seed_and_c[0].startswith("seed must be an integer from 0"), seed_and_c
+    assert seed_and_c[1].startswith("logreg C must be a positive number, got 'high'")  # a grid's dry run: every cell
     assert SimulationConfig().problems() == []
     # a space is given no seed: its params are checked beside a bad seed
     seed_and_space = [str(p) for p in from_mapping({"seed": -1, "space": {"name": "cea",
