@@ -81,7 +81,7 @@ from al.config import (
 )
 from al.errors import (ALError, ConfigError, RunBusyError, SpaceReadersError, and_more, did_you_mean, exception_text,
                        raised_at, spelled)
-from al.progress import counted, duration, heartbeat, progress, quiet_while, set_quiet, time_so_far
+from al.progress import counted, draws_bars, duration, heartbeat, progress, quiet_while, set_quiet, time_so_far
 from al.records import LOCK_FILE  # noqa: F401 - re-exported: a run directory's lock (al.records.run_lock)
 from al.records import CONFIG_FILE, PREPARATIONS_FILE, ROUNDS_FILE, append_preparation
 from al.simulate import in_file_terms
@@ -1928,7 +1928,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         worked: list[tuple[float, int, float]] = []  # (seconds, rounds run, their own seconds) of each
         worked_kinds: list[tuple] = []  # each worked run's run_kind: the pace of the runs of its kind
         runs_began = 0.0  # when the first of them began
-        with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=sys.stderr.isatty()) as bar, \
+        with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=draws_bars()) as bar, \
                 Heartbeat(watch, bar, timed=not args.ray) if not args.quiet else nullcontext(Heartbeat(watch, bar)) \
                 as beat:
             warn(_messages(planning), beat)

@@ -1,6 +1,6 @@
 """Progress for every step that takes more than a few seconds, on stderr, never in records.
 
-On a terminal a tqdm bar; otherwise (a log file, a CI job, a grid worker)
+On a terminal a tqdm bar; otherwise (a log file, a CI job, a grid worker, a terminal of no width)
 plain lines, one every ``interval`` seconds at most. Either appears only once
 a step has run ``delay`` seconds, so quick steps print nothing. The CLIs'
 ``--quiet`` turns all of it off for the process (:func:`set_quiet`).
@@ -25,6 +25,7 @@ work, while the line still counts the items:
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import threading
 import time
@@ -225,6 +226,17 @@ def time_so_far(seconds: float) -> str:
     return " ".join(f"{value} {unit}" for value, unit in parts if value)
 
 
+def draws_bars() -> bool:
+    """Whether stderr is a terminal a bar can be drawn on: a terminal with a width. A pseudo-terminal of no size
+    (``script -qc CMD /dev/null``, some job runners) draws no tqdm bar at all: it gets the plain lines."""
+    if not sys.stderr.isatty():
+        return False
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns > 0
+    except (OSError, ValueError):  # a stream with no file descriptor that says it is a terminal: taken at its word
+        return True
+
+
 @contextmanager
 def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0, enabled: bool = True,
              work: float | None = None) -> Iterator[PlainProgress | _Silent | object]:
@@ -235,9 +247,9 @@ def progress(total: int | None, desc: str, unit: str = "it", delay: float = 2.0,
     """
     if _quiet or not enabled:
         bar: object = _Silent(total)
-    elif sys.stderr.isatty() and work is not None:
+    elif (bars := draws_bars()) and work is not None:
         bar = _TqdmWork(total, desc, unit, delay, work)
-    elif sys.stderr.isatty():
+    elif bars:
         bar = _spaced_tqdm()(total=total, desc=desc, unit=f" {unit}", delay=delay, leave=False, file=sys.stderr,
                              dynamic_ncols=True)
     else:

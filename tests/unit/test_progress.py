@@ -124,6 +124,35 @@ def test_on_a_terminal_the_bar_fills_with_the_work_and_names_the_texts(monkeypat
         assert hasattr(bar, "set_postfix_str")
 
 
+def test_a_terminal_of_no_width_gets_the_plain_lines_not_a_bar_it_cannot_draw(monkeypatch):
+    """A pseudo-terminal of no size (``script -qc CMD /dev/null``) drew no tqdm bar and, being a terminal, no plain
+    line either: a grid's runs went by in silence."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    from al.progress import PlainProgress, draws_bars
+
+    leader, follower = pty.openpty()  # a new pseudo-terminal: 0 rows, 0 columns
+    try:
+        with os.fdopen(os.dup(follower), "w") as terminal:
+            monkeypatch.setattr(progress_module.sys, "stderr", terminal)
+            set_quiet(False)
+            assert terminal.isatty() and os.get_terminal_size(terminal.fileno()).columns == 0
+            assert not draws_bars()
+            with progress(3, "grid", unit="runs", delay=0.0) as bar:
+                assert isinstance(bar, PlainProgress)
+            fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # given a size: a bar
+            assert draws_bars()
+            with progress(3, "grid", unit="runs", delay=0.0) as bar:
+                assert hasattr(bar, "set_postfix_str")
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
 def test_on_a_terminal_a_slow_rate_reads_seconds_a_run_and_a_fast_one_runs_a_second(monkeypatch):
     terminal = Terminal()
     monkeypatch.setattr(progress_module.sys, "stderr", terminal)
