@@ -860,6 +860,8 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
 
     A null or blank item names no label.
     """
+    if isinstance(value, str) and value.strip().startswith("{") and isinstance(_mapping(value.strip()), dict):
+        value = _mapping(value.strip())  # a CSV cell's JSON object: refused as JSONL's mapping is
     if isinstance(value, (list, tuple)):
         items = list(value)
     elif isinstance(value, dict):
@@ -887,6 +889,20 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
         raise DataError(f"{where}: the label list holds {_shown(nested)}, not a label name; expected a flat list of "
                         f"names such as [\"a\", \"b\"]")
     return [str(v).strip() for v in items if v is not None and str(v).strip()]
+
+
+def _mapping(text: str) -> Any:
+    """``text`` read as a JSON object or a Python dict literal (parsed, never run), else None."""
+    import ast
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
 
 
 def _python_list(text: str) -> list[Any] | None:

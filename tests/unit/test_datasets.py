@@ -282,6 +282,15 @@ def test_a_mapping_as_a_label_cell_is_refused(tmp_path):
     with pytest.raises(DataError, match=r"data.jsonl line 1: the label cell holds a mapping \(\{'a': 1, 'b': 0\}\); "
                                         r"expected a list of label names"):
         load_dataset("jsonl", path)
+    # a CSV cell holding the same object as text was read as one label named '{"a": 1}'
+    table = tmp_path / "data.csv"
+    rows = ["t 0,a|b", "t 1,a", 't 2,"{""a"": 1}"', "t 3,b"]
+    table.write_text("\n".join(["text,labels", *rows]) + "\n")
+    with pytest.raises(DataError, match=r"data.csv line 4: the label cell holds a mapping \(\{'a': 1\}\); "):
+        load_dataset("csv", table)
+    rows[2] = "t 2,{a"
+    table.write_text("\n".join(["text,labels", *rows]) + "\n")
+    assert load_dataset("csv", table).label_names == ("a", "b", "{a")  # a name that is no mapping: a name
 
 
 @pytest.mark.parametrize("name, content, kwargs, message", [
