@@ -7,6 +7,7 @@ into the round's record and never back into the loop.
 from __future__ import annotations
 
 import time
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -38,8 +39,10 @@ class EmbeddingDiagnostics:
 
         t = time.perf_counter()
         emb = view.features.pool_embeddings
-        result = diagnostics(
-            emb[view.indices_labeled], view.y_labeled, emb[view.indices_unlabeled],
-            view.Y_pool_for_evaluation_only[view.indices_unlabeled], view.label_names, k=self.k, seed=self.seed,
-        )
+        with warnings.catch_warnings():  # k over the last rounds' unlabeled texts: al.simulate said so once, up front
+            warnings.filterwarnings("ignore", message="diagnostics' k ", category=UserWarning)
+            result = diagnostics(
+                emb[view.indices_labeled], view.y_labeled, emb[view.indices_unlabeled],
+                view.Y_pool_for_evaluation_only[view.indices_unlabeled], view.label_names, k=self.k, seed=self.seed,
+            )
         return {"diagnostics": result, "seconds_diagnostics": round(time.perf_counter() - t, 4)}

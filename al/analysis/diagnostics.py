@@ -41,7 +41,8 @@ def diagnostics(
     Y_unlabeled_for_evaluation_only : (sparse) matrix of shape (n_unlabeled, n_labels), 0/1
     label_names : sequence of str, length n_labels
     k : int
-        Unlabeled texts searched around each centroid (clipped to n_unlabeled).
+        Unlabeled texts searched around each centroid (clipped to n_unlabeled, with a warning: every ratio is
+        then 1).
     temperatures : sequence of float
         Temperatures of the soft nearest neighbour loss.
     seed : int
@@ -78,6 +79,12 @@ def diagnostics(
     k = whole_number(k, "k", "the unlabeled texts searched around each centroid, k=100 say", caller="diagnostics")
     if k < 1:
         raise ConfigError(f"diagnostics' k must be a positive integer, got {k}")
+    if k >= len(embeddings_unlabeled):  # clipped: the k nearest are every unlabeled text, each ratio 1
+        import warnings
+
+        warnings.warn(f"diagnostics' k ({k}) is at least the {len(embeddings_unlabeled)} unlabeled texts: each "
+                      f"centroid's k nearest are all of them, so every proximity ratio is 1 by construction and says "
+                      f"nothing; give k below {len(embeddings_unlabeled)}", UserWarning, stacklevel=2)
     centroids, counts = class_centroids(embeddings_labeled, Yl)
     proximity = centroid_proximity(centroids, embeddings_unlabeled, Y_unlabeled_for_evaluation_only, k)
     margins = centroid_margins(embeddings_labeled, Yl, centroids)

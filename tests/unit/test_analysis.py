@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -566,6 +567,23 @@ def test_a_k_that_searches_every_unlabeled_text_is_refused():
         check_sizes([10, 25], 30, 5)  # al.analyze's
     result = analyze_pool(X, Y, ["a", "b", "c"], [10, 25], k=4)  # one below: searched, not all
     assert [e["k"] for e in result["sizes"]] == [4, 4]
+    # diagnostics() itself clips k, and now says so: every ratio 1.0 had come back without a word
+    with pytest.warns(UserWarning, match=r"^diagnostics' k \(5\) is at least the 5 unlabeled texts: .* every "
+                                         r"proximity ratio is 1 by construction and says nothing; give k below 5$"):
+        clipped = diagnostics(X[:25], Y[:25], X[25:], Y[25:], ["a", "b", "c"], k=5)
+    assert clipped["k"] == 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert diagnostics(X[:25], Y[:25], X[25:], Y[25:], ["a", "b", "c"], k=4)["k"] == 4
+        # a simulation's per-round diagnostics: al.simulate warned once as the run was built, not every round
+        from types import SimpleNamespace
+
+        from al.observers import EmbeddingDiagnostics
+
+        view = SimpleNamespace(features=SimpleNamespace(pool_embeddings=X), indices_labeled=np.arange(25),
+                               y_labeled=Y[:25], indices_unlabeled=np.arange(25, 30), Y_pool_for_evaluation_only=Y,
+                               label_names=["a", "b", "c"])
+        assert EmbeddingDiagnostics(k=5)(view)["diagnostics"]["k"] == 5
 
 
 
@@ -617,8 +635,12 @@ def _pool(n=120, seed=0):
      r"analyze_pool got labels holding 0\.7 \(120 values not 0 or 1\); expected Y of 0 and 1, .*Y >= 0\.5$"),
     (lambda X, Y, names: (X, sp.csr_matrix(Y * 2), names), r"analyze_pool got labels holding 2 \(120 values not 0"),
     (lambda X, Y, names: (X, Y, ["a", "b", "a"]), r"analyze_pool got label names 'a' more than once"),
+    (lambda X, Y, names: (X, Y, [1, 2, 3]),  # a traceback in summary.md, after analysis.json and the figures
+     r"^analyze_pool got label name 1 \(int\); expected a non-empty string per column of Y: \[str\(name\) for "),
+    (lambda X, Y, names: (X, Y, [None, "b", "c"]), r"^analyze_pool got label name None \(NoneType\); expected a "),
+    (lambda X, Y, names: (X, Y, ["a", " ", "c"]), r"^analyze_pool got label name ' ' \(str\); expected a "),
 ], ids=["nan-row", "words", "digit-strings", "none", "one-dimensional", "object-ints", "bools", "probabilities",
-        "sparse-twos", "names-twice"])
+        "sparse-twos", "names-twice", "numbered-names", "none-name", "blank-name"])
 def test_analyze_pool_refuses_what_it_would_read_wrong_in_one_line(change, said):
     """A NaN row ended in scikit-learn's traceback (or passed, among the unlabeled texts); labels of 0.7 or 2 were read
     as 1; a name given twice was two labels of one name."""
