@@ -339,7 +339,10 @@ class BertClassifier(Classifier):
         self.n_epochs_ = self.best_epoch_ = 0
         self.seconds_dev_ = 0.0
         best_f1, best_dev_proba = -1.0, None
-        with tempfile.TemporaryFile(prefix="al-best-epoch-") as best_weights:  # on disk: no model copy in memory
+        # the whole fit's progress, an epoch at a time: epochs of a few seconds each say nothing of their own
+        with tempfile.TemporaryFile(prefix="al-best-epoch-") as best_weights, \
+                progress(self.max_epochs, f"bert: fitting on {len(texts):,} texts (at most {self.max_epochs} epochs)",
+                         unit="epochs", enabled=self.show_progress) as fitting:
             for epoch in range(1, self.max_epochs + 1):
                 order = torch.randperm(len(texts), generator=generator).numpy()
                 loss, aux_loss = self._train_epoch(encodings, targets, order, loss_fn, optimizer, scheduler, scaler,
@@ -350,11 +353,13 @@ class BertClassifier(Classifier):
                 self.n_epochs_ = epoch
                 if dev is None:  # nothing to stop on: all max_epochs run
                     self.best_epoch_ = epoch
+                    fitting.update(1)
                     continue
                 started = time.perf_counter()
                 with self._passes_described(f"bert epoch {epoch}/{self.max_epochs}: "
                                             f"evaluating on {len(dev[1]):,} dev texts"):
                     dev_proba = self._forward_encoded(dev[0])[1]
+                fitting.update(1)
                 f1 = self._dev_macro_f1(dev_proba, dev[1])
                 self.seconds_dev_ += time.perf_counter() - started
                 self.dev_macro_f1_.append(f1)

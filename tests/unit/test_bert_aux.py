@@ -266,7 +266,12 @@ def test_every_prediction_pass_shows_progress_counted_in_texts_and_timed_by_padd
     clf.predict_proba(X8)
     clf.transform(X8[:5])
     clf.predict_proba_dropout(X8, n_samples=2, seed=0)
-    passes = [p for p in progress_shown if p["desc"] not in ("bert epoch 1/2", "bert epoch 2/2")]  # not training
+    training = ("bert: fitting on 6 texts (at most 2 epochs)", "bert epoch 1/2", "bert epoch 2/2")
+    fitting, *epochs = [p for p in progress_shown if p["desc"] in training]  # the fit's, then each epoch's
+    assert (fitting["desc"], fitting["total"], fitting["unit"], fitting["updates"]) == (
+        training[0], 2, "epochs", [(1, None), (1, None)])  # an epoch at a time: short epochs say nothing themselves
+    assert [(p["desc"], p["total"]) for p in epochs] == [("bert epoch 1/2", 6), ("bert epoch 2/2", 6)]
+    passes = [p for p in progress_shown if p["desc"] not in training]  # not training
     assert [p["desc"] for p in passes] == [
         "bert epoch 1/2: evaluating on 8 dev texts", "bert epoch 2/2: evaluating on 8 dev texts",
         "bert: predicting 8 texts", "bert: representations of 5 texts", "bert: 2 dropout passes over 8 texts",
@@ -300,7 +305,8 @@ def test_progress_of_prediction_passes_changes_no_result(tiny, monkeypatch, caps
     shown = fit(True)
     shown_outputs = outputs(shown)
     lines = capsys.readouterr().err.splitlines()
-    passes = [re.sub(r"\d+ s\b", "T", line) for line in lines if not re.match(r"bert epoch ./2: \d", line)]
+    passes = [re.sub(r"\d+ s\b", "T", line) for line in lines
+              if not re.match(r"bert epoch ./2: \d|bert: fitting on 6 texts \(at most 2 epochs\): ", line)]
     assert passes == [  # 3 of 8 texts, the longest: 44% of the padded tokens
         "bert epoch 1/2: evaluating on 8 dev texts: 3/8 texts (44% of the work), T, about T left",
         "bert epoch 1/2: evaluating on 8 dev texts: 8 texts done in T",
@@ -329,7 +335,7 @@ def test_a_caller_names_the_passes_inside_its_block(tiny, progress_shown):
         clf.predict(X8)
     clf.predict_proba(X8)
     clf.transform(X8[:5])
-    assert [p["desc"] for p in progress_shown if not p["desc"].startswith("bert epoch")] == [
+    assert [p["desc"] for p in progress_shown if not p["desc"].startswith(("bert epoch", "bert: fitting"))] == [
         "bert: predicting the 8 test texts", "bert: predicting representations of the 5 pool texts",
         "bert: predicting the 8 test texts", "bert: predicting 8 texts", "bert: representations of 5 texts",
     ]
