@@ -555,10 +555,26 @@ def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:
             if known and known.package
             else "run once online, or give the path of a local copy in its place"
         )
+        here = installed_models()
+        hint += f" (models installed here: {', '.join(here)})" if here else ""
         raise ModelError(
             f"model {text!r} is not installed locally and the hub is unreachable "
             f"({type(exc).__name__}); {hint}"
         ) from None
+
+
+def installed_models() -> list[str]:
+    """The models that load here without a network: the known ones whose package is installed, then the hub's
+    snapshots in the local Hugging Face cache (by hub id); ``[]`` where none can be found."""
+    found = [name for name, known in KNOWN_MODELS.items() if known.locate is not None and known.locate() is not None]
+    try:
+        from huggingface_hub import constants, scan_cache_dir
+
+        cached = sorted(repo.repo_id for repo in scan_cache_dir(constants.HF_HUB_CACHE).repos  # where downloads go
+                        if repo.repo_type == "model")
+    except Exception:  # noqa: BLE001 - no cache folder, an unreadable one: the known models alone
+        cached = []
+    return [*found, *(hub_id for hub_id in cached if canonical_name(hub_id) not in found)]
 
 
 def _looks_like_hub_id(text: str) -> bool:

