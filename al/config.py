@@ -1602,7 +1602,10 @@ def load_yaml(path: str | Path, what: str = "config file", expected: str = "a YA
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of settings, got {type(data).__name__}")
+        example = "out: runs/NAME" if what == "grid file" else "budget: 600"
+        held = "a list of - items" if isinstance(data, list) else f"one {type(data).__name__} value"
+        raise ConfigError(f"{path} must hold a mapping of settings, got {type(data).__name__}; expected {expected}, "
+                          f"written as key: value lines ({example}), not {held}")
     return data
 
 

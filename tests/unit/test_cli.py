@@ -496,7 +496,10 @@ def test_bad_yaml_files(tmp_path, capsys):
     for text, message in [
         ("strategy: random\nbugdet: 300\n", "unknown setting(s) 'bugdet' (did you mean budget?)"),
         ("strategy: [random\nbudget: 3\n", "is not valid YAML at line"),
-        ("- random\n- cvirs\n", "must hold a mapping of settings, got list"),
+        ("- random\n- cvirs\n", "must hold a mapping of settings, got list; expected a YAML file of settings, "
+                                "written as key: value lines (budget: 600), not a list of - items"),
+        ("random\n", "must hold a mapping of settings, got str; expected a YAML file of settings, written as key: "
+                     "value lines (budget: 600), not one str value"),
         ("strategy: {name: random, parms: {}}\n", "strategy must be a name or a mapping {name: ..., params: {...}}"),
         ("out: runs/g\nsettings: {budget: 300}\ngrid: {strategy: [random]}\n",
          f"{path} is a grid file (it has settings and grid), not one simulation's settings; run it with "

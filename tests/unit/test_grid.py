@@ -997,6 +997,15 @@ def test_a_grid_file_of_the_wrong_shape_is_refused_in_one_line(spec, message):
     assert message in str(exc.value) and "\n" not in str(exc.value)
 
 
+def test_a_grid_file_holding_a_list_says_how_a_grid_file_is_written(tmp_path, capsys):
+    path = tmp_path / "g.yaml"
+    path.write_text("- random\n- cvirs\n")
+    assert main([str(path), "--dry-run"]) == 2
+    assert capsys.readouterr().err == (f"error: {path} must hold a mapping of settings, got list; expected a YAML grid "
+                                       f"file (out, settings, grid; see simulations/), written as key: value lines "
+                                       f"(out: runs/NAME), not a list of - items\n")
+
+
 def test_a_misspelt_setting_is_said_with_the_misspelt_names_of_the_cells_not_before_them():
     """A misspelt key hid a misspelt strategy: fixing the one showed the other on the next try."""
     spec = {"out": "o", "settings": {"budgt": 300}, "grid": {"strategy": ["random", "clas_embedding", "cvrs"]}}
