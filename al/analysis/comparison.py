@@ -725,9 +725,15 @@ def settings_of(runs: Sequence[Run]) -> dict[Path, str]:
             name = name.replace(str(members[0].config.get("dataset")), names.pop(), 1)
         for path in paths:
             shown = {**flat[path], **({"data": files[flat[path].get("data")]} if files else {})}
-            extra = ", ".join(f"{k}={shown.get(k, '?')}" for k in keys)
+            extra = ", ".join(f"{k}={as_written(shown.get(k, '?'))}" for k in keys)
             out[path] = f"{name} [{extra}]" if extra else name
     return out
+
+
+def as_written(text: str) -> str:
+    """A condition's text as a settings file writes it: ``pool_size=null``, ``warm_start=true`` (Python's ``None``
+    and ``True`` are no words of YAML, JSON or the command line)."""
+    return {"None": "null", "True": "true", "False": "false"}.get(text, text)
 
 
 def _file_names(runs: Sequence[Run], flat: Mapping[Path, Mapping[str, str]]) -> dict[str, str]:
@@ -764,7 +770,7 @@ def run_labels(runs: Sequence[Run]) -> dict[Path, str]:
     for (_, name), paths in groups.items():
         keys = _varying([flat[p] for p in paths])
         for path in paths:
-            extra = ", ".join(f"{k}={flat[path].get(k, '?')}" for k in keys)
+            extra = ", ".join(f"{k}={as_written(flat[path].get(k, '?'))}" for k in keys)
             labels[path] = f"{name} [{extra}]" if extra else name
     return labels
 

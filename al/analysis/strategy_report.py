@@ -38,8 +38,8 @@ import numpy as np
 from al.analysis.comparison import (
     BOOTSTRAP_SEED, DECIMALS, EXACT_MAX_N, LEVEL, MAX_RESAMPLES, METHODS, MIN_SEEDS_CI, REACH_FRACTION, RESAMPLES,
     OPTIONAL_SECONDS, SECONDS, SEED_LIMIT,
-    Comparison, PairedTest, Reach, StrategySummary, compare, provenance_note, reach, reach_target, run_versions,
-    held_values, setting_conditions, summarize, unequal_seeds,
+    Comparison, PairedTest, Reach, StrategySummary, as_written, compare, provenance_note, reach, reach_target,
+    run_versions, held_values, setting_conditions, summarize, unequal_seeds,
 )
 from al.analysis.margins import MIN_MARGIN_TEXTS
 from al.analysis.picks import DIAGNOSTIC_COLUMNS, diagnostics_rows, picks_rows
@@ -785,7 +785,11 @@ HELD_NAMES = {"data": "data digest"}
 def held_text(sec: dict[str, Any]) -> str:
     """One line of what a setting's runs held fixed, and the version(s) of al that ran them; settings left at
     nothing (``labels=None``: the automatic pick; ``pool_size=None``: the whole pool) are not listed."""
-    held = ", ".join(f"{HELD_NAMES.get(key, key)}={value}" for key, value in sec["conditions"].items()
+    def written(value: Any) -> Any:  # null and true as a settings file writes them, not Python's None and True
+        return json.dumps(value) if value is None or isinstance(value, bool) else \
+            as_written(value) if isinstance(value, str) else value
+
+    held = ", ".join(f"{HELD_NAMES.get(key, key)}={written(value)}" for key, value in sec["conditions"].items()
                      if "." in key or str(value) not in ("None", "{}", "[]", ""))  # a component's null is said
     return f"Held fixed in every run of this setting: {held}; run by al {', '.join(sec['versions'])}."
 

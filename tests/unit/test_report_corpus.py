@@ -79,7 +79,7 @@ def test_a_grid_over_pool_sizes_on_one_file_differs_in_the_pool_size_only(tmp_pa
     """Each pool size reads its own corpus from the same file: the setting names the pool size, not the data."""
     for pool, corpus in ((5000, C), (None, D)):
         grid(tmp_path / "runs" / f"pool-{pool}", [{"data_digest": A, "corpus_digest": corpus}] * 3, pool_size=pool)
-    assert setting_names(tmp_path / "runs") == [f"{SETTING} [pool_size=5000]", f"{SETTING} [pool_size=None]"]
+    assert setting_names(tmp_path / "runs") == [f"{SETTING} [pool_size=5000]", f"{SETTING} [pool_size=null]"]
 
 
 def test_one_seed_twice_on_a_re_saved_file_is_the_same_simulation(tmp_path, capsys):

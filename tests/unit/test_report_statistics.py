@@ -297,12 +297,12 @@ def test_the_report_states_what_each_setting_held_fixed_which_runs_and_mixed_ver
     md = (out / "report.md").read_text()
     assert "Held fixed in every run of this setting: dataset=disaster, " in md and ", budget=200" in md
     held = next(line for line in md.splitlines() if line.startswith("Held fixed"))
-    assert "=None" not in held and "={}" not in held  # settings left at nothing (labels: the automatic pick)
+    assert "=None" not in held and "=null" not in held and "={}" not in held  # left at nothing: not listed
     from al.analysis.strategy_report import held_text
 
     shown = held_text({"conditions": {"labels": "None", "classifier": "logreg", "classifier.class_weight": "None"},
                        "versions": ["0.1.0"]})  # a component's null is a choice: said
-    assert shown == "Held fixed in every run of this setting: classifier=logreg, classifier.class_weight=None; run " \
+    assert shown == "Held fixed in every run of this setting: classifier=logreg, classifier.class_weight=null; run " \
                     "by al 0.1.0."
     shown = held_text({"conditions": {"dataset": "reuters", "data": "29e249b2fac9"}, "versions": ["0.1.0"]})
     assert shown.startswith("Held fixed in every run of this setting: dataset=reuters, data digest=29e249b2fac9;")
@@ -467,7 +467,7 @@ SETTING = "disaster (1+1), logreg on all-MiniLM-L6-v2"
     ({"budget": 180}, "budget=180", "budget=200"),  # 100, 150, 180: three rounds too
     ({"initial_strategy": "kmeans"}, "initial_strategy=kmeans", "initial_strategy=random"),
     ({"embed_precision": "bf16"}, "embed_precision=bf16", "embed_precision=fp32"),
-    ({"pool_size": 5000}, "pool_size=5000", "pool_size=None"),
+    ({"pool_size": 5000}, "pool_size=5000", "pool_size=null"),
     ({"step": 25, "budget": 150}, "step=25", "step=50"),
 ])
 def test_strategies_run_under_other_conditions_are_other_settings_never_paired(tmp_path, capsys, condition, other,
