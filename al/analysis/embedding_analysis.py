@@ -229,7 +229,8 @@ def analyze_pool(
         t = time.perf_counter()
         with heartbeat(f"analysing |L| = {size} (its pairwise distances grow with its square)", 5.0, 15.0):
             entry = {"size": size, **diagnostics(X, Yl, embeddings[unlabeled], Yd[unlabeled], label_names,
-                                                 k=k, temperatures=temperatures, seed=seed)}
+                                                 k=k, temperatures=temperatures, seed=seed),
+                     "labeled": labeled.tolist()}  # rows of the pool: every figure can be recomputed from them
             entry["margins_shuffled"] = shuffled_margins(X, Yl, label_names, seed)
         centroids, _ = class_centroids(X, Yl)
         projection = pca_projection(X, centroids)

@@ -567,6 +567,10 @@ def test_a_k_that_searches_every_unlabeled_text_is_refused():
         check_sizes([10, 25], 30, 5)  # al.analyze's
     result = analyze_pool(X, Y, ["a", "b", "c"], [10, 25], k=4)  # one below: searched, not all
     assert [e["k"] for e in result["sizes"]] == [4, 4]
+    for entry, (labeled, _) in zip(result["sizes"], labeled_splits(30, [10, 25], 0)):  # recorded: recomputable
+        assert entry["labeled"] == labeled.tolist() and len(entry["labeled"]) == entry["size"]
+        assert list(entry["labeled_counts"].values()) == Y[entry["labeled"]].sum(axis=0).tolist()
+    assert set(result["sizes"][0]["labeled"]) < set(result["sizes"][1]["labeled"])
     # diagnostics() itself clips k, and now says so: every ratio 1.0 had come back without a word
     with pytest.warns(UserWarning, match=r"^diagnostics' k \(5\) is at least the 5 unlabeled texts: .* every "
                                          r"proximity ratio is 1 by construction and says nothing; give k below 5$"):
