@@ -1687,8 +1687,9 @@ def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | No
                     f"settings has been timed" if untimed > 1 else
                     ", time left not known until the run left ends: its settings have not been timed")
     elif untimed:
-        estimate = (f", about {duration(left)} left for the runs of timed settings, and "
-                    f"{counted(untimed, 'run')} of settings not timed yet" if left is not None else "")
+        timed = ("the runs of timed settings about done" if left is not None and left < 0.5 else  # not "about 0 s"
+                 f"about {duration(left)} left for the runs of timed settings")
+        estimate = f", {timed}, and {counted(untimed, 'run')} of settings not timed yet" if left is not None else ""
     else:
         estimate = f", about {duration(left)} left" if left is not None else ""
     return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{estimate})"
