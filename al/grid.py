@@ -1567,14 +1567,16 @@ class Heartbeat:
     interval, tick : float, seconds (default ``HEARTBEAT_SECONDS``, and 1 s or a quarter of that)
     timed : bool
         False on Ray (see :func:`working_line`): the line says the grid's time instead (``working, 4 min so far:``).
+    kept : mapping of run name to the rounds its directory keeps as it starts (:func:`kept_rounds`)
     """
 
     def __init__(self, watch: InFlight, bar: Any, interval: float | None = None, tick: float | None = None,
-                 timed: bool = True) -> None:
-        self.watch, self.bar, self.timed = watch, bar, timed
+                 timed: bool = True, kept: Mapping[str, int] | None = None) -> None:
+        self.watch, self.bar, self.timed, self.kept = watch, bar, timed, dict(kept or {})
         self.interval = HEARTBEAT_SECONDS if interval is None else interval
         self.tick = min(1.0, self.interval / 4) if tick is None else tick
         self.began = self.last_said = time.monotonic()
+        self._started: set[str] = set()  # the runs seen in flight (a resumed one is said once, as it starts)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="grid-heartbeat", daemon=True)
 
@@ -1596,12 +1598,21 @@ class Heartbeat:
             self.beat()
 
     def beat(self, now: float | None = None) -> None:
-        """One tick (``now``: ``time.monotonic()``): the bar's postfix, or a line if the grid was silent long enough."""
+        """One tick (``now``: ``time.monotonic()``): the bar's postfix, or a line if the grid was silent long enough;
+        in a log, a line for each run that starts from rounds kept (``kept``: a stopped grid's, or a raised budget's;
+        ``continuing NAME after 4 of 9 rounds``), whose own line comes only once it ends."""
         tasks = self.watch.snapshot()
         now = time.monotonic() if now is None else now
         if hasattr(self.bar, "set_postfix_str"):
             self.bar.set_postfix_str(working_line(tasks, self.timed, short=True), refresh=True)
-        elif tasks and now - self.last_said >= self.interval:
+            return
+        for item, _ in tasks:  # on Ray a submitted run may wait for a CPU: it is not said to start
+            if self.timed and isinstance(item, GridRun) and item.name not in self._started:
+                self._started.add(item.name)
+                if 0 < (kept := self.kept.get(item.name, 0)) < item.config.n_rounds:
+                    self.say(f"continuing {item.name} after {kept} of {item.config.n_rounds} rounds")
+                    self.last_said = now
+        if tasks and now - self.last_said >= self.interval:
             # untimed (Ray) tasks say no time of their own: the grid's says it has not stalled
             so_far = "" if self.timed else f", {time_so_far(now - self.began)} so far"
             self.say(f"working{so_far}: {working_line(tasks, self.timed)}")
@@ -1930,7 +1941,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         worked_kinds: list[tuple] = []  # each worked run's run_kind: the pace of the runs of its kind
         runs_began = 0.0  # when the first of them began
         with progress(len(runnable), "grid", unit="runs", delay=0.0, enabled=draws_bars()) as bar, \
-                Heartbeat(watch, bar, timed=not args.ray) if not args.quiet else nullcontext(Heartbeat(watch, bar)) \
+                Heartbeat(watch, bar, timed=not args.ray, kept=before) if not args.quiet else \
+                nullcontext(Heartbeat(watch, bar)) \
                 as beat:
             warn(_messages(planning), beat)
             # the runs refused at once: one line per distinct why, as the dry run says them (a lowered budget

@@ -1541,11 +1541,13 @@ def test_a_heartbeat_refreshes_a_terminal_bar_and_writes_a_log_line_only_after_s
     class Log:  # no bar (not a terminal)
         pass
 
-    beat = Heartbeat(watch, Log(), interval=30.0)  # ticks driven by hand, at chosen times
+    beat = Heartbeat(watch, Log(), interval=30.0, kept={"seed-0": 1})  # ticks driven by hand, at chosen times
     beat.say("[1/9] done")
     said = beat.last_said
+    beat.beat(now=said)  # a run that starts from a stopped grid's rounds is said as it starts, once
+    assert capsys.readouterr().err == "[1/9] done\ncontinuing seed-0 after 1 of 3 rounds\n"
     beat.beat(now=said + 29.0)
-    assert capsys.readouterr().err == "[1/9] done\n"  # silent for less than the interval: nothing
+    assert capsys.readouterr().err == ""  # silent for less than the interval: nothing
     beat.beat(now=said + 31.0)
     assert re.fullmatch(r"working: seed-0 \(1 of 3 rounds, \d+ s\)\n", capsys.readouterr().err)
     beat.beat(now=said + 32.0)  # the line just said starts the count again
@@ -1554,9 +1556,12 @@ def test_a_heartbeat_refreshes_a_terminal_bar_and_writes_a_log_line_only_after_s
     beat.beat(now=said + 1000.0)  # nothing in flight: nothing to say
     assert capsys.readouterr().err == ""
     watch.began(run)
-    on_ray = Heartbeat(watch, Log(), interval=30.0, timed=False)  # a task's own time is not known there: the grid's
-    on_ray.beat(now=on_ray.began + 240.0)
+    on_ray = Heartbeat(watch, Log(), interval=30.0, timed=False, kept={"seed-0": 1})  # a task's own time is not
+    on_ray.beat(now=on_ray.began + 240.0)  # known there: the grid's; nor when it starts (submitted, it may wait)
     assert capsys.readouterr().err == "working, 4 min so far: seed-0 (1 of 3 rounds)\n"
+    fresh = Heartbeat(watch, Log(), interval=30.0, kept={"seed-0": 0})  # a run from the start: its line at its end
+    fresh.beat(now=fresh.began)
+    assert capsys.readouterr().err == ""
 
 
 def test_lines_from_the_grid_and_its_heartbeat_never_run_together(capsys):
