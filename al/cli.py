@@ -156,6 +156,18 @@ class ArgumentParser(argparse.ArgumentParser):
         return did_you_mean([w.split("=", 1)[0] for w in message[len(prefix):].split() if w.startswith("--")], known)
 
 
+class GivenOnce(argparse.Action):
+    """An option that may be given once (``--config``): a second one would drop the first unsaid."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if getattr(namespace, self.dest, None) not in (None, argparse.SUPPRESS):
+            raise argparse.ArgumentError(self, f"given twice ({getattr(namespace, self.dest)} and {values}), and "
+                                               f"one file's settings would be dropped; give one (flags beside it "
+                                               f"override its settings)")
+        setattr(namespace, self.dest, values)
+
+
 def add_data_options(group: argparse._ArgumentGroup, dataset: str, n_frequent: int, n_rare: int,
                      label_sep_yaml: bool = False) -> None:
     """The corpus options that ``al.simulate`` and ``al.analyze`` share, into ``group``, none with a default

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Collection, Iterator, Mapping, Sequence
 
 from al import __version__
-from al.cli import ArgumentParser, add_data_options, sigterm_stops, stopped
+from al.cli import ArgumentParser, GivenOnce, add_data_options, sigterm_stops, stopped
 from al.config import (
     FITTED_SPACE_SETTINGS, FOLDER_NAMINGS, SPACE_READERS, SimulationConfig, completed_params, config_fields,
     console_spelling, from_mapping, glued_key, load_yaml, merge_settings, normalise_mapping, parse_yaml,
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "every core unless OMP_NUM_THREADS etc. say less). A fine-tuned classifier's last bits depend on "
                    "torch's thread count: pass a grid worker's share of the cores (cores / workers) to repeat its "
                    "run alone")
-    g.add_argument("--config", metavar="YAML",
+    g.add_argument("--config", metavar="YAML", action=GivenOnce,
                    help="read settings from a YAML file (keys as in al.config.SimulationConfig; strategy and "
                    "classifier as {name, params}); flags given on the command line override it")
     g.add_argument("--diagnostics", action=argparse.BooleanOptionalAction,
@@ -339,6 +339,8 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
                 notes.append(f"{args.config} holds no settings: every setting is at its default")
     given, flag_notes = given_settings(args)
     notes += flag_notes + replaced_params(base, given, source)
+    base, pick_notes = replaced_pick(base, given, source)
+    notes += pick_notes
     settings = merge_settings(base, given)
     if run_config and "out" not in args:  # --out given, or the run's own default directory: where it goes is said
         try:
@@ -351,6 +353,24 @@ def config_from_args(args: argparse.Namespace, notes: list[str] | None = None) -
                          f"or another --out")
     _check_unread_settings(base, given, settings, source)
     return from_mapping(settings, source=source)
+
+
+def replaced_pick(base: dict[str, Any], given: Mapping[str, Any], source: str) -> tuple[dict[str, Any], list[str]]:
+    """``base`` without the label pick a flag replaces, and a note where the file's differed from the default:
+    ``--labels`` replaces the file's ``n_frequent``/``n_rare``, ``--frequent``/``--rare`` its ``labels``. Flags win
+    over the file, and what the run does not read is not recorded either (its ``config.json`` read again gives the
+    same record)."""
+    defaults = SimulationConfig()
+    if given.get("labels"):
+        replaced = [key for key in _FREQUENCY_SETTINGS if key in base]
+    elif any(key in given for key in _FREQUENCY_SETTINGS):
+        replaced = ["labels"] if "labels" in base else []
+    else:
+        return base, []
+    shown = [f"{key} {base[key]!r}" for key in replaced if base[key] not in (None, [], getattr(defaults, key))]
+    flags = "--labels replaces" if given.get("labels") else "--frequent/--rare replace"
+    notes = [f"{flags} {source}'s {' and '.join(shown)} (not read, nor recorded)"] if shown else []
+    return {key: value for key, value in base.items() if key not in replaced}, notes
 
 
 def replaced_params(base: Mapping[str, Any], given: Mapping[str, Any], source: str) -> list[str]:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit
 
-from al.cli import ArgumentParser, check_own_folder, output_dir, output_file, sigterm_stops, stopped
+from al.cli import ArgumentParser, GivenOnce, check_own_folder, output_dir, output_file, sigterm_stops, stopped
 from al.config import SimulationConfig, console_spelling, from_mapping, load_yaml, merge_settings, normalise_mapping
 from al.errors import ALError, ConfigError, did_you_mean, spelled
 from al.progress import counted, quiet_while
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threads", type=int, metavar="N",
                    help="at most N torch, BLAS and OpenMP threads for the session's process (default: the "
                    "process's own); a fine-tuned classifier's last bits depend on torch's thread count")
-    g.add_argument("--config", metavar="YAML", help="loop settings from a YAML file; flags override it")
+    g.add_argument("--config", metavar="YAML", action=GivenOnce, help="loop settings from a YAML file; flags override it")
     return p
 
 

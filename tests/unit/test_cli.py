@@ -1018,12 +1018,50 @@ def test_a_settings_file_with_a_wrong_or_ignored_setting_gets_one_line(text, mes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sim.yaml"]  # nothing written
 
 
+def test_a_second_config_file_is_refused_not_dropped_unsaid(tmp_path, capsys):
+    """--config a.yaml --config b.yaml ran b's settings alone: a's seed and C were lost without a word."""
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("seed: 3\n")
+    second.write_text("budget: 150\n")
+    with pytest.raises(SystemExit) as caught:  # argparse's exit, as for every bad flag
+        main(["--config", str(first), "--config", str(second), "--out", str(tmp_path / "run")])
+    assert caught.value.code == 2 and not (tmp_path / "run").exists()
+    assert capsys.readouterr().err == (f"error: argument --config: given twice ({first} and {second}), and one "
+                                       f"file's settings would be dropped; give one (flags beside it override its "
+                                       f"settings); python -m al.simulate --help lists the options\n")
+    from al.annotate.__main__ import main as annotate
+
+    with pytest.raises(SystemExit) as caught:
+        annotate(["--data", "texts.csv", "--config", str(first), "--config", str(second)])
+    assert caught.value.code == 2 and "argument --config: given twice" in capsys.readouterr().err
+
+
+def to_dict_pick(config):
+    return {key: config.to_dict()[key] for key in ("labels", "n_frequent", "n_rare")}
+
+
 def test_a_flag_overriding_the_file_s_choice_is_no_conflict(tmp_path):
     """--labels over a file's n_frequent, --space pretrained over a file's fitted space: the flag wins."""
     path = tmp_path / "sim.yaml"
     path.write_text("n_frequent: 3\nspace: cea\nspace_scope: encoder\n")
-    config = config_of(["--config", str(path), "--labels", "food", "--space", "pretrained"])
+    notes = []
+    config = config_from_args(build_parser().parse_args(["--config", str(path), "--labels", "food", "--space",
+                                                         "pretrained"]), notes)
     assert config.labels == ("food",) and config.space.name == "pretrained"
+    # the file's count is not read, nor recorded: the run's config.json read again gives the same record
+    assert (config.n_frequent, config.n_rare) == (5, 5) and to_dict_pick(config) == to_dict_pick(config_of(
+        ["--labels", "food"]))
+    assert f"--labels replaces {path}'s n_frequent 3 (not read, nor recorded)" in notes
+    # and the other way: --frequent/--rare over a file's labels (it was refused, though flags win over the file)
+    path.write_text("labels: [food, water]\n")
+    notes = []
+    config = config_from_args(build_parser().parse_args(["--config", str(path), "--frequent", "2", "--rare", "1"]),
+                              notes)
+    assert (config.labels, config.n_frequent, config.n_rare) == (None, 2, 1)
+    assert notes == [f"--frequent/--rare replace {path}'s labels ['food', 'water'] (not read, nor recorded)"]
+    with pytest.raises(ConfigError, match="both choose the labels"):  # both flags: still refused
+        config_of(["--config", str(path), "--labels", "food", "--frequent", "2"])
+    path.write_text("n_frequent: 3\nspace: cea\nspace_scope: encoder\n")
     config = config_of(["--config", str(path), "--space-every", "2"])  # the file's space is fitted
     assert config.space_every == 2 and config.space_scope == "encoder"
 
@@ -1478,8 +1516,12 @@ def test_a_run_that_names_its_labels_resumes_whatever_counts_of_the_automatic_pi
 
     settings = tmp_path / "sim.yaml"
     settings.write_text("n_frequent: 3\nn_rare: 2\n")
+    from al.config import from_mapping
+
     named = config_of(["--labels", "food", "water"]).resolved()
-    named_in_file = config_of(["--config", str(settings), "--labels", "food", "water"]).resolved()
+    assert config_of(["--config", str(settings), "--labels", "food", "water"]).resolved() == named  # the flag wins
+    # a grid's settings give the counts to every data entry, one naming labels too: kept, and not compared
+    named_in_file = from_mapping({"n_frequent": 3, "n_rare": 2, "labels": ["food", "water"]}).resolved()
     assert (named_in_file["n_frequent"], named_in_file["n_rare"]) == (3, 2)
     assert changed_settings(named, named_in_file) == changed_settings(named_in_file, named) == []
     records = RunRecords(tmp_path / "run")
