@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threads", type=int, metavar="N",
                    help="at most N torch, BLAS and OpenMP threads for the session's process (default: the "
                    "process's own); a fine-tuned classifier's last bits depend on torch's thread count")
-    g.add_argument("--config", metavar="YAML", action=GivenOnce, help="loop settings from a YAML file; flags override it")
+    g.add_argument("--config", metavar="YAML", action=GivenOnce,
+                   help="loop settings from a YAML file; flags override it")
     return p
 
 
