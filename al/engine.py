@@ -834,7 +834,9 @@ class Simulation:
             f"the pool's embeddings (digest {digest}) differ from those this run began with ({before}): "
             f"the model, its cache, the device or the libraries changed (vectors are cached per device and its "
             f"kernels: resume on the kind of machine and library versions the run began with); "
-            f"start a new run with another --out"))
+            f"start a new run with another --out, or, where only the cache changed (a file edited or damaged), "
+            f"remove the model's embeddings entry that python -m al.cache lists and resume (its vectors are "
+            f"computed again, bit for bit)"))
 
     def _check_classifier_model(self) -> None:
         """Record the identity of the weights the classifier fine-tunes; refuse to resume on others.

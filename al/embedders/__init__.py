@@ -397,7 +397,7 @@ class EmbeddingCache:
             except MemoryError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a damaged file (a disk, a copy cut short): computed again
-                set_aside_damaged(path, exc, "its vectors are computed again")
+                set_aside_damaged(path, exc, "its vectors are computed again where a run needs them")
                 continue
             self._seen.add(path.name)
             self._shards.append(None)

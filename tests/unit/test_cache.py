@@ -138,7 +138,8 @@ def test_a_damaged_shard_is_set_aside_with_a_warning_and_its_vectors_computed_ag
     os.utime(shard, (1e9, 1e9))  # written long ago: set aside now, its age starts again
     computed = []
     with pytest.warns(UserWarning, match=rf"cache file {shard} cannot be read \(.*\); set aside as "
-                                         rf"{shard.name}.damaged, its vectors are computed again"):
+                                         rf"{shard.name}.damaged, its vectors are computed again where a run needs "
+                                         rf"them"):
         again = EmbeddingCache(folder).get_or_compute(keys, lambda rows: computed.append(len(rows)) or vectors[rows])
     assert again.tolist() == vectors.tolist() and computed == [3]
     assert (folder / f"{shard.name}.damaged").is_file() and not shard.exists()

@@ -344,7 +344,9 @@ def test_the_pool_embeddings_digest_is_recorded_and_guards_resuming(corpus, tmp_
     other = Simulation(corpus=corpus, strategy=RandomSampling(),
                        make_classifier=lambda s: LogisticRegressionClassifier(seed=s),
                        embed=lambda texts: hash_embed(texts, dim=32), initial=20, step=10, budget=40, records=again)
-    with pytest.raises(DataError, match="differ from those this run began with"):
+    with pytest.raises(DataError, match="differ from those this run began with .*; start a new run with another "
+                                        "--out, or, where only the cache changed .*, remove the model's embeddings "
+                                        "entry that python -m al.cache lists and resume"):
         other.run()
     assert len(read_rounds(tmp_path)) == 2  # nothing written
 
