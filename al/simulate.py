@@ -1565,7 +1565,9 @@ def _main(args: argparse.Namespace) -> int:
                 read = default_pick_read(config, args, describe=True)
                 corpus = load_config_corpus(read)
             except LabelPickError:  # every label's counts, to pick labels by, then why
-                print(f"{full.describe()}\n(every label of the corpus, before the label reduction, which failed:)")
+                if config.labels is None or set(config.labels) <= set(full.label_names):  # not for a misspelt name:
+                    print(f"{full.describe()}\n(every label of the corpus, before the label reduction, which "
+                          f"failed:)")  # its error names the labels there are
                 raise
             print(corpus.describe())
             picked = None if read.labels is not None else (read.n_frequent, read.n_rare)

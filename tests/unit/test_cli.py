@@ -543,6 +543,10 @@ def test_describe_of_a_file_whose_labels_cannot_be_picked_prints_every_label_the
     settings.write_text(f"dataset: csv\ndata_path: {data}\nn_rare: 5\n")
     assert main(["--config", str(settings), "--describe"]) == 2
     assert "but 5 frequent + 5 rare = 10 were asked for" in capsys.readouterr().err
+    # a misspelt label: its error lists the labels there are, and the table of every label was noise above it
+    assert main(["--dataset", "csv", "--data-path", str(data), "--describe", "--labels", "a", "bb"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("error: label(s) 'bb' not in corpus 'd'")
     settings.write_text(f"dataset: csv\ndata_path: {data}\nlabels: []\nmodel: no-such-model\n")  # named none
     assert main(["--config", str(settings), "--describe"]) == 0  # and the model is no data setting: not looked for
     assert "keeping all 2" in capsys.readouterr().err
