@@ -713,7 +713,8 @@ class SimulationConfig:
         if self.label_descriptions is not None:
             if self.initial_strategy != "label_names":
                 raise ConfigError("label_descriptions is read by --initial-strategy label_names only; "
-                                  f"got initial_strategy {self.initial_strategy!r}")
+                                  f"got initial_strategy {self.initial_strategy!r}: add --initial-strategy "
+                                  f"label_names, or leave --label-descriptions out")
             descriptions = Path(self.label_descriptions).expanduser()
             if not descriptions.is_file():
                 what = ("is a directory" if descriptions.is_dir() else "is not a regular file" if descriptions.exists()
@@ -733,7 +734,7 @@ class SimulationConfig:
         for name in ("n_frequent", "n_rare"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError(f"{name} must be a non-negative integer, got {spelled(value)}")
+                raise ConfigError(f"{name} must be a non-negative integer, got {spelled(value)}; give 0 or more")
         if not self.labels and self.n_frequent + self.n_rare == 0:
             raise ConfigError("no labels asked for: give --labels, or --frequent/--rare above 0")
         twice = sorted({label for label in self.labels or () if list(self.labels).count(label) > 1})
@@ -751,7 +752,8 @@ class SimulationConfig:
         """diagnostics and stopping."""
         for name in ("diagnostics", "stopping"):
             if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be true or false, got {spelled(getattr(self, name))}")
+                raise ConfigError(f"{name} must be true or false, got {spelled(getattr(self, name))}; write true "
+                                  f"or false")
 
     def _check_compute(self) -> None:
         """embed_precision, threads and device."""
@@ -849,7 +851,8 @@ class SimulationConfig:
             raise ConfigError(f"space_scope must be one of {', '.join(SCOPES)}, got {spelled(self.space_scope)}")
         every = self.space_every
         if not isinstance(every, int) or isinstance(every, bool) or every <= 0:
-            raise ConfigError(f"space_every must be a positive integer, got {spelled(every)}")
+            raise ConfigError(f"space_every must be a positive integer, got {spelled(every)}; give 1 to fit the "
+                              f"space every round, or N for every N rounds")
         if self.space_for not in SPACE_READERS:
             raise ConfigError(f"space_for must be one of {', '.join(SPACE_READERS)}, got {spelled(self.space_for)}")
         if self.space.name == PRETRAINED:

@@ -109,6 +109,13 @@ REFUSED_BEFORE_DATA = {
     "seed of more than 32 bits": (["--seed", "1180591620717411303424", "--initial-strategy", "kmeans"],
                                   "seed (--seed) must be an integer from 0 to 4294967295 (numpy and scikit-learn take 32-bit "
                                   "seeds), got 1180591620717411303424"),
+    "negative count": (["--frequent", "-1"], "n_frequent (--frequent) must be a non-negative integer, got -1; give 0 "
+                                              "or more"),
+    "descriptions of a random start": (["--label-descriptions", "x.yaml"], "label_descriptions is read by "
+                                       "--initial-strategy label_names only; got initial_strategy 'random': add "
+                                       "--initial-strategy label_names, or leave --label-descriptions out"),
+    "space every 0": (["--space", "cea", "--space-every", "0"], "space_every (--space-every) must be a positive "
+                      "integer, got 0; give 1 to fit the space every round, or N for every N rounds"),
     "labels and frequent": (["--labels", "food", "water", "--frequent", "3"],
                             "labels ['food', 'water'] and n_frequent (--frequent) both choose the labels"),
     "threshold twice": (["--threshold", "dev", "--classifier-param", "threshold=fixed"],
@@ -767,7 +774,7 @@ def test_no_stopping_leaves_the_stop_set_pass_out_and_a_bad_value_gets_one_line(
     path.write_text("stopping: maybe\n")
     code = main(["--config", str(path), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
-    assert code == 2 and err == f"error: {path}: stopping must be true or false, got 'maybe'\n"
+    assert code == 2 and err == f"error: {path}: stopping must be true or false, got 'maybe'; write true or false\n"
 
 
 def test_diagnostics_on_a_pool_that_runs_short_of_k_unlabeled_texts_warns_that_their_ratios_are_1():
@@ -1236,7 +1243,8 @@ def test_a_round_line_shows_the_strategy_s_work_run_ahead_of_the_embedding():
 @pytest.mark.parametrize("argv, said", [
     (["--initial", "0"], "error: initial (--initial) must be a positive integer (a number of texts), got 0; give "
                          "--initial 100, say, its default"),
-    (["--space", "cea", "--space-every", "0"], "error: space_every (--space-every) must be a positive integer, got 0"),
+    (["--space", "cea", "--space-every", "0"], "error: space_every (--space-every) must be a positive integer, got 0; "
+                                               "give 1 to fit the space every round, or N for every N rounds"),
 ])
 def test_a_bad_value_given_by_a_flag_is_named_by_its_flag(argv, said, capsys):
     assert main([*argv, "--quiet"]) == 2
