@@ -1146,7 +1146,8 @@ def warn_duplicates(corpus: Any, quiet: bool) -> None:
     """One line when texts repeat: they are legitimate data and stay in the pool."""
     duplicated = corpus.n_duplicated_texts()
     if duplicated and not quiet:
-        print(f"note: {duplicated} texts of {corpus.name} repeat an earlier text (kept: duplicates are data)",
+        print(f"note: {counted(duplicated, 'text')} of {corpus.name} "
+              f"{'repeats' if duplicated == 1 else 'repeat'} an earlier text (kept: duplicates are data)",
               file=sys.stderr, flush=True)
 
 
@@ -1578,7 +1579,8 @@ def _main(args: argparse.Namespace) -> int:
             if (separated := separator_read(config)) is not None:
                 print(separated)
             if duplicated := corpus.n_duplicated_texts():
-                print(f"repeated: {duplicated:,} texts repeat an earlier text (kept: duplicates are data)")
+                print(f"repeated: {counted(duplicated, 'text')} {'repeats' if duplicated == 1 else 'repeat'} an "
+                      f"earlier text (kept: duplicates are data)")
             return 0
         if config.threads is not None:  # this process is the run's own: the limit outlives the run
             from al.device import limit_threads

@@ -209,6 +209,9 @@ def test_duplicated_texts_are_kept_with_one_warning(tmp_path, capsys):
     assert capsys.readouterr().err == "note: 50 texts of dup repeat an earlier text (kept: duplicates are data)\n"
     warn_duplicates(corpus, quiet=True)
     assert capsys.readouterr().err == ""
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows[:31]))  # text number 0 twice: one repeat
+    warn_duplicates(load_table(data), quiet=False)
+    assert capsys.readouterr().err == "note: 1 text of dup repeats an earlier text (kept: duplicates are data)\n"
 
 
 def test_a_damaged_record_beside_other_files_is_never_answered_with_removing_the_directory(tmp_path):
