@@ -185,7 +185,7 @@ class CacheEntry:
         return self.path.name
 
 
-#: What a cache file that could not be read is renamed to end in (:func:`al.embedders.set_aside_damaged`).
+#: What a cache file that could not be read is renamed to end in (:func:`set_aside_damaged`).
 DAMAGED_SUFFIX = ".damaged"
 
 
@@ -509,3 +509,21 @@ def _kinds(entries: Sequence[CacheEntry]) -> list[str]:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def set_aside_damaged(path: Path, exc: BaseException, then: str) -> None:
+    """Rename a cache file that cannot be read to ``<name>.damaged`` (no later read trips on it; kept for a
+    look) and warn in one line naming it, what was wrong and what happens ``then``."""
+    import warnings
+
+    target = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, target)
+        os.utime(target)  # its age is since it was set aside: python -m al.cache prune --unused-for keeps it a while
+        aside = f"set aside as {target.name}"
+    except FileNotFoundError:  # another process set it aside first
+        return
+    except OSError as rename:
+        aside = f"left where it is (it cannot be renamed either: {rename.strerror or rename})"
+    warnings.warn(f"cache file {path} cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
+                  f"{aside}, {then}", UserWarning, stacklevel=3)

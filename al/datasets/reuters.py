@@ -138,10 +138,11 @@ def modapte_documents(path: Path) -> list[ReutersDocument]:
     Parsed once per content: the result is cached under
     ``$AL_CACHE_DIR/corpora/reuters``, keyed by a digest of the SGML texts and
     of this module's source (a changed parser is a new key), so later runs and
-    grid workers read it back (about 0.1 s instead of 1.5 s). An unreadable
-    cache file is parsed anew.
+    grid workers read it back (about 0.1 s instead of 1.5 s). A cache file
+    that cannot be read, or holds no document, is set aside as
+    ``NAME.damaged`` with a warning, and the SGML files are parsed anew.
     """
-    from al.cache import cache_dir, mark_used
+    from al.cache import cache_dir, mark_used, set_aside_damaged
     from al.io import atomic_file
 
     sgml_files = _read_sgml_files(path)
@@ -153,10 +154,14 @@ def modapte_documents(path: Path) -> list[ReutersDocument]:
     try:
         docs = [ReutersDocument(newid, split, tuple(topics), text)
                 for newid, split, topics, text in json.loads(cached.read_text(encoding="utf-8"))]
+        if not docs:
+            raise ValueError("it holds no document")
         mark_used(cached)  # for python -m al.cache prune --unused-for
         return docs
-    except (OSError, ValueError, TypeError):
+    except FileNotFoundError:  # not parsed yet
         pass
+    except (OSError, ValueError, TypeError) as exc:  # a disk's fault, a copy cut short
+        set_aside_damaged(cached, exc, "the SGML files are parsed again")
     docs = [doc for sgml in sgml_files for doc in parse_reuters_sgml(sgml) if doc.split is not None]
     with atomic_file(cached, "w") as f:
         json.dump([list(doc) for doc in docs], f)

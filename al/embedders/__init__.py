@@ -27,7 +27,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, NamedTuple, Sequ
 
 import numpy as np
 
-from al.cache import cache_dir, cache_lock, mark_used
+from al.cache import cache_dir, cache_lock, mark_used, set_aside_damaged  # noqa: F401 - re-exported
 from al.device import torch_threads
 from al.io import atomic_file, remove_stale_temporaries
 from al.models import model_key, quiet_loading, resolve_model
@@ -317,24 +317,6 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
         [hashlib.blake2b(t.encode("utf-8"), digest_size=KEY_BYTES).digest() for t in texts],
         dtype=f"S{KEY_BYTES}",
     )
-
-
-def set_aside_damaged(path: Path, exc: BaseException, then: str) -> None:
-    """Rename a cache file that cannot be read to ``<name>.damaged`` (no later read trips on it; kept for a
-    look) and warn in one line naming it, what was wrong and what happens ``then``."""
-    import warnings
-
-    target = path.with_name(path.name + ".damaged")
-    try:
-        os.replace(path, target)
-        os.utime(target)  # its age is since it was set aside: python -m al.cache prune --unused-for keeps it a while
-        aside = f"set aside as {target.name}"
-    except FileNotFoundError:  # another process set it aside first
-        return
-    except OSError as rename:
-        aside = f"left where it is (it cannot be renamed either: {rename.strerror or rename})"
-    warnings.warn(f"cache file {path} cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
-                  f"{aside}, {then}", UserWarning, stacklevel=3)
 
 
 #: The attribute of an exception raised by a computation of vectors that holds ``(positions, vectors)`` of those

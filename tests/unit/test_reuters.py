@@ -223,7 +223,15 @@ def test_parsed_once_per_content_then_read_from_the_cache(tmp_path: Path, monkey
     assert all(np.array_equal(again.splits[s], first.splits[s]) for s in first.splits)
     (folder / "reut2-000.sgm").write_bytes(SGML.replace("WHEAT PRICES UP", "WHEAT PRICES DOWN").encode("latin-1"))
     assert load_reuters(folder, dev_fraction=0.5).texts.tolist()[1] == "WHEAT PRICES DOWN" and len(parsed) == 2
-    for cached in (Path(os.environ["AL_CACHE_DIR"]) / "corpora" / "reuters").glob("modapte-*.json"):
-        cached.write_text("{not json")
-    assert load_reuters(folder, dev_fraction=0.5).texts.tolist()[1] == "WHEAT PRICES DOWN" and len(parsed) == 3
-    assert load_reuters(folder, dev_fraction=0.5).texts.tolist()[1] == "WHEAT PRICES DOWN" and len(parsed) == 3
+    cache = Path(os.environ["AL_CACHE_DIR"]) / "corpora" / "reuters"
+    for damage, said in (("{not json", "JSONDecodeError"), ("[]", "ValueError: it holds no document")):
+        for cached in cache.glob("modapte-*.json"):
+            cached.write_text(damage)
+        with pytest.warns(UserWarning, match=rf"cache file .*modapte-\w+\.json cannot be read \({said}.*\); set aside "
+                                             rf"as modapte-\w+\.json\.damaged, the SGML files are parsed again$"):
+            assert load_reuters(folder, dev_fraction=0.5).texts.tolist()[1] == "WHEAT PRICES DOWN"
+        assert len(parsed) == 3 + (damage == "[]")
+        assert load_reuters(folder, dev_fraction=0.5).texts.tolist()[1] == "WHEAT PRICES DOWN"  # cached again
+        assert len(parsed) == 3 + (damage == "[]")
+        for aside in cache.glob("*.damaged"):
+            aside.unlink()
