@@ -548,8 +548,12 @@ def beside_the_file(message: str, args: argparse.Namespace) -> str:
     beside = Path(args.config).parent / found[1]
     if not beside.exists():
         return ""
-    return (f" (it is there beside {args.config}: a relative path in a settings file is read from the working "
-            f"directory, not the file's folder; write data_path: {beside}, or an absolute path)")
+    here = Path(os.path.relpath(beside.resolve()))  # sub/../mine.csv -> mine.csv, from the working directory
+    shown = here if not here.as_posix().startswith("../../") else beside.resolve()
+    found_as = (f"it is there beside {args.config}" if beside.resolve().parent == Path(args.config).resolve().parent
+                else f"it is found from {args.config}'s folder")
+    return (f" ({found_as}: a relative path in a settings file is read from the working "
+            f"directory, not the file's folder; write data_path: {shown}, or an absolute path)")
 
 
 def file_set_options(args: argparse.Namespace) -> frozenset[str]:

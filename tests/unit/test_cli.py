@@ -1792,6 +1792,14 @@ def test_a_settings_file_s_data_path_found_beside_it_says_where_relative_paths_a
     (tmp_path / "walk" / "texts.csv").unlink()  # nowhere: no word of the file's folder
     assert main(["--config", "walk/my.yaml", "--describe"]) == 2
     assert capsys.readouterr().err.endswith("); fix data_path\n")
+    # data_path: ../texts.csv, in the parent folder, which is the working directory: it said "beside walk/my.yaml"
+    # and advised walk/../texts.csv
+    (tmp_path / "texts.csv").write_text("text,a\nx,1\n")
+    (tmp_path / "walk" / "my.yaml").write_text("dataset: csv\ndata_path: ../texts.csv\n")
+    assert main(["--config", "walk/my.yaml", "--describe"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "; fix data_path (it is found from walk/my.yaml's folder: a relative path in a settings file is read from the "
+        "working directory, not the file's folder; write data_path: texts.csv, or an absolute path)\n")
 
 
 def test_a_pick_no_one_asked_for_is_called_the_default(tmp_path, capsys):
