@@ -1136,6 +1136,21 @@ def zero_one_columns_found(config: SimulationConfig) -> str | None:
             f"by naming the label columns with --label-columns)")
 
 
+def splits_read(config: SimulationConfig) -> str | None:
+    """``splits from the file's column 'split'`` or ``splits by a hash of each text ...``: for ``--describe`` of a
+    file of one's own, where its train/dev/test came from; None for a packaged data set (its own splits)."""
+    from al.datasets import USER_FILE_DATASETS
+    from al.datasets.tabular import TABLE_OPTIONS, read_rows
+
+    if config.dataset not in USER_FILE_DATASETS or not config.data_path:
+        return None
+    column = {**TABLE_OPTIONS, **dict(config.data_options)}.get("split_column") or "split"
+    if column in read_rows(config.data_path).frame.columns:
+        return f"splits from the file's column {column!r} (train, dev, test)"
+    return (f"splits by a hash of each text (about 80% train, 10% dev, 10% test; a text and its repeats stay "
+            f"together), as the file has no {column!r} column: add one (train, dev, test) to choose them")
+
+
 def separator_read(config: SimulationConfig) -> str | None:
     """``cells separated by semicolons ...``: for ``--describe`` of a CSV file read at another separator than its
     suffix's (:func:`al.datasets.tabular.column_separator_note`); None otherwise."""
@@ -1580,6 +1595,8 @@ def _main(args: argparse.Namespace) -> int:
                   + (f"; --pool-size keeps {config.pool_size:,} pool texts" if config.pool_size else ""))
             if (found := zero_one_columns_found(config)) is not None:
                 print(found)
+            if (splits := splits_read(config)) is not None:
+                print(splits)
             if (separated := separator_read(config)) is not None:
                 print(separated)
             if duplicated := corpus.n_duplicated_texts():

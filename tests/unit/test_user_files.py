@@ -1376,6 +1376,8 @@ def test_describe_names_the_0_1_columns_read_as_labels_and_the_repeated_texts(tm
             "the text, split and id columns;") in out
     # of the 20 repeated rows, the 14 with food or water stay (the reduction keeps the eligible labels' texts)
     assert "repeated: 14 texts repeat an earlier text (kept: duplicates are data)" in out
+    assert "\nsplits by a hash of each text (about 80% train, 10% dev, 10% test; a text and its repeats stay " \
+           "together), as the file has no 'split' column: add one (train, dev, test) to choose them\n" in out
     assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--label-columns", "food", "water"]) == 0
     assert "labels read from" not in capsys.readouterr().out
 
@@ -1391,6 +1393,7 @@ def test_describe_says_a_file_is_read_at_semicolons_and_a_split_column_is_checke
     out = capsys.readouterr().out
     assert ("cells separated by semicolons (read at ';': at a .csv's commas its header is one column, "
             "'text;labels;Split')\n") in out
+    assert "\nsplits from the file's column 'Split' (train, dev, test)\n" in out
     assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--split-column", "fold"]) == 2
     said = capsys.readouterr().err
     assert "columns: text, labels, Split" in said and "fold" in said, said
