@@ -31,7 +31,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Sequence
 
 import numpy as np
 
@@ -243,7 +243,8 @@ def build_report(runs_dir: str | Path, out: str | Path, baseline: str | None = N
 
         def versus(name: str, attr: str) -> str:
             if name in compared[attr]:
-                return _vs_text(compared[attr][name])
+                ran = {*strategies[name].final_macro, *strategies[baseline].final_macro}
+                return _vs_text(compared[attr][name], ran)
             return "baseline" if name == baseline else "no baseline"
 
         rows = []
@@ -561,12 +562,18 @@ def _comparison_block(comparisons: list[Comparison], baseline: str) -> dict[str,
     return {"baseline": baseline, "m": sum(r["p"] is not None for r in rows), "rows": rows}
 
 
-def _vs_text(c: Comparison) -> str:
-    """The main table's cell: mean paired difference, W, Holm's adjusted p (as in the comparison table), wins."""
+def _vs_text(c: Comparison, ran: Collection[int] = ()) -> str:
+    """The main table's cell: mean paired difference, W, Holm's adjusted p (as in the comparison table), wins; and
+    the seeds it pairs where the strategy or the baseline ran others (``ran``: the seeds either ran), since the
+    row's means are over each line's own seeds and their gap is then not the difference."""
     t = c.test
-    if c.p_holm is None:
-        return t.text  # "n=3: no test" had read as too few seeds where no difference was non-zero
-    return f"{t.mean_difference:+.4f} (W={t.statistic:g}, p Holm={c.p_holm:.4g}, wins {t.wins}/{t.n})"
+    # "n=3: no test" had read as too few seeds where no difference was non-zero: the test's own text then
+    text = t.text if c.p_holm is None else \
+        f"{t.mean_difference:+.4f} (W={t.statistic:g}, p Holm={c.p_holm:.4g}, wins {t.wins}/{t.n})"
+    if set(ran) - set(c.seeds) and text.endswith(")"):
+        seeds = ", ".join(map(str, sorted(c.seeds)))
+        text = f"{text[:-1]} over seed{'s' if len(c.seeds) > 1 else ''} {seeds} alone)"
+    return text
 
 
 def _ci_text(c: Comparison) -> str:

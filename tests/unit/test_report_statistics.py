@@ -261,6 +261,11 @@ def test_lines_of_other_seeds_are_named_in_the_report_on_stderr_and_by_al_plot(t
             "the missing seeds for like-for-like lines")
     assert setting["unequal_seeds"] == said
     assert f"**Note:** T{said[1:]}." in (out / "report.md").read_text()
+    # the main table's cell says the seeds it pairs where either line ran others: its means' gap is no difference
+    main_rows = {r["strategy"]: r for r in setting["strategies"]}
+    assert main_rows["dal"]["vs_baseline_final"] == "+0.0100 (no test: one non-zero difference, wins 1/1 over seed 0 " \
+                                                  "alone)"
+    assert "over seed" not in main_rows["cvirs"]["vs_baseline_final"]  # seeds 0-5 both: the means' own gap
     assert f"note: in {next(iter(json.loads((out / 'summary.json').read_text())['settings']))}, {said}\n" in \
         capsys.readouterr().err
     assert plot([str(tmp_path / "runs"), "-o", str(tmp_path / "c.png")]) == 0
@@ -426,7 +431,7 @@ def test_a_single_non_zero_difference_is_no_test_and_not_in_holms_family(tmp_pat
     # the main table's cell keeps the mean difference and says why there is no test ("n=1: no test" had read as
     # too few seeds alone, and hid the mean)
     row = next(r for r in setting["strategies"] if r["strategy"] == "dal")
-    assert row["vs_baseline_final"] == "+0.0100 (no test: one non-zero difference, wins 1/1)"
+    assert row["vs_baseline_final"] == "+0.0100 (no test: one non-zero difference, wins 1/1 over seed 0 alone)"
     assert paired_test([0.5, 0.6, 0.7], [0.5, 0.6, 0.7]).text == "+0.0000 (no test: no non-zero difference, wins 0/3)"
     assert paired_test([], []).text == "n=0: no test"
 
