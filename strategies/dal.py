@@ -162,14 +162,27 @@ def _accuracy(net: Any, X: Any, y: Any) -> float:
 
 
 def unlabeled_probability(model: Any, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """P(unlabeled | x) from a discriminator, shape (n,)."""
+    """P(unlabeled | x) from a discriminator, shape (n,), float32 (near 1 it rounds to 1.0: rank by
+    :func:`unlabeled_logit` instead)."""
+    import torch
+
+    return (torch.sigmoid(torch.from_numpy(unlabeled_logit(model, X, batch_size)))).float().numpy()
+
+
+def unlabeled_logit(model: Any, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """log P(unlabeled | x) - log P(labeled | x), the two logits' difference in float64, shape (n,).
+
+    Ranks as P(unlabeled | x) does (P = sigmoid of it), without its saturation: a float32 softmax is exactly 1.0
+    for every text whose logits differ by more than about 17, and a sort on it left such texts to the tie-break
+    (the pool index), whatever the discriminator said of them.
+    """
     import torch
 
     out = []
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
             logits = model(torch.from_numpy(np.ascontiguousarray(X[start : start + batch_size], dtype=np.float32)))
-            out.append(torch.softmax(logits, dim=1)[:, 1].numpy())
+            out.append((logits[:, 1].double() - logits[:, 0].double()).numpy())
     return np.concatenate(out) if out else np.empty(0)
 
 
@@ -226,8 +239,8 @@ def dal_query(
             )
             if warm_start:
                 previous = model.state_dict()  # that model is never trained again
-            p_unlabeled = unlabeled_probability(model, representations[subsample])
-            order = np.lexsort((subsample, -p_unlabeled))  # highest P(unlabeled) first; ties by index
+            logit = unlabeled_logit(model, representations[subsample])  # P(unlabeled)'s order, unsaturated
+            order = np.lexsort((subsample, -logit))  # highest P(unlabeled) first; exact ties by index
             chosen = subsample[order[:size]]
             picked.extend(chosen.tolist())
             labeled.extend(chosen.tolist())

@@ -65,6 +65,27 @@ def test_sub_batches_move_on_once_a_region_is_covered():
     assert not np.isin(picked[5:], far).all()
 
 
+def test_picks_are_the_top_of_p_unlabeled_over_u_prime_also_where_float32_rounds_it_to_1(monkeypatch):
+    """A float32 softmax is exactly 1.0 for logits apart by more than ~17 (bert's [CLS] vectors reach that): the
+    sort on it left those texts to the tie-break, the lowest pool index, whatever the discriminator said."""
+    import torch
+
+    import strategies.dal as dal
+
+    class Margin(torch.nn.Module):  # logit(unlabeled) - logit(labeled) = 20 + x: P(unlabeled) 1.0f for all
+        def forward(self, X):
+            return torch.stack([torch.zeros(len(X)), 20.0 + X[:, 0]], dim=1)
+
+    monkeypatch.setattr(dal, "train_discriminator", lambda *a, **k: (Margin(), {"epochs": 1}))
+    X = np.array([[0.1], [0.5], [0.2], [3.0], [0.3], [2.0], [0.0], [1.0]], dtype=np.float32)
+    assert (dal.unlabeled_probability(Margin(), X) == 1.0).all()  # saturated: no order left in it
+    np.testing.assert_allclose(dal.unlabeled_logit(Margin(), X), 20.0 + X[:, 0].astype(np.float64), rtol=1e-7)
+    labeled, unlabeled = np.array([6]), np.array([0, 1, 2, 3, 4, 5, 7])
+    picked, _ = dal_query(X, labeled, unlabeled, 3, np.random.default_rng(0), sub_batches=1, subsample_factor=10)
+    # U' is every unlabeled text (10 |L| >= |U|): by hand, the largest 20 + x are texts 3 (3.0), 5 (2.0), 7 (1.0)
+    assert picked.tolist() == [3, 5, 7]
+
+
 def test_subsample_grows_with_the_labeled_set_by_hand():
     X, labeled, unlabeled, _ = clusters()
     _, info = dal_query(X, labeled[:5], unlabeled[:200], 20, np.random.default_rng(0), sub_batches=4)

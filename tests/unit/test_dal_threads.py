@@ -34,7 +34,7 @@ def test_dal_query_restores_the_thread_count(caller_threads):
 
 def test_training_and_scoring_run_on_one_thread(caller_threads, monkeypatch):
     seen = []
-    real_train, real_score = dal._train, dal.unlabeled_probability
+    real_train, real_score = dal._train, dal.unlabeled_logit
 
     def spy_train(*args, **kwargs):
         seen.append(("train", torch.get_num_threads()))
@@ -45,7 +45,7 @@ def test_training_and_scoring_run_on_one_thread(caller_threads, monkeypatch):
         return real_score(*args, **kwargs)
 
     monkeypatch.setattr(dal, "_train", spy_train)
-    monkeypatch.setattr(dal, "unlabeled_probability", spy_score)
+    monkeypatch.setattr(dal, "unlabeled_logit", spy_score)
     X, labeled, unlabeled = small_input()
     dal_query(X, labeled, unlabeled, 4, np.random.default_rng(0), sub_batches=2, max_epochs=2)
     assert seen == [("train", 1), ("score", 1), ("train", 1), ("score", 1)]
@@ -68,7 +68,7 @@ def test_thread_count_restored_when_scoring_raises(caller_threads, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("scoring failed")
 
-    monkeypatch.setattr(dal, "unlabeled_probability", broken)
+    monkeypatch.setattr(dal, "unlabeled_logit", broken)
     X, labeled, unlabeled = small_input()
     with pytest.raises(RuntimeError, match="scoring failed"):
         dal_query(X, labeled, unlabeled, 4, np.random.default_rng(0), max_epochs=1)
