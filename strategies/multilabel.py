@@ -392,8 +392,11 @@ def adaptive_candidates(
 class BinMin(Strategy):
     """The text whose least certain label is nearest the decision boundary: argmin_x min_j |2 p_j(x) - 1|.
 
-    Ranks texts exactly as ``least_confidence`` (its score 1/2 - min_j |p_j - 1/2|
-    is an increasing function of this one); kept under the paper's name and form.
+    Ranks texts as ``least_confidence`` does (its score 1/2 - min_j |p_j - 1/2|
+    is an increasing function of this one), but for texts whose scores differ
+    in the last bit only: in floats |2 (0.55) - 1| and |2 (0.45) - 1| are not
+    equal, and such near ties may fall the other way. Kept under the paper's
+    name and form.
 
     References
     ----------
