@@ -507,10 +507,6 @@ def _kinds(entries: Sequence[CacheEntry]) -> list[str]:
     return sorted({m.group(2) for m in found if m is not None})
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def set_aside_damaged(path: Path, exc: BaseException, then: str) -> None:
     """Rename a cache file that cannot be read to ``<name>.damaged`` (no later read trips on it; kept for a
     look) and warn in one line naming it, what was wrong and what happens ``then``."""
@@ -527,3 +523,7 @@ def set_aside_damaged(path: Path, exc: BaseException, then: str) -> None:
         aside = f"left where it is (it cannot be renamed either: {rename.strerror or rename})"
     warnings.warn(f"cache file {path} cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); "
                   f"{aside}, {then}", UserWarning, stacklevel=3)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -714,7 +714,7 @@ class SimulationConfig:
             if self.initial_strategy != "label_names":
                 raise ConfigError("label_descriptions is read by --initial-strategy label_names only; "
                                   f"got initial_strategy {self.initial_strategy!r}: add --initial-strategy "
-                                  f"label_names, or leave --label-descriptions out")
+                                  f"label_names, or remove --label-descriptions")
             descriptions = Path(self.label_descriptions).expanduser()
             if not descriptions.is_file():
                 what = ("is a directory" if descriptions.is_dir() else "is not a regular file" if descriptions.exists()
@@ -752,8 +752,8 @@ class SimulationConfig:
         """diagnostics and stopping."""
         for name in ("diagnostics", "stopping"):
             if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be true or false, got {spelled(getattr(self, name))}; write true "
-                                  f"or false")
+                raise ConfigError(f"{name} must be true or false, got {spelled(getattr(self, name))}; "
+                                  f"{_WRITE['bool']}")
 
     def _check_compute(self) -> None:
         """embed_precision, threads and device."""

@@ -834,9 +834,21 @@ class Simulation:
             f"the pool's embeddings (digest {digest}) differ from those this run began with ({before}): "
             f"the model, its cache, the device or the libraries changed (vectors are cached per device and its "
             f"kernels: resume on the kind of machine and library versions the run began with); "
-            f"start a new run with another --out, or, where only the cache changed (a file edited or damaged), "
-            f"remove the model's embeddings entry that python -m al.cache lists and resume (its vectors are "
-            f"computed again, bit for bit)"))
+            f"start a new run with another --out{self._cache_fix()}"))
+
+    def _cache_fix(self) -> str:
+        """``, or ... remove FOLDER``: where the pool's vectors came from an embedder's cache, its folder to remove
+        if only the cache changed (its vectors are then computed again, bit for bit); ``""`` otherwise."""
+        from al.embedders import SentenceEmbedder
+
+        embedder = getattr(self.embed, "__self__", None)
+        if not isinstance(embedder, SentenceEmbedder) or not embedder.cache:
+            return ""
+        from al.cache import cache_root
+
+        return (f", or, where only the cached vectors changed (edited, or copied from another machine), remove "
+                f"{cache_root() / 'embeddings' / embedder.cache_key} and resume: they are computed again, bit for "
+                f"bit")
 
     def _check_classifier_model(self) -> None:
         """Record the identity of the weights the classifier fine-tunes; refuse to resume on others.

@@ -1698,11 +1698,12 @@ def run_line(i: int, n: int, name: str, result: dict[str, Any], left: float | No
                     f"settings has been timed" if untimed > 1 else
                     ", time left not known until the run left ends: its settings have not been timed")
     elif untimed:
-        timed = ("the runs of timed settings about done" if left is not None and left < 0.5 else  # not "about 0 s"
-                 f"about {duration(left)} left for the runs of timed settings")
+        timed = ("the runs of timed settings are about done" if left is not None and duration(left) == "0 s" else
+                 f"about {duration(left)} left for the runs of timed settings")  # not "about 0 s left"
         estimate = f", {timed}, and {counted(untimed, 'run')} of settings not timed yet" if left is not None else ""
     else:
-        estimate = f", about {duration(left)} left" if left is not None else ""
+        estimate = ("" if left is None else ", about done" if duration(left) == "0 s" else
+                    f", about {duration(left)} left")
     return f"[{i}/{n}] {result['status']:<8} {name}  {detail}  ({result['seconds']:.0f} s{estimate})"
 
 

@@ -1140,13 +1140,16 @@ def splits_read(config: SimulationConfig) -> str | None:
     """``splits from the file's column 'split'`` or ``splits by a hash of each text ...``: for ``--describe`` of a
     file of one's own, where its train/dev/test came from; None for a packaged data set (its own splits)."""
     from al.datasets import USER_FILE_DATASETS
-    from al.datasets.tabular import TABLE_OPTIONS, read_rows
+    from al.datasets.tabular import SPLIT_ALIASES, TABLE_OPTIONS, read_rows
 
     if config.dataset not in USER_FILE_DATASETS or not config.data_path:
         return None
     column = {**TABLE_OPTIONS, **dict(config.data_options)}.get("split_column") or "split"
-    if column in read_rows(config.data_path).frame.columns:
-        return f"splits from the file's column {column!r} (train, dev, test)"
+    frame = read_rows(config.data_path).frame
+    if column in frame.columns:
+        marked = {SPLIT_ALIASES.get(str(v).strip().lower()) for v in frame[column].dropna()}
+        carved = "" if "dev" in marked else "; no dev rows: dev is a tenth of train, by a hash of each text"
+        return f"splits from the file's column {column!r} (train, dev, test{carved})"
     return (f"splits by a hash of each text (about 80% train, 10% dev, 10% test; a text and its repeats stay "
             f"together), as the file has no {column!r} column: add one (train, dev, test) to choose them")
 
@@ -1184,7 +1187,7 @@ def run_models(config: SimulationConfig) -> list[tuple[str, str]]:
     for param in getattr(config.strategy_class(), "model_params", ()):  # a strategy's own (ALPS's masked LM)
         if isinstance(value := config.strategy.params.get(param), str):
             found.append((value, f"strategy {config.strategy.name!r} param {param}"))
-    if isinstance(value := config.space.params.get("model"), str):  # an encoder-scope space's own encoder
+    if config.space_scope == "encoder" and isinstance(value := config.space.params.get("model"), str):  # its encoder
         found.append((value, f"space {config.space.name!r} ({config.space_scope} scope) param model"))
     return found
 

@@ -79,7 +79,7 @@ def diagnostics(
     k = whole_number(k, "k", "the unlabeled texts searched around each centroid, k=100 say", caller="diagnostics")
     if k < 1:
         raise ConfigError(f"diagnostics' k must be a positive integer, got {k}")
-    if k >= len(embeddings_unlabeled):  # clipped: the k nearest are every unlabeled text, each ratio 1
+    if 0 < len(embeddings_unlabeled) <= k:  # clipped: the k nearest are every unlabeled text, each ratio 1
         import warnings
 
         warnings.warn(f"diagnostics' k ({k}) is at least the {len(embeddings_unlabeled)} unlabeled texts: each "

@@ -375,10 +375,12 @@ def check_pool(embeddings: np.ndarray, Y: sp.spmatrix | np.ndarray, label_names:
                           f"expected Y of 0 and 1, 1 where a text carries the label: threshold scores first, e.g. "
                           f"Y >= 0.5")
     Yd = dense_labels(Y.astype(np.float64) if sp.issparse(Y) else values.astype(np.float64))
-    odd_names = [name for name in label_names if not isinstance(name, str) or not name.strip()]
-    if odd_names:  # a figure's legend, a file's heading and analysis.json's keys are strings
+    odd_names = [name for name in label_names if not isinstance(name, str) or not name.strip()
+                 or "\n" in name or "\r" in name]
+    if odd_names:  # a figure's legend, summary.md's table rows and analysis.json's keys are one-line strings
         raise ConfigError(f"{caller} got label name {odd_names[0]!r} ({type(odd_names[0]).__name__}); expected a "
-                          f"non-empty string per column of Y: [str(name) for name in names] for numbered labels")
+                          f"non-empty one-line string per column of Y (for numbered labels: [str(name) for name in "
+                          f"names])")
     if len(set(label_names)) != len(label_names):
         twice = sorted({name for name in label_names if list(label_names).count(name) > 1})
         raise ConfigError(f"{caller} got label names {', '.join(map(repr, twice))} more than once; expected one "

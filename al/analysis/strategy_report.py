@@ -243,7 +243,7 @@ def build_report(runs_dir: str | Path, out: str | Path, baseline: str | None = N
 
         def versus(name: str, attr: str) -> str:
             if name in compared[attr]:
-                ran = {*strategies[name].final_macro, *strategies[baseline].final_macro}
+                ran = {*getattr(strategies[name], attr), *getattr(strategies[baseline], attr)}  # this metric's
                 return _vs_text(compared[attr][name], ran)
             return "baseline" if name == baseline else "no baseline"
 

@@ -262,9 +262,8 @@ def _label_columns(corpus: Corpus, labels: Sequence[str]) -> list[int]:
         spaced = next((name for name in missing if len(name.split()) > 1 and all(p in index for p in name.split())),
                       None)  # a settings file's labels: food water, one string
         apart = (f"; labels are given apart, not joined by commas: --labels {' '.join(joined.split(','))}"
-                 if joined else f"; {spaced!r} names {len(spaced.split())} labels in one string: give them apart, "
-                                f"--labels {spaced} (a settings file: labels: [{', '.join(spaced.split())}])"
-                 if spaced else "")
+                 if joined else f"; {spaced!r} names {len(spaced.split())} labels in one string: list them one "
+                                f"by one ({', '.join(spaced.split())}), not as one name" if spaced else "")
         parts = [part.strip() for name in missing for part in (name.split(",") if "," in name else [name])]
         raise LabelPickError(
             f"label(s) {', '.join(map(repr, missing))} not in corpus {corpus.name!r}"

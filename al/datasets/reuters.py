@@ -163,8 +163,9 @@ def modapte_documents(path: Path) -> list[ReutersDocument]:
     except (OSError, ValueError, TypeError) as exc:  # a disk's fault, a copy cut short
         set_aside_damaged(cached, exc, "the SGML files are parsed again")
     docs = [doc for sgml in sgml_files for doc in parse_reuters_sgml(sgml) if doc.split is not None]
-    with atomic_file(cached, "w") as f:
-        json.dump([list(doc) for doc in docs], f)
+    if docs:  # none: the caller refuses the files, and an empty entry would read as damaged next time
+        with atomic_file(cached, "w") as f:
+            json.dump([list(doc) for doc in docs], f)
     return docs
 
 

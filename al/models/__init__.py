@@ -556,7 +556,7 @@ def resolve_model(name_or_path: str | os.PathLike[str]) -> Path:
             else "run once online, or give the path of a local copy in its place"
         )
         here = installed_models()
-        hint += f" (models installed here: {', '.join(here)})" if here else ""
+        hint += f" (models installed here: {', '.join(here[:5])}{and_more(len(here), 5)})" if here else ""
         raise ModelError(
             f"model {text!r} is not installed locally and the hub is unreachable "
             f"({type(exc).__name__}); {hint}"
@@ -571,7 +571,8 @@ def installed_models() -> list[str]:
         from huggingface_hub import constants, scan_cache_dir
 
         cached = sorted(repo.repo_id for repo in scan_cache_dir(constants.HF_HUB_CACHE).repos  # where downloads go
-                        if repo.repo_type == "model")
+                        if repo.repo_type == "model" and any(file.file_name == "config.json"  # not a download cut
+                                                             for revision in repo.revisions for file in revision.files))
     except Exception:  # noqa: BLE001 - no cache folder, an unreadable one: the known models alone
         cached = []
     return [*found, *(hub_id for hub_id in cached if canonical_name(hub_id) not in found)]

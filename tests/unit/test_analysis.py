@@ -640,11 +640,13 @@ def _pool(n=120, seed=0):
     (lambda X, Y, names: (X, sp.csr_matrix(Y * 2), names), r"analyze_pool got labels holding 2 \(120 values not 0"),
     (lambda X, Y, names: (X, Y, ["a", "b", "a"]), r"analyze_pool got label names 'a' more than once"),
     (lambda X, Y, names: (X, Y, [1, 2, 3]),  # a traceback in summary.md, after analysis.json and the figures
-     r"^analyze_pool got label name 1 \(int\); expected a non-empty string per column of Y: \[str\(name\) for "),
+     r"^analyze_pool got label name 1 \(int\); expected a non-empty one-line string per column of Y \(for numbered "
+     r"labels: \[str\(name\) for name in names\]\)$"),
     (lambda X, Y, names: (X, Y, [None, "b", "c"]), r"^analyze_pool got label name None \(NoneType\); expected a "),
     (lambda X, Y, names: (X, Y, ["a", " ", "c"]), r"^analyze_pool got label name ' ' \(str\); expected a "),
+    (lambda X, Y, names: (X, Y, ["a", "b\nc", "c"]), r"^analyze_pool got label name 'b\\nc' \(str\); expected a "),
 ], ids=["nan-row", "words", "digit-strings", "none", "one-dimensional", "object-ints", "bools", "probabilities",
-        "sparse-twos", "names-twice", "numbered-names", "none-name", "blank-name"])
+        "sparse-twos", "names-twice", "numbered-names", "none-name", "blank-name", "two-line-name"])
 def test_analyze_pool_refuses_what_it_would_read_wrong_in_one_line(change, said):
     """A NaN row ended in scikit-learn's traceback (or passed, among the unlabeled texts); labels of 0.7 or 2 were read
     as 1; a name given twice was two labels of one name."""

@@ -113,7 +113,7 @@ REFUSED_BEFORE_DATA = {
                                               "or more"),
     "descriptions of a random start": (["--label-descriptions", "x.yaml"], "label_descriptions is read by "
                                        "--initial-strategy label_names only; got initial_strategy 'random': add "
-                                       "--initial-strategy label_names, or leave --label-descriptions out"),
+                                       "--initial-strategy label_names, or remove --label-descriptions"),
     "space every 0": (["--space", "cea", "--space-every", "0"], "space_every (--space-every) must be a positive "
                       "integer, got 0; give 1 to fit the space every round, or N for every N rounds"),
     "labels and frequent": (["--labels", "food", "water", "--frequent", "3"],
@@ -774,7 +774,8 @@ def test_no_stopping_leaves_the_stop_set_pass_out_and_a_bad_value_gets_one_line(
     path.write_text("stopping: maybe\n")
     code = main(["--config", str(path), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
-    assert code == 2 and err == f"error: {path}: stopping must be true or false, got 'maybe'; write true or false\n"
+    assert code == 2 and err == (f"error: {path}: stopping must be true or false, got 'maybe'; write true or false "
+                                 f"(yes, no, on and off are read as text)\n")
 
 
 def test_diagnostics_on_a_pool_that_runs_short_of_k_unlabeled_texts_warns_that_their_ratios_are_1():

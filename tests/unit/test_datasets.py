@@ -340,8 +340,8 @@ def test_an_unknown_label_gets_a_did_you_mean():
                                         r"are given apart, not joined by commas: --labels fod water; known labels: "):
         select_labels(corpus, ["fod,water"])  # --labels fod,water
     with pytest.raises(DataError, match=r"^label\(s\) 'food water' not in corpus 'c'; 'food water' names 2 labels in "
-                                        r"one string: give them apart, --labels food water \(a settings file: "
-                                        r"labels: \[food, water\]\); known labels: "):
+                                        r"one string: list them one by one \(food, water\), not as one name; "
+                                        r"known labels: "):
         select_labels(corpus, ["food water"])  # a settings file's labels: food water
     with pytest.raises(DataError, match=r"^label\(s\) 'heavy rain' not in corpus 'c'; known labels: "):
         select_labels(corpus, ["heavy rain"])  # a name with a space: no labels there to split it into

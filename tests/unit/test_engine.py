@@ -345,9 +345,19 @@ def test_the_pool_embeddings_digest_is_recorded_and_guards_resuming(corpus, tmp_
                        make_classifier=lambda s: LogisticRegressionClassifier(seed=s),
                        embed=lambda texts: hash_embed(texts, dim=32), initial=20, step=10, budget=40, records=again)
     with pytest.raises(DataError, match="differ from those this run began with .*; start a new run with another "
-                                        "--out, or, where only the cache changed .*, remove the model's embeddings "
-                                        "entry that python -m al.cache lists and resume"):
+                                        "--out$"):  # no embedder's cache: no folder to name
         other.run()
+    from types import SimpleNamespace
+
+    from al.cache import cache_root
+    from al.embedders import SentenceEmbedder
+
+    embedder = SentenceEmbedder(cache=True)  # the folder its vectors are in, to remove: named, not created
+    fix = Simulation._cache_fix(SimpleNamespace(embed=embedder.encode))
+    folder = cache_root() / "embeddings" / embedder.cache_key
+    assert fix == (f", or, where only the cached vectors changed (edited, or copied from another machine), remove "
+                   f"{folder} and resume: they are computed again, bit for bit")
+    assert Simulation._cache_fix(SimpleNamespace(embed=SentenceEmbedder(cache=False).encode)) == ""
     assert len(read_rounds(tmp_path)) == 2  # nothing written
 
 

@@ -162,9 +162,11 @@ def test_time_left_takes_each_kind_of_run_at_its_own_pace():
     line = run_line(3, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, 55.0, untimed=1, to_run=3)
     assert line == ("[3/6] done     x  macro-F1 0.5000  (5 s, about 55 s left for the runs of timed settings, and 1 "
                     "run of settings not timed yet)")
-    line = run_line(3, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, 0.2, untimed=2, to_run=3)
-    assert line == ("[3/6] done     x  macro-F1 0.5000  (5 s, the runs of timed settings about done, and 2 runs of "
-                    "settings not timed yet)")  # it said "about 0 s left for the runs of timed settings"
+    line = run_line(3, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, 0.5, untimed=2, to_run=3)
+    assert line == ("[3/6] done     x  macro-F1 0.5000  (5 s, the runs of timed settings are about done, and 2 runs "
+                    "of settings not timed yet)")  # it said "about 0 s left for the runs of timed settings"
+    line = run_line(3, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, 0.4, untimed=0, to_run=3)
+    assert line == "[3/6] done     x  macro-F1 0.5000  (5 s, about done)"
     line = run_line(5, 6, "x", {"status": "done", "seconds": 5.0, "macro_f1": 0.5}, None, untimed=1, to_run=1)
     assert line == ("[5/6] done     x  macro-F1 0.5000  (5 s, time left not known until the run left ends: its "
                     "settings have not been timed)")

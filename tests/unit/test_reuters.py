@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tarfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -235,3 +236,13 @@ def test_parsed_once_per_content_then_read_from_the_cache(tmp_path: Path, monkey
         assert len(parsed) == 3 + (damage == "[]")
         for aside in cache.glob("*.damaged"):
             aside.unlink()
+    # SGML holding no ModApte document: refused each time, never cached (an empty entry read as damaged next time)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "reut2-000.sgm").write_bytes(b"<!DOCTYPE lewis SYSTEM \"lewis.dtd\">\n")
+    for _ in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no damaged-cache warning on the second read
+            with pytest.raises(DataError):
+                load_reuters(empty, dev_fraction=0.5)
+    assert not list(cache.glob("*.damaged"))

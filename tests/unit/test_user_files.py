@@ -1394,6 +1394,11 @@ def test_describe_says_a_file_is_read_at_semicolons_and_a_split_column_is_checke
     assert ("cells separated by semicolons (read at ';': at a .csv's commas its header is one column, "
             "'text;labels;Split')\n") in out
     assert "\nsplits from the file's column 'Split' (train, dev, test)\n" in out
+    path.write_text("\n".join(["text;labels;Split", *(row.replace(";dev", ";train") for row in rows)]) + "\n")
+    with pytest.warns(UserWarning, match="marks train and test texts and no dev text"):
+        assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--split-column", "Split"]) == 0
+    assert ("\nsplits from the file's column 'Split' (train, dev, test; no dev rows: dev is a tenth of train, by a "
+            "hash of each text)\n") in capsys.readouterr().out
     assert main(["--dataset", "csv", "--data-path", str(path), "--describe", "--split-column", "fold"]) == 2
     said = capsys.readouterr().err
     assert "columns: text, labels, Split" in said and "fold" in said, said
