@@ -585,15 +585,27 @@ class SimulationConfig:
 
     def _validated(self) -> "SimulationConfig":
         """:meth:`validate`, in the command line's words."""
-        problems = self.problems()
+        problems = self._problems()
         if problems:
             raise problems[0]
         return self
 
     def problems(self) -> list[ALError]:
-        """Every bad setting :meth:`validate` refuses, in its order: one per independent part (the data, the sizes,
-        the seed, the strategy, the classifier ...), so a grid's dry run names all there is to fix in a cell, not
-        the first alone. A part that reads another that failed is not checked (the strategy's query sizes after
+        """Every bad setting :meth:`validate` refuses, in its order (called from one's own code, in its keywords, as
+        :meth:`validate` says them: ``budget=600``; from al's commands, in their flags); see :meth:`_problems`."""
+        found = self._problems()
+        caller = sys._getframe(1)
+        if not is_al(caller.f_code.co_filename):  # a user's call: their words, not the command line's
+            from al.simulate import in_file_terms
+
+            for problem in found:
+                problem.args = (in_file_terms(str(problem), python=True),)
+        return found
+
+    def _problems(self) -> list[ALError]:
+        """Every bad setting :meth:`validate` refuses, in its order, in the command line's words: one per
+        independent part (the data, the sizes, the seed, the strategy, the classifier ...), so a grid's dry run
+        names all there is to fix in a cell, not the first alone. A part that reads another that failed is not checked (the strategy's query sizes after
         bad sizes; a constructor, which is given the run's device, after a bad device; after a bad seed it is
         given seed 0, its params' values being the seed's business in no built-in class). Errors
         that are no :class:`al.errors.ALError` (a bug in a plugin's constructor) are raised."""

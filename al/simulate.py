@@ -660,7 +660,8 @@ def in_file_terms(message: str, only: Collection[str] | None = None, python: boo
         if python:  # a value only where it is surely one (a number, a placeholder): the word after may be prose
             if dest == "out":
                 # an absolute path, or a folder there is (a run's, in a resume's advice): surely the folder, not prose
-                if valued and (value.startswith("/") or Path(value).is_dir()):
+                # ("another --out runs the fixed code": a word alone is read as prose, whatever folders are there)
+                if valued and (value.startswith("/") or "/" in value and Path(value).is_dir()):  # not a word
                     return f"out={value!r}"
                 return ("out" if valued else "out=") + match.group(0)[len(flag):]
             if valued and dest not in keys and (value.isupper() or re.fullmatch(r"[\d.e+-]+", value)):

@@ -96,7 +96,7 @@ def test_a_label_named_twice_is_refused_before_any_data_loads():
     from al.config import SimulationConfig
     from al.errors import ConfigError
 
-    problems = SimulationConfig(labels=["food", "water", "food"]).problems()
+    problems = SimulationConfig(labels=["food", "water", "food"])._problems()
     assert [str(p) for p in problems] == ["--labels lists 'food' more than once: ['food', 'water', 'food']; name each "
                                           "label once"]
     with pytest.raises(ConfigError, match=r"^labels lists 'food' more than once"):  # from Python, its keyword

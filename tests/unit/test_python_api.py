@@ -95,6 +95,9 @@ def test_a_relative_out_that_names_a_folder_is_written_as_a_keyword(tmp_path, mo
     (tmp_path / "runs" / "x").mkdir(parents=True)
     assert in_file_terms("again and --out runs/x to resume it", python=True) == "again and out='runs/x' to resume it"
     assert in_file_terms("pass --out runs/y to resume", python=True) == "pass out runs/y to resume"  # no such folder
+    # a word after --out is prose, though a folder of that name is there: it read "another out='runs' the fixed code"
+    assert in_file_terms("pass another --out runs the fixed code from the start", python=True) == \
+        "pass another out runs the fixed code from the start"
 
 
 NOTEBOOK_CELL = '''

@@ -245,7 +245,7 @@ WRONG_TYPES = {
 @pytest.mark.parametrize("key, value, message", [(k.split()[0], *v) for k, v in WRONG_TYPES.items()],
                          ids=WRONG_TYPES.keys())
 def test_a_setting_of_the_wrong_type_is_one_config_error_naming_it(key, value, message):
-    problems = from_mapping({key: value}, "a.yaml").problems()  # as a grid's cell meets it: the file's words
+    problems = from_mapping({key: value}, "a.yaml")._problems()  # as a grid's cell meets it: the file's words
     assert problems and message in str(problems[0])
 
 
@@ -440,15 +440,20 @@ def test_a_bad_size_is_advised_a_value_the_other_sizes_take():
         said.append(str(caught.value).split("; give ")[1])
     # from Python, in its keywords (the command line's flags where the command validates)
     assert said == ["a number below budget (100)", "a number above initial (700)", "budget=600, say, its default"]
-    refused = [str(SimulationConfig(**given).problems()[0]).split("; give ")[1] for given in (
+    refused = [str(SimulationConfig(**given)._problems()[0]).split("; give ")[1] for given in (
         {"initial": 0, "budget": 100}, {"budget": 0})]
-    assert refused == ["a number below --budget (100)", "--budget 600, say, its default"]
+    assert refused == ["a number below --budget (100)", "--budget 600, say, its default"]  # the command's words
+    # problems() called from one's own code says them as validate() does (it gave the flags)
+    listed = [str(SimulationConfig(**given).problems()[0]).split("; give ")[1] for given in (
+        {"initial": 0, "budget": 100}, {"budget": 0})]
+    assert listed == ["a number below budget (100)", "budget=600, say, its default"]
+    assert "give labels, or n_frequent/n_rare above 0" in str(SimulationConfig(n_frequent=0, n_rare=0).problems()[0])
 
 
 def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_meets_them():
     """A grid's dry run named a cell's first problem only: its misspelt strategy showed once the budget was mended."""
     config = from_mapping({"budget": "250", "strategy": "class_embeding", "seed": 3, "threads": 0})
-    messages = [str(p) for p in config.problems()]
+    messages = [str(p) for p in config._problems()]
     assert len(messages) == 3, messages
     assert messages[0] == ("budget must be a positive integer (a number of texts), got '250'; give --budget 600, say, "
                            "its default")
@@ -458,7 +463,7 @@ def test_every_independent_problem_of_a_config_is_named_in_the_order_validate_me
         config.validate()
     # a part that reads one that failed is not checked: no query sizes after bad sizes (they would say more of the
     # same); a constructor is given seed 0 after a bad seed, so its params' values are checked beside it
-    assert [str(p) for p in from_mapping({"budget": 0, "strategy": "dal"}).problems()] == [
+    assert [str(p) for p in from_mapping({"budget": 0, "strategy": "dal"})._problems()] == [
         "budget must be a positive integer (a number of texts), got 0; give --budget 600, say, its default"]
     # each size is its own part: a bad step and a bad budget are two problems, their order one more once both pass
     assert [str(p).split(" (")[0] for p in from_mapping({"step": 20.5, "budget": "100"}).problems()] == [
@@ -486,7 +491,7 @@ def test_a_strategy_given_other_settings_is_not_built_on_a_bad_one(tmp_path, mon
         "    def __init__(self, budget: int = 10):\n        super().__init__()\n        self.budget = budget\n\n"
         "    def query(self, state, n):\n        return state.indices_unlabeled[:n]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    problems = [str(p) for p in from_mapping({"budget": "250", "strategy": "budgeted_strategy:Budgeted"}).problems()]
+    problems = [str(p) for p in from_mapping({"budget": "250", "strategy": "budgeted_strategy:Budgeted"})._problems()]
     assert problems == ["budget must be a positive integer (a number of texts), got '250'; give --budget 600, say, "
                         "its default"]
     assert from_mapping({"budget": 250, "strategy": "budgeted_strategy:Budgeted"}).problems() == []
