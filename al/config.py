@@ -605,10 +605,11 @@ class SimulationConfig:
     def _problems(self) -> list[ALError]:
         """Every bad setting :meth:`validate` refuses, in its order, in the command line's words: one per
         independent part (the data, the sizes, the seed, the strategy, the classifier ...), so a grid's dry run
-        names all there is to fix in a cell, not the first alone. A part that reads another that failed is not checked (the strategy's query sizes after
-        bad sizes; a constructor, which is given the run's device, after a bad device; after a bad seed it is
-        given seed 0, its params' values being the seed's business in no built-in class). Errors
-        that are no :class:`al.errors.ALError` (a bug in a plugin's constructor) are raised."""
+        names all there is to fix in a cell, not the first alone. A part that reads another that failed is not
+        checked (the strategy's query sizes after bad sizes; a constructor, which is given the run's device, after
+        a bad device; after a bad seed it is given seed 0, its params' values being the seed's business in no
+        built-in class). Errors that are no :class:`al.errors.ALError` (a bug in a plugin's constructor) are
+        raised."""
         found: list[ALError] = []
 
         def part(check: Callable[[], Any], *needs: bool) -> bool:
