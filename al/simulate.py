@@ -1298,6 +1298,10 @@ def warn_unread_keywords(config: SimulationConfig) -> None:
                                      if getattr(config, key) != getattr(defaults, key)]):
         warnings.warn(f"{' and '.join(unread)} not read: labels={list(config.labels)!r} keeps exactly those labels",
                       UserWarning, stacklevel=3)
+    if config.labels is not None and not list(config.labels):  # the command line refuses --labels with no name
+        warnings.warn(f"labels=[] names no label, so the automatic pick is used ({config.n_frequent} frequent + "
+                      f"{config.n_rare} rare labels); give labels=None for it, or name the labels to keep",
+                      UserWarning, stacklevel=3)
     if config.threads is not None and not isinstance(config.threads, bool) and isinstance(config.threads, int):
         import torch
 

@@ -201,6 +201,8 @@ def test_the_settings_a_run_records_give_its_config_again():
     ({"space_every": 3, "space_for": "strategy"},
      "space_every=3, space_for='strategy' are read only with a fitted space"),
     ({"labels": ["a", "b"], "n_frequent": 2}, "n_frequent=2 not read: labels=['a', 'b'] keeps exactly those labels"),
+    ({"labels": []}, "labels=[] names no label, so the automatic pick is used (5 frequent + 5 rare labels); give "
+                     "labels=None for it, or name the labels to keep"),  # it ran 10 labels unsaid
 ])
 def test_run_warns_of_a_keyword_its_run_does_not_read(tmp_path, monkeypatch, given, said):
     monkeypatch.setattr(al.simulate, "run_as_command", lambda config, quiet: [])
