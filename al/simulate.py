@@ -1118,18 +1118,19 @@ def compare_stored(config: SimulationConfig, records: Any) -> dict[str, Any] | N
     return stored
 
 
-def zero_one_columns_found(config: SimulationConfig) -> str | None:
+def zero_one_columns_found(config: SimulationConfig, table: Any = None) -> str | None:
     """``labels read from the 0/1 columns ...``: for ``--describe`` of a file of one's own whose label columns the
     rule found (none named), which those are, so that a 0/1 column of another kind (``needs_review``) is seen
-    before it is learned as a label; None where the labels come from a list column or were named."""
+    before it is learned as a label; None where the labels come from a list column or were named. ``table``: the
+    file as :func:`al.datasets.tabular.read_rows` read it, where the caller has it (else read here)."""
     from al.datasets import USER_FILE_DATASETS
     from al.datasets.tabular import TABLE_OPTIONS, label_source, read_rows
 
     options = {**TABLE_OPTIONS, **dict(config.data_options)}
     if config.dataset not in USER_FILE_DATASETS or options.get("label_columns"):
         return None
-    source = label_source(read_rows(config.data_path), None, reserved={options["text_column"],
-                                                                        options["split_column"] or "split", "id"})
+    table = table if table is not None else read_rows(config.data_path)
+    source = label_source(table, None, reserved={options["text_column"], options["split_column"] or "split", "id"})
     if source.is_list or not source.columns:
         return None
     return (f"labels read from the file's 0/1 columns: {', '.join(source.columns)} (every column of only 0 and 1 "
@@ -1137,16 +1138,17 @@ def zero_one_columns_found(config: SimulationConfig) -> str | None:
             f"by naming the label columns with --label-columns)")
 
 
-def splits_read(config: SimulationConfig) -> str | None:
+def splits_read(config: SimulationConfig, table: Any = None) -> str | None:
     """``splits from the file's column 'split'`` or ``splits by a hash of each text ...``: for ``--describe`` of a
-    file of one's own, where its train/dev/test came from; None for a packaged data set (its own splits)."""
+    file of one's own, where its train/dev/test came from; None for a packaged data set (its own splits).
+    ``table``: as :func:`zero_one_columns_found` takes it."""
     from al.datasets import USER_FILE_DATASETS
     from al.datasets.tabular import SPLIT_ALIASES, TABLE_OPTIONS, read_rows
 
     if config.dataset not in USER_FILE_DATASETS or not config.data_path:
         return None
     column = {**TABLE_OPTIONS, **dict(config.data_options)}.get("split_column") or "split"
-    frame = read_rows(config.data_path).frame
+    frame = (table if table is not None else read_rows(config.data_path)).frame
     if column in frame.columns:
         marked = {SPLIT_ALIASES.get(str(v).strip().lower()) for v in frame[column].dropna()}
         carved = "" if "dev" in marked else "; no dev rows: dev is a tenth of train, by a hash of each text"
@@ -1584,8 +1586,9 @@ def _main(args: argparse.Namespace) -> int:
         for note in notes:
             print(f"warning: {note}", file=sys.stderr)
         if "describe" in args:
-            from al.datasets import load_dataset
+            from al.datasets import USER_FILE_DATASETS, load_dataset
             from al.datasets.reduction import reduction_summary
+            from al.datasets.tabular import read_rows
 
             config.validate()
             full = load_dataset(config.dataset, config.data_path, seed=DATA_SEED, **dict(config.data_options))
@@ -1601,9 +1604,10 @@ def _main(args: argparse.Namespace) -> int:
             picked = None if read.labels is not None else (read.n_frequent, read.n_rare)
             print(reduction_summary(full, corpus, picked)
                   + (f"; --pool-size keeps {config.pool_size:,} pool texts" if config.pool_size else ""))
-            if (found := zero_one_columns_found(config)) is not None:
+            table = read_rows(config.data_path) if config.dataset in USER_FILE_DATASETS else None  # read once
+            if (found := zero_one_columns_found(config, table)) is not None:
                 print(found)
-            if (splits := splits_read(config)) is not None:
+            if (splits := splits_read(config, table)) is not None:
                 print(splits)
             if (separated := separator_read(config)) is not None:
                 print(separated)

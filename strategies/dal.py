@@ -161,14 +161,6 @@ def _accuracy(net: Any, X: Any, y: Any) -> float:
         return int((net(X).argmax(dim=1) == y).sum()) / len(y)
 
 
-def unlabeled_probability(model: Any, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """P(unlabeled | x) from a discriminator, shape (n,), float32 (near 1 it rounds to 1.0: rank by
-    :func:`unlabeled_logit` instead)."""
-    import torch
-
-    return (torch.sigmoid(torch.from_numpy(unlabeled_logit(model, X, batch_size)))).float().numpy()
-
-
 def unlabeled_logit(model: Any, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """log P(unlabeled | x) - log P(labeled | x), the two logits' difference in float64, shape (n,).
 

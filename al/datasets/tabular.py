@@ -816,11 +816,11 @@ def label_source(
             if listed:
                 return LabelSource((column,), True)
         return LabelSource(tuple(given), False)
+    unread: list[str] = []  # the rule's near-label columns (with names given, the names say which are labels)
     if names is not None:
         columns = [name for name in names if name in frame.columns]
     else:
         yes_no: list[tuple[str, str]] = []  # (column, its words) of columns of yes/no words: one warning for all
-        unread: list[str] = []
         columns = [c for c in frame.columns if c not in {*reserved, LIST_COLUMN} and _is_zero_one(table, c,
                                                                                                yes_no=yes_no,
                                                                                                unread=unread)]
@@ -847,7 +847,7 @@ def label_source(
             f"{', '.join(map(repr, columns))}; say which hold the labels: --label-columns {LIST_COLUMN}, or "
             f"--label-columns {' '.join(map(shlex.quote, columns))}"
         )
-    unread_columns = tuple(map(str, unread)) if names is None else ()
+    unread_columns = tuple(map(str, unread))
     if columns:
         return LabelSource(tuple(columns), False, unread_columns)
     if LIST_COLUMN in frame.columns:
@@ -860,8 +860,8 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
 
     A null or blank item names no label.
     """
-    if isinstance(value, str) and value.strip().startswith("{") and isinstance(_mapping(value.strip()), dict):
-        value = _mapping(value.strip())  # a CSV cell's JSON object: refused as JSONL's mapping is
+    if isinstance(value, str) and value.strip().startswith("{"):  # a CSV cell's JSON object: refused as JSONL's is
+        value = parsed if isinstance(parsed := _mapping(value.strip()), dict) else value
     if isinstance(value, (list, tuple)):
         items = list(value)
     elif isinstance(value, dict):
@@ -892,13 +892,17 @@ def label_list(value: Any, sep: str, where: str) -> list[str] | None:
 
 
 def _mapping(text: str) -> Any:
-    """``text`` read as a JSON object or a Python dict literal (parsed, never run), else None."""
-    import ast
-
+    """``text`` read as JSON or a Python literal (a dict, say), else None."""
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        pass
+        return _literal(text)
+
+
+def _literal(text: str) -> Any:
+    """``text`` read as a Python literal (parsed, never run), else None."""
+    import ast
+
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -908,12 +912,7 @@ def _mapping(text: str) -> Any:
 def _python_list(text: str) -> list[Any] | None:
     """``text`` read as a Python list literal of names (``['food', 'storm']``, as pandas' ``to_csv`` writes a list
     cell; strings, numbers and None only), else None. A literal is parsed, never run."""
-    import ast
-
-    try:
-        items = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
+    items = _literal(text)
     if not isinstance(items, list) or not all(v is None or isinstance(v, (str, int, float)) for v in items):
         return None
     return items
